@@ -1,0 +1,26 @@
+//! evac's entities and the value types that prove their contents were checked.
+//!
+//! Nothing here does I/O or reads the clock: "now" and randomness are passed in. Every
+//! constrained value (a phone, a reference code, a country) is a type built once at the edge
+//! by parsing; code that holds one does not check it again. Personal data types print as
+//! `(..)` in `Debug`, so a stray `{:?}` cannot leak a name or a phone into a log.
+
+mod country;
+mod ids;
+mod name;
+mod phone;
+mod reference;
+mod request;
+mod role;
+mod status;
+mod time;
+
+pub use country::{CountryCode, CountryCodeError};
+pub use ids::{CaseId, PersonId, RequestId, UserId};
+pub use name::{PersonName, to_icao_latin};
+pub use phone::{Phone, PhoneE164, PhoneError};
+pub use reference::{ReferenceCode, ReferenceCodeError};
+pub use request::*;
+pub use role::{Permission, Role};
+pub use status::{Actor, PersonStatus, StatusEvent};
+pub use time::Timestamp;

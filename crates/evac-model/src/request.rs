@@ -1,0 +1,861 @@
+//! Requests, their party of people, and the one place raw input becomes a typed request.
+//!
+//! Every front door (the JSON API, the public form, spreadsheet import, the demo generator)
+//! fills a [`RequestDraft`] of plain strings and calls [`RequestDraft::validate`]. Validation
+//! reports *every* problem at once, each with the JSON path of its field
+//! (`party[2].birth_date`), so a requester or an operator fixes a form in one pass; a spreadsheet
+//! import maps the same paths back to its columns.
+
+use std::fmt;
+
+use jiff::civil::Date;
+
+use crate::{
+    CaseId, CountryCode, PersonId, PersonName, PersonStatus, Phone, PhoneE164, ReferenceCode,
+    RequestId, Timestamp,
+};
+
+/// Bounds on one request. A household larger than this is split by an operator, not by a form.
+pub const PARTY_MEMBERS_MAX: usize = 60;
+pub const PHONES_PER_CONTACT_MAX: usize = 5;
+pub const SITUATION_CHARS_MAX: usize = 4_000;
+pub const SHORT_TEXT_CHARS_MAX: usize = 200;
+/// Below 18 a person is a minor (the age of majority in Kazakhstan, Russia and Italy alike).
+pub const MAJORITY_AGE_YEARS: u8 = 18;
+
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                let s = s.trim();
+                Self::ALL.iter().copied().find(|v| v.as_str().eq_ignore_ascii_case(s))
+            }
+
+            /// The accepted values, for error messages.
+            pub fn choices() -> String {
+                Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+string_enum!(
+    /// How a request reached evac.
+    Channel { WebForm = "web_form", Api = "api", Hotline = "hotline", Messenger = "messenger", Email = "email", Import = "import" }
+);
+string_enum!(
+    /// A party member's relation to the person the request is about (or submitted by).
+    /// Everything but `escort` and `group_member` counts as family for "unaccompanied minor".
+    Relation {
+        Myself = "self", Spouse = "spouse", Child = "child", Parent = "parent", Sibling = "sibling",
+        Grandparent = "grandparent", Grandchild = "grandchild", Relative = "relative",
+        Escort = "escort", GroupMember = "group_member", Other = "other",
+    }
+);
+string_enum!(
+    /// Sex as on the travel document (ICAO 9303: F, M, X).
+    Sex { F = "F", M = "M", X = "X" }
+);
+string_enum!(
+    /// Special needs that change priority or the kind of seat.
+    Need {
+        LifeThreatening = "life_threatening", Medical = "medical", Wheelchair = "wheelchair",
+        Stretcher = "stretcher", Mobility = "mobility", Pregnancy = "pregnancy", Disability = "disability",
+    }
+);
+string_enum!(
+    /// What the requester says makes it urgent.
+    Urgency {
+        ImmediateDanger = "immediate_danger", MedicalEmergency = "medical_emergency",
+        NoShelter = "no_shelter", NoFoodOrWater = "no_food_or_water", ChildrenAlone = "children_alone",
+    }
+);
+string_enum!(
+    /// The kind of identity document.
+    DocumentType {
+        Passport = "passport", IdCard = "id_card", BirthCertificate = "birth_certificate",
+        ResidencePermit = "residence_permit", Other = "other",
+    }
+);
+
+impl Relation {
+    pub fn is_family(self) -> bool {
+        !matches!(
+            self,
+            Relation::Escort | Relation::GroupMember | Relation::Other
+        )
+    }
+}
+
+/// A checked e-mail address (one `@`, a dotted domain): enough to catch a mistyped field.
+#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Option<Email> {
+        let raw = raw.trim();
+        let (local, domain) = raw.split_once('@')?;
+        let ok = !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !raw.contains(char::is_whitespace)
+            && !domain.contains('@');
+        ok.then(|| Email(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Email(..)")
+    }
+}
+
+/// A language tag such as `ru`, `kk`, `it`, `en` (ISO 639-1/-3, lower case).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Language(String);
+
+impl Language {
+    pub fn parse(raw: &str) -> Option<Language> {
+        let primary = raw.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        (2..=3).contains(&primary.len()).then_some(())?;
+        primary
+            .chars()
+            .all(|c| c.is_ascii_lowercase())
+            .then(|| Language(primary))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A birth date, or only an age when that is all a phone call gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Birth {
+    Date(Date),
+    /// Age in years as stated on the given day.
+    StatedAge {
+        years: u8,
+        on: Date,
+    },
+}
+
+impl Birth {
+    /// Whole years of age on `day`.
+    pub fn age_years(&self, day: Date) -> u8 {
+        let (born, years_then, then) = match *self {
+            Birth::Date(d) => (Some(d), 0, d),
+            Birth::StatedAge { years, on } => (None, years, on),
+        };
+        let mut years = i32::from(day.year()) - i32::from(then.year()) + i32::from(years_then);
+        if born.is_some() && (day.month(), day.day()) < (then.month(), then.day()) {
+            years -= 1;
+        }
+        years.clamp(0, 150) as u8
+    }
+}
+
+/// An identity document.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Document {
+    pub kind: DocumentType,
+    /// Upper case, letters and digits only (spaces and dashes removed).
+    pub number: String,
+    pub issuing_state: Option<CountryCode>,
+    pub expiry: Option<Date>,
+}
+
+/// One person who wants to leave.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Person {
+    pub id: PersonId,
+    pub surname: Option<PersonName>,
+    pub given_names: Option<PersonName>,
+    pub patronymic: Option<PersonName>,
+    pub birth: Option<Birth>,
+    pub sex: Option<Sex>,
+    pub citizenship: Option<CountryCode>,
+    pub document: Option<Document>,
+    pub phones: Vec<Phone>,
+    pub email: Option<Email>,
+    pub needs: Vec<Need>,
+    pub relation: Relation,
+}
+
+impl fmt::Debug for Person {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only non-identifying facts: ids and needs are fine in logs, names are not.
+        f.debug_struct("Person")
+            .field("id", &self.id)
+            .field("relation", &self.relation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Person {
+    pub fn age_years(&self, day: Date) -> Option<u8> {
+        self.birth.map(|b| b.age_years(day))
+    }
+
+    pub fn is_minor(&self, day: Date) -> bool {
+        self.age_years(day).is_some_and(|a| a < MAJORITY_AGE_YEARS)
+    }
+
+    pub fn is_adult(&self, day: Date) -> bool {
+        self.age_years(day).is_some_and(|a| a >= MAJORITY_AGE_YEARS)
+    }
+
+    /// The name as written, surname last, for display to staff.
+    pub fn display_name(&self) -> String {
+        [&self.given_names, &self.patronymic, &self.surname]
+            .iter()
+            .filter_map(|n| n.as_ref().map(|n| n.as_written.as_str()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Where the requester is.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Location {
+    /// As given ("Almaty, Hotel Kazakhstan, room 1204").
+    pub text: String,
+    pub country: Option<CountryCode>,
+    pub coordinates: Option<Coordinates>,
+    /// The gazetteer place it resolved to (GeoNames id), once place resolution has run.
+    pub place_id: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Coordinates {
+    pub lat: f64,
+    pub lon: f64,
+    pub accuracy_m: Option<f64>,
+}
+
+/// Who sent the request and how to reach them; may be a relative at home, outside the party.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Submitter {
+    pub name: Option<String>,
+    pub phones: Vec<Phone>,
+    pub email: Option<Email>,
+}
+
+impl fmt::Debug for Submitter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Submitter(..)")
+    }
+}
+
+/// A request after validation: the proof that every field was checked.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NewRequest {
+    pub channel: Channel,
+    pub language: Option<Language>,
+    pub submitter: Submitter,
+    pub location: Location,
+    pub situation: String,
+    pub urgency: Vec<Urgency>,
+    pub party: Vec<Person>,
+    pub consent: bool,
+    /// A key from the source system (a spreadsheet row's id), kept for tracing back.
+    pub external_ref: Option<String>,
+}
+
+impl NewRequest {
+    /// Minors with no adult of their own family in the party: the children on holiday.
+    pub fn unaccompanied_minors(&self, day: Date) -> Vec<PersonId> {
+        let family_adult_present = self
+            .party
+            .iter()
+            .any(|p| p.relation.is_family() && p.is_adult(day));
+        self.party
+            .iter()
+            .filter(|p| p.is_minor(day) && !(p.relation.is_family() && family_adult_present))
+            .map(|p| p.id)
+            .collect()
+    }
+
+    pub fn has_minors(&self, day: Date) -> bool {
+        self.party.iter().any(|p| p.is_minor(day))
+    }
+}
+
+/// A stored request.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Request {
+    pub id: RequestId,
+    pub reference: ReferenceCode,
+    pub received_at: Timestamp,
+    pub case_id: CaseId,
+    pub body: NewRequest,
+}
+
+/// A household that travels together; built from one or more requests.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Case {
+    pub id: CaseId,
+    pub request_ids: Vec<RequestId>,
+    pub members: Vec<PersonId>,
+    pub created_at: Timestamp,
+}
+
+/// A person's current status as stored beside the request.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PersonState {
+    pub person_id: PersonId,
+    pub status: PersonStatus,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw input and its validation.
+
+/// One problem with one field of the input.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// JSON path of the field: `party[2].birth_date`.
+    pub path: String,
+    /// What is wrong and what to do, e.g. `2031-01-01 is in the future`.
+    pub reason: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.reason)
+    }
+}
+
+/// What validation needs from the world: the time now (passed in, never read here) and the
+/// region to read phone numbers in when the request names no country.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidationContext {
+    pub now: Timestamp,
+    pub default_region: Option<CountryCode>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubmitterDraft {
+    pub name: Option<String>,
+    pub phones: Vec<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LocationDraft {
+    pub text: Option<String>,
+    pub country: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub accuracy_m: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PersonDraft {
+    pub surname: Option<String>,
+    pub given_names: Option<String>,
+    pub patronymic: Option<String>,
+    /// ISO 8601 `YYYY-MM-DD`; front doors with other formats convert first.
+    pub birth_date: Option<String>,
+    pub age_years: Option<i64>,
+    pub sex: Option<String>,
+    pub citizenship: Option<String>,
+    pub document_type: Option<String>,
+    pub document_number: Option<String>,
+    pub document_issuing_state: Option<String>,
+    pub document_expiry: Option<String>,
+    pub phones: Vec<String>,
+    pub email: Option<String>,
+    pub needs: Vec<String>,
+    pub relation: Option<String>,
+}
+
+/// A request as it arrived, before any checking.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestDraft {
+    pub channel: Option<String>,
+    pub language: Option<String>,
+    pub submitter: SubmitterDraft,
+    pub location: LocationDraft,
+    pub situation: Option<String>,
+    pub urgency: Vec<String>,
+    pub party: Vec<PersonDraft>,
+    pub consent: Option<bool>,
+    pub external_ref: Option<String>,
+}
+
+/// Collects field errors while validation walks the draft.
+struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    fn fail(&mut self, path: impl Into<String>, reason: impl Into<String>) {
+        self.errors.push(FieldError {
+            path: path.into(),
+            reason: reason.into(),
+        });
+    }
+
+    fn short_text(&mut self, path: &str, value: &Option<String>) -> Option<String> {
+        let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+        if value.chars().count() > SHORT_TEXT_CHARS_MAX {
+            self.fail(
+                path,
+                format!("is longer than {SHORT_TEXT_CHARS_MAX} characters; shorten it"),
+            );
+            return None;
+        }
+        Some(value.to_string())
+    }
+
+    fn name(&mut self, path: &str, value: &Option<String>) -> Option<PersonName> {
+        self.short_text(path, value)
+            .and_then(|v| PersonName::new(&v))
+    }
+
+    fn country(&mut self, path: &str, value: &Option<String>) -> Option<CountryCode> {
+        let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+        match value.parse() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.fail(path, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, path: &str, value: &Option<String>) -> Option<Date> {
+        let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+        match value.parse::<Date>() {
+            Ok(d) if value.len() == 10 => Some(d),
+            _ => {
+                self.fail(
+                    path,
+                    format!("'{value}' is not a date; write it as YYYY-MM-DD, e.g. 2012-05-31"),
+                );
+                None
+            }
+        }
+    }
+
+    fn phones(&mut self, path: &str, raw: &[String], region: Option<CountryCode>) -> Vec<Phone> {
+        if raw.len() > PHONES_PER_CONTACT_MAX {
+            self.fail(
+                path,
+                format!(
+                    "has {} numbers; give at most {PHONES_PER_CONTACT_MAX}",
+                    raw.len()
+                ),
+            );
+            return Vec::new();
+        }
+        let mut phones: Vec<Phone> = Vec::new();
+        for (i, raw) in raw.iter().enumerate() {
+            if raw.trim().is_empty() {
+                continue;
+            }
+            match PhoneE164::parse(raw, region) {
+                Ok(e164) if phones.iter().any(|p| p.e164 == e164) => {}
+                Ok(e164) => phones.push(Phone {
+                    raw: raw.trim().to_string(),
+                    e164,
+                }),
+                Err(e) => self.fail(format!("{path}[{i}]"), e.to_string()),
+            }
+        }
+        phones
+    }
+
+    fn email(&mut self, path: &str, value: &Option<String>) -> Option<Email> {
+        let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+        let email = Email::parse(value);
+        if email.is_none() {
+            self.fail(
+                path,
+                format!("'{value}' is not an e-mail address; write it as name@example.org"),
+            );
+        }
+        email
+    }
+
+    fn one_of<T: Copy>(
+        &mut self,
+        path: &str,
+        value: &str,
+        parse: fn(&str) -> Option<T>,
+        choices: String,
+    ) -> Option<T> {
+        let parsed = parse(value);
+        if parsed.is_none() {
+            self.fail(path, format!("'{}' is not one of: {choices}", value.trim()));
+        }
+        parsed
+    }
+}
+
+impl RequestDraft {
+    /// Checks everything, returning the typed request or every problem found.
+    pub fn validate(&self, ctx: &ValidationContext) -> Result<NewRequest, Vec<FieldError>> {
+        let mut c = Checker { errors: Vec::new() };
+        let today = ctx.now.date_utc();
+
+        let channel = match self.channel.as_deref() {
+            None => Channel::WebForm,
+            Some(raw) => c
+                .one_of("channel", raw, Channel::parse, Channel::choices())
+                .unwrap_or(Channel::WebForm),
+        };
+        let language = self
+            .language
+            .as_deref()
+            .filter(|l| !l.trim().is_empty())
+            .and_then(|raw| {
+                let lang = Language::parse(raw);
+                if lang.is_none() {
+                    c.fail(
+                        "language",
+                        format!("'{raw}' is not a language code; use e.g. ru, kk, it, en"),
+                    );
+                }
+                lang
+            });
+
+        let country = c.country("location.country", &self.location.country);
+        let region = country.or(ctx.default_region);
+        let location_text = c.short_text("location.text", &self.location.text);
+        if location_text.is_none() && self.location.lat.is_none() {
+            c.fail(
+                "location.text",
+                "is required; say where you are (city, address or hotel)",
+            );
+        }
+        let coordinates = match (self.location.lat, self.location.lon) {
+            (None, None) => None,
+            (Some(lat), Some(lon)) => {
+                let mut ok = true;
+                if !(-90.0..=90.0).contains(&lat) {
+                    c.fail(
+                        "location.lat",
+                        format!("{lat} is not a latitude; it lies between -90 and 90"),
+                    );
+                    ok = false;
+                }
+                if !(-180.0..=180.0).contains(&lon) {
+                    c.fail(
+                        "location.lon",
+                        format!("{lon} is not a longitude; it lies between -180 and 180"),
+                    );
+                    ok = false;
+                }
+                let accuracy_m = self.location.accuracy_m;
+                if accuracy_m.is_some_and(|a| !(a >= 0.0)) {
+                    c.fail(
+                        "location.accuracy_m",
+                        "must be a distance in metres, 0 or more",
+                    );
+                    ok = false;
+                }
+                ok.then_some(Coordinates {
+                    lat,
+                    lon,
+                    accuracy_m,
+                })
+            }
+            (Some(_), None) => {
+                c.fail(
+                    "location.lon",
+                    "is missing; give both lat and lon, or neither",
+                );
+                None
+            }
+            (None, Some(_)) => {
+                c.fail(
+                    "location.lat",
+                    "is missing; give both lat and lon, or neither",
+                );
+                None
+            }
+        };
+
+        let situation = self
+            .situation
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or("")
+            .to_string();
+        if situation.chars().count() > SITUATION_CHARS_MAX {
+            c.fail(
+                "situation",
+                format!("is longer than {SITUATION_CHARS_MAX} characters; shorten it"),
+            );
+        }
+        let mut urgency = Vec::new();
+        for (i, raw) in self.urgency.iter().enumerate() {
+            if let Some(u) = c.one_of(
+                &format!("urgency[{i}]"),
+                raw,
+                Urgency::parse,
+                Urgency::choices(),
+            ) {
+                if !urgency.contains(&u) {
+                    urgency.push(u);
+                }
+            }
+        }
+
+        let submitter = Submitter {
+            name: c.short_text("submitter.name", &self.submitter.name),
+            phones: c.phones("submitter.phones", &self.submitter.phones, region),
+            email: c.email("submitter.email", &self.submitter.email),
+        };
+
+        if self.party.is_empty() {
+            c.fail(
+                "party",
+                "is empty; list every person who wants to leave, yourself included if you do",
+            );
+        } else if self.party.len() > PARTY_MEMBERS_MAX {
+            c.fail("party", format!("has {} people; at most {PARTY_MEMBERS_MAX} per request — send a request per group", self.party.len()));
+        }
+        let party: Vec<Person> = self
+            .party
+            .iter()
+            .take(PARTY_MEMBERS_MAX)
+            .enumerate()
+            .map(|(i, p)| p.validate(&format!("party[{i}]"), &mut c, region, today))
+            .collect();
+
+        let reachable = !submitter.phones.is_empty()
+            || submitter.email.is_some()
+            || party
+                .iter()
+                .any(|p| !p.phones.is_empty() || p.email.is_some());
+        let any_contact_given = !self.submitter.phones.iter().all(|p| p.trim().is_empty())
+            || self
+                .submitter
+                .email
+                .as_deref()
+                .is_some_and(|e| !e.trim().is_empty())
+            || self
+                .party
+                .iter()
+                .any(|p| !p.phones.is_empty() || p.email.is_some());
+        if !reachable && !any_contact_given {
+            c.fail(
+                "submitter.phones",
+                "no phone or e-mail given; give at least one so the crisis centre can reach you",
+            );
+        }
+
+        let consent_needed = matches!(
+            channel,
+            Channel::WebForm | Channel::Api | Channel::Messenger
+        );
+        if consent_needed && self.consent != Some(true) {
+            c.fail(
+                "consent",
+                "must be true: evac keeps these personal data only to organise the evacuation",
+            );
+        }
+
+        if !c.errors.is_empty() {
+            return Err(c.errors);
+        }
+        Ok(NewRequest {
+            channel,
+            language,
+            submitter,
+            location: Location {
+                text: location_text.unwrap_or_default(),
+                country,
+                coordinates,
+                place_id: None,
+            },
+            situation,
+            urgency,
+            party,
+            consent: self.consent.unwrap_or(false),
+            external_ref: self.external_ref.clone().filter(|r| !r.trim().is_empty()),
+        })
+    }
+}
+
+impl PersonDraft {
+    fn validate(
+        &self,
+        path: &str,
+        c: &mut Checker,
+        region: Option<CountryCode>,
+        today: Date,
+    ) -> Person {
+        let surname = c.name(&format!("{path}.surname"), &self.surname);
+        let given_names = c.name(&format!("{path}.given_names"), &self.given_names);
+        let patronymic = c.name(&format!("{path}.patronymic"), &self.patronymic);
+        if surname.is_none() && given_names.is_none() {
+            c.fail(
+                format!("{path}.surname"),
+                "a name is required; give the surname, the given names, or both",
+            );
+        }
+
+        let birth_date = c.date(&format!("{path}.birth_date"), &self.birth_date);
+        if let Some(d) = birth_date {
+            if d > today {
+                c.fail(
+                    format!("{path}.birth_date"),
+                    format!("{d} is in the future"),
+                );
+            } else if d.year() < 1900 {
+                c.fail(
+                    format!("{path}.birth_date"),
+                    format!("{d} is before 1900; check the year"),
+                );
+            }
+        }
+        let birth = match (birth_date, self.age_years) {
+            (Some(d), _) => Some(Birth::Date(d)),
+            (None, Some(age)) if (0..=120).contains(&age) => Some(Birth::StatedAge {
+                years: age as u8,
+                on: today,
+            }),
+            (None, Some(age)) => {
+                c.fail(
+                    format!("{path}.age_years"),
+                    format!("{age} is not an age; give years between 0 and 120"),
+                );
+                None
+            }
+            (None, None) => None,
+        };
+
+        let sex = self
+            .sex
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|raw| c.one_of(&format!("{path}.sex"), raw, Sex::parse, Sex::choices()));
+        let citizenship = c.country(&format!("{path}.citizenship"), &self.citizenship);
+
+        let number = self
+            .document_number
+            .as_deref()
+            .map(clean_document_number)
+            .filter(|n| !n.is_empty());
+        let document = match number {
+            None => {
+                if self
+                    .document_type
+                    .as_deref()
+                    .is_some_and(|t| !t.trim().is_empty())
+                {
+                    c.fail(
+                        format!("{path}.document_number"),
+                        "is missing; give the number or leave the document type out",
+                    );
+                }
+                None
+            }
+            Some(number) => {
+                let kind = match self
+                    .document_type
+                    .as_deref()
+                    .filter(|t| !t.trim().is_empty())
+                {
+                    None => DocumentType::Passport,
+                    Some(raw) => c
+                        .one_of(
+                            &format!("{path}.document_type"),
+                            raw,
+                            DocumentType::parse,
+                            DocumentType::choices(),
+                        )
+                        .unwrap_or(DocumentType::Other),
+                };
+                if number.len() > 30 {
+                    c.fail(
+                        format!("{path}.document_number"),
+                        "is longer than 30 characters; check it",
+                    );
+                }
+                Some(Document {
+                    kind,
+                    number,
+                    issuing_state: c.country(
+                        &format!("{path}.document_issuing_state"),
+                        &self.document_issuing_state,
+                    ),
+                    expiry: c.date(&format!("{path}.document_expiry"), &self.document_expiry),
+                })
+            }
+        };
+
+        let phones = c.phones(&format!("{path}.phones"), &self.phones, region);
+        let email = c.email(&format!("{path}.email"), &self.email);
+        let mut needs = Vec::new();
+        for (i, raw) in self.needs.iter().enumerate() {
+            if let Some(n) = c.one_of(
+                &format!("{path}.needs[{i}]"),
+                raw,
+                Need::parse,
+                Need::choices(),
+            ) {
+                if !needs.contains(&n) {
+                    needs.push(n);
+                }
+            }
+        }
+        let relation = match self.relation.as_deref().filter(|r| !r.trim().is_empty()) {
+            None => Relation::Myself,
+            Some(raw) => c
+                .one_of(
+                    &format!("{path}.relation"),
+                    raw,
+                    Relation::parse,
+                    Relation::choices(),
+                )
+                .unwrap_or(Relation::Other),
+        };
+
+        Person {
+            id: PersonId::new_v7(),
+            surname,
+            given_names,
+            patronymic,
+            birth,
+            sex,
+            citizenship,
+            document,
+            phones,
+            email,
+            needs,
+            relation,
+        }
+    }
+}
+
+/// Document numbers are compared without spaces, dashes or case.
+pub fn clean_document_number(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect()
+}

@@ -1,0 +1,98 @@
+//! Roles and what each may do. This table is the one place access rules live: the web layer
+//! asks `role.allows(permission)` and nothing else decides.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Operator,
+    CaseOfficer,
+    Planner,
+    FieldOfficer,
+    Supervisor,
+    Auditor,
+}
+
+/// Something a staff member may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// See requests and the people in them.
+    ReadRequests,
+    /// Enter or change requests (phoned-in requests, corrections).
+    WriteRequests,
+    /// Download requests in bulk (CSV, JSONL, XLSX).
+    ExportRequests,
+    /// Create users and tokens.
+    ManageUsers,
+    /// Read the audit trail.
+    ReadAudit,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Operator,
+        Role::CaseOfficer,
+        Role::Planner,
+        Role::FieldOfficer,
+        Role::Supervisor,
+        Role::Auditor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::CaseOfficer => "case_officer",
+            Role::Planner => "planner",
+            Role::FieldOfficer => "field_officer",
+            Role::Supervisor => "supervisor",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission::*;
+        use Role::*;
+        match permission {
+            ReadRequests => matches!(
+                self,
+                Operator | CaseOfficer | Planner | FieldOfficer | Supervisor
+            ),
+            WriteRequests => matches!(self, Operator | CaseOfficer | Supervisor),
+            ExportRequests => matches!(self, CaseOfficer | Planner | Supervisor),
+            ManageUsers => matches!(self, Supervisor),
+            // Auditors read the trail and nothing else; supervisors oversee it too.
+            ReadAudit => matches!(self, Auditor | Supervisor),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auditors_read_only_the_trail() {
+        assert!(Role::Auditor.allows(Permission::ReadAudit));
+        assert!(!Role::Auditor.allows(Permission::ReadRequests));
+        assert!(!Role::Auditor.allows(Permission::ExportRequests));
+    }
+
+    #[test]
+    fn roles_round_trip_through_text() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("admin"), None);
+    }
+}

@@ -1,0 +1,79 @@
+//! evac's one timestamp type: whole microseconds since the Unix epoch, in UTC.
+//!
+//! Both backends store it as a 64-bit integer, so it sorts correctly and round-trips exactly on
+//! SQLite and PostgreSQL alike (text timestamps of varying width sort wrongly; PostgreSQL keeps
+//! only microseconds anyway). At the edges it is shown and parsed as RFC 3339.
+
+use std::fmt;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    pub const fn from_unix_micros(micros: i64) -> Self {
+        Timestamp(micros)
+    }
+
+    pub const fn unix_micros(self) -> i64 {
+        self.0
+    }
+
+    /// The wall clock. Only binaries and the app layer call this; cores take "now" as an argument.
+    pub fn now() -> Self {
+        jiff::Timestamp::now().into()
+    }
+
+    pub fn to_jiff(self) -> jiff::Timestamp {
+        jiff::Timestamp::from_microsecond(self.0)
+            .expect("evac timestamps are always in jiff's range")
+    }
+
+    /// The calendar date in UTC, used for ages.
+    pub fn date_utc(self) -> jiff::civil::Date {
+        self.to_jiff().to_zoned(jiff::tz::TimeZone::UTC).date()
+    }
+
+    pub fn plus_seconds(self, seconds: i64) -> Self {
+        Timestamp(self.0 + seconds * 1_000_000)
+    }
+}
+
+impl From<jiff::Timestamp> for Timestamp {
+    fn from(t: jiff::Timestamp) -> Self {
+        // Truncation to microseconds is the documented precision of evac's clock.
+        Timestamp(t.as_microsecond())
+    }
+}
+
+impl std::str::FromStr for Timestamp {
+    type Err = jiff::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(s.parse::<jiff::Timestamp>()?.into())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.to_jiff())
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({self})")
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,140 @@
+//! Boundary tests of request validation: compact drafts in, typed requests or field errors out.
+
+use evac_model::*;
+
+fn ctx() -> ValidationContext {
+    ValidationContext {
+        now: "2022-01-06T10:00:00Z".parse().unwrap(),
+        default_region: Some("KZ".parse().unwrap()),
+    }
+}
+
+fn person(surname: &str, given: &str, birth: &str, relation: &str) -> PersonDraft {
+    PersonDraft {
+        surname: Some(surname.into()),
+        given_names: Some(given.into()),
+        birth_date: Some(birth.into()),
+        relation: Some(relation.into()),
+        ..Default::default()
+    }
+}
+
+fn draft(party: Vec<PersonDraft>) -> RequestDraft {
+    RequestDraft {
+        location: LocationDraft {
+            text: Some("Almaty, Hotel Kazakhstan".into()),
+            ..Default::default()
+        },
+        submitter: SubmitterDraft {
+            phones: vec!["8 701 123 45 67".into()],
+            ..Default::default()
+        },
+        party,
+        consent: Some(true),
+        ..Default::default()
+    }
+}
+
+fn errors(d: &RequestDraft) -> Vec<String> {
+    d.validate(&ctx())
+        .err()
+        .unwrap_or_default()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn a_family_request_validates_and_keeps_raw_text() {
+    let mut d = draft(vec![
+        person("Токаева", "Алия", "1985-03-02", "self"),
+        person("Токаев", "Нұрлан", "2012-07-30", "child"),
+    ]);
+    d.submitter.phones.push("+7 (701) 123-45-67".into()); // the same number twice is kept once
+    let req = d.validate(&ctx()).unwrap();
+    assert_eq!(req.submitter.phones.len(), 1);
+    assert_eq!(req.submitter.phones[0].e164.as_str(), "+77011234567");
+    assert_eq!(req.submitter.phones[0].raw, "8 701 123 45 67");
+    assert_eq!(req.party[1].given_names.as_ref().unwrap().latin, "NURLAN");
+    assert_eq!(req.party[0].surname.as_ref().unwrap().as_written, "Токаева");
+    let day = ctx().now.date_utc();
+    assert!(req.has_minors(day));
+    assert!(
+        req.unaccompanied_minors(day).is_empty(),
+        "the mother travels with her son"
+    );
+}
+
+#[test]
+fn every_invalid_field_is_reported_with_its_path() {
+    let mut d = draft(vec![
+        person("Rossi", "Marco", "1980-01-01", "self"),
+        person("Rossi", "Anna", "1982-13-40", "spouse"),
+        person("Rossi", "Luca", "2031-01-01", "son"),
+    ]);
+    d.submitter.phones = vec!["12".into()];
+    d.consent = None;
+    d.party[0].citizenship = Some("Italy".into());
+    assert_eq!(
+        errors(&d),
+        vec![
+            "submitter.phones[0]: '12' is not a valid phone number for KZ; check the digits or add the country code (+7, +39, ...)",
+            "party[0].citizenship: 'Italy' is not an ISO 3166 country code; use two letters such as KZ, RU, IT",
+            "party[1].birth_date: '1982-13-40' is not a date; write it as YYYY-MM-DD, e.g. 2012-05-31",
+            "party[2].birth_date: 2031-01-01 is in the future",
+            "party[2].relation: 'son' is not one of: self, spouse, child, parent, sibling, grandparent, grandchild, relative, escort, group_member, other",
+            "consent: must be true: evac keeps these personal data only to organise the evacuation",
+        ]
+    );
+}
+
+#[test]
+fn empty_requests_say_what_is_missing() {
+    let d = RequestDraft::default();
+    assert_eq!(
+        errors(&d),
+        vec![
+            "location.text: is required; say where you are (city, address or hotel)",
+            "party: is empty; list every person who wants to leave, yourself included if you do",
+            "submitter.phones: no phone or e-mail given; give at least one so the crisis centre can reach you",
+            "consent: must be true: evac keeps these personal data only to organise the evacuation",
+        ]
+    );
+}
+
+#[test]
+fn holiday_children_with_a_teacher_are_unaccompanied() {
+    let d = draft(vec![
+        person("Иванова", "Мария", "1979-05-05", "escort"),
+        person("Петров", "Саша", "2010-02-02", "group_member"),
+        person("Сидорова", "Катя", "2011-03-03", "group_member"),
+    ]);
+    let req = d.validate(&ctx()).unwrap();
+    let day = ctx().now.date_utc();
+    let unaccompanied = req.unaccompanied_minors(day);
+    assert_eq!(unaccompanied, vec![req.party[1].id, req.party[2].id]);
+}
+
+#[test]
+fn a_child_alone_whose_parent_asks_from_home_is_unaccompanied() {
+    let mut d = draft(vec![person("Smith", "Emma", "2008-01-07", "child")]);
+    d.submitter.name = Some("John Smith".into());
+    let req = d.validate(&ctx()).unwrap();
+    let day = ctx().now.date_utc();
+    assert_eq!(
+        req.party[0].age_years(day),
+        Some(13),
+        "the birthday is tomorrow"
+    );
+    assert_eq!(req.unaccompanied_minors(day), vec![req.party[0].id]);
+}
+
+#[test]
+fn stated_ages_count_from_the_day_they_were_given() {
+    let birth = Birth::StatedAge {
+        years: 17,
+        on: "2022-01-06".parse().unwrap(),
+    };
+    assert_eq!(birth.age_years("2022-06-01".parse().unwrap()), 17);
+    assert_eq!(birth.age_years("2023-01-06".parse().unwrap()), 18);
+}
