@@ -1,1 +1,357 @@
-//! placeholder
+//! evac's embedded backend: one SQLite file in WAL mode, durable at commit.
+//!
+//! All writes go through one writer thread that practises *group commit*: it takes every job
+//! waiting in its queue (up to [`BATCH_JOBS_MAX`]), runs each inside its own savepoint of one
+//! transaction, commits once (one fsync for the whole batch, `synchronous = FULL`) and only then
+//! answers each caller. Under load, batches grow by themselves; when idle, a lone request commits
+//! at once. A job that fails rolls back only its own savepoint.
+//!
+//! Reads run on a small pool of connections on the blocking thread pool; WAL lets them proceed
+//! while the writer commits.
+
+mod rows;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use evac_model::{CaseId, ReferenceCode, RequestId};
+use evac_store::*;
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+/// Jobs waiting for the writer; senders wait (asynchronously) when it is full.
+pub const WRITE_QUEUE_JOBS_MAX: usize = 8_192;
+/// Jobs in one transaction: bounds the latency a batch adds and the size of a rollback.
+pub const BATCH_JOBS_MAX: usize = 1_024;
+/// Concurrent read connections.
+pub const READERS_MAX: usize = 8;
+/// How long a connection waits for a lock before reporting the database busy.
+const BUSY_TIMEOUT_MS: u64 = 10_000;
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const APPLICATION_ID: i64 = 1_702_257_251;
+
+/// Whether opening may create the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// `evac serve`: a missing file is an error (a mistyped path must not start an empty system).
+    MustExist,
+    /// `evac migrate` and `evac demo`: create the file if it is not there.
+    CreateIfMissing,
+}
+
+type Completion = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    jobs: mpsc::Sender<Job>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    read_permits: Arc<Semaphore>,
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, msg)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            StoreError::Unavailable(msg.unwrap_or_else(|| "the database is busy".into()))
+        }
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    // WAL: readers never block the writer. FULL: a commit is on disk before it is acknowledged.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (or, with [`OpenMode::CreateIfMissing`], creates) the database file at `path`.
+    /// Must be called inside a Tokio runtime. Does not migrate: call [`Store::migrate`].
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Self, StoreError> {
+        let exists = path.exists();
+        if !exists && mode == OpenMode::MustExist {
+            return Err(StoreError::Config(format!(
+                "no evac database at {}; check the path, or create one with `evac migrate` (or `evac demo`)",
+                path.display()
+            )));
+        }
+        if !exists {
+            match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+                    return Err(StoreError::Config(format!(
+                        "the directory {} does not exist; create it first or fix the path",
+                        dir.display()
+                    )));
+                }
+                _ => {}
+            }
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let writer = Connection::open_with_flags(path, flags).map_err(backend)?;
+        configure(&writer).map_err(backend)?;
+        let (version, app_id): (i64, i64) = writer
+            .query_row("SELECT user_version, application_id FROM pragma_user_version, pragma_application_id", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(backend)?;
+        if version > 0 && app_id != APPLICATION_ID {
+            return Err(StoreError::Config(format!(
+                "{} is a SQLite database but not an evac one; point evac at its own database file",
+                path.display()
+            )));
+        }
+        if version > MIGRATIONS.len() as i64 {
+            return Err(StoreError::Config(format!(
+                "{} has schema version {version}, newer than this evac ({}); upgrade evac",
+                path.display(),
+                MIGRATIONS.len()
+            )));
+        }
+
+        let (jobs, queue) = mpsc::channel::<Job>(WRITE_QUEUE_JOBS_MAX);
+        std::thread::Builder::new()
+            .name("evac-sqlite-writer".into())
+            .spawn(move || writer_loop(writer, queue))
+            .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            jobs,
+            readers: Arc::new(Mutex::new(Vec::new())),
+            read_permits: Arc::new(Semaphore::new(READERS_MAX)),
+        })
+    }
+
+    /// Runs `work` in the writer's next batch and waits until that batch is durable.
+    async fn write<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = in_savepoint(conn, work);
+            Box::new(move |commit| {
+                let _ = reply.send(match commit {
+                    Ok(()) => result,
+                    Err(e) => Err(StoreError::Backend(format!("commit failed: {e}"))),
+                });
+            })
+        });
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer stopped before answering".into()))?
+    }
+
+    /// Runs `work` on a pooled read connection on the blocking pool.
+    async fn read<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let permit = self
+            .read_permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("never closed");
+        let pool = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = pool.lock().expect("reader pool lock").pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => {
+                    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                    let c = Connection::open_with_flags(&path, flags).map_err(backend)?;
+                    c.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
+                        .map_err(backend)?;
+                    c
+                }
+            };
+            let result = work(&conn);
+            pool.lock().expect("reader pool lock").push(conn);
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("a read task failed: {e}")))?
+    }
+}
+
+fn in_savepoint<R>(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    conn.execute_batch("SAVEPOINT job").map_err(backend)?;
+    let result = work(conn);
+    let end = if result.is_ok() {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
+    conn.execute_batch(end).map_err(backend)?;
+    result
+}
+
+fn writer_loop(conn: Connection, mut queue: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(BATCH_JOBS_MAX);
+    while let Some(first) = queue.blocking_recv() {
+        batch.push(first);
+        while batch.len() < BATCH_JOBS_MAX {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let began = conn.execute_batch("BEGIN IMMEDIATE").map_err(backend);
+        let completions: Vec<Completion> = match &began {
+            Ok(()) => batch.drain(..).map(|job| job(&conn)).collect(),
+            Err(_) => Vec::new(),
+        };
+        let committed = began.and_then(|()| conn.execute_batch("COMMIT").map_err(backend));
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, jobs = completions.len() + batch.len(), "sqlite batch failed");
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for complete in completions {
+            complete(committed.as_ref().map(|_| ()));
+        }
+        // Jobs never started (BEGIN failed) are dropped: their callers see the writer's error.
+        batch.clear();
+    }
+}
+
+fn migrate_conn(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(backend)?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        conn.execute_batch(sql)
+            .map_err(|e| StoreError::Backend(format!("migration {}: {e}", index + 1)))?;
+        conn.execute_batch(&format!("PRAGMA user_version = {}", index + 1))
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        self.write(migrate_conn).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
+            .await
+    }
+
+    async fn insert_request(&self, insert: RequestInsert) -> Result<InsertOutcome, StoreError> {
+        self.write(move |c| rows::insert_request(c, &insert)).await
+    }
+
+    async fn request(&self, id: RequestId) -> Result<Option<StoredRequest>, StoreError> {
+        self.read(move |c| rows::request_where(c, "id", &id.to_string()))
+            .await
+    }
+
+    async fn request_by_reference(
+        &self,
+        reference: &ReferenceCode,
+    ) -> Result<Option<StoredRequest>, StoreError> {
+        let compact = reference.compact().to_string();
+        self.read(move |c| rows::request_where(c, "reference", &compact))
+            .await
+    }
+
+    async fn list_requests(
+        &self,
+        filter: &RequestFilter,
+        page: PageRequest,
+    ) -> Result<Page, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| rows::list_requests(c, &filter, page))
+            .await
+    }
+
+    async fn intake_counts(&self) -> Result<IntakeCounts, StoreError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT (SELECT count(*) FROM requests), (SELECT count(*) FROM persons)",
+                [],
+                |r| {
+                    Ok(IntakeCounts {
+                        requests: r.get::<_, i64>(0)? as u64,
+                        persons: r.get::<_, i64>(1)? as u64,
+                    })
+                },
+            )
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn case_of(&self, request: RequestId) -> Result<Option<CaseId>, StoreError> {
+        self.read(move |c| rows::case_of(c, request)).await
+    }
+
+    async fn insert_user(&self, user: &User, audit: AuditEvent) -> Result<(), StoreError> {
+        let user = user.clone();
+        self.write(move |c| {
+            rows::insert_user(c, &user)?;
+            rows::insert_audit(c, &audit)
+        })
+        .await
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
+        let name = name.to_string();
+        self.read(move |c| rows::user_where(c, "u.name = ?1", &name))
+            .await
+    }
+
+    async fn insert_token(&self, token: &ApiToken, audit: AuditEvent) -> Result<(), StoreError> {
+        let token = token.clone();
+        self.write(move |c| {
+            rows::insert_token(c, &token)?;
+            rows::insert_audit(c, &audit)
+        })
+        .await
+    }
+
+    async fn user_by_token(&self, token_sha256: &[u8; 32]) -> Result<Option<User>, StoreError> {
+        let digest = *token_sha256;
+        self.read(move |c| rows::user_by_token(c, &digest)).await
+    }
+
+    async fn append_audit(&self, events: Vec<AuditEvent>) -> Result<(), StoreError> {
+        self.write(move |c| events.iter().try_for_each(|e| rows::insert_audit(c, e)))
+            .await
+    }
+
+    async fn audit_trail(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        self.read(move |c| rows::audit_trail(c, after_seq, limit.min(PAGE_ITEMS_MAX)))
+            .await
+    }
+}

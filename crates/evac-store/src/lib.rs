@@ -1,1 +1,259 @@
-//! placeholder
+//! The storage boundary: one trait in domain words, implemented once per backend.
+//!
+//! Nothing here knows SQL. A backend crate (`evac-store-sqlite`, `evac-store-postgres`) owns its
+//! migrations and row mapping and must pass [`conformance`], the one story every backend runs.
+//! Writes that must be atomic together (a request, its people, its case, its idempotency key
+//! and its audit event) are one method call, so no caller can half-do them.
+
+pub mod conformance;
+
+use async_trait::async_trait;
+use evac_model::{
+    Actor, CaseId, Channel, PersonId, PersonStatus, ReferenceCode, Request, RequestId, Role,
+    Timestamp, UserId,
+};
+
+/// Pages are bounded: a caller asking for more gets this many.
+pub const PAGE_ITEMS_MAX: u32 = 1_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("{what} already exists")]
+    Conflict { what: String },
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Backend(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+/// A retry-safety claim: the key the client sent and a digest of the body it sent with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    pub key: String,
+    pub body_sha256: [u8; 32],
+}
+
+/// One entry of the audit trail.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditEvent {
+    pub at: Timestamp,
+    pub actor: Actor,
+    /// What was done, dotted: `request.create`, `request.read`, `request.export`, `user.create`.
+    pub action: String,
+    /// What it was done to: a request id, a user name, a filter.
+    pub subject: Option<String>,
+    /// Non-personal context (counts, filters, the channel), never names, phones or documents.
+    pub detail: serde_json::Value,
+}
+
+/// An audit event as stored, with its position in the trail.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditRecord {
+    pub seq: i64,
+    #[serde(flatten)]
+    pub event: AuditEvent,
+}
+
+/// What the store is asked to persist for one new request.
+#[derive(Debug, Clone)]
+pub struct RequestInsert {
+    pub request: Request,
+    pub has_minors: bool,
+    pub idempotency: Option<IdempotencyClaim>,
+    pub audit: AuditEvent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// Committed durably.
+    Inserted,
+    /// The same key and body were seen before: here is the first answer; nothing new was stored.
+    Replayed {
+        id: RequestId,
+        reference: ReferenceCode,
+    },
+    /// The same key came with another body.
+    IdempotencyConflict,
+    /// The random reference code is already taken; draw another and retry.
+    ReferenceTaken,
+}
+
+/// A stored request with its people's current statuses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRequest {
+    pub request: Request,
+    pub statuses: Vec<(PersonId, PersonStatus)>,
+}
+
+/// Filters of the request list; every field narrows, `None` means any.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestFilter {
+    /// Requests with at least one person in this status.
+    pub status: Option<PersonStatus>,
+    /// Matches the normalised Latin form of the location text (`Алматы` finds `Almaty`).
+    pub place: Option<String>,
+    pub channel: Option<Channel>,
+    pub received_from: Option<Timestamp>,
+    /// Exclusive upper bound.
+    pub received_until: Option<Timestamp>,
+    pub has_minors: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListOrder {
+    /// For people reading lists.
+    #[default]
+    NewestFirst,
+    /// For exports, which want a stable sequence.
+    OldestFirst,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Continue after this request (exclusive); `None` starts at the beginning.
+    pub after: Option<RequestId>,
+    pub limit: u32,
+    pub order: ListOrder,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub items: Vec<StoredRequest>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<RequestId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub name: String,
+    pub role: Role,
+    /// PHC string (argon2id); never leaves the app layer.
+    pub password_hash: String,
+    pub created_at: Timestamp,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// SHA-256 of the secret: the secret itself is shown once and never stored.
+    pub token_sha256: [u8; 32],
+    pub user_id: UserId,
+    pub label: String,
+    pub created_at: Timestamp,
+}
+
+/// Counts for the health of intake, cheap enough for every dashboard load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IntakeCounts {
+    pub requests: u64,
+    pub persons: u64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`, for logs and `/readyz`.
+    fn backend_name(&self) -> &'static str;
+
+    /// Applies pending migrations; idempotent.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// A round trip to the database, for readiness checks.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Stores a request with its people, its case, its idempotency key and its audit event in
+    /// one transaction, and returns only once that transaction is durable.
+    async fn insert_request(&self, insert: RequestInsert) -> Result<InsertOutcome, StoreError>;
+
+    async fn request(&self, id: RequestId) -> Result<Option<StoredRequest>, StoreError>;
+
+    async fn request_by_reference(
+        &self,
+        reference: &ReferenceCode,
+    ) -> Result<Option<StoredRequest>, StoreError>;
+
+    async fn list_requests(
+        &self,
+        filter: &RequestFilter,
+        page: PageRequest,
+    ) -> Result<Page, StoreError>;
+
+    async fn intake_counts(&self) -> Result<IntakeCounts, StoreError>;
+
+    /// Which cases a set of requests belong to (for the linkage to come).
+    async fn case_of(&self, request: RequestId) -> Result<Option<CaseId>, StoreError>;
+
+    async fn insert_user(&self, user: &User, audit: AuditEvent) -> Result<(), StoreError>;
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError>;
+
+    async fn insert_token(&self, token: &ApiToken, audit: AuditEvent) -> Result<(), StoreError>;
+
+    /// The active user a token belongs to, if the token exists and the user is not disabled.
+    async fn user_by_token(&self, token_sha256: &[u8; 32]) -> Result<Option<User>, StoreError>;
+
+    /// Appends events to the trail (reads of personal data, exports).
+    async fn append_audit(&self, events: Vec<AuditEvent>) -> Result<(), StoreError>;
+
+    /// The trail from `after_seq` (exclusive), oldest first.
+    async fn audit_trail(&self, after_seq: i64, limit: u32)
+    -> Result<Vec<AuditRecord>, StoreError>;
+}
+
+/// The bytes of a 32-byte digest column, checked.
+pub fn digest_from_bytes(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("a digest has {} bytes, not 32", bytes.len())))
+}
+
+/// Parses an id column, naming the column if the stored text is not a UUID.
+pub fn parse_id<T: std::str::FromStr>(column: &str, text: &str) -> Result<T, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{column} '{text}' is not a UUID")))
+}
+
+/// The JSON document of a stored request body.
+pub fn request_from_columns(
+    id: &str,
+    reference: &str,
+    received_at: i64,
+    case_id: &str,
+    body_json: &str,
+) -> Result<Request, StoreError> {
+    Ok(Request {
+        id: parse_id("requests.id", id)?,
+        reference: reference
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("requests.reference '{reference}': {e}")))?,
+        received_at: Timestamp::from_unix_micros(received_at),
+        case_id: parse_id("requests.case_id", case_id)?,
+        body: serde_json::from_str(body_json)
+            .map_err(|e| StoreError::Corrupt(format!("requests.body of {id}: {e}")))?,
+    })
+}
+
+/// The `actor` column's text back into an [`Actor`].
+pub fn actor_from_label(label: &str) -> Result<Actor, StoreError> {
+    match label {
+        "public" => Ok(Actor::Public),
+        "system" => Ok(Actor::System),
+        other => match other.strip_prefix("user:") {
+            Some(id) => Ok(Actor::User(parse_id("actor", id)?)),
+            None => Err(StoreError::Corrupt(format!("unknown actor '{other}'"))),
+        },
+    }
+}
+
+pub fn role_from_text(text: &str) -> Result<Role, StoreError> {
+    Role::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown role '{text}'")))
+}
+
+pub fn status_from_text(text: &str) -> Result<PersonStatus, StoreError> {
+    PersonStatus::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown person status '{text}'")))
+}

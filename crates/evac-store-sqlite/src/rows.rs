@@ -1,0 +1,380 @@
+//! SQL and row mapping for SQLite. Every function runs on a connection it is given; the
+//! transaction (or read snapshot) around it belongs to the caller in `lib.rs`.
+
+use evac_model::{CaseId, PersonStatus, RequestId, Timestamp};
+use evac_store::*;
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
+
+use crate::backend;
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+        || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+pub(crate) fn insert_request(
+    c: &Connection,
+    insert: &RequestInsert,
+) -> Result<InsertOutcome, StoreError> {
+    let r = &insert.request;
+    let id = r.id.to_string();
+    if let Some(claim) = &insert.idempotency {
+        let seen: Option<(Vec<u8>, String, String)> = c
+            .prepare_cached(
+                "SELECT k.body_sha256, q.id, q.reference FROM idempotency_keys k JOIN requests q ON q.id = k.request_id WHERE k.key = ?1",
+            )
+            .and_then(|mut s| s.query_row([&claim.key], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?))).optional())
+            .map_err(backend)?;
+        if let Some((digest, first_id, first_reference)) = seen {
+            if digest_from_bytes(&digest)? != claim.body_sha256 {
+                return Ok(InsertOutcome::IdempotencyConflict);
+            }
+            return Ok(InsertOutcome::Replayed {
+                id: parse_id("requests.id", &first_id)?,
+                reference: first_reference
+                    .parse()
+                    .map_err(|e| StoreError::Corrupt(format!("requests.reference: {e}")))?,
+            });
+        }
+    }
+
+    let body = serde_json::to_string(&r.body).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let location_latin = evac_model::to_icao_latin(&r.body.location.text);
+    let inserted = c
+        .prepare_cached(
+            "INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                id,
+                r.reference.compact(),
+                r.received_at.unix_micros(),
+                r.body.channel.as_str(),
+                r.case_id.to_string(),
+                location_latin,
+                r.body.location.country.map(|c| c.to_string()),
+                r.body.location.place_id.map(|p| p as i64),
+                insert.has_minors,
+                r.body.party.len() as i64,
+                body,
+            ])
+        });
+    match inserted {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => return Ok(InsertOutcome::ReferenceTaken),
+        Err(e) => return Err(backend(e)),
+    }
+
+    let case_id = r.case_id.to_string();
+    c.prepare_cached(
+        "INSERT INTO cases (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
+    )
+    .and_then(|mut s| s.execute(params![case_id, r.received_at.unix_micros()]))
+    .map_err(backend)?;
+    let mut person = c
+        .prepare_cached(
+            "INSERT INTO persons (id, request_id, case_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .map_err(backend)?;
+    for (ordinal, p) in r.body.party.iter().enumerate() {
+        let birth_date = match p.birth {
+            Some(evac_model::Birth::Date(d)) => Some(d.to_string()),
+            _ => None,
+        };
+        person
+            .execute(params![
+                p.id.to_string(),
+                id,
+                case_id,
+                ordinal as i64,
+                p.surname.as_ref().map(|n| n.latin.as_str()),
+                p.given_names.as_ref().map(|n| n.latin.as_str()),
+                birth_date,
+                PersonStatus::Registered.as_str(),
+                r.received_at.unix_micros(),
+            ])
+            .map_err(backend)?;
+    }
+    if let Some(claim) = &insert.idempotency {
+        c.prepare_cached("INSERT INTO idempotency_keys (key, body_sha256, request_id, created_at) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut s| s.execute(params![claim.key, claim.body_sha256.as_slice(), id, r.received_at.unix_micros()]))
+            .map_err(backend)?;
+    }
+    insert_audit(c, &insert.audit)?;
+    Ok(InsertOutcome::Inserted)
+}
+
+fn statuses(
+    c: &Connection,
+    request_id: &str,
+) -> Result<Vec<(evac_model::PersonId, PersonStatus)>, StoreError> {
+    let mut s = c
+        .prepare_cached("SELECT id, status FROM persons WHERE request_id = ?1 ORDER BY ordinal")
+        .map_err(backend)?;
+    let rows = s
+        .query_map([request_id], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })
+        .map_err(backend)?;
+    rows.map(|row| {
+        let (id, status) = row.map_err(backend)?;
+        Ok((parse_id("persons.id", &id)?, status_from_text(&status)?))
+    })
+    .collect()
+}
+
+const REQUEST_COLUMNS: &str = "id, reference, received_at, case_id, body";
+
+fn stored_from_row(c: &Connection, row: &rusqlite::Row<'_>) -> Result<StoredRequest, StoreError> {
+    let id: String = row.get(0).map_err(backend)?;
+    let reference: String = row.get(1).map_err(backend)?;
+    let received_at: i64 = row.get(2).map_err(backend)?;
+    let case_id: String = row.get(3).map_err(backend)?;
+    let body: String = row.get(4).map_err(backend)?;
+    let request = request_from_columns(&id, &reference, received_at, &case_id, &body)?;
+    Ok(StoredRequest {
+        statuses: statuses(c, &id)?,
+        request,
+    })
+}
+
+pub(crate) fn request_where(
+    c: &Connection,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<StoredRequest>, StoreError> {
+    let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE {column} = ?1");
+    let mut s = c.prepare_cached(&sql).map_err(backend)?;
+    let mut rows = s.query([value]).map_err(backend)?;
+    match rows.next().map_err(backend)? {
+        Some(row) => Ok(Some(stored_from_row(c, row)?)),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn list_requests(
+    c: &Connection,
+    filter: &RequestFilter,
+    page: PageRequest,
+) -> Result<Page, StoreError> {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut values: Vec<Box<dyn ToSql>> = Vec::new();
+    let mut bind = |condition: &str, value: Box<dyn ToSql>, values: &mut Vec<Box<dyn ToSql>>| {
+        values.push(value);
+        conditions.push(condition.replace('?', &format!("?{}", values.len())));
+    };
+    let (compare, direction) = match page.order {
+        ListOrder::NewestFirst => ("<", "DESC"),
+        ListOrder::OldestFirst => (">", "ASC"),
+    };
+    if let Some(after) = page.after {
+        bind(
+            &format!("r.id {compare} ?"),
+            Box::new(after.to_string()),
+            &mut values,
+        );
+    }
+    if let Some(status) = filter.status {
+        bind(
+            "EXISTS (SELECT 1 FROM persons p WHERE p.request_id = r.id AND p.status = ?)",
+            Box::new(status.as_str()),
+            &mut values,
+        );
+    }
+    if let Some(place) = &filter.place {
+        let pattern = format!(
+            "%{}%",
+            evac_model::to_icao_latin(place).replace(['%', '_'], "")
+        );
+        bind("r.location_latin LIKE ?", Box::new(pattern), &mut values);
+    }
+    if let Some(channel) = filter.channel {
+        bind("r.channel = ?", Box::new(channel.as_str()), &mut values);
+    }
+    if let Some(from) = filter.received_from {
+        bind(
+            "r.received_at >= ?",
+            Box::new(from.unix_micros()),
+            &mut values,
+        );
+    }
+    if let Some(until) = filter.received_until {
+        bind(
+            "r.received_at < ?",
+            Box::new(until.unix_micros()),
+            &mut values,
+        );
+    }
+    if let Some(minors) = filter.has_minors {
+        bind("r.has_minors = ?", Box::new(minors), &mut values);
+    }
+    let limit = page.limit.clamp(1, PAGE_ITEMS_MAX);
+    let where_clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT r.id, r.reference, r.received_at, r.case_id, r.body FROM requests r {where_clause} ORDER BY r.id {direction} LIMIT {}",
+        limit + 1
+    );
+    let mut s = c.prepare_cached(&sql).map_err(backend)?;
+    let params: Vec<&dyn ToSql> = values.iter().map(|v| v.as_ref()).collect();
+    let mut rows = s.query(params.as_slice()).map_err(backend)?;
+    let mut items = Vec::with_capacity(limit as usize);
+    let mut more = false;
+    while let Some(row) = rows.next().map_err(backend)? {
+        if items.len() == limit as usize {
+            more = true;
+            break;
+        }
+        items.push(stored_from_row(c, row)?);
+    }
+    let next = if more {
+        items.last().map(|r: &StoredRequest| r.request.id)
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+pub(crate) fn case_of(c: &Connection, request: RequestId) -> Result<Option<CaseId>, StoreError> {
+    let case: Option<String> = c
+        .query_row(
+            "SELECT case_id FROM requests WHERE id = ?1",
+            [request.to_string()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    case.map(|id| parse_id("requests.case_id", &id)).transpose()
+}
+
+pub(crate) fn insert_user(c: &Connection, user: &User) -> Result<(), StoreError> {
+    let result = c
+        .prepare_cached("INSERT INTO users (id, name, role, password_hash, created_at, disabled) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .and_then(|mut s| {
+            s.execute(params![
+                user.id.to_string(),
+                user.name,
+                user.role.as_str(),
+                user.password_hash,
+                user.created_at.unix_micros(),
+                user.disabled
+            ])
+        });
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict {
+            what: format!("a user named '{}'", user.name),
+        }),
+        Err(e) => Err(backend(e)),
+    }
+}
+
+fn user_from_row(row: &rusqlite::Row<'_>) -> Result<User, StoreError> {
+    let id: String = row.get(0).map_err(backend)?;
+    let role: String = row.get(2).map_err(backend)?;
+    Ok(User {
+        id: parse_id("users.id", &id)?,
+        name: row.get(1).map_err(backend)?,
+        role: role_from_text(&role)?,
+        password_hash: row.get(3).map_err(backend)?,
+        created_at: Timestamp::from_unix_micros(row.get(4).map_err(backend)?),
+        disabled: row.get(5).map_err(backend)?,
+    })
+}
+
+const USER_COLUMNS: &str = "u.id, u.name, u.role, u.password_hash, u.created_at, u.disabled";
+
+pub(crate) fn user_where(
+    c: &Connection,
+    condition: &'static str,
+    value: &str,
+) -> Result<Option<User>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE {condition}");
+    let mut s = c.prepare_cached(&sql).map_err(backend)?;
+    let mut rows = s.query([value]).map_err(backend)?;
+    rows.next().map_err(backend)?.map(user_from_row).transpose()
+}
+
+pub(crate) fn user_by_token(c: &Connection, digest: &[u8; 32]) -> Result<Option<User>, StoreError> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = ?1 AND u.disabled = 0"
+    );
+    let mut s = c.prepare_cached(&sql).map_err(backend)?;
+    let mut rows = s.query([digest.as_slice()]).map_err(backend)?;
+    rows.next().map_err(backend)?.map(user_from_row).transpose()
+}
+
+pub(crate) fn insert_token(c: &Connection, token: &ApiToken) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO api_tokens (token_sha256, user_id, label, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            token.token_sha256.as_slice(),
+            token.user_id.to_string(),
+            token.label,
+            token.created_at.unix_micros()
+        ])
+    })
+    .map_err(backend)?;
+    Ok(())
+}
+
+pub(crate) fn insert_audit(c: &Connection, e: &AuditEvent) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO audit_events (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            e.at.unix_micros(),
+            e.actor.label(),
+            e.action,
+            e.subject,
+            e.detail.to_string()
+        ])
+    })
+    .map_err(backend)?;
+    Ok(())
+}
+
+pub(crate) fn audit_trail(
+    c: &Connection,
+    after_seq: i64,
+    limit: u32,
+) -> Result<Vec<AuditRecord>, StoreError> {
+    let mut s = c
+        .prepare_cached("SELECT seq, at, actor, action, subject, detail FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+        .map_err(backend)?;
+    let rows = s
+        .query_map(params![after_seq, limit], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })
+        .map_err(backend)?;
+    rows.map(|row| {
+        let (seq, at, actor, action, subject, detail) = row.map_err(backend)?;
+        Ok(AuditRecord {
+            seq,
+            event: AuditEvent {
+                at: Timestamp::from_unix_micros(at),
+                actor: actor_from_label(&actor)?,
+                action,
+                subject,
+                detail: serde_json::from_str(&detail)
+                    .map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))?,
+            },
+        })
+    })
+    .collect()
+}

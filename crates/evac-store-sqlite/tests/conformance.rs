@@ -1,0 +1,79 @@
+//! The shared conformance story on SQLite, plus what only the embedded backend promises.
+
+use evac_store::Store;
+use evac_store_sqlite::{OpenMode, SqliteStore};
+
+#[tokio::test]
+async fn conformance_story_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("evac.db"), OpenMode::CreateIfMissing).unwrap();
+    store.migrate().await.unwrap();
+    evac_store::conformance::run(&store).await;
+}
+
+#[tokio::test]
+async fn a_missing_file_or_directory_is_an_error_not_a_new_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("evca.db");
+    let err = SqliteStore::open(&missing, OpenMode::MustExist)
+        .err()
+        .expect("must not open")
+        .to_string();
+    assert!(
+        err.contains("no evac database at") && err.contains("evca.db"),
+        "{err}"
+    );
+    assert!(!missing.exists(), "nothing was created");
+    let err = SqliteStore::open(
+        &dir.path().join("no-such-dir/evac.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .err()
+    .expect("must not open")
+    .to_string();
+    assert!(err.contains("does not exist"), "{err}");
+}
+
+#[tokio::test]
+async fn a_foreign_sqlite_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    // Another program's database: it has a schema version but not evac's application id.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 3;")
+        .unwrap();
+    let err = SqliteStore::open(&path, OpenMode::MustExist)
+        .err()
+        .expect("must refuse")
+        .to_string();
+    assert!(err.contains("not an evac one"), "{err}");
+}
+
+#[tokio::test]
+async fn concurrent_writers_are_grouped_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(
+        SqliteStore::open(&dir.path().join("evac.db"), OpenMode::CreateIfMissing).unwrap(),
+    );
+    store.migrate().await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let event = evac_store::AuditEvent {
+                at: evac_model::Timestamp::from_unix_micros(i),
+                actor: evac_model::Actor::System,
+                action: "test.write".into(),
+                subject: Some(i.to_string()),
+                detail: serde_json::json!({}),
+            };
+            store.append_audit(vec![event]).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let trail = store.audit_trail(0, 1000).await.unwrap();
+    assert_eq!(trail.len(), 200);
+}

@@ -1,0 +1,368 @@
+//! The story every backend must tell the same way. Each backend's integration test opens a
+//! fresh, empty store and calls [`run`]; a failed assertion names the step.
+
+use evac_model::{
+    Actor, CaseId, Channel, LocationDraft, PersonDraft, PersonStatus, ReferenceCode, Request,
+    RequestDraft, RequestId, Role, SubmitterDraft, Timestamp, UserId, ValidationContext,
+};
+use rand::SeedableRng;
+
+use crate::*;
+
+const T0: i64 = 1_641_456_000_000_000; // 2022-01-06T08:00:00Z
+
+fn draft(surname: &str, birth: &str, place: &str, channel: &str) -> RequestDraft {
+    RequestDraft {
+        channel: Some(channel.into()),
+        location: LocationDraft {
+            text: Some(place.into()),
+            country: Some("KZ".into()),
+            ..Default::default()
+        },
+        submitter: SubmitterDraft {
+            phones: vec!["8 701 123 45 67".into()],
+            ..Default::default()
+        },
+        party: vec![PersonDraft {
+            surname: Some(surname.into()),
+            given_names: Some("Алия".into()),
+            birth_date: Some(birth.into()),
+            ..Default::default()
+        }],
+        consent: Some(true),
+        ..Default::default()
+    }
+}
+
+struct Fixture {
+    rng: rand::rngs::StdRng,
+    clock: i64,
+}
+
+impl Fixture {
+    fn insert(&mut self, draft: &RequestDraft) -> RequestInsert {
+        self.clock += 1_000_000;
+        let now = Timestamp::from_unix_micros(self.clock);
+        let ctx = ValidationContext {
+            now,
+            default_region: None,
+        };
+        let body = draft.validate(&ctx).expect("fixture drafts are valid");
+        let has_minors = body.has_minors(now.date_utc());
+        let request = Request {
+            id: RequestId::new_v7(),
+            reference: ReferenceCode::generate(&mut self.rng),
+            received_at: now,
+            case_id: CaseId::new_v7(),
+            body,
+        };
+        let audit = AuditEvent {
+            at: now,
+            actor: Actor::Public,
+            action: "request.create".into(),
+            subject: Some(request.id.to_string()),
+            detail: serde_json::json!({"channel": request.body.channel.as_str()}),
+        };
+        RequestInsert {
+            request,
+            has_minors,
+            idempotency: None,
+            audit,
+        }
+    }
+}
+
+fn page(after: Option<RequestId>, limit: u32, order: ListOrder) -> PageRequest {
+    PageRequest {
+        after,
+        limit,
+        order,
+    }
+}
+
+async fn list_all(store: &dyn Store, filter: &RequestFilter, order: ListOrder) -> Vec<RequestId> {
+    let mut out = Vec::new();
+    let mut after = None;
+    for _ in 0..100 {
+        let p = store
+            .list_requests(filter, page(after, 2, order))
+            .await
+            .unwrap();
+        assert!(p.items.len() <= 2, "a page never exceeds its limit");
+        out.extend(p.items.iter().map(|r| r.request.id));
+        match p.next {
+            Some(next) => after = Some(next),
+            None => return out,
+        }
+    }
+    panic!("pagination did not end");
+}
+
+/// Runs the whole story against an empty store.
+pub async fn run(store: &dyn Store) {
+    store
+        .migrate()
+        .await
+        .expect("migrating an up-to-date store again is a no-op");
+    store.ping().await.expect("ping");
+    let mut fx = Fixture {
+        rng: rand::rngs::StdRng::seed_from_u64(1),
+        clock: T0,
+    };
+
+    // A request is stored whole and read back equal, by id and by reference.
+    let family = draft(
+        "Токаева",
+        "2012-07-30",
+        "Алматы, Hotel Kazakhstan",
+        "web_form",
+    );
+    let a = fx.insert(&family);
+    assert_eq!(
+        store.insert_request(a.clone()).await.unwrap(),
+        InsertOutcome::Inserted,
+        "insert a"
+    );
+    let got = store
+        .request(a.request.id)
+        .await
+        .unwrap()
+        .expect("a is readable by id");
+    assert_eq!(got.request, a.request, "read back equal");
+    assert_eq!(
+        got.statuses,
+        vec![(a.request.body.party[0].id, PersonStatus::Registered)]
+    );
+    let by_ref = store
+        .request_by_reference(&a.request.reference)
+        .await
+        .unwrap()
+        .expect("by reference");
+    assert_eq!(by_ref.request.id, a.request.id);
+    assert_eq!(
+        store.request(RequestId::new_v7()).await.unwrap(),
+        None,
+        "unknown id"
+    );
+    assert_eq!(
+        store.case_of(a.request.id).await.unwrap(),
+        Some(a.request.case_id)
+    );
+
+    // Idempotency: same key and body replays the first answer; another body conflicts.
+    let claim = IdempotencyClaim {
+        key: "k-1".into(),
+        body_sha256: [7; 32],
+    };
+    let mut b = fx.insert(&draft("Rossi", "1980-01-01", "Almaty", "api"));
+    b.idempotency = Some(claim.clone());
+    assert_eq!(
+        store.insert_request(b.clone()).await.unwrap(),
+        InsertOutcome::Inserted,
+        "insert b"
+    );
+    let mut b_again = fx.insert(&draft("Rossi", "1980-01-01", "Almaty", "api"));
+    b_again.idempotency = Some(claim.clone());
+    assert_eq!(
+        store.insert_request(b_again).await.unwrap(),
+        InsertOutcome::Replayed {
+            id: b.request.id,
+            reference: b.request.reference
+        },
+        "retry with the same key and body"
+    );
+    let mut b_other = fx.insert(&draft("Bianchi", "1980-01-01", "Almaty", "api"));
+    b_other.idempotency = Some(IdempotencyClaim {
+        body_sha256: [8; 32],
+        ..claim
+    });
+    assert_eq!(
+        store.insert_request(b_other).await.unwrap(),
+        InsertOutcome::IdempotencyConflict
+    );
+
+    // A taken reference is reported, and nothing of the second request is stored.
+    let mut c = fx.insert(&draft("Smith", "1990-01-01", "Nur-Sultan", "hotline"));
+    c.request.reference = a.request.reference;
+    assert_eq!(
+        store.insert_request(c.clone()).await.unwrap(),
+        InsertOutcome::ReferenceTaken
+    );
+    assert_eq!(
+        store.request(c.request.id).await.unwrap(),
+        None,
+        "nothing of a refused insert"
+    );
+    assert_eq!(
+        store.intake_counts().await.unwrap(),
+        IntakeCounts {
+            requests: 2,
+            persons: 2
+        }
+    );
+
+    // More requests for the filters and pagination.
+    let c = fx.insert(&draft("Smith", "1990-01-01", "Nur-Sultan", "hotline"));
+    let d = fx.insert(&draft("Иванов", "2015-02-02", "Almaty", "hotline"));
+    let e = fx.insert(&draft("Müller", "1950-03-03", "Shymkent", "import"));
+    for r in [&c, &d, &e] {
+        assert_eq!(
+            store.insert_request(r.clone()).await.unwrap(),
+            InsertOutcome::Inserted
+        );
+    }
+    let oldest_first = vec![
+        a.request.id,
+        b.request.id,
+        c.request.id,
+        d.request.id,
+        e.request.id,
+    ];
+    let all = list_all(store, &RequestFilter::default(), ListOrder::OldestFirst).await;
+    assert_eq!(all, oldest_first, "oldest first, every request once");
+    let mut newest_first = oldest_first.clone();
+    newest_first.reverse();
+    assert_eq!(
+        list_all(store, &RequestFilter::default(), ListOrder::NewestFirst).await,
+        newest_first
+    );
+
+    let filtered =
+        |f: RequestFilter| async move { list_all(store, &f, ListOrder::OldestFirst).await };
+    assert_eq!(
+        filtered(RequestFilter {
+            channel: Some(Channel::Hotline),
+            ..Default::default()
+        })
+        .await,
+        vec![c.request.id, d.request.id],
+        "by channel"
+    );
+    assert_eq!(
+        filtered(RequestFilter {
+            has_minors: Some(true),
+            ..Default::default()
+        })
+        .await,
+        vec![a.request.id, d.request.id],
+        "by minors"
+    );
+    assert_eq!(
+        filtered(RequestFilter {
+            place: Some("almaty".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![a.request.id, b.request.id, d.request.id],
+        "by place, across scripts"
+    );
+    assert_eq!(
+        filtered(RequestFilter {
+            received_from: Some(c.request.received_at),
+            received_until: Some(e.request.received_at),
+            ..Default::default()
+        })
+        .await,
+        vec![c.request.id, d.request.id],
+        "by received time, upper bound exclusive"
+    );
+    assert_eq!(
+        filtered(RequestFilter {
+            status: Some(PersonStatus::Registered),
+            channel: Some(Channel::Import),
+            ..Default::default()
+        })
+        .await,
+        vec![e.request.id],
+        "by status and channel"
+    );
+    assert!(
+        filtered(RequestFilter {
+            status: Some(PersonStatus::Boarded),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
+
+    // Users and tokens.
+    let now = Timestamp::from_unix_micros(T0);
+    let user = User {
+        id: UserId::new_v7(),
+        name: "aigerim".into(),
+        role: Role::CaseOfficer,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        created_at: now,
+        disabled: false,
+    };
+    let audit = |action: &str, subject: &str| AuditEvent {
+        at: now,
+        actor: Actor::System,
+        action: action.into(),
+        subject: Some(subject.into()),
+        detail: serde_json::json!({}),
+    };
+    store
+        .insert_user(&user, audit("user.create", "aigerim"))
+        .await
+        .unwrap();
+    let twin = User {
+        id: UserId::new_v7(),
+        ..user.clone()
+    };
+    assert!(matches!(
+        store
+            .insert_user(&twin, audit("user.create", "aigerim"))
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        store.user_by_name("aigerim").await.unwrap(),
+        Some(user.clone())
+    );
+    assert_eq!(store.user_by_name("nobody").await.unwrap(), None);
+    let token = ApiToken {
+        token_sha256: [42; 32],
+        user_id: user.id,
+        label: "laptop".into(),
+        created_at: now,
+    };
+    store
+        .insert_token(&token, audit("token.create", "aigerim"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_by_token(&[42; 32]).await.unwrap(),
+        Some(user.clone())
+    );
+    assert_eq!(store.user_by_token(&[43; 32]).await.unwrap(), None);
+
+    // The audit trail holds every write above, in order, and pages by sequence.
+    store
+        .append_audit(vec![audit("request.read", &a.request.id.to_string())])
+        .await
+        .unwrap();
+    let trail = store.audit_trail(0, 100).await.unwrap();
+    let actions: Vec<&str> = trail.iter().map(|r| r.event.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["request.create"; 5]
+            .into_iter()
+            .chain(["user.create", "token.create", "request.read"])
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        trail.windows(2).all(|w| w[0].seq < w[1].seq),
+        "sequence increases"
+    );
+    assert_eq!(trail[0].event.actor, Actor::Public);
+    let tail = store.audit_trail(trail[5].seq, 100).await.unwrap();
+    assert_eq!(tail.len(), 2, "after a sequence number");
+    assert_eq!(
+        store.intake_counts().await.unwrap(),
+        IntakeCounts {
+            requests: 5,
+            persons: 5
+        }
+    );
+}
