@@ -1,1 +1,489 @@
-//! placeholder
+//! evac on PostgreSQL, for ministries that run several stateless app nodes behind a load
+//! balancer. Each request is its own transaction; PostgreSQL's own commit machinery makes it
+//! durable (`synchronous_commit = on`) and groups concurrent commits.
+
+use async_trait::async_trait;
+use evac_model::{CaseId, PersonStatus, ReferenceCode, RequestId, Timestamp};
+use evac_store::*;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, QueryBuilder, Row};
+
+/// Connections per app node.
+pub const POOL_CONNECTIONS_MAX: u32 = 16;
+const ACQUIRE_TIMEOUT_MS: u64 = 10_000;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+fn backend(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            StoreError::Unavailable(e.to_string())
+        }
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+fn unique_violation_on(e: &sqlx::Error) -> Option<String> {
+    let db = e.as_database_error()?;
+    (db.code().as_deref() == Some("23505")).then(|| db.constraint().unwrap_or("").to_string())
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…`). Does not migrate: call [`Store::migrate`].
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::Config(format!(
+                "'{url}' is not a PostgreSQL URL (postgres://user@host/db)"
+            )));
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_CONNECTIONS_MAX)
+            .acquire_timeout(std::time::Duration::from_millis(ACQUIRE_TIMEOUT_MS))
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+        Ok(PgStore { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+fn stored_request(
+    row: &PgRow,
+    statuses: Vec<(evac_model::PersonId, PersonStatus)>,
+) -> Result<StoredRequest, StoreError> {
+    let get = |i: usize| row.try_get::<String, _>(i).map_err(backend);
+    let request = request_from_columns(
+        &get(0)?,
+        &get(1)?,
+        row.try_get::<i64, _>(2).map_err(backend)?,
+        &get(3)?,
+        &get(4)?,
+    )?;
+    Ok(StoredRequest { request, statuses })
+}
+
+impl PgStore {
+    async fn statuses(
+        &self,
+        request_ids: &[String],
+    ) -> Result<Vec<(String, evac_model::PersonId, PersonStatus)>, StoreError> {
+        let rows = sqlx::query("SELECT request_id, id, status FROM persons WHERE request_id = ANY($1) ORDER BY request_id, ordinal")
+            .bind(request_ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let request_id: String = r.try_get(0).map_err(backend)?;
+                let id: String = r.try_get(1).map_err(backend)?;
+                let status: String = r.try_get(2).map_err(backend)?;
+                Ok((
+                    request_id,
+                    parse_id("persons.id", &id)?,
+                    status_from_text(&status)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn with_statuses(&self, rows: Vec<PgRow>) -> Result<Vec<StoredRequest>, StoreError> {
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(backend))
+            .collect::<Result<_, _>>()?;
+        let mut by_request: std::collections::HashMap<
+            String,
+            Vec<(evac_model::PersonId, PersonStatus)>,
+        > = std::collections::HashMap::with_capacity(ids.len());
+        for (request_id, person, status) in self.statuses(&ids).await? {
+            by_request
+                .entry(request_id)
+                .or_default()
+                .push((person, status));
+        }
+        rows.iter()
+            .zip(&ids)
+            .map(|(row, id)| stored_request(row, by_request.remove(id).unwrap_or_default()))
+            .collect()
+    }
+
+    async fn request_where(
+        &self,
+        sql: &'static str,
+        value: String,
+    ) -> Result<Option<StoredRequest>, StoreError> {
+        let row = sqlx::query(sql)
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(self.with_statuses(row.into_iter().collect()).await?.pop())
+    }
+}
+
+async fn insert_audit<'c, E: sqlx::Executor<'c, Database = Postgres>>(
+    exec: E,
+    e: &AuditEvent,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_events (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(e.at.unix_micros())
+    .bind(e.actor.label())
+    .bind(&e.action)
+    .bind(&e.subject)
+    .bind(e.detail.to_string())
+    .execute(exec)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+const USER_COLUMNS: &str = "u.id, u.name, u.role, u.password_hash, u.created_at, u.disabled";
+
+fn user_from_row(row: &PgRow) -> Result<User, StoreError> {
+    let id: String = row.try_get(0).map_err(backend)?;
+    let role: String = row.try_get(2).map_err(backend)?;
+    Ok(User {
+        id: parse_id("users.id", &id)?,
+        name: row.try_get(1).map_err(backend)?,
+        role: role_from_text(&role)?,
+        password_hash: row.try_get(3).map_err(backend)?,
+        created_at: Timestamp::from_unix_micros(row.try_get(4).map_err(backend)?),
+        disabled: row.try_get(5).map_err(backend)?,
+    })
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn insert_request(&self, insert: RequestInsert) -> Result<InsertOutcome, StoreError> {
+        let r = &insert.request;
+        let id = r.id.to_string();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        if let Some(claim) = &insert.idempotency {
+            // Claim the key first: a concurrent retry with the same key waits here until this
+            // transaction ends, then sees the committed answer.
+            let claimed = sqlx::query(
+                "INSERT INTO idempotency_keys (key, body_sha256, request_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(&claim.key)
+            .bind(claim.body_sha256.as_slice())
+            .bind(&id)
+            .bind(r.received_at.unix_micros())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+            if claimed == 0 {
+                tx.rollback().await.map_err(backend)?;
+                let row = sqlx::query(
+                    "SELECT k.body_sha256, q.id, q.reference FROM idempotency_keys k JOIN requests q ON q.id = k.request_id WHERE k.key = $1",
+                )
+                .bind(&claim.key)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(backend)?;
+                let digest: Vec<u8> = row.try_get(0).map_err(backend)?;
+                if digest_from_bytes(&digest)? != claim.body_sha256 {
+                    return Ok(InsertOutcome::IdempotencyConflict);
+                }
+                let first_id: String = row.try_get(1).map_err(backend)?;
+                let first_reference: String = row.try_get(2).map_err(backend)?;
+                return Ok(InsertOutcome::Replayed {
+                    id: parse_id("requests.id", &first_id)?,
+                    reference: first_reference
+                        .parse()
+                        .map_err(|e| StoreError::Corrupt(format!("requests.reference: {e}")))?,
+                });
+            }
+        }
+
+        let body =
+            serde_json::to_string(&r.body).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let inserted = sqlx::query(
+            "INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&id)
+        .bind(r.reference.compact())
+        .bind(r.received_at.unix_micros())
+        .bind(r.body.channel.as_str())
+        .bind(r.case_id.to_string())
+        .bind(evac_model::to_icao_latin(&r.body.location.text))
+        .bind(r.body.location.country.map(|c| c.to_string()))
+        .bind(r.body.location.place_id.map(|p| p as i64))
+        .bind(insert.has_minors)
+        .bind(r.body.party.len() as i32)
+        .bind(body)
+        .execute(&mut *tx)
+        .await;
+        if let Err(e) = inserted {
+            tx.rollback().await.map_err(backend)?;
+            return match unique_violation_on(&e) {
+                Some(constraint) if constraint.contains("reference") => {
+                    Ok(InsertOutcome::ReferenceTaken)
+                }
+                _ => Err(backend(e)),
+            };
+        }
+
+        let case_id = r.case_id.to_string();
+        sqlx::query(
+            "INSERT INTO cases (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&case_id)
+        .bind(r.received_at.unix_micros())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        for (ordinal, p) in r.body.party.iter().enumerate() {
+            let birth_date = match p.birth {
+                Some(evac_model::Birth::Date(d)) => Some(d.to_string()),
+                _ => None,
+            };
+            sqlx::query(
+                "INSERT INTO persons (id, request_id, case_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(p.id.to_string())
+            .bind(&id)
+            .bind(&case_id)
+            .bind(ordinal as i32)
+            .bind(p.surname.as_ref().map(|n| n.latin.clone()))
+            .bind(p.given_names.as_ref().map(|n| n.latin.clone()))
+            .bind(birth_date)
+            .bind(PersonStatus::Registered.as_str())
+            .bind(r.received_at.unix_micros())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        insert_audit(&mut *tx, &insert.audit).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(InsertOutcome::Inserted)
+    }
+
+    async fn request(&self, id: RequestId) -> Result<Option<StoredRequest>, StoreError> {
+        self.request_where(
+            "SELECT id, reference, received_at, case_id, body FROM requests WHERE id = $1",
+            id.to_string(),
+        )
+        .await
+    }
+
+    async fn request_by_reference(
+        &self,
+        reference: &ReferenceCode,
+    ) -> Result<Option<StoredRequest>, StoreError> {
+        self.request_where(
+            "SELECT id, reference, received_at, case_id, body FROM requests WHERE reference = $1",
+            reference.compact().to_string(),
+        )
+        .await
+    }
+
+    async fn list_requests(
+        &self,
+        filter: &RequestFilter,
+        page: PageRequest,
+    ) -> Result<Page, StoreError> {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+            "SELECT r.id, r.reference, r.received_at, r.case_id, r.body FROM requests r WHERE TRUE",
+        );
+        let (compare, direction) = match page.order {
+            ListOrder::NewestFirst => (" AND r.id < ", " ORDER BY r.id DESC"),
+            ListOrder::OldestFirst => (" AND r.id > ", " ORDER BY r.id ASC"),
+        };
+        if let Some(after) = page.after {
+            q.push(compare).push_bind(after.to_string());
+        }
+        if let Some(status) = filter.status {
+            q.push(
+                " AND EXISTS (SELECT 1 FROM persons p WHERE p.request_id = r.id AND p.status = ",
+            )
+            .push_bind(status.as_str())
+            .push(")");
+        }
+        if let Some(place) = &filter.place {
+            let pattern = format!(
+                "%{}%",
+                evac_model::to_icao_latin(place).replace(['%', '_'], "")
+            );
+            q.push(" AND r.location_latin LIKE ").push_bind(pattern);
+        }
+        if let Some(channel) = filter.channel {
+            q.push(" AND r.channel = ").push_bind(channel.as_str());
+        }
+        if let Some(from) = filter.received_from {
+            q.push(" AND r.received_at >= ")
+                .push_bind(from.unix_micros());
+        }
+        if let Some(until) = filter.received_until {
+            q.push(" AND r.received_at < ")
+                .push_bind(until.unix_micros());
+        }
+        if let Some(minors) = filter.has_minors {
+            q.push(" AND r.has_minors = ").push_bind(minors);
+        }
+        let limit = page.limit.clamp(1, PAGE_ITEMS_MAX);
+        q.push(direction)
+            .push(" LIMIT ")
+            .push_bind(i64::from(limit) + 1);
+        let mut rows = q.build().fetch_all(&self.pool).await.map_err(backend)?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let items = self.with_statuses(rows).await?;
+        let next = if more {
+            items.last().map(|r| r.request.id)
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn intake_counts(&self) -> Result<IntakeCounts, StoreError> {
+        let row =
+            sqlx::query("SELECT (SELECT count(*) FROM requests), (SELECT count(*) FROM persons)")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(IntakeCounts {
+            requests: row.try_get::<i64, _>(0).map_err(backend)? as u64,
+            persons: row.try_get::<i64, _>(1).map_err(backend)? as u64,
+        })
+    }
+
+    async fn case_of(&self, request: RequestId) -> Result<Option<CaseId>, StoreError> {
+        let case: Option<String> = sqlx::query_scalar("SELECT case_id FROM requests WHERE id = $1")
+            .bind(request.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        case.map(|id| parse_id("requests.case_id", &id)).transpose()
+    }
+
+    async fn insert_user(&self, user: &User, audit: AuditEvent) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let result = sqlx::query(
+            "INSERT INTO users (id, name, role, password_hash, created_at, disabled) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(user.id.to_string())
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(&user.password_hash)
+        .bind(user.created_at.unix_micros())
+        .bind(user.disabled)
+        .execute(&mut *tx)
+        .await;
+        if let Err(e) = result {
+            return match unique_violation_on(&e) {
+                Some(_) => Err(StoreError::Conflict {
+                    what: format!("a user named '{}'", user.name),
+                }),
+                None => Err(backend(e)),
+            };
+        }
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.name = $1"
+        )))
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn insert_token(&self, token: &ApiToken, audit: AuditEvent) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("INSERT INTO api_tokens (token_sha256, user_id, label, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(token.token_sha256.as_slice())
+            .bind(token.user_id.to_string())
+            .bind(&token.label)
+            .bind(token.created_at.unix_micros())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn user_by_token(&self, token_sha256: &[u8; 32]) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = $1 AND NOT u.disabled"
+        )))
+        .bind(token_sha256.as_slice())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn append_audit(&self, events: Vec<AuditEvent>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        for e in &events {
+            insert_audit(&mut *tx, e).await?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn audit_trail(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = sqlx::query("SELECT seq, at, actor, action, subject, detail FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after_seq)
+            .bind(i64::from(limit.min(PAGE_ITEMS_MAX)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let actor: String = r.try_get(2).map_err(backend)?;
+                let detail: String = r.try_get(5).map_err(backend)?;
+                Ok(AuditRecord {
+                    seq: r.try_get(0).map_err(backend)?,
+                    event: AuditEvent {
+                        at: Timestamp::from_unix_micros(r.try_get(1).map_err(backend)?),
+                        actor: actor_from_label(&actor)?,
+                        action: r.try_get(3).map_err(backend)?,
+                        subject: r.try_get(4).map_err(backend)?,
+                        detail: serde_json::from_str(&detail)
+                            .map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))?,
+                    },
+                })
+            })
+            .collect()
+    }
+}
