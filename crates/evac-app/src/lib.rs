@@ -1,1 +1,108 @@
-//! placeholder
+//! evac's use cases: what staff and requesters can do, over the model, the store and (later)
+//! the linkage and planning cores. Both front-ends — the web crate and the CLI — call this
+//! crate and nothing below it, so access rules, auditing and validation cannot be bypassed by
+//! choosing another door.
+//!
+//! Every use case that reads or writes a person's data takes the acting [`Staff`] (or the public
+//! actor for intake), checks the permission here and writes an audit event.
+
+mod accounts;
+mod intake;
+mod store_url;
+
+use std::sync::Arc;
+
+use evac_model::{Actor, CountryCode, FieldError, Permission, Role, UserId};
+use evac_store::{Store, StoreError};
+
+pub use accounts::{NewToken, PASSWORD_CHARS_MIN, hash_password};
+pub use intake::{ExportActor, ExportCursor, Submitted};
+pub use store_url::{DatabaseUrl, open_store};
+
+/// What evac needs to know about its deployment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Region for phone numbers given without a country code, when the request names no country.
+    pub default_region: Option<CountryCode>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { default_region: Some("KZ".parse().expect("KZ is a country")) }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("the request has {} invalid field(s)", .0.len())]
+    Invalid(Vec<FieldError>),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("sign in first: this needs a staff account")]
+    Unauthenticated,
+    #[error("your role ({role}) may not {action}")]
+    Forbidden { role: Role, action: &'static str },
+    #[error("this Idempotency-Key was already used with a different body; use a new key for a new request")]
+    IdempotencyConflict,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadInput(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A signed-in staff member: the proof that authentication happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staff {
+    pub user_id: UserId,
+    pub name: String,
+    pub role: Role,
+}
+
+impl Staff {
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.user_id)
+    }
+
+    /// The single gate every use case passes: the role table in `evac-model` decides.
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if self.role.allows(permission) {
+            return Ok(());
+        }
+        let action = match permission {
+            Permission::ReadRequests => "read requests",
+            Permission::WriteRequests => "enter or change requests",
+            Permission::ExportRequests => "export requests",
+            Permission::ManageUsers => "manage users",
+            Permission::ReadAudit => "read the audit trail",
+        };
+        Err(AppError::Forbidden { role: self.role, action })
+    }
+}
+
+/// The application: cheap to clone, shared by every request handler.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+    settings: Arc<Settings>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        App { store, settings: Arc::new(settings) }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Readiness: the database answers.
+    pub async fn ready(&self) -> Result<(), AppError> {
+        Ok(self.store.ping().await?)
+    }
+}

@@ -1,0 +1,172 @@
+//! Intake: taking a request in, and giving staff the requests back.
+//!
+//! A request is acknowledged (an id and a reference returned) only after the store reports its
+//! transaction durable. Reference codes are random; on the rare collision a new one is drawn.
+
+use evac_model::{
+    Actor, Permission, ReferenceCode, Request, RequestDraft, RequestId, Timestamp, ValidationContext, CaseId,
+};
+use evac_store::{
+    AuditEvent, IdempotencyClaim, InsertOutcome, ListOrder, Page, PageRequest, RequestFilter, RequestInsert,
+    StoredRequest, PAGE_ITEMS_MAX,
+};
+
+use crate::{App, AppError, Staff};
+
+/// Draws of a fresh reference before giving up (31^8 codes: a second collision in a row means
+/// something is wrong with the random source, not bad luck).
+const REFERENCE_DRAWS_MAX: usize = 5;
+
+/// The answer to a submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    pub id: RequestId,
+    pub reference: ReferenceCode,
+    /// True when this was a retry answered from the first submission.
+    pub replayed: bool,
+}
+
+impl App {
+    /// Validates and stores a request. `actor` is the public (web form, API without account),
+    /// a staff member entering a phoned-in request, or the system (imports, demo).
+    pub async fn submit_request(
+        &self,
+        actor: &Actor,
+        draft: &RequestDraft,
+        idempotency: Option<IdempotencyClaim>,
+    ) -> Result<Submitted, AppError> {
+        self.submit_request_at(actor, draft, idempotency, Timestamp::now()).await
+    }
+
+    /// As [`App::submit_request`], received at a given time (imports and the demo keep the
+    /// original times).
+    pub async fn submit_request_at(
+        &self,
+        actor: &Actor,
+        draft: &RequestDraft,
+        idempotency: Option<IdempotencyClaim>,
+        received_at: Timestamp,
+    ) -> Result<Submitted, AppError> {
+        let ctx = ValidationContext { now: received_at, default_region: self.settings.default_region };
+        let body = draft.validate(&ctx).map_err(AppError::Invalid)?;
+        let has_minors = body.has_minors(received_at.date_utc());
+        let id = RequestId::new_v7();
+        let mut request = Request {
+            id,
+            reference: ReferenceCode::generate(&mut rand::rng()),
+            received_at,
+            case_id: CaseId::new_v7(),
+            body,
+        };
+        for _ in 0..REFERENCE_DRAWS_MAX {
+            // Only non-personal facts go into the audit detail.
+            let audit = AuditEvent {
+                at: received_at,
+                actor: actor.clone(),
+                action: "request.create".into(),
+                subject: Some(id.to_string()),
+                detail: serde_json::json!({
+                    "channel": request.body.channel.as_str(),
+                    "party_size": request.body.party.len(),
+                }),
+            };
+            let insert =
+                RequestInsert { request: request.clone(), has_minors, idempotency: idempotency.clone(), audit };
+            match self.store.insert_request(insert).await? {
+                InsertOutcome::Inserted => {
+                    tracing::info!(request_id = %id, channel = request.body.channel.as_str(), "request stored");
+                    return Ok(Submitted { id, reference: request.reference, replayed: false });
+                }
+                InsertOutcome::Replayed { id, reference } => return Ok(Submitted { id, reference, replayed: true }),
+                InsertOutcome::IdempotencyConflict => return Err(AppError::IdempotencyConflict),
+                InsertOutcome::ReferenceTaken => request.reference = ReferenceCode::generate(&mut rand::rng()),
+            }
+        }
+        Err(AppError::Conflict("could not draw a free reference code; try again".into()))
+    }
+
+    async fn audit_read(&self, staff: &Staff, action: &str, subject: Option<String>, detail: serde_json::Value) -> Result<(), AppError> {
+        let event = AuditEvent { at: Timestamp::now(), actor: staff.actor(), action: action.into(), subject, detail };
+        Ok(self.store.append_audit(vec![event]).await?)
+    }
+
+    pub async fn request(&self, staff: &Staff, id: RequestId) -> Result<StoredRequest, AppError> {
+        staff.require(Permission::ReadRequests)?;
+        let found = self.store.request(id).await?.ok_or_else(|| AppError::NotFound(format!("request {id}")))?;
+        self.audit_read(staff, "request.read", Some(id.to_string()), serde_json::json!({})).await?;
+        Ok(found)
+    }
+
+    pub async fn request_by_reference(&self, staff: &Staff, reference: &ReferenceCode) -> Result<StoredRequest, AppError> {
+        staff.require(Permission::ReadRequests)?;
+        let found = self
+            .store
+            .request_by_reference(reference)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("a request with reference {reference}")))?;
+        self.audit_read(staff, "request.read", Some(found.request.id.to_string()), serde_json::json!({"by": "reference"}))
+            .await?;
+        Ok(found)
+    }
+
+    pub async fn list_requests(&self, staff: &Staff, filter: &RequestFilter, page: PageRequest) -> Result<Page, AppError> {
+        staff.require(Permission::ReadRequests)?;
+        let page = self.store.list_requests(filter, page).await?;
+        let ids: Vec<String> = page.items.iter().map(|r| r.request.id.to_string()).collect();
+        self.audit_read(staff, "request.list", None, serde_json::json!({ "count": ids.len(), "ids": ids })).await?;
+        Ok(page)
+    }
+
+    /// Starts a bulk export: one permission check and one audit event for the whole download.
+    pub async fn begin_export(&self, actor: ExportActor<'_>, filter: RequestFilter, format: &str) -> Result<ExportCursor, AppError> {
+        let actor = match actor {
+            ExportActor::Staff(staff) => {
+                staff.require(Permission::ExportRequests)?;
+                staff.actor()
+            }
+            ExportActor::ServerConsole => Actor::System,
+        };
+        let event = AuditEvent {
+            at: Timestamp::now(),
+            actor,
+            action: "request.export".into(),
+            subject: None,
+            detail: serde_json::json!({ "format": format, "filter": format!("{filter:?}") }),
+        };
+        self.store.append_audit(vec![event]).await?;
+        Ok(ExportCursor { app: self.clone(), filter, after: None, done: false })
+    }
+}
+
+/// Who runs an export: a staff member over the API, or an operator at the server's console.
+#[derive(Debug, Clone, Copy)]
+pub enum ExportActor<'a> {
+    Staff(&'a Staff),
+    ServerConsole,
+}
+
+
+/// Walks every request matching a filter, oldest first, a page at a time (flat memory).
+pub struct ExportCursor {
+    app: App,
+    filter: RequestFilter,
+    after: Option<RequestId>,
+    done: bool,
+}
+
+impl ExportCursor {
+    /// The next page, or `None` at the end.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<StoredRequest>>, AppError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .app
+            .store
+            .list_requests(&self.filter, PageRequest { after: self.after, limit: PAGE_ITEMS_MAX, order: ListOrder::OldestFirst })
+            .await?;
+        self.after = page.next;
+        self.done = page.next.is_none();
+        Ok(Some(page.items))
+    }
+}
