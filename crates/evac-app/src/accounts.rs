@@ -30,7 +30,9 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 
 fn password_matches(password: &str, phc: &str) -> bool {
     use argon2::password_hash::PasswordVerifier;
-    argon2::Argon2::default().verify_password(password.as_bytes(), phc).is_ok()
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), phc)
+        .is_ok()
 }
 
 fn token_digest(secret: &str) -> [u8; 32] {
@@ -39,12 +41,20 @@ fn token_digest(secret: &str) -> [u8; 32] {
 
 fn valid_user_name(name: &str) -> bool {
     (2..=64).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
 }
 
 impl App {
     /// Creates a staff account. `by` is `None` when run from the command line on the server.
-    pub async fn add_user(&self, by: Option<&Staff>, name: &str, role: Role, password: &str) -> Result<UserId, AppError> {
+    pub async fn add_user(
+        &self,
+        by: Option<&Staff>,
+        name: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<UserId, AppError> {
         if let Some(staff) = by {
             staff.require(evac_model::Permission::ManageUsers)?;
         }
@@ -54,14 +64,23 @@ impl App {
             )));
         }
         if password.chars().count() < PASSWORD_CHARS_MIN {
-            return Err(AppError::BadInput(format!("the password is too short; use at least {PASSWORD_CHARS_MIN} characters")));
+            return Err(AppError::BadInput(format!(
+                "the password is too short; use at least {PASSWORD_CHARS_MIN} characters"
+            )));
         }
         let password = password.to_string();
         let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await
             .map_err(|e| AppError::BadInput(format!("password hashing failed: {e}")))??;
         let now = Timestamp::now();
-        let user = User { id: UserId::new_v7(), name: name.to_string(), role, password_hash, created_at: now, disabled: false };
+        let user = User {
+            id: UserId::new_v7(),
+            name: name.to_string(),
+            role,
+            password_hash,
+            created_at: now,
+            disabled: false,
+        };
         let audit = AuditEvent {
             at: now,
             actor: by.map(Staff::actor).unwrap_or(Actor::System),
@@ -70,26 +89,38 @@ impl App {
             detail: serde_json::json!({ "role": role.as_str() }),
         };
         match self.store.insert_user(&user, audit).await {
-            Err(StoreError::Conflict { .. }) => Err(AppError::Conflict(format!("a user named '{name}' already exists"))),
+            Err(StoreError::Conflict { .. }) => Err(AppError::Conflict(format!(
+                "a user named '{name}' already exists"
+            ))),
             other => other.map(|()| user.id).map_err(AppError::from),
         }
     }
 
     /// Creates an API token for `user_name` and returns its secret (shown once).
-    pub async fn create_token(&self, by: Option<&Staff>, user_name: &str, label: &str) -> Result<NewToken, AppError> {
+    pub async fn create_token(
+        &self,
+        by: Option<&Staff>,
+        user_name: &str,
+        label: &str,
+    ) -> Result<NewToken, AppError> {
         if let Some(staff) = by {
             staff.require(evac_model::Permission::ManageUsers)?;
         }
-        let user = self
-            .store
-            .user_by_name(user_name)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("user '{user_name}' (create it with `evac user add`)")))?;
+        let user = self.store.user_by_name(user_name).await?.ok_or_else(|| {
+            AppError::NotFound(format!(
+                "user '{user_name}' (create it with `evac user add`)"
+            ))
+        })?;
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let secret = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
         let now = Timestamp::now();
-        let token = ApiToken { token_sha256: token_digest(&secret), user_id: user.id, label: label.to_string(), created_at: now };
+        let token = ApiToken {
+            token_sha256: token_digest(&secret),
+            user_id: user.id,
+            label: label.to_string(),
+            created_at: now,
+        };
         let audit = AuditEvent {
             at: now,
             actor: by.map(Staff::actor).unwrap_or(Actor::System),
@@ -98,7 +129,10 @@ impl App {
             detail: serde_json::json!({ "label": label }),
         };
         self.store.insert_token(&token, audit).await?;
-        Ok(NewToken { secret, user: user.name })
+        Ok(NewToken {
+            secret,
+            user: user.name,
+        })
     }
 
     /// The staff member a bearer token belongs to.
@@ -106,12 +140,24 @@ impl App {
         if !secret.starts_with(TOKEN_PREFIX) {
             return Err(AppError::Unauthenticated);
         }
-        let user = self.store.user_by_token(&token_digest(secret)).await?.ok_or(AppError::Unauthenticated)?;
-        Ok(Staff { user_id: user.id, name: user.name, role: user.role })
+        let user = self
+            .store
+            .user_by_token(&token_digest(secret))
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        Ok(Staff {
+            user_id: user.id,
+            name: user.name,
+            role: user.role,
+        })
     }
 
     /// The staff member a name and password belong to (for the sign-in page to come).
-    pub async fn authenticate_password(&self, name: &str, password: &str) -> Result<Staff, AppError> {
+    pub async fn authenticate_password(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> Result<Staff, AppError> {
         let user = self.store.user_by_name(name).await?;
         let password = password.to_string();
         // Verify against a dummy hash for unknown users too, so timing does not reveal names.
@@ -119,9 +165,15 @@ impl App {
             Some(u) if !u.disabled => (u.password_hash.clone(), Some(u)),
             _ => (DUMMY_HASH.to_string(), None),
         };
-        let ok = tokio::task::spawn_blocking(move || password_matches(&password, &phc)).await.unwrap_or(false);
+        let ok = tokio::task::spawn_blocking(move || password_matches(&password, &phc))
+            .await
+            .unwrap_or(false);
         match (ok, user) {
-            (true, Some(u)) => Ok(Staff { user_id: u.id, name: u.name, role: u.role }),
+            (true, Some(u)) => Ok(Staff {
+                user_id: u.id,
+                name: u.name,
+                role: u.role,
+            }),
             _ => Err(AppError::Unauthenticated),
         }
     }

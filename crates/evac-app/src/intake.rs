@@ -4,11 +4,12 @@
 //! transaction durable. Reference codes are random; on the rare collision a new one is drawn.
 
 use evac_model::{
-    Actor, Permission, ReferenceCode, Request, RequestDraft, RequestId, Timestamp, ValidationContext, CaseId,
+    Actor, CaseId, Permission, ReferenceCode, Request, RequestDraft, RequestId, Timestamp,
+    ValidationContext,
 };
 use evac_store::{
-    AuditEvent, IdempotencyClaim, InsertOutcome, ListOrder, Page, PageRequest, RequestFilter, RequestInsert,
-    StoredRequest, PAGE_ITEMS_MAX,
+    AuditEvent, IdempotencyClaim, InsertOutcome, ListOrder, PAGE_ITEMS_MAX, Page, PageRequest,
+    RequestFilter, RequestInsert, StoredRequest,
 };
 
 use crate::{App, AppError, Staff};
@@ -35,7 +36,8 @@ impl App {
         draft: &RequestDraft,
         idempotency: Option<IdempotencyClaim>,
     ) -> Result<Submitted, AppError> {
-        self.submit_request_at(actor, draft, idempotency, Timestamp::now()).await
+        self.submit_request_at(actor, draft, idempotency, Timestamp::now())
+            .await
     }
 
     /// As [`App::submit_request`], received at a given time (imports and the demo keep the
@@ -47,7 +49,10 @@ impl App {
         idempotency: Option<IdempotencyClaim>,
         received_at: Timestamp,
     ) -> Result<Submitted, AppError> {
-        let ctx = ValidationContext { now: received_at, default_region: self.settings.default_region };
+        let ctx = ValidationContext {
+            now: received_at,
+            default_region: self.settings.default_region,
+        };
         let body = draft.validate(&ctx).map_err(AppError::Invalid)?;
         let has_minors = body.has_minors(received_at.date_utc());
         let id = RequestId::new_v7();
@@ -70,55 +75,124 @@ impl App {
                     "party_size": request.body.party.len(),
                 }),
             };
-            let insert =
-                RequestInsert { request: request.clone(), has_minors, idempotency: idempotency.clone(), audit };
+            let insert = RequestInsert {
+                request: request.clone(),
+                has_minors,
+                idempotency: idempotency.clone(),
+                audit,
+            };
             match self.store.insert_request(insert).await? {
                 InsertOutcome::Inserted => {
                     tracing::info!(request_id = %id, channel = request.body.channel.as_str(), "request stored");
-                    return Ok(Submitted { id, reference: request.reference, replayed: false });
+                    return Ok(Submitted {
+                        id,
+                        reference: request.reference,
+                        replayed: false,
+                    });
                 }
-                InsertOutcome::Replayed { id, reference } => return Ok(Submitted { id, reference, replayed: true }),
+                InsertOutcome::Replayed { id, reference } => {
+                    return Ok(Submitted {
+                        id,
+                        reference,
+                        replayed: true,
+                    });
+                }
                 InsertOutcome::IdempotencyConflict => return Err(AppError::IdempotencyConflict),
-                InsertOutcome::ReferenceTaken => request.reference = ReferenceCode::generate(&mut rand::rng()),
+                InsertOutcome::ReferenceTaken => {
+                    request.reference = ReferenceCode::generate(&mut rand::rng())
+                }
             }
         }
-        Err(AppError::Conflict("could not draw a free reference code; try again".into()))
+        Err(AppError::Conflict(
+            "could not draw a free reference code; try again".into(),
+        ))
     }
 
-    async fn audit_read(&self, staff: &Staff, action: &str, subject: Option<String>, detail: serde_json::Value) -> Result<(), AppError> {
-        let event = AuditEvent { at: Timestamp::now(), actor: staff.actor(), action: action.into(), subject, detail };
+    async fn audit_read(
+        &self,
+        staff: &Staff,
+        action: &str,
+        subject: Option<String>,
+        detail: serde_json::Value,
+    ) -> Result<(), AppError> {
+        let event = AuditEvent {
+            at: Timestamp::now(),
+            actor: staff.actor(),
+            action: action.into(),
+            subject,
+            detail,
+        };
         Ok(self.store.append_audit(vec![event]).await?)
     }
 
     pub async fn request(&self, staff: &Staff, id: RequestId) -> Result<StoredRequest, AppError> {
         staff.require(Permission::ReadRequests)?;
-        let found = self.store.request(id).await?.ok_or_else(|| AppError::NotFound(format!("request {id}")))?;
-        self.audit_read(staff, "request.read", Some(id.to_string()), serde_json::json!({})).await?;
+        let found = self
+            .store
+            .request(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("request {id}")))?;
+        self.audit_read(
+            staff,
+            "request.read",
+            Some(id.to_string()),
+            serde_json::json!({}),
+        )
+        .await?;
         Ok(found)
     }
 
-    pub async fn request_by_reference(&self, staff: &Staff, reference: &ReferenceCode) -> Result<StoredRequest, AppError> {
+    pub async fn request_by_reference(
+        &self,
+        staff: &Staff,
+        reference: &ReferenceCode,
+    ) -> Result<StoredRequest, AppError> {
         staff.require(Permission::ReadRequests)?;
         let found = self
             .store
             .request_by_reference(reference)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("a request with reference {reference}")))?;
-        self.audit_read(staff, "request.read", Some(found.request.id.to_string()), serde_json::json!({"by": "reference"}))
-            .await?;
+        self.audit_read(
+            staff,
+            "request.read",
+            Some(found.request.id.to_string()),
+            serde_json::json!({"by": "reference"}),
+        )
+        .await?;
         Ok(found)
     }
 
-    pub async fn list_requests(&self, staff: &Staff, filter: &RequestFilter, page: PageRequest) -> Result<Page, AppError> {
+    pub async fn list_requests(
+        &self,
+        staff: &Staff,
+        filter: &RequestFilter,
+        page: PageRequest,
+    ) -> Result<Page, AppError> {
         staff.require(Permission::ReadRequests)?;
         let page = self.store.list_requests(filter, page).await?;
-        let ids: Vec<String> = page.items.iter().map(|r| r.request.id.to_string()).collect();
-        self.audit_read(staff, "request.list", None, serde_json::json!({ "count": ids.len(), "ids": ids })).await?;
+        let ids: Vec<String> = page
+            .items
+            .iter()
+            .map(|r| r.request.id.to_string())
+            .collect();
+        self.audit_read(
+            staff,
+            "request.list",
+            None,
+            serde_json::json!({ "count": ids.len(), "ids": ids }),
+        )
+        .await?;
         Ok(page)
     }
 
     /// Starts a bulk export: one permission check and one audit event for the whole download.
-    pub async fn begin_export(&self, actor: ExportActor<'_>, filter: RequestFilter, format: &str) -> Result<ExportCursor, AppError> {
+    pub async fn begin_export(
+        &self,
+        actor: ExportActor<'_>,
+        filter: RequestFilter,
+        format: &str,
+    ) -> Result<ExportCursor, AppError> {
         let actor = match actor {
             ExportActor::Staff(staff) => {
                 staff.require(Permission::ExportRequests)?;
@@ -134,7 +208,12 @@ impl App {
             detail: serde_json::json!({ "format": format, "filter": format!("{filter:?}") }),
         };
         self.store.append_audit(vec![event]).await?;
-        Ok(ExportCursor { app: self.clone(), filter, after: None, done: false })
+        Ok(ExportCursor {
+            app: self.clone(),
+            filter,
+            after: None,
+            done: false,
+        })
     }
 }
 
@@ -144,7 +223,6 @@ pub enum ExportActor<'a> {
     Staff(&'a Staff),
     ServerConsole,
 }
-
 
 /// Walks every request matching a filter, oldest first, a page at a time (flat memory).
 pub struct ExportCursor {
@@ -163,7 +241,14 @@ impl ExportCursor {
         let page = self
             .app
             .store
-            .list_requests(&self.filter, PageRequest { after: self.after, limit: PAGE_ITEMS_MAX, order: ListOrder::OldestFirst })
+            .list_requests(
+                &self.filter,
+                PageRequest {
+                    after: self.after,
+                    limit: PAGE_ITEMS_MAX,
+                    order: ListOrder::OldestFirst,
+                },
+            )
             .await?;
         self.after = page.next;
         self.done = page.next.is_none();

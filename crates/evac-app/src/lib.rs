@@ -28,7 +28,9 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { default_region: Some("KZ".parse().expect("KZ is a country")) }
+        Settings {
+            default_region: Some("KZ".parse().expect("KZ is a country")),
+        }
     }
 }
 
@@ -42,7 +44,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("your role ({role}) may not {action}")]
     Forbidden { role: Role, action: &'static str },
-    #[error("this Idempotency-Key was already used with a different body; use a new key for a new request")]
+    #[error(
+        "this Idempotency-Key was already used with a different body; use a new key for a new request"
+    )]
     IdempotencyConflict,
     #[error("{0}")]
     Conflict(String),
@@ -77,7 +81,10 @@ impl Staff {
             Permission::ManageUsers => "manage users",
             Permission::ReadAudit => "read the audit trail",
         };
-        Err(AppError::Forbidden { role: self.role, action })
+        Err(AppError::Forbidden {
+            role: self.role,
+            action,
+        })
     }
 }
 
@@ -90,7 +97,10 @@ pub struct App {
 
 impl App {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
-        App { store, settings: Arc::new(settings) }
+        App {
+            store,
+            settings: Arc::new(settings),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

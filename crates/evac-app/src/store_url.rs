@@ -24,7 +24,9 @@ impl DatabaseUrl {
             let path = rest.strip_prefix("//").unwrap_or(rest);
             let path = path.split('?').next().unwrap_or(path);
             if path.is_empty() {
-                return Err(StoreError::Config("the sqlite URL has no file path; write sqlite:///path/to/evac.db".into()));
+                return Err(StoreError::Config(
+                    "the sqlite URL has no file path; write sqlite:///path/to/evac.db".into(),
+                ));
             }
             return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
         }
@@ -55,7 +57,11 @@ impl DatabaseUrl {
 pub async fn open_store(url: &DatabaseUrl, create: bool) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match url {
         DatabaseUrl::Sqlite(path) => {
-            let mode = if create { OpenMode::CreateIfMissing } else { OpenMode::MustExist };
+            let mode = if create {
+                OpenMode::CreateIfMissing
+            } else {
+                OpenMode::MustExist
+            };
             Arc::new(SqliteStore::open(path, mode)?)
         }
         DatabaseUrl::Postgres(url) => Arc::new(PgStore::connect(url).await?),
@@ -68,14 +74,31 @@ mod tests {
 
     #[test]
     fn urls_choose_the_backend_or_say_why_not() {
-        assert_eq!(DatabaseUrl::parse("sqlite:///var/evac/evac.db").unwrap(), DatabaseUrl::Sqlite("/var/evac/evac.db".into()));
-        assert_eq!(DatabaseUrl::parse("sqlite:evac.db").unwrap(), DatabaseUrl::Sqlite("evac.db".into()));
-        assert!(matches!(DatabaseUrl::parse("postgresql://u@h/db").unwrap(), DatabaseUrl::Postgres(_)));
-        let err = DatabaseUrl::parse("mysql://h/db").unwrap_err().to_string();
-        assert!(err.contains("unsupported database URL scheme 'mysql'"), "{err}");
-        assert!(DatabaseUrl::parse("/var/evac.db").is_err(), "a bare path is not a URL");
         assert_eq!(
-            DatabaseUrl::parse("postgres://evac:secret@db:5432/evac").unwrap().redacted(),
+            DatabaseUrl::parse("sqlite:///var/evac/evac.db").unwrap(),
+            DatabaseUrl::Sqlite("/var/evac/evac.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:evac.db").unwrap(),
+            DatabaseUrl::Sqlite("evac.db".into())
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        let err = DatabaseUrl::parse("mysql://h/db").unwrap_err().to_string();
+        assert!(
+            err.contains("unsupported database URL scheme 'mysql'"),
+            "{err}"
+        );
+        assert!(
+            DatabaseUrl::parse("/var/evac.db").is_err(),
+            "a bare path is not a URL"
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://evac:secret@db:5432/evac")
+                .unwrap()
+                .redacted(),
             "postgres://evac:***@db:5432/evac"
         );
     }

@@ -1,0 +1,260 @@
+//! Writing requests out: one row per person, the request's columns repeated, so a spreadsheet
+//! filter on any column works. CSV carries a UTF-8 byte-order mark so Excel shows Cyrillic
+//! correctly; `--hxl` adds the Humanitarian Exchange Language hashtag row under the headers.
+
+use std::io::{BufWriter, Write};
+
+use evac_model::{Birth, PersonId, PersonStatus, Request};
+
+use crate::ExchangeError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Jsonl,
+    Xlsx,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "xlsx" => Some(Format::Xlsx),
+            _ => None,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Jsonl => "application/x-ndjson",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+            Format::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// The columns, with their HXL hashtags.
+pub const COLUMNS: [(&str, &str); 28] = [
+    ("request_id", "#meta+id+request"),
+    ("reference", "#meta+ref"),
+    ("received_at", "#date+received"),
+    ("channel", "#meta+channel"),
+    ("location", "#loc+name"),
+    ("country", "#country+code"),
+    ("lat", "#geo+lat"),
+    ("lon", "#geo+lon"),
+    ("submitter_phone", "#contact+phone+submitter"),
+    ("person_id", "#meta+id+person"),
+    ("surname", "#affected+name+family"),
+    ("given_names", "#affected+name+given"),
+    ("patronymic", "#affected+name+patronymic"),
+    ("name_latin", "#affected+name+latin"),
+    ("birth_date", "#affected+birth"),
+    ("age", "#affected+age"),
+    ("minor", "#affected+minor"),
+    ("unaccompanied_minor", "#affected+minor+unaccompanied"),
+    ("sex", "#affected+sex"),
+    ("citizenship", "#affected+nationality"),
+    ("document_type", "#affected+doc+type"),
+    ("document_number", "#affected+doc+num"),
+    ("phone", "#contact+phone"),
+    ("email", "#contact+email"),
+    ("needs", "#affected+needs"),
+    ("relation", "#affected+relation"),
+    ("status", "#status"),
+    ("situation", "#description"),
+];
+
+/// The cells of one person's row, in [`COLUMNS`] order.
+pub fn person_rows(
+    request: &Request,
+    statuses: &[(PersonId, PersonStatus)],
+    today: jiff::civil::Date,
+) -> Vec<[String; 28]> {
+    let b = &request.body;
+    let unaccompanied = b.unaccompanied_minors(today);
+    let opt = |o: Option<String>| o.unwrap_or_default();
+    b.party
+        .iter()
+        .map(|p| {
+            let status = statuses
+                .iter()
+                .find(|(id, _)| *id == p.id)
+                .map(|(_, s)| s.as_str())
+                .unwrap_or("");
+            let latin = [&p.given_names, &p.patronymic, &p.surname]
+                .iter()
+                .filter_map(|n| n.as_ref().map(|n| n.latin.as_str()))
+                .collect::<Vec<_>>()
+                .join(" ");
+            [
+                request.id.to_string(),
+                request.reference.to_string(),
+                request.received_at.to_string(),
+                b.channel.as_str().to_string(),
+                b.location.text.clone(),
+                opt(b.location.country.map(|c| c.to_string())),
+                opt(b.location.coordinates.map(|c| c.lat.to_string())),
+                opt(b.location.coordinates.map(|c| c.lon.to_string())),
+                b.submitter
+                    .phones
+                    .iter()
+                    .map(|p| p.e164.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                p.id.to_string(),
+                opt(p.surname.as_ref().map(|n| n.as_written.clone())),
+                opt(p.given_names.as_ref().map(|n| n.as_written.clone())),
+                opt(p.patronymic.as_ref().map(|n| n.as_written.clone())),
+                latin,
+                match p.birth {
+                    Some(Birth::Date(d)) => d.to_string(),
+                    _ => String::new(),
+                },
+                opt(p.age_years(today).map(|a| a.to_string())),
+                p.is_minor(today).to_string(),
+                unaccompanied.contains(&p.id).to_string(),
+                opt(p.sex.map(|s| s.as_str().to_string())),
+                opt(p.citizenship.map(|c| c.to_string())),
+                opt(p.document.as_ref().map(|d| d.kind.as_str().to_string())),
+                opt(p.document.as_ref().map(|d| d.number.clone())),
+                p.phones
+                    .iter()
+                    .map(|p| p.e164.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                opt(p.email.as_ref().map(|e| e.as_str().to_string())),
+                p.needs
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                p.relation.as_str().to_string(),
+                status.to_string(),
+                b.situation.clone(),
+            ]
+        })
+        .collect()
+}
+
+/// Rows written so far bound the XLSX format: a sheet holds 1,048,576 rows.
+const XLSX_ROWS_MAX: u32 = 1_048_576;
+
+pub enum Exporter<W: Write> {
+    Csv(csv::Writer<W>),
+    Jsonl(BufWriter<W>),
+    Xlsx {
+        workbook: Box<rust_xlsxwriter::Workbook>,
+        next_row: u32,
+        out: W,
+    },
+}
+
+fn write_err(e: impl std::fmt::Display) -> ExchangeError {
+    ExchangeError::Write(e.to_string())
+}
+
+impl<W: Write> Exporter<W> {
+    /// Starts an export and writes its header (and with `hxl`, the hashtag row).
+    pub fn new(format: Format, mut out: W, hxl: bool) -> Result<Self, ExchangeError> {
+        let headers = COLUMNS.map(|(h, _)| h);
+        let tags = COLUMNS.map(|(_, t)| t);
+        Ok(match format {
+            Format::Csv => {
+                out.write_all("\u{feff}".as_bytes()).map_err(write_err)?; // Excel needs the BOM for UTF-8
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(headers).map_err(write_err)?;
+                if hxl {
+                    w.write_record(tags).map_err(write_err)?;
+                }
+                Exporter::Csv(w)
+            }
+            Format::Jsonl => Exporter::Jsonl(BufWriter::with_capacity(1 << 16, out)),
+            Format::Xlsx => {
+                let mut workbook = Box::new(rust_xlsxwriter::Workbook::new());
+                let sheet = workbook
+                    .add_worksheet_with_constant_memory()
+                    .map_err(write_err)?;
+                sheet.set_name("requests").map_err(write_err)?;
+                sheet.write_row(0, 0, headers).map_err(write_err)?;
+                let mut next_row = 1;
+                if hxl {
+                    sheet.write_row(1, 0, tags).map_err(write_err)?;
+                    next_row = 2;
+                }
+                Exporter::Xlsx {
+                    workbook,
+                    next_row,
+                    out,
+                }
+            }
+        })
+    }
+
+    pub fn write_request(
+        &mut self,
+        request: &Request,
+        statuses: &[(PersonId, PersonStatus)],
+        today: jiff::civil::Date,
+    ) -> Result<(), ExchangeError> {
+        for row in person_rows(request, statuses, today) {
+            match self {
+                Exporter::Csv(w) => w.write_record(&row).map_err(write_err)?,
+                Exporter::Jsonl(w) => {
+                    let object: serde_json::Map<String, serde_json::Value> = COLUMNS
+                        .iter()
+                        .zip(row)
+                        .map(|((name, _), value)| {
+                            (name.to_string(), serde_json::Value::String(value))
+                        })
+                        .collect();
+                    serde_json::to_writer(&mut *w, &object).map_err(write_err)?;
+                    w.write_all(b"\n").map_err(write_err)?;
+                }
+                Exporter::Xlsx {
+                    workbook, next_row, ..
+                } => {
+                    if *next_row >= XLSX_ROWS_MAX {
+                        return Err(ExchangeError::Write(format!(
+                            "an XLSX sheet holds at most {XLSX_ROWS_MAX} rows; export CSV or narrow the filter"
+                        )));
+                    }
+                    let sheet = workbook.worksheet_from_index(0).map_err(write_err)?;
+                    sheet.write_row(*next_row, 0, row).map_err(write_err)?;
+                    *next_row += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes everything and hands back the writer.
+    pub fn finish(self) -> Result<W, ExchangeError> {
+        match self {
+            Exporter::Csv(w) => w.into_inner().map_err(write_err),
+            Exporter::Jsonl(w) => w.into_inner().map_err(write_err),
+            Exporter::Xlsx {
+                mut workbook,
+                mut out,
+                ..
+            } => {
+                // The writer may not be seekable (a pipe, a socket): assemble in a temporary file.
+                let mut file = tempfile::tempfile().map_err(write_err)?;
+                workbook.save_to_writer(&mut file).map_err(write_err)?;
+                use std::io::Seek;
+                file.rewind().map_err(write_err)?;
+                std::io::copy(&mut file, &mut out).map_err(write_err)?;
+                Ok(out)
+            }
+        }
+    }
+}
