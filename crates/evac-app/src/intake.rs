@@ -255,3 +255,16 @@ impl ExportCursor {
         Ok(Some(page.items))
     }
 }
+
+impl App {
+    /// The audit trail, for auditors and supervisors.
+    pub async fn audit_trail(
+        &self,
+        staff: &Staff,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<evac_store::AuditRecord>, AppError> {
+        staff.require(Permission::ReadAudit)?;
+        Ok(self.store.audit_trail(after_seq, limit).await?)
+    }
+}

@@ -1,1 +1,147 @@
-//! placeholder
+//! evac's HTTP face: the JSON API under `/api/v1` (and, later, the HTML desk). This is the only
+//! crate that knows HTTP; it turns requests into app calls and app results into responses.
+//!
+//! Entry point: [`serve`] takes a bound listener and a shutdown future, so tests bind port 0
+//! and the binary binds what it is told.
+
+mod auth;
+mod dto;
+pub mod openapi;
+mod problem;
+mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::routing::MethodRouter;
+use evac_app::App;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use dto::Acknowledgement;
+pub use problem::Problem;
+
+/// The largest request body accepted: a request with a full party is a few kilobytes.
+pub const BODY_BYTES_MAX: usize = 256 * 1024;
+/// A request that takes longer than this is answered 408 (exports stream and are not cut).
+pub const REQUEST_TIMEOUT_MS: u64 = 30_000;
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+}
+
+/// The router and the list of what it serves, built by the same code so they cannot diverge.
+struct Routes {
+    router: Router<AppState>,
+    table: Vec<(&'static str, &'static str)>,
+}
+
+impl Routes {
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        handler: MethodRouter<AppState>,
+    ) -> Self {
+        self.table.push((method, path));
+        self.router = self.router.route(path, handler);
+        self
+    }
+}
+
+fn routes() -> Routes {
+    use axum::routing::{get, post};
+    use routes::*;
+    Routes {
+        router: Router::new(),
+        table: Vec::new(),
+    }
+    .add("get", "/healthz", get(health::healthz))
+    .add("get", "/readyz", get(health::readyz))
+    .add(
+        "get",
+        "/api/v1/openapi.json",
+        get(crate::openapi::serve_document),
+    )
+    .add("post", "/api/v1/requests", post(intake::create))
+    .add("get", "/api/v1/requests", get(intake::list))
+    .add("get", "/api/v1/requests/{id}", get(intake::by_id))
+    .add(
+        "get",
+        "/api/v1/requests/by-reference/{reference}",
+        get(intake::by_reference),
+    )
+    .add("get", "/api/v1/exports/requests", get(export::requests))
+    .add("get", "/api/v1/audit", get(audit::trail))
+    .add("get", "/api/v1/me", get(audit::me))
+}
+
+/// Every (method, path) the router serves, for the OpenAPI completeness test.
+pub fn registered_routes() -> Vec<(&'static str, &'static str)> {
+    routes().table
+}
+
+/// The whole HTTP application.
+pub fn router(app: App) -> Router {
+    let security_headers = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        // Answers carry personal data: no cache may keep them.
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    let mut router = routes()
+        .router
+        .fallback(|| async {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "urn:evac:problem:not-found",
+                "Not found",
+                "no such route; see /api/v1/openapi.json",
+            )
+        })
+        .with_state(AppState { app })
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX));
+    for (name, value) in security_headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    let request_id = HeaderName::from_static("x-request-id");
+    router
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_millis(REQUEST_TIMEOUT_MS),
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

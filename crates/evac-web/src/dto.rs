@@ -1,0 +1,301 @@
+//! The JSON shapes of the API. They are converted to and from the core types by hand, so the
+//! wire format stays stable while the model changes. Unknown fields are rejected: a typo in a
+//! field name must not silently drop what a requester wrote.
+
+use evac_model as m;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestIn {
+    pub channel: Option<String>,
+    pub language: Option<String>,
+    #[serde(default)]
+    pub submitter: SubmitterIn,
+    #[serde(default)]
+    pub location: LocationIn,
+    pub situation: Option<String>,
+    #[serde(default)]
+    pub urgency: Vec<String>,
+    #[serde(default)]
+    pub party: Vec<PersonIn>,
+    pub consent: Option<bool>,
+    pub external_ref: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitterIn {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phones: Vec<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationIn {
+    pub text: Option<String>,
+    pub country: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub accuracy_m: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonIn {
+    pub surname: Option<String>,
+    pub given_names: Option<String>,
+    pub patronymic: Option<String>,
+    pub birth_date: Option<String>,
+    pub age_years: Option<i64>,
+    pub sex: Option<String>,
+    pub citizenship: Option<String>,
+    pub document: Option<DocumentIn>,
+    #[serde(default)]
+    pub phones: Vec<String>,
+    pub email: Option<String>,
+    #[serde(default)]
+    pub needs: Vec<String>,
+    pub relation: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentIn {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub number: Option<String>,
+    pub issuing_state: Option<String>,
+    pub expiry: Option<String>,
+}
+
+impl RequestIn {
+    /// The draft the app validates. A request over the API without a channel came by `api`.
+    pub fn into_draft(self) -> m::RequestDraft {
+        m::RequestDraft {
+            channel: Some(
+                self.channel
+                    .unwrap_or_else(|| m::Channel::Api.as_str().to_string()),
+            ),
+            language: self.language,
+            submitter: m::SubmitterDraft {
+                name: self.submitter.name,
+                phones: self.submitter.phones,
+                email: self.submitter.email,
+            },
+            location: m::LocationDraft {
+                text: self.location.text,
+                country: self.location.country,
+                lat: self.location.lat,
+                lon: self.location.lon,
+                accuracy_m: self.location.accuracy_m,
+            },
+            situation: self.situation,
+            urgency: self.urgency,
+            party: self
+                .party
+                .into_iter()
+                .map(|p| {
+                    let (document_type, document_number, document_issuing_state, document_expiry) =
+                        match p.document {
+                            Some(d) => (d.kind, d.number, d.issuing_state, d.expiry),
+                            None => (None, None, None, None),
+                        };
+                    m::PersonDraft {
+                        surname: p.surname,
+                        given_names: p.given_names,
+                        patronymic: p.patronymic,
+                        birth_date: p.birth_date,
+                        age_years: p.age_years,
+                        sex: p.sex,
+                        citizenship: p.citizenship,
+                        document_type,
+                        document_number,
+                        document_issuing_state,
+                        document_expiry,
+                        phones: p.phones,
+                        email: p.email,
+                        needs: p.needs,
+                        relation: p.relation,
+                    }
+                })
+                .collect(),
+            consent: self.consent,
+            external_ref: self.external_ref,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Acknowledgement {
+    pub id: String,
+    pub reference: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NameOut {
+    pub as_written: String,
+    pub latin: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PhoneOut {
+    pub raw: String,
+    pub e164: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DocumentOut {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub number: String,
+    pub issuing_state: Option<String>,
+    pub expiry: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PersonOut {
+    pub id: String,
+    pub surname: Option<NameOut>,
+    pub given_names: Option<NameOut>,
+    pub patronymic: Option<NameOut>,
+    pub birth_date: Option<String>,
+    pub age_years: Option<u8>,
+    pub minor: bool,
+    pub unaccompanied_minor: bool,
+    pub sex: Option<&'static str>,
+    pub citizenship: Option<String>,
+    pub document: Option<DocumentOut>,
+    pub phones: Vec<PhoneOut>,
+    pub email: Option<String>,
+    pub needs: Vec<&'static str>,
+    pub relation: &'static str,
+    pub status: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RequestOut {
+    pub id: String,
+    pub reference: String,
+    pub received_at: String,
+    pub case_id: String,
+    pub channel: &'static str,
+    pub language: Option<String>,
+    pub submitter: SubmitterOut,
+    pub location: LocationOut,
+    pub situation: String,
+    pub urgency: Vec<&'static str>,
+    pub party: Vec<PersonOut>,
+    pub has_minors: bool,
+    pub external_ref: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SubmitterOut {
+    pub name: Option<String>,
+    pub phones: Vec<PhoneOut>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LocationOut {
+    pub text: String,
+    pub country: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub accuracy_m: Option<f64>,
+    pub place_id: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RequestPage {
+    pub items: Vec<RequestOut>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn name(n: &Option<m::PersonName>) -> Option<NameOut> {
+    n.as_ref().map(|n| NameOut {
+        as_written: n.as_written.clone(),
+        latin: n.latin.clone(),
+    })
+}
+
+fn phones(p: &[m::Phone]) -> Vec<PhoneOut> {
+    p.iter()
+        .map(|p| PhoneOut {
+            raw: p.raw.clone(),
+            e164: p.e164.to_string(),
+        })
+        .collect()
+}
+
+impl RequestOut {
+    /// Ages and "minor" are as of `today`, the day the answer is given.
+    pub fn from_stored(stored: &evac_store::StoredRequest, today: jiff::civil::Date) -> Self {
+        let r = &stored.request;
+        let b = &r.body;
+        let unaccompanied = b.unaccompanied_minors(today);
+        RequestOut {
+            id: r.id.to_string(),
+            reference: r.reference.to_string(),
+            received_at: r.received_at.to_string(),
+            case_id: r.case_id.to_string(),
+            channel: b.channel.as_str(),
+            language: b.language.as_ref().map(|l| l.as_str().to_string()),
+            submitter: SubmitterOut {
+                name: b.submitter.name.clone(),
+                phones: phones(&b.submitter.phones),
+                email: b.submitter.email.as_ref().map(|e| e.as_str().to_string()),
+            },
+            location: LocationOut {
+                text: b.location.text.clone(),
+                country: b.location.country.map(|c| c.to_string()),
+                lat: b.location.coordinates.map(|c| c.lat),
+                lon: b.location.coordinates.map(|c| c.lon),
+                accuracy_m: b.location.coordinates.and_then(|c| c.accuracy_m),
+                place_id: b.location.place_id,
+            },
+            situation: b.situation.clone(),
+            urgency: b.urgency.iter().map(|u| u.as_str()).collect(),
+            party: b
+                .party
+                .iter()
+                .map(|p| PersonOut {
+                    id: p.id.to_string(),
+                    surname: name(&p.surname),
+                    given_names: name(&p.given_names),
+                    patronymic: name(&p.patronymic),
+                    birth_date: match p.birth {
+                        Some(m::Birth::Date(d)) => Some(d.to_string()),
+                        _ => None,
+                    },
+                    age_years: p.age_years(today),
+                    minor: p.is_minor(today),
+                    unaccompanied_minor: unaccompanied.contains(&p.id),
+                    sex: p.sex.map(|s| s.as_str()),
+                    citizenship: p.citizenship.map(|c| c.to_string()),
+                    document: p.document.as_ref().map(|d| DocumentOut {
+                        kind: d.kind.as_str(),
+                        number: d.number.clone(),
+                        issuing_state: d.issuing_state.map(|c| c.to_string()),
+                        expiry: d.expiry.map(|e| e.to_string()),
+                    }),
+                    phones: phones(&p.phones),
+                    email: p.email.as_ref().map(|e| e.as_str().to_string()),
+                    needs: p.needs.iter().map(|n| n.as_str()).collect(),
+                    relation: p.relation.as_str(),
+                    status: stored
+                        .statuses
+                        .iter()
+                        .find(|(id, _)| *id == p.id)
+                        .map(|(_, s)| s.as_str()),
+                })
+                .collect(),
+            has_minors: b.has_minors(today),
+            external_ref: b.external_ref.clone(),
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The OpenAPI 3.1 description of the API, served at `/api/v1/openapi.json`.
+//!
+//! Written by hand next to the DTOs it describes; a test checks that every route the router
+//! serves appears here and nothing else does, so the document cannot silently fall behind.
+
+use std::sync::OnceLock;
+
+use axum::Json;
+use serde_json::{Value, json};
+
+fn problem_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } })
+}
+
+fn filter_parameters() -> Vec<Value> {
+    let p = |name: &str, schema: Value, description: &str| json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description });
+    vec![
+        p(
+            "status",
+            json!({ "type": "string", "enum": evac_model::PersonStatus::ALL.map(|s| s.as_str()) }),
+            "requests with at least one person in this status",
+        ),
+        p(
+            "place",
+            json!({ "type": "string" }),
+            "part of the location, in any script (Алматы finds Almaty)",
+        ),
+        p(
+            "channel",
+            json!({ "type": "string", "enum": evac_model::Channel::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>() }),
+            "how the request arrived",
+        ),
+        p(
+            "received_from",
+            json!({ "type": "string", "format": "date-time" }),
+            "received at or after (RFC 3339)",
+        ),
+        p(
+            "received_until",
+            json!({ "type": "string", "format": "date-time" }),
+            "received before (RFC 3339, exclusive)",
+        ),
+        p(
+            "has_minors",
+            json!({ "type": "boolean" }),
+            "requests with (or without) people under 18",
+        ),
+    ]
+}
+
+fn build() -> Value {
+    let bearer = json!([{ "bearer": [] }]);
+    let request_ref = json!({ "$ref": "#/components/schemas/RequestOut" });
+    let string_list = json!({ "type": "array", "items": { "type": "string" } });
+    let mut list_parameters = filter_parameters();
+    list_parameters.push(json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": evac_store::PAGE_ITEMS_MAX, "default": 50 } }));
+    list_parameters.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" }, "description": "next_cursor of the previous page" }));
+    let mut export_parameters = filter_parameters();
+    export_parameters.push(json!({ "name": "format", "in": "query", "schema": { "type": "string", "enum": ["csv", "jsonl", "xlsx"], "default": "csv" } }));
+    export_parameters.push(json!({ "name": "hxl", "in": "query", "schema": { "type": "boolean" }, "description": "add the HXL hashtag row" }));
+
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "evac API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Evacuation requests in, staff views out. Everything but public intake, health and this document needs a staff bearer token (`evac token create NAME`). Errors are RFC 9457 problem details."
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "Problem": {
+                    "type": "object",
+                    "required": ["type", "title", "status", "detail"],
+                    "properties": {
+                        "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" }, "detail": { "type": "string" },
+                        "errors": { "type": "array", "items": { "type": "object", "required": ["path", "reason"], "properties": { "path": { "type": "string", "examples": ["party[2].birth_date"] }, "reason": { "type": "string", "examples": ["2031-01-01 is in the future"] } } } }
+                    }
+                },
+                "RequestIn": {
+                    "type": "object", "additionalProperties": false, "required": ["location", "party"],
+                    "properties": {
+                        "channel": { "type": "string", "enum": evac_model::Channel::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(), "default": "api" },
+                        "language": { "type": "string", "examples": ["ru", "kk", "it", "en"] },
+                        "submitter": { "type": "object", "additionalProperties": false, "properties": { "name": { "type": "string" }, "phones": string_list, "email": { "type": "string" } } },
+                        "location": { "type": "object", "additionalProperties": false, "properties": {
+                            "text": { "type": "string", "examples": ["Almaty, Hotel Kazakhstan"] }, "country": { "type": "string", "description": "ISO 3166-1 alpha-2; the region for phone numbers without +" },
+                            "lat": { "type": "number" }, "lon": { "type": "number" }, "accuracy_m": { "type": "number" } } },
+                        "situation": { "type": "string", "maxLength": evac_model::SITUATION_CHARS_MAX },
+                        "urgency": { "type": "array", "items": { "type": "string", "enum": evac_model::Urgency::ALL.iter().map(|u| u.as_str()).collect::<Vec<_>>() } },
+                        "party": { "type": "array", "minItems": 1, "maxItems": evac_model::PARTY_MEMBERS_MAX, "items": { "$ref": "#/components/schemas/PersonIn" } },
+                        "consent": { "type": "boolean", "description": "required true for web, api and messenger requests" },
+                        "external_ref": { "type": "string" }
+                    }
+                },
+                "PersonIn": {
+                    "type": "object", "additionalProperties": false,
+                    "properties": {
+                        "surname": { "type": "string" }, "given_names": { "type": "string" }, "patronymic": { "type": "string" },
+                        "birth_date": { "type": "string", "format": "date" }, "age_years": { "type": "integer", "minimum": 0, "maximum": 120 },
+                        "sex": { "type": "string", "enum": ["F", "M", "X"] }, "citizenship": { "type": "string" },
+                        "document": { "type": "object", "additionalProperties": false, "properties": {
+                            "type": { "type": "string", "enum": evac_model::DocumentType::ALL.iter().map(|d| d.as_str()).collect::<Vec<_>>() },
+                            "number": { "type": "string" }, "issuing_state": { "type": "string" }, "expiry": { "type": "string", "format": "date" } } },
+                        "phones": string_list, "email": { "type": "string" },
+                        "needs": { "type": "array", "items": { "type": "string", "enum": evac_model::Need::ALL.iter().map(|n| n.as_str()).collect::<Vec<_>>() } },
+                        "relation": { "type": "string", "enum": evac_model::Relation::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(), "default": "self" }
+                    }
+                },
+                "Acknowledgement": { "type": "object", "required": ["id", "reference"], "properties": { "id": { "type": "string", "format": "uuid" }, "reference": { "type": "string", "examples": ["K7Q-4F2-9MX"] } } },
+                "RequestOut": {
+                    "type": "object",
+                    "description": "A stored request as staff see it: names as written and in ICAO Latin, phones raw and E.164, ages and minor flags as of today, each person's status.",
+                    "properties": {
+                        "id": { "type": "string" }, "reference": { "type": "string" }, "received_at": { "type": "string", "format": "date-time" },
+                        "case_id": { "type": "string" }, "channel": { "type": "string" }, "language": { "type": ["string", "null"] },
+                        "submitter": { "type": "object" }, "location": { "type": "object" }, "situation": { "type": "string" },
+                        "urgency": string_list, "party": { "type": "array", "items": { "type": "object" } }, "has_minors": { "type": "boolean" },
+                        "external_ref": { "type": ["string", "null"] }
+                    }
+                }
+            }
+        },
+        "paths": {
+            "/healthz": { "get": { "summary": "Liveness", "responses": { "200": { "description": "the process is up" } } } },
+            "/readyz": { "get": { "summary": "Readiness (the database answers)", "responses": { "200": { "description": "ready" }, "503": { "description": "the database does not answer" } } } },
+            "/api/v1/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3.1" } } } },
+            "/api/v1/requests": {
+                "post": {
+                    "summary": "Submit an evacuation request (public)",
+                    "description": "Answers 201 only after the request is durably stored. Send an Idempotency-Key to retry safely: the same key and body return the first answer; the same key with another body is 409.",
+                    "parameters": [{ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "maxLength": 255 } }],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RequestIn" } } } },
+                    "responses": {
+                        "201": { "description": "stored", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Acknowledgement" } } } },
+                        "400": problem_response("the body is not JSON, or a header is malformed"),
+                        "409": problem_response("the Idempotency-Key was used with another body"),
+                        "413": problem_response("the body is too large"),
+                        "422": problem_response("invalid fields, each listed with its path")
+                    }
+                },
+                "get": {
+                    "summary": "List requests, newest first",
+                    "security": bearer, "parameters": list_parameters,
+                    "responses": {
+                        "200": { "description": "a page", "content": { "application/json": { "schema": { "type": "object", "properties": { "items": { "type": "array", "items": request_ref }, "next_cursor": { "type": ["string", "null"] } } } } } },
+                        "401": problem_response("no or invalid token"), "403": problem_response("role may not read requests"), "422": problem_response("invalid filter")
+                    }
+                }
+            },
+            "/api/v1/requests/{id}": {
+                "get": {
+                    "summary": "One request", "security": bearer,
+                    "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                    "responses": { "200": { "description": "the request", "content": { "application/json": { "schema": request_ref } } }, "401": problem_response("no or invalid token"), "404": problem_response("no such request") }
+                }
+            },
+            "/api/v1/requests/by-reference/{reference}": {
+                "get": {
+                    "summary": "One request by its reference code", "security": bearer,
+                    "parameters": [{ "name": "reference", "in": "path", "required": true, "schema": { "type": "string", "examples": ["K7Q-4F2-9MX"] } }],
+                    "responses": { "200": { "description": "the request", "content": { "application/json": { "schema": request_ref } } }, "404": problem_response("no such request"), "422": problem_response("the code is mistyped") }
+                }
+            },
+            "/api/v1/exports/requests": {
+                "get": {
+                    "summary": "Export requests (one row per person), streamed", "security": bearer, "parameters": export_parameters,
+                    "responses": { "200": { "description": "the file", "content": { "text/csv": {}, "application/x-ndjson": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {} } }, "403": problem_response("role may not export") }
+                }
+            },
+            "/api/v1/audit": {
+                "get": {
+                    "summary": "The audit trail, oldest first", "security": bearer,
+                    "parameters": [{ "name": "after", "in": "query", "schema": { "type": "integer" } }, { "name": "limit", "in": "query", "schema": { "type": "integer" } }],
+                    "responses": { "200": { "description": "a page of events" }, "403": problem_response("role may not read the audit trail") }
+                }
+            },
+            "/api/v1/me": { "get": { "summary": "Who the token belongs to", "security": bearer, "responses": { "200": { "description": "name and role" }, "401": problem_response("no or invalid token") } } }
+        }
+    })
+}
+
+/// The document, built once.
+pub fn document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(build)
+}
+
+pub async fn serve_document() -> Json<Value> {
+    Json(document().clone())
+}

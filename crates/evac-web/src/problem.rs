@@ -1,0 +1,149 @@
+//! The one place errors become HTTP: RFC 9457 problem details (`application/problem+json`).
+//!
+//! Validation problems list every invalid field with its JSON path and the reason, so a client
+//! can show them all at once. Internal errors say only that something failed and carry the
+//! request id for the logs; they never echo stored data.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use evac_app::AppError;
+use evac_model::FieldError;
+use evac_store::StoreError;
+
+#[derive(Debug)]
+pub struct Problem {
+    pub status: StatusCode,
+    /// A stable identifier of the kind of problem, e.g. `urn:evac:problem:invalid-request`.
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(
+        status: StatusCode,
+        kind: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Problem {
+            status,
+            kind,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn invalid(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        Problem {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            kind: "urn:evac:problem:invalid-request",
+            title: "The request has invalid fields",
+            detail,
+            errors,
+        }
+    }
+
+    pub fn bad_request(kind: &'static str, detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            kind,
+            "The request could not be read",
+            detail,
+        )
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::json!({
+            "type": self.kind,
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        if !self.errors.is_empty() {
+            body["errors"] = serde_json::to_value(&self.errors).expect("field errors serialise");
+        }
+        let mut response = (self.status, axum::Json(body)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"evac\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<AppError> for Problem {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid(errors) => Problem::invalid(errors),
+            AppError::NotFound(what) => Problem::new(
+                StatusCode::NOT_FOUND,
+                "urn:evac:problem:not-found",
+                "Not found",
+                format!("{what} not found"),
+            ),
+            AppError::Unauthenticated => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "urn:evac:problem:unauthenticated",
+                "Authentication required",
+                "send a staff token as 'Authorization: Bearer evac_…' (create one with `evac token create NAME`)",
+            ),
+            e @ AppError::Forbidden { .. } => Problem::new(
+                StatusCode::FORBIDDEN,
+                "urn:evac:problem:forbidden",
+                "Not allowed for your role",
+                e.to_string(),
+            ),
+            e @ AppError::IdempotencyConflict => Problem::new(
+                StatusCode::CONFLICT,
+                "urn:evac:problem:idempotency-conflict",
+                "Idempotency-Key reused",
+                e.to_string(),
+            ),
+            AppError::Conflict(detail) => Problem::new(
+                StatusCode::CONFLICT,
+                "urn:evac:problem:conflict",
+                "Conflict",
+                detail,
+            ),
+            AppError::BadInput(detail) => {
+                Problem::bad_request("urn:evac:problem:bad-input", detail)
+            }
+            AppError::Store(StoreError::Unavailable(reason)) => {
+                tracing::error!(%reason, "database unavailable");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "urn:evac:problem:unavailable",
+                    "Temporarily unavailable",
+                    "the database is unavailable; nothing was stored — try again shortly",
+                )
+            }
+            AppError::Store(e) => {
+                tracing::error!(error = %e, "store error");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "urn:evac:problem:internal",
+                    "Internal error",
+                    "the server failed; nothing was acknowledged — try again, and report the x-request-id if it persists",
+                )
+            }
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, Problem>;

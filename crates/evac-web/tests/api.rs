@@ -1,0 +1,411 @@
+//! The HTTP API end to end: a real server on port 0 over a fresh SQLite database, driven with
+//! a real HTTP client, as a requester and as staff would use it.
+
+use evac_app::{App, DatabaseUrl, Settings, open_store};
+use evac_model::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct TestApp {
+    base: String,
+    http: reqwest::Client,
+    app: App,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::Sqlite(dir.path().join("evac.db"));
+    let store = open_store(&url, true).await.unwrap();
+    store.migrate().await.unwrap();
+    let app = App::new(store, Settings::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(evac_web::serve(
+        listener,
+        app.clone(),
+        std::future::pending(),
+    ));
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        app,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    async fn token(&self, name: &str, role: Role) -> String {
+        self.app
+            .add_user(None, name, role, "correct horse battery")
+            .await
+            .unwrap();
+        self.app
+            .create_token(None, name, "test")
+            .await
+            .unwrap()
+            .secret
+    }
+
+    async fn post(
+        &self,
+        body: &Value,
+        key: Option<&str>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}/api/v1/requests", self.base))
+            .json(body);
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        let res = req.send().await.unwrap();
+        let (status, headers) = (res.status(), res.headers().clone());
+        (status, headers, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn family() -> Value {
+    json!({
+        "language": "ru",
+        "submitter": { "name": "Алия Токаева", "phones": ["8 701 123 45 67"] },
+        "location": { "text": "Алматы, гостиница Казахстан", "country": "KZ" },
+        "situation": "Мы в гостинице, выйти нельзя, у сына астма.",
+        "urgency": ["medical_emergency"],
+        "party": [
+            { "surname": "Токаева", "given_names": "Алия", "birth_date": "1985-03-02", "relation": "self", "citizenship": "KZ",
+              "document": { "type": "passport", "number": "N 1234 5678" } },
+            { "surname": "Токаев", "given_names": "Нұрлан", "birth_date": "2012-07-30", "relation": "child", "needs": ["medical"] }
+        ],
+        "consent": true
+    })
+}
+
+#[tokio::test]
+async fn a_requester_submits_retries_and_staff_read_it_back() {
+    let t = spawn_app().await;
+    let (status, headers, ack) = t.post(&family(), Some("8c7e-first-try")).await;
+    assert_eq!(status, StatusCode::CREATED, "{ack}");
+    let id = ack["id"].as_str().unwrap().to_string();
+    let reference = ack["reference"].as_str().unwrap().to_string();
+    assert_eq!(
+        headers["location"],
+        format!("/api/v1/requests/{id}").as_str()
+    );
+    assert!(reference.parse::<evac_model::ReferenceCode>().is_ok());
+
+    // The retry gets the first answer and stores nothing new.
+    let (status, headers, again) = t.post(&family(), Some("8c7e-first-try")).await;
+    assert_eq!((status, &again), (StatusCode::CREATED, &ack));
+    assert_eq!(headers["idempotent-replayed"], "true");
+    let mut changed = family();
+    changed["situation"] = json!("something else");
+    let (status, headers, problem) = t.post(&changed, Some("8c7e-first-try")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(headers["content-type"], "application/problem+json");
+    assert_eq!(t.app.store().intake_counts().await.unwrap().requests, 1);
+
+    // Without a token, staff routes refuse.
+    let (status, problem) = t.get(&format!("/api/v1/requests/{id}"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(problem["type"], "urn:evac:problem:unauthenticated");
+    let (status, _) = t
+        .get(
+            &format!("/api/v1/requests/{id}"),
+            Some("evac_not-a-real-token"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let operator = t.token("operator1", Role::Operator).await;
+    let (status, request) = t
+        .get(&format!("/api/v1/requests/{id}"), Some(&operator))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{request}");
+    assert_eq!(request["reference"], reference.as_str());
+    assert_eq!(
+        request["party"][1]["given_names"],
+        json!({ "as_written": "Нұрлан", "latin": "NURLAN" })
+    );
+    assert_eq!(request["party"][1]["minor"], true);
+    assert_eq!(request["party"][1]["unaccompanied_minor"], false);
+    assert_eq!(request["party"][1]["status"], "registered");
+    assert_eq!(request["party"][0]["document"]["number"], "N12345678");
+    assert_eq!(
+        request["submitter"]["phones"][0],
+        json!({ "raw": "8 701 123 45 67", "e164": "+77011234567" })
+    );
+
+    let (status, by_ref) = t
+        .get(
+            &format!("/api/v1/requests/by-reference/{}", reference.to_lowercase()),
+            Some(&operator),
+        )
+        .await;
+    assert_eq!(
+        (status, by_ref["id"].as_str()),
+        (StatusCode::OK, Some(id.as_str()))
+    );
+    let (status, problem) = t
+        .get("/api/v1/requests/by-reference/K7Q-4F2-9M0", Some(&operator))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        problem["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("'0' is never used"),
+        "{problem}"
+    );
+
+    // Every read above is in the audit trail, which only auditors and supervisors see.
+    let auditor = t.token("auditor1", Role::Auditor).await;
+    let (status, _) = t
+        .get(&format!("/api/v1/requests/{id}"), Some(&auditor))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = t.get("/api/v1/audit", Some(&operator)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, trail) = t.get("/api/v1/audit?limit=100", Some(&auditor)).await;
+    assert_eq!(status, StatusCode::OK);
+    let actions: Vec<&str> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "request.read").count(),
+        2,
+        "{actions:?}"
+    );
+    assert_eq!(actions[0], "request.create");
+    assert!(
+        !trail.to_string().contains("Токаев"),
+        "no names in the audit trail"
+    );
+}
+
+#[tokio::test]
+async fn invalid_input_names_every_field_and_stores_nothing() {
+    let t = spawn_app().await;
+    let mut body = family();
+    body["party"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "surname": "Токаев", "birth_date": "2031-01-01", "relation": "child" }));
+    body["submitter"]["phones"] = json!(["12"]);
+    let (status, headers, problem) = t.post(&body, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(headers["content-type"], "application/problem+json");
+    let errors: Vec<String> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}: {}",
+                e["path"].as_str().unwrap(),
+                e["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            "submitter.phones[0]: '12' is not a valid phone number for KZ; check the digits or add the country code (+7, +39, ...)",
+            "party[2].birth_date: 2031-01-01 is in the future",
+        ]
+    );
+
+    let mut unknown = family();
+    unknown["party"][0]["nickname"] = json!("Алика");
+    let (status, _, problem) = t.post(&unknown, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["errors"][0]["path"], "party[0].nickname",
+        "{problem}"
+    );
+    assert!(
+        problem["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown field `nickname`"),
+        "{problem}"
+    );
+
+    let res = t
+        .http
+        .post(format!("{}/api/v1/requests", t.base))
+        .header("content-type", "application/json")
+        .body("{\"party\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = t
+        .http
+        .post(format!("{}/api/v1/requests", t.base))
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let huge = json!({ "situation": "x".repeat(evac_web::BODY_BYTES_MAX + 1) });
+    let (status, _, problem) = t.post(&huge, None).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+
+    let mut hotline = family();
+    hotline["channel"] = json!("hotline");
+    let (status, _, problem) = t.post(&hotline, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["path"], "channel");
+    assert_eq!(
+        t.app.store().intake_counts().await.unwrap().requests,
+        0,
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn lists_filter_and_page_and_exports_stream() {
+    let t = spawn_app().await;
+    for (place, birth) in [
+        ("Almaty", "2012-01-01"),
+        ("Астана", "1960-01-01"),
+        ("Алматы", "1990-01-01"),
+        ("Shymkent", "2015-05-05"),
+    ] {
+        let mut body = family();
+        body["location"]["text"] = json!(place);
+        body["party"] = json!([{ "surname": "Rossi", "birth_date": birth }]);
+        assert_eq!(t.post(&body, None).await.0, StatusCode::CREATED);
+    }
+    let planner = t.token("planner1", Role::Planner).await;
+    let (status, page) = t
+        .get("/api/v1/requests?place=almaty&limit=1", Some(&planner))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        page["items"][0]["location"]["text"], "Алматы",
+        "newest first, across scripts"
+    );
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (_, page) = t
+        .get(
+            &format!("/api/v1/requests?place=almaty&limit=1&cursor={cursor}"),
+            Some(&planner),
+        )
+        .await;
+    assert_eq!(page["items"][0]["location"]["text"], "Almaty");
+    assert_eq!(page["next_cursor"], Value::Null);
+    let (_, minors) = t
+        .get("/api/v1/requests?has_minors=true", Some(&planner))
+        .await;
+    assert_eq!(minors["items"].as_array().unwrap().len(), 2);
+    let (status, problem) = t
+        .get("/api/v1/requests?status=lost&colour=red", Some(&planner))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 2, "{problem}");
+
+    let res = t
+        .http
+        .get(format!(
+            "{}/api/v1/exports/requests?format=csv&hxl=true",
+            t.base
+        ))
+        .bearer_auth(&planner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = res.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2 + 4, "header, HXL tags, one row per person");
+    assert!(lines[1].starts_with("#meta+id+request"));
+    let operator = t.token("operator1", Role::Operator).await;
+    let res = t
+        .http
+        .get(format!("{}/api/v1/exports/requests", t.base))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "operators enter requests but do not export them"
+    );
+    let res = t
+        .http
+        .get(format!(
+            "{}/api/v1/exports/requests?format=jsonl&place=shymkent",
+            t.base
+        ))
+        .bearer_auth(&planner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.text().await.unwrap().lines().count(), 1);
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let t = spawn_app().await;
+    let res = t
+        .http
+        .get(format!("{}/healthz", t.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert!(res.headers().contains_key("x-request-id"));
+    let (status, ready) = t.get("/readyz", None).await;
+    assert_eq!(
+        (status, ready),
+        (
+            StatusCode::OK,
+            json!({ "status": "ready", "database": "sqlite" })
+        )
+    );
+}
+
+#[tokio::test]
+async fn every_route_is_in_the_openapi_document_and_nothing_else_is() {
+    let t = spawn_app().await;
+    let (status, doc) = t.get("/api/v1/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.clone(), path.clone()))
+        })
+        .collect();
+    let mut served: Vec<(String, String)> = evac_web::registered_routes()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    documented.sort();
+    served.sort();
+    assert_eq!(documented, served);
+}
