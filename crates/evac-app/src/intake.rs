@@ -83,7 +83,7 @@ impl App {
             };
             match self.store.insert_request(insert).await? {
                 InsertOutcome::Inserted => {
-                    tracing::info!(request_id = %id, channel = request.body.channel.as_str(), "request stored");
+                    tracing::debug!(request_id = %id, channel = request.body.channel.as_str(), "request stored");
                     return Ok(Submitted {
                         id,
                         reference: request.reference,

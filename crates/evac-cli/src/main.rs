@@ -1,1 +1,98 @@
-fn main() {}
+//! `evac`: the one binary. Parses arguments, resolves configuration, wires the store, the app
+//! and the web server together, and runs one command. No business logic lives here.
+
+mod bench;
+mod commands;
+mod config;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use config::GlobalArgs;
+
+/// evac — bring citizens home from a country in turmoil.
+///
+/// Takes evacuation requests (web, API, hotline, spreadsheets), keeps them safe on SQLite or
+/// PostgreSQL, and gives the crisis centre's staff one picture of who needs to leave.
+#[derive(Debug, Parser)]
+#[command(name = "evac", version, about, long_about)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server on an existing database (migrations are applied at start-up).
+    Serve(commands::serve::ServeArgs),
+    /// Create (or reuse) a data directory with a generated January-2022 crisis, then serve it
+    /// and print the URL and a supervisor login.
+    Demo(commands::demo::DemoArgs),
+    /// Write a generated crisis to files: requests.jsonl, requests.csv (importable) and
+    /// truth.csv (the true person and household of every record, for benchmarks).
+    Generate(commands::generate::GenerateArgs),
+    /// Create the database if needed and apply pending migrations.
+    Migrate,
+    /// Import requests from a CSV or XLSX file; invalid rows go to a rejects file.
+    Import(commands::import::ImportArgs),
+    /// Export requests as CSV, JSONL or XLSX (one row per person), optionally HXL-tagged.
+    Export(commands::export::ExportArgs),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(commands::accounts::UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(commands::accounts::TokenCommand),
+    /// Measure throughput and latency (figures go to docs/BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let listen = match &cli.command {
+        Command::Serve(a) => a.listen.as_deref(),
+        Command::Demo(a) => a.listen.as_deref(),
+        _ => None,
+    };
+    let config = cli.global.resolve(listen)?;
+    init_logging(&config.log);
+    match cli.command {
+        Command::Serve(_) => commands::serve::run(&config).await,
+        Command::Demo(args) => commands::demo::run(&config, args).await,
+        Command::Generate(args) => commands::generate::run(args),
+        Command::Migrate => commands::serve::migrate(&config).await,
+        Command::Import(args) => commands::import::run(&config, args).await,
+        Command::Export(args) => commands::export::run(&config, args).await,
+        Command::User(cmd) => commands::accounts::user(&config, cmd).await,
+        Command::Token(cmd) => commands::accounts::token(&config, cmd).await,
+        Command::Bench(cmd) => bench::run(&config, cmd).await,
+    }
+}

@@ -785,7 +785,7 @@ impl Generator {
             if noisy
                 && chance(&mut self.rng, 0.12)
                 && m.birth.day() <= 12
-                && i8::from(m.birth.day()) != m.birth.month()
+                && m.birth.day() != m.birth.month()
             {
                 birth = Date::new(m.birth.year(), m.birth.day(), m.birth.month()).ok();
             }

@@ -140,7 +140,7 @@ impl Language {
         primary
             .chars()
             .all(|c| c.is_ascii_lowercase())
-            .then(|| Language(primary))
+            .then_some(Language(primary))
     }
 
     pub fn as_str(&self) -> &str {
@@ -511,6 +511,25 @@ impl Checker {
         }
         parsed
     }
+
+    /// Parses a list of choices, reporting each bad entry by index and dropping repeats.
+    fn distinct_list<T: Copy + PartialEq>(
+        &mut self,
+        path: &str,
+        raw: &[String],
+        parse: fn(&str) -> Option<T>,
+        choices: fn() -> String,
+    ) -> Vec<T> {
+        let mut out = Vec::new();
+        for (i, item) in raw.iter().enumerate() {
+            if let Some(value) = self.one_of(&format!("{path}[{i}]"), item, parse, choices())
+                && !out.contains(&value)
+            {
+                out.push(value);
+            }
+        }
+        out
+    }
 }
 
 impl RequestDraft {
@@ -568,7 +587,7 @@ impl RequestDraft {
                     ok = false;
                 }
                 let accuracy_m = self.location.accuracy_m;
-                if accuracy_m.is_some_and(|a| !(a >= 0.0)) {
+                if accuracy_m.is_some_and(|a| a.is_nan() || a < 0.0) {
                     c.fail(
                         "location.accuracy_m",
                         "must be a distance in metres, 0 or more",
@@ -609,19 +628,7 @@ impl RequestDraft {
                 format!("is longer than {SITUATION_CHARS_MAX} characters; shorten it"),
             );
         }
-        let mut urgency = Vec::new();
-        for (i, raw) in self.urgency.iter().enumerate() {
-            if let Some(u) = c.one_of(
-                &format!("urgency[{i}]"),
-                raw,
-                Urgency::parse,
-                Urgency::choices(),
-            ) {
-                if !urgency.contains(&u) {
-                    urgency.push(u);
-                }
-            }
-        }
+        let urgency = c.distinct_list("urgency", &self.urgency, Urgency::parse, Urgency::choices);
 
         let submitter = Submitter {
             name: c.short_text("submitter.name", &self.submitter.name),
@@ -810,19 +817,12 @@ impl PersonDraft {
 
         let phones = c.phones(&format!("{path}.phones"), &self.phones, region);
         let email = c.email(&format!("{path}.email"), &self.email);
-        let mut needs = Vec::new();
-        for (i, raw) in self.needs.iter().enumerate() {
-            if let Some(n) = c.one_of(
-                &format!("{path}.needs[{i}]"),
-                raw,
-                Need::parse,
-                Need::choices(),
-            ) {
-                if !needs.contains(&n) {
-                    needs.push(n);
-                }
-            }
-        }
+        let needs = c.distinct_list(
+            &format!("{path}.needs"),
+            &self.needs,
+            Need::parse,
+            Need::choices,
+        );
         let relation = match self.relation.as_deref().filter(|r| !r.trim().is_empty()) {
             None => Relation::Myself,
             Some(raw) => c

@@ -1,0 +1,166 @@
+//! `evac demo`: a working crisis centre on a laptop in one command.
+//!
+//! Creates (or reuses) the data directory, fills an empty database with the seeded January-2022
+//! crisis, makes sure a supervisor can sign in, and serves. The supervisor's password is kept
+//! in the data directory (readable only by its owner) so every start can print the login.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use evac_app::App;
+use evac_demo::{Scenario, generate};
+use evac_model::{Actor, Role};
+use evac_store::IdempotencyClaim;
+use rand::Rng;
+use tokio::task::JoinSet;
+
+use crate::config::Config;
+
+/// Requests the demo loader keeps in flight, so the store commits them in groups.
+const DEMO_INSERTS_IN_FLIGHT_MAX: usize = 512;
+const SUPERVISOR: &str = "supervisor";
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on [env: EVAC_LISTEN] [default: 127.0.0.1:8080]
+    #[arg(long, env = "EVAC_LISTEN")]
+    pub listen: Option<String>,
+    /// How many requests the generated crisis has (only when the database is empty)
+    #[arg(long, default_value_t = 2_000)]
+    pub requests: usize,
+    /// Seed of the generated crisis: the same seed gives the same crisis
+    #[arg(long, default_value_t = 2022)]
+    pub seed: u64,
+    /// Prepare the data and print the login, but do not serve (for scripts and tests)
+    #[arg(long, hide = true)]
+    pub no_serve: bool,
+}
+
+/// Loads the generated crisis; returns how many requests were stored.
+pub async fn load(
+    app: &App,
+    scenario: Scenario,
+    truth_path: &std::path::Path,
+) -> anyhow::Result<u64> {
+    let mut truth = csv::Writer::from_writer(std::io::BufWriter::new(
+        std::fs::File::create(truth_path)
+            .with_context(|| format!("cannot write {}", truth_path.display()))?,
+    ));
+    truth.write_record(["record_id", "party_index", "person_id", "household_id"])?;
+    let bar = crate::progress::bar(scenario.requests as u64, "generating the crisis");
+    let mut in_flight = JoinSet::new();
+    let mut stored = 0u64;
+    for g in generate(scenario) {
+        for t in &g.truth {
+            truth.serialize((&t.record_id, t.party_index, t.person_id, t.household_id))?;
+        }
+        let app = app.clone();
+        // Keyed by record id: an interrupted load resumes without duplicates.
+        let claim = IdempotencyClaim {
+            key: format!("demo:{}", g.record_id),
+            body_sha256: [0; 32],
+        };
+        in_flight.spawn(async move {
+            app.submit_request_at(&Actor::System, &g.draft, Some(claim), g.received_at)
+                .await
+        });
+        while in_flight.len() >= DEMO_INSERTS_IN_FLIGHT_MAX {
+            in_flight.join_next().await.expect("non-empty")??;
+            stored += 1;
+            bar.inc(1);
+        }
+    }
+    while let Some(done) = in_flight.join_next().await {
+        done??;
+        stored += 1;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    truth.flush()?;
+    Ok(stored)
+}
+
+fn new_password() -> String {
+    const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ";
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// The demo supervisor's password: created once, kept in the data directory.
+async fn supervisor_login(app: &App, data_dir: &std::path::Path) -> anyhow::Result<String> {
+    let path: PathBuf = data_dir.join("demo-login.txt");
+    let saved = std::fs::read_to_string(&path).ok();
+    let saved_password = saved
+        .as_deref()
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("password: ")));
+    if let Some(password) = saved_password
+        && app.store().user_by_name(SUPERVISOR).await?.is_some()
+    {
+        return Ok(password.to_string());
+    }
+    let password = new_password();
+    app.add_user(None, SUPERVISOR, Role::Supervisor, &password)
+        .await?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    writeln!(file, "user: {SUPERVISOR}\npassword: {password}")?;
+    Ok(password)
+}
+
+pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
+    let app = super::app(config, true).await?;
+    let counts = app.store().intake_counts().await?;
+    if counts.requests == 0 {
+        let started = std::time::Instant::now();
+        eprintln!(
+            "generating a January-2022 crisis: {} requests (seed {})…",
+            args.requests, args.seed
+        );
+        let truth = config.data_dir.join("demo-truth.csv");
+        let stored = load(
+            &app,
+            Scenario::january_2022(args.requests, args.seed),
+            &truth,
+        )
+        .await?;
+        eprintln!(
+            "stored {stored} requests in {:.1} s; ground truth in {}",
+            started.elapsed().as_secs_f64(),
+            truth.display()
+        );
+    } else {
+        eprintln!(
+            "reusing {}: {} requests, {} people",
+            config.database.redacted(),
+            counts.requests,
+            counts.persons
+        );
+    }
+    let password = supervisor_login(&app, &config.data_dir).await?;
+    let token = app.create_token(None, SUPERVISOR, "demo").await?.secret;
+
+    let listener = super::serve::bind(&config.listen).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    println!("evac demo is running at {url}");
+    println!("  login:    {SUPERVISOR} / {password}");
+    println!("  token:    {token}");
+    println!("  try:      curl -H 'Authorization: Bearer {token}' '{url}/api/v1/requests?limit=2'");
+    println!("  API:      {url}/api/v1/openapi.json");
+    println!(
+        "  data:     {} (stop with Ctrl-C; run again to reuse it)",
+        config.data_dir.display()
+    );
+    if args.no_serve {
+        return Ok(());
+    }
+    super::serve::serve(listener, app).await
+}

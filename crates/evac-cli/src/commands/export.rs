@@ -1,0 +1,117 @@
+//! `evac export requests`: every request (or a filtered set) to a file or standard output.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use evac_app::{App, ExportActor};
+use evac_exchange::export::{Exporter, Format};
+use evac_model::Timestamp;
+use evac_store::RequestFilter;
+
+use crate::config::Config;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum What {
+    Requests,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Jsonl,
+    Xlsx,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to export
+    pub what: What,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: FormatArg,
+    /// Add the HXL hashtag row under the headers
+    #[arg(long)]
+    pub hxl: bool,
+    /// Write here instead of standard output (required for xlsx on a terminal)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Only requests whose location matches (any script)
+    #[arg(long)]
+    pub place: Option<String>,
+}
+
+impl FormatArg {
+    fn format(self) -> Format {
+        match self {
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Xlsx => Format::Xlsx,
+        }
+    }
+}
+
+/// Streams the export into `out`; returns the number of requests written.
+pub async fn export_to<W: Write>(
+    app: &App,
+    format: Format,
+    hxl: bool,
+    filter: RequestFilter,
+    out: W,
+) -> anyhow::Result<u64> {
+    let mut cursor = app
+        .begin_export(ExportActor::ServerConsole, filter, format.extension())
+        .await?;
+    let mut exporter = Exporter::new(format, out, hxl)?;
+    let today = Timestamp::now().date_utc();
+    let mut count = 0;
+    while let Some(page) = cursor.next_page().await? {
+        for stored in &page {
+            exporter.write_request(&stored.request, &stored.statuses, today)?;
+        }
+        count += page.len() as u64;
+    }
+    let mut out = exporter.finish()?;
+    out.flush()?;
+    Ok(count)
+}
+
+pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
+    let What::Requests = args.what;
+    let app = super::app(config, false).await?;
+    let filter = RequestFilter {
+        place: args.place.clone(),
+        ..Default::default()
+    };
+    let format = args.format.format();
+    let count = match &args.out {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            export_to(
+                &app,
+                format,
+                args.hxl,
+                filter,
+                std::io::BufWriter::with_capacity(1 << 20, file),
+            )
+            .await?
+        }
+        None => {
+            use std::io::IsTerminal;
+            if matches!(format, Format::Xlsx) && std::io::stdout().is_terminal() {
+                anyhow::bail!("an XLSX file cannot be shown on a terminal; add --out FILE.xlsx");
+            }
+            export_to(
+                &app,
+                format,
+                args.hxl,
+                filter,
+                std::io::BufWriter::new(std::io::stdout().lock()),
+            )
+            .await?
+        }
+    };
+    eprintln!("exported {count} requests");
+    Ok(())
+}

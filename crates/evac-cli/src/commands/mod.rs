@@ -1,0 +1,36 @@
+//! One module per subcommand.
+
+pub mod accounts;
+pub mod demo;
+pub mod export;
+pub mod generate;
+pub mod import;
+pub mod serve;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use evac_app::{App, open_store};
+use evac_store::Store;
+
+use crate::config::Config;
+
+/// Opens the configured store; `create` allows a new SQLite file (migrate, demo).
+pub async fn open(config: &Config, create: bool) -> anyhow::Result<Arc<dyn Store>> {
+    if create {
+        config.create_data_dir()?;
+    } else {
+        config.require_data_dir()?;
+    }
+    let store = open_store(&config.database, create)
+        .await
+        .with_context(|| format!("opening {}", config.database.redacted()))?;
+    Ok(store)
+}
+
+/// Opens and migrates the store and builds the app.
+pub async fn app(config: &Config, create: bool) -> anyhow::Result<App> {
+    let store = open(config, create).await?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(App::new(store, config.settings.clone()))
+}

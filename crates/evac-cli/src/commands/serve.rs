@@ -1,0 +1,54 @@
+//! `evac serve` and `evac migrate`.
+
+use anyhow::Context;
+use clap::Args;
+use evac_app::App;
+
+use crate::config::Config;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [env: EVAC_LISTEN] [default: 127.0.0.1:8080]
+    #[arg(long, env = "EVAC_LISTEN")]
+    pub listen: Option<String>,
+}
+
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let store = super::open(config, true).await?;
+    store.migrate().await.context("applying migrations")?;
+    println!("{} is up to date", config.database.redacted());
+    Ok(())
+}
+
+pub async fn run(config: &Config) -> anyhow::Result<()> {
+    let app = super::app(config, false).await?;
+    let listener = bind(&config.listen).await?;
+    println!("evac is listening on http://{}", listener.local_addr()?);
+    serve(listener, app).await
+}
+
+pub async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr}; is another evac running? choose another with --listen")
+    })
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+pub async fn serve(listener: tokio::net::TcpListener, app: App) -> anyhow::Result<()> {
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("a SIGTERM handler");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+    };
+    evac_web::serve(listener, app, shutdown)
+        .await
+        .context("the server stopped")
+}

@@ -1,0 +1,240 @@
+//! The `evac` binary as an operator uses it: commands, files in, files out, clear refusals.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn evac(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evac"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("EVAC_DATABASE_URL")
+        .env_remove("EVAC_CONFIG")
+        .env("EVAC_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+#[test]
+fn a_mistyped_data_directory_is_refused_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("evca-data");
+    let out = evac(
+        &typo,
+        &[
+            "user",
+            "add",
+            "anna",
+            "--role",
+            "planner",
+            "--password-stdin",
+        ],
+        Some("long enough password\n"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("does not exist; check --data-dir"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!typo.exists());
+    let out = evac(
+        dir.path(),
+        &["--database-url", "mysql://db/evac", "migrate"],
+        None,
+    );
+    assert!(
+        text(&out.stderr).contains("unsupported database URL scheme 'mysql'"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn accounts_imports_and_exports_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(evac(&data, &["migrate"], None));
+    ok(evac(
+        &data,
+        &[
+            "user",
+            "add",
+            "anna",
+            "--role",
+            "planner",
+            "--password-stdin",
+        ],
+        Some("long enough password\n"),
+    ));
+    let out = evac(
+        &data,
+        &[
+            "user",
+            "add",
+            "boris",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some("long enough password\n"),
+    );
+    assert!(
+        text(&out.stderr).contains("'admin' is not a role; use one of: operator, case_officer"),
+        "{}",
+        text(&out.stderr)
+    );
+    let token = ok(evac(&data, &["token", "create", "anna"], None));
+    assert!(
+        token.trim().starts_with("evac_") && token.trim().len() == 69,
+        "{token}"
+    );
+
+    let generated = dir.path().join("gen");
+    ok(evac(
+        &data,
+        &[
+            "generate",
+            "--out",
+            generated.to_str().unwrap(),
+            "--requests",
+            "60",
+            "--seed",
+            "5",
+        ],
+        None,
+    ));
+    let csv = generated.join("requests.csv");
+    let first = ok(evac(&data, &["import", csv.to_str().unwrap()], None));
+    assert!(
+        first.contains(": 60 requests imported, 0 already imported before, 0 rows rejected"),
+        "{first}"
+    );
+    let again = ok(evac(&data, &["import", csv.to_str().unwrap()], None));
+    assert!(
+        again.contains(": 0 requests imported, 60 already imported before"),
+        "importing twice adds nothing: {again}"
+    );
+    let truth = std::fs::read_to_string(generated.join("truth.csv")).unwrap();
+    assert!(truth.starts_with("record_id,party_index,person_id,household_id\n"));
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "ФИО,Дата рождения,Телефон,Город\nИванов Иван,01.01.1980,8 701 123 45 67,Алматы\nПетров Пётр,1980-31-01,8 701 123 45 68,Алматы\nСидоров,,12,Астана\n").unwrap();
+    let summary = ok(evac(&data, &["import", bad.to_str().unwrap()], None));
+    assert!(
+        summary.contains(
+            "3 rows read: 1 requests imported, 0 already imported before, 2 rows rejected"
+        ),
+        "{summary}"
+    );
+    let rejects = std::fs::read_to_string(dir.path().join("bad.csv.rejects.csv")).unwrap();
+    assert_eq!(
+        rejects,
+        "row,column,reason\n\
+         3,Дата рождения,\"'1980-31-01' is not a date; write 31.12.2012 or 2012-12-31, or give [formats] birth_date\"\n\
+         4,Телефон,\"'12' is not a valid phone number for KZ; check the digits or add the country code (+7, +39, ...)\"\n"
+    );
+
+    let export = dir.path().join("all.csv");
+    ok(evac(
+        &data,
+        &[
+            "export",
+            "requests",
+            "--format",
+            "csv",
+            "--hxl",
+            "--out",
+            export.to_str().unwrap(),
+        ],
+        None,
+    ));
+    let exported = std::fs::read_to_string(&export).unwrap();
+    let people = truth.lines().count() - 1 + 1; // the generated people plus Иванов
+    assert_eq!(
+        exported.lines().count(),
+        2 + people,
+        "header, HXL row, one row per person"
+    );
+    let xlsx = dir.path().join("all.xlsx");
+    ok(evac(
+        &data,
+        &[
+            "export",
+            "requests",
+            "--format",
+            "xlsx",
+            "--out",
+            xlsx.to_str().unwrap(),
+        ],
+        None,
+    ));
+    assert_eq!(&std::fs::read(&xlsx).unwrap()[..2], b"PK");
+}
+
+#[test]
+fn the_demo_prepares_a_crisis_and_prints_a_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let out = ok(evac(
+        &data,
+        &[
+            "demo",
+            "--requests",
+            "150",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-serve",
+        ],
+        None,
+    ));
+    assert!(
+        out.contains("evac demo is running at http://127.0.0.1:"),
+        "{out}"
+    );
+    let password = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("login:    supervisor / "))
+        .expect("a login line")
+        .to_string();
+    assert_eq!(password.len(), 16);
+    assert!(data.join("demo-truth.csv").exists());
+    // A second start reuses the data and the same login.
+    let again = ok(evac(
+        &data,
+        &["demo", "--listen", "127.0.0.1:0", "--no-serve"],
+        None,
+    ));
+    assert!(
+        again.contains(&format!("supervisor / {password}")),
+        "{again}"
+    );
+}
