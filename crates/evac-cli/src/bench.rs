@@ -1,12 +1,507 @@
-//! `evac bench …`: measurements that back the figures in docs/BENCHMARKS.md.
+//! `evac bench …`: the measurements behind docs/BENCHMARKS.md. Build with `--release`.
+//!
+//! Machines here are noisy, so every figure comes with a baseline measured in the same run:
+//! intake is measured next to the same server's no-op route (`/healthz`), at the same
+//! concurrency, with the same load generator. Medians over repeated rounds are reported.
 
-use clap::Subcommand;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use evac_app::{App, DatabaseUrl, open_store};
+use evac_demo::{Scenario, generate};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
-pub enum BenchCommand {}
+pub enum BenchCommand {
+    /// Requests/s and latency of POST /api/v1/requests (durable commits) over loopback, next to
+    /// GET /healthz on the same server.
+    Intake(IntakeArgs),
+    /// Time and peak memory of importing a generated CSV of at least N rows.
+    Import(ImportBenchArgs),
+    /// Time of exporting N stored requests to CSV.
+    Export(ExportBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IntakeArgs {
+    /// Concurrent keep-alive connections; several values run one after another
+    #[arg(long, value_delimiter = ',', default_value = "64,256")]
+    pub concurrency: Vec<usize>,
+    /// Seconds of load per measurement
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
+    /// Rounds per configuration (the median is reported)
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Use this database instead of a fresh SQLite file in a temporary directory (e.g. a
+    /// scratch PostgreSQL database: requests accumulate there)
+    #[arg(long)]
+    pub bench_database_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportBenchArgs {
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportBenchArgs {
+    #[arg(long, default_value_t = 1_000_000)]
+    pub requests: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
 
 pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> {
-    match command {}
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build; figures are only meaningful from `cargo run --release`"
+        );
+    }
+    match command {
+        BenchCommand::Intake(args) => intake(args).await,
+        BenchCommand::Import(args) => import(args).await,
+        BenchCommand::Export(args) => export(args).await,
+    }
+}
+
+/// A fresh app on a temporary SQLite database (or the given URL).
+async fn fresh_app(url: Option<&str>) -> anyhow::Result<(App, Option<tempfile::TempDir>)> {
+    let (url, dir) = match url {
+        Some(u) => (DatabaseUrl::parse(u)?, None),
+        None => {
+            let dir = tempfile::tempdir()?;
+            (DatabaseUrl::Sqlite(dir.path().join("bench.db")), Some(dir))
+        }
+    };
+    let store = open_store(&url, true).await?;
+    store.migrate().await?;
+    Ok((App::new(store, evac_app::Settings::default()), dir))
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!(
+        "{} cores, {cpu}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    )
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intake over HTTP.
+
+/// One measured load: how many answers with the expected status, their latencies, failures.
+#[derive(Debug, Default)]
+struct Load {
+    ok: u64,
+    failed: u64,
+    latencies_us: Vec<u32>,
+    elapsed: Duration,
+}
+
+impl Load {
+    fn rate(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile_ms(&mut self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        self.latencies_us.sort_unstable();
+        let index = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
+        f64::from(self.latencies_us[index]) / 1000.0
+    }
+}
+
+/// Reads one HTTP/1.1 response from `stream` (using `buf` as carry-over); returns its status.
+async fn read_response(
+    stream: &mut tokio::net::TcpStream,
+    buf: &mut Vec<u8>,
+) -> anyhow::Result<u16> {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = std::str::from_utf8(&buf[..end]).context("response head is not UTF-8")?;
+            let status: u16 = head
+                .get(9..12)
+                .and_then(|s| s.parse().ok())
+                .context("no status")?;
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.split_once(':')
+                        .filter(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                        .map(|(_, v)| v.trim())
+                })
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let total = end + 4 + length;
+            while buf.len() < total {
+                let mut chunk = [0u8; 8192];
+                let n = stream.read(&mut chunk).await?;
+                if n == 0 {
+                    bail!("connection closed mid-response");
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            buf.drain(..total);
+            return Ok(status);
+        }
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            bail!("connection closed");
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Drives `concurrency` keep-alive connections for `duration`, cycling through `requests`.
+fn drive(
+    addr: SocketAddr,
+    requests: Arc<Vec<Vec<u8>>>,
+    expect: u16,
+    concurrency: usize,
+    duration: Duration,
+) -> Load {
+    // The load generator gets its own single-threaded runtime on its own thread, so it does not
+    // queue behind the server's tasks (it still shares the machine's cores).
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let started = Instant::now();
+            let deadline = started + duration;
+            let mut tasks = Vec::with_capacity(concurrency);
+            for c in 0..concurrency {
+                let requests = requests.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut load = Load::default();
+                    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+                        load.failed += 1;
+                        return load;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let mut buf = Vec::with_capacity(16 * 1024);
+                    let mut i = c;
+                    while Instant::now() < deadline {
+                        let sent = Instant::now();
+                        let result = async {
+                            stream.write_all(&requests[i % requests.len()]).await?;
+                            read_response(&mut stream, &mut buf).await
+                        }
+                        .await;
+                        i += concurrency;
+                        match result {
+                            Ok(status) if status == expect => {
+                                load.ok += 1;
+                                load.latencies_us.push(
+                                    sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32,
+                                );
+                            }
+                            Ok(_) => load.failed += 1,
+                            Err(_) => {
+                                load.failed += 1;
+                                break;
+                            }
+                        }
+                    }
+                    load
+                }));
+            }
+            let mut total = Load::default();
+            for t in tasks {
+                let l = t.await.unwrap_or_default();
+                total.ok += l.ok;
+                total.failed += l.failed;
+                total.latencies_us.extend(l.latencies_us);
+            }
+            total.elapsed = started.elapsed();
+            total
+        })
+    })
+    .join()
+    .expect("the load generator thread")
+}
+
+fn post_bodies(count: usize) -> Vec<Vec<u8>> {
+    generate(Scenario::january_2022(count, 99))
+        .map(|g| {
+            let d = &g.draft;
+            let body = serde_json::json!({
+                "language": d.language,
+                "submitter": { "phones": d.submitter.phones },
+                "location": { "text": d.location.text, "country": d.location.country },
+                "situation": d.situation,
+                "party": d.party.iter().map(|p| serde_json::json!({
+                    "surname": p.surname, "given_names": p.given_names, "patronymic": p.patronymic,
+                    "birth_date": p.birth_date, "age_years": p.age_years, "phones": p.phones, "needs": p.needs, "relation": p.relation,
+                })).collect::<Vec<_>>(),
+                "consent": true,
+            })
+            .to_string();
+            format!(
+                "POST /api/v1/requests HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
+        })
+        .collect()
+}
+
+/// The rounds of one route at one concurrency.
+struct Rounds {
+    route: &'static str,
+    rates: Vec<f64>,
+    p50_ms: Vec<f64>,
+    p99_ms: Vec<f64>,
+    failed: u64,
+}
+
+impl Rounds {
+    fn new(route: &'static str) -> Self {
+        Rounds {
+            route,
+            rates: Vec::new(),
+            p50_ms: Vec::new(),
+            p99_ms: Vec::new(),
+            failed: 0,
+        }
+    }
+
+    fn record(&mut self, load: &mut Load) {
+        self.rates.push(load.rate());
+        self.p50_ms.push(load.percentile_ms(0.50));
+        self.p99_ms.push(load.percentile_ms(0.99));
+        self.failed += load.failed;
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+async fn intake(args: IntakeArgs) -> anyhow::Result<()> {
+    let (app, _dir) = fresh_app(args.bench_database_url.as_deref()).await?;
+    let backend = app.store().backend_name();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(evac_web::serve(
+        listener,
+        app.clone(),
+        std::future::pending(),
+    ));
+    let posts = Arc::new(post_bodies(500));
+    let health = Arc::new(vec![
+        b"GET /healthz HTTP/1.1\r\nhost: bench\r\n\r\n".to_vec(),
+    ]);
+    let duration = Duration::from_secs(args.seconds);
+
+    println!(
+        "machine: {}; backend: {backend}; {} s per round, median of {} rounds",
+        machine(),
+        args.seconds,
+        args.rounds
+    );
+    println!("| route | concurrency | answers/s | p50 ms | p99 ms | failed |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for &concurrency in &args.concurrency {
+        let mut rows = [
+            Rounds::new("GET /healthz (no-op baseline)"),
+            Rounds::new("POST /api/v1/requests"),
+        ];
+        for _ in 0..args.rounds {
+            for (row, (requests, expect)) in rows
+                .iter_mut()
+                .zip([(health.clone(), 200), (posts.clone(), 201)])
+            {
+                let before = app.store().intake_counts().await?.requests;
+                let load_requests = requests.clone();
+                let mut load = tokio::task::spawn_blocking(move || {
+                    drive(addr, load_requests, expect, concurrency, duration)
+                })
+                .await?;
+                if expect == 201 {
+                    // Nothing lost: every acknowledged request is in the store.
+                    let stored = app.store().intake_counts().await?.requests - before;
+                    if stored != load.ok {
+                        bail!("{} requests acknowledged but {stored} stored", load.ok);
+                    }
+                }
+                row.record(&mut load);
+            }
+        }
+        for row in rows {
+            println!(
+                "| {} | {concurrency} | {:.0} | {:.2} | {:.2} | {} |",
+                row.route,
+                median(row.rates),
+                median(row.p50_ms),
+                median(row.p99_ms),
+                row.failed
+            );
+        }
+    }
+    println!("every acknowledged request was found in the store");
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import and export.
+
+async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let csv_path: PathBuf = dir.path().join("requests.csv");
+    let rows = write_generated_csv(&csv_path, args.rows, args.seed)?;
+    let size_mb = std::fs::metadata(&csv_path)?.len() as f64 / 1e6;
+    let rss_before = peak_rss_mb().unwrap_or(0.0);
+    let (app, _db) = fresh_app(None).await?;
+    let started = Instant::now();
+    let import_args = crate::commands::import::ImportArgs {
+        file: csv_path,
+        mapping: None,
+        rejects: None,
+    };
+    let (summary, rejects) = crate::commands::import::import_file(&app, &import_args).await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    println!("machine: {}", machine());
+    println!(
+        "import: {rows} rows ({size_mb:.0} MB CSV) → {} requests in {elapsed:.1} s ({:.0} rows/s); {} rejected; peak RSS {:.0} MB (before import {rss_before:.0} MB)",
+        summary.imported,
+        rows as f64 / elapsed,
+        rejects.len(),
+        peak_rss_mb().unwrap_or(f64::NAN)
+    );
+    Ok(())
+}
+
+/// Writes generated requests as an importable CSV until it has at least `rows` person rows.
+fn write_generated_csv(path: &std::path::Path, rows: usize, seed: u64) -> anyhow::Result<usize> {
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(std::fs::File::create(path)?));
+    w.write_record([
+        "group",
+        "surname",
+        "given names",
+        "patronymic",
+        "birth date",
+        "age",
+        "sex",
+        "citizenship",
+        "phone",
+        "needs",
+        "relation",
+        "location",
+        "country",
+        "situation",
+    ])?;
+    let mut written = 0;
+    // More requests than needed are generated lazily; the loop stops at `rows`.
+    for g in generate(Scenario::january_2022(usize::MAX / 2, seed)) {
+        for (i, p) in g.draft.party.iter().enumerate() {
+            let first = i == 0;
+            w.write_record([
+                g.record_id.as_str(),
+                p.surname.as_deref().unwrap_or(""),
+                p.given_names.as_deref().unwrap_or(""),
+                p.patronymic.as_deref().unwrap_or(""),
+                p.birth_date.as_deref().unwrap_or(""),
+                &p.age_years.map(|a| a.to_string()).unwrap_or_default(),
+                p.sex.as_deref().unwrap_or(""),
+                p.citizenship.as_deref().unwrap_or(""),
+                p.phones.first().map(String::as_str).unwrap_or(""),
+                &p.needs.join(", "),
+                p.relation.as_deref().unwrap_or(""),
+                if first {
+                    g.draft.location.text.as_deref().unwrap_or("")
+                } else {
+                    ""
+                },
+                if first {
+                    g.draft.location.country.as_deref().unwrap_or("")
+                } else {
+                    ""
+                },
+                if first {
+                    g.draft.situation.as_deref().unwrap_or("")
+                } else {
+                    ""
+                },
+            ])?;
+            written += 1;
+        }
+        if written >= rows {
+            break;
+        }
+    }
+    w.flush()?;
+    Ok(written)
+}
+
+async fn export(args: ExportBenchArgs) -> anyhow::Result<()> {
+    let (app, dir) = fresh_app(None).await?;
+    let dir = dir.expect("a temporary directory");
+    let started = Instant::now();
+    let loaded = crate::commands::demo::load(
+        &app,
+        Scenario::january_2022(args.requests, args.seed),
+        &dir.path().join("truth.csv"),
+    )
+    .await?;
+    let load_s = started.elapsed().as_secs_f64();
+    let out = dir.path().join("export.csv");
+    let started = Instant::now();
+    let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);
+    let count = crate::commands::export::export_to(
+        &app,
+        evac_exchange::export::Format::Csv,
+        false,
+        Default::default(),
+        file,
+    )
+    .await?;
+    let export_s = started.elapsed().as_secs_f64();
+    let size_mb = std::fs::metadata(&out)?.len() as f64 / 1e6;
+    println!("machine: {}", machine());
+    println!(
+        "loaded {loaded} requests in {load_s:.1} s ({:.0} requests/s through the app, durable)",
+        loaded as f64 / load_s
+    );
+    println!(
+        "export: {count} requests → {size_mb:.0} MB CSV in {export_s:.1} s ({:.0} requests/s)",
+        count as f64 / export_s
+    );
+    Ok(())
 }
