@@ -8,6 +8,7 @@
 
 mod accounts;
 mod intake;
+mod situation;
 mod store_url;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use evac_store::{Store, StoreError};
 
 pub use accounts::{NewToken, PASSWORD_CHARS_MIN, hash_password};
 pub use intake::{ExportActor, ExportCursor, Submitted};
+pub use situation::HubView;
 pub use store_url::{DatabaseUrl, open_store};
 
 /// What evac needs to know about its deployment.
@@ -80,6 +82,7 @@ impl Staff {
             Permission::ExportRequests => "export requests",
             Permission::ManageUsers => "manage users",
             Permission::ReadAudit => "read the audit trail",
+            Permission::ReadSituation => "read the situation picture",
         };
         Err(AppError::Forbidden {
             role: self.role,

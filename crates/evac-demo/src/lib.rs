@@ -12,6 +12,7 @@
 //! at a time, so a million requests need no more memory than one household.
 
 mod names;
+mod seeds;
 pub mod situation;
 
 use std::collections::VecDeque;
@@ -24,6 +25,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub use names::{Scheme, romanize};
+pub use seeds::{seed_hubs, seed_reports};
 
 /// What to generate.
 #[derive(Debug, Clone, Copy)]

@@ -57,3 +57,17 @@ fn every_record_validates_and_the_truth_covers_every_party_member() {
     );
     assert!(persons.len() > total, "more people than requests");
 }
+
+#[test]
+fn the_scenario_hubs_and_reports_come_from_the_shipped_data() {
+    let start = Scenario::january_2022(1, 1).start;
+    let (hubs, statuses) = evac_demo::seed_hubs(start);
+    let codes: Vec<&str> = hubs.iter().map(|h| h.code.as_str()).collect();
+    assert_eq!(codes, vec!["ALA", "NQZ", "CIT", "KGF", "FRU", "TAS"]);
+    let ala = statuses.iter().find(|s| s.hub == "ALA").unwrap();
+    assert_eq!(ala.status, evac_model::HubStatus::Closed);
+    assert_eq!(hubs[0].icao.as_deref(), Some("UAAA"));
+    let reports = evac_demo::seed_reports(start);
+    assert_eq!(reports.len(), 2);
+    assert!(reports[0].text.contains("Almaty") && reports[1].text.contains("aeroporto di Almaty"));
+}

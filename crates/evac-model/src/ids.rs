@@ -55,3 +55,7 @@ uuid_id!(
     /// A staff account.
     UserId
 );
+uuid_id!(
+    /// A situation report.
+    ReportId
+);

@@ -5,6 +5,9 @@
 //! by parsing; code that holds one does not check it again. Personal data types print as
 //! `(..)` in `Debug`, so a stray `{:?}` cannot leak a name or a phone into a log.
 
+#[macro_use]
+mod macros;
+
 mod country;
 mod ids;
 mod name;
@@ -12,15 +15,17 @@ mod phone;
 mod reference;
 mod request;
 mod role;
+mod situation;
 mod status;
 mod time;
 
 pub use country::{CountryCode, CountryCodeError};
-pub use ids::{CaseId, PersonId, RequestId, UserId};
+pub use ids::{CaseId, PersonId, ReportId, RequestId, UserId};
 pub use name::{PersonName, to_icao_latin};
 pub use phone::{Phone, PhoneE164, PhoneError};
 pub use reference::{ReferenceCode, ReferenceCodeError};
 pub use request::*;
 pub use role::{Permission, Role};
+pub use situation::*;
 pub use status::{Actor, PersonStatus, StatusEvent};
 pub use time::Timestamp;

@@ -27,6 +27,8 @@ pub enum Permission {
     ManageUsers,
     /// Read the audit trail.
     ReadAudit,
+    /// See hubs, routes and situation reports.
+    ReadSituation,
 }
 
 impl Role {
@@ -67,6 +69,7 @@ impl Role {
             ManageUsers => matches!(self, Supervisor),
             // Auditors read the trail and nothing else; supervisors oversee it too.
             ReadAudit => matches!(self, Auditor | Supervisor),
+            ReadSituation => !matches!(self, Auditor),
         }
     }
 }

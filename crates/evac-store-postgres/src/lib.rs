@@ -3,7 +3,9 @@
 //! durable (`synchronous_commit = on`) and groups concurrent commits.
 
 use async_trait::async_trait;
-use evac_model::{CaseId, PersonStatus, ReferenceCode, RequestId, Timestamp};
+use evac_model::{
+    CaseId, Hub, HubStatusChange, PersonStatus, ReferenceCode, Report, RequestId, Timestamp,
+};
 use evac_store::*;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, QueryBuilder, Row};
@@ -483,6 +485,131 @@ impl Store for PgStore {
                             .map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))?,
                     },
                 })
+            })
+            .collect()
+    }
+
+    async fn upsert_hub(&self, h: &Hub) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO hubs (code, kind, name, country, municipality, lat, lon, iata, icao) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (code) DO UPDATE SET kind = excluded.kind, name = excluded.name, country = excluded.country,
+               municipality = excluded.municipality, lat = excluded.lat, lon = excluded.lon, iata = excluded.iata, icao = excluded.icao",
+        )
+        .bind(&h.code)
+        .bind(h.kind.as_str())
+        .bind(&h.name)
+        .bind(h.country.as_str())
+        .bind(&h.municipality)
+        .bind(h.lat)
+        .bind(h.lon)
+        .bind(&h.iata)
+        .bind(&h.icao)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn hubs(&self) -> Result<Vec<Hub>, StoreError> {
+        let rows = sqlx::query("SELECT code, kind, name, country, municipality, lat, lon, iata, icao FROM hubs ORDER BY code")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get(1).map_err(backend)?;
+                let country: String = r.try_get(3).map_err(backend)?;
+                hub_from_columns(
+                    r.try_get(0).map_err(backend)?,
+                    &kind,
+                    r.try_get(2).map_err(backend)?,
+                    &country,
+                    r.try_get(4).map_err(backend)?,
+                    r.try_get(5).map_err(backend)?,
+                    r.try_get(6).map_err(backend)?,
+                    r.try_get(7).map_err(backend)?,
+                    r.try_get(8).map_err(backend)?,
+                )
+            })
+            .collect()
+    }
+
+    async fn append_hub_status(
+        &self,
+        h: &HubStatusChange,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("INSERT INTO hub_statuses (hub, status, from_at, until, note) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&h.hub)
+            .bind(h.status.as_str())
+            .bind(h.from.unix_micros())
+            .bind(h.until.map(|u| u.unix_micros()))
+            .bind(&h.note)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn hub_statuses(&self) -> Result<Vec<HubStatusChange>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT hub, status, from_at, until, note FROM hub_statuses ORDER BY hub, from_at, seq",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get(1).map_err(backend)?;
+                hub_status_from_columns(
+                    r.try_get(0).map_err(backend)?,
+                    &status,
+                    r.try_get(2).map_err(backend)?,
+                    r.try_get(3).map_err(backend)?,
+                    r.try_get(4).map_err(backend)?,
+                )
+            })
+            .collect()
+    }
+
+    async fn insert_report(&self, report: &Report, audit: AuditEvent) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("INSERT INTO reports (id, received_at, source, grade, language, text, state) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(report.id.to_string())
+            .bind(report.received_at.unix_micros())
+            .bind(&report.source)
+            .bind(report.grade.map(|g| g.to_string()))
+            .bind(&report.language)
+            .bind(&report.text)
+            .bind(report.state.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn reports(&self, limit: u32) -> Result<Vec<Report>, StoreError> {
+        let rows = sqlx::query("SELECT id, received_at, source, grade, language, text, state FROM reports ORDER BY received_at DESC, id DESC LIMIT $1")
+            .bind(i64::from(limit.min(PAGE_ITEMS_MAX)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get(0).map_err(backend)?;
+                let state: String = r.try_get(6).map_err(backend)?;
+                report_from_columns(
+                    &id,
+                    r.try_get(1).map_err(backend)?,
+                    r.try_get(2).map_err(backend)?,
+                    r.try_get(3).map_err(backend)?,
+                    r.try_get(4).map_err(backend)?,
+                    r.try_get(5).map_err(backend)?,
+                    &state,
+                )
             })
             .collect()
     }

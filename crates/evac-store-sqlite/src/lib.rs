@@ -10,12 +10,13 @@
 //! while the writer commits.
 
 mod rows;
+mod situation;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use evac_model::{CaseId, ReferenceCode, RequestId};
+use evac_model::{CaseId, Hub, HubStatusChange, ReferenceCode, Report, RequestId};
 use evac_store::*;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{Semaphore, mpsc, oneshot};
@@ -29,7 +30,10 @@ pub const READERS_MAX: usize = 8;
 /// How long a connection waits for a lock before reporting the database busy.
 const BUSY_TIMEOUT_MS: u64 = 10_000;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_situation.sql"),
+];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
 /// Whether opening may create the file.
@@ -352,6 +356,46 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<AuditRecord>, StoreError> {
         self.read(move |c| rows::audit_trail(c, after_seq, limit.min(PAGE_ITEMS_MAX)))
+            .await
+    }
+
+    async fn upsert_hub(&self, hub: &Hub) -> Result<(), StoreError> {
+        let hub = hub.clone();
+        self.write(move |c| situation::upsert_hub(c, &hub)).await
+    }
+
+    async fn hubs(&self) -> Result<Vec<Hub>, StoreError> {
+        self.read(situation::hubs).await
+    }
+
+    async fn append_hub_status(
+        &self,
+        change: &HubStatusChange,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let change = change.clone();
+        self.write(move |c| {
+            situation::append_hub_status(c, &change)?;
+            rows::insert_audit(c, &audit)
+        })
+        .await
+    }
+
+    async fn hub_statuses(&self) -> Result<Vec<HubStatusChange>, StoreError> {
+        self.read(situation::hub_statuses).await
+    }
+
+    async fn insert_report(&self, report: &Report, audit: AuditEvent) -> Result<(), StoreError> {
+        let report = report.clone();
+        self.write(move |c| {
+            situation::insert_report(c, &report)?;
+            rows::insert_audit(c, &audit)
+        })
+        .await
+    }
+
+    async fn reports(&self, limit: u32) -> Result<Vec<Report>, StoreError> {
+        self.read(move |c| situation::reports(c, limit.min(PAGE_ITEMS_MAX)))
             .await
     }
 }

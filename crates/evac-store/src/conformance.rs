@@ -365,4 +365,77 @@ pub async fn run(store: &dyn Store) {
             persons: 5
         }
     );
+
+    // Hubs, their status over time, and reports.
+    let ala = evac_model::Hub {
+        code: "ALA".into(),
+        kind: evac_model::HubKind::Airport,
+        name: "Almaty International Airport".into(),
+        country: "KZ".parse().unwrap(),
+        municipality: Some("Almaty".into()),
+        lat: 43.354267,
+        lon: 77.042828,
+        iata: Some("ALA".into()),
+        icao: Some("UAAA".into()),
+    };
+    store.upsert_hub(&ala).await.unwrap();
+    let renamed = evac_model::Hub {
+        name: "Almaty Airport".into(),
+        ..ala.clone()
+    };
+    store.upsert_hub(&renamed).await.unwrap();
+    assert_eq!(
+        store.hubs().await.unwrap(),
+        vec![renamed],
+        "an upsert replaces"
+    );
+    let closed = evac_model::HubStatusChange {
+        hub: "ALA".into(),
+        status: evac_model::HubStatus::Closed,
+        from: Timestamp::from_unix_micros(T0),
+        until: None,
+        note: "seized".into(),
+    };
+    let opened = evac_model::HubStatusChange {
+        status: evac_model::HubStatus::Open,
+        from: Timestamp::from_unix_micros(T0 - 1),
+        until: Some(Timestamp::from_unix_micros(T0)),
+        ..closed.clone()
+    };
+    store
+        .append_hub_status(&closed, audit("hub.status", "ALA"))
+        .await
+        .unwrap();
+    store
+        .append_hub_status(&opened, audit("hub.status", "ALA"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.hub_statuses().await.unwrap(),
+        vec![opened, closed],
+        "ordered by start time"
+    );
+    let report = |id: u128, grade: Option<&str>| evac_model::Report {
+        id: evac_model::ReportId(uuid::Uuid::from_u128(id)),
+        received_at: Timestamp::from_unix_micros(T0 + id as i64),
+        source: "Sputnik".into(),
+        grade: grade.map(|g| g.parse().unwrap()),
+        language: Some("it".into()),
+        text: "l'aeroporto di Almaty".into(),
+        state: evac_model::ReportState::Draft,
+    };
+    store
+        .insert_report(&report(1, None), audit("report.create", "1"))
+        .await
+        .unwrap();
+    store
+        .insert_report(&report(2, Some("E5")), audit("report.create", "2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.reports(10).await.unwrap(),
+        vec![report(2, Some("E5")), report(1, None)],
+        "newest first"
+    );
+    assert_eq!(store.reports(1).await.unwrap().len(), 1);
 }

@@ -9,8 +9,8 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use evac_model::{
-    Actor, CaseId, Channel, PersonId, PersonStatus, ReferenceCode, Request, RequestId, Role,
-    Timestamp, UserId,
+    Actor, CaseId, Channel, Hub, HubStatusChange, PersonId, PersonStatus, ReferenceCode, Report,
+    Request, RequestId, Role, Timestamp, UserId,
 };
 
 /// Pages are bounded: a caller asking for more gets this many.
@@ -202,6 +202,105 @@ pub trait Store: Send + Sync + 'static {
     /// The trail from `after_seq` (exclusive), oldest first.
     async fn audit_trail(&self, after_seq: i64, limit: u32)
     -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Adds a hub or replaces the one with the same code.
+    async fn upsert_hub(&self, hub: &Hub) -> Result<(), StoreError>;
+
+    /// Every hub, by code.
+    async fn hubs(&self) -> Result<Vec<Hub>, StoreError>;
+
+    async fn append_hub_status(
+        &self,
+        change: &HubStatusChange,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// Every status change, by hub and then by start time.
+    async fn hub_statuses(&self) -> Result<Vec<HubStatusChange>, StoreError>;
+
+    async fn insert_report(&self, report: &Report, audit: AuditEvent) -> Result<(), StoreError>;
+
+    /// The newest reports first.
+    async fn reports(&self, limit: u32) -> Result<Vec<Report>, StoreError>;
+}
+
+/// A hub from its stored columns (code, kind, name, country, municipality, lat, lon, iata, icao).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one argument per column keeps both backends' row mapping one call"
+)]
+pub fn hub_from_columns(
+    code: String,
+    kind: &str,
+    name: String,
+    country: &str,
+    municipality: Option<String>,
+    lat: f64,
+    lon: f64,
+    iata: Option<String>,
+    icao: Option<String>,
+) -> Result<Hub, StoreError> {
+    Ok(Hub {
+        kind: evac_model::HubKind::parse(kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("hub {code}: kind '{kind}'")))?,
+        country: country
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("hub {code}: country '{country}'")))?,
+        code,
+        name,
+        municipality,
+        lat,
+        lon,
+        iata,
+        icao,
+    })
+}
+
+pub fn hub_status_from_columns(
+    hub: String,
+    status: &str,
+    from: i64,
+    until: Option<i64>,
+    note: String,
+) -> Result<HubStatusChange, StoreError> {
+    Ok(HubStatusChange {
+        status: evac_model::HubStatus::parse(status)
+            .ok_or_else(|| StoreError::Corrupt(format!("hub {hub}: status '{status}'")))?,
+        hub,
+        from: Timestamp::from_unix_micros(from),
+        until: until.map(Timestamp::from_unix_micros),
+        note,
+    })
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one argument per column keeps both backends' row mapping one call"
+)]
+pub fn report_from_columns(
+    id: &str,
+    received_at: i64,
+    source: String,
+    grade: Option<String>,
+    language: Option<String>,
+    text: String,
+    state: &str,
+) -> Result<Report, StoreError> {
+    Ok(Report {
+        id: parse_id("reports.id", id)?,
+        received_at: Timestamp::from_unix_micros(received_at),
+        source,
+        grade: grade
+            .map(|g| {
+                g.parse()
+                    .map_err(|e: evac_model::GradeError| StoreError::Corrupt(e.to_string()))
+            })
+            .transpose()?,
+        language,
+        text,
+        state: evac_model::ReportState::parse(state)
+            .ok_or_else(|| StoreError::Corrupt(format!("report {id}: state '{state}'")))?,
+    })
 }
 
 /// The bytes of a 32-byte digest column, checked.

@@ -82,6 +82,8 @@ fn routes() -> Routes {
     .add("get", "/api/v1/exports/requests", get(export::requests))
     .add("get", "/api/v1/audit", get(audit::trail))
     .add("get", "/api/v1/me", get(audit::me))
+    .add("get", "/api/v1/hubs", get(situation::hubs))
+    .add("get", "/api/v1/reports", get(situation::reports))
 }
 
 /// Every (method, path) the router serves, for the OpenAPI completeness test.

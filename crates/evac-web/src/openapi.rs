@@ -175,6 +175,20 @@ fn build() -> Value {
                     "responses": { "200": { "description": "a page of events" }, "403": problem_response("role may not read the audit trail") }
                 }
             },
+            "/api/v1/hubs": {
+                "get": {
+                    "summary": "Hubs people leave from, with their status at a time and its history", "security": bearer,
+                    "parameters": [{ "name": "at", "in": "query", "schema": { "type": "string", "format": "date-time" }, "description": "default: now" }],
+                    "responses": { "200": { "description": "hubs" }, "403": problem_response("role may not read the situation") }
+                }
+            },
+            "/api/v1/reports": {
+                "get": {
+                    "summary": "Situation reports, newest first, with their Admiralty grade (null until graded)", "security": bearer,
+                    "parameters": [{ "name": "limit", "in": "query", "schema": { "type": "integer" } }],
+                    "responses": { "200": { "description": "reports" }, "403": problem_response("role may not read the situation") }
+                }
+            },
             "/api/v1/me": { "get": { "summary": "Who the token belongs to", "security": bearer, "responses": { "200": { "description": "name and role" }, "401": problem_response("no or invalid token") } } }
         }
     })

@@ -409,3 +409,62 @@ async fn every_route_is_in_the_openapi_document_and_nothing_else_is() {
     served.sort();
     assert_eq!(documented, served);
 }
+
+#[tokio::test]
+async fn hubs_show_their_status_at_a_time_and_reports_are_listed() {
+    let t = spawn_app().await;
+    let start = evac_demo_start();
+    let (hubs, statuses) = evac_demo::seed_hubs(start);
+    for h in &hubs {
+        t.app.record_hub(h).await.unwrap();
+    }
+    for s in &statuses {
+        t.app
+            .record_hub_status(&evac_model::Actor::System, s)
+            .await
+            .unwrap();
+    }
+    for r in evac_demo::seed_reports(start) {
+        t.app
+            .record_report(&evac_model::Actor::System, &r)
+            .await
+            .unwrap();
+    }
+    let planner = t.token("planner1", Role::Planner).await;
+    let (status, body) = t
+        .get("/api/v1/hubs?at=2022-01-06T12:00:00Z", Some(&planner))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ala = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["code"] == "ALA")
+        .unwrap();
+    assert_eq!(ala["status"]["status"], "closed");
+    let (_, before) = t
+        .get("/api/v1/hubs?at=2022-01-01T00:00:00Z", Some(&planner))
+        .await;
+    assert_eq!(
+        before["items"][0]["status"],
+        Value::Null,
+        "no status known before the scenario starts"
+    );
+    let (status, reports) = t.get("/api/v1/reports", Some(&planner)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(reports["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        reports["items"][0]["grade"],
+        Value::Null,
+        "drafts wait for an operator's grade"
+    );
+    let auditor = t.token("auditor1", Role::Auditor).await;
+    assert_eq!(
+        t.get("/api/v1/hubs", Some(&auditor)).await.0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+fn evac_demo_start() -> evac_model::Timestamp {
+    evac_demo::Scenario::january_2022(0, 0).start
+}

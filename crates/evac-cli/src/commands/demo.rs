@@ -82,6 +82,29 @@ pub async fn load(
     Ok(stored)
 }
 
+/// The scenario's hubs (from the shipped airport data) and the two sample press reports.
+async fn seed_situation(app: &App, start: evac_model::Timestamp) -> anyhow::Result<()> {
+    let (hubs, statuses) = evac_demo::seed_hubs(start);
+    for hub in &hubs {
+        app.record_hub(hub).await?;
+    }
+    for change in &statuses {
+        app.record_hub_status(&Actor::System, change).await?;
+    }
+    for report in evac_demo::seed_reports(start) {
+        app.record_report(&Actor::System, &report).await?;
+    }
+    eprintln!(
+        "seeded {} hubs ({}) and 2 draft reports",
+        hubs.len(),
+        hubs.iter()
+            .map(|h| h.code.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
 fn new_password() -> String {
     const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ";
     let mut rng = rand::rng();
@@ -137,6 +160,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64(),
             truth.display()
         );
+        seed_situation(&app, Scenario::january_2022(0, args.seed).start).await?;
     } else {
         eprintln!(
             "reusing {}: {} requests, {} people",

@@ -4,3 +4,4 @@ pub mod audit;
 pub mod export;
 pub mod health;
 pub mod intake;
+pub mod situation;
