@@ -259,19 +259,10 @@ fn drive(
 fn post_bodies(count: usize) -> Vec<Vec<u8>> {
     generate(Scenario::january_2022(count, 99))
         .map(|g| {
-            let d = &g.draft;
-            let body = serde_json::json!({
-                "language": d.language,
-                "submitter": { "phones": d.submitter.phones },
-                "location": { "text": d.location.text, "country": d.location.country },
-                "situation": d.situation,
-                "party": d.party.iter().map(|p| serde_json::json!({
-                    "surname": p.surname, "given_names": p.given_names, "patronymic": p.patronymic,
-                    "birth_date": p.birth_date, "age_years": p.age_years, "phones": p.phones, "needs": p.needs, "relation": p.relation,
-                })).collect::<Vec<_>>(),
-                "consent": true,
-            })
-            .to_string();
+            let mut request = crate::commands::generate::api_json(&g)["request"].take();
+            // The public API takes web channels only; hotline and import rows come from staff.
+            request["channel"] = serde_json::json!("api");
+            let body = request.to_string();
             format!(
                 "POST /api/v1/requests HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
                 body.len()
@@ -410,63 +401,18 @@ async fn import(args: ImportBenchArgs) -> anyhow::Result<()> {
 
 /// Writes generated requests as an importable CSV until it has at least `rows` person rows.
 fn write_generated_csv(path: &std::path::Path, rows: usize, seed: u64) -> anyhow::Result<usize> {
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(std::fs::File::create(path)?));
-    w.write_record([
-        "group",
-        "surname",
-        "given names",
-        "patronymic",
-        "birth date",
-        "age",
-        "sex",
-        "citizenship",
-        "phone",
-        "needs",
-        "relation",
-        "location",
-        "country",
-        "situation",
-    ])?;
+    let mut csv = crate::commands::generate::ImportableCsv::new(std::io::BufWriter::new(
+        std::fs::File::create(path)?,
+    ))?;
     let mut written = 0;
-    // More requests than needed are generated lazily; the loop stops at `rows`.
+    // Generated lazily: the loop stops as soon as there are enough rows.
     for g in generate(Scenario::january_2022(usize::MAX / 2, seed)) {
-        for (i, p) in g.draft.party.iter().enumerate() {
-            let first = i == 0;
-            w.write_record([
-                g.record_id.as_str(),
-                p.surname.as_deref().unwrap_or(""),
-                p.given_names.as_deref().unwrap_or(""),
-                p.patronymic.as_deref().unwrap_or(""),
-                p.birth_date.as_deref().unwrap_or(""),
-                &p.age_years.map(|a| a.to_string()).unwrap_or_default(),
-                p.sex.as_deref().unwrap_or(""),
-                p.citizenship.as_deref().unwrap_or(""),
-                p.phones.first().map(String::as_str).unwrap_or(""),
-                &p.needs.join(", "),
-                p.relation.as_deref().unwrap_or(""),
-                if first {
-                    g.draft.location.text.as_deref().unwrap_or("")
-                } else {
-                    ""
-                },
-                if first {
-                    g.draft.location.country.as_deref().unwrap_or("")
-                } else {
-                    ""
-                },
-                if first {
-                    g.draft.situation.as_deref().unwrap_or("")
-                } else {
-                    ""
-                },
-            ])?;
-            written += 1;
-        }
+        written += csv.write(&g)?;
         if written >= rows {
             break;
         }
     }
-    w.flush()?;
+    csv.finish()?;
     Ok(written)
 }
 

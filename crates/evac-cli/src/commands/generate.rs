@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use evac_demo::{Scenario, generate};
+use evac_demo::{Generated, Scenario, generate};
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
@@ -44,35 +44,37 @@ const CSV_HEADERS: [&str; 18] = [
     "submitter phone",
 ];
 
-pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let create = |name: &str| -> anyhow::Result<BufWriter<File>> {
-        let path = args.out.join(name);
-        Ok(BufWriter::new(File::create(&path).with_context(|| {
-            format!("cannot write {}", path.display())
-        })?))
-    };
-    let mut jsonl = create("requests.jsonl")?;
-    let mut csv_file = create("requests.csv")?;
-    csv_file.write_all("\u{feff}".as_bytes())?;
-    let mut csv = csv::Writer::from_writer(csv_file);
-    csv.write_record(CSV_HEADERS)?;
-    let mut truth = csv::Writer::from_writer(create("truth.csv")?);
-    truth.write_record(["record_id", "party_index", "person_id", "household_id"])?;
+/// Generated requests as an importable CSV (with a BOM, so Excel shows Cyrillic).
+pub struct ImportableCsv<W: Write> {
+    csv: csv::Writer<W>,
+}
 
-    let bar = crate::progress::bar(args.requests as u64, "generating");
-    for g in generate(Scenario::january_2022(args.requests, args.seed)) {
+impl<W: Write> ImportableCsv<W> {
+    pub fn new(mut out: W) -> anyhow::Result<Self> {
+        out.write_all("\u{feff}".as_bytes())?;
+        let mut csv = csv::Writer::from_writer(out);
+        csv.write_record(CSV_HEADERS)?;
+        Ok(ImportableCsv { csv })
+    }
+
+    /// Writes one request, a row per person; returns the rows written.
+    pub fn write(&mut self, g: &Generated) -> anyhow::Result<usize> {
         let d = &g.draft;
-        serde_json::to_writer(&mut jsonl, &evac_demo_json(&g))?;
-        jsonl.write_all(b"\n")?;
+        let received = g.received_at.to_string();
         for (i, p) in d.party.iter().enumerate() {
-            let first = i == 0;
+            // Request-level columns go on the first row of the group only, as people fill them in.
+            let first = |value: Option<&str>| {
+                if i == 0 {
+                    value.unwrap_or("").to_string()
+                } else {
+                    String::new()
+                }
+            };
             let age = p.age_years.map(|a| a.to_string()).unwrap_or_default();
-            csv.write_record([
+            self.csv.write_record([
                 g.record_id.as_str(),
                 g.record_id.as_str(),
-                &g.received_at.to_string(),
+                &received,
                 p.surname.as_deref().unwrap_or(""),
                 p.given_names.as_deref().unwrap_or(""),
                 p.patronymic.as_deref().unwrap_or(""),
@@ -84,35 +86,47 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
                 p.phones.first().map(String::as_str).unwrap_or(""),
                 &p.needs.join(", "),
                 p.relation.as_deref().unwrap_or(""),
-                if first {
-                    d.location.text.as_deref().unwrap_or("")
-                } else {
-                    ""
-                },
-                if first {
-                    d.location.country.as_deref().unwrap_or("")
-                } else {
-                    ""
-                },
-                if first {
-                    d.situation.as_deref().unwrap_or("")
-                } else {
-                    ""
-                },
-                if first {
-                    d.submitter.phones.first().map(String::as_str).unwrap_or("")
-                } else {
-                    ""
-                },
+                &first(d.location.text.as_deref()),
+                &first(d.location.country.as_deref()),
+                &first(d.situation.as_deref()),
+                &first(d.submitter.phones.first().map(String::as_str)),
             ])?;
         }
+        Ok(d.party.len())
+    }
+
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        self.csv.flush()?;
+        Ok(())
+    }
+}
+
+pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let create = |name: &str| -> anyhow::Result<BufWriter<File>> {
+        let path = args.out.join(name);
+        Ok(BufWriter::new(File::create(&path).with_context(|| {
+            format!("cannot write {}", path.display())
+        })?))
+    };
+    let mut jsonl = create("requests.jsonl")?;
+    let mut csv = ImportableCsv::new(create("requests.csv")?)?;
+    let mut truth = csv::Writer::from_writer(create("truth.csv")?);
+    truth.write_record(["record_id", "party_index", "person_id", "household_id"])?;
+
+    let bar = crate::progress::bar(args.requests as u64, "generating");
+    for g in generate(Scenario::january_2022(args.requests, args.seed)) {
+        serde_json::to_writer(&mut jsonl, &api_json(&g))?;
+        jsonl.write_all(b"\n")?;
+        csv.write(&g)?;
         for t in &g.truth {
             truth.serialize((&t.record_id, t.party_index, t.person_id, t.household_id))?;
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
-    csv.flush()?;
+    csv.finish()?;
     truth.flush()?;
     jsonl.flush()?;
     println!(
@@ -124,7 +138,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
 }
 
 /// The request as the API takes it (POST /api/v1/requests), plus when it arrived.
-fn evac_demo_json(g: &evac_demo::Generated) -> serde_json::Value {
+pub fn api_json(g: &Generated) -> serde_json::Value {
     let d = &g.draft;
     serde_json::json!({
         "received_at": g.received_at.to_string(),
