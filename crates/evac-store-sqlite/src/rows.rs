@@ -12,13 +12,90 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
         || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
-pub(crate) fn insert_request(
-    c: &Connection,
-    insert: &RequestInsert,
-) -> Result<InsertOutcome, StoreError> {
-    let r = &insert.request;
-    let id = r.id.to_string();
-    if let Some(claim) = &insert.idempotency {
+/// A request flattened into column values. Built on the caller's task, so the single writer
+/// thread only binds and steps statements (serialising JSON there would serialise all intake).
+pub(crate) struct RequestRow {
+    id: String,
+    reference: String,
+    received_at: i64,
+    channel: &'static str,
+    case_id: String,
+    location_latin: String,
+    country: Option<String>,
+    place_id: Option<i64>,
+    has_minors: bool,
+    party_size: i64,
+    body: String,
+    persons: Vec<PersonRow>,
+    idempotency: Option<IdempotencyClaim>,
+    audit: AuditRow,
+}
+
+struct PersonRow {
+    id: String,
+    surname_latin: Option<String>,
+    given_latin: Option<String>,
+    birth_date: Option<String>,
+}
+
+/// An audit event flattened into column values.
+pub(crate) struct AuditRow {
+    at: i64,
+    actor: String,
+    action: String,
+    subject: Option<String>,
+    detail: String,
+}
+
+impl From<&AuditEvent> for AuditRow {
+    fn from(e: &AuditEvent) -> Self {
+        AuditRow {
+            at: e.at.unix_micros(),
+            actor: e.actor.label(),
+            action: e.action.clone(),
+            subject: e.subject.clone(),
+            detail: e.detail.to_string(),
+        }
+    }
+}
+
+impl RequestRow {
+    pub(crate) fn new(insert: &RequestInsert) -> Result<Self, StoreError> {
+        let r = &insert.request;
+        Ok(RequestRow {
+            id: r.id.to_string(),
+            reference: r.reference.compact().to_string(),
+            received_at: r.received_at.unix_micros(),
+            channel: r.body.channel.as_str(),
+            case_id: r.case_id.to_string(),
+            location_latin: evac_model::to_icao_latin(&r.body.location.text),
+            country: r.body.location.country.map(|c| c.to_string()),
+            place_id: r.body.location.place_id.map(|p| p as i64),
+            has_minors: insert.has_minors,
+            party_size: r.body.party.len() as i64,
+            body: serde_json::to_string(&r.body).map_err(|e| StoreError::Backend(e.to_string()))?,
+            persons: r
+                .body
+                .party
+                .iter()
+                .map(|p| PersonRow {
+                    id: p.id.to_string(),
+                    surname_latin: p.surname.as_ref().map(|n| n.latin.clone()),
+                    given_latin: p.given_names.as_ref().map(|n| n.latin.clone()),
+                    birth_date: match p.birth {
+                        Some(evac_model::Birth::Date(d)) => Some(d.to_string()),
+                        _ => None,
+                    },
+                })
+                .collect(),
+            idempotency: insert.idempotency.clone(),
+            audit: AuditRow::from(&insert.audit),
+        })
+    }
+}
+
+pub(crate) fn insert_request(c: &Connection, r: &RequestRow) -> Result<InsertOutcome, StoreError> {
+    if let Some(claim) = &r.idempotency {
         let seen: Option<(Vec<u8>, String, String)> = c
             .prepare_cached(
                 "SELECT k.body_sha256, q.id, q.reference FROM idempotency_keys k JOIN requests q ON q.id = k.request_id WHERE k.key = ?1",
@@ -38,8 +115,6 @@ pub(crate) fn insert_request(
         }
     }
 
-    let body = serde_json::to_string(&r.body).map_err(|e| StoreError::Backend(e.to_string()))?;
-    let location_latin = evac_model::to_icao_latin(&r.body.location.text);
     let inserted = c
         .prepare_cached(
             "INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body)
@@ -47,17 +122,17 @@ pub(crate) fn insert_request(
         )
         .and_then(|mut s| {
             s.execute(params![
-                id,
-                r.reference.compact(),
-                r.received_at.unix_micros(),
-                r.body.channel.as_str(),
-                r.case_id.to_string(),
-                location_latin,
-                r.body.location.country.map(|c| c.to_string()),
-                r.body.location.place_id.map(|p| p as i64),
-                insert.has_minors,
-                r.body.party.len() as i64,
-                body,
+                r.id,
+                r.reference,
+                r.received_at,
+                r.channel,
+                r.case_id,
+                r.location_latin,
+                r.country,
+                r.place_id,
+                r.has_minors,
+                r.party_size,
+                r.body,
             ])
         });
     match inserted {
@@ -66,11 +141,10 @@ pub(crate) fn insert_request(
         Err(e) => return Err(backend(e)),
     }
 
-    let case_id = r.case_id.to_string();
     c.prepare_cached(
         "INSERT INTO cases (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
     )
-    .and_then(|mut s| s.execute(params![case_id, r.received_at.unix_micros()]))
+    .and_then(|mut s| s.execute(params![r.case_id, r.received_at]))
     .map_err(backend)?;
     let mut person = c
         .prepare_cached(
@@ -78,31 +152,27 @@ pub(crate) fn insert_request(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .map_err(backend)?;
-    for (ordinal, p) in r.body.party.iter().enumerate() {
-        let birth_date = match p.birth {
-            Some(evac_model::Birth::Date(d)) => Some(d.to_string()),
-            _ => None,
-        };
+    for (ordinal, p) in r.persons.iter().enumerate() {
         person
             .execute(params![
-                p.id.to_string(),
-                id,
-                case_id,
+                p.id,
+                r.id,
+                r.case_id,
                 ordinal as i64,
-                p.surname.as_ref().map(|n| n.latin.as_str()),
-                p.given_names.as_ref().map(|n| n.latin.as_str()),
-                birth_date,
+                p.surname_latin,
+                p.given_latin,
+                p.birth_date,
                 PersonStatus::Registered.as_str(),
-                r.received_at.unix_micros(),
+                r.received_at,
             ])
             .map_err(backend)?;
     }
-    if let Some(claim) = &insert.idempotency {
+    if let Some(claim) = &r.idempotency {
         c.prepare_cached("INSERT INTO idempotency_keys (key, body_sha256, request_id, created_at) VALUES (?1, ?2, ?3, ?4)")
-            .and_then(|mut s| s.execute(params![claim.key, claim.body_sha256.as_slice(), id, r.received_at.unix_micros()]))
+            .and_then(|mut s| s.execute(params![claim.key, claim.body_sha256.as_slice(), r.id, r.received_at]))
             .map_err(backend)?;
     }
-    insert_audit(c, &insert.audit)?;
+    insert_audit(c, &r.audit)?;
     Ok(InsertOutcome::Inserted)
 }
 
@@ -325,19 +395,11 @@ pub(crate) fn insert_token(c: &Connection, token: &ApiToken) -> Result<(), Store
     Ok(())
 }
 
-pub(crate) fn insert_audit(c: &Connection, e: &AuditEvent) -> Result<(), StoreError> {
+pub(crate) fn insert_audit(c: &Connection, e: &AuditRow) -> Result<(), StoreError> {
     c.prepare_cached(
         "INSERT INTO audit_events (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
     )
-    .and_then(|mut s| {
-        s.execute(params![
-            e.at.unix_micros(),
-            e.actor.label(),
-            e.action,
-            e.subject,
-            e.detail.to_string()
-        ])
-    })
+    .and_then(|mut s| s.execute(params![e.at, e.actor, e.action, e.subject, e.detail]))
     .map_err(backend)?;
     Ok(())
 }
