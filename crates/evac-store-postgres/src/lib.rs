@@ -148,6 +148,78 @@ async fn insert_audit<'c, E: sqlx::Executor<'c, Database = Postgres>>(
     Ok(())
 }
 
+/// A failed insert of a request: a taken reference is an outcome (draw another), anything else an error.
+fn reference_taken_or(e: sqlx::Error) -> Result<InsertOutcome, StoreError> {
+    match unique_violation_on(&e) {
+        Some(constraint) if constraint.contains("reference") => Ok(InsertOutcome::ReferenceTaken),
+        _ => Err(backend(e)),
+    }
+}
+
+/// The request, its case, its people and its audit event as one statement of data-modifying
+/// CTEs: atomic by itself, and one round trip instead of one per row. Foreign keys are checked
+/// at the end of the statement, when the request row exists.
+fn whole_request_statement(
+    insert: &RequestInsert,
+) -> Result<sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments>, StoreError> {
+    let r = &insert.request;
+    let body = serde_json::to_string(&r.body).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let party = &r.body.party;
+    let person_ids: Vec<String> = party.iter().map(|p| p.id.to_string()).collect();
+    let ordinals: Vec<i32> = (0..party.len() as i32).collect();
+    let surnames: Vec<Option<String>> = party
+        .iter()
+        .map(|p| p.surname.as_ref().map(|n| n.latin.clone()))
+        .collect();
+    let givens: Vec<Option<String>> = party
+        .iter()
+        .map(|p| p.given_names.as_ref().map(|n| n.latin.clone()))
+        .collect();
+    let births: Vec<Option<String>> = party
+        .iter()
+        .map(|p| match p.birth {
+            Some(evac_model::Birth::Date(d)) => Some(d.to_string()),
+            _ => None,
+        })
+        .collect();
+    let a = &insert.audit;
+    Ok(sqlx::query(
+        "WITH request AS (
+             INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ), household AS (
+             INSERT INTO cases (id, created_at) VALUES ($5, $3) ON CONFLICT (id) DO NOTHING
+         ), people AS (
+             INSERT INTO persons (id, request_id, case_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
+             SELECT p.id, $1, $5, p.ordinal, p.surname, p.given, p.birth, $22, $3
+             FROM UNNEST($12::text[], $13::int[], $14::text[], $15::text[], $16::text[]) AS p (id, ordinal, surname, given, birth)
+         )
+         INSERT INTO audit_events (at, actor, action, subject, detail) VALUES ($17, $18, $19, $20, $21)",
+    )
+    .bind(r.id.to_string())
+    .bind(r.reference.compact().to_string())
+    .bind(r.received_at.unix_micros())
+    .bind(r.body.channel.as_str())
+    .bind(r.case_id.to_string())
+    .bind(evac_model::to_icao_latin(&r.body.location.text))
+    .bind(r.body.location.country.map(|c| c.to_string()))
+    .bind(r.body.location.place_id.map(|p| p as i64))
+    .bind(insert.has_minors)
+    .bind(party.len() as i32)
+    .bind(body)
+    .bind(person_ids)
+    .bind(ordinals)
+    .bind(surnames)
+    .bind(givens)
+    .bind(births)
+    .bind(a.at.unix_micros())
+    .bind(a.actor.label())
+    .bind(a.action.clone())
+    .bind(a.subject.clone())
+    .bind(a.detail.to_string())
+    .bind(PersonStatus::Registered.as_str()))
+}
+
 const USER_COLUMNS: &str = "u.id, u.name, u.role, u.password_hash, u.created_at, u.disabled";
 
 fn user_from_row(row: &PgRow) -> Result<User, StoreError> {
@@ -185,108 +257,55 @@ impl Store for PgStore {
     }
 
     async fn insert_request(&self, insert: RequestInsert) -> Result<InsertOutcome, StoreError> {
-        let r = &insert.request;
-        let id = r.id.to_string();
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        if let Some(claim) = &insert.idempotency {
-            // Claim the key first: a concurrent retry with the same key waits here until this
-            // transaction ends, then sees the committed answer.
-            let claimed = sqlx::query(
-                "INSERT INTO idempotency_keys (key, body_sha256, request_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
-            )
-            .bind(&claim.key)
-            .bind(claim.body_sha256.as_slice())
-            .bind(&id)
-            .bind(r.received_at.unix_micros())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-            if claimed == 0 {
-                tx.rollback().await.map_err(backend)?;
-                let row = sqlx::query(
-                    "SELECT k.body_sha256, q.id, q.reference FROM idempotency_keys k JOIN requests q ON q.id = k.request_id WHERE k.key = $1",
-                )
-                .bind(&claim.key)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(backend)?;
-                let digest: Vec<u8> = row.try_get(0).map_err(backend)?;
-                if digest_from_bytes(&digest)? != claim.body_sha256 {
-                    return Ok(InsertOutcome::IdempotencyConflict);
-                }
-                let first_id: String = row.try_get(1).map_err(backend)?;
-                let first_reference: String = row.try_get(2).map_err(backend)?;
-                return Ok(InsertOutcome::Replayed {
-                    id: parse_id("requests.id", &first_id)?,
-                    reference: first_reference
-                        .parse()
-                        .map_err(|e| StoreError::Corrupt(format!("requests.reference: {e}")))?,
-                });
-            }
-        }
-
-        let body =
-            serde_json::to_string(&r.body).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let inserted = sqlx::query(
-            "INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&id)
-        .bind(r.reference.compact())
-        .bind(r.received_at.unix_micros())
-        .bind(r.body.channel.as_str())
-        .bind(r.case_id.to_string())
-        .bind(evac_model::to_icao_latin(&r.body.location.text))
-        .bind(r.body.location.country.map(|c| c.to_string()))
-        .bind(r.body.location.place_id.map(|p| p as i64))
-        .bind(insert.has_minors)
-        .bind(r.body.party.len() as i32)
-        .bind(body)
-        .execute(&mut *tx)
-        .await;
-        if let Err(e) = inserted {
-            tx.rollback().await.map_err(backend)?;
-            return match unique_violation_on(&e) {
-                Some(constraint) if constraint.contains("reference") => {
-                    Ok(InsertOutcome::ReferenceTaken)
-                }
-                _ => Err(backend(e)),
+        let row_statement = whole_request_statement(&insert)?;
+        let Some(claim) = &insert.idempotency else {
+            // One statement is atomic on its own: one round trip, no BEGIN/COMMIT.
+            return match row_statement.execute(&self.pool).await {
+                Ok(_) => Ok(InsertOutcome::Inserted),
+                Err(e) => reference_taken_or(e),
             };
-        }
-
-        let case_id = r.case_id.to_string();
-        sqlx::query(
-            "INSERT INTO cases (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+        };
+        let r = &insert.request;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // Claim the key first: a concurrent retry with the same key (on any node) waits here
+        // until this transaction ends, then sees the committed answer.
+        let claimed = sqlx::query(
+            "INSERT INTO idempotency_keys (key, body_sha256, request_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
         )
-        .bind(&case_id)
+        .bind(&claim.key)
+        .bind(claim.body_sha256.as_slice())
+        .bind(r.id.to_string())
         .bind(r.received_at.unix_micros())
         .execute(&mut *tx)
         .await
-        .map_err(backend)?;
-        for (ordinal, p) in r.body.party.iter().enumerate() {
-            let birth_date = match p.birth {
-                Some(evac_model::Birth::Date(d)) => Some(d.to_string()),
-                _ => None,
-            };
-            sqlx::query(
-                "INSERT INTO persons (id, request_id, case_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        .map_err(backend)?
+        .rows_affected();
+        if claimed == 0 {
+            tx.rollback().await.map_err(backend)?;
+            let row = sqlx::query(
+                "SELECT k.body_sha256, q.id, q.reference FROM idempotency_keys k JOIN requests q ON q.id = k.request_id WHERE k.key = $1",
             )
-            .bind(p.id.to_string())
-            .bind(&id)
-            .bind(&case_id)
-            .bind(ordinal as i32)
-            .bind(p.surname.as_ref().map(|n| n.latin.clone()))
-            .bind(p.given_names.as_ref().map(|n| n.latin.clone()))
-            .bind(birth_date)
-            .bind(PersonStatus::Registered.as_str())
-            .bind(r.received_at.unix_micros())
-            .execute(&mut *tx)
+            .bind(&claim.key)
+            .fetch_one(&self.pool)
             .await
             .map_err(backend)?;
+            let digest: Vec<u8> = row.try_get(0).map_err(backend)?;
+            if digest_from_bytes(&digest)? != claim.body_sha256 {
+                return Ok(InsertOutcome::IdempotencyConflict);
+            }
+            let first_id: String = row.try_get(1).map_err(backend)?;
+            let first_reference: String = row.try_get(2).map_err(backend)?;
+            return Ok(InsertOutcome::Replayed {
+                id: parse_id("requests.id", &first_id)?,
+                reference: first_reference
+                    .parse()
+                    .map_err(|e| StoreError::Corrupt(format!("requests.reference: {e}")))?,
+            });
         }
-        insert_audit(&mut *tx, &insert.audit).await?;
+        if let Err(e) = row_statement.execute(&mut *tx).await {
+            tx.rollback().await.map_err(backend)?;
+            return reference_taken_or(e);
+        }
         tx.commit().await.map_err(backend)?;
         Ok(InsertOutcome::Inserted)
     }
