@@ -213,6 +213,7 @@ impl App {
             filter,
             after: None,
             done: false,
+            read_ahead: None,
         })
     }
 }
@@ -224,34 +225,50 @@ pub enum ExportActor<'a> {
     ServerConsole,
 }
 
-/// Walks every request matching a filter, oldest first, a page at a time (flat memory).
+/// Walks every request matching a filter, oldest first, a page at a time (flat memory). While
+/// the caller writes one page, the next is already being read (one page ahead, no more), so
+/// reading and formatting use both cores.
 pub struct ExportCursor {
     app: App,
     filter: RequestFilter,
     after: Option<RequestId>,
     done: bool,
+    read_ahead: Option<tokio::task::JoinHandle<Result<evac_store::Page, AppError>>>,
 }
 
 impl ExportCursor {
+    fn fetch(
+        &self,
+        after: Option<RequestId>,
+    ) -> tokio::task::JoinHandle<Result<evac_store::Page, AppError>> {
+        let (store, filter) = (self.app.store.clone(), self.filter.clone());
+        tokio::spawn(async move {
+            let page = PageRequest {
+                after,
+                limit: PAGE_ITEMS_MAX,
+                order: ListOrder::OldestFirst,
+            };
+            Ok(store.list_requests(&filter, page).await?)
+        })
+    }
+
     /// The next page, or `None` at the end.
     pub async fn next_page(&mut self) -> Result<Option<Vec<StoredRequest>>, AppError> {
         if self.done {
             return Ok(None);
         }
-        let page = self
-            .app
-            .store
-            .list_requests(
-                &self.filter,
-                PageRequest {
-                    after: self.after,
-                    limit: PAGE_ITEMS_MAX,
-                    order: ListOrder::OldestFirst,
-                },
-            )
-            .await?;
+        let pending = match self.read_ahead.take() {
+            Some(pending) => pending,
+            None => self.fetch(self.after),
+        };
+        let page = pending
+            .await
+            .map_err(|e| AppError::Conflict(format!("an export read failed: {e}")))??;
         self.after = page.next;
         self.done = page.next.is_none();
+        if !self.done {
+            self.read_ahead = Some(self.fetch(self.after));
+        }
         Ok(Some(page.items))
     }
 }

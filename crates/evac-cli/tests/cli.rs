@@ -238,3 +238,61 @@ fn the_demo_prepares_a_crisis_and_prints_a_login() {
         "{again}"
     );
 }
+
+#[test]
+fn flags_override_environment_which_overrides_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (from_file, from_env, from_flag) = (
+        dir.path().join("file"),
+        dir.path().join("env"),
+        dir.path().join("flag"),
+    );
+    let config = dir.path().join("evac.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\nlog = \"warn\"\n",
+            from_file.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let migrate = |env: Option<&Path>, flag: Option<&Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_evac"));
+        cmd.arg("--config")
+            .arg(&config)
+            .arg("migrate")
+            .env_remove("EVAC_DATA_DIR")
+            .env_remove("EVAC_DATABASE_URL");
+        if let Some(e) = env {
+            cmd.env("EVAC_DATA_DIR", e);
+        }
+        if let Some(f) = flag {
+            cmd.arg("--data-dir").arg(f);
+        }
+        ok(cmd.output().unwrap())
+    };
+    assert!(
+        migrate(None, None).contains("file/evac.db"),
+        "the file when nothing else says"
+    );
+    assert!(
+        migrate(Some(&from_env), None).contains("env/evac.db"),
+        "the environment over the file"
+    );
+    assert!(
+        migrate(Some(&from_env), Some(&from_flag)).contains("flag/evac.db"),
+        "the flag over both"
+    );
+    std::fs::write(&config, "data_dri = \"x\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_evac"))
+        .arg("--config")
+        .arg(&config)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stderr).contains("is not valid"),
+        "a typo in the file is an error: {}",
+        text(&out.stderr)
+    );
+}
