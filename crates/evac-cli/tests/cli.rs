@@ -296,3 +296,78 @@ fn flags_override_environment_which_overrides_the_config_file() {
         text(&out.stderr)
     );
 }
+
+/// Sends one HTTP/1.1 request and returns the status and body.
+fn http(addr: &str, request: &str) -> (u16, String) {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn an_acknowledged_request_survives_killing_the_server() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(evac(&data, &["migrate"], None));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_evac"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("EVAC_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let addr = first_line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .to_string();
+
+    let body = r#"{"location":{"text":"Almaty"},"submitter":{"phones":["8 701 123 45 67"]},"party":[{"surname":"Ахметова","birth_date":"2011-04-04"}],"consent":true}"#;
+    let request = format!(
+        "POST /api/v1/requests HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, ack) = http(&addr, &request);
+    assert_eq!(status, 201, "{ack}");
+    let id = ack
+        .split("\"id\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // No shutdown, no flush: the process dies the moment after it answered.
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let exported = ok(evac(
+        &data,
+        &["export", "requests", "--format", "jsonl"],
+        None,
+    ));
+    assert!(
+        exported.contains(&id) && exported.contains("Ахметова"),
+        "the acknowledged request is there: {exported}"
+    );
+}

@@ -181,6 +181,47 @@ pub async fn run(store: &dyn Store) {
         InsertOutcome::IdempotencyConflict
     );
 
+    // Concurrent retries with one key (a flaky connection, or two app nodes): exactly one stores.
+    let racing_claim = IdempotencyClaim {
+        key: "k-race".into(),
+        body_sha256: [9; 32],
+    };
+    let racers: Vec<RequestInsert> = (0..8)
+        .map(|_| {
+            let mut r = fx.insert(&draft("Race", "1970-01-01", "Atyrau", "api"));
+            r.idempotency = Some(racing_claim.clone());
+            r
+        })
+        .collect();
+    let outcomes =
+        futures_util::future::join_all(racers.into_iter().map(|r| store.insert_request(r))).await;
+    let inserted = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(InsertOutcome::Inserted)))
+        .count();
+    let replayed: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Ok(InsertOutcome::Replayed { id, .. }) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        (inserted, replayed.len()),
+        (1, 7),
+        "one insert, seven replays: {outcomes:?}"
+    );
+    assert!(
+        replayed.windows(2).all(|w| w[0] == w[1]),
+        "every replay names the same request"
+    );
+    let race_winner = replayed[0];
+    assert_eq!(
+        store.intake_counts().await.unwrap().requests,
+        3,
+        "a, b and the race winner"
+    );
+
     // A taken reference is reported, and nothing of the second request is stored.
     let mut c = fx.insert(&draft("Smith", "1990-01-01", "Nur-Sultan", "hotline"));
     c.request.reference = a.request.reference;
@@ -196,8 +237,8 @@ pub async fn run(store: &dyn Store) {
     assert_eq!(
         store.intake_counts().await.unwrap(),
         IntakeCounts {
-            requests: 2,
-            persons: 2
+            requests: 3,
+            persons: 3
         }
     );
 
@@ -214,6 +255,7 @@ pub async fn run(store: &dyn Store) {
     let oldest_first = vec![
         a.request.id,
         b.request.id,
+        race_winner,
         c.request.id,
         d.request.id,
         e.request.id,
@@ -346,7 +388,7 @@ pub async fn run(store: &dyn Store) {
     let actions: Vec<&str> = trail.iter().map(|r| r.event.action.as_str()).collect();
     assert_eq!(
         actions,
-        ["request.create"; 5]
+        ["request.create"; 6]
             .into_iter()
             .chain(["user.create", "token.create", "request.read"])
             .collect::<Vec<_>>()
@@ -356,13 +398,13 @@ pub async fn run(store: &dyn Store) {
         "sequence increases"
     );
     assert_eq!(trail[0].event.actor, Actor::Public);
-    let tail = store.audit_trail(trail[5].seq, 100).await.unwrap();
+    let tail = store.audit_trail(trail[6].seq, 100).await.unwrap();
     assert_eq!(tail.len(), 2, "after a sequence number");
     assert_eq!(
         store.intake_counts().await.unwrap(),
         IntakeCounts {
-            requests: 5,
-            persons: 5
+            requests: 6,
+            persons: 6
         }
     );
 
