@@ -26,6 +26,17 @@ pub enum BenchCommand {
     Import(ImportBenchArgs),
     /// Time of exporting N stored requests to CSV.
     Export(ExportBenchArgs),
+    /// CPU cost of the intake steps that run on the HTTP workers: validation (and within it
+    /// phone parsing) and serialising the stored body, per request, without I/O.
+    Validate(ValidateBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateBenchArgs {
+    #[arg(long, default_value_t = 2_000)]
+    pub requests: usize,
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +82,7 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Intake(args) => intake(args).await,
         BenchCommand::Import(args) => import(args).await,
         BenchCommand::Export(args) => export(args).await,
+        BenchCommand::Validate(args) => validate(args),
     }
 }
 
@@ -449,5 +461,72 @@ async fn export(args: ExportBenchArgs) -> anyhow::Result<()> {
         "export: {count} requests → {size_mb:.0} MB CSV in {export_s:.1} s ({:.0} requests/s)",
         count as f64 / export_s
     );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intake CPU without I/O.
+
+fn validate(args: ValidateBenchArgs) -> anyhow::Result<()> {
+    let generated: Vec<_> = generate(Scenario::january_2022(args.requests, 99)).collect();
+    let region: evac_model::CountryCode = "KZ".parse()?;
+    let ctx = evac_model::ValidationContext {
+        now: generated[0].received_at,
+        default_region: Some(region),
+    };
+    // One pass over the items per round; the median round is reported.
+    let per_item_us =
+        |started: Instant, items: usize| started.elapsed().as_secs_f64() * 1e6 / items as f64;
+    let medians = |measure: &mut dyn FnMut() -> f64| {
+        median((0..args.rounds.max(1)).map(|_| measure()).collect())
+    };
+
+    let validate = medians(&mut || {
+        let started = Instant::now();
+        for g in &generated {
+            std::hint::black_box(g.draft.validate(&ctx).ok());
+        }
+        per_item_us(started, generated.len())
+    });
+    let phones: Vec<&String> = generated
+        .iter()
+        .flat_map(|g| {
+            g.draft
+                .submitter
+                .phones
+                .iter()
+                .chain(g.draft.party.iter().flat_map(|p| &p.phones))
+        })
+        .collect();
+    let phone = medians(&mut || {
+        let started = Instant::now();
+        for p in &phones {
+            std::hint::black_box(evac_model::PhoneE164::parse(p, Some(region)).ok());
+        }
+        per_item_us(started, phones.len())
+    });
+    let requests: Vec<_> = generated
+        .iter()
+        .filter_map(|g| g.draft.validate(&ctx).ok())
+        .collect();
+    let serialise = medians(&mut || {
+        let started = Instant::now();
+        for r in &requests {
+            std::hint::black_box(serde_json::to_string(r).map(|s| s.len()).unwrap_or(0));
+        }
+        per_item_us(started, requests.len())
+    });
+    println!(
+        "machine: {}; {} requests, {} phones, median of {} rounds",
+        machine(),
+        generated.len(),
+        phones.len(),
+        args.rounds
+    );
+    println!(
+        "validate: {validate:.1} µs per request; of which phone parsing {phone:.1} µs per number ({:.1} numbers per request)",
+        phones.len() as f64 / generated.len() as f64
+    );
+    println!("serialise the stored body: {serialise:.1} µs per request");
     Ok(())
 }
