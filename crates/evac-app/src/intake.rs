@@ -54,7 +54,6 @@ impl App {
             default_region: self.settings.default_region,
         };
         let body = draft.validate(&ctx).map_err(AppError::Invalid)?;
-        let has_minors = body.has_minors(received_at.date_utc());
         let id = RequestId::new_v7();
         let mut request = Request {
             id,
@@ -63,6 +62,7 @@ impl App {
             case_id: CaseId::new_v7(),
             body,
         };
+        let has_minors = request.body.has_minors(request.ages_as_of());
         for _ in 0..REFERENCE_DRAWS_MAX {
             // Only non-personal facts go into the audit detail.
             let audit = AuditEvent {

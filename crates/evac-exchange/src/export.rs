@@ -74,13 +74,11 @@ pub const COLUMNS: [(&str, &str); 28] = [
     ("situation", "#description"),
 ];
 
-/// The cells of one person's row, in [`COLUMNS`] order.
-pub fn person_rows(
-    request: &Request,
-    statuses: &[(PersonId, PersonStatus)],
-    today: jiff::civil::Date,
-) -> Vec<[String; 28]> {
+/// The cells of one person's row, in [`COLUMNS`] order. Ages are as of the day the request
+/// was received (`Request::ages_as_of`).
+pub fn person_rows(request: &Request, statuses: &[(PersonId, PersonStatus)]) -> Vec<[String; 28]> {
     let b = &request.body;
+    let today = request.ages_as_of();
     let unaccompanied = b.unaccompanied_minors(today);
     let opt = |o: Option<String>| o.unwrap_or_default();
     b.party
@@ -204,9 +202,8 @@ impl<W: Write> Exporter<W> {
         &mut self,
         request: &Request,
         statuses: &[(PersonId, PersonStatus)],
-        today: jiff::civil::Date,
     ) -> Result<(), ExchangeError> {
-        for row in person_rows(request, statuses, today) {
+        for row in person_rows(request, statuses) {
             match self {
                 Exporter::Csv(w) => w.write_record(&row).map_err(write_err)?,
                 Exporter::Jsonl(w) => {

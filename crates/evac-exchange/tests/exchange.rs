@@ -160,8 +160,7 @@ fn exports_write_a_row_per_person_with_hxl_tags() {
         body,
     };
     let mut out = Exporter::new(Format::Csv, Vec::new(), true).unwrap();
-    out.write_request(&request, &[], ctx.now.date_utc())
-        .unwrap();
+    out.write_request(&request, &[]).unwrap();
     let text = String::from_utf8(out.finish().unwrap()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(
@@ -180,17 +179,14 @@ fn exports_write_a_row_per_person_with_hxl_tags() {
     );
 
     let mut jsonl = Exporter::new(Format::Jsonl, Vec::new(), false).unwrap();
-    jsonl
-        .write_request(&request, &[], ctx.now.date_utc())
-        .unwrap();
+    jsonl.write_request(&request, &[]).unwrap();
     let text = String::from_utf8(jsonl.finish().unwrap()).unwrap();
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(first["name_latin"], "IVANOVA");
     assert_eq!(first["submitter_phone"], "+77011234567");
 
     let mut xlsx = Exporter::new(Format::Xlsx, Vec::new(), true).unwrap();
-    xlsx.write_request(&request, &[], ctx.now.date_utc())
-        .unwrap();
+    xlsx.write_request(&request, &[]).unwrap();
     let bytes = xlsx.finish().unwrap();
     assert_eq!(&bytes[..2], b"PK", "an XLSX file is a zip archive");
 }

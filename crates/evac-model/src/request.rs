@@ -281,6 +281,15 @@ pub struct Request {
     pub body: NewRequest,
 }
 
+impl Request {
+    /// The day ages and "minor" are judged on: the day the request was received, the crisis
+    /// day. The stored `has_minors` flag, the API and exports all use this one rule, so a
+    /// 17-year-old of January 2022 stays a minor in that crisis's lists.
+    pub fn ages_as_of(&self) -> Date {
+        self.received_at.date_utc()
+    }
+}
+
 /// A household that travels together; built from one or more requests.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Case {

@@ -233,10 +233,11 @@ fn phones(p: &[m::Phone]) -> Vec<PhoneOut> {
 }
 
 impl RequestOut {
-    /// Ages and "minor" are as of `today`, the day the answer is given.
-    pub fn from_stored(stored: &evac_store::StoredRequest, today: jiff::civil::Date) -> Self {
+    /// Ages and "minor" are as of the day the request was received (`Request::ages_as_of`).
+    pub fn from_stored(stored: &evac_store::StoredRequest) -> Self {
         let r = &stored.request;
         let b = &r.body;
+        let today = r.ages_as_of();
         let unaccompanied = b.unaccompanied_minors(today);
         RequestOut {
             id: r.id.to_string(),

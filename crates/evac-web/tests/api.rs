@@ -468,3 +468,51 @@ async fn hubs_show_their_status_at_a_time_and_reports_are_listed() {
 fn evac_demo_start() -> evac_model::Timestamp {
     evac_demo::Scenario::january_2022(0, 0).start
 }
+
+#[tokio::test]
+async fn ages_are_judged_on_the_day_the_request_was_received() {
+    let t = spawn_app().await;
+    // Sixteen on the crisis day in January 2022, an adult by the time anyone reads it now.
+    let draft = evac_model::RequestDraft {
+        location: evac_model::LocationDraft {
+            text: Some("Almaty".into()),
+            ..Default::default()
+        },
+        submitter: evac_model::SubmitterDraft {
+            phones: vec!["+7 701 123 45 67".into()],
+            ..Default::default()
+        },
+        party: vec![evac_model::PersonDraft {
+            surname: Some("Ахметова".into()),
+            birth_date: Some("2005-03-01".into()),
+            relation: Some("child".into()),
+            ..Default::default()
+        }],
+        consent: Some(true),
+        ..Default::default()
+    };
+    let received = "2022-01-06T09:00:00Z".parse().unwrap();
+    let submitted = t
+        .app
+        .submit_request_at(&evac_model::Actor::Public, &draft, None, received)
+        .await
+        .unwrap();
+    let operator = t.token("operator1", Role::Operator).await;
+    let (_, request) = t
+        .get(
+            &format!("/api/v1/requests/{}", submitted.id),
+            Some(&operator),
+        )
+        .await;
+    assert_eq!(request["party"][0]["age_years"], 16);
+    assert_eq!(request["party"][0]["minor"], true);
+    assert_eq!(request["party"][0]["unaccompanied_minor"], true);
+    let (_, minors) = t
+        .get("/api/v1/requests?has_minors=true", Some(&operator))
+        .await;
+    assert_eq!(
+        minors["items"].as_array().unwrap().len(),
+        1,
+        "the filter and the answer agree"
+    );
+}

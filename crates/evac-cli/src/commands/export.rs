@@ -7,7 +7,6 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use evac_app::{App, ExportActor};
 use evac_exchange::export::{Exporter, Format};
-use evac_model::Timestamp;
 use evac_store::RequestFilter;
 
 use crate::config::Config;
@@ -63,11 +62,10 @@ pub async fn export_to<W: Write>(
         .begin_export(ExportActor::ServerConsole, filter, format.extension())
         .await?;
     let mut exporter = Exporter::new(format, out, hxl)?;
-    let today = Timestamp::now().date_utc();
     let mut count = 0;
     while let Some(page) = cursor.next_page().await? {
         for stored in &page {
-            exporter.write_request(&stored.request, &stored.statuses, today)?;
+            exporter.write_request(&stored.request, &stored.statuses)?;
         }
         count += page.len() as u64;
     }

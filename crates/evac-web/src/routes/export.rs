@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use evac_app::ExportActor;
 use evac_exchange::export::{Exporter, Format};
-use evac_model::{FieldError, Timestamp};
+use evac_model::FieldError;
 
 use crate::AppState;
 use crate::auth::Authenticated;
@@ -65,14 +65,13 @@ pub async fn requests(
         tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(EXPORT_CHUNKS_IN_FLIGHT_MAX);
     tokio::spawn(async move {
         let buffer = SharedBuffer::default();
-        let today = Timestamp::now().date_utc();
         let result: Result<(), String> = async {
             let mut exporter =
                 Exporter::new(format, buffer.clone(), hxl).map_err(|e| e.to_string())?;
             while let Some(page) = cursor.next_page().await.map_err(|e| e.to_string())? {
                 for stored in &page {
                     exporter
-                        .write_request(&stored.request, &stored.statuses, today)
+                        .write_request(&stored.request, &stored.statuses)
                         .map_err(|e| e.to_string())?;
                 }
                 let chunk = buffer.take();

@@ -172,10 +172,7 @@ pub async fn by_id(
         )
     })?;
     let stored = state.app.request(&staff, id).await?;
-    Ok(Json(RequestOut::from_stored(
-        &stored,
-        Timestamp::now().date_utc(),
-    )))
+    Ok(Json(RequestOut::from_stored(&stored)))
 }
 
 /// `GET /api/v1/requests/by-reference/{reference}`: what a case officer types from a phone call.
@@ -195,10 +192,7 @@ pub async fn by_reference(
                 }])
             })?;
     let stored = state.app.request_by_reference(&staff, &reference).await?;
-    Ok(Json(RequestOut::from_stored(
-        &stored,
-        Timestamp::now().date_utc(),
-    )))
+    Ok(Json(RequestOut::from_stored(&stored)))
 }
 
 /// Reads the list filters from the query string; every bad parameter is reported.
@@ -331,13 +325,8 @@ pub async fn list(
             },
         )
         .await?;
-    let today = Timestamp::now().date_utc();
     Ok(Json(RequestPage {
-        items: page
-            .items
-            .iter()
-            .map(|r| RequestOut::from_stored(r, today))
-            .collect(),
+        items: page.items.iter().map(RequestOut::from_stored).collect(),
         next_cursor: page.next.map(|id| id.to_string()),
     }))
 }
