@@ -493,17 +493,14 @@ impl Store for PgStore {
             .map(|r| {
                 let actor: String = r.try_get(2).map_err(backend)?;
                 let detail: String = r.try_get(5).map_err(backend)?;
-                Ok(AuditRecord {
-                    seq: r.try_get(0).map_err(backend)?,
-                    event: AuditEvent {
-                        at: Timestamp::from_unix_micros(r.try_get(1).map_err(backend)?),
-                        actor: actor_from_label(&actor)?,
-                        action: r.try_get(3).map_err(backend)?,
-                        subject: r.try_get(4).map_err(backend)?,
-                        detail: serde_json::from_str(&detail)
-                            .map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))?,
-                    },
-                })
+                audit_record_from_columns(
+                    r.try_get(0).map_err(backend)?,
+                    r.try_get(1).map_err(backend)?,
+                    &actor,
+                    r.try_get(3).map_err(backend)?,
+                    r.try_get(4).map_err(backend)?,
+                    &detail,
+                )
             })
             .collect()
     }

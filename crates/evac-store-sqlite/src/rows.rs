@@ -426,17 +426,7 @@ pub(crate) fn audit_trail(
         .map_err(backend)?;
     rows.map(|row| {
         let (seq, at, actor, action, subject, detail) = row.map_err(backend)?;
-        Ok(AuditRecord {
-            seq,
-            event: AuditEvent {
-                at: Timestamp::from_unix_micros(at),
-                actor: actor_from_label(&actor)?,
-                action,
-                subject,
-                detail: serde_json::from_str(&detail)
-                    .map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))?,
-            },
-        })
+        audit_record_from_columns(seq, at, &actor, action, subject, &detail)
     })
     .collect()
 }

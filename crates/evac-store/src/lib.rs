@@ -224,6 +224,28 @@ pub trait Store: Send + Sync + 'static {
     async fn reports(&self, limit: u32) -> Result<Vec<Report>, StoreError>;
 }
 
+/// An audit record from its stored columns (seq, at, actor, action, subject, detail as JSON text).
+pub fn audit_record_from_columns(
+    seq: i64,
+    at: i64,
+    actor: &str,
+    action: String,
+    subject: Option<String>,
+    detail: &str,
+) -> Result<AuditRecord, StoreError> {
+    Ok(AuditRecord {
+        seq,
+        event: AuditEvent {
+            at: Timestamp::from_unix_micros(at),
+            actor: actor_from_label(actor)?,
+            action,
+            subject,
+            detail: serde_json::from_str(detail)
+                .map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))?,
+        },
+    })
+}
+
 /// A hub from its stored columns (code, kind, name, country, municipality, lat, lon, iata, icao).
 #[allow(
     clippy::too_many_arguments,
