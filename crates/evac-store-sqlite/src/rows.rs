@@ -197,17 +197,76 @@ fn statuses(
 
 const REQUEST_COLUMNS: &str = "id, reference, received_at, case_id, body";
 
-fn stored_from_row(c: &Connection, row: &rusqlite::Row<'_>) -> Result<StoredRequest, StoreError> {
+fn request_from_row(row: &rusqlite::Row<'_>) -> Result<evac_model::Request, StoreError> {
     let id: String = row.get(0).map_err(backend)?;
     let reference: String = row.get(1).map_err(backend)?;
     let received_at: i64 = row.get(2).map_err(backend)?;
     let case_id: String = row.get(3).map_err(backend)?;
     let body: String = row.get(4).map_err(backend)?;
-    let request = request_from_columns(&id, &reference, received_at, &case_id, &body)?;
+    request_from_columns(&id, &reference, received_at, &case_id, &body)
+}
+
+fn stored_from_row(c: &Connection, row: &rusqlite::Row<'_>) -> Result<StoredRequest, StoreError> {
+    let request = request_from_row(row)?;
     Ok(StoredRequest {
-        statuses: statuses(c, &id)?,
+        statuses: statuses(c, &request.id.to_string())?,
         request,
     })
+}
+
+/// The people's statuses of a whole page in one query. `contiguous` pages (every request between
+/// the first and last id) are read as one range of the persons index, which is sequential;
+/// others by their ids (a sparse page's range could span the whole table).
+fn with_statuses(
+    c: &Connection,
+    requests: Vec<evac_model::Request>,
+    contiguous: bool,
+) -> Result<Vec<StoredRequest>, StoreError> {
+    if requests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = requests.iter().map(|r| r.id.to_string()).collect();
+    let mut statement;
+    let mut rows = if contiguous {
+        let low = ids.iter().min().expect("non-empty");
+        let high = ids.iter().max().expect("non-empty");
+        statement = c
+            .prepare_cached(
+                "SELECT request_id, id, status FROM persons WHERE request_id BETWEEN ?1 AND ?2 ORDER BY request_id, ordinal",
+            )
+            .map_err(backend)?;
+        statement.query([low, high]).map_err(backend)?
+    } else {
+        let placeholders = vec!["?"; ids.len()].join(",");
+        let sql = format!(
+            "SELECT request_id, id, status FROM persons WHERE request_id IN ({placeholders}) ORDER BY request_id, ordinal"
+        );
+        statement = c.prepare_cached(&sql).map_err(backend)?;
+        statement
+            .query(rusqlite::params_from_iter(ids.iter()))
+            .map_err(backend)?
+    };
+    let mut by_request: std::collections::HashMap<
+        String,
+        Vec<(evac_model::PersonId, PersonStatus)>,
+    > = std::collections::HashMap::with_capacity(ids.len());
+    while let Some(row) = rows.next().map_err(backend)? {
+        let request_id: String = row.get(0).map_err(backend)?;
+        let person: String = row.get(1).map_err(backend)?;
+        let status: String = row.get(2).map_err(backend)?;
+        by_request
+            .entry(request_id)
+            .or_default()
+            .push((parse_id("persons.id", &person)?, status_from_text(&status)?));
+    }
+    Ok(requests
+        .into_iter()
+        .zip(ids)
+        .map(|(request, id)| StoredRequest {
+            statuses: by_request.remove(&id).unwrap_or_default(),
+            request,
+        })
+        .collect())
 }
 
 pub(crate) fn request_where(
@@ -300,10 +359,13 @@ pub(crate) fn list_requests(
             more = true;
             break;
         }
-        items.push(stored_from_row(c, row)?);
+        items.push(request_from_row(row)?);
     }
+    // An unfiltered page holds every request between its first and last id, so their people
+    // are one sequential stretch of the persons index; a filtered page may be sparse.
+    let items = with_statuses(c, items, *filter == RequestFilter::default())?;
     let next = if more {
-        items.last().map(|r: &StoredRequest| r.request.id)
+        items.last().map(|r| r.request.id)
     } else {
         None
     };

@@ -260,6 +260,34 @@ pub async fn run(store: &dyn Store) {
         d.request.id,
         e.request.id,
     ];
+    // Pages carry every person's status, whether the page is contiguous or filtered.
+    for filter in [
+        RequestFilter::default(),
+        RequestFilter {
+            channel: Some(Channel::Hotline),
+            ..Default::default()
+        },
+    ] {
+        let page = store
+            .list_requests(&filter, page(None, 10, ListOrder::OldestFirst))
+            .await
+            .unwrap();
+        assert!(!page.items.is_empty());
+        for item in &page.items {
+            let expected: Vec<_> = item
+                .request
+                .body
+                .party
+                .iter()
+                .map(|p| (p.id, PersonStatus::Registered))
+                .collect();
+            assert_eq!(
+                item.statuses, expected,
+                "statuses of {:?} in a page",
+                item.request.id
+            );
+        }
+    }
     let all = list_all(store, &RequestFilter::default(), ListOrder::OldestFirst).await;
     assert_eq!(all, oldest_first, "oldest first, every request once");
     let mut newest_first = oldest_first.clone();
