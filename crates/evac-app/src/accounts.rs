@@ -28,13 +28,6 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::BadInput(format!("cannot hash the password: {e}")))
 }
 
-fn password_matches(password: &str, phc: &str) -> bool {
-    use argon2::password_hash::PasswordVerifier;
-    argon2::Argon2::default()
-        .verify_password(password.as_bytes(), phc)
-        .is_ok()
-}
-
 fn token_digest(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
@@ -151,33 +144,4 @@ impl App {
             role: user.role,
         })
     }
-
-    /// The staff member a name and password belong to (for the sign-in page to come).
-    pub async fn authenticate_password(
-        &self,
-        name: &str,
-        password: &str,
-    ) -> Result<Staff, AppError> {
-        let user = self.store.user_by_name(name).await?;
-        let password = password.to_string();
-        // Verify against a dummy hash for unknown users too, so timing does not reveal names.
-        let (phc, user) = match user {
-            Some(u) if !u.disabled => (u.password_hash.clone(), Some(u)),
-            _ => (DUMMY_HASH.to_string(), None),
-        };
-        let ok = tokio::task::spawn_blocking(move || password_matches(&password, &phc))
-            .await
-            .unwrap_or(false);
-        match (ok, user) {
-            (true, Some(u)) => Ok(Staff {
-                user_id: u.id,
-                name: u.name,
-                role: u.role,
-            }),
-            _ => Err(AppError::Unauthenticated),
-        }
-    }
 }
-
-/// argon2id of a random string nobody knows: makes failed sign-ins of unknown users as slow as others.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$YWJjZGVmZ2hpamtsbW5vcA$0TVYVX8ddcq3s7ZDOSQ6ThxTD6oCDUUHJ3X/xWdjm5o";

@@ -45,12 +45,6 @@ impl PhoneE164 {
         ))
     }
 
-    /// Rebuilds from a stored E.164 string without re-parsing (the store only holds parsed ones).
-    pub fn from_trusted_e164(e164: String) -> Self {
-        debug_assert!(e164.starts_with('+'));
-        PhoneE164(e164)
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }

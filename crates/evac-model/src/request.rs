@@ -11,8 +11,8 @@ use std::fmt;
 use jiff::civil::Date;
 
 use crate::{
-    CaseId, CountryCode, PersonId, PersonName, PersonStatus, Phone, PhoneE164, ReferenceCode,
-    RequestId, Timestamp,
+    CaseId, CountryCode, PersonId, PersonName, Phone, PhoneE164, ReferenceCode, RequestId,
+    Timestamp,
 };
 
 /// Bounds on one request. A household larger than this is split by an operator, not by a form.
@@ -194,15 +194,6 @@ impl Person {
     pub fn is_adult(&self, day: Date) -> bool {
         self.age_years(day).is_some_and(|a| a >= MAJORITY_AGE_YEARS)
     }
-
-    /// The name as written, surname last, for display to staff.
-    pub fn display_name(&self) -> String {
-        [&self.given_names, &self.patronymic, &self.surname]
-            .iter()
-            .filter_map(|n| n.as_ref().map(|n| n.as_written.as_str()))
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
 }
 
 /// Where the requester is.
@@ -297,13 +288,6 @@ pub struct Case {
     pub request_ids: Vec<RequestId>,
     pub members: Vec<PersonId>,
     pub created_at: Timestamp,
-}
-
-/// A person's current status as stored beside the request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PersonState {
-    pub person_id: PersonId,
-    pub status: PersonStatus,
 }
 
 // ---------------------------------------------------------------------------------------------
