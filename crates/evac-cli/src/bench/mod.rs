@@ -17,6 +17,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::config::Config;
 
+mod link;
+
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Requests/s and latency of POST /api/v1/requests (durable commits) over loopback, next to
@@ -29,6 +31,10 @@ pub enum BenchCommand {
     /// CPU cost of the intake steps that run on the HTTP workers: validation (and within it
     /// phone parsing) and serialising the stored body, per request, without I/O.
     Validate(ValidateBenchArgs),
+    /// Record linkage on the generator's ground truth: pair and cluster precision/recall/F1
+    /// (also across Cyrillic and Latin), blocking recall, records/s, peak memory, and the
+    /// latency of matching one new record online.
+    Link(link::LinkBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +89,7 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Import(args) => import(args).await,
         BenchCommand::Export(args) => export(args).await,
         BenchCommand::Validate(args) => validate(args),
+        BenchCommand::Link(args) => link::run(args),
     }
 }
 

@@ -1,0 +1,255 @@
+//! Blocking: which pairs are worth comparing at all. Several cheap keys are OR-ed: a pair is a
+//! candidate when the two records share any key. Each key tolerates a different kind of noise:
+//!
+//! - a name token (its stem, or its given-name group) with the birth date, day and month
+//!   unordered: survives a typo in the other name, swapped names and swapped day/month;
+//! - one name token's spelling-free form with the other's first letters and a birth year: for
+//!   records with an age instead of a date (pairs of two dated records are not formed here);
+//! - a phone (the person's or their request's), a document number, an e-mail: survive any
+//!   spelling;
+//! - the birth date with the initials of given name and surname: survives typos in both names.
+//!
+//! A block with more than `block_size_max` records (a very common name born on a common day,
+//! a hotel's switchboard number) is skipped and counted: it would cost quadratic time and say
+//! little. How much recall the keys give is measured against ground truth
+//! ([`crate::evaluate`]).
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use rayon::prelude::*;
+
+use crate::record::Prepared;
+
+/// Records of no group.
+pub const NO_GROUP: u32 = u32::MAX;
+
+/// What blocking did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct BlockingStats {
+    pub keys: usize,
+    pub blocks: usize,
+    pub blocks_skipped_as_too_large: usize,
+    pub candidate_pairs: usize,
+    /// Candidate pairs that share a key of each kind (a pair may count under several).
+    pub pairs_by_kind: Vec<(&'static str, usize)>,
+}
+
+/// The blocking keys of one record (hashes; a record may have a few dozen).
+pub fn blocking_keys(r: &Prepared) -> Vec<u64> {
+    let mut keys = Vec::with_capacity(16);
+    let date = r.birth_date.map(|d| {
+        let (a, b) = (d.month(), d.day());
+        (d.year(), a.min(b), a.max(b))
+    });
+    // Every spelling-independent form of every name token: its stem, and its name groups.
+    let mut token_forms: Vec<String> = Vec::new();
+    for t in r.name_tokens() {
+        token_forms.push(crate::normalize::surname_stem(&t.key).to_string());
+        for g in t.groups {
+            token_forms.push(format!("#{g}"));
+        }
+    }
+    token_forms.sort_unstable();
+    token_forms.dedup();
+    if let Some(date) = date {
+        for form in &token_forms {
+            keys.push(key(KIND_NAME_DATE, &(form, date)));
+        }
+        // The initials of given name and surname, in either order.
+        let initial = |t: Option<&crate::record::NameToken>| t.and_then(|t| t.key.bytes().next());
+        let (g, s) = (
+            initial(r.given.first().or(r.unplaced.first())),
+            initial(r.surname.first()),
+        );
+        if g.is_some() || s.is_some() {
+            keys.push(key(KIND_INITIALS_DATE, &(g.min(s), g.max(s), date)));
+        }
+    }
+    // Each name token's spelling-free form with the other token's first two letters and a
+    // birth year: survives a typo in either token (past its second letter), swapped names, an
+    // age given instead of a date. Emitted both ways round so that swapped records meet.
+    if let Some((lo, hi)) = r.birth_year_range {
+        let given = r.given.first().or(r.unplaced.first());
+        let surname = r.surname.first();
+        if let (Some(g), Some(s)) = (given, surname) {
+            for (this, other) in [(g, s), (s, g)] {
+                let start = other.key.get(..2).unwrap_or(&other.key);
+                for year in lo..=hi {
+                    keys.push(key(KIND_NAME_YEAR, &(canonical(this), start, year)));
+                }
+            }
+        }
+    }
+    for phone in r.phones.iter().chain(&r.household_phones) {
+        keys.push(key(KIND_PHONE, phone));
+    }
+    if let Some((document, _)) = &r.document {
+        keys.push(key(KIND_DOCUMENT, document));
+    }
+    if let Some(email) = &r.email {
+        keys.push(key(KIND_EMAIL, email));
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+const KIND_NAME_DATE: u64 = 1;
+const KIND_NAME_YEAR: u64 = 2;
+const KIND_PHONE: u64 = 3;
+const KIND_DOCUMENT: u64 = 4;
+const KIND_EMAIL: u64 = 5;
+const KIND_INITIALS_DATE: u64 = 6;
+const KIND_SHIFT: u32 = 61;
+const KIND_NAMES: [(u64, &str); 6] = [
+    (KIND_NAME_DATE, "name+date"),
+    (KIND_NAME_YEAR, "name+year"),
+    (KIND_PHONE, "phone"),
+    (KIND_DOCUMENT, "document"),
+    (KIND_EMAIL, "email"),
+    (KIND_INITIALS_DATE, "initials+date"),
+];
+
+/// A key: its kind in the top three bits, a hash of its value below.
+fn key(kind: u64, value: &impl Hash) -> u64 {
+    // DefaultHasher::new() has fixed keys: the same key on every run and machine.
+    let mut h = DefaultHasher::new();
+    value.hash(&mut h);
+    (kind << KIND_SHIFT) | (h.finish() >> 3)
+}
+
+fn kind_of(key: u64) -> u64 {
+    key >> KIND_SHIFT
+}
+
+/// A name token's form that ignores spelling and diminutives: its first given-name group, or
+/// its surname stem.
+fn canonical(t: &crate::record::NameToken) -> std::borrow::Cow<'_, str> {
+    match t.groups.first() {
+        Some(g) => format!("#{g}").into(),
+        None => crate::normalize::surname_stem(&t.key).into(),
+    }
+}
+
+/// Whether a pair from a block is worth scoring. Name-and-year blocks exist for records with
+/// an age instead of a date: two dated records meet through their dates instead, and pairing
+/// every namesake born in the same year would grow quadratically with the caseload.
+fn worth_scoring(kind: u64, a: &Prepared, b: &Prepared) -> bool {
+    kind != KIND_NAME_YEAR || a.birth_date.is_none() || b.birth_date.is_none()
+}
+
+/// The kinds of blocking key, each a bit of [`CandidatePair::kinds`].
+pub mod kinds {
+    /// A name token's spelling-free form with the birth date.
+    pub const NAME_DATE: u8 = 1 << super::KIND_NAME_DATE;
+    /// A name token with the other's initial and a birth year.
+    pub const NAME_YEAR: u8 = 1 << super::KIND_NAME_YEAR;
+    pub const PHONE: u8 = 1 << super::KIND_PHONE;
+    pub const DOCUMENT: u8 = 1 << super::KIND_DOCUMENT;
+    pub const EMAIL: u8 = 1 << super::KIND_EMAIL;
+    /// The initials of given name and surname with the birth date.
+    pub const INITIALS_DATE: u8 = 1 << super::KIND_INITIALS_DATE;
+}
+
+/// Two records worth comparing, and the kinds of key they share (EM learns each field from
+/// pairs that were not chosen for agreeing on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CandidatePair {
+    pub a: u32,
+    pub b: u32,
+    pub kinds: u8,
+}
+
+/// Candidate pairs with `a < b`, sorted, without pairs inside one group.
+pub fn candidate_pairs(
+    records: &[Prepared],
+    groups: &[u32],
+    block_size_max: usize,
+) -> (Vec<CandidatePair>, BlockingStats) {
+    let mut keyed: Vec<(u64, u32)> = records
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, r)| {
+            let i = u32::try_from(i).expect("fewer than 4 billion records");
+            blocking_keys(r).into_iter().map(move |k| (k, i))
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    let mut blocks: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut start = 0;
+    for end in 1..=keyed.len() {
+        if end == keyed.len() || keyed[end].0 != keyed[start].0 {
+            if end - start >= 2 {
+                blocks.push(start..end);
+            }
+            start = end;
+        }
+    }
+    let skipped = blocks.iter().filter(|b| b.len() > block_size_max).count();
+    let mut pairs: Vec<CandidatePair> = blocks
+        .par_iter()
+        .filter(|b| b.len() <= block_size_max)
+        .flat_map_iter(|block| {
+            let members = &keyed[block.clone()];
+            let kind = kind_of(members[0].0);
+            let mut out = Vec::new();
+            let mut push = |i: u32, j: u32| {
+                let same_group =
+                    groups[i as usize] != NO_GROUP && groups[i as usize] == groups[j as usize];
+                if !same_group && worth_scoring(kind, &records[i as usize], &records[j as usize]) {
+                    out.push(CandidatePair {
+                        a: i.min(j),
+                        b: i.max(j),
+                        kinds: 1 << kind,
+                    });
+                }
+            };
+            if kind == KIND_NAME_YEAR {
+                // Only pairs with an undated side: walk those, not the whole square.
+                let undated: Vec<u32> = members
+                    .iter()
+                    .map(|&(_, i)| i)
+                    .filter(|&i| records[i as usize].birth_date.is_none())
+                    .collect();
+                for (x, &i) in undated.iter().enumerate() {
+                    for &(_, j) in members {
+                        let undated_j = records[j as usize].birth_date.is_none();
+                        // Undated pairs once (from their first member), dated ones always.
+                        if j != i && (!undated_j || undated[x + 1..].contains(&j)) {
+                            push(i, j);
+                        }
+                    }
+                }
+            } else {
+                for (x, &(_, i)) in members.iter().enumerate() {
+                    for &(_, j) in &members[x + 1..] {
+                        push(i, j);
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    pairs.dedup_by(|later, kept| {
+        let same = (later.a, later.b) == (kept.a, kept.b);
+        if same {
+            kept.kinds |= later.kinds;
+        }
+        same
+    });
+    let stats = BlockingStats {
+        keys: keyed.len(),
+        blocks: blocks.len(),
+        blocks_skipped_as_too_large: skipped,
+        candidate_pairs: pairs.len(),
+        pairs_by_kind: KIND_NAMES
+            .iter()
+            .map(|&(kind, name)| {
+                let bit = 1u8 << kind;
+                (name, pairs.iter().filter(|p| p.kinds & bit != 0).count())
+            })
+            .collect(),
+    };
+    (pairs, stats)
+}

@@ -1,0 +1,413 @@
+//! Field comparisons: each field of a pair of records falls into one discrete level ("exact",
+//! "day and month swapped", "different" …) or is missing on one side. The levels are what the
+//! Fellegi–Sunter model weighs.
+
+use serde::Serialize;
+
+use crate::normalize::{jaro_winkler, surname_stem};
+use crate::record::{NameToken, Prepared};
+
+/// The fields compared, in the order of [`Comparison::levels`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Surname,
+    GivenName,
+    Patronymic,
+    BirthDate,
+    Sex,
+    Phone,
+    /// Any phone of either record's request (the submitter's included): household evidence
+    /// that makes a pair of similar records more likely one person. Missing when the two
+    /// already share a phone of their own (the same evidence is not counted twice).
+    HouseholdPhone,
+    Document,
+    Email,
+    Locality,
+}
+
+pub const FIELDS: [Field; 10] = [
+    Field::Surname,
+    Field::GivenName,
+    Field::Patronymic,
+    Field::BirthDate,
+    Field::Sex,
+    Field::Phone,
+    Field::HouseholdPhone,
+    Field::Document,
+    Field::Email,
+    Field::Locality,
+];
+
+/// Level value of a field missing on either side: it weighs nothing.
+pub const MISSING: u8 = 7;
+
+/// Birth years at least this far apart make a generation gap: a parent and a child, never one
+/// person with a mistyped date (see [`Field::BirthDate`]'s last level).
+pub const GENERATION_APART_YEARS_MIN: i16 = 15;
+
+/// Names above this Jaro-Winkler similarity of their keys count as "similar" (one typo in a
+/// name of five letters or more).
+pub const SIMILAR_NAME_JARO_WINKLER_MIN: f64 = 0.88;
+
+impl Field {
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Surname => "surname",
+            Field::GivenName => "given_name",
+            Field::Patronymic => "patronymic",
+            Field::BirthDate => "birth_date",
+            Field::Sex => "sex",
+            Field::Phone => "phone",
+            Field::HouseholdPhone => "household_phone",
+            Field::Document => "document",
+            Field::Email => "email",
+            Field::Locality => "locality",
+        }
+    }
+
+    /// The levels of this field, best agreement first.
+    pub fn levels(self) -> &'static [&'static str] {
+        match self {
+            Field::Surname => &["exact", "same_stem", "similar", "different"],
+            Field::GivenName => &["exact", "same_name_group", "similar", "different"],
+            Field::Patronymic => &["exact", "similar", "different"],
+            Field::BirthDate => &[
+                "exact",
+                "day_month_swapped",
+                "one_part_differs",
+                "year_compatible",
+                "different",
+                "generation_apart",
+            ],
+            Field::Sex | Field::Phone | Field::HouseholdPhone | Field::Email | Field::Locality => {
+                &["same", "different"]
+            }
+            Field::Document => &["same", "one_character_differs", "different"],
+        }
+    }
+
+    /// Whether the exact level's weight is adjusted for how common the value is.
+    pub fn term_frequency_adjusted(self) -> bool {
+        matches!(self, Field::Surname | Field::GivenName)
+    }
+}
+
+/// How a pair of records compares, field by field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison<'a> {
+    /// Level per field (index into [`Field::levels`]), or [`MISSING`].
+    pub levels: [u8; FIELDS.len()],
+    /// The name keys that agreed exactly, for the term-frequency adjustment.
+    pub exact_surname: Option<&'a str>,
+    pub exact_given: Option<&'a str>,
+    /// Given name and surname were swapped on one side.
+    pub names_swapped: bool,
+    /// Two different document numbers that both pass their checks: never the same person.
+    pub cannot_link: bool,
+}
+
+impl Comparison<'_> {
+    /// The levels packed into one integer (3 bits per field): the unit EM counts.
+    pub fn pattern(&self) -> u32 {
+        pack(&self.levels)
+    }
+}
+
+pub fn pack(levels: &[u8; FIELDS.len()]) -> u32 {
+    levels
+        .iter()
+        .enumerate()
+        .fold(0, |acc, (i, &l)| acc | (u32::from(l) << (3 * i)))
+}
+
+pub fn unpack(pattern: u32) -> [u8; FIELDS.len()] {
+    std::array::from_fn(|i| ((pattern >> (3 * i)) & 7) as u8)
+}
+
+/// Compares two prepared records.
+pub fn compare<'a>(a: &'a Prepared, b: &'a Prepared) -> Comparison<'a> {
+    let mut levels = [MISSING; FIELDS.len()];
+
+    // Names in both orders: "Иванов Иван" against "Ivan Ivanov" costs nothing.
+    let direct = (
+        surname_level(&a.surname, &b.surname),
+        given_level(&a.given, &b.given),
+    );
+    let rank = |(s, g): &(NameLevel<'a>, NameLevel<'a>)| s.level.min(4) + g.level.min(4);
+    // Both names agreeing exactly cannot be bettered by swapping.
+    let swapped = (rank(&direct) > 0).then(|| {
+        (
+            surname_level(&a.surname, &b.given),
+            given_level(&a.given, &b.surname),
+        )
+    });
+    let names_swapped = swapped.as_ref().is_some_and(|s| rank(s) < rank(&direct));
+    let (surname, given) = match swapped {
+        Some(swapped) if names_swapped => swapped,
+        _ => direct,
+    };
+    levels[Field::Surname.index()] = surname.level;
+    levels[Field::GivenName.index()] = given.level;
+
+    if let (Some(x), Some(y)) = (&a.patronymic, &b.patronymic) {
+        levels[Field::Patronymic.index()] = if x == y {
+            0
+        } else if jaro_winkler(x, y) >= SIMILAR_NAME_JARO_WINKLER_MIN {
+            1
+        } else {
+            2
+        };
+    }
+    levels[Field::BirthDate.index()] = birth_level(a, b);
+    if let (Some(x), Some(y)) = (a.sex, b.sex) {
+        levels[Field::Sex.index()] = u8::from(x != y);
+    }
+    if !a.phones.is_empty() && !b.phones.is_empty() {
+        levels[Field::Phone.index()] = u8::from(!shares_any(&a.phones, &b.phones));
+    }
+    let reach = |p: &'a Prepared| p.phones.iter().chain(&p.household_phones);
+    // A phone the two share as their own already counted under Phone: counted once.
+    let own_phone_shared = levels[Field::Phone.index()] == 0;
+    if !own_phone_shared && reach(a).next().is_some() && reach(b).next().is_some() {
+        let shared = reach(a).any(|x| reach(b).any(|y| x == y));
+        levels[Field::HouseholdPhone.index()] = u8::from(!shared);
+    }
+    let mut cannot_link = false;
+    if let (Some((x, x_valid)), Some((y, y_valid))) = (&a.document, &b.document) {
+        levels[Field::Document.index()] = if x == y {
+            0
+        } else if one_edit_apart(x.as_bytes(), y.as_bytes()) {
+            1
+        } else {
+            cannot_link = *x_valid && *y_valid;
+            2
+        };
+    }
+    if let (Some(x), Some(y)) = (&a.email, &b.email) {
+        levels[Field::Email.index()] = u8::from(x != y);
+    }
+    if let (Some(x), Some(y)) = (&a.locality, &b.locality) {
+        levels[Field::Locality.index()] = u8::from(x != y);
+    }
+    Comparison {
+        levels,
+        exact_surname: surname.exact,
+        exact_given: given.exact,
+        names_swapped,
+        cannot_link,
+    }
+}
+
+struct NameLevel<'a> {
+    level: u8,
+    exact: Option<&'a str>,
+}
+
+fn surname_level<'a>(a: &'a [NameToken], b: &'a [NameToken]) -> NameLevel<'a> {
+    best_token_level(a, b, |x, y| {
+        if surname_stem(&x.key) == surname_stem(&y.key) {
+            Some(1)
+        } else {
+            None
+        }
+    })
+}
+
+fn given_level<'a>(a: &'a [NameToken], b: &'a [NameToken]) -> NameLevel<'a> {
+    best_token_level(a, b, |x, y| {
+        x.groups.iter().any(|g| y.groups.contains(g)).then_some(1)
+    })
+}
+
+/// The best level over all token pairs: 0 exact key, then the field's own level 1 rule, 2
+/// similar keys, 3 different. Missing when either side has no token.
+fn best_token_level<'a>(
+    a: &'a [NameToken],
+    b: &'a [NameToken],
+    level_one: impl Fn(&NameToken, &NameToken) -> Option<u8>,
+) -> NameLevel<'a> {
+    if a.is_empty() || b.is_empty() {
+        return NameLevel {
+            level: MISSING,
+            exact: None,
+        };
+    }
+    let mut best = NameLevel {
+        level: 3,
+        exact: None,
+    };
+    for x in a {
+        for y in b {
+            if x.key == y.key {
+                return NameLevel {
+                    level: 0,
+                    exact: Some(&x.key),
+                };
+            }
+            let level = level_one(x, y).unwrap_or_else(|| {
+                if jaro_winkler(&x.key, &y.key) >= SIMILAR_NAME_JARO_WINKLER_MIN {
+                    2
+                } else {
+                    3
+                }
+            });
+            best.level = best.level.min(level);
+        }
+    }
+    best
+}
+
+pub(crate) fn birth_level(a: &Prepared, b: &Prepared) -> u8 {
+    if let (Some((a_lo, a_hi)), Some((b_lo, b_hi))) = (a.birth_year_range, b.birth_year_range)
+        && (a_lo - b_hi).max(b_lo - a_hi) >= GENERATION_APART_YEARS_MIN
+    {
+        return 5;
+    }
+    if let (Some(x), Some(y)) = (a.birth_date, b.birth_date) {
+        return if x == y {
+            0
+        } else if x.year() == y.year() && x.day() == y.month() && x.month() == y.day() {
+            1
+        } else if (x.year() == y.year() && (x.month() == y.month() || x.day() == y.day()))
+            || ((x.year() - y.year()).abs() == 1 && x.month() == y.month() && x.day() == y.day())
+        {
+            2
+        } else {
+            4
+        };
+    }
+    match (a.birth_year_range, b.birth_year_range) {
+        (Some((a_lo, a_hi)), Some((b_lo, b_hi))) => {
+            if a_lo <= b_hi && b_lo <= a_hi {
+                3
+            } else {
+                4
+            }
+        }
+        _ => MISSING,
+    }
+}
+
+/// Whether two sorted lists share an element.
+pub fn shares_any(a: &[String], b: &[String]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Equal => return true,
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+        }
+    }
+    false
+}
+
+/// One substitution, insertion, deletion or neighbour swap apart.
+fn one_edit_apart(a: &[u8], b: &[u8]) -> bool {
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a_rest, b_rest) = (&a[prefix..], &b[prefix..]);
+    if a_rest.is_empty() || b_rest.is_empty() {
+        return a_rest.len() + b_rest.len() <= 1;
+    }
+    match a_rest.len() as isize - b_rest.len() as isize {
+        0 => {
+            a_rest[1..] == b_rest[1..]
+                || (a_rest.len() >= 2
+                    && a_rest[0] == b_rest[1]
+                    && a_rest[1] == b_rest[0]
+                    && a_rest[2..] == b_rest[2..])
+        }
+        1 => a_rest[1..] == *b_rest,
+        -1 => *a_rest == b_rest[1..],
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{LinkRecord, Sex};
+    use jiff::civil::date;
+
+    fn person(given: &str, surname: &str, birth: Option<jiff::civil::Date>) -> Prepared {
+        Prepared::new(&LinkRecord {
+            record_id: "r".into(),
+            given_names: Some(given.into()),
+            surname: Some(surname.into()),
+            birth_date: birth,
+            sex: Some(Sex::Female),
+            ..LinkRecord::default()
+        })
+    }
+
+    fn level(c: &Comparison<'_>, f: Field) -> &'static str {
+        match c.levels[f.index()] {
+            MISSING => "missing",
+            l => f.levels()[l as usize],
+        }
+    }
+
+    #[test]
+    fn swapped_names_and_dates_cost_little() {
+        let a = person("Юлия", "Токаева", Some(date(1990, 3, 7)));
+        let b = person("Tokayeva", "Yuliya", Some(date(1990, 7, 3)));
+        let c = compare(&a, &b);
+        assert!(c.names_swapped);
+        assert_eq!(level(&c, Field::Surname), "exact");
+        assert_eq!(level(&c, Field::GivenName), "exact");
+        assert_eq!(level(&c, Field::BirthDate), "day_month_swapped");
+        assert_eq!(level(&c, Field::Sex), "same");
+        assert_eq!(level(&c, Field::Phone), "missing");
+    }
+
+    #[test]
+    fn nicknames_typos_and_inflections_have_their_levels() {
+        let a = person("Саша", "Иванов", Some(date(1980, 1, 2)));
+        let b = person("Aleksandr", "Ivanova", Some(date(1980, 1, 22)));
+        let c = compare(&a, &b);
+        assert_eq!(level(&c, Field::GivenName), "same_name_group");
+        assert_eq!(level(&c, Field::Surname), "same_stem");
+        assert_eq!(level(&c, Field::BirthDate), "one_part_differs");
+        let d = person("Александр", "Ивнаов", None);
+        assert_eq!(level(&compare(&a, &d), Field::Surname), "similar");
+        assert_eq!(level(&compare(&a, &d), Field::BirthDate), "missing");
+    }
+
+    #[test]
+    fn two_valid_different_documents_cannot_link() {
+        let with_doc = |n: &str| {
+            Prepared::new(&LinkRecord {
+                record_id: "r".into(),
+                document_number: Some(n.into()),
+                ..LinkRecord::default()
+            })
+        };
+        assert!(compare(&with_doc("N11111111"), &with_doc("N22222222")).cannot_link);
+        let (x, y) = (with_doc("N11111111"), with_doc("N11111211"));
+        let typo = compare(&x, &y);
+        assert!(!typo.cannot_link);
+        assert_eq!(level(&typo, Field::Document), "one_character_differs");
+        // An invalid IIN is a typo, not a second person.
+        assert!(!compare(&with_doc("900101300017"), &with_doc("900101300099")).cannot_link);
+    }
+
+    #[test]
+    fn one_edit_covers_the_four_typos() {
+        assert!(one_edit_apart(b"ABCDE", b"ABXDE"));
+        assert!(one_edit_apart(b"ABCDE", b"ABDCE"));
+        assert!(one_edit_apart(b"ABCDE", b"ABCE"));
+        assert!(one_edit_apart(b"ABCE", b"ABCDE"));
+        assert!(!one_edit_apart(b"ABCDE", b"AXCDY"));
+        assert!(!one_edit_apart(b"ABCDE", b"ABCDE1X"));
+    }
+
+    #[test]
+    fn patterns_round_trip() {
+        let levels = [0, 1, 2, 3, 4, MISSING, 0, 1, MISSING, 1];
+        assert_eq!(unpack(pack(&levels)), levels);
+    }
+}

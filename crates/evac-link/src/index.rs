@@ -1,0 +1,129 @@
+//! Online matching: one new record against everything already linked, in milliseconds. The
+//! index keeps each blocking key's records; a new record is compared with the records that
+//! share a key (skipping keys as common as batch blocking skips), scored with the batch
+//! model, and the matches above the review threshold come back strongest first, each with its
+//! explanation.
+
+use std::collections::HashMap;
+
+use crate::block::blocking_keys;
+use crate::model::{Model, Score, weight_for_probability};
+use crate::record::Prepared;
+use crate::{Linkage, Settings};
+
+/// A stored record that may be the same person as the one being matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Position in the index (insertion order).
+    pub index: u32,
+    pub score: Score,
+}
+
+/// Records, their blocking keys and the model that scores them.
+#[derive(Debug)]
+pub struct Index {
+    model: Model,
+    settings: Settings,
+    records: Vec<Prepared>,
+    /// Group (request) of each record, interned; records of one group are never matched.
+    groups: Vec<Option<u32>>,
+    group_ids: HashMap<String, u32>,
+    by_key: HashMap<u64, Vec<u32>>,
+}
+
+impl Index {
+    pub fn new(model: Model, settings: Settings) -> Index {
+        Index {
+            model,
+            settings,
+            records: Vec::new(),
+            groups: Vec::new(),
+            group_ids: HashMap::new(),
+            by_key: HashMap::new(),
+        }
+    }
+
+    /// An index over a batch linkage's records (indices stay those of the linkage).
+    pub fn from_linkage(linkage: &Linkage) -> Index {
+        let mut index = Index::new(linkage.model.clone(), linkage.settings);
+        for (p, &g) in linkage.prepared.iter().zip(&linkage.groups) {
+            let group =
+                (g != crate::block::NO_GROUP).then(|| linkage.group_names[g as usize].as_str());
+            index.insert(p.clone(), group);
+        }
+        index
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    pub fn record(&self, index: u32) -> &Prepared {
+        &self.records[index as usize]
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Adds a record of `group` (its request); returns its index.
+    pub fn insert(&mut self, record: Prepared, group: Option<&str>) -> u32 {
+        let index = u32::try_from(self.records.len()).expect("fewer than 4 billion records");
+        let group = group.map(|g| {
+            let next = self.group_ids.len() as u32;
+            *self.group_ids.entry(g.to_string()).or_insert(next)
+        });
+        self.groups.push(group);
+        for key in blocking_keys(&record) {
+            self.by_key.entry(key).or_default().push(index);
+        }
+        self.records.push(record);
+        index
+    }
+
+    /// The stored records at or above the review threshold for `record` of `group`, strongest
+    /// first (ties by index), at most `limit`. Pairs that cannot link and records of the same
+    /// group are left out.
+    pub fn matches(&self, record: &Prepared, group: Option<&str>, limit: usize) -> Vec<Candidate> {
+        let own_group = group.and_then(|g| self.group_ids.get(g)).copied();
+        let review_weight = weight_for_probability(self.settings.review_probability_min);
+        let mut seen: Vec<u32> = Vec::new();
+        for key in blocking_keys(record) {
+            if let Some(postings) = self.by_key.get(&key)
+                && postings.len() < self.settings.block_size_max
+            {
+                seen.extend_from_slice(postings);
+            }
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        if own_group.is_some() {
+            seen.retain(|&i| self.groups[i as usize] != own_group);
+        }
+        let mut found: Vec<Candidate> = seen
+            .into_iter()
+            .filter_map(|i| {
+                let c = crate::compare::compare(record, &self.records[i as usize]);
+                if c.cannot_link || self.model.weight(&c) < review_weight {
+                    return None;
+                }
+                Some(Candidate {
+                    index: i,
+                    score: self.model.score(&c),
+                })
+            })
+            .collect();
+        found.sort_by(|x, y| {
+            y.score
+                .match_weight
+                .total_cmp(&x.score.match_weight)
+                .then(x.index.cmp(&y.index))
+        });
+        found.truncate(limit);
+        found
+    }
+}

@@ -1,0 +1,284 @@
+//! Record linkage: the same people across channels, scripts and spellings, resolved into
+//! persons and households.
+//!
+//! The pipeline, in the order [`link`] runs it:
+//!
+//! 1. [`normalize`]: each [`LinkRecord`] becomes a [`Prepared`] once (name keys that meet
+//!    across transliteration schemes, given-name groups, patronymic, surname stem, phone and
+//!    document keys);
+//! 2. [`block`]: cheap keys OR-ed together give the candidate pairs;
+//! 3. [`model`]: Fellegi–Sunter, `u` from random pairs, `m` by EM over the candidates;
+//! 4. [`cluster`]: persons by strongest links first, with every pair across a merge checked (no
+//!    chaining), then households;
+//! 5. [`index`]: the same model matches one new record against the linked set online.
+//!
+//! Pure: no I/O, no clock, no global state; randomness is seeded; the batch uses all cores via
+//! rayon. Records are sorted by id first, so the result is the same whatever the input order.
+
+pub mod block;
+pub mod cluster;
+pub mod compare;
+mod dictionary;
+pub mod evaluate;
+pub mod index;
+pub mod model;
+pub mod normalize;
+pub mod record;
+pub mod sources;
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use block::{BlockingStats, CandidatePair};
+pub use compare::{Comparison, FIELDS, Field};
+pub use index::{Candidate, Index};
+pub use model::{FieldWeight, Model, Score};
+pub use record::{LinkRecord, Prepared, Sex};
+
+use crate::block::NO_GROUP;
+use crate::cluster::{PersonClustering, WeightedPair};
+use crate::model::weight_for_probability;
+
+/// The knobs of a linkage run, with their units in their names.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Pairs at or above this probability are merged into one person (when clustering allows).
+    pub auto_merge_probability_min: f64,
+    /// Pairs at or above this (and below auto-merge) go to the review queue.
+    pub review_probability_min: f64,
+    /// When two clusters merge, every pair across them must reach this probability…
+    pub cross_pair_probability_min: f64,
+    /// …and the pairs across them this probability on average.
+    pub cross_mean_probability_min: f64,
+    /// Blocks with more records than this are skipped.
+    pub block_size_max: usize,
+    /// Random pairs drawn to estimate `u`.
+    pub u_sample_pairs: usize,
+    pub em_iterations_max: usize,
+    /// A phone shared by more requests than this is not household evidence.
+    pub household_phone_groups_max: usize,
+    pub seed: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            auto_merge_probability_min: 0.95,
+            review_probability_min: 0.5,
+            cross_pair_probability_min: 0.05,
+            cross_mean_probability_min: 0.9,
+            block_size_max: 200,
+            u_sample_pairs: 300_000,
+            em_iterations_max: 60,
+            household_phone_groups_max: 8,
+            seed: 2022,
+        }
+    }
+}
+
+/// Where a scored pair falls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Band {
+    AutoMerge,
+    Review,
+    Distinct,
+}
+
+impl Band {
+    pub fn of(probability: f64, settings: &Settings) -> Band {
+        if probability >= settings.auto_merge_probability_min {
+            Band::AutoMerge
+        } else if probability >= settings.review_probability_min {
+            Band::Review
+        } else {
+            Band::Distinct
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::AutoMerge => "auto_merge",
+            Band::Review => "review",
+            Band::Distinct => "distinct",
+        }
+    }
+}
+
+/// A pair at or above the review threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkedPair {
+    /// Indices into [`Linkage::record_ids`].
+    pub a: u32,
+    pub b: u32,
+    pub match_weight: f64,
+    pub match_probability: f64,
+    pub band: Band,
+    /// Whether clustering put the two into one person.
+    pub same_person: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum LinkError {
+    #[error("record id '{0}' occurs more than once; every record needs its own id")]
+    DuplicateRecordId(String),
+}
+
+/// The result of a batch linkage. Records are in `record_ids` order (sorted by id).
+#[derive(Debug)]
+pub struct Linkage {
+    pub record_ids: Vec<String>,
+    pub prepared: Vec<Prepared>,
+    /// Group index per record (into `group_names`), or `u32::MAX`.
+    pub groups: Vec<u32>,
+    pub group_names: Vec<String>,
+    /// Person cluster per record: the index of its first record.
+    pub person: Vec<u32>,
+    /// Household per record: the index of its first record.
+    pub household: Vec<u32>,
+    pub pairs: Vec<LinkedPair>,
+    pub candidate_pairs: Vec<CandidatePair>,
+    pub model: Model,
+    pub blocking: BlockingStats,
+    pub settings: Settings,
+}
+
+impl Linkage {
+    /// The per-field explanation of any two records.
+    pub fn explain(&self, a: u32, b: u32) -> Score {
+        self.model
+            .score_pair(&self.prepared[a as usize], &self.prepared[b as usize])
+    }
+
+    /// Person and household ids as record ids (the first record of each), in record order.
+    pub fn cluster_ids(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.record_ids.iter().enumerate().map(|(i, id)| {
+            (
+                id.as_str(),
+                self.record_ids[self.person[i] as usize].as_str(),
+                self.record_ids[self.household[i] as usize].as_str(),
+            )
+        })
+    }
+}
+
+/// Links `records` into persons and households.
+pub fn link(records: Vec<LinkRecord>, settings: &Settings) -> Result<Linkage, LinkError> {
+    let mut records = records;
+    records.par_sort_unstable_by(|a, b| a.record_id.cmp(&b.record_id));
+    if let Some(w) = records
+        .windows(2)
+        .find(|w| w[0].record_id == w[1].record_id)
+    {
+        return Err(LinkError::DuplicateRecordId(w[0].record_id.clone()));
+    }
+    let prepared: Vec<Prepared> = records.par_iter().map(Prepared::new).collect();
+    let (groups, group_names) = group_indices(&records);
+    let record_ids: Vec<String> = records.into_iter().map(|r| r.record_id).collect();
+    let mut linkage = link_prepared(record_ids, prepared, groups, settings);
+    linkage.group_names = group_names;
+    Ok(linkage)
+}
+
+/// Each record's group as an index, and the group names by index.
+fn group_indices(records: &[LinkRecord]) -> (Vec<u32>, Vec<String>) {
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    let mut names = Vec::new();
+    let groups = records
+        .iter()
+        .map(|r| match &r.group {
+            Some(g) => *index.entry(g.as_str()).or_insert_with(|| {
+                names.push(g.clone());
+                (names.len() - 1) as u32
+            }),
+            None => NO_GROUP,
+        })
+        .collect();
+    (groups, names)
+}
+
+/// Links records already prepared (and sorted by id); groups are named `#0`, `#1`, … unless
+/// the caller names them.
+pub fn link_prepared(
+    record_ids: Vec<String>,
+    prepared: Vec<Prepared>,
+    groups: Vec<u32>,
+    settings: &Settings,
+) -> Linkage {
+    let (candidate_pairs, blocking) =
+        block::candidate_pairs(&prepared, &groups, settings.block_size_max);
+    let model = Model::estimate(
+        &prepared,
+        &candidate_pairs,
+        settings.u_sample_pairs,
+        settings.em_iterations_max,
+        settings.seed,
+    );
+    let review_weight = weight_for_probability(settings.review_probability_min);
+    let weighted: Vec<WeightedPair> = candidate_pairs
+        .par_iter()
+        .filter_map(|&CandidatePair { a, b, .. }| {
+            let c = compare::compare(&prepared[a as usize], &prepared[b as usize]);
+            let match_weight = model.weight(&c);
+            (match_weight >= review_weight && !c.cannot_link).then_some(WeightedPair {
+                a,
+                b,
+                match_weight,
+            })
+        })
+        .collect();
+    let person = cluster::persons(
+        &prepared,
+        &groups,
+        &weighted,
+        &model,
+        PersonClustering {
+            auto_merge_probability_min: settings.auto_merge_probability_min,
+            cross_pair_probability_min: settings.cross_pair_probability_min,
+            cross_mean_probability_min: settings.cross_mean_probability_min,
+            cross_pairs_max: 4096,
+        },
+    );
+    let household = cluster::households(
+        &prepared,
+        &groups,
+        &person,
+        settings.household_phone_groups_max,
+    );
+    let pairs = weighted
+        .iter()
+        .map(|p| {
+            let match_probability = model::probability(p.match_weight);
+            LinkedPair {
+                a: p.a,
+                b: p.b,
+                match_weight: p.match_weight,
+                match_probability,
+                band: Band::of(match_probability, settings),
+                same_person: person[p.a as usize] == person[p.b as usize],
+            }
+        })
+        .collect();
+    Linkage {
+        record_ids,
+        prepared,
+        group_names: (0..groups
+            .iter()
+            .filter(|&&g| g != NO_GROUP)
+            .max()
+            .map_or(0, |&g| g + 1))
+            .map(|g| format!("#{g}"))
+            .collect(),
+        groups,
+        person,
+        household,
+        pairs,
+        candidate_pairs,
+        model,
+        blocking,
+        settings: *settings,
+    }
+}

@@ -1,0 +1,471 @@
+//! The Fellegi–Sunter model: for every field level, `m` (how often a true match shows it) and
+//! `u` (how often two unrelated records do). A pair's match weight is the sum of
+//! `log2(m / u)` over its fields plus the prior; its probability follows.
+//!
+//! `u` comes from random pairs (almost all of them non-matches); `m` and the prior come from
+//! expectation–maximisation over the candidate pairs, unsupervised, counted per comparison
+//! pattern so that a million pairs cost a few hundred patterns' worth of arithmetic and the
+//! result does not depend on record order or thread count. Reviewers' decisions refine `m`
+//! ([`Model::learn_from_decisions`]). Names that agree exactly weigh according to how common
+//! the name is (term-frequency adjustment): two Ivanovs agree less tellingly than two Ospanovs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::block::{CandidatePair, kinds};
+use crate::compare::{Comparison, FIELDS, Field, MISSING, compare, pack, unpack};
+use crate::record::Prepared;
+
+/// `m` of the birth-date level "generation_apart": fixed, not learnt.
+const GENERATION_APART_M: f64 = 1e-4;
+
+/// Weights are bounded so that one field can never decide alone beyond reason.
+const WEIGHT_ABS_MAX_BITS: f64 = 20.0;
+
+/// Learnt parameters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Model {
+    /// Chance that two records drawn at random are the same person.
+    pub prior_match_probability: f64,
+    /// `m[field][level]`.
+    pub m: Vec<Vec<f64>>,
+    /// `u[field][level]`.
+    pub u: Vec<Vec<f64>>,
+    /// How often each name key occurs, as a share of records (one table for given names and
+    /// surnames: a name written in the other field is still as common as it is).
+    #[serde(skip)]
+    pub name_frequency: HashMap<String, f64>,
+    /// Lowest frequency a name is given (a name seen once is still not unique in the world).
+    pub frequency_floor: f64,
+    pub em_iterations: usize,
+}
+
+/// One field's contribution to a pair's weight: the "why" of a link.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldWeight {
+    pub field: Field,
+    /// The level name, or `missing`.
+    pub level: &'static str,
+    /// Match weight in bits (log2 of the likelihood ratio); 0 when missing.
+    pub weight: f64,
+}
+
+/// A scored pair, with its explanation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Score {
+    /// Prior weight plus every field's weight, in bits.
+    pub match_weight: f64,
+    pub match_probability: f64,
+    pub fields: Vec<FieldWeight>,
+    pub names_swapped: bool,
+    pub cannot_link: bool,
+}
+
+impl Model {
+    /// Estimates the model from records and their candidate pairs.
+    ///
+    /// EM runs in sessions, one per family of blocking keys, and each session learns `m` only
+    /// for the fields its pairs were not chosen for (pairs that share a birth date say nothing
+    /// about how often true matches agree on birth dates) and that tell a duplicate from the
+    /// session's typical non-match. A session fits its own `u` as well, because its
+    /// non-matches are not random pairs (pairs sharing a phone are relatives, who share given
+    /// names far more often than strangers); only its `m` is kept. The model's `u` stays the
+    /// random-pair estimate: the population's chance agreement. `u` stays the random-pair estimate
+    /// throughout (the population's chance agreement). The prior is then fitted over all
+    /// candidates with `m` and `u` fixed.
+    pub fn estimate(
+        records: &[Prepared],
+        candidate_pairs: &[CandidatePair],
+        u_sample_pairs: usize,
+        em_iterations_max: usize,
+        seed: u64,
+    ) -> Model {
+        let u = estimate_u(records, u_sample_pairs, seed);
+        let name_frequency = name_frequencies(records);
+        let mut model = Model {
+            prior_match_probability: 0.1,
+            m: initial_m(),
+            u,
+            name_frequency,
+            frequency_floor: 1.0 / (records.len().max(1) as f64),
+            em_iterations: 0,
+        };
+        let not = |excluded: &[Field]| -> Vec<Field> {
+            FIELDS
+                .into_iter()
+                .filter(|f| !excluded.contains(f))
+                .collect()
+        };
+        // Each session: the pairs of some key kinds, and the fields it may learn from them.
+        // Each session: the pairs of some key kinds, the fields its likelihoods use (never
+        // those its pairs were chosen for), and the fields whose `m` it is trusted to learn.
+        struct Session {
+            kinds: u8,
+            uses: Vec<Field>,
+            learns: Vec<Field>,
+        }
+        let sessions = [
+            Session {
+                kinds: kinds::NAME_DATE | kinds::INITIALS_DATE,
+                uses: not(&[Field::BirthDate]),
+                learns: not(&[Field::BirthDate]),
+            },
+            // Pairs sharing a phone are mostly one household: relatives agree on surname,
+            // patronymic and town as duplicates do, so only the fields that tell relatives
+            // apart are learnt here (the surname still helps: a holiday group's children of
+            // one name differ in it).
+            Session {
+                kinds: kinds::PHONE | kinds::DOCUMENT | kinds::EMAIL,
+                uses: vec![
+                    Field::GivenName,
+                    Field::Surname,
+                    Field::BirthDate,
+                    Field::Sex,
+                ],
+                learns: vec![Field::GivenName, Field::BirthDate, Field::Sex],
+            },
+            Session {
+                kinds: kinds::NAME_YEAR,
+                uses: not(&[Field::Surname, Field::GivenName, Field::BirthDate]),
+                learns: not(&[Field::Surname, Field::GivenName, Field::BirthDate]),
+            },
+        ];
+        let mut learnt: Vec<Vec<Vec<f64>>> = vec![Vec::new(); FIELDS.len()];
+        for session in &sessions {
+            let mut masked: BTreeMap<u32, u64> = BTreeMap::new();
+            for (pattern, count) in pattern_histogram(records, candidate_pairs, session.kinds) {
+                let mut levels = unpack(pattern);
+                for f in FIELDS.iter().filter(|f| !session.uses.contains(f)) {
+                    levels[f.index()] = MISSING;
+                }
+                *masked.entry(pack(&levels)).or_default() += count;
+            }
+            let mut fitted = model.clone();
+            let session_pairs = masked.values().sum::<u64>() as f64;
+            fitted.fit(&masked, em_iterations_max, true, session_pairs);
+            model.em_iterations += fitted.em_iterations;
+            for f in &session.learns {
+                learnt[f.index()].push(fitted.m[f.index()].clone());
+            }
+        }
+        for (f, estimates) in learnt.iter().enumerate() {
+            if estimates.is_empty() {
+                continue;
+            }
+            let n = estimates.len() as f64;
+            model.m[f] = (0..estimates[0].len())
+                .map(|level| estimates.iter().map(|e| e[level]).sum::<f64>() / n)
+                .collect();
+        }
+        // The prior is the chance that two records drawn at random are one person, as `u` is
+        // the chance of agreement between two records drawn at random: pairs blocking never
+        // proposed count as non-matches.
+        let all = pattern_histogram(records, candidate_pairs, u8::MAX);
+        let n = records.len() as f64;
+        model.prior_match_probability = 1.0 / n.max(2.0);
+        model.fit(
+            &all,
+            em_iterations_max,
+            false,
+            (n * (n - 1.0) / 2.0).max(1.0),
+        );
+        model
+    }
+
+    /// EM over a histogram of comparison patterns: always the prior; `m` and `u` too when
+    /// `learn_m_and_u`. `pairs_total` is the population the prior refers to (at least the
+    /// histogram's pairs; the rest are taken as non-matches).
+    fn fit(
+        &mut self,
+        histogram: &BTreeMap<u32, u64>,
+        iterations_max: usize,
+        learn_m_and_u: bool,
+        pairs_total: f64,
+    ) {
+        const CONVERGED_DELTA: f64 = 1e-6;
+        // A pseudo-count keeps every level possible: no level is ever proof.
+        const PSEUDO_COUNT: f64 = 1.0;
+        let total = pairs_total.max(histogram.values().map(|&c| c as f64).sum());
+        if total == 0.0 {
+            return;
+        }
+        let fresh = || -> Vec<Vec<f64>> {
+            FIELDS
+                .iter()
+                .map(|f| vec![PSEUDO_COUNT; f.levels().len()])
+                .collect()
+        };
+        self.em_iterations = 0;
+        for iteration in 0..iterations_max {
+            let (mut m_counts, mut u_counts) = (fresh(), fresh());
+            let mut matches = 0.0;
+            for (&pattern, &count) in histogram {
+                let levels = unpack(pattern);
+                let (lm, lu) = self.likelihoods(&levels);
+                let prior = self.prior_match_probability;
+                let posterior = prior * lm / (prior * lm + (1.0 - prior) * lu);
+                let as_match = posterior * count as f64;
+                matches += as_match;
+                for (f, &level) in levels.iter().enumerate() {
+                    if level != MISSING {
+                        m_counts[f][level as usize] += as_match;
+                        u_counts[f][level as usize] += count as f64 - as_match;
+                    }
+                }
+            }
+            // Domain knowledge EM cannot find alone: a namesake father and son sharing a phone
+            // look like a duplicate with a mistyped date, so a generation gap keeps a fixed,
+            // tiny m (typos do not move a birth year by 15).
+            let gap = Field::BirthDate.levels().len() - 1;
+            let b = Field::BirthDate.index();
+            let others: f64 = m_counts[b][..gap].iter().sum();
+            m_counts[b][gap] = others * GENERATION_APART_M / (1.0 - GENERATION_APART_M);
+            let mut delta: f64 = 0.0;
+            if learn_m_and_u {
+                for (params, counts) in [(&mut self.m, &m_counts), (&mut self.u, &u_counts)] {
+                    for (f, counts) in counts.iter().enumerate() {
+                        let sum: f64 = counts.iter().sum();
+                        for (level, count) in counts.iter().enumerate() {
+                            let value = count / sum;
+                            delta = delta.max((value - params[f][level]).abs());
+                            params[f][level] = value;
+                        }
+                    }
+                }
+            }
+            let prior = (matches / total).clamp(1e-12, 1.0 - 1e-6);
+            delta = delta.max((prior - self.prior_match_probability).abs() / prior);
+            self.prior_match_probability = prior;
+            self.em_iterations = iteration + 1;
+            if delta < CONVERGED_DELTA {
+                break;
+            }
+        }
+    }
+
+    fn likelihoods(&self, levels: &[u8; FIELDS.len()]) -> (f64, f64) {
+        let (mut lm, mut lu) = (1.0, 1.0);
+        for (f, &level) in levels.iter().enumerate() {
+            if level != MISSING {
+                lm *= self.m[f][level as usize];
+                lu *= self.u[f][level as usize];
+            }
+        }
+        (lm, lu)
+    }
+
+    /// Weight of one field level in bits, with the term-frequency adjustment for exact names.
+    fn field_weight(&self, field: Field, level: u8, exact_value: Option<&str>) -> f64 {
+        let f = field.index();
+        let m = self.m[f][level as usize];
+        let mut u = self.u[f][level as usize];
+        if level == 0
+            && field.term_frequency_adjusted()
+            && let Some(frequency) = exact_value.and_then(|v| self.name_frequency.get(v))
+        {
+            u = frequency.max(self.frequency_floor);
+        }
+        (m / u)
+            .log2()
+            .clamp(-WEIGHT_ABS_MAX_BITS, WEIGHT_ABS_MAX_BITS)
+    }
+
+    pub fn prior_weight(&self) -> f64 {
+        let p = self.prior_match_probability;
+        (p / (1.0 - p)).log2()
+    }
+
+    /// The match weight of a comparison, without the explanation (the hot path).
+    pub fn weight(&self, c: &Comparison<'_>) -> f64 {
+        let mut total = self.prior_weight();
+        for field in FIELDS {
+            let level = c.levels[field.index()];
+            if level != MISSING {
+                total += self.field_weight(field, level, exact_value(c, field));
+            }
+        }
+        total
+    }
+
+    /// Scores a comparison with its per-field explanation.
+    pub fn score(&self, c: &Comparison<'_>) -> Score {
+        let fields: Vec<FieldWeight> = FIELDS
+            .iter()
+            .map(|&field| {
+                let level = c.levels[field.index()];
+                if level == MISSING {
+                    FieldWeight {
+                        field,
+                        level: "missing",
+                        weight: 0.0,
+                    }
+                } else {
+                    FieldWeight {
+                        field,
+                        level: field.levels()[level as usize],
+                        weight: self.field_weight(field, level, exact_value(c, field)),
+                    }
+                }
+            })
+            .collect();
+        let match_weight = self.prior_weight() + fields.iter().map(|f| f.weight).sum::<f64>();
+        Score {
+            match_weight,
+            match_probability: probability(match_weight),
+            fields,
+            names_swapped: c.names_swapped,
+            cannot_link: c.cannot_link,
+        }
+    }
+
+    /// Scores two prepared records.
+    pub fn score_pair(&self, a: &Prepared, b: &Prepared) -> Score {
+        self.score(&compare(a, b))
+    }
+
+    /// Folds reviewers' decisions into `m`: `m` counts as `matches_observed` matches (the
+    /// pairs EM saw as matches), and each confirmed match adds `decision_weight` observations
+    /// of its levels (a decision outweighs a guess).
+    pub fn learn_from_decisions<'a>(
+        &mut self,
+        confirmed_matches: impl IntoIterator<Item = &'a Comparison<'a>>,
+        decision_weight: f64,
+        matches_observed: f64,
+    ) {
+        let mut added: Vec<Vec<f64>> = FIELDS.iter().map(|f| vec![0.0; f.levels().len()]).collect();
+        let mut any = false;
+        for c in confirmed_matches {
+            any = true;
+            for (f, &level) in c.levels.iter().enumerate() {
+                if level != MISSING {
+                    added[f][level as usize] += decision_weight;
+                }
+            }
+        }
+        if !any {
+            return;
+        }
+        let observed = matches_observed.max(1.0);
+        for (f, extra) in added.iter().enumerate() {
+            let extra_total: f64 = extra.iter().sum();
+            if extra_total == 0.0 {
+                continue;
+            }
+            for (level, e) in extra.iter().enumerate() {
+                self.m[f][level] = (self.m[f][level] * observed + e) / (observed + extra_total);
+            }
+        }
+    }
+}
+
+fn exact_value<'a>(c: &Comparison<'a>, field: Field) -> Option<&'a str> {
+    match field {
+        Field::Surname => c.exact_surname,
+        Field::GivenName => c.exact_given,
+        _ => None,
+    }
+}
+
+/// Probability from a match weight in bits.
+pub fn probability(match_weight: f64) -> f64 {
+    1.0 / (1.0 + (-match_weight).exp2())
+}
+
+/// The match weight (bits) at which a pair reaches `probability`.
+pub fn weight_for_probability(probability: f64) -> f64 {
+    (probability / (1.0 - probability)).log2()
+}
+
+/// Starting `m`: matches mostly agree, sometimes nearly agree, and almost never plainly
+/// disagree. EM moves on from here; starting the "different" levels low puts it in the basin
+/// where a namesake father and son (one phone, one name, dates decades apart) are two people,
+/// not a duplicate with a mistyped date.
+fn initial_m() -> Vec<Vec<f64>> {
+    const EXACT: f64 = 0.9;
+    const DIFFERENT: f64 = 0.005;
+    FIELDS
+        .iter()
+        .map(|f| {
+            let n = f.levels().len();
+            let mut m = vec![(1.0 - EXACT - DIFFERENT) / (n - 2).max(1) as f64; n];
+            m[0] = EXACT;
+            m[n - 1] = if n == 2 { 1.0 - EXACT } else { DIFFERENT };
+            if *f == Field::BirthDate {
+                m[n - 1] = GENERATION_APART_M;
+            }
+            m
+        })
+        .collect()
+}
+
+/// `u` from random pairs of records (a random pair is almost never a match).
+fn estimate_u(records: &[Prepared], sample_pairs: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut counts: Vec<Vec<f64>> = FIELDS.iter().map(|f| vec![0.5; f.levels().len()]).collect();
+    if records.len() >= 2 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for _ in 0..sample_pairs {
+            let i = rng.random_range(0..records.len());
+            let j = rng.random_range(0..records.len());
+            if i == j {
+                continue;
+            }
+            let c = compare(&records[i], &records[j]);
+            for (f, &level) in c.levels.iter().enumerate() {
+                if level != MISSING {
+                    counts[f][level as usize] += 1.0;
+                }
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|c| {
+            let sum: f64 = c.iter().sum();
+            c.into_iter().map(|x| x / sum).collect()
+        })
+        .collect()
+}
+
+fn name_frequencies(records: &[Prepared]) -> HashMap<String, f64> {
+    let mut counts: HashMap<String, f64> = HashMap::new();
+    for r in records {
+        for t in r.given.iter().chain(&r.surname) {
+            *counts.entry(t.key.clone()).or_default() += 1.0;
+        }
+    }
+    let n = records.len().max(1) as f64;
+    for v in counts.values_mut() {
+        *v /= n;
+    }
+    counts
+}
+
+/// How many candidate pairs (of the given kinds) show each comparison pattern.
+fn pattern_histogram(
+    records: &[Prepared],
+    pairs: &[CandidatePair],
+    of_kinds: u8,
+) -> BTreeMap<u32, u64> {
+    use rayon::prelude::*;
+    pairs
+        .par_chunks(16_384)
+        .map(|chunk| {
+            let mut h: HashMap<u32, u64> = HashMap::new();
+            for pair in chunk.iter().filter(|p| p.kinds & of_kinds != 0) {
+                let c = compare(&records[pair.a as usize], &records[pair.b as usize]);
+                *h.entry(c.pattern()).or_default() += 1;
+            }
+            h
+        })
+        .reduce(HashMap::new, |mut a, b| {
+            for (k, v) in b {
+                *a.entry(k).or_default() += v;
+            }
+            a
+        })
+        .into_iter()
+        .collect()
+}
