@@ -38,6 +38,9 @@ enum Command {
     Import(commands::import::ImportArgs),
     /// Export requests as CSV, JSONL or XLSX (one row per person), optionally HXL-tagged.
     Export(commands::export::ExportArgs),
+    /// Deduplicate a spreadsheet of people (or link it against the stored requests) with a
+    /// column mapping; writes clusters.csv and pairs.csv.
+    Link(commands::link::LinkArgs),
     /// Manage staff accounts.
     #[command(subcommand)]
     User(commands::accounts::UserCommand),
@@ -91,6 +94,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => commands::serve::migrate(&config).await,
         Command::Import(args) => commands::import::run(&config, args).await,
         Command::Export(args) => commands::export::run(&config, args).await,
+        Command::Link(args) => commands::link::run(&config, args).await,
         Command::User(cmd) => commands::accounts::user(&config, cmd).await,
         Command::Token(cmd) => commands::accounts::token(&config, cmd).await,
         Command::Bench(cmd) => bench::run(&config, cmd).await,

@@ -371,3 +371,119 @@ fn an_acknowledged_request_survives_killing_the_server() {
         "the acknowledged request is there: {exported}"
     );
 }
+
+#[test]
+fn a_foreign_spreadsheet_is_deduplicated_and_linked_against_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(evac(&data, &["migrate"], None));
+    // The store knows Ivan Ivanov (and a generated crowd, so the model has a population).
+    let generated = dir.path().join("gen");
+    let gen_dir = generated.to_str().unwrap();
+    ok(evac(
+        &data,
+        &[
+            "generate",
+            "--out",
+            gen_dir,
+            "--requests",
+            "300",
+            "--seed",
+            "3",
+        ],
+        None,
+    ));
+    ok(evac(
+        &data,
+        &["import", generated.join("requests.csv").to_str().unwrap()],
+        None,
+    ));
+    let known = dir.path().join("known.csv");
+    std::fs::write(
+        &known,
+        "Фамилия,Имя,Дата рождения,Телефон,Город\nИванов,Иван,01.01.1980,8 701 123 45 67,Алматы\n",
+    )
+    .unwrap();
+    ok(evac(&data, &["import", known.to_str().unwrap()], None));
+
+    // An NGO's list: Ivanov in Latin with a swapped date, a family listed twice, a bad date.
+    let list = dir.path().join("ngo.csv");
+    std::fs::write(
+        &list,
+        "Ref;Surname;Name;DOB;Mobile\n\
+         A1;Ivanov;Ivan;1980-01-01;+7 701 123 4567\n\
+         A2;Бекова;Дана;2011-05-06;+77005550101\n\
+         A3;Bekova;Dana;05.06.2011;8 700 555 01 01\n\
+         A4;Orlov;Oleg;1999-99-99;\n",
+    )
+    .unwrap();
+    let mapping = dir.path().join("ngo.toml");
+    std::fs::write(
+        &mapping,
+        "record_id = \"Ref\"\nsurname = \"Surname\"\ngiven_name = \"Name\"\nbirth_date = \"DOB\"\nphone = \"Mobile\"\ncountry = \"KZ\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("linked");
+    let (list, mapping, out_dir) = (
+        list.to_str().unwrap(),
+        mapping.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+
+    let alone = ok(evac(
+        &data,
+        &["link", list, "--mapping", mapping, "--out", out_dir],
+        None,
+    ));
+    assert!(
+        alone.contains("4 rows read, 4 linked, 0 skipped"),
+        "{alone}"
+    );
+    assert!(
+        alone.contains("3 persons"),
+        "the Bekova rows are one person: {alone}"
+    );
+    let clusters = std::fs::read_to_string(out.join("clusters.csv")).unwrap();
+    assert!(clusters.contains("A3,A2,A2"), "{clusters}");
+    let pairs = std::fs::read_to_string(out.join("pairs.csv")).unwrap();
+    assert!(
+        pairs.starts_with("record_id_a,record_id_b,match_probability,band,explanation\nA2,A3,"),
+        "{pairs}"
+    );
+    assert!(pairs.contains("birth_date day_month_swapped"), "{pairs}");
+    let problems = std::fs::read_to_string(out.join("problems.csv")).unwrap();
+    assert!(
+        problems.contains("5,DOB,\"'1999-99-99' is not a date"),
+        "{problems}"
+    );
+
+    let against = ok(evac(
+        &data,
+        &[
+            "link",
+            list,
+            "--mapping",
+            mapping,
+            "--out",
+            out_dir,
+            "--against-store",
+        ],
+        None,
+    ));
+    assert!(
+        against.contains("1 file records matched a stored person"),
+        "{against}"
+    );
+    let clusters = std::fs::read_to_string(out.join("clusters.csv")).unwrap();
+    let ivanov = clusters.lines().find(|l| l.starts_with("A1,")).unwrap();
+    let person_id = ivanov.split(',').nth(1).unwrap();
+    assert!(
+        person_id.len() == 36 && person_id.contains('-'),
+        "a stored person's id: {ivanov}"
+    );
+    assert!(
+        !clusters
+            .lines()
+            .any(|l| l.contains(",store:") || l.starts_with("store:"))
+    );
+}

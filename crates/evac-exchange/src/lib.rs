@@ -9,6 +9,7 @@
 
 pub mod export;
 pub mod import;
+pub mod link_file;
 pub mod mapping;
 
 /// A problem with one cell of an imported file.

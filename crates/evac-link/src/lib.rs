@@ -80,7 +80,7 @@ impl Default for Settings {
 }
 
 /// Where a scored pair falls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Band {
     AutoMerge,
