@@ -10,6 +10,7 @@ mod macros;
 
 mod country;
 mod ids;
+mod linkage;
 mod name;
 mod phone;
 mod reference;
@@ -21,6 +22,7 @@ mod time;
 
 pub use country::{CountryCode, CountryCodeError};
 pub use ids::{CaseId, PersonId, ReportId, RequestId, UserId};
+pub use linkage::{LinkEvent, LinkEventKind, StoredLinkEvent};
 pub use name::{PersonName, to_icao_latin};
 pub use phone::{Phone, PhoneE164, PhoneError};
 pub use reference::{ReferenceCode, ReferenceCodeError};

@@ -29,6 +29,8 @@ pub enum Permission {
     ReadAudit,
     /// See hubs, routes and situation reports.
     ReadSituation,
+    /// Decide whether two records are one person (the duplicate review queue), undo links.
+    ReviewDuplicates,
 }
 
 impl Role {
@@ -70,6 +72,7 @@ impl Role {
             // Auditors read the trail and nothing else; supervisors oversee it too.
             ReadAudit => matches!(self, Auditor | Supervisor),
             ReadSituation => !matches!(self, Auditor),
+            ReviewDuplicates => matches!(self, CaseOfficer | Supervisor),
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use async_trait::async_trait;
 use evac_model::{
-    CaseId, Hub, HubStatusChange, PersonStatus, ReferenceCode, Report, RequestId, Timestamp,
+    CaseId, Hub, HubStatusChange, LinkEvent, PersonStatus, ReferenceCode, Report, RequestId,
+    StoredLinkEvent, Timestamp,
 };
 use evac_store::*;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
@@ -625,6 +626,64 @@ impl Store for PgStore {
                     r.try_get(4).map_err(backend)?,
                     r.try_get(5).map_err(backend)?,
                     &state,
+                )
+            })
+            .collect()
+    }
+
+    async fn append_link_events(
+        &self,
+        events: Vec<LinkEvent>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        for e in &events {
+            sqlx::query("INSERT INTO link_events (at, actor, kind, person_a, person_b, match_probability, explanation, refers_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(e.at.unix_micros())
+                .bind(e.actor.label())
+                .bind(e.kind.as_str())
+                .bind(e.person_a.to_string())
+                .bind(e.person_b.to_string())
+                .bind(e.match_probability)
+                .bind(&e.explanation)
+                .bind(e.refers_to)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        for a in &audit {
+            insert_audit(&mut *tx, a).await?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn link_events(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredLinkEvent>, StoreError> {
+        let rows = sqlx::query("SELECT seq, at, actor, kind, person_a, person_b, match_probability, explanation, refers_to FROM link_events WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after_seq)
+            .bind(i64::from(limit.min(PAGE_ITEMS_MAX)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let actor: String = r.try_get(2).map_err(backend)?;
+                let kind: String = r.try_get(3).map_err(backend)?;
+                let a: String = r.try_get(4).map_err(backend)?;
+                let b: String = r.try_get(5).map_err(backend)?;
+                link_event_from_columns(
+                    r.try_get(0).map_err(backend)?,
+                    r.try_get(1).map_err(backend)?,
+                    &actor,
+                    &kind,
+                    &a,
+                    &b,
+                    r.try_get(6).map_err(backend)?,
+                    r.try_get(7).map_err(backend)?,
+                    r.try_get(8).map_err(backend)?,
                 )
             })
             .collect()

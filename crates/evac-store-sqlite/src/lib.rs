@@ -9,6 +9,7 @@
 //! Reads run on a small pool of connections on the blocking thread pool; WAL lets them proceed
 //! while the writer commits.
 
+mod links;
 mod rows;
 mod situation;
 
@@ -16,7 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use evac_model::{CaseId, Hub, HubStatusChange, ReferenceCode, Report, RequestId};
+use evac_model::{
+    CaseId, Hub, HubStatusChange, LinkEvent, ReferenceCode, Report, RequestId, StoredLinkEvent,
+};
 use evac_store::*;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{Semaphore, mpsc, oneshot};
@@ -37,6 +40,7 @@ const BUSY_TIMEOUT_MS: u64 = 10_000;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_situation.sql"),
+    include_str!("../migrations/0003_linkage.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -448,6 +452,30 @@ impl Store for SqliteStore {
 
     async fn reports(&self, limit: u32) -> Result<Vec<Report>, StoreError> {
         self.read(move |c| situation::reports(c, limit.min(PAGE_ITEMS_MAX)))
+            .await
+    }
+
+    async fn append_link_events(
+        &self,
+        events: Vec<LinkEvent>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<(), StoreError> {
+        let audit_rows: Vec<rows::AuditRow> = audit.iter().map(rows::AuditRow::from).collect();
+        self.write(move |c| {
+            events
+                .iter()
+                .try_for_each(|e| links::insert_link_event(c, e))?;
+            audit_rows.iter().try_for_each(|a| rows::insert_audit(c, a))
+        })
+        .await
+    }
+
+    async fn link_events(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredLinkEvent>, StoreError> {
+        self.read(move |c| links::link_events(c, after_seq, limit.min(PAGE_ITEMS_MAX)))
             .await
     }
 }

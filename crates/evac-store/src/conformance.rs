@@ -508,4 +508,43 @@ pub async fn run(store: &dyn Store) {
         "newest first"
     );
     assert_eq!(store.reports(1).await.unwrap().len(), 1);
+
+    // The linkage log: appended with its audit, read back in order, paged by sequence.
+    let web = fx.insert(&draft("Бекова", "2011-05-06", "Алматы", "web_form"));
+    let call = fx.insert(&draft("Bekova", "2011-06-05", "Almaty", "hotline"));
+    for insert in [web.clone(), call.clone()] {
+        store.insert_request(insert).await.unwrap();
+    }
+    let (x, y) = (web.request.body.party[0].id, call.request.body.party[0].id);
+    let link = |kind, refers_to| evac_model::LinkEvent {
+        at: Timestamp::from_unix_micros(T0 + 5),
+        actor: Actor::System,
+        kind,
+        person_a: x,
+        person_b: y,
+        match_probability: 0.75,
+        explanation: r#"{"fields":[]}"#.into(),
+        refers_to,
+    };
+    let before = store.link_events(0, 100).await.unwrap();
+    assert!(before.is_empty(), "no link events yet");
+    store
+        .append_link_events(
+            vec![link(evac_model::LinkEventKind::Review, None)],
+            vec![audit("link.review", "queued")],
+        )
+        .await
+        .unwrap();
+    let queued = store.link_events(0, 100).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].event, link(evac_model::LinkEventKind::Review, None));
+    let decision = link(evac_model::LinkEventKind::Match, Some(queued[0].seq));
+    store
+        .append_link_events(vec![decision.clone()], vec![audit("link.decide", "match")])
+        .await
+        .unwrap();
+    let after = store.link_events(queued[0].seq, 100).await.unwrap();
+    assert_eq!(after.len(), 1, "paged after the first");
+    assert_eq!(after[0].event, decision);
+    assert!(after[0].seq > queued[0].seq);
 }

@@ -9,8 +9,9 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use evac_model::{
-    Actor, CaseId, Channel, Hub, HubStatusChange, PersonId, PersonStatus, ReferenceCode, Report,
-    Request, RequestId, Role, Timestamp, UserId,
+    Actor, CaseId, Channel, Hub, HubStatusChange, LinkEvent, LinkEventKind, PersonId,
+    PersonStatus, ReferenceCode, Report, Request, RequestId, Role, StoredLinkEvent, Timestamp,
+    UserId,
 };
 
 /// Pages are bounded: a caller asking for more gets this many.
@@ -222,6 +223,50 @@ pub trait Store: Send + Sync + 'static {
 
     /// The newest reports first.
     async fn reports(&self, limit: u32) -> Result<Vec<Report>, StoreError>;
+
+    /// Appends link events (merges, review items, decisions, undos) and their audit events in
+    /// one transaction.
+    async fn append_link_events(
+        &self,
+        events: Vec<LinkEvent>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<(), StoreError>;
+
+    /// The link log from `after_seq` (exclusive), oldest first.
+    async fn link_events(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredLinkEvent>, StoreError>;
+}
+
+/// A link event from its stored columns.
+#[allow(clippy::too_many_arguments)]
+pub fn link_event_from_columns(
+    seq: i64,
+    at: i64,
+    actor: &str,
+    kind: &str,
+    person_a: &str,
+    person_b: &str,
+    match_probability: f64,
+    explanation: String,
+    refers_to: Option<i64>,
+) -> Result<StoredLinkEvent, StoreError> {
+    Ok(StoredLinkEvent {
+        seq,
+        event: LinkEvent {
+            at: Timestamp::from_unix_micros(at),
+            actor: actor_from_label(actor)?,
+            kind: LinkEventKind::parse(kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown link event kind '{kind}'")))?,
+            person_a: parse_id("link_events.person_a", person_a)?,
+            person_b: parse_id("link_events.person_b", person_b)?,
+            match_probability,
+            explanation,
+            refers_to,
+        },
+    })
 }
 
 /// An audit record from its stored columns (seq, at, actor, action, subject, detail as JSON text).
