@@ -84,6 +84,7 @@ impl App {
             match self.store.insert_request(insert).await? {
                 InsertOutcome::Inserted => {
                     tracing::debug!(request_id = %id, channel = request.body.channel.as_str(), "request stored");
+                    self.link_new_request(&request).await;
                     return Ok(Submitted {
                         id,
                         reference: request.reference,
@@ -108,7 +109,7 @@ impl App {
         ))
     }
 
-    async fn audit_read(
+    pub(crate) async fn audit_read(
         &self,
         staff: &Staff,
         action: &str,

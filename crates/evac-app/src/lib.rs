@@ -8,6 +8,7 @@
 
 mod accounts;
 mod intake;
+mod linkage;
 mod situation;
 mod store_url;
 
@@ -18,6 +19,9 @@ use evac_store::{Store, StoreError};
 
 pub use accounts::{NewToken, PASSWORD_CHARS_MIN, hash_password};
 pub use intake::{ExportActor, ExportCursor, Submitted};
+pub use linkage::{
+    LinkView, LinkedPerson, PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,
+};
 pub use situation::HubView;
 pub use store_url::{DatabaseUrl, open_store};
 
@@ -83,6 +87,7 @@ impl Staff {
             Permission::ManageUsers => "manage users",
             Permission::ReadAudit => "read the audit trail",
             Permission::ReadSituation => "read the situation picture",
+            Permission::ReviewDuplicates => "decide on duplicates",
         };
         Err(AppError::Forbidden {
             role: self.role,
@@ -96,6 +101,7 @@ impl Staff {
 pub struct App {
     store: Arc<dyn Store>,
     settings: Arc<Settings>,
+    linker: Arc<linkage::Linker>,
 }
 
 impl App {
@@ -103,6 +109,7 @@ impl App {
         App {
             store,
             settings: Arc::new(settings),
+            linker: Arc::default(),
         }
     }
 

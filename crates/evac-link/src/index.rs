@@ -70,6 +70,11 @@ impl Index {
         &self.model
     }
 
+    /// For reviewers' decisions to refine the model ([`Model::learn_from_decisions`]).
+    pub fn model_mut(&mut self) -> &mut Model {
+        &mut self.model
+    }
+
     /// Adds a record of `group` (its request); returns its index.
     pub fn insert(&mut self, record: Prepared, group: Option<&str>) -> u32 {
         let index = u32::try_from(self.records.len()).expect("fewer than 4 billion records");

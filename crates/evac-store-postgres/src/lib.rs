@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use evac_model::{
-    CaseId, Hub, HubStatusChange, LinkEvent, PersonStatus, ReferenceCode, Report, RequestId,
-    StoredLinkEvent, Timestamp,
+    CaseId, Hub, HubStatusChange, LinkEvent, PersonId, PersonStatus, ReferenceCode, Report,
+    RequestId, StoredLinkEvent, Timestamp,
 };
 use evac_store::*;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
@@ -629,6 +629,18 @@ impl Store for PgStore {
                 )
             })
             .collect()
+    }
+
+    async fn request_id_of_person(
+        &self,
+        person: PersonId,
+    ) -> Result<Option<RequestId>, StoreError> {
+        let id: Option<String> = sqlx::query_scalar("SELECT request_id FROM persons WHERE id = $1")
+            .bind(person.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        id.map(|id| parse_id("persons.request_id", &id)).transpose()
     }
 
     async fn append_link_events(

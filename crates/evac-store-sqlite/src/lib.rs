@@ -18,7 +18,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use evac_model::{
-    CaseId, Hub, HubStatusChange, LinkEvent, ReferenceCode, Report, RequestId, StoredLinkEvent,
+    CaseId, Hub, HubStatusChange, LinkEvent, PersonId, ReferenceCode, Report, RequestId,
+    StoredLinkEvent,
 };
 use evac_store::*;
 use rusqlite::{Connection, OpenFlags};
@@ -453,6 +454,24 @@ impl Store for SqliteStore {
     async fn reports(&self, limit: u32) -> Result<Vec<Report>, StoreError> {
         self.read(move |c| situation::reports(c, limit.min(PAGE_ITEMS_MAX)))
             .await
+    }
+
+    async fn request_id_of_person(
+        &self,
+        person: PersonId,
+    ) -> Result<Option<RequestId>, StoreError> {
+        let person = person.to_string();
+        self.read(move |c| {
+            let id: Option<String> = c
+                .prepare_cached("SELECT request_id FROM persons WHERE id = ?1")
+                .and_then(|mut s| {
+                    use rusqlite::OptionalExtension;
+                    s.query_row([&person], |r| r.get(0)).optional()
+                })
+                .map_err(backend)?;
+            id.map(|id| parse_id("persons.request_id", &id)).transpose()
+        })
+        .await
     }
 
     async fn append_link_events(

@@ -2,8 +2,8 @@
 //! fresh, empty store and calls [`run`]; a failed assertion names the step.
 
 use evac_model::{
-    Actor, CaseId, Channel, LocationDraft, PersonDraft, PersonStatus, ReferenceCode, Request,
-    RequestDraft, RequestId, Role, SubmitterDraft, Timestamp, UserId, ValidationContext,
+    Actor, CaseId, Channel, LocationDraft, PersonDraft, PersonId, PersonStatus, ReferenceCode,
+    Request, RequestDraft, RequestId, Role, SubmitterDraft, Timestamp, UserId, ValidationContext,
 };
 use rand::SeedableRng;
 
@@ -526,6 +526,14 @@ pub async fn run(store: &dyn Store) {
         explanation: r#"{"fields":[]}"#.into(),
         refers_to,
     };
+    let of_y = store
+        .request_of_person(y)
+        .await
+        .unwrap()
+        .expect("y's request");
+    assert_eq!(of_y.request.id, call.request.id);
+    let nobody = PersonId(uuid::Uuid::from_u128(7));
+    assert!(store.request_of_person(nobody).await.unwrap().is_none());
     let before = store.link_events(0, 100).await.unwrap();
     assert!(before.is_empty(), "no link events yet");
     store
@@ -537,7 +545,10 @@ pub async fn run(store: &dyn Store) {
         .unwrap();
     let queued = store.link_events(0, 100).await.unwrap();
     assert_eq!(queued.len(), 1);
-    assert_eq!(queued[0].event, link(evac_model::LinkEventKind::Review, None));
+    assert_eq!(
+        queued[0].event,
+        link(evac_model::LinkEventKind::Review, None)
+    );
     let decision = link(evac_model::LinkEventKind::Match, Some(queued[0].seq));
     store
         .append_link_events(vec![decision.clone()], vec![audit("link.decide", "match")])

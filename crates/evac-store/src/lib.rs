@@ -9,9 +9,8 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use evac_model::{
-    Actor, CaseId, Channel, Hub, HubStatusChange, LinkEvent, LinkEventKind, PersonId,
-    PersonStatus, ReferenceCode, Report, Request, RequestId, Role, StoredLinkEvent, Timestamp,
-    UserId,
+    Actor, CaseId, Channel, Hub, HubStatusChange, LinkEvent, LinkEventKind, PersonId, PersonStatus,
+    ReferenceCode, Report, Request, RequestId, Role, StoredLinkEvent, Timestamp, UserId,
 };
 
 /// Pages are bounded: a caller asking for more gets this many.
@@ -184,6 +183,21 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page, StoreError>;
 
     async fn intake_counts(&self) -> Result<IntakeCounts, StoreError>;
+
+    /// The request a person (party member) belongs to.
+    async fn request_id_of_person(&self, person: PersonId)
+    -> Result<Option<RequestId>, StoreError>;
+
+    /// The stored request a person belongs to.
+    async fn request_of_person(
+        &self,
+        person: PersonId,
+    ) -> Result<Option<StoredRequest>, StoreError> {
+        match self.request_id_of_person(person).await? {
+            Some(id) => self.request(id).await,
+            None => Ok(None),
+        }
+    }
 
     /// Which cases a set of requests belong to (for the linkage to come).
     async fn case_of(&self, request: RequestId) -> Result<Option<CaseId>, StoreError>;

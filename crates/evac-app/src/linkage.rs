@@ -1,0 +1,668 @@
+//! Linkage inside the app: every stored request's people are linked into persons and
+//! households, new requests are matched on arrival, uncertain pairs wait in a review queue.
+//!
+//! The store keeps an append-only log of link events; what is "the same person" now is a fold
+//! over that log ([`LinkView::from_events`]), so merges never touch a request and every merge
+//! can be undone. The in-memory [`evac_link::Index`] is built by [`App::relink`] (at server
+//! start, in the background, and by `evac relink`); until it exists, requests are stored as
+//! always and simply not matched yet (the next relink catches them up). Matching runs after the
+//! request's commit and never delays or fails its acknowledgement.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+
+use evac_link::sources::records_of_request;
+use evac_link::{Band, Index, Prepared, Score, Settings as LinkSettings, link};
+use evac_model::{
+    Actor, LinkEvent, LinkEventKind, Permission, PersonId, Request, RequestId, StoredLinkEvent,
+    Timestamp,
+};
+use evac_store::{AuditEvent, ListOrder, PAGE_ITEMS_MAX, PageRequest, RequestFilter};
+
+use crate::{App, AppError, Staff};
+
+/// Candidates kept per new record when matching online.
+const ONLINE_CANDIDATES_MAX: usize = 3;
+/// How many observed matches one reviewer's "match" counts for when refining `m`.
+const DECISION_WEIGHT_PAIRS: f64 = 5.0;
+
+/// The linker's in-memory state: the index and who each indexed record is.
+#[derive(Default)]
+pub(crate) struct Linker {
+    state: Mutex<Option<LinkState>>,
+}
+
+struct LinkState {
+    index: Index,
+    /// Per index position: the person and their request.
+    persons: Vec<(PersonId, RequestId)>,
+    matches_observed: f64,
+}
+
+/// What a relink did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RelinkSummary {
+    pub persons: usize,
+    pub auto_merged: usize,
+    pub queued_for_review: usize,
+}
+
+/// The linkage as the log says it is now.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct LinkView {
+    /// Pairs that are one person now, with the event that made them so.
+    pub merged: Vec<(PersonId, PersonId, i64)>,
+    /// Review items waiting for a decision.
+    pub pending: Vec<StoredLinkEvent>,
+    /// Every pair the log has spoken about (never queued twice).
+    pub known_pairs: HashSet<(PersonId, PersonId)>,
+}
+
+fn pair(a: PersonId, b: PersonId) -> (PersonId, PersonId) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+impl LinkView {
+    /// Folds the log: per pair, the last event not undone decides. An undone auto-merge goes
+    /// back to the review queue (somebody doubted it; somebody should decide).
+    pub fn from_events(events: &[StoredLinkEvent]) -> LinkView {
+        let undone: HashSet<i64> = events
+            .iter()
+            .filter(|e| e.event.kind == LinkEventKind::Undo)
+            .filter_map(|e| e.event.refers_to)
+            .collect();
+        let mut by_pair: BTreeMap<(PersonId, PersonId), Vec<&StoredLinkEvent>> = BTreeMap::new();
+        for e in events
+            .iter()
+            .filter(|e| e.event.kind != LinkEventKind::Undo)
+        {
+            by_pair
+                .entry(pair(e.event.person_a, e.event.person_b))
+                .or_default()
+                .push(e);
+        }
+        let mut view = LinkView::default();
+        for (key, pair_events) in by_pair {
+            view.known_pairs.insert(key);
+            let live: Vec<&&StoredLinkEvent> = pair_events
+                .iter()
+                .filter(|e| !undone.contains(&e.seq))
+                .collect();
+            let decisive = live.iter().rev().find(|e| {
+                matches!(
+                    e.event.kind,
+                    LinkEventKind::AutoMerge | LinkEventKind::Match | LinkEventKind::Distinct
+                )
+            });
+            match decisive {
+                Some(e) if e.event.kind != LinkEventKind::Distinct => {
+                    view.merged.push((key.0, key.1, e.seq))
+                }
+                Some(_) => {}
+                None => {
+                    // Waiting: the review item, or the undone auto-merge standing in for one.
+                    if let Some(item) = pair_events.iter().rev().find(|e| {
+                        e.event.kind == LinkEventKind::Review
+                            || (e.event.kind == LinkEventKind::AutoMerge && undone.contains(&e.seq))
+                    }) {
+                        view.pending.push((*item).clone());
+                    }
+                }
+            }
+        }
+        view.pending.sort_by_key(|e| e.seq);
+        view
+    }
+}
+
+/// One side of a review item, as a case officer compares it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LinkedPerson {
+    pub person_id: PersonId,
+    pub request_id: RequestId,
+    pub reference: String,
+    pub channel: String,
+    pub received_at: Timestamp,
+    pub surname: Option<String>,
+    pub given_names: Option<String>,
+    pub patronymic: Option<String>,
+    pub birth: Option<String>,
+    pub location: String,
+}
+
+/// A pair waiting for a decision, with the evidence.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReviewItem {
+    pub seq: i64,
+    pub match_probability: f64,
+    pub explanation: serde_json::Value,
+    pub a: LinkedPerson,
+    pub b: LinkedPerson,
+}
+
+/// A person of a request and the persons in other requests linked to them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PersonLinks {
+    pub person_id: PersonId,
+    /// Other records of the same person: (person id, request id, the link event's seq).
+    pub same_as: Vec<SameAs>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SameAs {
+    pub person_id: PersonId,
+    pub request_id: RequestId,
+    pub link_seq: i64,
+}
+
+/// A request's place in the linkage: its people's other records and its household's requests.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RequestLinks {
+    pub request_id: RequestId,
+    pub persons: Vec<PersonLinks>,
+    /// Every request of the same household (this one included), oldest id first.
+    pub household_requests: Vec<RequestId>,
+}
+
+impl App {
+    /// Links every stored request from scratch: learns the model, logs new auto-merges and
+    /// review items (pairs the log already knows are left as decided), and builds the index
+    /// that matches new requests online.
+    pub async fn relink(&self) -> Result<RelinkSummary, AppError> {
+        let mut records = Vec::new();
+        let mut persons: HashMap<String, (PersonId, RequestId)> = HashMap::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .list_requests(
+                    &RequestFilter::default(),
+                    PageRequest {
+                        after,
+                        limit: PAGE_ITEMS_MAX,
+                        order: ListOrder::OldestFirst,
+                    },
+                )
+                .await?;
+            for stored in &page.items {
+                for (record, person) in records_of_request(&stored.request)
+                    .into_iter()
+                    .zip(&stored.request.body.party)
+                {
+                    persons.insert(record.record_id.clone(), (person.id, stored.request.id));
+                    records.push(record);
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let view = LinkView::from_events(&self.all_link_events().await?);
+        let person_count = records.len();
+        let linkage = tokio::task::spawn_blocking(move || link(records, &LinkSettings::default()))
+            .await
+            .map_err(|e| AppError::Conflict(format!("linkage stopped: {e}")))?
+            .map_err(|e| AppError::BadInput(e.to_string()))?;
+        let who = |i: u32| persons[&linkage.record_ids[i as usize]];
+        let now = Timestamp::now();
+        let mut events = Vec::new();
+        let (mut auto_merged, mut queued) = (0, 0);
+        for p in &linkage.pairs {
+            let ((a, _), (b, _)) = (who(p.a), who(p.b));
+            if view.known_pairs.contains(&pair(a, b)) {
+                continue;
+            }
+            let kind = if p.band == Band::AutoMerge && p.same_person {
+                auto_merged += 1;
+                LinkEventKind::AutoMerge
+            } else {
+                queued += 1;
+                LinkEventKind::Review
+            };
+            events.push(link_event(
+                kind,
+                a,
+                b,
+                &linkage.explain(p.a, p.b),
+                now,
+                Actor::System,
+                None,
+            ));
+        }
+        let index = Index::from_linkage(&linkage);
+        let positions: Vec<(PersonId, RequestId)> =
+            (0..linkage.record_ids.len() as u32).map(who).collect();
+        let matches_observed = linkage.pairs.iter().filter(|p| p.same_person).count() as f64;
+        let audit = AuditEvent {
+            at: now,
+            actor: Actor::System,
+            action: "link.relink".into(),
+            subject: None,
+            detail: serde_json::json!({
+                "persons": person_count, "auto_merged": auto_merged, "queued_for_review": queued,
+            }),
+        };
+        for chunk in events.chunks(PAGE_ITEMS_MAX as usize) {
+            self.store
+                .append_link_events(chunk.to_vec(), Vec::new())
+                .await?;
+        }
+        self.store.append_audit(vec![audit]).await?;
+        *self.linker.state.lock().expect("linker lock") = Some(LinkState {
+            index,
+            persons: positions,
+            matches_observed,
+        });
+        Ok(RelinkSummary {
+            persons: person_count,
+            auto_merged,
+            queued_for_review: queued,
+        })
+    }
+
+    /// Matches a just-stored request's people against everything linked so far and logs what
+    /// it found. Best effort: the request is already safe; a failure here is logged and the next
+    /// relink catches up.
+    pub(crate) async fn link_new_request(&self, request: &Request) {
+        let events = {
+            let mut guard = self.linker.state.lock().expect("linker lock");
+            let Some(state) = guard.as_mut() else { return };
+            let group = request.id.to_string();
+            let now = request.received_at;
+            let mut events = Vec::new();
+            let records = records_of_request(request);
+            let prepared: Vec<Prepared> = records.iter().map(Prepared::new).collect();
+            for (p, person) in prepared.iter().zip(&request.body.party) {
+                let found = state.index.matches(p, Some(&group), ONLINE_CANDIDATES_MAX);
+                for (rank, candidate) in found.iter().enumerate() {
+                    let (other, _) = state.persons[candidate.index as usize];
+                    let auto = rank == 0
+                        && candidate.score.match_probability
+                            >= LinkSettings::default().auto_merge_probability_min;
+                    let kind = if auto {
+                        LinkEventKind::AutoMerge
+                    } else {
+                        LinkEventKind::Review
+                    };
+                    events.push(link_event(
+                        kind,
+                        person.id,
+                        other,
+                        &candidate.score,
+                        now,
+                        Actor::System,
+                        None,
+                    ));
+                }
+            }
+            for (p, person) in prepared.into_iter().zip(&request.body.party) {
+                state.index.insert(p, Some(&group));
+                state.persons.push((person.id, request.id));
+            }
+            events
+        };
+        if events.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.append_link_events(events, Vec::new()).await {
+            tracing::warn!(request_id = %request.id, error = %e, "linking a new request failed; the next relink will catch up");
+        }
+    }
+
+    async fn all_link_events(&self) -> Result<Vec<StoredLinkEvent>, AppError> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self.store.link_events(after, PAGE_ITEMS_MAX).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            let full = page.len() == PAGE_ITEMS_MAX as usize;
+            all.extend(page);
+            if !full {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// The review queue: uncertain pairs, oldest first, each side with what a case officer
+    /// compares and the per-field weights.
+    pub async fn review_queue(
+        &self,
+        staff: &Staff,
+        limit: usize,
+    ) -> Result<Vec<ReviewItem>, AppError> {
+        staff.require(Permission::ReviewDuplicates)?;
+        let view = LinkView::from_events(&self.all_link_events().await?);
+        let mut items = Vec::new();
+        for e in view.pending.iter().take(limit) {
+            items.push(ReviewItem {
+                seq: e.seq,
+                match_probability: e.event.match_probability,
+                explanation: serde_json::from_str(&e.event.explanation)
+                    .unwrap_or(serde_json::Value::Null),
+                a: self.linked_person(e.event.person_a).await?,
+                b: self.linked_person(e.event.person_b).await?,
+            });
+        }
+        self.audit_read(
+            staff,
+            "link.review.read",
+            None,
+            serde_json::json!({ "items": items.len(), "pending": view.pending.len() }),
+        )
+        .await?;
+        Ok(items)
+    }
+
+    /// A case officer's decision on a review item (or on an auto-merge they disagree with):
+    /// the same person, or two people. A "same person" decision also refines the model.
+    pub async fn decide_link(
+        &self,
+        staff: &Staff,
+        seq: i64,
+        same_person: bool,
+    ) -> Result<i64, AppError> {
+        staff.require(Permission::ReviewDuplicates)?;
+        let events = self.all_link_events().await?;
+        let target = events
+            .iter()
+            .find(|e| e.seq == seq)
+            .ok_or_else(|| AppError::NotFound(format!("link event {seq}")))?;
+        if !matches!(
+            target.event.kind,
+            LinkEventKind::Review | LinkEventKind::AutoMerge
+        ) {
+            return Err(AppError::BadInput(format!(
+                "link event {seq} is a {}; decide on a review item or an auto-merge",
+                target.event.kind
+            )));
+        }
+        let kind = if same_person {
+            LinkEventKind::Match
+        } else {
+            LinkEventKind::Distinct
+        };
+        let decision = LinkEvent {
+            at: Timestamp::now(),
+            actor: staff.actor(),
+            kind,
+            refers_to: Some(seq),
+            ..target.event.clone()
+        };
+        self.append_decision(staff, decision, "link.decide").await?;
+        if same_person {
+            self.learn_from_match(target.event.person_a, target.event.person_b);
+        }
+        let logged = self.store.link_events(seq, PAGE_ITEMS_MAX).await?;
+        Ok(logged.last().map_or(seq, |e| e.seq))
+    }
+
+    /// Reverses a merge or a decision; an undone auto-merge returns to the review queue.
+    pub async fn undo_link(&self, staff: &Staff, seq: i64) -> Result<(), AppError> {
+        staff.require(Permission::ReviewDuplicates)?;
+        let events = self.all_link_events().await?;
+        let target = events
+            .iter()
+            .find(|e| e.seq == seq)
+            .ok_or_else(|| AppError::NotFound(format!("link event {seq}")))?;
+        if matches!(
+            target.event.kind,
+            LinkEventKind::Review | LinkEventKind::Undo
+        ) {
+            return Err(AppError::BadInput(format!(
+                "link event {seq} is a {}; only merges and decisions can be undone",
+                target.event.kind
+            )));
+        }
+        if events
+            .iter()
+            .any(|e| e.event.kind == LinkEventKind::Undo && e.event.refers_to == Some(seq))
+        {
+            return Err(AppError::Conflict(format!(
+                "link event {seq} is already undone"
+            )));
+        }
+        let undo = LinkEvent {
+            at: Timestamp::now(),
+            actor: staff.actor(),
+            kind: LinkEventKind::Undo,
+            refers_to: Some(seq),
+            ..target.event.clone()
+        };
+        self.append_decision(staff, undo, "link.undo").await
+    }
+
+    /// The request's people, their records in other requests, and its household's requests.
+    pub async fn request_links(
+        &self,
+        staff: &Staff,
+        request_id: RequestId,
+    ) -> Result<RequestLinks, AppError> {
+        staff.require(Permission::ReadRequests)?;
+        let stored = self
+            .store
+            .request(request_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("request {request_id}")))?;
+        let view = LinkView::from_events(&self.all_link_events().await?);
+        // Persons of merged pairs, and which request each belongs to.
+        let mut neighbours: HashMap<PersonId, Vec<(PersonId, i64)>> = HashMap::new();
+        for &(a, b, seq) in &view.merged {
+            neighbours.entry(a).or_default().push((b, seq));
+            neighbours.entry(b).or_default().push((a, seq));
+        }
+        let mut request_of: HashMap<PersonId, RequestId> = HashMap::new();
+        let mut household = vec![request_id];
+        let mut persons_todo: Vec<(PersonId, RequestId)> = stored
+            .request
+            .body
+            .party
+            .iter()
+            .map(|p| (p.id, request_id))
+            .collect();
+        let mut seen_persons: HashSet<PersonId> = HashSet::new();
+        // Walk the household: each request's people, their merged partners' requests, …
+        while let Some((person, request)) = persons_todo.pop() {
+            if !seen_persons.insert(person) {
+                continue;
+            }
+            request_of.insert(person, request);
+            for &(other, _) in neighbours.get(&person).map(Vec::as_slice).unwrap_or(&[]) {
+                if seen_persons.contains(&other) {
+                    continue;
+                }
+                let Some(other_request) = self.store.request_of_person(other).await? else {
+                    continue;
+                };
+                if !household.contains(&other_request.request.id) {
+                    household.push(other_request.request.id);
+                    for p in &other_request.request.body.party {
+                        persons_todo.push((p.id, other_request.request.id));
+                    }
+                }
+                persons_todo.push((other, other_request.request.id));
+            }
+        }
+        household.sort();
+        let persons = stored
+            .request
+            .body
+            .party
+            .iter()
+            .map(|p| PersonLinks {
+                person_id: p.id,
+                same_as: neighbours
+                    .get(&p.id)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(|&(other, seq)| {
+                        request_of.get(&other).map(|&request_id| SameAs {
+                            person_id: other,
+                            request_id,
+                            link_seq: seq,
+                        })
+                    })
+                    .collect(),
+            })
+            .collect();
+        self.audit_read(
+            staff,
+            "request.links.read",
+            Some(request_id.to_string()),
+            serde_json::json!({ "household_requests": household.len() }),
+        )
+        .await?;
+        Ok(RequestLinks {
+            request_id,
+            persons,
+            household_requests: household,
+        })
+    }
+
+    async fn append_decision(
+        &self,
+        staff: &Staff,
+        event: LinkEvent,
+        action: &str,
+    ) -> Result<(), AppError> {
+        let audit = AuditEvent {
+            at: event.at,
+            actor: staff.actor(),
+            action: action.into(),
+            subject: event.refers_to.map(|s| s.to_string()),
+            detail: serde_json::json!({ "kind": event.kind.as_str() }),
+        };
+        Ok(self
+            .store
+            .append_link_events(vec![event], vec![audit])
+            .await?)
+    }
+
+    fn learn_from_match(&self, a: PersonId, b: PersonId) {
+        let mut guard = self.linker.state.lock().expect("linker lock");
+        let Some(state) = guard.as_mut() else { return };
+        let position = |p: PersonId| state.persons.iter().position(|(x, _)| *x == p);
+        let (Some(i), Some(j)) = (position(a), position(b)) else {
+            return;
+        };
+        let (x, y) = (
+            state.index.record(i as u32).clone(),
+            state.index.record(j as u32).clone(),
+        );
+        let comparison = evac_link::compare::compare(&x, &y);
+        let observed = state.matches_observed;
+        state.index.model_mut().learn_from_decisions(
+            [&comparison],
+            DECISION_WEIGHT_PAIRS,
+            observed,
+        );
+        state.matches_observed += DECISION_WEIGHT_PAIRS;
+    }
+
+    async fn linked_person(&self, person: PersonId) -> Result<LinkedPerson, AppError> {
+        let stored = self
+            .store
+            .request_of_person(person)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("person {person}")))?;
+        let request = &stored.request;
+        let p = request
+            .body
+            .party
+            .iter()
+            .find(|p| p.id == person)
+            .ok_or_else(|| AppError::NotFound(format!("person {person}")))?;
+        Ok(LinkedPerson {
+            person_id: person,
+            request_id: request.id,
+            reference: request.reference.to_string(),
+            channel: request.body.channel.as_str().to_string(),
+            received_at: request.received_at,
+            surname: p.surname.as_ref().map(|n| n.as_written.clone()),
+            given_names: p.given_names.as_ref().map(|n| n.as_written.clone()),
+            patronymic: p.patronymic.as_ref().map(|n| n.as_written.clone()),
+            birth: p.birth.map(|b| match b {
+                evac_model::Birth::Date(d) => d.to_string(),
+                evac_model::Birth::StatedAge { years, on } => format!("{years} years on {on}"),
+            }),
+            location: request.body.location.text.clone(),
+        })
+    }
+}
+
+fn link_event(
+    kind: LinkEventKind,
+    a: PersonId,
+    b: PersonId,
+    score: &Score,
+    at: Timestamp,
+    actor: Actor,
+    refers_to: Option<i64>,
+) -> LinkEvent {
+    LinkEvent {
+        at,
+        actor,
+        kind,
+        person_a: a,
+        person_b: b,
+        match_probability: score.match_probability,
+        explanation: serde_json::to_string(score).unwrap_or_else(|_| "{}".into()),
+        refers_to,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(
+        seq: i64,
+        kind: LinkEventKind,
+        a: u128,
+        b: u128,
+        refers_to: Option<i64>,
+    ) -> StoredLinkEvent {
+        StoredLinkEvent {
+            seq,
+            event: LinkEvent {
+                at: Timestamp::from_unix_micros(seq),
+                actor: Actor::System,
+                kind,
+                person_a: PersonId(uuid::Uuid::from_u128(a)),
+                person_b: PersonId(uuid::Uuid::from_u128(b)),
+                match_probability: 0.9,
+                explanation: "{}".into(),
+                refers_to,
+            },
+        }
+    }
+
+    #[test]
+    fn the_log_folds_into_merges_and_a_queue() {
+        use LinkEventKind::*;
+        let log = vec![
+            event(1, AutoMerge, 1, 2, None),
+            event(2, Review, 3, 4, None),
+            event(3, Review, 5, 6, None),
+            event(4, Match, 5, 6, Some(3)),
+            event(5, AutoMerge, 7, 8, None),
+            event(6, Undo, 7, 8, Some(5)),
+            event(7, Review, 9, 10, None),
+            event(8, Distinct, 9, 10, Some(7)),
+            event(9, Undo, 9, 10, Some(8)),
+        ];
+        let view = LinkView::from_events(&log);
+        let merged: Vec<i64> = view.merged.iter().map(|m| m.2).collect();
+        assert_eq!(merged, vec![1, 4], "the auto-merge and the confirmed match");
+        let pending: Vec<i64> = view.pending.iter().map(|e| e.seq).collect();
+        assert_eq!(
+            pending,
+            vec![2, 5, 7],
+            "open review, undone auto-merge, undone decision"
+        );
+        assert_eq!(view.known_pairs.len(), 5);
+    }
+}

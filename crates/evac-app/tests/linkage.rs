@@ -1,0 +1,142 @@
+//! Linkage through the app: a family asking twice, by two channels, in two scripts, ends as one
+//! household of the same people; the review queue decides and undoes.
+
+use evac_app::{App, DatabaseUrl, Settings, Staff, open_store};
+use evac_demo::{Scenario, generate};
+use evac_model::{Actor, PersonDraft, RequestDraft, Role, SubmitterDraft, Timestamp, UserId};
+
+fn person(surname: &str, given: &str, birth: &str, sex: &str) -> PersonDraft {
+    PersonDraft {
+        surname: Some(surname.into()),
+        given_names: Some(given.into()),
+        birth_date: Some(birth.into()),
+        sex: Some(sex.into()),
+        ..PersonDraft::default()
+    }
+}
+
+fn request(channel: &str, phone: &str, party: Vec<PersonDraft>) -> RequestDraft {
+    RequestDraft {
+        channel: Some(channel.into()),
+        submitter: SubmitterDraft {
+            phones: vec![phone.into()],
+            ..SubmitterDraft::default()
+        },
+        location: evac_model::LocationDraft {
+            text: Some("Алматы".into()),
+            country: Some("KZ".into()),
+            ..Default::default()
+        },
+        situation: Some("airport closed".into()),
+        party,
+        consent: Some(true),
+        ..RequestDraft::default()
+    }
+}
+
+#[tokio::test]
+async fn a_family_asking_twice_is_one_household_and_reviewers_can_decide_and_undo() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(&DatabaseUrl::Sqlite(dir.path().join("evac.db")), true)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let app = App::new(store, Settings::default());
+    // A crowd first, so the model has a population to learn from.
+    for g in generate(Scenario::january_2022(400, 21)) {
+        app.submit_request_at(&Actor::System, &g.draft, None, g.received_at)
+            .await
+            .unwrap();
+    }
+    let summary = app.relink().await.unwrap();
+    assert!(summary.persons > 400, "{summary:?}");
+
+    // The web form in Cyrillic; then a relative phones the hotline, written in Latin.
+    let web = app
+        .submit_request_at(
+            &Actor::Public,
+            &request(
+                "web_form",
+                "8 701 555 12 34",
+                vec![
+                    person("Жұмабаева", "Әйгерім", "1987-03-09", "F"),
+                    person("Жұмабаев", "Нұрлан", "2013-10-02", "M"),
+                ],
+            ),
+            None,
+            Timestamp::from_unix_micros(1_641_380_000_000_000),
+        )
+        .await
+        .unwrap();
+    let hotline = app
+        .submit_request_at(
+            &Actor::Public,
+            &request(
+                "hotline",
+                "+7 (701) 555-12-34",
+                vec![
+                    person("Zhumabayeva", "Aigerim", "1987-09-03", "F"),
+                    person("Zhumabaev", "Nurlan", "2013-10-02", "M"),
+                ],
+            ),
+            None,
+            Timestamp::from_unix_micros(1_641_390_000_000_000),
+        )
+        .await
+        .unwrap();
+
+    let officer = Staff {
+        user_id: UserId(uuid::Uuid::from_u128(1)),
+        name: "officer".into(),
+        role: Role::CaseOfficer,
+    };
+    let links = app.request_links(&officer, hotline.id).await.unwrap();
+    assert_eq!(
+        links.household_requests,
+        {
+            let mut both = vec![web.id, hotline.id];
+            both.sort();
+            both
+        },
+        "one household"
+    );
+    for p in &links.persons {
+        assert_eq!(p.same_as.len(), 1, "each is one person with the web form's record");
+        assert_eq!(p.same_as[0].request_id, web.id);
+    }
+    let mother_link = links.persons[0].same_as[0].link_seq;
+
+    // The case officer doubts the mother's merge: undo puts it in the review queue.
+    app.undo_link(&officer, mother_link).await.unwrap();
+    let queue = app.review_queue(&officer, 100).await.unwrap();
+    let item = queue
+        .iter()
+        .find(|i| i.seq == mother_link)
+        .expect("the undone merge waits for review");
+    let names = [item.a.surname.as_deref(), item.b.surname.as_deref()];
+    assert!(names.contains(&Some("Zhumabayeva")) && names.contains(&Some("Жұмабаева")), "{names:?}");
+    let fields = item.explanation["fields"].as_array().unwrap();
+    assert!(
+        fields
+            .iter()
+            .any(|f| f["field"] == "birth_date" && f["level"] == "day_month_swapped"),
+        "the explanation shows why: {fields:?}"
+    );
+    let after_undo = app.request_links(&officer, hotline.id).await.unwrap();
+    assert!(after_undo.persons[0].same_as.is_empty());
+    assert_eq!(after_undo.household_requests.len(), 2, "the son still links the household");
+
+    // Decided: the same person.
+    app.decide_link(&officer, mother_link, true).await.unwrap();
+    let decided = app.request_links(&officer, hotline.id).await.unwrap();
+    assert_eq!(decided.persons[0].same_as.len(), 1);
+    assert!(app.review_queue(&officer, 100).await.unwrap().iter().all(|i| i.seq != mother_link));
+
+    // Only roles that may review can.
+    let planner = Staff {
+        role: Role::Planner,
+        ..officer.clone()
+    };
+    assert!(app.review_queue(&planner, 10).await.is_err());
+    assert!(app.undo_link(&officer, 999_999).await.is_err());
+}
