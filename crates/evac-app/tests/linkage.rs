@@ -101,7 +101,11 @@ async fn a_family_asking_twice_is_one_household_and_reviewers_can_decide_and_und
         "one household"
     );
     for p in &links.persons {
-        assert_eq!(p.same_as.len(), 1, "each is one person with the web form's record");
+        assert_eq!(
+            p.same_as.len(),
+            1,
+            "each is one person with the web form's record"
+        );
         assert_eq!(p.same_as[0].request_id, web.id);
     }
     let mother_link = links.persons[0].same_as[0].link_seq;
@@ -114,7 +118,10 @@ async fn a_family_asking_twice_is_one_household_and_reviewers_can_decide_and_und
         .find(|i| i.seq == mother_link)
         .expect("the undone merge waits for review");
     let names = [item.a.surname.as_deref(), item.b.surname.as_deref()];
-    assert!(names.contains(&Some("Zhumabayeva")) && names.contains(&Some("Жұмабаева")), "{names:?}");
+    assert!(
+        names.contains(&Some("Zhumabayeva")) && names.contains(&Some("Жұмабаева")),
+        "{names:?}"
+    );
     let fields = item.explanation["fields"].as_array().unwrap();
     assert!(
         fields
@@ -124,13 +131,23 @@ async fn a_family_asking_twice_is_one_household_and_reviewers_can_decide_and_und
     );
     let after_undo = app.request_links(&officer, hotline.id).await.unwrap();
     assert!(after_undo.persons[0].same_as.is_empty());
-    assert_eq!(after_undo.household_requests.len(), 2, "the son still links the household");
+    assert_eq!(
+        after_undo.household_requests.len(),
+        2,
+        "the son still links the household"
+    );
 
     // Decided: the same person.
     app.decide_link(&officer, mother_link, true).await.unwrap();
     let decided = app.request_links(&officer, hotline.id).await.unwrap();
     assert_eq!(decided.persons[0].same_as.len(), 1);
-    assert!(app.review_queue(&officer, 100).await.unwrap().iter().all(|i| i.seq != mother_link));
+    assert!(
+        app.review_queue(&officer, 100)
+            .await
+            .unwrap()
+            .iter()
+            .all(|i| i.seq != mother_link)
+    );
 
     // Only roles that may review can.
     let planner = Staff {

@@ -84,6 +84,14 @@ fn routes() -> Routes {
     .add("get", "/api/v1/me", get(audit::me))
     .add("get", "/api/v1/hubs", get(situation::hubs))
     .add("get", "/api/v1/reports", get(situation::reports))
+    .add("get", "/api/v1/review", get(linkage::queue))
+    .add("post", "/api/v1/review/{seq}", post(linkage::decide))
+    .add("post", "/api/v1/links/{seq}/undo", post(linkage::undo))
+    .add(
+        "get",
+        "/api/v1/requests/{id}/links",
+        get(linkage::request_links),
+    )
 }
 
 /// Every (method, path) the router serves, for the OpenAPI completeness test.

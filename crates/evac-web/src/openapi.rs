@@ -189,6 +189,35 @@ fn build() -> Value {
                     "responses": { "200": { "description": "reports" }, "403": problem_response("role may not read the situation") }
                 }
             },
+            "/api/v1/review": {
+                "get": {
+                    "summary": "The duplicate review queue: uncertain pairs of records, oldest first, each side with its request, names and birth, and the per-field match weights", "security": bearer,
+                    "parameters": [{ "name": "limit", "in": "query", "schema": { "type": "integer" } }],
+                    "responses": { "200": { "description": "review items" }, "403": problem_response("role may not review duplicates") }
+                }
+            },
+            "/api/v1/review/{seq}": {
+                "post": {
+                    "summary": "Decide a review item (or an auto-merge): the same person or two people; decisions are audited and refine the model", "security": bearer,
+                    "parameters": [{ "name": "seq", "in": "path", "required": true, "schema": { "type": "integer" } }],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["decision"], "properties": { "decision": { "type": "string", "enum": ["match", "distinct"] } } } } } },
+                    "responses": { "201": { "description": "decision logged" }, "400": problem_response("not a review item or an auto-merge"), "404": problem_response("no such link event"), "422": problem_response("decision is neither match nor distinct") }
+                }
+            },
+            "/api/v1/links/{seq}/undo": {
+                "post": {
+                    "summary": "Undo a merge or a decision (an undone auto-merge returns to the review queue)", "security": bearer,
+                    "parameters": [{ "name": "seq", "in": "path", "required": true, "schema": { "type": "integer" } }],
+                    "responses": { "201": { "description": "undone" }, "404": problem_response("no such link event"), "409": problem_response("already undone") }
+                }
+            },
+            "/api/v1/requests/{id}/links": {
+                "get": {
+                    "summary": "A request's people linked to records in other requests (with the link event), and every request of its household", "security": bearer,
+                    "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                    "responses": { "200": { "description": "links" }, "404": problem_response("no such request") }
+                }
+            },
             "/api/v1/me": { "get": { "summary": "Who the token belongs to", "security": bearer, "responses": { "200": { "description": "name and role" }, "401": problem_response("no or invalid token") } } }
         }
     })

@@ -516,3 +516,86 @@ async fn ages_are_judged_on_the_day_the_request_was_received() {
         "the filter and the answer agree"
     );
 }
+
+#[tokio::test]
+async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
+    let t = spawn_app().await;
+    for g in evac_demo::generate(evac_demo::Scenario::january_2022(300, 4)) {
+        t.app
+            .submit_request_at(&evac_model::Actor::System, &g.draft, None, g.received_at)
+            .await
+            .unwrap();
+    }
+    t.app.relink().await.unwrap();
+    // The family asks by the API, then again in Latin letters.
+    let (status, _, first) = t.post(&family(), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut again = family();
+    again["party"][0]["surname"] = json!("Tokayeva");
+    again["party"][0]["given_names"] = json!("Aliya");
+    again["party"][1]["surname"] = json!("Tokayev");
+    again["party"][1]["given_names"] = json!("Nurlan");
+    let (status, _, second) = t.post(&again, None).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let path = format!("/api/v1/requests/{}/links", second["id"].as_str().unwrap());
+    let (status, links) = t.get(&path, Some(&officer)).await;
+    assert_eq!(status, StatusCode::OK, "{links}");
+    assert_eq!(
+        links["household_requests"].as_array().unwrap().len(),
+        2,
+        "{links}"
+    );
+    assert!(
+        links["household_requests"]
+            .as_array()
+            .unwrap()
+            .contains(&first["id"])
+    );
+    let seq = links["persons"][0]["same_as"][0]["link_seq"]
+        .as_i64()
+        .unwrap();
+
+    let undo = t
+        .http
+        .post(format!("{}/api/v1/links/{seq}/undo", t.base))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(undo.status(), StatusCode::CREATED);
+    let (status, queue) = t.get("/api/v1/review?limit=1000", Some(&officer)).await;
+    assert_eq!(status, StatusCode::OK);
+    let item = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["seq"] == seq)
+        .expect("the undone merge is in the queue")
+        .clone();
+    assert!(item["explanation"]["fields"].as_array().unwrap().len() >= 5);
+
+    let decide = |decision: &str| {
+        t.http
+            .post(format!("{}/api/v1/review/{seq}", t.base))
+            .bearer_auth(&officer)
+            .json(&json!({ "decision": decision }))
+            .send()
+    };
+    let bad = decide("maybe").await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = bad.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("decision: 'maybe' is not a decision"),
+        "{body}"
+    );
+    assert_eq!(decide("match").await.unwrap().status(), StatusCode::CREATED);
+
+    let planner = t.token("planner2", Role::Planner).await;
+    let (status, _) = t.get("/api/v1/review", Some(&planner)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

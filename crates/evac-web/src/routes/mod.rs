@@ -4,4 +4,5 @@ pub mod audit;
 pub mod export;
 pub mod health;
 pub mod intake;
+pub mod linkage;
 pub mod situation;
