@@ -144,4 +144,17 @@ impl App {
             role: user.role,
         })
     }
+
+    /// The staff member of an account, for commands run at the server's console (whoever runs
+    /// them has the database already; the name is who the audit trail credits).
+    pub async fn console_staff(&self, name: &str) -> Result<Staff, AppError> {
+        let user = self.store.user_by_name(name).await?.ok_or_else(|| {
+            AppError::NotFound(format!("user '{name}' (create it with `evac user add`)"))
+        })?;
+        Ok(Staff {
+            user_id: user.id,
+            name: user.name,
+            role: user.role,
+        })
+    }
 }

@@ -41,6 +41,11 @@ enum Command {
     /// Deduplicate a spreadsheet of people (or link it against the stored requests) with a
     /// column mapping; writes clusters.csv and pairs.csv.
     Link(commands::link::LinkArgs),
+    /// Link every stored request from scratch (the server also does this at start-up).
+    Relink,
+    /// The duplicate review queue: list, decide, undo.
+    #[command(subcommand)]
+    Review(commands::review::ReviewCommand),
     /// Manage staff accounts.
     #[command(subcommand)]
     User(commands::accounts::UserCommand),
@@ -95,6 +100,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => commands::import::run(&config, args).await,
         Command::Export(args) => commands::export::run(&config, args).await,
         Command::Link(args) => commands::link::run(&config, args).await,
+        Command::Relink => commands::review::relink(&config).await,
+        Command::Review(command) => commands::review::run(&config, command).await,
         Command::User(cmd) => commands::accounts::user(&config, cmd).await,
         Command::Token(cmd) => commands::accounts::token(&config, cmd).await,
         Command::Bench(cmd) => bench::run(&config, cmd).await,

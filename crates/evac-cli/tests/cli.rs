@@ -237,6 +237,34 @@ fn the_demo_prepares_a_crisis_and_prints_a_login() {
         again.contains(&format!("supervisor / {password}")),
         "{again}"
     );
+
+    // The demo's duplicates were linked; the queue and a relink work from the console.
+    let relinked = ok(evac(&data, &["relink"], None));
+    assert!(
+        relinked.contains("0 new merges, 0 new pairs for review"),
+        "a second relink keeps what the log knows: {relinked}"
+    );
+    let queue = ok(evac(
+        &data,
+        &["review", "list", "--as", "supervisor", "--limit", "3"],
+        None,
+    ));
+    assert!(
+        queue.contains("the review queue is empty") || queue.contains("why: "),
+        "{queue}"
+    );
+    let refused = evac(
+        &data,
+        &["review", "decide", "1", "perhaps", "--as", "supervisor"],
+        None,
+    );
+    assert!(text(&refused.stderr).contains("'perhaps' is not a decision; use match or distinct"));
+    let nobody = evac(&data, &["review", "list", "--as", "nobody"], None);
+    assert!(
+        text(&nobody.stderr).contains("user 'nobody'"),
+        "{}",
+        text(&nobody.stderr)
+    );
 }
 
 #[test]

@@ -169,6 +169,11 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
             counts.persons
         );
     }
+    let linked = app.relink().await?;
+    eprintln!(
+        "linked {} people: {} new merges of duplicates, {} new pairs in the review queue",
+        linked.persons, linked.auto_merged, linked.queued_for_review
+    );
     let password = supervisor_login(&app, &config.data_dir).await?;
     let token = app.create_token(None, SUPERVISOR, "demo").await?.secret;
 
@@ -186,5 +191,5 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     if args.no_serve {
         return Ok(());
     }
-    super::serve::serve(listener, app).await
+    super::serve::serve(listener, app, false).await
 }

@@ -24,7 +24,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let app = super::app(config, false).await?;
     let listener = bind(&config.listen).await?;
     println!("evac is listening on http://{}", listener.local_addr()?);
-    serve(listener, app).await
+    serve(listener, app, true).await
 }
 
 pub async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
@@ -33,8 +33,31 @@ pub async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
     })
 }
 
-/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
-pub async fn serve(listener: tokio::net::TcpListener, app: App) -> anyhow::Result<()> {
+/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish. With `start_linkage`,
+/// linkage starts in the background: requests are taken at once, and matched from the moment
+/// the index is built.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    start_linkage: bool,
+) -> anyhow::Result<()> {
+    let linking = app.clone();
+    tokio::spawn(async move {
+        if !start_linkage {
+            return;
+        }
+        match linking.relink().await {
+            Ok(s) => tracing::info!(
+                persons = s.persons,
+                auto_merged = s.auto_merged,
+                queued_for_review = s.queued_for_review,
+                "linkage ready: new requests are matched on arrival"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "linkage could not start; requests are stored but not matched until `evac relink`")
+            }
+        }
+    });
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
