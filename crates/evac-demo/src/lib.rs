@@ -5,7 +5,8 @@
 //! each household submits one or more requests through different channels, each copy with the
 //! noise real intake has: Cyrillic names written in Latin under another scheme, typos, day and
 //! month swapped, a nickname for the given name, given name and surname swapped, missing
-//! fields, phones in mixed formats. Every record carries the true person and household of each
+//! fields, phones in mixed formats, and copies sent by a third party (a neighbour, an NGO) whose
+//! phone ties them to nothing. Every record carries the true person and household of each
 //! party member ([`TruthRow`]), the ground truth that linkage benchmarks score against.
 //!
 //! Pure: no I/O, no clock. The same [`Scenario`] always yields the same records, streamed one
@@ -851,7 +852,26 @@ impl Generator {
             lon: with_coordinates.then_some((lon * 1e5).round() / 1e5),
             accuracy_m: with_coordinates.then(|| f64::from(self.rng.random_range(10..500u32))),
         };
+        // A later copy often comes from somebody else: a neighbour, a colleague, an NGO desk
+        // or the hotline's own callback number. Then nothing ties it to the household but the
+        // people in it.
+        let third_party = noisy
+            && matches!(channel, "hotline" | "email" | "import" | "messenger")
+            && chance(&mut self.rng, 0.35);
         let submitter = match &h.relative_at_home {
+            _ if third_party => {
+                let phone = self.phone("KZ");
+                SubmitterDraft {
+                    name: Some(
+                        ["соседка", "colleague", "NGO desk", "коллега"]
+                            .choose(&mut self.rng)
+                            .unwrap()
+                            .to_string(),
+                    ),
+                    phones: vec![self.phone_as_written(&phone)],
+                    email: None,
+                }
+            }
             Some((name, phone)) => SubmitterDraft {
                 name: Some(name.clone()),
                 phones: vec![self.phone_as_written(phone)],

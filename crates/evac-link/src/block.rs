@@ -265,7 +265,11 @@ pub fn candidate_pairs(
         })
         .collect();
     pairs.par_sort_unstable();
-    debug_assert!(pairs.windows(2).all(|w| (w[0].a, w[0].b) != (w[1].a, w[1].b)));
+    debug_assert!(
+        pairs
+            .windows(2)
+            .all(|w| (w[0].a, w[0].b) != (w[1].a, w[1].b))
+    );
     let skipped = oversized.len();
     let stats = BlockingStats {
         keys: keyed.len(),

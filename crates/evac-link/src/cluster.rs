@@ -1,10 +1,11 @@
 //! Clustering: scored links into persons, persons into households.
 //!
 //! Persons: links above the auto-merge threshold are taken strongest first, and two clusters
-//! merge only when *every* pair across them could be the same person (no cannot-link, no two
-//! members of one request, no pair below a floor probability) and the pairs across them agree
-//! on average. A chain of weak links (father – son with no birth date – grandson) therefore
-//! stops where two of its ends disagree, instead of merging a family into one person.
+//! merge only when *no* pair across them contradicts being one person (two valid documents that
+//! differ, birth dates that plainly differ, different sexes, two members of one request) and
+//! the pairs across them agree on average. A chain of links (father – son with no birth date –
+//! grandson) therefore stops where two of its ends disagree, instead of merging a family into
+//! one person; a very noisy record that merely matches weakly does not block a merge.
 //!
 //! Households: the records of one request, the records of one person, and records that share a
 //! phone (unless the phone is shared by too many requests to mean a family: a hotel's
@@ -13,8 +14,7 @@
 use std::collections::HashMap;
 
 use crate::block::NO_GROUP;
-use crate::compare::compare;
-use crate::model::{Model, weight_for_probability};
+use crate::model::weight_for_probability;
 use crate::record::Prepared;
 
 /// A candidate pair with its weight.
@@ -29,24 +29,28 @@ pub struct WeightedPair {
 #[derive(Debug, Clone, Copy)]
 pub struct PersonClustering {
     pub auto_merge_probability_min: f64,
-    /// Every pair across two merging clusters must reach this probability.
-    pub cross_pair_probability_min: f64,
     /// The mean probability across two merging clusters must reach this.
     pub cross_mean_probability_min: f64,
     /// Merges that would compare more pairs than this are left to review.
     pub cross_pairs_max: usize,
 }
 
-/// Cluster index per record.
+/// What clustering needs to know about any two records: their match weight, and whether
+/// anything contradicts their being one person.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairCheck {
+    pub match_weight: f64,
+    pub contradicts: bool,
+}
+
+/// Cluster index per record. `check` scores any two records (in the same context as `pairs`).
 pub fn persons(
-    records: &[Prepared],
     groups: &[u32],
     pairs: &[WeightedPair],
-    model: &Model,
+    check: impl Fn(u32, u32) -> PairCheck,
     bounds: PersonClustering,
 ) -> Vec<u32> {
     let auto_weight = weight_for_probability(bounds.auto_merge_probability_min);
-    let floor_weight = weight_for_probability(bounds.cross_pair_probability_min);
     let mut links: Vec<&WeightedPair> = pairs
         .iter()
         .filter(|p| p.match_weight >= auto_weight)
@@ -56,7 +60,7 @@ pub fn persons(
             .total_cmp(&x.match_weight)
             .then((x.a, x.b).cmp(&(y.a, y.b)))
     });
-    let mut cluster_of: Vec<u32> = (0..records.len() as u32).collect();
+    let mut cluster_of: Vec<u32> = (0..groups.len() as u32).collect();
     let mut members: HashMap<u32, Vec<u32>> = HashMap::new();
     for link in links {
         let (ca, cb) = (cluster_of[link.a as usize], cluster_of[link.b as usize]);
@@ -77,13 +81,12 @@ pub fn persons(
                     allowed = false;
                     break 'cross;
                 }
-                let c = compare(&records[x as usize], &records[y as usize]);
-                let w = model.weight(&c);
-                if c.cannot_link || w < floor_weight {
+                let pair = check(x, y);
+                if pair.contradicts {
                     allowed = false;
                     break 'cross;
                 }
-                probability_sum += crate::model::probability(w);
+                probability_sum += crate::model::probability(pair.match_weight);
             }
         }
         let cross = (a_members.len() * b_members.len()) as f64;
@@ -147,7 +150,7 @@ pub fn households(
     // One address and one surname stem.
     let mut by_address: HashMap<(&str, &str), u32> = HashMap::new();
     for (i, r) in records.iter().enumerate() {
-        if let (Some(address), Some(stem)) = (&r.address, &r.surname_stem) {
+        if let (Some(address), Some(stem)) = (&r.address, r.surname_stem()) {
             let first = *by_address.entry((address, stem)).or_insert(i as u32);
             sets.union(first, i as u32);
         }

@@ -17,10 +17,12 @@ pub enum Field {
     BirthDate,
     Sex,
     Phone,
-    /// Any phone of either record's request (the submitter's included): household evidence
-    /// that makes a pair of similar records more likely one person. Missing when the two
-    /// already share a phone of their own (the same evidence is not counted twice).
-    HouseholdPhone,
+    /// The two records' requests are tied: they share a phone (the submitter's included), or
+    /// (in context, see [`Comparison::tie_households`]) another of their people is already
+    /// linked. Household evidence that makes a pair of similar records more likely one person.
+    /// Missing when the two share a phone of their own (the same evidence is not counted
+    /// twice).
+    Household,
     Document,
     Email,
     Locality,
@@ -33,7 +35,7 @@ pub const FIELDS: [Field; 10] = [
     Field::BirthDate,
     Field::Sex,
     Field::Phone,
-    Field::HouseholdPhone,
+    Field::Household,
     Field::Document,
     Field::Email,
     Field::Locality,
@@ -63,7 +65,7 @@ impl Field {
             Field::BirthDate => "birth_date",
             Field::Sex => "sex",
             Field::Phone => "phone",
-            Field::HouseholdPhone => "household_phone",
+            Field::Household => "household",
             Field::Document => "document",
             Field::Email => "email",
             Field::Locality => "locality",
@@ -84,7 +86,7 @@ impl Field {
                 "different",
                 "generation_apart",
             ],
-            Field::Sex | Field::Phone | Field::HouseholdPhone | Field::Email | Field::Locality => {
+            Field::Sex | Field::Phone | Field::Household | Field::Email | Field::Locality => {
                 &["same", "different"]
             }
             Field::Document => &["same", "one_character_differs", "different"],
@@ -115,6 +117,21 @@ impl Comparison<'_> {
     /// The levels packed into one integer (3 bits per field): the unit EM counts.
     pub fn pattern(&self) -> u32 {
         pack(&self.levels)
+    }
+
+    /// Marks the two records' requests as tied by another linked pair of their people.
+    pub fn tie_households(&mut self) {
+        let h = Field::Household.index();
+        if self.levels[Field::Phone.index()] != 0 {
+            self.levels[h] = 0;
+        }
+    }
+
+    /// Evidence that the two are different people whatever the rest says: two valid documents
+    /// that differ, birth dates that plainly differ, or different sexes.
+    pub fn contradicts(&self) -> bool {
+        let birth = self.levels[Field::BirthDate.index()];
+        self.cannot_link || birth == 4 || birth == 5 || self.levels[Field::Sex.index()] == 1
     }
 }
 
@@ -175,7 +192,7 @@ pub fn compare<'a>(a: &'a Prepared, b: &'a Prepared) -> Comparison<'a> {
     let own_phone_shared = levels[Field::Phone.index()] == 0;
     if !own_phone_shared && reach(a).next().is_some() && reach(b).next().is_some() {
         let shared = reach(a).any(|x| reach(b).any(|y| x == y));
-        levels[Field::HouseholdPhone.index()] = u8::from(!shared);
+        levels[Field::Household.index()] = u8::from(!shared);
     }
     let mut cannot_link = false;
     if let (Some((x, x_valid)), Some((y, y_valid))) = (&a.document, &b.document) {
@@ -294,7 +311,7 @@ pub(crate) fn birth_level(a: &Prepared, b: &Prepared) -> u8 {
 }
 
 /// Whether two sorted lists share an element.
-pub fn shares_any(a: &[String], b: &[String]) -> bool {
+pub fn shares_any<T: Ord>(a: &[T], b: &[T]) -> bool {
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {

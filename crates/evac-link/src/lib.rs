@@ -49,9 +49,8 @@ pub struct Settings {
     pub auto_merge_probability_min: f64,
     /// Pairs at or above this (and below auto-merge) go to the review queue.
     pub review_probability_min: f64,
-    /// When two clusters merge, every pair across them must reach this probability…
-    pub cross_pair_probability_min: f64,
-    /// …and the pairs across them this probability on average.
+    /// When two clusters merge, no pair across them may contradict being one person, and the
+    /// pairs across them must reach this probability on average.
     pub cross_mean_probability_min: f64,
     /// Blocks with more records than this are skipped.
     pub block_size_max: usize,
@@ -68,8 +67,7 @@ impl Default for Settings {
         Settings {
             auto_merge_probability_min: 0.95,
             review_probability_min: 0.5,
-            cross_pair_probability_min: 0.05,
-            cross_mean_probability_min: 0.9,
+            cross_mean_probability_min: 0.5,
             block_size_max: 200,
             u_sample_pairs: 300_000,
             em_iterations_max: 60,
@@ -144,13 +142,23 @@ pub struct Linkage {
     pub model: Model,
     pub blocking: BlockingStats,
     pub settings: Settings,
+    /// Pairs of requests tied by a sure link between two of their people, with that link.
+    pub group_ties: HashMap<(u32, u32), Vec<(u32, u32)>>,
 }
 
 impl Linkage {
-    /// The per-field explanation of any two records.
+    /// The per-field explanation of any two records, in the context of the linkage (requests
+    /// tied by another of their people count as one household).
     pub fn explain(&self, a: u32, b: u32) -> Score {
-        self.model
-            .score_pair(&self.prepared[a as usize], &self.prepared[b as usize])
+        let ties = GroupTies {
+            pairs: self.group_ties.clone(),
+        };
+        let context = Context {
+            prepared: &self.prepared,
+            groups: &self.groups,
+            ties: &ties,
+        };
+        self.model.score(&context.compare(a, b))
     }
 
     /// Person and household ids as record ids (the first record of each), in record order.
@@ -218,10 +226,27 @@ pub fn link_prepared(
         settings.seed,
     );
     let review_weight = weight_for_probability(settings.review_probability_min);
+    let auto_weight = weight_for_probability(settings.auto_merge_probability_min);
+    // First pass: which pairs of requests are tied by a sure link between two of their people.
+    let sure: Vec<(u32, u32)> = candidate_pairs
+        .par_iter()
+        .filter(|p| groups[p.a as usize] != NO_GROUP && groups[p.b as usize] != NO_GROUP)
+        .filter_map(|p| {
+            let c = compare::compare(&prepared[p.a as usize], &prepared[p.b as usize]);
+            (!c.contradicts() && model.weight(&c) >= auto_weight).then_some((p.a, p.b))
+        })
+        .collect();
+    let ties = GroupTies::new(&groups, &sure);
+    // Second pass: every pair in the context of those ties.
+    let context = Context {
+        prepared: &prepared,
+        groups: &groups,
+        ties: &ties,
+    };
     let weighted: Vec<WeightedPair> = candidate_pairs
         .par_iter()
         .filter_map(|&CandidatePair { a, b, .. }| {
-            let c = compare::compare(&prepared[a as usize], &prepared[b as usize]);
+            let c = context.compare(a, b);
             let match_weight = model.weight(&c);
             (match_weight >= review_weight && !c.cannot_link).then_some(WeightedPair {
                 a,
@@ -231,13 +256,17 @@ pub fn link_prepared(
         })
         .collect();
     let person = cluster::persons(
-        &prepared,
         &groups,
         &weighted,
-        &model,
+        |x, y| {
+            let c = context.compare(x, y);
+            cluster::PairCheck {
+                match_weight: model.weight(&c),
+                contradicts: c.contradicts(),
+            }
+        },
         PersonClustering {
             auto_merge_probability_min: settings.auto_merge_probability_min,
-            cross_pair_probability_min: settings.cross_pair_probability_min,
             cross_mean_probability_min: settings.cross_mean_probability_min,
             cross_pairs_max: 4096,
         },
@@ -262,7 +291,9 @@ pub fn link_prepared(
             }
         })
         .collect();
+    let group_ties = ties.pairs;
     Linkage {
+        group_ties,
         record_ids,
         prepared,
         group_names: (0..groups
@@ -280,5 +311,56 @@ pub fn link_prepared(
         model,
         blocking,
         settings: *settings,
+    }
+}
+
+/// Pairs of requests tied by sure links between their people.
+struct GroupTies {
+    pairs: HashMap<(u32, u32), Vec<(u32, u32)>>,
+}
+
+impl GroupTies {
+    fn new(groups: &[u32], sure: &[(u32, u32)]) -> GroupTies {
+        let mut pairs: HashMap<(u32, u32), Vec<(u32, u32)>> = HashMap::new();
+        for &(a, b) in sure {
+            let (ga, gb) = (groups[a as usize], groups[b as usize]);
+            pairs
+                .entry((ga.min(gb), ga.max(gb)))
+                .or_default()
+                .push((a, b));
+        }
+        GroupTies { pairs }
+    }
+
+    /// Whether the requests of `a` and `b` are tied by a sure link between two *other* people.
+    fn tied(&self, groups: &[u32], a: u32, b: u32) -> bool {
+        let (ga, gb) = (groups[a as usize], groups[b as usize]);
+        if ga == NO_GROUP || gb == NO_GROUP || ga == gb {
+            return false;
+        }
+        self.pairs
+            .get(&(ga.min(gb), ga.max(gb)))
+            .is_some_and(|links| {
+                links
+                    .iter()
+                    .any(|&(x, y)| x != a && x != b && y != a && y != b)
+            })
+    }
+}
+
+/// Comparisons in the context of the linkage so far.
+struct Context<'a> {
+    prepared: &'a [Prepared],
+    groups: &'a [u32],
+    ties: &'a GroupTies,
+}
+
+impl Context<'_> {
+    fn compare(&self, a: u32, b: u32) -> Comparison<'_> {
+        let mut c = compare::compare(&self.prepared[a as usize], &self.prepared[b as usize]);
+        if self.ties.tied(self.groups, a, b) {
+            c.tie_households();
+        }
+        c
     }
 }

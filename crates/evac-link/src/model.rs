@@ -37,7 +37,7 @@ pub struct Model {
     /// How often each name key occurs, as a share of records (one table for given names and
     /// surnames: a name written in the other field is still as common as it is).
     #[serde(skip)]
-    pub name_frequency: HashMap<String, f64>,
+    pub name_frequency: HashMap<Box<str>, f64>,
     /// Lowest frequency a name is given (a name seen once is still not unique in the world).
     pub frequency_floor: f64,
     pub em_iterations: usize,
@@ -391,7 +391,7 @@ fn reference(field: Field) -> (&'static [f64], &'static [f64]) {
         ),
         Field::Sex => (&[0.99, 0.01], &[0.5, 0.5]),
         Field::Phone => (&[0.95, 0.05], &[0.00005, 0.99995]),
-        Field::HouseholdPhone => (&[0.90, 0.10], &[0.0001, 0.9999]),
+        Field::Household => (&[0.90, 0.10], &[0.0001, 0.9999]),
         Field::Document => (&[0.95, 0.03, 0.02], &[0.00002, 0.00001, 0.99997]),
         Field::Email => (&[0.90, 0.10], &[0.00002, 0.99998]),
         Field::Locality => (&[0.50, 0.50], &[0.1, 0.9]),
@@ -445,8 +445,8 @@ fn estimate_u(records: &[Prepared], sample_pairs: usize, seed: u64) -> Vec<Vec<f
         .collect()
 }
 
-fn name_frequencies(records: &[Prepared]) -> HashMap<String, f64> {
-    let mut counts: HashMap<String, f64> = HashMap::new();
+fn name_frequencies(records: &[Prepared]) -> HashMap<Box<str>, f64> {
+    let mut counts: HashMap<Box<str>, f64> = HashMap::new();
     for r in records {
         for t in r.given.iter().chain(&r.surname) {
             *counts.entry(t.key.clone()).or_default() += 1.0;

@@ -57,7 +57,8 @@ pub enum NamePart {
 /// One name token, normalised.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NameToken {
-    pub key: String,
+    /// Boxed, not `String`: a million records hold millions of these (no spare capacity).
+    pub key: Box<str>,
     pub part: NamePart,
     /// Given-name groups (diminutives and doublets) the token belongs to.
     pub groups: &'static [u16],
@@ -70,21 +71,19 @@ pub struct Prepared {
     pub surname: Vec<NameToken>,
     /// Tokens of a full-name field given beside separate name fields.
     pub unplaced: Vec<NameToken>,
-    pub patronymic: Option<String>,
-    /// Surname stem shared by the sexes (household evidence).
-    pub surname_stem: Option<String>,
+    pub patronymic: Option<Box<str>>,
     pub script: Script,
     pub birth_date: Option<Date>,
     pub birth_year_range: Option<(i16, i16)>,
     pub sex: Option<Sex>,
-    pub phones: Vec<String>,
-    pub household_phones: Vec<String>,
-    pub email: Option<String>,
+    pub phones: Box<[Box<str>]>,
+    pub household_phones: Box<[Box<str>]>,
+    pub email: Option<Box<str>>,
     /// Cleaned document number and whether it passes its format's checks.
-    pub document: Option<(String, bool)>,
-    pub address: Option<String>,
-    pub locality: Option<String>,
-    pub postcode: Option<String>,
+    pub document: Option<(Box<str>, bool)>,
+    pub address: Option<Box<str>>,
+    pub locality: Option<Box<str>>,
+    pub postcode: Option<Box<str>>,
 }
 
 impl Prepared {
@@ -105,7 +104,8 @@ impl Prepared {
             .patronymic
             .as_deref()
             .map(|p| name_tokens(p).map(name_key).collect::<Vec<_>>().concat())
-            .filter(|k| !k.is_empty());
+            .filter(|k| !k.is_empty())
+            .map(String::into_boxed_str);
         // A patronymic written into a name field ("Иван Петрович") is taken out of it.
         for list in [&mut given, &mut surname, &mut unplaced] {
             if let Some(i) = list.iter().position(|t| is_patronymic_key(&t.key))
@@ -121,10 +121,6 @@ impl Prepared {
             .map(String::as_str)
             .collect::<Vec<_>>()
             .join(" ");
-        let surname_stem = surname
-            .last()
-            .or(unplaced.last())
-            .map(|t| surname_stem(&t.key).to_string());
         let phones = sorted_keys(&record.phones, record.country);
         let household_phones = sorted_keys(&record.household_phones, record.country);
         let birth_year_range = record
@@ -136,27 +132,44 @@ impl Prepared {
             surname,
             unplaced,
             patronymic,
-            surname_stem,
             script: script_of(&script_source),
             birth_date: record.birth_date,
             birth_year_range,
             sex: record.sex,
             phones,
             household_phones,
-            email: record.email.as_deref().and_then(email_key),
-            document: record.document_number.as_deref().and_then(clean_document),
-            address: record.address.as_deref().and_then(place_key),
+            email: record.email.as_deref().and_then(email_key).map(Into::into),
+            document: record
+                .document_number
+                .as_deref()
+                .and_then(clean_document)
+                .map(|(d, valid)| (d.into_boxed_str(), valid)),
+            address: record
+                .address
+                .as_deref()
+                .and_then(place_key)
+                .map(Into::into),
             locality: record
                 .locality
                 .as_deref()
                 .and_then(|l| l.split(',').next())
-                .and_then(place_key),
+                .and_then(place_key)
+                .map(Into::into),
             postcode: record
                 .postcode
                 .as_deref()
                 .map(|p| p.chars().filter(char::is_ascii_alphanumeric).collect())
-                .filter(|p: &String| !p.is_empty()),
+                .filter(|p: &String| !p.is_empty())
+                .map(Into::into),
         }
+    }
+
+    /// Surname stem shared by the sexes (household evidence), from the last surname token.
+    pub fn surname_stem(&self) -> Option<&str> {
+        self.surname
+            .last()
+            .or(self.unplaced.last())
+            .map(|t| surname_stem(&t.key))
     }
 
     /// All name tokens, whatever their part.
@@ -172,7 +185,7 @@ fn tokens(text: Option<&str>, part: NamePart) -> Vec<NameToken> {
             .filter(|k| !k.is_empty())
             .map(|key| NameToken {
                 groups: given_name_groups(&key),
-                key,
+                key: key.into_boxed_str(),
                 part,
             })
             .collect()
@@ -180,11 +193,15 @@ fn tokens(text: Option<&str>, part: NamePart) -> Vec<NameToken> {
     .unwrap_or_default()
 }
 
-fn sorted_keys(phones: &[String], region: Option<CountryCode>) -> Vec<String> {
-    let mut keys: Vec<String> = phones.iter().filter_map(|p| phone_key(p, region)).collect();
+fn sorted_keys(phones: &[String], region: Option<CountryCode>) -> Box<[Box<str>]> {
+    let mut keys: Vec<Box<str>> = phones
+        .iter()
+        .filter_map(|p| phone_key(p, region))
+        .map(String::into_boxed_str)
+        .collect();
     keys.sort_unstable();
     keys.dedup();
-    keys
+    keys.into_boxed_slice()
 }
 
 #[cfg(test)]
@@ -205,6 +222,6 @@ mod tests {
             Some(name_key("Petrovich").as_str())
         );
         assert_eq!(p.script, Script::Cyrillic);
-        assert_eq!(p.surname_stem.as_deref(), Some("ivanov"));
+        assert_eq!(p.surname_stem(), Some("ivanov"));
     }
 }

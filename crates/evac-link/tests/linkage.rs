@@ -102,7 +102,7 @@ fn one_family_written_twice_is_one_household_of_three_people() {
     assert_eq!(level("given_name").level, "exact", "Юлия = Yuliya");
     assert_eq!(level("birth_date").level, "day_month_swapped");
     assert!(level("birth_date").weight > 0.0);
-    assert_eq!(level("household_phone").level, "same");
+    assert_eq!(level("household").level, "same");
     assert_eq!(level("patronymic").level, "missing");
     assert!(why.match_probability >= 0.95, "{why:?}");
     let sasha = linkage.explain(at("web-1/1"), at("hotline-7/1"));
