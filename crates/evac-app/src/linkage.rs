@@ -273,13 +273,32 @@ impl App {
             let mut events = Vec::new();
             let records = records_of_request(request);
             let prepared: Vec<Prepared> = records.iter().map(Prepared::new).collect();
-            for (p, person) in prepared.iter().zip(&request.body.party) {
-                let found = state.index.matches(p, Some(&group), ONLINE_CANDIDATES_MAX);
+            let auto_min = LinkSettings::default().auto_merge_probability_min;
+            // Two passes, as the batch does: first each person alone; then each again, with
+            // the requests the others surely matched counting as tied households.
+            let sure: Vec<Option<u32>> = prepared
+                .iter()
+                .map(|p| {
+                    let found = state.index.matches(p, Some(&group), &[], 1);
+                    found
+                        .first()
+                        .filter(|c| c.score.match_probability >= auto_min)
+                        .map(|c| c.index)
+                })
+                .collect();
+            for (k, (p, person)) in prepared.iter().zip(&request.body.party).enumerate() {
+                let tied_to: Vec<u32> = sure
+                    .iter()
+                    .enumerate()
+                    .filter(|&(other, _)| other != k)
+                    .filter_map(|(_, s)| *s)
+                    .collect();
+                let found = state
+                    .index
+                    .matches(p, Some(&group), &tied_to, ONLINE_CANDIDATES_MAX);
                 for (rank, candidate) in found.iter().enumerate() {
                     let (other, _) = state.persons[candidate.index as usize];
-                    let auto = rank == 0
-                        && candidate.score.match_probability
-                            >= LinkSettings::default().auto_merge_probability_min;
+                    let auto = rank == 0 && candidate.score.match_probability >= auto_min;
                     let kind = if auto {
                         LinkEventKind::AutoMerge
                     } else {

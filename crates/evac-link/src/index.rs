@@ -92,9 +92,21 @@ impl Index {
 
     /// The stored records at or above the review threshold for `record` of `group`, strongest
     /// first (ties by index), at most `limit`. Pairs that cannot link and records of the same
-    /// group are left out.
-    pub fn matches(&self, record: &Prepared, group: Option<&str>, limit: usize) -> Vec<Candidate> {
+    /// group are left out. `tied_to` are stored records already surely matched by *other*
+    /// people of the same new request: a candidate in one of their groups is in a tied
+    /// household, as in the batch's second pass.
+    pub fn matches(
+        &self,
+        record: &Prepared,
+        group: Option<&str>,
+        tied_to: &[u32],
+        limit: usize,
+    ) -> Vec<Candidate> {
         let own_group = group.and_then(|g| self.group_ids.get(g)).copied();
+        let tied_groups: Vec<u32> = tied_to
+            .iter()
+            .filter_map(|&i| self.groups.get(i as usize).copied().flatten())
+            .collect();
         let review_weight = weight_for_probability(self.settings.review_probability_min);
         let mut seen: Vec<u32> = Vec::new();
         for key in blocking_keys(record) {
@@ -112,7 +124,13 @@ impl Index {
         let mut found: Vec<Candidate> = seen
             .into_iter()
             .filter_map(|i| {
-                let c = crate::compare::compare(record, &self.records[i as usize]);
+                let mut c = crate::compare::compare(record, &self.records[i as usize]);
+                let candidate_group = self.groups[i as usize];
+                if candidate_group.is_some_and(|g| tied_groups.contains(&g))
+                    && !tied_to.contains(&i)
+                {
+                    c.tie_households();
+                }
                 if c.cannot_link || self.model.weight(&c) < review_weight {
                     return None;
                 }

@@ -65,7 +65,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            auto_merge_probability_min: 0.95,
+            auto_merge_probability_min: 0.99,
             review_probability_min: 0.5,
             cross_mean_probability_min: 0.5,
             block_size_max: 200,

@@ -198,7 +198,7 @@ fn a_new_record_is_matched_online_with_its_explanation() {
     records_with_family.extend(records);
     let linkage = link(records_with_family, &Settings::default()).unwrap();
     let index = Index::from_linkage(&linkage);
-    let found = index.matches(&Prepared::new(&late_copy), Some("hotline-7"), 3);
+    let found = index.matches(&Prepared::new(&late_copy), Some("hotline-7"), &[], 3);
     let best = found.first().expect("a match");
     assert_eq!(linkage.record_ids[best.index as usize], "web-1/0");
     assert!(best.score.match_probability >= 0.95);

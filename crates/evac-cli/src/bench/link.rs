@@ -32,6 +32,9 @@ pub struct LinkBenchArgs {
     /// names only: this is for tuning, never for real data)
     #[arg(long, default_value_t = 0)]
     pub show_errors: usize,
+    /// Override the auto-merge threshold (a probability) to see its trade-off
+    #[arg(long)]
+    pub auto_merge_probability_min: Option<f64>,
 }
 
 struct Truth {
@@ -65,7 +68,11 @@ pub fn run(args: LinkBenchArgs) -> anyhow::Result<()> {
     let rss_before_mb = peak_rss_mb().unwrap_or(0.0);
 
     let started = Instant::now();
-    let linkage = link(records, &Settings::default())?;
+    let mut settings = Settings::default();
+    if let Some(p) = args.auto_merge_probability_min {
+        settings.auto_merge_probability_min = p;
+    }
+    let linkage = link(records, &settings)?;
     let batch_s = started.elapsed().as_secs_f64();
     let rss_after_mb = peak_rss_mb().unwrap_or(0.0);
 
@@ -159,7 +166,7 @@ pub fn run(args: LinkBenchArgs) -> anyhow::Result<()> {
         for record in &online {
             let started = Instant::now();
             let prepared = Prepared::new(record);
-            let found = index.matches(&prepared, record.group.as_deref(), 5);
+            let found = index.matches(&prepared, record.group.as_deref(), &[], 5);
             latencies_us.push(started.elapsed().as_secs_f64() * 1e6);
             let truth = truth_of(&record.record_id).person;
             let has_match = persons_in_batch.contains(&truth);
