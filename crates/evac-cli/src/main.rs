@@ -41,6 +41,9 @@ enum Command {
     /// Deduplicate a spreadsheet of people (or link it against the stored requests) with a
     /// column mapping; writes clusters.csv and pairs.csv.
     Link(commands::link::LinkArgs),
+    /// The gazetteer: resolve a location in any script.
+    #[command(subcommand)]
+    Place(commands::place::PlaceCommand),
     /// Link every stored request from scratch (the server also does this at start-up).
     Relink,
     /// The duplicate review queue: list, decide, undo.
@@ -101,6 +104,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => commands::export::run(&config, args).await,
         Command::Link(args) => commands::link::run(&config, args).await,
         Command::Relink => commands::review::relink(&config).await,
+        Command::Place(command) => commands::place::run(command),
         Command::Review(command) => commands::review::run(&config, command).await,
         Command::User(cmd) => commands::accounts::user(&config, cmd).await,
         Command::Token(cmd) => commands::accounts::token(&config, cmd).await,

@@ -515,3 +515,27 @@ fn a_foreign_spreadsheet_is_deduplicated_and_linked_against_the_store() {
             .any(|l| l.contains(",store:") || l.starts_with("store:"))
     );
 }
+
+#[test]
+fn places_resolve_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(evac(
+        dir.path(),
+        &[
+            "place",
+            "resolve",
+            "Алма-Ата, гостиница Казахстан",
+            "--airports-within-km",
+            "40",
+        ],
+        None,
+    ));
+    assert!(out.starts_with("Almaty [geonames:1526384]"), "{out}");
+    assert!(
+        out.contains("airport Almaty International Airport (airport:ALA)"),
+        "{out}"
+    );
+    let unknown = evac(dir.path(), &["place", "resolve", "Xyzzy"], None);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("'Xyzzy' names no place the gazetteer knows"));
+}

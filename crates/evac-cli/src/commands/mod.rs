@@ -6,6 +6,7 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod link;
+pub mod place;
 pub mod review;
 pub mod serve;
 

@@ -1,0 +1,82 @@
+//! `evac place …`: the gazetteer from the command line.
+
+use clap::Subcommand;
+use evac_geo::{Gazetteer, TravelModel};
+
+#[derive(Debug, Subcommand)]
+pub enum PlaceCommand {
+    /// Resolve a free-text location in any script ("Алма-Ата", "Almaty, Hotel Kazakhstan")
+    /// to a place with a confidence, listing the candidates when it is ambiguous.
+    Resolve {
+        text: String,
+        /// Also list airports within this many kilometres, with road time estimates
+        #[arg(long, default_value_t = 0.0)]
+        airports_within_km: f64,
+    },
+}
+
+pub fn run(command: PlaceCommand) -> anyhow::Result<()> {
+    let gazetteer = Gazetteer::shipped();
+    match command {
+        PlaceCommand::Resolve {
+            text,
+            airports_within_km,
+        } => {
+            let resolution = gazetteer.resolve(&text);
+            let Some(best) = &resolution.place else {
+                if resolution.candidates.is_empty() {
+                    anyhow::bail!(
+                        "'{text}' names no place the gazetteer knows; try the town's name alone"
+                    );
+                }
+                println!("'{text}' is ambiguous; candidates:");
+                for c in &resolution.candidates {
+                    println!("  {}", describe(c));
+                }
+                return Ok(());
+            };
+            println!("{}", describe(best));
+            if resolution.candidates.len() > 1 {
+                println!("other candidates:");
+                for c in &resolution.candidates[1..] {
+                    println!("  {}", describe(c));
+                }
+            }
+            if airports_within_km > 0.0 {
+                let travel = TravelModel::default();
+                for (airport, km) in gazetteer.airports_near(&best.place, airports_within_km) {
+                    println!(
+                        "  airport {} ({}): {km:.0} km, about {:.0} min by road",
+                        airport.name,
+                        airport.id,
+                        travel.minutes(&best.place, airport)
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn describe(c: &evac_geo::Candidate) -> String {
+    let p = &c.place;
+    format!(
+        "{} [{}] {}{}{} ({:.4}, {:.4}) confidence {:.2} ({} \"{}\")",
+        p.name,
+        p.id,
+        p.name_ru
+            .as_deref()
+            .map(|r| format!("/ {r} "))
+            .unwrap_or_default(),
+        p.region
+            .as_deref()
+            .map(|r| format!("{r}, "))
+            .unwrap_or_default(),
+        p.country,
+        p.lat,
+        p.lon,
+        c.confidence,
+        c.how,
+        c.matched
+    )
+}

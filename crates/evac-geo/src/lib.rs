@@ -1,0 +1,473 @@
+//! The gazetteer: where people are and where they can leave from, in any script.
+//!
+//! Places come from the data evac ships (`data/`, compiled in: GeoNames towns of Kazakhstan
+//! with their Russian, Kazakh and other spellings; OurAirports airports of the region) and a
+//! hand-written table of countries with their names in the staff's languages. Free text
+//! ("Almaty, Hotel Kazakhstan", "г. Алма-Ата", "Нұр-Сұлтан", "Astana") resolves to a place
+//! with a confidence, or to the candidates when it is ambiguous. Names are matched through
+//! the linkage crate's name key, so every transliteration scheme meets the same entry.
+//!
+//! Pure: no I/O, no clock. Distances are great-circle; travel time is distance × a road factor
+//! at a speed, both configurable.
+
+mod countries;
+
+use std::collections::HashMap;
+
+use evac_link::normalize::{jaro_winkler, name_key, name_tokens};
+use serde::Serialize;
+
+const KZ_CITIES_TSV: &str = include_str!("../../../data/kz_cities.tsv");
+const AIRPORTS_CSV: &str = include_str!("../../../data/airports.csv");
+
+/// Names of at most this many words are looked up (Ust-Kamenogorsk is two, "Sary-Arka
+/// Airport" three).
+const NAME_WORDS_MAX: usize = 4;
+/// Spellings at least this close to a known name (Jaro-Winkler on the key) count as a typo of
+/// it when nothing matches exactly.
+const TYPO_SIMILARITY_MIN: f64 = 0.92;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceKind {
+    Country,
+    City,
+    Airport,
+}
+
+/// One gazetteer entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Place {
+    /// `geonames:1526384`, `country:KZ`, `airport:ALA` (IATA, else the ICAO or OurAirports id).
+    pub id: String,
+    pub kind: PlaceKind,
+    /// Display name in Latin letters.
+    pub name: String,
+    /// Russian name, where known.
+    pub name_ru: Option<String>,
+    /// ISO 3166 country.
+    pub country: String,
+    /// First-level administrative region, where known.
+    pub region: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    pub population: u64,
+    /// For airports: the municipality it serves.
+    pub serves: Option<String>,
+}
+
+/// How sure a resolution is, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub place: Place,
+    /// 0.0 to 1.0.
+    pub confidence: f64,
+    /// The words of the text that matched.
+    pub matched: String,
+    /// `exact_name`, `part_of_text`, `similar_spelling`.
+    pub how: &'static str,
+}
+
+/// The result of resolving a free-text location.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resolution {
+    /// The place, when one stands out.
+    pub place: Option<Candidate>,
+    /// Every place the text could mean, most likely first (more than one: ambiguous).
+    pub candidates: Vec<Candidate>,
+}
+
+/// The places and their names.
+#[derive(Debug)]
+pub struct Gazetteer {
+    places: Vec<Place>,
+    /// Name key (word keys joined by spaces) → places.
+    by_name: HashMap<String, Vec<u32>>,
+}
+
+impl Gazetteer {
+    /// The gazetteer of the data evac ships.
+    pub fn shipped() -> Gazetteer {
+        let mut g = Gazetteer {
+            places: Vec::new(),
+            by_name: HashMap::new(),
+        };
+        for &(code, lat, lon, names) in countries::COUNTRIES {
+            let names: Vec<&str> = names.split('|').collect();
+            g.add(
+                Place {
+                    id: format!("country:{code}"),
+                    kind: PlaceKind::Country,
+                    name: names[0].to_string(),
+                    name_ru: names.iter().find(|n| is_cyrillic(n)).map(|n| n.to_string()),
+                    country: code.to_string(),
+                    region: None,
+                    lat,
+                    lon,
+                    population: 0,
+                    serves: None,
+                },
+                &names,
+            );
+        }
+        for line in KZ_CITIES_TSV.lines().skip(1) {
+            let f: Vec<&str> = line.split('\t').collect();
+            if f.len() < 10 {
+                continue;
+            }
+            let mut names: Vec<&str> = vec![f[1], f[2], f[3]];
+            names.extend(f[4].split('|'));
+            names.extend(f[5].split('|'));
+            g.add(
+                Place {
+                    id: format!("geonames:{}", f[0]),
+                    kind: PlaceKind::City,
+                    name: f[1].to_string(),
+                    name_ru: (!f[2].is_empty()).then(|| f[2].to_string()),
+                    country: "KZ".into(),
+                    region: (!f[9].is_empty()).then(|| f[9].to_string()),
+                    lat: f[6].parse().unwrap_or(0.0),
+                    lon: f[7].parse().unwrap_or(0.0),
+                    population: f[8].parse().unwrap_or(0),
+                    serves: None,
+                },
+                &names,
+            );
+        }
+        for row in csv_rows(AIRPORTS_CSV).into_iter().skip(1) {
+            // ident,type,name,latitude,longitude,country,municipality,icao,iata,scheduled
+            if row.len() < 10 {
+                continue;
+            }
+            let code = [&row[8], &row[7], &row[0]]
+                .into_iter()
+                .find(|c| !c.is_empty())
+                .cloned()
+                .unwrap_or_default();
+            let names: Vec<&str> = [row[2].as_str(), row[7].as_str(), row[8].as_str()]
+                .into_iter()
+                .filter(|n| !n.is_empty())
+                .collect();
+            g.add(
+                Place {
+                    id: format!("airport:{code}"),
+                    kind: PlaceKind::Airport,
+                    name: row[2].clone(),
+                    name_ru: None,
+                    country: row[5].clone(),
+                    region: None,
+                    lat: row[3].parse().unwrap_or(0.0),
+                    lon: row[4].parse().unwrap_or(0.0),
+                    population: 0,
+                    serves: (!row[6].is_empty()).then(|| row[6].clone()),
+                },
+                &names,
+            );
+        }
+        g
+    }
+
+    fn add(&mut self, place: Place, names: &[&str]) {
+        let index = self.places.len() as u32;
+        self.places.push(place);
+        for name in names.iter().filter(|n| !n.trim().is_empty()) {
+            let key = phrase_key(name);
+            if key.is_empty() {
+                continue;
+            }
+            let entry = self.by_name.entry(key).or_default();
+            if !entry.contains(&index) {
+                entry.push(index);
+            }
+        }
+    }
+
+    pub fn places(&self) -> &[Place] {
+        &self.places
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Place> {
+        self.places.iter().find(|p| p.id == id)
+    }
+
+    /// Resolves a free-text location. The text is read part by part (commas separate: "Almaty,
+    /// Hotel Kazakhstan, room 1204"); in each part the longest run of words naming a place
+    /// wins. A city outranks an airport and a country of the same name; among equals the more
+    /// populous is first, and the confidence says how ambiguous the text was.
+    pub fn resolve(&self, text: &str) -> Resolution {
+        let mut found: Vec<Candidate> = Vec::new();
+        for (part_index, part) in text.split([',', ';', '(', ')', '/']).enumerate() {
+            let words: Vec<&str> = name_tokens(part).collect();
+            let keys: Vec<String> = words.iter().map(|w| name_key(w)).collect();
+            let whole_part = |start: usize, len: usize| start == 0 && len == words.len();
+            for len in (1..=NAME_WORDS_MAX.min(words.len())).rev() {
+                for start in 0..=words.len() - len {
+                    let key = keys[start..start + len].join(" ");
+                    let Some(hits) = self.by_name.get(&key) else {
+                        continue;
+                    };
+                    let (confidence, how) = if whole_part(start, len) && part_index == 0 {
+                        (0.95, "exact_name")
+                    } else {
+                        (0.8, "part_of_text")
+                    };
+                    for &i in hits {
+                        found.push(Candidate {
+                            place: self.places[i as usize].clone(),
+                            confidence,
+                            matched: words[start..start + len].join(" "),
+                            how,
+                        });
+                    }
+                }
+                if !found.is_empty() {
+                    break;
+                }
+            }
+            if !found.is_empty() {
+                break;
+            }
+        }
+        if found.is_empty() {
+            found = self.similar_spellings(text);
+        }
+        rank(&mut found);
+        // Ambiguity lowers confidence: two cities of one name are a question to ask.
+        let cities = found
+            .iter()
+            .filter(|c| c.place.kind == found[0].place.kind)
+            .count();
+        if cities > 1 {
+            for c in &mut found {
+                c.confidence /= cities as f64;
+            }
+        }
+        let place = found.first().filter(|c| c.confidence >= 0.5).cloned();
+        Resolution {
+            place,
+            candidates: found,
+        }
+    }
+
+    /// Places whose names are spelt close to the first words of the text (a typo, a scheme no
+    /// alternate name covers).
+    fn similar_spellings(&self, text: &str) -> Vec<Candidate> {
+        let first_part = text.split(',').next().unwrap_or(text);
+        let key = phrase_key(first_part);
+        if key.is_empty() {
+            return Vec::new();
+        }
+        let mut best: Vec<(f64, u32, &str)> = Vec::new();
+        for (name, hits) in &self.by_name {
+            let similarity = jaro_winkler(&key, name);
+            if similarity >= TYPO_SIMILARITY_MIN {
+                for &i in hits {
+                    best.push((similarity, i, name));
+                }
+            }
+        }
+        best.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        best.dedup_by_key(|b| b.1);
+        best.into_iter()
+            .map(|(similarity, i, _)| Candidate {
+                place: self.places[i as usize].clone(),
+                confidence: 0.6 * similarity,
+                matched: first_part.trim().to_string(),
+                how: "similar_spelling",
+            })
+            .collect()
+    }
+
+    /// The nearest city to a point, and how far it is.
+    pub fn nearest_city(&self, lat: f64, lon: f64) -> Option<(&Place, f64)> {
+        self.places
+            .iter()
+            .filter(|p| p.kind == PlaceKind::City)
+            .map(|p| (p, distance_km(lat, lon, p.lat, p.lon)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    /// The airports serving a city (by municipality name), or within `radius_km` of it.
+    pub fn airports_near(&self, place: &Place, radius_km: f64) -> Vec<(&Place, f64)> {
+        let mut near: Vec<(&Place, f64)> = self
+            .places
+            .iter()
+            .filter(|p| p.kind == PlaceKind::Airport)
+            .map(|p| (p, distance_km(place.lat, place.lon, p.lat, p.lon)))
+            .filter(|(_, d)| *d <= radius_km)
+            .collect();
+        near.sort_by(|a, b| a.1.total_cmp(&b.1));
+        near
+    }
+}
+
+/// A phrase's key: its words' name keys, space-separated.
+fn phrase_key(text: &str) -> String {
+    name_tokens(text)
+        .map(name_key)
+        .filter(|k| !k.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn is_cyrillic(text: &str) -> bool {
+    text.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c))
+}
+
+/// Most likely first: longer matches, then exact before partial, then cities before airports
+/// before countries, then the more populous; ties by id (deterministic).
+fn rank(found: &mut Vec<Candidate>) {
+    found.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then(b.matched.len().cmp(&a.matched.len()))
+            .then(kind_rank(a.place.kind).cmp(&kind_rank(b.place.kind)))
+            .then(b.place.population.cmp(&a.place.population))
+            .then(a.place.id.cmp(&b.place.id))
+    });
+    found.dedup_by(|later, kept| later.place.id == kept.place.id);
+}
+
+fn kind_rank(kind: PlaceKind) -> u8 {
+    match kind {
+        PlaceKind::City => 0,
+        PlaceKind::Airport => 1,
+        PlaceKind::Country => 2,
+    }
+}
+
+/// Great-circle distance in kilometres (haversine, mean Earth radius).
+pub fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    const EARTH_RADIUS_KM: f64 = 6_371.0;
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = (lat2 - lat1).to_radians();
+    let dl = (lon2 - lon1).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.sqrt().asin()
+}
+
+/// How travel time is estimated from a straight-line distance.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct TravelModel {
+    /// Road distance per straight-line kilometre (1.3 is typical for the steppe's roads).
+    pub road_factor: f64,
+    pub speed_kmh: f64,
+}
+
+impl Default for TravelModel {
+    fn default() -> Self {
+        TravelModel {
+            road_factor: 1.3,
+            speed_kmh: 60.0,
+        }
+    }
+}
+
+impl TravelModel {
+    /// Estimated minutes by road between two points.
+    pub fn minutes(&self, from: &Place, to: &Place) -> f64 {
+        distance_km(from.lat, from.lon, to.lat, to.lon) * self.road_factor / self.speed_kmh * 60.0
+    }
+}
+
+/// Minimal RFC 4180 reading of the shipped CSV (quoted fields, doubled quotes).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut quoted = false;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    field.push('"');
+                    chars.next();
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => fields.push(std::mem::take(&mut field)),
+                _ => field.push(c),
+            }
+        }
+        fields.push(field);
+        rows.push(fields);
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolved(g: &Gazetteer, text: &str) -> String {
+        g.resolve(text)
+            .place
+            .map(|c| c.place.id)
+            .unwrap_or_else(|| "none".into())
+    }
+
+    #[test]
+    fn places_resolve_in_any_script_and_spelling() {
+        let g = Gazetteer::shipped();
+        let almaty = "geonames:1526384";
+        for text in [
+            "Алматы",
+            "Almaty",
+            "Alma-Ata",
+            "Алма-Ата",
+            "Almaty, Hotel Kazakhstan",
+            "г. Алматы",
+            "ALMATY",
+        ] {
+            assert_eq!(resolved(&g, text), almaty, "{text}");
+        }
+        let astana = "geonames:1526273";
+        for text in ["Нұр-Сұлтан", "Nur-Sultan", "Astana", "Нур-Султан", "Астана"]
+        {
+            assert_eq!(resolved(&g, text), astana, "{text}");
+        }
+        assert_eq!(resolved(&g, "Almatty"), almaty, "a typo still finds it");
+        assert_eq!(resolved(&g, "Kazakistan"), "country:KZ");
+        assert_eq!(resolved(&g, "Россия"), "country:RU");
+        assert_eq!(resolved(&g, "xyzzy qwerty"), "none");
+    }
+
+    #[test]
+    fn an_exact_name_is_surer_than_a_part_of_the_text() {
+        let g = Gazetteer::shipped();
+        let whole = g.resolve("Almaty").place.unwrap();
+        let part = g.resolve("Hotel Kazakhstan, Almaty").place.unwrap();
+        assert_eq!(whole.how, "exact_name");
+        assert!(whole.confidence > 0.9);
+        assert!(part.confidence < whole.confidence);
+    }
+
+    #[test]
+    fn airports_are_found_by_code_and_near_their_city() {
+        let g = Gazetteer::shipped();
+        assert_eq!(resolved(&g, "ALA"), "airport:ALA");
+        let almaty = g.get("geonames:1526384").unwrap();
+        let near = g.airports_near(almaty, 30.0);
+        assert_eq!(near[0].0.id, "airport:ALA");
+        assert!(near[0].1 < 20.0, "{}", near[0].1);
+    }
+
+    #[test]
+    fn distances_and_travel_times_are_plausible() {
+        let g = Gazetteer::shipped();
+        let (almaty, astana) = (
+            g.get("geonames:1526384").unwrap(),
+            g.get("geonames:1526273").unwrap(),
+        );
+        let d = distance_km(almaty.lat, almaty.lon, astana.lat, astana.lon);
+        assert!(
+            (950.0..1000.0).contains(&d),
+            "Almaty–Astana is about 970 km: {d}"
+        );
+        let minutes = TravelModel::default().minutes(almaty, astana);
+        assert!((d * 1.3 - minutes).abs() < 1e-6, "60 km/h: a minute per km");
+        let (nearest, km) = g.nearest_city(43.26, 76.93).unwrap();
+        assert_eq!(nearest.id, "geonames:1526384");
+        assert!(km < 3.0);
+    }
+}
