@@ -535,6 +535,20 @@ fn places_resolve_from_the_command_line() {
         out.contains("airport Almaty International Airport (airport:ALA)"),
         "{out}"
     );
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/seeds/000_6d65ec6cf458f712.txt"
+    );
+    let mentions = ok(evac(dir.path(), &["place", "mentions", seed], None));
+    for expected in [
+        "[country:KZ]",
+        "[country:RU]",
+        "[country:BY]",
+        "[country:AM]",
+        "[geonames:1526384]",
+    ] {
+        assert!(mentions.contains(expected), "{expected}: {mentions}");
+    }
     let unknown = evac(dir.path(), &["place", "resolve", "Xyzzy"], None);
     assert!(!unknown.status.success());
     assert!(text(&unknown.stderr).contains("'Xyzzy' names no place the gazetteer knows"));

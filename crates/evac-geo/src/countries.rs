@@ -1,7 +1,8 @@
 //! Countries evac's crises meet, with their names in the languages of its staff and sources
-//! (English, Russian, Kazakh, Italian, German, French) and the inflected Russian forms the
-//! press uses ("из Казахстана", "в России"). Coordinates are the capital's: distances to a
-//! country are to its capital. Names are facts, written here by hand.
+//! (English, Russian, Kazakh, Italian, German, French), the inflected Russian forms the press
+//! uses ("из Казахстана", "в России") and the adjectives that name a country in a report ("il
+//! premier armeno", "cittadini russi"). Coordinates are the capital's: distances to a country
+//! are to its capital. Names are facts, written here by hand.
 
 /// (ISO 3166 code, capital latitude, capital longitude, names separated by `|`).
 pub const COUNTRIES: &[(&str, f64, f64, &str)] = &[
@@ -9,31 +10,31 @@ pub const COUNTRIES: &[(&str, f64, f64, &str)] = &[
         "KZ",
         51.1801,
         71.44598,
-        "Kazakhstan|Kazakhstan Republic|Казахстан|Казахстана|Казахстане|Қазақстан|Qazaqstan|Kazakistan|Kasachstan",
+        "Kazakhstan|Kazakhstan Republic|Казахстан|Казахстана|Казахстане|Қазақстан|Qazaqstan|Kazakistan|Kasachstan|Kazakh|kazako|kazaka|kazaki|kazake|казахский|казахские|казахстанский",
     ),
     (
         "RU",
         55.75222,
         37.61556,
-        "Russia|Russian Federation|Россия|России|Россию|Российская Федерация|Ресей|Russland|Russie",
+        "Russia|Russian Federation|Россия|России|Россию|Российская Федерация|Ресей|Russland|Russie|Russian|russo|russa|russi|russe|российский|российские|российского",
     ),
     (
         "BY",
         53.9,
         27.56667,
-        "Belarus|Беларусь|Белоруссия|Белоруссии|Беларуси|Беларусь|Bielorussia|Weißrussland|Biélorussie",
+        "Belarus|Беларусь|Белоруссия|Белоруссии|Беларуси|Беларусь|Bielorussia|Weißrussland|Biélorussie|Belarusian|bielorusso|bielorussa|белорусский",
     ),
     (
         "AM",
         40.18111,
         44.51361,
-        "Armenia|Армения|Армении|Армения|Armenien|Arménie",
+        "Armenia|Армения|Армении|Армения|Armenien|Arménie|Armenian|armeno|armena|armeni|армянский|армянского",
     ),
     (
         "KG",
         42.87,
         74.59,
-        "Kyrgyzstan|Kirghizistan|Киргизия|Киргизии|Кыргызстан|Қырғызстан|Kirgisistan|Kirghizstan",
+        "Kyrgyzstan|Kirghizistan|Киргизия|Киргизии|Кыргызстан|Қырғызстан|Kirgisistan|Kirghizstan|Kyrgyz|kirghiso|киргизский",
     ),
     (
         "TJ",
@@ -45,7 +46,7 @@ pub const COUNTRIES: &[(&str, f64, f64, &str)] = &[
         "UZ",
         41.26465,
         69.21627,
-        "Uzbekistan|Узбекистан|Узбекистана|Өзбекстан|Usbekistan|Ouzbékistan",
+        "Uzbekistan|Узбекистан|Узбекистана|Өзбекстан|Usbekistan|Ouzbékistan|Uzbek|uzbeko|узбекский",
     ),
     (
         "TM",
@@ -57,7 +58,7 @@ pub const COUNTRIES: &[(&str, f64, f64, &str)] = &[
         "CN",
         39.9075,
         116.39723,
-        "China|Китай|Китая|Қытай|Cina|Chine",
+        "China|Китай|Китая|Қытай|Cina|Chine|Chinese|cinese|китайский",
     ),
     (
         "MN",

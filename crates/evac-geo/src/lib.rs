@@ -14,7 +14,7 @@ mod countries;
 
 use std::collections::HashMap;
 
-use evac_link::normalize::{jaro_winkler, name_key, name_tokens};
+use evac_link::normalize::{Script, jaro_winkler, name_key, name_tokens, script_of};
 use serde::Serialize;
 
 const KZ_CITIES_TSV: &str = include_str!("../../../data/kz_cities.tsv");
@@ -77,12 +77,41 @@ pub struct Resolution {
     pub candidates: Vec<Candidate>,
 }
 
+/// A place a text mentions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mention {
+    pub place: Place,
+    /// The words as written.
+    pub words: String,
+    /// How often the text mentions it.
+    pub count: usize,
+}
+
+/// Words that announce an airport in the languages of the reports ("l'aeroporto di Almaty",
+/// "аэропорт Алматы"), as name keys of their stems.
+const AIRPORT_WORDS: &[&str] = &[
+    "airport",
+    "aeroporto",
+    "aeroporti",
+    "аэропорт",
+    "аэропорта",
+    "аэропорту",
+    "аэропортом",
+    "әуежай",
+    "flughafen",
+    "aéroport",
+];
+/// A mentioned city's airport may be this far from its centre.
+const CITY_AIRPORT_KM_MAX: f64 = 40.0;
+
 /// The places and their names.
 #[derive(Debug)]
 pub struct Gazetteer {
     places: Vec<Place>,
-    /// Name key (word keys joined by spaces) → places.
-    by_name: HashMap<String, Vec<u32>>,
+    /// Name key (word keys joined by spaces) → places, with the script each name was written
+    /// in (a report's word must match a name of its own script: Italian "città" and Russian
+    /// "Китая" share a key, not a meaning).
+    by_name: HashMap<String, Vec<(u32, Script)>>,
 }
 
 impl Gazetteer {
@@ -176,8 +205,9 @@ impl Gazetteer {
                 continue;
             }
             let entry = self.by_name.entry(key).or_default();
-            if !entry.contains(&index) {
-                entry.push(index);
+            let hit = (index, script_of(name));
+            if !entry.contains(&hit) {
+                entry.push(hit);
             }
         }
     }
@@ -211,7 +241,7 @@ impl Gazetteer {
                     } else {
                         (0.8, "part_of_text")
                     };
-                    for &i in hits {
+                    for &(i, _) in hits {
                         found.push(Candidate {
                             place: self.places[i as usize].clone(),
                             confidence,
@@ -261,7 +291,7 @@ impl Gazetteer {
         for (name, hits) in &self.by_name {
             let similarity = jaro_winkler(&key, name);
             if similarity >= TYPO_SIMILARITY_MIN {
-                for &i in hits {
+                for &(i, _) in hits {
                     best.push((similarity, i, name));
                 }
             }
@@ -276,6 +306,95 @@ impl Gazetteer {
                 how: "similar_spelling",
             })
             .collect()
+    }
+
+    /// Every place a free text (a report, a press article) names, in order of first mention:
+    /// countries by name or adjective in any of the table's languages, towns by a capitalised
+    /// name, and an airport where an airport word stands a few words before a town's name.
+    /// Only exact name matches count here: a report's word is evidence, not a guess.
+    pub fn mentions(&self, text: &str) -> Vec<Mention> {
+        const AIRPORT_WORD_DISTANCE_MAX: usize = 3;
+        let words: Vec<&str> = name_tokens(text)
+            .flat_map(|w| w.split(['\'', '’', '`']))
+            .filter(|w| w.chars().any(char::is_alphabetic))
+            .collect();
+        let keys: Vec<String> = words.iter().map(|w| name_key(w)).collect();
+        let airport_keys: Vec<String> = AIRPORT_WORDS.iter().map(|w| name_key(w)).collect();
+        let mut found: Vec<Mention> = Vec::new();
+        let mut note = |place: &Place, written: String| match found
+            .iter_mut()
+            .find(|m| m.place.id == place.id)
+        {
+            Some(m) => m.count += 1,
+            None => found.push(Mention {
+                place: place.clone(),
+                words: written,
+                count: 1,
+            }),
+        };
+        let mut i = 0;
+        while i < words.len() {
+            let mut advanced = false;
+            for len in (1..=NAME_WORDS_MAX.min(words.len() - i)).rev() {
+                let key = keys[i..i + len].join(" ");
+                let Some(hits) = self.by_name.get(&key) else {
+                    continue;
+                };
+                let capitalised = words[i].chars().next().is_some_and(char::is_uppercase);
+                // Airports come in through an airport word before their town, or as their code
+                // written in capitals ("ALA"): a lower-case word that folds to a code is not one.
+                let code_as_written =
+                    words[i].len() == 3 && words[i].chars().all(|c| c.is_ascii_uppercase());
+                let script = script_of(&words[i..i + len].join(" "));
+                let places: Vec<&Place> = hits
+                    .iter()
+                    .filter(|(_, s)| *s == script)
+                    .map(|&(h, _)| &self.places[h as usize])
+                    .filter(|p| match p.kind {
+                        PlaceKind::Country => true,
+                        PlaceKind::City => capitalised,
+                        PlaceKind::Airport => code_as_written && len == 1,
+                    })
+                    .collect();
+                if places.is_empty() {
+                    continue;
+                }
+                let written = words[i..i + len].join(" ");
+                // The most likely one: a country, else the most populous town.
+                let place = places
+                    .iter()
+                    .min_by_key(|p| {
+                        (
+                            p.kind != PlaceKind::Country,
+                            std::cmp::Reverse(p.population),
+                        )
+                    })
+                    .copied()
+                    .expect("not empty");
+                note(place, written.clone());
+                if place.kind == PlaceKind::City {
+                    let announced = keys[i.saturating_sub(AIRPORT_WORD_DISTANCE_MAX)..i]
+                        .iter()
+                        .any(|k| airport_keys.contains(k));
+                    if announced {
+                        for (airport, _) in self
+                            .airports_near(place, CITY_AIRPORT_KM_MAX)
+                            .into_iter()
+                            .take(1)
+                        {
+                            note(airport, written.clone());
+                        }
+                    }
+                }
+                i += len;
+                advanced = true;
+                break;
+            }
+            if !advanced {
+                i += 1;
+            }
+        }
+        found
     }
 
     /// The nearest city to a point, and how far it is.
@@ -450,6 +569,48 @@ mod tests {
         let near = g.airports_near(almaty, 30.0);
         assert_eq!(near[0].0.id, "airport:ALA");
         assert!(near[0].1 < 20.0, "{}", near[0].1);
+    }
+
+    #[test]
+    fn the_seed_reports_mention_almaty_its_airport_and_the_countries() {
+        let g = Gazetteer::shipped();
+        let seeds = [
+            include_str!("../../../data/seeds/000_6d65ec6cf458f712.txt"),
+            include_str!("../../../data/seeds/002_3bb6a7bcede1e649.txt"),
+        ];
+        let mut ids: Vec<String> = seeds
+            .iter()
+            .flat_map(|text| g.mentions(text))
+            .map(|m| m.place.id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        for expected in [
+            "geonames:1526384",
+            "airport:ALA",
+            "country:KZ",
+            "country:RU",
+            "country:BY",
+            "country:AM",
+        ] {
+            assert!(ids.contains(&expected.to_string()), "{expected} in {ids:?}");
+        }
+        assert_eq!(
+            ids.len(),
+            6,
+            "no stray mentions (\"città\" is not \"Китая\"): {ids:?}"
+        );
+        let russian = g.mentions("Аэропорт Алматы закрыт, граждане России и Белоруссии ждут");
+        let ids: Vec<&str> = russian.iter().map(|m| m.place.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "geonames:1526384",
+                "airport:ALA",
+                "country:RU",
+                "country:BY"
+            ]
+        );
     }
 
     #[test]

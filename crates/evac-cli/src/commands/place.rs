@@ -13,11 +13,25 @@ pub enum PlaceCommand {
         #[arg(long, default_value_t = 0.0)]
         airports_within_km: f64,
     },
+    /// List the places a text file (a report, a press article) mentions: countries, towns, and
+    /// airports announced by an airport word.
+    Mentions { file: std::path::PathBuf },
 }
 
 pub fn run(command: PlaceCommand) -> anyhow::Result<()> {
     let gazetteer = Gazetteer::shipped();
     match command {
+        PlaceCommand::Mentions { file } => {
+            use anyhow::Context;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {} (a UTF-8 text file)", file.display()))?;
+            for m in gazetteer.mentions(&text) {
+                println!(
+                    "{} [{}] {} times, as \"{}\"",
+                    m.place.name, m.place.id, m.count, m.words
+                );
+            }
+        }
         PlaceCommand::Resolve {
             text,
             airports_within_km,
