@@ -11,6 +11,7 @@ mod intake;
 mod linkage;
 mod situation;
 mod store_url;
+mod triage;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ pub use linkage::{
 };
 pub use situation::HubView;
 pub use store_url::{DatabaseUrl, open_store};
+pub use triage::{RankedRequest, case_facts};
 
 /// What evac needs to know about its deployment.
 #[derive(Debug, Clone)]

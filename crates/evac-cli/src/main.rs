@@ -41,6 +41,8 @@ enum Command {
     /// Deduplicate a spreadsheet of people (or link it against the stored requests) with a
     /// column mapping; writes clusters.csv and pairs.csv.
     Link(commands::link::LinkArgs),
+    /// The stored requests in the order a priority policy serves them, with the reasons.
+    Triage(commands::triage::TriageArgs),
     /// The gazetteer: resolve a location in any script.
     #[command(subcommand)]
     Place(commands::place::PlaceCommand),
@@ -105,6 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Link(args) => commands::link::run(&config, args).await,
         Command::Relink => commands::review::relink(&config).await,
         Command::Place(command) => commands::place::run(command),
+        Command::Triage(args) => commands::triage::run(&config, args).await,
         Command::Review(command) => commands::review::run(&config, command).await,
         Command::User(cmd) => commands::accounts::user(&config, cmd).await,
         Command::Token(cmd) => commands::accounts::token(&config, cmd).await,

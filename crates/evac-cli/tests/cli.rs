@@ -259,6 +259,32 @@ fn the_demo_prepares_a_crisis_and_prints_a_login() {
         None,
     );
     assert!(text(&refused.stderr).contains("'perhaps' is not a decision; use match or distinct"));
+    // Triage ranks the demo's requests by the default policy, each with its reasons.
+    let triage = ok(evac(
+        &data,
+        &["triage", "--top", "2", "--at", "2022-01-07T12:00:00Z"],
+        None,
+    ));
+    assert!(
+        triage.contains("policy default v1: 150 requests"),
+        "{triage}"
+    );
+    assert!(
+        triage.contains("   1. ") && triage.contains("class 1 ("),
+        "{triage}"
+    );
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "name = \"broken\"\nversion = 1\nclasses = []\n[within_class]\npoints_per_waiting_hour = 1.0\npoints_per_threat_level = 1.0\n").unwrap();
+    let refused = evac(
+        &data,
+        &["triage", "--policy", policy.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        text(&refused.stderr).contains("no classes"),
+        "{}",
+        text(&refused.stderr)
+    );
     let nobody = evac(&data, &["review", "list", "--as", "nobody"], None);
     assert!(
         text(&nobody.stderr).contains("user 'nobody'"),
