@@ -8,6 +8,10 @@ Writes into data/:
                   GeoNames id, Latin name, Russian name, Kazakh-alphabet name, other Latin and
                   Cyrillic names, coordinates, population, region. (GeoNames, CC BY 4.0:
                   derived from GeoNames: filtered and columns re-arranged.)
+  region_cities.tsv  Towns of the neighbouring countries with population >= 100,000 or a
+                  capital: GeoNames id, Latin and Russian names, other Latin and Cyrillic
+                  names, coordinates, population, region, country. (GeoNames, CC BY 4.0:
+                  derived from GeoNames: filtered and columns re-arranged.)
   airports.csv    Airports of the KZ region with scheduled service, plus every large and
                   medium airport of Kazakhstan and its Central Asian neighbours
                   (OurAirports, public domain; snapshot of 2022-10-11).
@@ -54,6 +58,35 @@ def cities():
     return len(rows)
 
 
+def region_cities():
+    """Towns of the neighbouring countries (population >= 100,000, or a capital): where evacuees
+    travel to and what reports name (Moscow, Bishkek, Tashkent, Novosibirsk)."""
+    path = os.path.join(SOURCE, "gazetteer", "geonames_places_kz_region.tsv")
+    rows = []
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        for r in reader:
+            if r["country_code"] == "KZ":
+                continue
+            population = int(r["population"] or 0)
+            if population < 100000 and r["feature_code"] != "PPLC":
+                continue
+            cyrillic = [n for n in r["alt_cyrillic"].split("|") if n
+                        and not any("a" <= c.lower() <= "z" for c in n)]
+            russian = r["ne_name_ru"] or (cyrillic[0] if cyrillic else "")
+            latin = [n for n in r["alt_latin"].split("|") if n and not (len(n) == 3 and n.isupper())]
+            rows.append([
+                r["geonameid"], r["name"], russian, "|".join(latin[:24]), "|".join(cyrillic[:24]),
+                r["latitude"], r["longitude"], str(population), r["admin1_name"], r["country_code"],
+            ])
+    rows.sort(key=lambda row: (-int(row[7]), row[0]))
+    with open(os.path.join(OUT, "region_cities.tsv"), "w", encoding="utf-8", newline="") as f:
+        f.write("geonameid\tname\tname_ru\talt_latin\talt_cyrillic\tlatitude\tlongitude\tpopulation\tregion\tcountry\n")
+        for row in rows:
+            f.write("\t".join(row) + "\n")
+    return len(rows)
+
+
 def airports():
     path = os.path.join(SOURCE, "airports", "ourairports_kz_region.csv")
     keep = []
@@ -77,4 +110,5 @@ def airports():
 
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    print(f"kz_cities.tsv: {cities()} places; airports.csv: {airports()} airports")
+    print(f"kz_cities.tsv: {cities()} places; region_cities.tsv: {region_cities()} places; "
+          f"airports.csv: {airports()} airports")
