@@ -316,11 +316,6 @@ impl Model {
         }
     }
 
-    /// Scores two prepared records.
-    pub fn score_pair(&self, a: &Prepared, b: &Prepared) -> Score {
-        self.score(&compare(a, b))
-    }
-
     /// Folds reviewers' decisions into `m`: `m` counts as `matches_observed` matches (the
     /// pairs EM saw as matches), and each confirmed match adds `decision_weight` observations
     /// of its levels (a decision outweighs a guess).
