@@ -109,6 +109,33 @@ impl App {
         ))
     }
 
+    /// Calls `visit` with every stored request, oldest first, a page at a time (flat memory):
+    /// the one walk that relinking and triage share.
+    pub(crate) async fn for_each_request(
+        &self,
+        mut visit: impl FnMut(&StoredRequest),
+    ) -> Result<(), AppError> {
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .list_requests(
+                    &RequestFilter::default(),
+                    PageRequest {
+                        after,
+                        limit: PAGE_ITEMS_MAX,
+                        order: ListOrder::OldestFirst,
+                    },
+                )
+                .await?;
+            page.items.iter().for_each(&mut visit);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
     pub(crate) async fn audit_read(
         &self,
         staff: &Staff,

@@ -17,7 +17,7 @@ use evac_model::{
     Actor, LinkEvent, LinkEventKind, Permission, PersonId, Request, RequestId, StoredLinkEvent,
     Timestamp,
 };
-use evac_store::{AuditEvent, ListOrder, PAGE_ITEMS_MAX, PageRequest, RequestFilter};
+use evac_store::{AuditEvent, PAGE_ITEMS_MAX};
 
 use crate::{App, AppError, Staff};
 
@@ -171,33 +171,16 @@ impl App {
     pub async fn relink(&self) -> Result<RelinkSummary, AppError> {
         let mut records = Vec::new();
         let mut persons: HashMap<String, (PersonId, RequestId)> = HashMap::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .list_requests(
-                    &RequestFilter::default(),
-                    PageRequest {
-                        after,
-                        limit: PAGE_ITEMS_MAX,
-                        order: ListOrder::OldestFirst,
-                    },
-                )
-                .await?;
-            for stored in &page.items {
-                for (record, person) in records_of_request(&stored.request)
-                    .into_iter()
-                    .zip(&stored.request.body.party)
-                {
-                    persons.insert(record.record_id.clone(), (person.id, stored.request.id));
-                    records.push(record);
-                }
+        self.for_each_request(|stored| {
+            for (record, person) in records_of_request(&stored.request)
+                .into_iter()
+                .zip(&stored.request.body.party)
+            {
+                persons.insert(record.record_id.clone(), (person.id, stored.request.id));
+                records.push(record);
             }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
+        })
+        .await?;
         let view = LinkView::from_events(&self.all_link_events().await?);
         let person_count = records.len();
         let linkage = tokio::task::spawn_blocking(move || link(records, &LinkSettings::default()))

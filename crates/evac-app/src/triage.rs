@@ -5,7 +5,6 @@
 //! levels are part of the situation picture.
 
 use evac_model::{RequestId, Timestamp};
-use evac_store::{ListOrder, PAGE_ITEMS_MAX, PageRequest, RequestFilter};
 use evac_triage::{CaseFacts, MemberFacts, Policy, Priority};
 
 use crate::{App, AppError};
@@ -55,31 +54,14 @@ impl App {
     ) -> Result<Vec<RankedRequest>, AppError> {
         let mut facts = Vec::new();
         let mut references = std::collections::HashMap::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .list_requests(
-                    &RequestFilter::default(),
-                    PageRequest {
-                        after,
-                        limit: PAGE_ITEMS_MAX,
-                        order: ListOrder::OldestFirst,
-                    },
-                )
-                .await?;
-            for stored in &page.items {
-                references.insert(
-                    stored.request.id.to_string(),
-                    (stored.request.id, stored.request.reference.to_string()),
-                );
-                facts.push(case_facts(&stored.request));
-            }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
+        self.for_each_request(|stored| {
+            references.insert(
+                stored.request.id.to_string(),
+                (stored.request.id, stored.request.reference.to_string()),
+            );
+            facts.push(case_facts(&stored.request));
+        })
+        .await?;
         Ok(policy
             .rank(&facts, now.unix_micros())
             .into_iter()

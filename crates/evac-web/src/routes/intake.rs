@@ -163,14 +163,7 @@ pub async fn by_id(
     Authenticated(staff): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RequestOut>> {
-    let id: RequestId = id.parse().map_err(|_| {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "urn:evac:problem:not-found",
-            "Not found",
-            format!("'{id}' is not a request id (a UUID)"),
-        )
-    })?;
+    let id = request_id(&id)?;
     let stored = state.app.request(&staff, id).await?;
     Ok(Json(RequestOut::from_stored(&stored)))
 }
@@ -329,4 +322,16 @@ pub async fn list(
         items: page.items.iter().map(RequestOut::from_stored).collect(),
         next_cursor: page.next.map(|id| id.to_string()),
     }))
+}
+
+/// A request id from a path segment; anything else is a 404 that says what an id looks like.
+pub fn request_id(text: &str) -> Result<RequestId, Problem> {
+    text.parse().map_err(|_| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "urn:evac:problem:not-found",
+            "Not found",
+            format!("'{text}' is not a request id (a UUID)"),
+        )
+    })
 }

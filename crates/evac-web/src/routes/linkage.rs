@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use evac_model::{FieldError, RequestId};
+use evac_model::FieldError;
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -79,14 +79,7 @@ pub async fn request_links(
     Authenticated(staff): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let id: RequestId = id.parse().map_err(|_| {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "urn:evac:problem:not-found",
-            "Not found",
-            format!("'{id}' is not a request id (a UUID)"),
-        )
-    })?;
+    let id = super::intake::request_id(&id)?;
     let links = state.app.request_links(&staff, id).await?;
     Ok(Json(serde_json::to_value(links).unwrap_or(Value::Null)))
 }
