@@ -19,6 +19,7 @@ mod role;
 mod situation;
 mod status;
 mod time;
+mod trust;
 
 pub use country::{CountryCode, CountryCodeError};
 pub use ids::{CaseId, PersonId, ReportId, RequestId, UserId};
@@ -31,3 +32,4 @@ pub use role::{Permission, Role};
 pub use situation::*;
 pub use status::{Actor, PersonStatus, StatusEvent};
 pub use time::Timestamp;
+pub use trust::{Claim, DerivedStatus, TrustPolicy, WeighedClaim};

@@ -1,7 +1,7 @@
 //! The situation picture's first pieces: hubs people leave from, their status over time, and
 //! reports of uneven reliability graded with the Admiralty code (source reliability A–F,
-//! information credibility 1–6). Deriving status from reports is the situation issue's work;
-//! here a status change simply records which report, if any, it rests on.
+//! information credibility 1–6). A status change records a status staff set; `trust.rs`
+//! derives a hub's status from graded claims.
 
 use std::fmt;
 

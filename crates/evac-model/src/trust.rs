@@ -1,0 +1,277 @@
+//! Which claims about a hub to trust, and what they add up to.
+//!
+//! A report claims an effect on a hub (open, restricted, closed) for a time window. Planning
+//! trusts a claim when an operator confirmed it, or when its Admiralty grade meets the
+//! [`TrustPolicy`]'s threshold and nobody dismissed it. Trusted claims in force weigh by their
+//! grade and fade with age (a half-life in hours); the status is the effect with the most
+//! weight, and every trusted claim for another effect is returned beside it as a conflict,
+//! never silently dropped. No trusted claim: the status is unknown, and the caller says so.
+
+use crate::{Grade, HubStatus, ReportState, Timestamp};
+
+/// One report's claim about one hub.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Claim {
+    /// The report it comes from (an id staff can open).
+    pub report: String,
+    pub hub: String,
+    pub effect: HubStatus,
+    pub from: Timestamp,
+    pub until: Option<Timestamp>,
+    pub grade: Option<Grade>,
+    pub state: ReportState,
+    pub received_at: Timestamp,
+}
+
+/// When a claim counts, and how fast it fades.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrustPolicy {
+    /// Least reliable source trusted without confirmation: 'A' (only the best) … 'F'.
+    pub reliability_worst: char,
+    /// Least credible information trusted without confirmation: 1 … 6.
+    pub credibility_worst: u8,
+    /// A claim's weight halves every this many hours after it was received.
+    pub half_life_hours: f64,
+}
+
+impl Default for TrustPolicy {
+    /// B2 or better: a usually reliable source saying something probably true.
+    fn default() -> Self {
+        TrustPolicy {
+            reliability_worst: 'B',
+            credibility_worst: 2,
+            half_life_hours: 24.0,
+        }
+    }
+}
+
+/// A trusted claim and its weight at the time asked about.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WeighedClaim {
+    pub claim: Claim,
+    pub weight: f64,
+    /// `confirmed by an operator` or `graded B2, at least B2`.
+    pub why_trusted: String,
+}
+
+/// A hub's derived status at a time.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DerivedStatus {
+    /// `None` when no trusted claim is in force: unknown, not open.
+    pub status: Option<HubStatus>,
+    /// Share of the trusted weight behind `status`, 0.0 to 1.0.
+    pub agreement: f64,
+    pub supporting: Vec<WeighedClaim>,
+    /// Trusted claims in force for another effect, strongest first.
+    pub conflicting: Vec<WeighedClaim>,
+    /// Claims in force not trusted (ungraded, graded too low, or dismissed), for the record.
+    pub untrusted: Vec<Claim>,
+}
+
+impl TrustPolicy {
+    /// Why a claim is trusted, or `None`.
+    pub fn trusts(&self, claim: &Claim) -> Option<String> {
+        match claim.state {
+            ReportState::Dismissed => None,
+            ReportState::Confirmed => Some("confirmed by an operator".into()),
+            ReportState::Draft => {
+                let grade = claim.grade?;
+                (grade.reliability() <= self.reliability_worst
+                    && grade.credibility() <= self.credibility_worst)
+                    .then(|| {
+                        format!(
+                            "graded {grade}, at least {}{}",
+                            self.reliability_worst, self.credibility_worst
+                        )
+                    })
+            }
+        }
+    }
+
+    /// The status of `hub` at `at` from `claims` (any hubs; the others are ignored).
+    pub fn derive(&self, hub: &str, claims: &[Claim], at: Timestamp) -> DerivedStatus {
+        let in_force = claims.iter().filter(|c| {
+            c.hub == hub && c.from <= at && c.until.is_none_or(|u| at < u) && c.received_at <= at
+        });
+        let mut trusted: Vec<WeighedClaim> = Vec::new();
+        let mut untrusted = Vec::new();
+        for claim in in_force {
+            match self.trusts(claim) {
+                Some(why_trusted) => trusted.push(WeighedClaim {
+                    weight: self.weight(claim, at),
+                    claim: claim.clone(),
+                    why_trusted,
+                }),
+                None => untrusted.push(claim.clone()),
+            }
+        }
+        let mut by_effect: Vec<(HubStatus, f64)> = Vec::new();
+        for w in &trusted {
+            match by_effect.iter_mut().find(|(e, _)| *e == w.claim.effect) {
+                Some((_, total)) => *total += w.weight,
+                None => by_effect.push((w.claim.effect, w.weight)),
+            }
+        }
+        // Most weight first; on a tie the more restrictive effect wins (safer to plan on).
+        by_effect.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+        let total: f64 = by_effect.iter().map(|(_, w)| w).sum();
+        let status = by_effect.first().map(|(e, _)| *e);
+        let (mut supporting, mut conflicting): (Vec<_>, Vec<_>) = trusted
+            .into_iter()
+            .partition(|w| Some(w.claim.effect) == status);
+        for list in [&mut supporting, &mut conflicting] {
+            list.sort_by(|a, b| {
+                b.weight
+                    .total_cmp(&a.weight)
+                    .then(a.claim.report.cmp(&b.claim.report))
+            });
+        }
+        DerivedStatus {
+            status,
+            agreement: by_effect.first().map_or(0.0, |(_, w)| w / total),
+            supporting,
+            conflicting,
+            untrusted,
+        }
+    }
+
+    /// A claim's weight at `at`: confirmed claims weigh as A1; a grade weighs by how far it is
+    /// from F6; all fade with age.
+    fn weight(&self, claim: &Claim, at: Timestamp) -> f64 {
+        let base = match (claim.state, claim.grade) {
+            (ReportState::Confirmed, _) | (_, None) => 1.0,
+            (_, Some(g)) => {
+                let reliability = f64::from(b'F' - g.reliability() as u8) / 5.0;
+                let credibility = f64::from(6 - g.credibility()) / 5.0;
+                reliability * credibility
+            }
+        };
+        let age_hours =
+            ((at.unix_micros() - claim.received_at.unix_micros()).max(0) as f64) / 3.6e9;
+        base * 0.5_f64.powf(age_hours / self.half_life_hours.max(f64::EPSILON))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3_600_000_000;
+
+    fn t(hours: i64) -> Timestamp {
+        Timestamp::from_unix_micros(1_641_340_800_000_000 + hours * HOUR)
+    }
+
+    fn claim(
+        report: &str,
+        effect: HubStatus,
+        grade: Option<&str>,
+        state: ReportState,
+        received_h: i64,
+    ) -> Claim {
+        Claim {
+            report: report.into(),
+            hub: "ALA".into(),
+            effect,
+            from: t(received_h),
+            until: None,
+            grade: grade.map(|g| g.parse().unwrap()),
+            state,
+            received_at: t(received_h),
+        }
+    }
+
+    #[test]
+    fn only_trusted_claims_decide_and_conflicts_are_shown() {
+        use HubStatus::*;
+        use ReportState::*;
+        let claims = vec![
+            claim("embassy", Closed, Some("A2"), Draft, 0),
+            claim("rumour", Open, Some("E5"), Draft, 1),
+            claim("ministry", Open, Some("B2"), Draft, 2),
+            claim("blog", Open, None, Draft, 2),
+            claim("wrong", Open, Some("A1"), Dismissed, 2),
+        ];
+        let derived = TrustPolicy::default().derive("ALA", &claims, t(3));
+        assert_eq!(derived.status, Some(Closed), "A2 outweighs B2");
+        assert_eq!(derived.supporting[0].claim.report, "embassy");
+        assert_eq!(
+            derived.conflicting.len(),
+            1,
+            "the ministry's claim is shown, not dropped"
+        );
+        assert_eq!(derived.conflicting[0].claim.report, "ministry");
+        assert!(derived.agreement > 0.5 && derived.agreement < 1.0);
+        let untrusted: Vec<&str> = derived
+            .untrusted
+            .iter()
+            .map(|c| c.report.as_str())
+            .collect();
+        assert_eq!(untrusted, ["rumour", "blog", "wrong"]);
+        assert!(
+            derived.supporting[0]
+                .why_trusted
+                .contains("graded A2, at least B2")
+        );
+    }
+
+    #[test]
+    fn old_claims_fade_and_confirmation_counts() {
+        use HubStatus::*;
+        let old = claim("old", Closed, Some("A1"), ReportState::Draft, 0);
+        let new = claim("new", Open, Some("B2"), ReportState::Draft, 48);
+        let policy = TrustPolicy::default();
+        let derived = policy.derive("ALA", &[old.clone(), new.clone()], t(49));
+        assert_eq!(
+            derived.status,
+            Some(Open),
+            "two half-lives later the old claim weighs less"
+        );
+        let confirmed = Claim {
+            state: ReportState::Confirmed,
+            grade: Some("F6".parse().unwrap()),
+            ..claim("operator", Restricted, None, ReportState::Confirmed, 49)
+        };
+        let derived = policy.derive("ALA", &[old, new, confirmed], t(49));
+        assert_eq!(derived.status, Some(Restricted));
+        assert_eq!(
+            derived.supporting[0].why_trusted,
+            "confirmed by an operator"
+        );
+    }
+
+    #[test]
+    fn nothing_trusted_means_unknown_and_windows_end() {
+        let policy = TrustPolicy::default();
+        let rumour = claim(
+            "rumour",
+            HubStatus::Closed,
+            Some("D4"),
+            ReportState::Draft,
+            0,
+        );
+        assert_eq!(policy.derive("ALA", &[rumour], t(1)).status, None);
+        let mut curfew = claim(
+            "curfew",
+            HubStatus::Restricted,
+            Some("A1"),
+            ReportState::Draft,
+            0,
+        );
+        curfew.until = Some(t(8));
+        assert_eq!(
+            policy.derive("ALA", &[curfew.clone()], t(7)).status,
+            Some(HubStatus::Restricted)
+        );
+        assert_eq!(
+            policy.derive("ALA", &[curfew.clone()], t(8)).status,
+            None,
+            "the window has ended"
+        );
+        assert_eq!(
+            policy.derive("NQZ", &[curfew], t(7)).status,
+            None,
+            "another hub"
+        );
+    }
+}
