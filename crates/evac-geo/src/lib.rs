@@ -141,55 +141,15 @@ impl Gazetteer {
                 &names,
             );
         }
-        for line in KZ_CITIES_TSV.lines().skip(1) {
-            let f: Vec<&str> = line.split('\t').collect();
-            if f.len() < 10 {
-                continue;
-            }
-            let mut names: Vec<&str> = vec![f[1], f[2], f[3]];
-            names.extend(f[4].split('|'));
-            names.extend(f[5].split('|'));
-            g.add(
-                Place {
-                    id: format!("geonames:{}", f[0]),
-                    kind: PlaceKind::City,
-                    name: f[1].to_string(),
-                    name_ru: (!f[2].is_empty()).then(|| f[2].to_string()),
-                    country: "KZ".into(),
-                    region: (!f[9].is_empty()).then(|| f[9].to_string()),
-                    lat: f[6].parse().unwrap_or(0.0),
-                    lon: f[7].parse().unwrap_or(0.0),
-                    population: f[8].parse().unwrap_or(0),
-                    serves: None,
-                },
-                &names,
-            );
+        // kz_cities.tsv: geonameid, name, name_ru, name_kk, alt_latin, alt_cyrillic, lat, lon,
+        // population, region (all in Kazakhstan).
+        for f in tsv_rows(KZ_CITIES_TSV, 10) {
+            g.add_city(&f, "KZ", &[f[1], f[2], f[3], f[4], f[5]], [6, 7, 8, 9]);
         }
-        for line in REGION_CITIES_TSV.lines().skip(1) {
-            // geonameid, name, name_ru, alt_latin, alt_cyrillic, lat, lon, population, region,
-            // country
-            let f: Vec<&str> = line.split('\t').collect();
-            if f.len() < 10 {
-                continue;
-            }
-            let mut names: Vec<&str> = vec![f[1], f[2]];
-            names.extend(f[3].split('|'));
-            names.extend(f[4].split('|'));
-            g.add(
-                Place {
-                    id: format!("geonames:{}", f[0]),
-                    kind: PlaceKind::City,
-                    name: f[1].to_string(),
-                    name_ru: (!f[2].is_empty()).then(|| f[2].to_string()),
-                    country: f[9].to_string(),
-                    region: (!f[8].is_empty()).then(|| f[8].to_string()),
-                    lat: f[5].parse().unwrap_or(0.0),
-                    lon: f[6].parse().unwrap_or(0.0),
-                    population: f[7].parse().unwrap_or(0),
-                    serves: None,
-                },
-                &names,
-            );
+        // region_cities.tsv: geonameid, name, name_ru, alt_latin, alt_cyrillic, lat, lon,
+        // population, region, country.
+        for f in tsv_rows(REGION_CITIES_TSV, 10) {
+            g.add_city(&f, f[9], &[f[1], f[2], f[3], f[4]], [5, 6, 7, 8]);
         }
         for row in csv_rows(AIRPORTS_CSV).into_iter().skip(1) {
             // ident,type,name,latitude,longitude,country,municipality,icao,iata,scheduled
@@ -222,6 +182,35 @@ impl Gazetteer {
             );
         }
         g
+    }
+
+    /// A town from a shipped TSV row: id and Latin name in the first two columns, the Russian
+    /// name in the third, `names` (`|`-separated lists allowed), and the columns of latitude,
+    /// longitude, population and region.
+    fn add_city(
+        &mut self,
+        f: &[&str],
+        country: &str,
+        names: &[&str],
+        [lat, lon, population, region]: [usize; 4],
+    ) {
+        let names: Vec<&str> = names.iter().flat_map(|n| n.split('|')).collect();
+        let present = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        self.add(
+            Place {
+                id: format!("geonames:{}", f[0]),
+                kind: PlaceKind::City,
+                name: f[1].to_string(),
+                name_ru: present(f[2]),
+                country: country.to_string(),
+                region: present(f[region]),
+                lat: f[lat].parse().unwrap_or(0.0),
+                lon: f[lon].parse().unwrap_or(0.0),
+                population: f[population].parse().unwrap_or(0),
+                serves: None,
+            },
+            &names,
+        );
     }
 
     fn add(&mut self, place: Place, names: &[&str]) {
@@ -528,6 +517,14 @@ impl TravelModel {
     pub fn minutes(&self, from: &Place, to: &Place) -> f64 {
         distance_km(from.lat, from.lon, to.lat, to.lon) * self.road_factor / self.speed_kmh * 60.0
     }
+}
+
+/// The data rows of a shipped TSV (header skipped) with at least `columns` fields.
+fn tsv_rows(text: &str, columns: usize) -> impl Iterator<Item = Vec<&str>> {
+    text.lines()
+        .skip(1)
+        .map(|line| line.split('\t').collect::<Vec<&str>>())
+        .filter(move |f| f.len() >= columns)
 }
 
 /// Minimal RFC 4180 reading of the shipped CSV (quoted fields, doubled quotes).

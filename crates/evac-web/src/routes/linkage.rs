@@ -13,7 +13,7 @@ use crate::auth::Authenticated;
 use crate::problem::{ApiResult, Problem};
 
 /// Review items returned when no `limit` is given.
-const REVIEW_ITEMS_DEFAULT: usize = 50;
+const REVIEW_ITEMS_DEFAULT: u32 = 50;
 
 /// `GET /api/v1/review?limit=N`: uncertain pairs, oldest first, with both records and the
 /// per-field weights.
@@ -22,11 +22,7 @@ pub async fn queue(
     Authenticated(staff): Authenticated,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let limit = query
-        .get("limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(REVIEW_ITEMS_DEFAULT)
-        .clamp(1, evac_store::PAGE_ITEMS_MAX as usize);
+    let limit = super::limit(&query, REVIEW_ITEMS_DEFAULT) as usize;
     let items = state.app.review_queue(&staff, limit).await?;
     Ok(Json(json!({ "items": items })))
 }

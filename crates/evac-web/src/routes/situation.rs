@@ -48,11 +48,7 @@ pub async fn reports(
     Authenticated(staff): Authenticated,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let limit = query
-        .get("limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(50u32)
-        .clamp(1, evac_store::PAGE_ITEMS_MAX);
+    let limit = super::limit(&query, 50);
     let reports = state.app.reports(&staff, limit).await?;
     Ok(Json(json!({ "items": reports })))
 }
