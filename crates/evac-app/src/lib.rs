@@ -23,21 +23,27 @@ pub use intake::{ExportActor, ExportCursor, Submitted};
 pub use linkage::{
     LinkView, LinkedPerson, PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,
 };
-pub use situation::HubView;
+pub use situation::{Ingested, NewRoute, NewZone, SituationView, SubjectView, ZoneCentre};
 pub use store_url::{DatabaseUrl, open_store};
-pub use triage::{RankedRequest, case_facts};
+pub use triage::{PolicyChange, PolicyInForce, RankedRequest, case_facts, households};
 
 /// What evac needs to know about its deployment.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Region for phone numbers given without a country code, when the request names no country.
     pub default_region: Option<CountryCode>,
+    /// Which reports the situation picture trusts without confirmation, and how fast they fade.
+    pub trust: evac_model::TrustPolicy,
+    /// How travel time to a hub is estimated from distance.
+    pub travel: evac_geo::TravelModel,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             default_region: Some("KZ".parse().expect("KZ is a country")),
+            trust: evac_model::TrustPolicy::default(),
+            travel: evac_geo::TravelModel::default(),
         }
     }
 }
@@ -90,6 +96,8 @@ impl Staff {
             Permission::ReadAudit => "read the audit trail",
             Permission::ReadSituation => "read the situation picture",
             Permission::ReviewDuplicates => "decide on duplicates",
+            Permission::EditSituation => "change the situation picture",
+            Permission::ChangePolicy => "change the triage policy",
         };
         Err(AppError::Forbidden {
             role: self.role,

@@ -312,7 +312,7 @@ impl App {
         }
     }
 
-    async fn all_link_events(&self) -> Result<Vec<StoredLinkEvent>, AppError> {
+    pub(crate) async fn all_link_events(&self) -> Result<Vec<StoredLinkEvent>, AppError> {
         let mut all = Vec::new();
         let mut after = 0;
         loop {

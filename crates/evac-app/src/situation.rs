@@ -1,82 +1,590 @@
-//! The situation picture as far as the foundation goes: hubs with their status over time, and
-//! reports. Writes are recorded with their actor; reads need `ReadSituation`.
+//! The situation picture: hubs, routes and zones with a status derived from graded reports.
+//!
+//! Every status comes from statements that reports make (`evac_model::trust`): a report an
+//! operator pasted or a CAP alert (read by `evac_exchange::reports`), graded A–F/1–6 and
+//! confirmed or dismissed; or a status staff set by hand, which is stored as a confirmed report
+//! of theirs. Reads need `ReadSituation`; every change needs `EditSituation` and is audited.
 
-use evac_model::{Actor, Hub, HubStatusChange, Permission, Report, Timestamp};
+use std::sync::LazyLock;
+
+use evac_exchange::reports::{ReportReading, read_report};
+use evac_geo::Gazetteer;
+use evac_model::{
+    Actor, Claim, DerivedStatus, Effect, Feature, FieldError, Grade, Hub, Permission, Report,
+    ReportId, ReportState, Route, RouteMode, Statement, Subject, SubjectKind, Timestamp, Zone,
+    valid_code,
+};
 use evac_store::AuditEvent;
 
 use crate::{App, AppError, Staff};
 
-/// A hub with its status at a given time and the changes that led there.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HubView {
-    pub hub: Hub,
-    /// The change in force at the time asked about, if any.
-    pub current: Option<HubStatusChange>,
-    pub history: Vec<HubStatusChange>,
+/// The shipped gazetteer, built once on first use (the data is compiled in).
+pub(crate) fn gazetteer() -> &'static Gazetteer {
+    static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(Gazetteer::shipped);
+    &GAZETTEER
+}
+
+/// A hub, route or zone with its status at the time asked about.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SubjectView {
+    pub subject: Subject,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hub: Option<Hub>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature: Option<Feature>,
+    pub derived: DerivedStatus,
+}
+
+/// The whole picture at one time.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SituationView {
+    pub at: Timestamp,
+    pub trust: evac_model::TrustPolicy,
+    pub hubs: Vec<SubjectView>,
+    pub routes: Vec<SubjectView>,
+    pub zones: Vec<SubjectView>,
+}
+
+impl SituationView {
+    /// The view of one subject, if it exists.
+    pub fn get(&self, subject: &Subject) -> Option<&SubjectView> {
+        [&self.hubs, &self.routes, &self.zones]
+            .into_iter()
+            .flatten()
+            .find(|v| v.subject == *subject)
+    }
+}
+
+/// What ingesting a report did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Ingested {
+    pub report: Report,
+    /// `false` when the same report (same CAP identifier or same text) was already stored;
+    /// `report` is then the stored one.
+    pub new: bool,
+    pub format: evac_exchange::reports::ReportFormat,
+    /// The statements stored with it (suggestions until it is graded or confirmed).
+    pub statements: Vec<Statement>,
+    /// Zones a CAP alert described, added to the picture.
+    pub zones: Vec<Zone>,
+}
+
+/// A route to add: from a free-text place to a hub.
+#[derive(Debug, Clone)]
+pub struct NewRoute {
+    pub code: String,
+    pub mode: RouteMode,
+    pub from: String,
+    pub to_hub: String,
+}
+
+/// A zone to add: a circle around a free-text place or a point.
+#[derive(Debug, Clone)]
+pub struct NewZone {
+    pub code: String,
+    pub name: Option<String>,
+    pub around: ZoneCentre,
+    pub radius_km: f64,
+}
+
+#[derive(Debug, Clone)]
+pub enum ZoneCentre {
+    Place(String),
+    Point { lat: f64, lon: f64 },
+}
+
+/// Zones are at most this wide (a whole region; a country is no zone).
+const ZONE_RADIUS_KM_MAX: f64 = 500.0;
+
+fn invalid(path: &str, reason: String) -> AppError {
+    AppError::Invalid(vec![FieldError {
+        path: path.into(),
+        reason,
+    }])
+}
+
+fn audit(actor: &Actor, action: &str, subject: String, detail: serde_json::Value) -> AuditEvent {
+    AuditEvent {
+        at: Timestamp::now(),
+        actor: actor.clone(),
+        action: action.into(),
+        subject: Some(subject),
+        detail,
+    }
 }
 
 impl App {
+    /// Adds or replaces a hub (airports come from the shipped data; staff add stations,
+    /// terminals and border crossings).
     pub async fn record_hub(&self, hub: &Hub) -> Result<(), AppError> {
+        if !valid_code(&hub.code) {
+            return Err(invalid(
+                "code",
+                format!(
+                    "'{}' is no hub code; use letters and digits, no spaces or colons",
+                    hub.code
+                ),
+            ));
+        }
         Ok(self.store.upsert_hub(hub).await?)
     }
 
-    pub async fn record_hub_status(
-        &self,
-        actor: &Actor,
-        change: &HubStatusChange,
-    ) -> Result<(), AppError> {
-        let audit = AuditEvent {
-            at: Timestamp::now(),
-            actor: actor.clone(),
-            action: "hub.status".into(),
-            subject: Some(change.hub.clone()),
-            detail: serde_json::json!({ "status": change.status.as_str() }),
-        };
-        Ok(self.store.append_hub_status(change, audit).await?)
+    pub async fn add_hub(&self, staff: &Staff, hub: &Hub) -> Result<(), AppError> {
+        staff.require(Permission::EditSituation)?;
+        self.record_hub(hub).await?;
+        self.store
+            .append_audit(vec![audit(
+                &staff.actor(),
+                "hub.upsert",
+                hub.code.clone(),
+                serde_json::json!({ "kind": hub.kind.as_str() }),
+            )])
+            .await?;
+        Ok(())
     }
 
-    pub async fn record_report(&self, actor: &Actor, report: &Report) -> Result<(), AppError> {
-        let audit = AuditEvent {
-            at: Timestamp::now(),
-            actor: actor.clone(),
-            action: "report.create".into(),
-            subject: Some(report.id.to_string()),
-            detail: serde_json::json!({ "source": report.source }),
-        };
-        Ok(self.store.insert_report(report, audit).await?)
-    }
-
-    /// Every hub with its status at `at`: the latest change that has started and not ended.
-    pub async fn hubs(&self, staff: &Staff, at: Timestamp) -> Result<Vec<HubView>, AppError> {
-        staff.require(Permission::ReadSituation)?;
-        let statuses = self.store.hub_statuses().await?;
-        Ok(self
+    /// Adds or replaces a route, measuring it with the travel model.
+    pub async fn add_route(&self, staff: &Staff, new: &NewRoute) -> Result<Route, AppError> {
+        staff.require(Permission::EditSituation)?;
+        let mut errors = Vec::new();
+        if !valid_code(&new.code) {
+            errors.push(FieldError {
+                path: "code".into(),
+                reason: format!(
+                    "'{}' is no route code; use letters, digits and dashes",
+                    new.code
+                ),
+            });
+        }
+        let from = gazetteer().resolve(&new.from).place;
+        if from.is_none() {
+            errors.push(FieldError {
+                path: "from".into(),
+                reason: format!("'{}' is no known place; write a town's name", new.from),
+            });
+        }
+        let hub = self
             .store
             .hubs()
             .await?
             .into_iter()
-            .map(|hub| {
-                let history: Vec<HubStatusChange> = statuses
-                    .iter()
-                    .filter(|s| s.hub == hub.code)
-                    .cloned()
-                    .collect();
-                let current = history
-                    .iter()
-                    .rev()
-                    .find(|s| s.from <= at && s.until.is_none_or(|u| at < u))
-                    .cloned();
-                HubView {
-                    hub,
-                    current,
-                    history,
+            .find(|h| h.code == new.to_hub);
+        if hub.is_none() {
+            errors.push(FieldError {
+                path: "to_hub".into(),
+                reason: format!("no hub has the code '{}'; add the hub first", new.to_hub),
+            });
+        }
+        let (Some(from), Some(hub), true) = (from, hub, errors.is_empty()) else {
+            return Err(AppError::Invalid(errors));
+        };
+        let (road_km, minutes) = self
+            .settings
+            .travel
+            .estimate((from.place.lat, from.place.lon), (hub.lat, hub.lon));
+        let route = Route {
+            code: new.code.clone(),
+            mode: new.mode,
+            from_place: from.place.id.clone(),
+            from_name: from.place.name.clone(),
+            to_hub: hub.code,
+            distance_km: (road_km * 10.0).round() / 10.0,
+            travel_minutes: minutes.round() as u32,
+        };
+        self.upsert_feature(&staff.actor(), &Feature::Route(route.clone()))
+            .await?;
+        Ok(route)
+    }
+
+    /// Adds or replaces a zone.
+    pub async fn add_zone(&self, staff: &Staff, new: &NewZone) -> Result<Zone, AppError> {
+        staff.require(Permission::EditSituation)?;
+        if !valid_code(&new.code) {
+            return Err(invalid("code", format!("'{}' is no zone code", new.code)));
+        }
+        if !(new.radius_km > 0.0 && new.radius_km <= ZONE_RADIUS_KM_MAX) {
+            return Err(invalid(
+                "radius_km",
+                format!(
+                    "{} km is no zone radius; give 0 to {ZONE_RADIUS_KM_MAX} km",
+                    new.radius_km
+                ),
+            ));
+        }
+        let (lat, lon, place_name) = match &new.around {
+            ZoneCentre::Point { lat, lon } if lat.abs() <= 90.0 && lon.abs() <= 180.0 => {
+                (*lat, *lon, None)
+            }
+            ZoneCentre::Point { .. } => {
+                return Err(invalid(
+                    "lat",
+                    "latitude and longitude are out of range".into(),
+                ));
+            }
+            ZoneCentre::Place(text) => {
+                let place = gazetteer().resolve(text).place.ok_or_else(|| {
+                    invalid(
+                        "around",
+                        format!("'{text}' is no known place; write a town's name"),
+                    )
+                })?;
+                (place.place.lat, place.place.lon, Some(place.place.name))
+            }
+        };
+        let zone = Zone {
+            code: new.code.clone(),
+            name: new
+                .name
+                .clone()
+                .or(place_name)
+                .unwrap_or_else(|| new.code.clone()),
+            lat,
+            lon,
+            radius_km: new.radius_km,
+        };
+        self.upsert_feature(&staff.actor(), &Feature::Zone(zone.clone()))
+            .await?;
+        Ok(zone)
+    }
+
+    async fn upsert_feature(&self, actor: &Actor, feature: &Feature) -> Result<(), AppError> {
+        let subject = feature.subject().to_string();
+        let event = audit(actor, "feature.upsert", subject, serde_json::json!({}));
+        Ok(self.store.upsert_feature(feature, event).await?)
+    }
+
+    /// Every hub, route and zone with its derived status at `at`.
+    pub async fn situation(&self, staff: &Staff, at: Timestamp) -> Result<SituationView, AppError> {
+        staff.require(Permission::ReadSituation)?;
+        self.situation_at(at).await
+    }
+
+    /// The picture without a permission check, for the app's own use (triage, planning).
+    pub(crate) async fn situation_at(&self, at: Timestamp) -> Result<SituationView, AppError> {
+        let claims = self.store.claims().await?;
+        let trust = self.settings.trust;
+        let view = |subject: Subject, name: String, hub, feature| SubjectView {
+            derived: trust.derive(&subject, &claims, at),
+            subject,
+            name,
+            hub,
+            feature,
+        };
+        let hubs = self
+            .store
+            .hubs()
+            .await?
+            .into_iter()
+            .map(|h| view(Subject::hub(&h.code), h.name.clone(), Some(h), None))
+            .collect();
+        let (mut routes, mut zones) = (Vec::new(), Vec::new());
+        for feature in self.store.features().await? {
+            let subject = feature.subject();
+            match &feature {
+                Feature::Route(r) => {
+                    let name = format!("{} → {} ({})", r.from_name, r.to_hub, r.mode);
+                    routes.push(view(subject, name, None, Some(feature)));
                 }
-            })
-            .collect())
+                Feature::Zone(z) => {
+                    let name = z.name.clone();
+                    zones.push(view(subject, name, None, Some(feature)));
+                }
+            }
+        }
+        Ok(SituationView {
+            at,
+            trust,
+            hubs,
+            routes,
+            zones,
+        })
+    }
+
+    /// Reads a report (plain text in any language, or a CAP 1.2 alert) and stores it as a
+    /// draft with the places it mentions and the statements it suggests. Ingesting the same
+    /// report again stores nothing and answers with the stored one.
+    pub async fn ingest_report(
+        &self,
+        actor: &Actor,
+        input: &str,
+        source: Option<&str>,
+        received_at: Timestamp,
+    ) -> Result<Ingested, AppError> {
+        let reading: ReportReading = read_report(input, gazetteer(), received_at)
+            .map_err(|e| invalid("text", e.to_string()))?;
+        let source = source
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .or(reading.source.clone())
+            .ok_or_else(|| {
+                invalid(
+                    "source",
+                    "say who the report comes from (an agency, a paper, a caller)".into(),
+                )
+            })?;
+        // A statement about an airport evac has no hub for yet adds that hub from the data.
+        let known_hubs = self.store.hubs().await?;
+        let mut statements = Vec::new();
+        for statement in reading.statements {
+            if statement.subject.kind == SubjectKind::Hub
+                && !known_hubs.iter().any(|h| h.code == statement.subject.code)
+            {
+                let Some(hub) = hub_from_gazetteer(&statement.subject.code) else {
+                    continue;
+                };
+                self.record_hub(&hub).await?;
+            }
+            statements.push(statement);
+        }
+        for zone in &reading.zones {
+            self.upsert_feature(actor, &Feature::Zone(zone.clone()))
+                .await?;
+        }
+        let report = Report {
+            id: ReportId::new_v7(),
+            received_at: reading.sent_at,
+            source,
+            grade: None,
+            language: reading.language,
+            text: reading.text,
+            state: ReportState::Draft,
+            mentions: reading.mentions,
+            external_id: Some(reading.external_id),
+        };
+        let event = audit(
+            actor,
+            "report.ingest",
+            report.id.to_string(),
+            serde_json::json!({ "format": reading.format, "statements": statements.len() }),
+        );
+        let (id, new) = self
+            .store
+            .insert_report(&report, &statements, event)
+            .await?;
+        let report = if new {
+            report
+        } else {
+            self.store
+                .report(id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("report {id}")))?
+        };
+        Ok(Ingested {
+            report,
+            new,
+            format: reading.format,
+            statements,
+            zones: reading.zones,
+        })
+    }
+
+    pub async fn ingest_report_as(
+        &self,
+        staff: &Staff,
+        input: &str,
+        source: Option<&str>,
+    ) -> Result<Ingested, AppError> {
+        staff.require(Permission::EditSituation)?;
+        self.ingest_report(&staff.actor(), input, source, Timestamp::now())
+            .await
     }
 
     pub async fn reports(&self, staff: &Staff, limit: u32) -> Result<Vec<Report>, AppError> {
         staff.require(Permission::ReadSituation)?;
         Ok(self.store.reports(limit).await?)
     }
+
+    /// A report with every statement it makes.
+    pub async fn report(
+        &self,
+        staff: &Staff,
+        id: ReportId,
+    ) -> Result<(Report, Vec<Claim>), AppError> {
+        staff.require(Permission::ReadSituation)?;
+        let report = self
+            .store
+            .report(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("report {id}")))?;
+        let claims = self
+            .store
+            .claims()
+            .await?
+            .into_iter()
+            .filter(|c| c.report == id)
+            .collect();
+        Ok((report, claims))
+    }
+
+    /// Grades a report and/or confirms or dismisses it (what is not given stays).
+    pub async fn judge_report(
+        &self,
+        staff: &Staff,
+        id: ReportId,
+        grade: Option<Grade>,
+        state: Option<ReportState>,
+    ) -> Result<Report, AppError> {
+        staff.require(Permission::EditSituation)?;
+        let report = self
+            .store
+            .report(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("report {id}")))?;
+        let grade = grade.or(report.grade);
+        let state = state.unwrap_or(report.state);
+        let event = audit(
+            &staff.actor(),
+            "report.judge",
+            id.to_string(),
+            serde_json::json!({ "grade": grade.map(|g| g.to_string()), "state": state.as_str() }),
+        );
+        self.store.update_report(id, grade, state, event).await?;
+        Ok(Report {
+            grade,
+            state,
+            ..report
+        })
+    }
+
+    /// Adds a statement to a report, checking that its subject exists and its effect fits.
+    pub async fn add_statement(
+        &self,
+        staff: &Staff,
+        report: ReportId,
+        statement: &Statement,
+    ) -> Result<(), AppError> {
+        staff.require(Permission::EditSituation)?;
+        self.check_statement(statement).await?;
+        let event = audit(
+            &staff.actor(),
+            "report.statement",
+            report.to_string(),
+            serde_json::json!({ "subject": statement.subject.to_string(), "effect": statement.effect.to_string() }),
+        );
+        if !self
+            .store
+            .add_statements(report, std::slice::from_ref(statement), event)
+            .await?
+        {
+            return Err(AppError::NotFound(format!("report {report}")));
+        }
+        Ok(())
+    }
+
+    /// Sets a status by hand: a confirmed report by the staff member with one statement.
+    pub async fn set_status(
+        &self,
+        actor: &Actor,
+        source: &str,
+        statement: &Statement,
+    ) -> Result<ReportId, AppError> {
+        self.check_statement(statement).await?;
+        let report = Report {
+            id: ReportId::new_v7(),
+            received_at: statement.from,
+            source: source.to_string(),
+            grade: None,
+            language: None,
+            text: statement.note.clone(),
+            state: ReportState::Confirmed,
+            mentions: Vec::new(),
+            external_id: None,
+        };
+        let event = audit(
+            actor,
+            "status.set",
+            statement.subject.to_string(),
+            serde_json::json!({ "effect": statement.effect.to_string() }),
+        );
+        Ok(self
+            .store
+            .insert_report(&report, std::slice::from_ref(statement), event)
+            .await?
+            .0)
+    }
+
+    pub async fn set_status_as(
+        &self,
+        staff: &Staff,
+        statement: &Statement,
+    ) -> Result<ReportId, AppError> {
+        staff.require(Permission::EditSituation)?;
+        let source = format!("crisis centre staff ({})", staff.name);
+        self.set_status(&staff.actor(), &source, statement).await
+    }
+
+    async fn check_statement(&self, statement: &Statement) -> Result<(), AppError> {
+        let mut errors = Vec::new();
+        if let Err(e) = statement.effect.check_fits(statement.subject.kind) {
+            errors.push(FieldError {
+                path: "effect".into(),
+                reason: e.to_string(),
+            });
+        }
+        let exists = match statement.subject.kind {
+            SubjectKind::Hub => self
+                .store
+                .hubs()
+                .await?
+                .iter()
+                .any(|h| h.code == statement.subject.code),
+            _ => self
+                .store
+                .features()
+                .await?
+                .iter()
+                .any(|f| f.subject() == statement.subject),
+        };
+        if !exists {
+            errors.push(FieldError {
+                path: "subject".into(),
+                reason: format!("{} does not exist; add it first", statement.subject),
+            });
+        }
+        if statement.until.is_some_and(|u| u <= statement.from) {
+            errors.push(FieldError {
+                path: "until".into(),
+                reason: "the window ends before it starts".into(),
+            });
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(errors))
+        }
+    }
+
+    /// The highest trusted threat level at a point at `at`, from the zones that contain it.
+    pub(crate) fn threat_at(view: &SituationView, lat: f64, lon: f64) -> u8 {
+        view.zones
+            .iter()
+            .filter_map(|z| match (&z.feature, z.derived.status) {
+                (Some(Feature::Zone(zone)), Some(Effect::Threat(level)))
+                    if evac_geo::distance_km(lat, lon, zone.lat, zone.lon) <= zone.radius_km =>
+                {
+                    Some(level)
+                }
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// A hub for an airport of the shipped data, by IATA code.
+pub(crate) fn hub_from_gazetteer(code: &str) -> Option<Hub> {
+    let place = gazetteer().get(&format!("airport:{code}"))?;
+    Some(Hub {
+        code: code.to_string(),
+        kind: evac_model::HubKind::Airport,
+        name: place.name.clone(),
+        country: place.country.parse().ok()?,
+        municipality: place.serves.clone(),
+        lat: place.lat,
+        lon: place.lon,
+        iata: Some(code.to_string()),
+        icao: None,
+    })
 }

@@ -1,24 +1,55 @@
-//! Triage over the stored requests: every request's facts, ranked by a policy.
+//! Triage over the stored requests: households ranked by the stored policy.
 //!
-//! For now each request is one case (households linked across requests come from the linkage
-//! log and join here next), and every location has threat level 0 until zones with their threat
-//! levels are part of the situation picture.
+//! A case is a household: the requests the link log ties together (the same person in two
+//! requests makes them one household; see `linkage.rs`), with each person counted once. Its
+//! threat level is the highest trusted threat of the zones its location lies in (the situation
+//! picture), and it waits from its first request. The policy is data in the store, versioned:
+//! a new version re-ranks every case and answers with what moved.
 
-use evac_model::{RequestId, Timestamp};
-use evac_triage::{CaseFacts, MemberFacts, Policy, Priority};
+use std::collections::HashMap;
 
-use crate::{App, AppError};
+use evac_model::{Permission, PersonId, RequestId, Timestamp};
+use evac_store::AuditEvent;
+use evac_triage::{CaseFacts, MemberFacts, Move, Policy, Priority, rerank};
 
-/// A ranked request.
+use crate::linkage::LinkView;
+use crate::situation::{SituationView, gazetteer};
+use crate::{App, AppError, Staff};
+
+/// A ranked case: the household's requests, first the one it is named by.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RankedRequest {
     pub request_id: RequestId,
     pub reference: String,
+    /// Every request of the household (one for a household that asked once).
+    pub requests: Vec<RequestId>,
     pub priority: Priority,
 }
 
-/// The facts triage reads from a request.
-pub fn case_facts(request: &evac_model::Request) -> CaseFacts {
+/// The policy in force and where it came from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PolicyInForce {
+    /// 0 for the built-in default (no version stored yet).
+    pub version: i64,
+    pub toml: String,
+    pub author: Option<String>,
+    pub created_at: Option<Timestamp>,
+    #[serde(skip)]
+    pub policy: Policy,
+}
+
+/// What storing a new policy version did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PolicyChange {
+    pub version: i64,
+    pub cases: usize,
+    /// Cases whose place changed, most moved first, at most `moves_max` of them.
+    pub moves: Vec<Move>,
+    pub moved: usize,
+}
+
+/// The facts triage reads from one request, at a threat level.
+pub fn case_facts(request: &evac_model::Request, threat_level: u8) -> CaseFacts {
     let day = request.ages_as_of();
     let alone = request.body.unaccompanied_minors(day);
     CaseFacts {
@@ -39,40 +70,298 @@ pub fn case_facts(request: &evac_model::Request) -> CaseFacts {
             .iter()
             .map(|u| u.as_str().to_string())
             .collect(),
-        threat_level: 0,
+        threat_level,
         waiting_since_us: request.received_at.unix_micros(),
     }
 }
 
+/// Union-find over indices, smallest index as the root (so a household is named by its
+/// first request).
+fn root(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (root(parent, a), root(parent, b));
+    parent[ra.max(rb)] = ra.min(rb);
+}
+
+/// Folds per-request facts into households: requests joined by a merged person become one
+/// case; a person met in several requests counts once (their first record); the household
+/// waits from its first request and takes the highest threat and every urgency flag.
+pub fn households(
+    requests: Vec<(CaseFacts, Vec<PersonId>)>,
+    merged: &[(PersonId, PersonId)],
+) -> Vec<(Vec<usize>, CaseFacts)> {
+    let mut request_of: HashMap<PersonId, usize> = HashMap::new();
+    for (i, (_, persons)) in requests.iter().enumerate() {
+        for p in persons {
+            request_of.insert(*p, i);
+        }
+    }
+    let mut parent: Vec<usize> = (0..requests.len()).collect();
+    // Persons are union-found too, keyed by their first request's member slot.
+    let mut person_parent: HashMap<PersonId, PersonId> = HashMap::new();
+    for &(a, b) in merged {
+        if let (Some(&ra), Some(&rb)) = (request_of.get(&a), request_of.get(&b)) {
+            union(&mut parent, ra, rb);
+            let (keep, drop) = if (ra, a) <= (rb, b) { (a, b) } else { (b, a) };
+            person_parent.insert(drop, keep);
+        }
+    }
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    for i in 0..requests.len() {
+        groups.entry(root(&mut parent, i)).or_default().push(i);
+    }
+    let mut out: Vec<(Vec<usize>, CaseFacts)> = Vec::with_capacity(groups.len());
+    for (_, mut members) in groups {
+        members.sort_unstable();
+        let mut facts = requests[members[0]].0.clone();
+        for &other in &members[1..] {
+            let (more, persons) = &requests[other];
+            for (member, person) in more.members.iter().zip(persons) {
+                if !person_parent.contains_key(person) {
+                    facts.members.push(member.clone());
+                }
+            }
+            for flag in &more.urgency {
+                if !facts.urgency.contains(flag) {
+                    facts.urgency.push(flag.clone());
+                }
+            }
+            facts.threat_level = facts.threat_level.max(more.threat_level);
+            facts.waiting_since_us = facts.waiting_since_us.min(more.waiting_since_us);
+        }
+        // The first request's own duplicates (the same person twice in one request) stay.
+        out.push((members, facts));
+    }
+    out.sort_by_key(|(members, _)| members[0]);
+    out
+}
+
 impl App {
-    /// Every stored request ranked by `policy` at `now`, first served first. Run at the
-    /// server's console (the ranking names no person; the caller shows what it may).
-    pub async fn rank_requests(
+    /// The policy in force: the newest stored version, or the built-in default.
+    pub async fn policy_in_force(&self) -> Result<PolicyInForce, AppError> {
+        match self.store.policy(None).await? {
+            None => Ok(PolicyInForce {
+                version: 0,
+                toml: Policy::default_policy_toml().to_string(),
+                author: None,
+                created_at: None,
+                policy: Policy::default_policy(),
+            }),
+            Some(stored) => {
+                let mut policy = Policy::from_toml(&stored.toml).map_err(|e| {
+                    AppError::BadInput(format!(
+                        "stored policy v{} is unreadable: {e}",
+                        stored.version
+                    ))
+                })?;
+                policy.version = u32::try_from(stored.version).unwrap_or(u32::MAX);
+                Ok(PolicyInForce {
+                    version: stored.version,
+                    toml: stored.toml,
+                    author: Some(stored.author),
+                    created_at: Some(stored.created_at),
+                    policy,
+                })
+            }
+        }
+    }
+
+    pub async fn policy(&self, staff: &Staff) -> Result<PolicyInForce, AppError> {
+        staff.require(Permission::ReadSituation)?;
+        self.policy_in_force().await
+    }
+
+    /// Stores a new policy version after checking it, and re-ranks every case to show what
+    /// moved (at most `moves_max` moves listed; `moved` counts them all).
+    pub async fn change_policy(
         &self,
-        policy: &Policy,
+        staff: &Staff,
+        toml: &str,
+        moves_max: usize,
+    ) -> Result<PolicyChange, AppError> {
+        staff.require(Permission::ChangePolicy)?;
+        let mut new_policy = Policy::from_toml(toml).map_err(|e| {
+            AppError::Invalid(vec![evac_model::FieldError {
+                path: "policy".into(),
+                reason: e.to_string(),
+            }])
+        })?;
+        let now = Timestamp::now();
+        let old = self.policy_in_force().await?;
+        let facts = self.case_facts_at(now).await?;
+        let before = old.policy.rank(&facts.1, now.unix_micros());
+        let event = AuditEvent {
+            at: now,
+            actor: staff.actor(),
+            action: "policy.change".into(),
+            subject: Some("triage-policy".into()),
+            detail: serde_json::json!({ "previous_version": old.version }),
+        };
+        let version = self
+            .store
+            .insert_policy(toml, now, &staff.actor(), event)
+            .await?;
+        new_policy.version = u32::try_from(version).unwrap_or(u32::MAX);
+        let after = new_policy.rank(&facts.1, now.unix_micros());
+        let mut moves = rerank(&before, &after);
+        let moved = moves.len();
+        moves.truncate(moves_max);
+        Ok(PolicyChange {
+            version,
+            cases: after.len(),
+            moves,
+            moved,
+        })
+    }
+
+    /// Every case (household) with its facts at `now`, and each case's requests.
+    async fn case_facts_at(
+        &self,
         now: Timestamp,
-    ) -> Result<Vec<RankedRequest>, AppError> {
-        let mut facts = Vec::new();
-        let mut references = std::collections::HashMap::new();
+    ) -> Result<(Vec<(Vec<RequestId>, String)>, Vec<CaseFacts>), AppError> {
+        let situation = self.situation_at(now).await?;
+        let threats_known = situation
+            .zones
+            .iter()
+            .any(|z| matches!(z.derived.status, Some(evac_model::Effect::Threat(l)) if l > 0));
+        let mut per_request = Vec::new();
+        let mut ids = Vec::new();
         self.for_each_request(|stored| {
-            references.insert(
-                stored.request.id.to_string(),
-                (stored.request.id, stored.request.reference.to_string()),
-            );
-            facts.push(case_facts(&stored.request));
+            let r = &stored.request;
+            let threat = if threats_known {
+                threat_of_location(&situation, &r.body.location)
+            } else {
+                0
+            };
+            ids.push((r.id, r.reference.to_string()));
+            per_request.push((
+                case_facts(r, threat),
+                r.body.party.iter().map(|p| p.id).collect(),
+            ));
         })
         .await?;
+        let view = LinkView::from_events(&self.all_link_events().await?);
+        let merged: Vec<(PersonId, PersonId)> =
+            view.merged.iter().map(|&(a, b, _)| (a, b)).collect();
+        let (names, facts) = households(per_request, &merged)
+            .into_iter()
+            .map(|(members, facts)| {
+                let requests: Vec<RequestId> = members.iter().map(|&i| ids[i].0).collect();
+                ((requests, ids[members[0]].1.clone()), facts)
+            })
+            .unzip();
+        Ok((names, facts))
+    }
+
+    /// Every case ranked by the policy in force (or `policy`) at `now`, first served first.
+    /// Run at the server's console or behind `rank_cases` (the ranking names no person).
+    pub async fn rank_requests(
+        &self,
+        policy: Option<&Policy>,
+        now: Timestamp,
+    ) -> Result<Vec<RankedRequest>, AppError> {
+        let in_force;
+        let policy = match policy {
+            Some(p) => p,
+            None => {
+                in_force = self.policy_in_force().await?;
+                &in_force.policy
+            }
+        };
+        let (names, facts) = self.case_facts_at(now).await?;
+        let by_id: HashMap<&str, usize> = facts
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.as_str(), i))
+            .collect();
         Ok(policy
             .rank(&facts, now.unix_micros())
             .into_iter()
             .map(|priority| {
-                let (request_id, reference) = references[&priority.id].clone();
+                let (requests, reference) = names[by_id[priority.id.as_str()]].clone();
                 RankedRequest {
-                    request_id,
+                    request_id: requests[0],
                     reference,
+                    requests,
                     priority,
                 }
             })
             .collect())
+    }
+
+    /// The ranking for staff who may read requests.
+    pub async fn rank_cases(
+        &self,
+        staff: &Staff,
+        now: Timestamp,
+    ) -> Result<Vec<RankedRequest>, AppError> {
+        staff.require(Permission::ReadRequests)?;
+        self.rank_requests(None, now).await
+    }
+}
+
+/// The threat level at a request's location: its coordinates if given, else the place its
+/// text resolves to.
+fn threat_of_location(situation: &SituationView, location: &evac_model::Location) -> u8 {
+    let point = location.coordinates.map(|c| (c.lat, c.lon)).or_else(|| {
+        gazetteer()
+            .resolve(&location.text)
+            .place
+            .map(|c| (c.place.lat, c.place.lon))
+    });
+    point.map_or(0, |(lat, lon)| App::threat_at(situation, lat, lon))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(id: &str, ages: &[u8], waiting: i64, threat: u8) -> CaseFacts {
+        CaseFacts {
+            id: id.into(),
+            members: ages
+                .iter()
+                .map(|&a| MemberFacts {
+                    age_years: Some(a),
+                    needs: vec![],
+                    unaccompanied_minor: false,
+                })
+                .collect(),
+            urgency: vec![],
+            threat_level: threat,
+            waiting_since_us: waiting,
+        }
+    }
+
+    #[test]
+    fn requests_sharing_a_person_are_one_household_counting_the_person_once() {
+        let p: Vec<PersonId> = (0..5).map(|i| PersonId(uuid::Uuid::from_u128(i))).collect();
+        let requests = vec![
+            (facts("a", &[40, 8], 100, 0), vec![p[0], p[1]]),
+            (facts("b", &[30], 50, 0), vec![p[2]]),
+            (facts("c", &[41, 70], 10, 3), vec![p[3], p[4]]),
+        ];
+        // The father of a is the father in c (the same person asked twice).
+        let cases = households(requests, &[(p[3], p[0])]);
+        assert_eq!(cases.len(), 2);
+        let (members, family) = &cases[0];
+        assert_eq!(members, &vec![0, 2]);
+        assert_eq!(family.id, "a", "named by its first request");
+        let ages: Vec<Option<u8>> = family.members.iter().map(|m| m.age_years).collect();
+        assert_eq!(
+            ages,
+            [Some(40), Some(8), Some(70)],
+            "the father once, the grandmother added"
+        );
+        assert_eq!(family.waiting_since_us, 10, "waits from its first request");
+        assert_eq!(family.threat_level, 3);
+        assert_eq!(cases[1].1.id, "b");
     }
 }

@@ -15,7 +15,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// A TOML file with defaults for these options (keys: data_dir, database_url, listen,
-    /// default_region, log). Flags and EVAC_* variables override it.
+    /// default_region, log) and the situation's settings: a [trust] table
+    /// (reliability_worst = "B", credibility_worst = 2, half_life_hours = 24.0) and a [travel]
+    /// table (road_factor = 1.3, speed_kmh = 60.0). Flags and EVAC_* variables override it.
     #[arg(long, env = "EVAC_CONFIG", global = true)]
     pub config: Option<PathBuf>,
     /// Directory for the embedded database and demo files [default: evac-data]
@@ -40,6 +42,8 @@ struct FileConfig {
     listen: Option<String>,
     default_region: Option<String>,
     log: Option<String>,
+    trust: Option<evac_model::TrustPolicy>,
+    travel: Option<evac_geo::TravelModel>,
 }
 
 /// Everything resolved.
@@ -96,7 +100,11 @@ impl GlobalArgs {
             database,
             database_explicit: explicit_url.is_some(),
             listen,
-            settings: evac_app::Settings { default_region },
+            settings: evac_app::Settings {
+                default_region,
+                trust: check_trust(file.trust.unwrap_or_default())?,
+                travel: check_travel(file.travel.unwrap_or_default())?,
+            },
             log: self
                 .log
                 .clone()
@@ -104,6 +112,32 @@ impl GlobalArgs {
                 .unwrap_or_else(|| "info".into()),
         })
     }
+}
+
+fn check_trust(trust: evac_model::TrustPolicy) -> anyhow::Result<evac_model::TrustPolicy> {
+    if !('A'..='F').contains(&trust.reliability_worst) {
+        bail!(
+            "[trust] reliability_worst must be a letter A to F, not '{}'",
+            trust.reliability_worst
+        );
+    }
+    if !(1..=6).contains(&trust.credibility_worst) {
+        bail!(
+            "[trust] credibility_worst must be 1 to 6, not {}",
+            trust.credibility_worst
+        );
+    }
+    if trust.half_life_hours.is_nan() || trust.half_life_hours <= 0.0 {
+        bail!("[trust] half_life_hours must be more than 0");
+    }
+    Ok(trust)
+}
+
+fn check_travel(travel: evac_geo::TravelModel) -> anyhow::Result<evac_geo::TravelModel> {
+    if !(travel.road_factor >= 1.0 && travel.speed_kmh > 0.0) {
+        bail!("[travel] road_factor must be at least 1.0 and speed_kmh more than 0");
+    }
+    Ok(travel)
 }
 
 impl Config {

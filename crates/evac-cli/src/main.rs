@@ -41,8 +41,15 @@ enum Command {
     /// Deduplicate a spreadsheet of people (or link it against the stored requests) with a
     /// column mapping; writes clusters.csv and pairs.csv.
     Link(commands::link::LinkArgs),
-    /// The stored requests in the order a priority policy serves them, with the reasons.
+    /// The cases (households) in the order the priority policy serves them, with the reasons;
+    /// store a new policy version and see what moved.
     Triage(commands::triage::TriageArgs),
+    /// Situation reports: ingest (text or CAP), list, show, grade, confirm or dismiss.
+    #[command(subcommand)]
+    Report(commands::situation::ReportCommand),
+    /// Hubs, routes and zones with their derived status; set a status by hand.
+    #[command(subcommand)]
+    Hub(commands::situation::HubCommand),
     /// The gazetteer: resolve a location in any script.
     #[command(subcommand)]
     Place(commands::place::PlaceCommand),
@@ -107,6 +114,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Link(args) => commands::link::run(&config, args).await,
         Command::Relink => commands::review::relink(&config).await,
         Command::Place(command) => commands::place::run(command),
+        Command::Report(command) => commands::situation::report(&config, command).await,
+        Command::Hub(command) => commands::situation::hub(&config, command).await,
         Command::Triage(args) => commands::triage::run(&config, args).await,
         Command::Review(command) => commands::review::run(&config, command).await,
         Command::User(cmd) => commands::accounts::user(&config, cmd).await,

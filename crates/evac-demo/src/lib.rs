@@ -26,7 +26,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub use names::{Scheme, romanize};
-pub use seeds::{seed_hubs, seed_reports};
+pub use seeds::{SeedRoute, SeedSituation, SeedStatus, SeedZone, seed_reports, seed_situation};
 
 /// What to generate.
 #[derive(Debug, Clone, Copy)]

@@ -1,7 +1,5 @@
-//! The scenario's situation: hubs from the shipped airport data with their January-2022
-//! status, and the two sample press reports as drafts.
-
-use evac_model::Timestamp;
+//! The scenario's situation: hubs from the shipped airport data, routes and a zone, with
+//! their January-2022 status as staff set it, and the two sample press reports to ingest.
 
 /// The shipped airport subset (OurAirports, public domain; see data/README.md).
 const AIRPORTS_CSV: &str = include_str!("../../../data/airports.csv");
@@ -18,26 +16,58 @@ const SEED_REPORTS: [(&str, &str); 2] = [
     ),
 ];
 
+/// How a seeded status is set: on a hub (by code), a route or a zone, with staff's note.
+pub struct SeedStatus {
+    pub subject: evac_model::Subject,
+    pub effect: evac_model::Effect,
+    pub note: &'static str,
+}
+
+/// A route the scenario's staff know: from a town (as written) to a hub.
+pub struct SeedRoute {
+    pub code: &'static str,
+    pub from: &'static str,
+    pub to_hub: &'static str,
+    pub mode: evac_model::RouteMode,
+}
+
+/// A zone of the scenario: a circle around a town.
+pub struct SeedZone {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub around: &'static str,
+    pub radius_km: f64,
+}
+
+/// The January-2022 situation as the crisis centre's staff set it on the first day.
+pub struct SeedSituation {
+    pub hubs: Vec<evac_model::Hub>,
+    pub routes: Vec<SeedRoute>,
+    pub zones: Vec<SeedZone>,
+    pub statuses: Vec<SeedStatus>,
+}
+
 /// The hubs of the January-2022 scenario and their status: Almaty closed from 5 January (the
 /// airport was seized), Nur-Sultan open under a night curfew, Bishkek and Tashkent reachable by
-/// road, Shymkent and Karaganda open.
-pub fn seed_hubs(start: Timestamp) -> (Vec<evac_model::Hub>, Vec<evac_model::HubStatusChange>) {
-    use evac_model::{Hub, HubKind, HubStatus, HubStatusChange};
-    let wanted: [(&str, HubStatus, &str); 6] = [
+/// road, Shymkent and Karaganda open; the road from Almaty to Bishkek open, the centre of
+/// Almaty a zone of high threat.
+pub fn seed_situation() -> SeedSituation {
+    use evac_model::{Effect, Hub, HubKind, RouteMode, Subject, SubjectKind};
+    let wanted: [(&str, Effect, &str); 6] = [
         (
             "ALA",
-            HubStatus::Closed,
+            Effect::Closed,
             "seized by protesters on 5 January; closed to airlines",
         ),
-        ("NQZ", HubStatus::Open, "open; night curfew 23:00–07:00"),
-        ("CIT", HubStatus::Open, "open"),
-        ("KGF", HubStatus::Open, "open"),
+        ("NQZ", Effect::Restricted, "open; night curfew 23:00–07:00"),
+        ("CIT", Effect::Open, "open"),
+        ("KGF", Effect::Open, "open"),
         (
             "FRU",
-            HubStatus::Open,
+            Effect::Open,
             "open; reached by road from Almaty (about 240 km)",
         ),
-        ("TAS", HubStatus::Open, "open; reached by road via Shymkent"),
+        ("TAS", Effect::Open, "open; reached by road via Shymkent"),
     ];
     let mut hubs = Vec::new();
     let mut statuses = Vec::new();
@@ -47,7 +77,7 @@ pub fn seed_hubs(start: Timestamp) -> (Vec<evac_model::Hub>, Vec<evac_model::Hub
         if f.len() < 10 {
             continue;
         }
-        let Some((code, status, note)) = wanted.iter().find(|(code, ..)| *code == f[8]) else {
+        let Some((code, effect, note)) = wanted.iter().find(|(code, ..)| *code == f[8]) else {
             continue;
         };
         let (Ok(lat), Ok(lon), Ok(country)) = (f[3].parse(), f[4].parse(), f[5].parse()) else {
@@ -64,30 +94,62 @@ pub fn seed_hubs(start: Timestamp) -> (Vec<evac_model::Hub>, Vec<evac_model::Hub
             iata: Some(f[8].to_string()),
             icao: Some(f[7].to_string()).filter(|i| !i.is_empty()),
         });
-        statuses.push(HubStatusChange {
-            hub: code.to_string(),
-            status: *status,
-            from: start,
-            until: None,
-            note: note.to_string(),
+        statuses.push(SeedStatus {
+            subject: Subject::hub(code),
+            effect: *effect,
+            note,
         });
     }
-    (hubs, statuses)
+    let routes = vec![
+        SeedRoute {
+            code: "almaty-bishkek",
+            from: "Almaty",
+            to_hub: "FRU",
+            mode: RouteMode::Road,
+        },
+        SeedRoute {
+            code: "almaty-airport",
+            from: "Almaty",
+            to_hub: "ALA",
+            mode: RouteMode::Road,
+        },
+        SeedRoute {
+            code: "shymkent-tashkent",
+            from: "Shymkent",
+            to_hub: "TAS",
+            mode: RouteMode::Road,
+        },
+    ];
+    statuses.push(SeedStatus {
+        subject: Subject::new(SubjectKind::Route, "almaty-bishkek"),
+        effect: Effect::Open,
+        note: "open; checkpoints at the Korday crossing",
+    });
+    statuses.push(SeedStatus {
+        subject: Subject::new(SubjectKind::Route, "almaty-airport"),
+        effect: Effect::Closed,
+        note: "blocked around the airport",
+    });
+    let zones = vec![SeedZone {
+        code: "almaty-centre",
+        name: "Almaty: clashes in the city centre",
+        around: "Almaty",
+        radius_km: 12.0,
+    }];
+    statuses.push(SeedStatus {
+        subject: Subject::new(SubjectKind::Zone, "almaty-centre"),
+        effect: Effect::Threat(4),
+        note: "clashes between protesters and security forces; shooting reported",
+    });
+    SeedSituation {
+        hubs,
+        routes,
+        zones,
+        statuses,
+    }
 }
 
-/// The two seed texts as draft reports, ungraded, for an operator to grade.
-pub fn seed_reports(start: Timestamp) -> Vec<evac_model::Report> {
-    SEED_REPORTS
-        .iter()
-        .enumerate()
-        .map(|(i, (source, text))| evac_model::Report {
-            id: evac_model::ReportId(uuid::Uuid::from_u128(0x5eed_0000 + i as u128)),
-            received_at: start.plus_seconds(3600 * (i as i64 + 1)),
-            source: source.to_string(),
-            grade: None,
-            language: Some("it".into()),
-            text: text.trim().to_string(),
-            state: evac_model::ReportState::Draft,
-        })
-        .collect()
+/// The two seed texts with their sources, for the demo to ingest as an operator would.
+pub fn seed_reports() -> &'static [(&'static str, &'static str)] {
+    &SEED_REPORTS
 }

@@ -60,14 +60,30 @@ fn every_record_validates_and_the_truth_covers_every_party_member() {
 
 #[test]
 fn the_scenario_hubs_and_reports_come_from_the_shipped_data() {
-    let start = Scenario::january_2022(1, 1).start;
-    let (hubs, statuses) = evac_demo::seed_hubs(start);
-    let codes: Vec<&str> = hubs.iter().map(|h| h.code.as_str()).collect();
+    let seed = evac_demo::seed_situation();
+    let codes: Vec<&str> = seed.hubs.iter().map(|h| h.code.as_str()).collect();
     assert_eq!(codes, vec!["ALA", "NQZ", "CIT", "KGF", "FRU", "TAS"]);
-    let ala = statuses.iter().find(|s| s.hub == "ALA").unwrap();
-    assert_eq!(ala.status, evac_model::HubStatus::Closed);
-    assert_eq!(hubs[0].icao.as_deref(), Some("UAAA"));
-    let reports = evac_demo::seed_reports(start);
+    let ala = seed
+        .statuses
+        .iter()
+        .find(|s| s.subject == evac_model::Subject::hub("ALA"))
+        .unwrap();
+    assert_eq!(ala.effect, evac_model::Effect::Closed);
+    assert_eq!(seed.hubs[0].icao.as_deref(), Some("UAAA"));
+    for status in &seed.statuses {
+        status.effect.check_fits(status.subject.kind).unwrap();
+        let known = match status.subject.kind {
+            evac_model::SubjectKind::Hub => seed.hubs.iter().any(|h| h.code == status.subject.code),
+            evac_model::SubjectKind::Route => {
+                seed.routes.iter().any(|r| r.code == status.subject.code)
+            }
+            evac_model::SubjectKind::Zone => {
+                seed.zones.iter().any(|z| z.code == status.subject.code)
+            }
+        };
+        assert!(known, "{} is seeded", status.subject);
+    }
+    let reports = evac_demo::seed_reports();
     assert_eq!(reports.len(), 2);
-    assert!(reports[0].text.contains("Almaty") && reports[1].text.contains("aeroporto di Almaty"));
+    assert!(reports[0].1.contains("Almaty") && reports[1].1.contains("aeroporto di Almaty"));
 }

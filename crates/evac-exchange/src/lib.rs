@@ -11,6 +11,7 @@ pub mod export;
 pub mod import;
 pub mod link_file;
 pub mod mapping;
+pub mod reports;
 
 /// A problem with one cell of an imported file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -114,6 +114,8 @@ pub struct Gazetteer {
     /// in (a report's word must match a name of its own script: Italian "città" and Russian
     /// "Китая" share a key, not a meaning).
     by_name: HashMap<String, Vec<(u32, Script)>>,
+    /// Every name as the data writes it, with its place (for labelled test sets).
+    written: Vec<(u32, Box<str>)>,
 }
 
 impl Gazetteer {
@@ -122,6 +124,7 @@ impl Gazetteer {
         let mut g = Gazetteer {
             places: Vec::new(),
             by_name: HashMap::new(),
+            written: Vec::new(),
         };
         for &(code, lat, lon, names) in countries::COUNTRIES {
             let names: Vec<&str> = names.split('|').collect();
@@ -226,11 +229,29 @@ impl Gazetteer {
             if !entry.contains(&hit) {
                 entry.push(hit);
             }
+            self.written.push((index, name.trim().into()));
         }
     }
 
     pub fn places(&self) -> &[Place] {
         &self.places
+    }
+
+    /// Every name of every place as the shipped data writes it.
+    pub fn spellings(&self) -> impl Iterator<Item = (&Place, &str)> {
+        self.written
+            .iter()
+            .map(|(i, name)| (&self.places[*i as usize], &**name))
+    }
+
+    /// How many places a name (in any spelling that folds to the same key) stands for.
+    pub fn places_named(&self, name: &str) -> usize {
+        self.by_name.get(&phrase_key(name)).map_or(0, |hits| {
+            let mut places: Vec<u32> = hits.iter().map(|h| h.0).collect();
+            places.sort_unstable();
+            places.dedup();
+            places.len()
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Place> {
@@ -327,7 +348,8 @@ impl Gazetteer {
 
     /// Every place a free text (a report, a press article) names, in order of first mention:
     /// countries by name or adjective in any of the table's languages, towns by a capitalised
-    /// name, and an airport where an airport word stands a few words before a town's name.
+    /// name, and an airport where an airport word stands a few words before a town's name or
+    /// right after it.
     /// Only exact name matches count here: a report's word is evidence, not a guess.
     pub fn mentions(&self, text: &str) -> Vec<Mention> {
         const AIRPORT_WORD_DISTANCE_MAX: usize = 3;
@@ -403,8 +425,11 @@ impl Gazetteer {
                     .expect("not empty");
                 note(place, written.clone());
                 if place.kind == PlaceKind::City {
+                    // "l'aeroporto di Almaty", "аэропорт Алматы", or "Almaty airport".
+                    let after = (i + len)..(i + len + 1).min(keys.len());
                     let announced = keys[i.saturating_sub(AIRPORT_WORD_DISTANCE_MAX)..i]
                         .iter()
+                        .chain(&keys[after])
                         .any(|k| airport_keys.contains(k));
                     if announced {
                         for (airport, _) in self
@@ -497,6 +522,7 @@ pub fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 
 /// How travel time is estimated from a straight-line distance.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TravelModel {
     /// Road distance per straight-line kilometre (1.3 is typical for the steppe's roads).
     pub road_factor: f64,
@@ -513,9 +539,15 @@ impl Default for TravelModel {
 }
 
 impl TravelModel {
-    /// Estimated minutes by road between two points.
+    /// Estimated minutes by road between two places.
     pub fn minutes(&self, from: &Place, to: &Place) -> f64 {
-        distance_km(from.lat, from.lon, to.lat, to.lon) * self.road_factor / self.speed_kmh * 60.0
+        self.estimate((from.lat, from.lon), (to.lat, to.lon)).1
+    }
+
+    /// Estimated road kilometres and minutes between two points given as (lat, lon).
+    pub fn estimate(&self, from: (f64, f64), to: (f64, f64)) -> (f64, f64) {
+        let road_km = distance_km(from.0, from.1, to.0, to.1) * self.road_factor;
+        (road_km, road_km / self.speed_kmh * 60.0)
     }
 }
 

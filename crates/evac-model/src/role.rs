@@ -31,6 +31,10 @@ pub enum Permission {
     ReadSituation,
     /// Decide whether two records are one person (the duplicate review queue), undo links.
     ReviewDuplicates,
+    /// Ingest, grade, confirm and dismiss reports; add hubs, routes, zones and statements.
+    EditSituation,
+    /// Store a new version of the triage policy.
+    ChangePolicy,
 }
 
 impl Role {
@@ -73,6 +77,8 @@ impl Role {
             ReadAudit => matches!(self, Auditor | Supervisor),
             ReadSituation => !matches!(self, Auditor),
             ReviewDuplicates => matches!(self, CaseOfficer | Supervisor),
+            EditSituation => matches!(self, Operator | Planner | Supervisor),
+            ChangePolicy => matches!(self, Supervisor),
         }
     }
 }

@@ -1,8 +1,9 @@
-//! The situation picture's first pieces: hubs people leave from, their status over time, and
-//! reports of uneven reliability graded with the Admiralty code (source reliability A–F,
-//! information credibility 1–6). A status change records a status staff set; `trust.rs`
-//! derives a hub's status from graded claims.
-
+//! The situation picture: hubs people leave from, routes to them, zones with a threat level,
+//! and reports of uneven reliability graded with the Admiralty code (source reliability A–F,
+//! information credibility 1–6). Nothing here holds a status: a report *states* an effect on a
+//! hub, route or zone for a time window ([`Statement`]), and `trust.rs` derives each one's
+//! status from the statements it trusts. A status staff set by hand is a confirmed report of
+//! their own, so there is one mechanism, and every status can say where it came from.
 use std::fmt;
 
 use crate::{CountryCode, Timestamp};
@@ -33,17 +34,6 @@ pub struct Hub {
     pub lon: f64,
     pub iata: Option<String>,
     pub icao: Option<String>,
-}
-
-/// A hub's status from a time on (until the next change, or `until`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct HubStatusChange {
-    pub hub: String,
-    pub status: HubStatus,
-    pub from: Timestamp,
-    pub until: Option<Timestamp>,
-    /// Why, in words staff read ("seized by protesters", "night curfew 23:00–07:00").
-    pub note: String,
 }
 
 /// The Admiralty grading: how far the source is trusted (A reliable … E unreliable, F cannot
@@ -91,18 +81,244 @@ impl fmt::Display for Grade {
     }
 }
 
-impl serde::Serialize for Grade {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+string_enum!(
+    /// What a statement is about.
+    SubjectKind { Hub = "hub", Route = "route", Zone = "zone" }
+);
+string_enum!(
+    /// How people travel a route.
+    RouteMode { Road = "road", Rail = "rail", Air = "air", Sea = "sea" }
+);
+
+/// Codes of hubs, routes and zones are at most this long.
+pub const CODE_CHARS_MAX: usize = 40;
+/// Zones' threat levels run from 0 (calm) to this (fighting).
+pub const THREAT_LEVEL_MAX: u8 = 5;
+
+/// The hub, route or zone a statement is about, written `hub:ALA`, `route:ALA-FRU`,
+/// `zone:almaty-centre`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Subject {
+    pub kind: SubjectKind,
+    pub code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' names no hub, route or zone; write hub:CODE, route:CODE or zone:CODE, e.g. hub:ALA")]
+pub struct SubjectError(pub String);
+
+impl Subject {
+    pub fn new(kind: SubjectKind, code: &str) -> Subject {
+        Subject {
+            kind,
+            code: code.to_string(),
+        }
+    }
+
+    pub fn hub(code: &str) -> Subject {
+        Subject::new(SubjectKind::Hub, code)
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Grade {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+/// Whether `code` may name a hub, route or zone: short, no spaces, no colon.
+pub fn valid_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.chars().count() <= CODE_CHARS_MAX
+        && !code.contains(|c: char| c.is_whitespace() || c == ':' || c == '/')
+}
+
+impl std::str::FromStr for Subject {
+    type Err = SubjectError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let error = || SubjectError(s.into());
+        let (kind, code) = s.trim().split_once(':').ok_or_else(error)?;
+        let kind = SubjectKind::parse(kind).ok_or_else(error)?;
+        let code = code.trim();
+        if !valid_code(code) {
+            return Err(error());
+        }
+        Ok(Subject::new(kind, code))
     }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind, self.code)
+    }
+}
+
+/// What a statement says about its subject: a hub or route is open, restricted or closed; a
+/// zone has a threat level. Ordered from the least to the most restrictive, so that a tie
+/// between equally trusted statements resolves to the safer one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Effect {
+    Open,
+    Restricted,
+    Closed,
+    /// A zone's threat level, 0 to [`THREAT_LEVEL_MAX`].
+    Threat(u8),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EffectError {
+    #[error(
+        "'{0}' is not an effect; write open, restricted, closed, or threat:N with N from 0 to 5"
+    )]
+    Unknown(String),
+    #[error("a {kind} is open, restricted or closed, not '{effect}'")]
+    NotAStatus { kind: SubjectKind, effect: Effect },
+    #[error("a zone has a threat level (threat:0 to threat:5), not '{0}'")]
+    NotAThreat(Effect),
+}
+
+impl Effect {
+    /// Whether a statement about a subject of `kind` may claim this effect.
+    pub fn check_fits(self, kind: SubjectKind) -> Result<(), EffectError> {
+        match (kind, self) {
+            (SubjectKind::Zone, Effect::Threat(_)) => Ok(()),
+            (SubjectKind::Zone, effect) => Err(EffectError::NotAThreat(effect)),
+            (kind, Effect::Threat(_)) => Err(EffectError::NotAStatus { kind, effect: self }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The hub or route status this effect stands for, if it is one.
+    pub fn status(self) -> Option<HubStatus> {
+        match self {
+            Effect::Open => Some(HubStatus::Open),
+            Effect::Restricted => Some(HubStatus::Restricted),
+            Effect::Closed => Some(HubStatus::Closed),
+            Effect::Threat(_) => None,
+        }
+    }
+
+    /// The threat level this effect sets, if it is one.
+    pub fn threat(self) -> Option<u8> {
+        match self {
+            Effect::Threat(level) => Some(level),
+            _ => None,
+        }
+    }
+}
+
+impl From<HubStatus> for Effect {
+    fn from(status: HubStatus) -> Effect {
+        match status {
+            HubStatus::Open => Effect::Open,
+            HubStatus::Restricted => Effect::Restricted,
+            HubStatus::Closed => Effect::Closed,
+        }
+    }
+}
+
+impl std::str::FromStr for Effect {
+    type Err = EffectError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim().to_ascii_lowercase();
+        if let Some(level) = t.strip_prefix("threat:") {
+            return match level.trim().parse::<u8>() {
+                Ok(n) if n <= THREAT_LEVEL_MAX => Ok(Effect::Threat(n)),
+                _ => Err(EffectError::Unknown(s.into())),
+            };
+        }
+        HubStatus::parse(&t)
+            .map(Effect::from)
+            .ok_or_else(|| EffectError::Unknown(s.into()))
+    }
+}
+
+impl fmt::Display for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.status(), self.threat()) {
+            (Some(status), _) => f.write_str(status.as_str()),
+            (None, level) => write!(f, "threat:{}", level.unwrap_or_default()),
+        }
+    }
+}
+
+/// Types that travel as the text staff write (`B2`, `hub:ALA`, `threat:3`).
+macro_rules! serde_as_text {
+    ($($t:ty),+) => {$(
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )+};
+}
+serde_as_text!(Subject, Effect, Grade);
+
+/// What one report states about one hub, route or zone, for a time window.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Statement {
+    pub subject: Subject,
+    pub effect: Effect,
+    pub from: Timestamp,
+    /// Open-ended when `None`.
+    pub until: Option<Timestamp>,
+    /// People a day the hub or route can take, where the report says.
+    pub capacity_per_day: Option<u32>,
+    /// In staff's words ("seized by protesters", "night curfew 23:00–07:00").
+    pub note: String,
+}
+
+/// A route from a place to a hub: how people reach it, and how long it takes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Route {
+    pub code: String,
+    pub mode: RouteMode,
+    /// The gazetteer place it starts from (`geonames:1526384`) and its name.
+    pub from_place: String,
+    pub from_name: String,
+    pub to_hub: String,
+    pub distance_km: f64,
+    pub travel_minutes: u32,
+}
+
+/// A zone: a circle around a point, whose threat level statements set.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Zone {
+    pub code: String,
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_km: f64,
+}
+
+/// A route or a zone (hubs have their own table, filled from the airport data).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Feature {
+    Route(Route),
+    Zone(Zone),
+}
+
+impl Feature {
+    pub fn subject(&self) -> Subject {
+        match self {
+            Feature::Route(r) => Subject::new(SubjectKind::Route, &r.code),
+            Feature::Zone(z) => Subject::new(SubjectKind::Zone, &z.code),
+        }
+    }
+}
+
+/// A place a report mentions, as the gazetteer resolved it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReportMention {
+    /// Gazetteer id (`airport:ALA`, `country:RU`, `geonames:1526384`).
+    pub place: String,
+    pub name: String,
+    /// The words as the report wrote them.
+    pub words: String,
+    pub count: u32,
 }
 
 /// A piece of situation information as received.
@@ -117,6 +333,11 @@ pub struct Report {
     pub language: Option<String>,
     pub text: String,
     pub state: ReportState,
+    /// The places and hubs it mentions.
+    pub mentions: Vec<ReportMention>,
+    /// What identifies it where it came from (a CAP alert's identifier, a digest of a pasted
+    /// text): the same report ingested twice is stored once.
+    pub external_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -133,5 +354,25 @@ mod tests {
         assert!("G1".parse::<Grade>().is_err());
         assert!("A7".parse::<Grade>().is_err());
         assert!("A".parse::<Grade>().is_err());
+    }
+
+    #[test]
+    fn subjects_and_effects_read_as_staff_write_them_and_must_fit() {
+        let ala: Subject = "hub:ALA".parse().unwrap();
+        assert_eq!(ala, Subject::hub("ALA"));
+        assert_eq!(ala.to_string(), "hub:ALA");
+        for bad in ["ALA", "airport:ALA", "hub:", "hub:A LA", "zone:a:b"] {
+            assert!(bad.parse::<Subject>().is_err(), "{bad}");
+        }
+        let closed: Effect = " Closed ".parse().unwrap();
+        assert_eq!(closed, Effect::Closed);
+        assert_eq!("threat:4".parse::<Effect>().unwrap(), Effect::Threat(4));
+        assert_eq!(Effect::Threat(4).to_string(), "threat:4");
+        assert!("threat:6".parse::<Effect>().is_err());
+        assert!(closed.check_fits(SubjectKind::Route).is_ok());
+        let wrong = closed.check_fits(SubjectKind::Zone).unwrap_err();
+        assert!(wrong.to_string().contains("threat level"), "{wrong}");
+        assert!(Effect::Threat(2).check_fits(SubjectKind::Hub).is_err());
+        assert!(Effect::Closed > Effect::Restricted && Effect::Restricted > Effect::Open);
     }
 }

@@ -1,23 +1,25 @@
-//! Which claims about a hub to trust, and what they add up to.
+//! Which claims about a hub, route or zone to trust, and what they add up to.
 //!
-//! A report claims an effect on a hub (open, restricted, closed) for a time window. Planning
+//! A report states an effect on a hub or route (open, restricted, closed) or a zone (a threat
+//! level) for a time window; a [`Claim`] is that statement with the report's grade. Planning
 //! trusts a claim when an operator confirmed it, or when its Admiralty grade meets the
 //! [`TrustPolicy`]'s threshold and nobody dismissed it. Trusted claims in force weigh by their
 //! grade and fade with age (a half-life in hours); the status is the effect with the most
 //! weight, and every trusted claim for another effect is returned beside it as a conflict,
 //! never silently dropped. No trusted claim: the status is unknown, and the caller says so.
 
-use crate::{Grade, HubStatus, ReportState, Timestamp};
+use crate::{Effect, Grade, ReportId, ReportState, Statement, Subject, Timestamp};
 
-/// One report's claim about one hub.
+/// One report's statement about one subject, with what the report's grading says of it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Claim {
+    /// Its place in the store (claims are added, never edited).
+    pub seq: i64,
     /// The report it comes from (an id staff can open).
-    pub report: String,
-    pub hub: String,
-    pub effect: HubStatus,
-    pub from: Timestamp,
-    pub until: Option<Timestamp>,
+    pub report: ReportId,
+    pub source: String,
+    #[serde(flatten)]
+    pub statement: Statement,
     pub grade: Option<Grade>,
     pub state: ReportState,
     pub received_at: Timestamp,
@@ -25,6 +27,7 @@ pub struct Claim {
 
 /// When a claim counts, and how fast it fades.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrustPolicy {
     /// Least reliable source trusted without confirmation: 'A' (only the best) … 'F'.
     pub reliability_worst: char,
@@ -54,11 +57,13 @@ pub struct WeighedClaim {
     pub why_trusted: String,
 }
 
-/// A hub's derived status at a time.
+/// A subject's derived status at a time.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DerivedStatus {
     /// `None` when no trusted claim is in force: unknown, not open.
-    pub status: Option<HubStatus>,
+    pub status: Option<Effect>,
+    /// People a day, from the strongest supporting claim that gives a capacity.
+    pub capacity_per_day: Option<u32>,
     /// Share of the trusted weight behind `status`, 0.0 to 1.0.
     pub agreement: f64,
     pub supporting: Vec<WeighedClaim>,
@@ -88,10 +93,14 @@ impl TrustPolicy {
         }
     }
 
-    /// The status of `hub` at `at` from `claims` (any hubs; the others are ignored).
-    pub fn derive(&self, hub: &str, claims: &[Claim], at: Timestamp) -> DerivedStatus {
+    /// The status of `subject` at `at` from `claims` (about anything; the others are ignored).
+    pub fn derive(&self, subject: &Subject, claims: &[Claim], at: Timestamp) -> DerivedStatus {
         let in_force = claims.iter().filter(|c| {
-            c.hub == hub && c.from <= at && c.until.is_none_or(|u| at < u) && c.received_at <= at
+            let s = &c.statement;
+            s.subject == *subject
+                && s.from <= at
+                && s.until.is_none_or(|u| at < u)
+                && c.received_at <= at
         });
         let mut trusted: Vec<WeighedClaim> = Vec::new();
         let mut untrusted = Vec::new();
@@ -105,11 +114,12 @@ impl TrustPolicy {
                 None => untrusted.push(claim.clone()),
             }
         }
-        let mut by_effect: Vec<(HubStatus, f64)> = Vec::new();
+        let mut by_effect: Vec<(Effect, f64)> = Vec::new();
         for w in &trusted {
-            match by_effect.iter_mut().find(|(e, _)| *e == w.claim.effect) {
+            let effect = w.claim.statement.effect;
+            match by_effect.iter_mut().find(|(e, _)| *e == effect) {
                 Some((_, total)) => *total += w.weight,
-                None => by_effect.push((w.claim.effect, w.weight)),
+                None => by_effect.push((effect, w.weight)),
             }
         }
         // Most weight first; on a tie the more restrictive effect wins (safer to plan on).
@@ -118,7 +128,7 @@ impl TrustPolicy {
         let status = by_effect.first().map(|(e, _)| *e);
         let (mut supporting, mut conflicting): (Vec<_>, Vec<_>) = trusted
             .into_iter()
-            .partition(|w| Some(w.claim.effect) == status);
+            .partition(|w| Some(w.claim.statement.effect) == status);
         for list in [&mut supporting, &mut conflicting] {
             list.sort_by(|a, b| {
                 b.weight
@@ -128,7 +138,14 @@ impl TrustPolicy {
         }
         DerivedStatus {
             status,
-            agreement: by_effect.first().map_or(0.0, |(_, w)| w / total),
+            capacity_per_day: supporting
+                .iter()
+                .find_map(|w| w.claim.statement.capacity_per_day),
+            // Claims faded to nothing still stand (nothing newer contradicts them), but say
+            // nothing about agreement.
+            agreement: by_effect
+                .first()
+                .map_or(0.0, |(_, w)| if total > 0.0 { w / total } else { 0.0 }),
             supporting,
             conflicting,
             untrusted,
@@ -162,52 +179,62 @@ mod tests {
         Timestamp::from_unix_micros(1_641_340_800_000_000 + hours * HOUR)
     }
 
+    /// Reports are named by a number in their id, so a test can say which is which.
     fn claim(
-        report: &str,
-        effect: HubStatus,
+        report: u128,
+        effect: Effect,
         grade: Option<&str>,
         state: ReportState,
         received_h: i64,
     ) -> Claim {
         Claim {
-            report: report.into(),
-            hub: "ALA".into(),
-            effect,
-            from: t(received_h),
-            until: None,
+            seq: report as i64,
+            report: ReportId(uuid::Uuid::from_u128(report)),
+            source: format!("source {report}"),
+            statement: Statement {
+                subject: Subject::hub("ALA"),
+                effect,
+                from: t(received_h),
+                until: None,
+                capacity_per_day: None,
+                note: String::new(),
+            },
             grade: grade.map(|g| g.parse().unwrap()),
             state,
             received_at: t(received_h),
         }
     }
 
+    fn reports(claims: &[Claim]) -> Vec<u128> {
+        claims.iter().map(|c| c.report.0.as_u128()).collect()
+    }
+
+    fn ala() -> Subject {
+        Subject::hub("ALA")
+    }
+
     #[test]
     fn only_trusted_claims_decide_and_conflicts_are_shown() {
-        use HubStatus::*;
+        use Effect::*;
         use ReportState::*;
         let claims = vec![
-            claim("embassy", Closed, Some("A2"), Draft, 0),
-            claim("rumour", Open, Some("E5"), Draft, 1),
-            claim("ministry", Open, Some("B2"), Draft, 2),
-            claim("blog", Open, None, Draft, 2),
-            claim("wrong", Open, Some("A1"), Dismissed, 2),
+            claim(1, Closed, Some("A2"), Draft, 0),
+            claim(2, Open, Some("E5"), Draft, 1),
+            claim(3, Open, Some("B2"), Draft, 2),
+            claim(4, Open, None, Draft, 2),
+            claim(5, Open, Some("A1"), Dismissed, 2),
         ];
-        let derived = TrustPolicy::default().derive("ALA", &claims, t(3));
+        let derived = TrustPolicy::default().derive(&ala(), &claims, t(3));
         assert_eq!(derived.status, Some(Closed), "A2 outweighs B2");
-        assert_eq!(derived.supporting[0].claim.report, "embassy");
+        assert_eq!(derived.supporting[0].claim.report.0.as_u128(), 1);
         assert_eq!(
             derived.conflicting.len(),
             1,
             "the ministry's claim is shown, not dropped"
         );
-        assert_eq!(derived.conflicting[0].claim.report, "ministry");
+        assert_eq!(derived.conflicting[0].claim.report.0.as_u128(), 3);
         assert!(derived.agreement > 0.5 && derived.agreement < 1.0);
-        let untrusted: Vec<&str> = derived
-            .untrusted
-            .iter()
-            .map(|c| c.report.as_str())
-            .collect();
-        assert_eq!(untrusted, ["rumour", "blog", "wrong"]);
+        assert_eq!(reports(&derived.untrusted), [2, 4, 5]);
         assert!(
             derived.supporting[0]
                 .why_trusted
@@ -217,11 +244,11 @@ mod tests {
 
     #[test]
     fn old_claims_fade_and_confirmation_counts() {
-        use HubStatus::*;
-        let old = claim("old", Closed, Some("A1"), ReportState::Draft, 0);
-        let new = claim("new", Open, Some("B2"), ReportState::Draft, 48);
+        use Effect::*;
+        let old = claim(6, Closed, Some("A1"), ReportState::Draft, 0);
+        let new = claim(7, Open, Some("B2"), ReportState::Draft, 48);
         let policy = TrustPolicy::default();
-        let derived = policy.derive("ALA", &[old.clone(), new.clone()], t(49));
+        let derived = policy.derive(&ala(), &[old.clone(), new.clone()], t(49));
         assert_eq!(
             derived.status,
             Some(Open),
@@ -230,9 +257,9 @@ mod tests {
         let confirmed = Claim {
             state: ReportState::Confirmed,
             grade: Some("F6".parse().unwrap()),
-            ..claim("operator", Restricted, None, ReportState::Confirmed, 49)
+            ..claim(8, Restricted, None, ReportState::Confirmed, 49)
         };
-        let derived = policy.derive("ALA", &[old, new, confirmed], t(49));
+        let derived = policy.derive(&ala(), &[old, new, confirmed], t(49));
         assert_eq!(derived.status, Some(Restricted));
         assert_eq!(
             derived.supporting[0].why_trusted,
@@ -243,33 +270,21 @@ mod tests {
     #[test]
     fn nothing_trusted_means_unknown_and_windows_end() {
         let policy = TrustPolicy::default();
-        let rumour = claim(
-            "rumour",
-            HubStatus::Closed,
-            Some("D4"),
-            ReportState::Draft,
-            0,
-        );
-        assert_eq!(policy.derive("ALA", &[rumour], t(1)).status, None);
-        let mut curfew = claim(
-            "curfew",
-            HubStatus::Restricted,
-            Some("A1"),
-            ReportState::Draft,
-            0,
-        );
-        curfew.until = Some(t(8));
+        let rumour = claim(2, Effect::Closed, Some("D4"), ReportState::Draft, 0);
+        assert_eq!(policy.derive(&ala(), &[rumour], t(1)).status, None);
+        let mut curfew = claim(9, Effect::Restricted, Some("A1"), ReportState::Draft, 0);
+        curfew.statement.until = Some(t(8));
         assert_eq!(
-            policy.derive("ALA", &[curfew.clone()], t(7)).status,
-            Some(HubStatus::Restricted)
+            policy.derive(&ala(), &[curfew.clone()], t(7)).status,
+            Some(Effect::Restricted)
         );
         assert_eq!(
-            policy.derive("ALA", &[curfew.clone()], t(8)).status,
+            policy.derive(&ala(), &[curfew.clone()], t(8)).status,
             None,
             "the window has ended"
         );
         assert_eq!(
-            policy.derive("NQZ", &[curfew], t(7)).status,
+            policy.derive(&Subject::hub("NQZ"), &[curfew], t(7)).status,
             None,
             "another hub"
         );

@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use evac_model::{
-    CaseId, Hub, HubStatusChange, LinkEvent, PersonId, PersonStatus, ReferenceCode, Report,
-    RequestId, StoredLinkEvent, Timestamp,
+    Actor, CaseId, Claim, Feature, Grade, Hub, LinkEvent, PersonId, PersonStatus, ReferenceCode,
+    Report, ReportId, ReportState, RequestId, Statement, StoredLinkEvent, Timestamp,
 };
 use evac_store::*;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
@@ -551,18 +551,13 @@ impl Store for PgStore {
             .collect()
     }
 
-    async fn append_hub_status(
-        &self,
-        h: &HubStatusChange,
-        audit: AuditEvent,
-    ) -> Result<(), StoreError> {
+    async fn upsert_feature(&self, feature: &Feature, audit: AuditEvent) -> Result<(), StoreError> {
+        let body =
+            serde_json::to_string(feature).map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        sqlx::query("INSERT INTO hub_statuses (hub, status, from_at, until, note) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&h.hub)
-            .bind(h.status.as_str())
-            .bind(h.from.unix_micros())
-            .bind(h.until.map(|u| u.unix_micros()))
-            .bind(&h.note)
+        sqlx::query("INSERT INTO features (subject, body) VALUES ($1, $2) ON CONFLICT (subject) DO UPDATE SET body = excluded.body")
+            .bind(feature.subject().to_string())
+            .bind(body)
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
@@ -570,65 +565,201 @@ impl Store for PgStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn hub_statuses(&self) -> Result<Vec<HubStatusChange>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT hub, status, from_at, until, note FROM hub_statuses ORDER BY hub, from_at, seq",
+    async fn features(&self) -> Result<Vec<Feature>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT subject, body FROM features ORDER BY subject")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        rows.into_iter()
+            .map(|(subject, body)| {
+                serde_json::from_str(&body)
+                    .map_err(|e| StoreError::Corrupt(format!("feature {subject}: {e}")))
+            })
+            .collect()
+    }
+
+    async fn insert_report(
+        &self,
+        r: &Report,
+        statements: &[Statement],
+        audit: AuditEvent,
+    ) -> Result<(ReportId, bool), StoreError> {
+        let mentions =
+            serde_json::to_string(&r.mentions).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // The unique external id decides: a concurrent second insert waits for the first and
+        // then finds its row.
+        let inserted = sqlx::query("INSERT INTO reports (id, received_at, source, grade, language, text, state, mentions, external_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (external_id) DO NOTHING")
+            .bind(r.id.to_string())
+            .bind(r.received_at.unix_micros())
+            .bind(&r.source)
+            .bind(r.grade.map(|g| g.to_string()))
+            .bind(&r.language)
+            .bind(&r.text)
+            .bind(r.state.as_str())
+            .bind(mentions)
+            .bind(&r.external_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        if inserted == 0 {
+            let id: String = sqlx::query_scalar("SELECT id FROM reports WHERE external_id = $1")
+                .bind(&r.external_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+            return Ok((parse_id("reports.id", &id)?, false));
+        }
+        insert_statements(&mut tx, r.id, statements).await?;
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok((r.id, true))
+    }
+
+    async fn report(&self, id: ReportId) -> Result<Option<Report>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REPORT_COLUMNS} FROM reports WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        .map(|r| report_row(&r)?.into_report())
+        .transpose()
+    }
+
+    async fn reports(&self, limit: u32) -> Result<Vec<Report>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REPORT_COLUMNS} FROM reports ORDER BY received_at DESC, id DESC LIMIT $1"
+        )))
+        .bind(i64::from(limit.min(PAGE_ITEMS_MAX)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|r| report_row(r)?.into_report())
+        .collect()
+    }
+
+    async fn update_report(
+        &self,
+        id: ReportId,
+        grade: Option<Grade>,
+        state: ReportState,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let changed = sqlx::query("UPDATE reports SET grade = $2, state = $3 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(grade.map(|g| g.to_string()))
+            .bind(state.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn add_statements(
+        &self,
+        report: ReportId,
+        statements: &[Statement],
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // Locks the report, so it cannot vanish between the check and the insert.
+        let found = sqlx::query("SELECT 1 FROM reports WHERE id = $1 FOR SHARE")
+            .bind(report.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?
+            .is_some();
+        if !found {
+            return Ok(false);
+        }
+        insert_statements(&mut tx, report, statements).await?;
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn claims(&self) -> Result<Vec<Claim>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CLAIM_COLUMNS} FROM statements s JOIN reports r ON r.id = s.report ORDER BY s.seq"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|r| {
+            ClaimRow {
+                seq: r.try_get(0).map_err(backend)?,
+                report: r.try_get(1).map_err(backend)?,
+                subject: r.try_get(2).map_err(backend)?,
+                effect: r.try_get(3).map_err(backend)?,
+                from_at: r.try_get(4).map_err(backend)?,
+                until: r.try_get(5).map_err(backend)?,
+                capacity_per_day: r.try_get(6).map_err(backend)?,
+                note: r.try_get(7).map_err(backend)?,
+                source: r.try_get(8).map_err(backend)?,
+                grade: r.try_get(9).map_err(backend)?,
+                state: r.try_get(10).map_err(backend)?,
+                received_at: r.try_get(11).map_err(backend)?,
+            }
+            .into_claim()
+        })
+        .collect()
+    }
+
+    async fn insert_policy(
+        &self,
+        toml: &str,
+        at: Timestamp,
+        author: &Actor,
+        audit: AuditEvent,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let version: i64 = sqlx::query_scalar(
+            "INSERT INTO triage_policies (toml, created_at, author) VALUES ($1, $2, $3) RETURNING version",
+        )
+        .bind(toml)
+        .bind(at.unix_micros())
+        .bind(author.label())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(version)
+    }
+
+    async fn policy(&self, version: Option<i64>) -> Result<Option<StoredPolicy>, StoreError> {
+        let row: Option<(i64, String, i64, String)> = sqlx::query_as(
+            "SELECT version, toml, created_at, author FROM triage_policies
+             WHERE $1::BIGINT IS NULL OR version = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.map(stored_policy))
+    }
+
+    async fn policy_versions(&self) -> Result<Vec<StoredPolicy>, StoreError> {
+        let rows: Vec<(i64, String, i64, String)> = sqlx::query_as(
+            "SELECT version, '', created_at, author FROM triage_policies ORDER BY version DESC",
         )
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get(1).map_err(backend)?;
-                hub_status_from_columns(
-                    r.try_get(0).map_err(backend)?,
-                    &status,
-                    r.try_get(2).map_err(backend)?,
-                    r.try_get(3).map_err(backend)?,
-                    r.try_get(4).map_err(backend)?,
-                )
-            })
-            .collect()
-    }
-
-    async fn insert_report(&self, report: &Report, audit: AuditEvent) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        sqlx::query("INSERT INTO reports (id, received_at, source, grade, language, text, state) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(report.id.to_string())
-            .bind(report.received_at.unix_micros())
-            .bind(&report.source)
-            .bind(report.grade.map(|g| g.to_string()))
-            .bind(&report.language)
-            .bind(&report.text)
-            .bind(report.state.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        insert_audit(&mut *tx, &audit).await?;
-        tx.commit().await.map_err(backend)
-    }
-
-    async fn reports(&self, limit: u32) -> Result<Vec<Report>, StoreError> {
-        let rows = sqlx::query("SELECT id, received_at, source, grade, language, text, state FROM reports ORDER BY received_at DESC, id DESC LIMIT $1")
-            .bind(i64::from(limit.min(PAGE_ITEMS_MAX)))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get(0).map_err(backend)?;
-                let state: String = r.try_get(6).map_err(backend)?;
-                report_from_columns(
-                    &id,
-                    r.try_get(1).map_err(backend)?,
-                    r.try_get(2).map_err(backend)?,
-                    r.try_get(3).map_err(backend)?,
-                    r.try_get(4).map_err(backend)?,
-                    r.try_get(5).map_err(backend)?,
-                    &state,
-                )
-            })
-            .collect()
+        Ok(rows.into_iter().map(stored_policy).collect())
     }
 
     async fn request_id_of_person(
@@ -699,5 +830,49 @@ impl Store for PgStore {
                 )
             })
             .collect()
+    }
+}
+
+fn report_row(r: &PgRow) -> Result<ReportRow, StoreError> {
+    Ok(ReportRow {
+        id: r.try_get(0).map_err(backend)?,
+        received_at: r.try_get(1).map_err(backend)?,
+        source: r.try_get(2).map_err(backend)?,
+        grade: r.try_get(3).map_err(backend)?,
+        language: r.try_get(4).map_err(backend)?,
+        text: r.try_get(5).map_err(backend)?,
+        state: r.try_get(6).map_err(backend)?,
+        mentions: r.try_get(7).map_err(backend)?,
+        external_id: r.try_get(8).map_err(backend)?,
+    })
+}
+
+async fn insert_statements(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    report: ReportId,
+    statements: &[Statement],
+) -> Result<(), StoreError> {
+    for st in statements {
+        sqlx::query("INSERT INTO statements (report, subject, effect, from_at, until, capacity_per_day, note) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(report.to_string())
+            .bind(st.subject.to_string())
+            .bind(st.effect.to_string())
+            .bind(st.from.unix_micros())
+            .bind(st.until.map(|u| u.unix_micros()))
+            .bind(st.capacity_per_day.map(i64::from))
+            .bind(&st.note)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn stored_policy((version, toml, created_at, author): (i64, String, i64, String)) -> StoredPolicy {
+    StoredPolicy {
+        version,
+        toml,
+        created_at: Timestamp::from_unix_micros(created_at),
+        author,
     }
 }

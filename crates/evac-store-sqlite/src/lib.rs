@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use evac_model::{
-    CaseId, Hub, HubStatusChange, LinkEvent, PersonId, ReferenceCode, Report, RequestId,
-    StoredLinkEvent,
+    Actor, CaseId, Claim, Feature, Grade, Hub, LinkEvent, PersonId, ReferenceCode, Report,
+    ReportId, ReportState, RequestId, Statement, StoredLinkEvent, Timestamp,
 };
 use evac_store::*;
 use rusqlite::{Connection, OpenFlags};
@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_situation.sql"),
     include_str!("../migrations/0003_linkage.sql"),
+    include_str!("../migrations/0004_statements.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -423,37 +424,113 @@ impl Store for SqliteStore {
         self.read(situation::hubs).await
     }
 
-    async fn append_hub_status(
-        &self,
-        change: &HubStatusChange,
-        audit: AuditEvent,
-    ) -> Result<(), StoreError> {
+    async fn upsert_feature(&self, feature: &Feature, audit: AuditEvent) -> Result<(), StoreError> {
         let audit_row = rows::AuditRow::from(&audit);
-        let change = change.clone();
+        let feature = feature.clone();
         self.write(move |c| {
-            situation::append_hub_status(c, &change)?;
+            situation::upsert_feature(c, &feature)?;
             rows::insert_audit(c, &audit_row)
         })
         .await
     }
 
-    async fn hub_statuses(&self) -> Result<Vec<HubStatusChange>, StoreError> {
-        self.read(situation::hub_statuses).await
+    async fn features(&self) -> Result<Vec<Feature>, StoreError> {
+        self.read(situation::features).await
     }
 
-    async fn insert_report(&self, report: &Report, audit: AuditEvent) -> Result<(), StoreError> {
+    async fn insert_report(
+        &self,
+        report: &Report,
+        statements: &[Statement],
+        audit: AuditEvent,
+    ) -> Result<(ReportId, bool), StoreError> {
         let audit_row = rows::AuditRow::from(&audit);
         let report = report.clone();
+        let statements = statements.to_vec();
         self.write(move |c| {
-            situation::insert_report(c, &report)?;
-            rows::insert_audit(c, &audit_row)
+            let stored = situation::insert_report(c, &report, &statements)?;
+            if stored.1 {
+                rows::insert_audit(c, &audit_row)?;
+            }
+            Ok(stored)
         })
         .await
+    }
+
+    async fn report(&self, id: ReportId) -> Result<Option<Report>, StoreError> {
+        self.read(move |c| situation::report(c, id)).await
     }
 
     async fn reports(&self, limit: u32) -> Result<Vec<Report>, StoreError> {
         self.read(move |c| situation::reports(c, limit.min(PAGE_ITEMS_MAX)))
             .await
+    }
+
+    async fn update_report(
+        &self,
+        id: ReportId,
+        grade: Option<Grade>,
+        state: ReportState,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let audit_row = rows::AuditRow::from(&audit);
+        self.write(move |c| {
+            let found = situation::update_report(c, id, grade, state)?;
+            if found {
+                rows::insert_audit(c, &audit_row)?;
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn add_statements(
+        &self,
+        report: ReportId,
+        statements: &[Statement],
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let audit_row = rows::AuditRow::from(&audit);
+        let statements = statements.to_vec();
+        self.write(move |c| {
+            if !situation::report_exists(c, report)? {
+                return Ok(false);
+            }
+            situation::insert_statements(c, report, &statements)?;
+            rows::insert_audit(c, &audit_row)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn claims(&self) -> Result<Vec<Claim>, StoreError> {
+        self.read(situation::claims).await
+    }
+
+    async fn insert_policy(
+        &self,
+        toml: &str,
+        at: Timestamp,
+        author: &Actor,
+        audit: AuditEvent,
+    ) -> Result<i64, StoreError> {
+        let audit_row = rows::AuditRow::from(&audit);
+        let (toml, author) = (toml.to_string(), author.label());
+        self.write(move |c| {
+            let version = situation::insert_policy(c, &toml, at, &author)?;
+            rows::insert_audit(c, &audit_row)?;
+            Ok(version)
+        })
+        .await
+    }
+
+    async fn policy(&self, version: Option<i64>) -> Result<Option<StoredPolicy>, StoreError> {
+        self.read(move |c| Ok(situation::policies(c, version, true)?.pop()))
+            .await
+    }
+
+    async fn policy_versions(&self) -> Result<Vec<StoredPolicy>, StoreError> {
+        self.read(|c| situation::policies(c, None, false)).await
     }
 
     async fn request_id_of_person(

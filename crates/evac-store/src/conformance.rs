@@ -459,32 +459,35 @@ pub async fn run(store: &dyn Store) {
         vec![renamed],
         "an upsert replaces"
     );
-    let closed = evac_model::HubStatusChange {
-        hub: "ALA".into(),
-        status: evac_model::HubStatus::Closed,
-        from: Timestamp::from_unix_micros(T0),
-        until: None,
-        note: "seized".into(),
+    // Routes and zones: upserted by subject.
+    let zone = |radius_km| {
+        evac_model::Feature::Zone(evac_model::Zone {
+            code: "almaty-centre".into(),
+            name: "Almaty, city centre".into(),
+            lat: 43.25,
+            lon: 76.95,
+            radius_km,
+        })
     };
-    let opened = evac_model::HubStatusChange {
-        status: evac_model::HubStatus::Open,
-        from: Timestamp::from_unix_micros(T0 - 1),
-        until: Some(Timestamp::from_unix_micros(T0)),
-        ..closed.clone()
-    };
-    store
-        .append_hub_status(&closed, audit("hub.status", "ALA"))
-        .await
-        .unwrap();
-    store
-        .append_hub_status(&opened, audit("hub.status", "ALA"))
-        .await
-        .unwrap();
-    assert_eq!(
-        store.hub_statuses().await.unwrap(),
-        vec![opened, closed],
-        "ordered by start time"
-    );
+    let route = evac_model::Feature::Route(evac_model::Route {
+        code: "ALA-FRU".into(),
+        mode: evac_model::RouteMode::Road,
+        from_place: "geonames:1526384".into(),
+        from_name: "Almaty".into(),
+        to_hub: "FRU".into(),
+        distance_km: 240.0,
+        travel_minutes: 270,
+    });
+    for feature in [zone(5.0), route.clone(), zone(8.0)] {
+        store
+            .upsert_feature(&feature, audit("feature.upsert", "x"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.features().await.unwrap(), vec![route, zone(8.0)]);
+
+    // Reports with their statements; a report ingested twice is stored once; grading and
+    // confirmation are updates; claims join statements with their report's grading.
     let report = |id: u128, grade: Option<&str>| evac_model::Report {
         id: evac_model::ReportId(uuid::Uuid::from_u128(id)),
         received_at: Timestamp::from_unix_micros(T0 + id as i64),
@@ -493,13 +496,56 @@ pub async fn run(store: &dyn Store) {
         language: Some("it".into()),
         text: "l'aeroporto di Almaty".into(),
         state: evac_model::ReportState::Draft,
+        mentions: vec![evac_model::ReportMention {
+            place: "airport:ALA".into(),
+            name: "Almaty International Airport".into(),
+            words: "aeroporto di Almaty".into(),
+            count: 1,
+        }],
+        external_id: Some(format!("sha256:{id}")),
     };
-    store
-        .insert_report(&report(1, None), audit("report.create", "1"))
+    let closed = evac_model::Statement {
+        subject: evac_model::Subject::hub("ALA"),
+        effect: evac_model::Effect::Closed,
+        from: Timestamp::from_unix_micros(T0),
+        until: Some(Timestamp::from_unix_micros(T0 + 10)),
+        capacity_per_day: None,
+        note: "seized".into(),
+    };
+    let threat = evac_model::Statement {
+        subject: "zone:almaty-centre".parse().unwrap(),
+        effect: evac_model::Effect::Threat(4),
+        capacity_per_day: Some(0),
+        until: None,
+        ..closed.clone()
+    };
+    let (first, new) = store
+        .insert_report(
+            &report(1, None),
+            std::slice::from_ref(&closed),
+            audit("report.create", "1"),
+        )
         .await
         .unwrap();
+    assert!(new);
+    let again = evac_model::Report {
+        id: evac_model::ReportId(uuid::Uuid::from_u128(9)),
+        ..report(1, None)
+    };
+    assert_eq!(
+        store
+            .insert_report(
+                &again,
+                std::slice::from_ref(&closed),
+                audit("report.create", "9")
+            )
+            .await
+            .unwrap(),
+        (first, false),
+        "the same external id names the stored report"
+    );
     store
-        .insert_report(&report(2, Some("E5")), audit("report.create", "2"))
+        .insert_report(&report(2, Some("E5")), &[], audit("report.create", "2"))
         .await
         .unwrap();
     assert_eq!(
@@ -508,6 +554,98 @@ pub async fn run(store: &dyn Store) {
         "newest first"
     );
     assert_eq!(store.reports(1).await.unwrap().len(), 1);
+    assert_eq!(store.report(first).await.unwrap(), Some(report(1, None)));
+    let a1 = "A1".parse().ok();
+    assert!(
+        store
+            .update_report(
+                first,
+                a1,
+                evac_model::ReportState::Confirmed,
+                audit("report.grade", "1")
+            )
+            .await
+            .unwrap()
+    );
+    let missing = evac_model::ReportId(uuid::Uuid::from_u128(404));
+    assert!(
+        !store
+            .update_report(
+                missing,
+                a1,
+                evac_model::ReportState::Confirmed,
+                audit("report.grade", "404")
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .add_statements(
+                first,
+                std::slice::from_ref(&threat),
+                audit("report.statements", "1")
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .add_statements(
+                missing,
+                std::slice::from_ref(&threat),
+                audit("report.statements", "404")
+            )
+            .await
+            .unwrap()
+    );
+    let claims = store.claims().await.unwrap();
+    assert_eq!(claims.len(), 2, "the duplicate's statement was not stored");
+    assert_eq!(
+        claims
+            .iter()
+            .map(|c| c.statement.clone())
+            .collect::<Vec<_>>(),
+        vec![closed, threat]
+    );
+    assert!(claims.iter().all(|c| c.report == first
+        && c.grade == a1
+        && c.state == evac_model::ReportState::Confirmed
+        && c.source == "Sputnik"));
+    assert!(claims[0].seq < claims[1].seq);
+
+    // Triage policies: versions numbered from 1, the newest by default, listings without text.
+    assert_eq!(store.policy(None).await.unwrap(), None);
+    let author = Actor::System;
+    for (i, text) in ["name = 'a'", "name = 'b'"].iter().enumerate() {
+        let version = store
+            .insert_policy(
+                text,
+                Timestamp::from_unix_micros(T0),
+                &author,
+                audit("policy", "p"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(version, i as i64 + 1);
+    }
+    assert_eq!(
+        store.policy(None).await.unwrap().unwrap().toml,
+        "name = 'b'"
+    );
+    assert_eq!(
+        store.policy(Some(1)).await.unwrap().unwrap().toml,
+        "name = 'a'"
+    );
+    assert_eq!(store.policy(Some(3)).await.unwrap(), None);
+    let versions = store.policy_versions().await.unwrap();
+    assert_eq!(
+        versions
+            .iter()
+            .map(|v| (v.version, v.toml.as_str(), v.author.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(2, "", "system"), (1, "", "system")]
+    );
 
     // The linkage log: appended with its audit, read back in order, paged by sequence.
     let web = fx.insert(&draft("Бекова", "2011-05-06", "Алматы", "web_form"));

@@ -6,11 +6,15 @@
 //! and its audit event) are one method call, so no caller can half-do them.
 
 pub mod conformance;
+mod situation;
+
+pub use situation::{CLAIM_COLUMNS, ClaimRow, REPORT_COLUMNS, ReportRow, StoredPolicy};
 
 use async_trait::async_trait;
 use evac_model::{
-    Actor, CaseId, Channel, Hub, HubStatusChange, LinkEvent, LinkEventKind, PersonId, PersonStatus,
-    ReferenceCode, Report, Request, RequestId, Role, StoredLinkEvent, Timestamp, UserId,
+    Actor, CaseId, Channel, Claim, Feature, Grade, Hub, LinkEvent, LinkEventKind, PersonId,
+    PersonStatus, ReferenceCode, Report, ReportId, ReportState, Request, RequestId, Role,
+    Statement, StoredLinkEvent, Timestamp, UserId,
 };
 
 /// Pages are bounded: a caller asking for more gets this many.
@@ -224,19 +228,61 @@ pub trait Store: Send + Sync + 'static {
     /// Every hub, by code.
     async fn hubs(&self) -> Result<Vec<Hub>, StoreError>;
 
-    async fn append_hub_status(
+    /// Adds a route or zone, or replaces the one with the same subject.
+    async fn upsert_feature(&self, feature: &Feature, audit: AuditEvent) -> Result<(), StoreError>;
+
+    /// Every route and zone, by subject.
+    async fn features(&self) -> Result<Vec<Feature>, StoreError>;
+
+    /// Stores a report with its statements and audit event in one transaction. A report whose
+    /// `external_id` is already stored is not stored again: the answer is the stored one's id
+    /// and `false`.
+    async fn insert_report(
         &self,
-        change: &HubStatusChange,
+        report: &Report,
+        statements: &[Statement],
         audit: AuditEvent,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(ReportId, bool), StoreError>;
 
-    /// Every status change, by hub and then by start time.
-    async fn hub_statuses(&self) -> Result<Vec<HubStatusChange>, StoreError>;
-
-    async fn insert_report(&self, report: &Report, audit: AuditEvent) -> Result<(), StoreError>;
+    async fn report(&self, id: ReportId) -> Result<Option<Report>, StoreError>;
 
     /// The newest reports first.
     async fn reports(&self, limit: u32) -> Result<Vec<Report>, StoreError>;
+
+    /// Sets a report's grade and state; `false` when there is no such report.
+    async fn update_report(
+        &self,
+        id: ReportId,
+        grade: Option<Grade>,
+        state: ReportState,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Adds statements to a stored report; `false` when there is no such report.
+    async fn add_statements(
+        &self,
+        report: ReportId,
+        statements: &[Statement],
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Every statement with its report's source, grade, state and time, oldest first.
+    async fn claims(&self) -> Result<Vec<Claim>, StoreError>;
+
+    /// Stores a new version of the triage policy; the answer is its version number (1, 2, …).
+    async fn insert_policy(
+        &self,
+        toml: &str,
+        at: Timestamp,
+        author: &Actor,
+        audit: AuditEvent,
+    ) -> Result<i64, StoreError>;
+
+    /// A stored policy version, or the newest when `version` is `None`.
+    async fn policy(&self, version: Option<i64>) -> Result<Option<StoredPolicy>, StoreError>;
+
+    /// Every stored policy version, newest first, without its text.
+    async fn policy_versions(&self) -> Result<Vec<StoredPolicy>, StoreError>;
 
     /// Appends link events (merges, review items, decisions, undos) and their audit events in
     /// one transaction.
@@ -334,53 +380,6 @@ pub fn hub_from_columns(
         lon,
         iata,
         icao,
-    })
-}
-
-pub fn hub_status_from_columns(
-    hub: String,
-    status: &str,
-    from: i64,
-    until: Option<i64>,
-    note: String,
-) -> Result<HubStatusChange, StoreError> {
-    Ok(HubStatusChange {
-        status: evac_model::HubStatus::parse(status)
-            .ok_or_else(|| StoreError::Corrupt(format!("hub {hub}: status '{status}'")))?,
-        hub,
-        from: Timestamp::from_unix_micros(from),
-        until: until.map(Timestamp::from_unix_micros),
-        note,
-    })
-}
-
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one argument per column keeps both backends' row mapping one call"
-)]
-pub fn report_from_columns(
-    id: &str,
-    received_at: i64,
-    source: String,
-    grade: Option<String>,
-    language: Option<String>,
-    text: String,
-    state: &str,
-) -> Result<Report, StoreError> {
-    Ok(Report {
-        id: parse_id("reports.id", id)?,
-        received_at: Timestamp::from_unix_micros(received_at),
-        source,
-        grade: grade
-            .map(|g| {
-                g.parse()
-                    .map_err(|e: evac_model::GradeError| StoreError::Corrupt(e.to_string()))
-            })
-            .transpose()?,
-        language,
-        text,
-        state: evac_model::ReportState::parse(state)
-            .ok_or_else(|| StoreError::Corrupt(format!("report {id}: state '{state}'")))?,
     })
 }
 

@@ -4,6 +4,9 @@
 //! Entry point: [`serve`] takes a bound listener and a shutdown future, so tests bind port 0
 //! and the binary binds what it is told.
 
+// The OpenAPI document is one `json!` literal, deeper than the default limit allows.
+#![recursion_limit = "256"]
+
 mod auth;
 mod dto;
 pub mod openapi;
@@ -58,7 +61,7 @@ impl Routes {
 }
 
 fn routes() -> Routes {
-    use axum::routing::{get, post};
+    use axum::routing::{get, patch, post, put};
     use routes::*;
     Routes {
         router: Router::new(),
@@ -82,8 +85,28 @@ fn routes() -> Routes {
     .add("get", "/api/v1/exports/requests", get(export::requests))
     .add("get", "/api/v1/audit", get(audit::trail))
     .add("get", "/api/v1/me", get(audit::me))
+    .add("get", "/api/v1/situation", get(situation::situation))
     .add("get", "/api/v1/hubs", get(situation::hubs))
+    .add("post", "/api/v1/hubs", post(situation::add_hub))
+    .add("post", "/api/v1/routes", post(situation::add_route))
+    .add("post", "/api/v1/zones", post(situation::add_zone))
+    .add("post", "/api/v1/statuses", post(situation::set_status))
     .add("get", "/api/v1/reports", get(situation::reports))
+    .add("post", "/api/v1/reports", post(situation::ingest))
+    .add("get", "/api/v1/reports/{id}", get(situation::report))
+    .add("patch", "/api/v1/reports/{id}", patch(situation::judge))
+    .add(
+        "post",
+        "/api/v1/reports/{id}/statements",
+        post(situation::add_statement),
+    )
+    .add("get", "/api/v1/triage", get(situation::ranking))
+    .add("get", "/api/v1/triage/policy", get(situation::policy))
+    .add(
+        "put",
+        "/api/v1/triage/policy",
+        put(situation::change_policy),
+    )
     .add("get", "/api/v1/review", get(linkage::queue))
     .add("post", "/api/v1/review/{seq}", post(linkage::decide))
     .add("post", "/api/v1/links/{seq}/undo", post(linkage::undo))

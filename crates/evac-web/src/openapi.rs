@@ -48,8 +48,15 @@ fn filter_parameters() -> Vec<Value> {
     ]
 }
 
+fn json_body(schema: Value) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": schema } } })
+}
+
 fn build() -> Value {
     let bearer = json!([{ "bearer": [] }]);
+    let at_parameter = json!({ "name": "at", "in": "query", "schema": { "type": "string", "format": "date-time" }, "description": "default: now" });
+    let id_parameter = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } });
+    let statement_schema = json!({ "type": "object", "additionalProperties": false, "required": ["subject", "effect"], "properties": { "subject": { "type": "string", "examples": ["hub:ALA", "route:almaty-bishkek", "zone:almaty-centre"] }, "effect": { "type": "string", "examples": ["closed", "open", "restricted", "threat:4"] }, "from": { "type": "string", "format": "date-time", "description": "default: now" }, "until": { "type": "string", "format": "date-time" }, "capacity_per_day": { "type": "integer" }, "note": { "type": "string" } } });
     let request_ref = json!({ "$ref": "#/components/schemas/RequestOut" });
     let string_list = json!({ "type": "array", "items": { "type": "string" } });
     let mut list_parameters = filter_parameters();
@@ -175,18 +182,96 @@ fn build() -> Value {
                     "responses": { "200": { "description": "a page of events" }, "403": problem_response("role may not read the audit trail") }
                 }
             },
+            "/api/v1/situation": {
+                "get": {
+                    "summary": "Every hub, route and zone with its status at a time, derived from the reports the trust policy trusts (confirmed, or graded at least B2 by default, fading with age); conflicting claims are listed beside the status, untrusted ones for the record", "security": bearer,
+                    "parameters": [at_parameter.clone()],
+                    "responses": { "200": { "description": "the situation picture" }, "403": problem_response("role may not read the situation"), "422": problem_response("at is not a time") }
+                }
+            },
             "/api/v1/hubs": {
                 "get": {
-                    "summary": "Hubs people leave from, with their status at a time and its history", "security": bearer,
-                    "parameters": [{ "name": "at", "in": "query", "schema": { "type": "string", "format": "date-time" }, "description": "default: now" }],
+                    "summary": "Hubs people leave from, each with its derived status at a time", "security": bearer,
+                    "parameters": [at_parameter.clone()],
                     "responses": { "200": { "description": "hubs" }, "403": problem_response("role may not read the situation") }
+                },
+                "post": {
+                    "summary": "Add or replace a hub (rail station, bus terminal, border crossing, airport)", "security": bearer,
+                    "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "required": ["code", "kind", "name", "country", "lat", "lon"], "properties": { "code": { "type": "string" }, "kind": { "type": "string", "enum": evac_model::HubKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() }, "name": { "type": "string" }, "country": { "type": "string", "examples": ["KZ"] }, "municipality": { "type": "string" }, "lat": { "type": "number" }, "lon": { "type": "number" } } })),
+                    "responses": { "201": { "description": "stored" }, "403": problem_response("role may not change the situation"), "422": problem_response("a field is invalid") }
+                }
+            },
+            "/api/v1/routes": {
+                "post": {
+                    "summary": "Add or replace a route from a town (any script) to a hub; distance and travel time are estimated (road factor, speed)", "security": bearer,
+                    "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "required": ["code", "mode", "from", "to_hub"], "properties": { "code": { "type": "string" }, "mode": { "type": "string", "enum": evac_model::RouteMode::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>() }, "from": { "type": "string", "examples": ["Алматы"] }, "to_hub": { "type": "string", "examples": ["FRU"] } } })),
+                    "responses": { "201": { "description": "stored, with distance_km and travel_minutes" }, "403": problem_response("role may not change the situation"), "422": problem_response("unknown place or hub, or a bad code") }
+                }
+            },
+            "/api/v1/zones": {
+                "post": {
+                    "summary": "Add or replace a zone (a circle around a town or a point) whose threat level statements set", "security": bearer,
+                    "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "required": ["code", "radius_km"], "properties": { "code": { "type": "string" }, "name": { "type": "string" }, "around": { "type": "string", "description": "a town; or give lat and lon" }, "lat": { "type": "number" }, "lon": { "type": "number" }, "radius_km": { "type": "number", "exclusiveMinimum": 0, "maximum": 500 } } })),
+                    "responses": { "201": { "description": "stored" }, "403": problem_response("role may not change the situation"), "422": problem_response("unknown place, bad radius or code") }
+                }
+            },
+            "/api/v1/statuses": {
+                "post": {
+                    "summary": "Set a status by hand: stored as a confirmed report of the staff member with one statement", "security": bearer,
+                    "requestBody": json_body(statement_schema.clone()),
+                    "responses": { "201": { "description": "stored; the report's id" }, "403": problem_response("role may not change the situation"), "422": problem_response("unknown subject, or an effect that does not fit it") }
                 }
             },
             "/api/v1/reports": {
                 "get": {
-                    "summary": "Situation reports, newest first, with their Admiralty grade (null until graded)", "security": bearer,
+                    "summary": "Situation reports, newest first, with their Admiralty grade (null until graded) and the places they mention", "security": bearer,
                     "parameters": [{ "name": "limit", "in": "query", "schema": { "type": "integer" } }],
                     "responses": { "200": { "description": "reports" }, "403": problem_response("role may not read the situation") }
+                },
+                "post": {
+                    "summary": "Ingest a report: free text in any language, or an OASIS CAP 1.2 alert; it becomes a draft with the places and hubs it mentions and suggested statements (which count once it is graded or confirmed)", "security": bearer,
+                    "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "required": ["text"], "properties": { "text": { "type": "string", "description": "the text, or the CAP alert's XML" }, "source": { "type": "string", "description": "who it comes from (a CAP alert names its sender)" } } })),
+                    "responses": { "201": { "description": "a new draft report" }, "200": { "description": "the same report was ingested before; the stored one" }, "403": problem_response("role may not change the situation"), "422": problem_response("empty, too long, or a broken CAP alert") }
+                }
+            },
+            "/api/v1/reports/{id}": {
+                "get": {
+                    "summary": "A report with its statements", "security": bearer,
+                    "parameters": [id_parameter.clone()],
+                    "responses": { "200": { "description": "the report" }, "404": problem_response("no such report") }
+                },
+                "patch": {
+                    "summary": "Grade a report (Admiralty A–F, 1–6) and/or confirm or dismiss it", "security": bearer,
+                    "parameters": [id_parameter.clone()],
+                    "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "properties": { "grade": { "type": "string", "examples": ["A1", "E5"] }, "state": { "type": "string", "enum": evac_model::ReportState::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>() } } })),
+                    "responses": { "200": { "description": "the report as judged" }, "403": problem_response("role may not change the situation"), "404": problem_response("no such report"), "422": problem_response("not a grade or state") }
+                }
+            },
+            "/api/v1/reports/{id}/statements": {
+                "post": {
+                    "summary": "Add a statement to a report: its subject (hub:CODE, route:CODE, zone:CODE), effect (open, restricted, closed, threat:N) and window", "security": bearer,
+                    "parameters": [id_parameter.clone()],
+                    "requestBody": json_body(statement_schema.clone()),
+                    "responses": { "201": { "description": "added" }, "404": problem_response("no such report"), "422": problem_response("unknown subject, or an effect that does not fit it") }
+                }
+            },
+            "/api/v1/triage": {
+                "get": {
+                    "summary": "Cases (households across linked requests) first served first, each with its class, score and the rules that produced them", "security": bearer,
+                    "parameters": [at_parameter.clone(), { "name": "limit", "in": "query", "schema": { "type": "integer" } }],
+                    "responses": { "200": { "description": "ranked cases" }, "403": problem_response("role may not read requests") }
+                }
+            },
+            "/api/v1/triage/policy": {
+                "get": {
+                    "summary": "The triage policy in force (TOML) and its version (0: the built-in default)", "security": bearer,
+                    "responses": { "200": { "description": "the policy" } }
+                },
+                "put": {
+                    "summary": "Store a new version of the triage policy; every case is re-ranked and the answer lists what moved", "security": bearer,
+                    "parameters": [{ "name": "limit", "in": "query", "schema": { "type": "integer" }, "description": "moves listed (default 100)" }],
+                    "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "required": ["toml"], "properties": { "toml": { "type": "string" } } })),
+                    "responses": { "200": { "description": "version, cases, moved, moves" }, "403": problem_response("only supervisors change the policy"), "422": problem_response("the policy is not valid") }
                 }
             },
             "/api/v1/review": {

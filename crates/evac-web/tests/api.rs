@@ -410,63 +410,353 @@ async fn every_route_is_in_the_openapi_document_and_nothing_else_is() {
     assert_eq!(documented, served);
 }
 
-#[tokio::test]
-async fn hubs_show_their_status_at_a_time_and_reports_are_listed() {
-    let t = spawn_app().await;
-    let start = evac_demo_start();
-    let (hubs, statuses) = evac_demo::seed_hubs(start);
-    for h in &hubs {
-        t.app.record_hub(h).await.unwrap();
-    }
-    for s in &statuses {
-        t.app
-            .record_hub_status(&evac_model::Actor::System, s)
+impl TestApp {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
             .await
             .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
     }
-    for r in evac_demo::seed_reports(start) {
-        t.app
-            .record_report(&evac_model::Actor::System, &r)
-            .await
-            .unwrap();
-    }
-    let planner = t.token("planner1", Role::Planner).await;
-    let (status, body) = t
-        .get("/api/v1/hubs?at=2022-01-06T12:00:00Z", Some(&planner))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let ala = body["items"]
+}
+
+fn hub_status(situation: &Value, code: &str) -> Value {
+    situation["hubs"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|h| h["code"] == "ALA")
-        .unwrap();
-    assert_eq!(ala["status"]["status"], "closed");
-    let (_, before) = t
-        .get("/api/v1/hubs?at=2022-01-01T00:00:00Z", Some(&planner))
+        .find(|h| h["subject"] == format!("hub:{code}"))
+        .unwrap_or_else(|| panic!("no hub {code} in {situation}"))["derived"]
+        .clone()
+}
+
+#[tokio::test]
+async fn reports_are_ingested_graded_and_only_trusted_ones_set_a_hubs_status() {
+    use reqwest::Method;
+    let t = spawn_app().await;
+    for hub in evac_demo::seed_situation().hubs {
+        t.app.record_hub(&hub).await.unwrap();
+    }
+    let operator = t.token("operator1", Role::Operator).await;
+    // The two seed texts name Almaty, its airport, Kazakhstan, Russia, Belarus and Armenia.
+    let mut places = Vec::new();
+    for (source, text) in evac_demo::seed_reports() {
+        let (status, ingested) = t
+            .send(
+                Method::POST,
+                "/api/v1/reports",
+                &operator,
+                &json!({ "text": text, "source": source }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{ingested}");
+        assert_eq!(ingested["report"]["state"], "draft");
+        assert_eq!(ingested["report"]["grade"], Value::Null);
+        for m in ingested["report"]["mentions"].as_array().unwrap() {
+            places.push(m["place"].as_str().unwrap().to_string());
+        }
+    }
+    for wanted in [
+        "airport:ALA",
+        "geonames:1526384",
+        "country:KZ",
+        "country:RU",
+        "country:BY",
+        "country:AM",
+    ] {
+        assert!(
+            places.iter().any(|p| p == wanted),
+            "{wanted} not in {places:?}"
+        );
+    }
+    let (source, text) = evac_demo::seed_reports()[0];
+    let (again, body) = t
+        .send(
+            Method::POST,
+            "/api/v1/reports",
+            &operator,
+            &json!({ "text": text, "source": source }),
+        )
         .await;
     assert_eq!(
-        before["items"][0]["status"],
-        Value::Null,
-        "no status known before the scenario starts"
+        again,
+        StatusCode::OK,
+        "the same text is stored once: {body}"
     );
-    let (status, reports) = t.get("/api/v1/reports", Some(&planner)).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(reports["items"].as_array().unwrap().len(), 2);
+
+    // A report graded A1 that Almaty airport is closed sets its status…
+    let (_, closed) = t
+        .send(Method::POST, "/api/v1/reports", &operator, &json!({ "text": "Almaty airport is closed: seized by protesters.", "source": "embassy" }))
+        .await;
+    assert_eq!(closed["statements"][0]["subject"], "hub:ALA");
+    assert_eq!(closed["statements"][0]["effect"], "closed");
+    let (_, situation) = t.get("/api/v1/situation", Some(&operator)).await;
     assert_eq!(
-        reports["items"][0]["grade"],
+        hub_status(&situation, "ALA")["status"],
         Value::Null,
-        "drafts wait for an operator's grade"
+        "an ungraded draft sets nothing"
     );
+    let closed_id = closed["report"]["id"].as_str().unwrap();
+    let (status, judged) = t
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/reports/{closed_id}"),
+            &operator,
+            &json!({ "grade": "A1" }),
+        )
+        .await;
+    assert_eq!(
+        (status, judged["grade"].clone()),
+        (StatusCode::OK, json!("A1")),
+        "{judged}"
+    );
+    let (_, situation) = t.get("/api/v1/situation", Some(&operator)).await;
+    assert_eq!(hub_status(&situation, "ALA")["status"], "closed");
+
+    // …and one graded E5 saying the opposite does not, but is kept on the record.
+    let (_, open) = t
+        .send(
+            Method::POST,
+            "/api/v1/reports",
+            &operator,
+            &json!({ "text": "Аэропорт Алматы открыт и работает.", "source": "a blog" }),
+        )
+        .await;
+    assert_eq!(open["statements"][0]["effect"], "open");
+    let open_id = open["report"]["id"].as_str().unwrap();
+    t.send(
+        Method::PATCH,
+        &format!("/api/v1/reports/{open_id}"),
+        &operator,
+        &json!({ "grade": "E5" }),
+    )
+    .await;
+    let (_, situation) = t.get("/api/v1/situation", Some(&operator)).await;
+    let ala = hub_status(&situation, "ALA");
+    assert_eq!(ala["status"], "closed");
+    let untrusted: Vec<&Value> = ala["untrusted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["report"])
+        .collect();
+    assert!(
+        untrusted.contains(&&json!(open_id)),
+        "kept on the record: {ala}"
+    );
+    // Confirmed by an operator, it counts: the two trusted claims stand side by side.
+    t.send(
+        Method::PATCH,
+        &format!("/api/v1/reports/{open_id}"),
+        &operator,
+        &json!({ "state": "confirmed" }),
+    )
+    .await;
+    let (_, situation) = t.get("/api/v1/situation", Some(&operator)).await;
+    let ala = hub_status(&situation, "ALA");
+    assert_eq!(ala["supporting"].as_array().unwrap().len(), 1, "{ala}");
+    assert_eq!(
+        ala["conflicting"].as_array().unwrap().len(),
+        1,
+        "the conflict is shown: {ala}"
+    );
+    // Dismissed, it is out again.
+    t.send(
+        Method::PATCH,
+        &format!("/api/v1/reports/{open_id}"),
+        &operator,
+        &json!({ "state": "dismissed" }),
+    )
+    .await;
+    let (_, situation) = t.get("/api/v1/situation", Some(&operator)).await;
+    assert_eq!(hub_status(&situation, "ALA")["conflicting"], json!([]));
+
+    // Bad input names the field.
+    let (status, problem) = t
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/reports/{open_id}"),
+            &operator,
+            &json!({ "grade": "G9" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["path"], "grade");
+    let (status, problem) = t
+        .send(
+            Method::POST,
+            &format!("/api/v1/reports/{open_id}/statements"),
+            &operator,
+            &json!({ "subject": "zone:nowhere", "effect": "closed" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let paths: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["effect", "subject"], "{problem}");
+    let (status, _) = t
+        .send(
+            Method::POST,
+            "/api/v1/reports",
+            &operator,
+            &json!({ "text": "no source given" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let auditor = t.token("auditor1", Role::Auditor).await;
     assert_eq!(
-        t.get("/api/v1/hubs", Some(&auditor)).await.0,
+        t.get("/api/v1/situation", Some(&auditor)).await.0,
         StatusCode::FORBIDDEN
+    );
+    let field = t.token("field1", Role::FieldOfficer).await;
+    let (status, _) = t
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/reports/{open_id}"),
+            &field,
+            &json!({ "grade": "A1" }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "field officers read the picture, not change it"
     );
 }
 
-fn evac_demo_start() -> evac_model::Timestamp {
-    evac_demo::Scenario::january_2022(0, 0).start
+#[tokio::test]
+async fn children_on_holiday_outrank_a_tourist_and_a_policy_change_shows_what_moved() {
+    use reqwest::Method;
+    let t = spawn_app().await;
+    let received: evac_model::Timestamp = "2022-01-06T09:00:00Z".parse().unwrap();
+    let person = |surname: &str, birth: &str, relation: &str| evac_model::PersonDraft {
+        surname: Some(surname.into()),
+        given_names: Some("A".into()),
+        birth_date: Some(birth.into()),
+        relation: Some(relation.into()),
+        ..Default::default()
+    };
+    let request = |location: &str, party: Vec<evac_model::PersonDraft>| evac_model::RequestDraft {
+        location: evac_model::LocationDraft {
+            text: Some(location.into()),
+            ..Default::default()
+        },
+        submitter: evac_model::SubmitterDraft {
+            phones: vec!["+7 701 123 45 67".into()],
+            ..Default::default()
+        },
+        party,
+        consent: Some(true),
+        ..Default::default()
+    };
+    // A tourist who asked first, then a holiday group of children with their teacher.
+    let tourist = t
+        .app
+        .submit_request_at(
+            &evac_model::Actor::Public,
+            &request("Shymkent", vec![person("Rossi", "1980-02-03", "self")]),
+            None,
+            received,
+        )
+        .await
+        .unwrap();
+    let group = t
+        .app
+        .submit_request_at(
+            &evac_model::Actor::Public,
+            &request(
+                "Almaty, Hotel Kazakhstan",
+                vec![
+                    person("Иванова", "1975-04-05", "escort"),
+                    person("Петров", "2010-01-02", "group_member"),
+                    person("Сидорова", "2011-05-06", "group_member"),
+                ],
+            ),
+            None,
+            received.plus_seconds(3600),
+        )
+        .await
+        .unwrap();
+    let supervisor = t.token("super1", Role::Supervisor).await;
+    let (status, ranked) = t
+        .get("/api/v1/triage?at=2022-01-06T12:00:00Z", Some(&supervisor))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ranked}");
+    let first = &ranked["items"][0];
+    assert_eq!(first["request_id"], group.id.to_string(), "{ranked}");
+    assert_eq!(first["priority"]["class"], 1);
+    let reasons = first["priority"]["reasons"].to_string();
+    assert!(
+        reasons.contains("unaccompanied minor"),
+        "the case shows why: {reasons}"
+    );
+    assert_eq!(ranked["items"][1]["request_id"], tourist.id.to_string());
+    assert_eq!(ranked["items"][1]["priority"]["class"], 4);
+
+    // A zone of high threat around Almaty would matter to the tourist only if he were there;
+    // a policy that puts everyone in one class ranks by waiting time and moves the tourist up.
+    let flat = "name = 'first come'\nversion = 1\n[[classes]]\nname = 'everyone'\nany = [{ always = true }]\n[within_class]\npoints_per_waiting_hour = 1.0\npoints_per_threat_level = 0.0\n";
+    let operator = t.token("operator1", Role::Operator).await;
+    let (status, _) = t
+        .send(
+            Method::PUT,
+            "/api/v1/triage/policy",
+            &operator,
+            &json!({ "toml": flat }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "only supervisors change the policy"
+    );
+    let (status, problem) = t
+        .send(
+            Method::PUT,
+            "/api/v1/triage/policy",
+            &supervisor,
+            &json!({ "toml": "classes = 3" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["path"], "policy");
+    let (status, change) = t
+        .send(
+            Method::PUT,
+            "/api/v1/triage/policy",
+            &supervisor,
+            &json!({ "toml": flat }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{change}");
+    assert_eq!(change["version"], 1);
+    assert_eq!(change["moved"], 2, "{change}");
+    let (_, policy) = t.get("/api/v1/triage/policy", Some(&operator)).await;
+    assert_eq!(
+        (policy["version"].clone(), policy["toml"].clone()),
+        (json!(1), json!(flat))
+    );
+    let (_, ranked) = t.get("/api/v1/triage", Some(&supervisor)).await;
+    assert_eq!(
+        ranked["items"][0]["request_id"],
+        tourist.id.to_string(),
+        "first come, first served now"
+    );
 }
 
 #[tokio::test]

@@ -18,6 +18,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::config::Config;
 
 mod link;
+mod place;
+mod triage;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -35,6 +37,11 @@ pub enum BenchCommand {
     /// (also across Cyrillic and Latin), blocking recall, records/s, peak memory, and the
     /// latency of matching one new record online.
     Link(link::LinkBenchArgs),
+    /// Place resolution on a labelled set built from the gazetteer's alternate names with
+    /// realistic noise: locations/s and the share resolved to the right place first.
+    Place(place::PlaceBenchArgs),
+    /// Re-ranking synthetic cases after a policy change and after a situation change.
+    Triage(triage::TriageBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +97,8 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Export(args) => export(args).await,
         BenchCommand::Validate(args) => validate(args),
         BenchCommand::Link(args) => link::run(args),
+        BenchCommand::Place(args) => place::run(args),
+        BenchCommand::Triage(args) => triage::run(args),
     }
 }
 

@@ -82,25 +82,64 @@ pub async fn load(
     Ok(stored)
 }
 
-/// The scenario's hubs (from the shipped airport data) and the two sample press reports.
-async fn seed_situation(app: &App, start: evac_model::Timestamp) -> anyhow::Result<()> {
-    let (hubs, statuses) = evac_demo::seed_hubs(start);
-    for hub in &hubs {
+/// The scenario's situation as staff set it on the first day (hubs from the shipped airport
+/// data, routes, a zone of high threat), and the two sample press reports ingested as drafts.
+async fn seed_situation(
+    app: &App,
+    staff: &evac_app::Staff,
+    start: evac_model::Timestamp,
+) -> anyhow::Result<()> {
+    let seed = evac_demo::seed_situation();
+    for hub in &seed.hubs {
         app.record_hub(hub).await?;
     }
-    for change in &statuses {
-        app.record_hub_status(&Actor::System, change).await?;
+    for route in &seed.routes {
+        let new = evac_app::NewRoute {
+            code: route.code.into(),
+            mode: route.mode,
+            from: route.from.into(),
+            to_hub: route.to_hub.into(),
+        };
+        app.add_route(staff, &new).await?;
     }
-    for report in evac_demo::seed_reports(start) {
-        app.record_report(&Actor::System, &report).await?;
+    for zone in &seed.zones {
+        let new = evac_app::NewZone {
+            code: zone.code.into(),
+            name: Some(zone.name.into()),
+            around: evac_app::ZoneCentre::Place(zone.around.into()),
+            radius_km: zone.radius_km,
+        };
+        app.add_zone(staff, &new).await?;
+    }
+    for status in &seed.statuses {
+        let statement = evac_model::Statement {
+            subject: status.subject.clone(),
+            effect: status.effect,
+            from: start,
+            until: None,
+            capacity_per_day: None,
+            note: status.note.into(),
+        };
+        app.set_status(&staff.actor(), "crisis centre staff (scenario)", &statement)
+            .await?;
+    }
+    for (i, (source, text)) in evac_demo::seed_reports().iter().enumerate() {
+        let received = start.plus_seconds(3600 * (i as i64 + 1));
+        app.ingest_report(&staff.actor(), text, Some(source), received)
+            .await?;
     }
     eprintln!(
-        "seeded {} hubs ({}) and 2 draft reports",
-        hubs.len(),
-        hubs.iter()
+        "seeded {} hubs ({}), {} routes, {} zone, {} statuses and {} draft reports",
+        seed.hubs.len(),
+        seed.hubs
+            .iter()
             .map(|h| h.code.as_str())
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        seed.routes.len(),
+        seed.zones.len(),
+        seed.statuses.len(),
+        evac_demo::seed_reports().len()
     );
     Ok(())
 }
@@ -142,7 +181,7 @@ async fn supervisor_login(app: &App, data_dir: &std::path::Path) -> anyhow::Resu
 pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     let app = super::app(config, true).await?;
     let counts = app.store().intake_counts().await?;
-    if counts.requests == 0 {
+    let password = if counts.requests == 0 {
         let started = std::time::Instant::now();
         eprintln!(
             "generating a January-2022 crisis: {} requests (seed {})…",
@@ -160,7 +199,10 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64(),
             truth.display()
         );
-        seed_situation(&app, Scenario::january_2022(0, args.seed).start).await?;
+        let password = supervisor_login(&app, &config.data_dir).await?;
+        let staff = app.console_staff(SUPERVISOR).await?;
+        seed_situation(&app, &staff, Scenario::january_2022(0, args.seed).start).await?;
+        password
     } else {
         eprintln!(
             "reusing {}: {} requests, {} people",
@@ -168,13 +210,13 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
             counts.requests,
             counts.persons
         );
-    }
+        supervisor_login(&app, &config.data_dir).await?
+    };
     let linked = app.relink().await?;
     eprintln!(
         "linked {} people: {} new merges of duplicates, {} new pairs in the review queue",
         linked.persons, linked.auto_merged, linked.queued_for_review
     );
-    let password = supervisor_login(&app, &config.data_dir).await?;
     let token = app.create_token(None, SUPERVISOR, "demo").await?.secret;
 
     let listener = super::serve::bind(&config.listen).await?;

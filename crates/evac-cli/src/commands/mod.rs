@@ -9,6 +9,7 @@ pub mod link;
 pub mod place;
 pub mod review;
 pub mod serve;
+pub mod situation;
 pub mod triage;
 
 use std::sync::Arc;

@@ -1,4 +1,5 @@
-//! `evac triage`: the stored requests in the order a policy serves them, each with its reasons.
+//! `evac triage`: the cases (households) in the order a policy serves them, each with its
+//! reasons; `--set-policy` stores a new version and shows what moved.
 
 use anyhow::Context;
 use clap::Args;
@@ -9,9 +10,16 @@ use crate::config::Config;
 
 #[derive(Debug, Args)]
 pub struct TriageArgs {
-    /// A policy file (TOML); without it, the default policy. See --print-default-policy.
-    #[arg(long)]
+    /// Rank with this policy file (TOML) without storing it; without it, the stored policy
+    /// (or the default). See --print-default-policy.
+    #[arg(long, conflicts_with = "set_policy")]
     pub policy: Option<std::path::PathBuf>,
+    /// Store this policy file as the new version (needs --as a supervisor) and show what moved
+    #[arg(long, requires = "user")]
+    pub set_policy: Option<std::path::PathBuf>,
+    /// The staff account a new policy version is recorded under
+    #[arg(long = "as", value_name = "USER")]
+    pub user: Option<String>,
     /// Show this many requests from the top
     #[arg(long, default_value_t = 20)]
     pub top: usize,
@@ -28,13 +36,34 @@ pub async fn run(config: &Config, args: TriageArgs) -> anyhow::Result<()> {
         print!("{}", Policy::default_policy_toml());
         return Ok(());
     }
+    let read = |path: &std::path::PathBuf| {
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the policy {}", path.display()))
+    };
+    let app = super::app(config, false).await?;
+    if let (Some(path), Some(user)) = (&args.set_policy, &args.user) {
+        let staff = app.console_staff(user).await?;
+        let change = app
+            .change_policy(&staff, &read(path)?, args.top)
+            .await
+            .with_context(|| format!("in {}", path.display()))?;
+        println!(
+            "stored policy version {}: {} of {} cases moved",
+            change.version, change.moved, change.cases
+        );
+        for m in &change.moves {
+            println!(
+                "  {}: position {} -> {}, class {} -> {}",
+                m.id, m.from_position, m.to_position, m.from_class, m.to_class
+            );
+        }
+        return Ok(());
+    }
     let policy = match &args.policy {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the policy {}", path.display()))?;
-            Policy::from_toml(&text).with_context(|| format!("in {}", path.display()))?
+            Policy::from_toml(&read(path)?).with_context(|| format!("in {}", path.display()))?
         }
-        None => Policy::default_policy(),
+        None => app.policy_in_force().await?.policy,
     };
     let now = match &args.at {
         Some(at) => at.parse::<Timestamp>().map_err(|_| {
@@ -42,8 +71,7 @@ pub async fn run(config: &Config, args: TriageArgs) -> anyhow::Result<()> {
         })?,
         None => Timestamp::now(),
     };
-    let app = super::app(config, false).await?;
-    let ranked = app.rank_requests(&policy, now).await?;
+    let ranked = app.rank_requests(Some(&policy), now).await?;
     let mut per_class = std::collections::BTreeMap::new();
     for r in &ranked {
         *per_class
@@ -51,7 +79,7 @@ pub async fn run(config: &Config, args: TriageArgs) -> anyhow::Result<()> {
             .or_insert(0usize) += 1;
     }
     println!(
-        "policy {} v{}: {} requests",
+        "policy {} v{}: {} cases",
         policy.name,
         policy.version,
         ranked.len()
@@ -61,9 +89,14 @@ pub async fn run(config: &Config, args: TriageArgs) -> anyhow::Result<()> {
     }
     for (position, r) in ranked.iter().take(args.top).enumerate() {
         println!(
-            "{:>4}. {}  class {}  score {:.1}",
+            "{:>4}. {}{}  class {}  score {:.1}",
             position + 1,
             r.reference,
+            if r.requests.len() > 1 {
+                format!(" (+{} linked requests)", r.requests.len() - 1)
+            } else {
+                String::new()
+            },
             r.priority.class,
             r.priority.score
         );
