@@ -196,7 +196,7 @@ impl App {
         let now = Timestamp::now();
         let old = self.policy_in_force().await?;
         let facts = self.case_facts_at(now).await?;
-        let before = old.policy.rank(&facts.1, now.unix_micros());
+        let before = old.policy.order(&facts.1, now.unix_micros());
         let event = AuditEvent {
             at: now,
             actor: staff.actor(),
@@ -209,10 +209,10 @@ impl App {
             .insert_policy(toml, now, &staff.actor(), event)
             .await?;
         new_policy.version = u32::try_from(version).unwrap_or(u32::MAX);
-        let after = new_policy.rank(&facts.1, now.unix_micros());
-        let mut moves = rerank(&before, &after);
-        let moved = moves.len();
-        moves.truncate(moves_max);
+        let after = new_policy.order(&facts.1, now.unix_micros());
+        let change = rerank(&facts.1, &before, &after, moves_max);
+        let moves: Vec<Move> = change.moves;
+        let moved = change.moved;
         Ok(PolicyChange {
             version,
             cases: after.len(),
@@ -260,13 +260,15 @@ impl App {
         Ok((names, facts))
     }
 
-    /// Every case ranked by the policy in force (or `policy`) at `now`, first served first.
-    /// Run at the server's console or behind `rank_cases` (the ranking names no person).
+    /// Every case ordered by the policy in force (or `policy`) at `now`, first served first;
+    /// the first `limit` with their reasons, and how many cases there are. Run at the
+    /// server's console or behind `rank_cases` (the ranking names no person).
     pub async fn rank_requests(
         &self,
         policy: Option<&Policy>,
         now: Timestamp,
-    ) -> Result<Vec<RankedRequest>, AppError> {
+        limit: usize,
+    ) -> Result<(usize, Vec<RankedRequest>), AppError> {
         let in_force;
         let policy = match policy {
             Some(p) => p,
@@ -276,24 +278,22 @@ impl App {
             }
         };
         let (names, facts) = self.case_facts_at(now).await?;
-        let by_id: HashMap<&str, usize> = facts
+        let order = policy.order(&facts, now.unix_micros());
+        let ranked = order
             .iter()
-            .enumerate()
-            .map(|(i, f)| (f.id.as_str(), i))
-            .collect();
-        Ok(policy
-            .rank(&facts, now.unix_micros())
-            .into_iter()
-            .map(|priority| {
-                let (requests, reference) = names[by_id[priority.id.as_str()]].clone();
+            .take(limit)
+            .map(|placement| {
+                let i = placement.case as usize;
+                let (requests, reference) = names[i].clone();
                 RankedRequest {
                     request_id: requests[0],
                     reference,
                     requests,
-                    priority,
+                    priority: policy.prioritise(&facts[i], now.unix_micros()),
                 }
             })
-            .collect())
+            .collect();
+        Ok((order.len(), ranked))
     }
 
     /// The ranking for staff who may read requests.
@@ -301,9 +301,10 @@ impl App {
         &self,
         staff: &Staff,
         now: Timestamp,
-    ) -> Result<Vec<RankedRequest>, AppError> {
+        limit: usize,
+    ) -> Result<(usize, Vec<RankedRequest>), AppError> {
         staff.require(Permission::ReadRequests)?;
-        self.rank_requests(None, now).await
+        self.rank_requests(None, now, limit).await
     }
 }
 

@@ -25,9 +25,6 @@ const AIRPORTS_CSV: &str = include_str!("../../../data/airports.csv");
 /// Names of at most this many words are looked up (Ust-Kamenogorsk is two, "Sary-Arka
 /// Airport" three).
 const NAME_WORDS_MAX: usize = 4;
-/// Spellings at least this close to a known name (Jaro-Winkler on the key) count as a typo of
-/// it when nothing matches exactly.
-const TYPO_SIMILARITY_MIN: f64 = 0.92;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -116,6 +113,10 @@ pub struct Gazetteer {
     by_name: HashMap<String, Vec<(u32, Script)>>,
     /// Every name as the data writes it, with its place (for labelled test sets).
     written: Vec<(u32, Box<str>)>,
+    /// Misspellings one edit from a name, on the name keys (after transliteration folding)
+    /// and on the plain letters (before it: folding can turn one typo into two edits).
+    typos_folded: TypoIndex,
+    typos_plain: TypoIndex,
 }
 
 impl Gazetteer {
@@ -125,6 +126,8 @@ impl Gazetteer {
             places: Vec::new(),
             by_name: HashMap::new(),
             written: Vec::new(),
+            typos_folded: TypoIndex::default(),
+            typos_plain: TypoIndex::default(),
         };
         for &(code, lat, lon, names) in countries::COUNTRIES {
             let names: Vec<&str> = names.split('|').collect();
@@ -184,7 +187,23 @@ impl Gazetteer {
                 &names,
             );
         }
+        g.index_typos();
         g
+    }
+
+    fn index_typos(&mut self) {
+        let folded: Vec<(String, u32)> = self
+            .by_name
+            .iter()
+            .flat_map(|(key, hits)| hits.iter().map(|h| (key.clone(), h.0)))
+            .collect();
+        self.typos_folded = TypoIndex::build(folded);
+        let plain: Vec<(String, u32)> = self
+            .written
+            .iter()
+            .map(|(i, name)| (plain_key(name), *i))
+            .collect();
+        self.typos_plain = TypoIndex::build(plain);
     }
 
     /// A town from a shipped TSV row: id and Latin name in the first two columns, the Russian
@@ -224,10 +243,14 @@ impl Gazetteer {
             if key.is_empty() {
                 continue;
             }
-            let entry = self.by_name.entry(key).or_default();
             let hit = (index, script_of(name));
-            if !entry.contains(&hit) {
-                entry.push(hit);
+            // "Orekhovo-Borisovo" is also written "ОреховоБорисово": the words joined count too.
+            let joined = key.contains(' ').then(|| key.replace(' ', ""));
+            for key in std::iter::once(key).chain(joined) {
+                let entry = self.by_name.entry(key).or_default();
+                if !entry.contains(&hit) {
+                    entry.push(hit);
+                }
             }
             self.written.push((index, name.trim().into()));
         }
@@ -279,11 +302,22 @@ impl Gazetteer {
                     } else {
                         (0.8, "part_of_text")
                     };
+                    // An airport's code counts only as written, in capitals ("ALA", not "Ala").
+                    let written = words[start..start + len].join(" ");
+                    let code_as_written = written.chars().count() <= 4
+                        && written.chars().all(|c| c.is_ascii_uppercase());
                     for &(i, _) in hits {
+                        let place = &self.places[i as usize];
+                        if place.kind == PlaceKind::Airport
+                            && written.chars().count() <= 4
+                            && !code_as_written
+                        {
+                            continue;
+                        }
                         found.push(Candidate {
-                            place: self.places[i as usize].clone(),
+                            place: place.clone(),
                             confidence,
-                            matched: words[start..start + len].join(" "),
+                            matched: written.clone(),
                             how,
                         });
                     }
@@ -292,22 +326,36 @@ impl Gazetteer {
                     break;
                 }
             }
+            // A misspelt town in this part outranks an exact name in a later one (a street
+            // named after a town: "г. Алмтаы, ул. Абая 10").
+            if found.is_empty() {
+                found = self.similar_spellings(part);
+            }
             if !found.is_empty() {
                 break;
             }
         }
-        if found.is_empty() {
-            found = self.similar_spellings(text);
-        }
         rank(&mut found);
-        // Ambiguity lowers confidence: two cities of one name are a question to ask.
-        let cities = found
-            .iter()
-            .filter(|c| c.place.kind == found[0].place.kind)
-            .count();
-        if cities > 1 {
+        let kind = found.first().map(|c| c.place.kind);
+        let rivals: Vec<usize> = (0..found.len())
+            .filter(|&i| Some(found[i].place.kind) == kind)
+            .collect();
+        if found.first().is_some_and(|c| c.how == "similar_spelling") {
+            // A misspelling one edit from several towns most likely means the big one (people
+            // ask from Almaty, not from every village one letter away): confidence follows
+            // each town's share of their population.
+            let total: f64 = rivals
+                .iter()
+                .map(|&i| found[i].place.population.max(1) as f64)
+                .sum();
+            for &i in &rivals {
+                found[i].confidence *= found[i].place.population.max(1) as f64 / total;
+            }
+            rank(&mut found);
+        } else if rivals.len() > 1 {
+            // Two towns of one name are a question to ask, whatever their size.
             for c in &mut found {
-                c.confidence /= cities as f64;
+                c.confidence /= rivals.len() as f64;
             }
         }
         let place = found.first().filter(|c| c.confidence >= 0.5).cloned();
@@ -317,33 +365,37 @@ impl Gazetteer {
         }
     }
 
-    /// Places whose names are spelt close to the first words of the text (a typo, a scheme no
-    /// alternate name covers).
-    fn similar_spellings(&self, text: &str) -> Vec<Candidate> {
-        let first_part = text.split(',').next().unwrap_or(text);
-        let key = phrase_key(first_part);
-        if key.is_empty() {
-            return Vec::new();
-        }
-        let mut best: Vec<(f64, u32, &str)> = Vec::new();
-        for (name, hits) in &self.by_name {
-            let similarity = jaro_winkler(&key, name);
-            if similarity >= TYPO_SIMILARITY_MIN {
-                for &(i, _) in hits {
-                    best.push((similarity, i, name));
+    /// Places whose names are one edit away from a run of words of one part of a text (a typo,
+    /// a scheme no alternate name covers), the longest run first.
+    fn similar_spellings(&self, part: &str) -> Vec<Candidate> {
+        let words: Vec<&str> = name_tokens(part).collect();
+        let mut best: Vec<Candidate> = Vec::new();
+        for len in (1..=NAME_WORDS_MAX.min(words.len())).rev() {
+            for start in 0..=words.len() - len {
+                let written = words[start..start + len].join(" ");
+                let near = self
+                    .typos_folded
+                    .near(&phrase_key(&written))
+                    .chain(self.typos_plain.near(&plain_key(&written)));
+                for (i, similarity) in near {
+                    let place = &self.places[i as usize];
+                    // A code one letter off is another code, not a typo.
+                    if place.kind == PlaceKind::Airport && written.chars().count() <= 4 {
+                        continue;
+                    }
+                    best.push(Candidate {
+                        place: place.clone(),
+                        confidence: 0.7 * similarity,
+                        matched: written.clone(),
+                        how: "similar_spelling",
+                    });
                 }
             }
+            if !best.is_empty() {
+                return best;
+            }
         }
-        best.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        best.dedup_by_key(|b| b.1);
-        best.into_iter()
-            .map(|(similarity, i, _)| Candidate {
-                place: self.places[i as usize].clone(),
-                confidence: 0.6 * similarity,
-                matched: first_part.trim().to_string(),
-                how: "similar_spelling",
-            })
-            .collect()
+        best
     }
 
     /// Every place a free text (a report, a press article) names, in order of first mention:
@@ -484,6 +536,108 @@ fn phrase_key(text: &str) -> String {
         .join(" ")
 }
 
+/// Keys shorter than this are not matched as typos (too many short names are one edit apart).
+const TYPO_KEY_CHARS_MIN: usize = 4;
+
+/// A name's plain letters: lower case, Cyrillic in ICAO Latin, nothing folded.
+fn plain_key(text: &str) -> String {
+    evac_model::to_icao_latin(&text.to_lowercase())
+        .chars()
+        .filter(|c| c.is_ascii_alphabetic() || *c == ' ')
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Misspellings one edit from a key (the symmetric-delete idea of SymSpell): every key, and
+/// every key with one character deleted, → the keys it comes from. A misspelling one edit
+/// away (a letter dropped, added, changed, or two swapped) shares an entry with its key, so a
+/// typo is found by a few lookups instead of a scan of every name.
+#[derive(Debug, Default)]
+struct TypoIndex {
+    one_deleted: HashMap<Box<str>, Vec<u32>>,
+    keys: Vec<Box<str>>,
+    /// Places of each key.
+    places: Vec<Vec<u32>>,
+}
+
+impl TypoIndex {
+    fn build(mut entries: Vec<(String, u32)>) -> TypoIndex {
+        entries.retain(|(key, _)| key.chars().count() >= TYPO_KEY_CHARS_MIN);
+        entries.sort();
+        entries.dedup();
+        let mut index = TypoIndex::default();
+        for (key, place) in entries {
+            if index.keys.last().map(|k| &**k) != Some(key.as_str()) {
+                let k = index.keys.len() as u32;
+                for variant in std::iter::once(key.clone()).chain(one_deleted(&key)) {
+                    let entry = index.one_deleted.entry(variant.into()).or_default();
+                    if entry.last() != Some(&k) {
+                        entry.push(k);
+                    }
+                }
+                index.keys.push(key.into());
+                index.places.push(Vec::new());
+            }
+            index.places.last_mut().expect("pushed").push(place);
+        }
+        index
+    }
+
+    /// Places whose key is at most one edit from `key`, with the Jaro-Winkler similarity.
+    fn near(&self, key: &str) -> impl Iterator<Item = (u32, f64)> + '_ {
+        let mut keys: Vec<u32> = if key.chars().count() < TYPO_KEY_CHARS_MIN {
+            Vec::new()
+        } else {
+            std::iter::once(key.to_string())
+                .chain(one_deleted(key))
+                .filter_map(|v| self.one_deleted.get(v.as_str()))
+                .flatten()
+                .copied()
+                .collect()
+        };
+        keys.sort_unstable();
+        keys.dedup();
+        let key = key.to_string();
+        keys.into_iter().flat_map(move |k| {
+            let name = &*self.keys[k as usize];
+            let similarity = one_edit_apart(&key, name).then(|| jaro_winkler(&key, name));
+            self.places[k as usize]
+                .iter()
+                .filter_map(move |&p| similarity.map(|s| (p, s)))
+        })
+    }
+}
+
+/// The key with each one of its characters deleted in turn.
+fn one_deleted(key: &str) -> impl Iterator<Item = String> + '_ {
+    key.char_indices().map(move |(i, c)| {
+        let mut s = String::with_capacity(key.len());
+        s.push_str(&key[..i]);
+        s.push_str(&key[i + c.len_utf8()..]);
+        s
+    })
+}
+
+/// Whether two keys differ by at most one edit: a character added, dropped or changed, or two
+/// neighbours swapped (optimal string alignment distance ≤ 1).
+fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[prefix..], &b[prefix..]);
+    match (a.len(), b.len()) {
+        (x, y) if x == y => {
+            a.len() <= 1
+                || a[1..] == b[1..]
+                || (a.len() >= 2 && a[0] == b[1] && a[1] == b[0] && a[2..] == b[2..])
+        }
+        (x, y) if x + 1 == y => a[..] == b[1..],
+        (x, y) if y + 1 == x => a[1..] == b[..],
+        _ => false,
+    }
+}
+
 fn is_cyrillic(text: &str) -> bool {
     text.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c))
 }
@@ -499,7 +653,8 @@ fn rank(found: &mut Vec<Candidate>) {
             .then(b.place.population.cmp(&a.place.population))
             .then(a.place.id.cmp(&b.place.id))
     });
-    found.dedup_by(|later, kept| later.place.id == kept.place.id);
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|c| seen.insert(c.place.id.clone()));
 }
 
 fn kind_rank(kind: PlaceKind) -> u8 {
@@ -587,6 +742,47 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_edit_is_a_letter_added_dropped_changed_or_two_swapped() {
+        for (a, b) in [
+            ("tashkent", "tashkent"),
+            ("tashkent", "tashknt"),
+            ("tashkent", "tashkennt"),
+            ("tashkent", "tashkant"),
+            ("tashkent", "tashknet"),
+            ("almaty", "lamaty"),
+        ] {
+            assert!(one_edit_apart(a, b) && one_edit_apart(b, a), "{a} {b}");
+        }
+        for (a, b) in [
+            ("tashkent", "tachkant"),
+            ("abxd", "axcd"),
+            ("almaty", "almatyyy"),
+            ("ab", "abcd"),
+        ] {
+            assert!(!one_edit_apart(a, b) && !one_edit_apart(b, a), "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn typos_hyphens_and_codes_resolve_as_staff_would_expect() {
+        let g = Gazetteer::shipped();
+        let id = |text: &str| g.resolve(text).place.map(|c| c.place.id);
+        assert_eq!(id("Almaaty").as_deref(), Some("geonames:1526384"));
+        assert_eq!(
+            id("г. Алмтаы, ул. Абая 10").as_deref(),
+            Some("geonames:1526384")
+        );
+        assert_eq!(id("Ust Kamenogorsk"), id("Ust-Kamenogorsk"));
+        assert_eq!(id("УстьКаменогорск"), id("Ust-Kamenogorsk"));
+        assert_eq!(id("ALA").as_deref(), Some("airport:ALA"));
+        assert_ne!(
+            id("Alma-Aa").as_deref(),
+            Some("airport:IAA"),
+            "a lower-case word is no airport code"
+        );
+    }
 
     fn resolved(g: &Gazetteer, text: &str) -> String {
         g.resolve(text)

@@ -10,6 +10,7 @@
 //!
 //! Pure: no I/O, no clock ("now" is passed in).
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// A priority policy: ordered classes and the within-class score.
@@ -59,31 +60,51 @@ pub enum Condition {
 }
 
 impl Condition {
-    /// Whether the case meets it, and the reason in words when it does.
-    fn met_by(&self, case: &CaseFacts) -> Option<String> {
+    /// Whether the case meets it (no words: this is the ranking's inner loop).
+    fn holds(&self, case: &CaseFacts) -> bool {
         let any_member = |f: &dyn Fn(&MemberFacts) -> bool| case.members.iter().any(f);
         match self {
-            Condition::Need(need) => any_member(&|m| m.needs.iter().any(|n| n == need))
-                .then(|| format!("a member needs: {need}")),
-            Condition::Urgency(flag) => case
-                .urgency
-                .iter()
-                .any(|u| u == flag)
-                .then(|| format!("flagged: {flag}")),
-            Condition::UnaccompaniedMinor(wanted) => (any_member(&|m| m.unaccompanied_minor)
-                == *wanted)
-                .then(|| "an unaccompanied minor".to_string()),
-            Condition::Minor(wanted) => (any_member(&|m| m.age_years.is_some_and(|a| a < 18))
-                == *wanted)
-                .then(|| "a child in the party".to_string()),
-            Condition::AgeAtLeast(age) => any_member(&|m| m.age_years.is_some_and(|a| a >= *age))
-                .then(|| format!("a member aged {age} or more")),
-            Condition::ThreatAtLeast(level) => (case.threat_level >= *level)
-                .then(|| format!("threat level {} at the location", case.threat_level)),
-            Condition::Always(true) => Some("every case".to_string()),
-            Condition::Always(false) => None,
+            Condition::Need(need) => any_member(&|m| m.needs.iter().any(|n| n == need)),
+            Condition::Urgency(flag) => case.urgency.iter().any(|u| u == flag),
+            Condition::UnaccompaniedMinor(wanted) => {
+                any_member(&|m| m.unaccompanied_minor) == *wanted
+            }
+            Condition::Minor(wanted) => {
+                any_member(&|m| m.age_years.is_some_and(|a| a < 18)) == *wanted
+            }
+            Condition::AgeAtLeast(age) => any_member(&|m| m.age_years.is_some_and(|a| a >= *age)),
+            Condition::ThreatAtLeast(level) => case.threat_level >= *level,
+            Condition::Always(wanted) => *wanted,
         }
     }
+
+    /// Whether the case meets it, and the reason in words when it does.
+    fn met_by(&self, case: &CaseFacts) -> Option<String> {
+        if !self.holds(case) {
+            return None;
+        }
+        Some(match self {
+            Condition::Need(need) => format!("a member needs: {need}"),
+            Condition::Urgency(flag) => format!("flagged: {flag}"),
+            Condition::UnaccompaniedMinor(_) => "an unaccompanied minor".to_string(),
+            Condition::Minor(_) => "a child in the party".to_string(),
+            Condition::AgeAtLeast(age) => format!("a member aged {age} or more"),
+            Condition::ThreatAtLeast(_) => {
+                format!("threat level {} at the location", case.threat_level)
+            }
+            Condition::Always(_) => "every case".to_string(),
+        })
+    }
+}
+
+/// A case's place in a ranking, without words: which case (its index in the ranked slice),
+/// its class and its score. Rankings of a million cases are made of these; a [`Priority`]
+/// with its reasons is made only for the cases someone looks at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    pub case: u32,
+    pub class: u8,
+    pub score: f64,
 }
 
 /// What triage knows about a case (a household that travels together).
@@ -169,52 +190,88 @@ impl Policy {
         DEFAULT_POLICY_TOML
     }
 
-    /// A case's priority at `now_us`.
+    /// A case's class (1 first; past the last class when it meets none) and score at `now_us`.
+    pub fn place(&self, case: &CaseFacts, now_us: i64) -> (u8, f64) {
+        let class = self
+            .classes
+            .iter()
+            .position(|rule| rule.any.iter().any(|c| c.holds(case)))
+            .unwrap_or(self.classes.len())
+            + 1;
+        (
+            u8::try_from(class).unwrap_or(u8::MAX),
+            self.score(case, now_us).0,
+        )
+    }
+
+    /// The within-class score and the hours waited.
+    fn score(&self, case: &CaseFacts, now_us: i64) -> (f64, f64) {
+        let waited_hours = ((now_us - case.waiting_since_us).max(0) as f64) / 3.6e9;
+        let score = waited_hours * self.within_class.points_per_waiting_hour
+            + f64::from(case.threat_level) * self.within_class.points_per_threat_level;
+        (score, waited_hours)
+    }
+
+    /// A case's priority at `now_us`, with the rules that produced it.
     pub fn prioritise(&self, case: &CaseFacts, now_us: i64) -> Priority {
+        let (class, score) = self.place(case, now_us);
         let mut reasons = Vec::new();
         // A case meeting no class (a policy without a catch-all) goes after every class.
-        let mut class = self.classes.len() + 1;
-        let mut class_name = "no class of this policy".to_string();
-        for (index, rule) in self.classes.iter().enumerate() {
-            let met: Vec<String> = rule.any.iter().filter_map(|c| c.met_by(case)).collect();
-            if !met.is_empty() {
-                class = index + 1;
-                class_name = rule.name.clone();
+        let class_name = match self.classes.get(usize::from(class) - 1) {
+            Some(rule) => {
+                let met: Vec<String> = rule.any.iter().filter_map(|c| c.met_by(case)).collect();
                 reasons.push(format!("class {class} ({}): {}", rule.name, met.join("; ")));
-                break;
+                rule.name.clone()
             }
-        }
-        let waited_hours = ((now_us - case.waiting_since_us).max(0) as f64) / 3.6e9;
-        let waiting_points = waited_hours * self.within_class.points_per_waiting_hour;
-        let threat_points =
-            f64::from(case.threat_level) * self.within_class.points_per_threat_level;
+            None => "no class of this policy".to_string(),
+        };
+        let (_, waited_hours) = self.score(case, now_us);
         reasons.push(format!(
-            "score {:.1} = {waited_hours:.1} h waiting × {} + threat {} × {}",
-            waiting_points + threat_points,
+            "score {score:.1} = {waited_hours:.1} h waiting × {} + threat {} × {}",
             self.within_class.points_per_waiting_hour,
             case.threat_level,
             self.within_class.points_per_threat_level
         ));
         Priority {
             id: case.id.clone(),
-            class: u8::try_from(class).unwrap_or(u8::MAX),
+            class,
             class_name,
-            score: waiting_points + threat_points,
+            score,
             reasons,
             policy: format!("{} v{}", self.name, self.version),
         }
     }
 
-    /// Every case ranked: class first, then score, then id (deterministic).
-    pub fn rank(&self, cases: &[CaseFacts], now_us: i64) -> Vec<Priority> {
-        let mut ranked: Vec<Priority> = cases.iter().map(|c| self.prioritise(c, now_us)).collect();
-        ranked.sort_by(|a, b| {
+    /// Every case in serving order: class first, then score, then id (deterministic). Runs on
+    /// every core; a million cases take well under a second.
+    pub fn order(&self, cases: &[CaseFacts], now_us: i64) -> Vec<Placement> {
+        let mut placed: Vec<Placement> = cases
+            .par_iter()
+            .enumerate()
+            .map(|(i, case)| {
+                let (class, score) = self.place(case, now_us);
+                Placement {
+                    case: u32::try_from(i).expect("fewer than 4 billion cases"),
+                    class,
+                    score,
+                }
+            })
+            .collect();
+        placed.par_sort_unstable_by(|a, b| {
             a.class
                 .cmp(&b.class)
                 .then(b.score.total_cmp(&a.score))
-                .then(a.id.cmp(&b.id))
+                .then_with(|| cases[a.case as usize].id.cmp(&cases[b.case as usize].id))
         });
-        ranked
+        placed
+    }
+
+    /// Every case ranked, each with its reasons.
+    pub fn rank(&self, cases: &[CaseFacts], now_us: i64) -> Vec<Priority> {
+        self.order(cases, now_us)
+            .par_iter()
+            .map(|p| self.prioritise(&cases[p.case as usize], now_us))
+            .collect()
     }
 }
 
@@ -229,34 +286,59 @@ pub struct Move {
     pub to_class: u8,
 }
 
-/// What moved between two rankings of the same cases (most moved first).
-pub fn rerank(before: &[Priority], after: &[Priority]) -> Vec<Move> {
-    let position: std::collections::HashMap<&str, (usize, u8)> = before
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.as_str(), (i + 1, p.class)))
-        .collect();
-    let mut moves: Vec<Move> = after
+/// What moved between two orderings of the same cases.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rerank {
+    /// How many cases changed position or class.
+    pub moved: usize,
+    /// The `moves_max` that moved most, most first (ties by id).
+    pub moves: Vec<Move>,
+}
+
+/// What moved between two orderings ([`Policy::order`]) of the same `cases`.
+pub fn rerank(
+    cases: &[CaseFacts],
+    before: &[Placement],
+    after: &[Placement],
+    moves_max: usize,
+) -> Rerank {
+    let mut was: Vec<(usize, u8)> = vec![(0, 0); cases.len()];
+    for (i, p) in before.iter().enumerate() {
+        was[p.case as usize] = (i + 1, p.class);
+    }
+    let mut moved: Vec<(usize, usize, &Placement)> = after
         .iter()
         .enumerate()
         .filter_map(|(i, p)| {
-            let &(from_position, from_class) = position.get(p.id.as_str())?;
-            (from_position != i + 1 || from_class != p.class).then(|| Move {
-                id: p.id.clone(),
-                from_position,
-                to_position: i + 1,
-                from_class,
-                to_class: p.class,
-            })
+            let (from_position, from_class) = was[p.case as usize];
+            (from_position != i + 1 || from_class != p.class).then_some((from_position, i + 1, p))
         })
         .collect();
-    moves.sort_by_key(|m| {
+    let count = moved.len();
+    let key = |m: &(usize, usize, &Placement)| {
         (
-            std::cmp::Reverse(m.from_position.abs_diff(m.to_position)),
-            m.id.clone(),
+            std::cmp::Reverse(m.0.abs_diff(m.1)),
+            cases[m.2.case as usize].id.as_str(),
         )
-    });
-    moves
+    };
+    if moved.len() > moves_max && moves_max > 0 {
+        moved.select_nth_unstable_by(moves_max - 1, |a, b| key(a).cmp(&key(b)));
+    }
+    moved.truncate(moves_max);
+    moved.sort_by(|a, b| key(a).cmp(&key(b)));
+    Rerank {
+        moved: count,
+        moves: moved
+            .into_iter()
+            .map(|(from_position, to_position, p)| Move {
+                id: cases[p.case as usize].id.clone(),
+                from_position,
+                to_position,
+                from_class: was[p.case as usize].1,
+                to_class: p.class,
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]
@@ -367,12 +449,99 @@ mod tests {
             ),
             case("downtown", vec![member(40, &[], false)], 5, 1),
         ];
-        let moves = rerank(&before.rank(&cases, now), &after.rank(&cases, now));
-        assert_eq!(moves.len(), 2);
-        let downtown = moves.iter().find(|m| m.id == "downtown").unwrap();
+        let change = rerank(
+            &cases,
+            &before.order(&cases, now),
+            &after.order(&cases, now),
+            10,
+        );
+        assert_eq!(change.moved, 2);
+        let downtown = change.moves.iter().find(|m| m.id == "downtown").unwrap();
         assert_eq!((downtown.from_position, downtown.to_position), (2, 1));
         assert_eq!((downtown.from_class, downtown.to_class), (3, 2));
         assert!(after.prioritise(&cases[1], now).policy.ends_with("v2"));
+    }
+
+    /// Oracle: the fast ordering equals sorting every explained priority, and its diff equals
+    /// a position-by-id comparison, on many generated cases with ties.
+    #[test]
+    fn the_fast_order_and_diff_agree_with_the_plain_ones() {
+        let cases: Vec<CaseFacts> = (0..2_000u64)
+            .map(|i| {
+                let ages: Vec<u8> = (0..1 + i % 4)
+                    .map(|k| ((i * 37 + k * 11) % 90) as u8)
+                    .collect();
+                let members = ages
+                    .iter()
+                    .map(|&a| {
+                        member(
+                            a,
+                            if i % 13 == 0 { &["medical"] } else { &[] },
+                            i % 17 == 0 && a < 18,
+                        )
+                    })
+                    .collect();
+                // Few distinct waiting times: ties inside a class are decided by id.
+                case(
+                    &format!("c{:04}", (i * 7919) % 2_000),
+                    members,
+                    (i % 6) as u8,
+                    (i % 5) as i64,
+                )
+            })
+            .collect();
+        let now = 100 * HOUR_US;
+        let before = Policy::default_policy();
+        let mut after = before.clone();
+        after.classes.swap(0, 3);
+        after.within_class.points_per_threat_level = 0.5;
+        for policy in [&before, &after] {
+            let mut plain: Vec<Priority> =
+                cases.iter().map(|c| policy.prioritise(c, now)).collect();
+            plain.sort_by(|a, b| {
+                a.class
+                    .cmp(&b.class)
+                    .then(b.score.total_cmp(&a.score))
+                    .then(a.id.cmp(&b.id))
+            });
+            let fast: Vec<&str> = policy
+                .order(&cases, now)
+                .iter()
+                .map(|p| cases[p.case as usize].id.as_str())
+                .collect();
+            assert_eq!(
+                fast,
+                plain.iter().map(|p| p.id.as_str()).collect::<Vec<_>>()
+            );
+        }
+        let (b, a) = (before.order(&cases, now), after.order(&cases, now));
+        let position = |order: &[Placement], id: &str| {
+            order
+                .iter()
+                .position(|p| cases[p.case as usize].id == id)
+                .unwrap()
+        };
+        let plain_moved = cases
+            .iter()
+            .filter(|c| {
+                position(&b, &c.id) != position(&a, &c.id)
+                    || before.place(c, now).0 != after.place(c, now).0
+            })
+            .count();
+        let change = rerank(&cases, &b, &a, 5);
+        assert_eq!(change.moved, plain_moved);
+        assert_eq!(change.moves.len(), 5);
+        let biggest = cases
+            .iter()
+            .map(|c| position(&b, &c.id).abs_diff(position(&a, &c.id)))
+            .max()
+            .unwrap();
+        assert_eq!(
+            change.moves[0]
+                .from_position
+                .abs_diff(change.moves[0].to_position),
+            biggest
+        );
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! Cases are synthesised with the shape of the demo crisis (households of one to six, a tenth
 //! with minors alone, some medical needs, waiting up to three days, threat levels 0–5), so the
 //! figure is the ranking's own cost, not the store's. Each round measures, on the same cases:
-//! the baseline ranking, the ranking under a changed policy with the list of what moved, and
-//! the ranking after a situation change (a zone's threat level rises for a tenth of the cases).
+//! the baseline ordering, the ordering under a changed policy with what moved, the ordering
+//! after a situation change (a zone's threat level rises for a tenth of the cases) with what
+//! moved, and the reasons for the first cases (what a page shows).
 
 use std::time::Instant;
 
@@ -24,6 +25,8 @@ pub struct TriageBenchArgs {
 }
 
 const HOUR_US: i64 = 3_600_000_000;
+/// Moves listed and cases explained, as the API does by default.
+const MOVES_SHOWN: usize = 100;
 
 fn synthetic_cases(n: usize, seed: u64) -> Vec<CaseFacts> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -93,20 +96,29 @@ pub fn run(args: TriageBenchArgs) -> anyhow::Result<()> {
         cases.len(),
         args.seed
     );
-    let (mut baseline, mut policy_change, mut situation_change) = (vec![], vec![], vec![]);
+    let (mut baseline, mut policy_change, mut situation_change, mut explain) =
+        (vec![], vec![], vec![], vec![]);
     let (mut moved_policy, mut moved_situation) = (0, 0);
     for _ in 0..args.rounds.max(1) {
         let t = Instant::now();
-        let before = policy.rank(&cases, 0);
+        let before = policy.order(&cases, 0);
         baseline.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
-        let after = changed.rank(&cases, 0);
-        moved_policy = rerank(&before, &after).len();
+        let after = changed.order(&cases, 0);
+        moved_policy = rerank(&cases, &before, &after, MOVES_SHOWN).moved;
         policy_change.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
-        let after = policy.rank(&heated, 0);
-        moved_situation = rerank(&before, &after).len();
+        let after = policy.order(&heated, 0);
+        moved_situation = rerank(&heated, &before, &after, MOVES_SHOWN).moved;
         situation_change.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let explained: Vec<_> = after
+            .iter()
+            .take(MOVES_SHOWN)
+            .map(|p| policy.prioritise(&heated[p.case as usize], 0))
+            .collect();
+        explain.push(t.elapsed().as_secs_f64());
+        assert_eq!(explained.len(), MOVES_SHOWN.min(heated.len()));
     }
     println!(
         "rank (baseline, same run):           {:.3} s",
@@ -119,6 +131,10 @@ pub fn run(args: TriageBenchArgs) -> anyhow::Result<()> {
     println!(
         "re-rank after a threat change + diff:  {:.3} s ({moved_situation} cases moved)",
         median(situation_change)
+    );
+    println!(
+        "reasons for the first {MOVES_SHOWN}:          {:.4} s",
+        median(explain)
     );
     if let Some(mb) = super::peak_rss_mb() {
         println!("peak RSS {mb:.0} MB");

@@ -71,7 +71,7 @@ pub async fn run(config: &Config, args: TriageArgs) -> anyhow::Result<()> {
         })?,
         None => Timestamp::now(),
     };
-    let ranked = app.rank_requests(Some(&policy), now).await?;
+    let (cases, ranked) = app.rank_requests(Some(&policy), now, usize::MAX).await?;
     let mut per_class = std::collections::BTreeMap::new();
     for r in &ranked {
         *per_class
@@ -80,9 +80,7 @@ pub async fn run(config: &Config, args: TriageArgs) -> anyhow::Result<()> {
     }
     println!(
         "policy {} v{}: {} cases",
-        policy.name,
-        policy.version,
-        ranked.len()
+        policy.name, policy.version, cases
     );
     for ((class, name), count) in &per_class {
         println!("  class {class} ({name}): {count}");

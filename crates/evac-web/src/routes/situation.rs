@@ -451,8 +451,6 @@ pub async fn ranking(
 ) -> ApiResult<Json<Value>> {
     let at = time_param(&query, "at")?.unwrap_or_else(Timestamp::now);
     let limit = super::limit(&query, RANKED_DEFAULT) as usize;
-    let ranked = state.app.rank_cases(&staff, at).await?;
-    let total = ranked.len();
-    let items: Vec<_> = ranked.into_iter().take(limit).collect();
+    let (total, items) = state.app.rank_cases(&staff, at, limit).await?;
     Ok(Json(json!({ "at": at, "cases": total, "items": items })))
 }
