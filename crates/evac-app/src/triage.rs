@@ -227,6 +227,14 @@ impl App {
         now: Timestamp,
     ) -> Result<(Vec<(Vec<RequestId>, String)>, Vec<CaseFacts>), AppError> {
         let situation = self.situation_at(now).await?;
+        self.case_facts_in(&situation).await
+    }
+
+    /// Every case with the threat levels of `situation`.
+    async fn case_facts_in(
+        &self,
+        situation: &SituationView,
+    ) -> Result<(Vec<(Vec<RequestId>, String)>, Vec<CaseFacts>), AppError> {
         let threats_known = situation
             .zones
             .iter()
@@ -236,7 +244,7 @@ impl App {
         self.for_each_request(|stored| {
             let r = &stored.request;
             let threat = if threats_known {
-                threat_of_location(&situation, &r.body.location)
+                threat_of_location(situation, &r.body.location)
             } else {
                 0
             };
@@ -294,6 +302,55 @@ impl App {
             })
             .collect();
         Ok((order.len(), ranked))
+    }
+
+    /// What moved between the ranking `since` and the ranking `now`: today's cases under the
+    /// policy version and the situation (zone threats) in force at each time, so the moves
+    /// are the policy's and the situation's doing, not new arrivals'.
+    pub async fn triage_moves(
+        &self,
+        staff: &Staff,
+        since: Timestamp,
+        now: Timestamp,
+        moves_max: usize,
+    ) -> Result<PolicyChange, AppError> {
+        staff.require(Permission::ReadRequests)?;
+        let policy_at = |at: Timestamp| async move {
+            let version = self
+                .store
+                .policy_versions()
+                .await?
+                .into_iter()
+                .find(|v| v.created_at <= at)
+                .map(|v| v.version);
+            match version {
+                None => Ok::<_, AppError>(Policy::default_policy()),
+                Some(v) => {
+                    let stored = self
+                        .store
+                        .policy(Some(v))
+                        .await?
+                        .ok_or_else(|| AppError::NotFound(format!("policy version {v}")))?;
+                    let mut policy = Policy::from_toml(&stored.toml).map_err(|e| {
+                        AppError::BadInput(format!("stored policy v{v} is unreadable: {e}"))
+                    })?;
+                    policy.version = u32::try_from(v).unwrap_or(u32::MAX);
+                    Ok(policy)
+                }
+            }
+        };
+        let (before_policy, after_policy) = (policy_at(since).await?, policy_at(now).await?);
+        let (_, before_facts) = self.case_facts_in(&self.situation_at(since).await?).await?;
+        let (_, after_facts) = self.case_facts_in(&self.situation_at(now).await?).await?;
+        let before = before_policy.order(&before_facts, now.unix_micros());
+        let after = after_policy.order(&after_facts, now.unix_micros());
+        let change = rerank(&after_facts, &before, &after, moves_max);
+        Ok(PolicyChange {
+            version: i64::from(after_policy.version),
+            cases: after.len(),
+            moves: change.moves,
+            moved: change.moved,
+        })
     }
 
     /// The ranking for staff who may read requests.

@@ -100,6 +100,16 @@ const AIRPORT_WORDS: &[&str] = &[
     "flughafen",
     "aéroport",
 ];
+/// Towns renamed in living memory: (place, name in Latin, in Russian, in use from, until
+/// (exclusive), as ISO dates). Staff of a past crisis's scenario read the names of its day.
+const RENAMES: &[(&str, &str, &str, &str, &str)] = &[(
+    "geonames:1526273",
+    "Nur-Sultan",
+    "Нур-Султан",
+    "2019-03-23",
+    "2022-09-17",
+)];
+
 /// A mentioned city's airport may be this far from its centre.
 const CITY_AIRPORT_KM_MAX: f64 = 40.0;
 
@@ -275,6 +285,18 @@ impl Gazetteer {
             places.dedup();
             places.len()
         })
+    }
+
+    /// A place's name in Latin and Russian as it was on `date` (`YYYY-MM-DD`): Astana was
+    /// Nur-Sultan from March 2019 to September 2022.
+    pub fn names_on(place: &Place, date: &str) -> (String, Option<String>) {
+        RENAMES
+            .iter()
+            .find(|(id, _, _, from, until)| *id == place.id && *from <= date && date < *until)
+            .map_or_else(
+                || (place.name.clone(), place.name_ru.clone()),
+                |(_, latin, russian, _, _)| (latin.to_string(), Some(russian.to_string())),
+            )
     }
 
     pub fn get(&self, id: &str) -> Option<&Place> {
@@ -742,6 +764,16 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn astana_was_nur_sultan_in_january_2022() {
+        let g = Gazetteer::shipped();
+        let astana = g.resolve("Нұр-Сұлтан").place.unwrap().place;
+        assert_eq!(astana.name, "Astana");
+        assert_eq!(Gazetteer::names_on(&astana, "2022-01-06").0, "Nur-Sultan");
+        assert_eq!(Gazetteer::names_on(&astana, "2023-01-06").0, "Astana");
+        assert_eq!(Gazetteer::names_on(&astana, "2018-01-06").0, "Astana");
+    }
 
     #[test]
     fn one_edit_is_a_letter_added_dropped_changed_or_two_swapped() {

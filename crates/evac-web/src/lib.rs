@@ -101,6 +101,7 @@ fn routes() -> Routes {
         post(situation::add_statement),
     )
     .add("get", "/api/v1/triage", get(situation::ranking))
+    .add("get", "/api/v1/triage/moves", get(situation::moves))
     .add("get", "/api/v1/triage/policy", get(situation::policy))
     .add(
         "put",

@@ -262,6 +262,13 @@ fn build() -> Value {
                     "responses": { "200": { "description": "ranked cases" }, "403": problem_response("role may not read requests") }
                 }
             },
+            "/api/v1/triage/moves": {
+                "get": {
+                    "summary": "What moved since a time: today's cases ranked under the policy version and the situation (zone threats) of `since`, and under today's; a change of policy or situation shows here", "security": bearer,
+                    "parameters": [{ "name": "since", "in": "query", "required": true, "schema": { "type": "string", "format": "date-time" } }, { "name": "limit", "in": "query", "schema": { "type": "integer" }, "description": "moves listed (default 100)" }],
+                    "responses": { "200": { "description": "cases, moved, moves (most moved first)" }, "422": problem_response("since is missing or not a time") }
+                }
+            },
             "/api/v1/triage/policy": {
                 "get": {
                     "summary": "The triage policy in force (TOML) and its version (0: the built-in default)", "security": bearer,

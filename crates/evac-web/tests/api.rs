@@ -708,8 +708,46 @@ async fn children_on_holiday_outrank_a_tourist_and_a_policy_change_shows_what_mo
     assert_eq!(ranked["items"][1]["request_id"], tourist.id.to_string());
     assert_eq!(ranked["items"][1]["priority"]["class"], 4);
 
-    // A zone of high threat around Almaty would matter to the tourist only if he were there;
-    // a policy that puts everyone in one class ranks by waiting time and moves the tourist up.
+    // Fighting around Shymkent: a zone of threat 5 lifts the tourist there into the class of
+    // high threat, and the moves since before the change say so.
+    let before_change = evac_model::Timestamp::now();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let (status, zone) = t
+        .send(
+            Method::POST,
+            "/api/v1/zones",
+            &supervisor,
+            &json!({ "code": "shymkent", "around": "Шымкент", "radius_km": 20 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{zone}");
+    let (status, set) = t
+        .send(
+            Method::POST,
+            "/api/v1/statuses",
+            &supervisor,
+            &json!({ "subject": "zone:shymkent", "effect": "threat:5", "note": "shooting" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{set}");
+    let (status, moves) = t
+        .get(
+            &format!("/api/v1/triage/moves?since={before_change}"),
+            Some(&supervisor),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moves}");
+    assert_eq!(moves["moved"], 1, "{moves}");
+    assert_eq!(moves["moves"][0]["id"], tourist.id.to_string());
+    assert_eq!(
+        (
+            moves["moves"][0]["from_class"].clone(),
+            moves["moves"][0]["to_class"].clone()
+        ),
+        (json!(4), json!(3))
+    );
+
+    // A policy that puts everyone in one class ranks by waiting time and moves the tourist up.
     let flat = "name = 'first come'\nversion = 1\n[[classes]]\nname = 'everyone'\nany = [{ always = true }]\n[within_class]\npoints_per_waiting_hour = 1.0\npoints_per_threat_level = 0.0\n";
     let operator = t.token("operator1", Role::Operator).await;
     let (status, _) = t

@@ -12,6 +12,9 @@ pub enum PlaceCommand {
         /// Also list airports within this many kilometres, with road time estimates
         #[arg(long, default_value_t = 0.0)]
         airports_within_km: f64,
+        /// Show names as they were on this day (YYYY-MM-DD), e.g. 2022-01-06 for Nur-Sultan
+        #[arg(long)]
+        on: Option<String>,
     },
     /// List the places a text file (a report, a press article) mentions: countries, towns, and
     /// airports announced by an airport word.
@@ -35,7 +38,16 @@ pub fn run(command: PlaceCommand) -> anyhow::Result<()> {
         PlaceCommand::Resolve {
             text,
             airports_within_km,
+            on,
         } => {
+            let describe = |c: &evac_geo::Candidate| match &on {
+                None => describe(c),
+                Some(day) => {
+                    let mut then = c.clone();
+                    (then.place.name, then.place.name_ru) = Gazetteer::names_on(&c.place, day);
+                    describe(&then)
+                }
+            };
             let resolution = gazetteer.resolve(&text);
             let Some(best) = &resolution.place else {
                 if resolution.candidates.is_empty() {

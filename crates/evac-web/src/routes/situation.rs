@@ -454,3 +454,24 @@ pub async fn ranking(
     let (total, items) = state.app.rank_cases(&staff, at, limit).await?;
     Ok(Json(json!({ "at": at, "cases": total, "items": items })))
 }
+
+/// `GET /api/v1/triage/moves?since=RFC3339&limit=N`: what moved between the ranking under the
+/// policy and situation of `since` and the ranking now (the same cases, waiting counted to now).
+pub async fn moves(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let since = time_param(&query, "since")?.ok_or_else(|| {
+        field(
+            "query.since",
+            "give since=RFC3339, the time to compare with".into(),
+        )
+    })?;
+    let limit = super::limit(&query, MOVES_DEFAULT) as usize;
+    let change = state
+        .app
+        .triage_moves(&staff, since, Timestamp::now(), limit)
+        .await?;
+    Ok(to_json(&change))
+}
