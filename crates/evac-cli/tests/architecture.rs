@@ -56,8 +56,9 @@ fn layers_depend_only_downwards() {
         "evac-store",
         "evac-app",
     ];
-    let forbidden: [(&str, &[&str]); 9] = [
+    let forbidden: [(&str, &[&str]); 10] = [
         ("evac-model", PURE),
+        ("evac-plan", PURE),
         ("evac-triage", PURE),
         ("evac-link", PURE),
         ("evac-geo", PURE),

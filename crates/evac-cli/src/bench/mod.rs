@@ -19,6 +19,7 @@ use crate::config::Config;
 
 mod link;
 mod place;
+mod plan;
 mod triage;
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +43,9 @@ pub enum BenchCommand {
     Place(place::PlaceBenchArgs),
     /// Re-ranking synthetic cases after a policy change and after a situation change.
     Triage(triage::TriageBenchArgs),
+    /// Planning: a large instance's time, and the gap to the exact optimum on small and tight
+    /// instances.
+    Plan(plan::PlanBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +103,7 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Link(args) => link::run(args),
         BenchCommand::Place(args) => place::run(args),
         BenchCommand::Triage(args) => triage::run(args),
+        BenchCommand::Plan(args) => plan::run(args),
     }
 }
 

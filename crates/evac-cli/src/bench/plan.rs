@@ -1,0 +1,197 @@
+//! `evac bench plan`: the planner's speed on a large instance, and its gap to the exact
+//! optimum (the MIP solver) on small ones and on a tight one, in the same run.
+//!
+//! Instances are synthetic and seeded: hubs of Kazakhstan and its neighbours, transports
+//! spread over three days, households of one to six in four priority classes (a tenth of them
+//! children alone, some with stretchers or wheelchairs), each reaching one to three hubs.
+
+use std::time::Instant;
+
+use clap::Args;
+use evac_plan::{Case, Reach, Settings, Transport, better, exact, plan};
+use rand::{Rng, SeedableRng};
+
+#[derive(Debug, Args)]
+pub struct PlanBenchArgs {
+    #[arg(long, default_value_t = 100_000)]
+    pub households: usize,
+    #[arg(long, default_value_t = 1_000)]
+    pub transports: usize,
+    /// Random small instances compared with the exact optimum
+    #[arg(long, default_value_t = 200)]
+    pub small: usize,
+    /// Households and flights of the tight instance (fewer seats than people)
+    #[arg(long, default_value_t = 500)]
+    pub tight_households: usize,
+    #[arg(long, default_value_t = 20)]
+    pub tight_flights: usize,
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
+
+const HOUR: i64 = 3_600_000_000;
+const START: i64 = 1_641_340_800_000_000;
+const HUBS: [&str; 8] = ["ALA", "NQZ", "CIT", "KGF", "FRU", "TAS", "PWQ", "GUW"];
+
+fn instance(
+    seed: u64,
+    households: usize,
+    transports: usize,
+    seats: (u32, u32),
+) -> (Vec<Transport>, Vec<Case>) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let ts = (0..transports)
+        .map(|i| Transport {
+            id: format!("t{i}"),
+            hub: HUBS[rng.random_range(0..HUBS.len())].into(),
+            departs_at_us: START + rng.random_range(2..72) * HOUR,
+            seats: rng.random_range(seats.0..=seats.1),
+            stretcher_places: rng.random_range(0..4),
+            wheelchair_places: rng.random_range(0..4),
+            escorts: rng.random_range(0..3),
+            usable: true,
+            hub_open_at_departure: rng.random_bool(0.95),
+        })
+        .collect();
+    let cases = (0..households)
+        .map(|i| {
+            let people = rng.random_range(1..=6);
+            let alone = rng.random_bool(0.1);
+            let first = rng.random_range(0..HUBS.len());
+            let reach = (0..rng.random_range(1..=3))
+                .map(|k| Reach {
+                    hub: HUBS[(first + k) % HUBS.len()].into(),
+                    travel_minutes: rng.random_range(20..900),
+                })
+                .collect();
+            Case {
+                id: format!("h{i}"),
+                people,
+                class: if alone { 1 } else { rng.random_range(1..=4) },
+                score: rng.random_range(0.0..72.0),
+                stretchers: u32::from(rng.random_bool(0.02)),
+                wheelchairs: u32::from(rng.random_bool(0.03)),
+                unaccompanied_minors: if alone { people } else { 0 },
+                escorts: u32::from(!alone && rng.random_bool(0.02)),
+                ready_at_us: START + rng.random_range(0..24) * HOUR,
+                reach,
+            }
+        })
+        .collect();
+    (ts, cases)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The relative gap of `fast` below `best`, over the first class where they differ.
+fn gap(fast: &[f64], best: &[f64]) -> f64 {
+    fast.iter()
+        .zip(best)
+        .find(|(f, b)| (*f - *b).abs() > 1e-9 * (1.0 + b.abs()))
+        .map_or(0.0, |(f, b)| ((b - f) / b.abs().max(1e-9)).max(0.0))
+}
+
+pub fn run(args: PlanBenchArgs) -> anyhow::Result<()> {
+    let settings = Settings::default();
+    println!("machine: {}; seed {}", super::machine(), args.seed);
+    let never = || false;
+
+    let (ts, cases) = instance(args.seed, args.households, args.transports, (50, 300));
+    let people: u32 = cases.iter().map(|c| c.people).sum();
+    let seats: u32 = ts.iter().map(|t| t.seats).sum();
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..args.rounds.max(1) {
+        let t = Instant::now();
+        last = Some(plan(&ts, &cases, settings, START, &never));
+        times.push(t.elapsed().as_secs_f64());
+    }
+    let p = last.expect("one round");
+    evac_plan::check(&ts, &cases, settings, &p).map_err(anyhow::Error::msg)?;
+    let seated: u32 = p
+        .assigned
+        .iter()
+        .zip(&cases)
+        .filter(|(a, _)| a.is_some())
+        .map(|(_, c)| c.people)
+        .sum();
+    println!(
+        "large: {} households ({people} people), {} transports ({seats} seats): {:.3} s (median of {}), {seated} people seated",
+        cases.len(),
+        ts.len(),
+        median(times),
+        args.rounds
+    );
+
+    let mut gaps = Vec::new();
+    let mut exact_ms = Vec::new();
+    for i in 0..args.small {
+        let (ts, cases) = instance(args.seed * 1_000 + i as u64, 8, 3, (3, 10));
+        let fast = plan(&ts, &cases, settings, START, &never);
+        let t = Instant::now();
+        let best = exact::plan_exact(&ts, &cases, settings, START)?;
+        exact_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        if better(&fast.value, &best.value) {
+            anyhow::bail!("instance {i}: the fast plan beats the exact one: the MIP is wrong");
+        }
+        gaps.push(gap(&fast.value, &best.value));
+    }
+    let optimal = gaps.iter().filter(|g| **g == 0.0).count();
+    let worst = gaps.iter().copied().fold(0.0, f64::max);
+    let mean = gaps.iter().sum::<f64>() / gaps.len().max(1) as f64;
+    println!(
+        "small: {} instances of 8 households and 3 transports: optimal in {optimal}, mean gap {:.3} %, worst {:.3} %, within 0.5 % in {} (exact median {:.1} ms)",
+        gaps.len(),
+        mean * 100.0,
+        worst * 100.0,
+        gaps.iter().filter(|g| **g <= 0.005).count(),
+        median(exact_ms)
+    );
+
+    let (ts, cases) = instance(
+        args.seed + 99,
+        args.tight_households,
+        args.tight_flights,
+        (30, 80),
+    );
+    let people: u32 = cases.iter().map(|c| c.people).sum();
+    let seats: u32 = ts.iter().map(|t| t.seats).sum();
+    let t = Instant::now();
+    let fast = plan(&ts, &cases, settings, START, &never);
+    let fast_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let best = exact::plan_exact(&ts, &cases, settings, START)?;
+    let exact_s = t.elapsed().as_secs_f64();
+    println!(
+        "tight: {} households ({people} people), {} flights ({seats} seats)",
+        cases.len(),
+        ts.len()
+    );
+    let show = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{x:.0}"))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    println!(
+        "  evac:  {fast_s:.4} s, value by class {}",
+        show(&fast.value)
+    );
+    println!(
+        "  exact: {exact_s:.2} s, value by class {}",
+        show(&best.value)
+    );
+    println!(
+        "  gap {:.3} % (first class that differs)",
+        gap(&fast.value, &best.value) * 100.0
+    );
+    if let Some(mb) = super::peak_rss_mb() {
+        println!("peak RSS {mb:.0} MB");
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! The exact plan, for instances small enough for a MIP solver: the same objective as
+//! [`crate::plan`], solved class by class (class 1's value is maximised first and then held
+//! while class 2's is maximised, and so on). Used to measure the fast plan's gap, never in the
+//! request path. `good_lp` with the pure-Rust `microlp` by default; HiGHS with the `highs`
+//! feature.
+//!
+//! Variables: x[c,t] ∈ {0,1} for each feasible (case, transport) pair. Constraints: each case
+//! on at most one transport; per transport, people ≤ seats, stretchers ≤ stretcher places,
+//! wheelchairs ≤ wheelchair places, and unaccompanied minors ≤ minors_per_escort × (escorts on
+//! board + escorts of the cases on it).
+
+#[cfg(feature = "highs")]
+use good_lp::highs as solver;
+#[cfg(not(feature = "highs"))]
+use good_lp::microlp as solver;
+use good_lp::{Expression, ProblemVariables, Solution, SolverModel, constraint, variable};
+
+use crate::{Case, Instance, Plan, Settings, Transport};
+
+#[derive(Debug, thiserror::Error)]
+#[error("the MIP solver failed: {0}")]
+pub struct ExactError(String);
+
+/// The optimal plan (up to the solver's tolerance).
+pub fn plan_exact(
+    transports: &[Transport],
+    cases: &[Case],
+    settings: Settings,
+    start_us: i64,
+) -> Result<Plan, ExactError> {
+    let inst = Instance::new(transports, cases, settings, start_us);
+    let pairs: Vec<(usize, usize)> = inst
+        .candidates
+        .iter()
+        .enumerate()
+        .flat_map(|(c, ts)| ts.iter().map(move |&t| (c, t)))
+        .collect();
+    // Values achieved by the classes solved so far, held as lower bounds for the next ones.
+    let mut held: Vec<(usize, f64)> = Vec::new();
+    let mut last: Vec<bool> = vec![false; pairs.len()];
+    for class in 1..=inst.classes {
+        let in_class = |c: usize| usize::from(cases[c].class).max(1) == class;
+        if !cases.iter().enumerate().any(|(c, _)| in_class(c)) {
+            continue;
+        }
+        let mut vars = ProblemVariables::new();
+        let x: Vec<good_lp::Variable> = pairs
+            .iter()
+            .map(|_| vars.add(variable().binary()))
+            .collect();
+        let class_value = |k: usize, x: &[good_lp::Variable]| -> Expression {
+            pairs
+                .iter()
+                .enumerate()
+                .filter(|(_, (c, _))| usize::from(cases[*c].class).max(1) == k)
+                .map(|(i, &(c, t))| inst.gain(c, t) * x[i])
+                .sum()
+        };
+        let mut model = vars.maximise(class_value(class, &x)).using(solver);
+        for (k, value) in &held {
+            // A hair below the value found, so rounding cannot make the next solve infeasible.
+            let floor = value - 1e-6 * (1.0 + value.abs());
+            model = model.with(constraint!(class_value(*k, &x) >= floor));
+        }
+        for c in 0..cases.len() {
+            let on: Expression = pairs
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.0 == c)
+                .map(|(i, _)| x[i])
+                .sum();
+            model = model.with(constraint!(on <= 1));
+        }
+        for (t, transport) in transports.iter().enumerate() {
+            let sum = |f: &dyn Fn(&Case) -> u32| -> Expression {
+                pairs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.1 == t)
+                    .map(|(i, &(c, _))| f64::from(f(&cases[c])) * x[i])
+                    .sum()
+            };
+            model = model
+                .with(constraint!(
+                    sum(&|c| c.people) <= f64::from(transport.seats)
+                ))
+                .with(constraint!(
+                    sum(&|c| c.stretchers) <= f64::from(transport.stretcher_places)
+                ))
+                .with(constraint!(
+                    sum(&|c| c.wheelchairs) <= f64::from(transport.wheelchair_places)
+                ));
+            let ratio = f64::from(settings.minors_per_escort);
+            let minors = sum(&|c| c.unaccompanied_minors);
+            let escorts = sum(&|c| c.escorts);
+            model = model.with(constraint!(
+                minors <= ratio * f64::from(transport.escorts) + ratio * escorts
+            ));
+        }
+        let solution = model.solve().map_err(|e| ExactError(e.to_string()))?;
+        last = x.iter().map(|&v| solution.value(v) > 0.5).collect();
+        let achieved: f64 = pairs
+            .iter()
+            .zip(&last)
+            .filter(|((c, _), on)| **on && in_class(*c))
+            .map(|(&(c, t), _)| inst.gain(c, t))
+            .sum();
+        held.push((class, achieved));
+    }
+    let mut assigned = vec![None; cases.len()];
+    for (&(c, t), on) in pairs.iter().zip(&last) {
+        if *on {
+            assigned[c] = Some(t);
+        }
+    }
+    Ok(Plan {
+        value: inst.value(&assigned),
+        assigned,
+    })
+}

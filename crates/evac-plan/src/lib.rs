@@ -1,0 +1,528 @@
+//! Evacuation planning: whole households onto transports, highest priority class first, then
+//! earliest departure.
+//!
+//! The problem is a generalised assignment: each [`Case`] (a household that never splits) goes
+//! onto at most one [`Transport`] it can reach in time, within the transport's seats, its
+//! stretcher and wheelchair places, and its escort capacity for unaccompanied minors (escorts on
+//! board, plus escorts travelling with the case, each accompanying up to `minors_per_escort`
+//! children). Whether a case can use a transport at all — hub open at departure, hub reachable
+//! from the case's location by an open route, ready in time — is [`feasibility`]; what is left
+//! is capacity.
+//!
+//! The objective is lexicographic by priority class: class 1's value first, then class 2's,
+//! and so on. A class's value is Σ over its seated people of (`2 × horizon` − hours from the
+//! plan's start to departure): seating people counts most, earlier departures add. The fast
+//! [`plan`] is greedy in priority order (earliest feasible transport first) with local
+//! improvement (moving a seated case to make room for a waiting one of the same or a higher
+//! class); `exact.rs` solves the same objective with a MIP solver to measure the gap.
+//!
+//! Every case left without a seat says which constraint kept it off each candidate transport
+//! ([`Unseated`]); [`replan`] keeps notified people where they are when it still can and says
+//! who moved, who gained and who lost a seat, and why.
+//!
+//! Pure: no I/O, no clock. "Now" is the plan's start; the time limit is a `stop` predicate the
+//! caller passes (it may read a clock; this crate does not).
+
+pub mod exact;
+mod explain;
+mod replan;
+
+use std::collections::HashMap;
+
+pub use explain::{Obstacle, Unseated};
+pub use replan::{PlanDiff, Replanned, SeatChange, replan};
+use serde::{Deserialize, Serialize};
+
+/// A transport people can be assigned to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transport {
+    pub id: String,
+    /// The hub it leaves from (a hub code).
+    pub hub: String,
+    /// Departure, microseconds since the Unix epoch.
+    pub departs_at_us: i64,
+    /// Seats for people (a stretcher or wheelchair user also takes a seat).
+    pub seats: u32,
+    pub stretcher_places: u32,
+    pub wheelchair_places: u32,
+    /// Escorts on board who can accompany unaccompanied minors.
+    pub escorts: u32,
+    /// Whether it can be planned on: not cancelled, not departed.
+    pub usable: bool,
+    /// Whether its hub is open (or restricted) at departure, as the situation picture derives.
+    pub hub_open_at_departure: bool,
+}
+
+/// A household waiting for a seat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub id: String,
+    pub people: u32,
+    /// 1 is served first.
+    pub class: u8,
+    /// Higher first inside a class (waiting time, threat).
+    pub score: f64,
+    pub stretchers: u32,
+    pub wheelchairs: u32,
+    pub unaccompanied_minors: u32,
+    /// Adults in the case who escort children not their own (a teacher with a school group).
+    pub escorts: u32,
+    /// When the household can set off, microseconds since the Unix epoch.
+    pub ready_at_us: i64,
+    /// Hubs it can reach by an open route, with the travel time.
+    pub reach: Vec<Reach>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reach {
+    pub hub: String,
+    pub travel_minutes: u32,
+}
+
+/// The rules of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Children one escort may accompany.
+    pub minors_per_escort: u32,
+    /// Minutes a household must be at the hub before departure (check-in, security).
+    pub check_in_minutes: u32,
+    /// Local improvement stops after this many rounds without a gain (or when `stop` says).
+    pub improvement_rounds_max: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            minors_per_escort: 10,
+            check_in_minutes: 120,
+            improvement_rounds_max: 8,
+        }
+    }
+}
+
+/// Which transport each case is on (`None`: no seat), by case index.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub assigned: Vec<Option<usize>>,
+    /// The objective: per priority class (index 0 is class 1), the value of its seated people.
+    pub value: Vec<f64>,
+}
+
+/// What a transport has left, and what the escorts on it can take.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Load {
+    people: u32,
+    stretchers: u32,
+    wheelchairs: u32,
+    minors: u32,
+    escorts: u32,
+}
+
+impl Load {
+    fn add(&mut self, c: &Case) {
+        self.people += c.people;
+        self.stretchers += c.stretchers;
+        self.wheelchairs += c.wheelchairs;
+        self.minors += c.unaccompanied_minors;
+        self.escorts += c.escorts;
+    }
+
+    fn remove(&mut self, c: &Case) {
+        self.people -= c.people;
+        self.stretchers -= c.stretchers;
+        self.wheelchairs -= c.wheelchairs;
+        self.minors -= c.unaccompanied_minors;
+        self.escorts -= c.escorts;
+    }
+}
+
+/// The first capacity a transport carrying `load` breaks, or `None`.
+fn over(t: &Transport, load: &Load, s: &Settings) -> Option<Obstacle> {
+    if load.people > t.seats {
+        return Some(Obstacle::Seats {
+            seats: t.seats,
+            wanted: load.people,
+        });
+    }
+    if load.stretchers > t.stretcher_places {
+        return Some(Obstacle::StretcherPlaces {
+            places: t.stretcher_places,
+            wanted: load.stretchers,
+        });
+    }
+    if load.wheelchairs > t.wheelchair_places {
+        return Some(Obstacle::WheelchairPlaces {
+            places: t.wheelchair_places,
+            wanted: load.wheelchairs,
+        });
+    }
+    let escorts = t.escorts + load.escorts;
+    if load.minors > escorts * s.minors_per_escort {
+        return Some(Obstacle::Escorts {
+            minors: load.minors,
+            escorts,
+            minors_per_escort: s.minors_per_escort,
+        });
+    }
+    None
+}
+
+/// The first capacity a case would break on a transport already carrying `load`.
+fn capacity_obstacle(t: &Transport, load: &Load, c: &Case, s: &Settings) -> Option<Obstacle> {
+    let mut with = *load;
+    with.add(c);
+    over(t, &with, s)
+}
+
+/// Whether a case can use a transport at all (before capacity), or the reason it cannot.
+pub fn feasibility(t: &Transport, c: &Case, s: &Settings) -> Result<(), Obstacle> {
+    if !t.usable {
+        return Err(Obstacle::NotUsable);
+    }
+    if !t.hub_open_at_departure {
+        return Err(Obstacle::HubClosed { hub: t.hub.clone() });
+    }
+    let Some(reach) = c.reach.iter().find(|r| r.hub == t.hub) else {
+        return Err(Obstacle::Unreachable { hub: t.hub.clone() });
+    };
+    let minutes = i64::from(reach.travel_minutes) + i64::from(s.check_in_minutes);
+    let arrives = c.ready_at_us + minutes * 60_000_000;
+    if arrives > t.departs_at_us {
+        return Err(Obstacle::TooLate {
+            late_minutes: (arrives - t.departs_at_us + 59_999_999) / 60_000_000,
+        });
+    }
+    if c.people > t.seats
+        || c.stretchers > t.stretcher_places
+        || c.wheelchairs > t.wheelchair_places
+    {
+        return Err(Obstacle::NeverFits);
+    }
+    Ok(())
+}
+
+/// The instance with each case's candidate transports (feasible ones, earliest first).
+pub(crate) struct Instance<'a> {
+    pub transports: &'a [Transport],
+    pub cases: &'a [Case],
+    pub settings: Settings,
+    pub candidates: Vec<Vec<usize>>,
+    /// Cases in priority order (class, then score, then id).
+    pub order: Vec<usize>,
+    pub start_us: i64,
+    /// Twice the hours from the start to the last departure (at least one).
+    pub base_hours: f64,
+    pub classes: usize,
+}
+
+impl<'a> Instance<'a> {
+    pub fn new(
+        transports: &'a [Transport],
+        cases: &'a [Case],
+        settings: Settings,
+        start_us: i64,
+    ) -> Self {
+        let candidates = cases
+            .iter()
+            .map(|c| {
+                let mut ts: Vec<usize> = (0..transports.len())
+                    .filter(|&t| feasibility(&transports[t], c, &settings).is_ok())
+                    .collect();
+                ts.sort_by_key(|&t| (transports[t].departs_at_us, t));
+                ts
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..cases.len()).collect();
+        order.sort_by(|&a, &b| {
+            cases[a]
+                .class
+                .cmp(&cases[b].class)
+                .then(cases[b].score.total_cmp(&cases[a].score))
+                .then(cases[a].id.cmp(&cases[b].id))
+        });
+        let last = transports
+            .iter()
+            .map(|t| t.departs_at_us)
+            .max()
+            .unwrap_or(start_us);
+        let horizon_hours = ((last - start_us).max(0) as f64 / 3.6e9).max(1.0);
+        let classes = cases
+            .iter()
+            .map(|c| usize::from(c.class))
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        Instance {
+            transports,
+            cases,
+            settings,
+            candidates,
+            order,
+            start_us,
+            base_hours: 2.0 * horizon_hours,
+            classes,
+        }
+    }
+
+    /// What seating case `c` on transport `t` adds to its class's value.
+    pub fn gain(&self, c: usize, t: usize) -> f64 {
+        let hours = (self.transports[t].departs_at_us - self.start_us).max(0) as f64 / 3.6e9;
+        f64::from(self.cases[c].people) * (self.base_hours - hours)
+    }
+
+    /// The objective after case `c` moves from `from` to `to` (either may be none).
+    pub fn moved(
+        &self,
+        value: &[f64],
+        c: usize,
+        from: Option<usize>,
+        to: Option<usize>,
+    ) -> Vec<f64> {
+        let mut value = value.to_vec();
+        let k = usize::from(self.cases[c].class).max(1) - 1;
+        value[k] += to.map_or(0.0, |t| self.gain(c, t)) - from.map_or(0.0, |t| self.gain(c, t));
+        value
+    }
+
+    pub fn value(&self, assigned: &[Option<usize>]) -> Vec<f64> {
+        let mut value = vec![0.0; self.classes];
+        for (c, t) in assigned.iter().enumerate() {
+            if let Some(t) = t {
+                value[usize::from(self.cases[c].class).max(1) - 1] += self.gain(c, *t);
+            }
+        }
+        value
+    }
+}
+
+/// Lexicographic comparison of two objective vectors (class 1 first), with a tolerance.
+pub fn better(a: &[f64], b: &[f64]) -> bool {
+    for (x, y) in a.iter().zip(b) {
+        if (x - y).abs() > 1e-6 * (1.0 + x.abs().max(y.abs())) {
+            return x > y;
+        }
+    }
+    false
+}
+
+/// The fast plan: greedy in priority order, then local improvement until a round gains
+/// nothing, `improvement_rounds_max` rounds have run, or `stop()` says time is up.
+pub fn plan(
+    transports: &[Transport],
+    cases: &[Case],
+    settings: Settings,
+    start_us: i64,
+    stop: &dyn Fn() -> bool,
+) -> Plan {
+    plan_keeping(transports, cases, settings, start_us, &HashMap::new(), stop)
+}
+
+/// A plan in which the cases of `keep` (case index → transport index) are placed first, where
+/// they still fit; the rest as [`plan`] does.
+pub(crate) fn plan_keeping(
+    transports: &[Transport],
+    cases: &[Case],
+    settings: Settings,
+    start_us: i64,
+    keep: &HashMap<usize, usize>,
+    stop: &dyn Fn() -> bool,
+) -> Plan {
+    let inst = Instance::new(transports, cases, settings, start_us);
+    let mut loads = vec![Load::default(); transports.len()];
+    let mut assigned: Vec<Option<usize>> = vec![None; cases.len()];
+    let fits = |loads: &[Load], c: usize, t: usize| {
+        capacity_obstacle(&transports[t], &loads[t], &cases[c], &settings).is_none()
+    };
+    // Kept cases first, in priority order, where they are still feasible and fit.
+    for &c in &inst.order {
+        if let Some(&t) = keep.get(&c)
+            && inst.candidates[c].contains(&t)
+            && fits(&loads, c, t)
+        {
+            loads[t].add(&cases[c]);
+            assigned[c] = Some(t);
+        }
+    }
+    for &c in &inst.order {
+        if assigned[c].is_some() {
+            continue;
+        }
+        if let Some(&t) = inst.candidates[c].iter().find(|&&t| fits(&loads, c, t)) {
+            loads[t].add(&cases[c]);
+            assigned[c] = Some(t);
+        }
+    }
+    improve(&inst, &mut assigned, &mut loads, keep, stop);
+    Plan {
+        value: inst.value(&assigned),
+        assigned,
+    }
+}
+
+/// Local improvement: for each case without a seat (or on a later transport than it could
+/// take), in priority order, try to make room on one of its candidates by moving one case of
+/// the same or a lower class that sits there to another transport it can take (or, when the
+/// waiting case's class is higher, off the plan). A move is kept only if the objective vector
+/// improves. Kept (notified) cases are never moved.
+fn improve(
+    inst: &Instance<'_>,
+    assigned: &mut [Option<usize>],
+    loads: &mut [Load],
+    keep: &HashMap<usize, usize>,
+    stop: &dyn Fn() -> bool,
+) {
+    let (cases, transports, s) = (inst.cases, inst.transports, &inst.settings);
+    let mut on: Vec<Vec<usize>> = vec![Vec::new(); transports.len()];
+    for (c, t) in assigned.iter().enumerate() {
+        if let Some(t) = t {
+            on[*t].push(c);
+        }
+    }
+    let mut current = inst.value(assigned);
+    for _ in 0..inst.settings.improvement_rounds_max {
+        let mut gained = false;
+        for &c in &inst.order {
+            if stop() {
+                return;
+            }
+            let now_at = assigned[c];
+            for &t in &inst.candidates[c] {
+                // Only earlier transports than the one it has can help it.
+                if let Some(current_t) = now_at
+                    && transports[t].departs_at_us >= transports[current_t].departs_at_us
+                {
+                    break;
+                }
+                if let Some(current_t) = now_at {
+                    loads[current_t].remove(&cases[c]);
+                }
+                let try_direct =
+                    capacity_obstacle(&transports[t], &loads[t], &cases[c], s).is_none();
+                let mut done = false;
+                if try_direct {
+                    loads[t].add(&cases[c]);
+                    let before = assigned[c];
+                    assigned[c] = Some(t);
+                    let value = inst.moved(&current, c, before, Some(t));
+                    if better(&value, &current) {
+                        current = value;
+                        if let Some(b) = before {
+                            on[b].retain(|&x| x != c);
+                        }
+                        on[t].push(c);
+                        done = true;
+                    } else {
+                        loads[t].remove(&cases[c]);
+                        assigned[c] = before;
+                    }
+                } else {
+                    // Move one occupant elsewhere (or off) to make room.
+                    let occupants: Vec<usize> = on[t]
+                        .iter()
+                        .copied()
+                        .filter(|&o| cases[o].class >= cases[c].class && !keep.contains_key(&o))
+                        .collect();
+                    'occupant: for o in occupants {
+                        loads[t].remove(&cases[o]);
+                        if capacity_obstacle(&transports[t], &loads[t], &cases[c], s).is_some() {
+                            loads[t].add(&cases[o]);
+                            continue;
+                        }
+                        loads[t].add(&cases[c]);
+                        let alternatives: Vec<Option<usize>> = inst.candidates[o]
+                            .iter()
+                            .filter(|&&u| u != t)
+                            .map(|&u| Some(u))
+                            .chain(std::iter::once(None))
+                            .collect();
+                        for alt in alternatives {
+                            if let Some(u) = alt {
+                                if capacity_obstacle(&transports[u], &loads[u], &cases[o], s)
+                                    .is_some()
+                                {
+                                    continue;
+                                }
+                                loads[u].add(&cases[o]);
+                            }
+                            let (before_c, before_o) = (assigned[c], assigned[o]);
+                            assigned[c] = Some(t);
+                            assigned[o] = alt;
+                            let value = inst.moved(
+                                &inst.moved(&current, c, before_c, Some(t)),
+                                o,
+                                before_o,
+                                alt,
+                            );
+                            if better(&value, &current) {
+                                current = value;
+                                if let Some(b) = before_c {
+                                    on[b].retain(|&x| x != c);
+                                }
+                                on[t].retain(|&x| x != o);
+                                on[t].push(c);
+                                if let Some(u) = alt {
+                                    on[u].push(o);
+                                }
+                                done = true;
+                                break 'occupant;
+                            }
+                            assigned[c] = before_c;
+                            assigned[o] = before_o;
+                            if let Some(u) = alt {
+                                loads[u].remove(&cases[o]);
+                            }
+                        }
+                        loads[t].remove(&cases[c]);
+                        loads[t].add(&cases[o]);
+                    }
+                }
+                if done {
+                    gained = true;
+                    break;
+                }
+                if let Some(current_t) = now_at {
+                    loads[current_t].add(&cases[c]);
+                }
+            }
+        }
+        if !gained {
+            break;
+        }
+    }
+}
+
+/// Why every case without a seat has none: for each of its candidate transports (every
+/// transport), the constraint that kept it off, in the finished plan.
+pub fn explain_unseated(
+    transports: &[Transport],
+    cases: &[Case],
+    settings: Settings,
+    plan: &Plan,
+) -> Vec<Unseated> {
+    explain::unseated(transports, cases, settings, plan)
+}
+
+/// Checks a plan against every constraint; the first violation in words, if any.
+pub fn check(
+    transports: &[Transport],
+    cases: &[Case],
+    settings: Settings,
+    plan: &Plan,
+) -> Result<(), String> {
+    let mut loads = vec![Load::default(); transports.len()];
+    for (c, t) in plan.assigned.iter().enumerate() {
+        let Some(t) = *t else { continue };
+        feasibility(&transports[t], &cases[c], &settings)
+            .map_err(|o| format!("case {} on {}: {o}", cases[c].id, transports[t].id))?;
+        loads[t].add(&cases[c]);
+    }
+    for (t, load) in loads.iter().enumerate() {
+        if let Some(o) = over(&transports[t], load, &settings) {
+            return Err(format!("transport {}: {o}", transports[t].id));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,108 @@
+//! Re-planning after a change (a hub closes, a transport is cancelled or added, new cases):
+//! notified people keep their transport where it is still feasible and fits; everyone else is
+//! planned as usual; the answer says who moved, who gained a seat and who lost one, and why.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::{Case, Plan, Settings, Transport, feasibility, plan_keeping};
+
+/// A case whose seat changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeatChange {
+    pub case: String,
+    /// The transport it had, if any.
+    pub from: Option<String>,
+    /// The transport it has now, if any.
+    pub to: Option<String>,
+    /// Why it is not on its old transport any more (empty for a case that gained a seat).
+    pub why: String,
+}
+
+/// What a re-plan changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanDiff {
+    /// Cases on another transport than before.
+    pub moved: Vec<SeatChange>,
+    /// Cases seated now that had no seat.
+    pub gained: Vec<SeatChange>,
+    /// Cases that had a seat and have none now.
+    pub lost: Vec<SeatChange>,
+    /// Notified cases that could not keep their transport.
+    pub notified_moved_or_lost: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Replanned {
+    pub plan: Plan,
+    pub diff: PlanDiff,
+}
+
+/// Re-plans: `previous` maps case ids to the transport id they had; `notified` names the cases
+/// already told (they stay where they can).
+pub fn replan(
+    transports: &[Transport],
+    cases: &[Case],
+    settings: Settings,
+    start_us: i64,
+    previous: &HashMap<String, String>,
+    notified: &[String],
+    stop: &dyn Fn() -> bool,
+) -> Replanned {
+    let transport_index: HashMap<&str, usize> = transports
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
+    let keep: HashMap<usize, usize> = cases
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| notified.contains(&c.id))
+        .filter_map(|(i, c)| {
+            let t = previous.get(&c.id)?;
+            Some((i, *transport_index.get(t.as_str())?))
+        })
+        .collect();
+    let plan = plan_keeping(transports, cases, settings, start_us, &keep, stop);
+    let mut diff = PlanDiff {
+        moved: Vec::new(),
+        gained: Vec::new(),
+        lost: Vec::new(),
+        notified_moved_or_lost: 0,
+    };
+    for (c, now) in plan.assigned.iter().enumerate() {
+        let case = &cases[c];
+        let before = previous.get(&case.id).cloned();
+        let now = now.map(|t| transports[t].id.clone());
+        if before == now {
+            continue;
+        }
+        let why = match &before {
+            None => String::new(),
+            Some(b) => match transport_index.get(b.as_str()) {
+                None => "the transport was removed".to_string(),
+                Some(&t) => match feasibility(&transports[t], case, &settings) {
+                    Err(o) => o.to_string(),
+                    Ok(()) if now.is_some() => "an earlier or better transport".to_string(),
+                    Ok(()) => "its seats went to households of higher priority".to_string(),
+                },
+            },
+        };
+        if notified.contains(&case.id) && before.is_some() {
+            diff.notified_moved_or_lost += 1;
+        }
+        let change = SeatChange {
+            case: case.id.clone(),
+            from: before.clone(),
+            to: now.clone(),
+            why,
+        };
+        match (before, now) {
+            (None, _) => diff.gained.push(change),
+            (_, None) => diff.lost.push(change),
+            _ => diff.moved.push(change),
+        }
+    }
+    Replanned { plan, diff }
+}

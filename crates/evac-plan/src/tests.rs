@@ -1,0 +1,304 @@
+//! Boundary tests of the planner: the rules on hand-made instances, and oracles (a brute
+//! force over every assignment; the MIP) on small random ones.
+
+use std::collections::HashMap;
+
+use rand::{Rng, SeedableRng};
+
+use super::*;
+
+const HOUR: i64 = 3_600_000_000;
+const START: i64 = 1_641_340_800_000_000; // 2022-01-05T00:00:00Z
+
+fn never() -> bool {
+    false
+}
+
+fn flight(id: &str, hub: &str, hours: i64, seats: u32) -> Transport {
+    Transport {
+        id: id.into(),
+        hub: hub.into(),
+        departs_at_us: START + hours * HOUR,
+        seats,
+        stretcher_places: 0,
+        wheelchair_places: 0,
+        escorts: 0,
+        usable: true,
+        hub_open_at_departure: true,
+    }
+}
+
+fn case(id: &str, people: u32, class: u8, hubs: &[&str]) -> Case {
+    Case {
+        id: id.into(),
+        people,
+        class,
+        score: 0.0,
+        stretchers: 0,
+        wheelchairs: 0,
+        unaccompanied_minors: 0,
+        escorts: 0,
+        ready_at_us: START,
+        reach: hubs
+            .iter()
+            .map(|h| Reach {
+                hub: h.to_string(),
+                travel_minutes: 60,
+            })
+            .collect(),
+    }
+}
+
+fn seat_of<'a>(plan: &Plan, transports: &'a [Transport], case: usize) -> Option<&'a str> {
+    plan.assigned[case].map(|t| transports[t].id.as_str())
+}
+
+#[test]
+fn the_highest_class_goes_first_and_households_are_never_split() {
+    let transports = vec![flight("early", "NQZ", 6, 4), flight("late", "NQZ", 30, 10)];
+    let cases = vec![
+        case("tourist", 1, 4, &["NQZ"]),
+        case("family", 4, 2, &["NQZ"]),
+        case("group", 5, 1, &["NQZ"]),
+    ];
+    let p = plan(&transports, &cases, Settings::default(), START, &never);
+    check(&transports, &cases, Settings::default(), &p).unwrap();
+    // The group of five cannot fit the early flight's four seats; the family takes them.
+    assert_eq!(seat_of(&p, &transports, 2), Some("late"));
+    assert_eq!(seat_of(&p, &transports, 1), Some("early"));
+    assert_eq!(seat_of(&p, &transports, 0), Some("late"));
+}
+
+#[test]
+fn children_alone_travel_only_with_escorts_and_the_unseated_say_why() {
+    let mut escorted = flight("escorted", "ALA", 12, 50);
+    escorted.escorts = 1;
+    let transports = vec![
+        flight("first", "ALA", 6, 50),
+        escorted,
+        flight("closed", "FRU", 3, 50),
+    ];
+    let mut transports = transports;
+    transports[2].hub_open_at_departure = false;
+    let mut children = case("children", 12, 1, &["ALA", "FRU"]);
+    children.unaccompanied_minors = 12;
+    let mut school = case("school", 11, 1, &["ALA"]);
+    school.unaccompanied_minors = 10;
+    school.escorts = 1;
+    let settings = Settings {
+        minors_per_escort: 10,
+        ..Settings::default()
+    };
+    let p = plan(
+        &transports,
+        &[children.clone(), school.clone()],
+        settings,
+        START,
+        &never,
+    );
+    check(
+        &transports,
+        &[children.clone(), school.clone()],
+        settings,
+        &p,
+    )
+    .unwrap();
+    // The school brings its teacher: it may take the first flight. Twelve children alone need
+    // two escorts at one per ten; the escorted flight has one: no seat, and it says why.
+    assert_eq!(seat_of(&p, &transports, 1), Some("first"));
+    assert_eq!(p.assigned[0], None);
+    let why = explain_unseated(&transports, &[children, school], settings, &p);
+    assert_eq!(why.len(), 1);
+    let reasons: HashMap<&str, String> = why[0]
+        .why
+        .iter()
+        .map(|(t, o)| (t.as_str(), o.to_string()))
+        .collect();
+    assert!(
+        reasons["escorted"].contains("12 unaccompanied minors and 1 escorts"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons["closed"].contains("hub FRU is closed"),
+        "{reasons:?}"
+    );
+    assert_eq!(why[0].why[0].0, "closed", "earliest departure first");
+}
+
+#[test]
+fn a_household_that_cannot_reach_the_hub_in_time_is_not_planned_there() {
+    let transports = vec![
+        flight("soon", "NQZ", 1, 10),
+        flight("tomorrow", "NQZ", 24, 10),
+    ];
+    let mut far = case("far", 2, 1, &["NQZ"]);
+    far.reach[0].travel_minutes = 16 * 60; // a day's drive from the steppe
+    let p = plan(
+        &transports,
+        std::slice::from_ref(&far),
+        Settings::default(),
+        START,
+        &never,
+    );
+    assert_eq!(seat_of(&p, &transports, 0), Some("tomorrow"));
+    assert!(matches!(
+        feasibility(&transports[0], &far, &Settings::default()),
+        Err(Obstacle::TooLate { late_minutes }) if late_minutes == 17 * 60
+    ));
+}
+
+#[test]
+fn a_replan_after_a_hub_closes_moves_only_whom_it_must_and_says_why() {
+    let mut transports = vec![
+        flight("ala-military", "ALA", 10, 6),
+        flight("nqz-1", "NQZ", 12, 6),
+        flight("nqz-2", "NQZ", 20, 6),
+    ];
+    let cases = vec![
+        case("almaty-family", 3, 2, &["ALA", "NQZ"]),
+        case("astana-family", 3, 2, &["NQZ"]),
+        case("almaty-only", 3, 3, &["ALA"]),
+        case("astana-single", 1, 4, &["NQZ"]),
+    ];
+    let settings = Settings::default();
+    let first = plan(&transports, &cases, settings, START, &never);
+    check(&transports, &cases, settings, &first).unwrap();
+    let previous: HashMap<String, String> = first
+        .assigned
+        .iter()
+        .enumerate()
+        .filter_map(|(c, t)| Some((cases[c].id.clone(), transports[(*t)?].id.clone())))
+        .collect();
+    assert_eq!(previous["almaty-family"], "ala-military");
+    assert_eq!(previous["almaty-only"], "ala-military");
+    let notified: Vec<String> = previous.keys().cloned().collect();
+    transports[0].hub_open_at_departure = false;
+    let again = replan(
+        &transports,
+        &cases,
+        settings,
+        START,
+        &previous,
+        &notified,
+        &never,
+    );
+    check(&transports, &cases, settings, &again.plan).unwrap();
+    let d = &again.diff;
+    assert_eq!(d.moved.len(), 1, "{d:?}");
+    assert_eq!(d.moved[0].case, "almaty-family");
+    assert!(d.moved[0].why.contains("hub ALA is closed"), "{d:?}");
+    assert_eq!(d.lost.len(), 1);
+    assert_eq!(d.lost[0].case, "almaty-only");
+    assert!(d.lost[0].why.contains("hub ALA is closed"));
+    assert!(d.gained.is_empty());
+    // Notified people elsewhere kept their seats.
+    assert_eq!(
+        seat_of(&again.plan, &transports, 1),
+        previous.get("astana-family").map(String::as_str)
+    );
+    assert_eq!(d.notified_moved_or_lost, 2);
+}
+
+/// A small random instance: up to `cases_max` households and 3 transports.
+fn random_instance(seed: u64, cases_max: usize) -> (Vec<Transport>, Vec<Case>) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let hubs = ["ALA", "NQZ", "FRU"];
+    let transports: Vec<Transport> = (0..3)
+        .map(|i| {
+            let mut t = flight(
+                &format!("t{i}"),
+                hubs[rng.random_range(0..3)],
+                rng.random_range(2..48),
+                rng.random_range(2..9),
+            );
+            t.stretcher_places = rng.random_range(0..2);
+            t.escorts = rng.random_range(0..2);
+            t.hub_open_at_departure = rng.random_bool(0.9);
+            t
+        })
+        .collect();
+    let cases = (0..rng.random_range(2..=cases_max))
+        .map(|i| {
+            let people = rng.random_range(1..5);
+            let reach: Vec<&str> = hubs
+                .iter()
+                .copied()
+                .filter(|_| rng.random_bool(0.6))
+                .collect();
+            let mut c = case(&format!("c{i}"), people, rng.random_range(1..5), &reach);
+            c.stretchers = u32::from(rng.random_bool(0.15));
+            c.unaccompanied_minors = if rng.random_bool(0.2) { people } else { 0 };
+            c.escorts = u32::from(c.unaccompanied_minors == 0 && rng.random_bool(0.1));
+            c.ready_at_us = START + rng.random_range(0..24) * HOUR;
+            for r in &mut c.reach {
+                r.travel_minutes = rng.random_range(30..600);
+            }
+            c
+        })
+        .collect();
+    (transports, cases)
+}
+
+/// Every assignment of every case to a transport or none: the true optimum.
+fn brute_force(transports: &[Transport], cases: &[Case], settings: Settings) -> Vec<f64> {
+    let inst = Instance::new(transports, cases, settings, START);
+    let options = transports.len() + 1;
+    let mut best: Option<Vec<f64>> = None;
+    let mut assigned = vec![None; cases.len()];
+    for code in 0..options.pow(cases.len() as u32) {
+        let mut rest = code;
+        for slot in assigned.iter_mut() {
+            let o = rest % options;
+            rest /= options;
+            *slot = (o < transports.len()).then_some(o);
+        }
+        let candidate = Plan {
+            assigned: assigned.clone(),
+            value: inst.value(&assigned),
+        };
+        if check(transports, cases, settings, &candidate).is_ok()
+            && best.as_ref().is_none_or(|b| better(&candidate.value, b))
+        {
+            best = Some(candidate.value);
+        }
+    }
+    best.expect("the empty plan is feasible")
+}
+
+#[test]
+fn the_exact_solver_finds_the_brute_force_optimum_and_the_fast_plan_stays_within_it() {
+    let settings = Settings::default();
+    for seed in 0..40 {
+        let (transports, cases) = random_instance(seed, 6);
+        let optimum = brute_force(&transports, &cases, settings);
+        let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
+        check(&transports, &cases, settings, &exact).unwrap();
+        assert!(
+            !better(&optimum, &exact.value) && !better(&exact.value, &optimum),
+            "seed {seed}: exact {:?} vs brute force {optimum:?}",
+            exact.value
+        );
+        let fast = plan(&transports, &cases, settings, START, &never);
+        check(&transports, &cases, settings, &fast).unwrap();
+        assert!(
+            !better(&fast.value, &optimum),
+            "seed {seed}: the fast plan cannot beat the optimum"
+        );
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Whatever the instance, the fast plan keeps every rule, and every unseated case has a
+    /// reason for every transport.
+    #[test]
+    fn every_plan_keeps_the_rules_and_every_unseated_case_says_why(seed in 0u64..10_000) {
+        let (transports, cases) = random_instance(seed, 12);
+        let settings = Settings::default();
+        let p = plan(&transports, &cases, settings, START, &never);
+        proptest::prop_assert!(check(&transports, &cases, settings, &p).is_ok());
+        for u in explain_unseated(&transports, &cases, settings, &p) {
+            proptest::prop_assert_eq!(u.why.len(), transports.len());
+        }
+    }
+}
