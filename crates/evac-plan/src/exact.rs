@@ -13,7 +13,9 @@
 use good_lp::highs as solver;
 #[cfg(not(feature = "highs"))]
 use good_lp::microlp as solver;
-use good_lp::{Expression, ProblemVariables, Solution, SolverModel, constraint, variable};
+use good_lp::{
+    Expression, ProblemVariables, Solution, SolverModel, WithTimeLimit, constraint, variable,
+};
 
 use crate::{Case, Instance, Plan, Settings, Transport};
 
@@ -27,6 +29,18 @@ pub fn plan_exact(
     cases: &[Case],
     settings: Settings,
     start_us: i64,
+) -> Result<Plan, ExactError> {
+    plan_exact_within(transports, cases, settings, start_us, None)
+}
+
+/// As [`plan_exact`], each class's solve stopped after `solve_time_ms_max` (when given) with
+/// the best plan found so far: then the answer is a bound from below, not proven optimal.
+pub fn plan_exact_within(
+    transports: &[Transport],
+    cases: &[Case],
+    settings: Settings,
+    start_us: i64,
+    solve_time_ms_max: Option<u64>,
 ) -> Result<Plan, ExactError> {
     let inst = Instance::new(transports, cases, settings, start_us);
     let pairs: Vec<(usize, usize)> = inst
@@ -97,6 +111,9 @@ pub fn plan_exact(
                 minors <= ratio * f64::from(transport.escorts) + ratio * escorts
             ));
         }
+        if let Some(ms) = solve_time_ms_max {
+            model = model.with_time_limit(ms as f64 / 1_000.0);
+        }
         let solution = model.solve().map_err(|e| ExactError(e.to_string()))?;
         last = x.iter().map(|&v| solution.value(v) > 0.5).collect();
         let achieved: f64 = pairs
@@ -117,4 +134,66 @@ pub fn plan_exact(
         value: inst.value(&assigned),
         assigned,
     })
+}
+
+/// For each priority class, the most value its people could get if every other class were
+/// ignored and households could be split (the LP relaxation): an upper bound on that class's
+/// value in any plan, quick to solve where the MIP is not.
+pub fn class_bounds(
+    transports: &[Transport],
+    cases: &[Case],
+    settings: Settings,
+    start_us: i64,
+) -> Result<Vec<f64>, ExactError> {
+    let inst = Instance::new(transports, cases, settings, start_us);
+    let mut bounds = vec![0.0; inst.classes];
+    for class in 1..=inst.classes {
+        let pairs: Vec<(usize, usize)> = inst
+            .candidates
+            .iter()
+            .enumerate()
+            .filter(|(c, _)| usize::from(cases[*c].class).max(1) == class)
+            .flat_map(|(c, ts)| ts.iter().map(move |&t| (c, t)))
+            .collect();
+        if pairs.is_empty() {
+            continue;
+        }
+        let mut vars = ProblemVariables::new();
+        let x: Vec<good_lp::Variable> = pairs
+            .iter()
+            .map(|_| vars.add(variable().min(0.0).max(1.0)))
+            .collect();
+        let objective: Expression = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, &(c, t))| inst.gain(c, t) * x[i])
+            .sum();
+        let mut model = vars.maximise(objective).using(solver);
+        for c in 0..cases.len() {
+            let on: Vec<usize> = (0..pairs.len()).filter(|&i| pairs[i].0 == c).collect();
+            if on.is_empty() {
+                continue;
+            }
+            let on: Expression = on.into_iter().map(|i| x[i]).sum();
+            model = model.with(constraint!(on <= 1));
+        }
+        for (t, transport) in transports.iter().enumerate() {
+            let on: Vec<usize> = (0..pairs.len()).filter(|&i| pairs[i].1 == t).collect();
+            if on.is_empty() {
+                continue;
+            }
+            let people: Expression = on
+                .iter()
+                .map(|&i| f64::from(cases[pairs[i].0].people) * x[i])
+                .sum();
+            model = model.with(constraint!(people <= f64::from(transport.seats)));
+        }
+        let solution = model.solve().map_err(|e| ExactError(e.to_string()))?;
+        bounds[class - 1] = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, &(c, t))| inst.gain(c, t) * solution.value(x[i]))
+            .sum();
+    }
+    Ok(bounds)
 }

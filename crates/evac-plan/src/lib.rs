@@ -222,13 +222,26 @@ impl<'a> Instance<'a> {
         settings: Settings,
         start_us: i64,
     ) -> Self {
-        let candidates = cases
+        // Transports by hub, earliest first, so a case looks only at the hubs it reaches.
+        let mut by_hub: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (t, transport) in transports.iter().enumerate() {
+            by_hub.entry(transport.hub.as_str()).or_default().push(t);
+        }
+        for ts in by_hub.values_mut() {
+            ts.sort_by_key(|&t| (transports[t].departs_at_us, t));
+        }
+        let candidates: Vec<Vec<usize>> = cases
             .iter()
             .map(|c| {
-                let mut ts: Vec<usize> = (0..transports.len())
+                let mut ts: Vec<usize> = c
+                    .reach
+                    .iter()
+                    .flat_map(|r| by_hub.get(r.hub.as_str()).into_iter().flatten())
+                    .copied()
                     .filter(|&t| feasibility(&transports[t], c, &settings).is_ok())
                     .collect();
                 ts.sort_by_key(|&t| (transports[t].departs_at_us, t));
+                ts.dedup();
                 ts
             })
             .collect();
@@ -294,6 +307,12 @@ impl<'a> Instance<'a> {
         value
     }
 }
+
+/// Local improvement looks at this many of a case's earliest candidate transports…
+const CANDIDATES_TRIED_MAX: usize = 8;
+/// …and at this many occupants of each (the lowest classes), so a round stays linear in the
+/// number of cases.
+const OCCUPANTS_TRIED_MAX: usize = 16;
 
 /// Lexicographic comparison of two objective vectors (class 1 first), with a tolerance.
 pub fn better(a: &[f64], b: &[f64]) -> bool {
@@ -386,7 +405,7 @@ fn improve(
                 return;
             }
             let now_at = assigned[c];
-            for &t in &inst.candidates[c] {
+            for &t in inst.candidates[c].iter().take(CANDIDATES_TRIED_MAX) {
                 // Only earlier transports than the one it has can help it.
                 if let Some(current_t) = now_at
                     && transports[t].departs_at_us >= transports[current_t].departs_at_us
@@ -395,6 +414,11 @@ fn improve(
                 }
                 if let Some(current_t) = now_at {
                     loads[current_t].remove(&cases[c]);
+                    // An escort cannot leave the children it accompanies.
+                    if over(&transports[current_t], &loads[current_t], s).is_some() {
+                        loads[current_t].add(&cases[c]);
+                        break;
+                    }
                 }
                 let try_direct =
                     capacity_obstacle(&transports[t], &loads[t], &cases[c], s).is_none();
@@ -417,11 +441,14 @@ fn improve(
                     }
                 } else {
                     // Move one occupant elsewhere (or off) to make room.
-                    let occupants: Vec<usize> = on[t]
+                    // The lowest-priority occupants first: they are the ones worth moving.
+                    let mut occupants: Vec<usize> = on[t]
                         .iter()
                         .copied()
                         .filter(|&o| cases[o].class >= cases[c].class && !keep.contains_key(&o))
                         .collect();
+                    occupants.sort_by_key(|&o| std::cmp::Reverse(cases[o].class));
+                    occupants.truncate(OCCUPANTS_TRIED_MAX);
                     'occupant: for o in occupants {
                         loads[t].remove(&cases[o]);
                         if capacity_obstacle(&transports[t], &loads[t], &cases[c], s).is_some() {
@@ -432,6 +459,7 @@ fn improve(
                         let alternatives: Vec<Option<usize>> = inst.candidates[o]
                             .iter()
                             .filter(|&&u| u != t)
+                            .take(CANDIDATES_TRIED_MAX)
                             .map(|&u| Some(u))
                             .chain(std::iter::once(None))
                             .collect();
