@@ -59,3 +59,7 @@ uuid_id!(
     /// A situation report.
     ReportId
 );
+uuid_id!(
+    /// A flight, bus, train or convoy.
+    TransportId
+);

@@ -19,10 +19,11 @@ mod role;
 mod situation;
 mod status;
 mod time;
+mod transport;
 mod trust;
 
 pub use country::{CountryCode, CountryCodeError};
-pub use ids::{CaseId, PersonId, ReportId, RequestId, UserId};
+pub use ids::{CaseId, PersonId, ReportId, RequestId, TransportId, UserId};
 pub use linkage::{LinkEvent, LinkEventKind, StoredLinkEvent};
 pub use name::{PersonName, to_icao_latin};
 pub use phone::{Phone, PhoneE164, PhoneError};
@@ -32,4 +33,5 @@ pub use role::{Permission, Role};
 pub use situation::*;
 pub use status::{Actor, PersonStatus, StatusEvent};
 pub use time::Timestamp;
+pub use transport::{TRANSPORT_SEATS_MAX, Transport, TransportKind, TransportStatus};
 pub use trust::{Claim, DerivedStatus, TrustPolicy, WeighedClaim};

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use evac_model::{
     Actor, CaseId, Claim, Feature, Grade, Hub, LinkEvent, PersonId, PersonStatus, ReferenceCode,
-    Report, ReportId, ReportState, RequestId, Statement, StoredLinkEvent, Timestamp,
+    Report, ReportId, ReportState, RequestId, Statement, StoredLinkEvent, Timestamp, Transport,
 };
 use evac_store::*;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
@@ -716,6 +716,37 @@ impl Store for PgStore {
             .into_claim()
         })
         .collect()
+    }
+
+    async fn upsert_transport(
+        &self,
+        transport: &Transport,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO transports (id, departs_at, body) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET departs_at = excluded.departs_at, body = excluded.body",
+        )
+        .bind(transport.id.to_string())
+        .bind(transport.departs_at.unix_micros())
+        .bind(transport_body(transport)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn transports(&self) -> Result<Vec<Transport>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, body FROM transports ORDER BY departs_at, id")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        rows.iter()
+            .map(|(id, body)| transport_from_body(id, body))
+            .collect()
     }
 
     async fn insert_policy(

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use evac_model::{
     Actor, CaseId, Claim, Feature, Grade, Hub, LinkEvent, PersonId, ReferenceCode, Report,
-    ReportId, ReportState, RequestId, Statement, StoredLinkEvent, Timestamp,
+    ReportId, ReportState, RequestId, Statement, StoredLinkEvent, Timestamp, Transport,
 };
 use evac_store::*;
 use rusqlite::{Connection, OpenFlags};
@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_situation.sql"),
     include_str!("../migrations/0003_linkage.sql"),
     include_str!("../migrations/0004_statements.sql"),
+    include_str!("../migrations/0005_transports.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -505,6 +506,46 @@ impl Store for SqliteStore {
 
     async fn claims(&self) -> Result<Vec<Claim>, StoreError> {
         self.read(situation::claims).await
+    }
+
+    async fn upsert_transport(
+        &self,
+        transport: &Transport,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let audit_row = rows::AuditRow::from(&audit);
+        let (id, departs_at, body) = (
+            transport.id.to_string(),
+            transport.departs_at.unix_micros(),
+            transport_body(transport)?,
+        );
+        self.write(move |c| {
+            c.prepare_cached(
+                "INSERT INTO transports (id, departs_at, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET departs_at = excluded.departs_at, body = excluded.body",
+            )
+            .and_then(|mut s| s.execute(rusqlite::params![id, departs_at, body]))
+            .map_err(backend)?;
+            rows::insert_audit(c, &audit_row)
+        })
+        .await
+    }
+
+    async fn transports(&self) -> Result<Vec<Transport>, StoreError> {
+        self.read(|c| {
+            let mut s = c
+                .prepare_cached("SELECT id, body FROM transports ORDER BY departs_at, id")
+                .map_err(backend)?;
+            let rows = s
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(backend)?;
+            rows.map(|row| {
+                let (id, body) = row.map_err(backend)?;
+                transport_from_body(&id, &body)
+            })
+            .collect()
+        })
+        .await
     }
 
     async fn insert_policy(

@@ -614,6 +614,36 @@ pub async fn run(store: &dyn Store) {
         && c.source == "Sputnik"));
     assert!(claims[0].seq < claims[1].seq);
 
+    // Transports: upserted by id (a status change replaces), listed by departure.
+    let flight = |hours: i64, status| evac_model::Transport {
+        id: evac_model::TransportId(uuid::Uuid::from_u128(hours as u128)),
+        code: format!("RF-{hours}"),
+        kind: evac_model::TransportKind::Flight,
+        hub: "ALA".into(),
+        destination: "Moscow Chkalovsky".into(),
+        departs_at: Timestamp::from_unix_micros(T0 + hours * 3_600_000_000),
+        seats: 146,
+        stretcher_places: 4,
+        wheelchair_places: 2,
+        escorts: 6,
+        status,
+    };
+    use evac_model::TransportStatus::{Cancelled, Planned};
+    for t in [
+        flight(30, Planned),
+        flight(6, Planned),
+        flight(30, Cancelled),
+    ] {
+        store
+            .upsert_transport(&t, audit("transport.upsert", "t"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.transports().await.unwrap(),
+        vec![flight(6, Planned), flight(30, Cancelled)]
+    );
+
     // Triage policies: versions numbered from 1, the newest by default, listings without text.
     assert_eq!(store.policy(None).await.unwrap(), None);
     let author = Actor::System;

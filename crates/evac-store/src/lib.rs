@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use evac_model::{
     Actor, CaseId, Channel, Claim, Feature, Grade, Hub, LinkEvent, LinkEventKind, PersonId,
     PersonStatus, ReferenceCode, Report, ReportId, ReportState, Request, RequestId, Role,
-    Statement, StoredLinkEvent, Timestamp, UserId,
+    Statement, StoredLinkEvent, Timestamp, Transport, UserId,
 };
 
 /// Pages are bounded: a caller asking for more gets this many.
@@ -269,6 +269,16 @@ pub trait Store: Send + Sync + 'static {
     /// Every statement with its report's source, grade, state and time, oldest first.
     async fn claims(&self) -> Result<Vec<Claim>, StoreError>;
 
+    /// Adds a transport or replaces the one with the same id (a status change is a replace).
+    async fn upsert_transport(
+        &self,
+        transport: &Transport,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// Every transport, earliest departure first.
+    async fn transports(&self) -> Result<Vec<Transport>, StoreError>;
+
     /// Stores a new version of the triage policy; the answer is its version number (1, 2, …).
     async fn insert_policy(
         &self,
@@ -381,6 +391,16 @@ pub fn hub_from_columns(
         iata,
         icao,
     })
+}
+
+/// A transport from its stored JSON body.
+pub fn transport_from_body(id: &str, body: &str) -> Result<Transport, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("transport {id}: {e}")))
+}
+
+/// A transport's stored JSON body.
+pub fn transport_body(transport: &Transport) -> Result<String, StoreError> {
+    serde_json::to_string(transport).map_err(|e| StoreError::Backend(e.to_string()))
 }
 
 /// The bytes of a 32-byte digest column, checked.
