@@ -11,6 +11,7 @@ mod intake;
 mod linkage;
 mod situation;
 mod store_url;
+mod transports;
 mod triage;
 
 use std::sync::Arc;
@@ -98,6 +99,7 @@ impl Staff {
             Permission::ReviewDuplicates => "decide on duplicates",
             Permission::EditSituation => "change the situation picture",
             Permission::ChangePolicy => "change the triage policy",
+            Permission::PlanTransports => "add transports or plan",
         };
         Err(AppError::Forbidden {
             role: self.role,

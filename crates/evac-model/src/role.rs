@@ -35,6 +35,8 @@ pub enum Permission {
     EditSituation,
     /// Store a new version of the triage policy.
     ChangePolicy,
+    /// Add transports and change their status; run and publish plans.
+    PlanTransports,
 }
 
 impl Role {
@@ -79,6 +81,7 @@ impl Role {
             ReviewDuplicates => matches!(self, CaseOfficer | Supervisor),
             EditSituation => matches!(self, Operator | Planner | Supervisor),
             ChangePolicy => matches!(self, Supervisor),
+            PlanTransports => matches!(self, Planner | Supervisor),
         }
     }
 }

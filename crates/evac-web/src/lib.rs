@@ -100,6 +100,13 @@ fn routes() -> Routes {
         "/api/v1/reports/{id}/statements",
         post(situation::add_statement),
     )
+    .add("get", "/api/v1/transports", get(situation::transports))
+    .add("post", "/api/v1/transports", post(situation::add_transport))
+    .add(
+        "patch",
+        "/api/v1/transports/{id}",
+        patch(situation::transport_status),
+    )
     .add("get", "/api/v1/triage", get(situation::ranking))
     .add("get", "/api/v1/triage/moves", get(situation::moves))
     .add("get", "/api/v1/triage/policy", get(situation::policy))

@@ -255,6 +255,25 @@ fn build() -> Value {
                     "responses": { "201": { "description": "added" }, "404": problem_response("no such report"), "422": problem_response("unknown subject, or an effect that does not fit it") }
                 }
             },
+            "/api/v1/transports": {
+                "get": {
+                    "summary": "Every transport (flight, bus, train, convoy), earliest departure first", "security": bearer,
+                    "responses": { "200": { "description": "transports" }, "403": problem_response("role may not read the situation") }
+                },
+                "post": {
+                    "summary": "Add a transport: hub, departure, destination, seats, stretcher and wheelchair places, escorts on board", "security": bearer,
+                    "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "required": ["code", "kind", "hub", "destination", "departs_at", "seats"], "properties": { "code": { "type": "string", "examples": ["RF-7042"] }, "kind": { "type": "string", "enum": evac_model::TransportKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() }, "hub": { "type": "string", "examples": ["NQZ"] }, "destination": { "type": "string" }, "departs_at": { "type": "string", "format": "date-time" }, "seats": { "type": "integer", "minimum": 1, "maximum": evac_model::TRANSPORT_SEATS_MAX }, "stretcher_places": { "type": "integer" }, "wheelchair_places": { "type": "integer" }, "escorts": { "type": "integer" }, "status": { "type": "string", "enum": evac_model::TransportStatus::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() } } })),
+                    "responses": { "201": { "description": "stored" }, "403": problem_response("only planners and supervisors add transports"), "422": problem_response("a field is invalid or the hub is unknown") }
+                }
+            },
+            "/api/v1/transports/{id}": {
+                "patch": {
+                    "summary": "Move a transport to another status (a departed or cancelled one stays so)", "security": bearer,
+                    "parameters": [id_parameter.clone()],
+                    "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "required": ["status"], "properties": { "status": { "type": "string", "enum": evac_model::TransportStatus::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() } } })),
+                    "responses": { "200": { "description": "the transport" }, "404": problem_response("no such transport"), "409": problem_response("departed or cancelled"), "422": problem_response("not a status") }
+                }
+            },
             "/api/v1/triage": {
                 "get": {
                     "summary": "Cases (households across linked requests) first served first, each with its class, score and the rules that produced them", "security": bearer,

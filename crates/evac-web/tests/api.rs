@@ -431,6 +431,16 @@ impl TestApp {
     }
 }
 
+/// The field paths a problem document names.
+fn error_paths(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect()
+}
+
 fn hub_status(situation: &Value, code: &str) -> Value {
     situation["hubs"]
         .as_array()
@@ -602,12 +612,7 @@ async fn reports_are_ingested_graded_and_only_trusted_ones_set_a_hubs_status() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let paths: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["path"].as_str().unwrap())
-        .collect();
+    let paths = error_paths(&problem);
     assert_eq!(paths, ["effect", "subject"], "{problem}");
     let (status, _) = t
         .send(
@@ -925,5 +930,88 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
 
     let planner = t.token("planner2", Role::Planner).await;
     let (status, _) = t.get("/api/v1/review", Some(&planner)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn planners_add_transports_and_move_them_through_their_status() {
+    use reqwest::Method;
+    let t = spawn_app().await;
+    for hub in evac_demo::seed_situation().hubs {
+        t.app.record_hub(&hub).await.unwrap();
+    }
+    let planner = t.token("planner1", Role::Planner).await;
+    let flight = json!({
+        "code": "RF-7042", "kind": "flight", "hub": "ALA", "destination": "Moscow Chkalovsky",
+        "departs_at": "2022-01-07T06:00:00Z", "seats": 146, "stretcher_places": 4, "escorts": 6
+    });
+    let (status, stored) = t
+        .send(Method::POST, "/api/v1/transports", &planner, &flight)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+    assert_eq!(stored["status"], "planned");
+    let mut bus = flight.clone();
+    bus["code"] = json!("bus-3");
+    bus["kind"] = json!("bus");
+    bus["departs_at"] = json!("2022-01-06T20:00:00Z");
+    bus["seats"] = json!(50);
+    bus["stretcher_places"] = json!(0);
+    t.send(Method::POST, "/api/v1/transports", &planner, &bus)
+        .await;
+    let (_, list) = t.get("/api/v1/transports", Some(&planner)).await;
+    let codes: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["bus-3", "RF-7042"], "earliest departure first");
+
+    // Bad input names every field; an unknown hub is named too.
+    let (status, problem) = t
+        .send(Method::POST, "/api/v1/transports", &planner, &json!({
+            "code": "X 1", "kind": "boat", "hub": "ALA", "destination": "Moscow", "departs_at": "tomorrow", "seats": 10
+        }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let paths = error_paths(&problem);
+    assert_eq!(paths, ["kind", "departs_at"], "{problem}");
+    let mut nowhere = flight.clone();
+    nowhere["hub"] = json!("XXX");
+    nowhere["stretcher_places"] = json!(500);
+    let (status, problem) = t
+        .send(Method::POST, "/api/v1/transports", &planner, &nowhere)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let paths = error_paths(&problem);
+    assert_eq!(paths, ["stretcher_places", "hub"], "{problem}");
+
+    // Status: cancelled stays cancelled; others may not add transports.
+    let id = stored["id"].as_str().unwrap();
+    let (status, cancelled) = t
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/transports/{id}"),
+            &planner,
+            &json!({ "status": "cancelled" }),
+        )
+        .await;
+    assert_eq!(
+        (status, cancelled["status"].clone()),
+        (StatusCode::OK, json!("cancelled"))
+    );
+    let (status, _) = t
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/transports/{id}"),
+            &planner,
+            &json!({ "status": "boarding" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let operator = t.token("operator1", Role::Operator).await;
+    let (status, _) = t
+        .send(Method::POST, "/api/v1/transports", &operator, &flight)
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use evac_app::{NewRoute, NewZone, ZoneCentre};
 use evac_model::{
     Effect, FieldError, Grade, Hub, HubKind, ReportId, ReportState, RouteMode, Statement, Subject,
-    Timestamp,
+    Timestamp, Transport, TransportId, TransportKind, TransportStatus,
 };
 use serde_json::{Value, json};
 
@@ -474,4 +474,131 @@ pub async fn moves(
         .triage_moves(&staff, since, Timestamp::now(), limit)
         .await?;
     Ok(to_json(&change))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransportIn {
+    code: String,
+    kind: String,
+    hub: String,
+    destination: String,
+    departs_at: String,
+    seats: u32,
+    #[serde(default)]
+    stretcher_places: u32,
+    #[serde(default)]
+    wheelchair_places: u32,
+    #[serde(default)]
+    escorts: u32,
+    status: Option<String>,
+}
+
+/// `GET /api/v1/transports`: every transport, earliest departure first.
+pub async fn transports(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+) -> ApiResult<Json<Value>> {
+    let items = state.app.transports(&staff).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// `POST /api/v1/transports`: a planner adds a flight, bus, train or convoy.
+pub async fn add_transport(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let (input, _) = parse_json::<TransportIn>(&headers, body)?;
+    let mut errors = Vec::new();
+    let kind = TransportKind::parse(&input.kind);
+    if kind.is_none() {
+        errors.push(FieldError {
+            path: "kind".into(),
+            reason: format!(
+                "'{}' is no kind; use one of {}",
+                input.kind,
+                TransportKind::choices()
+            ),
+        });
+    }
+    let departs_at: Option<Timestamp> = input.departs_at.parse().ok();
+    if departs_at.is_none() {
+        errors.push(FieldError {
+            path: "departs_at".into(),
+            reason: format!(
+                "'{}' is not an RFC 3339 time like 2022-01-07T06:00:00Z",
+                input.departs_at
+            ),
+        });
+    }
+    let status = match input.status.as_deref() {
+        None => Some(TransportStatus::Planned),
+        Some(s) => {
+            let parsed = TransportStatus::parse(s);
+            if parsed.is_none() {
+                errors.push(FieldError {
+                    path: "status".into(),
+                    reason: format!(
+                        "'{s}' is no status; use one of {}",
+                        TransportStatus::choices()
+                    ),
+                });
+            }
+            parsed
+        }
+    };
+    let (Some(kind), Some(departs_at), Some(status), true) =
+        (kind, departs_at, status, errors.is_empty())
+    else {
+        return Err(Problem::invalid(errors));
+    };
+    let transport = Transport {
+        id: TransportId::new_v7(),
+        code: input.code,
+        kind,
+        hub: input.hub,
+        destination: input.destination,
+        departs_at,
+        seats: input.seats,
+        stretcher_places: input.stretcher_places,
+        wheelchair_places: input.wheelchair_places,
+        escorts: input.escorts,
+        status,
+    };
+    state.app.add_transport(&staff, &transport).await?;
+    Ok((StatusCode::CREATED, to_json(&transport)))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransportStatusIn {
+    status: String,
+}
+
+/// `PATCH /api/v1/transports/{id}` with `{status}`: confirmed, boarding, departed, cancelled.
+pub async fn transport_status(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let id: TransportId = id
+        .parse()
+        .map_err(|_| field("id", format!("'{id}' is not a transport id (a UUID)")))?;
+    let (input, _) = parse_json::<TransportStatusIn>(&headers, body)?;
+    let status = TransportStatus::parse(&input.status).ok_or_else(|| {
+        field(
+            "status",
+            format!(
+                "'{}' is no status; use one of {}",
+                input.status,
+                TransportStatus::choices()
+            ),
+        )
+    })?;
+    let transport = state.app.set_transport_status(&staff, id, status).await?;
+    Ok(to_json(&transport))
 }
