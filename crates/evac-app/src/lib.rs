@@ -9,6 +9,7 @@
 mod accounts;
 mod intake;
 mod linkage;
+mod planning;
 mod situation;
 mod store_url;
 mod transports;
@@ -24,6 +25,7 @@ pub use intake::{ExportActor, ExportCursor, Submitted};
 pub use linkage::{
     LinkView, LinkedPerson, PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,
 };
+pub use planning::{PlanRun, Seated, Waiting};
 pub use situation::{Ingested, NewRoute, NewZone, SituationView, SubjectView, ZoneCentre};
 pub use store_url::{DatabaseUrl, open_store};
 pub use triage::{PolicyChange, PolicyInForce, RankedRequest, case_facts, households};

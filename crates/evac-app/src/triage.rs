@@ -26,6 +26,15 @@ pub struct RankedRequest {
     pub priority: Priority,
 }
 
+/// Which requests a household is, the reference it goes by (its first request's), and where
+/// it is (its first request's location).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct HouseholdName {
+    pub requests: Vec<RequestId>,
+    pub reference: String,
+    pub location: evac_model::Location,
+}
+
 /// The policy in force and where it came from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PolicyInForce {
@@ -62,6 +71,7 @@ pub fn case_facts(request: &evac_model::Request, threat_level: u8) -> CaseFacts 
                 age_years: p.age_years(day),
                 needs: p.needs.iter().map(|n| n.as_str().to_string()).collect(),
                 unaccompanied_minor: alone.contains(&p.id),
+                escort: p.relation == evac_model::Relation::Escort,
             })
             .collect(),
         urgency: request
@@ -222,10 +232,10 @@ impl App {
     }
 
     /// Every case (household) with its facts at `now`, and each case's requests.
-    async fn case_facts_at(
+    pub(crate) async fn case_facts_at(
         &self,
         now: Timestamp,
-    ) -> Result<(Vec<(Vec<RequestId>, String)>, Vec<CaseFacts>), AppError> {
+    ) -> Result<(Vec<HouseholdName>, Vec<CaseFacts>), AppError> {
         let situation = self.situation_at(now).await?;
         self.case_facts_in(&situation).await
     }
@@ -234,7 +244,7 @@ impl App {
     async fn case_facts_in(
         &self,
         situation: &SituationView,
-    ) -> Result<(Vec<(Vec<RequestId>, String)>, Vec<CaseFacts>), AppError> {
+    ) -> Result<(Vec<HouseholdName>, Vec<CaseFacts>), AppError> {
         let threats_known = situation
             .zones
             .iter()
@@ -248,7 +258,7 @@ impl App {
             } else {
                 0
             };
-            ids.push((r.id, r.reference.to_string()));
+            ids.push((r.id, r.reference.to_string(), r.body.location.clone()));
             per_request.push((
                 case_facts(r, threat),
                 r.body.party.iter().map(|p| p.id).collect(),
@@ -262,7 +272,13 @@ impl App {
             .into_iter()
             .map(|(members, facts)| {
                 let requests: Vec<RequestId> = members.iter().map(|&i| ids[i].0).collect();
-                ((requests, ids[members[0]].1.clone()), facts)
+                let first = &ids[members[0]];
+                let name = HouseholdName {
+                    requests,
+                    reference: first.1.clone(),
+                    location: first.2.clone(),
+                };
+                (name, facts)
             })
             .unzip();
         Ok((names, facts))
@@ -292,7 +308,11 @@ impl App {
             .take(limit)
             .map(|placement| {
                 let i = placement.case as usize;
-                let (requests, reference) = names[i].clone();
+                let HouseholdName {
+                    requests,
+                    reference,
+                    ..
+                } = names[i].clone();
                 RankedRequest {
                     request_id: requests[0],
                     reference,
@@ -390,6 +410,7 @@ mod tests {
                     age_years: Some(a),
                     needs: vec![],
                     unaccompanied_minor: false,
+                    escort: false,
                 })
                 .collect(),
             urgency: vec![],

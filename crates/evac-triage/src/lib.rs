@@ -125,6 +125,9 @@ pub struct MemberFacts {
     pub age_years: Option<u8>,
     pub needs: Vec<String>,
     pub unaccompanied_minor: bool,
+    /// Escorts children not their own (a teacher with a school group); planning counts it.
+    #[serde(default)]
+    pub escort: bool,
 }
 
 /// A case's place in the queue, and why.
@@ -352,6 +355,7 @@ mod tests {
             age_years: Some(age),
             needs: needs.iter().map(|n| n.to_string()).collect(),
             unaccompanied_minor: unaccompanied,
+            escort: false,
         }
     }
 

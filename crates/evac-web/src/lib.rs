@@ -100,6 +100,7 @@ fn routes() -> Routes {
         "/api/v1/reports/{id}/statements",
         post(situation::add_statement),
     )
+    .add("post", "/api/v1/plans", post(situation::run_plan))
     .add("get", "/api/v1/transports", get(situation::transports))
     .add("post", "/api/v1/transports", post(situation::add_transport))
     .add(

@@ -255,6 +255,12 @@ fn build() -> Value {
                     "responses": { "201": { "description": "added" }, "404": problem_response("no such report"), "422": problem_response("unknown subject, or an effect that does not fit it") }
                 }
             },
+            "/api/v1/plans": {
+                "post": {
+                    "summary": "Plan every household onto the stored transports now (a preview; nothing is stored): highest priority class first, then earliest departure; households never split; children alone only with escorts; hubs open at departure and reachable in time. Every household left without a seat says what kept it off each transport", "security": bearer,
+                    "responses": { "200": { "description": "seated households by transport, waiting households with reasons, the objective per class" }, "403": problem_response("only planners and supervisors plan") }
+                }
+            },
             "/api/v1/transports": {
                 "get": {
                     "summary": "Every transport (flight, bus, train, convoy), earliest departure first", "security": bearer,

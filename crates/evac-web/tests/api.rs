@@ -1015,3 +1015,101 @@ async fn planners_add_transports_and_move_them_through_their_status() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_plan_seats_children_with_their_escort_first_and_says_why_others_wait() {
+    use reqwest::Method;
+    let t = spawn_app().await;
+    for hub in evac_demo::seed_situation().hubs {
+        t.app.record_hub(&hub).await.unwrap();
+    }
+    let supervisor = t.token("super1", Role::Supervisor).await;
+    // Almaty airport is closed (confirmed by staff): its military flight cannot leave; a flight
+    // from Nur-Sultan has three seats, for the school group from Karaganda (two children and
+    // their teacher), who go before a tourist in Astana.
+    let (status, _) = t
+        .send(Method::POST, "/api/v1/statuses", &supervisor, &json!({ "subject": "hub:ALA", "effect": "closed", "from": "2020-01-01T00:00:00Z", "note": "seized" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    for (code, hub, seats) in [("NQZ-1", "NQZ", 3), ("ALA-MIL", "ALA", 100)] {
+        let (status, body) = t
+            .send(
+                Method::POST,
+                "/api/v1/transports",
+                &supervisor,
+                &json!({
+                    "code": code, "kind": "flight", "hub": hub, "destination": "Moscow",
+                    "departs_at": "2099-01-07T06:00:00Z", "seats": seats
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let person = |surname: &str, birth: &str, relation: &str| evac_model::PersonDraft {
+        surname: Some(surname.into()),
+        given_names: Some("A".into()),
+        birth_date: Some(birth.into()),
+        relation: Some(relation.into()),
+        ..Default::default()
+    };
+    let submit = |location: &str, party: Vec<evac_model::PersonDraft>| {
+        let draft = evac_model::RequestDraft {
+            location: evac_model::LocationDraft {
+                text: Some(location.into()),
+                ..Default::default()
+            },
+            submitter: evac_model::SubmitterDraft {
+                phones: vec!["+7 701 123 45 67".into()],
+                ..Default::default()
+            },
+            party,
+            consent: Some(true),
+            ..Default::default()
+        };
+        let app = t.app.clone();
+        async move {
+            app.submit_request_at(
+                &evac_model::Actor::Public,
+                &draft,
+                None,
+                "2022-01-06T09:00:00Z".parse().unwrap(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let tourist = submit("Astana", vec![person("Rossi", "1980-02-03", "self")]).await;
+    let group = submit(
+        "Karaganda",
+        vec![
+            person("Иванова", "1975-04-05", "escort"),
+            person("Петров", "2010-01-02", "group_member"),
+            person("Сидорова", "2011-05-06", "group_member"),
+        ],
+    )
+    .await;
+    let (status, run) = t
+        .send(Method::POST, "/api/v1/plans", &supervisor, &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(run["households"], 2);
+    assert_eq!(
+        run["seated"][0]["reference"],
+        group.reference.to_string(),
+        "{run}"
+    );
+    assert_eq!(run["seated"][0]["transport_code"], "NQZ-1");
+    assert_eq!(run["seated_people"], 3);
+    let waiting = &run["waiting"][0];
+    assert_eq!(waiting["reference"], tourist.reference.to_string());
+    let why = waiting["why"].to_string();
+    assert!(why.contains("hub ALA is closed at departure"), "{why}");
+    assert!(why.contains("full: 4 people for 3 seats"), "{why}");
+    let operator = t.token("operator1", Role::Operator).await;
+    assert_eq!(
+        t.send(Method::POST, "/api/v1/plans", &operator, &json!({}))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+}

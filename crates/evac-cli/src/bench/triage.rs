@@ -56,6 +56,7 @@ fn synthetic_cases(n: usize, seed: u64) -> Vec<CaseFacts> {
                             vec![]
                         },
                         unaccompanied_minor: alone,
+                        escort: false,
                     }
                 })
                 .collect();

@@ -602,3 +602,13 @@ pub async fn transport_status(
     let transport = state.app.set_transport_status(&staff, id, status).await?;
     Ok(to_json(&transport))
 }
+
+/// `POST /api/v1/plans`: plans every household onto the stored transports now (a preview:
+/// nothing is stored), with the reasons for every household left without a seat.
+pub async fn run_plan(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+) -> ApiResult<Json<Value>> {
+    let run = state.app.run_plan(&staff, Timestamp::now()).await?;
+    Ok(to_json(&run))
+}

@@ -1,0 +1,213 @@
+//! Planning over the stored picture: households (from triage) onto the stored transports with
+//! the pure planner (`evac-plan`).
+//!
+//! Inputs are read at the plan's start: each household's class and score from the policy in
+//! force, its size, stretchers, wheelchairs, children alone and escorts; where it can go (the
+//! hubs its town has a route to that is not closed, with the route's travel time, else any hub
+//! within `REACH_ROAD_KM_MAX` by the travel model, unless a closed route says otherwise); each
+//! transport's hub status at its departure from the situation picture.
+
+use std::collections::HashMap;
+
+use evac_model::{Effect, Feature, Permission, Subject, Timestamp, TransportId};
+use evac_plan::{Case, Reach, Settings};
+
+use crate::situation::{SituationView, gazetteer};
+use crate::triage::HouseholdName;
+use crate::{App, AppError, Staff};
+
+/// Without a route staff entered, a hub is reachable by road up to this far.
+const REACH_ROAD_KM_MAX: f64 = 1_200.0;
+/// Local improvement stops after this long; the greedy plan stands.
+const PLAN_IMPROVE_MS_MAX: u64 = 2_000;
+
+/// A household on a transport.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Seated {
+    pub reference: String,
+    pub requests: Vec<evac_model::RequestId>,
+    pub people: u32,
+    pub class: u8,
+    pub transport: TransportId,
+    pub transport_code: String,
+}
+
+/// A household without a seat, and what kept it off each transport.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Waiting {
+    pub reference: String,
+    pub people: u32,
+    pub class: u8,
+    /// (transport code, reason), earliest departure first.
+    pub why: Vec<(String, String)>,
+}
+
+/// A plan over the stored picture (not yet published).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlanRun {
+    pub at: Timestamp,
+    pub households: usize,
+    pub seated_people: u32,
+    pub seated: Vec<Seated>,
+    pub waiting: Vec<Waiting>,
+    /// The objective per priority class (class 1 first).
+    pub value: Vec<f64>,
+}
+
+/// Where a household can go, from its location.
+fn reach_of(app: &App, situation: &SituationView, location: &evac_model::Location) -> Vec<Reach> {
+    let resolved = gazetteer().resolve(&location.text).place.map(|c| c.place);
+    let point = location
+        .coordinates
+        .map(|c| (c.lat, c.lon))
+        .or(resolved.as_ref().map(|p| (p.lat, p.lon)));
+    let Some(point) = point else {
+        return Vec::new();
+    };
+    let mut reach: Vec<Reach> = Vec::new();
+    let mut closed: Vec<&str> = Vec::new();
+    for route in &situation.routes {
+        let Some(Feature::Route(r)) = &route.feature else {
+            continue;
+        };
+        if resolved.as_ref().is_none_or(|p| p.id != r.from_place) {
+            continue;
+        }
+        if route.derived.status == Some(Effect::Closed) {
+            closed.push(&r.to_hub);
+        } else {
+            reach.push(Reach {
+                hub: r.to_hub.clone(),
+                travel_minutes: r.travel_minutes,
+            });
+        }
+    }
+    for hub in &situation.hubs {
+        let Some(h) = &hub.hub else { continue };
+        if closed.contains(&h.code.as_str()) || reach.iter().any(|r| r.hub == h.code) {
+            continue;
+        }
+        let (road_km, minutes) = app.settings.travel.estimate(point, (h.lat, h.lon));
+        if road_km <= REACH_ROAD_KM_MAX {
+            reach.push(Reach {
+                hub: h.code.clone(),
+                travel_minutes: minutes.round() as u32,
+            });
+        }
+    }
+    reach
+}
+
+impl App {
+    /// Plans every household onto the stored transports at `now`, with reasons for those left
+    /// without a seat. Nothing is stored: publishing comes with manifests.
+    pub async fn run_plan(&self, staff: &Staff, now: Timestamp) -> Result<PlanRun, AppError> {
+        staff.require(Permission::PlanTransports)?;
+        let situation = self.situation_at(now).await?;
+        let claims = self.store.claims().await?;
+        let stored = self.store.transports().await?;
+        let transports: Vec<evac_plan::Transport> = stored
+            .iter()
+            .map(|t| {
+                let hub = self
+                    .settings
+                    .trust
+                    .derive(&Subject::hub(&t.hub), &claims, t.departs_at);
+                evac_plan::Transport {
+                    id: t.id.to_string(),
+                    hub: t.hub.clone(),
+                    departs_at_us: t.departs_at.unix_micros(),
+                    seats: t.seats,
+                    stretcher_places: t.stretcher_places,
+                    wheelchair_places: t.wheelchair_places,
+                    escorts: t.escorts,
+                    usable: t.takes_people(),
+                    hub_open_at_departure: hub.status != Some(Effect::Closed),
+                }
+            })
+            .collect();
+        let policy = self.policy_in_force().await?.policy;
+        let (names, facts): (Vec<HouseholdName>, _) = self.case_facts_at(now).await?;
+        let count = |f: &evac_triage::CaseFacts, need: &str| {
+            f.members
+                .iter()
+                .filter(|m| m.needs.iter().any(|n| n == need))
+                .count() as u32
+        };
+        let cases: Vec<Case> = facts
+            .iter()
+            .zip(&names)
+            .map(|(f, name)| {
+                let (class, score) = policy.place(f, now.unix_micros());
+                Case {
+                    id: name.reference.clone(),
+                    people: f.members.len() as u32,
+                    class,
+                    score,
+                    stretchers: count(f, "stretcher"),
+                    wheelchairs: count(f, "wheelchair"),
+                    unaccompanied_minors: f.members.iter().filter(|m| m.unaccompanied_minor).count()
+                        as u32,
+                    escorts: f.members.iter().filter(|m| m.escort).count() as u32,
+                    ready_at_us: now.unix_micros(),
+                    reach: reach_of(self, &situation, &name.location),
+                }
+            })
+            .collect();
+        let settings = Settings::default();
+        let started = std::time::Instant::now();
+        let stop = || started.elapsed().as_millis() as u64 > PLAN_IMPROVE_MS_MAX;
+        let plan = evac_plan::plan(&transports, &cases, settings, now.unix_micros(), &stop);
+        let unseated = evac_plan::explain_unseated(&transports, &cases, settings, &plan);
+        let code_of: HashMap<String, &str> = stored
+            .iter()
+            .map(|t| (t.id.to_string(), t.code.as_str()))
+            .collect();
+        let seated: Vec<Seated> = plan
+            .assigned
+            .iter()
+            .enumerate()
+            .filter_map(|(c, t)| {
+                let t = &stored[(*t)?];
+                Some(Seated {
+                    reference: names[c].reference.clone(),
+                    requests: names[c].requests.clone(),
+                    people: cases[c].people,
+                    class: cases[c].class,
+                    transport: t.id,
+                    transport_code: t.code.clone(),
+                })
+            })
+            .collect();
+        let by_reference: HashMap<&str, &Case> = cases.iter().map(|c| (c.id.as_str(), c)).collect();
+        let waiting = unseated
+            .into_iter()
+            .map(|u| {
+                let case = by_reference[u.case.as_str()];
+                Waiting {
+                    people: case.people,
+                    class: case.class,
+                    why: u
+                        .why
+                        .into_iter()
+                        .map(|(t, o)| {
+                            (
+                                code_of.get(&t).copied().unwrap_or("?").to_string(),
+                                o.to_string(),
+                            )
+                        })
+                        .collect(),
+                    reference: u.case,
+                }
+            })
+            .collect();
+        Ok(PlanRun {
+            at: now,
+            households: cases.len(),
+            seated_people: seated.iter().map(|s| s.people).sum(),
+            seated,
+            waiting,
+            value: plan.value,
+        })
+    }
+}
