@@ -21,8 +21,12 @@ pub enum Obstacle {
     TooLate {
         late_minutes: i64,
     },
-    /// The household is bigger than the transport (or needs places it does not have at all).
-    NeverFits,
+    /// The household needs more of something than the transport has at all.
+    NeverFits {
+        what: &'static str,
+        needed: u32,
+        has: u32,
+    },
     Seats {
         seats: u32,
         wanted: u32,
@@ -55,8 +59,11 @@ impl std::fmt::Display for Obstacle {
                 f,
                 "cannot reach it in time: {late_minutes} min late after travel and check-in"
             ),
-            Obstacle::NeverFits => {
-                write!(f, "the household needs more seats or places than it has")
+            Obstacle::NeverFits { what, needed, has } => {
+                write!(
+                    f,
+                    "the household needs {needed} {what}; it has {has} in all"
+                )
             }
             Obstacle::Seats { seats, wanted } => {
                 write!(

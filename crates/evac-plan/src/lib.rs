@@ -192,11 +192,14 @@ pub fn feasibility(t: &Transport, c: &Case, s: &Settings) -> Result<(), Obstacle
             late_minutes: (arrives - t.departs_at_us + 59_999_999) / 60_000_000,
         });
     }
-    if c.people > t.seats
-        || c.stretchers > t.stretcher_places
-        || c.wheelchairs > t.wheelchair_places
-    {
-        return Err(Obstacle::NeverFits);
+    for (what, needed, has) in [
+        ("seats", c.people, t.seats),
+        ("stretcher places", c.stretchers, t.stretcher_places),
+        ("wheelchair places", c.wheelchairs, t.wheelchair_places),
+    ] {
+        if needed > has {
+            return Err(Obstacle::NeverFits { what, needed, has });
+        }
     }
     Ok(())
 }

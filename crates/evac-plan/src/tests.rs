@@ -145,6 +145,13 @@ fn a_household_that_cannot_reach_the_hub_in_time_is_not_planned_there() {
         feasibility(&transports[0], &far, &Settings::default()),
         Err(Obstacle::TooLate { late_minutes }) if late_minutes == 17 * 60
     ));
+    let mut wheelchair = case("wheelchair", 2, 2, &["NQZ"]);
+    wheelchair.wheelchairs = 1;
+    let never = feasibility(&transports[1], &wheelchair, &Settings::default()).unwrap_err();
+    assert_eq!(
+        never.to_string(),
+        "the household needs 1 wheelchair places; it has 0 in all"
+    );
 }
 
 #[test]
