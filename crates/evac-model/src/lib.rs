@@ -25,6 +25,7 @@ mod trust;
 pub use country::{CountryCode, CountryCodeError};
 pub use ids::{CaseId, PersonId, ReportId, RequestId, TransportId, UserId};
 pub use linkage::{LinkEvent, LinkEventKind, StoredLinkEvent};
+pub use macros::Choice;
 pub use name::{PersonName, to_icao_latin};
 pub use phone::{Phone, PhoneE164, PhoneError};
 pub use reference::{ReferenceCode, ReferenceCodeError};

@@ -27,5 +27,27 @@ macro_rules! string_enum {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
         }
+
+        impl $crate::Choice for $name {
+            const WHAT: &'static str = stringify!($name);
+
+            fn parse_choice(s: &str) -> Option<Self> {
+                Self::parse(s)
+            }
+
+            fn choices() -> String {
+                Self::choices()
+            }
+        }
     };
+}
+
+/// A closed set of values written as words (`flight`, `cancelled`): what a front door needs to
+/// read one and to say which words it takes.
+pub trait Choice: Sized {
+    /// The type's name, for messages.
+    const WHAT: &'static str;
+    fn parse_choice(s: &str) -> Option<Self>;
+    /// The accepted words, comma-separated.
+    fn choices() -> String;
 }

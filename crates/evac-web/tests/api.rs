@@ -431,6 +431,34 @@ impl TestApp {
     }
 }
 
+/// A party member for hand-made requests.
+fn person(surname: &str, birth: &str, relation: &str) -> evac_model::PersonDraft {
+    evac_model::PersonDraft {
+        surname: Some(surname.into()),
+        given_names: Some("A".into()),
+        birth_date: Some(birth.into()),
+        relation: Some(relation.into()),
+        ..Default::default()
+    }
+}
+
+/// A request from `location` with `party`, reachable by phone.
+fn request_from(location: &str, party: Vec<evac_model::PersonDraft>) -> evac_model::RequestDraft {
+    evac_model::RequestDraft {
+        location: evac_model::LocationDraft {
+            text: Some(location.into()),
+            ..Default::default()
+        },
+        submitter: evac_model::SubmitterDraft {
+            phones: vec!["+7 701 123 45 67".into()],
+            ..Default::default()
+        },
+        party,
+        consent: Some(true),
+        ..Default::default()
+    }
+}
+
 /// The field paths a problem document names.
 fn error_paths(problem: &Value) -> Vec<&str> {
     problem["errors"]
@@ -649,32 +677,12 @@ async fn children_on_holiday_outrank_a_tourist_and_a_policy_change_shows_what_mo
     use reqwest::Method;
     let t = spawn_app().await;
     let received: evac_model::Timestamp = "2022-01-06T09:00:00Z".parse().unwrap();
-    let person = |surname: &str, birth: &str, relation: &str| evac_model::PersonDraft {
-        surname: Some(surname.into()),
-        given_names: Some("A".into()),
-        birth_date: Some(birth.into()),
-        relation: Some(relation.into()),
-        ..Default::default()
-    };
-    let request = |location: &str, party: Vec<evac_model::PersonDraft>| evac_model::RequestDraft {
-        location: evac_model::LocationDraft {
-            text: Some(location.into()),
-            ..Default::default()
-        },
-        submitter: evac_model::SubmitterDraft {
-            phones: vec!["+7 701 123 45 67".into()],
-            ..Default::default()
-        },
-        party,
-        consent: Some(true),
-        ..Default::default()
-    };
     // A tourist who asked first, then a holiday group of children with their teacher.
     let tourist = t
         .app
         .submit_request_at(
             &evac_model::Actor::Public,
-            &request("Shymkent", vec![person("Rossi", "1980-02-03", "self")]),
+            &request_from("Shymkent", vec![person("Rossi", "1980-02-03", "self")]),
             None,
             received,
         )
@@ -684,7 +692,7 @@ async fn children_on_holiday_outrank_a_tourist_and_a_policy_change_shows_what_mo
         .app
         .submit_request_at(
             &evac_model::Actor::Public,
-            &request(
+            &request_from(
                 "Almaty, Hotel Kazakhstan",
                 vec![
                     person("Иванова", "1975-04-05", "escort"),
@@ -1045,27 +1053,8 @@ async fn a_plan_seats_children_with_their_escort_first_and_says_why_others_wait(
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
-    let person = |surname: &str, birth: &str, relation: &str| evac_model::PersonDraft {
-        surname: Some(surname.into()),
-        given_names: Some("A".into()),
-        birth_date: Some(birth.into()),
-        relation: Some(relation.into()),
-        ..Default::default()
-    };
     let submit = |location: &str, party: Vec<evac_model::PersonDraft>| {
-        let draft = evac_model::RequestDraft {
-            location: evac_model::LocationDraft {
-                text: Some(location.into()),
-                ..Default::default()
-            },
-            submitter: evac_model::SubmitterDraft {
-                phones: vec!["+7 701 123 45 67".into()],
-                ..Default::default()
-            },
-            party,
-            consent: Some(true),
-            ..Default::default()
-        };
+        let draft = request_from(location, party);
         let app = t.app.clone();
         async move {
             app.submit_request_at(

@@ -10,8 +10,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use evac_app::{NewRoute, NewZone, ZoneCentre};
 use evac_model::{
-    Effect, FieldError, Grade, Hub, HubKind, ReportId, ReportState, RouteMode, Statement, Subject,
-    Timestamp, Transport, TransportId, TransportKind, TransportStatus,
+    Choice, Effect, FieldError, Grade, Hub, HubKind, ReportId, ReportState, RouteMode, Statement,
+    Subject, Timestamp, Transport, TransportId, TransportKind, TransportStatus,
 };
 use serde_json::{Value, json};
 
@@ -30,6 +30,24 @@ fn field(path: &str, reason: String) -> Problem {
         path: path.into(),
         reason,
     }])
+}
+
+/// Reads one of a closed set of words, noting the field and the words it takes if it is none.
+fn choice<T: Choice>(path: &str, text: &str, errors: &mut Vec<FieldError>) -> Option<T> {
+    let parsed = T::parse_choice(text);
+    if parsed.is_none() {
+        errors.push(FieldError {
+            path: path.into(),
+            reason: format!("'{text}' is not one of: {}", T::choices()),
+        });
+    }
+    parsed
+}
+
+/// As [`choice`], for a request with that one field.
+fn one_choice<T: Choice>(path: &str, text: &str) -> Result<T, Problem> {
+    let mut errors = Vec::new();
+    choice(path, text, &mut errors).ok_or_else(|| Problem::invalid(errors))
 }
 
 fn time_param(query: &HashMap<String, String>, name: &str) -> Result<Option<Timestamp>, Problem> {
@@ -94,17 +112,7 @@ pub async fn add_hub(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (hub, _) = parse_json::<HubIn>(&headers, body)?;
     let mut errors = Vec::new();
-    let kind = HubKind::parse(&hub.kind);
-    if kind.is_none() {
-        errors.push(FieldError {
-            path: "kind".into(),
-            reason: format!(
-                "'{}' is no hub kind; use one of {}",
-                hub.kind,
-                HubKind::choices()
-            ),
-        });
-    }
+    let kind: Option<HubKind> = choice("kind", &hub.kind, &mut errors);
     let country = hub.country.parse().ok();
     if country.is_none() {
         errors.push(FieldError {
@@ -155,16 +163,7 @@ pub async fn add_route(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (route, _) = parse_json::<RouteIn>(&headers, body)?;
-    let mode = RouteMode::parse(&route.mode).ok_or_else(|| {
-        field(
-            "mode",
-            format!(
-                "'{}' is no mode; use one of {}",
-                route.mode,
-                RouteMode::choices()
-            ),
-        )
-    })?;
+    let mode: RouteMode = one_choice("mode", &route.mode)?;
     let new = NewRoute {
         code: route.code,
         mode,
@@ -371,16 +370,10 @@ pub async fn judge(
             })
             .ok()
     });
-    let new_state = input.state.as_deref().and_then(|s| {
-        let parsed = ReportState::parse(s);
-        if parsed.is_none() {
-            errors.push(FieldError {
-                path: "state".into(),
-                reason: format!("'{s}' is no state; use one of {}", ReportState::choices()),
-            });
-        }
-        parsed
-    });
+    let new_state: Option<ReportState> = input
+        .state
+        .as_deref()
+        .and_then(|s| choice("state", s, &mut errors));
     if input.grade.is_none() && input.state.is_none() {
         errors.push(FieldError {
             path: String::new(),
@@ -512,17 +505,7 @@ pub async fn add_transport(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (input, _) = parse_json::<TransportIn>(&headers, body)?;
     let mut errors = Vec::new();
-    let kind = TransportKind::parse(&input.kind);
-    if kind.is_none() {
-        errors.push(FieldError {
-            path: "kind".into(),
-            reason: format!(
-                "'{}' is no kind; use one of {}",
-                input.kind,
-                TransportKind::choices()
-            ),
-        });
-    }
+    let kind: Option<TransportKind> = choice("kind", &input.kind, &mut errors);
     let departs_at: Option<Timestamp> = input.departs_at.parse().ok();
     if departs_at.is_none() {
         errors.push(FieldError {
@@ -533,21 +516,9 @@ pub async fn add_transport(
             ),
         });
     }
-    let status = match input.status.as_deref() {
+    let status: Option<TransportStatus> = match input.status.as_deref() {
         None => Some(TransportStatus::Planned),
-        Some(s) => {
-            let parsed = TransportStatus::parse(s);
-            if parsed.is_none() {
-                errors.push(FieldError {
-                    path: "status".into(),
-                    reason: format!(
-                        "'{s}' is no status; use one of {}",
-                        TransportStatus::choices()
-                    ),
-                });
-            }
-            parsed
-        }
+        Some(s) => choice("status", s, &mut errors),
     };
     let (Some(kind), Some(departs_at), Some(status), true) =
         (kind, departs_at, status, errors.is_empty())
@@ -589,16 +560,7 @@ pub async fn transport_status(
         .parse()
         .map_err(|_| field("id", format!("'{id}' is not a transport id (a UUID)")))?;
     let (input, _) = parse_json::<TransportStatusIn>(&headers, body)?;
-    let status = TransportStatus::parse(&input.status).ok_or_else(|| {
-        field(
-            "status",
-            format!(
-                "'{}' is no status; use one of {}",
-                input.status,
-                TransportStatus::choices()
-            ),
-        )
-    })?;
+    let status: TransportStatus = one_choice("status", &input.status)?;
     let transport = state.app.set_transport_status(&staff, id, status).await?;
     Ok(to_json(&transport))
 }
