@@ -50,6 +50,18 @@ enum Command {
     /// Hubs, routes and zones with their derived status; set a status by hand.
     #[command(subcommand)]
     Hub(commands::situation::HubCommand),
+    /// Transports: add, list, change status.
+    #[command(subcommand)]
+    Transport(commands::planning::TransportCommand),
+    /// Plan every household onto the stored transports now (a preview), with the reasons for
+    /// those left waiting.
+    Plan {
+        #[command(flatten)]
+        who: commands::review::Who,
+        /// Show this many waiting households with their reasons
+        #[arg(long, default_value_t = 5)]
+        waiting: usize,
+    },
     /// The gazetteer: resolve a location in any script.
     #[command(subcommand)]
     Place(commands::place::PlaceCommand),
@@ -116,6 +128,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Place(command) => commands::place::run(command),
         Command::Report(command) => commands::situation::report(&config, command).await,
         Command::Hub(command) => commands::situation::hub(&config, command).await,
+        Command::Transport(command) => commands::planning::transport(&config, command).await,
+        Command::Plan { who, waiting } => commands::planning::plan(&config, who, waiting).await,
         Command::Triage(args) => commands::triage::run(&config, args).await,
         Command::Review(command) => commands::review::run(&config, command).await,
         Command::User(cmd) => commands::accounts::user(&config, cmd).await,

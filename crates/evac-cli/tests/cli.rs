@@ -349,6 +349,72 @@ fn the_demo_prepares_a_crisis_and_prints_a_login() {
         hubs.contains("CONFLICT crisis centre staff (scenario) says closed"),
         "{hubs}"
     );
+    // Transports and a plan from the console: a flight from Nur-Sultan seats the first
+    // households; a military flight from Almaty cannot leave while its hub is closed.
+    for (code, hub) in [("NQZ-1", "NQZ"), ("ALA-MIL", "ALA")] {
+        ok(evac(
+            &data,
+            &[
+                "transport",
+                "add",
+                code,
+                "--hub",
+                hub,
+                "--destination",
+                "Moscow",
+                "--departs-at",
+                "2099-01-07T06:00:00Z",
+                "--seats",
+                "40",
+                "--escorts",
+                "2",
+                "--as",
+                "supervisor",
+            ],
+            None,
+        ));
+    }
+    let refused = evac(
+        &data,
+        &[
+            "transport",
+            "add",
+            "X-1",
+            "--kind",
+            "boat",
+            "--hub",
+            "NQZ",
+            "--destination",
+            "M",
+            "--departs-at",
+            "2099-01-07T06:00:00Z",
+            "--seats",
+            "4",
+            "--as",
+            "supervisor",
+        ],
+        None,
+    );
+    assert!(
+        text(&refused.stderr).contains("--kind 'boat' is not one of: flight, bus, train, convoy"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let planned = ok(evac(
+        &data,
+        &["plan", "--as", "supervisor", "--waiting", "1"],
+        None,
+    ));
+    let seated_on = |code: &str| {
+        planned
+            .lines()
+            .any(|l| l.starts_with(&format!("  {code}: ")))
+    };
+    assert!(seated_on("NQZ-1") && !seated_on("ALA-MIL"), "{planned}");
+    assert!(
+        planned.contains("ALA-MIL: hub ALA is closed at departure"),
+        "{planned}"
+    );
     let policy = dir.path().join("policy.toml");
     std::fs::write(&policy, "name = \"broken\"\nversion = 1\nclasses = []\n[within_class]\npoints_per_waiting_hour = 1.0\npoints_per_threat_level = 1.0\n").unwrap();
     let refused = evac(

@@ -7,6 +7,7 @@ pub mod generate;
 pub mod import;
 pub mod link;
 pub mod place;
+pub mod planning;
 pub mod review;
 pub mod serve;
 pub mod situation;
