@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use evac_model::{Effect, Feature, Permission, Subject, Timestamp, TransportId};
 use evac_plan::{Case, Reach, Settings};
 
-use crate::situation::{SituationView, gazetteer};
+use crate::situation::{SituationView, point_of, town_of};
 use crate::triage::HouseholdName;
 use crate::{App, AppError, Staff};
 
@@ -56,12 +56,8 @@ pub struct PlanRun {
 
 /// Where a household can go, from its location.
 fn reach_of(app: &App, situation: &SituationView, location: &evac_model::Location) -> Vec<Reach> {
-    let resolved = gazetteer().resolve(&location.text).place.map(|c| c.place);
-    let point = location
-        .coordinates
-        .map(|c| (c.lat, c.lon))
-        .or(resolved.as_ref().map(|p| (p.lat, p.lon)));
-    let Some(point) = point else {
+    let resolved = town_of(location);
+    let Some(point) = point_of(location, resolved.as_ref()) else {
         return Vec::new();
     };
     let mut reach: Vec<Reach> = Vec::new();
@@ -103,8 +99,9 @@ impl App {
     /// without a seat. Nothing is stored: publishing comes with manifests.
     pub async fn run_plan(&self, staff: &Staff, now: Timestamp) -> Result<PlanRun, AppError> {
         staff.require(Permission::PlanTransports)?;
-        let situation = self.situation_at(now).await?;
+        // One read of the claims serves the picture now and each hub at each departure.
         let claims = self.store.claims().await?;
+        let situation = self.situation_with(&claims, now).await?;
         let stored = self.store.transports().await?;
         let transports: Vec<evac_plan::Transport> = stored
             .iter()
@@ -127,7 +124,7 @@ impl App {
             })
             .collect();
         let policy = self.policy_in_force().await?.policy;
-        let (names, facts): (Vec<HouseholdName>, _) = self.case_facts_at(now).await?;
+        let (names, facts): (Vec<HouseholdName>, _) = self.case_facts_in(&situation).await?;
         let count = |f: &evac_triage::CaseFacts, need: &str| {
             f.members
                 .iter()

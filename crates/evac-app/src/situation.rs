@@ -263,9 +263,18 @@ impl App {
     /// The picture without a permission check, for the app's own use (triage, planning).
     pub(crate) async fn situation_at(&self, at: Timestamp) -> Result<SituationView, AppError> {
         let claims = self.store.claims().await?;
+        self.situation_with(&claims, at).await
+    }
+
+    /// The picture at `at` from claims the caller has already read.
+    pub(crate) async fn situation_with(
+        &self,
+        claims: &[Claim],
+        at: Timestamp,
+    ) -> Result<SituationView, AppError> {
         let trust = self.settings.trust;
         let view = |subject: Subject, name: String, hub, feature| SubjectView {
-            derived: trust.derive(&subject, &claims, at),
+            derived: trust.derive(&subject, claims, at),
             subject,
             name,
             hub,
@@ -571,6 +580,22 @@ impl App {
             .max()
             .unwrap_or(0)
     }
+}
+
+/// The town a request's location text resolves to, if any.
+pub(crate) fn town_of(location: &evac_model::Location) -> Option<evac_geo::Place> {
+    gazetteer().resolve(&location.text).place.map(|c| c.place)
+}
+
+/// Where a location is: the coordinates the requester gave, else its town's.
+pub(crate) fn point_of(
+    location: &evac_model::Location,
+    town: Option<&evac_geo::Place>,
+) -> Option<(f64, f64)> {
+    location
+        .coordinates
+        .map(|c| (c.lat, c.lon))
+        .or(town.map(|p| (p.lat, p.lon)))
 }
 
 /// A hub for an airport of the shipped data, by IATA code.

@@ -13,7 +13,7 @@ use evac_store::AuditEvent;
 use evac_triage::{CaseFacts, MemberFacts, Move, Policy, Priority, rerank};
 
 use crate::linkage::LinkView;
-use crate::situation::{SituationView, gazetteer};
+use crate::situation::{SituationView, point_of, town_of};
 use crate::{App, AppError, Staff};
 
 /// A ranked case: the household's requests, first the one it is named by.
@@ -241,46 +241,79 @@ impl App {
     }
 
     /// Every case with the threat levels of `situation`.
-    async fn case_facts_in(
+    pub(crate) async fn case_facts_in(
         &self,
         situation: &SituationView,
     ) -> Result<(Vec<HouseholdName>, Vec<CaseFacts>), AppError> {
-        let threats_known = situation
-            .zones
+        let (names, mut facts) = self.case_facts_under(&[situation]).await?;
+        Ok((names, facts.pop().expect("one situation, one set of facts")))
+    }
+
+    /// Every case, with its facts under each of `situations` (they differ only in threat
+    /// level): one walk over the requests and one read of the link log, however many.
+    async fn case_facts_under(
+        &self,
+        situations: &[&SituationView],
+    ) -> Result<(Vec<HouseholdName>, Vec<Vec<CaseFacts>>), AppError> {
+        let threats_known: Vec<bool> = situations
             .iter()
-            .any(|z| matches!(z.derived.status, Some(evac_model::Effect::Threat(l)) if l > 0));
+            .map(|s| {
+                s.zones.iter().any(
+                    |z| matches!(z.derived.status, Some(evac_model::Effect::Threat(l)) if l > 0),
+                )
+            })
+            .collect();
         let mut per_request = Vec::new();
+        let mut threats: Vec<Vec<u8>> = Vec::new();
         let mut ids = Vec::new();
         self.for_each_request(|stored| {
             let r = &stored.request;
-            let threat = if threats_known {
-                threat_of_location(situation, &r.body.location)
-            } else {
-                0
-            };
+            let threat: Vec<u8> = situations
+                .iter()
+                .zip(&threats_known)
+                .map(|(s, &known)| {
+                    if known {
+                        threat_of_location(s, &r.body.location)
+                    } else {
+                        0
+                    }
+                })
+                .collect();
             ids.push((r.id, r.reference.to_string(), r.body.location.clone()));
             per_request.push((
-                case_facts(r, threat),
+                case_facts(r, threat.first().copied().unwrap_or(0)),
                 r.body.party.iter().map(|p| p.id).collect(),
             ));
+            threats.push(threat);
         })
         .await?;
         let view = LinkView::from_events(&self.all_link_events().await?);
         let merged: Vec<(PersonId, PersonId)> =
             view.merged.iter().map(|&(a, b, _)| (a, b)).collect();
-        let (names, facts) = households(per_request, &merged)
-            .into_iter()
-            .map(|(members, facts)| {
-                let requests: Vec<RequestId> = members.iter().map(|&i| ids[i].0).collect();
+        let grouped = households(per_request, &merged);
+        // A household's threat under each situation: the highest of its requests'.
+        let facts = (0..situations.len())
+            .map(|k| {
+                grouped
+                    .iter()
+                    .map(|(members, facts)| CaseFacts {
+                        threat_level: members.iter().map(|&i| threats[i][k]).max().unwrap_or(0),
+                        ..facts.clone()
+                    })
+                    .collect()
+            })
+            .collect();
+        let names = grouped
+            .iter()
+            .map(|(members, _)| {
                 let first = &ids[members[0]];
-                let name = HouseholdName {
-                    requests,
+                HouseholdName {
+                    requests: members.iter().map(|&i| ids[i].0).collect(),
                     reference: first.1.clone(),
                     location: first.2.clone(),
-                };
-                (name, facts)
+                }
             })
-            .unzip();
+            .collect();
         Ok((names, facts))
     }
 
@@ -360,8 +393,13 @@ impl App {
             }
         };
         let (before_policy, after_policy) = (policy_at(since).await?, policy_at(now).await?);
-        let (_, before_facts) = self.case_facts_in(&self.situation_at(since).await?).await?;
-        let (_, after_facts) = self.case_facts_in(&self.situation_at(now).await?).await?;
+        let (then, today) = (
+            self.situation_at(since).await?,
+            self.situation_at(now).await?,
+        );
+        let (_, mut facts) = self.case_facts_under(&[&then, &today]).await?;
+        let after_facts = facts.pop().expect("two situations");
+        let before_facts = facts.pop().expect("two situations");
         let before = before_policy.order(&before_facts, now.unix_micros());
         let after = after_policy.order(&after_facts, now.unix_micros());
         let change = rerank(&after_facts, &before, &after, moves_max);
@@ -388,12 +426,7 @@ impl App {
 /// The threat level at a request's location: its coordinates if given, else the place its
 /// text resolves to.
 fn threat_of_location(situation: &SituationView, location: &evac_model::Location) -> u8 {
-    let point = location.coordinates.map(|c| (c.lat, c.lon)).or_else(|| {
-        gazetteer()
-            .resolve(&location.text)
-            .place
-            .map(|c| (c.place.lat, c.place.lon))
-    });
+    let point = point_of(location, town_of(location).as_ref());
     point.map_or(0, |(lat, lon)| App::threat_at(situation, lat, lon))
 }
 
