@@ -8,6 +8,7 @@
 #[macro_use]
 mod macros;
 
+mod boarding;
 mod country;
 mod ids;
 mod linkage;
@@ -22,6 +23,10 @@ mod time;
 mod transport;
 mod trust;
 
+pub use boarding::{
+    PASS_TOKEN_PREFIX, PassClaims, PassError, PassId, PassSigner, Seat, SeatBook, SeatEvent,
+    SeatEventKind, StoredSeatEvent, verify_pass,
+};
 pub use country::{CountryCode, CountryCodeError};
 pub use ids::{CaseId, PersonId, ReportId, RequestId, TransportId, UserId};
 pub use linkage::{LinkEvent, LinkEventKind, StoredLinkEvent};

@@ -5,7 +5,8 @@
 use async_trait::async_trait;
 use evac_model::{
     Actor, CaseId, Claim, Feature, Grade, Hub, LinkEvent, PersonId, PersonStatus, ReferenceCode,
-    Report, ReportId, ReportState, RequestId, Statement, StoredLinkEvent, Timestamp, Transport,
+    Report, ReportId, ReportState, RequestId, SeatEvent, SeatEventKind, Statement, StoredLinkEvent,
+    StoredSeatEvent, Timestamp, Transport,
 };
 use evac_store::*;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
@@ -862,6 +863,71 @@ impl Store for PgStore {
             })
             .collect()
     }
+
+    async fn append_seat_events(
+        &self,
+        events: Vec<SeatEvent>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        for chunk in events.chunks(SEAT_EVENTS_PER_STATEMENT_MAX) {
+            insert_seat_events(&mut tx, chunk).await?;
+        }
+        for a in &audit {
+            insert_audit(&mut *tx, a).await?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn seat_events(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredSeatEvent>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SEAT_COLUMNS} FROM seat_events WHERE seq > $1 ORDER BY seq LIMIT $2"
+        )))
+        .bind(after_seq)
+        .bind(i64::from(limit.min(LOG_PAGE_ITEMS_MAX)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let get = |i: usize| r.try_get::<String, _>(i).map_err(backend);
+                SeatRow {
+                    seq: r.try_get(0).map_err(backend)?,
+                    at: r.try_get(1).map_err(backend)?,
+                    actor: get(2)?,
+                    kind: get(3)?,
+                    person_id: get(4)?,
+                    household: get(5)?,
+                    transport_id: get(6)?,
+                    pass: get(7)?,
+                    reason: get(8)?,
+                }
+                .into_event()
+            })
+            .collect()
+    }
+
+    async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {
+        sqlx::query(
+            "INSERT INTO signing_keys (id, secret, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(candidate.as_slice())
+        .bind(Timestamp::now().unix_micros())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        let secret: Vec<u8> = sqlx::query_scalar("SELECT secret FROM signing_keys WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        secret
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("signing_keys.secret is not 32 bytes".into()))
+    }
 }
 
 fn report_row(r: &PgRow) -> Result<ReportRow, StoreError> {
@@ -906,4 +972,85 @@ fn stored_policy((version, toml, created_at, author): (i64, String, i64, String)
         created_at: Timestamp::from_unix_micros(created_at),
         author,
     }
+}
+
+/// Seat events go to the server as arrays, this many per statement (a published plan is
+/// hundreds of thousands of people; one round trip per row would take minutes).
+const SEAT_EVENTS_PER_STATEMENT_MAX: usize = 10_000;
+
+/// Inserts seat events, the person events they cause (each from the status before it, even
+/// when one person has two events in the batch) and the persons' last status.
+async fn insert_seat_events(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    events: &[SeatEvent],
+) -> Result<(), StoreError> {
+    let column = |f: &dyn Fn(&SeatEvent) -> String| events.iter().map(f).collect::<Vec<String>>();
+    let at: Vec<i64> = events.iter().map(|e| e.at.unix_micros()).collect();
+    let actor = column(&|e| e.actor.label());
+    let kind = column(&|e| e.kind.as_str().to_string());
+    let person = column(&|e| e.person.to_string());
+    let household = column(&|e| e.household.clone());
+    let transport = column(&|e| e.transport.to_string());
+    let pass = column(&|e| e.pass.to_string());
+    let reason = column(&|e| e.reason.clone());
+    let status = column(&|e| e.kind.person_status().as_str().to_string());
+    sqlx::query(
+        "INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, pass, reason)
+         SELECT at, actor, kind, person_id, household, transport_id, pass, reason
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+              WITH ORDINALITY AS e(at, actor, kind, person_id, household, transport_id, pass, reason, ord)
+         ORDER BY ord",
+    )
+    .bind(&at)
+    .bind(&actor)
+    .bind(&kind)
+    .bind(&person)
+    .bind(&household)
+    .bind(&transport)
+    .bind(&pass)
+    .bind(&reason)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match unique_violation_on(&e) {
+        Some(constraint) if constraint.starts_with("seat_events_") => seat_conflict(
+            events
+                .iter()
+                .find(|e| matches!(e.kind, SeatEventKind::CheckedIn | SeatEventKind::Boarded))
+                .unwrap_or(&events[0]),
+        ),
+        _ => backend(e),
+    })?;
+    sqlx::query(
+        "INSERT INTO person_events (person_id, at, actor, from_status, to_status, reason)
+         SELECT e.person_id, e.at, e.actor,
+                COALESCE(LAG(e.status) OVER (PARTITION BY e.person_id ORDER BY e.ord), p.status),
+                e.status, e.reason
+         FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[])
+              WITH ORDINALITY AS e(person_id, at, actor, status, reason, ord)
+         JOIN persons p ON p.id = e.person_id
+         ORDER BY e.ord",
+    )
+    .bind(&person)
+    .bind(&at)
+    .bind(&actor)
+    .bind(&status)
+    .bind(&reason)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    sqlx::query(
+        "UPDATE persons p SET status = l.status, status_at = l.at
+         FROM (SELECT DISTINCT ON (person_id) person_id, status, at
+               FROM UNNEST($1::text[], $2::text[], $3::bigint[])
+                    WITH ORDINALITY AS e(person_id, status, at, ord)
+               ORDER BY person_id, ord DESC) l
+         WHERE p.id = l.person_id",
+    )
+    .bind(&person)
+    .bind(&status)
+    .bind(&at)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
 }

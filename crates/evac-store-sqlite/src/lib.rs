@@ -11,6 +11,7 @@
 
 mod links;
 mod rows;
+mod seats;
 mod situation;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +20,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use evac_model::{
     Actor, CaseId, Claim, Feature, Grade, Hub, LinkEvent, PersonId, ReferenceCode, Report,
-    ReportId, ReportState, RequestId, Statement, StoredLinkEvent, Timestamp, Transport,
+    ReportId, ReportState, RequestId, SeatEvent, Statement, StoredLinkEvent, StoredSeatEvent,
+    Timestamp, Transport,
 };
 use evac_store::*;
 use rusqlite::{Connection, OpenFlags};
@@ -44,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_linkage.sql"),
     include_str!("../migrations/0004_statements.sql"),
     include_str!("../migrations/0005_transports.sql"),
+    include_str!("../migrations/0006_seats.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -613,6 +616,36 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<StoredLinkEvent>, StoreError> {
         self.read(move |c| links::link_events(c, after_seq, limit.min(PAGE_ITEMS_MAX)))
+            .await
+    }
+
+    async fn append_seat_events(
+        &self,
+        events: Vec<SeatEvent>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<(), StoreError> {
+        let audit_rows: Vec<rows::AuditRow> = audit.iter().map(rows::AuditRow::from).collect();
+        self.write(move |c| {
+            events
+                .iter()
+                .try_for_each(|e| seats::insert_seat_event(c, e))?;
+            audit_rows.iter().try_for_each(|a| rows::insert_audit(c, a))
+        })
+        .await
+    }
+
+    async fn seat_events(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredSeatEvent>, StoreError> {
+        self.read(move |c| seats::seat_events(c, after_seq, limit.min(LOG_PAGE_ITEMS_MAX)))
+            .await
+    }
+
+    async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {
+        let now = Timestamp::now().unix_micros();
+        self.write(move |c| seats::signing_secret(c, candidate, now))
             .await
     }
 }

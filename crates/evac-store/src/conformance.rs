@@ -726,4 +726,70 @@ pub async fn run(store: &dyn Store) {
     assert_eq!(after.len(), 1, "paged after the first");
     assert_eq!(after[0].event, decision);
     assert!(after[0].seq > queued[0].seq);
+
+    // The seat log: a seat, a check-in, a second check-in of the same pass refused (and
+    // nothing of that call kept), the person's status following each event.
+    let transport = flight(6, Planned).id;
+    let pass = evac_model::PassId(uuid::Uuid::from_u128(99));
+    let seat = |kind, at: i64| evac_model::SeatEvent {
+        at: Timestamp::from_unix_micros(T0 + at),
+        actor: Actor::System,
+        kind,
+        person: x,
+        household: "HOUSEHOLD".into(),
+        transport,
+        pass,
+        reason: "plan 1".into(),
+    };
+    use evac_model::SeatEventKind::{Boarded, CheckedIn, Seated};
+    let status_of_x = || async {
+        let stored = store.request(web.request.id).await.unwrap().unwrap();
+        stored.statuses.iter().find(|(p, _)| *p == x).unwrap().1
+    };
+    store
+        .append_seat_events(vec![seat(Seated, 10)], vec![audit("plan.publish", "1")])
+        .await
+        .unwrap();
+    assert_eq!(status_of_x().await, PersonStatus::Notified);
+    store
+        .append_seat_events(vec![seat(CheckedIn, 20)], vec![audit("pass.check_in", "x")])
+        .await
+        .unwrap();
+    assert_eq!(status_of_x().await, PersonStatus::CheckedIn);
+    let again = store
+        .append_seat_events(vec![seat(CheckedIn, 30)], vec![audit("pass.check_in", "x")])
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict { .. })),
+        "a second check-in of one pass must be refused, got {again:?}"
+    );
+    // Two events for one person in one call: the status is the last one's.
+    let other_pass = evac_model::PassId(uuid::Uuid::from_u128(100));
+    store
+        .append_seat_events(
+            vec![
+                seat(Boarded, 40),
+                evac_model::SeatEvent {
+                    pass: other_pass,
+                    ..seat(Seated, 41)
+                },
+            ],
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status_of_x().await, PersonStatus::Notified);
+    let log = store.seat_events(0, 100).await.unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.event.kind).collect::<Vec<_>>(),
+        vec![Seated, CheckedIn, Boarded, Seated]
+    );
+    assert_eq!(log[0].event, seat(Seated, 10));
+    assert!(log.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(store.seat_events(log[1].seq, 100).await.unwrap().len(), 2);
+
+    // The signing secret: the first candidate is kept.
+    let first = store.signing_secret([1; 32]).await.unwrap();
+    assert_eq!(first, [1; 32]);
+    assert_eq!(store.signing_secret([2; 32]).await.unwrap(), [1; 32]);
 }

@@ -6,19 +6,23 @@
 //! and its audit event) are one method call, so no caller can half-do them.
 
 pub mod conformance;
+mod seats;
 mod situation;
 
+pub use seats::{SEAT_COLUMNS, SeatRow, seat_conflict};
 pub use situation::{CLAIM_COLUMNS, ClaimRow, REPORT_COLUMNS, ReportRow, StoredPolicy};
 
 use async_trait::async_trait;
 use evac_model::{
     Actor, CaseId, Channel, Claim, Feature, Grade, Hub, LinkEvent, LinkEventKind, PersonId,
     PersonStatus, ReferenceCode, Report, ReportId, ReportState, Request, RequestId, Role,
-    Statement, StoredLinkEvent, Timestamp, Transport, UserId,
+    SeatEvent, Statement, StoredLinkEvent, StoredSeatEvent, Timestamp, Transport, UserId,
 };
 
 /// Pages are bounded: a caller asking for more gets this many.
 pub const PAGE_ITEMS_MAX: u32 = 1_000;
+/// Logs read whole by the app (the seat log) come in pages of at most this many events.
+pub const LOG_PAGE_ITEMS_MAX: u32 = 50_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -308,6 +312,26 @@ pub trait Store: Send + Sync + 'static {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<StoredLinkEvent>, StoreError>;
+
+    /// Appends seat events with their audit events in one transaction; each moves its
+    /// person's status and writes a person event. A second `checked_in` or `boarded` for the
+    /// same pass is [`StoreError::Conflict`] and nothing of the call is kept.
+    async fn append_seat_events(
+        &self,
+        events: Vec<SeatEvent>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<(), StoreError>;
+
+    /// The seat log from `after_seq` (exclusive), oldest first, at most `limit` events.
+    async fn seat_events(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredSeatEvent>, StoreError>;
+
+    /// The secret that signs boarding passes: the stored one, or `candidate` stored now if
+    /// there is none (the first caller wins, so every node signs alike).
+    async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError>;
 }
 
 /// A link event from its stored columns.

@@ -1,0 +1,367 @@
+//! Seats, boarding passes and check-in, as a log.
+//!
+//! Nothing stores "who is on which transport" as a field. Publishing a plan appends a
+//! [`SeatEvent`] per person (`seated`, with a fresh boarding pass); a re-plan that moves or
+//! drops someone appends `unseated`; the field officer's scan appends `checked_in`, then
+//! `boarded`; people who did not come by the call time get `no_show`, which frees their seat
+//! for the standby list. The current seat of each person is a fold over the log
+//! ([`SeatBook`]), and every event also moves the person's status (the `persons` row and its
+//! `person_events`), so "statuses and events for every person" come from one write.
+//!
+//! A boarding pass is a token signed with Ed25519 ([`PassToken`]): the pass id, the person,
+//! the household and the transport, readable and verifiable offline by anyone with the public
+//! key. The signature stops forgery; the store stops copies, because a pass is checked in at
+//! most once (a unique index on the `checked_in` event of a pass, so two officers scanning the
+//! same code on two nodes cannot both succeed).
+
+use std::collections::HashMap;
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+
+use crate::{Actor, PersonId, PersonStatus, Timestamp, TransportId};
+
+string_enum!(
+    /// What happened to a person's seat.
+    SeatEventKind {
+        Seated = "seated", Unseated = "unseated", CheckedIn = "checked_in",
+        Boarded = "boarded", NoShow = "no_show",
+    }
+);
+
+impl SeatEventKind {
+    /// The person's status after the event.
+    pub fn person_status(self) -> PersonStatus {
+        match self {
+            // Publishing a seat is telling the household: passes go out with it.
+            SeatEventKind::Seated => PersonStatus::Notified,
+            SeatEventKind::Unseated | SeatEventKind::NoShow => PersonStatus::Verified,
+            SeatEventKind::CheckedIn => PersonStatus::CheckedIn,
+            SeatEventKind::Boarded => PersonStatus::Boarded,
+        }
+    }
+}
+
+/// One change of one person's seat.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SeatEvent {
+    pub at: Timestamp,
+    pub actor: Actor,
+    pub kind: SeatEventKind,
+    pub person: PersonId,
+    /// The household's reference (the triage case the person travels with).
+    pub household: String,
+    pub transport: TransportId,
+    /// The boarding pass the event concerns (issued by `seated`, used by `checked_in`).
+    pub pass: PassId,
+    /// Why, in staff's words ("plan 3", "hub ALA is closed at departure", "no-show at 14:00").
+    pub reason: String,
+}
+
+/// A seat event as stored, with its place in the log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredSeatEvent {
+    pub seq: i64,
+    #[serde(flatten)]
+    pub event: SeatEvent,
+}
+
+/// A boarding pass's identity: random, so it cannot be guessed from another.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct PassId(pub uuid::Uuid);
+
+impl PassId {
+    pub fn random() -> Self {
+        PassId(uuid::Uuid::new_v4())
+    }
+}
+
+impl fmt::Display for PassId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for PassId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(PassId(s.parse()?))
+    }
+}
+
+/// Where one person stands in the seat log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Seat {
+    pub person: PersonId,
+    pub household: String,
+    pub transport: TransportId,
+    pub pass: PassId,
+    /// The last event: seated, checked_in or boarded (an unseated or no-show person has no
+    /// seat).
+    pub state: SeatEventKind,
+    pub since: Timestamp,
+}
+
+/// The current seats, folded from the log.
+#[derive(Debug, Clone, Default)]
+pub struct SeatBook {
+    pub seats: HashMap<PersonId, Seat>,
+    /// The last sequence number folded in.
+    pub seq: i64,
+}
+
+impl SeatBook {
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a StoredSeatEvent>) -> Self {
+        let mut book = SeatBook::default();
+        for e in events {
+            book.apply(e);
+        }
+        book
+    }
+
+    pub fn apply(&mut self, stored: &StoredSeatEvent) {
+        let e = &stored.event;
+        self.seq = self.seq.max(stored.seq);
+        match e.kind {
+            SeatEventKind::Seated => {
+                self.seats.insert(
+                    e.person,
+                    Seat {
+                        person: e.person,
+                        household: e.household.clone(),
+                        transport: e.transport,
+                        pass: e.pass,
+                        state: SeatEventKind::Seated,
+                        since: e.at,
+                    },
+                );
+            }
+            SeatEventKind::Unseated | SeatEventKind::NoShow => {
+                if self.seats.get(&e.person).is_some_and(|s| s.pass == e.pass) {
+                    self.seats.remove(&e.person);
+                }
+            }
+            SeatEventKind::CheckedIn | SeatEventKind::Boarded => {
+                if let Some(seat) = self.seats.get_mut(&e.person)
+                    && seat.pass == e.pass
+                {
+                    seat.state = e.kind;
+                    seat.since = e.at;
+                }
+            }
+        }
+    }
+
+    /// Households with a published seat, and their transport.
+    pub fn households(&self) -> HashMap<&str, TransportId> {
+        self.seats
+            .values()
+            .map(|s| (s.household.as_str(), s.transport))
+            .collect()
+    }
+
+    /// The seats on one transport.
+    pub fn on(&self, transport: TransportId) -> impl Iterator<Item = &Seat> {
+        self.seats
+            .values()
+            .filter(move |s| s.transport == transport)
+    }
+}
+
+/// What a boarding pass says; the token carries it signed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PassClaims {
+    pub pass: PassId,
+    pub person: PersonId,
+    pub household: String,
+    pub transport: TransportId,
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PassError {
+    #[error("this is not an evac boarding pass (it should start with '{PASS_TOKEN_PREFIX}')")]
+    NotAPass,
+    #[error("the boarding pass is damaged or incomplete; scan it again or type it in full")]
+    Malformed,
+    #[error("the signature does not match: this boarding pass is forged or altered")]
+    Forged,
+}
+
+/// Every token starts so; the version lets a later format coexist.
+pub const PASS_TOKEN_PREFIX: &str = "EVAC1.";
+
+/// Signs and reads boarding passes. The public half verifies offline.
+pub struct PassSigner {
+    key: SigningKey,
+}
+
+impl PassSigner {
+    /// From the 32 secret bytes the store keeps.
+    pub fn from_secret(secret: &[u8; 32]) -> Self {
+        PassSigner {
+            key: SigningKey::from_bytes(secret),
+        }
+    }
+
+    /// The public key, base64url, as field officers receive it.
+    pub fn public_key(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.key.verifying_key().as_bytes())
+    }
+
+    /// The token printed as the pass's QR code: `EVAC1.<claims>.<signature>`, base64url.
+    pub fn sign(&self, claims: &PassClaims) -> String {
+        let body = format!(
+            "{}|{}|{}|{}",
+            claims.pass, claims.person, claims.household, claims.transport
+        );
+        let signature = self.key.sign(body.as_bytes());
+        format!(
+            "{PASS_TOKEN_PREFIX}{}.{}",
+            URL_SAFE_NO_PAD.encode(body),
+            URL_SAFE_NO_PAD.encode(signature.to_bytes())
+        )
+    }
+}
+
+/// Verifies a token with a public key (base64url) and reads its claims. Needs no store and no
+/// network: this is what a field officer's device runs.
+pub fn verify_pass(public_key: &str, token: &str) -> Result<PassClaims, PassError> {
+    let key: [u8; 32] = URL_SAFE_NO_PAD
+        .decode(public_key.trim())
+        .ok()
+        .and_then(|k| k.try_into().ok())
+        .ok_or(PassError::Malformed)?;
+    let key = VerifyingKey::from_bytes(&key).map_err(|_| PassError::Malformed)?;
+    let rest = token
+        .trim()
+        .strip_prefix(PASS_TOKEN_PREFIX)
+        .ok_or(PassError::NotAPass)?;
+    let (body, signature) = rest.split_once('.').ok_or(PassError::Malformed)?;
+    let body = URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|_| PassError::Malformed)?;
+    let signature: [u8; 64] = URL_SAFE_NO_PAD
+        .decode(signature)
+        .ok()
+        .and_then(|s| s.try_into().ok())
+        .ok_or(PassError::Malformed)?;
+    key.verify(&body, &Signature::from_bytes(&signature))
+        .map_err(|_| PassError::Forged)?;
+    // Signed by us, so well formed; a parse failure here means a key was misused.
+    let body = String::from_utf8(body).map_err(|_| PassError::Malformed)?;
+    let mut parts = body.split('|');
+    let mut next = || parts.next().ok_or(PassError::Malformed);
+    Ok(PassClaims {
+        pass: next()?.parse().map_err(|_| PassError::Malformed)?,
+        person: next()?.parse().map_err(|_| PassError::Malformed)?,
+        household: next()?.to_string(),
+        transport: next()?.parse().map_err(|_| PassError::Malformed)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> PassClaims {
+        PassClaims {
+            pass: PassId::random(),
+            person: PersonId::new_v7(),
+            household: "K7P3M9XQ2".into(),
+            transport: TransportId::new_v7(),
+        }
+    }
+
+    #[test]
+    fn a_signed_pass_verifies_with_the_public_key_and_reads_back() {
+        let signer = PassSigner::from_secret(&[7; 32]);
+        let c = claims();
+        let token = signer.sign(&c);
+        assert!(token.starts_with(PASS_TOKEN_PREFIX));
+        assert_eq!(verify_pass(&signer.public_key(), &token), Ok(c));
+    }
+
+    #[test]
+    fn an_altered_or_foreign_pass_is_refused() {
+        let signer = PassSigner::from_secret(&[7; 32]);
+        let token = signer.sign(&claims());
+        // Another household written into the body, the signature kept.
+        let (head, signature) = token.rsplit_once('.').unwrap();
+        let body = URL_SAFE_NO_PAD
+            .decode(head.strip_prefix(PASS_TOKEN_PREFIX).unwrap())
+            .unwrap();
+        let forged_body = String::from_utf8(body)
+            .unwrap()
+            .replace("K7P3M9XQ2", "AAAAAAAAA");
+        let forged = format!(
+            "{PASS_TOKEN_PREFIX}{}.{signature}",
+            URL_SAFE_NO_PAD.encode(forged_body)
+        );
+        assert_eq!(
+            verify_pass(&signer.public_key(), &forged),
+            Err(PassError::Forged)
+        );
+        // Signed by another key.
+        let other = PassSigner::from_secret(&[8; 32]).sign(&claims());
+        assert_eq!(
+            verify_pass(&signer.public_key(), &other),
+            Err(PassError::Forged)
+        );
+        assert_eq!(
+            verify_pass(&signer.public_key(), "hello"),
+            Err(PassError::NotAPass)
+        );
+        assert_eq!(
+            verify_pass(&signer.public_key(), &token[..token.len() - 5]),
+            Err(PassError::Malformed)
+        );
+    }
+
+    #[test]
+    fn the_book_follows_a_person_from_seat_to_boarding_and_drops_released_seats() {
+        let (person, t1, t2) = (
+            PersonId::new_v7(),
+            TransportId::new_v7(),
+            TransportId::new_v7(),
+        );
+        let (p1, p2) = (PassId::random(), PassId::random());
+        let event = |seq, kind, transport, pass| StoredSeatEvent {
+            seq,
+            event: SeatEvent {
+                at: Timestamp::from_unix_micros(seq * 1_000_000),
+                actor: Actor::System,
+                kind,
+                person,
+                household: "H".into(),
+                transport,
+                pass,
+                reason: String::new(),
+            },
+        };
+        let log = [
+            event(1, SeatEventKind::Seated, t1, p1),
+            event(2, SeatEventKind::Unseated, t1, p1),
+            event(3, SeatEventKind::Seated, t2, p2),
+            // A late event about the old pass changes nothing.
+            event(4, SeatEventKind::CheckedIn, t1, p1),
+            event(5, SeatEventKind::CheckedIn, t2, p2),
+        ];
+        let book = SeatBook::from_events(&log);
+        let seat = &book.seats[&person];
+        assert_eq!(
+            (seat.transport, seat.pass, seat.state),
+            (t2, p2, SeatEventKind::CheckedIn)
+        );
+        assert_eq!(book.on(t1).count(), 0);
+        let book = SeatBook::from_events(&[
+            event(1, SeatEventKind::Seated, t1, p1),
+            event(2, SeatEventKind::NoShow, t1, p1),
+        ]);
+        assert!(book.seats.is_empty());
+    }
+}

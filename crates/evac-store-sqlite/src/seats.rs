@@ -1,0 +1,94 @@
+//! SQL for the seat log and the pass-signing key on SQLite.
+
+use evac_model::SeatEvent;
+use evac_store::*;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::backend;
+use crate::rows::is_unique_violation;
+
+/// One seat event, the person event it causes and the person's new status.
+pub(crate) fn insert_seat_event(c: &Connection, e: &SeatEvent) -> Result<(), StoreError> {
+    let (at, actor, person) = (e.at.unix_micros(), e.actor.label(), e.person.to_string());
+    let status = e.kind.person_status().as_str();
+    c.prepare_cached(
+        "INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, pass, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            at,
+            actor,
+            e.kind.as_str(),
+            person,
+            e.household,
+            e.transport.to_string(),
+            e.pass.to_string(),
+            e.reason
+        ])
+    })
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            seat_conflict(e)
+        } else {
+            backend(err)
+        }
+    })?;
+    c.prepare_cached(
+        "INSERT INTO person_events (person_id, at, actor, from_status, to_status, reason)
+         SELECT id, ?1, ?2, status, ?3, ?4 FROM persons WHERE id = ?5",
+    )
+    .and_then(|mut s| s.execute(params![at, actor, status, e.reason, person]))
+    .map_err(backend)?;
+    c.prepare_cached("UPDATE persons SET status = ?1, status_at = ?2 WHERE id = ?3")
+        .and_then(|mut s| s.execute(params![status, at, person]))
+        .map_err(backend)?;
+    Ok(())
+}
+
+pub(crate) fn seat_events(
+    c: &Connection,
+    after_seq: i64,
+    limit: u32,
+) -> Result<Vec<evac_model::StoredSeatEvent>, StoreError> {
+    let mut s = c
+        .prepare_cached(&format!(
+            "SELECT {SEAT_COLUMNS} FROM seat_events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))
+        .map_err(backend)?;
+    let rows = s
+        .query_map(params![after_seq, limit], |r| {
+            Ok(SeatRow {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                kind: r.get(3)?,
+                person_id: r.get(4)?,
+                household: r.get(5)?,
+                transport_id: r.get(6)?,
+                pass: r.get(7)?,
+                reason: r.get(8)?,
+            })
+        })
+        .map_err(backend)?;
+    rows.map(|row| row.map_err(backend)?.into_event()).collect()
+}
+
+pub(crate) fn signing_secret(
+    c: &Connection,
+    candidate: [u8; 32],
+    now_us: i64,
+) -> Result<[u8; 32], StoreError> {
+    c.prepare_cached(
+        "INSERT INTO signing_keys (id, secret, created_at) VALUES (1, ?1, ?2) ON CONFLICT (id) DO NOTHING",
+    )
+    .and_then(|mut s| s.execute(params![candidate.as_slice(), now_us]))
+    .map_err(backend)?;
+    let secret: Option<Vec<u8>> = c
+        .prepare_cached("SELECT secret FROM signing_keys WHERE id = 1")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+        .map_err(backend)?;
+    secret
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| StoreError::Corrupt("signing_keys.secret is not 32 bytes".into()))
+}

@@ -1,0 +1,57 @@
+//! The seat log's stored rows as both backends read them, so parsing and its error messages
+//! live once. Backends select [`SEAT_COLUMNS`] in the order of [`SeatRow`]'s fields.
+
+use evac_model::{SeatEvent, SeatEventKind, StoredSeatEvent, Timestamp};
+
+use crate::{StoreError, actor_from_label, parse_id};
+
+/// The columns of `seat_events`, in select order.
+pub struct SeatRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub kind: String,
+    pub person_id: String,
+    pub household: String,
+    pub transport_id: String,
+    pub pass: String,
+    pub reason: String,
+}
+
+/// The select list matching [`SeatRow`].
+pub const SEAT_COLUMNS: &str =
+    "seq, at, actor, kind, person_id, household, transport_id, pass, reason";
+
+impl SeatRow {
+    pub fn into_event(self) -> Result<StoredSeatEvent, StoreError> {
+        Ok(StoredSeatEvent {
+            seq: self.seq,
+            event: SeatEvent {
+                at: Timestamp::from_unix_micros(self.at),
+                actor: actor_from_label(&self.actor)?,
+                kind: SeatEventKind::parse(&self.kind).ok_or_else(|| {
+                    StoreError::Corrupt(format!("unknown seat event kind '{}'", self.kind))
+                })?,
+                person: parse_id("seat_events.person_id", &self.person_id)?,
+                household: self.household,
+                transport: parse_id("seat_events.transport_id", &self.transport_id)?,
+                pass: parse_id("seat_events.pass", &self.pass)?,
+                reason: self.reason,
+            },
+        })
+    }
+}
+
+/// What a refused seat event says: the unique index that stops a second check-in or boarding.
+pub fn seat_conflict(event: &SeatEvent) -> StoreError {
+    StoreError::Conflict {
+        what: format!(
+            "boarding pass {} is already {}; a second scan of the same pass is refused",
+            event.pass,
+            match event.kind {
+                SeatEventKind::Boarded => "boarded",
+                _ => "checked in",
+            }
+        ),
+    }
+}
