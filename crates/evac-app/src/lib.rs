@@ -7,6 +7,7 @@
 //! actor for intake), checks the permission here and writes an audit event.
 
 mod accounts;
+mod boarding;
 mod intake;
 mod linkage;
 mod planning;
@@ -21,6 +22,7 @@ use evac_model::{Actor, CountryCode, FieldError, Permission, Role, UserId};
 use evac_store::{Store, StoreError};
 
 pub use accounts::{NewToken, PASSWORD_CHARS_MIN, hash_password};
+pub use boarding::{BoardingPass, Manifest, NoShows, Published, Scanned, SeatChangeView};
 pub use intake::{ExportActor, ExportCursor, Submitted};
 pub use linkage::{
     LinkView, LinkedPerson, PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,
@@ -28,7 +30,7 @@ pub use linkage::{
 pub use planning::{PlanRun, Seated, Waiting};
 pub use situation::{Ingested, NewRoute, NewZone, SituationView, SubjectView, ZoneCentre};
 pub use store_url::{DatabaseUrl, open_store};
-pub use triage::{PolicyChange, PolicyInForce, RankedRequest, case_facts, households};
+pub use triage::{Household, PolicyChange, PolicyInForce, RankedRequest, case_facts, households};
 
 /// What evac needs to know about its deployment.
 #[derive(Debug, Clone)]
@@ -102,6 +104,8 @@ impl Staff {
             Permission::EditSituation => "change the situation picture",
             Permission::ChangePolicy => "change the triage policy",
             Permission::PlanTransports => "add transports or plan",
+            Permission::ReadManifests => "read manifests or boarding passes",
+            Permission::CheckIn => "check passengers in or board them",
         };
         Err(AppError::Forbidden {
             role: self.role,
@@ -116,6 +120,8 @@ pub struct App {
     store: Arc<dyn Store>,
     settings: Arc<Settings>,
     linker: Arc<linkage::Linker>,
+    /// Signs boarding passes; its key is read from (or made in) the store on first use.
+    signer: Arc<tokio::sync::OnceCell<evac_model::PassSigner>>,
 }
 
 impl App {
@@ -124,6 +130,7 @@ impl App {
             store,
             settings: Arc::new(settings),
             linker: Arc::default(),
+            signer: Arc::default(),
         }
     }
 

@@ -19,7 +19,7 @@ use crate::{App, AppError, Staff};
 /// Without a route staff entered, a hub is reachable by road up to this far.
 const REACH_ROAD_KM_MAX: f64 = 1_200.0;
 /// Local improvement stops after this long; the greedy plan stands.
-const PLAN_IMPROVE_MS_MAX: u64 = 2_000;
+pub(crate) const PLAN_IMPROVE_MS_MAX: u64 = 2_000;
 
 /// A household on a transport.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -94,11 +94,54 @@ fn reach_of(app: &App, situation: &SituationView, location: &evac_model::Locatio
     reach
 }
 
+/// What a plan reads, read once: the stored transports and their planner view (hub status at
+/// each departure), the households and their planner cases (same order as `names`).
+pub(crate) struct PlanInputs {
+    pub stored: Vec<evac_model::Transport>,
+    pub transports: Vec<evac_plan::Transport>,
+    pub names: Vec<HouseholdName>,
+    pub cases: Vec<Case>,
+}
+
+impl PlanInputs {
+    pub fn code_of(&self, id: &str) -> &str {
+        self.stored
+            .iter()
+            .find(|t| t.id.to_string() == id)
+            .map_or("?", |t| t.code.as_str())
+    }
+
+    /// The reasons a household waits, per transport code, from the planner's obstacles.
+    pub fn waiting(&self, cases: &[Case], unseated: Vec<evac_plan::Unseated>) -> Vec<Waiting> {
+        let by_reference: HashMap<&str, &Case> = cases.iter().map(|c| (c.id.as_str(), c)).collect();
+        unseated
+            .into_iter()
+            .map(|u| {
+                let case = by_reference[u.case.as_str()];
+                Waiting {
+                    people: case.people,
+                    class: case.class,
+                    why: u
+                        .why
+                        .into_iter()
+                        .map(|(t, o)| (self.code_of(&t).to_string(), o.to_string()))
+                        .collect(),
+                    reference: u.case,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The planner's time limit as a `stop` predicate, started now.
+pub(crate) fn stop_after(ms_max: u64) -> impl Fn() -> bool {
+    let started = std::time::Instant::now();
+    move || started.elapsed().as_millis() as u64 > ms_max
+}
+
 impl App {
-    /// Plans every household onto the stored transports at `now`, with reasons for those left
-    /// without a seat. Nothing is stored: publishing comes with manifests.
-    pub async fn run_plan(&self, staff: &Staff, now: Timestamp) -> Result<PlanRun, AppError> {
-        staff.require(Permission::PlanTransports)?;
+    /// Reads everything a plan at `now` needs.
+    pub(crate) async fn plan_inputs(&self, now: Timestamp) -> Result<PlanInputs, AppError> {
         // One read of the claims serves the picture now and each hub at each departure.
         let claims = self.store.claims().await?;
         let situation = self.situation_with(&claims, now).await?;
@@ -151,59 +194,52 @@ impl App {
                 }
             })
             .collect();
+        Ok(PlanInputs {
+            stored,
+            transports,
+            names,
+            cases,
+        })
+    }
+
+    /// Plans every household onto the stored transports at `now`, with reasons for those left
+    /// without a seat. Nothing is stored: [`App::publish_plan`] does that.
+    pub async fn run_plan(&self, staff: &Staff, now: Timestamp) -> Result<PlanRun, AppError> {
+        staff.require(Permission::PlanTransports)?;
+        let inputs = self.plan_inputs(now).await?;
         let settings = Settings::default();
-        let started = std::time::Instant::now();
-        let stop = || started.elapsed().as_millis() as u64 > PLAN_IMPROVE_MS_MAX;
-        let plan = evac_plan::plan(&transports, &cases, settings, now.unix_micros(), &stop);
-        let unseated = evac_plan::explain_unseated(&transports, &cases, settings, &plan);
-        let code_of: HashMap<String, &str> = stored
-            .iter()
-            .map(|t| (t.id.to_string(), t.code.as_str()))
-            .collect();
+        let stop = stop_after(PLAN_IMPROVE_MS_MAX);
+        let plan = evac_plan::plan(
+            &inputs.transports,
+            &inputs.cases,
+            settings,
+            now.unix_micros(),
+            &stop,
+        );
+        let unseated =
+            evac_plan::explain_unseated(&inputs.transports, &inputs.cases, settings, &plan);
         let seated: Vec<Seated> = plan
             .assigned
             .iter()
             .enumerate()
             .filter_map(|(c, t)| {
-                let t = &stored[(*t)?];
+                let t = &inputs.stored[(*t)?];
                 Some(Seated {
-                    reference: names[c].reference.clone(),
-                    requests: names[c].requests.clone(),
-                    people: cases[c].people,
-                    class: cases[c].class,
+                    reference: inputs.names[c].reference.clone(),
+                    requests: inputs.names[c].requests.clone(),
+                    people: inputs.cases[c].people,
+                    class: inputs.cases[c].class,
                     transport: t.id,
                     transport_code: t.code.clone(),
                 })
             })
             .collect();
-        let by_reference: HashMap<&str, &Case> = cases.iter().map(|c| (c.id.as_str(), c)).collect();
-        let waiting = unseated
-            .into_iter()
-            .map(|u| {
-                let case = by_reference[u.case.as_str()];
-                Waiting {
-                    people: case.people,
-                    class: case.class,
-                    why: u
-                        .why
-                        .into_iter()
-                        .map(|(t, o)| {
-                            (
-                                code_of.get(&t).copied().unwrap_or("?").to_string(),
-                                o.to_string(),
-                            )
-                        })
-                        .collect(),
-                    reference: u.case,
-                }
-            })
-            .collect();
         Ok(PlanRun {
             at: now,
-            households: cases.len(),
+            households: inputs.cases.len(),
             seated_people: seated.iter().map(|s| s.people).sum(),
             seated,
-            waiting,
+            waiting: inputs.waiting(&inputs.cases, unseated),
             value: plan.value,
         })
     }

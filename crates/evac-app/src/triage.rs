@@ -31,6 +31,8 @@ pub struct RankedRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct HouseholdName {
     pub requests: Vec<RequestId>,
+    /// Its people, in the order of its facts' members (each person once).
+    pub persons: Vec<PersonId>,
     pub reference: String,
     pub location: evac_model::Location,
 }
@@ -106,7 +108,7 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 pub fn households(
     requests: Vec<(CaseFacts, Vec<PersonId>)>,
     merged: &[(PersonId, PersonId)],
-) -> Vec<(Vec<usize>, CaseFacts)> {
+) -> Vec<Household> {
     let mut request_of: HashMap<PersonId, usize> = HashMap::new();
     for (i, (_, persons)) in requests.iter().enumerate() {
         for p in persons {
@@ -127,15 +129,17 @@ pub fn households(
     for i in 0..requests.len() {
         groups.entry(root(&mut parent, i)).or_default().push(i);
     }
-    let mut out: Vec<(Vec<usize>, CaseFacts)> = Vec::with_capacity(groups.len());
+    let mut out: Vec<Household> = Vec::with_capacity(groups.len());
     for (_, mut members) in groups {
         members.sort_unstable();
         let mut facts = requests[members[0]].0.clone();
+        let mut people = requests[members[0]].1.clone();
         for &other in &members[1..] {
             let (more, persons) = &requests[other];
             for (member, person) in more.members.iter().zip(persons) {
                 if !person_parent.contains_key(person) {
                     facts.members.push(member.clone());
+                    people.push(*person);
                 }
             }
             for flag in &more.urgency {
@@ -147,10 +151,24 @@ pub fn households(
             facts.waiting_since_us = facts.waiting_since_us.min(more.waiting_since_us);
         }
         // The first request's own duplicates (the same person twice in one request) stay.
-        out.push((members, facts));
+        out.push(Household {
+            requests: members,
+            facts,
+            persons: people,
+        });
     }
-    out.sort_by_key(|(members, _)| members[0]);
+    out.sort_by_key(|h| h.requests[0]);
     out
+}
+
+/// Requests folded into one household.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Household {
+    /// Indices of its requests in the input, first first.
+    pub requests: Vec<usize>,
+    pub facts: CaseFacts,
+    /// Its people, in the order of `facts.members`.
+    pub persons: Vec<PersonId>,
 }
 
 impl App {
@@ -296,19 +314,20 @@ impl App {
             .map(|k| {
                 grouped
                     .iter()
-                    .map(|(members, facts)| CaseFacts {
-                        threat_level: members.iter().map(|&i| threats[i][k]).max().unwrap_or(0),
-                        ..facts.clone()
+                    .map(|h| CaseFacts {
+                        threat_level: h.requests.iter().map(|&i| threats[i][k]).max().unwrap_or(0),
+                        ..h.facts.clone()
                     })
                     .collect()
             })
             .collect();
         let names = grouped
-            .iter()
-            .map(|(members, _)| {
-                let first = &ids[members[0]];
+            .into_iter()
+            .map(|h| {
+                let first = &ids[h.requests[0]];
                 HouseholdName {
-                    requests: members.iter().map(|&i| ids[i].0).collect(),
+                    persons: h.persons,
+                    requests: h.requests.iter().map(|&i| ids[i].0).collect(),
                     reference: first.1.clone(),
                     location: first.2.clone(),
                 }
@@ -463,8 +482,9 @@ mod tests {
         // The father of a is the father in c (the same person asked twice).
         let cases = households(requests, &[(p[3], p[0])]);
         assert_eq!(cases.len(), 2);
-        let (members, family) = &cases[0];
+        let (members, family) = (&cases[0].requests, &cases[0].facts);
         assert_eq!(members, &vec![0, 2]);
+        assert_eq!(cases[0].persons, vec![p[0], p[1], p[4]]);
         assert_eq!(family.id, "a", "named by its first request");
         let ages: Vec<Option<u8>> = family.members.iter().map(|m| m.age_years).collect();
         assert_eq!(
@@ -474,6 +494,6 @@ mod tests {
         );
         assert_eq!(family.waiting_since_us, 10, "waits from its first request");
         assert_eq!(family.threat_level, 3);
-        assert_eq!(cases[1].1.id, "b");
+        assert_eq!(cases[1].facts.id, "b");
     }
 }

@@ -10,6 +10,7 @@
 pub mod export;
 pub mod import;
 pub mod link_file;
+pub mod manifest;
 pub mod mapping;
 pub mod reports;
 

@@ -54,6 +54,9 @@ pub struct SeatEvent {
     /// The household's reference (the triage case the person travels with).
     pub household: String,
     pub transport: TransportId,
+    /// The household's priority class when it was seated (1 first; 0 when not planned, e.g.
+    /// a check-in), so a manifest shows the class the plan served.
+    pub class: u8,
     /// The boarding pass the event concerns (issued by `seated`, used by `checked_in`).
     pub pass: PassId,
     /// Why, in staff's words ("plan 3", "hub ALA is closed at departure", "no-show at 14:00").
@@ -99,6 +102,7 @@ pub struct Seat {
     pub person: PersonId,
     pub household: String,
     pub transport: TransportId,
+    pub class: u8,
     pub pass: PassId,
     /// The last event: seated, checked_in or boarded (an unseated or no-show person has no
     /// seat).
@@ -134,6 +138,7 @@ impl SeatBook {
                         person: e.person,
                         household: e.household.clone(),
                         transport: e.transport,
+                        class: e.class,
                         pass: e.pass,
                         state: SeatEventKind::Seated,
                         since: e.at,
@@ -339,6 +344,7 @@ mod tests {
                 person,
                 household: "H".into(),
                 transport,
+                class: 1,
                 pass,
                 reason: String::new(),
             },

@@ -37,6 +37,10 @@ pub enum Permission {
     ChangePolicy,
     /// Add transports and change their status; run and publish plans.
     PlanTransports,
+    /// Read a transport's manifest and boarding passes.
+    ReadManifests,
+    /// Check passengers in and board them; release no-shows' seats to standby.
+    CheckIn,
 }
 
 impl Role {
@@ -82,6 +86,7 @@ impl Role {
             EditSituation => matches!(self, Operator | Planner | Supervisor),
             ChangePolicy => matches!(self, Supervisor),
             PlanTransports => matches!(self, Planner | Supervisor),
+            ReadManifests | CheckIn => matches!(self, Planner | FieldOfficer | Supervisor),
         }
     }
 }

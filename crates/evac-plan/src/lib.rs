@@ -522,6 +522,41 @@ fn improve(
     }
 }
 
+/// Standby: when no-shows free seats on `transport` at the call time, the waiting cases that
+/// take them, by index into `waiting`, in priority order (class, then score): each that can use
+/// the transport and still fits beside `aboard` and the standby cases taken before it. A
+/// household too large for what is left is passed over for a smaller one behind it.
+pub fn standby(
+    transport: &Transport,
+    aboard: &[Case],
+    waiting: &[Case],
+    settings: Settings,
+) -> Vec<usize> {
+    let mut load = Load::default();
+    for c in aboard {
+        load.add(c);
+    }
+    let mut order: Vec<usize> = (0..waiting.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&waiting[a], &waiting[b]);
+        a.class
+            .cmp(&b.class)
+            .then(b.score.total_cmp(&a.score))
+            .then(a.id.cmp(&b.id))
+    });
+    let mut taken = Vec::new();
+    for c in order {
+        let case = &waiting[c];
+        if feasibility(transport, case, &settings).is_ok()
+            && capacity_obstacle(transport, &load, case, &settings).is_none()
+        {
+            load.add(case);
+            taken.push(c);
+        }
+    }
+    taken
+}
+
 /// Why every case without a seat has none: for each of its candidate transports (every
 /// transport), the constraint that kept it off, in the finished plan.
 pub fn explain_unseated(

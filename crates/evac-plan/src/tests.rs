@@ -207,6 +207,25 @@ fn a_replan_after_a_hub_closes_moves_only_whom_it_must_and_says_why() {
 }
 
 /// A small random instance: up to `cases_max` households and 3 transports.
+#[test]
+fn standby_fills_freed_seats_in_priority_order_passing_over_what_does_not_fit() {
+    let flight = flight("RF-1", "ALA", 6, 10);
+    let aboard = vec![case("stayed", 5, 3, &["ALA"])];
+    let waiting = vec![
+        case("tourist", 1, 4, &["ALA"]),
+        case("big-family", 6, 2, &["ALA"]),
+        case("medical", 2, 1, &["ALA"]),
+        case("elsewhere", 1, 1, &["NQZ"]),
+        case("pair", 2, 2, &["ALA"]),
+    ];
+    let taken: Vec<&str> = standby(&flight, &aboard, &waiting, Settings::default())
+        .into_iter()
+        .map(|c| waiting[c].id.as_str())
+        .collect();
+    // 5 seats free: medical (2), the big family does not fit, the pair (2), the tourist (1).
+    assert_eq!(taken, ["medical", "pair", "tourist"]);
+}
+
 fn random_instance(seed: u64, cases_max: usize) -> (Vec<Transport>, Vec<Case>) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let hubs = ["ALA", "NQZ", "FRU"];

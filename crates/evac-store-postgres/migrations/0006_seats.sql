@@ -8,6 +8,7 @@ CREATE TABLE seat_events (
     person_id    TEXT NOT NULL REFERENCES persons (id),
     household    TEXT NOT NULL,
     transport_id TEXT NOT NULL REFERENCES transports (id),
+    class        INTEGER NOT NULL,
     pass         TEXT NOT NULL,
     reason       TEXT NOT NULL
 );

@@ -903,8 +903,9 @@ impl Store for PgStore {
                     person_id: get(4)?,
                     household: get(5)?,
                     transport_id: get(6)?,
-                    pass: get(7)?,
-                    reason: get(8)?,
+                    class: r.try_get::<i32, _>(7).map_err(backend)?.into(),
+                    pass: get(8)?,
+                    reason: get(9)?,
                 }
                 .into_event()
             })
@@ -991,14 +992,15 @@ async fn insert_seat_events(
     let person = column(&|e| e.person.to_string());
     let household = column(&|e| e.household.clone());
     let transport = column(&|e| e.transport.to_string());
+    let class: Vec<i32> = events.iter().map(|e| i32::from(e.class)).collect();
     let pass = column(&|e| e.pass.to_string());
     let reason = column(&|e| e.reason.clone());
     let status = column(&|e| e.kind.person_status().as_str().to_string());
     sqlx::query(
-        "INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, pass, reason)
-         SELECT at, actor, kind, person_id, household, transport_id, pass, reason
-         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-              WITH ORDINALITY AS e(at, actor, kind, person_id, household, transport_id, pass, reason, ord)
+        "INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, class, pass, reason)
+         SELECT at, actor, kind, person_id, household, transport_id, class, pass, reason
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[])
+              WITH ORDINALITY AS e(at, actor, kind, person_id, household, transport_id, class, pass, reason, ord)
          ORDER BY ord",
     )
     .bind(&at)
@@ -1007,6 +1009,7 @@ async fn insert_seat_events(
     .bind(&person)
     .bind(&household)
     .bind(&transport)
+    .bind(&class)
     .bind(&pass)
     .bind(&reason)
     .execute(&mut **tx)

@@ -12,8 +12,8 @@ pub(crate) fn insert_seat_event(c: &Connection, e: &SeatEvent) -> Result<(), Sto
     let (at, actor, person) = (e.at.unix_micros(), e.actor.label(), e.person.to_string());
     let status = e.kind.person_status().as_str();
     c.prepare_cached(
-        "INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, pass, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, class, pass, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -23,6 +23,7 @@ pub(crate) fn insert_seat_event(c: &Connection, e: &SeatEvent) -> Result<(), Sto
             person,
             e.household,
             e.transport.to_string(),
+            e.class,
             e.pass.to_string(),
             e.reason
         ])
@@ -66,8 +67,9 @@ pub(crate) fn seat_events(
                 person_id: r.get(4)?,
                 household: r.get(5)?,
                 transport_id: r.get(6)?,
-                pass: r.get(7)?,
-                reason: r.get(8)?,
+                class: r.get(7)?,
+                pass: r.get(8)?,
+                reason: r.get(9)?,
             })
         })
         .map_err(backend)?;

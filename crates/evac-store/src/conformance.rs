@@ -738,6 +738,7 @@ pub async fn run(store: &dyn Store) {
         person: x,
         household: "HOUSEHOLD".into(),
         transport,
+        class: 2,
         pass,
         reason: "plan 1".into(),
     };

@@ -14,13 +14,14 @@ pub struct SeatRow {
     pub person_id: String,
     pub household: String,
     pub transport_id: String,
+    pub class: i64,
     pub pass: String,
     pub reason: String,
 }
 
 /// The select list matching [`SeatRow`].
 pub const SEAT_COLUMNS: &str =
-    "seq, at, actor, kind, person_id, household, transport_id, pass, reason";
+    "seq, at, actor, kind, person_id, household, transport_id, class, pass, reason";
 
 impl SeatRow {
     pub fn into_event(self) -> Result<StoredSeatEvent, StoreError> {
@@ -35,6 +36,9 @@ impl SeatRow {
                 person: parse_id("seat_events.person_id", &self.person_id)?,
                 household: self.household,
                 transport: parse_id("seat_events.transport_id", &self.transport_id)?,
+                class: u8::try_from(self.class).map_err(|_| {
+                    StoreError::Corrupt(format!("seat_events.class {} is no class", self.class))
+                })?,
                 pass: parse_id("seat_events.pass", &self.pass)?,
                 reason: self.reason,
             },

@@ -124,6 +124,12 @@ impl From<AppError> for Problem {
             AppError::BadInput(detail) => {
                 Problem::bad_request("urn:evac:problem:bad-input", detail)
             }
+            AppError::Store(StoreError::Conflict { what }) => Problem::new(
+                StatusCode::CONFLICT,
+                "urn:evac:problem:conflict",
+                "Conflict",
+                what,
+            ),
             AppError::Store(StoreError::Unavailable(reason)) => {
                 tracing::error!(%reason, "database unavailable");
                 Problem::new(

@@ -1,0 +1,701 @@
+//! Publishing plans, boarding passes, check-in, boarding, no-shows and manifests: the seat log
+//! (`evac-model::boarding`) written and read.
+//!
+//! Publishing re-plans against what was published before: households already told keep their
+//! transport where it is still feasible ([`evac_plan::replan`]), and the log gets `unseated`
+//! for whoever moved or lost a seat (with the reason) and `seated` with a fresh pass for
+//! whoever moved or gained one. A pass's token is signed with the deployment's key and not
+//! stored: the same seat always signs to the same token, so passes can be printed again.
+//! Check-in verifies the signature, then that the pass is the person's current one; the store
+//! refuses a second check-in of one pass even when two scans race on two nodes.
+
+use std::collections::{HashMap, HashSet};
+
+use evac_exchange::manifest::ManifestRow;
+use evac_model::{
+    FieldError, PassClaims, PassId, PassSigner, Permission, PersonId, Seat, SeatBook, SeatEvent,
+    SeatEventKind, Timestamp, Transport, TransportId, verify_pass,
+};
+use evac_store::{AuditEvent, LOG_PAGE_ITEMS_MAX, StoreError};
+
+use crate::planning::{PLAN_IMPROVE_MS_MAX, Waiting, stop_after};
+use crate::{App, AppError, Staff};
+
+/// A seat change, in staff's words: the household, the transport codes, why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SeatChangeView {
+    pub household: String,
+    pub people: u32,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub why: String,
+}
+
+/// What publishing a plan did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Published {
+    pub at: Timestamp,
+    pub households_seated: usize,
+    pub people_seated: u32,
+    /// Passes issued by this publication (moved and newly seated people).
+    pub passes_issued: usize,
+    pub moved: Vec<SeatChangeView>,
+    pub gained: Vec<SeatChangeView>,
+    pub lost: Vec<SeatChangeView>,
+    /// Households without a seat, and what kept them off each transport.
+    pub waiting: Vec<Waiting>,
+}
+
+/// A boarding pass as printed: who, on what, and the token its QR code carries.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BoardingPass {
+    pub person: PersonId,
+    pub name: String,
+    pub household: String,
+    pub transport: TransportId,
+    pub transport_code: String,
+    pub departs_at: Timestamp,
+    pub state: SeatEventKind,
+    pub token: String,
+}
+
+/// What a field officer sees after a scan: enough to compare with the person's document.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Scanned {
+    pub person: PersonId,
+    pub name: String,
+    pub birth_date: Option<String>,
+    pub document: Option<String>,
+    pub household: String,
+    pub transport_code: String,
+    pub state: SeatEventKind,
+}
+
+/// What releasing no-shows did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NoShows {
+    pub transport_code: String,
+    /// People whose seats were released.
+    pub released: usize,
+    /// Standby households seated on the freed seats, in priority order.
+    pub standby: Vec<SeatChangeView>,
+}
+
+/// A transport's manifest.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Manifest {
+    pub transport: Transport,
+    pub rows: Vec<ManifestRow>,
+}
+
+/// Reads a pass's claims, or says in the officer's words what is wrong with it.
+fn invalid_token(reason: String) -> AppError {
+    AppError::Invalid(vec![FieldError {
+        path: "token".into(),
+        reason,
+    }])
+}
+
+impl App {
+    /// The key that signs boarding passes, made on first use and kept in the store.
+    async fn signer(&self) -> Result<&PassSigner, AppError> {
+        self.signer
+            .get_or_try_init(|| async {
+                let secret = self.store.signing_secret(rand::random()).await?;
+                Ok::<_, AppError>(PassSigner::from_secret(&secret))
+            })
+            .await
+    }
+
+    /// The public key (base64url) a field officer's device verifies passes with, offline.
+    pub async fn pass_public_key(&self, staff: &Staff) -> Result<String, AppError> {
+        staff.require(Permission::ReadManifests)?;
+        Ok(self.signer().await?.public_key())
+    }
+
+    /// The current seats, folded from the whole seat log.
+    pub(crate) async fn seat_book(&self) -> Result<SeatBook, AppError> {
+        let mut book = SeatBook::default();
+        loop {
+            let page = self.store.seat_events(book.seq, LOG_PAGE_ITEMS_MAX).await?;
+            page.iter().for_each(|e| book.apply(e));
+            if page.len() < LOG_PAGE_ITEMS_MAX as usize {
+                return Ok(book);
+            }
+        }
+    }
+
+    /// Plans at `now` keeping published seats where they still work, and publishes: the
+    /// moved and newly seated get passes, the moved and dropped are told why.
+    pub async fn publish_plan(&self, staff: &Staff, now: Timestamp) -> Result<Published, AppError> {
+        staff.require(Permission::PlanTransports)?;
+        let inputs = self.plan_inputs(now).await?;
+        let book = self.seat_book().await?;
+        let departed: HashSet<String> = inputs
+            .stored
+            .iter()
+            .filter(|t| t.status == evac_model::TransportStatus::Departed)
+            .map(|t| t.id.to_string())
+            .collect();
+        // Households on a departed transport are gone; everyone else with a seat was told.
+        let previous: HashMap<String, String> = book
+            .households()
+            .into_iter()
+            .map(|(h, t)| (h.to_string(), t.to_string()))
+            .filter(|(_, t)| !departed.contains(t))
+            .collect();
+        let published = book.households();
+        let keep: Vec<usize> = (0..inputs.cases.len())
+            .filter(|&c| {
+                published
+                    .get(inputs.cases[c].id.as_str())
+                    .is_none_or(|t| !departed.contains(&t.to_string()))
+            })
+            .collect();
+        let transports = &inputs.transports;
+        let cases: Vec<evac_plan::Case> = keep.iter().map(|&c| inputs.cases[c].clone()).collect();
+        let notified: Vec<String> = previous.keys().cloned().collect();
+        let settings = evac_plan::Settings::default();
+        let replanned = evac_plan::replan(
+            transports,
+            &cases,
+            settings,
+            now.unix_micros(),
+            &previous,
+            &notified,
+            &stop_after(PLAN_IMPROVE_MS_MAX),
+        );
+        let names: Vec<&crate::triage::HouseholdName> =
+            keep.iter().map(|&c| &inputs.names[c]).collect();
+        let index_of: HashMap<&str, usize> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i))
+            .collect();
+        let seats_of: HashMap<&str, Vec<&Seat>> =
+            book.seats.values().fold(HashMap::new(), |mut m, s| {
+                m.entry(s.household.as_str()).or_default().push(s);
+                m
+            });
+        let actor = staff.actor();
+        let mut events: Vec<SeatEvent> = Vec::new();
+        let event =
+            |kind, person, household: &str, transport: TransportId, class, pass, why: &str| {
+                SeatEvent {
+                    at: now,
+                    actor: actor.clone(),
+                    kind,
+                    person,
+                    household: household.to_string(),
+                    transport,
+                    class,
+                    pass,
+                    reason: why.to_string(),
+                }
+            };
+        let transport_id = |id: &str| -> TransportId { id.parse().expect("a stored transport id") };
+        let view = |change: &evac_plan::SeatChange| SeatChangeView {
+            household: change.case.clone(),
+            people: cases[index_of[change.case.as_str()]].people,
+            from: change
+                .from
+                .as_deref()
+                .map(|t| inputs.code_of(t).to_string()),
+            to: change.to.as_deref().map(|t| inputs.code_of(t).to_string()),
+            why: change.why.clone(),
+        };
+        let diff = &replanned.diff;
+        for change in diff.moved.iter().chain(&diff.lost).chain(&diff.gained) {
+            let c = index_of[change.case.as_str()];
+            for seat in seats_of.get(change.case.as_str()).into_iter().flatten() {
+                events.push(event(
+                    SeatEventKind::Unseated,
+                    seat.person,
+                    &seat.household,
+                    seat.transport,
+                    0,
+                    seat.pass,
+                    &change.why,
+                ));
+            }
+            if let Some(to) = &change.to {
+                let why = match &change.from {
+                    None => format!("plan published {now}"),
+                    Some(from) => format!("moved from {}: {}", inputs.code_of(from), change.why),
+                };
+                for &person in &names[c].persons {
+                    events.push(event(
+                        SeatEventKind::Seated,
+                        person,
+                        &change.case,
+                        transport_id(to),
+                        cases[c].class,
+                        PassId::random(),
+                        &why,
+                    ));
+                }
+            }
+        }
+        // Kept households: people who joined (a duplicate request merged in) get a seat too.
+        for (c, t) in replanned.plan.assigned.iter().enumerate() {
+            let (Some(t), Some(seats)) = (t, seats_of.get(cases[c].id.as_str())) else {
+                continue;
+            };
+            if previous.get(&cases[c].id) != Some(&transports[*t].id) {
+                continue;
+            }
+            for &person in &names[c].persons {
+                if !seats.iter().any(|s| s.person == person) {
+                    events.push(event(
+                        SeatEventKind::Seated,
+                        person,
+                        &cases[c].id,
+                        transport_id(&transports[*t].id),
+                        cases[c].class,
+                        PassId::random(),
+                        "joined the household",
+                    ));
+                }
+            }
+        }
+        // Seats of households that no longer exist under that reference (merged into another).
+        let current: HashSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        for seat in book.seats.values() {
+            if !current.contains(seat.household.as_str())
+                && !departed.contains(&seat.transport.to_string())
+            {
+                events.push(event(
+                    SeatEventKind::Unseated,
+                    seat.person,
+                    &seat.household,
+                    seat.transport,
+                    0,
+                    seat.pass,
+                    "the household was merged into another or withdrawn",
+                ));
+            }
+        }
+        let passes_issued = events
+            .iter()
+            .filter(|e| e.kind == SeatEventKind::Seated)
+            .count();
+        let audit = AuditEvent {
+            at: now,
+            actor: staff.actor(),
+            action: "plan.publish".into(),
+            subject: None,
+            detail: serde_json::json!({
+                "moved": diff.moved.len(), "gained": diff.gained.len(), "lost": diff.lost.len(),
+                "passes_issued": passes_issued,
+            }),
+        };
+        self.store.append_seat_events(events, vec![audit]).await?;
+        let unseated = evac_plan::explain_unseated(transports, &cases, settings, &replanned.plan);
+        let seated: Vec<usize> = (0..cases.len())
+            .filter(|&c| replanned.plan.assigned[c].is_some())
+            .collect();
+        let waiting = inputs.waiting(&cases, unseated);
+        Ok(Published {
+            at: now,
+            households_seated: seated.len(),
+            people_seated: seated.iter().map(|&c| cases[c].people).sum(),
+            passes_issued,
+            moved: diff.moved.iter().map(view).collect(),
+            gained: diff.gained.iter().map(view).collect(),
+            lost: diff.lost.iter().map(view).collect(),
+            waiting,
+        })
+    }
+
+    /// A stored transport by id.
+    async fn transport(&self, id: TransportId) -> Result<Transport, AppError> {
+        self.store
+            .transports()
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| AppError::NotFound(format!("transport {id}")))
+    }
+
+    /// Every current boarding pass of a transport, in manifest order.
+    pub async fn boarding_passes(
+        &self,
+        staff: &Staff,
+        transport: TransportId,
+    ) -> Result<Vec<BoardingPass>, AppError> {
+        staff.require(Permission::ReadManifests)?;
+        let t = self.transport(transport).await?;
+        let signer = self.signer().await?;
+        let manifest = self.manifest_rows(&t).await?;
+        self.audit_read(
+            staff,
+            "passes.read",
+            Some(transport.to_string()),
+            serde_json::json!({ "people": manifest.len() }),
+        )
+        .await?;
+        Ok(manifest
+            .into_iter()
+            .map(|(seat, row)| BoardingPass {
+                person: seat.person,
+                name: format!("{} {}", row.surname, row.given_names)
+                    .trim()
+                    .to_string(),
+                household: seat.household.clone(),
+                transport,
+                transport_code: t.code.clone(),
+                departs_at: t.departs_at,
+                state: seat.state,
+                token: signer.sign(&PassClaims {
+                    pass: seat.pass,
+                    person: seat.person,
+                    household: seat.household.clone(),
+                    transport,
+                }),
+            })
+            .collect())
+    }
+
+    /// A transport's manifest, in boarding order.
+    pub async fn manifest(
+        &self,
+        staff: &Staff,
+        transport: TransportId,
+    ) -> Result<Manifest, AppError> {
+        staff.require(Permission::ReadManifests)?;
+        let t = self.transport(transport).await?;
+        let rows: Vec<ManifestRow> = self
+            .manifest_rows(&t)
+            .await?
+            .into_iter()
+            .map(|(_, row)| row)
+            .collect();
+        self.audit_read(
+            staff,
+            "manifest.read",
+            Some(transport.to_string()),
+            serde_json::json!({ "people": rows.len() }),
+        )
+        .await?;
+        Ok(Manifest { transport: t, rows })
+    }
+
+    /// The seats on a transport with each person's manifest line, in boarding order.
+    async fn manifest_rows(&self, t: &Transport) -> Result<Vec<(Seat, ManifestRow)>, AppError> {
+        let book = self.seat_book().await?;
+        let mut seats: Vec<Seat> = book.on(t.id).cloned().collect();
+        seats.sort_by(|a, b| {
+            (a.class, &a.household, a.since).cmp(&(b.class, &b.household, b.since))
+        });
+        let mut rows = Vec::with_capacity(seats.len());
+        for (i, seat) in seats.into_iter().enumerate() {
+            let stored = self
+                .store
+                .request_of_person(seat.person)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("person {}", seat.person)))?;
+            let request = &stored.request;
+            let day = request.ages_as_of();
+            let alone = request.body.unaccompanied_minors(day);
+            let person = request
+                .body
+                .party
+                .iter()
+                .find(|p| p.id == seat.person)
+                .ok_or_else(|| AppError::NotFound(format!("person {}", seat.person)))?;
+            let name = |n: &Option<evac_model::PersonName>, latin: bool| {
+                n.as_ref().map_or(String::new(), |n| {
+                    if latin {
+                        n.latin.clone()
+                    } else {
+                        n.as_written.clone()
+                    }
+                })
+            };
+            let escort = if alone.contains(&person.id) {
+                let escorts: Vec<String> = request
+                    .body
+                    .party
+                    .iter()
+                    .filter(|p| p.relation == evac_model::Relation::Escort)
+                    .map(|p| format!("{} {}", name(&p.surname, true), name(&p.given_names, true)))
+                    .collect();
+                if escorts.is_empty() {
+                    "the transport's escorts".to_string()
+                } else {
+                    escorts.join("; ")
+                }
+            } else {
+                String::new()
+            };
+            let document = person.document.as_ref();
+            let text = |v: Option<String>| v.unwrap_or_default();
+            let row = ManifestRow {
+                order: i as u32 + 1,
+                surname: name(&person.surname, false),
+                given_names: name(&person.given_names, false),
+                surname_latin: name(&person.surname, true),
+                given_names_latin: name(&person.given_names, true),
+                birth_date: match &person.birth {
+                    Some(evac_model::Birth::Date(d)) => d.to_string(),
+                    Some(evac_model::Birth::StatedAge { years, on }) => {
+                        format!("age {years} on {on}")
+                    }
+                    None => String::new(),
+                },
+                sex: text(person.sex.map(|s| s.as_str().to_string())),
+                nationality: text(person.citizenship.as_ref().map(|c| c.to_string())),
+                document_type: text(document.map(|d| d.kind.as_str().to_string())),
+                document_number: text(document.map(|d| d.number.clone())),
+                document_expiry: text(document.and_then(|d| d.expiry).map(|d| d.to_string())),
+                document_issuing_state: text(
+                    document
+                        .and_then(|d| d.issuing_state.as_ref())
+                        .map(|c| c.to_string()),
+                ),
+                household: seat.household.clone(),
+                class: seat.class,
+                escort,
+                needs: person
+                    .needs
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                state: seat.state.as_str().to_string(),
+            };
+            rows.push((seat, row));
+        }
+        Ok(rows)
+    }
+
+    /// Verifies a scanned token and finds the seat it is for (the person's current one).
+    async fn scanned_seat(&self, token: &str) -> Result<(PassClaims, Seat), AppError> {
+        let signer = self.signer().await?;
+        let claims =
+            verify_pass(&signer.public_key(), token).map_err(|e| invalid_token(e.to_string()))?;
+        let book = self.seat_book().await?;
+        match book.seats.get(&claims.person) {
+            Some(seat) if seat.pass == claims.pass => {
+                let seat = seat.clone();
+                Ok((claims, seat))
+            }
+            Some(_) => Err(AppError::Conflict(
+                "this pass was replaced: the person was moved and holds a newer pass; print the new one"
+                    .into(),
+            )),
+            None => Err(AppError::Conflict(
+                "this pass is no longer valid: the person has no seat now (moved off the plan or released as a no-show)"
+                    .into(),
+            )),
+        }
+    }
+
+    async fn scan(
+        &self,
+        staff: &Staff,
+        token: &str,
+        at: Timestamp,
+        kind: SeatEventKind,
+    ) -> Result<Scanned, AppError> {
+        staff.require(Permission::CheckIn)?;
+        let (claims, seat) = self.scanned_seat(token).await?;
+        let t = self.transport(claims.transport).await?;
+        let expected = match kind {
+            SeatEventKind::CheckedIn => SeatEventKind::Seated,
+            _ => SeatEventKind::CheckedIn,
+        };
+        if seat.state != expected {
+            return Err(AppError::Conflict(match (kind, seat.state) {
+                (SeatEventKind::CheckedIn, state) => format!(
+                    "already {} at {}: a second scan of the same pass is refused",
+                    state.as_str().replace('_', " "),
+                    seat.since
+                ),
+                (_, SeatEventKind::Boarded) => format!("already boarded at {}", seat.since),
+                _ => "not checked in yet: check the passenger in first".to_string(),
+            }));
+        }
+        if !t.takes_people() {
+            return Err(AppError::Conflict(format!(
+                "transport {} is {}",
+                t.code, t.status
+            )));
+        }
+        let event = SeatEvent {
+            at,
+            actor: staff.actor(),
+            kind,
+            person: seat.person,
+            household: seat.household.clone(),
+            transport: seat.transport,
+            class: seat.class,
+            pass: seat.pass,
+            reason: format!("scanned by {}", staff.name),
+        };
+        let audit = AuditEvent {
+            at,
+            actor: staff.actor(),
+            action: format!("pass.{}", kind.as_str()),
+            subject: Some(seat.person.to_string()),
+            detail: serde_json::json!({ "transport": t.code }),
+        };
+        self.store
+            .append_seat_events(vec![event], vec![audit])
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { what } => AppError::Conflict(what),
+                e => AppError::Store(e),
+            })?;
+        let stored = self.store.request_of_person(seat.person).await?;
+        let person = stored
+            .as_ref()
+            .and_then(|s| s.request.body.party.iter().find(|p| p.id == seat.person));
+        fn latin(n: Option<&evac_model::PersonName>) -> &str {
+            n.map_or("", |n| n.latin.as_str())
+        }
+        Ok(Scanned {
+            person: seat.person,
+            name: person.map_or(String::new(), |p| {
+                format!(
+                    "{} {}",
+                    latin(p.surname.as_ref()),
+                    latin(p.given_names.as_ref())
+                )
+                .trim()
+                .to_string()
+            }),
+            birth_date: person.and_then(|p| match &p.birth {
+                Some(evac_model::Birth::Date(d)) => Some(d.to_string()),
+                _ => None,
+            }),
+            document: person
+                .and_then(|p| p.document.as_ref())
+                .map(|d| d.number.clone()),
+            household: seat.household,
+            transport_code: t.code,
+            state: kind,
+        })
+    }
+
+    /// Checks a passenger in with the token of their pass: once.
+    pub async fn check_in(
+        &self,
+        staff: &Staff,
+        token: &str,
+        at: Timestamp,
+    ) -> Result<Scanned, AppError> {
+        self.scan(staff, token, at, SeatEventKind::CheckedIn).await
+    }
+
+    /// Boards a checked-in passenger.
+    pub async fn board(
+        &self,
+        staff: &Staff,
+        token: &str,
+        at: Timestamp,
+    ) -> Result<Scanned, AppError> {
+        self.scan(staff, token, at, SeatEventKind::Boarded).await
+    }
+
+    /// At the call time: everyone on the transport not checked in is a no-show and loses the
+    /// seat; the freed seats go to the standby list (households without a seat) in priority
+    /// order, each that can use the transport and fits.
+    pub async fn release_no_shows(
+        &self,
+        staff: &Staff,
+        transport: TransportId,
+        now: Timestamp,
+    ) -> Result<NoShows, AppError> {
+        staff.require(Permission::CheckIn)?;
+        let t = self.transport(transport).await?;
+        let book = self.seat_book().await?;
+        let actor = staff.actor();
+        let mut events: Vec<SeatEvent> = book
+            .on(transport)
+            .filter(|s| s.state == SeatEventKind::Seated)
+            .map(|s| SeatEvent {
+                at: now,
+                actor: actor.clone(),
+                kind: SeatEventKind::NoShow,
+                person: s.person,
+                household: s.household.clone(),
+                transport,
+                class: s.class,
+                pass: s.pass,
+                reason: format!("not checked in by {now}; seat released to standby"),
+            })
+            .collect();
+        let released = events.len();
+        let released_households: HashSet<&str> =
+            events.iter().map(|e| e.household.as_str()).collect();
+        let inputs = self.plan_inputs(now).await?;
+        let seated: HashMap<&str, TransportId> = book.households();
+        let planner_t = inputs
+            .transports
+            .iter()
+            .find(|p| p.id == transport.to_string())
+            .expect("the transport was read with the inputs");
+        let aboard: Vec<evac_plan::Case> = inputs
+            .cases
+            .iter()
+            .filter(|c| {
+                seated.get(c.id.as_str()) == Some(&transport)
+                    && !released_households.contains(c.id.as_str())
+            })
+            .cloned()
+            .collect();
+        let waiting: Vec<usize> = (0..inputs.cases.len())
+            .filter(|&c| {
+                let id = inputs.cases[c].id.as_str();
+                !seated.contains_key(id) && !released_households.contains(id)
+            })
+            .collect();
+        let waiting_cases: Vec<evac_plan::Case> =
+            waiting.iter().map(|&c| inputs.cases[c].clone()).collect();
+        // Standby people are at the hub already: no check-in margin at the call time.
+        let settings = evac_plan::Settings {
+            check_in_minutes: 0,
+            ..Default::default()
+        };
+        let taken = evac_plan::standby(planner_t, &aboard, &waiting_cases, settings);
+        let mut standby = Vec::new();
+        for w in taken {
+            let c = waiting[w];
+            let case = &inputs.cases[c];
+            for &person in &inputs.names[c].persons {
+                events.push(SeatEvent {
+                    at: now,
+                    actor: actor.clone(),
+                    kind: SeatEventKind::Seated,
+                    person,
+                    household: case.id.clone(),
+                    transport,
+                    class: case.class,
+                    pass: PassId::random(),
+                    reason: "standby: seats freed by no-shows".into(),
+                });
+            }
+            standby.push(SeatChangeView {
+                household: case.id.clone(),
+                people: case.people,
+                from: None,
+                to: Some(t.code.clone()),
+                why: "standby: seats freed by no-shows".into(),
+            });
+        }
+        let audit = AuditEvent {
+            at: now,
+            actor: staff.actor(),
+            action: "transport.no_shows".into(),
+            subject: Some(transport.to_string()),
+            detail: serde_json::json!({ "released": released, "standby": standby.len() }),
+        };
+        self.store.append_seat_events(events, vec![audit]).await?;
+        Ok(NoShows {
+            transport_code: t.code,
+            released,
+            standby,
+        })
+    }
+}
