@@ -39,6 +39,8 @@ pub struct Published {
     pub people_seated: u32,
     /// Passes issued by this publication (moved and newly seated people).
     pub passes_issued: usize,
+    /// Every seated household, with its transport and the earliest it could have used.
+    pub seated: Vec<crate::Seated>,
     pub moved: Vec<SeatChangeView>,
     pub gained: Vec<SeatChangeView>,
     pub lost: Vec<SeatChangeView>,
@@ -153,7 +155,22 @@ impl App {
             })
             .collect();
         let transports = &inputs.transports;
-        let cases: Vec<evac_plan::Case> = keep.iter().map(|&c| inputs.cases[c].clone()).collect();
+        // A household told of its seat set off when it was told: its travel counts from then.
+        let told_at: HashMap<&str, i64> = book.seats.values().fold(HashMap::new(), |mut m, s| {
+            let at = m.entry(s.household.as_str()).or_insert(i64::MAX);
+            *at = (*at).min(s.since.unix_micros());
+            m
+        });
+        let cases: Vec<evac_plan::Case> = keep
+            .iter()
+            .map(|&c| {
+                let mut case = inputs.cases[c].clone();
+                if let Some(&at) = told_at.get(case.id.as_str()) {
+                    case.ready_at_us = case.ready_at_us.min(at);
+                }
+                case
+            })
+            .collect();
         let notified: Vec<String> = previous.keys().cloned().collect();
         let settings = evac_plan::Settings::default();
         let replanned = evac_plan::replan(
@@ -291,15 +308,14 @@ impl App {
         };
         self.store.append_seat_events(events, vec![audit]).await?;
         let unseated = evac_plan::explain_unseated(transports, &cases, settings, &replanned.plan);
-        let seated: Vec<usize> = (0..cases.len())
-            .filter(|&c| replanned.plan.assigned[c].is_some())
-            .collect();
+        let seated = inputs.seated(&keep, &replanned.plan.assigned, settings);
         let waiting = inputs.waiting(&cases, unseated);
         Ok(Published {
             at: now,
             households_seated: seated.len(),
-            people_seated: seated.iter().map(|&c| cases[c].people).sum(),
+            people_seated: seated.iter().map(|s| s.people).sum(),
             passes_issued,
+            seated,
             moved: diff.moved.iter().map(view).collect(),
             gained: diff.gained.iter().map(view).collect(),
             lost: diff.lost.iter().map(view).collect(),

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod boarding;
+mod demo;
 mod intake;
 mod linkage;
 mod planning;

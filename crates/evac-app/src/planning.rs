@@ -30,6 +30,10 @@ pub struct Seated {
     pub class: u8,
     pub transport: TransportId,
     pub transport_code: String,
+    pub departs_at: Timestamp,
+    /// The earliest transport the household could use at all (hub open, reachable in time,
+    /// large enough): when it is not the one it got, earlier ones were full.
+    pub earliest_possible: Option<String>,
 }
 
 /// A household without a seat, and what kept it off each transport.
@@ -109,6 +113,50 @@ impl PlanInputs {
             .iter()
             .find(|t| t.id.to_string() == id)
             .map_or("?", |t| t.code.as_str())
+    }
+
+    /// The households seated by `assigned` (indices into `cases`, which are `which` of the
+    /// inputs' cases), each with the earliest transport it could have used at all.
+    pub fn seated(
+        &self,
+        which: &[usize],
+        assigned: &[Option<usize>],
+        settings: evac_plan::Settings,
+    ) -> Vec<Seated> {
+        let mut by_hub: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (t, transport) in self.transports.iter().enumerate() {
+            by_hub.entry(transport.hub.as_str()).or_default().push(t);
+        }
+        for ts in by_hub.values_mut() {
+            ts.sort_by_key(|&t| self.transports[t].departs_at_us);
+        }
+        assigned
+            .iter()
+            .zip(which)
+            .filter_map(|(t, &c)| {
+                let t = &self.stored[(*t)?];
+                let case = &self.cases[c];
+                let earliest = case
+                    .reach
+                    .iter()
+                    .filter_map(|r| {
+                        by_hub.get(r.hub.as_str())?.iter().copied().find(|&u| {
+                            evac_plan::feasibility(&self.transports[u], case, &settings).is_ok()
+                        })
+                    })
+                    .min_by_key(|&u| self.transports[u].departs_at_us);
+                Some(Seated {
+                    reference: self.names[c].reference.clone(),
+                    requests: self.names[c].requests.clone(),
+                    people: case.people,
+                    class: case.class,
+                    transport: t.id,
+                    transport_code: t.code.clone(),
+                    departs_at: t.departs_at,
+                    earliest_possible: earliest.map(|u| self.stored[u].code.clone()),
+                })
+            })
+            .collect()
     }
 
     /// The reasons a household waits, per transport code, from the planner's obstacles.
@@ -218,22 +266,8 @@ impl App {
         );
         let unseated =
             evac_plan::explain_unseated(&inputs.transports, &inputs.cases, settings, &plan);
-        let seated: Vec<Seated> = plan
-            .assigned
-            .iter()
-            .enumerate()
-            .filter_map(|(c, t)| {
-                let t = &inputs.stored[(*t)?];
-                Some(Seated {
-                    reference: inputs.names[c].reference.clone(),
-                    requests: inputs.names[c].requests.clone(),
-                    people: inputs.cases[c].people,
-                    class: inputs.cases[c].class,
-                    transport: t.id,
-                    transport_code: t.code.clone(),
-                })
-            })
-            .collect();
+        let all: Vec<usize> = (0..inputs.cases.len()).collect();
+        let seated = inputs.seated(&all, &plan.assigned, settings);
         Ok(PlanRun {
             at: now,
             households: inputs.cases.len(),

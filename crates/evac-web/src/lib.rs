@@ -100,7 +100,26 @@ fn routes() -> Routes {
         "/api/v1/reports/{id}/statements",
         post(situation::add_statement),
     )
-    .add("post", "/api/v1/plans", post(situation::run_plan))
+    .add("post", "/api/v1/plans", post(boarding::preview))
+    .add("post", "/api/v1/plans/publish", post(boarding::publish))
+    .add(
+        "get",
+        "/api/v1/transports/{id}/manifest",
+        get(boarding::manifest),
+    )
+    .add(
+        "get",
+        "/api/v1/transports/{id}/passes",
+        get(boarding::passes),
+    )
+    .add(
+        "post",
+        "/api/v1/transports/{id}/no-shows",
+        post(boarding::no_shows),
+    )
+    .add("get", "/api/v1/boarding/key", get(boarding::key))
+    .add("post", "/api/v1/check-in", post(boarding::check_in))
+    .add("post", "/api/v1/boarding", post(boarding::board))
     .add("get", "/api/v1/transports", get(situation::transports))
     .add("post", "/api/v1/transports", post(situation::add_transport))
     .add(

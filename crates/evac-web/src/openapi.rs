@@ -56,6 +56,7 @@ fn build() -> Value {
     let bearer = json!([{ "bearer": [] }]);
     let at_parameter = json!({ "name": "at", "in": "query", "schema": { "type": "string", "format": "date-time" }, "description": "default: now" });
     let id_parameter = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } });
+    let token_schema = json!({ "type": "object", "additionalProperties": false, "required": ["token"], "properties": { "token": { "type": "string", "examples": ["EVAC1.…"] } } });
     let statement_schema = json!({ "type": "object", "additionalProperties": false, "required": ["subject", "effect"], "properties": { "subject": { "type": "string", "examples": ["hub:ALA", "route:almaty-bishkek", "zone:almaty-centre"] }, "effect": { "type": "string", "examples": ["closed", "open", "restricted", "threat:4"] }, "from": { "type": "string", "format": "date-time", "description": "default: now" }, "until": { "type": "string", "format": "date-time" }, "capacity_per_day": { "type": "integer" }, "note": { "type": "string" } } });
     let request_ref = json!({ "$ref": "#/components/schemas/RequestOut" });
     let string_list = json!({ "type": "array", "items": { "type": "string" } });
@@ -257,8 +258,57 @@ fn build() -> Value {
             },
             "/api/v1/plans": {
                 "post": {
-                    "summary": "Plan every household onto the stored transports now (a preview; nothing is stored): highest priority class first, then earliest departure; households never split; children alone only with escorts; hubs open at departure and reachable in time. Every household left without a seat says what kept it off each transport", "security": bearer,
+                    "summary": "Plan every household onto the stored transports at `at` (default now; a preview, nothing is stored): highest priority class first, then earliest departure; households never split; children alone only with escorts; hubs open at departure and reachable in time. Every household left without a seat says what kept it off each transport", "security": bearer,
+                    "parameters": [at_parameter.clone()],
                     "responses": { "200": { "description": "seated households by transport, waiting households with reasons, the objective per class" }, "403": problem_response("only planners and supervisors plan") }
+                }
+            },
+            "/api/v1/plans/publish": {
+                "post": {
+                    "summary": "Re-plan at `at` (default now) keeping households already told where they still fit, store the seats and issue boarding passes; answers who moved, who gained a seat and who lost one, with reasons, and who waits and why", "security": bearer,
+                    "parameters": [at_parameter.clone()],
+                    "responses": { "200": { "description": "moved, gained, lost, waiting; passes issued" }, "403": problem_response("only planners and supervisors publish") }
+                }
+            },
+            "/api/v1/transports/{id}/manifest": {
+                "get": {
+                    "summary": "The passenger manifest: surname, given names (as written and ICAO Latin), birth date, sex, nationality, document type, number, expiry and issuing state, household, priority class, escort of each unaccompanied minor, special needs, boarding order and status", "security": bearer,
+                    "parameters": [id_parameter.clone(), { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["json", "csv", "xlsx", "pdf"] } }],
+                    "responses": { "200": { "description": "the manifest as JSON, CSV (UTF-8 with BOM), XLSX or PDF" }, "403": problem_response("only planners, field officers and supervisors read manifests"), "404": problem_response("no such transport") }
+                }
+            },
+            "/api/v1/transports/{id}/passes": {
+                "get": {
+                    "summary": "Every current boarding pass of the transport with its signed token (the QR code's content); `format=pdf` prints six per page with QR codes", "security": bearer,
+                    "parameters": [id_parameter.clone(), { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["json", "pdf"] } }],
+                    "responses": { "200": { "description": "passes" }, "403": problem_response("only planners, field officers and supervisors read passes"), "404": problem_response("no such transport") }
+                }
+            },
+            "/api/v1/transports/{id}/no-shows": {
+                "post": {
+                    "summary": "At the call time `at` (default now): release the seats of everyone not checked in and seat standby households in priority order", "security": bearer,
+                    "parameters": [id_parameter.clone(), at_parameter.clone()],
+                    "responses": { "200": { "description": "people released, standby households seated" }, "403": problem_response("only field officers, planners and supervisors"), "404": problem_response("no such transport") }
+                }
+            },
+            "/api/v1/boarding/key": {
+                "get": {
+                    "summary": "The Ed25519 public key (base64url) that verifies boarding passes offline", "security": bearer,
+                    "responses": { "200": { "description": "the key and the token format" } }
+                }
+            },
+            "/api/v1/check-in": {
+                "post": {
+                    "summary": "Check a passenger in with the token of their pass (scanned or typed): once", "security": bearer,
+                    "requestBody": json_body(token_schema.clone()),
+                    "responses": { "200": { "description": "who was checked in: name, birth date, document number to compare" }, "409": problem_response("already checked in (a second scan), or the pass was replaced or released"), "422": problem_response("forged, altered or damaged token") }
+                }
+            },
+            "/api/v1/boarding": {
+                "post": {
+                    "summary": "Board a checked-in passenger with the token of their pass", "security": bearer,
+                    "requestBody": json_body(token_schema.clone()),
+                    "responses": { "200": { "description": "who boarded" }, "409": problem_response("not checked in, or already boarded"), "422": problem_response("forged, altered or damaged token") }
                 }
             },
             "/api/v1/transports": {

@@ -51,6 +51,18 @@ impl Problem {
         }
     }
 
+    /// The server failed at something that is not the caller's fault; the reason goes to the
+    /// log, not to the caller.
+    pub fn internal(reason: impl std::fmt::Display) -> Self {
+        tracing::error!(%reason, "internal error");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "urn:evac:problem:internal",
+            "Internal error",
+            "the server failed; nothing was changed — try again, and report the x-request-id if it persists",
+        )
+    }
+
     pub fn bad_request(kind: &'static str, detail: impl Into<String>) -> Self {
         Problem::new(
             StatusCode::BAD_REQUEST,

@@ -1102,3 +1102,297 @@ async fn a_plan_seats_children_with_their_escort_first_and_says_why_others_wait(
         StatusCode::FORBIDDEN
     );
 }
+
+/// The planning issue's "done when", on the demo crisis: a planner adds three flights from
+/// Nur-Sultan and one military flight from Almaty and publishes a plan; the most urgent are on
+/// the first flights that can reach them; Almaty's hub closes and the re-plan moves only the
+/// people it must, saying why; the manifests download in three formats; a field officer checks
+/// a passenger in with the pass's token, and a second scan is refused; no-shows go to standby.
+#[tokio::test]
+async fn on_the_demo_crisis_a_published_plan_survives_almaty_closing_and_passes_check_in_once() {
+    use reqwest::Method;
+    let t = spawn_app().await;
+    let supervisor = t.token("super1", Role::Supervisor).await;
+    let planner = t.token("planner1", Role::Planner).await;
+    let field = t.token("field1", Role::FieldOfficer).await;
+    let scenario = evac_demo::Scenario::january_2022(400, 11);
+    let start = scenario.start;
+    for g in evac_demo::generate(scenario) {
+        t.app
+            .submit_request_at(&evac_model::Actor::System, &g.draft, None, g.received_at)
+            .await
+            .unwrap();
+    }
+    let staff = t.app.console_staff("super1").await.unwrap();
+    t.app.seed_demo_situation(&staff, start).await.unwrap();
+    // 6 January: Almaty airport reopens to military flights, escorted from the city.
+    for (subject, effect, note) in [
+        ("hub:ALA", "restricted", "military flights only"),
+        (
+            "route:almaty-airport",
+            "open",
+            "military escort from the city",
+        ),
+    ] {
+        let (status, body) = t
+            .send(Method::POST, "/api/v1/statuses", &supervisor, &json!({ "subject": subject, "effect": effect, "from": "2022-01-06T06:00:00Z", "note": note }))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let mut flights: std::collections::HashMap<String, (String, u64)> = Default::default();
+    for (code, hub, departs, seats) in [
+        ("MIL-1", "ALA", "2022-01-06T14:00:00Z", 146),
+        ("KC-1", "NQZ", "2022-01-06T16:00:00Z", 84),
+        ("KC-2", "NQZ", "2022-01-06T20:00:00Z", 86),
+        ("KC-3", "NQZ", "2022-01-07T08:00:00Z", 146),
+    ] {
+        let (status, body) = t
+            .send(
+                Method::POST,
+                "/api/v1/transports",
+                &planner,
+                &json!({ "code": code, "kind": "flight", "hub": hub, "destination": "Москва Чкаловский",
+                         "departs_at": departs, "seats": seats, "stretcher_places": 4, "wheelchair_places": 4, "escorts": 2 }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        flights.insert(code.into(), (body["id"].as_str().unwrap().into(), seats));
+    }
+
+    let (status, first) = t
+        .send(
+            Method::POST,
+            "/api/v1/plans/publish?at=2022-01-06T08:00:00Z",
+            &planner,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let seated = first["seated"].as_array().unwrap();
+    assert!(
+        seated.iter().any(|s| s["transport_code"] == "MIL-1"),
+        "{first}"
+    );
+    assert!(
+        seated.iter().any(|s| s["transport_code"] == "KC-1"),
+        "{first}"
+    );
+    assert_eq!(first["passes_issued"], first["people_seated"]);
+    // The most urgent (class 1: life-threatening, medical emergencies, children alone with
+    // their escorts) are on the first flight that can take them, unless it is full of class 1.
+    let class_1_people_on = |code: &str| -> u64 {
+        seated
+            .iter()
+            .filter(|s| s["class"] == 1 && s["transport_code"] == code)
+            .map(|s| s["people"].as_u64().unwrap())
+            .sum()
+    };
+    let urgent: Vec<&Value> = seated.iter().filter(|s| s["class"] == 1).collect();
+    assert!(!urgent.is_empty(), "the demo has urgent households");
+    for s in &urgent {
+        let earliest = s["earliest_possible"].as_str().unwrap();
+        assert!(
+            s["transport_code"] == earliest
+                || class_1_people_on(earliest) + s["people"].as_u64().unwrap()
+                    > flights[earliest].1,
+            "{s} should be on {earliest}"
+        );
+    }
+    assert!(
+        first["waiting"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| !w["why"].as_array().unwrap().is_empty()),
+        "every waiting household says why"
+    );
+
+    // Almaty's hub closes again at 10:00: only MIL-1's households move or lose their seat.
+    let (status, _) = t
+        .send(Method::POST, "/api/v1/statuses", &supervisor, &json!({ "subject": "hub:ALA", "effect": "closed", "from": "2022-01-06T10:00:00Z", "note": "seized again" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, second) = t
+        .send(
+            Method::POST,
+            "/api/v1/plans/publish?at=2022-01-06T10:30:00Z",
+            &planner,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let changed: Vec<&Value> = second["moved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["lost"].as_array().unwrap())
+        .collect();
+    assert!(
+        !changed.is_empty(),
+        "MIL-1's passengers cannot fly: {second}"
+    );
+    for c in &changed {
+        assert_eq!(c["from"], "MIL-1", "only MIL-1's households move: {c}");
+        assert!(
+            c["why"]
+                .as_str()
+                .unwrap()
+                .contains("hub ALA is closed at departure"),
+            "{c}"
+        );
+    }
+    let on_nqz = |plan: &Value| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = plan["seated"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["transport_code"].as_str().unwrap().starts_with("KC-"))
+            .map(|s| (s["reference"].to_string(), s["transport_code"].to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    let before = on_nqz(&first);
+    let after = on_nqz(&second);
+    assert!(
+        before.iter().all(|b| after.contains(b)),
+        "households told of a Nur-Sultan flight keep it"
+    );
+    assert!(!second["seated"].to_string().contains("MIL-1"));
+
+    // Manifests in three formats, for the roles that board people.
+    let kc1 = &flights["KC-1"].0;
+    let people_on_kc1: u64 = second["seated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["transport_code"] == "KC-1")
+        .map(|s| s["people"].as_u64().unwrap())
+        .sum();
+    for (format, content_type, starts) in [
+        (
+            "csv",
+            "text/csv; charset=utf-8",
+            "\u{feff}order,surname".as_bytes(),
+        ),
+        (
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            b"PK".as_slice(),
+        ),
+        ("pdf", "application/pdf", b"%PDF-".as_slice()),
+    ] {
+        let res = t
+            .http
+            .get(format!(
+                "{}/api/v1/transports/{kc1}/manifest?format={format}",
+                t.base
+            ))
+            .bearer_auth(&field)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{format}");
+        assert_eq!(res.headers()["content-type"], content_type);
+        let bytes = res.bytes().await.unwrap();
+        assert!(bytes.starts_with(starts), "{format}");
+        if format == "csv" {
+            let lines = String::from_utf8(bytes.to_vec()).unwrap().lines().count() as u64;
+            assert_eq!(lines, people_on_kc1 + 1, "one line per passenger");
+        }
+    }
+    let (status, _) = t
+        .get(
+            &format!("/api/v1/transports/{kc1}/manifest?format=docx"),
+            Some(&field),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let operator = t.token("operator1", Role::Operator).await;
+    let (status, _) = t
+        .get(
+            &format!("/api/v1/transports/{kc1}/manifest"),
+            Some(&operator),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Boarding passes: verifiable offline with the public key; checked in once.
+    let (status, passes) = t
+        .get(&format!("/api/v1/transports/{kc1}/passes"), Some(&field))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let passes = passes["items"].as_array().unwrap().clone();
+    assert_eq!(passes.len() as u64, people_on_kc1);
+    let (_, key) = t.get("/api/v1/boarding/key", Some(&field)).await;
+    let token = passes[0]["token"].as_str().unwrap();
+    let claims = evac_model::verify_pass(key["public_key"].as_str().unwrap(), token).unwrap();
+    assert_eq!(claims.transport.to_string(), *kc1);
+    let scan = |path: &'static str, token: String| {
+        let t = &t;
+        let field = field.clone();
+        async move {
+            t.send(Method::POST, path, &field, &json!({ "token": token }))
+                .await
+        }
+    };
+    let (status, checked) = scan("/api/v1/check-in", token.into()).await;
+    assert_eq!(status, StatusCode::OK, "{checked}");
+    assert_eq!(checked["state"], "checked_in");
+    assert_eq!(checked["transport_code"], "KC-1");
+    let (status, again) = scan("/api/v1/check-in", token.into()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert!(
+        again["detail"].as_str().unwrap().contains("second scan"),
+        "{again}"
+    );
+    let forged = format!("{}A", &token[..token.len() - 1]);
+    let forged = if forged == token {
+        format!("{}B", &token[..token.len() - 1])
+    } else {
+        forged
+    };
+    let (status, refused) = scan("/api/v1/check-in", forged).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(error_paths(&refused), ["token"]);
+    let (status, boarded) = scan("/api/v1/boarding", token.into()).await;
+    assert_eq!(status, StatusCode::OK, "{boarded}");
+    let (status, _) = scan("/api/v1/boarding", token.into()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // At the call time, everyone else on KC-1 is a no-show: their seats go to standby
+    // households in priority order, and their passes stop working.
+    let (status, released) = t
+        .send(
+            Method::POST,
+            &format!("/api/v1/transports/{kc1}/no-shows?at=2022-01-06T14:00:00Z"),
+            &field,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{released}");
+    assert_eq!(released["released"].as_u64().unwrap(), people_on_kc1 - 1);
+    let standby = released["standby"].as_array().unwrap();
+    assert!(!standby.is_empty(), "{released}");
+    let (status, stale) = scan(
+        "/api/v1/check-in",
+        passes[1]["token"].as_str().unwrap().into(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{stale}");
+    assert!(
+        stale["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no longer valid"),
+        "{stale}"
+    );
+    let (_, after_standby) = t
+        .get(&format!("/api/v1/transports/{kc1}/passes"), Some(&field))
+        .await;
+    let seats_taken = after_standby["items"].as_array().unwrap().len() as u64;
+    assert!(
+        seats_taken > 1 && seats_taken <= flights["KC-1"].1,
+        "{seats_taken}"
+    );
+}

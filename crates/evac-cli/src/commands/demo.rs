@@ -82,68 +82,6 @@ pub async fn load(
     Ok(stored)
 }
 
-/// The scenario's situation as staff set it on the first day (hubs from the shipped airport
-/// data, routes, a zone of high threat), and the two sample press reports ingested as drafts.
-async fn seed_situation(
-    app: &App,
-    staff: &evac_app::Staff,
-    start: evac_model::Timestamp,
-) -> anyhow::Result<()> {
-    let seed = evac_demo::seed_situation();
-    for hub in &seed.hubs {
-        app.record_hub(hub).await?;
-    }
-    for route in &seed.routes {
-        let new = evac_app::NewRoute {
-            code: route.code.into(),
-            mode: route.mode,
-            from: route.from.into(),
-            to_hub: route.to_hub.into(),
-        };
-        app.add_route(staff, &new).await?;
-    }
-    for zone in &seed.zones {
-        let new = evac_app::NewZone {
-            code: zone.code.into(),
-            name: Some(zone.name.into()),
-            around: evac_app::ZoneCentre::Place(zone.around.into()),
-            radius_km: zone.radius_km,
-        };
-        app.add_zone(staff, &new).await?;
-    }
-    for status in &seed.statuses {
-        let statement = evac_model::Statement {
-            subject: status.subject.clone(),
-            effect: status.effect,
-            from: start,
-            until: None,
-            capacity_per_day: None,
-            note: status.note.into(),
-        };
-        app.set_status(&staff.actor(), "crisis centre staff (scenario)", &statement)
-            .await?;
-    }
-    for (i, (source, text)) in evac_demo::seed_reports().iter().enumerate() {
-        let received = start.plus_seconds(3600 * (i as i64 + 1));
-        app.ingest_report(&staff.actor(), text, Some(source), received)
-            .await?;
-    }
-    eprintln!(
-        "seeded {} hubs ({}), {} routes, {} zone, {} statuses and {} draft reports",
-        seed.hubs.len(),
-        seed.hubs
-            .iter()
-            .map(|h| h.code.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        seed.routes.len(),
-        seed.zones.len(),
-        seed.statuses.len(),
-        evac_demo::seed_reports().len()
-    );
-    Ok(())
-}
-
 fn new_password() -> String {
     const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ";
     let mut rng = rand::rng();
@@ -201,7 +139,10 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         );
         let password = supervisor_login(&app, &config.data_dir).await?;
         let staff = app.console_staff(SUPERVISOR).await?;
-        seed_situation(&app, &staff, Scenario::january_2022(0, args.seed).start).await?;
+        let seeded = app
+            .seed_demo_situation(&staff, Scenario::january_2022(0, args.seed).start)
+            .await?;
+        eprintln!("{seeded}");
         password
     } else {
         eprintln!(

@@ -1,6 +1,7 @@
 //! Handlers, one module per area. Each reads its input, calls the app, and shapes the answer.
 
 pub mod audit;
+pub mod boarding;
 pub mod export;
 pub mod health;
 pub mod intake;

@@ -25,7 +25,7 @@ const MOVES_DEFAULT: u32 = 100;
 /// Ranked cases listed when no `limit` is given.
 const RANKED_DEFAULT: u32 = 50;
 
-fn field(path: &str, reason: String) -> Problem {
+pub(crate) fn field(path: &str, reason: String) -> Problem {
     Problem::invalid(vec![FieldError {
         path: path.into(),
         reason,
@@ -50,7 +50,10 @@ fn one_choice<T: Choice>(path: &str, text: &str) -> Result<T, Problem> {
     choice(path, text, &mut errors).ok_or_else(|| Problem::invalid(errors))
 }
 
-fn time_param(query: &HashMap<String, String>, name: &str) -> Result<Option<Timestamp>, Problem> {
+pub(crate) fn time_param(
+    query: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<Timestamp>, Problem> {
     query
         .get(name)
         .map(|v| {
@@ -64,7 +67,7 @@ fn time_param(query: &HashMap<String, String>, name: &str) -> Result<Option<Time
         .transpose()
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Json<Value> {
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Json<Value> {
     Json(serde_json::to_value(value).unwrap_or(Value::Null))
 }
 
@@ -563,14 +566,4 @@ pub async fn transport_status(
     let status: TransportStatus = one_choice("status", &input.status)?;
     let transport = state.app.set_transport_status(&staff, id, status).await?;
     Ok(to_json(&transport))
-}
-
-/// `POST /api/v1/plans`: plans every household onto the stored transports now (a preview:
-/// nothing is stored), with the reasons for every household left without a seat.
-pub async fn run_plan(
-    State(state): State<AppState>,
-    Authenticated(staff): Authenticated,
-) -> ApiResult<Json<Value>> {
-    let run = state.app.run_plan(&staff, Timestamp::now()).await?;
-    Ok(to_json(&run))
 }
