@@ -53,15 +53,25 @@ enum Command {
     /// Transports: add, list, change status.
     #[command(subcommand)]
     Transport(commands::planning::TransportCommand),
-    /// Plan every household onto the stored transports now (a preview), with the reasons for
-    /// those left waiting.
+    /// Plan every household onto the stored transports (a preview), with the reasons for
+    /// those left waiting; `--publish` stores the seats and issues boarding passes, keeping
+    /// households already told where they still fit.
     Plan {
         #[command(flatten)]
         who: commands::review::Who,
         /// Show this many waiting households with their reasons
         #[arg(long, default_value_t = 5)]
         waiting: usize,
+        /// Store the plan and issue passes (re-plans against the last published one)
+        #[arg(long)]
+        publish: bool,
+        /// Plan as of this time (RFC 3339; default now), for exercises and replays
+        #[arg(long)]
+        at: Option<String>,
     },
+    /// Boarding passes at the gate: verify offline, check in, board.
+    #[command(subcommand)]
+    Pass(commands::planning::PassCommand),
     /// The gazetteer: resolve a location in any script.
     #[command(subcommand)]
     Place(commands::place::PlaceCommand),
@@ -129,7 +139,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(command) => commands::situation::report(&config, command).await,
         Command::Hub(command) => commands::situation::hub(&config, command).await,
         Command::Transport(command) => commands::planning::transport(&config, command).await,
-        Command::Plan { who, waiting } => commands::planning::plan(&config, who, waiting).await,
+        Command::Plan {
+            who,
+            waiting,
+            publish,
+            at,
+        } => commands::planning::plan(&config, who, waiting, publish, at).await,
+        Command::Pass(command) => commands::planning::pass(&config, command).await,
         Command::Triage(args) => commands::triage::run(&config, args).await,
         Command::Review(command) => commands::review::run(&config, command).await,
         Command::User(cmd) => commands::accounts::user(&config, cmd).await,

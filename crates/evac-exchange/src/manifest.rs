@@ -483,18 +483,29 @@ pub fn passes_pdf(transport: &Transport, passes: &[PrintedPass]) -> Result<Vec<u
             let modules = code.width();
             let size_pt = (cell_h - 75.0).min(cell_w - 16.0);
             let module_pt = size_pt / modules as f32;
+            // One rectangle per horizontal run of dark modules: a third of the drawing.
+            let colours = code.to_colors();
             let mut path = PathBuilder::new();
-            for (k, colour) in code.to_colors().iter().enumerate() {
-                if *colour == qrcode::Color::Dark {
-                    let (mx, my) = ((k % modules) as f32, (k / modules) as f32);
+            for (my, row) in colours.chunks(modules).enumerate() {
+                let mut mx = 0;
+                while mx < modules {
+                    if row[mx] != qrcode::Color::Dark {
+                        mx += 1;
+                        continue;
+                    }
+                    let run = row[mx..]
+                        .iter()
+                        .take_while(|c| **c == qrcode::Color::Dark)
+                        .count();
                     if let Some(r) = Rect::from_xywh(
-                        x + mx * module_pt,
-                        y + 64.0 + my * module_pt,
-                        module_pt,
+                        x + mx as f32 * module_pt,
+                        y + 64.0 + my as f32 * module_pt,
+                        run as f32 * module_pt,
                         module_pt,
                     ) {
                         path.push_rect(r);
                     }
+                    mx += run;
                 }
             }
             if let Some(path) = path.finish() {

@@ -425,7 +425,7 @@ fn improve(
                 }
                 let try_direct =
                     capacity_obstacle(&transports[t], &loads[t], &cases[c], s).is_none();
-                let mut done = false;
+                let done;
                 if try_direct {
                     loads[t].add(&cases[c]);
                     let before = assigned[c];
@@ -441,71 +441,39 @@ fn improve(
                     } else {
                         loads[t].remove(&cases[c]);
                         assigned[c] = before;
+                        done = false;
                     }
                 } else {
-                    // Move one occupant elsewhere (or off) to make room.
-                    // The lowest-priority occupants first: they are the ones worth moving.
+                    // Move occupants elsewhere (or off) to make room: one at a time, then, on
+                    // smaller instances, several together (`MOVED_TOGETHER_BY_SIZE`). The
+                    // lowest-priority occupants first: they are the ones worth moving.
+                    let set_size_max = MOVED_TOGETHER_BY_SIZE
+                        .iter()
+                        .find(|(cases_max, _)| cases.len() <= *cases_max)
+                        .map_or(1, |&(_, size)| size);
+                    let deep = set_size_max > 1;
                     let mut occupants: Vec<usize> = on[t]
                         .iter()
                         .copied()
-                        .filter(|&o| cases[o].class >= cases[c].class && !keep.contains_key(&o))
+                        .filter(|&o| {
+                            (deep || cases[o].class >= cases[c].class) && !keep.contains_key(&o)
+                        })
                         .collect();
                     occupants.sort_by_key(|&o| std::cmp::Reverse(cases[o].class));
                     occupants.truncate(OCCUPANTS_TRIED_MAX);
-                    'occupant: for o in occupants {
-                        loads[t].remove(&cases[o]);
-                        if capacity_obstacle(&transports[t], &loads[t], &cases[c], s).is_some() {
-                            loads[t].add(&cases[o]);
-                            continue;
-                        }
-                        loads[t].add(&cases[c]);
-                        let alternatives: Vec<Option<usize>> = inst.candidates[o]
-                            .iter()
-                            .filter(|&&u| u != t)
-                            .take(CANDIDATES_TRIED_MAX)
-                            .map(|&u| Some(u))
-                            .chain(std::iter::once(None))
-                            .collect();
-                        for alt in alternatives {
-                            if let Some(u) = alt {
-                                if capacity_obstacle(&transports[u], &loads[u], &cases[o], s)
-                                    .is_some()
-                                {
-                                    continue;
-                                }
-                                loads[u].add(&cases[o]);
-                            }
-                            let (before_c, before_o) = (assigned[c], assigned[o]);
-                            assigned[c] = Some(t);
-                            assigned[o] = alt;
-                            let value = inst.moved(
-                                &inst.moved(&current, c, before_c, Some(t)),
-                                o,
-                                before_o,
-                                alt,
-                            );
-                            if better(&value, &current) {
-                                current = value;
-                                if let Some(b) = before_c {
-                                    on[b].retain(|&x| x != c);
-                                }
-                                on[t].retain(|&x| x != o);
-                                on[t].push(c);
-                                if let Some(u) = alt {
-                                    on[u].push(o);
-                                }
-                                done = true;
-                                break 'occupant;
-                            }
-                            assigned[c] = before_c;
-                            assigned[o] = before_o;
-                            if let Some(u) = alt {
-                                loads[u].remove(&cases[o]);
-                            }
-                        }
-                        loads[t].remove(&cases[c]);
-                        loads[t].add(&cases[o]);
-                    }
+                    let mut mover = Mover {
+                        inst,
+                        assigned: &mut *assigned,
+                        loads: &mut *loads,
+                        on: &mut on,
+                        current: &mut current,
+                    };
+                    done = (1..=set_size_max).any(|size| {
+                        subsets(occupants.len(), size).any(|picked| {
+                            let set: Vec<usize> = picked.iter().map(|&i| occupants[i]).collect();
+                            mover.evict(c, t, &set)
+                        })
+                    });
                 }
                 if done {
                     gained = true;
@@ -519,6 +487,124 @@ fn improve(
         if !gained {
             break;
         }
+    }
+}
+
+/// How many occupants local improvement moves together to make room, by instance size
+/// (cases at most, set size at most): the smaller the instance, the deeper the neighbourhood,
+/// so it costs milliseconds on small instances and stays linear on a hundred thousand cases.
+/// With sets of two or more, occupants of a higher class may move too (to a transport as
+/// early: the lexicographic objective refuses any loss to them).
+const MOVED_TOGETHER_BY_SIZE: [(usize, usize); 3] = [(200, 3), (2_000, 2), (usize::MAX, 1)];
+
+/// Every `size`-subset of `0..n`, as sorted indices, in lexicographic order.
+fn subsets(n: usize, size: usize) -> impl Iterator<Item = Vec<usize>> {
+    let mut next: Option<Vec<usize>> = (size <= n).then(|| (0..size).collect());
+    std::iter::from_fn(move || {
+        let current = next.take()?;
+        let mut advanced = current.clone();
+        // The rightmost index that can still move right, then everything after it follows.
+        if let Some(i) = (0..size).rev().find(|&i| advanced[i] < n - size + i) {
+            advanced[i] += 1;
+            for j in i + 1..size {
+                advanced[j] = advanced[j - 1] + 1;
+            }
+            next = Some(advanced);
+        }
+        Some(current)
+    })
+}
+
+/// The plan being improved, and the moves that make room for a waiting case.
+struct Mover<'i, 'a> {
+    inst: &'i Instance<'a>,
+    assigned: &'i mut [Option<usize>],
+    loads: &'i mut [Load],
+    on: &'i mut Vec<Vec<usize>>,
+    current: &'i mut Vec<f64>,
+}
+
+impl Mover<'_, '_> {
+    /// Seats case `c` on `t` by moving the occupants in `set` elsewhere (each to one of its
+    /// earliest other candidates, or off the plan), if some choice improves the objective; the
+    /// first such choice is kept. `c`'s own load is already off its current transport.
+    fn evict(&mut self, c: usize, t: usize, set: &[usize]) -> bool {
+        let (cases, transports, s) = (self.inst.cases, self.inst.transports, &self.inst.settings);
+        for &o in set {
+            self.loads[t].remove(&cases[o]);
+        }
+        let room = capacity_obstacle(&transports[t], &self.loads[t], &cases[c], s).is_none();
+        let mut done = false;
+        if room {
+            self.loads[t].add(&cases[c]);
+            let before_c = self.assigned[c];
+            let value = self.inst.moved(self.current, c, before_c, Some(t));
+            let mut chosen = Vec::with_capacity(set.len());
+            if let Some(value) = self.place(set, t, &value, &mut chosen) {
+                *self.current = value;
+                self.assigned[c] = Some(t);
+                if let Some(b) = before_c {
+                    self.on[b].retain(|&x| x != c);
+                }
+                self.on[t].retain(|x| !set.contains(x));
+                self.on[t].push(c);
+                for (&o, &alt) in set.iter().zip(&chosen) {
+                    self.assigned[o] = alt;
+                    if let Some(u) = alt {
+                        self.on[u].push(o);
+                    }
+                }
+                done = true;
+            } else {
+                self.loads[t].remove(&cases[c]);
+            }
+        }
+        if !done {
+            for &o in set {
+                self.loads[t].add(&cases[o]);
+            }
+        }
+        done
+    }
+
+    /// Chooses where each of `set` goes (loads updated for the chosen ones) so that the
+    /// objective beats the current one; `None` (and nothing changed) if no choice does.
+    fn place(
+        &mut self,
+        set: &[usize],
+        t: usize,
+        value: &[f64],
+        chosen: &mut Vec<Option<usize>>,
+    ) -> Option<Vec<f64>> {
+        let Some((&o, rest)) = set.split_first() else {
+            return better(value, self.current).then(|| value.to_vec());
+        };
+        let (cases, transports, s) = (self.inst.cases, self.inst.transports, &self.inst.settings);
+        let alternatives: Vec<Option<usize>> = self.inst.candidates[o]
+            .iter()
+            .filter(|&&u| u != t)
+            .take(CANDIDATES_TRIED_MAX)
+            .map(|&u| Some(u))
+            .chain(std::iter::once(None))
+            .collect();
+        for alt in alternatives {
+            if let Some(u) = alt {
+                if capacity_obstacle(&transports[u], &self.loads[u], &cases[o], s).is_some() {
+                    continue;
+                }
+                self.loads[u].add(&cases[o]);
+            }
+            let moved = self.inst.moved(value, o, self.assigned[o], alt);
+            chosen.push(alt);
+            if let Some(found) = self.place(rest, t, &moved, chosen) {
+                return Some(found);
+            }
+            chosen.pop();
+            if let Some(u) = alt {
+                self.loads[u].remove(&cases[o]);
+            }
+        }
+        None
     }
 }
 

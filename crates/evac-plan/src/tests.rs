@@ -208,6 +208,15 @@ fn a_replan_after_a_hub_closes_moves_only_whom_it_must_and_says_why() {
 
 /// A small random instance: up to `cases_max` households and 3 transports.
 #[test]
+fn subsets_are_every_choice_once() {
+    let all: Vec<Vec<usize>> = subsets(4, 2).collect();
+    assert_eq!(all, [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]);
+    assert_eq!(subsets(16, 3).count(), 560);
+    assert_eq!(subsets(2, 3).count(), 0);
+    assert_eq!(subsets(3, 0).count(), 1);
+}
+
+#[test]
 fn standby_fills_freed_seats_in_priority_order_passing_over_what_does_not_fit() {
     let flight = flight("RF-1", "ALA", 6, 10);
     let aboard = vec![case("stayed", 5, 3, &["ALA"])];

@@ -18,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::config::Config;
 
 mod link;
+mod manifest;
 mod place;
 mod plan;
 mod triage;
@@ -46,6 +47,8 @@ pub enum BenchCommand {
     /// Planning: a large instance's time, and the gap to the exact optimum on small and tight
     /// instances.
     Plan(plan::PlanBenchArgs),
+    /// Rendering a manifest (CSV, XLSX, PDF) and boarding passes (PDF with QR codes).
+    Manifest(manifest::ManifestBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +107,7 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Place(args) => place::run(args),
         BenchCommand::Triage(args) => triage::run(args),
         BenchCommand::Plan(args) => plan::run(args),
+        BenchCommand::Manifest(args) => manifest::run(args),
     }
 }
 

@@ -47,6 +47,133 @@ pub enum TransportCommand {
         #[command(flatten)]
         who: Who,
     },
+    /// Write the passenger manifest (CSV, XLSX or PDF) of a transport.
+    Manifest {
+        /// The transport's id or code
+        transport: String,
+        /// csv, xlsx or pdf
+        #[arg(long, default_value = "pdf")]
+        format: String,
+        /// Where to write it (default: manifest-CODE.FORMAT)
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Print the boarding passes of a transport (PDF, six per page, with QR codes).
+    Passes {
+        /// The transport's id or code
+        transport: String,
+        /// Where to write it (default: passes-CODE.pdf)
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// At the call time: release the seats of everyone not checked in to standby households.
+    NoShows {
+        /// The transport's id or code
+        transport: String,
+        /// The call time (RFC 3339; default now)
+        #[arg(long)]
+        at: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
+}
+
+/// `evac pass …`: boarding passes at the gate.
+#[derive(Debug, Subcommand)]
+pub enum PassCommand {
+    /// Verify a pass offline with the public key and show what it says (no database needed).
+    Verify {
+        token: String,
+        /// The public key (`evac pass key` prints it)
+        #[arg(long)]
+        public_key: String,
+    },
+    /// Print the public key that verifies passes.
+    Key {
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Check a passenger in with the token of their pass (once).
+    CheckIn {
+        token: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Board a checked-in passenger.
+    Board {
+        token: String,
+        #[command(flatten)]
+        who: Who,
+    },
+}
+
+fn time_flag(flag: &str, text: Option<String>) -> anyhow::Result<Timestamp> {
+    match text {
+        None => Ok(Timestamp::now()),
+        Some(t) => t.parse().map_err(|_| {
+            anyhow::anyhow!("{flag} '{t}' is not an RFC 3339 time like 2022-01-06T08:00:00Z")
+        }),
+    }
+}
+
+/// A transport by id or code.
+async fn find_transport(
+    app: &evac_app::App,
+    staff: &evac_app::Staff,
+    text: &str,
+) -> anyhow::Result<Transport> {
+    app.transports(staff)
+        .await?
+        .into_iter()
+        .find(|t| t.id.to_string() == text || t.code.eq_ignore_ascii_case(text))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no transport has the id or code '{text}'; `evac transport list` shows them"
+            )
+        })
+}
+
+pub async fn pass(config: &Config, command: PassCommand) -> anyhow::Result<()> {
+    if let PassCommand::Verify { token, public_key } = &command {
+        let claims = evac_model::verify_pass(public_key, token)?;
+        println!(
+            "valid pass {}: person {}, household {}, transport {}",
+            claims.pass, claims.person, claims.household, claims.transport
+        );
+        return Ok(());
+    }
+    let app = super::app(config, false).await?;
+    let board = matches!(command, PassCommand::Board { .. });
+    match command {
+        PassCommand::Verify { .. } => unreachable!("answered above without the store"),
+        PassCommand::Key { who } => {
+            let staff = app.console_staff(&who.user).await?;
+            println!("{}", app.pass_public_key(&staff).await?);
+        }
+        PassCommand::CheckIn { token, who } | PassCommand::Board { token, who } => {
+            let staff = app.console_staff(&who.user).await?;
+            let now = Timestamp::now();
+            let scanned = if board {
+                app.board(&staff, &token, now).await?
+            } else {
+                app.check_in(&staff, &token, now).await?
+            };
+            println!(
+                "{}: {} (born {}, document {}), household {}, {}",
+                scanned.state,
+                scanned.name,
+                scanned.birth_date.as_deref().unwrap_or("?"),
+                scanned.document.as_deref().unwrap_or("?"),
+                scanned.household,
+                scanned.transport_code
+            );
+        }
+    }
+    Ok(())
 }
 
 fn word<T: Choice>(flag: &str, text: &str) -> anyhow::Result<T> {
@@ -117,15 +244,113 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
                 .await?;
             println!("{} is {}", t.code, t.status);
         }
+        TransportCommand::Manifest {
+            transport,
+            format,
+            out,
+            who,
+        } => {
+            let staff = app.console_staff(&who.user).await?;
+            let t = find_transport(&app, &staff, &transport).await?;
+            let format =
+                evac_exchange::manifest::ManifestFormat::parse(&format).ok_or_else(|| {
+                    anyhow::anyhow!("--format '{format}' is not one of: csv, xlsx, pdf")
+                })?;
+            let manifest = app.manifest(&staff, t.id).await?;
+            let bytes =
+                evac_exchange::manifest::manifest(&manifest.transport, &manifest.rows, format)?;
+            let out =
+                out.unwrap_or_else(|| format!("manifest-{}.{}", t.code, format.extension()).into());
+            std::fs::write(&out, bytes)?;
+            println!(
+                "{} passengers of {} → {}",
+                manifest.rows.len(),
+                t.code,
+                out.display()
+            );
+        }
+        TransportCommand::Passes {
+            transport,
+            out,
+            who,
+        } => {
+            let staff = app.console_staff(&who.user).await?;
+            let t = find_transport(&app, &staff, &transport).await?;
+            let printed: Vec<evac_exchange::manifest::PrintedPass> = app
+                .boarding_passes(&staff, t.id)
+                .await?
+                .into_iter()
+                .map(|p| evac_exchange::manifest::PrintedPass {
+                    name: p.name,
+                    household: p.household,
+                    token: p.token,
+                })
+                .collect();
+            let bytes = evac_exchange::manifest::passes_pdf(&t, &printed)?;
+            let out = out.unwrap_or_else(|| format!("passes-{}.pdf", t.code).into());
+            std::fs::write(&out, bytes)?;
+            println!(
+                "{} boarding passes of {} → {}",
+                printed.len(),
+                t.code,
+                out.display()
+            );
+        }
+        TransportCommand::NoShows { transport, at, who } => {
+            let staff = app.console_staff(&who.user).await?;
+            let t = find_transport(&app, &staff, &transport).await?;
+            let done = app
+                .release_no_shows(&staff, t.id, time_flag("--at", at)?)
+                .await?;
+            println!(
+                "{}: {} seats released; {} standby households seated",
+                done.transport_code,
+                done.released,
+                done.standby.len()
+            );
+            for s in &done.standby {
+                println!("  {} ({} people)", s.household, s.people);
+            }
+        }
     }
     Ok(())
 }
 
 /// `evac plan --as USER`: plans every household onto the stored transports now (a preview).
-pub async fn plan(config: &Config, who: Who, waiting_shown: usize) -> anyhow::Result<()> {
+pub async fn plan(
+    config: &Config,
+    who: Who,
+    waiting_shown: usize,
+    publish: bool,
+    at: Option<String>,
+) -> anyhow::Result<()> {
     let app = super::app(config, false).await?;
     let staff = app.console_staff(&who.user).await?;
-    let run = app.run_plan(&staff, Timestamp::now()).await?;
+    let at = time_flag("--at", at)?;
+    if publish {
+        let published = app.publish_plan(&staff, at).await?;
+        println!(
+            "published: {} households seated ({} people), {} passes issued; {} moved, {} gained a seat, {} lost one",
+            published.households_seated,
+            published.people_seated,
+            published.passes_issued,
+            published.moved.len(),
+            published.gained.len(),
+            published.lost.len()
+        );
+        for c in published.moved.iter().chain(&published.lost) {
+            println!(
+                "  {} ({} people): {} → {}: {}",
+                c.household,
+                c.people,
+                c.from.as_deref().unwrap_or("-"),
+                c.to.as_deref().unwrap_or("no seat"),
+                c.why
+            );
+        }
+        return Ok(());
+    }
+    let run = app.run_plan(&staff, at).await?;
     println!(
         "{} households: {} seated ({} people), {} waiting",
         run.households,
