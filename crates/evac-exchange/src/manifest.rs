@@ -239,7 +239,7 @@ const PDF_COLUMNS: [(&str, usize); 14] = [
     ("#", 4),
     ("Surname / Фамилия", 20),
     ("Given names", 18),
-    ("Latin (ICAO 9303)", 24),
+    ("Latin (ICAO 9303)", 26),
     ("Born", 10),
     ("Sex", 3),
     ("Nat", 3),
@@ -247,7 +247,7 @@ const PDF_COLUMNS: [(&str, usize); 14] = [
     ("Number", 12),
     ("Expiry", 10),
     ("Iss", 3),
-    ("Household", 9),
+    ("Household", 11),
     ("Cl", 2),
     ("Escort / needs / status", 40),
 ];
