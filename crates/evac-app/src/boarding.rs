@@ -87,6 +87,8 @@ pub struct NoShows {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Manifest {
     pub transport: Transport,
+    /// Who boarded against who was listed: "2 boarded · 1 checked in · 81 not yet".
+    pub reconciliation: String,
     pub rows: Vec<ManifestRow>,
 }
 
@@ -393,7 +395,11 @@ impl App {
             serde_json::json!({ "people": rows.len() }),
         )
         .await?;
-        Ok(Manifest { transport: t, rows })
+        Ok(Manifest {
+            transport: t,
+            reconciliation: evac_exchange::manifest::reconciliation(&rows),
+            rows,
+        })
     }
 
     /// The seats on a transport with each person's manifest line, in boarding order.

@@ -338,6 +338,17 @@ fn transport_line(transport: &Transport) -> String {
     )
 }
 
+/// Who boarded against who was listed: "2 boarded · 1 checked in · 81 not yet".
+pub fn reconciliation(rows: &[ManifestRow]) -> String {
+    let count = |state: &str| rows.iter().filter(|r| r.state == state).count();
+    format!(
+        "{} boarded · {} checked in · {} not yet",
+        count("boarded"),
+        count("checked_in"),
+        count("seated")
+    )
+}
+
 fn manifest_pdf(transport: &Transport, rows: &[ManifestRow]) -> Result<Vec<u8>, ExchangeError> {
     let fonts = &*FONTS;
     let char_pt = TABLE_FONT_PT * MONO_ADVANCE_EM;
@@ -377,8 +388,9 @@ fn manifest_pdf(transport: &Transport, rows: &[ManifestRow]) -> Result<Vec<u8>, 
             MARGIN_PT,
             MARGIN_PT + 36.0,
             &format!(
-                "{} passengers · page {} of {}",
+                "{} passengers · {} · page {} of {}",
                 rows.len(),
+                reconciliation(rows),
                 page_index + 1,
                 pages
             ),
@@ -597,6 +609,13 @@ mod tests {
         // One page for 40 people, the fonts embedded (subset), not referenced.
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.contains("/Count 1"), "one page");
+        let mut states = rows.clone();
+        states[0].state = "boarded".into();
+        states[1].state = "checked_in".into();
+        assert_eq!(
+            reconciliation(&states),
+            "1 boarded · 1 checked in · 38 not yet"
+        );
         assert!(text.contains("FontFile"), "fonts embedded");
         let rows: Vec<ManifestRow> = (1..=300).map(row).collect();
         let pdf = manifest(&transport(), &rows, ManifestFormat::Pdf).unwrap();

@@ -1359,6 +1359,13 @@ async fn on_the_demo_crisis_a_published_plan_survives_almaty_closing_and_passes_
     assert_eq!(status, StatusCode::OK, "{boarded}");
     let (status, _) = scan("/api/v1/boarding", token.into()).await;
     assert_eq!(status, StatusCode::CONFLICT);
+    let (_, manifest) = t
+        .get(&format!("/api/v1/transports/{kc1}/manifest"), Some(&field))
+        .await;
+    assert_eq!(
+        manifest["reconciliation"],
+        format!("1 boarded · 0 checked in · {} not yet", people_on_kc1 - 1)
+    );
 
     // At the call time, everyone else on KC-1 is a no-show: their seats go to standby
     // households in priority order, and their passes stop working.
