@@ -1,0 +1,450 @@
+//! evac's HTML: the public request and status pages and the operators' desk, as compiled
+//! templates (askama) with messages in Fluent files (`locales/`), rendered from plain view
+//! models.
+//!
+//! Nothing here knows HTTP, the store or the domain types: `evac-web` reads the request,
+//! calls the app, fills a view model of strings and numbers, and sends what `render` returns.
+//! Templates escape everything by default; the only unescaped HTML is what this crate builds
+//! itself. Pages carry no inline script or style, so the Content Security Policy can forbid
+//! both; `assets/evac.js` only enhances (every form works without it).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use askama::Template;
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader};
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "en",
+        // No Unicode isolation marks: they would show in plain-text copies of a page.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+/// The stylesheet and the enhancing script, served under `/assets/`.
+pub const STYLESHEET: &str = include_str!("../assets/evac.css");
+pub const SCRIPT: &str = include_str!("../assets/evac.js");
+
+/// A language of the pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ru,
+    Kk,
+    It,
+}
+
+impl Lang {
+    /// The public side's languages, in the order of the switch.
+    pub const PUBLIC: [Lang; 4] = [Lang::En, Lang::Ru, Lang::Kk, Lang::It];
+    /// The desk's languages.
+    pub const DESK: [Lang; 2] = [Lang::En, Lang::Ru];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+            Lang::Kk => "kk",
+            Lang::It => "it",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        Lang::PUBLIC.into_iter().find(|l| l.code() == primary)
+    }
+
+    /// The language asked for (`?lang=`), else the first of the browser's `Accept-Language`
+    /// that `offered` has, else English.
+    pub fn negotiate(asked: Option<&str>, accept_language: Option<&str>, offered: &[Lang]) -> Lang {
+        let offered_has = |l: &Lang| offered.contains(l);
+        if let Some(l) = asked.and_then(Lang::parse).filter(offered_has) {
+            return l;
+        }
+        let mut ranked: Vec<(f32, Lang)> = accept_language
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.split(';');
+                let lang = Lang::parse(pieces.next()?)?;
+                let q = pieces
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.parse().ok())
+                    .unwrap_or(1.0);
+                offered_has(&lang).then_some((q, lang))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked.first().map_or(Lang::En, |(_, l)| *l)
+    }
+
+    fn id(self) -> &'static LanguageIdentifier {
+        static IDS: LazyLock<[LanguageIdentifier; 4]> = LazyLock::new(|| {
+            Lang::PUBLIC.map(|l| l.code().parse().expect("a language code"))
+        });
+        &IDS[Lang::PUBLIC.iter().position(|l| *l == self).expect("listed")]
+    }
+}
+
+/// Messages in one language, for templates: `{{ t.get("key") }}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub lang: Lang,
+}
+
+impl Tr {
+    pub fn get(&self, key: &str) -> String {
+        LOCALES.lookup(self.lang.id(), key)
+    }
+
+    pub fn count(&self, key: &str, count: u64) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> =
+            HashMap::from([(Cow::Borrowed("count"), FluentValue::from(count))]);
+        LOCALES.lookup_with_args(self.lang.id(), key, &args)
+    }
+
+    pub fn signed_in(&self, name: &str, role: &str) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> = HashMap::from([
+            (Cow::Borrowed("name"), FluentValue::from(name.to_string())),
+            (Cow::Borrowed("role"), FluentValue::from(role.to_string())),
+        ]);
+        LOCALES.lookup_with_args(self.lang.id(), "signed-in-as", &args)
+    }
+
+    /// Whether a message exists in some language (tests: every key of a page is translated).
+    pub fn has(&self, key: &str) -> bool {
+        LOCALES.try_lookup(self.lang.id(), key).is_some()
+    }
+}
+
+/// A language switch entry: the code and the language's own name.
+pub struct LangChoice {
+    pub code: &'static str,
+    pub name: String,
+    pub current: bool,
+}
+
+fn switch(current: Lang, offered: &[Lang]) -> Vec<LangChoice> {
+    offered
+        .iter()
+        .map(|&l| LangChoice {
+            code: l.code(),
+            name: Tr { lang: l }.get("lang-name"),
+            current: l == current,
+        })
+        .collect()
+}
+
+/// The relations a party member can have, as the form offers them.
+pub const RELATIONS: [&str; 11] = [
+    "self",
+    "spouse",
+    "child",
+    "parent",
+    "sibling",
+    "grandparent",
+    "grandchild",
+    "relative",
+    "escort",
+    "group_member",
+    "other",
+];
+/// The needs the public form offers.
+pub const NEEDS: [&str; 5] = [
+    "medical",
+    "wheelchair",
+    "stretcher",
+    "pregnancy",
+    "life_threatening",
+];
+/// The urgency flags the public form offers.
+pub const URGENCIES: [&str; 5] = [
+    "immediate_danger",
+    "medical_emergency",
+    "no_shelter",
+    "no_food_or_water",
+    "children_alone",
+];
+/// Party lines on the form without script (the script adds more).
+pub const PARTY_ROWS: usize = 6;
+
+/// One party line as typed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PartyRow {
+    pub surname: String,
+    pub given_names: String,
+    pub birth_date: String,
+    pub relation: String,
+    pub need: String,
+}
+
+/// The public form's values, kept to show them again with the errors.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestFormValues {
+    pub location: String,
+    pub country: String,
+    pub lat: String,
+    pub lon: String,
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+    pub situation: String,
+    pub urgency: Vec<String>,
+    pub party: Vec<PartyRow>,
+    pub consent: bool,
+}
+
+/// A field error: the field's path as the API names it, and the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldProblem {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "request_form.html")]
+pub struct RequestForm {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub values: RequestFormValues,
+    pub errors: Vec<FieldProblem>,
+}
+
+impl RequestForm {
+    pub fn new(lang: Lang, mut values: RequestFormValues, errors: Vec<FieldProblem>) -> Self {
+        values.party.resize(values.party.len().max(PARTY_ROWS), PartyRow::default());
+        RequestForm {
+            t: Tr { lang },
+            langs: switch(lang, &Lang::PUBLIC),
+            values,
+            errors,
+        }
+    }
+
+    fn error(&self, path: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.path == path || e.path.starts_with(&format!("{path}.")))
+            .map(|e| e.reason.as_str())
+    }
+
+    fn checked(&self, urgency: &str) -> bool {
+        self.values.urgency.iter().any(|u| u == urgency)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "request_done.html")]
+pub struct RequestDone {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub reference: String,
+}
+
+impl RequestDone {
+    pub fn new(lang: Lang, reference: String) -> Self {
+        RequestDone {
+            t: Tr { lang },
+            langs: switch(lang, &Lang::PUBLIC),
+            reference,
+        }
+    }
+}
+
+/// What the status page shows: no names, only the status and the next step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicStatus {
+    pub people: u64,
+    /// A person status (registered, notified, …): picks the messages.
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "status.html")]
+pub struct StatusPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub reference: String,
+    pub phone: String,
+    pub result: Option<PublicStatus>,
+    pub not_found: bool,
+}
+
+impl StatusPage {
+    pub fn new(
+        lang: Lang,
+        reference: String,
+        phone: String,
+        result: Option<PublicStatus>,
+        not_found: bool,
+    ) -> Self {
+        StatusPage {
+            t: Tr { lang },
+            langs: switch(lang, &Lang::PUBLIC),
+            reference,
+            phone,
+            result,
+            not_found,
+        }
+    }
+
+    fn status_text(&self, status: &str) -> String {
+        let key = format!("status-{status}");
+        if self.t.has(&key) {
+            self.t.get(&key)
+        } else {
+            self.t.get("status-other")
+        }
+    }
+
+    fn next_text(&self, status: &str) -> String {
+        self.t.get(match status {
+            "registered" | "verified" => "next-registered",
+            "notified" => "next-notified",
+            _ => "next-other",
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub failed: bool,
+    pub name: String,
+}
+
+impl LoginPage {
+    pub fn new(lang: Lang, failed: bool, name: String) -> Self {
+        LoginPage {
+            t: Tr { lang },
+            langs: switch(lang, &Lang::DESK),
+            failed,
+            name,
+        }
+    }
+}
+
+/// Who is signed in, for the desk's header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeskUser {
+    pub name: String,
+    pub role: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct Dashboard {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    pub requests: u64,
+    pub people: u64,
+    pub by_status: Vec<(String, u64)>,
+    pub by_place: Vec<(String, u64)>,
+}
+
+impl Dashboard {
+    pub fn new(
+        lang: Lang,
+        user: DeskUser,
+        requests: u64,
+        people: u64,
+        by_status: Vec<(String, u64)>,
+        by_place: Vec<(String, u64)>,
+    ) -> Self {
+        Dashboard {
+            t: Tr { lang },
+            langs: switch(lang, &Lang::DESK),
+            user,
+            requests,
+            people,
+            by_status,
+            by_place,
+        }
+    }
+}
+
+/// One line of the request list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestLine {
+    pub id: String,
+    pub reference: String,
+    pub received: String,
+    pub place: String,
+    pub party: String,
+    pub channel: String,
+}
+
+#[derive(Template)]
+#[template(path = "requests.html")]
+pub struct RequestList {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    pub q: String,
+    pub lines: Vec<RequestLine>,
+    /// The query string of the next page, if there is one.
+    pub next: Option<String>,
+}
+
+impl RequestList {
+    pub fn new(
+        lang: Lang,
+        user: DeskUser,
+        q: String,
+        lines: Vec<RequestLine>,
+        next: Option<String>,
+    ) -> Self {
+        RequestList {
+            t: Tr { lang },
+            langs: switch(lang, &Lang::DESK),
+            user,
+            q,
+            lines,
+            next,
+        }
+    }
+}
+
+/// One person of a request, as the detail page shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonLine {
+    pub name: String,
+    pub latin: String,
+    pub birth: String,
+    pub relation: String,
+    pub needs: String,
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "request_detail.html")]
+pub struct RequestDetail {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    pub reference: String,
+    pub received: String,
+    pub channel: String,
+    pub location: String,
+    pub situation: String,
+    pub submitter: String,
+    pub urgency: String,
+    pub people: Vec<PersonLine>,
+}
+
+/// A page, rendered: templates are checked at compile time, so rendering fails only on a
+/// formatting error of a value, which is a bug.
+pub fn render(page: &impl Template) -> String {
+    page.render()
+        .unwrap_or_else(|e| format!("<!doctype html><title>evac</title><p>page error: {e}</p>"))
+}
+
+#[cfg(test)]
+mod tests;

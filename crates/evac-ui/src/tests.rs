@@ -1,0 +1,62 @@
+//! The pages render in every language with every message translated, and escape what people
+//! type.
+
+use super::*;
+
+fn keys(lang: &str) -> Vec<String> {
+    let path = format!("{}/locales/{lang}/main.ftl", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    // Messages of the public side come before the desk's section marker.
+    text.lines()
+        .take_while(|l| !l.starts_with("## "))
+        .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_string()))
+        .filter(|k| !k.is_empty() && !k.starts_with(' ') && !k.contains(' '))
+        .collect()
+}
+
+#[test]
+fn every_public_message_is_in_every_public_language() {
+    let english = keys("en");
+    assert!(english.len() > 50);
+    for lang in ["ru", "kk", "it"] {
+        let theirs = keys(lang);
+        let missing: Vec<&String> = english.iter().filter(|k| !theirs.contains(k)).collect();
+        assert!(missing.is_empty(), "{lang} lacks {missing:?}");
+    }
+}
+
+#[test]
+fn the_form_speaks_the_language_chosen_and_escapes_what_was_typed() {
+    let values = RequestFormValues {
+        location: "<script>alert(1)</script>".into(),
+        ..Default::default()
+    };
+    let html = render(&RequestForm::new(Lang::Ru, values, vec![]));
+    assert!(html.contains("Запрос на эвакуацию"));
+    assert!(html.contains("<html lang=\"ru\">"));
+    assert!(!html.contains("<script>alert"), "typed text is escaped");
+    assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
+    assert_eq!(html.matches("data-person").count(), PARTY_ROWS);
+    assert!(!html.contains("style=") && !html.contains("onclick"), "nothing inline for the CSP");
+    let kazakh = render(&RequestForm::new(Lang::Kk, RequestFormValues::default(), vec![]));
+    assert!(kazakh.contains("Эвакуацияға өтінім"));
+    assert!(html.len() < 50_000 && kazakh.len() < 50_000, "under 50 KB a page");
+}
+
+#[test]
+fn plural_rules_follow_the_language() {
+    let ru = Tr { lang: Lang::Ru };
+    assert_eq!(ru.count("status-people", 2), "2 человека");
+    assert_eq!(ru.count("status-people", 5), "5 человек");
+    assert_eq!(Tr { lang: Lang::En }.count("status-people", 1), "One person");
+}
+
+#[test]
+fn the_language_comes_from_the_switch_then_the_browser_then_english() {
+    let offered = &Lang::PUBLIC;
+    assert_eq!(Lang::negotiate(Some("it"), Some("ru-RU"), offered), Lang::It);
+    assert_eq!(Lang::negotiate(None, Some("de-DE,ru;q=0.8,en;q=0.5"), offered), Lang::Ru);
+    assert_eq!(Lang::negotiate(None, Some("kk-KZ"), offered), Lang::Kk);
+    assert_eq!(Lang::negotiate(None, None, offered), Lang::En);
+    assert_eq!(Lang::negotiate(Some("kk"), None, &Lang::DESK), Lang::En, "the desk has no Kazakh yet");
+}
