@@ -28,7 +28,7 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::BadInput(format!("cannot hash the password: {e}")))
 }
 
-fn token_digest(secret: &str) -> [u8; 32] {
+pub(crate) fn token_digest(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 

@@ -9,6 +9,7 @@
 mod accounts;
 mod boarding;
 mod demo;
+mod desk;
 mod intake;
 mod linkage;
 mod planning;
@@ -24,6 +25,7 @@ use evac_store::{Store, StoreError};
 
 pub use accounts::{NewToken, PASSWORD_CHARS_MIN, hash_password};
 pub use boarding::{BoardingPass, Manifest, NoShows, Published, Scanned, SeatChangeView};
+pub use desk::{DashboardView, PublicStatus, SESSION_TOKEN_LABEL};
 pub use intake::{ExportActor, ExportCursor, Submitted};
 pub use linkage::{
     LinkView, LinkedPerson, PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,

@@ -360,6 +360,14 @@ impl Store for PgStore {
             );
             q.push(" AND r.location_latin LIKE ").push_bind(pattern);
         }
+        if let Some(name) = &filter.name {
+            let pattern = name_pattern(name);
+            q.push(" AND EXISTS (SELECT 1 FROM persons p WHERE p.request_id = r.id AND (p.surname_latin LIKE ")
+                .push_bind(pattern.clone())
+                .push(" OR p.given_latin LIKE ")
+                .push_bind(pattern)
+                .push("))");
+        }
         if let Some(channel) = filter.channel {
             q.push(" AND r.channel = ").push_bind(channel.as_str());
         }
@@ -910,6 +918,42 @@ impl Store for PgStore {
                 .into_event()
             })
             .collect()
+    }
+
+    async fn dashboard_counts(&self) -> Result<DashboardCounts, StoreError> {
+        let by_status: Vec<(String, i64)> = sqlx::query_as(STATUS_COUNTS_SQL)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        let by_location: Vec<(String, i64)> = sqlx::query_as(LOCATION_COUNTS_SQL)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(DashboardCounts {
+            by_status: by_status
+                .into_iter()
+                .map(|(s, n)| Ok((parse_person_status(&s)?, n as u64)))
+                .collect::<Result<_, StoreError>>()?,
+            by_location: by_location
+                .into_iter()
+                .map(|(l, n)| (l, n as u64))
+                .collect(),
+        })
+    }
+
+    async fn delete_token(
+        &self,
+        token_sha256: &[u8; 32],
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("DELETE FROM api_tokens WHERE token_sha256 = $1")
+            .bind(token_sha256.as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)
     }
 
     async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {

@@ -643,6 +643,51 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn dashboard_counts(&self) -> Result<DashboardCounts, StoreError> {
+        self.read(|c| {
+            let by_status = c
+                .prepare_cached(STATUS_COUNTS_SQL)
+                .and_then(|mut s| {
+                    s.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(backend)?;
+            let by_location = c
+                .prepare_cached(LOCATION_COUNTS_SQL)
+                .and_then(|mut s| {
+                    s.query_map([], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(backend)?;
+            Ok(DashboardCounts {
+                by_status: by_status
+                    .into_iter()
+                    .map(|(s, n)| Ok((parse_person_status(&s)?, n as u64)))
+                    .collect::<Result<_, StoreError>>()?,
+                by_location,
+            })
+        })
+        .await
+    }
+
+    async fn delete_token(
+        &self,
+        token_sha256: &[u8; 32],
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let audit_row = rows::AuditRow::from(&audit);
+        let digest = token_sha256.to_vec();
+        self.write(move |c| {
+            c.prepare_cached("DELETE FROM api_tokens WHERE token_sha256 = ?1")
+                .and_then(|mut s| s.execute([&digest]))
+                .map_err(backend)?;
+            rows::insert_audit(c, &audit_row)
+        })
+        .await
+    }
+
     async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {
         let now = Timestamp::now().unix_micros();
         self.write(move |c| seats::signing_secret(c, candidate, now))

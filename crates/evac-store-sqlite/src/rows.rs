@@ -319,6 +319,14 @@ pub(crate) fn list_requests(
         );
         bind("r.location_latin LIKE ?", Box::new(pattern), &mut values);
     }
+    if let Some(name) = &filter.name {
+        // One value, used twice: the closure numbers every `?` of a condition alike.
+        bind(
+            "EXISTS (SELECT 1 FROM persons p WHERE p.request_id = r.id AND (p.surname_latin LIKE ? OR p.given_latin LIKE ?))",
+            Box::new(name_pattern(name)),
+            &mut values,
+        );
+    }
     if let Some(channel) = filter.channel {
         bind("r.channel = ?", Box::new(channel.as_str()), &mut values);
     }

@@ -328,6 +328,15 @@ pub async fn run(store: &dyn Store) {
     );
     assert_eq!(
         filtered(RequestFilter {
+            name: Some("Ivanov".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![d.request.id],
+        "by name, across scripts"
+    );
+    assert_eq!(
+        filtered(RequestFilter {
             received_from: Some(c.request.received_at),
             received_until: Some(e.request.received_at),
             ..Default::default()
@@ -793,4 +802,35 @@ pub async fn run(store: &dyn Store) {
     let first = store.signing_secret([1; 32]).await.unwrap();
     assert_eq!(first, [1; 32]);
     assert_eq!(store.signing_secret([2; 32]).await.unwrap(), [1; 32]);
+
+    // Tokens are revoked (a session's on logout); revoking an unknown one is no error.
+    store
+        .delete_token(&[42; 32], audit("session.end", "aigerim"))
+        .await
+        .unwrap();
+    assert_eq!(store.user_by_token(&[42; 32]).await.unwrap(), None);
+    store
+        .delete_token(&[42; 32], audit("session.end", "aigerim"))
+        .await
+        .unwrap();
+
+    // The dashboard's counts add up to what is stored, the most frequent location first.
+    let counts = store.dashboard_counts().await.unwrap();
+    let intake = store.intake_counts().await.unwrap();
+    assert_eq!(
+        counts.by_status.iter().map(|(_, n)| n).sum::<u64>(),
+        intake.persons
+    );
+    assert!(
+        counts
+            .by_status
+            .iter()
+            .any(|(s, n)| *s == PersonStatus::Notified && *n == 1),
+        "{counts:?}"
+    );
+    assert_eq!(
+        counts.by_location.iter().map(|(_, n)| n).sum::<u64>(),
+        intake.requests
+    );
+    assert!(counts.by_location.windows(2).all(|w| w[0].1 >= w[1].1));
 }

@@ -104,6 +104,9 @@ pub struct RequestFilter {
     pub status: Option<PersonStatus>,
     /// Matches the normalised Latin form of the location text (`Алматы` finds `Almaty`).
     pub place: Option<String>,
+    /// Matches a person's surname or given names in ICAO Latin, so any script finds them
+    /// (`Иванова` finds `Ivanova`).
+    pub name: Option<String>,
     pub channel: Option<Channel>,
     pub received_from: Option<Timestamp>,
     /// Exclusive upper bound.
@@ -154,6 +157,21 @@ pub struct ApiToken {
     pub label: String,
     pub created_at: Timestamp,
 }
+
+/// What the desk's dashboard counts: people by status, requests by the location they gave
+/// (in ICAO Latin, the most frequent first, at most `DASHBOARD_LOCATIONS_MAX`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DashboardCounts {
+    pub by_status: Vec<(PersonStatus, u64)>,
+    pub by_location: Vec<(String, u64)>,
+}
+
+/// Locations the dashboard counts by (the app folds them into places).
+pub const DASHBOARD_LOCATIONS_MAX: u32 = 500;
+
+/// The SQL of the dashboard's counts, the same on both backends.
+pub const STATUS_COUNTS_SQL: &str = "SELECT status, count(*) FROM persons GROUP BY status";
+pub const LOCATION_COUNTS_SQL: &str = "SELECT location_latin, count(*) AS n FROM requests GROUP BY location_latin ORDER BY n DESC LIMIT 500";
 
 /// Counts for the health of intake, cheap enough for every dashboard load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -329,6 +347,16 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<StoredSeatEvent>, StoreError>;
 
+    /// Counts for the desk's dashboard.
+    async fn dashboard_counts(&self) -> Result<DashboardCounts, StoreError>;
+
+    /// Revokes a token (a session's on logout); revoking an unknown token is no error.
+    async fn delete_token(
+        &self,
+        token_sha256: &[u8; 32],
+        audit: AuditEvent,
+    ) -> Result<(), StoreError>;
+
     /// The secret that signs boarding passes: the stored one, or `candidate` stored now if
     /// there is none (the first caller wins, so every node signs alike).
     async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError>;
@@ -461,6 +489,20 @@ pub fn request_from_columns(
 }
 
 /// The `actor` column's text back into an [`Actor`].
+/// The LIKE pattern of a name search: the name in ICAO Latin, anywhere in the stored form.
+pub fn name_pattern(name: &str) -> String {
+    format!(
+        "%{}%",
+        evac_model::to_icao_latin(name.trim()).replace(['%', '_'], "")
+    )
+}
+
+/// A person status read from a stored row.
+pub fn parse_person_status(text: &str) -> Result<PersonStatus, StoreError> {
+    PersonStatus::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown person status '{text}'")))
+}
+
 pub fn actor_from_label(label: &str) -> Result<Actor, StoreError> {
     match label {
         "public" => Ok(Actor::Public),

@@ -83,10 +83,12 @@ impl Lang {
     }
 
     fn id(self) -> &'static LanguageIdentifier {
-        static IDS: LazyLock<[LanguageIdentifier; 4]> = LazyLock::new(|| {
-            Lang::PUBLIC.map(|l| l.code().parse().expect("a language code"))
-        });
-        &IDS[Lang::PUBLIC.iter().position(|l| *l == self).expect("listed")]
+        static IDS: LazyLock<[LanguageIdentifier; 4]> =
+            LazyLock::new(|| Lang::PUBLIC.map(|l| l.code().parse().expect("a language code")));
+        &IDS[Lang::PUBLIC
+            .iter()
+            .position(|l| *l == self)
+            .expect("listed")]
     }
 }
 
@@ -128,7 +130,8 @@ pub struct LangChoice {
     pub current: bool,
 }
 
-fn switch(current: Lang, offered: &[Lang]) -> Vec<LangChoice> {
+/// The language switch of a page.
+pub fn switch(current: Lang, offered: &[Lang]) -> Vec<LangChoice> {
     offered
         .iter()
         .map(|&l| LangChoice {
@@ -216,7 +219,9 @@ pub struct RequestForm {
 
 impl RequestForm {
     pub fn new(lang: Lang, mut values: RequestFormValues, errors: Vec<FieldProblem>) -> Self {
-        values.party.resize(values.party.len().max(PARTY_ROWS), PartyRow::default());
+        values
+            .party
+            .resize(values.party.len().max(PARTY_ROWS), PartyRow::default());
         RequestForm {
             t: Tr { lang },
             langs: switch(lang, &Lang::PUBLIC),

@@ -37,10 +37,20 @@ fn the_form_speaks_the_language_chosen_and_escapes_what_was_typed() {
     assert!(!html.contains("<script>alert"), "typed text is escaped");
     assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
     assert_eq!(html.matches("data-person").count(), PARTY_ROWS);
-    assert!(!html.contains("style=") && !html.contains("onclick"), "nothing inline for the CSP");
-    let kazakh = render(&RequestForm::new(Lang::Kk, RequestFormValues::default(), vec![]));
+    assert!(
+        !html.contains("style=") && !html.contains("onclick"),
+        "nothing inline for the CSP"
+    );
+    let kazakh = render(&RequestForm::new(
+        Lang::Kk,
+        RequestFormValues::default(),
+        vec![],
+    ));
     assert!(kazakh.contains("Эвакуацияға өтінім"));
-    assert!(html.len() < 50_000 && kazakh.len() < 50_000, "under 50 KB a page");
+    assert!(
+        html.len() < 50_000 && kazakh.len() < 50_000,
+        "under 50 KB a page"
+    );
 }
 
 #[test]
@@ -48,15 +58,28 @@ fn plural_rules_follow_the_language() {
     let ru = Tr { lang: Lang::Ru };
     assert_eq!(ru.count("status-people", 2), "2 человека");
     assert_eq!(ru.count("status-people", 5), "5 человек");
-    assert_eq!(Tr { lang: Lang::En }.count("status-people", 1), "One person");
+    assert_eq!(
+        Tr { lang: Lang::En }.count("status-people", 1),
+        "One person"
+    );
 }
 
 #[test]
 fn the_language_comes_from_the_switch_then_the_browser_then_english() {
     let offered = &Lang::PUBLIC;
-    assert_eq!(Lang::negotiate(Some("it"), Some("ru-RU"), offered), Lang::It);
-    assert_eq!(Lang::negotiate(None, Some("de-DE,ru;q=0.8,en;q=0.5"), offered), Lang::Ru);
+    assert_eq!(
+        Lang::negotiate(Some("it"), Some("ru-RU"), offered),
+        Lang::It
+    );
+    assert_eq!(
+        Lang::negotiate(None, Some("de-DE,ru;q=0.8,en;q=0.5"), offered),
+        Lang::Ru
+    );
     assert_eq!(Lang::negotiate(None, Some("kk-KZ"), offered), Lang::Kk);
     assert_eq!(Lang::negotiate(None, None, offered), Lang::En);
-    assert_eq!(Lang::negotiate(Some("kk"), None, &Lang::DESK), Lang::En, "the desk has no Kazakh yet");
+    assert_eq!(
+        Lang::negotiate(Some("kk"), None, &Lang::DESK),
+        Lang::En,
+        "the desk has no Kazakh yet"
+    );
 }

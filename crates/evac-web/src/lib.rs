@@ -10,6 +10,7 @@
 mod auth;
 mod dto;
 pub mod openapi;
+mod pages;
 mod problem;
 mod routes;
 
@@ -145,6 +146,26 @@ fn routes() -> Routes {
     )
 }
 
+/// The HTML pages: public request and status forms, login, the desk, and their assets. Not in
+/// the OpenAPI document (it describes the JSON API).
+fn pages() -> Router<AppState> {
+    use axum::routing::{get, post};
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/assets/evac.css", get(pages::stylesheet))
+        .route("/assets/evac.js", get(pages::script))
+        .route(
+            "/request",
+            get(pages::request_form).post(pages::submit_request),
+        )
+        .route("/status", get(pages::status_form).post(pages::status))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/desk", get(pages::dashboard))
+        .route("/desk/requests", get(pages::requests))
+        .route("/desk/requests/{id}", get(pages::request_detail))
+}
+
 /// Every (method, path) the router serves, for the OpenAPI completeness test.
 pub fn registered_routes() -> Vec<(&'static str, &'static str)> {
     routes().table
@@ -165,6 +186,7 @@ pub fn router(app: App) -> Router {
     ];
     let mut router = routes()
         .router
+        .merge(pages())
         .fallback(|| async {
             Problem::new(
                 StatusCode::NOT_FOUND,

@@ -26,6 +26,11 @@ fn filter_parameters() -> Vec<Value> {
             "part of the location, in any script (Алматы finds Almaty)",
         ),
         p(
+            "name",
+            json!({ "type": "string" }),
+            "part of a person's surname or given names, in any script (Иванова finds Ivanova)",
+        ),
+        p(
             "channel",
             json!({ "type": "string", "enum": evac_model::Channel::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>() }),
             "how the request arrived",

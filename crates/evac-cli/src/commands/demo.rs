@@ -163,7 +163,9 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     let listener = super::serve::bind(&config.listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
     println!("evac demo is running at {url}");
+    println!("  desk:     {url}/login");
     println!("  login:    {SUPERVISOR} / {password}");
+    println!("  public:   {url}/request (the request form), {url}/status");
     println!("  token:    {token}");
     println!("  try:      curl -H 'Authorization: Bearer {token}' '{url}/api/v1/requests?limit=2'");
     println!("  API:      {url}/api/v1/openapi.json");

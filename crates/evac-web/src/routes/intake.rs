@@ -211,6 +211,7 @@ pub(crate) fn parse_filter(
         let known = [
             "status",
             "place",
+            "name",
             "channel",
             "received_from",
             "received_until",
@@ -251,6 +252,7 @@ pub(crate) fn parse_filter(
         }
     }
     filter.place = query.get("place").filter(|p| !p.trim().is_empty()).cloned();
+    filter.name = query.get("name").filter(|p| !p.trim().is_empty()).cloned();
     filter.received_from = time("received_from", &mut errors);
     filter.received_until = time("received_until", &mut errors);
     if let Some(v) = query.get("has_minors") {

@@ -1,0 +1,169 @@
+//! What the HTML pages need beyond the API's use cases: staff sessions (a login makes a token
+//! the browser keeps in a cookie; logout revokes it), the public status page (a reference and
+//! a phone number show the status and nothing else), and the dashboard's counts.
+
+use std::collections::HashMap;
+
+use argon2::PasswordVerifier as _;
+use argon2::password_hash::phc::PasswordHash;
+use evac_model::{Actor, Permission, PersonStatus, PhoneE164, ReferenceCode, Timestamp};
+use evac_store::{AuditEvent, IntakeCounts};
+
+use crate::{App, AppError, NewToken, Staff};
+
+/// The label of tokens made by a login (API tokens carry the label their creator gave).
+pub const SESSION_TOKEN_LABEL: &str = "session";
+/// Places listed on the dashboard.
+const DASHBOARD_PLACES_MAX: usize = 15;
+
+/// The public status of a request: how many people and how far they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicStatus {
+    pub people: u64,
+    pub status: PersonStatus,
+}
+
+/// The dashboard's figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DashboardView {
+    pub intake: IntakeCounts,
+    pub by_status: Vec<(PersonStatus, u64)>,
+    /// Places (the gazetteer's names) with their request counts, most first.
+    pub by_place: Vec<(String, u64)>,
+}
+
+/// How far along a status is, for "the household's status" (the furthest of its people).
+fn progress(status: PersonStatus) -> u8 {
+    match status {
+        PersonStatus::Arrived => 7,
+        PersonStatus::Boarded => 6,
+        PersonStatus::CheckedIn => 5,
+        PersonStatus::Notified => 4,
+        PersonStatus::Assigned => 3,
+        PersonStatus::Verified => 2,
+        PersonStatus::Registered => 1,
+        _ => 0,
+    }
+}
+
+impl App {
+    /// Signs a staff member in with name and password; the answer's secret is the session.
+    /// A wrong name and a wrong password look alike, and take as long.
+    pub async fn login(&self, name: &str, password: &str) -> Result<NewToken, AppError> {
+        // A hash to verify against when the name is unknown, so timing does not tell.
+        static DECOY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            crate::hash_password("no such user").expect("hashing a constant")
+        });
+        let user = self.store.user_by_name(name).await?;
+        let hash = user
+            .as_ref()
+            .filter(|u| !u.disabled)
+            .map_or_else(|| DECOY.clone(), |u| u.password_hash.clone());
+        let password = password.to_string();
+        let verified = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash).is_ok_and(|parsed| {
+                argon2::Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+        })
+        .await
+        .unwrap_or(false);
+        match user {
+            Some(u) if verified && !u.disabled => {
+                self.create_token(None, &u.name, SESSION_TOKEN_LABEL).await
+            }
+            _ => Err(AppError::Unauthenticated),
+        }
+    }
+
+    /// Ends a session: its token stops working at once.
+    pub async fn logout(&self, staff: &Staff, secret: &str) -> Result<(), AppError> {
+        let audit = AuditEvent {
+            at: Timestamp::now(),
+            actor: staff.actor(),
+            action: "session.end".into(),
+            subject: Some(staff.name.clone()),
+            detail: serde_json::json!({}),
+        };
+        Ok(self
+            .store
+            .delete_token(&crate::accounts::token_digest(secret), audit)
+            .await?)
+    }
+
+    /// The status of a request for the public: only when the phone number is one the request
+    /// gave (the submitter's or a person's); how many people and the furthest status.
+    pub async fn public_status(
+        &self,
+        reference: &str,
+        phone: &str,
+    ) -> Result<Option<PublicStatus>, AppError> {
+        let Ok(reference) = reference.parse::<ReferenceCode>() else {
+            return Ok(None);
+        };
+        let Some(stored) = self.store.request_by_reference(&reference).await? else {
+            return Ok(None);
+        };
+        let body = &stored.request.body;
+        let region = body.location.country.or(self.settings.default_region);
+        let Ok(typed) = PhoneE164::parse(phone, region) else {
+            return Ok(None);
+        };
+        let known = body
+            .submitter
+            .phones
+            .iter()
+            .chain(body.party.iter().flat_map(|p| &p.phones))
+            .any(|p| p.e164 == typed);
+        if !known {
+            return Ok(None);
+        }
+        self.store
+            .append_audit(vec![AuditEvent {
+                at: Timestamp::now(),
+                actor: Actor::Public,
+                action: "status.read".into(),
+                subject: Some(stored.request.id.to_string()),
+                detail: serde_json::json!({}),
+            }])
+            .await?;
+        let status = stored
+            .statuses
+            .iter()
+            .map(|(_, s)| *s)
+            .max_by_key(|s| progress(*s))
+            .unwrap_or(PersonStatus::Registered);
+        Ok(Some(PublicStatus {
+            people: body.party.len() as u64,
+            status,
+        }))
+    }
+
+    /// The dashboard: requests and people, people by status, requests by place (locations
+    /// resolved through the gazetteer, so "Алматы" and "Almaty, hotel" count together).
+    pub async fn dashboard(&self, staff: &Staff) -> Result<DashboardView, AppError> {
+        staff.require(Permission::ReadRequests)?;
+        let intake = self.store.intake_counts().await?;
+        let counts = self.store.dashboard_counts().await?;
+        let gazetteer = crate::situation::gazetteer();
+        let mut places: HashMap<String, u64> = HashMap::new();
+        for (location, n) in counts.by_location {
+            let name = gazetteer
+                .resolve(&location)
+                .place
+                .map_or_else(|| "?".to_string(), |p| p.place.name);
+            *places.entry(name).or_default() += n;
+        }
+        let mut by_place: Vec<(String, u64)> = places.into_iter().collect();
+        by_place.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        by_place.truncate(DASHBOARD_PLACES_MAX);
+        let mut by_status = counts.by_status;
+        by_status.sort_by_key(|(s, _)| progress(*s));
+        Ok(DashboardView {
+            intake,
+            by_status,
+            by_place,
+        })
+    }
+}

@@ -1,0 +1,625 @@
+//! The HTML side: the public request and status pages, the staff login, and the operators'
+//! desk. Handlers read forms and cookies, call the same app use cases as the API, and fill
+//! `evac-ui`'s view models; `evac-ui` renders them.
+//!
+//! Sessions are tokens: a login makes one (`App::login`), the browser keeps its secret in an
+//! `HttpOnly; SameSite=Strict` cookie, logout revokes it. Cross-site form posts are refused
+//! by the browser's `Sec-Fetch-Site` and `Origin` headers ([`same_origin`]), so no CSRF token
+//! is needed. HTML answers carry their own Content Security Policy: scripts and styles only
+//! from `/assets/`, nothing inline.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use evac_app::{AppError, Staff};
+use evac_model::{Actor, FieldError, PersonDraft, RequestDraft, RequestId};
+use evac_store::{IdempotencyClaim, ListOrder, PageRequest, RequestFilter};
+use evac_ui::{
+    Dashboard, DeskUser, FieldProblem, Lang, LoginPage, PartyRow, PersonLine, RequestDetail,
+    RequestDone, RequestForm, RequestFormValues, RequestLine, RequestList, StatusPage, Tr, render,
+};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+
+/// The session cookie's name.
+const SESSION_COOKIE: &str = "evac_session";
+/// A session lasts a working shift and a half.
+const SESSION_SECONDS_MAX: u64 = 12 * 3600;
+/// Requests per page of the desk's list.
+const DESK_PAGE_ITEMS: u32 = 50;
+
+/// The policy of HTML answers: nothing but evac's own stylesheet, script and images.
+const HTML_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'";
+
+fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(HTML_CSP),
+    );
+    response
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Assets change only with the binary.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
+}
+
+pub async fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", evac_ui::STYLESHEET)
+}
+
+pub async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", evac_ui::SCRIPT)
+}
+
+/// The page language: `?lang=`, else the browser's, among `offered`.
+fn lang(query: &HashMap<String, String>, headers: &HeaderMap, offered: &[Lang]) -> Lang {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Lang::negotiate(query.get("lang").map(String::as_str), accept, offered)
+}
+
+/// Whether a form post comes from evac's own pages: browsers say so in `Sec-Fetch-Site`, and
+/// older ones send an `Origin` that must name this host.
+fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == host),
+        // No browser signal at all: a script or an old client, not a cross-site form.
+        (None, _) => true,
+        (Some(_), None) => false,
+    }
+}
+
+fn cross_site() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "refused: this form was posted from another site",
+    )
+        .into_response()
+}
+
+/// A form body as (name, value) pairs, repeated names kept in order.
+fn form_pairs(body: &Bytes) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes(body).unwrap_or_default()
+}
+
+fn first(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn all(pairs: &[(String, String)], name: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .collect()
+}
+
+pub async fn home() -> Redirect {
+    Redirect::to("/request")
+}
+
+/// `GET /request`: the public request form.
+pub async fn request_form(
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::PUBLIC);
+    let page = RequestForm::new(lang, RequestFormValues::default(), vec![]);
+    html(StatusCode::OK, render(&page))
+}
+
+fn form_values(pairs: &[(String, String)]) -> RequestFormValues {
+    let column = |name| all(pairs, name);
+    let (surnames, given, births, relations, needs) = (
+        column("surname"),
+        column("given_names"),
+        column("birth_date"),
+        column("relation"),
+        column("need"),
+    );
+    let cell = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
+    RequestFormValues {
+        location: first(pairs, "location"),
+        country: first(pairs, "country"),
+        lat: first(pairs, "lat"),
+        lon: first(pairs, "lon"),
+        name: first(pairs, "name"),
+        phone: first(pairs, "phone"),
+        email: first(pairs, "email"),
+        situation: first(pairs, "situation"),
+        urgency: column("urgency"),
+        party: (0..surnames.len().max(given.len()).max(births.len()))
+            .map(|i| PartyRow {
+                surname: cell(&surnames, i),
+                given_names: cell(&given, i),
+                birth_date: cell(&births, i),
+                relation: cell(&relations, i),
+                need: cell(&needs, i),
+            })
+            .collect(),
+        consent: first(pairs, "consent") == "yes",
+    }
+}
+
+fn draft_of(values: &RequestFormValues, lang: Lang) -> RequestDraft {
+    let some = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+    RequestDraft {
+        channel: Some("web_form".into()),
+        language: Some(lang.code().into()),
+        submitter: evac_model::SubmitterDraft {
+            name: some(&values.name),
+            phones: some(&values.phone).into_iter().collect(),
+            email: some(&values.email),
+        },
+        location: evac_model::LocationDraft {
+            text: some(&values.location),
+            country: some(&values.country.to_ascii_uppercase()),
+            lat: values.lat.parse().ok(),
+            lon: values.lon.parse().ok(),
+            accuracy_m: None,
+        },
+        situation: some(&values.situation),
+        urgency: values.urgency.clone(),
+        party: values
+            .party
+            .iter()
+            .filter(|r| {
+                !(r.surname.is_empty() && r.given_names.is_empty() && r.birth_date.is_empty())
+            })
+            .map(|r| PersonDraft {
+                surname: some(&r.surname),
+                given_names: some(&r.given_names),
+                birth_date: some(&r.birth_date),
+                relation: some(&r.relation),
+                needs: some(&r.need).into_iter().collect(),
+                ..Default::default()
+            })
+            .collect(),
+        consent: Some(values.consent),
+        external_ref: None,
+    }
+}
+
+/// `POST /request`: stores the request (a resubmitted form gives the same reference) and shows
+/// the reference, or the form again with every problem.
+pub async fn submit_request(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
+    let lang = lang(&query, &headers, &Lang::PUBLIC);
+    let values = form_values(&form_pairs(&body));
+    let draft = draft_of(&values, lang);
+    // The same form posted twice (a double click, a retry on a poor line) is one request.
+    let claim = IdempotencyClaim {
+        key: format!("form:{}", hex::encode(Sha256::digest(&body))),
+        body_sha256: Sha256::digest(&body).into(),
+    };
+    match state
+        .app
+        .submit_request(&Actor::Public, &draft, Some(claim))
+        .await
+    {
+        Ok(submitted) => html(
+            StatusCode::CREATED,
+            render(&RequestDone::new(lang, submitted.reference.to_string())),
+        ),
+        Err(AppError::Invalid(errors)) => {
+            let errors = errors
+                .into_iter()
+                .map(|FieldError { path, reason }| FieldProblem { path, reason })
+                .collect();
+            html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&RequestForm::new(lang, values, errors)),
+            )
+        }
+        Err(e) => crate::problem::Problem::from(e).into_response(),
+    }
+}
+
+/// `GET /status`: the status form (the reference may come in the query).
+pub async fn status_form(
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::PUBLIC);
+    let reference = query.get("reference").cloned().unwrap_or_default();
+    let page = StatusPage::new(lang, reference, String::new(), None, false);
+    html(StatusCode::OK, render(&page))
+}
+
+/// `POST /status`: the status and the next step, for the reference and a phone it gave.
+pub async fn status(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
+    let lang = lang(&query, &headers, &Lang::PUBLIC);
+    let pairs = form_pairs(&body);
+    let (reference, phone) = (first(&pairs, "reference"), first(&pairs, "phone"));
+    let found = match state.app.public_status(&reference, &phone).await {
+        Ok(found) => found,
+        Err(e) => return crate::problem::Problem::from(e).into_response(),
+    };
+    let result = found.map(|s| evac_ui::PublicStatus {
+        people: s.people,
+        status: s.status.as_str().to_string(),
+    });
+    let not_found = result.is_none();
+    let page = StatusPage::new(lang, reference, phone, result, not_found);
+    let code = if not_found {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    html(code, render(&page))
+}
+
+/// `GET /login`
+pub async fn login_form(
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    html(
+        StatusCode::OK,
+        render(&LoginPage::new(lang, false, String::new())),
+    )
+}
+
+/// `POST /login`: a session cookie and the desk, or the form again.
+pub async fn login(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let pairs = form_pairs(&body);
+    let name = first(&pairs, "name");
+    match state.app.login(&name, &first(&pairs, "password")).await {
+        Ok(token) => {
+            let mut response = Redirect::to(&format!("/desk?lang={}", lang.code())).into_response();
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SESSION_SECONDS_MAX}",
+                token.secret
+            );
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Err(AppError::Unauthenticated) => html(
+            StatusCode::UNAUTHORIZED,
+            render(&LoginPage::new(lang, true, name)),
+        ),
+        Err(e) => crate::problem::Problem::from(e).into_response(),
+    }
+}
+
+/// The session's secret from the cookie header.
+fn session_secret(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(&format!("{SESSION_COOKIE}="))
+                .map(str::to_string)
+        })
+}
+
+/// A signed-in staff member on a desk page; without a valid session, the login page.
+pub struct DeskSession {
+    pub staff: Staff,
+    pub secret: String,
+}
+
+impl FromRequestParts<AppState> for DeskSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let to_login = || Redirect::to("/login").into_response();
+        let secret = session_secret(&parts.headers).ok_or_else(to_login)?;
+        let staff = state
+            .app
+            .authenticate_token(&secret)
+            .await
+            .map_err(|_| to_login())?;
+        Ok(DeskSession { staff, secret })
+    }
+}
+
+fn desk_user(staff: &Staff) -> DeskUser {
+    DeskUser {
+        name: staff.name.clone(),
+        role: staff.role.as_str().to_string(),
+    }
+}
+
+/// `POST /logout`: revokes the session and forgets the cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
+    if let Err(e) = state.app.logout(&session.staff, &session.secret).await {
+        return crate::problem::Problem::from(e).into_response();
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("evac_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    response
+}
+
+fn app_error_page(e: AppError) -> Response {
+    crate::problem::Problem::from(e).into_response()
+}
+
+/// `GET /desk`: the dashboard.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let view = match state.app.dashboard(&session.staff).await {
+        Ok(view) => view,
+        Err(e) => return app_error_page(e),
+    };
+    let page = Dashboard::new(
+        lang,
+        desk_user(&session.staff),
+        view.intake.requests,
+        view.intake.persons,
+        view.by_status
+            .into_iter()
+            .map(|(s, n)| (s.as_str().to_string(), n))
+            .collect(),
+        view.by_place,
+    );
+    html(StatusCode::OK, render(&page))
+}
+
+/// `GET /desk/requests?q=…`: newest first; `q` is a reference code, a name or a place, in any
+/// script.
+pub async fn requests(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let q = query
+        .get("q")
+        .map(|q| q.trim().to_string())
+        .unwrap_or_default();
+    if let Ok(reference) = q.parse::<evac_model::ReferenceCode>()
+        && let Ok(found) = state
+            .app
+            .request_by_reference(&session.staff, &reference)
+            .await
+    {
+        return Redirect::to(&format!(
+            "/desk/requests/{}?lang={}",
+            found.request.id,
+            lang.code()
+        ))
+        .into_response();
+    }
+    let after: Option<RequestId> = query.get("after").and_then(|a| a.parse().ok());
+    let page = PageRequest {
+        after,
+        limit: DESK_PAGE_ITEMS,
+        order: ListOrder::NewestFirst,
+    };
+    // A name first; if no one is called so, a place.
+    let by_name = RequestFilter {
+        name: Some(q.clone()).filter(|q| !q.is_empty()),
+        ..Default::default()
+    };
+    let mut listed = state
+        .app
+        .list_requests(&session.staff, &by_name, page)
+        .await;
+    if !q.is_empty()
+        && listed
+            .as_ref()
+            .is_ok_and(|p| p.items.is_empty() && after.is_none())
+    {
+        let by_place = RequestFilter {
+            place: Some(q.clone()),
+            ..Default::default()
+        };
+        listed = state
+            .app
+            .list_requests(&session.staff, &by_place, page)
+            .await;
+    }
+    let listed = match listed {
+        Ok(listed) => listed,
+        Err(e) => return app_error_page(e),
+    };
+    let lines = listed
+        .items
+        .iter()
+        .map(|stored| {
+            let r = &stored.request;
+            let names: Vec<String> = r
+                .body
+                .party
+                .iter()
+                .map(|p| {
+                    let name = |n: &Option<evac_model::PersonName>| {
+                        n.as_ref().map_or("", |n| n.as_written.as_str()).to_string()
+                    };
+                    format!("{} {}", name(&p.surname), name(&p.given_names))
+                        .trim()
+                        .to_string()
+                })
+                .collect();
+            RequestLine {
+                id: r.id.to_string(),
+                reference: r.reference.to_string(),
+                received: r.received_at.to_string(),
+                place: r.body.location.text.clone(),
+                party: names.join(", "),
+                channel: r.body.channel.as_str().to_string(),
+            }
+        })
+        .collect();
+    let next = listed.next.map(|after| {
+        serde_urlencoded::to_string([
+            ("lang", lang.code()),
+            ("q", q.as_str()),
+            ("after", after.to_string().as_str()),
+        ])
+        .unwrap_or_default()
+    });
+    let page = RequestList::new(lang, desk_user(&session.staff), q.clone(), lines, next);
+    html(StatusCode::OK, render(&page))
+}
+
+/// `GET /desk/requests/{id}`: a request with its people and their statuses.
+pub async fn request_detail(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let Ok(id) = id.parse::<RequestId>() else {
+        return app_error_page(AppError::NotFound(format!("request {id}")));
+    };
+    let stored = match state.app.request(&session.staff, id).await {
+        Ok(stored) => stored,
+        Err(e) => return app_error_page(e),
+    };
+    let r = &stored.request;
+    let t = Tr { lang };
+    let people = r
+        .body
+        .party
+        .iter()
+        .map(|p| {
+            let written = |n: &Option<evac_model::PersonName>| {
+                n.as_ref().map_or(String::new(), |n| n.as_written.clone())
+            };
+            let latin = |n: &Option<evac_model::PersonName>| {
+                n.as_ref().map_or(String::new(), |n| n.latin.clone())
+            };
+            PersonLine {
+                name: format!("{} {}", written(&p.surname), written(&p.given_names))
+                    .trim()
+                    .to_string(),
+                latin: format!("{} {}", latin(&p.surname), latin(&p.given_names))
+                    .trim()
+                    .to_string(),
+                birth: match &p.birth {
+                    Some(evac_model::Birth::Date(d)) => d.to_string(),
+                    Some(evac_model::Birth::StatedAge { years, on }) => format!("{years} ({on})"),
+                    None => String::new(),
+                },
+                relation: t.get(&format!("relation-{}", p.relation.as_str())),
+                needs: p
+                    .needs
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                status: stored
+                    .statuses
+                    .iter()
+                    .find(|(person, _)| *person == p.id)
+                    .map_or(String::new(), |(_, s)| s.as_str().to_string()),
+            }
+        })
+        .collect();
+    let submitter = &r.body.submitter;
+    let page = RequestDetail {
+        t,
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        reference: r.reference.to_string(),
+        received: r.received_at.to_string(),
+        channel: r.body.channel.as_str().to_string(),
+        location: r.body.location.text.clone(),
+        situation: r.body.situation.clone(),
+        submitter: [
+            submitter.name.clone().unwrap_or_default(),
+            submitter
+                .phones
+                .iter()
+                .map(|p| p.e164.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]
+        .join(" · "),
+        urgency: r
+            .body
+            .urgency
+            .iter()
+            .map(|u| t.get(&format!("urgency-{}", u.as_str())))
+            .collect::<Vec<_>>()
+            .join("; "),
+        people,
+    };
+    html(StatusCode::OK, render(&page))
+}
