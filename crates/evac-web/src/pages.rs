@@ -611,6 +611,9 @@ pub async fn request_detail(
                 .collect::<Vec<_>>()
                 .join(", "),
         ]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
         .join(" · "),
         urgency: r
             .body

@@ -1,0 +1,257 @@
+//! The HTML pages in a real browser: Debian's Chromium driven through WebDriver
+//! (`chromedriver`), against a real server on a fresh SQLite database. Screenshots of the key
+//! pages go to `target/screenshots/` as test artefacts.
+//!
+//! Without `chromium` and `chromedriver` these tests print a loud notice and pass, except
+//! under `CI=true`, where a missing browser is a failure (`.ci/run` installs both).
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use evac_app::{App, DatabaseUrl, Settings, open_store};
+use evac_model::Role;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How long the driver may take to listen (Chromium's first start is slow on 2 cores).
+const DRIVER_START_MS_MAX: u64 = 30_000;
+
+/// A WebDriver session on a headless Chromium with a fresh profile; the driver process ends
+/// with it.
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A browser, or `None` (after a loud notice) when Chromium is not installed outside CI.
+async fn browser() -> Option<Browser> {
+    let installed =
+        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+    if !installed {
+        let notice = "BROWSER TESTS NOT RUN: install Debian's chromium and chromium-driver \
+                      (apt-get install chromium chromium-driver; .ci/run does)";
+        assert!(std::env::var("CI").is_err(), "{notice}");
+        eprintln!("\n{}\n{notice}\n{}\n", "!".repeat(80), "!".repeat(80));
+        return None;
+    }
+    let port = free_port();
+    let driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_millis(DRIVER_START_MS_MAX),
+            "chromedriver did not listen within {DRIVER_START_MS_MAX} ms"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let profile = tempfile::tempdir().unwrap();
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1200,1000",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .chain([format!("--user-data-dir={}", profile.path().display())])
+    .collect::<Vec<_>>();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "binary": CHROMIUM, "args": args }),
+    );
+    let client = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session");
+    Some(Browser {
+        client,
+        driver,
+        _profile: profile,
+    })
+}
+
+/// The server on a fresh database, and the app behind it.
+async fn serve() -> (String, App, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(&DatabaseUrl::Sqlite(dir.path().join("evac.db")), true)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let app = App::new(store, Settings::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(evac_web::serve(
+        listener,
+        app.clone(),
+        std::future::pending(),
+    ));
+    (base, app, dir)
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// A requester fills the form in Russian and gets a reference; an operator logs in, finds the
+/// request by the name written in Latin letters, and opens it.
+#[tokio::test]
+async fn a_requester_asks_in_russian_and_an_operator_finds_the_request() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let c = &browser.client;
+    let (base, app, _dir) = serve().await;
+
+    c.goto(&format!("{base}/request?lang=ru")).await.unwrap();
+    let title = c
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(title, "Запрос на эвакуацию");
+    fill(c, "input[name=location]", "Алматы, гостиница Казахстан").await;
+    fill(c, "input[name=country]", "KZ").await;
+    fill(c, "input[name=phone]", "8 701 555 12 34").await;
+    fill(
+        c,
+        "textarea[name=situation]",
+        "Мы с сыном в гостинице, выйти нельзя.",
+    )
+    .await;
+    click(c, "input[name=urgency][value=medical_emergency]").await;
+    fill(
+        c,
+        "[data-person]:nth-of-type(1) input[name=surname]",
+        "Тоқаева",
+    )
+    .await;
+    fill(c, "[data-person] input[name=given_names]", "Әлия").await;
+    fill(c, "[data-person] input[name=birth_date]", "1985-03-02").await;
+    click(c, "input[name=consent]").await;
+    screenshot(c, "request-form-ru").await;
+    click(c, "button[type=submit]").await;
+    let reference = c
+        .find(Locator::Id("reference"))
+        .await
+        .expect("the answer shows the reference")
+        .text()
+        .await
+        .unwrap();
+    let reference: evac_model::ReferenceCode = reference.parse().expect("a valid reference code");
+    screenshot(c, "request-done-ru").await;
+    let stored = app
+        .store()
+        .request_by_reference(&reference)
+        .await
+        .unwrap()
+        .expect("stored under the reference shown");
+    assert_eq!(
+        stored.request.body.party[0]
+            .surname
+            .as_ref()
+            .unwrap()
+            .as_written,
+        "Тоқаева"
+    );
+    assert_eq!(
+        stored.request.body.language.as_ref().map(|l| l.as_str()),
+        Some("ru")
+    );
+
+    app.add_user(None, "operator1", Role::Operator, "correct horse battery")
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/desk")).await.unwrap();
+    assert!(
+        c.current_url().await.unwrap().path().ends_with("/login"),
+        "the desk needs a login"
+    );
+    fill(c, "input[name=name]", "operator1").await;
+    fill(c, "input[name=password]", "correct horse battery").await;
+    click(c, "button[type=submit]").await;
+    let total = c
+        .find(Locator::Id("requests-total"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(total, "1");
+    screenshot(c, "desk-dashboard").await;
+    c.goto(&format!("{base}/desk/requests?q=Tokaeva"))
+        .await
+        .unwrap();
+    screenshot(c, "desk-requests").await;
+    click(c, "#requests a").await;
+    let page = c.source().await.unwrap();
+    assert!(
+        page.contains(&reference.to_string()),
+        "the detail page of {reference}"
+    );
+    assert!(page.contains("Тоқаева Әлия"), "names as written");
+    assert!(page.contains("TOKAEVA ALIIA"), "and in ICAO Latin");
+    screenshot(c, "desk-request-detail").await;
+    click(c, "form.logout button").await;
+    c.goto(&format!("{base}/desk")).await.unwrap();
+    assert!(
+        c.current_url().await.unwrap().path().ends_with("/login"),
+        "logged out"
+    );
+    browser.client.clone().close().await.unwrap();
+}
