@@ -59,7 +59,18 @@ fn layers_depend_only_downwards() {
     let forbidden: [(&str, &[&str]); 11] = [
         ("evac-model", PURE),
         // The pages know neither HTTP nor the domain: plain view models in, HTML out.
-        ("evac-ui", &["tokio", "sqlx", "rusqlite", "axum", "evac-model", "evac-store", "evac-app"]),
+        (
+            "evac-ui",
+            &[
+                "tokio",
+                "sqlx",
+                "rusqlite",
+                "axum",
+                "evac-model",
+                "evac-store",
+                "evac-app",
+            ],
+        ),
         ("evac-plan", PURE),
         ("evac-triage", PURE),
         ("evac-link", PURE),
