@@ -444,6 +444,85 @@ pub struct RequestDetail {
     pub people: Vec<PersonLine>,
 }
 
+/// A transport line of the planning page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransportLine {
+    pub id: String,
+    pub code: String,
+    pub hub: String,
+    pub destination: String,
+    pub departs: String,
+    pub seats: u32,
+    pub status: String,
+}
+
+/// A household whose seat changed; `kind` is `moved`, `gained` or `lost` (a message key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeLine {
+    pub kind: String,
+    pub household: String,
+    pub people: u32,
+    pub from: String,
+    pub to: String,
+    pub why: String,
+}
+
+/// What a preview or a publication gave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanResult {
+    pub households_seated: usize,
+    pub people_seated: u32,
+    pub waiting: usize,
+    pub passes_issued: usize,
+    pub changes: Vec<ChangeLine>,
+    /// The first waiting households with their reasons, in words.
+    pub waiting_examples: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "planning.html")]
+pub struct PlanningPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    pub transports: Vec<TransportLine>,
+    /// Whether the user may add transports and plan (planners and supervisors).
+    pub can_plan: bool,
+    pub at: String,
+    pub result: Option<PlanResult>,
+    pub problem: Option<String>,
+}
+
+/// What a scan gave: a passenger to compare with the document, or why it was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanOutcome {
+    pub ok: bool,
+    pub verdict: String,
+    pub detail: String,
+    pub name: String,
+    pub birth_date: String,
+    pub document: String,
+    pub household: String,
+    pub transport: String,
+}
+
+#[derive(Template)]
+#[template(path = "check_in.html")]
+pub struct CheckInPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    pub token: String,
+    pub outcome: Option<ScanOutcome>,
+}
+
+#[derive(Template)]
+#[template(path = "about.html")]
+pub struct AboutPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+}
+
 /// A page, rendered: templates are checked at compile time, so rendering fails only on a
 /// formatting error of a value, which is a bug.
 pub fn render(page: &impl Template) -> String {

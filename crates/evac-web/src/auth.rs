@@ -1,5 +1,7 @@
-//! Who is calling: the bearer-token extractors. Role checks do not live here — they live in
-//! the app layer's `Staff::require`, so every door enforces the same table.
+//! Who is calling: the bearer-token extractors (a desk session's cookie counts as a token too,
+//! so the desk's download links reach the API; the cookie is `SameSite=Strict`, so no other
+//! site's page can send it). Role checks do not live here — they live in the app layer's
+//! `Staff::require`, so every door enforces the same table.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -35,8 +37,11 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts)?.ok_or(AppError::Unauthenticated)?;
-        Ok(Authenticated(state.app.authenticate_token(token).await?))
+        let token = match bearer(parts)? {
+            Some(token) => token.to_string(),
+            None => session_secret(&parts.headers).ok_or(AppError::Unauthenticated)?,
+        };
+        Ok(Authenticated(state.app.authenticate_token(&token).await?))
     }
 }
 
@@ -54,4 +59,22 @@ impl FromRequestParts<AppState> for MaybeAuthenticated {
             ))),
         }
     }
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "evac_session";
+
+/// The session's secret from the cookie header.
+pub fn session_secret(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(SESSION_COOKIE)
+                .and_then(|rest| rest.strip_prefix('='))
+                .map(str::to_string)
+        })
 }

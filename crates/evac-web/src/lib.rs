@@ -164,6 +164,14 @@ fn pages() -> Router<AppState> {
         .route("/desk", get(pages::dashboard))
         .route("/desk/requests", get(pages::requests))
         .route("/desk/requests/{id}", get(pages::request_detail))
+        .route("/desk/planning", get(pages::planning))
+        .route("/desk/planning/transports", post(pages::add_transport))
+        .route("/desk/planning/plan", post(pages::plan))
+        .route(
+            "/desk/check-in",
+            get(pages::check_in_form).post(pages::check_in),
+        )
+        .route("/about", get(pages::about))
 }
 
 /// Every (method, path) the router serves, for the OpenAPI completeness test.

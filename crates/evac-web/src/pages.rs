@@ -16,18 +16,20 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use evac_app::{AppError, Staff};
+use evac_model::Permission;
 use evac_model::{Actor, FieldError, PersonDraft, RequestDraft, RequestId};
 use evac_store::{IdempotencyClaim, ListOrder, PageRequest, RequestFilter};
 use evac_ui::{
-    Dashboard, DeskUser, FieldProblem, Lang, LoginPage, PartyRow, PersonLine, RequestDetail,
-    RequestDone, RequestForm, RequestFormValues, RequestLine, RequestList, StatusPage, Tr, render,
+    AboutPage, ChangeLine, CheckInPage, Dashboard, DeskUser, FieldProblem, Lang, LoginPage,
+    PartyRow, PersonLine, PlanResult, PlanningPage, RequestDetail, RequestDone, RequestForm,
+    RequestFormValues, RequestLine, RequestList, ScanOutcome, StatusPage, Tr, TransportLine,
+    render,
 };
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::auth::{SESSION_COOKIE, session_secret};
 
-/// The session cookie's name.
-const SESSION_COOKIE: &str = "evac_session";
 /// A session lasts a working shift and a half.
 const SESSION_SECONDS_MAX: u64 = 12 * 3600;
 /// Requests per page of the desk's list.
@@ -342,20 +344,6 @@ pub async fn login(
     }
 }
 
-/// The session's secret from the cookie header.
-fn session_secret(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            c.trim()
-                .strip_prefix(&format!("{SESSION_COOKIE}="))
-                .map(str::to_string)
-        })
-}
-
 /// A signed-in staff member on a desk page; without a valid session, the login page.
 pub struct DeskSession {
     pub staff: Staff,
@@ -625,4 +613,327 @@ pub async fn request_detail(
         people,
     };
     html(StatusCode::OK, render(&page))
+}
+
+/// `GET /about`: what evac is and the data it ships, with the attributions they require.
+pub async fn about(Query(query): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
+    let lang = lang(&query, &headers, &Lang::PUBLIC);
+    let page = AboutPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::PUBLIC),
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// The planning page with the stored transports, and a result or a problem to show.
+async fn planning_page(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    at: String,
+    result: Option<PlanResult>,
+    problem: Option<String>,
+) -> Response {
+    let transports = match state.app.transports(staff).await {
+        Ok(transports) => transports,
+        Err(e) => return app_error_page(e),
+    };
+    let page = PlanningPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(staff),
+        transports: transports
+            .iter()
+            .map(|t| TransportLine {
+                id: t.id.to_string(),
+                code: t.code.clone(),
+                hub: t.hub.clone(),
+                destination: t.destination.clone(),
+                departs: t.departs_at.to_string(),
+                seats: t.seats,
+                status: t.status.as_str().to_string(),
+            })
+            .collect(),
+        can_plan: staff.role.allows(Permission::PlanTransports),
+        at,
+        result,
+        problem,
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// `GET /desk/planning`: transports, their manifests and passes, and the plan buttons.
+pub async fn planning(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    planning_page(&state, lang, &session.staff, String::new(), None, None).await
+}
+
+fn problem_text(e: AppError) -> String {
+    match e {
+        AppError::Invalid(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.path, e.reason))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+/// `POST /desk/planning/transports`: a planner adds a transport.
+pub async fn add_transport(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let pairs = form_pairs(&body);
+    let number = |name: &str| first(&pairs, name).parse::<u32>().unwrap_or(0);
+    let departs = first(&pairs, "departs_at");
+    let kind = first(&pairs, "kind");
+    let transport = match (
+        departs.parse::<evac_model::Timestamp>(),
+        evac_model::TransportKind::parse(&kind),
+    ) {
+        (Ok(departs_at), Some(kind)) => evac_model::Transport {
+            id: evac_model::TransportId::new_v7(),
+            code: first(&pairs, "code"),
+            kind,
+            hub: first(&pairs, "hub").to_ascii_uppercase(),
+            destination: first(&pairs, "destination"),
+            departs_at,
+            seats: number("seats"),
+            stretcher_places: number("stretcher_places"),
+            wheelchair_places: number("wheelchair_places"),
+            escorts: number("escorts"),
+            status: evac_model::TransportStatus::Planned,
+        },
+        _ => {
+            let problem = format!(
+                "departs_at: '{departs}' is not a UTC time like 2022-01-06T14:00:00Z, or kind '{kind}' is not one of {}",
+                evac_model::TransportKind::choices()
+            );
+            return planning_page(
+                &state,
+                lang,
+                &session.staff,
+                String::new(),
+                None,
+                Some(problem),
+            )
+            .await;
+        }
+    };
+    match state.app.add_transport(&session.staff, &transport).await {
+        Ok(()) => Redirect::to(&format!("/desk/planning?lang={}", lang.code())).into_response(),
+        Err(e) => {
+            planning_page(
+                &state,
+                lang,
+                &session.staff,
+                String::new(),
+                None,
+                Some(problem_text(e)),
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /desk/planning/plan`: previews or publishes a plan as of a time (default now).
+pub async fn plan(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let pairs = form_pairs(&body);
+    let at_text = first(&pairs, "at");
+    let at = if at_text.is_empty() {
+        evac_model::Timestamp::now()
+    } else {
+        match at_text.parse() {
+            Ok(at) => at,
+            Err(_) => {
+                let problem = format!("'{at_text}' is not a UTC time like 2022-01-06T08:00:00Z");
+                return planning_page(&state, lang, &session.staff, at_text, None, Some(problem))
+                    .await;
+            }
+        }
+    };
+    let waiting_words = |waiting: &[evac_app::Waiting]| {
+        waiting
+            .iter()
+            .take(WAITING_SHOWN_MAX)
+            .map(|w| {
+                let why: Vec<String> = w.why.iter().map(|(t, o)| format!("{t}: {o}")).collect();
+                format!("{} ({}): {}", w.reference, w.people, why.join("; "))
+            })
+            .collect()
+    };
+    let result = if first(&pairs, "action") == "publish" {
+        state.app.publish_plan(&session.staff, at).await.map(|p| {
+            let lines = |kind: &str, changes: &[evac_app::SeatChangeView]| {
+                changes
+                    .iter()
+                    .map(|c| ChangeLine {
+                        kind: kind.to_string(),
+                        household: c.household.clone(),
+                        people: c.people,
+                        from: c.from.clone().unwrap_or_else(|| "—".into()),
+                        to: c.to.clone().unwrap_or_else(|| "—".into()),
+                        why: c.why.clone(),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let mut changes = lines("moved", &p.moved);
+            changes.extend(lines("lost", &p.lost));
+            changes.extend(
+                lines("gained", &p.gained)
+                    .into_iter()
+                    .take(WAITING_SHOWN_MAX),
+            );
+            PlanResult {
+                households_seated: p.households_seated,
+                people_seated: p.people_seated,
+                waiting: p.waiting.len(),
+                passes_issued: p.passes_issued,
+                changes,
+                waiting_examples: waiting_words(&p.waiting),
+            }
+        })
+    } else {
+        state
+            .app
+            .run_plan(&session.staff, at)
+            .await
+            .map(|run| PlanResult {
+                households_seated: run.seated.len(),
+                people_seated: run.seated_people,
+                waiting: run.waiting.len(),
+                passes_issued: 0,
+                changes: Vec::new(),
+                waiting_examples: waiting_words(&run.waiting),
+            })
+    };
+    match result {
+        Ok(result) => {
+            planning_page(&state, lang, &session.staff, at_text, Some(result), None).await
+        }
+        Err(e) => {
+            planning_page(
+                &state,
+                lang,
+                &session.staff,
+                at_text,
+                None,
+                Some(problem_text(e)),
+            )
+            .await
+        }
+    }
+}
+
+/// Waiting households listed with their reasons under a plan.
+const WAITING_SHOWN_MAX: usize = 20;
+
+/// `GET /desk/check-in`: the field officer's scan screen.
+pub async fn check_in_form(
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let page = CheckInPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        token: String::new(),
+        outcome: None,
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// `POST /desk/check-in`: checks a passenger in (or boards them) with the pass's code, and
+/// shows whom to compare with the document, or why the pass is refused.
+pub async fn check_in(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let t = Tr { lang };
+    let pairs = form_pairs(&body);
+    let token = first(&pairs, "token");
+    let now = evac_model::Timestamp::now();
+    let board = first(&pairs, "action") == "board";
+    let scanned = if board {
+        state.app.board(&session.staff, &token, now).await
+    } else {
+        state.app.check_in(&session.staff, &token, now).await
+    };
+    let (status, outcome) = match scanned {
+        Ok(s) => (
+            StatusCode::OK,
+            ScanOutcome {
+                ok: true,
+                verdict: t.get(if board { "boarded-ok" } else { "checked-in-ok" }),
+                detail: String::new(),
+                name: s.name,
+                birth_date: s.birth_date.unwrap_or_default(),
+                document: s.document.unwrap_or_default(),
+                household: s.household,
+                transport: s.transport_code,
+            },
+        ),
+        Err(e) => {
+            let status = match &e {
+                AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                AppError::Conflict(_) => StatusCode::CONFLICT,
+                AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            (
+                status,
+                ScanOutcome {
+                    ok: false,
+                    verdict: t.get("refused"),
+                    detail: problem_text(e),
+                    name: String::new(),
+                    birth_date: String::new(),
+                    document: String::new(),
+                    household: String::new(),
+                    transport: String::new(),
+                },
+            )
+        }
+    };
+    let page = CheckInPage {
+        t,
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        // The field is left empty for the next scan.
+        token: String::new(),
+        outcome: Some(outcome),
+    };
+    html(status, render(&page))
 }

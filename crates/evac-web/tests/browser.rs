@@ -255,3 +255,139 @@ async fn a_requester_asks_in_russian_and_an_operator_finds_the_request() {
     );
     browser.client.clone().close().await.unwrap();
 }
+
+/// The text of `css` once `settled` says the page shows it (a form post may still be
+/// loading the next page), or what it shows after `SETTLE_MS_MAX`.
+async fn text_once(c: &Client, css: &str, settled: impl Fn(&str) -> bool) -> String {
+    const SETTLE_MS_MAX: u64 = 5_000;
+    let started = std::time::Instant::now();
+    loop {
+        let text = match c.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if settled(&text) || started.elapsed() > Duration::from_millis(SETTLE_MS_MAX) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn log_in(c: &Client, base: &str, name: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "input[name=name]", name).await;
+    fill(c, "input[name=password]", "correct horse battery").await;
+    click(c, "button[type=submit]").await;
+    assert!(
+        c.current_url().await.unwrap().path().starts_with("/desk"),
+        "{name} is in"
+    );
+}
+
+/// A planner adds a flight, publishes a plan and downloads its manifest; a field officer
+/// checks a passenger in with the pass's code, and a second scan of it is refused.
+#[tokio::test]
+async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let c = &browser.client;
+    let (base, app, _dir) = serve().await;
+    for g in evac_demo::generate(evac_demo::Scenario::january_2022(80, 3)) {
+        app.submit_request_at(&evac_model::Actor::System, &g.draft, None, g.received_at)
+            .await
+            .unwrap();
+    }
+    for (name, role) in [
+        ("super1", Role::Supervisor),
+        ("planner1", Role::Planner),
+        ("field1", Role::FieldOfficer),
+    ] {
+        app.add_user(None, name, role, "correct horse battery")
+            .await
+            .unwrap();
+    }
+    let supervisor = app.console_staff("super1").await.unwrap();
+    let start = evac_demo::Scenario::january_2022(0, 3).start;
+    app.seed_demo_situation(&supervisor, start).await.unwrap();
+
+    log_in(c, &base, "planner1").await;
+    c.goto(&format!("{base}/desk/planning")).await.unwrap();
+    click(c, "details summary").await;
+    for (field, value) in [
+        ("code", "KC-1"),
+        ("hub", "NQZ"),
+        ("destination", "Москва Чкаловский"),
+        ("departs_at", "2022-01-06T16:00:00Z"),
+        ("seats", "40"),
+    ] {
+        fill(c, &format!("form.grid input[name={field}]"), value).await;
+    }
+    click(c, "form.grid button[type=submit]").await;
+    let transports = c
+        .find(Locator::Id("transports"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(transports.contains("KC-1"), "{transports}");
+    fill(c, "form.plan input[name=at]", "2022-01-06T08:00:00Z").await;
+    click(c, "#publish").await;
+    let seated: u64 = c
+        .find(Locator::Id("seated-households"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(seated > 0, "households from Nur-Sultan get seats on KC-1");
+    screenshot(c, "desk-planning-published").await;
+    // The manifest link works with the browser's session (what a click downloads).
+    let href = c
+        .find(Locator::Css("a[data-manifest=pdf]"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let cookie = c.get_named_cookie("evac_session").await.unwrap();
+    let pdf = reqwest::Client::new()
+        .get(format!("{base}{href}"))
+        .header("cookie", format!("evac_session={}", cookie.value()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), reqwest::StatusCode::OK);
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+    click(c, "form.logout button").await;
+
+    // At the gate: the code of a pass (what the scanner reads from its QR code).
+    let field = app.console_staff("field1").await.unwrap();
+    let kc1 = app.transports(&field).await.unwrap()[0].id;
+    let passes = app.boarding_passes(&field, kc1).await.unwrap();
+    log_in(c, &base, "field1").await;
+    c.goto(&format!("{base}/desk/check-in")).await.unwrap();
+    fill(c, "textarea[name=token]", &passes[0].token).await;
+    click(c, "#check-in").await;
+    let outcome = c
+        .find(Locator::Id("outcome"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(outcome.contains("Checked in"), "{outcome}");
+    assert!(outcome.contains("KC-1"), "{outcome}");
+    screenshot(c, "desk-check-in").await;
+    fill(c, "textarea[name=token]", &passes[0].token).await;
+    click(c, "#check-in").await;
+    let outcome = text_once(c, "#outcome", |text| text.contains("Refused")).await;
+    assert!(outcome.contains("Refused"), "{outcome}");
+    assert!(outcome.contains("second scan"), "{outcome}");
+    screenshot(c, "desk-check-in-refused").await;
+    browser.client.clone().close().await.unwrap();
+}
