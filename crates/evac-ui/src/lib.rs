@@ -523,6 +523,35 @@ pub struct AboutPage {
     pub langs: Vec<LangChoice>,
 }
 
+/// One compared field of a review pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareRow {
+    pub label: String,
+    pub a: String,
+    pub b: String,
+    pub differs: bool,
+}
+
+/// A pair waiting for a case officer's decision, side by side with the per-field weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewPair {
+    pub seq: i64,
+    /// "87 %".
+    pub probability: String,
+    pub rows: Vec<CompareRow>,
+    /// (field, agreement level, weight in bits as text).
+    pub weights: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "review.html")]
+pub struct ReviewPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    pub pairs: Vec<ReviewPair>,
+}
+
 /// A page, rendered: templates are checked at compile time, so rendering fails only on a
 /// formatting error of a value, which is a bug.
 pub fn render(page: &impl Template) -> String {

@@ -164,6 +164,8 @@ fn pages() -> Router<AppState> {
         .route("/desk", get(pages::dashboard))
         .route("/desk/requests", get(pages::requests))
         .route("/desk/requests/{id}", get(pages::request_detail))
+        .route("/desk/review", get(pages::review))
+        .route("/desk/review/{seq}", post(pages::decide))
         .route("/desk/planning", get(pages::planning))
         .route("/desk/planning/transports", post(pages::add_transport))
         .route("/desk/planning/plan", post(pages::plan))

@@ -20,10 +20,10 @@ use evac_model::Permission;
 use evac_model::{Actor, FieldError, PersonDraft, RequestDraft, RequestId};
 use evac_store::{IdempotencyClaim, ListOrder, PageRequest, RequestFilter};
 use evac_ui::{
-    AboutPage, ChangeLine, CheckInPage, Dashboard, DeskUser, FieldProblem, Lang, LoginPage,
-    PartyRow, PersonLine, PlanResult, PlanningPage, RequestDetail, RequestDone, RequestForm,
-    RequestFormValues, RequestLine, RequestList, ScanOutcome, StatusPage, Tr, TransportLine,
-    render,
+    AboutPage, ChangeLine, CheckInPage, CompareRow, Dashboard, DeskUser, FieldProblem, Lang,
+    LoginPage, PartyRow, PersonLine, PlanResult, PlanningPage, RequestDetail, RequestDone,
+    RequestForm, RequestFormValues, RequestLine, RequestList, ReviewPage, ReviewPair, ScanOutcome,
+    StatusPage, Tr, TransportLine, render,
 };
 use sha2::{Digest, Sha256};
 
@@ -936,4 +936,128 @@ pub async fn check_in(
         outcome: Some(outcome),
     };
     html(status, render(&page))
+}
+
+/// Review pairs shown at once.
+const REVIEW_PAIRS_SHOWN_MAX: usize = 20;
+
+/// `GET /desk/review`: the duplicate review queue, each pair side by side with the weight
+/// every field gave.
+pub async fn review(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let t = Tr { lang };
+    let items = match state
+        .app
+        .review_queue(&session.staff, REVIEW_PAIRS_SHOWN_MAX)
+        .await
+    {
+        Ok(items) => items,
+        Err(e) => return app_error_page(e),
+    };
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let pairs = items
+        .iter()
+        .map(|item| {
+            let (a, b) = (&item.a, &item.b);
+            let rows = [
+                (t.get("surname"), text(&a.surname), text(&b.surname)),
+                (
+                    t.get("given-names"),
+                    text(&a.given_names),
+                    text(&b.given_names),
+                ),
+                (
+                    "Patronymic".to_string(),
+                    text(&a.patronymic),
+                    text(&b.patronymic),
+                ),
+                (t.get("birth-date"), text(&a.birth), text(&b.birth)),
+                (t.get("place"), a.location.clone(), b.location.clone()),
+                (
+                    t.get("reference-col"),
+                    a.reference.clone(),
+                    b.reference.clone(),
+                ),
+                (t.get("channel"), a.channel.clone(), b.channel.clone()),
+                (
+                    t.get("received"),
+                    a.received_at.to_string(),
+                    b.received_at.to_string(),
+                ),
+            ]
+            .into_iter()
+            .map(|(label, a, b)| CompareRow {
+                differs: a != b,
+                label,
+                a,
+                b,
+            })
+            .collect();
+            let weights = item.explanation["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    let word = |v: &serde_json::Value| {
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                    };
+                    (
+                        word(&f["field"]),
+                        word(&f["level"]),
+                        format!("{:+.1}", f["weight"].as_f64().unwrap_or(0.0)),
+                    )
+                })
+                .collect();
+            ReviewPair {
+                seq: item.seq,
+                probability: format!("{:.0} %", item.match_probability * 100.0),
+                rows,
+                weights,
+            }
+        })
+        .collect();
+    let page = ReviewPage {
+        t,
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        pairs,
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// `POST /desk/review/{seq}` with `decision=match|distinct`.
+pub async fn decide(
+    State(state): State<AppState>,
+    Path(seq): Path<i64>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let same_person = match first(&form_pairs(&body), "decision").as_str() {
+        "match" => true,
+        "distinct" => false,
+        other => {
+            return app_error_page(AppError::BadInput(format!(
+                "decision '{other}' is neither match nor distinct"
+            )));
+        }
+    };
+    match state
+        .app
+        .decide_link(&session.staff, seq, same_person)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/desk/review?lang={}", lang.code())).into_response(),
+        Err(e) => app_error_page(e),
+    }
 }

@@ -391,3 +391,56 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
     screenshot(c, "desk-check-in-refused").await;
     browser.client.clone().close().await.unwrap();
 }
+
+/// A case officer opens the duplicate queue, compares a pair side by side with the weight of
+/// every field, and decides it is one person; the pair leaves the queue.
+#[tokio::test]
+async fn a_case_officer_resolves_a_duplicate() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let c = &browser.client;
+    let (base, app, _dir) = serve().await;
+    for g in evac_demo::generate(evac_demo::Scenario::january_2022(300, 4)) {
+        app.submit_request_at(&evac_model::Actor::System, &g.draft, None, g.received_at)
+            .await
+            .unwrap();
+    }
+    app.relink().await.unwrap();
+    app.add_user(None, "officer1", Role::CaseOfficer, "correct horse battery")
+        .await
+        .unwrap();
+    let officer = app.console_staff("officer1").await.unwrap();
+    let queued = app.review_queue(&officer, 20).await.unwrap();
+    assert!(
+        !queued.is_empty(),
+        "the generated crisis leaves pairs to review"
+    );
+
+    log_in(c, &base, "officer1").await;
+    c.goto(&format!("{base}/desk/review")).await.unwrap();
+    let pair = c.find(Locator::Css("section.pair")).await.unwrap();
+    let id = pair.attr("id").await.unwrap().unwrap();
+    let seq: i64 = id.trim_start_matches("pair-").parse().unwrap();
+    let weights = c
+        .find(Locator::Css(&format!("#{id} table.weights")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(weights.contains("birth"), "per-field weights: {weights}");
+    screenshot(c, "desk-review").await;
+    click(c, &format!("#{id} button[value=match]")).await;
+    let started = std::time::Instant::now();
+    while c.find(Locator::Id(&id)).await.is_ok() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the decided pair left the page"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = app.review_queue(&officer, 1000).await.unwrap();
+    assert!(after.iter().all(|i| i.seq != seq), "and the queue");
+    browser.client.clone().close().await.unwrap();
+}
