@@ -126,24 +126,26 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
-async fn fill(client: &Client, css: &str, text: &str) {
+/// How long a page may take to show an element after a click or a navigation (three browsers
+/// share two cores when the tests run in parallel).
+const ELEMENT_WAIT_MS_MAX: u64 = 15_000;
+
+/// The element `css` once the page shows it.
+async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
     client
-        .find(Locator::Css(css))
+        .wait()
+        .at_most(Duration::from_millis(ELEMENT_WAIT_MS_MAX))
+        .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .send_keys(text)
-        .await
-        .unwrap();
+}
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    element(client, css).await.send_keys(text).await.unwrap();
 }
 
 async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap();
+    element(client, css).await.click().await.unwrap();
 }
 
 /// A requester fills the form in Russian and gets a reference; an operator logs in, finds the
@@ -157,13 +159,7 @@ async fn a_requester_asks_in_russian_and_an_operator_finds_the_request() {
     let (base, app, _dir) = serve().await;
 
     c.goto(&format!("{base}/request?lang=ru")).await.unwrap();
-    let title = c
-        .find(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let title = element(c, "h1").await.text().await.unwrap();
     assert_eq!(title, "Запрос на эвакуацию");
     fill(c, "input[name=location]", "Алматы, гостиница Казахстан").await;
     fill(c, "input[name=country]", "KZ").await;
@@ -186,13 +182,7 @@ async fn a_requester_asks_in_russian_and_an_operator_finds_the_request() {
     click(c, "input[name=consent]").await;
     screenshot(c, "request-form-ru").await;
     click(c, "button[type=submit]").await;
-    let reference = c
-        .find(Locator::Id("reference"))
-        .await
-        .expect("the answer shows the reference")
-        .text()
-        .await
-        .unwrap();
+    let reference = element(c, "#reference").await.text().await.unwrap();
     let reference: evac_model::ReferenceCode = reference.parse().expect("a valid reference code");
     screenshot(c, "request-done-ru").await;
     let stored = app
@@ -225,13 +215,7 @@ async fn a_requester_asks_in_russian_and_an_operator_finds_the_request() {
     fill(c, "input[name=name]", "operator1").await;
     fill(c, "input[name=password]", "correct horse battery").await;
     click(c, "button[type=submit]").await;
-    let total = c
-        .find(Locator::Id("requests-total"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let total = element(c, "#requests-total").await.text().await.unwrap();
     assert_eq!(total, "1");
     screenshot(c, "desk-dashboard").await;
     c.goto(&format!("{base}/desk/requests?q=Tokaeva"))
@@ -239,6 +223,7 @@ async fn a_requester_asks_in_russian_and_an_operator_finds_the_request() {
         .unwrap();
     screenshot(c, "desk-requests").await;
     click(c, "#requests a").await;
+    element(c, "#people").await;
     let page = c.source().await.unwrap();
     assert!(
         page.contains(&reference.to_string()),
@@ -248,6 +233,7 @@ async fn a_requester_asks_in_russian_and_an_operator_finds_the_request() {
     assert!(page.contains("TOKAEVA ALIIA"), "and in ICAO Latin");
     screenshot(c, "desk-request-detail").await;
     click(c, "form.logout button").await;
+    element(c, "input[name=password]").await;
     c.goto(&format!("{base}/desk")).await.unwrap();
     assert!(
         c.current_url().await.unwrap().path().ends_with("/login"),
@@ -278,6 +264,7 @@ async fn log_in(c: &Client, base: &str, name: &str) {
     fill(c, "input[name=name]", name).await;
     fill(c, "input[name=password]", "correct horse battery").await;
     click(c, "button[type=submit]").await;
+    element(c, "form.logout").await;
     assert!(
         c.current_url().await.unwrap().path().starts_with("/desk"),
         "{name} is in"
@@ -324,20 +311,13 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
         fill(c, &format!("form.grid input[name={field}]"), value).await;
     }
     click(c, "form.grid button[type=submit]").await;
-    let transports = c
-        .find(Locator::Id("transports"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // The planning page comes back with the new flight (the old page had the table too).
+    let transports = text_once(c, "#transports", |text| text.contains("KC-1")).await;
     assert!(transports.contains("KC-1"), "{transports}");
     fill(c, "form.plan input[name=at]", "2022-01-06T08:00:00Z").await;
     click(c, "#publish").await;
-    let seated: u64 = c
-        .find(Locator::Id("seated-households"))
+    let seated: u64 = element(c, "#seated-households")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap()
@@ -346,10 +326,8 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
     assert!(seated > 0, "households from Nur-Sultan get seats on KC-1");
     screenshot(c, "desk-planning-published").await;
     // The manifest link works with the browser's session (what a click downloads).
-    let href = c
-        .find(Locator::Css("a[data-manifest=pdf]"))
+    let href = element(c, "a[data-manifest=pdf]")
         .await
-        .unwrap()
         .attr("href")
         .await
         .unwrap()
@@ -364,6 +342,7 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
     assert_eq!(pdf.status(), reqwest::StatusCode::OK);
     assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
     click(c, "form.logout button").await;
+    element(c, "input[name=password]").await;
 
     // At the gate: the code of a pass (what the scanner reads from its QR code).
     let field = app.console_staff("field1").await.unwrap();
@@ -373,13 +352,7 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
     c.goto(&format!("{base}/desk/check-in")).await.unwrap();
     fill(c, "textarea[name=token]", &passes[0].token).await;
     click(c, "#check-in").await;
-    let outcome = c
-        .find(Locator::Id("outcome"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let outcome = element(c, "#outcome").await.text().await.unwrap();
     assert!(outcome.contains("Checked in"), "{outcome}");
     assert!(outcome.contains("KC-1"), "{outcome}");
     screenshot(c, "desk-check-in").await;
@@ -419,11 +392,12 @@ async fn a_case_officer_resolves_a_duplicate() {
 
     log_in(c, &base, "officer1").await;
     c.goto(&format!("{base}/desk/review")).await.unwrap();
-    let pair = c.find(Locator::Css("section.pair")).await.unwrap();
+    let pair = element(c, "section.pair").await;
     let id = pair.attr("id").await.unwrap().unwrap();
     let seq: i64 = id.trim_start_matches("pair-").parse().unwrap();
     let weights = c
-        .find(Locator::Css(&format!("#{id} table.weights")))
+        .wait()
+        .for_element(Locator::Css(&format!("#{id} table.weights")))
         .await
         .unwrap()
         .text()
