@@ -15,9 +15,17 @@ Writes into data/:
   airports.csv    Airports of the KZ region with scheduled service, plus every large and
                   medium airport of Kazakhstan and its Central Asian neighbours
                   (OurAirports, public domain; snapshot of 2022-10-11).
+  map.tsv         SVG paths of Kazakhstan and its neighbours for the desk's map: Natural
+                  Earth 1:50m countries (public domain), clamped to the map's frame, projected
+                  (equirectangular, scaled by the cosine of the frame's middle latitude), simplified
+                  (Douglas-Peucker) and
+                  rounded to whole units of the 1000-wide view box; the first line gives the
+                  projection.
 The output is sorted and deterministic, so re-running it yields no diff.
 """
 import csv
+import json
+import math
 import os
 import sys
 
@@ -108,7 +116,87 @@ def airports():
     return len(keep)
 
 
+# The map's frame (degrees) and view box: Kazakhstan and its neighbours.
+MAP_LON_MIN, MAP_LON_MAX, MAP_LAT_MIN, MAP_LAT_MAX = 44.0, 90.0, 35.0, 57.0
+MAP_WIDTH = 1000.0
+MAP_COUNTRIES = {"KAZ", "RUS", "CHN", "KGZ", "UZB", "TKM", "TJK", "MNG", "AFG", "IRN", "AZE"}
+
+
+MAP_SIMPLIFY_UNITS = 1.5  # Douglas-Peucker tolerance, in view-box units
+
+
+def simplify(points, tolerance):
+    """Douglas-Peucker: drop points closer than `tolerance` to the line of their neighbours."""
+    if len(points) < 4:
+        return points
+    keep = [False] * len(points)
+    keep[0] = keep[-1] = True
+    stack = [(0, len(points) - 1)]
+    while stack:
+        first, last = stack.pop()
+        (x1, y1), (x2, y2) = points[first], points[last]
+        dx, dy = x2 - x1, y2 - y1
+        length = math.hypot(dx, dy) or 1e-9
+        far, far_at = 0.0, None
+        for i in range(first + 1, last):
+            x, y = points[i]
+            d = abs(dy * (x - x1) - dx * (y - y1)) / length
+            if d > far:
+                far, far_at = d, i
+        if far_at is not None and far > tolerance:
+            keep[far_at] = True
+            stack += [(first, far_at), (far_at, last)]
+    return [p for p, k in zip(points, keep) if k]
+
+
+def map_paths():
+    cos = math.cos(math.radians((MAP_LAT_MIN + MAP_LAT_MAX) / 2))
+    scale = MAP_WIDTH / ((MAP_LON_MAX - MAP_LON_MIN) * cos)
+    height = round((MAP_LAT_MAX - MAP_LAT_MIN) * scale, 1)
+
+    def project(lon, lat):
+        lon = min(max(lon, MAP_LON_MIN - 1), MAP_LON_MAX + 1)
+        lat = min(max(lat, MAP_LAT_MIN - 1), MAP_LAT_MAX + 1)
+        return round((lon - MAP_LON_MIN) * cos * scale), round((MAP_LAT_MAX - lat) * scale)
+
+    path = os.path.join(SOURCE, "boundaries", "ne_countries_50m.geojson")
+    with open(path, encoding="utf-8") as f:
+        features = json.load(f)["features"]
+    rows = []
+    for feature in features:
+        code = feature["properties"]["adm0_a3"]
+        if code not in MAP_COUNTRIES:
+            continue
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        parts = []
+        for polygon in polygons:
+            for ring in polygon:
+                points = []
+                for lon, lat in ring:
+                    p = project(lon, lat)
+                    if not points or points[-1] != p:
+                        points.append(p)
+                # A ring starts where it ends: simplify its two halves as open lines.
+                half = len(points) // 2
+                points = (simplify(points[: half + 1], MAP_SIMPLIFY_UNITS)[:-1]
+                          + simplify(points[half:], MAP_SIMPLIFY_UNITS))
+                xs = {x for x, _ in points}
+                ys = {y for _, y in points}
+                if len(points) < 3 or len(xs) < 2 or len(ys) < 2:
+                    continue  # wholly outside the frame: clamped to a line or a point
+                parts.append("M" + "L".join(f"{x:g} {y:g}" for x, y in points) + "Z")
+        if parts:
+            rows.append((code, feature["properties"]["name"], "".join(parts)))
+    rows.sort()
+    with open(os.path.join(OUT, "map.tsv"), "w", encoding="utf-8", newline="") as f:
+        f.write(f"# lon_min={MAP_LON_MIN} lat_max={MAP_LAT_MAX} cos={cos:.6f} scale={scale:.6f} width={MAP_WIDTH:g} height={height:g}\n")
+        for row in rows:
+            f.write("\t".join(row) + "\n")
+    return len(rows)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     print(f"kz_cities.tsv: {cities()} places; region_cities.tsv: {region_cities()} places; "
-          f"airports.csv: {airports()} airports")
+          f"airports.csv: {airports()} airports; map.tsv: {map_paths()} countries")

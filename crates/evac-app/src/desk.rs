@@ -13,8 +13,17 @@ use crate::{App, AppError, NewToken, Staff};
 
 /// The label of tokens made by a login (API tokens carry the label their creator gave).
 pub const SESSION_TOKEN_LABEL: &str = "session";
-/// Places listed on the dashboard.
-const DASHBOARD_PLACES_MAX: usize = 15;
+/// Places listed (and drawn on the map) on the dashboard.
+const DASHBOARD_PLACES_MAX: usize = 30;
+
+/// A place with its request count, where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaceCount {
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub requests: u64,
+}
 
 /// The public status of a request: how many people and how far they are.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,8 +37,9 @@ pub struct PublicStatus {
 pub struct DashboardView {
     pub intake: IntakeCounts,
     pub by_status: Vec<(PersonStatus, u64)>,
-    /// Places (the gazetteer's names) with their request counts, most first.
-    pub by_place: Vec<(String, u64)>,
+    /// Places (the gazetteer's names) with their request counts, most first; locations the
+    /// gazetteer does not know are left out.
+    pub by_place: Vec<PlaceCount>,
 }
 
 /// How far along a status is, for "the household's status" (the furthest of its people).
@@ -147,16 +157,23 @@ impl App {
         let intake = self.store.intake_counts().await?;
         let counts = self.store.dashboard_counts().await?;
         let gazetteer = crate::situation::gazetteer();
-        let mut places: HashMap<String, u64> = HashMap::new();
+        let mut places: HashMap<String, PlaceCount> = HashMap::new();
         for (location, n) in counts.by_location {
-            let name = gazetteer
-                .resolve(&location)
-                .place
-                .map_or_else(|| "?".to_string(), |p| p.place.name);
-            *places.entry(name).or_default() += n;
+            let Some(found) = gazetteer.resolve(&location).place else {
+                continue;
+            };
+            places
+                .entry(found.place.id.clone())
+                .or_insert_with(|| PlaceCount {
+                    name: found.place.name.clone(),
+                    lat: found.place.lat,
+                    lon: found.place.lon,
+                    requests: 0,
+                })
+                .requests += n;
         }
-        let mut by_place: Vec<(String, u64)> = places.into_iter().collect();
-        by_place.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut by_place: Vec<PlaceCount> = places.into_values().collect();
+        by_place.sort_by(|a, b| b.requests.cmp(&a.requests).then(a.name.cmp(&b.name)));
         by_place.truncate(DASHBOARD_PLACES_MAX);
         let mut by_status = counts.by_status;
         by_status.sort_by_key(|(s, _)| progress(*s));

@@ -25,7 +25,7 @@ use evac_store::{Store, StoreError};
 
 pub use accounts::{NewToken, PASSWORD_CHARS_MIN, hash_password};
 pub use boarding::{BoardingPass, Manifest, NoShows, Published, Scanned, SeatChangeView};
-pub use desk::{DashboardView, PublicStatus, SESSION_TOKEN_LABEL};
+pub use desk::{DashboardView, PlaceCount, PublicStatus, SESSION_TOKEN_LABEL};
 pub use intake::{ExportActor, ExportCursor, Submitted};
 pub use linkage::{
     LinkView, LinkedPerson, PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,

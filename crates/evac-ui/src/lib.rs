@@ -12,6 +12,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+mod map;
+
+pub use map::{Basemap, MapDot, MapHub, basemap, overlay};
+
 use askama::Template;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
@@ -352,9 +356,15 @@ pub struct Dashboard {
     pub people: u64,
     pub by_status: Vec<(String, u64)>,
     pub by_place: Vec<(String, u64)>,
+    pub dots: Vec<MapDot>,
+    pub hubs: Vec<MapHub>,
 }
 
 impl Dashboard {
+    fn map(&self) -> &'static Basemap {
+        basemap()
+    }
+
     pub fn new(
         lang: Lang,
         user: DeskUser,
@@ -362,8 +372,11 @@ impl Dashboard {
         people: u64,
         by_status: Vec<(String, u64)>,
         by_place: Vec<(String, u64)>,
+        (dots, hubs): (Vec<MapDot>, Vec<MapHub>),
     ) -> Self {
         Dashboard {
+            dots,
+            hubs,
             t: Tr { lang },
             langs: switch(lang, &Lang::DESK),
             user,

@@ -83,3 +83,41 @@ fn the_language_comes_from_the_switch_then_the_browser_then_english() {
         "the desk has no Kazakh yet"
     );
 }
+
+#[test]
+fn the_basemap_has_kazakhstan_and_its_neighbours_and_places_fall_where_they_are() {
+    let map = basemap();
+    let codes: Vec<&str> = map.countries.iter().map(|c| c.code.as_str()).collect();
+    for code in ["KAZ", "RUS", "CHN", "KGZ", "UZB"] {
+        assert!(codes.contains(&code), "{code} in {codes:?}");
+    }
+    let (almaty_x, almaty_y) = map.project(43.24, 76.89).expect("Almaty is on the map");
+    let (astana_x, astana_y) = map.project(51.17, 71.43).expect("Astana is on the map");
+    assert!(almaty_x > astana_x, "Almaty is east of Astana");
+    assert!(almaty_y > astana_y, "and south of it");
+    assert_eq!(map.project(48.85, 2.35), None, "Paris is not");
+    let (dots, hubs) = overlay(
+        &[
+            ("Almaty".into(), 43.24, 76.89, 100),
+            ("Oral".into(), 51.23, 51.37, 1),
+        ],
+        &[("ALA".into(), 43.35, 77.04, "closed".into())],
+    );
+    assert_eq!(dots.len(), 2);
+    assert!(dots[0].r.parse::<f64>().unwrap() > dots[1].r.parse::<f64>().unwrap());
+    assert_eq!(hubs[0].status, "closed");
+    let html = render(&Dashboard::new(
+        Lang::Ru,
+        DeskUser {
+            name: "a".into(),
+            role: "operator".into(),
+        },
+        1,
+        2,
+        vec![],
+        vec![],
+        (dots, hubs),
+    ));
+    assert!(html.contains("<svg viewBox=\"0 0 1000"));
+    assert!(html.contains("class=\"hub closed\""));
+}

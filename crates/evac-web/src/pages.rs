@@ -411,6 +411,30 @@ pub async fn dashboard(
         Ok(view) => view,
         Err(e) => return app_error_page(e),
     };
+    // Hubs and their status now, for the map (roles that may not read the situation see none).
+    let hubs: Vec<(String, f64, f64, String)> = state
+        .app
+        .situation(&session.staff, evac_model::Timestamp::now())
+        .await
+        .map(|s| {
+            s.hubs
+                .iter()
+                .filter_map(|h| {
+                    let hub = h.hub.as_ref()?;
+                    let status = h
+                        .derived
+                        .status
+                        .map_or("unknown".to_string(), |e| e.to_string());
+                    Some((hub.code.clone(), hub.lat, hub.lon, status))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let places: Vec<(String, f64, f64, u64)> = view
+        .by_place
+        .iter()
+        .map(|p| (p.name.clone(), p.lat, p.lon, p.requests))
+        .collect();
     let page = Dashboard::new(
         lang,
         desk_user(&session.staff),
@@ -420,7 +444,11 @@ pub async fn dashboard(
             .into_iter()
             .map(|(s, n)| (s.as_str().to_string(), n))
             .collect(),
-        view.by_place,
+        view.by_place
+            .into_iter()
+            .map(|p| (p.name, p.requests))
+            .collect(),
+        evac_ui::overlay(&places, &hubs),
     );
     html(StatusCode::OK, render(&page))
 }

@@ -299,6 +299,10 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
     app.seed_demo_situation(&supervisor, start).await.unwrap();
 
     log_in(c, &base, "planner1").await;
+    // The dashboard's map shows where requests come from and the hubs (Almaty closed).
+    element(c, "#map circle.density").await;
+    element(c, "#map rect.hub.closed").await;
+    screenshot(c, "desk-dashboard-map").await;
     c.goto(&format!("{base}/desk/planning")).await.unwrap();
     click(c, "details summary").await;
     for (field, value) in [

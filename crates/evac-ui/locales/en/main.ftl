@@ -151,3 +151,5 @@ probability = Match probability
 field = Field
 level = Agreement
 weight = Weight (bits)
+map-label = Map of requests and hubs
+map-caption = Circles: requests by place. Squares: hubs — green open, amber restricted, red closed, grey unknown.
