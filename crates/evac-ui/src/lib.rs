@@ -565,6 +565,58 @@ pub struct ReviewPage {
     pub pairs: Vec<ReviewPair>,
 }
 
+/// A hub, route or zone with its derived status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubjectLine {
+    pub subject: String,
+    pub name: String,
+    pub status: String,
+    /// A CSS class: open, restricted, closed, threat or unknown.
+    pub status_class: String,
+    pub agreement: String,
+    pub conflicts: String,
+}
+
+/// A report on the board.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportLine {
+    pub id: String,
+    pub received: String,
+    pub source: String,
+    pub excerpt: String,
+    pub mentions: String,
+    pub grade: String,
+    pub state: String,
+}
+
+#[derive(Template)]
+#[template(path = "situation.html")]
+pub struct SituationPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    pub hubs: Vec<SubjectLine>,
+    pub routes: Vec<SubjectLine>,
+    pub zones: Vec<SubjectLine>,
+    pub reports: Vec<ReportLine>,
+    /// Whether the user may ingest and judge reports.
+    pub can_edit: bool,
+    /// The grades and states offered.
+    pub grades: Vec<String>,
+    pub states: Vec<String>,
+    pub problem: Option<String>,
+}
+
+impl SituationPage {
+    fn sections(&self) -> [(String, &Vec<SubjectLine>); 3] {
+        [
+            (self.t.get("hubs"), &self.hubs),
+            (self.t.get("routes"), &self.routes),
+            (self.t.get("zones"), &self.zones),
+        ]
+    }
+}
+
 /// A page, rendered: templates are checked at compile time, so rendering fails only on a
 /// formatting error of a value, which is a bug.
 pub fn render(page: &impl Template) -> String {

@@ -21,9 +21,9 @@ use evac_model::{Actor, FieldError, PersonDraft, RequestDraft, RequestId};
 use evac_store::{IdempotencyClaim, ListOrder, PageRequest, RequestFilter};
 use evac_ui::{
     AboutPage, ChangeLine, CheckInPage, CompareRow, Dashboard, DeskUser, FieldProblem, Lang,
-    LoginPage, PartyRow, PersonLine, PlanResult, PlanningPage, RequestDetail, RequestDone,
-    RequestForm, RequestFormValues, RequestLine, RequestList, ReviewPage, ReviewPair, ScanOutcome,
-    StatusPage, Tr, TransportLine, render,
+    LoginPage, PartyRow, PersonLine, PlanResult, PlanningPage, ReportLine, RequestDetail,
+    RequestDone, RequestForm, RequestFormValues, RequestLine, RequestList, ReviewPage, ReviewPair,
+    ScanOutcome, SituationPage, StatusPage, SubjectLine, Tr, TransportLine, render,
 };
 use sha2::{Digest, Sha256};
 
@@ -1087,5 +1087,175 @@ pub async fn decide(
     {
         Ok(_) => Redirect::to(&format!("/desk/review?lang={}", lang.code())).into_response(),
         Err(e) => app_error_page(e),
+    }
+}
+
+/// Reports listed on the situation board.
+const BOARD_REPORTS_MAX: u32 = 50;
+/// Characters of a report's text shown on the board.
+const REPORT_EXCERPT_CHARS: usize = 160;
+
+fn subject_lines(subjects: &[evac_app::SubjectView], t: &Tr) -> Vec<SubjectLine> {
+    subjects
+        .iter()
+        .map(|s| {
+            let (status, class) = match s.derived.status {
+                None => (t.get("unknown"), "unknown".to_string()),
+                Some(evac_model::Effect::Threat(level)) => {
+                    (format!("threat {level}"), "threat".to_string())
+                }
+                Some(effect) => (effect.to_string(), effect.to_string()),
+            };
+            SubjectLine {
+                subject: s.subject.to_string(),
+                name: s.name.clone(),
+                status,
+                status_class: class,
+                // Claims fade with age: years after a crisis, nothing is left to weigh.
+                agreement: if s.derived.agreement > 0.0 {
+                    format!("{:.0} %", s.derived.agreement * 100.0)
+                } else {
+                    "—".to_string()
+                },
+                conflicts: s
+                    .derived
+                    .conflicting
+                    .iter()
+                    .map(|c| format!("{} ({})", c.claim.statement.effect, c.claim.source))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }
+        })
+        .collect()
+}
+
+async fn situation_page(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    problem: Option<String>,
+) -> Response {
+    let t = Tr { lang };
+    let (view, reports) = match (
+        state
+            .app
+            .situation(staff, evac_model::Timestamp::now())
+            .await,
+        state.app.reports(staff, BOARD_REPORTS_MAX).await,
+    ) {
+        (Ok(view), Ok(reports)) => (view, reports),
+        (Err(e), _) | (_, Err(e)) => return app_error_page(e),
+    };
+    let grades: Vec<String> = "ABCDEF"
+        .chars()
+        .flat_map(|r| (1..=6).map(move |c| format!("{r}{c}")))
+        .collect();
+    let page = SituationPage {
+        t,
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(staff),
+        hubs: subject_lines(&view.hubs, &t),
+        routes: subject_lines(&view.routes, &t),
+        zones: subject_lines(&view.zones, &t),
+        reports: reports
+            .iter()
+            .map(|r| ReportLine {
+                id: r.id.to_string(),
+                received: r.received_at.to_string(),
+                source: r.source.clone(),
+                excerpt: r.text.chars().take(REPORT_EXCERPT_CHARS).collect(),
+                mentions: r
+                    .mentions
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                grade: r.grade.map(|g| g.to_string()).unwrap_or_default(),
+                state: r.state.as_str().to_string(),
+            })
+            .collect(),
+        can_edit: staff.role.allows(Permission::EditSituation),
+        grades,
+        states: evac_model::ReportState::ALL
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect(),
+        problem,
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// `GET /desk/situation`: hubs, routes and zones with their derived status and conflicts,
+/// and the reports to grade, confirm or dismiss.
+pub async fn situation(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    situation_page(&state, lang, &session.staff, None).await
+}
+
+/// `POST /desk/situation/reports`: reads a pasted report (text or CAP XML).
+pub async fn ingest_report(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let pairs = form_pairs(&body);
+    let source = first(&pairs, "source");
+    let source = Some(source.as_str()).filter(|s| !s.is_empty());
+    match state
+        .app
+        .ingest_report_as(&session.staff, &first(&pairs, "text"), source)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/desk/situation?lang={}", lang.code())).into_response(),
+        Err(e) => situation_page(&state, lang, &session.staff, Some(problem_text(e))).await,
+    }
+}
+
+/// `POST /desk/situation/reports/{id}`: grades a report, confirms or dismisses it.
+pub async fn judge_report(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let pairs = form_pairs(&body);
+    let Ok(id) = id.parse::<evac_model::ReportId>() else {
+        return app_error_page(AppError::NotFound(format!("report {id}")));
+    };
+    let grade_text = first(&pairs, "grade");
+    let grade = match grade_text.as_str() {
+        "" => None,
+        text => match text.parse::<evac_model::Grade>() {
+            Ok(grade) => Some(grade),
+            Err(e) => {
+                return situation_page(&state, lang, &session.staff, Some(e.to_string())).await;
+            }
+        },
+    };
+    let report_state = evac_model::ReportState::parse(&first(&pairs, "state"));
+    match state
+        .app
+        .judge_report(&session.staff, id, grade, report_state)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/desk/situation?lang={}", lang.code())).into_response(),
+        Err(e) => situation_page(&state, lang, &session.staff, Some(problem_text(e))).await,
     }
 }

@@ -303,6 +303,39 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
     element(c, "#map circle.density").await;
     element(c, "#map rect.hub.closed").await;
     screenshot(c, "desk-dashboard-map").await;
+    // The situation board: Almaty's airport is closed; a pasted rumour is read and graded E5
+    // (untrusted: the status stays).
+    c.goto(&format!("{base}/desk/situation")).await.unwrap();
+    let hubs = element(c, "table.subjects").await.text().await.unwrap();
+    assert!(
+        hubs.contains("hub:ALA") && hubs.contains("closed"),
+        "{hubs}"
+    );
+    fill(c, "form.ingest input[name=source]", "a taxi driver").await;
+    fill(
+        c,
+        "form.ingest textarea[name=text]",
+        "Говорят, аэропорт Алматы снова открыт.",
+    )
+    .await;
+    click(c, "form.ingest button").await;
+    let reports = text_once(c, "#reports", |text| text.contains("a taxi driver")).await;
+    assert!(
+        reports.contains("Almaty"),
+        "the places it mentions: {reports}"
+    );
+    let row = element(c, "#reports tbody tr").await;
+    let row_id = row.attr("id").await.unwrap().unwrap();
+    click(c, &format!("#{row_id} select[name=grade] option[value=E5]")).await;
+    click(c, &format!("#{row_id} form.judge button")).await;
+    let selected = element(c, &format!("#{row_id} select[name=grade] option[selected]")).await;
+    assert_eq!(selected.text().await.unwrap(), "E5");
+    let hubs = element(c, "table.subjects").await.text().await.unwrap();
+    assert!(
+        hubs.contains("closed"),
+        "an E5 rumour does not open it: {hubs}"
+    );
+    screenshot(c, "desk-situation").await;
     c.goto(&format!("{base}/desk/planning")).await.unwrap();
     click(c, "details summary").await;
     for (field, value) in [
