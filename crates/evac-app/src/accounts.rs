@@ -89,6 +89,13 @@ impl App {
         }
     }
 
+    /// Every staff account, for supervisors (password hashes stay in the store's rows; they
+    /// are never shown).
+    pub async fn users(&self, staff: &Staff) -> Result<Vec<evac_store::User>, AppError> {
+        staff.require(evac_model::Permission::ManageUsers)?;
+        Ok(self.store.users().await?)
+    }
+
     /// Creates an API token for `user_name` and returns its secret (shown once).
     pub async fn create_token(
         &self,

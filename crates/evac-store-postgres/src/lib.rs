@@ -920,6 +920,16 @@ impl Store for PgStore {
             .collect()
     }
 
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users u ORDER BY u.name"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
     async fn dashboard_counts(&self) -> Result<DashboardCounts, StoreError> {
         let by_status: Vec<(String, i64)> = sqlx::query_as(STATUS_COUNTS_SQL)
             .fetch_all(&self.pool)

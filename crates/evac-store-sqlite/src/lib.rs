@@ -643,6 +643,10 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.read(rows::users).await
+    }
+
     async fn dashboard_counts(&self) -> Result<DashboardCounts, StoreError> {
         self.read(|c| {
             let by_status = c

@@ -440,6 +440,17 @@ pub(crate) fn user_where(
     rows.next().map_err(backend)?.map(user_from_row).transpose()
 }
 
+pub(crate) fn users(c: &Connection) -> Result<Vec<User>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name");
+    let mut s = c.prepare_cached(&sql).map_err(backend)?;
+    let mut rows = s.query([]).map_err(backend)?;
+    let mut users = Vec::new();
+    while let Some(row) = rows.next().map_err(backend)? {
+        users.push(user_from_row(row)?);
+    }
+    Ok(users)
+}
+
 pub(crate) fn user_by_token(c: &Connection, digest: &[u8; 32]) -> Result<Option<User>, StoreError> {
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = ?1 AND u.disabled = 0"

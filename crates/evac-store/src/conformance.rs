@@ -803,6 +803,17 @@ pub async fn run(store: &dyn Store) {
     assert_eq!(first, [1; 32]);
     assert_eq!(store.signing_secret([2; 32]).await.unwrap(), [1; 32]);
 
+    // Accounts are listed by name.
+    let names: Vec<String> = store
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert!(names.contains(&"aigerim".to_string()), "{names:?}");
+    assert!(names.windows(2).all(|w| w[0] <= w[1]));
+
     // Tokens are revoked (a session's on logout); revoking an unknown one is no error.
     store
         .delete_token(&[42; 32], audit("session.end", "aigerim"))

@@ -347,6 +347,9 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<StoredSeatEvent>, StoreError>;
 
+    /// Every staff account, by name.
+    async fn users(&self) -> Result<Vec<User>, StoreError>;
+
     /// Counts for the desk's dashboard.
     async fn dashboard_counts(&self) -> Result<DashboardCounts, StoreError>;
 

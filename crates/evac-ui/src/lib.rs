@@ -617,6 +617,30 @@ impl SituationPage {
     }
 }
 
+#[derive(Template)]
+#[template(path = "users.html")]
+pub struct UsersPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    /// (name, role, created, disabled).
+    pub users: Vec<(String, String, String, String)>,
+    pub roles: Vec<String>,
+    pub problem: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    /// (sequence, when, who, action, subject, detail).
+    pub events: Vec<(i64, String, String, String, String, String)>,
+    /// The sequence to continue after, if there may be more.
+    pub next: Option<i64>,
+}
+
 /// A page, rendered: templates are checked at compile time, so rendering fails only on a
 /// formatting error of a value, which is a bug.
 pub fn render(page: &impl Template) -> String {

@@ -176,6 +176,8 @@ fn pages() -> Router<AppState> {
             "/desk/check-in",
             get(pages::check_in_form).post(pages::check_in),
         )
+        .route("/desk/users", get(pages::users).post(pages::add_user))
+        .route("/desk/audit", get(pages::audit))
         .route("/about", get(pages::about))
 }
 

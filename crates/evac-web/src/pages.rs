@@ -20,10 +20,10 @@ use evac_model::Permission;
 use evac_model::{Actor, FieldError, PersonDraft, RequestDraft, RequestId};
 use evac_store::{IdempotencyClaim, ListOrder, PageRequest, RequestFilter};
 use evac_ui::{
-    AboutPage, ChangeLine, CheckInPage, CompareRow, Dashboard, DeskUser, FieldProblem, Lang,
-    LoginPage, PartyRow, PersonLine, PlanResult, PlanningPage, ReportLine, RequestDetail,
+    AboutPage, AuditPage, ChangeLine, CheckInPage, CompareRow, Dashboard, DeskUser, FieldProblem,
+    Lang, LoginPage, PartyRow, PersonLine, PlanResult, PlanningPage, ReportLine, RequestDetail,
     RequestDone, RequestForm, RequestFormValues, RequestLine, RequestList, ReviewPage, ReviewPair,
-    ScanOutcome, SituationPage, StatusPage, SubjectLine, Tr, TransportLine, render,
+    ScanOutcome, SituationPage, StatusPage, SubjectLine, Tr, TransportLine, UsersPage, render,
 };
 use sha2::{Digest, Sha256};
 
@@ -326,7 +326,13 @@ pub async fn login(
     let name = first(&pairs, "name");
     match state.app.login(&name, &first(&pairs, "password")).await {
         Ok(token) => {
-            let mut response = Redirect::to(&format!("/desk?lang={}", lang.code())).into_response();
+            // Each role lands where its work is: auditors read only the trail.
+            let landing = match state.app.authenticate_token(&token.secret).await {
+                Ok(staff) if !staff.role.allows(Permission::ReadRequests) => "/desk/audit",
+                _ => "/desk",
+            };
+            let mut response =
+                Redirect::to(&format!("{landing}?lang={}", lang.code())).into_response();
             let cookie = format!(
                 "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SESSION_SECONDS_MAX}",
                 token.secret
@@ -1258,4 +1264,127 @@ pub async fn judge_report(
         Ok(_) => Redirect::to(&format!("/desk/situation?lang={}", lang.code())).into_response(),
         Err(e) => situation_page(&state, lang, &session.staff, Some(problem_text(e))).await,
     }
+}
+
+async fn users_page(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    problem: Option<String>,
+) -> Response {
+    let users = match state.app.users(staff).await {
+        Ok(users) => users,
+        Err(e) => return app_error_page(e),
+    };
+    let page = UsersPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(staff),
+        users: users
+            .into_iter()
+            .map(|u| {
+                (
+                    u.name,
+                    u.role.as_str().to_string(),
+                    u.created_at.to_string(),
+                    if u.disabled { "✓" } else { "" }.to_string(),
+                )
+            })
+            .collect(),
+        roles: evac_model::Role::ALL
+            .iter()
+            .map(|r| r.as_str().to_string())
+            .collect(),
+        problem,
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// `GET /desk/users`: staff accounts, for supervisors.
+pub async fn users(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    users_page(&state, lang, &session.staff, None).await
+}
+
+/// `POST /desk/users`: a supervisor adds an account.
+pub async fn add_user(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    if !same_origin(&headers) {
+        return cross_site();
+    }
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let pairs = form_pairs(&body);
+    let role_text = first(&pairs, "role");
+    let Some(role) = evac_model::Role::parse(&role_text) else {
+        let problem = format!("role '{role_text}' is not a role");
+        return users_page(&state, lang, &session.staff, Some(problem)).await;
+    };
+    match state
+        .app
+        .add_user(
+            Some(&session.staff),
+            &first(&pairs, "name"),
+            role,
+            &first(&pairs, "password"),
+        )
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/desk/users?lang={}", lang.code())).into_response(),
+        Err(e) => users_page(&state, lang, &session.staff, Some(problem_text(e))).await,
+    }
+}
+
+/// Audit events per page.
+const AUDIT_PAGE_ITEMS: u32 = 100;
+
+/// `GET /desk/audit?after=SEQ`: the audit trail, for auditors and supervisors.
+pub async fn audit(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let after: i64 = query.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let records = match state
+        .app
+        .audit_trail(&session.staff, after, AUDIT_PAGE_ITEMS)
+        .await
+    {
+        Ok(records) => records,
+        Err(e) => return app_error_page(e),
+    };
+    let next = (records.len() == AUDIT_PAGE_ITEMS as usize)
+        .then(|| records.last().map(|r| r.seq))
+        .flatten();
+    let page = AuditPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        events: records
+            .into_iter()
+            .map(|r| {
+                (
+                    r.seq,
+                    r.event.at.to_string(),
+                    r.event.actor.label(),
+                    r.event.action,
+                    r.event.subject.unwrap_or_default(),
+                    r.event.detail.to_string(),
+                )
+            })
+            .collect(),
+        next,
+    };
+    html(StatusCode::OK, render(&page))
 }

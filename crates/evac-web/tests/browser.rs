@@ -455,3 +455,40 @@ async fn a_case_officer_resolves_a_duplicate() {
     assert!(after.iter().all(|i| i.seq != seq), "and the queue");
     browser.client.clone().close().await.unwrap();
 }
+
+/// A supervisor adds an account in the browser; an auditor reads the trail that records it.
+#[tokio::test]
+async fn a_supervisor_adds_an_account_and_an_auditor_reads_the_trail() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let c = &browser.client;
+    let (base, app, _dir) = serve().await;
+    app.add_user(None, "super1", Role::Supervisor, "correct horse battery")
+        .await
+        .unwrap();
+    log_in(c, &base, "super1").await;
+    c.goto(&format!("{base}/desk/users")).await.unwrap();
+    fill(c, "form.grid input[name=name]", "auditor1").await;
+    click(c, "form.grid select[name=role] option[value=auditor]").await;
+    fill(c, "form.grid input[name=password]", "correct horse battery").await;
+    click(c, "form.grid button").await;
+    let users = text_once(c, "#users", |text| text.contains("auditor1")).await;
+    assert!(
+        users.contains("auditor1") && users.contains("auditor"),
+        "{users}"
+    );
+    screenshot(c, "desk-users").await;
+    click(c, "form.logout button").await;
+    element(c, "input[name=password]").await;
+
+    log_in(c, &base, "auditor1").await;
+    c.goto(&format!("{base}/desk/audit")).await.unwrap();
+    let trail = element(c, "#audit").await.text().await.unwrap();
+    assert!(
+        trail.contains("user.create") && trail.contains("auditor1"),
+        "{trail}"
+    );
+    screenshot(c, "desk-audit").await;
+    browser.client.clone().close().await.unwrap();
+}
