@@ -931,11 +931,15 @@ impl Store for PgStore {
     }
 
     async fn dashboard_counts(&self) -> Result<DashboardCounts, StoreError> {
-        let by_status: Vec<(String, i64)> = sqlx::query_as(STATUS_COUNTS_SQL)
+        let by_status: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT status, SUM(n)::bigint AS total FROM status_counts GROUP BY status HAVING SUM(n) > 0",
+        )
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        let by_location: Vec<(String, i64)> = sqlx::query_as(LOCATION_COUNTS_SQL)
+        let by_location: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT location_latin, SUM(n)::bigint AS total FROM location_counts GROUP BY location_latin ORDER BY total DESC LIMIT {DASHBOARD_LOCATIONS_MAX}"
+        )))
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;

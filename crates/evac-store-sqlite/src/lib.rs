@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_statements.sql"),
     include_str!("../migrations/0005_transports.sql"),
     include_str!("../migrations/0006_seats.sql"),
+    include_str!("../migrations/0007_counts.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -650,14 +651,16 @@ impl Store for SqliteStore {
     async fn dashboard_counts(&self) -> Result<DashboardCounts, StoreError> {
         self.read(|c| {
             let by_status = c
-                .prepare_cached(STATUS_COUNTS_SQL)
+                .prepare_cached("SELECT status, n FROM status_counts WHERE n > 0")
                 .and_then(|mut s| {
                     s.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
                         .collect::<Result<Vec<_>, _>>()
                 })
                 .map_err(backend)?;
             let by_location = c
-                .prepare_cached(LOCATION_COUNTS_SQL)
+                .prepare_cached(&format!(
+                    "SELECT location_latin, n FROM location_counts ORDER BY n DESC LIMIT {DASHBOARD_LOCATIONS_MAX}"
+                ))
                 .and_then(|mut s| {
                     s.query_map([], |r| {
                         Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))

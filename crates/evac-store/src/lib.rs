@@ -169,10 +169,6 @@ pub struct DashboardCounts {
 /// Locations the dashboard counts by (the app folds them into places).
 pub const DASHBOARD_LOCATIONS_MAX: u32 = 500;
 
-/// The SQL of the dashboard's counts, the same on both backends.
-pub const STATUS_COUNTS_SQL: &str = "SELECT status, count(*) FROM persons GROUP BY status";
-pub const LOCATION_COUNTS_SQL: &str = "SELECT location_latin, count(*) AS n FROM requests GROUP BY location_latin ORDER BY n DESC LIMIT 500";
-
 /// Counts for the health of intake, cheap enough for every dashboard load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct IntakeCounts {

@@ -19,6 +19,7 @@ use crate::config::Config;
 
 mod link;
 mod manifest;
+mod pages;
 mod place;
 mod plan;
 mod triage;
@@ -49,6 +50,9 @@ pub enum BenchCommand {
     Plan(plan::PlanBenchArgs),
     /// Rendering a manifest (CSV, XLSX, PDF) and boarding passes (PDF with QR codes).
     Manifest(manifest::ManifestBenchArgs),
+    /// Server time of the desk's pages (dashboard with map, request list and searches) with
+    /// many requests stored, next to /healthz.
+    Pages(pages::PagesBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +112,7 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Triage(args) => triage::run(args),
         BenchCommand::Plan(args) => plan::run(args),
         BenchCommand::Manifest(args) => manifest::run(args),
+        BenchCommand::Pages(args) => pages::run(args).await,
     }
 }
 

@@ -1,0 +1,94 @@
+//! `evac bench pages`: server time of the desk's pages with many requests stored — the
+//! dashboard (with its map) and the request list, next to `/healthz` on the same router as the
+//! baseline. Requests go through the real router in-process (no sockets), with a session
+//! cookie, and the whole body is read, so the figure is the server's work: store queries,
+//! folding, rendering.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::Request;
+use clap::Args;
+use evac_demo::Scenario;
+use evac_model::Role;
+use tower::ServiceExt as _;
+
+#[derive(Debug, Args)]
+pub struct PagesBenchArgs {
+    #[arg(long, default_value_t = 100_000)]
+    pub requests: usize,
+    #[arg(long, default_value_t = 7)]
+    pub rounds: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
+
+pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
+    let (app, dir) = super::fresh_app(None).await?;
+    let dir = dir.expect("a temporary directory");
+    let started = Instant::now();
+    let loaded = crate::commands::demo::load(
+        &app,
+        Scenario::january_2022(args.requests, args.seed),
+        &dir.path().join("truth.csv"),
+    )
+    .await?;
+    eprintln!(
+        "loaded {loaded} requests in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    app.add_user(None, "bench", Role::Supervisor, "correct horse battery")
+        .await?;
+    let session = app.login("bench", "correct horse battery").await?.secret;
+    let router = evac_web::router(app);
+    let get = |path: String| {
+        let router = router.clone();
+        let cookie = format!("evac_session={session}");
+        async move {
+            let request = Request::get(&path)
+                .header("cookie", cookie)
+                .body(Body::empty())
+                .expect("a request");
+            let started = Instant::now();
+            let response = router.oneshot(request).await.expect("infallible");
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+            anyhow::ensure!(status.is_success(), "{path}: {status}");
+            Ok::<_, anyhow::Error>((started.elapsed().as_secs_f64() * 1e3, bytes.len()))
+        }
+    };
+    let pages = [
+        ("/healthz (baseline)", "/healthz".to_string()),
+        ("dashboard with map", "/desk".to_string()),
+        ("request list, newest 50", "/desk/requests".to_string()),
+        (
+            "request list, name search",
+            "/desk/requests?q=Ivanova".to_string(),
+        ),
+        (
+            "request list, place search",
+            "/desk/requests?q=Karaganda".to_string(),
+        ),
+    ];
+    println!("machine: {}", super::machine());
+    println!(
+        "{loaded} requests stored; server time per page, median of {} rounds (one warm-up):",
+        args.rounds
+    );
+    for (name, path) in pages {
+        get(path.clone()).await?;
+        let mut times = Vec::new();
+        let mut size = 0;
+        for _ in 0..args.rounds {
+            let (ms, bytes) = get(path.clone()).await?;
+            times.push(ms);
+            size = bytes;
+        }
+        println!(
+            "  {name:<28} {:>9.1} ms  {:>7} bytes",
+            super::median(times),
+            size
+        );
+    }
+    Ok(())
+}
