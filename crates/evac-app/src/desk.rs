@@ -150,6 +150,15 @@ impl App {
         }))
     }
 
+    /// Whether a search text names a place the gazetteer knows exactly (then the desk searches
+    /// locations, not names: a surname is rarely a town's).
+    pub fn names_a_place(&self, text: &str) -> bool {
+        crate::situation::gazetteer()
+            .resolve(text)
+            .place
+            .is_some_and(|c| c.how == "exact_name")
+    }
+
     /// The dashboard: requests and people, people by status, requests by place (locations
     /// resolved through the gazetteer, so "Алматы" and "Almaty, hotel" count together).
     pub async fn dashboard(&self, staff: &Staff) -> Result<DashboardView, AppError> {

@@ -491,24 +491,25 @@ pub async fn requests(
         limit: DESK_PAGE_ITEMS,
         order: ListOrder::NewestFirst,
     };
-    // A name first; if no one is called so, a place.
+    // A town's name searches locations; anything else names (and, if no one is called so,
+    // locations after all).
+    let by_place = RequestFilter {
+        place: Some(q.clone()),
+        ..Default::default()
+    };
     let by_name = RequestFilter {
         name: Some(q.clone()).filter(|q| !q.is_empty()),
         ..Default::default()
     };
-    let mut listed = state
-        .app
-        .list_requests(&session.staff, &by_name, page)
-        .await;
-    if !q.is_empty()
+    let place_first = !q.is_empty() && state.app.names_a_place(&q);
+    let filter = if place_first { &by_place } else { &by_name };
+    let mut listed = state.app.list_requests(&session.staff, filter, page).await;
+    if !place_first
+        && !q.is_empty()
         && listed
             .as_ref()
             .is_ok_and(|p| p.items.is_empty() && after.is_none())
     {
-        let by_place = RequestFilter {
-            place: Some(q.clone()),
-            ..Default::default()
-        };
         listed = state
             .app
             .list_requests(&session.staff, &by_place, page)
