@@ -491,8 +491,8 @@ pub async fn requests(
         limit: DESK_PAGE_ITEMS,
         order: ListOrder::NewestFirst,
     };
-    // A town's name searches locations; anything else names (and, if no one is called so,
-    // locations after all).
+    // A town's name searches locations first, anything else names first; when the first finds
+    // nothing, the other is tried ("Ivanova" is a surname and Ivanovo's genitive).
     let by_place = RequestFilter {
         place: Some(q.clone()),
         ..Default::default()
@@ -501,18 +501,23 @@ pub async fn requests(
         name: Some(q.clone()).filter(|q| !q.is_empty()),
         ..Default::default()
     };
-    let place_first = !q.is_empty() && state.app.names_a_place(&q);
-    let filter = if place_first { &by_place } else { &by_name };
-    let mut listed = state.app.list_requests(&session.staff, filter, page).await;
-    if !place_first
-        && !q.is_empty()
+    let (first_try, second_try) = if !q.is_empty() && state.app.names_a_place(&q) {
+        (&by_place, &by_name)
+    } else {
+        (&by_name, &by_place)
+    };
+    let mut listed = state
+        .app
+        .list_requests(&session.staff, first_try, page)
+        .await;
+    if !q.is_empty()
         && listed
             .as_ref()
             .is_ok_and(|p| p.items.is_empty() && after.is_none())
     {
         listed = state
             .app
-            .list_requests(&session.staff, &by_place, page)
+            .list_requests(&session.staff, second_try, page)
             .await;
     }
     let listed = match listed {

@@ -63,11 +63,19 @@ pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
         ("request list, newest 50", "/desk/requests".to_string()),
         (
             "request list, name search",
+            "/desk/requests?q=Nurlan".to_string(),
+        ),
+        (
+            "name that is a town's case",
             "/desk/requests?q=Ivanova".to_string(),
         ),
         (
             "request list, place search",
             "/desk/requests?q=Karaganda".to_string(),
+        ),
+        (
+            "search nobody matches",
+            "/desk/requests?q=Zzyzx".to_string(),
         ),
     ];
     println!("machine: {}", super::machine());
