@@ -40,6 +40,8 @@ pub struct DashboardView {
     /// Places (the gazetteer's names) with their request counts, most first; locations the
     /// gazetteer does not know are left out.
     pub by_place: Vec<PlaceCount>,
+    /// Requests per hour (the hour's start), the newest hours with any, oldest first.
+    pub by_hour: Vec<(Timestamp, u64)>,
 }
 
 /// How far along a status is, for "the household's status" (the furthest of its people).
@@ -187,6 +189,11 @@ impl App {
         let mut by_status = counts.by_status;
         by_status.sort_by_key(|(s, _)| progress(*s));
         Ok(DashboardView {
+            by_hour: counts
+                .by_hour
+                .iter()
+                .map(|&(hour, n)| (Timestamp::from_unix_micros(hour * 3_600_000_000), n))
+                .collect(),
             intake,
             by_status,
             by_place,

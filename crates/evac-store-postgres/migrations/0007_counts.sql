@@ -44,3 +44,22 @@ BEGIN
 END $$;
 CREATE TRIGGER persons_count_status AFTER INSERT OR UPDATE OF status ON persons
     FOR EACH ROW EXECUTE FUNCTION evac_count_person_status();
+
+-- Requests per hour of receipt (hour = received_at in whole hours since the epoch).
+CREATE TABLE hour_counts (
+    hour  BIGINT NOT NULL,
+    shard SMALLINT NOT NULL,
+    n     BIGINT NOT NULL,
+    PRIMARY KEY (hour, shard)
+);
+INSERT INTO hour_counts (hour, shard, n)
+    SELECT received_at / 3600000000, 0, count(*) FROM requests GROUP BY received_at / 3600000000;
+CREATE FUNCTION evac_count_request_hour() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO hour_counts (hour, shard, n)
+        VALUES (NEW.received_at / 3600000000, floor(random() * 16)::smallint, 1)
+        ON CONFLICT (hour, shard) DO UPDATE SET n = hour_counts.n + 1;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER requests_count_hour AFTER INSERT ON requests
+    FOR EACH ROW EXECUTE FUNCTION evac_count_request_hour();

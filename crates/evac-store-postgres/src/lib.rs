@@ -943,7 +943,15 @@ impl Store for PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
+        let mut by_hour: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT hour, SUM(n)::bigint AS total FROM hour_counts GROUP BY hour ORDER BY hour DESC LIMIT {DASHBOARD_HOURS_MAX}"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        by_hour.reverse();
         Ok(DashboardCounts {
+            by_hour: by_hour.into_iter().map(|(h, n)| (h, n as u64)).collect(),
             by_status: by_status
                 .into_iter()
                 .map(|(s, n)| Ok((parse_person_status(&s)?, n as u64)))

@@ -27,3 +27,15 @@ CREATE TRIGGER persons_count_status_change AFTER UPDATE OF status ON persons
     INSERT INTO status_counts (status, n) VALUES (NEW.status, 1)
         ON CONFLICT (status) DO UPDATE SET n = n + 1;
 END;
+
+-- Requests per hour of receipt (hour = received_at in whole hours since the epoch).
+CREATE TABLE hour_counts (
+    hour INTEGER PRIMARY KEY,
+    n    INTEGER NOT NULL
+) STRICT;
+INSERT INTO hour_counts (hour, n)
+    SELECT received_at / 3600000000, count(*) FROM requests GROUP BY received_at / 3600000000;
+CREATE TRIGGER requests_count_hour AFTER INSERT ON requests BEGIN
+    INSERT INTO hour_counts (hour, n) VALUES (NEW.received_at / 3600000000, 1)
+        ON CONFLICT (hour) DO UPDATE SET n = n + 1;
+END;

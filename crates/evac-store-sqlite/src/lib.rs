@@ -668,7 +668,18 @@ impl Store for SqliteStore {
                     .collect::<Result<Vec<_>, _>>()
                 })
                 .map_err(backend)?;
+            let mut by_hour = c
+                .prepare_cached(&format!(
+                    "SELECT hour, n FROM hour_counts ORDER BY hour DESC LIMIT {DASHBOARD_HOURS_MAX}"
+                ))
+                .and_then(|mut s| {
+                    s.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as u64)))?
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(backend)?;
+            by_hour.reverse();
             Ok(DashboardCounts {
+                by_hour,
                 by_status: by_status
                     .into_iter()
                     .map(|(s, n)| Ok((parse_person_status(&s)?, n as u64)))

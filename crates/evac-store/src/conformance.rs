@@ -844,4 +844,13 @@ pub async fn run(store: &dyn Store) {
         intake.requests
     );
     assert!(counts.by_location.windows(2).all(|w| w[0].1 >= w[1].1));
+    assert_eq!(
+        counts.by_hour.iter().map(|(_, n)| n).sum::<u64>(),
+        intake.requests,
+        "every request in its hour (the story's requests span fewer hours than the chart)"
+    );
+    assert!(
+        counts.by_hour.windows(2).all(|w| w[0].0 < w[1].0),
+        "oldest first"
+    );
 }

@@ -164,7 +164,13 @@ pub struct ApiToken {
 pub struct DashboardCounts {
     pub by_status: Vec<(PersonStatus, u64)>,
     pub by_location: Vec<(String, u64)>,
+    /// Requests per hour of receipt (hours since the epoch), the newest
+    /// `DASHBOARD_HOURS_MAX` hours that have any, oldest first.
+    pub by_hour: Vec<(i64, u64)>,
 }
+
+/// Hours of the dashboard's requests-per-hour chart.
+pub const DASHBOARD_HOURS_MAX: u32 = 72;
 
 /// Locations the dashboard counts by (the app folds them into places).
 pub const DASHBOARD_LOCATIONS_MAX: u32 = 500;

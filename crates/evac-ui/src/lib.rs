@@ -358,33 +358,45 @@ pub struct Dashboard {
     pub by_place: Vec<(String, u64)>,
     pub dots: Vec<MapDot>,
     pub hubs: Vec<MapHub>,
+    /// Requests per hour as bars, oldest first.
+    pub hours: Vec<HourBar>,
+}
+
+/// One bar of the requests-per-hour chart, in the chart's view box (720 × 120).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HourBar {
+    pub x: String,
+    pub y: String,
+    pub width: String,
+    pub height: String,
+    pub label: String,
+}
+
+/// The chart's bars for (hour label, requests), scaled to the busiest hour.
+pub fn hour_bars(hours: &[(String, u64)]) -> Vec<HourBar> {
+    const WIDTH: f64 = 720.0;
+    const HEIGHT: f64 = 110.0;
+    let most = hours.iter().map(|h| h.1).max().unwrap_or(1).max(1) as f64;
+    let step = WIDTH / hours.len().max(1) as f64;
+    hours
+        .iter()
+        .enumerate()
+        .map(|(i, (label, n))| {
+            let height = HEIGHT * *n as f64 / most;
+            HourBar {
+                x: format!("{:.1}", i as f64 * step),
+                y: format!("{:.1}", 120.0 - height),
+                width: format!("{:.1}", (step - 1.0).max(1.0)),
+                height: format!("{height:.1}"),
+                label: format!("{label}: {n}"),
+            }
+        })
+        .collect()
 }
 
 impl Dashboard {
     fn map(&self) -> &'static Basemap {
         basemap()
-    }
-
-    pub fn new(
-        lang: Lang,
-        user: DeskUser,
-        requests: u64,
-        people: u64,
-        by_status: Vec<(String, u64)>,
-        by_place: Vec<(String, u64)>,
-        (dots, hubs): (Vec<MapDot>, Vec<MapHub>),
-    ) -> Self {
-        Dashboard {
-            dots,
-            hubs,
-            t: Tr { lang },
-            langs: switch(lang, &Lang::DESK),
-            user,
-            requests,
-            people,
-            by_status,
-            by_place,
-        }
     }
 }
 

@@ -106,18 +106,25 @@ fn the_basemap_has_kazakhstan_and_its_neighbours_and_places_fall_where_they_are(
     assert_eq!(dots.len(), 2);
     assert!(dots[0].r.parse::<f64>().unwrap() > dots[1].r.parse::<f64>().unwrap());
     assert_eq!(hubs[0].status, "closed");
-    let html = render(&Dashboard::new(
-        Lang::Ru,
-        DeskUser {
+    let html = render(&Dashboard {
+        t: Tr { lang: Lang::Ru },
+        langs: switch(Lang::Ru, &Lang::DESK),
+        user: DeskUser {
             name: "a".into(),
             role: "operator".into(),
         },
-        1,
-        2,
-        vec![],
-        vec![],
-        (dots, hubs),
-    ));
+        requests: 1,
+        people: 2,
+        by_status: vec![],
+        by_place: vec![],
+        dots,
+        hubs,
+        hours: hour_bars(&[("01-05 06h".into(), 3), ("01-05 07h".into(), 6)]),
+    });
+    assert!(
+        html.contains("class=\"hour\""),
+        "the requests-per-hour chart"
+    );
     assert!(html.contains("<svg viewBox=\"0 0 1000"));
     assert!(html.contains("class=\"hub closed\""));
 }

@@ -441,21 +441,39 @@ pub async fn dashboard(
         .iter()
         .map(|p| (p.name.clone(), p.lat, p.lon, p.requests))
         .collect();
-    let page = Dashboard::new(
-        lang,
-        desk_user(&session.staff),
-        view.intake.requests,
-        view.intake.persons,
-        view.by_status
+    let (dots, map_hubs) = evac_ui::overlay(&places, &hubs);
+    let hours = evac_ui::hour_bars(
+        &view
+            .by_hour
+            .iter()
+            .map(|(at, n)| {
+                let text = at.to_string();
+                // "2022-01-05T06:00:00Z" → "01-05 06h"
+                let label = format!("{} {}h", &text[5..10], &text[11..13]);
+                (label, *n)
+            })
+            .collect::<Vec<_>>(),
+    );
+    let page = Dashboard {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        requests: view.intake.requests,
+        people: view.intake.persons,
+        by_status: view
+            .by_status
             .into_iter()
             .map(|(s, n)| (s.as_str().to_string(), n))
             .collect(),
-        view.by_place
+        by_place: view
+            .by_place
             .into_iter()
             .map(|p| (p.name, p.requests))
             .collect(),
-        evac_ui::overlay(&places, &hubs),
-    );
+        dots,
+        hubs: map_hubs,
+        hours,
+    };
     html(StatusCode::OK, render(&page))
 }
 

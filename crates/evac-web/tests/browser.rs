@@ -302,6 +302,7 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
     // The dashboard's map shows where requests come from and the hubs (Almaty closed).
     element(c, "#map circle.density").await;
     element(c, "#map rect.hub.closed").await;
+    element(c, "#per-hour rect.hour").await;
     screenshot(c, "desk-dashboard-map").await;
     // The situation board: Almaty's airport is closed; a pasted rumour is read and graded E5
     // (untrusted: the status stays).

@@ -179,3 +179,4 @@ actor = Who
 action = What
 when = When
 detail = Detail
+per-hour = Requests per hour (UTC)

@@ -180,3 +180,4 @@ actor = Кто
 action = Что
 when = Когда
 detail = Подробности
+per-hour = Запросы по часам (UTC)
