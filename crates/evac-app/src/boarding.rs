@@ -658,14 +658,28 @@ impl App {
             .iter()
             .find(|p| p.id == transport.to_string())
             .expect("the transport was read with the inputs");
+        // Who keeps a seat: everyone checked in or boarded, households counted by the people
+        // left of them (a family whose father came keeps one seat, not none and not three).
+        let mut kept: HashMap<&str, u32> = HashMap::new();
+        for seat in book.on(transport) {
+            if seat.state != SeatEventKind::Seated {
+                *kept.entry(seat.household.as_str()).or_default() += 1;
+            }
+        }
         let aboard: Vec<evac_plan::Case> = inputs
             .cases
             .iter()
-            .filter(|c| {
-                seated.get(c.id.as_str()) == Some(&transport)
-                    && !released_households.contains(c.id.as_str())
+            .filter_map(|c| {
+                let people = *kept.get(c.id.as_str())?;
+                Some(evac_plan::Case {
+                    people,
+                    stretchers: c.stretchers.min(people),
+                    wheelchairs: c.wheelchairs.min(people),
+                    unaccompanied_minors: c.unaccompanied_minors.min(people),
+                    escorts: c.escorts.min(people),
+                    ..c.clone()
+                })
             })
-            .cloned()
             .collect();
         let waiting: Vec<usize> = (0..inputs.cases.len())
             .filter(|&c| {
