@@ -142,13 +142,12 @@ impl App {
             .map(|t| t.id.to_string())
             .collect();
         // Households on a departed transport are gone; everyone else with a seat was told.
-        let previous: HashMap<String, String> = book
-            .households()
-            .into_iter()
+        let published = book.households();
+        let previous: HashMap<String, String> = published
+            .iter()
             .map(|(h, t)| (h.to_string(), t.to_string()))
             .filter(|(_, t)| !departed.contains(t))
             .collect();
-        let published = book.households();
         let keep: Vec<usize> = (0..inputs.cases.len())
             .filter(|&c| {
                 published
@@ -496,7 +495,9 @@ impl App {
         let signer = self.signer().await?;
         let claims =
             verify_pass(&signer.public_key(), token).map_err(|e| invalid_token(e.to_string()))?;
-        let book = self.seat_book().await?;
+        // The person's own events are enough: a scan at the gate must not fold the whole log.
+        let events = self.store.seat_events_of(claims.person).await?;
+        let book = SeatBook::from_events(&events);
         match book.seats.get(&claims.person) {
             Some(seat) if seat.pass == claims.pass => {
                 let seat = seat.clone();

@@ -13,6 +13,7 @@ CREATE TABLE seat_events (
     reason       TEXT NOT NULL
 );
 CREATE INDEX seat_events_transport ON seat_events (transport_id, seq);
+CREATE INDEX seat_events_person ON seat_events (person_id, seq);
 -- A pass is checked in once and boarded once, whichever node the scan reaches.
 CREATE UNIQUE INDEX seat_events_check_in_once ON seat_events (pass) WHERE kind = 'checked_in';
 CREATE UNIQUE INDEX seat_events_board_once ON seat_events (pass) WHERE kind = 'boarded';

@@ -900,24 +900,18 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter()
-            .map(|r| {
-                let get = |i: usize| r.try_get::<String, _>(i).map_err(backend);
-                SeatRow {
-                    seq: r.try_get(0).map_err(backend)?,
-                    at: r.try_get(1).map_err(backend)?,
-                    actor: get(2)?,
-                    kind: get(3)?,
-                    person_id: get(4)?,
-                    household: get(5)?,
-                    transport_id: get(6)?,
-                    class: r.try_get::<i32, _>(7).map_err(backend)?.into(),
-                    pass: get(8)?,
-                    reason: get(9)?,
-                }
-                .into_event()
-            })
-            .collect()
+        rows.iter().map(seat_event_from_row).collect()
+    }
+
+    async fn seat_events_of(&self, person: PersonId) -> Result<Vec<StoredSeatEvent>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SEAT_COLUMNS} FROM seat_events WHERE person_id = $1 ORDER BY seq"
+        )))
+        .bind(person.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(seat_event_from_row).collect()
     }
 
     async fn users(&self) -> Result<Vec<User>, StoreError> {
@@ -1122,4 +1116,21 @@ async fn insert_seat_events(
     .await
     .map_err(backend)?;
     Ok(())
+}
+
+fn seat_event_from_row(r: &PgRow) -> Result<StoredSeatEvent, StoreError> {
+    let get = |i: usize| r.try_get::<String, _>(i).map_err(backend);
+    SeatRow {
+        seq: r.try_get(0).map_err(backend)?,
+        at: r.try_get(1).map_err(backend)?,
+        actor: get(2)?,
+        kind: get(3)?,
+        person_id: get(4)?,
+        household: get(5)?,
+        transport_id: get(6)?,
+        class: r.try_get::<i32, _>(7).map_err(backend)?.into(),
+        pass: get(8)?,
+        reason: get(9)?,
+    }
+    .into_event()
 }

@@ -706,6 +706,11 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn seat_events_of(&self, person: PersonId) -> Result<Vec<StoredSeatEvent>, StoreError> {
+        let person = person.to_string();
+        self.read(move |c| seats::seat_events_of(c, &person)).await
+    }
+
     async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {
         let now = Timestamp::now().unix_micros();
         self.write(move |c| seats::signing_secret(c, candidate, now))

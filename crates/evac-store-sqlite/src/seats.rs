@@ -52,13 +52,32 @@ pub(crate) fn seat_events(
     after_seq: i64,
     limit: u32,
 ) -> Result<Vec<evac_model::StoredSeatEvent>, StoreError> {
+    seat_rows(
+        c,
+        "WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        params![after_seq, limit],
+    )
+}
+
+pub(crate) fn seat_events_of(
+    c: &Connection,
+    person: &str,
+) -> Result<Vec<evac_model::StoredSeatEvent>, StoreError> {
+    seat_rows(c, "WHERE person_id = ?1 ORDER BY seq", params![person])
+}
+
+fn seat_rows(
+    c: &Connection,
+    condition: &str,
+    values: impl rusqlite::Params,
+) -> Result<Vec<evac_model::StoredSeatEvent>, StoreError> {
     let mut s = c
         .prepare_cached(&format!(
-            "SELECT {SEAT_COLUMNS} FROM seat_events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            "SELECT {SEAT_COLUMNS} FROM seat_events {condition}"
         ))
         .map_err(backend)?;
     let rows = s
-        .query_map(params![after_seq, limit], |r| {
+        .query_map(values, |r| {
             Ok(SeatRow {
                 seq: r.get(0)?,
                 at: r.get(1)?,

@@ -797,6 +797,12 @@ pub async fn run(store: &dyn Store) {
     assert_eq!(log[0].event, seat(Seated, 10));
     assert!(log.windows(2).all(|w| w[0].seq < w[1].seq));
     assert_eq!(store.seat_events(log[1].seq, 100).await.unwrap().len(), 2);
+    assert_eq!(
+        store.seat_events_of(x).await.unwrap(),
+        log,
+        "one person's events"
+    );
+    assert!(store.seat_events_of(y).await.unwrap().is_empty());
 
     // The signing secret: the first candidate is kept.
     let first = store.signing_secret([1; 32]).await.unwrap();

@@ -362,6 +362,9 @@ pub trait Store: Send + Sync + 'static {
         audit: AuditEvent,
     ) -> Result<(), StoreError>;
 
+    /// One person's seat events, oldest first.
+    async fn seat_events_of(&self, person: PersonId) -> Result<Vec<StoredSeatEvent>, StoreError>;
+
     /// The secret that signs boarding passes: the stored one, or `candidate` stored now if
     /// there is none (the first caller wins, so every node signs alike).
     async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError>;

@@ -179,6 +179,7 @@ fn pages() -> Router<AppState> {
         .route("/desk/users", get(pages::users).post(pages::add_user))
         .route("/desk/audit", get(pages::audit))
         .route("/about", get(pages::about))
+        .layer(axum::middleware::from_fn(pages::refuse_cross_site))
 }
 
 /// Every (method, path) the router serves, for the OpenAPI completeness test.

@@ -4,7 +4,7 @@
 //!
 //! Sessions are tokens: a login makes one (`App::login`), the browser keeps its secret in an
 //! `HttpOnly; SameSite=Strict` cookie, logout revokes it. Cross-site form posts are refused
-//! by the browser's `Sec-Fetch-Site` and `Origin` headers ([`same_origin`]), so no CSRF token
+//! by the browser's `Sec-Fetch-Site` and `Origin` headers in one layer ([`refuse_cross_site`]), so no CSRF token
 //! is needed. HTML answers carry their own Content Security Policy: scripts and styles only
 //! from `/assets/`, nothing inline.
 
@@ -100,7 +100,19 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-fn cross_site() -> Response {
+/// The pages' one guard against cross-site form posts: every method but GET and HEAD must
+/// come from evac's own pages.
+pub async fn refuse_cross_site(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let safe = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    if safe || same_origin(request.headers()) {
+        return next.run(request).await;
+    }
     (
         StatusCode::FORBIDDEN,
         "refused: this form was posted from another site",
@@ -223,9 +235,6 @@ pub async fn submit_request(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&headers) {
-        return cross_site();
-    }
     let lang = lang(&query, &headers, &Lang::PUBLIC);
     let values = form_values(&form_pairs(&body));
     let draft = draft_of(&values, lang);
@@ -275,9 +284,6 @@ pub async fn status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&headers) {
-        return cross_site();
-    }
     let lang = lang(&query, &headers, &Lang::PUBLIC);
     let pairs = form_pairs(&body);
     let (reference, phone) = (first(&pairs, "reference"), first(&pairs, "phone"));
@@ -318,9 +324,6 @@ pub async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&headers) {
-        return cross_site();
-    }
     let lang = lang(&query, &headers, &Lang::DESK);
     let pairs = form_pairs(&body);
     let name = first(&pairs, "name");
@@ -382,14 +385,7 @@ fn desk_user(staff: &Staff) -> DeskUser {
 }
 
 /// `POST /logout`: revokes the session and forgets the cookie.
-pub async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    session: DeskSession,
-) -> Response {
-    if !same_origin(&headers) {
-        return cross_site();
-    }
+pub async fn logout(State(state): State<AppState>, session: DeskSession) -> Response {
     if let Err(e) = state.app.logout(&session.staff, &session.secret).await {
         return crate::problem::Problem::from(e).into_response();
     }
@@ -750,9 +746,6 @@ pub async fn add_transport(
     session: DeskSession,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&headers) {
-        return cross_site();
-    }
     let lang = lang(&query, &headers, &Lang::DESK);
     let pairs = form_pairs(&body);
     let number = |name: &str| first(&pairs, name).parse::<u32>().unwrap_or(0);
@@ -815,9 +808,6 @@ pub async fn plan(
     session: DeskSession,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&headers) {
-        return cross_site();
-    }
     let lang = lang(&query, &headers, &Lang::DESK);
     let pairs = form_pairs(&body);
     let at_text = first(&pairs, "at");
@@ -935,9 +925,6 @@ pub async fn check_in(
     session: DeskSession,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&headers) {
-        return cross_site();
-    }
     let lang = lang(&query, &headers, &Lang::DESK);
     let t = Tr { lang };
     let pairs = form_pairs(&body);
@@ -1097,9 +1084,6 @@ pub async fn decide(
     session: DeskSession,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&headers) {
-        return cross_site();
-    }
     let lang = lang(&query, &headers, &Lang::DESK);
     let same_person = match first(&form_pairs(&body), "decision").as_str() {
         "match" => true,
@@ -1235,9 +1219,6 @@ pub async fn ingest_report(
     session: DeskSession,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&headers) {
-        return cross_site();
-    }
     let lang = lang(&query, &headers, &Lang::DESK);
     let pairs = form_pairs(&body);
     let source = first(&pairs, "source");
@@ -1261,9 +1242,6 @@ pub async fn judge_report(
     session: DeskSession,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&headers) {
-        return cross_site();
-    }
     let lang = lang(&query, &headers, &Lang::DESK);
     let pairs = form_pairs(&body);
     let Ok(id) = id.parse::<evac_model::ReportId>() else {
@@ -1343,9 +1321,6 @@ pub async fn add_user(
     session: DeskSession,
     body: Bytes,
 ) -> Response {
-    if !same_origin(&headers) {
-        return cross_site();
-    }
     let lang = lang(&query, &headers, &Lang::DESK);
     let pairs = form_pairs(&body);
     let role_text = first(&pairs, "role");

@@ -1403,3 +1403,39 @@ async fn on_the_demo_crisis_a_published_plan_survives_almaty_closing_and_passes_
         "{seats_taken}"
     );
 }
+
+/// The pages' forms refuse posts from other sites (the browser says where a form came from);
+/// the same post from evac's own page goes through.
+#[tokio::test]
+async fn a_form_posted_from_another_site_is_refused() {
+    let t = spawn_app().await;
+    let post = |site: &'static str| {
+        t.http
+            .post(format!("{}/login", t.base))
+            .header("sec-fetch-site", site)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("name=nobody&password=wrong")
+            .send()
+    };
+    assert_eq!(
+        post("cross-site").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post("same-origin").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "reaches the login, which refuses the password"
+    );
+    let page = t
+        .http
+        .get(format!("{}/request", t.base))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status(),
+        StatusCode::OK,
+        "reading a page from a link is fine"
+    );
+}
