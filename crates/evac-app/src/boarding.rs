@@ -102,7 +102,7 @@ fn invalid_token(reason: String) -> AppError {
 
 impl App {
     /// The key that signs boarding passes, made on first use and kept in the store.
-    async fn signer(&self) -> Result<&PassSigner, AppError> {
+    pub(crate) async fn signer(&self) -> Result<&PassSigner, AppError> {
         self.signer
             .get_or_try_init(|| async {
                 let secret = self.store.signing_secret(rand::random()).await?;

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod boarding;
+mod casework;
 mod demo;
 mod desk;
 mod intake;
@@ -25,6 +26,7 @@ use evac_store::{Store, StoreError};
 
 pub use accounts::{NewToken, PASSWORD_CHARS_MIN, hash_password};
 pub use boarding::{BoardingPass, Manifest, NoShows, Published, Scanned, SeatChangeView};
+pub use casework::{HistoryLine, NOTE_CHARS_MAX, SeatView};
 pub use desk::{DashboardView, PlaceCount, PublicStatus, SESSION_TOKEN_LABEL};
 pub use intake::{ExportActor, ExportCursor, Submitted};
 pub use linkage::{
@@ -104,6 +106,7 @@ impl Staff {
             Permission::ReadAudit => "read the audit trail",
             Permission::ReadSituation => "read the situation picture",
             Permission::ReviewDuplicates => "decide on duplicates",
+            Permission::VerifyPeople => "mark people verified or ineligible",
             Permission::EditSituation => "change the situation picture",
             Permission::ChangePolicy => "change the triage policy",
             Permission::PlanTransports => "add transports or plan",

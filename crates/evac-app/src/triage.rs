@@ -285,7 +285,28 @@ impl App {
         let mut threats: Vec<Vec<u8>> = Vec::new();
         let mut ids = Vec::new();
         self.for_each_request(|stored| {
-            let r = &stored.request;
+            // People withdrawn, ineligible, merged or arrived are no longer planned for; a
+            // request left with nobody is no case (and a child whose adult withdrew now
+            // travels alone).
+            let staying = |p: &evac_model::Person| {
+                stored
+                    .statuses
+                    .iter()
+                    .find(|(id, _)| *id == p.id)
+                    .is_none_or(|(_, s)| s.wants_a_seat())
+            };
+            let narrowed;
+            let r = if stored.request.body.party.iter().all(staying) {
+                &stored.request
+            } else {
+                let mut request = stored.request.clone();
+                request.body.party.retain(staying);
+                if request.body.party.is_empty() {
+                    return;
+                }
+                narrowed = request;
+                &narrowed
+            };
             let threat: Vec<u8> = situations
                 .iter()
                 .zip(&threats_known)

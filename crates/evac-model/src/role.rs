@@ -29,6 +29,8 @@ pub enum Permission {
     ReadAudit,
     /// See hubs, routes and situation reports.
     ReadSituation,
+    /// Verify identity and citizenship: mark people verified or ineligible.
+    VerifyPeople,
     /// Decide whether two records are one person (the duplicate review queue), undo links.
     ReviewDuplicates,
     /// Ingest, grade, confirm and dismiss reports; add hubs, routes, zones and statements.
@@ -82,7 +84,7 @@ impl Role {
             // Auditors read the trail and nothing else; supervisors oversee it too.
             ReadAudit => matches!(self, Auditor | Supervisor),
             ReadSituation => !matches!(self, Auditor),
-            ReviewDuplicates => matches!(self, CaseOfficer | Supervisor),
+            ReviewDuplicates | VerifyPeople => matches!(self, CaseOfficer | Supervisor),
             EditSituation => matches!(self, Operator | Planner | Supervisor),
             ChangePolicy => matches!(self, Supervisor),
             PlanTransports => matches!(self, Planner | Supervisor),

@@ -22,6 +22,12 @@ pub enum PersonStatus {
     Ineligible,
 }
 
+impl std::fmt::Display for PersonStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl PersonStatus {
     pub const ALL: [PersonStatus; 11] = [
         PersonStatus::Registered,
@@ -56,6 +62,57 @@ impl PersonStatus {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
+
+    /// The statuses staff set by hand, each with the permission it takes. Seats (assigned,
+    /// notified, checked in, boarded) come only from the seat log, and merges only from
+    /// linkage, so a hand cannot contradict the plan or the gate.
+    pub const SET_BY_HAND: [(PersonStatus, crate::Permission); 6] = [
+        (PersonStatus::Registered, crate::Permission::WriteRequests),
+        (PersonStatus::Verified, crate::Permission::VerifyPeople),
+        (PersonStatus::Withdrawn, crate::Permission::WriteRequests),
+        (PersonStatus::Unreachable, crate::Permission::WriteRequests),
+        (PersonStatus::Ineligible, crate::Permission::VerifyPeople),
+        (PersonStatus::Arrived, crate::Permission::CheckIn),
+    ];
+
+    /// Why staff may not move a person from `self` to `to`, if they may not (the permission
+    /// is checked apart).
+    pub fn hand_change_refused(self, to: PersonStatus) -> Option<String> {
+        if !Self::SET_BY_HAND.iter().any(|(s, _)| *s == to) {
+            return Some(format!(
+                "'{}' is set by the plan, the gate or linkage, not by hand; set one of: {}",
+                to.as_str(),
+                Self::SET_BY_HAND.map(|(s, _)| s.as_str()).join(", ")
+            ));
+        }
+        match (self, to) {
+            (PersonStatus::Merged, _) => {
+                Some("this record was merged into another person: change that one".into())
+            }
+            (from, PersonStatus::Arrived) if from != PersonStatus::Boarded => Some(format!(
+                "only a boarded person arrives; this one is {}",
+                from.as_str()
+            )),
+            (PersonStatus::Boarded | PersonStatus::Arrived, to) if to != PersonStatus::Arrived => {
+                Some(format!(
+                    "this person already left ({}); only 'arrived' follows",
+                    self.as_str()
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether planning still looks for a seat for a person in this status.
+    pub fn wants_a_seat(self) -> bool {
+        !matches!(
+            self,
+            PersonStatus::Withdrawn
+                | PersonStatus::Ineligible
+                | PersonStatus::Merged
+                | PersonStatus::Arrived
+        )
+    }
 }
 
 /// Who did something: a staff member, the public intake, or evac itself.
@@ -88,4 +145,24 @@ pub struct StatusEvent {
     pub from: Option<PersonStatus>,
     pub to: PersonStatus,
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hands_set_only_what_no_log_owns() {
+        use PersonStatus::*;
+        assert_eq!(Registered.hand_change_refused(Verified), None);
+        assert_eq!(Notified.hand_change_refused(Withdrawn), None);
+        assert_eq!(Boarded.hand_change_refused(Arrived), None);
+        for seat in [Assigned, Notified, CheckedIn, Boarded, Merged] {
+            let refused = Registered.hand_change_refused(seat).expect("refused");
+            assert!(refused.contains("not by hand"), "{refused}");
+        }
+        assert!(Registered.hand_change_refused(Arrived).is_some());
+        assert!(Boarded.hand_change_refused(Withdrawn).is_some());
+        assert!(Merged.hand_change_refused(Verified).is_some());
+    }
 }

@@ -914,6 +914,74 @@ impl Store for PgStore {
         rows.iter().map(seat_event_from_row).collect()
     }
 
+    async fn change_persons(
+        &self,
+        changes: Vec<PersonChange>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        for change in &changes {
+            let person = change.person.to_string();
+            let to = change.to.map(|s| s.as_str());
+            let written = sqlx::query(
+                "INSERT INTO person_events (person_id, at, actor, from_status, to_status, reason)
+                 SELECT id, $1, $2, status, COALESCE($3, status), $4 FROM persons WHERE id = $5",
+            )
+            .bind(change.at.unix_micros())
+            .bind(change.actor.label())
+            .bind(to)
+            .bind(&change.reason)
+            .bind(&person)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if written.rows_affected() == 0 {
+                return Err(StoreError::Missing(format!("person {person}")));
+            }
+            if let Some(to) = to {
+                sqlx::query("UPDATE persons SET status = $1, status_at = $2 WHERE id = $3")
+                    .bind(to)
+                    .bind(change.at.unix_micros())
+                    .bind(&person)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            }
+        }
+        for event in &audit {
+            insert_audit(&mut *tx, event).await?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn person_events_of_request(
+        &self,
+        request: RequestId,
+    ) -> Result<Vec<StoredPersonEvent>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PERSON_EVENT_COLUMNS} FROM persons p
+             JOIN person_events e ON e.person_id = p.id
+             WHERE p.request_id = $1 ORDER BY e.seq"
+        )))
+        .bind(request.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                person_event_from_columns(
+                    r.try_get(0).map_err(backend)?,
+                    r.try_get::<&str, _>(1).map_err(backend)?,
+                    r.try_get(2).map_err(backend)?,
+                    r.try_get::<&str, _>(3).map_err(backend)?,
+                    r.try_get::<Option<&str>, _>(4).map_err(backend)?,
+                    r.try_get::<&str, _>(5).map_err(backend)?,
+                    r.try_get(6).map_err(backend)?,
+                )
+            })
+            .collect()
+    }
+
     async fn users(&self) -> Result<Vec<User>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS} FROM users u ORDER BY u.name"
@@ -948,7 +1016,7 @@ impl Store for PgStore {
             by_hour: by_hour.into_iter().map(|(h, n)| (h, n as u64)).collect(),
             by_status: by_status
                 .into_iter()
-                .map(|(s, n)| Ok((parse_person_status(&s)?, n as u64)))
+                .map(|(s, n)| Ok((status_from_text(&s)?, n as u64)))
                 .collect::<Result<_, StoreError>>()?,
             by_location: by_location
                 .into_iter()

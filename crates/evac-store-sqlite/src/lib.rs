@@ -10,6 +10,7 @@
 //! while the writer commits.
 
 mod links;
+mod persons;
 mod rows;
 mod seats;
 mod situation;
@@ -682,7 +683,7 @@ impl Store for SqliteStore {
                 by_hour,
                 by_status: by_status
                     .into_iter()
-                    .map(|(s, n)| Ok((parse_person_status(&s)?, n as u64)))
+                    .map(|(s, n)| Ok((status_from_text(&s)?, n as u64)))
                     .collect::<Result<_, StoreError>>()?,
                 by_location,
             })
@@ -709,6 +710,30 @@ impl Store for SqliteStore {
     async fn seat_events_of(&self, person: PersonId) -> Result<Vec<StoredSeatEvent>, StoreError> {
         let person = person.to_string();
         self.read(move |c| seats::seat_events_of(c, &person)).await
+    }
+
+    async fn change_persons(
+        &self,
+        changes: Vec<PersonChange>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<(), StoreError> {
+        let audit_rows: Vec<rows::AuditRow> = audit.iter().map(rows::AuditRow::from).collect();
+        self.write(move |c| {
+            changes
+                .iter()
+                .try_for_each(|change| persons::change_person(c, change))?;
+            audit_rows.iter().try_for_each(|a| rows::insert_audit(c, a))
+        })
+        .await
+    }
+
+    async fn person_events_of_request(
+        &self,
+        request: RequestId,
+    ) -> Result<Vec<StoredPersonEvent>, StoreError> {
+        let request = request.to_string();
+        self.read(move |c| persons::person_events_of_request(c, &request))
+            .await
     }
 
     async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {

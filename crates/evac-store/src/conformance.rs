@@ -859,4 +859,88 @@ pub async fn run(store: &dyn Store) {
         counts.by_hour.windows(2).all(|w| w[0].0 < w[1].0),
         "oldest first"
     );
+
+    // Staff changes: a status change and a note are person events with who and why; a call
+    // naming an unknown person keeps nothing.
+    let change = |to, reason: &str, at: i64| PersonChange {
+        person: y,
+        at: Timestamp::from_unix_micros(T0 + at),
+        actor: Actor::System,
+        to,
+        reason: reason.into(),
+    };
+    let status_of_y = || async {
+        let stored = store.request(call.request.id).await.unwrap().unwrap();
+        stored.statuses.iter().find(|(p, _)| *p == y).unwrap().1
+    };
+    let before = status_of_y().await;
+    let refused = store
+        .change_persons(
+            vec![
+                change(Some(PersonStatus::Withdrawn), "left by car", 100),
+                PersonChange {
+                    person: nobody,
+                    ..change(None, "nobody", 101)
+                },
+            ],
+            vec![audit("person.change", "y")],
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Missing(_))),
+        "an unknown person must be refused, got {refused:?}"
+    );
+    assert_eq!(
+        status_of_y().await,
+        before,
+        "nothing of a refused call is kept"
+    );
+    assert!(
+        store
+            .person_events_of_request(call.request.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .change_persons(
+            vec![
+                change(Some(PersonStatus::Verified), "passport seen", 102),
+                change(None, "called back: phone works", 103),
+            ],
+            vec![audit("person.change", "y")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status_of_y().await, PersonStatus::Verified);
+    let history = store
+        .person_events_of_request(call.request.id)
+        .await
+        .unwrap();
+    let seen: Vec<_> = history
+        .iter()
+        .map(|e| (e.person, e.event.from, e.event.to, e.event.reason.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (y, Some(before), PersonStatus::Verified, "passport seen"),
+            (
+                y,
+                Some(PersonStatus::Verified),
+                PersonStatus::Verified,
+                "called back: phone works"
+            ),
+        ]
+    );
+    assert_eq!(history[0].event.actor, Actor::System);
+    assert!(history[0].seq < history[1].seq);
+    let counts = store.dashboard_counts().await.unwrap();
+    assert!(
+        counts
+            .by_status
+            .iter()
+            .any(|(s, n)| *s == PersonStatus::Verified && *n == 1),
+        "the status counts follow a staff change: {counts:?}"
+    );
 }

@@ -16,7 +16,8 @@ use async_trait::async_trait;
 use evac_model::{
     Actor, CaseId, Channel, Claim, Feature, Grade, Hub, LinkEvent, LinkEventKind, PersonId,
     PersonStatus, ReferenceCode, Report, ReportId, ReportState, Request, RequestId, Role,
-    SeatEvent, Statement, StoredLinkEvent, StoredSeatEvent, Timestamp, Transport, UserId,
+    SeatEvent, Statement, StatusEvent, StoredLinkEvent, StoredSeatEvent, Timestamp, Transport,
+    UserId,
 };
 
 /// Pages are bounded: a caller asking for more gets this many.
@@ -36,6 +37,9 @@ pub enum StoreError {
     Backend(String),
     #[error("{0}")]
     Config(String),
+    /// A write named something that is not stored (the caller checks first; this guards it).
+    #[error("{0} is not stored")]
+    Missing(String),
 }
 
 /// A retry-safety claim: the key the client sent and a digest of the body it sent with it.
@@ -56,6 +60,26 @@ pub struct AuditEvent {
     pub subject: Option<String>,
     /// Non-personal context (counts, filters, the channel), never names, phones or documents.
     pub detail: serde_json::Value,
+}
+
+/// A staff member's change to one person: a new status, or none (a note), and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonChange {
+    pub person: PersonId,
+    pub at: Timestamp,
+    pub actor: Actor,
+    /// `None` keeps the person's status: the event is a note.
+    pub to: Option<PersonStatus>,
+    pub reason: String,
+}
+
+/// A person event as stored: a status change (by a seat, by staff) or a note.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredPersonEvent {
+    pub seq: i64,
+    pub person: PersonId,
+    #[serde(flatten)]
+    pub event: StatusEvent,
 }
 
 /// An audit event as stored, with its position in the trail.
@@ -365,6 +389,22 @@ pub trait Store: Send + Sync + 'static {
     /// One person's seat events, oldest first.
     async fn seat_events_of(&self, person: PersonId) -> Result<Vec<StoredSeatEvent>, StoreError>;
 
+    /// Records staff changes and notes with their audit events in one transaction: each is a
+    /// person event (from the current status to the new one, or to the same for a note) and a
+    /// change moves the person's status. An unknown person is [`StoreError::Missing`] and
+    /// nothing of the call is kept.
+    async fn change_persons(
+        &self,
+        changes: Vec<PersonChange>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<(), StoreError>;
+
+    /// The events of a request's people, oldest first (registration is the request itself).
+    async fn person_events_of_request(
+        &self,
+        request: RequestId,
+    ) -> Result<Vec<StoredPersonEvent>, StoreError>;
+
     /// The secret that signs boarding passes: the stored one, or `candidate` stored now if
     /// there is none (the first caller wins, so every node signs alike).
     async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError>;
@@ -505,12 +545,6 @@ pub fn name_pattern(name: &str) -> String {
     )
 }
 
-/// A person status read from a stored row.
-pub fn parse_person_status(text: &str) -> Result<PersonStatus, StoreError> {
-    PersonStatus::parse(text)
-        .ok_or_else(|| StoreError::Corrupt(format!("unknown person status '{text}'")))
-}
-
 pub fn actor_from_label(label: &str) -> Result<Actor, StoreError> {
     match label {
         "public" => Ok(Actor::Public),
@@ -529,4 +563,31 @@ pub fn role_from_text(text: &str) -> Result<Role, StoreError> {
 pub fn status_from_text(text: &str) -> Result<PersonStatus, StoreError> {
     PersonStatus::parse(text)
         .ok_or_else(|| StoreError::Corrupt(format!("unknown person status '{text}'")))
+}
+
+/// The columns both backends read a person event from, in this order.
+pub const PERSON_EVENT_COLUMNS: &str =
+    "e.seq, e.person_id, e.at, e.actor, e.from_status, e.to_status, e.reason";
+
+/// A person event from its stored columns ([`PERSON_EVENT_COLUMNS`]).
+pub fn person_event_from_columns(
+    seq: i64,
+    person: &str,
+    at: i64,
+    actor: &str,
+    from: Option<&str>,
+    to: &str,
+    reason: String,
+) -> Result<StoredPersonEvent, StoreError> {
+    Ok(StoredPersonEvent {
+        seq,
+        person: parse_id("person_events.person_id", person)?,
+        event: StatusEvent {
+            at: Timestamp::from_unix_micros(at),
+            actor: actor_from_label(actor)?,
+            from: from.map(status_from_text).transpose()?,
+            to: status_from_text(to)?,
+            reason,
+        },
+    })
 }

@@ -78,6 +78,12 @@ fn routes() -> Routes {
     .add("post", "/api/v1/requests", post(intake::create))
     .add("get", "/api/v1/requests", get(intake::list))
     .add("get", "/api/v1/requests/{id}", get(intake::by_id))
+    .add("get", "/api/v1/requests/{id}/history", get(intake::history))
+    .add(
+        "post",
+        "/api/v1/requests/{id}/persons/{person}/events",
+        post(intake::person_event),
+    )
     .add(
         "get",
         "/api/v1/requests/by-reference/{reference}",

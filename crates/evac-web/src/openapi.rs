@@ -168,6 +168,27 @@ fn build() -> Value {
                     "responses": { "200": { "description": "the request", "content": { "application/json": { "schema": request_ref } } }, "401": problem_response("no or invalid token"), "404": problem_response("no such request") }
                 }
             },
+            "/api/v1/requests/{id}/history": {
+                "get": {
+                    "summary": "Every change to the request's people, oldest first: status changes (by the plan, the gate or staff) and notes, each with who, when and why", "security": bearer,
+                    "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                    "responses": { "200": { "description": "the history" }, "403": problem_response("role may not read requests"), "404": problem_response("no such request") }
+                }
+            },
+            "/api/v1/requests/{id}/persons/{person}/events": {
+                "post": {
+                    "summary": "Change a person's status by hand (registered, verified, withdrawn, unreachable, ineligible, arrived) or, without status, add a note; withdrawing or ruling ineligible someone who holds a seat releases it", "security": bearer,
+                    "parameters": [
+                        { "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } },
+                        { "name": "person", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }
+                    ],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                        "type": "object", "additionalProperties": false, "required": ["reason"],
+                        "properties": { "status": { "type": "string", "enum": ["registered", "verified", "withdrawn", "unreachable", "ineligible", "arrived"] }, "reason": { "type": "string", "maxLength": 2000 } }
+                    } } } },
+                    "responses": { "201": { "description": "the request's history after the change" }, "403": problem_response("role may not make this change"), "404": problem_response("no such request or person"), "422": problem_response("no reason, or a status set only by the plan, the gate or linkage") }
+                }
+            },
             "/api/v1/requests/by-reference/{reference}": {
                 "get": {
                     "summary": "One request by its reference code", "security": bearer,

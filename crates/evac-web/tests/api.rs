@@ -1103,6 +1103,170 @@ async fn a_plan_seats_children_with_their_escort_first_and_says_why_others_wait(
     );
 }
 
+/// Case officers' work over HTTP: a note keeps the status, a hand change moves it, a status
+/// the plan owns is refused, and withdrawing a seated teacher gives her seat back — after which
+/// her pupils travel alone and wait for an escort while the tourist gets a seat.
+#[tokio::test]
+async fn staff_changes_and_notes_are_history_and_withdrawing_releases_the_seat() {
+    use reqwest::Method;
+    let t = spawn_app().await;
+    for hub in evac_demo::seed_situation().hubs {
+        t.app.record_hub(&hub).await.unwrap();
+    }
+    let supervisor = t.token("super1", Role::Supervisor).await;
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let operator = t.token("operator1", Role::Operator).await;
+    let (status, body) = t
+        .send(
+            Method::POST,
+            "/api/v1/transports",
+            &supervisor,
+            &json!({
+                "code": "NQZ-1", "kind": "flight", "hub": "NQZ", "destination": "Moscow",
+                "departs_at": "2099-01-07T06:00:00Z", "seats": 3
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let submit = |location: &str, party: Vec<evac_model::PersonDraft>| {
+        let draft = request_from(location, party);
+        let app = t.app.clone();
+        async move {
+            app.submit_request_at(
+                &evac_model::Actor::Public,
+                &draft,
+                None,
+                "2022-01-06T09:00:00Z".parse().unwrap(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let tourist = submit("Astana", vec![person("Rossi", "1980-02-03", "self")]).await;
+    let group = submit(
+        "Karaganda",
+        vec![
+            person("Иванова", "1975-04-05", "escort"),
+            person("Петров", "2010-01-02", "group_member"),
+            person("Сидорова", "2011-05-06", "group_member"),
+        ],
+    )
+    .await;
+    let publish = || async {
+        t.send(
+            Method::POST,
+            "/api/v1/plans/publish?at=2022-01-06T09:30:00Z",
+            &supervisor,
+            &json!({}),
+        )
+        .await
+    };
+    let (status, first) = publish().await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["people_seated"], 3, "{first}");
+    let (_, request) = t
+        .get(&format!("/api/v1/requests/{}", group.id), Some(&officer))
+        .await;
+    let teacher = request["party"][0]["id"].as_str().unwrap().to_string();
+    let events = format!("/api/v1/requests/{}/persons/{teacher}/events", group.id);
+
+    let (status, refused) = t
+        .send(
+            Method::POST,
+            &events,
+            &operator,
+            &json!({ "status": "verified", "reason": "passport seen" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    let (status, refused) = t
+        .send(
+            Method::POST,
+            &events,
+            &officer,
+            &json!({ "status": "boarded", "reason": "saw her" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(error_paths(&refused), ["status"]);
+    let (status, refused) = t
+        .send(Method::POST, &events, &officer, &json!({ "reason": "  " }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(error_paths(&refused), ["reason"]);
+    let (status, noted) = t
+        .send(
+            Method::POST,
+            &events,
+            &operator,
+            &json!({ "reason": "called: they wait at school no. 12" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{noted}");
+    let (status, history) = t
+        .send(
+            Method::POST,
+            &events,
+            &officer,
+            &json!({ "status": "withdrawn", "reason": "left by car with her family" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{history}");
+    let lines: Vec<(String, String, String)> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["person"] == teacher.as_str())
+        .map(|l| {
+            (
+                l["who"].as_str().unwrap().to_string(),
+                l["to"].as_str().unwrap().to_string(),
+                l["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let last_three = &lines[lines.len() - 3..];
+    assert_eq!(last_three[0].0, "operator1");
+    assert_eq!(
+        last_three[0].1, "notified",
+        "a note keeps the status: {lines:?}"
+    );
+    assert_eq!(
+        last_three[1].1, "verified",
+        "the seat is given back first: {lines:?}"
+    );
+    assert!(last_three[1].2.contains("left by car"), "{lines:?}");
+    assert_eq!(
+        last_three[2],
+        (
+            "officer1".to_string(),
+            "withdrawn".to_string(),
+            "left by car with her family".to_string()
+        )
+    );
+    let (_, read_back) = t
+        .get(
+            &format!("/api/v1/requests/{}/history", group.id),
+            Some(&operator),
+        )
+        .await;
+    assert_eq!(read_back, history);
+
+    // The re-plan: the pupils now travel alone and NQZ-1 carries no escort; the tourist flies.
+    let (status, second) = publish().await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let seated: Vec<&str> = second["seated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(seated, [tourist.reference.to_string()], "{second}");
+    let waiting = second["waiting"].to_string();
+    assert!(waiting.contains(&group.reference.to_string()), "{second}");
+    assert!(waiting.contains("escort"), "{second}");
+}
+
 /// The planning issue's "done when", on the demo crisis: a planner adds three flights from
 /// Nur-Sultan and one military flight from Almaty and publishes a plan; the most urgent are on
 /// the first flights that can reach them; Almaty's hub closes and the re-plan moves only the

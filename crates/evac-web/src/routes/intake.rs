@@ -337,3 +337,66 @@ pub fn request_id(text: &str) -> Result<RequestId, Problem> {
         )
     })
 }
+
+/// `GET /api/v1/requests/{id}/history`: every change to the request's people, oldest first.
+pub async fn history(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = request_id(&id)?;
+    let lines = state.app.request_history(&staff, id).await?;
+    Ok(Json(serde_json::json!({ "items": lines })))
+}
+
+/// A status change by hand, or a note when `status` is absent.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonEventIn {
+    status: Option<String>,
+    reason: String,
+}
+
+/// `POST /api/v1/requests/{id}/persons/{person}/events`: a case officer changes a person's
+/// status or adds a note; answers with the request's history.
+pub async fn person_event(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path((id, person)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let id = request_id(&id)?;
+    let person: evac_model::PersonId = person.parse().map_err(|_| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "urn:evac:problem:not-found",
+            "Not found",
+            format!("'{person}' is not a person id (a UUID)"),
+        )
+    })?;
+    let (event, _) = parse_json::<PersonEventIn>(&headers, body)?;
+    let to = match event.status.as_deref() {
+        None => None,
+        Some(text) => Some(PersonStatus::parse(text).ok_or_else(|| {
+            Problem::invalid(vec![FieldError {
+                path: "status".into(),
+                reason: format!(
+                    "'{text}' is not a status; set one of: {}",
+                    PersonStatus::SET_BY_HAND
+                        .map(|(s, _)| s.as_str())
+                        .join(", ")
+                ),
+            }])
+        })?),
+    };
+    state
+        .app
+        .change_person(&staff, id, person, to, &event.reason, Timestamp::now())
+        .await?;
+    let lines = state.app.request_history(&staff, id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "items": lines })),
+    ))
+}

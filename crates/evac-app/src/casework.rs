@@ -1,0 +1,241 @@
+//! Case officers' work on a request: a person's status changed by hand, notes, the history
+//! of every change, and the seats its people hold.
+//!
+//! A note and a status change are the same thing in the store, a person event with who, when
+//! and why (a note keeps the status), so the history is one list. Statuses a log owns —
+//! seats from the seat log, merges from linkage — are refused here
+//! ([`PersonStatus::hand_change_refused`]); withdrawing someone who holds a seat releases it
+//! first, so the plan and the gate never see a seat nobody will take.
+
+use evac_model::{
+    FieldError, PassClaims, Permission, PersonId, PersonStatus, RequestId, SeatBook, SeatEvent,
+    SeatEventKind, Timestamp,
+};
+use evac_store::{AuditEvent, PersonChange};
+
+use crate::{App, AppError, Staff};
+
+/// Characters a note or a reason may have.
+pub const NOTE_CHARS_MAX: usize = 2000;
+
+/// One line of a request's history.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HistoryLine {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub person: PersonId,
+    /// A staff member's name, "public" or "system".
+    pub who: String,
+    pub from: Option<PersonStatus>,
+    pub to: PersonStatus,
+    pub reason: String,
+}
+
+impl HistoryLine {
+    /// A note: an event that left the status as it was.
+    pub fn is_note(&self) -> bool {
+        self.from == Some(self.to)
+    }
+}
+
+/// The seat a person of a request holds now.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SeatView {
+    pub person: PersonId,
+    pub transport_code: String,
+    pub departs_at: Timestamp,
+    pub state: SeatEventKind,
+    /// The boarding pass's token, for staff who may read passes.
+    pub token: Option<String>,
+}
+
+fn invalid(path: &str, reason: String) -> AppError {
+    AppError::Invalid(vec![FieldError {
+        path: path.into(),
+        reason,
+    }])
+}
+
+impl App {
+    /// Every change to a request's people, oldest first, with staff named.
+    pub async fn request_history(
+        &self,
+        staff: &Staff,
+        request: RequestId,
+    ) -> Result<Vec<HistoryLine>, AppError> {
+        staff.require(Permission::ReadRequests)?;
+        let events = self.store.person_events_of_request(request).await?;
+        let users = self.store.users().await?;
+        let who = |actor: &evac_model::Actor| match actor {
+            evac_model::Actor::User(id) => users
+                .iter()
+                .find(|u| u.id == *id)
+                .map_or_else(|| actor.label(), |u| u.name.clone()),
+            other => other.label(),
+        };
+        Ok(events
+            .into_iter()
+            .map(|e| HistoryLine {
+                seq: e.seq,
+                at: e.event.at,
+                person: e.person,
+                who: who(&e.event.actor),
+                from: e.event.from,
+                to: e.event.to,
+                reason: e.event.reason,
+            })
+            .collect())
+    }
+
+    /// Changes a person's status by hand (`to`), or adds a note (`to` = `None`), with why.
+    pub async fn change_person(
+        &self,
+        staff: &Staff,
+        request: RequestId,
+        person: PersonId,
+        to: Option<PersonStatus>,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<(), AppError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(invalid(
+                "reason",
+                "say why (a note, or the reason for the change); it is kept in the history".into(),
+            ));
+        }
+        if reason.chars().count() > NOTE_CHARS_MAX {
+            return Err(invalid(
+                "reason",
+                format!("{NOTE_CHARS_MAX} characters at most; shorten it"),
+            ));
+        }
+        let needed = match to {
+            None => Permission::WriteRequests,
+            Some(to) => PersonStatus::SET_BY_HAND
+                .iter()
+                .find(|(s, _)| *s == to)
+                .map_or(Permission::WriteRequests, |(_, p)| *p),
+        };
+        staff.require(needed)?;
+        let stored = self
+            .store
+            .request(request)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("request {request}")))?;
+        let current = stored
+            .statuses
+            .iter()
+            .find(|(p, _)| *p == person)
+            .map(|(_, s)| *s)
+            .ok_or_else(|| AppError::NotFound(format!("person {person} in request {request}")))?;
+        if let Some(to) = to
+            && let Some(refused) = current.hand_change_refused(to)
+        {
+            return Err(invalid("status", refused));
+        }
+        // Someone who no longer wants or may not take a seat gives back the one they hold.
+        if let Some(to) = to.filter(|s| !s.wants_a_seat()) {
+            let book = SeatBook::from_events(&self.store.seat_events_of(person).await?);
+            if let Some(seat) = book
+                .seats
+                .get(&person)
+                .filter(|s| matches!(s.state, SeatEventKind::Seated | SeatEventKind::CheckedIn))
+            {
+                let release = SeatEvent {
+                    at,
+                    actor: staff.actor(),
+                    kind: SeatEventKind::Unseated,
+                    person,
+                    household: seat.household.clone(),
+                    transport: seat.transport,
+                    class: seat.class,
+                    pass: seat.pass,
+                    reason: format!("{to} by {}: {reason}", staff.name),
+                };
+                let audit = AuditEvent {
+                    at,
+                    actor: staff.actor(),
+                    action: "seat.release".into(),
+                    subject: Some(person.to_string()),
+                    detail: serde_json::json!({ "request": request.to_string(), "to": to.as_str() }),
+                };
+                self.store
+                    .append_seat_events(vec![release], vec![audit])
+                    .await?;
+            }
+        }
+        let audit = AuditEvent {
+            at,
+            actor: staff.actor(),
+            action: if to.is_some() {
+                "person.status"
+            } else {
+                "person.note"
+            }
+            .into(),
+            subject: Some(person.to_string()),
+            detail: serde_json::json!({
+                "request": request.to_string(),
+                "to": to.map(PersonStatus::as_str),
+            }),
+        };
+        let change = PersonChange {
+            person,
+            at,
+            actor: staff.actor(),
+            to,
+            reason: reason.to_string(),
+        };
+        self.store.change_persons(vec![change], vec![audit]).await?;
+        Ok(())
+    }
+
+    /// The seats a request's people hold now, with their passes for staff who may read them.
+    pub async fn request_seats(
+        &self,
+        staff: &Staff,
+        request: &evac_model::Request,
+    ) -> Result<Vec<SeatView>, AppError> {
+        staff.require(Permission::ReadRequests)?;
+        let with_passes = staff.role.allows(Permission::ReadManifests);
+        let transports = self.store.transports().await?;
+        let mut seats = Vec::new();
+        for person in &request.body.party {
+            let book = SeatBook::from_events(&self.store.seat_events_of(person.id).await?);
+            let Some(seat) = book.seats.get(&person.id) else {
+                continue;
+            };
+            let Some(t) = transports.iter().find(|t| t.id == seat.transport) else {
+                continue;
+            };
+            let token = if with_passes {
+                Some(self.signer().await?.sign(&PassClaims {
+                    pass: seat.pass,
+                    person: seat.person,
+                    household: seat.household.clone(),
+                    transport: seat.transport,
+                }))
+            } else {
+                None
+            };
+            seats.push(SeatView {
+                person: person.id,
+                transport_code: t.code.clone(),
+                departs_at: t.departs_at,
+                state: seat.state,
+                token,
+            });
+        }
+        if with_passes && !seats.is_empty() {
+            self.audit_read(
+                staff,
+                "passes.read",
+                Some(request.id.to_string()),
+                serde_json::json!({ "people": seats.len() }),
+            )
+            .await?;
+        }
+        Ok(seats)
+    }
+}
