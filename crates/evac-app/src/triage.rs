@@ -23,6 +23,10 @@ pub struct RankedRequest {
     pub reference: String,
     /// Every request of the household (one for a household that asked once).
     pub requests: Vec<RequestId>,
+    /// People still waiting for a seat in it (each person once).
+    pub people: usize,
+    /// Where it is: its first request's location as given.
+    pub place: String,
     pub priority: Priority,
 }
 
@@ -358,12 +362,14 @@ impl App {
     }
 
     /// Every case ordered by the policy in force (or `policy`) at `now`, first served first;
-    /// the first `limit` with their reasons, and how many cases there are. Run at the
+    /// `limit` of them from rank `skip` (0 is the first served) with their reasons, and how
+    /// many cases there are. Run at the
     /// server's console or behind `rank_cases` (the ranking names no person).
     pub async fn rank_requests(
         &self,
         policy: Option<&Policy>,
         now: Timestamp,
+        skip: usize,
         limit: usize,
     ) -> Result<(usize, Vec<RankedRequest>), AppError> {
         let in_force;
@@ -378,18 +384,22 @@ impl App {
         let order = policy.order(&facts, now.unix_micros());
         let ranked = order
             .iter()
+            .skip(skip)
             .take(limit)
             .map(|placement| {
                 let i = placement.case as usize;
                 let HouseholdName {
                     requests,
                     reference,
-                    ..
+                    persons,
+                    location,
                 } = names[i].clone();
                 RankedRequest {
                     request_id: requests[0],
                     reference,
                     requests,
+                    people: persons.len(),
+                    place: location.text,
                     priority: policy.prioritise(&facts[i], now.unix_micros()),
                 }
             })
@@ -456,10 +466,11 @@ impl App {
         &self,
         staff: &Staff,
         now: Timestamp,
+        skip: usize,
         limit: usize,
     ) -> Result<(usize, Vec<RankedRequest>), AppError> {
         staff.require(Permission::ReadRequests)?;
-        self.rank_requests(None, now, limit).await
+        self.rank_requests(None, now, skip, limit).await
     }
 }
 

@@ -540,6 +540,16 @@ pub fn qr_svg(token: &str) -> Result<String, ExchangeError> {
         .build())
 }
 
+/// A pass's QR code as an image address a page can show under a strict CSP (`img-src data:`).
+pub fn qr_data_uri(token: &str) -> Result<String, ExchangeError> {
+    use base64::Engine;
+    let svg = qr_svg(token)?;
+    Ok(format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

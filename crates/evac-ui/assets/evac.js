@@ -37,4 +37,39 @@ document.addEventListener("DOMContentLoaded", () => {
     people[people.length - 1].after(more);
     update();
   }
+  // Check-in: scan the pass's QR code with the phone's camera where the browser can read
+  // QR codes (BarcodeDetector); the code lands in the field and the form is sent as the
+  // button pressed says. Elsewhere a hand scanner or typing fills the same field.
+  const scan = document.querySelector("[data-camera-scan]");
+  if (scan && "BarcodeDetector" in window && navigator.mediaDevices) {
+    scan.hidden = false;
+    scan.addEventListener("click", async () => {
+      const form = scan.closest("form");
+      const video = document.createElement("video");
+      video.setAttribute("playsinline", "");
+      video.className = "camera";
+      scan.after(video);
+      scan.disabled = true;
+      try {
+        const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+        video.srcObject = stream;
+        await video.play();
+        const detector = new BarcodeDetector({ formats: ["qr_code"] });
+        const look = async () => {
+          const found = await detector.detect(video).catch(() => []);
+          if (found.length > 0) {
+            stream.getTracks().forEach((t) => t.stop());
+            form.elements.token.value = found[0].rawValue;
+            form.requestSubmit(form.querySelector("#check-in"));
+            return;
+          }
+          setTimeout(look, 250);
+        };
+        look();
+      } catch (e) {
+        video.remove();
+        scan.disabled = false;
+      }
+    });
+  }
 });

@@ -344,6 +344,20 @@ impl LoginPage {
 pub struct DeskUser {
     pub name: String,
     pub role: String,
+    /// The desk pages this staff member's role opens (the nav shows only those).
+    pub pages: DeskPages,
+}
+
+/// Which desk pages a role opens; the web crate fills it from the role table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeskPages {
+    pub requests: bool,
+    pub review: bool,
+    pub situation: bool,
+    pub planning: bool,
+    pub check_in: bool,
+    pub users: bool,
+    pub audit: bool,
 }
 
 #[derive(Template)]
@@ -467,6 +481,77 @@ pub struct RequestDetail {
     pub submitter: String,
     pub urgency: String,
     pub people: Vec<PersonLine>,
+    pub seats: Vec<SeatLine>,
+    pub history: Vec<HistoryRow>,
+    /// The people a change or note may be about: (person id, name).
+    pub person_choices: Vec<(String, String)>,
+    /// The statuses this staff member may set by hand.
+    pub status_choices: Vec<String>,
+    /// Whether this staff member may add notes.
+    pub can_note: bool,
+    pub problem: Option<String>,
+}
+
+/// The case list: households in the order triage serves them.
+#[derive(Template)]
+#[template(path = "cases.html")]
+pub struct CasesPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    pub total: usize,
+    pub lines: Vec<CaseLine>,
+    /// Where the previous and next pages start (ranks, 0-based).
+    pub prev: Option<usize>,
+    pub next: Option<usize>,
+}
+
+/// One household of the case list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseLine {
+    /// 1 is served first.
+    pub rank: usize,
+    pub reference: String,
+    pub request_id: String,
+    pub class: u8,
+    pub class_name: String,
+    pub people: usize,
+    pub requests: usize,
+    pub place: String,
+    pub reasons: String,
+}
+
+/// A desk page that could not be shown, and why, in the words of the API's problem.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub heading: String,
+    pub detail: String,
+}
+
+/// A seat a person of a request holds, with the pass for staff who may read passes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeatLine {
+    pub person: String,
+    pub transport: String,
+    pub departs: String,
+    pub state: String,
+    /// The pass's QR code as an image address (`data:image/svg+xml;base64,…`).
+    pub qr: Option<String>,
+    pub token: Option<String>,
+}
+
+/// One line of a request's history: a status change or a note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    pub at: String,
+    pub who: String,
+    pub person: String,
+    /// "notified → withdrawn", or empty for a note.
+    pub change: String,
+    pub reason: String,
 }
 
 /// A transport line of the planning page.

@@ -112,6 +112,10 @@ fn the_basemap_has_kazakhstan_and_its_neighbours_and_places_fall_where_they_are(
         user: DeskUser {
             name: "a".into(),
             role: "operator".into(),
+            pages: DeskPages {
+                requests: true,
+                ..DeskPages::default()
+            },
         },
         requests: 1,
         people: 2,
@@ -126,5 +130,9 @@ fn the_basemap_has_kazakhstan_and_its_neighbours_and_places_fall_where_they_are(
         "the requests-per-hour chart"
     );
     assert!(html.contains("<svg viewBox=\"0 0 1000"));
+    assert!(
+        html.contains("href=\"/desk/requests?") && !html.contains("href=\"/desk/users?"),
+        "the nav shows the pages the role opens and no others"
+    );
     assert!(html.contains("class=\"hub closed\""));
 }

@@ -169,7 +169,11 @@ fn pages() -> Router<AppState> {
         .route("/logout", post(pages::logout))
         .route("/desk", get(pages::dashboard))
         .route("/desk/requests", get(pages::requests))
-        .route("/desk/requests/{id}", get(pages::request_detail))
+        .route(
+            "/desk/requests/{id}",
+            get(pages::request_detail).post(pages::change_person),
+        )
+        .route("/desk/cases", get(pages::cases))
         .route("/desk/review", get(pages::review))
         .route("/desk/review/{seq}", post(pages::decide))
         .route("/desk/situation", get(pages::situation))

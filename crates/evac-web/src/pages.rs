@@ -20,10 +20,11 @@ use evac_model::Permission;
 use evac_model::{Actor, FieldError, PersonDraft, RequestDraft, RequestId};
 use evac_store::{IdempotencyClaim, ListOrder, PageRequest, RequestFilter};
 use evac_ui::{
-    AboutPage, AuditPage, ChangeLine, CheckInPage, CompareRow, Dashboard, DeskUser, FieldProblem,
-    Lang, LoginPage, PartyRow, PersonLine, PlanResult, PlanningPage, ReportLine, RequestDetail,
-    RequestDone, RequestForm, RequestFormValues, RequestLine, RequestList, ReviewPage, ReviewPair,
-    ScanOutcome, SituationPage, StatusPage, SubjectLine, Tr, TransportLine, UsersPage, render,
+    AboutPage, AuditPage, CaseLine, CasesPage, ChangeLine, CheckInPage, CompareRow, Dashboard,
+    DeskUser, ErrorPage, FieldProblem, HistoryRow, Lang, LoginPage, PartyRow, PersonLine,
+    PlanResult, PlanningPage, ReportLine, RequestDetail, RequestDone, RequestForm,
+    RequestFormValues, RequestLine, RequestList, ReviewPage, ReviewPair, ScanOutcome, SeatLine,
+    SituationPage, StatusPage, SubjectLine, Tr, TransportLine, UsersPage, render,
 };
 use sha2::{Digest, Sha256};
 
@@ -262,7 +263,7 @@ pub async fn submit_request(
                 render(&RequestForm::new(lang, values, errors)),
             )
         }
-        Err(e) => crate::problem::Problem::from(e).into_response(),
+        Err(e) => error_page(lang, e),
     }
 }
 
@@ -349,7 +350,7 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
             render(&LoginPage::new(lang, true, name)),
         ),
-        Err(e) => crate::problem::Problem::from(e).into_response(),
+        Err(e) => error_page(lang, e),
     }
 }
 
@@ -378,16 +379,27 @@ impl FromRequestParts<AppState> for DeskSession {
 }
 
 fn desk_user(staff: &Staff) -> DeskUser {
+    let may = |p| staff.role.allows(p);
     DeskUser {
         name: staff.name.clone(),
         role: staff.role.as_str().to_string(),
+        pages: evac_ui::DeskPages {
+            requests: may(Permission::ReadRequests),
+            review: may(Permission::ReviewDuplicates),
+            situation: may(Permission::ReadSituation),
+            // Field officers read manifests from the planning page; only planners plan.
+            planning: may(Permission::ReadManifests),
+            check_in: may(Permission::CheckIn),
+            users: may(Permission::ManageUsers),
+            audit: may(Permission::ReadAudit),
+        },
     }
 }
 
 /// `POST /logout`: revokes the session and forgets the cookie.
 pub async fn logout(State(state): State<AppState>, session: DeskSession) -> Response {
     if let Err(e) = state.app.logout(&session.staff, &session.secret).await {
-        return crate::problem::Problem::from(e).into_response();
+        return error_page(Lang::En, e);
     }
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().insert(
@@ -397,8 +409,42 @@ pub async fn logout(State(state): State<AppState>, session: DeskSession) -> Resp
     response
 }
 
-fn app_error_page(e: AppError) -> Response {
-    crate::problem::Problem::from(e).into_response()
+/// A time as the desk shows it: to the minute, UTC ("2022-01-06 14:05").
+fn desk_time(at: evac_model::Timestamp) -> String {
+    let text = at.to_string();
+    match (text.get(..10), text.get(11..16)) {
+        (Some(day), Some(minute)) => format!("{day} {minute}"),
+        _ => text,
+    }
+}
+
+/// A desk page that could not be shown: the problem's status and words, as a page with a way
+/// back (the API answers the same problem as JSON).
+fn error_page(lang: Lang, e: AppError) -> Response {
+    let problem = crate::problem::Problem::from(e);
+    let t = Tr { lang };
+    let heading = match problem.status {
+        StatusCode::NOT_FOUND => t.get("not-found"),
+        StatusCode::FORBIDDEN => t.get("forbidden"),
+        _ => t.get("error-title"),
+    };
+    let detail = if problem.errors.is_empty() {
+        problem.detail
+    } else {
+        problem
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.path, e.reason))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let page = ErrorPage {
+        t,
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        heading,
+        detail,
+    };
+    html(problem.status, render(&page))
 }
 
 /// `GET /desk`: the dashboard.
@@ -411,7 +457,7 @@ pub async fn dashboard(
     let lang = lang(&query, &headers, &Lang::DESK);
     let view = match state.app.dashboard(&session.staff).await {
         Ok(view) => view,
-        Err(e) => return app_error_page(e),
+        Err(e) => return error_page(lang, e),
     };
     // Hubs and their status now, for the map (roles that may not read the situation see none).
     let hubs: Vec<(String, f64, f64, String)> = state
@@ -536,7 +582,7 @@ pub async fn requests(
     }
     let listed = match listed {
         Ok(listed) => listed,
-        Err(e) => return app_error_page(e),
+        Err(e) => return error_page(lang, e),
     };
     let lines = listed
         .items
@@ -559,7 +605,7 @@ pub async fn requests(
             RequestLine {
                 id: r.id.to_string(),
                 reference: r.reference.to_string(),
-                received: r.received_at.to_string(),
+                received: desk_time(r.received_at),
                 place: r.body.location.text.clone(),
                 party: names.join(", "),
                 channel: r.body.channel.as_str().to_string(),
@@ -578,7 +624,8 @@ pub async fn requests(
     html(StatusCode::OK, render(&page))
 }
 
-/// `GET /desk/requests/{id}`: a request with its people and their statuses.
+/// `GET /desk/requests/{id}`: a request with its people, their statuses and seats, the
+/// history of every change, and the form to change a status or add a note.
 pub async fn request_detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -587,30 +634,112 @@ pub async fn request_detail(
     session: DeskSession,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
-    let Ok(id) = id.parse::<RequestId>() else {
-        return app_error_page(AppError::NotFound(format!("request {id}")));
+    request_detail_page(&state, lang, &session.staff, &id, None).await
+}
+
+/// `POST /desk/requests/{id}` with `person`, `status` (empty: a note) and `reason`.
+pub async fn change_person(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let pairs = form_pairs(&body);
+    let (Ok(request), Ok(person)) = (
+        id.parse::<RequestId>(),
+        first(&pairs, "person").parse::<evac_model::PersonId>(),
+    ) else {
+        return error_page(
+            lang,
+            AppError::NotFound(format!("request {id} or its person")),
+        );
     };
-    let stored = match state.app.request(&session.staff, id).await {
+    let status_text = first(&pairs, "status");
+    let to = match status_text.as_str() {
+        "" => None,
+        text => match evac_model::PersonStatus::parse(text) {
+            Some(status) => Some(status),
+            None => {
+                let problem = format!("status: '{text}' is not a status");
+                return request_detail_page(&state, lang, &session.staff, &id, Some(problem)).await;
+            }
+        },
+    };
+    match state
+        .app
+        .change_person(
+            &session.staff,
+            request,
+            person,
+            to,
+            &first(&pairs, "reason"),
+            evac_model::Timestamp::now(),
+        )
+        .await
+    {
+        Ok(()) => {
+            Redirect::to(&format!("/desk/requests/{id}?lang={}", lang.code())).into_response()
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::Forbidden { .. })) => {
+            request_detail_page(&state, lang, &session.staff, &id, Some(problem_text(e))).await
+        }
+        Err(e) => error_page(lang, e),
+    }
+}
+
+fn person_name(p: &evac_model::Person) -> String {
+    let written = |n: &Option<evac_model::PersonName>| {
+        n.as_ref().map_or(String::new(), |n| n.as_written.clone())
+    };
+    format!("{} {}", written(&p.surname), written(&p.given_names))
+        .trim()
+        .to_string()
+}
+
+async fn request_detail_page(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    id: &str,
+    problem: Option<String>,
+) -> Response {
+    let Ok(id) = id.parse::<RequestId>() else {
+        return error_page(lang, AppError::NotFound(format!("request {id}")));
+    };
+    let stored = match state.app.request(staff, id).await {
         Ok(stored) => stored,
-        Err(e) => return app_error_page(e),
+        Err(e) => return error_page(lang, e),
     };
     let r = &stored.request;
+    let (history, seats) = match (
+        state.app.request_history(staff, id).await,
+        state.app.request_seats(staff, r).await,
+    ) {
+        (Ok(history), Ok(seats)) => (history, seats),
+        (Err(e), _) | (_, Err(e)) => return error_page(lang, e),
+    };
     let t = Tr { lang };
+    let name_of = |person: evac_model::PersonId| {
+        r.body
+            .party
+            .iter()
+            .find(|p| p.id == person)
+            .map(person_name)
+            .unwrap_or_default()
+    };
     let people = r
         .body
         .party
         .iter()
         .map(|p| {
-            let written = |n: &Option<evac_model::PersonName>| {
-                n.as_ref().map_or(String::new(), |n| n.as_written.clone())
-            };
             let latin = |n: &Option<evac_model::PersonName>| {
                 n.as_ref().map_or(String::new(), |n| n.latin.clone())
             };
             PersonLine {
-                name: format!("{} {}", written(&p.surname), written(&p.given_names))
-                    .trim()
-                    .to_string(),
+                name: person_name(p),
                 latin: format!("{} {}", latin(&p.surname), latin(&p.given_names))
                     .trim()
                     .to_string(),
@@ -638,9 +767,9 @@ pub async fn request_detail(
     let page = RequestDetail {
         t,
         langs: evac_ui::switch(lang, &Lang::DESK),
-        user: desk_user(&session.staff),
+        user: desk_user(staff),
         reference: r.reference.to_string(),
-        received: r.received_at.to_string(),
+        received: desk_time(r.received_at),
         channel: r.body.channel.as_str().to_string(),
         location: r.body.location.text.clone(),
         situation: r.body.situation.clone(),
@@ -665,6 +794,103 @@ pub async fn request_detail(
             .collect::<Vec<_>>()
             .join("; "),
         people,
+        seats: seats
+            .into_iter()
+            .map(|s| SeatLine {
+                person: name_of(s.person),
+                transport: s.transport_code,
+                departs: desk_time(s.departs_at),
+                state: s.state.as_str().to_string(),
+                qr: s
+                    .token
+                    .as_deref()
+                    .and_then(|token| evac_exchange::manifest::qr_data_uri(token).ok()),
+                token: s.token,
+            })
+            .collect(),
+        history: history
+            .into_iter()
+            .map(|h| HistoryRow {
+                at: desk_time(h.at),
+                change: if h.is_note() {
+                    String::new()
+                } else {
+                    format!(
+                        "{} → {}",
+                        h.from.map_or("—", evac_model::PersonStatus::as_str),
+                        h.to
+                    )
+                },
+                who: h.who,
+                person: name_of(h.person),
+                reason: h.reason,
+            })
+            .collect(),
+        person_choices: r
+            .body
+            .party
+            .iter()
+            .map(|p| (p.id.to_string(), person_name(p)))
+            .collect(),
+        status_choices: evac_model::PersonStatus::SET_BY_HAND
+            .iter()
+            .filter(|(_, needed)| staff.role.allows(*needed))
+            .map(|(s, _)| s.as_str().to_string())
+            .collect(),
+        can_note: staff.role.allows(Permission::WriteRequests),
+        problem,
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// Households per page of the case list.
+const CASES_PAGE_ITEMS: usize = 50;
+
+/// `GET /desk/cases?from=N`: every household in the order triage serves it, with its class
+/// and the reasons, from rank `N`.
+pub async fn cases(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let from: usize = query.get("from").and_then(|f| f.parse().ok()).unwrap_or(0);
+    let (total, ranked) = match state
+        .app
+        .rank_cases(
+            &session.staff,
+            evac_model::Timestamp::now(),
+            from,
+            CASES_PAGE_ITEMS,
+        )
+        .await
+    {
+        Ok(ranked) => ranked,
+        Err(e) => return error_page(lang, e),
+    };
+    let page = CasesPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        total,
+        lines: ranked
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| CaseLine {
+                rank: from + i + 1,
+                reference: r.reference,
+                request_id: r.request_id.to_string(),
+                class: r.priority.class,
+                class_name: r.priority.class_name,
+                people: r.people,
+                requests: r.requests.len(),
+                place: r.place,
+                reasons: r.priority.reasons.join("; "),
+            })
+            .collect(),
+        prev: (from > 0).then(|| from.saturating_sub(CASES_PAGE_ITEMS)),
+        next: (from + CASES_PAGE_ITEMS < total).then_some(from + CASES_PAGE_ITEMS),
     };
     html(StatusCode::OK, render(&page))
 }
@@ -690,7 +916,7 @@ async fn planning_page(
 ) -> Response {
     let transports = match state.app.transports(staff).await {
         Ok(transports) => transports,
-        Err(e) => return app_error_page(e),
+        Err(e) => return error_page(lang, e),
     };
     let page = PlanningPage {
         t: Tr { lang },
@@ -703,7 +929,7 @@ async fn planning_page(
                 code: t.code.clone(),
                 hub: t.hub.clone(),
                 destination: t.destination.clone(),
-                departs: t.departs_at.to_string(),
+                departs: desk_time(t.departs_at),
                 seats: t.seats,
                 status: t.status.as_str().to_string(),
             })
@@ -1002,7 +1228,7 @@ pub async fn review(
         .await
     {
         Ok(items) => items,
-        Err(e) => return app_error_page(e),
+        Err(e) => return error_page(lang, e),
     };
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let pairs = items
@@ -1031,8 +1257,8 @@ pub async fn review(
                 (t.get("channel"), a.channel.clone(), b.channel.clone()),
                 (
                     t.get("received"),
-                    a.received_at.to_string(),
-                    b.received_at.to_string(),
+                    desk_time(a.received_at),
+                    desk_time(b.received_at),
                 ),
             ]
             .into_iter()
@@ -1089,9 +1315,10 @@ pub async fn decide(
         "match" => true,
         "distinct" => false,
         other => {
-            return app_error_page(AppError::BadInput(format!(
-                "decision '{other}' is neither match nor distinct"
-            )));
+            return error_page(
+                lang,
+                AppError::BadInput(format!("decision '{other}' is neither match nor distinct")),
+            );
         }
     };
     match state
@@ -1100,7 +1327,7 @@ pub async fn decide(
         .await
     {
         Ok(_) => Redirect::to(&format!("/desk/review?lang={}", lang.code())).into_response(),
-        Err(e) => app_error_page(e),
+        Err(e) => error_page(lang, e),
     }
 }
 
@@ -1158,7 +1385,7 @@ async fn situation_page(
         state.app.reports(staff, BOARD_REPORTS_MAX).await,
     ) {
         (Ok(view), Ok(reports)) => (view, reports),
-        (Err(e), _) | (_, Err(e)) => return app_error_page(e),
+        (Err(e), _) | (_, Err(e)) => return error_page(lang, e),
     };
     let grades: Vec<String> = "ABCDEF"
         .chars()
@@ -1175,7 +1402,7 @@ async fn situation_page(
             .iter()
             .map(|r| ReportLine {
                 id: r.id.to_string(),
-                received: r.received_at.to_string(),
+                received: desk_time(r.received_at),
                 source: r.source.clone(),
                 excerpt: r.text.chars().take(REPORT_EXCERPT_CHARS).collect(),
                 mentions: r
@@ -1245,7 +1472,7 @@ pub async fn judge_report(
     let lang = lang(&query, &headers, &Lang::DESK);
     let pairs = form_pairs(&body);
     let Ok(id) = id.parse::<evac_model::ReportId>() else {
-        return app_error_page(AppError::NotFound(format!("report {id}")));
+        return error_page(lang, AppError::NotFound(format!("report {id}")));
     };
     let grade_text = first(&pairs, "grade");
     let grade = match grade_text.as_str() {
@@ -1276,7 +1503,7 @@ async fn users_page(
 ) -> Response {
     let users = match state.app.users(staff).await {
         Ok(users) => users,
-        Err(e) => return app_error_page(e),
+        Err(e) => return error_page(lang, e),
     };
     let page = UsersPage {
         t: Tr { lang },
@@ -1288,7 +1515,7 @@ async fn users_page(
                 (
                     u.name,
                     u.role.as_str().to_string(),
-                    u.created_at.to_string(),
+                    desk_time(u.created_at),
                     if u.disabled { "✓" } else { "" }.to_string(),
                 )
             })
@@ -1361,7 +1588,7 @@ pub async fn audit(
         .await
     {
         Ok(records) => records,
-        Err(e) => return app_error_page(e),
+        Err(e) => return error_page(lang, e),
     };
     let next = (records.len() == AUDIT_PAGE_ITEMS as usize)
         .then(|| records.last().map(|r| r.seq))
@@ -1375,7 +1602,7 @@ pub async fn audit(
             .map(|r| {
                 (
                     r.seq,
-                    r.event.at.to_string(),
+                    desk_time(r.event.at),
                     r.event.actor.label(),
                     r.event.action,
                     r.event.subject.unwrap_or_default(),

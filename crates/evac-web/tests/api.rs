@@ -431,6 +431,37 @@ impl TestApp {
     }
 }
 
+/// A tourist in Astana, then a school group from Karaganda (their teacher and two pupils).
+async fn astana_tourist_and_karaganda_school_group(
+    t: &TestApp,
+) -> (evac_app::Submitted, evac_app::Submitted) {
+    let submit = |location: &str, party: Vec<evac_model::PersonDraft>| {
+        let draft = request_from(location, party);
+        async move {
+            t.app
+                .submit_request_at(
+                    &evac_model::Actor::Public,
+                    &draft,
+                    None,
+                    "2022-01-06T09:00:00Z".parse().unwrap(),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let tourist = submit("Astana", vec![person("Rossi", "1980-02-03", "self")]).await;
+    let group = submit(
+        "Karaganda",
+        vec![
+            person("Иванова", "1975-04-05", "escort"),
+            person("Петров", "2010-01-02", "group_member"),
+            person("Сидорова", "2011-05-06", "group_member"),
+        ],
+    )
+    .await;
+    (tourist, group)
+}
+
 /// A party member for hand-made requests.
 fn person(surname: &str, birth: &str, relation: &str) -> evac_model::PersonDraft {
     evac_model::PersonDraft {
@@ -1053,30 +1084,7 @@ async fn a_plan_seats_children_with_their_escort_first_and_says_why_others_wait(
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
-    let submit = |location: &str, party: Vec<evac_model::PersonDraft>| {
-        let draft = request_from(location, party);
-        let app = t.app.clone();
-        async move {
-            app.submit_request_at(
-                &evac_model::Actor::Public,
-                &draft,
-                None,
-                "2022-01-06T09:00:00Z".parse().unwrap(),
-            )
-            .await
-            .unwrap()
-        }
-    };
-    let tourist = submit("Astana", vec![person("Rossi", "1980-02-03", "self")]).await;
-    let group = submit(
-        "Karaganda",
-        vec![
-            person("Иванова", "1975-04-05", "escort"),
-            person("Петров", "2010-01-02", "group_member"),
-            person("Сидорова", "2011-05-06", "group_member"),
-        ],
-    )
-    .await;
+    let (tourist, group) = astana_tourist_and_karaganda_school_group(&t).await;
     let (status, run) = t
         .send(Method::POST, "/api/v1/plans", &supervisor, &json!({}))
         .await;
@@ -1128,30 +1136,7 @@ async fn staff_changes_and_notes_are_history_and_withdrawing_releases_the_seat()
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let submit = |location: &str, party: Vec<evac_model::PersonDraft>| {
-        let draft = request_from(location, party);
-        let app = t.app.clone();
-        async move {
-            app.submit_request_at(
-                &evac_model::Actor::Public,
-                &draft,
-                None,
-                "2022-01-06T09:00:00Z".parse().unwrap(),
-            )
-            .await
-            .unwrap()
-        }
-    };
-    let tourist = submit("Astana", vec![person("Rossi", "1980-02-03", "self")]).await;
-    let group = submit(
-        "Karaganda",
-        vec![
-            person("Иванова", "1975-04-05", "escort"),
-            person("Петров", "2010-01-02", "group_member"),
-            person("Сидорова", "2011-05-06", "group_member"),
-        ],
-    )
-    .await;
+    let (tourist, group) = astana_tourist_and_karaganda_school_group(&t).await;
     let publish = || async {
         t.send(
             Method::POST,

@@ -259,6 +259,19 @@ async fn text_once(c: &Client, css: &str, settled: impl Fn(&str) -> bool) -> Str
     }
 }
 
+/// Accounts for `staff` (password "correct horse battery") and a supervisor `super1` who seeds
+/// the demo's situation: hubs (Almaty closed), routes and the sample reports.
+async fn staff_and_the_demo_situation(app: &App, staff: &[(&str, Role)]) {
+    for (name, role) in [("super1", Role::Supervisor)].iter().chain(staff) {
+        app.add_user(None, name, *role, "correct horse battery")
+            .await
+            .unwrap();
+    }
+    let supervisor = app.console_staff("super1").await.unwrap();
+    let start = evac_demo::Scenario::january_2022(0, 3).start;
+    app.seed_demo_situation(&supervisor, start).await.unwrap();
+}
+
 async fn log_in(c: &Client, base: &str, name: &str) {
     c.goto(&format!("{base}/login")).await.unwrap();
     fill(c, "input[name=name]", name).await;
@@ -285,18 +298,11 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
             .await
             .unwrap();
     }
-    for (name, role) in [
-        ("super1", Role::Supervisor),
-        ("planner1", Role::Planner),
-        ("field1", Role::FieldOfficer),
-    ] {
-        app.add_user(None, name, role, "correct horse battery")
-            .await
-            .unwrap();
-    }
-    let supervisor = app.console_staff("super1").await.unwrap();
-    let start = evac_demo::Scenario::january_2022(0, 3).start;
-    app.seed_demo_situation(&supervisor, start).await.unwrap();
+    staff_and_the_demo_situation(
+        &app,
+        &[("planner1", Role::Planner), ("field1", Role::FieldOfficer)],
+    )
+    .await;
 
     log_in(c, &base, "planner1").await;
     // The dashboard's map shows where requests come from and the hubs (Almaty closed).
@@ -491,5 +497,146 @@ async fn a_supervisor_adds_an_account_and_an_auditor_reads_the_trail() {
         "{trail}"
     );
     screenshot(c, "desk-audit").await;
+    browser.client.clone().close().await.unwrap();
+}
+
+/// The web UI's "done when", in one walk through the browser and nothing else: a requester
+/// asks on the public form; a case officer finds the request by its reference, verifies the
+/// traveller and sees the household on the case list; a planner adds a flight and publishes;
+/// a field officer opens the request, reads the boarding pass there, checks the passenger in
+/// and boards them; the request's history tells the whole story.
+#[tokio::test]
+async fn a_request_goes_from_the_public_form_to_a_boarded_passenger_in_the_browser() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let c = &browser.client;
+    let (base, app, _dir) = serve().await;
+    staff_and_the_demo_situation(
+        &app,
+        &[
+            ("officer1", Role::CaseOfficer),
+            ("planner1", Role::Planner),
+            ("field1", Role::FieldOfficer),
+        ],
+    )
+    .await;
+
+    // The requester, in English, from Astana.
+    c.goto(&format!("{base}/request?lang=en")).await.unwrap();
+    fill(c, "input[name=location]", "Astana, Hotel Duman").await;
+    fill(c, "input[name=country]", "KZ").await;
+    fill(c, "input[name=phone]", "+39 333 123 4567").await;
+    fill(
+        c,
+        "textarea[name=situation]",
+        "Tourist, my flight was cancelled.",
+    )
+    .await;
+    fill(c, "[data-person] input[name=surname]", "Rossi").await;
+    fill(c, "[data-person] input[name=given_names]", "Giulia").await;
+    fill(c, "[data-person] input[name=birth_date]", "1990-05-17").await;
+    click(c, "input[name=consent]").await;
+    click(c, "button[type=submit]").await;
+    let reference = element(c, "#reference").await.text().await.unwrap();
+
+    // The case officer: the reference finds the request; the traveller is verified.
+    log_in(c, &base, "officer1").await;
+    let nav = element(c, "nav.links").await.text().await.unwrap();
+    assert!(
+        nav.contains("Duplicates") && !nav.contains("Users") && !nav.contains("Check-in"),
+        "the nav follows the role: {nav}"
+    );
+    c.goto(&format!("{base}/desk/requests?q={reference}"))
+        .await
+        .unwrap();
+    element(c, "#people").await;
+    click(c, "#change select[name=status] option[value=verified]").await;
+    fill(
+        c,
+        "#change textarea[name=reason]",
+        "passport seen on video call",
+    )
+    .await;
+    click(c, "#change button").await;
+    let history = text_once(c, "#history", |t| t.contains("passport seen")).await;
+    assert!(
+        history.contains("registered → verified") && history.contains("officer1"),
+        "{history}"
+    );
+    c.goto(&format!("{base}/desk/cases")).await.unwrap();
+    let cases = element(c, "#cases").await.text().await.unwrap();
+    assert!(cases.contains(&reference), "{cases}");
+    screenshot(c, "desk-cases").await;
+    click(c, "form.logout button").await;
+    element(c, "input[name=password]").await;
+
+    // The planner: a flight from Nur-Sultan tomorrow, published now.
+    log_in(c, &base, "planner1").await;
+    c.goto(&format!("{base}/desk/planning")).await.unwrap();
+    click(c, "details summary").await;
+    let tomorrow = evac_model::Timestamp::from_unix_micros(
+        evac_model::Timestamp::now().unix_micros() + 86_400_000_000,
+    );
+    for (field, value) in [
+        ("code", "IT-1"),
+        ("hub", "NQZ"),
+        ("destination", "Roma Fiumicino"),
+        ("departs_at", tomorrow.to_string().as_str()),
+        ("seats", "10"),
+    ] {
+        fill(c, &format!("form.grid input[name={field}]"), value).await;
+    }
+    click(c, "form.grid button[type=submit]").await;
+    text_once(c, "#transports", |text| text.contains("IT-1")).await;
+    click(c, "#publish").await;
+    let seated = element(c, "#seated-households").await.text().await.unwrap();
+    assert_eq!(seated, "1", "the one household is seated");
+    click(c, "form.logout button").await;
+    element(c, "input[name=password]").await;
+
+    // The field officer: the pass is on the request's page; check in, then board.
+    log_in(c, &base, "field1").await;
+    c.goto(&format!("{base}/desk/requests?q={reference}"))
+        .await
+        .unwrap();
+    let seats = element(c, "#seats").await.text().await.unwrap();
+    assert!(seats.contains("IT-1"), "{seats}");
+    click(c, "details.pass summary").await;
+    element(c, "details.pass img").await;
+    screenshot(c, "desk-request-pass").await;
+    let token = element(c, "details.pass code.token")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(token.starts_with("EVAC1."), "{token}");
+    c.goto(&format!("{base}/desk/check-in")).await.unwrap();
+    fill(c, "textarea[name=token]", &token).await;
+    click(c, "#check-in").await;
+    let outcome = element(c, "#outcome").await.text().await.unwrap();
+    assert!(
+        outcome.contains("Checked in") && outcome.contains("ROSSI"),
+        "{outcome}"
+    );
+    fill(c, "textarea[name=token]", &token).await;
+    click(c, "#board").await;
+    let outcome = text_once(c, "#outcome", |text| text.contains("Boarded")).await;
+    assert!(outcome.contains("Boarded"), "{outcome}");
+    c.goto(&format!("{base}/desk/requests?q={reference}"))
+        .await
+        .unwrap();
+    let people = element(c, "#people").await.text().await.unwrap();
+    assert!(people.contains("boarded"), "{people}");
+    let history = element(c, "#history").await.text().await.unwrap();
+    for step in [
+        "registered → verified",
+        "verified → notified",
+        "notified → checked_in",
+        "checked_in → boarded",
+    ] {
+        assert!(history.contains(step), "{step} in {history}");
+    }
+    screenshot(c, "desk-request-boarded").await;
     browser.client.clone().close().await.unwrap();
 }

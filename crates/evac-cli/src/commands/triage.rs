@@ -71,7 +71,7 @@ pub async fn run(config: &Config, args: TriageArgs) -> anyhow::Result<()> {
         })?,
         None => Timestamp::now(),
     };
-    let (cases, ranked) = app.rank_requests(Some(&policy), now, usize::MAX).await?;
+    let (cases, ranked) = app.rank_requests(Some(&policy), now, 0, usize::MAX).await?;
     let mut per_class = std::collections::BTreeMap::new();
     for r in &ranked {
         *per_class

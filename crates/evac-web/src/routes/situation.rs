@@ -447,7 +447,7 @@ pub async fn ranking(
 ) -> ApiResult<Json<Value>> {
     let at = time_param(&query, "at")?.unwrap_or_else(Timestamp::now);
     let limit = super::limit(&query, RANKED_DEFAULT) as usize;
-    let (total, items) = state.app.rank_cases(&staff, at, limit).await?;
+    let (total, items) = state.app.rank_cases(&staff, at, 0, limit).await?;
     Ok(Json(json!({ "at": at, "cases": total, "items": items })))
 }
 
