@@ -195,6 +195,8 @@ fn whole_request_statement(
              INSERT INTO persons (id, request_id, case_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
              SELECT p.id, $1, $5, p.ordinal, p.surname, p.given, p.birth, $22, $3
              FROM UNNEST($12::text[], $13::int[], $14::text[], $15::text[], $16::text[]) AS p (id, ordinal, surname, given, birth)
+         ), keys AS (
+             INSERT INTO name_keys (key, request_id) SELECT k, $1 FROM UNNEST($23::text[]) AS k
          )
          INSERT INTO audit_events (at, actor, action, subject, detail) VALUES ($17, $18, $19, $20, $21)",
     )
@@ -219,7 +221,58 @@ fn whole_request_statement(
     .bind(a.action.clone())
     .bind(a.subject.clone())
     .bind(a.detail.to_string())
-    .bind(PersonStatus::Registered.as_str()))
+    .bind(PersonStatus::Registered.as_str())
+    .bind(request_name_keys(&r.body)))
+}
+
+/// Requests keyed per page by the backfill of migration 0008.
+const BACKFILL_PAGE_ITEMS: i64 = 5_000;
+
+/// Keys the requests stored before migration 0008, if that is still due. Idempotent (keys
+/// already there are kept), so a node that stops half-way, or two nodes at once, do no harm.
+async fn backfill_name_keys(pool: &PgPool) -> Result<(), StoreError> {
+    let due: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM name_keys_backfill")
+        .fetch_one(pool)
+        .await
+        .map_err(backend)?;
+    if due == 0 {
+        return Ok(());
+    }
+    let mut after = String::new();
+    loop {
+        let rows: Vec<(String, String, i64, String, String)> = sqlx::query_as(
+            "SELECT id, reference, received_at, case_id, body FROM requests WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(&after)
+        .bind(BACKFILL_PAGE_ITEMS)
+        .fetch_all(pool)
+        .await
+        .map_err(backend)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.clone();
+        let (mut keys, mut ids) = (Vec::new(), Vec::new());
+        for (id, reference, received_at, case_id, body) in &rows {
+            let request = request_from_columns(id, reference, *received_at, case_id, body)?;
+            for key in request_name_keys(&request.body) {
+                keys.push(key);
+                ids.push(id.clone());
+            }
+        }
+        sqlx::query(
+            "INSERT INTO name_keys (key, request_id) SELECT * FROM UNNEST($1::text[], $2::text[])
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&keys)
+        .bind(&ids)
+        .execute(pool)
+        .await
+        .map_err(backend)?;
+    }
+    sqlx::query("DELETE FROM name_keys_backfill")
+        .execute(pool)
+        .await
+        .map_err(backend)?;
+    Ok(())
 }
 
 const USER_COLUMNS: &str = "u.id, u.name, u.role, u.password_hash, u.created_at, u.disabled";
@@ -247,7 +300,8 @@ impl Store for PgStore {
         MIGRATOR
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
+            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        backfill_name_keys(&self.pool).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -361,12 +415,16 @@ impl Store for PgStore {
             q.push(" AND r.location_latin LIKE ").push_bind(pattern);
         }
         if let Some(name) = &filter.name {
-            let pattern = name_pattern(name);
-            q.push(" AND EXISTS (SELECT 1 FROM persons p WHERE p.request_id = r.id AND (p.surname_latin LIKE ")
-                .push_bind(pattern.clone())
-                .push(" OR p.given_latin LIKE ")
-                .push_bind(pattern)
-                .push("))");
+            let mut keys = query_name_keys(name);
+            if keys.is_empty() {
+                // No word of a name in it: the empty key, which nobody has.
+                keys.push(String::new());
+            }
+            for key in keys {
+                q.push(" AND r.id IN (SELECT request_id FROM name_keys WHERE key = ")
+                    .push_bind(key)
+                    .push(")");
+            }
         }
         if let Some(channel) = filter.channel {
             q.push(" AND r.channel = ").push_bind(channel.as_str());

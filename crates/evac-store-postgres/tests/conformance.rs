@@ -76,6 +76,14 @@ async fn conformance_story_on_postgres() {
     let store = PgStore::connect(&scratch.url).await.unwrap();
     store.migrate().await.unwrap();
     evac_store::conformance::run(&store).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(
+        evac_store::conformance::UNKEY_REQUESTS_SQL,
+    ))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    evac_store::conformance::name_keys_are_backfilled(&store).await;
     store.pool().close().await;
     scratch.drop_now().await;
 }

@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_transports.sql"),
     include_str!("../migrations/0006_seats.sql"),
     include_str!("../migrations/0007_counts.sql"),
+    include_str!("../migrations/0008_name_keys.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -304,7 +305,7 @@ fn migrate_conn(conn: &Connection) -> Result<(), StoreError> {
         conn.execute_batch(&format!("PRAGMA user_version = {}", index + 1))
             .map_err(backend)?;
     }
-    Ok(())
+    rows::backfill_name_keys(conn)
 }
 
 #[async_trait]

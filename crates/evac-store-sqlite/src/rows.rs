@@ -27,6 +27,8 @@ pub(crate) struct RequestRow {
     party_size: i64,
     body: String,
     persons: Vec<PersonRow>,
+    /// The request's name search keys ([`request_name_keys`]).
+    name_keys: Vec<String>,
     idempotency: Option<IdempotencyClaim>,
     audit: AuditRow,
 }
@@ -88,6 +90,7 @@ impl RequestRow {
                     },
                 })
                 .collect(),
+            name_keys: request_name_keys(&r.body),
             idempotency: insert.idempotency.clone(),
             audit: AuditRow::from(&insert.audit),
         })
@@ -167,6 +170,7 @@ pub(crate) fn insert_request(c: &Connection, r: &RequestRow) -> Result<InsertOut
             ])
             .map_err(backend)?;
     }
+    insert_name_keys(c, &r.id, &r.name_keys)?;
     if let Some(claim) = &r.idempotency {
         c.prepare_cached("INSERT INTO idempotency_keys (key, body_sha256, request_id, created_at) VALUES (?1, ?2, ?3, ?4)")
             .and_then(|mut s| s.execute(params![claim.key, claim.body_sha256.as_slice(), r.id, r.received_at]))
@@ -174,6 +178,42 @@ pub(crate) fn insert_request(c: &Connection, r: &RequestRow) -> Result<InsertOut
     }
     insert_audit(c, &r.audit)?;
     Ok(InsertOutcome::Inserted)
+}
+
+fn insert_name_keys(c: &Connection, request_id: &str, keys: &[String]) -> Result<(), StoreError> {
+    let mut insert = c
+        .prepare_cached("INSERT OR IGNORE INTO name_keys (key, request_id) VALUES (?1, ?2)")
+        .map_err(backend)?;
+    for key in keys {
+        insert.execute(params![key, request_id]).map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Keys the requests stored before migration 0008, if that is still due (one pass, in the
+/// migration's transaction).
+pub(crate) fn backfill_name_keys(c: &Connection) -> Result<(), StoreError> {
+    let due: i64 = c
+        .query_row("SELECT COUNT(*) FROM name_keys_backfill", [], |r| r.get(0))
+        .map_err(backend)?;
+    if due == 0 {
+        return Ok(());
+    }
+    let mut s = c
+        .prepare(&format!("SELECT {REQUEST_COLUMNS} FROM requests"))
+        .map_err(backend)?;
+    let mut rows = s.query([]).map_err(backend)?;
+    while let Some(row) = rows.next().map_err(backend)? {
+        let request = request_from_row(row)?;
+        insert_name_keys(
+            c,
+            &request.id.to_string(),
+            &request_name_keys(&request.body),
+        )?;
+    }
+    c.execute("DELETE FROM name_keys_backfill", [])
+        .map_err(backend)?;
+    Ok(())
 }
 
 fn statuses(
@@ -320,12 +360,18 @@ pub(crate) fn list_requests(
         bind("r.location_latin LIKE ?", Box::new(pattern), &mut values);
     }
     if let Some(name) = &filter.name {
-        // One value, used twice: the closure numbers every `?` of a condition alike.
-        bind(
-            "EXISTS (SELECT 1 FROM persons p WHERE p.request_id = r.id AND (p.surname_latin LIKE ? OR p.given_latin LIKE ?))",
-            Box::new(name_pattern(name)),
-            &mut values,
-        );
+        let mut keys = query_name_keys(name);
+        if keys.is_empty() {
+            // No word of a name in it: the empty key, which nobody has.
+            keys.push(String::new());
+        }
+        for key in keys {
+            bind(
+                "r.id IN (SELECT request_id FROM name_keys WHERE key = ?)",
+                Box::new(key),
+                &mut values,
+            );
+        }
     }
     if let Some(channel) = filter.channel {
         bind("r.channel = ?", Box::new(channel.as_str()), &mut values);

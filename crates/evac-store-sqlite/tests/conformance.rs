@@ -9,6 +9,12 @@ async fn conformance_story_on_sqlite() {
     let store = SqliteStore::open(&dir.path().join("evac.db"), OpenMode::CreateIfMissing).unwrap();
     store.migrate().await.unwrap();
     evac_store::conformance::run(&store).await;
+    let raw = rusqlite::Connection::open(dir.path().join("evac.db")).unwrap();
+    raw.execute_batch(evac_store::conformance::UNKEY_REQUESTS_SQL)
+        .unwrap();
+    drop(raw);
+    store.migrate().await.unwrap();
+    evac_store::conformance::name_keys_are_backfilled(&store).await;
 }
 
 #[tokio::test]

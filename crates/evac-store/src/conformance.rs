@@ -99,6 +99,26 @@ async fn list_all(store: &dyn Store, filter: &RequestFilter, order: ListOrder) -
 }
 
 /// Runs the whole story against an empty store.
+/// SQL that makes a store look as if its requests were stored before migration 0008 (no name
+/// keys, the backfill due); the same on both backends.
+pub const UNKEY_REQUESTS_SQL: &str =
+    "DELETE FROM name_keys; INSERT INTO name_keys_backfill (due) VALUES (1)";
+
+/// After [`run`], [`UNKEY_REQUESTS_SQL`] and another `migrate`: the backfill keyed every
+/// request again, so the name search finds the story's Иванов as before.
+pub async fn name_keys_are_backfilled(store: &dyn Store) {
+    let found = list_all(
+        store,
+        &RequestFilter {
+            name: Some("Iwanowa".into()),
+            ..Default::default()
+        },
+        ListOrder::OldestFirst,
+    )
+    .await;
+    assert_eq!(found.len(), 1, "the backfill keyed the stored requests");
+}
+
 pub async fn run(store: &dyn Store) {
     store
         .migrate()
@@ -335,6 +355,26 @@ pub async fn run(store: &dyn Store) {
         vec![d.request.id],
         "by name, across scripts"
     );
+    for (name, expected, why) in [
+        (
+            "Iwanowa",
+            vec![d.request.id],
+            "another scheme, the feminine form",
+        ),
+        ("aliya IVANOVA", vec![d.request.id], "every word must match"),
+        ("Ivanov Nobody", vec![], "a word nobody has"),
+        ("12345", vec![], "no word of a name"),
+    ] {
+        assert_eq!(
+            filtered(RequestFilter {
+                name: Some(name.into()),
+                ..Default::default()
+            })
+            .await,
+            expected,
+            "by name '{name}': {why}"
+        );
+    }
     assert_eq!(
         filtered(RequestFilter {
             received_from: Some(c.request.received_at),

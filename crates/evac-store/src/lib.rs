@@ -128,8 +128,10 @@ pub struct RequestFilter {
     pub status: Option<PersonStatus>,
     /// Matches the normalised Latin form of the location text (`Алматы` finds `Almaty`).
     pub place: Option<String>,
-    /// Matches a person's surname or given names in ICAO Latin, so any script finds them
-    /// (`Иванова` finds `Ivanova`).
+    /// Requests with a person named so: every word of it matches a word of a surname or given
+    /// names by its cross-scheme key ([`query_name_keys`]), so any script and any common
+    /// transliteration finds them (`Иванова` finds `Ivanova`, `Iwanow` and `Ivanov`). Looked up
+    /// in an index: a name nobody has costs a lookup, not a scan.
     pub name: Option<String>,
     pub channel: Option<Channel>,
     pub received_from: Option<Timestamp>,
@@ -537,12 +539,27 @@ pub fn request_from_columns(
 }
 
 /// The `actor` column's text back into an [`Actor`].
-/// The LIKE pattern of a name search: the name in ICAO Latin, anywhere in the stored form.
-pub fn name_pattern(name: &str) -> String {
-    format!(
-        "%{}%",
-        evac_model::to_icao_latin(name.trim()).replace(['%', '_'], "")
-    )
+/// The name keys a request is found by: every token of every party member's surname and given
+/// names ([`evac_model::name_search_keys`]), sorted, each once.
+pub fn request_name_keys(body: &evac_model::NewRequest) -> Vec<String> {
+    let mut keys: Vec<String> = body
+        .party
+        .iter()
+        .flat_map(|p| [&p.surname, &p.given_names])
+        .flatten()
+        .flat_map(|name| evac_model::name_search_keys(&name.as_written).collect::<Vec<_>>())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// The keys a name search looks up, each once: a request matches when it has all of them.
+pub fn query_name_keys(query: &str) -> Vec<String> {
+    let mut keys: Vec<String> = evac_model::name_search_keys(query).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }
 
 pub fn actor_from_label(label: &str) -> Result<Actor, StoreError> {

@@ -551,33 +551,30 @@ pub async fn requests(
         limit: DESK_PAGE_ITEMS,
         order: ListOrder::NewestFirst,
     };
-    // A town's name searches locations first, anything else names first; when the first finds
-    // nothing, the other is tried ("Ivanova" is a surname and Ivanovo's genitive).
-    let by_place = RequestFilter {
-        place: Some(q.clone()),
-        ..Default::default()
-    };
+    // Names first: an index lookup, cheap even when nobody has the name. A search that finds
+    // no name and names a town lists the requests from there ("Almaty"); only then is the
+    // location text scanned.
     let by_name = RequestFilter {
         name: Some(q.clone()).filter(|q| !q.is_empty()),
         ..Default::default()
     };
-    let (first_try, second_try) = if !q.is_empty() && state.app.names_a_place(&q) {
-        (&by_place, &by_name)
-    } else {
-        (&by_name, &by_place)
-    };
     let mut listed = state
         .app
-        .list_requests(&session.staff, first_try, page)
+        .list_requests(&session.staff, &by_name, page)
         .await;
+    // (On a later page of a place search the name search finds nothing again and the place
+    // search goes on from `after`.)
     if !q.is_empty()
-        && listed
-            .as_ref()
-            .is_ok_and(|p| p.items.is_empty() && after.is_none())
+        && listed.as_ref().is_ok_and(|p| p.items.is_empty())
+        && state.app.names_a_place(&q)
     {
+        let by_place = RequestFilter {
+            place: Some(q.clone()),
+            ..Default::default()
+        };
         listed = state
             .app
-            .list_requests(&session.staff, second_try, page)
+            .list_requests(&session.staff, &by_place, page)
             .await;
     }
     let listed = match listed {

@@ -1,5 +1,6 @@
 //! `evac bench pages`: server time of the desk's pages with many requests stored — the
-//! dashboard (with its map) and the request list, next to `/healthz` on the same router as the
+//! dashboard (with its map), the request list and its searches, a request's page and the case
+//! list, next to `/healthz` on the same router as the
 //! baseline. Requests go through the real router in-process (no sockets), with a session
 //! cookie, and the whole body is read, so the figure is the server's work: store queries,
 //! folding, rendering.
@@ -40,6 +41,21 @@ pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
     app.add_user(None, "bench", Role::Supervisor, "correct horse battery")
         .await?;
     let session = app.login("bench", "correct horse battery").await?.secret;
+    let newest = app
+        .store()
+        .list_requests(
+            &evac_store::RequestFilter::default(),
+            evac_store::PageRequest {
+                after: None,
+                limit: 1,
+                order: evac_store::ListOrder::NewestFirst,
+            },
+        )
+        .await?
+        .items
+        .first()
+        .map(|r| r.request.id)
+        .ok_or_else(|| anyhow::anyhow!("no request loaded"))?;
     let router = evac_web::router(app);
     let get = |path: String| {
         let router = router.clone();
@@ -77,6 +93,15 @@ pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
             "search nobody matches",
             "/desk/requests?q=Zzyzx".to_string(),
         ),
+        (
+            "name in another scheme",
+            "/desk/requests?q=Iwanowa%20Swetlana".to_string(),
+        ),
+        (
+            "request detail and history",
+            format!("/desk/requests/{newest}"),
+        ),
+        ("case list (all ranked)", "/desk/cases".to_string()),
     ];
     println!("machine: {}", super::machine());
     println!(
