@@ -485,14 +485,13 @@ pub async fn dashboard(
         .collect();
     let (dots, map_hubs) = evac_ui::overlay(&places, &hubs);
     let hours = evac_ui::hour_bars(
-        &view
-            .by_hour
-            .iter()
+        &every_hour(&view.by_hour)
+            .into_iter()
             .map(|(at, n)| {
                 let text = at.to_string();
                 // "2022-01-05T06:00:00Z" → "01-05 06h"
                 let label = format!("{} {}h", &text[5..10], &text[11..13]);
-                (label, *n)
+                (label, n)
             })
             .collect::<Vec<_>>(),
     );
@@ -517,6 +516,30 @@ pub async fn dashboard(
         hours,
     };
     html(StatusCode::OK, render(&page))
+}
+
+/// The hours from the first counted to the last, the quiet ones as zero (the store counts only
+/// hours with requests; a chart without the gaps would hide a night of silence).
+fn every_hour(counted: &[(evac_model::Timestamp, u64)]) -> Vec<(evac_model::Timestamp, u64)> {
+    const HOUR_US: i64 = 3_600_000_000;
+    let (Some(first), Some(last)) = (counted.first(), counted.last()) else {
+        return Vec::new();
+    };
+    let (from, to) = (first.0.unix_micros(), last.0.unix_micros());
+    let span = usize::try_from((to - from) / HOUR_US).unwrap_or(0) + 1;
+    // The store bounds the hours it returns; the gaps between them are bounded alike.
+    let hours = span.min(evac_store::DASHBOARD_HOURS_MAX as usize);
+    let start = to - (hours as i64 - 1) * HOUR_US;
+    (0..hours as i64)
+        .map(|k| {
+            let at = start + k * HOUR_US;
+            let n = counted
+                .iter()
+                .find(|(t, _)| t.unix_micros() == at)
+                .map_or(0, |(_, n)| *n);
+            (evac_model::Timestamp::from_unix_micros(at), n)
+        })
+        .collect()
 }
 
 /// `GET /desk/requests?q=…`: newest first; `q` is a reference code, a name or a place, in any
@@ -1610,4 +1633,33 @@ pub async fn audit(
         next,
     };
     html(StatusCode::OK, render(&page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evac_model::Timestamp;
+
+    const HOUR_US: i64 = 3_600_000_000;
+
+    fn hour(k: i64) -> Timestamp {
+        Timestamp::from_unix_micros(1_641_340_800_000_000 + k * HOUR_US)
+    }
+
+    #[test]
+    fn quiet_hours_are_charted_as_zero_and_the_chart_stays_bounded() {
+        let filled = every_hour(&[(hour(0), 5), (hour(3), 2)]);
+        assert_eq!(
+            filled,
+            vec![(hour(0), 5), (hour(1), 0), (hour(2), 0), (hour(3), 2)]
+        );
+        assert!(every_hour(&[]).is_empty());
+        let long = every_hour(&[(hour(0), 1), (hour(500), 7)]);
+        assert_eq!(long.len(), evac_store::DASHBOARD_HOURS_MAX as usize);
+        assert_eq!(
+            long.last(),
+            Some(&(hour(500), 7)),
+            "the latest hours are kept"
+        );
+    }
 }
