@@ -239,3 +239,158 @@ impl App {
         Ok(seats)
     }
 }
+
+/// A correction of a request's own fields, as typed (validated like intake): where the people
+/// are, their situation, what is urgent, how to reach the submitter. A field left out keeps
+/// its value. The party is not corrected here (a person's status and notes are).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestCorrection {
+    pub location: Option<String>,
+    pub country: Option<String>,
+    pub situation: Option<String>,
+    pub urgency: Option<Vec<String>>,
+    pub submitter_name: Option<String>,
+    pub phones: Option<Vec<String>>,
+    pub email: Option<String>,
+    /// Why (kept in the history of each person of the request).
+    pub reason: String,
+}
+
+impl App {
+    /// Corrects a request's location, situation, urgency and contacts, validated as intake
+    /// validates them; each of its people gets a note naming what changed and why. Linkage
+    /// sees new contacts at the next relink.
+    pub async fn correct_request(
+        &self,
+        staff: &Staff,
+        id: RequestId,
+        correction: &RequestCorrection,
+        at: Timestamp,
+    ) -> Result<Vec<&'static str>, AppError> {
+        staff.require(Permission::WriteRequests)?;
+        let reason = correction.reason.trim();
+        if reason.is_empty() {
+            return Err(invalid(
+                "reason",
+                "say why the request is corrected; it is kept in the history".into(),
+            ));
+        }
+        let stored = self
+            .store
+            .request(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("request {id}")))?;
+        // Intake's validation, on a draft of the corrected fields (the stored ones where a
+        // field is left out) and one stand-in person: the party is not corrected, and only
+        // the corrected fields are taken from the result.
+        let was = &stored.request.body;
+        let text = |field: &Option<String>, stored: Option<String>| {
+            field.clone().or(stored).filter(|t| !t.trim().is_empty())
+        };
+        let draft = evac_model::RequestDraft {
+            channel: Some(was.channel.as_str().into()),
+            location: evac_model::LocationDraft {
+                text: text(&correction.location, Some(was.location.text.clone())),
+                country: text(
+                    &correction.country,
+                    was.location.country.map(|c| c.to_string()),
+                ),
+                ..Default::default()
+            },
+            situation: text(&correction.situation, Some(was.situation.clone())),
+            urgency: correction
+                .urgency
+                .clone()
+                .unwrap_or_else(|| was.urgency.iter().map(|u| u.as_str().to_string()).collect()),
+            submitter: evac_model::SubmitterDraft {
+                name: text(&correction.submitter_name, was.submitter.name.clone()),
+                phones: match &correction.phones {
+                    Some(phones) => phones
+                        .iter()
+                        .filter(|p| !p.trim().is_empty())
+                        .cloned()
+                        .collect(),
+                    None => was.submitter.phones.iter().map(|p| p.raw.clone()).collect(),
+                },
+                email: text(
+                    &correction.email,
+                    was.submitter.email.as_ref().map(|e| e.as_str().to_string()),
+                ),
+            },
+            party: vec![evac_model::PersonDraft {
+                surname: Some("stand-in".into()),
+                ..Default::default()
+            }],
+            consent: Some(true),
+            ..Default::default()
+        };
+        let ctx = evac_model::ValidationContext {
+            now: at,
+            default_region: self.settings.default_region,
+        };
+        let valid = draft.validate(&ctx).map_err(AppError::Invalid)?;
+        let mut body = stored.request.body.clone();
+        let mut changed = Vec::new();
+        // A location whose words and country stay is kept whole (its coordinates with it);
+        // a new one replaces the old, whose coordinates described the old place.
+        let moved = valid.location.text != body.location.text
+            || valid.location.country != body.location.country;
+        if moved {
+            changed.push("location");
+        }
+        if valid.situation != body.situation {
+            changed.push("situation");
+        }
+        if valid.urgency != body.urgency {
+            changed.push("urgency");
+        }
+        // Contacts compare by what reaches someone (a number's E.164 form, not how it was typed).
+        let reach = |s: &evac_model::Submitter| {
+            (
+                s.name.clone(),
+                s.phones
+                    .iter()
+                    .map(|p| p.e164.to_string())
+                    .collect::<Vec<_>>(),
+                s.email.as_ref().map(|e| e.as_str().to_string()),
+            )
+        };
+        let contacts_changed = reach(&valid.submitter) != reach(&body.submitter);
+        if contacts_changed {
+            changed.push("contacts");
+        }
+        if changed.is_empty() {
+            return Ok(changed);
+        }
+        if moved {
+            body.location = valid.location;
+        }
+        body.situation = valid.situation;
+        body.urgency = valid.urgency;
+        if contacts_changed {
+            body.submitter = valid.submitter;
+        }
+        let what = changed.join(", ");
+        let notes = body
+            .party
+            .iter()
+            .map(|p| PersonChange {
+                person: p.id,
+                at,
+                actor: staff.actor(),
+                to: None,
+                reason: format!("request corrected ({what}): {reason}"),
+            })
+            .collect();
+        let audit = AuditEvent {
+            at,
+            actor: staff.actor(),
+            action: "request.correct".into(),
+            subject: Some(id.to_string()),
+            detail: serde_json::json!({ "fields": changed }),
+        };
+        self.store.correct_request(id, &body, notes, audit).await?;
+        Ok(changed)
+    }
+}

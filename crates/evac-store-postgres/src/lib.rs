@@ -225,6 +225,41 @@ fn whole_request_statement(
     .bind(request_name_keys(&r.body)))
 }
 
+/// One staff change (or note): the person event from the current status and, for a change,
+/// the person's new status.
+async fn change_person(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    change: &PersonChange,
+) -> Result<(), StoreError> {
+    let person = change.person.to_string();
+    let to = change.to.map(|s| s.as_str());
+    let written = sqlx::query(
+        "INSERT INTO person_events (person_id, at, actor, from_status, to_status, reason)
+             SELECT id, $1, $2, status, COALESCE($3, status), $4 FROM persons WHERE id = $5",
+    )
+    .bind(change.at.unix_micros())
+    .bind(change.actor.label())
+    .bind(to)
+    .bind(&change.reason)
+    .bind(&person)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    if written.rows_affected() == 0 {
+        return Err(StoreError::Missing(format!("person {person}")));
+    }
+    if let Some(to) = to {
+        sqlx::query("UPDATE persons SET status = $1, status_at = $2 WHERE id = $3")
+            .bind(to)
+            .bind(change.at.unix_micros())
+            .bind(&person)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
 /// Requests keyed per page by the backfill of migration 0008.
 const BACKFILL_PAGE_ITEMS: i64 = 5_000;
 
@@ -979,36 +1014,42 @@ impl Store for PgStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         for change in &changes {
-            let person = change.person.to_string();
-            let to = change.to.map(|s| s.as_str());
-            let written = sqlx::query(
-                "INSERT INTO person_events (person_id, at, actor, from_status, to_status, reason)
-                 SELECT id, $1, $2, status, COALESCE($3, status), $4 FROM persons WHERE id = $5",
-            )
-            .bind(change.at.unix_micros())
-            .bind(change.actor.label())
-            .bind(to)
-            .bind(&change.reason)
-            .bind(&person)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-            if written.rows_affected() == 0 {
-                return Err(StoreError::Missing(format!("person {person}")));
-            }
-            if let Some(to) = to {
-                sqlx::query("UPDATE persons SET status = $1, status_at = $2 WHERE id = $3")
-                    .bind(to)
-                    .bind(change.at.unix_micros())
-                    .bind(&person)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-            }
+            change_person(&mut tx, change).await?;
         }
         for event in &audit {
             insert_audit(&mut *tx, event).await?;
         }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn correct_request(
+        &self,
+        id: RequestId,
+        body: &evac_model::NewRequest,
+        notes: Vec<PersonChange>,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(body).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let updated = sqlx::query(
+            "UPDATE requests SET body = $1, location_latin = $2, country = $3, place_id = $4
+             WHERE id = $5",
+        )
+        .bind(json)
+        .bind(evac_model::to_icao_latin(&body.location.text))
+        .bind(body.location.country.map(|c| c.to_string()))
+        .bind(body.location.place_id.map(|p| p as i64))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::Missing(format!("request {id}")));
+        }
+        for note in &notes {
+            change_person(&mut tx, note).await?;
+        }
+        insert_audit(&mut *tx, &audit).await?;
         tx.commit().await.map_err(backend)
     }
 
@@ -1058,7 +1099,7 @@ impl Store for PgStore {
             .await
             .map_err(backend)?;
         let by_location: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT location_latin, SUM(n)::bigint AS total FROM location_counts GROUP BY location_latin ORDER BY total DESC LIMIT {DASHBOARD_LOCATIONS_MAX}"
+            "SELECT location_latin, SUM(n)::bigint AS total FROM location_counts GROUP BY location_latin HAVING SUM(n) > 0 ORDER BY total DESC LIMIT {DASHBOARD_LOCATIONS_MAX}"
         )))
             .fetch_all(&self.pool)
             .await

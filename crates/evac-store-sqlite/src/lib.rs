@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_seats.sql"),
     include_str!("../migrations/0007_counts.sql"),
     include_str!("../migrations/0008_name_keys.sql"),
+    include_str!("../migrations/0009_corrections.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -661,7 +662,7 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             let by_location = c
                 .prepare_cached(&format!(
-                    "SELECT location_latin, n FROM location_counts ORDER BY n DESC LIMIT {DASHBOARD_LOCATIONS_MAX}"
+                    "SELECT location_latin, n FROM location_counts WHERE n > 0 ORDER BY n DESC LIMIT {DASHBOARD_LOCATIONS_MAX}"
                 ))
                 .and_then(|mut s| {
                     s.query_map([], |r| {
@@ -724,6 +725,40 @@ impl Store for SqliteStore {
                 .iter()
                 .try_for_each(|change| persons::change_person(c, change))?;
             audit_rows.iter().try_for_each(|a| rows::insert_audit(c, a))
+        })
+        .await
+    }
+
+    async fn correct_request(
+        &self,
+        id: RequestId,
+        body: &evac_model::NewRequest,
+        notes: Vec<PersonChange>,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let (id, location_latin, country, place_id) = (
+            id.to_string(),
+            evac_model::to_icao_latin(&body.location.text),
+            body.location.country.map(|c| c.to_string()),
+            body.location.place_id.map(|p| p as i64),
+        );
+        let body = serde_json::to_string(body).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let audit_row = rows::AuditRow::from(&audit);
+        self.write(move |c| {
+            let updated = c
+                .prepare_cached(
+                    "UPDATE requests SET body = ?1, location_latin = ?2, country = ?3, place_id = ?4
+                     WHERE id = ?5",
+                )
+                .and_then(|mut s| s.execute(rusqlite::params![body, location_latin, country, place_id, id]))
+                .map_err(backend)?;
+            if updated == 0 {
+                return Err(StoreError::Missing(format!("request {id}")));
+            }
+            notes
+                .iter()
+                .try_for_each(|note| persons::change_person(c, note))?;
+            rows::insert_audit(c, &audit_row)
         })
         .await
     }

@@ -983,4 +983,73 @@ pub async fn run(store: &dyn Store) {
             .any(|(s, n)| *s == PersonStatus::Verified && *n == 1),
         "the status counts follow a staff change: {counts:?}"
     );
+
+    // A correction: d moved from Almaty to Shymkent; its body, its place filter and the
+    // dashboard's counts follow, and its person has a note saying why.
+    let count_of = |counts: &DashboardCounts, place: &str| {
+        counts
+            .by_location
+            .iter()
+            .find(|(l, _)| l == place)
+            .map_or(0, |(_, n)| *n)
+    };
+    let before = store.dashboard_counts().await.unwrap();
+    let mut corrected = d.request.body.clone();
+    corrected.location.text = "Shymkent, Hotel Rixos".into();
+    corrected.situation = "moved by bus".into();
+    let note = PersonChange {
+        person: d.request.body.party[0].id,
+        at: Timestamp::from_unix_micros(T0 + 200),
+        actor: Actor::System,
+        to: None,
+        reason: "request corrected: location".into(),
+    };
+    let unknown = store
+        .correct_request(
+            RequestId::new_v7(),
+            &corrected,
+            vec![],
+            audit("request.correct", "x"),
+        )
+        .await;
+    assert!(
+        matches!(unknown, Err(StoreError::Missing(_))),
+        "{unknown:?}"
+    );
+    store
+        .correct_request(
+            d.request.id,
+            &corrected,
+            vec![note],
+            audit("request.correct", "d"),
+        )
+        .await
+        .unwrap();
+    let read = store.request(d.request.id).await.unwrap().unwrap();
+    assert_eq!(read.request.body, corrected);
+    assert!(
+        filtered(RequestFilter {
+            place: Some("Rixos".into()),
+            ..Default::default()
+        })
+        .await
+        .contains(&d.request.id)
+    );
+    let after = store.dashboard_counts().await.unwrap();
+    let old_place = d.request.body.location.text.as_str();
+    let old_latin = evac_model::to_icao_latin(old_place);
+    assert_eq!(
+        count_of(&after, &old_latin) + 1,
+        count_of(&before, &old_latin)
+    );
+    assert_eq!(
+        count_of(&after, &evac_model::to_icao_latin("Shymkent, Hotel Rixos")),
+        1,
+        "{after:?}"
+    );
+    let history = store.person_events_of_request(d.request.id).await.unwrap();
+    assert_eq!(
+        history.last().unwrap().event.reason,
+        "request corrected: location"
+    );
 }

@@ -401,6 +401,17 @@ pub trait Store: Send + Sync + 'static {
         audit: Vec<AuditEvent>,
     ) -> Result<(), StoreError>;
 
+    /// Replaces a request's body with a corrected one (its location, situation, urgency and
+    /// contacts; the party stays), with a note on each of its people saying why and the audit
+    /// event, in one transaction. An unknown request is [`StoreError::Missing`].
+    async fn correct_request(
+        &self,
+        id: RequestId,
+        body: &evac_model::NewRequest,
+        notes: Vec<PersonChange>,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError>;
+
     /// The events of a request's people, oldest first (registration is the request itself).
     async fn person_events_of_request(
         &self,

@@ -473,6 +473,8 @@ pub struct RequestDetail {
     pub t: Tr,
     pub langs: Vec<LangChoice>,
     pub user: DeskUser,
+    /// The request's id, for the forms' addresses.
+    pub id: String,
     pub reference: String,
     pub received: String,
     pub channel: String,
@@ -489,7 +491,28 @@ pub struct RequestDetail {
     pub status_choices: Vec<String>,
     /// Whether this staff member may add notes.
     pub can_note: bool,
+    /// The request's fields as the correction form shows them (for staff who may correct).
+    pub correction: Option<CorrectionValues>,
     pub problem: Option<String>,
+}
+
+/// A request's correctable fields, as text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CorrectionValues {
+    pub location: String,
+    pub country: String,
+    pub situation: String,
+    pub urgency: Vec<String>,
+    pub submitter_name: String,
+    /// One number per line.
+    pub phones: String,
+    pub email: String,
+}
+
+impl CorrectionValues {
+    fn urgent(&self, code: &&str) -> bool {
+        self.urgency.iter().any(|u| u == code)
+    }
 }
 
 /// The case list: households in the order triage serves them.

@@ -81,6 +81,11 @@ fn routes() -> Routes {
     .add("get", "/api/v1/requests/{id}/history", get(intake::history))
     .add(
         "post",
+        "/api/v1/requests/{id}/corrections",
+        post(intake::correct),
+    )
+    .add(
+        "post",
         "/api/v1/requests/{id}/persons/{person}/events",
         post(intake::person_event),
     )
@@ -172,6 +177,10 @@ fn pages() -> Router<AppState> {
         .route(
             "/desk/requests/{id}",
             get(pages::request_detail).post(pages::change_person),
+        )
+        .route(
+            "/desk/requests/{id}/corrections",
+            post(pages::correct_request),
         )
         .route("/desk/cases", get(pages::cases))
         .route("/desk/review", get(pages::review))

@@ -168,6 +168,22 @@ fn build() -> Value {
                     "responses": { "200": { "description": "the request", "content": { "application/json": { "schema": request_ref } } }, "401": problem_response("no or invalid token"), "404": problem_response("no such request") }
                 }
             },
+            "/api/v1/requests/{id}/corrections": {
+                "post": {
+                    "summary": "Correct a request's location, situation, urgency and contacts (validated like intake; the party is changed through its people's statuses and notes); each person of the request gets a note naming what changed and why", "security": bearer,
+                    "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                        "type": "object", "additionalProperties": false, "required": ["reason"],
+                        "properties": {
+                            "location": { "type": "string" }, "country": { "type": "string" }, "situation": { "type": "string" },
+                            "urgency": { "type": "array", "items": { "type": "string" } },
+                            "submitter_name": { "type": "string" }, "phones": { "type": "array", "items": { "type": "string" } }, "email": { "type": "string" },
+                            "reason": { "type": "string" }
+                        }
+                    } } } },
+                    "responses": { "201": { "description": "the fields that changed" }, "403": problem_response("role may not change requests"), "404": problem_response("no such request"), "422": problem_response("an invalid field, or no reason") }
+                }
+            },
             "/api/v1/requests/{id}/history": {
                 "get": {
                     "summary": "Every change to the request's people, oldest first: status changes (by the plan, the gate or staff) and notes, each with who, when and why", "security": bearer,

@@ -710,6 +710,57 @@ pub async fn change_person(
     }
 }
 
+/// `POST /desk/requests/{id}/corrections`: corrects the request's location, situation,
+/// urgency and contacts, then shows the request again (or the problem).
+pub async fn correct_request(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let Ok(request) = id.parse::<RequestId>() else {
+        return error_page(lang, AppError::NotFound(format!("request {id}")));
+    };
+    let pairs = form_pairs(&body);
+    let some = |name: &str| Some(first(&pairs, name));
+    let correction = evac_app::RequestCorrection {
+        location: some("location"),
+        country: some("country"),
+        situation: some("situation"),
+        urgency: Some(all(&pairs, "urgency")),
+        submitter_name: some("submitter_name"),
+        phones: Some(
+            first(&pairs, "phones")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+        ),
+        email: some("email"),
+        reason: first(&pairs, "reason"),
+    };
+    match state
+        .app
+        .correct_request(
+            &session.staff,
+            request,
+            &correction,
+            evac_model::Timestamp::now(),
+        )
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/desk/requests/{id}?lang={}", lang.code())).into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Forbidden { .. })) => {
+            request_detail_page(&state, lang, &session.staff, &id, Some(problem_text(e))).await
+        }
+        Err(e) => error_page(lang, e),
+    }
+}
+
 fn person_name(p: &evac_model::Person) -> String {
     let written = |n: &Option<evac_model::PersonName>| {
         n.as_ref().map_or(String::new(), |n| n.as_written.clone())
@@ -788,6 +839,7 @@ async fn request_detail_page(
         t,
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(staff),
+        id: r.id.to_string(),
         reference: r.reference.to_string(),
         received: desk_time(r.received_at),
         channel: r.body.channel.as_str().to_string(),
@@ -858,6 +910,40 @@ async fn request_detail_page(
             .map(|(s, _)| s.as_str().to_string())
             .collect(),
         can_note: staff.role.allows(Permission::WriteRequests),
+        correction: staff.role.allows(Permission::WriteRequests).then(|| {
+            evac_ui::CorrectionValues {
+                location: r.body.location.text.clone(),
+                country: r
+                    .body
+                    .location
+                    .country
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+                situation: r.body.situation.clone(),
+                urgency: r
+                    .body
+                    .urgency
+                    .iter()
+                    .map(|u| u.as_str().to_string())
+                    .collect(),
+                submitter_name: r.body.submitter.name.clone().unwrap_or_default(),
+                phones: r
+                    .body
+                    .submitter
+                    .phones
+                    .iter()
+                    .map(|p| p.e164.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                email: r
+                    .body
+                    .submitter
+                    .email
+                    .as_ref()
+                    .map(|e| e.as_str().to_string())
+                    .unwrap_or_default(),
+            }
+        }),
         problem,
     };
     html(StatusCode::OK, render(&page))

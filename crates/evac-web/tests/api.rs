@@ -1237,6 +1237,50 @@ async fn staff_changes_and_notes_are_history_and_withdrawing_releases_the_seat()
         .await;
     assert_eq!(read_back, history);
 
+    // A correction: the group moved to another school and gave a second phone; a bad number
+    // is refused naming the field, and nothing of it is kept.
+    let corrections = format!("/api/v1/requests/{}/corrections", group.id);
+    let (status, refused) = t
+        .send(Method::POST, &corrections, &operator, &json!({ "location": "Karaganda, school no. 7", "phones": ["12"], "reason": "teacher's sister called" }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(error_paths(&refused), ["submitter.phones[0]"]);
+    let (status, changed) = t
+        .send(Method::POST, &corrections, &operator, &json!({ "location": "Karaganda, school no. 7", "phones": ["8 701 555 00 11"], "reason": "teacher's sister called" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{changed}");
+    assert_eq!(
+        changed["changed"],
+        json!(["location", "contacts"]),
+        "{changed}"
+    );
+    let (_, corrected) = t
+        .get(&format!("/api/v1/requests/{}", group.id), Some(&operator))
+        .await;
+    assert_eq!(corrected["location"]["text"], "Karaganda, school no. 7");
+    assert_eq!(
+        corrected["submitter"]["phones"][0]["e164"], "+77015550011",
+        "{corrected}"
+    );
+    let (_, history) = t
+        .get(
+            &format!("/api/v1/requests/{}/history", group.id),
+            Some(&operator),
+        )
+        .await;
+    let notes = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| {
+            l["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("request corrected")
+        })
+        .count();
+    assert_eq!(notes, 3, "a note on each of the three: {history}");
+
     // The re-plan: the pupils now travel alone and NQZ-1 carries no escort; the tourist flies.
     let (status, second) = publish().await;
     assert_eq!(status, StatusCode::OK, "{second}");

@@ -502,7 +502,7 @@ async fn a_supervisor_adds_an_account_and_an_auditor_reads_the_trail() {
 
 /// The web UI's "done when", in one walk through the browser and nothing else: a requester
 /// asks on the public form; a case officer finds the request by its reference, verifies the
-/// traveller and sees the household on the case list; a planner adds a flight and publishes;
+/// traveller (after correcting her phone number) and sees the household on the case list; a planner adds a flight and publishes;
 /// a field officer opens the request, reads the boarding pass there, checks the passenger in
 /// and boards them; the request's history tells the whole story.
 #[tokio::test]
@@ -551,6 +551,23 @@ async fn a_request_goes_from_the_public_form_to_a_boarded_passenger_in_the_brows
         .await
         .unwrap();
     element(c, "#people").await;
+    // The requester called again from another number: the contacts are corrected.
+    click(c, "#correct summary").await;
+    let phones = element(c, "#correct textarea[name=phones]").await;
+    phones.clear().await.unwrap();
+    phones.send_keys("+39 333 765 4321").await.unwrap();
+    fill(
+        c,
+        "#correct textarea[name=reason]",
+        "called from her sister's phone",
+    )
+    .await;
+    click(c, "#correct button").await;
+    let history = text_once(c, "#history", |t| t.contains("sister")).await;
+    assert!(
+        history.contains("request corrected (contacts)"),
+        "{history}"
+    );
     click(c, "#change select[name=status] option[value=verified]").await;
     fill(
         c,

@@ -202,3 +202,5 @@ previous-page = Previous page
 camera-scan = Scan with the camera
 transport = Transport
 departure = Departure (UTC)
+correct-request = Correct the request (place, situation, urgency, contacts)
+phones-one-per-line = Phones (one per line)

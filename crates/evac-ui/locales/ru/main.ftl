@@ -203,3 +203,5 @@ previous-page = Предыдущая страница
 camera-scan = Сканировать камерой
 transport = Рейс
 departure = Отправление (UTC)
+correct-request = Исправить запрос (место, ситуация, срочность, контакты)
+phones-one-per-line = Телефоны (по одному в строке)

@@ -400,3 +400,24 @@ pub async fn person_event(
         Json(serde_json::json!({ "items": lines })),
     ))
 }
+
+/// `POST /api/v1/requests/{id}/corrections`: corrects a request's location, situation,
+/// urgency and contacts (validated like intake); answers with the fields that changed.
+pub async fn correct(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let id = request_id(&id)?;
+    let (correction, _) = parse_json::<evac_app::RequestCorrection>(&headers, body)?;
+    let changed = state
+        .app
+        .correct_request(&staff, id, &correction, Timestamp::now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "changed": changed })),
+    ))
+}
