@@ -188,6 +188,7 @@ impl App {
             reason: reason.to_string(),
         };
         self.store.change_persons(vec![change], vec![audit]).await?;
+        self.ranking_is_stale();
         Ok(())
     }
 
@@ -391,6 +392,7 @@ impl App {
             detail: serde_json::json!({ "fields": changed }),
         };
         self.store.correct_request(id, &body, notes, audit).await?;
+        self.ranking_is_stale();
         Ok(changed)
     }
 }

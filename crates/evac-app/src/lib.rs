@@ -14,6 +14,7 @@ mod desk;
 mod intake;
 mod linkage;
 mod planning;
+mod ranking;
 mod situation;
 mod store_url;
 mod transports;
@@ -33,6 +34,7 @@ pub use linkage::{
     LinkView, LinkedPerson, PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,
 };
 pub use planning::{PlanRun, Seated, Waiting};
+pub use ranking::{ClassCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking};
 pub use situation::{Ingested, NewRoute, NewZone, SituationView, SubjectView, ZoneCentre};
 pub use store_url::{DatabaseUrl, open_store};
 pub use triage::{Household, PolicyChange, PolicyInForce, RankedRequest, case_facts, households};
@@ -128,6 +130,8 @@ pub struct App {
     linker: Arc<linkage::Linker>,
     /// Signs boarding passes; its key is read from (or made in) the store on first use.
     signer: Arc<tokio::sync::OnceCell<evac_model::PassSigner>>,
+    /// The desk's last ranking of every household (see `ranking.rs`).
+    ranking: Arc<ranking::RankingCache>,
 }
 
 impl App {
@@ -137,6 +141,7 @@ impl App {
             settings: Arc::new(settings),
             linker: Arc::default(),
             signer: Arc::default(),
+            ranking: Arc::default(),
         }
     }
 

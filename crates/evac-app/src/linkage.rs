@@ -232,6 +232,7 @@ impl App {
                 .await?;
         }
         self.store.append_audit(vec![audit]).await?;
+        self.ranking_is_stale();
         *self.linker.state.lock().expect("linker lock") = Some(LinkState {
             index,
             persons: positions,
@@ -537,10 +538,11 @@ impl App {
             subject: event.refers_to.map(|s| s.to_string()),
             detail: serde_json::json!({ "kind": event.kind.as_str() }),
         };
-        Ok(self
-            .store
+        self.store
             .append_link_events(vec![event], vec![audit])
-            .await?)
+            .await?;
+        self.ranking_is_stale();
+        Ok(())
     }
 
     fn learn_from_match(&self, a: PersonId, b: PersonId) {

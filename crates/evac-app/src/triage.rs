@@ -240,6 +240,7 @@ impl App {
             .store
             .insert_policy(toml, now, &staff.actor(), event)
             .await?;
+        self.ranking_is_stale();
         new_policy.version = u32::try_from(version).unwrap_or(u32::MAX);
         let after = new_policy.order(&facts.1, now.unix_micros());
         let change = rerank(&facts.1, &before, &after, moves_max);
@@ -382,28 +383,7 @@ impl App {
         };
         let (names, facts) = self.case_facts_at(now).await?;
         let order = policy.order(&facts, now.unix_micros());
-        let ranked = order
-            .iter()
-            .skip(skip)
-            .take(limit)
-            .map(|placement| {
-                let i = placement.case as usize;
-                let HouseholdName {
-                    requests,
-                    reference,
-                    persons,
-                    location,
-                } = names[i].clone();
-                RankedRequest {
-                    request_id: requests[0],
-                    reference,
-                    requests,
-                    people: persons.len(),
-                    place: location.text,
-                    priority: policy.prioritise(&facts[i], now.unix_micros()),
-                }
-            })
-            .collect();
+        let ranked = ranked_slice(policy, &names, &facts, &order, now, skip, limit);
         Ok((order.len(), ranked))
     }
 
@@ -472,6 +452,40 @@ impl App {
         staff.require(Permission::ReadRequests)?;
         self.rank_requests(None, now, skip, limit).await
     }
+}
+
+/// Households `skip..skip + limit` of an `order`, with their priorities and reasons.
+pub(crate) fn ranked_slice(
+    policy: &Policy,
+    names: &[HouseholdName],
+    facts: &[CaseFacts],
+    order: &[evac_triage::Placement],
+    now: Timestamp,
+    skip: usize,
+    limit: usize,
+) -> Vec<RankedRequest> {
+    order
+        .iter()
+        .skip(skip)
+        .take(limit)
+        .map(|placement| {
+            let i = placement.case as usize;
+            let HouseholdName {
+                requests,
+                reference,
+                persons,
+                location,
+            } = names[i].clone();
+            RankedRequest {
+                request_id: requests[0],
+                reference,
+                requests,
+                people: persons.len(),
+                place: location.text,
+                priority: policy.prioritise(&facts[i], now.unix_micros()),
+            }
+        })
+        .collect()
 }
 
 /// The threat level at a request's location: its coordinates if given, else the place its

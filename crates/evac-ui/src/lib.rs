@@ -374,6 +374,18 @@ pub struct Dashboard {
     pub hubs: Vec<MapHub>,
     /// Requests per hour as bars, oldest first.
     pub hours: Vec<HourBar>,
+    /// Households and people per priority class, with when they were ranked; `None` while
+    /// the first ranking is being made.
+    pub by_class: Option<(String, Vec<ClassLine>)>,
+}
+
+/// A priority class on the dashboard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassLine {
+    pub class: u8,
+    pub name: String,
+    pub households: usize,
+    pub people: usize,
 }
 
 /// One bar of the requests-per-hour chart, in the chart's view box (720 × 120).
@@ -522,6 +534,8 @@ pub struct CasesPage {
     pub t: Tr,
     pub langs: Vec<LangChoice>,
     pub user: DeskUser,
+    /// When the households were ranked (UTC).
+    pub ranked_at: String,
     pub total: usize,
     pub lines: Vec<CaseLine>,
     /// Where the previous and next pages start (ranks, 0-based).

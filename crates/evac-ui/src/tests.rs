@@ -124,7 +124,17 @@ fn the_basemap_has_kazakhstan_and_its_neighbours_and_places_fall_where_they_are(
         dots,
         hubs,
         hours: hour_bars(&[("01-05 06h".into(), 3), ("01-05 07h".into(), 6)]),
+        by_class: Some((
+            "2022-01-06 08:00".into(),
+            vec![ClassLine {
+                class: 1,
+                name: "life at risk".into(),
+                households: 4,
+                people: 9,
+            }],
+        )),
     });
+    assert!(html.contains("id=\"by-class\"") && html.contains("life at risk"));
     assert!(
         html.contains("class=\"hour\""),
         "the requests-per-hour chart"

@@ -495,7 +495,26 @@ pub async fn dashboard(
             })
             .collect::<Vec<_>>(),
     );
+    // Priority classes from the kept ranking; the dashboard never waits for a new one.
+    let by_class = match state.app.desk_ranking(&session.staff, false).await {
+        Ok(ranking) => ranking.map(|r| {
+            (
+                desk_time(r.ranked_at),
+                r.by_class
+                    .iter()
+                    .map(|c| evac_ui::ClassLine {
+                        class: c.class,
+                        name: c.name.clone(),
+                        households: c.households,
+                        people: c.people,
+                    })
+                    .collect(),
+            )
+        }),
+        Err(e) => return error_page(lang, e),
+    };
     let page = Dashboard {
+        by_class,
         t: Tr { lang },
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),
@@ -962,23 +981,43 @@ pub async fn cases(
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
     let from: usize = query.get("from").and_then(|f| f.parse().ok()).unwrap_or(0);
-    let (total, ranked) = match state
-        .app
-        .rank_cases(
-            &session.staff,
-            evac_model::Timestamp::now(),
-            from,
-            CASES_PAGE_ITEMS,
-        )
-        .await
-    {
-        Ok(ranked) => ranked,
+    // The head of the queue comes from the kept ranking; pages beyond it are ranked live.
+    let ranking = match state.app.desk_ranking(&session.staff, true).await {
+        Ok(Some(ranking)) => ranking,
+        Ok(None) => {
+            return error_page(
+                lang,
+                AppError::Conflict("the households are being ranked; reload in a moment".into()),
+            );
+        }
         Err(e) => return error_page(lang, e),
     };
+    let (ranked_at, total, ranked) =
+        if from + CASES_PAGE_ITEMS <= ranking.head.len() || ranking.head.len() == ranking.total {
+            let page = ranking
+                .head
+                .iter()
+                .skip(from)
+                .take(CASES_PAGE_ITEMS)
+                .cloned()
+                .collect();
+            (ranking.ranked_at, ranking.total, page)
+        } else {
+            let now = evac_model::Timestamp::now();
+            match state
+                .app
+                .rank_cases(&session.staff, now, from, CASES_PAGE_ITEMS)
+                .await
+            {
+                Ok((total, page)) => (now, total, page),
+                Err(e) => return error_page(lang, e),
+            }
+        };
     let page = CasesPage {
         t: Tr { lang },
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),
+        ranked_at: desk_time(ranked_at),
         total,
         lines: ranked
             .into_iter()

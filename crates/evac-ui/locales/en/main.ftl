@@ -204,3 +204,7 @@ transport = Transport
 departure = Departure (UTC)
 correct-request = Correct the request (place, situation, urgency, contacts)
 phones-one-per-line = Phones (one per line)
+by-class = Households by priority class
+households = Households
+ranked-at = Ranked at (UTC)
+ranking-in-progress = The households are being ranked; reload in a moment.

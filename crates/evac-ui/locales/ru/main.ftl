@@ -205,3 +205,7 @@ transport = Рейс
 departure = Отправление (UTC)
 correct-request = Исправить запрос (место, ситуация, срочность, контакты)
 phones-one-per-line = Телефоны (по одному в строке)
+by-class = Семьи по классам приоритета
+households = Семьи
+ranked-at = Ранжировано (UTC)
+ranking-in-progress = Семьи ранжируются; обновите страницу через минуту.

@@ -1,0 +1,172 @@
+//! The desk's view of triage: every household ranked, kept between views.
+//!
+//! Ranking reads every request and the link log (seconds at a million requests), so the desk
+//! does not rank on every view. It keeps the last ranking — how many households each priority
+//! class holds, and the first [`RANKING_KEPT_MAX`] households in order with their reasons —
+//! and serves it while it is younger than [`RANKING_FRESH_MS_MAX`] and no staff change made it
+//! stale. Otherwise it ranks again at once when ranking is cheap (the last one took under
+//! [`RANKING_WAIT_MS_MAX`]); when it is not, the kept one is served (the page says when it was
+//! ranked) while one background task ranks anew. The API's `/triage` ranks live.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use evac_model::{Permission, Timestamp};
+
+use crate::triage::RankedRequest;
+use crate::{App, AppError, Staff};
+
+/// Households kept in order, with their reasons, in a ranking (the head of the queue, which
+/// is what staff page through; further pages rank live).
+pub const RANKING_KEPT_MAX: usize = 5_000;
+/// How long a ranking is served before it is ranked again.
+pub const RANKING_FRESH_MS_MAX: u64 = 60_000;
+/// A view waits for a new ranking only when the last one took less than this.
+pub const RANKING_WAIT_MS_MAX: u64 = 1_000;
+
+/// How many households and people one priority class holds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ClassCount {
+    pub class: u8,
+    pub name: String,
+    pub households: usize,
+    pub people: usize,
+}
+
+/// A ranking of every household at one time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking {
+    pub ranked_at: Timestamp,
+    /// Households ranked.
+    pub total: usize,
+    /// Per class, the most urgent first.
+    pub by_class: Vec<ClassCount>,
+    /// The first [`RANKING_KEPT_MAX`] households, first served first.
+    pub head: Vec<RankedRequest>,
+}
+
+/// A ranking as kept: when it was made and how long making it took.
+#[derive(Clone)]
+struct Kept {
+    made: std::time::Instant,
+    took_ms: u64,
+    ranking: Arc<Ranking>,
+}
+
+/// The last ranking, whether a staff change made it stale, and whether a task is ranking anew.
+#[derive(Default)]
+pub(crate) struct RankingCache {
+    last: std::sync::Mutex<Option<Kept>>,
+    stale: AtomicBool,
+    refreshing: AtomicBool,
+}
+
+impl App {
+    /// Ranks every household now, keeping the class counts and the head of the queue.
+    async fn rank_all(&self, now: Timestamp) -> Result<Ranking, AppError> {
+        let policy = self.policy_in_force().await?.policy;
+        let (names, facts) = self.case_facts_at(now).await?;
+        let order = policy.order(&facts, now.unix_micros());
+        let head =
+            crate::triage::ranked_slice(&policy, &names, &facts, &order, now, 0, RANKING_KEPT_MAX);
+        let mut by_class: Vec<ClassCount> = Vec::new();
+        for placement in &order {
+            let people = names[placement.case as usize].persons.len();
+            match by_class.iter_mut().find(|c| c.class == placement.class) {
+                Some(count) => {
+                    count.households += 1;
+                    count.people += people;
+                }
+                None => by_class.push(ClassCount {
+                    class: placement.class,
+                    name: policy
+                        .classes
+                        .get(usize::from(placement.class).saturating_sub(1))
+                        .map_or_else(|| "no class of this policy".to_string(), |c| c.name.clone()),
+                    households: 1,
+                    people,
+                }),
+            }
+        }
+        by_class.sort_by_key(|c| c.class);
+        Ok(Ranking {
+            ranked_at: now,
+            total: order.len(),
+            by_class,
+            head,
+        })
+    }
+
+    fn kept_ranking(&self) -> Option<Kept> {
+        self.ranking
+            .last
+            .lock()
+            .expect("the ranking lock is never poisoned")
+            .clone()
+    }
+
+    async fn rank_and_keep(&self) -> Result<Arc<Ranking>, AppError> {
+        let started = std::time::Instant::now();
+        // A change after this point makes this ranking stale again.
+        self.ranking.stale.store(false, Ordering::Release);
+        let ranking = Arc::new(self.rank_all(Timestamp::now()).await?);
+        *self
+            .ranking
+            .last
+            .lock()
+            .expect("the ranking lock is never poisoned") = Some(Kept {
+            made: std::time::Instant::now(),
+            took_ms: started.elapsed().as_millis() as u64,
+            ranking: ranking.clone(),
+        });
+        Ok(ranking)
+    }
+
+    /// Starts one background ranking unless one is running.
+    fn refresh_ranking_in_background(&self) {
+        if self.ranking.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let app = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = app.rank_and_keep().await {
+                tracing::warn!(error = %e, "ranking households failed");
+            }
+            app.ranking.refreshing.store(false, Ordering::Release);
+        });
+    }
+
+    /// The ranking for the desk: the kept one while fresh; a new one at once when ranking is
+    /// cheap (or none is kept and `wait_if_none`); else the kept one while a new one is made in
+    /// the background (`None` when there is none yet: the dashboard never waits for it).
+    pub async fn desk_ranking(
+        &self,
+        staff: &Staff,
+        wait_if_none: bool,
+    ) -> Result<Option<Arc<Ranking>>, AppError> {
+        staff.require(Permission::ReadRequests)?;
+        let kept = self.kept_ranking();
+        let stale = self.ranking.stale.load(Ordering::Acquire);
+        match kept {
+            Some(k) if !stale && k.made.elapsed().as_millis() as u64 <= RANKING_FRESH_MS_MAX => {
+                Ok(Some(k.ranking))
+            }
+            Some(k) if k.took_ms < RANKING_WAIT_MS_MAX => Ok(Some(self.rank_and_keep().await?)),
+            Some(k) => {
+                self.refresh_ranking_in_background();
+                Ok(Some(k.ranking))
+            }
+            None if wait_if_none => Ok(Some(self.rank_and_keep().await?)),
+            None => {
+                self.refresh_ranking_in_background();
+                Ok(None)
+            }
+        }
+    }
+
+    /// Marks the kept ranking stale after a change staff expect to see ranked (a status set
+    /// by hand, a correction, a published plan, a new policy, a link decision).
+    pub(crate) fn ranking_is_stale(&self) {
+        self.ranking.stale.store(true, Ordering::Release);
+    }
+}
