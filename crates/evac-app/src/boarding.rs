@@ -545,17 +545,12 @@ impl App {
                 t.code, t.status
             )));
         }
-        let event = SeatEvent {
-            at,
-            actor: staff.actor(),
+        let event = seat.next_event(
             kind,
-            person: seat.person,
-            household: seat.household.clone(),
-            transport: seat.transport,
-            class: seat.class,
-            pass: seat.pass,
-            reason: format!("scanned by {}", staff.name),
-        };
+            at,
+            staff.actor(),
+            format!("scanned by {}", staff.name),
+        );
         let audit = AuditEvent {
             at,
             actor: staff.actor(),
@@ -637,16 +632,13 @@ impl App {
         let mut events: Vec<SeatEvent> = book
             .on(transport)
             .filter(|s| s.state == SeatEventKind::Seated)
-            .map(|s| SeatEvent {
-                at: now,
-                actor: actor.clone(),
-                kind: SeatEventKind::NoShow,
-                person: s.person,
-                household: s.household.clone(),
-                transport,
-                class: s.class,
-                pass: s.pass,
-                reason: format!("not checked in by {now}; seat released to standby"),
+            .map(|s| {
+                s.next_event(
+                    SeatEventKind::NoShow,
+                    now,
+                    actor.clone(),
+                    format!("not checked in by {now}; seat released to standby"),
+                )
             })
             .collect();
         let released = events.len();

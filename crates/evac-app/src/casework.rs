@@ -8,8 +8,8 @@
 //! first, so the plan and the gate never see a seat nobody will take.
 
 use evac_model::{
-    FieldError, PassClaims, Permission, PersonId, PersonStatus, RequestId, SeatBook, SeatEvent,
-    SeatEventKind, Timestamp,
+    FieldError, PassClaims, Permission, PersonId, PersonStatus, RequestId, SeatBook, SeatEventKind,
+    Timestamp,
 };
 use evac_store::{AuditEvent, PersonChange};
 
@@ -142,17 +142,12 @@ impl App {
                 .get(&person)
                 .filter(|s| matches!(s.state, SeatEventKind::Seated | SeatEventKind::CheckedIn))
             {
-                let release = SeatEvent {
+                let release = seat.next_event(
+                    SeatEventKind::Unseated,
                     at,
-                    actor: staff.actor(),
-                    kind: SeatEventKind::Unseated,
-                    person,
-                    household: seat.household.clone(),
-                    transport: seat.transport,
-                    class: seat.class,
-                    pass: seat.pass,
-                    reason: format!("{to} by {}: {reason}", staff.name),
-                };
+                    staff.actor(),
+                    format!("{to} by {}: {reason}", staff.name),
+                );
                 let audit = AuditEvent {
                     at,
                     actor: staff.actor(),

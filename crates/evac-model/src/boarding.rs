@@ -110,6 +110,30 @@ pub struct Seat {
     pub since: Timestamp,
 }
 
+impl Seat {
+    /// The next event of this seat (a scan, a release, a no-show): same person, household,
+    /// transport, class and pass.
+    pub fn next_event(
+        &self,
+        kind: SeatEventKind,
+        at: Timestamp,
+        actor: crate::Actor,
+        reason: String,
+    ) -> SeatEvent {
+        SeatEvent {
+            at,
+            actor,
+            kind,
+            person: self.person,
+            household: self.household.clone(),
+            transport: self.transport,
+            class: self.class,
+            pass: self.pass,
+            reason,
+        }
+    }
+}
+
 /// The current seats, folded from the log.
 #[derive(Debug, Clone, Default)]
 pub struct SeatBook {
