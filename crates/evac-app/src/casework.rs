@@ -56,7 +56,37 @@ fn invalid(path: &str, reason: String) -> AppError {
     }])
 }
 
+/// The why of a change, a note or a correction: given, and short enough to keep.
+fn reason_given(reason: &str) -> Result<&str, AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(invalid(
+            "reason",
+            "say why (a note, a change, a correction); it is kept in the history".into(),
+        ));
+    }
+    if reason.chars().count() > NOTE_CHARS_MAX {
+        return Err(invalid(
+            "reason",
+            format!("{NOTE_CHARS_MAX} characters at most; shorten it"),
+        ));
+    }
+    Ok(reason)
+}
+
 impl App {
+    /// The stored request a change is about (read without an audit event: the change writes
+    /// its own).
+    async fn request_to_change(
+        &self,
+        id: RequestId,
+    ) -> Result<evac_store::StoredRequest, AppError> {
+        self.store
+            .request(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("request {id}")))
+    }
+
     /// Every change to a request's people, oldest first, with staff named.
     pub async fn request_history(
         &self,
@@ -97,19 +127,7 @@ impl App {
         reason: &str,
         at: Timestamp,
     ) -> Result<(), AppError> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(invalid(
-                "reason",
-                "say why (a note, or the reason for the change); it is kept in the history".into(),
-            ));
-        }
-        if reason.chars().count() > NOTE_CHARS_MAX {
-            return Err(invalid(
-                "reason",
-                format!("{NOTE_CHARS_MAX} characters at most; shorten it"),
-            ));
-        }
+        let reason = reason_given(reason)?;
         let needed = match to {
             None => Permission::WriteRequests,
             Some(to) => PersonStatus::SET_BY_HAND
@@ -118,11 +136,7 @@ impl App {
                 .map_or(Permission::WriteRequests, |(_, p)| *p),
         };
         staff.require(needed)?;
-        let stored = self
-            .store
-            .request(request)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("request {request}")))?;
+        let stored = self.request_to_change(request).await?;
         let current = stored
             .statuses
             .iter()
@@ -265,18 +279,8 @@ impl App {
         at: Timestamp,
     ) -> Result<Vec<&'static str>, AppError> {
         staff.require(Permission::WriteRequests)?;
-        let reason = correction.reason.trim();
-        if reason.is_empty() {
-            return Err(invalid(
-                "reason",
-                "say why the request is corrected; it is kept in the history".into(),
-            ));
-        }
-        let stored = self
-            .store
-            .request(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("request {id}")))?;
+        let reason = reason_given(&correction.reason)?;
+        let stored = self.request_to_change(id).await?;
         // Intake's validation, on a draft of the corrected fields (the stored ones where a
         // field is left out) and one stand-in person: the party is not corrected, and only
         // the corrected fields are taken from the result.
@@ -386,7 +390,201 @@ impl App {
             subject: Some(id.to_string()),
             detail: serde_json::json!({ "fields": changed }),
         };
-        self.store.correct_request(id, &body, notes, audit).await?;
+        let has_minors = body.has_minors(stored.request.ages_as_of());
+        self.store
+            .correct_request(id, &body, has_minors, notes, audit)
+            .await?;
+        self.ranking_is_stale();
+        Ok(changed)
+    }
+}
+
+/// A correction of one person's own fields, as typed (validated like intake): names, birth
+/// date, sex, citizenship, travel document, needs. A field left out keeps its value.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonCorrection {
+    pub surname: Option<String>,
+    pub given_names: Option<String>,
+    pub patronymic: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    pub sex: Option<String>,
+    pub citizenship: Option<String>,
+    pub document_type: Option<String>,
+    pub document_number: Option<String>,
+    pub needs: Option<Vec<String>>,
+    /// Why (kept in the person's history).
+    pub reason: String,
+}
+
+/// A stored person as intake would have received them (the base a correction applies to).
+fn person_draft(p: &evac_model::Person) -> evac_model::PersonDraft {
+    let written = |n: &Option<evac_model::PersonName>| n.as_ref().map(|n| n.as_written.clone());
+    let (birth_date, age_years) = match p.birth {
+        Some(evac_model::Birth::Date(d)) => (Some(d.to_string()), None),
+        Some(evac_model::Birth::StatedAge { years, .. }) => (None, Some(i64::from(years))),
+        None => (None, None),
+    };
+    evac_model::PersonDraft {
+        surname: written(&p.surname),
+        given_names: written(&p.given_names),
+        patronymic: written(&p.patronymic),
+        birth_date,
+        age_years,
+        sex: p.sex.map(|s| s.as_str().to_string()),
+        citizenship: p.citizenship.map(|c| c.to_string()),
+        document_type: p.document.as_ref().map(|d| d.kind.as_str().to_string()),
+        document_number: p.document.as_ref().map(|d| d.number.clone()),
+        document_issuing_state: p
+            .document
+            .as_ref()
+            .and_then(|d| d.issuing_state.map(|c| c.to_string())),
+        document_expiry: p
+            .document
+            .as_ref()
+            .and_then(|d| d.expiry.map(|e| e.to_string())),
+        phones: p.phones.iter().map(|ph| ph.raw.clone()).collect(),
+        email: p.email.as_ref().map(|e| e.as_str().to_string()),
+        needs: p.needs.iter().map(|n| n.as_str().to_string()).collect(),
+        relation: Some(p.relation.as_str().to_string()),
+    }
+}
+
+impl App {
+    /// Corrects one person's names, birth date, sex, citizenship, document or needs, validated
+    /// as intake validates them (as of the day the request arrived); the person keeps their id,
+    /// seat and history, and gets a note naming what changed and why. Linkage sees the new
+    /// names at the next relink.
+    pub async fn correct_person(
+        &self,
+        staff: &Staff,
+        request: RequestId,
+        person: PersonId,
+        correction: &PersonCorrection,
+        at: Timestamp,
+    ) -> Result<Vec<&'static str>, AppError> {
+        staff.require(Permission::WriteRequests)?;
+        let reason = reason_given(&correction.reason)?;
+        let stored = self.request_to_change(request).await?;
+        let index = stored
+            .request
+            .body
+            .party
+            .iter()
+            .position(|p| p.id == person)
+            .ok_or_else(|| AppError::NotFound(format!("person {person} in request {request}")))?;
+        let was = &stored.request.body.party[index];
+        let mut draft = person_draft(was);
+        let field = |new: &Option<String>, old: &mut Option<String>| {
+            if let Some(new) = new {
+                *old = Some(new.clone()).filter(|t| !t.trim().is_empty());
+            }
+        };
+        field(&correction.surname, &mut draft.surname);
+        field(&correction.given_names, &mut draft.given_names);
+        field(&correction.patronymic, &mut draft.patronymic);
+        if let Some(birth) = &correction.birth_date {
+            draft.birth_date = Some(birth.clone()).filter(|t| !t.trim().is_empty());
+            draft.age_years = None;
+        }
+        field(&correction.sex, &mut draft.sex);
+        field(&correction.citizenship, &mut draft.citizenship);
+        field(&correction.document_type, &mut draft.document_type);
+        field(&correction.document_number, &mut draft.document_number);
+        if let Some(needs) = &correction.needs {
+            draft.needs = needs.clone();
+        }
+        // Intake's validation, on the request's own contacts and this one person, as of the
+        // day the request arrived (ages and "in the future" are judged then).
+        let body = &stored.request.body;
+        let request_draft = evac_model::RequestDraft {
+            channel: Some(body.channel.as_str().into()),
+            location: evac_model::LocationDraft {
+                text: Some(body.location.text.clone()).filter(|t| !t.is_empty()),
+                lat: body.location.coordinates.map(|c| c.lat),
+                lon: body.location.coordinates.map(|c| c.lon),
+                ..Default::default()
+            },
+            submitter: evac_model::SubmitterDraft {
+                phones: body
+                    .submitter
+                    .phones
+                    .iter()
+                    .map(|p| p.raw.clone())
+                    .collect(),
+                email: body
+                    .submitter
+                    .email
+                    .as_ref()
+                    .map(|e| e.as_str().to_string()),
+                ..Default::default()
+            },
+            party: vec![draft],
+            consent: Some(true),
+            ..Default::default()
+        };
+        let ctx = evac_model::ValidationContext {
+            now: stored.request.received_at,
+            default_region: body.location.country.or(self.settings.default_region),
+        };
+        let valid = request_draft.validate(&ctx).map_err(|errors| {
+            // The one person is party[0] of the stand-in; staff see their own position.
+            AppError::Invalid(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError {
+                        path: e.path.replacen("party[0]", &format!("party[{index}]"), 1),
+                        reason: e.reason,
+                    })
+                    .collect(),
+            )
+        })?;
+        let mut corrected = valid
+            .party
+            .into_iter()
+            .next()
+            .expect("one person validated");
+        corrected.id = was.id;
+        let mut changed = Vec::new();
+        for (name, differs) in [
+            ("surname", corrected.surname != was.surname),
+            ("given names", corrected.given_names != was.given_names),
+            ("patronymic", corrected.patronymic != was.patronymic),
+            ("birth date", corrected.birth != was.birth),
+            ("sex", corrected.sex != was.sex),
+            ("citizenship", corrected.citizenship != was.citizenship),
+            ("document", corrected.document != was.document),
+            ("needs", corrected.needs != was.needs),
+        ] {
+            if differs {
+                changed.push(name);
+            }
+        }
+        if changed.is_empty() {
+            return Ok(changed);
+        }
+        let mut new_body = body.clone();
+        new_body.party[index] = corrected;
+        let what = changed.join(", ");
+        let note = PersonChange {
+            person,
+            at,
+            actor: staff.actor(),
+            to: None,
+            reason: format!("corrected ({what}): {reason}"),
+        };
+        let audit = AuditEvent {
+            at,
+            actor: staff.actor(),
+            action: "person.correct".into(),
+            subject: Some(person.to_string()),
+            detail: serde_json::json!({ "request": request.to_string(), "fields": changed }),
+        };
+        let has_minors = new_body.has_minors(stored.request.ages_as_of());
+        self.store
+            .correct_request(request, &new_body, has_minors, vec![note], audit)
+            .await?;
         self.ranking_is_stale();
         Ok(changed)
     }

@@ -27,7 +27,7 @@ use evac_store::{Store, StoreError};
 
 pub use accounts::{NewToken, PASSWORD_CHARS_MIN, hash_password};
 pub use boarding::{BoardingPass, Manifest, NoShows, Published, Scanned, SeatChangeView};
-pub use casework::{HistoryLine, NOTE_CHARS_MAX, RequestCorrection, SeatView};
+pub use casework::{HistoryLine, NOTE_CHARS_MAX, PersonCorrection, RequestCorrection, SeatView};
 pub use desk::{DashboardView, PlaceCount, PublicStatus, SESSION_TOKEN_LABEL};
 pub use intake::{ExportActor, ExportCursor, Submitted};
 pub use linkage::{

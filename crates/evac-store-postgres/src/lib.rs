@@ -1026,19 +1026,21 @@ impl Store for PgStore {
         &self,
         id: RequestId,
         body: &evac_model::NewRequest,
+        has_minors: bool,
         notes: Vec<PersonChange>,
         audit: AuditEvent,
     ) -> Result<(), StoreError> {
         let json = serde_json::to_string(body).map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let updated = sqlx::query(
-            "UPDATE requests SET body = $1, location_latin = $2, country = $3, place_id = $4
-             WHERE id = $5",
+            "UPDATE requests SET body = $1, location_latin = $2, country = $3, place_id = $4,
+             has_minors = $5 WHERE id = $6",
         )
         .bind(json)
         .bind(evac_model::to_icao_latin(&body.location.text))
         .bind(body.location.country.map(|c| c.to_string()))
         .bind(body.location.place_id.map(|p| p as i64))
+        .bind(has_minors)
         .bind(id.to_string())
         .execute(&mut *tx)
         .await
@@ -1046,6 +1048,37 @@ impl Store for PgStore {
         if updated.rows_affected() == 0 {
             return Err(StoreError::Missing(format!("request {id}")));
         }
+        // What is kept beside the body: the people's search columns and the name keys.
+        for p in &body.party {
+            sqlx::query(
+                "UPDATE persons SET surname_latin = $1, given_latin = $2, birth_date = $3
+                 WHERE id = $4 AND request_id = $5",
+            )
+            .bind(p.surname.as_ref().map(|n| n.latin.clone()))
+            .bind(p.given_names.as_ref().map(|n| n.latin.clone()))
+            .bind(match p.birth {
+                Some(evac_model::Birth::Date(d)) => Some(d.to_string()),
+                _ => None,
+            })
+            .bind(p.id.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        sqlx::query("DELETE FROM name_keys WHERE request_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO name_keys (key, request_id) SELECT k, $2 FROM UNNEST($1::text[]) AS k",
+        )
+        .bind(request_name_keys(body))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
         for note in &notes {
             change_person(&mut tx, note).await?;
         }

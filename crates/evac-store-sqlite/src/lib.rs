@@ -733,9 +733,12 @@ impl Store for SqliteStore {
         &self,
         id: RequestId,
         body: &evac_model::NewRequest,
+        has_minors: bool,
         notes: Vec<PersonChange>,
         audit: AuditEvent,
     ) -> Result<(), StoreError> {
+        let people = rows::person_columns(body);
+        let name_keys = request_name_keys(body);
         let (id, location_latin, country, place_id) = (
             id.to_string(),
             evac_model::to_icao_latin(&body.location.text),
@@ -747,14 +750,24 @@ impl Store for SqliteStore {
         self.write(move |c| {
             let updated = c
                 .prepare_cached(
-                    "UPDATE requests SET body = ?1, location_latin = ?2, country = ?3, place_id = ?4
-                     WHERE id = ?5",
+                    "UPDATE requests SET body = ?1, location_latin = ?2, country = ?3, place_id = ?4,
+                     has_minors = ?5 WHERE id = ?6",
                 )
-                .and_then(|mut s| s.execute(rusqlite::params![body, location_latin, country, place_id, id]))
+                .and_then(|mut s| {
+                    s.execute(rusqlite::params![
+                        body,
+                        location_latin,
+                        country,
+                        place_id,
+                        has_minors,
+                        id
+                    ])
+                })
                 .map_err(backend)?;
             if updated == 0 {
                 return Err(StoreError::Missing(format!("request {id}")));
             }
+            rows::rewrite_people(c, &id, &people, &name_keys)?;
             notes
                 .iter()
                 .try_for_each(|note| persons::change_person(c, note))?;

@@ -33,7 +33,7 @@ pub(crate) struct RequestRow {
     audit: AuditRow,
 }
 
-struct PersonRow {
+pub(crate) struct PersonRow {
     id: String,
     surname_latin: Option<String>,
     given_latin: Option<String>,
@@ -76,20 +76,7 @@ impl RequestRow {
             has_minors: insert.has_minors,
             party_size: r.body.party.len() as i64,
             body: serde_json::to_string(&r.body).map_err(|e| StoreError::Backend(e.to_string()))?,
-            persons: r
-                .body
-                .party
-                .iter()
-                .map(|p| PersonRow {
-                    id: p.id.to_string(),
-                    surname_latin: p.surname.as_ref().map(|n| n.latin.clone()),
-                    given_latin: p.given_names.as_ref().map(|n| n.latin.clone()),
-                    birth_date: match p.birth {
-                        Some(evac_model::Birth::Date(d)) => Some(d.to_string()),
-                        _ => None,
-                    },
-                })
-                .collect(),
+            persons: person_columns(&r.body),
             name_keys: request_name_keys(&r.body),
             idempotency: insert.idempotency.clone(),
             audit: AuditRow::from(&insert.audit),
@@ -178,6 +165,52 @@ pub(crate) fn insert_request(c: &Connection, r: &RequestRow) -> Result<InsertOut
     }
     insert_audit(c, &r.audit)?;
     Ok(InsertOutcome::Inserted)
+}
+
+/// What the persons table keeps beside a request's body, per party member.
+pub(crate) fn person_columns(body: &evac_model::NewRequest) -> Vec<PersonRow> {
+    body.party
+        .iter()
+        .map(|p| PersonRow {
+            id: p.id.to_string(),
+            surname_latin: p.surname.as_ref().map(|n| n.latin.clone()),
+            given_latin: p.given_names.as_ref().map(|n| n.latin.clone()),
+            birth_date: match p.birth {
+                Some(evac_model::Birth::Date(d)) => Some(d.to_string()),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+/// Re-derives the person columns and the name keys of a corrected request (same people).
+pub(crate) fn rewrite_people(
+    c: &Connection,
+    request_id: &str,
+    people: &[PersonRow],
+    name_keys: &[String],
+) -> Result<(), StoreError> {
+    let mut update = c
+        .prepare_cached(
+            "UPDATE persons SET surname_latin = ?1, given_latin = ?2, birth_date = ?3
+             WHERE id = ?4 AND request_id = ?5",
+        )
+        .map_err(backend)?;
+    for p in people {
+        update
+            .execute(params![
+                p.surname_latin,
+                p.given_latin,
+                p.birth_date,
+                p.id,
+                request_id
+            ])
+            .map_err(backend)?;
+    }
+    c.prepare_cached("DELETE FROM name_keys WHERE request_id = ?1")
+        .and_then(|mut s| s.execute(params![request_id]))
+        .map_err(backend)?;
+    insert_name_keys(c, request_id, name_keys)
 }
 
 fn insert_name_keys(c: &Connection, request_id: &str, keys: &[String]) -> Result<(), StoreError> {

@@ -105,12 +105,13 @@ pub const UNKEY_REQUESTS_SQL: &str =
     "DELETE FROM name_keys; INSERT INTO name_keys_backfill (due) VALUES (1)";
 
 /// After [`run`], [`UNKEY_REQUESTS_SQL`] and another `migrate`: the backfill keyed every
-/// request again, so the name search finds the story's Иванов as before.
+/// request again, so the name search finds the story's Ибрагимов (Иванов before his correction)
+/// as before.
 pub async fn name_keys_are_backfilled(store: &dyn Store) {
     let found = list_all(
         store,
         &RequestFilter {
-            name: Some("Iwanowa".into()),
+            name: Some("Ibragimov".into()),
             ..Default::default()
         },
         ListOrder::OldestFirst,
@@ -1008,6 +1009,7 @@ pub async fn run(store: &dyn Store) {
         .correct_request(
             RequestId::new_v7(),
             &corrected,
+            false,
             vec![],
             audit("request.correct", "x"),
         )
@@ -1016,15 +1018,29 @@ pub async fn run(store: &dyn Store) {
         matches!(unknown, Err(StoreError::Missing(_))),
         "{unknown:?}"
     );
+    // And its person's surname was misspelt: Иванов is Ибрагимов.
+    corrected.party[0].surname = evac_model::PersonName::new("Ибрагимов");
     store
         .correct_request(
             d.request.id,
             &corrected,
+            true,
             vec![note],
             audit("request.correct", "d"),
         )
         .await
         .unwrap();
+    for (name, found) in [("Ibragimov", vec![d.request.id]), ("Iwanowa", vec![])] {
+        assert_eq!(
+            filtered(RequestFilter {
+                name: Some(name.into()),
+                ..Default::default()
+            })
+            .await,
+            found,
+            "the name search follows a corrected name ({name})"
+        );
+    }
     let read = store.request(d.request.id).await.unwrap().unwrap();
     assert_eq!(read.request.body, corrected);
     assert!(

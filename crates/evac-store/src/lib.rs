@@ -401,13 +401,16 @@ pub trait Store: Send + Sync + 'static {
         audit: Vec<AuditEvent>,
     ) -> Result<(), StoreError>;
 
-    /// Replaces a request's body with a corrected one (its location, situation, urgency and
-    /// contacts; the party stays), with a note on each of its people saying why and the audit
-    /// event, in one transaction. An unknown request is [`StoreError::Missing`].
+    /// Replaces a request's body with a corrected one (its location, situation, urgency,
+    /// contacts, or its people's names, birth dates, documents and needs — the same people by
+    /// id), re-deriving what is stored beside the body (location and name search columns,
+    /// name keys, whether it has minors), with a note on each of its people saying why and the
+    /// audit event, in one transaction. An unknown request is [`StoreError::Missing`].
     async fn correct_request(
         &self,
         id: RequestId,
         body: &evac_model::NewRequest,
+        has_minors: bool,
         notes: Vec<PersonChange>,
         audit: AuditEvent,
     ) -> Result<(), StoreError>;

@@ -86,6 +86,11 @@ fn routes() -> Routes {
     )
     .add(
         "post",
+        "/api/v1/requests/{id}/persons/{person}/corrections",
+        post(intake::correct_person),
+    )
+    .add(
+        "post",
         "/api/v1/requests/{id}/persons/{person}/events",
         post(intake::person_event),
     )
@@ -182,6 +187,7 @@ fn pages() -> Router<AppState> {
             "/desk/requests/{id}/corrections",
             post(pages::correct_request),
         )
+        .route("/desk/requests/{id}/persons", post(pages::correct_person))
         .route("/desk/cases", get(pages::cases))
         .route("/desk/review", get(pages::review))
         .route("/desk/review/{seq}", post(pages::decide))

@@ -184,6 +184,25 @@ fn build() -> Value {
                     "responses": { "201": { "description": "the fields that changed" }, "403": problem_response("role may not change requests"), "404": problem_response("no such request"), "422": problem_response("an invalid field, or no reason") }
                 }
             },
+            "/api/v1/requests/{id}/persons/{person}/corrections": {
+                "post": {
+                    "summary": "Correct one person's names, birth date, sex, citizenship, document or needs (validated like intake, as of the day the request arrived; a field left out keeps its value); the person keeps id, seat and history and gets a note naming what changed and why", "security": bearer,
+                    "parameters": [
+                        { "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } },
+                        { "name": "person", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }
+                    ],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                        "type": "object", "additionalProperties": false, "required": ["reason"],
+                        "properties": {
+                            "surname": { "type": "string" }, "given_names": { "type": "string" }, "patronymic": { "type": "string" },
+                            "birth_date": { "type": "string", "format": "date" }, "sex": { "type": "string" }, "citizenship": { "type": "string" },
+                            "document_type": { "type": "string" }, "document_number": { "type": "string" },
+                            "needs": { "type": "array", "items": { "type": "string" } }, "reason": { "type": "string" }
+                        }
+                    } } } },
+                    "responses": { "201": { "description": "the fields that changed" }, "403": problem_response("role may not change requests"), "404": problem_response("no such request or person"), "422": problem_response("an invalid field (its path names the person's place in the party), or no reason") }
+                }
+            },
             "/api/v1/requests/{id}/history": {
                 "get": {
                     "summary": "Every change to the request's people, oldest first: status changes (by the plan, the gate or staff) and notes, each with who, when and why", "security": bearer,

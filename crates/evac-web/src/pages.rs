@@ -780,6 +780,65 @@ pub async fn correct_request(
     }
 }
 
+/// `POST /desk/requests/{id}/persons` with `person`, the fields to correct (empty ones keep
+/// their value) and `reason`.
+pub async fn correct_person(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let pairs = form_pairs(&body);
+    let (Ok(request), Ok(person)) = (
+        id.parse::<RequestId>(),
+        first(&pairs, "person").parse::<evac_model::PersonId>(),
+    ) else {
+        return error_page(
+            lang,
+            AppError::NotFound(format!("request {id} or its person")),
+        );
+    };
+    let given = |name: &str| Some(first(&pairs, name)).filter(|v| !v.is_empty());
+    let correction = evac_app::PersonCorrection {
+        surname: given("surname"),
+        given_names: given("given_names"),
+        patronymic: given("patronymic"),
+        birth_date: given("birth_date"),
+        sex: given("sex"),
+        citizenship: given("citizenship"),
+        document_type: given("document_type"),
+        document_number: given("document_number"),
+        needs: given("needs").map(|needs| {
+            needs
+                .split(',')
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+                .collect()
+        }),
+        reason: first(&pairs, "reason"),
+    };
+    let corrected = state
+        .app
+        .correct_person(
+            &session.staff,
+            request,
+            person,
+            &correction,
+            evac_model::Timestamp::now(),
+        )
+        .await;
+    match corrected {
+        Ok(_) => Redirect::to(&format!("/desk/requests/{id}?lang={}", lang.code())).into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Forbidden { .. })) => {
+            request_detail_page(&state, lang, &session.staff, &id, Some(problem_text(e))).await
+        }
+        Err(e) => error_page(lang, e),
+    }
+}
+
 fn person_name(p: &evac_model::Person) -> String {
     let written = |n: &Option<evac_model::PersonName>| {
         n.as_ref().map_or(String::new(), |n| n.as_written.clone())

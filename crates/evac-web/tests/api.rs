@@ -1281,6 +1281,37 @@ async fn staff_changes_and_notes_are_history_and_withdrawing_releases_the_seat()
         .count();
     assert_eq!(notes, 3, "a note on each of the three: {history}");
 
+    // A person's own fields: a pupil's surname was misheard on the phone; a birth date in the
+    // future is refused with the pupil's place in the party.
+    let pupil = request["party"][1]["id"].as_str().unwrap();
+    let fix = format!("/api/v1/requests/{}/persons/{pupil}/corrections", group.id);
+    let (status, refused) = t
+        .send(
+            Method::POST,
+            &fix,
+            &operator,
+            &json!({ "birth_date": "2031-01-01", "reason": "typo" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(error_paths(&refused), ["party[1].birth_date"]);
+    let (status, changed) = t
+        .send(
+            Method::POST,
+            &fix,
+            &operator,
+            &json!({ "surname": "Петренко", "reason": "spelt from his passport" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{changed}");
+    assert_eq!(changed["changed"], json!(["surname"]));
+    let (_, found) = t
+        .get("/api/v1/requests?name=Petrenko", Some(&operator))
+        .await;
+    assert_eq!(found["items"][0]["id"], group.id.to_string(), "{found}");
+    let (_, gone) = t.get("/api/v1/requests?name=Petrov", Some(&operator)).await;
+    assert!(gone["items"].as_array().unwrap().is_empty(), "{gone}");
+
     // The re-plan: the pupils now travel alone and NQZ-1 carries no escort; the tourist flies.
     let (status, second) = publish().await;
     assert_eq!(status, StatusCode::OK, "{second}");

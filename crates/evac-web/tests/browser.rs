@@ -502,7 +502,7 @@ async fn a_supervisor_adds_an_account_and_an_auditor_reads_the_trail() {
 
 /// The web UI's "done when", in one walk through the browser and nothing else: a requester
 /// asks on the public form; a case officer finds the request by its reference, verifies the
-/// traveller (after correcting her phone number) and sees the household on the case list; a planner adds a flight and publishes;
+/// traveller (after correcting her phone number and her given names) and sees the household on the case list; a planner adds a flight and publishes;
 /// a field officer opens the request, reads the boarding pass there, checks the passenger in
 /// and boards them; the request's history tells the whole story.
 #[tokio::test]
@@ -568,6 +568,20 @@ async fn a_request_goes_from_the_public_form_to_a_boarded_passenger_in_the_brows
         history.contains("request corrected (contacts)"),
         "{history}"
     );
+    // Her passport says Giulia Maria.
+    click(c, "#correct-person summary").await;
+    fill(c, "#correct-person input[name=given_names]", "Giulia Maria").await;
+    fill(
+        c,
+        "#correct-person textarea[name=reason]",
+        "as in her passport",
+    )
+    .await;
+    click(c, "#correct-person button").await;
+    let history = text_once(c, "#history", |t| t.contains("as in her passport")).await;
+    assert!(history.contains("corrected (given names)"), "{history}");
+    let people = element(c, "#people").await.text().await.unwrap();
+    assert!(people.contains("ROSSI GIULIA MARIA"), "{people}");
     click(c, "#change select[name=status] option[value=verified]").await;
     fill(
         c,

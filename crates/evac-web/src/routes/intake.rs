@@ -367,14 +367,7 @@ pub async fn person_event(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let id = request_id(&id)?;
-    let person: evac_model::PersonId = person.parse().map_err(|_| {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "urn:evac:problem:not-found",
-            "Not found",
-            format!("'{person}' is not a person id (a UUID)"),
-        )
-    })?;
+    let person = person_id(&person)?;
     let (event, _) = parse_json::<PersonEventIn>(&headers, body)?;
     let to = match event.status.as_deref() {
         None => None,
@@ -420,4 +413,38 @@ pub async fn correct(
         StatusCode::CREATED,
         Json(serde_json::json!({ "changed": changed })),
     ))
+}
+
+/// `POST /api/v1/requests/{id}/persons/{person}/corrections`: corrects a person's names, birth
+/// date, sex, citizenship, document or needs (validated like intake); answers with the fields
+/// that changed.
+pub async fn correct_person(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path((id, person)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let id = request_id(&id)?;
+    let person = person_id(&person)?;
+    let (correction, _) = parse_json::<evac_app::PersonCorrection>(&headers, body)?;
+    let changed = state
+        .app
+        .correct_person(&staff, id, person, &correction, Timestamp::now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "changed": changed })),
+    ))
+}
+
+fn person_id(text: &str) -> Result<evac_model::PersonId, Problem> {
+    text.parse().map_err(|_| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "urn:evac:problem:not-found",
+            "Not found",
+            format!("'{text}' is not a person id (a UUID)"),
+        )
+    })
 }
