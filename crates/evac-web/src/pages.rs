@@ -628,19 +628,7 @@ pub async fn requests(
         .iter()
         .map(|stored| {
             let r = &stored.request;
-            let names: Vec<String> = r
-                .body
-                .party
-                .iter()
-                .map(|p| {
-                    let name = |n: &Option<evac_model::PersonName>| {
-                        n.as_ref().map_or("", |n| n.as_written.as_str()).to_string()
-                    };
-                    format!("{} {}", name(&p.surname), name(&p.given_names))
-                        .trim()
-                        .to_string()
-                })
-                .collect();
+            let names: Vec<String> = r.body.party.iter().map(person_name).collect();
             RequestLine {
                 id: r.id.to_string(),
                 reference: r.reference.to_string(),
@@ -676,6 +664,24 @@ pub async fn request_detail(
     request_detail_page(&state, lang, &session.staff, &id, None).await
 }
 
+/// Where a change on a request's page goes next: back to the page, or the page again with
+/// the problem (bad input, a role that may not), or an error page.
+async fn after_request_change<T>(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    id: &str,
+    outcome: Result<T, AppError>,
+) -> Response {
+    match outcome {
+        Ok(_) => Redirect::to(&format!("/desk/requests/{id}?lang={}", lang.code())).into_response(),
+        Err(e @ (AppError::Invalid(_) | AppError::Forbidden { .. })) => {
+            request_detail_page(state, lang, staff, id, Some(problem_text(e))).await
+        }
+        Err(e) => error_page(lang, e),
+    }
+}
+
 /// `POST /desk/requests/{id}` with `person`, `status` (empty: a note) and `reason`.
 pub async fn change_person(
     State(state): State<AppState>,
@@ -707,7 +713,7 @@ pub async fn change_person(
             }
         },
     };
-    match state
+    let outcome = state
         .app
         .change_person(
             &session.staff,
@@ -717,16 +723,8 @@ pub async fn change_person(
             &first(&pairs, "reason"),
             evac_model::Timestamp::now(),
         )
-        .await
-    {
-        Ok(()) => {
-            Redirect::to(&format!("/desk/requests/{id}?lang={}", lang.code())).into_response()
-        }
-        Err(e @ (AppError::Invalid(_) | AppError::Forbidden { .. })) => {
-            request_detail_page(&state, lang, &session.staff, &id, Some(problem_text(e))).await
-        }
-        Err(e) => error_page(lang, e),
-    }
+        .await;
+    after_request_change(&state, lang, &session.staff, &id, outcome).await
 }
 
 /// `POST /desk/requests/{id}/corrections`: corrects the request's location, situation,
@@ -762,7 +760,7 @@ pub async fn correct_request(
         email: some("email"),
         reason: first(&pairs, "reason"),
     };
-    match state
+    let outcome = state
         .app
         .correct_request(
             &session.staff,
@@ -770,14 +768,8 @@ pub async fn correct_request(
             &correction,
             evac_model::Timestamp::now(),
         )
-        .await
-    {
-        Ok(_) => Redirect::to(&format!("/desk/requests/{id}?lang={}", lang.code())).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::Forbidden { .. })) => {
-            request_detail_page(&state, lang, &session.staff, &id, Some(problem_text(e))).await
-        }
-        Err(e) => error_page(lang, e),
-    }
+        .await;
+    after_request_change(&state, lang, &session.staff, &id, outcome).await
 }
 
 /// `POST /desk/requests/{id}/persons` with `person`, the fields to correct (empty ones keep
@@ -830,13 +822,7 @@ pub async fn correct_person(
             evac_model::Timestamp::now(),
         )
         .await;
-    match corrected {
-        Ok(_) => Redirect::to(&format!("/desk/requests/{id}?lang={}", lang.code())).into_response(),
-        Err(e @ (AppError::Invalid(_) | AppError::Forbidden { .. })) => {
-            request_detail_page(&state, lang, &session.staff, &id, Some(problem_text(e))).await
-        }
-        Err(e) => error_page(lang, e),
-    }
+    after_request_change(&state, lang, &session.staff, &id, corrected).await
 }
 
 fn person_name(p: &evac_model::Person) -> String {

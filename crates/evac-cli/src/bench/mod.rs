@@ -117,6 +117,24 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
 }
 
 /// A fresh app on a temporary SQLite database (or the given URL).
+/// A fresh SQLite app in a temporary directory with `requests` demo requests loaded through
+/// the app (durable, group commit), and the seconds the load took.
+async fn demo_app(
+    requests: usize,
+    seed: u64,
+) -> anyhow::Result<(App, tempfile::TempDir, u64, f64)> {
+    let (app, dir) = fresh_app(None).await?;
+    let dir = dir.expect("a temporary directory");
+    let started = Instant::now();
+    let loaded = crate::commands::demo::load(
+        &app,
+        Scenario::january_2022(requests, seed),
+        &dir.path().join("truth.csv"),
+    )
+    .await?;
+    Ok((app, dir, loaded, started.elapsed().as_secs_f64()))
+}
+
 async fn fresh_app(url: Option<&str>) -> anyhow::Result<(App, Option<tempfile::TempDir>)> {
     let (url, dir) = match url {
         Some(u) => (DatabaseUrl::parse(u)?, None),
@@ -459,16 +477,7 @@ fn write_generated_csv(path: &std::path::Path, rows: usize, seed: u64) -> anyhow
 }
 
 async fn export(args: ExportBenchArgs) -> anyhow::Result<()> {
-    let (app, dir) = fresh_app(None).await?;
-    let dir = dir.expect("a temporary directory");
-    let started = Instant::now();
-    let loaded = crate::commands::demo::load(
-        &app,
-        Scenario::january_2022(args.requests, args.seed),
-        &dir.path().join("truth.csv"),
-    )
-    .await?;
-    let load_s = started.elapsed().as_secs_f64();
+    let (app, dir, loaded, load_s) = demo_app(args.requests, args.seed).await?;
     let out = dir.path().join("export.csv");
     let started = Instant::now();
     let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);

@@ -10,7 +10,6 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::http::Request;
 use clap::Args;
-use evac_demo::Scenario;
 use evac_model::Role;
 use tower::ServiceExt as _;
 
@@ -25,19 +24,9 @@ pub struct PagesBenchArgs {
 }
 
 pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
-    let (app, dir) = super::fresh_app(None).await?;
-    let dir = dir.expect("a temporary directory");
-    let started = Instant::now();
-    let loaded = crate::commands::demo::load(
-        &app,
-        Scenario::january_2022(args.requests, args.seed),
-        &dir.path().join("truth.csv"),
-    )
-    .await?;
-    eprintln!(
-        "loaded {loaded} requests in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    // The directory holds the database: it lives as long as the benchmark.
+    let (app, _dir, loaded, load_s) = super::demo_app(args.requests, args.seed).await?;
+    eprintln!("loaded {loaded} requests in {load_s:.1} s");
     app.add_user(None, "bench", Role::Supervisor, "correct horse battery")
         .await?;
     let session = app.login("bench", "correct horse battery").await?.secret;
