@@ -84,7 +84,7 @@ impl App {
             match self.store.insert_request(insert).await? {
                 InsertOutcome::Inserted => {
                     tracing::debug!(request_id = %id, channel = request.body.channel.as_str(), "request stored");
-                    self.link_new_request(&request).await;
+                    self.queue_for_linking(id);
                     return Ok(Submitted {
                         id,
                         reference: request.reference,

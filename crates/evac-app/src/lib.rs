@@ -122,27 +122,40 @@ impl Staff {
     }
 }
 
-/// The application: cheap to clone, shared by every request handler.
+/// The application: one `Arc`, so cloning it for every request handler is one atomic increment.
 #[derive(Clone)]
-pub struct App {
+pub struct App(Arc<AppParts>);
+
+pub struct AppParts {
     store: Arc<dyn Store>,
-    settings: Arc<Settings>,
+    settings: Settings,
     linker: Arc<linkage::Linker>,
+    /// The background thread that matches new requests, started with the first of them.
+    online_linker: std::sync::OnceLock<linkage::OnlineLinker>,
     /// Signs boarding passes; its key is read from (or made in) the store on first use.
-    signer: Arc<tokio::sync::OnceCell<evac_model::PassSigner>>,
+    signer: tokio::sync::OnceCell<evac_model::PassSigner>,
     /// The desk's last ranking of every household (see `ranking.rs`).
     ranking: Arc<ranking::RankingCache>,
 }
 
+impl std::ops::Deref for App {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
 impl App {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
-        App {
+        App(Arc::new(AppParts {
             store,
-            settings: Arc::new(settings),
+            settings,
             linker: Arc::default(),
-            signer: Arc::default(),
+            online_linker: std::sync::OnceLock::new(),
+            signer: tokio::sync::OnceCell::new(),
             ranking: Arc::default(),
-        }
+        }))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -6,7 +6,8 @@
 //! can be undone. The in-memory [`evac_link::Index`] is built by [`App::relink`] (at server
 //! start, in the background, and by `evac relink`); until it exists, requests are stored as
 //! always and simply not matched yet (the next relink catches them up). Matching runs after the
-//! request's commit and never delays or fails its acknowledgement.
+//! request's commit, on a background thread of low priority ([`OnlineLinker`]), and never delays
+//! or fails its acknowledgement: during a burst the linker falls behind and catches up after.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
@@ -26,6 +27,10 @@ const ONLINE_CANDIDATES_MAX: usize = 3;
 /// How many observed matches one reviewer's "match" counts for when refining `m`.
 const DECISION_WEIGHT_PAIRS: f64 = 5.0;
 
+/// Requests waiting for the background linker. Ids only (16 bytes each), so a burst of a
+/// million requests waits in 16 MB; beyond this, requests are matched at the next relink.
+pub const LINK_QUEUE_REQUESTS_MAX: usize = 1_000_000;
+
 /// The linker's in-memory state: the index and who each indexed record is.
 #[derive(Default)]
 pub(crate) struct Linker {
@@ -36,6 +41,9 @@ struct LinkState {
     index: Index,
     /// Per index position: the person and their request.
     persons: Vec<(PersonId, RequestId)>,
+    /// Every request whose people are in the index: a request is never indexed twice, even if
+    /// a relink read it while it also waited in the online linker's queue.
+    indexed_requests: HashSet<RequestId>,
     matches_observed: f64,
 }
 
@@ -235,6 +243,7 @@ impl App {
         self.ranking_is_stale();
         *self.linker.state.lock().expect("linker lock") = Some(LinkState {
             index,
+            indexed_requests: positions.iter().map(|&(_, request)| request).collect(),
             persons: positions,
             matches_observed,
         });
@@ -245,71 +254,19 @@ impl App {
         })
     }
 
-    /// Matches a just-stored request's people against everything linked so far and logs what
-    /// it found. Best effort: the request is already safe; a failure here is logged and the next
-    /// relink catches up.
-    pub(crate) async fn link_new_request(&self, request: &Request) {
-        let events = {
-            let mut guard = self.linker.state.lock().expect("linker lock");
-            let Some(state) = guard.as_mut() else { return };
-            let group = request.id.to_string();
-            let now = request.received_at;
-            let mut events = Vec::new();
-            let records = records_of_request(request);
-            let prepared: Vec<Prepared> = records.iter().map(Prepared::new).collect();
-            let auto_min = LinkSettings::default().auto_merge_probability_min;
-            // Two passes, as the batch does: first each person alone; then each again, with
-            // the requests the others surely matched counting as tied households.
-            let sure: Vec<Option<u32>> = prepared
-                .iter()
-                .map(|p| {
-                    let found = state.index.matches(p, Some(&group), &[], 1);
-                    found
-                        .first()
-                        .filter(|c| c.score.match_probability >= auto_min)
-                        .map(|c| c.index)
-                })
-                .collect();
-            for (k, (p, person)) in prepared.iter().zip(&request.body.party).enumerate() {
-                let tied_to: Vec<u32> = sure
-                    .iter()
-                    .enumerate()
-                    .filter(|&(other, _)| other != k)
-                    .filter_map(|(_, s)| *s)
-                    .collect();
-                let found = state
-                    .index
-                    .matches(p, Some(&group), &tied_to, ONLINE_CANDIDATES_MAX);
-                for (rank, candidate) in found.iter().enumerate() {
-                    let (other, _) = state.persons[candidate.index as usize];
-                    let auto = rank == 0 && candidate.score.match_probability >= auto_min;
-                    let kind = if auto {
-                        LinkEventKind::AutoMerge
-                    } else {
-                        LinkEventKind::Review
-                    };
-                    events.push(link_event(
-                        kind,
-                        person.id,
-                        other,
-                        &candidate.score,
-                        now,
-                        Actor::System,
-                        None,
-                    ));
-                }
-            }
-            for (p, person) in prepared.into_iter().zip(&request.body.party) {
-                state.index.insert(p, Some(&group));
-                state.persons.push((person.id, request.id));
-            }
-            events
-        };
-        if events.is_empty() {
-            return;
-        }
-        if let Err(e) = self.store.append_link_events(events, Vec::new()).await {
-            tracing::warn!(request_id = %request.id, error = %e, "linking a new request failed; the next relink will catch up");
+    /// Queues a just-stored request for matching by the background linker. Never waits for
+    /// it: the acknowledgement depends on the commit alone (see [`OnlineLinker`]).
+    pub(crate) fn queue_for_linking(&self, request: RequestId) {
+        self.online_linker
+            .get_or_init(|| OnlineLinker::start(self.store.clone(), self.linker.clone()))
+            .queue(request);
+    }
+
+    /// Waits until every request queued for linking so far has been matched (or skipped): for
+    /// tests, and for anyone who must read the links of a request just submitted.
+    pub async fn linking_caught_up(&self) {
+        if let Some(online) = self.online_linker.get() {
+            online.caught_up().await;
         }
     }
 
@@ -615,6 +572,172 @@ fn link_event(
         match_probability: score.match_probability,
         explanation: serde_json::to_string(score).unwrap_or_else(|_| "{}".into()),
         refers_to,
+    }
+}
+
+/// Matches stored requests against the index on a thread of its own, at the lowest CPU
+/// priority (on Linux), one request at a time in arrival order.
+///
+/// Why a thread apart: matching a request costs about as much CPU as taking it in, and an
+/// acknowledgement must wait for the commit alone. During a burst, intake keeps the cores and
+/// the queue grows; when the burst passes, the linker catches up. The queue holds ids, and the
+/// thread reads each request back from the store, so memory stays flat.
+pub(crate) struct OnlineLinker {
+    queue: std::sync::mpsc::SyncSender<LinkWork>,
+    /// Set when the queue was full: those requests wait for the next relink.
+    overflowed: std::sync::atomic::AtomicBool,
+}
+
+enum LinkWork {
+    Request(RequestId),
+    /// Answered once everything queued before it is done.
+    CaughtUp(tokio::sync::oneshot::Sender<()>),
+}
+
+impl OnlineLinker {
+    /// Starts the thread. It ends when the app (and so this sender) is dropped.
+    fn start(store: std::sync::Arc<dyn evac_store::Store>, linker: std::sync::Arc<Linker>) -> Self {
+        let (queue, work) = std::sync::mpsc::sync_channel(LINK_QUEUE_REQUESTS_MAX);
+        let runtime = tokio::runtime::Handle::current();
+        std::thread::Builder::new()
+            .name("evac-linker".into())
+            .spawn(move || {
+                lower_this_threads_priority();
+                while let Ok(next) = work.recv() {
+                    match next {
+                        LinkWork::Request(id) => {
+                            if !linker.has_index() {
+                                continue;
+                            }
+                            match runtime.block_on(store.request(id)) {
+                                Ok(Some(stored)) => {
+                                    let events = linker.match_new_request(&stored.request);
+                                    if !events.is_empty()
+                                        && let Err(e) = runtime
+                                            .block_on(store.append_link_events(events, Vec::new()))
+                                    {
+                                        tracing::warn!(request_id = %id, error = %e, "linking a new request failed; the next relink will catch up");
+                                    }
+                                }
+                                Ok(None) => {}
+                                Err(e) => {
+                                    tracing::warn!(request_id = %id, error = %e, "could not read a new request to link it; the next relink will catch up")
+                                }
+                            }
+                        }
+                        LinkWork::CaughtUp(done) => {
+                            let _ = done.send(());
+                        }
+                    }
+                }
+            })
+            .expect("the linker thread starts");
+        OnlineLinker {
+            queue,
+            overflowed: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn queue(&self, request: RequestId) {
+        if self.queue.try_send(LinkWork::Request(request)).is_err()
+            && !self
+                .overflowed
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::warn!(
+                queued = LINK_QUEUE_REQUESTS_MAX,
+                "the linker is behind; newer requests are stored but matched only at the next relink"
+            );
+        }
+    }
+
+    async fn caught_up(&self) {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        // Blocking send: a full queue makes the caller wait its turn, as it should.
+        let queue = self.queue.clone();
+        let sent = tokio::task::spawn_blocking(move || queue.send(LinkWork::CaughtUp(done))).await;
+        if matches!(sent, Ok(Ok(()))) {
+            let _ = answer.await;
+        }
+    }
+}
+
+/// Background work gives way to intake: nice 19 for the calling thread (Linux gives each
+/// thread its own nice value). Elsewhere the thread keeps the normal priority.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19) {
+        tracing::debug!(error = %e, "could not lower the linker's priority");
+    }
+}
+
+impl Linker {
+    fn has_index(&self) -> bool {
+        self.state.lock().expect("linker lock").is_some()
+    }
+
+    /// Matches a stored request's people against everything indexed so far, adds them to the
+    /// index, and returns the link events to log.
+    fn match_new_request(&self, request: &Request) -> Vec<LinkEvent> {
+        let mut guard = self.state.lock().expect("linker lock");
+        let Some(state) = guard.as_mut() else {
+            return Vec::new();
+        };
+        if !state.indexed_requests.insert(request.id) {
+            return Vec::new();
+        }
+        let group = request.id.to_string();
+        let now = request.received_at;
+        let mut events = Vec::new();
+        let records = records_of_request(request);
+        let prepared: Vec<Prepared> = records.iter().map(Prepared::new).collect();
+        let auto_min = LinkSettings::default().auto_merge_probability_min;
+        // Two passes, as the batch does: first each person alone; then each again, with
+        // the requests the others surely matched counting as tied households.
+        let sure: Vec<Option<u32>> = prepared
+            .iter()
+            .map(|p| {
+                let found = state.index.matches(p, Some(&group), &[], 1);
+                found
+                    .first()
+                    .filter(|c| c.score.match_probability >= auto_min)
+                    .map(|c| c.index)
+            })
+            .collect();
+        for (k, (p, person)) in prepared.iter().zip(&request.body.party).enumerate() {
+            let tied_to: Vec<u32> = sure
+                .iter()
+                .enumerate()
+                .filter(|&(other, _)| other != k)
+                .filter_map(|(_, s)| *s)
+                .collect();
+            let found = state
+                .index
+                .matches(p, Some(&group), &tied_to, ONLINE_CANDIDATES_MAX);
+            for (rank, candidate) in found.iter().enumerate() {
+                let (other, _) = state.persons[candidate.index as usize];
+                let auto = rank == 0 && candidate.score.match_probability >= auto_min;
+                let kind = if auto {
+                    LinkEventKind::AutoMerge
+                } else {
+                    LinkEventKind::Review
+                };
+                events.push(link_event(
+                    kind,
+                    person.id,
+                    other,
+                    &candidate.score,
+                    now,
+                    Actor::System,
+                    None,
+                ));
+            }
+        }
+        for (p, person) in prepared.into_iter().zip(&request.body.party) {
+            state.index.insert(p, Some(&group));
+            state.persons.push((person.id, request.id));
+        }
+        events
     }
 }
 

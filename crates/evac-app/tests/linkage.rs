@@ -85,6 +85,8 @@ async fn a_family_asking_twice_is_one_household_and_reviewers_can_decide_and_und
         .await
         .unwrap();
 
+    // Matching runs in the background, after the acknowledgement.
+    app.linking_caught_up().await;
     let officer = Staff {
         user_id: UserId(uuid::Uuid::from_u128(1)),
         name: "officer".into(),

@@ -6,6 +6,7 @@ use evac_store::*;
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
 use crate::backend;
+use crate::batch::WriteBatch;
 
 pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
@@ -84,7 +85,7 @@ impl RequestRow {
     }
 }
 
-pub(crate) fn insert_request(c: &Connection, r: &RequestRow) -> Result<InsertOutcome, StoreError> {
+pub(crate) fn insert_request(c: &WriteBatch, r: &RequestRow) -> Result<InsertOutcome, StoreError> {
     if let Some(claim) = &r.idempotency {
         let seen: Option<(Vec<u8>, String, String)> = c
             .prepare_cached(
@@ -164,6 +165,7 @@ pub(crate) fn insert_request(c: &Connection, r: &RequestRow) -> Result<InsertOut
             .map_err(backend)?;
     }
     insert_audit(c, &r.audit)?;
+    c.count_request(&r.location_latin, r.received_at, r.persons.len());
     Ok(InsertOutcome::Inserted)
 }
 

@@ -910,6 +910,8 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
     let (status, _, second) = t.post(&again, None).await;
     assert_eq!(status, StatusCode::CREATED);
 
+    // Matching runs in the background, after the acknowledgement.
+    t.app.linking_caught_up().await;
     let officer = t.token("officer1", Role::CaseOfficer).await;
     let path = format!("/api/v1/requests/{}/links", second["id"].as_str().unwrap());
     let (status, links) = t.get(&path, Some(&officer)).await;
