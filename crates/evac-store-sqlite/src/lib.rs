@@ -38,7 +38,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 /// Jobs waiting for the writer; senders wait (asynchronously) when it is full.
 pub const WRITE_QUEUE_JOBS_MAX: usize = 8_192;
 /// Jobs in one transaction: bounds the latency a batch adds and the size of a rollback.
-pub const BATCH_JOBS_MAX: usize = 1_024;
+pub const BATCH_JOBS_MAX: usize = 4_096;
 /// Concurrent read connections.
 pub const READERS_MAX: usize = 8;
 /// How often the background connection copies committed WAL pages into the database file.

@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use crate::config::Config;
 
 /// Requests submitted and not yet acknowledged: bounds memory and lets group commit work.
-pub const IMPORTS_IN_FLIGHT_MAX: usize = 512;
+pub const IMPORTS_IN_FLIGHT_MAX: usize = 2_048;
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
