@@ -258,27 +258,35 @@ fn statuses(
     let mut s = c
         .prepare_cached("SELECT id, status FROM persons WHERE request_id = ?1 ORDER BY ordinal")
         .map_err(backend)?;
-    let rows = s
-        .query_map([request_id], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })
-        .map_err(backend)?;
-    rows.map(|row| {
-        let (id, status) = row.map_err(backend)?;
-        Ok((parse_id("persons.id", &id)?, status_from_text(&status)?))
-    })
-    .collect()
+    let mut rows = s.query([request_id]).map_err(backend)?;
+    let mut statuses = Vec::new();
+    while let Some(row) = rows.next().map_err(backend)? {
+        statuses.push((
+            parse_id("persons.id", text(row, 0)?)?,
+            status_from_text(text(row, 1)?)?,
+        ));
+    }
+    Ok(statuses)
 }
 
 const REQUEST_COLUMNS: &str = "id, reference, received_at, case_id, body";
 
+/// A text column read in place (no copy): exports read millions of bodies.
+fn text<'r>(row: &'r rusqlite::Row<'_>, column: usize) -> Result<&'r str, StoreError> {
+    row.get_ref(column)
+        .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+        .map_err(backend)
+}
+
 fn request_from_row(row: &rusqlite::Row<'_>) -> Result<evac_model::Request, StoreError> {
-    let id: String = row.get(0).map_err(backend)?;
-    let reference: String = row.get(1).map_err(backend)?;
     let received_at: i64 = row.get(2).map_err(backend)?;
-    let case_id: String = row.get(3).map_err(backend)?;
-    let body: String = row.get(4).map_err(backend)?;
-    request_from_columns(&id, &reference, received_at, &case_id, &body)
+    request_from_columns(
+        text(row, 0)?,
+        text(row, 1)?,
+        received_at,
+        text(row, 3)?,
+        text(row, 4)?,
+    )
 }
 
 fn stored_from_row(c: &Connection, row: &rusqlite::Row<'_>) -> Result<StoredRequest, StoreError> {
@@ -322,23 +330,20 @@ fn with_statuses(
             .map_err(backend)?
     };
     let mut by_request: std::collections::HashMap<
-        String,
+        RequestId,
         Vec<(evac_model::PersonId, PersonStatus)>,
     > = std::collections::HashMap::with_capacity(ids.len());
     while let Some(row) = rows.next().map_err(backend)? {
-        let request_id: String = row.get(0).map_err(backend)?;
-        let person: String = row.get(1).map_err(backend)?;
-        let status: String = row.get(2).map_err(backend)?;
-        by_request
-            .entry(request_id)
-            .or_default()
-            .push((parse_id("persons.id", &person)?, status_from_text(&status)?));
+        let request_id: RequestId = parse_id("persons.request_id", text(row, 0)?)?;
+        by_request.entry(request_id).or_default().push((
+            parse_id("persons.id", text(row, 1)?)?,
+            status_from_text(text(row, 2)?)?,
+        ));
     }
     Ok(requests
         .into_iter()
-        .zip(ids)
-        .map(|(request, id)| StoredRequest {
-            statuses: by_request.remove(&id).unwrap_or_default(),
+        .map(|request| StoredRequest {
+            statuses: by_request.remove(&request.id).unwrap_or_default(),
             request,
         })
         .collect())
