@@ -57,6 +57,11 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
             ));
         }
     }
+    // Most bodies are valid: parse them plainly, and only a body that fails is parsed again
+    // with path tracking, to name the field (tracking wraps every value of every parse).
+    if let Ok(value) = T::deserialize(&mut serde_json::Deserializer::from_slice(&body)) {
+        return Ok((value, body));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(&body);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         Ok(value) => Ok((value, body)),
