@@ -35,6 +35,9 @@ pub const LINK_QUEUE_REQUESTS_MAX: usize = 1_000_000;
 #[derive(Default)]
 pub(crate) struct Linker {
     state: Mutex<Option<LinkState>>,
+    /// Whether `state` holds an index: read on every submission without taking the lock,
+    /// which the background linker holds while it matches.
+    indexed: std::sync::atomic::AtomicBool,
 }
 
 struct LinkState {
@@ -247,6 +250,9 @@ impl App {
             persons: positions,
             matches_observed,
         });
+        self.linker
+            .indexed
+            .store(true, std::sync::atomic::Ordering::Release);
         Ok(RelinkSummary {
             persons: person_count,
             auto_merged,
@@ -257,6 +263,11 @@ impl App {
     /// Queues a just-stored request for matching by the background linker. Never waits for
     /// it: the acknowledgement depends on the commit alone (see [`OnlineLinker`]).
     pub(crate) fn queue_for_linking(&self, request: RequestId) {
+        // Before the first relink there is nothing to match against, and that relink reads
+        // every stored request anyway.
+        if !self.linker.has_index() {
+            return;
+        }
         self.online_linker
             .get_or_init(|| OnlineLinker::start(self.store.clone(), self.linker.clone()))
             .queue(request);
@@ -673,7 +684,7 @@ fn lower_this_threads_priority() {
 
 impl Linker {
     fn has_index(&self) -> bool {
-        self.state.lock().expect("linker lock").is_some()
+        self.indexed.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Matches a stored request's people against everything indexed so far, adds them to the
