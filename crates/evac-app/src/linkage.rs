@@ -27,8 +27,9 @@ const ONLINE_CANDIDATES_MAX: usize = 3;
 /// How many observed matches one reviewer's "match" counts for when refining `m`.
 const DECISION_WEIGHT_PAIRS: f64 = 5.0;
 
-/// Requests waiting for the background linker. Ids only (16 bytes each), so a burst of a
-/// million requests waits in 16 MB; beyond this, requests are matched at the next relink.
+/// Requests waiting for the background linker. Ids only (a few dozen bytes each in the queue),
+/// so a burst of a million requests waits in tens of MB, allocated as the queue grows; beyond
+/// this, requests are matched at the next relink.
 pub const LINK_QUEUE_REQUESTS_MAX: usize = 1_000_000;
 
 /// The linker's in-memory state: the index and who each indexed record is.
@@ -594,7 +595,11 @@ fn link_event(
 /// the queue grows; when the burst passes, the linker catches up. The queue holds ids, and the
 /// thread reads each request back from the store, so memory stays flat.
 pub(crate) struct OnlineLinker {
-    queue: std::sync::mpsc::SyncSender<LinkWork>,
+    /// Unbounded in type, bounded by `waiting`: a bounded channel would allocate (and touch)
+    /// its whole capacity up front.
+    queue: std::sync::mpsc::Sender<LinkWork>,
+    /// Requests queued and not yet taken by the thread, at most [`LINK_QUEUE_REQUESTS_MAX`].
+    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// Set when the queue was full: those requests wait for the next relink.
     overflowed: std::sync::atomic::AtomicBool,
 }
@@ -608,7 +613,9 @@ enum LinkWork {
 impl OnlineLinker {
     /// Starts the thread. It ends when the app (and so this sender) is dropped.
     fn start(store: std::sync::Arc<dyn evac_store::Store>, linker: std::sync::Arc<Linker>) -> Self {
-        let (queue, work) = std::sync::mpsc::sync_channel(LINK_QUEUE_REQUESTS_MAX);
+        let (queue, work) = std::sync::mpsc::channel();
+        let waiting = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let taken = waiting.clone();
         let runtime = tokio::runtime::Handle::current();
         std::thread::Builder::new()
             .name("evac-linker".into())
@@ -617,6 +624,7 @@ impl OnlineLinker {
                 while let Ok(next) = work.recv() {
                     match next {
                         LinkWork::Request(id) => {
+                            taken.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                             if !linker.has_index() {
                                 continue;
                             }
@@ -645,29 +653,30 @@ impl OnlineLinker {
             .expect("the linker thread starts");
         OnlineLinker {
             queue,
+            waiting,
             overflowed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
     fn queue(&self, request: RequestId) {
-        if self.queue.try_send(LinkWork::Request(request)).is_err()
-            && !self
-                .overflowed
-                .swap(true, std::sync::atomic::Ordering::Relaxed)
-        {
-            tracing::warn!(
-                queued = LINK_QUEUE_REQUESTS_MAX,
-                "the linker is behind; newer requests are stored but matched only at the next relink"
-            );
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.waiting.fetch_add(1, Relaxed) >= LINK_QUEUE_REQUESTS_MAX {
+            self.waiting.fetch_sub(1, Relaxed);
+            if !self.overflowed.swap(true, Relaxed) {
+                tracing::warn!(
+                    queued = LINK_QUEUE_REQUESTS_MAX,
+                    "the linker is behind; newer requests are stored but matched only at the next relink"
+                );
+            }
+            return;
         }
+        // Fails only if the thread has died; the next relink catches up then too.
+        let _ = self.queue.send(LinkWork::Request(request));
     }
 
     async fn caught_up(&self) {
         let (done, answer) = tokio::sync::oneshot::channel();
-        // Blocking send: a full queue makes the caller wait its turn, as it should.
-        let queue = self.queue.clone();
-        let sent = tokio::task::spawn_blocking(move || queue.send(LinkWork::CaughtUp(done))).await;
-        if matches!(sent, Ok(Ok(()))) {
+        if self.queue.send(LinkWork::CaughtUp(done)).is_ok() {
             let _ = answer.await;
         }
     }
