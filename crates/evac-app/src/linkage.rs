@@ -625,9 +625,6 @@ impl OnlineLinker {
                     match next {
                         LinkWork::Request(id) => {
                             taken.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                            if !linker.has_index() {
-                                continue;
-                            }
                             match runtime.block_on(store.request(id)) {
                                 Ok(Some(stored)) => {
                                     let events = linker.match_new_request(&stored.request);

@@ -1,7 +1,9 @@
 //! Linkage through the app: a family asking twice, by two channels, in two scripts, ends as one
 //! household of the same people; the review queue decides and undoes.
 
-use evac_app::{App, DatabaseUrl, Settings, Staff, open_store};
+mod common;
+
+use evac_app::Staff;
 use evac_demo::{Scenario, generate};
 use evac_model::{Actor, PersonDraft, RequestDraft, Role, SubmitterDraft, Timestamp, UserId};
 
@@ -36,12 +38,7 @@ fn request(channel: &str, phone: &str, party: Vec<PersonDraft>) -> RequestDraft 
 
 #[tokio::test]
 async fn a_family_asking_twice_is_one_household_and_reviewers_can_decide_and_undo() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_store(&DatabaseUrl::Sqlite(dir.path().join("evac.db")), true)
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    let app = App::new(store, Settings::default());
+    let (app, _dir) = common::fresh_app().await;
     // A crowd first, so the model has a population to learn from.
     for g in generate(Scenario::january_2022(400, 21)) {
         app.submit_request_at(&Actor::System, &g.draft, None, g.received_at)

@@ -1,7 +1,8 @@
 //! The desk's kept ranking: classes add up to the households, a staff change is ranked at once
 //! when ranking is cheap, and the dashboard's call never waits for the first ranking.
 
-use evac_app::{App, DatabaseUrl, Settings, open_store};
+mod common;
+
 use evac_model::{Actor, PersonDraft, PersonStatus, RequestDraft, Role, Timestamp};
 
 fn request(place: &str, party: &[(&str, &str, &str)]) -> RequestDraft {
@@ -31,12 +32,7 @@ fn request(place: &str, party: &[(&str, &str, &str)]) -> RequestDraft {
 
 #[tokio::test]
 async fn the_kept_ranking_adds_up_and_follows_a_staff_change() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_store(&DatabaseUrl::Sqlite(dir.path().join("evac.db")), true)
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    let app = App::new(store, Settings::default());
+    let (app, _dir) = common::fresh_app().await;
     app.add_user(None, "officer1", Role::CaseOfficer, "correct horse battery")
         .await
         .unwrap();
