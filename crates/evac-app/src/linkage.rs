@@ -620,7 +620,7 @@ impl OnlineLinker {
         std::thread::Builder::new()
             .name("evac-linker".into())
             .spawn(move || {
-                lower_this_threads_priority();
+                evac_store::lower_this_threads_priority();
                 while let Ok(next) = work.recv() {
                     match next {
                         LinkWork::Request(id) => {
@@ -676,15 +676,6 @@ impl OnlineLinker {
         if self.queue.send(LinkWork::CaughtUp(done)).is_ok() {
             let _ = answer.await;
         }
-    }
-}
-
-/// Background work gives way to intake: nice 19 for the calling thread (Linux gives each
-/// thread its own nice value). Elsewhere the thread keeps the normal priority.
-fn lower_this_threads_priority() {
-    #[cfg(target_os = "linux")]
-    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19) {
-        tracing::debug!(error = %e, "could not lower the linker's priority");
     }
 }
 

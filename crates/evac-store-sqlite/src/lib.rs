@@ -16,6 +16,7 @@
 
 mod batch;
 mod links;
+mod name_keys;
 mod persons;
 mod rows;
 mod seats;
@@ -59,6 +60,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_name_keys.sql"),
     include_str!("../migrations/0009_corrections.sql"),
     include_str!("../migrations/0010_batch_counts.sql"),
+    include_str!("../migrations/0011_name_keys_behind.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -116,11 +118,61 @@ where
     }
 }
 
+/// Where jobs are handed to the writer thread.
+#[derive(Clone)]
+pub(crate) struct WriterHandle {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// `work` as a job for the writer, and where its answer will arrive.
+fn pending_write<R: Send + 'static>(
+    work: impl FnMut(&WriteBatch) -> Result<R, StoreError> + Send + 'static,
+) -> (Job, oneshot::Receiver<Result<R, StoreError>>) {
+    let (reply, answer) = oneshot::channel();
+    let job: Job = Box::new(PendingWrite {
+        work,
+        result: None,
+        reply,
+    });
+    (job, answer)
+}
+
+impl WriterHandle {
+    /// Runs `work` in the writer's next batch and waits until that batch is durable. `work` may
+    /// run twice (see the module's note), each time on a transaction without the other's changes.
+    async fn run<R: Send + 'static>(
+        &self,
+        work: impl FnMut(&WriteBatch) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let (job, answer) = pending_write(work);
+        self.jobs.send(job).await.map_err(|_| writer_stopped())?;
+        answer.await.map_err(|_| writer_stopped())?
+    }
+
+    /// [`WriterHandle::run`] for a thread outside the async runtime (the keyer).
+    fn run_blocking<R: Send + 'static>(
+        &self,
+        work: impl FnMut(&WriteBatch) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let (job, answer) = pending_write(work);
+        self.jobs.blocking_send(job).map_err(|_| writer_stopped())?;
+        answer.blocking_recv().map_err(|_| writer_stopped())?
+    }
+}
+
+fn writer_stopped() -> StoreError {
+    StoreError::Unavailable("the writer has stopped".into())
+}
+
 pub struct SqliteStore {
     path: PathBuf,
-    /// Tells the checkpointer thread to stop when the store is dropped.
-    stop_checkpointer: Arc<std::sync::atomic::AtomicBool>,
-    jobs: mpsc::Sender<Job>,
+    /// Tells the checkpointer and keyer threads to stop when the store is dropped.
+    stop_background: Arc<std::sync::atomic::AtomicBool>,
+    writer: WriterHandle,
+    /// Bumped by every correction, so the keyer never writes keys from a body read before one.
+    corrections: Arc<std::sync::atomic::AtomicU64>,
+    /// The keyer starts after the first migration, once its tables exist.
+    keyer_started: std::sync::Once,
     readers: Arc<Mutex<Vec<Connection>>>,
     read_permits: Arc<Semaphore>,
 }
@@ -203,10 +255,10 @@ impl SqliteStore {
                 "PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;"
             ))
             .map_err(backend)?;
-        let stop_checkpointer = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop_background = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let checkpointer = Connection::open_with_flags(path, flags).map_err(backend)?;
         configure(&checkpointer).map_err(backend)?;
-        let stop = stop_checkpointer.clone();
+        let stop = stop_background.clone();
         std::thread::Builder::new()
             .name("evac-sqlite-checkpoint".into())
             .spawn(move || checkpoint_loop(checkpointer, stop))
@@ -217,34 +269,58 @@ impl SqliteStore {
             .name("evac-sqlite-writer".into())
             .spawn(move || writer_loop(writer, queue))
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        let writer = WriterHandle { jobs };
+
         Ok(SqliteStore {
             path: path.to_path_buf(),
-            stop_checkpointer,
-            jobs,
+            stop_background,
+            writer,
+            corrections: Arc::default(),
+            keyer_started: std::sync::Once::new(),
             readers: Arc::new(Mutex::new(Vec::new())),
             read_permits: Arc::new(Semaphore::new(READERS_MAX)),
         })
     }
 
-    /// Runs `work` in the writer's next batch and waits until that batch is durable. `work` may
-    /// run twice (see the module's note), each time on a transaction without the other's changes.
+    /// Runs `work` in the writer's next batch and waits until that batch is durable.
     async fn write<R: Send + 'static>(
         &self,
         work: impl FnMut(&WriteBatch) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(PendingWrite {
-            work,
-            result: None,
-            reply,
-        });
-        self.jobs
-            .send(job)
-            .await
-            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped before answering".into()))?
+        self.writer.run(work).await
+    }
+
+    fn start_keyer(&self) -> Result<(), StoreError> {
+        let reader = open_reader(&self.path)?;
+        let (writer, corrections, stop) = (
+            self.writer.clone(),
+            self.corrections.clone(),
+            self.stop_background.clone(),
+        );
+        std::thread::Builder::new()
+            .name("evac-sqlite-keyer".into())
+            .spawn(move || name_keys::keyer_loop(reader, writer, corrections, stop))
+            .map(|_| ())
+            .map_err(|e| StoreError::Backend(format!("cannot start the keyer thread: {e}")))
+    }
+
+    /// Keys every request the keyer has not keyed yet, now (tests and benchmarks use it to
+    /// see the index complete); the number of requests keyed.
+    pub async fn key_names_now(&self) -> Result<usize, StoreError> {
+        let mut keyed = 0;
+        loop {
+            let corrections = self.corrections.clone();
+            let next = self
+                .read(move |c| {
+                    name_keys::KeyBatch::next(c, &corrections, name_keys::KEYER_BATCH_REQUESTS)
+                })
+                .await?;
+            let Some(batch) = next else {
+                return Ok(keyed);
+            };
+            let corrections = self.corrections.clone();
+            keyed += self.write(move |c| batch.write(c, &corrections)).await?;
+        }
     }
 
     /// Runs `work` on a pooled read connection on the blocking pool.
@@ -264,13 +340,7 @@ impl SqliteStore {
             let pooled = pool.lock().expect("reader pool lock").pop();
             let conn = match pooled {
                 Some(c) => c,
-                None => {
-                    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                    let c = Connection::open_with_flags(&path, flags).map_err(backend)?;
-                    c.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
-                        .map_err(backend)?;
-                    c
-                }
+                None => open_reader(&path)?,
             };
             let result = work(&conn);
             pool.lock().expect("reader pool lock").push(conn);
@@ -280,6 +350,14 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Backend(format!("a read task failed: {e}")))?
     }
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let c = Connection::open_with_flags(path, flags).map_err(backend)?;
+    c.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
+        .map_err(backend)?;
+    Ok(c)
 }
 
 fn in_savepoint<R>(
@@ -358,7 +436,7 @@ fn checkpoint_loop(conn: Connection, stop: Arc<std::sync::atomic::AtomicBool>) {
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
-        self.stop_checkpointer
+        self.stop_background
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
@@ -373,7 +451,7 @@ fn migrate_conn(conn: &Connection) -> Result<(), StoreError> {
         conn.execute_batch(&format!("PRAGMA user_version = {}", index + 1))
             .map_err(backend)?;
     }
-    rows::backfill_name_keys(conn)
+    name_keys::backfill_if_due(conn)
 }
 
 #[async_trait]
@@ -383,7 +461,11 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        self.write(|c| migrate_conn(c)).await
+        self.write(|c| migrate_conn(c)).await?;
+        let mut started = Ok(());
+        self.keyer_started
+            .call_once(|| started = self.start_keyer());
+        started
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -806,6 +888,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let people = rows::person_columns(body);
         let name_keys = request_name_keys(body);
+        let corrections = self.corrections.clone();
         let (id, location_latin, country, place_id) = (
             id.to_string(),
             evac_model::to_icao_latin(&body.location.text),
@@ -834,6 +917,7 @@ impl Store for SqliteStore {
             if updated == 0 {
                 return Err(StoreError::Missing(format!("request {id}")));
             }
+            corrections.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
             rows::rewrite_people(c, &id, &people, &name_keys)?;
             notes
                 .iter()
@@ -869,8 +953,7 @@ mod tests {
         fail: bool,
         runs: Arc<std::sync::atomic::AtomicUsize>,
     ) -> (Job, oneshot::Receiver<Result<i64, StoreError>>) {
-        let (reply, answer) = oneshot::channel();
-        let work = move |c: &WriteBatch| {
+        pending_write(move |c: &WriteBatch| {
             runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             c.execute("INSERT INTO t (v) VALUES (?1)", [value])
                 .map_err(backend)?;
@@ -879,13 +962,7 @@ mod tests {
                 return Err(StoreError::Missing(format!("value {value}")));
             }
             Ok(value)
-        };
-        let job: Job = Box::new(PendingWrite {
-            work,
-            result: None,
-            reply,
-        });
-        (job, answer)
+        })
     }
 
     /// The table the test jobs write, and the count tables every batch writes.

@@ -28,8 +28,6 @@ pub(crate) struct RequestRow {
     party_size: i64,
     body: String,
     persons: Vec<PersonRow>,
-    /// The request's name search keys ([`request_name_keys`]).
-    name_keys: Vec<String>,
     idempotency: Option<IdempotencyClaim>,
     audit: AuditRow,
 }
@@ -78,7 +76,6 @@ impl RequestRow {
             party_size: r.body.party.len() as i64,
             body: serde_json::to_string(&r.body).map_err(|e| StoreError::Backend(e.to_string()))?,
             persons: person_columns(&r.body),
-            name_keys: request_name_keys(&r.body),
             idempotency: insert.idempotency.clone(),
             audit: AuditRow::from(&insert.audit),
         })
@@ -158,7 +155,7 @@ pub(crate) fn insert_request(c: &WriteBatch, r: &RequestRow) -> Result<InsertOut
             ])
             .map_err(backend)?;
     }
-    insert_name_keys(c, &r.id, &r.name_keys)?;
+    // Its name keys are written behind intake (the name_keys module).
     if let Some(claim) = &r.idempotency {
         c.prepare_cached("INSERT INTO idempotency_keys (key, body_sha256, request_id, created_at) VALUES (?1, ?2, ?3, ?4)")
             .and_then(|mut s| s.execute(params![claim.key, claim.body_sha256.as_slice(), r.id, r.received_at]))
@@ -212,43 +209,7 @@ pub(crate) fn rewrite_people(
     c.prepare_cached("DELETE FROM name_keys WHERE request_id = ?1")
         .and_then(|mut s| s.execute(params![request_id]))
         .map_err(backend)?;
-    insert_name_keys(c, request_id, name_keys)
-}
-
-fn insert_name_keys(c: &Connection, request_id: &str, keys: &[String]) -> Result<(), StoreError> {
-    let mut insert = c
-        .prepare_cached("INSERT OR IGNORE INTO name_keys (key, request_id) VALUES (?1, ?2)")
-        .map_err(backend)?;
-    for key in keys {
-        insert.execute(params![key, request_id]).map_err(backend)?;
-    }
-    Ok(())
-}
-
-/// Keys the requests stored before migration 0008, if that is still due (one pass, in the
-/// migration's transaction).
-pub(crate) fn backfill_name_keys(c: &Connection) -> Result<(), StoreError> {
-    let due: i64 = c
-        .query_row("SELECT COUNT(*) FROM name_keys_backfill", [], |r| r.get(0))
-        .map_err(backend)?;
-    if due == 0 {
-        return Ok(());
-    }
-    let mut s = c
-        .prepare(&format!("SELECT {REQUEST_COLUMNS} FROM requests"))
-        .map_err(backend)?;
-    let mut rows = s.query([]).map_err(backend)?;
-    while let Some(row) = rows.next().map_err(backend)? {
-        let request = request_from_row(row)?;
-        insert_name_keys(
-            c,
-            &request.id.to_string(),
-            &request_name_keys(&request.body),
-        )?;
-    }
-    c.execute("DELETE FROM name_keys_backfill", [])
-        .map_err(backend)?;
-    Ok(())
+    crate::name_keys::insert_name_keys(c, request_id, name_keys)
 }
 
 fn statuses(
@@ -272,7 +233,7 @@ fn statuses(
 const REQUEST_COLUMNS: &str = "id, reference, received_at, case_id, body";
 
 /// A text column read in place (no copy): exports read millions of bodies.
-fn text<'r>(row: &'r rusqlite::Row<'_>, column: usize) -> Result<&'r str, StoreError> {
+pub(crate) fn text<'r>(row: &'r rusqlite::Row<'_>, column: usize) -> Result<&'r str, StoreError> {
     row.get_ref(column)
         .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
         .map_err(backend)
@@ -363,33 +324,47 @@ pub(crate) fn request_where(
     }
 }
 
+/// SQL conditions joined by AND, with their values numbered in order.
+#[derive(Default)]
+struct Conditions {
+    sql: Vec<String>,
+    values: Vec<Box<dyn ToSql>>,
+}
+
+impl Conditions {
+    /// Adds `condition`, whose `?`s take `values` in order.
+    fn push(&mut self, condition: &str, values: impl IntoIterator<Item = Box<dyn ToSql>>) {
+        let mut parts = condition.split('?');
+        let mut numbered = parts.next().unwrap_or_default().to_string();
+        for (part, value) in parts.zip(values) {
+            self.values.push(value);
+            numbered.push_str(&format!("?{}{part}", self.values.len()));
+        }
+        self.sql.push(numbered);
+    }
+}
+
+fn boxed<T: ToSql + 'static>(value: T) -> Box<dyn ToSql> {
+    Box::new(value)
+}
+
 pub(crate) fn list_requests(
     c: &Connection,
     filter: &RequestFilter,
     page: PageRequest,
 ) -> Result<Page, StoreError> {
-    let mut conditions: Vec<String> = Vec::new();
-    let mut values: Vec<Box<dyn ToSql>> = Vec::new();
-    let mut bind = |condition: &str, value: Box<dyn ToSql>, values: &mut Vec<Box<dyn ToSql>>| {
-        values.push(value);
-        conditions.push(condition.replace('?', &format!("?{}", values.len())));
-    };
+    let mut conditions = Conditions::default();
     let (compare, direction) = match page.order {
         ListOrder::NewestFirst => ("<", "DESC"),
         ListOrder::OldestFirst => (">", "ASC"),
     };
     if let Some(after) = page.after {
-        bind(
-            &format!("r.id {compare} ?"),
-            Box::new(after.to_string()),
-            &mut values,
-        );
+        conditions.push(&format!("r.id {compare} ?"), [boxed(after.to_string())]);
     }
     if let Some(status) = filter.status {
-        bind(
+        conditions.push(
             "EXISTS (SELECT 1 FROM persons p WHERE p.request_id = r.id AND p.status = ?)",
-            Box::new(status.as_str()),
-            &mut values,
+            [boxed(status.as_str())],
         );
     }
     if let Some(place) = &filter.place {
@@ -397,7 +372,7 @@ pub(crate) fn list_requests(
             "%{}%",
             evac_model::to_icao_latin(place).replace(['%', '_'], "")
         );
-        bind("r.location_latin LIKE ?", Box::new(pattern), &mut values);
+        conditions.push("r.location_latin LIKE ?", [boxed(pattern)]);
     }
     if let Some(name) = &filter.name {
         let mut keys = query_name_keys(name);
@@ -405,46 +380,43 @@ pub(crate) fn list_requests(
             // No word of a name in it: the empty key, which nobody has.
             keys.push(String::new());
         }
-        for key in keys {
-            bind(
-                "r.id IN (SELECT request_id FROM name_keys WHERE key = ?)",
-                Box::new(key),
-                &mut values,
-            );
+        // Keyed requests through the index; the newest, not keyed yet, by their bodies.
+        let unkeyed = crate::name_keys::unkeyed_matches(c, &keys)?;
+        let keyed = vec!["r.id IN (SELECT request_id FROM name_keys WHERE key = ?)"; keys.len()];
+        let mut condition = format!("({})", keyed.join(" AND "));
+        let mut values: Vec<Box<dyn ToSql>> = keys.into_iter().map(boxed).collect();
+        if !unkeyed.is_empty() {
+            condition = format!("({condition} OR r.id IN (SELECT value FROM json_each(?)))");
+            values.push(boxed(
+                serde_json::to_string(&unkeyed).map_err(|e| StoreError::Backend(e.to_string()))?,
+            ));
         }
+        conditions.push(&condition, values);
     }
     if let Some(channel) = filter.channel {
-        bind("r.channel = ?", Box::new(channel.as_str()), &mut values);
+        conditions.push("r.channel = ?", [boxed(channel.as_str())]);
     }
     if let Some(from) = filter.received_from {
-        bind(
-            "r.received_at >= ?",
-            Box::new(from.unix_micros()),
-            &mut values,
-        );
+        conditions.push("r.received_at >= ?", [boxed(from.unix_micros())]);
     }
     if let Some(until) = filter.received_until {
-        bind(
-            "r.received_at < ?",
-            Box::new(until.unix_micros()),
-            &mut values,
-        );
+        conditions.push("r.received_at < ?", [boxed(until.unix_micros())]);
     }
     if let Some(minors) = filter.has_minors {
-        bind("r.has_minors = ?", Box::new(minors), &mut values);
+        conditions.push("r.has_minors = ?", [boxed(minors)]);
     }
     let limit = page.limit.clamp(1, PAGE_ITEMS_MAX);
-    let where_clause = if conditions.is_empty() {
+    let where_clause = if conditions.sql.is_empty() {
         String::new()
     } else {
-        format!("WHERE {}", conditions.join(" AND "))
+        format!("WHERE {}", conditions.sql.join(" AND "))
     };
     let sql = format!(
         "SELECT r.id, r.reference, r.received_at, r.case_id, r.body FROM requests r {where_clause} ORDER BY r.id {direction} LIMIT {}",
         limit + 1
     );
     let mut s = c.prepare_cached(&sql).map_err(backend)?;
-    let params: Vec<&dyn ToSql> = values.iter().map(|v| v.as_ref()).collect();
+    let params: Vec<&dyn ToSql> = conditions.values.iter().map(|v| v.as_ref()).collect();
     let mut rows = s.query(params.as_slice()).map_err(backend)?;
     let mut items = Vec::with_capacity(limit as usize);
     let mut more = false;

@@ -72,6 +72,16 @@ impl Fixture {
     }
 }
 
+/// A valid one-person request (given name Алия, in Almaty) as intake would store it, for a
+/// backend's own tests beyond the shared story; `seed` varies its reference and time.
+pub fn sample_insert(surname: &str, seed: u64) -> RequestInsert {
+    Fixture {
+        rng: rand::rngs::StdRng::seed_from_u64(seed),
+        clock: T0 + seed as i64 * 1_000_000,
+    }
+    .insert(&draft(surname, "1990-01-01", "Алматы", "web_form"))
+}
+
 fn page(after: Option<RequestId>, limit: u32, order: ListOrder) -> PageRequest {
     PageRequest {
         after,

@@ -556,13 +556,18 @@ pub fn request_from_columns(
 /// The name keys a request is found by: every token of every party member's surname and given
 /// names ([`evac_model::name_search_keys`]), sorted, each once.
 pub fn request_name_keys(body: &evac_model::NewRequest) -> Vec<String> {
-    let mut keys: Vec<String> = body
-        .party
-        .iter()
-        .flat_map(|p| [&p.surname, &p.given_names])
-        .flatten()
-        .flat_map(|name| evac_model::name_search_keys(&name.as_written).collect::<Vec<_>>())
-        .collect();
+    name_keys_of(
+        body.party
+            .iter()
+            .flat_map(|p| [&p.surname, &p.given_names])
+            .flatten()
+            .map(|name| name.as_written.as_str()),
+    )
+}
+
+/// The keys of these names as written, sorted, each once.
+pub fn name_keys_of<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut keys: Vec<String> = names.flat_map(evac_model::name_search_keys).collect();
     keys.sort_unstable();
     keys.dedup();
     keys
@@ -574,6 +579,14 @@ pub fn query_name_keys(query: &str) -> Vec<String> {
     keys.sort_unstable();
     keys.dedup();
     keys
+}
+
+/// Background work gives way to intake: nice 19 for the calling thread (Linux gives each
+/// thread its own nice value). Elsewhere the thread keeps the normal priority.
+pub fn lower_this_threads_priority() {
+    // A thread that may not lower its priority still does its work, at the normal one.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19);
 }
 
 pub fn actor_from_label(label: &str) -> Result<Actor, StoreError> {
