@@ -44,6 +44,8 @@ pub const BATCH_JOBS_MAX: usize = 4_096;
 pub const READERS_MAX: usize = 8;
 /// How often the background connection copies committed WAL pages into the database file.
 pub const CHECKPOINT_INTERVAL_MS: u64 = 200;
+/// WAL pages after which the writer completes a checkpoint, so the WAL starts over (32 MiB).
+pub const WAL_RESTART_PAGES: u32 = 8_192;
 /// The writer's page cache (negative: KiB), so index pages stay in memory between batches.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// How long a connection waits for a lock before reporting the database busy.
@@ -248,11 +250,16 @@ impl SqliteStore {
 
         // Checkpoints run on their own connection (below), not inside the writer's commits,
         // where copying pages back into the database file would stall every waiting request.
+        // But the WAL only starts again from its beginning when a checkpoint has copied all of
+        // it, which under steady intake the background one never quite does: the file then grew
+        // by gigabytes, and every write into new file space made the kernel zero page-cache
+        // memory (a seventh of all CPU). So once the WAL holds `WAL_RESTART_PAGES`, the writer
+        // finishes the checkpoint itself after a commit (the background one did most of it).
         writer
             // temp_store = MEMORY keeps each job's savepoint sub-journal in memory: on disk it
             // costs a pwrite for every page a job touches first, which was most of the writer's time.
             .execute_batch(&format!(
-                "PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;"
+                "PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA wal_autocheckpoint = {WAL_RESTART_PAGES}; PRAGMA temp_store = MEMORY;"
             ))
             .map_err(backend)?;
         let stop_background = Arc::new(std::sync::atomic::AtomicBool::new(false));
