@@ -43,9 +43,9 @@ pub const BATCH_JOBS_MAX: usize = 4_096;
 /// Concurrent read connections.
 pub const READERS_MAX: usize = 8;
 /// How often the background connection copies committed WAL pages into the database file.
-pub const CHECKPOINT_INTERVAL_MS: u64 = 200;
-/// WAL pages after which the writer completes a checkpoint, so the WAL starts over (32 MiB).
-pub const WAL_RESTART_PAGES: u32 = 8_192;
+pub const CHECKPOINT_INTERVAL_MS: u64 = 50;
+/// WAL pages after which the writer completes a checkpoint, so the WAL starts over (256 MiB).
+pub const WAL_RESTART_PAGES: u32 = 65_536;
 /// The writer's page cache (negative: KiB), so index pages stay in memory between batches.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// How long a connection waits for a lock before reporting the database busy.
