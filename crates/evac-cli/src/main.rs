@@ -9,6 +9,12 @@ mod progress;
 use clap::{Parser, Subcommand};
 use config::GlobalArgs;
 
+/// mimalloc rather than the system allocator: intake allocates and frees many small strings
+/// per request on two threads, and glibc's malloc spent a tenth of all CPU under intake load
+/// doing it (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// evac — bring citizens home from a country in turmoil.
 ///
 /// Takes evacuation requests (web, API, hotline, spreadsheets), keeps them safe on SQLite or
