@@ -250,31 +250,28 @@ impl SqliteStore {
 
         // Checkpoints run on their own connection (below), not inside the writer's commits,
         // where copying pages back into the database file would stall every waiting request.
-        // But the WAL only starts again from its beginning when a checkpoint has copied all of
-        // it, which under steady intake the background one never quite does: the file then grew
-        // by gigabytes, and every write into new file space made the kernel zero page-cache
-        // memory (a seventh of all CPU). So once the WAL holds `WAL_RESTART_PAGES`, the writer
-        // finishes the checkpoint itself after a commit (the background one did most of it).
         writer
             // temp_store = MEMORY keeps each job's savepoint sub-journal in memory: on disk it
             // costs a pwrite for every page a job touches first, which was most of the writer's time.
             .execute_batch(&format!(
-                "PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA wal_autocheckpoint = {WAL_RESTART_PAGES}; PRAGMA temp_store = MEMORY;"
+                "PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;"
             ))
             .map_err(backend)?;
         let stop_background = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let checkpointer = Connection::open_with_flags(path, flags).map_err(backend)?;
         configure(&checkpointer).map_err(backend)?;
         let stop = stop_background.clone();
+        let wal_restart_due = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let restart_due = wal_restart_due.clone();
         std::thread::Builder::new()
             .name("evac-sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpointer, stop))
+            .spawn(move || checkpoint_loop(checkpointer, stop, restart_due))
             .map_err(|e| StoreError::Backend(format!("cannot start the checkpoint thread: {e}")))?;
 
         let (jobs, queue) = mpsc::channel::<Job>(WRITE_QUEUE_JOBS_MAX);
         std::thread::Builder::new()
             .name("evac-sqlite-writer".into())
-            .spawn(move || writer_loop(writer, queue))
+            .spawn(move || writer_loop(writer, queue, wal_restart_due))
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
         let writer = WriterHandle { jobs };
 
@@ -408,7 +405,12 @@ fn run_batch(batch: &WriteBatch, jobs: &mut [Job]) -> Result<(), StoreError> {
     batch.execute_batch("COMMIT").map_err(backend)
 }
 
-fn writer_loop(conn: Connection, mut queue: mpsc::Receiver<Job>) {
+/// `restart_due`: set by the checkpointer when the WAL has grown past `WAL_RESTART_PAGES`.
+fn writer_loop(
+    conn: Connection,
+    mut queue: mpsc::Receiver<Job>,
+    restart_due: Arc<std::sync::atomic::AtomicBool>,
+) {
     let writer = WriteBatch::new(conn);
     let mut batch: Vec<Job> = Vec::with_capacity(BATCH_JOBS_MAX);
     while let Some(first) = queue.blocking_recv() {
@@ -427,16 +429,37 @@ fn writer_loop(conn: Connection, mut queue: mpsc::Receiver<Job>) {
         for job in batch.drain(..) {
             job.answer(committed.as_ref().map(|_| ()));
         }
+        if restart_due.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            // Between batches no frame is being added, so this checkpoint copies the rest of
+            // the WAL (the checkpointer copied most of it) and the next batch starts it over.
+            if let Err(e) = writer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "the writer's wal checkpoint failed; will retry");
+            }
+        }
     }
 }
 
 /// Copies committed WAL frames into the database file without blocking readers or the writer
-/// (PASSIVE), so the WAL stays small and reads stay fast.
-fn checkpoint_loop(conn: Connection, stop: Arc<std::sync::atomic::AtomicBool>) {
+/// (PASSIVE), so reads stay fast and the writer's own checkpoint has little left to copy.
+///
+/// The WAL starts again from its beginning only after a checkpoint has copied all of it, which
+/// this one, racing the writer's appends under steady intake, never quite does: the WAL then
+/// grew by gigabytes, and every write into new file space made the kernel zero page-cache memory
+/// (a seventh of all CPU). So once the WAL holds `WAL_RESTART_PAGES`, it asks the writer to
+/// finish a checkpoint between two batches (`restart_due`), after their answers have gone out.
+fn checkpoint_loop(
+    conn: Connection,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    restart_due: Arc<std::sync::atomic::AtomicBool>,
+) {
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         std::thread::sleep(std::time::Duration::from_millis(CHECKPOINT_INTERVAL_MS));
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "wal checkpoint failed; will retry");
+        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)) {
+            Ok(wal_pages) if wal_pages >= i64::from(WAL_RESTART_PAGES) => {
+                restart_due.store(true, std::sync::atomic::Ordering::Release);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "wal checkpoint failed; will retry"),
         }
     }
 }
