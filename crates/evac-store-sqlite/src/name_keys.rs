@@ -24,8 +24,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{StoreError, backend};
 
-/// Requests keyed per batch: larger batches share more index pages per write.
-pub const KEYER_BATCH_REQUESTS: usize = 4_096;
+/// Requests keyed per batch: larger batches share more index pages per write, but the batch
+/// that carries the job waits for its ~6 inserts per request.
+pub const KEYER_BATCH_REQUESTS: usize = 1_024;
 /// How long the keyer sleeps when every request is keyed.
 pub const KEYER_IDLE_MS: u64 = 100;
 
