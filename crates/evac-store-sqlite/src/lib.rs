@@ -46,6 +46,8 @@ pub const READERS_MAX: usize = 8;
 pub const CHECKPOINT_INTERVAL_MS: u64 = 50;
 /// WAL pages after which the writer completes a checkpoint, so the WAL starts over (256 MiB).
 pub const WAL_RESTART_PAGES: u32 = 65_536;
+/// A batch that takes this long is logged (at debug level) with where its time went.
+const SLOW_BATCH_MS: u128 = 20;
 /// The writer's page cache (negative: KiB), so index pages stay in memory between batches.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// How long a connection waits for a lock before reporting the database busy.
@@ -383,8 +385,9 @@ fn in_savepoint<R>(
 
 /// Runs every job of `jobs` in one transaction and commits it. Jobs first run side by side;
 /// if one fails, that transaction is rolled back and the jobs run again, each in its own
-/// savepoint. The batch's counts are written just before the commit.
-fn run_batch(batch: &WriteBatch, jobs: &mut [Job]) -> Result<(), StoreError> {
+/// savepoint. The batch's counts are written just before the commit. Answers how long the
+/// commit itself took (writing the batch's pages to the WAL and `fsync`).
+fn run_batch(batch: &WriteBatch, jobs: &mut [Job]) -> Result<std::time::Duration, StoreError> {
     batch.discard_counts();
     batch.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
     let mut all_succeeded = true;
@@ -402,7 +405,9 @@ fn run_batch(batch: &WriteBatch, jobs: &mut [Job]) -> Result<(), StoreError> {
         }
     }
     batch.write_counts()?;
-    batch.execute_batch("COMMIT").map_err(backend)
+    let committing = std::time::Instant::now();
+    batch.execute_batch("COMMIT").map_err(backend)?;
+    Ok(committing.elapsed())
 }
 
 /// `restart_due`: set by the checkpointer when the WAL has grown past `WAL_RESTART_PAGES`.
@@ -421,20 +426,36 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let committed = run_batch(&writer, &mut batch);
         if let Err(e) = &committed {
             tracing::error!(error = %e, jobs = batch.len(), "sqlite batch failed");
             let _ = writer.execute_batch("ROLLBACK");
         }
+        let jobs = batch.len();
         for job in batch.drain(..) {
             job.answer(committed.as_ref().map(|_| ()));
+        }
+        // A slow batch delays every request in it and every one queued behind it: the log
+        // says which part was slow (`RUST_LOG=evac_store_sqlite=debug`).
+        let batch_ms = started.elapsed().as_millis();
+        if let Ok(commit) = &committed
+            && batch_ms >= SLOW_BATCH_MS
+        {
+            tracing::debug!(jobs, batch_ms, commit_ms = commit.as_millis(), "slow batch");
         }
         if restart_due.swap(false, std::sync::atomic::Ordering::AcqRel) {
             // Between batches no frame is being added, so this checkpoint copies the rest of
             // the WAL (the checkpointer copied most of it) and the next batch starts it over.
+            let checkpointing = std::time::Instant::now();
             if let Err(e) = writer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                 tracing::warn!(error = %e, "the writer's wal checkpoint failed; will retry");
             }
+            let checkpoint_ms = checkpointing.elapsed().as_millis();
+            tracing::debug!(
+                checkpoint_ms,
+                "the writer completed a checkpoint; the WAL starts over"
+            );
         }
     }
 }
