@@ -437,7 +437,7 @@ fn writer_loop(
             job.answer(committed.as_ref().map(|_| ()));
         }
         // A slow batch delays every request in it and every one queued behind it: the log
-        // says which part was slow (`RUST_LOG=evac_store_sqlite=debug`).
+        // says which part was slow (`EVAC_LOG=evac_store_sqlite=debug`).
         let batch_ms = started.elapsed().as_millis();
         if let Ok(commit) = &committed
             && batch_ms >= SLOW_BATCH_MS
