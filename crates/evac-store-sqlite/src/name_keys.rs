@@ -66,15 +66,15 @@ pub(crate) fn body_name_keys(request_id: &str, body: &str) -> Result<Vec<String>
     ))
 }
 
-pub(crate) fn insert_name_keys<'k>(
+/// Inserts (key, request id) pairs; a pair already there is left as it is.
+pub(crate) fn insert_name_keys<'a>(
     c: &Connection,
-    request_id: &str,
-    keys: impl IntoIterator<Item = &'k String>,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<(), StoreError> {
     let mut insert = c
         .prepare_cached("INSERT OR IGNORE INTO name_keys (key, request_id) VALUES (?1, ?2)")
         .map_err(backend)?;
-    for key in keys {
+    for (key, request_id) in pairs {
         insert.execute(params![key, request_id]).map_err(backend)?;
     }
     Ok(())
@@ -169,12 +169,7 @@ impl KeyBatch {
         {
             return Ok(0);
         }
-        let mut insert = c
-            .prepare_cached("INSERT OR IGNORE INTO name_keys (key, request_id) VALUES (?1, ?2)")
-            .map_err(backend)?;
-        for (key, request_id) in &self.keys {
-            insert.execute(params![key, request_id]).map_err(backend)?;
-        }
+        insert_name_keys(c, self.keys.iter().map(|(k, id)| (k.as_str(), id.as_str())))?;
         c.prepare_cached("UPDATE name_keys_through SET request_rowid = ?1")
             .and_then(|mut s| s.execute([self.through_after]))
             .map_err(backend)?;

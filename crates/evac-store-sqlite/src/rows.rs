@@ -209,7 +209,7 @@ pub(crate) fn rewrite_people(
     c.prepare_cached("DELETE FROM name_keys WHERE request_id = ?1")
         .and_then(|mut s| s.execute(params![request_id]))
         .map_err(backend)?;
-    crate::name_keys::insert_name_keys(c, request_id, name_keys)
+    crate::name_keys::insert_name_keys(c, name_keys.iter().map(|k| (k.as_str(), request_id)))
 }
 
 fn statuses(
