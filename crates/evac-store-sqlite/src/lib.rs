@@ -310,25 +310,6 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(format!("cannot start the keyer thread: {e}")))
     }
 
-    /// Keys every request the keyer has not keyed yet, now (tests and benchmarks use it to
-    /// see the index complete); the number of requests keyed.
-    pub async fn key_names_now(&self) -> Result<usize, StoreError> {
-        let mut keyed = 0;
-        loop {
-            let corrections = self.corrections.clone();
-            let next = self
-                .read(move |c| {
-                    name_keys::KeyBatch::next(c, &corrections, name_keys::KEYER_BATCH_REQUESTS)
-                })
-                .await?;
-            let Some(batch) = next else {
-                return Ok(keyed);
-            };
-            let corrections = self.corrections.clone();
-            keyed += self.write(move |c| batch.write(c, &corrections)).await?;
-        }
-    }
-
     /// Runs `work` on a pooled read connection on the blocking pool.
     async fn read<R: Send + 'static>(
         &self,
