@@ -117,7 +117,8 @@ pub fn to_icao_latin(name: &str) -> String {
     for c in name.nfkc() {
         // Upper-casing first lets one table serve both cases (and handles 'ё' → 'Ё').
         for upper in c.to_uppercase() {
-            let piece: Option<std::borrow::Cow<'static, str>> = if upper.is_whitespace() {
+            let mut ascii = [0u8; 4];
+            let piece: Option<std::borrow::Cow<'_, str>> = if upper.is_whitespace() {
                 pending_space = !out.is_empty();
                 None
             } else if matches!(upper, '-' | '\u{2010}'..='\u{2015}') {
@@ -129,7 +130,7 @@ pub fn to_icao_latin(name: &str) -> String {
             } else if let Some(latin) = cyrillic_to_latin(upper).or_else(|| special_latin(upper)) {
                 Some(latin.into())
             } else if upper.is_ascii_alphanumeric() {
-                Some(upper.to_string().into())
+                Some((&*upper.encode_utf8(&mut ascii)).into())
             } else if upper.is_alphabetic() {
                 let base: String = upper.nfd().filter(|m| !is_combining_mark(*m)).collect();
                 base.chars()

@@ -88,7 +88,7 @@ const COMMON_LAYOUTS: &[&str] = &[
 
 /// The numbers requesters give most, read without the general parser: a mobile of Kazakhstan
 /// or Russia (country code 7), written `+7` and ten digits, or, with either country as the hint,
-/// the trunk prefix `8` and ten digits, in one of the [`COMMON_LAYOUTS`]. `None` for everything
+/// the trunk prefix `8` (or `7` without the `+`) and ten digits, in one of the [`COMMON_LAYOUTS`]. `None` for everything
 /// else, which the general parser then reads. The mobile ranges are those of `phonenumber`'s
 /// metadata for KZ (`7(?:0[0-25-8]|47|6[0-4]|7[15-8]|85)\d{7}`, the numbers it assigns to KZ
 /// by their leading 7) and RU (`9\d{9}`); a property test holds every answer to the general
@@ -121,7 +121,10 @@ fn common_mobile_of_code_7(raw: &str, region: Option<CountryCode>) -> Option<Pho
     let prefix_ok = if layout[0] == b'+' {
         digits[0] == b'7'
     } else {
-        digits[0] == b'8' && matches!(region.as_ref().map(|r| r.as_str()), Some("KZ" | "RU"))
+        // The trunk prefix 8, or the country code 7 without its `+` (as often written there);
+        // only with either country as the hint, since elsewhere they mean something else.
+        matches!(digits[0], b'7' | b'8')
+            && matches!(region.as_ref().map(|r| r.as_str()), Some("KZ" | "RU"))
     };
     let national = &digits[1..];
     let mobile = matches!(
@@ -299,6 +302,7 @@ mod tests {
         check("8 701 123 45 67", "KZ", Ok("+77011234567"));
         check("+7 (701) 123-45-67", "KZ", Ok("+77011234567"));
         check("87011234567", "RU", Ok("+77011234567"));
+        check("77011234567", "KZ", Ok("+77011234567"));
         check("8 (727) 250 12 34", "KZ", Ok("+77272501234"));
         check("8 916 123-45-67", "KZ", Ok("+79161234567"));
         check("+39 347 123 4567", "KZ", Ok("+393471234567"));
