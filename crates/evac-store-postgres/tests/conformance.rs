@@ -67,6 +67,11 @@ fn postgres_url() -> Option<String> {
     }
 }
 
+/// Makes the store look as if its requests were stored before name keys (no keys, the backfill
+/// due).
+const UNKEY_REQUESTS_SQL: &str =
+    "DELETE FROM name_keys; INSERT INTO name_keys_backfill (due) VALUES (1)";
+
 #[tokio::test]
 async fn conformance_story_on_postgres() {
     let Some(admin_url) = postgres_url() else {
@@ -76,12 +81,10 @@ async fn conformance_story_on_postgres() {
     let store = PgStore::connect(&scratch.url).await.unwrap();
     store.migrate().await.unwrap();
     evac_store::conformance::run(&store).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(
-        evac_store::conformance::UNKEY_REQUESTS_SQL,
-    ))
-    .execute(store.pool())
-    .await
-    .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(UNKEY_REQUESTS_SQL))
+        .execute(store.pool())
+        .await
+        .unwrap();
     store.migrate().await.unwrap();
     evac_store::conformance::name_keys_are_backfilled(&store).await;
     store.pool().close().await;

@@ -1,12 +1,12 @@
 //! Name keys, written behind intake.
 //!
-//! A name search looks requests up by the keys of their people's names (`name_keys`). Those
-//! keys are random entries in a large index: written with each request, every key dirtied a
-//! page of its own that the commit then wrote to the WAL, which made them most of what intake
-//! wrote. So intake stores a request without keys, and the *keyer* (a background thread at the
-//! lowest priority) keys the newest requests in batches: it reads them on its own connection,
-//! computes their keys, and hands the writer one job that inserts them in key order, so keys
-//! that share a page share its write, and moves the mark `name_keys_through` past them.
+//! A name search looks requests up by the keys of their people's names, in the full-text index
+//! `name_index` (one row per request, its keys as the row's words; migration 0012 says why a
+//! full-text index rather than a B-tree of pairs). Intake stores a request without keys, and the
+//! *keyer* (a background thread at the lowest priority) keys the newest requests in batches: it
+//! reads them on its own connection, computes their keys, and hands the writer one job that
+//! adds them in rowid order (one new index segment per batch) and moves the mark
+//! `name_keys_through` past them.
 //!
 //! Searches stay exact meanwhile: a request above the mark is matched by computing its keys
 //! from its body ([`unkeyed_matches`]). The mark is a rowid, which works because requests are
@@ -24,8 +24,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{StoreError, backend};
 
-/// Requests keyed per batch: larger batches share more index pages per write, but the batch
-/// that carries the job waits for its ~6 inserts per request.
+/// Requests keyed per batch: the batch that carries the job waits for its index writes, and a
+/// search computes the keys of every request not keyed yet.
 pub const KEYER_BATCH_REQUESTS: usize = 1_024;
 /// How long the keyer sleeps when every request is keyed.
 pub const KEYER_IDLE_MS: u64 = 100;
@@ -66,18 +66,27 @@ pub(crate) fn body_name_keys(request_id: &str, body: &str) -> Result<Vec<String>
     ))
 }
 
-/// Inserts (key, request id) pairs; a pair already there is left as it is.
-pub(crate) fn insert_name_keys<'a>(
+/// Sets the name keys of requests, given by rowid, replacing any keys they had.
+pub(crate) fn replace_name_keys<'a>(
     c: &Connection,
-    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    requests: impl IntoIterator<Item = (i64, &'a [String])>,
 ) -> Result<(), StoreError> {
-    let mut insert = c
-        .prepare_cached("INSERT OR IGNORE INTO name_keys (key, request_id) VALUES (?1, ?2)")
+    let mut replace = c
+        .prepare_cached("INSERT OR REPLACE INTO name_index (rowid, keys) VALUES (?1, ?2)")
         .map_err(backend)?;
-    for (key, request_id) in pairs {
-        insert.execute(params![key, request_id]).map_err(backend)?;
+    for (rowid, keys) in requests {
+        replace
+            .execute(params![rowid, keys.join(" ")])
+            .map_err(backend)?;
     }
     Ok(())
+}
+
+/// The full-text query for requests that have every one of `keys` (at least one): each key a
+/// quoted word, so no key is read as query syntax.
+pub(crate) fn index_query(keys: &[String]) -> String {
+    let words: Vec<String> = keys.iter().map(|k| format!("\"{k}\"")).collect();
+    words.join(" AND ")
 }
 
 /// The rowid of the last keyed request.
@@ -110,9 +119,8 @@ pub(crate) fn unkeyed_matches(c: &Connection, keys: &[String]) -> Result<Vec<Str
 pub(crate) struct KeyBatch {
     through_before: i64,
     through_after: i64,
-    requests: usize,
-    /// (key, request id), in key order.
-    keys: Vec<(String, String)>,
+    /// Each request's rowid and keys, in rowid order (the order the index appends in).
+    keys: Vec<(i64, Vec<String>)>,
     /// The correction counter when the bodies were read.
     corrections_seen: u64,
 }
@@ -138,22 +146,20 @@ impl KeyBatch {
         let mut batch = KeyBatch {
             through_before,
             through_after: through_before,
-            requests: 0,
             keys: Vec::new(),
             corrections_seen,
         };
         while let Some(row) = rows.next().map_err(backend)? {
-            batch.through_after = row.get(0).map_err(backend)?;
-            batch.requests += 1;
+            let rowid = row.get(0).map_err(backend)?;
+            batch.through_after = rowid;
             let id = crate::rows::text(row, 1)?;
-            for key in body_name_keys(id, crate::rows::text(row, 2)?)? {
-                batch.keys.push((key, id.to_string()));
-            }
+            batch
+                .keys
+                .push((rowid, body_name_keys(id, crate::rows::text(row, 2)?)?));
         }
-        if batch.requests == 0 {
+        if batch.keys.is_empty() {
             return Ok(None);
         }
-        batch.keys.sort_unstable();
         Ok(Some(batch))
     }
 
@@ -169,11 +175,16 @@ impl KeyBatch {
         {
             return Ok(0);
         }
-        insert_name_keys(c, self.keys.iter().map(|(k, id)| (k.as_str(), id.as_str())))?;
+        replace_name_keys(
+            c,
+            self.keys
+                .iter()
+                .map(|(rowid, keys)| (*rowid, keys.as_slice())),
+        )?;
         c.prepare_cached("UPDATE name_keys_through SET request_rowid = ?1")
             .and_then(|mut s| s.execute([self.through_after]))
             .map_err(backend)?;
-        Ok(self.requests)
+        Ok(self.keys.len())
     }
 }
 
@@ -252,9 +263,18 @@ mod tests {
         evac_store::query_name_keys(query)
     }
 
+    /// Every (key, request id) pair in the index, in order; keys as the index folds them.
     fn keyed_pairs(c: &Connection) -> Vec<(String, String)> {
+        c.execute_batch(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.name_index_words
+                 USING fts5vocab(main, name_index, instance)",
+        )
+        .unwrap();
         let mut s = c
-            .prepare("SELECT key, request_id FROM name_keys ORDER BY key, request_id")
+            .prepare(
+                "SELECT w.term, r.id FROM temp.name_index_words w JOIN requests r ON r.rowid = w.doc
+                 ORDER BY w.term, r.id",
+            )
             .unwrap();
         s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
@@ -291,9 +311,9 @@ mod tests {
                 .is_empty()
         );
 
-        // Two requests per batch: the first batch keys the first two, in key order.
+        // Two requests per batch: the first batch keys the first two, in rowid order.
         let first = KeyBatch::next(&c, &corrections, 2).unwrap().unwrap();
-        assert!(first.keys.is_sorted());
+        assert!(first.keys.is_sorted_by_key(|(rowid, _)| *rowid));
         assert_eq!(first.write(&c, &corrections).unwrap(), 2);
         assert_eq!(
             unkeyed_matches(&c, &keys("Ivanova")).unwrap(),
@@ -312,7 +332,7 @@ mod tests {
             .flat_map(|((surname, seed), id)| {
                 evac_store::request_name_keys(&sample_insert(surname, seed).request.body)
                     .into_iter()
-                    .map(move |k| (k, id.clone()))
+                    .map(move |k| (k.to_ascii_lowercase(), id.clone()))
             })
             .collect();
         expected.sort();
@@ -336,6 +356,64 @@ mod tests {
     }
 
     #[test]
+    fn new_keys_replace_a_requests_old_ones() {
+        let (c, ids) = unkeyed_store(&["Иванова", "Tokayeva"]);
+        let corrections = AtomicU64::new(0);
+        let batch = KeyBatch::next(&c, &corrections, 10).unwrap().unwrap();
+        batch.write(&c, &corrections).unwrap();
+        let rowid = batch.keys[0].0;
+        replace_name_keys(&c, [(rowid, keys("Ибрагимова").as_slice())]).unwrap();
+        let keys_of = |id: &String| -> Vec<String> {
+            keyed_pairs(&c)
+                .into_iter()
+                .filter(|(_, of)| of == id)
+                .map(|(key, _)| key)
+                .collect()
+        };
+        assert_eq!(keys_of(&ids[0]), keys("ibragimova"), "only the new keys");
+        assert!(
+            keys_of(&ids[1]).contains(&keys("Tokayeva")[0]),
+            "others kept"
+        );
+    }
+
+    #[test]
+    fn migration_0012_moves_the_keys_of_keyed_requests_into_the_index() {
+        let c = WriteBatch::new(Connection::open_in_memory().unwrap());
+        for sql in &crate::MIGRATIONS[..11] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.execute_batch("PRAGMA user_version = 11").unwrap();
+        // A request stored and keyed as migration 0011 left it: its keys in `name_keys`.
+        let insert = sample_insert("Щербакова-Tokayeva", 3);
+        insert_request(&c, &RequestRow::new(&insert).unwrap()).unwrap();
+        let id = insert.request.id.to_string();
+        let keys = evac_store::request_name_keys(&insert.request.body);
+        for key in &keys {
+            c.execute(
+                "INSERT INTO name_keys (key, request_id) VALUES (?1, ?2)",
+                params![key, id],
+            )
+            .unwrap();
+        }
+        c.execute_batch("UPDATE name_keys_through SET request_rowid = 1")
+            .unwrap();
+
+        crate::migrate_conn(&c).unwrap();
+        let mut expected: Vec<(String, String)> = keys
+            .iter()
+            .map(|k| (k.to_ascii_lowercase(), id.clone()))
+            .collect();
+        expected.sort();
+        assert!(
+            expected.iter().any(|(k, _)| k.contains('c')),
+            "a hushing C folded"
+        );
+        assert_eq!(keyed_pairs(&c), expected);
+        assert_eq!(keyed_through(&c).unwrap(), 1, "still keyed");
+    }
+
+    #[test]
     fn a_due_backfill_marks_every_request_unkeyed() {
         let (c, _) = unkeyed_store(&["Иванова", "Tokayeva"]);
         KeyBatch::next(&c, &AtomicU64::new(0), 10)
@@ -343,8 +421,7 @@ mod tests {
             .unwrap()
             .write(&c, &AtomicU64::new(0))
             .unwrap();
-        c.execute_batch(evac_store::conformance::UNKEY_REQUESTS_SQL)
-            .unwrap();
+        c.execute_batch(crate::UNKEY_REQUESTS_SQL).unwrap();
         backfill_if_due(&c).unwrap();
         assert_eq!(keyed_through(&c).unwrap(), 0);
         assert_eq!(unkeyed_matches(&c, &keys("Tokayeva")).unwrap().len(), 1);

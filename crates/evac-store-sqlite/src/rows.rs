@@ -206,10 +206,11 @@ pub(crate) fn rewrite_people(
             ])
             .map_err(backend)?;
     }
-    c.prepare_cached("DELETE FROM name_keys WHERE request_id = ?1")
-        .and_then(|mut s| s.execute(params![request_id]))
+    let rowid: i64 = c
+        .prepare_cached("SELECT rowid FROM requests WHERE id = ?1")
+        .and_then(|mut s| s.query_row([request_id], |r| r.get(0)))
         .map_err(backend)?;
-    crate::name_keys::insert_name_keys(c, name_keys.iter().map(|k| (k.as_str(), request_id)))
+    crate::name_keys::replace_name_keys(c, [(rowid, name_keys)])
 }
 
 fn statuses(
@@ -375,23 +376,25 @@ pub(crate) fn list_requests(
         conditions.push("r.location_latin LIKE ?", [boxed(pattern)]);
     }
     if let Some(name) = &filter.name {
-        let mut keys = query_name_keys(name);
+        let keys = query_name_keys(name);
         if keys.is_empty() {
-            // No word of a name in it: the empty key, which nobody has.
-            keys.push(String::new());
+            // No word of a name in it: nobody has no name keys and matches.
+            conditions.push("0", []);
+        } else {
+            // Keyed requests through the index; the newest, not keyed yet, by their bodies.
+            let unkeyed = crate::name_keys::unkeyed_matches(c, &keys)?;
+            let mut condition =
+                "r.rowid IN (SELECT rowid FROM name_index WHERE name_index MATCH ?)".to_string();
+            let mut values = vec![boxed(crate::name_keys::index_query(&keys))];
+            if !unkeyed.is_empty() {
+                condition = format!("({condition} OR r.id IN (SELECT value FROM json_each(?)))");
+                values.push(boxed(
+                    serde_json::to_string(&unkeyed)
+                        .map_err(|e| StoreError::Backend(e.to_string()))?,
+                ));
+            }
+            conditions.push(&condition, values);
         }
-        // Keyed requests through the index; the newest, not keyed yet, by their bodies.
-        let unkeyed = crate::name_keys::unkeyed_matches(c, &keys)?;
-        let keyed = vec!["r.id IN (SELECT request_id FROM name_keys WHERE key = ?)"; keys.len()];
-        let mut condition = format!("({})", keyed.join(" AND "));
-        let mut values: Vec<Box<dyn ToSql>> = keys.into_iter().map(boxed).collect();
-        if !unkeyed.is_empty() {
-            condition = format!("({condition} OR r.id IN (SELECT value FROM json_each(?)))");
-            values.push(boxed(
-                serde_json::to_string(&unkeyed).map_err(|e| StoreError::Backend(e.to_string()))?,
-            ));
-        }
-        conditions.push(&condition, values);
     }
     if let Some(channel) = filter.channel {
         conditions.push("r.channel = ?", [boxed(channel.as_str())]);

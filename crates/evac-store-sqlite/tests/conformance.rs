@@ -10,7 +10,7 @@ async fn conformance_story_on_sqlite() {
     store.migrate().await.unwrap();
     evac_store::conformance::run(&store).await;
     let raw = rusqlite::Connection::open(dir.path().join("evac.db")).unwrap();
-    raw.execute_batch(evac_store::conformance::UNKEY_REQUESTS_SQL)
+    raw.execute_batch(evac_store_sqlite::UNKEY_REQUESTS_SQL)
         .unwrap();
     drop(raw);
     store.migrate().await.unwrap();

@@ -108,15 +108,9 @@ async fn list_all(store: &dyn Store, filter: &RequestFilter, order: ListOrder) -
     panic!("pagination did not end");
 }
 
-/// Runs the whole story against an empty store.
-/// SQL that makes a store look as if its requests were stored before migration 0008 (no name
-/// keys, the backfill due); the same on both backends.
-pub const UNKEY_REQUESTS_SQL: &str =
-    "DELETE FROM name_keys; INSERT INTO name_keys_backfill (due) VALUES (1)";
-
-/// After [`run`], [`UNKEY_REQUESTS_SQL`] and another `migrate`: the backfill keyed every
-/// request again, so the name search finds the story's Ибрагимов (Иванов before his correction)
-/// as before.
+/// After [`run`], the backend's own SQL that makes its requests look stored before name keys
+/// (no keys, the backfill due), and another `migrate`: the backfill keyed every request again,
+/// so the name search finds the story's Ибрагимов (Иванов before his correction) as before.
 pub async fn name_keys_are_backfilled(store: &dyn Store) {
     let found = list_all(
         store,
@@ -130,6 +124,7 @@ pub async fn name_keys_are_backfilled(store: &dyn Store) {
     assert_eq!(found.len(), 1, "the backfill keyed the stored requests");
 }
 
+/// Runs the whole story against an empty store.
 pub async fn run(store: &dyn Store) {
     store
         .migrate()
