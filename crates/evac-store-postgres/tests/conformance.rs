@@ -87,6 +87,7 @@ async fn conformance_story_on_postgres() {
         .unwrap();
     store.migrate().await.unwrap();
     evac_store::conformance::name_keys_are_backfilled(&store).await;
+    evac_store::conformance::concurrent_intake_is_stored_and_counted(&store).await;
     store.pool().close().await;
     scratch.drop_now().await;
 }

@@ -564,6 +564,10 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn unkeyed_requests(&self) -> Result<u64, StoreError> {
+        self.read(name_keys::unkeyed_count).await
+    }
+
     async fn case_of(&self, request: RequestId) -> Result<Option<CaseId>, StoreError> {
         self.read(move |c| rows::case_of(c, request)).await
     }

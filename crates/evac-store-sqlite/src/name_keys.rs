@@ -96,6 +96,16 @@ fn keyed_through(c: &Connection) -> Result<i64, StoreError> {
         .map_err(backend)
 }
 
+/// How many requests are not keyed yet.
+pub(crate) fn unkeyed_count(c: &Connection) -> Result<u64, StoreError> {
+    c.prepare_cached(
+        "SELECT count(*) FROM requests WHERE rowid > (SELECT request_rowid FROM name_keys_through)",
+    )
+    .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)))
+    .map(|n| n as u64)
+    .map_err(backend)
+}
+
 /// Requests not keyed yet that have every one of `keys` (a name search's keys): the part of a
 /// search the index cannot answer yet.
 pub(crate) fn unkeyed_matches(c: &Connection, keys: &[String]) -> Result<Vec<String>, StoreError> {
@@ -301,6 +311,7 @@ mod tests {
         let (c, ids) = unkeyed_store(&["Иванова", "Tokayeva", "Ivanova"]);
         let corrections = AtomicU64::new(0);
         assert_eq!(keyed_through(&c).unwrap(), 0);
+        assert_eq!(unkeyed_count(&c).unwrap(), 3);
         assert!(keyed_pairs(&c).is_empty(), "intake writes no keys");
         let ivanova = vec![ids[0].clone(), ids[2].clone()];
         assert_eq!(unkeyed_matches(&c, &keys("Ivanova")).unwrap(), ivanova);
@@ -315,6 +326,7 @@ mod tests {
         let first = KeyBatch::next(&c, &corrections, 2).unwrap().unwrap();
         assert!(first.keys.is_sorted_by_key(|(rowid, _)| *rowid));
         assert_eq!(first.write(&c, &corrections).unwrap(), 2);
+        assert_eq!(unkeyed_count(&c).unwrap(), 1);
         assert_eq!(
             unkeyed_matches(&c, &keys("Ivanova")).unwrap(),
             vec![ids[2].clone()]
@@ -322,6 +334,7 @@ mod tests {
         let second = KeyBatch::next(&c, &corrections, 2).unwrap().unwrap();
         assert_eq!(second.write(&c, &corrections).unwrap(), 1);
         assert!(KeyBatch::next(&c, &corrections, 2).unwrap().is_none());
+        assert_eq!(unkeyed_count(&c).unwrap(), 0);
         assert!(unkeyed_matches(&c, &keys("Ivanova")).unwrap().is_empty());
 
         // The keys written are exactly those intake used to write with each request.

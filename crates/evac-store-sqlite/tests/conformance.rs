@@ -15,6 +15,7 @@ async fn conformance_story_on_sqlite() {
     drop(raw);
     store.migrate().await.unwrap();
     evac_store::conformance::name_keys_are_backfilled(&store).await;
+    evac_store::conformance::concurrent_intake_is_stored_and_counted(&store).await;
 }
 
 #[tokio::test]

@@ -238,6 +238,13 @@ pub trait Store: Send + Sync + 'static {
 
     async fn intake_counts(&self) -> Result<IntakeCounts, StoreError>;
 
+    /// Requests whose name keys are not in the search index yet: the backlog of a backend that
+    /// keys names behind intake (SQLite's keyer). Name searches are exact either way; this says
+    /// how far the index is behind. Zero where each request's keys are written with it.
+    async fn unkeyed_requests(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
     /// The request a person (party member) belongs to.
     async fn request_id_of_person(&self, person: PersonId)
     -> Result<Option<RequestId>, StoreError>;
