@@ -128,7 +128,6 @@ pub(crate) fn unkeyed_matches(c: &Connection, keys: &[String]) -> Result<Vec<Str
 /// Keys for the next requests above the mark, computed off the writer.
 pub(crate) struct KeyBatch {
     through_before: i64,
-    through_after: i64,
     /// Each request's rowid and keys, in rowid order (the order the index appends in).
     keys: Vec<(i64, Vec<String>)>,
     /// The correction counter when the bodies were read.
@@ -155,13 +154,11 @@ impl KeyBatch {
             .map_err(backend)?;
         let mut batch = KeyBatch {
             through_before,
-            through_after: through_before,
             keys: Vec::new(),
             corrections_seen,
         };
         while let Some(row) = rows.next().map_err(backend)? {
             let rowid = row.get(0).map_err(backend)?;
-            batch.through_after = rowid;
             let id = crate::rows::text(row, 1)?;
             batch
                 .keys
@@ -191,8 +188,12 @@ impl KeyBatch {
                 .iter()
                 .map(|(rowid, keys)| (*rowid, keys.as_slice())),
         )?;
+        let through_after = self
+            .keys
+            .last()
+            .map_or(self.through_before, |(rowid, _)| *rowid);
         c.prepare_cached("UPDATE name_keys_through SET request_rowid = ?1")
-            .and_then(|mut s| s.execute([self.through_after]))
+            .and_then(|mut s| s.execute([through_after]))
             .map_err(backend)?;
         Ok(self.keys.len())
     }
