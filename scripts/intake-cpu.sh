@@ -7,7 +7,7 @@
 #
 # Prints the POST row of the benchmark, then milliseconds of CPU (user + system) per 1,000
 # stored requests for each thread name, read when the rounds end (before the background
-# linker's catch-up). The `tokio-rt-worker` figure includes the /healthz rounds; the SQLite
+# linker's catch-up), and the bytes the SQLite writer thread wrote per stored request. The `tokio-rt-worker` figure includes the /healthz rounds; the SQLite
 # threads' figures do not.
 set -euo pipefail
 bin=$1; shift
@@ -21,8 +21,12 @@ until grep -q "every acknowledged" "$out"; do
   sleep 0.5
 done
 declare -A ticks
+declare -A written
 for task in /proc/"$pid"/task/*; do
   name=$(cat "$task/comm")
+  # Bytes this thread handed to write system calls (for the SQLite writer: the WAL).
+  wchar=$(awk '/^wchar:/ {print $2}' "$task/io")
+  written[$name]=$(( ${written[$name]:-0} + wchar ))
   # After "pid (comm)", utime and stime are the 12th and 13th fields (thread names here have no spaces).
   read -r -a f < "$task/stat"
   ticks[$name]=$(( ${ticks[$name]:-0} + f[13] + f[14] ))
@@ -38,3 +42,4 @@ for name in "${!ticks[@]}"; do
   echo "  $name: $(( ticks[$name] * 1000 * 1000 / hz / stored ))"
 done
 echo "  all threads: $(( total * 1000 * 1000 / hz / stored ))"
+echo "bytes written per request by the SQLite writer (WAL frames and its checkpoints): $(( ${written[evac-sqlite-wri]:-0} / stored ))"

@@ -55,7 +55,7 @@ impl App {
         };
         let body = draft.validate(&ctx).map_err(AppError::Invalid)?;
         let id = RequestId::new_v7();
-        let mut request = Request {
+        let request = Request {
             id,
             reference: ReferenceCode::generate(&mut rand::rng()),
             received_at,
@@ -63,31 +63,31 @@ impl App {
             body,
         };
         let has_minors = request.body.has_minors(request.ages_as_of());
+        // Only non-personal facts go into the audit detail.
+        let audit = AuditEvent {
+            at: received_at,
+            actor: actor.clone(),
+            action: "request.create".into(),
+            subject: Some(id.to_string()),
+            detail: serde_json::json!({
+                "channel": request.body.channel.as_str(),
+                "party_size": request.body.party.len(),
+            }),
+        };
+        let mut insert = RequestInsert {
+            request,
+            has_minors,
+            idempotency,
+            audit,
+        };
         for _ in 0..REFERENCE_DRAWS_MAX {
-            // Only non-personal facts go into the audit detail.
-            let audit = AuditEvent {
-                at: received_at,
-                actor: actor.clone(),
-                action: "request.create".into(),
-                subject: Some(id.to_string()),
-                detail: serde_json::json!({
-                    "channel": request.body.channel.as_str(),
-                    "party_size": request.body.party.len(),
-                }),
-            };
-            let insert = RequestInsert {
-                request: request.clone(),
-                has_minors,
-                idempotency: idempotency.clone(),
-                audit,
-            };
-            match self.store.insert_request(insert).await? {
+            match self.store.insert_request(&insert).await? {
                 InsertOutcome::Inserted => {
-                    tracing::debug!(request_id = %id, channel = request.body.channel.as_str(), "request stored");
+                    tracing::debug!(request_id = %id, channel = insert.request.body.channel.as_str(), "request stored");
                     self.queue_for_linking(id);
                     return Ok(Submitted {
                         id,
-                        reference: request.reference,
+                        reference: insert.request.reference,
                         replayed: false,
                     });
                 }
@@ -100,7 +100,7 @@ impl App {
                 }
                 InsertOutcome::IdempotencyConflict => return Err(AppError::IdempotencyConflict),
                 InsertOutcome::ReferenceTaken => {
-                    request.reference = ReferenceCode::generate(&mut rand::rng())
+                    insert.request.reference = ReferenceCode::generate(&mut rand::rng())
                 }
             }
         }

@@ -347,8 +347,8 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn insert_request(&self, insert: RequestInsert) -> Result<InsertOutcome, StoreError> {
-        let row_statement = whole_request_statement(&insert)?;
+    async fn insert_request(&self, insert: &RequestInsert) -> Result<InsertOutcome, StoreError> {
+        let row_statement = whole_request_statement(insert)?;
         let Some(claim) = &insert.idempotency else {
             // One statement is atomic on its own: one round trip, no BEGIN/COMMIT.
             return match row_statement.execute(&self.pool).await {

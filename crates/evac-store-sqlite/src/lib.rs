@@ -518,8 +518,8 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn insert_request(&self, insert: RequestInsert) -> Result<InsertOutcome, StoreError> {
-        let row = rows::RequestRow::new(&insert)?;
+    async fn insert_request(&self, insert: &RequestInsert) -> Result<InsertOutcome, StoreError> {
+        let row = rows::RequestRow::new(insert)?;
         self.write(move |c| rows::insert_request(c, &row)).await
     }
 

@@ -159,7 +159,7 @@ pub async fn concurrent_intake_is_stored_and_counted(store: &dyn Store) {
         })
         .collect();
     let outcomes =
-        futures_util::future::join_all(inserts.into_iter().map(|i| store.insert_request(i))).await;
+        futures_util::future::join_all(inserts.iter().map(|i| store.insert_request(i))).await;
     for (n, outcome) in outcomes.into_iter().enumerate() {
         assert_eq!(
             outcome.unwrap(),
@@ -205,7 +205,7 @@ pub async fn run(store: &dyn Store) {
     );
     let a = fx.insert(&family);
     assert_eq!(
-        store.insert_request(a.clone()).await.unwrap(),
+        store.insert_request(&a).await.unwrap(),
         InsertOutcome::Inserted,
         "insert a"
     );
@@ -243,14 +243,14 @@ pub async fn run(store: &dyn Store) {
     let mut b = fx.insert(&draft("Rossi", "1980-01-01", "Almaty", "api"));
     b.idempotency = Some(claim.clone());
     assert_eq!(
-        store.insert_request(b.clone()).await.unwrap(),
+        store.insert_request(&b).await.unwrap(),
         InsertOutcome::Inserted,
         "insert b"
     );
     let mut b_again = fx.insert(&draft("Rossi", "1980-01-01", "Almaty", "api"));
     b_again.idempotency = Some(claim.clone());
     assert_eq!(
-        store.insert_request(b_again).await.unwrap(),
+        store.insert_request(&b_again).await.unwrap(),
         InsertOutcome::Replayed {
             id: b.request.id,
             reference: b.request.reference
@@ -263,7 +263,7 @@ pub async fn run(store: &dyn Store) {
         ..claim
     });
     assert_eq!(
-        store.insert_request(b_other).await.unwrap(),
+        store.insert_request(&b_other).await.unwrap(),
         InsertOutcome::IdempotencyConflict
     );
 
@@ -280,7 +280,7 @@ pub async fn run(store: &dyn Store) {
         })
         .collect();
     let outcomes =
-        futures_util::future::join_all(racers.into_iter().map(|r| store.insert_request(r))).await;
+        futures_util::future::join_all(racers.iter().map(|r| store.insert_request(r))).await;
     let inserted = outcomes
         .iter()
         .filter(|o| matches!(o, Ok(InsertOutcome::Inserted)))
@@ -312,7 +312,7 @@ pub async fn run(store: &dyn Store) {
     let mut c = fx.insert(&draft("Smith", "1990-01-01", "Nur-Sultan", "hotline"));
     c.request.reference = a.request.reference;
     assert_eq!(
-        store.insert_request(c.clone()).await.unwrap(),
+        store.insert_request(&c).await.unwrap(),
         InsertOutcome::ReferenceTaken
     );
     assert_eq!(
@@ -334,7 +334,7 @@ pub async fn run(store: &dyn Store) {
     let e = fx.insert(&draft("Müller", "1950-03-03", "Shymkent", "import"));
     for r in [&c, &d, &e] {
         assert_eq!(
-            store.insert_request(r.clone()).await.unwrap(),
+            store.insert_request(&r).await.unwrap(),
             InsertOutcome::Inserted
         );
     }
@@ -795,7 +795,7 @@ pub async fn run(store: &dyn Store) {
     // The linkage log: appended with its audit, read back in order, paged by sequence.
     let web = fx.insert(&draft("Бекова", "2011-05-06", "Алматы", "web_form"));
     let call = fx.insert(&draft("Bekova", "2011-06-05", "Almaty", "hotline"));
-    for insert in [web.clone(), call.clone()] {
+    for insert in [&web, &call] {
         store.insert_request(insert).await.unwrap();
     }
     let (x, y) = (web.request.body.party[0].id, call.request.body.party[0].id);

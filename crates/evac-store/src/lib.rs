@@ -221,7 +221,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a request with its people, its case, its idempotency key and its audit event in
     /// one transaction, and returns only once that transaction is durable.
-    async fn insert_request(&self, insert: RequestInsert) -> Result<InsertOutcome, StoreError>;
+    async fn insert_request(&self, insert: &RequestInsert) -> Result<InsertOutcome, StoreError>;
 
     async fn request(&self, id: RequestId) -> Result<Option<StoredRequest>, StoreError>;
 

@@ -20,11 +20,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
 use axum::routing::MethodRouter;
 use evac_app::App;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -212,20 +212,49 @@ pub fn registered_routes() -> Vec<(&'static str, &'static str)> {
     routes().table
 }
 
+/// Headers every answer carries unless its handler set them: no sniffing, no referrer, no
+/// framing, a strict default CSP (pages set their own), and, because answers carry personal
+/// data, no cache may keep them.
+const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
+    (header::CACHE_CONTROL, "no-store"),
+];
+
+fn with_security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
+    response
+}
+
 /// The whole HTTP application.
 pub fn router(app: App) -> Router {
-    let security_headers = [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'",
-        ),
-        // Answers carry personal data: no cache may keep them.
-        (header::CACHE_CONTROL, "no-store"),
-    ];
-    let mut router = routes()
+    let request_id = HeaderName::from_static("x-request-id");
+    // The middleware is one stack given to one `layer` call: every `Router::layer` call wraps
+    // each route in a boxed service of its own, so a layer per call cost a boxed clone and a
+    // boxed future per layer and request (eleven of each, a visible share of intake's CPU:
+    // docs/BENCHMARKS.md). Outermost first.
+    let middleware = tower::ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_millis(REQUEST_TIMEOUT_MS),
+        ))
+        .map_response(with_security_headers)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX));
+    routes()
         .router
         .merge(pages())
         .fallback(|| async {
@@ -237,23 +266,7 @@ pub fn router(app: App) -> Router {
             )
         })
         .with_state(AppState { app })
-        .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX));
-    for (name, value) in security_headers {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(
-            name,
-            HeaderValue::from_static(value),
-        ));
-    }
-    let request_id = HeaderName::from_static("x-request-id");
-    router
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_millis(REQUEST_TIMEOUT_MS),
-        ))
-        .layer(CatchPanicLayer::new())
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware)
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.

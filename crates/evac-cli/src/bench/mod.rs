@@ -4,6 +4,7 @@
 //! intake is measured next to the same server's no-op route (`/healthz`), at the same
 //! concurrency, with the same load generator. Medians over repeated rounds are reported.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -78,6 +79,10 @@ pub struct IntakeArgs {
     /// scratch PostgreSQL database: requests accumulate there)
     #[arg(long)]
     pub bench_database_url: Option<String>,
+    /// Also write every answer to this CSV file (round, route, concurrency, when it was sent
+    /// and how long it took, in ms): shows whether the slowest answers come together in time
+    #[arg(long)]
+    pub latency_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -165,6 +170,18 @@ fn machine() -> String {
     )
 }
 
+/// CPU time (user and system, all threads) this process has used so far; `None` where
+/// `/proc` is not there. Its clock ticks are 10 ms (Linux reports `/proc` times in USER_HZ,
+/// always 100 per second).
+fn process_cpu() -> Option<Duration> {
+    const TICKS_PER_S: u64 = 100;
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // After "pid (comm) ", utime and stime are the 12th and 13th fields; comm may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 1000 / TICKS_PER_S))
+}
+
 fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = status
@@ -180,12 +197,20 @@ fn peak_rss_mb() -> Option<f64> {
 // ---------------------------------------------------------------------------------------------
 // Intake over HTTP.
 
+/// One answer with the expected status: when its request was sent (µs after the load began)
+/// and how long the answer took (µs).
+#[derive(Debug, Clone, Copy)]
+struct Answer {
+    sent_us: u32,
+    latency_us: u32,
+}
+
 /// One measured load: how many answers with the expected status, their latencies, failures.
 #[derive(Debug, Default)]
 struct Load {
     ok: u64,
     failed: u64,
-    latencies_us: Vec<u32>,
+    answers: Vec<Answer>,
     elapsed: Duration,
 }
 
@@ -195,13 +220,18 @@ impl Load {
     }
 
     fn percentile_ms(&mut self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
+        if self.answers.is_empty() {
             return f64::NAN;
         }
-        self.latencies_us.sort_unstable();
-        let index = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
-        f64::from(self.latencies_us[index]) / 1000.0
+        self.answers.sort_unstable_by_key(|a| a.latency_us);
+        let index = ((self.answers.len() as f64 - 1.0) * p).round() as usize;
+        f64::from(self.answers[index].latency_us) / 1000.0
     }
+}
+
+/// `d` in whole microseconds, saturating (a round lasts seconds).
+fn micros(d: Duration) -> u32 {
+    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }
 
 /// Reads one HTTP/1.1 response from `stream` (using `buf` as carry-over); returns its status.
@@ -287,9 +317,10 @@ fn drive(
                         match result {
                             Ok(status) if status == expect => {
                                 load.ok += 1;
-                                load.latencies_us.push(
-                                    sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32,
-                                );
+                                load.answers.push(Answer {
+                                    sent_us: micros(sent - started),
+                                    latency_us: micros(sent.elapsed()),
+                                });
                             }
                             Ok(_) => load.failed += 1,
                             Err(_) => {
@@ -306,7 +337,7 @@ fn drive(
                 let l = t.await.unwrap_or_default();
                 total.ok += l.ok;
                 total.failed += l.failed;
-                total.latencies_us.extend(l.latencies_us);
+                total.answers.extend(l.answers);
             }
             total.elapsed = started.elapsed();
             total
@@ -344,6 +375,8 @@ struct Rounds {
     rates: Vec<f64>,
     p50_ms: Vec<f64>,
     p99_ms: Vec<f64>,
+    /// CPU of the whole process (server, load generator, background threads) per answer.
+    cpu_us_per_answer: Vec<f64>,
     failed: u64,
 }
 
@@ -354,11 +387,16 @@ impl Rounds {
             rates: Vec::new(),
             p50_ms: Vec::new(),
             p99_ms: Vec::new(),
+            cpu_us_per_answer: Vec::new(),
             failed: 0,
         }
     }
 
-    fn record(&mut self, load: &mut Load) {
+    fn record(&mut self, load: &mut Load, cpu: Option<Duration>) {
+        if let Some(cpu) = cpu.filter(|_| load.ok > 0) {
+            self.cpu_us_per_answer
+                .push(cpu.as_secs_f64() * 1e6 / load.ok as f64);
+        }
         self.rates.push(load.rate());
         self.p50_ms.push(load.percentile_ms(0.50));
         self.p99_ms.push(load.percentile_ms(0.99));
@@ -396,24 +434,40 @@ async fn intake(args: IntakeArgs) -> anyhow::Result<()> {
         args.seconds,
         args.rounds
     );
-    println!("| route | concurrency | answers/s | p50 ms | p99 ms | failed |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    let mut latency_log = args
+        .latency_log
+        .as_deref()
+        .map(|path| -> anyhow::Result<_> {
+            let mut log =
+                std::io::BufWriter::new(std::fs::File::create(path).with_context(|| {
+                    format!("cannot create the latency log {}", path.display())
+                })?);
+            writeln!(log, "round,route,concurrency,sent_ms,latency_ms")?;
+            Ok(log)
+        })
+        .transpose()?;
+    println!("| route | concurrency | answers/s | p50 ms | p99 ms | CPU µs/answer | failed |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for &concurrency in &args.concurrency {
         let mut rows = [
             Rounds::new("GET /healthz (no-op baseline)"),
             Rounds::new("POST /api/v1/requests"),
         ];
-        for _ in 0..args.rounds {
+        for round in 1..=args.rounds {
             for (row, (requests, expect)) in rows
                 .iter_mut()
                 .zip([(health.clone(), 200), (posts.clone(), 201)])
             {
                 let before = app.store().intake_counts().await?.requests;
+                let cpu_before = process_cpu();
                 let load_requests = requests.clone();
                 let mut load = tokio::task::spawn_blocking(move || {
                     drive(addr, load_requests, expect, concurrency, duration)
                 })
                 .await?;
+                let cpu = process_cpu()
+                    .zip(cpu_before)
+                    .map(|(after, before)| after - before);
                 if expect == 201 {
                     // Nothing lost: every acknowledged request is in the store.
                     let stored = app.store().intake_counts().await?.requests - before;
@@ -421,12 +475,28 @@ async fn intake(args: IntakeArgs) -> anyhow::Result<()> {
                         bail!("{} requests acknowledged but {stored} stored", load.ok);
                     }
                 }
-                row.record(&mut load);
+                if let Some(log) = &mut latency_log {
+                    for a in &load.answers {
+                        writeln!(
+                            log,
+                            "{round},{},{concurrency},{:.3},{:.3}",
+                            row.route.split(' ').take(2).collect::<Vec<_>>().join(" "),
+                            f64::from(a.sent_us) / 1000.0,
+                            f64::from(a.latency_us) / 1000.0
+                        )?;
+                    }
+                }
+                row.record(&mut load, cpu);
             }
         }
         for row in rows {
+            let cpu = if row.cpu_us_per_answer.is_empty() {
+                "n/a".to_string()
+            } else {
+                format!("{:.0}", median(row.cpu_us_per_answer))
+            };
             println!(
-                "| {} | {concurrency} | {:.0} | {:.2} | {:.2} | {} |",
+                "| {} | {concurrency} | {:.0} | {:.2} | {:.2} | {cpu} | {} |",
                 row.route,
                 median(row.rates),
                 median(row.p50_ms),
