@@ -334,7 +334,7 @@ pub async fn run(store: &dyn Store) {
     let e = fx.insert(&draft("Müller", "1950-03-03", "Shymkent", "import"));
     for r in [&c, &d, &e] {
         assert_eq!(
-            store.insert_request(&r).await.unwrap(),
+            store.insert_request(r).await.unwrap(),
             InsertOutcome::Inserted
         );
     }
