@@ -19,8 +19,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::http::{HeaderName, HeaderValue, Response, StatusCode, header};
 use axum::routing::MethodRouter;
 use evac_app::App;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -226,7 +225,7 @@ const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
     (header::CACHE_CONTROL, "no-store"),
 ];
 
-fn with_security_headers(mut response: Response) -> Response {
+fn with_security_headers<B>(mut response: Response<B>) -> Response<B> {
     let headers = response.headers_mut();
     for (name, value) in SECURITY_HEADERS {
         headers
@@ -242,17 +241,18 @@ pub fn router(app: App) -> Router {
     // The middleware is one stack given to one `layer` call: every `Router::layer` call wraps
     // each route in a boxed service of its own, so a layer per call cost a boxed clone and a
     // boxed future per layer and request (eleven of each, a visible share of intake's CPU:
-    // docs/BENCHMARKS.md). Outermost first.
+    // docs/BENCHMARKS.md). Outermost first: the security headers go on every answer, those of
+    // a timeout or a panic included.
     let middleware = tower::ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(request_id))
+        .map_response(with_security_headers)
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_millis(REQUEST_TIMEOUT_MS),
         ))
-        .map_response(with_security_headers)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX));
     routes()
         .router

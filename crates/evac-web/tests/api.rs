@@ -372,8 +372,29 @@ async fn health_and_readiness() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert!(res.headers().contains_key("x-request-id"));
+    // Every answer, an unknown route's problem included, carries the security headers.
+    let missing = t
+        .http
+        .get(format!("{}/no-such-route", t.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    for res in [&res, &missing] {
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "no-referrer"),
+            ("x-frame-options", "DENY"),
+            (
+                "content-security-policy",
+                "default-src 'none'; frame-ancestors 'none'",
+            ),
+            ("cache-control", "no-store"),
+        ] {
+            assert_eq!(res.headers()[name], value, "{name} on {}", res.url());
+        }
+    }
     let (status, ready) = t.get("/readyz", None).await;
     assert_eq!(
         (status, ready),
