@@ -476,11 +476,12 @@ async fn intake(args: IntakeArgs) -> anyhow::Result<()> {
                     }
                 }
                 if let Some(log) = &mut latency_log {
+                    // The method and path, without the row's note.
+                    let route = row.route.split(" (").next().unwrap_or(row.route);
                     for a in &load.answers {
                         writeln!(
                             log,
-                            "{round},{},{concurrency},{:.3},{:.3}",
-                            row.route.split(' ').take(2).collect::<Vec<_>>().join(" "),
+                            "{round},{route},{concurrency},{:.3},{:.3}",
                             f64::from(a.sent_us) / 1000.0,
                             f64::from(a.latency_us) / 1000.0
                         )?;
@@ -504,6 +505,9 @@ async fn intake(args: IntakeArgs) -> anyhow::Result<()> {
                 row.failed
             );
         }
+    }
+    if let Some(mut log) = latency_log {
+        log.flush()?;
     }
     println!("every acknowledged request was found in the store");
     // Both background jobs catch up on the requests of the rounds: the keyer (name index) and
