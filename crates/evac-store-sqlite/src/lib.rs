@@ -66,7 +66,11 @@ const SLOW_BATCH_MS: u128 = 20;
 /// the commit then finds that number beyond the file's end and sweeps the whole page cache for
 /// pages to drop. With 64 MiB that sweep was ~10 % of the writer's time (`perf`), in every
 /// commit; a C reproduction with the bundled SQLite halved its CPU time with a 2 MiB cache.
-const WRITER_CACHE_KIB: i64 = 8 * 1024;
+/// Smaller is slower once the file has grown: with 8 MiB, after the intake benchmark's
+/// 64-connection rounds had stored ~150,000 requests, p99 at 256 connections was 3–25 ms worse
+/// than with 32 MiB in each of three alternating runs (the random `reference` index no longer
+/// fitted beside the tails of the other B-trees; docs/BENCHMARKS.md).
+const WRITER_CACHE_KIB: i64 = 32 * 1024;
 /// How long a connection waits for a lock before reporting the database busy.
 const BUSY_TIMEOUT_MS: u64 = 10_000;
 
