@@ -68,8 +68,8 @@ const SLOW_BATCH_MS: u128 = 20;
 /// commit; a C reproduction with the bundled SQLite halved its CPU time with a 2 MiB cache.
 /// Smaller is slower once the file has grown: with 8 MiB, after the intake benchmark's
 /// 64-connection rounds had stored ~150,000 requests, p99 at 256 connections was 3–25 ms worse
-/// than with 32 MiB in each of three alternating runs (the random `reference` index no longer
-/// fitted beside the tails of the other B-trees; docs/BENCHMARKS.md).
+/// than with 32 MiB in each of three alternating runs (docs/BENCHMARKS.md; presumably the
+/// random `reference` index no longer fitted beside the tails of the other B-trees).
 const WRITER_CACHE_KIB: i64 = 32 * 1024;
 /// How long a connection waits for a lock before reporting the database busy.
 const BUSY_TIMEOUT_MS: u64 = 10_000;
@@ -418,6 +418,16 @@ fn run_batch(batch: &WriteBatch, jobs: &mut [Job]) -> Result<std::time::Duration
     Ok(committing.elapsed())
 }
 
+/// Moves the jobs already waiting into `batch`, up to [`BATCH_JOBS_MAX`]; never blocks.
+fn take_waiting(batch: &mut Vec<Job>, queue: &mut mpsc::Receiver<Job>) {
+    while batch.len() < BATCH_JOBS_MAX {
+        match queue.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+}
+
 /// `restart_due`: set by the checkpointer when the WAL has grown past `WAL_RESTART_PAGES`.
 fn writer_loop(
     conn: Connection,
@@ -426,14 +436,6 @@ fn writer_loop(
 ) {
     let writer = WriteBatch::new(conn);
     let mut batch: Vec<Job> = Vec::with_capacity(BATCH_JOBS_MAX);
-    let take_waiting = |batch: &mut Vec<Job>, queue: &mut mpsc::Receiver<Job>| {
-        while batch.len() < BATCH_JOBS_MAX {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-    };
     while let Some(first) = queue.blocking_recv() {
         batch.push(first);
         take_waiting(&mut batch, &mut queue);
