@@ -84,3 +84,42 @@ async fn concurrent_writers_are_grouped_and_nothing_is_lost() {
     let trail = store.audit_trail(0, 1000).await.unwrap();
     assert_eq!(trail.len(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_file_is_truncated_once_writes_pause() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("evac.db"), OpenMode::CreateIfMissing).unwrap();
+    store.migrate().await.unwrap();
+    for i in 0..50 {
+        let event = evac_store::AuditEvent {
+            at: evac_model::Timestamp::from_unix_micros(i),
+            actor: evac_model::Actor::System,
+            action: "test.write".into(),
+            subject: Some(i.to_string()),
+            detail: serde_json::json!({}),
+        };
+        store.append_audit(vec![event]).await.unwrap();
+    }
+    let wal = dir.path().join("evac.db-wal");
+    let wal_bytes = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert!(wal_bytes() > 0, "the writes went through the WAL");
+    // Idle for WAL_TRUNCATE_IDLE_PASSES checkpointer passes (1 s), with room for a slow machine.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while wal_bytes() > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(wal_bytes(), 0, "the idle WAL file was not truncated");
+    // The data is all in the database file, and writes go on as before.
+    assert_eq!(store.audit_trail(0, 1000).await.unwrap().len(), 50);
+    store
+        .append_audit(vec![evac_store::AuditEvent {
+            at: evac_model::Timestamp::from_unix_micros(50),
+            actor: evac_model::Actor::System,
+            action: "test.write".into(),
+            subject: None,
+            detail: serde_json::json!({}),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(store.audit_trail(0, 1000).await.unwrap().len(), 51);
+}
