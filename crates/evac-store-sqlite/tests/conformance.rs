@@ -68,14 +68,7 @@ async fn concurrent_writers_are_grouped_and_nothing_is_lost() {
     for i in 0..200 {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
-            let event = evac_store::AuditEvent {
-                at: evac_model::Timestamp::from_unix_micros(i),
-                actor: evac_model::Actor::System,
-                action: "test.write".into(),
-                subject: Some(i.to_string()),
-                detail: serde_json::json!({}),
-            };
-            store.append_audit(vec![event]).await.unwrap();
+            store.append_audit(vec![test_event(i)]).await.unwrap();
         }));
     }
     for t in tasks {
@@ -91,14 +84,7 @@ async fn the_wal_file_is_truncated_once_writes_pause() {
     let store = SqliteStore::open(&dir.path().join("evac.db"), OpenMode::CreateIfMissing).unwrap();
     store.migrate().await.unwrap();
     for i in 0..50 {
-        let event = evac_store::AuditEvent {
-            at: evac_model::Timestamp::from_unix_micros(i),
-            actor: evac_model::Actor::System,
-            action: "test.write".into(),
-            subject: Some(i.to_string()),
-            detail: serde_json::json!({}),
-        };
-        store.append_audit(vec![event]).await.unwrap();
+        store.append_audit(vec![test_event(i)]).await.unwrap();
     }
     let wal = dir.path().join("evac.db-wal");
     let wal_bytes = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
@@ -111,15 +97,17 @@ async fn the_wal_file_is_truncated_once_writes_pause() {
     assert_eq!(wal_bytes(), 0, "the idle WAL file was not truncated");
     // The data is all in the database file, and writes go on as before.
     assert_eq!(store.audit_trail(0, 1000).await.unwrap().len(), 50);
-    store
-        .append_audit(vec![evac_store::AuditEvent {
-            at: evac_model::Timestamp::from_unix_micros(50),
-            actor: evac_model::Actor::System,
-            action: "test.write".into(),
-            subject: None,
-            detail: serde_json::json!({}),
-        }])
-        .await
-        .unwrap();
+    store.append_audit(vec![test_event(50)]).await.unwrap();
     assert_eq!(store.audit_trail(0, 1000).await.unwrap().len(), 51);
+}
+
+/// An audit event: the smallest write the store takes.
+fn test_event(i: i64) -> evac_store::AuditEvent {
+    evac_store::AuditEvent {
+        at: evac_model::Timestamp::from_unix_micros(i),
+        actor: evac_model::Actor::System,
+        action: "test.write".into(),
+        subject: Some(i.to_string()),
+        detail: serde_json::json!({}),
+    }
 }
