@@ -61,12 +61,19 @@ pub const CHECKPOINT_INTERVAL_MS: u64 = 50;
 /// every ~22,000 requests (~12 KB of WAL each), over 1 % of them, and set the p99: without those
 /// windows the p99 was 30–34 ms instead of 47–50 (docs/BENCHMARKS.md). At 1 GiB it is ~0.3 %.
 /// The file keeps its size while intake goes on (appends then reuse written blocks) and is
-/// truncated once intake pauses ([`WAL_TRUNCATE_IDLE_PASSES`]).
+/// truncated once intake pauses ([`WAL_TRUNCATE_IDLE_MS`]).
 pub const WAL_RESTART_PAGES: u32 = 262_144;
-/// Checkpointer passes in a row that found no new commit and nothing left to copy, after which
-/// the WAL file is truncated to nothing (1 s at [`CHECKPOINT_INTERVAL_MS`]), so a burst of
-/// intake does not leave a gigabyte behind.
-pub const WAL_TRUNCATE_IDLE_PASSES: u32 = 20;
+/// How long the WAL must go without a commit before the checkpointer truncates its file, in ms
+/// (see [`SqliteStore::set_wal_truncate_idle_ms`]), so a burst of intake does not leave a
+/// gigabyte behind for good.
+///
+/// A minute, not a second: writing into new WAL space costs the writer more than rewriting
+/// blocks the file already has (block allocation, zeroing the partly written blocks, a larger
+/// `fsync`), and intake comes in waves with pauses of seconds. Truncated after one idle second,
+/// every wave started from an empty file; kept, the writer reuses it: three alternating pairs
+/// of full benchmark runs, p99 at 256 connections 53.7 / 66.2 / 64.2 ms truncating after 1 s
+/// against 45.7 / 58.5 / 54.5 ms keeping it (docs/BENCHMARKS.md).
+pub const WAL_TRUNCATE_IDLE_MS: u64 = 60_000;
 /// A batch that takes this long is logged (at debug level) with where its time went.
 const SLOW_BATCH_MS: u128 = 20;
 /// The writer's page cache, in KiB: enough for the right-hand edges of the append-mostly
@@ -210,6 +217,8 @@ pub struct SqliteStore {
     path: PathBuf,
     /// Tells the checkpointer and keyer threads to stop when the store is dropped.
     stop_background: Arc<std::sync::atomic::AtomicBool>,
+    /// The checkpointer's idle window before it truncates the WAL ([`WAL_TRUNCATE_IDLE_MS`]).
+    wal_truncate_idle_ms: Arc<std::sync::atomic::AtomicU64>,
     writer: WriterHandle,
     /// Bumped by every correction, so the keyer never writes keys from a body read before one.
     corrections: Arc<std::sync::atomic::AtomicU64>,
@@ -301,11 +310,14 @@ impl SqliteStore {
         let checkpointer = Connection::open_with_flags(path, flags).map_err(backend)?;
         configure(&checkpointer).map_err(backend)?;
         let stop = stop_background.clone();
+        let wal_truncate_idle_ms =
+            Arc::new(std::sync::atomic::AtomicU64::new(WAL_TRUNCATE_IDLE_MS));
+        let truncate_idle_ms = wal_truncate_idle_ms.clone();
         let wal_restart_due = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let restart_due = wal_restart_due.clone();
         std::thread::Builder::new()
             .name("evac-sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpointer, stop, restart_due))
+            .spawn(move || checkpoint_loop(checkpointer, stop, restart_due, truncate_idle_ms))
             .map_err(|e| StoreError::Backend(format!("cannot start the checkpoint thread: {e}")))?;
 
         let (jobs, queue) = mpsc::channel::<Job>(WRITE_QUEUE_JOBS_MAX);
@@ -318,12 +330,21 @@ impl SqliteStore {
         Ok(SqliteStore {
             path: path.to_path_buf(),
             stop_background,
+            wal_truncate_idle_ms,
             writer,
             corrections: Arc::default(),
             keyer_started: std::sync::Once::new(),
             readers: Arc::new(Mutex::new(Vec::new())),
             read_permits: Arc::new(Semaphore::new(READERS_MAX)),
         })
+    }
+
+    /// Sets how long the WAL must go without a commit before its file is truncated
+    /// (default [`WAL_TRUNCATE_IDLE_MS`]): shorter gives the disk space back sooner, at the cost
+    /// of writing into new file space when intake resumes.
+    pub fn set_wal_truncate_idle_ms(&self, idle_ms: u64) {
+        self.wal_truncate_idle_ms
+            .store(idle_ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Runs `work` in the writer's next batch and waits until that batch is durable.
@@ -501,13 +522,14 @@ fn writer_loop(
 /// grew by gigabytes, and every write into new file space made the kernel zero page-cache memory
 /// (a seventh of all CPU). So once the WAL holds `WAL_RESTART_PAGES`, it asks the writer to
 /// finish a checkpoint between two batches (`restart_due`), after their answers have gone out.
-/// Once intake pauses, it truncates the WAL file ([`WAL_TRUNCATE_IDLE_PASSES`]).
+/// Once intake pauses, it truncates the WAL file ([`WAL_TRUNCATE_IDLE_MS`]).
 fn checkpoint_loop(
     conn: Connection,
     stop: Arc<std::sync::atomic::AtomicBool>,
     restart_due: Arc<std::sync::atomic::AtomicBool>,
+    truncate_idle_ms: Arc<std::sync::atomic::AtomicU64>,
 ) {
-    let mut idle_passes = 0;
+    let mut idle_passes: u64 = 0;
     let mut wal_pages_before = 0;
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         std::thread::sleep(std::time::Duration::from_millis(CHECKPOINT_INTERVAL_MS));
@@ -525,7 +547,9 @@ fn checkpoint_loop(
         let idle = pass.is_complete() && pass.wal_pages > 0 && pass.wal_pages == wal_pages_before;
         idle_passes = if idle { idle_passes + 1 } else { 0 };
         wal_pages_before = pass.wal_pages;
-        if idle_passes >= WAL_TRUNCATE_IDLE_PASSES {
+        let idle_passes_max =
+            truncate_idle_ms.load(std::sync::atomic::Ordering::Relaxed) / CHECKPOINT_INTERVAL_MS;
+        if idle_passes >= idle_passes_max.max(1) {
             idle_passes = 0;
             truncate_idle_wal(&conn);
         }
@@ -562,7 +586,7 @@ fn wal_checkpoint_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CheckpointPas
 /// Truncates the WAL file to nothing. A TRUNCATE checkpoint takes the writer's lock and waits
 /// for every reader; here it does not wait at all (no busy timeout), so a request arriving
 /// meanwhile waits at most for a truncation of an already copied WAL, and a reader mid-query
-/// makes it give up until the next idle second.
+/// makes it give up until the next idle pass.
 fn truncate_idle_wal(conn: &Connection) {
     let wait = std::time::Duration::from_millis(BUSY_TIMEOUT_MS);
     if let Err(e) = conn.busy_timeout(std::time::Duration::ZERO) {

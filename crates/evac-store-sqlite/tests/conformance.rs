@@ -83,13 +83,14 @@ async fn the_wal_file_is_truncated_once_writes_pause() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("evac.db"), OpenMode::CreateIfMissing).unwrap();
     store.migrate().await.unwrap();
+    store.set_wal_truncate_idle_ms(500);
     for i in 0..50 {
         store.append_audit(vec![test_event(i)]).await.unwrap();
     }
     let wal = dir.path().join("evac.db-wal");
     let wal_bytes = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
     assert!(wal_bytes() > 0, "the writes went through the WAL");
-    // Idle for WAL_TRUNCATE_IDLE_PASSES checkpointer passes (1 s), with room for a slow machine.
+    // Idle for the 500 ms set above, with room for a slow machine.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while wal_bytes() > 0 && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
