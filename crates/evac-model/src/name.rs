@@ -9,10 +9,11 @@
 //! spaces and hyphens kept and other punctuation dropped. Cross-scheme matching keys (Tokayev /
 //! Tokaev) are the linkage crate's business, not this one's.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick, is_nfkc_quick};
 
 /// A name part as written (any script, trimmed, NFC) plus its ICAO Latin form.
 #[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -28,7 +29,10 @@ impl PersonName {
         if trimmed.is_empty() {
             return None;
         }
-        let as_written: String = trimmed.nfc().collect();
+        let as_written = match is_nfc_quick(trimmed.chars()) {
+            IsNormalized::Yes => trimmed,
+            IsNormalized::No | IsNormalized::Maybe => trimmed.nfc().collect(),
+        };
         let latin = to_icao_latin(&as_written);
         Some(PersonName { as_written, latin })
     }
@@ -112,49 +116,76 @@ fn special_latin(upper: char) -> Option<&'static str> {
 
 /// The normalised Latin form of a name written in any mix of Latin and Cyrillic.
 pub fn to_icao_latin(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut pending_space = false;
-    for c in name.nfkc() {
-        // Upper-casing first lets one table serve both cases (and handles 'ё' → 'Ё').
-        for upper in c.to_uppercase() {
-            let mut ascii = [0u8; 4];
-            let piece: Option<std::borrow::Cow<'_, str>> = if upper.is_whitespace() {
-                pending_space = !out.is_empty();
-                None
-            } else if matches!(upper, '-' | '\u{2010}'..='\u{2015}') {
-                pending_space = false;
-                if !out.is_empty() && !out.ends_with('-') {
-                    out.push('-');
-                }
-                None
-            } else if let Some(latin) = cyrillic_to_latin(upper).or_else(|| special_latin(upper)) {
-                Some(latin.into())
-            } else if upper.is_ascii_alphanumeric() {
-                Some((&*upper.encode_utf8(&mut ascii)).into())
-            } else if upper.is_alphabetic() {
-                let base: String = upper.nfd().filter(|m| !is_combining_mark(*m)).collect();
-                base.chars()
-                    .all(|b| b.is_ascii_alphabetic())
-                    .then(|| base.to_uppercase().into())
-            } else {
-                None // apostrophes, dots, digits-like symbols: dropped, as in an MRZ
-            };
-            if let Some(piece) = piece {
-                if piece.is_empty() {
-                    continue;
-                }
-                if pending_space {
-                    out.push(' ');
-                    pending_space = false;
-                }
-                out.push_str(&piece);
+    let mut out = LatinForm {
+        text: String::with_capacity(name.len()),
+        pending_space: false,
+    };
+    for c in in_nfkc(name).chars() {
+        if c.is_ascii() {
+            // Most letters of most names: no case table, no transliteration table.
+            out.push(c.to_ascii_uppercase());
+        } else {
+            // Upper-casing first lets one table serve both cases (and handles 'ё' → 'Ё').
+            for upper in c.to_uppercase() {
+                out.push(upper);
             }
         }
     }
-    while out.ends_with('-') {
-        out.pop();
+    while out.text.ends_with('-') {
+        out.text.pop();
     }
-    out
+    out.text
+}
+
+/// A Latin form being built: upper-case letters and digits, single spaces and hyphens.
+struct LatinForm {
+    text: String,
+    /// A space was seen after some letters: it is written before the next letter.
+    pending_space: bool,
+}
+
+impl LatinForm {
+    /// Adds one upper-case character: its Latin letters, or a separator, or nothing
+    /// (apostrophes, dots, digit-like symbols are dropped, as in an MRZ).
+    fn push(&mut self, upper: char) {
+        if upper.is_whitespace() {
+            self.pending_space = !self.text.is_empty();
+        } else if matches!(upper, '-' | '\u{2010}'..='\u{2015}') {
+            self.pending_space = false;
+            if !self.text.is_empty() && !self.text.ends_with('-') {
+                self.text.push('-');
+            }
+        } else if upper.is_ascii_alphanumeric() {
+            self.push_letters(upper.encode_utf8(&mut [0u8; 4]));
+        } else if let Some(latin) = cyrillic_to_latin(upper).or_else(|| special_latin(upper)) {
+            self.push_letters(latin);
+        } else if upper.is_alphabetic() {
+            let base: String = upper.nfd().filter(|m| !is_combining_mark(*m)).collect();
+            if base.chars().all(|b| b.is_ascii_alphabetic()) {
+                self.push_letters(&base.to_uppercase());
+            }
+        }
+    }
+
+    fn push_letters(&mut self, letters: &str) {
+        if letters.is_empty() {
+            return;
+        }
+        if self.pending_space {
+            self.text.push(' ');
+            self.pending_space = false;
+        }
+        self.text.push_str(letters);
+    }
+}
+
+/// `text` in Unicode's compatibility composition (NFKC). Most names already are, which a quick
+/// check finds without running the normaliser (intake reads several names per request).
+fn in_nfkc(text: &str) -> Cow<'_, str> {
+    match is_nfkc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        IsNormalized::No | IsNormalized::Maybe => Cow::Owned(text.nfkc().collect()),
+    }
 }
 
 #[cfg(test)]
@@ -199,5 +230,73 @@ mod tests {
         let name = PersonName::new(" Алия ").unwrap();
         assert_eq!(name.as_written, "Алия");
         assert_eq!(name.latin, "ALIIA");
+    }
+
+    /// The shortcuts only skip work: text the normaliser leaves alone is not normalised, and an
+    /// ASCII letter is upper-cased without the Unicode tables. Names mixing letters that do
+    /// normalise (a decomposed Й or ö, a ligature, full-width and compatibility letters) with
+    /// ASCII letters, digits and punctuation come out as the straightforward definition makes
+    /// them.
+    #[test]
+    fn shortcuts_give_what_the_straightforward_definition_gives() {
+        use rand::{Rng, SeedableRng};
+        const PIECES: &[&str] = &[
+            "a",
+            "Z",
+            "7",
+            ".",
+            "'",
+            "\t",
+            " ",
+            "-",
+            "Й",
+            "И\u{306}",
+            "o\u{308}",
+            "ö",
+            "ﬁ",
+            "Ａ",
+            "ᴬ",
+            "ǅ",
+            "Ω",
+            "Ω",
+            "ё",
+            "Ә",
+            "\u{301}",
+            "ß",
+            "Ł",
+            "ı",
+            "Ⅳ",
+            "㎏",
+            "\u{2010}",
+        ];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for _ in 0..5_000 {
+            let text: String = (0..rng.random_range(1..8))
+                .map(|_| PIECES[rng.random_range(0..PIECES.len())])
+                .collect();
+            let nfkc: String = text.nfkc().collect();
+            assert_eq!(in_nfkc(&text), nfkc, "{text:?}");
+            assert_eq!(
+                to_icao_latin(&text),
+                straightforward_latin(&text),
+                "{text:?}"
+            );
+            if let Some(name) = PersonName::new(&text) {
+                let nfc: String = name.as_written.nfc().collect();
+                assert_eq!(name.as_written, nfc, "{text:?}");
+            }
+        }
+    }
+
+    /// [`to_icao_latin`] by its definition: normalise, upper-case, transliterate each letter.
+    fn straightforward_latin(name: &str) -> String {
+        let mut out = LatinForm {
+            text: String::new(),
+            pending_space: false,
+        };
+        for upper in name.nfkc().flat_map(char::to_uppercase) {
+            out.push(upper);
+        }
+        out.text.trim_end_matches('-').to_string()
     }
 }
