@@ -56,12 +56,16 @@ pub const READERS_MAX: usize = 8;
 pub const CHECKPOINT_INTERVAL_MS: u64 = 50;
 /// WAL pages after which the writer completes a checkpoint, so the WAL starts over (1 GiB).
 ///
-/// That checkpoint holds every commit up for its last copy and two `fsync`s (5–45 ms under
-/// intake load), so all requests in flight wait: 256 at 256 connections. With 256 MiB that came
-/// every ~22,000 requests (~12 KB of WAL each), over 1 % of them, and set the p99: without those
-/// windows the p99 was 30–34 ms instead of 47–50 (docs/BENCHMARKS.md). At 1 GiB it is ~0.3 %.
-/// The file keeps its size while intake goes on (appends then reuse written blocks) and is
-/// truncated once intake pauses ([`WAL_TRUNCATE_IDLE_MS`]).
+/// That checkpoint holds every commit up for its last copy and sync, so all requests in flight
+/// wait: 256 at 256 connections. With 256 MiB that came every ~22,000 requests (~12 KB of WAL
+/// each), over 1 % of them, and set the p99: without those windows the p99 was 30–34 ms instead
+/// of 47–50 (docs/BENCHMARKS.md). At 1 GiB it is ~0.3 %. The checkpointer copies all but the
+/// last few milliseconds of the WAL first ([`checkpoint_loop`]), which keeps the stall itself
+/// short (0.6–22 ms measured), but not short enough to start over more often: a 64 MiB WAL, hot
+/// in the page cache and rewritten in place, stalled ~4 % of requests and gave no better p99 in
+/// alternating runs (docs/BENCHMARKS.md). The file keeps its size while intake goes on
+/// (appends then reuse written blocks) and is truncated once intake pauses
+/// ([`WAL_TRUNCATE_IDLE_MS`]).
 pub const WAL_RESTART_PAGES: u32 = 262_144;
 /// How long the WAL must go without a commit before the checkpointer truncates its file, in ms
 /// (see [`SqliteStore::set_wal_truncate_idle_ms`]), so a burst of intake does not leave a
@@ -541,6 +545,13 @@ fn checkpoint_loop(
             }
         };
         if pass.wal_pages >= i64::from(WAL_RESTART_PAGES) {
+            // What this pass left is what was committed while it ran; a second pass at once
+            // copies that in a fraction of the time, so the writer's own checkpoint, which
+            // every request in flight waits for, has only the last few milliseconds to copy.
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], wal_checkpoint_row)
+            {
+                tracing::warn!(error = %e, "wal checkpoint failed; will retry");
+            }
             restart_due.store(true, std::sync::atomic::Ordering::Release);
         }
         // Idle: a WAL with frames, all copied, and no commit since the last pass.

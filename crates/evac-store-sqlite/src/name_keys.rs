@@ -149,25 +149,27 @@ impl KeyBatch {
                 "SELECT rowid, id, body FROM requests WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
             )
             .map_err(backend)?;
-        let mut rows = s
-            .query(params![through_before, requests_max as i64])
+        // The bodies are read first and keyed after the read has ended: a read holds its
+        // snapshot of the WAL until it ends, and while it does, no checkpoint can copy what was
+        // committed after it, so the WAL cannot start over (`WAL_RESTART_PAGES`).
+        let bodies: Vec<(i64, String, String)> = s
+            .query_map(params![through_before, requests_max as i64], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .and_then(|rows| rows.collect())
             .map_err(backend)?;
-        let mut batch = KeyBatch {
-            through_before,
-            keys: Vec::new(),
-            corrections_seen,
-        };
-        while let Some(row) = rows.next().map_err(backend)? {
-            let rowid = row.get(0).map_err(backend)?;
-            let id = crate::rows::text(row, 1)?;
-            batch
-                .keys
-                .push((rowid, body_name_keys(id, crate::rows::text(row, 2)?)?));
-        }
-        if batch.keys.is_empty() {
+        if bodies.is_empty() {
             return Ok(None);
         }
-        Ok(Some(batch))
+        let keys = bodies
+            .iter()
+            .map(|(rowid, id, body)| Ok((*rowid, body_name_keys(id, body)?)))
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Some(KeyBatch {
+            through_before,
+            keys,
+            corrections_seen,
+        }))
     }
 
     /// Writes the keys and moves the mark, unless a correction or another keyer came first;
