@@ -116,10 +116,7 @@ fn special_latin(upper: char) -> Option<&'static str> {
 
 /// The normalised Latin form of a name written in any mix of Latin and Cyrillic.
 pub fn to_icao_latin(name: &str) -> String {
-    let mut out = LatinForm {
-        text: String::with_capacity(name.len()),
-        pending_space: false,
-    };
+    let mut out = LatinForm::with_capacity(name.len());
     for c in in_nfkc(name).chars() {
         if c.is_ascii() {
             // Most letters of most names: no case table, no transliteration table.
@@ -131,10 +128,7 @@ pub fn to_icao_latin(name: &str) -> String {
             }
         }
     }
-    while out.text.ends_with('-') {
-        out.text.pop();
-    }
-    out.text
+    out.finish()
 }
 
 /// A Latin form being built: upper-case letters and digits, single spaces and hyphens.
@@ -145,6 +139,21 @@ struct LatinForm {
 }
 
 impl LatinForm {
+    fn with_capacity(bytes: usize) -> Self {
+        LatinForm {
+            text: String::with_capacity(bytes),
+            pending_space: false,
+        }
+    }
+
+    /// The form without a trailing hyphen.
+    fn finish(mut self) -> String {
+        while self.text.ends_with('-') {
+            self.text.pop();
+        }
+        self.text
+    }
+
     /// Adds one upper-case character: its Latin letters, or a separator, or nothing
     /// (apostrophes, dots, digit-like symbols are dropped, as in an MRZ).
     fn push(&mut self, upper: char) {
@@ -290,13 +299,10 @@ mod tests {
 
     /// [`to_icao_latin`] by its definition: normalise, upper-case, transliterate each letter.
     fn straightforward_latin(name: &str) -> String {
-        let mut out = LatinForm {
-            text: String::new(),
-            pending_space: false,
-        };
+        let mut out = LatinForm::with_capacity(name.len());
         for upper in name.nfkc().flat_map(char::to_uppercase) {
             out.push(upper);
         }
-        out.text.trim_end_matches('-').to_string()
+        out.finish()
     }
 }

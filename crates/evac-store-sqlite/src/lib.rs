@@ -537,21 +537,14 @@ fn checkpoint_loop(
     let mut wal_pages_before = 0;
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         std::thread::sleep(std::time::Duration::from_millis(CHECKPOINT_INTERVAL_MS));
-        let pass = match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], wal_checkpoint_row) {
-            Ok(pass) => pass,
-            Err(e) => {
-                tracing::warn!(error = %e, "wal checkpoint failed; will retry");
-                continue;
-            }
+        let Some(pass) = passive_checkpoint(&conn) else {
+            continue;
         };
         if pass.wal_pages >= i64::from(WAL_RESTART_PAGES) {
             // What this pass left is what was committed while it ran; a second pass at once
             // copies that in a fraction of the time, so the writer's own checkpoint, which
             // every request in flight waits for, has only the last few milliseconds to copy.
-            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], wal_checkpoint_row)
-            {
-                tracing::warn!(error = %e, "wal checkpoint failed; will retry");
-            }
+            passive_checkpoint(&conn);
             restart_due.store(true, std::sync::atomic::Ordering::Release);
         }
         // Idle: a WAL with frames, all copied, and no commit since the last pass.
@@ -565,6 +558,13 @@ fn checkpoint_loop(
             truncate_idle_wal(&conn);
         }
     }
+}
+
+/// One checkpointer pass; `None` (logged) when it failed, to be retried on the next pass.
+fn passive_checkpoint(conn: &Connection) -> Option<CheckpointPass> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], wal_checkpoint_row)
+        .inspect_err(|e| tracing::warn!(error = %e, "wal checkpoint failed; will retry"))
+        .ok()
 }
 
 /// One `PRAGMA wal_checkpoint` answer.
