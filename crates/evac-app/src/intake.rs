@@ -57,7 +57,7 @@ impl App {
         let id = RequestId::new_v7();
         let request = Request {
             id,
-            reference: ReferenceCode::generate(&mut rand::rng()),
+            reference: self.references.draw(&mut rand::rng()),
             received_at,
             case_id: CaseId::new_v7(),
             body,
@@ -100,7 +100,7 @@ impl App {
                 }
                 InsertOutcome::IdempotencyConflict => return Err(AppError::IdempotencyConflict),
                 InsertOutcome::ReferenceTaken => {
-                    insert.request.reference = ReferenceCode::generate(&mut rand::rng())
+                    insert.request.reference = self.references.draw(&mut rand::rng())
                 }
             }
         }

@@ -136,6 +136,9 @@ pub struct AppParts {
     signer: tokio::sync::OnceCell<evac_model::PassSigner>,
     /// The desk's last ranking of every household (see `ranking.rs`).
     ranking: Arc<ranking::RankingCache>,
+    /// Where new requests' reference codes come from: counting, so they sort together in the
+    /// store's index (see [`evac_model::ReferenceSequence`]).
+    references: evac_model::ReferenceSequence,
 }
 
 impl std::ops::Deref for App {
@@ -155,6 +158,7 @@ impl App {
             online_linker: std::sync::OnceLock::new(),
             signer: tokio::sync::OnceCell::new(),
             ranking: Arc::default(),
+            references: evac_model::ReferenceSequence::starting_anywhere(&mut rand::rng()),
         }))
     }
 

@@ -35,7 +35,7 @@ pub use macros::Choice;
 pub use name::{PersonName, to_icao_latin};
 pub use name_key::name_search_keys;
 pub use phone::{Phone, PhoneE164, PhoneError};
-pub use reference::{ReferenceCode, ReferenceCodeError};
+pub use reference::{ReferenceCode, ReferenceCodeError, ReferenceSequence};
 pub use request::*;
 pub use role::{Permission, Role};
 pub use situation::*;

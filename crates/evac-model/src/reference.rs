@@ -1,19 +1,33 @@
 //! Reference codes: what a requester writes down, reads over a bad phone line and types back.
 //!
-//! A code is nine characters shown as `K7Q-4F2-9MX`: eight random characters and one check
+//! A code is nine characters shown as `K7Q-4F2-9MX`: eight payload characters and one check
 //! character. The alphabet has 31 symbols and leaves out the look-alikes 0/O and 1/I/L, so a
 //! code read aloud or from a handwritten note cannot be ambiguous. Because 31 is prime, the
 //! check (the position-weighted sum of all nine symbols, weights 1..=9, is 0 modulo 31) catches
 //! every single mistyped character and every swap of two neighbours.
+//!
+//! New requests take their codes from a [`ReferenceSequence`]: the first four payload
+//! characters count up from one request to the next, the last four are random. The store finds
+//! a request by its code through an index; wholly random codes put every new entry on a random
+//! page of that index, which under intake was a quarter of all the pages SQLite wrote, and the
+//! share grows with the index (docs/BENCHMARKS.md). Codes drawn in a row sort next to each
+//! other, so a batch of new requests touches one or two of its pages. The random half keeps a
+//! code from being guessed from a neighbour's (one chance in 923,521) and keeps two servers on
+//! one database apart; the store still refuses a taken code, and the caller draws again.
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use rand::Rng;
 
 /// The 31 symbols, in value order. No 0, 1, I, L or O.
 const ALPHABET: &[u8; 31] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 const PAYLOAD_LEN: usize = 8;
+/// Payload characters a [`ReferenceSequence`] counts in; the rest of the payload is random.
+const COUNTING_LEN: usize = 4;
+/// Values of the counting characters: 31⁴ = 923,521, after which the count wraps around.
+const COUNTING_VALUES: u32 = 31 * 31 * 31 * 31;
 const CODE_LEN: usize = PAYLOAD_LEN + 1;
 const MODULUS: u32 = 31;
 /// The inverse of the check character's weight (9) modulo 31: 9 * 7 = 63 = 2 * 31 + 1.
@@ -49,12 +63,20 @@ fn weighted_sum(symbols: &[u8]) -> u32 {
 }
 
 impl ReferenceCode {
-    /// A fresh random code; uniqueness is the store's job (it retries on a collision).
+    /// A wholly random code; uniqueness is the store's job (it retries on a collision). New
+    /// requests draw from a [`ReferenceSequence`] instead.
     pub fn generate(rng: &mut impl Rng) -> Self {
-        let mut code = [0u8; CODE_LEN];
-        for slot in code.iter_mut().take(PAYLOAD_LEN) {
+        let mut payload = [0u8; PAYLOAD_LEN];
+        for slot in payload.iter_mut() {
             *slot = ALPHABET[rng.random_range(0..ALPHABET.len())];
         }
+        Self::with_check(payload)
+    }
+
+    /// The payload followed by its check character.
+    fn with_check(payload: [u8; PAYLOAD_LEN]) -> Self {
+        let mut code = [0u8; CODE_LEN];
+        code[..PAYLOAD_LEN].copy_from_slice(&payload);
         let partial = weighted_sum(&code[..PAYLOAD_LEN]);
         let check = ((MODULUS - partial) % MODULUS) * INVERSE_OF_CHECK_WEIGHT % MODULUS;
         code[PAYLOAD_LEN] = ALPHABET[check as usize];
@@ -65,6 +87,49 @@ impl ReferenceCode {
     /// The nine symbols without separators, as stored and indexed.
     pub fn compact(&self) -> &str {
         std::str::from_utf8(&self.0).expect("alphabet is ASCII")
+    }
+}
+
+/// Draws reference codes whose first four characters count up (see the module's doc), from a
+/// random start so that a restarted server or a second one does not begin where another did.
+/// Shared by every task that stores requests: one counter per process.
+#[derive(Debug)]
+pub struct ReferenceSequence {
+    next: AtomicU32,
+}
+
+impl ReferenceSequence {
+    /// A sequence whose first code counts from a random place.
+    pub fn starting_anywhere(rng: &mut impl Rng) -> Self {
+        Self::starting_at(rng.random_range(0..COUNTING_VALUES))
+    }
+
+    /// A sequence whose first code counts from `count` (taken modulo 31⁴).
+    pub fn starting_at(count: u32) -> Self {
+        ReferenceSequence {
+            next: AtomicU32::new(count % COUNTING_VALUES),
+        }
+    }
+
+    /// The next code: the count in the first four characters (most significant first, so codes
+    /// sort in the order they were drawn until the count wraps), four random ones after it.
+    pub fn draw(&self, rng: &mut impl Rng) -> ReferenceCode {
+        let count = self
+            .next
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some((n + 1) % COUNTING_VALUES)
+            })
+            .expect("the update always gives a value");
+        let mut payload = [0u8; PAYLOAD_LEN];
+        let mut rest = count;
+        for slot in payload[..COUNTING_LEN].iter_mut().rev() {
+            *slot = ALPHABET[(rest % MODULUS) as usize];
+            rest /= MODULUS;
+        }
+        for slot in payload[COUNTING_LEN..].iter_mut() {
+            *slot = ALPHABET[rng.random_range(0..ALPHABET.len())];
+        }
+        ReferenceCode::with_check(payload)
     }
 }
 
@@ -145,6 +210,39 @@ mod tests {
                 Ok(code)
             );
         }
+    }
+
+    #[test]
+    fn a_sequence_draws_valid_codes_that_sort_in_drawing_order_until_the_count_wraps() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let sequence = ReferenceSequence::starting_at(COUNTING_VALUES - 300);
+        let drawn: Vec<ReferenceCode> = (0..600).map(|_| sequence.draw(&mut rng)).collect();
+        for code in &drawn {
+            assert_eq!(code.to_string().parse::<ReferenceCode>(), Ok(*code));
+        }
+        let (before_wrap, after_wrap) = drawn.split_at(300);
+        assert!(before_wrap.is_sorted(), "{before_wrap:?}");
+        assert!(after_wrap.is_sorted(), "{after_wrap:?}");
+        assert_eq!(before_wrap[299].compact()[..4], *"ZZZZ");
+        assert_eq!(after_wrap[0].compact()[..4], *"2222");
+        // The random half: codes with neighbouring counts do not share their last four.
+        let distinct_tails: std::collections::HashSet<&str> =
+            drawn.iter().map(|c| &c.compact()[4..8]).collect();
+        assert!(distinct_tails.len() > 590, "{}", distinct_tails.len());
+    }
+
+    #[test]
+    fn sequences_from_random_starts_begin_in_different_places() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let starts: std::collections::HashSet<String> = (0..20)
+            .map(|_| {
+                ReferenceSequence::starting_anywhere(&mut rng)
+                    .draw(&mut rng)
+                    .compact()[..4]
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(starts.len(), 20);
     }
 
     #[test]
