@@ -53,7 +53,17 @@ pub const BATCH_GATHER_MIN_JOBS: usize = 8;
 /// Concurrent read connections.
 pub const READERS_MAX: usize = 8;
 /// How often the background connection copies committed WAL pages into the database file.
-pub const CHECKPOINT_INTERVAL_MS: u64 = 50;
+///
+/// Short, so that each pass's write and `fdatasync` of the database file is small: the WAL's
+/// commits share the disk with it, and a commit's sync that lands behind a pass waits for the
+/// whole pass. On this project's machine a 180 KB write and sync (a commit's size) took 0.4 ms
+/// alone, p99 10–12 ms (max 22–24) beside 5 MB written and synced every 50 ms (intake's pace at
+/// 10,000 requests/s), p99 6 ms (max 8) beside 1 MB every 10 ms (`scripts/sync-interference.py`).
+/// In the intake benchmark, 10 ms against 50 gave a lower p99 at 256 connections in five
+/// alternating pairs of seven (the two others ran while the machine was at half speed) and a
+/// smaller p99/p50 in all seven (docs/BENCHMARKS.md). A pass with nothing new to copy returns
+/// at once, without a sync.
+pub const CHECKPOINT_INTERVAL_MS: u64 = 10;
 /// WAL pages after which the writer completes a checkpoint, so the WAL starts over (1 GiB).
 ///
 /// That checkpoint holds every commit up for its last copy and sync, so all requests in flight
