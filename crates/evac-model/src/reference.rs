@@ -53,6 +53,13 @@ fn value_of(symbol: u8) -> Option<u32> {
     ALPHABET.iter().position(|&s| s == symbol).map(|p| p as u32)
 }
 
+/// Fills `slots` with symbols drawn at random.
+fn fill_random(slots: &mut [u8], rng: &mut impl Rng) {
+    for slot in slots {
+        *slot = ALPHABET[rng.random_range(0..ALPHABET.len())];
+    }
+}
+
 fn weighted_sum(symbols: &[u8]) -> u32 {
     symbols
         .iter()
@@ -67,9 +74,7 @@ impl ReferenceCode {
     /// requests draw from a [`ReferenceSequence`] instead.
     pub fn generate(rng: &mut impl Rng) -> Self {
         let mut payload = [0u8; PAYLOAD_LEN];
-        for slot in payload.iter_mut() {
-            *slot = ALPHABET[rng.random_range(0..ALPHABET.len())];
-        }
+        fill_random(&mut payload, rng);
         Self::with_check(payload)
     }
 
@@ -126,9 +131,7 @@ impl ReferenceSequence {
             *slot = ALPHABET[(rest % MODULUS) as usize];
             rest /= MODULUS;
         }
-        for slot in payload[COUNTING_LEN..].iter_mut() {
-            *slot = ALPHABET[rng.random_range(0..ALPHABET.len())];
-        }
+        fill_random(&mut payload[COUNTING_LEN..], rng);
         ReferenceCode::with_check(payload)
     }
 }
