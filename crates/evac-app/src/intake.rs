@@ -83,6 +83,7 @@ impl App {
         for _ in 0..REFERENCE_DRAWS_MAX {
             match self.store.insert_request(&insert).await? {
                 InsertOutcome::Inserted => {
+                    self.store.intake_load().count_request();
                     tracing::debug!(request_id = %id, channel = insert.request.body.channel.as_str(), "request stored");
                     self.queue_for_linking(id);
                     return Ok(Submitted {

@@ -31,6 +31,13 @@ const DECISION_WEIGHT_PAIRS: f64 = 5.0;
 /// so a burst of a million requests waits in tens of MB, allocated as the queue grows; beyond
 /// this, requests are matched at the next relink.
 pub const LINK_QUEUE_REQUESTS_MAX: usize = 1_000_000;
+/// Queued requests up to which the linker waits while intake is busy
+/// ([`evac_store::IntakeLoad`]); beyond it, it matches even during a surge. Large: a backlog
+/// costs only memory (ids) and the freshness of duplicate suggestions, which case officers
+/// review in hours, not seconds; it is ~50 s of the benchmarked 10,000 requests/s.
+pub const LINK_BACKLOG_MAX: usize = 500_000;
+/// How often a waiting linker asks whether the surge has passed, in ms.
+const LINK_WAIT_MS: u64 = 100;
 
 /// The linker's in-memory state: the index and who each indexed record is.
 #[derive(Default)]
@@ -624,6 +631,14 @@ impl OnlineLinker {
                 while let Ok(next) = work.recv() {
                     match next {
                         LinkWork::Request(id) => {
+                            // Matching and writing its links would compete with intake for
+                            // the cores and the writer (evac_store::IntakeLoad says why).
+                            while store.intake_load().busy()
+                                && taken.load(std::sync::atomic::Ordering::Relaxed)
+                                    < LINK_BACKLOG_MAX
+                            {
+                                std::thread::sleep(std::time::Duration::from_millis(LINK_WAIT_MS));
+                            }
                             taken.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                             match runtime.block_on(store.request(id)) {
                                 Ok(Some(stored)) => {

@@ -20,6 +20,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub struct PgStore {
     pool: PgPool,
+    intake_load: IntakeLoad,
 }
 
 fn backend(e: sqlx::Error) -> StoreError {
@@ -50,7 +51,10 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            intake_load: IntakeLoad::default(),
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -327,6 +331,10 @@ fn user_from_row(row: &PgRow) -> Result<User, StoreError> {
 
 #[async_trait]
 impl Store for PgStore {
+    fn intake_load(&self) -> &IntakeLoad {
+        &self.intake_load
+    }
+
     fn backend_name(&self) -> &'static str {
         "postgres"
     }

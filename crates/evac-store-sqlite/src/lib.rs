@@ -240,6 +240,8 @@ pub struct SqliteStore {
     keyer_started: std::sync::Once,
     readers: Arc<Mutex<Vec<Connection>>>,
     read_permits: Arc<Semaphore>,
+    /// Counted by the app; the keyer waits while intake is busy.
+    intake_load: IntakeLoad,
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
@@ -350,6 +352,7 @@ impl SqliteStore {
             keyer_started: std::sync::Once::new(),
             readers: Arc::new(Mutex::new(Vec::new())),
             read_permits: Arc::new(Semaphore::new(READERS_MAX)),
+            intake_load: IntakeLoad::default(),
         })
     }
 
@@ -371,14 +374,15 @@ impl SqliteStore {
 
     fn start_keyer(&self) -> Result<(), StoreError> {
         let reader = open_reader(&self.path)?;
-        let (writer, corrections, stop) = (
+        let (writer, corrections, stop, intake_load) = (
             self.writer.clone(),
             self.corrections.clone(),
             self.stop_background.clone(),
+            self.intake_load.clone(),
         );
         std::thread::Builder::new()
             .name("evac-sqlite-keyer".into())
-            .spawn(move || name_keys::keyer_loop(reader, writer, corrections, stop))
+            .spawn(move || name_keys::keyer_loop(reader, writer, corrections, stop, intake_load))
             .map(|_| ())
             .map_err(|e| StoreError::Backend(format!("cannot start the keyer thread: {e}")))
     }
@@ -646,6 +650,10 @@ fn migrate_conn(conn: &Connection) -> Result<(), StoreError> {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn intake_load(&self) -> &IntakeLoad {
+        &self.intake_load
+    }
+
     fn backend_name(&self) -> &'static str {
         "sqlite"
     }

@@ -27,8 +27,14 @@ use crate::{StoreError, backend};
 /// Requests keyed per batch: the batch that carries the job waits for its index writes, and a
 /// search computes the keys of every request not keyed yet.
 pub const KEYER_BATCH_REQUESTS: usize = 1_024;
-/// How long the keyer sleeps when every request is keyed.
+/// How long the keyer sleeps when every request is keyed, or when it waits for a surge of
+/// intake to pass.
 pub const KEYER_IDLE_MS: u64 = 100;
+/// Unkeyed requests up to which the keyer waits while intake is busy
+/// ([`evac_store::IntakeLoad`]); beyond it, it keys even during a surge. Every name search
+/// computes the keys of each unkeyed request from its body, so this bounds what a search costs
+/// extra during a surge.
+pub const KEYER_BACKLOG_MAX: u64 = 50_000;
 
 /// The one thing the keyer reads from a request's stored body: its people's names as written.
 #[derive(serde::Deserialize)]
@@ -97,6 +103,17 @@ fn keyed_through(c: &Connection) -> Result<i64, StoreError> {
 }
 
 /// How many requests are not keyed yet.
+/// Unkeyed requests, counted from rowids (requests are never deleted): cheap enough to ask
+/// between batches, unlike [`unkeyed_count`].
+fn unkeyed_backlog(c: &Connection) -> Result<u64, StoreError> {
+    c.prepare_cached(
+        "SELECT coalesce((SELECT max(rowid) FROM requests), 0) - request_rowid FROM name_keys_through",
+    )
+    .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)))
+    .map(|n| n.max(0) as u64)
+    .map_err(backend)
+}
+
 pub(crate) fn unkeyed_count(c: &Connection) -> Result<u64, StoreError> {
     c.prepare_cached(
         "SELECT count(*) FROM requests WHERE rowid > (SELECT request_rowid FROM name_keys_through)",
@@ -207,9 +224,16 @@ pub(crate) fn keyer_loop(
     writer: crate::WriterHandle,
     corrections: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
+    intake_load: evac_store::IntakeLoad,
 ) {
     evac_store::lower_this_threads_priority();
     while !stop.load(Ordering::Relaxed) {
+        // During a surge the writer is intake's; the keyer's jobs would queue requests behind
+        // them (the evac_store::IntakeLoad module says why), until the backlog grows too long.
+        if intake_load.busy() && unkeyed_backlog(&reader).is_ok_and(|n| n < KEYER_BACKLOG_MAX) {
+            std::thread::sleep(std::time::Duration::from_millis(KEYER_IDLE_MS));
+            continue;
+        }
         let next = KeyBatch::next(&reader, &corrections, KEYER_BATCH_REQUESTS);
         let keyed = match next {
             Ok(Some(batch)) => {
@@ -315,6 +339,7 @@ mod tests {
         let corrections = AtomicU64::new(0);
         assert_eq!(keyed_through(&c).unwrap(), 0);
         assert_eq!(unkeyed_count(&c).unwrap(), 3);
+        assert_eq!(unkeyed_backlog(&c).unwrap(), 3);
         assert!(keyed_pairs(&c).is_empty(), "intake writes no keys");
         let ivanova = vec![ids[0].clone(), ids[2].clone()];
         assert_eq!(unkeyed_matches(&c, &keys("Ivanova")).unwrap(), ivanova);
@@ -330,6 +355,7 @@ mod tests {
         assert!(first.keys.is_sorted_by_key(|(rowid, _)| *rowid));
         assert_eq!(first.write(&c, &corrections).unwrap(), 2);
         assert_eq!(unkeyed_count(&c).unwrap(), 1);
+        assert_eq!(unkeyed_backlog(&c).unwrap(), 1);
         assert_eq!(
             unkeyed_matches(&c, &keys("Ivanova")).unwrap(),
             vec![ids[2].clone()]
@@ -338,6 +364,7 @@ mod tests {
         assert_eq!(second.write(&c, &corrections).unwrap(), 1);
         assert!(KeyBatch::next(&c, &corrections, 2).unwrap().is_none());
         assert_eq!(unkeyed_count(&c).unwrap(), 0);
+        assert_eq!(unkeyed_backlog(&c).unwrap(), 0);
         assert!(unkeyed_matches(&c, &keys("Ivanova")).unwrap().is_empty());
 
         // The keys written are exactly those intake used to write with each request.

@@ -6,9 +6,11 @@
 //! and its audit event) are one method call, so no caller can half-do them.
 
 pub mod conformance;
+mod intake_load;
 mod seats;
 mod situation;
 
+pub use intake_load::{BUSY_REQUESTS_PER_S, IntakeLoad};
 pub use seats::{SEAT_COLUMNS, SeatRow, seat_conflict};
 pub use situation::{CLAIM_COLUMNS, ClaimRow, REPORT_COLUMNS, ReportRow, StoredPolicy};
 
@@ -212,6 +214,9 @@ pub struct IntakeCounts {
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`, for logs and `/readyz`.
     fn backend_name(&self) -> &'static str;
+
+    /// The intake meter that the app counts stored requests into and background work consults.
+    fn intake_load(&self) -> &IntakeLoad;
 
     /// Applies pending migrations; idempotent.
     async fn migrate(&self) -> Result<(), StoreError>;
