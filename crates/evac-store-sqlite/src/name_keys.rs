@@ -102,7 +102,6 @@ fn keyed_through(c: &Connection) -> Result<i64, StoreError> {
         .map_err(backend)
 }
 
-/// How many requests are not keyed yet.
 /// Unkeyed requests, counted from rowids (requests are never deleted): cheap enough to ask
 /// between batches, unlike [`unkeyed_count`].
 fn unkeyed_backlog(c: &Connection) -> Result<u64, StoreError> {
@@ -114,6 +113,7 @@ fn unkeyed_backlog(c: &Connection) -> Result<u64, StoreError> {
     .map_err(backend)
 }
 
+/// How many requests are not keyed yet.
 pub(crate) fn unkeyed_count(c: &Connection) -> Result<u64, StoreError> {
     c.prepare_cached(
         "SELECT count(*) FROM requests WHERE rowid > (SELECT request_rowid FROM name_keys_through)",
