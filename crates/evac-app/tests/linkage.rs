@@ -156,3 +156,76 @@ async fn a_family_asking_twice_is_one_household_and_reviewers_can_decide_and_und
     assert!(app.review_queue(&planner, 10).await.is_err());
     assert!(app.undo_link(&officer, 999_999).await.is_err());
 }
+
+#[tokio::test]
+async fn during_a_surge_the_linker_waits_and_links_once_intake_calms() {
+    let (app, _dir) = common::fresh_app().await;
+    for g in generate(Scenario::january_2022(400, 21)) {
+        app.submit_request_at(&Actor::System, &g.draft, None, g.received_at)
+            .await
+            .unwrap();
+    }
+    app.relink().await.unwrap();
+
+    // A surge: stored requests counted well above the busy rate until it is called off.
+    let surge_over = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let meter = app.store().intake_load().clone();
+    let surge = {
+        let over = surge_over.clone();
+        std::thread::spawn(move || {
+            while !over.load(std::sync::atomic::Ordering::Relaxed) {
+                for _ in 0..evac_store::BUSY_REQUESTS_PER_S / 10 {
+                    meter.count_request();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        })
+    };
+
+    let family = |surname: &str, given: &str| vec![person(surname, given, "1987-03-09", "F")];
+    let submit = |channel: &'static str, party: Vec<PersonDraft>, at: i64| {
+        let app = app.clone();
+        async move {
+            app.submit_request_at(
+                &Actor::Public,
+                &request(channel, "8 701 555 12 34", party),
+                None,
+                Timestamp::from_unix_micros(at),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let web = submit(
+        "web_form",
+        family("Жұмабаева", "Әйгерім"),
+        1_641_380_000_000_000,
+    )
+    .await;
+    let hotline = submit(
+        "hotline",
+        family("Zhumabayeva", "Aigerim"),
+        1_641_390_000_000_000,
+    )
+    .await;
+    let officer = Staff {
+        user_id: UserId(uuid::Uuid::from_u128(1)),
+        name: "officer".into(),
+        role: Role::CaseOfficer,
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let during = app.request_links(&officer, hotline.id).await.unwrap();
+    assert_eq!(
+        during.household_requests,
+        vec![hotline.id],
+        "not linked while intake is busy"
+    );
+
+    surge_over.store(true, std::sync::atomic::Ordering::Relaxed);
+    surge.join().unwrap();
+    app.linking_caught_up().await;
+    let after = app.request_links(&officer, hotline.id).await.unwrap();
+    let mut both = vec![web.id, hotline.id];
+    both.sort();
+    assert_eq!(after.household_requests, both, "linked once intake calmed");
+}
