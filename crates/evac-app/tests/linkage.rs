@@ -36,16 +36,21 @@ fn request(channel: &str, phone: &str, party: Vec<PersonDraft>) -> RequestDraft 
     }
 }
 
-#[tokio::test]
-async fn a_family_asking_twice_is_one_household_and_reviewers_can_decide_and_undo() {
-    let (app, _dir) = common::fresh_app().await;
-    // A crowd first, so the model has a population to learn from.
+/// A crowd of generated requests, so the model has a population to learn from, then the
+/// relink that indexes them (from then on, new requests are matched in the background).
+async fn crowd_then_relink(app: &evac_app::App) -> evac_app::RelinkSummary {
     for g in generate(Scenario::january_2022(400, 21)) {
         app.submit_request_at(&Actor::System, &g.draft, None, g.received_at)
             .await
             .unwrap();
     }
-    let summary = app.relink().await.unwrap();
+    app.relink().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_family_asking_twice_is_one_household_and_reviewers_can_decide_and_undo() {
+    let (app, _dir) = common::fresh_app().await;
+    let summary = crowd_then_relink(&app).await;
     assert!(summary.persons > 400, "{summary:?}");
 
     // The web form in Cyrillic; then a relative phones the hotline, written in Latin.
@@ -160,12 +165,7 @@ async fn a_family_asking_twice_is_one_household_and_reviewers_can_decide_and_und
 #[tokio::test]
 async fn during_a_surge_the_linker_waits_and_links_once_intake_calms() {
     let (app, _dir) = common::fresh_app().await;
-    for g in generate(Scenario::january_2022(400, 21)) {
-        app.submit_request_at(&Actor::System, &g.draft, None, g.received_at)
-            .await
-            .unwrap();
-    }
-    app.relink().await.unwrap();
+    crowd_then_relink(&app).await;
 
     // A surge: stored requests counted well above the busy rate until it is called off.
     let surge_over = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -181,6 +181,10 @@ async fn during_a_surge_the_linker_waits_and_links_once_intake_calms() {
             }
         })
     };
+
+    while !app.store().intake_load().busy() {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
 
     let family = |surname: &str, given: &str| vec![person(surname, given, "1987-03-09", "F")];
     let submit = |channel: &'static str, party: Vec<PersonDraft>, at: i64| {
