@@ -633,10 +633,9 @@ impl OnlineLinker {
                         LinkWork::Request(id) => {
                             // Matching and writing its links would compete with intake for
                             // the cores and the writer (evac_store::IntakeLoad says why).
-                            while store.intake_load().busy()
-                                && taken.load(std::sync::atomic::Ordering::Relaxed)
-                                    < LINK_BACKLOG_MAX
-                            {
+                            let backlog =
+                                || taken.load(std::sync::atomic::Ordering::Relaxed) as u64;
+                            while store.intake_load().defers(backlog, LINK_BACKLOG_MAX as u64) {
                                 std::thread::sleep(std::time::Duration::from_millis(LINK_WAIT_MS));
                             }
                             taken.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);

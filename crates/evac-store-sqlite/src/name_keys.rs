@@ -230,7 +230,9 @@ pub(crate) fn keyer_loop(
     while !stop.load(Ordering::Relaxed) {
         // During a surge the writer is intake's; the keyer's jobs would queue requests behind
         // them (the evac_store::IntakeLoad module says why), until the backlog grows too long.
-        if intake_load.busy() && unkeyed_backlog(&reader).is_ok_and(|n| n < KEYER_BACKLOG_MAX) {
+        // A backlog that cannot be read counts as full: the keyer then keys.
+        let backlog = || unkeyed_backlog(&reader).unwrap_or(u64::MAX);
+        if intake_load.defers(backlog, KEYER_BACKLOG_MAX) {
             std::thread::sleep(std::time::Duration::from_millis(KEYER_IDLE_MS));
             continue;
         }

@@ -70,6 +70,13 @@ impl IntakeLoad {
         self.busy_in(self.window_now())
     }
 
+    /// Whether background work with `backlog` items waiting should wait for the surge to pass:
+    /// while intake is busy, until the backlog reaches `backlog_max`. `backlog` is asked only
+    /// while intake is busy.
+    pub fn defers(&self, backlog: impl FnOnce() -> u64, backlog_max: u64) -> bool {
+        self.busy() && backlog() < backlog_max
+    }
+
     fn window_now(&self) -> u64 {
         self.inner.started.elapsed().as_millis() as u64 / WINDOW_MS
     }
@@ -127,6 +134,19 @@ mod tests {
             !load.busy_in(5),
             "quiet once a whole window passed below the rate"
         );
+    }
+
+    #[test]
+    fn background_work_defers_only_while_busy_and_under_its_backlog() {
+        let load = IntakeLoad::default();
+        let unasked = || -> u64 { panic!("the backlog is asked only while intake is busy") };
+        assert!(!load.defers(unasked, 10));
+        // Until busy: a count that straddles two windows has to start again.
+        while !load.busy() {
+            load.count_request();
+        }
+        assert!(load.defers(|| 9, 10));
+        assert!(!load.defers(|| 10, 10), "a full backlog goes ahead");
     }
 
     #[test]
