@@ -7,7 +7,7 @@
 //! exactly as durable, and as atomic, as the rows they count. (Changes of an existing row's
 //! status or location are rare and still counted by triggers: migration 0009.)
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ops::Deref;
 
@@ -33,6 +33,8 @@ pub(crate) struct CountDeltas {
 pub(crate) struct WriteBatch {
     conn: Connection,
     counts: RefCell<CountDeltas>,
+    /// A job of this batch corrected a request (see [`WriteBatch::note_correction`]).
+    corrected: Cell<bool>,
 }
 
 impl Deref for WriteBatch {
@@ -48,7 +50,19 @@ impl WriteBatch {
         WriteBatch {
             conn,
             counts: RefCell::default(),
+            corrected: Cell::new(false),
         }
+    }
+
+    /// Marks the batch as holding a correction, so the writer bumps the keyer's correction
+    /// counter once more after the commit (the name_keys module says why).
+    pub(crate) fn note_correction(&self) {
+        self.corrected.set(true);
+    }
+
+    /// Whether the batch held a correction; clears the mark for the next batch.
+    pub(crate) fn take_corrected(&self) -> bool {
+        self.corrected.replace(false)
     }
 
     /// Counts a new request received at `received_at` (µs) from `location_latin`, with

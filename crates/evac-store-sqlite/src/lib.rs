@@ -336,10 +336,12 @@ impl SqliteStore {
             .spawn(move || checkpoint_loop(checkpointer, stop, restart_due, truncate_idle_ms))
             .map_err(|e| StoreError::Backend(format!("cannot start the checkpoint thread: {e}")))?;
 
+        let corrections = Arc::<std::sync::atomic::AtomicU64>::default();
+        let corrections_committed = corrections.clone();
         let (jobs, queue) = mpsc::channel::<Job>(WRITE_QUEUE_JOBS_MAX);
         std::thread::Builder::new()
             .name("evac-sqlite-writer".into())
-            .spawn(move || writer_loop(writer, queue, wal_restart_due))
+            .spawn(move || writer_loop(writer, queue, wal_restart_due, corrections_committed))
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
         let writer = WriterHandle { jobs };
 
@@ -348,7 +350,7 @@ impl SqliteStore {
             stop_background,
             wal_truncate_idle_ms,
             writer,
-            corrections: Arc::default(),
+            corrections,
             keyer_started: std::sync::Once::new(),
             readers: Arc::new(Mutex::new(Vec::new())),
             read_permits: Arc::new(Semaphore::new(READERS_MAX)),
@@ -479,10 +481,13 @@ fn take_waiting(batch: &mut Vec<Job>, queue: &mut mpsc::Receiver<Job>) {
 }
 
 /// `restart_due`: set by the checkpointer when the WAL has grown past `WAL_RESTART_PAGES`.
+/// `corrections`: the keyer's correction counter, bumped after each commit that corrected a
+/// request.
 fn writer_loop(
     conn: Connection,
     mut queue: mpsc::Receiver<Job>,
     restart_due: Arc<std::sync::atomic::AtomicBool>,
+    corrections: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let writer = WriteBatch::new(conn);
     let mut batch: Vec<Job> = Vec::with_capacity(BATCH_JOBS_MAX);
@@ -496,6 +501,9 @@ fn writer_loop(
         }
         let started = std::time::Instant::now();
         let committed = run_batch(&writer, &mut batch);
+        if writer.take_corrected() {
+            corrections.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
         if let Err(e) = &committed {
             tracing::error!(error = %e, jobs = batch.len(), "sqlite batch failed");
             let _ = writer.execute_batch("ROLLBACK");
@@ -1119,7 +1127,10 @@ impl Store for SqliteStore {
             if updated == 0 {
                 return Err(StoreError::Missing(format!("request {id}")));
             }
+            // Bumped now, for a keyer job later in this batch, and again after the commit, for
+            // a keyer that reads the counter meanwhile but the bodies from before the commit.
             corrections.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            c.note_correction();
             rows::rewrite_people(c, &id, &people, &name_keys)?;
             notes
                 .iter()

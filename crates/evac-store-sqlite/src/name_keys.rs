@@ -14,7 +14,9 @@
 //!
 //! A correction rewrites a request's keys at once. The keyer must not then write the keys it
 //! computed from the body before the correction: each correction bumps a counter the keyer's job
-//! checks, and a job that sees it moved writes nothing (the keyer simply reads again).
+//! checks, and a job that sees it moved writes nothing (the keyer simply reads again). The
+//! counter moves twice: in the correction's job, and once its batch has committed, since a
+//! keyer reading between the two sees the new count but the old body.
 
 use std::borrow::Cow;
 use std::sync::Arc;
