@@ -109,10 +109,18 @@ fn init_logging(filter: &str) {
         .init();
 }
 
+/// The nice value of the runtime's threads (HTTP workers and the blocking pool): one step below
+/// the store's own threads. Every request that writes waits for the store's one writer (the
+/// SQLite writer thread, or PostgreSQL's processes on the same machine); under intake load the
+/// SQLite writer spent a quarter of its time runnable but waiting for a core the workers held,
+/// and each of those moments held back every request in its batch (docs/BENCHMARKS.md).
+const RUNTIME_THREAD_NICE: i32 = 5;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .on_thread_start(|| evac_store::set_this_threads_nice(RUNTIME_THREAD_NICE))
         .build()
         .expect("a Tokio runtime");
     match runtime.block_on(run(cli)) {

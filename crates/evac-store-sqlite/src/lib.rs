@@ -50,6 +50,11 @@ pub const BATCH_GATHER_US: u64 = 300;
 /// Jobs already waiting that make the writer gather: fewer means it is not busy, and a lone
 /// request commits at once.
 pub const BATCH_GATHER_MIN_JOBS: usize = 8;
+/// Jobs already waiting that make gathering pointless: the commit's fixed ~25 pages are already
+/// shared by enough requests (under half a page each), and the writer itself is then what
+/// intake waits for. At 256 connections batches held ~105 jobs and the writer spent 6 % of its
+/// time in the gathering sleep (docs/BENCHMARKS.md).
+pub const BATCH_GATHER_MAX_JOBS: usize = 64;
 /// Concurrent read connections.
 pub const READERS_MAX: usize = 8;
 /// How often the background connection copies committed WAL pages into the database file.
@@ -491,16 +496,25 @@ fn writer_loop(
 ) {
     let writer = WriteBatch::new(conn);
     let mut batch: Vec<Job> = Vec::with_capacity(BATCH_JOBS_MAX);
+    warn_if_niced();
+    let mut pace = WriterPace::new();
     while let Some(first) = queue.blocking_recv() {
+        let woken = std::time::Instant::now();
         batch.push(first);
         take_waiting(&mut batch, &mut queue);
-        if batch.len() >= BATCH_GATHER_MIN_JOBS {
+        if (BATCH_GATHER_MIN_JOBS..BATCH_GATHER_MAX_JOBS).contains(&batch.len()) {
             // Busy: let the batch fill a little longer (see BATCH_GATHER_US).
             std::thread::sleep(std::time::Duration::from_micros(BATCH_GATHER_US));
             take_waiting(&mut batch, &mut queue);
         }
         let started = std::time::Instant::now();
         let committed = run_batch(&writer, &mut batch);
+        pace.batch(
+            batch.len(),
+            started - woken,
+            started.elapsed(),
+            committed.as_ref().ok(),
+        );
         if writer.take_corrected() {
             corrections.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         }
@@ -512,6 +526,7 @@ fn writer_loop(
         for job in batch.drain(..) {
             job.answer(committed.as_ref().map(|_| ()));
         }
+        pace.log_each_second();
         // A slow batch delays every request in it and every one queued behind it: the log
         // says which part was slow (`EVAC_LOG=evac_store_sqlite=debug`).
         let batch_ms = started.elapsed().as_millis();
@@ -537,6 +552,80 @@ fn writer_loop(
                 }
             }
         }
+    }
+}
+
+/// Where the writer's time went, logged each second it works (at debug level:
+/// `EVAC_LOG=evac_store_sqlite=debug`): the way to tell whether intake waits for the writer
+/// (busy nearly all the second) or the writer for intake, and what a batch costs.
+struct WriterPace {
+    since: std::time::Instant,
+    batches: u64,
+    jobs: u64,
+    gathering: std::time::Duration,
+    running: std::time::Duration,
+    committing: std::time::Duration,
+}
+
+impl WriterPace {
+    fn new() -> Self {
+        WriterPace {
+            since: std::time::Instant::now(),
+            batches: 0,
+            jobs: 0,
+            gathering: Default::default(),
+            running: Default::default(),
+            committing: Default::default(),
+        }
+    }
+
+    /// One batch: how long the writer gathered its jobs, ran them and (of that) committed.
+    fn batch(
+        &mut self,
+        jobs: usize,
+        gathering: std::time::Duration,
+        running: std::time::Duration,
+        committing: Option<&std::time::Duration>,
+    ) {
+        self.batches += 1;
+        self.jobs += jobs as u64;
+        self.gathering += gathering;
+        self.running += running;
+        self.committing += committing.copied().unwrap_or_default();
+    }
+
+    fn log_each_second(&mut self) {
+        let elapsed = self.since.elapsed();
+        if elapsed.as_secs() < 1 {
+            return;
+        }
+        let busy = self.gathering + self.running;
+        tracing::debug!(
+            batches = self.batches,
+            jobs_per_batch = self.jobs as f64 / self.batches as f64,
+            busy_percent = 100.0 * busy.as_secs_f64() / elapsed.as_secs_f64(),
+            gathering_ms = self.gathering.as_millis() as u64,
+            running_ms = (self.running - self.committing).as_millis() as u64,
+            committing_ms = self.committing.as_millis() as u64,
+            "the writer's last second"
+        );
+        *self = WriterPace::new();
+    }
+}
+
+/// The writer is intake's one serial stage, so it must not run below the threads that feed
+/// it: a thread inherits its creator's nice value and may not lower it again. The CLI's runtime
+/// threads run at nice 5 (evac-cli's `RUNTIME_THREAD_NICE`); a store opened on one of them
+/// would get a writer at 5 too. This says so in the log.
+fn warn_if_niced() {
+    if let Some(nice) = evac_store::this_threads_nice()
+        && nice > 0
+    {
+        tracing::warn!(
+            nice,
+            "the SQLite writer runs at a lower priority than normal (it inherited it from the \
+             thread that opened the store); open the store outside the runtime's worker threads"
+        );
     }
 }
 

@@ -593,12 +593,27 @@ pub fn query_name_keys(query: &str) -> Vec<String> {
     keys
 }
 
-/// Background work gives way to intake: nice 19 for the calling thread (Linux gives each
-/// thread its own nice value). Elsewhere the thread keeps the normal priority.
+/// Background work gives way to intake: nice 19 for the calling thread.
 pub fn lower_this_threads_priority() {
-    // A thread that may not lower its priority still does its work, at the normal one.
+    set_this_threads_nice(19);
+}
+
+/// Sets the calling thread's nice value (Linux gives each thread its own, and a thread it
+/// creates inherits it). Raising it is always allowed; a thread that may not change it keeps
+/// doing its work at the priority it has, and elsewhere than Linux nothing changes.
+pub fn set_this_threads_nice(nice: i32) {
     #[cfg(target_os = "linux")]
-    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19);
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), nice);
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
+}
+
+/// The calling thread's nice value, where the system says (Linux).
+pub fn this_threads_nice() -> Option<i32> {
+    #[cfg(target_os = "linux")]
+    return rustix::process::getpriority_process(Some(rustix::thread::gettid())).ok();
+    #[cfg(not(target_os = "linux"))]
+    None
 }
 
 pub fn actor_from_label(label: &str) -> Result<Actor, StoreError> {
@@ -646,4 +661,31 @@ pub fn person_event_from_columns(
             reason,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The CLI relies on both: a runtime thread may lower its own priority, and a thread it
+    /// creates inherits it (which is why the store's threads are created by the main thread).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_threads_nice_value_is_its_own_and_its_children_inherit_it() {
+        let before = this_threads_nice().expect("Linux reports a thread's nice value");
+        let (own, child) = std::thread::spawn(move || {
+            set_this_threads_nice(before + 3);
+            let child = std::thread::spawn(this_threads_nice).join().unwrap();
+            (this_threads_nice(), child)
+        })
+        .join()
+        .unwrap();
+        assert_eq!(own, Some(before + 3));
+        assert_eq!(child, Some(before + 3));
+        assert_eq!(
+            this_threads_nice(),
+            Some(before),
+            "the test thread keeps its own"
+        );
+    }
 }
