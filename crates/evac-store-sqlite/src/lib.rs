@@ -509,10 +509,11 @@ fn writer_loop(
         }
         let started = std::time::Instant::now();
         let committed = run_batch(&writer, &mut batch);
+        let running = started.elapsed();
         pace.batch(
             batch.len(),
             started - woken,
-            started.elapsed(),
+            running,
             committed.as_ref().ok(),
         );
         if writer.take_corrected() {
@@ -529,7 +530,7 @@ fn writer_loop(
         pace.log_each_second();
         // A slow batch delays every request in it and every one queued behind it: the log
         // says which part was slow (`EVAC_LOG=evac_store_sqlite=debug`).
-        let batch_ms = started.elapsed().as_millis();
+        let batch_ms = running.as_millis();
         if let Ok(commit) = &committed
             && batch_ms >= SLOW_BATCH_MS
         {
