@@ -34,7 +34,7 @@ use evac_model::{
     Timestamp, Transport,
 };
 use evac_store::*;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// Jobs waiting for the writer; senders wait (asynchronously) when it is full.
@@ -124,6 +124,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_batch_counts.sql"),
     include_str!("../migrations/0011_name_keys_behind.sql"),
     include_str!("../migrations/0012_name_index.sql"),
+    include_str!("../migrations/0013_fewer_btrees.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -146,6 +147,10 @@ trait WriteJob: Send {
     /// Runs the work on the writer's connection, in a savepoint of its own when `isolated`;
     /// false when it failed (its changes must then not be committed).
     fn run(&mut self, batch: &WriteBatch, isolated: bool) -> bool;
+    /// Whether the job runs by itself, after the batch it arrived with and outside any
+    /// transaction of the writer's, beginning and committing its own (see
+    /// [`WriterHandle::run_alone`]).
+    fn runs_alone(&self) -> bool;
     /// Answers the caller once the batch's commit is known.
     fn answer(self: Box<Self>, commit: Result<(), &StoreError>);
 }
@@ -155,6 +160,7 @@ type Job = Box<dyn WriteJob>;
 /// A job and, once it has run, its result.
 struct PendingWrite<W, R> {
     work: W,
+    alone: bool,
     result: Option<Result<R, StoreError>>,
     reply: oneshot::Sender<Result<R, StoreError>>,
 }
@@ -173,6 +179,10 @@ where
         let succeeded = result.is_ok();
         self.result = Some(result);
         succeeded
+    }
+
+    fn runs_alone(&self) -> bool {
+        self.alone
     }
 
     fn answer(self: Box<Self>, commit: Result<(), &StoreError>) {
@@ -195,10 +205,12 @@ pub(crate) struct WriterHandle {
 /// `work` as a job for the writer, and where its answer will arrive.
 fn pending_write<R: Send + 'static>(
     work: impl FnMut(&WriteBatch) -> Result<R, StoreError> + Send + 'static,
+    alone: bool,
 ) -> (Job, oneshot::Receiver<Result<R, StoreError>>) {
     let (reply, answer) = oneshot::channel();
     let job: Job = Box::new(PendingWrite {
         work,
+        alone,
         result: None,
         reply,
     });
@@ -212,7 +224,24 @@ impl WriterHandle {
         &self,
         work: impl FnMut(&WriteBatch) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
-        let (job, answer) = pending_write(work);
+        self.send(pending_write(work, false)).await
+    }
+
+    /// Runs `work` on the writer's connection by itself, outside any transaction, and waits for
+    /// it: `work` begins and commits its own transactions. For schema migrations, which rebuild
+    /// tables with foreign keys off as SQLite prescribes, and that pragma takes effect only
+    /// outside a transaction.
+    async fn run_alone<R: Send + 'static>(
+        &self,
+        work: impl FnMut(&WriteBatch) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        self.send(pending_write(work, true)).await
+    }
+
+    async fn send<R>(
+        &self,
+        (job, answer): (Job, oneshot::Receiver<Result<R, StoreError>>),
+    ) -> Result<R, StoreError> {
         self.jobs.send(job).await.map_err(|_| writer_stopped())?;
         answer.await.map_err(|_| writer_stopped())?
     }
@@ -222,7 +251,7 @@ impl WriterHandle {
         &self,
         work: impl FnMut(&WriteBatch) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
-        let (job, answer) = pending_write(work);
+        let (job, answer) = pending_write(work, false);
         self.jobs.blocking_send(job).map_err(|_| writer_stopped())?;
         answer.blocking_recv().map_err(|_| writer_stopped())?
     }
@@ -475,14 +504,27 @@ fn run_batch(batch: &WriteBatch, jobs: &mut [Job]) -> Result<std::time::Duration
     Ok(committing.elapsed())
 }
 
-/// Moves the jobs already waiting into `batch`, up to [`BATCH_JOBS_MAX`]; never blocks.
-fn take_waiting(batch: &mut Vec<Job>, queue: &mut mpsc::Receiver<Job>) {
+/// Moves the jobs already waiting into `batch`, up to [`BATCH_JOBS_MAX`], and those that run
+/// alone into `alone`; never blocks.
+fn take_waiting(batch: &mut Vec<Job>, alone: &mut Vec<Job>, queue: &mut mpsc::Receiver<Job>) {
     while batch.len() < BATCH_JOBS_MAX {
         match queue.try_recv() {
+            Ok(job) if job.runs_alone() => alone.push(job),
             Ok(job) => batch.push(job),
             Err(_) => break,
         }
     }
+}
+
+/// Runs a job that manages its own transactions (see [`WriterHandle::run_alone`]), and answers
+/// it. A job that left a transaction open has it rolled back, so the next batch can begin.
+fn run_alone(writer: &WriteBatch, mut job: Job) {
+    job.run(writer, false);
+    if !writer.is_autocommit() {
+        tracing::error!("a write that runs alone left a transaction open; rolling it back");
+        let _ = writer.execute_batch("ROLLBACK");
+    }
+    job.answer(Ok(()));
 }
 
 /// `restart_due`: set by the checkpointer when the WAL has grown past `WAL_RESTART_PAGES`.
@@ -496,16 +538,21 @@ fn writer_loop(
 ) {
     let writer = WriteBatch::new(conn);
     let mut batch: Vec<Job> = Vec::with_capacity(BATCH_JOBS_MAX);
+    let mut alone: Vec<Job> = Vec::new();
     warn_if_niced();
     let mut pace = WriterPace::new();
     while let Some(first) = queue.blocking_recv() {
+        if first.runs_alone() {
+            run_alone(&writer, first);
+            continue;
+        }
         let woken = std::time::Instant::now();
         batch.push(first);
-        take_waiting(&mut batch, &mut queue);
+        take_waiting(&mut batch, &mut alone, &mut queue);
         if (BATCH_GATHER_MIN_JOBS..BATCH_GATHER_MAX_JOBS).contains(&batch.len()) {
             // Busy: let the batch fill a little longer (see BATCH_GATHER_US).
             std::thread::sleep(std::time::Duration::from_micros(BATCH_GATHER_US));
-            take_waiting(&mut batch, &mut queue);
+            take_waiting(&mut batch, &mut alone, &mut queue);
         }
         let started = std::time::Instant::now();
         let committed = run_batch(&writer, &mut batch);
@@ -526,6 +573,9 @@ fn writer_loop(
         let jobs = batch.len();
         for job in batch.drain(..) {
             job.answer(committed.as_ref().map(|_| ()));
+        }
+        for job in alone.drain(..) {
+            run_alone(&writer, job);
         }
         pace.log_each_second();
         // A slow batch delays every request in it and every one queued behind it: the log
@@ -733,17 +783,63 @@ impl Drop for SqliteStore {
     }
 }
 
+/// Brings the schema up to date, one transaction per migration, with foreign keys off while
+/// they run: SQLite's way to rebuild a table that other tables refer to (drop the old, rename
+/// the new) needs them off, and the pragma is ignored inside a transaction, so this runs
+/// outside any ([`WriterHandle::run_alone`]). Each migration's transaction checks that no
+/// foreign key is broken before it commits.
 fn migrate_conn(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("PRAGMA foreign_keys = OFF")
+        .map_err(backend)?;
+    let migrated = apply_migrations(conn);
+    let restored = conn
+        .execute_batch("PRAGMA foreign_keys = ON")
+        .map_err(backend);
+    migrated.and(restored)
+}
+
+fn apply_migrations(conn: &Connection) -> Result<(), StoreError> {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(backend)?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        conn.execute_batch(sql)
-            .map_err(|e| StoreError::Backend(format!("migration {}: {e}", index + 1)))?;
-        conn.execute_batch(&format!("PRAGMA user_version = {}", index + 1))
-            .map_err(backend)?;
+        let number = index + 1;
+        let failed = |e| StoreError::Backend(format!("migration {number}: {e}"));
+        in_transaction(conn, || {
+            conn.execute_batch(sql).map_err(failed)?;
+            conn.execute_batch(&format!("PRAGMA user_version = {number}"))
+                .map_err(failed)?;
+            let broken: Option<(String, Option<i64>, String)> = conn
+                .query_row("PRAGMA foreign_key_check", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
+                .map_err(failed)?;
+            match broken {
+                Some((table, rowid, parent)) => Err(StoreError::Corrupt(format!(
+                    "migration {number}: row {} of {table} refers to a missing row of {parent}",
+                    rowid.unwrap_or_default()
+                ))),
+                None => Ok(()),
+            }
+        })?;
     }
-    name_keys::backfill_if_due(conn)
+    in_transaction(conn, || name_keys::backfill_if_due(conn))
+}
+
+/// Runs `work` in a transaction of its own, committed if it succeeds and rolled back if not.
+fn in_transaction(
+    conn: &Connection,
+    work: impl FnOnce() -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
+    match work().and_then(|()| conn.execute_batch("COMMIT").map_err(backend)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
 }
 
 #[async_trait]
@@ -757,7 +853,7 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        self.write(|c| migrate_conn(c)).await?;
+        self.writer.run_alone(|c| migrate_conn(c)).await?;
         let mut started = Ok(());
         self.keyer_started
             .call_once(|| started = self.start_keyer());
@@ -1038,10 +1134,7 @@ impl Store for SqliteStore {
         self.read(move |c| {
             let id: Option<String> = c
                 .prepare_cached("SELECT request_id FROM persons WHERE id = ?1")
-                .and_then(|mut s| {
-                    use rusqlite::OptionalExtension;
-                    s.query_row([&person], |r| r.get(0)).optional()
-                })
+                .and_then(|mut s| s.query_row([&person], |r| r.get(0)).optional())
                 .map_err(backend)?;
             id.map(|id| parse_id("persons.request_id", &id)).transpose()
         })
@@ -1256,16 +1349,19 @@ mod tests {
         fail: bool,
         runs: Arc<std::sync::atomic::AtomicUsize>,
     ) -> (Job, oneshot::Receiver<Result<i64, StoreError>>) {
-        pending_write(move |c: &WriteBatch| {
-            runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            c.execute("INSERT INTO t (v) VALUES (?1)", [value])
-                .map_err(backend)?;
-            c.count_request("almaty", 0, 2);
-            if fail {
-                return Err(StoreError::Missing(format!("value {value}")));
-            }
-            Ok(value)
-        })
+        pending_write(
+            move |c: &WriteBatch| {
+                runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                c.execute("INSERT INTO t (v) VALUES (?1)", [value])
+                    .map_err(backend)?;
+                c.count_request("almaty", 0, 2);
+                if fail {
+                    return Err(StoreError::Missing(format!("value {value}")));
+                }
+                Ok(value)
+            },
+            false,
+        )
     }
 
     /// The table the test jobs write, and the count tables every batch writes.
@@ -1336,5 +1432,128 @@ mod tests {
         assert_eq!(stored(&conn), vec![1, 2, 3, 4]);
         assert_eq!(counted(&conn), (4, 8, 4), "counted once per job");
         assert_eq!(runs.load(std::sync::atomic::Ordering::Relaxed), 4);
+    }
+
+    /// The ids of a request's people, in order, as (id, ordinal).
+    fn people_of(c: &Connection, request_id: &str) -> Vec<(String, i64)> {
+        c.prepare("SELECT id, ordinal FROM persons WHERE request_id = ?1 ORDER BY ordinal")
+            .unwrap()
+            .query_map([request_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    fn audit_seqs(c: &Connection) -> Vec<i64> {
+        c.prepare("SELECT seq FROM audit_events ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// A database at schema version 12 holding one request, its first person referred to by a
+    /// status change, a seat and a link; and the request's id.
+    fn database_at_version_12() -> (WriteBatch, String) {
+        let c = WriteBatch::new(Connection::open_in_memory().unwrap());
+        for sql in &MIGRATIONS[..12] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.execute_batch("PRAGMA user_version = 12").unwrap();
+        let insert = evac_store::conformance::sample_insert("Tokayeva", 7);
+        rows::insert_request(&c, &rows::RequestRow::new(&insert).unwrap()).unwrap();
+        let request_id = insert.request.id.to_string();
+        let person = &people_of(&c, &request_id)[0].0;
+        c.execute_batch(&format!(
+            "INSERT INTO person_events (person_id, at, actor, from_status, to_status, reason)
+                 VALUES ('{person}', 1, 'desk', 'registered', 'verified', 'called back');
+             INSERT INTO transports (id, departs_at, body) VALUES ('t1', 2, '{{}}');
+             INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, class, pass, reason)
+                 VALUES (3, 'planner', 'published', '{person}', 'h1', 't1', 1, 'p1', 'first');
+             INSERT INTO link_events (at, actor, kind, person_a, person_b, match_probability, explanation)
+                 VALUES (4, 'linker', 'merged', '{person}', '{person}', 0.99, '[]');
+             INSERT INTO audit_events (at, actor, action, detail) VALUES (5, 'desk', 'noted', '{{}}');"
+        ))
+        .unwrap();
+        (c, request_id)
+    }
+
+    #[test]
+    fn migration_13_rebuilds_tables_that_others_refer_to_and_keeps_every_row() {
+        let (c, request_id) = database_at_version_12();
+        let people_before = people_of(&c, &request_id);
+        let audit_before = audit_seqs(&c);
+        assert!(!people_before.is_empty() && audit_before.len() >= 2);
+
+        migrate_conn(&c).unwrap();
+
+        let version: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let foreign_keys: i64 = c
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(foreign_keys, 1, "foreign keys are enforced again");
+        assert_eq!(people_of(&c, &request_id), people_before);
+        // The rows that refer to the rebuilt persons table still find their person.
+        let referring: i64 = c
+            .query_row(
+                "SELECT (SELECT count(*) FROM person_events e JOIN persons p ON p.id = e.person_id)
+                      + (SELECT count(*) FROM seat_events e JOIN persons p ON p.id = e.person_id)
+                      + (SELECT count(*) FROM link_events e JOIN persons p ON p.id = e.person_a)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(referring, 3);
+        // Audit events keep their numbers, and the next one follows the last.
+        c.execute_batch("INSERT INTO audit_events (at, actor, action, detail) VALUES (6, 'desk', 'noted', '{}')")
+            .unwrap();
+        let audit_after = audit_seqs(&c);
+        assert_eq!(audit_after[..audit_before.len()], audit_before[..]);
+        assert_eq!(
+            audit_after.last(),
+            Some(&(audit_before.last().unwrap() + 1))
+        );
+        // Still enforced on the new tables: a person of a request that does not exist.
+        let orphan = c.execute(
+            "INSERT INTO persons (id, request_id, case_id, ordinal, status, status_at)
+             SELECT 'x', 'no such request', case_id, 9, 'registered', 0 FROM persons LIMIT 1",
+            [],
+        );
+        assert!(orphan.is_err(), "{orphan:?}");
+    }
+
+    #[test]
+    fn a_migration_that_would_leave_a_broken_reference_is_rolled_back() {
+        let (c, _) = database_at_version_12();
+        c.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO person_events (person_id, at, actor, from_status, to_status, reason)
+                 VALUES ('nobody', 5, 'desk', 'registered', 'verified', 'typo');",
+        )
+        .unwrap();
+
+        let err = migrate_conn(&c).unwrap_err().to_string();
+
+        assert!(
+            err.contains("migration 13") && err.contains("person_events"),
+            "{err}"
+        );
+        let version: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 12, "the failed migration left nothing behind");
+        let old_index: i64 = c
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'persons_status'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(old_index, 1);
+        assert!(c.is_autocommit(), "no transaction left open");
     }
 }
