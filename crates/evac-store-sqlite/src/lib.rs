@@ -509,10 +509,18 @@ fn run_batch(batch: &WriteBatch, jobs: &mut [Job]) -> Result<std::time::Duration
 fn take_waiting(batch: &mut Vec<Job>, alone: &mut Vec<Job>, queue: &mut mpsc::Receiver<Job>) {
     while batch.len() < BATCH_JOBS_MAX {
         match queue.try_recv() {
-            Ok(job) if job.runs_alone() => alone.push(job),
-            Ok(job) => batch.push(job),
+            Ok(job) => sort_job(job, batch, alone),
             Err(_) => break,
         }
+    }
+}
+
+/// Puts `job` into the batch, or with the jobs that run alone after it.
+fn sort_job(job: Job, batch: &mut Vec<Job>, alone: &mut Vec<Job>) {
+    if job.runs_alone() {
+        alone.push(job);
+    } else {
+        batch.push(job);
     }
 }
 
@@ -542,50 +550,21 @@ fn writer_loop(
     warn_if_niced();
     let mut pace = WriterPace::new();
     while let Some(first) = queue.blocking_recv() {
-        if first.runs_alone() {
-            run_alone(&writer, first);
-            continue;
-        }
         let woken = std::time::Instant::now();
-        batch.push(first);
+        sort_job(first, &mut batch, &mut alone);
         take_waiting(&mut batch, &mut alone, &mut queue);
         if (BATCH_GATHER_MIN_JOBS..BATCH_GATHER_MAX_JOBS).contains(&batch.len()) {
             // Busy: let the batch fill a little longer (see BATCH_GATHER_US).
             std::thread::sleep(std::time::Duration::from_micros(BATCH_GATHER_US));
             take_waiting(&mut batch, &mut alone, &mut queue);
         }
-        let started = std::time::Instant::now();
-        let committed = run_batch(&writer, &mut batch);
-        let running = started.elapsed();
-        pace.batch(
-            batch.len(),
-            started - woken,
-            running,
-            committed.as_ref().ok(),
-        );
-        if writer.take_corrected() {
-            corrections.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        }
-        if let Err(e) = &committed {
-            tracing::error!(error = %e, jobs = batch.len(), "sqlite batch failed");
-            let _ = writer.execute_batch("ROLLBACK");
-        }
-        let jobs = batch.len();
-        for job in batch.drain(..) {
-            job.answer(committed.as_ref().map(|_| ()));
+        if !batch.is_empty() {
+            commit_batch(&writer, &mut batch, woken, &mut pace, &corrections);
         }
         for job in alone.drain(..) {
             run_alone(&writer, job);
         }
         pace.log_each_second();
-        // A slow batch delays every request in it and every one queued behind it: the log
-        // says which part was slow (`EVAC_LOG=evac_store_sqlite=debug`).
-        let batch_ms = running.as_millis();
-        if let Ok(commit) = &committed
-            && batch_ms >= SLOW_BATCH_MS
-        {
-            tracing::debug!(jobs, batch_ms, commit_ms = commit.as_millis(), "slow batch");
-        }
         if restart_due.swap(false, std::sync::atomic::Ordering::AcqRel) {
             // Between batches no frame is being added, so this checkpoint copies the rest of
             // the WAL (the checkpointer copied most of it) and the next batch starts it over.
@@ -603,6 +582,45 @@ fn writer_loop(
                 }
             }
         }
+    }
+}
+
+/// Runs the batch's jobs in one transaction, commits it and answers each job (`woken`: when
+/// the writer took its first job, for the pace log).
+fn commit_batch(
+    writer: &WriteBatch,
+    batch: &mut Vec<Job>,
+    woken: std::time::Instant,
+    pace: &mut WriterPace,
+    corrections: &std::sync::atomic::AtomicU64,
+) {
+    let started = std::time::Instant::now();
+    let committed = run_batch(writer, batch);
+    let running = started.elapsed();
+    pace.batch(
+        batch.len(),
+        started - woken,
+        running,
+        committed.as_ref().ok(),
+    );
+    if writer.take_corrected() {
+        corrections.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+    if let Err(e) = &committed {
+        tracing::error!(error = %e, jobs = batch.len(), "sqlite batch failed");
+        let _ = writer.execute_batch("ROLLBACK");
+    }
+    let jobs = batch.len();
+    for job in batch.drain(..) {
+        job.answer(committed.as_ref().map(|_| ()));
+    }
+    // A slow batch delays every request in it and every one queued behind it: the log says
+    // which part was slow (`EVAC_LOG=evac_store_sqlite=debug`).
+    let batch_ms = running.as_millis();
+    if let Ok(commit) = &committed
+        && batch_ms >= SLOW_BATCH_MS
+    {
+        tracing::debug!(jobs, batch_ms, commit_ms = commit.as_millis(), "slow batch");
     }
 }
 
@@ -805,41 +823,34 @@ fn apply_migrations(conn: &Connection) -> Result<(), StoreError> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let number = index + 1;
         let failed = |e| StoreError::Backend(format!("migration {number}: {e}"));
-        in_transaction(conn, || {
-            conn.execute_batch(sql).map_err(failed)?;
-            conn.execute_batch(&format!("PRAGMA user_version = {number}"))
-                .map_err(failed)?;
-            let broken: Option<(String, Option<i64>, String)> = conn
-                .query_row("PRAGMA foreign_key_check", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })
-                .optional()
-                .map_err(failed)?;
-            match broken {
-                Some((table, rowid, parent)) => Err(StoreError::Corrupt(format!(
-                    "migration {number}: row {} of {table} refers to a missing row of {parent}",
-                    rowid.unwrap_or_default()
-                ))),
-                None => Ok(()),
-            }
-        })?;
+        // Rolled back when dropped uncommitted, on any error below.
+        let migration = begin_immediate(conn)?;
+        migration.execute_batch(sql).map_err(failed)?;
+        migration
+            .execute_batch(&format!("PRAGMA user_version = {number}"))
+            .map_err(failed)?;
+        let broken: Option<(String, Option<i64>, String)> = migration
+            .query_row("PRAGMA foreign_key_check", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+            .map_err(failed)?;
+        if let Some((table, rowid, parent)) = broken {
+            return Err(StoreError::Corrupt(format!(
+                "migration {number}: row {} of {table} refers to a missing row of {parent}",
+                rowid.unwrap_or_default()
+            )));
+        }
+        migration.commit().map_err(failed)?;
     }
-    in_transaction(conn, || name_keys::backfill_if_due(conn))
+    let backfill = begin_immediate(conn)?;
+    name_keys::backfill_if_due(&backfill)?;
+    backfill.commit().map_err(backend)
 }
 
-/// Runs `work` in a transaction of its own, committed if it succeeds and rolled back if not.
-fn in_transaction(
-    conn: &Connection,
-    work: impl FnOnce() -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
-    match work().and_then(|()| conn.execute_batch("COMMIT").map_err(backend)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
-    }
+fn begin_immediate(conn: &Connection) -> Result<rusqlite::Transaction<'_>, StoreError> {
+    rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+        .map_err(backend)
 }
 
 #[async_trait]
