@@ -16,7 +16,7 @@ use evac_model::{
     FieldError, PassClaims, PassId, PassSigner, Permission, PersonId, Seat, SeatBook, SeatEvent,
     SeatEventKind, Timestamp, Transport, TransportId, verify_pass,
 };
-use evac_store::{AuditEvent, LOG_PAGE_ITEMS_MAX, StoreError};
+use evac_store::{AppendIf, AuditEvent, LOG_PAGE_ITEMS_MAX, StoreError};
 
 use crate::planning::{PLAN_IMPROVE_MS_MAX, Waiting, stop_after};
 use crate::{App, AppError, Staff};
@@ -92,6 +92,37 @@ pub struct Manifest {
     pub rows: Vec<ManifestRow>,
 }
 
+/// A use case that reads the seat log, decides and appends tries again from a fresh read this
+/// many times when the log moved in between (another planner, a scan, a release), then gives
+/// up with a clear answer.
+const FRESH_FOLD_ATTEMPTS_MAX: u32 = 5;
+
+/// Runs `attempt` (read a log, decide, append if the log is unchanged) until it does not meet
+/// a moved log, at most [`FRESH_FOLD_ATTEMPTS_MAX`] times.
+pub(crate) async fn with_fresh_fold<T, Attempt>(
+    what: &str,
+    mut attempt: impl FnMut() -> Attempt,
+) -> Result<T, AppError>
+where
+    Attempt: std::future::Future<Output = Result<T, AppError>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt().await {
+            Err(AppError::Store(moved @ StoreError::LogMoved { .. })) => {
+                if tries >= FRESH_FOLD_ATTEMPTS_MAX {
+                    return Err(AppError::Conflict(format!(
+                        "{what} gave up after {tries} tries: {moved}; others keep changing it — try again in a moment"
+                    )));
+                }
+                tracing::info!(tries, error = %moved, "{what}: the log moved; reading it again");
+            }
+            done => return done,
+        }
+    }
+}
+
 /// Reads a pass's claims, or says in the officer's words what is wrong with it.
 fn invalid_token(reason: String) -> AppError {
     AppError::Invalid(vec![FieldError {
@@ -130,9 +161,16 @@ impl App {
     }
 
     /// Plans at `now` keeping published seats where they still work, and publishes: the
-    /// moved and newly seated get passes, the moved and dropped are told why.
+    /// moved and newly seated get passes, the moved and dropped are told why. Households with
+    /// someone checked in or boarded keep their transport whatever the plan says now: only
+    /// staff move them. If the seat log moves while this plans (another planner, a scan, a
+    /// release), it reads and plans again.
     pub async fn publish_plan(&self, staff: &Staff, now: Timestamp) -> Result<Published, AppError> {
         staff.require(Permission::PlanTransports)?;
+        with_fresh_fold("publishing the plan", || self.publish_once(staff, now)).await
+    }
+
+    async fn publish_once(&self, staff: &Staff, now: Timestamp) -> Result<Published, AppError> {
         let inputs = self.plan_inputs(now).await?;
         let book = self.seat_book().await?;
         let departed: HashSet<String> = inputs
@@ -156,12 +194,22 @@ impl App {
             })
             .collect();
         let transports = &inputs.transports;
-        // A household told of its seat set off when it was told: its travel counts from then.
+        // A household told of its seat set off when it was told: its travel counts from then
+        // (not from a scan, which says it has arrived).
         let told_at: HashMap<&str, i64> = book.seats.values().fold(HashMap::new(), |mut m, s| {
             let at = m.entry(s.household.as_str()).or_insert(i64::MAX);
-            *at = (*at).min(s.since.unix_micros());
+            *at = (*at).min(s.seated_at.unix_micros());
             m
         });
+        // At the hub already: someone of the household checked in or boarded.
+        let checked_in: Vec<String> = book
+            .seats
+            .values()
+            .filter(|s| s.state.is_scanned())
+            .map(|s| s.household.clone())
+            .collect::<HashSet<String>>()
+            .into_iter()
+            .collect();
         let cases: Vec<evac_plan::Case> = keep
             .iter()
             .map(|&c| {
@@ -181,6 +229,7 @@ impl App {
             now.unix_micros(),
             &previous,
             &notified,
+            &checked_in,
             &stop_after(PLAN_IMPROVE_MS_MAX),
         );
         let names: Vec<&crate::triage::HouseholdName> =
@@ -196,7 +245,6 @@ impl App {
                 m
             });
         let actor = staff.actor();
-        let mut events: Vec<SeatEvent> = Vec::new();
         let event =
             |kind, person, household: &str, transport: TransportId, class, pass, why: &str| {
                 SeatEvent {
@@ -222,19 +270,29 @@ impl App {
             to: change.to.as_deref().map(|t| inputs.code_of(t).to_string()),
             why: change.why.clone(),
         };
-        let diff = &replanned.diff;
-        for change in diff.moved.iter().chain(&diff.lost).chain(&diff.gained) {
-            let c = index_of[change.case.as_str()];
-            for seat in seats_of.get(change.case.as_str()).into_iter().flatten() {
-                events.push(event(
+        // Releases first, then seats: the store refuses a second live seat, so a person who
+        // moves gives up the old seat before taking the new one. A scanned seat (checked in,
+        // boarded) is never released here: only staff do that, by hand.
+        let mut releases: Vec<SeatEvent> = Vec::new();
+        let mut seatings: Vec<SeatEvent> = Vec::new();
+        let release = |seat: &Seat, why: &str| {
+            (!seat.state.is_scanned()).then(|| {
+                event(
                     SeatEventKind::Unseated,
                     seat.person,
                     &seat.household,
                     seat.transport,
                     0,
                     seat.pass,
-                    &change.why,
-                ));
+                    why,
+                )
+            })
+        };
+        let diff = &replanned.diff;
+        for change in diff.moved.iter().chain(&diff.lost).chain(&diff.gained) {
+            let c = index_of[change.case.as_str()];
+            for seat in seats_of.get(change.case.as_str()).into_iter().flatten() {
+                releases.extend(release(seat, &change.why));
             }
             if let Some(to) = &change.to {
                 let why = match &change.from {
@@ -242,7 +300,7 @@ impl App {
                     Some(from) => format!("moved from {}: {}", inputs.code_of(from), change.why),
                 };
                 for &person in &names[c].persons {
-                    events.push(event(
+                    seatings.push(event(
                         SeatEventKind::Seated,
                         person,
                         &change.case,
@@ -264,7 +322,7 @@ impl App {
             }
             for &person in &names[c].persons {
                 if !seats.iter().any(|s| s.person == person) {
-                    events.push(event(
+                    seatings.push(event(
                         SeatEventKind::Seated,
                         person,
                         &cases[c].id,
@@ -282,17 +340,18 @@ impl App {
             if !current.contains(seat.household.as_str())
                 && !departed.contains(&seat.transport.to_string())
             {
-                events.push(event(
-                    SeatEventKind::Unseated,
-                    seat.person,
-                    &seat.household,
-                    seat.transport,
-                    0,
-                    seat.pass,
+                releases.extend(release(
+                    seat,
                     "the household was merged into another or withdrawn",
                 ));
             }
         }
+        // Whoever still holds a seat after the releases keeps it (a scanned person whose
+        // household was merged into another travels where they checked in).
+        let released: HashSet<PersonId> = releases.iter().map(|e| e.person).collect();
+        seatings.retain(|e| !book.seats.contains_key(&e.person) || released.contains(&e.person));
+        let mut events = releases;
+        events.extend(seatings);
         let passes_issued = events
             .iter()
             .filter(|e| e.kind == SeatEventKind::Seated)
@@ -307,7 +366,9 @@ impl App {
                 "passes_issued": passes_issued,
             }),
         };
-        self.store.append_seat_events(events, vec![audit]).await?;
+        self.store
+            .append_seat_events(events, vec![audit], AppendIf::HeadIs(book.seq))
+            .await?;
         let unseated = evac_plan::explain_unseated(transports, &cases, settings, &replanned.plan);
         let seated = inputs.seated(&keep, &replanned.plan.assigned, settings);
         let waiting = inputs.waiting(&cases, unseated);
@@ -559,10 +620,12 @@ impl App {
             detail: serde_json::json!({ "transport": t.code }),
         };
         self.store
-            .append_seat_events(vec![event], vec![audit])
+            .append_seat_events(vec![event], vec![audit], AppendIf::Always)
             .await
             .map_err(|e| match e {
-                StoreError::Conflict { what } => AppError::Conflict(what),
+                StoreError::Conflict { what } | StoreError::Refused(what) => {
+                    AppError::Conflict(what)
+                }
                 e => AppError::Store(e),
             })?;
         let stored = self.store.request_of_person(seat.person).await?;
@@ -626,6 +689,18 @@ impl App {
         now: Timestamp,
     ) -> Result<NoShows, AppError> {
         staff.require(Permission::CheckIn)?;
+        with_fresh_fold("releasing no-shows", || {
+            self.release_no_shows_once(staff, transport, now)
+        })
+        .await
+    }
+
+    async fn release_no_shows_once(
+        &self,
+        staff: &Staff,
+        transport: TransportId,
+        now: Timestamp,
+    ) -> Result<NoShows, AppError> {
         let t = self.transport(transport).await?;
         let book = self.seat_book().await?;
         let actor = staff.actor();
@@ -720,7 +795,9 @@ impl App {
             subject: Some(transport.to_string()),
             detail: serde_json::json!({ "released": released, "standby": standby.len() }),
         };
-        self.store.append_seat_events(events, vec![audit]).await?;
+        self.store
+            .append_seat_events(events, vec![audit], AppendIf::HeadIs(book.seq))
+            .await?;
         Ok(NoShows {
             transport_code: t.code,
             released,

@@ -11,7 +11,7 @@ use evac_model::{
     FieldError, PassClaims, Permission, PersonId, PersonStatus, RequestId, SeatBook, SeatEventKind,
     Timestamp,
 };
-use evac_store::{AuditEvent, PersonChange};
+use evac_store::{AppendIf, AuditEvent, PersonChange, StoreError};
 
 use crate::{App, AppError, Staff};
 
@@ -169,9 +169,15 @@ impl App {
                     subject: Some(person.to_string()),
                     detail: serde_json::json!({ "request": request.to_string(), "to": to.as_str() }),
                 };
+                // The store refuses the release if a scan or a re-plan changed the seat since
+                // it was read: the officer then sees that and tries again.
                 self.store
-                    .append_seat_events(vec![release], vec![audit])
-                    .await?;
+                    .append_seat_events(vec![release], vec![audit], AppendIf::Always)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Refused(what) => AppError::Conflict(what),
+                        e => AppError::Store(e),
+                    })?;
             }
         }
         let audit = AuditEvent {

@@ -18,7 +18,9 @@ use evac_model::{
     Actor, LinkEvent, LinkEventKind, Permission, PersonId, Request, RequestId, StoredLinkEvent,
     Timestamp,
 };
-use evac_store::{AuditEvent, PAGE_ITEMS_MAX};
+use evac_store::{AppendIf, AuditEvent, PAGE_ITEMS_MAX};
+
+use crate::boarding::with_fresh_fold;
 
 use crate::{App, AppError, Staff};
 
@@ -134,6 +136,46 @@ impl LinkView {
     }
 }
 
+/// The events of one pair of persons, from the whole log: what a decision on the pair reads.
+struct PairEvents<'a> {
+    a: PersonId,
+    b: PersonId,
+    events: Vec<&'a StoredLinkEvent>,
+}
+
+impl<'a> PairEvents<'a> {
+    fn of(log: &'a [StoredLinkEvent], a: PersonId, b: PersonId) -> Self {
+        let key = pair(a, b);
+        PairEvents {
+            a,
+            b,
+            events: log
+                .iter()
+                .filter(|e| pair(e.event.person_a, e.event.person_b) == key)
+                .collect(),
+        }
+    }
+
+    /// The condition an append about this pair goes ahead on: nothing logged about it since.
+    fn head(&self) -> AppendIf {
+        AppendIf::PairHeadIs(self.a, self.b, self.events.last().map_or(0, |e| e.seq))
+    }
+
+    fn undone(&self, seq: i64) -> bool {
+        self.events
+            .iter()
+            .any(|e| e.event.kind == LinkEventKind::Undo && e.event.refers_to == Some(seq))
+    }
+
+    /// A staff decision (match or distinct) not undone, if any: the newest.
+    fn live_decision(&self) -> Option<&'a StoredLinkEvent> {
+        self.events.iter().rev().copied().find(|e| {
+            matches!(e.event.kind, LinkEventKind::Match | LinkEventKind::Distinct)
+                && !self.undone(e.seq)
+        })
+    }
+}
+
 /// One side of a review item, as a case officer compares it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct LinkedPerson {
@@ -208,21 +250,18 @@ impl App {
             .map_err(|e| AppError::BadInput(e.to_string()))?;
         let who = |i: u32| persons[&linkage.record_ids[i as usize]];
         let now = Timestamp::now();
-        let mut events = Vec::new();
-        let (mut auto_merged, mut queued) = (0, 0);
+        let (mut merges, mut reviews) = (Vec::new(), Vec::new());
         for p in &linkage.pairs {
             let ((a, _), (b, _)) = (who(p.a), who(p.b));
             if view.known_pairs.contains(&pair(a, b)) {
                 continue;
             }
-            let kind = if p.band == Band::AutoMerge && p.same_person {
-                auto_merged += 1;
-                LinkEventKind::AutoMerge
+            let (kind, into) = if p.band == Band::AutoMerge && p.same_person {
+                (LinkEventKind::AutoMerge, &mut merges)
             } else {
-                queued += 1;
-                LinkEventKind::Review
+                (LinkEventKind::Review, &mut reviews)
             };
-            events.push(link_event(
+            into.push(link_event(
                 kind,
                 a,
                 b,
@@ -231,6 +270,17 @@ impl App {
                 Actor::System,
                 None,
             ));
+        }
+        // The store skips pairs another relink (another node starting) logged meanwhile, so
+        // the counts are what this relink added.
+        let (mut auto_merged, mut queued) = (0, 0);
+        for (events, added) in [(&merges, &mut auto_merged), (&reviews, &mut queued)] {
+            for chunk in events.chunks(PAGE_ITEMS_MAX as usize) {
+                *added += self
+                    .store
+                    .append_link_events(chunk.to_vec(), Vec::new(), AppendIf::Always)
+                    .await?;
+            }
         }
         let index = Index::from_linkage(&linkage);
         let positions: Vec<(PersonId, RequestId)> =
@@ -245,11 +295,6 @@ impl App {
                 "persons": person_count, "auto_merged": auto_merged, "queued_for_review": queued,
             }),
         };
-        for chunk in events.chunks(PAGE_ITEMS_MAX as usize) {
-            self.store
-                .append_link_events(chunk.to_vec(), Vec::new())
-                .await?;
-        }
         self.store.append_audit(vec![audit]).await?;
         self.ranking_is_stale();
         *self.linker.state.lock().expect("linker lock") = Some(LinkState {
@@ -336,7 +381,9 @@ impl App {
     }
 
     /// A case officer's decision on a review item (or on an auto-merge they disagree with):
-    /// the same person, or two people. A "same person" decision also refines the model.
+    /// the same person, or two people. A "same person" decision also refines the model. A
+    /// pair already decided stays decided until someone undoes that decision: of two officers
+    /// deciding one pair at once, the second is told what the first decided.
     pub async fn decide_link(
         &self,
         staff: &Staff,
@@ -344,6 +391,23 @@ impl App {
         same_person: bool,
     ) -> Result<i64, AppError> {
         staff.require(Permission::ReviewDuplicates)?;
+        let (decided, target) = with_fresh_fold("deciding on the pair", || {
+            self.decide_once(staff, seq, same_person)
+        })
+        .await?;
+        self.ranking_is_stale();
+        if same_person {
+            self.learn_from_match(target.person_a, target.person_b);
+        }
+        Ok(decided)
+    }
+
+    async fn decide_once(
+        &self,
+        staff: &Staff,
+        seq: i64,
+        same_person: bool,
+    ) -> Result<(i64, LinkEvent), AppError> {
         let events = self.all_link_events().await?;
         let target = events
             .iter()
@@ -358,6 +422,16 @@ impl App {
                 target.event.kind
             )));
         }
+        let of_pair = PairEvents::of(&events, target.event.person_a, target.event.person_b);
+        if let Some(standing) = of_pair.live_decision() {
+            return Err(AppError::Conflict(format!(
+                "this pair was already decided ({} by {} at {}, link event {}); undo that decision first to change it",
+                standing.event.kind,
+                standing.event.actor.label(),
+                standing.event.at,
+                standing.seq
+            )));
+        }
         let kind = if same_person {
             LinkEventKind::Match
         } else {
@@ -370,17 +444,21 @@ impl App {
             refers_to: Some(seq),
             ..target.event.clone()
         };
-        self.append_decision(staff, decision, "link.decide").await?;
-        if same_person {
-            self.learn_from_match(target.event.person_a, target.event.person_b);
-        }
-        let logged = self.store.link_events(seq, PAGE_ITEMS_MAX).await?;
-        Ok(logged.last().map_or(seq, |e| e.seq))
+        let decided = self
+            .append_decision(staff, decision, "link.decide", of_pair.head())
+            .await?;
+        Ok((decided, target.event.clone()))
     }
 
     /// Reverses a merge or a decision; an undone auto-merge returns to the review queue.
     pub async fn undo_link(&self, staff: &Staff, seq: i64) -> Result<(), AppError> {
         staff.require(Permission::ReviewDuplicates)?;
+        with_fresh_fold("undoing the link", || self.undo_once(staff, seq)).await?;
+        self.ranking_is_stale();
+        Ok(())
+    }
+
+    async fn undo_once(&self, staff: &Staff, seq: i64) -> Result<(), AppError> {
         let events = self.all_link_events().await?;
         let target = events
             .iter()
@@ -395,10 +473,8 @@ impl App {
                 target.event.kind
             )));
         }
-        if events
-            .iter()
-            .any(|e| e.event.kind == LinkEventKind::Undo && e.event.refers_to == Some(seq))
-        {
+        let of_pair = PairEvents::of(&events, target.event.person_a, target.event.person_b);
+        if of_pair.undone(seq) {
             return Err(AppError::Conflict(format!(
                 "link event {seq} is already undone"
             )));
@@ -410,7 +486,9 @@ impl App {
             refers_to: Some(seq),
             ..target.event.clone()
         };
-        self.append_decision(staff, undo, "link.undo").await
+        self.append_decision(staff, undo, "link.undo", of_pair.head())
+            .await?;
+        Ok(())
     }
 
     /// The request's people, their records in other requests, and its household's requests.
@@ -501,12 +579,15 @@ impl App {
         })
     }
 
+    /// Appends a decision or undo if nothing was logged about its pair since `pair_head`; the
+    /// answer is the new event's sequence number.
     async fn append_decision(
         &self,
         staff: &Staff,
         event: LinkEvent,
         action: &str,
-    ) -> Result<(), AppError> {
+        pair_head: AppendIf,
+    ) -> Result<i64, AppError> {
         let audit = AuditEvent {
             at: event.at,
             actor: staff.actor(),
@@ -514,11 +595,38 @@ impl App {
             subject: event.refers_to.map(|s| s.to_string()),
             detail: serde_json::json!({ "kind": event.kind.as_str() }),
         };
+        let (a, b) = (event.person_a, event.person_b);
+        let AppendIf::PairHeadIs(_, _, head) = pair_head else {
+            unreachable!("decisions are checked against their pair's head");
+        };
         self.store
-            .append_link_events(vec![event], vec![audit])
-            .await?;
-        self.ranking_is_stale();
-        Ok(())
+            .append_link_events(vec![event], vec![audit], pair_head)
+            .await
+            .map_err(|e| match e {
+                evac_store::StoreError::Refused(what) => AppError::Conflict(what),
+                e => AppError::Store(e),
+            })?;
+        // Nothing else about the pair can have been appended since (the pair's head was
+        // checked in the append's transaction), so its first event after that head is ours;
+        // unrelated pairs' events may come between.
+        let mut after = head;
+        loop {
+            let page = self.store.link_events(after, PAGE_ITEMS_MAX).await?;
+            if let Some(ours) = page
+                .iter()
+                .find(|e| pair(e.event.person_a, e.event.person_b) == pair(a, b))
+            {
+                return Ok(ours.seq);
+            }
+            match page.last() {
+                Some(last) => after = last.seq,
+                None => {
+                    return Err(AppError::Conflict(
+                        "the decision was stored but is not found in the link log".into(),
+                    ));
+                }
+            }
+        }
     }
 
     fn learn_from_match(&self, a: PersonId, b: PersonId) {
@@ -643,8 +751,11 @@ impl OnlineLinker {
                                 Ok(Some(stored)) => {
                                     let events = linker.match_new_request(&stored.request);
                                     if !events.is_empty()
-                                        && let Err(e) = runtime
-                                            .block_on(store.append_link_events(events, Vec::new()))
+                                        && let Err(e) = runtime.block_on(store.append_link_events(
+                                            events,
+                                            Vec::new(),
+                                            AppendIf::Always,
+                                        ))
                                     {
                                         tracing::warn!(request_id = %id, error = %e, "linking a new request failed; the next relink will catch up");
                                     }

@@ -32,6 +32,12 @@ string_enum!(
 );
 
 impl SeatEventKind {
+    /// Whether a seat in this state was scanned at the hub (checked in or boarded): the person
+    /// is there, and no re-plan takes the seat away.
+    pub fn is_scanned(self) -> bool {
+        matches!(self, SeatEventKind::CheckedIn | SeatEventKind::Boarded)
+    }
+
     /// The person's status after the event.
     pub fn person_status(self) -> PersonStatus {
         match self {
@@ -107,7 +113,10 @@ pub struct Seat {
     /// The last event: seated, checked_in or boarded (an unseated or no-show person has no
     /// seat).
     pub state: SeatEventKind,
+    /// When the last event happened.
     pub since: Timestamp,
+    /// When the seat was published, i.e. when the person was told (a scan does not change it).
+    pub seated_at: Timestamp,
 }
 
 impl Seat {
@@ -166,6 +175,7 @@ impl SeatBook {
                         pass: e.pass,
                         state: SeatEventKind::Seated,
                         since: e.at,
+                        seated_at: e.at,
                     },
                 );
             }

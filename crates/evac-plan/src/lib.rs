@@ -336,17 +336,21 @@ pub fn plan(
     start_us: i64,
     stop: &dyn Fn() -> bool,
 ) -> Plan {
-    plan_keeping(transports, cases, settings, start_us, &HashMap::new(), stop)
+    let none = HashMap::new();
+    plan_keeping(transports, cases, settings, start_us, &none, &none, stop)
 }
 
-/// A plan in which the cases of `keep` (case index → transport index) are placed first, where
-/// they still fit; the rest as [`plan`] does.
+/// A plan in which the cases of `pinned` (case index → transport index) stay where they are
+/// whatever the rules say now (they are at the hub), the cases of `keep` are placed first
+/// where they still can be and fit, and the rest as [`plan`] does. Neither pinned nor kept
+/// cases are moved by local improvement.
 pub(crate) fn plan_keeping(
     transports: &[Transport],
     cases: &[Case],
     settings: Settings,
     start_us: i64,
     keep: &HashMap<usize, usize>,
+    pinned: &HashMap<usize, usize>,
     stop: &dyn Fn() -> bool,
 ) -> Plan {
     let inst = Instance::new(transports, cases, settings, start_us);
@@ -355,9 +359,14 @@ pub(crate) fn plan_keeping(
     let fits = |loads: &[Load], c: usize, t: usize| {
         capacity_obstacle(&transports[t], &loads[t], &cases[c], &settings).is_none()
     };
-    // Kept cases first, in priority order, where they are still feasible and fit.
+    for (&c, &t) in pinned {
+        loads[t].add(&cases[c]);
+        assigned[c] = Some(t);
+    }
+    // Kept cases next, in priority order, where they are still feasible and fit.
     for &c in &inst.order {
-        if let Some(&t) = keep.get(&c)
+        if assigned[c].is_none()
+            && let Some(&t) = keep.get(&c)
             && inst.candidates[c].contains(&t)
             && fits(&loads, c, t)
         {
@@ -374,7 +383,8 @@ pub(crate) fn plan_keeping(
             assigned[c] = Some(t);
         }
     }
-    improve(&inst, &mut assigned, &mut loads, keep, stop);
+    let fixed: HashMap<usize, usize> = keep.iter().chain(pinned).map(|(&c, &t)| (c, t)).collect();
+    improve(&inst, &mut assigned, &mut loads, &fixed, stop);
     Plan {
         value: inst.value(&assigned),
         assigned,
@@ -385,7 +395,8 @@ pub(crate) fn plan_keeping(
 /// take), in priority order, try to make room on one of its candidates by moving one case of
 /// the same or a lower class that sits there to another transport it can take (or, when the
 /// waiting case's class is higher, off the plan). A move is kept only if the objective vector
-/// improves. Kept (notified) cases are never moved.
+/// improves. Cases of `keep` that sit where they are kept are never moved (neither to make
+/// room nor to an earlier transport): people who were told stay told.
 fn improve(
     inst: &Instance<'_>,
     assigned: &mut [Option<usize>],
@@ -408,6 +419,9 @@ fn improve(
                 return;
             }
             let now_at = assigned[c];
+            if now_at.is_some() && keep.get(&c) == now_at.as_ref() {
+                continue;
+            }
             for &t in inst.candidates[c].iter().take(CANDIDATES_TRIED_MAX) {
                 // Only earlier transports than the one it has can help it.
                 if let Some(current_t) = now_at

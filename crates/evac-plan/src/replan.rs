@@ -2,7 +2,7 @@
 //! notified people keep their transport where it is still feasible and fits; everyone else is
 //! planned as usual; the answer says who moved, who gained a seat and who lost one, and why.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -40,7 +40,10 @@ pub struct Replanned {
 }
 
 /// Re-plans: `previous` maps case ids to the transport id they had; `notified` names the cases
-/// already told (they stay where they can).
+/// already told (they stay where they can); `checked_in` names the cases with someone checked
+/// in or boarded: they are at the hub and keep their transport whatever the rules say now
+/// (only staff move them, by hand), so they never appear in the diff.
+#[allow(clippy::too_many_arguments)]
 pub fn replan(
     transports: &[Transport],
     cases: &[Case],
@@ -48,6 +51,7 @@ pub fn replan(
     start_us: i64,
     previous: &HashMap<String, String>,
     notified: &[String],
+    checked_in: &[String],
     stop: &dyn Fn() -> bool,
 ) -> Replanned {
     let transport_index: HashMap<&str, usize> = transports
@@ -55,16 +59,23 @@ pub fn replan(
         .enumerate()
         .map(|(i, t)| (t.id.as_str(), i))
         .collect();
-    let keep: HashMap<usize, usize> = cases
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| notified.contains(&c.id))
-        .filter_map(|(i, c)| {
-            let t = previous.get(&c.id)?;
-            Some((i, *transport_index.get(t.as_str())?))
-        })
-        .collect();
-    let plan = plan_keeping(transports, cases, settings, start_us, &keep, stop);
+    let held_by = |names: &[String]| -> HashMap<usize, usize> {
+        let names: HashSet<&str> = names.iter().map(String::as_str).collect();
+        cases
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| names.contains(c.id.as_str()))
+            .filter_map(|(i, c)| {
+                let t = previous.get(&c.id)?;
+                Some((i, *transport_index.get(t.as_str())?))
+            })
+            .collect()
+    };
+    let pinned = held_by(checked_in);
+    let mut keep = held_by(notified);
+    keep.retain(|c, _| !pinned.contains_key(c));
+    let notified: HashSet<&str> = notified.iter().map(String::as_str).collect();
+    let plan = plan_keeping(transports, cases, settings, start_us, &keep, &pinned, stop);
     let mut diff = PlanDiff {
         moved: Vec::new(),
         gained: Vec::new(),
@@ -89,7 +100,7 @@ pub fn replan(
                 },
             },
         };
-        if notified.contains(&case.id) && before.is_some() {
+        if notified.contains(case.id.as_str()) && before.is_some() {
             diff.notified_moved_or_lost += 1;
         }
         let change = SeatChange {

@@ -187,6 +187,7 @@ fn a_replan_after_a_hub_closes_moves_only_whom_it_must_and_says_why() {
         START,
         &previous,
         &notified,
+        &[],
         &never,
     );
     check(&transports, &cases, settings, &again.plan).unwrap();

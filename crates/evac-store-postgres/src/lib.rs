@@ -2,11 +2,13 @@
 //! balancer. Each request is its own transaction; PostgreSQL's own commit machinery makes it
 //! durable (`synchronous_commit = on`) and groups concurrent commits.
 
+pub mod scratch;
+
 use async_trait::async_trait;
 use evac_model::{
-    Actor, CaseId, Claim, Feature, Grade, Hub, LinkEvent, PersonId, PersonStatus, ReferenceCode,
-    Report, ReportId, ReportState, RequestId, SeatEvent, SeatEventKind, Statement, StoredLinkEvent,
-    StoredSeatEvent, Timestamp, Transport,
+    Actor, CaseId, Claim, Feature, Grade, Hub, LinkEvent, LinkEventKind, PersonId, PersonStatus,
+    ReferenceCode, Report, ReportId, ReportState, RequestId, SeatEvent, SeatEventKind, Statement,
+    StoredLinkEvent, StoredSeatEvent, Timestamp, Transport,
 };
 use evac_store::*;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
@@ -35,6 +37,35 @@ fn backend(e: sqlx::Error) -> StoreError {
 fn unique_violation_on(e: &sqlx::Error) -> Option<String> {
     let db = e.as_database_error()?;
     (db.code().as_deref() == Some("23505")).then(|| db.constraint().unwrap_or("").to_string())
+}
+
+/// The live-seat rule the seat log's trigger refused an event by, and the event's "person
+/// transport pass" (migration 0012).
+fn live_seat_rule_on(e: &sqlx::Error) -> Option<(String, String)> {
+    let db = e.as_database_error()?;
+    let rule = db.constraint().filter(|c| LIVE_SEAT_RULES.contains(c))?;
+    let detail = db
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .and_then(|pg| pg.detail())
+        .unwrap_or_default();
+    Some((rule.to_string(), detail.to_string()))
+}
+
+/// Advisory-lock keys of the logs ('evacseat', 'evaclink' as big-endian integers). Every append
+/// to a log holds its lock until the transaction ends: appends are serial across nodes, an
+/// expected head is checked under it, and sequence numbers commit in order, so a reader paging
+/// by `seq > last` never skips a row that committed late. The seat log's trigger takes the
+/// same lock (migration 0012).
+const SEAT_LOG_LOCK: i64 = 7_311_138_124_848_259_444;
+const LINK_LOG_LOCK: i64 = 7_311_138_124_731_084_395;
+
+async fn lock_log(tx: &mut sqlx::Transaction<'_, Postgres>, key: i64) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(key)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(())
 }
 
 impl PgStore {
@@ -919,10 +950,52 @@ impl Store for PgStore {
         &self,
         events: Vec<LinkEvent>,
         audit: Vec<AuditEvent>,
-    ) -> Result<(), StoreError> {
+        when: AppendIf,
+    ) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
+        lock_log(&mut tx, LINK_LOG_LOCK).await?;
+        let head: Option<(i64, i64)> = match when {
+            AppendIf::Always => None,
+            AppendIf::HeadIs(expected) => Some((
+                sqlx::query_scalar("SELECT COALESCE(max(seq), 0) FROM link_events")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(backend)?,
+                expected,
+            )),
+            AppendIf::PairHeadIs(a, b, expected) => {
+                let (a, b) = (a.to_string(), b.to_string());
+                Some((
+                    // The same expressions as the index link_events_pair, so it is used.
+                    sqlx::query_scalar(
+                        "SELECT COALESCE(max(seq), 0) FROM link_events
+                         WHERE LEAST(person_a, person_b) = LEAST($1, $2)
+                           AND GREATEST(person_a, person_b) = GREATEST($1, $2)",
+                    )
+                    .bind(a)
+                    .bind(b)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(backend)?,
+                    expected,
+                ))
+            }
+        };
+        if let Some((head, expected)) = head {
+            StoreError::unless_log_moved("link log", expected, head)?;
+        }
+        let mut appended = 0;
         for e in &events {
-            sqlx::query("INSERT INTO link_events (at, actor, kind, person_a, person_b, match_probability, explanation, refers_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            let proposal = matches!(e.kind, LinkEventKind::AutoMerge | LinkEventKind::Review);
+            // A proposal of a pair the log has is skipped (link_events_proposed_once).
+            let sql = if proposal {
+                "INSERT INTO link_events (at, actor, kind, person_a, person_b, match_probability, explanation, refers_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (LEAST(person_a, person_b), GREATEST(person_a, person_b))
+                 WHERE kind IN ('auto_merge', 'review') DO NOTHING"
+            } else {
+                "INSERT INTO link_events (at, actor, kind, person_a, person_b, match_probability, explanation, refers_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            };
+            appended += sqlx::query(sql)
                 .bind(e.at.unix_micros())
                 .bind(e.actor.label())
                 .bind(e.kind.as_str())
@@ -933,12 +1006,19 @@ impl Store for PgStore {
                 .bind(e.refers_to)
                 .execute(&mut *tx)
                 .await
-                .map_err(backend)?;
+                .map_err(|err| match (unique_violation_on(&err), e.refers_to) {
+                    (Some(_), Some(undone)) => {
+                        StoreError::Refused(format!("link event {undone} is already undone"))
+                    }
+                    _ => backend(err),
+                })?
+                .rows_affected() as usize;
         }
         for a in &audit {
             insert_audit(&mut *tx, a).await?;
         }
-        tx.commit().await.map_err(backend)
+        tx.commit().await.map_err(backend)?;
+        Ok(appended)
     }
 
     async fn link_events(
@@ -977,8 +1057,17 @@ impl Store for PgStore {
         &self,
         events: Vec<SeatEvent>,
         audit: Vec<AuditEvent>,
+        when: AppendIf,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
+        lock_log(&mut tx, SEAT_LOG_LOCK).await?;
+        if let AppendIf::HeadIs(expected) = when {
+            let head: i64 = sqlx::query_scalar("SELECT COALESCE(max(seq), 0) FROM seat_events")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+            StoreError::unless_log_moved("seat log", expected, head)?;
+        }
         for chunk in events.chunks(SEAT_EVENTS_PER_STATEMENT_MAX) {
             insert_seat_events(&mut tx, chunk).await?;
         }
@@ -1282,14 +1371,20 @@ async fn insert_seat_events(
     .bind(&reason)
     .execute(&mut **tx)
     .await
-    .map_err(|e| match unique_violation_on(&e) {
-        Some(constraint) if constraint.starts_with("seat_events_") => seat_conflict(
+    .map_err(|e| match (live_seat_rule_on(&e), unique_violation_on(&e)) {
+        (Some((rule, detail)), _) => {
+            let mut ids = detail.splitn(3, ' ');
+            let mut id = || ids.next().unwrap_or("?").to_string();
+            let (person, transport, pass) = (id(), id(), id());
+            live_seat_refusal(&rule, &person, &transport, &pass)
+        }
+        (None, Some(constraint)) if constraint.starts_with("seat_events_") => seat_conflict(
             events
                 .iter()
                 .find(|e| matches!(e.kind, SeatEventKind::CheckedIn | SeatEventKind::Boarded))
                 .unwrap_or(&events[0]),
         ),
-        _ => backend(e),
+        (None, _) => backend(e),
     })?;
     sqlx::query(
         "INSERT INTO person_events (person_id, at, actor, from_status, to_status, reason)

@@ -5,67 +5,7 @@
 
 use evac_store::Store;
 use evac_store_postgres::PgStore;
-use sqlx::Connection;
-
-/// A fresh database on the server of `EVAC_TEST_POSTGRES_URL`, dropped when the test ends.
-struct ScratchDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl ScratchDatabase {
-    async fn create(admin_url: &str) -> Self {
-        let name = format!("evac_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(admin_url)
-            .await
-            .expect("connect to EVAC_TEST_POSTGRES_URL");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let base = admin_url
-            .rsplit_once('/')
-            .map(|(base, _)| base)
-            .unwrap_or(admin_url);
-        ScratchDatabase {
-            admin_url: admin_url.to_string(),
-            url: format!("{base}/{name}"),
-            name,
-        }
-    }
-
-    async fn drop_now(self) {
-        let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    }
-}
-
-fn postgres_url() -> Option<String> {
-    match std::env::var("EVAC_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            // CI never skips: there the missing variable is a failure, not a notice.
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but EVAC_TEST_POSTGRES_URL is not: the PostgreSQL suite must run in CI"
-            );
-            eprintln!(
-                "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-                 !! EVAC_TEST_POSTGRES_URL is not set: the PostgreSQL conformance suite  !!\n\
-                 !! did NOT run. Set it, e.g. postgres://postgres@127.0.0.1:5432/test    !!\n\
-                 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-            );
-            None
-        }
-    }
-}
+use evac_store_postgres::scratch::{ScratchDatabase, test_server_url};
 
 /// Makes the store look as if its requests were stored before name keys (no keys, the backfill
 /// due).
@@ -74,12 +14,11 @@ const UNKEY_REQUESTS_SQL: &str =
 
 #[tokio::test]
 async fn conformance_story_on_postgres() {
-    let Some(admin_url) = postgres_url() else {
+    let Some(admin_url) = test_server_url() else {
         return;
     };
-    let scratch = ScratchDatabase::create(&admin_url).await;
-    let store = PgStore::connect(&scratch.url).await.unwrap();
-    store.migrate().await.unwrap();
+    let scratch = ScratchDatabase::create(&admin_url).await.unwrap();
+    let store = scratch.store().await.unwrap();
     evac_store::conformance::run(&store).await;
     sqlx::raw_sql(sqlx::AssertSqlSafe(UNKEY_REQUESTS_SQL))
         .execute(store.pool())
@@ -89,7 +28,7 @@ async fn conformance_story_on_postgres() {
     evac_store::conformance::name_keys_are_backfilled(&store).await;
     evac_store::conformance::concurrent_intake_is_stored_and_counted(&store).await;
     store.pool().close().await;
-    scratch.drop_now().await;
+    scratch.drop_now().await.unwrap();
 }
 
 #[tokio::test]

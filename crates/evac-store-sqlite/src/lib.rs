@@ -125,6 +125,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_name_keys_behind.sql"),
     include_str!("../migrations/0012_name_index.sql"),
     include_str!("../migrations/0013_fewer_btrees.sql"),
+    include_str!("../migrations/0014_serialised_logs.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1156,13 +1157,19 @@ impl Store for SqliteStore {
         &self,
         events: Vec<LinkEvent>,
         audit: Vec<AuditEvent>,
-    ) -> Result<(), StoreError> {
+        when: AppendIf,
+    ) -> Result<usize, StoreError> {
         let audit_rows: Vec<rows::AuditRow> = audit.iter().map(rows::AuditRow::from).collect();
         self.write(move |c| {
-            events
+            links::check_head(c, when)?;
+            let mut appended = 0;
+            for e in &events {
+                appended += links::insert_link_event(c, e)?;
+            }
+            audit_rows
                 .iter()
-                .try_for_each(|e| links::insert_link_event(c, e))?;
-            audit_rows.iter().try_for_each(|a| rows::insert_audit(c, a))
+                .try_for_each(|a| rows::insert_audit(c, a))?;
+            Ok(appended)
         })
         .await
     }
@@ -1180,9 +1187,11 @@ impl Store for SqliteStore {
         &self,
         events: Vec<SeatEvent>,
         audit: Vec<AuditEvent>,
+        when: AppendIf,
     ) -> Result<(), StoreError> {
         let audit_rows: Vec<rows::AuditRow> = audit.iter().map(rows::AuditRow::from).collect();
         self.write(move |c| {
+            seats::check_head(c, when)?;
             events
                 .iter()
                 .try_for_each(|e| seats::insert_seat_event(c, e))?;
@@ -1566,5 +1575,73 @@ mod tests {
             .unwrap();
         assert_eq!(old_index, 1);
         assert!(c.is_autocommit(), "no transaction left open");
+    }
+
+    /// Migration 14 on a log written before it: the live seats are the log's fold, and the
+    /// copies of a proposal two relinks logged together are gone, with the undo that referred
+    /// to a copy now referring to the proposal kept.
+    #[test]
+    fn migration_14_folds_the_live_seats_and_removes_copied_link_proposals() {
+        let c = WriteBatch::new(Connection::open_in_memory().unwrap());
+        for sql in &MIGRATIONS[..13] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.execute_batch("PRAGMA user_version = 13").unwrap();
+        let mut people = Vec::new();
+        for (surname, seed) in [("Tokayeva", 7), ("Bekova", 8)] {
+            let insert = evac_store::conformance::sample_insert(surname, seed);
+            rows::insert_request(&c, &rows::RequestRow::new(&insert).unwrap()).unwrap();
+            people.push(people_of(&c, &insert.request.id.to_string())[0].0.clone());
+        }
+        let (p, q) = (&people[0], &people[1]);
+        c.execute_batch(&format!(
+            "INSERT INTO transports (id, departs_at, body) VALUES ('t1', 2, '{{\"seats\": 2}}');
+             INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, class, pass, reason) VALUES
+                 (1, 'planner', 'seated', '{p}', 'h1', 't1', 1, 'A', 'plan 1'),
+                 (2, 'field', 'checked_in', '{p}', 'h1', 't1', 1, 'A', 'scan'),
+                 (3, 'planner', 'seated', '{q}', 'h2', 't1', 1, 'B', 'plan 1'),
+                 (4, 'planner', 'unseated', '{q}', 'h2', 't1', 1, 'B', 'moved'),
+                 (5, 'planner', 'seated', '{q}', 'h2', 't1', 1, 'C', 'plan 2');
+             INSERT INTO link_events (seq, at, actor, kind, person_a, person_b, match_probability, explanation, refers_to) VALUES
+                 (1, 6, 'system', 'auto_merge', '{p}', '{q}', 0.99, '{{}}', NULL),
+                 (2, 6, 'system', 'auto_merge', '{q}', '{p}', 0.99, '{{}}', NULL),
+                 (3, 7, 'system', 'undo', '{q}', '{p}', 0.99, '{{}}', 2);"
+        ))
+        .unwrap();
+
+        migrate_conn(&c).unwrap();
+
+        let live: Vec<(String, String, String)> = c
+            .prepare("SELECT person_id, pass, state FROM live_seats ORDER BY pass")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            live,
+            [
+                (p.clone(), "A".into(), "checked_in".into()),
+                (q.clone(), "C".into(), "seated".into())
+            ]
+        );
+        let links: Vec<(i64, String, Option<i64>)> = c
+            .prepare("SELECT seq, kind, refers_to FROM link_events ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            links,
+            [(1, "auto_merge".into(), None), (3, "undo".into(), Some(1))]
+        );
+        // From now on the store refuses what the fold would have hidden: a transport of two
+        // seats holding two people takes no third, and p (holding a seat) no second one.
+        let third = c.execute_batch(&format!(
+            "INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, class, pass, reason)
+                 VALUES (8, 'planner', 'seated', '{p}', 'h1', 't1', 1, 'D', 'again')"
+        ));
+        assert!(third.is_err());
     }
 }

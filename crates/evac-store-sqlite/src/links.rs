@@ -1,15 +1,50 @@
 //! SQL for the linkage log on SQLite.
 
-use evac_model::{LinkEvent, StoredLinkEvent};
+use evac_model::{LinkEvent, LinkEventKind, StoredLinkEvent};
 use evac_store::*;
 use rusqlite::{Connection, params};
 
 use crate::backend;
+use crate::rows::is_unique_violation;
 
-pub(crate) fn insert_link_event(c: &Connection, e: &LinkEvent) -> Result<(), StoreError> {
-    c.prepare_cached(
-        "INSERT INTO link_events (at, actor, kind, person_a, person_b, match_probability, explanation, refers_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )
+/// Refuses the append with [`StoreError::LogMoved`] unless the link log's head (or the pair's)
+/// is as expected. Runs on the one writer, so nothing can append between check and append.
+pub(crate) fn check_head(c: &Connection, when: AppendIf) -> Result<(), StoreError> {
+    let (head, expected) = match when {
+        AppendIf::Always => return Ok(()),
+        AppendIf::HeadIs(expected) => (
+            c.prepare_cached("SELECT COALESCE(max(seq), 0) FROM link_events")
+                .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0))),
+            expected,
+        ),
+        AppendIf::PairHeadIs(a, b, expected) => {
+            let (a, b) = (a.to_string(), b.to_string());
+            let (low, high) = if a <= b { (a, b) } else { (b, a) };
+            // The same expressions as the index link_events_pair, so SQLite uses it.
+            (
+                c.prepare_cached(
+                    "SELECT COALESCE(max(seq), 0) FROM link_events
+                     WHERE min(person_a, person_b) = ?1 AND max(person_a, person_b) = ?2",
+                )
+                .and_then(|mut s| s.query_row(params![low, high], |r| r.get::<_, i64>(0))),
+                expected,
+            )
+        }
+    };
+    let head = head.map_err(backend)?;
+    StoreError::unless_log_moved("link log", expected, head)
+}
+
+/// Appends one link event; the answer is 1, or 0 for a proposal (auto-merge, review) of a pair
+/// the log already has (the unique index `link_events_proposed_once`).
+pub(crate) fn insert_link_event(c: &Connection, e: &LinkEvent) -> Result<usize, StoreError> {
+    let proposal = matches!(e.kind, LinkEventKind::AutoMerge | LinkEventKind::Review);
+    c.prepare_cached(if proposal {
+        "INSERT INTO link_events (at, actor, kind, person_a, person_b, match_probability, explanation, refers_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT DO NOTHING"
+    } else {
+        "INSERT INTO link_events (at, actor, kind, person_a, person_b, match_probability, explanation, refers_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    })
     .and_then(|mut s| {
         s.execute(params![
             e.at.unix_micros(),
@@ -22,8 +57,12 @@ pub(crate) fn insert_link_event(c: &Connection, e: &LinkEvent) -> Result<(), Sto
             e.refers_to
         ])
     })
-    .map_err(backend)?;
-    Ok(())
+    .map_err(|err| match e.refers_to {
+        Some(undone) if is_unique_violation(&err) => {
+            StoreError::Refused(format!("link event {undone} is already undone"))
+        }
+        _ => backend(err),
+    })
 }
 
 pub(crate) fn link_events(

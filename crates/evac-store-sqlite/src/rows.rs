@@ -13,6 +13,18 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
         || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
+/// The rule a trigger refused a write by (`RAISE(ABORT, 'rule')`), if that is what failed.
+pub(crate) fn trigger_refusal(e: &rusqlite::Error) -> Option<&str> {
+    match e {
+        rusqlite::Error::SqliteFailure(f, Some(message))
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_TRIGGER =>
+        {
+            Some(message)
+        }
+        _ => None,
+    }
+}
+
 /// A request flattened into column values. Built on the caller's task, so the single writer
 /// thread only binds and steps statements (serialising JSON there would serialise all intake).
 pub(crate) struct RequestRow {

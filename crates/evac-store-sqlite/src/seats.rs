@@ -5,7 +5,20 @@ use evac_store::*;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::backend;
-use crate::rows::is_unique_violation;
+use crate::rows::{is_unique_violation, trigger_refusal};
+
+/// Refuses the append with [`StoreError::LogMoved`] unless the seat log's head is as expected.
+/// Runs on the one writer, so nothing can append between this check and the append.
+pub(crate) fn check_head(c: &Connection, when: AppendIf) -> Result<(), StoreError> {
+    let AppendIf::HeadIs(expected) = when else {
+        return Ok(());
+    };
+    let head: i64 = c
+        .prepare_cached("SELECT COALESCE(max(seq), 0) FROM seat_events")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(backend)?;
+    StoreError::unless_log_moved("seat log", expected, head)
+}
 
 /// One seat event, the person event it causes and the person's new status.
 pub(crate) fn insert_seat_event(c: &Connection, e: &SeatEvent) -> Result<(), StoreError> {
@@ -29,7 +42,9 @@ pub(crate) fn insert_seat_event(c: &Connection, e: &SeatEvent) -> Result<(), Sto
         ])
     })
     .map_err(|err| {
-        if is_unique_violation(&err) {
+        if let Some(rule) = trigger_refusal(&err) {
+            live_seat_refusal(rule, &person, &e.transport.to_string(), &e.pass.to_string())
+        } else if is_unique_violation(&err) {
             seat_conflict(e)
         } else {
             backend(err)

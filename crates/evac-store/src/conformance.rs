@@ -819,28 +819,76 @@ pub async fn run(store: &dyn Store) {
     assert!(store.request_of_person(nobody).await.unwrap().is_none());
     let before = store.link_events(0, 100).await.unwrap();
     assert!(before.is_empty(), "no link events yet");
-    store
+    let appended = store
         .append_link_events(
             vec![link(evac_model::LinkEventKind::Review, None)],
             vec![audit("link.review", "queued")],
+            AppendIf::Always,
         )
         .await
         .unwrap();
+    assert_eq!(appended, 1);
     let queued = store.link_events(0, 100).await.unwrap();
     assert_eq!(queued.len(), 1);
     assert_eq!(
         queued[0].event,
         link(evac_model::LinkEventKind::Review, None)
     );
+    // The linker proposes a pair once, in whichever order it names the two: a relink running
+    // beside another (a second node starting) adds nothing for a pair the log has.
+    let copy = evac_model::LinkEvent {
+        person_a: y,
+        person_b: x,
+        ..link(evac_model::LinkEventKind::AutoMerge, None)
+    };
+    let appended = store
+        .append_link_events(vec![copy], vec![], AppendIf::Always)
+        .await
+        .unwrap();
+    assert_eq!(appended, 0, "a second proposal of one pair is skipped");
     let decision = link(evac_model::LinkEventKind::Match, Some(queued[0].seq));
+    // A decision goes ahead only if nothing was logged about its pair since it was read.
+    let stale = store
+        .append_link_events(
+            vec![decision.clone()],
+            vec![audit("link.decide", "match")],
+            AppendIf::PairHeadIs(y, x, queued[0].seq - 1),
+        )
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::LogMoved { .. })),
+        "a decision from a stale read of its pair must be refused, got {stale:?}"
+    );
     store
-        .append_link_events(vec![decision.clone()], vec![audit("link.decide", "match")])
+        .append_link_events(
+            vec![decision.clone()],
+            vec![audit("link.decide", "match")],
+            AppendIf::PairHeadIs(y, x, queued[0].seq),
+        )
         .await
         .unwrap();
     let after = store.link_events(queued[0].seq, 100).await.unwrap();
-    assert_eq!(after.len(), 1, "paged after the first");
+    assert_eq!(
+        after.len(),
+        1,
+        "paged after the first; the copy was not kept"
+    );
     assert_eq!(after[0].event, decision);
     assert!(after[0].seq > queued[0].seq);
+    // An event is undone once.
+    let undo = link(evac_model::LinkEventKind::Undo, Some(after[0].seq));
+    store
+        .append_link_events(vec![undo.clone()], vec![], AppendIf::HeadIs(after[0].seq))
+        .await
+        .unwrap();
+    let twice = store
+        .append_link_events(vec![undo], vec![], AppendIf::Always)
+        .await;
+    assert!(
+        matches!(twice, Err(StoreError::Refused(_))),
+        "a second undo of one event must be refused, got {twice:?}"
+    );
+    assert_eq!(store.link_events(0, 100).await.unwrap().len(), 3);
 
     // The seat log: a seat, a check-in, a second check-in of the same pass refused (and
     // nothing of that call kept), the person's status following each event.
@@ -863,34 +911,92 @@ pub async fn run(store: &dyn Store) {
         stored.statuses.iter().find(|(p, _)| *p == x).unwrap().1
     };
     store
-        .append_seat_events(vec![seat(Seated, 10)], vec![audit("plan.publish", "1")])
+        .append_seat_events(
+            vec![seat(Seated, 10)],
+            vec![audit("plan.publish", "1")],
+            AppendIf::HeadIs(0),
+        )
         .await
         .unwrap();
     assert_eq!(status_of_x().await, PersonStatus::Notified);
+    // A publication decided from a fold that is no longer the log's head is refused whole.
+    let head = store.seat_events(0, 100).await.unwrap()[0].seq;
+    let stale = store
+        .append_seat_events(
+            vec![seat(CheckedIn, 15)],
+            vec![audit("plan.publish", "stale")],
+            AppendIf::HeadIs(head - 1),
+        )
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::LogMoved { expected, head: h, .. }) if expected == head - 1 && h == head),
+        "an append from a stale fold must be refused, got {stale:?}"
+    );
     store
-        .append_seat_events(vec![seat(CheckedIn, 20)], vec![audit("pass.check_in", "x")])
+        .append_seat_events(
+            vec![seat(CheckedIn, 20)],
+            vec![audit("pass.check_in", "x")],
+            AppendIf::HeadIs(head),
+        )
         .await
         .unwrap();
     assert_eq!(status_of_x().await, PersonStatus::CheckedIn);
     let again = store
-        .append_seat_events(vec![seat(CheckedIn, 30)], vec![audit("pass.check_in", "x")])
+        .append_seat_events(
+            vec![seat(CheckedIn, 30)],
+            vec![audit("pass.check_in", "x")],
+            AppendIf::Always,
+        )
         .await;
     assert!(
         matches!(again, Err(StoreError::Conflict { .. })),
         "a second check-in of one pass must be refused, got {again:?}"
     );
-    // Two events for one person in one call: the status is the last one's.
+    // The store keeps the live seats itself: a second seat for x while x holds one is refused,
+    // and so is a release of a pass that is not x's seat; nothing of either call is kept.
     let other_pass = evac_model::PassId(uuid::Uuid::from_u128(100));
+    let second = store
+        .append_seat_events(
+            vec![evac_model::SeatEvent {
+                pass: other_pass,
+                ..seat(Seated, 35)
+            }],
+            vec![audit("plan.publish", "second seat")],
+            AppendIf::Always,
+        )
+        .await;
+    assert!(
+        matches!(&second, Err(StoreError::Refused(why)) if why.contains("already holds a seat")),
+        "a second live seat must be refused, got {second:?}"
+    );
+    let not_live = store
+        .append_seat_events(
+            vec![evac_model::SeatEvent {
+                pass: other_pass,
+                ..seat(evac_model::SeatEventKind::Unseated, 36)
+            }],
+            vec![],
+            AppendIf::Always,
+        )
+        .await;
+    assert!(
+        matches!(not_live, Err(StoreError::Refused(_))),
+        "releasing a pass that is not the live seat must be refused, got {not_live:?}"
+    );
+    // Several events for one person in one call apply in order: boarded, released by staff,
+    // seated again with a new pass; the status is the last one's.
     store
         .append_seat_events(
             vec![
                 seat(Boarded, 40),
+                seat(evac_model::SeatEventKind::Unseated, 41),
                 evac_model::SeatEvent {
                     pass: other_pass,
-                    ..seat(Seated, 41)
+                    ..seat(Seated, 42)
                 },
             ],
             vec![],
+            AppendIf::Always,
         )
         .await
         .unwrap();
@@ -898,17 +1004,60 @@ pub async fn run(store: &dyn Store) {
     let log = store.seat_events(0, 100).await.unwrap();
     assert_eq!(
         log.iter().map(|e| e.event.kind).collect::<Vec<_>>(),
-        vec![Seated, CheckedIn, Boarded, Seated]
+        vec![
+            Seated,
+            CheckedIn,
+            Boarded,
+            evac_model::SeatEventKind::Unseated,
+            Seated
+        ]
     );
     assert_eq!(log[0].event, seat(Seated, 10));
     assert!(log.windows(2).all(|w| w[0].seq < w[1].seq));
-    assert_eq!(store.seat_events(log[1].seq, 100).await.unwrap().len(), 2);
+    assert_eq!(store.seat_events(log[1].seq, 100).await.unwrap().len(), 3);
     assert_eq!(
         store.seat_events_of(x).await.unwrap(),
         log,
         "one person's events"
     );
     assert!(store.seat_events_of(y).await.unwrap().is_empty());
+    // No transport carries more seated people than it has seats.
+    let small = evac_model::Transport {
+        id: evac_model::TransportId(uuid::Uuid::from_u128(77)),
+        code: "BUS-1".into(),
+        seats: 1,
+        ..flight(7, Planned)
+    };
+    store
+        .upsert_transport(&small, audit("transport.upsert", "small"))
+        .await
+        .unwrap();
+    let on_small = |person, pass: u128, at| evac_model::SeatEvent {
+        person,
+        transport: small.id,
+        pass: evac_model::PassId(uuid::Uuid::from_u128(pass)),
+        ..seat(Seated, at)
+    };
+    let e_person = e.request.body.party[0].id;
+    let full = store
+        .append_seat_events(
+            vec![on_small(e_person, 201, 50), on_small(y, 202, 51)],
+            vec![],
+            AppendIf::Always,
+        )
+        .await;
+    assert!(
+        matches!(&full, Err(StoreError::Refused(why)) if why.contains("no free seat")),
+        "a seat beyond the transport's seats must be refused, got {full:?}"
+    );
+    assert!(
+        store.seat_events_of(e_person).await.unwrap().is_empty(),
+        "nothing of a refused call is kept"
+    );
+    store
+        .append_seat_events(vec![on_small(e_person, 201, 50)], vec![], AppendIf::Always)
+        .await
+        .unwrap();
 
     // The signing secret: the first candidate is kept.
     let first = store.signing_secret([1; 32]).await.unwrap();
@@ -937,7 +1086,8 @@ pub async fn run(store: &dyn Store) {
         .await
         .unwrap();
 
-    // The dashboard's counts add up to what is stored, the most frequent location first.
+    // The dashboard's counts add up to what is stored, the most frequent location first; x and
+    // e hold seats (notified).
     let counts = store.dashboard_counts().await.unwrap();
     let intake = store.intake_counts().await.unwrap();
     assert_eq!(
@@ -948,7 +1098,7 @@ pub async fn run(store: &dyn Store) {
         counts
             .by_status
             .iter()
-            .any(|(s, n)| *s == PersonStatus::Notified && *n == 1),
+            .any(|(s, n)| *s == PersonStatus::Notified && *n == 2),
         "{counts:?}"
     );
     assert_eq!(

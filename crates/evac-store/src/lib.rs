@@ -11,7 +11,7 @@ mod seats;
 mod situation;
 
 pub use intake_load::{BUSY_REQUESTS_PER_S, IntakeLoad};
-pub use seats::{SEAT_COLUMNS, SeatRow, seat_conflict};
+pub use seats::{LIVE_SEAT_RULES, SEAT_COLUMNS, SeatRow, live_seat_refusal, seat_conflict};
 pub use situation::{CLAIM_COLUMNS, ClaimRow, REPORT_COLUMNS, ReportRow, StoredPolicy};
 
 use async_trait::async_trait;
@@ -42,6 +42,53 @@ pub enum StoreError {
     /// A write named something that is not stored (the caller checks first; this guards it).
     #[error("{0} is not stored")]
     Missing(String),
+    /// A rule the store keeps itself refused the write (a second live seat, a full transport,
+    /// a scan of a pass that is no longer the person's seat); nothing of the call was kept.
+    #[error("{0}")]
+    Refused(String),
+    /// The log grew after the fold the append was decided from ([`AppendIf`]); nothing of the
+    /// call was kept. Read the log again and decide anew.
+    #[error(
+        "the {log} changed while this was being decided (read up to event {expected}, now at {head}); read it again and decide anew"
+    )]
+    LogMoved {
+        log: &'static str,
+        expected: i64,
+        head: i64,
+    },
+}
+
+impl StoreError {
+    /// `Ok` if a log's `head` is the one an append `expected`, [`StoreError::LogMoved`] if not.
+    pub fn unless_log_moved(log: &'static str, expected: i64, head: i64) -> Result<(), StoreError> {
+        if head == expected {
+            Ok(())
+        } else {
+            Err(StoreError::LogMoved {
+                log,
+                expected,
+                head,
+            })
+        }
+    }
+}
+
+/// When an append to a log (the seat log, the link log) may go ahead.
+///
+/// A use case that reads a log, decides and appends (publishing a plan, releasing no-shows,
+/// deciding on a pair) names the head of the fold it decided from; the store checks it in the
+/// same transaction as the append, serially with every other append to that log (the SQLite
+/// writer; a PostgreSQL advisory lock per log), so two planners or two nodes can never both
+/// append from the same fold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendIf {
+    /// Always: the store's own rules guard the events (a scan, a release, a linker's proposal).
+    Always,
+    /// Only if the log's last sequence number is still this (0: the log is empty).
+    HeadIs(i64),
+    /// Link log only: only if the last sequence number among the events about this pair of
+    /// persons (in either order) is still this (0: none). A decision reads only its pair.
+    PairHeadIs(PersonId, PersonId, i64),
 }
 
 /// A retry-safety claim: the key the client sent and a digest of the body it sent with it.
@@ -357,12 +404,16 @@ pub trait Store: Send + Sync + 'static {
     async fn policy_versions(&self) -> Result<Vec<StoredPolicy>, StoreError>;
 
     /// Appends link events (merges, review items, decisions, undos) and their audit events in
-    /// one transaction.
+    /// one transaction, if `when` holds ([`StoreError::LogMoved`] otherwise). The linker
+    /// proposes a pair (auto-merge or review) once: a proposal for a pair the log already has
+    /// is skipped, so two relinks running together add each pair once. An event is undone at
+    /// most once ([`StoreError::Refused`]). The answer is how many events were appended.
     async fn append_link_events(
         &self,
         events: Vec<LinkEvent>,
         audit: Vec<AuditEvent>,
-    ) -> Result<(), StoreError>;
+        when: AppendIf,
+    ) -> Result<usize, StoreError>;
 
     /// The link log from `after_seq` (exclusive), oldest first.
     async fn link_events(
@@ -371,13 +422,19 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<StoredLinkEvent>, StoreError>;
 
-    /// Appends seat events with their audit events in one transaction; each moves its
-    /// person's status and writes a person event. A second `checked_in` or `boarded` for the
-    /// same pass is [`StoreError::Conflict`] and nothing of the call is kept.
+    /// Appends seat events with their audit events in one transaction, if `when` holds
+    /// ([`StoreError::LogMoved`] otherwise); each moves its person's status and writes a person
+    /// event. A second `checked_in` or `boarded` for the same pass is
+    /// [`StoreError::Conflict`]. The store keeps the live seats itself and refuses
+    /// ([`StoreError::Refused`]) a `seated` for a person who holds a seat, a `seated` beyond
+    /// the transport's seats, and a release or scan of a pass that is not the person's live
+    /// seat in the state it needs; nothing of a refused call is kept. Events apply in order,
+    /// so a move is its `unseated` before its `seated`.
     async fn append_seat_events(
         &self,
         events: Vec<SeatEvent>,
         audit: Vec<AuditEvent>,
+        when: AppendIf,
     ) -> Result<(), StoreError>;
 
     /// The seat log from `after_seq` (exclusive), oldest first, at most `limit` events.

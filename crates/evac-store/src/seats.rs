@@ -59,3 +59,27 @@ pub fn seat_conflict(event: &SeatEvent) -> StoreError {
         ),
     }
 }
+
+/// What a refused seat event says, from the rule that refused it (the name the schema's
+/// triggers raise: `live_seat_one_per_person`, `live_seat_within_seats`,
+/// `live_seat_is_this_pass`) and the event's person, transport and pass as stored.
+pub fn live_seat_refusal(rule: &str, person: &str, transport: &str, pass: &str) -> StoreError {
+    StoreError::Refused(match rule {
+        "live_seat_one_per_person" => format!(
+            "person {person} already holds a seat; release it before seating them on transport {transport}"
+        ),
+        "live_seat_within_seats" => format!(
+            "transport {transport} has no free seat for person {person}: every seat is held"
+        ),
+        _ => format!(
+            "boarding pass {pass} is not person {person}'s seat in that state any more: they were moved, released or scanned meanwhile"
+        ),
+    })
+}
+
+/// The rules of the live seats, by the names the schema's triggers raise.
+pub const LIVE_SEAT_RULES: [&str; 3] = [
+    "live_seat_one_per_person",
+    "live_seat_within_seats",
+    "live_seat_is_this_pass",
+];

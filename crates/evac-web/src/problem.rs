@@ -136,11 +136,19 @@ impl From<AppError> for Problem {
             AppError::BadInput(detail) => {
                 Problem::bad_request("urn:evac:problem:bad-input", detail)
             }
-            AppError::Store(StoreError::Conflict { what }) => Problem::new(
+            AppError::Store(StoreError::Conflict { what } | StoreError::Refused(what)) => {
+                Problem::new(
+                    StatusCode::CONFLICT,
+                    "urn:evac:problem:conflict",
+                    "Conflict",
+                    what,
+                )
+            }
+            AppError::Store(moved @ StoreError::LogMoved { .. }) => Problem::new(
                 StatusCode::CONFLICT,
                 "urn:evac:problem:conflict",
                 "Conflict",
-                what,
+                moved.to_string(),
             ),
             AppError::Store(StoreError::Unavailable(reason)) => {
                 tracing::error!(%reason, "database unavailable");

@@ -1,6 +1,13 @@
-//! What the app's integration tests share: a fresh app on its own SQLite file.
+//! What the app's integration tests share: a fresh app on its own SQLite file, and the
+//! backends a race runs on.
+
+#![allow(dead_code)] // each test binary uses its own part of this
+
+use std::sync::Arc;
 
 use evac_app::{App, DatabaseUrl, Settings, open_store};
+use evac_store::Store;
+use evac_store_postgres::scratch::{ScratchDatabase, test_server_url};
 
 /// A migrated app on a new SQLite database in a temporary directory (kept alive by the
 /// returned guard).
@@ -11,4 +18,57 @@ pub async fn fresh_app() -> (App, tempfile::TempDir) {
         .unwrap();
     store.migrate().await.unwrap();
     (App::new(store, Settings::default()), dir)
+}
+
+/// A fresh database on one backend, on which tests start "nodes": apps with their own memory
+/// (linker, ranking, signer) over one truth.
+pub enum Backend {
+    /// One process owns an SQLite file: its nodes share the store (and so its one writer).
+    Sqlite {
+        store: Arc<dyn Store>,
+        _dir: tempfile::TempDir,
+    },
+    /// Each node has its own connection pool to the scratch database, as separate servers do.
+    Postgres(ScratchDatabase),
+}
+
+impl Backend {
+    /// SQLite always; PostgreSQL too when `EVAC_TEST_POSTGRES_URL` names a server (CI always).
+    pub async fn all() -> Vec<Backend> {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&DatabaseUrl::Sqlite(dir.path().join("evac.db")), true)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let mut all = vec![Backend::Sqlite { store, _dir: dir }];
+        if let Some(admin) = test_server_url() {
+            all.push(Backend::Postgres(
+                ScratchDatabase::create(&admin).await.unwrap(),
+            ));
+        }
+        all
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// A new node on this backend's database.
+    pub async fn node(&self) -> App {
+        let store: Arc<dyn Store> = match self {
+            Backend::Sqlite { store, .. } => store.clone(),
+            Backend::Postgres(scratch) => Arc::new(scratch.store().await.unwrap()),
+        };
+        App::new(store, Settings::default())
+    }
+
+    /// Removes the scratch database (PostgreSQL); SQLite's directory goes with the value.
+    pub async fn finish(self) {
+        if let Backend::Postgres(scratch) = self {
+            scratch.drop_now().await.unwrap();
+        }
+    }
 }

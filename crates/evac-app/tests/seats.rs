@@ -1,0 +1,373 @@
+//! The seat log and the link log when several people and nodes act at once, and a re-plan
+//! after check-in: on SQLite always, on PostgreSQL when a server is configured (CI always).
+//!
+//! Each race runs many rounds: two nodes publish at the same moment while a field officer
+//! scans a pass; two nodes relink at the same moment. Afterwards the whole log is replayed
+//! strictly (a seat taken twice, a seat beyond a transport's seats, or a scan of a pass that is
+//! not live is a failure, where the app's own fold would quietly let the later event win).
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::Backend;
+use evac_app::{App, Staff};
+use evac_model::{
+    Actor, LinkEventKind, PassId, PersonId, Role, SeatEventKind, Statement, StoredSeatEvent,
+    Timestamp, Transport, TransportId, TransportKind, TransportStatus,
+};
+
+const HOUR_S: i64 = 3_600;
+
+struct Crisis {
+    planner: Staff,
+    field: Staff,
+    start: Timestamp,
+    /// Demo requests not submitted yet (later duplicates among them), oldest first.
+    later: Vec<evac_demo::Generated>,
+}
+
+/// The demo's January 2022 on a fresh database: `requests` requests submitted (of
+/// `requests + later` generated), the first day's situation, Almaty's airport and its road open.
+async fn crisis(app: &App, requests: usize, later: usize) -> Crisis {
+    for (name, role) in [
+        ("super1", Role::Supervisor),
+        ("planner1", Role::Planner),
+        ("field1", Role::FieldOfficer),
+    ] {
+        app.add_user(None, name, role, "correct horse battery")
+            .await
+            .unwrap();
+    }
+    let scenario = evac_demo::Scenario::january_2022(requests + later, 5);
+    let start = scenario.start;
+    let mut generated: Vec<evac_demo::Generated> = evac_demo::generate(scenario).collect();
+    let rest = generated.split_off(requests);
+    for g in &generated {
+        app.submit_request_at(&Actor::System, &g.draft, None, g.received_at)
+            .await
+            .unwrap();
+    }
+    let supervisor = app.console_staff("super1").await.unwrap();
+    app.seed_demo_situation(&supervisor, start).await.unwrap();
+    for (subject, effect) in [("hub:ALA", "open"), ("route:almaty-airport", "open")] {
+        let statement = Statement {
+            subject: subject.parse().unwrap(),
+            effect: effect.parse().unwrap(),
+            from: start.plus_seconds(HOUR_S),
+            until: None,
+            capacity_per_day: None,
+            note: "reopened for the test".into(),
+        };
+        app.set_status_as(&supervisor, &statement).await.unwrap();
+    }
+    Crisis {
+        planner: app.console_staff("planner1").await.unwrap(),
+        field: app.console_staff("field1").await.unwrap(),
+        start,
+        later: rest,
+    }
+}
+
+fn flight(code: String, hub: &str, departs_at: Timestamp, seats: u32) -> Transport {
+    Transport {
+        id: TransportId(uuid::Uuid::now_v7()),
+        code,
+        kind: TransportKind::Flight,
+        hub: hub.into(),
+        destination: "Moscow Chkalovsky".into(),
+        departs_at,
+        seats,
+        stretcher_places: 2,
+        wheelchair_places: 2,
+        escorts: 2,
+        status: TransportStatus::Planned,
+    }
+}
+
+/// Replays the seat log strictly; panics at the first event the rules forbid.
+fn assert_the_seat_log_holds(log: &[StoredSeatEvent], seats: &HashMap<TransportId, u32>) {
+    let mut live: HashMap<PersonId, (PassId, TransportId, SeatEventKind)> = HashMap::new();
+    let mut on: HashMap<TransportId, u32> = HashMap::new();
+    for stored in log {
+        let e = &stored.event;
+        match e.kind {
+            SeatEventKind::Seated => {
+                if let Some(held) = live.get(&e.person) {
+                    panic!(
+                        "event {}: person {} seated on {} while holding a seat on {}",
+                        stored.seq, e.person, e.transport, held.1
+                    );
+                }
+                live.insert(e.person, (e.pass, e.transport, e.kind));
+                let count = on.entry(e.transport).or_default();
+                *count += 1;
+                assert!(
+                    *count <= seats[&e.transport],
+                    "event {}: transport {} holds {} people on {} seats",
+                    stored.seq,
+                    e.transport,
+                    count,
+                    seats[&e.transport]
+                );
+            }
+            SeatEventKind::Unseated | SeatEventKind::NoShow => {
+                let held = live.remove(&e.person);
+                assert_eq!(
+                    held.map(|h| h.0),
+                    Some(e.pass),
+                    "event {}: released a pass that was not the live seat",
+                    stored.seq
+                );
+                *on.get_mut(&e.transport).unwrap() -= 1;
+            }
+            SeatEventKind::CheckedIn | SeatEventKind::Boarded => {
+                let held = live.get_mut(&e.person);
+                assert!(
+                    held.as_ref().is_some_and(|h| h.0 == e.pass),
+                    "event {}: scanned a pass that is not the live seat",
+                    stored.seq
+                );
+                held.unwrap().2 = e.kind;
+            }
+        }
+    }
+}
+
+async fn whole_seat_log(app: &App) -> Vec<StoredSeatEvent> {
+    let mut log = Vec::new();
+    loop {
+        let after = log.last().map_or(0, |e: &StoredSeatEvent| e.seq);
+        let page = app.store().seat_events(after, 10_000).await.unwrap();
+        if page.is_empty() {
+            return log;
+        }
+        log.extend(page);
+    }
+}
+
+/// Issue 24, item 0: two planners on two nodes publish at the same moment, round after round,
+/// each round after a new flight was added (so each has new seats to hand out), while a field
+/// officer checks a passenger in. Before the store and the app serialised the seat log, both
+/// publications of a round were appended: the same people seated twice, flights over capacity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_planners_publishing_at_once_never_seat_anyone_twice_or_overfill_a_flight() {
+    const ROUNDS: usize = 120;
+    for backend in Backend::all().await {
+        let (one, two) = (backend.node().await, backend.node().await);
+        let c = crisis(&one, 150, 0).await;
+        let at = c.start.plus_seconds(30 * HOUR_S);
+        let mut outcomes: HashMap<&'static str, usize> = HashMap::new();
+        for round in 0..ROUNDS {
+            let departs = c.start.plus_seconds(48 * HOUR_S + round as i64 * 600);
+            let seats = 3 + (round % 5) as u32;
+            let t = flight(format!("R-{round}"), "ALA", departs, seats);
+            one.add_transport(&c.planner, &t).await.unwrap();
+            // A pass to scan during the race: somebody seated and not yet checked in.
+            let token = match round.checked_sub(1) {
+                None => None,
+                Some(previous) => {
+                    let transports = one.transports(&c.planner).await.unwrap();
+                    let previous = transports
+                        .iter()
+                        .find(|t| t.code == format!("R-{previous}"))
+                        .unwrap();
+                    one.boarding_passes(&c.planner, previous.id)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .find(|p| p.state == SeatEventKind::Seated)
+                        .map(|p| p.token)
+                }
+            };
+            let scan = async {
+                match &token {
+                    Some(token) => Some(two.check_in(&c.field, token, at).await),
+                    None => None,
+                }
+            };
+            let (a, b, scanned) = tokio::join!(
+                one.publish_plan(&c.planner, at),
+                two.publish_plan(&c.planner, at),
+                scan
+            );
+            let scanned = scanned.map_or(Ok(()), |s| s.map(|_| ()));
+            for result in [a.map(|_| ()), b.map(|_| ()), scanned] {
+                let outcome = match result {
+                    Ok(()) => "done",
+                    // Refused with a clear answer is fine: nothing of it was kept.
+                    Err(evac_app::AppError::Conflict(_)) => "refused",
+                    Err(e) => panic!("{}: round {round}: {e}", backend.name()),
+                };
+                *outcomes.entry(outcome).or_default() += 1;
+            }
+        }
+        let seats: HashMap<TransportId, u32> = one
+            .transports(&c.planner)
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| (t.id, t.seats))
+            .collect();
+        let log = whole_seat_log(&one).await;
+        assert!(
+            log.iter().any(|e| e.event.kind == SeatEventKind::CheckedIn),
+            "{}: the race checked someone in",
+            backend.name()
+        );
+        assert_the_seat_log_holds(&log, &seats);
+        // Every publication of the race was stored or refused as a whole; most were stored.
+        assert!(
+            outcomes.get("done").copied().unwrap_or(0) >= 2 * ROUNDS,
+            "{}: {outcomes:?}",
+            backend.name()
+        );
+        backend.finish().await;
+    }
+}
+
+/// Issue 24, item 0: two nodes start together and each relinks the whole store, round after
+/// round as new (duplicate) requests arrive. Before link proposals were unique per pair, both
+/// relinks of a round logged every new pair, and undoing one copy left the other merging.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_relinking_at_once_log_each_pair_once() {
+    const ROUNDS: usize = 25;
+    for backend in Backend::all().await {
+        let (one, two) = (backend.node().await, backend.node().await);
+        let mut c = crisis(&one, 120, ROUNDS * 4).await;
+        let later = std::mem::take(&mut c.later);
+        for (round, batch) in later.chunks(4).enumerate() {
+            for g in batch {
+                one.submit_request_at(&Actor::System, &g.draft, None, g.received_at)
+                    .await
+                    .unwrap();
+            }
+            let (a, b) = tokio::join!(one.relink(), two.relink());
+            a.unwrap_or_else(|e| panic!("{}: round {round}: {e}", backend.name()));
+            b.unwrap_or_else(|e| panic!("{}: round {round}: {e}", backend.name()));
+        }
+        one.linking_caught_up().await;
+        two.linking_caught_up().await;
+        let log = one.store().link_events(0, 100_000).await.unwrap();
+        let mut proposals: HashMap<(PersonId, PersonId), Vec<i64>> = HashMap::new();
+        for e in &log {
+            if matches!(
+                e.event.kind,
+                LinkEventKind::AutoMerge | LinkEventKind::Review
+            ) {
+                let (a, b) = (e.event.person_a, e.event.person_b);
+                proposals
+                    .entry((a.min(b), a.max(b)))
+                    .or_default()
+                    .push(e.seq);
+            }
+        }
+        assert!(
+            proposals.len() > 10,
+            "{}: the crisis has duplicates to link ({} pairs)",
+            backend.name(),
+            proposals.len()
+        );
+        let twice: Vec<_> = proposals.values().filter(|seqs| seqs.len() > 1).collect();
+        assert!(
+            twice.is_empty(),
+            "{}: {} pairs were proposed more than once, e.g. events {:?}",
+            backend.name(),
+            twice.len(),
+            twice.first()
+        );
+        backend.finish().await;
+    }
+}
+
+/// Issue 28: publishing counted a household's travel from when it was last scanned, so a
+/// re-plan two hours before departure found every checked-in passenger "late" and threw them
+/// off their flight, voiding their passes. Checked-in people keep their seats; a cancellation
+/// of their flight does not move them either (only staff do, by hand).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replan_after_check_in_keeps_every_checked_in_passenger() {
+    for backend in Backend::all().await {
+        let app = backend.node().await;
+        let c = crisis(&app, 150, 0).await;
+        let departs = c.start.plus_seconds(40 * HOUR_S);
+        let first = flight("IL-1".into(), "ALA", departs, 60);
+        let second = flight("IL-2".into(), "ALA", departs.plus_seconds(4 * HOUR_S), 60);
+        for t in [&first, &second] {
+            app.add_transport(&c.planner, t).await.unwrap();
+        }
+        let told = departs.plus_seconds(-24 * HOUR_S);
+        let published = app.publish_plan(&c.planner, told).await.unwrap();
+        assert!(published.people_seated > 60, "{}", published.people_seated);
+        // Everyone on the first flight checks in at the airport, 3 hours before departure.
+        let scanned_at = departs.plus_seconds(-3 * HOUR_S);
+        let passes = app.boarding_passes(&c.planner, first.id).await.unwrap();
+        assert!(passes.len() > 40, "{}", passes.len());
+        for pass in &passes {
+            app.check_in(&c.field, &pass.token, scanned_at)
+                .await
+                .unwrap();
+        }
+        // Two hours before departure the planner publishes again.
+        let again = app
+            .publish_plan(&c.planner, departs.plus_seconds(-2 * HOUR_S))
+            .await
+            .unwrap();
+        let on_first: Vec<&str> = passes.iter().map(|p| p.household.as_str()).collect();
+        for change in again.moved.iter().chain(&again.lost) {
+            assert!(
+                !on_first.contains(&change.household.as_str()),
+                "{}: checked-in household {} was moved off IL-1: {}",
+                backend.name(),
+                change.household,
+                change.why
+            );
+        }
+        let after = app.boarding_passes(&c.planner, first.id).await.unwrap();
+        let tokens = |passes: &[evac_app::BoardingPass]| {
+            let mut tokens: Vec<String> = passes.iter().map(|p| p.token.clone()).collect();
+            tokens.sort();
+            tokens
+        };
+        assert!(
+            tokens(&after) == tokens(&passes),
+            "{}: every checked-in passenger keeps the same pass ({} passes before, {} after)",
+            backend.name(),
+            passes.len(),
+            after.len()
+        );
+        assert!(after.iter().all(|p| p.state == SeatEventKind::CheckedIn));
+        // Their passes still board them.
+        app.board(&c.field, &passes[0].token, departs.plus_seconds(-HOUR_S))
+            .await
+            .unwrap();
+        // The flight is cancelled: the re-plan moves its checked-in passengers nowhere.
+        app.set_transport_status(&c.planner, first.id, TransportStatus::Cancelled)
+            .await
+            .unwrap();
+        let cancelled = app
+            .publish_plan(&c.planner, departs.plus_seconds(-90 * 60))
+            .await
+            .unwrap();
+        assert!(
+            cancelled
+                .lost
+                .iter()
+                .chain(&cancelled.moved)
+                .all(|c| !on_first.contains(&c.household.as_str())),
+            "{}: {:?}",
+            backend.name(),
+            cancelled.lost
+        );
+        assert_eq!(
+            app.boarding_passes(&c.planner, first.id)
+                .await
+                .unwrap()
+                .len(),
+            passes.len()
+        );
+        let seats: HashMap<TransportId, u32> =
+            [(first.id, first.seats), (second.id, second.seats)].into();
+        assert_the_seat_log_holds(&whole_seat_log(&app).await, &seats);
+        backend.finish().await;
+    }
+}
