@@ -9,7 +9,6 @@ use sha2::{Digest, Sha256};
 
 use crate::{App, AppError, Staff};
 
-pub const PASSWORD_CHARS_MIN: usize = 10;
 const TOKEN_PREFIX: &str = "evac_";
 
 /// A token just created: the secret is shown once and never stored.
@@ -32,13 +31,6 @@ pub(crate) fn token_digest(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
-fn valid_user_name(name: &str) -> bool {
-    (2..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-}
-
 impl App {
     /// Creates a staff account. `by` is `None` when run from the command line on the server.
     pub async fn add_user(
@@ -48,20 +40,30 @@ impl App {
         role: Role,
         password: &str,
     ) -> Result<UserId, AppError> {
+        let draft = evac_model::UserDraft {
+            name: Some(name.to_string()),
+            role: Some(role.as_str().to_string()),
+            password: Some(password.to_string()),
+        };
+        self.add_account(by, &draft).await
+    }
+
+    /// Creates a staff account from its draft (the desk's form; the console through
+    /// [`App::add_user`]), checked once by the draft.
+    pub async fn add_account(
+        &self,
+        by: Option<&Staff>,
+        draft: &evac_model::UserDraft,
+    ) -> Result<UserId, AppError> {
         if let Some(staff) = by {
             staff.require(evac_model::Permission::ManageUsers)?;
         }
-        if !valid_user_name(name) {
-            return Err(AppError::BadInput(format!(
-                "user name '{name}' is not allowed; use 2 to 64 letters, digits, '.', '_', '-' or '@'"
-            )));
-        }
-        if password.chars().count() < PASSWORD_CHARS_MIN {
-            return Err(AppError::BadInput(format!(
-                "the password is too short; use at least {PASSWORD_CHARS_MIN} characters"
-            )));
-        }
-        let password = password.to_string();
+        let evac_model::NewUser {
+            name,
+            role,
+            password,
+        } = draft.validate().map_err(AppError::Invalid)?;
+        let name = name.as_str();
         let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await
             .map_err(|e| AppError::BadInput(format!("password hashing failed: {e}")))??;

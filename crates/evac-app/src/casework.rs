@@ -8,15 +8,12 @@
 //! first, so the plan and the gate never see a seat nobody will take.
 
 use evac_model::{
-    FieldError, PassClaims, Permission, PersonId, PersonStatus, RequestId, SeatBook, SeatEventKind,
-    Timestamp,
+    FieldError, PassClaims, Permission, PersonCorrection, PersonId, PersonStatus,
+    RequestCorrection, RequestId, SeatBook, SeatEventKind, Timestamp,
 };
 use evac_store::{AppendIf, AuditEvent, PersonChange, StoreError};
 
 use crate::{App, AppError, Staff};
-
-/// Characters a note or a reason may have.
-pub const NOTE_CHARS_MAX: usize = 2000;
 
 /// One line of a request's history.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -58,20 +55,10 @@ fn invalid(path: &str, reason: String) -> AppError {
 
 /// The why of a change, a note or a correction: given, and short enough to keep.
 fn reason_given(reason: &str) -> Result<&str, AppError> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(invalid(
-            "reason",
-            "say why (a note, a change, a correction); it is kept in the history".into(),
-        ));
+    match evac_model::reason_problem(reason) {
+        Some(problem) => Err(AppError::Invalid(vec![problem])),
+        None => Ok(reason.trim()),
     }
-    if reason.chars().count() > NOTE_CHARS_MAX {
-        return Err(invalid(
-            "reason",
-            format!("{NOTE_CHARS_MAX} characters at most; shorten it"),
-        ));
-    }
-    Ok(reason)
 }
 
 impl App {
@@ -256,23 +243,6 @@ impl App {
     }
 }
 
-/// A correction of a request's own fields, as typed (validated like intake): where the people
-/// are, their situation, what is urgent, how to reach the submitter. A field left out keeps
-/// its value. The party is not corrected here (a person's status and notes are).
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RequestCorrection {
-    pub location: Option<String>,
-    pub country: Option<String>,
-    pub situation: Option<String>,
-    pub urgency: Option<Vec<String>>,
-    pub submitter_name: Option<String>,
-    pub phones: Option<Vec<String>>,
-    pub email: Option<String>,
-    /// Why (kept in the history of each person of the request).
-    pub reason: String,
-}
-
 impl App {
     /// Corrects a request's location, situation, urgency and contacts, validated as intake
     /// validates them; each of its people gets a note naming what changed and why. Linkage
@@ -312,10 +282,13 @@ impl App {
             submitter: evac_model::SubmitterDraft {
                 name: text(&correction.submitter_name, was.submitter.name.clone()),
                 phones: match &correction.phones {
+                    // An entry may hold several numbers, one per line (the desk's text box).
                     Some(phones) => phones
                         .iter()
-                        .filter(|p| !p.trim().is_empty())
-                        .cloned()
+                        .flat_map(|p| p.lines())
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string)
                         .collect(),
                     None => was.submitter.phones.iter().map(|p| p.raw.clone()).collect(),
                 },
@@ -405,25 +378,6 @@ impl App {
     }
 }
 
-/// A correction of one person's own fields, as typed (validated like intake): names, birth
-/// date, sex, citizenship, travel document, needs. A field left out keeps its value.
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PersonCorrection {
-    pub surname: Option<String>,
-    pub given_names: Option<String>,
-    pub patronymic: Option<String>,
-    /// `YYYY-MM-DD`.
-    pub birth_date: Option<String>,
-    pub sex: Option<String>,
-    pub citizenship: Option<String>,
-    pub document_type: Option<String>,
-    pub document_number: Option<String>,
-    pub needs: Option<Vec<String>>,
-    /// Why (kept in the person's history).
-    pub reason: String,
-}
-
 /// A stored person as intake would have received them (the base a correction applies to).
 fn person_draft(p: &evac_model::Person) -> evac_model::PersonDraft {
     let written = |n: &Option<evac_model::PersonName>| n.as_ref().map(|n| n.as_written.clone());
@@ -499,7 +453,14 @@ impl App {
         field(&correction.document_type, &mut draft.document_type);
         field(&correction.document_number, &mut draft.document_number);
         if let Some(needs) = &correction.needs {
-            draft.needs = needs.clone();
+            // An entry may hold several, separated by commas (the desk's text box).
+            draft.needs = needs
+                .iter()
+                .flat_map(|n| n.split(','))
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+                .collect();
         }
         // Intake's validation, on the request's own contacts and this one person, as of the
         // day the request arrived (ages and "in the future" are judged then).

@@ -40,6 +40,45 @@ impl App {
             .await
     }
 
+    /// A request through the API or a form: from the public (no account), or from a staff
+    /// member entering it (who must be allowed to). Hotline and import requests come only from
+    /// staff: the public cannot claim a channel that says an operator checked it.
+    pub async fn submit_request_from(
+        &self,
+        staff: Option<&Staff>,
+        draft: &RequestDraft,
+        idempotency: Option<IdempotencyClaim>,
+    ) -> Result<Submitted, AppError> {
+        let actor = match staff {
+            Some(staff) => {
+                staff.require(Permission::WriteRequests)?;
+                staff.actor()
+            }
+            None => {
+                let staff_only = draft
+                    .channel
+                    .as_deref()
+                    .and_then(evac_model::Channel::parse)
+                    .filter(|c| {
+                        matches!(
+                            c,
+                            evac_model::Channel::Hotline | evac_model::Channel::Import
+                        )
+                    });
+                if let Some(channel) = staff_only {
+                    return Err(AppError::Invalid(vec![evac_model::FieldError {
+                        path: "channel".into(),
+                        reason: format!(
+                            "'{channel}' requests are entered by staff; send a staff token or leave channel out"
+                        ),
+                    }]));
+                }
+                Actor::Public
+            }
+        };
+        self.submit_request(&actor, draft, idempotency).await
+    }
+
     /// As [`App::submit_request`], received at a given time (imports and the demo keep the
     /// original times).
     pub async fn submit_request_at(

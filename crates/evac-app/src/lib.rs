@@ -25,17 +25,21 @@ use std::sync::Arc;
 use evac_model::{Actor, CountryCode, FieldError, Permission, Role, UserId};
 use evac_store::{Store, StoreError};
 
-pub use accounts::{NewToken, PASSWORD_CHARS_MIN, hash_password};
+pub use accounts::{NewToken, hash_password};
 pub use boarding::{BoardingPass, Manifest, NoShows, Published, Scanned, SeatChangeView};
-pub use casework::{HistoryLine, NOTE_CHARS_MAX, PersonCorrection, RequestCorrection, SeatView};
+pub use casework::{HistoryLine, SeatView};
 pub use desk::{DashboardView, PlaceCount, PublicStatus, SESSION_TOKEN_LABEL};
+pub use evac_model::NOTE_CHARS_MAX;
+pub use evac_model::PASSWORD_CHARS_MIN;
+pub use evac_model::{NewRoute, NewZone, ZoneCentre};
+pub use evac_model::{PersonCorrection, RequestCorrection};
 pub use intake::{ExportActor, ExportCursor, Submitted};
 pub use linkage::{
     LinkView, LinkedPerson, PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,
 };
 pub use planning::{PlanRun, Seated, Waiting};
 pub use ranking::{ClassCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking};
-pub use situation::{Ingested, NewRoute, NewZone, SituationView, SubjectView, ZoneCentre};
+pub use situation::{Ingested, SituationView, SubjectView};
 pub use store_url::{DatabaseUrl, open_store};
 pub use triage::{Household, PolicyChange, PolicyInForce, RankedRequest, case_facts, households};
 
@@ -62,7 +66,8 @@ impl Default for Settings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("the request has {} invalid field(s)", .0.len())]
+    /// Every problem of the input, each naming its field.
+    #[error("{}", invalid_fields(.0))]
     Invalid(Vec<FieldError>),
     #[error("{0} not found")]
     NotFound(String),
@@ -80,6 +85,15 @@ pub enum AppError {
     BadInput(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// "2 invalid fields: kind: 'boat' is not one of: …; seats: …", for the console and logs.
+fn invalid_fields(errors: &[FieldError]) -> String {
+    let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    match errors.len() {
+        1 => format!("1 invalid field: {}", list[0]),
+        n => format!("{n} invalid fields: {}", list.join("; ")),
+    }
 }
 
 /// A signed-in staff member: the proof that authentication happened.

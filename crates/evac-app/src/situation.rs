@@ -10,9 +10,9 @@ use std::sync::LazyLock;
 use evac_exchange::reports::{ReportReading, read_report};
 use evac_geo::Gazetteer;
 use evac_model::{
-    Actor, Claim, DerivedStatus, Effect, Feature, FieldError, Grade, Hub, Permission, Report,
-    ReportId, ReportState, Route, RouteMode, Statement, Subject, SubjectKind, Timestamp, Zone,
-    valid_code,
+    Actor, Claim, DerivedStatus, Effect, Feature, FieldError, Grade, Hub, NewRoute, NewZone,
+    Permission, Report, ReportId, ReportState, Route, Statement, Subject, SubjectKind, Timestamp,
+    ZONE_RADIUS_KM_MAX, Zone, ZoneCentre, valid_code,
 };
 use evac_store::AuditEvent;
 
@@ -69,33 +69,6 @@ pub struct Ingested {
     /// Zones a CAP alert described, added to the picture.
     pub zones: Vec<Zone>,
 }
-
-/// A route to add: from a free-text place to a hub.
-#[derive(Debug, Clone)]
-pub struct NewRoute {
-    pub code: String,
-    pub mode: RouteMode,
-    pub from: String,
-    pub to_hub: String,
-}
-
-/// A zone to add: a circle around a free-text place or a point.
-#[derive(Debug, Clone)]
-pub struct NewZone {
-    pub code: String,
-    pub name: Option<String>,
-    pub around: ZoneCentre,
-    pub radius_km: f64,
-}
-
-#[derive(Debug, Clone)]
-pub enum ZoneCentre {
-    Place(String),
-    Point { lat: f64, lon: f64 },
-}
-
-/// Zones are at most this wide (a whole region; a country is no zone).
-const ZONE_RADIUS_KM_MAX: f64 = 500.0;
 
 fn invalid(path: &str, reason: String) -> AppError {
     AppError::Invalid(vec![FieldError {

@@ -1,37 +1,44 @@
 //! Transports: planners add flights, buses, trains and convoys and move them through their
 //! status; everyone who reads the situation sees them. Every change is audited.
 
-use evac_model::{FieldError, Permission, Timestamp, Transport, TransportId, TransportStatus};
+use evac_model::{
+    FieldError, Permission, Timestamp, Transport, TransportDraft, TransportId, TransportStatus,
+};
 use evac_store::AuditEvent;
 
 use crate::{App, AppError, Staff};
 
 impl App {
-    /// Adds a transport (or replaces one with the same id), after checking its fields and hub.
+    /// Adds a transport from its draft (the API's JSON, the desk's form, the console's flags:
+    /// one door), under a new id: every problem of its fields and an unknown hub, at once.
     pub async fn add_transport(
         &self,
         staff: &Staff,
-        transport: &Transport,
-    ) -> Result<(), AppError> {
+        draft: &TransportDraft,
+    ) -> Result<Transport, AppError> {
         staff.require(Permission::PlanTransports)?;
-        let mut problems = transport.problems();
-        if !self
-            .store
-            .hubs()
-            .await?
-            .iter()
-            .any(|h| h.code == transport.hub)
-        {
+        let checked = draft.validate(TransportId::new_v7());
+        let hub = draft
+            .hub
+            .as_deref()
+            .map(|h| h.trim().to_ascii_uppercase())
+            .unwrap_or_default();
+        let mut problems = checked.as_ref().err().cloned().unwrap_or_default();
+        let hub_named = !hub.is_empty() && !problems.iter().any(|p| p.path == "hub");
+        if hub_named && !self.store.hubs().await?.iter().any(|h| h.code == hub) {
             problems.push(FieldError {
                 path: "hub".into(),
-                reason: format!("no hub has the code '{}'; add the hub first", transport.hub),
+                reason: format!("no hub has the code '{hub}'; add the hub first"),
             });
         }
-        if !problems.is_empty() {
-            return Err(AppError::Invalid(problems));
+        match checked {
+            Ok(transport) if problems.is_empty() => {
+                self.store_transport(staff, &transport, "transport.upsert")
+                    .await?;
+                Ok(transport)
+            }
+            _ => Err(AppError::Invalid(problems)),
         }
-        self.store_transport(staff, transport, "transport.upsert")
-            .await
     }
 
     async fn store_transport(

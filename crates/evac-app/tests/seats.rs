@@ -69,9 +69,10 @@ async fn crisis(app: &App, requests: usize, later: usize) -> Crisis {
     }
 }
 
+/// A flight as a planner enters it (the app gives it its id).
 fn flight(code: String, hub: &str, departs_at: Timestamp, seats: u32) -> Transport {
     Transport {
-        id: TransportId(uuid::Uuid::now_v7()),
+        id: TransportId(uuid::Uuid::nil()),
         code,
         kind: TransportKind::Flight,
         hub: hub.into(),
@@ -162,7 +163,7 @@ async fn two_planners_publishing_at_once_never_seat_anyone_twice_or_overfill_a_f
             let departs = c.start.plus_seconds(48 * HOUR_S + round as i64 * 600);
             let seats = 3 + (round % 5) as u32;
             let t = flight(format!("R-{round}"), "ALA", departs, seats);
-            one.add_transport(&c.planner, &t).await.unwrap();
+            one.add_transport(&c.planner, &(&t).into()).await.unwrap();
             // A pass to scan during the race: somebody seated and not yet checked in.
             let token = match round.checked_sub(1) {
                 None => None,
@@ -290,11 +291,14 @@ async fn a_replan_after_check_in_keeps_every_checked_in_passenger() {
         let app = backend.node().await;
         let c = crisis(&app, 150, 0).await;
         let departs = c.start.plus_seconds(40 * HOUR_S);
-        let first = flight("IL-1".into(), "ALA", departs, 60);
-        let second = flight("IL-2".into(), "ALA", departs.plus_seconds(4 * HOUR_S), 60);
-        for t in [&first, &second] {
-            app.add_transport(&c.planner, t).await.unwrap();
+        let mut added = Vec::new();
+        for t in [
+            flight("IL-1".into(), "ALA", departs, 60),
+            flight("IL-2".into(), "ALA", departs.plus_seconds(4 * HOUR_S), 60),
+        ] {
+            added.push(app.add_transport(&c.planner, &(&t).into()).await.unwrap());
         }
+        let (first, second) = (added[0].clone(), added[1].clone());
         let told = departs.plus_seconds(-24 * HOUR_S);
         let published = app.publish_plan(&c.planner, told).await.unwrap();
         assert!(published.people_seated > 60, "{}", published.people_seated);

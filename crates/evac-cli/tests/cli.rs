@@ -396,7 +396,7 @@ fn the_demo_prepares_a_crisis_and_prints_a_login() {
         None,
     );
     assert!(
-        text(&refused.stderr).contains("--kind 'boat' is not one of: flight, bus, train, convoy"),
+        text(&refused.stderr).contains("kind: 'boat' is not one of: flight, bus, train, convoy"),
         "{}",
         text(&refused.stderr)
     );

@@ -9,7 +9,9 @@
 mod macros;
 
 mod boarding;
+mod checks;
 mod country;
+mod drafts;
 mod ids;
 mod linkage;
 mod name;
@@ -28,7 +30,9 @@ pub use boarding::{
     PASS_TOKEN_PREFIX, PassClaims, PassError, PassId, PassSigner, Seat, SeatBook, SeatEvent,
     SeatEventKind, StoredSeatEvent, verify_pass,
 };
+pub use checks::{parse_date, scalar};
 pub use country::{CountryCode, CountryCodeError};
+pub use drafts::*;
 pub use ids::{CaseId, PersonId, ReportId, RequestId, TransportId, UserId};
 pub use linkage::{LinkEvent, LinkEventKind, StoredLinkEvent};
 pub use macros::Choice;

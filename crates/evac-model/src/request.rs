@@ -10,9 +10,9 @@ use std::fmt;
 
 use jiff::civil::Date;
 
+use crate::checks::Checker;
 use crate::{
-    CaseId, CountryCode, PersonId, PersonName, Phone, PhoneE164, ReferenceCode, RequestId,
-    Timestamp,
+    CaseId, CountryCode, PersonId, PersonName, Phone, ReferenceCode, RequestId, Timestamp,
 };
 
 /// Bounds on one request. A household larger than this is split by an operator, not by a form.
@@ -366,155 +366,10 @@ pub struct RequestDraft {
     pub external_ref: Option<String>,
 }
 
-/// A field's JSON path as something to display (`"location.text"`, or
-/// `format_args!("{person}.birth_date")` for `party[2].birth_date`), spelled out only when an
-/// error names the field: formatting every path of every valid request was a fifth of
-/// validation's work.
-trait FieldPath: fmt::Display + Copy {}
-
-impl<T: fmt::Display + Copy> FieldPath for T {}
-
-/// Collects field errors while validation walks the draft.
-struct Checker {
-    errors: Vec<FieldError>,
-}
-
-impl Checker {
-    fn fail(&mut self, path: impl fmt::Display, reason: impl Into<String>) {
-        self.errors.push(FieldError {
-            path: path.to_string(),
-            reason: reason.into(),
-        });
-    }
-
-    fn short_text(&mut self, path: impl FieldPath, value: &Option<String>) -> Option<String> {
-        let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-        if value.chars().count() > SHORT_TEXT_CHARS_MAX {
-            self.fail(
-                path,
-                format!("is longer than {SHORT_TEXT_CHARS_MAX} characters; shorten it"),
-            );
-            return None;
-        }
-        Some(value.to_string())
-    }
-
-    fn name(&mut self, path: impl FieldPath, value: &Option<String>) -> Option<PersonName> {
-        self.short_text(path, value)
-            .and_then(|v| PersonName::new(&v))
-    }
-
-    fn country(&mut self, path: impl FieldPath, value: &Option<String>) -> Option<CountryCode> {
-        let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-        match value.parse() {
-            Ok(c) => Some(c),
-            Err(e) => {
-                self.fail(path, e.to_string());
-                None
-            }
-        }
-    }
-
-    fn date(&mut self, path: impl FieldPath, value: &Option<String>) -> Option<Date> {
-        let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-        match value.parse::<Date>() {
-            Ok(d) if value.len() == 10 => Some(d),
-            _ => {
-                self.fail(
-                    path,
-                    format!("'{value}' is not a date; write it as YYYY-MM-DD, e.g. 2012-05-31"),
-                );
-                None
-            }
-        }
-    }
-
-    fn phones(
-        &mut self,
-        path: impl FieldPath,
-        raw: &[String],
-        region: Option<CountryCode>,
-    ) -> Vec<Phone> {
-        if raw.len() > PHONES_PER_CONTACT_MAX {
-            self.fail(
-                path,
-                format!(
-                    "has {} numbers; give at most {PHONES_PER_CONTACT_MAX}",
-                    raw.len()
-                ),
-            );
-            return Vec::new();
-        }
-        let mut phones: Vec<Phone> = Vec::new();
-        for (i, raw) in raw.iter().enumerate() {
-            if raw.trim().is_empty() {
-                continue;
-            }
-            match PhoneE164::parse(raw, region) {
-                Ok(e164) if phones.iter().any(|p| p.e164 == e164) => {}
-                Ok(e164) => phones.push(Phone {
-                    raw: raw.trim().to_string(),
-                    e164,
-                }),
-                Err(e) => self.fail(format!("{path}[{i}]"), e.to_string()),
-            }
-        }
-        phones
-    }
-
-    fn email(&mut self, path: impl FieldPath, value: &Option<String>) -> Option<Email> {
-        let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-        let email = Email::parse(value);
-        if email.is_none() {
-            self.fail(
-                path,
-                format!("'{value}' is not an e-mail address; write it as name@example.org"),
-            );
-        }
-        email
-    }
-
-    fn one_of<T: Copy>(
-        &mut self,
-        path: impl FieldPath,
-        value: &str,
-        parse: fn(&str) -> Option<T>,
-        choices: fn() -> String,
-    ) -> Option<T> {
-        let parsed = parse(value);
-        if parsed.is_none() {
-            self.fail(
-                path,
-                format!("'{}' is not one of: {}", value.trim(), choices()),
-            );
-        }
-        parsed
-    }
-
-    /// Parses a list of choices, reporting each bad entry by index and dropping repeats.
-    fn distinct_list<T: Copy + PartialEq>(
-        &mut self,
-        path: impl FieldPath,
-        raw: &[String],
-        parse: fn(&str) -> Option<T>,
-        choices: fn() -> String,
-    ) -> Vec<T> {
-        let mut out = Vec::new();
-        for (i, item) in raw.iter().enumerate() {
-            if let Some(value) = self.one_of(format_args!("{path}[{i}]"), item, parse, choices)
-                && !out.contains(&value)
-            {
-                out.push(value);
-            }
-        }
-        out
-    }
-}
-
 impl RequestDraft {
     /// Checks everything, returning the typed request or every problem found.
     pub fn validate(&self, ctx: &ValidationContext) -> Result<NewRequest, Vec<FieldError>> {
-        let mut c = Checker { errors: Vec::new() };
+        let mut c = Checker::default();
         let today = ctx.now.date_utc();
 
         let channel = match self.channel.as_deref() {

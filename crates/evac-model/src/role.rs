@@ -99,6 +99,18 @@ impl fmt::Display for Role {
     }
 }
 
+impl crate::Choice for Role {
+    const WHAT: &'static str = "Role";
+
+    fn parse_choice(s: &str) -> Option<Self> {
+        Role::parse(s)
+    }
+
+    fn choices() -> String {
+        Role::ALL.map(Role::as_str).join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

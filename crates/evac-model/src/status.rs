@@ -147,6 +147,18 @@ pub struct StatusEvent {
     pub reason: String,
 }
 
+impl crate::Choice for PersonStatus {
+    const WHAT: &'static str = "PersonStatus";
+
+    fn parse_choice(s: &str) -> Option<Self> {
+        PersonStatus::parse(s)
+    }
+
+    fn choices() -> String {
+        PersonStatus::ALL.map(PersonStatus::as_str).join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::{Timestamp, TransportId, valid_code};
+use crate::{Timestamp, TransportId};
 
 string_enum!(
     /// What moves the people.
@@ -49,48 +49,6 @@ impl Transport {
             TransportStatus::Departed | TransportStatus::Cancelled
         )
     }
-
-    /// Every problem with its fields, each with its path.
-    pub fn problems(&self) -> Vec<crate::FieldError> {
-        let mut problems = Vec::new();
-        let mut problem = |path: &str, reason: String| {
-            problems.push(crate::FieldError {
-                path: path.into(),
-                reason,
-            })
-        };
-        if !valid_code(&self.code) {
-            problem(
-                "code",
-                format!(
-                    "'{}' is no code; use letters, digits and dashes, no spaces",
-                    self.code
-                ),
-            );
-        }
-        if self.seats == 0 || self.seats > TRANSPORT_SEATS_MAX {
-            problem(
-                "seats",
-                format!("{} seats; give 1 to {TRANSPORT_SEATS_MAX}", self.seats),
-            );
-        }
-        for (path, places) in [
-            ("stretcher_places", self.stretcher_places),
-            ("wheelchair_places", self.wheelchair_places),
-            ("escorts", self.escorts),
-        ] {
-            if places > self.seats {
-                problem(
-                    path,
-                    format!("{places} is more than the {} seats", self.seats),
-                );
-            }
-        }
-        if self.destination.trim().is_empty() {
-            problem("destination", "say where it goes".into());
-        }
-        problems
-    }
 }
 
 impl fmt::Display for Transport {
@@ -100,37 +58,5 @@ impl fmt::Display for Transport {
             "{} {} from {} at {}",
             self.kind, self.code, self.hub, self.departs_at
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_transport_names_every_bad_field() {
-        let t = Transport {
-            id: TransportId::new_v7(),
-            code: "RF 7042".into(),
-            kind: TransportKind::Flight,
-            hub: "ALA".into(),
-            destination: " ".into(),
-            departs_at: Timestamp::from_unix_micros(0),
-            seats: 0,
-            stretcher_places: 2,
-            wheelchair_places: 0,
-            escorts: 0,
-            status: TransportStatus::Planned,
-        };
-        let paths: Vec<String> = t.problems().into_iter().map(|p| p.path).collect();
-        assert_eq!(paths, ["code", "seats", "stretcher_places", "destination"]);
-        let good = Transport {
-            code: "RF-7042".into(),
-            destination: "Moscow".into(),
-            seats: 146,
-            ..t
-        };
-        assert!(good.problems().is_empty());
-        assert!(good.takes_people());
     }
 }

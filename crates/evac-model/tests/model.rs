@@ -80,7 +80,7 @@ fn every_invalid_field_is_reported_with_its_path() {
         vec![
             "submitter.phones[0]: '12' is not a valid phone number for KZ; check the digits or add the country code (+7, +39, ...)",
             "party[0].citizenship: 'Italy' is not an ISO 3166 country code; use two letters such as KZ, RU, IT",
-            "party[1].birth_date: '1982-13-40' is not a date; write it as YYYY-MM-DD, e.g. 2012-05-31",
+            "party[1].birth_date: '1982-13-40' is not a date; write it as DD.MM.YYYY or YYYY-MM-DD, e.g. 31.05.2012",
             "party[2].birth_date: 2031-01-01 is in the future",
             "party[2].relation: 'son' is not one of: self, spouse, child, parent, sibling, grandparent, grandchild, relative, escort, group_member, other",
             "consent: must be true: evac keeps these personal data only to organise the evacuation",

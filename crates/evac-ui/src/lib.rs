@@ -638,6 +638,41 @@ pub struct PlanningPage {
     pub at: String,
     pub result: Option<PlanResult>,
     pub problem: Option<String>,
+    /// The add-transport form's values: empty, or what was sent when it was refused.
+    pub transport_form: TransportFormValues,
+}
+
+/// The add-transport form as it was filled in (kept when the planner must fix a field).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransportFormValues {
+    /// Whether the form is shown open (it was refused).
+    pub open: bool,
+    pub code: String,
+    pub kind: String,
+    pub hub: String,
+    pub destination: String,
+    pub departs_at: String,
+    pub seats: String,
+    pub stretcher_places: String,
+    pub wheelchair_places: String,
+    pub escorts: String,
+}
+
+impl Default for TransportFormValues {
+    fn default() -> Self {
+        TransportFormValues {
+            open: false,
+            code: String::new(),
+            kind: "flight".into(),
+            hub: String::new(),
+            destination: String::new(),
+            departs_at: String::new(),
+            seats: String::new(),
+            stretcher_places: "0".into(),
+            wheelchair_places: "0".into(),
+            escorts: "0".into(),
+        }
+    }
 }
 
 /// What a scan gave: a passenger to compare with the document, or why it was refused.

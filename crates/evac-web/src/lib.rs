@@ -7,12 +7,25 @@
 // The OpenAPI document is one `json!` literal, deeper than the default limit allows.
 #![recursion_limit = "256"]
 
+mod accounts;
+mod audit;
 mod auth;
+mod boarding;
+mod casework;
+mod dashboard;
+mod desk;
+mod doors;
 mod dto;
+mod export;
+mod health;
+mod intake;
+mod linkage;
 pub mod openapi;
-mod pages;
+mod planning;
 mod problem;
-mod routes;
+mod situation;
+mod transports;
+mod triage;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -42,13 +55,13 @@ pub struct AppState {
 }
 
 /// The router and the list of what it serves, built by the same code so they cannot diverge.
-struct Routes {
+pub(crate) struct Routes {
     router: Router<AppState>,
     table: Vec<(&'static str, &'static str)>,
 }
 
 impl Routes {
-    fn add(
+    pub(crate) fn add(
         mut self,
         method: &'static str,
         path: &'static str,
@@ -60,150 +73,59 @@ impl Routes {
     }
 }
 
+/// The JSON API, area by area (each area's module has its API and desk handlers side by side).
 fn routes() -> Routes {
-    use axum::routing::{get, patch, post, put};
-    use routes::*;
-    Routes {
+    let routes = Routes {
         router: Router::new(),
         table: Vec::new(),
     }
-    .add("get", "/healthz", get(health::healthz))
-    .add("get", "/readyz", get(health::readyz))
     .add(
         "get",
         "/api/v1/openapi.json",
-        get(crate::openapi::serve_document),
-    )
-    .add("post", "/api/v1/requests", post(intake::create))
-    .add("get", "/api/v1/requests", get(intake::list))
-    .add("get", "/api/v1/requests/{id}", get(intake::by_id))
-    .add("get", "/api/v1/requests/{id}/history", get(intake::history))
-    .add(
-        "post",
-        "/api/v1/requests/{id}/corrections",
-        post(intake::correct),
-    )
-    .add(
-        "post",
-        "/api/v1/requests/{id}/persons/{person}/corrections",
-        post(intake::correct_person),
-    )
-    .add(
-        "post",
-        "/api/v1/requests/{id}/persons/{person}/events",
-        post(intake::person_event),
-    )
-    .add(
-        "get",
-        "/api/v1/requests/by-reference/{reference}",
-        get(intake::by_reference),
-    )
-    .add("get", "/api/v1/exports/requests", get(export::requests))
-    .add("get", "/api/v1/audit", get(audit::trail))
-    .add("get", "/api/v1/me", get(audit::me))
-    .add("get", "/api/v1/situation", get(situation::situation))
-    .add("get", "/api/v1/hubs", get(situation::hubs))
-    .add("post", "/api/v1/hubs", post(situation::add_hub))
-    .add("post", "/api/v1/routes", post(situation::add_route))
-    .add("post", "/api/v1/zones", post(situation::add_zone))
-    .add("post", "/api/v1/statuses", post(situation::set_status))
-    .add("get", "/api/v1/reports", get(situation::reports))
-    .add("post", "/api/v1/reports", post(situation::ingest))
-    .add("get", "/api/v1/reports/{id}", get(situation::report))
-    .add("patch", "/api/v1/reports/{id}", patch(situation::judge))
-    .add(
-        "post",
-        "/api/v1/reports/{id}/statements",
-        post(situation::add_statement),
-    )
-    .add("post", "/api/v1/plans", post(boarding::preview))
-    .add("post", "/api/v1/plans/publish", post(boarding::publish))
-    .add(
-        "get",
-        "/api/v1/transports/{id}/manifest",
-        get(boarding::manifest),
-    )
-    .add(
-        "get",
-        "/api/v1/transports/{id}/passes",
-        get(boarding::passes),
-    )
-    .add(
-        "post",
-        "/api/v1/transports/{id}/no-shows",
-        post(boarding::no_shows),
-    )
-    .add("get", "/api/v1/boarding/key", get(boarding::key))
-    .add("post", "/api/v1/check-in", post(boarding::check_in))
-    .add("post", "/api/v1/boarding", post(boarding::board))
-    .add("get", "/api/v1/transports", get(situation::transports))
-    .add("post", "/api/v1/transports", post(situation::add_transport))
-    .add(
-        "patch",
-        "/api/v1/transports/{id}",
-        patch(situation::transport_status),
-    )
-    .add("get", "/api/v1/triage", get(situation::ranking))
-    .add("get", "/api/v1/triage/moves", get(situation::moves))
-    .add("get", "/api/v1/triage/policy", get(situation::policy))
-    .add(
-        "put",
-        "/api/v1/triage/policy",
-        put(situation::change_policy),
-    )
-    .add("get", "/api/v1/review", get(linkage::queue))
-    .add("post", "/api/v1/review/{seq}", post(linkage::decide))
-    .add("post", "/api/v1/links/{seq}/undo", post(linkage::undo))
-    .add(
-        "get",
-        "/api/v1/requests/{id}/links",
-        get(linkage::request_links),
-    )
+        axum::routing::get(crate::openapi::serve_document),
+    );
+    [
+        health::api,
+        intake::api,
+        export::api,
+        casework::api,
+        accounts::api,
+        audit::api,
+        situation::api,
+        transports::api,
+        triage::api,
+        planning::api,
+        boarding::api,
+        linkage::api,
+    ]
+    .into_iter()
+    .fold(routes, |routes, area| area(routes))
 }
 
 /// The HTML pages: public request and status forms, login, the desk, and their assets. Not in
 /// the OpenAPI document (it describes the JSON API).
 fn pages() -> Router<AppState> {
-    use axum::routing::{get, post};
-    Router::new()
-        .route("/", get(pages::home))
-        .route("/assets/evac.css", get(pages::stylesheet))
-        .route("/assets/evac.js", get(pages::script))
-        .route(
-            "/request",
-            get(pages::request_form).post(pages::submit_request),
-        )
-        .route("/status", get(pages::status_form).post(pages::status))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/desk", get(pages::dashboard))
-        .route("/desk/requests", get(pages::requests))
-        .route(
-            "/desk/requests/{id}",
-            get(pages::request_detail).post(pages::change_person),
-        )
-        .route(
-            "/desk/requests/{id}/corrections",
-            post(pages::correct_request),
-        )
-        .route("/desk/requests/{id}/persons", post(pages::correct_person))
-        .route("/desk/cases", get(pages::cases))
-        .route("/desk/review", get(pages::review))
-        .route("/desk/review/{seq}", post(pages::decide))
-        .route("/desk/situation", get(pages::situation))
-        .route("/desk/situation/reports", post(pages::ingest_report))
-        .route("/desk/situation/reports/{id}", post(pages::judge_report))
-        .route("/desk/planning", get(pages::planning))
-        .route("/desk/planning/transports", post(pages::add_transport))
-        .route("/desk/planning/plan", post(pages::plan))
-        .route(
-            "/desk/check-in",
-            get(pages::check_in_form).post(pages::check_in),
-        )
-        .route("/desk/users", get(pages::users).post(pages::add_user))
-        .route("/desk/audit", get(pages::audit))
-        .route("/about", get(pages::about))
-        .layer(axum::middleware::from_fn(pages::refuse_cross_site))
+    use axum::routing::get;
+    let router = Router::new()
+        .route("/", get(desk::home))
+        .route("/assets/evac.css", get(desk::stylesheet))
+        .route("/assets/evac.js", get(desk::script));
+    [
+        intake::desk,
+        dashboard::desk,
+        casework::desk,
+        accounts::desk,
+        audit::desk,
+        situation::desk,
+        transports::desk,
+        triage::desk,
+        planning::desk,
+        boarding::desk,
+        linkage::desk,
+    ]
+    .into_iter()
+    .fold(router, |router, area| area(router))
+    .layer(axum::middleware::from_fn(desk::refuse_cross_site))
 }
 
 /// Every (method, path) the router serves, for the OpenAPI completeness test.

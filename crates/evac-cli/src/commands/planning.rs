@@ -1,7 +1,7 @@
 //! `evac transport …` and `evac plan`: transports and planning from the server's console.
 
 use clap::Subcommand;
-use evac_model::{Choice, Timestamp, Transport, TransportId, TransportKind, TransportStatus};
+use evac_model::{Choice, Timestamp, Transport, TransportId, TransportStatus};
 
 use super::review::Who;
 use crate::config::Config;
@@ -197,22 +197,20 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
             who,
         } => {
             let staff = app.console_staff(&who.user).await?;
-            let transport = Transport {
-                id: TransportId::new_v7(),
-                code,
-                kind: word::<TransportKind>("--kind", &kind)?,
-                hub,
-                destination,
-                departs_at: departs_at.parse().map_err(|_| {
-                    anyhow::anyhow!("--departs-at '{departs_at}' is not an RFC 3339 time like 2022-01-07T06:00:00Z")
-                })?,
-                seats,
-                stretcher_places,
-                wheelchair_places,
-                escorts,
-                status: TransportStatus::Planned,
+            // The same door as the API's and the desk's.
+            let draft = evac_model::TransportDraft {
+                code: Some(code),
+                kind: Some(kind),
+                hub: Some(hub),
+                destination: Some(destination),
+                departs_at: Some(departs_at),
+                seats: Some(seats.to_string()),
+                stretcher_places: Some(stretcher_places.to_string()),
+                wheelchair_places: Some(wheelchair_places.to_string()),
+                escorts: Some(escorts.to_string()),
+                status: None,
             };
-            app.add_transport(&staff, &transport).await?;
+            let transport = app.add_transport(&staff, &draft).await?;
             println!("added {transport} (id {})", transport.id);
         }
         TransportCommand::List { who } => {

@@ -8,14 +8,20 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
+use axum::routing::get;
 use evac_app::ExportActor;
 use evac_exchange::export::{Exporter, Format};
 use evac_model::FieldError;
 
-use crate::AppState;
 use crate::auth::Authenticated;
+use crate::intake::parse_filter;
 use crate::problem::{ApiResult, Problem};
-use crate::routes::intake::parse_filter;
+use crate::{AppState, Routes};
+
+/// The API routes of this area.
+pub(crate) fn api(routes: Routes) -> Routes {
+    routes.add("get", "/api/v1/exports/requests", get(requests))
+}
 
 /// Chunks buffered between the exporter and the socket.
 const EXPORT_CHUNKS_IN_FLIGHT_MAX: usize = 8;

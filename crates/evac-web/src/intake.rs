@@ -1,90 +1,60 @@
-//! Intake: the public submission, and staff reading requests back.
+//! Intake: the public request form and status page, the API's submission, and staff reading
+//! requests back.
 
 use std::collections::HashMap;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use evac_app::AppError;
 use evac_model::{
-    Actor, Channel, FieldError, Permission, PersonStatus, ReferenceCode, RequestId, Timestamp,
+    Actor, Channel, FieldError, PersonDraft, PersonStatus, ReferenceCode, RequestDraft, RequestId,
+    Timestamp,
 };
 use evac_store::{IdempotencyClaim, ListOrder, PageRequest, RequestFilter};
-use serde::de::DeserializeOwned;
+use evac_ui::{
+    FieldProblem, Lang, PartyRow, RequestDone, RequestForm, RequestFormValues, StatusPage, render,
+};
 use sha2::{Digest, Sha256};
 
-use crate::AppState;
 use crate::auth::{Authenticated, MaybeAuthenticated};
+use crate::desk::{all, error_page, first, form_pairs, html, lang};
+use crate::doors::parse_json;
 use crate::dto::{Acknowledgement, RequestIn, RequestOut, RequestPage};
 use crate::problem::{ApiResult, Problem};
+use crate::{AppState, Routes};
+
+/// The API routes of this area.
+pub(crate) fn api(routes: Routes) -> Routes {
+    routes
+        .add("post", "/api/v1/requests", post(create))
+        .add("get", "/api/v1/requests", get(list))
+        .add("get", "/api/v1/requests/{id}", get(by_id))
+        .add(
+            "get",
+            "/api/v1/requests/by-reference/{reference}",
+            get(by_reference),
+        )
+}
+
+/// The pages of this area.
+pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route(
+            "/request",
+            get(public_request_page).post(public_request_post),
+        )
+        .route("/status", get(public_status_page).post(public_status_post))
+}
 
 /// The longest Idempotency-Key accepted (a UUID is 36).
 const IDEMPOTENCY_KEY_CHARS_MAX: usize = 255;
-const PAGE_ITEMS_DEFAULT: u32 = 50;
 
-/// Parses a JSON body, reporting the path of the first offending field.
-pub(crate) fn parse_json<T: DeserializeOwned>(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<(T, Bytes), Problem> {
-    let body = body.map_err(|rejection| {
-        let status = rejection.status();
-        let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            format!(
-                "the body is larger than {} bytes; send one request at a time",
-                crate::BODY_BYTES_MAX
-            )
-        } else {
-            rejection.body_text()
-        };
-        Problem::new(
-            status,
-            "urn:evac:problem:unreadable-body",
-            "The body could not be read",
-            detail,
-        )
-    })?;
-    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
-        let ct = ct.to_str().unwrap_or("");
-        if !(ct.starts_with("application/json") || ct.contains("+json")) {
-            return Err(Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "urn:evac:problem:unsupported-media-type",
-                "JSON expected",
-                format!("send the body as application/json, not {ct}"),
-            ));
-        }
-    }
-    // Most bodies are valid: parse them plainly, and only a body that fails is parsed again
-    // with path tracking, to name the field (tracking wraps every value of every parse).
-    if let Ok(value) = T::deserialize(&mut serde_json::Deserializer::from_slice(&body)) {
-        return Ok((value, body));
-    }
-    let mut deserializer = serde_json::Deserializer::from_slice(&body);
-    match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
-        Ok(value) => Ok((value, body)),
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                return Err(Problem::bad_request(
-                    "urn:evac:problem:malformed-json",
-                    format!("the body is not valid JSON: {inner}"),
-                ));
-            }
-            let reason = inner.to_string();
-            let reason = reason
-                .split(" at line ")
-                .next()
-                .unwrap_or(&reason)
-                .to_string();
-            let path = if path == "." { String::new() } else { path };
-            Err(Problem::invalid(vec![FieldError { path, reason }]))
-        }
-    }
-}
+const PAGE_ITEMS_DEFAULT: u32 = 50;
 
 fn idempotency_claim(
     headers: &HeaderMap,
@@ -121,29 +91,10 @@ pub async fn create(
     let (input, raw): (RequestIn, Bytes) = parse_json(&headers, body)?;
     let claim = idempotency_claim(&headers, &raw)?;
     let draft = input.into_draft();
-    let actor = match &staff {
-        Some(staff) => {
-            staff.require(Permission::WriteRequests)?;
-            staff.actor()
-        }
-        None => {
-            let staff_only = draft
-                .channel
-                .as_deref()
-                .and_then(Channel::parse)
-                .filter(|c| matches!(c, Channel::Hotline | Channel::Import));
-            if let Some(channel) = staff_only {
-                return Err(Problem::invalid(vec![FieldError {
-                    path: "channel".into(),
-                    reason: format!(
-                        "'{channel}' requests are entered by staff; send a staff token or leave channel out"
-                    ),
-                }]));
-            }
-            Actor::Public
-        }
-    };
-    let submitted = state.app.submit_request(&actor, &draft, claim).await?;
+    let submitted = state
+        .app
+        .submit_request_from(staff.as_ref(), &draft, claim)
+        .await?;
     let ack = Acknowledgement {
         id: submitted.id.to_string(),
         reference: submitted.reference.to_string(),
@@ -179,7 +130,6 @@ pub async fn by_reference(
     Authenticated(staff): Authenticated,
     Path(reference): Path<String>,
 ) -> ApiResult<Json<RequestOut>> {
-    staff.require(Permission::ReadRequests)?;
     let reference: ReferenceCode =
         reference
             .parse()
@@ -286,7 +236,6 @@ pub async fn list(
     Authenticated(staff): Authenticated,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<RequestPage>> {
-    staff.require(Permission::ReadRequests)?;
     let filter = parse_filter(&query, &["limit", "cursor"])?;
     let limit = match query.get("limit") {
         None => PAGE_ITEMS_DEFAULT,
@@ -343,113 +292,162 @@ pub fn request_id(text: &str) -> Result<RequestId, Problem> {
     })
 }
 
-/// `GET /api/v1/requests/{id}/history`: every change to the request's people, oldest first.
-pub async fn history(
-    State(state): State<AppState>,
-    Authenticated(staff): Authenticated,
-    Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let id = request_id(&id)?;
-    let lines = state.app.request_history(&staff, id).await?;
-    Ok(Json(serde_json::json!({ "items": lines })))
-}
-
-/// A status change by hand, or a note when `status` is absent.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PersonEventIn {
-    status: Option<String>,
-    reason: String,
-}
-
-/// `POST /api/v1/requests/{id}/persons/{person}/events`: a case officer changes a person's
-/// status or adds a note; answers with the request's history.
-pub async fn person_event(
-    State(state): State<AppState>,
-    Authenticated(staff): Authenticated,
-    Path((id, person)): Path<(String, String)>,
+/// `GET /request`: the public request form.
+pub async fn public_request_page(
+    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let id = request_id(&id)?;
-    let person = person_id(&person)?;
-    let (event, _) = parse_json::<PersonEventIn>(&headers, body)?;
-    let to = match event.status.as_deref() {
-        None => None,
-        Some(text) => Some(PersonStatus::parse(text).ok_or_else(|| {
-            Problem::invalid(vec![FieldError {
-                path: "status".into(),
-                reason: format!(
-                    "'{text}' is not a status; set one of: {}",
-                    PersonStatus::SET_BY_HAND
-                        .map(|(s, _)| s.as_str())
-                        .join(", ")
-                ),
-            }])
-        })?),
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::PUBLIC);
+    let page = RequestForm::new(lang, RequestFormValues::default(), vec![]);
+    html(StatusCode::OK, render(&page))
+}
+
+fn form_values(pairs: &[(String, String)]) -> RequestFormValues {
+    let column = |name| all(pairs, name);
+    let (surnames, given, births, relations, needs) = (
+        column("surname"),
+        column("given_names"),
+        column("birth_date"),
+        column("relation"),
+        column("need"),
+    );
+    let cell = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
+    RequestFormValues {
+        location: first(pairs, "location"),
+        country: first(pairs, "country"),
+        lat: first(pairs, "lat"),
+        lon: first(pairs, "lon"),
+        name: first(pairs, "name"),
+        phone: first(pairs, "phone"),
+        email: first(pairs, "email"),
+        situation: first(pairs, "situation"),
+        urgency: column("urgency"),
+        party: (0..surnames.len().max(given.len()).max(births.len()))
+            .map(|i| PartyRow {
+                surname: cell(&surnames, i),
+                given_names: cell(&given, i),
+                birth_date: cell(&births, i),
+                relation: cell(&relations, i),
+                need: cell(&needs, i),
+            })
+            .collect(),
+        consent: first(pairs, "consent") == "yes",
+    }
+}
+
+fn draft_of(values: &RequestFormValues, lang: Lang) -> RequestDraft {
+    let some = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+    RequestDraft {
+        channel: Some("web_form".into()),
+        language: Some(lang.code().into()),
+        submitter: evac_model::SubmitterDraft {
+            name: some(&values.name),
+            phones: some(&values.phone).into_iter().collect(),
+            email: some(&values.email),
+        },
+        location: evac_model::LocationDraft {
+            text: some(&values.location),
+            country: some(&values.country.to_ascii_uppercase()),
+            lat: values.lat.parse().ok(),
+            lon: values.lon.parse().ok(),
+            accuracy_m: None,
+        },
+        situation: some(&values.situation),
+        urgency: values.urgency.clone(),
+        party: values
+            .party
+            .iter()
+            .filter(|r| {
+                !(r.surname.is_empty() && r.given_names.is_empty() && r.birth_date.is_empty())
+            })
+            .map(|r| PersonDraft {
+                surname: some(&r.surname),
+                given_names: some(&r.given_names),
+                birth_date: some(&r.birth_date),
+                relation: some(&r.relation),
+                needs: some(&r.need).into_iter().collect(),
+                ..Default::default()
+            })
+            .collect(),
+        consent: Some(values.consent),
+        external_ref: None,
+    }
+}
+
+/// `POST /request`: stores the request (a resubmitted form gives the same reference) and shows
+/// the reference, or the form again with every problem.
+pub async fn public_request_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::PUBLIC);
+    let values = form_values(&form_pairs(&body));
+    let draft = draft_of(&values, lang);
+    // The same form posted twice (a double click, a retry on a poor line) is one request.
+    let claim = IdempotencyClaim {
+        key: format!("form:{}", hex::encode(Sha256::digest(&body))),
+        body_sha256: Sha256::digest(&body).into(),
     };
-    state
+    match state
         .app
-        .change_person(&staff, id, person, to, &event.reason, Timestamp::now())
-        .await?;
-    let lines = state.app.request_history(&staff, id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "items": lines })),
-    ))
+        .submit_request(&Actor::Public, &draft, Some(claim))
+        .await
+    {
+        Ok(submitted) => html(
+            StatusCode::CREATED,
+            render(&RequestDone::new(lang, submitted.reference.to_string())),
+        ),
+        Err(AppError::Invalid(errors)) => {
+            let errors = errors
+                .into_iter()
+                .map(|FieldError { path, reason }| FieldProblem { path, reason })
+                .collect();
+            html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&RequestForm::new(lang, values, errors)),
+            )
+        }
+        Err(e) => error_page(lang, e),
+    }
 }
 
-/// `POST /api/v1/requests/{id}/corrections`: corrects a request's location, situation,
-/// urgency and contacts (validated like intake); answers with the fields that changed.
-pub async fn correct(
-    State(state): State<AppState>,
-    Authenticated(staff): Authenticated,
-    Path(id): Path<String>,
+/// `GET /status`: the status form (the reference may come in the query).
+pub async fn public_status_page(
+    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let id = request_id(&id)?;
-    let (correction, _) = parse_json::<evac_app::RequestCorrection>(&headers, body)?;
-    let changed = state
-        .app
-        .correct_request(&staff, id, &correction, Timestamp::now())
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "changed": changed })),
-    ))
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::PUBLIC);
+    let reference = query.get("reference").cloned().unwrap_or_default();
+    let page = StatusPage::new(lang, reference, String::new(), None, false);
+    html(StatusCode::OK, render(&page))
 }
 
-/// `POST /api/v1/requests/{id}/persons/{person}/corrections`: corrects a person's names, birth
-/// date, sex, citizenship, document or needs (validated like intake); answers with the fields
-/// that changed.
-pub async fn correct_person(
+/// `POST /status`: the status and the next step, for the reference and a phone it gave.
+pub async fn public_status_post(
     State(state): State<AppState>,
-    Authenticated(staff): Authenticated,
-    Path((id, person)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let id = request_id(&id)?;
-    let person = person_id(&person)?;
-    let (correction, _) = parse_json::<evac_app::PersonCorrection>(&headers, body)?;
-    let changed = state
-        .app
-        .correct_person(&staff, id, person, &correction, Timestamp::now())
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "changed": changed })),
-    ))
-}
-
-fn person_id(text: &str) -> Result<evac_model::PersonId, Problem> {
-    text.parse().map_err(|_| {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "urn:evac:problem:not-found",
-            "Not found",
-            format!("'{text}' is not a person id (a UUID)"),
-        )
-    })
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::PUBLIC);
+    let pairs = form_pairs(&body);
+    let (reference, phone) = (first(&pairs, "reference"), first(&pairs, "phone"));
+    let found = match state.app.public_status(&reference, &phone).await {
+        Ok(found) => found,
+        Err(e) => return crate::problem::Problem::from(e).into_response(),
+    };
+    let result = found.map(|s| evac_ui::PublicStatus {
+        people: s.people,
+        status: s.status.as_str().to_string(),
+    });
+    let not_found = result.is_none();
+    let page = StatusPage::new(lang, reference, phone, result, not_found);
+    let code = if not_found {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    html(code, render(&page))
 }

@@ -1,10 +1,18 @@
-//! Liveness and readiness, for load balancers and orchestration.
+//! Liveness and readiness, for load balancers and orchestrators.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::routing::get;
 
-use crate::AppState;
+use crate::{AppState, Routes};
+
+/// The API routes of this area.
+pub(crate) fn api(routes: Routes) -> Routes {
+    routes
+        .add("get", "/healthz", get(healthz))
+        .add("get", "/readyz", get(readyz))
+}
 
 /// The process is up.
 pub async fn healthz() -> &'static str {

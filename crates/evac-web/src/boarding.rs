@@ -1,55 +1,48 @@
-//! Planning and boarding: plan previews and publication, manifests and boarding passes in
-//! files, check-in and boarding by token, no-shows released to standby.
+//! Boarding: manifests and boarding passes in files, check-in and boarding by token, no-shows
+//! released to standby; the field officer's scan screen.
 
 use std::collections::HashMap;
 
-use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use evac_app::AppError;
 use evac_exchange::manifest::{ManifestFormat, PrintedPass, passes_pdf};
-use evac_model::{Timestamp, TransportId};
+use evac_model::{ScanDraft, SeatEventKind, Timestamp, TransportId};
+use evac_ui::{CheckInPage, Lang, ScanOutcome, Tr, render};
 use serde_json::{Value, json};
 
-use super::intake::parse_json;
-use super::situation::{field, time_param, to_json};
-use crate::AppState;
 use crate::auth::Authenticated;
+use crate::desk::{DeskSession, desk_user, html, lang, problem_text};
+use crate::doors::{field, form_draft, json_draft, time_param, to_json};
 use crate::problem::{ApiResult, Problem};
+use crate::{AppState, Routes};
+
+/// The API routes of this area.
+pub(crate) fn api(routes: Routes) -> Routes {
+    routes
+        .add("get", "/api/v1/transports/{id}/manifest", get(manifest))
+        .add("get", "/api/v1/transports/{id}/passes", get(passes))
+        .add("post", "/api/v1/transports/{id}/no-shows", post(no_shows))
+        .add("get", "/api/v1/boarding/key", get(key))
+        .add("post", "/api/v1/check-in", post(check_in))
+        .add("post", "/api/v1/boarding", post(board))
+}
+
+/// The pages of this area.
+pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route("/desk/check-in", get(check_in_page).post(check_in_post))
+        .route("/desk/boarding", post(boarding_post))
+}
 
 fn transport_id(id: &str) -> Result<TransportId, Problem> {
     id.parse()
         .map_err(|_| field("id", format!("'{id}' is not a transport id (a UUID)")))
-}
-
-/// `?at=` or now: plans can be run "as of" a time, for exercises and replays of a crisis.
-fn at_or_now(query: &HashMap<String, String>) -> Result<Timestamp, Problem> {
-    Ok(time_param(query, "at")?.unwrap_or_else(Timestamp::now))
-}
-
-/// `POST /api/v1/plans?at=RFC3339`: plans every household onto the stored transports (a
-/// preview: nothing is stored), with the reasons for every household left without a seat.
-pub async fn preview(
-    State(state): State<AppState>,
-    Authenticated(staff): Authenticated,
-    Query(query): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
-    let run = state.app.run_plan(&staff, at_or_now(&query)?).await?;
-    Ok(to_json(&run))
-}
-
-/// `POST /api/v1/plans/publish?at=RFC3339`: re-plans keeping the households already told
-/// where they still fit, stores the seats and issues passes; answers who moved, who gained a
-/// seat and who lost one, and why.
-pub async fn publish(
-    State(state): State<AppState>,
-    Authenticated(staff): Authenticated,
-    Query(query): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
-    let published = state.app.publish_plan(&staff, at_or_now(&query)?).await?;
-    Ok(to_json(&published))
 }
 
 fn file(bytes: Vec<u8>, content_type: &'static str, filename: String) -> Response {
@@ -172,25 +165,19 @@ pub async fn key(
     })))
 }
 
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenIn {
-    token: String,
-}
-
-/// Reads `{token}` and checks the passenger in or boards them.
+/// Reads a [`ScanDraft`] and checks the passenger in or boards them.
 async fn scan(
     state: AppState,
     staff: evac_app::Staff,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-    kind: evac_model::SeatEventKind,
+    kind: SeatEventKind,
 ) -> ApiResult<Json<Value>> {
-    let (input, _) = parse_json::<TokenIn>(&headers, body)?;
+    let token = json_draft(&headers, body, ScanDraft::validate)?;
     let now = Timestamp::now();
     let scanned = match kind {
-        evac_model::SeatEventKind::Boarded => state.app.board(&staff, &input.token, now).await?,
-        _ => state.app.check_in(&staff, &input.token, now).await?,
+        SeatEventKind::Boarded => state.app.board(&staff, &token, now).await?,
+        _ => state.app.check_in(&staff, &token, now).await?,
     };
     Ok(to_json(&scanned))
 }
@@ -203,14 +190,7 @@ pub async fn check_in(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    scan(
-        state,
-        staff,
-        headers,
-        body,
-        evac_model::SeatEventKind::CheckedIn,
-    )
-    .await
+    scan(state, staff, headers, body, SeatEventKind::CheckedIn).await
 }
 
 /// `POST /api/v1/boarding` with `{token}`: boards a checked-in passenger.
@@ -220,14 +200,7 @@ pub async fn board(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    scan(
-        state,
-        staff,
-        headers,
-        body,
-        evac_model::SeatEventKind::Boarded,
-    )
-    .await
+    scan(state, staff, headers, body, SeatEventKind::Boarded).await
 }
 
 /// `POST /api/v1/transports/{id}/no-shows?at=RFC3339`: at the call time, releases the seats
@@ -241,7 +214,129 @@ pub async fn no_shows(
     let id = transport_id(&id)?;
     let released = state
         .app
-        .release_no_shows(&staff, id, at_or_now(&query)?)
+        .release_no_shows(
+            &staff,
+            id,
+            time_param(&query, "at")?.unwrap_or_else(Timestamp::now),
+        )
         .await?;
     Ok(to_json(&released))
+}
+
+/// `GET /desk/check-in`: the field officer's scan screen.
+pub async fn check_in_page(
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let page = CheckInPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        token: String::new(),
+        outcome: None,
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// `POST /desk/check-in`: checks a passenger in (or boards them) with the pass's code, and
+/// `POST /desk/check-in` with a [`ScanDraft`]: checks a passenger in with the pass's code,
+/// and shows whom to compare with the document, or why the pass is refused.
+pub async fn check_in_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    scan_post(
+        state,
+        query,
+        headers,
+        session,
+        body,
+        SeatEventKind::CheckedIn,
+    )
+    .await
+}
+
+/// `POST /desk/boarding` with a [`ScanDraft`]: boards a checked-in passenger.
+pub async fn boarding_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    scan_post(state, query, headers, session, body, SeatEventKind::Boarded).await
+}
+
+async fn scan_post(
+    state: AppState,
+    query: HashMap<String, String>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+    kind: SeatEventKind,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let t = Tr { lang };
+    let now = Timestamp::now();
+    let board = kind == SeatEventKind::Boarded;
+    let scanned = async {
+        let (draft, _) = form_draft::<ScanDraft>(&body, &[]).map_err(AppError::Invalid)?;
+        let token = draft.validate().map_err(AppError::Invalid)?;
+        if board {
+            state.app.board(&session.staff, &token, now).await
+        } else {
+            state.app.check_in(&session.staff, &token, now).await
+        }
+    }
+    .await;
+    let (status, outcome) = match scanned {
+        Ok(s) => (
+            StatusCode::OK,
+            ScanOutcome {
+                ok: true,
+                verdict: t.get(if board { "boarded-ok" } else { "checked-in-ok" }),
+                detail: String::new(),
+                name: s.name,
+                birth_date: s.birth_date.unwrap_or_default(),
+                document: s.document.unwrap_or_default(),
+                household: s.household,
+                transport: s.transport_code,
+            },
+        ),
+        Err(e) => {
+            let status = match &e {
+                AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                AppError::Conflict(_) => StatusCode::CONFLICT,
+                AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            (
+                status,
+                ScanOutcome {
+                    ok: false,
+                    verdict: t.get("refused"),
+                    detail: problem_text(e),
+                    name: String::new(),
+                    birth_date: String::new(),
+                    document: String::new(),
+                    household: String::new(),
+                    transport: String::new(),
+                },
+            )
+        }
+    };
+    let page = CheckInPage {
+        t,
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        // The field is left empty for the next scan.
+        token: String::new(),
+        outcome: Some(outcome),
+    };
+    html(status, render(&page))
 }

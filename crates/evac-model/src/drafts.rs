@@ -1,0 +1,945 @@
+//! One typed door per write: every write staff make (besides a request, whose draft lives in
+//! `request.rs`) arrives as a draft of plain text, decoded alike from the JSON API, the desk's
+//! forms and the command line, and is checked here once into the typed value the app's use
+//! case takes. Every problem names its field, so both doors answer a bad input the same way.
+//!
+//! Drafts refuse fields they do not know (a typo is a clear error, not a silent default), and
+//! take numbers and booleans as JSON values or as a form's text ([`scalar`]).
+//!
+//! What needs the store (does the hub exist, does the town resolve, may this role do it)
+//! stays in the app; what a field must look like is decided here.
+
+use serde::Deserialize;
+
+use crate::checks::{Checker, scalar};
+use crate::{
+    Effect, FieldError, Grade, Hub, HubKind, PersonStatus, ReportState, Role, RouteMode, Statement,
+    Subject, TRANSPORT_SEATS_MAX, Timestamp, Transport, TransportId, TransportKind,
+    TransportStatus, valid_code,
+};
+
+/// A note or the reason for a change, kept in a person's history, is at most this long.
+pub const NOTE_CHARS_MAX: usize = 2_000;
+/// A password is at least this long (a passphrase of a few words).
+pub const PASSWORD_CHARS_MIN: usize = 10;
+/// A transport's code ("SU 1942", "KC-7042", "bus 3") is at most this long.
+pub const TRANSPORT_CODE_CHARS_MAX: usize = 20;
+/// Zones are at most this wide (a whole region; a country is no zone).
+pub const ZONE_RADIUS_KM_MAX: f64 = 500.0;
+/// A triage policy's TOML is at most this long.
+pub const POLICY_BYTES_MAX: usize = 64 * 1024;
+
+// ---- transports ----------------------------------------------------------------------------
+
+/// A flight, bus, train or convoy as a planner enters it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TransportDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub code: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub kind: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub hub: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub destination: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub departs_at: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub seats: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub stretcher_places: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub wheelchair_places: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub escorts: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub status: Option<String>,
+}
+
+/// A transport code as written ("SU 1942"), with its spaces collapsed, if it is one.
+fn transport_code(raw: &str) -> Option<String> {
+    let code = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let ok = !code.is_empty()
+        && code.chars().count() <= TRANSPORT_CODE_CHARS_MAX
+        && code
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | ' ' | '.' | '_'));
+    ok.then_some(code)
+}
+
+impl TransportDraft {
+    /// The transport under `id` (minted by the caller), or every problem.
+    pub fn validate(&self, id: TransportId) -> Result<Transport, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let code = c
+            .required("code", &self.code, "give the flight or bus number")
+            .and_then(|raw| {
+                let code = transport_code(&raw);
+                if code.is_none() {
+                    c.fail(
+                        "code",
+                        format!(
+                            "'{raw}' is no transport code; use letters, digits, spaces and dashes, at most {TRANSPORT_CODE_CHARS_MAX}"
+                        ),
+                    );
+                }
+                code
+            });
+        let kind = match self.kind.as_deref().map(str::trim) {
+            None | Some("") => Some(TransportKind::Flight),
+            _ => c.choice("kind", &self.kind),
+        };
+        let hub = c
+            .required("hub", &self.hub, "give the code of the hub it leaves from")
+            .map(|h| h.to_ascii_uppercase());
+        let destination = c.required("destination", &self.destination, "say where it goes");
+        let departs_at = c.time("departs_at", &self.departs_at);
+        if departs_at.is_none()
+            && self
+                .departs_at
+                .as_deref()
+                .is_none_or(|d| d.trim().is_empty())
+        {
+            c.fail("departs_at", "is required; give the departure time");
+        }
+        let seats = c.whole("seats", &self.seats, 1..=TRANSPORT_SEATS_MAX);
+        if self.seats.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            c.fail("seats", "is required; give the number of seats");
+        }
+        let mut places = |path: &'static str, value: &Option<String>| {
+            let n = c.whole(path, value, 0..=TRANSPORT_SEATS_MAX).unwrap_or(0);
+            if let Some(seats) = seats
+                && n > seats
+            {
+                c.fail(path, format!("{n} is more than the {seats} seats"));
+            }
+            n
+        };
+        let stretcher_places = places("stretcher_places", &self.stretcher_places);
+        let wheelchair_places = places("wheelchair_places", &self.wheelchair_places);
+        let escorts = places("escorts", &self.escorts);
+        let status = match self.status.as_deref().map(str::trim) {
+            None | Some("") => Some(TransportStatus::Planned),
+            _ => c.choice("status", &self.status),
+        };
+        let transport = (|| {
+            Some(Transport {
+                id,
+                code: code?,
+                kind: kind?,
+                hub: hub?,
+                destination: destination?,
+                departs_at: departs_at?,
+                seats: seats?,
+                stretcher_places,
+                wheelchair_places,
+                escorts,
+                status: status?,
+            })
+        })();
+        c.finish(transport)
+    }
+}
+
+impl From<&Transport> for TransportDraft {
+    /// The draft that validates to `t` (under its id): what the command line and tests send.
+    fn from(t: &Transport) -> Self {
+        let text = |s: &str| Some(s.to_string());
+        TransportDraft {
+            code: text(&t.code),
+            kind: text(t.kind.as_str()),
+            hub: text(&t.hub),
+            destination: text(&t.destination),
+            departs_at: Some(t.departs_at.to_string()),
+            seats: Some(t.seats.to_string()),
+            stretcher_places: Some(t.stretcher_places.to_string()),
+            wheelchair_places: Some(t.wheelchair_places.to_string()),
+            escorts: Some(t.escorts.to_string()),
+            status: text(t.status.as_str()),
+        }
+    }
+}
+
+/// A transport's new status.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TransportStatusDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub status: Option<String>,
+}
+
+impl TransportStatusDraft {
+    pub fn validate(&self) -> Result<TransportStatus, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let status = c.choice("status", &self.status);
+        if self.status.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            c.fail(
+                "status",
+                format!("is required; one of: {}", TransportStatus::choices()),
+            );
+        }
+        c.finish(status)
+    }
+}
+
+// ---- the situation picture -----------------------------------------------------------------
+
+/// A station, terminal, border crossing or airport as staff add it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HubDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub code: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub kind: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub name: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub country: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub municipality: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub lat: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub lon: Option<String>,
+}
+
+/// A subject's code (hub, route, zone), if it is one.
+fn subject_code(c: &mut Checker, path: &'static str, value: &Option<String>) -> Option<String> {
+    let code = c.required(path, value, "give a short code (letters, digits, dashes)")?;
+    if valid_code(&code) {
+        Some(code)
+    } else {
+        c.fail(
+            path,
+            format!("'{code}' is no code; use letters, digits and dashes, no spaces or colons"),
+        );
+        None
+    }
+}
+
+impl HubDraft {
+    pub fn validate(&self) -> Result<Hub, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let code = subject_code(&mut c, "code", &self.code).map(|h| h.to_ascii_uppercase());
+        let kind = c.choice::<HubKind>("kind", &self.kind);
+        if self.kind.is_none() {
+            c.fail(
+                "kind",
+                format!("is required; one of: {}", HubKind::choices()),
+            );
+        }
+        let name = c.required("name", &self.name, "give the hub's name");
+        let country = c.country("country", &self.country);
+        if self.country.is_none() {
+            c.fail("country", "is required; give an ISO 3166 code like KZ");
+        }
+        let municipality = c.short_text("municipality", &self.municipality);
+        let lat = c.decimal("lat", &self.lat, -90.0..=90.0);
+        let lon = c.decimal("lon", &self.lon, -180.0..=180.0);
+        for (path, value) in [("lat", &self.lat), ("lon", &self.lon)] {
+            if value.is_none() {
+                c.fail(path, "is required; give the hub's coordinates");
+            }
+        }
+        let hub = (|| {
+            Some(Hub {
+                code: code?,
+                kind: kind?,
+                name: name?,
+                country: country?,
+                municipality,
+                lat: lat?,
+                lon: lon?,
+                iata: None,
+                icao: None,
+            })
+        })();
+        c.finish(hub)
+    }
+}
+
+/// A route to add: from a town (in any script) to a hub.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRoute {
+    pub code: String,
+    pub mode: RouteMode,
+    pub from: String,
+    pub to_hub: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RouteDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub code: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub mode: Option<String>,
+    /// A town, in any script.
+    #[serde(deserialize_with = "scalar")]
+    pub from: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub to_hub: Option<String>,
+}
+
+impl RouteDraft {
+    pub fn validate(&self) -> Result<NewRoute, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let code = subject_code(&mut c, "code", &self.code);
+        let mode = match self.mode.as_deref().map(str::trim) {
+            None | Some("") => Some(RouteMode::Road),
+            _ => c.choice("mode", &self.mode),
+        };
+        let from = c.required("from", &self.from, "write the town it starts from");
+        let to_hub = c
+            .required(
+                "to_hub",
+                &self.to_hub,
+                "give the code of the hub it leads to",
+            )
+            .map(|h| h.to_ascii_uppercase());
+        let route = (|| {
+            Some(NewRoute {
+                code: code?,
+                mode: mode?,
+                from: from?,
+                to_hub: to_hub?,
+            })
+        })();
+        c.finish(route)
+    }
+}
+
+/// Where a zone is centred.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZoneCentre {
+    /// A town, in any script.
+    Place(String),
+    Point {
+        lat: f64,
+        lon: f64,
+    },
+}
+
+/// A zone to add: a circle whose threat level statements set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewZone {
+    pub code: String,
+    pub name: Option<String>,
+    pub around: ZoneCentre,
+    pub radius_km: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ZoneDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub code: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub name: Option<String>,
+    /// A town the zone is centred on, in any script; or give `lat` and `lon`.
+    #[serde(deserialize_with = "scalar")]
+    pub around: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub lat: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub lon: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub radius_km: Option<String>,
+}
+
+impl ZoneDraft {
+    pub fn validate(&self) -> Result<NewZone, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let code = subject_code(&mut c, "code", &self.code);
+        let name = c.short_text("name", &self.name);
+        let around_text = c.short_text("around", &self.around);
+        let lat = c.decimal("lat", &self.lat, -90.0..=90.0);
+        let lon = c.decimal("lon", &self.lon, -180.0..=180.0);
+        let given = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.trim().is_empty());
+        let around = match (given(&self.around), given(&self.lat), given(&self.lon)) {
+            (true, false, false) => around_text.map(ZoneCentre::Place),
+            (false, true, true) => lat
+                .zip(lon)
+                .map(|(lat, lon)| ZoneCentre::Point { lat, lon }),
+            _ => {
+                c.fail(
+                    "around",
+                    "give either `around` (a town) or both `lat` and `lon`",
+                );
+                None
+            }
+        };
+        let radius_km = c.decimal("radius_km", &self.radius_km, 0.1..=ZONE_RADIUS_KM_MAX);
+        if !given(&self.radius_km) {
+            c.fail(
+                "radius_km",
+                format!("is required; give 0.1 to {ZONE_RADIUS_KM_MAX} km"),
+            );
+        }
+        let zone = (|| {
+            Some(NewZone {
+                code: code?,
+                name,
+                around: around?,
+                radius_km: radius_km?,
+            })
+        })();
+        c.finish(zone)
+    }
+}
+
+/// A statement about a hub, route or zone as staff send it: the window starts when the caller
+/// says (now, for a status set by hand) unless `from` says otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StatementDraft {
+    /// `hub:ALA`, `route:almaty-airport`, `zone:almaty-centre`.
+    #[serde(deserialize_with = "scalar")]
+    pub subject: Option<String>,
+    /// `open`, `restricted`, `closed`, or `threat:N` for a zone.
+    #[serde(deserialize_with = "scalar")]
+    pub effect: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub from: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub until: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub capacity_per_day: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub note: Option<String>,
+}
+
+impl StatementDraft {
+    /// The statement, its window starting at `from` or else `starts`.
+    pub fn validate(&self, starts: Timestamp) -> Result<Statement, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let subject = c
+            .required(
+                "subject",
+                &self.subject,
+                "write it as hub:ALA, route:CODE or zone:CODE",
+            )
+            .and_then(|s| {
+                s.parse::<Subject>()
+                    .map_err(|e| c.fail("subject", e.to_string()))
+                    .ok()
+            });
+        let effect = c
+            .required(
+                "effect",
+                &self.effect,
+                "open, restricted, closed or threat:1…5",
+            )
+            .and_then(|e| {
+                e.parse::<Effect>()
+                    .map_err(|e| c.fail("effect", e.to_string()))
+                    .ok()
+            });
+        let from = c.time("from", &self.from).unwrap_or(starts);
+        let until = c.time("until", &self.until);
+        if let Some(until) = until
+            && until <= from
+        {
+            c.fail("until", format!("{until} is not after the start {from}"));
+        }
+        let capacity_per_day = c.whole("capacity_per_day", &self.capacity_per_day, 0..=1_000_000);
+        let note = c
+            .text("note", &self.note, NOTE_CHARS_MAX)
+            .unwrap_or_default();
+        let statement = (|| {
+            Some(Statement {
+                subject: subject?,
+                effect: effect?,
+                from,
+                until,
+                capacity_per_day,
+                note,
+            })
+        })();
+        c.finish(statement)
+    }
+}
+
+/// A report pasted by staff: a text in any language, or a CAP 1.2 alert's XML.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub text: Option<String>,
+    /// Who it comes from; a CAP alert names its sender.
+    #[serde(deserialize_with = "scalar")]
+    pub source: Option<String>,
+}
+
+/// A report to ingest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReport {
+    pub text: String,
+    pub source: Option<String>,
+}
+
+impl ReportDraft {
+    pub fn validate(&self) -> Result<NewReport, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let text = self
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if text.is_none() {
+            c.fail("text", "is required; paste the report's text or CAP XML");
+        }
+        let source = c.short_text("source", &self.source);
+        c.finish(text.map(|text| NewReport { text, source }))
+    }
+}
+
+/// A report's grade, its state, or both.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JudgementDraft {
+    /// Admiralty grade, e.g. `B2`.
+    #[serde(deserialize_with = "scalar")]
+    pub grade: Option<String>,
+    /// `confirmed`, `dismissed` or back to `draft`.
+    #[serde(deserialize_with = "scalar")]
+    pub state: Option<String>,
+}
+
+/// What a judgement changes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Judgement {
+    pub grade: Option<Grade>,
+    pub state: Option<ReportState>,
+}
+
+impl JudgementDraft {
+    pub fn validate(&self) -> Result<Judgement, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let grade = c.short_text("grade", &self.grade).and_then(|g| {
+            g.parse::<Grade>()
+                .map_err(|e| c.fail("grade", e.to_string()))
+                .ok()
+        });
+        let state = c.choice::<ReportState>("state", &self.state);
+        let empty = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
+        if empty(&self.grade) && empty(&self.state) {
+            c.fail(
+                "grade",
+                "give a grade (e.g. B2), a state (confirmed, dismissed, draft) or both",
+            );
+        }
+        c.finish(Some(Judgement { grade, state }))
+    }
+}
+
+/// A new version of the triage policy, as TOML.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub toml: Option<String>,
+}
+
+impl PolicyDraft {
+    /// The TOML text (its meaning is checked by the triage crate when it is read).
+    pub fn validate(&self) -> Result<String, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let toml = self.toml.as_deref().filter(|t| !t.trim().is_empty());
+        match toml {
+            None => c.fail("toml", "is required; give the policy as TOML"),
+            Some(t) if t.len() > POLICY_BYTES_MAX => c.fail(
+                "toml",
+                format!("is longer than {POLICY_BYTES_MAX} bytes; a policy is a few rules"),
+            ),
+            Some(_) => {}
+        }
+        c.finish(toml.map(str::to_string))
+    }
+}
+
+// ---- casework ------------------------------------------------------------------------------
+
+/// A staff member's change of a person's status, or a note (no status), with why.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PersonEventDraft {
+    /// The new status (`verified`, `withdrawn`, …); empty for a note.
+    #[serde(deserialize_with = "scalar")]
+    pub status: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub reason: Option<String>,
+}
+
+/// A status change (or, without one, a note) and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonEvent {
+    pub to: Option<PersonStatus>,
+    pub reason: String,
+}
+
+/// Why, as every change of a person must say: required, at most [`NOTE_CHARS_MAX`].
+pub fn reason_problem(reason: &str) -> Option<FieldError> {
+    let reason = reason.trim();
+    let problem = if reason.is_empty() {
+        "say why (a note, a change, a correction); it is kept in the history".to_string()
+    } else if reason.chars().count() > NOTE_CHARS_MAX {
+        format!("{NOTE_CHARS_MAX} characters at most; shorten it")
+    } else {
+        return None;
+    };
+    Some(FieldError {
+        path: "reason".into(),
+        reason: problem,
+    })
+}
+
+impl PersonEventDraft {
+    pub fn validate(&self) -> Result<PersonEvent, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let to = c.choice::<PersonStatus>("status", &self.status);
+        let reason = self
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        if let Some(problem) = reason_problem(&reason) {
+            c.errors.push(problem);
+        }
+        let given = self.status.as_deref().is_some_and(|s| !s.trim().is_empty());
+        c.finish((to.is_some() || !given).then_some(PersonEvent { to, reason }))
+    }
+}
+
+/// A correction of a request's own fields, as typed (validated like intake): where the people
+/// are, their situation, what is urgent, how to reach the submitter. A field left out keeps
+/// its value. The party is not corrected here (a person's status and notes are). A phone
+/// entry may hold several numbers, one per line (a form's text box).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestCorrection {
+    pub location: Option<String>,
+    pub country: Option<String>,
+    pub situation: Option<String>,
+    pub urgency: Option<Vec<String>>,
+    pub submitter_name: Option<String>,
+    pub phones: Option<Vec<String>>,
+    pub email: Option<String>,
+    /// Why (kept in the history of each person of the request).
+    pub reason: String,
+}
+
+/// A correction of one person's own fields, as typed (validated like intake): names, birth
+/// date, sex, citizenship, travel document, needs. A field left out keeps its value. A needs
+/// entry may hold several, separated by commas (a form's text box).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PersonCorrection {
+    pub surname: Option<String>,
+    pub given_names: Option<String>,
+    pub patronymic: Option<String>,
+    /// As people write it: `31.05.2012`, `2012-05-31`.
+    pub birth_date: Option<String>,
+    pub sex: Option<String>,
+    pub citizenship: Option<String>,
+    pub document_type: Option<String>,
+    pub document_number: Option<String>,
+    pub needs: Option<Vec<String>>,
+    /// Why (kept in the person's history).
+    pub reason: String,
+}
+
+// ---- accounts ------------------------------------------------------------------------------
+
+/// A staff account as a supervisor (or the server's console) creates it.
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UserDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub name: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub role: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for UserDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserDraft")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("password", &"(..)")
+            .finish()
+    }
+}
+
+/// A checked new account.
+#[derive(Clone, PartialEq)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+fn valid_user_name(name: &str) -> bool {
+    (2..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+}
+
+impl UserDraft {
+    pub fn validate(&self) -> Result<NewUser, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let name = c
+            .required("name", &self.name, "give the login name")
+            .and_then(|name| {
+                if valid_user_name(&name) {
+                    Some(name)
+                } else {
+                    c.fail(
+                        "name",
+                        format!(
+                            "'{name}' is not allowed; use 2 to 64 letters, digits, '.', '_', '-' or '@'"
+                        ),
+                    );
+                    None
+                }
+            });
+        let role = c.choice::<Role>("role", &self.role);
+        if self.role.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            c.fail(
+                "role",
+                format!(
+                    "is required; one of: {}",
+                    <Role as crate::Choice>::choices()
+                ),
+            );
+        }
+        // A password is taken as typed: spaces count.
+        let password = self.password.clone().unwrap_or_default();
+        if password.chars().count() < PASSWORD_CHARS_MIN {
+            c.fail(
+                "password",
+                format!("is too short; use at least {PASSWORD_CHARS_MIN} characters"),
+            );
+        }
+        let user = (|| {
+            Some(NewUser {
+                name: name?,
+                role: role?,
+                password,
+            })
+        })();
+        c.finish(user)
+    }
+}
+
+// ---- planning, boarding, linkage -----------------------------------------------------------
+
+/// A plan to preview or publish, as of a time (default: now).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlanDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub at: Option<String>,
+    /// Publish (store seats, issue passes) rather than preview.
+    #[serde(deserialize_with = "scalar")]
+    pub publish: Option<String>,
+}
+
+/// What a planner asked for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanOrder {
+    pub at: Option<Timestamp>,
+    pub publish: bool,
+}
+
+impl PlanDraft {
+    pub fn validate(&self) -> Result<PlanOrder, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let at = c.time("at", &self.at);
+        let publish = c.yes_no("publish", &self.publish).unwrap_or(false);
+        c.finish(Some(PlanOrder { at, publish }))
+    }
+}
+
+/// A scanned or typed boarding pass.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub token: Option<String>,
+}
+
+impl ScanDraft {
+    pub fn validate(&self) -> Result<String, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let token = self
+            .token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            c.fail("token", "is required; scan the pass or type its code");
+        }
+        c.finish(token)
+    }
+}
+
+/// A case officer's decision on a pair: the same person, or two people.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DecisionDraft {
+    /// `match` or `distinct`.
+    #[serde(deserialize_with = "scalar")]
+    pub decision: Option<String>,
+}
+
+impl DecisionDraft {
+    /// Whether the two are the same person.
+    pub fn validate(&self) -> Result<bool, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let same = match self.decision.as_deref().map(str::trim) {
+            Some("match") => Some(true),
+            Some("distinct") => Some(false),
+            other => {
+                c.fail(
+                    "decision",
+                    format!(
+                        "'{}' is neither match nor distinct",
+                        other.unwrap_or_default()
+                    ),
+                );
+                None
+            }
+        };
+        c.finish(same)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.path.as_str()).collect()
+    }
+
+    #[test]
+    fn a_transport_draft_names_every_bad_field_and_keeps_a_code_with_a_space() {
+        let id = TransportId(uuid::Uuid::from_u128(1));
+        let bad = TransportDraft {
+            code: Some("SU/1942".into()),
+            kind: Some("rocket".into()),
+            destination: Some(" ".into()),
+            departs_at: Some("tomorrow".into()),
+            seats: Some("many".into()),
+            stretcher_places: Some("3".into()),
+            ..Default::default()
+        };
+        let errors = bad.validate(id).unwrap_err();
+        assert_eq!(
+            paths(&errors),
+            ["code", "kind", "hub", "destination", "departs_at", "seats"]
+        );
+        assert!(errors[5].reason.contains("'many' is not a whole number"));
+        let good = TransportDraft {
+            code: Some("SU  1942".into()),
+            hub: Some("nqz".into()),
+            destination: Some("Moscow".into()),
+            departs_at: Some("2022-01-07T06:00".into()),
+            seats: Some("146".into()),
+            stretcher_places: Some("200".into()),
+            ..Default::default()
+        };
+        let errors = good.validate(id).unwrap_err();
+        assert_eq!(
+            paths(&errors),
+            ["stretcher_places"],
+            "more places than seats"
+        );
+        let t = TransportDraft {
+            stretcher_places: None,
+            ..good
+        }
+        .validate(id)
+        .unwrap();
+        assert_eq!(
+            (t.code.as_str(), t.hub.as_str(), t.seats),
+            ("SU 1942", "NQZ", 146)
+        );
+        assert_eq!(TransportDraft::from(&t).validate(id).unwrap(), t);
+    }
+
+    #[test]
+    fn numbers_and_yes_no_arrive_as_json_values_or_form_text() {
+        let json: TransportDraft =
+            serde_json::from_str(r#"{"code": "KC-1", "seats": 84, "escorts": 2}"#).unwrap();
+        let form: TransportDraft =
+            serde_urlencoded::from_str("code=KC-1&seats=84&escorts=2").unwrap();
+        assert_eq!(json, form);
+        let unknown = serde_json::from_str::<TransportDraft>(r#"{"seets": 84}"#);
+        assert!(
+            unknown
+                .unwrap_err()
+                .to_string()
+                .contains("unknown field `seets`")
+        );
+        let plan: PlanDraft = serde_json::from_str(r#"{"publish": true}"#).unwrap();
+        assert!(plan.validate().unwrap().publish);
+    }
+
+    #[test]
+    fn a_status_change_needs_a_known_status_and_a_reason() {
+        let errors = PersonEventDraft {
+            status: Some("gone".into()),
+            reason: None,
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(paths(&errors), ["status", "reason"]);
+        let note = PersonEventDraft {
+            status: Some(String::new()),
+            reason: Some("called, no answer".into()),
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(note.to, None);
+    }
+
+    #[test]
+    fn a_zone_is_around_a_town_or_a_point_never_both() {
+        let both = ZoneDraft {
+            code: Some("almaty-centre".into()),
+            around: Some("Almaty".into()),
+            lat: Some("43.2".into()),
+            radius_km: Some("5".into()),
+            ..Default::default()
+        };
+        assert_eq!(paths(&both.validate().unwrap_err()), ["around"]);
+        let point = ZoneDraft {
+            around: None,
+            lon: Some("76.9".into()),
+            ..both
+        };
+        assert!(matches!(
+            point.validate().unwrap().around,
+            ZoneCentre::Point { .. }
+        ));
+    }
+}

@@ -1,0 +1,171 @@
+//! Accounts: who the caller is, staff login and logout, and the supervisor's user page.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use evac_app::{AppError, Staff};
+use evac_model::{Permission, UserDraft};
+use evac_ui::{Lang, LoginPage, Tr, UsersPage, render};
+
+use crate::auth::{Authenticated, SESSION_COOKIE};
+use crate::desk::{
+    DeskSession, desk_time, desk_user, error_page, first, form_pairs, html, lang, problem_text,
+};
+use crate::doors::form_draft;
+use crate::{AppState, Routes};
+
+/// The API routes of this area.
+pub(crate) fn api(routes: Routes) -> Routes {
+    routes.add("get", "/api/v1/me", get(me))
+}
+
+/// The pages of this area.
+pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route("/login", get(login_page).post(login_post))
+        .route("/logout", post(logout_post))
+        .route("/desk/users", get(users_page).post(user_post))
+}
+
+/// `GET /api/v1/me`: who the caller is.
+pub async fn me(Authenticated(staff): Authenticated) -> Json<serde_json::Value> {
+    Json(
+        serde_json::json!({ "id": staff.user_id.to_string(), "name": staff.name, "role": staff.role.as_str() }),
+    )
+}
+
+/// A session lasts a working shift and a half.
+const SESSION_SECONDS_MAX: u64 = 12 * 3600;
+
+/// `GET /login`
+pub async fn login_page(
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    html(
+        StatusCode::OK,
+        render(&LoginPage::new(lang, false, String::new())),
+    )
+}
+
+/// `POST /login`: a session cookie and the desk, or the form again.
+pub async fn login_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let pairs = form_pairs(&body);
+    let name = first(&pairs, "name");
+    match state.app.login(&name, &first(&pairs, "password")).await {
+        Ok(token) => {
+            // Each role lands where its work is: auditors read only the trail.
+            let landing = match state.app.authenticate_token(&token.secret).await {
+                Ok(staff) if !staff.role.allows(Permission::ReadRequests) => "/desk/audit",
+                _ => "/desk",
+            };
+            let mut response =
+                Redirect::to(&format!("{landing}?lang={}", lang.code())).into_response();
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SESSION_SECONDS_MAX}",
+                token.secret
+            );
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Err(AppError::Unauthenticated) => html(
+            StatusCode::UNAUTHORIZED,
+            render(&LoginPage::new(lang, true, name)),
+        ),
+        Err(e) => error_page(lang, e),
+    }
+}
+
+/// `POST /logout`: revokes the session and forgets the cookie.
+pub async fn logout_post(State(state): State<AppState>, session: DeskSession) -> Response {
+    if let Err(e) = state.app.logout(&session.staff, &session.secret).await {
+        return error_page(Lang::En, e);
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("evac_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    response
+}
+
+async fn render_users(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    problem: Option<String>,
+) -> Response {
+    let users = match state.app.users(staff).await {
+        Ok(users) => users,
+        Err(e) => return error_page(lang, e),
+    };
+    let page = UsersPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(staff),
+        users: users
+            .into_iter()
+            .map(|u| {
+                (
+                    u.name,
+                    u.role.as_str().to_string(),
+                    desk_time(u.created_at),
+                    if u.disabled { "✓" } else { "" }.to_string(),
+                )
+            })
+            .collect(),
+        roles: evac_model::Role::ALL
+            .iter()
+            .map(|r| r.as_str().to_string())
+            .collect(),
+        problem,
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// `GET /desk/users`: staff accounts, for supervisors.
+pub async fn users_page(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    render_users(&state, lang, &session.staff, None).await
+}
+
+/// `POST /desk/users`: a supervisor adds an account.
+pub async fn user_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let draft = match form_draft::<UserDraft>(&body, &[]) {
+        Ok((draft, _)) => draft,
+        Err(errors) => {
+            let problem = problem_text(AppError::Invalid(errors));
+            return render_users(&state, lang, &session.staff, Some(problem)).await;
+        }
+    };
+    match state.app.add_account(Some(&session.staff), &draft).await {
+        Ok(_) => Redirect::to(&format!("/desk/users?lang={}", lang.code())).into_response(),
+        Err(e) => render_users(&state, lang, &session.staff, Some(problem_text(e))).await,
+    }
+}

@@ -1,0 +1,95 @@
+//! The audit trail, from the API and the desk.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use evac_ui::{AuditPage, Lang, Tr, render};
+
+use crate::auth::Authenticated;
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang};
+use crate::problem::{ApiResult, Problem};
+use crate::{AppState, Routes};
+
+/// The API routes of this area.
+pub(crate) fn api(routes: Routes) -> Routes {
+    routes.add("get", "/api/v1/audit", get(trail))
+}
+
+/// The pages of this area.
+pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
+    router.route("/desk/audit", get(audit_page))
+}
+
+/// `GET /api/v1/audit?after=SEQ&limit=N`: the audit trail from `after`, oldest first.
+pub async fn trail(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let number = |key: &str, default: i64| -> Result<i64, Problem> {
+        query.get(key).map_or(Ok(default), |v| {
+            v.parse().map_err(|_| {
+                Problem::bad_request(
+                    "urn:evac:problem:bad-query",
+                    format!("{key}: '{v}' is not a whole number"),
+                )
+            })
+        })
+    };
+    let after = number("after", 0)?;
+    let limit = number("limit", 100)?.clamp(1, i64::from(evac_store::PAGE_ITEMS_MAX)) as u32;
+    let records = state.app.audit_trail(&staff, after, limit).await?;
+    let next_after = records.last().map(|r| r.seq);
+    Ok(Json(
+        serde_json::json!({ "items": records, "next_after": next_after }),
+    ))
+}
+
+/// Audit events per page.
+const AUDIT_PAGE_ITEMS: u32 = 100;
+
+/// `GET /desk/audit?after=SEQ`: the audit trail, for auditors and supervisors.
+pub async fn audit_page(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let after: i64 = query.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let records = match state
+        .app
+        .audit_trail(&session.staff, after, AUDIT_PAGE_ITEMS)
+        .await
+    {
+        Ok(records) => records,
+        Err(e) => return error_page(lang, e),
+    };
+    let next = (records.len() == AUDIT_PAGE_ITEMS as usize)
+        .then(|| records.last().map(|r| r.seq))
+        .flatten();
+    let page = AuditPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        events: records
+            .into_iter()
+            .map(|r| {
+                (
+                    r.seq,
+                    desk_time(r.event.at),
+                    r.event.actor.label(),
+                    r.event.action,
+                    r.event.subject.unwrap_or_default(),
+                    r.event.detail.to_string(),
+                )
+            })
+            .collect(),
+        next,
+    };
+    html(StatusCode::OK, render(&page))
+}

@@ -1,0 +1,225 @@
+//! What every desk and public page shares: HTML answers with their Content Security Policy,
+//! the page language, the session of a signed-in staff member, the guard against cross-site
+//! posts, and error pages. The handlers live with their area (`casework.rs`, `planning.rs`, …),
+//! beside the API handlers of the same writes.
+//!
+//! Sessions are tokens: a login makes one (`App::login`), the browser keeps its secret in an
+//! `HttpOnly; SameSite=Strict` cookie, logout revokes it. Cross-site form posts are refused
+//! by the browser's `Sec-Fetch-Site` and `Origin` headers in one layer ([`refuse_cross_site`]),
+//! so no CSRF token is needed. HTML answers carry their own Content Security Policy: scripts
+//! and styles only from `/assets/`, nothing inline.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use evac_app::{AppError, Staff};
+use evac_model::Permission;
+use evac_ui::{DeskUser, ErrorPage, Lang, Tr, render};
+
+use crate::AppState;
+use crate::auth::session_secret;
+
+/// The policy of HTML answers: nothing but evac's own stylesheet, script and images.
+pub(crate) const HTML_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'";
+
+pub(crate) fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(HTML_CSP),
+    );
+    response
+}
+
+pub(crate) fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Assets change only with the binary.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
+}
+
+pub async fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", evac_ui::STYLESHEET)
+}
+
+pub async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", evac_ui::SCRIPT)
+}
+
+/// The page language: `?lang=`, else the browser's, among `offered`.
+pub(crate) fn lang(query: &HashMap<String, String>, headers: &HeaderMap, offered: &[Lang]) -> Lang {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Lang::negotiate(query.get("lang").map(String::as_str), accept, offered)
+}
+
+/// Whether a form post comes from evac's own pages: browsers say so in `Sec-Fetch-Site`, and
+/// older ones send an `Origin` that must name this host.
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == host),
+        // No browser signal at all: a script or an old client, not a cross-site form.
+        (None, _) => true,
+        (Some(_), None) => false,
+    }
+}
+
+/// The pages' one guard against cross-site form posts: every method but GET and HEAD must
+/// come from evac's own pages.
+pub async fn refuse_cross_site(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let safe = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    if safe || same_origin(request.headers()) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::FORBIDDEN,
+        "refused: this form was posted from another site",
+    )
+        .into_response()
+}
+
+/// A form body as (name, value) pairs, repeated names kept in order.
+pub(crate) fn form_pairs(body: &Bytes) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes(body).unwrap_or_default()
+}
+
+pub(crate) fn first(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+pub(crate) fn all(pairs: &[(String, String)], name: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .collect()
+}
+
+/// A signed-in staff member on a desk page; without a valid session, the login page.
+pub struct DeskSession {
+    pub staff: Staff,
+    pub secret: String,
+}
+
+impl FromRequestParts<AppState> for DeskSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let to_login = || Redirect::to("/login").into_response();
+        let secret = session_secret(&parts.headers).ok_or_else(to_login)?;
+        let staff = state
+            .app
+            .authenticate_token(&secret)
+            .await
+            .map_err(|_| to_login())?;
+        Ok(DeskSession { staff, secret })
+    }
+}
+
+pub(crate) fn desk_user(staff: &Staff) -> DeskUser {
+    let may = |p| staff.role.allows(p);
+    DeskUser {
+        name: staff.name.clone(),
+        role: staff.role.as_str().to_string(),
+        pages: evac_ui::DeskPages {
+            requests: may(Permission::ReadRequests),
+            review: may(Permission::ReviewDuplicates),
+            situation: may(Permission::ReadSituation),
+            // Field officers read manifests from the planning page; only planners plan.
+            planning: may(Permission::ReadManifests),
+            check_in: may(Permission::CheckIn),
+            users: may(Permission::ManageUsers),
+            audit: may(Permission::ReadAudit),
+        },
+    }
+}
+
+/// A time as the desk shows it: to the minute, UTC ("2022-01-06 14:05").
+pub(crate) fn desk_time(at: evac_model::Timestamp) -> String {
+    let text = at.to_string();
+    match (text.get(..10), text.get(11..16)) {
+        (Some(day), Some(minute)) => format!("{day} {minute}"),
+        _ => text,
+    }
+}
+
+/// A desk page that could not be shown: the problem's status and words, as a page with a way
+/// back (the API answers the same problem as JSON).
+pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
+    let problem = crate::problem::Problem::from(e);
+    let t = Tr { lang };
+    let heading = match problem.status {
+        StatusCode::NOT_FOUND => t.get("not-found"),
+        StatusCode::FORBIDDEN => t.get("forbidden"),
+        _ => t.get("error-title"),
+    };
+    let detail = if problem.errors.is_empty() {
+        problem.detail
+    } else {
+        problem
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.path, e.reason))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let page = ErrorPage {
+        t,
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        heading,
+        detail,
+    };
+    html(problem.status, render(&page))
+}
+
+pub(crate) fn problem_text(e: AppError) -> String {
+    match e {
+        AppError::Invalid(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.path, e.reason))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+pub async fn home() -> Redirect {
+    Redirect::to("/request")
+}

@@ -1,0 +1,210 @@
+//! Linkage: the duplicate review queue, decisions and undos, and a request's links; the
+//! desk's review page.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use evac_app::AppError;
+use evac_model::DecisionDraft;
+use evac_ui::{CompareRow, Lang, ReviewPage, ReviewPair, Tr, render};
+use serde_json::{Value, json};
+
+use crate::auth::Authenticated;
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang};
+use crate::doors::{form_draft, json_draft};
+use crate::intake::request_id;
+use crate::problem::ApiResult;
+use crate::{AppState, Routes};
+
+/// The API routes of this area.
+pub(crate) fn api(routes: Routes) -> Routes {
+    routes
+        .add("get", "/api/v1/review", get(queue))
+        .add("post", "/api/v1/review/{seq}", post(decide))
+        .add("post", "/api/v1/links/{seq}/undo", post(undo))
+        .add("get", "/api/v1/requests/{id}/links", get(request_links))
+}
+
+/// The pages of this area.
+pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route("/desk/review", get(review_page))
+        .route("/desk/review/{seq}", post(decision_post))
+}
+
+/// Review items returned when no `limit` is given.
+const REVIEW_ITEMS_DEFAULT: u32 = 50;
+
+/// `GET /api/v1/review?limit=N`: uncertain pairs, oldest first, with both records and the
+/// per-field weights.
+pub async fn queue(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let limit = crate::doors::limit(&query, REVIEW_ITEMS_DEFAULT) as usize;
+    let items = state.app.review_queue(&staff, limit).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// `POST /api/v1/review/{seq}` with a [`DecisionDraft`]: `{"decision": "match" | "distinct"}`.
+pub async fn decide(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(seq): Path<i64>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let same_person = json_draft(&headers, body, DecisionDraft::validate)?;
+    let logged = state.app.decide_link(&staff, seq, same_person).await?;
+    let decision = if same_person { "match" } else { "distinct" };
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "seq": logged, "decided": seq, "decision": decision })),
+    ))
+}
+
+/// `POST /api/v1/links/{seq}/undo`: reverses a merge or a decision.
+pub async fn undo(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(seq): Path<i64>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    state.app.undo_link(&staff, seq).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "undone": seq }))))
+}
+
+/// `GET /api/v1/requests/{id}/links`: the request's people in other requests, and its
+/// household's requests.
+pub async fn request_links(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id = request_id(&id)?;
+    let links = state.app.request_links(&staff, id).await?;
+    Ok(Json(serde_json::to_value(links).unwrap_or(Value::Null)))
+}
+
+/// Review pairs shown at once.
+const REVIEW_PAIRS_SHOWN_MAX: usize = 20;
+
+/// `GET /desk/review`: the duplicate review queue, each pair side by side with the weight
+/// every field gave.
+pub async fn review_page(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let t = Tr { lang };
+    let items = match state
+        .app
+        .review_queue(&session.staff, REVIEW_PAIRS_SHOWN_MAX)
+        .await
+    {
+        Ok(items) => items,
+        Err(e) => return error_page(lang, e),
+    };
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let pairs = items
+        .iter()
+        .map(|item| {
+            let (a, b) = (&item.a, &item.b);
+            let rows = [
+                (t.get("surname"), text(&a.surname), text(&b.surname)),
+                (
+                    t.get("given-names"),
+                    text(&a.given_names),
+                    text(&b.given_names),
+                ),
+                (
+                    "Patronymic".to_string(),
+                    text(&a.patronymic),
+                    text(&b.patronymic),
+                ),
+                (t.get("birth-date"), text(&a.birth), text(&b.birth)),
+                (t.get("place"), a.location.clone(), b.location.clone()),
+                (
+                    t.get("reference-col"),
+                    a.reference.clone(),
+                    b.reference.clone(),
+                ),
+                (t.get("channel"), a.channel.clone(), b.channel.clone()),
+                (
+                    t.get("received"),
+                    desk_time(a.received_at),
+                    desk_time(b.received_at),
+                ),
+            ]
+            .into_iter()
+            .map(|(label, a, b)| CompareRow {
+                differs: a != b,
+                label,
+                a,
+                b,
+            })
+            .collect();
+            let weights = item.explanation["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    let word = |v: &serde_json::Value| {
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                    };
+                    (
+                        word(&f["field"]),
+                        word(&f["level"]),
+                        format!("{:+.1}", f["weight"].as_f64().unwrap_or(0.0)),
+                    )
+                })
+                .collect();
+            ReviewPair {
+                seq: item.seq,
+                probability: format!("{:.0} %", item.match_probability * 100.0),
+                rows,
+                weights,
+            }
+        })
+        .collect();
+    let page = ReviewPage {
+        t,
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        pairs,
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// `POST /desk/review/{seq}` with `decision=match|distinct`.
+pub async fn decision_post(
+    State(state): State<AppState>,
+    Path(seq): Path<i64>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let decided = form_draft::<DecisionDraft>(&body, &[]).and_then(|(d, _)| d.validate());
+    let same_person = match decided {
+        Ok(same_person) => same_person,
+        Err(errors) => return error_page(lang, AppError::Invalid(errors)),
+    };
+    match state
+        .app
+        .decide_link(&session.staff, seq, same_person)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/desk/review?lang={}", lang.code())).into_response(),
+        Err(e) => error_page(lang, e),
+    }
+}

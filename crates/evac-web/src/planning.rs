@@ -1,0 +1,243 @@
+//! Planning: plan previews and publication, from the API and the desk's planning page.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use evac_app::{AppError, Staff};
+use evac_model::{Permission, PlanDraft, Timestamp};
+use evac_ui::{
+    ChangeLine, Lang, PlanResult, PlanningPage, Tr, TransportFormValues, TransportLine, render,
+};
+use serde_json::Value;
+
+use crate::auth::Authenticated;
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
+use crate::doors::{form_draft, to_json};
+use crate::problem::{ApiResult, Problem};
+use crate::{AppState, Routes};
+
+/// The API routes of this area.
+pub(crate) fn api(routes: Routes) -> Routes {
+    routes.add("post", "/api/v1/plans", post(preview)).add(
+        "post",
+        "/api/v1/plans/publish",
+        post(publish),
+    )
+}
+
+/// The pages of this area.
+pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route("/desk/planning", get(planning_page))
+        .route("/desk/planning/plan", post(plan_post))
+}
+
+/// The API's plan order: a [`PlanDraft`] in the query (`?at=RFC3339`, default now: plans can
+/// be run "as of" a time, for exercises and replays of a crisis).
+fn plan_at(query: &str) -> Result<Timestamp, Problem> {
+    let draft: PlanDraft = serde_html_form::from_str(query).map_err(|e| {
+        Problem::invalid(vec![evac_model::FieldError {
+            path: "query".into(),
+            reason: format!("the query could not be read: {e}"),
+        }])
+    })?;
+    let order = draft.validate().map_err(Problem::invalid)?;
+    Ok(order.at.unwrap_or_else(Timestamp::now))
+}
+
+/// `POST /api/v1/plans?at=RFC3339`: plans every household onto the stored transports (a
+/// preview: nothing is stored), with the reasons for every household left without a seat.
+pub async fn preview(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let at = plan_at(query.as_deref().unwrap_or_default())?;
+    let run = state.app.run_plan(&staff, at).await?;
+    Ok(to_json(&run))
+}
+
+/// `POST /api/v1/plans/publish?at=RFC3339`: re-plans keeping the households already told
+/// where they still fit, stores the seats and issues passes; answers who moved, who gained a
+/// seat and who lost one, and why.
+pub async fn publish(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let at = plan_at(query.as_deref().unwrap_or_default())?;
+    let published = state.app.publish_plan(&staff, at).await?;
+    Ok(to_json(&published))
+}
+
+/// The planning page with the stored transports, and a result or a problem to show (and the
+/// add-transport form as it was sent, when it was refused).
+pub(crate) async fn render_planning(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    at: String,
+    result: Option<PlanResult>,
+    problem: Option<String>,
+    transport_form: TransportFormValues,
+) -> Response {
+    let transports = match state.app.transports(staff).await {
+        Ok(transports) => transports,
+        Err(e) => return error_page(lang, e),
+    };
+    let page = PlanningPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(staff),
+        transports: transports
+            .iter()
+            .map(|t| TransportLine {
+                id: t.id.to_string(),
+                code: t.code.clone(),
+                hub: t.hub.clone(),
+                destination: t.destination.clone(),
+                departs: desk_time(t.departs_at),
+                seats: t.seats,
+                status: t.status.as_str().to_string(),
+            })
+            .collect(),
+        can_plan: staff.role.allows(Permission::PlanTransports),
+        at,
+        result,
+        problem,
+        transport_form,
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// `GET /desk/planning`: transports, their manifests and passes, and the plan buttons.
+pub async fn planning_page(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    render_planning(
+        &state,
+        lang,
+        &session.staff,
+        String::new(),
+        None,
+        None,
+        TransportFormValues::default(),
+    )
+    .await
+}
+
+/// `POST /desk/planning/plan` with a [`PlanDraft`] (`at`, default now; `publish=yes` to
+/// publish): previews or publishes a plan.
+pub async fn plan_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let decoded = form_draft::<PlanDraft>(&body, &[]);
+    let at_text = decoded
+        .as_ref()
+        .ok()
+        .and_then(|(d, _)| d.at.clone())
+        .unwrap_or_default();
+    let order = match decoded.and_then(|(draft, _)| draft.validate()) {
+        Ok(order) => order,
+        Err(errors) => {
+            let problem = problem_text(AppError::Invalid(errors));
+            return render_planning(
+                &state,
+                lang,
+                &session.staff,
+                at_text,
+                None,
+                Some(problem),
+                TransportFormValues::default(),
+            )
+            .await;
+        }
+    };
+    let at = order.at.unwrap_or_else(Timestamp::now);
+    let waiting_words = |waiting: &[evac_app::Waiting]| {
+        waiting
+            .iter()
+            .take(WAITING_SHOWN_MAX)
+            .map(|w| {
+                let why: Vec<String> = w.why.iter().map(|(t, o)| format!("{t}: {o}")).collect();
+                format!("{} ({}): {}", w.reference, w.people, why.join("; "))
+            })
+            .collect()
+    };
+    let result = if order.publish {
+        state.app.publish_plan(&session.staff, at).await.map(|p| {
+            let lines = |kind: &str, changes: &[evac_app::SeatChangeView]| {
+                changes
+                    .iter()
+                    .map(|c| ChangeLine {
+                        kind: kind.to_string(),
+                        household: c.household.clone(),
+                        people: c.people,
+                        from: c.from.clone().unwrap_or_else(|| "—".into()),
+                        to: c.to.clone().unwrap_or_else(|| "—".into()),
+                        why: c.why.clone(),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let mut changes = lines("moved", &p.moved);
+            changes.extend(lines("lost", &p.lost));
+            changes.extend(
+                lines("gained", &p.gained)
+                    .into_iter()
+                    .take(WAITING_SHOWN_MAX),
+            );
+            PlanResult {
+                households_seated: p.households_seated,
+                people_seated: p.people_seated,
+                waiting: p.waiting.len(),
+                passes_issued: p.passes_issued,
+                changes,
+                waiting_examples: waiting_words(&p.waiting),
+            }
+        })
+    } else {
+        state
+            .app
+            .run_plan(&session.staff, at)
+            .await
+            .map(|run| PlanResult {
+                households_seated: run.seated.len(),
+                people_seated: run.seated_people,
+                waiting: run.waiting.len(),
+                passes_issued: 0,
+                changes: Vec::new(),
+                waiting_examples: waiting_words(&run.waiting),
+            })
+    };
+    let (result, problem) = match result {
+        Ok(result) => (Some(result), None),
+        Err(e) => (None, Some(problem_text(e))),
+    };
+    render_planning(
+        &state,
+        lang,
+        &session.staff,
+        at_text,
+        result,
+        problem,
+        TransportFormValues::default(),
+    )
+    .await
+}
+
+/// Waiting households listed with their reasons under a plan.
+const WAITING_SHOWN_MAX: usize = 20;

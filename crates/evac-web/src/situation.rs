@@ -1,0 +1,377 @@
+//! The situation picture: hubs, routes and zones with derived statuses; reports to ingest,
+//! grade, confirm or dismiss; statuses staff set by hand. The API and the desk's board.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use evac_app::{AppError, Staff};
+use evac_model::{
+    HubDraft, JudgementDraft, Permission, ReportDraft, ReportId, RouteDraft, StatementDraft,
+    Timestamp, ZoneDraft,
+};
+use evac_ui::{Lang, ReportLine, SituationPage, SubjectLine, Tr, render};
+use serde_json::{Value, json};
+
+use crate::auth::Authenticated;
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
+use crate::doors::{field, form_draft, json_draft, time_param, to_json};
+use crate::problem::{ApiResult, Problem};
+use crate::{AppState, Routes};
+
+/// The API routes of this area.
+pub(crate) fn api(routes: Routes) -> Routes {
+    routes
+        .add("get", "/api/v1/situation", get(situation))
+        .add("get", "/api/v1/hubs", get(hubs))
+        .add("post", "/api/v1/hubs", post(add_hub))
+        .add("post", "/api/v1/routes", post(add_route))
+        .add("post", "/api/v1/zones", post(add_zone))
+        .add("post", "/api/v1/statuses", post(set_status))
+        .add("get", "/api/v1/reports", get(reports))
+        .add("post", "/api/v1/reports", post(ingest))
+        .add("get", "/api/v1/reports/{id}", get(report))
+        .add("patch", "/api/v1/reports/{id}", patch(judge))
+        .add(
+            "post",
+            "/api/v1/reports/{id}/statements",
+            post(add_statement),
+        )
+}
+
+/// The pages of this area.
+pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route("/desk/situation", get(situation_page))
+        .route("/desk/situation/reports", post(report_post))
+        .route("/desk/situation/reports/{id}", post(judgement_post))
+}
+
+/// `GET /api/v1/situation?at=RFC3339`: every hub, route and zone with its status at `at`
+/// (default now), the claims behind it, conflicting claims beside it, and untrusted ones.
+pub async fn situation(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let at = time_param(&query, "at")?.unwrap_or_else(Timestamp::now);
+    let view = state.app.situation(&staff, at).await?;
+    Ok(to_json(&view))
+}
+
+/// `GET /api/v1/hubs?at=RFC3339`: the hubs of the situation picture.
+pub async fn hubs(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let at = time_param(&query, "at")?.unwrap_or_else(Timestamp::now);
+    let view = state.app.situation(&staff, at).await?;
+    Ok(Json(json!({ "at": at, "items": view.hubs })))
+}
+
+/// `POST /api/v1/hubs` with a [`HubDraft`]: adds or replaces a station, terminal, crossing or
+/// airport.
+pub async fn add_hub(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let hub = json_draft(&headers, body, HubDraft::validate)?;
+    state.app.add_hub(&staff, &hub).await?;
+    Ok((StatusCode::CREATED, to_json(&hub)))
+}
+
+/// `POST /api/v1/routes` with a [`RouteDraft`]: adds or replaces a route from a town to a hub
+/// (distance and travel time are estimated).
+pub async fn add_route(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let new = json_draft(&headers, body, RouteDraft::validate)?;
+    let route = state.app.add_route(&staff, &new).await?;
+    Ok((StatusCode::CREATED, to_json(&route)))
+}
+
+/// `POST /api/v1/zones` with a [`ZoneDraft`]: adds or replaces a zone (a circle), whose threat
+/// level statements set.
+pub async fn add_zone(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let new = json_draft(&headers, body, ZoneDraft::validate)?;
+    let zone = state.app.add_zone(&staff, &new).await?;
+    Ok((StatusCode::CREATED, to_json(&zone)))
+}
+
+/// `POST /api/v1/statuses` with a [`StatementDraft`]: staff set a status by hand (stored as
+/// their confirmed report); its window starts now unless `from` says otherwise.
+pub async fn set_status(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let statement = json_draft(&headers, body, |d: &StatementDraft| {
+        d.validate(Timestamp::now())
+    })?;
+    let report = state.app.set_status_as(&staff, &statement).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "report": report, "statement": statement })),
+    ))
+}
+
+/// `GET /api/v1/reports?limit=N`: the newest situation reports.
+pub async fn reports(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let limit = crate::doors::limit(&query, 50);
+    let reports = state.app.reports(&staff, limit).await?;
+    Ok(Json(json!({ "items": reports })))
+}
+
+/// `POST /api/v1/reports` with a [`ReportDraft`]: ingests a text or CAP alert as a draft
+/// report. 201 for a new report, 200 with the stored one when it was ingested before.
+pub async fn ingest(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let report = json_draft(&headers, body, ReportDraft::validate)?;
+    let ingested = state
+        .app
+        .ingest_report_as(&staff, &report.text, report.source.as_deref())
+        .await?;
+    let status = if ingested.new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, to_json(&ingested)))
+}
+
+fn report_id(text: &str) -> Result<ReportId, Problem> {
+    text.parse()
+        .map_err(|_| field("id", format!("'{text}' is not a report id (a UUID)")))
+}
+
+/// `GET /api/v1/reports/{id}`: a report with its statements.
+pub async fn report(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (report, claims) = state.app.report(&staff, report_id(&id)?).await?;
+    Ok(Json(json!({ "report": report, "statements": claims })))
+}
+
+/// `PATCH /api/v1/reports/{id}` with a [`JudgementDraft`] (`grade`, `state` or both): grade,
+/// confirm or dismiss.
+pub async fn judge(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let id = report_id(&id)?;
+    let judgement = json_draft(&headers, body, JudgementDraft::validate)?;
+    let report = state
+        .app
+        .judge_report(&staff, id, judgement.grade, judgement.state)
+        .await?;
+    Ok(to_json(&report))
+}
+
+/// `POST /api/v1/reports/{id}/statements` with a [`StatementDraft`]: adds a statement to a
+/// report (its window starts now unless `from` says otherwise).
+pub async fn add_statement(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let id = report_id(&id)?;
+    let statement = json_draft(&headers, body, |d: &StatementDraft| {
+        d.validate(Timestamp::now())
+    })?;
+    state.app.add_statement(&staff, id, &statement).await?;
+    Ok((StatusCode::CREATED, to_json(&statement)))
+}
+
+/// Reports listed on the situation board.
+const BOARD_REPORTS_MAX: u32 = 50;
+
+/// Characters of a report's text shown on the board.
+const REPORT_EXCERPT_CHARS: usize = 160;
+
+fn subject_lines(subjects: &[evac_app::SubjectView], t: &Tr) -> Vec<SubjectLine> {
+    subjects
+        .iter()
+        .map(|s| {
+            let (status, class) = match s.derived.status {
+                None => (t.get("unknown"), "unknown".to_string()),
+                Some(evac_model::Effect::Threat(level)) => {
+                    (format!("threat {level}"), "threat".to_string())
+                }
+                Some(effect) => (effect.to_string(), effect.to_string()),
+            };
+            SubjectLine {
+                subject: s.subject.to_string(),
+                name: s.name.clone(),
+                status,
+                status_class: class,
+                // Claims fade with age: years after a crisis, nothing is left to weigh.
+                agreement: if s.derived.agreement > 0.0 {
+                    format!("{:.0} %", s.derived.agreement * 100.0)
+                } else {
+                    "—".to_string()
+                },
+                conflicts: s
+                    .derived
+                    .conflicting
+                    .iter()
+                    .map(|c| format!("{} ({})", c.claim.statement.effect, c.claim.source))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }
+        })
+        .collect()
+}
+
+async fn render_situation(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    problem: Option<String>,
+) -> Response {
+    let t = Tr { lang };
+    let (view, reports) = match (
+        state
+            .app
+            .situation(staff, evac_model::Timestamp::now())
+            .await,
+        state.app.reports(staff, BOARD_REPORTS_MAX).await,
+    ) {
+        (Ok(view), Ok(reports)) => (view, reports),
+        (Err(e), _) | (_, Err(e)) => return error_page(lang, e),
+    };
+    let grades: Vec<String> = "ABCDEF"
+        .chars()
+        .flat_map(|r| (1..=6).map(move |c| format!("{r}{c}")))
+        .collect();
+    let page = SituationPage {
+        t,
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(staff),
+        hubs: subject_lines(&view.hubs, &t),
+        routes: subject_lines(&view.routes, &t),
+        zones: subject_lines(&view.zones, &t),
+        reports: reports
+            .iter()
+            .map(|r| ReportLine {
+                id: r.id.to_string(),
+                received: desk_time(r.received_at),
+                source: r.source.clone(),
+                excerpt: r.text.chars().take(REPORT_EXCERPT_CHARS).collect(),
+                mentions: r
+                    .mentions
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                grade: r.grade.map(|g| g.to_string()).unwrap_or_default(),
+                state: r.state.as_str().to_string(),
+            })
+            .collect(),
+        can_edit: staff.role.allows(Permission::EditSituation),
+        grades,
+        states: evac_model::ReportState::ALL
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect(),
+        problem,
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// `GET /desk/situation`: hubs, routes and zones with their derived status and conflicts,
+/// and the reports to grade, confirm or dismiss.
+pub async fn situation_page(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    render_situation(&state, lang, &session.staff, None).await
+}
+
+/// `POST /desk/situation/reports` with a [`ReportDraft`]: reads a pasted report (text or
+/// CAP XML).
+pub async fn report_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let outcome = async {
+        let (draft, _) = form_draft::<ReportDraft>(&body, &[]).map_err(AppError::Invalid)?;
+        let report = draft.validate().map_err(AppError::Invalid)?;
+        state
+            .app
+            .ingest_report_as(&session.staff, &report.text, report.source.as_deref())
+            .await
+    }
+    .await;
+    match outcome {
+        Ok(_) => Redirect::to(&format!("/desk/situation?lang={}", lang.code())).into_response(),
+        Err(e) => render_situation(&state, lang, &session.staff, Some(problem_text(e))).await,
+    }
+}
+
+/// `POST /desk/situation/reports/{id}` with a [`JudgementDraft`]: grades a report, confirms
+/// or dismisses it.
+pub async fn judgement_post(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let Ok(id) = id.parse::<ReportId>() else {
+        return error_page(lang, AppError::NotFound(format!("report {id}")));
+    };
+    let outcome = async {
+        let (draft, _) = form_draft::<JudgementDraft>(&body, &[]).map_err(AppError::Invalid)?;
+        let judgement = draft.validate().map_err(AppError::Invalid)?;
+        state
+            .app
+            .judge_report(&session.staff, id, judgement.grade, judgement.state)
+            .await
+    }
+    .await;
+    match outcome {
+        Ok(_) => Redirect::to(&format!("/desk/situation?lang={}", lang.code())).into_response(),
+        Err(e) => render_situation(&state, lang, &session.staff, Some(problem_text(e))).await,
+    }
+}

@@ -1,0 +1,122 @@
+//! Transports: planners add flights, buses, trains and convoys and move them through their
+//! status, from the API and the desk's planning page.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use evac_app::AppError;
+use evac_model::{TransportDraft, TransportId, TransportStatusDraft};
+use evac_ui::{Lang, TransportFormValues};
+use serde_json::{Value, json};
+
+use crate::auth::Authenticated;
+use crate::desk::{DeskSession, first, form_pairs, lang, problem_text};
+use crate::doors::{field, form_draft, json_draft, parse_json, to_json};
+use crate::planning::render_planning;
+use crate::problem::ApiResult;
+use crate::{AppState, Routes};
+
+/// The API routes of this area.
+pub(crate) fn api(routes: Routes) -> Routes {
+    routes
+        .add("get", "/api/v1/transports", get(transports))
+        .add("post", "/api/v1/transports", post(add_transport))
+        .add("patch", "/api/v1/transports/{id}", patch(transport_status))
+}
+
+/// The pages of this area.
+pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
+    router.route("/desk/planning/transports", post(transport_post))
+}
+
+/// `GET /api/v1/transports`: every transport, earliest departure first.
+pub async fn transports(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+) -> ApiResult<Json<Value>> {
+    let items = state.app.transports(&staff).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// `POST /api/v1/transports` with a [`TransportDraft`]: a planner adds a flight, bus, train
+/// or convoy.
+pub async fn add_transport(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let (draft, _) = parse_json::<TransportDraft>(&headers, body)?;
+    let transport = state.app.add_transport(&staff, &draft).await?;
+    Ok((StatusCode::CREATED, to_json(&transport)))
+}
+
+/// `PATCH /api/v1/transports/{id}` with a [`TransportStatusDraft`]: confirmed, boarding,
+/// departed, cancelled.
+pub async fn transport_status(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let id: TransportId = id
+        .parse()
+        .map_err(|_| field("id", format!("'{id}' is not a transport id (a UUID)")))?;
+    let status = json_draft(&headers, body, TransportStatusDraft::validate)?;
+    let transport = state.app.set_transport_status(&staff, id, status).await?;
+    Ok(to_json(&transport))
+}
+
+/// `POST /desk/planning/transports` with a [`TransportDraft`]: a planner adds a transport;
+/// refused, the planning page shows why with the form as it was filled in.
+pub async fn transport_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let outcome = async {
+        let (draft, _) = form_draft::<TransportDraft>(&body, &[]).map_err(AppError::Invalid)?;
+        state.app.add_transport(&session.staff, &draft).await
+    }
+    .await;
+    match outcome {
+        Ok(_) => Redirect::to(&format!("/desk/planning?lang={}", lang.code())).into_response(),
+        Err(e) => {
+            // The form comes back as it was sent, whatever was wrong with it.
+            let sent = form_pairs(&body);
+            let text = |name: &str| first(&sent, name);
+            let form = TransportFormValues {
+                open: true,
+                code: text("code"),
+                kind: text("kind"),
+                hub: text("hub"),
+                destination: text("destination"),
+                departs_at: text("departs_at"),
+                seats: text("seats"),
+                stretcher_places: text("stretcher_places"),
+                wheelchair_places: text("wheelchair_places"),
+                escorts: text("escorts"),
+            };
+            render_planning(
+                &state,
+                lang,
+                &session.staff,
+                String::new(),
+                None,
+                Some(problem_text(e)),
+                form,
+            )
+            .await
+        }
+    }
+}
