@@ -41,8 +41,9 @@ impl SeatEventKind {
     /// The person's status after the event.
     pub fn person_status(self) -> PersonStatus {
         match self {
-            // Publishing a seat is telling the household: passes go out with it.
-            SeatEventKind::Seated => PersonStatus::Notified,
+            // A seat without a notice: the person is `notified` only once a channel took the
+            // seat notice (the outbox's acceptance moves them).
+            SeatEventKind::Seated => PersonStatus::Assigned,
             SeatEventKind::Unseated | SeatEventKind::NoShow => PersonStatus::Verified,
             SeatEventKind::CheckedIn => PersonStatus::CheckedIn,
             SeatEventKind::Boarded => PersonStatus::Boarded,

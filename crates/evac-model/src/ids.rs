@@ -63,3 +63,11 @@ uuid_id!(
     /// A flight, bus, train or convoy.
     TransportId
 );
+uuid_id!(
+    /// A message to a requester in the outbox.
+    MessageId
+);
+uuid_id!(
+    /// A message from a requester (an SMS, an e-mail, a logged call).
+    InboundId
+);

@@ -2,13 +2,14 @@
 //! balancer. Each request is its own transaction; PostgreSQL's own commit machinery makes it
 //! durable (`synchronous_commit = on`) and groups concurrent commits.
 
+mod outbox;
 pub mod scratch;
 
 use async_trait::async_trait;
 use evac_model::{
-    Actor, CaseId, Claim, Feature, Grade, Hub, LinkEvent, LinkEventKind, PersonId, PersonStatus,
-    ReferenceCode, Report, ReportId, ReportState, RequestId, SeatEvent, SeatEventKind, Statement,
-    StoredLinkEvent, StoredSeatEvent, Timestamp, Transport,
+    Actor, CaseId, Claim, Feature, Grade, Hub, InboundId, LinkEvent, LinkEventKind, MessageId,
+    PersonId, PersonStatus, ReferenceCode, Report, ReportId, ReportState, RequestId, SeatEvent,
+    SeatEventKind, Statement, StoredLinkEvent, StoredSeatEvent, Timestamp, Transport,
 };
 use evac_store::*;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
@@ -25,7 +26,7 @@ pub struct PgStore {
     intake_load: IntakeLoad,
 }
 
-fn backend(e: sqlx::Error) -> StoreError {
+pub(crate) fn backend(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
             StoreError::Unavailable(e.to_string())
@@ -167,7 +168,7 @@ impl PgStore {
     }
 }
 
-async fn insert_audit<'c, E: sqlx::Executor<'c, Database = Postgres>>(
+pub(crate) async fn insert_audit<'c, E: sqlx::Executor<'c, Database = Postgres>>(
     exec: E,
     e: &AuditEvent,
 ) -> Result<(), StoreError> {
@@ -1267,6 +1268,122 @@ impl Store for PgStore {
             .map_err(backend)?;
         insert_audit(&mut *tx, &audit).await?;
         tx.commit().await.map_err(backend)
+    }
+
+    async fn enqueue_messages(
+        &self,
+        messages: Vec<NewMessage>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut queued = 0;
+        for m in &messages {
+            queued += outbox::enqueue(&mut tx, m).await?;
+        }
+        for a in &audit {
+            insert_audit(&mut *tx, a).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(queued)
+    }
+
+    async fn claim_messages(
+        &self,
+        channel: &str,
+        node: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        outbox::claim(
+            &self.pool,
+            channel,
+            node,
+            now,
+            lease_until,
+            limit.min(PAGE_ITEMS_MAX),
+        )
+        .await
+    }
+
+    async fn finish_message(
+        &self,
+        id: MessageId,
+        node: &str,
+        at: Timestamp,
+        outcome: SendOutcome,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let done = outbox::finish(&mut tx, id, node, at, &outcome).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(done)
+    }
+
+    async fn record_delivery(
+        &self,
+        id: MessageId,
+        at: Timestamp,
+        delivered: bool,
+        detail: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let done = outbox::delivery(&mut tx, id, at, delivered, detail).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(done)
+    }
+
+    async fn messages(
+        &self,
+        filter: &MessageFilter,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        outbox::messages(&self.pool, filter, limit.min(PAGE_ITEMS_MAX)).await
+    }
+
+    async fn message_counts(&self) -> Result<Vec<(MessageState, u64)>, StoreError> {
+        outbox::counts(&self.pool).await
+    }
+
+    async fn store_inbound(
+        &self,
+        message: NewInbound,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let stored = outbox::store_inbound(&mut tx, &message).await?;
+        if stored {
+            insert_audit(&mut *tx, &audit).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(stored)
+    }
+
+    async fn inbound(
+        &self,
+        states: &[&str],
+        request: Option<RequestId>,
+        limit: u32,
+    ) -> Result<Vec<StoredInbound>, StoreError> {
+        outbox::inbound(&self.pool, states, request, limit.min(PAGE_ITEMS_MAX)).await
+    }
+
+    async fn handle_inbound(
+        &self,
+        id: InboundId,
+        request: Option<RequestId>,
+        state: &str,
+        by: &Actor,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        outbox::handle_inbound(&mut tx, id, request, state, by, at).await?;
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn inbox_waiting(&self) -> Result<InboxWaiting, StoreError> {
+        outbox::waiting(&self.pool).await
     }
 
     async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {

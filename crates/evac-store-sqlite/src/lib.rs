@@ -18,6 +18,7 @@
 mod batch;
 mod links;
 mod name_keys;
+mod outbox;
 mod persons;
 mod rows;
 mod seats;
@@ -29,9 +30,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use batch::WriteBatch;
 use evac_model::{
-    Actor, CaseId, Claim, Feature, Grade, Hub, LinkEvent, PersonId, ReferenceCode, Report,
-    ReportId, ReportState, RequestId, SeatEvent, Statement, StoredLinkEvent, StoredSeatEvent,
-    Timestamp, Transport,
+    Actor, CaseId, Claim, Feature, Grade, Hub, InboundId, LinkEvent, MessageId, PersonId,
+    ReferenceCode, Report, ReportId, ReportState, RequestId, SeatEvent, Statement, StoredLinkEvent,
+    StoredSeatEvent, Timestamp, Transport,
 };
 use evac_store::*;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -126,6 +127,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_name_index.sql"),
     include_str!("../migrations/0013_fewer_btrees.sql"),
     include_str!("../migrations/0014_serialised_logs.sql"),
+    include_str!("../migrations/0015_outbox.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1350,6 +1352,134 @@ impl Store for SqliteStore {
         let request = request.to_string();
         self.read(move |c| persons::person_events_of_request(c, &request))
             .await
+    }
+
+    async fn enqueue_messages(
+        &self,
+        messages: Vec<NewMessage>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<usize, StoreError> {
+        let audit_rows: Vec<rows::AuditRow> = audit.iter().map(rows::AuditRow::from).collect();
+        self.write(move |c| {
+            let mut queued = 0;
+            for m in &messages {
+                queued += outbox::enqueue(c, m)?;
+            }
+            audit_rows
+                .iter()
+                .try_for_each(|a| rows::insert_audit(c, a))?;
+            Ok(queued)
+        })
+        .await
+    }
+
+    async fn claim_messages(
+        &self,
+        channel: &str,
+        node: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let (channel, node) = (channel.to_string(), node.to_string());
+        let (now, lease_until) = (now.unix_micros(), lease_until.unix_micros());
+        let limit = limit.min(PAGE_ITEMS_MAX);
+        self.write(move |c| outbox::claim(c, &channel, &node, now, lease_until, limit))
+            .await
+    }
+
+    async fn finish_message(
+        &self,
+        id: MessageId,
+        node: &str,
+        at: Timestamp,
+        outcome: SendOutcome,
+    ) -> Result<bool, StoreError> {
+        let node = node.to_string();
+        self.write(move |c| outbox::finish(c, id, &node, at, &outcome))
+            .await
+    }
+
+    async fn record_delivery(
+        &self,
+        id: MessageId,
+        at: Timestamp,
+        delivered: bool,
+        detail: &str,
+    ) -> Result<bool, StoreError> {
+        let detail = detail.to_string();
+        self.write(move |c| outbox::delivery(c, id, at, delivered, &detail))
+            .await
+    }
+
+    async fn messages(
+        &self,
+        filter: &MessageFilter,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let filter = filter.clone();
+        let limit = limit.min(PAGE_ITEMS_MAX);
+        self.read(move |c| outbox::messages(c, &filter, limit))
+            .await
+    }
+
+    async fn message_counts(&self) -> Result<Vec<(MessageState, u64)>, StoreError> {
+        self.read(outbox::counts).await
+    }
+
+    async fn store_inbound(
+        &self,
+        message: NewInbound,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let audit_row = rows::AuditRow::from(&audit);
+        self.write(move |c| {
+            let stored = outbox::store_inbound(c, &message)?;
+            if stored {
+                rows::insert_audit(c, &audit_row)?;
+            }
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn inbound(
+        &self,
+        states: &[&str],
+        request: Option<RequestId>,
+        limit: u32,
+    ) -> Result<Vec<StoredInbound>, StoreError> {
+        let states: Vec<String> = states.iter().map(|s| s.to_string()).collect();
+        let request = request.map(|r| r.to_string());
+        let limit = limit.min(PAGE_ITEMS_MAX);
+        self.read(move |c| outbox::inbound(c, &states, request, limit))
+            .await
+    }
+
+    async fn handle_inbound(
+        &self,
+        id: InboundId,
+        request: Option<RequestId>,
+        state: &str,
+        by: &Actor,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let (request, state, by) = (
+            request.map(|r| r.to_string()),
+            state.to_string(),
+            by.label(),
+        );
+        let audit_row = rows::AuditRow::from(&audit);
+        self.write(move |c| {
+            outbox::handle_inbound(c, id, request.clone(), &state, &by, at.unix_micros())?;
+            rows::insert_audit(c, &audit_row)
+        })
+        .await
+    }
+
+    async fn inbox_waiting(&self) -> Result<InboxWaiting, StoreError> {
+        self.read(outbox::waiting).await
     }
 
     async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {

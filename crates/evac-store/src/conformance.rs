@@ -918,7 +918,7 @@ pub async fn run(store: &dyn Store) {
         )
         .await
         .unwrap();
-    assert_eq!(status_of_x().await, PersonStatus::Notified);
+    assert_eq!(status_of_x().await, PersonStatus::Assigned);
     // A publication decided from a fold that is no longer the log's head is refused whole.
     let head = store.seat_events(0, 100).await.unwrap()[0].seq;
     let stale = store
@@ -1000,7 +1000,7 @@ pub async fn run(store: &dyn Store) {
         )
         .await
         .unwrap();
-    assert_eq!(status_of_x().await, PersonStatus::Notified);
+    assert_eq!(status_of_x().await, PersonStatus::Assigned);
     let log = store.seat_events(0, 100).await.unwrap();
     assert_eq!(
         log.iter().map(|e| e.event.kind).collect::<Vec<_>>(),
@@ -1087,7 +1087,7 @@ pub async fn run(store: &dyn Store) {
         .unwrap();
 
     // The dashboard's counts add up to what is stored, the most frequent location first; x and
-    // e hold seats (notified).
+    // e hold seats (assigned: no notice was accepted for them).
     let counts = store.dashboard_counts().await.unwrap();
     let intake = store.intake_counts().await.unwrap();
     assert_eq!(
@@ -1098,7 +1098,7 @@ pub async fn run(store: &dyn Store) {
         counts
             .by_status
             .iter()
-            .any(|(s, n)| *s == PersonStatus::Notified && *n == 2),
+            .any(|(s, n)| *s == PersonStatus::Assigned && *n == 2),
         "{counts:?}"
     );
     assert_eq!(
@@ -1283,4 +1283,319 @@ pub async fn run(store: &dyn Store) {
         history.last().unwrap().event.reason,
         "request corrected: location"
     );
+}
+
+/// The outbox and the inbox, on a fresh store: a notice is queued once per key; two nodes
+/// claiming at once never get the same message; the channel's acceptance makes the seat's
+/// person notified; a failure waits for its retry, the last one gives up; a lease that ends
+/// frees the message for another node, unless a delivery report settled it; an inbound message
+/// is stored once per channel id and waits for a human until handled.
+pub async fn outbox_story(store: &dyn Store) {
+    use evac_model::{MessageId, SeatEventKind};
+    let insert = sample_insert("Outboxova", 41);
+    store.insert_request(&insert).await.unwrap();
+    let person = insert.request.body.party[0].id;
+    let transport = evac_model::Transport {
+        id: evac_model::TransportId(uuid::Uuid::from_u128(4242)),
+        code: "KC-1".into(),
+        kind: evac_model::TransportKind::Flight,
+        hub: "NQZ".into(),
+        destination: "Moscow".into(),
+        departs_at: Timestamp::from_unix_micros(T0 + 86_400_000_000),
+        seats: 10,
+        stretcher_places: 0,
+        wheelchair_places: 0,
+        escorts: 0,
+        status: evac_model::TransportStatus::Planned,
+    };
+    let audit = |action: &str| AuditEvent {
+        at: Timestamp::from_unix_micros(T0),
+        actor: Actor::System,
+        action: action.into(),
+        subject: None,
+        detail: serde_json::json!({}),
+    };
+    store
+        .upsert_transport(&transport, audit("transport.upsert"))
+        .await
+        .unwrap();
+    store
+        .append_seat_events(
+            vec![evac_model::SeatEvent {
+                at: Timestamp::from_unix_micros(T0),
+                actor: Actor::System,
+                kind: SeatEventKind::Seated,
+                person,
+                household: "H".into(),
+                transport: transport.id,
+                class: 1,
+                pass: evac_model::PassId(uuid::Uuid::from_u128(77)),
+                reason: "plan".into(),
+            }],
+            vec![],
+            AppendIf::Always,
+        )
+        .await
+        .unwrap();
+    let status = || async {
+        let stored = store.request(insert.request.id).await.unwrap().unwrap();
+        stored.statuses[0].1
+    };
+    assert_eq!(
+        status().await,
+        PersonStatus::Assigned,
+        "a seat without a notice"
+    );
+
+    let at = |s: i64| Timestamp::from_unix_micros(T0 + s * 1_000_000);
+    let message = |key: &str, persons: Vec<PersonId>| NewMessage {
+        id: MessageId::new_v7(),
+        dedup_key: key.into(),
+        request: Some(insert.request.id),
+        persons,
+        channel: "sms".into(),
+        recipient: "+77011234567".into(),
+        language: "ru".into(),
+        template: "seat".into(),
+        body: "evac: место на KC-1".into(),
+        parts: 1,
+        priority: 1,
+        created_at: at(1),
+    };
+    let seat_notice = message("seat:H:77:+77011234567", vec![person]);
+    let queued = store
+        .enqueue_messages(
+            vec![seat_notice.clone(), message("ack:H:+77011234567", vec![])],
+            vec![audit("outbox.enqueue")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued, 2);
+    let again = store
+        .enqueue_messages(
+            vec![NewMessage {
+                id: MessageId::new_v7(),
+                ..seat_notice.clone()
+            }],
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "one message per dedup key, ever");
+
+    // Two nodes claim at once: each message goes to one of them.
+    let (a, b) = futures_util::future::join(
+        store.claim_messages("sms", "node-a", at(2), at(62), 10),
+        store.claim_messages("sms", "node-b", at(2), at(62), 10),
+    )
+    .await;
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut ids: Vec<MessageId> = a.iter().chain(&b).map(|m| m.id).collect();
+    assert_eq!(ids.len(), 2, "{a:?} {b:?}");
+    ids.dedup();
+    assert_eq!(ids.len(), 2, "no message claimed twice");
+    let (seat_holder, seat) = if a.iter().any(|m| m.id == seat_notice.id) {
+        ("node-a", a.iter().find(|m| m.id == seat_notice.id).unwrap())
+    } else {
+        ("node-b", b.iter().find(|m| m.id == seat_notice.id).unwrap())
+    };
+    assert_eq!(seat.state, MessageState::Sending);
+    assert_eq!(seat.attempts, 1);
+    assert_eq!(seat.persons, vec![person]);
+    assert!(
+        store
+            .claim_messages("sms", "node-c", at(3), at(63), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "claimed messages are held until their lease ends"
+    );
+    // Only the holder finishes it; the channel's acceptance notifies the person.
+    let other = if seat_holder == "node-a" {
+        "node-b"
+    } else {
+        "node-a"
+    };
+    let accepted = SendOutcome::Accepted {
+        provider_id: Some("kannel-1".into()),
+    };
+    assert!(
+        !store
+            .finish_message(seat_notice.id, other, at(4), accepted.clone())
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .finish_message(seat_notice.id, seat_holder, at(4), accepted)
+            .await
+            .unwrap()
+    );
+    assert_eq!(status().await, PersonStatus::Notified);
+    let events = store
+        .person_events_of_request(insert.request.id)
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event.reason == notified_reason("sms", "seat")),
+        "{events:?}"
+    );
+    assert!(
+        store
+            .record_delivery(seat_notice.id, at(5), true, "")
+            .await
+            .unwrap()
+    );
+    let listed = store
+        .messages(
+            &MessageFilter {
+                request: Some(insert.request.id),
+                state: Some(MessageState::Delivered),
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].provider_id.as_deref(), Some("kannel-1"));
+
+    // The acknowledgement fails: it waits for its retry, then a node that dies holding it
+    // loses it when its lease ends.
+    let ack = ids
+        .iter()
+        .find(|id| **id != seat_notice.id)
+        .copied()
+        .unwrap();
+    let ack_holder = if a.iter().any(|m| m.id == ack) {
+        "node-a"
+    } else {
+        "node-b"
+    };
+    assert!(
+        store
+            .finish_message(
+                ack,
+                ack_holder,
+                at(6),
+                SendOutcome::Failed {
+                    error: "bearerbox: connection refused".into(),
+                    retry_at: Some(at(20)),
+                },
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_messages("sms", "node-a", at(10), at(70), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not before its retry"
+    );
+    let retried = store
+        .claim_messages("sms", "node-a", at(20), at(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].attempts, 2);
+    assert_eq!(
+        retried[0].last_error.as_deref(),
+        Some("bearerbox: connection refused")
+    );
+    // node-a dies; at 31 its lease has ended and node-b takes the message over.
+    let taken_over = store
+        .claim_messages("sms", "node-b", at(31), at(90), 10)
+        .await
+        .unwrap();
+    assert_eq!(taken_over.len(), 1, "a lease that ended frees the message");
+    assert!(
+        !store
+            .finish_message(
+                ack,
+                "node-a",
+                at(32),
+                SendOutcome::Accepted { provider_id: None }
+            )
+            .await
+            .unwrap(),
+        "the node that lost its lease no longer finishes it"
+    );
+    assert!(
+        store
+            .finish_message(
+                ack,
+                "node-b",
+                at(33),
+                SendOutcome::Failed {
+                    error: "unknown number".into(),
+                    retry_at: None,
+                },
+            )
+            .await
+            .unwrap()
+    );
+    let counts = store.message_counts().await.unwrap();
+    assert!(counts.contains(&(MessageState::GivenUp, 1)), "{counts:?}");
+    assert!(counts.contains(&(MessageState::Delivered, 1)), "{counts:?}");
+
+    // Inbound: stored once per channel id, waiting for a human until handled.
+    let sms = |provider: Option<&str>, state: &str| NewInbound {
+        id: evac_model::InboundId::new_v7(),
+        channel: "sms".into(),
+        provider_id: provider.map(str::to_string),
+        sender: "+77011234567".into(),
+        received_at: at(40),
+        text: "Нам всё ещё нужно уехать".into(),
+        request: Some(insert.request.id),
+        understood: "other".into(),
+        state: state.into(),
+    };
+    let first = sms(Some("kannel-in-1"), "to_read");
+    assert!(
+        store
+            .store_inbound(first.clone(), audit("inbound.sms"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .store_inbound(sms(Some("kannel-in-1"), "to_read"), audit("inbound.sms"))
+            .await
+            .unwrap(),
+        "the same channel id is stored once"
+    );
+    assert!(
+        store
+            .store_inbound(sms(None, "unmatched"), audit("inbound.sms"))
+            .await
+            .unwrap()
+    );
+    let waiting = store.inbox_waiting().await.unwrap();
+    assert_eq!(waiting.messages, 2);
+    assert_eq!(waiting.oldest, Some(at(40)));
+    store
+        .handle_inbound(
+            first.id,
+            None,
+            "handled",
+            &Actor::System,
+            at(50),
+            audit("inbound.handle"),
+        )
+        .await
+        .unwrap();
+    let of_request = store
+        .inbound(&[], Some(insert.request.id), 10)
+        .await
+        .unwrap();
+    assert_eq!(of_request.len(), 2);
+    let still = store
+        .inbound(&INBOX_WAITING_STATES, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(still.len(), 1);
+    assert_eq!(still[0].state, "unmatched");
 }

@@ -7,19 +7,21 @@
 
 pub mod conformance;
 mod intake_load;
+mod outbox;
 mod seats;
 mod situation;
 
 pub use intake_load::{BUSY_REQUESTS_PER_S, IntakeLoad};
+pub use outbox::*;
 pub use seats::{LIVE_SEAT_RULES, SEAT_COLUMNS, SeatRow, live_seat_refusal, seat_conflict};
 pub use situation::{CLAIM_COLUMNS, ClaimRow, REPORT_COLUMNS, ReportRow, StoredPolicy};
 
 use async_trait::async_trait;
 use evac_model::{
-    Actor, CaseId, Channel, Claim, Feature, Grade, Hub, LinkEvent, LinkEventKind, PersonId,
-    PersonStatus, ReferenceCode, Report, ReportId, ReportState, Request, RequestId, Role,
-    SeatEvent, Statement, StatusEvent, StoredLinkEvent, StoredSeatEvent, Timestamp, Transport,
-    UserId,
+    Actor, CaseId, Channel, Claim, Feature, Grade, Hub, InboundId, LinkEvent, LinkEventKind,
+    MessageId, PersonId, PersonStatus, ReferenceCode, Report, ReportId, ReportState, Request,
+    RequestId, Role, SeatEvent, Statement, StatusEvent, StoredLinkEvent, StoredSeatEvent,
+    Timestamp, Transport, UserId,
 };
 
 /// Pages are bounded: a caller asking for more gets this many.
@@ -489,6 +491,88 @@ pub trait Store: Send + Sync + 'static {
         &self,
         request: RequestId,
     ) -> Result<Vec<StoredPersonEvent>, StoreError>;
+
+    /// Queues messages with their audit events in one transaction; a message whose dedup key
+    /// is stored already is skipped. The answer is how many were queued.
+    async fn enqueue_messages(
+        &self,
+        messages: Vec<NewMessage>,
+        audit: Vec<AuditEvent>,
+    ) -> Result<usize, StoreError>;
+
+    /// Takes up to `limit` messages of `channel` that are due (queued with `next_at <= now`, or
+    /// held by a sender whose lease ended) for `node` until `lease_until`, highest priority
+    /// and oldest first; each is `sending` and counts an attempt. Two nodes claiming at once
+    /// never get the same message.
+    async fn claim_messages(
+        &self,
+        channel: &str,
+        node: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+
+    /// Records how `node`'s send of a message ended, if `node` still holds it (`false`
+    /// otherwise: its lease ended and the message is someone else's now). Accepted, the
+    /// message's people who hold an assigned seat become notified, with a person event.
+    async fn finish_message(
+        &self,
+        id: MessageId,
+        node: &str,
+        at: Timestamp,
+        outcome: SendOutcome,
+    ) -> Result<bool, StoreError>;
+
+    /// A channel's delivery report: delivered or failed. A report for a message still held by
+    /// a sender that died settles it (the channel did take it). `false` for an unknown id.
+    async fn record_delivery(
+        &self,
+        id: MessageId,
+        at: Timestamp,
+        delivered: bool,
+        detail: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Messages, newest first, at most `limit`.
+    async fn messages(
+        &self,
+        filter: &MessageFilter,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+
+    /// How many messages are in each state.
+    async fn message_counts(&self) -> Result<Vec<(MessageState, u64)>, StoreError>;
+
+    /// Stores an inbound message with its audit event; one whose channel and provider id are
+    /// stored already is not stored again (`false`).
+    async fn store_inbound(
+        &self,
+        message: NewInbound,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Inbound messages in one of `states` (all when empty), newest first, at most `limit`.
+    async fn inbound(
+        &self,
+        states: &[&str],
+        request: Option<RequestId>,
+        limit: u32,
+    ) -> Result<Vec<StoredInbound>, StoreError>;
+
+    /// A human's handling of an inbound message: attached to a request (or not), a new state.
+    async fn handle_inbound(
+        &self,
+        id: InboundId,
+        request: Option<RequestId>,
+        state: &str,
+        by: &Actor,
+        at: Timestamp,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// Inbound messages waiting for a human ([`INBOX_WAITING_STATES`]), and the oldest.
+    async fn inbox_waiting(&self) -> Result<InboxWaiting, StoreError>;
 
     /// The secret that signs boarding passes: the stored one, or `candidate` stored now if
     /// there is none (the first caller wins, so every node signs alike).

@@ -1236,8 +1236,8 @@ async fn staff_changes_and_notes_are_history_and_withdrawing_releases_the_seat()
     let last_three = &lines[lines.len() - 3..];
     assert_eq!(last_three[0].0, "operator1");
     assert_eq!(
-        last_three[0].1, "notified",
-        "a note keeps the status: {lines:?}"
+        last_three[0].1, "assigned",
+        "a note keeps the status (a seat no notice was accepted for): {lines:?}"
     );
     assert_eq!(
         last_three[1].1, "verified",

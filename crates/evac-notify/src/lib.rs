@@ -1,0 +1,497 @@
+//! What evac says to the people it evacuates, and how it reads what they answer. Pure: no I/O
+//! and no clock; the app renders a notice here when it queues it in the outbox, and a channel
+//! (SMS through Kannel, e-mail, the demo's log) only carries the text.
+//!
+//! - [`Notice`]s render in the requester's language (English, Russian, Kazakh, Italian, from
+//!   Fluent files in `locales/`), falling back to English;
+//! - [`Segments`] says how many SMS a text costs: a text in the GSM 03.38 alphabet fits 160
+//!   characters in one SMS (153 a part when split), anything else (Cyrillic, Kazakh letters) is
+//!   sent as UCS-2 with 70 (67 a part);
+//! - [`Reply`] reads a requester's answer (`STATUS K7Q-4F2-9MX`, `YES`/`NO`/`ДА`/`НЕТ`/`ИӘ`/`ЖОҚ`/
+//!   `SÌ`) and finds a reference code anywhere in it;
+//! - [`Retry`] is the sender's backoff: when to try a failed message again, and when to give up.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use evac_model::ReferenceCode;
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader};
+
+fluent_templates::static_loader! {
+    static NOTICES = {
+        locales: "./locales",
+        fallback_language: "en",
+        // No Unicode isolation marks: they would cost SMS characters and show on old phones.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+/// The languages notices are written in; a request in another language gets English.
+pub const LANGUAGES: [&str; 4] = ["en", "ru", "kk", "it"];
+
+/// A language of the notices, from a request's language tag (`ru`, `kk-KZ`, …).
+fn language_id(tag: &str) -> &'static LanguageIdentifier {
+    static IDS: LazyLock<Vec<LanguageIdentifier>> = LazyLock::new(|| {
+        LANGUAGES
+            .iter()
+            .map(|l| l.parse().expect("a language code"))
+            .collect()
+    });
+    let primary = tag
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let i = LANGUAGES.iter().position(|l| *l == primary).unwrap_or(0);
+    &IDS[i]
+}
+
+/// One thing evac tells a requester.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notice {
+    /// The request is stored: its reference code and where to look up its status.
+    Acknowledgement {
+        reference: String,
+        status_url: String,
+    },
+    /// A seat: the transport, where it leaves, when (the hub's local time), when to be there,
+    /// the short pass code and where the pass is.
+    Seat {
+        reference: String,
+        transport: String,
+        hub: String,
+        departs: String,
+        be_there: String,
+        pass_code: String,
+        pass_url: String,
+    },
+    /// The seat moved to another transport, and why.
+    SeatMoved {
+        reference: String,
+        transport: String,
+        hub: String,
+        departs: String,
+        why: String,
+        pass_code: String,
+        pass_url: String,
+    },
+    /// The seat is gone (a closed hub, a cancelled transport), and why; the household waits
+    /// for the next plan.
+    SeatLost {
+        reference: String,
+        transport: String,
+        why: String,
+    },
+    /// "Do you still need to leave?" for a request that has waited long.
+    Reconfirm { reference: String },
+    /// Staff's words to a group, as written.
+    Broadcast { text: String },
+    /// The answer to `STATUS`: the status in words.
+    StatusReply { reference: String, status: String },
+    /// The answer to `NO`.
+    WithdrawnReply { reference: String },
+    /// The answer to `YES`.
+    ConfirmedReply { reference: String },
+    /// The answer to a message no request could be found for.
+    UnknownReply,
+}
+
+impl Notice {
+    /// The template's name (the Fluent message id), stored with the message.
+    pub fn template(&self) -> &'static str {
+        match self {
+            Notice::Acknowledgement { .. } => "ack",
+            Notice::Seat { .. } => "seat",
+            Notice::SeatMoved { .. } => "seat-moved",
+            Notice::SeatLost { .. } => "seat-lost",
+            Notice::Reconfirm { .. } => "reconfirm",
+            Notice::Broadcast { .. } => "broadcast",
+            Notice::StatusReply { .. } => "reply-status",
+            Notice::WithdrawnReply { .. } => "reply-withdrawn",
+            Notice::ConfirmedReply { .. } => "reply-confirmed",
+            Notice::UnknownReply => "reply-unknown",
+        }
+    }
+
+    /// How soon it should go, 1 first: a seat and its changes before acknowledgements and
+    /// answers, those before broadcasts.
+    pub fn priority(&self) -> u8 {
+        match self {
+            Notice::Seat { .. } | Notice::SeatMoved { .. } | Notice::SeatLost { .. } => 1,
+            Notice::StatusReply { .. }
+            | Notice::WithdrawnReply { .. }
+            | Notice::ConfirmedReply { .. }
+            | Notice::UnknownReply => 2,
+            Notice::Acknowledgement { .. } | Notice::Reconfirm { .. } => 3,
+            Notice::Broadcast { .. } => 5,
+        }
+    }
+
+    fn arguments(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Notice::Acknowledgement {
+                reference,
+                status_url,
+            } => vec![("reference", reference), ("status_url", status_url)],
+            Notice::Seat {
+                reference,
+                transport,
+                hub,
+                departs,
+                be_there,
+                pass_code,
+                pass_url,
+            } => vec![
+                ("reference", reference),
+                ("transport", transport),
+                ("hub", hub),
+                ("departs", departs),
+                ("be_there", be_there),
+                ("pass_code", pass_code),
+                ("pass_url", pass_url),
+            ],
+            Notice::SeatMoved {
+                reference,
+                transport,
+                hub,
+                departs,
+                why,
+                pass_code,
+                pass_url,
+            } => vec![
+                ("reference", reference),
+                ("transport", transport),
+                ("hub", hub),
+                ("departs", departs),
+                ("why", why),
+                ("pass_code", pass_code),
+                ("pass_url", pass_url),
+            ],
+            Notice::SeatLost {
+                reference,
+                transport,
+                why,
+            } => vec![
+                ("reference", reference),
+                ("transport", transport),
+                ("why", why),
+            ],
+            Notice::Reconfirm { reference }
+            | Notice::WithdrawnReply { reference }
+            | Notice::ConfirmedReply { reference } => vec![("reference", reference)],
+            Notice::Broadcast { text } => vec![("text", text)],
+            Notice::StatusReply { reference, status } => {
+                vec![("reference", reference), ("status", status)]
+            }
+            Notice::UnknownReply => Vec::new(),
+        }
+    }
+
+    /// The text in `language` (English where evac has no notices in it).
+    pub fn render(&self, language: &str) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> = self
+            .arguments()
+            .into_iter()
+            .map(|(k, v)| (Cow::Borrowed(k), FluentValue::from(v.to_string())))
+            .collect();
+        NOTICES.lookup_with_args(language_id(language), self.template(), &args)
+    }
+}
+
+/// A person's status in words, in `language`, for `STATUS` answers.
+pub fn status_words(status: evac_model::PersonStatus, language: &str) -> String {
+    NOTICES.lookup(
+        language_id(language),
+        &format!("status-{}", status.as_str()),
+    )
+}
+
+/// How a text travels by SMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmsEncoding {
+    /// The GSM 03.38 alphabet: 7 bits a character (an extension character takes two).
+    Gsm7,
+    /// Anything else: UCS-2, 16 bits a character.
+    Ucs2,
+}
+
+/// What a text costs as SMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Segments {
+    pub encoding: SmsEncoding,
+    /// Characters as the encoding counts them (a GSM extension character counts two; a
+    /// character outside the basic plane counts two in UCS-2).
+    pub units: usize,
+    /// SMS it is sent as.
+    pub parts: usize,
+}
+
+/// The GSM 03.38 basic character set.
+const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+/// The GSM 03.38 extension table (each costs an escape and the character).
+const GSM7_EXTENSION: &str = "^{}\\[~]|€\u{c}";
+
+/// One SMS holds 160 GSM-7 units or 70 UCS-2 units; a split message loses 7 and 3 of them
+/// to the header that joins the parts.
+pub const SMS_GSM7_SINGLE: usize = 160;
+pub const SMS_GSM7_PART: usize = 153;
+pub const SMS_UCS2_SINGLE: usize = 70;
+pub const SMS_UCS2_PART: usize = 67;
+
+impl Segments {
+    pub fn of(text: &str) -> Segments {
+        let gsm_units: Option<usize> = text
+            .chars()
+            .map(|c| {
+                if GSM7_BASIC.contains(c) {
+                    Some(1)
+                } else if GSM7_EXTENSION.contains(c) {
+                    Some(2)
+                } else {
+                    None
+                }
+            })
+            .sum();
+        let (encoding, units, single, part) = match gsm_units {
+            Some(units) => (SmsEncoding::Gsm7, units, SMS_GSM7_SINGLE, SMS_GSM7_PART),
+            None => (
+                SmsEncoding::Ucs2,
+                text.chars().map(char::len_utf16).sum(),
+                SMS_UCS2_SINGLE,
+                SMS_UCS2_PART,
+            ),
+        };
+        let parts = match units {
+            0 => 1,
+            u if u <= single => 1,
+            u => u.div_ceil(part),
+        };
+        Segments {
+            encoding,
+            units,
+            parts,
+        }
+    }
+}
+
+/// What a requester's message asks, read from its words in any of the four languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// `STATUS`, `СТАТУС`, `МӘРТЕБЕ`, `STATO` (with or without a code).
+    Status,
+    /// `YES`, `ДА`, `ИӘ`, `SÌ`/`SI`: still needs to leave.
+    Yes,
+    /// `NO`, `НЕТ`, `ЖОҚ`: no longer needs to leave.
+    No,
+    /// Anything else: for a human to read.
+    Other,
+}
+
+impl Reply {
+    /// Reads the first word of a message; the rest may hold a reference code.
+    pub fn read(text: &str) -> Reply {
+        let first = text
+            .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '!' | ':'))
+            .find(|w| !w.is_empty())
+            .unwrap_or("")
+            .to_uppercase();
+        match first.as_str() {
+            "STATUS" | "СТАТУС" | "МӘРТЕБЕ" | "МАРТЕБЕ" | "STATO" => {
+                Reply::Status
+            }
+            "YES" | "Y" | "ДА" | "ИӘ" | "ИА" | "SÌ" | "SI" => Reply::Yes,
+            "NO" | "N" | "НЕТ" | "ЖОҚ" | "ЖОК" => Reply::No,
+            _ => Reply::Other,
+        }
+    }
+}
+
+/// The first reference code written anywhere in a text (`K7Q-4F2-9MX`, `k7q4f29mx`,
+/// `K7Q 4F2 9MX`), checked by its check character.
+pub fn reference_in(text: &str) -> Option<ReferenceCode> {
+    let symbols: Vec<(usize, char)> = text
+        .char_indices()
+        .filter(|(_, c)| c.is_ascii_alphanumeric())
+        .collect();
+    // Any nine consecutive letters and digits (ignoring dashes and spaces between them) that
+    // parse as a code; words are not codes because their check character fails.
+    symbols.windows(9).find_map(|w| {
+        let candidate: String = w.iter().map(|(_, c)| *c).collect();
+        candidate.parse().ok()
+    })
+}
+
+/// When a failed message is tried again: after `base_s`, doubling each attempt up to `max_s`,
+/// and not after [`Retry::ATTEMPTS_MAX`] attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    pub base_s: u32,
+    pub max_s: u32,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            base_s: 10,
+            max_s: 1_800,
+        }
+    }
+}
+
+impl Retry {
+    /// A message is given up after this many attempts that failed (about a day with the
+    /// default waits: long enough to outlast a cut mobile network for a while, short enough
+    /// that staff see who was never reached).
+    pub const ATTEMPTS_MAX: u32 = 60;
+
+    /// Seconds to wait after `attempts` failed attempts, or `None` to give up.
+    pub fn wait_s(&self, attempts: u32) -> Option<u32> {
+        if attempts >= Self::ATTEMPTS_MAX {
+            return None;
+        }
+        let doubled = u64::from(self.base_s) << attempts.saturating_sub(1).min(20);
+        Some(doubled.min(u64::from(self.max_s)) as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn seat() -> Notice {
+        Notice::Seat {
+            reference: "K7Q-4F2-9MX".into(),
+            transport: "SU 1942".into(),
+            hub: "NQZ".into(),
+            departs: "07.01 14:00".into(),
+            be_there: "07.01 12:00".into(),
+            pass_code: "4F7K2Q".into(),
+            pass_url: "https://evac.example/p/4F7K2Q".into(),
+        }
+    }
+
+    #[test]
+    fn every_notice_renders_in_every_language_with_all_its_values() {
+        let notices = [
+            Notice::Acknowledgement {
+                reference: "K7Q-4F2-9MX".into(),
+                status_url: "https://evac.example/status".into(),
+            },
+            seat(),
+            Notice::SeatMoved {
+                reference: "K7Q-4F2-9MX".into(),
+                transport: "KC 2".into(),
+                hub: "NQZ".into(),
+                departs: "08.01 09:00".into(),
+                why: "hub ALA closed".into(),
+                pass_code: "9MX4F7".into(),
+                pass_url: "https://evac.example/p/9MX4F7".into(),
+            },
+            Notice::SeatLost {
+                reference: "K7Q-4F2-9MX".into(),
+                transport: "KC 2".into(),
+                why: "cancelled".into(),
+            },
+            Notice::Reconfirm {
+                reference: "K7Q-4F2-9MX".into(),
+            },
+            Notice::Broadcast {
+                text: "Road to NQZ open".into(),
+            },
+        ];
+        for lang in LANGUAGES {
+            for notice in &notices {
+                let text = notice.render(lang);
+                assert!(!text.contains('{'), "{lang} {}: {text}", notice.template());
+                for (name, value) in notice.arguments() {
+                    assert!(
+                        text.contains(value),
+                        "{lang} {}: {name} missing in {text}",
+                        notice.template()
+                    );
+                }
+            }
+        }
+        assert!(seat().render("ru").contains("вылет"));
+        assert!(
+            seat().render("de").contains("departs"),
+            "English for others"
+        );
+    }
+
+    #[test]
+    fn cyrillic_costs_more_segments_than_latin() {
+        let latin = Segments::of(&seat().render("en"));
+        let cyrillic = Segments::of(&seat().render("ru"));
+        assert_eq!(latin.encoding, SmsEncoding::Gsm7);
+        assert_eq!(cyrillic.encoding, SmsEncoding::Ucs2);
+        assert!(cyrillic.parts > latin.parts, "{latin:?} {cyrillic:?}");
+        assert_eq!(Segments::of(&"a".repeat(160)).parts, 1);
+        assert_eq!(Segments::of(&"a".repeat(161)).parts, 2);
+        assert_eq!(Segments::of(&"ж".repeat(70)).parts, 1);
+        assert_eq!(Segments::of(&"ж".repeat(71)).parts, 2);
+        assert_eq!(
+            Segments::of(&"€".repeat(80)).units,
+            160,
+            "extension costs two"
+        );
+        assert_eq!(Segments::of("").parts, 1);
+    }
+
+    #[test]
+    fn replies_are_read_in_four_languages_and_find_their_code() {
+        for (text, reply) in [
+            ("STATUS K7Q-4F2-9MX", Reply::Status),
+            ("статус k7q4f29mx", Reply::Status),
+            ("Нет", Reply::No),
+            ("ЖОҚ, рахмет", Reply::No),
+            ("yes!", Reply::Yes),
+            ("Sì", Reply::Yes),
+            ("ИӘ", Reply::Yes),
+            ("we are at the hotel", Reply::Other),
+        ] {
+            assert_eq!(Reply::read(text), reply, "{text}");
+        }
+        // A valid code: the last symbol is the check character.
+        let code: ReferenceCode = ('A'..='Z')
+            .chain('0'..='9')
+            .find_map(|c| format!("K7Q-4F2-9M{c}").parse().ok())
+            .unwrap();
+        let written = code.to_string();
+        assert_eq!(reference_in(&format!("STATUS {written}")), Some(code));
+        let loose = written.to_lowercase().replace('-', " ");
+        assert_eq!(reference_in(&format!("статус {loose} please")), Some(code));
+        assert_eq!(reference_in("no code here at all, sorry"), None);
+    }
+
+    #[test]
+    fn retries_back_off_and_end() {
+        let r = Retry::default();
+        assert_eq!(r.wait_s(1), Some(10));
+        assert_eq!(r.wait_s(2), Some(20));
+        assert_eq!(r.wait_s(30), Some(1_800));
+        assert_eq!(r.wait_s(Retry::ATTEMPTS_MAX), None);
+    }
+
+    proptest! {
+        /// Parts are always enough for the units, and one more unit never needs fewer parts.
+        #[test]
+        fn segments_hold_the_text(text in "\\PC{0,400}") {
+            let s = Segments::of(&text);
+            let single = match s.encoding { SmsEncoding::Gsm7 => SMS_GSM7_SINGLE, SmsEncoding::Ucs2 => SMS_UCS2_SINGLE };
+            let part = match s.encoding { SmsEncoding::Gsm7 => SMS_GSM7_PART, SmsEncoding::Ucs2 => SMS_UCS2_PART };
+            prop_assert!(s.parts >= 1);
+            let holds = if s.parts == 1 {
+                s.units <= single
+            } else {
+                s.units <= s.parts * part && s.units > single
+            };
+            prop_assert!(holds, "{:?}", s);
+        }
+    }
+}
