@@ -18,6 +18,7 @@ use evac_model::{
 };
 use evac_store::{AppendIf, AuditEvent, LOG_PAGE_ITEMS_MAX, StoreError};
 
+use crate::messaging::{SeatNotice, SeatNoticeKind};
 use crate::planning::{PLAN_IMPROVE_MS_MAX, Waiting, stop_after};
 use crate::{App, AppError, Staff};
 
@@ -350,6 +351,53 @@ impl App {
         // household was merged into another travels where they checked in).
         let released: HashSet<PersonId> = releases.iter().map(|e| e.person).collect();
         seatings.retain(|e| !book.seats.contains_key(&e.person) || released.contains(&e.person));
+        // Each change is told: a seat, a moved seat, a lost seat, queued with the change.
+        let first_pass = |household: &str| {
+            seatings
+                .iter()
+                .find(|e| e.household == household)
+                .map(|e| e.pass)
+        };
+        let mut told = Vec::new();
+        for (changes, moved) in [(&diff.gained, false), (&diff.moved, true)] {
+            for change in changes.iter() {
+                let c = index_of[change.case.as_str()];
+                let (Some(to), Some(pass)) = (&change.to, first_pass(&change.case)) else {
+                    continue;
+                };
+                told.push(SeatNotice {
+                    household: &change.case,
+                    requests: &names[c].requests,
+                    persons: &names[c].persons,
+                    transport: transport_id(to),
+                    kind: if moved {
+                        SeatNoticeKind::Moved {
+                            pass,
+                            why: change.why.clone(),
+                        }
+                    } else {
+                        SeatNoticeKind::Seat { pass }
+                    },
+                });
+            }
+        }
+        for change in &diff.lost {
+            let c = index_of[change.case.as_str()];
+            let Some(seat) = seats_of.get(change.case.as_str()).and_then(|s| s.first()) else {
+                continue;
+            };
+            told.push(SeatNotice {
+                household: &change.case,
+                requests: &names[c].requests,
+                persons: &names[c].persons,
+                transport: seat.transport,
+                kind: SeatNoticeKind::Lost {
+                    pass: seat.pass,
+                    why: change.why.clone(),
+                },
+            });
+        }
+        let notices = self.seat_notices(&told, now).await?;
         let mut events = releases;
         events.extend(seatings);
         let passes_issued = events
@@ -367,8 +415,9 @@ impl App {
             }),
         };
         self.store
-            .append_seat_events(events, vec![audit], AppendIf::HeadIs(book.seq))
+            .append_seat_events_telling(events, vec![audit], AppendIf::HeadIs(book.seq), notices)
             .await?;
+        self.outbox_has_mail();
         let unseated = evac_plan::explain_unseated(transports, &cases, settings, &replanned.plan);
         let seated = inputs.seated(&keep, &replanned.plan.assigned, settings);
         let waiting = inputs.waiting(&cases, unseated);
@@ -764,9 +813,11 @@ impl App {
         };
         let taken = evac_plan::standby(planner_t, &aboard, &waiting_cases, settings);
         let mut standby = Vec::new();
+        let mut told_standby: Vec<(usize, PassId)> = Vec::new();
         for w in taken {
             let c = waiting[w];
             let case = &inputs.cases[c];
+            let first_pass = events.len();
             for &person in &inputs.names[c].persons {
                 events.push(SeatEvent {
                     at: now,
@@ -780,6 +831,9 @@ impl App {
                     reason: "standby: seats freed by no-shows".into(),
                 });
             }
+            if let Some(seated) = events.get(first_pass) {
+                told_standby.push((c, seated.pass));
+            }
             standby.push(SeatChangeView {
                 household: case.id.clone(),
                 people: case.people,
@@ -788,6 +842,18 @@ impl App {
                 why: "standby: seats freed by no-shows".into(),
             });
         }
+        // Standby households are at the hub; they are told all the same (the pass is theirs).
+        let told: Vec<SeatNotice> = told_standby
+            .iter()
+            .map(|&(c, pass)| SeatNotice {
+                household: &inputs.cases[c].id,
+                requests: &inputs.names[c].requests,
+                persons: &inputs.names[c].persons,
+                transport,
+                kind: SeatNoticeKind::Seat { pass },
+            })
+            .collect();
+        let notices = self.seat_notices(&told, now).await?;
         let audit = AuditEvent {
             at: now,
             actor: staff.actor(),
@@ -796,8 +862,9 @@ impl App {
             detail: serde_json::json!({ "released": released, "standby": standby.len() }),
         };
         self.store
-            .append_seat_events(events, vec![audit], AppendIf::HeadIs(book.seq))
+            .append_seat_events_telling(events, vec![audit], AppendIf::HeadIs(book.seq), notices)
             .await?;
+        self.outbox_has_mail();
         Ok(NoShows {
             transport_code: t.code,
             released,

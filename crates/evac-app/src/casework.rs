@@ -61,6 +61,12 @@ fn reason_given(reason: &str) -> Result<&str, AppError> {
     }
 }
 
+/// Who makes a change of a person's status or a note: the actor recorded, the name in words.
+pub(crate) struct Changer<'a> {
+    pub actor: evac_model::Actor,
+    pub name: &'a str,
+}
+
 impl App {
     /// The stored request a change is about (read without an audit event: the change writes
     /// its own).
@@ -123,6 +129,26 @@ impl App {
                 .map_or(Permission::WriteRequests, |(_, p)| *p),
         };
         staff.require(needed)?;
+        let by = Changer {
+            actor: staff.actor(),
+            name: &staff.name,
+        };
+        self.change_person_by(&by, request, person, to, reason, at)
+            .await
+    }
+
+    /// A change or note by whoever makes it (a staff member, or the requester by a reply to a
+    /// notice), after the permission was checked; refused where no hand may make it.
+    pub(crate) async fn change_person_by(
+        &self,
+        by: &Changer<'_>,
+        request: RequestId,
+        person: PersonId,
+        to: Option<PersonStatus>,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<(), AppError> {
+        let reason = reason_given(reason)?;
         let stored = self.request_to_change(request).await?;
         let current = stored
             .statuses
@@ -146,12 +172,12 @@ impl App {
                 let release = seat.next_event(
                     SeatEventKind::Unseated,
                     at,
-                    staff.actor(),
-                    format!("{to} by {}: {reason}", staff.name),
+                    by.actor.clone(),
+                    format!("{to} by {}: {reason}", by.name),
                 );
                 let audit = AuditEvent {
                     at,
-                    actor: staff.actor(),
+                    actor: by.actor.clone(),
                     action: "seat.release".into(),
                     subject: Some(person.to_string()),
                     detail: serde_json::json!({ "request": request.to_string(), "to": to.as_str() }),
@@ -169,7 +195,7 @@ impl App {
         }
         let audit = AuditEvent {
             at,
-            actor: staff.actor(),
+            actor: by.actor.clone(),
             action: if to.is_some() {
                 "person.status"
             } else {
@@ -185,7 +211,7 @@ impl App {
         let change = PersonChange {
             person,
             at,
-            actor: staff.actor(),
+            actor: by.actor.clone(),
             to,
             reason: reason.to_string(),
         };

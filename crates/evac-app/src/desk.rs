@@ -45,7 +45,7 @@ pub struct DashboardView {
 }
 
 /// How far along a status is, for "the household's status" (the furthest of its people).
-fn progress(status: PersonStatus) -> u8 {
+pub(crate) fn progress(status: PersonStatus) -> u8 {
     match status {
         PersonStatus::Arrived => 7,
         PersonStatus::Boarded => 6,

@@ -13,6 +13,7 @@ mod demo;
 mod desk;
 mod intake;
 mod linkage;
+mod messaging;
 mod planning;
 mod ranking;
 mod situation;
@@ -37,6 +38,10 @@ pub use intake::{ExportActor, ExportCursor, Submitted};
 pub use linkage::{
     LinkView, LinkedPerson, PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,
 };
+pub use messaging::{
+    Channel, ChannelError, KannelChannel, KannelSettings, LogChannel, MessagingSettings, Received,
+    SEND_LEASE_MS, Senders,
+};
 pub use planning::{PlanRun, Seated, Waiting};
 pub use ranking::{ClassCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking};
 pub use situation::{Ingested, SituationView, SubjectView};
@@ -52,6 +57,8 @@ pub struct Settings {
     pub trust: evac_model::TrustPolicy,
     /// How travel time to a hub is estimated from distance.
     pub travel: evac_geo::TravelModel,
+    /// How requesters are told and heard (channels, links, this node's name).
+    pub messaging: MessagingSettings,
 }
 
 impl Default for Settings {
@@ -60,6 +67,7 @@ impl Default for Settings {
             default_region: Some("KZ".parse().expect("KZ is a country")),
             trust: evac_model::TrustPolicy::default(),
             travel: evac_geo::TravelModel::default(),
+            messaging: MessagingSettings::default(),
         }
     }
 }
@@ -153,6 +161,8 @@ pub struct AppParts {
     /// Where new requests' reference codes come from: counting, so they sort together in the
     /// store's index (see [`evac_model::ReferenceSequence`]).
     references: evac_model::ReferenceSequence,
+    /// Wakes this node's senders when something was queued (see `messaging.rs`).
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::ops::Deref for App {
@@ -173,6 +183,7 @@ impl App {
             signer: tokio::sync::OnceCell::new(),
             ranking: Arc::default(),
             references: evac_model::ReferenceSequence::starting_anywhere(&mut rand::rng()),
+            outbox_wake: Arc::default(),
         }))
     }
 

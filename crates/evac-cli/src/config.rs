@@ -44,6 +44,37 @@ struct FileConfig {
     log: Option<String>,
     trust: Option<evac_model::TrustPolicy>,
     travel: Option<evac_geo::TravelModel>,
+    messaging: Option<MessagingFile>,
+    sms: Option<SmsFile>,
+}
+
+/// `[messaging]`: how requesters are told and heard.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MessagingFile {
+    /// Where requesters look up their status and pass, e.g. "https://evac.example.org".
+    public_url: Option<String>,
+    /// The secret channels send with delivery reports and inbound messages.
+    callback_secret: Option<String>,
+    /// This node's name in the outbox's claims (default: a random one per start).
+    node: Option<String>,
+}
+
+/// `[sms]`: Kannel's sendsms interface; without this table, notices go to the log channel.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmsFile {
+    sendsms_url: String,
+    username: String,
+    password: String,
+    /// The base URL Kannel reaches evac at, for delivery reports.
+    callback_url: String,
+    #[serde(default = "default_sms_rate")]
+    messages_per_second: u32,
+}
+
+fn default_sms_rate() -> u32 {
+    10
 }
 
 /// Everything resolved.
@@ -104,6 +135,7 @@ impl GlobalArgs {
                 default_region,
                 trust: check_trust(file.trust.unwrap_or_default())?,
                 travel: check_travel(file.travel.unwrap_or_default())?,
+                messaging: messaging(file.messaging.unwrap_or_default(), file.sms)?,
             },
             log: self
                 .log
@@ -131,6 +163,29 @@ fn check_trust(trust: evac_model::TrustPolicy) -> anyhow::Result<evac_model::Tru
         bail!("[trust] half_life_hours must be more than 0");
     }
     Ok(trust)
+}
+
+fn messaging(
+    file: MessagingFile,
+    sms: Option<SmsFile>,
+) -> anyhow::Result<evac_app::MessagingSettings> {
+    let defaults = evac_app::MessagingSettings::default();
+    if sms.is_some() && file.callback_secret.is_none() {
+        bail!("[sms] needs [messaging] callback_secret, which Kannel's delivery reports carry");
+    }
+    Ok(evac_app::MessagingSettings {
+        public_url: file.public_url.unwrap_or(defaults.public_url),
+        callback_secret: file.callback_secret,
+        node: file.node.unwrap_or(defaults.node),
+        sms: sms.map(|s| evac_app::KannelSettings {
+            sendsms_url: s.sendsms_url,
+            username: s.username,
+            password: s.password,
+            callback_url: s.callback_url,
+            messages_per_second: s.messages_per_second.max(1),
+        }),
+        be_there_minutes: defaults.be_there_minutes,
+    })
 }
 
 fn check_travel(travel: evac_geo::TravelModel) -> anyhow::Result<evac_geo::TravelModel> {

@@ -311,17 +311,26 @@ impl Reply {
 }
 
 /// The first reference code written anywhere in a text (`K7Q-4F2-9MX`, `k7q4f29mx`,
-/// `K7Q 4F2 9MX`), checked by its check character.
+/// `K7Q 4F2 9MX`), checked by its check character. Only whole words count (a code, or three
+/// words of three symbols): a run of letters inside other words is no code, even when its
+/// check character happens to fit.
 pub fn reference_in(text: &str) -> Option<ReferenceCode> {
-    let symbols: Vec<(usize, char)> = text
-        .char_indices()
-        .filter(|(_, c)| c.is_ascii_alphanumeric())
+    let words: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.trim_matches('-').to_string())
         .collect();
-    // Any nine consecutive letters and digits (ignoring dashes and spaces between them) that
-    // parse as a code; words are not codes because their check character fails.
-    symbols.windows(9).find_map(|w| {
-        let candidate: String = w.iter().map(|(_, c)| *c).collect();
-        candidate.parse().ok()
+    let symbols = |w: &str| w.chars().filter(|c| *c != '-').count();
+    words.iter().enumerate().find_map(|(i, word)| {
+        let alone = (symbols(word) == 9).then(|| word.clone());
+        let spaced = words
+            .get(i..i + 3)
+            .filter(|three| three.iter().all(|w| symbols(w) == 3))
+            .map(|three| three.concat());
+        [alone, spaced]
+            .into_iter()
+            .flatten()
+            .find_map(|candidate| candidate.parse().ok())
     })
 }
 
@@ -467,6 +476,9 @@ mod tests {
         let loose = written.to_lowercase().replace('-', " ");
         assert_eq!(reference_in(&format!("статус {loose} please")), Some(code));
         assert_eq!(reference_in("no code here at all, sorry"), None);
+        // Letters of other words never make a code.
+        assert_eq!(reference_in(&format!("STATUS{written}")), None);
+        assert_eq!(reference_in(&format!("status,{written}.")), Some(code));
     }
 
     #[test]

@@ -29,6 +29,8 @@ CREATE TABLE outbox (
 -- What a sender claims: due messages of its channel, highest priority first.
 CREATE INDEX outbox_due ON outbox (channel, state, priority, next_at);
 CREATE INDEX outbox_request ON outbox (request_id);
+-- A reply from a phone is matched to the latest message evac sent it.
+CREATE INDEX outbox_recipient ON outbox (recipient, created_at);
 
 -- Every attempt, delivery report and its outcome, for the desk's "why did it fail".
 CREATE TABLE outbox_attempts (

@@ -1054,11 +1054,12 @@ impl Store for PgStore {
             .collect()
     }
 
-    async fn append_seat_events(
+    async fn append_seat_events_telling(
         &self,
         events: Vec<SeatEvent>,
         audit: Vec<AuditEvent>,
         when: AppendIf,
+        notices: Vec<NewMessage>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         lock_log(&mut tx, SEAT_LOG_LOCK).await?;
@@ -1071,6 +1072,9 @@ impl Store for PgStore {
         }
         for chunk in events.chunks(SEAT_EVENTS_PER_STATEMENT_MAX) {
             insert_seat_events(&mut tx, chunk).await?;
+        }
+        for notice in &notices {
+            outbox::enqueue(&mut tx, notice).await?;
         }
         for a in &audit {
             insert_audit(&mut *tx, a).await?;

@@ -283,11 +283,13 @@ pub(crate) async fn messages(
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {MESSAGE_COLUMNS} FROM outbox
          WHERE ($1::text IS NULL OR request_id = $1) AND ($2::text IS NULL OR state = $2)
+           AND ($4::text IS NULL OR recipient = $4)
          ORDER BY created_at DESC, id DESC LIMIT $3"
     )))
     .bind(filter.request.map(|r| r.to_string()))
     .bind(filter.state.map(MessageState::as_str))
     .bind(i64::from(limit))
+    .bind(&filter.recipient)
     .fetch_all(pool)
     .await
     .map_err(backend)?;

@@ -1185,11 +1185,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn append_seat_events(
+    async fn append_seat_events_telling(
         &self,
         events: Vec<SeatEvent>,
         audit: Vec<AuditEvent>,
         when: AppendIf,
+        notices: Vec<NewMessage>,
     ) -> Result<(), StoreError> {
         let audit_rows: Vec<rows::AuditRow> = audit.iter().map(rows::AuditRow::from).collect();
         self.write(move |c| {
@@ -1197,6 +1198,9 @@ impl Store for SqliteStore {
             events
                 .iter()
                 .try_for_each(|e| seats::insert_seat_event(c, e))?;
+            for notice in &notices {
+                outbox::enqueue(c, notice)?;
+            }
             audit_rows.iter().try_for_each(|a| rows::insert_audit(c, a))
         })
         .await

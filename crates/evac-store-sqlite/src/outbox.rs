@@ -241,6 +241,7 @@ pub(crate) fn messages(
         .prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM outbox
              WHERE (?1 IS NULL OR request_id = ?1) AND (?2 IS NULL OR state = ?2)
+               AND (?4 IS NULL OR recipient = ?4)
              ORDER BY created_at DESC, id DESC LIMIT ?3"
         ))
         .map_err(backend)?;
@@ -249,7 +250,8 @@ pub(crate) fn messages(
             params![
                 filter.request.map(|r| r.to_string()),
                 filter.state.map(MessageState::as_str),
-                limit
+                limit,
+                filter.recipient
             ],
             message_row,
         )

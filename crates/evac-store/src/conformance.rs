@@ -1453,6 +1453,7 @@ pub async fn outbox_story(store: &dyn Store) {
             &MessageFilter {
                 request: Some(insert.request.id),
                 state: Some(MessageState::Delivered),
+                recipient: Some("+77011234567".into()),
             },
             10,
         )

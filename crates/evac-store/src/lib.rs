@@ -437,6 +437,20 @@ pub trait Store: Send + Sync + 'static {
         events: Vec<SeatEvent>,
         audit: Vec<AuditEvent>,
         when: AppendIf,
+    ) -> Result<(), StoreError> {
+        self.append_seat_events_telling(events, audit, when, Vec::new())
+            .await
+    }
+
+    /// As [`Store::append_seat_events`], queuing the notices that tell people of the change
+    /// in the same transaction (a seat and its notice are stored together or not at all; a
+    /// notice whose dedup key is stored already is skipped).
+    async fn append_seat_events_telling(
+        &self,
+        events: Vec<SeatEvent>,
+        audit: Vec<AuditEvent>,
+        when: AppendIf,
+        notices: Vec<NewMessage>,
     ) -> Result<(), StoreError>;
 
     /// The seat log from `after_seq` (exclusive), oldest first, at most `limit` events.

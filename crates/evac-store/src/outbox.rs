@@ -121,6 +121,8 @@ pub enum SendOutcome {
 pub struct MessageFilter {
     pub request: Option<RequestId>,
     pub state: Option<MessageState>,
+    /// Messages to this phone number or address (a reply is matched to what evac sent it).
+    pub recipient: Option<String>,
 }
 
 /// A message from a requester, as it arrived.

@@ -58,11 +58,16 @@ impl Backend {
 
     /// A new node on this backend's database.
     pub async fn node(&self) -> App {
+        self.node_with(Settings::default()).await
+    }
+
+    /// A new node with its own settings.
+    pub async fn node_with(&self, settings: Settings) -> App {
         let store: Arc<dyn Store> = match self {
             Backend::Sqlite { store, .. } => store.clone(),
             Backend::Postgres(scratch) => Arc::new(scratch.store().await.unwrap()),
         };
-        App::new(store, Settings::default())
+        App::new(store, settings)
     }
 
     /// Removes the scratch database (PostgreSQL); SQLite's directory goes with the value.

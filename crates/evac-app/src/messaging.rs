@@ -1,0 +1,904 @@
+//! Talking to requesters and hearing them: notices queued with the change they tell of, sent
+//! by a sender per channel on every node, replies read and acted on.
+//!
+//! A seat, a moved seat or a lost seat is told by a notice queued in the same transaction as
+//! the seat change (`Store::append_seat_events_telling`): a crash between the two cannot lose
+//! one. Notices are rendered when queued (`evac-notify`), in the request's language, and sent
+//! by the channel the request can be reached on: SMS through Kannel where it is configured,
+//! otherwise the demo's log channel, which only records what would have been sent. A sender
+//! claims due messages for a lease (`SEND_LEASE_MS`), paces itself to its channel's rate,
+//! retries with backoff (`evac_notify::Retry`) and gives up after its bound; a person becomes
+//! `notified` only when a channel took their seat notice.
+//!
+//! What comes back (an SMS, later e-mail) is stored first, then read: `STATUS` is answered,
+//! `NO` withdraws the request (giving back its seats), `YES` confirms it; anything else waits
+//! in the inbox for a human, attached to its request when its reference code or its sender
+//! (a number evac wrote to) says which, unmatched otherwise.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use evac_model::{Actor, InboundId, MessageId, PersonStatus, ReferenceCode, RequestId, Timestamp};
+use evac_notify::{Notice, Reply, Retry, Segments};
+use evac_store::{
+    AuditEvent, InboxWaiting, MessageFilter, MessageState, NewInbound, NewMessage, SendOutcome,
+    StoredInbound, StoredMessage,
+};
+
+use crate::casework::Changer;
+use crate::{App, AppError, Staff};
+
+/// A sender holds the messages it claimed this long; if it dies, another takes them after.
+/// Long enough for a channel's slowest answer and its delivery report.
+pub const SEND_LEASE_MS: i64 = 60_000;
+/// A sender with nothing to send looks again after this long (or at once when woken).
+pub const SENDER_IDLE_POLL_MS: u64 = 1_000;
+/// The log channel "sends" this many messages a second (it only records them).
+const LOG_MESSAGES_PER_S: u32 = 1_000;
+/// How long a channel's answer may take before the attempt counts as failed.
+const CHANNEL_TIMEOUT_MS: u64 = 10_000;
+/// An inbound message's text is kept up to this many characters.
+pub const INBOUND_TEXT_CHARS_MAX: usize = 2_000;
+/// Inbound and outbound messages listed at once.
+pub const MESSAGES_LISTED_MAX: u32 = 200;
+
+/// Kannel's HTTP interfaces as this deployment reaches them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KannelSettings {
+    /// `http://127.0.0.1:13013/cgi-bin/sendsms`
+    pub sendsms_url: String,
+    pub username: String,
+    pub password: String,
+    /// The base URL Kannel reaches evac at, for delivery reports (`http://127.0.0.1:8080`).
+    pub callback_url: String,
+    /// The SMS centre's rate: messages a second this node's sender sends at most.
+    pub messages_per_second: u32,
+}
+
+/// How evac reaches requesters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessagingSettings {
+    /// Where requesters look up their status and pass (`https://evac.example.org`).
+    pub public_url: String,
+    /// SMS through Kannel; without it, notices go to the log channel.
+    pub sms: Option<KannelSettings>,
+    /// The secret channels send with their callbacks (delivery reports, inbound messages);
+    /// without one, callbacks are refused.
+    pub callback_secret: Option<String>,
+    /// This node's name in claims (several nodes share one outbox).
+    pub node: String,
+    /// Minutes before departure a household must be at the hub (the plan's check-in margin).
+    pub be_there_minutes: i64,
+}
+
+impl Default for MessagingSettings {
+    fn default() -> Self {
+        MessagingSettings {
+            public_url: "http://127.0.0.1:8080".into(),
+            sms: None,
+            callback_secret: None,
+            node: format!("node-{}", uuid::Uuid::new_v4().simple()),
+            be_there_minutes: i64::from(evac_plan::Settings::default().check_in_minutes),
+        }
+    }
+}
+
+/// Why a channel did not take a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChannelError {
+    /// Worth trying again (the gateway is down, busy, or slow).
+    Transient(String),
+    /// Never worth trying again (the number is refused, the credentials are wrong).
+    Permanent(String),
+}
+
+/// A way of reaching people. Implementations only carry text; the outbox decides what and when.
+#[async_trait::async_trait]
+pub trait Channel: Send + Sync {
+    /// The name messages are queued under (`sms`, `log`).
+    fn name(&self) -> &'static str;
+    /// At most this many messages a second.
+    fn messages_per_second(&self) -> u32;
+    /// Sends one message; the answer is the channel's id for it, if it gives one.
+    async fn send(&self, message: &StoredMessage) -> Result<Option<String>, ChannelError>;
+}
+
+/// The demo's channel: records what would have been sent (the text stays in the outbox, for
+/// the desk to show), sends nothing. Clearly labelled wherever a message is shown.
+pub struct LogChannel;
+
+#[async_trait::async_trait]
+impl Channel for LogChannel {
+    fn name(&self) -> &'static str {
+        "log"
+    }
+
+    fn messages_per_second(&self) -> u32 {
+        LOG_MESSAGES_PER_S
+    }
+
+    async fn send(&self, message: &StoredMessage) -> Result<Option<String>, ChannelError> {
+        // No recipient or text in the log: they are personal data.
+        tracing::info!(message_id = %message.id, template = %message.template, parts = message.parts, "log channel: recorded, not sent");
+        Ok(Some(format!("log:{}", message.id)))
+    }
+}
+
+/// SMS through Kannel's `sendsms` interface, with a delivery report asked back to evac.
+pub struct KannelChannel {
+    settings: KannelSettings,
+    callback_secret: String,
+    http: reqwest::Client,
+}
+
+impl KannelChannel {
+    pub fn new(settings: KannelSettings, callback_secret: String) -> Result<Self, AppError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(CHANNEL_TIMEOUT_MS))
+            .build()
+            .map_err(|e| AppError::BadInput(format!("cannot make the SMS client: {e}")))?;
+        Ok(KannelChannel {
+            settings,
+            callback_secret,
+            http,
+        })
+    }
+
+    /// The `sendsms` URL for one message: UTF-8 text, UCS-2 when it is not GSM-7, a delivery
+    /// report (final states: delivered, undelivered) back to evac with the message's id.
+    fn url(&self, message: &StoredMessage) -> String {
+        let dlr = format!(
+            "{}/api/v1/channels/sms/delivery?{}",
+            self.settings.callback_url.trim_end_matches('/'),
+            serde_urlencoded::to_string([
+                ("message", message.id.to_string().as_str()),
+                ("secret", self.callback_secret.as_str()),
+            ])
+            .unwrap_or_default()
+        ) + "&status=%d";
+        let coding = match Segments::of(&message.body).encoding {
+            evac_notify::SmsEncoding::Gsm7 => "0",
+            evac_notify::SmsEncoding::Ucs2 => "2",
+        };
+        let max_messages = message.parts.max(1).to_string();
+        let query = serde_urlencoded::to_string([
+            ("username", self.settings.username.as_str()),
+            ("password", self.settings.password.as_str()),
+            ("to", message.recipient.as_str()),
+            ("text", message.body.as_str()),
+            ("charset", "UTF-8"),
+            ("coding", coding),
+            ("max-messages", max_messages.as_str()),
+            ("dlr-mask", "3"),
+            ("dlr-url", dlr.as_str()),
+        ])
+        .unwrap_or_default();
+        format!("{}?{query}", self.settings.sendsms_url)
+    }
+}
+
+#[async_trait::async_trait]
+impl Channel for KannelChannel {
+    fn name(&self) -> &'static str {
+        "sms"
+    }
+
+    fn messages_per_second(&self) -> u32 {
+        self.settings.messages_per_second.max(1)
+    }
+
+    async fn send(&self, message: &StoredMessage) -> Result<Option<String>, ChannelError> {
+        let answer = self
+            .http
+            .get(self.url(message))
+            .send()
+            .await
+            .map_err(|e| ChannelError::Transient(format!("Kannel is unreachable: {e}")))?;
+        let status = answer.status();
+        let body = answer.text().await.unwrap_or_default();
+        let said = body.trim().chars().take(200).collect::<String>();
+        match status.as_u16() {
+            // "0: Accepted for delivery" (202), "3: Queued for later delivery" (202).
+            200..=299 => Ok(None),
+            // Wrong credentials, a malformed number or text: trying again changes nothing.
+            400..=499 if status.as_u16() != 429 => Err(ChannelError::Permanent(format!(
+                "Kannel refused it ({status}): {said}"
+            ))),
+            _ => Err(ChannelError::Transient(format!(
+                "Kannel could not take it ({status}): {said}"
+            ))),
+        }
+    }
+}
+
+/// A way to reach a household: its request, the reference it knows, its language, and where
+/// to write.
+#[derive(Debug, Clone, PartialEq)]
+struct Contact {
+    request: RequestId,
+    reference: String,
+    language: String,
+    channel: &'static str,
+    recipient: String,
+}
+
+/// What evac did with an inbound message.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Received {
+    pub id: InboundId,
+    /// False when the channel said the same message before (nothing was done again).
+    pub new: bool,
+    pub request: Option<RequestId>,
+    /// `status`, `yes`, `no`, `other`.
+    pub understood: String,
+    /// `attached`, `to_read`, `unmatched`.
+    pub state: String,
+}
+
+/// The hub's time zone, from its country (the demo's hubs are in Kazakhstan and its
+/// neighbours); UTC where evac does not know one.
+fn zone_of_country(country: &str) -> jiff::tz::TimeZone {
+    let name = match country {
+        "KZ" => "Asia/Almaty",
+        "KG" => "Asia/Bishkek",
+        "UZ" => "Asia/Tashkent",
+        "TJ" => "Asia/Dushanbe",
+        "RU" => "Europe/Moscow",
+        "IT" => "Europe/Rome",
+        _ => "UTC",
+    };
+    jiff::tz::TimeZone::get(name).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// "07.01 14:00": a moment as people at the hub read it.
+fn local_time(at: Timestamp, zone: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_microsecond(at.unix_micros())
+        .map(|t| t.to_zoned(zone.clone()).strftime("%d.%m %H:%M").to_string())
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// A short, readable form of a pass's id for a notice (the pass itself is on the status page).
+fn pass_code(pass: evac_model::PassId) -> String {
+    pass.0.simple().to_string()[..6].to_ascii_uppercase()
+}
+
+impl App {
+    fn messaging(&self) -> &MessagingSettings {
+        &self.settings.messaging
+    }
+
+    /// The channels this node sends through: the log always, SMS where Kannel is configured.
+    pub fn channels(&self) -> Result<Vec<Arc<dyn Channel>>, AppError> {
+        let mut channels: Vec<Arc<dyn Channel>> = vec![Arc::new(LogChannel)];
+        if let Some(sms) = &self.messaging().sms {
+            let secret = self.messaging().callback_secret.clone().ok_or_else(|| {
+                AppError::BadInput(
+                    "SMS needs a callback secret (messaging.callback_secret) for Kannel's delivery reports"
+                        .into(),
+                )
+            })?;
+            channels.push(Arc::new(KannelChannel::new(sms.clone(), secret)?));
+        }
+        Ok(channels)
+    }
+
+    /// Where a request can be reached: its submitter's first phone, else its first person's;
+    /// by SMS where configured, else the log channel.
+    fn contact_of(&self, request: &evac_model::Request) -> Option<Contact> {
+        let body = &request.body;
+        let phone = body
+            .submitter
+            .phones
+            .first()
+            .or_else(|| body.party.iter().flat_map(|p| &p.phones).next())?;
+        Some(Contact {
+            request: request.id,
+            reference: request.reference.to_string(),
+            language: body
+                .language
+                .as_ref()
+                .map_or("en".to_string(), |l| l.as_str().to_string()),
+            channel: if self.messaging().sms.is_some() {
+                "sms"
+            } else {
+                "log"
+            },
+            recipient: phone.e164.to_string(),
+        })
+    }
+
+    /// The contacts of a household's requests, one per recipient.
+    async fn contacts_of(&self, requests: &[RequestId]) -> Result<Vec<Contact>, AppError> {
+        let mut contacts: Vec<Contact> = Vec::new();
+        for &id in requests {
+            let Some(stored) = self.store.request(id).await? else {
+                continue;
+            };
+            if let Some(c) = self.contact_of(&stored.request)
+                && !contacts.iter().any(|k| k.recipient == c.recipient)
+            {
+                contacts.push(c);
+            }
+        }
+        Ok(contacts)
+    }
+
+    fn message(
+        &self,
+        contact: &Contact,
+        notice: &Notice,
+        dedup: &str,
+        persons: Vec<evac_model::PersonId>,
+        at: Timestamp,
+    ) -> NewMessage {
+        let body = notice.render(&contact.language);
+        NewMessage {
+            id: MessageId::new_v7(),
+            dedup_key: format!("{dedup}:{}", contact.recipient),
+            request: Some(contact.request),
+            persons,
+            channel: contact.channel.to_string(),
+            recipient: contact.recipient.clone(),
+            language: contact.language.clone(),
+            template: notice.template().to_string(),
+            parts: if contact.channel == "sms" {
+                Segments::of(&body).parts as u32
+            } else {
+                1
+            },
+            body,
+            priority: notice.priority(),
+            created_at: at,
+        }
+    }
+
+    /// The notices that tell of seat changes a publication (or a standby release) appends:
+    /// a seat, a moved seat, a lost seat, to each household's contacts. Queued with the
+    /// changes, once per change and recipient.
+    pub(crate) async fn seat_notices(
+        &self,
+        changes: &[SeatNotice<'_>],
+        at: Timestamp,
+    ) -> Result<Vec<NewMessage>, AppError> {
+        let transports = self.store.transports().await?;
+        let hubs = self.store.hubs().await?;
+        let status_url = format!(
+            "{}/status",
+            self.messaging().public_url.trim_end_matches('/')
+        );
+        let mut messages = Vec::new();
+        for change in changes {
+            let transport = transports.iter().find(|t| t.id == change.transport);
+            let code = transport.map_or("?".to_string(), |t| t.code.clone());
+            for contact in self.contacts_of(change.requests).await? {
+                let pass_url = format!("{status_url}?reference={}", contact.reference);
+                let (notice, dedup) = match (&change.kind, transport) {
+                    (
+                        SeatNoticeKind::Seat { pass } | SeatNoticeKind::Moved { pass, .. },
+                        Some(t),
+                    ) => {
+                        let zone = hubs
+                            .iter()
+                            .find(|h| h.code == t.hub)
+                            .map_or(jiff::tz::TimeZone::UTC, |h| {
+                                zone_of_country(&h.country.to_string())
+                            });
+                        let be_there = t
+                            .departs_at
+                            .plus_seconds(-60 * self.messaging().be_there_minutes);
+                        let notice = match &change.kind {
+                            SeatNoticeKind::Moved { why, .. } => Notice::SeatMoved {
+                                reference: contact.reference.clone(),
+                                transport: code.clone(),
+                                hub: t.hub.clone(),
+                                departs: local_time(t.departs_at, &zone),
+                                why: why.clone(),
+                                pass_code: pass_code(*pass),
+                                pass_url,
+                            },
+                            _ => Notice::Seat {
+                                reference: contact.reference.clone(),
+                                transport: code.clone(),
+                                hub: t.hub.clone(),
+                                departs: local_time(t.departs_at, &zone),
+                                be_there: local_time(be_there, &zone),
+                                pass_code: pass_code(*pass),
+                                pass_url,
+                            },
+                        };
+                        let dedup = format!("{}:{}:{pass}", notice.template(), change.household);
+                        (notice, dedup)
+                    }
+                    (SeatNoticeKind::Lost { pass, why }, _) => (
+                        Notice::SeatLost {
+                            reference: contact.reference.clone(),
+                            transport: code.clone(),
+                            why: why.clone(),
+                        },
+                        format!("seat-lost:{}:{pass}", change.household),
+                    ),
+                    (_, None) => continue,
+                };
+                messages.push(self.message(&contact, &notice, &dedup, change.persons.to_vec(), at));
+            }
+        }
+        Ok(messages)
+    }
+
+    /// Wakes this node's senders: something was queued.
+    pub(crate) fn outbox_has_mail(&self) {
+        self.outbox_wake.notify_waiters();
+    }
+
+    /// Starts a sender per channel on this node (they run until the app is dropped, or the
+    /// answer is). Senders on several nodes share the outbox safely.
+    pub fn start_senders(&self) -> Result<Senders, AppError> {
+        Ok(self.start_senders_with(self.channels()?))
+    }
+
+    /// As [`App::start_senders`], through the given channels (a test's, a drill's).
+    pub fn start_senders_with(&self, channels: Vec<Arc<dyn Channel>>) -> Senders {
+        let mut tasks = Vec::new();
+        for channel in channels {
+            let app = self.clone();
+            tasks.push(tokio::spawn(async move { app.send_forever(channel).await }));
+        }
+        Senders { tasks }
+    }
+
+    async fn send_forever(self, channel: Arc<dyn Channel>) {
+        let name = channel.name();
+        let per_second = channel.messages_per_second().max(1);
+        let pace = Duration::from_secs_f64(1.0 / f64::from(per_second));
+        let node = self.messaging().node.clone();
+        loop {
+            let now = Timestamp::now();
+            let woken = self.outbox_wake.notified();
+            let claimed = self
+                .store
+                .claim_messages(
+                    name,
+                    &node,
+                    now,
+                    Timestamp::from_unix_micros(now.unix_micros() + SEND_LEASE_MS * 1_000),
+                    per_second,
+                )
+                .await;
+            let batch = match claimed {
+                Ok(batch) => batch,
+                Err(e) => {
+                    tracing::warn!(channel = name, error = %e, "cannot claim messages; trying again");
+                    Vec::new()
+                }
+            };
+            if batch.is_empty() {
+                tokio::select! {
+                    _ = woken => {}
+                    _ = tokio::time::sleep(Duration::from_millis(SENDER_IDLE_POLL_MS)) => {}
+                }
+                continue;
+            }
+            for message in batch {
+                let started = tokio::time::Instant::now();
+                self.send_one(channel.as_ref(), &node, &message).await;
+                tokio::time::sleep_until(started + pace).await;
+            }
+        }
+    }
+
+    /// Sends one claimed message and records how it went.
+    async fn send_one(&self, channel: &dyn Channel, node: &str, message: &StoredMessage) {
+        let outcome = match channel.send(message).await {
+            Ok(provider_id) => SendOutcome::Accepted { provider_id },
+            Err(ChannelError::Permanent(error)) => SendOutcome::Failed {
+                error,
+                retry_at: None,
+            },
+            Err(ChannelError::Transient(error)) => SendOutcome::Failed {
+                retry_at: Retry::default()
+                    .wait_s(message.attempts)
+                    .map(|s| Timestamp::now().plus_seconds(i64::from(s))),
+                error,
+            },
+        };
+        match self
+            .store
+            .finish_message(message.id, node, Timestamp::now(), outcome)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(message_id = %message.id, "a send outlived its lease; another node holds the message now")
+            }
+            Err(e) => {
+                tracing::warn!(message_id = %message.id, error = %e, "a send could not be recorded; the message is sent again after its lease")
+            }
+        }
+    }
+
+    /// A channel's callback is evac's own only with the deployment's secret.
+    pub fn callback_allowed(&self, secret: &str) -> Result<(), AppError> {
+        use sha2::Digest;
+        let expected = self
+            .messaging()
+            .callback_secret
+            .as_deref()
+            .ok_or(AppError::Unauthenticated)?;
+        // Compared as digests, so the comparison takes as long whatever the secret says.
+        if sha2::Sha256::digest(secret) == sha2::Sha256::digest(expected) {
+            Ok(())
+        } else {
+            Err(AppError::Unauthenticated)
+        }
+    }
+
+    /// A delivery report from a channel (Kannel's `%d`: 1 delivered, 2 undelivered; other
+    /// values are intermediate and ignored).
+    pub async fn delivery_report(
+        &self,
+        secret: &str,
+        message: MessageId,
+        status: u32,
+        at: Timestamp,
+    ) -> Result<bool, AppError> {
+        self.callback_allowed(secret)?;
+        let delivered = match status {
+            1 => true,
+            2 | 16 => false,
+            _ => return Ok(false),
+        };
+        let detail = if delivered { "" } else { "undeliverable" };
+        Ok(self
+            .store
+            .record_delivery(message, at, delivered, detail)
+            .await?)
+    }
+
+    /// An SMS (or other message) from a requester, through a channel's callback: stored, then
+    /// read and answered ([`Reply`]).
+    pub async fn receive_message(
+        &self,
+        secret: &str,
+        channel: &str,
+        provider_id: Option<String>,
+        sender: &str,
+        text: &str,
+        at: Timestamp,
+    ) -> Result<Received, AppError> {
+        self.callback_allowed(secret)?;
+        let text: String = text.chars().take(INBOUND_TEXT_CHARS_MAX).collect();
+        let sender = evac_model::PhoneE164::parse(sender, self.settings.default_region)
+            .map_or_else(|_| sender.trim().to_string(), |p| p.to_string());
+        let reply = Reply::read(&text);
+        let by_reference = match evac_notify::reference_in(&text) {
+            Some(code) => self.store.request_by_reference(&code).await?,
+            None => None,
+        };
+        let request = match by_reference {
+            Some(found) => Some(found),
+            None => {
+                // A reply to what evac sent this number.
+                let sent = self
+                    .store
+                    .messages(
+                        &MessageFilter {
+                            recipient: Some(sender.clone()),
+                            ..Default::default()
+                        },
+                        1,
+                    )
+                    .await?;
+                match sent.first().and_then(|m| m.request) {
+                    Some(id) => self.store.request(id).await?,
+                    None => None,
+                }
+            }
+        };
+        let understood = match reply {
+            Reply::Status => "status",
+            Reply::Yes => "yes",
+            Reply::No => "no",
+            Reply::Other => "other",
+        };
+        let state = match (&request, &reply) {
+            (None, _) => "unmatched",
+            (Some(_), Reply::Other) => "to_read",
+            (Some(_), _) => "attached",
+        };
+        let id = InboundId::new_v7();
+        let new = self
+            .store
+            .store_inbound(
+                NewInbound {
+                    id,
+                    channel: channel.to_string(),
+                    provider_id,
+                    sender: sender.clone(),
+                    received_at: at,
+                    text,
+                    request: request.as_ref().map(|r| r.request.id),
+                    understood: understood.into(),
+                    state: state.into(),
+                },
+                AuditEvent {
+                    at,
+                    actor: Actor::Public,
+                    action: "inbound.receive".into(),
+                    subject: request.as_ref().map(|r| r.request.id.to_string()),
+                    detail: serde_json::json!({ "channel": channel, "understood": understood, "state": state }),
+                },
+            )
+            .await?;
+        if new {
+            self.act_on(id, &reply, request.as_ref(), channel, &sender, at)
+                .await?;
+        }
+        Ok(Received {
+            id,
+            new,
+            request: request.map(|r| r.request.id),
+            understood: understood.into(),
+            state: state.into(),
+        })
+    }
+
+    /// Does what a reply asks and answers it through the channel it came by.
+    async fn act_on(
+        &self,
+        id: InboundId,
+        reply: &Reply,
+        request: Option<&evac_store::StoredRequest>,
+        channel: &str,
+        sender: &str,
+        at: Timestamp,
+    ) -> Result<(), AppError> {
+        let contact = |request: &evac_store::StoredRequest| Contact {
+            request: request.request.id,
+            reference: request.request.reference.to_string(),
+            language: request
+                .request
+                .body
+                .language
+                .as_ref()
+                .map_or("en".to_string(), |l| l.as_str().to_string()),
+            channel: if channel == "sms" { "sms" } else { "log" },
+            recipient: sender.to_string(),
+        };
+        let requester = Changer {
+            actor: Actor::Public,
+            name: "the requester",
+        };
+        let notice = match (reply, request) {
+            (Reply::Other, _) => return Ok(()),
+            (_, None) => {
+                let stranger = Contact {
+                    request: RequestId(uuid::Uuid::nil()),
+                    reference: String::new(),
+                    language: "en".into(),
+                    channel: if channel == "sms" { "sms" } else { "log" },
+                    recipient: sender.to_string(),
+                };
+                let mut message = self.message(
+                    &stranger,
+                    &Notice::UnknownReply,
+                    &format!("reply:{id}"),
+                    vec![],
+                    at,
+                );
+                message.request = None;
+                self.store
+                    .enqueue_messages(vec![message], Vec::new())
+                    .await?;
+                self.outbox_has_mail();
+                return Ok(());
+            }
+            (Reply::Status, Some(r)) => {
+                let status = r
+                    .statuses
+                    .iter()
+                    .map(|(_, s)| *s)
+                    .max_by_key(|s| crate::desk::progress(*s))
+                    .unwrap_or(PersonStatus::Registered);
+                let c = contact(r);
+                Notice::StatusReply {
+                    reference: c.reference.clone(),
+                    status: evac_notify::status_words(status, &c.language),
+                }
+            }
+            (Reply::No, Some(r)) => {
+                for (person, status) in &r.statuses {
+                    if status
+                        .hand_change_refused(PersonStatus::Withdrawn)
+                        .is_none()
+                        && *status != PersonStatus::Withdrawn
+                    {
+                        self.change_person_by(
+                            &requester,
+                            r.request.id,
+                            *person,
+                            Some(PersonStatus::Withdrawn),
+                            &format!("replied NO by {channel}"),
+                            at,
+                        )
+                        .await?;
+                    }
+                }
+                Notice::WithdrawnReply {
+                    reference: r.request.reference.to_string(),
+                }
+            }
+            (Reply::Yes, Some(r)) => {
+                for (person, _) in &r.statuses {
+                    self.change_person_by(
+                        &requester,
+                        r.request.id,
+                        *person,
+                        None,
+                        &format!("replied YES by {channel}: still needs to leave"),
+                        at,
+                    )
+                    .await?;
+                }
+                Notice::ConfirmedReply {
+                    reference: r.request.reference.to_string(),
+                }
+            }
+        };
+        let r = request.expect("answered above when none");
+        let message = self.message(&contact(r), &notice, &format!("reply:{id}"), vec![], at);
+        self.store
+            .enqueue_messages(vec![message], Vec::new())
+            .await?;
+        self.outbox_has_mail();
+        Ok(())
+    }
+
+    /// Messages to requesters, newest first (a request's, or in one state).
+    pub async fn outbox(
+        &self,
+        staff: &Staff,
+        filter: &MessageFilter,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, AppError> {
+        staff.require(evac_model::Permission::ReadRequests)?;
+        let messages = self
+            .store
+            .messages(filter, limit.min(MESSAGES_LISTED_MAX))
+            .await?;
+        self.audit_read(
+            staff,
+            "outbox.read",
+            filter.request.map(|r| r.to_string()),
+            serde_json::json!({ "messages": messages.len() }),
+        )
+        .await?;
+        Ok(messages)
+    }
+
+    /// How many messages are in each state, and the inbox waiting for a human.
+    pub async fn messaging_counts(
+        &self,
+        staff: &Staff,
+    ) -> Result<(Vec<(MessageState, u64)>, InboxWaiting), AppError> {
+        staff.require(evac_model::Permission::ReadRequests)?;
+        Ok((
+            self.store.message_counts().await?,
+            self.store.inbox_waiting().await?,
+        ))
+    }
+
+    /// Inbound messages in the given states (all when empty), newest first.
+    pub async fn inbox(
+        &self,
+        staff: &Staff,
+        states: &[&str],
+        request: Option<RequestId>,
+        limit: u32,
+    ) -> Result<Vec<StoredInbound>, AppError> {
+        staff.require(evac_model::Permission::ReadRequests)?;
+        let messages = self
+            .store
+            .inbound(states, request, limit.min(MESSAGES_LISTED_MAX))
+            .await?;
+        self.audit_read(
+            staff,
+            "inbox.read",
+            request.map(|r| r.to_string()),
+            serde_json::json!({ "messages": messages.len() }),
+        )
+        .await?;
+        Ok(messages)
+    }
+
+    /// A human's handling of an inbound message: attached to the request of `reference`
+    /// (read), or marked handled.
+    pub async fn handle_inbound(
+        &self,
+        staff: &Staff,
+        id: InboundId,
+        reference: Option<&ReferenceCode>,
+        at: Timestamp,
+    ) -> Result<(), AppError> {
+        staff.require(evac_model::Permission::WriteRequests)?;
+        let request = match reference {
+            Some(code) => Some(
+                self.store
+                    .request_by_reference(code)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("a request with reference {code}")))?
+                    .request
+                    .id,
+            ),
+            None => None,
+        };
+        let audit = AuditEvent {
+            at,
+            actor: staff.actor(),
+            action: "inbound.handle".into(),
+            subject: Some(id.to_string()),
+            detail: serde_json::json!({ "attached": request.map(|r| r.to_string()) }),
+        };
+        self.store
+            .handle_inbound(id, request, "handled", &staff.actor(), at, audit)
+            .await
+            .map_err(|e| match e {
+                evac_store::StoreError::Missing(what) => AppError::NotFound(what),
+                e => AppError::Store(e),
+            })
+    }
+}
+
+/// What a seat change tells, for [`App::seat_notices`].
+pub(crate) struct SeatNotice<'a> {
+    pub household: &'a str,
+    pub requests: &'a [RequestId],
+    pub persons: &'a [evac_model::PersonId],
+    pub transport: evac_model::TransportId,
+    pub kind: SeatNoticeKind,
+}
+
+pub(crate) enum SeatNoticeKind {
+    Seat {
+        pass: evac_model::PassId,
+    },
+    Moved {
+        pass: evac_model::PassId,
+        why: String,
+    },
+    Lost {
+        pass: evac_model::PassId,
+        why: String,
+    },
+}
+
+/// This node's senders; dropping it stops them.
+pub struct Senders {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Senders {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for Senders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Senders({})", self.tasks.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn departures_are_told_in_the_hubs_time() {
+        // 2022-01-07T08:00Z was 14:00 in Almaty (UTC+6 then).
+        let at: Timestamp = "2022-01-07T08:00:00Z".parse().unwrap();
+        assert_eq!(local_time(at, &zone_of_country("KZ")), "07.01 14:00");
+        assert_eq!(local_time(at, &zone_of_country("ZZ")), "07.01 08:00");
+    }
+}

@@ -1,0 +1,332 @@
+//! Talking to requesters (issue 25) through the app, on SQLite and PostgreSQL: a published
+//! plan queues one notice per household and change with its seats, senders on two nodes send
+//! each exactly once, a person is notified only when a channel took the notice, and replies
+//! are read and acted on.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use common::Backend;
+use evac_app::{App, Channel, ChannelError, MessagingSettings, Settings};
+use evac_model::{
+    Actor, MessageId, PersonStatus, Role, Statement, Timestamp, TransportDraft, TransportKind,
+};
+use evac_store::{MessageFilter, MessageState, StoredMessage};
+
+const HOUR_S: i64 = 3_600;
+
+/// A channel that counts what it is given, and fails the first attempt (whichever node makes
+/// it) of every third message.
+#[derive(Default)]
+struct CountingChannel {
+    sent: Mutex<HashMap<MessageId, u32>>,
+}
+
+#[async_trait::async_trait]
+impl Channel for CountingChannel {
+    fn name(&self) -> &'static str {
+        "log"
+    }
+
+    fn messages_per_second(&self) -> u32 {
+        500
+    }
+
+    async fn send(&self, message: &StoredMessage) -> Result<Option<String>, ChannelError> {
+        let mut sent = self.sent.lock().unwrap();
+        *sent.entry(message.id).or_default() += 1;
+        if message.id.0.as_u128().is_multiple_of(3) && message.attempts == 1 {
+            return Err(ChannelError::Transient("the gateway is busy".into()));
+        }
+        Ok(Some(format!("test:{}", message.id)))
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        messaging: MessagingSettings {
+            callback_secret: Some("callback-secret".into()),
+            ..MessagingSettings::default()
+        },
+        ..Settings::default()
+    }
+}
+
+/// The demo's crisis with Almaty's airport and road open and two flights from it.
+async fn crisis(app: &App) -> (evac_app::Staff, Timestamp) {
+    for (name, role) in [("super1", Role::Supervisor), ("planner1", Role::Planner)] {
+        app.add_user(None, name, role, "correct horse battery")
+            .await
+            .unwrap();
+    }
+    let scenario = evac_demo::Scenario::january_2022(120, 9);
+    let start = scenario.start;
+    for g in evac_demo::generate(scenario) {
+        app.submit_request_at(&Actor::System, &g.draft, None, g.received_at)
+            .await
+            .unwrap();
+    }
+    let supervisor = app.console_staff("super1").await.unwrap();
+    app.seed_demo_situation(&supervisor, start).await.unwrap();
+    for (subject, effect) in [("hub:ALA", "open"), ("route:almaty-airport", "open")] {
+        let statement = Statement {
+            subject: subject.parse().unwrap(),
+            effect: effect.parse().unwrap(),
+            from: start.plus_seconds(HOUR_S),
+            until: None,
+            capacity_per_day: None,
+            note: "open for the test".into(),
+        };
+        app.set_status_as(&supervisor, &statement).await.unwrap();
+    }
+    let planner = app.console_staff("planner1").await.unwrap();
+    for (code, hours, seats) in [("IL-1", 40, 60), ("IL-2", 44, 60)] {
+        let draft = TransportDraft {
+            code: Some(code.into()),
+            kind: Some(TransportKind::Flight.as_str().into()),
+            hub: Some("ALA".into()),
+            destination: Some("Moscow".into()),
+            departs_at: Some(start.plus_seconds(hours * HOUR_S).to_string()),
+            seats: Some(seats.to_string()),
+            ..Default::default()
+        };
+        app.add_transport(&planner, &draft).await.unwrap();
+    }
+    (planner, start)
+}
+
+async fn all_messages(app: &App) -> Vec<StoredMessage> {
+    app.store()
+        .messages(&MessageFilter::default(), 1_000)
+        .await
+        .unwrap()
+}
+
+/// Waits (bounded) until no message is queued or being sent.
+async fn drained(app: &App) {
+    for _ in 0..600 {
+        let open = all_messages(app)
+            .await
+            .iter()
+            .filter(|m| matches!(m.state, MessageState::Queued | MessageState::Sending))
+            .count();
+        if open == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the outbox did not drain in 30 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_seat_is_told_once_and_notified_only_when_sent() {
+    for backend in Backend::all().await {
+        let one = backend.node_with(settings()).await;
+        let two = backend.node_with(settings()).await;
+        let (planner, start) = crisis(&one).await;
+        let told_at = start.plus_seconds(20 * HOUR_S);
+        let published = one.publish_plan(&planner, told_at).await.unwrap();
+        assert!(
+            published.households_seated > 5,
+            "{}",
+            published.households_seated
+        );
+        let queued = all_messages(&one).await;
+        let seat_notices = queued.iter().filter(|m| m.template == "seat").count();
+        assert!(
+            seat_notices >= published.households_seated,
+            "{}: every seated household with a phone is told ({seat_notices} notices, {} households)",
+            backend.name(),
+            published.households_seated
+        );
+        assert!(queued.iter().all(|m| m.state == MessageState::Queued));
+        // Nobody is notified before a channel took the notice.
+        let stored = one.store().dashboard_counts().await.unwrap();
+        assert!(
+            !stored
+                .by_status
+                .iter()
+                .any(|(s, n)| *s == PersonStatus::Notified && *n > 0),
+            "{:?}",
+            stored.by_status
+        );
+        // Publishing again changes nothing and queues nothing new.
+        one.publish_plan(&planner, told_at).await.unwrap();
+        assert_eq!(all_messages(&one).await.len(), queued.len());
+
+        // Two nodes send, each through its own channel; every message goes once (a failed
+        // first attempt is tried again after its backoff, by whichever node).
+        let channel_one = Arc::new(CountingChannel::default());
+        let channel_two = Arc::new(CountingChannel::default());
+        let _senders = (
+            one.start_senders_with(vec![channel_one.clone()]),
+            two.start_senders_with(vec![channel_two.clone()]),
+        );
+        drained(&one).await;
+        let messages = all_messages(&one).await;
+        for m in &messages {
+            let (a, b) = (
+                channel_one
+                    .sent
+                    .lock()
+                    .unwrap()
+                    .get(&m.id)
+                    .copied()
+                    .unwrap_or(0),
+                channel_two
+                    .sent
+                    .lock()
+                    .unwrap()
+                    .get(&m.id)
+                    .copied()
+                    .unwrap_or(0),
+            );
+            let expected = if m.id.0.as_u128().is_multiple_of(3) { 2 } else { 1 };
+            assert_eq!(
+                a + b,
+                expected,
+                "{}: message {} was handed to channels {a}+{b} times",
+                backend.name(),
+                m.id
+            );
+            assert_eq!(m.state, MessageState::Sent, "{m:?}");
+        }
+        assert!(
+            channel_one.sent.lock().unwrap().len() + channel_two.sent.lock().unwrap().len()
+                >= messages.len()
+        );
+        let counts = one.store().dashboard_counts().await.unwrap();
+        let notified = counts
+            .by_status
+            .iter()
+            .find(|(s, _)| *s == PersonStatus::Notified)
+            .map_or(0, |(_, n)| *n);
+        assert!(
+            notified >= u64::from(published.people_seated) * 8 / 10,
+            "{}: told people are notified ({notified} of {})",
+            backend.name(),
+            published.people_seated
+        );
+        backend.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_are_read_in_their_language_and_acted_on() {
+    for backend in Backend::all().await {
+        let app = backend.node_with(settings()).await;
+        let (planner, start) = crisis(&app).await;
+        app.publish_plan(&planner, start.plus_seconds(20 * HOUR_S))
+            .await
+            .unwrap();
+        let seat = all_messages(&app)
+            .await
+            .into_iter()
+            .find(|m| m.template == "seat")
+            .expect("a seat notice");
+        let request = app
+            .store()
+            .request(seat.request.unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let reference = request.request.reference.to_string();
+        let now = start.plus_seconds(21 * HOUR_S);
+        let receive = |sender: String, text: String, id: &'static str| {
+            let app = app.clone();
+            async move {
+                app.receive_message(
+                    "callback-secret",
+                    "sms",
+                    Some(id.to_string()),
+                    &sender,
+                    &text,
+                    now,
+                )
+                .await
+                .unwrap()
+            }
+        };
+        // A wrong secret is refused.
+        assert!(
+            app.receive_message("guess", "sms", None, &seat.recipient, "NO", now)
+                .await
+                .is_err()
+        );
+        // STATUS with the code, from any phone: answered with the status.
+        let status = receive(
+            "+393331234567".into(),
+            format!("status {reference}"),
+            "in-1",
+        )
+        .await;
+        assert_eq!(
+            (status.understood.as_str(), status.state.as_str()),
+            ("status", "attached")
+        );
+        assert_eq!(status.request, Some(request.request.id));
+        // The same SMS again (a retried callback) is stored and answered once.
+        let again = receive(
+            "+393331234567".into(),
+            format!("status {reference}"),
+            "in-1",
+        )
+        .await;
+        assert!(!again.new);
+        // НЕТ from the number evac wrote to, without a code: the request is withdrawn and its
+        // seats given back.
+        let no = receive(seat.recipient.clone(), "Нет, спасибо".into(), "in-2").await;
+        assert_eq!(
+            (no.understood.as_str(), no.state.as_str()),
+            ("no", "attached")
+        );
+        let after = app
+            .store()
+            .request(request.request.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            after
+                .statuses
+                .iter()
+                .all(|(_, s)| *s == PersonStatus::Withdrawn),
+            "{:?}",
+            after.statuses
+        );
+        let replies: Vec<StoredMessage> = all_messages(&app)
+            .await
+            .into_iter()
+            .filter(|m| m.template.starts_with("reply-"))
+            .collect();
+        assert_eq!(replies.len(), 2, "one answer each: {replies:?}");
+        let language = request
+            .request
+            .body
+            .language
+            .as_ref()
+            .map_or("en", |l| l.as_str());
+        if language == "ru" {
+            assert!(
+                replies.iter().any(|m| m.body.contains("снят")),
+                "{replies:?}"
+            );
+        }
+        // Free text from an unknown number waits for a human, unmatched.
+        let other = receive(
+            "+77770000000".into(),
+            "Помогите, мы в Талдыкоргане".into(),
+            "in-3",
+        )
+        .await;
+        assert_eq!(
+            (other.understood.as_str(), other.state.as_str()),
+            ("other", "unmatched")
+        );
+        let waiting = app.store().inbox_waiting().await.unwrap();
+        assert_eq!(waiting.messages, 1);
+        backend.finish().await;
+    }
+}
