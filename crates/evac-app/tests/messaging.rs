@@ -183,7 +183,11 @@ async fn a_published_seat_is_told_once_and_notified_only_when_sent() {
                     .copied()
                     .unwrap_or(0),
             );
-            let expected = if m.id.0.as_u128().is_multiple_of(3) { 2 } else { 1 };
+            let expected = if m.id.0.as_u128().is_multiple_of(3) {
+                2
+            } else {
+                1
+            };
             assert_eq!(
                 a + b,
                 expected,

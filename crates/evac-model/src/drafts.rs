@@ -653,6 +653,31 @@ pub struct PersonCorrection {
     pub reason: String,
 }
 
+/// What a human does with an inbound message: mark it handled, attaching it to the request
+/// of `reference` when it was unmatched.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HandlingDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub reference: Option<String>,
+}
+
+impl HandlingDraft {
+    pub fn validate(&self) -> Result<Option<crate::ReferenceCode>, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let code = c.short_text("reference", &self.reference).and_then(|r| {
+            r.parse::<crate::ReferenceCode>()
+                .map_err(|e| c.fail("reference", e.to_string()))
+                .ok()
+        });
+        let given = self
+            .reference
+            .as_deref()
+            .is_some_and(|r| !r.trim().is_empty());
+        c.finish((code.is_some() || !given).then_some(code))
+    }
+}
+
 // ---- accounts ------------------------------------------------------------------------------
 
 /// A staff account as a supervisor (or the server's console) creates it.

@@ -377,6 +377,27 @@ pub struct Dashboard {
     /// Households and people per priority class, with when they were ranked; `None` while
     /// the first ranking is being made.
     pub by_class: Option<(String, Vec<ClassLine>)>,
+    /// People holding a seat no notice was accepted for yet.
+    pub unreached: u64,
+    /// Messages from requesters waiting for a human, and since when the oldest.
+    pub inbox_waiting: u64,
+    pub inbox_oldest: Option<String>,
+}
+
+/// A message to or from a request's people, on its page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageLine {
+    pub at: String,
+    /// To the requester (from evac's outbox), or from them.
+    pub outbound: bool,
+    /// The recipient or the sender.
+    pub party: String,
+    pub channel: String,
+    pub state: String,
+    /// Why it failed, if it did.
+    pub error: String,
+    pub text: String,
+    pub parts: u32,
 }
 
 /// A priority class on the dashboard.
@@ -497,6 +518,8 @@ pub struct RequestDetail {
     pub people: Vec<PersonLine>,
     pub seats: Vec<SeatLine>,
     pub history: Vec<HistoryRow>,
+    /// Messages to and from the request's people, newest first.
+    pub messages: Vec<MessageLine>,
     /// The people a change or note may be about: (person id, name).
     pub person_choices: Vec<(String, String)>,
     /// The statuses this staff member may set by hand.
@@ -723,6 +746,28 @@ pub struct ReviewPair {
     pub rows: Vec<CompareRow>,
     /// (field, agreement level, weight in bits as text).
     pub weights: Vec<(String, String, String)>,
+}
+
+/// A message from a requester waiting for a human.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxLine {
+    pub id: String,
+    pub received: String,
+    pub channel: String,
+    pub sender: String,
+    pub text: String,
+    /// The request it is attached to; none when it is unmatched.
+    pub request_id: Option<String>,
+    pub state: String,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+pub struct InboxPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    pub lines: Vec<InboxLine>,
 }
 
 #[derive(Template)]

@@ -133,7 +133,11 @@ fn the_basemap_has_kazakhstan_and_its_neighbours_and_places_fall_where_they_are(
                 people: 9,
             }],
         )),
+        unreached: 3,
+        inbox_waiting: 2,
+        inbox_oldest: Some("2022-01-06 07:00".into()),
     });
+    assert!(html.contains("id=\"unreached\">3<") && html.contains("id=\"inbox-waiting\">2<"));
     assert!(html.contains("id=\"by-class\"") && html.contains("life at risk"));
     assert!(
         html.contains("class=\"hour\""),

@@ -18,7 +18,8 @@ use evac_model::{
 };
 use evac_store::{ListOrder, PageRequest, RequestFilter};
 use evac_ui::{
-    HistoryRow, Lang, PersonLine, RequestDetail, RequestLine, RequestList, SeatLine, Tr, render,
+    HistoryRow, Lang, MessageLine, PersonLine, RequestDetail, RequestLine, RequestList, SeatLine,
+    Tr, render,
 };
 
 use crate::auth::Authenticated;
@@ -401,6 +402,55 @@ pub async fn person_correction_post(
     after_request_change(&state, lang, &session.staff, &id, outcome).await
 }
 
+/// Messages to and from a request's people, newest first.
+async fn message_lines(
+    state: &AppState,
+    staff: &Staff,
+    id: RequestId,
+) -> Result<Vec<MessageLine>, AppError> {
+    let filter = evac_store::MessageFilter {
+        request: Some(id),
+        ..Default::default()
+    };
+    let sent = state.app.outbox(staff, &filter, 100).await?;
+    let heard = state.app.inbox(staff, &[], Some(id), 100).await?;
+    let mut lines: Vec<(Timestamp, MessageLine)> = sent
+        .into_iter()
+        .map(|m| {
+            (
+                m.created_at,
+                MessageLine {
+                    at: desk_time(m.created_at),
+                    outbound: true,
+                    party: m.recipient,
+                    channel: m.channel,
+                    state: m.state.as_str().replace('_', " "),
+                    error: m.last_error.unwrap_or_default(),
+                    text: m.body,
+                    parts: m.parts,
+                },
+            )
+        })
+        .chain(heard.into_iter().map(|m| {
+            (
+                m.received_at,
+                MessageLine {
+                    at: desk_time(m.received_at),
+                    outbound: false,
+                    party: m.sender,
+                    channel: m.channel,
+                    state: m.state.replace('_', " "),
+                    error: String::new(),
+                    text: m.text,
+                    parts: 1,
+                },
+            )
+        }))
+        .collect();
+    lines.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    Ok(lines.into_iter().map(|(_, line)| line).collect())
+}
+
 fn person_name(p: &evac_model::Person) -> String {
     let written = |n: &Option<evac_model::PersonName>| {
         n.as_ref().map_or(String::new(), |n| n.as_written.clone())
@@ -431,6 +481,10 @@ async fn render_request_detail(
     ) {
         (Ok(history), Ok(seats)) => (history, seats),
         (Err(e), _) | (_, Err(e)) => return error_page(lang, e),
+    };
+    let messages = match message_lines(state, staff, id).await {
+        Ok(messages) => messages,
+        Err(e) => return error_page(lang, e),
     };
     let t = Tr { lang };
     let name_of = |person: evac_model::PersonId| {
@@ -538,6 +592,7 @@ async fn render_request_detail(
                 reason: h.reason,
             })
             .collect(),
+        messages,
         person_choices: r
             .body
             .party

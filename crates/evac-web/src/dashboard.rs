@@ -85,8 +85,21 @@ pub async fn dashboard_page(
         }),
         Err(e) => return error_page(lang, e),
     };
+    // Who holds a seat no channel took the notice of, and what waits in the inbox.
+    let unreached = view
+        .by_status
+        .iter()
+        .find(|(s, _)| *s == evac_model::PersonStatus::Assigned)
+        .map_or(0, |(_, n)| *n);
+    let waiting = match state.app.messaging_counts(&session.staff).await {
+        Ok((_, waiting)) => waiting,
+        Err(e) => return error_page(lang, e),
+    };
     let page = Dashboard {
         by_class,
+        unreached,
+        inbox_waiting: waiting.messages,
+        inbox_oldest: waiting.oldest.map(desk_time),
         t: Tr { lang },
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),

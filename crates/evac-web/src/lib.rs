@@ -20,6 +20,7 @@ mod export;
 mod health;
 mod intake;
 mod linkage;
+mod messaging;
 pub mod openapi;
 mod planning;
 mod problem;
@@ -97,6 +98,7 @@ fn routes() -> Routes {
         planning::api,
         boarding::api,
         linkage::api,
+        messaging::api,
     ]
     .into_iter()
     .fold(routes, |routes, area| area(routes))
@@ -122,6 +124,7 @@ fn pages() -> Router<AppState> {
         planning::desk,
         boarding::desk,
         linkage::desk,
+        messaging::desk,
     ]
     .into_iter()
     .fold(router, |router, area| area(router))

@@ -446,6 +446,59 @@ fn build() -> Value {
                     "responses": { "200": { "description": "links" }, "404": problem_response("no such request") }
                 }
             },
+            "/api/v1/channels/sms/inbound": {
+                "get": {
+                    "summary": "Kannel's inbound SMS (smsbox get-url): stored, read (STATUS, YES/NO in four languages, a reference code), answered through the outbox; the answer is always empty so Kannel sends nothing itself",
+                    "parameters": [
+                        { "name": "secret", "in": "query", "required": true, "schema": { "type": "string" }, "description": "the deployment's callback secret ([messaging] callback_secret)" },
+                        { "name": "from", "in": "query", "required": true, "schema": { "type": "string" }, "description": "the sender's number (%p)" },
+                        { "name": "text", "in": "query", "required": false, "schema": { "type": "string" }, "description": "the message (%a, UTF-8: smsbox needs mo-recode)" },
+                        { "name": "id", "in": "query", "required": false, "schema": { "type": "string" }, "description": "Kannel's message id (%I): the same SMS twice is stored once" }
+                    ],
+                    "responses": { "200": { "description": "stored (empty body)" }, "401": problem_response("wrong or missing secret") }
+                }
+            },
+            "/api/v1/channels/sms/delivery": {
+                "get": {
+                    "summary": "Kannel's delivery report (dlr-url) for a message evac sent",
+                    "parameters": [
+                        { "name": "secret", "in": "query", "required": true, "schema": { "type": "string" } },
+                        { "name": "message", "in": "query", "required": true, "schema": { "type": "string", "format": "uuid" }, "description": "the outbox message's id" },
+                        { "name": "status", "in": "query", "required": true, "schema": { "type": "integer" }, "description": "Kannel's %d: 1 delivered, 2 undelivered; others are ignored" }
+                    ],
+                    "responses": { "200": { "description": "recorded (empty body)" }, "401": problem_response("wrong or missing secret"), "422": problem_response("not a message id") }
+                }
+            },
+            "/api/v1/outbox": {
+                "get": {
+                    "summary": "Messages to requesters, newest first, with every state's count and the inbox waiting for a human", "security": bearer,
+                    "parameters": [
+                        { "name": "request", "in": "query", "schema": { "type": "string", "format": "uuid" } },
+                        { "name": "state", "in": "query", "schema": { "type": "string", "enum": ["queued", "sending", "sent", "delivered", "failed", "given_up"] } },
+                        { "name": "limit", "in": "query", "schema": { "type": "integer" } }
+                    ],
+                    "responses": { "200": { "description": "messages, counts, inbox_waiting" }, "403": problem_response("role may not read requests"), "422": problem_response("bad filter") }
+                }
+            },
+            "/api/v1/inbox": {
+                "get": {
+                    "summary": "Messages from requesters, newest first; by default those waiting for a human (unmatched, to_read)", "security": bearer,
+                    "parameters": [
+                        { "name": "state", "in": "query", "schema": { "type": "string", "enum": ["unmatched", "to_read", "attached", "handled"] } },
+                        { "name": "request", "in": "query", "schema": { "type": "string", "format": "uuid" } },
+                        { "name": "limit", "in": "query", "schema": { "type": "integer" } }
+                    ],
+                    "responses": { "200": { "description": "inbound messages" }, "403": problem_response("role may not read requests") }
+                }
+            },
+            "/api/v1/inbox/{id}": {
+                "post": {
+                    "summary": "A human handled an inbound message (and attached it to the request of `reference`)", "security": bearer,
+                    "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                    "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "properties": { "reference": { "type": "string", "example": "K7Q-4F2-9MX" } } })),
+                    "responses": { "200": { "description": "handled" }, "404": problem_response("no such message or request"), "422": problem_response("not a reference code") }
+                }
+            },
             "/api/v1/me": { "get": { "summary": "Who the token belongs to", "security": bearer, "responses": { "200": { "description": "name and role" }, "401": problem_response("no or invalid token") } } }
         }
     })

@@ -58,6 +58,15 @@ pub async fn serve(
             }
         }
     });
+    // This node's senders: they drain the outbox (shared with every other node) until the
+    // server stops.
+    let senders = app.start_senders()?;
+    let channels: Vec<&str> = if app.settings().messaging.sms.is_some() {
+        vec!["log", "sms (Kannel)"]
+    } else {
+        vec!["log (records notices, sends nothing: configure [sms] to send)"]
+    };
+    tracing::info!(channels = ?channels, node = %app.settings().messaging.node, "senders started");
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
@@ -71,7 +80,9 @@ pub async fn serve(
         let _ = ctrl_c.await;
         tracing::info!("shutting down");
     };
-    evac_web::serve(listener, app, shutdown)
+    let served = evac_web::serve(listener, app, shutdown)
         .await
-        .context("the server stopped")
+        .context("the server stopped");
+    drop(senders);
+    served
 }

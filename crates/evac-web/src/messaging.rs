@@ -1,0 +1,259 @@
+//! Messaging: the channels' callbacks (Kannel's inbound SMS and delivery reports), the outbox
+//! and the inbox for staff, and the desk's inbox page.
+//!
+//! Kannel calls evac with GET and reads the answer as the text of a reply SMS: every callback
+//! answers 200 with an empty body (smsbox's `omit-empty`), and replies go through the outbox
+//! like every other message. A callback without the deployment's secret is refused.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use evac_app::AppError;
+use evac_model::{HandlingDraft, InboundId, MessageId, RequestId, Timestamp};
+use evac_store::{INBOX_WAITING_STATES, MessageFilter, MessageState};
+use evac_ui::{InboxLine, InboxPage, Lang, Tr, render};
+use serde_json::{Value, json};
+
+use crate::auth::Authenticated;
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang};
+use crate::doors::{field, form_draft, json_draft, to_json};
+use crate::problem::{ApiResult, Problem};
+use crate::{AppState, Routes};
+
+/// The API routes of this area.
+pub(crate) fn api(routes: Routes) -> Routes {
+    routes
+        .add("get", "/api/v1/channels/sms/inbound", get(sms_inbound))
+        .add("get", "/api/v1/channels/sms/delivery", get(sms_delivery))
+        .add("get", "/api/v1/outbox", get(outbox))
+        .add("get", "/api/v1/inbox", get(inbox))
+        .add("post", "/api/v1/inbox/{id}", post(handle))
+}
+
+/// The pages of this area.
+pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route("/desk/inbox", get(inbox_page))
+        .route("/desk/inbox/{id}", post(handle_post))
+}
+
+/// Kannel's inbound SMS (`get-url`): `?secret=&from=%p&text=%a&id=%I`.
+#[derive(Debug, serde::Deserialize)]
+pub struct SmsIn {
+    secret: String,
+    from: String,
+    #[serde(default)]
+    text: String,
+    /// Kannel's id of the message (`%I`): the same SMS twice is stored once. Kannel sends
+    /// more escapes than evac reads (the receiver, the time, the SMSC); they are ignored.
+    id: Option<String>,
+}
+
+/// `GET /api/v1/channels/sms/inbound`: an SMS from a requester, through Kannel. Stored, read
+/// and answered through the outbox; the answer to Kannel is empty (no reply SMS from it).
+pub async fn sms_inbound(
+    State(state): State<AppState>,
+    Query(sms): Query<SmsIn>,
+) -> ApiResult<Response> {
+    state
+        .app
+        .receive_message(
+            &sms.secret,
+            "sms",
+            sms.id.filter(|i| !i.is_empty()),
+            &sms.from,
+            &sms.text,
+            Timestamp::now(),
+        )
+        .await?;
+    Ok(empty())
+}
+
+/// Kannel's delivery report (`dlr-url`): `?secret=&message=ID&status=%d`.
+#[derive(Debug, serde::Deserialize)]
+pub struct DeliveryIn {
+    secret: String,
+    message: String,
+    status: u32,
+}
+
+/// `GET /api/v1/channels/sms/delivery`: a delivery report for a message evac sent.
+pub async fn sms_delivery(
+    State(state): State<AppState>,
+    Query(report): Query<DeliveryIn>,
+) -> ApiResult<Response> {
+    let message: MessageId = report.message.parse().map_err(|_| {
+        field(
+            "message",
+            format!("'{}' is not a message id", report.message),
+        )
+    })?;
+    state
+        .app
+        .delivery_report(&report.secret, message, report.status, Timestamp::now())
+        .await?;
+    Ok(empty())
+}
+
+/// 200 with nothing in it: what Kannel must get so that it sends no SMS of its own.
+fn empty() -> Response {
+    (StatusCode::OK, "").into_response()
+}
+
+/// `GET /api/v1/outbox?request=ID&state=S&limit=N`: messages to requesters, newest first.
+pub async fn outbox(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let request = query
+        .get("request")
+        .map(|r| {
+            r.parse::<RequestId>()
+                .map_err(|_| field("query.request", format!("'{r}' is not a request id")))
+        })
+        .transpose()?;
+    let message_state = query
+        .get("state")
+        .map(|s| {
+            MessageState::parse(s).ok_or_else(|| {
+                field(
+                    "query.state",
+                    format!(
+                        "'{s}' is not one of: {}",
+                        MessageState::ALL.map(MessageState::as_str).join(", ")
+                    ),
+                )
+            })
+        })
+        .transpose()?;
+    let filter = MessageFilter {
+        request,
+        state: message_state,
+        recipient: None,
+    };
+    let limit = crate::doors::limit(&query, 50);
+    let items = state.app.outbox(&staff, &filter, limit).await?;
+    let (counts, waiting) = state.app.messaging_counts(&staff).await?;
+    let counts: HashMap<&str, u64> = counts.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+    Ok(Json(
+        json!({ "items": items, "counts": counts, "inbox_waiting": waiting }),
+    ))
+}
+
+/// `GET /api/v1/inbox?state=unmatched|to_read|attached|handled&request=ID&limit=N`: messages
+/// from requesters, newest first (default: those waiting for a human).
+pub async fn inbox(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let request = query
+        .get("request")
+        .map(|r| {
+            r.parse::<RequestId>()
+                .map_err(|_| field("query.request", format!("'{r}' is not a request id")))
+        })
+        .transpose()?;
+    let states: Vec<&str> = match query.get("state") {
+        Some(s) => vec![s.as_str()],
+        None if request.is_some() => Vec::new(),
+        None => INBOX_WAITING_STATES.to_vec(),
+    };
+    let limit = crate::doors::limit(&query, 50);
+    let items = state.app.inbox(&staff, &states, request, limit).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+fn inbound_id(text: &str) -> Result<InboundId, Problem> {
+    text.parse()
+        .map_err(|_| field("id", format!("'{text}' is not an inbound message id")))
+}
+
+/// `POST /api/v1/inbox/{id}` with a [`HandlingDraft`] (`{reference?}`): handled (and attached
+/// to that request).
+pub async fn handle(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let id = inbound_id(&id)?;
+    let code = json_draft(&headers, body, HandlingDraft::validate)?;
+    state
+        .app
+        .handle_inbound(&staff, id, code.as_ref(), Timestamp::now())
+        .await?;
+    Ok((StatusCode::OK, to_json(&json!({ "handled": id }))))
+}
+
+/// `GET /desk/inbox`: messages from requesters waiting for a human, oldest last.
+pub async fn inbox_page(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let items = match state
+        .app
+        .inbox(&session.staff, &INBOX_WAITING_STATES, None, 100)
+        .await
+    {
+        Ok(items) => items,
+        Err(e) => return error_page(lang, e),
+    };
+    let page = InboxPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        lines: items
+            .into_iter()
+            .map(|m| InboxLine {
+                id: m.id.to_string(),
+                received: desk_time(m.received_at),
+                channel: m.channel,
+                sender: m.sender,
+                text: m.text,
+                request_id: m.request.map(|r| r.to_string()),
+                state: m.state,
+            })
+            .collect(),
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// `POST /desk/inbox/{id}` with `reference` (optional): handled (and attached).
+pub async fn handle_post(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let outcome = async {
+        let id: InboundId = id
+            .parse()
+            .map_err(|_| AppError::NotFound(format!("inbound message {id}")))?;
+        let (draft, _) = form_draft::<HandlingDraft>(&body, &[]).map_err(AppError::Invalid)?;
+        let code = draft.validate().map_err(AppError::Invalid)?;
+        state
+            .app
+            .handle_inbound(&session.staff, id, code.as_ref(), Timestamp::now())
+            .await
+    }
+    .await;
+    match outcome {
+        Ok(()) => Redirect::to(&format!("/desk/inbox?lang={}", lang.code())).into_response(),
+        Err(e) => error_page(lang, e),
+    }
+}
