@@ -126,6 +126,7 @@ impl GlobalArgs {
             .map(str::to_string)
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let messaging = messaging(file.messaging.unwrap_or_default(), file.sms, &listen)?;
         Ok(Config {
             data_dir,
             database,
@@ -135,7 +136,7 @@ impl GlobalArgs {
                 default_region,
                 trust: check_trust(file.trust.unwrap_or_default())?,
                 travel: check_travel(file.travel.unwrap_or_default())?,
-                messaging: messaging(file.messaging.unwrap_or_default(), file.sms)?,
+                messaging,
             },
             log: self
                 .log
@@ -165,16 +166,21 @@ fn check_trust(trust: evac_model::TrustPolicy) -> anyhow::Result<evac_model::Tru
     Ok(trust)
 }
 
+/// The messaging settings; links in notices point at the address evac listens on unless
+/// `public_url` says where requesters reach it.
 fn messaging(
     file: MessagingFile,
     sms: Option<SmsFile>,
+    listen: &str,
 ) -> anyhow::Result<evac_app::MessagingSettings> {
     let defaults = evac_app::MessagingSettings::default();
     if sms.is_some() && file.callback_secret.is_none() {
         bail!("[sms] needs [messaging] callback_secret, which Kannel's delivery reports carry");
     }
     Ok(evac_app::MessagingSettings {
-        public_url: file.public_url.unwrap_or(defaults.public_url),
+        public_url: file
+            .public_url
+            .unwrap_or_else(|| format!("http://{listen}")),
         callback_secret: file.callback_secret,
         node: file.node.unwrap_or(defaults.node),
         sms: sms.map(|s| evac_app::KannelSettings {
