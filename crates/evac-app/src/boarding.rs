@@ -397,7 +397,7 @@ impl App {
                 },
             });
         }
-        let notices = self.seat_notices(&told, now).await?;
+        let notices = self.seat_notices(&told).await?;
         let mut events = releases;
         events.extend(seatings);
         let passes_issued = events
@@ -853,7 +853,7 @@ impl App {
                 kind: SeatNoticeKind::Seat { pass },
             })
             .collect();
-        let notices = self.seat_notices(&told, now).await?;
+        let notices = self.seat_notices(&told).await?;
         let audit = AuditEvent {
             at: now,
             actor: staff.actor(),

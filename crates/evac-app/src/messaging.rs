@@ -119,7 +119,7 @@ impl Channel for LogChannel {
 
     async fn send(&self, message: &StoredMessage) -> Result<Option<String>, ChannelError> {
         // No recipient or text in the log: they are personal data.
-        tracing::info!(message_id = %message.id, template = %message.template, parts = message.parts, "log channel: recorded, not sent");
+        tracing::debug!(message_id = %message.id, template = %message.template, parts = message.parts, "log channel: recorded, not sent");
         Ok(Some(format!("log:{}", message.id)))
     }
 }
@@ -354,12 +354,13 @@ impl App {
 
     /// The notices that tell of seat changes a publication (or a standby release) appends:
     /// a seat, a moved seat, a lost seat, to each household's contacts. Queued with the
-    /// changes, once per change and recipient.
+    /// changes, once per change and recipient, at the real time (a plan "as of" another time
+    /// is still told now).
     pub(crate) async fn seat_notices(
         &self,
         changes: &[SeatNotice<'_>],
-        at: Timestamp,
     ) -> Result<Vec<NewMessage>, AppError> {
+        let at = Timestamp::now();
         let transports = self.store.transports().await?;
         let hubs = self.store.hubs().await?;
         let status_url = format!(

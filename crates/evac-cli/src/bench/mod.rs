@@ -20,6 +20,7 @@ use crate::config::Config;
 
 mod link;
 mod manifest;
+mod notify;
 mod pages;
 mod place;
 mod plan;
@@ -54,6 +55,9 @@ pub enum BenchCommand {
     /// Server time of the desk's pages (dashboard with map, request list and searches) with
     /// many requests stored, next to /healthz.
     Pages(pages::PagesBenchArgs),
+    /// Publishing a plan with its seat notices, next to the same plan's preview; draining the
+    /// outbox through the log channel and every notice's queue-to-accepted latency.
+    Notify(notify::NotifyBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +122,7 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Plan(args) => plan::run(args),
         BenchCommand::Manifest(args) => manifest::run(args),
         BenchCommand::Pages(args) => pages::run(args).await,
+        BenchCommand::Notify(args) => notify::run(args).await,
     }
 }
 
