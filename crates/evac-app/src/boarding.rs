@@ -222,6 +222,30 @@ impl App {
             })
             .collect();
         let notified: Vec<String> = previous.keys().cloned().collect();
+        // Scanned seats of people this plan does not plan as their household (it was merged
+        // into another, or withdrawn) stay where they are: the planner sees those seats taken.
+        let planned: HashSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        let mut held_apart: HashMap<TransportId, u32> = HashMap::new();
+        for seat in book.seats.values() {
+            if seat.state.is_scanned() && !planned.contains(seat.household.as_str()) {
+                *held_apart.entry(seat.transport).or_default() += 1;
+            }
+        }
+        let with_room: Vec<evac_plan::Transport> = transports
+            .iter()
+            .map(|t| {
+                let taken =
+                    t.id.parse()
+                        .ok()
+                        .and_then(|id| held_apart.get(&id).copied())
+                        .unwrap_or(0);
+                evac_plan::Transport {
+                    seats: t.seats.saturating_sub(taken),
+                    ..t.clone()
+                }
+            })
+            .collect();
+        let transports = &with_room;
         let settings = evac_plan::Settings::default();
         let replanned = evac_plan::replan(
             transports,
@@ -415,7 +439,12 @@ impl App {
             }),
         };
         self.store
-            .append_seat_events_telling(events, vec![audit], AppendIf::HeadIs(book.seq), notices)
+            .append_seat_events_telling(
+                events,
+                vec![audit],
+                AppendIf::HeadIsIgnoringScans(book.seq),
+                notices,
+            )
             .await?;
         self.outbox_has_mail();
         let unseated = evac_plan::explain_unseated(transports, &cases, settings, &replanned.plan);
@@ -783,7 +812,7 @@ impl App {
                 *kept.entry(seat.household.as_str()).or_default() += 1;
             }
         }
-        let aboard: Vec<evac_plan::Case> = inputs
+        let mut aboard: Vec<evac_plan::Case> = inputs
             .cases
             .iter()
             .filter_map(|c| {
@@ -798,6 +827,28 @@ impl App {
                 })
             })
             .collect();
+        // Scanned people whose household is planned no more (merged into another) keep their
+        // seats too: counted as one more party aboard.
+        let planned: HashSet<&str> = inputs.cases.iter().map(|c| c.id.as_str()).collect();
+        let apart = kept
+            .iter()
+            .filter(|(h, _)| !planned.contains(*h))
+            .map(|(_, n)| n)
+            .sum::<u32>();
+        if apart > 0 {
+            aboard.push(evac_plan::Case {
+                id: "held apart".into(),
+                people: apart,
+                class: u8::MAX,
+                score: 0.0,
+                stretchers: 0,
+                wheelchairs: 0,
+                unaccompanied_minors: 0,
+                escorts: 0,
+                ready_at_us: 0,
+                reach: Vec::new(),
+            });
+        }
         let waiting: Vec<usize> = (0..inputs.cases.len())
             .filter(|&c| {
                 let id = inputs.cases[c].id.as_str();
@@ -862,7 +913,12 @@ impl App {
             detail: serde_json::json!({ "released": released, "standby": standby.len() }),
         };
         self.store
-            .append_seat_events_telling(events, vec![audit], AppendIf::HeadIs(book.seq), notices)
+            .append_seat_events_telling(
+                events,
+                vec![audit],
+                AppendIf::HeadIsIgnoringScans(book.seq),
+                notices,
+            )
             .await?;
         self.outbox_has_mail();
         Ok(NoShows {

@@ -39,8 +39,8 @@ pub use linkage::{
     LinkView, LinkedPerson, PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,
 };
 pub use messaging::{
-    Channel, ChannelError, KannelChannel, KannelSettings, LogChannel, MessagingSettings, Received,
-    SEND_LEASE_MS, Senders,
+    CALLBACK_SECRET_CHARS_MIN, Channel, ChannelError, KannelChannel, KannelSettings, LogChannel,
+    MessagingSettings, Received, SEND_LEASE_MS, Senders,
 };
 pub use planning::{PlanRun, Seated, Waiting};
 pub use ranking::{ClassCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking};

@@ -39,6 +39,8 @@ const LOG_MESSAGES_PER_S: u32 = 1_000;
 const CHANNEL_TIMEOUT_MS: u64 = 10_000;
 /// An inbound message's text is kept up to this many characters.
 pub const INBOUND_TEXT_CHARS_MAX: usize = 2_000;
+/// A callback secret shorter than this is refused (callbacks are then refused too).
+pub const CALLBACK_SECRET_CHARS_MIN: usize = 16;
 /// Inbound and outbound messages listed at once.
 pub const MESSAGES_LISTED_MAX: u32 = 200;
 
@@ -193,14 +195,22 @@ impl Channel for KannelChannel {
             .get(self.url(message))
             .send()
             .await
-            .map_err(|e| ChannelError::Transient(format!("Kannel is unreachable: {e}")))?;
+            // Without the URL: it carries the password, the callback secret, the number and
+            // the text, none of which belong in an error staff read.
+            .map_err(|e| {
+                ChannelError::Transient(format!("Kannel is unreachable: {}", e.without_url()))
+            })?;
         let status = answer.status();
         let body = answer.text().await.unwrap_or_default();
         let said = body.trim().chars().take(200).collect::<String>();
         match status.as_u16() {
             // "0: Accepted for delivery" (202), "3: Queued for later delivery" (202).
             200..=299 => Ok(None),
-            // Wrong credentials, a malformed number or text: trying again changes nothing.
+            // Wrong credentials are a setting to fix, not a reason to give up the messages.
+            401 | 403 => Err(ChannelError::Transient(format!(
+                "Kannel refused evac's credentials ({status}): check [sms] username and password"
+            ))),
+            // A malformed number or text: trying again changes nothing.
             400..=499 if status.as_u16() != 429 => Err(ChannelError::Permanent(format!(
                 "Kannel refused it ({status}): {said}"
             ))),
@@ -479,8 +489,19 @@ impl App {
                 }
                 continue;
             }
+            // Send only while the lease surely holds (a slow channel must not still be sending
+            // what another node has claimed since); the rest returns to the queue when the
+            // lease ends.
+            let claimed = tokio::time::Instant::now();
+            let sending_until = claimed
+                + Duration::from_millis(
+                    (SEND_LEASE_MS as u64).saturating_sub(2 * CHANNEL_TIMEOUT_MS),
+                );
             for message in batch {
                 let started = tokio::time::Instant::now();
+                if started > sending_until {
+                    break;
+                }
                 self.send_one(channel.as_ref(), &node, &message).await;
                 tokio::time::sleep_until(started + pace).await;
             }
@@ -524,6 +545,7 @@ impl App {
             .messaging()
             .callback_secret
             .as_deref()
+            .filter(|s| s.len() >= CALLBACK_SECRET_CHARS_MIN)
             .ok_or(AppError::Unauthenticated)?;
         // Compared as digests, so the comparison takes as long whatever the secret says.
         if sha2::Sha256::digest(secret) == sha2::Sha256::digest(expected) {
@@ -570,11 +592,25 @@ impl App {
         let text: String = text.chars().take(INBOUND_TEXT_CHARS_MAX).collect();
         let sender = evac_model::PhoneE164::parse(sender, self.settings.default_region)
             .map_or_else(|_| sender.trim().to_string(), |p| p.to_string());
-        let reply = Reply::read(&text);
+        let mut reply = Reply::read(&text);
         let by_reference = match evac_notify::reference_in(&text) {
             Some(code) => self.store.request_by_reference(&code).await?,
             None => None,
         };
+        // A code is no proof of who writes: only a number the request gave (or one evac wrote
+        // to about it) may withdraw it or learn its status, as on the public status page.
+        if let Some(found) = &by_reference {
+            let body = &found.request.body;
+            let known = body
+                .submitter
+                .phones
+                .iter()
+                .chain(body.party.iter().flat_map(|p| &p.phones))
+                .any(|p| p.e164.to_string() == sender);
+            if !known {
+                reply = Reply::Other;
+            }
+        }
         let request = match by_reference {
             Some(found) => Some(found),
             None => {
@@ -630,8 +666,31 @@ impl App {
                 },
             )
             .await?;
-        if new {
-            self.act_on(id, &reply, request.as_ref(), channel, &sender, at)
+        let mut state = state.to_string();
+        if new
+            && let Err(e) = self
+                .act_on(id, &reply, request.as_ref(), channel, &sender, at)
+                .await
+        {
+            // Half done is worse than not at all: the message waits for a human, who sees
+            // what was changed in the request's history.
+            tracing::warn!(inbound_id = %id, error = %e, "acting on an inbound message failed; it waits for a human");
+            state = "to_read".into();
+            self.store
+                .handle_inbound(
+                    id,
+                    None,
+                    &state,
+                    &Actor::System,
+                    at,
+                    AuditEvent {
+                        at,
+                        actor: Actor::System,
+                        action: "inbound.act_failed".into(),
+                        subject: Some(id.to_string()),
+                        detail: serde_json::json!({ "understood": understood }),
+                    },
+                )
                 .await?;
         }
         Ok(Received {
@@ -639,7 +698,7 @@ impl App {
             new,
             request: request.map(|r| r.request.id),
             understood: understood.into(),
-            state: state.into(),
+            state,
         })
     }
 

@@ -47,7 +47,7 @@ impl Channel for CountingChannel {
 fn settings() -> Settings {
     Settings {
         messaging: MessagingSettings {
-            callback_secret: Some("callback-secret".into()),
+            callback_secret: Some("callback-secret-for-tests".into()),
             ..MessagingSettings::default()
         },
         ..Settings::default()
@@ -242,7 +242,7 @@ async fn replies_are_read_in_their_language_and_acted_on() {
             let app = app.clone();
             async move {
                 app.receive_message(
-                    "callback-secret",
+                    "callback-secret-for-tests",
                     "sms",
                     Some(id.to_string()),
                     &sender,
@@ -259,9 +259,17 @@ async fn replies_are_read_in_their_language_and_acted_on() {
                 .await
                 .is_err()
         );
-        // STATUS with the code, from any phone: answered with the status.
+        // A code is no proof of who writes: from a number the request never gave, STATUS and
+        // NO are not acted on (a stranger could withdraw a family); a human reads them.
+        let stranger = receive("+393331234567".into(), format!("NO {reference}"), "in-0").await;
+        assert_eq!(
+            (stranger.understood.as_str(), stranger.state.as_str()),
+            ("other", "to_read")
+        );
+        assert_eq!(stranger.request, Some(request.request.id));
+        // STATUS with the code, from the request's own number: answered with the status.
         let status = receive(
-            "+393331234567".into(),
+            seat.recipient.clone(),
             format!("status {reference}"),
             "in-1",
         )
@@ -273,12 +281,20 @@ async fn replies_are_read_in_their_language_and_acted_on() {
         assert_eq!(status.request, Some(request.request.id));
         // The same SMS again (a retried callback) is stored and answered once.
         let again = receive(
-            "+393331234567".into(),
+            seat.recipient.clone(),
             format!("status {reference}"),
             "in-1",
         )
         .await;
         assert!(!again.new);
+        // "No problem" is no withdrawal.
+        let chat = receive(
+            seat.recipient.clone(),
+            "No problem, we are coming".into(),
+            "in-1b",
+        )
+        .await;
+        assert_eq!(chat.understood, "other");
         // НЕТ from the number evac wrote to, without a code: the request is withdrawn and its
         // seats given back.
         let no = receive(seat.recipient.clone(), "Нет, спасибо".into(), "in-2").await;
@@ -330,7 +346,10 @@ async fn replies_are_read_in_their_language_and_acted_on() {
             ("other", "unmatched")
         );
         let waiting = app.store().inbox_waiting().await.unwrap();
-        assert_eq!(waiting.messages, 1);
+        assert_eq!(
+            waiting.messages, 3,
+            "the stranger's NO, the chat, the unknown number"
+        );
         backend.finish().await;
     }
 }

@@ -177,6 +177,14 @@ fn messaging(
     if sms.is_some() && file.callback_secret.is_none() {
         bail!("[sms] needs [messaging] callback_secret, which Kannel's delivery reports carry");
     }
+    if let Some(secret) = &file.callback_secret
+        && secret.len() < evac_app::CALLBACK_SECRET_CHARS_MIN
+    {
+        bail!(
+            "[messaging] callback_secret must be at least {} characters (a random string)",
+            evac_app::CALLBACK_SECRET_CHARS_MIN
+        );
+    }
     Ok(evac_app::MessagingSettings {
         public_url: file
             .public_url

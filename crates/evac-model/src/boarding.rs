@@ -32,6 +32,11 @@ string_enum!(
 );
 
 impl SeatEventKind {
+    /// Whether the event gives a seat up (an unseat by a re-plan or by staff, a no-show).
+    pub fn releases(self) -> bool {
+        matches!(self, SeatEventKind::Unseated | SeatEventKind::NoShow)
+    }
+
     /// Whether a seat in this state was scanned at the hub (checked in or boarded): the person
     /// is there, and no re-plan takes the seat away.
     pub fn is_scanned(self) -> bool {

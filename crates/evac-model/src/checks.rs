@@ -46,6 +46,12 @@ impl Checker {
     pub fn finish<T>(self, value: Option<T>) -> Result<T, Vec<FieldError>> {
         match value {
             Some(value) if self.errors.is_empty() => Ok(value),
+            // A draft whose check forgot to name a missing field: never answer "invalid" with
+            // nothing to fix.
+            None if self.errors.is_empty() => Err(vec![FieldError {
+                path: String::new(),
+                reason: "a required field is missing; send every field the form asks for".into(),
+            }]),
             _ => Err(self.errors),
         }
     }

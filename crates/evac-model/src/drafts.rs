@@ -223,8 +223,9 @@ impl HubDraft {
     pub fn validate(&self) -> Result<Hub, Vec<FieldError>> {
         let mut c = Checker::default();
         let code = subject_code(&mut c, "code", &self.code).map(|h| h.to_ascii_uppercase());
+        let empty = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
         let kind = c.choice::<HubKind>("kind", &self.kind);
-        if self.kind.is_none() {
+        if empty(&self.kind) {
             c.fail(
                 "kind",
                 format!("is required; one of: {}", HubKind::choices()),
@@ -232,14 +233,14 @@ impl HubDraft {
         }
         let name = c.required("name", &self.name, "give the hub's name");
         let country = c.country("country", &self.country);
-        if self.country.is_none() {
+        if empty(&self.country) {
             c.fail("country", "is required; give an ISO 3166 code like KZ");
         }
         let municipality = c.short_text("municipality", &self.municipality);
         let lat = c.decimal("lat", &self.lat, -90.0..=90.0);
         let lon = c.decimal("lon", &self.lon, -180.0..=180.0);
         for (path, value) in [("lat", &self.lat), ("lon", &self.lon)] {
-            if value.is_none() {
+            if empty(value) {
                 c.fail(path, "is required; give the hub's coordinates");
             }
         }
@@ -931,6 +932,20 @@ mod tests {
 
     #[test]
     fn a_status_change_needs_a_known_status_and_a_reason() {
+        let blank_hub = HubDraft {
+            code: Some("CIT".into()),
+            kind: Some(String::new()),
+            name: Some("Shymkent".into()),
+            country: Some(" ".into()),
+            lat: Some(String::new()),
+            lon: Some("69.5".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            paths(&blank_hub.validate().unwrap_err()),
+            ["kind", "country", "lat"],
+            "a blank field is named, never an empty list of problems"
+        );
         let errors = PersonEventDraft {
             status: Some("gone".into()),
             reason: None,

@@ -292,19 +292,41 @@ pub enum Reply {
 }
 
 impl Reply {
-    /// Reads the first word of a message; the rest may hold a reference code.
+    /// Reads a message's keyword. `STATUS` may be followed by anything (a code); `YES` and
+    /// `NO` count only as the whole answer (with a reference code, thanks or punctuation at
+    /// most): "No problem, we are coming" is no withdrawal, it is for a human to read.
     pub fn read(text: &str) -> Reply {
-        let first = text
-            .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '!' | ':'))
-            .find(|w| !w.is_empty())
-            .unwrap_or("")
-            .to_uppercase();
+        let words: Vec<String> = text
+            .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '!' | ':' | ';'))
+            .filter(|w| !w.is_empty())
+            .map(str::to_uppercase)
+            .collect();
+        let Some(first) = words.first() else {
+            return Reply::Other;
+        };
+        // What may follow a bare YES or NO: a reference code (whole or in three parts) and
+        // a word of thanks.
+        let only_code_or_thanks = || {
+            let rest: Vec<&String> = words[1..]
+                .iter()
+                .filter(|w| {
+                    !matches!(
+                        w.as_str(),
+                        "THANKS" | "THANK" | "YOU" | "СПАСИБО" | "РАХМЕТ" | "РАҚМЕТ" | "GRAZIE"
+                    )
+                })
+                .collect();
+            let joined: String = rest.iter().map(|w| w.as_str()).collect();
+            rest.is_empty() || reference_in(&joined).is_some() && joined.replace('-', "").len() == 9
+        };
         match first.as_str() {
             "STATUS" | "СТАТУС" | "МӘРТЕБЕ" | "МАРТЕБЕ" | "STATO" => {
                 Reply::Status
             }
-            "YES" | "Y" | "ДА" | "ИӘ" | "ИА" | "SÌ" | "SI" => Reply::Yes,
-            "NO" | "N" | "НЕТ" | "ЖОҚ" | "ЖОК" => Reply::No,
+            "YES" | "Y" | "ДА" | "ИӘ" | "ИА" | "SÌ" | "SI" if only_code_or_thanks() => {
+                Reply::Yes
+            }
+            "NO" | "N" | "НЕТ" | "ЖОҚ" | "ЖОК" if only_code_or_thanks() => Reply::No,
             _ => Reply::Other,
         }
     }
@@ -459,6 +481,8 @@ mod tests {
             ("статус k7q4f29mx", Reply::Status),
             ("Нет", Reply::No),
             ("ЖОҚ, рахмет", Reply::No),
+            ("No problem, we are coming", Reply::Other),
+            ("да, но нас пятеро", Reply::Other),
             ("yes!", Reply::Yes),
             ("Sì", Reply::Yes),
             ("ИӘ", Reply::Yes),

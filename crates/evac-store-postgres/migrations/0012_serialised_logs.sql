@@ -54,7 +54,11 @@ BEGIN
         INSERT INTO live_seats (person_id, transport_id, pass, state)
         VALUES (NEW.person_id, NEW.transport_id, NEW.pass, 'seated');
     ELSIF NEW.kind IN ('unseated', 'no_show') THEN
-        DELETE FROM live_seats WHERE person_id = NEW.person_id AND pass = NEW.pass;
+        -- Given up while seated or checked in (never once boarded); a no-show only while
+        -- seated.
+        DELETE FROM live_seats
+        WHERE person_id = NEW.person_id AND pass = NEW.pass
+          AND (state = 'seated' OR (NEW.kind = 'unseated' AND state = 'checked_in'));
         IF NOT FOUND THEN
             RAISE EXCEPTION USING ERRCODE = 'check_violation',
                 CONSTRAINT = 'live_seat_is_this_pass', MESSAGE = 'live_seat_is_this_pass',
@@ -83,8 +87,10 @@ CREATE INDEX link_events_pair
 -- decision or undo that referred to a copy refers to the first.
 CREATE TEMP TABLE link_copies AS
 SELECT e.seq AS copy_seq,
-       min(e.seq) OVER (PARTITION BY LEAST(e.person_a, e.person_b),
-                                     GREATEST(e.person_a, e.person_b)) AS kept_seq
+       -- The first auto-merge of the pair if there is one, else the first proposal.
+       first_value(e.seq) OVER (PARTITION BY LEAST(e.person_a, e.person_b),
+                                             GREATEST(e.person_a, e.person_b)
+                                ORDER BY (e.kind = 'auto_merge') DESC, e.seq) AS kept_seq
 FROM link_events e
 WHERE e.kind IN ('auto_merge', 'review');
 DELETE FROM link_copies WHERE copy_seq = kept_seq;

@@ -957,6 +957,11 @@ impl Store for PgStore {
         lock_log(&mut tx, LINK_LOG_LOCK).await?;
         let head: Option<(i64, i64)> = match when {
             AppendIf::Always => None,
+            AppendIf::HeadIsIgnoringScans(_) => {
+                return Err(StoreError::Config(
+                    "the link log has no scans: append with HeadIs or PairHeadIs".into(),
+                ));
+            }
             AppendIf::HeadIs(expected) => Some((
                 sqlx::query_scalar("SELECT COALESCE(max(seq), 0) FROM link_events")
                     .fetch_one(&mut *tx)
@@ -1063,12 +1068,41 @@ impl Store for PgStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         lock_log(&mut tx, SEAT_LOG_LOCK).await?;
-        if let AppendIf::HeadIs(expected) = when {
-            let head: i64 = sqlx::query_scalar("SELECT COALESCE(max(seq), 0) FROM seat_events")
+        let head = async |tx: &mut sqlx::Transaction<'_, Postgres>| -> Result<i64, StoreError> {
+            sqlx::query_scalar("SELECT COALESCE(max(seq), 0) FROM seat_events")
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(backend)
+        };
+        match when {
+            AppendIf::Always => {}
+            AppendIf::HeadIs(expected) => {
+                StoreError::unless_log_moved("seat log", expected, head(&mut tx).await?)?;
+            }
+            AppendIf::HeadIsIgnoringScans(expected) => {
+                let released: Vec<String> = events
+                    .iter()
+                    .filter(|e| e.kind.releases())
+                    .map(|e| e.person.to_string())
+                    .collect();
+                let moved: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM seat_events WHERE seq > $1
+                                    AND (kind NOT IN ('checked_in', 'boarded') OR person_id = ANY($2)))",
+                )
+                .bind(expected)
+                .bind(&released)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(backend)?;
-            StoreError::unless_log_moved("seat log", expected, head)?;
+                if moved {
+                    StoreError::unless_log_moved("seat log", expected, head(&mut tx).await?)?;
+                }
+            }
+            AppendIf::PairHeadIs(..) => {
+                return Err(StoreError::Config(
+                    "the seat log has no pairs: append with HeadIs or HeadIsIgnoringScans".into(),
+                ));
+            }
         }
         for chunk in events.chunks(SEAT_EVENTS_PER_STATEMENT_MAX) {
             insert_seat_events(&mut tx, chunk).await?;

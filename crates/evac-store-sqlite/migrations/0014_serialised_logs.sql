@@ -52,12 +52,16 @@ BEGIN
     VALUES (NEW.person_id, NEW.transport_id, NEW.pass, 'seated');
 END;
 
+-- A seat is given up by a re-plan or staff while seated or checked in (never once boarded),
+-- and marked a no-show only while seated.
 CREATE TRIGGER live_seats_on_release AFTER INSERT ON seat_events
 WHEN NEW.kind IN ('unseated', 'no_show')
 BEGIN
     SELECT RAISE(ABORT, 'live_seat_is_this_pass')
     WHERE NOT EXISTS (SELECT 1 FROM live_seats
-                      WHERE person_id = NEW.person_id AND pass = NEW.pass);
+                      WHERE person_id = NEW.person_id AND pass = NEW.pass
+                        AND (state = 'seated'
+                             OR (NEW.kind = 'unseated' AND state = 'checked_in')));
     DELETE FROM live_seats WHERE person_id = NEW.person_id;
 END;
 
@@ -77,13 +81,16 @@ CREATE INDEX link_events_pair
     ON link_events (min(person_a, person_b), max(person_a, person_b), seq);
 
 -- Link proposals once per pair. Copies written by relinks that ran together are removed; a
--- decision or undo that referred to a removed copy now refers to the copy kept (the first).
+-- decision or undo that referred to a removed copy now refers to the copy kept.
 CREATE TEMP TABLE link_copies AS
 SELECT e.seq AS copy_seq,
-       (SELECT min(k.seq) FROM link_events k
+       -- The first auto-merge of the pair if there is one (a copy that only queued it for
+       -- review must not undo a merge), else the first proposal.
+       (SELECT k.seq FROM link_events k
         WHERE k.kind IN ('auto_merge', 'review')
           AND min(k.person_a, k.person_b) = min(e.person_a, e.person_b)
-          AND max(k.person_a, k.person_b) = max(e.person_a, e.person_b)) AS kept_seq
+          AND max(k.person_a, k.person_b) = max(e.person_a, e.person_b)
+        ORDER BY k.kind = 'auto_merge' DESC, k.seq LIMIT 1) AS kept_seq
 FROM link_events e
 WHERE e.kind IN ('auto_merge', 'review');
 DELETE FROM temp.link_copies WHERE copy_seq = kept_seq;

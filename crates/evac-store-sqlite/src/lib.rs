@@ -1194,7 +1194,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let audit_rows: Vec<rows::AuditRow> = audit.iter().map(rows::AuditRow::from).collect();
         self.write(move |c| {
-            seats::check_head(c, when)?;
+            seats::check_head(c, when, &events)?;
             events
                 .iter()
                 .try_for_each(|e| seats::insert_seat_event(c, e))?;

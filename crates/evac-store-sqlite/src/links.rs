@@ -12,6 +12,11 @@ use crate::rows::is_unique_violation;
 pub(crate) fn check_head(c: &Connection, when: AppendIf) -> Result<(), StoreError> {
     let (head, expected) = match when {
         AppendIf::Always => return Ok(()),
+        AppendIf::HeadIsIgnoringScans(_) => {
+            return Err(StoreError::Config(
+                "the link log has no scans: append with HeadIs or PairHeadIs".into(),
+            ));
+        }
         AppendIf::HeadIs(expected) => (
             c.prepare_cached("SELECT COALESCE(max(seq), 0) FROM link_events")
                 .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0))),

@@ -7,17 +7,48 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::backend;
 use crate::rows::{is_unique_violation, trigger_refusal};
 
-/// Refuses the append with [`StoreError::LogMoved`] unless the seat log's head is as expected.
-/// Runs on the one writer, so nothing can append between this check and the append.
-pub(crate) fn check_head(c: &Connection, when: AppendIf) -> Result<(), StoreError> {
-    let AppendIf::HeadIs(expected) = when else {
-        return Ok(());
+/// Refuses the append with [`StoreError::LogMoved`] unless the seat log is as `when` expects
+/// ([`AppendIf`]). Runs on the one writer, so nothing can append between this check and the
+/// append.
+pub(crate) fn check_head(
+    c: &Connection,
+    when: AppendIf,
+    events: &[SeatEvent],
+) -> Result<(), StoreError> {
+    let head = || -> Result<i64, StoreError> {
+        c.prepare_cached("SELECT COALESCE(max(seq), 0) FROM seat_events")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(backend)
     };
-    let head: i64 = c
-        .prepare_cached("SELECT COALESCE(max(seq), 0) FROM seat_events")
-        .and_then(|mut s| s.query_row([], |r| r.get(0)))
-        .map_err(backend)?;
-    StoreError::unless_log_moved("seat log", expected, head)
+    match when {
+        AppendIf::Always => Ok(()),
+        AppendIf::HeadIs(expected) => StoreError::unless_log_moved("seat log", expected, head()?),
+        AppendIf::HeadIsIgnoringScans(expected) => {
+            let moved: i64 = c
+                .prepare_cached(
+                    "SELECT count(*) FROM seat_events WHERE seq > ?1 AND kind NOT IN ('checked_in', 'boarded')",
+                )
+                .and_then(|mut s| s.query_row([expected], |r| r.get(0)))
+                .map_err(backend)?;
+            let mut scanned_released = false;
+            for e in events.iter().filter(|e| e.kind.releases()) {
+                scanned_released |= c
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM seat_events WHERE person_id = ?1 AND seq > ?2 AND kind IN ('checked_in', 'boarded'))",
+                    )
+                    .and_then(|mut s| s.query_row(params![e.person.to_string(), expected], |r| r.get::<_, bool>(0)))
+                    .map_err(backend)?;
+            }
+            if moved > 0 || scanned_released {
+                StoreError::unless_log_moved("seat log", expected, head()?)
+            } else {
+                Ok(())
+            }
+        }
+        AppendIf::PairHeadIs(..) => Err(StoreError::Config(
+            "the seat log has no pairs: append with HeadIs or HeadIsIgnoringScans".into(),
+        )),
+    }
 }
 
 /// One seat event, the person event it causes and the person's new status.

@@ -983,12 +983,51 @@ pub async fn run(store: &dyn Store) {
         matches!(not_live, Err(StoreError::Refused(_))),
         "releasing a pass that is not the live seat must be refused, got {not_live:?}"
     );
-    // Several events for one person in one call apply in order: boarded, released by staff,
-    // seated again with a new pass; the status is the last one's.
+    // A boarded passenger's seat is never given up (nor is a checked-in one a no-show).
+    let after_boarding = store
+        .append_seat_events(
+            vec![
+                seat(Boarded, 38),
+                seat(evac_model::SeatEventKind::Unseated, 39),
+            ],
+            vec![],
+            AppendIf::Always,
+        )
+        .await;
+    assert!(
+        matches!(after_boarding, Err(StoreError::Refused(_))),
+        "releasing a boarded seat must be refused, got {after_boarding:?}"
+    );
+    let checked_in_no_show = store
+        .append_seat_events(
+            vec![seat(evac_model::SeatEventKind::NoShow, 39)],
+            vec![],
+            AppendIf::Always,
+        )
+        .await;
+    assert!(
+        matches!(checked_in_no_show, Err(StoreError::Refused(_))),
+        "a checked-in person is no no-show, got {checked_in_no_show:?}"
+    );
+    // A publication decided before a scan still goes ahead (scans change no seat)…
+    let head = store.seat_events(0, 100).await.unwrap().last().unwrap().seq;
+    // …unless it releases the person scanned since: that is refused as moved.
+    let stale_release = store
+        .append_seat_events(
+            vec![seat(evac_model::SeatEventKind::Unseated, 39)],
+            vec![],
+            AppendIf::HeadIsIgnoringScans(head - 1),
+        )
+        .await;
+    assert!(
+        matches!(stale_release, Err(StoreError::LogMoved { .. })),
+        "a release decided before the person's scan must be refused, got {stale_release:?}"
+    );
+    // Several events for one person in one call apply in order: a checked-in person released
+    // by staff and seated again with a new pass; the status is the last one's.
     store
         .append_seat_events(
             vec![
-                seat(Boarded, 40),
                 seat(evac_model::SeatEventKind::Unseated, 41),
                 evac_model::SeatEvent {
                     pass: other_pass,
@@ -996,7 +1035,7 @@ pub async fn run(store: &dyn Store) {
                 },
             ],
             vec![],
-            AppendIf::Always,
+            AppendIf::HeadIsIgnoringScans(head),
         )
         .await
         .unwrap();
@@ -1007,14 +1046,13 @@ pub async fn run(store: &dyn Store) {
         vec![
             Seated,
             CheckedIn,
-            Boarded,
             evac_model::SeatEventKind::Unseated,
             Seated
         ]
     );
     assert_eq!(log[0].event, seat(Seated, 10));
     assert!(log.windows(2).all(|w| w[0].seq < w[1].seq));
-    assert_eq!(store.seat_events(log[1].seq, 100).await.unwrap().len(), 3);
+    assert_eq!(store.seat_events(log[1].seq, 100).await.unwrap().len(), 2);
     assert_eq!(
         store.seat_events_of(x).await.unwrap(),
         log,

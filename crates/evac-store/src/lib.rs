@@ -88,6 +88,11 @@ pub enum AppendIf {
     Always,
     /// Only if the log's last sequence number is still this (0: the log is empty).
     HeadIs(i64),
+    /// Seat log only: only if nothing but scans (check-ins, boardings) was appended since this
+    /// head, and none of those scans was of a person the call releases. A publication decided
+    /// from that fold is still right (a scan changes no seat), so busy gates do not keep a
+    /// planner from publishing; a release of someone just scanned is refused as moved.
+    HeadIsIgnoringScans(i64),
     /// Link log only: only if the last sequence number among the events about this pair of
     /// persons (in either order) is still this (0: none). A decision reads only its pair.
     PairHeadIs(PersonId, PersonId, i64),
