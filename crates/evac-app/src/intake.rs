@@ -113,11 +113,13 @@ impl App {
                 "party_size": request.body.party.len(),
             }),
         };
+        let acknowledgement = self.acknowledgement(actor, &request);
         let mut insert = RequestInsert {
             request,
             has_minors,
             idempotency,
             audit,
+            acknowledgement,
         };
         for _ in 0..REFERENCE_DRAWS_MAX {
             match self.store.insert_request(&insert).await? {
@@ -125,6 +127,9 @@ impl App {
                     self.store.intake_load().count_request();
                     tracing::debug!(request_id = %id, channel = insert.request.body.channel.as_str(), "request stored");
                     self.queue_for_linking(id);
+                    if insert.acknowledgement.is_some() {
+                        self.outbox_has_mail();
+                    }
                     return Ok(Submitted {
                         id,
                         reference: insert.request.reference,
@@ -140,7 +145,8 @@ impl App {
                 }
                 InsertOutcome::IdempotencyConflict => return Err(AppError::IdempotencyConflict),
                 InsertOutcome::ReferenceTaken => {
-                    insert.request.reference = self.references.draw(&mut rand::rng())
+                    insert.request.reference = self.references.draw(&mut rand::rng());
+                    insert.acknowledgement = self.acknowledgement(actor, &insert.request);
                 }
             }
         }

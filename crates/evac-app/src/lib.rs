@@ -11,8 +11,10 @@ mod boarding;
 mod casework;
 mod demo;
 mod desk;
+mod import;
 mod intake;
 mod linkage;
+mod mail;
 mod messaging;
 mod planning;
 mod ranking;
@@ -34,9 +36,13 @@ pub use evac_model::NOTE_CHARS_MAX;
 pub use evac_model::PASSWORD_CHARS_MIN;
 pub use evac_model::{NewRoute, NewZone, ZoneCentre};
 pub use evac_model::{PersonCorrection, RequestCorrection};
+pub use import::{IMPORTS_IN_FLIGHT_MAX, ImportSummary};
 pub use intake::{ExportActor, ExportCursor, Submitted};
 pub use linkage::{
     LinkView, LinkedPerson, PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,
+};
+pub use mail::{
+    ATTACHMENTS_READ_MAX, EMAIL_BYTES_MAX, EmailChannel, EmailSettings, ImapSettings, MailboxPass,
 };
 pub use messaging::{
     CALLBACK_SECRET_CHARS_MIN, Channel, ChannelError, KannelChannel, KannelSettings, LogChannel,

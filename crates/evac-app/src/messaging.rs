@@ -62,8 +62,10 @@ pub struct KannelSettings {
 pub struct MessagingSettings {
     /// Where requesters look up their status and pass (`https://evac.example.org`).
     pub public_url: String,
-    /// SMS through Kannel; without it, notices go to the log channel.
+    /// SMS through Kannel; without it (and without e-mail), notices go to the log channel.
     pub sms: Option<KannelSettings>,
+    /// E-mail out through an SMTP relay, in from a mailbox.
+    pub email: Option<crate::mail::EmailSettings>,
     /// The secret channels send with their callbacks (delivery reports, inbound messages);
     /// without one, callbacks are refused.
     pub callback_secret: Option<String>,
@@ -78,6 +80,7 @@ impl Default for MessagingSettings {
         MessagingSettings {
             public_url: "http://127.0.0.1:8080".into(),
             sms: None,
+            email: None,
             callback_secret: None,
             node: format!("node-{}", uuid::Uuid::new_v4().simple()),
             be_there_minutes: i64::from(evac_plan::Settings::default().check_in_minutes),
@@ -289,18 +292,36 @@ impl App {
             })?;
             channels.push(Arc::new(KannelChannel::new(sms.clone(), secret)?));
         }
+        if let Some(email) = &self.messaging().email {
+            channels.push(Arc::new(crate::mail::EmailChannel::new(email)?));
+        }
         Ok(channels)
     }
 
-    /// Where a request can be reached: its submitter's first phone, else its first person's;
-    /// by SMS where configured, else the log channel.
+    /// Where a request can be reached: by SMS at its submitter's first phone (else its first
+    /// person's) where SMS is configured, else by e-mail where e-mail is, else the log channel
+    /// records what would have been sent to the phone or address.
     fn contact_of(&self, request: &evac_model::Request) -> Option<Contact> {
         let body = &request.body;
         let phone = body
             .submitter
             .phones
             .first()
-            .or_else(|| body.party.iter().flat_map(|p| &p.phones).next())?;
+            .or_else(|| body.party.iter().flat_map(|p| &p.phones).next())
+            .map(|p| p.e164.to_string());
+        let email = body
+            .submitter
+            .email
+            .as_ref()
+            .or_else(|| body.party.iter().find_map(|p| p.email.as_ref()))
+            .map(|e| e.as_str().to_lowercase());
+        let (channel, recipient) = match (&phone, &email) {
+            (Some(phone), _) if self.messaging().sms.is_some() => ("sms", phone.clone()),
+            (_, Some(email)) if self.messaging().email.is_some() => ("email", email.clone()),
+            (Some(phone), _) => ("log", phone.clone()),
+            (None, Some(email)) => ("log", email.clone()),
+            (None, None) => return None,
+        };
         Some(Contact {
             request: request.id,
             reference: request.reference.to_string(),
@@ -308,13 +329,19 @@ impl App {
                 .language
                 .as_ref()
                 .map_or("en".to_string(), |l| l.as_str().to_string()),
-            channel: if self.messaging().sms.is_some() {
-                "sms"
-            } else {
-                "log"
-            },
-            recipient: phone.e164.to_string(),
+            channel,
+            recipient,
         })
+    }
+
+    /// The channel an answer goes back by: the one the message came by, where this
+    /// deployment sends through it; the log channel otherwise.
+    fn answering_channel(&self, came_by: &str) -> &'static str {
+        match came_by {
+            "sms" if self.messaging().sms.is_some() => "sms",
+            "email" if self.messaging().email.is_some() => "email",
+            _ => "log",
+        }
     }
 
     /// The contacts of a household's requests, one per recipient.
@@ -360,6 +387,36 @@ impl App {
             priority: notice.priority(),
             created_at: at,
         }
+    }
+
+    /// The message telling a new request's requester its reference, stored with the request.
+    /// Only for what a person just sent (the form, the API, a call, a message): the demo's
+    /// history and imported spreadsheets are not told again.
+    pub(crate) fn acknowledgement(
+        &self,
+        actor: &Actor,
+        request: &evac_model::Request,
+    ) -> Option<NewMessage> {
+        if *actor == Actor::System || request.body.channel == evac_model::Channel::Import {
+            return None;
+        }
+        let contact = self.contact_of(request)?;
+        let notice = Notice::Acknowledgement {
+            reference: contact.reference.clone(),
+            status_url: format!(
+                "{}/status",
+                self.messaging().public_url.trim_end_matches('/')
+            ),
+        };
+        let mut message = self.message(
+            &contact,
+            &notice,
+            &format!("ack:{}", request.id),
+            vec![],
+            request.received_at,
+        );
+        message.request = Some(request.id);
+        Some(message)
     }
 
     /// The notices that tell of seat changes a publication (or a standby release) appends:
@@ -589,16 +646,46 @@ impl App {
         at: Timestamp,
     ) -> Result<Received, AppError> {
         self.callback_allowed(secret)?;
+        self.take_in(Incoming {
+            channel,
+            provider_id,
+            sender,
+            text,
+            words: text,
+            needs_a_human: false,
+            at,
+        })
+        .await
+    }
+
+    /// Any inbound message, however it came: stored first, attached to its request, then
+    /// acted on.
+    pub(crate) async fn take_in(&self, incoming: Incoming<'_>) -> Result<Received, AppError> {
+        let Incoming {
+            channel,
+            provider_id,
+            sender,
+            text,
+            words,
+            needs_a_human,
+            at,
+        } = incoming;
         let text: String = text.chars().take(INBOUND_TEXT_CHARS_MAX).collect();
-        let sender = evac_model::PhoneE164::parse(sender, self.settings.default_region)
-            .map_or_else(|_| sender.trim().to_string(), |p| p.to_string());
-        let mut reply = Reply::read(&text);
-        let by_reference = match evac_notify::reference_in(&text) {
-            Some(code) => self.store.request_by_reference(&code).await?,
-            None => None,
+        let sender = if sender.contains('@') {
+            sender.trim().to_lowercase()
+        } else {
+            evac_model::PhoneE164::parse(sender, self.settings.default_region)
+                .map_or_else(|_| sender.trim().to_string(), |p| p.to_string())
         };
-        // A code is no proof of who writes: only a number the request gave (or one evac wrote
-        // to about it) may withdraw it or learn its status, as on the public status page.
+        let mut reply = Reply::read(words);
+        let by_reference =
+            match evac_notify::reference_in(words).or_else(|| evac_notify::reference_in(&text)) {
+                Some(code) => self.store.request_by_reference(&code).await?,
+                None => None,
+            };
+        // A code is no proof of who writes: only a number or address the request gave (or
+        // one evac wrote to about it) may withdraw it or learn its status, as on the public
+        // status page.
         if let Some(found) = &by_reference {
             let body = &found.request.body;
             let known = body
@@ -606,7 +693,13 @@ impl App {
                 .phones
                 .iter()
                 .chain(body.party.iter().flat_map(|p| &p.phones))
-                .any(|p| p.e164.to_string() == sender);
+                .any(|p| p.e164.to_string() == sender)
+                || body
+                    .submitter
+                    .email
+                    .iter()
+                    .chain(body.party.iter().filter_map(|p| p.email.as_ref()))
+                    .any(|e| e.as_str().eq_ignore_ascii_case(&sender));
             if !known {
                 reply = Reply::Other;
             }
@@ -640,6 +733,7 @@ impl App {
         let state = match (&request, &reply) {
             (None, _) => "unmatched",
             (Some(_), Reply::Other) => "to_read",
+            (Some(_), _) if needs_a_human => "to_read",
             (Some(_), _) => "attached",
         };
         let id = InboundId::new_v7();
@@ -721,7 +815,7 @@ impl App {
                 .language
                 .as_ref()
                 .map_or("en".to_string(), |l| l.as_str().to_string()),
-            channel: if channel == "sms" { "sms" } else { "log" },
+            channel: self.answering_channel(channel),
             recipient: sender.to_string(),
         };
         let requester = Changer {
@@ -735,7 +829,7 @@ impl App {
                     request: RequestId(uuid::Uuid::nil()),
                     reference: String::new(),
                     language: "en".into(),
-                    channel: if channel == "sms" { "sms" } else { "log" },
+                    channel: self.answering_channel(channel),
                     recipient: sender.to_string(),
                 };
                 let mut message = self.message(
@@ -908,6 +1002,21 @@ impl App {
     }
 }
 
+/// An inbound message as a channel hands it over.
+pub(crate) struct Incoming<'a> {
+    pub channel: &'a str,
+    pub provider_id: Option<String>,
+    /// A phone number or an e-mail address.
+    pub sender: &'a str,
+    /// What is kept and shown.
+    pub text: &'a str,
+    /// What is read for a keyword and a reference (an e-mail's own words, not what it quotes).
+    pub words: &'a str,
+    /// Something in it (an attachment) wants a human's eyes whatever its words say.
+    pub needs_a_human: bool,
+    pub at: Timestamp,
+}
+
 /// What a seat change tells, for [`App::seat_notices`].
 pub(crate) struct SeatNotice<'a> {
     pub household: &'a str,
@@ -934,6 +1043,12 @@ pub(crate) enum SeatNoticeKind {
 /// This node's senders; dropping it stops them.
 pub struct Senders {
     tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Senders {
+    pub(crate) fn of(tasks: Vec<tokio::task::JoinHandle<()>>) -> Self {
+        Senders { tasks }
+    }
 }
 
 impl Drop for Senders {

@@ -46,6 +46,7 @@ struct FileConfig {
     travel: Option<evac_geo::TravelModel>,
     messaging: Option<MessagingFile>,
     sms: Option<SmsFile>,
+    email: Option<EmailFile>,
 }
 
 /// `[messaging]`: how requesters are told and heard.
@@ -75,6 +76,53 @@ struct SmsFile {
 
 fn default_sms_rate() -> u32 {
     10
+}
+
+/// `[email]`: an SMTP relay for notices by e-mail, and `[email.imap]`, the mailbox
+/// requesters write to.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailFile {
+    smtp_host: String,
+    #[serde(default = "default_smtp_port")]
+    smtp_port: u16,
+    smtp_username: Option<String>,
+    smtp_password: Option<String>,
+    /// "Crisis centre <crisis@mfa.example>"
+    from: String,
+    #[serde(default = "default_email_rate")]
+    messages_per_second: u32,
+    imap: Option<ImapFile>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImapFile {
+    host: String,
+    #[serde(default = "default_imap_port")]
+    port: u16,
+    username: String,
+    password: String,
+    #[serde(default = "default_mailbox")]
+    mailbox: String,
+    #[serde(default = "default_poll_seconds")]
+    poll_seconds: u64,
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+fn default_email_rate() -> u32 {
+    20
+}
+fn default_imap_port() -> u16 {
+    143
+}
+fn default_mailbox() -> String {
+    "INBOX".into()
+}
+fn default_poll_seconds() -> u64 {
+    30
 }
 
 /// Everything resolved.
@@ -126,7 +174,12 @@ impl GlobalArgs {
             .map(str::to_string)
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.into());
-        let messaging = messaging(file.messaging.unwrap_or_default(), file.sms, &listen)?;
+        let messaging = messaging(
+            file.messaging.unwrap_or_default(),
+            file.sms,
+            file.email,
+            &listen,
+        )?;
         Ok(Config {
             data_dir,
             database,
@@ -171,8 +224,28 @@ fn check_trust(trust: evac_model::TrustPolicy) -> anyhow::Result<evac_model::Tru
 fn messaging(
     file: MessagingFile,
     sms: Option<SmsFile>,
+    email: Option<EmailFile>,
     listen: &str,
 ) -> anyhow::Result<evac_app::MessagingSettings> {
+    let email = match email {
+        Some(e) => Some(evac_app::EmailSettings {
+            smtp_host: e.smtp_host,
+            smtp_port: e.smtp_port,
+            smtp_username: e.smtp_username,
+            smtp_password: e.smtp_password,
+            from: e.from,
+            messages_per_second: e.messages_per_second.max(1),
+            imap: e.imap.map(|i| evac_app::ImapSettings {
+                host: i.host,
+                port: i.port,
+                username: i.username,
+                password: i.password,
+                mailbox: i.mailbox,
+                poll_seconds: i.poll_seconds.max(1),
+            }),
+        }),
+        None => None,
+    };
     let defaults = evac_app::MessagingSettings::default();
     if sms.is_some() && file.callback_secret.is_none() {
         bail!("[sms] needs [messaging] callback_secret, which Kannel's delivery reports carry");
@@ -198,6 +271,7 @@ fn messaging(
             callback_url: s.callback_url,
             messages_per_second: s.messages_per_second.max(1),
         }),
+        email,
         be_there_minutes: defaults.be_there_minutes,
     })
 }

@@ -356,6 +356,32 @@ pub fn reference_in(text: &str) -> Option<ReferenceCode> {
     })
 }
 
+/// The new words of an e-mail reply: the lines before the quoted message (`> …`, a line
+/// ending in "wrote:" or its Russian and Italian forms, an "Original Message" rule) and before
+/// a signature (`-- `). A reply of "NO" above the quoted seat notice reads as "NO".
+pub fn fresh_text(body: &str) -> String {
+    let mut fresh = Vec::new();
+    for line in body.lines() {
+        let trimmed = line.trim();
+        let lower = trimmed.to_lowercase();
+        let quote_starts = trimmed.starts_with('>')
+            || line == "-- "
+            || trimmed == "--"
+            || lower.contains("original message")
+            || lower.contains("исходное сообщение")
+            || ((lower.ends_with("wrote:")
+                || lower.ends_with("написал:")
+                || lower.ends_with("написал(а):")
+                || lower.ends_with("ha scritto:"))
+                && !fresh.is_empty());
+        if quote_starts {
+            break;
+        }
+        fresh.push(line);
+    }
+    fresh.join("\n").trim().to_string()
+}
+
 /// When a failed message is tried again: after `base_s`, doubling each attempt up to `max_s`,
 /// and not after [`Retry::ATTEMPTS_MAX`] attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -529,5 +555,23 @@ mod tests {
             };
             prop_assert!(holds, "{:?}", s);
         }
+    }
+
+    #[test]
+    fn an_email_reply_is_read_without_what_it_quotes() {
+        let reply = "NO\r\n\r\nOn Fri, 7 Jan 2022, evac <crisis@evac.test> wrote:\r\n> evac K7Q-4F2-9MX: seat on KC901";
+        assert_eq!(fresh_text(reply), "NO");
+        assert_eq!(Reply::read(&fresh_text(reply)), Reply::No);
+        assert_eq!(fresh_text("ДА\n-- \nАнна"), "ДА");
+        assert_eq!(fresh_text("> quoted only"), "");
+        // "wrote:" as the first line is the writer's own words, not a quote header.
+        assert_eq!(
+            fresh_text("My brother wrote:\nplease help"),
+            "My brother wrote:\nplease help"
+        );
+        assert_eq!(
+            fresh_text("Help us\n-----Original Message-----\nevac: ..."),
+            "Help us"
+        );
     }
 }

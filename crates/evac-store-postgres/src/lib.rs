@@ -221,6 +221,7 @@ fn whole_request_statement(
         })
         .collect();
     let a = &insert.audit;
+    let ack = insert.acknowledgement.as_ref();
     Ok(sqlx::query(
         "WITH request AS (
              INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body)
@@ -233,6 +234,11 @@ fn whole_request_statement(
              FROM UNNEST($12::text[], $13::int[], $14::text[], $15::text[], $16::text[]) AS p (id, ordinal, surname, given, birth)
          ), keys AS (
              INSERT INTO name_keys (key, request_id) SELECT k, $1 FROM UNNEST($23::text[]) AS k
+         ), ack AS (
+             INSERT INTO outbox (id, dedup_key, request_id, persons, channel, recipient, language, template, body, parts, priority, created_at, state, attempts, next_at)
+             SELECT $24, $25, $1, '[]', $26, $27, $28, $29, $30, $31, $32, $33, 'queued', 0, $33
+             WHERE $24::text IS NOT NULL
+             ON CONFLICT (dedup_key) DO NOTHING
          )
          INSERT INTO audit_events (at, actor, action, subject, detail) VALUES ($17, $18, $19, $20, $21)",
     )
@@ -258,7 +264,17 @@ fn whole_request_statement(
     .bind(a.subject.clone())
     .bind(a.detail.to_string())
     .bind(PersonStatus::Registered.as_str())
-    .bind(request_name_keys(&r.body)))
+    .bind(request_name_keys(&r.body))
+    .bind(ack.map(|m| m.id.to_string()))
+    .bind(ack.map(|m| m.dedup_key.clone()))
+    .bind(ack.map(|m| m.channel.clone()))
+    .bind(ack.map(|m| m.recipient.clone()))
+    .bind(ack.map(|m| m.language.clone()))
+    .bind(ack.map(|m| m.template.clone()))
+    .bind(ack.map(|m| m.body.clone()))
+    .bind(ack.map(|m| i64::from(m.parts)))
+    .bind(ack.map(|m| i64::from(m.priority)))
+    .bind(ack.map(|m| m.created_at.unix_micros())))
 }
 
 /// One staff change (or note): the person event from the current status and, for a change,
@@ -503,6 +519,11 @@ impl Store for PgStore {
         }
         if let Some(channel) = filter.channel {
             q.push(" AND r.channel = ").push_bind(channel.as_str());
+        }
+        if let Some(phone) = &filter.phone {
+            q.push(" AND r.id IN (SELECT request_id FROM request_phones WHERE phone = ")
+                .push_bind(phone.clone())
+                .push(")");
         }
         if let Some(from) = filter.received_from {
             q.push(" AND r.received_at >= ")

@@ -128,6 +128,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_fewer_btrees.sql"),
     include_str!("../migrations/0014_serialised_logs.sql"),
     include_str!("../migrations/0015_outbox.sql"),
+    include_str!("../migrations/0016_request_phones.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 

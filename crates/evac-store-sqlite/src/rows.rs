@@ -42,6 +42,7 @@ pub(crate) struct RequestRow {
     persons: Vec<PersonRow>,
     idempotency: Option<IdempotencyClaim>,
     audit: AuditRow,
+    acknowledgement: Option<evac_store::NewMessage>,
 }
 
 pub(crate) struct PersonRow {
@@ -90,6 +91,7 @@ impl RequestRow {
             persons: person_columns(&r.body),
             idempotency: insert.idempotency.clone(),
             audit: AuditRow::from(&insert.audit),
+            acknowledgement: insert.acknowledgement.clone(),
         })
     }
 }
@@ -174,6 +176,9 @@ pub(crate) fn insert_request(c: &WriteBatch, r: &RequestRow) -> Result<InsertOut
             .map_err(backend)?;
     }
     insert_audit(c, &r.audit)?;
+    if let Some(ack) = &r.acknowledgement {
+        crate::outbox::enqueue(c, ack)?;
+    }
     c.count_request(&r.location_latin, r.received_at, r.persons.len());
     Ok(InsertOutcome::Inserted)
 }
@@ -410,6 +415,12 @@ pub(crate) fn list_requests(
     }
     if let Some(channel) = filter.channel {
         conditions.push("r.channel = ?", [boxed(channel.as_str())]);
+    }
+    if let Some(phone) = &filter.phone {
+        conditions.push(
+            "r.id IN (SELECT request_id FROM request_phones WHERE phone = ?)",
+            [boxed(phone.clone())],
+        );
     }
     if let Some(from) = filter.received_from {
         conditions.push("r.received_at >= ?", [boxed(from.unix_micros())]);

@@ -68,6 +68,7 @@ impl Fixture {
             has_minors,
             idempotency: None,
             audit,
+            acknowledgement: None,
         }
     }
 }
@@ -450,6 +451,24 @@ pub async fn run(store: &dyn Store) {
         .await,
         vec![c.request.id, d.request.id],
         "by received time, upper bound exclusive"
+    );
+    assert_eq!(
+        filtered(RequestFilter {
+            phone: Some("+77011234567".into()),
+            ..Default::default()
+        })
+        .await,
+        oldest_first,
+        "by phone: every fixture gave this number"
+    );
+    assert!(
+        filtered(RequestFilter {
+            phone: Some("+393331234567".into()),
+            ..Default::default()
+        })
+        .await
+        .is_empty(),
+        "by a phone nobody gave"
     );
     assert_eq!(
         filtered(RequestFilter {

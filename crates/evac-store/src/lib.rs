@@ -153,6 +153,9 @@ pub struct RequestInsert {
     pub has_minors: bool,
     pub idempotency: Option<IdempotencyClaim>,
     pub audit: AuditEvent,
+    /// The message telling the requester their reference, queued in the same transaction:
+    /// an acknowledged request is never one nobody was told of.
+    pub acknowledgement: Option<NewMessage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +193,9 @@ pub struct RequestFilter {
     /// in an index: a name nobody has costs a lookup, not a scan.
     pub name: Option<String>,
     pub channel: Option<Channel>,
+    /// Requests that gave this phone number (E.164), for the submitter or anyone in the party:
+    /// the hotline's "already known?".
+    pub phone: Option<String>,
     pub received_from: Option<Timestamp>,
     /// Exclusive upper bound.
     pub received_until: Option<Timestamp>,

@@ -343,11 +343,22 @@ async fn a_seat_notice_reaches_the_phone_through_kannel_and_a_reply_withdraws_th
     // (14:00 in Almaty), and Kannel's delivery report comes back.
     let log = kannel.phone_log();
     let reference = submitted.reference.to_string();
-    let texts = received_texts(&wait_for(&log, "Got message"));
-    let notice = texts
-        .iter()
-        .find(|t| t.contains(&reference))
-        .unwrap_or_else(|| panic!("no notice for {reference} among {texts:?}"));
+    wait_for(&log, "Got message");
+    let notice = eventually("the seat notice at the phone", async || {
+        let texts = received_texts(&std::fs::read_to_string(&log).unwrap_or_default());
+        texts
+            .into_iter()
+            .find(|t| t.contains(&reference) && t.contains("SU 1942"))
+    })
+    .await;
+    // Before it, the acknowledgement of the request, with its reference.
+    let texts = received_texts(&std::fs::read_to_string(&log).unwrap_or_default());
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains(&reference) && t.contains("принят")),
+        "the acknowledgement reached the phone: {texts:?}"
+    );
     assert!(
         notice.contains("SU 1942") && notice.contains("14:00"),
         "{notice}"

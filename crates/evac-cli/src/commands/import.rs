@@ -1,26 +1,18 @@
 //! `evac import FILE`: a spreadsheet into the store, rejects into a file beside it.
 //!
-//! Rows stream in; up to [`IMPORTS_IN_FLIGHT_MAX`] requests are submitted concurrently so the
-//! store can commit them in groups. Each request's idempotency key is a digest of its rows, so
-//! importing the same file twice adds nothing.
+//! The work is `App::import_sheet` (shared with spreadsheets sent by e-mail); this adds the
+//! progress bar and the rejects file.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use evac_app::{App, AppError};
+use evac_app::{App, ImportSummary};
 use evac_exchange::RowError;
-use evac_exchange::import::{GroupDraft, Grouper, open_sheet};
 use evac_exchange::mapping::ResolvedMapping;
-use evac_model::{Actor, Timestamp};
-use evac_store::IdempotencyClaim;
-use tokio::task::JoinSet;
+use evac_model::Actor;
 
 use crate::config::Config;
-
-/// Requests submitted and not yet acknowledged: bounds memory and lets group commit work.
-pub const IMPORTS_IN_FLIGHT_MAX: usize = 2_048;
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -33,46 +25,6 @@ pub struct ImportArgs {
     /// Where to write the rejected rows [default: FILE.rejects.csv]
     #[arg(long)]
     pub rejects: Option<PathBuf>,
-}
-
-/// What an import did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ImportSummary {
-    pub rows: u64,
-    pub imported: u64,
-    pub already_imported: u64,
-    pub rejected_rows: u64,
-}
-
-enum Outcome {
-    Imported,
-    AlreadyImported,
-    Rejected(Vec<RowError>),
-}
-
-async fn submit(
-    app: App,
-    mapping: Arc<ResolvedMapping>,
-    group: GroupDraft,
-    digest: [u8; 32],
-) -> anyhow::Result<Outcome> {
-    let key = format!("import:{}", hex::encode(digest));
-    let claim = IdempotencyClaim {
-        key,
-        body_sha256: digest,
-    };
-    let received_at = group.received_at.unwrap_or_else(Timestamp::now);
-    match app
-        .submit_request_at(&Actor::System, &group.draft, Some(claim), received_at)
-        .await
-    {
-        Ok(s) if s.replayed => Ok(Outcome::AlreadyImported),
-        Ok(_) => Ok(Outcome::Imported),
-        Err(AppError::Invalid(errors)) => Ok(Outcome::Rejected(
-            errors.iter().map(|e| group.locate(e, &mapping)).collect(),
-        )),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// Imports `args.file` through `app`; the reusable core of the command and of its benchmark.
@@ -91,81 +43,14 @@ pub async fn import_file(
         }
         None => None,
     };
-    let file = args.file.clone();
-    let (headers, rows) = open_sheet(&file)?;
-    let mapping = Arc::new(ResolvedMapping::resolve(&headers, mapping_file.as_ref())?);
-    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     let bar = crate::progress::bar(size, "importing");
-
-    let mut summary = ImportSummary::default();
-    let mut rejects: Vec<RowError> = Vec::new();
-    let mut in_flight: JoinSet<(usize, anyhow::Result<Outcome>)> = JoinSet::new();
-    let settle = |result: (usize, anyhow::Result<Outcome>),
-                  summary: &mut ImportSummary,
-                  rejects: &mut Vec<RowError>|
-     -> anyhow::Result<()> {
-        let (rows, outcome) = result;
-        match outcome? {
-            Outcome::Imported => summary.imported += 1,
-            Outcome::AlreadyImported => summary.already_imported += 1,
-            Outcome::Rejected(errors) => {
-                summary.rejected_rows += rows as u64;
-                rejects.extend(errors);
-            }
-        }
-        Ok(())
-    };
-    // Reading is synchronous and cheap next to validation and storage, so it stays on this task.
-    let mut bytes_seen = 0u64;
-    for group in Grouper::new(rows, &mapping) {
-        let group = match group {
-            Ok(g) => g,
-            Err(e) => {
-                summary.rows += 1;
-                summary.rejected_rows += 1;
-                rejects.push(e);
-                continue;
-            }
-        };
-        summary.rows += group.rows.len() as u64;
-        bytes_seen += group
-            .rows
-            .iter()
-            .map(|(_, cells)| cells.iter().map(|c| c.len() as u64 + 1).sum::<u64>())
-            .sum::<u64>();
-        bar.set_position(bytes_seen.min(size));
-        let row_count = group.rows.len();
-        match group.to_draft(&mapping) {
-            Err(errors) => {
-                summary.rejected_rows += row_count as u64;
-                rejects.extend(errors);
-            }
-            Ok(draft) => {
-                let digest = group.content_sha256();
-                let (app, mapping) = (app.clone(), mapping.clone());
-                in_flight
-                    .spawn(async move { (row_count, submit(app, mapping, draft, digest).await) });
-                while in_flight.len() >= IMPORTS_IN_FLIGHT_MAX {
-                    let done = in_flight
-                        .join_next()
-                        .await
-                        .expect("non-empty")
-                        .context("an import task failed")?;
-                    settle(done, &mut summary, &mut rejects)?;
-                }
-            }
-        }
-    }
-    while let Some(done) = in_flight.join_next().await {
-        settle(
-            done.context("an import task failed")?,
-            &mut summary,
-            &mut rejects,
-        )?;
-    }
+    let progress = |bytes: u64| bar.set_position(bytes.min(size));
+    let done = app
+        .import_sheet(&Actor::System, &args.file, mapping_file.as_ref(), &progress)
+        .await;
     bar.finish_and_clear();
-    rejects.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
-    Ok((summary, rejects))
+    Ok(done?)
 }
 
 pub fn write_rejects(path: &std::path::Path, rejects: &[RowError]) -> anyhow::Result<()> {

@@ -61,12 +61,23 @@ pub async fn serve(
     // This node's senders: they drain the outbox (shared with every other node) until the
     // server stops.
     let senders = app.start_senders()?;
-    let channels: Vec<&str> = if app.settings().messaging.sms.is_some() {
-        vec!["log", "sms (Kannel)"]
-    } else {
-        vec!["log (records notices, sends nothing: configure [sms] to send)"]
-    };
-    tracing::info!(channels = ?channels, node = %app.settings().messaging.node, "senders started");
+    let messaging = &app.settings().messaging;
+    let mut channels: Vec<&str> = vec!["log"];
+    if messaging.sms.is_some() {
+        channels.push("sms (Kannel)");
+    }
+    if messaging.email.is_some() {
+        channels.push("email (SMTP)");
+    }
+    if channels.len() == 1 {
+        channels[0] = "log (records notices, sends nothing: configure [sms] or [email] to send)";
+    }
+    tracing::info!(channels = ?channels, node = %messaging.node, "senders started");
+    // The crisis mailbox, read on every node: the Message-ID keeps each message once.
+    let mail_reader = app.start_mail_reader();
+    if mail_reader.is_some() {
+        tracing::info!("reading the mailbox ([email.imap])");
+    }
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
@@ -84,5 +95,6 @@ pub async fn serve(
         .await
         .context("the server stopped");
     drop(senders);
+    drop(mail_reader);
     served
 }
