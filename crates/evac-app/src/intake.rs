@@ -17,6 +17,8 @@ use crate::{App, AppError, Staff};
 /// Draws of a fresh reference before giving up (31^8 codes: a second collision in a row means
 /// something is wrong with the random source, not bad luck).
 const REFERENCE_DRAWS_MAX: usize = 5;
+/// A search with fewer digits than this is no phone number (a reference, a name, a year).
+const PHONE_DIGITS_MIN: usize = 7;
 
 /// The answer to a submission.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,6 +260,43 @@ impl App {
         )
         .await?;
         Ok(page)
+    }
+
+    /// A phone number as the phone index keys it (E.164, read as this deployment reads
+    /// numbers without a country code), or none when the text is no phone number.
+    pub fn phone_key(&self, text: &str) -> Option<String> {
+        let digits = text.chars().filter(char::is_ascii_digit).count();
+        let phone_like = text
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        if digits < PHONE_DIGITS_MIN || !phone_like {
+            return None;
+        }
+        evac_model::PhoneE164::parse(text, self.settings.default_region)
+            .ok()
+            .map(|p| p.to_string())
+    }
+
+    /// The requests that gave this phone number (the hotline's "already known?"), newest
+    /// first; an empty list when the text is no phone number.
+    pub async fn requests_by_phone(
+        &self,
+        staff: &Staff,
+        phone: &str,
+    ) -> Result<Vec<StoredRequest>, AppError> {
+        let Some(key) = self.phone_key(phone) else {
+            return Ok(Vec::new());
+        };
+        let filter = RequestFilter {
+            phone: Some(key),
+            ..Default::default()
+        };
+        let page = PageRequest {
+            after: None,
+            limit: PAGE_ITEMS_MAX,
+            order: ListOrder::NewestFirst,
+        };
+        Ok(self.list_requests(staff, &filter, page).await?.items)
     }
 
     /// Starts a bulk export: one permission check and one audit event for the whole download.

@@ -770,6 +770,81 @@ pub struct InboxPage {
     pub lines: Vec<InboxLine>,
 }
 
+/// A request the caller's phone belongs to, on the hotline desk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownRequest {
+    pub id: String,
+    pub reference: String,
+    pub received: String,
+    pub place: String,
+    pub party: String,
+    /// The furthest status of its people.
+    pub status: String,
+    pub channel: String,
+}
+
+/// The hotline desk: who is calling (the requests their phone belongs to) and a request
+/// taken down on the phone.
+#[derive(Template)]
+#[template(path = "hotline.html")]
+pub struct HotlinePage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    pub phone: String,
+    pub looked_up: bool,
+    pub known: Vec<KnownRequest>,
+    /// The reference of the request just saved.
+    pub saved: Option<String>,
+    /// The caller's language (the notices' language).
+    pub language: String,
+    pub languages: Vec<LangChoice>,
+    pub values: RequestFormValues,
+    pub errors: Vec<FieldProblem>,
+}
+
+impl HotlinePage {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        lang: Lang,
+        user: DeskUser,
+        phone: String,
+        known: Option<Vec<KnownRequest>>,
+        saved: Option<String>,
+        language: String,
+        mut values: RequestFormValues,
+        errors: Vec<FieldProblem>,
+    ) -> Self {
+        values
+            .party
+            .resize(values.party.len().max(PARTY_ROWS), PartyRow::default());
+        HotlinePage {
+            t: Tr { lang },
+            langs: switch(lang, &Lang::DESK),
+            user,
+            phone,
+            looked_up: known.is_some(),
+            known: known.unwrap_or_default(),
+            saved,
+            language,
+            languages: switch(lang, &Lang::PUBLIC),
+            values,
+            errors,
+        }
+    }
+
+    fn error(&self, path: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.path == path || e.path.starts_with(&format!("{path}.")))
+            .map(|e| e.reason.as_str())
+    }
+
+    fn checked(&self, urgency: &str) -> bool {
+        self.values.urgency.iter().any(|u| u == urgency)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "review.html")]
 pub struct ReviewPage {

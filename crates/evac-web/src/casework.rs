@@ -192,9 +192,16 @@ pub async fn requests_page(
     // Names first: an index lookup, cheap even when nobody has the name. A search that finds
     // no name and names a town lists the requests from there ("Almaty"); only then is the
     // location text scanned.
-    let by_name = RequestFilter {
-        name: Some(q.clone()).filter(|q| !q.is_empty()),
-        ..Default::default()
+    // A phone number finds the requests that gave it; anything else is a name.
+    let by_name = match state.app.phone_key(&q) {
+        Some(phone) => RequestFilter {
+            phone: Some(phone),
+            ..Default::default()
+        },
+        None => RequestFilter {
+            name: Some(q.clone()).filter(|q| !q.is_empty()),
+            ..Default::default()
+        },
     };
     let mut listed = state
         .app
@@ -451,7 +458,7 @@ async fn message_lines(
     Ok(lines.into_iter().map(|(_, line)| line).collect())
 }
 
-fn person_name(p: &evac_model::Person) -> String {
+pub(crate) fn person_name(p: &evac_model::Person) -> String {
     let written = |n: &Option<evac_model::PersonName>| {
         n.as_ref().map_or(String::new(), |n| n.as_written.clone())
     };

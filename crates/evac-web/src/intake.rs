@@ -302,7 +302,7 @@ pub async fn public_request_page(
     html(StatusCode::OK, render(&page))
 }
 
-fn form_values(pairs: &[(String, String)]) -> RequestFormValues {
+pub(crate) fn form_values(pairs: &[(String, String)]) -> RequestFormValues {
     let column = |name| all(pairs, name);
     let (surnames, given, births, relations, needs) = (
         column("surname"),
@@ -335,7 +335,7 @@ fn form_values(pairs: &[(String, String)]) -> RequestFormValues {
     }
 }
 
-fn draft_of(values: &RequestFormValues, lang: Lang) -> RequestDraft {
+pub(crate) fn draft_of(values: &RequestFormValues, lang: Lang) -> RequestDraft {
     let some = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
     RequestDraft {
         channel: Some("web_form".into()),

@@ -18,6 +18,7 @@ mod doors;
 mod dto;
 mod export;
 mod health;
+mod hotline;
 mod intake;
 mod linkage;
 mod messaging;
@@ -116,6 +117,7 @@ fn pages() -> Router<AppState> {
         intake::desk,
         dashboard::desk,
         casework::desk,
+        hotline::desk,
         accounts::desk,
         audit::desk,
         situation::desk,

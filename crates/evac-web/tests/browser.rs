@@ -242,6 +242,148 @@ async fn a_requester_asks_in_russian_and_an_operator_finds_the_request() {
     browser.client.clone().close().await.unwrap();
 }
 
+/// A caller phones in a family: the operator looks the number up (unknown), takes the family
+/// down from the keyboard alone and saves with Enter; the next call from that number finds it,
+/// and so does the request list's search.
+#[tokio::test]
+async fn a_phoned_in_family_is_found_by_its_phone_on_the_next_call() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let c = &browser.client;
+    let (base, app, _dir) = serve().await;
+    app.add_user(None, "operator1", Role::Operator, "correct horse battery")
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "input[name=name]", "operator1").await;
+    fill(c, "input[name=password]", "correct horse battery").await;
+    click(c, "button[type=submit]").await;
+    element(c, "#requests-total").await;
+
+    c.goto(&format!("{base}/desk/hotline?lang=en"))
+        .await
+        .unwrap();
+    // The phone field has the focus: the operator types the number and presses Enter.
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("8 701 777 88 99\u{E007}")
+        .await
+        .unwrap();
+    element(c, "#hotline-unknown").await;
+    let phone_in_form = element(c, "#hotline-form input[name=phone]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(phone_in_form.as_deref(), Some("8 701 777 88 99"));
+    // A refused save keeps what was typed and names the field.
+    fill(c, "#hotline-form input[name=location]", "Almaty, Abay 10").await;
+    fill(c, "#hotline-form input[name=country]", "KZ").await;
+    fill(
+        c,
+        "#hotline-form [data-person]:nth-of-type(1) input[name=surname]",
+        "Сейткали",
+    )
+    .await;
+    fill(
+        c,
+        "#hotline-form [data-person]:nth-of-type(1) input[name=given_names]",
+        "Дана",
+    )
+    .await;
+    element(
+        c,
+        "#hotline-form [data-person]:nth-of-type(1) input[name=birth_date]",
+    )
+    .await
+    .send_keys("31.02.1990\u{E007}")
+    .await
+    .unwrap();
+    let errors = element(c, "#errors").await.text().await.unwrap();
+    assert!(errors.contains("birth_date"), "{errors}");
+    let first_birth = element(
+        c,
+        "#hotline-form [data-person]:nth-of-type(1) input[name=birth_date]",
+    )
+    .await;
+    first_birth.clear().await.unwrap();
+    first_birth.send_keys("1990-05-05").await.unwrap();
+    fill(
+        c,
+        "#hotline-form [data-person]:nth-of-type(2) input[name=surname]",
+        "Сейткали",
+    )
+    .await;
+    fill(
+        c,
+        "#hotline-form [data-person]:nth-of-type(2) input[name=given_names]",
+        "Арман",
+    )
+    .await;
+    element(
+        c,
+        "#hotline-form [data-person]:nth-of-type(2) input[name=birth_date]",
+    )
+    .await
+    .send_keys("2016-01-10\u{E007}")
+    .await
+    .unwrap();
+    let saved = element(c, "#hotline-saved strong")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let reference: evac_model::ReferenceCode = saved.parse().expect("a reference code");
+    screenshot(c, "desk-hotline-saved").await;
+    let known = element(c, "#hotline-known").await.text().await.unwrap();
+    assert!(known.contains(&saved), "{known}");
+
+    let stored = app
+        .store()
+        .request_by_reference(&reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.request.body.channel, evac_model::Channel::Hotline);
+    assert_eq!(stored.request.body.party.len(), 2);
+    assert_eq!(
+        stored.request.body.language.as_ref().map(|l| l.as_str()),
+        Some("ru"),
+        "the caller's language, not the desk's"
+    );
+    let operator = app.console_staff("operator1").await.unwrap();
+    let history = app.store().audit_trail(0, 1_000).await.unwrap();
+    let history: Vec<_> = history
+        .into_iter()
+        .map(|r| r.event)
+        .filter(|e| e.action == "request.create")
+        .collect();
+    assert!(
+        history.iter().any(|e| e.actor == operator.actor()),
+        "the operator is recorded: {history:?}"
+    );
+
+    // The next call from the same number, written another way.
+    c.goto(&format!(
+        "{base}/desk/hotline?lang=en&phone=%2B7%20701%20777%2088%2099"
+    ))
+    .await
+    .unwrap();
+    let known = element(c, "#hotline-known").await.text().await.unwrap();
+    assert!(
+        known.contains(&saved) && known.contains("Сейткали"),
+        "{known}"
+    );
+    c.goto(&format!("{base}/desk/requests?q=87017778899"))
+        .await
+        .unwrap();
+    let listed = element(c, "#requests").await.text().await.unwrap();
+    assert!(listed.contains(&saved), "{listed}");
+    browser.client.clone().close().await.unwrap();
+}
+
 /// The text of `css` once `settled` says the page shows it (a form post may still be
 /// loading the next page), or what it shows after `SETTLE_MS_MAX`.
 async fn text_once(c: &Client, css: &str, settled: impl Fn(&str) -> bool) -> String {

@@ -231,3 +231,15 @@ channel-log = log (demo: recorded, not sent)
 unreached = People with a seat not yet told
 inbox-waiting = Messages waiting for a human
 oldest-waiting = oldest since
+
+# The hotline desk (staff).
+hotline = Hotline
+hotline-caller-phone = Caller's phone
+hotline-look-up = Look up
+hotline-unknown = No request gave this number: take the call down below.
+hotline-known = Already known: requests that gave this number
+hotline-new = New request from this call
+hotline-language = Caller's language (for the messages evac sends)
+hotline-save = Save the request
+hotline-keys = Enter or Alt+S saves; Alt+F goes back to the phone.
+hotline-saved = Saved. Read the caller the reference code:

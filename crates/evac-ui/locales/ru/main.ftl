@@ -232,3 +232,15 @@ channel-log = журнал (демо: записано, не отправлен�
 unreached = Люди с местом, ещё не оповещённые
 inbox-waiting = Сообщения, ждущие человека
 oldest-waiting = старейшее с
+
+# The hotline desk (staff).
+hotline = Горячая линия
+hotline-caller-phone = Телефон звонящего
+hotline-look-up = Найти
+hotline-unknown = Этот номер не указан ни в одном запросе: запишите звонок ниже.
+hotline-known = Уже известны: запросы с этим номером
+hotline-new = Новый запрос по этому звонку
+hotline-language = Язык звонящего (для сообщений evac)
+hotline-save = Сохранить запрос
+hotline-keys = Enter или Alt+S сохраняет; Alt+F возвращает к телефону.
+hotline-saved = Сохранено. Продиктуйте звонящему код запроса:
