@@ -25,12 +25,35 @@ pub struct PlaceCount {
     pub requests: u64,
 }
 
-/// The public status of a request: how many people and how far they are.
+/// The public status of a request: how many people and how far they are, the seats they hold
+/// with their passes, and every message evac sent them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublicStatus {
     pub people: u64,
     pub status: PersonStatus,
+    pub seats: Vec<PublicSeat>,
+    /// Newest first, at most [`PUBLIC_MESSAGES_MAX`].
+    pub messages: Vec<evac_store::StoredMessage>,
 }
+
+/// A seat as its holder sees it: times in the hub's local time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicSeat {
+    /// The name as written in the request.
+    pub person: String,
+    pub transport: String,
+    pub hub: String,
+    pub departs: String,
+    pub be_there: String,
+    /// The short code the notice gave.
+    pub pass_code: String,
+    /// The signed pass, for its QR code (a seat held, not given up).
+    pub token: Option<String>,
+    pub state: evac_model::SeatEventKind,
+}
+
+/// Messages shown on the public status page.
+pub const PUBLIC_MESSAGES_MAX: u32 = 20;
 
 /// The dashboard's figures.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,9 +169,22 @@ impl App {
             .map(|(_, s)| *s)
             .max_by_key(|s| progress(*s))
             .unwrap_or(PersonStatus::Registered);
+        let seats = self.public_seats(&stored.request).await?;
+        let messages = self
+            .store
+            .messages(
+                &evac_store::MessageFilter {
+                    request: Some(stored.request.id),
+                    ..Default::default()
+                },
+                PUBLIC_MESSAGES_MAX,
+            )
+            .await?;
         Ok(Some(PublicStatus {
             people: body.party.len() as u64,
             status,
+            seats,
+            messages,
         }))
     }
 
@@ -198,5 +234,71 @@ impl App {
             by_status,
             by_place,
         })
+    }
+}
+
+impl App {
+    /// The seats a request's people hold (or held), as the notices told them.
+    async fn public_seats(
+        &self,
+        request: &evac_model::Request,
+    ) -> Result<Vec<PublicSeat>, AppError> {
+        let transports = self.store.transports().await?;
+        let hubs = self.store.hubs().await?;
+        let mut seats = Vec::new();
+        for person in &request.body.party {
+            let book =
+                evac_model::SeatBook::from_events(&self.store.seat_events_of(person.id).await?);
+            let Some(seat) = book.seats.get(&person.id) else {
+                continue;
+            };
+            let Some(t) = transports.iter().find(|t| t.id == seat.transport) else {
+                continue;
+            };
+            let zone = hubs
+                .iter()
+                .find(|h| h.code == t.hub)
+                .map_or(jiff::tz::TimeZone::UTC, |h| {
+                    crate::messaging::zone_of_country(&h.country.to_string())
+                });
+            let held = matches!(
+                seat.state,
+                evac_model::SeatEventKind::Seated | evac_model::SeatEventKind::CheckedIn
+            );
+            let token = if held {
+                Some(self.signer().await?.sign(&evac_model::PassClaims {
+                    pass: seat.pass,
+                    person: seat.person,
+                    household: seat.household.clone(),
+                    transport: seat.transport,
+                }))
+            } else {
+                None
+            };
+            let written = |n: &Option<evac_model::PersonName>| {
+                n.as_ref().map_or(String::new(), |n| n.as_written.clone())
+            };
+            seats.push(PublicSeat {
+                person: format!(
+                    "{} {}",
+                    written(&person.surname),
+                    written(&person.given_names)
+                )
+                .trim()
+                .to_string(),
+                transport: t.code.clone(),
+                hub: t.hub.clone(),
+                departs: crate::messaging::local_time(t.departs_at, &zone),
+                be_there: crate::messaging::local_time(
+                    t.departs_at
+                        .plus_seconds(-60 * self.settings.messaging.be_there_minutes),
+                    &zone,
+                ),
+                pass_code: crate::messaging::pass_code(seat.pass),
+                token,
+                state: seat.state,
+            });
+        }
+        Ok(seats)
     }
 }

@@ -115,13 +115,17 @@ impl App {
                 "party_size": request.body.party.len(),
             }),
         };
-        let acknowledgement = self.acknowledgement(actor, &request);
+        // Only what a person just sent is acknowledged: the demo's history and imported
+        // spreadsheets are not told again.
+        let acknowledge = *actor != Actor::System
+            && request.body.channel != evac_model::Channel::Import
+            && self.contact_of(&request).is_some();
         let mut insert = RequestInsert {
             request,
             has_minors,
             idempotency,
             audit,
-            acknowledgement,
+            acknowledge,
         };
         for _ in 0..REFERENCE_DRAWS_MAX {
             match self.store.insert_request(&insert).await? {
@@ -129,9 +133,6 @@ impl App {
                     self.store.intake_load().count_request();
                     tracing::debug!(request_id = %id, channel = insert.request.body.channel.as_str(), "request stored");
                     self.queue_for_linking(id);
-                    if insert.acknowledgement.is_some() {
-                        self.outbox_has_mail();
-                    }
                     return Ok(Submitted {
                         id,
                         reference: insert.request.reference,
@@ -148,7 +149,6 @@ impl App {
                 InsertOutcome::IdempotencyConflict => return Err(AppError::IdempotencyConflict),
                 InsertOutcome::ReferenceTaken => {
                     insert.request.reference = self.references.draw(&mut rand::rng());
-                    insert.acknowledgement = self.acknowledgement(actor, &insert.request);
                 }
             }
         }

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod boarding;
+mod broadcast;
 mod casework;
 mod demo;
 mod desk;
@@ -30,8 +31,11 @@ use evac_store::{Store, StoreError};
 
 pub use accounts::{NewToken, hash_password};
 pub use boarding::{BoardingPass, Manifest, NoShows, Published, Scanned, SeatChangeView};
+pub use broadcast::{BROADCAST_RECIPIENTS_MAX, BroadcastPreview, BroadcastSent};
 pub use casework::{HistoryLine, SeatView};
-pub use desk::{DashboardView, PlaceCount, PublicStatus, SESSION_TOKEN_LABEL};
+pub use desk::{
+    DashboardView, PUBLIC_MESSAGES_MAX, PlaceCount, PublicSeat, PublicStatus, SESSION_TOKEN_LABEL,
+};
 pub use evac_model::NOTE_CHARS_MAX;
 pub use evac_model::PASSWORD_CHARS_MIN;
 pub use evac_model::{NewRoute, NewZone, ZoneCentre};
@@ -142,6 +146,7 @@ impl Staff {
             Permission::PlanTransports => "add transports or plan",
             Permission::ReadManifests => "read manifests or boarding passes",
             Permission::CheckIn => "check passengers in or board them",
+            Permission::Broadcast => "send broadcasts to requesters",
         };
         Err(AppError::Forbidden {
             role: self.role,

@@ -39,6 +39,8 @@ const LOG_MESSAGES_PER_S: u32 = 1_000;
 const CHANNEL_TIMEOUT_MS: u64 = 10_000;
 /// An inbound message's text is kept up to this many characters.
 pub const INBOUND_TEXT_CHARS_MAX: usize = 2_000;
+/// Requests whose acknowledgements are queued in one transaction.
+const ACKS_SETTLED_AT_ONCE: u32 = 500;
 /// A callback secret shorter than this is refused (callbacks are then refused too).
 pub const CALLBACK_SECRET_CHARS_MIN: usize = 16;
 /// Inbound and outbound messages listed at once.
@@ -227,12 +229,12 @@ impl Channel for KannelChannel {
 /// A way to reach a household: its request, the reference it knows, its language, and where
 /// to write.
 #[derive(Debug, Clone, PartialEq)]
-struct Contact {
-    request: RequestId,
-    reference: String,
-    language: String,
-    channel: &'static str,
-    recipient: String,
+pub(crate) struct Contact {
+    pub(crate) request: RequestId,
+    pub(crate) reference: String,
+    pub(crate) language: String,
+    pub(crate) channel: &'static str,
+    pub(crate) recipient: String,
 }
 
 /// What evac did with an inbound message.
@@ -250,7 +252,7 @@ pub struct Received {
 
 /// The hub's time zone, from its country (the demo's hubs are in Kazakhstan and its
 /// neighbours); UTC where evac does not know one.
-fn zone_of_country(country: &str) -> jiff::tz::TimeZone {
+pub(crate) fn zone_of_country(country: &str) -> jiff::tz::TimeZone {
     let name = match country {
         "KZ" => "Asia/Almaty",
         "KG" => "Asia/Bishkek",
@@ -264,14 +266,14 @@ fn zone_of_country(country: &str) -> jiff::tz::TimeZone {
 }
 
 /// "07.01 14:00": a moment as people at the hub read it.
-fn local_time(at: Timestamp, zone: &jiff::tz::TimeZone) -> String {
+pub(crate) fn local_time(at: Timestamp, zone: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_microsecond(at.unix_micros())
         .map(|t| t.to_zoned(zone.clone()).strftime("%d.%m %H:%M").to_string())
         .unwrap_or_else(|_| at.to_string())
 }
 
 /// A short, readable form of a pass's id for a notice (the pass itself is on the status page).
-fn pass_code(pass: evac_model::PassId) -> String {
+pub(crate) fn pass_code(pass: evac_model::PassId) -> String {
     pass.0.simple().to_string()[..6].to_ascii_uppercase()
 }
 
@@ -301,7 +303,7 @@ impl App {
     /// Where a request can be reached: by SMS at its submitter's first phone (else its first
     /// person's) where SMS is configured, else by e-mail where e-mail is, else the log channel
     /// records what would have been sent to the phone or address.
-    fn contact_of(&self, request: &evac_model::Request) -> Option<Contact> {
+    pub(crate) fn contact_of(&self, request: &evac_model::Request) -> Option<Contact> {
         let body = &request.body;
         let phone = body
             .submitter
@@ -360,7 +362,7 @@ impl App {
         Ok(contacts)
     }
 
-    fn message(
+    pub(crate) fn message(
         &self,
         contact: &Contact,
         notice: &Notice,
@@ -389,17 +391,8 @@ impl App {
         }
     }
 
-    /// The message telling a new request's requester its reference, stored with the request.
-    /// Only for what a person just sent (the form, the API, a call, a message): the demo's
-    /// history and imported spreadsheets are not told again.
-    pub(crate) fn acknowledgement(
-        &self,
-        actor: &Actor,
-        request: &evac_model::Request,
-    ) -> Option<NewMessage> {
-        if *actor == Actor::System || request.body.channel == evac_model::Channel::Import {
-            return None;
-        }
+    /// The message telling a new request's requester its reference.
+    fn acknowledgement(&self, request: &evac_model::Request) -> Option<NewMessage> {
         let contact = self.contact_of(request)?;
         let notice = Notice::Acknowledgement {
             reference: contact.reference.clone(),
@@ -408,15 +401,47 @@ impl App {
                 self.messaging().public_url.trim_end_matches('/')
             ),
         };
-        let mut message = self.message(
+        Some(self.message(
             &contact,
             &notice,
             &format!("ack:{}", request.id),
             vec![],
-            request.received_at,
-        );
-        message.request = Some(request.id);
-        Some(message)
+            Timestamp::now(),
+        ))
+    }
+
+    /// Turns requests owed an acknowledgement into messages, a batch at a time, behind intake
+    /// (intake only marks them due: rendering and the outbox's indexes stay off its path).
+    /// The answer is how many requests were settled.
+    pub async fn settle_acknowledgements(&self) -> Result<usize, AppError> {
+        let due = self.store.acks_due(ACKS_SETTLED_AT_ONCE).await?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let mut messages = Vec::with_capacity(due.len());
+        for &id in &due {
+            if let Some(stored) = self.store.request(id).await?
+                && let Some(message) = self.acknowledgement(&stored.request)
+            {
+                messages.push(message);
+            }
+        }
+        self.store.settle_acks(messages, due.clone()).await?;
+        self.outbox_has_mail();
+        Ok(due.len())
+    }
+
+    async fn acknowledge_forever(self) {
+        loop {
+            match self.settle_acknowledgements().await {
+                Ok(settled) if settled > 0 => continue,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "acknowledgements could not be queued; trying again")
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(SENDER_IDLE_POLL_MS)).await;
+        }
     }
 
     /// The notices that tell of seat changes a publication (or a standby release) appends:
@@ -506,7 +531,8 @@ impl App {
 
     /// As [`App::start_senders`], through the given channels (a test's, a drill's).
     pub fn start_senders_with(&self, channels: Vec<Arc<dyn Channel>>) -> Senders {
-        let mut tasks = Vec::new();
+        let app = self.clone();
+        let mut tasks = vec![tokio::spawn(app.acknowledge_forever())];
         for channel in channels {
             let app = self.clone();
             tasks.push(tokio::spawn(async move { app.send_forever(channel).await }));

@@ -353,3 +353,124 @@ async fn replies_are_read_in_their_language_and_acted_on() {
         backend.finish().await;
     }
 }
+
+/// A planner tells everyone seated on IL-1 of a change: the preview counts the households and
+/// shows the text per language; sending queues one message per recipient behind seat notices,
+/// twice under the same id queues nothing more, a group that changed since the preview is
+/// refused, an operator may not broadcast, and the trail names the broadcast, not the people.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_reaches_its_group_once_after_a_preview() {
+    for backend in Backend::all().await {
+        let app = backend.node_with(settings()).await;
+        let (planner, start) = crisis(&app).await;
+        app.publish_plan(&planner, start.plus_seconds(20 * HOUR_S))
+            .await
+            .unwrap();
+        let on_il1 = |expected: Option<u32>, id: Option<String>| {
+            evac_model::BroadcastDraft {
+                text: Some("IL-1 leaves from gate 4; bring water.".into()),
+                transport: Some("il 1".into()),
+                expected_recipients: expected.map(|n| n.to_string()),
+                id,
+                ..Default::default()
+            }
+            .validate()
+            .unwrap()
+        };
+        let preview = app
+            .preview_broadcast(&planner, &on_il1(None, None))
+            .await
+            .unwrap();
+        let seat_notices_on_il1: std::collections::HashSet<String> = all_messages(&app)
+            .await
+            .into_iter()
+            .filter(|m| m.template == "seat" && m.body.contains("IL-1"))
+            .map(|m| m.recipient)
+            .collect();
+        assert!(preview.recipients > 0);
+        assert_eq!(
+            preview.recipients as usize,
+            seat_notices_on_il1.len(),
+            "everyone told of a seat on IL-1, and no one else"
+        );
+        assert!(
+            preview
+                .samples
+                .iter()
+                .all(|(_, text)| text.contains("gate 4")),
+            "{:?}",
+            preview.samples
+        );
+
+        let send = on_il1(Some(preview.recipients as u32), Some(preview.id.clone()));
+        let sent = app
+            .send_broadcast(&planner, &send, start.plus_seconds(21 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(sent.queued, preview.recipients);
+        let again = app
+            .send_broadcast(&planner, &send, start.plus_seconds(21 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(
+            again.queued, 0,
+            "the same broadcast twice queues nothing more"
+        );
+        let broadcasts: Vec<StoredMessage> = all_messages(&app)
+            .await
+            .into_iter()
+            .filter(|m| m.template == "broadcast")
+            .collect();
+        assert_eq!(broadcasts.len() as u64, preview.recipients);
+        assert!(
+            broadcasts
+                .iter()
+                .all(|m| seat_notices_on_il1.contains(&m.recipient) && m.priority > 1),
+            "to the group only, behind seat notices"
+        );
+
+        // A count from an older preview is refused with the new count.
+        let stale = on_il1(
+            Some(preview.recipients as u32 + 1),
+            Some(uuid::Uuid::now_v7().to_string()),
+        );
+        match app
+            .send_broadcast(&planner, &stale, start.plus_seconds(21 * HOUR_S))
+            .await
+        {
+            Err(evac_app::AppError::Conflict(why)) => assert!(why.contains("preview"), "{why}"),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        // No id, no group, no right: each refused and named.
+        let no_id = on_il1(None, None);
+        match app.send_broadcast(&planner, &no_id, start).await {
+            Err(evac_app::AppError::Invalid(errors)) => assert_eq!(errors[0].path, "id"),
+            other => panic!("expected the id named, got {other:?}"),
+        }
+        let everyone = evac_model::BroadcastDraft {
+            text: Some("hello".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(everyone[0].path, "place");
+        app.add_user(None, "operator1", Role::Operator, "correct horse battery")
+            .await
+            .unwrap();
+        let operator = app.console_staff("operator1").await.unwrap();
+        assert!(matches!(
+            app.preview_broadcast(&operator, &on_il1(None, None)).await,
+            Err(evac_app::AppError::Forbidden { .. })
+        ));
+        let trail = app.store().audit_trail(0, 100_000).await.unwrap();
+        let sends: Vec<_> = trail
+            .iter()
+            .filter(|r| r.event.action == "broadcast.send")
+            .collect();
+        assert_eq!(sends.len(), 2, "each send is audited");
+        assert!(
+            !sends[0].event.detail.to_string().contains('+'),
+            "no phone numbers in the trail"
+        );
+    }
+}

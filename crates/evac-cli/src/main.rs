@@ -75,6 +75,16 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Messages to requesters, newest first, with the outbox's counts.
+    Outbox(commands::messages::OutboxArgs),
+    /// Messages from requesters (by default those waiting for a human).
+    Inbox(commands::messages::InboxArgs),
+    /// A message to a group of requesters: previewed (count, text per language); `--send`
+    /// queues it.
+    Broadcast(commands::messages::BroadcastArgs),
+    /// The crisis mailbox ([email.imap]).
+    #[command(subcommand)]
+    Mailbox(commands::messages::MailboxCommand),
     /// Boarding passes at the gate: verify offline, check in, board.
     #[command(subcommand)]
     Pass(commands::planning::PassCommand),
@@ -160,6 +170,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             at,
         } => commands::planning::plan(&config, who, waiting, publish, at).await,
         Command::Pass(command) => commands::planning::pass(&config, command).await,
+        Command::Outbox(args) => commands::messages::outbox(&config, args).await,
+        Command::Inbox(args) => commands::messages::inbox(&config, args).await,
+        Command::Broadcast(args) => commands::messages::broadcast(&config, args).await,
+        Command::Mailbox(command) => commands::messages::mailbox(&config, command).await,
         Command::Triage(args) => commands::triage::run(&config, args).await,
         Command::Review(command) => commands::review::run(&config, command).await,
         Command::User(cmd) => commands::accounts::user(&config, cmd).await,

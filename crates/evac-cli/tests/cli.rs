@@ -721,3 +721,80 @@ fn places_resolve_from_the_command_line() {
     assert!(!unknown.status.success());
     assert!(text(&unknown.stderr).contains("'Xyzzy' names no place the gazetteer knows"));
 }
+
+/// A supervisor previews a broadcast to everyone waiting in Almaty from the console, sends it,
+/// and finds it in the outbox; a broadcast to nobody in particular is refused naming the field.
+#[test]
+fn a_broadcast_from_the_console_is_previewed_then_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(evac(&data, &["migrate"], None));
+    ok(evac(
+        &data,
+        &[
+            "user",
+            "add",
+            "sveta",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+        ],
+        Some("long enough password\n"),
+    ));
+    let csv = dir.path().join("list.csv");
+    std::fs::write(
+        &csv,
+        "Семья;ФИО;Дата рождения;Телефон;Город\n\
+         A1;Иванова Мария;02.03.1980;8 701 123 45 67;Алматы\n\
+         B2;Петров Олег;01.01.1990;8 701 765 43 21;Астана\n",
+    )
+    .unwrap();
+    ok(evac(&data, &["import", csv.to_str().unwrap()], None));
+    let text = "Аэропорт Алматы закрыт, оставайтесь на месте.";
+    let preview = ok(evac(
+        &data,
+        &[
+            "broadcast",
+            "--as",
+            "sveta",
+            "--text",
+            text,
+            "--place",
+            "Almaty",
+        ],
+        None,
+    ));
+    assert!(preview.starts_with("1 recipients"), "{preview}");
+    assert!(preview.contains("nothing sent"), "{preview}");
+    let sent = ok(evac(
+        &data,
+        &[
+            "broadcast",
+            "--as",
+            "sveta",
+            "--text",
+            text,
+            "--place",
+            "Almaty",
+            "--send",
+        ],
+        None,
+    ));
+    assert!(sent.contains("1 messages queued"), "{sent}");
+    let outbox = ok(evac(
+        &data,
+        &["outbox", "--as", "sveta", "--state", "queued"],
+        None,
+    ));
+    assert!(
+        outbox.contains("broadcast") && outbox.contains(text),
+        "{outbox}"
+    );
+    let refused = evac(&data, &["broadcast", "--as", "sveta", "--text", text], None);
+    assert!(!refused.status.success());
+    assert!(text_of(&refused).contains("place"), "{}", text_of(&refused));
+}
+
+fn text_of(output: &Output) -> String {
+    format!("{}{}", text(&output.stdout), text(&output.stderr))
+}

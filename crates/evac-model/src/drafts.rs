@@ -679,6 +679,81 @@ impl HandlingDraft {
     }
 }
 
+// ---- broadcasts ----------------------------------------------------------------------------
+
+/// A broadcast's text is at most this many characters (three Cyrillic SMS segments).
+pub const BROADCAST_CHARS_MAX: usize = 200;
+
+/// A message from staff to a group of requesters, as the API and the desk send it: the text
+/// and who gets it (everyone waiting in a place, everyone on a transport, everyone in a
+/// status; the filters combine).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BroadcastDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub text: Option<String>,
+    /// Requests whose location names this place (any script: `Алматы` finds `Almaty`).
+    #[serde(deserialize_with = "scalar")]
+    pub place: Option<String>,
+    /// Households holding a seat on the transport with this code.
+    #[serde(deserialize_with = "scalar")]
+    pub transport: Option<String>,
+    /// Requests with a person in this status (`registered`, `verified`, `notified`, …).
+    #[serde(deserialize_with = "scalar")]
+    pub status: Option<String>,
+    /// The number of recipients the preview showed: sending refuses when the group changed.
+    #[serde(deserialize_with = "scalar")]
+    pub expected_recipients: Option<String>,
+    /// The id the preview gave: sending twice under one id queues each message once.
+    #[serde(deserialize_with = "scalar")]
+    pub id: Option<String>,
+}
+
+/// A validated broadcast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Broadcast {
+    pub text: String,
+    pub place: Option<String>,
+    pub transport: Option<String>,
+    pub status: Option<crate::PersonStatus>,
+    pub expected_recipients: Option<u32>,
+    pub id: Option<String>,
+}
+
+impl BroadcastDraft {
+    pub fn validate(&self) -> Result<Broadcast, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let text = c.text("text", &self.text, BROADCAST_CHARS_MAX);
+        if self.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
+            c.fail("text", "is required; write what the group must know");
+        }
+        let place = c.short_text("place", &self.place);
+        let transport = c.short_text("transport", &self.transport);
+        let status = c.choice::<crate::PersonStatus>("status", &self.status);
+        let expected_recipients = c.whole(
+            "expected_recipients",
+            &self.expected_recipients,
+            0..=u32::MAX,
+        );
+        let id = c.short_text("id", &self.id);
+        if place.is_none() && transport.is_none() && status.is_none() && c.errors.is_empty() {
+            c.fail(
+                "place",
+                "name a group: a place, a transport or a status (a broadcast to everyone is refused)",
+            );
+        }
+        let broadcast = text.map(|text| Broadcast {
+            text,
+            place,
+            transport,
+            status,
+            expected_recipients,
+            id,
+        });
+        c.finish(broadcast)
+    }
+}
+
 // ---- accounts ------------------------------------------------------------------------------
 
 /// A staff account as a supervisor (or the server's console) creates it.

@@ -43,6 +43,8 @@ pub enum Permission {
     ReadManifests,
     /// Check passengers in and board them; release no-shows' seats to standby.
     CheckIn,
+    /// Send a broadcast to a group of requesters.
+    Broadcast,
 }
 
 impl Role {
@@ -89,6 +91,8 @@ impl Role {
             ChangePolicy => matches!(self, Supervisor),
             PlanTransports => matches!(self, Planner | Supervisor),
             ReadManifests | CheckIn => matches!(self, Planner | FieldOfficer | Supervisor),
+            // Telling a transport's passengers of a change, or a town what to do.
+            Broadcast => matches!(self, Planner | Supervisor),
         }
     }
 }

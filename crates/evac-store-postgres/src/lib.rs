@@ -221,7 +221,6 @@ fn whole_request_statement(
         })
         .collect();
     let a = &insert.audit;
-    let ack = insert.acknowledgement.as_ref();
     Ok(sqlx::query(
         "WITH request AS (
              INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body)
@@ -235,10 +234,7 @@ fn whole_request_statement(
          ), keys AS (
              INSERT INTO name_keys (key, request_id) SELECT k, $1 FROM UNNEST($23::text[]) AS k
          ), ack AS (
-             INSERT INTO outbox (id, dedup_key, request_id, persons, channel, recipient, language, template, body, parts, priority, created_at, state, attempts, next_at)
-             SELECT $24, $25, $1, '[]', $26, $27, $28, $29, $30, $31, $32, $33, 'queued', 0, $33
-             WHERE $24::text IS NOT NULL
-             ON CONFLICT (dedup_key) DO NOTHING
+             INSERT INTO acks_due (request_id) SELECT $1 WHERE $24
          )
          INSERT INTO audit_events (at, actor, action, subject, detail) VALUES ($17, $18, $19, $20, $21)",
     )
@@ -264,17 +260,8 @@ fn whole_request_statement(
     .bind(a.subject.clone())
     .bind(a.detail.to_string())
     .bind(PersonStatus::Registered.as_str())
-    .bind(request_name_keys(&r.body))
-    .bind(ack.map(|m| m.id.to_string()))
-    .bind(ack.map(|m| m.dedup_key.clone()))
-    .bind(ack.map(|m| m.channel.clone()))
-    .bind(ack.map(|m| m.recipient.clone()))
-    .bind(ack.map(|m| m.language.clone()))
-    .bind(ack.map(|m| m.template.clone()))
-    .bind(ack.map(|m| m.body.clone()))
-    .bind(ack.map(|m| i64::from(m.parts)))
-    .bind(ack.map(|m| i64::from(m.priority)))
-    .bind(ack.map(|m| m.created_at.unix_micros())))
+    .bind(request_search_keys(&r.body))
+    .bind(insert.acknowledge))
 }
 
 /// One staff change (or note): the person event from the current status and, for a change,
@@ -340,7 +327,7 @@ async fn backfill_name_keys(pool: &PgPool) -> Result<(), StoreError> {
         let (mut keys, mut ids) = (Vec::new(), Vec::new());
         for (id, reference, received_at, case_id, body) in &rows {
             let request = request_from_columns(id, reference, *received_at, case_id, body)?;
-            for key in request_name_keys(&request.body) {
+            for key in request_search_keys(&request.body) {
                 keys.push(key);
                 ids.push(id.clone());
             }
@@ -505,12 +492,18 @@ impl Store for PgStore {
             );
             q.push(" AND r.location_latin LIKE ").push_bind(pattern);
         }
-        if let Some(name) = &filter.name {
-            let mut keys = query_name_keys(name);
-            if keys.is_empty() {
+        if filter.name.is_some() || filter.phone.is_some() {
+            // A name's words and a phone number are search keys alike: all must be there.
+            let mut keys = filter
+                .name
+                .as_deref()
+                .map(query_name_keys)
+                .unwrap_or_default();
+            if filter.name.is_some() && keys.is_empty() {
                 // No word of a name in it: the empty key, which nobody has.
                 keys.push(String::new());
             }
+            keys.extend(filter.phone.as_deref().map(phone_search_key));
             for key in keys {
                 q.push(" AND r.id IN (SELECT request_id FROM name_keys WHERE key = ")
                     .push_bind(key)
@@ -519,11 +512,6 @@ impl Store for PgStore {
         }
         if let Some(channel) = filter.channel {
             q.push(" AND r.channel = ").push_bind(channel.as_str());
-        }
-        if let Some(phone) = &filter.phone {
-            q.push(" AND r.id IN (SELECT request_id FROM request_phones WHERE phone = ")
-                .push_bind(phone.clone())
-                .push(")");
         }
         if let Some(from) = filter.received_from {
             q.push(" AND r.received_at >= ")
@@ -1231,7 +1219,7 @@ impl Store for PgStore {
         sqlx::query(
             "INSERT INTO name_keys (key, request_id) SELECT k, $2 FROM UNNEST($1::text[]) AS k",
         )
-        .bind(request_name_keys(body))
+        .bind(request_search_keys(body))
         .bind(id.to_string())
         .execute(&mut *tx)
         .await
@@ -1327,6 +1315,40 @@ impl Store for PgStore {
             .map_err(backend)?;
         insert_audit(&mut *tx, &audit).await?;
         tx.commit().await.map_err(backend)
+    }
+
+    async fn acks_due(&self, limit: u32) -> Result<Vec<RequestId>, StoreError> {
+        let rows = sqlx::query("SELECT request_id FROM acks_due ORDER BY request_id LIMIT $1")
+            .bind(i64::from(limit.min(PAGE_ITEMS_MAX)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get(0).map_err(backend)?;
+                parse_id("acks_due.request_id", &id)
+            })
+            .collect()
+    }
+
+    async fn settle_acks(
+        &self,
+        messages: Vec<NewMessage>,
+        requests: Vec<RequestId>,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut queued = 0;
+        for m in &messages {
+            queued += outbox::enqueue(&mut tx, m).await?;
+        }
+        let ids: Vec<String> = requests.iter().map(ToString::to_string).collect();
+        sqlx::query("DELETE FROM acks_due WHERE request_id = ANY($1)")
+            .bind(ids)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(queued)
     }
 
     async fn enqueue_messages(

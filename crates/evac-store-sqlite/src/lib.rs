@@ -128,7 +128,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_fewer_btrees.sql"),
     include_str!("../migrations/0014_serialised_logs.sql"),
     include_str!("../migrations/0015_outbox.sql"),
-    include_str!("../migrations/0016_request_phones.sql"),
+    include_str!("../migrations/0016_phones_and_acks.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1307,7 +1307,7 @@ impl Store for SqliteStore {
         audit: AuditEvent,
     ) -> Result<(), StoreError> {
         let people = rows::person_columns(body);
-        let name_keys = request_name_keys(body);
+        let name_keys = request_search_keys(body);
         let corrections = self.corrections.clone();
         let (id, location_latin, country, place_id) = (
             id.to_string(),
@@ -1357,6 +1357,45 @@ impl Store for SqliteStore {
         let request = request.to_string();
         self.read(move |c| persons::person_events_of_request(c, &request))
             .await
+    }
+
+    async fn acks_due(&self, limit: u32) -> Result<Vec<RequestId>, StoreError> {
+        let limit = i64::from(limit.min(PAGE_ITEMS_MAX));
+        self.read(move |c| {
+            let mut s = c
+                .prepare_cached("SELECT request_id FROM acks_due ORDER BY request_id LIMIT ?1")
+                .map_err(backend)?;
+            let ids = s
+                .query_map([limit], |row| row.get::<_, String>(0))
+                .map_err(backend)?
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(backend)?;
+            ids.iter()
+                .map(|id| parse_id("acks_due.request_id", id))
+                .collect()
+        })
+        .await
+    }
+
+    async fn settle_acks(
+        &self,
+        messages: Vec<NewMessage>,
+        requests: Vec<RequestId>,
+    ) -> Result<usize, StoreError> {
+        self.write(move |c| {
+            let mut queued = 0;
+            for m in &messages {
+                queued += outbox::enqueue(c, m)?;
+            }
+            let mut done = c
+                .prepare_cached("DELETE FROM acks_due WHERE request_id = ?1")
+                .map_err(backend)?;
+            for r in &requests {
+                done.execute([r.to_string()]).map_err(backend)?;
+            }
+            Ok(queued)
+        })
+        .await
     }
 
     async fn enqueue_messages(

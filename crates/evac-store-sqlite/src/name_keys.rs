@@ -38,11 +38,14 @@ pub const KEYER_IDLE_MS: u64 = 100;
 /// extra during a surge.
 pub const KEYER_BACKLOG_MAX: u64 = 50_000;
 
-/// The one thing the keyer reads from a request's stored body: its people's names as written.
+/// What the keyer reads from a request's stored body: its people's names as written and every
+/// phone number.
 #[derive(serde::Deserialize)]
 struct BodyNames<'a> {
     #[serde(borrow)]
     party: Vec<PersonNames<'a>>,
+    #[serde(borrow)]
+    submitter: Phones<'a>,
 }
 
 #[derive(serde::Deserialize)]
@@ -51,6 +54,20 @@ struct PersonNames<'a> {
     surname: Option<NameAsWritten<'a>>,
     #[serde(borrow)]
     given_names: Option<NameAsWritten<'a>>,
+    #[serde(borrow, default)]
+    phones: Vec<PhoneE164Only<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Phones<'a> {
+    #[serde(borrow, default)]
+    phones: Vec<PhoneE164Only<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct PhoneE164Only<'a> {
+    #[serde(borrow)]
+    e164: Cow<'a, str>,
 }
 
 #[derive(serde::Deserialize)]
@@ -59,18 +76,24 @@ struct NameAsWritten<'a> {
     as_written: Cow<'a, str>,
 }
 
-/// The name keys of a stored body: the same as [`evac_store::request_name_keys`] of the request,
+/// The name keys of a stored body: the same as [`evac_store::request_search_keys`] of the request,
 /// without decoding the rest of it.
-pub(crate) fn body_name_keys(request_id: &str, body: &str) -> Result<Vec<String>, StoreError> {
+pub(crate) fn body_search_keys(request_id: &str, body: &str) -> Result<Vec<String>, StoreError> {
     let names: BodyNames = serde_json::from_str(body)
         .map_err(|e| StoreError::Corrupt(format!("requests.body of {request_id}: {e}")))?;
-    Ok(evac_store::name_keys_of(
+    Ok(evac_store::search_keys_of(
         names
             .party
             .iter()
             .flat_map(|p| [&p.surname, &p.given_names])
             .flatten()
             .map(|n| n.as_written.as_ref()),
+        names
+            .submitter
+            .phones
+            .iter()
+            .chain(names.party.iter().flat_map(|p| &p.phones))
+            .map(|p| p.e164.as_ref()),
     ))
 }
 
@@ -136,7 +159,7 @@ pub(crate) fn unkeyed_matches(c: &Connection, keys: &[String]) -> Result<Vec<Str
     let mut found = Vec::new();
     while let Some(row) = rows.next().map_err(backend)? {
         let id = crate::rows::text(row, 0)?;
-        let has = body_name_keys(id, crate::rows::text(row, 1)?)?;
+        let has = body_search_keys(id, crate::rows::text(row, 1)?)?;
         if keys.iter().all(|k| has.binary_search(k).is_ok()) {
             found.push(id.to_string());
         }
@@ -182,7 +205,7 @@ impl KeyBatch {
         }
         let keys = bodies
             .iter()
-            .map(|(rowid, id, body)| Ok((*rowid, body_name_keys(id, body)?)))
+            .map(|(rowid, id, body)| Ok((*rowid, body_search_keys(id, body)?)))
             .collect::<Result<_, StoreError>>()?;
         Ok(Some(KeyBatch {
             through_before,
@@ -328,10 +351,10 @@ mod tests {
         let insert = sample_insert("Ибрагимова-Tokayeva", 7);
         let body = serde_json::to_string(&insert.request.body).unwrap();
         assert_eq!(
-            body_name_keys("r", &body).unwrap(),
-            evac_store::request_name_keys(&insert.request.body)
+            body_search_keys("r", &body).unwrap(),
+            evac_store::request_search_keys(&insert.request.body)
         );
-        let err = body_name_keys("r1", "{\"party\": 3}")
+        let err = body_search_keys("r1", "{\"party\": 3}")
             .unwrap_err()
             .to_string();
         assert!(err.contains("requests.body of r1"), "{err}");
@@ -377,7 +400,7 @@ mod tests {
             .zip(1..)
             .zip(&ids)
             .flat_map(|((surname, seed), id)| {
-                evac_store::request_name_keys(&sample_insert(surname, seed).request.body)
+                evac_store::request_search_keys(&sample_insert(surname, seed).request.body)
                     .into_iter()
                     .map(move |k| (k.to_ascii_lowercase(), id.clone()))
             })
@@ -435,7 +458,7 @@ mod tests {
         let insert = sample_insert("Щербакова-Tokayeva", 3);
         insert_request(&c, &RequestRow::new(&insert).unwrap()).unwrap();
         let id = insert.request.id.to_string();
-        let keys = evac_store::request_name_keys(&insert.request.body);
+        let keys = evac_store::request_search_keys(&insert.request.body);
         for key in &keys {
             c.execute(
                 "INSERT INTO name_keys (key, request_id) VALUES (?1, ?2)",
@@ -457,7 +480,9 @@ mod tests {
             "a hushing C folded"
         );
         assert_eq!(keyed_pairs(&c), expected);
-        assert_eq!(keyed_through(&c).unwrap(), 1, "still keyed");
+        // Migration 0016 then has every request keyed again (phone numbers joined the keys):
+        // the moved keys stay searchable meanwhile.
+        assert_eq!(keyed_through(&c).unwrap(), 0, "due for keying again");
     }
 
     #[test]

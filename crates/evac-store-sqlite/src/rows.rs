@@ -42,7 +42,7 @@ pub(crate) struct RequestRow {
     persons: Vec<PersonRow>,
     idempotency: Option<IdempotencyClaim>,
     audit: AuditRow,
-    acknowledgement: Option<evac_store::NewMessage>,
+    acknowledge: bool,
 }
 
 pub(crate) struct PersonRow {
@@ -91,7 +91,7 @@ impl RequestRow {
             persons: person_columns(&r.body),
             idempotency: insert.idempotency.clone(),
             audit: AuditRow::from(&insert.audit),
-            acknowledgement: insert.acknowledgement.clone(),
+            acknowledge: insert.acknowledge,
         })
     }
 }
@@ -176,8 +176,10 @@ pub(crate) fn insert_request(c: &WriteBatch, r: &RequestRow) -> Result<InsertOut
             .map_err(backend)?;
     }
     insert_audit(c, &r.audit)?;
-    if let Some(ack) = &r.acknowledgement {
-        crate::outbox::enqueue(c, ack)?;
+    if r.acknowledge {
+        c.prepare_cached("INSERT INTO acks_due (request_id) VALUES (?1)")
+            .and_then(|mut s| s.execute([&r.id]))
+            .map_err(backend)?;
     }
     c.count_request(&r.location_latin, r.received_at, r.persons.len());
     Ok(InsertOutcome::Inserted)
@@ -392,9 +394,16 @@ pub(crate) fn list_requests(
         );
         conditions.push("r.location_latin LIKE ?", [boxed(pattern)]);
     }
-    if let Some(name) = &filter.name {
-        let keys = query_name_keys(name);
-        if keys.is_empty() {
+    // A name's words and a phone number are search keys alike: a request must have them all.
+    let mut keys = filter
+        .name
+        .as_deref()
+        .map(query_name_keys)
+        .unwrap_or_default();
+    let name_without_words = filter.name.is_some() && keys.is_empty();
+    keys.extend(filter.phone.as_deref().map(evac_store::phone_search_key));
+    if filter.name.is_some() || filter.phone.is_some() {
+        if name_without_words {
             // No word of a name in it: nobody has no name keys and matches.
             conditions.push("0", []);
         } else {
@@ -415,12 +424,6 @@ pub(crate) fn list_requests(
     }
     if let Some(channel) = filter.channel {
         conditions.push("r.channel = ?", [boxed(channel.as_str())]);
-    }
-    if let Some(phone) = &filter.phone {
-        conditions.push(
-            "r.id IN (SELECT request_id FROM request_phones WHERE phone = ?)",
-            [boxed(phone.clone())],
-        );
     }
     if let Some(from) = filter.received_from {
         conditions.push("r.received_at >= ?", [boxed(from.unix_micros())]);

@@ -68,7 +68,7 @@ impl Fixture {
             has_minors,
             idempotency: None,
             audit,
-            acknowledgement: None,
+            acknowledge: false,
         }
     }
 }

@@ -153,9 +153,9 @@ pub struct RequestInsert {
     pub has_minors: bool,
     pub idempotency: Option<IdempotencyClaim>,
     pub audit: AuditEvent,
-    /// The message telling the requester their reference, queued in the same transaction:
-    /// an acknowledged request is never one nobody was told of.
-    pub acknowledgement: Option<NewMessage>,
+    /// The requester is owed an acknowledgement (their reference, told back): stored with the
+    /// request as a due mark, which `acks_due`/`settle_acks` turn into a message behind intake.
+    pub acknowledge: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -517,6 +517,17 @@ pub trait Store: Send + Sync + 'static {
         request: RequestId,
     ) -> Result<Vec<StoredPersonEvent>, StoreError>;
 
+    /// Requests owed an acknowledgement, oldest first, at most `limit`.
+    async fn acks_due(&self, limit: u32) -> Result<Vec<RequestId>, StoreError>;
+
+    /// Queues the acknowledgements and clears the requests' due marks in one transaction (two
+    /// nodes settling the same requests queue each message once: dedup keys).
+    async fn settle_acks(
+        &self,
+        messages: Vec<NewMessage>,
+        requests: Vec<RequestId>,
+    ) -> Result<usize, StoreError>;
+
     /// Queues messages with their audit events in one transaction; a message whose dedup key
     /// is stored already is skipped. The answer is how many were queued.
     async fn enqueue_messages(
@@ -730,25 +741,42 @@ pub fn request_from_columns(
     })
 }
 
-/// The `actor` column's text back into an [`Actor`].
-/// The name keys a request is found by: every token of every party member's surname and given
-/// names ([`evac_model::name_search_keys`]), sorted, each once.
-pub fn request_name_keys(body: &evac_model::NewRequest) -> Vec<String> {
-    name_keys_of(
+/// The search keys a request is found by: every token of every party member's surname and
+/// given names ([`evac_model::name_search_keys`]) and every phone number of the request
+/// ([`phone_search_key`]), sorted, each once. A name search and a phone lookup are one lookup.
+pub fn request_search_keys(body: &evac_model::NewRequest) -> Vec<String> {
+    search_keys_of(
         body.party
             .iter()
             .flat_map(|p| [&p.surname, &p.given_names])
             .flatten()
             .map(|name| name.as_written.as_str()),
+        body.submitter
+            .phones
+            .iter()
+            .chain(body.party.iter().flat_map(|p| &p.phones))
+            .map(|p| p.e164.as_str()),
     )
 }
 
-/// The keys of these names as written, sorted, each once.
-pub fn name_keys_of<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut keys: Vec<String> = names.flat_map(evac_model::name_search_keys).collect();
+/// The keys of these names as written and these E.164 numbers, sorted, each once.
+pub fn search_keys_of<'a>(
+    names: impl Iterator<Item = &'a str>,
+    phones: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut keys: Vec<String> = names
+        .flat_map(evac_model::name_search_keys)
+        .chain(phones.map(phone_search_key))
+        .collect();
     keys.sort_unstable();
     keys.dedup();
     keys
+}
+
+/// The search key of a phone number (E.164): `tel` and its digits. Name keys never hold a
+/// digit, so the two kinds cannot meet.
+pub fn phone_search_key(e164: &str) -> String {
+    format!("tel{}", e164.trim_start_matches('+'))
 }
 
 /// The keys a name search looks up, each once: a request matches when it has all of them.

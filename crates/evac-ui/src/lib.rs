@@ -270,6 +270,33 @@ pub struct PublicStatus {
     pub people: u64,
     /// A person status (registered, notified, …): picks the messages.
     pub status: String,
+    pub seats: Vec<PublicSeatLine>,
+    pub messages: Vec<PublicMessageLine>,
+}
+
+/// A seat on the public status page, in the hub's local time.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PublicSeatLine {
+    pub person: String,
+    pub transport: String,
+    pub hub: String,
+    pub departs: String,
+    pub be_there: String,
+    pub pass_code: String,
+    /// The pass as a QR code (a data: URI), while the seat is held.
+    pub qr: Option<String>,
+    /// Given up (moved, lost, released): shown struck through.
+    pub given_up: bool,
+}
+
+/// A message evac sent the requester, with how far it got.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PublicMessageLine {
+    pub at: String,
+    pub channel: String,
+    /// queued, sending, sent, delivered, failed, given_up
+    pub state: String,
+    pub text: String,
 }
 
 #[derive(Template)]
@@ -358,6 +385,7 @@ pub struct DeskPages {
     pub check_in: bool,
     pub users: bool,
     pub audit: bool,
+    pub broadcast: bool,
 }
 
 #[derive(Template)]
@@ -769,6 +797,53 @@ pub struct InboxPage {
     pub user: DeskUser,
     pub lines: Vec<InboxLine>,
 }
+
+/// What a broadcast form holds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BroadcastValues {
+    pub text: String,
+    pub place: String,
+    pub transport: String,
+    pub status: String,
+}
+
+/// A broadcast's preview: who it reaches and what they read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BroadcastPreviewView {
+    pub id: String,
+    pub requests: u64,
+    pub recipients: u64,
+    pub unreachable_requests: u64,
+    /// "sms: 120, email: 3"
+    pub by_channel: String,
+    /// (language, text)
+    pub samples: Vec<(String, String)>,
+}
+
+/// The broadcast page: the form, then its preview with the send button.
+#[derive(Template)]
+#[template(path = "broadcast.html")]
+pub struct BroadcastPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    pub values: BroadcastValues,
+    /// Transport codes to choose from.
+    pub transports: Vec<String>,
+    pub preview: Option<BroadcastPreviewView>,
+    /// How many messages the last send queued.
+    pub sent: Option<String>,
+    pub errors: Vec<FieldProblem>,
+}
+
+/// The statuses a broadcast's group can be chosen by.
+pub const BROADCAST_STATUSES: [&str; 5] = [
+    "registered",
+    "verified",
+    "assigned",
+    "notified",
+    "checked_in",
+];
 
 /// A request the caller's phone belongs to, on the hotline desk.
 #[derive(Debug, Clone, PartialEq)]

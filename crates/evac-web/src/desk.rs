@@ -167,6 +167,7 @@ pub(crate) fn desk_user(staff: &Staff) -> DeskUser {
             check_in: may(Permission::CheckIn),
             users: may(Permission::ManageUsers),
             audit: may(Permission::ReadAudit),
+            broadcast: may(Permission::Broadcast),
         },
     }
 }

@@ -441,6 +441,36 @@ pub async fn public_status_post(
     let result = found.map(|s| evac_ui::PublicStatus {
         people: s.people,
         status: s.status.as_str().to_string(),
+        seats: s
+            .seats
+            .into_iter()
+            .map(|seat| evac_ui::PublicSeatLine {
+                person: seat.person,
+                transport: seat.transport,
+                hub: seat.hub,
+                departs: seat.departs,
+                be_there: seat.be_there,
+                pass_code: seat.pass_code,
+                qr: seat
+                    .token
+                    .as_deref()
+                    .and_then(|token| evac_exchange::manifest::qr_data_uri(token).ok()),
+                given_up: !matches!(
+                    seat.state,
+                    evac_model::SeatEventKind::Seated | evac_model::SeatEventKind::CheckedIn
+                ),
+            })
+            .collect(),
+        messages: s
+            .messages
+            .into_iter()
+            .map(|m| evac_ui::PublicMessageLine {
+                at: crate::desk::desk_time(m.created_at),
+                channel: m.channel,
+                state: m.state.as_str().to_string(),
+                text: m.body,
+            })
+            .collect(),
     });
     let not_found = result.is_none();
     let page = StatusPage::new(lang, reference, phone, result, not_found);

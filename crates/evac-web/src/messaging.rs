@@ -15,9 +15,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use evac_app::AppError;
-use evac_model::{HandlingDraft, InboundId, MessageId, RequestId, Timestamp};
+use evac_model::{BroadcastDraft, HandlingDraft, InboundId, MessageId, RequestId, Timestamp};
 use evac_store::{INBOX_WAITING_STATES, MessageFilter, MessageState};
-use evac_ui::{InboxLine, InboxPage, Lang, Tr, render};
+use evac_ui::{
+    BroadcastPage, BroadcastPreviewView, BroadcastValues, InboxLine, InboxPage, Lang, Tr, render,
+};
 use serde_json::{Value, json};
 
 use crate::auth::Authenticated;
@@ -34,6 +36,12 @@ pub(crate) fn api(routes: Routes) -> Routes {
         .add("get", "/api/v1/outbox", get(outbox))
         .add("get", "/api/v1/inbox", get(inbox))
         .add("post", "/api/v1/inbox/{id}", post(handle))
+        .add(
+            "post",
+            "/api/v1/broadcasts/preview",
+            post(broadcast_preview),
+        )
+        .add("post", "/api/v1/broadcasts", post(broadcast_send))
 }
 
 /// The pages of this area.
@@ -41,6 +49,7 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
     router
         .route("/desk/inbox", get(inbox_page))
         .route("/desk/inbox/{id}", post(handle_post))
+        .route("/desk/broadcast", get(broadcast_page).post(broadcast_post))
 }
 
 /// Kannel's inbound SMS (`get-url`): `?secret=&from=%p&text=%a&id=%I`.
@@ -256,4 +265,159 @@ pub async fn handle_post(
         Ok(()) => Redirect::to(&format!("/desk/inbox?lang={}", lang.code())).into_response(),
         Err(e) => error_page(lang, e),
     }
+}
+
+/// `POST /api/v1/broadcasts/preview` with a [`BroadcastDraft`]: who it would reach (counts
+/// per channel, the text per language) and the id to send it with; nothing is sent.
+pub async fn broadcast_preview(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let broadcast = json_draft(&headers, body, BroadcastDraft::validate)?;
+    let preview = state.app.preview_broadcast(&staff, &broadcast).await?;
+    Ok(to_json(&preview))
+}
+
+/// `POST /api/v1/broadcasts` with a [`BroadcastDraft`] carrying the preview's `id` (and
+/// `expected_recipients`, to refuse a group that changed): queued, audited.
+pub async fn broadcast_send(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let broadcast = json_draft(&headers, body, BroadcastDraft::validate)?;
+    let sent = state
+        .app
+        .send_broadcast(&staff, &broadcast, Timestamp::now())
+        .await?;
+    Ok((StatusCode::ACCEPTED, to_json(&sent)))
+}
+
+/// `GET /desk/broadcast`: the broadcast form (and what the last send queued).
+pub async fn broadcast_page(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let transports = match state.app.transports(&session.staff).await {
+        Ok(t) => t.into_iter().map(|t| t.code).collect(),
+        Err(_) => Vec::new(),
+    };
+    let page = BroadcastPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        values: BroadcastValues::default(),
+        transports,
+        preview: None,
+        sent: query.get("sent").cloned(),
+        errors: Vec::new(),
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// `POST /desk/broadcast`: `action=preview` shows who it reaches and the text; `action=send`
+/// (from the preview, with its id and count) queues it.
+pub async fn broadcast_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let (draft, pairs) = match form_draft::<BroadcastDraft>(&body, &["action"]) {
+        Ok(found) => found,
+        Err(errors) => return error_page(lang, AppError::Invalid(errors)),
+    };
+    let sending = pairs.get("action").is_some_and(|v| v == "send");
+    let transports = match state.app.transports(&session.staff).await {
+        Ok(t) => t.into_iter().map(|t| t.code).collect(),
+        Err(_) => Vec::new(),
+    };
+    let values = BroadcastValues {
+        text: draft.text.clone().unwrap_or_default(),
+        place: draft.place.clone().unwrap_or_default(),
+        transport: draft.transport.clone().unwrap_or_default(),
+        status: draft.status.clone().unwrap_or_default(),
+    };
+    let outcome = async {
+        let broadcast = draft.validate().map_err(AppError::Invalid)?;
+        if sending {
+            let sent = state
+                .app
+                .send_broadcast(&session.staff, &broadcast, Timestamp::now())
+                .await?;
+            Ok(Err(sent))
+        } else {
+            Ok(Ok(state
+                .app
+                .preview_broadcast(&session.staff, &broadcast)
+                .await?))
+        }
+    }
+    .await;
+    let (preview, errors, code) = match outcome {
+        Ok(Err(sent)) => {
+            let to = serde_urlencoded::to_string([
+                ("lang", lang.code()),
+                ("sent", sent.queued.to_string().as_str()),
+            ])
+            .unwrap_or_default();
+            return Redirect::to(&format!("/desk/broadcast?{to}")).into_response();
+        }
+        Ok(Ok(preview)) => (
+            Some(BroadcastPreviewView {
+                id: preview.id,
+                requests: preview.requests,
+                recipients: preview.recipients,
+                unreachable_requests: preview.unreachable_requests,
+                by_channel: preview
+                    .by_channel
+                    .into_iter()
+                    .map(|(c, n)| format!("{c}: {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                samples: preview.samples,
+            }),
+            Vec::new(),
+            StatusCode::OK,
+        ),
+        Err(AppError::Invalid(errors)) => (
+            None,
+            errors
+                .into_iter()
+                .map(|e| evac_ui::FieldProblem {
+                    path: e.path,
+                    reason: e.reason,
+                })
+                .collect(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(AppError::Conflict(why)) => (
+            None,
+            vec![evac_ui::FieldProblem {
+                path: "expected_recipients".into(),
+                reason: why,
+            }],
+            StatusCode::CONFLICT,
+        ),
+        Err(e) => return error_page(lang, e),
+    };
+    let page = BroadcastPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        values,
+        transports,
+        preview,
+        sent: None,
+        errors,
+    };
+    html(code, render(&page))
 }

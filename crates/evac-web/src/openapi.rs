@@ -499,7 +499,36 @@ fn build() -> Value {
                     "responses": { "200": { "description": "handled" }, "404": problem_response("no such message or request"), "422": problem_response("not a reference code") }
                 }
             },
+            "/api/v1/broadcasts/preview": {
+                "post": {
+                    "summary": "Who a broadcast would reach (requests, recipients per channel, the text per language) and the id to send it with; nothing is sent", "security": bearer,
+                    "requestBody": json_body(broadcast_schema()),
+                    "responses": { "200": { "description": "id, requests, recipients, by_channel, samples, unreachable_requests" }, "403": problem_response("role may not send broadcasts"), "404": problem_response("no transport with that code"), "422": problem_response("no text, no group, a field too long") }
+                }
+            },
+            "/api/v1/broadcasts": {
+                "post": {
+                    "summary": "Queues a previewed broadcast (its id; with expected_recipients, refused when the group changed); audited", "security": bearer,
+                    "requestBody": json_body(broadcast_schema()),
+                    "responses": { "202": { "description": "id, recipients, queued" }, "403": problem_response("role may not send broadcasts"), "409": problem_response("the group changed since the preview"), "422": problem_response("no id, no text, no group") }
+                }
+            },
             "/api/v1/me": { "get": { "summary": "Who the token belongs to", "security": bearer, "responses": { "200": { "description": "name and role" }, "401": problem_response("no or invalid token") } } }
+        }
+    })
+}
+
+/// A broadcast: its text and its group (the filters combine).
+fn broadcast_schema() -> Value {
+    json!({
+        "type": "object", "additionalProperties": false, "required": ["text"],
+        "properties": {
+            "text": { "type": "string", "maxLength": evac_model::BROADCAST_CHARS_MAX, "example": "Almaty airport is closed today; stay where you are." },
+            "place": { "type": "string", "example": "Almaty" },
+            "transport": { "type": "string", "example": "KC 901" },
+            "status": { "type": "string", "example": "registered" },
+            "expected_recipients": { "type": "integer" },
+            "id": { "type": "string", "format": "uuid" }
         }
     })
 }

@@ -1880,3 +1880,88 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
         }
     }
 }
+
+/// A supervisor tells everyone waiting in Almaty over HTTP: a bad body is refused naming its
+/// fields, an unknown transport is a 404, the preview counts, the send queues once, and an
+/// operator's token is refused.
+#[tokio::test]
+async fn a_broadcast_is_previewed_then_sent_over_http() {
+    let t = spawn_app().await;
+    let (status, _, _) = t.post(&family(), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let supervisor = t.token("super1", Role::Supervisor).await;
+    let operator = t.token("operator1", Role::Operator).await;
+    let post = |path: &'static str, token: String, body: Value| {
+        let (http, base) = (t.http.clone(), t.base.clone());
+        async move {
+            let res = http
+                .post(format!("{base}{path}"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                res.status(),
+                res.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, problem) = post(
+        "/api/v1/broadcasts/preview",
+        supervisor.clone(),
+        json!({ "text": "", "status": "sleeping", "colour": "red" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, problem) = post(
+        "/api/v1/broadcasts/preview",
+        supervisor.clone(),
+        json!({ "text": "x", "status": "sleeping" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_paths(&problem), vec!["status"], "{problem}");
+    let (status, _) = post(
+        "/api/v1/broadcasts/preview",
+        supervisor.clone(),
+        json!({ "text": "x", "transport": "NO 1" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let almaty =
+        json!({ "text": "Stay indoors tonight; the airport is closed.", "place": "Алматы" });
+    let (status, preview) = post(
+        "/api/v1/broadcasts/preview",
+        supervisor.clone(),
+        almaty.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["recipients"], 1, "{preview}");
+    let (status, _) = post("/api/v1/broadcasts/preview", operator, almaty.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let mut send = almaty.clone();
+    send["id"] = preview["id"].clone();
+    send["expected_recipients"] = preview["recipients"].clone();
+    let (status, sent) = post("/api/v1/broadcasts", supervisor.clone(), send.clone()).await;
+    assert_eq!(
+        (status, sent["queued"].clone()),
+        (StatusCode::ACCEPTED, json!(1)),
+        "{sent}"
+    );
+    let (status, sent) = post("/api/v1/broadcasts", supervisor.clone(), send).await;
+    assert_eq!(
+        (status, sent["queued"].clone()),
+        (StatusCode::ACCEPTED, json!(0)),
+        "{sent}"
+    );
+    let (_, outbox) = t.get("/api/v1/outbox", Some(&supervisor)).await;
+    let broadcasts = outbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["template"] == "broadcast")
+        .count();
+    assert_eq!(broadcasts, 1, "{outbox}");
+}

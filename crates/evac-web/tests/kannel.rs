@@ -351,14 +351,15 @@ async fn a_seat_notice_reaches_the_phone_through_kannel_and_a_reply_withdraws_th
             .find(|t| t.contains(&reference) && t.contains("SU 1942"))
     })
     .await;
-    // Before it, the acknowledgement of the request, with its reference.
-    let texts = received_texts(&std::fs::read_to_string(&log).unwrap_or_default());
-    assert!(
+    // And the acknowledgement of the request, with its reference.
+    eventually("the acknowledgement at the phone", async || {
+        let texts = received_texts(&std::fs::read_to_string(&log).unwrap_or_default());
         texts
             .iter()
-            .any(|t| t.contains(&reference) && t.contains("принят")),
-        "the acknowledgement reached the phone: {texts:?}"
-    );
+            .any(|t| t.contains(&reference) && t.contains("принят"))
+            .then_some(())
+    })
+    .await;
     assert!(
         notice.contains("SU 1942") && notice.contains("14:00"),
         "{notice}"

@@ -6,6 +6,7 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod link;
+pub mod messages;
 pub mod place;
 pub mod planning;
 pub mod review;
