@@ -19,6 +19,7 @@ mod mail;
 mod messaging;
 mod planning;
 mod ranking;
+mod reconfirm;
 mod situation;
 mod store_url;
 mod transports;
@@ -54,6 +55,7 @@ pub use messaging::{
 };
 pub use planning::{PlanRun, Seated, Waiting};
 pub use ranking::{ClassCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking};
+pub use reconfirm::Reconfirmed;
 pub use situation::{Ingested, SituationView, SubjectView};
 pub use store_url::{DatabaseUrl, open_store};
 pub use triage::{Household, PolicyChange, PolicyInForce, RankedRequest, case_facts, households};

@@ -908,12 +908,15 @@ impl App {
                 }
             }
             (Reply::Yes, Some(r)) => {
-                for (person, _) in &r.statuses {
+                for (person, status) in &r.statuses {
+                    // Marked unreachable for not answering a re-confirmation: back in line.
+                    let back =
+                        (*status == PersonStatus::Unreachable).then_some(PersonStatus::Registered);
                     self.change_person_by(
                         &requester,
                         r.request.id,
                         *person,
-                        None,
+                        back,
                         &format!("replied YES by {channel}: still needs to leave"),
                         at,
                     )

@@ -289,8 +289,13 @@ impl App {
         let mut per_request = Vec::new();
         let mut threats: Vec<Vec<u8>> = Vec::new();
         let mut ids = Vec::new();
+        // Who holds a seat: someone unreachable keeps a seat they were given (they may come
+        // to the gate with their pass), but is given no new one until they answer.
+        let seated: std::collections::HashSet<evac_model::PersonId> =
+            self.seat_book().await?.seats.keys().copied().collect();
         self.for_each_request(|stored| {
-            // People withdrawn, ineligible, merged or arrived are no longer planned for; a
+            // People withdrawn, ineligible, merged or arrived are no longer planned for, nor
+            // are those unreachable without a seat (a re-confirmation nobody answered); a
             // request left with nobody is no case (and a child whose adult withdrew now
             // travels alone).
             let staying = |p: &evac_model::Person| {
@@ -298,7 +303,11 @@ impl App {
                     .statuses
                     .iter()
                     .find(|(id, _)| *id == p.id)
-                    .is_none_or(|(_, s)| s.wants_a_seat())
+                    .is_none_or(|(_, s)| {
+                        s.wants_a_seat()
+                            && (*s != evac_model::PersonStatus::Unreachable
+                                || seated.contains(&p.id))
+                    })
             };
             let narrowed;
             let r = if stored.request.body.party.iter().all(staying) {

@@ -474,3 +474,272 @@ async fn a_broadcast_reaches_its_group_once_after_a_preview() {
         );
     }
 }
+
+/// 200 inbound messages in the four languages, with and without reference codes, from the
+/// numbers evac wrote to and from strangers: none is lost, each is attached to its request
+/// or waits, unmatched, for a human; keywords are acted on only from a number the request
+/// gave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_inbound_messages_each_find_their_request_or_wait() {
+    for backend in Backend::all().await {
+        let app = backend.node_with(settings()).await;
+        let (planner, start) = crisis(&app).await;
+        app.publish_plan(&planner, start.plus_seconds(20 * HOUR_S))
+            .await
+            .unwrap();
+        // Every household told of a seat: its number, its request and reference.
+        // (Only numbers evac wrote to about one request: a reply from a number shared by two
+        // households names neither.)
+        let messages = all_messages(&app).await;
+        let mut told: Vec<(String, evac_model::RequestId, String)> = Vec::new();
+        for m in &messages {
+            let requests_of_number: std::collections::HashSet<_> = messages
+                .iter()
+                .filter(|o| o.recipient == m.recipient)
+                .map(|o| o.request)
+                .collect();
+            if m.template != "seat"
+                || requests_of_number.len() != 1
+                || told.iter().any(|(r, _, _)| *r == m.recipient)
+            {
+                continue;
+            }
+            let request = m.request.unwrap();
+            let stored = app.store().request(request).await.unwrap().unwrap();
+            told.push((
+                m.recipient.clone(),
+                request,
+                stored.request.reference.to_string(),
+            ));
+        }
+        assert!(told.len() >= 20, "{} households told", told.len());
+        let now = start.plus_seconds(21 * HOUR_S);
+        let status_words = ["STATUS", "СТАТУС", "МӘРТЕБЕ", "STATO"];
+        let chat = [
+            "Спасибо, мы будем вовремя",
+            "Thank you, we will be there",
+            "Рақмет, біз уақытында келеміз",
+            "Grazie, saremo puntuali",
+        ];
+        let pleas = [
+            "Помогите, мы в Алматы, нас пятеро",
+            "Please help, we are stuck in Almaty",
+            "Көмектесіңіздер, Алматыдамыз",
+            "Aiuto, siamo bloccati ad Almaty",
+        ];
+        // (sender, text, expected request, expected understood, expected state)
+        let mut set: Vec<(String, String, Option<evac_model::RequestId>, &str, &str)> = Vec::new();
+        for i in 0..40 {
+            let (phone, request, reference) = &told[i % told.len()];
+            set.push((
+                phone.clone(),
+                format!("{} {reference}", status_words[i % 4]),
+                Some(*request),
+                "status",
+                "attached",
+            ));
+            set.push((
+                phone.clone(),
+                chat[i % 4].to_string(),
+                Some(*request),
+                "other",
+                "to_read",
+            ));
+            // A code from a number the request never gave: attached, for a human; not acted on.
+            set.push((
+                format!("+3933300{i:05}"),
+                format!("{} {reference}", status_words[(i + 1) % 4]),
+                Some(*request),
+                "other",
+                "to_read",
+            ));
+            set.push((
+                format!("+7705900{i:04}"),
+                pleas[i % 4].to_string(),
+                None,
+                "other",
+                "unmatched",
+            ));
+            set.push((
+                format!("+7705800{i:04}"),
+                format!("{} K7Q-4F2-9MX", status_words[i % 4]),
+                None,
+                "status",
+                "unmatched",
+            ));
+        }
+        assert_eq!(set.len(), 200);
+        for (n, (sender, text, request, understood, state)) in set.iter().enumerate() {
+            let got = app
+                .receive_message(
+                    "callback-secret-for-tests",
+                    "sms",
+                    Some(format!("set-{n}")),
+                    sender,
+                    text,
+                    now,
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                (got.request, got.understood.as_str(), got.state.as_str()),
+                (*request, *understood, *state),
+                "message {n} from {sender}: «{text}»"
+            );
+        }
+        let inbox = app.store().inbound(&[], None, 1_000).await.unwrap();
+        assert_eq!(inbox.len(), 200, "none lost");
+        let waiting = app.store().inbox_waiting().await.unwrap();
+        assert_eq!(
+            waiting.messages, 160,
+            "to_read and unmatched wait for a human"
+        );
+    }
+}
+
+/// Requests that waited long are asked once whether they still need to leave; YES keeps a
+/// household in line, NO withdraws it, and those who stay silent past the answer time are
+/// marked unreachable and take no new seat, until a late YES brings them back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_requests_stop_taking_seats_after_a_reconfirmation() {
+    for backend in Backend::all().await {
+        let app = backend.node_with(settings()).await;
+        let (planner, start) = crisis(&app).await;
+        let supervisor = app.console_staff("super1").await.unwrap();
+        let asked_at = start.plus_seconds(30 * HOUR_S);
+        let first = app.reconfirm(&planner, 1, 24, asked_at).await.unwrap();
+        assert!(first.asked > 10, "{first:?}");
+        assert_eq!(first.marked_unreachable, 0);
+        let again = app.reconfirm(&planner, 1, 24, asked_at).await.unwrap();
+        assert_eq!(again.asked, 0, "each request is asked once");
+        let mut questions: Vec<StoredMessage> = all_messages(&app)
+            .await
+            .into_iter()
+            .filter(|m| m.template == "reconfirm")
+            .collect();
+        assert_eq!(questions.len() as u64, first.asked);
+        // The one to answer YES waits in Almaty, by the open airport, where the plan can seat
+        // it.
+        let mut in_almaty = None;
+        for (i, q) in questions.iter().enumerate() {
+            let stored = app
+                .store()
+                .request(q.request.unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+            let place = evac_model::to_icao_latin(&stored.request.body.location.text);
+            if place.to_uppercase().contains("ALMAT") && stored.request.body.party.len() <= 4 {
+                in_almaty = Some(i);
+                break;
+            }
+        }
+        questions.swap(0, in_almaty.expect("a household waiting in Almaty"));
+        // One answers YES, one NO; the rest stay silent.
+        let (yes, no) = (&questions[0], &questions[1]);
+        for (question, text, id) in [(yes, "YES", "r-yes"), (no, "НЕТ", "r-no")] {
+            app.receive_message(
+                "callback-secret-for-tests",
+                "sms",
+                Some(id.into()),
+                &question.recipient,
+                text,
+                asked_at.plus_seconds(HOUR_S),
+            )
+            .await
+            .unwrap();
+        }
+        let late = asked_at.plus_seconds(25 * HOUR_S);
+        let swept = app.reconfirm(&planner, 1, 24, late).await.unwrap();
+        assert_eq!(swept.marked_unreachable, first.asked - 2, "{swept:?}");
+        let statuses = |id| {
+            let app = app.clone();
+            async move {
+                app.store()
+                    .request(id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .statuses
+                    .into_iter()
+                    .map(|(_, s)| s)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let silent = questions[2].request.unwrap();
+        assert!(
+            statuses(silent)
+                .await
+                .iter()
+                .all(|s| *s == PersonStatus::Unreachable)
+        );
+        assert!(
+            statuses(no.request.unwrap())
+                .await
+                .iter()
+                .all(|s| *s == PersonStatus::Withdrawn)
+        );
+        assert!(
+            statuses(yes.request.unwrap())
+                .await
+                .iter()
+                .all(|s| matches!(s, PersonStatus::Registered | PersonStatus::Verified))
+        );
+
+        // A plan after the sweep: the YES household may be seated, no silent one is.
+        let flight = TransportDraft {
+            code: Some("IL-9".into()),
+            kind: Some(TransportKind::Flight.as_str().into()),
+            hub: Some("ALA".into()),
+            destination: Some("Moscow".into()),
+            departs_at: Some(late.plus_seconds(10 * HOUR_S).to_string()),
+            seats: Some("1000".into()),
+            ..Default::default()
+        };
+        app.add_transport(&planner, &flight).await.unwrap();
+        app.publish_plan(&planner, late.plus_seconds(HOUR_S))
+            .await
+            .unwrap();
+        let silent_ones: Vec<_> = questions[2..].iter().filter_map(|q| q.request).collect();
+        for id in &silent_ones {
+            assert!(
+                statuses(*id)
+                    .await
+                    .iter()
+                    .all(|s| *s == PersonStatus::Unreachable),
+                "a silent household took a seat"
+            );
+        }
+        assert!(
+            statuses(yes.request.unwrap())
+                .await
+                .iter()
+                .any(|s| matches!(s, PersonStatus::Assigned | PersonStatus::Notified)),
+            "the household that answered YES is seated"
+        );
+        // A late YES brings a silent household back in line.
+        app.receive_message(
+            "callback-secret-for-tests",
+            "sms",
+            Some("r-late".into()),
+            &questions[2].recipient,
+            "ДА",
+            late.plus_seconds(2 * HOUR_S),
+        )
+        .await
+        .unwrap();
+        assert!(
+            statuses(silent)
+                .await
+                .iter()
+                .all(|s| *s == PersonStatus::Registered)
+        );
+        // The run is audited; an operator may not run it.
+        app.add_user(None, "operator9", Role::Operator, "correct horse battery")
+            .await
+            .unwrap();
+        let operator = app.console_staff("operator9").await.unwrap();
+        assert!(app.reconfirm(&operator, 1, 24, late).await.is_err());
+        let _ = supervisor;
+    }
+}

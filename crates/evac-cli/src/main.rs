@@ -82,6 +82,9 @@ enum Command {
     /// A message to a group of requesters: previewed (count, text per language); `--send`
     /// queues it.
     Broadcast(commands::messages::BroadcastArgs),
+    /// Ask requests that waited long whether they still need to leave; mark unreachable (no
+    /// new seats) those who did not answer in time.
+    Reconfirm(commands::messages::ReconfirmArgs),
     /// The crisis mailbox ([email.imap]).
     #[command(subcommand)]
     Mailbox(commands::messages::MailboxCommand),
@@ -174,6 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Inbox(args) => commands::messages::inbox(&config, args).await,
         Command::Broadcast(args) => commands::messages::broadcast(&config, args).await,
         Command::Mailbox(command) => commands::messages::mailbox(&config, command).await,
+        Command::Reconfirm(args) => commands::messages::reconfirm(&config, args).await,
         Command::Triage(args) => commands::triage::run(&config, args).await,
         Command::Review(command) => commands::review::run(&config, command).await,
         Command::User(cmd) => commands::accounts::user(&config, cmd).await,

@@ -754,6 +754,58 @@ impl BroadcastDraft {
     }
 }
 
+/// A re-confirmation run: ask the requests that waited longer than `older_than_hours`, and
+/// mark unreachable those asked longer than `answer_within_hours` ago who did not answer.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReconfirmDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub older_than_hours: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub answer_within_hours: Option<String>,
+}
+
+/// A validated re-confirmation run: (older than, answer within), in hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconfirmRun {
+    pub older_than_hours: u32,
+    pub answer_within_hours: u32,
+}
+
+/// Hours a re-confirmation's bounds take at most (a year).
+pub const RECONFIRM_HOURS_MAX: u32 = 24 * 366;
+
+impl ReconfirmDraft {
+    pub fn validate(&self) -> Result<ReconfirmRun, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let older = c.whole(
+            "older_than_hours",
+            &self.older_than_hours,
+            1..=RECONFIRM_HOURS_MAX,
+        );
+        let within = c.whole(
+            "answer_within_hours",
+            &self.answer_within_hours,
+            1..=RECONFIRM_HOURS_MAX,
+        );
+        for (path, value) in [
+            ("older_than_hours", &self.older_than_hours),
+            ("answer_within_hours", &self.answer_within_hours),
+        ] {
+            if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
+                c.fail(path, "is required; give a number of hours, e.g. 72");
+            }
+        }
+        let run = older
+            .zip(within)
+            .map(|(older_than_hours, answer_within_hours)| ReconfirmRun {
+                older_than_hours,
+                answer_within_hours,
+            });
+        c.finish(run)
+    }
+}
+
 // ---- accounts ------------------------------------------------------------------------------
 
 /// A staff account as a supervisor (or the server's console) creates it.

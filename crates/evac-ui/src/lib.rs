@@ -834,6 +834,8 @@ pub struct BroadcastPage {
     /// How many messages the last send queued.
     pub sent: Option<String>,
     pub errors: Vec<FieldProblem>,
+    /// What the last re-confirmation run did, in words.
+    pub reconfirmed: Option<String>,
 }
 
 /// The statuses a broadcast's group can be chosen by.

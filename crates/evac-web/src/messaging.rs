@@ -42,6 +42,7 @@ pub(crate) fn api(routes: Routes) -> Routes {
             post(broadcast_preview),
         )
         .add("post", "/api/v1/broadcasts", post(broadcast_send))
+        .add("post", "/api/v1/reconfirmations", post(reconfirm))
 }
 
 /// The pages of this area.
@@ -50,6 +51,7 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
         .route("/desk/inbox", get(inbox_page))
         .route("/desk/inbox/{id}", post(handle_post))
         .route("/desk/broadcast", get(broadcast_page).post(broadcast_post))
+        .route("/desk/reconfirm", post(reconfirm_post))
 }
 
 /// Kannel's inbound SMS (`get-url`): `?secret=&from=%p&text=%a&id=%I`.
@@ -317,6 +319,7 @@ pub async fn broadcast_page(
         preview: None,
         sent: query.get("sent").cloned(),
         errors: Vec::new(),
+        reconfirmed: query.get("reconfirmed").cloned(),
     };
     html(StatusCode::OK, render(&page))
 }
@@ -418,6 +421,68 @@ pub async fn broadcast_post(
         preview,
         sent: None,
         errors,
+        reconfirmed: None,
     };
     html(code, render(&page))
+}
+
+/// `POST /api/v1/reconfirmations` with a [`ReconfirmDraft`]: asks the requests that waited
+/// long whether they still need to leave, and marks unreachable those who did not answer in
+/// time (they then take no new seat).
+pub async fn reconfirm(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let run = json_draft(&headers, body, evac_model::ReconfirmDraft::validate)?;
+    let done = state
+        .app
+        .reconfirm(
+            &staff,
+            run.older_than_hours,
+            run.answer_within_hours,
+            Timestamp::now(),
+        )
+        .await?;
+    Ok(to_json(&done))
+}
+
+/// `POST /desk/reconfirm` with a [`ReconfirmDraft`]'s fields: runs it, back to the broadcast
+/// page with what it did.
+pub async fn reconfirm_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let outcome = async {
+        let (draft, _) =
+            form_draft::<evac_model::ReconfirmDraft>(&body, &[]).map_err(AppError::Invalid)?;
+        let run = draft.validate().map_err(AppError::Invalid)?;
+        state
+            .app
+            .reconfirm(
+                &session.staff,
+                run.older_than_hours,
+                run.answer_within_hours,
+                Timestamp::now(),
+            )
+            .await
+    }
+    .await;
+    match outcome {
+        Ok(done) => {
+            let said = format!(
+                "asked {}, marked unreachable {}, no channel {}",
+                done.asked, done.marked_unreachable, done.unreachable_by_any_channel
+            );
+            let to = serde_urlencoded::to_string([("lang", lang.code()), ("reconfirmed", &said)])
+                .unwrap_or_default();
+            Redirect::to(&format!("/desk/broadcast?{to}")).into_response()
+        }
+        Err(e) => error_page(lang, e),
+    }
 }

@@ -54,6 +54,18 @@ pub struct BroadcastArgs {
     pub send: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct ReconfirmArgs {
+    #[command(flatten)]
+    pub who: Who,
+    /// Ask the requests that have waited longer than this many hours
+    #[arg(long, default_value_t = 72)]
+    pub older_than_hours: u32,
+    /// Mark unreachable those asked longer ago than this who did not answer
+    #[arg(long, default_value_t = 24)]
+    pub answer_within_hours: u32,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum MailboxCommand {
     /// Read the crisis mailbox ([email.imap]) once: store, read and import what is unseen.
@@ -197,5 +209,32 @@ pub async fn mailbox(config: &Config, command: MailboxCommand) -> anyhow::Result
             );
         }
     }
+    Ok(())
+}
+
+pub async fn reconfirm(config: &Config, args: ReconfirmArgs) -> anyhow::Result<()> {
+    let run = evac_model::ReconfirmDraft {
+        older_than_hours: Some(args.older_than_hours.to_string()),
+        answer_within_hours: Some(args.answer_within_hours.to_string()),
+    }
+    .validate()
+    .map_err(|errors| anyhow::anyhow!(evac_app::AppError::Invalid(errors)))?;
+    let app = super::app(config, false).await?;
+    let staff = app.console_staff(&args.who.user).await?;
+    let done = app
+        .reconfirm(
+            &staff,
+            run.older_than_hours,
+            run.answer_within_hours,
+            Timestamp::now(),
+        )
+        .await?;
+    println!(
+        "{} requests asked; {} marked unreachable for not answering within {} h; {} no channel reaches",
+        done.asked,
+        done.marked_unreachable,
+        run.answer_within_hours,
+        done.unreachable_by_any_channel
+    );
     Ok(())
 }
