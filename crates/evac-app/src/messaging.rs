@@ -545,6 +545,20 @@ impl App {
         let per_second = channel.messages_per_second().max(1);
         let pace = Duration::from_secs_f64(1.0 / f64::from(per_second));
         let node = self.messaging().node.clone();
+        // What this node held when it last stopped (a crash, kill -9) is due again now.
+        match self.store.release_claims(name, &node).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(
+                    channel = name,
+                    messages = n,
+                    "took back what this node held when it stopped"
+                )
+            }
+            Err(e) => {
+                tracing::warn!(channel = name, error = %e, "could not take back this node's claims; they return when their leases end")
+            }
+        }
         loop {
             let now = Timestamp::now();
             let woken = self.outbox_wake.notified();

@@ -798,3 +798,177 @@ fn a_broadcast_from_the_console_is_previewed_then_sent() {
 fn text_of(output: &Output) -> String {
     format!("{}{}", text(&output.stdout), text(&output.stderr))
 }
+
+/// A stand-in for Kannel's `sendsms` (no SMS centre is needed to count what evac hands over):
+/// answers every request `202 Accepted` and keeps the evac message id of each (from the
+/// delivery-report URL it carries), in order, duplicates included.
+fn counting_sendsms() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).to_string();
+            // dlr-url=…%3Fmessage%3D<uuid>%26secret… (the id, URL-encoded inside the query).
+            if let Some(id) = head
+                .split("message%3D")
+                .nth(1)
+                .and_then(|rest| rest.split("%26").next())
+            {
+                keep.lock().unwrap().push(id.to_string());
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    (port, seen)
+}
+
+/// `kill -9` of a server while it sends 300 messages through Kannel's interface, then a
+/// restart: every message is handed over, and at most the one in flight at the kill twice
+/// (a gateway call cut in the middle cannot be known to have arrived). Rerun with
+/// `scripts/kill-9-notify.sh`.
+#[test]
+fn messages_survive_killing_the_sender() {
+    use std::io::BufRead;
+    const MESSAGES: usize = 300;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(evac(&data, &["migrate"], None));
+    ok(evac(
+        &data,
+        &[
+            "user",
+            "add",
+            "sveta",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+        ],
+        Some("long enough password\n"),
+    ));
+    let mut csv = String::from("Семья;ФИО;Дата рождения;Телефон;Город\n");
+    for i in 0..MESSAGES {
+        csv.push_str(&format!(
+            "F{i};Иванова Мария;02.03.1980;8 701 {:03} {:02} {:02};Алматы\n",
+            i / 10_000 + 100,
+            (i / 100) % 100,
+            i % 100
+        ));
+    }
+    let sheet = dir.path().join("families.csv");
+    std::fs::write(&sheet, csv).unwrap();
+    ok(evac(&data, &["import", sheet.to_str().unwrap()], None));
+    let (port, seen) = counting_sendsms();
+    let config = dir.path().join("evac.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[messaging]\ncallback_secret = \"kill-nine-test-secret\"\nnode = \"node-1\"\n\
+             [sms]\nsendsms_url = \"http://127.0.0.1:{port}/cgi-bin/sendsms\"\nusername = \"evac\"\n\
+             password = \"x\"\ncallback_url = \"http://127.0.0.1:9\"\nmessages_per_second = 100\n"
+        ),
+    )
+    .unwrap();
+    // Queued with the SMS channel configured: the channel is chosen when a message is queued.
+    let queued = ok(evac(
+        &data,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "broadcast",
+            "--as",
+            "sveta",
+            "--text",
+            "Stay indoors tonight.",
+            "--place",
+            "Almaty",
+            "--send",
+        ],
+        None,
+    ));
+    assert!(
+        queued.contains(&format!("{MESSAGES} messages queued")),
+        "{queued}"
+    );
+
+    let serve = || {
+        let mut server = Command::new(env!("CARGO_BIN_EXE_evac"))
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--config")
+            .arg(&config)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("EVAC_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first_line = String::new();
+        std::io::BufReader::new(server.stdout.take().unwrap())
+            .read_line(&mut first_line)
+            .unwrap();
+        server
+    };
+    let wait_until = |what: &str, done: &dyn Fn(usize) -> bool| {
+        let started = std::time::Instant::now();
+        while !done(seen.lock().unwrap().len()) {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "{what}: {} handed over",
+                seen.lock().unwrap().len()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    let mut server = serve();
+    wait_until("sending began", &|n| n >= 60);
+    // SIGKILL: no shutdown, no flush, a send possibly cut in the middle.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let at_the_kill = seen.lock().unwrap().len();
+    assert!(
+        at_the_kill < MESSAGES,
+        "killed before the end ({at_the_kill})"
+    );
+
+    let mut server = serve();
+    let distinct = |ids: &[String]| ids.iter().collect::<std::collections::HashSet<_>>().len();
+    let started = std::time::Instant::now();
+    while distinct(&seen.lock().unwrap()) < MESSAGES {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "after the restart only {} of {MESSAGES} were handed over",
+            distinct(&seen.lock().unwrap())
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Let a duplicate, if the restart were to send one, arrive.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let handed: Vec<String> = seen.lock().unwrap().clone();
+    let twice = handed.len() - distinct(&handed);
+    assert!(
+        twice <= 1,
+        "{twice} messages handed over twice (at most the one in flight)"
+    );
+    let outbox = ok(evac(
+        &data,
+        &["outbox", "--as", "sveta", "--state", "queued"],
+        None,
+    ));
+    assert!(
+        outbox.starts_with("0 shown"),
+        "nothing left queued: {outbox}"
+    );
+}

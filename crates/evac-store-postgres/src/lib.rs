@@ -1317,6 +1317,18 @@ impl Store for PgStore {
         tx.commit().await.map_err(backend)
     }
 
+    async fn release_claims(&self, channel: &str, node: &str) -> Result<usize, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET claimed_until = 0 WHERE state = 'sending' AND claimed_by = $1 AND channel = $2",
+        )
+        .bind(node)
+        .bind(channel)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() as usize)
+    }
+
     async fn acks_due(&self, limit: u32) -> Result<Vec<RequestId>, StoreError> {
         let rows = sqlx::query("SELECT request_id FROM acks_due ORDER BY request_id LIMIT $1")
             .bind(i64::from(limit.min(PAGE_ITEMS_MAX)))

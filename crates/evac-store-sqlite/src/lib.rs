@@ -1359,6 +1359,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn release_claims(&self, channel: &str, node: &str) -> Result<usize, StoreError> {
+        let (channel, node) = (channel.to_string(), node.to_string());
+        self.write(move |c| {
+            c.prepare_cached(
+                "UPDATE outbox SET claimed_until = 0 WHERE state = 'sending' AND claimed_by = ?1 AND channel = ?2",
+            )
+            .and_then(|mut s| s.execute([&node, &channel]))
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn acks_due(&self, limit: u32) -> Result<Vec<RequestId>, StoreError> {
         let limit = i64::from(limit.min(PAGE_ITEMS_MAX));
         self.read(move |c| {

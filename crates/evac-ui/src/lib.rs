@@ -787,6 +787,8 @@ pub struct InboxLine {
     /// The request it is attached to; none when it is unmatched.
     pub request_id: Option<String>,
     pub state: String,
+    /// The hotline form prefilled with the sender and the text: a plea becomes a draft request.
+    pub draft_link: String,
 }
 
 #[derive(Template)]

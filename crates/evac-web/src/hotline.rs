@@ -61,7 +61,8 @@ async fn known_requests(
 }
 
 /// `GET /desk/hotline?phone=…&saved=…`: the lookup, what it found, and an empty request form
-/// with the caller's phone filled in.
+/// with the caller's phone filled in; `from=…&situation=…` (the inbox's "take down as a
+/// request") fills the sender and the message's text.
 pub async fn hotline_page(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -78,8 +79,21 @@ pub async fn hotline_page(
             Err(e) => return error_page(lang, e),
         }
     };
+    // From the inbox, a message that asks for evacuation arrives as a draft: its sender's
+    // number (or address) and its text, for the operator to complete while calling back.
+    let from = query.get("from").cloned().unwrap_or_default();
     let values = RequestFormValues {
-        phone: phone.clone(),
+        phone: if from.contains('@') {
+            phone.clone()
+        } else {
+            query.get("from").cloned().unwrap_or_else(|| phone.clone())
+        },
+        email: if from.contains('@') {
+            from.clone()
+        } else {
+            String::new()
+        },
+        situation: query.get("situation").cloned().unwrap_or_default(),
         ..Default::default()
     };
     let page = HotlinePage::new(

@@ -228,6 +228,23 @@ pub async fn inbox_page(
         lines: items
             .into_iter()
             .map(|m| InboxLine {
+                draft_link: format!(
+                    "/desk/hotline?{}",
+                    serde_urlencoded::to_string([
+                        ("lang", lang.code()),
+                        (
+                            "phone",
+                            if m.sender.contains('@') {
+                                ""
+                            } else {
+                                m.sender.as_str()
+                            }
+                        ),
+                        ("from", m.sender.as_str()),
+                        ("situation", m.text.as_str()),
+                    ])
+                    .unwrap_or_default()
+                ),
                 id: m.id.to_string(),
                 received: desk_time(m.received_at),
                 channel: m.channel,

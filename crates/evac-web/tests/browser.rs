@@ -384,6 +384,95 @@ async fn a_phoned_in_family_is_found_by_its_phone_on_the_next_call() {
     browser.client.clone().close().await.unwrap();
 }
 
+/// A plea by SMS from a number no request gave waits in the inbox; the operator takes it down
+/// as a request from there: the hotline form arrives with the sender's number and the text.
+#[tokio::test]
+async fn a_plea_in_the_inbox_becomes_a_request_on_the_hotline_desk() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let c = &browser.client;
+    let (base, app, _dir) = serve().await;
+    app.add_user(None, "operator1", Role::Operator, "correct horse battery")
+        .await
+        .unwrap();
+    let at = evac_model::Timestamp::now();
+    app.store()
+        .store_inbound(
+            evac_store::NewInbound {
+                id: evac_model::InboundId::new_v7(),
+                channel: "sms".into(),
+                provider_id: Some("plea-1".into()),
+                sender: "+77015550011".into(),
+                received_at: at,
+                text: "Помогите, мы вчетвером в Алматы, дети".into(),
+                request: None,
+                understood: "other".into(),
+                state: "unmatched".into(),
+            },
+            evac_store::AuditEvent {
+                at,
+                actor: evac_model::Actor::Public,
+                action: "inbound.receive".into(),
+                subject: None,
+                detail: serde_json::json!({}),
+            },
+        )
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "input[name=name]", "operator1").await;
+    fill(c, "input[name=password]", "correct horse battery").await;
+    click(c, "button[type=submit]").await;
+    element(c, "#requests-total").await;
+    c.goto(&format!("{base}/desk/inbox?lang=en")).await.unwrap();
+    click(c, "#inbox a.draft").await;
+    let phone = element(c, "#hotline-form input[name=phone]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(phone.as_deref(), Some("+77015550011"));
+    let situation = element(c, "#hotline-form textarea[name=situation]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(situation.contains("вчетвером"), "{situation}");
+    fill(c, "#hotline-form input[name=location]", "Алматы").await;
+    fill(
+        c,
+        "#hotline-form [data-person]:nth-of-type(1) input[name=surname]",
+        "Нурланова",
+    )
+    .await;
+    element(
+        c,
+        "#hotline-form [data-person]:nth-of-type(1) input[name=birth_date]",
+    )
+    .await
+    .send_keys("1988-02-02\u{E007}")
+    .await
+    .unwrap();
+    let saved = element(c, "#hotline-saved strong")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let reference: evac_model::ReferenceCode = saved.parse().unwrap();
+    let stored = app
+        .store()
+        .request_by_reference(&reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored.request.body.situation.contains("вчетвером"),
+        "the message's text is the request's situation"
+    );
+    browser.client.clone().close().await.unwrap();
+}
+
 /// The text of `css` once `settled` says the page shows it (a form post may still be
 /// loading the next page), or what it shows after `SETTLE_MS_MAX`.
 async fn text_once(c: &Client, css: &str, settled: impl Fn(&str) -> bool) -> String {

@@ -275,3 +275,4 @@ reconfirm-intro = Ask every request that has waited long, once, whether it still
 reconfirm-older = waiting longer than (hours)
 reconfirm-within = answer within (hours)
 reconfirm-run = Ask and mark
+take-down = Take down as a request

@@ -276,3 +276,4 @@ reconfirm-intro = Спросить каждый давно ждущий запр
 reconfirm-older = ждут дольше (часов)
 reconfirm-within = ответить в течение (часов)
 reconfirm-run = Спросить и отметить
+take-down = Оформить запрос
