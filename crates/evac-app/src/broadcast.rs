@@ -103,6 +103,13 @@ impl App {
                 {
                     continue;
                 }
+                // Without a status asked for, a group is the people still in the evacuation:
+                // not the withdrawn, the ineligible, the merged, those already home.
+                if broadcast.status.is_none()
+                    && !stored.statuses.iter().any(|(_, s)| s.wants_a_seat())
+                {
+                    continue;
+                }
                 requests += 1;
                 match self.contact_of(request) {
                     Some(contact) => {

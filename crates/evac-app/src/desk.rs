@@ -127,12 +127,13 @@ impl App {
             .await?)
     }
 
-    /// The status of a request for the public: only when the phone number is one the request
-    /// gave (the submitter's or a person's); how many people and the furthest status.
+    /// The status of a request for the public: only when `contact` is a phone number or an
+    /// e-mail address the request gave (the submitter's or a person's); how many people, the
+    /// furthest status, the seats and the messages sent.
     pub async fn public_status(
         &self,
         reference: &str,
-        phone: &str,
+        contact: &str,
     ) -> Result<Option<PublicStatus>, AppError> {
         let Ok(reference) = reference.parse::<ReferenceCode>() else {
             return Ok(None);
@@ -141,16 +142,23 @@ impl App {
             return Ok(None);
         };
         let body = &stored.request.body;
-        let region = body.location.country.or(self.settings.default_region);
-        let Ok(typed) = PhoneE164::parse(phone, region) else {
-            return Ok(None);
+        let known = if contact.contains('@') {
+            body.submitter
+                .email
+                .iter()
+                .chain(body.party.iter().filter_map(|p| p.email.as_ref()))
+                .any(|e| e.as_str().eq_ignore_ascii_case(contact.trim()))
+        } else {
+            let region = body.location.country.or(self.settings.default_region);
+            let Ok(typed) = PhoneE164::parse(contact, region) else {
+                return Ok(None);
+            };
+            body.submitter
+                .phones
+                .iter()
+                .chain(body.party.iter().flat_map(|p| &p.phones))
+                .any(|p| p.e164 == typed)
         };
-        let known = body
-            .submitter
-            .phones
-            .iter()
-            .chain(body.party.iter().flat_map(|p| &p.phones))
-            .any(|p| p.e164 == typed);
         if !known {
             return Ok(None);
         }

@@ -2,11 +2,14 @@
 //!
 //! Out, an [`EmailChannel`] hands each message to an SMTP server (the ministry's relay) with
 //! its own Message-ID, so a reply names what it answers. In, [`App::read_mailbox`] fetches the
-//! mailbox's unseen messages, stores each as an inbound message before anything else (the
-//! Message-ID makes a second reading store nothing new), reads the reply's own words (not what
-//! it quotes) like an SMS, and imports spreadsheets attached to it as requests; only then is the
-//! message marked seen on the server. A message too large, or not parseable, still becomes an
-//! inbound message for a human, saying why.
+//! messages evac has not read (its own IMAP keyword `$EvacRead`, not `\Seen`: staff reading
+//! the mailbox in a mail client do not hide mail from evac), stores each as an inbound message
+//! before anything else (the Message-ID makes a second reading store nothing new), and only
+//! then marks it read. A From line proves nothing, so a keyword (YES, NO, STATUS) is acted on
+//! only in a reply that names a Message-ID evac sent that address (only its mailbox has it);
+//! anything else waits for a human. Spreadsheets attached by the senders `[email] import_from`
+//! names are imported as requests; anyone else's wait for a human. A message too large, or not
+//! parseable, still becomes an inbound message for a human, saying why.
 //!
 //! Plain SMTP and IMAP only: evac talks to a relay and a mailbox on the same host or network,
 //! which speak TLS to the world.
@@ -49,6 +52,25 @@ pub struct EmailSettings {
     pub messages_per_second: u32,
     /// The mailbox requesters write to; without it, e-mail only goes out.
     pub imap: Option<ImapSettings>,
+    /// Senders whose attached spreadsheets are imported as they arrive: whole addresses
+    /// (`desk@ngo.example`) or domains (`@partner.example`). Anyone else's attachments wait for
+    /// a human: a From line proves nothing.
+    pub import_from: Vec<String>,
+}
+
+impl EmailSettings {
+    /// Whether `sender`'s spreadsheets are imported without a human.
+    pub fn imports_from(&self, sender: &str) -> bool {
+        let sender = sender.to_ascii_lowercase();
+        self.import_from.iter().any(|allowed| {
+            let allowed = allowed.trim().to_ascii_lowercase();
+            if allowed.starts_with('@') {
+                sender.ends_with(&allowed)
+            } else {
+                sender == allowed
+            }
+        })
+    }
 }
 
 /// The crisis centre's mailbox.
@@ -160,10 +182,15 @@ pub struct MailboxPass {
     pub rejected_rows: u64,
 }
 
+/// The IMAP keyword evac marks what it has read with.
+const READ_KEYWORD: &str = "$EvacRead";
+
 /// One fetched e-mail, as evac reads it.
 struct ReadMail {
     provider_id: String,
     sender: String,
+    /// The Message-IDs it answers (In-Reply-To and References), with their angle brackets.
+    replies_to: Vec<String>,
     /// What is stored: the subject, the text, and notes on attachments.
     text: String,
     /// The reply's own words, read for keywords.
@@ -178,6 +205,7 @@ fn read_mail(uid_validity: u32, uid: u32, raw: &[u8]) -> ReadMail {
         return ReadMail {
             provider_id: fallback_id,
             sender: "unknown".into(),
+            replies_to: Vec::new(),
             text: "(an e-mail evac could not read; open it in the mailbox)".into(),
             words: String::new(),
             attachments: Vec::new(),
@@ -190,6 +218,17 @@ fn read_mail(uid_validity: u32, uid: u32, raw: &[u8]) -> ReadMail {
         .and_then(|a| a.address())
         .map_or_else(|| "unknown".to_string(), |a| a.trim().to_lowercase());
     let subject = parsed.subject().unwrap_or("").trim().to_string();
+    let mut replies_to: Vec<String> = Vec::new();
+    for header in [parsed.in_reply_to(), parsed.references()] {
+        if let Some(ids) = header.as_text_list() {
+            replies_to.extend(
+                ids.iter()
+                    .map(|id| format!("<{}>", id.trim_matches(['<', '>']))),
+            );
+        } else if let Some(id) = header.as_text() {
+            replies_to.push(format!("<{}>", id.trim_matches(['<', '>'])));
+        }
+    }
     let body = parsed
         .body_text(0)
         .map(|b| b.into_owned())
@@ -224,6 +263,7 @@ fn read_mail(uid_validity: u32, uid: u32, raw: &[u8]) -> ReadMail {
             .message_id()
             .map_or(fallback_id, |id| format!("<{id}>")),
         sender,
+        replies_to,
         text,
         words: if words.is_empty() { subject } else { words },
         attachments,
@@ -232,8 +272,8 @@ fn read_mail(uid_validity: u32, uid: u32, raw: &[u8]) -> ReadMail {
 }
 
 impl App {
-    /// Reads the mailbox's unseen messages once: each is stored and read before it is marked
-    /// seen, so a crash in between reads it again and stores nothing twice.
+    /// Reads the messages of the mailbox evac has not read, once: each is stored and read
+    /// before it is marked read, so a crash in between reads it again and stores nothing twice.
     pub async fn read_mailbox(&self) -> Result<MailboxPass, AppError> {
         let imap = self
             .settings
@@ -272,7 +312,7 @@ impl App {
             .map_err(|e| unreachable(&e))?;
         let uid_validity = mailbox.uid_validity.unwrap_or(0);
         let mut unseen: Vec<u32> = session
-            .uid_search("UNSEEN")
+            .uid_search(format!("UNKEYWORD {READ_KEYWORD}"))
             .await
             .map_err(|e| unreachable(&e))?
             .into_iter()
@@ -298,6 +338,7 @@ impl App {
                 Some(bytes) if bytes > EMAIL_BYTES_MAX => ReadMail {
                     provider_id: format!("imap:{uid_validity}:{uid}"),
                     sender: "unknown".into(),
+                    replies_to: Vec::new(),
                     text: format!(
                         "(an e-mail of {bytes} bytes, more than evac reads ({EMAIL_BYTES_MAX}); open it in the mailbox)"
                     ),
@@ -322,7 +363,7 @@ impl App {
             };
             self.take_in_mail(mail, &mut pass).await?;
             let stored = session
-                .uid_store(uid.to_string(), "+FLAGS (\\Seen)")
+                .uid_store(uid.to_string(), format!("+FLAGS ({READ_KEYWORD})"))
                 .await
                 .map_err(|e| unreachable(&e))?;
             let _: Vec<_> = stored.collect().await;
@@ -335,7 +376,38 @@ impl App {
         let at = Timestamp::now();
         let mut notes = Vec::new();
         let mut sheet_needs_a_human = false;
+        let importer = self
+            .settings
+            .messaging
+            .email
+            .as_ref()
+            .is_some_and(|e| e.imports_from(&mail.sender));
+        // Proof of who writes: a reply naming a message evac sent this very address.
+        let sender_proven = !mail.replies_to.is_empty()
+            && self
+                .store
+                .messages(
+                    &evac_store::MessageFilter {
+                        recipient: Some(mail.sender.clone()),
+                        ..Default::default()
+                    },
+                    crate::messaging::MESSAGES_LISTED_MAX,
+                )
+                .await?
+                .iter()
+                .any(|m| {
+                    m.provider_id
+                        .as_ref()
+                        .is_some_and(|id| mail.replies_to.contains(id))
+                });
         for (name, bytes) in &mail.attachments {
+            if !importer {
+                notes.push(format!(
+                    "[{name}: not imported: the sender is not in [email] import_from; import it by hand if it is genuine]"
+                ));
+                sheet_needs_a_human = true;
+                continue;
+            }
             let extension = name.rsplit_once('.').map_or("csv", |(_, e)| e);
             let file = tempfile::Builder::new()
                 .suffix(&format!(".{extension}"))
@@ -386,6 +458,7 @@ impl App {
             text: &text,
             words: &mail.words,
             needs_a_human: sheet_needs_a_human,
+            sender_proven,
             at,
         })
         .await?;
@@ -429,16 +502,35 @@ mod tests {
 
     #[test]
     fn a_reply_is_read_by_its_own_words_and_its_sheet_is_kept() {
-        let raw = b"From: Anna <Anna@Example.org>\r\nTo: crisis@evac.test\r\nSubject: Re: evac K7Q-4F2-9MX: seat\r\nMessage-ID: <abc@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNO\r\n\r\nOn Fri, evac wrote:\r\n> seat on KC901\r\n--XX\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=\"family.csv\"\r\n\r\nsurname,given\r\nIvanova,Anna\r\n--XX\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"passport.pdf\"\r\n\r\n%PDF\r\n--XX--\r\n";
+        let raw = b"From: Anna <Anna@Example.org>\r\nTo: crisis@evac.test\r\nSubject: Re: evac K7Q-4F2-9MX: seat\r\nMessage-ID: <abc@example.org>\r\nIn-Reply-To: <01a2@evac.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNO\r\n\r\nOn Fri, evac wrote:\r\n> seat on KC901\r\n--XX\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=\"family.csv\"\r\n\r\nsurname,given\r\nIvanova,Anna\r\n--XX\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"passport.pdf\"\r\n\r\n%PDF\r\n--XX--\r\n";
         let mail = read_mail(7, 3, raw);
         assert_eq!(mail.sender, "anna@example.org");
         assert_eq!(mail.provider_id, "<abc@example.org>");
+        assert_eq!(mail.replies_to, vec!["<01a2@evac.test>".to_string()]);
         assert_eq!(mail.words, "NO");
         assert!(mail.text.starts_with("Re: evac K7Q-4F2-9MX: seat"));
         assert_eq!(mail.attachments.len(), 1);
         assert_eq!(mail.attachments[0].0, "family.csv");
         assert!(String::from_utf8_lossy(&mail.attachments[0].1).contains("Ivanova"));
         assert_eq!(mail.skipped_attachments, vec!["passport.pdf".to_string()]);
+    }
+
+    #[test]
+    fn spreadsheets_are_taken_from_the_senders_named_only() {
+        let settings = EmailSettings {
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: 25,
+            smtp_username: None,
+            smtp_password: None,
+            from: "crisis@evac.test".into(),
+            messages_per_second: 1,
+            imap: None,
+            import_from: vec!["desk@ngo.example".into(), "@partner.example".into()],
+        };
+        assert!(settings.imports_from("Desk@NGO.example"));
+        assert!(settings.imports_from("anyone@partner.example"));
+        assert!(!settings.imports_from("desk@ngo.example.evil"));
+        assert!(!settings.imports_from("someone@notpartner.example.org"));
     }
 
     #[test]

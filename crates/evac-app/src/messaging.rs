@@ -693,6 +693,8 @@ impl App {
             text,
             words: text,
             needs_a_human: false,
+            // A callback's channel vouches for its sender: the phone network gives the number.
+            sender_proven: true,
             at,
         })
         .await
@@ -708,6 +710,7 @@ impl App {
             text,
             words,
             needs_a_human,
+            sender_proven,
             at,
         } = incoming;
         let text: String = text.chars().take(INBOUND_TEXT_CHARS_MAX).collect();
@@ -717,7 +720,11 @@ impl App {
             evac_model::PhoneE164::parse(sender, self.settings.default_region)
                 .map_or_else(|_| sender.trim().to_string(), |p| p.to_string())
         };
-        let mut reply = Reply::read(words);
+        let mut reply = if sender_proven {
+            Reply::read(words)
+        } else {
+            Reply::Other
+        };
         let by_reference =
             match evac_notify::reference_in(words).or_else(|| evac_notify::reference_in(&text)) {
                 Some(code) => self.store.request_by_reference(&code).await?,
@@ -747,7 +754,9 @@ impl App {
         let request = match by_reference {
             Some(found) => Some(found),
             None => {
-                // A reply to what evac sent this number.
+                // A reply to what evac sent this number last. (One phone for two families
+                // that are not one household makes a bare YES or NO ambiguous: it is read
+                // as the latest's; the code disambiguates.)
                 let sent = self
                     .store
                     .messages(
@@ -1057,6 +1066,10 @@ pub(crate) struct Incoming<'a> {
     pub words: &'a str,
     /// Something in it (an attachment) wants a human's eyes whatever its words say.
     pub needs_a_human: bool,
+    /// Whether the channel proves the sender (an SMS's number, given by the network) or
+    /// not (an e-mail's From line, unless it answers a message evac sent that address): a
+    /// keyword from an unproven sender is read by a human, never acted on.
+    pub sender_proven: bool,
     pub at: Timestamp,
 }
 

@@ -6,7 +6,8 @@
 //!
 //! Each request is asked once (the message's dedup key), and only while every one of its people
 //! still waits (registered or verified): a household with a seat was told of it and is not
-//! asked. Running the job again is harmless: it asks only whom it has not asked and marks
+//! asked. The answer time counts from when a channel took the question, not from when it was
+//! queued. Running the job again is harmless: it asks only whom it has not asked and marks
 //! only who has not answered.
 
 use evac_model::{Permission, PersonStatus, RequestId, Timestamp};
@@ -99,7 +100,9 @@ impl App {
                     }
                     None => done.unreachable_by_any_channel += 1,
                 },
-                Some(question) if question.created_at < asked_before => {
+                // Asked means sent: a question still queued (a channel down, a long queue) asks
+                // nobody, and its time counts from when a channel took it.
+                Some(question) if question.sent_at.is_some_and(|sent| sent < asked_before) => {
                     let answered = self
                         .store
                         .inbound(&[], Some(id), crate::messaging::MESSAGES_LISTED_MAX)
@@ -109,10 +112,10 @@ impl App {
                             m.received_at >= question.created_at
                                 && matches!(m.understood.as_str(), "yes" | "no")
                         });
+                    let since = question.sent_at.unwrap_or(question.created_at).date_utc();
                     if answered {
                         continue;
                     }
-                    let since = question.created_at.date_utc();
                     for (person, _) in &stored.statuses {
                         self.change_person_by(
                             &coordinator,

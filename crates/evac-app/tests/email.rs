@@ -198,7 +198,7 @@ impl MailServers {
         let mut session = self.imap_session(CRISIS).await;
         session.select("INBOX").await.unwrap();
         let _: Vec<_> = session
-            .store("1:*", "-FLAGS (\\Seen)")
+            .store("1:*", "-FLAGS ($EvacRead)")
             .await
             .unwrap()
             .collect()
@@ -264,6 +264,7 @@ async fn requesters_are_told_by_email_and_their_mail_is_read() {
                     mailbox: "INBOX".into(),
                     poll_seconds: 3600,
                 }),
+                import_from: vec!["desk@ngo.example".into()],
             }),
             ..MessagingSettings::default()
         },
@@ -316,26 +317,53 @@ async fn requesters_are_told_by_email_and_their_mail_is_read() {
         ack.contains(&format!("From: \"Crisis centre\" <{CRISIS}>")),
         "{ack}"
     );
-    let sent = app
-        .outbox(
-            &staff,
-            &MessageFilter {
-                request: Some(anna.id),
-                ..Default::default()
-            },
-            10,
-        )
-        .await
-        .unwrap();
-    assert_eq!(sent.len(), 1);
+    // (The relay may deliver before the sender has recorded its answer.)
+    let sent = eventually("the acknowledgement recorded as sent", async || {
+        let sent = app
+            .outbox(
+                &staff,
+                &MessageFilter {
+                    request: Some(anna.id),
+                    ..Default::default()
+                },
+                10,
+            )
+            .await
+            .unwrap();
+        (sent.len() == 1 && sent[0].state == MessageState::Sent).then_some(sent)
+    })
+    .await;
     assert_eq!(
         (sent[0].channel.as_str(), sent[0].template.as_str()),
         ("email", "ack")
     );
-    assert_eq!(sent[0].state, MessageState::Sent);
+    // Her status page takes her address, as the acknowledgement says.
+    let status = app
+        .public_status(&reference, "ANNA.ROSSI@example.org")
+        .await
+        .unwrap()
+        .expect("found by reference and address");
+    assert!(status.messages.iter().any(|m| m.template == "ack"));
+    assert!(
+        app.public_status(&reference, "mallory@example.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let message_id = sent[0].provider_id.clone().unwrap();
     assert!(ack.contains(&format!("Message-ID: {message_id}")), "{ack}");
 
+    // Someone forges her address: "NO" with her code, answering nothing evac sent. A From
+    // line proves nothing: it waits for a human and withdraws nothing.
+    mail.send(
+        lettre::Message::builder()
+            .from("Anna Rossi <anna.rossi@example.org>".parse().unwrap())
+            .to(CRISIS.parse().unwrap())
+            .subject(format!("NO {reference}"))
+            .body(format!("NO {reference}"))
+            .unwrap(),
+    )
+    .await;
     // She replies NO above the quoted notice.
     mail.send(
         lettre::Message::builder()
@@ -371,6 +399,25 @@ async fn requesters_are_told_by_email_and_their_mail_is_read() {
         )
         .unwrap();
     mail.send(with_sheet).await;
+    // A stranger sends a spreadsheet too: not a sender evac imports from.
+    mail.send(
+        lettre::Message::builder()
+            .from("someone@elsewhere.example".parse().unwrap())
+            .to(CRISIS.parse().unwrap())
+            .subject("list")
+            .multipart(
+                lettre::message::MultiPart::mixed()
+                    .singlepart(lettre::message::SinglePart::plain(
+                        "see attached".to_string(),
+                    ))
+                    .singlepart(
+                        lettre::message::Attachment::new("list.csv".into())
+                            .body(sheet.as_bytes().to_vec(), "text/csv".parse().unwrap()),
+                    ),
+            )
+            .unwrap(),
+    )
+    .await;
     // A stranger pleads, with no code.
     mail.send(
         lettre::Message::builder()
@@ -381,13 +428,13 @@ async fn requesters_are_told_by_email_and_their_mail_is_read() {
             .unwrap(),
     )
     .await;
-    eventually("three messages in the crisis mailbox", async || {
-        (mail.inbox_of(CRISIS).await.len() == 3).then_some(())
+    eventually("five messages in the crisis mailbox", async || {
+        (mail.inbox_of(CRISIS).await.len() == 5).then_some(())
     })
     .await;
 
     let pass = app.read_mailbox().await.unwrap();
-    assert_eq!(pass.read, 3, "{pass:?}");
+    assert_eq!(pass.read, 5, "{pass:?}");
     assert_eq!((pass.imported, pass.rejected_rows), (2, 1), "{pass:?}");
 
     // NO withdrew Anna's request, and she is told so by e-mail.
@@ -408,9 +455,20 @@ async fn requesters_are_told_by_email_and_their_mail_is_read() {
     assert!(decoded_text(&answered).contains(&reference));
 
     let inbox = app.inbox(&staff, &[], None, 50).await.unwrap();
-    assert_eq!(inbox.len(), 3);
+    assert_eq!(inbox.len(), 5);
     let from = |sender: &str| inbox.iter().find(|m| m.sender == sender).unwrap();
-    let reply = from("anna.rossi@example.org");
+    let forged = inbox
+        .iter()
+        .find(|m| m.sender == "anna.rossi@example.org" && m.understood == "other")
+        .expect("the forged NO, kept for a human");
+    assert_eq!(
+        (forged.state.as_str(), forged.request),
+        ("to_read", Some(anna.id))
+    );
+    let reply = inbox
+        .iter()
+        .find(|m| m.sender == "anna.rossi@example.org" && m.understood != "other")
+        .unwrap();
     assert_eq!(
         (
             reply.understood.as_str(),
@@ -429,6 +487,12 @@ async fn requesters_are_told_by_email_and_their_mail_is_read() {
         "the note names what was imported and the refused row: {}",
         partner.text
     );
+    let sheet_stranger = from("someone@elsewhere.example");
+    assert!(
+        sheet_stranger.text.contains("not imported"),
+        "{}",
+        sheet_stranger.text
+    );
     let stranger = from("someone@example.net");
     assert_eq!(
         (stranger.understood.as_str(), stranger.state.as_str()),
@@ -440,7 +504,7 @@ async fn requesters_are_told_by_email_and_their_mail_is_read() {
     // and imports nothing twice.
     mail.forget_reading().await;
     let again = app.read_mailbox().await.unwrap();
-    assert_eq!((again.read, again.imported), (3, 0), "{again:?}");
-    assert_eq!(app.inbox(&staff, &[], None, 50).await.unwrap().len(), 3);
+    assert_eq!((again.read, again.imported), (5, 0), "{again:?}");
+    assert_eq!(app.inbox(&staff, &[], None, 50).await.unwrap().len(), 5);
     assert_eq!(app.read_mailbox().await.unwrap().read, 0, "all marked read");
 }

@@ -92,6 +92,9 @@ struct EmailFile {
     from: String,
     #[serde(default = "default_email_rate")]
     messages_per_second: u32,
+    /// Senders whose attached spreadsheets are imported: addresses or "@domain"s.
+    #[serde(default)]
+    import_from: Vec<String>,
     imap: Option<ImapFile>,
 }
 
@@ -235,6 +238,7 @@ fn messaging(
             smtp_password: e.smtp_password,
             from: e.from,
             messages_per_second: e.messages_per_second.max(1),
+            import_from: e.import_from,
             imap: e.imap.map(|i| evac_app::ImapSettings {
                 host: i.host,
                 port: i.port,

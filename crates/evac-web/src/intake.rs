@@ -457,7 +457,9 @@ pub async fn public_status_post(
                     .and_then(|token| evac_exchange::manifest::qr_data_uri(token).ok()),
                 given_up: !matches!(
                     seat.state,
-                    evac_model::SeatEventKind::Seated | evac_model::SeatEventKind::CheckedIn
+                    evac_model::SeatEventKind::Seated
+                        | evac_model::SeatEventKind::CheckedIn
+                        | evac_model::SeatEventKind::Boarded
                 ),
             })
             .collect(),

@@ -9,6 +9,7 @@ use-my-location = Use my location
 contact-legend = How can we reach you?
 your-name = Your name
 phone = Phone number
+phone-or-email = Phone number or e-mail
 phone-hint = With the country code if you can, e.g. +7 701 123 45 67
 email = E-mail (optional)
 situation-legend = Your situation
@@ -51,10 +52,10 @@ done-reference = Your reference code
 done-keep = Write it down. With it and your phone number you can check the status of your request.
 check-status = Check the status of a request
 status-title = Status of your request
-status-intro = Enter the reference code and the phone number you gave.
+status-intro = Enter the reference code and the phone number or e-mail address you gave.
 reference = Reference code
 status-submit = Show the status
-status-not-found = No request matches this reference code and phone number. Check both and try again.
+status-not-found = No request matches this reference code and phone number or e-mail. Check both and try again.
 status-people = { $count ->
     [one] One person
    *[other] { $count } people

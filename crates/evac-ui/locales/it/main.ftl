@@ -9,6 +9,7 @@ use-my-location = Usa la mia posizione
 contact-legend = Come possiamo contattarvi?
 your-name = Il tuo nome
 phone = Numero di telefono
+phone-or-email = Telefono o e-mail
 phone-hint = Se possibile con il prefisso internazionale, es. +7 701 123 45 67
 email = E-mail (facoltativa)
 situation-legend = La vostra situazione
@@ -51,10 +52,10 @@ done-reference = Il vostro codice
 done-keep = Annotatelo. Con il codice e il numero di telefono potete verificare lo stato della richiesta.
 check-status = Verifica lo stato di una richiesta
 status-title = Stato della vostra richiesta
-status-intro = Inserite il codice e il numero di telefono indicato.
+status-intro = Inserite il codice e il numero di telefono o l'indirizzo e-mail indicato.
 reference = Codice della richiesta
 status-submit = Mostra lo stato
-status-not-found = Nessuna richiesta corrisponde a questo codice e numero di telefono. Controllate entrambi e riprovate.
+status-not-found = Nessuna richiesta corrisponde a questo codice e numero di telefono o e-mail. Controllate entrambi e riprovate.
 status-people = { $count ->
     [one] Una persona
    *[other] { $count } persone
