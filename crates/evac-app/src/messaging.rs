@@ -931,10 +931,29 @@ impl App {
                 }
             }
             (Reply::Yes, Some(r)) => {
+                let history = if r
+                    .statuses
+                    .iter()
+                    .any(|(_, s)| *s == PersonStatus::Unreachable)
+                {
+                    self.store.person_events_of_request(r.request.id).await?
+                } else {
+                    Vec::new()
+                };
                 for (person, status) in &r.statuses {
-                    // Marked unreachable for not answering a re-confirmation: back in line.
-                    let back =
-                        (*status == PersonStatus::Unreachable).then_some(PersonStatus::Registered);
+                    // Marked unreachable (a re-confirmation nobody answered): back in line as
+                    // they were before, verified if they had been.
+                    let back = (*status == PersonStatus::Unreachable).then(|| {
+                        history
+                            .iter()
+                            .rev()
+                            .find(|e| {
+                                e.person == *person && e.event.to == PersonStatus::Unreachable
+                            })
+                            .and_then(|e| e.event.from)
+                            .filter(|from| *from == PersonStatus::Verified)
+                            .unwrap_or(PersonStatus::Registered)
+                    });
                     self.change_person_by(
                         &requester,
                         r.request.id,

@@ -664,6 +664,30 @@ async fn silent_requests_stop_taking_seats_after_a_reconfirmation() {
             .await
             .unwrap();
         }
+        // One silent household had been verified by a case officer meanwhile.
+        let silent = questions[2].request.unwrap();
+        let silent_people: Vec<_> = app
+            .store()
+            .request(silent)
+            .await
+            .unwrap()
+            .unwrap()
+            .statuses
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        for person in &silent_people {
+            app.change_person(
+                &supervisor,
+                silent,
+                *person,
+                Some(PersonStatus::Verified),
+                "passport seen",
+                asked_at.plus_seconds(HOUR_S),
+            )
+            .await
+            .unwrap();
+        }
         let late = asked_at.plus_seconds(25 * HOUR_S);
         let swept = app.reconfirm(&planner, 1, 24, late).await.unwrap();
         assert_eq!(swept.marked_unreachable, first.asked - 2, "{swept:?}");
@@ -681,7 +705,6 @@ async fn silent_requests_stop_taking_seats_after_a_reconfirmation() {
                     .collect::<Vec<_>>()
             }
         };
-        let silent = questions[2].request.unwrap();
         assert!(
             statuses(silent)
                 .await
@@ -748,7 +771,8 @@ async fn silent_requests_stop_taking_seats_after_a_reconfirmation() {
             statuses(silent)
                 .await
                 .iter()
-                .all(|s| *s == PersonStatus::Registered)
+                .all(|s| *s == PersonStatus::Verified),
+            "back as they were: verified"
         );
         // The run is audited; an operator may not run it.
         app.add_user(None, "operator9", Role::Operator, "correct horse battery")
@@ -756,6 +780,5 @@ async fn silent_requests_stop_taking_seats_after_a_reconfirmation() {
             .unwrap();
         let operator = app.console_staff("operator9").await.unwrap();
         assert!(app.reconfirm(&operator, 1, 24, late).await.is_err());
-        let _ = supervisor;
     }
 }
