@@ -28,6 +28,9 @@ use crate::doors::{field, form_draft, json_draft, to_json};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
 
+/// Characters of a message's text carried into the hotline form by "take down as a request".
+const DRAFT_LINK_TEXT_CHARS_MAX: usize = 600;
+
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
     routes
@@ -241,7 +244,16 @@ pub async fn inbox_page(
                             }
                         ),
                         ("from", m.sender.as_str()),
-                        ("situation", m.text.as_str()),
+                        // Cut so the link stays short enough for every proxy (a Cyrillic
+                        // character is six bytes in a URL).
+                        (
+                            "situation",
+                            m.text
+                                .chars()
+                                .take(DRAFT_LINK_TEXT_CHARS_MAX)
+                                .collect::<String>()
+                                .as_str(),
+                        ),
                     ])
                     .unwrap_or_default()
                 ),
