@@ -31,6 +31,8 @@ pub struct Reconfirmed {
     pub marked_unreachable: u64,
     /// Requests that waited long enough but no channel reaches.
     pub unreachable_by_any_channel: u64,
+    /// Requests whose people could not all be marked (one changed meanwhile).
+    pub skipped: u64,
 }
 
 /// Whether every one of a request's people still waits for a seat.
@@ -116,20 +118,36 @@ impl App {
                     if answered {
                         continue;
                     }
+                    // One request's change refused (a person seated or withdrawn meanwhile)
+                    // does not stop the run: it is counted, and the next run looks again.
+                    let mut marked = true;
                     for (person, _) in &stored.statuses {
-                        self.change_person_by(
-                            &coordinator,
-                            id,
-                            *person,
-                            Some(PersonStatus::Unreachable),
-                            &format!(
-                                "no answer to the re-confirmation of {since} within {answer_within_hours} h"
-                            ),
-                            at,
-                        )
-                        .await?;
+                        let changed = self
+                            .change_person_by(
+                                &coordinator,
+                                id,
+                                *person,
+                                Some(PersonStatus::Unreachable),
+                                &format!(
+                                    "no answer to the re-confirmation of {since} within {answer_within_hours} h"
+                                ),
+                                at,
+                            )
+                            .await;
+                        match changed {
+                            Ok(()) => {}
+                            Err(AppError::Store(e)) => return Err(AppError::Store(e)),
+                            Err(e) => {
+                                tracing::info!(request_id = %id, error = %e, "re-confirmation: a person's status could not be changed; skipped");
+                                marked = false;
+                            }
+                        }
                     }
-                    done.marked_unreachable += 1;
+                    if marked {
+                        done.marked_unreachable += 1;
+                    } else {
+                        done.skipped += 1;
+                    }
                 }
                 Some(_) => {}
             }

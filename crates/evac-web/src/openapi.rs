@@ -517,7 +517,7 @@ fn build() -> Value {
                 "post": {
                     "summary": "Asks every request that waited longer than older_than_hours whether it still needs to leave (once per request), and marks unreachable those asked longer than answer_within_hours ago who did not answer YES or NO (they take no new seat until they do); audited", "security": bearer,
                     "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "required": ["older_than_hours", "answer_within_hours"], "properties": { "older_than_hours": { "type": "integer", "minimum": 1, "example": 72 }, "answer_within_hours": { "type": "integer", "minimum": 1, "example": 24 } } })),
-                    "responses": { "200": { "description": "asked, marked_unreachable, unreachable_by_any_channel" }, "403": problem_response("role may not send broadcasts"), "422": problem_response("hours missing or out of range") }
+                    "responses": { "200": { "description": "asked, marked_unreachable, unreachable_by_any_channel, skipped" }, "403": problem_response("role may not send broadcasts"), "422": problem_response("hours missing or out of range") }
                 }
             },
             "/api/v1/me": { "get": { "summary": "Who the token belongs to", "security": bearer, "responses": { "200": { "description": "name and role" }, "401": problem_response("no or invalid token") } } }

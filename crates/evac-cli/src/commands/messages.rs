@@ -230,11 +230,12 @@ pub async fn reconfirm(config: &Config, args: ReconfirmArgs) -> anyhow::Result<(
         )
         .await?;
     println!(
-        "{} requests asked; {} marked unreachable for not answering within {} h; {} no channel reaches",
+        "{} requests asked; {} marked unreachable for not answering within {} h; {} no channel reaches; {} skipped (changed meanwhile)",
         done.asked,
         done.marked_unreachable,
         run.answer_within_hours,
-        done.unreachable_by_any_channel
+        done.unreachable_by_any_channel,
+        done.skipped
     );
     Ok(())
 }
