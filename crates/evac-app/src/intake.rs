@@ -265,6 +265,10 @@ impl App {
     /// A phone number as the phone index keys it (E.164, read as this deployment reads
     /// numbers without a country code), or none when the text is no phone number.
     pub fn phone_key(&self, text: &str) -> Option<String> {
+        self.phone_key_in(text, self.settings.default_region)
+    }
+
+    fn phone_key_in(&self, text: &str, region: Option<evac_model::CountryCode>) -> Option<String> {
         let digits = text.chars().filter(char::is_ascii_digit).count();
         let phone_like = text
             .chars()
@@ -272,31 +276,53 @@ impl App {
         if digits < PHONE_DIGITS_MIN || !phone_like {
             return None;
         }
-        evac_model::PhoneE164::parse(text, self.settings.default_region)
+        evac_model::PhoneE164::parse(text, region)
             .ok()
             .map(|p| p.to_string())
     }
 
     /// The requests that gave this phone number (the hotline's "already known?"), newest
-    /// first; an empty list when the text is no phone number.
+    /// first; an empty list when the text is no phone number. A number written without its
+    /// country code is read as this deployment's region and as each hub's country (intake
+    /// read it by the request's country: a caller from Bishkek says "0555 …").
     pub async fn requests_by_phone(
         &self,
         staff: &Staff,
         phone: &str,
     ) -> Result<Vec<StoredRequest>, AppError> {
-        let Some(key) = self.phone_key(phone) else {
-            return Ok(Vec::new());
-        };
-        let filter = RequestFilter {
-            phone: Some(key),
-            ..Default::default()
-        };
-        let page = PageRequest {
-            after: None,
-            limit: PAGE_ITEMS_MAX,
-            order: ListOrder::NewestFirst,
-        };
-        Ok(self.list_requests(staff, &filter, page).await?.items)
+        let mut regions = vec![self.settings.default_region];
+        if !phone.trim_start().starts_with('+') {
+            for hub in self.store.hubs().await? {
+                if !regions.contains(&Some(hub.country)) {
+                    regions.push(Some(hub.country));
+                }
+            }
+        }
+        let mut keys: Vec<String> = regions
+            .into_iter()
+            .filter_map(|region| self.phone_key_in(phone, region))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut found: Vec<StoredRequest> = Vec::new();
+        for key in keys {
+            let filter = RequestFilter {
+                phone: Some(key),
+                ..Default::default()
+            };
+            let page = PageRequest {
+                after: None,
+                limit: PAGE_ITEMS_MAX,
+                order: ListOrder::NewestFirst,
+            };
+            for stored in self.list_requests(staff, &filter, page).await?.items {
+                if !found.iter().any(|f| f.request.id == stored.request.id) {
+                    found.push(stored);
+                }
+            }
+        }
+        found.sort_by_key(|s| std::cmp::Reverse(s.request.received_at));
+        Ok(found)
     }
 
     /// Starts a bulk export: one permission check and one audit event for the whole download.

@@ -782,3 +782,54 @@ async fn silent_requests_stop_taking_seats_after_a_reconfirmation() {
         assert!(app.reconfirm(&operator, 1, 24, late).await.is_err());
     }
 }
+
+/// A family in Bishkek gave its number as people there write it ("0555 123 456"); the
+/// hotline, run from Kazakhstan, finds it by the same digits (read as each hub's country too)
+/// and by the full international number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_from_another_country_is_found_by_the_number_as_they_say_it() {
+    for backend in Backend::all().await {
+        let app = backend.node_with(settings()).await;
+        let (_, _) = crisis(&app).await;
+        let operator_name = "operator7";
+        app.add_user(None, operator_name, Role::Operator, "correct horse battery")
+            .await
+            .unwrap();
+        let operator = app.console_staff(operator_name).await.unwrap();
+        let draft = evac_model::RequestDraft {
+            submitter: evac_model::SubmitterDraft {
+                phones: vec!["0555 123 456".into()],
+                ..Default::default()
+            },
+            location: evac_model::LocationDraft {
+                text: Some("Bishkek".into()),
+                country: Some("KG".into()),
+                ..Default::default()
+            },
+            party: vec![evac_model::PersonDraft {
+                surname: Some("Asanova".into()),
+                birth_date: Some("1990-01-01".into()),
+                ..Default::default()
+            }],
+            consent: Some(true),
+            ..Default::default()
+        };
+        let submitted = app
+            .submit_request(&Actor::Public, &draft, None)
+            .await
+            .unwrap();
+        for typed in ["0555 123 456", "+996 555 123 456"] {
+            let found = app.requests_by_phone(&operator, typed).await.unwrap();
+            assert!(
+                found.iter().any(|r| r.request.id == submitted.id),
+                "'{typed}' finds the family"
+            );
+        }
+        assert!(
+            app.requests_by_phone(&operator, "12")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
