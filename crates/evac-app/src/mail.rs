@@ -199,18 +199,28 @@ struct ReadMail {
     skipped_attachments: Vec<String>,
 }
 
-fn read_mail(uid_validity: u32, uid: u32, raw: &[u8]) -> ReadMail {
-    let fallback_id = format!("imap:{uid_validity}:{uid}");
-    let Some(parsed) = mail_parser::MessageParser::default().parse(raw) else {
-        return ReadMail {
-            provider_id: fallback_id,
+impl ReadMail {
+    /// A message evac did not read (too large, not parseable): only a note, for a human.
+    fn for_a_human(provider_id: String, note: String) -> ReadMail {
+        ReadMail {
+            provider_id,
             sender: "unknown".into(),
             replies_to: Vec::new(),
-            text: "(an e-mail evac could not read; open it in the mailbox)".into(),
+            text: note,
             words: String::new(),
             attachments: Vec::new(),
             skipped_attachments: Vec::new(),
-        };
+        }
+    }
+}
+
+fn read_mail(uid_validity: u32, uid: u32, raw: &[u8]) -> ReadMail {
+    let fallback_id = format!("imap:{uid_validity}:{uid}");
+    let Some(parsed) = mail_parser::MessageParser::default().parse(raw) else {
+        return ReadMail::for_a_human(
+            fallback_id,
+            "(an e-mail evac could not read; open it in the mailbox)".into(),
+        );
     };
     let sender = parsed
         .from()
@@ -335,17 +345,12 @@ impl App {
                 size
             };
             let mail = match size {
-                Some(bytes) if bytes > EMAIL_BYTES_MAX => ReadMail {
-                    provider_id: format!("imap:{uid_validity}:{uid}"),
-                    sender: "unknown".into(),
-                    replies_to: Vec::new(),
-                    text: format!(
+                Some(bytes) if bytes > EMAIL_BYTES_MAX => ReadMail::for_a_human(
+                    format!("imap:{uid_validity}:{uid}"),
+                    format!(
                         "(an e-mail of {bytes} bytes, more than evac reads ({EMAIL_BYTES_MAX}); open it in the mailbox)"
                     ),
-                    words: String::new(),
-                    attachments: Vec::new(),
-                    skipped_attachments: Vec::new(),
-                },
+                ),
                 _ => {
                     let mut fetches = session
                         .uid_fetch(uid.to_string(), "BODY.PEEK[]")

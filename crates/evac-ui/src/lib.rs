@@ -235,14 +235,26 @@ impl RequestForm {
     }
 
     fn error(&self, path: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.path == path || e.path.starts_with(&format!("{path}.")))
-            .map(|e| e.reason.as_str())
+        problem_at(&self.errors, path)
     }
 
     fn checked(&self, urgency: &str) -> bool {
-        self.values.urgency.iter().any(|u| u == urgency)
+        self.values.has_urgency(urgency)
+    }
+}
+
+/// The reason given for `path` or a field under it (`party.0` for `party.0.surname`), for the
+/// request fields both the public form and the hotline desk show.
+fn problem_at<'a>(errors: &'a [FieldProblem], path: &str) -> Option<&'a str> {
+    errors
+        .iter()
+        .find(|e| e.path == path || e.path.starts_with(&format!("{path}.")))
+        .map(|e| e.reason.as_str())
+}
+
+impl RequestFormValues {
+    fn has_urgency(&self, urgency: &str) -> bool {
+        self.urgency.iter().any(|u| u == urgency)
     }
 }
 
@@ -913,14 +925,11 @@ impl HotlinePage {
     }
 
     fn error(&self, path: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.path == path || e.path.starts_with(&format!("{path}.")))
-            .map(|e| e.reason.as_str())
+        problem_at(&self.errors, path)
     }
 
     fn checked(&self, urgency: &str) -> bool {
-        self.values.urgency.iter().any(|u| u == urgency)
+        self.values.has_urgency(urgency)
     }
 }
 
