@@ -237,6 +237,19 @@ async fn replies_are_read_in_their_language_and_acted_on() {
             .unwrap()
             .unwrap();
         let reference = request.request.reference.to_string();
+        // The requester's status page shows the seat the notice told of (issue 25: it said
+        // only "follow the instructions you received"), in the hub's local time, with the
+        // pass, and the notice itself.
+        let status = app
+            .public_status(&reference, &seat.recipient)
+            .await
+            .unwrap()
+            .expect("found by reference and the number written to");
+        let shown = status.seats.first().expect("the seat is shown");
+        assert!(seat.body.contains(&shown.transport), "{:?}", shown);
+        assert!(seat.body.contains(&shown.pass_code) && seat.body.contains(&shown.departs));
+        assert!(shown.token.is_some(), "the pass, for its QR code");
+        assert!(status.messages.iter().any(|m| m.id == seat.id));
         let now = start.plus_seconds(21 * HOUR_S);
         let receive = |sender: String, text: String, id: &'static str| {
             let app = app.clone();
