@@ -2,6 +2,7 @@
 //! balancer. Each request is its own transaction; PostgreSQL's own commit machinery makes it
 //! durable (`synchronous_commit = on`) and groups concurrent commits.
 
+mod calls;
 mod outbox;
 pub mod scratch;
 
@@ -1477,6 +1478,65 @@ impl Store for PgStore {
 
     async fn inbox_waiting(&self) -> Result<InboxWaiting, StoreError> {
         outbox::waiting(&self.pool).await
+    }
+
+    async fn link_chat(&self, chat: MessengerChat, audit: AuditEvent) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        calls::link_chat(&mut tx, &chat).await?;
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn chat_phone(&self, channel: &str, chat: &str) -> Result<Option<String>, StoreError> {
+        calls::chat_phone(&self.pool, channel, chat).await
+    }
+
+    async fn chats_of_phones(
+        &self,
+        channel: &str,
+        phones: &[String],
+    ) -> Result<Vec<MessengerChat>, StoreError> {
+        calls::chats_of_phones(&self.pool, channel, phones).await
+    }
+
+    async fn log_call(
+        &self,
+        call: Call,
+        callback: CallbackChange,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        calls::log_call(&mut tx, &call, &callback).await?;
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn calls_of_request(&self, request: RequestId) -> Result<Vec<Call>, StoreError> {
+        calls::calls_of_request(&self.pool, request).await
+    }
+
+    async fn queue_callbacks(
+        &self,
+        callbacks: Vec<(RequestId, Timestamp, String)>,
+    ) -> Result<usize, StoreError> {
+        calls::queue_callbacks(&self.pool, &callbacks).await
+    }
+
+    async fn callbacks(&self, limit: u32) -> Result<Vec<Callback>, StoreError> {
+        calls::callbacks(&self.pool, limit.min(PAGE_ITEMS_MAX)).await
+    }
+
+    async fn callback_of(&self, request: RequestId) -> Result<Option<Callback>, StoreError> {
+        calls::callback_of(&self.pool, request).await
+    }
+
+    async fn take_callback(
+        &self,
+        operator: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<Callback>, StoreError> {
+        calls::take_callback(&self.pool, operator, now, lease_until).await
     }
 
     async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {

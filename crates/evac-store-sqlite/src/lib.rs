@@ -16,6 +16,7 @@
 //! while the writer commits.
 
 mod batch;
+mod calls;
 mod links;
 mod name_keys;
 mod outbox;
@@ -129,6 +130,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0014_serialised_logs.sql"),
     include_str!("../migrations/0015_outbox.sql"),
     include_str!("../migrations/0016_phones_and_acks.sql"),
+    include_str!("../migrations/0017_chats_and_calls.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1536,6 +1538,77 @@ impl Store for SqliteStore {
 
     async fn inbox_waiting(&self) -> Result<InboxWaiting, StoreError> {
         self.read(outbox::waiting).await
+    }
+
+    async fn link_chat(&self, chat: MessengerChat, audit: AuditEvent) -> Result<(), StoreError> {
+        let audit_row = rows::AuditRow::from(&audit);
+        self.write(move |c| {
+            calls::link_chat(c, &chat)?;
+            rows::insert_audit(c, &audit_row)
+        })
+        .await
+    }
+
+    async fn chat_phone(&self, channel: &str, chat: &str) -> Result<Option<String>, StoreError> {
+        let (channel, chat) = (channel.to_string(), chat.to_string());
+        self.read(move |c| calls::chat_phone(c, &channel, &chat))
+            .await
+    }
+
+    async fn chats_of_phones(
+        &self,
+        channel: &str,
+        phones: &[String],
+    ) -> Result<Vec<MessengerChat>, StoreError> {
+        let (channel, phones) = (channel.to_string(), phones.to_vec());
+        self.read(move |c| calls::chats_of_phones(c, &channel, &phones))
+            .await
+    }
+
+    async fn log_call(
+        &self,
+        call: Call,
+        callback: CallbackChange,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let audit_row = rows::AuditRow::from(&audit);
+        self.write(move |c| {
+            calls::log_call(c, &call, &callback)?;
+            rows::insert_audit(c, &audit_row)
+        })
+        .await
+    }
+
+    async fn calls_of_request(&self, request: RequestId) -> Result<Vec<Call>, StoreError> {
+        self.read(move |c| calls::calls_of_request(c, request)).await
+    }
+
+    async fn queue_callbacks(
+        &self,
+        callbacks: Vec<(RequestId, Timestamp, String)>,
+    ) -> Result<usize, StoreError> {
+        self.write(move |c| calls::queue_callbacks(c, &callbacks))
+            .await
+    }
+
+    async fn callbacks(&self, limit: u32) -> Result<Vec<Callback>, StoreError> {
+        let limit = limit.min(PAGE_ITEMS_MAX);
+        self.read(move |c| calls::callbacks(c, limit)).await
+    }
+
+    async fn callback_of(&self, request: RequestId) -> Result<Option<Callback>, StoreError> {
+        self.read(move |c| calls::callback_of(c, request)).await
+    }
+
+    async fn take_callback(
+        &self,
+        operator: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<Callback>, StoreError> {
+        let operator = operator.to_string();
+        self.write(move |c| calls::take_callback(c, &operator, now, lease_until))
+            .await
     }
 
     async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {

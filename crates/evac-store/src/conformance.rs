@@ -1657,3 +1657,183 @@ pub async fn outbox_story(store: &dyn Store) {
     assert_eq!(still.len(), 1);
     assert_eq!(still[0].state, "unmatched");
 }
+
+/// The call log, the callback queue (raced by operators taking at once) and messenger chats.
+pub async fn calls_story(store: &dyn Store) {
+    let at = |s: i64| Timestamp::from_unix_micros(T0 + s * 1_000_000);
+    let audit = |action: &str| AuditEvent {
+        at: at(0),
+        actor: Actor::System,
+        action: action.into(),
+        subject: None,
+        detail: serde_json::json!({}),
+    };
+    let mut requests = Vec::new();
+    for seed in 0..6 {
+        let insert = sample_insert("Звонкова", 500 + seed);
+        store.insert_request(&insert).await.unwrap();
+        requests.push(insert.request.id);
+    }
+
+    // Chats: linked, found by chat and by phone; linking again moves the chat to a new phone.
+    let chat = |chat: &str, phone: &str, s: i64| MessengerChat {
+        channel: "telegram".into(),
+        chat: chat.into(),
+        phone: phone.into(),
+        linked_at: at(s),
+    };
+    store
+        .link_chat(chat("1001", "+77011234567", 1), audit("messenger.link"))
+        .await
+        .unwrap();
+    store
+        .link_chat(chat("1002", "+77011234567", 2), audit("messenger.link"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.chat_phone("telegram", "1001").await.unwrap().as_deref(),
+        Some("+77011234567")
+    );
+    assert_eq!(store.chat_phone("telegram", "9").await.unwrap(), None);
+    assert_eq!(store.chat_phone("other", "1001").await.unwrap(), None);
+    let chats = store
+        .chats_of_phones("telegram", &["+77011234567".into(), "+70000000000".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        chats.iter().map(|c| c.chat.as_str()).collect::<Vec<_>>(),
+        ["1002", "1001"],
+        "newest link first"
+    );
+    store
+        .link_chat(chat("1001", "+77019999999", 3), audit("messenger.link"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.chat_phone("telegram", "1001").await.unwrap().as_deref(),
+        Some("+77019999999"),
+        "the newer link wins"
+    );
+
+    // A call that did not reach the family queues a callback, counting the try; reaching
+    // them settles it. The log keeps both calls, oldest first.
+    let call = |request: RequestId, outcome: CallOutcome, s: i64| Call {
+        id: uuid::Uuid::from_u128(9_000 + s as u128),
+        request,
+        direction: CallDirection::Outbound,
+        outcome,
+        phone: Some("+77011234567".into()),
+        operator: "user:op".into(),
+        note: format!("call at {s}"),
+        at: at(s),
+    };
+    store
+        .log_call(
+            call(requests[0], CallOutcome::NoAnswer, 10),
+            CallbackChange::Schedule {
+                due_at: at(100),
+                reason: "no answer".into(),
+                tried: true,
+            },
+            audit("call.log"),
+        )
+        .await
+        .unwrap();
+    let queued = store.callback_of(requests[0]).await.unwrap().unwrap();
+    assert_eq!((queued.due_at, queued.attempts), (at(100), 1));
+    store
+        .log_call(
+            call(requests[0], CallOutcome::Busy, 20),
+            CallbackChange::Schedule {
+                due_at: at(200),
+                reason: "busy".into(),
+                tried: true,
+            },
+            audit("call.log"),
+        )
+        .await
+        .unwrap();
+    let queued = store.callback_of(requests[0]).await.unwrap().unwrap();
+    assert_eq!(
+        (queued.due_at, queued.attempts, queued.reason.as_str()),
+        (at(200), 2, "busy")
+    );
+    store
+        .log_call(
+            call(requests[0], CallOutcome::Reached, 30),
+            CallbackChange::Settle,
+            audit("call.log"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.callback_of(requests[0]).await.unwrap(), None);
+    let log = store.calls_of_request(requests[0]).await.unwrap();
+    assert_eq!(
+        log.iter().map(|c| c.outcome).collect::<Vec<_>>(),
+        [CallOutcome::NoAnswer, CallOutcome::Busy, CallOutcome::Reached]
+    );
+    assert_eq!(log[2], call(requests[0], CallOutcome::Reached, 30));
+
+    // Queued in bulk: one already queued keeps its time.
+    let queued = store
+        .queue_callbacks(
+            requests[1..]
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (*r, at(40 + i as i64), "unreachable".to_string()))
+                .collect(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued, 5);
+    assert_eq!(
+        store
+            .queue_callbacks(vec![(requests[1], at(1), "again".into())])
+            .await
+            .unwrap(),
+        0
+    );
+    let queue = store.callbacks(100).await.unwrap();
+    assert_eq!(
+        queue.iter().map(|c| c.request).collect::<Vec<_>>(),
+        requests[1..].to_vec(),
+        "soonest first"
+    );
+
+    // Eight operators take at once at t=42: three callbacks are due, each goes to one
+    // operator; the others get none. An operator asking again gets back what they hold.
+    let operators: Vec<String> = (0..8).map(|i| format!("user:op{i}")).collect();
+    let taken = futures_util::future::join_all(
+        operators
+            .iter()
+            .map(|op| store.take_callback(op, at(42), at(42 + 900))),
+    )
+    .await;
+    let mut got: Vec<RequestId> = taken
+        .into_iter()
+        .filter_map(|t| t.unwrap().map(|c| c.request))
+        .collect();
+    got.sort();
+    let mut due = requests[1..4].to_vec();
+    due.sort();
+    assert_eq!(got, due, "each due callback to exactly one operator");
+    let holder = store.callback_of(requests[1]).await.unwrap().unwrap();
+    let holder = holder.claimed_by.unwrap();
+    assert_eq!(
+        store
+            .take_callback(&holder, at(43), at(43 + 900))
+            .await
+            .unwrap()
+            .map(|c| c.request),
+        Some(requests[1]),
+        "an operator's own callback comes back to them"
+    );
+    // After the lease, someone else may take it.
+    let other = operators.iter().find(|o| **o != holder).unwrap();
+    let after_lease = store
+        .take_callback(other, at(42 + 901), at(42 + 1800))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(after_lease.due_at <= at(42 + 901));
+}

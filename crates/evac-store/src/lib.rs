@@ -6,11 +6,13 @@
 //! and its audit event) are one method call, so no caller can half-do them.
 
 pub mod conformance;
+mod calls;
 mod intake_load;
 mod outbox;
 mod seats;
 mod situation;
 
+pub use calls::*;
 pub use intake_load::{BUSY_REQUESTS_PER_S, IntakeLoad};
 pub use outbox::*;
 pub use seats::{LIVE_SEAT_RULES, SEAT_COLUMNS, SeatRow, live_seat_refusal, seat_conflict};
@@ -614,6 +616,55 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inbound messages waiting for a human ([`INBOX_WAITING_STATES`]), and the oldest.
     async fn inbox_waiting(&self) -> Result<InboxWaiting, StoreError>;
+
+    /// Links a messenger chat to the phone its person shared (again: the newer link wins),
+    /// with its audit event.
+    async fn link_chat(&self, chat: MessengerChat, audit: AuditEvent) -> Result<(), StoreError>;
+
+    /// The phone a chat was linked to, if it was.
+    async fn chat_phone(&self, channel: &str, chat: &str) -> Result<Option<String>, StoreError>;
+
+    /// The chats linked to any of `phones` on `channel`, newest link first.
+    async fn chats_of_phones(
+        &self,
+        channel: &str,
+        phones: &[String],
+    ) -> Result<Vec<MessengerChat>, StoreError>;
+
+    /// Logs a call and moves its request in the callback queue, with the audit event, in one
+    /// transaction. A scheduled callback is released from whoever held it.
+    async fn log_call(
+        &self,
+        call: Call,
+        callback: CallbackChange,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// A request's calls, oldest first.
+    async fn calls_of_request(&self, request: RequestId) -> Result<Vec<Call>, StoreError>;
+
+    /// Queues callbacks for requests not queued yet (one already queued keeps its time). The
+    /// answer is how many were queued.
+    async fn queue_callbacks(
+        &self,
+        callbacks: Vec<(RequestId, Timestamp, String)>,
+    ) -> Result<usize, StoreError>;
+
+    /// The callback queue, soonest due first, at most `limit`.
+    async fn callbacks(&self, limit: u32) -> Result<Vec<Callback>, StoreError>;
+
+    /// A request's place in the callback queue, if it has one.
+    async fn callback_of(&self, request: RequestId) -> Result<Option<Callback>, StoreError>;
+
+    /// Gives `operator` the soonest callback due at `now` that nobody else holds, until
+    /// `lease_until` (one they hold already comes back to them). Two operators taking at once
+    /// never get the same request.
+    async fn take_callback(
+        &self,
+        operator: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<Callback>, StoreError>;
 
     /// The secret that signs boarding passes: the stored one, or `candidate` stored now if
     /// there is none (the first caller wins, so every node signs alike).
