@@ -9,6 +9,7 @@
 mod accounts;
 mod boarding;
 mod broadcast;
+mod calls;
 mod casework;
 mod demo;
 mod desk;
@@ -33,6 +34,10 @@ use evac_store::{Store, StoreError};
 pub use accounts::{NewToken, hash_password};
 pub use boarding::{BoardingPass, Manifest, NoShows, Published, Scanned, SeatChangeView};
 pub use broadcast::{BROADCAST_RECIPIENTS_MAX, BroadcastPreview, BroadcastSent};
+pub use calls::{
+    CALLBACK_BACKOFF_MINUTES, CALLBACK_LEASE_MS, CALLBACKS_LISTED_MAX, LoggedCall, QueuedCallback,
+    callback_after, direction_words, outcome_words,
+};
 pub use casework::{HistoryLine, SeatView};
 pub use desk::{
     DashboardView, PUBLIC_MESSAGES_MAX, PlaceCount, PublicSeat, PublicStatus, SESSION_TOKEN_LABEL,

@@ -31,6 +31,8 @@ use crate::{App, AppError, Staff};
 /// A sender holds the messages it claimed this long; if it dies, another takes them after.
 /// Long enough for a channel's slowest answer and its delivery report.
 pub const SEND_LEASE_MS: i64 = 60_000;
+/// The templates that tell of a seat: one no channel could deliver queues a callback.
+const SEAT_TEMPLATES: [&str; 3] = ["seat", "seat-moved", "seat-lost"];
 /// A sender with nothing to send looks again after this long (or at once when woken).
 pub const SENDER_IDLE_POLL_MS: u64 = 1_000;
 /// The log channel "sends" this many messages a second (it only records them).
@@ -620,12 +622,28 @@ impl App {
                 error,
             },
         };
+        let given_up = matches!(outcome, SendOutcome::Failed { retry_at: None, .. });
         match self
             .store
             .finish_message(message.id, node, Timestamp::now(), outcome)
             .await
         {
-            Ok(true) => {}
+            Ok(true) => {
+                // A seat nobody could tell of is a family to phone.
+                if given_up
+                    && SEAT_TEMPLATES.contains(&message.template.as_str())
+                    && let Some(request) = message.request
+                    && let Err(e) = self
+                        .queue_callbacks_for(
+                            &[request],
+                            "the seat notice could not be sent",
+                            Timestamp::now(),
+                        )
+                        .await
+                {
+                    tracing::warn!(message_id = %message.id, error = %e, "a given-up seat notice could not queue a callback");
+                }
+            }
             Ok(false) => {
                 tracing::warn!(message_id = %message.id, "a send outlived its lease; another node holds the message now")
             }

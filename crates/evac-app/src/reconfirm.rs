@@ -67,6 +67,7 @@ impl App {
 
         let mut done = Reconfirmed::default();
         let mut to_ask = Vec::new();
+        let mut unreachable = Vec::new();
         let coordinator = Changer {
             actor: staff.actor(),
             name: &staff.name,
@@ -145,6 +146,7 @@ impl App {
                     }
                     if marked {
                         done.marked_unreachable += 1;
+                        unreachable.push(id);
                     } else {
                         done.skipped += 1;
                     }
@@ -152,6 +154,9 @@ impl App {
                 Some(_) => {}
             }
         }
+        // Silent is not gone: the hotline phones them before their place is lost for good.
+        self.queue_callbacks_for(&unreachable, "did not answer the re-confirmation", at)
+            .await?;
         for chunk in to_ask.chunks(RECONFIRM_QUEUE_CHUNK) {
             done.asked += self
                 .store

@@ -704,6 +704,12 @@ async fn silent_requests_stop_taking_seats_after_a_reconfirmation() {
         let late = asked_at.plus_seconds(25 * HOUR_S);
         let swept = app.reconfirm(&planner, 1, 24, late).await.unwrap();
         assert_eq!(swept.marked_unreachable, first.asked - 2, "{swept:?}");
+        // Each silent household waits in the hotline's callback queue.
+        let queue = app.callback_queue(&supervisor, 1_000).await.unwrap();
+        assert_eq!(queue.len() as u64, swept.marked_unreachable, "{queue:?}");
+        assert!(queue.iter().any(|c| c.callback.request == silent
+            && c.callback.reason == "did not answer the re-confirmation"
+            && !c.phones.is_empty()));
         let statuses = |id| {
             let app = app.clone();
             async move {
@@ -844,5 +850,136 @@ async fn a_caller_from_another_country_is_found_by_the_number_as_they_say_it() {
                 .unwrap()
                 .is_empty()
         );
+    }
+}
+
+/// The hotline's call log and callback queue on two nodes: a call that did not reach the
+/// family queues it with a growing wait; operators on two nodes taking callbacks at once
+/// never get the same family; reaching the family settles it; the log keeps every call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callbacks_go_to_one_operator_each_and_settle_when_the_family_is_reached() {
+    use evac_model::{CallDraft, CallOutcome};
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let one = backend.node().await;
+        let two = backend.node().await;
+        let (planner, start) = crisis(&one).await;
+        for op in ["op1", "op2"] {
+            one.add_user(None, op, Role::Operator, "correct horse battery")
+                .await
+                .unwrap();
+        }
+        let op1 = one.console_staff("op1").await.unwrap();
+        let op2 = two.console_staff("op2").await.unwrap();
+        let requests: Vec<_> = one
+            .store()
+            .list_requests(
+                &Default::default(),
+                evac_store::PageRequest {
+                    after: None,
+                    limit: 4,
+                    order: evac_store::ListOrder::OldestFirst,
+                },
+            )
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|r| r.request.id)
+            .collect();
+        let call = |outcome: &str, minutes: Option<&str>| {
+            CallDraft {
+                direction: Some("outbound".into()),
+                outcome: Some(outcome.into()),
+                phone: Some("8 701 555 00 11".into()),
+                note: Some("tried the mobile".into()),
+                callback_in_minutes: minutes.map(Into::into),
+            }
+            .validate()
+            .unwrap()
+        };
+        let t = |minutes: i64| start.plus_seconds(minutes * 60);
+        for id in &requests {
+            let logged = one
+                .log_call(&op1, *id, &call("no_answer", None), t(0))
+                .await
+                .unwrap();
+            let queued = logged.callback.expect("queued");
+            assert_eq!((queued.due_at, queued.attempts), (t(15), 1), "{name}");
+        }
+        // A second failed try waits longer.
+        let again = two
+            .log_call(&op2, requests[0], &call("busy", None), t(20))
+            .await
+            .unwrap()
+            .callback
+            .unwrap();
+        assert_eq!((again.due_at, again.attempts), (t(20 + 30), 2), "{name}");
+
+        // At t=16 three are due (the first was pushed to t=50). Two operators on two nodes
+        // take at once, call, and log what they reached, until nothing is due: each of the
+        // three goes to one operator, never to both at once.
+        let mut called = Vec::new();
+        for round in 0..5 {
+            let (a, b) = tokio::join!(
+                one.take_callback(&op1, t(16)),
+                two.take_callback(&op2, t(16))
+            );
+            let (a, b) = (a.unwrap(), b.unwrap());
+            if let (Some(a), Some(b)) = (&a, &b) {
+                assert_ne!(
+                    a.callback.request, b.callback.request,
+                    "{name}: round {round}"
+                );
+            }
+            if a.is_none() && b.is_none() {
+                break;
+            }
+            for (app, staff, taken) in [(&one, &op1, a), (&two, &op2, b)] {
+                if let Some(taken) = taken {
+                    assert!(!taken.phones.is_empty(), "{name}: a number to dial");
+                    app.log_call(staff, taken.callback.request, &call("reached", None), t(16))
+                        .await
+                        .unwrap();
+                    called.push(taken.callback.request);
+                }
+            }
+        }
+        called.sort();
+        let mut due = requests[1..].to_vec();
+        due.sort();
+        assert_eq!(called, due, "{name}: each due callback called once");
+
+        // Reaching the family settles it; the log shows every call, oldest first.
+        assert_eq!(one.store().callback_of(requests[1]).await.unwrap(), None);
+        let (log, callback) = two.calls_of(&op2, requests[1]).await.unwrap();
+        assert_eq!(
+            log.iter().map(|c| c.outcome).collect::<Vec<_>>(),
+            [CallOutcome::NoAnswer, CallOutcome::Reached],
+            "{name}"
+        );
+        assert_eq!(log[0].phone.as_deref(), Some("+77015550011"), "{name}");
+        assert!(callback.is_none());
+        // Asked to call back at a time: queued then, not counted as a failed try.
+        let asked = one
+            .log_call(&op1, requests[1], &call("reached", Some("120")), t(18))
+            .await
+            .unwrap()
+            .callback
+            .unwrap();
+        assert_eq!((asked.due_at, asked.attempts), (t(138), 0), "{name}");
+        let queue = one.callback_queue(&planner, 100).await.unwrap();
+        assert_eq!(
+            queue.iter().map(|c| c.callback.request).collect::<Vec<_>>(),
+            [requests[0], requests[1]],
+            "{name}: soonest first"
+        );
+        // A call to a request that does not exist is refused by name.
+        let missing = evac_model::RequestId(uuid::Uuid::from_u128(1));
+        assert!(matches!(
+            one.log_call(&op1, missing, &call("reached", None), t(19))
+                .await,
+            Err(evac_app::AppError::NotFound(_))
+        ));
     }
 }

@@ -985,6 +985,88 @@ impl DecisionDraft {
     }
 }
 
+/// The longest note an operator writes about a call, in characters.
+pub const CALL_NOTE_CHARS_MAX: usize = 1_000;
+/// The furthest ahead a callback is set, in minutes (a week).
+pub const CALLBACK_IN_MINUTES_MAX: u32 = 7 * 24 * 60;
+
+/// A call to log against a request, as the desk and the API send it: which way, how it
+/// ended, the number, a note, and optionally when to call back (in minutes from now; left
+/// empty, evac picks the time from how many tries failed).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallDraft {
+    #[serde(deserialize_with = "scalar")]
+    pub direction: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub outcome: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub phone: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub note: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub callback_in_minutes: Option<String>,
+}
+
+/// A validated call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallEntry {
+    pub direction: crate::CallDirection,
+    pub outcome: crate::CallOutcome,
+    pub phone: Option<String>,
+    pub note: String,
+    pub callback_in_minutes: Option<u32>,
+}
+
+impl CallDraft {
+    pub fn validate(&self) -> Result<CallEntry, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let direction = c.choice::<crate::CallDirection>("direction", &self.direction);
+        if self
+            .direction
+            .as_deref()
+            .is_none_or(|d| d.trim().is_empty())
+        {
+            c.fail(
+                "direction",
+                format!("is required; one of {}", crate::CallDirection::choices()),
+            );
+        }
+        let outcome = c.choice::<crate::CallOutcome>("outcome", &self.outcome);
+        if self.outcome.as_deref().is_none_or(|o| o.trim().is_empty()) {
+            c.fail(
+                "outcome",
+                format!("is required; one of {}", crate::CallOutcome::choices()),
+            );
+        }
+        let phone = c.short_text("phone", &self.phone);
+        let note = c
+            .text("note", &self.note, CALL_NOTE_CHARS_MAX)
+            .unwrap_or_default();
+        let callback_in_minutes = c.whole(
+            "callback_in_minutes",
+            &self.callback_in_minutes,
+            0..=CALLBACK_IN_MINUTES_MAX,
+        );
+        if callback_in_minutes.is_some() && outcome == Some(crate::CallOutcome::WrongNumber) {
+            c.fail(
+                "callback_in_minutes",
+                "a wrong number cannot be called back; correct the request's phone first",
+            );
+        }
+        let entry = direction
+            .zip(outcome)
+            .map(|(direction, outcome)| CallEntry {
+                direction,
+                outcome,
+                phone,
+                note,
+                callback_in_minutes,
+            });
+        c.finish(entry)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

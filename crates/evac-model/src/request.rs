@@ -28,6 +28,29 @@ string_enum!(
     Channel { WebForm = "web_form", Api = "api", Hotline = "hotline", Messenger = "messenger", Email = "email", Import = "import" }
 );
 string_enum!(
+    /// Which way a hotline call went: the family called, or an operator called them.
+    CallDirection { Inbound = "inbound", Outbound = "outbound" }
+);
+string_enum!(
+    /// How a call ended. `left_message` (voicemail, a neighbour) has not reached the family
+    /// yet; `wrong_number` means the request's contacts need correcting.
+    CallOutcome {
+        Reached = "reached", NoAnswer = "no_answer", Busy = "busy",
+        LeftMessage = "left_message", WrongNumber = "wrong_number",
+    }
+);
+
+impl CallOutcome {
+    /// Whether the household still has to be reached after a call that ended so.
+    pub fn needs_another_try(self) -> bool {
+        matches!(
+            self,
+            CallOutcome::NoAnswer | CallOutcome::Busy | CallOutcome::LeftMessage
+        )
+    }
+}
+
+string_enum!(
     /// A party member's relation to the person the request is about (or submitted by).
     /// Everything but `escort` and `group_member` counts as family for "unaccompanied minor".
     Relation {

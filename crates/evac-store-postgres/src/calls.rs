@@ -102,10 +102,12 @@ pub(crate) async fn log_call(
     .await
     .map_err(backend)?;
     match callback {
-        CallbackChange::Settle => sqlx::query("DELETE FROM callbacks WHERE request_id = $1")
-            .bind(call.request.to_string())
-            .execute(&mut **tx)
-            .await,
+        CallbackChange::Settle => {
+            sqlx::query("DELETE FROM callbacks WHERE request_id = $1")
+                .bind(call.request.to_string())
+                .execute(&mut **tx)
+                .await
+        }
         CallbackChange::Schedule {
             due_at,
             reason,

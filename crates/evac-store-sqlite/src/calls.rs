@@ -7,11 +7,17 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::backend;
 
-const CALLBACK_COLUMNS: &str =
-    "request_id, due_at, reason, attempts, claimed_by, claimed_until";
+const CALLBACK_COLUMNS: &str = "request_id, due_at, reason, attempts, claimed_by, claimed_until";
 
 fn callback_row(r: &Row<'_>) -> rusqlite::Result<(String, i64, String, i64, Option<String>, i64)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 fn callback_of_row(
@@ -137,7 +143,10 @@ pub(crate) fn log_call(
     Ok(())
 }
 
-pub(crate) fn calls_of_request(c: &Connection, request: RequestId) -> Result<Vec<Call>, StoreError> {
+pub(crate) fn calls_of_request(
+    c: &Connection,
+    request: RequestId,
+) -> Result<Vec<Call>, StoreError> {
     let mut s = c
         .prepare_cached(
             "SELECT id, request_id, direction, outcome, phone, operator, note, at FROM calls
@@ -160,7 +169,9 @@ pub(crate) fn calls_of_request(c: &Connection, request: RequestId) -> Result<Vec
         .map_err(backend)?;
     rows.map(|row| {
         let (id, request, direction, outcome, phone, operator, note, at) = row.map_err(backend)?;
-        call_from_columns(&id, &request, &direction, &outcome, phone, operator, note, at)
+        call_from_columns(
+            &id, &request, &direction, &outcome, phone, operator, note, at,
+        )
     })
     .collect()
 }

@@ -1580,7 +1580,8 @@ impl Store for SqliteStore {
     }
 
     async fn calls_of_request(&self, request: RequestId) -> Result<Vec<Call>, StoreError> {
-        self.read(move |c| calls::calls_of_request(c, request)).await
+        self.read(move |c| calls::calls_of_request(c, request))
+            .await
     }
 
     async fn queue_callbacks(

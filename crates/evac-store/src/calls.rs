@@ -6,78 +6,8 @@
 //! operator takes the next due callback for a lease, so two operators never dial the same
 //! family, and logging the call settles or re-schedules it in the same transaction.
 
+pub use evac_model::{CallDirection, CallOutcome};
 use evac_model::{RequestId, Timestamp};
-
-/// Which way a call went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallDirection {
-    /// The family called the hotline.
-    Inbound,
-    /// An operator called the family.
-    Outbound,
-}
-
-/// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallOutcome {
-    /// Someone of the household was spoken to.
-    Reached,
-    NoAnswer,
-    Busy,
-    /// A message was left (voicemail, a neighbour): not reached yet.
-    LeftMessage,
-    /// The number is not theirs: the request's contacts need correcting.
-    WrongNumber,
-}
-
-impl CallOutcome {
-    pub const ALL: [CallOutcome; 5] = [
-        CallOutcome::Reached,
-        CallOutcome::NoAnswer,
-        CallOutcome::Busy,
-        CallOutcome::LeftMessage,
-        CallOutcome::WrongNumber,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CallOutcome::Reached => "reached",
-            CallOutcome::NoAnswer => "no_answer",
-            CallOutcome::Busy => "busy",
-            CallOutcome::LeftMessage => "left_message",
-            CallOutcome::WrongNumber => "wrong_number",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<CallOutcome> {
-        Self::ALL.into_iter().find(|o| o.as_str() == s)
-    }
-
-    /// Whether the household still has to be reached after a call that ended so.
-    pub fn needs_another_try(self) -> bool {
-        matches!(
-            self,
-            CallOutcome::NoAnswer | CallOutcome::Busy | CallOutcome::LeftMessage
-        )
-    }
-}
-
-impl CallDirection {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CallDirection::Inbound => "inbound",
-            CallDirection::Outbound => "outbound",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<CallDirection> {
-        [CallDirection::Inbound, CallDirection::Outbound]
-            .into_iter()
-            .find(|d| d.as_str() == s)
-    }
-}
 
 /// A call to log.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

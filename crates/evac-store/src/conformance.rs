@@ -1691,7 +1691,11 @@ pub async fn calls_story(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(
-        store.chat_phone("telegram", "1001").await.unwrap().as_deref(),
+        store
+            .chat_phone("telegram", "1001")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("+77011234567")
     );
     assert_eq!(store.chat_phone("telegram", "9").await.unwrap(), None);
@@ -1710,7 +1714,11 @@ pub async fn calls_story(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(
-        store.chat_phone("telegram", "1001").await.unwrap().as_deref(),
+        store
+            .chat_phone("telegram", "1001")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("+77019999999"),
         "the newer link wins"
     );
@@ -1770,7 +1778,11 @@ pub async fn calls_story(store: &dyn Store) {
     let log = store.calls_of_request(requests[0]).await.unwrap();
     assert_eq!(
         log.iter().map(|c| c.outcome).collect::<Vec<_>>(),
-        [CallOutcome::NoAnswer, CallOutcome::Busy, CallOutcome::Reached]
+        [
+            CallOutcome::NoAnswer,
+            CallOutcome::Busy,
+            CallOutcome::Reached
+        ]
     );
     assert_eq!(log[2], call(requests[0], CallOutcome::Reached, 30));
 

@@ -5,8 +5,8 @@
 //! Writes that must be atomic together (a request, its people, its case, its idempotency key
 //! and its audit event) are one method call, so no caller can half-do them.
 
-pub mod conformance;
 mod calls;
+pub mod conformance;
 mod intake_load;
 mod outbox;
 mod seats;
