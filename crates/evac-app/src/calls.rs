@@ -8,7 +8,7 @@
 //! takes the next due callback for [`CALLBACK_LEASE_MS`], so two operators never dial the same
 //! family; logging the call settles or re-schedules it in the same transaction.
 
-use evac_model::{CallDirection, CallEntry, CallOutcome, Permission, RequestId, Timestamp};
+use evac_model::{Actor, CallDirection, CallEntry, CallOutcome, Permission, RequestId, Timestamp};
 use evac_store::{AuditEvent, Call, Callback, CallbackChange};
 
 use crate::{App, AppError, Staff};
@@ -155,8 +155,15 @@ impl App {
         request: RequestId,
     ) -> Result<(Vec<Call>, Option<Callback>), AppError> {
         staff.require(Permission::ReadRequests)?;
-        let calls = self.store.calls_of_request(request).await?;
-        let callback = self.store.callback_of(request).await?;
+        let names = self.staff_names().await?;
+        let mut calls = self.store.calls_of_request(request).await?;
+        for call in &mut calls {
+            call.operator = names(&call.operator);
+        }
+        let mut callback = self.store.callback_of(request).await?;
+        if let Some(held) = callback.as_mut().and_then(|c| c.claimed_by.as_mut()) {
+            *held = names(held);
+        }
         Ok((calls, callback))
     }
 
@@ -171,8 +178,12 @@ impl App {
             .store
             .callbacks(limit.min(CALLBACKS_LISTED_MAX))
             .await?;
+        let names = self.staff_names().await?;
         let mut listed = Vec::with_capacity(queue.len());
-        for callback in queue {
+        for mut callback in queue {
+            if let Some(held) = callback.claimed_by.as_mut() {
+                *held = names(held);
+            }
             let Some(stored) = self.store.request(callback.request).await? else {
                 continue;
             };
@@ -210,6 +221,17 @@ impl App {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("request {}", callback.request)))?;
         Ok(Some(self.queued(callback, &stored)))
+    }
+
+    /// Names staff by their actor labels (`user:…`) as people read them.
+    async fn staff_names(&self) -> Result<impl Fn(&str) -> String, AppError> {
+        let users = self.store.users().await?;
+        Ok(move |label: &str| {
+            users
+                .iter()
+                .find(|u| Actor::User(u.id).label() == label)
+                .map_or_else(|| label.to_string(), |u| u.name.clone())
+        })
     }
 
     fn queued(&self, callback: Callback, stored: &evac_store::StoredRequest) -> QueuedCallback {

@@ -440,6 +440,48 @@ pub struct MessageLine {
     pub parts: u32,
 }
 
+/// A call in a request's call log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallLine {
+    pub at: String,
+    /// "they called", "we called".
+    pub direction: String,
+    pub outcome: String,
+    pub phone: String,
+    pub operator: String,
+    pub note: String,
+}
+
+/// A request in the callback queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallbackLine {
+    pub request_id: String,
+    pub reference: String,
+    pub place: String,
+    pub phones: String,
+    pub due: String,
+    /// Whether it is due now.
+    pub due_now: bool,
+    pub reason: String,
+    pub attempts: u32,
+    /// The operator holding it, while they do.
+    pub held_by: String,
+}
+
+/// The hotline's callback queue: who to call next.
+#[derive(Template)]
+#[template(path = "callbacks.html")]
+pub struct CallbacksPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    pub callbacks: Vec<CallbackLine>,
+    /// Whether this staff member may take calls.
+    pub can_call: bool,
+    /// Said after "take the next": nothing is due.
+    pub nothing_due: bool,
+}
+
 /// A priority class on the dashboard.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassLine {
@@ -560,6 +602,13 @@ pub struct RequestDetail {
     pub history: Vec<HistoryRow>,
     /// Messages to and from the request's people, newest first.
     pub messages: Vec<MessageLine>,
+    /// Calls to and from the request's people, oldest first.
+    pub calls: Vec<CallLine>,
+    /// When and why it waits in the callback queue, if it does.
+    pub callback: Option<String>,
+    /// Whether this staff member may log calls; the number the form starts with.
+    pub can_call: bool,
+    pub call_phone: String,
     /// The people a change or note may be about: (person id, name).
     pub person_choices: Vec<(String, String)>,
     /// The statuses this staff member may set by hand.

@@ -467,7 +467,7 @@ pub(crate) fn person_name(p: &evac_model::Person) -> String {
         .to_string()
 }
 
-async fn render_request_detail(
+pub(crate) async fn render_request_detail(
     state: &AppState,
     lang: Lang,
     staff: &Staff,
@@ -491,6 +491,10 @@ async fn render_request_detail(
     };
     let messages = match message_lines(state, staff, id).await {
         Ok(messages) => messages,
+        Err(e) => return error_page(lang, e),
+    };
+    let (calls, callback) = match crate::calls::call_lines(state, staff, id).await {
+        Ok(found) => found,
         Err(e) => return error_page(lang, e),
     };
     let t = Tr { lang };
@@ -600,6 +604,18 @@ async fn render_request_detail(
             })
             .collect(),
         messages,
+        calls,
+        callback,
+        can_call: staff.role.allows(Permission::WriteRequests),
+        call_phone: r
+            .body
+            .submitter
+            .phones
+            .iter()
+            .chain(r.body.party.iter().flat_map(|p| &p.phones))
+            .next()
+            .map(|p| p.e164.to_string())
+            .unwrap_or_default(),
         person_choices: r
             .body
             .party

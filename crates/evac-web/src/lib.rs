@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod boarding;
+mod calls;
 mod casework;
 mod dashboard;
 mod desk;
@@ -100,6 +101,7 @@ fn routes() -> Routes {
         boarding::api,
         linkage::api,
         messaging::api,
+        calls::api,
     ]
     .into_iter()
     .fold(routes, |routes, area| area(routes))
@@ -118,6 +120,7 @@ fn pages() -> Router<AppState> {
         dashboard::desk,
         casework::desk,
         hotline::desk,
+        calls::desk,
         accounts::desk,
         audit::desk,
         situation::desk,

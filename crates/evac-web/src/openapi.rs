@@ -520,6 +520,23 @@ fn build() -> Value {
                     "responses": { "200": { "description": "asked, marked_unreachable, unreachable_by_any_channel, skipped" }, "403": problem_response("role may not send broadcasts"), "422": problem_response("hours missing or out of range") }
                 }
             },
+            "/api/v1/requests/{id}/calls": {
+                "get": { "summary": "A request's calls (the hotline's log), oldest first, and its place in the callback queue", "security": bearer, "parameters": [id_parameter.clone()], "responses": { "200": { "description": "items (direction, outcome, phone, operator, note, at) and callback (due_at, reason, attempts) or null" }, "404": problem_response("no such request") } },
+                "post": {
+                    "summary": "Logs a call to or from the request's people. A call that did not reach them (no_answer, busy, left_message) queues a callback after a wait that grows with failed tries (15, 30, 60, 120, then 240 minutes) unless callback_in_minutes names it; reached or wrong_number settles the queue; audited without the number or note", "security": bearer,
+                    "parameters": [id_parameter.clone()],
+                    "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "required": ["direction", "outcome"], "properties": {
+                        "direction": { "type": "string", "enum": ["inbound", "outbound"] },
+                        "outcome": { "type": "string", "enum": ["reached", "no_answer", "busy", "left_message", "wrong_number"] },
+                        "phone": { "type": "string", "example": "+7 701 555 00 11" },
+                        "note": { "type": "string", "maxLength": evac_model::CALL_NOTE_CHARS_MAX },
+                        "callback_in_minutes": { "type": "integer", "minimum": 0, "maximum": evac_model::CALLBACK_IN_MINUTES_MAX }
+                    } })),
+                    "responses": { "201": { "description": "call and callback (the request's place in the queue afterwards, or null)" }, "403": problem_response("role may not write requests"), "404": problem_response("no such request"), "422": problem_response("direction or outcome missing or unknown, callback for a wrong number") }
+                }
+            },
+            "/api/v1/callbacks": { "get": { "summary": "The callback queue, soonest due first: each request with its reference, place, numbers, reason, failed tries and who holds it", "security": bearer, "responses": { "200": { "description": "items" } } } },
+            "/api/v1/callbacks/next": { "post": { "summary": "Gives the caller the next due callback nobody else holds, for 15 minutes (asking again gives back the one held); two operators never get the same family", "security": bearer, "responses": { "200": { "description": "the callback with its request's reference and numbers" }, "204": { "description": "nothing is due" }, "403": problem_response("role may not write requests") } } },
             "/api/v1/me": { "get": { "summary": "Who the token belongs to", "security": bearer, "responses": { "200": { "description": "name and role" }, "401": problem_response("no or invalid token") } } }
         }
     })

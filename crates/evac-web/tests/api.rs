@@ -1721,6 +1721,19 @@ impl TestApp {
         let status = res.status();
         (status, res.text().await.unwrap())
     }
+
+    /// A desk page as a staff member's session sees it.
+    async fn desk_get(&self, path: &str, token: &str) -> String {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", format!("evac_session={token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        res.text().await.unwrap()
+    }
 }
 
 /// Issue 27: one typed door per write. The API (JSON) and the desk (a form) decode the same
@@ -1964,4 +1977,139 @@ async fn a_broadcast_is_previewed_then_sent_over_http() {
         .filter(|m| m["template"] == "broadcast")
         .count();
     assert_eq!(broadcasts, 1, "{outbox}");
+}
+
+/// The hotline's calls over HTTP and on the desk: a bad call is refused naming its fields
+/// (the same words on both doors), an unanswered call queues a callback the operator takes
+/// next, two takes at once never hand out one family twice, and the request's page shows
+/// the call log.
+#[tokio::test]
+async fn calls_are_logged_and_callbacks_taken_over_http_and_on_the_desk() {
+    let t = spawn_app().await;
+    let (status, _, ack) = t.post(&family(), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = ack["id"].as_str().unwrap().to_string();
+    let operator = t.token("operator1", Role::Operator).await;
+    let other = t.token("operator2", Role::Operator).await;
+    let auditor = t.token("auditor1", Role::Auditor).await;
+    let calls = format!("/api/v1/requests/{id}/calls");
+
+    let bad = json!({ "direction": "sideways", "callback_in_minutes": "soon" });
+    let (status, problem) = t.send(reqwest::Method::POST, &calls, &operator, &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(
+        error_paths(&problem),
+        vec!["direction", "outcome", "callback_in_minutes"],
+        "{problem}"
+    );
+    let (_, page) = t
+        .desk_post(
+            &format!("/desk/requests/{id}/calls"),
+            &operator,
+            &[
+                ("direction", "sideways".into()),
+                ("callback_in_minutes", "soon".into()),
+            ],
+        )
+        .await;
+    for error in problem["errors"].as_array().unwrap() {
+        let said = format!(
+            "{}: {}",
+            error["path"].as_str().unwrap(),
+            error["reason"].as_str().unwrap()
+        );
+        assert!(
+            page.contains(&as_html(&said)),
+            "the desk did not say «{said}»"
+        );
+    }
+    let (status, _) = t
+        .send(
+            reqwest::Method::POST,
+            &calls,
+            &auditor,
+            &json!({ "direction": "outbound", "outcome": "busy" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an auditor logs no calls");
+    let (status, _) = t
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/requests/6f1c2a4e-0000-4000-8000-000000000000/calls",
+            &operator,
+            &json!({ "direction": "outbound", "outcome": "busy" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Nothing due yet: 204. An unanswered call, due again in 0 minutes (the operator's
+    // choice), is taken by exactly one of two operators asking at once.
+    let next = |token: String| {
+        let (http, base) = (t.http.clone(), t.base.clone());
+        async move {
+            let res = http
+                .post(format!("{base}/api/v1/callbacks/next"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            (
+                res.status(),
+                res.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    assert_eq!(next(operator.clone()).await.0, StatusCode::NO_CONTENT);
+    let (status, logged) = t
+        .send(
+            reqwest::Method::POST,
+            &calls,
+            &operator,
+            &json!({ "direction": "outbound", "outcome": "no_answer", "phone": "8 701 555 00 11", "note": "rang 10 times", "callback_in_minutes": 0 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{logged}");
+    assert_eq!(logged["callback"]["attempts"], 1, "{logged}");
+    let ((a, first), (b, second)) = tokio::join!(next(operator.clone()), next(other.clone()));
+    let mut answers = [a, b];
+    answers.sort();
+    assert_eq!(
+        answers,
+        [StatusCode::OK, StatusCode::NO_CONTENT],
+        "{first} {second}"
+    );
+    let taken = if a == StatusCode::OK { first } else { second };
+    assert_eq!(taken["request"], id.as_str(), "{taken}");
+    assert_eq!(taken["reference"], ack["reference"], "{taken}");
+
+    // The queue and the request's page show it; reaching the family settles it.
+    let (_, queue) = t.get("/api/v1/callbacks", Some(&operator)).await;
+    assert_eq!(queue["items"].as_array().unwrap().len(), 1, "{queue}");
+    let (status, _) = t
+        .send(
+            reqwest::Method::POST,
+            &calls,
+            &operator,
+            &json!({ "direction": "inbound", "outcome": "reached", "note": "they called back" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, log) = t.get(&calls, Some(&other)).await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 2, "{log}");
+    assert_eq!(log["items"][0]["phone"], "+77015550011", "{log}");
+    assert_eq!(
+        log["items"][0]["operator"], "operator1",
+        "named, not a label: {log}"
+    );
+    assert_eq!(log["callback"], Value::Null, "{log}");
+    let page = t.desk_get(&format!("/desk/requests/{id}"), &operator).await;
+    assert!(
+        page.contains("id=\"call-log\"") && page.contains("rang 10 times"),
+        "{page}"
+    );
+    let queue_page = t.desk_get("/desk/callbacks", &operator).await;
+    assert!(
+        queue_page.contains("Nobody waits for a callback."),
+        "{queue_page}"
+    );
 }

@@ -1,0 +1,243 @@
+//! The hotline's calls: the call log on a request's page and in the API, and the callback
+//! queue an operator takes the next call from (nobody else is given it while they call).
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use evac_app::{AppError, QueuedCallback};
+use evac_model::{CallDraft, Timestamp};
+use evac_ui::{CallbackLine, CallbacksPage, Lang, Tr, render};
+use serde_json::{Value, json};
+
+use crate::auth::Authenticated;
+use crate::casework::render_request_detail;
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
+use crate::doors::{form_draft, json_draft, to_json};
+use crate::intake::request_id;
+use crate::problem::ApiResult;
+use crate::{AppState, Routes};
+
+/// The API routes of this area.
+pub(crate) fn api(routes: Routes) -> Routes {
+    routes
+        .add("get", "/api/v1/requests/{id}/calls", get(calls))
+        .add("post", "/api/v1/requests/{id}/calls", post(log_call))
+        .add("get", "/api/v1/callbacks", get(callbacks))
+        .add("post", "/api/v1/callbacks/next", post(take_next))
+}
+
+/// The pages of this area.
+pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route("/desk/callbacks", get(callbacks_page))
+        .route("/desk/callbacks/next", post(take_next_post))
+        .route("/desk/requests/{id}/calls", post(log_call_post))
+}
+
+/// `GET /api/v1/requests/{id}/calls`: the request's calls, oldest first, and its place in the
+/// callback queue.
+pub async fn calls(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id = request_id(&id)?;
+    let (calls, callback) = state.app.calls_of(&staff, id).await?;
+    Ok(Json(json!({ "items": calls, "callback": callback })))
+}
+
+/// `POST /api/v1/requests/{id}/calls` with a [`CallDraft`]: logs the call; answers with it and
+/// the request's place in the callback queue afterwards.
+pub async fn log_call(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let id = request_id(&id)?;
+    let entry = json_draft(&headers, body, CallDraft::validate)?;
+    let logged = state
+        .app
+        .log_call(&staff, id, &entry, Timestamp::now())
+        .await?;
+    Ok((StatusCode::CREATED, to_json(&logged)))
+}
+
+/// `GET /api/v1/callbacks`: the callback queue, soonest due first.
+pub async fn callbacks(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+) -> ApiResult<Json<Value>> {
+    let queue = state
+        .app
+        .callback_queue(&staff, evac_app::CALLBACKS_LISTED_MAX)
+        .await?;
+    Ok(Json(json!({ "items": queue })))
+}
+
+/// `POST /api/v1/callbacks/next`: gives the caller the next due callback nobody else holds
+/// (200 with it), or 204 when nothing is due.
+pub async fn take_next(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+) -> ApiResult<Response> {
+    Ok(
+        match state.app.take_callback(&staff, Timestamp::now()).await? {
+            Some(taken) => to_json(&taken).into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
+    )
+}
+
+/// `POST /desk/requests/{id}/calls` with a [`CallDraft`]'s fields: logs the call, back to
+/// the request's page.
+pub async fn log_call_post(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let outcome = async {
+        let request = id
+            .parse()
+            .map_err(|_| AppError::NotFound(format!("request {id}")))?;
+        let (draft, _) = form_draft::<CallDraft>(&body, &[]).map_err(AppError::Invalid)?;
+        let entry = draft.validate().map_err(AppError::Invalid)?;
+        state
+            .app
+            .log_call(&session.staff, request, &entry, Timestamp::now())
+            .await
+    }
+    .await;
+    match outcome {
+        Ok(_) => {
+            Redirect::to(&format!("/desk/requests/{id}?lang={}#calls", lang.code())).into_response()
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::Forbidden { .. })) => {
+            render_request_detail(&state, lang, &session.staff, &id, Some(problem_text(e))).await
+        }
+        Err(e) => error_page(lang, e),
+    }
+}
+
+/// `GET /desk/callbacks`: the queue.
+pub async fn callbacks_page(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let queue = match state
+        .app
+        .callback_queue(&session.staff, evac_app::CALLBACKS_LISTED_MAX)
+        .await
+    {
+        Ok(queue) => queue,
+        Err(e) => return error_page(lang, e),
+    };
+    let now = Timestamp::now();
+    let page = CallbacksPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        callbacks: queue.iter().map(|c| callback_line(c, now)).collect(),
+        can_call: session
+            .staff
+            .role
+            .allows(evac_model::Permission::WriteRequests),
+        nothing_due: query.contains_key("nothing_due"),
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+fn callback_line(c: &QueuedCallback, now: Timestamp) -> CallbackLine {
+    let held = c.callback.claimed_until > now;
+    CallbackLine {
+        request_id: c.callback.request.to_string(),
+        reference: c.reference.clone(),
+        place: c.place.clone(),
+        phones: c.phones.join(", "),
+        due: desk_time(c.callback.due_at),
+        due_now: c.callback.due_at <= now,
+        reason: c.callback.reason.clone(),
+        attempts: c.callback.attempts,
+        held_by: if held {
+            c.callback.claimed_by.clone().unwrap_or_default()
+        } else {
+            String::new()
+        },
+    }
+}
+
+/// `POST /desk/callbacks/next`: takes the next due callback and opens its request at the call
+/// log; back to the queue, saying so, when nothing is due.
+pub async fn take_next_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    match state
+        .app
+        .take_callback(&session.staff, Timestamp::now())
+        .await
+    {
+        Ok(Some(taken)) => Redirect::to(&format!(
+            "/desk/requests/{}?lang={}#calls",
+            taken.callback.request,
+            lang.code()
+        ))
+        .into_response(),
+        Ok(None) => Redirect::to(&format!(
+            "/desk/callbacks?lang={}&nothing_due=1",
+            lang.code()
+        ))
+        .into_response(),
+        Err(e) => error_page(lang, e),
+    }
+}
+
+/// A request's calls and its place in the queue, as its page shows them.
+pub(crate) async fn call_lines(
+    state: &AppState,
+    staff: &evac_app::Staff,
+    request: evac_model::RequestId,
+) -> Result<(Vec<evac_ui::CallLine>, Option<String>), AppError> {
+    let (calls, callback) = state.app.calls_of(staff, request).await?;
+    let lines = calls
+        .into_iter()
+        .map(|c| evac_ui::CallLine {
+            at: desk_time(c.at),
+            direction: evac_app::direction_words(c.direction).to_string(),
+            outcome: evac_app::outcome_words(c.outcome).to_string(),
+            phone: c.phone.unwrap_or_default(),
+            operator: c.operator,
+            note: c.note,
+        })
+        .collect();
+    let waiting = callback.map(|c| {
+        format!(
+            "{} (UTC) · {} · {}",
+            desk_time(c.due_at),
+            c.reason,
+            c.claimed_by
+                .filter(|_| c.claimed_until > Timestamp::now())
+                .unwrap_or_default()
+        )
+        .trim_end_matches(" · ")
+        .to_string()
+    });
+    Ok((lines, waiting))
+}
