@@ -56,7 +56,7 @@ pub use mail::{
 };
 pub use messaging::{
     CALLBACK_SECRET_CHARS_MIN, Channel, ChannelError, KannelChannel, KannelSettings, LogChannel,
-    MessagingSettings, Received, SEND_LEASE_MS, Senders,
+    MessagingSettings, Received, SEND_LEASE_MS, SENDS_IN_FLIGHT_MAX, Senders,
 };
 pub use planning::{PlanRun, Seated, Waiting};
 pub use ranking::{ClassCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking};

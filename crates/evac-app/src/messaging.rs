@@ -31,6 +31,10 @@ use crate::{App, AppError, Staff};
 /// A sender holds the messages it claimed this long; if it dies, another takes them after.
 /// Long enough for a channel's slowest answer and its delivery report.
 pub const SEND_LEASE_MS: i64 = 60_000;
+/// Sends a sender has started and not seen answered, at most. After a crash these are the
+/// messages whose fate evac cannot know (the channel may have taken them): at most this many
+/// can go out twice.
+pub const SENDS_IN_FLIGHT_MAX: usize = 4;
 /// The templates that tell of a seat: one no channel could deliver queues a callback.
 const SEAT_TEMPLATES: [&str; 3] = ["seat", "seat-moved", "seat-lost"];
 /// A sender with nothing to send looks again after this long (or at once when woken).
@@ -596,14 +600,31 @@ impl App {
                 + Duration::from_millis(
                     (SEND_LEASE_MS as u64).saturating_sub(2 * CHANNEL_TIMEOUT_MS),
                 );
+            // Sends start at the channel's pace, up to SENDS_IN_FLIGHT_MAX at once: a gateway
+            // that answers one call slowly (Kannel takes ~40 ms for some sendsms calls with a
+            // delivery report) does not hold back the next.
+            let in_flight = Arc::new(tokio::sync::Semaphore::new(SENDS_IN_FLIGHT_MAX));
+            let mut sends = tokio::task::JoinSet::new();
+            let mut next_start = claimed;
             for message in batch {
+                tokio::time::sleep_until(next_start).await;
+                let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                    break;
+                };
                 let started = tokio::time::Instant::now();
                 if started > sending_until {
                     break;
                 }
-                self.send_one(channel.as_ref(), &node, &message).await;
-                tokio::time::sleep_until(started + pace).await;
+                // Behind (a slow gateway held every permit): go on at the pace from now, with
+                // no burst to catch up.
+                next_start = (next_start + pace).max(started);
+                let (app, channel, node) = (self.clone(), channel.clone(), node.clone());
+                sends.spawn(async move {
+                    app.send_one(channel.as_ref(), &node, &message).await;
+                    drop(permit);
+                });
             }
+            while sends.join_next().await.is_some() {}
         }
     }
 

@@ -1320,7 +1320,7 @@ impl Store for PgStore {
 
     async fn release_claims(&self, channel: &str, node: &str) -> Result<usize, StoreError> {
         let done = sqlx::query(
-            "UPDATE outbox SET claimed_until = 0 WHERE state = 'sending' AND claimed_by = $1 AND channel = $2",
+            "UPDATE outbox SET claimed_until = 0, next_at = 0 WHERE state = 'sending' AND claimed_by = $1 AND channel = $2",
         )
         .bind(node)
         .bind(channel)

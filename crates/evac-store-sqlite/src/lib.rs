@@ -1365,7 +1365,7 @@ impl Store for SqliteStore {
         let (channel, node) = (channel.to_string(), node.to_string());
         self.write(move |c| {
             c.prepare_cached(
-                "UPDATE outbox SET claimed_until = 0 WHERE state = 'sending' AND claimed_by = ?1 AND channel = ?2",
+                "UPDATE outbox SET claimed_until = 0, next_at = 0 WHERE state = 'sending' AND claimed_by = ?1 AND channel = ?2",
             )
             .and_then(|mut s| s.execute([&node, &channel]))
             .map_err(backend)

@@ -1599,6 +1599,33 @@ pub async fn outbox_story(store: &dyn Store) {
     assert!(counts.contains(&(MessageState::GivenUp, 1)), "{counts:?}");
     assert!(counts.contains(&(MessageState::Delivered, 1)), "{counts:?}");
 
+    // A node restarting after a crash takes back what it held, and sends it before the rest
+    // of its priority queued meanwhile (it was due first).
+    let broadcast: Vec<NewMessage> = (0..3)
+        .map(|i| NewMessage {
+            channel: "drill".into(),
+            priority: 5,
+            template: "broadcast".into(),
+            ..message(&format!("drill:{i}"), vec![])
+        })
+        .collect();
+    store.enqueue_messages(broadcast, vec![]).await.unwrap();
+    let held = store
+        .claim_messages("drill", "node-x", at(50), at(110), 1)
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(store.release_claims("drill", "node-x").await.unwrap(), 1);
+    let again = store
+        .claim_messages("drill", "node-x", at(51), at(111), 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [held[0].id],
+        "the message taken back goes first"
+    );
+
     // Inbound: stored once per channel id, waiting for a human until handled.
     let sms = |provider: Option<&str>, state: &str| NewInbound {
         id: evac_model::InboundId::new_v7(),

@@ -519,9 +519,10 @@ pub trait Store: Send + Sync + 'static {
         request: RequestId,
     ) -> Result<Vec<StoredPersonEvent>, StoreError>;
 
-    /// Ends the leases `node` holds on `channel`'s messages, so they are due again at once: a
-    /// node restarting after a crash takes back what it held without waiting for the leases
-    /// (node names must be unique among running nodes). The answer is how many.
+    /// Ends the leases `node` holds on `channel`'s messages, so they are due again at once and
+    /// before the rest of their priority (they were due first): a node restarting after a
+    /// crash takes back what it held without waiting for the leases (node names must be
+    /// unique among running nodes). The answer is how many.
     async fn release_claims(&self, channel: &str, node: &str) -> Result<usize, StoreError>;
 
     /// Requests owed an acknowledgement, oldest first, at most `limit`.
