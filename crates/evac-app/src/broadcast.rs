@@ -111,7 +111,7 @@ impl App {
                     continue;
                 }
                 requests += 1;
-                match self.contact_of(request) {
+                match self.reach(request).await? {
                     Some(contact) => {
                         if seen.insert(contact.recipient.clone()) {
                             contacts.push(contact);

@@ -18,6 +18,7 @@ mod intake;
 mod linkage;
 mod mail;
 mod messaging;
+mod messenger;
 mod planning;
 mod ranking;
 mod reconfirm;
@@ -57,6 +58,9 @@ pub use mail::{
 pub use messaging::{
     CALLBACK_SECRET_CHARS_MIN, Channel, ChannelError, KannelChannel, KannelSettings, LogChannel,
     MessagingSettings, Received, SEND_LEASE_MS, SENDS_IN_FLIGHT_MAX, Senders,
+};
+pub use messenger::{
+    MESSENGER_CHANNEL, MESSENGER_UPDATE_BYTES_MAX, MessengerChannel, MessengerSettings, Update,
 };
 pub use planning::{PlanRun, Seated, Waiting};
 pub use ranking::{ClassCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking};

@@ -457,6 +457,7 @@ impl App {
             format!("{}\n\n{}", mail.text, notes.join("\n"))
         };
         self.take_in(Incoming {
+            reply_to: None,
             channel: "email",
             provider_id: Some(mail.provider_id),
             sender: &mail.sender,

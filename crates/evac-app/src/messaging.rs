@@ -74,6 +74,8 @@ pub struct MessagingSettings {
     pub sms: Option<KannelSettings>,
     /// E-mail out through an SMTP relay, in from a mailbox.
     pub email: Option<crate::mail::EmailSettings>,
+    /// A messenger bot (Telegram's Bot API), for people who link their chat to their number.
+    pub messenger: Option<crate::messenger::MessengerSettings>,
     /// The secret channels send with their callbacks (delivery reports, inbound messages);
     /// without one, callbacks are refused.
     pub callback_secret: Option<String>,
@@ -89,6 +91,7 @@ impl Default for MessagingSettings {
             public_url: "http://127.0.0.1:8080".into(),
             sms: None,
             email: None,
+            messenger: None,
             callback_secret: None,
             node: format!("node-{}", uuid::Uuid::new_v4().simple()),
             be_there_minutes: i64::from(evac_plan::Settings::default().check_in_minutes),
@@ -243,6 +246,27 @@ pub(crate) struct Contact {
     pub(crate) recipient: String,
 }
 
+impl Contact {
+    /// A request's requester at `recipient` on `channel`, in the request's language.
+    pub(crate) fn of(
+        request: &evac_model::Request,
+        channel: &'static str,
+        recipient: String,
+    ) -> Contact {
+        Contact {
+            request: request.id,
+            reference: request.reference.to_string(),
+            language: request
+                .body
+                .language
+                .as_ref()
+                .map_or("en".to_string(), |l| l.as_str().to_string()),
+            channel,
+            recipient,
+        }
+    }
+}
+
 /// What evac did with an inbound message.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Received {
@@ -303,6 +327,11 @@ impl App {
         if let Some(email) = &self.messaging().email {
             channels.push(Arc::new(crate::mail::EmailChannel::new(email)?));
         }
+        if let Some(messenger) = &self.messaging().messenger {
+            channels.push(Arc::new(crate::messenger::MessengerChannel::new(
+                messenger.clone(),
+            )?));
+        }
         Ok(channels)
     }
 
@@ -330,16 +359,7 @@ impl App {
             (None, Some(email)) => ("log", email.clone()),
             (None, None) => return None,
         };
-        Some(Contact {
-            request: request.id,
-            reference: request.reference.to_string(),
-            language: body
-                .language
-                .as_ref()
-                .map_or("en".to_string(), |l| l.as_str().to_string()),
-            channel,
-            recipient,
-        })
+        Some(Contact::of(request, channel, recipient))
     }
 
     /// The channel an answer goes back by: the one the message came by, where this
@@ -348,6 +368,7 @@ impl App {
         match came_by {
             "sms" if self.messaging().sms.is_some() => "sms",
             "email" if self.messaging().email.is_some() => "email",
+            "telegram" if self.messaging().messenger.is_some() => "telegram",
             _ => "log",
         }
     }
@@ -359,7 +380,7 @@ impl App {
             let Some(stored) = self.store.request(id).await? else {
                 continue;
             };
-            if let Some(c) = self.contact_of(&stored.request)
+            if let Some(c) = self.reach(&stored.request).await?
                 && !contacts.iter().any(|k| k.recipient == c.recipient)
             {
                 contacts.push(c);
@@ -397,9 +418,37 @@ impl App {
         }
     }
 
+    /// An answer to an inbound message no request is known for (a stranger, a messenger chat
+    /// not linked yet), in the language it is known to read.
+    pub(crate) fn answer_to_stranger(
+        &self,
+        channel: &'static str,
+        recipient: &str,
+        language: &str,
+        notice: &Notice,
+        inbound: InboundId,
+        at: Timestamp,
+    ) -> NewMessage {
+        let stranger = Contact {
+            request: RequestId(uuid::Uuid::nil()),
+            reference: String::new(),
+            language: language.to_string(),
+            channel,
+            recipient: recipient.to_string(),
+        };
+        let mut message = self.message(&stranger, notice, &format!("reply:{inbound}"), vec![], at);
+        message.request = None;
+        message
+    }
+
     /// The message telling a new request's requester its reference.
-    fn acknowledgement(&self, request: &evac_model::Request) -> Option<NewMessage> {
-        let contact = self.contact_of(request)?;
+    async fn acknowledgement(
+        &self,
+        request: &evac_model::Request,
+    ) -> Result<Option<NewMessage>, AppError> {
+        let Some(contact) = self.reach(request).await? else {
+            return Ok(None);
+        };
         let notice = Notice::Acknowledgement {
             reference: contact.reference.clone(),
             status_url: format!(
@@ -407,13 +456,13 @@ impl App {
                 self.messaging().public_url.trim_end_matches('/')
             ),
         };
-        Some(self.message(
+        Ok(Some(self.message(
             &contact,
             &notice,
             &format!("ack:{}", request.id),
             vec![],
             Timestamp::now(),
-        ))
+        )))
     }
 
     /// Turns requests owed an acknowledgement into messages, a batch at a time, behind intake
@@ -427,7 +476,7 @@ impl App {
         let mut messages = Vec::with_capacity(due.len());
         for &id in &due {
             if let Some(stored) = self.store.request(id).await?
-                && let Some(message) = self.acknowledgement(&stored.request)
+                && let Some(message) = self.acknowledgement(&stored.request).await?
             {
                 messages.push(message);
             }
@@ -729,6 +778,7 @@ impl App {
             channel,
             provider_id,
             sender,
+            reply_to: None,
             text,
             words: text,
             needs_a_human: false,
@@ -746,6 +796,7 @@ impl App {
             channel,
             provider_id,
             sender,
+            reply_to,
             text,
             words,
             needs_a_human,
@@ -796,17 +847,28 @@ impl App {
                 // A reply to what evac sent this number last. (One phone for two families
                 // that are not one household makes a bare YES or NO ambiguous: it is read
                 // as the latest's; the code disambiguates.)
-                let sent = self
-                    .store
-                    .messages(
-                        &MessageFilter {
-                            recipient: Some(sender.clone()),
-                            ..Default::default()
-                        },
-                        1,
-                    )
-                    .await?;
-                match sent.first().and_then(|m| m.request) {
+                let mut about = None;
+                for address in reply_to
+                    .iter()
+                    .map(|r| r.to_string())
+                    .chain([sender.clone()])
+                {
+                    let sent = self
+                        .store
+                        .messages(
+                            &MessageFilter {
+                                recipient: Some(address),
+                                ..Default::default()
+                            },
+                            1,
+                        )
+                        .await?;
+                    if let Some(id) = sent.first().and_then(|m| m.request) {
+                        about = Some(id);
+                        break;
+                    }
+                }
+                match about {
                     Some(id) => self.store.request(id).await?,
                     None => None,
                 }
@@ -851,7 +913,14 @@ impl App {
         let mut state = state.to_string();
         if new
             && let Err(e) = self
-                .act_on(id, &reply, request.as_ref(), channel, &sender, at)
+                .act_on(
+                    id,
+                    &reply,
+                    request.as_ref(),
+                    channel,
+                    reply_to.unwrap_or(&sender),
+                    at,
+                )
                 .await
         {
             // Half done is worse than not at all: the message waits for a human, who sees
@@ -894,17 +963,12 @@ impl App {
         sender: &str,
         at: Timestamp,
     ) -> Result<(), AppError> {
-        let contact = |request: &evac_store::StoredRequest| Contact {
-            request: request.request.id,
-            reference: request.request.reference.to_string(),
-            language: request
-                .request
-                .body
-                .language
-                .as_ref()
-                .map_or("en".to_string(), |l| l.as_str().to_string()),
-            channel: self.answering_channel(channel),
-            recipient: sender.to_string(),
+        let contact = |request: &evac_store::StoredRequest| {
+            Contact::of(
+                &request.request,
+                self.answering_channel(channel),
+                sender.to_string(),
+            )
         };
         let requester = Changer {
             actor: Actor::Public,
@@ -913,21 +977,14 @@ impl App {
         let notice = match (reply, request) {
             (Reply::Other, _) => return Ok(()),
             (_, None) => {
-                let stranger = Contact {
-                    request: RequestId(uuid::Uuid::nil()),
-                    reference: String::new(),
-                    language: "en".into(),
-                    channel: self.answering_channel(channel),
-                    recipient: sender.to_string(),
-                };
-                let mut message = self.message(
-                    &stranger,
+                let message = self.answer_to_stranger(
+                    self.answering_channel(channel),
+                    sender,
+                    "en",
                     &Notice::UnknownReply,
-                    &format!("reply:{id}"),
-                    vec![],
+                    id,
                     at,
                 );
-                message.request = None;
                 self.store
                     .enqueue_messages(vec![message], Vec::new())
                     .await?;
@@ -1116,8 +1173,11 @@ impl App {
 pub(crate) struct Incoming<'a> {
     pub channel: &'a str,
     pub provider_id: Option<String>,
-    /// A phone number or an e-mail address.
+    /// A phone number or an e-mail address (for a linked messenger chat, the phone it was
+    /// linked to; `tg:…` for one not linked).
     pub sender: &'a str,
+    /// Where an answer goes, when not to the sender (a messenger chat's id).
+    pub reply_to: Option<&'a str>,
     /// What is kept and shown.
     pub text: &'a str,
     /// What is read for a keyword and a reference (an e-mail's own words, not what it quotes).

@@ -88,7 +88,7 @@ impl App {
                 .await?;
             let asked = sent.iter().find(|m| m.template == RECONFIRM_TEMPLATE);
             match asked {
-                None => match self.contact_of(&stored.request) {
+                None => match self.reach(&stored.request).await? {
                     Some(contact) => {
                         let notice = Notice::Reconfirm {
                             reference: contact.reference.clone(),

@@ -47,6 +47,7 @@ struct FileConfig {
     messaging: Option<MessagingFile>,
     sms: Option<SmsFile>,
     email: Option<EmailFile>,
+    telegram: Option<TelegramFile>,
 }
 
 /// `[messaging]`: how requesters are told and heard.
@@ -115,6 +116,31 @@ struct ImapFile {
 fn default_smtp_port() -> u16 {
     25
 }
+/// `[telegram]`: a bot on Telegram's Bot API (or a server that speaks it) people link their
+/// chat to by sharing their number.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TelegramFile {
+    #[serde(default = "default_telegram_api")]
+    api_url: String,
+    token: String,
+    #[serde(default = "default_telegram_rate")]
+    messages_per_second: u32,
+    /// Read updates by long polling (on one node); else only the webhook takes them.
+    #[serde(default)]
+    poll: bool,
+    /// The secret Telegram sends with webhook calls (setWebhook's secret_token).
+    webhook_secret: Option<String>,
+}
+
+fn default_telegram_api() -> String {
+    "https://api.telegram.org".into()
+}
+
+fn default_telegram_rate() -> u32 {
+    25
+}
+
 fn default_email_rate() -> u32 {
     20
 }
@@ -181,6 +207,7 @@ impl GlobalArgs {
             file.messaging.unwrap_or_default(),
             file.sms,
             file.email,
+            file.telegram,
             &listen,
         )?;
         Ok(Config {
@@ -228,8 +255,27 @@ fn messaging(
     file: MessagingFile,
     sms: Option<SmsFile>,
     email: Option<EmailFile>,
+    telegram: Option<TelegramFile>,
     listen: &str,
 ) -> anyhow::Result<evac_app::MessagingSettings> {
+    if let Some(secret) = telegram.as_ref().and_then(|t| t.webhook_secret.as_ref())
+        && secret.len() < evac_app::CALLBACK_SECRET_CHARS_MIN
+    {
+        bail!(
+            "[telegram] webhook_secret must be at least {} characters (a random string)",
+            evac_app::CALLBACK_SECRET_CHARS_MIN
+        );
+    }
+    if telegram.as_ref().is_some_and(|t| t.token.trim().is_empty()) {
+        bail!("[telegram] token is empty: give the bot's token from @BotFather");
+    }
+    let messenger = telegram.map(|t| evac_app::MessengerSettings {
+        api_url: t.api_url,
+        token: t.token,
+        messages_per_second: t.messages_per_second.max(1),
+        poll: t.poll,
+        webhook_secret: t.webhook_secret,
+    });
     let email = match email {
         Some(e) => Some(evac_app::EmailSettings {
             smtp_host: e.smtp_host,
@@ -276,6 +322,7 @@ fn messaging(
             messages_per_second: s.messages_per_second.max(1),
         }),
         email,
+        messenger,
         be_there_minutes: defaults.be_there_minutes,
     })
 }

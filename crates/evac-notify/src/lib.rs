@@ -97,6 +97,13 @@ pub enum Notice {
     ConfirmedReply { reference: String },
     /// The answer to a message no request could be found for.
     UnknownReply,
+    /// A messenger chat's first words: share your number (the messenger's own button) to get
+    /// your request's messages here.
+    MessengerWelcome,
+    /// The chat now gets the messages of `requests` requests that gave the shared number.
+    MessengerLinked { requests: String },
+    /// A shared number that is someone else's: only one's own links a chat.
+    MessengerNotOwn,
 }
 
 impl Notice {
@@ -113,6 +120,9 @@ impl Notice {
             Notice::WithdrawnReply { .. } => "reply-withdrawn",
             Notice::ConfirmedReply { .. } => "reply-confirmed",
             Notice::UnknownReply => "reply-unknown",
+            Notice::MessengerWelcome => "messenger-welcome",
+            Notice::MessengerLinked { .. } => "messenger-linked",
+            Notice::MessengerNotOwn => "messenger-not-own",
         }
     }
 
@@ -124,7 +134,10 @@ impl Notice {
             Notice::StatusReply { .. }
             | Notice::WithdrawnReply { .. }
             | Notice::ConfirmedReply { .. }
-            | Notice::UnknownReply => 2,
+            | Notice::UnknownReply
+            | Notice::MessengerWelcome
+            | Notice::MessengerLinked { .. }
+            | Notice::MessengerNotOwn => 2,
             Notice::Acknowledgement { .. } | Notice::Reconfirm { .. } => 3,
             Notice::Broadcast { .. } => 5,
         }
@@ -186,7 +199,8 @@ impl Notice {
             Notice::StatusReply { reference, status } => {
                 vec![("reference", reference), ("status", status)]
             }
-            Notice::UnknownReply => Vec::new(),
+            Notice::MessengerLinked { requests } => vec![("requests", requests)],
+            Notice::UnknownReply | Notice::MessengerWelcome | Notice::MessengerNotOwn => Vec::new(),
         }
     }
 
@@ -199,6 +213,11 @@ impl Notice {
             .collect();
         NOTICES.lookup_with_args(language_id(language), self.template(), &args)
     }
+}
+
+/// The label of the messenger's "share my number" button, in `language`.
+pub fn share_number_button(language: &str) -> String {
+    NOTICES.lookup(language_id(language), "messenger-share-button")
 }
 
 /// A person's status in words, in `language`, for `STATUS` answers.
@@ -460,6 +479,11 @@ mod tests {
             Notice::Broadcast {
                 text: "Road to NQZ open".into(),
             },
+            Notice::MessengerWelcome,
+            Notice::MessengerLinked {
+                requests: "2".into(),
+            },
+            Notice::MessengerNotOwn,
         ];
         for lang in LANGUAGES {
             for notice in &notices {

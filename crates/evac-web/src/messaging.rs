@@ -36,6 +36,11 @@ pub(crate) fn api(routes: Routes) -> Routes {
     routes
         .add("get", "/api/v1/channels/sms/inbound", get(sms_inbound))
         .add("get", "/api/v1/channels/sms/delivery", get(sms_delivery))
+        .add(
+            "post",
+            "/api/v1/channels/telegram/webhook",
+            post(telegram_webhook),
+        )
         .add("get", "/api/v1/outbox", get(outbox))
         .add("get", "/api/v1/inbox", get(inbox))
         .add("post", "/api/v1/inbox/{id}", post(handle))
@@ -112,6 +117,35 @@ pub async fn sms_delivery(
         .app
         .delivery_report(&report.secret, message, report.status, Timestamp::now())
         .await?;
+    Ok(empty())
+}
+
+/// `POST /api/v1/channels/telegram/webhook`: an update from the messenger (Telegram's
+/// `setWebhook` with a `secret_token`, sent back in `X-Telegram-Bot-Api-Secret-Token`).
+/// Stored and acted on before the 200, so an update the messenger sees answered is kept.
+pub async fn telegram_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let secret = headers
+        .get("x-telegram-bot-api-secret-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let body =
+        body.map_err(|_| field("body", "could not be read; send the update as JSON".into()))?;
+    if body.len() > evac_app::MESSENGER_UPDATE_BYTES_MAX {
+        return Err(field(
+            "body",
+            format!(
+                "is larger than {} bytes; an update is a few KiB",
+                evac_app::MESSENGER_UPDATE_BYTES_MAX
+            ),
+        ));
+    }
+    let update: evac_app::Update = serde_json::from_slice(&body)
+        .map_err(|e| field("body", format!("is not a messenger update: {e}")))?;
+    state.app.messenger_webhook(secret, &update).await?;
     Ok(empty())
 }
 

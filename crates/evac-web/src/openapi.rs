@@ -537,6 +537,13 @@ fn build() -> Value {
             },
             "/api/v1/callbacks": { "get": { "summary": "The callback queue, soonest due first: each request with its reference, place, numbers, reason, failed tries and who holds it", "security": bearer, "responses": { "200": { "description": "items" } } } },
             "/api/v1/callbacks/next": { "post": { "summary": "Gives the caller the next due callback nobody else holds, for 15 minutes (asking again gives back the one held); two operators never get the same family", "security": bearer, "responses": { "200": { "description": "the callback with its request's reference and numbers" }, "204": { "description": "nothing is due" }, "403": problem_response("role may not write requests") } } },
+            "/api/v1/channels/telegram/webhook": {
+                "post": {
+                    "summary": "An update from the messenger bot (Telegram's Bot API setWebhook, with its secret_token in X-Telegram-Bot-Api-Secret-Token). A shared contact of one's own links the chat to that number; /start asks for it; other text is read as a reply (YES, NO, STATUS) from the linked number, or waits for a human. Stored before the answer",
+                    "requestBody": json_body(json!({ "type": "object", "required": ["update_id"], "properties": { "update_id": { "type": "integer" }, "message": { "type": "object" } } })),
+                    "responses": { "200": { "description": "stored (empty body)" }, "401": problem_response("no or wrong secret, or no webhook secret configured"), "422": problem_response("not an update, or larger than 64 KiB") }
+                }
+            },
             "/api/v1/me": { "get": { "summary": "Who the token belongs to", "security": bearer, "responses": { "200": { "description": "name and role" }, "401": problem_response("no or invalid token") } } }
         }
     })

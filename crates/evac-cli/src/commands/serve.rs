@@ -69,14 +69,24 @@ pub async fn serve(
     if messaging.email.is_some() {
         channels.push("email (SMTP)");
     }
+    if messaging.messenger.is_some() {
+        channels.push("telegram (Bot API)");
+    }
     if channels.len() == 1 {
-        channels[0] = "log (records notices, sends nothing: configure [sms] or [email] to send)";
+        channels[0] =
+            "log (records notices, sends nothing: configure [sms], [email] or [telegram] to send)";
     }
     tracing::info!(channels = ?channels, node = %messaging.node, "senders started");
     // The crisis mailbox, read on every node: the Message-ID keeps each message once.
     let mail_reader = app.start_mail_reader();
     if mail_reader.is_some() {
         tracing::info!("reading the mailbox ([email.imap])");
+    }
+    // The messenger by long polling, where this node is the one set to (`[telegram] poll`);
+    // otherwise its webhook brings updates to any node.
+    let messenger_reader = app.start_messenger_reader();
+    if messenger_reader.is_some() {
+        tracing::info!("reading the messenger's updates ([telegram] poll)");
     }
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
@@ -96,5 +106,6 @@ pub async fn serve(
         .context("the server stopped");
     drop(senders);
     drop(mail_reader);
+    drop(messenger_reader);
     served
 }

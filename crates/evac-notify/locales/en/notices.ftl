@@ -21,3 +21,7 @@ status-merged = registered, waiting for a seat
 status-withdrawn = withdrawn
 status-unreachable = we could not reach you; please call the hotline
 status-ineligible = not eligible for this evacuation; call the hotline
+messenger-welcome = evac: to get the messages about your evacuation request in this chat, share your phone number with the button below (the number your request gave).
+messenger-linked = evac: this chat now gets the messages about requests that gave your number ({ $requests } now). Send STATUS and your code at any time.
+messenger-not-own = evac: please share your own number with the button below; another person's number cannot be linked to this chat.
+messenger-share-button = Share my number

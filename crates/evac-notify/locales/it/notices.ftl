@@ -19,3 +19,7 @@ status-merged = registrata, in attesa di un posto
 status-withdrawn = ritirata
 status-unreachable = non siamo riusciti a raggiungerla; chiami la linea diretta
 status-ineligible = non ammesso a questa evacuazione; chiami la linea diretta
+messenger-welcome = evac: per ricevere in questa chat i messaggi sulla sua richiesta di evacuazione, condivida il suo numero di telefono con il pulsante qui sotto (il numero indicato nella richiesta).
+messenger-linked = evac: questa chat ora riceve i messaggi sulle richieste con il suo numero (ora: { $requests }). Invii STATO e il suo codice in qualsiasi momento.
+messenger-not-own = evac: condivida il suo numero con il pulsante qui sotto; il numero di un'altra persona non può essere collegato a questa chat.
+messenger-share-button = Condividi il mio numero
