@@ -504,44 +504,11 @@ impl App {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("request {request_id}")))?;
         let view = LinkView::from_events(&self.all_link_events().await?);
-        // Persons of merged pairs, and which request each belongs to.
-        let mut neighbours: HashMap<PersonId, Vec<(PersonId, i64)>> = HashMap::new();
-        for &(a, b, seq) in &view.merged {
-            neighbours.entry(a).or_default().push((b, seq));
-            neighbours.entry(b).or_default().push((a, seq));
-        }
-        let mut request_of: HashMap<PersonId, RequestId> = HashMap::new();
-        let mut household = vec![request_id];
-        let mut persons_todo: Vec<(PersonId, RequestId)> = stored
-            .request
-            .body
-            .party
-            .iter()
-            .map(|p| (p.id, request_id))
-            .collect();
-        let mut seen_persons: HashSet<PersonId> = HashSet::new();
-        // Walk the household: each request's people, their merged partners' requests, …
-        while let Some((person, request)) = persons_todo.pop() {
-            if !seen_persons.insert(person) {
-                continue;
-            }
-            request_of.insert(person, request);
-            for &(other, _) in neighbours.get(&person).map(Vec::as_slice).unwrap_or(&[]) {
-                if seen_persons.contains(&other) {
-                    continue;
-                }
-                let Some(other_request) = self.store.request_of_person(other).await? else {
-                    continue;
-                };
-                if !household.contains(&other_request.request.id) {
-                    household.push(other_request.request.id);
-                    for p in &other_request.request.body.party {
-                        persons_todo.push((p.id, other_request.request.id));
-                    }
-                }
-                persons_todo.push((other, other_request.request.id));
-            }
-        }
+        let Walked {
+            mut household,
+            request_of,
+            neighbours,
+        } = self.walk_household(&stored, &view).await?;
         household.sort();
         let persons = stored
             .request
@@ -924,5 +891,81 @@ mod tests {
             "open review, undone auto-merge, undone decision"
         );
         assert_eq!(view.known_pairs.len(), 5);
+    }
+}
+
+/// A request's household as its links make it: the requests, which request each person met
+/// belongs to, and each person's merged partners (with the link's sequence number).
+struct Walked {
+    household: Vec<RequestId>,
+    request_of: HashMap<PersonId, RequestId>,
+    neighbours: HashMap<PersonId, Vec<(PersonId, i64)>>,
+}
+
+impl App {
+    /// Walks a request's household: each request's people, their merged partners' requests,
+    /// and so on.
+    async fn walk_household(
+        &self,
+        stored: &evac_store::StoredRequest,
+        view: &LinkView,
+    ) -> Result<Walked, AppError> {
+        let request_id = stored.request.id;
+        // Persons of merged pairs, and which request each belongs to.
+        let mut neighbours: HashMap<PersonId, Vec<(PersonId, i64)>> = HashMap::new();
+        for &(a, b, seq) in &view.merged {
+            neighbours.entry(a).or_default().push((b, seq));
+            neighbours.entry(b).or_default().push((a, seq));
+        }
+        let mut request_of: HashMap<PersonId, RequestId> = HashMap::new();
+        let mut household = vec![request_id];
+        let mut persons_todo: Vec<(PersonId, RequestId)> = stored
+            .request
+            .body
+            .party
+            .iter()
+            .map(|p| (p.id, request_id))
+            .collect();
+        let mut seen_persons: HashSet<PersonId> = HashSet::new();
+        // Walk the household: each request's people, their merged partners' requests, …
+        while let Some((person, request)) = persons_todo.pop() {
+            if !seen_persons.insert(person) {
+                continue;
+            }
+            request_of.insert(person, request);
+            for &(other, _) in neighbours.get(&person).map(Vec::as_slice).unwrap_or(&[]) {
+                if seen_persons.contains(&other) {
+                    continue;
+                }
+                let Some(other_request) = self.store.request_of_person(other).await? else {
+                    continue;
+                };
+                if !household.contains(&other_request.request.id) {
+                    household.push(other_request.request.id);
+                    for p in &other_request.request.body.party {
+                        persons_todo.push((p.id, other_request.request.id));
+                    }
+                }
+                persons_todo.push((other, other_request.request.id));
+            }
+        }
+        Ok(Walked {
+            household,
+            request_of,
+            neighbours,
+        })
+    }
+
+    /// The requests of a request's household (itself first when alone), for telling whether
+    /// two requests that gave one phone are one family.
+    pub(crate) async fn household_requests(
+        &self,
+        request: RequestId,
+    ) -> Result<Vec<RequestId>, AppError> {
+        let Some(stored) = self.store.request(request).await? else {
+            return Ok(vec![request]);
+        };
+        let view = LinkView::from_events(&self.all_link_events().await?);
+        Ok(self.walk_household(&stored, &view).await?.household)
     }
 }

@@ -51,6 +51,10 @@ const ACKS_SETTLED_AT_ONCE: u32 = 500;
 pub const CALLBACK_SECRET_CHARS_MIN: usize = 16;
 /// Inbound and outbound messages listed at once.
 pub const MESSAGES_LISTED_MAX: u32 = 200;
+/// Messages to a number looked at to tell which requests a reply without a code answers.
+const REPLY_LOOKBACK_MESSAGES: u32 = 50;
+/// Codes listed in the answer to a reply that could be about several requests.
+const AMBIGUOUS_REFERENCES_LISTED_MAX: usize = 5;
 
 /// Kannel's HTTP interfaces as this deployment reaches them.
 #[derive(Debug, Clone, PartialEq)]
@@ -841,38 +845,24 @@ impl App {
                 reply = Reply::Other;
             }
         }
+        // Without a code, a reply answers what evac sent this number (or chat): the requests
+        // it wrote about, newest first.
+        let asked_about = if by_reference.is_none() {
+            self.requests_written_to(reply_to, &sender).await?
+        } else {
+            Vec::new()
+        };
+        // One phone for families that are not one household: a bare YES, NO or STATUS could
+        // be about either, so nothing is done; the sender is asked for the code.
+        let ambiguous = !matches!(reply, Reply::Other)
+            && asked_about.len() > 1
+            && !self.one_household(&asked_about).await?;
         let request = match by_reference {
             Some(found) => Some(found),
-            None => {
-                // A reply to what evac sent this number last. (One phone for two families
-                // that are not one household makes a bare YES or NO ambiguous: it is read
-                // as the latest's; the code disambiguates.)
-                let mut about = None;
-                for address in reply_to
-                    .iter()
-                    .map(|r| r.to_string())
-                    .chain([sender.clone()])
-                {
-                    let sent = self
-                        .store
-                        .messages(
-                            &MessageFilter {
-                                recipient: Some(address),
-                                ..Default::default()
-                            },
-                            1,
-                        )
-                        .await?;
-                    if let Some(id) = sent.first().and_then(|m| m.request) {
-                        about = Some(id);
-                        break;
-                    }
-                }
-                match about {
-                    Some(id) => self.store.request(id).await?,
-                    None => None,
-                }
-            }
+            None => match asked_about.first() {
+                Some(id) => self.store.request(*id).await?,
+                None => None,
+            },
         };
         let understood = match reply {
             Reply::Status => "status",
@@ -882,6 +872,7 @@ impl App {
         };
         let state = match (&request, &reply) {
             (None, _) => "unmatched",
+            (Some(_), _) if ambiguous => "to_read",
             (Some(_), Reply::Other) => "to_read",
             (Some(_), _) if needs_a_human => "to_read",
             (Some(_), _) => "attached",
@@ -911,7 +902,32 @@ impl App {
             )
             .await?;
         let mut state = state.to_string();
-        if new
+        if new && ambiguous {
+            let mut references = Vec::new();
+            for id in asked_about.iter().take(AMBIGUOUS_REFERENCES_LISTED_MAX) {
+                if let Some(r) = self.store.request(*id).await? {
+                    references.push(r.request.reference.to_string());
+                }
+            }
+            let language = request
+                .as_ref()
+                .and_then(|r| r.request.body.language.as_ref())
+                .map_or("en", |l| l.as_str());
+            let answer = self.answer_to_stranger(
+                self.answering_channel(channel),
+                reply_to.unwrap_or(&sender),
+                language,
+                &Notice::AmbiguousReply {
+                    references: references.join(", "),
+                },
+                id,
+                at,
+            );
+            self.store
+                .enqueue_messages(vec![answer], Vec::new())
+                .await?;
+            self.outbox_has_mail();
+        } else if new
             && let Err(e) = self
                 .act_on(
                     id,
@@ -951,6 +967,46 @@ impl App {
             understood: understood.into(),
             state,
         })
+    }
+
+    /// The requests evac wrote to a chat (`reply_to`) or a number or address, newest first,
+    /// each once.
+    async fn requests_written_to(
+        &self,
+        reply_to: Option<&str>,
+        sender: &str,
+    ) -> Result<Vec<RequestId>, AppError> {
+        let mut requests: Vec<RequestId> = Vec::new();
+        for address in reply_to.into_iter().chain([sender]) {
+            let sent = self
+                .store
+                .messages(
+                    &MessageFilter {
+                        recipient: Some(address.to_string()),
+                        ..Default::default()
+                    },
+                    REPLY_LOOKBACK_MESSAGES,
+                )
+                .await?;
+            for id in sent.iter().filter_map(|m| m.request) {
+                if !requests.contains(&id) {
+                    requests.push(id);
+                }
+            }
+            if !requests.is_empty() {
+                break;
+            }
+        }
+        Ok(requests)
+    }
+
+    /// Whether the requests are all of one household (duplicates of one family, linked).
+    async fn one_household(&self, requests: &[RequestId]) -> Result<bool, AppError> {
+        let Some(first) = requests.first() else {
+            return Ok(true);
+        };
+        let household = self.household_requests(*first).await?;
+        Ok(requests.iter().all(|r| household.contains(r)))
     }
 
     /// Does what a reply asks and answers it through the channel it came by.

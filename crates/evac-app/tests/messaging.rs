@@ -225,11 +225,20 @@ async fn replies_are_read_in_their_language_and_acted_on() {
         app.publish_plan(&planner, start.plus_seconds(20 * HOUR_S))
             .await
             .unwrap();
-        let seat = all_messages(&app)
-            .await
-            .into_iter()
-            .find(|m| m.template == "seat")
-            .expect("a seat notice");
+        // A family with a number of its own (a bare НЕТ from a number evac wrote to about
+        // several families is asked for the code: see the test below).
+        let messages = all_messages(&app).await;
+        let seat = messages
+            .iter()
+            .find(|m| {
+                m.template == "seat"
+                    && messages
+                        .iter()
+                        .filter(|o| o.recipient == m.recipient)
+                        .all(|o| o.request == m.request)
+            })
+            .cloned()
+            .expect("a seat notice to a number of its own");
         let request = app
             .store()
             .request(seat.request.unwrap())
@@ -775,13 +784,23 @@ async fn silent_requests_stop_taking_seats_after_a_reconfirmation() {
                 .any(|s| matches!(s, PersonStatus::Assigned | PersonStatus::Notified)),
             "the household that answered YES is seated"
         );
-        // A late YES brings a silent household back in line.
+        // A late YES (with the code: the number may have been written to about other
+        // families too) brings a silent household back in line.
+        let silent_reference = app
+            .store()
+            .request(silent)
+            .await
+            .unwrap()
+            .unwrap()
+            .request
+            .reference
+            .to_string();
         app.receive_message(
             "callback-secret-for-tests",
             "sms",
             Some("r-late".into()),
             &questions[2].recipient,
-            "ДА",
+            &format!("ДА {silent_reference}"),
             late.plus_seconds(2 * HOUR_S),
         )
         .await
@@ -981,5 +1000,120 @@ async fn callbacks_go_to_one_operator_each_and_settle_when_the_family_is_reached
                 .await,
             Err(evac_app::AppError::NotFound(_))
         ));
+    }
+}
+
+/// Two families that are not one household gave one phone, and both were asked whether they
+/// still need to leave. A bare "НЕТ" from that phone could be either's: nothing is withdrawn,
+/// the message waits for a human, and the phone is asked for the code; "НЕТ" with a code
+/// withdraws that family only. (Before, the bare answer withdrew the latest one asked.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bare_answer_from_a_phone_two_families_share_withdraws_neither() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let app = backend.node_with(settings()).await;
+        let (planner, _) = crisis(&app).await;
+        let _senders = app.start_senders().unwrap();
+        app.reconfirm(&planner, 1, 24, Timestamp::now())
+            .await
+            .unwrap();
+        drained(&app).await;
+        let questions: Vec<StoredMessage> = all_messages(&app)
+            .await
+            .into_iter()
+            .filter(|m| m.template == "reconfirm")
+            .collect();
+        let (phone, shared): (String, Vec<evac_model::RequestId>) = questions
+            .iter()
+            .find_map(|q| {
+                let asked: Vec<_> = questions
+                    .iter()
+                    .filter(|o| o.recipient == q.recipient)
+                    .filter_map(|o| o.request)
+                    .collect();
+                (asked.len() > 1).then(|| (q.recipient.clone(), asked))
+            })
+            .expect("the demo has families sharing a phone");
+        let statuses = |id| {
+            let app = app.clone();
+            async move {
+                app.store()
+                    .request(id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .statuses
+                    .into_iter()
+                    .map(|(_, s)| s)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let before: Vec<_> =
+            futures_util::future::join_all(shared.iter().map(|id| statuses(*id))).await;
+
+        let bare = app
+            .receive_message(
+                "callback-secret-for-tests",
+                "sms",
+                Some("shared-1".into()),
+                &phone,
+                "НЕТ",
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (bare.understood.as_str(), bare.state.as_str()),
+            ("no", "to_read"),
+            "{name}"
+        );
+        let after: Vec<_> =
+            futures_util::future::join_all(shared.iter().map(|id| statuses(*id))).await;
+        assert_eq!(before, after, "{name}: nobody was withdrawn");
+        let asked_for_code = all_messages(&app)
+            .await
+            .into_iter()
+            .find(|m| m.template == "reply-ambiguous" && m.recipient == phone)
+            .expect("the phone is asked for the code");
+        let references: Vec<String> = {
+            let mut refs = Vec::new();
+            for id in &shared {
+                let r = app.store().request(*id).await.unwrap().unwrap();
+                refs.push(r.request.reference.to_string());
+            }
+            refs
+        };
+        for reference in &references {
+            assert!(
+                asked_for_code.body.contains(reference.as_str()),
+                "{name}: {}",
+                asked_for_code.body
+            );
+        }
+
+        let with_code = app
+            .receive_message(
+                "callback-secret-for-tests",
+                "sms",
+                Some("shared-2".into()),
+                &phone,
+                &format!("НЕТ {}", references[1]),
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(with_code.request, Some(shared[1]), "{name}");
+        assert!(
+            statuses(shared[1])
+                .await
+                .iter()
+                .all(|s| *s == PersonStatus::Withdrawn),
+            "{name}"
+        );
+        assert_eq!(
+            statuses(shared[0]).await,
+            before[0],
+            "{name}: the other family stays"
+        );
     }
 }

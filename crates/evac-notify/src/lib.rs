@@ -97,6 +97,8 @@ pub enum Notice {
     ConfirmedReply { reference: String },
     /// The answer to a message no request could be found for.
     UnknownReply,
+    /// A bare YES, NO or STATUS from a number evac wrote to about several requests: which?
+    AmbiguousReply { references: String },
     /// A messenger chat's first words: share your number (the messenger's own button) to get
     /// your request's messages here.
     MessengerWelcome,
@@ -120,6 +122,7 @@ impl Notice {
             Notice::WithdrawnReply { .. } => "reply-withdrawn",
             Notice::ConfirmedReply { .. } => "reply-confirmed",
             Notice::UnknownReply => "reply-unknown",
+            Notice::AmbiguousReply { .. } => "reply-ambiguous",
             Notice::MessengerWelcome => "messenger-welcome",
             Notice::MessengerLinked { .. } => "messenger-linked",
             Notice::MessengerNotOwn => "messenger-not-own",
@@ -135,6 +138,7 @@ impl Notice {
             | Notice::WithdrawnReply { .. }
             | Notice::ConfirmedReply { .. }
             | Notice::UnknownReply
+            | Notice::AmbiguousReply { .. }
             | Notice::MessengerWelcome
             | Notice::MessengerLinked { .. }
             | Notice::MessengerNotOwn => 2,
@@ -200,6 +204,7 @@ impl Notice {
                 vec![("reference", reference), ("status", status)]
             }
             Notice::MessengerLinked { requests } => vec![("requests", requests)],
+            Notice::AmbiguousReply { references } => vec![("references", references)],
             Notice::UnknownReply | Notice::MessengerWelcome | Notice::MessengerNotOwn => Vec::new(),
         }
     }
@@ -478,6 +483,9 @@ mod tests {
             },
             Notice::Broadcast {
                 text: "Road to NQZ open".into(),
+            },
+            Notice::AmbiguousReply {
+                references: "K7Q-4F2-9MX, 4F2-K7Q-9MX".into(),
             },
             Notice::MessengerWelcome,
             Notice::MessengerLinked {

@@ -25,3 +25,4 @@ messenger-welcome = evac: to get the messages about your evacuation request in t
 messenger-linked = evac: this chat now gets the messages about requests that gave your number ({ $requests } now). Send STATUS and your code at any time.
 messenger-not-own = evac: please share your own number with the button below; another person's number cannot be linked to this chat.
 messenger-share-button = Share my number
+reply-ambiguous = evac: this number has several requests ({ $references }). Send your answer with the code, e.g. NO and the code.

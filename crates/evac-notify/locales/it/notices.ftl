@@ -23,3 +23,4 @@ messenger-welcome = evac: per ricevere in questa chat i messaggi sulla sua richi
 messenger-linked = evac: questa chat ora riceve i messaggi sulle richieste con il suo numero (ora: { $requests }). Invii STATO e il suo codice in qualsiasi momento.
 messenger-not-own = evac: condivida il suo numero con il pulsante qui sotto; il numero di un'altra persona non può essere collegato a questa chat.
 messenger-share-button = Condividi il mio numero
+reply-ambiguous = evac: questo numero ha più richieste ({ $references }). Invii la risposta con il codice, per esempio NO e il codice.
