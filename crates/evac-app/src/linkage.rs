@@ -841,59 +841,6 @@ impl Linker {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn event(
-        seq: i64,
-        kind: LinkEventKind,
-        a: u128,
-        b: u128,
-        refers_to: Option<i64>,
-    ) -> StoredLinkEvent {
-        StoredLinkEvent {
-            seq,
-            event: LinkEvent {
-                at: Timestamp::from_unix_micros(seq),
-                actor: Actor::System,
-                kind,
-                person_a: PersonId(uuid::Uuid::from_u128(a)),
-                person_b: PersonId(uuid::Uuid::from_u128(b)),
-                match_probability: 0.9,
-                explanation: "{}".into(),
-                refers_to,
-            },
-        }
-    }
-
-    #[test]
-    fn the_log_folds_into_merges_and_a_queue() {
-        use LinkEventKind::*;
-        let log = vec![
-            event(1, AutoMerge, 1, 2, None),
-            event(2, Review, 3, 4, None),
-            event(3, Review, 5, 6, None),
-            event(4, Match, 5, 6, Some(3)),
-            event(5, AutoMerge, 7, 8, None),
-            event(6, Undo, 7, 8, Some(5)),
-            event(7, Review, 9, 10, None),
-            event(8, Distinct, 9, 10, Some(7)),
-            event(9, Undo, 9, 10, Some(8)),
-        ];
-        let view = LinkView::from_events(&log);
-        let merged: Vec<i64> = view.merged.iter().map(|m| m.2).collect();
-        assert_eq!(merged, vec![1, 4], "the auto-merge and the confirmed match");
-        let pending: Vec<i64> = view.pending.iter().map(|e| e.seq).collect();
-        assert_eq!(
-            pending,
-            vec![2, 5, 7],
-            "open review, undone auto-merge, undone decision"
-        );
-        assert_eq!(view.known_pairs.len(), 5);
-    }
-}
-
 /// A request's household as its links make it: the requests, which request each person met
 /// belongs to, and each person's merged partners (with the link's sequence number).
 struct Walked {
@@ -967,5 +914,58 @@ impl App {
         };
         let view = LinkView::from_events(&self.all_link_events().await?);
         Ok(self.walk_household(&stored, &view).await?.household)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(
+        seq: i64,
+        kind: LinkEventKind,
+        a: u128,
+        b: u128,
+        refers_to: Option<i64>,
+    ) -> StoredLinkEvent {
+        StoredLinkEvent {
+            seq,
+            event: LinkEvent {
+                at: Timestamp::from_unix_micros(seq),
+                actor: Actor::System,
+                kind,
+                person_a: PersonId(uuid::Uuid::from_u128(a)),
+                person_b: PersonId(uuid::Uuid::from_u128(b)),
+                match_probability: 0.9,
+                explanation: "{}".into(),
+                refers_to,
+            },
+        }
+    }
+
+    #[test]
+    fn the_log_folds_into_merges_and_a_queue() {
+        use LinkEventKind::*;
+        let log = vec![
+            event(1, AutoMerge, 1, 2, None),
+            event(2, Review, 3, 4, None),
+            event(3, Review, 5, 6, None),
+            event(4, Match, 5, 6, Some(3)),
+            event(5, AutoMerge, 7, 8, None),
+            event(6, Undo, 7, 8, Some(5)),
+            event(7, Review, 9, 10, None),
+            event(8, Distinct, 9, 10, Some(7)),
+            event(9, Undo, 9, 10, Some(8)),
+        ];
+        let view = LinkView::from_events(&log);
+        let merged: Vec<i64> = view.merged.iter().map(|m| m.2).collect();
+        assert_eq!(merged, vec![1, 4], "the auto-merge and the confirmed match");
+        let pending: Vec<i64> = view.pending.iter().map(|e| e.seq).collect();
+        assert_eq!(
+            pending,
+            vec![2, 5, 7],
+            "open review, undone auto-merge, undone decision"
+        );
+        assert_eq!(view.known_pairs.len(), 5);
     }
 }
