@@ -85,6 +85,11 @@ enum Command {
     /// Ask requests that waited long whether they still need to leave; mark unreachable (no
     /// new seats) those who did not answer in time.
     Reconfirm(commands::messages::ReconfirmArgs),
+    /// Log a hotline call to or from a request's people; a call that did not reach them
+    /// queues a callback.
+    Call(commands::calls::CallArgs),
+    /// The callback queue, soonest due first; `--next` takes the next one to call.
+    Callbacks(commands::calls::CallbacksArgs),
     /// The crisis mailbox ([email.imap]).
     #[command(subcommand)]
     Mailbox(commands::messages::MailboxCommand),
@@ -178,6 +183,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Broadcast(args) => commands::messages::broadcast(&config, args).await,
         Command::Mailbox(command) => commands::messages::mailbox(&config, command).await,
         Command::Reconfirm(args) => commands::messages::reconfirm(&config, args).await,
+        Command::Call(args) => commands::calls::call(&config, args).await,
+        Command::Callbacks(args) => commands::calls::callbacks(&config, args).await,
         Command::Triage(args) => commands::triage::run(&config, args).await,
         Command::Review(command) => commands::review::run(&config, command).await,
         Command::User(cmd) => commands::accounts::user(&config, cmd).await,

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod accounts;
+pub mod calls;
 pub mod demo;
 pub mod export;
 pub mod generate;
