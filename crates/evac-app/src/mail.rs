@@ -377,7 +377,29 @@ impl App {
         Ok(pass)
     }
 
-    async fn take_in_mail(&self, mail: ReadMail, pass: &mut MailboxPass) -> Result<(), AppError> {
+    /// One e-mail as it came (its raw bytes, as in an `.eml` file), read as the mailbox reader
+    /// reads each message: stored, attached or left for a human, its spreadsheets imported
+    /// from the senders `import_from` names.
+    pub async fn take_in_email(&self, raw: &[u8]) -> Result<crate::Received, AppError> {
+        use sha2::Digest;
+        if raw.len() > EMAIL_BYTES_MAX as usize {
+            return Err(AppError::BadInput(format!(
+                "the e-mail is larger than {EMAIL_BYTES_MAX} bytes"
+            )));
+        }
+        // Without a Message-ID, the bytes themselves say whether it was read before.
+        let digest = sha2::Sha256::digest(raw);
+        let fallback = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+        let mut pass = MailboxPass::default();
+        self.take_in_mail(read_mail(0, fallback, raw), &mut pass)
+            .await
+    }
+
+    async fn take_in_mail(
+        &self,
+        mail: ReadMail,
+        pass: &mut MailboxPass,
+    ) -> Result<crate::Received, AppError> {
         let at = Timestamp::now();
         let mut notes = Vec::new();
         let mut sheet_needs_a_human = false;
@@ -456,20 +478,21 @@ impl App {
         } else {
             format!("{}\n\n{}", mail.text, notes.join("\n"))
         };
-        self.take_in(Incoming {
-            reply_to: None,
-            channel: "email",
-            provider_id: Some(mail.provider_id),
-            sender: &mail.sender,
-            text: &text,
-            words: &mail.words,
-            needs_a_human: sheet_needs_a_human,
-            sender_proven,
-            at,
-        })
-        .await?;
+        let received = self
+            .take_in(Incoming {
+                reply_to: None,
+                channel: "email",
+                provider_id: Some(mail.provider_id),
+                sender: &mail.sender,
+                text: &text,
+                words: &mail.words,
+                needs_a_human: sheet_needs_a_human,
+                sender_proven,
+                at,
+            })
+            .await?;
         pass.read += 1;
-        Ok(())
+        Ok(received)
     }
 
     /// Reads the mailbox every `poll_seconds` until the answer is dropped.
