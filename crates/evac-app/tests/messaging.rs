@@ -1152,3 +1152,130 @@ async fn a_bare_answer_from_a_phone_two_families_share_withdraws_neither() {
         );
     }
 }
+
+/// Two nodes do each read-decide-queue step of talking to requesters at the same moment:
+/// settling acknowledgements, sending one broadcast under its preview's id, asking for
+/// re-confirmation. Each message is queued once, and the two nodes' counts add up to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_acknowledging_broadcasting_and_reconfirming_at_once_queue_each_message_once() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let one = backend.node_with(settings()).await;
+        let two = backend.node_with(settings()).await;
+        let (planner, start) = crisis(&one).await;
+        let planner_two = two.console_staff("planner1").await.unwrap();
+
+        // Thirty families ask themselves (not imports): each is owed an acknowledgement.
+        let mut asked = Vec::new();
+        for g in evac_demo::generate(evac_demo::Scenario::january_2022(30, 77)) {
+            let submitted = one
+                .submit_request_at(&Actor::Public, &g.draft, None, g.received_at)
+                .await
+                .unwrap();
+            asked.push(submitted.id);
+        }
+        let mut settled = 0;
+        loop {
+            let (a, b) = tokio::join!(one.settle_acknowledgements(), two.settle_acknowledgements());
+            let (a, b) = (a.unwrap(), b.unwrap());
+            settled += a + b;
+            if a + b == 0 {
+                break;
+            }
+        }
+        let messages = all_messages(&one).await;
+        for id in &asked {
+            let body = one
+                .store()
+                .request(*id)
+                .await
+                .unwrap()
+                .unwrap()
+                .request
+                .body;
+            // (The demo also makes imported rows, which are not acknowledged.)
+            let reachable = body.channel != evac_model::Channel::Import
+                && (body
+                    .party
+                    .iter()
+                    .any(|p| !p.phones.is_empty() || p.email.is_some())
+                    || !body.submitter.phones.is_empty()
+                    || body.submitter.email.is_some());
+            assert_eq!(
+                messages
+                    .iter()
+                    .filter(|m| m.template == "ack" && m.request == Some(*id))
+                    .count(),
+                usize::from(reachable),
+                "{name}: one acknowledgement per request that can be reached"
+            );
+        }
+        assert!(settled > 0, "{name}");
+        assert!(one.store().acks_due(10).await.unwrap().is_empty(), "{name}");
+
+        // One broadcast, previewed once, sent by both nodes at once (a double click on two
+        // desks): every recipient once, the nodes' counts adding up.
+        let draft = |id: Option<String>, expected: Option<u64>| {
+            evac_model::BroadcastDraft {
+                text: Some("The road to Bishkek is open from 06:00.".into()),
+                place: Some("Almaty".into()),
+                id,
+                expected_recipients: expected.map(|n| n.to_string()),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap()
+        };
+        let preview = one
+            .preview_broadcast(&planner, &draft(None, None))
+            .await
+            .unwrap();
+        let send = draft(Some(preview.id.clone()), Some(preview.recipients));
+        let at = start.plus_seconds(30 * HOUR_S);
+        let (a, b) = tokio::join!(
+            one.send_broadcast(&planner, &send, at),
+            two.send_broadcast(&planner_two, &send, at)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(
+            a.queued + b.queued,
+            preview.recipients,
+            "{name}: {a:?} {b:?}"
+        );
+        let broadcast: Vec<String> = all_messages(&one)
+            .await
+            .into_iter()
+            .filter(|m| m.template == "broadcast")
+            .map(|m| m.recipient)
+            .collect();
+        let distinct: std::collections::HashSet<_> = broadcast.iter().collect();
+        assert_eq!(broadcast.len(), distinct.len(), "{name}: a recipient twice");
+        assert_eq!(broadcast.len() as u64, preview.recipients, "{name}");
+
+        // Re-confirmation run by both at once: each request asked once.
+        let now = Timestamp::now();
+        let (a, b) = tokio::join!(
+            one.reconfirm(&planner, 1, 24, now),
+            two.reconfirm(&planner_two, 1, 24, now)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let questions: Vec<_> = all_messages(&one)
+            .await
+            .into_iter()
+            .filter(|m| m.template == "reconfirm")
+            .filter_map(|m| m.request)
+            .collect();
+        let distinct: std::collections::HashSet<_> = questions.iter().collect();
+        assert_eq!(
+            questions.len(),
+            distinct.len(),
+            "{name}: a request asked twice"
+        );
+        assert_eq!(
+            a.asked + b.asked,
+            questions.len() as u64,
+            "{name}: {a:?} {b:?}"
+        );
+        assert!(!questions.is_empty(), "{name}");
+    }
+}
