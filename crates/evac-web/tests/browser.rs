@@ -473,6 +473,116 @@ async fn a_plea_in_the_inbox_becomes_a_request_on_the_hotline_desk() {
     browser.client.clone().close().await.unwrap();
 }
 
+/// An operator works the callback queue from the keyboard's page: a family nobody reached
+/// waits there; "take the next call" opens its request at the call log; logging "no answer"
+/// puts it back with the next try's time; reaching it empties the queue.
+#[tokio::test]
+async fn an_operator_takes_the_next_callback_and_logs_the_calls() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let c = &browser.client;
+    let (base, app, _dir) = serve().await;
+    app.add_user(None, "operator1", Role::Operator, "correct horse battery")
+        .await
+        .unwrap();
+    let draft = evac_model::RequestDraft {
+        location: evac_model::LocationDraft {
+            text: Some("Алматы".into()),
+            country: Some("KZ".into()),
+            ..Default::default()
+        },
+        submitter: evac_model::SubmitterDraft {
+            phones: vec!["8 701 555 00 11".into()],
+            ..Default::default()
+        },
+        party: vec![evac_model::PersonDraft {
+            surname: Some("Сейткали".into()),
+            given_names: Some("Дана".into()),
+            birth_date: Some("1990-04-05".into()),
+            ..Default::default()
+        }],
+        consent: Some(true),
+        ..Default::default()
+    };
+    let submitted = app
+        .submit_request(&evac_model::Actor::Public, &draft, None)
+        .await
+        .unwrap();
+    // Nobody answered a re-confirmation, say: the family waits for a call.
+    app.store()
+        .queue_callbacks(vec![(
+            submitted.id,
+            evac_model::Timestamp::now(),
+            "did not answer the re-confirmation".into(),
+        )])
+        .await
+        .unwrap();
+    log_in(c, &base, "operator1").await;
+    c.goto(&format!("{base}/desk/callbacks?lang=en"))
+        .await
+        .unwrap();
+    let queue = element(c, "#callbacks").await.text().await.unwrap();
+    assert!(
+        queue.contains(&submitted.reference.to_string()) && queue.contains("+77015550011"),
+        "{queue}"
+    );
+    click(c, "#take-next button").await;
+    element(c, "#log-call").await;
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with(&submitted.id.to_string()),
+        "the taken family's request is open"
+    );
+    let phone = element(c, "#log-call input[name=phone]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(phone.as_deref(), Some("+77015550011"), "the number to dial");
+    element(c, "#log-call select[name=outcome] option[value=no_answer]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    fill(c, "#log-call textarea[name=note]", "rang twelve times").await;
+    click(c, "#log-call button[type=submit]").await;
+    let log = text_once(c, "#call-log", |t| t.contains("rang twelve times")).await;
+    assert!(
+        log.contains("no answer") && log.contains("operator1"),
+        "{log}"
+    );
+    let waiting = text_once(c, "p.notice", |t| t.contains("failed try")).await;
+    assert!(waiting.contains("no answer (1 failed try)"), "{waiting}");
+    // Nothing is due now (the next try is in 15 minutes).
+    c.goto(&format!("{base}/desk/callbacks?lang=en"))
+        .await
+        .unwrap();
+    click(c, "#take-next button").await;
+    let said = text_once(c, "p.notice", |t| t.contains("Nothing is due")).await;
+    assert!(said.contains("Nothing is due now."), "{said}");
+    // Back on the request: they called back and were reached.
+    c.goto(&format!("{base}/desk/requests/{}?lang=en", submitted.id))
+        .await
+        .unwrap();
+    element(c, "#log-call select[name=direction] option[value=inbound]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    click(c, "#log-call button[type=submit]").await;
+    text_once(c, "#call-log", |t| t.contains("they called")).await;
+    c.goto(&format!("{base}/desk/callbacks?lang=en"))
+        .await
+        .unwrap();
+    let empty = text_once(c, "main", |t| t.contains("Nobody waits")).await;
+    assert!(empty.contains("Nobody waits for a callback."), "{empty}");
+    browser.client.clone().close().await.unwrap();
+}
+
 /// The text of `css` once `settled` says the page shows it (a form post may still be
 /// loading the next page), or what it shows after `SETTLE_MS_MAX`.
 async fn text_once(c: &Client, css: &str, settled: impl Fn(&str) -> bool) -> String {
