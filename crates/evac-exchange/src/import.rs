@@ -29,11 +29,9 @@ pub enum SheetRows {
         path: String,
         unterminated_tail: Option<u64>,
     },
-    /// XLSX sheets are read whole by calamine; streaming applies to CSV.
-    Xlsx {
-        rows: std::vec::IntoIter<Vec<String>>,
-        line: u64,
-    },
+    /// XLSX sheets are read cell by cell into the rows that hold something (a sheet's size
+    /// is what it holds, not where its farthest cell is); streaming applies to CSV.
+    Xlsx { rows: std::vec::IntoIter<Row> },
 }
 
 /// Opens a file by its extension and returns its header row and its data rows.
@@ -81,34 +79,110 @@ pub fn open_sheet(path: &Path) -> Result<(Vec<String>, SheetRows), ExchangeError
                 },
             ))
         }
-        "xlsx" | "xlsm" | "xls" | "ods" => {
-            use calamine::Reader;
-            let mut workbook =
-                calamine::open_workbook_auto(path).map_err(|e| read_err(e.to_string()))?;
-            let range = workbook
-                .worksheet_range_at(0)
-                .ok_or_else(|| read_err("the workbook has no sheet".into()))?
-                .map_err(|e| read_err(e.to_string()))?;
-            let mut rows = range
-                .rows()
-                .map(|r| r.iter().map(cell_text).collect::<Vec<String>>());
-            let headers: Vec<String> = rows
-                .next()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|h| h.trim().to_string())
-                .collect();
+        "xlsx" | "xlsm" => {
+            let (headers, rows) = read_xlsx(path).map_err(read_err)?;
             Ok((
                 headers,
                 SheetRows::Xlsx {
-                    rows: rows.collect::<Vec<_>>().into_iter(),
-                    line: 1,
+                    rows: rows.into_iter(),
                 },
             ))
         }
+        "xls" | "ods" => Err(read_err(format!(
+            "'.{ext}' files are not read (their sheets cannot be sized before reading); save it as .xlsx or .csv"
+        ))),
         other => Err(read_err(format!(
             "'.{other}' files are not supported; give a .csv or .xlsx file"
         ))),
+    }
+}
+
+/// Columns of a spreadsheet evac reads: a request's fields fit many times over; a cell beyond
+/// is refused by its address rather than sized into every row.
+pub const SHEET_COLUMNS_MAX: u32 = 256;
+
+/// "XFD1048576" for a cell's (row, column), both from 0.
+fn cell_address(row: u32, column: u32) -> String {
+    let mut letters = Vec::new();
+    let mut n = column + 1;
+    while n > 0 {
+        letters.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&letters),
+        u64::from(row) + 1
+    )
+}
+
+/// The first sheet's header row and its data rows that hold something, each with its row
+/// number as the spreadsheet shows it. Memory follows the cells the file holds: empty rows
+/// take nothing, and a cell beyond [`SHEET_COLUMNS_MAX`] columns is refused.
+fn read_xlsx(path: &Path) -> Result<(Vec<String>, Vec<Row>), String> {
+    use calamine::Reader;
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook(path).map_err(|e: calamine::XlsxError| e.to_string())?;
+    let first = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| "the workbook has no sheet".to_string())?;
+    let mut cells = workbook
+        .worksheet_cells_reader(&first)
+        .map_err(|e| e.to_string())?;
+    let mut rows: Vec<Row> = Vec::new();
+    let mut header_row: Option<u32> = None;
+    let mut headers: Vec<String> = Vec::new();
+    while let Some(cell) = cells.next_cell().map_err(|e| e.to_string())? {
+        let (row, column) = cell.get_position();
+        if column >= SHEET_COLUMNS_MAX {
+            return Err(format!(
+                "cell {} lies beyond the first {SHEET_COLUMNS_MAX} columns evac reads; delete what lies beyond column {}",
+                cell_address(row, column),
+                cell_address(0, SHEET_COLUMNS_MAX - 1).trim_end_matches('1'),
+            ));
+        }
+        let text = cell_ref_text(cell.get_value());
+        if text.is_empty() {
+            continue;
+        }
+        // The header is the first row that holds something.
+        let header = *header_row.get_or_insert(row);
+        let target = if row == header {
+            &mut headers
+        } else {
+            if rows
+                .last()
+                .is_none_or(|(line, _)| *line != u64::from(row) + 1)
+            {
+                rows.push((u64::from(row) + 1, Vec::new()));
+            }
+            &mut rows.last_mut().expect("pushed above").1
+        };
+        let column = column as usize;
+        if target.len() <= column {
+            target.resize(column + 1, String::new());
+        }
+        target[column] = text;
+    }
+    Ok((
+        headers.into_iter().map(|h| h.trim().to_string()).collect(),
+        rows,
+    ))
+}
+
+fn cell_ref_text(cell: &calamine::DataRef<'_>) -> String {
+    match cell {
+        calamine::DataRef::DateTime(dt) => {
+            excel_serial_to_iso(dt.as_f64()).unwrap_or_else(|| dt.to_string())
+        }
+        calamine::DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+            format!("{}", *f as i64)
+        }
+        calamine::DataRef::Empty => String::new(),
+        other => calamine::Data::from(other.clone()).to_string(),
     }
 }
 
@@ -135,16 +209,6 @@ fn sniff_delimiter(path: &Path) -> u8 {
         b';'
     } else {
         b','
-    }
-}
-
-fn cell_text(cell: &calamine::Data) -> String {
-    match cell {
-        calamine::Data::DateTime(dt) => {
-            excel_serial_to_iso(dt.as_f64()).unwrap_or_else(|| dt.to_string())
-        }
-        calamine::Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        other => other.to_string(),
     }
 }
 
@@ -191,11 +255,7 @@ impl Iterator for SheetRows {
                     }
                 }
             }
-            SheetRows::Xlsx { rows, line } => {
-                let cells = rows.next()?;
-                *line += 1;
-                Some(Ok((*line, cells)))
-            }
+            SheetRows::Xlsx { rows } => rows.next().map(Ok),
         }
     }
 }

@@ -194,3 +194,63 @@ fn exports_write_a_row_per_person_with_hxl_tags() {
 fn rand_free() -> impl rand::Rng {
     <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(3)
 }
+
+/// An XLSX from an NGO is untrusted: one cell at XFD1048576 in a 1.6 KB file made the reader
+/// size a dense sheet of 17 billion cells (512 GiB) and the kernel kill the host (issue 26).
+/// Now a sheet costs what it holds: the far cell is refused by its address, and rows far down
+/// are read with their own row numbers, without the empty ones between.
+#[test]
+fn a_spreadsheet_costs_what_it_holds_not_where_its_farthest_cell_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = |name: &str, far: Option<(u32, u16)>| {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let ws = book.add_worksheet();
+        for (c, h) in ["Фамилия", "Имя", "Дата рождения", "Город"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for (c, v) in ["Иванова", "Мария", "02.03.1980", "Алматы"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(1, c as u16, *v).unwrap();
+        }
+        if let Some((row, column)) = far {
+            ws.write_string(row, column, "x").unwrap();
+        }
+        let path = dir.path().join(name);
+        book.save(&path).unwrap();
+        path
+    };
+    let corner = sheet("corner.xlsx", Some((1_048_575, 16_383)));
+    assert!(
+        std::fs::metadata(&corner).unwrap().len() < 10_000,
+        "a small file"
+    );
+    let Err(refused) = open_sheet(&corner) else {
+        panic!("a cell at XFD1048576 is refused");
+    };
+    let said = refused.to_string();
+    assert!(
+        said.contains("XFD1048576") && said.contains("256 columns"),
+        "{said}"
+    );
+
+    // Far down, within the columns: read, with the row number the spreadsheet shows.
+    let deep = sheet("deep.xlsx", Some((999_999, 1)));
+    let (headers, rows) = open_sheet(&deep).unwrap();
+    assert_eq!(headers, ["Фамилия", "Имя", "Дата рождения", "Город"]);
+    let rows: Vec<_> = rows.map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2, "the empty rows between take nothing");
+    assert_eq!(rows[0].0, 2);
+    assert_eq!(rows[0].1, ["Иванова", "Мария", "02.03.1980", "Алматы"]);
+    assert_eq!(rows[1].0, 1_000_000);
+    assert_eq!(rows[1].1, ["", "x"]);
+
+    // .xls and .ods cannot be sized before reading: refused with what to do.
+    let ods = write(&dir, "list.ods", "not really");
+    let said = open_sheet(&ods).err().unwrap().to_string();
+    assert!(said.contains("save it as .xlsx or .csv"), "{said}");
+}
