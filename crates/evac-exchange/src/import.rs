@@ -97,6 +97,10 @@ pub fn open_sheet(path: &Path) -> Result<(Vec<String>, SheetRows), ExchangeError
     }
 }
 
+/// Lines one CSV cell may span (a situation written over several lines fits many times):
+/// more is a quote never closed.
+pub const CSV_CELL_LINES_MAX: usize = 50;
+
 /// Columns of a spreadsheet evac reads: a request's fields fit many times over; a cell beyond
 /// is refused by its address rather than sized into every row.
 pub const SHEET_COLUMNS_MAX: u32 = 256;
@@ -233,6 +237,7 @@ impl Iterator for SheetRows {
                 unterminated_tail,
             } => {
                 let mut record = csv::StringRecord::new();
+                let starts_at_line = reader.position().line();
                 match reader.read_record(&mut record) {
                     Ok(false) => None,
                     Ok(true) => {
@@ -243,6 +248,24 @@ impl Iterator for SheetRows {
                             .map(|f| f.matches('\n').count() as u64)
                             .sum::<u64>();
                         *line = end.line() - u64::from(!at_unterminated_end) - inner_newlines;
+                        // A quote opened and never closed swallows every line after it into
+                        // one cell: said, with where, instead of the rows quietly vanishing.
+                        if let Some((column, cell)) = record
+                            .iter()
+                            .enumerate()
+                            .find(|(_, f)| f.matches('\n').count() > CSV_CELL_LINES_MAX)
+                        {
+                            return Some(Err(RowError {
+                                // Where the record began: the cell's newlines, its last one
+                                // included, all lie after it.
+                                row: starts_at_line,
+                                column: format!("column {}", column + 1),
+                                reason: format!(
+                                    "a quote opened here runs over {} lines (more than the {CSV_CELL_LINES_MAX} a cell may hold), so the rows after it would be read as one cell; close the quote, or write a quote inside a cell as two (\"\")",
+                                    cell.matches('\n').count() + 1
+                                ),
+                            }));
+                        }
                         Some(Ok((*line, record.iter().map(str::to_string).collect())))
                     }
                     Err(e) => {

@@ -254,3 +254,36 @@ fn a_spreadsheet_costs_what_it_holds_not_where_its_farthest_cell_is() {
     let said = open_sheet(&ods).err().unwrap().to_string();
     assert!(said.contains("save it as .xlsx or .csv"), "{said}");
 }
+
+/// A quote opened and never closed (row 3 here) used to swallow every row after it into one
+/// cell: 200 families vanished and row 1 was blamed. Now the rows before it import, and the
+/// row where the quote opened is named with what to do.
+#[test]
+fn an_unterminated_quote_is_named_at_its_row_not_swallowing_the_rest() {
+    let mut csv = String::from("Фамилия;Имя;Дата рождения;Город;Телефон\n");
+    csv.push_str("Иванова;Мария;02.03.1980;Алматы;87011234567\n");
+    csv.push_str("\"Петров;Олег;01.01.1975;Алматы;87011234568\n");
+    for i in 0..200 {
+        csv.push_str(&format!("Сидорова{i};Анна;05.06.1990;Астана;8701200{i:04}\n"));
+    }
+    let groups = check(&csv, None);
+    assert!(
+        matches!(&groups[0], Ok(names) if names == &["IVANOVA"]),
+        "{:?}",
+        groups[0]
+    );
+    let Err(said) = &groups[1] else {
+        panic!("the open quote is reported: {:?}", groups[1]);
+    };
+    assert!(
+        said[0].starts_with("3: ")
+            && said[0].contains("quote")
+            && said[0].contains("close the quote"),
+        "{said:?}"
+    );
+    assert_eq!(
+        groups.len(),
+        2,
+        "nothing is imported from the swallowed lines"
+    );
+}
