@@ -205,7 +205,9 @@ impl<W: Write> Exporter<W> {
     ) -> Result<(), ExchangeError> {
         for row in person_rows(request, statuses) {
             match self {
-                Exporter::Csv(w) => w.write_record(&row).map_err(write_err)?,
+                Exporter::Csv(w) => w
+                    .write_record(row.iter().map(|c| crate::spreadsheet_safe(c).into_owned()))
+                    .map_err(write_err)?,
                 Exporter::Jsonl(w) => {
                     let object: serde_json::Map<String, serde_json::Value> = COLUMNS
                         .iter()

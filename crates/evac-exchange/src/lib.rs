@@ -33,3 +33,53 @@ pub enum ExchangeError {
     #[error("cannot write the export: {0}")]
     Write(String),
 }
+
+/// A cell as a spreadsheet program may open it safely: text that a spreadsheet would run as a
+/// formula (`=HYPERLINK(…)`, `+cmd|…`, `@SUM(…)`, a leading tab) gets a leading apostrophe, which
+/// spreadsheets show as text. A number or phone written with its sign (`+7 701 123 45 67`,
+/// `-3`) stays as it is.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let mut chars = cell.chars();
+    let risky = match chars.next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some('+' | '-') => {
+            !chars
+                .clone()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '.' | '-'))
+                || chars.next().is_none()
+        }
+        _ => false,
+    };
+    if risky {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+#[cfg(test)]
+mod safe_cell_tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn formulas_become_text_and_numbers_stay() {
+        for (cell, shown) in [
+            (
+                "=HYPERLINK(\"http://x\",\"Click\")",
+                "'=HYPERLINK(\"http://x\",\"Click\")",
+            ),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("+", "'+"),
+            ("+7 701 123 45 67", "+7 701 123 45 67"),
+            ("+77011234567", "+77011234567"),
+            ("-3", "-3"),
+            ("Иванова", "Иванова"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(cell), shown, "{cell}");
+        }
+    }
+}

@@ -147,7 +147,12 @@ fn manifest_csv(rows: &[ManifestRow]) -> Result<Vec<u8>, ExchangeError> {
     let mut w = csv::Writer::from_writer(&mut out);
     w.write_record(MANIFEST_COLUMNS).map_err(write_err)?;
     for row in rows {
-        w.write_record(row.cells()).map_err(write_err)?;
+        w.write_record(
+            row.cells()
+                .iter()
+                .map(|c| crate::spreadsheet_safe(c).into_owned()),
+        )
+        .map_err(write_err)?;
     }
     w.flush().map_err(write_err)?;
     drop(w);

@@ -126,7 +126,7 @@ fn exports_write_a_row_per_person_with_hxl_tags() {
     let ctx = ctx();
     let draft = RequestDraft {
         location: evac_model::LocationDraft {
-            text: Some("Алматы".into()),
+            text: Some("=HYPERLINK(\"http://evil.example\",\"Алматы\")".into()),
             ..Default::default()
         },
         submitter: evac_model::SubmitterDraft {
@@ -172,6 +172,14 @@ fn exports_write_a_row_per_person_with_hxl_tags() {
         "HXL row"
     );
     assert_eq!(lines.len(), 4, "header, tags, two people");
+    // A place written as a formula (issue 26: CSV exports wrote it unchanged) opens as text;
+    // the phone keeps its plus.
+    assert!(
+        lines[2].contains("\"'=HYPERLINK(") && !lines[2].contains(",=HYPERLINK"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[2].contains(",+77011234567,"), "{}", lines[2]);
     assert!(
         lines[3].contains(",Иванов,") && lines[3].contains(",true,false,"),
         "the boy is a minor, accompanied: {}",
@@ -264,7 +272,9 @@ fn an_unterminated_quote_is_named_at_its_row_not_swallowing_the_rest() {
     csv.push_str("Иванова;Мария;02.03.1980;Алматы;87011234567\n");
     csv.push_str("\"Петров;Олег;01.01.1975;Алматы;87011234568\n");
     for i in 0..200 {
-        csv.push_str(&format!("Сидорова{i};Анна;05.06.1990;Астана;8701200{i:04}\n"));
+        csv.push_str(&format!(
+            "Сидорова{i};Анна;05.06.1990;Астана;8701200{i:04}\n"
+        ));
     }
     let groups = check(&csv, None);
     assert!(
