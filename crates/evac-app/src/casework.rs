@@ -129,6 +129,12 @@ impl App {
                 .map_or(Permission::WriteRequests, |(_, p)| *p),
         };
         staff.require(needed)?;
+        if let Some(to) = to {
+            let stored = self.request_to_change(request).await?;
+            if let Some((_, current)) = stored.statuses.iter().find(|(p, _)| *p == person) {
+                staff.require(current.leaving_needs(to))?;
+            }
+        }
         let by = Changer {
             actor: staff.actor(),
             name: &staff.name,

@@ -75,6 +75,22 @@ impl PersonStatus {
         (PersonStatus::Arrived, crate::Permission::CheckIn),
     ];
 
+    /// The permission a hand needs to move a person from `self` to `to`, beyond the one
+    /// setting `to` needs: a verification decision (verified, ineligible) is undone only by
+    /// whoever may make one (an operator may withdraw an ineligible person, not make them
+    /// eligible again by setting them back to registered).
+    pub fn leaving_needs(self, to: PersonStatus) -> crate::Permission {
+        match (self, to) {
+            (PersonStatus::Ineligible, to)
+                if !matches!(to, PersonStatus::Ineligible | PersonStatus::Withdrawn) =>
+            {
+                crate::Permission::VerifyPeople
+            }
+            (PersonStatus::Verified, PersonStatus::Registered) => crate::Permission::VerifyPeople,
+            _ => crate::Permission::WriteRequests,
+        }
+    }
+
     /// Why staff may not move a person from `self` to `to`, if they may not (the permission
     /// is checked apart).
     pub fn hand_change_refused(self, to: PersonStatus) -> Option<String> {

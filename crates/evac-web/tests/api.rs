@@ -2113,3 +2113,63 @@ async fn calls_are_logged_and_callbacks_taken_over_http_and_on_the_desk() {
         "{queue_page}"
     );
 }
+
+/// Issue 26: an operator could undo a case officer's decision by setting an ineligible or
+/// verified person back to registered. Now undoing a verification decision needs the right to
+/// make one; an operator may still withdraw the person (they called to say they stay).
+#[tokio::test]
+async fn an_operator_cannot_undo_a_case_officers_decision() {
+    use reqwest::Method;
+    let t = spawn_app().await;
+    let (status, _, ack) = t.post(&family(), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = ack["id"].as_str().unwrap().to_string();
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let operator = t.token("operator1", Role::Operator).await;
+    let (_, request) = t
+        .get(&format!("/api/v1/requests/{id}"), Some(&officer))
+        .await;
+    let person = request["party"][0]["id"].as_str().unwrap().to_string();
+    let events = format!("/api/v1/requests/{id}/persons/{person}/events");
+    let set = |token: &str, status: &str| {
+        let (t, events, token, status) =
+            (&t, events.clone(), token.to_string(), status.to_string());
+        async move {
+            t.send(
+                Method::POST,
+                &events,
+                &token,
+                &json!({ "status": status, "reason": "checked the documents" }),
+            )
+            .await
+            .0
+        }
+    };
+    for (decision, undo) in [
+        ("ineligible", "registered"),
+        ("verified", "registered"),
+        ("ineligible", "verified"),
+    ] {
+        assert_eq!(
+            set(&officer, decision).await,
+            StatusCode::CREATED,
+            "{decision}"
+        );
+        assert_eq!(
+            set(&operator, undo).await,
+            StatusCode::FORBIDDEN,
+            "an operator undid {decision} by setting {undo}"
+        );
+    }
+    assert_eq!(
+        set(&officer, "registered").await,
+        StatusCode::CREATED,
+        "a case officer may"
+    );
+    assert_eq!(set(&officer, "ineligible").await, StatusCode::CREATED);
+    assert_eq!(
+        set(&operator, "withdrawn").await,
+        StatusCode::CREATED,
+        "withdrawing is no undo"
+    );
+}
