@@ -1,6 +1,7 @@
 //! Who is calling: the bearer-token extractors (a desk session's cookie counts as a token too,
 //! so the desk's download links reach the API; the cookie is `SameSite=Strict`, so no other
-//! site's page can send it). Role checks do not live here — they live in the app layer's
+//! site's page can send it, and a write with it must come from evac's own pages, as the
+//! desk's forms must, since a same-site page could still send it). Role checks do not live here — they live in the app layer's
 //! `Staff::require`, so every door enforces the same table.
 
 use axum::extract::FromRequestParts;
@@ -39,7 +40,24 @@ impl FromRequestParts<AppState> for Authenticated {
     ) -> Result<Self, Self::Rejection> {
         let token = match bearer(parts)? {
             Some(token) => token.to_string(),
-            None => session_secret(&parts.headers).ok_or(AppError::Unauthenticated)?,
+            None => {
+                let secret = session_secret(&parts.headers).ok_or(AppError::Unauthenticated)?;
+                // The desk's cookie reaches the API for its download links; a write with it must
+                // pass the desk's own cross-site check (a same-site page could send it).
+                let safe = matches!(
+                    parts.method,
+                    axum::http::Method::GET | axum::http::Method::HEAD
+                );
+                if !safe && !crate::desk::same_origin(&parts.headers) {
+                    return Err(Problem::new(
+                        axum::http::StatusCode::FORBIDDEN,
+                        "urn:evac:problem:cross-site",
+                        "Cross-site write refused",
+                        "a write with the desk's session must come from evac's own pages; API clients send a bearer token".to_string(),
+                    ));
+                }
+                secret
+            }
         };
         Ok(Authenticated(state.app.authenticate_token(&token).await?))
     }

@@ -2173,3 +2173,71 @@ async fn an_operator_cannot_undo_a_case_officers_decision() {
         "withdrawing is no undo"
     );
 }
+
+/// Issue 26: the JSON API took the desk's cookie without the desk's cross-site check, so a
+/// page on a same-site origin could add transports or publish plans. A write with the cookie
+/// now needs the desk's own origin; reads (the desk's download links) and bearer tokens work
+/// as before.
+#[tokio::test]
+async fn the_apis_writes_with_the_desks_cookie_come_from_the_desk_only() {
+    let t = spawn_app().await;
+    let planner = t.token("planner1", Role::Planner).await;
+    for hub in evac_demo::seed_situation().hubs {
+        t.app.record_hub(&hub).await.unwrap();
+    }
+    let transport = |code: &str| {
+        json!({
+            "code": code, "kind": "flight", "hub": "NQZ", "destination": "Moscow",
+            "departs_at": "2099-01-07T06:00:00Z", "seats": 3
+        })
+    };
+    let post = |site: Option<&'static str>, body: Value| {
+        let (http, base, token) = (t.http.clone(), t.base.clone(), planner.clone());
+        async move {
+            let mut req = http
+                .post(format!("{base}/api/v1/transports"))
+                .header("cookie", format!("evac_session={token}"))
+                .json(&body);
+            if let Some(site) = site {
+                req = req.header("sec-fetch-site", site);
+            }
+            req.send().await.unwrap().status()
+        }
+    };
+    assert_eq!(
+        post(Some("same-site"), transport("KC 1")).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(Some("cross-site"), transport("KC 2")).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(Some("same-origin"), transport("KC 3")).await,
+        StatusCode::CREATED
+    );
+    let (status, _) = t.get("/api/v1/transports", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let read = t
+        .http
+        .get(format!("{}/api/v1/transports", t.base))
+        .header("cookie", format!("evac_session={planner}"))
+        .header("sec-fetch-site", "same-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::OK, "reads with the cookie work");
+    let (status, _) = t
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/transports",
+            &planner,
+            &transport("KC 4"),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a bearer token needs no origin"
+    );
+}
