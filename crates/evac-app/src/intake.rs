@@ -246,6 +246,7 @@ impl App {
         page: PageRequest,
     ) -> Result<Page, AppError> {
         staff.require(Permission::ReadRequests)?;
+        check_filter(filter)?;
         let page = self.store.list_requests(filter, page).await?;
         let ids: Vec<String> = page
             .items
@@ -332,6 +333,7 @@ impl App {
         filter: RequestFilter,
         format: &str,
     ) -> Result<ExportCursor, AppError> {
+        check_filter(&filter)?;
         let actor = match actor {
             ExportActor::Staff(staff) => {
                 staff.require(Permission::ExportRequests)?;
@@ -362,6 +364,45 @@ impl App {
 pub enum ExportActor<'a> {
     Staff(&'a Staff),
     ServerConsole,
+}
+
+/// A list filter's words are what a person types into a search box: one line of at most
+/// `SHORT_TEXT_CHARS_MAX` characters with nothing hidden (a 50,000-character place made the
+/// database give up with a 5xx).
+fn check_filter(filter: &RequestFilter) -> Result<(), AppError> {
+    let mut problems = Vec::new();
+    for (path, value) in [
+        ("query.place", &filter.place),
+        ("query.name", &filter.name),
+        ("query.phone", &filter.phone),
+    ] {
+        let Some(value) = value else { continue };
+        let reason = if value.chars().count() > evac_model::SHORT_TEXT_CHARS_MAX {
+            format!(
+                "is longer than {} characters; search for fewer words",
+                evac_model::SHORT_TEXT_CHARS_MAX
+            )
+        } else if let Some(c) = value
+            .chars()
+            .find(|c| evac_model::hidden_character(*c) || matches!(c, '\n' | '\r' | '\t'))
+        {
+            format!(
+                "holds an invisible character (U+{:04X}); remove it",
+                u32::from(c)
+            )
+        } else {
+            continue;
+        };
+        problems.push(evac_model::FieldError {
+            path: path.into(),
+            reason,
+        });
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(problems))
+    }
 }
 
 /// Walks every request matching a filter, oldest first, a page at a time (flat memory). While

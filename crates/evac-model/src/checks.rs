@@ -29,6 +29,13 @@ pub(crate) struct Checker {
     pub errors: Vec<FieldError>,
 }
 
+/// A character text may not hold: a control character other than line breaks and tabs, or a
+/// bidirectional control (marks, embeddings, overrides, isolates).
+pub fn hidden_character(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// A field given as text: trimmed, `None` when empty.
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
@@ -56,11 +63,27 @@ impl Checker {
         }
     }
 
+    /// One line of text (a name, a place, a document number) of at most
+    /// `SHORT_TEXT_CHARS_MAX` characters; `None` when empty.
     pub fn short_text(&mut self, path: impl FieldPath, value: &Option<String>) -> Option<String> {
-        self.text(path, value, SHORT_TEXT_CHARS_MAX)
+        let text = self.text(path, value, SHORT_TEXT_CHARS_MAX)?;
+        if let Some(c) = text.chars().find(|c| matches!(c, '\n' | '\r' | '\t')) {
+            self.fail(
+                path,
+                format!(
+                    "holds a line break or tab (U+{:04X}); write it on one line",
+                    u32::from(c)
+                ),
+            );
+            return None;
+        }
+        Some(text)
     }
 
-    /// Trimmed text of at most `chars_max` characters; `None` when empty.
+    /// Trimmed text of at most `chars_max` characters; `None` when empty. Control characters
+    /// (NUL and the like) and direction overrides are refused: they can hide or reorder what
+    /// staff read on a list or a manifest (a name spoofed right-to-left), and some databases
+    /// refuse them.
     pub fn text(
         &mut self,
         path: impl FieldPath,
@@ -72,6 +95,16 @@ impl Checker {
             self.fail(
                 path,
                 format!("is longer than {chars_max} characters; shorten it"),
+            );
+            return None;
+        }
+        if let Some(c) = value.chars().find(|c| hidden_character(*c)) {
+            self.fail(
+                path,
+                format!(
+                    "holds an invisible control or direction character (U+{:04X}) that could hide or reorder what staff read; remove it",
+                    u32::from(c)
+                ),
             );
             return None;
         }

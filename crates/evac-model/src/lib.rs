@@ -30,7 +30,7 @@ pub use boarding::{
     PASS_TOKEN_PREFIX, PassClaims, PassError, PassId, PassSigner, Seat, SeatBook, SeatEvent,
     SeatEventKind, StoredSeatEvent, verify_pass,
 };
-pub use checks::{parse_date, scalar};
+pub use checks::{hidden_character, parse_date, scalar};
 pub use country::{CountryCode, CountryCodeError};
 pub use drafts::*;
 pub use ids::{CaseId, InboundId, MessageId, PersonId, ReportId, RequestId, TransportId, UserId};

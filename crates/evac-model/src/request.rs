@@ -473,18 +473,9 @@ impl RequestDraft {
             }
         };
 
-        let situation = self
-            .situation
-            .as_deref()
-            .map(str::trim)
-            .unwrap_or("")
-            .to_string();
-        if situation.chars().count() > SITUATION_CHARS_MAX {
-            c.fail(
-                "situation",
-                format!("is longer than {SITUATION_CHARS_MAX} characters; shorten it"),
-            );
-        }
+        let situation = c
+            .text("situation", &self.situation, SITUATION_CHARS_MAX)
+            .unwrap_or_default();
         let urgency = c.distinct_list("urgency", &self.urgency, Urgency::parse, Urgency::choices);
 
         let submitter = Submitter {

@@ -2241,3 +2241,52 @@ async fn the_apis_writes_with_the_desks_cookie_come_from_the_desk_only() {
         "a bearer token needs no origin"
     );
 }
+
+/// Issue 26's bad text: a 50,000-character place filter gave a 5xx, a NUL in a staff note a
+/// 5xx on PostgreSQL, and a right-to-left override was taken into a name, so a manifest could
+/// show a spoofed name. Each is now refused by its field, saying what to do.
+#[tokio::test]
+async fn hidden_characters_and_endless_filters_are_refused_by_their_field() {
+    use reqwest::Method;
+    let t = spawn_app().await;
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let place = "Almaty".repeat(8_300);
+    let (status, problem) = t
+        .get(&format!("/api/v1/requests?place={place}"), Some(&officer))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(error_paths(&problem), ["query.place"], "{problem}");
+
+    let mut spoofed = family();
+    spoofed["party"][0]["surname"] = json!("Токаева\u{202E}авеакоТ");
+    spoofed["situation"] = json!("Мы в гостинице\u{0000}");
+    let (status, _, problem) = t.post(&spoofed, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(
+        error_paths(&problem),
+        ["situation", "party[0].surname"],
+        "{problem}"
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("U+202E"),
+        "{problem}"
+    );
+
+    let (status, _, ack) = t.post(&family(), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = ack["id"].as_str().unwrap();
+    let (_, request) = t
+        .get(&format!("/api/v1/requests/{id}"), Some(&officer))
+        .await;
+    let person = request["party"][0]["id"].as_str().unwrap();
+    let (status, problem) = t
+        .send(
+            Method::POST,
+            &format!("/api/v1/requests/{id}/persons/{person}/events"),
+            &officer,
+            &json!({ "reason": "called\u{0000} her" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(error_paths(&problem), ["reason"], "{problem}");
+}
