@@ -348,8 +348,17 @@ impl Config {
     }
 
     pub fn create_data_dir(&self) -> anyhow::Result<()> {
-        if !self.database_explicit {
-            std::fs::create_dir_all(&self.data_dir)
+        if !self.database_explicit && !self.data_dir.is_dir() {
+            // Only its owner may list it: it holds the database and the demo's files.
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt;
+                builder.mode(0o700);
+            }
+            builder
+                .create(&self.data_dir)
                 .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
         }
         Ok(())

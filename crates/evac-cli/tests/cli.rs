@@ -178,6 +178,16 @@ fn accounts_imports_and_exports_from_the_command_line() {
         None,
     ));
     let exported = std::fs::read_to_string(&export).unwrap();
+    // Issue 26: exports, refused rows and the data directory were readable by every account.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&export), 0o600, "the export is its owner's only");
+        assert_eq!(mode(&dir.path().join("bad.csv.rejects.csv")), 0o600);
+        assert_eq!(mode(&data), 0o700, "the data directory too");
+        assert_eq!(mode(&data.join("evac.db")), 0o600, "and the database");
+    }
     let people = truth.lines().count() - 1 + 1; // the generated people plus Иванов
     assert_eq!(
         exported.lines().count(),

@@ -307,6 +307,44 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The database holds every requester's personal data and the passes' signing secret: only
+/// its owner may read it. A new file is created 0600 (SQLite gives its WAL and shared-memory
+/// files the database's mode); an existing one readable by others is narrowed to 0600, with
+/// its WAL and shared-memory files.
+fn keep_private(path: &Path, exists: bool) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let config = |e: std::io::Error| {
+            StoreError::Config(format!("cannot keep {} private: {e}", path.display()))
+        };
+        if !exists {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(config)?;
+            return Ok(());
+        }
+        let companions = path.as_os_str().to_owned();
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = companions.clone();
+            file.push(suffix);
+            let file = std::path::PathBuf::from(file);
+            if let Ok(meta) = std::fs::metadata(&file)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(config)?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, exists);
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (or, with [`OpenMode::CreateIfMissing`], creates) the database file at `path`.
     /// Must be called inside a Tokio runtime. Does not migrate: call [`Store::migrate`].
@@ -329,6 +367,7 @@ impl SqliteStore {
                 _ => {}
             }
         }
+        keep_private(path, exists)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;

@@ -114,3 +114,27 @@ fn test_event(i: i64) -> evac_store::AuditEvent {
         detail: serde_json::json!({}),
     }
 }
+
+/// Issue 26: the database (every requester's personal data, the passes' signing secret) was
+/// created 0644, readable by every account on the host. It is created 0600, with its WAL,
+/// and an existing one readable by others is narrowed when opened.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evac.db");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let store = SqliteStore::open(&path, OpenMode::CreateIfMissing).unwrap();
+    store.migrate().await.unwrap();
+    store.append_audit(vec![test_event(1)]).await.unwrap();
+    assert_eq!(mode(&path), 0o600);
+    let wal = dir.path().join("evac.db-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600, "the WAL holds the same data");
+    }
+    drop(store);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _store = SqliteStore::open(&path, OpenMode::MustExist).unwrap();
+    assert_eq!(mode(&path), 0o600, "narrowed when opened");
+}

@@ -45,7 +45,7 @@ pub async fn load(
     truth_path: &std::path::Path,
 ) -> anyhow::Result<u64> {
     let mut truth = csv::Writer::from_writer(std::io::BufWriter::new(
-        std::fs::File::create(truth_path)
+        super::private_file(truth_path)
             .with_context(|| format!("cannot write {}", truth_path.display()))?,
     ));
     truth.write_record(["record_id", "party_index", "person_id", "household_id"])?;

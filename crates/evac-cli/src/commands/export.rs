@@ -84,7 +84,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     let format = args.format.format();
     let count = match &args.out {
         Some(path) => {
-            let file = std::fs::File::create(path)
+            let file = super::private_file(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             export_to(
                 &app,

@@ -55,7 +55,7 @@ pub async fn import_file(
 
 pub fn write_rejects(path: &std::path::Path, rejects: &[RowError]) -> anyhow::Result<()> {
     let file =
-        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+        super::private_file(path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
     w.write_record(["row", "column", "reason"])?;
     for r in rejects {

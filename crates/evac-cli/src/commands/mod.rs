@@ -23,6 +23,26 @@ use evac_store::Store;
 
 use crate::config::Config;
 
+/// A new file only its owner may read (0600 on Unix): exports, manifests, refused rows and
+/// the demo's ground truth hold personal data.
+pub fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(path)?;
+    // An older file keeps its mode through `create`: narrow it too.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
+}
+
 /// Opens the configured store; `create` allows a new SQLite file (migrate, demo).
 pub async fn open(config: &Config, create: bool) -> anyhow::Result<Arc<dyn Store>> {
     if create {

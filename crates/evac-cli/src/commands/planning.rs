@@ -259,7 +259,7 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
                 evac_exchange::manifest::manifest(&manifest.transport, &manifest.rows, format)?;
             let out =
                 out.unwrap_or_else(|| format!("manifest-{}.{}", t.code, format.extension()).into());
-            std::fs::write(&out, bytes)?;
+            std::io::Write::write_all(&mut super::private_file(&out)?, &bytes)?;
             println!(
                 "{} passengers of {} → {}",
                 manifest.rows.len(),
@@ -286,7 +286,7 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
                 .collect();
             let bytes = evac_exchange::manifest::passes_pdf(&t, &printed)?;
             let out = out.unwrap_or_else(|| format!("passes-{}.pdf", t.code).into());
-            std::fs::write(&out, bytes)?;
+            std::io::Write::write_all(&mut super::private_file(&out)?, &bytes)?;
             println!(
                 "{} boarding passes of {} → {}",
                 printed.len(),
