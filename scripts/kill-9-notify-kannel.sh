@@ -12,23 +12,23 @@
 #   RATE       [sms] messages_per_second [default: 200: 10000 take 50 s at that rate; it is a
 #              ceiling, and every sendsms call slower than 1/RATE lowers what is reached]
 #   KILL_AT    kill once this many have reached the phones [default: N/3]
-#   DUP_MAX    most numbers allowed to get the broadcast twice [default: 4, see below]
+#   DUP_MAX    most numbers allowed to get the broadcast twice [default: ceil(RATE x 50 ms), see below]
 #   PORT_FIRST, PORT_LAST  the ports it may listen on [default: 39000-39099]
 #   KEEP=1     keep the work directory (logs, database) even when the drill passes
 # Needs Debian's kannel and kannel-extras (apt-get install kannel kannel-extras), curl, and
 # ss (iproute2) or bash's /dev/tcp to find free ports. sqlite3 is not needed.
 #
-# Why DUP_MAX is 4 (and not messages_per_second x lease): evac's sender (one per channel and
-# node) has at most SENDS_IN_FLIGHT_MAX = 4 sendsms calls started and unanswered
-# (crates/evac-app/src/messaging.rs), and records each acceptance in the database (SQLite,
-# synchronous = FULL: on disk before the call returns) as its answer comes. On restart under
-# the same node name it takes back the claims it held at once, and sends them first, so the
-# messages of the killed batch not yet handed over are simply sent, not re-sent. The only
-# messages whose fate evac cannot know are those whose sendsms calls were in flight at the
-# kill: Kannel may have queued them without evac having recorded it. So at most 4 numbers may
-# get the broadcast twice. The looser bound messages_per_second x lease (200 x 60 s = 12000)
-# would be larger than N and could never fail; one more duplicate means an acceptance was
-# lost, which is a bug to look at, not noise.
+# Why DUP_MAX is ceil(RATE x 50 ms) (10 at the default 200/s), not messages_per_second x lease:
+# evac's sender (one per channel and node) keeps sends_in_flight(RATE) = ceil(RATE x 50 ms)
+# sendsms calls started and unanswered, at most (crates/evac-app/src/messaging.rs: enough to
+# keep the pace when Kannel takes ~40 ms to answer), and records each acceptance in the
+# database (SQLite, synchronous = FULL: on disk before the call returns) as its answer comes.
+# On restart under the same node name it takes back the claims it held at once, and sends
+# them first, so the messages of the killed batch not yet handed over are simply sent, not
+# re-sent. The only messages whose fate evac cannot know are those whose sendsms calls were in
+# flight at the kill: Kannel may have queued them without evac having recorded it. The looser
+# bound messages_per_second x lease (200 x 60 s = 12000) would be larger than N and could never
+# fail; one more duplicate means an acceptance was lost, which is a bug to look at, not noise.
 #
 # No personal data: the families, names and numbers are generated (+7 701 1xx xx xx); the
 # summary prints counts and times only.
@@ -40,7 +40,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 EVAC_BIN=${EVAC_BIN:-$ROOT/target/release/evac}
 RATE=${RATE:-200}
 KILL_AT=${KILL_AT:-$((N / 3))}
-DUP_MAX=${DUP_MAX:-4}
+DUP_MAX=${DUP_MAX:-$(( (RATE * 50 + 999) / 1000 ))}
 PORT_FIRST=${PORT_FIRST:-39000}
 PORT_LAST=${PORT_LAST:-39099}
 BEARERBOX=/usr/sbin/bearerbox

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kill -9 of a server while it sends 300 messages through Kannel's sendsms interface (a
 # counting stand-in), then a restart: every message is handed over, at most those in flight
-# (SENDS_IN_FLIGHT_MAX) twice. The same check CI runs; see crates/evac-cli/tests/cli.rs. The
+# (sends_in_flight: 5 at its 100/s) twice. The same check CI runs; see crates/evac-cli/tests/cli.rs. The
 # same drill at 10,000 messages through a real Kannel is scripts/kill-9-notify-kannel.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -57,7 +57,8 @@ pub use mail::{
 };
 pub use messaging::{
     CALLBACK_SECRET_CHARS_MIN, Channel, ChannelError, KannelChannel, KannelSettings, LogChannel,
-    MessagingSettings, Received, SEND_LEASE_MS, SENDS_IN_FLIGHT_MAX, Senders,
+    MessagingSettings, Received, SEND_LEASE_MS, SENDS_IN_FLIGHT_MAX, SLOW_ANSWER_MS, Senders,
+    sends_in_flight,
 };
 pub use messenger::{
     MESSENGER_CHANNEL, MESSENGER_UPDATE_BYTES_MAX, MessengerChannel, MessengerSettings, Update,

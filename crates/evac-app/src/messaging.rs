@@ -31,10 +31,20 @@ use crate::{App, AppError, Staff};
 /// A sender holds the messages it claimed this long; if it dies, another takes them after.
 /// Long enough for a channel's slowest answer and its delivery report.
 pub const SEND_LEASE_MS: i64 = 60_000;
-/// Sends a sender has started and not seen answered, at most. After a crash these are the
-/// messages whose fate evac cannot know (the channel may have taken them): at most this many
-/// can go out twice.
-pub const SENDS_IN_FLIGHT_MAX: usize = 4;
+/// How long a gateway may take to answer one message without slowing the sender below its
+/// rate (ms): Kannel answers some `sendsms` calls with a delivery report in about 40 ms.
+pub const SLOW_ANSWER_MS: u64 = 50;
+/// Sends a sender ever has started and not seen answered.
+pub const SENDS_IN_FLIGHT_MAX: usize = 16;
+
+/// Sends a sender at `messages_per_second` keeps started and unanswered: enough that answers
+/// of [`SLOW_ANSWER_MS`] keep the pace (1 at 10/s, 3 at 50/s, 10 at 200/s), no more. After a
+/// crash these are the messages whose fate evac cannot know (the channel may have taken
+/// them): at most this many can go out twice.
+pub fn sends_in_flight(messages_per_second: u32) -> usize {
+    let needed = (u64::from(messages_per_second) * SLOW_ANSWER_MS).div_ceil(1_000);
+    (needed as usize).clamp(1, SENDS_IN_FLIGHT_MAX)
+}
 /// The templates that tell of a seat: one no channel could deliver queues a callback.
 const SEAT_TEMPLATES: [&str; 3] = ["seat", "seat-moved", "seat-lost"];
 /// A sender with nothing to send looks again after this long (or at once when woken).
@@ -653,10 +663,9 @@ impl App {
                 + Duration::from_millis(
                     (SEND_LEASE_MS as u64).saturating_sub(2 * CHANNEL_TIMEOUT_MS),
                 );
-            // Sends start at the channel's pace, up to SENDS_IN_FLIGHT_MAX at once: a gateway
-            // that answers one call slowly (Kannel takes ~40 ms for some sendsms calls with a
-            // delivery report) does not hold back the next.
-            let in_flight = Arc::new(tokio::sync::Semaphore::new(SENDS_IN_FLIGHT_MAX));
+            // Sends start at the channel's pace, a few at once (`sends_in_flight`): a gateway
+            // that answers one call slowly does not hold back the next.
+            let in_flight = Arc::new(tokio::sync::Semaphore::new(sends_in_flight(per_second)));
             let mut sends = tokio::task::JoinSet::new();
             let mut next_start = claimed;
             for message in batch {
@@ -1305,5 +1314,27 @@ mod tests {
         let at: Timestamp = "2022-01-07T08:00:00Z".parse().unwrap();
         assert_eq!(local_time(at, &zone_of_country("KZ")), "07.01 14:00");
         assert_eq!(local_time(at, &zone_of_country("ZZ")), "07.01 08:00");
+    }
+
+    #[test]
+    fn a_faster_channel_keeps_more_sends_in_flight_within_the_bound() {
+        let at = |rate| sends_in_flight(rate);
+        assert_eq!(
+            [
+                at(1),
+                at(10),
+                at(20),
+                at(50),
+                at(200),
+                at(1_000),
+                at(u32::MAX)
+            ],
+            [1, 1, 1, 3, 10, 16, 16]
+        );
+        // Enough that answers of SLOW_ANSWER_MS keep the pace, wherever the cap allows.
+        for rate in [1, 7, 25, 50, 123, 200, 320] {
+            let keeps = at(rate) as u64 * 1_000 / SLOW_ANSWER_MS;
+            assert!(keeps >= u64::from(rate), "{rate}/s: {} in flight", at(rate));
+        }
     }
 }

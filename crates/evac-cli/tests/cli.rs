@@ -969,7 +969,7 @@ fn messages_survive_killing_the_sender() {
     let handed: Vec<String> = seen.lock().unwrap().clone();
     let twice = handed.len() - distinct(&handed);
     assert!(
-        twice <= evac_app::SENDS_IN_FLIGHT_MAX,
+        twice <= evac_app::sends_in_flight(100),
         "{twice} messages handed over twice (at most those in flight)"
     );
     let outbox = ok(evac(
