@@ -84,11 +84,28 @@ pub(crate) fn progress(status: PersonStatus) -> u8 {
 impl App {
     /// Signs a staff member in with name and password; the answer's secret is the session.
     /// A wrong name and a wrong password look alike, and take as long.
-    pub async fn login(&self, name: &str, password: &str) -> Result<NewToken, AppError> {
+    pub async fn login(
+        &self,
+        name: &str,
+        password: &str,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<NewToken, AppError> {
         // A hash to verify against when the name is unknown, so timing does not tell.
         static DECOY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             crate::hash_password("no such user").expect("hashing a constant")
         });
+        let keys = crate::login_guard::LoginKeys::new(name, from);
+        let now = Timestamp::now();
+        if let Err(retry_after_s) = self.login_guard.check(&keys, now) {
+            return Err(AppError::TooManyAttempts { retry_after_s });
+        }
+        // Hashing waits its turn: a flood of attempts queues here instead of taking the
+        // server's memory.
+        let _turn = self
+            .login_checks
+            .acquire()
+            .await
+            .map_err(|_| AppError::Unauthenticated)?;
         let user = self.store.user_by_name(name).await?;
         let hash = user
             .as_ref()
@@ -106,9 +123,31 @@ impl App {
         .unwrap_or(false);
         match user {
             Some(u) if verified && !u.disabled => {
+                self.login_guard.succeeded(&keys);
                 self.create_token(None, &u.name, SESSION_TOKEN_LABEL).await
             }
-            _ => Err(AppError::Unauthenticated),
+            _ => {
+                let locked = self.login_guard.failed(&keys, now);
+                // Who was tried and from where, never the password.
+                self.store
+                    .append_audit(vec![AuditEvent {
+                        at: now,
+                        actor: evac_model::Actor::Public,
+                        action: if locked {
+                            "login.locked"
+                        } else {
+                            "login.failed"
+                        }
+                        .into(),
+                        subject: Some(name.trim().chars().take(64).collect()),
+                        detail: serde_json::json!({
+                            "address": from.map(|a| a.to_string()),
+                            "known_account": user.is_some(),
+                        }),
+                    }])
+                    .await?;
+                Err(AppError::Unauthenticated)
+            }
         }
     }
 

@@ -16,6 +16,7 @@ mod desk;
 mod import;
 mod intake;
 mod linkage;
+mod login_guard;
 mod mail;
 mod messaging;
 mod messenger;
@@ -51,6 +52,9 @@ pub use import::{IMPORTS_IN_FLIGHT_MAX, ImportSummary};
 pub use intake::{ExportActor, ExportCursor, Submitted};
 pub use linkage::{
     LinkView, LinkedPerson, PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,
+};
+pub use login_guard::{
+    LOGIN_ACCOUNT_FAILURES_MAX, LOGIN_ADDRESS_FAILURES_MAX, LOGIN_LOCK_S, LOGIN_WINDOW_S,
 };
 pub use mail::{
     ATTACHMENTS_READ_MAX, EMAIL_BYTES_MAX, EmailChannel, EmailSettings, ImapSettings, MailboxPass,
@@ -113,6 +117,11 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     BadInput(String),
+    /// Too many failed sign-ins for the account or from the address: locked for a while.
+    #[error(
+        "too many failed sign-ins for this account or from this address; try again in {retry_after_s} s"
+    )]
+    TooManyAttempts { retry_after_s: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -186,6 +195,10 @@ pub struct AppParts {
     references: evac_model::ReferenceSequence,
     /// Wakes this node's senders when something was queued (see `messaging.rs`).
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// Failed sign-ins by account and address (see `login_guard.rs`).
+    login_guard: login_guard::LoginGuard,
+    /// Password checks running at once (argon2 takes 19 MiB and a core's time each).
+    login_checks: tokio::sync::Semaphore,
 }
 
 impl std::ops::Deref for App {
@@ -207,6 +220,8 @@ impl App {
             ranking: Arc::default(),
             references: evac_model::ReferenceSequence::starting_anywhere(&mut rand::rng()),
             outbox_wake: Arc::default(),
+            login_guard: login_guard::LoginGuard::default(),
+            login_checks: tokio::sync::Semaphore::new(login_guard::LOGIN_CHECKS_AT_ONCE),
         }))
     }
 

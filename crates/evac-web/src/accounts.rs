@@ -58,13 +58,18 @@ pub async fn login_page(
 pub async fn login_post(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
+    crate::auth::ClientAddress(from): crate::auth::ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
     let pairs = form_pairs(&body);
     let name = first(&pairs, "name");
-    match state.app.login(&name, &first(&pairs, "password")).await {
+    match state
+        .app
+        .login(&name, &first(&pairs, "password"), from)
+        .await
+    {
         Ok(token) => {
             // Each role lands where its work is: auditors read only the trail.
             let landing = match state.app.authenticate_token(&token.secret).await {
@@ -86,6 +91,13 @@ pub async fn login_post(
             StatusCode::UNAUTHORIZED,
             render(&LoginPage::new(lang, true, name)),
         ),
+        Err(e @ AppError::TooManyAttempts { retry_after_s }) => {
+            let mut response = error_page(lang, e);
+            if let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
         Err(e) => error_page(lang, e),
     }
 }

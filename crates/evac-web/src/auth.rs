@@ -79,6 +79,22 @@ impl FromRequestParts<AppState> for MaybeAuthenticated {
     }
 }
 
+/// The address a request came from, where the server knows it (not behind a test's router).
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "evac_session";
 

@@ -18,6 +18,8 @@ pub struct Problem {
     pub title: &'static str,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// Seconds to wait before trying again (`Retry-After`), for 429 and 503.
+    pub retry_after_s: Option<u64>,
 }
 
 impl Problem {
@@ -33,6 +35,7 @@ impl Problem {
             title,
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after_s: None,
         }
     }
 
@@ -48,6 +51,7 @@ impl Problem {
             title: "The request has invalid fields",
             detail,
             errors,
+            retry_after_s: None,
         }
     }
 
@@ -89,6 +93,11 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(s) = self.retry_after_s
+            && let Ok(value) = HeaderValue::from_str(&s.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -121,6 +130,15 @@ impl From<AppError> for Problem {
                 "Not allowed for your role",
                 e.to_string(),
             ),
+            e @ AppError::TooManyAttempts { retry_after_s } => Problem {
+                retry_after_s: Some(retry_after_s),
+                ..Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "urn:evac:problem:too-many-attempts",
+                    "Too many attempts",
+                    e.to_string(),
+                )
+            },
             e @ AppError::IdempotencyConflict => Problem::new(
                 StatusCode::CONFLICT,
                 "urn:evac:problem:idempotency-conflict",

@@ -2290,3 +2290,73 @@ async fn hidden_characters_and_endless_filters_are_refused_by_their_field() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(error_paths(&problem), ["reason"], "{problem}");
 }
+
+/// Issue 26: 300 wrong passwords in 5 s were all answered 401, none audited. Now the fifth
+/// failure for an account locks it for 15 minutes (429 with Retry-After, the right password
+/// too, no hash computed), every failure is audited without the password, and another
+/// account signs in meanwhile.
+#[tokio::test]
+async fn wrong_passwords_lock_the_account_and_are_audited() {
+    let t = spawn_app().await;
+    let auditor = t.token("auditor1", Role::Auditor).await;
+    t.token("anna", Role::Operator).await;
+    t.token("boris", Role::Operator).await;
+    let login = |name: &'static str, password: &'static str| {
+        let t = &t;
+        async move {
+            t.desk_post(
+                "/login",
+                "",
+                &[("name", name.into()), ("password", password.into())],
+            )
+            .await
+        }
+    };
+    for attempt in 0..evac_app::LOGIN_ACCOUNT_FAILURES_MAX {
+        let (status, _) = login("anna", "wrong guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let locked = http
+        .post(format!("{}/login", t.base))
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=Anna&password=correct+horse+battery")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        locked.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password"
+    );
+    let wait: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((800..=900).contains(&wait), "{wait}");
+    assert!(locked.text().await.unwrap().contains("try again in"));
+    let (status, _) = login("boris", "correct horse battery").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "another account signs in");
+
+    let (_, trail) = t.get("/api/v1/audit?limit=500", Some(&auditor)).await;
+    let actions: Vec<&str> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "login.failed").count() as u32,
+        evac_app::LOGIN_ACCOUNT_FAILURES_MAX - 1
+    );
+    assert_eq!(actions.iter().filter(|a| **a == "login.locked").count(), 1);
+    assert!(
+        !trail.to_string().contains("wrong guess"),
+        "no password in the trail"
+    );
+}

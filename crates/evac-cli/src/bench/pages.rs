@@ -29,7 +29,10 @@ pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
     eprintln!("loaded {loaded} requests in {load_s:.1} s");
     app.add_user(None, "bench", Role::Supervisor, "correct horse battery")
         .await?;
-    let session = app.login("bench", "correct horse battery").await?.secret;
+    let session = app
+        .login("bench", "correct horse battery", None)
+        .await?
+        .secret;
     let newest = app
         .store()
         .list_requests(
