@@ -18,6 +18,9 @@ pub struct NewToken {
     pub user: String,
 }
 
+/// How long a desk session lasts, in seconds (a long shift).
+pub const SESSION_S_MAX: i64 = 12 * 3_600;
+
 /// Hashes a password with argon2id and a random salt (CPU-heavy: call off the async threads).
 pub fn hash_password(password: &str) -> Result<String, AppError> {
     use argon2::password_hash::PasswordHasher;
@@ -122,6 +125,9 @@ impl App {
             user_id: user.id,
             label: label.to_string(),
             created_at: now,
+            // A desk session ends with its shift whether or not anyone logs out.
+            expires_at: (label == crate::desk::SESSION_TOKEN_LABEL)
+                .then(|| now.plus_seconds(SESSION_S_MAX)),
         };
         let audit = AuditEvent {
             at: now,
@@ -137,6 +143,90 @@ impl App {
         })
     }
 
+    /// Disables or enables an account. Disabling ends its sessions and tokens at once (a
+    /// volunteer's shift is over, a laptop was lost); nobody disables their own account.
+    pub async fn set_account_enabled(
+        &self,
+        by: Option<&Staff>,
+        name: &str,
+        enabled: bool,
+    ) -> Result<(), AppError> {
+        if let Some(staff) = by {
+            staff.require(evac_model::Permission::ManageUsers)?;
+            if !enabled && name == staff.name {
+                return Err(AppError::Conflict(
+                    "you cannot disable your own account; ask another supervisor".into(),
+                ));
+            }
+        }
+        let (change, action) = if enabled {
+            (evac_store::UserChange::Enable, "user.enable")
+        } else {
+            (evac_store::UserChange::Disable, "user.disable")
+        };
+        let actor = by.map(Staff::actor).unwrap_or(Actor::System);
+        self.change_account(actor, name, change, action).await
+    }
+
+    /// Sets an account's password: its owner changing their own, or a supervisor resetting
+    /// one. Every session and token of the account ends at once.
+    pub async fn set_password(
+        &self,
+        by: Option<&Staff>,
+        name: &str,
+        password: &str,
+    ) -> Result<(), AppError> {
+        if let Some(staff) = by
+            && staff.name != name
+        {
+            staff.require(evac_model::Permission::ManageUsers)?;
+        }
+        if password.chars().count() < evac_model::PASSWORD_CHARS_MIN {
+            return Err(AppError::Invalid(vec![evac_model::FieldError {
+                path: "password".into(),
+                reason: format!(
+                    "is shorter than {} characters; a passphrase of a few words is best",
+                    evac_model::PASSWORD_CHARS_MIN
+                ),
+            }]));
+        }
+        let password = password.to_string();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| AppError::BadInput(format!("hashing failed: {e}")))??;
+        let actor = by.map(Staff::actor).unwrap_or(Actor::System);
+        self.change_account(
+            actor,
+            name,
+            evac_store::UserChange::Password(hash),
+            "user.password",
+        )
+        .await
+    }
+
+    async fn change_account(
+        &self,
+        actor: Actor,
+        name: &str,
+        change: evac_store::UserChange,
+        action: &str,
+    ) -> Result<(), AppError> {
+        let audit = AuditEvent {
+            at: Timestamp::now(),
+            actor,
+            action: action.into(),
+            subject: Some(name.to_string()),
+            detail: serde_json::json!({}),
+        };
+        self.store
+            .update_user(name, change, audit)
+            .await
+            .map_err(|e| match e {
+                evac_store::StoreError::Missing(what) => AppError::NotFound(what),
+                e => AppError::Store(e),
+            })
+    }
+
     /// The staff member a bearer token belongs to.
     pub async fn authenticate_token(&self, secret: &str) -> Result<Staff, AppError> {
         if !secret.starts_with(TOKEN_PREFIX) {
@@ -144,7 +234,7 @@ impl App {
         }
         let user = self
             .store
-            .user_by_token(&token_digest(secret))
+            .user_by_token(&token_digest(secret), Timestamp::now())
             .await?
             .ok_or(AppError::Unauthenticated)?;
         Ok(Staff {

@@ -600,11 +600,12 @@ impl Store for PgStore {
 
     async fn insert_token(&self, token: &ApiToken, audit: AuditEvent) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        sqlx::query("INSERT INTO api_tokens (token_sha256, user_id, label, created_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO api_tokens (token_sha256, user_id, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(token.token_sha256.as_slice())
             .bind(token.user_id.to_string())
             .bind(&token.label)
             .bind(token.created_at.unix_micros())
+            .bind(token.expires_at.map(|t| t.unix_micros()))
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
@@ -612,15 +613,65 @@ impl Store for PgStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn user_by_token(&self, token_sha256: &[u8; 32]) -> Result<Option<User>, StoreError> {
+    async fn user_by_token(
+        &self,
+        token_sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = $1 AND NOT u.disabled"
+            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_sha256 = $1 AND NOT u.disabled AND (t.expires_at IS NULL OR t.expires_at > $2)"
         )))
         .bind(token_sha256.as_slice())
+        .bind(now.unix_micros())
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
         row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn update_user(
+        &self,
+        name: &str,
+        change: UserChange,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM users WHERE name = $1 FOR UPDATE")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+        let Some(id) = id else {
+            return Err(StoreError::Missing(format!("the account {name}")));
+        };
+        match &change {
+            UserChange::Disable | UserChange::Enable => {
+                sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
+                    .bind(&id)
+                    .bind(matches!(change, UserChange::Disable))
+                    .execute(&mut *tx)
+                    .await
+            }
+            UserChange::Password(hash) => {
+                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                    .bind(&id)
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await
+            }
+        }
+        .map_err(backend)?;
+        if change.ends_sessions() {
+            sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)
     }
 
     async fn append_audit(&self, events: Vec<AuditEvent>) -> Result<(), StoreError> {

@@ -131,6 +131,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0015_outbox.sql"),
     include_str!("../migrations/0016_phones_and_acks.sql"),
     include_str!("../migrations/0017_chats_and_calls.sql"),
+    include_str!("../migrations/0018_token_expiry.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1001,9 +1002,54 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn user_by_token(&self, token_sha256: &[u8; 32]) -> Result<Option<User>, StoreError> {
+    async fn user_by_token(
+        &self,
+        token_sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError> {
         let digest = *token_sha256;
-        self.read(move |c| rows::user_by_token(c, &digest)).await
+        self.read(move |c| rows::user_by_token(c, &digest, now))
+            .await
+    }
+
+    async fn update_user(
+        &self,
+        name: &str,
+        change: UserChange,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let audit_row = rows::AuditRow::from(&audit);
+        let name = name.to_string();
+        self.write(move |c| {
+            let id: Option<String> = c
+                .prepare_cached("SELECT id FROM users WHERE name = ?1")
+                .and_then(|mut s| s.query_row([&name], |r| r.get(0)).optional())
+                .map_err(backend)?;
+            let Some(id) = id else {
+                return Err(StoreError::Missing(format!("the account {name}")));
+            };
+            let (sql, value): (&str, rusqlite::types::Value) = match &change {
+                UserChange::Disable => ("UPDATE users SET disabled = 1 WHERE id = ?1", 0.into()),
+                UserChange::Enable => ("UPDATE users SET disabled = 0 WHERE id = ?1", 0.into()),
+                UserChange::Password(hash) => (
+                    "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                    hash.clone().into(),
+                ),
+            };
+            let mut s = c.prepare_cached(sql).map_err(backend)?;
+            if matches!(change, UserChange::Password(_)) {
+                s.execute(rusqlite::params![id, value]).map_err(backend)?;
+            } else {
+                s.execute([&id]).map_err(backend)?;
+            }
+            if change.ends_sessions() {
+                c.prepare_cached("DELETE FROM api_tokens WHERE user_id = ?1")
+                    .and_then(|mut s| s.execute([&id]))
+                    .map_err(backend)?;
+            }
+            rows::insert_audit(c, &audit_row)
+        })
+        .await
     }
 
     async fn append_audit(&self, events: Vec<AuditEvent>) -> Result<(), StoreError> {

@@ -538,25 +538,33 @@ pub(crate) fn users(c: &Connection) -> Result<Vec<User>, StoreError> {
     Ok(users)
 }
 
-pub(crate) fn user_by_token(c: &Connection, digest: &[u8; 32]) -> Result<Option<User>, StoreError> {
+pub(crate) fn user_by_token(
+    c: &Connection,
+    digest: &[u8; 32],
+    now: Timestamp,
+) -> Result<Option<User>, StoreError> {
     let sql = format!(
-        "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = ?1 AND u.disabled = 0"
+        "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_sha256 = ?1 AND u.disabled = 0 AND (t.expires_at IS NULL OR t.expires_at > ?2)"
     );
     let mut s = c.prepare_cached(&sql).map_err(backend)?;
-    let mut rows = s.query([digest.as_slice()]).map_err(backend)?;
+    let mut rows = s
+        .query(params![digest.as_slice(), now.unix_micros()])
+        .map_err(backend)?;
     rows.next().map_err(backend)?.map(user_from_row).transpose()
 }
 
 pub(crate) fn insert_token(c: &Connection, token: &ApiToken) -> Result<(), StoreError> {
     c.prepare_cached(
-        "INSERT INTO api_tokens (token_sha256, user_id, label, created_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO api_tokens (token_sha256, user_id, label, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )
     .and_then(|mut s| {
         s.execute(params![
             token.token_sha256.as_slice(),
             token.user_id.to_string(),
             token.label,
-            token.created_at.unix_micros()
+            token.created_at.unix_micros(),
+            token.expires_at.map(|t| t.unix_micros())
         ])
     })
     .map_err(backend)?;

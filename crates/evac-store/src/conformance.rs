@@ -530,16 +530,26 @@ pub async fn run(store: &dyn Store) {
         user_id: user.id,
         label: "laptop".into(),
         created_at: now,
+        expires_at: None,
     };
     store
         .insert_token(&token, audit("token.create", "aigerim"))
         .await
         .unwrap();
     assert_eq!(
-        store.user_by_token(&[42; 32]).await.unwrap(),
+        store
+            .user_by_token(&[42; 32], Timestamp::from_unix_micros(T0))
+            .await
+            .unwrap(),
         Some(user.clone())
     );
-    assert_eq!(store.user_by_token(&[43; 32]).await.unwrap(), None);
+    assert_eq!(
+        store
+            .user_by_token(&[43; 32], Timestamp::from_unix_micros(T0))
+            .await
+            .unwrap(),
+        None
+    );
 
     // The audit trail holds every write above, in order, and pages by sequence.
     store
@@ -1137,11 +1147,113 @@ pub async fn run(store: &dyn Store) {
         .delete_token(&[42; 32], audit("session.end", "aigerim"))
         .await
         .unwrap();
-    assert_eq!(store.user_by_token(&[42; 32]).await.unwrap(), None);
+    assert_eq!(
+        store
+            .user_by_token(&[42; 32], Timestamp::from_unix_micros(T0))
+            .await
+            .unwrap(),
+        None
+    );
     store
         .delete_token(&[42; 32], audit("session.end", "aigerim"))
         .await
         .unwrap();
+
+    // A session expires on its own; disabling an account or changing its password ends every
+    // token it has at once; enabling it again brings none back.
+    let t = |s: i64| Timestamp::from_unix_micros(T0 + s * 1_000_000);
+    let user = store.user_by_name("aigerim").await.unwrap().unwrap();
+    for (digest, expires_at) in [([50; 32], Some(t(3_600))), ([51; 32], None)] {
+        store
+            .insert_token(
+                &ApiToken {
+                    token_sha256: digest,
+                    user_id: user.id,
+                    label: "session".into(),
+                    created_at: t(0),
+                    expires_at,
+                },
+                audit("token.create", "aigerim"),
+            )
+            .await
+            .unwrap();
+    }
+    assert!(
+        store
+            .user_by_token(&[50; 32], t(3_599))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store.user_by_token(&[50; 32], t(3_600)).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert!(
+        store
+            .user_by_token(&[51; 32], t(999_999))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store
+        .update_user(
+            "aigerim",
+            UserChange::Disable,
+            audit("user.disable", "aigerim"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_by_token(&[51; 32], t(1)).await.unwrap(),
+        None,
+        "disabled"
+    );
+    assert!(
+        store
+            .user_by_name("aigerim")
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+    );
+    store
+        .update_user(
+            "aigerim",
+            UserChange::Enable,
+            audit("user.enable", "aigerim"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_by_token(&[51; 32], t(1)).await.unwrap(),
+        None,
+        "its tokens stay revoked"
+    );
+    store
+        .update_user(
+            "aigerim",
+            UserChange::Password("$argon2id$new".into()),
+            audit("user.password", "aigerim"),
+        )
+        .await
+        .unwrap();
+    let changed = store.user_by_name("aigerim").await.unwrap().unwrap();
+    assert_eq!(
+        (changed.password_hash.as_str(), changed.disabled),
+        ("$argon2id$new", false)
+    );
+    assert!(matches!(
+        store
+            .update_user(
+                "nobody",
+                UserChange::Disable,
+                audit("user.disable", "nobody")
+            )
+            .await,
+        Err(StoreError::Missing(_))
+    ));
 
     // The dashboard's counts add up to what is stored, the most frequent location first; x and
     // e hold seats (assigned: no notice was accepted for them).

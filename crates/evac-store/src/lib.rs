@@ -246,6 +246,24 @@ pub struct ApiToken {
     pub user_id: UserId,
     pub label: String,
     pub created_at: Timestamp,
+    /// When it stops working; `None`: when revoked.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A change to an account. Disabling it or changing its password ends every session and
+/// token it has, at once.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserChange {
+    Disable,
+    Enable,
+    /// The new password's argon2 hash.
+    Password(String),
+}
+
+impl UserChange {
+    pub fn ends_sessions(&self) -> bool {
+        !matches!(self, UserChange::Enable)
+    }
 }
 
 /// What the desk's dashboard counts: people by status, requests by the location they gave
@@ -336,8 +354,23 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_token(&self, token: &ApiToken, audit: AuditEvent) -> Result<(), StoreError>;
 
-    /// The active user a token belongs to, if the token exists and the user is not disabled.
-    async fn user_by_token(&self, token_sha256: &[u8; 32]) -> Result<Option<User>, StoreError>;
+    /// The active user a token belongs to, if the token exists, has not expired at `now` and
+    /// its user is not disabled.
+    async fn user_by_token(
+        &self,
+        token_sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError>;
+
+    /// Disables, enables or re-passwords the account named so, with its audit event, in one
+    /// transaction; disabling and a new password delete its tokens (sessions included). An
+    /// unknown name is [`StoreError::Missing`].
+    async fn update_user(
+        &self,
+        name: &str,
+        change: UserChange,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError>;
 
     /// Appends events to the trail (reads of personal data, exports).
     async fn append_audit(&self, events: Vec<AuditEvent>) -> Result<(), StoreError>;

@@ -30,6 +30,14 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
         .route("/login", get(login_page).post(login_post))
         .route("/logout", post(logout_post))
         .route("/desk/users", get(users_page).post(user_post))
+        .route(
+            "/desk/users/{name}/enabled",
+            axum::routing::post(user_enabled_post),
+        )
+        .route(
+            "/desk/users/{name}/password",
+            axum::routing::post(user_password_post),
+        )
 }
 
 /// `GET /api/v1/me`: who the caller is.
@@ -40,7 +48,7 @@ pub async fn me(Authenticated(staff): Authenticated) -> Json<serde_json::Value> 
 }
 
 /// A session lasts a working shift and a half.
-const SESSION_SECONDS_MAX: u64 = 12 * 3600;
+const SESSION_SECONDS_MAX: i64 = evac_app::SESSION_S_MAX;
 
 /// `GET /login`
 pub async fn login_page(
@@ -78,8 +86,20 @@ pub async fn login_post(
             };
             let mut response =
                 Redirect::to(&format!("{landing}?lang={}", lang.code())).into_response();
+            // Secure wherever evac is served over HTTPS (the demo on 127.0.0.1 is not).
+            let secure = if state
+                .app
+                .settings()
+                .messaging
+                .public_url
+                .starts_with("https://")
+            {
+                "; Secure"
+            } else {
+                ""
+            };
             let cookie = format!(
-                "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SESSION_SECONDS_MAX}",
+                "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SESSION_SECONDS_MAX}{secure}",
                 token.secret
             );
             if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -178,6 +198,58 @@ pub async fn user_post(
     };
     match state.app.add_account(Some(&session.staff), &draft).await {
         Ok(_) => Redirect::to(&format!("/desk/users?lang={}", lang.code())).into_response(),
+        Err(e) => render_users(&state, lang, &session.staff, Some(problem_text(e))).await,
+    }
+}
+
+/// `POST /desk/users/{name}/enabled` with `enabled=yes|no`: a supervisor disables or enables
+/// an account; disabling ends its open sessions at once.
+pub async fn user_enabled_post(
+    State(state): State<AppState>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let pairs = form_pairs(&body);
+    let enabled = match first(&pairs, "enabled").as_str() {
+        "yes" => true,
+        "no" => false,
+        other => {
+            let problem = format!("enabled: '{other}' is not yes or no");
+            return render_users(&state, lang, &session.staff, Some(problem)).await;
+        }
+    };
+    match state
+        .app
+        .set_account_enabled(Some(&session.staff), &name, enabled)
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/desk/users?lang={}", lang.code())).into_response(),
+        Err(e) => render_users(&state, lang, &session.staff, Some(problem_text(e))).await,
+    }
+}
+
+/// `POST /desk/users/{name}/password` with `password`: a supervisor resets an account's
+/// password (or staff set their own); its sessions end at once.
+pub async fn user_password_post(
+    State(state): State<AppState>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let pairs = form_pairs(&body);
+    match state
+        .app
+        .set_password(Some(&session.staff), &name, &first(&pairs, "password"))
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/desk/users?lang={}", lang.code())).into_response(),
         Err(e) => render_users(&state, lang, &session.staff, Some(problem_text(e))).await,
     }
 }

@@ -2360,3 +2360,123 @@ async fn wrong_passwords_lock_the_account_and_are_audited() {
         "no password in the trail"
     );
 }
+
+/// Issue 26's account lifecycle: a supervisor disables a volunteer's account from the desk and
+/// the volunteer's open session and API token stop working at once; enabling it lets them sign
+/// in anew; a reset password ends the sessions it had; nobody disables their own account.
+#[tokio::test]
+async fn a_disabled_volunteer_is_signed_out_at_once() {
+    let t = spawn_app().await;
+    let supervisor = t.token("super1", Role::Supervisor).await;
+    let api_token = t.token("volunteer", Role::Operator).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let sign_in = |password: &'static str| {
+        let (http, base) = (http.clone(), t.base.clone());
+        async move {
+            let res = http
+                .post(format!("{base}/login"))
+                .header("sec-fetch-site", "same-origin")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!(
+                    "name=volunteer&password={}",
+                    password.replace(' ', "+")
+                ))
+                .send()
+                .await
+                .unwrap();
+            let cookie = res
+                .headers()
+                .get("set-cookie")
+                .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string());
+            (res.status(), cookie)
+        }
+    };
+    let desk_with = |cookie: String| {
+        let (http, base) = (http.clone(), t.base.clone());
+        async move {
+            http.get(format!("{base}/desk/requests"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let (status, cookie) = sign_in("correct horse battery").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = cookie.unwrap();
+    assert!(cookie.starts_with("evac_session=evac_"));
+    assert_eq!(desk_with(cookie.clone()).await, StatusCode::OK);
+    let (status, _) = t.get("/api/v1/requests", Some(&api_token)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, _) = t
+        .desk_post(
+            "/desk/users/volunteer/enabled",
+            &supervisor,
+            &[("enabled", "no".into())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_ne!(
+        desk_with(cookie.clone()).await,
+        StatusCode::OK,
+        "the open session ends"
+    );
+    let (status, _) = t.get("/api/v1/requests", Some(&api_token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "and the API token");
+    assert_eq!(
+        sign_in("correct horse battery").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let (status, _) = t
+        .desk_post(
+            "/desk/users/volunteer/enabled",
+            &supervisor,
+            &[("enabled", "yes".into())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, cookie) = sign_in("correct horse battery").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "signs in anew");
+    let cookie = cookie.unwrap();
+    let (status, _) = t
+        .desk_post(
+            "/desk/users/volunteer/password",
+            &supervisor,
+            &[("password", "a new long passphrase".into())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_ne!(
+        desk_with(cookie).await,
+        StatusCode::OK,
+        "a reset ends the session"
+    );
+    assert_eq!(
+        sign_in("correct horse battery").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        sign_in("a new long passphrase").await.0,
+        StatusCode::SEE_OTHER
+    );
+
+    let (status, page) = t
+        .desk_post(
+            "/desk/users/super1/enabled",
+            &supervisor,
+            &[("enabled", "no".into())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("cannot disable your own account"), "{page}");
+    let (_, trail) = t.get("/api/v1/audit?limit=500", Some(&supervisor)).await;
+    for action in ["user.disable", "user.enable", "user.password"] {
+        assert!(trail.to_string().contains(action), "{action} audited");
+    }
+}

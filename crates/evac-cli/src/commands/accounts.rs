@@ -22,6 +22,17 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Disable an account: its sessions and tokens stop working at once.
+    Disable { name: String },
+    /// Enable a disabled account again (it signs in anew; old tokens stay revoked).
+    Enable { name: String },
+    /// Set an account's password (asked for on the terminal, or --password-stdin); its
+    /// sessions and tokens stop working at once.
+    Password {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +84,28 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             let app = super::app(config, false).await?;
             app.add_user(None, &name, role, &password).await?;
             eprintln!("created {role} '{name}'");
+            Ok(())
+        }
+        UserCommand::Disable { name } => {
+            let app = super::app(config, false).await?;
+            app.set_account_enabled(None, &name, false).await?;
+            eprintln!("disabled '{name}': its sessions and tokens no longer work");
+            Ok(())
+        }
+        UserCommand::Enable { name } => {
+            let app = super::app(config, false).await?;
+            app.set_account_enabled(None, &name, true).await?;
+            eprintln!("enabled '{name}'");
+            Ok(())
+        }
+        UserCommand::Password {
+            name,
+            password_stdin,
+        } => {
+            let password = read_password(password_stdin)?;
+            let app = super::app(config, false).await?;
+            app.set_password(None, &name, &password).await?;
+            eprintln!("set the password of '{name}': its sessions and tokens no longer work");
             Ok(())
         }
     }

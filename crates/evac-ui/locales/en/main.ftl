@@ -305,3 +305,9 @@ calls-phone = Number
 calls-callback-in = Call back in (minutes)
 calls-callback-auto = empty: evac picks
 calls-log = Log the call
+
+# Account lifecycle on the users page.
+user-disable = Disable (ends their sessions now)
+user-enable = Enable
+user-reset-password = New password
+user-set-password = Set (ends their sessions now)

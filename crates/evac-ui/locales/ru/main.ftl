@@ -306,3 +306,9 @@ calls-phone = Номер
 calls-callback-in = Перезвонить через (минут)
 calls-callback-auto = пусто: evac выберет
 calls-log = Записать звонок
+
+# Account lifecycle on the users page.
+user-disable = Отключить (сеансы завершатся сразу)
+user-enable = Включить
+user-reset-password = Новый пароль
+user-set-password = Задать (сеансы завершатся сразу)
