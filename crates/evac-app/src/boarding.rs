@@ -744,7 +744,8 @@ impl App {
         token: &str,
         at: Timestamp,
     ) -> Result<Scanned, AppError> {
-        self.scan(staff, token, at, SeatEventKind::CheckedIn).await
+        self.scan_audited(staff, token, at, SeatEventKind::CheckedIn)
+            .await
     }
 
     /// Boards a checked-in passenger.
@@ -754,7 +755,41 @@ impl App {
         token: &str,
         at: Timestamp,
     ) -> Result<Scanned, AppError> {
-        self.scan(staff, token, at, SeatEventKind::Boarded).await
+        self.scan_audited(staff, token, at, SeatEventKind::Boarded)
+            .await
+    }
+
+    /// A scan, with a refused one (a forged pass, a second scan, a pass no longer the seat)
+    /// audited too: who scanned what, when, and why it was refused (the token's digest, never
+    /// the token).
+    async fn scan_audited(
+        &self,
+        staff: &Staff,
+        token: &str,
+        at: Timestamp,
+        kind: SeatEventKind,
+    ) -> Result<Scanned, AppError> {
+        let scanned = self.scan(staff, token, at, kind).await;
+        if let Err(e) = &scanned
+            && !matches!(e, AppError::Forbidden { .. } | AppError::Store(_))
+        {
+            use sha2::Digest;
+            let digest = hex::encode(&sha2::Sha256::digest(token.as_bytes())[..8]);
+            self.store
+                .append_audit(vec![AuditEvent {
+                    at,
+                    actor: staff.actor(),
+                    action: "pass.scan_refused".into(),
+                    subject: None,
+                    detail: serde_json::json!({
+                        "scan": kind.as_str(),
+                        "token_sha256_prefix": digest,
+                        "why": e.to_string(),
+                    }),
+                }])
+                .await?;
+        }
+        scanned
     }
 
     /// At the call time: everyone on the transport not checked in is a no-show and loses the

@@ -88,6 +88,13 @@ impl App {
     ) -> Result<Vec<HistoryLine>, AppError> {
         staff.require(Permission::ReadRequests)?;
         let events = self.store.person_events_of_request(request).await?;
+        self.audit_read(
+            staff,
+            "request.history.read",
+            Some(request.to_string()),
+            serde_json::json!({ "events": events.len() }),
+        )
+        .await?;
         let users = self.store.users().await?;
         let who = |actor: &evac_model::Actor| match actor {
             evac_model::Actor::User(id) => users

@@ -268,13 +268,22 @@ impl App {
             evac_plan::explain_unseated(&inputs.transports, &inputs.cases, settings, &plan);
         let all: Vec<usize> = (0..inputs.cases.len()).collect();
         let seated = inputs.seated(&all, &plan.assigned, settings);
-        Ok(PlanRun {
+        let run = PlanRun {
             at: now,
             households: inputs.cases.len(),
             seated_people: seated.iter().map(|s| s.people).sum(),
             seated,
             waiting: inputs.waiting(&inputs.cases, unseated),
             value: plan.value,
-        })
+        };
+        // A preview names every household and where it would go: a read of personal data.
+        self.audit_read(
+            staff,
+            "plan.preview",
+            None,
+            serde_json::json!({ "households": run.households, "seated_people": run.seated_people }),
+        )
+        .await?;
+        Ok(run)
     }
 }

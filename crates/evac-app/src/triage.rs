@@ -459,7 +459,15 @@ impl App {
         limit: usize,
     ) -> Result<(usize, Vec<RankedRequest>), AppError> {
         staff.require(Permission::ReadRequests)?;
-        self.rank_requests(None, now, skip, limit).await
+        let ranked = self.rank_requests(None, now, skip, limit).await?;
+        self.audit_read(
+            staff,
+            "cases.read",
+            None,
+            serde_json::json!({ "skip": skip, "cases": ranked.1.len() }),
+        )
+        .await?;
+        Ok(ranked)
     }
 }
 

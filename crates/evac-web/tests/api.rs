@@ -2480,3 +2480,67 @@ async fn a_disabled_volunteer_is_signed_out_at_once() {
         assert!(trail.to_string().contains(action), "{action} audited");
     }
 }
+
+/// Issue 26: reads of personal data that left no trace (a request's history, the triage list,
+/// a plan preview, a refused pass scan) are audited, and an export's audit names which
+/// filters were used, not the name searched for.
+#[tokio::test]
+async fn reads_of_personal_data_are_audited_without_search_words() {
+    use reqwest::Method;
+    let t = spawn_app().await;
+    let (_, _, ack) = t.post(&family(), None).await;
+    let id = ack["id"].as_str().unwrap();
+    let supervisor = t.token("super1", Role::Supervisor).await;
+    let field = t.token("field1", Role::FieldOfficer).await;
+    for path in [
+        format!("/api/v1/requests/{id}/history"),
+        "/api/v1/triage".to_string(),
+        "/api/v1/exports/requests?format=csv&name=Токаева".to_string(),
+    ] {
+        let res = t
+            .http
+            .get(format!("{}{path}", t.base))
+            .bearer_auth(&supervisor)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        res.bytes().await.unwrap();
+    }
+    let (status, _) = t
+        .send(Method::POST, "/api/v1/plans", &supervisor, &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = t
+        .send(
+            Method::POST,
+            "/api/v1/check-in",
+            &field,
+            &json!({ "token": "evacpass.forged.token" }),
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}");
+
+    let (_, trail) = t.get("/api/v1/audit?limit=500", Some(&supervisor)).await;
+    let events = trail["items"].as_array().unwrap();
+    for action in [
+        "request.history.read",
+        "cases.read",
+        "plan.preview",
+        "pass.scan_refused",
+        "request.export",
+    ] {
+        assert!(
+            events.iter().any(|e| e["action"] == action),
+            "{action} is not in the trail: {trail}"
+        );
+    }
+    assert!(
+        !trail.to_string().contains("Токаева"),
+        "no search words in the trail"
+    );
+    assert!(
+        !trail.to_string().contains("forged.token"),
+        "no pass token either"
+    );
+}
