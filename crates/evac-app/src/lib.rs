@@ -85,6 +85,27 @@ pub struct Settings {
     pub travel: evac_geo::TravelModel,
     /// How requesters are told and heard (channels, links, this node's name).
     pub messaging: MessagingSettings,
+    /// How fast one address may write to the public side or look up statuses.
+    pub public_limit: PublicLimit,
+}
+
+/// The public side's flood limit per address: a steady rate and a burst (`per_address_per_s`
+/// 0 switches it off). A family submits once and looks its status up now and then; a hotel's
+/// shared connection carries many families, hence the burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicLimit {
+    pub per_address_per_s: u32,
+    pub burst: u32,
+}
+
+impl Default for PublicLimit {
+    fn default() -> Self {
+        PublicLimit {
+            per_address_per_s: 5,
+            burst: 60,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -94,6 +115,7 @@ impl Default for Settings {
             trust: evac_model::TrustPolicy::default(),
             travel: evac_geo::TravelModel::default(),
             messaging: MessagingSettings::default(),
+            public_limit: PublicLimit::default(),
         }
     }
 }

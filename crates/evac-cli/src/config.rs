@@ -48,6 +48,8 @@ struct FileConfig {
     sms: Option<SmsFile>,
     email: Option<EmailFile>,
     telegram: Option<TelegramFile>,
+    /// `[public_limit]`: per_address_per_s (0: off) and burst, for the public side.
+    public_limit: Option<evac_app::PublicLimit>,
 }
 
 /// `[messaging]`: how requesters are told and heard.
@@ -220,6 +222,7 @@ impl GlobalArgs {
                 trust: check_trust(file.trust.unwrap_or_default())?,
                 travel: check_travel(file.travel.unwrap_or_default())?,
                 messaging,
+                public_limit: file.public_limit.unwrap_or_default(),
             },
             log: self
                 .log

@@ -21,6 +21,7 @@ mod export;
 mod health;
 mod hotline;
 mod intake;
+mod limits;
 mod linkage;
 mod messaging;
 pub mod openapi;
@@ -55,6 +56,8 @@ pub const REQUEST_TIMEOUT_MS: u64 = 30_000;
 #[derive(Clone)]
 pub struct AppState {
     pub app: App,
+    /// The public side's flood limit (`limits.rs`); `None` when switched off.
+    pub limiter: Option<std::sync::Arc<limits::PublicLimiter>>,
 }
 
 /// The router and the list of what it serves, built by the same code so they cannot diverge.
@@ -167,6 +170,10 @@ fn with_security_headers<B>(mut response: Response<B>) -> Response<B> {
 
 /// The whole HTTP application.
 pub fn router(app: App) -> Router {
+    let state = AppState {
+        limiter: limits::PublicLimiter::new(app.settings().public_limit).map(std::sync::Arc::new),
+        app,
+    };
     let request_id = HeaderName::from_static("x-request-id");
     // The middleware is one stack given to one `layer` call: every `Router::layer` call wraps
     // each route in a boxed service of its own, so a layer per call cost a boxed clone and a
@@ -189,7 +196,11 @@ pub fn router(app: App) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_millis(REQUEST_TIMEOUT_MS),
         ))
-        .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX));
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit_public,
+        ));
     routes()
         .router
         .merge(pages())
@@ -201,7 +212,7 @@ pub fn router(app: App) -> Router {
                 "no such route; see /api/v1/openapi.json",
             )
         })
-        .with_state(AppState { app })
+        .with_state(state)
         .layer(middleware)
 }
 

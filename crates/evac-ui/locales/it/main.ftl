@@ -88,3 +88,7 @@ next-other = Tenete il telefono acceso.
 staff-login = Accesso personale
 about = Informazioni e fonti dei dati
 language = Lingua
+
+# The public side's flood limit.
+too-many-title = Troppe richieste
+too-many-detail = Dalla sua connessione sono arrivate troppe richieste. Attenda un minuto e riprovi; se ha ricevuto un codice, la sua richiesta è salva.

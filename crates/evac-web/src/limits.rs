@@ -1,0 +1,201 @@
+//! The public side's flood limit: anonymous writes and status look-ups are counted per
+//! address, with a steady rate and a burst (a generic cell rate algorithm: each address has a
+//! "theoretical arrival time" that every request pushes one interval on). Beyond it the
+//! answer is 429 with `Retry-After`, in the caller's language on the pages, before any work.
+//!
+//! Staff (a bearer token or a desk session) are not counted here, nor the channels' callbacks
+//! (they carry their own secret), nor the login page (it has its own lock-out). Behind a proxy
+//! on the same host, the address is the last one the proxy added to `X-Forwarded-For`; a peer
+//! elsewhere cannot claim one.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// Addresses remembered at most; beyond, the quiet ones are forgotten first.
+pub const LIMITED_ADDRESSES_MAX: usize = 100_000;
+
+/// Each address's next allowed moment.
+pub struct PublicLimiter {
+    interval: Duration,
+    burst: Duration,
+    arrivals: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+impl PublicLimiter {
+    /// `None` when `per_second` is 0 (no limit).
+    pub fn new(limit: evac_app::PublicLimit) -> Option<PublicLimiter> {
+        (limit.per_address_per_s > 0).then(|| {
+            let interval = Duration::from_secs_f64(1.0 / f64::from(limit.per_address_per_s));
+            PublicLimiter {
+                interval,
+                burst: interval * limit.burst.max(1),
+                arrivals: Mutex::new(HashMap::new()),
+            }
+        })
+    }
+
+    /// `Err(seconds to wait)` when `address` is over its rate at `now`.
+    pub fn admit(&self, address: IpAddr, now: Instant) -> Result<(), u64> {
+        let mut arrivals = self.arrivals.lock().expect("the limiter's lock");
+        if arrivals.len() >= LIMITED_ADDRESSES_MAX && !arrivals.contains_key(&address) {
+            arrivals.retain(|_, tat| *tat > now);
+            if arrivals.len() >= LIMITED_ADDRESSES_MAX {
+                // Every remembered address is busy: refuse the newcomer rather than grow.
+                return Err(1);
+            }
+        }
+        let tat = arrivals.get(&address).copied().unwrap_or(now).max(now);
+        // Allowed while the address is less than a burst ahead of now.
+        let allowed_from = tat.checked_sub(self.burst - self.interval).unwrap_or(now);
+        if now < allowed_from {
+            return Err((allowed_from - now).as_secs().max(1));
+        }
+        arrivals.insert(address, tat + self.interval);
+        Ok(())
+    }
+}
+
+/// Whether a request is the public's and counted: anonymous, and a write or a status look-up.
+fn counted(request: &Request) -> bool {
+    let path = request.uri().path();
+    let staff = request.headers().contains_key(header::AUTHORIZATION)
+        || crate::auth::session_secret(request.headers()).is_some();
+    let exempt = path.starts_with("/api/v1/channels/") || path == "/login" || path == "/logout";
+    let costly = !matches!(*request.method(), Method::GET | Method::HEAD)
+        || path.starts_with("/status")
+        || path.starts_with("/api/v1/status");
+    !staff && !exempt && costly
+}
+
+/// The caller's address: the peer's, or behind a proxy on this host the last one it added.
+pub fn caller_address(request: &Request) -> Option<IpAddr> {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()?
+        .0
+        .ip();
+    if peer.is_loopback()
+        && let Some(forwarded) = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .last()
+    {
+        return Some(forwarded);
+    }
+    Some(peer)
+}
+
+/// The middleware: counts the public's requests per address and answers 429 beyond the limit.
+pub async fn limit_public(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(limiter) = &state.limiter
+        && counted(&request)
+        && let Some(address) = caller_address(&request)
+        && let Err(wait_s) = limiter.admit(address, Instant::now())
+    {
+        return too_many(&request, wait_s);
+    }
+    next.run(request).await
+}
+
+fn too_many(request: &Request, wait_s: u64) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = if api {
+        crate::problem::Problem {
+            retry_after_s: Some(wait_s),
+            ..crate::problem::Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "urn:evac:problem:too-many-requests",
+                "Too many requests",
+                format!("too many requests from this address; wait {wait_s} s and try again"),
+            )
+        }
+        .into_response()
+    } else {
+        let lang = crate::desk::lang(
+            &std::collections::HashMap::new(),
+            request.headers(),
+            &evac_ui::Lang::PUBLIC,
+        );
+        let t = evac_ui::Tr { lang };
+        let page = evac_ui::ErrorPage {
+            t,
+            langs: evac_ui::switch(lang, &evac_ui::Lang::PUBLIC),
+            heading: t.get("too-many-title"),
+            detail: t.get("too-many-detail"),
+        };
+        crate::desk::html(StatusCode::TOO_MANY_REQUESTS, evac_ui::render(&page))
+    };
+    if let Ok(value) = HeaderValue::from_str(&wait_s.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_gets_its_burst_then_its_rate_and_others_are_untouched() {
+        let limiter = PublicLimiter::new(evac_app::PublicLimit {
+            per_address_per_s: 5,
+            burst: 10,
+        })
+        .unwrap();
+        let flood: IpAddr = "203.0.113.7".parse().unwrap();
+        let t0 = Instant::now();
+        let admitted = (0..100)
+            .filter(|_| limiter.admit(flood, t0).is_ok())
+            .count();
+        assert_eq!(admitted, 10, "the burst at once");
+        assert!(limiter.admit(flood, t0).is_err());
+        // One more every 200 ms.
+        assert!(
+            limiter
+                .admit(flood, t0 + Duration::from_millis(200))
+                .is_ok()
+        );
+        assert!(
+            limiter
+                .admit(flood, t0 + Duration::from_millis(210))
+                .is_err()
+        );
+        // Over 10 s of flooding, about 5 × 10 get through (and the few the pause refilled).
+        let mut through = 0;
+        for ms in (0..10_000).step_by(4) {
+            through += usize::from(
+                limiter
+                    .admit(flood, t0 + Duration::from_millis(1_000 + ms))
+                    .is_ok(),
+            );
+        }
+        assert!((50..=56).contains(&through), "{through}");
+        let other: IpAddr = "198.51.100.1".parse().unwrap();
+        assert!(
+            limiter.admit(other, t0).is_ok(),
+            "another address is not slowed"
+        );
+        assert!(
+            PublicLimiter::new(evac_app::PublicLimit {
+                per_address_per_s: 0,
+                burst: 10
+            })
+            .is_none()
+        );
+    }
+}
