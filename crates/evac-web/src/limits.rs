@@ -89,7 +89,7 @@ pub fn caller_address(request: &Request) -> Option<IpAddr> {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-            .last()
+            .next_back()
     {
         return Some(forwarded);
     }
