@@ -6,7 +6,7 @@
 //! broadcast again (a double click, a retry after a crash) queues only what is missing, and a
 //! send that names the previewed count is refused when the group changed in between.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use evac_model::{Broadcast, Permission, PersonId, Timestamp};
 use evac_notify::Notice;
@@ -75,8 +75,18 @@ impl App {
             }
             None => None,
         };
+        // A place the gazetteer knows is matched as the dashboard counts it: every request
+        // whose location resolves to it, however it was written ("Алма-Ата", "Almaty, hotel").
+        // A place it does not know is matched by its words.
+        let gazetteer = crate::situation::gazetteer();
+        let place_id = broadcast
+            .place
+            .as_deref()
+            .and_then(|text| gazetteer.resolve(text).place)
+            .map(|found| found.place.id.clone());
+        let mut resolves_there: HashMap<String, bool> = HashMap::new();
         let filter = RequestFilter {
-            place: broadcast.place.clone(),
+            place: broadcast.place.clone().filter(|_| place_id.is_none()),
             status: broadcast.status,
             ..Default::default()
         };
@@ -98,6 +108,18 @@ impl App {
                 .await?;
             for stored in &page.items {
                 let request = &stored.request;
+                if let Some(place_id) = &place_id {
+                    let text = &request.body.location.text;
+                    let there = *resolves_there.entry(text.clone()).or_insert_with(|| {
+                        gazetteer
+                            .resolve(text)
+                            .place
+                            .is_some_and(|found| &found.place.id == place_id)
+                    });
+                    if !there {
+                        continue;
+                    }
+                }
                 if let Some(persons) = &on_transport
                     && !request.body.party.iter().any(|p| persons.contains(&p.id))
                 {

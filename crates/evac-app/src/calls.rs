@@ -144,6 +144,19 @@ impl App {
                 },
             )
             .await?;
+        // Reached through one of its requests, the household waits for no call on the others.
+        if entry.outcome == CallOutcome::Reached && entry.callback_in_minutes.is_none() {
+            let others: Vec<RequestId> = self
+                .households_of(&[request])
+                .await?
+                .into_iter()
+                .flatten()
+                .filter(|r| *r != request)
+                .collect();
+            if !others.is_empty() {
+                self.store.settle_callbacks(others).await?;
+            }
+        }
         let callback = self.store.callback_of(request).await?;
         Ok(LoggedCall { call, callback })
     }
@@ -266,15 +279,20 @@ impl App {
         if requests.is_empty() {
             return Ok(0);
         }
-        Ok(self
-            .store
-            .queue_callbacks(
-                requests
-                    .iter()
-                    .map(|r| (*r, at, reason.to_string()))
-                    .collect(),
-            )
-            .await?)
+        // One call per household: a family that asked three times is phoned once.
+        let mut queue = Vec::new();
+        for household in self.households_of(requests).await? {
+            let mut waiting = false;
+            for member in &household {
+                waiting |= self.store.callback_of(*member).await?.is_some();
+            }
+            if let Some(first) = household.iter().find(|r| requests.contains(r))
+                && !waiting
+            {
+                queue.push((*first, at, reason.to_string()));
+            }
+        }
+        Ok(self.store.queue_callbacks(queue).await?)
     }
 }
 

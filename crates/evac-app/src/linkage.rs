@@ -903,6 +903,26 @@ impl App {
         })
     }
 
+    /// The households of `requests`, each once (one read of the link log for all): each
+    /// inner list holds the household's requests, the given ones among them.
+    pub(crate) async fn households_of(
+        &self,
+        requests: &[RequestId],
+    ) -> Result<Vec<Vec<RequestId>>, AppError> {
+        let view = LinkView::from_events(&self.all_link_events().await?);
+        let mut households: Vec<Vec<RequestId>> = Vec::new();
+        for &request in requests {
+            if households.iter().any(|h| h.contains(&request)) {
+                continue;
+            }
+            let Some(stored) = self.store.request(request).await? else {
+                continue;
+            };
+            households.push(self.walk_household(&stored, &view).await?.household);
+        }
+        Ok(households)
+    }
+
     /// The requests of a request's household (itself first when alone), for telling whether
     /// two requests that gave one phone are one family.
     pub(crate) async fn household_requests(

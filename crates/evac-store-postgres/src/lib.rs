@@ -1573,6 +1573,16 @@ impl Store for PgStore {
         calls::queue_callbacks(&self.pool, &callbacks).await
     }
 
+    async fn settle_callbacks(&self, requests: Vec<RequestId>) -> Result<usize, StoreError> {
+        let ids: Vec<String> = requests.iter().map(ToString::to_string).collect();
+        let done = sqlx::query("DELETE FROM callbacks WHERE request_id = ANY($1)")
+            .bind(&ids)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() as usize)
+    }
+
     async fn callbacks(&self, limit: u32) -> Result<Vec<Callback>, StoreError> {
         calls::callbacks(&self.pool, limit.min(PAGE_ITEMS_MAX)).await
     }

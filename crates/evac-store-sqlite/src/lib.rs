@@ -1677,6 +1677,20 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn settle_callbacks(&self, requests: Vec<RequestId>) -> Result<usize, StoreError> {
+        self.write(move |c| {
+            let mut s = c
+                .prepare_cached("DELETE FROM callbacks WHERE request_id = ?1")
+                .map_err(backend)?;
+            let mut settled = 0;
+            for r in &requests {
+                settled += s.execute([r.to_string()]).map_err(backend)?;
+            }
+            Ok(settled)
+        })
+        .await
+    }
+
     async fn callbacks(&self, limit: u32) -> Result<Vec<Callback>, StoreError> {
         let limit = limit.min(PAGE_ITEMS_MAX);
         self.read(move |c| calls::callbacks(c, limit)).await

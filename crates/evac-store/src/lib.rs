@@ -684,6 +684,10 @@ pub trait Store: Send + Sync + 'static {
         callbacks: Vec<(RequestId, Timestamp, String)>,
     ) -> Result<usize, StoreError>;
 
+    /// Takes requests out of the callback queue (their household was reached through another
+    /// of its requests). The answer is how many were queued.
+    async fn settle_callbacks(&self, requests: Vec<RequestId>) -> Result<usize, StoreError>;
+
     /// The callback queue, soonest due first, at most `limit`.
     async fn callbacks(&self, limit: u32) -> Result<Vec<Callback>, StoreError>;
 

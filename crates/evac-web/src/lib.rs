@@ -32,7 +32,6 @@ mod transports;
 mod triage;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
@@ -216,16 +215,100 @@ pub fn router(app: App) -> Router {
         .layer(middleware)
 }
 
-/// Serves until `shutdown` completes, then finishes the requests in flight.
+/// How long a client has to send a request's headers, in seconds; an idle kept-alive
+/// connection is closed after as long (1,100 idle sockets once stopped a server limited to
+/// 1,024 open files).
+pub const HEADER_READ_S: u64 = 10;
+/// Connections one address may hold open at once; beyond, a new one is closed at once, so one
+/// client cannot take every open file the process has.
+pub const CONNECTIONS_PER_ADDRESS_MAX: usize = 256;
+/// How long the requests in flight get to finish after `shutdown`, in seconds.
+pub const SHUTDOWN_GRACE_S: u64 = 30;
+
+/// Serves until `shutdown` completes, then finishes the requests in flight (at most
+/// [`SHUTDOWN_GRACE_S`]). Each connection speaks HTTP/1.1 with [`HEADER_READ_S`] to send its
+/// headers (and as much idle between requests), and one address holds at most
+/// [`CONNECTIONS_PER_ADDRESS_MAX`] connections.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(app).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    use std::collections::HashMap;
+    use std::net::IpAddr;
+    use std::sync::{Arc, Mutex};
+
+    let router = router(app);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let open: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let mut connections = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of open files, most likely: wait for some to close.
+                    tracing::warn!(error = %e, "cannot accept a connection; trying again");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        while connections.try_join_next().is_some() {}
+        let address = remote.ip();
+        {
+            let mut open = open.lock().expect("the connection count's lock");
+            let held = open.entry(address).or_insert(0);
+            if *held >= CONNECTIONS_PER_ADDRESS_MAX {
+                drop(stream);
+                continue;
+            }
+            *held += 1;
+        }
+        let _ = stream.set_nodelay(true);
+        let service = tower::ServiceExt::map_request(
+            router.clone(),
+            move |request: axum::http::Request<hyper::body::Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(remote));
+                request
+            },
+        );
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let mut stopping = stopping.clone();
+        let open = open.clone();
+        connections.spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(HEADER_READ_S))
+                .keep_alive(true);
+            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.as_mut().await;
+                }
+            }
+            let mut open = open.lock().expect("the connection count's lock");
+            if let Some(held) = open.get_mut(&address) {
+                *held -= 1;
+                if *held == 0 {
+                    open.remove(&address);
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(SHUTDOWN_GRACE_S), async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    Ok(())
 }

@@ -2616,3 +2616,51 @@ async fn a_flood_from_one_address_is_cut_to_its_rate_and_others_pass() {
             .contains("Слишком много запросов")
     );
 }
+
+/// Issue 26: idle and half-sent connections were never closed, and 1,100 idle sockets stopped
+/// a server limited to 1,024 open files. Now one address holds at most
+/// CONNECTIONS_PER_ADDRESS_MAX connections (more are closed at once), and a connection that
+/// has not sent its headers within HEADER_READ_S is closed, while another client is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_half_sent_connections_cannot_hold_the_server() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = spawn_app().await;
+    let server: std::net::SocketAddr = t.base.trim_start_matches("http://").parse().unwrap();
+    // One client (127.0.0.2: the loopback network is all this host) opens more than it may.
+    let mut held = Vec::new();
+    for _ in 0..evac_web::CONNECTIONS_PER_ADDRESS_MAX + 20 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        held.push(socket.connect(server).await.unwrap());
+    }
+    // A half-sent request among them.
+    held[0]
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: evac\r\n")
+        .await
+        .unwrap();
+    // Another client is answered meanwhile.
+    let (status, _) = t.get("/healthz", None).await;
+    assert_eq!(status, StatusCode::OK);
+    // The ones beyond the cap were closed at once: reading gives end of file.
+    let mut closed = 0;
+    for socket in held.iter_mut().skip(evac_web::CONNECTIONS_PER_ADDRESS_MAX) {
+        let mut byte = [0u8; 1];
+        if let Ok(Ok(0) | Err(_)) =
+            tokio::time::timeout(std::time::Duration::from_secs(5), socket.read(&mut byte)).await
+        {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 20, "connections beyond the cap are closed");
+    // After the header-read time, the idle and the half-sent ones are closed too.
+    let mut byte = [0u8; 1];
+    for socket in held.iter_mut().take(2) {
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(evac_web::HEADER_READ_S + 10),
+            socket.read(&mut byte),
+        )
+        .await
+        .expect("the server closes it");
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    }
+}
