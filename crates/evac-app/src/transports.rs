@@ -32,7 +32,24 @@ impl App {
             });
         }
         match checked {
-            Ok(transport) if problems.is_empty() => {
+            Ok(mut transport) if problems.is_empty() => {
+                // One code leaving at one time is one transport: its id follows from them, so
+                // a double submission (two clicks, two desks at once) stores one row, and the
+                // second is told the transport exists rather than doubling its seats.
+                transport.id = transport_id_of(&transport.code, transport.departs_at);
+                if let Some(existing) = self
+                    .store
+                    .transports()
+                    .await?
+                    .into_iter()
+                    .find(|t| t.id == transport.id)
+                    && existing.status != evac_model::TransportStatus::Cancelled
+                {
+                    return Err(AppError::Conflict(format!(
+                        "{} leaving at {} exists already (submitted twice?); change it or cancel it instead",
+                        existing.code, existing.departs_at
+                    )));
+                }
                 self.store_transport(staff, &transport, "transport.upsert")
                     .await?;
                 Ok(transport)
@@ -89,4 +106,14 @@ impl App {
             .await?;
         Ok(transport)
     }
+}
+
+/// The id of the transport with `code` leaving at `departs_at`: the same for every submission
+/// of it (a UUID drawn from their digest).
+fn transport_id_of(code: &str, departs_at: evac_model::Timestamp) -> TransportId {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("transport:{code}:{}", departs_at.unix_micros()));
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    TransportId(uuid::Builder::from_random_bytes(bytes).into_uuid())
 }

@@ -1796,8 +1796,17 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
                 &Value::Object(json_body),
             )
             .await;
+        // (An accepted transport is one per code and departure: the desk's copy of it gets
+        // a code of its own, or it would be refused as the same flight submitted twice.)
+        let desk_fields: Vec<(&str, String)> = fields
+            .iter()
+            .map(|(f, v)| match (*f, api_status == StatusCode::CREATED) {
+                ("code", true) => (*f, format!("{v}1")),
+                _ => (*f, v.clone()),
+            })
+            .collect();
         let (desk_status, page) = t
-            .desk_post("/desk/planning/transports", &planner, &fields)
+            .desk_post("/desk/planning/transports", &planner, &desk_fields)
             .await;
         if api_status == StatusCode::CREATED {
             assert_eq!(
@@ -1845,9 +1854,11 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
         .iter()
         .map(|t| t["code"].as_str().unwrap())
         .collect();
+    let mut codes = codes;
+    codes.sort();
     assert_eq!(
         codes,
-        ["SU 1942", "SU 1942"],
+        ["SU 1942", "SU 19421"],
         "each door added the one valid transport once"
     );
 
@@ -2663,4 +2674,72 @@ async fn idle_and_half_sent_connections_cannot_hold_the_server() {
         .expect("the server closes it");
         assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
     }
+}
+
+/// The walk of the demo: submitting the same flight twice (a double click) made two flights
+/// and doubled its seats in the plan. One code leaving at one time is now one transport: the
+/// second submission is refused as existing, and two submissions at once store one.
+#[tokio::test]
+async fn a_flight_submitted_twice_is_one_flight() {
+    use reqwest::Method;
+    let t = spawn_app().await;
+    for hub in evac_demo::seed_situation().hubs {
+        t.app.record_hub(&hub).await.unwrap();
+    }
+    let planner = t.token("planner1", Role::Planner).await;
+    let flight = |code: &str| {
+        json!({ "code": code, "kind": "flight", "hub": "NQZ", "destination": "Moscow",
+                "departs_at": "2099-01-07T06:00:00Z", "seats": 300 })
+    };
+    let (status, _) = t
+        .send(
+            Method::POST,
+            "/api/v1/transports",
+            &planner,
+            &flight("KC 901"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, problem) = t
+        .send(
+            Method::POST,
+            "/api/v1/transports",
+            &planner,
+            &flight("KC 901"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("exists already"),
+        "{problem}"
+    );
+    let (kc902, kc902_again) = (flight("KC 902"), flight("KC 902"));
+    let ((a, _), (b, _)) = tokio::join!(
+        t.send(Method::POST, "/api/v1/transports", &planner, &kc902),
+        t.send(Method::POST, "/api/v1/transports", &planner, &kc902_again)
+    );
+    assert!(
+        a == StatusCode::CREATED || b == StatusCode::CREATED,
+        "{a} {b}"
+    );
+    let (_, transports) = t.get("/api/v1/transports", Some(&planner)).await;
+    let codes: Vec<&str> = transports["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|c| **c == "KC 901").count(),
+        1,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| **c == "KC 902").count(),
+        1,
+        "{codes:?}"
+    );
 }
