@@ -440,6 +440,18 @@ pub struct MessageLine {
     pub parts: u32,
 }
 
+/// The call form's values as text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallValues {
+    /// `outbound` or `inbound`.
+    pub direction: String,
+    /// Empty until the operator chooses.
+    pub outcome: String,
+    pub phone: String,
+    pub note: String,
+    pub callback_in_minutes: String,
+}
+
 /// A call in a request's call log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallLine {
@@ -606,9 +618,11 @@ pub struct RequestDetail {
     pub calls: Vec<CallLine>,
     /// When and why it waits in the callback queue, if it does.
     pub callback: Option<String>,
-    /// Whether this staff member may log calls; the number the form starts with.
+    /// Whether this staff member may log calls, and the call form's values (kept when a
+    /// call was refused, with why, shown at the form).
     pub can_call: bool,
-    pub call_phone: String,
+    pub call: CallValues,
+    pub call_problem: Option<String>,
     /// The people a change or note may be about: (person id, name).
     pub person_choices: Vec<(String, String)>,
     /// The statuses this staff member may set by hand.

@@ -12,11 +12,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use evac_app::{AppError, QueuedCallback};
 use evac_model::{CallDraft, Timestamp};
-use evac_ui::{CallbackLine, CallbacksPage, Lang, Tr, render};
+use evac_ui::{CallValues, CallbackLine, CallbacksPage, Lang, Tr, render};
 use serde_json::{Value, json};
 
 use crate::auth::Authenticated;
-use crate::casework::render_request_detail;
+use crate::casework::render_request_detail_with;
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
 use crate::doors::{form_draft, json_draft, to_json};
 use crate::intake::request_id;
@@ -107,11 +107,19 @@ pub async fn log_call_post(
     body: Bytes,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
+    let mut sent = CallValues::default();
     let outcome = async {
         let request = id
             .parse()
             .map_err(|_| AppError::NotFound(format!("request {id}")))?;
         let (draft, _) = form_draft::<CallDraft>(&body, &[]).map_err(AppError::Invalid)?;
+        sent = CallValues {
+            direction: draft.direction.clone().unwrap_or_default(),
+            outcome: draft.outcome.clone().unwrap_or_default(),
+            phone: draft.phone.clone().unwrap_or_default(),
+            note: draft.note.clone().unwrap_or_default(),
+            callback_in_minutes: draft.callback_in_minutes.clone().unwrap_or_default(),
+        };
         let entry = draft.validate().map_err(AppError::Invalid)?;
         state
             .app
@@ -124,7 +132,10 @@ pub async fn log_call_post(
             Redirect::to(&format!("/desk/requests/{id}?lang={}#calls", lang.code())).into_response()
         }
         Err(e @ (AppError::Invalid(_) | AppError::Forbidden { .. })) => {
-            render_request_detail(&state, lang, &session.staff, &id, Some(problem_text(e))).await
+            // The form comes back as it was sent, with why at the form.
+            let why = problem_text(e);
+            render_request_detail_with(&state, lang, &session.staff, &id, None, Some((sent, why)))
+                .await
         }
         Err(e) => error_page(lang, e),
     }

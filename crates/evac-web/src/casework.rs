@@ -474,6 +474,18 @@ pub(crate) async fn render_request_detail(
     id: &str,
     problem: Option<String>,
 ) -> Response {
+    render_request_detail_with(state, lang, staff, id, problem, None).await
+}
+
+/// The request's page, with the call form as it was sent and why it was refused.
+pub(crate) async fn render_request_detail_with(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    id: &str,
+    problem: Option<String>,
+    refused_call: Option<(evac_ui::CallValues, String)>,
+) -> Response {
     let Ok(id) = id.parse::<RequestId>() else {
         return error_page(lang, AppError::NotFound(format!("request {id}")));
     };
@@ -607,15 +619,22 @@ pub(crate) async fn render_request_detail(
         calls,
         callback,
         can_call: staff.role.allows(Permission::WriteRequests),
-        call_phone: r
-            .body
-            .submitter
-            .phones
-            .iter()
-            .chain(r.body.party.iter().flat_map(|p| &p.phones))
-            .next()
-            .map(|p| p.e164.to_string())
-            .unwrap_or_default(),
+        call_problem: refused_call.as_ref().map(|(_, why)| why.clone()),
+        call: refused_call
+            .map(|(values, _)| values)
+            .unwrap_or_else(|| evac_ui::CallValues {
+                direction: "outbound".into(),
+                phone: r
+                    .body
+                    .submitter
+                    .phones
+                    .iter()
+                    .chain(r.body.party.iter().flat_map(|p| &p.phones))
+                    .next()
+                    .map(|p| p.e164.to_string())
+                    .unwrap_or_default(),
+                ..Default::default()
+            }),
         person_choices: r
             .body
             .party

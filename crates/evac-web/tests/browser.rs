@@ -573,6 +573,11 @@ async fn an_operator_takes_the_next_callback_and_logs_the_calls() {
         .click()
         .await
         .unwrap();
+    element(c, "#log-call select[name=outcome] option[value=reached]")
+        .await
+        .click()
+        .await
+        .unwrap();
     click(c, "#log-call button[type=submit]").await;
     text_once(c, "#call-log", |t| t.contains("they called")).await;
     c.goto(&format!("{base}/desk/callbacks?lang=en"))

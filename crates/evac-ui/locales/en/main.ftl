@@ -315,3 +315,4 @@ user-set-password = Set (ends their sessions now)
 # The public side's flood limit.
 too-many-title = Too many requests
 too-many-detail = Too many requests came from your connection. Please wait a minute and try again; your request is not lost if you were given a reference code.
+calls-choose = — choose —
