@@ -225,14 +225,19 @@ pub(crate) async fn call_lines(
     state: &AppState,
     staff: &evac_app::Staff,
     request: evac_model::RequestId,
+    t: &Tr,
 ) -> Result<(Vec<evac_ui::CallLine>, Option<String>), AppError> {
     let (calls, callback) = state.app.calls_of(staff, request).await?;
     let lines = calls
         .into_iter()
         .map(|c| evac_ui::CallLine {
             at: desk_time(c.at),
-            direction: evac_app::direction_words(c.direction).to_string(),
-            outcome: evac_app::outcome_words(c.outcome).to_string(),
+            // The form's own words, in the desk's language.
+            direction: t.get(match c.direction {
+                evac_model::CallDirection::Outbound => "calls-outbound",
+                evac_model::CallDirection::Inbound => "calls-inbound",
+            }),
+            outcome: t.get(&format!("calls-{}", c.outcome.as_str().replace('_', "-"))),
             phone: c.phone.unwrap_or_default(),
             operator: c.operator,
             note: c.note,

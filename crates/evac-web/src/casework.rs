@@ -505,7 +505,7 @@ pub(crate) async fn render_request_detail_with(
         Ok(messages) => messages,
         Err(e) => return error_page(lang, e),
     };
-    let (calls, callback) = match crate::calls::call_lines(state, staff, id).await {
+    let (calls, callback) = match crate::calls::call_lines(state, staff, id, &Tr { lang }).await {
         Ok(found) => found,
         Err(e) => return error_page(lang, e),
     };
@@ -547,7 +547,7 @@ pub(crate) async fn render_request_detail_with(
                     .statuses
                     .iter()
                     .find(|(person, _)| *person == p.id)
-                    .map_or(String::new(), |(_, s)| s.as_str().to_string()),
+                    .map_or(String::new(), |(_, s)| t.get(&format!("st-{}", s.as_str()))),
             }
         })
         .collect();

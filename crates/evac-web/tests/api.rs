@@ -2122,6 +2122,17 @@ async fn calls_are_logged_and_callbacks_taken_over_http_and_on_the_desk() {
         page.contains("id=\"call-log\"") && page.contains("rang 10 times"),
         "{page}"
     );
+    // In Russian, the call log and the people's statuses are in Russian (the walk of the demo
+    // found them in English on the Russian desk).
+    let russian = t
+        .desk_get(&format!("/desk/requests/{id}?lang=ru"), &operator)
+        .await;
+    assert!(
+        russian.contains("Нет ответа")
+            && russian.contains("Звонили нам")
+            && russian.contains("зарегистрирован"),
+        "{russian}"
+    );
     let queue_page = t.desk_get("/desk/callbacks", &operator).await;
     assert!(
         queue_page.contains("Nobody waits for a callback."),

@@ -552,7 +552,7 @@ async fn an_operator_takes_the_next_callback_and_logs_the_calls() {
     click(c, "#log-call button[type=submit]").await;
     let log = text_once(c, "#call-log", |t| t.contains("rang twelve times")).await;
     assert!(
-        log.contains("no answer") && log.contains("operator1"),
+        log.contains("No answer") && log.contains("operator1"),
         "{log}"
     );
     let waiting = text_once(c, "p.notice", |t| t.contains("failed try")).await;
@@ -579,7 +579,7 @@ async fn an_operator_takes_the_next_callback_and_logs_the_calls() {
         .await
         .unwrap();
     click(c, "#log-call button[type=submit]").await;
-    text_once(c, "#call-log", |t| t.contains("they called")).await;
+    text_once(c, "#call-log", |t| t.contains("They called")).await;
     c.goto(&format!("{base}/desk/callbacks?lang=en"))
         .await
         .unwrap();

@@ -316,3 +316,16 @@ user-set-password = Set (ends their sessions now)
 too-many-title = Too many requests
 too-many-detail = Too many requests came from your connection. Please wait a minute and try again; your request is not lost if you were given a reference code.
 calls-choose = — choose —
+
+# Person statuses on the desk.
+st-registered = registered
+st-verified = verified
+st-assigned = seat assigned, not told yet
+st-notified = seat, told
+st-checked_in = checked in
+st-boarded = boarded
+st-arrived = arrived
+st-merged = merged into another record
+st-withdrawn = withdrawn
+st-unreachable = unreachable
+st-ineligible = ineligible
