@@ -917,6 +917,10 @@ pub struct PlanDraft {
     /// Publish (store seats, issue passes) rather than preview.
     #[serde(deserialize_with = "scalar")]
     pub publish: Option<String>,
+    /// The planner checked the preview: publishing seats people and tells them at once, so the
+    /// desk asks for this beside the button (one stray click published 350 passes).
+    #[serde(deserialize_with = "scalar")]
+    pub confirm: Option<String>,
 }
 
 /// What a planner asked for.
@@ -931,6 +935,13 @@ impl PlanDraft {
         let mut c = Checker::default();
         let at = c.time("at", &self.at);
         let publish = c.yes_no("publish", &self.publish).unwrap_or(false);
+        let confirmed = c.yes_no("confirm", &self.confirm).unwrap_or(false);
+        if publish && !confirmed {
+            c.fail(
+                "confirm",
+                "tick 'I checked the preview' to publish: publishing seats people and tells them at once",
+            );
+        }
         c.finish(Some(PlanOrder { at, publish }))
     }
 }
@@ -1140,8 +1151,15 @@ mod tests {
                 .to_string()
                 .contains("unknown field `seets`")
         );
-        let plan: PlanDraft = serde_json::from_str(r#"{"publish": true}"#).unwrap();
+        let plan: PlanDraft =
+            serde_json::from_str(r#"{"publish": true, "confirm": true}"#).unwrap();
         assert!(plan.validate().unwrap().publish);
+        let unconfirmed: PlanDraft = serde_json::from_str(r#"{"publish": true}"#).unwrap();
+        assert_eq!(
+            unconfirmed.validate().unwrap_err()[0].path,
+            "confirm",
+            "publishing needs the preview checked"
+        );
     }
 
     #[test]

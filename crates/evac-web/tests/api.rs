@@ -2758,3 +2758,57 @@ async fn a_flight_submitted_twice_is_one_flight() {
         "{codes:?}"
     );
 }
+
+/// The walk of the demo: "Publish the plan" was one click with no confirmation (350 passes
+/// issued at once). Publishing from the desk now needs "I checked the preview" ticked; without
+/// it nothing is published and the page says why.
+#[tokio::test]
+async fn publishing_from_the_desk_needs_the_preview_checked() {
+    let t = spawn_app().await;
+    for hub in evac_demo::seed_situation().hubs {
+        t.app.record_hub(&hub).await.unwrap();
+    }
+    let planner = t.token("planner1", Role::Planner).await;
+    let supervisor = t.token("super1", Role::Supervisor).await;
+    let (status, page) = t
+        .desk_post(
+            "/desk/planning/plan",
+            &planner,
+            &[
+                ("publish", "yes".into()),
+                ("at", "2022-01-06T09:30:00Z".into()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("tick &#39;I checked the preview&#39; to publish"),
+        "{page}"
+    );
+    assert!(!page.contains("id=\"plan-result\""), "{page}");
+    let published = || async {
+        let (status, trail) = t.get("/api/v1/audit?limit=500", Some(&supervisor)).await;
+        assert_eq!(status, StatusCode::OK);
+        trail["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "plan.publish")
+            .count()
+    };
+    assert_eq!(published().await, 0, "nothing was published");
+    let (status, page) = t
+        .desk_post(
+            "/desk/planning/plan",
+            &planner,
+            &[
+                ("publish", "yes".into()),
+                ("confirm", "yes".into()),
+                ("at", "2022-01-06T09:30:00Z".into()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("id=\"plan-result\""), "{page}");
+    assert_eq!(published().await, 1);
+}

@@ -705,6 +705,7 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
     let transports = text_once(c, "#transports", |text| text.contains("KC-1")).await;
     assert!(transports.contains("KC-1"), "{transports}");
     fill(c, "form.plan input[name=at]", "2022-01-06T08:00:00Z").await;
+    click(c, "#confirm-publish").await;
     click(c, "#publish").await;
     let seated: u64 = element(c, "#seated-households")
         .await
@@ -966,6 +967,7 @@ async fn a_request_goes_from_the_public_form_to_a_boarded_passenger_in_the_brows
     }
     click(c, "form.grid button[type=submit]").await;
     text_once(c, "#transports", |text| text.contains("IT-1")).await;
+    click(c, "#confirm-publish").await;
     click(c, "#publish").await;
     let seated = element(c, "#seated-households").await.text().await.unwrap();
     assert_eq!(seated, "1", "the one household is seated");

@@ -329,3 +329,4 @@ st-merged = merged into another record
 st-withdrawn = withdrawn
 st-unreachable = unreachable
 st-ineligible = ineligible
+confirm-publish = I checked the preview (publishing seats people and tells them at once)
