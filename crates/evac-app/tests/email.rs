@@ -120,33 +120,35 @@ impl MailServers {
         )
         .unwrap();
         let log = |name: &str| std::fs::File::create(dir.path().join(name)).unwrap();
-        let mut children = vec![
-            Command::new(DOVECOT)
-                .args(["-F", "-c"])
-                .arg(&dovecot_conf)
-                .stdout(log("dovecot.out"))
-                .stderr(log("dovecot.err"))
-                .spawn()
-                .unwrap(),
-        ];
+        let dovecot = Command::new(DOVECOT)
+            .args(["-F", "-c"])
+            .arg(&dovecot_conf)
+            .stdout(log("dovecot.out"))
+            .stderr(log("dovecot.err"))
+            .spawn()
+            .unwrap();
+        let smtpd_log = (log("smtpd.out"), log("smtpd.err"));
+        // Owned from the first server on, so a server that fails to start stops the others
+        // (a Dovecot left running after a failed start outlived the test).
+        let mut servers = MailServers {
+            children: vec![dovecot],
+            _dir: dir,
+            smtp_port,
+            imap_port,
+        };
         wait_for_port(imap_port, "Dovecot's IMAP");
         wait_for_port(lmtp_port, "Dovecot's LMTP");
-        children.push(
+        servers.children.push(
             Command::new(SMTPD)
                 .args(["-d", "-f"])
                 .arg(&smtpd_conf)
-                .stdout(log("smtpd.out"))
-                .stderr(log("smtpd.err"))
+                .stdout(smtpd_log.0)
+                .stderr(smtpd_log.1)
                 .spawn()
                 .unwrap(),
         );
         wait_for_port(smtp_port, "OpenSMTPD");
-        MailServers {
-            children,
-            _dir: dir,
-            smtp_port,
-            imap_port,
-        }
+        servers
     }
 
     /// Sends an e-mail as someone in the world would, through the same relay.
