@@ -236,8 +236,9 @@ impl App {
         Ok(Some(self.queued(callback, &stored)))
     }
 
-    /// Names staff by their actor labels (`user:…`) as people read them.
-    async fn staff_names(&self) -> Result<impl Fn(&str) -> String, AppError> {
+    /// Names staff by their actor labels (`user:…`) as people read them; other labels
+    /// (`public`, `system`) stay as they are.
+    pub(crate) async fn staff_names(&self) -> Result<impl Fn(&str) -> String, AppError> {
         let users = self.store.users().await?;
         Ok(move |label: &str| {
             users
@@ -250,12 +251,7 @@ impl App {
     fn queued(&self, callback: Callback, stored: &evac_store::StoredRequest) -> QueuedCallback {
         let body = &stored.request.body;
         let mut phones: Vec<String> = Vec::new();
-        for phone in body
-            .submitter
-            .phones
-            .iter()
-            .chain(body.party.iter().flat_map(|p| &p.phones))
-        {
+        for phone in body.phones() {
             let phone = phone.e164.to_string();
             if !phones.contains(&phone) {
                 phones.push(phone);

@@ -95,14 +95,8 @@ impl App {
             serde_json::json!({ "events": events.len() }),
         )
         .await?;
-        let users = self.store.users().await?;
-        let who = |actor: &evac_model::Actor| match actor {
-            evac_model::Actor::User(id) => users
-                .iter()
-                .find(|u| u.id == *id)
-                .map_or_else(|| actor.label(), |u| u.name.clone()),
-            other => other.label(),
-        };
+        let names = self.staff_names().await?;
+        let who = |actor: &evac_model::Actor| names(&actor.label());
         Ok(events
             .into_iter()
             .map(|e| HistoryLine {

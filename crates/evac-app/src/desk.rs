@@ -192,11 +192,7 @@ impl App {
             let Ok(typed) = PhoneE164::parse(contact, region) else {
                 return Ok(None);
             };
-            body.submitter
-                .phones
-                .iter()
-                .chain(body.party.iter().flat_map(|p| &p.phones))
-                .any(|p| p.e164 == typed)
+            body.phones().any(|p| p.e164 == typed)
         };
         if !known {
             return Ok(None);

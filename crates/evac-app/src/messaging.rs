@@ -294,6 +294,20 @@ pub struct Received {
     pub state: String,
 }
 
+/// Whether a caller's secret is the configured one (long enough to count); compared as
+/// digests, so the comparison takes as long whatever the secret says.
+pub(crate) fn secret_matches(given: &str, expected: Option<&str>) -> Result<(), AppError> {
+    use sha2::Digest;
+    let expected = expected
+        .filter(|s| s.len() >= CALLBACK_SECRET_CHARS_MIN)
+        .ok_or(AppError::Unauthenticated)?;
+    if sha2::Sha256::digest(given) == sha2::Sha256::digest(expected) {
+        Ok(())
+    } else {
+        Err(AppError::Unauthenticated)
+    }
+}
+
 /// The hub's time zone, from its country (the demo's hubs are in Kazakhstan and its
 /// neighbours); UTC where evac does not know one.
 pub(crate) fn zone_of_country(country: &str) -> jiff::tz::TimeZone {
@@ -738,19 +752,7 @@ impl App {
 
     /// A channel's callback is evac's own only with the deployment's secret.
     pub fn callback_allowed(&self, secret: &str) -> Result<(), AppError> {
-        use sha2::Digest;
-        let expected = self
-            .messaging()
-            .callback_secret
-            .as_deref()
-            .filter(|s| s.len() >= CALLBACK_SECRET_CHARS_MIN)
-            .ok_or(AppError::Unauthenticated)?;
-        // Compared as digests, so the comparison takes as long whatever the secret says.
-        if sha2::Sha256::digest(secret) == sha2::Sha256::digest(expected) {
-            Ok(())
-        } else {
-            Err(AppError::Unauthenticated)
-        }
+        secret_matches(secret, self.messaging().callback_secret.as_deref())
     }
 
     /// A delivery report from a channel (Kannel's `%d`: 1 delivered, 2 undelivered; other
@@ -838,12 +840,7 @@ impl App {
         // status page.
         if let Some(found) = &by_reference {
             let body = &found.request.body;
-            let known = body
-                .submitter
-                .phones
-                .iter()
-                .chain(body.party.iter().flat_map(|p| &p.phones))
-                .any(|p| p.e164.to_string() == sender)
+            let known = body.phones().any(|p| p.e164.to_string() == sender)
                 || body
                     .submitter
                     .email

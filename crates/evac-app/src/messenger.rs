@@ -261,13 +261,7 @@ impl App {
             return Ok(contact);
         }
         let body = &request.body;
-        let phones: Vec<String> = body
-            .submitter
-            .phones
-            .iter()
-            .chain(body.party.iter().flat_map(|p| &p.phones))
-            .map(|p| p.e164.to_string())
-            .collect();
+        let phones: Vec<String> = body.phones().map(|p| p.e164.to_string()).collect();
         if phones.is_empty() {
             return Ok(contact);
         }
@@ -467,18 +461,14 @@ impl App {
         secret: &str,
         update: &Update,
     ) -> Result<Option<Received>, AppError> {
-        use sha2::Digest;
-        let expected = self
-            .settings
-            .messaging
-            .messenger
-            .as_ref()
-            .and_then(|m| m.webhook_secret.as_deref())
-            .filter(|s| s.len() >= crate::messaging::CALLBACK_SECRET_CHARS_MIN)
-            .ok_or(AppError::Unauthenticated)?;
-        if sha2::Sha256::digest(secret) != sha2::Sha256::digest(expected) {
-            return Err(AppError::Unauthenticated);
-        }
+        crate::messaging::secret_matches(
+            secret,
+            self.settings
+                .messaging
+                .messenger
+                .as_ref()
+                .and_then(|m| m.webhook_secret.as_deref()),
+        )?;
         self.take_update(update).await
     }
 

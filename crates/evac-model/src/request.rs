@@ -267,6 +267,14 @@ pub struct NewRequest {
 }
 
 impl NewRequest {
+    /// Every phone the request gave: the submitter's, then each person's, in order.
+    pub fn phones(&self) -> impl Iterator<Item = &Phone> {
+        self.submitter
+            .phones
+            .iter()
+            .chain(self.party.iter().flat_map(|p| &p.phones))
+    }
+
     /// Minors with no adult of their own family in the party: the children on holiday.
     pub fn unaccompanied_minors(&self, day: Date) -> Vec<PersonId> {
         let family_adult_present = self

@@ -845,11 +845,7 @@ pub fn request_search_keys(body: &evac_model::NewRequest) -> Vec<String> {
             .flat_map(|p| [&p.surname, &p.given_names])
             .flatten()
             .map(|name| name.as_written.as_str()),
-        body.submitter
-            .phones
-            .iter()
-            .chain(body.party.iter().flat_map(|p| &p.phones))
-            .map(|p| p.e164.as_str()),
+        body.phones().map(|p| p.e164.as_str()),
     )
 }
 

@@ -626,10 +626,7 @@ pub(crate) async fn render_request_detail_with(
                 direction: "outbound".into(),
                 phone: r
                     .body
-                    .submitter
-                    .phones
-                    .iter()
-                    .chain(r.body.party.iter().flat_map(|p| &p.phones))
+                    .phones()
                     .next()
                     .map(|p| p.e164.to_string())
                     .unwrap_or_default(),
