@@ -8,6 +8,9 @@
 //! plea waits unmatched for a human; two nodes reading the mailbox at once keep and act on
 //! each message once; reading it again after a crash stores nothing twice. CI installs the servers and never skips this; elsewhere their absence is announced.
 
+#[path = "common/ports.rs"]
+mod ports;
+use ports::free_port;
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -58,14 +61,6 @@ fn mail_servers_installed() -> bool {
         );
     }
     present
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn wait_for_port(port: u16, what: &str) {

@@ -5,7 +5,9 @@
 //! Without `chromium` and `chromedriver` these tests print a loud notice and pass, except
 //! under `CI=true`, where a missing browser is a failure (`.ci/run` installs both).
 
-use std::net::TcpListener;
+#[path = "../../evac-app/tests/common/ports.rs"]
+mod ports;
+use ports::free_port;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -33,12 +35,45 @@ impl Drop for Browser {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// How many times a driver is started on a fresh port before the test gives up (another
+/// process on the host may take the port between the check and the driver's bind).
+const DRIVER_ATTEMPTS_MAX: usize = 4;
+
+/// A chromedriver listening on a port of its own, or why none could start.
+async fn start_driver() -> (Child, u16) {
+    let mut why = String::new();
+    for _ in 0..DRIVER_ATTEMPTS_MAX {
+        let port = free_port();
+        let mut driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = driver.try_wait().unwrap() {
+                why = format!("chromedriver on port {port} exited ({status})");
+                break;
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                // Listening, and still ours: a driver that lost the port exits at once.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if driver.try_wait().unwrap().is_none() {
+                    return (driver, port);
+                }
+                why = format!("chromedriver on port {port} exited after another listened");
+                break;
+            }
+            if started.elapsed() > Duration::from_millis(DRIVER_START_MS_MAX) {
+                let _ = driver.kill();
+                why = format!("chromedriver did not listen within {DRIVER_START_MS_MAX} ms");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    panic!("no chromedriver after {DRIVER_ATTEMPTS_MAX} attempts; the last: {why}");
 }
 
 /// A browser, or `None` (after a loud notice) when Chromium is not installed outside CI.
@@ -52,21 +87,7 @@ async fn browser() -> Option<Browser> {
         eprintln!("\n{}\n{notice}\n{}\n", "!".repeat(80), "!".repeat(80));
         return None;
     }
-    let port = free_port();
-    let driver = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_millis(DRIVER_START_MS_MAX),
-            "chromedriver did not listen within {DRIVER_START_MS_MAX} ms"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (mut driver, mut port) = start_driver().await;
     let profile = tempfile::tempdir().unwrap();
     let args = [
         "--headless",
@@ -88,17 +109,34 @@ async fn browser() -> Option<Browser> {
         "goog:chromeOptions".into(),
         serde_json::json!({ "binary": CHROMIUM, "args": args }),
     );
-    let client = ClientBuilder::rustls()
-        .unwrap()
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a WebDriver session");
-    Some(Browser {
-        client,
-        driver,
-        _profile: profile,
-    })
+    // A session that cannot connect means the port was not ours after all (a driver that
+    // lost its IPv4 bind keeps running on IPv6): start another driver on another port.
+    for attempt in 1..=DRIVER_ATTEMPTS_MAX {
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => {
+                return Some(Browser {
+                    client,
+                    driver,
+                    _profile: profile,
+                });
+            }
+            Err(error) => {
+                let _ = driver.kill();
+                let _ = driver.wait();
+                assert!(
+                    attempt < DRIVER_ATTEMPTS_MAX,
+                    "no WebDriver session after {DRIVER_ATTEMPTS_MAX} attempts: {error}"
+                );
+                (driver, port) = start_driver().await;
+            }
+        }
+    }
+    unreachable!("the loop returns or panics on its last attempt")
 }
 
 /// The server on a fresh database, and the app behind it.

@@ -9,6 +9,9 @@
 //! back to the phone. CI installs Kannel and never skips this; elsewhere a missing Kannel is
 //! announced loudly.
 
+#[path = "../../evac-app/tests/common/ports.rs"]
+mod ports;
+use ports::free_port;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -59,26 +62,6 @@ fn kannel_installed() -> bool {
         );
     }
     present
-}
-
-/// A port nothing listens on, never one this test handed out before: the operating system
-/// may give a port it just freed again, and two of Kannel's boxes on one port fail to start
-/// ("bind failed: Address already in use").
-fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let mut given = GIVEN.lock().unwrap();
-    loop {
-        // Bound on every interface, as bearerbox binds its fake SMS centre's port.
-        let port = std::net::TcpListener::bind("0.0.0.0:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if !given.contains(&port) {
-            given.push(port);
-            return port;
-        }
-    }
 }
 
 /// Waits until `file` holds `line` (a box's "ready" log line, an SMS at the phone).
