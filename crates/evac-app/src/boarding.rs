@@ -13,8 +13,8 @@ use std::collections::{HashMap, HashSet};
 
 use evac_exchange::manifest::ManifestRow;
 use evac_model::{
-    FieldError, PassClaims, PassId, PassSigner, Permission, PersonId, Seat, SeatBook, SeatEvent,
-    SeatEventKind, Timestamp, Transport, TransportId, verify_pass,
+    FieldError, PassClaims, PassId, Permission, PersonId, Seat, SeatBook, SeatEvent, SeatEventKind,
+    Timestamp, Transport, TransportId, verify_pass,
 };
 use evac_store::{AppendIf, AuditEvent, LOG_PAGE_ITEMS_MAX, StoreError};
 
@@ -133,20 +133,11 @@ fn invalid_token(reason: String) -> AppError {
 }
 
 impl App {
-    /// The key that signs boarding passes, made on first use and kept in the store.
-    pub(crate) async fn signer(&self) -> Result<&PassSigner, AppError> {
-        self.signer
-            .get_or_try_init(|| async {
-                let secret = self.store.signing_secret(rand::random()).await?;
-                Ok::<_, AppError>(PassSigner::from_secret(&secret))
-            })
-            .await
-    }
-
-    /// The public key (base64url) a field officer's device verifies passes with, offline.
+    /// The public keys (base64url, newest first, comma-separated) a field officer's device
+    /// verifies passes with, offline.
     pub async fn pass_public_key(&self, staff: &Staff) -> Result<String, AppError> {
         staff.require(Permission::ReadManifests)?;
-        Ok(self.signer().await?.public_key())
+        Ok(self.pass_keys().await?.public_keys())
     }
 
     /// The current seats, folded from the whole seat log.
@@ -631,9 +622,8 @@ impl App {
 
     /// Verifies a scanned token and finds the seat it is for (the person's current one).
     async fn scanned_seat(&self, token: &str) -> Result<(PassClaims, Seat), AppError> {
-        let signer = self.signer().await?;
-        let claims =
-            verify_pass(&signer.public_key(), token).map_err(|e| invalid_token(e.to_string()))?;
+        let keys = self.pass_keys().await?.public_keys();
+        let claims = verify_pass(&keys, token).map_err(|e| invalid_token(e.to_string()))?;
         // The person's own events are enough: a scan at the gate must not fold the whole log.
         let events = self.store.seat_events_of(claims.person).await?;
         let book = SeatBook::from_events(&events);

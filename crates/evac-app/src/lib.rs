@@ -7,6 +7,7 @@
 //! actor for intake), checks the permission here and writes an audit event.
 
 mod accounts;
+mod audit;
 mod boarding;
 mod broadcast;
 mod calls;
@@ -20,6 +21,7 @@ mod login_guard;
 mod mail;
 mod messaging;
 mod messenger;
+mod pass_keys;
 mod planning;
 mod ranking;
 mod reconfirm;
@@ -34,6 +36,7 @@ use evac_model::{Actor, CountryCode, FieldError, Permission, Role, UserId};
 use evac_store::{Store, StoreError};
 
 pub use accounts::{NewToken, SESSION_S_MAX, hash_password};
+pub use audit::{AuditSealer, SEAL_INTERVAL_MS};
 pub use boarding::{BoardingPass, Manifest, NoShows, Published, Scanned, SeatChangeView};
 pub use broadcast::{BROADCAST_RECIPIENTS_MAX, BroadcastPreview, BroadcastSent};
 pub use calls::{
@@ -67,6 +70,7 @@ pub use messaging::{
 pub use messenger::{
     MESSENGER_CHANNEL, MESSENGER_UPDATE_BYTES_MAX, MessengerChannel, MessengerSettings, Update,
 };
+pub use pass_keys::{PassKey, PassKeys};
 pub use planning::{PlanRun, Seated, Waiting};
 pub use ranking::{ClassCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking};
 pub use reconfirm::Reconfirmed;
@@ -87,6 +91,9 @@ pub struct Settings {
     pub messaging: MessagingSettings,
     /// How fast one address may write to the public side or look up statuses.
     pub public_limit: PublicLimit,
+    /// The boarding-pass key file (0600, the same on every node); `None` keeps a key in
+    /// memory for this process only (tests, library use).
+    pub pass_key_file: Option<std::path::PathBuf>,
 }
 
 /// The public side's flood limit per address: a steady rate and a burst (`per_address_per_s`
@@ -116,6 +123,7 @@ impl Default for Settings {
             travel: evac_geo::TravelModel::default(),
             messaging: MessagingSettings::default(),
             public_limit: PublicLimit::default(),
+            pass_key_file: None,
         }
     }
 }
@@ -209,7 +217,7 @@ pub struct AppParts {
     /// The background thread that matches new requests, started with the first of them.
     online_linker: std::sync::OnceLock<linkage::OnlineLinker>,
     /// Signs boarding passes; its key is read from (or made in) the store on first use.
-    signer: tokio::sync::OnceCell<evac_model::PassSigner>,
+    pass_keys: tokio::sync::OnceCell<PassKeys>,
     /// The desk's last ranking of every household (see `ranking.rs`).
     ranking: Arc<ranking::RankingCache>,
     /// Where new requests' reference codes come from: counting, so they sort together in the
@@ -238,7 +246,7 @@ impl App {
             settings,
             linker: Arc::default(),
             online_linker: std::sync::OnceLock::new(),
-            signer: tokio::sync::OnceCell::new(),
+            pass_keys: tokio::sync::OnceCell::new(),
             ranking: Arc::default(),
             references: evac_model::ReferenceSequence::starting_anywhere(&mut rand::rng()),
             outbox_wake: Arc::default(),

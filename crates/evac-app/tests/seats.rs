@@ -375,3 +375,113 @@ async fn a_replan_after_check_in_keeps_every_checked_in_passenger() {
         backend.finish().await;
     }
 }
+
+/// Issue 26: the passes' signing secret sat in the database in clear, so a copy of the
+/// database could mint passes. The secret lives in the key file (0600) shared by the nodes;
+/// the database knows only public halves. A rotation keeps the passes already sent valid
+/// until their transport departs, when `prune` forgets the old key; a node whose key file
+/// lacks the key the others use refuses to sign.
+#[tokio::test]
+async fn pass_keys_live_in_a_file_rotate_and_are_pruned_after_departure() {
+    for backend in Backend::all().await {
+        let app = backend.node().await;
+        let c = crisis(&app, 120, 0).await;
+        let supervisor = app.console_staff("super1").await.unwrap();
+        let departs = c.start.plus_seconds(40 * HOUR_S);
+        let t = app
+            .add_transport(
+                &c.planner,
+                &(&flight("IL-9".into(), "ALA", departs, 60)).into(),
+            )
+            .await
+            .unwrap();
+        app.publish_plan(&c.planner, departs.plus_seconds(-24 * HOUR_S))
+            .await
+            .unwrap();
+        let old_passes = app.boarding_passes(&c.planner, t.id).await.unwrap();
+        assert!(old_passes.len() > 10, "{}", old_passes.len());
+        let old_key = app.pass_public_key(&c.planner).await.unwrap();
+        assert_eq!(
+            app.store().pass_public_keys().await.unwrap(),
+            [old_key.as_str()]
+        );
+        assert_eq!(
+            app.store().legacy_signing_secret(false).await.unwrap(),
+            None
+        );
+        let listed = app.pass_key_list(&supervisor).await.unwrap();
+        let key_file = listed.keys()[0].signer.secret();
+        assert_eq!(listed.keys().len(), 1);
+        assert_ne!(key_file, [0; 32]);
+
+        let new_key = app.rotate_pass_keys(&supervisor).await.unwrap();
+        assert_ne!(new_key, old_key);
+        // Another node reads the rotated file: it signs with the new key, and the passes
+        // already sent still check in.
+        let node2 = backend.node().await;
+        assert_eq!(
+            node2.pass_public_key(&c.planner).await.unwrap(),
+            format!("{new_key},{old_key}")
+        );
+        let reissued = node2.boarding_passes(&c.planner, t.id).await.unwrap();
+        assert_ne!(reissued[0].token, old_passes[0].token, "signed anew");
+        let scan_at = departs.plus_seconds(-3 * HOUR_S);
+        node2
+            .check_in(&c.field, &old_passes[0].token, scan_at)
+            .await
+            .unwrap();
+        let other = reissued
+            .iter()
+            .find(|p| p.person != old_passes[0].person)
+            .unwrap();
+        node2
+            .check_in(&c.field, &other.token, scan_at)
+            .await
+            .unwrap();
+        assert!(
+            node2
+                .prune_pass_keys(&supervisor, departs.plus_seconds(-HOUR_S))
+                .await
+                .unwrap()
+                .is_empty(),
+            "{}: IL-9 has not left: the old key stays",
+            backend.name()
+        );
+        let pruned = node2
+            .prune_pass_keys(&supervisor, departs.plus_seconds(HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(pruned, [old_key.as_str()], "{}", backend.name());
+        assert_eq!(
+            app.store().pass_public_keys().await.unwrap(),
+            [new_key.as_str()]
+        );
+        let node3 = backend.node().await;
+        let unscanned = old_passes
+            .iter()
+            .find(|p| p.person != old_passes[0].person && p.person != other.person)
+            .unwrap();
+        let forged = node3
+            .check_in(&c.field, &unscanned.token, scan_at)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(forged.contains("forged or altered"), "{forged}");
+
+        // A node given a key file of its own (not a copy) refuses to sign.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let lone = backend
+            .node_with(evac_app::Settings {
+                pass_key_file: Some(elsewhere.path().join("pass-keys")),
+                ..evac_app::Settings::default()
+            })
+            .await;
+        let refused = lone
+            .boarding_passes(&c.planner, t.id)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("copy its key file"), "{refused}");
+        backend.finish().await;
+    }
+}

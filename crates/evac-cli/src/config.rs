@@ -50,6 +50,9 @@ struct FileConfig {
     telegram: Option<TelegramFile>,
     /// `[public_limit]`: per_address_per_s (0: off) and burst, for the public side.
     public_limit: Option<evac_app::PublicLimit>,
+    /// The boarding-pass key file, the same on every node [default: pass-keys in the data
+    /// directory].
+    pass_key_file: Option<PathBuf>,
 }
 
 /// `[messaging]`: how requesters are told and heard.
@@ -168,6 +171,9 @@ pub struct Config {
     pub log: String,
 }
 
+/// The boarding-pass key file's name in the data directory.
+const PASS_KEY_FILE: &str = "pass-keys";
+
 impl GlobalArgs {
     pub fn resolve(&self, listen_flag: Option<&str>) -> anyhow::Result<Config> {
         let file = match &self.config {
@@ -212,6 +218,9 @@ impl GlobalArgs {
             file.telegram,
             &listen,
         )?;
+        let pass_key_file = file
+            .pass_key_file
+            .unwrap_or_else(|| data_dir.join(PASS_KEY_FILE));
         Ok(Config {
             data_dir,
             database,
@@ -223,6 +232,7 @@ impl GlobalArgs {
                 travel: check_travel(file.travel.unwrap_or_default())?,
                 messaging,
                 public_limit: file.public_limit.unwrap_or_default(),
+                pass_key_file: Some(pass_key_file),
             },
             log: self
                 .log

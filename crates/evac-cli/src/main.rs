@@ -110,6 +110,17 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(commands::accounts::TokenCommand),
+    /// Write a consistent copy of the embedded database while the server runs.
+    Backup(commands::backup::BackupArgs),
+    /// Put a copy from `evac backup` in place of the database (stop the server first); the
+    /// database it replaces is kept beside it.
+    Restore(commands::backup::RestoreArgs),
+    /// Boarding-pass keys (kept in a key file, never in the database): list, rotate, prune.
+    #[command(subcommand)]
+    Keys(commands::keys::KeysCommand),
+    /// The audit trail's hash chain: print its head, verify it.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
     /// Measure throughput and latency (figures go to docs/BENCHMARKS.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -189,6 +200,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Review(command) => commands::review::run(&config, command).await,
         Command::User(cmd) => commands::accounts::user(&config, cmd).await,
         Command::Token(cmd) => commands::accounts::token(&config, cmd).await,
+        Command::Audit(cmd) => commands::audit::run(&config, cmd).await,
+        Command::Keys(cmd) => commands::keys::run(&config, cmd).await,
+        Command::Backup(args) => commands::backup::backup(&config, args).await,
+        Command::Restore(args) => commands::backup::restore(&config, args).await,
         Command::Bench(cmd) => bench::run(&config, cmd).await,
     }
 }

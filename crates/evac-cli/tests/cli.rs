@@ -29,6 +29,15 @@ fn evac(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// A staff account from the console.
+fn add_user(data: &Path, name: &str, role: &str) {
+    ok(evac(
+        data,
+        &["user", "add", name, "--role", role, "--password-stdin"],
+        Some("long enough password\n"),
+    ));
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -83,18 +92,7 @@ fn accounts_imports_and_exports_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     ok(evac(&data, &["migrate"], None));
-    ok(evac(
-        &data,
-        &[
-            "user",
-            "add",
-            "anna",
-            "--role",
-            "planner",
-            "--password-stdin",
-        ],
-        Some("long enough password\n"),
-    ));
+    add_user(&data, "anna", "planner");
     let out = evac(
         &data,
         &[
@@ -503,6 +501,35 @@ fn flags_override_environment_which_overrides_the_config_file() {
     );
 }
 
+/// `evac serve` on a port of its own (with a config file, if given), and its address once
+/// it listens.
+fn serve(data: &Path, config: Option<&Path>) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_evac"));
+    command.arg("--data-dir").arg(data);
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let mut server = command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("EVAC_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let addr = first_line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .to_string();
+    (server, addr)
+}
+
 /// Sends one HTTP/1.1 request and returns the status and body.
 fn http(addr: &str, request: &str) -> (u16, String) {
     use std::io::Read;
@@ -523,29 +550,10 @@ fn http(addr: &str, request: &str) -> (u16, String) {
 
 #[test]
 fn an_acknowledged_request_survives_killing_the_server() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     ok(evac(&data, &["migrate"], None));
-    let mut server = Command::new(env!("CARGO_BIN_EXE_evac"))
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("EVAC_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first_line = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let addr = first_line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .to_string();
+    let (mut server, addr) = serve(&data, None);
 
     let body = r#"{"location":{"text":"Almaty"},"submitter":{"phones":["8 701 123 45 67"]},"party":[{"surname":"Ахметова","birth_date":"2011-04-04"}],"consent":true}"#;
     let request = format!(
@@ -739,18 +747,7 @@ fn a_broadcast_from_the_console_is_previewed_then_sent() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     ok(evac(&data, &["migrate"], None));
-    ok(evac(
-        &data,
-        &[
-            "user",
-            "add",
-            "sveta",
-            "--role",
-            "supervisor",
-            "--password-stdin",
-        ],
-        Some("long enough password\n"),
-    ));
+    add_user(&data, "sveta", "supervisor");
     let csv = dir.path().join("list.csv");
     std::fs::write(
         &csv,
@@ -849,23 +846,11 @@ fn counting_sendsms() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
 /// `scripts/kill-9-notify.sh`.
 #[test]
 fn messages_survive_killing_the_sender() {
-    use std::io::BufRead;
     const MESSAGES: usize = 300;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     ok(evac(&data, &["migrate"], None));
-    ok(evac(
-        &data,
-        &[
-            "user",
-            "add",
-            "sveta",
-            "--role",
-            "supervisor",
-            "--password-stdin",
-        ],
-        Some("long enough password\n"),
-    ));
+    add_user(&data, "sveta", "supervisor");
     let mut csv = String::from("Семья;ФИО;Дата рождения;Телефон;Город\n");
     for i in 0..MESSAGES {
         csv.push_str(&format!(
@@ -911,24 +896,7 @@ fn messages_survive_killing_the_sender() {
         "{queued}"
     );
 
-    let serve = || {
-        let mut server = Command::new(env!("CARGO_BIN_EXE_evac"))
-            .arg("--data-dir")
-            .arg(&data)
-            .arg("--config")
-            .arg(&config)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("EVAC_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut first_line = String::new();
-        std::io::BufReader::new(server.stdout.take().unwrap())
-            .read_line(&mut first_line)
-            .unwrap();
-        server
-    };
+    let serve = || serve(&data, Some(&config)).0;
     let wait_until = |what: &str, done: &dyn Fn(usize) -> bool| {
         let started = std::time::Instant::now();
         while !done(seen.lock().unwrap().len()) {
@@ -980,5 +948,243 @@ fn messages_survive_killing_the_sender() {
     assert!(
         outbox.starts_with("0 shown"),
         "nothing left queued: {outbox}"
+    );
+}
+
+/// Issue 26: the audit trail could be edited unnoticed. `evac audit verify` holds on an honest
+/// trail and through its recorded head, and names the event an attacker with the database file
+/// edited (after dropping the rules that refuse edits).
+#[test]
+fn an_edited_audit_event_is_named_by_audit_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(evac(&data, &["migrate"], None));
+    for (name, role) in [("aiman", "auditor"), ("boris", "operator")] {
+        add_user(&data, name, role);
+    }
+    ok(evac(&data, &["token", "create", "boris"], None));
+    let head = ok(evac(&data, &["audit", "head", "--as", "aiman"], None));
+    let head = head.trim();
+    assert!(head.starts_with("3:") && head.len() == 2 + 64, "{head}");
+    let holds = ok(evac(
+        &data,
+        &["audit", "verify", "--as", "aiman", "--head", head],
+        None,
+    ));
+    assert!(
+        holds.contains("the audit trail holds") && holds.contains("recorded head"),
+        "{holds}"
+    );
+    let refused = evac(&data, &["audit", "verify", "--as", "boris"], None);
+    assert!(
+        text(&refused.stderr).contains("may not"),
+        "an operator may not read the trail: {}",
+        text(&refused.stderr)
+    );
+    let bad_head = evac(
+        &data,
+        &["audit", "verify", "--as", "aiman", "--head", "3:abc"],
+        None,
+    );
+    assert!(
+        text(&bad_head.stderr).contains("head: '3:abc' is not a recorded head"),
+        "{}",
+        text(&bad_head.stderr)
+    );
+
+    let db = rusqlite::Connection::open(data.join("evac.db")).unwrap();
+    let refused = db.execute("UPDATE audit_events SET action = 'x' WHERE seq = 2", []);
+    assert!(refused.is_err(), "the database refuses edits of the trail");
+    db.execute_batch(
+        "DROP TRIGGER audit_events_no_update;
+         UPDATE audit_events SET detail = '{\"role\":\"supervisor\"}' WHERE seq = 2",
+    )
+    .unwrap();
+    drop(db);
+    let broken = evac(&data, &["audit", "verify", "--as", "aiman"], None);
+    assert!(!broken.status.success());
+    assert!(
+        text(&broken.stderr).contains("event 2 (link 2) is not what was sealed"),
+        "{}",
+        text(&broken.stderr)
+    );
+}
+
+/// Issue 26: the passes' signing secret was kept in the database in clear (a pass minted from
+/// a copy of the file was accepted at check-in). An evac that still has it there moves it to
+/// the key file (0600) on start, so passes already sent stay valid, and deletes it from the
+/// database.
+#[test]
+fn the_pass_secret_moves_from_the_database_to_a_private_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(evac(&data, &["migrate"], None));
+    add_user(&data, "pia", "supervisor");
+    let secret = [42u8; 32];
+    let db = rusqlite::Connection::open(data.join("evac.db")).unwrap();
+    db.execute(
+        "INSERT INTO signing_keys (id, secret, created_at) VALUES (1, ?1, 0)",
+        [secret.as_slice()],
+    )
+    .unwrap();
+    drop(db);
+    let key = ok(evac(&data, &["pass", "key", "--as", "pia"], None));
+    assert_eq!(
+        key.trim(),
+        evac_model::PassSigner::from_secret(&secret).public_key(),
+        "the database's key goes on signing"
+    );
+    let db = rusqlite::Connection::open(data.join("evac.db")).unwrap();
+    let left: i64 = db
+        .query_row("SELECT count(*) FROM signing_keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0, "no secret is left in the database");
+    let file = data.join("pass-keys");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(&"2a".repeat(32)), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let rotated = ok(evac(&data, &["keys", "rotate", "--as", "pia"], None));
+    assert!(rotated.contains("new signing key"), "{rotated}");
+    let listed = ok(evac(&data, &["keys", "list", "--as", "pia"], None));
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(listed.contains("verifies only"), "{listed}");
+    let pruned = ok(evac(&data, &["keys", "prune", "--as", "pia"], None));
+    assert!(
+        pruned.contains("forgot"),
+        "no transport waits for the old key: {pruned}"
+    );
+}
+
+/// Issue 26: there was no backup. `evac backup` copies the database while the server takes
+/// requests; `evac restore` puts the copy in place elsewhere: every request acknowledged
+/// before the backup began is in it, nothing acknowledged after it ended, and its audit trail
+/// verifies.
+#[test]
+fn a_backup_taken_under_load_restores_every_request_acknowledged_before_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("evac.toml");
+    // The load comes from one address: no flood limit for this test.
+    std::fs::write(
+        &config,
+        "[public_limit]\nper_address_per_s = 0\nburst = 0\n",
+    )
+    .unwrap();
+    ok(evac(&data, &["migrate"], None));
+    add_user(&data, "aiman", "auditor");
+    let (mut server, addr) = serve(&data, Some(&config));
+
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = {
+        let (acked, stop, addr) = (acked.clone(), stop.clone(), addr.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let body = format!(
+                    r#"{{"location":{{"text":"Almaty"}},"submitter":{{"phones":["8 701 123 {:02} {:02}"]}},"party":[{{"surname":"Load{n}","birth_date":"1990-01-01"}}],"consent":true}}"#,
+                    n / 100 % 100,
+                    n % 100
+                );
+                let request = format!(
+                    "POST /api/v1/requests HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let (status, ack) = http(&addr, &request);
+                assert_eq!(status, 201, "{ack}");
+                let id = ack
+                    .split("\"id\":\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap();
+                acked.lock().unwrap().push(id.to_string());
+            }
+        })
+    };
+    while acked.lock().unwrap().len() < 50 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let copy = dir.path().join("copy.db");
+    let before: Vec<String> = acked.lock().unwrap().clone();
+    let said = ok(evac(
+        &data,
+        &["backup", "--to", copy.to_str().unwrap()],
+        None,
+    ));
+    let after: Vec<String> = acked.lock().unwrap().clone();
+    // The load goes on a little after the backup, then stops.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    stop.store(true, Ordering::Relaxed);
+    load.join().unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(said.contains("backed up"), "{said}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the copy holds the same personal data");
+    }
+    let again = evac(&data, &["backup", "--to", copy.to_str().unwrap()], None);
+    assert!(
+        text(&again.stderr).contains("exists already"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    // Restored into another data directory, as on a spare laptop.
+    let spare = dir.path().join("spare");
+    let restored = ok(evac(&spare, &["restore", copy.to_str().unwrap()], None));
+    assert!(restored.contains("restored"), "{restored}");
+    let db = rusqlite::Connection::open(spare.join("evac.db")).unwrap();
+    let ids: std::collections::HashSet<String> = db
+        .prepare("SELECT id FROM requests")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    drop(db);
+    let missing = before.iter().filter(|id| !ids.contains(*id)).count();
+    assert_eq!(
+        missing, 0,
+        "acknowledged before the backup began, not in the copy"
+    );
+    let all_acked = acked.lock().unwrap().clone();
+    assert!(
+        ids.iter().all(|id| all_acked.contains(id)),
+        "the copy holds nothing that was not acknowledged"
+    );
+    // One request at a time: at most the one in flight as the backup ended is in the copy
+    // without its answer counted yet.
+    assert!(
+        ids.len() <= after.len() + 1,
+        "{} > {} + 1",
+        ids.len(),
+        after.len()
+    );
+    let verified = ok(evac(&spare, &["audit", "verify", "--as", "aiman"], None));
+    assert!(verified.contains("the audit trail holds"), "{verified}");
+
+    // Restoring over a database keeps the one replaced.
+    let over = ok(evac(&spare, &["restore", copy.to_str().unwrap()], None));
+    assert!(over.contains("is kept as"), "{over}");
+    let bogus = dir.path().join("bogus.db");
+    std::fs::write(&bogus, "not a database at all, just text").unwrap();
+    let refused = evac(&spare, &["restore", bogus.to_str().unwrap()], None);
+    assert!(
+        text(&refused.stderr).contains("is not a usable evac backup"),
+        "{}",
+        text(&refused.stderr)
     );
 }

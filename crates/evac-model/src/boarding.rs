@@ -253,6 +253,16 @@ impl PassSigner {
         }
     }
 
+    /// A new key from the operating system's randomness.
+    pub fn generate() -> Self {
+        PassSigner::from_secret(&rand::random())
+    }
+
+    /// The 32 secret bytes, for the key file that keeps them.
+    pub fn secret(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
     /// The public key, base64url, as field officers receive it.
     pub fn public_key(&self) -> String {
         URL_SAFE_NO_PAD.encode(self.key.verifying_key().as_bytes())
@@ -273,9 +283,21 @@ impl PassSigner {
     }
 }
 
-/// Verifies a token with a public key (base64url) and reads its claims. Needs no store and no
-/// network: this is what a field officer's device runs.
-pub fn verify_pass(public_key: &str, token: &str) -> Result<PassClaims, PassError> {
+/// Verifies a token with the public keys in use (base64url, several separated by commas: after
+/// a rotation, passes signed by the retired key stay valid until their transport departs) and
+/// reads its claims. Needs no store and no network: this is what a field officer's device runs.
+pub fn verify_pass(public_keys: &str, token: &str) -> Result<PassClaims, PassError> {
+    let mut outcome = Err(PassError::Malformed);
+    for key in public_keys.split(',') {
+        outcome = verify_pass_with(key, token);
+        if !matches!(outcome, Err(PassError::Forged)) {
+            return outcome;
+        }
+    }
+    outcome
+}
+
+fn verify_pass_with(public_key: &str, token: &str) -> Result<PassClaims, PassError> {
     let key: [u8; 32] = URL_SAFE_NO_PAD
         .decode(public_key.trim())
         .ok()
@@ -329,6 +351,32 @@ mod tests {
         let token = signer.sign(&c);
         assert!(token.starts_with(PASS_TOKEN_PREFIX));
         assert_eq!(verify_pass(&signer.public_key(), &token), Ok(c));
+    }
+
+    #[test]
+    fn after_a_rotation_both_keys_verify_and_a_foreign_one_still_fails() {
+        let (old, new, foreign) = (
+            PassSigner::generate(),
+            PassSigner::generate(),
+            PassSigner::generate(),
+        );
+        let keys = format!("{},{}", new.public_key(), old.public_key());
+        let c = claims();
+        assert_eq!(verify_pass(&keys, &old.sign(&c)), Ok(c.clone()));
+        assert_eq!(verify_pass(&keys, &new.sign(&c)), Ok(c.clone()));
+        assert_eq!(
+            verify_pass(&keys, &foreign.sign(&c)),
+            Err(PassError::Forged)
+        );
+        assert_eq!(
+            verify_pass(&new.public_key(), &old.sign(&c)),
+            Err(PassError::Forged),
+            "a pruned key no longer verifies"
+        );
+        assert_eq!(
+            PassSigner::from_secret(&old.secret()).public_key(),
+            old.public_key()
+        );
     }
 
     #[test]

@@ -60,6 +60,9 @@ fn live_seat_rule_on(e: &sqlx::Error) -> Option<(String, String)> {
 /// same lock (migration 0012).
 const SEAT_LOG_LOCK: i64 = 7_311_138_124_848_259_444;
 const LINK_LOG_LOCK: i64 = 7_311_138_124_731_084_395;
+/// 'evacaudt': audit events take it shared as they are numbered (migration 0017), the sealer
+/// alone.
+const AUDIT_CHAIN_LOCK: i64 = 7_311_138_124_547_318_900;
 
 async fn lock_log(tx: &mut sqlx::Transaction<'_, Postgres>, key: i64) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -185,6 +188,34 @@ pub(crate) async fn insert_audit<'c, E: sqlx::Executor<'c, Database = Postgres>>
     .await
     .map_err(backend)?;
     Ok(())
+}
+
+/// A chain link from the columns (pos, seq, hash) starting at `first`.
+fn chain_link(r: &PgRow, first: usize) -> Result<audit_chain::ChainLink, StoreError> {
+    let hash: Vec<u8> = r.try_get(first + 2).map_err(backend)?;
+    Ok(audit_chain::ChainLink {
+        pos: r.try_get(first).map_err(backend)?,
+        seq: r.try_get(first + 1).map_err(backend)?,
+        hash: hash
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("audit_chain.hash is not 32 bytes".into()))?,
+    })
+}
+
+/// An audit event's stored columns (seq, at, actor, action, subject, detail) starting at
+/// `first`; `None` where a join found no event.
+fn audit_columns(r: &PgRow, first: usize) -> Result<Option<audit_chain::AuditColumns>, StoreError> {
+    let Some(seq) = r.try_get::<Option<i64>, _>(first).map_err(backend)? else {
+        return Ok(None);
+    };
+    Ok(Some(audit_chain::AuditColumns {
+        seq,
+        at: r.try_get(first + 1).map_err(backend)?,
+        actor: r.try_get(first + 2).map_err(backend)?,
+        action: r.try_get(first + 3).map_err(backend)?,
+        subject: r.try_get(first + 4).map_err(backend)?,
+        detail: r.try_get(first + 5).map_err(backend)?,
+    }))
 }
 
 /// A failed insert of a request: a taken reference is an outcome (draw another), anything else an error.
@@ -680,6 +711,96 @@ impl Store for PgStore {
             insert_audit(&mut *tx, e).await?;
         }
         tx.commit().await.map_err(backend)
+    }
+
+    async fn seal_audit(&self, limit: u32) -> Result<u32, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // Waits until every event numbered so far has committed or rolled back.
+        lock_log(&mut tx, AUDIT_CHAIN_LOCK).await?;
+        let head = sqlx::query("SELECT pos, seq, hash FROM audit_chain ORDER BY pos DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?
+            .map(|r| chain_link(&r, 0))
+            .transpose()?;
+        let events = sqlx::query(
+            "SELECT seq, at, actor, action, subject, detail FROM audit_events
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(head.map_or(0, |h| h.seq))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|r| audit_columns(r, 0))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>();
+        let links = audit_chain::seal(head, &events);
+        if !links.is_empty() {
+            sqlx::query(
+                "INSERT INTO audit_chain (pos, seq, hash)
+                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[])",
+            )
+            .bind(links.iter().map(|l| l.pos).collect::<Vec<_>>())
+            .bind(links.iter().map(|l| l.seq).collect::<Vec<_>>())
+            .bind(links.iter().map(|l| l.hash.to_vec()).collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(links.len() as u32)
+    }
+
+    async fn audit_chain(
+        &self,
+        after_pos: i64,
+        limit: u32,
+    ) -> Result<Vec<audit_chain::ChainRow>, StoreError> {
+        sqlx::query(
+            "SELECT c.pos, c.seq, c.hash, e.seq, e.at, e.actor, e.action, e.subject, e.detail
+             FROM audit_chain c LEFT JOIN audit_events e ON e.seq = c.seq
+             WHERE c.pos > $1 ORDER BY c.pos LIMIT $2",
+        )
+        .bind(after_pos)
+        .bind(i64::from(limit.min(PAGE_ITEMS_MAX)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|r| {
+            Ok(audit_chain::ChainRow {
+                link: chain_link(r, 0)?,
+                event: audit_columns(r, 3)?,
+            })
+        })
+        .collect()
+    }
+
+    async fn audit_unsealed(
+        &self,
+        up_to_seq: i64,
+        limit: u32,
+    ) -> Result<(Vec<i64>, u64), StoreError> {
+        let inside: Vec<i64> = sqlx::query_scalar(
+            "SELECT e.seq FROM audit_events e
+             WHERE e.seq <= $1 AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = e.seq)
+             ORDER BY e.seq LIMIT $2",
+        )
+        .bind(up_to_seq)
+        .bind(i64::from(limit.min(PAGE_ITEMS_MAX)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        let after: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE seq > $1")
+            .bind(up_to_seq)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok((inside, after as u64))
     }
 
     async fn audit_trail(
@@ -1600,22 +1721,76 @@ impl Store for PgStore {
         calls::take_callback(&self.pool, operator, now, lease_until).await
     }
 
-    async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {
-        sqlx::query(
-            "INSERT INTO signing_keys (id, secret, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(candidate.as_slice())
-        .bind(Timestamp::now().unix_micros())
-        .execute(&self.pool)
+    async fn legacy_signing_secret(&self, forget: bool) -> Result<Option<[u8; 32]>, StoreError> {
+        let secret: Option<Vec<u8>> = if forget {
+            sqlx::query_scalar("DELETE FROM signing_keys WHERE id = 1 RETURNING secret")
+        } else {
+            sqlx::query_scalar("SELECT secret FROM signing_keys WHERE id = 1")
+        }
+        .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        let secret: Vec<u8> = sqlx::query_scalar("SELECT secret FROM signing_keys WHERE id = 1")
-            .fetch_one(&self.pool)
+        secret
+            .map(|s| {
+                s.try_into()
+                    .map_err(|_| StoreError::Corrupt("signing_keys.secret is not 32 bytes".into()))
+            })
+            .transpose()
+    }
+
+    async fn pass_public_keys(&self) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT public_key FROM pass_public_keys ORDER BY created_at, public_key",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)
+    }
+
+    async fn register_pass_key(
+        &self,
+        public_key: &str,
+        at: Timestamp,
+        only_if_none: bool,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // Two nodes starting on an empty database: one key wins, the other node is told.
+        sqlx::query("LOCK TABLE pass_public_keys IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
             .await
             .map_err(backend)?;
-        secret
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("signing_keys.secret is not 32 bytes".into()))
+        let none: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM pass_public_keys)")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if none || !only_if_none {
+            sqlx::query(
+                "INSERT INTO pass_public_keys (public_key, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(public_key)
+            .bind(at.unix_micros())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        let present: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pass_public_keys WHERE public_key = $1)",
+        )
+        .bind(public_key)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(present)
+    }
+
+    async fn unregister_pass_key(&self, public_key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM pass_public_keys WHERE public_key = $1")
+            .bind(public_key)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 }
 

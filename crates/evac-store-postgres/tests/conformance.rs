@@ -12,6 +12,12 @@ use evac_store_postgres::scratch::{ScratchDatabase, test_server_url};
 const UNKEY_REQUESTS_SQL: &str =
     "DELETE FROM name_keys; INSERT INTO name_keys_backfill (due) VALUES (1)";
 
+/// What an attacker with the database's owner role drops first: the audit trail's rules
+/// (append-only, numbered under the sealer's lock).
+const UNTRIGGER_AUDIT_SQL: &str = "DROP TRIGGER audit_events_append_only ON audit_events; \
+     DROP TRIGGER audit_chain_append_only ON audit_chain; \
+     DROP TRIGGER audit_events_number ON audit_events";
+
 #[tokio::test]
 async fn conformance_story_on_postgres() {
     let Some(admin_url) = test_server_url() else {
@@ -29,6 +35,17 @@ async fn conformance_story_on_postgres() {
     evac_store::conformance::concurrent_intake_is_stored_and_counted(&store).await;
     evac_store::conformance::outbox_story(&store).await;
     evac_store::conformance::calls_story(&store).await;
+    let pool = store.pool().clone();
+    let raw = move |sql: String| -> futures_util::future::BoxFuture<'static, ()> {
+        let pool = pool.clone();
+        Box::pin(async move {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                .execute(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        })
+    };
+    evac_store::conformance::audit_tampering_is_found(&store, UNTRIGGER_AUDIT_SQL, &raw).await;
     store.pool().close().await;
     scratch.drop_now().await.unwrap();
 }

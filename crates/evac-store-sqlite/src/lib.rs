@@ -15,6 +15,8 @@
 //! Reads run on a small pool of connections on the blocking thread pool; WAL lets them proceed
 //! while the writer commits.
 
+mod audit;
+pub mod backup;
 mod batch;
 mod calls;
 mod links;
@@ -132,6 +134,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0016_phones_and_acks.sql"),
     include_str!("../migrations/0017_chats_and_calls.sql"),
     include_str!("../migrations/0018_token_expiry.sql"),
+    include_str!("../migrations/0019_audit_chain.sql"),
+    include_str!("../migrations/0020_pass_keys.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1070,6 +1074,28 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn seal_audit(&self, limit: u32) -> Result<u32, StoreError> {
+        self.write(move |c| audit::seal_audit(c, limit)).await
+    }
+
+    async fn audit_chain(
+        &self,
+        after_pos: i64,
+        limit: u32,
+    ) -> Result<Vec<audit_chain::ChainRow>, StoreError> {
+        self.read(move |c| audit::audit_chain(c, after_pos, limit.min(PAGE_ITEMS_MAX)))
+            .await
+    }
+
+    async fn audit_unsealed(
+        &self,
+        up_to_seq: i64,
+        limit: u32,
+    ) -> Result<(Vec<i64>, u64), StoreError> {
+        self.read(move |c| audit::audit_unsealed(c, up_to_seq, limit.min(PAGE_ITEMS_MAX)))
+            .await
+    }
+
     async fn upsert_hub(&self, hub: &Hub) -> Result<(), StoreError> {
         let hub = hub.clone();
         self.write(move |c| situation::upsert_hub(c, &hub)).await
@@ -1711,10 +1737,46 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError> {
-        let now = Timestamp::now().unix_micros();
-        self.write(move |c| seats::signing_secret(c, candidate, now))
+    async fn legacy_signing_secret(&self, forget: bool) -> Result<Option<[u8; 32]>, StoreError> {
+        self.write(move |c| seats::legacy_signing_secret(c, forget))
             .await
+    }
+
+    async fn pass_public_keys(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT public_key FROM pass_public_keys ORDER BY created_at, public_key",
+            )
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn register_pass_key(
+        &self,
+        public_key: &str,
+        at: Timestamp,
+        only_if_none: bool,
+    ) -> Result<bool, StoreError> {
+        let public_key = public_key.to_string();
+        self.write(move |c| {
+            seats::register_pass_key(c, &public_key, at.unix_micros(), only_if_none)
+        })
+        .await
+    }
+
+    async fn unregister_pass_key(&self, public_key: &str) -> Result<(), StoreError> {
+        let public_key = public_key.to_string();
+        self.write(move |c| {
+            c.execute(
+                "DELETE FROM pass_public_keys WHERE public_key = ?1",
+                [&public_key],
+            )
+            .map(|_| ())
+            .map_err(backend)
+        })
+        .await
     }
 }
 

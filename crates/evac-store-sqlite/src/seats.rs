@@ -141,21 +141,43 @@ fn seat_rows(
     rows.map(|row| row.map_err(backend)?.into_event()).collect()
 }
 
-pub(crate) fn signing_secret(
+pub(crate) fn legacy_signing_secret(
     c: &Connection,
-    candidate: [u8; 32],
-    now_us: i64,
-) -> Result<[u8; 32], StoreError> {
-    c.prepare_cached(
-        "INSERT INTO signing_keys (id, secret, created_at) VALUES (1, ?1, ?2) ON CONFLICT (id) DO NOTHING",
-    )
-    .and_then(|mut s| s.execute(params![candidate.as_slice(), now_us]))
-    .map_err(backend)?;
+    forget: bool,
+) -> Result<Option<[u8; 32]>, StoreError> {
     let secret: Option<Vec<u8>> = c
         .prepare_cached("SELECT secret FROM signing_keys WHERE id = 1")
         .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
         .map_err(backend)?;
+    if forget {
+        c.execute("DELETE FROM signing_keys", []).map_err(backend)?;
+    }
     secret
-        .and_then(|s| s.try_into().ok())
-        .ok_or_else(|| StoreError::Corrupt("signing_keys.secret is not 32 bytes".into()))
+        .map(|s| {
+            s.try_into()
+                .map_err(|_| StoreError::Corrupt("signing_keys.secret is not 32 bytes".into()))
+        })
+        .transpose()
+}
+
+pub(crate) fn register_pass_key(
+    c: &Connection,
+    public_key: &str,
+    at_us: i64,
+    only_if_none: bool,
+) -> Result<bool, StoreError> {
+    let sql = if only_if_none {
+        "INSERT INTO pass_public_keys (public_key, created_at) SELECT ?1, ?2
+         WHERE NOT EXISTS (SELECT 1 FROM pass_public_keys) ON CONFLICT DO NOTHING"
+    } else {
+        "INSERT INTO pass_public_keys (public_key, created_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING"
+    };
+    c.prepare_cached(sql)
+        .and_then(|mut s| s.execute(params![public_key, at_us]))
+        .map_err(backend)?;
+    let present: Option<i64> = c
+        .prepare_cached("SELECT 1 FROM pass_public_keys WHERE public_key = ?1")
+        .and_then(|mut s| s.query_row([public_key], |r| r.get(0)).optional())
+        .map_err(backend)?;
+    Ok(present.is_some())
 }

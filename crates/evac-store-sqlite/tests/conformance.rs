@@ -18,7 +18,23 @@ async fn conformance_story_on_sqlite() {
     evac_store::conformance::concurrent_intake_is_stored_and_counted(&store).await;
     evac_store::conformance::outbox_story(&store).await;
     evac_store::conformance::calls_story(&store).await;
+    let path = dir.path().join("evac.db");
+    let raw = move |sql: String| -> futures_util::future::BoxFuture<'static, ()> {
+        let path = path.clone();
+        Box::pin(async move {
+            rusqlite::Connection::open(&path)
+                .unwrap()
+                .execute_batch(&sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        })
+    };
+    evac_store::conformance::audit_tampering_is_found(&store, UNTRIGGER_AUDIT_SQL, &raw).await;
 }
+
+/// What an attacker with the database file drops first: the audit trail's append-only rules.
+const UNTRIGGER_AUDIT_SQL: &str = "DROP TRIGGER audit_events_no_update; \
+     DROP TRIGGER audit_events_no_delete; DROP TRIGGER audit_chain_no_update; \
+     DROP TRIGGER audit_chain_no_delete";
 
 #[tokio::test]
 async fn a_missing_file_or_directory_is_an_error_not_a_new_database() {

@@ -1126,10 +1126,28 @@ pub async fn run(store: &dyn Store) {
         .await
         .unwrap();
 
-    // The signing secret: the first candidate is kept.
-    let first = store.signing_secret([1; 32]).await.unwrap();
-    assert_eq!(first, [1; 32]);
-    assert_eq!(store.signing_secret([2; 32]).await.unwrap(), [1; 32]);
+    // Pass keys: no secret in the database; of two first keys, one is recorded.
+    assert_eq!(store.legacy_signing_secret(false).await.unwrap(), None);
+    let at = Timestamp::from_unix_micros(5);
+    assert!(store.register_pass_key("first", at, true).await.unwrap());
+    assert!(!store.register_pass_key("second", at, true).await.unwrap());
+    assert!(
+        store.register_pass_key("first", at, true).await.unwrap(),
+        "already there"
+    );
+    let later = Timestamp::from_unix_micros(9);
+    assert!(
+        store
+            .register_pass_key("rotated", later, false)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.pass_public_keys().await.unwrap(),
+        ["first", "rotated"]
+    );
+    store.unregister_pass_key("first").await.unwrap();
+    assert_eq!(store.pass_public_keys().await.unwrap(), ["rotated"]);
 
     // Accounts are listed by name.
     let names: Vec<String> = store
@@ -1987,4 +2005,179 @@ pub async fn calls_story(store: &dyn Store) {
         .unwrap()
         .unwrap();
     assert!(after_lease.due_at <= at(42 + 901));
+}
+
+/// How a backend lets a test play the attacker on the audit trail: run SQL as the database's
+/// owner would, on the store's own database.
+pub type RawSql<'a> = &'a (dyn Fn(String) -> futures_util::future::BoxFuture<'static, ()> + Sync);
+
+/// Issue 26: the audit trail could be edited or deleted unnoticed. Seals a trail, shows the
+/// database refuses edits through its own rules, then plays an attacker who removed those
+/// rules (`untrigger`, the backend's SQL) and edits, deletes or inserts one row at a random
+/// position: `verify_store` names every one, and the trail verifies again once undone.
+pub async fn audit_tampering_is_found(store: &dyn Store, untrigger: &str, raw: RawSql<'_>) {
+    use crate::audit_chain::{ChainBreak, verify_store};
+    use rand::Rng;
+
+    const EVENTS: i64 = 40;
+    store
+        .append_audit(
+            (0..EVENTS)
+                .map(|i| AuditEvent {
+                    at: Timestamp::from_unix_micros(1_000 + i),
+                    actor: if i % 3 == 0 {
+                        Actor::Public
+                    } else {
+                        Actor::System
+                    },
+                    action: format!("test.event{}", i % 4),
+                    subject: (i % 2 == 0).then(|| format!("subject {i}")),
+                    detail: serde_json::json!({ "n": i, "note": "kept" }),
+                })
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let mut seqs = Vec::new();
+    loop {
+        let page = store
+            .audit_trail(seqs.last().copied().unwrap_or(0), PAGE_ITEMS_MAX)
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        seqs.extend(page.iter().map(|r| r.seq));
+    }
+    let first_seq = seqs[seqs.len() - EVENTS as usize];
+    assert_eq!(
+        seqs.last(),
+        Some(&(first_seq + EVENTS - 1)),
+        "one append numbers its events without gaps"
+    );
+    let before = verify_store(store, None).await.unwrap();
+    assert!(before.unsealed >= EVENTS as u64, "{before:?}");
+    while store.seal_audit(7).await.unwrap() > 0 {}
+    let clean = verify_store(store, None).await.unwrap();
+    assert_eq!(
+        (clean.broken.clone(), clean.unsealed),
+        (None, 0),
+        "{clean:?}"
+    );
+    let head = clean.head.expect("a sealed chain");
+    let last_seq = head.seq;
+    assert!(last_seq >= first_seq + EVENTS - 1);
+    let recorded = Some((head.pos, head.hash));
+
+    // The database refuses edits while its rules stand.
+    for sql in [
+        format!("UPDATE audit_events SET action = 'x' WHERE seq = {first_seq}"),
+        format!("DELETE FROM audit_events WHERE seq = {first_seq}"),
+        "DELETE FROM audit_chain".to_string(),
+    ] {
+        let refused = std::panic::AssertUnwindSafe(raw(sql.clone()));
+        assert!(
+            futures_util::FutureExt::catch_unwind(refused)
+                .await
+                .is_err(),
+            "the database let through: {sql}"
+        );
+    }
+
+    raw(untrigger.to_string()).await;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(26);
+    for trial in 0..45 {
+        // An event inserted after the last one is a new event, sealed next: not a break.
+        let seq = rng.random_range(first_seq..last_seq);
+        let (tamper, undo) = match trial % 3 {
+            0 => {
+                let (column, value) = [
+                    ("action", "'test.erased'"),
+                    ("detail", "'{\"n\":0}'"),
+                    ("at", "7"),
+                    ("actor", "'user:00000000-0000-0000-0000-000000000000'"),
+                    ("subject", "'forged'"),
+                ][rng.random_range(0..5)];
+                (
+                    format!("UPDATE audit_events SET {column} = {value} WHERE seq = {seq}"),
+                    restore_row(seq),
+                )
+            }
+            1 => (
+                format!(
+                    "CREATE TABLE kept AS SELECT * FROM audit_events WHERE seq = {seq}; \
+                     DELETE FROM audit_events WHERE seq = {seq}"
+                ),
+                "INSERT INTO audit_events SELECT * FROM kept; DROP TABLE kept".to_string(),
+            ),
+            _ => (
+                // An insertion must renumber what follows: there is no free number inside.
+                format!(
+                    "UPDATE audit_events SET seq = seq + 1000000 WHERE seq > {seq}; \
+                     UPDATE audit_events SET seq = seq - 999999 WHERE seq > 1000000; \
+                     INSERT INTO audit_events (seq, at, actor, action, subject, detail) \
+                     VALUES ({next}, 5, 'system', 'test.forged', NULL, '{{}}')",
+                    next = seq + 1
+                ),
+                format!(
+                    "DELETE FROM audit_events WHERE seq = {next}; \
+                     UPDATE audit_events SET seq = seq + 999999 WHERE seq > {next}; \
+                     UPDATE audit_events SET seq = seq - 1000000 WHERE seq > 1000000",
+                    next = seq + 1
+                ),
+            ),
+        };
+        let kept = (trial % 3 == 0)
+            .then(|| format!("CREATE TABLE kept AS SELECT * FROM audit_events WHERE seq = {seq}"));
+        if let Some(keep) = kept {
+            raw(keep).await;
+        }
+        raw(tamper.clone()).await;
+        let found = verify_store(store, recorded).await.unwrap();
+        let broken = found
+            .broken
+            .unwrap_or_else(|| panic!("not found: {tamper}"));
+        let at_seq = match broken {
+            ChainBreak::Altered { seq, .. } | ChainBreak::EventDeleted { seq, .. } => seq,
+            other => panic!("{tamper}: {other}"),
+        };
+        let expected = if trial % 3 == 2 { seq + 1 } else { seq };
+        assert_eq!(at_seq, expected, "{tamper}: {broken}");
+        raw(undo).await;
+        let again = verify_store(store, recorded).await.unwrap();
+        assert_eq!(again.broken, None, "after undoing {tamper}");
+    }
+
+    // An event with a number inside the sealed part that was never sealed.
+    raw(
+        "INSERT INTO audit_events (seq, at, actor, action, subject, detail) \
+         VALUES (-5, 5, 'system', 'test.forged', NULL, '{}')"
+            .into(),
+    )
+    .await;
+    assert_eq!(
+        verify_store(store, recorded).await.unwrap().broken,
+        Some(ChainBreak::Inserted { seq: -5 })
+    );
+    raw("DELETE FROM audit_events WHERE seq = -5".into()).await;
+
+    // A cut tail: the last link and its event gone; only the recorded head tells.
+    raw(format!(
+        "DELETE FROM audit_chain WHERE pos = {pos}; DELETE FROM audit_events WHERE seq = {last_seq}",
+        pos = head.pos
+    ))
+    .await;
+    assert_eq!(verify_store(store, None).await.unwrap().broken, None);
+    assert!(matches!(
+        verify_store(store, recorded).await.unwrap().broken,
+        Some(ChainBreak::Truncated { .. })
+    ));
+}
+
+/// Puts back the row kept in table `kept` (the attacker's edit undone).
+fn restore_row(seq: i64) -> String {
+    format!(
+        "DELETE FROM audit_events WHERE seq = {seq}; \
+         INSERT INTO audit_events SELECT * FROM kept; DROP TABLE kept"
+    )
 }

@@ -5,6 +5,7 @@
 //! Writes that must be atomic together (a request, its people, its case, its idempotency key
 //! and its audit event) are one method call, so no caller can half-do them.
 
+pub mod audit_chain;
 mod calls;
 pub mod conformance;
 mod intake_load;
@@ -379,6 +380,26 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_trail(&self, after_seq: i64, limit: u32)
     -> Result<Vec<AuditRecord>, StoreError>;
 
+    /// Seals up to `limit` of the oldest events not yet in the audit chain ([`audit_chain`]),
+    /// one sealer at a time across nodes; how many it sealed.
+    async fn seal_audit(&self, limit: u32) -> Result<u32, StoreError>;
+
+    /// The chain's links after position `after_pos`, each with the event it names if that
+    /// event still exists, in order.
+    async fn audit_chain(
+        &self,
+        after_pos: i64,
+        limit: u32,
+    ) -> Result<Vec<audit_chain::ChainRow>, StoreError>;
+
+    /// Events outside the chain: up to `limit` of those numbered at most `up_to_seq` (inside
+    /// the sealed part: inserted afterwards), and how many come after it (not sealed yet).
+    async fn audit_unsealed(
+        &self,
+        up_to_seq: i64,
+        limit: u32,
+    ) -> Result<(Vec<i64>, u64), StoreError>;
+
     /// Adds a hub or replaces the one with the same code.
     async fn upsert_hub(&self, hub: &Hub) -> Result<(), StoreError>;
 
@@ -704,9 +725,24 @@ pub trait Store: Send + Sync + 'static {
         lease_until: Timestamp,
     ) -> Result<Option<Callback>, StoreError>;
 
-    /// The secret that signs boarding passes: the stored one, or `candidate` stored now if
-    /// there is none (the first caller wins, so every node signs alike).
-    async fn signing_secret(&self, candidate: [u8; 32]) -> Result<[u8; 32], StoreError>;
+    /// The boarding-pass secret that evac kept in the database before key files, if it is
+    /// still there; with `forget`, it is deleted (once it is safe in a key file).
+    async fn legacy_signing_secret(&self, forget: bool) -> Result<Option<[u8; 32]>, StoreError>;
+
+    /// The public halves (base64url) of the pass keys in use, oldest first.
+    async fn pass_public_keys(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Records a pass key's public half; with `only_if_none`, only while none is recorded (of
+    /// two nodes starting on an empty database, one key wins). Whether it is recorded now.
+    async fn register_pass_key(
+        &self,
+        public_key: &str,
+        at: Timestamp,
+        only_if_none: bool,
+    ) -> Result<bool, StoreError>;
+
+    /// Forgets a retired pass key's public half.
+    async fn unregister_pass_key(&self, public_key: &str) -> Result<(), StoreError>;
 }
 
 /// A link event from its stored columns.

@@ -157,10 +157,13 @@ pub async fn key(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
 ) -> ApiResult<Json<Value>> {
-    let key = state.app.pass_public_key(&staff).await?;
+    let keys = state.app.pass_public_key(&staff).await?;
     Ok(Json(json!({
         "algorithm": "Ed25519",
-        "public_key": key,
+        // Newest first, comma-separated: after a rotation, passes already sent were signed
+        // with an older key that verifies until their transport departs.
+        "public_key": keys,
+        "public_keys": keys.split(',').collect::<Vec<_>>(),
         "token_format": "EVAC1.<base64url(pass|person|household|transport)>.<base64url(signature)>",
     })))
 }

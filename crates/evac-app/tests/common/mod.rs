@@ -21,8 +21,14 @@ pub async fn fresh_app() -> (App, tempfile::TempDir) {
 }
 
 /// A fresh database on one backend, on which tests start "nodes": apps with their own memory
-/// (linker, ranking, signer) over one truth.
-pub enum Backend {
+/// (linker, ranking, pass keys read once) over one truth, sharing one pass key file as a
+/// deployment's nodes do.
+pub struct Backend {
+    pub kind: BackendKind,
+    keys: tempfile::TempDir,
+}
+
+pub enum BackendKind {
     /// One process owns an SQLite file: its nodes share the store (and so its one writer).
     Sqlite {
         store: Arc<dyn Store>,
@@ -40,19 +46,24 @@ impl Backend {
             .await
             .unwrap();
         store.migrate().await.unwrap();
-        let mut all = vec![Backend::Sqlite { store, _dir: dir }];
+        let keys = || tempfile::tempdir().unwrap();
+        let mut all = vec![Backend {
+            kind: BackendKind::Sqlite { store, _dir: dir },
+            keys: keys(),
+        }];
         if let Some(admin) = test_server_url() {
-            all.push(Backend::Postgres(
-                ScratchDatabase::create(&admin).await.unwrap(),
-            ));
+            all.push(Backend {
+                kind: BackendKind::Postgres(ScratchDatabase::create(&admin).await.unwrap()),
+                keys: keys(),
+            });
         }
         all
     }
 
     pub fn name(&self) -> &'static str {
-        match self {
-            Backend::Sqlite { .. } => "sqlite",
-            Backend::Postgres(_) => "postgres",
+        match self.kind {
+            BackendKind::Sqlite { .. } => "sqlite",
+            BackendKind::Postgres(_) => "postgres",
         }
     }
 
@@ -61,18 +72,22 @@ impl Backend {
         self.node_with(Settings::default()).await
     }
 
-    /// A new node with its own settings.
-    pub async fn node_with(&self, settings: Settings) -> App {
-        let store: Arc<dyn Store> = match self {
-            Backend::Sqlite { store, .. } => store.clone(),
-            Backend::Postgres(scratch) => Arc::new(scratch.store().await.unwrap()),
+    /// A new node with its own settings; every node shares one pass key file, as a
+    /// deployment's nodes do.
+    pub async fn node_with(&self, mut settings: Settings) -> App {
+        let store: Arc<dyn Store> = match &self.kind {
+            BackendKind::Sqlite { store, .. } => store.clone(),
+            BackendKind::Postgres(scratch) => Arc::new(scratch.store().await.unwrap()),
         };
+        settings
+            .pass_key_file
+            .get_or_insert_with(|| self.keys.path().join("pass-keys"));
         App::new(store, settings)
     }
 
     /// Removes the scratch database (PostgreSQL); SQLite's directory goes with the value.
     pub async fn finish(self) {
-        if let Backend::Postgres(scratch) = self {
+        if let BackendKind::Postgres(scratch) = self.kind {
             scratch.drop_now().await.unwrap();
         }
     }

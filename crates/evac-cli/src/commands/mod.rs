@@ -1,11 +1,14 @@
 //! One module per subcommand.
 
 pub mod accounts;
+pub mod audit;
+pub mod backup;
 pub mod calls;
 pub mod demo;
 pub mod export;
 pub mod generate;
 pub mod import;
+pub mod keys;
 pub mod link;
 pub mod messages;
 pub mod place;

@@ -92,7 +92,8 @@ pub enum PassCommand {
         #[arg(long)]
         public_key: String,
     },
-    /// Print the public key that verifies passes.
+    /// Print the public keys that verify passes (newest first, comma-separated after a
+    /// rotation; `pass verify --public-key` takes them so).
     Key {
         #[command(flatten)]
         who: Who,

@@ -77,6 +77,8 @@ pub async fn serve(
             "log (records notices, sends nothing: configure [sms], [email] or [telegram] to send)";
     }
     tracing::info!(channels = ?channels, node = %messaging.node, "senders started");
+    // Every node seals the audit trail's new events into its hash chain, taking turns.
+    let sealer = app.start_audit_sealer();
     // The crisis mailbox, read on every node: the Message-ID keeps each message once.
     let mail_reader = app.start_mail_reader();
     if mail_reader.is_some() {
@@ -105,6 +107,7 @@ pub async fn serve(
         .await
         .context("the server stopped");
     drop(senders);
+    drop(sealer);
     drop(mail_reader);
     drop(messenger_reader);
     served
