@@ -167,7 +167,7 @@ impl App {
         staff: &Staff,
         request: RequestId,
     ) -> Result<(Vec<Call>, Option<Callback>), AppError> {
-        staff.require(Permission::ReadRequests)?;
+        staff.require(Permission::ReadContacts)?;
         let names = self.staff_names().await?;
         let mut calls = self.store.calls_of_request(request).await?;
         for call in &mut calls {
@@ -186,7 +186,7 @@ impl App {
         staff: &Staff,
         limit: u32,
     ) -> Result<Vec<QueuedCallback>, AppError> {
-        staff.require(Permission::ReadRequests)?;
+        staff.require(Permission::ReadContacts)?;
         let queue = self
             .store
             .callbacks(limit.min(CALLBACKS_LISTED_MAX))

@@ -203,7 +203,7 @@ impl App {
 
     pub async fn request(&self, staff: &Staff, id: RequestId) -> Result<StoredRequest, AppError> {
         staff.require(Permission::ReadRequests)?;
-        let found = self
+        let mut found = self
             .store
             .request(id)
             .await?
@@ -215,6 +215,7 @@ impl App {
             serde_json::json!({}),
         )
         .await?;
+        found.request.body.withhold_for(staff.role);
         Ok(found)
     }
 
@@ -224,7 +225,7 @@ impl App {
         reference: &ReferenceCode,
     ) -> Result<StoredRequest, AppError> {
         staff.require(Permission::ReadRequests)?;
-        let found = self
+        let mut found = self
             .store
             .request_by_reference(reference)
             .await?
@@ -236,6 +237,7 @@ impl App {
             serde_json::json!({"by": "reference"}),
         )
         .await?;
+        found.request.body.withhold_for(staff.role);
         Ok(found)
     }
 
@@ -246,8 +248,15 @@ impl App {
         page: PageRequest,
     ) -> Result<Page, AppError> {
         staff.require(Permission::ReadRequests)?;
+        if filter.phone.is_some() {
+            // Finding people by their phone tells whose phone it is.
+            staff.require(Permission::ReadContacts)?;
+        }
         check_filter(filter)?;
-        let page = self.store.list_requests(filter, page).await?;
+        let mut page = self.store.list_requests(filter, page).await?;
+        for found in &mut page.items {
+            found.request.body.withhold_for(staff.role);
+        }
         let ids: Vec<String> = page
             .items
             .iter()
@@ -334,12 +343,15 @@ impl App {
         format: &str,
     ) -> Result<ExportCursor, AppError> {
         check_filter(&filter)?;
-        let actor = match actor {
+        let (actor, role) = match actor {
             ExportActor::Staff(staff) => {
                 staff.require(Permission::ExportRequests)?;
-                staff.actor()
+                if filter.phone.is_some() {
+                    staff.require(Permission::ReadContacts)?;
+                }
+                (staff.actor(), Some(staff.role))
             }
-            ExportActor::ServerConsole => Actor::System,
+            ExportActor::ServerConsole => (Actor::System, None),
         };
         let event = AuditEvent {
             at: Timestamp::now(),
@@ -354,6 +366,7 @@ impl App {
         Ok(ExportCursor {
             app: self.clone(),
             filter,
+            role,
             after: None,
             done: false,
             read_ahead: None,
@@ -430,6 +443,8 @@ fn check_filter(filter: &RequestFilter) -> Result<(), AppError> {
 pub struct ExportCursor {
     app: App,
     filter: RequestFilter,
+    /// Whose export: what the role may not see is blanked (the server's console sees all).
+    role: Option<evac_model::Role>,
     after: Option<RequestId>,
     done: bool,
     read_ahead: Option<tokio::task::JoinHandle<Result<evac_store::Page, AppError>>>,
@@ -468,7 +483,13 @@ impl ExportCursor {
         if !self.done {
             self.read_ahead = Some(self.fetch(self.after));
         }
-        Ok(Some(page.items))
+        let mut items = page.items;
+        if let Some(role) = self.role {
+            for found in &mut items {
+                found.request.body.withhold_for(role);
+            }
+        }
+        Ok(Some(items))
     }
 }
 

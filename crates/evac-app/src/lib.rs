@@ -185,6 +185,8 @@ impl Staff {
         }
         let action = match permission {
             Permission::ReadRequests => "read requests",
+            Permission::ReadContacts => "see people's phones, e-mail addresses, messages or calls",
+            Permission::ReadCaseNotes => "see what people wrote of their situation and health",
             Permission::WriteRequests => "enter or change requests",
             Permission::ExportRequests => "export requests",
             Permission::ManageUsers => "manage users",

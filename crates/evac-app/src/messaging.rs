@@ -1143,7 +1143,7 @@ impl App {
         filter: &MessageFilter,
         limit: u32,
     ) -> Result<Vec<StoredMessage>, AppError> {
-        staff.require(evac_model::Permission::ReadRequests)?;
+        staff.require(evac_model::Permission::ReadContacts)?;
         let messages = self
             .store
             .messages(filter, limit.min(MESSAGES_LISTED_MAX))
@@ -1178,7 +1178,7 @@ impl App {
         request: Option<RequestId>,
         limit: u32,
     ) -> Result<Vec<StoredInbound>, AppError> {
-        staff.require(evac_model::Permission::ReadRequests)?;
+        staff.require(evac_model::Permission::ReadContacts)?;
         let messages = self
             .store
             .inbound(states, request, limit.min(MESSAGES_LISTED_MAX))

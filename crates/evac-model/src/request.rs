@@ -266,7 +266,59 @@ pub struct NewRequest {
     pub external_ref: Option<String>,
 }
 
+/// A part of a request some roles may not see (field-level access, issue 26).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Withheld {
+    /// Phones, e-mail addresses and the submitter ([`crate::Permission::ReadContacts`]).
+    Contact,
+    /// The situation text, urgency and needs ([`crate::Permission::ReadCaseNotes`]).
+    CaseNotes,
+}
+
+impl Withheld {
+    /// What `role` may not see of a request.
+    pub fn for_role(role: crate::Role) -> Vec<Withheld> {
+        [
+            (Withheld::Contact, crate::Permission::ReadContacts),
+            (Withheld::CaseNotes, crate::Permission::ReadCaseNotes),
+        ]
+        .into_iter()
+        .filter(|(_, p)| !role.allows(*p))
+        .map(|(w, _)| w)
+        .collect()
+    }
+}
+
 impl NewRequest {
+    /// Blanks what `role` may not see; what was withheld.
+    pub fn withhold_for(&mut self, role: crate::Role) -> Vec<Withheld> {
+        let withheld = Withheld::for_role(role);
+        for part in &withheld {
+            match part {
+                Withheld::Contact => {
+                    self.submitter = Submitter {
+                        name: None,
+                        phones: Vec::new(),
+                        email: None,
+                    };
+                    for p in &mut self.party {
+                        p.phones.clear();
+                        p.email = None;
+                    }
+                }
+                Withheld::CaseNotes => {
+                    self.situation.clear();
+                    self.urgency.clear();
+                    for p in &mut self.party {
+                        p.needs.clear();
+                    }
+                }
+            }
+        }
+        withheld
+    }
+
     /// Every phone the request gave: the submitter's, then each person's, in order.
     pub fn phones(&self) -> impl Iterator<Item = &Phone> {
         self.submitter

@@ -19,6 +19,11 @@ pub enum Role {
 pub enum Permission {
     /// See requests and the people in them.
     ReadRequests,
+    /// See how to reach people: phones, e-mail addresses, the submitter, their messages and
+    /// calls. (A field officer at a gate needs none of it.)
+    ReadContacts,
+    /// See what people wrote of their situation and needs, medical ones included.
+    ReadCaseNotes,
     /// Enter or change requests (phoned-in requests, corrections).
     WriteRequests,
     /// Download requests in bulk (CSV, JSONL, XLSX).
@@ -80,6 +85,12 @@ impl Role {
                 self,
                 Operator | CaseOfficer | Planner | FieldOfficer | Supervisor
             ),
+            // Field-level access (issue 26): everyone who reads requests sees names, birth
+            // dates, documents, places and seats; how to reach people and what they wrote of
+            // their situation and health only those who act on it.
+            ReadContacts | ReadCaseNotes => {
+                matches!(self, Operator | CaseOfficer | Planner | Supervisor)
+            }
             WriteRequests => matches!(self, Operator | CaseOfficer | Supervisor),
             ExportRequests => matches!(self, CaseOfficer | Planner | Supervisor),
             ManageUsers => matches!(self, Supervisor),

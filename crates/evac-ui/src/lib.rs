@@ -609,6 +609,9 @@ pub struct RequestDetail {
     pub situation: String,
     pub submitter: String,
     pub urgency: String,
+    /// Whether contacts, messages, calls and case notes are hidden from this staff member's
+    /// role (field-level access).
+    pub withheld: bool,
     pub people: Vec<PersonLine>,
     pub seats: Vec<SeatLine>,
     pub history: Vec<HistoryRow>,

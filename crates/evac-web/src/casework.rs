@@ -501,13 +501,21 @@ pub(crate) async fn render_request_detail_with(
         (Ok(history), Ok(seats)) => (history, seats),
         (Err(e), _) | (_, Err(e)) => return error_page(lang, e),
     };
-    let messages = match message_lines(state, staff, id).await {
-        Ok(messages) => messages,
-        Err(e) => return error_page(lang, e),
+    // Messages and calls show how to reach people: only for roles that see contacts.
+    let sees_contacts = staff.role.allows(Permission::ReadContacts);
+    let messages = match sees_contacts {
+        false => Vec::new(),
+        true => match message_lines(state, staff, id).await {
+            Ok(messages) => messages,
+            Err(e) => return error_page(lang, e),
+        },
     };
-    let (calls, callback) = match crate::calls::call_lines(state, staff, id, &Tr { lang }).await {
-        Ok(found) => found,
-        Err(e) => return error_page(lang, e),
+    let (calls, callback) = match sees_contacts {
+        false => (Vec::new(), None),
+        true => match crate::calls::call_lines(state, staff, id, &Tr { lang }).await {
+            Ok(found) => found,
+            Err(e) => return error_page(lang, e),
+        },
     };
     let t = Tr { lang };
     let name_of = |person: evac_model::PersonId| {
@@ -582,6 +590,7 @@ pub(crate) async fn render_request_detail_with(
             .map(|u| t.get(&format!("urgency-{}", u.as_str())))
             .collect::<Vec<_>>()
             .join("; "),
+        withheld: !evac_model::Withheld::for_role(staff.role).is_empty(),
         people,
         seats: seats
             .into_iter()
@@ -618,7 +627,7 @@ pub(crate) async fn render_request_detail_with(
         messages,
         calls,
         callback,
-        can_call: staff.role.allows(Permission::WriteRequests),
+        can_call: staff.role.allows(Permission::WriteRequests) && sees_contacts,
         call_problem: refused_call.as_ref().map(|(_, why)| why.clone()),
         call: refused_call
             .map(|(values, _)| values)

@@ -189,6 +189,9 @@ pub struct RequestOut {
     pub urgency: Vec<&'static str>,
     pub party: Vec<PersonOut>,
     pub has_minors: bool,
+    /// What the reader's role may not see, blanked above (field-level access).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<evac_model::Withheld>,
     pub external_ref: Option<String>,
 }
 
@@ -234,7 +237,8 @@ fn phones(p: &[m::Phone]) -> Vec<PhoneOut> {
 
 impl RequestOut {
     /// Ages and "minor" are as of the day the request was received (`Request::ages_as_of`).
-    pub fn from_stored(stored: &evac_store::StoredRequest) -> Self {
+    /// The request as `role` reads it (the app has blanked what it may not see).
+    pub fn from_stored(stored: &evac_store::StoredRequest, role: evac_model::Role) -> Self {
         let r = &stored.request;
         let b = &r.body;
         let today = r.ages_as_of();
@@ -296,6 +300,7 @@ impl RequestOut {
                 })
                 .collect(),
             has_minors: b.has_minors(today),
+            withheld: evac_model::Withheld::for_role(role),
             external_ref: b.external_ref.clone(),
         }
     }

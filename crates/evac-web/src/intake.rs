@@ -121,7 +121,7 @@ pub async fn by_id(
 ) -> ApiResult<Json<RequestOut>> {
     let id = request_id(&id)?;
     let stored = state.app.request(&staff, id).await?;
-    Ok(Json(RequestOut::from_stored(&stored)))
+    Ok(Json(RequestOut::from_stored(&stored, staff.role)))
 }
 
 /// `GET /api/v1/requests/by-reference/{reference}`: what a case officer types from a phone call.
@@ -140,7 +140,7 @@ pub async fn by_reference(
                 }])
             })?;
     let stored = state.app.request_by_reference(&staff, &reference).await?;
-    Ok(Json(RequestOut::from_stored(&stored)))
+    Ok(Json(RequestOut::from_stored(&stored, staff.role)))
 }
 
 /// Reads the list filters from the query string; every bad parameter is reported.
@@ -275,7 +275,11 @@ pub async fn list(
         )
         .await?;
     Ok(Json(RequestPage {
-        items: page.items.iter().map(RequestOut::from_stored).collect(),
+        items: page
+            .items
+            .iter()
+            .map(|r| RequestOut::from_stored(r, staff.role))
+            .collect(),
         next_cursor: page.next.map(|id| id.to_string()),
     }))
 }

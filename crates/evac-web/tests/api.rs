@@ -2812,3 +2812,85 @@ async fn publishing_from_the_desk_needs_the_preview_checked() {
     assert!(page.contains("id=\"plan-result\""), "{page}");
     assert_eq!(published().await, 1);
 }
+
+/// Issue 26, item 6: every role that read requests saw everything. A field officer at a gate
+/// sees names, birth dates, documents, places and seats, not how to reach the family, its
+/// messages and calls, or what it wrote of its situation and health; the API says what was
+/// withheld, the desk says so in words, and searching by phone is refused. An operator reads
+/// it all.
+#[tokio::test]
+async fn a_field_officer_sees_who_and_where_but_not_phones_or_health() {
+    let t = spawn_app().await;
+    let (status, _, ack) = t.post(&family(), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = ack["id"].as_str().unwrap().to_string();
+    let field = t.token("gate1", Role::FieldOfficer).await;
+    let operator = t.token("operator1", Role::Operator).await;
+
+    let (status, full) = t
+        .get(&format!("/api/v1/requests/{id}"), Some(&operator))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!full["submitter"]["phones"].as_array().unwrap().is_empty());
+    assert!(full["situation"].as_str().unwrap().contains("астма"));
+    assert_eq!(full["party"][1]["needs"], json!(["medical"]));
+    assert!(full.get("withheld").is_none(), "{full}");
+
+    let (status, gate) = t.get(&format!("/api/v1/requests/{id}"), Some(&field)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(gate["withheld"], json!(["contact", "case_notes"]));
+    assert_eq!(gate["submitter"]["phones"], json!([]));
+    assert_eq!(gate["submitter"]["name"], Value::Null);
+    assert_eq!(gate["situation"], "");
+    assert_eq!(gate["urgency"], json!([]));
+    assert_eq!(gate["party"][1]["needs"], json!([]));
+    assert_eq!(
+        gate["party"][0]["surname"]["original"],
+        full["party"][0]["surname"]["original"]
+    );
+    assert_eq!(gate["party"][0]["document"], full["party"][0]["document"]);
+    let (_, listed) = t.get("/api/v1/requests", Some(&field)).await;
+    assert_eq!(listed["items"][0]["situation"], "", "{listed}");
+    let text = serde_json::to_string(&listed).unwrap();
+    assert!(!text.contains("701") && !text.contains("астма"), "{text}");
+
+    // The hotline's look-up by phone (the desk's, not the API's) tells whose phone it is.
+    let gate = t.app.console_staff("gate1").await.unwrap();
+    let by_phone = evac_store::RequestFilter {
+        phone: Some("+77011234567".into()),
+        ..Default::default()
+    };
+    let refused = t
+        .app
+        .list_requests(
+            &gate,
+            &by_phone,
+            evac_store::PageRequest {
+                after: None,
+                limit: 10,
+                order: evac_store::ListOrder::NewestFirst,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("may not see people's phones"),
+        "{refused}"
+    );
+    for path in ["/api/v1/outbox", "/api/v1/inbox", "/api/v1/callbacks"] {
+        let (status, _) = t.get(path, Some(&field)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        let (status, _) = t.get(path, Some(&operator)).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+
+    let page = t.desk_get(&format!("/desk/requests/{id}"), &field).await;
+    assert!(
+        page.contains("id=\"withheld\""),
+        "the desk says what is hidden"
+    );
+    assert!(!page.contains("701") && !page.contains("астма"));
+    assert!(page.contains("Токаева"), "the name is there");
+    let page = t.desk_get(&format!("/desk/requests/{id}"), &operator).await;
+    assert!(!page.contains("id=\"withheld\"") && page.contains("астма"));
+}
