@@ -115,6 +115,9 @@ enum Command {
     /// Put a copy from `evac backup` in place of the database (stop the server first); the
     /// database it replaces is kept beside it.
     Restore(commands::backup::RestoreArgs),
+    /// Copy the embedded database for a drill or a replay, marked as an exercise: only there
+    /// may `plan --publish --at` write seats as of another time.
+    Exercise(commands::backup::ExerciseArgs),
     /// Boarding-pass keys (kept in a key file, never in the database): list, rotate, prune.
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
@@ -204,6 +207,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(cmd) => commands::keys::run(&config, cmd).await,
         Command::Backup(args) => commands::backup::backup(&config, args).await,
         Command::Restore(args) => commands::backup::restore(&config, args).await,
+        Command::Exercise(args) => commands::backup::exercise(&config, args).await,
         Command::Bench(cmd) => bench::run(&config, cmd).await,
     }
 }

@@ -1188,3 +1188,61 @@ fn a_backup_taken_under_load_restores_every_request_acknowledged_before_it() {
         text(&refused.stderr)
     );
 }
+
+/// Issue 26: drills run with `--at` wrote back-dated seats, passes and audit events into the
+/// live record. On a live database `plan --publish --at` far from now is refused with the way
+/// out; `evac exercise` makes a marked copy where the drill runs, and the live record is
+/// untouched. The copy signs passes with a key of its own.
+#[test]
+fn a_drill_publishes_in_an_exercise_copy_never_in_the_live_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(evac(&data, &["migrate"], None));
+    add_user(&data, "pia", "supervisor");
+    let drill = [
+        "plan",
+        "--publish",
+        "--at",
+        "2022-01-06T08:00:00Z",
+        "--as",
+        "pia",
+    ];
+    let refused = evac(&data, &drill, None);
+    assert!(
+        text(&refused.stderr).contains("into the live record")
+            && text(&refused.stderr).contains("evac exercise --to"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let live_key = ok(evac(&data, &["pass", "key", "--as", "pia"], None));
+    let copy = dir.path().join("drill");
+    let made = ok(evac(
+        &data,
+        &["exercise", "--to", copy.to_str().unwrap()],
+        None,
+    ));
+    assert!(made.contains("exercise copy"), "{made}");
+    let published = ok(evac(&copy, &drill, None));
+    assert!(published.contains("published"), "{published}");
+    let drill_key = ok(evac(&copy, &["pass", "key", "--as", "pia"], None));
+    assert_ne!(drill_key, live_key, "a drill's passes open no real gate");
+    let live = rusqlite::Connection::open(data.join("evac.db")).unwrap();
+    let dated_then: i64 = live
+        .query_row(
+            "SELECT count(*) FROM audit_events WHERE action LIKE 'plan%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(dated_then, 0, "the live trail holds no drill");
+    let drilled = rusqlite::Connection::open(copy.join("evac.db")).unwrap();
+    let (copied, published_there): (String, i64) = drilled
+        .query_row(
+            "SELECT copied_from, (SELECT count(*) FROM audit_events WHERE action = 'plan.publish') FROM exercise",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(copied.ends_with("evac.db"), "{copied}");
+    assert_eq!(published_there, 1, "the drill's publication is in the copy");
+}

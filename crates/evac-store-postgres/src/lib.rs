@@ -1784,6 +1784,33 @@ impl Store for PgStore {
         Ok(present)
     }
 
+    async fn exercise(&self) -> Result<Option<(String, Timestamp)>, StoreError> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT copied_from, made_at FROM exercise")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(row.map(|(from, at)| (from, Timestamp::from_unix_micros(at))))
+    }
+
+    async fn mark_exercise(&self, copied_from: &str, at: Timestamp) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO exercise (id, copied_from, made_at) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(copied_from)
+        .bind(at.unix_micros())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query("DELETE FROM pass_public_keys")
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
     async fn unregister_pass_key(&self, public_key: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM pass_public_keys WHERE public_key = $1")
             .bind(public_key)

@@ -136,6 +136,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0018_token_expiry.sql"),
     include_str!("../migrations/0019_audit_chain.sql"),
     include_str!("../migrations/0020_pass_keys.sql"),
+    include_str!("../migrations/0021_exercise.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1762,6 +1763,32 @@ impl Store for SqliteStore {
         let public_key = public_key.to_string();
         self.write(move |c| {
             seats::register_pass_key(c, &public_key, at.unix_micros(), only_if_none)
+        })
+        .await
+    }
+
+    async fn exercise(&self) -> Result<Option<(String, Timestamp)>, StoreError> {
+        self.read(|c| {
+            c.query_row("SELECT copied_from, made_at FROM exercise", [], |r| {
+                Ok((r.get(0)?, Timestamp::from_unix_micros(r.get(1)?)))
+            })
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn mark_exercise(&self, copied_from: &str, at: Timestamp) -> Result<(), StoreError> {
+        let copied_from = copied_from.to_string();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO exercise (id, copied_from, made_at) VALUES (1, ?1, ?2)
+                 ON CONFLICT (id) DO NOTHING",
+                rusqlite::params![copied_from, at.unix_micros()],
+            )
+            .and_then(|_| c.execute("DELETE FROM pass_public_keys", []))
+            .map(|_| ())
+            .map_err(backend)
         })
         .await
     }

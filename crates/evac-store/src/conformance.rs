@@ -1149,6 +1149,16 @@ pub async fn run(store: &dyn Store) {
     store.unregister_pass_key("first").await.unwrap();
     assert_eq!(store.pass_public_keys().await.unwrap(), ["rotated"]);
 
+    // An exercise copy says so, keeps its first mark, and signs with keys of its own.
+    assert_eq!(store.exercise().await.unwrap(), None);
+    store.mark_exercise("live.db", at).await.unwrap();
+    store.mark_exercise("other.db", later).await.unwrap();
+    assert_eq!(
+        store.exercise().await.unwrap(),
+        Some(("live.db".to_string(), at))
+    );
+    assert!(store.pass_public_keys().await.unwrap().is_empty());
+
     // Accounts are listed by name.
     let names: Vec<String> = store
         .users()

@@ -743,6 +743,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Forgets a retired pass key's public half.
     async fn unregister_pass_key(&self, public_key: &str) -> Result<(), StoreError>;
+
+    /// Where this database was copied from and when, if it is an exercise copy.
+    async fn exercise(&self) -> Result<Option<(String, Timestamp)>, StoreError>;
+
+    /// Marks this database an exercise copy of `copied_from` (once; later marks keep the
+    /// first), and forgets the live pass keys' public halves: the copy signs with a key of
+    /// its own, so no pass from a drill opens a real gate.
+    async fn mark_exercise(&self, copied_from: &str, at: Timestamp) -> Result<(), StoreError>;
 }
 
 /// A link event from its stored columns.

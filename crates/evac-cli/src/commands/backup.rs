@@ -1,6 +1,6 @@
 //! `evac backup` and `evac restore`: copies of the embedded database, taken while the server
 //! runs and put back while it is stopped. PostgreSQL has its own tools (docs/SECURITY.md,
-//! "Backups").
+//! "Backups"). `evac exercise` makes a copy for drills and replays, marked as one.
 
 use std::path::PathBuf;
 
@@ -15,6 +15,13 @@ use crate::config::Config;
 #[derive(Debug, Args)]
 pub struct BackupArgs {
     /// The new file to write the copy to (it must not exist)
+    #[arg(long)]
+    pub to: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExerciseArgs {
+    /// A new directory for the exercise copy (run drills with `evac --data-dir DIR …`)
     #[arg(long)]
     pub to: PathBuf,
 }
@@ -95,5 +102,47 @@ pub async fn restore(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
     if let Some(kept) = kept {
         println!("the database it replaced is kept as {}", kept.display());
     }
+    Ok(())
+}
+
+pub async fn exercise(config: &Config, args: ExerciseArgs) -> anyhow::Result<()> {
+    let db = sqlite_path(config).map_err(|_| {
+        anyhow::anyhow!(
+            "the database is PostgreSQL: copy it with `createdb -T <live> <drill>` and drill \
+             against the copy with --database-url; marking a PostgreSQL copy as an exercise \
+             (which `plan --publish --at` asks for) is not built yet"
+        )
+    })?;
+    if args.to.exists() {
+        bail!(
+            "{} exists already; name a new directory for the exercise copy",
+            args.to.display()
+        );
+    }
+    std::fs::create_dir_all(&args.to).with_context(|| format!("creating {}", args.to.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&args.to, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let copy_path = args.to.join("evac.db");
+    let (from, to) = (db.clone(), copy_path.clone());
+    let copy = tokio::task::spawn_blocking(move || evac_store_sqlite::backup::backup(&from, &to))
+        .await?
+        .context("copying the database")?;
+    let store = evac_app::open_store(&DatabaseUrl::Sqlite(copy_path), false).await?;
+    store.migrate().await?;
+    store
+        .mark_exercise(&db.display().to_string(), Timestamp::now())
+        .await?;
+    let live = super::app(config, false).await?;
+    record(&live, "database.exercise_copy", &args.to, &copy).await?;
+    println!(
+        "exercise copy of {} requests in {}: run drills and replays there with `evac --data-dir {} …`; \
+         its passes are signed with a key of its own and open no real gate",
+        copy.requests,
+        args.to.display(),
+        args.to.display()
+    );
     Ok(())
 }

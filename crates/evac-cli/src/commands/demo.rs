@@ -137,6 +137,13 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64(),
             truth.display()
         );
+        // A generated crisis is an exercise: drills may publish as of its days.
+        app.store()
+            .mark_exercise(
+                "the generated January-2022 crisis",
+                evac_model::Timestamp::now(),
+            )
+            .await?;
         let password = supervisor_login(&app, &config.data_dir).await?;
         let staff = app.console_staff(SUPERVISOR).await?;
         let seeded = app

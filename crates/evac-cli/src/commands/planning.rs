@@ -112,6 +112,10 @@ pub enum PassCommand {
     },
 }
 
+/// How far `plan --publish --at` may be from the clock on a live database (seconds): a
+/// planner's "now" typed by hand, not a replay.
+const PUBLISH_CLOCK_SLACK_S: i64 = 300;
+
 fn time_flag(flag: &str, text: Option<String>) -> anyhow::Result<Timestamp> {
     match text {
         None => Ok(Timestamp::now()),
@@ -325,7 +329,20 @@ pub async fn plan(
 ) -> anyhow::Result<()> {
     let app = super::app(config, false).await?;
     let staff = app.console_staff(&who.user).await?;
+    let back_dated = at.is_some();
     let at = time_flag("--at", at)?;
+    let off_by_s = (at.unix_micros() - Timestamp::now().unix_micros()).abs() / 1_000_000;
+    if publish && back_dated && off_by_s > PUBLISH_CLOCK_SLACK_S {
+        if let Some((from, _)) = app.store().exercise().await? {
+            eprintln!("exercise copy of {from}: publishing as of {at}");
+        } else {
+            anyhow::bail!(
+                "publishing as of {at} would write seats, passes and audit events dated then into \
+                 the live record; rehearse in an exercise copy: `evac exercise --to DIR`, then \
+                 `evac --data-dir DIR plan --publish --at {at} …`"
+            );
+        }
+    }
     if publish {
         let published = app.publish_plan(&staff, at).await?;
         println!(
