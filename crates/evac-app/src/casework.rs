@@ -54,7 +54,7 @@ fn invalid(path: &str, reason: String) -> AppError {
 }
 
 /// The why of a change, a note or a correction: given, and short enough to keep.
-fn reason_given(reason: &str) -> Result<&str, AppError> {
+pub(crate) fn reason_given(reason: &str) -> Result<&str, AppError> {
     match evac_model::reason_problem(reason) {
         Some(problem) => Err(AppError::Invalid(vec![problem])),
         None => Ok(reason.trim()),

@@ -12,6 +12,7 @@ mod boarding;
 mod broadcast;
 mod calls;
 mod casework;
+mod data_protection;
 mod demo;
 mod desk;
 mod import;
@@ -44,6 +45,7 @@ pub use calls::{
     callback_after, direction_words, outcome_words,
 };
 pub use casework::{HistoryLine, SeatView};
+pub use data_protection::Erased;
 pub use desk::{
     DashboardView, PUBLIC_MESSAGES_MAX, PlaceCount, PublicSeat, PublicStatus, SESSION_TOKEN_LABEL,
 };
@@ -200,6 +202,7 @@ impl Staff {
             Permission::ReadManifests => "read manifests or boarding passes",
             Permission::CheckIn => "check passengers in or board them",
             Permission::Broadcast => "send broadcasts to requesters",
+            Permission::ProtectData => "export or erase a person's data",
         };
         Err(AppError::Forbidden {
             role: self.role,

@@ -1423,3 +1423,162 @@ async fn reaching_a_family_settles_the_callbacks_of_its_other_requests() {
         "the family's second request is settled, the other family waits"
     );
 }
+
+/// Issue 26, item 7: a person's data could be neither handed to them nor erased. A
+/// supervisor exports everything held about one person (their data, history, seat, the
+/// request's messages and calls), then erases them: names, birth date, document, contacts and
+/// needs go, with the messages and calls of those contacts, while counts, their status and
+/// their seat stay; a name search no longer finds them. Nobody else may do either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_is_handed_their_data_then_erased_leaving_counts_intact() {
+    use evac_model::CallDraft;
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let app = backend.node_with(settings()).await;
+        let (planner, start) = crisis(&app).await;
+        app.publish_plan(&planner, start.plus_seconds(20 * HOUR_S))
+            .await
+            .unwrap();
+        let supervisor = app.console_staff("super1").await.unwrap();
+        app.add_user(None, "op1", Role::Operator, "correct horse battery")
+            .await
+            .unwrap();
+        let operator = app.console_staff("op1").await.unwrap();
+        // A seated person who asked for themselves, with a phone and a seat notice.
+        let told = all_messages(&app)
+            .await
+            .into_iter()
+            .find(|m| m.template == "seat" && m.request.is_some())
+            .expect("a seat notice");
+        let request = told.request.unwrap();
+        let stored = app.request(&supervisor, request).await.unwrap();
+        let person = stored
+            .request
+            .body
+            .party
+            .iter()
+            .find(|p| p.relation == evac_model::Relation::Myself)
+            .unwrap_or(&stored.request.body.party[0])
+            .clone();
+        let phone = told.recipient.clone();
+        let call = CallDraft {
+            direction: Some("outbound".into()),
+            outcome: Some("reached".into()),
+            phone: Some(phone.clone()),
+            note: Some("confirmed the pick-up point".into()),
+            callback_in_minutes: None,
+        }
+        .validate()
+        .unwrap();
+        app.log_call(&operator, request, &call, start.plus_seconds(21 * HOUR_S))
+            .await
+            .unwrap();
+        let before = app.store().intake_counts().await.unwrap();
+        let surname = person.surname.as_ref().unwrap().as_written.clone();
+
+        let refused = app
+            .subject_access(&operator, request, person.id)
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("may not"), "{refused}");
+        let theirs = app
+            .subject_access(&supervisor, request, person.id)
+            .await
+            .unwrap();
+        let text = theirs.to_string();
+        assert!(text.contains(&surname), "{name}: {text}");
+        assert!(text.contains(&phone), "{name}: the notice and the call");
+        assert!(
+            !theirs["seats"].as_array().unwrap().is_empty(),
+            "{name}: {theirs}"
+        );
+
+        let refused = app
+            .erase_person(&operator, request, person.id, "asked by email", start)
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("may not"), "{refused}");
+        let erased = app
+            .erase_person(
+                &supervisor,
+                request,
+                person.id,
+                "the person asked on 2022-01-12",
+                start.plus_seconds(22 * HOUR_S),
+            )
+            .await
+            .unwrap();
+        assert!(erased.fields.contains(&"surname"), "{erased:?}");
+        assert!(erased.contact_rows >= 2, "{name}: {erased:?}");
+
+        let after = app.request(&supervisor, request).await.unwrap();
+        let gone = after
+            .request
+            .body
+            .party
+            .iter()
+            .find(|p| p.id == person.id)
+            .unwrap();
+        assert_eq!(
+            (
+                gone.surname.is_none(),
+                gone.birth.is_none(),
+                gone.phones.is_empty()
+            ),
+            (true, true, true)
+        );
+        assert_eq!(
+            after.statuses.iter().find(|(p, _)| *p == person.id),
+            stored.statuses.iter().find(|(p, _)| *p == person.id),
+            "{name}: the status stays"
+        );
+        assert_eq!(app.store().intake_counts().await.unwrap(), before, "{name}");
+        assert!(
+            !app.request_seats(&supervisor, &after.request)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}: the seat stays"
+        );
+        // (Another request of the same family keeps its own messages until its person is
+        // erased too.)
+        let left: Vec<_> = all_messages(&app)
+            .await
+            .into_iter()
+            .filter(|m| m.request == Some(request))
+            .collect();
+        let kept: Vec<_> = left
+            .iter()
+            .filter(|m| m.recipient == phone || m.body.contains(&surname))
+            .map(|m| (&m.template, &m.recipient))
+            .collect();
+        assert!(
+            kept.is_empty(),
+            "{name}: messages keep the number or the name: {kept:?}"
+        );
+        assert!(left.iter().any(|m| m.body == evac_store::ERASED));
+        let (calls, _) = app.calls_of(&supervisor, request).await.unwrap();
+        assert!(calls.iter().all(|c| c.phone.is_none()), "{name}: {calls:?}");
+        let by_name = evac_store::RequestFilter {
+            name: Some(surname.clone()),
+            ..Default::default()
+        };
+        let found = app
+            .list_requests(
+                &supervisor,
+                &by_name,
+                evac_store::PageRequest {
+                    after: None,
+                    limit: 100,
+                    order: evac_store::ListOrder::NewestFirst,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            found.items.iter().all(|r| r.request.id != request),
+            "{name}: a name search no longer finds the erased person"
+        );
+        backend.finish().await;
+    }
+}

@@ -110,6 +110,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(commands::accounts::TokenCommand),
+    /// A person's data: export it for their subject-access request, or erase it.
+    #[command(subcommand)]
+    Person(commands::person::PersonCommand),
     /// Write a consistent copy of the embedded database while the server runs.
     Backup(commands::backup::BackupArgs),
     /// Put a copy from `evac backup` in place of the database (stop the server first); the
@@ -205,6 +208,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(cmd) => commands::accounts::token(&config, cmd).await,
         Command::Audit(cmd) => commands::audit::run(&config, cmd).await,
         Command::Keys(cmd) => commands::keys::run(&config, cmd).await,
+        Command::Person(cmd) => commands::person::run(&config, cmd).await,
         Command::Backup(args) => commands::backup::backup(&config, args).await,
         Command::Restore(args) => commands::backup::restore(&config, args).await,
         Command::Exercise(args) => commands::backup::exercise(&config, args).await,

@@ -50,6 +50,8 @@ pub enum Permission {
     CheckIn,
     /// Send a broadcast to a group of requesters.
     Broadcast,
+    /// Answer a person's request for their data, and erase it.
+    ProtectData,
 }
 
 impl Role {
@@ -104,6 +106,7 @@ impl Role {
             ReadManifests | CheckIn => matches!(self, Planner | FieldOfficer | Supervisor),
             // Telling a transport's passengers of a change, or a town what to do.
             Broadcast => matches!(self, Planner | Supervisor),
+            ProtectData => matches!(self, Supervisor),
         }
     }
 }

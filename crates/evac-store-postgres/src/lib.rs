@@ -1784,6 +1784,49 @@ impl Store for PgStore {
         Ok(present)
     }
 
+    async fn erase_contacts(
+        &self,
+        request: RequestId,
+        addresses: &[String],
+    ) -> Result<u64, StoreError> {
+        let chats = "SELECT chat FROM messenger_chats WHERE phone = ANY($2)";
+        let statements = [
+            format!(
+                "UPDATE outbox SET state = CASE WHEN state IN ('queued', 'sending') THEN 'given_up' ELSE state END,
+                     last_error = CASE WHEN state IN ('queued', 'sending') THEN 'the recipient''s data was erased' ELSE last_error END,
+                     recipient = $3, body = $3
+                 WHERE request_id = $1 AND (recipient = ANY($2) OR recipient IN ({chats}))"
+            ),
+            format!(
+                "UPDATE inbox SET sender = $3, text = $3
+                 WHERE request_id = $1 AND (sender = ANY($2) OR sender IN ({chats}))"
+            ),
+            "UPDATE calls SET phone = NULL, note = $3 WHERE request_id = $1 AND phone = ANY($2)"
+                .to_string(),
+        ];
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut erased = 0;
+        for sql in &statements {
+            erased += sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(request.to_string())
+                .bind(addresses)
+                .bind(ERASED)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+        }
+        // Last: the updates above find messenger messages through these chats.
+        erased += sqlx::query("DELETE FROM messenger_chats WHERE phone = ANY($1)")
+            .bind(addresses)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        tx.commit().await.map_err(backend)?;
+        Ok(erased)
+    }
+
     async fn exercise(&self) -> Result<Option<(String, Timestamp)>, StoreError> {
         let row: Option<(String, i64)> =
             sqlx::query_as("SELECT copied_from, made_at FROM exercise")

@@ -1767,6 +1767,48 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn erase_contacts(
+        &self,
+        request: RequestId,
+        addresses: &[String],
+    ) -> Result<u64, StoreError> {
+        let addresses =
+            serde_json::to_string(addresses).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let request = request.to_string();
+        self.write(move |c| {
+            let params = rusqlite::params![request, addresses, ERASED];
+            let chats = "SELECT chat FROM messenger_chats WHERE phone IN (SELECT value FROM json_each(?2))";
+            let statements = [
+                format!(
+                    "UPDATE outbox SET state = CASE WHEN state IN ('queued', 'sending') THEN 'given_up' ELSE state END,
+                         last_error = CASE WHEN state IN ('queued', 'sending') THEN 'the recipient''s data was erased' ELSE last_error END,
+                         recipient = ?3, body = ?3
+                     WHERE request_id = ?1 AND (recipient IN (SELECT value FROM json_each(?2)) OR recipient IN ({chats}))"
+                ),
+                format!(
+                    "UPDATE inbox SET sender = ?3, text = ?3
+                     WHERE request_id = ?1 AND (sender IN (SELECT value FROM json_each(?2)) OR sender IN ({chats}))"
+                ),
+                "UPDATE calls SET phone = NULL, note = ?3
+                 WHERE request_id = ?1 AND phone IN (SELECT value FROM json_each(?2))"
+                    .to_string(),
+            ];
+            let mut erased = 0;
+            for sql in &statements {
+                erased += c.execute(sql, params).map_err(backend)? as u64;
+            }
+            // Last: the updates above find messenger messages through these chats.
+            erased += c
+                .execute(
+                    "DELETE FROM messenger_chats WHERE phone IN (SELECT value FROM json_each(?1))",
+                    [&addresses],
+                )
+                .map_err(backend)? as u64;
+            Ok(erased)
+        })
+        .await
+    }
+
     async fn exercise(&self) -> Result<Option<(String, Timestamp)>, StoreError> {
         self.read(|c| {
             c.query_row("SELECT copied_from, made_at FROM exercise", [], |r| {

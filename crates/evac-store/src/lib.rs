@@ -132,6 +132,9 @@ pub struct PersonChange {
     pub reason: String,
 }
 
+/// What an erased message, note or name reads as.
+pub const ERASED: &str = "[erased]";
+
 /// A person event as stored: a status change (by a seat, by staff) or a note.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StoredPersonEvent {
@@ -743,6 +746,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Forgets a retired pass key's public half.
     async fn unregister_pass_key(&self, public_key: &str) -> Result<(), StoreError>;
+
+    /// Erases what the messaging and the hotline kept of these addresses (phones in E.164,
+    /// e-mail addresses) for one request: message texts and addresses, calls' numbers and
+    /// notes, messenger chats linked to the phones; messages not sent yet are given up. The
+    /// rows stay (counts intact). How many rows were erased.
+    async fn erase_contacts(
+        &self,
+        request: RequestId,
+        addresses: &[String],
+    ) -> Result<u64, StoreError>;
 
     /// Where this database was copied from and when, if it is an exercise copy.
     async fn exercise(&self) -> Result<Option<(String, Timestamp)>, StoreError>;

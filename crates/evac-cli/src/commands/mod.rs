@@ -11,6 +11,7 @@ pub mod import;
 pub mod keys;
 pub mod link;
 pub mod messages;
+pub mod person;
 pub mod place;
 pub mod planning;
 pub mod review;

@@ -1,0 +1,190 @@
+//! Data protection (issue 26, item 7): everything evac holds about one person, for their
+//! subject-access request, and erasure of one person that leaves counts intact: the person
+//! keeps their id, status, seat history and place in the household; their names, birth date,
+//! document, contacts and needs go, with the messages, calls and messenger chats of those
+//! contacts. Both are for supervisors, and audited (ids only).
+
+use evac_model::{Permission, Person, PersonId, RequestId, Timestamp};
+use evac_store::{AuditEvent, ERASED, MessageFilter, PersonChange};
+
+use crate::{App, AppError, Staff};
+
+/// What an erasure removed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Erased {
+    /// The person's fields that held something.
+    pub fields: Vec<&'static str>,
+    /// Whether the submitter's contacts went too (the person was the one who asked).
+    pub submitter: bool,
+    /// Messages, calls and chats erased.
+    pub contact_rows: u64,
+}
+
+impl App {
+    /// Everything stored about one person of a request, as JSON: their data as given, the
+    /// request's place and situation, their status history, seats, and the request's
+    /// messages and calls.
+    pub async fn subject_access(
+        &self,
+        staff: &Staff,
+        request: RequestId,
+        person: PersonId,
+    ) -> Result<serde_json::Value, AppError> {
+        staff.require(Permission::ProtectData)?;
+        let stored = self.request(staff, request).await?;
+        let r = &stored.request;
+        let who = r
+            .body
+            .party
+            .iter()
+            .find(|p| p.id == person)
+            .ok_or_else(|| AppError::NotFound(format!("person {person} in request {request}")))?;
+        let history = self.request_history(staff, request).await?;
+        let seats = self.request_seats(staff, r).await?;
+        let messages = self
+            .store
+            .messages(
+                &MessageFilter {
+                    request: Some(request),
+                    ..Default::default()
+                },
+                evac_store::PAGE_ITEMS_MAX,
+            )
+            .await?;
+        let (calls, callback) = self.calls_of(staff, request).await?;
+        self.audit_read(
+            staff,
+            "person.subject_access",
+            Some(person.to_string()),
+            serde_json::json!({ "request": request.to_string() }),
+        )
+        .await?;
+        Ok(serde_json::json!({
+            "person": who,
+            "request": {
+                "reference": r.reference.to_string(),
+                "received_at": r.received_at.to_string(),
+                "channel": r.body.channel.as_str(),
+                "location": r.body.location.text,
+                "situation": r.body.situation,
+                "submitter": r.body.submitter,
+            },
+            "status": stored.statuses.iter().find(|(p, _)| *p == person).map(|(_, s)| s.as_str()),
+            "history": history.iter().filter(|h| h.person == person).collect::<Vec<_>>(),
+            "seats": seats.iter().filter(|s| s.person == person).collect::<Vec<_>>(),
+            "messages": messages.iter().map(|m| serde_json::json!({
+                "at": m.created_at.to_string(),
+                "channel": m.channel,
+                "to": m.recipient,
+                "text": m.body,
+                "state": m.state.as_str(),
+            })).collect::<Vec<_>>(),
+            "calls": calls,
+            "callback": callback,
+        }))
+    }
+
+    /// Erases one person's personal data (and, if they asked for themselves, the submitter's
+    /// contacts), with a note in their history giving the ground; relink to drop them from the
+    /// duplicate index.
+    pub async fn erase_person(
+        &self,
+        staff: &Staff,
+        request: RequestId,
+        person: PersonId,
+        ground: &str,
+        at: Timestamp,
+    ) -> Result<Erased, AppError> {
+        staff.require(Permission::ProtectData)?;
+        let ground = crate::casework::reason_given(ground)?;
+        let stored = self
+            .store
+            .request(request)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("request {request}")))?;
+        let mut body = stored.request.body.clone();
+        let index = body
+            .party
+            .iter()
+            .position(|p| p.id == person)
+            .ok_or_else(|| AppError::NotFound(format!("person {person} in request {request}")))?;
+        let was = body.party[index].clone();
+        let mut addresses: Vec<String> = was.phones.iter().map(|p| p.e164.to_string()).collect();
+        addresses.extend(was.email.iter().map(|e| e.as_str().to_string()));
+        let submitter = was.relation == evac_model::Relation::Myself;
+        if submitter {
+            addresses.extend(body.submitter.phones.iter().map(|p| p.e164.to_string()));
+            addresses.extend(body.submitter.email.iter().map(|e| e.as_str().to_string()));
+            body.submitter = evac_model::Submitter {
+                name: None,
+                phones: Vec::new(),
+                email: None,
+            };
+        }
+        let fields = held_fields(&was);
+        body.party[index] = Person {
+            id: was.id,
+            relation: was.relation,
+            surname: None,
+            given_names: None,
+            patronymic: None,
+            birth: None,
+            sex: None,
+            citizenship: None,
+            document: None,
+            phones: Vec::new(),
+            email: None,
+            needs: Vec::new(),
+        };
+        let note = PersonChange {
+            person,
+            at,
+            actor: staff.actor(),
+            to: None,
+            reason: format!("personal data {ERASED}: {ground}"),
+        };
+        let audit = AuditEvent {
+            at,
+            actor: staff.actor(),
+            action: "person.erase".into(),
+            subject: Some(person.to_string()),
+            detail: serde_json::json!({
+                "request": request.to_string(),
+                "fields": fields,
+                "submitter": submitter,
+            }),
+        };
+        let has_minors = body.has_minors(stored.request.ages_as_of());
+        self.store
+            .correct_request(request, &body, has_minors, vec![note], audit)
+            .await?;
+        addresses.sort();
+        addresses.dedup();
+        let contact_rows = self.store.erase_contacts(request, &addresses).await?;
+        self.ranking_is_stale();
+        Ok(Erased {
+            fields,
+            submitter,
+            contact_rows,
+        })
+    }
+}
+
+/// The person's fields that hold something.
+fn held_fields(p: &Person) -> Vec<&'static str> {
+    [
+        ("surname", p.surname.is_some()),
+        ("given names", p.given_names.is_some()),
+        ("patronymic", p.patronymic.is_some()),
+        ("birth date", p.birth.is_some()),
+        ("sex", p.sex.is_some()),
+        ("citizenship", p.citizenship.is_some()),
+        ("document", p.document.is_some()),
+        ("phones", !p.phones.is_empty()),
+        ("e-mail", p.email.is_some()),
+        ("needs", !p.needs.is_empty()),
+    ]
+    .into_iter()
+    .filter_map(|(name, held)| held.then_some(name))
+    .collect()
+}

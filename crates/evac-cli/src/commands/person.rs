@@ -1,0 +1,104 @@
+//! `evac person export` and `evac person erase`: a person's subject-access request and
+//! erasure, by a supervisor at the console.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use evac_model::{PersonId, RequestId, Timestamp};
+
+use crate::commands::review::Who;
+use crate::config::Config;
+
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Everything held about one person (their data, history, seat, the request's messages
+    /// and calls) as JSON, for their subject-access request.
+    Export {
+        /// The request's id
+        request: String,
+        /// The person's id
+        person: String,
+        #[command(flatten)]
+        who: Who,
+        /// Write to this new file (readable by you only) instead of standard output
+        #[arg(long)]
+        to: Option<PathBuf>,
+    },
+    /// Erase one person's personal data and the messages and calls of their contacts; their
+    /// status, seat and the counts stay.
+    Erase {
+        request: String,
+        person: String,
+        #[command(flatten)]
+        who: Who,
+        /// The ground for erasing (recorded in their history; no names, please)
+        #[arg(long)]
+        ground: String,
+    },
+}
+
+fn ids(request: &str, person: &str) -> anyhow::Result<(RequestId, PersonId)> {
+    Ok((
+        request
+            .parse()
+            .map_err(|_| anyhow::anyhow!("'{request}' is not a request id"))?,
+        person
+            .parse()
+            .map_err(|_| anyhow::anyhow!("'{person}' is not a person id"))?,
+    ))
+}
+
+pub async fn run(config: &Config, command: PersonCommand) -> anyhow::Result<()> {
+    let app = super::app(config, false).await?;
+    match command {
+        PersonCommand::Export {
+            request,
+            person,
+            who,
+            to,
+        } => {
+            let (request, person) = ids(&request, &person)?;
+            let staff = app.console_staff(&who.user).await?;
+            let data = app.subject_access(&staff, request, person).await?;
+            let text = serde_json::to_string_pretty(&data)?;
+            match to {
+                None => println!("{text}"),
+                Some(path) => {
+                    super::private_file(&path)
+                        .and_then(|mut f| f.write_all(text.as_bytes()))
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    println!("wrote {}", path.display());
+                }
+            }
+        }
+        PersonCommand::Erase {
+            request,
+            person,
+            who,
+            ground,
+        } => {
+            let (request, person) = ids(&request, &person)?;
+            let staff = app.console_staff(&who.user).await?;
+            let erased = app
+                .erase_person(&staff, request, person, &ground, Timestamp::now())
+                .await?;
+            println!(
+                "erased {} of person {person}{}, and {} messages, calls or chats of their contacts; run `evac relink` to drop them from the duplicate index",
+                if erased.fields.is_empty() {
+                    "nothing (nothing was held)".to_string()
+                } else {
+                    erased.fields.join(", ")
+                },
+                if erased.submitter {
+                    " (the submitter's contacts too)"
+                } else {
+                    ""
+                },
+                erased.contact_rows
+            );
+        }
+    }
+    Ok(())
+}
