@@ -257,3 +257,85 @@ impl App {
         })
     }
 }
+
+/// A token or desk session as staff see it: never its secret, an id made of the first
+/// characters of its digest.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenView {
+    pub id: String,
+    pub label: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// How many hex digits of a token's digest name it (64 bits: unique among an account's few).
+const TOKEN_ID_HEX_DIGITS: usize = 16;
+
+impl App {
+    /// An account's working tokens and desk sessions, newest first (`by`: a supervisor, or
+    /// `None` at the server's console).
+    pub async fn tokens(
+        &self,
+        by: Option<&Staff>,
+        user_name: &str,
+    ) -> Result<Vec<TokenView>, AppError> {
+        if let Some(by) = by {
+            by.require(evac_model::Permission::ManageUsers)?;
+        }
+        let user = self.account(user_name).await?;
+        Ok(self
+            .store
+            .tokens_of(user.id, Timestamp::now())
+            .await?
+            .into_iter()
+            .map(|t| TokenView {
+                id: hex::encode(t.token_sha256)[..TOKEN_ID_HEX_DIGITS].to_string(),
+                label: t.label,
+                created_at: t.created_at,
+                expires_at: t.expires_at,
+            })
+            .collect())
+    }
+
+    /// Revokes one of an account's tokens or sessions by the id [`App::tokens`] shows; it
+    /// stops working at once.
+    pub async fn revoke_token(
+        &self,
+        by: Option<&Staff>,
+        user_name: &str,
+        id: &str,
+    ) -> Result<(), AppError> {
+        if let Some(by) = by {
+            by.require(evac_model::Permission::ManageUsers)?;
+        }
+        let user = self.account(user_name).await?;
+        let id = id.trim().to_ascii_lowercase();
+        let token = self
+            .store
+            .tokens_of(user.id, Timestamp::now())
+            .await?
+            .into_iter()
+            .find(|t| id.len() == TOKEN_ID_HEX_DIGITS && hex::encode(t.token_sha256).starts_with(&id))
+            .ok_or_else(|| {
+                AppError::NotFound(format!(
+                    "a working token '{id}' of {user_name} (list them with `evac token list {user_name}`)"
+                ))
+            })?;
+        let audit = AuditEvent {
+            at: Timestamp::now(),
+            actor: by.map(Staff::actor).unwrap_or(Actor::System),
+            action: "token.revoke".into(),
+            subject: Some(user_name.to_string()),
+            detail: serde_json::json!({ "token": id, "label": token.label }),
+        };
+        self.store.delete_token(&token.token_sha256, audit).await?;
+        Ok(())
+    }
+
+    async fn account(&self, name: &str) -> Result<evac_store::User, AppError> {
+        self.store
+            .user_by_name(name)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user '{name}'")))
+    }
+}

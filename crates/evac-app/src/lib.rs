@@ -36,7 +36,7 @@ use std::sync::Arc;
 use evac_model::{Actor, CountryCode, FieldError, Permission, Role, UserId};
 use evac_store::{Store, StoreError};
 
-pub use accounts::{NewToken, SESSION_S_MAX, hash_password};
+pub use accounts::{NewToken, SESSION_S_MAX, TokenView, hash_password};
 pub use audit::{AuditSealer, SEAL_INTERVAL_MS};
 pub use boarding::{BoardingPass, Manifest, NoShows, Published, Scanned, SeatChangeView};
 pub use broadcast::{BROADCAST_RECIPIENTS_MAX, BroadcastPreview, BroadcastSent};

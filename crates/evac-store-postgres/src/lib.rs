@@ -1475,6 +1475,26 @@ impl Store for PgStore {
         })
     }
 
+    async fn tokens_of(
+        &self,
+        user: evac_model::UserId,
+        now: Timestamp,
+    ) -> Result<Vec<ApiToken>, StoreError> {
+        let rows: Vec<(Vec<u8>, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT token_sha256, user_id, label, created_at, expires_at FROM api_tokens WHERE user_id = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at DESC",
+        )
+        .bind(user.to_string())
+        .bind(now.unix_micros())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.into_iter()
+            .map(|(digest, user, label, created, expires)| {
+                token_from_columns(digest, &user, label, created, expires)
+            })
+            .collect()
+    }
+
     async fn delete_token(
         &self,
         token_sha256: &[u8; 32],

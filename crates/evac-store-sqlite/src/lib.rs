@@ -1376,6 +1376,35 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn tokens_of(
+        &self,
+        user: evac_model::UserId,
+        now: Timestamp,
+    ) -> Result<Vec<ApiToken>, StoreError> {
+        self.read(move |c| {
+            let mut s = c
+                .prepare_cached("SELECT token_sha256, user_id, label, created_at, expires_at FROM api_tokens WHERE user_id = ?1 AND (expires_at IS NULL OR expires_at > ?2) ORDER BY created_at DESC")
+                .map_err(backend)?;
+            let rows = s
+                .query_map(rusqlite::params![user.to_string(), now.unix_micros()], |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                    ))
+                })
+                .map_err(backend)?;
+            rows.map(|row| {
+                let (digest, user, label, created, expires) = row.map_err(backend)?;
+                token_from_columns(digest, &user, label, created, expires)
+            })
+            .collect()
+        })
+        .await
+    }
+
     async fn delete_token(
         &self,
         token_sha256: &[u8; 32],

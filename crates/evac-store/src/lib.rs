@@ -132,6 +132,25 @@ pub struct PersonChange {
     pub reason: String,
 }
 
+/// A token from its stored columns (token_sha256, user_id, label, created_at, expires_at).
+pub fn token_from_columns(
+    digest: Vec<u8>,
+    user_id: &str,
+    label: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+) -> Result<ApiToken, StoreError> {
+    Ok(ApiToken {
+        token_sha256: digest
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("api_tokens.token_sha256 is not 32 bytes".into()))?,
+        user_id: parse_id("api_tokens.user_id", user_id)?,
+        label,
+        created_at: Timestamp::from_unix_micros(created_at),
+        expires_at: expires_at.map(Timestamp::from_unix_micros),
+    })
+}
+
 /// What an erased message, note or name reads as.
 pub const ERASED: &str = "[erased]";
 
@@ -535,6 +554,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Counts for the desk's dashboard.
     async fn dashboard_counts(&self) -> Result<DashboardCounts, StoreError>;
+
+    /// An account's tokens and sessions that still work at `now`, newest first.
+    async fn tokens_of(&self, user: UserId, now: Timestamp) -> Result<Vec<ApiToken>, StoreError>;
 
     /// Revokes a token (a session's on logout); revoking an unknown token is no error.
     async fn delete_token(

@@ -1066,10 +1066,20 @@ pub struct UsersPage {
     pub t: Tr,
     pub langs: Vec<LangChoice>,
     pub user: DeskUser,
-    /// (name, role, created, disabled).
-    pub users: Vec<(String, String, String, String)>,
+    pub users: Vec<UserLine>,
     pub roles: Vec<String>,
     pub problem: Option<String>,
+}
+
+/// A staff account on the users page, with its working tokens and sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserLine {
+    pub name: String,
+    pub role: String,
+    pub created: String,
+    pub disabled: bool,
+    /// (id, label, created) of each working token or desk session.
+    pub tokens: Vec<(String, String, String)>,
 }
 
 #[derive(Template)]

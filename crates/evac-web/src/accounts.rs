@@ -38,6 +38,10 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
             "/desk/users/{name}/password",
             axum::routing::post(user_password_post),
         )
+        .route(
+            "/desk/users/{name}/tokens/{id}/revoke",
+            axum::routing::post(token_revoke_post),
+        )
 }
 
 /// `GET /api/v1/me`: who the caller is.
@@ -145,21 +149,28 @@ async fn render_users(
         Ok(users) => users,
         Err(e) => return error_page(lang, e),
     };
+    let mut lines = Vec::new();
+    for u in users {
+        let tokens = match state.app.tokens(Some(staff), &u.name).await {
+            Ok(tokens) => tokens,
+            Err(e) => return error_page(lang, e),
+        };
+        lines.push(evac_ui::UserLine {
+            name: u.name,
+            role: u.role.as_str().to_string(),
+            created: desk_time(u.created_at),
+            disabled: u.disabled,
+            tokens: tokens
+                .into_iter()
+                .map(|t| (t.id, t.label, desk_time(t.created_at)))
+                .collect(),
+        });
+    }
     let page = UsersPage {
         t: Tr { lang },
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(staff),
-        users: users
-            .into_iter()
-            .map(|u| {
-                (
-                    u.name,
-                    u.role.as_str().to_string(),
-                    desk_time(u.created_at),
-                    if u.disabled { "✓" } else { "" }.to_string(),
-                )
-            })
-            .collect(),
+        users: lines,
         roles: evac_model::Role::ALL
             .iter()
             .map(|r| r.as_str().to_string())
@@ -247,6 +258,26 @@ pub async fn user_password_post(
     match state
         .app
         .set_password(Some(&session.staff), &name, &first(&pairs, "password"))
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/desk/users?lang={}", lang.code())).into_response(),
+        Err(e) => render_users(&state, lang, &session.staff, Some(problem_text(e))).await,
+    }
+}
+
+/// `POST /desk/users/{name}/tokens/{id}/revoke`: a supervisor revokes one token or session
+/// of an account (a lost laptop, a shared one); it stops working at once.
+pub async fn token_revoke_post(
+    State(state): State<AppState>,
+    axum::extract::Path((name, id)): axum::extract::Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    match state
+        .app
+        .revoke_token(Some(&session.staff), &name, &id)
         .await
     {
         Ok(()) => Redirect::to(&format!("/desk/users?lang={}", lang.code())).into_response(),

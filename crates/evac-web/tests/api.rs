@@ -2894,3 +2894,70 @@ async fn a_field_officer_sees_who_and_where_but_not_phones_or_health() {
     let page = t.desk_get(&format!("/desk/requests/{id}"), &operator).await;
     assert!(!page.contains("id=\"withheld\"") && page.contains("астма"));
 }
+
+/// Issue 26, item 3: tokens and sessions could not be listed or revoked one by one. A
+/// supervisor sees an account's working tokens on the desk (never their secrets) and revokes
+/// the one on a lost laptop: it stops working at once, the account's other token goes on, and
+/// the trail says who revoked what.
+#[tokio::test]
+async fn a_lost_laptops_token_is_revoked_from_the_desk() {
+    let t = spawn_app().await;
+    let supervisor = t.token("super1", Role::Supervisor).await;
+    let laptop = t.token("op1", Role::Operator).await;
+    let phone = t
+        .app
+        .create_token(None, "op1", "phone")
+        .await
+        .unwrap()
+        .secret;
+    let tokens = t.app.tokens(None, "op1").await.unwrap();
+    assert_eq!(tokens.len(), 2);
+    let page = t.desk_get("/desk/users", &supervisor).await;
+    for token in &tokens {
+        assert!(
+            page.contains(&format!("data-token=\"{}\"", token.id)),
+            "{page}"
+        );
+    }
+    assert!(!page.contains(&laptop), "never a secret");
+    let lost = tokens.iter().find(|t| t.label == "test").unwrap();
+    let (status, _) = t
+        .desk_post(
+            &format!("/desk/users/op1/tokens/{}/revoke", lost.id),
+            &supervisor,
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = t.get("/api/v1/me", Some(&laptop)).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the lost laptop's token is dead"
+    );
+    let (status, _) = t.get("/api/v1/me", Some(&phone)).await;
+    assert_eq!(status, StatusCode::OK, "the other token goes on");
+    let (status, page) = t
+        .desk_post(
+            "/desk/users/op1/tokens/0123456789abcdef/revoke",
+            &supervisor,
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("evac token list op1"),
+        "an unknown id is named: {page}"
+    );
+    let operator = t.app.console_staff("op1").await.unwrap();
+    assert!(
+        t.app.tokens(Some(&operator), "super1").await.is_err(),
+        "supervisors only"
+    );
+    let trail = t.app.store().audit_trail(0, 1000).await.unwrap();
+    assert!(
+        trail.iter().any(
+            |e| e.event.action == "token.revoke" && e.event.detail["token"] == lost.id.as_str()
+        )
+    );
+}

@@ -37,6 +37,11 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
+    /// An account's working tokens and desk sessions (never their secrets), newest first.
+    List { name: String },
+    /// Revoke one of an account's tokens or sessions by the id `token list` shows; it stops
+    /// working at once.
+    Revoke { name: String, id: String },
     /// Create an API token for a user and print it on standard output (shown only once).
     Create {
         /// The user the token acts as
@@ -117,6 +122,31 @@ pub async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<()>
             let app = super::app(config, false).await?;
             let token = app.create_token(None, &name, &label).await?;
             println!("{}", token.secret);
+            Ok(())
+        }
+        TokenCommand::List { name } => {
+            let app = super::app(config, false).await?;
+            let tokens = app.tokens(None, &name).await?;
+            if tokens.is_empty() {
+                println!("{name} has no working token or session");
+            }
+            for t in tokens {
+                println!(
+                    "{}  {}  made {}{}",
+                    t.id,
+                    t.label,
+                    t.created_at,
+                    t.expires_at
+                        .map(|e| format!(", ends {e}"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { name, id } => {
+            let app = super::app(config, false).await?;
+            app.revoke_token(None, &name, &id).await?;
+            println!("revoked {id} of {name}: it no longer works");
             Ok(())
         }
     }

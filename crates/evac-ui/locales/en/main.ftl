@@ -331,3 +331,5 @@ st-unreachable = unreachable
 st-ineligible = ineligible
 confirm-publish = I checked the preview (publishing seats people and tells them at once)
 withheld-for-role = Phones, e-mail addresses, messages, calls and what the family wrote of its situation and health are not shown to your role.
+user-sessions = Sessions and tokens
+user-revoke = Revoke

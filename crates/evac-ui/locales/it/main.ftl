@@ -93,3 +93,5 @@ language = Lingua
 too-many-title = Troppe richieste
 too-many-detail = Dalla sua connessione sono arrivate troppe richieste. Attenda un minuto e riprovi; se ha ricevuto un codice, la sua richiesta è salva.
 withheld-for-role = Telefoni, indirizzi e-mail, messaggi, chiamate e ciò che la famiglia ha scritto della sua situazione e salute non sono mostrati al tuo ruolo.
+user-sessions = Sessioni e token
+user-revoke = Revoca
