@@ -33,10 +33,11 @@ pub async fn trail(
     let number = |key: &str, default: i64| -> Result<i64, Problem> {
         query.get(key).map_or(Ok(default), |v| {
             v.parse().map_err(|_| {
-                Problem::bad_request(
-                    "urn:evac:problem:bad-query",
-                    format!("{key}: '{v}' is not a whole number"),
-                )
+                // A bad query value is an invalid field, as on every other list.
+                Problem::invalid(vec![evac_model::FieldError {
+                    path: format!("query.{key}"),
+                    reason: format!("'{v}' is not a whole number"),
+                }])
             })
         })
     };

@@ -167,6 +167,41 @@ fn with_security_headers<B>(mut response: Response<B>) -> Response<B> {
     response
 }
 
+/// How much of a plain-text refusal is kept as a problem's detail (bytes).
+const PLAIN_REFUSAL_BYTES_MAX: usize = 1_024;
+
+/// axum's own extractor refusals (a path segment that is not a number, a query string that
+/// lacks a field) answer in plain text; on the API every refusal is problem+json, so clients
+/// read one shape (found by schemathesis).
+async fn plain_refusals_as_problems(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !api || !plain || !response.status().is_client_error() {
+        return response;
+    }
+    let status = response.status();
+    let text = axum::body::to_bytes(response.into_body(), PLAIN_REFUSAL_BYTES_MAX)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    Problem::new(
+        status,
+        "urn:evac:problem:bad-request",
+        "The request could not be read",
+        text,
+    )
+    .into_response()
+}
+
 /// The whole HTTP application.
 pub fn router(app: App) -> Router {
     let state = AppState {
@@ -199,7 +234,8 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::limit_public,
-        ));
+        ))
+        .layer(axum::middleware::from_fn(plain_refusals_as_problems));
     routes()
         .router
         .merge(pages())

@@ -380,7 +380,7 @@ fn build() -> Value {
                 "post": {
                     "summary": "Add a transport: hub, departure, destination, seats, stretcher and wheelchair places, escorts on board", "security": bearer,
                     "requestBody": json_body(json!({ "type": "object", "additionalProperties": false, "required": ["code", "kind", "hub", "destination", "departs_at", "seats"], "properties": { "code": { "type": "string", "examples": ["RF-7042"] }, "kind": { "type": "string", "enum": evac_model::TransportKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() }, "hub": { "type": "string", "examples": ["NQZ"] }, "destination": { "type": "string" }, "departs_at": { "type": "string", "format": "date-time" }, "seats": { "type": "integer", "minimum": 1, "maximum": evac_model::TRANSPORT_SEATS_MAX }, "stretcher_places": { "type": "integer" }, "wheelchair_places": { "type": "integer" }, "escorts": { "type": "integer" }, "status": { "type": "string", "enum": evac_model::TransportStatus::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() } } })),
-                    "responses": { "201": { "description": "stored" }, "403": problem_response("only planners and supervisors add transports"), "422": problem_response("a field is invalid or the hub is unknown") }
+                    "responses": { "201": { "description": "stored" }, "403": problem_response("only planners and supervisors add transports"), "409": problem_response("a transport with this code and departure exists already"), "422": problem_response("a field is invalid or the hub is unknown") }
                 }
             },
             "/api/v1/transports/{id}": {
@@ -429,7 +429,7 @@ fn build() -> Value {
                     "summary": "Decide a review item (or an auto-merge): the same person or two people; decisions are audited and refine the model", "security": bearer,
                     "parameters": [{ "name": "seq", "in": "path", "required": true, "schema": { "type": "integer" } }],
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["decision"], "properties": { "decision": { "type": "string", "enum": ["match", "distinct"] } } } } } },
-                    "responses": { "201": { "description": "decision logged" }, "400": problem_response("not a review item or an auto-merge"), "404": problem_response("no such link event"), "422": problem_response("decision is neither match nor distinct") }
+                    "responses": { "201": { "description": "decision logged" }, "400": problem_response("not a review item or an auto-merge"), "404": problem_response("no such link event"), "409": problem_response("the pair was decided already"), "422": problem_response("decision is neither match nor distinct") }
                 }
             },
             "/api/v1/links/{seq}/undo": {
@@ -510,7 +510,7 @@ fn build() -> Value {
                 "post": {
                     "summary": "Queues a previewed broadcast (its id; with expected_recipients, refused when the group changed); audited", "security": bearer,
                     "requestBody": json_body(broadcast_schema()),
-                    "responses": { "202": { "description": "id, recipients, queued" }, "403": problem_response("role may not send broadcasts"), "409": problem_response("the group changed since the preview"), "422": problem_response("no id, no text, no group") }
+                    "responses": { "202": { "description": "id, recipients, queued" }, "403": problem_response("role may not send broadcasts"), "404": problem_response("no such transport"), "409": problem_response("the group changed since the preview"), "422": problem_response("no id, no text, no group") }
                 }
             },
             "/api/v1/reconfirmations": {
@@ -567,7 +567,59 @@ fn broadcast_schema() -> Value {
 /// The document, built once.
 pub fn document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
-    DOCUMENT.get_or_init(build)
+    DOCUMENT.get_or_init(|| {
+        let mut doc = build();
+        complete_refusals(&mut doc);
+        doc
+    })
+}
+
+/// Adds the refusals every operation of a kind can answer, where its entry does not name them
+/// already (schemathesis found them missing): 401 and 403 for staff operations, 400 (a body
+/// that is not JSON, a path or query that cannot be read) and 422 (an invalid field) for
+/// operations that take a body or parameters, 404 for those with a path parameter.
+fn complete_refusals(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(operations) = item.as_object_mut() else {
+            continue;
+        };
+        for operation in operations.values_mut() {
+            let staff = operation.get("security").is_some();
+            let body = operation.get("requestBody").is_some();
+            let parameters = operation
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|p| !p.is_empty());
+            let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            let mut add = |code: &str, why: &str| {
+                responses
+                    .entry(code)
+                    .or_insert_with(|| problem_response(why));
+            };
+            if staff {
+                add("401", "no or invalid token");
+                add("403", "the token's role may not do this");
+            }
+            if body || parameters || path.contains('{') {
+                add(
+                    "400",
+                    "a body that is not JSON, or a path or query that cannot be read",
+                );
+                add("422", "an invalid field, named in errors[].path");
+            }
+            if path.contains('{') {
+                add("404", "nothing with that id");
+            }
+        }
+    }
 }
 
 pub async fn serve_document() -> Json<Value> {

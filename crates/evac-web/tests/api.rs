@@ -2961,3 +2961,48 @@ async fn a_lost_laptops_token_is_revoked_from_the_desk() {
         )
     );
 }
+
+/// Found by schemathesis (issue 26, item 8): axum's own refusals answered in plain text, and
+/// the OpenAPI document left out refusals the server gives. Every API refusal is problem+json,
+/// and every staff operation documents 401 and 403.
+#[tokio::test]
+async fn every_refusal_is_a_problem_and_the_document_names_it() {
+    let t = spawn_app().await;
+    let token = t.token("officer1", Role::CaseOfficer).await;
+    let res = t
+        .http
+        .post(format!("{}/api/v1/links/abc/undo", t.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/problem+json",
+        "not plain text"
+    );
+    let problem: Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("abc"),
+        "{problem}"
+    );
+    let auditor = t.token("auditor1", Role::Auditor).await;
+    let (status, problem) = t.get("/api/v1/audit?limit=null", Some(&auditor)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["path"], "query.limit");
+
+    let (_, doc) = t.get("/api/v1/openapi.json", None).await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op.get("security").is_some() {
+                for code in ["401", "403"] {
+                    assert!(
+                        op["responses"].get(code).is_some(),
+                        "{method} {path}: {code}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -18,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::config::Config;
 
+mod flood;
 mod link;
 mod manifest;
 mod notify;
@@ -58,6 +59,9 @@ pub enum BenchCommand {
     /// Publishing a plan with its seat notices, next to the same plan's preview; draining the
     /// outbox through the log channel and every notice's queue-to-accepted latency.
     Notify(notify::NotifyBenchArgs),
+    /// One address floods the public form while others submit: how much of the flood gets
+    /// through the per-address limit, and the others' p99 with and without it.
+    Flood(flood::FloodBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -123,6 +127,7 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Manifest(args) => manifest::run(args),
         BenchCommand::Pages(args) => pages::run(args).await,
         BenchCommand::Notify(args) => notify::run(args).await,
+        BenchCommand::Flood(args) => flood::run(args).await,
     }
 }
 
