@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{Rounds, drive, fresh_app, machine, median, post_bodies};
+use super::{Rounds, drive, fresh_app, machine, median, post_bodies, serve_on_loopback};
 
 #[derive(Debug, Args)]
 pub struct FloodBenchArgs {
@@ -50,13 +50,7 @@ pub async fn run(args: FloodBenchArgs) -> anyhow::Result<()> {
     };
     let limit = settings.public_limit;
     let app = evac_app::App::new(app.store().clone(), settings);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(evac_web::serve(
-        listener,
-        app.clone(),
-        std::future::pending(),
-    ));
+    let addr = serve_on_loopback(&app).await?;
     let bodies = post_bodies(OTHERS_BODIES);
     let others: Arc<Vec<Vec<u8>>> = Arc::new(
         bodies

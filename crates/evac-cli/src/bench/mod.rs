@@ -171,6 +171,18 @@ async fn fresh_app(url: Option<&str>) -> anyhow::Result<(App, Option<tempfile::T
     Ok((App::new(store, settings), dir))
 }
 
+/// Serves `app` on a loopback port of its own until the process ends; its address.
+async fn serve_on_loopback(app: &App) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(evac_web::serve(
+        listener,
+        app.clone(),
+        std::future::pending(),
+    ));
+    Ok(addr)
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -433,13 +445,7 @@ async fn intake(args: IntakeArgs) -> anyhow::Result<()> {
     // As `evac serve` does at start: with an index, every acknowledged request is also queued
     // for the background linker, whose catch-up is timed after the rounds.
     app.relink().await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(evac_web::serve(
-        listener,
-        app.clone(),
-        std::future::pending(),
-    ));
+    let addr = serve_on_loopback(&app).await?;
     let posts = Arc::new(post_bodies(INTAKE_BODIES));
     let health = Arc::new(vec![
         b"GET /healthz HTTP/1.1\r\nhost: bench\r\n\r\n".to_vec(),
