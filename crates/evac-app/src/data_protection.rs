@@ -9,6 +9,15 @@ use evac_store::{AuditEvent, ERASED, MessageFilter, PersonChange};
 
 use crate::{App, AppError, Staff};
 
+/// What a retention run found, or anonymised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Retention {
+    /// Requests received before the cut-off.
+    pub requests: u64,
+    /// Their people who still held personal data (anonymised, when applied).
+    pub persons: u64,
+}
+
 /// What an erasure removed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Erased {
@@ -95,6 +104,20 @@ impl App {
         ground: &str,
         at: Timestamp,
     ) -> Result<Erased, AppError> {
+        self.erase(staff, request, person, ground, at, false).await
+    }
+
+    /// As [`App::erase_person`]; with `submitter_too`, the submitter's contacts go whoever
+    /// the person is (retention erases whole requests).
+    async fn erase(
+        &self,
+        staff: &Staff,
+        request: RequestId,
+        person: PersonId,
+        ground: &str,
+        at: Timestamp,
+        submitter_too: bool,
+    ) -> Result<Erased, AppError> {
         staff.require(Permission::ProtectData)?;
         let ground = crate::casework::reason_given(ground)?;
         let stored = self
@@ -111,7 +134,7 @@ impl App {
         let was = body.party[index].clone();
         let mut addresses: Vec<String> = was.phones.iter().map(|p| p.e164.to_string()).collect();
         addresses.extend(was.email.iter().map(|e| e.as_str().to_string()));
-        let submitter = was.relation == evac_model::Relation::Myself;
+        let submitter = submitter_too || was.relation == evac_model::Relation::Myself;
         if submitter {
             addresses.extend(body.submitter.phones.iter().map(|p| p.e164.to_string()));
             addresses.extend(body.submitter.email.iter().map(|e| e.as_str().to_string()));
@@ -167,6 +190,67 @@ impl App {
             submitter,
             contact_rows,
         })
+    }
+}
+
+impl App {
+    /// Retention after a crisis: every person of every request received before `cutoff`
+    /// loses their personal data as [`App::erase_person`] takes it (counts, statuses and seats
+    /// stay). Without `apply`, only counts what it would do. Pages through the requests:
+    /// memory stays flat.
+    pub async fn anonymise_before(
+        &self,
+        staff: &Staff,
+        cutoff: Timestamp,
+        apply: bool,
+        at: Timestamp,
+    ) -> Result<Retention, AppError> {
+        staff.require(Permission::ProtectData)?;
+        let filter = evac_store::RequestFilter {
+            received_until: Some(cutoff),
+            ..Default::default()
+        };
+        let mut found = Retention::default();
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .list_requests(
+                    &filter,
+                    evac_store::PageRequest {
+                        after,
+                        limit: evac_store::PAGE_ITEMS_MAX,
+                        order: evac_store::ListOrder::OldestFirst,
+                    },
+                )
+                .await?;
+            for stored in &page.items {
+                let r = &stored.request;
+                if r.received_at >= cutoff {
+                    continue;
+                }
+                found.requests += 1;
+                let submitter_held = r.body.submitter.name.is_some()
+                    || !r.body.submitter.phones.is_empty()
+                    || r.body.submitter.email.is_some();
+                for (i, person) in r.body.party.iter().enumerate() {
+                    // The first person's erasure takes the submitter's contacts with it.
+                    if held_fields(person).is_empty() && !(i == 0 && submitter_held) {
+                        continue;
+                    }
+                    found.persons += 1;
+                    if apply {
+                        let ground = "retention period over";
+                        self.erase(staff, r.id, person.id, ground, at, i == 0)
+                            .await?;
+                    }
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(found),
+            }
+        }
     }
 }
 

@@ -45,7 +45,7 @@ pub use calls::{
     callback_after, direction_words, outcome_words,
 };
 pub use casework::{HistoryLine, SeatView};
-pub use data_protection::Erased;
+pub use data_protection::{Erased, Retention};
 pub use desk::{
     DashboardView, PUBLIC_MESSAGES_MAX, PlaceCount, PublicSeat, PublicStatus, SESSION_TOKEN_LABEL,
 };

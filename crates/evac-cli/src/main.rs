@@ -113,6 +113,9 @@ enum Command {
     /// A person's data: export it for their subject-access request, or erase it.
     #[command(subcommand)]
     Person(commands::person::PersonCommand),
+    /// After a crisis: anonymise the people of every request received before a cut-off
+    /// (a preview of the counts without --apply).
+    Retention(commands::person::RetentionArgs),
     /// Write a consistent copy of the embedded database while the server runs.
     Backup(commands::backup::BackupArgs),
     /// Put a copy from `evac backup` in place of the database (stop the server first); the
@@ -209,6 +212,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(cmd) => commands::audit::run(&config, cmd).await,
         Command::Keys(cmd) => commands::keys::run(&config, cmd).await,
         Command::Person(cmd) => commands::person::run(&config, cmd).await,
+        Command::Retention(args) => commands::person::retention(&config, args).await,
         Command::Backup(args) => commands::backup::backup(&config, args).await,
         Command::Restore(args) => commands::backup::restore(&config, args).await,
         Command::Exercise(args) => commands::backup::exercise(&config, args).await,

@@ -1246,3 +1246,108 @@ fn a_drill_publishes_in_an_exercise_copy_never_in_the_live_record() {
     assert!(copied.ends_with("evac.db"), "{copied}");
     assert_eq!(published_there, 1, "the drill's publication is in the copy");
 }
+
+/// Issue 26, item 7: nothing anonymised a crisis's personal data when it was over. `evac
+/// retention --before T` counts, then with `--apply` anonymises every person of every request
+/// received before T; the requests, their people and the audit trail stay, names go.
+#[test]
+fn retention_anonymises_a_closed_crisis_and_keeps_its_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(evac(&data, &["migrate"], None));
+    add_user(&data, "pia", "supervisor");
+    let generated = dir.path().join("gen");
+    ok(evac(
+        &data,
+        &[
+            "generate",
+            "--out",
+            generated.to_str().unwrap(),
+            "--requests",
+            "30",
+            "--seed",
+            "4",
+        ],
+        None,
+    ));
+    ok(evac(
+        &data,
+        &["import", generated.join("requests.csv").to_str().unwrap()],
+        None,
+    ));
+    let count = |sql: &str| -> i64 {
+        rusqlite::Connection::open(data.join("evac.db"))
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    };
+    let (requests, people) = (
+        count("SELECT count(*) FROM requests"),
+        count("SELECT count(*) FROM persons"),
+    );
+    assert!(count("SELECT count(*) FROM persons WHERE surname_latin IS NOT NULL") > 0);
+    let preview = ok(evac(
+        &data,
+        &[
+            "retention",
+            "--before",
+            "2030-01-01T00:00:00Z",
+            "--as",
+            "pia",
+        ],
+        None,
+    ));
+    assert!(
+        preview.contains(&format!("{requests} requests were received before")),
+        "{preview}"
+    );
+    assert!(
+        count("SELECT count(*) FROM persons WHERE surname_latin IS NOT NULL") > 0,
+        "a preview changes nothing"
+    );
+    let applied = ok(evac(
+        &data,
+        &[
+            "retention",
+            "--before",
+            "2030-01-01T00:00:00Z",
+            "--as",
+            "pia",
+            "--apply",
+        ],
+        None,
+    ));
+    assert!(applied.contains("anonymised"), "{applied}");
+    assert_eq!(
+        count("SELECT count(*) FROM persons WHERE surname_latin IS NOT NULL"),
+        0
+    );
+    assert_eq!(
+        (
+            count("SELECT count(*) FROM requests"),
+            count("SELECT count(*) FROM persons")
+        ),
+        (requests, people),
+        "the counts stay"
+    );
+    let exported = ok(evac(
+        &data,
+        &["export", "requests", "--format", "jsonl"],
+        None,
+    ));
+    assert!(!exported.contains("+7"), "no phone is left");
+    let again = ok(evac(
+        &data,
+        &[
+            "retention",
+            "--before",
+            "2030-01-01T00:00:00Z",
+            "--as",
+            "pia",
+        ],
+        None,
+    ));
+    assert!(again.contains(" 0 of their people still hold"), "{again}");
+    let verified = ok(evac(&data, &["audit", "verify", "--as", "pia"], None));
+    assert!(verified.contains("holds"), "{verified}");
+}

@@ -11,6 +11,45 @@ use evac_model::{PersonId, RequestId, Timestamp};
 use crate::commands::review::Who;
 use crate::config::Config;
 
+#[derive(Debug, clap::Args)]
+pub struct RetentionArgs {
+    /// Requests received before this time (RFC 3339) lose their people's personal data
+    #[arg(long)]
+    pub before: String,
+    #[command(flatten)]
+    pub who: Who,
+    /// Anonymise; without it, only count what would be
+    #[arg(long)]
+    pub apply: bool,
+}
+
+/// `evac retention`: after a crisis, anonymise everyone who asked before a cut-off.
+pub async fn retention(config: &Config, args: RetentionArgs) -> anyhow::Result<()> {
+    let cutoff: Timestamp = args.before.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "--before '{}' is not an RFC 3339 time like 2022-03-01T00:00:00Z",
+            args.before
+        )
+    })?;
+    let app = super::app(config, false).await?;
+    let staff = app.console_staff(&args.who.user).await?;
+    let found = app
+        .anonymise_before(&staff, cutoff, args.apply, Timestamp::now())
+        .await?;
+    if args.apply {
+        println!(
+            "anonymised {} people of {} requests received before {cutoff}; counts, statuses and seats stay",
+            found.persons, found.requests
+        );
+    } else {
+        println!(
+            "{} requests were received before {cutoff}; {} of their people still hold personal data; add --apply to anonymise them",
+            found.requests, found.persons
+        );
+    }
+    Ok(())
+}
+
 #[derive(Debug, Subcommand)]
 pub enum PersonCommand {
     /// Everything held about one person (their data, history, seat, the request's messages
