@@ -1286,17 +1286,18 @@ fn retention_anonymises_a_closed_crisis_and_keeps_its_counts() {
         count("SELECT count(*) FROM persons"),
     );
     assert!(count("SELECT count(*) FROM persons WHERE surname_latin IS NOT NULL") > 0);
-    let preview = ok(evac(
-        &data,
-        &[
+    let retention = |extra: &[&str]| {
+        let mut args = vec![
             "retention",
             "--before",
             "2030-01-01T00:00:00Z",
             "--as",
             "pia",
-        ],
-        None,
-    ));
+        ];
+        args.extend_from_slice(extra);
+        ok(evac(&data, &args, None))
+    };
+    let preview = retention(&[]);
     assert!(
         preview.contains(&format!("{requests} requests were received before")),
         "{preview}"
@@ -1305,18 +1306,7 @@ fn retention_anonymises_a_closed_crisis_and_keeps_its_counts() {
         count("SELECT count(*) FROM persons WHERE surname_latin IS NOT NULL") > 0,
         "a preview changes nothing"
     );
-    let applied = ok(evac(
-        &data,
-        &[
-            "retention",
-            "--before",
-            "2030-01-01T00:00:00Z",
-            "--as",
-            "pia",
-            "--apply",
-        ],
-        None,
-    ));
+    let applied = retention(&["--apply"]);
     assert!(applied.contains("anonymised"), "{applied}");
     assert_eq!(
         count("SELECT count(*) FROM persons WHERE surname_latin IS NOT NULL"),
@@ -1336,17 +1326,7 @@ fn retention_anonymises_a_closed_crisis_and_keeps_its_counts() {
         None,
     ));
     assert!(!exported.contains("+7"), "no phone is left");
-    let again = ok(evac(
-        &data,
-        &[
-            "retention",
-            "--before",
-            "2030-01-01T00:00:00Z",
-            "--as",
-            "pia",
-        ],
-        None,
-    ));
+    let again = retention(&[]);
     assert!(again.contains(" 0 of their people still hold"), "{again}");
     let verified = ok(evac(&data, &["audit", "verify", "--as", "pia"], None));
     assert!(verified.contains("holds"), "{verified}");
