@@ -19,6 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::config::Config;
 
 mod flood;
+mod idle;
 mod link;
 mod manifest;
 mod notify;
@@ -62,6 +63,9 @@ pub enum BenchCommand {
     /// One address floods the public form while others submit: how much of the flood gets
     /// through the per-address limit, and the others' p99 with and without it.
     Flood(flood::FloodBenchArgs),
+    /// One client holds idle and half-sent connections up to the open-file limit while another
+    /// address asks /healthz: the probes' latency.
+    Idle(idle::IdleBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +132,7 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Pages(args) => pages::run(args).await,
         BenchCommand::Notify(args) => notify::run(args).await,
         BenchCommand::Flood(args) => flood::run(args).await,
+        BenchCommand::Idle(args) => idle::run(args).await,
     }
 }
 
