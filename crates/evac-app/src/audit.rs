@@ -62,7 +62,7 @@ impl App {
     pub async fn audit_head(&self, staff: &Staff) -> Result<Option<ChainLink>, AppError> {
         staff.require(Permission::ReadAudit)?;
         self.seal_audit().await?;
-        Ok(verify_store(self.store.as_ref(), None).await?.head)
+        Ok(self.store.audit_chain_head().await?)
     }
 
     /// Seals what was written so far, then walks the whole chain (through `recorded_head`,

@@ -211,24 +211,10 @@ impl App {
             ..Default::default()
         };
         let mut found = Retention::default();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .list_requests(
-                    &filter,
-                    evac_store::PageRequest {
-                        after,
-                        limit: evac_store::PAGE_ITEMS_MAX,
-                        order: evac_store::ListOrder::OldestFirst,
-                    },
-                )
-                .await?;
-            for stored in &page.items {
+        let mut pages = self.request_pages(filter, None);
+        while let Some(page) = pages.next_page().await? {
+            for stored in &page {
                 let r = &stored.request;
-                if r.received_at >= cutoff {
-                    continue;
-                }
                 found.requests += 1;
                 let submitter_held = r.body.submitter.name.is_some()
                     || !r.body.submitter.phones.is_empty()
@@ -246,11 +232,8 @@ impl App {
                     }
                 }
             }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(found),
-            }
         }
+        Ok(found)
     }
 }
 

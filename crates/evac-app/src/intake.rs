@@ -363,14 +363,24 @@ impl App {
             detail: serde_json::json!({ "format": format, "filters": filter_names(&filter) }),
         };
         self.store.append_audit(vec![event]).await?;
-        Ok(ExportCursor {
+        Ok(self.request_pages(filter, role))
+    }
+
+    /// Every request matching `filter`, oldest first, a page at a time (blanked for `role`;
+    /// `None` sees all): no permission check and no audit event, for use cases that made both.
+    pub(crate) fn request_pages(
+        &self,
+        filter: RequestFilter,
+        role: Option<evac_model::Role>,
+    ) -> ExportCursor {
+        ExportCursor {
             app: self.clone(),
             filter,
             role,
             after: None,
             done: false,
             read_ahead: None,
-        })
+        }
     }
 }
 

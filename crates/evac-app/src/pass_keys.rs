@@ -141,20 +141,7 @@ impl PassKeys {
         let fail = |e: std::io::Error| key_file_error(path, &e.to_string());
         // Unique per writer: two processes making a first key must not share a partial file.
         let partial = path.with_extension(format!("partial-{}", uuid::Uuid::new_v4()));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&partial).map_err(fail)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(fail)?;
-        }
+        let mut file = evac_store::private_file(&partial, false).map_err(fail)?;
         use std::io::Write as _;
         file.write_all(text.as_bytes()).map_err(fail)?;
         file.sync_all().map_err(fail)?;

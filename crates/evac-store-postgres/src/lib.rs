@@ -190,6 +190,18 @@ pub(crate) async fn insert_audit<'c, E: sqlx::Executor<'c, Database = Postgres>>
     Ok(())
 }
 
+/// The audit chain's last link.
+async fn chain_head<'c, E: sqlx::Executor<'c, Database = Postgres>>(
+    exec: E,
+) -> Result<Option<audit_chain::ChainLink>, StoreError> {
+    sqlx::query("SELECT pos, seq, hash FROM audit_chain ORDER BY pos DESC LIMIT 1")
+        .fetch_optional(exec)
+        .await
+        .map_err(backend)?
+        .map(|r| chain_link(&r, 0))
+        .transpose()
+}
+
 /// A chain link from the columns (pos, seq, hash) starting at `first`.
 fn chain_link(r: &PgRow, first: usize) -> Result<audit_chain::ChainLink, StoreError> {
     let hash: Vec<u8> = r.try_get(first + 2).map_err(backend)?;
@@ -717,12 +729,7 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         // Waits until every event numbered so far has committed or rolled back.
         lock_log(&mut tx, AUDIT_CHAIN_LOCK).await?;
-        let head = sqlx::query("SELECT pos, seq, hash FROM audit_chain ORDER BY pos DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?
-            .map(|r| chain_link(&r, 0))
-            .transpose()?;
+        let head = chain_head(&mut *tx).await?;
         let events = sqlx::query(
             "SELECT seq, at, actor, action, subject, detail FROM audit_events
              WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -753,6 +760,10 @@ impl Store for PgStore {
         }
         tx.commit().await.map_err(backend)?;
         Ok(links.len() as u32)
+    }
+
+    async fn audit_chain_head(&self) -> Result<Option<audit_chain::ChainLink>, StoreError> {
+        chain_head(&self.pool).await
     }
 
     async fn audit_chain(

@@ -27,7 +27,7 @@ fn columns(r: &Row, first: usize) -> rusqlite::Result<Option<AuditColumns>> {
     }))
 }
 
-fn head(c: &Connection) -> Result<Option<ChainLink>, StoreError> {
+pub(crate) fn head(c: &Connection) -> Result<Option<ChainLink>, StoreError> {
     let row = c
         .prepare_cached("SELECT pos, seq, hash FROM audit_chain ORDER BY pos DESC LIMIT 1")
         .map_err(backend)?

@@ -122,15 +122,7 @@ pub fn restore(
 
 /// An empty file only its owner may read.
 fn create_private(path: &Path) -> Result<(), StoreError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
-        .open(path)
+    evac_store::private_file(path, false)
         .map(drop)
         .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", path.display())))
 }

@@ -1079,6 +1079,10 @@ impl Store for SqliteStore {
         self.write(move |c| audit::seal_audit(c, limit)).await
     }
 
+    async fn audit_chain_head(&self) -> Result<Option<audit_chain::ChainLink>, StoreError> {
+        self.read(audit::head).await
+    }
+
     async fn audit_chain(
         &self,
         after_pos: i64,

@@ -406,6 +406,9 @@ pub trait Store: Send + Sync + 'static {
     /// one sealer at a time across nodes; how many it sealed.
     async fn seal_audit(&self, limit: u32) -> Result<u32, StoreError>;
 
+    /// The chain's last link, if any event is sealed.
+    async fn audit_chain_head(&self) -> Result<Option<audit_chain::ChainLink>, StoreError>;
+
     /// The chain's links after position `after_pos`, each with the event it names if that
     /// event still exists, in order.
     async fn audit_chain(
@@ -959,6 +962,31 @@ pub fn query_name_keys(query: &str) -> Vec<String> {
 /// Background work gives way to intake: nice 19 for the calling thread.
 pub fn lower_this_threads_priority() {
     set_this_threads_nice(19);
+}
+
+/// A new file only its owner may read (0600 on Unix): databases, backups, key files, exports
+/// and manifests hold personal data or secrets. With `replace`, an existing file is truncated
+/// and narrowed to 0600 too (it keeps its mode through `create`); without, it must not exist.
+pub fn private_file(path: &std::path::Path, replace: bool) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if replace {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    if replace {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }
 
 /// Sets the calling thread's nice value (Linux gives each thread its own, and a thread it

@@ -139,6 +139,19 @@ pub async fn logout_post(State(state): State<AppState>, session: DeskSession) ->
     response
 }
 
+/// After a change on the users page: back to the page, or the page again with why not.
+async fn after_change<T>(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    done: Result<T, AppError>,
+) -> Response {
+    match done {
+        Ok(_) => Redirect::to(&format!("/desk/users?lang={}", lang.code())).into_response(),
+        Err(e) => render_users(state, lang, staff, Some(problem_text(e))).await,
+    }
+}
+
 async fn render_users(
     state: &AppState,
     lang: Lang,
@@ -207,10 +220,8 @@ pub async fn user_post(
             return render_users(&state, lang, &session.staff, Some(problem)).await;
         }
     };
-    match state.app.add_account(Some(&session.staff), &draft).await {
-        Ok(_) => Redirect::to(&format!("/desk/users?lang={}", lang.code())).into_response(),
-        Err(e) => render_users(&state, lang, &session.staff, Some(problem_text(e))).await,
-    }
+    let done = state.app.add_account(Some(&session.staff), &draft).await;
+    after_change(&state, lang, &session.staff, done).await
 }
 
 /// `POST /desk/users/{name}/enabled` with `enabled=yes|no`: a supervisor disables or enables
@@ -233,14 +244,11 @@ pub async fn user_enabled_post(
             return render_users(&state, lang, &session.staff, Some(problem)).await;
         }
     };
-    match state
+    let done = state
         .app
         .set_account_enabled(Some(&session.staff), &name, enabled)
-        .await
-    {
-        Ok(()) => Redirect::to(&format!("/desk/users?lang={}", lang.code())).into_response(),
-        Err(e) => render_users(&state, lang, &session.staff, Some(problem_text(e))).await,
-    }
+        .await;
+    after_change(&state, lang, &session.staff, done).await
 }
 
 /// `POST /desk/users/{name}/password` with `password`: a supervisor resets an account's
@@ -255,14 +263,11 @@ pub async fn user_password_post(
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
     let pairs = form_pairs(&body);
-    match state
+    let done = state
         .app
         .set_password(Some(&session.staff), &name, &first(&pairs, "password"))
-        .await
-    {
-        Ok(()) => Redirect::to(&format!("/desk/users?lang={}", lang.code())).into_response(),
-        Err(e) => render_users(&state, lang, &session.staff, Some(problem_text(e))).await,
-    }
+        .await;
+    after_change(&state, lang, &session.staff, done).await
 }
 
 /// `POST /desk/users/{name}/tokens/{id}/revoke`: a supervisor revokes one token or session
@@ -275,12 +280,9 @@ pub async fn token_revoke_post(
     session: DeskSession,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
-    match state
+    let done = state
         .app
         .revoke_token(Some(&session.staff), &name, &id)
-        .await
-    {
-        Ok(()) => Redirect::to(&format!("/desk/users?lang={}", lang.code())).into_response(),
-        Err(e) => render_users(&state, lang, &session.staff, Some(problem_text(e))).await,
-    }
+        .await;
+    after_change(&state, lang, &session.staff, done).await
 }

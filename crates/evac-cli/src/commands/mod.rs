@@ -28,23 +28,9 @@ use evac_store::Store;
 use crate::config::Config;
 
 /// A new file only its owner may read (0600 on Unix): exports, manifests, refused rows and
-/// the demo's ground truth hold personal data.
+/// the demo's ground truth hold personal data. An older file is replaced and narrowed.
 pub fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let file = options.open(path)?;
-    // An older file keeps its mode through `create`: narrow it too.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(file)
+    evac_store::private_file(path, true)
 }
 
 /// Opens the configured store; `create` allows a new SQLite file (migrate, demo).
