@@ -485,3 +485,53 @@ async fn pass_keys_live_in_a_file_rotate_and_are_pruned_after_departure() {
         backend.finish().await;
     }
 }
+
+/// Races of issue 26's new writes: two nodes starting on an empty database make one pass key
+/// between them (the second reads the first's key file), and two nodes' sealers running while
+/// both nodes append audit events leave one unbroken chain with every event in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_make_one_pass_key_and_seal_one_chain_at_once() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let (one, two) = (backend.node().await, backend.node().await);
+        one.add_user(None, "planner1", Role::Planner, "correct horse battery")
+            .await
+            .unwrap();
+        let planner = one.console_staff("planner1").await.unwrap();
+        let (a, b) = tokio::join!(one.pass_public_key(&planner), two.pass_public_key(&planner));
+        assert_eq!(a.unwrap(), b.unwrap(), "{name}: one key for both nodes");
+        assert_eq!(one.store().pass_public_keys().await.unwrap().len(), 1);
+
+        let (_s1, _s2) = (one.start_audit_sealer(), two.start_audit_sealer());
+        let append = |app: App, from: i64| async move {
+            for i in from..from + 150 {
+                app.store()
+                    .append_audit(vec![evac_store::AuditEvent {
+                        at: Timestamp::from_unix_micros(i),
+                        actor: Actor::System,
+                        action: "test.race".into(),
+                        subject: None,
+                        detail: serde_json::json!({ "i": i }),
+                    }])
+                    .await
+                    .unwrap();
+                if i % 10 == 0 {
+                    app.seal_audit().await.unwrap();
+                }
+            }
+        };
+        tokio::join!(append(one.clone(), 0), append(two.clone(), 1_000));
+        two.seal_audit().await.unwrap();
+        let verdict = evac_store::audit_chain::verify_store(one.store().as_ref(), None)
+            .await
+            .unwrap();
+        assert_eq!((verdict.broken, verdict.unsealed), (None, 0), "{name}");
+        let trail = one.store().audit_trail(0, 1_000).await.unwrap();
+        assert_eq!(
+            verdict.head.map(|h| h.pos),
+            Some(trail.len() as i64),
+            "{name}: every event has its link"
+        );
+        backend.finish().await;
+    }
+}
