@@ -30,9 +30,20 @@ pub struct BroadcastPreview {
     /// Recipients per channel (`sms`, `email`, `log`).
     pub by_channel: Vec<(String, u64)>,
     /// The text as each language's recipients get it.
-    pub samples: Vec<(String, String)>,
+    pub samples: Vec<BroadcastSample>,
     /// Requests in the group that no channel can reach (no phone, no address).
     pub unreachable_requests: u64,
+}
+
+/// The text one language's recipients get.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BroadcastSample {
+    pub language: String,
+    pub text: String,
+    /// Recipients who read this language.
+    pub recipients: u64,
+    /// SMS each of them costs (Cyrillic fits 70 characters in one, 67 a part when split).
+    pub sms_parts: u32,
 }
 
 /// What sending did.
@@ -162,18 +173,24 @@ impl App {
     ) -> Result<BroadcastPreview, AppError> {
         staff.require(Permission::Broadcast)?;
         let (requests, unreachable_requests, contacts) = self.audience(broadcast).await?;
-        let notice = Notice::Broadcast {
-            text: broadcast.text.clone(),
-        };
         let mut by_channel: Vec<(String, u64)> = Vec::new();
-        let mut samples: Vec<(String, String)> = Vec::new();
+        let mut samples: Vec<BroadcastSample> = Vec::new();
         for c in &contacts {
             match by_channel.iter_mut().find(|(ch, _)| ch == c.channel) {
                 Some((_, n)) => *n += 1,
                 None => by_channel.push((c.channel.to_string(), 1)),
             }
-            if !samples.iter().any(|(l, _)| *l == c.language) {
-                samples.push((c.language.clone(), notice.render(&c.language)));
+            match samples.iter_mut().find(|s| s.language == c.language) {
+                Some(sample) => sample.recipients += 1,
+                None => {
+                    let text = broadcast_notice(broadcast, &c.language).render(&c.language);
+                    samples.push(BroadcastSample {
+                        language: c.language.clone(),
+                        sms_parts: evac_notify::Segments::of(&text).parts as u32,
+                        text,
+                        recipients: 1,
+                    });
+                }
             }
         }
         Ok(BroadcastPreview {
@@ -213,16 +230,16 @@ impl App {
                 contacts.len()
             )));
         }
-        let notice = Notice::Broadcast {
-            text: broadcast.text.clone(),
-        };
         let mut queued = 0u64;
         let chunks: Vec<&[Contact]> = contacts.chunks(BROADCAST_QUEUE_CHUNK).collect();
         let last = chunks.len().saturating_sub(1);
         for (i, chunk) in chunks.into_iter().enumerate() {
             let messages = chunk
                 .iter()
-                .map(|c| self.message(c, &notice, &format!("broadcast:{id}"), vec![], at))
+                .map(|c| {
+                    let notice = broadcast_notice(broadcast, &c.language);
+                    self.message(c, &notice, &format!("broadcast:{id}"), vec![], at)
+                })
                 .collect();
             // The audit event goes with the last chunk: a broadcast in the trail was queued.
             let audit = if i == last {
@@ -237,6 +254,7 @@ impl App {
                         "status": broadcast.status.map(|s| s.as_str()),
                         "recipients": contacts.len(),
                         "chars": broadcast.text.chars().count(),
+                        "languages": broadcast.translations.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(),
                     }),
                 }]
             } else {
@@ -261,5 +279,12 @@ impl App {
             recipients: contacts.len() as u64,
             queued,
         })
+    }
+}
+
+/// The notice a recipient reading `language` gets: the broadcast's text in that language.
+fn broadcast_notice(broadcast: &Broadcast, language: &str) -> Notice {
+    Notice::Broadcast {
+        text: broadcast.text_in(language).to_string(),
     }
 }

@@ -21,8 +21,8 @@ use std::time::Duration;
 use evac_model::{Actor, InboundId, MessageId, PersonStatus, ReferenceCode, RequestId, Timestamp};
 use evac_notify::{Notice, Reply, Retry, Segments};
 use evac_store::{
-    AuditEvent, InboxWaiting, MessageFilter, MessageState, NewInbound, NewMessage, SendOutcome,
-    StoredInbound, StoredMessage,
+    AuditEvent, DeliveryReport, InboxWaiting, MessageFilter, MessageState, NewInbound, NewMessage,
+    SendOutcome, StoredInbound, StoredMessage,
 };
 
 use crate::casework::Changer;
@@ -77,7 +77,17 @@ pub struct KannelSettings {
     pub callback_url: String,
     /// The SMS centre's rate: messages a second this node's sender sends at most.
     pub messages_per_second: u32,
+    /// How long after a crash Kannel's reports of the sends it cut may still come (s): smsbox
+    /// retries a report evac could not take (`http-request-retry` times, `http-queue-delay`
+    /// apart, in `ops/kannel/kannel.conf.in`), so this must cover their product plus a
+    /// restart. A restarted node holds back what it had claimed this long, and a message the
+    /// SMS centre took is then settled by its report instead of being sent twice.
+    pub reports_within_s: u32,
 }
+
+/// Kannel's reports of a send cut by a crash are awaited this long by default (s): smsbox in
+/// `ops/kannel/kannel.conf.in` retries a report for 30 s.
+pub const KANNEL_REPORTS_WITHIN_S: u32 = 45;
 
 /// How evac reaches requesters.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +141,13 @@ pub trait Channel: Send + Sync {
     fn messages_per_second(&self) -> u32;
     /// Sends one message; the answer is the channel's id for it, if it gives one.
     async fn send(&self, message: &StoredMessage) -> Result<Option<String>, ChannelError>;
+    /// How long after a crash the channel's report of a send the crash cut may still come
+    /// (ms): a restarted sender holds back what it had claimed this long, so a message the
+    /// channel took is settled by its report, not sent twice. 0 for a channel that sends no
+    /// such report: its sends cut by a crash go again at once.
+    fn reports_within_ms(&self) -> u64 {
+        0
+    }
 }
 
 /// The demo's channel: records what would have been sent (the text stays in the outbox, for
@@ -191,6 +208,8 @@ impl KannelChannel {
             evac_notify::SmsEncoding::Ucs2 => "2",
         };
         let max_messages = message.parts.max(1).to_string();
+        // 1 delivered, 2 undelivered, 8 taken by the SMS centre, 16 refused by it.
+        let dlr_mask = (1 | 2 | 8 | 16).to_string();
         let query = serde_urlencoded::to_string([
             ("username", self.settings.username.as_str()),
             ("password", self.settings.password.as_str()),
@@ -199,7 +218,7 @@ impl KannelChannel {
             ("charset", "UTF-8"),
             ("coding", coding),
             ("max-messages", max_messages.as_str()),
-            ("dlr-mask", "3"),
+            ("dlr-mask", dlr_mask.as_str()),
             ("dlr-url", dlr.as_str()),
         ])
         .unwrap_or_default();
@@ -215,6 +234,10 @@ impl Channel for KannelChannel {
 
     fn messages_per_second(&self) -> u32 {
         self.settings.messages_per_second.max(1)
+    }
+
+    fn reports_within_ms(&self) -> u64 {
+        u64::from(self.settings.reports_within_s) * 1_000
     }
 
     async fn send(&self, message: &StoredMessage) -> Result<Option<String>, ChannelError> {
@@ -628,8 +651,13 @@ impl App {
         let per_second = channel.messages_per_second().max(1);
         let pace = Duration::from_secs_f64(1.0 / f64::from(per_second));
         let node = self.messaging().node.clone();
-        // What this node held when it last stopped (a crash, kill -9) is due again now.
-        match self.store.release_claims(name, &node).await {
+        // What this node held when it last stopped (a crash, kill -9) is due again once the
+        // channel's reports of the sends the crash cut have had time to come.
+        let now = Timestamp::now();
+        let due_at = Timestamp::from_unix_micros(
+            now.unix_micros() + (channel.reports_within_ms() as i64).saturating_mul(1_000),
+        );
+        match self.store.release_claims(name, &node, due_at).await {
             Ok(0) => {}
             Ok(n) => {
                 tracing::info!(
@@ -742,7 +770,7 @@ impl App {
                 }
             }
             Ok(false) => {
-                tracing::warn!(message_id = %message.id, "a send outlived its lease; another node holds the message now")
+                tracing::warn!(message_id = %message.id, "a send ended after the message was settled elsewhere (its lease ended and another node holds it, or a report gave it up)")
             }
             Err(e) => {
                 tracing::warn!(message_id = %message.id, error = %e, "a send could not be recorded; the message is sent again after its lease")
@@ -755,8 +783,8 @@ impl App {
         secret_matches(secret, self.messaging().callback_secret.as_deref())
     }
 
-    /// A delivery report from a channel (Kannel's `%d`: 1 delivered, 2 undelivered; other
-    /// values are intermediate and ignored).
+    /// A delivery report from a channel (Kannel's `%d`: 1 delivered, 2 undelivered, 8 taken
+    /// by the SMS centre, 16 refused by it; other values are intermediate and ignored).
     pub async fn delivery_report(
         &self,
         secret: &str,
@@ -765,15 +793,16 @@ impl App {
         at: Timestamp,
     ) -> Result<bool, AppError> {
         self.callback_allowed(secret)?;
-        let delivered = match status {
-            1 => true,
-            2 | 16 => false,
+        let (report, detail) = match status {
+            1 => (DeliveryReport::Delivered, ""),
+            2 => (DeliveryReport::Undelivered, "undeliverable"),
+            8 => (DeliveryReport::TakenByNetwork, ""),
+            16 => (DeliveryReport::Undelivered, "refused by the SMS centre"),
             _ => return Ok(false),
         };
-        let detail = if delivered { "" } else { "undeliverable" };
         Ok(self
             .store
-            .record_delivery(message, at, delivered, detail)
+            .record_delivery(message, at, report, detail)
             .await?)
     }
 

@@ -382,6 +382,8 @@ async fn replies_are_read_in_their_language_and_acted_on() {
 /// refused, an operator may not broadcast, and the trail names the broadcast, not the people.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broadcast_reaches_its_group_once_after_a_preview() {
+    const RUSSIAN_IL1: &str =
+        "ИЛ-1 вылетает от выхода 4; возьмите воду, документы и тёплую одежду на всех.";
     for backend in Backend::all().await {
         let app = backend.node_with(settings()).await;
         let (planner, start) = crisis(&app).await;
@@ -391,6 +393,7 @@ async fn a_broadcast_reaches_its_group_once_after_a_preview() {
         let on_il1 = |expected: Option<u32>, id: Option<String>| {
             evac_model::BroadcastDraft {
                 text: Some("IL-1 leaves from gate 4; bring water.".into()),
+                text_ru: Some(RUSSIAN_IL1.into()),
                 transport: Some("il 1".into()),
                 expected_recipients: expected.map(|n| n.to_string()),
                 id,
@@ -415,13 +418,26 @@ async fn a_broadcast_reaches_its_group_once_after_a_preview() {
             seat_notices_on_il1.len(),
             "everyone told of a seat on IL-1, and no one else"
         );
+        // Each language reads its own text where one was given, with what it costs in SMS:
+        // the Russian text is over 70 characters, so two parts; the English one fits in one.
         assert!(
-            preview
-                .samples
-                .iter()
-                .all(|(_, text)| text.contains("gate 4")),
+            preview.samples.iter().any(|s| s.language == "ru")
+                && preview.samples.iter().any(|s| s.language != "ru"),
             "{:?}",
             preview.samples
+        );
+        for sample in &preview.samples {
+            if sample.language == "ru" {
+                assert!(sample.text.contains("выхода 4"), "{sample:?}");
+                assert_eq!(sample.sms_parts, 2, "{sample:?}");
+            } else {
+                assert!(sample.text.contains("gate 4"), "{sample:?}");
+                assert_eq!(sample.sms_parts, 1, "{sample:?}");
+            }
+        }
+        assert_eq!(
+            preview.samples.iter().map(|s| s.recipients).sum::<u64>(),
+            preview.recipients
         );
 
         let send = on_il1(Some(preview.recipients as u32), Some(preview.id.clone()));
@@ -450,6 +466,14 @@ async fn a_broadcast_reaches_its_group_once_after_a_preview() {
                 .all(|m| seat_notices_on_il1.contains(&m.recipient) && m.priority > 1),
             "to the group only, behind seat notices"
         );
+        for m in &broadcasts {
+            let expected = if m.language == "ru" {
+                "выхода 4"
+            } else {
+                "gate 4"
+            };
+            assert!(m.body.contains(expected), "{m:?}");
+        }
 
         // A count from an older preview is refused with the new count.
         let stale = on_il1(

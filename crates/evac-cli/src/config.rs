@@ -78,6 +78,13 @@ struct SmsFile {
     callback_url: String,
     #[serde(default = "default_sms_rate")]
     messages_per_second: u32,
+    /// How long a restarted node waits for Kannel's reports of the sends a crash cut (s).
+    #[serde(default = "default_sms_reports_within")]
+    reports_within_s: u32,
+}
+
+fn default_sms_reports_within() -> u32 {
+    evac_app::KANNEL_REPORTS_WITHIN_S
 }
 
 fn default_sms_rate() -> u32 {
@@ -333,6 +340,7 @@ fn messaging(
             password: s.password,
             callback_url: s.callback_url,
             messages_per_second: s.messages_per_second.max(1),
+            reports_within_s: s.reports_within_s,
         }),
         email,
         messenger,

@@ -695,8 +695,18 @@ pub const BROADCAST_CHARS_MAX: usize = 200;
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BroadcastDraft {
+    /// The text for everyone whose language has no text of its own below.
     #[serde(deserialize_with = "scalar")]
     pub text: Option<String>,
+    /// The text for those who asked in Russian, Kazakh, Italian, English (each optional).
+    #[serde(deserialize_with = "scalar")]
+    pub text_ru: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub text_kk: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub text_it: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub text_en: Option<String>,
     /// Requests whose location names this place (any script: `Алматы` finds `Almaty`).
     #[serde(deserialize_with = "scalar")]
     pub place: Option<String>,
@@ -718,6 +728,8 @@ pub struct BroadcastDraft {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Broadcast {
     pub text: String,
+    /// (language, text) for the languages given a text of their own.
+    pub translations: Vec<(String, String)>,
     pub place: Option<String>,
     pub transport: Option<String>,
     pub status: Option<crate::PersonStatus>,
@@ -732,6 +744,18 @@ impl BroadcastDraft {
         if self.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
             c.fail("text", "is required; write what the group must know");
         }
+        let translations: Vec<(String, String)> = [
+            ("ru", "text_ru", &self.text_ru),
+            ("kk", "text_kk", &self.text_kk),
+            ("it", "text_it", &self.text_it),
+            ("en", "text_en", &self.text_en),
+        ]
+        .into_iter()
+        .filter_map(|(language, field, given)| {
+            let text = c.text(field, given, BROADCAST_CHARS_MAX)?;
+            (!text.trim().is_empty()).then(|| (language.to_string(), text))
+        })
+        .collect();
         let place = c.short_text("place", &self.place);
         let transport = c.short_text("transport", &self.transport);
         let status = c.choice::<crate::PersonStatus>("status", &self.status);
@@ -749,6 +773,7 @@ impl BroadcastDraft {
         }
         let broadcast = text.map(|text| Broadcast {
             text,
+            translations,
             place,
             transport,
             status,
@@ -756,6 +781,16 @@ impl BroadcastDraft {
             id,
         });
         c.finish(broadcast)
+    }
+}
+
+impl Broadcast {
+    /// The text someone who asked in `language` reads: that language's own, or the general one.
+    pub fn text_in(&self, language: &str) -> &str {
+        self.translations
+            .iter()
+            .find(|(l, _)| l == language)
+            .map_or(self.text.as_str(), |(_, t)| t.as_str())
     }
 }
 
@@ -1213,5 +1248,34 @@ mod tests {
             point.validate().unwrap().around,
             ZoneCentre::Point { .. }
         ));
+    }
+
+    #[test]
+    fn a_broadcast_reads_in_each_language_given_and_names_a_long_translation() {
+        let broadcast = BroadcastDraft {
+            text: Some("Stay indoors tonight.".into()),
+            text_ru: Some("Оставайтесь дома этой ночью.".into()),
+            text_kk: Some("  ".into()),
+            place: Some("Almaty".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(broadcast.text_in("ru"), "Оставайтесь дома этой ночью.");
+        assert_eq!(
+            broadcast.text_in("kk"),
+            "Stay indoors tonight.",
+            "a blank translation is no translation"
+        );
+        assert_eq!(broadcast.text_in("it"), "Stay indoors tonight.");
+        let long = BroadcastDraft {
+            text: Some("Stay indoors tonight.".into()),
+            text_it: Some("x".repeat(BROADCAST_CHARS_MAX + 1)),
+            place: Some("Almaty".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(paths(&long), ["text_it"]);
     }
 }

@@ -176,7 +176,7 @@ pub(crate) async fn finish(
             "UPDATE outbox SET state = CASE WHEN state = 'sending' THEN 'sent' ELSE state END,
                     sent_at = COALESCE(sent_at, $1), provider_id = COALESCE(provider_id, $2),
                     claimed_until = NULL, last_error = NULL
-             WHERE id = $3 AND claimed_by = $4 AND state IN ('sending', 'delivered', 'failed')",
+             WHERE id = $3 AND claimed_by = $4 AND state IN ('sending', 'sent', 'delivered', 'failed')",
         )
         .bind(at)
         .bind(provider_id)
@@ -233,31 +233,49 @@ pub(crate) async fn delivery(
     tx: &mut Transaction<'_, Postgres>,
     id: MessageId,
     at: Timestamp,
-    delivered: bool,
+    report: DeliveryReport,
     detail: &str,
 ) -> Result<bool, StoreError> {
     let (id, at) = (id.to_string(), at.unix_micros());
-    let state = if delivered { "delivered" } else { "failed" };
-    let changed = sqlx::query(
-        "UPDATE outbox SET state = $1, done_at = $2, sent_at = COALESCE(sent_at, $2),
-                last_error = CASE WHEN $1 = 'failed' THEN $3 ELSE last_error END
-         WHERE id = $4",
-    )
-    .bind(state)
-    .bind(at)
-    .bind(detail)
-    .bind(&id)
+    let changed = match report {
+        // Only a message not yet known to be sent moves: this report usually comes before
+        // (or with) the channel's own answer, and never undoes a later state.
+        DeliveryReport::TakenByNetwork => sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_at = COALESCE(sent_at, $1), claimed_until = NULL, last_error = NULL
+             WHERE id = $2 AND state IN ('queued', 'sending')",
+        )
+        .bind(at)
+        .bind(&id),
+        DeliveryReport::Delivered | DeliveryReport::Undelivered => sqlx::query(
+            "UPDATE outbox SET state = $1, done_at = $2, sent_at = COALESCE(sent_at, $2),
+                    last_error = CASE WHEN $1 = 'failed' THEN $3 ELSE last_error END
+             WHERE id = $4",
+        )
+        .bind(if report == DeliveryReport::Delivered {
+            "delivered"
+        } else {
+            "failed"
+        })
+        .bind(at)
+        .bind(detail)
+        .bind(&id),
+    }
     .execute(&mut **tx)
     .await
     .map_err(backend)?
     .rows_affected();
     if changed == 0 {
-        return Ok(false);
+        return Ok(sqlx::query("SELECT 1 FROM outbox WHERE id = $1")
+            .bind(&id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(backend)?
+            .is_some());
     }
-    let outcome = if delivered {
-        "delivered"
-    } else {
-        "undelivered"
+    let outcome = match report {
+        DeliveryReport::TakenByNetwork => "accepted",
+        DeliveryReport::Delivered => "delivered",
+        DeliveryReport::Undelivered => "undelivered",
     };
     attempt(
         tx,
@@ -269,7 +287,7 @@ pub(crate) async fn delivery(
         Some(detail).filter(|d| !d.is_empty()),
     )
     .await?;
-    if delivered {
+    if report != DeliveryReport::Undelivered {
         notify_persons(tx, &id, at).await?;
     }
     Ok(true)

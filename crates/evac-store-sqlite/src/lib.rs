@@ -1506,13 +1506,18 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn release_claims(&self, channel: &str, node: &str) -> Result<usize, StoreError> {
+    async fn release_claims(
+        &self,
+        channel: &str,
+        node: &str,
+        due_at: Timestamp,
+    ) -> Result<usize, StoreError> {
         let (channel, node) = (channel.to_string(), node.to_string());
         self.write(move |c| {
             c.prepare_cached(
-                "UPDATE outbox SET claimed_until = 0, next_at = 0 WHERE state = 'sending' AND claimed_by = ?1 AND channel = ?2",
+                "UPDATE outbox SET claimed_until = ?3, next_at = 0 WHERE state = 'sending' AND claimed_by = ?1 AND channel = ?2",
             )
-            .and_then(|mut s| s.execute([&node, &channel]))
+            .and_then(|mut s| s.execute(rusqlite::params![&node, &channel, due_at.unix_micros()]))
             .map_err(backend)
         })
         .await
@@ -1607,11 +1612,11 @@ impl Store for SqliteStore {
         &self,
         id: MessageId,
         at: Timestamp,
-        delivered: bool,
+        report: DeliveryReport,
         detail: &str,
     ) -> Result<bool, StoreError> {
         let detail = detail.to_string();
-        self.write(move |c| outbox::delivery(c, id, at, delivered, &detail))
+        self.write(move |c| outbox::delivery(c, id, at, report, &detail))
             .await
     }
 

@@ -150,7 +150,7 @@ pub(crate) fn finish(
                 "UPDATE outbox SET state = CASE WHEN state = 'sending' THEN 'sent' ELSE state END,
                         sent_at = COALESCE(sent_at, ?1), provider_id = COALESCE(provider_id, ?2),
                         claimed_until = NULL, last_error = NULL
-                 WHERE id = ?3 AND claimed_by = ?4 AND state IN ('sending', 'delivered', 'failed')",
+                 WHERE id = ?3 AND claimed_by = ?4 AND state IN ('sending', 'sent', 'delivered', 'failed')",
             )
             .and_then(|mut s| s.execute(params![at, provider_id, id, node])),
         SendOutcome::Failed {
@@ -197,36 +197,56 @@ pub(crate) fn delivery(
     c: &Connection,
     id: MessageId,
     at: Timestamp,
-    delivered: bool,
+    report: DeliveryReport,
     detail: &str,
 ) -> Result<bool, StoreError> {
     let (id, at) = (id.to_string(), at.unix_micros());
-    let state = if delivered { "delivered" } else { "failed" };
-    let changed = c
-        .prepare_cached(
-            "UPDATE outbox SET state = ?1, done_at = ?2, sent_at = COALESCE(sent_at, ?2),
-                    last_error = CASE WHEN ?1 = 'failed' THEN ?3 ELSE last_error END
-             WHERE id = ?4",
-        )
-        .and_then(|mut s| s.execute(params![state, at, detail, id]))
-        .map_err(backend)?;
-    if changed == 0 {
-        return Ok(false);
+    let changed = match report {
+        // Only a message not yet known to be sent moves: this report usually comes before
+        // (or with) the channel's own answer, and never undoes a later state.
+        DeliveryReport::TakenByNetwork => c
+            .prepare_cached(
+                "UPDATE outbox SET state = 'sent', sent_at = COALESCE(sent_at, ?1), claimed_until = NULL, last_error = NULL
+                 WHERE id = ?2 AND state IN ('queued', 'sending')",
+            )
+            .and_then(|mut s| s.execute(params![at, id])),
+        DeliveryReport::Delivered | DeliveryReport::Undelivered => c
+            .prepare_cached(
+                "UPDATE outbox SET state = ?1, done_at = ?2, sent_at = COALESCE(sent_at, ?2),
+                        last_error = CASE WHEN ?1 = 'failed' THEN ?3 ELSE last_error END
+                 WHERE id = ?4",
+            )
+            .and_then(|mut s| {
+                let state = if report == DeliveryReport::Delivered {
+                    "delivered"
+                } else {
+                    "failed"
+                };
+                s.execute(params![state, at, detail, id])
+            }),
     }
+    .map_err(backend)?;
+    if changed == 0 {
+        return c
+            .prepare_cached("SELECT 1 FROM outbox WHERE id = ?1")
+            .and_then(|mut s| s.exists([&id]))
+            .map_err(backend);
+    }
+    let outcome = match report {
+        DeliveryReport::TakenByNetwork => "accepted",
+        DeliveryReport::Delivered => "delivered",
+        DeliveryReport::Undelivered => "undelivered",
+    };
     attempt(
         c,
         &id,
         at,
         "channel",
-        if delivered {
-            "delivered"
-        } else {
-            "undelivered"
-        },
+        outcome,
         None,
         Some(detail).filter(|d| !d.is_empty()),
     )?;
-    if delivered {
+    if report != DeliveryReport::Undelivered {
         notify_persons(c, &id, at)?;
     }
     Ok(true)

@@ -1641,7 +1641,7 @@ pub async fn outbox_story(store: &dyn Store) {
     );
     assert!(
         store
-            .record_delivery(seat_notice.id, at(5), true, "")
+            .record_delivery(seat_notice.id, at(5), DeliveryReport::Delivered, "")
             .await
             .unwrap()
     );
@@ -1755,15 +1755,111 @@ pub async fn outbox_story(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(held.len(), 1);
-    assert_eq!(store.release_claims("drill", "node-x").await.unwrap(), 1);
-    let again = store
+    // Held back until 55 (a channel's report of a send cut by the crash may still come).
+    assert_eq!(
+        store
+            .release_claims("drill", "node-x", at(55))
+            .await
+            .unwrap(),
+        1
+    );
+    let early = store
         .claim_messages("drill", "node-x", at(51), at(111), 1)
+        .await
+        .unwrap();
+    assert_ne!(
+        early.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [held[0].id],
+        "a message taken back waits until its due time"
+    );
+    let again = store
+        .claim_messages("drill", "node-x", at(56), at(116), 1)
         .await
         .unwrap();
     assert_eq!(
         again.iter().map(|m| m.id).collect::<Vec<_>>(),
         [held[0].id],
-        "the message taken back goes first"
+        "the message taken back goes first once due"
+    );
+
+    // A send cut by a crash that the network did take: its report settles it, so it is not
+    // sent again when the node takes back its claims; the node's own late answer, if any, is
+    // still recorded; later reports move it on; unknown ids are said to be unknown.
+    let cut = store
+        .claim_messages("drill", "node-y", at(57), at(117), 1)
+        .await
+        .unwrap();
+    assert_eq!(cut.len(), 1);
+    assert!(
+        store
+            .record_delivery(cut[0].id, at(58), DeliveryReport::TakenByNetwork, "")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .release_claims("drill", "node-y", at(58))
+            .await
+            .unwrap(),
+        0,
+        "a message the network took is no longer held"
+    );
+    assert!(
+        store
+            .claim_messages("drill", "node-x", at(70), at(130), 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.id != cut[0].id),
+        "a message the network took is never claimed again"
+    );
+    assert!(
+        store
+            .finish_message(
+                cut[0].id,
+                "node-y",
+                at(59),
+                SendOutcome::Accepted { provider_id: None }
+            )
+            .await
+            .unwrap(),
+        "the sender's own answer after the report is recorded, not refused"
+    );
+    assert!(
+        store
+            .record_delivery(cut[0].id, at(60), DeliveryReport::TakenByNetwork, "")
+            .await
+            .unwrap(),
+        "a repeated report is known and changes nothing"
+    );
+    assert!(
+        store
+            .record_delivery(cut[0].id, at(61), DeliveryReport::Delivered, "")
+            .await
+            .unwrap()
+    );
+    let settled = store
+        .messages(
+            &MessageFilter {
+                state: Some(MessageState::Delivered),
+                ..Default::default()
+            },
+            100,
+        )
+        .await
+        .unwrap();
+    assert!(settled.iter().any(|m| m.id == cut[0].id), "{settled:?}");
+    assert!(
+        !store
+            .record_delivery(
+                MessageId::new_v7(),
+                at(62),
+                DeliveryReport::TakenByNetwork,
+                ""
+            )
+            .await
+            .unwrap(),
+        "an unknown id is said to be unknown"
     );
 
     // Inbound: stored once per channel id, waiting for a human until handled.

@@ -601,11 +601,17 @@ pub trait Store: Send + Sync + 'static {
         request: RequestId,
     ) -> Result<Vec<StoredPersonEvent>, StoreError>;
 
-    /// Ends the leases `node` holds on `channel`'s messages, so they are due again at once and
-    /// before the rest of their priority (they were due first): a node restarting after a
+    /// Ends the leases `node` holds on `channel`'s messages at `due_at`, after which they are
+    /// due before the rest of their priority (they were due first): a node restarting after a
     /// crash takes back what it held without waiting for the leases (node names must be
-    /// unique among running nodes). The answer is how many.
-    async fn release_claims(&self, channel: &str, node: &str) -> Result<usize, StoreError>;
+    /// unique among running nodes). Until `due_at` a channel's delivery report may still
+    /// settle a message whose send was cut by the crash. The answer is how many.
+    async fn release_claims(
+        &self,
+        channel: &str,
+        node: &str,
+        due_at: Timestamp,
+    ) -> Result<usize, StoreError>;
 
     /// Requests owed an acknowledgement, oldest first, at most `limit`.
     async fn acks_due(&self, limit: u32) -> Result<Vec<RequestId>, StoreError>;
@@ -650,13 +656,14 @@ pub trait Store: Send + Sync + 'static {
         outcome: SendOutcome,
     ) -> Result<bool, StoreError>;
 
-    /// A channel's delivery report: delivered or failed. A report for a message still held by
-    /// a sender that died settles it (the channel did take it). `false` for an unknown id.
+    /// A channel's report of a message: taken by the network, delivered or undelivered. A
+    /// report for a message still held by a sender (or by one that died) settles it: the
+    /// channel did take it, so it is not sent again. `false` for an unknown id.
     async fn record_delivery(
         &self,
         id: MessageId,
         at: Timestamp,
-        delivered: bool,
+        report: DeliveryReport,
         detail: &str,
     ) -> Result<bool, StoreError>;
 

@@ -116,6 +116,19 @@ pub enum SendOutcome {
     },
 }
 
+/// What a channel's report says of a message it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryReport {
+    /// The network took it (Kannel's "delivered to the SMS centre"): as good as the
+    /// channel's own acceptance, and proof of it when the node that sent it died before it
+    /// could record the answer.
+    TakenByNetwork,
+    /// It reached the phone.
+    Delivered,
+    /// It will not reach the phone (refused by the SMS centre, or undeliverable).
+    Undelivered,
+}
+
 /// Which messages to list.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MessageFilter {

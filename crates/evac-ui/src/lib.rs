@@ -878,10 +878,47 @@ pub struct InboxPage {
     pub lines: Vec<InboxLine>,
 }
 
+/// One message to a requester, as the outbox page lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxLine {
+    pub at: String,
+    pub request_id: Option<String>,
+    pub recipient: String,
+    pub channel: String,
+    pub template: String,
+    /// `queued`, `sending`, `sent`, `delivered`, `failed`, `given_up`.
+    pub state: String,
+    pub attempts: u32,
+    pub parts: u32,
+    /// Why the last attempt failed (the channel's words), if it did.
+    pub error: String,
+    pub text: String,
+}
+
+/// The outbox: every message to requesters, newest first, by state; who was not reached.
+#[derive(Template)]
+#[template(path = "outbox.html")]
+pub struct OutboxPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    /// The state listed (empty: all).
+    pub state: String,
+    /// (state, messages in it), every state.
+    pub counts: Vec<(String, u64)>,
+    pub lines: Vec<OutboxLine>,
+    /// The most lines one page shows.
+    pub limit: u32,
+}
+
 /// What a broadcast form holds.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BroadcastValues {
     pub text: String,
+    pub text_ru: String,
+    pub text_kk: String,
+    pub text_it: String,
+    pub text_en: String,
     pub place: String,
     pub transport: String,
     pub status: String,
@@ -896,8 +933,16 @@ pub struct BroadcastPreviewView {
     pub unreachable_requests: u64,
     /// "sms: 120, email: 3"
     pub by_channel: String,
-    /// (language, text)
-    pub samples: Vec<(String, String)>,
+    pub samples: Vec<BroadcastSampleView>,
+}
+
+/// What one language's recipients read, and what it costs them in SMS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BroadcastSampleView {
+    pub language: String,
+    pub text: String,
+    pub recipients: u64,
+    pub sms_parts: u32,
 }
 
 /// The broadcast page: the form, then its preview with the send button.

@@ -1,5 +1,5 @@
 //! Messaging: the channels' callbacks (Kannel's inbound SMS and delivery reports), the outbox
-//! and the inbox for staff, and the desk's inbox page.
+//! and the inbox for staff, and the desk's inbox and outbox pages.
 //!
 //! Kannel calls evac with GET and reads the answer as the text of a reply SMS: every callback
 //! answers 200 with an empty body (smsbox's `omit-empty`), and replies go through the outbox
@@ -18,7 +18,8 @@ use evac_app::AppError;
 use evac_model::{BroadcastDraft, HandlingDraft, InboundId, MessageId, RequestId, Timestamp};
 use evac_store::{INBOX_WAITING_STATES, MessageFilter, MessageState};
 use evac_ui::{
-    BroadcastPage, BroadcastPreviewView, BroadcastValues, InboxLine, InboxPage, Lang, Tr, render,
+    BroadcastPage, BroadcastPreviewView, BroadcastValues, InboxLine, InboxPage, Lang, OutboxLine,
+    OutboxPage, Tr, render,
 };
 use serde_json::{Value, json};
 
@@ -30,6 +31,8 @@ use crate::{AppState, Routes};
 
 /// Characters of a message's text carried into the hotline form by "take down as a request".
 const DRAFT_LINK_TEXT_CHARS_MAX: usize = 600;
+/// Messages the desk's outbox page lists at once (the newest).
+const OUTBOX_PAGE_MESSAGES_MAX: u32 = 200;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
@@ -57,6 +60,7 @@ pub(crate) fn api(routes: Routes) -> Routes {
 pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
     router
         .route("/desk/inbox", get(inbox_page))
+        .route("/desk/outbox", get(outbox_page))
         .route("/desk/inbox/{id}", post(handle_post))
         .route("/desk/broadcast", get(broadcast_page).post(broadcast_post))
         .route("/desk/reconfirm", post(reconfirm_post))
@@ -193,6 +197,65 @@ pub async fn outbox(
     Ok(Json(
         json!({ "items": items, "counts": counts, "inbox_waiting": waiting }),
     ))
+}
+
+/// `GET /desk/outbox?state=S`: messages to requesters, newest first, with the count in each
+/// state; an unknown state lists them all.
+pub async fn outbox_page(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let listed = query.get("state").and_then(|s| MessageState::parse(s));
+    let filter = MessageFilter {
+        state: listed,
+        ..Default::default()
+    };
+    let found = async {
+        let messages = state
+            .app
+            .outbox(&session.staff, &filter, OUTBOX_PAGE_MESSAGES_MAX)
+            .await?;
+        let (counts, _) = state.app.messaging_counts(&session.staff).await?;
+        Ok::<_, AppError>((messages, counts))
+    }
+    .await;
+    let (messages, counts) = match found {
+        Ok(found) => found,
+        Err(e) => return error_page(lang, e),
+    };
+    let page = OutboxPage {
+        t: Tr { lang },
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        state: listed.map_or(String::new(), |s| s.as_str().to_string()),
+        counts: MessageState::ALL
+            .iter()
+            .map(|s| {
+                let n = counts.iter().find(|(c, _)| c == s).map_or(0, |(_, n)| *n);
+                (s.as_str().to_string(), n)
+            })
+            .collect(),
+        lines: messages
+            .into_iter()
+            .map(|m| OutboxLine {
+                at: desk_time(m.created_at),
+                request_id: m.request.map(|r| r.to_string()),
+                recipient: m.recipient,
+                channel: m.channel,
+                template: m.template,
+                state: m.state.as_str().to_string(),
+                attempts: m.attempts,
+                parts: m.parts,
+                error: m.last_error.unwrap_or_default(),
+                text: m.body,
+            })
+            .collect(),
+        limit: OUTBOX_PAGE_MESSAGES_MAX,
+    };
+    html(StatusCode::OK, render(&page))
 }
 
 /// `GET /api/v1/inbox?state=unmatched|to_read|attached|handled&request=ID&limit=N`: messages
@@ -408,6 +471,10 @@ pub async fn broadcast_post(
     };
     let values = BroadcastValues {
         text: draft.text.clone().unwrap_or_default(),
+        text_ru: draft.text_ru.clone().unwrap_or_default(),
+        text_kk: draft.text_kk.clone().unwrap_or_default(),
+        text_it: draft.text_it.clone().unwrap_or_default(),
+        text_en: draft.text_en.clone().unwrap_or_default(),
         place: draft.place.clone().unwrap_or_default(),
         transport: draft.transport.clone().unwrap_or_default(),
         status: draft.status.clone().unwrap_or_default(),
@@ -449,7 +516,16 @@ pub async fn broadcast_post(
                     .map(|(c, n)| format!("{c}: {n}"))
                     .collect::<Vec<_>>()
                     .join(", "),
-                samples: preview.samples,
+                samples: preview
+                    .samples
+                    .into_iter()
+                    .map(|s| evac_ui::BroadcastSampleView {
+                        language: s.language,
+                        text: s.text,
+                        recipients: s.recipients,
+                        sms_parts: s.sms_parts,
+                    })
+                    .collect(),
             }),
             Vec::new(),
             StatusCode::OK,

@@ -554,7 +554,11 @@ fn broadcast_schema() -> Value {
     json!({
         "type": "object", "additionalProperties": false, "required": ["text"],
         "properties": {
-            "text": { "type": "string", "maxLength": evac_model::BROADCAST_CHARS_MAX, "example": "Almaty airport is closed today; stay where you are." },
+            "text": { "type": "string", "maxLength": evac_model::BROADCAST_CHARS_MAX, "example": "Almaty airport is closed today; stay where you are.", "description": "for every language without a text of its own" },
+            "text_ru": { "type": "string", "maxLength": evac_model::BROADCAST_CHARS_MAX, "example": "Аэропорт Алматы сегодня закрыт; оставайтесь на месте." },
+            "text_kk": { "type": "string", "maxLength": evac_model::BROADCAST_CHARS_MAX },
+            "text_it": { "type": "string", "maxLength": evac_model::BROADCAST_CHARS_MAX },
+            "text_en": { "type": "string", "maxLength": evac_model::BROADCAST_CHARS_MAX },
             "place": { "type": "string", "example": "Almaty" },
             "transport": { "type": "string", "example": "KC 901" },
             "status": { "type": "string", "example": "registered" },

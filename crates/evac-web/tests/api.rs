@@ -1988,6 +1988,21 @@ async fn a_broadcast_is_previewed_then_sent_over_http() {
         .filter(|m| m["template"] == "broadcast")
         .count();
     assert_eq!(broadcasts, 1, "{outbox}");
+    // The desk's outbox page lists it with its state, counts every state, and filters by one
+    // (the demo walk found no page listing the messages evac sends).
+    let page = t.desk_get("/desk/outbox", &supervisor).await;
+    assert!(
+        page.contains("id=\"outbox\"") && page.contains("Stay indoors tonight"),
+        "{page}"
+    );
+    assert!(page.contains("id=\"outbox-state-given_up\""), "{page}");
+    let given_up = t
+        .desk_get("/desk/outbox?state=given_up&lang=ru", &supervisor)
+        .await;
+    assert!(
+        given_up.contains("id=\"outbox-empty\"") && given_up.contains("Исходящие"),
+        "{given_up}"
+    );
 }
 
 /// The hotline's calls over HTTP and on the desk: a bad call is refused naming its fields
@@ -2883,6 +2898,18 @@ async fn a_field_officer_sees_who_and_where_but_not_phones_or_health() {
         let (status, _) = t.get(path, Some(&operator)).await;
         assert_eq!(status, StatusCode::OK, "{path}");
     }
+    let outbox_page = t
+        .http
+        .get(format!("{}/desk/outbox", t.base))
+        .header("cookie", format!("evac_session={field}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        outbox_page.status(),
+        StatusCode::FORBIDDEN,
+        "the outbox shows phones"
+    );
 
     let page = t.desk_get(&format!("/desk/requests/{id}"), &field).await;
     assert!(

@@ -216,6 +216,19 @@ fn received_texts(log: &str) -> Vec<String> {
         .collect()
 }
 
+/// A migrated SQLite store in a directory of its own (kept while the directory lives).
+async fn migrated_store() -> (tempfile::TempDir, std::sync::Arc<dyn evac_store::Store>) {
+    let data = tempfile::tempdir().unwrap();
+    let store = open_store(
+        &evac_app::DatabaseUrl::Sqlite(data.path().join("evac.db")),
+        true,
+    )
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    (data, store)
+}
+
 async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
     let started = Instant::now();
     loop {
@@ -239,14 +252,7 @@ async fn a_seat_notice_reaches_the_phone_through_kannel_and_a_reply_withdraws_th
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let evac_url = format!("http://{}", listener.local_addr().unwrap());
     let sendsms_port = free_port();
-    let data = tempfile::tempdir().unwrap();
-    let store = open_store(
-        &evac_app::DatabaseUrl::Sqlite(data.path().join("evac.db")),
-        true,
-    )
-    .await
-    .unwrap();
-    store.migrate().await.unwrap();
+    let (_data, store) = migrated_store().await;
     let settings = Settings {
         messaging: MessagingSettings {
             public_url: evac_url.clone(),
@@ -257,6 +263,7 @@ async fn a_seat_notice_reaches_the_phone_through_kannel_and_a_reply_withdraws_th
                 password: "sendsms-test".into(),
                 callback_url: evac_url.clone(),
                 messages_per_second: 20,
+                reports_within_s: evac_app::KANNEL_REPORTS_WITHIN_S,
             }),
             ..MessagingSettings::default()
         },
@@ -414,4 +421,110 @@ async fn a_seat_notice_reaches_the_phone_through_kannel_and_a_reply_withdraws_th
     .await
     .unwrap();
     assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+}
+
+/// A send that a crash cut after Kannel took it: the restarted node holds the message back
+/// while smsbox retries the delivery report the dead node could not take, and the report
+/// settles it. The phone gets it once (it got it twice when a restarted node sent at once
+/// what it had held).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_cut_by_a_crash_is_settled_by_kannels_report_not_sent_twice() {
+    if !kannel_installed() {
+        return;
+    }
+    // evac is "down" (nothing listens on its port) while the send is cut.
+    let evac_port = free_port();
+    let evac_url = format!("http://127.0.0.1:{evac_port}");
+    let sendsms_port = free_port();
+    let kannel = Kannel::start(&evac_url, sendsms_port, "sendsms-test");
+    let (_data, store) = migrated_store().await;
+    let sms = KannelSettings {
+        sendsms_url: format!("http://127.0.0.1:{sendsms_port}/cgi-bin/sendsms"),
+        username: "evac".into(),
+        password: "sendsms-test".into(),
+        callback_url: evac_url.clone(),
+        messages_per_second: 20,
+        reports_within_s: 6,
+    };
+    let node = "node-cut".to_string();
+    let settings = Settings {
+        messaging: MessagingSettings {
+            public_url: evac_url.clone(),
+            callback_secret: Some(SECRET.into()),
+            sms: Some(sms.clone()),
+            node: node.clone(),
+            ..MessagingSettings::default()
+        },
+        ..Settings::default()
+    };
+    let now = evac_model::Timestamp::now();
+    let text = "Drill: stay indoors tonight, keep your phone on.";
+    let message = evac_store::NewMessage {
+        id: evac_model::MessageId::new_v7(),
+        dedup_key: "drill:cut".into(),
+        request: None,
+        persons: vec![],
+        channel: "sms".into(),
+        recipient: "+77011234500".into(),
+        language: "en".into(),
+        template: "broadcast".into(),
+        body: text.into(),
+        parts: 1,
+        priority: 5,
+        created_at: now,
+    };
+    store
+        .enqueue_messages(vec![message.clone()], vec![])
+        .await
+        .unwrap();
+    // The node claims it and Kannel takes it, then the node dies before it records that.
+    let claimed = store
+        .claim_messages("sms", &node, now, now.plus_seconds(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let channel = evac_app::KannelChannel::new(sms, SECRET.into()).unwrap();
+    evac_app::Channel::send(&channel, &claimed[0])
+        .await
+        .expect("Kannel takes the message");
+    let log = kannel.phone_log();
+    wait_for(&log, "Got message");
+
+    // The node restarts under its name: its server and its senders.
+    let app = App::new(store, settings);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", evac_port))
+        .await
+        .unwrap();
+    tokio::spawn(evac_web::serve(
+        listener,
+        app.clone(),
+        std::future::pending(),
+    ));
+    let _senders = app.start_senders().unwrap();
+    let settled = eventually("the retried report settles the message", async || {
+        let found = app
+            .store()
+            .messages(&MessageFilter::default(), 10)
+            .await
+            .unwrap();
+        found.into_iter().find(|m| {
+            m.id == message.id && matches!(m.state, MessageState::Sent | MessageState::Delivered)
+        })
+    })
+    .await;
+    assert_eq!(settled.attempts, 1, "{settled:?}");
+    // Past the hold: nothing went out again.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let got = received_texts(&std::fs::read_to_string(&log).unwrap_or_default())
+        .into_iter()
+        .filter(|t| t == text)
+        .count();
+    assert_eq!(got, 1, "the phone got the message {got} times");
+    let after = app
+        .store()
+        .messages(&MessageFilter::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].attempts, 1, "{:?}", after[0]);
 }

@@ -40,6 +40,15 @@ pub struct BroadcastArgs {
     /// What the group must know (at most 200 characters)
     #[arg(long)]
     pub text: String,
+    /// The text for those who asked in Russian (else they get --text)
+    #[arg(long)]
+    pub text_ru: Option<String>,
+    /// The text for those who asked in Kazakh
+    #[arg(long)]
+    pub text_kk: Option<String>,
+    /// The text for those who asked in Italian
+    #[arg(long)]
+    pub text_it: Option<String>,
     /// Everyone whose request names this place (any script)
     #[arg(long)]
     pub place: Option<String>,
@@ -148,6 +157,9 @@ pub async fn broadcast(config: &Config, args: BroadcastArgs) -> anyhow::Result<(
     let staff = app.console_staff(&args.who.user).await?;
     let draft = BroadcastDraft {
         text: Some(args.text),
+        text_ru: args.text_ru,
+        text_kk: args.text_kk,
+        text_it: args.text_it,
         place: args.place,
         transport: args.transport,
         status: args.status,
@@ -176,8 +188,11 @@ pub async fn broadcast(config: &Config, args: BroadcastArgs) -> anyhow::Result<(
             String::new()
         }
     );
-    for (language, text) in &preview.samples {
-        println!("  [{language}] {text}");
+    for sample in &preview.samples {
+        println!(
+            "  [{}] {} recipients, {} SMS each: {}",
+            sample.language, sample.recipients, sample.sms_parts, sample.text
+        );
     }
     if !args.send {
         println!("nothing sent: add --send to send it");

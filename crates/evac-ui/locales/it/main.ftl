@@ -95,3 +95,4 @@ too-many-detail = Dalla sua connessione sono arrivate troppe richieste. Attenda 
 withheld-for-role = Telefoni, indirizzi e-mail, messaggi, chiamate e ciò che la famiglia ha scritto della sua situazione e salute non sono mostrati al tuo ruolo.
 user-sessions = Sessioni e token
 user-revoke = Revoca
+channel-log = registro (demo: registrato, non inviato)
