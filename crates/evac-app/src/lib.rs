@@ -39,7 +39,7 @@ use evac_store::{Store, StoreError};
 pub use accounts::{NewToken, SESSION_S_MAX, TokenView, hash_password};
 pub use audit::{AuditSealer, SEAL_INTERVAL_MS};
 pub use boarding::{BoardingPass, Manifest, NoShows, Published, Scanned, SeatChangeView};
-pub use broadcast::{BROADCAST_RECIPIENTS_MAX, BroadcastPreview, BroadcastSent};
+pub use broadcast::{BROADCAST_RECIPIENTS_MAX, BroadcastPreview, BroadcastSample, BroadcastSent};
 pub use calls::{
     CALLBACK_BACKOFF_MINUTES, CALLBACK_LEASE_MS, CALLBACKS_LISTED_MAX, LoggedCall, QueuedCallback,
     callback_after, direction_words, outcome_words,
@@ -65,9 +65,9 @@ pub use mail::{
     ATTACHMENTS_READ_MAX, EMAIL_BYTES_MAX, EmailChannel, EmailSettings, ImapSettings, MailboxPass,
 };
 pub use messaging::{
-    CALLBACK_SECRET_CHARS_MIN, Channel, ChannelError, KannelChannel, KannelSettings, LogChannel,
-    MessagingSettings, Received, SEND_LEASE_MS, SENDS_IN_FLIGHT_MAX, SLOW_ANSWER_MS, Senders,
-    sends_in_flight,
+    CALLBACK_SECRET_CHARS_MIN, Channel, ChannelError, KANNEL_REPORTS_WITHIN_S, KannelChannel,
+    KannelSettings, LogChannel, MessagingSettings, Received, SEND_LEASE_MS, SENDS_IN_FLIGHT_MAX,
+    SLOW_ANSWER_MS, Senders, sends_in_flight,
 };
 pub use messenger::{
     MESSENGER_CHANNEL, MESSENGER_UPDATE_BYTES_MAX, MessengerChannel, MessengerSettings, Update,
@@ -77,7 +77,7 @@ pub use planning::{PlanRun, Seated, Waiting};
 pub use ranking::{ClassCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking};
 pub use reconfirm::Reconfirmed;
 pub use situation::{Ingested, SituationView, SubjectView};
-pub use store_url::{DatabaseUrl, open_store};
+pub use store_url::{DatabaseUrl, grant_app_role, open_store};
 pub use triage::{Household, PolicyChange, PolicyInForce, RankedRequest, case_facts, households};
 
 /// What evac needs to know about its deployment.

@@ -68,6 +68,21 @@ pub async fn open_store(url: &DatabaseUrl, create: bool) -> Result<Arc<dyn Store
     })
 }
 
+/// Gives an existing PostgreSQL role what a running evac needs and no more: the audit trail
+/// append-only by privilege, not only by trigger ([`PgStore::grant_app_role`]). SQLite has no
+/// roles: its file's 0600 mode is the access control.
+pub async fn grant_app_role(url: &DatabaseUrl, role: &str) -> Result<(), StoreError> {
+    match url {
+        DatabaseUrl::Sqlite(_) => Err(StoreError::Config(
+            "the embedded database has no roles: only its owner may read or write the file (0600); grant-app-role is for PostgreSQL".into(),
+        )),
+        DatabaseUrl::Postgres(url) => {
+            let store = PgStore::connect(url).await?;
+            store.grant_app_role(role).await
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

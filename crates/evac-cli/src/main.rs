@@ -5,6 +5,7 @@ mod bench;
 mod commands;
 mod config;
 mod progress;
+mod sealed;
 
 use clap::{Parser, Subcommand};
 use config::GlobalArgs;
@@ -124,6 +125,9 @@ enum Command {
     /// Copy the embedded database for a drill or a replay, marked as an exercise: only there
     /// may `plan --publish --at` write seats as of another time.
     Exercise(commands::backup::ExerciseArgs),
+    /// PostgreSQL: give the role evac runs as (after `evac migrate` as the owner) what a node
+    /// needs and no more: it appends to the audit trail and can never update or delete it.
+    GrantAppRole(commands::backup::GrantArgs),
     /// Boarding-pass keys (kept in a key file, never in the database): list, rotate, prune.
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
@@ -216,6 +220,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => commands::backup::backup(&config, args).await,
         Command::Restore(args) => commands::backup::restore(&config, args).await,
         Command::Exercise(args) => commands::backup::exercise(&config, args).await,
+        Command::GrantAppRole(args) => commands::backup::grant_app_role(&config, args).await,
         Command::Bench(cmd) => bench::run(&config, cmd).await,
     }
 }

@@ -1331,3 +1331,182 @@ fn retention_anonymises_a_closed_crisis_and_keeps_its_counts() {
     let verified = ok(evac(&data, &["audit", "verify", "--as", "pia"], None));
     assert!(verified.contains("holds"), "{verified}");
 }
+
+/// Whether the reference age tool (Debian's `age`, the Go implementation) is here; CI installs
+/// it and never skips the test that decrypts with it.
+fn age_installed() -> bool {
+    let present = Command::new("age").arg("--version").output().is_ok()
+        && Command::new("age-keygen").arg("--version").output().is_ok();
+    if !present {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but age is not installed (apt-get install age): this test must run in CI"
+        );
+        eprintln!(
+            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+             !! age is not installed: the encrypted-export test did NOT run. !!\n\
+             !! apt-get install age (bash .ci/run does it in CI)             !!\n\
+             !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+        );
+    }
+    present
+}
+
+/// Issue 26: an export handed to a partner is encrypted to the partner's age key (or to a
+/// passphrase) and opens with the reference age tool, giving the same rows as the clear
+/// export; a key that is not one, or a passphrase too short, is refused and named.
+#[test]
+fn an_export_sealed_with_age_opens_with_the_partners_key_only() {
+    if !age_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    ok(evac(
+        &data,
+        &[
+            "demo",
+            "--requests",
+            "40",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-serve",
+        ],
+        None,
+    ));
+    let clear = ok(evac(
+        &data,
+        &["export", "requests", "--format", "csv"],
+        None,
+    ));
+    assert!(clear.lines().count() > 40, "{clear}");
+
+    let key = dir.path().join("partner.key");
+    let made = Command::new("age-keygen")
+        .arg("-o")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let recipient = ok(Command::new("age-keygen")
+        .arg("-y")
+        .arg(&key)
+        .output()
+        .unwrap());
+    let sealed = dir.path().join("requests.csv.age");
+    ok(evac(
+        &data,
+        &[
+            "export",
+            "requests",
+            "--format",
+            "csv",
+            "--out",
+            sealed.to_str().unwrap(),
+            "--encrypt-to",
+            recipient.trim(),
+        ],
+        None,
+    ));
+    let bytes = std::fs::read(&sealed).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1\n"));
+    let first_row = clear.lines().nth(1).unwrap();
+    assert!(
+        !bytes
+            .windows(first_row.len())
+            .any(|w| w == first_row.as_bytes()),
+        "no clear text in the file"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&sealed).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let opened = ok(Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(&key)
+        .arg(&sealed)
+        .output()
+        .unwrap());
+    assert_eq!(opened, clear, "the partner reads the same rows");
+    let stranger = dir.path().join("stranger.key");
+    assert!(
+        Command::new("age-keygen")
+            .arg("-o")
+            .arg(&stranger)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let refused = Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(&stranger)
+        .arg(&sealed)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "a stranger's key opens nothing");
+
+    // A passphrase from the environment, never from the command line.
+    let with_passphrase = |passphrase: &str, out: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_evac"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["export", "requests", "--format", "csv", "--out"])
+            .arg(out)
+            .args(["--passphrase-env", "EVAC_EXPORT_PASSPHRASE"])
+            .env_remove("EVAC_DATABASE_URL")
+            .env_remove("EVAC_CONFIG")
+            .env("EVAC_LOG", "warn")
+            .env("EVAC_EXPORT_PASSPHRASE", passphrase)
+            .output()
+            .unwrap()
+    };
+    let by_passphrase = dir.path().join("requests-pass.csv.age");
+    ok(with_passphrase(
+        "correct horse battery staple",
+        &by_passphrase,
+    ));
+    let decryptor = age::Decryptor::new(std::fs::File::open(&by_passphrase).unwrap()).unwrap();
+    let identity = age::scrypt::Identity::new(age::secrecy::SecretString::from(
+        "correct horse battery staple".to_string(),
+    ));
+    let mut reader = decryptor
+        .decrypt(std::iter::once(&identity as &dyn age::Identity))
+        .unwrap();
+    let mut opened = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut opened).unwrap();
+    assert_eq!(opened, clear);
+
+    // Refusals name what to fix.
+    let short_file = dir.path().join("short.age");
+    let short = with_passphrase("short", &short_file);
+    assert!(!short.status.success());
+    assert!(!short_file.exists(), "a refused export leaves no file");
+    assert!(
+        text(&short.stderr).contains("at least 12 characters"),
+        "{}",
+        text(&short.stderr)
+    );
+    let not_a_key = evac(
+        &data,
+        &[
+            "export",
+            "requests",
+            "--out",
+            dir.path().join("bad.age").to_str().unwrap(),
+            "--encrypt-to",
+            "age1notakey",
+        ],
+        None,
+    );
+    assert!(!not_a_key.status.success());
+    assert!(
+        text(&not_a_key.stderr).contains("--encrypt-to 'age1notakey' is not an age recipient"),
+        "{}",
+        text(&not_a_key.stderr)
+    );
+}

@@ -96,6 +96,71 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Whether every migration this build knows is applied, unchanged: then a node needs no
+    /// DDL at start, so it may run as an application role without the right to create tables
+    /// ([`PgStore::grant_app_role`]).
+    async fn migrations_current(&self) -> Result<bool, StoreError> {
+        let known: Option<String> =
+            sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(backend)?;
+        if known.is_none() {
+            return Ok(false);
+        }
+        let applied: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(MIGRATOR.iter().all(|m| {
+            applied.iter().any(|(version, checksum)| {
+                *version == m.version && checksum.as_slice() == &*m.checksum
+            })
+        }))
+    }
+
+    /// Gives `role` (an existing PostgreSQL role) what a running evac needs and no more: read
+    /// and write the crisis, append to the audit trail and its chain but never update, delete
+    /// or truncate them, read (not change) which migrations ran; no DDL. Run it as the owner
+    /// after `evac migrate`, and again after each upgrade's migrations (new tables).
+    pub async fn grant_app_role(&self, role: &str) -> Result<(), StoreError> {
+        let valid = role
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && role.len() <= 63
+            && role
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            return Err(StoreError::Config(format!(
+                "'{role}' is not a role name evac grants to: lower-case letters, digits and _, at most 63"
+            )));
+        }
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        for statement in [
+            format!("GRANT USAGE ON SCHEMA public TO {role}"),
+            format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+            ),
+            format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+            format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, audit_chain FROM {role}"),
+            format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {role}"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(statement))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match e.as_database_error().and_then(|d| d.code()) {
+                    Some(code) if code == "42704" => StoreError::Config(format!(
+                        "there is no role '{role}': create it first (CREATE ROLE {role} LOGIN PASSWORD '…')"
+                    )),
+                    _ => backend(e),
+                })?;
+        }
+        tx.commit().await.map_err(backend)
+    }
 }
 
 fn stored_request(
@@ -419,10 +484,12 @@ impl Store for PgStore {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        if !self.migrations_current().await? {
+            MIGRATOR
+                .run(&self.pool)
+                .await
+                .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        }
         backfill_name_keys(&self.pool).await
     }
 
@@ -1521,12 +1588,18 @@ impl Store for PgStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn release_claims(&self, channel: &str, node: &str) -> Result<usize, StoreError> {
+    async fn release_claims(
+        &self,
+        channel: &str,
+        node: &str,
+        due_at: Timestamp,
+    ) -> Result<usize, StoreError> {
         let done = sqlx::query(
-            "UPDATE outbox SET claimed_until = 0, next_at = 0 WHERE state = 'sending' AND claimed_by = $1 AND channel = $2",
+            "UPDATE outbox SET claimed_until = $3, next_at = 0 WHERE state = 'sending' AND claimed_by = $1 AND channel = $2",
         )
         .bind(node)
         .bind(channel)
+        .bind(due_at.unix_micros())
         .execute(&self.pool)
         .await
         .map_err(backend)?;
@@ -1620,11 +1693,11 @@ impl Store for PgStore {
         &self,
         id: MessageId,
         at: Timestamp,
-        delivered: bool,
+        report: DeliveryReport,
         detail: &str,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let done = outbox::delivery(&mut tx, id, at, delivered, detail).await?;
+        let done = outbox::delivery(&mut tx, id, at, report, detail).await?;
         tx.commit().await.map_err(backend)?;
         Ok(done)
     }

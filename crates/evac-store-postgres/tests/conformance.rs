@@ -59,3 +59,85 @@ async fn a_non_postgres_url_is_refused() {
         .to_string();
     assert!(err.contains("not a PostgreSQL URL"), "{err}");
 }
+
+/// Issue 26: on PostgreSQL the application's role cannot update or delete audit rows, whatever
+/// becomes of the triggers. The role `grant_app_role` prepares starts evac (no DDL once
+/// migrated), takes requests, appends and seals the trail; an UPDATE, DELETE or TRUNCATE of the
+/// trail is refused for lack of privilege even with the owner's triggers dropped.
+#[tokio::test]
+async fn the_app_role_appends_to_the_audit_trail_and_cannot_rewrite_it() {
+    use sqlx::Connection;
+    let Some(admin_url) = test_server_url() else {
+        return;
+    };
+    let scratch = ScratchDatabase::create(&admin_url).await.unwrap();
+    let owner = scratch.store().await.unwrap();
+    let role = format!(
+        "evac_app_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE ROLE {role} LOGIN")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let refused = owner
+        .grant_app_role("Robert'); DROP TABLE requests;--")
+        .await;
+    assert!(refused.is_err(), "a name that is not a plain identifier");
+    let missing = owner.grant_app_role("evac_no_such_role").await.unwrap_err();
+    assert!(missing.to_string().contains("create it first"), "{missing}");
+    owner.grant_app_role(&role).await.unwrap();
+
+    // The app, as its role (trust authentication on the test server).
+    let (scheme, rest) = scratch.url().split_once("://").unwrap();
+    let host_and_db = rest.split_once('@').map_or(rest, |(_, h)| h);
+    let app_url = format!("{scheme}://{role}@{host_and_db}");
+    let app = PgStore::connect(&app_url).await.unwrap();
+    app.migrate()
+        .await
+        .expect("a migrated database needs no DDL to start");
+    let insert = evac_store::conformance::sample_insert("Rolova", 7);
+    app.insert_request(&insert).await.unwrap();
+    assert!(
+        app.seal_audit(100).await.unwrap() >= 1,
+        "the app seals the trail"
+    );
+
+    let mut as_app = sqlx::PgConnection::connect(&app_url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(UNTRIGGER_AUDIT_SQL))
+        .execute(owner.pool())
+        .await
+        .unwrap();
+    for statement in [
+        "UPDATE audit_events SET action = 'nothing happened'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+        "DELETE FROM audit_chain",
+        "UPDATE audit_chain SET hash = '\\x00'",
+        "DROP TABLE audit_events",
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (999, 'x', true, '\\x00', 0)",
+    ] {
+        let e = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut as_app)
+            .await
+            .expect_err(statement);
+        let code = e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.to_string());
+        assert_eq!(code.as_deref(), Some("42501"), "{statement}: {e}");
+    }
+    // Everything else a node does still works for the role.
+    let trail = app.audit_trail(0, 100).await.unwrap();
+    assert!(!trail.is_empty());
+
+    as_app.close().await.unwrap();
+    app.pool().close().await;
+    owner.pool().close().await;
+    scratch.drop_now().await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE {role}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}

@@ -609,7 +609,7 @@ async fn export(args: ExportBenchArgs) -> anyhow::Result<()> {
     let out = dir.path().join("export.csv");
     let started = Instant::now();
     let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);
-    let count = crate::commands::export::export_to(
+    let (count, _) = crate::commands::export::export_to(
         &app,
         evac_exchange::export::Format::Csv,
         false,

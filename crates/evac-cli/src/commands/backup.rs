@@ -27,6 +27,22 @@ pub struct ExerciseArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct GrantArgs {
+    /// An existing PostgreSQL role (CREATE ROLE evac_app LOGIN PASSWORD '…')
+    pub role: String,
+}
+
+/// `evac grant-app-role ROLE`, run as the database's owner after `evac migrate`.
+pub async fn grant_app_role(config: &Config, args: GrantArgs) -> anyhow::Result<()> {
+    evac_app::grant_app_role(&config.database, &args.role).await?;
+    println!(
+        "{} may now run evac on this database: it reads and writes the crisis, appends to the audit trail and can never update, delete or truncate it; run this again after each upgrade's `evac migrate`",
+        args.role
+    );
+    Ok(())
+}
+
+#[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// A copy written by `evac backup`
     pub from: PathBuf,

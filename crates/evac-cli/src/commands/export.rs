@@ -38,6 +38,8 @@ pub struct ExportArgs {
     /// Only requests whose location matches (any script)
     #[arg(long)]
     pub place: Option<String>,
+    #[command(flatten)]
+    pub sealing: crate::sealed::Sealing,
 }
 
 impl FormatArg {
@@ -50,14 +52,14 @@ impl FormatArg {
     }
 }
 
-/// Streams the export into `out`; returns the number of requests written.
+/// Streams the export into `out`; returns the number of requests written, and `out`.
 pub async fn export_to<W: Write>(
     app: &App,
     format: Format,
     hxl: bool,
     filter: RequestFilter,
     out: W,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<(u64, W)> {
     let mut cursor = app
         .begin_export(ExportActor::ServerConsole, filter, format.extension())
         .await?;
@@ -71,7 +73,7 @@ pub async fn export_to<W: Write>(
     }
     let mut out = exporter.finish()?;
     out.flush()?;
-    Ok(count)
+    Ok((count, out))
 }
 
 pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
@@ -82,32 +84,31 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let format = args.format.format();
+    // Sealed (age) or clear, the export streams through one writer, finished at the end.
+    let sealer = args.sealing.prepare()?;
     let count = match &args.out {
         Some(path) => {
             let file = super::private_file(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            export_to(
-                &app,
-                format,
-                args.hxl,
-                filter,
-                std::io::BufWriter::with_capacity(1 << 20, file),
-            )
-            .await?
+            let out = sealer.wrap(std::io::BufWriter::with_capacity(1 << 20, file))?;
+            let (count, out) = export_to(&app, format, args.hxl, filter, out).await?;
+            out.finish()
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            count
         }
         None => {
             use std::io::IsTerminal;
-            if matches!(format, Format::Xlsx) && std::io::stdout().is_terminal() {
-                anyhow::bail!("an XLSX file cannot be shown on a terminal; add --out FILE.xlsx");
+            if (matches!(format, Format::Xlsx) || args.sealing.encrypts())
+                && std::io::stdout().is_terminal()
+            {
+                anyhow::bail!(
+                    "an XLSX or encrypted file cannot be shown on a terminal; add --out FILE"
+                );
             }
-            export_to(
-                &app,
-                format,
-                args.hxl,
-                filter,
-                std::io::BufWriter::new(std::io::stdout().lock()),
-            )
-            .await?
+            let out = sealer.wrap(std::io::BufWriter::new(std::io::stdout().lock()))?;
+            let (count, out) = export_to(&app, format, args.hxl, filter, out).await?;
+            out.finish()?;
+            count
         }
     };
     eprintln!("exported {count} requests");

@@ -1,7 +1,6 @@
 //! `evac person export` and `evac person erase`: a person's subject-access request and
 //! erasure, by a supervisor at the console.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -64,6 +63,8 @@ pub enum PersonCommand {
         /// Write to this new file (readable by you only) instead of standard output
         #[arg(long)]
         to: Option<PathBuf>,
+        #[command(flatten)]
+        sealing: crate::sealed::Sealing,
     },
     /// Erase one person's personal data and the messages and calls of their contacts; their
     /// status, seat and the counts stay.
@@ -97,16 +98,23 @@ pub async fn run(config: &Config, command: PersonCommand) -> anyhow::Result<()> 
             person,
             who,
             to,
+            sealing,
         } => {
             let (request, person) = ids(&request, &person)?;
             let staff = app.console_staff(&who.user).await?;
             let data = app.subject_access(&staff, request, person).await?;
             let text = serde_json::to_string_pretty(&data)?;
+            let sealer = sealing.prepare()?;
             match to {
+                None if sealing.encrypts() => {
+                    anyhow::bail!("an encrypted export needs --to FILE (it is not text)")
+                }
                 None => println!("{text}"),
                 Some(path) => {
-                    super::private_file(&path)
-                        .and_then(|mut f| f.write_all(text.as_bytes()))
+                    let file = super::private_file(&path)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    sealer
+                        .write_all(file, text.as_bytes())
                         .with_context(|| format!("writing {}", path.display()))?;
                     println!("wrote {}", path.display());
                 }

@@ -54,21 +54,25 @@ pub enum TransportCommand {
         /// csv, xlsx or pdf
         #[arg(long, default_value = "pdf")]
         format: String,
-        /// Where to write it (default: manifest-CODE.FORMAT)
+        /// Where to write it (default: manifest-CODE.FORMAT, with .age when encrypted)
         #[arg(long)]
         out: Option<std::path::PathBuf>,
         #[command(flatten)]
         who: Who,
+        #[command(flatten)]
+        sealing: crate::sealed::Sealing,
     },
     /// Print the boarding passes of a transport (PDF, six per page, with QR codes).
     Passes {
         /// The transport's id or code
         transport: String,
-        /// Where to write it (default: passes-CODE.pdf)
+        /// Where to write it (default: passes-CODE.pdf, with .age when encrypted)
         #[arg(long)]
         out: Option<std::path::PathBuf>,
         #[command(flatten)]
         who: Who,
+        #[command(flatten)]
+        sealing: crate::sealed::Sealing,
     },
     /// At the call time: release the seats of everyone not checked in to standby households.
     NoShows {
@@ -252,6 +256,7 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
             format,
             out,
             who,
+            sealing,
         } => {
             let staff = app.console_staff(&who.user).await?;
             let t = find_transport(&app, &staff, &transport).await?;
@@ -262,9 +267,14 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
             let manifest = app.manifest(&staff, t.id).await?;
             let bytes =
                 evac_exchange::manifest::manifest(&manifest.transport, &manifest.rows, format)?;
-            let out =
-                out.unwrap_or_else(|| format!("manifest-{}.{}", t.code, format.extension()).into());
-            std::io::Write::write_all(&mut super::private_file(&out)?, &bytes)?;
+            let out = out.unwrap_or_else(|| {
+                sealed_name(
+                    format!("manifest-{}.{}", t.code, format.extension()),
+                    &sealing,
+                )
+            });
+            let sealer = sealing.prepare()?;
+            sealer.write_all(super::private_file(&out)?, &bytes)?;
             println!(
                 "{} passengers of {} → {}",
                 manifest.rows.len(),
@@ -276,6 +286,7 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
             transport,
             out,
             who,
+            sealing,
         } => {
             let staff = app.console_staff(&who.user).await?;
             let t = find_transport(&app, &staff, &transport).await?;
@@ -290,8 +301,10 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
                 })
                 .collect();
             let bytes = evac_exchange::manifest::passes_pdf(&t, &printed)?;
-            let out = out.unwrap_or_else(|| format!("passes-{}.pdf", t.code).into());
-            std::io::Write::write_all(&mut super::private_file(&out)?, &bytes)?;
+            let out =
+                out.unwrap_or_else(|| sealed_name(format!("passes-{}.pdf", t.code), &sealing));
+            let sealer = sealing.prepare()?;
+            sealer.write_all(super::private_file(&out)?, &bytes)?;
             println!(
                 "{} boarding passes of {} → {}",
                 printed.len(),
@@ -393,4 +406,13 @@ pub async fn plan(
         }
     }
     Ok(())
+}
+
+/// A default file name, with `.age` when the file is encrypted.
+fn sealed_name(name: String, sealing: &crate::sealed::Sealing) -> std::path::PathBuf {
+    if sealing.encrypts() {
+        format!("{name}.age").into()
+    } else {
+        name.into()
+    }
 }
