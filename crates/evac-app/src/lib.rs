@@ -93,6 +93,8 @@ pub struct Settings {
     pub messaging: MessagingSettings,
     /// How fast one address may write to the public side or look up statuses.
     pub public_limit: PublicLimit,
+    /// How fast one staff account may call the API (a leaked token, a runaway script).
+    pub account_limit: AccountLimit,
     /// The boarding-pass key file (0600, the same on every node); `None` keeps a key in
     /// memory for this process only (tests, library use).
     pub pass_key_file: Option<std::path::PathBuf>,
@@ -106,6 +108,25 @@ pub struct Settings {
 pub struct PublicLimit {
     pub per_address_per_s: u32,
     pub burst: u32,
+}
+
+/// The API's limit per staff account: a steady rate and a burst (`per_account_per_s` 0
+/// switches it off). A planner's script importing a spreadsheet row by row stays under it; a
+/// stolen token used to page through every request does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountLimit {
+    pub per_account_per_s: u32,
+    pub burst: u32,
+}
+
+impl Default for AccountLimit {
+    fn default() -> Self {
+        AccountLimit {
+            per_account_per_s: 50,
+            burst: 500,
+        }
+    }
 }
 
 impl Default for PublicLimit {
@@ -125,6 +146,7 @@ impl Default for Settings {
             travel: evac_geo::TravelModel::default(),
             messaging: MessagingSettings::default(),
             public_limit: PublicLimit::default(),
+            account_limit: AccountLimit::default(),
             pass_key_file: None,
         }
     }

@@ -50,6 +50,8 @@ struct FileConfig {
     telegram: Option<TelegramFile>,
     /// `[public_limit]`: per_address_per_s (0: off) and burst, for the public side.
     public_limit: Option<evac_app::PublicLimit>,
+    /// `[account_limit]`: per_account_per_s (0: off) and burst, for the API per staff account.
+    account_limit: Option<evac_app::AccountLimit>,
     /// The boarding-pass key file, the same on every node [default: pass-keys in the data
     /// directory].
     pass_key_file: Option<PathBuf>,
@@ -239,6 +241,7 @@ impl GlobalArgs {
                 travel: check_travel(file.travel.unwrap_or_default())?,
                 messaging,
                 public_limit: file.public_limit.unwrap_or_default(),
+                account_limit: file.account_limit.unwrap_or_default(),
                 pass_key_file: Some(pass_key_file),
             },
             log: self

@@ -59,7 +59,13 @@ impl FromRequestParts<AppState> for Authenticated {
                 secret
             }
         };
-        Ok(Authenticated(state.app.authenticate_token(&token).await?))
+        let staff = state.app.authenticate_token(&token).await?;
+        if let Some(limiter) = &state.account_limiter
+            && let Err(wait_s) = limiter.admit(&staff.name, std::time::Instant::now())
+        {
+            return Err(crate::limits::too_many_problem("for this account", wait_s));
+        }
+        Ok(Authenticated(staff))
     }
 }
 

@@ -57,6 +57,8 @@ pub struct AppState {
     pub app: App,
     /// The public side's flood limit (`limits.rs`); `None` when switched off.
     pub limiter: Option<std::sync::Arc<limits::PublicLimiter>>,
+    /// The API's limit per staff account.
+    pub account_limiter: Option<std::sync::Arc<limits::AccountLimiter>>,
 }
 
 /// The router and the list of what it serves, built by the same code so they cannot diverge.
@@ -206,6 +208,8 @@ async fn plain_refusals_as_problems(
 pub fn router(app: App) -> Router {
     let state = AppState {
         limiter: limits::PublicLimiter::new(app.settings().public_limit).map(std::sync::Arc::new),
+        account_limiter: limits::AccountLimiter::for_accounts(app.settings().account_limit)
+            .map(std::sync::Arc::new),
         app,
     };
     let request_id = HeaderName::from_static("x-request-id");

@@ -1,12 +1,16 @@
-//! The public side's flood limit: anonymous writes and status look-ups are counted per
-//! address, with a steady rate and a burst (a generic cell rate algorithm: each address has a
-//! "theoretical arrival time" that every request pushes one interval on). Beyond it the
-//! answer is 429 with `Retry-After`, in the caller's language on the pages, before any work.
+//! Flood limits, one mechanism for two keys: a steady rate and a burst per key (a generic cell
+//! rate algorithm: each key has a "theoretical arrival time" that every request pushes one
+//! interval on). Beyond it the answer is 429 with `Retry-After`, before any work.
 //!
-//! Staff (a bearer token or a desk session) are not counted here, nor the channels' callbacks
-//! (they carry their own secret), nor the login page (it has its own lock-out). Behind a proxy
-//! on the same host, the address is the last one the proxy added to `X-Forwarded-For`; a peer
-//! elsewhere cannot claim one.
+//! - The public side counts anonymous writes and status look-ups per address, and answers in
+//!   the caller's language on the pages. Staff (a bearer token or a desk session) are not
+//!   counted there, nor the channels' callbacks (they carry their own secret), nor the login
+//!   page (it has its own lock-out). Behind a proxy on the same host, the address is the last
+//!   one the proxy added to `X-Forwarded-For`; a peer elsewhere cannot claim one.
+//! - The API counts every authenticated call per staff account (`auth::Authenticated`), so a
+//!   leaked token or a runaway script cannot page through the crisis at the server's speed.
+//!
+//! Both count per node: behind a load balancer each node allows the rate (docs/SECURITY.md).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -18,46 +22,64 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// Addresses remembered at most; beyond, the quiet ones are forgotten first.
+/// Keys (addresses, accounts) remembered at most; beyond, the quiet ones are forgotten first.
 pub const LIMITED_ADDRESSES_MAX: usize = 100_000;
 
-/// Each address's next allowed moment.
-pub struct PublicLimiter {
+/// Each key's next allowed moment.
+pub struct RateLimiter<K> {
     interval: Duration,
     burst: Duration,
-    arrivals: Mutex<HashMap<IpAddr, Instant>>,
+    arrivals: Mutex<HashMap<K, Instant>>,
 }
 
+/// The public side's limiter, per address.
+pub type PublicLimiter = RateLimiter<IpAddr>;
+/// The API's limiter, per staff account (by name).
+pub type AccountLimiter = RateLimiter<String>;
+
 impl PublicLimiter {
-    /// `None` when `per_second` is 0 (no limit).
+    /// `None` when `per_address_per_s` is 0 (no limit).
     pub fn new(limit: evac_app::PublicLimit) -> Option<PublicLimiter> {
-        (limit.per_address_per_s > 0).then(|| {
-            let interval = Duration::from_secs_f64(1.0 / f64::from(limit.per_address_per_s));
-            PublicLimiter {
+        RateLimiter::with_rate(limit.per_address_per_s, limit.burst)
+    }
+}
+
+impl AccountLimiter {
+    /// `None` when `per_account_per_s` is 0 (no limit).
+    pub fn for_accounts(limit: evac_app::AccountLimit) -> Option<AccountLimiter> {
+        RateLimiter::with_rate(limit.per_account_per_s, limit.burst)
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> RateLimiter<K> {
+    fn with_rate(per_s: u32, burst: u32) -> Option<RateLimiter<K>> {
+        (per_s > 0).then(|| {
+            let interval = Duration::from_secs_f64(1.0 / f64::from(per_s));
+            RateLimiter {
                 interval,
-                burst: interval * limit.burst.max(1),
+                burst: interval * burst.max(1),
                 arrivals: Mutex::new(HashMap::new()),
             }
         })
     }
 
-    /// `Err(seconds to wait)` when `address` is over its rate at `now`.
-    pub fn admit(&self, address: IpAddr, now: Instant) -> Result<(), u64> {
+    /// `Err(seconds to wait)` when `key` is over its rate at `now`.
+    pub fn admit(&self, key: &K, now: Instant) -> Result<(), u64> {
         let mut arrivals = self.arrivals.lock().expect("the limiter's lock");
-        if arrivals.len() >= LIMITED_ADDRESSES_MAX && !arrivals.contains_key(&address) {
+        if arrivals.len() >= LIMITED_ADDRESSES_MAX && !arrivals.contains_key(key) {
             arrivals.retain(|_, tat| *tat > now);
             if arrivals.len() >= LIMITED_ADDRESSES_MAX {
-                // Every remembered address is busy: refuse the newcomer rather than grow.
+                // Every remembered key is busy: refuse the newcomer rather than grow.
                 return Err(1);
             }
         }
-        let tat = arrivals.get(&address).copied().unwrap_or(now).max(now);
+        let tat = arrivals.get(key).copied().unwrap_or(now).max(now);
         // Allowed while the address is less than a burst ahead of now.
         let allowed_from = tat.checked_sub(self.burst - self.interval).unwrap_or(now);
         if now < allowed_from {
             return Err((allowed_from - now).as_secs().max(1));
         }
-        arrivals.insert(address, tat + self.interval);
+        arrivals.insert(key.clone(), tat + self.interval);
         Ok(())
     }
 }
@@ -105,7 +127,7 @@ pub async fn limit_public(
     if let Some(limiter) = &state.limiter
         && counted(&request)
         && let Some(address) = caller_address(&request)
-        && let Err(wait_s) = limiter.admit(address, Instant::now())
+        && let Err(wait_s) = limiter.admit(&address, Instant::now())
     {
         return too_many(&request, wait_s);
     }
@@ -115,16 +137,7 @@ pub async fn limit_public(
 fn too_many(request: &Request, wait_s: u64) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let mut response = if api {
-        crate::problem::Problem {
-            retry_after_s: Some(wait_s),
-            ..crate::problem::Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "urn:evac:problem:too-many-requests",
-                "Too many requests",
-                format!("too many requests from this address; wait {wait_s} s and try again"),
-            )
-        }
-        .into_response()
+        too_many_problem("from this address", wait_s).into_response()
     } else {
         let lang = crate::desk::lang(
             &std::collections::HashMap::new(),
@@ -146,6 +159,20 @@ fn too_many(request: &Request, wait_s: u64) -> Response {
     response
 }
 
+/// The API's 429: who is over the limit (`from this address`, `for this account`) and how
+/// long to wait (also in `Retry-After`).
+pub fn too_many_problem(whose: &str, wait_s: u64) -> crate::problem::Problem {
+    crate::problem::Problem {
+        retry_after_s: Some(wait_s),
+        ..crate::problem::Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "urn:evac:problem:too-many-requests",
+            "Too many requests",
+            format!("too many requests {whose}; wait {wait_s} s and try again"),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,19 +187,19 @@ mod tests {
         let flood: IpAddr = "203.0.113.7".parse().unwrap();
         let t0 = Instant::now();
         let admitted = (0..100)
-            .filter(|_| limiter.admit(flood, t0).is_ok())
+            .filter(|_| limiter.admit(&flood, t0).is_ok())
             .count();
         assert_eq!(admitted, 10, "the burst at once");
-        assert!(limiter.admit(flood, t0).is_err());
+        assert!(limiter.admit(&flood, t0).is_err());
         // One more every 200 ms.
         assert!(
             limiter
-                .admit(flood, t0 + Duration::from_millis(200))
+                .admit(&flood, t0 + Duration::from_millis(200))
                 .is_ok()
         );
         assert!(
             limiter
-                .admit(flood, t0 + Duration::from_millis(210))
+                .admit(&flood, t0 + Duration::from_millis(210))
                 .is_err()
         );
         // Over 10 s of flooding, about 5 × 10 get through (and the few the pause refilled).
@@ -180,14 +207,14 @@ mod tests {
         for ms in (0..10_000).step_by(4) {
             through += usize::from(
                 limiter
-                    .admit(flood, t0 + Duration::from_millis(1_000 + ms))
+                    .admit(&flood, t0 + Duration::from_millis(1_000 + ms))
                     .is_ok(),
             );
         }
         assert!((50..=56).contains(&through), "{through}");
         let other: IpAddr = "198.51.100.1".parse().unwrap();
         assert!(
-            limiter.admit(other, t0).is_ok(),
+            limiter.admit(&other, t0).is_ok(),
             "another address is not slowed"
         );
         assert!(

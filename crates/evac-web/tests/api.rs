@@ -14,11 +14,15 @@ struct TestApp {
 }
 
 async fn spawn_app() -> TestApp {
+    spawn_app_with(Settings::default()).await
+}
+
+async fn spawn_app_with(settings: Settings) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let url = DatabaseUrl::Sqlite(dir.path().join("evac.db"));
     let store = open_store(&url, true).await.unwrap();
     store.migrate().await.unwrap();
-    let app = App::new(store, Settings::default());
+    let app = App::new(store, settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(evac_web::serve(
@@ -2655,6 +2659,65 @@ async fn a_flood_from_one_address_is_cut_to_its_rate_and_others_pass() {
             .await
             .unwrap()
             .contains("Слишком много запросов")
+    );
+}
+
+/// Issue 26: the API had no limit per account: a leaked token or a runaway script could page
+/// through every request at the server's speed. Now each account gets a rate and a burst
+/// (429, `Retry-After`, a problem naming the account as the reason) and another account is
+/// not slowed.
+#[tokio::test]
+async fn one_account_flooding_the_api_is_cut_and_another_is_not() {
+    let t = spawn_app_with(Settings {
+        account_limit: evac_app::AccountLimit {
+            per_account_per_s: 2,
+            burst: 20,
+        },
+        ..Settings::default()
+    })
+    .await;
+    let leaked = t.token("officer1", Role::CaseOfficer).await;
+    let other = t.token("officer2", Role::CaseOfficer).await;
+    let list = |token: String| {
+        let (http, base) = (t.http.clone(), t.base.clone());
+        async move {
+            http.get(format!("{base}/api/v1/requests?limit=1"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let (mut answered, mut refused) = (0, None);
+    for _ in 0..40 {
+        let res = list(leaked.clone()).await;
+        match res.status() {
+            StatusCode::OK => answered += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                let wait = res.headers().get("retry-after").cloned();
+                refused = Some((wait, res.json::<Value>().await.unwrap()));
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert!(
+        (20..=22).contains(&answered),
+        "{answered} answered: the burst and what the rate refilled"
+    );
+    let (wait, problem) = refused.expect("the flood is refused");
+    let wait: u64 = wait.unwrap().to_str().unwrap().parse().unwrap();
+    assert!(wait >= 1);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("for this account"),
+        "{problem}"
+    );
+    assert_eq!(
+        list(other).await.status(),
+        StatusCode::OK,
+        "another account"
     );
 }
 
