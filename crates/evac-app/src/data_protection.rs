@@ -4,7 +4,7 @@
 //! document, contacts and needs go, with the messages, calls and messenger chats of those
 //! contacts. Both are for supervisors, and audited (ids only).
 
-use evac_model::{Permission, Person, PersonId, RequestId, Timestamp};
+use evac_model::{Actor, Permission, Person, PersonId, RequestId, Timestamp};
 use evac_store::{AuditEvent, ERASED, MessageFilter, PersonChange};
 
 use crate::{App, AppError, Staff};
@@ -104,21 +104,23 @@ impl App {
         ground: &str,
         at: Timestamp,
     ) -> Result<Erased, AppError> {
-        self.erase(staff, request, person, ground, at, false).await
+        staff.require(Permission::ProtectData)?;
+        self.erase(staff.actor(), request, person, ground, at, false)
+            .await
     }
 
-    /// As [`App::erase_person`]; with `submitter_too`, the submitter's contacts go whoever
-    /// the person is (retention erases whole requests).
+    /// As [`App::erase_person`], by `actor` (its right checked by the caller); with
+    /// `submitter_too`, the submitter's contacts go whoever the person is (retention erases
+    /// whole requests).
     async fn erase(
         &self,
-        staff: &Staff,
+        actor: Actor,
         request: RequestId,
         person: PersonId,
         ground: &str,
         at: Timestamp,
         submitter_too: bool,
     ) -> Result<Erased, AppError> {
-        staff.require(Permission::ProtectData)?;
         let ground = crate::casework::reason_given(ground)?;
         let stored = self
             .store
@@ -162,13 +164,13 @@ impl App {
         let note = PersonChange {
             person,
             at,
-            actor: staff.actor(),
+            actor: actor.clone(),
             to: None,
             reason: format!("personal data {ERASED}: {ground}"),
         };
         let audit = AuditEvent {
             at,
-            actor: staff.actor(),
+            actor,
             action: "person.erase".into(),
             subject: Some(person.to_string()),
             detail: serde_json::json!({
@@ -206,6 +208,37 @@ impl App {
         at: Timestamp,
     ) -> Result<Retention, AppError> {
         staff.require(Permission::ProtectData)?;
+        self.anonymise(staff.actor(), cutoff, apply, at).await
+    }
+
+    /// Runs the configured retention ([`crate::RetentionSchedule`]) if its time has come:
+    /// once the crisis was closed `anonymise_after_days` ago, every request received before
+    /// the closing is anonymised, by the system (each erasure audited). Later runs find
+    /// nothing left to do. The answer is what was done, `None` before its time or without a
+    /// schedule.
+    pub async fn run_retention_schedule(
+        &self,
+        now: Timestamp,
+    ) -> Result<Option<Retention>, AppError> {
+        let Some(schedule) = self.settings.retention else {
+            return Ok(None);
+        };
+        if now < schedule.due_at() {
+            return Ok(None);
+        }
+        let done = self
+            .anonymise(Actor::System, schedule.crisis_closed_at, true, now)
+            .await?;
+        Ok(Some(done))
+    }
+
+    async fn anonymise(
+        &self,
+        actor: Actor,
+        cutoff: Timestamp,
+        apply: bool,
+        at: Timestamp,
+    ) -> Result<Retention, AppError> {
         let filter = evac_store::RequestFilter {
             received_until: Some(cutoff),
             ..Default::default()
@@ -227,7 +260,7 @@ impl App {
                     found.persons += 1;
                     if apply {
                         let ground = "retention period over";
-                        self.erase(staff, r.id, person.id, ground, at, i == 0)
+                        self.erase(actor.clone(), r.id, person.id, ground, at, i == 0)
                             .await?;
                     }
                 }

@@ -95,6 +95,8 @@ pub struct Settings {
     pub public_limit: PublicLimit,
     /// How fast one staff account may call the API (a leaked token, a runaway script).
     pub account_limit: AccountLimit,
+    /// When the crisis's personal data is anonymised by itself (`None`: only by hand).
+    pub retention: Option<RetentionSchedule>,
     /// The boarding-pass key file (0600, the same on every node); `None` keeps a key in
     /// memory for this process only (tests, library use).
     pub pass_key_file: Option<std::path::PathBuf>,
@@ -129,6 +131,26 @@ impl Default for AccountLimit {
     }
 }
 
+/// Retention after a crisis: once it was closed (`crisis_closed_at`, set by the crisis centre
+/// when the evacuation is over) and `anonymise_after_days` have passed, the nodes anonymise
+/// every request received before the closing, as `evac retention --apply` does by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionSchedule {
+    pub crisis_closed_at: evac_model::Timestamp,
+    pub anonymise_after_days: u32,
+}
+
+impl RetentionSchedule {
+    /// When the anonymisation is due.
+    pub fn due_at(&self) -> evac_model::Timestamp {
+        self.crisis_closed_at
+            .plus_seconds(i64::from(self.anonymise_after_days) * 24 * 3600)
+    }
+}
+
+/// How often a node looks whether the retention schedule is due (s).
+pub const RETENTION_CHECK_S: u64 = 3_600;
+
 impl Default for PublicLimit {
     fn default() -> Self {
         PublicLimit {
@@ -147,6 +169,7 @@ impl Default for Settings {
             messaging: MessagingSettings::default(),
             public_limit: PublicLimit::default(),
             account_limit: AccountLimit::default(),
+            retention: None,
             pass_key_file: None,
         }
     }

@@ -1606,3 +1606,89 @@ async fn a_person_is_handed_their_data_then_erased_leaving_counts_intact() {
         backend.finish().await;
     }
 }
+
+/// Issue 26, item 7: retention ran only when someone ran it. With `[retention]` (the crisis
+/// closed at T, 30 days), nothing happens before T + 30 days; then the system anonymises
+/// every request received before T (each erasure audited as the system's), a request
+/// received after T keeps its names, and a second run finds nothing left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_crisis_is_anonymised_by_itself_after_its_retention_period() {
+    for backend in Backend::all().await {
+        let scenario_start = evac_demo::Scenario::january_2022(120, 9).start;
+        let closed = scenario_start.plus_seconds(10 * 24 * HOUR_S);
+        let app = backend
+            .node_with(Settings {
+                retention: Some(evac_app::RetentionSchedule {
+                    crisis_closed_at: closed,
+                    anonymise_after_days: 30,
+                }),
+                ..settings()
+            })
+            .await;
+        let (_planner, _start) = crisis(&app).await;
+        let draft = evac_model::RequestDraft {
+            submitter: evac_model::SubmitterDraft {
+                phones: vec!["+7 701 555 12 34".into()],
+                ..Default::default()
+            },
+            party: vec![evac_model::PersonDraft {
+                surname: Some("Latecomer".into()),
+                given_names: Some("Anna".into()),
+                ..Default::default()
+            }],
+            location: evac_model::LocationDraft {
+                text: Some("Almaty".into()),
+                ..Default::default()
+            },
+            consent: Some(true),
+            ..Default::default()
+        };
+        let late = app
+            .submit_request_at(&Actor::Public, &draft, None, closed.plus_seconds(HOUR_S))
+            .await
+            .unwrap();
+        let day = 24 * HOUR_S;
+        assert_eq!(
+            app.run_retention_schedule(closed.plus_seconds(29 * day))
+                .await
+                .unwrap(),
+            None,
+            "{}: not before its time",
+            backend.name()
+        );
+        let done = app
+            .run_retention_schedule(closed.plus_seconds(30 * day))
+            .await
+            .unwrap()
+            .expect("due");
+        assert_eq!(
+            done.requests,
+            120,
+            "{}: every request before the closing",
+            backend.name()
+        );
+        assert!(done.persons >= 120, "{done:?}");
+        let kept = app.store().request(late.id).await.unwrap().unwrap();
+        assert_eq!(
+            kept.request.body.party[0]
+                .surname
+                .as_ref()
+                .map(|n| n.as_written.as_str()),
+            Some("Latecomer"),
+            "after the closing, kept"
+        );
+        let trail = app.store().audit_trail(0, 100_000).await.unwrap();
+        let erasures: Vec<_> = trail
+            .iter()
+            .filter(|r| r.event.action == "person.erase")
+            .collect();
+        assert_eq!(erasures.len() as u64, done.persons);
+        assert!(erasures.iter().all(|r| r.event.actor == Actor::System));
+        let again = app
+            .run_retention_schedule(closed.plus_seconds(31 * day))
+            .await
+            .unwrap()
+            .expect("still due");
+        assert_eq!(again.persons, 0, "nothing left to erase");
+    }
+}

@@ -52,9 +52,21 @@ struct FileConfig {
     public_limit: Option<evac_app::PublicLimit>,
     /// `[account_limit]`: per_account_per_s (0: off) and burst, for the API per staff account.
     account_limit: Option<evac_app::AccountLimit>,
+    /// `[retention]`: when the crisis was closed and how many days later its personal data is
+    /// anonymised by itself.
+    retention: Option<RetentionFile>,
     /// The boarding-pass key file, the same on every node [default: pass-keys in the data
     /// directory].
     pass_key_file: Option<PathBuf>,
+}
+
+/// `[retention]`: the crisis's closing (RFC 3339) and the days after it its personal data is
+/// kept.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionFile {
+    crisis_closed_at: String,
+    anonymise_after_days: u32,
 }
 
 /// `[messaging]`: how requesters are told and heard.
@@ -242,6 +254,7 @@ impl GlobalArgs {
                 messaging,
                 public_limit: file.public_limit.unwrap_or_default(),
                 account_limit: file.account_limit.unwrap_or_default(),
+                retention: file.retention.map(retention_schedule).transpose()?,
                 pass_key_file: Some(pass_key_file),
             },
             log: self
@@ -348,6 +361,19 @@ fn messaging(
         email,
         messenger,
         be_there_minutes: defaults.be_there_minutes,
+    })
+}
+
+fn retention_schedule(file: RetentionFile) -> anyhow::Result<evac_app::RetentionSchedule> {
+    let crisis_closed_at = file.crisis_closed_at.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "[retention] crisis_closed_at '{}' is not an RFC 3339 time like 2022-02-01T00:00:00Z",
+            file.crisis_closed_at
+        )
+    })?;
+    Ok(evac_app::RetentionSchedule {
+        crisis_closed_at,
+        anonymise_after_days: file.anonymise_after_days,
     })
 }
 

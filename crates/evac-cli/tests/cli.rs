@@ -1510,3 +1510,83 @@ fn an_export_sealed_with_age_opens_with_the_partners_key_only() {
         text(&not_a_key.stderr)
     );
 }
+
+/// Issue 26, item 7: an exercise copy on PostgreSQL could not be marked, so a drill there could
+/// not publish `--at` another time. `evac exercise --mark-copy-of LIVE` marks the copy
+/// `--database-url` names (made with `createdb -T`), and refuses the live database itself.
+#[tokio::test]
+async fn a_postgres_copy_is_marked_an_exercise_and_the_live_database_never() {
+    use evac_store_postgres::scratch::{ScratchDatabase, test_server_url};
+    let Some(admin) = test_server_url() else {
+        return;
+    };
+    let (live, copy) = (
+        ScratchDatabase::create(&admin).await.unwrap(),
+        ScratchDatabase::create(&admin).await.unwrap(),
+    );
+    let live_name = live.url().rsplit('/').next().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let on = |db: &str, args: &[&str], stdin: Option<&str>| {
+        let data = dir
+            .path()
+            .join(if db == live.url() { "live" } else { "copy" });
+        std::fs::create_dir_all(&data).unwrap();
+        let mut all = vec!["--database-url", db];
+        all.extend_from_slice(args);
+        evac(&data, &all, stdin)
+    };
+    for db in [live.url(), copy.url()] {
+        ok(on(db, &["migrate"], None));
+        ok(on(
+            db,
+            &[
+                "user",
+                "add",
+                "pia",
+                "--role",
+                "supervisor",
+                "--password-stdin",
+            ],
+            Some("long enough password\n"),
+        ));
+    }
+    let drill = [
+        "plan",
+        "--publish",
+        "--at",
+        "2022-01-06T08:00:00Z",
+        "--as",
+        "pia",
+    ];
+    let refused = on(copy.url(), &drill, None);
+    assert!(
+        text(&refused.stderr).contains("into the live record"),
+        "unmarked, the copy is refused like the live record: {}",
+        text(&refused.stderr)
+    );
+    let not_live = on(
+        live.url(),
+        &["exercise", "--mark-copy-of", &live_name],
+        None,
+    );
+    assert!(!not_live.status.success());
+    assert!(
+        text(&not_live.stderr).contains("names the live database"),
+        "{}",
+        text(&not_live.stderr)
+    );
+    let marked = ok(on(
+        copy.url(),
+        &["exercise", "--mark-copy-of", &live_name],
+        None,
+    ));
+    assert!(marked.contains("is now an exercise copy"), "{marked}");
+    let published = ok(on(copy.url(), &drill, None));
+    assert!(published.contains("published"), "{published}");
+    assert!(
+        !on(live.url(), &drill, None).status.success(),
+        "the live record still refuses a drill"
+    );
+    live.drop_now().await.unwrap();
+    copy.drop_now().await.unwrap();
+}

@@ -352,3 +352,46 @@ pub async fn serve(
     .await;
     Ok(())
 }
+
+/// Entry points for the fuzz targets in `fuzz/` (cargo-fuzz): the server's own decoding and
+/// validation of untrusted bodies, run without a server. Not an API.
+#[doc(hidden)]
+pub mod fuzz_entry {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    /// A request's JSON as `POST /api/v1/requests` reads it: decoded (naming the bad field),
+    /// turned into a draft and validated; every answer is fine, a panic is the failure.
+    pub fn request_json(bytes: &[u8]) {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        let parsed = crate::doors::parse_json::<crate::dto::RequestIn>(
+            &headers,
+            Ok(Bytes::copy_from_slice(bytes)),
+        );
+        if let Ok((input, _)) = parsed {
+            let context = evac_model::ValidationContext {
+                now: "2022-01-06T12:00:00Z".parse().expect("a time"),
+                default_region: "KZ".parse().ok(),
+            };
+            let _ = input.into_draft().validate(&context);
+        }
+    }
+
+    /// A desk form's body as the broadcast and transport pages read it (one typed door with
+    /// the API's JSON).
+    pub fn form(bytes: &[u8]) {
+        let body = Bytes::copy_from_slice(bytes);
+        if let Ok((draft, _)) =
+            crate::doors::form_draft::<evac_model::BroadcastDraft>(&body, &["action"])
+        {
+            let _ = draft.validate();
+        }
+        if let Ok((draft, _)) = crate::doors::form_draft::<evac_model::TransportDraft>(&body, &[]) {
+            let _ = draft.validate(evac_model::TransportId(uuid::Uuid::nil()));
+        }
+    }
+}

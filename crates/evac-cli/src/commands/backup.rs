@@ -22,8 +22,16 @@ pub struct BackupArgs {
 #[derive(Debug, Args)]
 pub struct ExerciseArgs {
     /// A new directory for the exercise copy (run drills with `evac --data-dir DIR …`)
-    #[arg(long)]
-    pub to: PathBuf,
+    #[arg(
+        long,
+        required_unless_present = "mark_copy_of",
+        conflicts_with = "mark_copy_of"
+    )]
+    pub to: Option<PathBuf>,
+    /// PostgreSQL: mark the database --database-url names as an exercise copy of the live
+    /// database NAME (make the copy first: `createdb -T NAME NAME_drill`)
+    #[arg(long, value_name = "NAME")]
+    pub mark_copy_of: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -122,43 +130,86 @@ pub async fn restore(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
 }
 
 pub async fn exercise(config: &Config, args: ExerciseArgs) -> anyhow::Result<()> {
-    let db = sqlite_path(config).map_err(|_| {
-        anyhow::anyhow!(
-            "the database is PostgreSQL: copy it with `createdb -T <live> <drill>` and drill \
-             against the copy with --database-url; marking a PostgreSQL copy as an exercise \
-             (which `plan --publish --at` asks for) is not built yet"
-        )
-    })?;
-    if args.to.exists() {
+    let to = match (&config.database, args.to, args.mark_copy_of) {
+        (DatabaseUrl::Postgres(url), None, Some(live)) => {
+            return mark_postgres_copy(config, url, &live).await;
+        }
+        (DatabaseUrl::Postgres(_), _, _) => bail!(
+            "the database is PostgreSQL: copy it with `createdb -T LIVE LIVE_drill`, then mark \
+             the copy with `evac --database-url postgres://…/LIVE_drill exercise --mark-copy-of LIVE`"
+        ),
+        (DatabaseUrl::Sqlite(_), Some(to), None) => to,
+        (DatabaseUrl::Sqlite(_), _, _) => bail!(
+            "the embedded database is copied by evac: give --to DIR (--mark-copy-of is for PostgreSQL)"
+        ),
+    };
+    let db = sqlite_path(config)?;
+    if to.exists() {
         bail!(
             "{} exists already; name a new directory for the exercise copy",
-            args.to.display()
+            to.display()
         );
     }
-    std::fs::create_dir_all(&args.to).with_context(|| format!("creating {}", args.to.display()))?;
+    std::fs::create_dir_all(&to).with_context(|| format!("creating {}", to.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&args.to, std::fs::Permissions::from_mode(0o700))?;
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o700))?;
     }
-    let copy_path = args.to.join("evac.db");
-    let (from, to) = (db.clone(), copy_path.clone());
-    let copy = tokio::task::spawn_blocking(move || evac_store_sqlite::backup::backup(&from, &to))
-        .await?
-        .context("copying the database")?;
+    let copy_path = to.join("evac.db");
+    let (from, copy_to) = (db.clone(), copy_path.clone());
+    let copy =
+        tokio::task::spawn_blocking(move || evac_store_sqlite::backup::backup(&from, &copy_to))
+            .await?
+            .context("copying the database")?;
     let store = evac_app::open_store(&DatabaseUrl::Sqlite(copy_path), false).await?;
     store.migrate().await?;
     store
         .mark_exercise(&db.display().to_string(), Timestamp::now())
         .await?;
     let live = super::app(config, false).await?;
-    record(&live, "database.exercise_copy", &args.to, &copy).await?;
+    record(&live, "database.exercise_copy", &to, &copy).await?;
     println!(
         "exercise copy of {} requests in {}: run drills and replays there with `evac --data-dir {} …`; \
          its passes are signed with a key of its own and open no real gate",
         copy.requests,
-        args.to.display(),
-        args.to.display()
+        to.display(),
+        to.display()
+    );
+    Ok(())
+}
+
+/// Marks a PostgreSQL copy (made with `createdb -T`) as an exercise of `live`; refuses the
+/// live database itself, by name.
+async fn mark_postgres_copy(config: &Config, url: &str, live: &str) -> anyhow::Result<()> {
+    let name = url
+        .rsplit_once('/')
+        .map(|(_, rest)| rest.split('?').next().unwrap_or(rest))
+        .unwrap_or("");
+    if name.is_empty() || name == live {
+        bail!(
+            "--database-url names the live database '{live}' itself: mark its copy (createdb -T {live} {live}_drill), never the live record"
+        );
+    }
+    let store = super::open(config, false).await?;
+    store.migrate().await?;
+    if let Some((from, _)) = store.exercise().await? {
+        println!("{name} is already an exercise copy of {from}");
+        return Ok(());
+    }
+    store.mark_exercise(live, Timestamp::now()).await?;
+    store
+        .append_audit(vec![AuditEvent {
+            at: Timestamp::now(),
+            actor: Actor::System,
+            action: "database.exercise_mark".into(),
+            subject: Some(name.to_string()),
+            detail: serde_json::json!({ "copy_of": live }),
+        }])
+        .await?;
+    println!(
+        "{name} is now an exercise copy of {live}: drills and replays may publish as of another time there; \
+         its passes are signed with a key of its own (give it its own --data-dir or pass_key_file)"
     );
     Ok(())
 }

@@ -90,6 +90,28 @@ pub async fn serve(
     if messenger_reader.is_some() {
         tracing::info!("reading the messenger's updates ([telegram] poll)");
     }
+    // Retention, where the crisis is declared closed ([retention]): every node looks hourly;
+    // erasing twice finds nothing the second time.
+    let retention = app.settings().retention.map(|schedule| {
+        tracing::info!(due_at = %schedule.due_at(), "personal data is anonymised by itself from then ([retention])");
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut every =
+                tokio::time::interval(std::time::Duration::from_secs(evac_app::RETENTION_CHECK_S));
+            loop {
+                every.tick().await;
+                match app.run_retention_schedule(evac_model::Timestamp::now()).await {
+                    Ok(Some(done)) if done.persons > 0 => tracing::info!(
+                        requests = done.requests,
+                        persons = done.persons,
+                        "retention: anonymised the closed crisis's personal data"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "retention could not run; it tries again in an hour"),
+                }
+            }
+        })
+    });
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
@@ -110,5 +132,8 @@ pub async fn serve(
     drop(sealer);
     drop(mail_reader);
     drop(messenger_reader);
+    if let Some(task) = retention {
+        task.abort();
+    }
     served
 }
