@@ -246,6 +246,14 @@ fn the_demo_prepares_a_crisis_and_prints_a_login() {
         "{again}"
     );
 
+    // A new user can plan at once: the demo comes with flights out (the demo walk found none,
+    // so a preview seated nobody), and a plan previewed now seats people on them.
+    let plan = ok(evac(&data, &["plan", "--as", "supervisor"], None));
+    assert!(
+        plan.contains("SU 1942") || plan.contains("KC 909"),
+        "a preview seats people on the demo's flights: {plan}"
+    );
+
     // The demo's duplicates were linked; the queue and a relink work from the console.
     let relinked = ok(evac(&data, &["relink"], None));
     assert!(

@@ -150,6 +150,24 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
             .seed_demo_situation(&staff, Scenario::january_2022(0, args.seed).start)
             .await?;
         eprintln!("{seeded}");
+        // Two flights out of Bishkek (the open way out of Almaty by road), from tomorrow: a
+        // new user can preview and publish a plan at once and see its notices.
+        let now = evac_model::Timestamp::now();
+        for (code, hours, seats) in [("SU 1942", 26, 150), ("KC 909", 50, 180)] {
+            let flight = evac_model::TransportDraft {
+                code: Some(code.into()),
+                kind: Some("flight".into()),
+                hub: Some("FRU".into()),
+                destination: Some("Moscow".into()),
+                departs_at: Some(now.plus_seconds(hours * 3600).to_string()),
+                seats: Some(seats.to_string()),
+                ..Default::default()
+            };
+            app.add_transport(&staff, &flight).await?;
+        }
+        eprintln!(
+            "added flights SU 1942 and KC 909 from Bishkek (FRU), tomorrow and the day after: preview a plan on the desk's planning page"
+        );
         password
     } else {
         eprintln!(
