@@ -751,8 +751,12 @@ pub struct PlanResult {
     pub waiting: usize,
     pub passes_issued: usize,
     pub changes: Vec<ChangeLine>,
+    /// Households that gained a seat beyond the lines shown (the manifests list everyone).
+    pub gained_not_shown: usize,
     /// The first waiting households with their reasons, in words.
     pub waiting_examples: Vec<String>,
+    /// Waiting households beyond those shown (`evac plan` and the cases page list them all).
+    pub waiting_not_shown: usize,
 }
 
 #[derive(Template)]

@@ -206,7 +206,9 @@ pub async fn plan_post(
                 waiting: p.waiting.len(),
                 passes_issued: p.passes_issued,
                 changes,
+                gained_not_shown: p.gained.len().saturating_sub(WAITING_SHOWN_MAX),
                 waiting_examples: waiting_words(&p.waiting),
+                waiting_not_shown: p.waiting.len().saturating_sub(WAITING_SHOWN_MAX),
             }
         })
     } else {
@@ -220,7 +222,9 @@ pub async fn plan_post(
                 waiting: run.waiting.len(),
                 passes_issued: 0,
                 changes: Vec::new(),
+                gained_not_shown: 0,
                 waiting_examples: waiting_words(&run.waiting),
+                waiting_not_shown: run.waiting.len().saturating_sub(WAITING_SHOWN_MAX),
             })
     };
     let (result, problem) = match result {

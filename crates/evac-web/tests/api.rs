@@ -2891,6 +2891,72 @@ async fn publishing_from_the_desk_needs_the_preview_checked() {
     assert_eq!(published().await, 1);
 }
 
+/// The walk of the demo: the published plan listed 20 of 30 seated households, and 20 of
+/// 1,307 waiting ones, and said nothing of the rest. Now the page says how many it does not
+/// list, and where they all are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_plan_says_how_many_households_it_does_not_list() {
+    let t = spawn_app().await;
+    let supervisor_token = t.token("super1", Role::Supervisor).await;
+    let supervisor = t.app.console_staff("super1").await.unwrap();
+    let scenario = evac_demo::Scenario::january_2022(300, 5);
+    let start = scenario.start;
+    for g in evac_demo::generate(scenario) {
+        t.app
+            .submit_request_at(&evac_model::Actor::System, &g.draft, None, g.received_at)
+            .await
+            .unwrap();
+    }
+    t.app.seed_demo_situation(&supervisor, start).await.unwrap();
+    for (subject, effect) in [("hub:ALA", "open"), ("route:almaty-airport", "open")] {
+        let statement = evac_model::StatementDraft {
+            subject: Some(subject.into()),
+            effect: Some(effect.into()),
+            from: Some("2022-01-05T07:00:00Z".into()),
+            ..Default::default()
+        }
+        .validate(start)
+        .unwrap();
+        t.app.set_status_as(&supervisor, &statement).await.unwrap();
+    }
+    let flight = evac_model::TransportDraft {
+        code: Some("IL 76".into()),
+        hub: Some("ALA".into()),
+        destination: Some("Moscow".into()),
+        departs_at: Some("2022-01-07T08:00:00Z".into()),
+        seats: Some("200".into()),
+        ..Default::default()
+    };
+    t.app.add_transport(&supervisor, &flight).await.unwrap();
+    let (status, page) = t
+        .desk_post(
+            "/desk/planning/plan",
+            &supervisor_token,
+            &[
+                ("publish", "yes".into()),
+                ("confirm", "yes".into()),
+                ("at", "2022-01-06T09:30:00Z".into()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let seated: usize = page
+        .split("id=\"seated-households\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the seated count");
+    assert!(seated > 20, "{seated} households seated");
+    assert!(
+        page.contains(&format!(
+            "id=\"gained-not-shown\"><small>More households gained a seat than are listed here (the transports&#39; manifests list every passenger); not listed: {}",
+            seated - 20
+        )),
+        "{page}"
+    );
+    assert!(page.contains("id=\"waiting-not-shown\""), "{page}");
+}
+
 /// Issue 26, item 6: every role that read requests saw everything. A field officer at a gate
 /// sees names, birth dates, documents, places and seats, not how to reach the family, its
 /// messages and calls, or what it wrote of its situation and health; the API says what was
