@@ -96,7 +96,7 @@ impl App {
         });
         let keys = crate::login_guard::LoginKeys::new(name, from);
         let now = Timestamp::now();
-        if let Err(retry_after_s) = self.login_guard.check(&keys, now) {
+        if let Err(retry_after_s) = self.login_locked(&keys, now).await? {
             return Err(AppError::TooManyAttempts { retry_after_s });
         }
         // Hashing waits its turn: a flood of attempts queues here instead of taking the
@@ -123,11 +123,11 @@ impl App {
         .unwrap_or(false);
         match user {
             Some(u) if verified && !u.disabled => {
-                self.login_guard.succeeded(&keys);
+                self.login_succeeded(&keys).await?;
                 self.create_token(None, &u.name, SESSION_TOKEN_LABEL).await
             }
             _ => {
-                let locked = self.login_guard.failed(&keys, now);
+                let locked = self.login_failed(&keys, now).await?;
                 // Who was tried and from where, never the password.
                 self.store
                     .append_audit(vec![AuditEvent {

@@ -275,8 +275,6 @@ pub struct AppParts {
     references: evac_model::ReferenceSequence,
     /// Wakes this node's senders when something was queued (see `messaging.rs`).
     outbox_wake: Arc<tokio::sync::Notify>,
-    /// Failed sign-ins by account and address (see `login_guard.rs`).
-    login_guard: login_guard::LoginGuard,
     /// Password checks running at once (argon2 takes 19 MiB and a core's time each).
     login_checks: tokio::sync::Semaphore,
 }
@@ -300,7 +298,6 @@ impl App {
             ranking: Arc::default(),
             references: evac_model::ReferenceSequence::starting_anywhere(&mut rand::rng()),
             outbox_wake: Arc::default(),
-            login_guard: login_guard::LoginGuard::default(),
             login_checks: tokio::sync::Semaphore::new(login_guard::LOGIN_CHECKS_AT_ONCE),
         }))
     }

@@ -4,13 +4,13 @@
 //! runs a few at a time, so a flood of wrong passwords neither guesses a password nor takes
 //! the server's memory (argon2 takes 19 MiB an attempt).
 //!
-//! The counts live in this node's memory: behind a load balancer each node counts its own
-//! (an attacker spread over n nodes gets n times the tries), which still bounds guessing.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! The failures are kept in the database (`Store::record_login_failure`), so every node
+//! counts them all: behind a load balancer, attempts spread over the nodes lock an account
+//! as soon as they would on one. The decision itself, [`lock_ends`], is pure.
 
 use evac_model::Timestamp;
+
+use crate::{App, AppError};
 
 /// Failed sign-ins to one account within [`LOGIN_WINDOW_S`] that lock it.
 pub const LOGIN_ACCOUNT_FAILURES_MAX: u32 = 5;
@@ -21,17 +21,8 @@ pub const LOGIN_ADDRESS_FAILURES_MAX: u32 = 30;
 pub const LOGIN_WINDOW_S: i64 = 15 * 60;
 /// How long a lock lasts, in seconds.
 pub const LOGIN_LOCK_S: i64 = 15 * 60;
-/// Accounts and addresses remembered at most; beyond, the oldest quiet ones are forgotten.
-pub const LOGIN_GUARD_ENTRIES_MAX: usize = 100_000;
 /// Password checks (argon2) running at once.
 pub const LOGIN_CHECKS_AT_ONCE: usize = 2;
-
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    since: Timestamp,
-    locked_until: Option<Timestamp>,
-}
 
 /// What a sign-in is keyed by: its account (the name as typed, lower-cased) and, when known,
 /// the address it came from.
@@ -44,7 +35,14 @@ pub struct LoginKeys {
 impl LoginKeys {
     pub fn new(name: &str, address: Option<std::net::IpAddr>) -> LoginKeys {
         LoginKeys {
-            account: format!("account:{}", name.trim().to_lowercase()),
+            account: format!(
+                "account:{}",
+                name.trim()
+                    .to_lowercase()
+                    .chars()
+                    .take(64)
+                    .collect::<String>()
+            ),
             address: address.map(|a| format!("address:{a}")),
         }
     }
@@ -58,76 +56,57 @@ impl LoginKeys {
     }
 }
 
-/// The failures this node has seen.
-#[derive(Default)]
-pub struct LoginGuard {
-    entries: Mutex<HashMap<String, Failures>>,
-}
-
 fn plus_s(at: Timestamp, s: i64) -> Timestamp {
     Timestamp::from_unix_micros(at.unix_micros() + s * 1_000_000)
 }
 
-impl LoginGuard {
+/// When the lock a key's failures make ends, if they make one: `max` failures within one
+/// window lock the key from the last of them for [`LOGIN_LOCK_S`]. `newest_first` holds at
+/// least the key's `max` newest failures. Attempts refused while locked are not failures, so
+/// the lock ends when it says.
+pub fn lock_ends(newest_first: &[Timestamp], max: u32) -> Option<Timestamp> {
+    let max = usize::try_from(max).ok().filter(|m| *m > 0)?;
+    let (newest, oldest) = (*newest_first.first()?, *newest_first.get(max - 1)?);
+    (newest.unix_micros() - oldest.unix_micros() <= LOGIN_WINDOW_S * 1_000_000)
+        .then(|| plus_s(newest, LOGIN_LOCK_S))
+}
+
+impl App {
     /// `Err(seconds to wait)` while the account or the address is locked.
-    pub fn check(&self, keys: &LoginKeys, now: Timestamp) -> Result<(), u64> {
-        let entries = self.entries.lock().expect("the login guard's lock");
-        let wait = keys
-            .each()
-            .filter_map(|(key, _)| entries.get(key)?.locked_until)
-            .filter(|until| *until > now)
-            .map(|until| ((until.unix_micros() - now.unix_micros()) as u64).div_ceil(1_000_000))
-            .max();
-        match wait {
-            Some(s) => Err(s),
-            None => Ok(()),
+    pub(crate) async fn login_locked(
+        &self,
+        keys: &LoginKeys,
+        now: Timestamp,
+    ) -> Result<Result<(), u64>, AppError> {
+        let mut wait_s = None;
+        for (key, max) in keys.each() {
+            let failures = self.store.login_failures(key, max).await?;
+            if let Some(ends) = lock_ends(&failures, max).filter(|ends| *ends > now) {
+                let s = ((ends.unix_micros() - now.unix_micros()) as u64).div_ceil(1_000_000);
+                wait_s = wait_s.max(Some(s));
+            }
         }
+        Ok(wait_s.map_or(Ok(()), Err))
     }
 
-    /// Counts a failure; the answer is whether it locked the account or the address now.
-    pub fn failed(&self, keys: &LoginKeys, now: Timestamp) -> bool {
-        let mut entries = self.entries.lock().expect("the login guard's lock");
-        if entries.len() >= LOGIN_GUARD_ENTRIES_MAX {
-            entries.retain(|_, f| {
-                f.locked_until.is_some_and(|u| u > now) || plus_s(f.since, LOGIN_WINDOW_S) > now
-            });
-            if entries.len() >= LOGIN_GUARD_ENTRIES_MAX {
-                // Still full of live entries: forget the oldest half rather than grow.
-                let mut since: Vec<Timestamp> = entries.values().map(|f| f.since).collect();
-                since.sort_unstable();
-                let cut = since[since.len() / 2];
-                entries.retain(|_, f| f.since > cut || f.locked_until.is_some_and(|u| u > now));
-            }
-        }
-        let mut locked = false;
-        for (key, max) in keys.each() {
-            let f = entries.entry(key.to_string()).or_insert(Failures {
-                count: 0,
-                since: now,
-                locked_until: None,
-            });
-            if plus_s(f.since, LOGIN_WINDOW_S) <= now {
-                *f = Failures {
-                    count: 0,
-                    since: now,
-                    locked_until: f.locked_until.filter(|u| *u > now),
-                };
-            }
-            f.count += 1;
-            if f.count >= max && f.locked_until.is_none_or(|u| u <= now) {
-                f.locked_until = Some(plus_s(now, LOGIN_LOCK_S));
-                locked = true;
-            }
-        }
-        locked
+    /// Counts a failure under the account and the address; the answer is whether it locked
+    /// either now.
+    pub(crate) async fn login_failed(
+        &self,
+        keys: &LoginKeys,
+        now: Timestamp,
+    ) -> Result<bool, AppError> {
+        let all: Vec<String> = keys.each().map(|(key, _)| key.to_string()).collect();
+        let forget_before = plus_s(now, -(LOGIN_WINDOW_S + LOGIN_LOCK_S));
+        self.store
+            .record_login_failure(&all, now, forget_before)
+            .await?;
+        Ok(self.login_locked(keys, now).await?.is_err())
     }
 
     /// A sign-in succeeded: the account's failures are forgotten (the address's stay).
-    pub fn succeeded(&self, keys: &LoginKeys) {
-        self.entries
-            .lock()
-            .expect("the login guard's lock")
-            .remove(&keys.account);
+    pub(crate) async fn login_succeeded(&self, keys: &LoginKeys) -> Result<(), AppError> {
+        Ok(self.store.forget_login_failures(&keys.account).await?)
     }
 }
 
@@ -141,72 +120,55 @@ mod tests {
         Timestamp::from_unix_micros(T0 + s * 1_000_000)
     }
 
+    /// The failures at these seconds, newest first (as the store gives them).
+    fn failures(seconds: &[i64]) -> Vec<Timestamp> {
+        let mut times: Vec<Timestamp> = seconds.iter().map(|s| at(*s)).collect();
+        times.sort_by_key(|t| std::cmp::Reverse(t.unix_micros()));
+        times
+    }
+
     #[test]
-    fn an_account_locks_after_its_failures_and_opens_after_the_lock() {
-        let guard = LoginGuard::default();
-        let anna = LoginKeys::new("Anna", None);
-        for i in 0..LOGIN_ACCOUNT_FAILURES_MAX - 1 {
-            assert!(guard.check(&anna, at(i as i64)).is_ok());
-            assert!(!guard.failed(&anna, at(i as i64)));
-        }
-        assert!(guard.failed(&anna, at(10)), "the fifth failure locks");
+    fn five_failures_in_a_window_lock_from_the_fifth_for_the_lock() {
+        let max = LOGIN_ACCOUNT_FAILURES_MAX;
+        assert_eq!(lock_ends(&failures(&[0, 1, 2, 3]), max), None, "four");
         assert_eq!(
-            guard.check(&LoginKeys::new(" anna ", None), at(10)),
-            Err(900)
+            lock_ends(&failures(&[0, 1, 2, 3, 10]), max),
+            Some(at(10 + LOGIN_LOCK_S)),
+            "the fifth locks, from itself"
         );
-        assert_eq!(guard.check(&anna, at(10 + LOGIN_LOCK_S - 1)), Err(1));
-        assert!(guard.check(&anna, at(10 + LOGIN_LOCK_S)).is_ok());
-        // Another account is not touched.
-        assert!(guard.check(&LoginKeys::new("boris", None), at(10)).is_ok());
+        assert_eq!(
+            lock_ends(&failures(&[0, 1, 2, 3, LOGIN_WINDOW_S]), max),
+            Some(at(LOGIN_WINDOW_S + LOGIN_LOCK_S)),
+            "the window's edge counts"
+        );
+        assert_eq!(lock_ends(&[], 0), None);
     }
 
     #[test]
-    fn failures_spread_beyond_the_window_never_lock_and_success_forgets_them() {
-        let guard = LoginGuard::default();
-        let anna = LoginKeys::new("anna", None);
-        for i in 0..20 {
-            // One failure every 4 minutes: never 5 in 15 minutes.
-            assert!(!guard.failed(&anna, at(i * 240)), "failure {i}");
-        }
-        for i in 0..4 {
-            guard.failed(&anna, at(10_000 + i));
-        }
-        guard.succeeded(&anna);
-        assert!(!guard.failed(&anna, at(10_010)), "counting starts again");
-    }
-
-    #[test]
-    fn one_address_guessing_many_accounts_is_locked() {
-        let guard = LoginGuard::default();
-        let from: std::net::IpAddr = "203.0.113.9".parse().unwrap();
-        for i in 0..LOGIN_ADDRESS_FAILURES_MAX {
-            guard.failed(&LoginKeys::new(&format!("user{i}"), Some(from)), at(0));
-        }
-        assert!(
-            guard
-                .check(&LoginKeys::new("someone-else", Some(from)), at(1))
-                .is_err()
-        );
-        assert!(
-            guard
-                .check(
-                    &LoginKeys::new("someone-else", Some("198.51.100.1".parse().unwrap())),
-                    at(1)
-                )
-                .is_ok(),
-            "other addresses sign in"
-        );
-    }
-
-    #[test]
-    fn memory_stays_bounded_under_a_flood_of_names() {
-        let guard = LoginGuard::default();
-        for i in 0..(LOGIN_GUARD_ENTRIES_MAX + 10) {
-            guard.failed(
-                &LoginKeys::new(&format!("n{i}"), None),
-                at(i as i64 / 1_000),
+    fn failures_spread_beyond_the_window_never_lock() {
+        // One failure every 4 minutes: never 5 in 15 minutes.
+        let spread: Vec<i64> = (0..20).map(|i| i * 240).collect();
+        let newest_first = failures(&spread);
+        for shown in 1..=newest_first.len() {
+            assert_eq!(
+                lock_ends(&newest_first[newest_first.len() - shown..], 5),
+                None
             );
         }
-        assert!(guard.entries.lock().unwrap().len() <= LOGIN_GUARD_ENTRIES_MAX);
+    }
+
+    #[test]
+    fn keys_are_the_account_as_typed_lower_cased_and_the_address() {
+        let keys = LoginKeys::new(" Anna ", Some("203.0.113.9".parse().unwrap()));
+        let each: Vec<(&str, u32)> = keys.each().collect();
+        assert_eq!(
+            each,
+            [
+                ("account:anna", LOGIN_ACCOUNT_FAILURES_MAX),
+                ("address:203.0.113.9", LOGIN_ADDRESS_FAILURES_MAX)
+            ]
+        );
+        let long = LoginKeys::new(&"x".repeat(10_000), None);
+        assert!(long.account.len() < 80, "a name's key is bounded");
     }
 }

@@ -535,3 +535,54 @@ async fn two_nodes_make_one_pass_key_and_seal_one_chain_at_once() {
         backend.finish().await;
     }
 }
+
+/// Issue 26: sign-in lock-outs were counted in each node's memory, so behind a load balancer
+/// an attacker spread over n nodes got n times the tries. Now the failures are shared: five
+/// wrong passwords sent at once, alternately to two nodes, lock the account on both, and even
+/// the right password is refused there until the lock ends; another account is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_spread_over_two_nodes_lock_the_account_on_both() {
+    for backend in Backend::all().await {
+        let (a, b) = (backend.node().await, backend.node().await);
+        for name in ["anna", "boris"] {
+            a.add_user(
+                None,
+                name,
+                evac_model::Role::Operator,
+                "correct horse battery",
+            )
+            .await
+            .unwrap();
+        }
+        let mut tries = tokio::task::JoinSet::new();
+        for i in 0..evac_app::LOGIN_ACCOUNT_FAILURES_MAX {
+            let node = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tries.spawn(async move { node.login("anna", "wrong guess", None).await });
+        }
+        while let Some(answer) = tries.join_next().await {
+            assert!(
+                matches!(answer.unwrap(), Err(evac_app::AppError::Unauthenticated)),
+                "{}: each guess is refused as a guess",
+                backend.name()
+            );
+        }
+        for node in [&a, &b] {
+            match node.login("Anna", "correct horse battery", None).await {
+                Err(evac_app::AppError::TooManyAttempts { retry_after_s }) => assert!(
+                    retry_after_s > 0 && retry_after_s <= evac_app::LOGIN_LOCK_S as u64,
+                    "{retry_after_s}"
+                ),
+                other => panic!(
+                    "{}: the account is locked on both nodes, got {other:?}",
+                    backend.name()
+                ),
+            }
+        }
+        assert!(
+            b.login("boris", "correct horse battery", None)
+                .await
+                .is_ok(),
+            "another account signs in"
+        );
+    }
+}

@@ -1940,6 +1940,48 @@ impl Store for PgStore {
         Ok(row.map(|(from, at)| (from, Timestamp::from_unix_micros(at))))
     }
 
+    async fn record_login_failure(
+        &self,
+        keys: &[String],
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(forget_before.unix_micros())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query("INSERT INTO login_failures (key, at) SELECT unnest($1::text[]), $2")
+            .bind(keys)
+            .bind(at.unix_micros())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn login_failures(&self, key: &str, limit: u32) -> Result<Vec<Timestamp>, StoreError> {
+        let times: Vec<i64> = sqlx::query_scalar(
+            "SELECT at FROM login_failures WHERE key = $1 ORDER BY at DESC LIMIT $2",
+        )
+        .bind(key)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(times.into_iter().map(Timestamp::from_unix_micros).collect())
+    }
+
+    async fn forget_login_failures(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE key = $1")
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn mark_exercise(&self, copied_from: &str, at: Timestamp) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         sqlx::query(

@@ -137,6 +137,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0019_audit_chain.sql"),
     include_str!("../migrations/0020_pass_keys.sql"),
     include_str!("../migrations/0021_exercise.sql"),
+    include_str!("../migrations/0022_login_failures.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1854,6 +1855,59 @@ impl Store for SqliteStore {
             })
             .optional()
             .map_err(backend)
+        })
+        .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        keys: &[String],
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<(), StoreError> {
+        let keys = keys.to_vec();
+        self.write(move |c| {
+            c.prepare_cached("DELETE FROM login_failures WHERE at < ?1")
+                .and_then(|mut s| s.execute([forget_before.unix_micros()]))
+                .map_err(backend)?;
+            let mut insert = c
+                .prepare_cached("INSERT INTO login_failures (key, at) VALUES (?1, ?2)")
+                .map_err(backend)?;
+            for key in &keys {
+                insert
+                    .execute(rusqlite::params![key, at.unix_micros()])
+                    .map_err(backend)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn login_failures(&self, key: &str, limit: u32) -> Result<Vec<Timestamp>, StoreError> {
+        let key = key.to_string();
+        self.read(move |c| {
+            let mut s = c
+                .prepare_cached(
+                    "SELECT at FROM login_failures WHERE key = ?1 ORDER BY at DESC LIMIT ?2",
+                )
+                .map_err(backend)?;
+            s.query_map(rusqlite::params![key, limit], |r| {
+                Ok(Timestamp::from_unix_micros(r.get(0)?))
+            })
+            .map_err(backend)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn forget_login_failures(&self, key: &str) -> Result<(), StoreError> {
+        let key = key.to_string();
+        self.write(move |c| {
+            c.prepare_cached("DELETE FROM login_failures WHERE key = ?1")
+                .and_then(|mut s| s.execute([&key]))
+                .map_err(backend)?;
+            Ok(())
         })
         .await
     }

@@ -796,6 +796,21 @@ pub trait Store: Send + Sync + 'static {
     /// first), and forgets the live pass keys' public halves: the copy signs with a key of
     /// its own, so no pass from a drill opens a real gate.
     async fn mark_exercise(&self, copied_from: &str, at: Timestamp) -> Result<(), StoreError>;
+
+    /// Records a failed sign-in at `at` under each of `keys` (an account, an address), and
+    /// forgets every failure before `forget_before`: what every node's lock-out counts.
+    async fn record_login_failure(
+        &self,
+        keys: &[String],
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The newest failed sign-ins under `key`, newest first, at most `limit`.
+    async fn login_failures(&self, key: &str, limit: u32) -> Result<Vec<Timestamp>, StoreError>;
+
+    /// Forgets the failed sign-ins under `key` (its account signed in).
+    async fn forget_login_failures(&self, key: &str) -> Result<(), StoreError>;
 }
 
 /// A link event from its stored columns.
