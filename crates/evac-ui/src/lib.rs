@@ -940,6 +940,22 @@ pub struct BroadcastPreviewView {
     pub samples: Vec<BroadcastSampleView>,
 }
 
+/// A requester's language by its own name (`ru` → Русский); an unknown code as it is.
+pub fn language_name(code: &str) -> String {
+    match code {
+        "en" => "English",
+        "ru" => "Русский",
+        "kk" => "Қазақша",
+        "it" => "Italiano",
+        "de" => "Deutsch",
+        "fr" => "Français",
+        "ky" => "Кыргызча",
+        "uz" => "Oʻzbekcha",
+        other => other,
+    }
+    .to_string()
+}
+
 /// What one language's recipients read, and what it costs them in SMS.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BroadcastSampleView {

@@ -513,14 +513,18 @@ pub async fn broadcast_post(
                 by_channel: preview
                     .by_channel
                     .into_iter()
-                    .map(|(c, n)| format!("{c}: {n}"))
+                    .map(|(c, n)| {
+                        let t = Tr { lang };
+                        let channel = if c == "log" { t.get("channel-log") } else { c };
+                        format!("{channel}: {n}")
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
                 samples: preview
                     .samples
                     .into_iter()
                     .map(|s| evac_ui::BroadcastSampleView {
-                        language: s.language,
+                        language: evac_ui::language_name(&s.language),
                         text: s.text,
                         recipients: s.recipients,
                         sms_parts: s.sms_parts,

@@ -2009,6 +2009,60 @@ async fn a_broadcast_is_previewed_then_sent_over_http() {
     );
 }
 
+/// The desk's broadcast page (the demo walk): the preview says per language, by its own name,
+/// how many read it, in how many SMS, and what they read; the demo's log channel is labelled
+/// as recorded, not sent; a Russian text goes to those who asked in Russian; a text too long
+/// for its language is named by its field.
+#[tokio::test]
+async fn the_broadcast_page_previews_each_language_with_its_sms_count() {
+    let t = spawn_app().await;
+    let (status, _, _) = t.post(&family(), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let planner = t.token("planner1", Role::Planner).await;
+    let russian =
+        "Аэропорт Алматы закрыт сегодня; оставайтесь на месте, держите телефон включённым.";
+    let (status, page) = t
+        .desk_post(
+            "/desk/broadcast",
+            &planner,
+            &[
+                ("action", "preview".into()),
+                (
+                    "text",
+                    "Almaty airport is closed today; stay where you are.".into(),
+                ),
+                ("text_ru", russian.into()),
+                ("place", "Almaty".into()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("id=\"broadcast-preview\""), "{page}");
+    assert!(
+        page.contains("<td>Русский</td><td class=\"n\">1</td><td class=\"n\">2</td>"),
+        "one recipient reads Russian, in two SMS (over 70 Cyrillic characters): {page}"
+    );
+    assert!(page.contains(russian), "{page}");
+    assert!(
+        page.contains("log (demo: recorded, not sent): 1"),
+        "the log channel is labelled: {page}"
+    );
+    let (status, page) = t
+        .desk_post(
+            "/desk/broadcast",
+            &planner,
+            &[
+                ("action", "preview".into()),
+                ("text", "Stay where you are.".into()),
+                ("text_ru", "д".repeat(201)),
+                ("place", "Almaty".into()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("<code>text_ru</code>"), "{page}");
+}
+
 /// The hotline's calls over HTTP and on the desk: a bad call is refused naming its fields
 /// (the same words on both doors), an unanswered call queues a callback the operator takes
 /// next, two takes at once never hand out one family twice, and the request's page shows

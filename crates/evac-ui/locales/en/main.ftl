@@ -277,6 +277,7 @@ broadcast-transport = Seated on transport
 broadcast-any = any
 broadcast-preview = Preview
 broadcast-recipients = recipients
+broadcast-requests = requests in the group
 broadcast-unreachable = requests no channel reaches
 broadcast-send = Send to all
 broadcast-sent = Queued messages:

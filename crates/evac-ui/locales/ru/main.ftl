@@ -278,6 +278,7 @@ broadcast-transport = С местом на рейсе
 broadcast-any = любой
 broadcast-preview = Предпросмотр
 broadcast-recipients = получателей
+broadcast-requests = запросов в группе
 broadcast-unreachable = запросов без канала связи
 broadcast-send = Отправить всем
 broadcast-sent = Поставлено в очередь сообщений:
