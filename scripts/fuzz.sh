@@ -13,13 +13,14 @@
 # (`-s none`): evac forbids unsafe code, so the coverage is what matters.
 set -euo pipefail
 SECONDS_PER_TARGET=${1:-600}
+[[ $SECONDS_PER_TARGET =~ ^[1-9][0-9]*$ ]] || { echo "the first argument is the seconds per target (a whole number), then the targets" >&2; exit 2; }
 shift || true
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGETS=("$@")
 ((${#TARGETS[@]})) || TARGETS=(sheet report request_json form)
 command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz is not installed: cargo install cargo-fuzz --locked" >&2; exit 1; }
 TOOLCHAIN=()
-if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+if rustup toolchain list 2>/dev/null | grep '^nightly' >/dev/null; then
   TOOLCHAIN=(+nightly)
 else
   export RUSTC_BOOTSTRAP=1

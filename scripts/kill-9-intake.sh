@@ -33,7 +33,7 @@ PIDS=()
 PG_DB=""
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  if [[ -n $PG_DB ]]; then dropdb --if-exists -d "$PG_ADMIN/postgres" "$PG_DB" 2>/dev/null || dropdb --if-exists "$PG_DB" 2>/dev/null || true; fi
+  if [[ -n $PG_DB ]]; then dropdb --if-exists --maintenance-db="$PG_ADMIN/postgres" "$PG_DB" 2>/dev/null || true; fi
   if [[ ${KEEP:-} == 1 ]]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -41,7 +41,7 @@ case $BACKEND in
   sqlite) export EVAC_DATABASE_URL="sqlite://$DATA/evac.db" ;;
   postgres)
     PG_DB=evac_kill9_$$
-    createdb -h 127.0.0.1 -U postgres "$PG_DB" || die "cannot create $PG_DB on $PG_ADMIN"
+    createdb --maintenance-db="$PG_ADMIN/postgres" "$PG_DB" || die "cannot create $PG_DB on $PG_ADMIN"
     export EVAC_DATABASE_URL="$PG_ADMIN/$PG_DB"
     ;;
   *) die "backend must be sqlite or postgres" ;;

@@ -165,7 +165,13 @@ impl App {
             (evac_store::UserChange::Disable, "user.disable")
         };
         let actor = by.map(Staff::actor).unwrap_or(Actor::System);
-        self.change_account(actor, name, change, action).await
+        self.change_account(actor, name, change, action).await?;
+        if enabled {
+            // Re-enabled by a supervisor: a lock-out from before starts over.
+            self.login_succeeded(&crate::login_guard::LoginKeys::new(name, None))
+                .await?;
+        }
+        Ok(())
     }
 
     /// Sets an account's password: its owner changing their own, or a supervisor resetting
@@ -201,7 +207,10 @@ impl App {
             evac_store::UserChange::Password(hash),
             "user.password",
         )
-        .await
+        .await?;
+        // A new password lifts a lock-out: the guesses were against the old one.
+        self.login_succeeded(&crate::login_guard::LoginKeys::new(name, None))
+            .await
     }
 
     async fn change_account(

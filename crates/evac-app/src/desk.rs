@@ -106,6 +106,10 @@ impl App {
             .acquire()
             .await
             .map_err(|_| AppError::Unauthenticated)?;
+        // Again after the wait: attempts queued together must not all be hashed and counted.
+        if let Err(retry_after_s) = self.login_locked(&keys, Timestamp::now()).await? {
+            return Err(AppError::TooManyAttempts { retry_after_s });
+        }
         let user = self.store.user_by_name(name).await?;
         let hash = user
             .as_ref()

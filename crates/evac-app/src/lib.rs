@@ -77,7 +77,7 @@ pub use planning::{PlanRun, Seated, Waiting};
 pub use ranking::{ClassCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking};
 pub use reconfirm::Reconfirmed;
 pub use situation::{Ingested, SituationView, SubjectView};
-pub use store_url::{DatabaseUrl, grant_app_role, open_store};
+pub use store_url::{DatabaseUrl, grant_app_role, open_store, postgres_database_and};
 pub use triage::{Household, PolicyChange, PolicyInForce, RankedRequest, case_facts, households};
 
 /// What evac needs to know about its deployment.

@@ -77,16 +77,18 @@ pub struct KannelSettings {
     pub callback_url: String,
     /// The SMS centre's rate: messages a second this node's sender sends at most.
     pub messages_per_second: u32,
-    /// How long after a crash Kannel's reports of the sends it cut may still come (s): smsbox
-    /// retries a report evac could not take (`http-request-retry` times, `http-queue-delay`
-    /// apart, in `ops/kannel/kannel.conf.in`), so this must cover their product plus a
-    /// restart. A restarted node holds back what it had claimed this long, and a message the
-    /// SMS centre took is then settled by its report instead of being sent twice.
+    /// How long after a restart Kannel's reports of the sends a crash cut may still come (s).
+    /// smsbox retries a report evac could not take once a second (`http-queue-delay`) for
+    /// `http-request-retry` tries (600 in `ops/kannel/kannel.conf.in`: evac may be down for up
+    /// to 10 minutes), so once evac is back each report comes within seconds. A restarted node
+    /// holds back what it had claimed this long, and a message the SMS centre took is settled
+    /// by its report instead of being sent twice; a send that timed out waits as long before
+    /// it is tried again.
     pub reports_within_s: u32,
 }
 
-/// Kannel's reports of a send cut by a crash are awaited this long by default (s): smsbox in
-/// `ops/kannel/kannel.conf.in` retries a report for 30 s.
+/// Kannel's reports of a send cut by a crash are awaited this long after the restart by
+/// default (s): smsbox in `ops/kannel/kannel.conf.in` retries each report every second.
 pub const KANNEL_REPORTS_WITHIN_S: u32 = 45;
 
 /// How evac reaches requesters.
@@ -740,10 +742,13 @@ impl App {
                 error,
                 retry_at: None,
             },
+            // Not before the channel's report could still say it took the message after all
+            // (an answer lost to a timeout): that report settles it instead.
             Err(ChannelError::Transient(error)) => SendOutcome::Failed {
-                retry_at: Retry::default()
-                    .wait_s(message.attempts)
-                    .map(|s| Timestamp::now().plus_seconds(i64::from(s))),
+                retry_at: Retry::default().wait_s(message.attempts).map(|s| {
+                    let reports_s = channel.reports_within_ms().div_ceil(1_000);
+                    Timestamp::now().plus_seconds(i64::from(s).max(reports_s as i64))
+                }),
                 error,
             },
         };

@@ -83,6 +83,12 @@ pub async fn grant_app_role(url: &DatabaseUrl, role: &str) -> Result<(), StoreEr
     }
 }
 
+/// For marking an exercise copy on PostgreSQL: the database `url` is connected to, by the
+/// server's word, and whether the live database `live` exists beside it.
+pub async fn postgres_database_and(url: &str, live: &str) -> Result<(String, bool), StoreError> {
+    PgStore::connect(url).await?.database_and(live).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

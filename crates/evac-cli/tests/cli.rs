@@ -1583,6 +1583,16 @@ async fn a_postgres_copy_is_marked_an_exercise_and_the_live_database_never() {
         "{}",
         text(&not_live.stderr)
     );
+    let typo = on(
+        copy.url(),
+        &["exercise", "--mark-copy-of", "evac_no_such_live"],
+        None,
+    );
+    assert!(
+        text(&typo.stderr).contains("no database of that name"),
+        "{}",
+        text(&typo.stderr)
+    );
     let marked = ok(on(
         copy.url(),
         &["exercise", "--mark-copy-of", &live_name],

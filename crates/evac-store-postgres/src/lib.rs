@@ -114,11 +114,27 @@ impl PgStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(backend)?;
-        Ok(MIGRATOR.iter().all(|m| {
-            applied.iter().any(|(version, checksum)| {
-                *version == m.version && checksum.as_slice() == &*m.checksum
-            })
-        }))
+        // Every known one applied unchanged, and none this build does not know (a newer
+        // schema: the migrator refuses to run an older build on it, and so must this).
+        let known = |v: i64| MIGRATOR.iter().any(|m| m.version == v);
+        Ok(applied.iter().all(|(version, _)| known(*version))
+            && MIGRATOR.iter().all(|m| {
+                applied.iter().any(|(version, checksum)| {
+                    *version == m.version && checksum.as_slice() == &*m.checksum
+                })
+            }))
+    }
+
+    /// The name of the database this store is connected to (as the server says, not as a URL
+    /// spells it), and whether a database named `other` exists on the server.
+    pub async fn database_and(&self, other: &str) -> Result<(String, bool), StoreError> {
+        sqlx::query_as(
+            "SELECT current_database()::text, EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
+        )
+        .bind(other)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)
     }
 
     /// Gives `role` (an existing PostgreSQL role) what a running evac needs and no more: read
@@ -134,12 +150,41 @@ impl PgStore {
             && role
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !valid {
+        // PUBLIC (every role), the session's own role and the server's roles are never ones
+        // to grant a crisis to.
+        let reserved = [
+            "public",
+            "current_user",
+            "session_user",
+            "current_role",
+            "postgres",
+        ];
+        if !valid || reserved.contains(&role) || role.starts_with("pg_") {
             return Err(StoreError::Config(format!(
-                "'{role}' is not a role name evac grants to: lower-case letters, digits and _, at most 63"
+                "'{role}' is not a role name evac grants to: an application role of its own (lower-case letters, digits and _, at most 63), not PUBLIC, the owner or a pg_ role"
             )));
         }
         let mut tx = self.pool.begin().await.map_err(backend)?;
+        let (exists, owner): (bool, bool) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1), $1 = current_user",
+        )
+        .bind(role)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if !exists {
+            return Err(StoreError::Config(format!(
+                "there is no role '{role}': create it first (CREATE ROLE {role} LOGIN PASSWORD '…')"
+            )));
+        }
+        if owner {
+            return Err(StoreError::Config(format!(
+                "'{role}' is the role running this command (the owner): create an application role of its own"
+            )));
+        }
+        // Quoted: the name is checked above, and a quoted identifier is never a keyword.
+        let quoted = format!("\"{role}\"");
+        let role = quoted.as_str();
         for statement in [
             format!("GRANT USAGE ON SCHEMA public TO {role}"),
             format!(
@@ -152,12 +197,7 @@ impl PgStore {
             sqlx::query(sqlx::AssertSqlSafe(statement))
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| match e.as_database_error().and_then(|d| d.code()) {
-                    Some(code) if code == "42704" => StoreError::Config(format!(
-                        "there is no role '{role}': create it first (CREATE ROLE {role} LOGIN PASSWORD '…')"
-                    )),
-                    _ => backend(e),
-                })?;
+                .map_err(backend)?;
         }
         tx.commit().await.map_err(backend)
     }

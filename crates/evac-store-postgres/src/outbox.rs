@@ -215,7 +215,15 @@ pub(crate) async fn finish(
     match outcome {
         SendOutcome::Accepted { provider_id } => {
             attempt(tx, &id, at, node, "accepted", provider_id.as_deref(), None).await?;
-            notify_persons(tx, &id, at).await?;
+            // A refusal reported before this answer stands: nobody was told.
+            let state: String = sqlx::query_scalar("SELECT state FROM outbox WHERE id = $1")
+                .bind(&id)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(backend)?;
+            if state != "failed" {
+                notify_persons(tx, &id, at).await?;
+            }
         }
         SendOutcome::Failed { error, retry_at } => {
             let outcome = if retry_at.is_some() {

@@ -87,6 +87,13 @@ async fn the_app_role_appends_to_the_audit_trail_and_cannot_rewrite_it() {
     assert!(refused.is_err(), "a name that is not a plain identifier");
     let missing = owner.grant_app_role("evac_no_such_role").await.unwrap_err();
     assert!(missing.to_string().contains("create it first"), "{missing}");
+    for everyone in ["public", "current_user", "postgres", "pg_read_all_data"] {
+        let refused = owner.grant_app_role(everyone).await.unwrap_err();
+        assert!(
+            refused.to_string().contains("not PUBLIC, the owner"),
+            "{everyone}: {refused}"
+        );
+    }
     owner.grant_app_role(&role).await.unwrap();
 
     // The app, as its role (trust authentication on the test server).
@@ -97,6 +104,21 @@ async fn the_app_role_appends_to_the_audit_trail_and_cannot_rewrite_it() {
     app.migrate()
         .await
         .expect("a migrated database needs no DDL to start");
+    // A schema newer than this build (a migration it does not know) is refused, as the
+    // migrator refuses it, not started on.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99999999, 'from a newer build', true, '\\x00', 0)",
+    ))
+    .execute(owner.pool())
+    .await
+    .unwrap();
+    assert!(app.migrate().await.is_err(), "a newer schema is refused");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(
+        "DELETE FROM _sqlx_migrations WHERE version = 99999999",
+    ))
+    .execute(owner.pool())
+    .await
+    .unwrap();
     let insert = evac_store::conformance::sample_insert("Rolova", 7);
     app.insert_request(&insert).await.unwrap();
     assert!(

@@ -179,7 +179,14 @@ pub(crate) fn finish(
     match outcome {
         SendOutcome::Accepted { provider_id } => {
             attempt(c, &id, at, node, "accepted", provider_id.as_deref(), None)?;
-            notify_persons(c, &id, at)?;
+            // A refusal reported before this answer stands: nobody was told.
+            let state: String = c
+                .prepare_cached("SELECT state FROM outbox WHERE id = ?1")
+                .and_then(|mut s| s.query_row([&id], |r| r.get(0)))
+                .map_err(backend)?;
+            if state != "failed" {
+                notify_persons(c, &id, at)?;
+            }
         }
         SendOutcome::Failed { error, retry_at } => {
             let outcome = if retry_at.is_some() {

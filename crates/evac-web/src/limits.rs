@@ -84,16 +84,36 @@ impl<K: std::hash::Hash + Eq + Clone> RateLimiter<K> {
     }
 }
 
-/// Whether a request is the public's and counted: anonymous, and a write or a status look-up.
-fn counted(request: &Request) -> bool {
+/// Whether a request is of the kind counted: a write or a status look-up, not a channel's
+/// callback or the sign-in page (which have their own defences).
+fn costly(request: &Request) -> bool {
     let path = request.uri().path();
-    let staff = request.headers().contains_key(header::AUTHORIZATION)
-        || crate::auth::session_secret(request.headers()).is_some();
     let exempt = path.starts_with("/api/v1/channels/") || path == "/login" || path == "/logout";
     let costly = !matches!(*request.method(), Method::GET | Method::HEAD)
         || path.starts_with("/status")
         || path.starts_with("/api/v1/status");
-    !staff && !exempt && costly
+    !exempt && costly
+}
+
+/// The staff token or desk session a request carries, if any (not yet checked).
+fn claimed_token(request: &Request) -> Option<String> {
+    let headers = request.headers();
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_string())
+        .or_else(|| crate::auth::session_secret(headers))
+}
+
+/// Whether `token` is a working staff token or desk session. Only then is a request not
+/// counted: a made-up `Authorization` header or cookie must not open the public's limit.
+async fn is_staff(state: &crate::AppState, token: Option<String>) -> bool {
+    match token {
+        Some(token) => state.app.authenticate_token(&token).await.is_ok(),
+        None => false,
+    }
 }
 
 /// The caller's address: the peer's, or behind a proxy on this host the last one it added.
@@ -125,7 +145,8 @@ pub async fn limit_public(
     next: Next,
 ) -> Response {
     if let Some(limiter) = &state.limiter
-        && counted(&request)
+        && costly(&request)
+        && !is_staff(&state, claimed_token(&request)).await
         && let Some(address) = caller_address(&request)
         && let Err(wait_s) = limiter.admit(&address, Instant::now())
     {

@@ -2698,6 +2698,13 @@ async fn a_flood_from_one_address_is_cut_to_its_rate_and_others_pass() {
         StatusCode::CREATED,
         "staff are not counted"
     );
+    assert_eq!(
+        post_from("203.0.113.7", Some("made-up-token".into()))
+            .await
+            .0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a made-up token does not open the public's limit (the review found it did)"
+    );
     // The public page answers in the caller's language.
     let page = t
         .http

@@ -182,15 +182,19 @@ pub async fn exercise(config: &Config, args: ExerciseArgs) -> anyhow::Result<()>
 /// Marks a PostgreSQL copy (made with `createdb -T`) as an exercise of `live`; refuses the
 /// live database itself, by name.
 async fn mark_postgres_copy(config: &Config, url: &str, live: &str) -> anyhow::Result<()> {
-    let name = url
-        .rsplit_once('/')
-        .map(|(_, rest)| rest.split('?').next().unwrap_or(rest))
-        .unwrap_or("");
-    if name.is_empty() || name == live {
+    // The server's word for which database this is, never the URL's spelling of it.
+    let (name, live_exists) = evac_app::postgres_database_and(url, live).await?;
+    if name == live {
         bail!(
             "--database-url names the live database '{live}' itself: mark its copy (createdb -T {live} {live}_drill), never the live record"
         );
     }
+    if !live_exists {
+        bail!(
+            "--mark-copy-of '{live}': there is no database of that name on this server; give the live database the copy was made from"
+        );
+    }
+    let name = name.as_str();
     let store = super::open(config, false).await?;
     store.migrate().await?;
     if let Some((from, _)) = store.exercise().await? {
