@@ -1,8 +1,8 @@
 //! Hostile input (issue 26, item 8): whatever bytes a partner's file or a report holds, the
 //! readers answer with rows, refusals or an error, never a panic. Randomised with proptest
 //! (a fixed number of cases here; `scripts/hostile-input.sh` runs many more for a set time).
-//! Coverage-guided fuzzing (cargo-fuzz) needs a nightly compiler, which this project's machines
-//! do not have.
+//! Coverage-guided fuzzing of the same readers is in `fuzz/` (cargo-fuzz, `scripts/fuzz.sh`),
+//! by hand: these run in every test run.
 
 use std::io::Write;
 
