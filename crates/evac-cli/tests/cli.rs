@@ -42,6 +42,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Asserts that a command failed saying `words` on standard error.
+fn fails_saying(output: Output, words: &str) {
+    let said = text(&output.stderr);
+    assert!(!output.status.success(), "it succeeded: {said}");
+    assert!(said.contains(words), "{said}");
+}
+
 fn ok(output: Output) -> String {
     assert!(
         output.status.success(),
@@ -1491,14 +1498,11 @@ fn an_export_sealed_with_age_opens_with_the_partners_key_only() {
 
     // Refusals name what to fix.
     let short_file = dir.path().join("short.age");
-    let short = with_passphrase("short", &short_file);
-    assert!(!short.status.success());
-    assert!(!short_file.exists(), "a refused export leaves no file");
-    assert!(
-        text(&short.stderr).contains("at least 12 characters"),
-        "{}",
-        text(&short.stderr)
+    fails_saying(
+        with_passphrase("short", &short_file),
+        "at least 12 characters",
     );
+    assert!(!short_file.exists(), "a refused export leaves no file");
     let not_a_key = evac(
         &data,
         &[
@@ -1511,11 +1515,9 @@ fn an_export_sealed_with_age_opens_with_the_partners_key_only() {
         ],
         None,
     );
-    assert!(!not_a_key.status.success());
-    assert!(
-        text(&not_a_key.stderr).contains("--encrypt-to 'age1notakey' is not an age recipient"),
-        "{}",
-        text(&not_a_key.stderr)
+    fails_saying(
+        not_a_key,
+        "--encrypt-to 'age1notakey' is not an age recipient",
     );
 }
 
@@ -1572,26 +1574,21 @@ async fn a_postgres_copy_is_marked_an_exercise_and_the_live_database_never() {
         "unmarked, the copy is refused like the live record: {}",
         text(&refused.stderr)
     );
-    let not_live = on(
-        live.url(),
-        &["exercise", "--mark-copy-of", &live_name],
-        None,
+    fails_saying(
+        on(
+            live.url(),
+            &["exercise", "--mark-copy-of", &live_name],
+            None,
+        ),
+        "names the live database",
     );
-    assert!(!not_live.status.success());
-    assert!(
-        text(&not_live.stderr).contains("names the live database"),
-        "{}",
-        text(&not_live.stderr)
-    );
-    let typo = on(
-        copy.url(),
-        &["exercise", "--mark-copy-of", "evac_no_such_live"],
-        None,
-    );
-    assert!(
-        text(&typo.stderr).contains("no database of that name"),
-        "{}",
-        text(&typo.stderr)
+    fails_saying(
+        on(
+            copy.url(),
+            &["exercise", "--mark-copy-of", "evac_no_such_live"],
+            None,
+        ),
+        "no database of that name",
     );
     let marked = ok(on(
         copy.url(),

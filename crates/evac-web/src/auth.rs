@@ -19,7 +19,13 @@ pub struct Authenticated(pub Staff);
 pub struct MaybeAuthenticated(pub Option<Staff>);
 
 fn bearer(parts: &Parts) -> Result<Option<&str>, Problem> {
-    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+    bearer_in(&parts.headers)
+}
+
+/// The bearer token of an `Authorization` header: `None` without the header, a problem when
+/// it is not `Bearer …`. The public side's limiter reads it too.
+pub(crate) fn bearer_in(headers: &axum::http::HeaderMap) -> Result<Option<&str>, Problem> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
     let text = value

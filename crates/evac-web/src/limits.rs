@@ -98,13 +98,10 @@ fn costly(request: &Request) -> bool {
 /// The staff token or desk session a request carries, if any (not yet checked).
 fn claimed_token(request: &Request) -> Option<String> {
     let headers = request.headers();
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_string())
-        .or_else(|| crate::auth::session_secret(headers))
+    match crate::auth::bearer_in(headers) {
+        Ok(Some(token)) => Some(token.to_string()),
+        Ok(None) | Err(_) => crate::auth::session_secret(headers),
+    }
 }
 
 /// Whether `token` is a working staff token or desk session. Only then is a request not
