@@ -124,6 +124,38 @@ where
     }
 }
 
+/// Who accompanies an unaccompanied minor.
+enum EscortOf<'a> {
+    /// An escort of their own party (a teacher with the school group).
+    Named(&'a evac_model::Person),
+    /// One of the transport's escorts.
+    OnBoard,
+}
+
+/// The escort of `child` if it is an unaccompanied minor: the party's escorts take its
+/// minors in party order, each up to the plan's `minors_per_escort`; the rest go with the
+/// transport's escorts (as the planner counted them).
+fn escort_of<'a>(
+    request: &'a evac_model::Request,
+    alone: &[PersonId],
+    child: PersonId,
+    minors_per_escort: u32,
+) -> Option<EscortOf<'a>> {
+    let party = &request.body.party;
+    let place = party
+        .iter()
+        .filter(|p| alone.contains(&p.id))
+        .position(|p| p.id == child)?;
+    let per = minors_per_escort.max(1) as usize;
+    Some(
+        party
+            .iter()
+            .filter(|p| p.relation == evac_model::Relation::Escort)
+            .nth(place / per)
+            .map_or(EscortOf::OnBoard, EscortOf::Named),
+    )
+}
+
 /// Reads a pass's claims, or says in the officer's words what is wrong with it.
 fn invalid_token(reason: String) -> AppError {
     AppError::Invalid(vec![FieldError {
@@ -237,7 +269,7 @@ impl App {
             })
             .collect();
         let transports = &with_room;
-        let settings = evac_plan::Settings::default();
+        let settings = inputs.settings;
         let replanned = evac_plan::replan(
             transports,
             &cases,
@@ -534,6 +566,12 @@ impl App {
     /// The seats on a transport with each person's manifest line, in boarding order.
     async fn manifest_rows(&self, t: &Transport) -> Result<Vec<(Seat, ManifestRow)>, AppError> {
         let book = self.seat_book().await?;
+        let minors_per_escort = self
+            .policy_in_force()
+            .await?
+            .policy
+            .planning
+            .minors_per_escort;
         let mut seats: Vec<Seat> = book.on(t.id).cloned().collect();
         seats.sort_by(|a, b| {
             (a.class, &a.household, a.since).cmp(&(b.class, &b.household, b.since))
@@ -563,21 +601,17 @@ impl App {
                     }
                 })
             };
-            let escort = if alone.contains(&person.id) {
-                let escorts: Vec<String> = request
-                    .body
-                    .party
-                    .iter()
-                    .filter(|p| p.relation == evac_model::Relation::Escort)
-                    .map(|p| format!("{} {}", name(&p.surname, true), name(&p.given_names, true)))
-                    .collect();
-                if escorts.is_empty() {
-                    "the transport's escorts".to_string()
-                } else {
-                    escorts.join("; ")
+            let escort = match escort_of(request, &alone, person.id, minors_per_escort) {
+                None => String::new(),
+                Some(EscortOf::Named(p)) => {
+                    format!("{} {}", name(&p.surname, true), name(&p.given_names, true))
                 }
-            } else {
-                String::new()
+                Some(EscortOf::OnBoard) if t.escorts > 0 => {
+                    format!("one of the {} escorts on board", t.escorts)
+                }
+                Some(EscortOf::OnBoard) => {
+                    "NONE: this transport has no escorts; assign one before boarding".to_string()
+                }
             };
             let document = person.document.as_ref();
             let text = |v: Option<String>| v.unwrap_or_default();
@@ -872,6 +906,7 @@ impl App {
                 escorts: 0,
                 ready_at_us: 0,
                 reach: Vec::new(),
+                not_eligible: None,
             });
         }
         let waiting: Vec<usize> = (0..inputs.cases.len())
@@ -885,7 +920,7 @@ impl App {
         // Standby people are at the hub already: no check-in margin at the call time.
         let settings = evac_plan::Settings {
             check_in_minutes: 0,
-            ..Default::default()
+            ..inputs.settings
         };
         let taken = evac_plan::standby(planner_t, &aboard, &waiting_cases, settings);
         let mut standby = Vec::new();

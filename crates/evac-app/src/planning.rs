@@ -3,9 +3,11 @@
 //!
 //! Inputs are read at the plan's start: each household's class and score from the policy in
 //! force, its size, stretchers, wheelchairs, children alone and escorts; where it can go (the
-//! hubs its town has a route to that is not closed, with the route's travel time, else any hub
-//! within `REACH_ROAD_KM_MAX` by the travel model, unless a closed route says otherwise); each
-//! transport's hub status at its departure from the situation picture.
+//! hubs its town has a route to, with the route's travel time and the windows in which the
+//! route is open, each status taken at the time the household would set off; else any hub
+//! within `REACH_ROAD_MINUTES_MAX` of driving by the travel model, unless a route closed
+//! throughout says otherwise); each transport's hub status at its departure. A plan as of a
+//! past time reads only the requests and reports received by then.
 
 use std::collections::HashMap;
 
@@ -16,8 +18,10 @@ use crate::situation::{SituationView, point_of, town_of};
 use crate::triage::HouseholdName;
 use crate::{App, AppError, Staff};
 
-/// Without a route staff entered, a hub is reachable by road up to this far.
-const REACH_ROAD_KM_MAX: f64 = 1_200.0;
+/// Without a route staff entered, a hub is reachable by road within this many hours of
+/// driving (the travel model's estimate); whether in time for a departure is the planner's
+/// question. Almaty to Nur-Sultan, 1,243 km, is about a day.
+const REACH_ROAD_MINUTES_MAX: f64 = 48.0 * 60.0;
 /// Local improvement stops after this long; the greedy plan stands.
 pub(crate) const PLAN_IMPROVE_MS_MAX: u64 = 2_000;
 
@@ -58,8 +62,16 @@ pub struct PlanRun {
     pub value: Vec<f64>,
 }
 
-/// Where a household can go, from its location.
-fn reach_of(app: &App, situation: &SituationView, location: &evac_model::Location) -> Vec<Reach> {
+/// Where a household can go, from its location: the hubs its town has a route to, each with
+/// the windows in which the route is open (a route closed through the whole horizon is no way,
+/// and rules out the travel model for its hub), else any hub the travel model reaches within
+/// `REACH_ROAD_MINUTES_MAX`.
+fn reach_of(
+    app: &App,
+    situation: &SituationView,
+    ways: &RouteWindows,
+    location: &evac_model::Location,
+) -> Vec<Reach> {
     let resolved = town_of(location);
     let Some(point) = point_of(location, resolved.as_ref()) else {
         return Vec::new();
@@ -73,13 +85,13 @@ fn reach_of(app: &App, situation: &SituationView, location: &evac_model::Locatio
         if resolved.as_ref().is_none_or(|p| p.id != r.from_place) {
             continue;
         }
-        if route.derived.status == Some(Effect::Closed) {
-            closed.push(&r.to_hub);
-        } else {
-            reach.push(Reach {
+        match ways.get(&route.subject) {
+            Some(open) if open.is_empty() => closed.push(&r.to_hub),
+            open => reach.push(Reach {
                 hub: r.to_hub.clone(),
                 travel_minutes: r.travel_minutes,
-            });
+                open: open.cloned().unwrap_or_default(),
+            }),
         }
     }
     for hub in &situation.hubs {
@@ -87,20 +99,72 @@ fn reach_of(app: &App, situation: &SituationView, location: &evac_model::Locatio
         if closed.contains(&h.code.as_str()) || reach.iter().any(|r| r.hub == h.code) {
             continue;
         }
-        let (road_km, minutes) = app.settings.travel.estimate(point, (h.lat, h.lon));
-        if road_km <= REACH_ROAD_KM_MAX {
+        let (_, minutes) = app.settings.travel.estimate(point, (h.lat, h.lon));
+        if minutes <= REACH_ROAD_MINUTES_MAX {
             reach.push(Reach {
                 hub: h.code.clone(),
                 travel_minutes: minutes.round() as u32,
+                open: Vec::new(),
             });
         }
     }
     reach
 }
 
+/// For each route not open all along the plan's horizon: the windows in which it is open
+/// (none: closed throughout). Routes open all along are absent.
+type RouteWindows = HashMap<Subject, Vec<(i64, i64)>>;
+
+/// A route's status changes only where a statement about it starts or ends: derived there
+/// (with the trust policy, from the claims a plan at `from` knows), the open stretches of
+/// `[from, until)` are its windows.
+fn route_windows(
+    trust: &evac_model::TrustPolicy,
+    situation: &SituationView,
+    claims: &[evac_model::Claim],
+    from: Timestamp,
+    until: Timestamp,
+) -> RouteWindows {
+    let mut windows = RouteWindows::new();
+    for route in &situation.routes {
+        let subject = &route.subject;
+        let mut changes: Vec<i64> = claims
+            .iter()
+            .filter(|c| c.statement.subject == *subject)
+            .flat_map(|c| [Some(c.statement.from), c.statement.until])
+            .flatten()
+            .map(Timestamp::unix_micros)
+            .filter(|&t| t > from.unix_micros() && t < until.unix_micros())
+            .collect();
+        changes.push(from.unix_micros());
+        changes.sort_unstable();
+        changes.dedup();
+        let mut open: Vec<(i64, i64)> = Vec::new();
+        for (k, &at) in changes.iter().enumerate() {
+            let status = trust
+                .derive(subject, claims, Timestamp::from_unix_micros(at))
+                .status;
+            if status == Some(Effect::Closed) {
+                continue;
+            }
+            let end = changes.get(k + 1).copied().unwrap_or(i64::MAX);
+            match open.last_mut() {
+                Some(last) if last.1 == at => last.1 = end,
+                _ => open.push((at, end)),
+            }
+        }
+        if open != [(from.unix_micros(), i64::MAX)] {
+            windows.insert(subject.clone(), open);
+        }
+    }
+    windows
+}
+
 /// What a plan reads, read once: the stored transports and their planner view (hub status at
 /// each departure), the households and their planner cases (same order as `names`).
 pub(crate) struct PlanInputs {
+    /// The planner's rules from the policy in force.
+    pub settings: Settings,
     pub stored: Vec<evac_model::Transport>,
     pub transports: Vec<evac_plan::Transport>,
     pub names: Vec<HouseholdName>,
@@ -181,6 +245,15 @@ impl PlanInputs {
     }
 }
 
+/// The planner's settings under a triage policy (its `[planning]` rules).
+pub(crate) fn plan_settings(policy: &evac_triage::Policy) -> Settings {
+    Settings {
+        minors_per_escort: policy.planning.minors_per_escort,
+        told_yield_class_gap: policy.planning.told_yield_class_gap,
+        ..Settings::default()
+    }
+}
+
 /// The planner's time limit as a `stop` predicate, started now.
 pub(crate) fn stop_after(ms_max: u64) -> impl Fn() -> bool {
     let started = std::time::Instant::now();
@@ -190,8 +263,11 @@ pub(crate) fn stop_after(ms_max: u64) -> impl Fn() -> bool {
 impl App {
     /// Reads everything a plan at `now` needs.
     pub(crate) async fn plan_inputs(&self, now: Timestamp) -> Result<PlanInputs, AppError> {
-        // One read of the claims serves the picture now and each hub at each departure.
-        let claims = self.store.claims().await?;
+        // One read of the claims serves the picture now and each hub at each departure. A
+        // plan as of `now` knows only the reports received by then (a replay must not see
+        // tomorrow's news), and only the requests.
+        let mut claims = self.store.claims().await?;
+        claims.retain(|c| c.received_at <= now);
         let situation = self.situation_with(&claims, now).await?;
         let stored = self.store.transports().await?;
         let transports: Vec<evac_plan::Transport> = stored
@@ -214,8 +290,16 @@ impl App {
                 }
             })
             .collect();
+        let horizon = stored
+            .iter()
+            .map(|t| t.departs_at)
+            .max()
+            .unwrap_or(now)
+            .max(now);
+        let ways = route_windows(&self.settings.trust, &situation, &claims, now, horizon);
         let policy = self.policy_in_force().await?.policy;
-        let (names, facts): (Vec<HouseholdName>, _) = self.case_facts_in(&situation).await?;
+        let (names, facts): (Vec<HouseholdName>, _) =
+            self.case_facts_in(&situation, Some(now)).await?;
         let count = |f: &evac_triage::CaseFacts, need: &str| {
             f.members
                 .iter()
@@ -238,11 +322,17 @@ impl App {
                         as u32,
                     escorts: f.members.iter().filter(|m| m.escort).count() as u32,
                     ready_at_us: now.unix_micros(),
-                    reach: reach_of(self, &situation, &name.location),
+                    reach: reach_of(self, &situation, &ways, &name.location),
+                    not_eligible: policy
+                        .eligibility
+                        .judge(&f.members)
+                        .err()
+                        .map(|why| why.to_string()),
                 }
             })
             .collect();
         Ok(PlanInputs {
+            settings: plan_settings(&policy),
             stored,
             transports,
             names,
@@ -255,7 +345,7 @@ impl App {
     pub async fn run_plan(&self, staff: &Staff, now: Timestamp) -> Result<PlanRun, AppError> {
         staff.require(Permission::PlanTransports)?;
         let inputs = self.plan_inputs(now).await?;
-        let settings = Settings::default();
+        let settings = inputs.settings;
         let stop = stop_after(PLAN_IMPROVE_MS_MAX);
         let plan = evac_plan::plan(
             &inputs.transports,

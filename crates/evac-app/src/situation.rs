@@ -463,9 +463,12 @@ impl App {
         statement: &Statement,
     ) -> Result<ReportId, AppError> {
         self.check_statement(statement).await?;
+        // Staff say it now, about now or later: a status from tomorrow is known today, and a
+        // plan made today must see it. One back-dated (a replay, a late entry) was known from
+        // when it held.
         let report = Report {
             id: ReportId::new_v7(),
-            received_at: statement.from,
+            received_at: statement.from.min(Timestamp::now()),
             source: source.to_string(),
             grade: None,
             language: None,

@@ -78,6 +78,7 @@ pub fn case_facts(request: &evac_model::Request, threat_level: u8) -> CaseFacts 
                 needs: p.needs.iter().map(|n| n.as_str().to_string()).collect(),
                 unaccompanied_minor: alone.contains(&p.id),
                 escort: p.relation == evac_model::Relation::Escort,
+                citizenship: p.citizenship.as_ref().map(|c| c.as_str().to_string()),
             })
             .collect(),
         urgency: request
@@ -260,15 +261,17 @@ impl App {
         now: Timestamp,
     ) -> Result<(Vec<HouseholdName>, Vec<CaseFacts>), AppError> {
         let situation = self.situation_at(now).await?;
-        self.case_facts_in(&situation).await
+        self.case_facts_in(&situation, None).await
     }
 
-    /// Every case with the threat levels of `situation`.
+    /// Every case with the threat levels of `situation`; with `received_by`, only the
+    /// requests received by then (a plan as of a past time sees only what had arrived).
     pub(crate) async fn case_facts_in(
         &self,
         situation: &SituationView,
+        received_by: Option<Timestamp>,
     ) -> Result<(Vec<HouseholdName>, Vec<CaseFacts>), AppError> {
-        let (names, mut facts) = self.case_facts_under(&[situation]).await?;
+        let (names, mut facts) = self.case_facts_under(&[situation], received_by).await?;
         Ok((names, facts.pop().expect("one situation, one set of facts")))
     }
 
@@ -277,6 +280,7 @@ impl App {
     async fn case_facts_under(
         &self,
         situations: &[&SituationView],
+        received_by: Option<Timestamp>,
     ) -> Result<(Vec<HouseholdName>, Vec<Vec<CaseFacts>>), AppError> {
         let threats_known: Vec<bool> = situations
             .iter()
@@ -294,6 +298,9 @@ impl App {
         let seated: std::collections::HashSet<evac_model::PersonId> =
             self.seat_book().await?.seats.keys().copied().collect();
         self.for_each_request(|stored| {
+            if received_by.is_some_and(|by| stored.request.received_at > by) {
+                return;
+            }
             // People withdrawn, ineligible, merged or arrived are no longer planned for, nor
             // are those unreachable without a seat (a re-confirmation nobody answered); a
             // request left with nobody is no case (and a child whose adult withdrew now
@@ -436,7 +443,7 @@ impl App {
             self.situation_at(since).await?,
             self.situation_at(now).await?,
         );
-        let (_, mut facts) = self.case_facts_under(&[&then, &today]).await?;
+        let (_, mut facts) = self.case_facts_under(&[&then, &today], None).await?;
         let after_facts = facts.pop().expect("two situations");
         let before_facts = facts.pop().expect("two situations");
         let before = before_policy.order(&before_facts, now.unix_micros());
@@ -526,6 +533,7 @@ mod tests {
                     needs: vec![],
                     unaccompanied_minor: false,
                     escort: false,
+                    citizenship: None,
                 })
                 .collect(),
             urgency: vec![],

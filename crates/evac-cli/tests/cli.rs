@@ -438,6 +438,39 @@ fn the_demo_prepares_a_crisis_and_prints_a_login() {
         planned.contains("ALA-MIL: hub ALA is closed at departure"),
         "{planned}"
     );
+    // Issue 28: a replay could not say "ALA open from 13 Jan to 14 Jan": the window started
+    // now, so a past --until was refused as "1 invalid field". --from sets its start.
+    let past = [
+        "hub",
+        "set",
+        "hub:ALA",
+        "restricted",
+        "--until",
+        "2022-01-14T00:00:00Z",
+        "--as",
+        "supervisor",
+    ];
+    fails_saying(evac(&data, &past, None), "give --from");
+    let mut with_from = past.to_vec();
+    with_from.extend(["--from", "2022-01-13T00:00:00Z"]);
+    ok(evac(&data, &with_from, None));
+    let then = ok(evac(
+        &data,
+        &[
+            "hub",
+            "list",
+            "--at",
+            "2022-01-13T12:00:00Z",
+            "--as",
+            "supervisor",
+        ],
+        None,
+    ));
+    assert!(
+        then.lines()
+            .any(|l| l.starts_with("hub:ALA") && l.contains(" restricted ")),
+        "{then}"
+    );
     let policy = dir.path().join("policy.toml");
     std::fs::write(&policy, "name = \"broken\"\nversion = 1\nclasses = []\n[within_class]\npoints_per_waiting_hour = 1.0\npoints_per_threat_level = 1.0\n").unwrap();
     let refused = evac(

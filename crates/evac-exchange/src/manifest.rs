@@ -346,8 +346,14 @@ fn transport_line(transport: &Transport) -> String {
 /// Who boarded against who was listed: "2 boarded · 1 checked in · 81 not yet".
 pub fn reconciliation(rows: &[ManifestRow]) -> String {
     let count = |state: &str| rows.iter().filter(|r| r.state == state).count();
+    let undocumented = rows.iter().filter(|r| r.document_number.is_empty()).count();
+    let without = if undocumented == 0 {
+        String::new()
+    } else {
+        format!(" · {undocumented} without a travel document")
+    };
     format!(
-        "{} boarded · {} checked in · {} not yet",
+        "{} boarded · {} checked in · {} not yet{without}",
         count("boarded"),
         count("checked_in"),
         count("seated")
@@ -630,6 +636,12 @@ mod tests {
         assert_eq!(
             reconciliation(&states),
             "1 boarded · 1 checked in · 38 not yet"
+        );
+        states[2].document_number.clear();
+        assert_eq!(
+            reconciliation(&states),
+            "1 boarded · 1 checked in · 38 not yet · 1 without a travel document",
+            "the manifest counts missing documents"
         );
         assert!(text.contains("FontFile"), "fonts embedded");
         let rows: Vec<ManifestRow> = (1..=300).map(row).collect();

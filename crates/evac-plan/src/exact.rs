@@ -104,11 +104,10 @@ pub fn plan_exact_within(
                 .with(constraint!(
                     sum(&|c| c.wheelchairs) <= f64::from(transport.wheelchair_places)
                 ));
-            let ratio = f64::from(settings.minors_per_escort);
-            let minors = sum(&|c| c.unaccompanied_minors);
-            let escorts = sum(&|c| c.escorts);
+            let per = settings.minors_per_escort;
+            let minors = sum(&|c| c.minors_beyond_own_escorts(per));
             model = model.with(constraint!(
-                minors <= ratio * f64::from(transport.escorts) + ratio * escorts
+                minors <= f64::from(per) * f64::from(transport.escorts)
             ));
         }
         if let Some(ms) = solve_time_ms_max {

@@ -8,6 +8,10 @@ use crate::{Case, Load, Plan, Settings, Transport, capacity_obstacle, feasibilit
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "obstacle", rename_all = "snake_case")]
 pub enum Obstacle {
+    /// The household may not be seated at all (eligibility), in the policy's words.
+    NotEligible {
+        why: String,
+    },
     /// Cancelled or departed.
     NotUsable,
     HubClosed {
@@ -21,6 +25,15 @@ pub enum Obstacle {
     TooLate {
         late_minutes: i64,
     },
+    /// The way to the hub is closed from when the household is ready until the plan's end.
+    WayClosed {
+        hub: String,
+    },
+    /// The way to the hub opens later, too late for this departure by this many minutes.
+    WayOpensTooLate {
+        hub: String,
+        late_minutes: i64,
+    },
     /// The household needs more of something than the transport has at all.
     NeverFits {
         what: &'static str,
@@ -30,6 +43,10 @@ pub enum Obstacle {
     Seats {
         seats: u32,
         wanted: u32,
+        /// People on it of a lower priority than the waiting case: households already told
+        /// (or checked in) keep their seats, so these are not given up.
+        #[serde(skip_serializing_if = "is_zero")]
+        kept_lower_priority: u32,
     },
     StretcherPlaces {
         places: u32,
@@ -39,7 +56,8 @@ pub enum Obstacle {
         places: u32,
         wanted: u32,
     },
-    /// Unaccompanied minors need an escort for every `minors_per_escort`.
+    /// Unaccompanied minors whose household has no escort for them need one of the
+    /// transport's escorts for every `minors_per_escort`.
     Escorts {
         minors: u32,
         escorts: u32,
@@ -50,6 +68,7 @@ pub enum Obstacle {
 impl std::fmt::Display for Obstacle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Obstacle::NotEligible { why } => write!(f, "{why}"),
             Obstacle::NotUsable => write!(f, "cancelled or departed"),
             Obstacle::HubClosed { hub } => write!(f, "hub {hub} is closed at departure"),
             Obstacle::Unreachable { hub } => {
@@ -59,18 +78,35 @@ impl std::fmt::Display for Obstacle {
                 f,
                 "cannot reach it in time: {late_minutes} min late after travel and check-in"
             ),
+            Obstacle::WayClosed { hub } => {
+                write!(f, "the way to {hub} stays closed")
+            }
+            Obstacle::WayOpensTooLate { hub, late_minutes } => write!(
+                f,
+                "the way to {hub} opens too late: {late_minutes} min late after travel and check-in"
+            ),
             Obstacle::NeverFits { what, needed, has } => {
                 write!(
                     f,
                     "the household needs {needed} {what}; it has {has} in all"
                 )
             }
-            Obstacle::Seats { seats, wanted } => {
-                write!(
-                    f,
-                    "full: {wanted} people for {seats} seats with higher priorities"
-                )
-            }
+            Obstacle::Seats {
+                seats,
+                wanted,
+                kept_lower_priority: 0,
+            } => write!(
+                f,
+                "full: {wanted} people for {seats} seats, taken by households ahead in the queue"
+            ),
+            Obstacle::Seats {
+                seats,
+                wanted,
+                kept_lower_priority,
+            } => write!(
+                f,
+                "full: {wanted} people for {seats} seats; {kept_lower_priority} of them are of lower priority but were told of their seats (or checked in) and keep them"
+            ),
             Obstacle::StretcherPlaces { places, wanted } => {
                 write!(f, "{wanted} stretchers for {places} stretcher places")
             }
@@ -83,10 +119,14 @@ impl std::fmt::Display for Obstacle {
                 minors_per_escort,
             } => write!(
                 f,
-                "{minors} unaccompanied minors and {escorts} escorts (one per {minors_per_escort} children)"
+                "{minors} unaccompanied minors without an escort of their own for {escorts} escorts on board (one per {minors_per_escort} children)"
             ),
         }
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A case without a seat, and what kept it off each transport.
@@ -103,12 +143,26 @@ pub(crate) fn unseated(
     settings: Settings,
     plan: &Plan,
 ) -> Vec<Unseated> {
-    let mut loads = vec![Load::default(); transports.len()];
+    let mut loads = vec![Load::empty(&settings); transports.len()];
     for (c, t) in plan.assigned.iter().enumerate() {
         if let Some(t) = t {
             loads[*t].add(&cases[c]);
         }
     }
+    let mut on: Vec<Vec<usize>> = vec![Vec::new(); transports.len()];
+    for (c, t) in plan.assigned.iter().enumerate() {
+        if let Some(t) = t {
+            on[*t].push(c);
+        }
+    }
+    // Whether case `a` comes after case `b` in serving order (class, then score, then id).
+    let after = |a: &Case, b: &Case| {
+        a.class
+            .cmp(&b.class)
+            .then(b.score.total_cmp(&a.score))
+            .then(a.id.cmp(&b.id))
+            .is_gt()
+    };
     let mut by_departure: Vec<usize> = (0..transports.len()).collect();
     by_departure.sort_by_key(|&t| (transports[t].departs_at_us, t));
     plan.assigned
@@ -120,11 +174,22 @@ pub(crate) fn unseated(
             why: by_departure
                 .iter()
                 .filter_map(|&t| {
-                    let obstacle = feasibility(&transports[t], &cases[c], &settings)
+                    let mut obstacle = feasibility(&transports[t], &cases[c], &settings)
                         .err()
                         .or_else(|| {
                             capacity_obstacle(&transports[t], &loads[t], &cases[c], &settings)
                         })?;
+                    if let Obstacle::Seats {
+                        kept_lower_priority,
+                        ..
+                    } = &mut obstacle
+                    {
+                        *kept_lower_priority = on[t]
+                            .iter()
+                            .filter(|&&o| after(&cases[o], &cases[c]))
+                            .map(|&o| cases[o].people)
+                            .sum();
+                    }
                     Some((transports[t].id.clone(), obstacle))
                 })
                 .collect(),

@@ -71,12 +71,36 @@ pub struct Case {
     pub ready_at_us: i64,
     /// Hubs it can reach by an open route, with the travel time.
     pub reach: Vec<Reach>,
+    /// Why the household may not be seated at all (eligibility), if it may not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_eligible: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reach {
     pub hub: String,
     pub travel_minutes: u32,
+    /// When the way is open to set off on, as `[from, until)` in microseconds since the Unix
+    /// epoch, earliest first; empty: open all along. A road closed today and open from
+    /// tomorrow is one window from tomorrow.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open: Vec<(i64, i64)>,
+}
+
+impl Reach {
+    /// The earliest time at or after `ready_us` the way is open to set off, if ever.
+    pub fn earliest_departure(&self, ready_us: i64) -> Option<i64> {
+        if self.open.is_empty() {
+            return Some(ready_us);
+        }
+        self.open
+            .iter()
+            .filter_map(|&(from, until)| {
+                let leave = from.max(ready_us);
+                (leave < until).then_some(leave)
+            })
+            .min()
+    }
 }
 
 /// The rules of a plan.
@@ -88,6 +112,9 @@ pub struct Settings {
     pub check_in_minutes: u32,
     /// Local improvement stops after this many rounds without a gain (or when `stop` says).
     pub improvement_rounds_max: u32,
+    /// In a re-plan, a household already told of its seat gives it up to a waiting household
+    /// this many classes higher or more; `None`: told households keep their seats.
+    pub told_yield_class_gap: Option<u8>,
 }
 
 impl Default for Settings {
@@ -96,6 +123,7 @@ impl Default for Settings {
             minors_per_escort: 10,
             check_in_minutes: 120,
             improvement_rounds_max: 8,
+            told_yield_class_gap: None,
         }
     }
 }
@@ -108,31 +136,49 @@ pub struct Plan {
     pub value: Vec<f64>,
 }
 
-/// What a transport has left, and what the escorts on it can take.
+/// What a transport carries: people, special places, and the unaccompanied minors its own
+/// escorts must take (those beyond what the escorts travelling with their household cover).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Load {
+    /// Children one escort may accompany (the plan's setting, kept here so adding a case
+    /// needs nothing else).
+    minors_per_escort: u32,
     people: u32,
     stretchers: u32,
     wheelchairs: u32,
-    minors: u32,
-    escorts: u32,
+    minors_for_transport_escorts: u32,
 }
 
 impl Load {
+    fn empty(s: &Settings) -> Load {
+        Load {
+            minors_per_escort: s.minors_per_escort,
+            ..Load::default()
+        }
+    }
+
     fn add(&mut self, c: &Case) {
         self.people += c.people;
         self.stretchers += c.stretchers;
         self.wheelchairs += c.wheelchairs;
-        self.minors += c.unaccompanied_minors;
-        self.escorts += c.escorts;
+        self.minors_for_transport_escorts += c.minors_beyond_own_escorts(self.minors_per_escort);
     }
 
     fn remove(&mut self, c: &Case) {
         self.people -= c.people;
         self.stretchers -= c.stretchers;
         self.wheelchairs -= c.wheelchairs;
-        self.minors -= c.unaccompanied_minors;
-        self.escorts -= c.escorts;
+        self.minors_for_transport_escorts -= c.minors_beyond_own_escorts(self.minors_per_escort);
+    }
+}
+
+impl Case {
+    /// Its unaccompanied minors that the escorts travelling with it (a teacher with a school
+    /// group) cannot take: they need the transport's escorts. Escorts are not pooled across
+    /// households: a teacher accompanies their own group, not strangers' children.
+    pub fn minors_beyond_own_escorts(&self, minors_per_escort: u32) -> u32 {
+        self.unaccompanied_minors
+            .saturating_sub(self.escorts.saturating_mul(minors_per_escort))
     }
 }
 
@@ -142,6 +188,7 @@ fn over(t: &Transport, load: &Load, s: &Settings) -> Option<Obstacle> {
         return Some(Obstacle::Seats {
             seats: t.seats,
             wanted: load.people,
+            kept_lower_priority: 0,
         });
     }
     if load.stretchers > t.stretcher_places {
@@ -156,11 +203,10 @@ fn over(t: &Transport, load: &Load, s: &Settings) -> Option<Obstacle> {
             wanted: load.wheelchairs,
         });
     }
-    let escorts = t.escorts + load.escorts;
-    if load.minors > escorts * s.minors_per_escort {
+    if load.minors_for_transport_escorts > t.escorts * s.minors_per_escort {
         return Some(Obstacle::Escorts {
-            minors: load.minors,
-            escorts,
+            minors: load.minors_for_transport_escorts,
+            escorts: t.escorts,
             minors_per_escort: s.minors_per_escort,
         });
     }
@@ -176,6 +222,9 @@ fn capacity_obstacle(t: &Transport, load: &Load, c: &Case, s: &Settings) -> Opti
 
 /// Whether a case can use a transport at all (before capacity), or the reason it cannot.
 pub fn feasibility(t: &Transport, c: &Case, s: &Settings) -> Result<(), Obstacle> {
+    if let Some(why) = &c.not_eligible {
+        return Err(Obstacle::NotEligible { why: why.clone() });
+    }
     if !t.usable {
         return Err(Obstacle::NotUsable);
     }
@@ -185,11 +234,21 @@ pub fn feasibility(t: &Transport, c: &Case, s: &Settings) -> Result<(), Obstacle
     let Some(reach) = c.reach.iter().find(|r| r.hub == t.hub) else {
         return Err(Obstacle::Unreachable { hub: t.hub.clone() });
     };
+    // The way is taken when it is open: a road that opens tomorrow serves tomorrow's flight.
+    let Some(leaves) = reach.earliest_departure(c.ready_at_us) else {
+        return Err(Obstacle::WayClosed { hub: t.hub.clone() });
+    };
     let minutes = i64::from(reach.travel_minutes) + i64::from(s.check_in_minutes);
-    let arrives = c.ready_at_us + minutes * 60_000_000;
+    let arrives = leaves + minutes * 60_000_000;
     if arrives > t.departs_at_us {
-        return Err(Obstacle::TooLate {
-            late_minutes: (arrives - t.departs_at_us + 59_999_999) / 60_000_000,
+        let late_minutes = (arrives - t.departs_at_us + 59_999_999) / 60_000_000;
+        return Err(if leaves > c.ready_at_us {
+            Obstacle::WayOpensTooLate {
+                hub: t.hub.clone(),
+                late_minutes,
+            }
+        } else {
+            Obstacle::TooLate { late_minutes }
         });
     }
     for (what, needed, has) in [
@@ -354,7 +413,7 @@ pub(crate) fn plan_keeping(
     stop: &dyn Fn() -> bool,
 ) -> Plan {
     let inst = Instance::new(transports, cases, settings, start_us);
-    let mut loads = vec![Load::default(); transports.len()];
+    let mut loads = vec![Load::empty(&settings); transports.len()];
     let mut assigned: Vec<Option<usize>> = vec![None; cases.len()];
     let fits = |loads: &[Load], c: usize, t: usize| {
         capacity_obstacle(&transports[t], &loads[t], &cases[c], &settings).is_none()
@@ -363,15 +422,39 @@ pub(crate) fn plan_keeping(
         loads[t].add(&cases[c]);
         assigned[c] = Some(t);
     }
-    // Kept cases next, in priority order, where they are still feasible and fit.
-    for &c in &inst.order {
-        if assigned[c].is_none()
-            && let Some(&t) = keep.get(&c)
-            && inst.candidates[c].contains(&t)
-            && fits(&loads, c, t)
-        {
-            loads[t].add(&cases[c]);
-            assigned[c] = Some(t);
+    // Kept cases next, in priority order, where they are still feasible and fit. When told
+    // households yield to a class gap, the waiting cases that many classes above a kept one
+    // are placed before it (and may take its seats; it is then planned like the rest).
+    let rank = |c: usize| -> (i32, u8) {
+        let class = i32::from(cases[c].class);
+        match (keep.contains_key(&c), settings.told_yield_class_gap) {
+            (true, None) => (i32::MIN, 0),
+            (true, Some(gap)) => (class - i32::from(gap), 1),
+            (false, _) => (class, 0),
+        }
+    };
+    let mut first: Vec<usize> = inst.order.clone();
+    // A stable sort keeps the priority order inside each rank.
+    first.sort_by_key(|&c| rank(c));
+    for &c in &first {
+        if assigned[c].is_some() {
+            continue;
+        }
+        match keep.get(&c) {
+            Some(&t) if inst.candidates[c].contains(&t) && fits(&loads, c, t) => {
+                loads[t].add(&cases[c]);
+                assigned[c] = Some(t);
+            }
+            // A kept case that no longer fits where it was is planned like the rest, below.
+            Some(_) => {}
+            None if settings.told_yield_class_gap.is_some() => {
+                if let Some(&t) = inst.candidates[c].iter().find(|&&t| fits(&loads, c, t)) {
+                    loads[t].add(&cases[c]);
+                    assigned[c] = Some(t);
+                }
+            }
+            // Without yielding, the waiting are planned after every kept case, below.
+            None => {}
         }
     }
     for &c in &inst.order {
@@ -632,7 +715,7 @@ pub fn standby(
     waiting: &[Case],
     settings: Settings,
 ) -> Vec<usize> {
-    let mut load = Load::default();
+    let mut load = Load::empty(&settings);
     for c in aboard {
         load.add(c);
     }
@@ -675,7 +758,7 @@ pub fn check(
     settings: Settings,
     plan: &Plan,
 ) -> Result<(), String> {
-    let mut loads = vec![Load::default(); transports.len()];
+    let mut loads = vec![Load::empty(&settings); transports.len()];
     for (c, t) in plan.assigned.iter().enumerate() {
         let Some(t) = *t else { continue };
         feasibility(&transports[t], &cases[c], &settings)

@@ -44,8 +44,10 @@ fn case(id: &str, people: u32, class: u8, hubs: &[&str]) -> Case {
             .map(|h| Reach {
                 hub: h.to_string(),
                 travel_minutes: 60,
+                open: Vec::new(),
             })
             .collect(),
+        not_eligible: None,
     }
 }
 
@@ -115,7 +117,9 @@ fn children_alone_travel_only_with_escorts_and_the_unseated_say_why() {
         .map(|(t, o)| (t.as_str(), o.to_string()))
         .collect();
     assert!(
-        reasons["escorted"].contains("12 unaccompanied minors and 1 escorts"),
+        reasons["escorted"].contains(
+            "12 unaccompanied minors without an escort of their own for 1 escorts on board"
+        ),
         "{reasons:?}"
     );
     assert!(
@@ -337,4 +341,223 @@ proptest::proptest! {
             proptest::prop_assert_eq!(u.why.len(), transports.len());
         }
     }
+}
+
+#[test]
+fn a_household_that_may_not_be_seated_waits_with_the_policys_reason_on_every_transport() {
+    let transports = vec![flight("a", "NQZ", 6, 50), flight("b", "NQZ", 12, 50)];
+    let mut other = case("other-state", 2, 1, &["NQZ"]);
+    other.not_eligible = Some("not eligible: citizens of IT and their dependants".into());
+    let cases = vec![other, case("citizens", 3, 4, &["NQZ"])];
+    let settings = Settings::default();
+    let plan = plan(&transports, &cases, settings, START, &never);
+    assert_eq!(
+        seat_of(&plan, &transports, 0),
+        None,
+        "empty seats do not matter"
+    );
+    assert_eq!(seat_of(&plan, &transports, 1), Some("a"));
+    let why = explain_unseated(&transports, &cases, settings, &plan);
+    assert_eq!(why.len(), 1);
+    assert_eq!(why[0].why.len(), 2);
+    for (_, obstacle) in &why[0].why {
+        assert!(
+            obstacle
+                .to_string()
+                .starts_with("not eligible: citizens of IT"),
+            "{obstacle}"
+        );
+    }
+    let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
+    assert_eq!(
+        exact.assigned[0], None,
+        "the exact solver keeps the rule too"
+    );
+}
+
+/// Issue 28: after a cancellation, class-1 households waited while class-2 households kept
+/// seats they had been told of, and the reason read "full … with higher priorities". The
+/// reason now says that lower-priority households were told and keep their seats.
+#[test]
+fn a_wait_behind_told_households_of_lower_priority_says_so() {
+    let transports = vec![flight("only", "NQZ", 6, 4)];
+    let cases = vec![
+        case("told-class-2", 4, 2, &["NQZ"]),
+        case("urgent", 2, 1, &["NQZ"]),
+    ];
+    let previous: HashMap<String, String> = [("told-class-2".into(), "only".into())].into();
+    let notified = vec!["told-class-2".to_string()];
+    let settings = Settings::default();
+    let replanned = replan(
+        &transports,
+        &cases,
+        settings,
+        START,
+        &previous,
+        &notified,
+        &[],
+        &never,
+    );
+    assert_eq!(seat_of(&replanned.plan, &transports, 0), Some("only"));
+    let why = explain_unseated(&transports, &cases, settings, &replanned.plan);
+    let reason = why[0].why[0].1.to_string();
+    assert!(
+        reason.contains("4 of them are of lower priority but were told of their seats"),
+        "{reason}"
+    );
+    // Without anyone told, the same wait is behind households ahead in the queue.
+    let fresh = vec![
+        case("first", 4, 1, &["NQZ"]),
+        case("second", 2, 1, &["NQZ"]),
+    ];
+    let planned = plan(&transports, &fresh, settings, START, &never);
+    let why = explain_unseated(&transports, &fresh, settings, &planned);
+    assert!(
+        why[0].why[0]
+            .1
+            .to_string()
+            .ends_with("taken by households ahead in the queue"),
+        "{:?}",
+        why[0].why
+    );
+}
+
+/// Issue 28: escorts were pooled, so a teacher's spare capacity covered unrelated children
+/// travelling alone on a flight with no escorts of its own. A household's escorts take its own
+/// children only.
+#[test]
+fn a_teachers_spare_capacity_does_not_cover_strangers_children() {
+    let transports = vec![flight("no-escorts", "ALA", 6, 50)];
+    let mut school = case("school", 3, 1, &["ALA"]);
+    school.unaccompanied_minors = 2;
+    school.escorts = 1;
+    let mut alone = case("alone", 3, 1, &["ALA"]);
+    alone.unaccompanied_minors = 3;
+    let cases = vec![school, alone];
+    let settings = Settings::default();
+    let p = plan(&transports, &cases, settings, START, &never);
+    check(&transports, &cases, settings, &p).unwrap();
+    assert_eq!(seat_of(&p, &transports, 0), Some("no-escorts"));
+    assert_eq!(seat_of(&p, &transports, 1), None, "no escort for them");
+    let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
+    assert_eq!(
+        exact.assigned, p.assigned,
+        "the exact model keeps the rule too"
+    );
+    let why = explain_unseated(&transports, &cases, settings, &p);
+    assert!(
+        why[0].why[0]
+            .1
+            .to_string()
+            .starts_with("3 unaccompanied minors without an escort of their own for 0 escorts"),
+        "{:?}",
+        why[0].why
+    );
+}
+
+/// Issue 28, item 2: keeping told households against any priority is a choice, not a law. With
+/// `told_yield_class_gap = 2` a told class-3 household gives its seats to a class-1 household
+/// (and the diff says why), while a told class-2 household keeps its seats against class 1.
+#[test]
+fn told_households_yield_only_to_the_class_gap_the_policy_sets() {
+    let transports = vec![flight("only", "NQZ", 6, 4)];
+    let told = |id: &str, class: u8| case(id, 4, class, &["NQZ"]);
+    let previous = |id: &str| -> HashMap<String, String> { [(id.into(), "only".into())].into() };
+    let yielding = Settings {
+        told_yield_class_gap: Some(2),
+        ..Settings::default()
+    };
+    let cases = vec![told("told-class-3", 3), case("urgent", 2, 1, &["NQZ"])];
+    let r = replan(
+        &transports,
+        &cases,
+        yielding,
+        START,
+        &previous("told-class-3"),
+        &["told-class-3".to_string()],
+        &[],
+        &never,
+    );
+    assert_eq!(seat_of(&r.plan, &transports, 1), Some("only"));
+    assert_eq!(seat_of(&r.plan, &transports, 0), None);
+    assert_eq!(r.diff.lost.len(), 1);
+    assert_eq!(
+        r.diff.lost[0].why,
+        "its seats went to households of higher priority"
+    );
+    let cases = vec![told("told-class-2", 2), case("urgent", 2, 1, &["NQZ"])];
+    let r = replan(
+        &transports,
+        &cases,
+        yielding,
+        START,
+        &previous("told-class-2"),
+        &["told-class-2".to_string()],
+        &[],
+        &never,
+    );
+    assert_eq!(
+        seat_of(&r.plan, &transports, 0),
+        Some("only"),
+        "one class apart: kept"
+    );
+    assert_eq!(seat_of(&r.plan, &transports, 1), None);
+    // The default keeps every told household.
+    let cases = vec![told("told-class-3", 3), case("urgent", 2, 1, &["NQZ"])];
+    let r = replan(
+        &transports,
+        &cases,
+        Settings::default(),
+        START,
+        &previous("told-class-3"),
+        &["told-class-3".to_string()],
+        &[],
+        &never,
+    );
+    assert_eq!(seat_of(&r.plan, &transports, 0), Some("only"));
+}
+
+/// Issue 28: a route's status was read at plan time, so on 12 Jan a road opening "from 13 Jan"
+/// counted as closed for 13 Jan's flights (and one closing tomorrow as open for them). The way
+/// is now taken when it is open.
+#[test]
+fn a_road_that_opens_tomorrow_serves_tomorrows_flight_and_not_todays() {
+    let transports = vec![
+        flight("today", "ALA", 6, 10),
+        flight("tomorrow", "ALA", 30, 10),
+    ];
+    let mut almaty = case("almaty", 2, 1, &["ALA"]);
+    almaty.reach[0].open = vec![(START + 24 * HOUR, i64::MAX)];
+    let settings = Settings::default();
+    assert_eq!(
+        feasibility(&transports[0], &almaty, &settings),
+        Err(Obstacle::WayOpensTooLate {
+            hub: "ALA".into(),
+            late_minutes: 18 * 60 + 180
+        })
+    );
+    let p = plan(
+        &transports,
+        std::slice::from_ref(&almaty),
+        settings,
+        START,
+        &never,
+    );
+    assert_eq!(seat_of(&p, &transports, 0), Some("tomorrow"));
+    // A road open today and closed from noon: only a departure reachable before it closes.
+    let mut closing = case("closing", 2, 1, &["ALA"]);
+    closing.reach[0].open = vec![(START, START + 12 * HOUR)];
+    let p = plan(
+        &transports,
+        std::slice::from_ref(&closing),
+        settings,
+        START,
+        &never,
+    );
+    assert_eq!(seat_of(&p, &transports, 0), Some("today"));
+    closing.ready_at_us = START + 13 * HOUR;
+    assert_eq!(
+        feasibility(&transports[1], &closing, &settings),
+        Err(Obstacle::WayClosed { hub: "ALA".into() })
+    );
 }

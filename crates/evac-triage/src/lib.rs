@@ -6,7 +6,10 @@
 //! then everyone else). A case takes the first class any of whose conditions it meets; inside
 //! the class, hours waited and the threat level of its location add points. Every [`Priority`]
 //! names its class, its score and the rules that produced them, and [`rerank`] shows what moved
-//! when the policy or the situation changed.
+//! when the policy or the situation changed. [`Ageing`] lets waiting cross classes (a case rises
+//! a class per so many hours waited, up to a ceiling), so nobody starves while seats fly; and
+//! [`Eligibility`] says who may be seated at all (citizens and their dependants, other states'
+//! nationals by agreement), with the reason a household that may not waits.
 //!
 //! Pure: no I/O, no clock ("now" is passed in).
 
@@ -21,6 +24,146 @@ pub struct Policy {
     pub version: u32,
     pub classes: Vec<ClassRule>,
     pub within_class: WithinClass,
+    /// Waiting that crosses classes; none: a case stays in the class its facts give it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ageing: Option<Ageing>,
+    /// Who may be seated; by default everyone.
+    #[serde(default, skip_serializing_if = "Eligibility::is_everyone")]
+    pub eligibility: Eligibility,
+    /// The rules the planner seats by.
+    #[serde(default)]
+    pub planning: PlanningRules,
+}
+
+/// The planner's rules that are a crisis cell's choice, not a fact.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlanningRules {
+    /// Children travelling alone one escort may accompany.
+    pub minors_per_escort: u32,
+    /// A household told of its seat gives it up to a waiting household this many classes
+    /// higher or more (2: a told class-3 household yields to class 1). Absent: people who
+    /// are told keep their seats whoever waits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub told_yield_class_gap: Option<u8>,
+}
+
+impl Default for PlanningRules {
+    fn default() -> Self {
+        PlanningRules {
+            minors_per_escort: 10,
+            told_yield_class_gap: None,
+        }
+    }
+}
+
+/// Waiting raises a case by one class per `hours_per_class` hours waited, never above
+/// `highest_class` (class 1 stays for those whose facts put them there).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ageing {
+    pub hours_per_class: f64,
+    pub highest_class: u8,
+}
+
+/// Who may be seated: a household may when a member holds one of `citizens_of` or
+/// `by_agreement` (its other members travel as dependants, of any nationality). Both empty:
+/// everyone may. A household none of whose members' citizenship is recorded waits as
+/// unverified until staff record one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Eligibility {
+    /// The crisis cell's own state(s), ISO 3166-1 alpha-2 ("IT").
+    #[serde(default)]
+    pub citizens_of: Vec<String>,
+    /// Other states whose nationals this operation carries by agreement ("DE", "FR").
+    #[serde(default)]
+    pub by_agreement: Vec<String>,
+}
+
+/// Why a household may not be seated under an [`Eligibility`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NotEligible {
+    /// Every member's citizenship is recorded and none is carried.
+    Ineligible {
+        held: Vec<String>,
+        carried: Vec<String>,
+    },
+    /// No member holds a carried citizenship and some members' citizenship is not recorded.
+    Unverified {
+        unrecorded: u32,
+        carried: Vec<String>,
+    },
+}
+
+impl std::fmt::Display for NotEligible {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotEligible::Ineligible { held, carried } => write!(
+                f,
+                "not eligible: this operation seats citizens of {} and their dependants; the household holds {}",
+                carried.join(", "),
+                held.join(", ")
+            ),
+            NotEligible::Unverified {
+                unrecorded,
+                carried,
+            } => write!(
+                f,
+                "unverified: no member is recorded as a citizen of {} ({unrecorded} without a recorded citizenship); record a document to seat them",
+                carried.join(", ")
+            ),
+        }
+    }
+}
+
+impl Eligibility {
+    pub fn is_everyone(&self) -> bool {
+        self.citizens_of.is_empty() && self.by_agreement.is_empty()
+    }
+
+    /// Whether a household with these members may be seated, or why not.
+    pub fn judge(&self, members: &[MemberFacts]) -> Result<(), NotEligible> {
+        if self.is_everyone() {
+            return Ok(());
+        }
+        let carried = |c: &str| {
+            self.citizens_of
+                .iter()
+                .chain(&self.by_agreement)
+                .any(|k| k.eq_ignore_ascii_case(c))
+        };
+        if members
+            .iter()
+            .any(|m| m.citizenship.as_deref().is_some_and(carried))
+        {
+            return Ok(());
+        }
+        let all_carried: Vec<String> = self
+            .citizens_of
+            .iter()
+            .chain(&self.by_agreement)
+            .cloned()
+            .collect();
+        let unrecorded = members.iter().filter(|m| m.citizenship.is_none()).count() as u32;
+        if unrecorded > 0 {
+            return Err(NotEligible::Unverified {
+                unrecorded,
+                carried: all_carried,
+            });
+        }
+        let mut held: Vec<String> = members
+            .iter()
+            .filter_map(|m| m.citizenship.clone())
+            .collect();
+        held.sort();
+        held.dedup();
+        Err(NotEligible::Ineligible {
+            held,
+            carried: all_carried,
+        })
+    }
 }
 
 /// One priority class: a case belongs when it meets any condition.
@@ -128,6 +271,9 @@ pub struct MemberFacts {
     /// Escorts children not their own (a teacher with a school group); planning counts it.
     #[serde(default)]
     pub escort: bool,
+    /// ISO 3166-1 alpha-2, when recorded; eligibility reads it.
+    #[serde(default)]
+    pub citizenship: Option<String>,
 }
 
 /// A case's place in the queue, and why.
@@ -154,6 +300,18 @@ pub enum PolicyError {
     EmptyClass { index: usize, name: String },
     #[error("the policy has {0} classes; at most 250 are allowed")]
     TooManyClasses(usize),
+    #[error(
+        "ageing: hours_per_class must be a positive number of hours and highest_class a class of the policy (1 to {classes}); give e.g. `hours_per_class = 72` and `highest_class = 2`"
+    )]
+    Ageing { classes: usize },
+    #[error(
+        "planning: minors_per_escort must be at least 1 and told_yield_class_gap at least 1 (leave it out for told households to keep their seats)"
+    )]
+    Planning,
+    #[error(
+        "eligibility: \"{0}\" is not a two-letter country code (ISO 3166-1 alpha-2, like \"IT\")"
+    )]
+    Country(String),
 }
 
 const DEFAULT_POLICY_TOML: &str = include_str!("default-policy.toml");
@@ -180,6 +338,28 @@ impl Policy {
                 name: class.name.clone(),
             });
         }
+        if let Some(ageing) = policy.ageing
+            && !(ageing.hours_per_class.is_finite()
+                && ageing.hours_per_class > 0.0
+                && (1..=policy.classes.len()).contains(&usize::from(ageing.highest_class)))
+        {
+            return Err(PolicyError::Ageing {
+                classes: policy.classes.len(),
+            });
+        }
+        if policy.planning.minors_per_escort == 0 || policy.planning.told_yield_class_gap == Some(0)
+        {
+            return Err(PolicyError::Planning);
+        }
+        if let Some(bad) = policy
+            .eligibility
+            .citizens_of
+            .iter()
+            .chain(&policy.eligibility.by_agreement)
+            .find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()))
+        {
+            return Err(PolicyError::Country(bad.clone()));
+        }
         Ok(policy)
     }
 
@@ -195,16 +375,30 @@ impl Policy {
 
     /// A case's class (1 first; past the last class when it meets none) and score at `now_us`.
     pub fn place(&self, case: &CaseFacts, now_us: i64) -> (u8, f64) {
+        let (score, waited_hours) = self.score(case, now_us);
+        (self.aged(self.class_by_facts(case), waited_hours), score)
+    }
+
+    /// The class a case's facts give it, before ageing.
+    fn class_by_facts(&self, case: &CaseFacts) -> u8 {
         let class = self
             .classes
             .iter()
             .position(|rule| rule.any.iter().any(|c| c.holds(case)))
             .unwrap_or(self.classes.len())
             + 1;
-        (
-            u8::try_from(class).unwrap_or(u8::MAX),
-            self.score(case, now_us).0,
-        )
+        u8::try_from(class).unwrap_or(u8::MAX)
+    }
+
+    /// `class` after `waited_hours` of waiting under the policy's ageing.
+    fn aged(&self, class: u8, waited_hours: f64) -> u8 {
+        let Some(ageing) = self.ageing else {
+            return class;
+        };
+        let rise = (waited_hours / ageing.hours_per_class).floor().min(255.0) as u8;
+        class
+            .saturating_sub(rise)
+            .max(ageing.highest_class.min(class))
     }
 
     /// The within-class score and the hours waited.
@@ -218,17 +412,32 @@ impl Policy {
     /// A case's priority at `now_us`, with the rules that produced it.
     pub fn prioritise(&self, case: &CaseFacts, now_us: i64) -> Priority {
         let (class, score) = self.place(case, now_us);
+        let (_, waited_hours) = self.score(case, now_us);
+        let by_facts = self.class_by_facts(case);
         let mut reasons = Vec::new();
         // A case meeting no class (a policy without a catch-all) goes after every class.
-        let class_name = match self.classes.get(usize::from(class) - 1) {
+        let class_name = match self.classes.get(usize::from(by_facts) - 1) {
             Some(rule) => {
                 let met: Vec<String> = rule.any.iter().filter_map(|c| c.met_by(case)).collect();
-                reasons.push(format!("class {class} ({}): {}", rule.name, met.join("; ")));
+                reasons.push(format!(
+                    "class {by_facts} ({}): {}",
+                    rule.name,
+                    met.join("; ")
+                ));
                 rule.name.clone()
             }
             None => "no class of this policy".to_string(),
         };
-        let (_, waited_hours) = self.score(case, now_us);
+        let class_name = match (self.ageing, self.classes.get(usize::from(class) - 1)) {
+            (Some(ageing), Some(rule)) if class != by_facts => {
+                reasons.push(format!(
+                    "raised from class {by_facts} to {class} ({}) after {waited_hours:.0} h waiting: one class per {} h, up to class {}",
+                    rule.name, ageing.hours_per_class, ageing.highest_class
+                ));
+                rule.name.clone()
+            }
+            _ => class_name,
+        };
         reasons.push(format!(
             "score {score:.1} = {waited_hours:.1} h waiting × {} + threat {} × {}",
             self.within_class.points_per_waiting_hour,
@@ -356,6 +565,7 @@ mod tests {
             needs: needs.iter().map(|n| n.to_string()).collect(),
             unaccompanied_minor: unaccompanied,
             escort: false,
+            citizenship: None,
         }
     }
 
@@ -423,8 +633,9 @@ mod tests {
     }
 
     #[test]
-    fn waiting_raises_a_case_inside_its_class_only() {
+    fn without_ageing_waiting_raises_a_case_inside_its_class_only() {
         let policy = Policy::default_policy();
+        assert_eq!(policy.ageing, None, "ageing is off by default");
         let now = 100 * HOUR_US;
         let early = policy.prioritise(&case("early", vec![member(30, &[], false)], 0, 90), now);
         let late = policy.prioritise(&case("late", vec![member(30, &[], false)], 0, 1), now);
@@ -561,5 +772,128 @@ mod tests {
         );
         let unknown = Policy::from_toml("name = \"x\"\nversion = 1\n[[classes]]\nname = \"a\"\nany = [{ colour = \"red\" }]\n[within_class]\npoints_per_waiting_hour = 1.0\npoints_per_threat_level = 1.0\n").unwrap_err();
         assert!(unknown.to_string().contains("colour"), "{unknown}");
+    }
+
+    fn ageing_policy() -> Policy {
+        Policy::from_toml(&format!(
+            "{}\n[ageing]\nhours_per_class = 72.0\nhighest_class = 2\n",
+            Policy::default_policy_toml()
+        ))
+        .expect("the default policy with ageing")
+    }
+
+    #[test]
+    fn a_single_adult_who_waited_days_rises_a_class_with_the_reason() {
+        let policy = ageing_policy();
+        let now = 100 * HOUR_US;
+        let fresh = policy.prioritise(&case("fresh", vec![member(30, &[], false)], 0, 1), now);
+        assert_eq!(fresh.class, 4);
+        let waited = policy.prioritise(&case("waited", vec![member(30, &[], false)], 0, 80), now);
+        assert_eq!(waited.class, 3, "{:?}", waited.reasons);
+        assert!(
+            waited.reasons.iter().any(|r| r.contains("raised from class 4 to 3")
+                && r.contains("after 80 h waiting")),
+            "{:?}",
+            waited.reasons
+        );
+        // Never above the ceiling, however long: class 1 stays for those whose facts put them
+        // there.
+        let then = 1_000 * HOUR_US;
+        let ages = policy.prioritise(&case("ages", vec![member(30, &[], false)], 0, 0), then);
+        assert_eq!(ages.class, 2, "{:?}", ages.reasons);
+    }
+
+    #[test]
+    fn a_policy_with_impossible_ageing_or_a_bad_country_is_refused_naming_it() {
+        let base = Policy::default_policy_toml();
+        let ageing = |hours: &str, class: &str| {
+            format!("{base}\n[ageing]\nhours_per_class = {hours}\nhighest_class = {class}\n")
+        };
+        let err = Policy::from_toml(&ageing("0.0", "2"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("hours_per_class"), "{err}");
+        let err = Policy::from_toml(&ageing("72.0", "9"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("highest_class"), "{err}");
+        let bad = format!("{base}\n[eligibility]\ncitizens_of = [\"Italy\"]\n");
+        let err = Policy::from_toml(&bad).unwrap_err().to_string();
+        assert!(err.contains("\"Italy\""), "{err}");
+        let good = format!("{base}\n[eligibility]\ncitizens_of = [\"IT\"]\n");
+        let policy = Policy::from_toml(&good).expect("a valid eligibility table");
+        assert_eq!(policy.eligibility.citizens_of, ["IT"]);
+    }
+
+    fn citizen(age: u8, of: Option<&str>) -> MemberFacts {
+        MemberFacts {
+            citizenship: of.map(str::to_string),
+            ..member(age, &[], false)
+        }
+    }
+
+    #[test]
+    fn eligibility_seats_citizens_with_their_dependants_and_names_who_waits() {
+        let rule = Eligibility {
+            citizens_of: vec!["IT".into()],
+            by_agreement: vec!["DE".into()],
+        };
+        // A citizen's spouse of another nationality travels as a dependant.
+        assert_eq!(
+            rule.judge(&[citizen(40, Some("IT")), citizen(38, Some("KZ"))]),
+            Ok(())
+        );
+        assert_eq!(
+            rule.judge(&[citizen(40, Some("de"))]),
+            Ok(()),
+            "by agreement"
+        );
+        let kazakh = rule.judge(&[citizen(40, Some("KZ"))]).unwrap_err();
+        assert!(
+            kazakh.to_string().starts_with("not eligible") && kazakh.to_string().contains("KZ"),
+            "{kazakh}"
+        );
+        let unknown = rule
+            .judge(&[citizen(40, Some("KZ")), citizen(8, None)])
+            .unwrap_err();
+        assert_eq!(
+            unknown,
+            NotEligible::Unverified {
+                unrecorded: 1,
+                carried: vec!["IT".into(), "DE".into()],
+            }
+        );
+        assert_eq!(
+            Eligibility::default().judge(&[citizen(1, None)]),
+            Ok(()),
+            "no rule: everyone"
+        );
+    }
+
+    proptest::proptest! {
+        /// Ageing only ever raises a case, more with more waiting, never above the ceiling
+        /// unless its facts put it there.
+        #[test]
+        fn ageing_raises_monotonically_within_its_ceiling(
+            age in 0u8..90,
+            alone in proptest::bool::ANY,
+            threat in 0u8..6,
+            waited in 0i64..2_000,
+            more in 0i64..2_000,
+        ) {
+            let policy = ageing_policy();
+            let ceiling = policy.ageing.expect("the policy ages").highest_class;
+            let now = 5_000 * HOUR_US;
+            let facts = |hours: i64| CaseFacts {
+                waiting_since_us: now - hours * HOUR_US,
+                ..case("c", vec![member(age, &[], alone)], threat, 0)
+            };
+            let by_facts = policy.class_by_facts(&facts(0));
+            let (class, _) = policy.place(&facts(waited), now);
+            let (later, _) = policy.place(&facts(waited + more), now);
+            proptest::prop_assert!(class <= by_facts);
+            proptest::prop_assert!(later <= class);
+            proptest::prop_assert!(class >= ceiling.min(by_facts));
+        }
     }
 }

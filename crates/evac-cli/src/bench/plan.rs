@@ -67,6 +67,7 @@ fn instance(
                 .map(|k| Reach {
                     hub: HUBS[(first + k) % HUBS.len()].into(),
                     travel_minutes: rng.random_range(20..900),
+                    open: Vec::new(),
                 })
                 .collect();
             Case {
@@ -80,6 +81,7 @@ fn instance(
                 escorts: u32::from(!alone && rng.random_bool(0.02)),
                 ready_at_us: START + rng.random_range(0..24) * HOUR,
                 reach,
+                not_eligible: None,
             }
         })
         .collect();

@@ -57,6 +57,7 @@ fn synthetic_cases(n: usize, seed: u64) -> Vec<CaseFacts> {
                         },
                         unaccompanied_minor: alone,
                         escort: false,
+                        citizenship: None,
                     }
                 })
                 .collect();

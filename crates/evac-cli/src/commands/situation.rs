@@ -65,6 +65,10 @@ pub enum HubCommand {
         effect: String,
         #[arg(long, default_value = "")]
         note: String,
+        /// From this time (RFC 3339; default now): a closure announced for tomorrow, or a
+        /// status entered late or in a replay
+        #[arg(long)]
+        from: Option<String>,
         /// Until this time (RFC 3339); open-ended without it
         #[arg(long)]
         until: Option<String>,
@@ -236,6 +240,7 @@ pub async fn hub(config: &Config, command: HubCommand) -> anyhow::Result<()> {
             subject,
             effect,
             note,
+            from,
             until,
             who,
         } => {
@@ -243,11 +248,22 @@ pub async fn hub(config: &Config, command: HubCommand) -> anyhow::Result<()> {
             let statement = Statement {
                 subject: subject.parse::<Subject>()?,
                 effect: effect.parse::<Effect>()?,
-                from: Timestamp::now(),
+                from: from
+                    .map(|f| parse_time("--from", &f))
+                    .transpose()?
+                    .unwrap_or_else(Timestamp::now),
                 until: until.map(|u| parse_time("--until", &u)).transpose()?,
                 capacity_per_day: None,
                 note,
             };
+            if let Some(until) = statement.until
+                && until <= statement.from
+            {
+                anyhow::bail!(
+                    "--until {until} is not after the window's start ({}); give --from for a window in the past",
+                    statement.from
+                );
+            }
             let report = app.set_status_as(&staff, &statement).await?;
             println!(
                 "{} is {} (report {report})",
