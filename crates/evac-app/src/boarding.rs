@@ -13,10 +13,10 @@ use std::collections::{HashMap, HashSet};
 
 use evac_exchange::manifest::ManifestRow;
 use evac_model::{
-    FieldError, PassClaims, PassId, Permission, PersonId, Seat, SeatBook, SeatEvent, SeatEventKind,
-    Timestamp, Transport, TransportId, verify_pass,
+    FieldError, PassClaims, PassId, Permission, PersonId, PersonStatus, Seat, SeatBook, SeatEvent,
+    SeatEventKind, Timestamp, Transport, TransportId, verify_pass,
 };
-use evac_store::{AppendIf, AuditEvent, LOG_PAGE_ITEMS_MAX, StoreError};
+use evac_store::{AppendIf, AuditEvent, LOG_PAGE_ITEMS_MAX, PersonChange, StoreError};
 
 use crate::messaging::{SeatNotice, SeatNoticeKind};
 use crate::planning::{PLAN_IMPROVE_MS_MAX, Waiting, stop_after};
@@ -203,32 +203,28 @@ impl App {
             .filter(|t| t.status == evac_model::TransportStatus::Departed)
             .map(|t| t.id.to_string())
             .collect();
-        // Households on a departed transport are gone; everyone else with a seat was told.
-        let published = book.households();
-        let previous: HashMap<String, String> = published
-            .iter()
-            .map(|(h, t)| (h.to_string(), t.to_string()))
-            .filter(|(_, t)| !departed.contains(t))
+        // Seats on a departed transport are history: their people left (or missed it) and
+        // are planned no more (see `case_facts_under`), while the rest of their household is
+        // planned as usual. Everyone else with a seat was told.
+        let live_seats = || {
+            book.seats
+                .values()
+                .filter(|s| !departed.contains(&s.transport.to_string()))
+        };
+        let previous: HashMap<String, String> = live_seats()
+            .map(|s| (s.household.clone(), s.transport.to_string()))
             .collect();
-        let keep: Vec<usize> = (0..inputs.cases.len())
-            .filter(|&c| {
-                published
-                    .get(inputs.cases[c].id.as_str())
-                    .is_none_or(|t| !departed.contains(&t.to_string()))
-            })
-            .collect();
+        let keep: Vec<usize> = (0..inputs.cases.len()).collect();
         let transports = &inputs.transports;
         // A household told of its seat set off when it was told: its travel counts from then
         // (not from a scan, which says it has arrived).
-        let told_at: HashMap<&str, i64> = book.seats.values().fold(HashMap::new(), |mut m, s| {
+        let told_at: HashMap<&str, i64> = live_seats().fold(HashMap::new(), |mut m, s| {
             let at = m.entry(s.household.as_str()).or_insert(i64::MAX);
             *at = (*at).min(s.seated_at.unix_micros());
             m
         });
         // At the hub already: someone of the household checked in or boarded.
-        let checked_in: Vec<String> = book
-            .seats
-            .values()
+        let checked_in: Vec<String> = live_seats()
             .filter(|s| s.state.is_scanned())
             .map(|s| s.household.clone())
             .collect::<HashSet<String>>()
@@ -464,6 +460,7 @@ impl App {
         self.store
             .append_seat_events_telling(
                 events,
+                Vec::new(),
                 vec![audit],
                 AppendIf::HeadIsIgnoringScans(book.seq),
                 notices,
@@ -972,9 +969,27 @@ impl App {
             subject: Some(transport.to_string()),
             detail: serde_json::json!({ "released": released, "standby": standby.len() }),
         };
+        // A no-show is not seated again at the next publication: they are unreachable until
+        // they answer YES to a re-confirmation or staff set them back (a family of whom two
+        // came keeps the rest in line the same way).
+        let unreachable: Vec<PersonChange> = events
+            .iter()
+            .filter(|e| e.kind == SeatEventKind::NoShow)
+            .map(|e| PersonChange {
+                person: e.person,
+                at: now,
+                actor: actor.clone(),
+                to: Some(PersonStatus::Unreachable),
+                reason: format!(
+                    "no-show on {} at {now}: a new seat once they confirm they still need to leave",
+                    t.code
+                ),
+            })
+            .collect();
         self.store
             .append_seat_events_telling(
                 events,
+                unreachable,
                 vec![audit],
                 AppendIf::HeadIsIgnoringScans(book.seq),
                 notices,

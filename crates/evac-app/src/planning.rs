@@ -340,6 +340,41 @@ impl App {
         })
     }
 
+    /// The planning instance at `now` with evac's plan of it (`evac_plan::instance`), for an
+    /// outside solver to check: household references, classes and sizes, transports and the
+    /// feasible pairs; no names.
+    pub async fn plan_instance(
+        &self,
+        staff: &Staff,
+        now: Timestamp,
+    ) -> Result<evac_plan::instance::PlanInstance, AppError> {
+        staff.require(Permission::PlanTransports)?;
+        let inputs = self.plan_inputs(now).await?;
+        let stop = stop_after(PLAN_IMPROVE_MS_MAX);
+        let plan = evac_plan::plan(
+            &inputs.transports,
+            &inputs.cases,
+            inputs.settings,
+            now.unix_micros(),
+            &stop,
+        );
+        let instance = evac_plan::instance::PlanInstance::new(
+            &inputs.transports,
+            &inputs.cases,
+            inputs.settings,
+            now.unix_micros(),
+            &plan,
+        );
+        self.audit_read(
+            staff,
+            "plan.export_instance",
+            None,
+            serde_json::json!({ "households": instance.cases.len(), "pairs": instance.pairs.len() }),
+        )
+        .await?;
+        Ok(instance)
+    }
+
     /// Plans every household onto the stored transports at `now`, with reasons for those left
     /// without a seat. Nothing is stored: [`App::publish_plan`] does that.
     pub async fn run_plan(&self, staff: &Staff, now: Timestamp) -> Result<PlanRun, AppError> {

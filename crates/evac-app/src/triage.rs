@@ -294,9 +294,27 @@ impl App {
         let mut threats: Vec<Vec<u8>> = Vec::new();
         let mut ids = Vec::new();
         // Who holds a seat: someone unreachable keeps a seat they were given (they may come
-        // to the gate with their pass), but is given no new one until they answer.
+        // to the gate with their pass), but is given no new one until they answer. Who held a
+        // seat on a transport that has left is out of the evacuation's planning (gone, or
+        // missed it: staff release no-shows before departure); the rest of their household
+        // stays in line.
+        let departed: std::collections::HashSet<evac_model::TransportId> = self
+            .store
+            .transports()
+            .await?
+            .into_iter()
+            .filter(|t| t.status == evac_model::TransportStatus::Departed)
+            .map(|t| t.id)
+            .collect();
+        let book = self.seat_book().await?;
         let seated: std::collections::HashSet<evac_model::PersonId> =
-            self.seat_book().await?.seats.keys().copied().collect();
+            book.seats.keys().copied().collect();
+        let left: std::collections::HashSet<evac_model::PersonId> = book
+            .seats
+            .values()
+            .filter(|s| departed.contains(&s.transport))
+            .map(|s| s.person)
+            .collect();
         self.for_each_request(|stored| {
             if received_by.is_some_and(|by| stored.request.received_at > by) {
                 return;
@@ -306,15 +324,16 @@ impl App {
             // request left with nobody is no case (and a child whose adult withdrew now
             // travels alone).
             let staying = |p: &evac_model::Person| {
-                stored
-                    .statuses
-                    .iter()
-                    .find(|(id, _)| *id == p.id)
-                    .is_none_or(|(_, s)| {
-                        s.wants_a_seat()
-                            && (*s != evac_model::PersonStatus::Unreachable
-                                || seated.contains(&p.id))
-                    })
+                !left.contains(&p.id)
+                    && stored
+                        .statuses
+                        .iter()
+                        .find(|(id, _)| *id == p.id)
+                        .is_none_or(|(_, s)| {
+                            s.wants_a_seat()
+                                && (*s != evac_model::PersonStatus::Unreachable
+                                    || seated.contains(&p.id))
+                        })
             };
             let narrowed;
             let r = if stored.request.body.party.iter().all(staying) {

@@ -387,3 +387,114 @@ async fn a_road_opening_tomorrow_takes_its_town_to_tomorrows_flight() {
         "{run:#?}"
     );
 }
+
+/// Issue 28, item 5: no-shows were seated again at full priority at every publication, and a
+/// family of whom two of five came boarded two while the other three were never planned
+/// again (the household counted as gone with its flight). A released no-show is now
+/// unreachable until they confirm (a YES, or staff setting them back), and then the rest of
+/// the household is planned while those who left stay gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_shows_wait_for_reconfirmation_and_the_rest_of_a_split_family_is_planned_again() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let app = backend.node().await;
+        let (planner, supervisor) = cell(&app).await;
+        app.add_user(None, "field1", Role::FieldOfficer, "correct horse battery")
+            .await
+            .unwrap();
+        let field = app.console_staff("field1").await.unwrap();
+        let family = app
+            .submit_request_at(
+                &Actor::Public,
+                &household(
+                    "8 701 555 60 01",
+                    &[
+                        ("Verdi", "1980-01-01", Some("IT")),
+                        ("Verdi", "1982-02-02", Some("IT")),
+                        ("Verdi", "1950-03-03", Some("IT")),
+                        ("Verdi", "1952-04-04", Some("IT")),
+                        ("Verdi", "2001-05-05", Some("IT")),
+                    ],
+                ),
+                None,
+                start().plus_seconds(HOUR_S),
+            )
+            .await
+            .unwrap();
+        let first = app
+            .add_transport(
+                &planner,
+                &(&flight("FRU-A", "FRU", start().plus_seconds(30 * HOUR_S), 50)).into(),
+            )
+            .await
+            .unwrap();
+        let published = app
+            .publish_plan(&planner, start().plus_seconds(2 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(published.people_seated, 5, "{name}");
+        // Two come to the gate and board; at the call time the other three are no-shows.
+        let passes = app.boarding_passes(&planner, first.id).await.unwrap();
+        for pass in &passes[..2] {
+            let at = start().plus_seconds(27 * HOUR_S);
+            app.check_in(&field, &pass.token, at).await.unwrap();
+            app.board(&field, &pass.token, at.plus_seconds(600))
+                .await
+                .unwrap();
+        }
+        let released = app
+            .release_no_shows(&field, first.id, start().plus_seconds(29 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(released.released, 3, "{name}");
+        app.set_transport_status(&planner, first.id, TransportStatus::Departed)
+            .await
+            .unwrap();
+        let second = app
+            .add_transport(
+                &planner,
+                &(&flight("FRU-B", "FRU", start().plus_seconds(50 * HOUR_S), 50)).into(),
+            )
+            .await
+            .unwrap();
+        // The next publication seats nobody: the three did not confirm.
+        let again = app
+            .publish_plan(&planner, start().plus_seconds(31 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(again.people_seated, 0, "{name}: {again:#?}");
+        let stored = app.request(&supervisor, family.id).await.unwrap();
+        let unreachable: Vec<_> = stored
+            .statuses
+            .iter()
+            .filter(|(_, s)| *s == evac_model::PersonStatus::Unreachable)
+            .map(|(p, _)| *p)
+            .collect();
+        assert_eq!(unreachable.len(), 3, "{name}: {:?}", stored.statuses);
+        // They confirm by phone; staff set them back in line.
+        for person in &unreachable {
+            app.change_person(
+                &supervisor,
+                family.id,
+                *person,
+                Some(evac_model::PersonStatus::Registered),
+                "phoned: still need to leave, missed the bus to the airport",
+                start().plus_seconds(32 * HOUR_S),
+            )
+            .await
+            .unwrap();
+        }
+        let third = app
+            .publish_plan(&planner, start().plus_seconds(33 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(third.people_seated, 3, "{name}: {third:#?}");
+        let on_second = app.boarding_passes(&planner, second.id).await.unwrap();
+        let mut people: Vec<_> = on_second.iter().map(|p| p.person).collect();
+        people.sort();
+        let mut expected = unreachable.clone();
+        expected.sort();
+        assert_eq!(people, expected, "{name}: the three, not those who left");
+        backend.finish().await;
+    }
+}

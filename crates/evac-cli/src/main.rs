@@ -75,6 +75,10 @@ enum Command {
         /// Plan as of this time (RFC 3339; default now), for exercises and replays
         #[arg(long)]
         at: Option<String>,
+        /// Write the planning instance and evac's plan of it (JSON, docs/PLAN-INSTANCE.md) for
+        /// an outside solver to check, e.g. scripts/highs-check.py
+        #[arg(long, value_name = "FILE", conflicts_with = "publish")]
+        export_instance: Option<std::path::PathBuf>,
     },
     /// Messages to requesters, newest first, with the outbox's counts.
     Outbox(commands::messages::OutboxArgs),
@@ -200,7 +204,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             waiting,
             publish,
             at,
-        } => commands::planning::plan(&config, who, waiting, publish, at).await,
+            export_instance,
+        } => match export_instance {
+            Some(file) => commands::planning::export_instance(&config, who, at, &file).await,
+            None => commands::planning::plan(&config, who, waiting, publish, at).await,
+        },
         Command::Pass(command) => commands::planning::pass(&config, command).await,
         Command::Outbox(args) => commands::messages::outbox(&config, args).await,
         Command::Inbox(args) => commands::messages::inbox(&config, args).await,

@@ -18,13 +18,15 @@
 //!
 //! Every case left without a seat says which constraint kept it off each candidate transport
 //! ([`Unseated`]); [`replan`] keeps notified people where they are when it still can and says
-//! who moved, who gained and who lost a seat, and why.
+//! who moved, who gained and who lost a seat, and why. [`instance::PlanInstance`] writes an
+//! instance and evac's plan of it as a file an outside solver can check.
 //!
 //! Pure: no I/O, no clock. "Now" is the plan's start; the time limit is a `stop` predicate the
 //! caller passes (it may read a clock; this crate does not).
 
 pub mod exact;
 mod explain;
+pub mod instance;
 mod replan;
 
 use std::collections::HashMap;

@@ -561,3 +561,49 @@ fn a_road_that_opens_tomorrow_serves_tomorrows_flight_and_not_todays() {
         Err(Obstacle::WayClosed { hub: "ALA".into() })
     );
 }
+
+/// Issue 28, item 9: an exported instance holds everything an outside solver needs: its own
+/// gains give back evac's objective for evac's plan and the exact solver's for the exact plan,
+/// and a plan over capacity or on an infeasible pair is refused.
+#[test]
+fn an_exported_instance_scores_evacs_plan_and_the_exact_one_as_evac_does() {
+    for seed in 0..20 {
+        let (transports, cases) = random_instance(seed, 8);
+        let settings = Settings::default();
+        let fast = plan(&transports, &cases, settings, START, &never);
+        let file = instance::PlanInstance::new(&transports, &cases, settings, START, &fast);
+        let json = serde_json::to_string(&file).unwrap();
+        let read: instance::PlanInstance = serde_json::from_str(&json).unwrap();
+        assert_eq!(read.format, instance::INSTANCE_FORMAT);
+        let close = |a: &[f64], b: &[f64]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6)
+        };
+        let scored = read
+            .value_of(&read.evac_assigned)
+            .expect("evac's plan is valid");
+        assert!(
+            close(&scored, &fast.value),
+            "{scored:?} vs {:?}",
+            fast.value
+        );
+        let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
+        let scored = read
+            .value_of(&exact.assigned)
+            .expect("the exact plan is valid");
+        assert!(
+            close(&scored, &exact.value),
+            "{scored:?} vs {:?}",
+            exact.value
+        );
+        // Everyone on the first transport breaks something or uses an infeasible pair.
+        let crowded: Vec<Option<usize>> = vec![Some(0); cases.len()];
+        if read.value_of(&crowded).is_some() {
+            assert!(
+                cases
+                    .iter()
+                    .all(|c| feasibility(&transports[0], c, &settings).is_ok()),
+                "seed {seed}: an infeasible pair was scored"
+            );
+        }
+    }
+}

@@ -1362,6 +1362,7 @@ impl Store for PgStore {
     async fn append_seat_events_telling(
         &self,
         events: Vec<SeatEvent>,
+        status_changes: Vec<PersonChange>,
         audit: Vec<AuditEvent>,
         when: AppendIf,
         notices: Vec<NewMessage>,
@@ -1406,6 +1407,9 @@ impl Store for PgStore {
         }
         for chunk in events.chunks(SEAT_EVENTS_PER_STATEMENT_MAX) {
             insert_seat_events(&mut tx, chunk).await?;
+        }
+        for change in &status_changes {
+            change_person(&mut tx, change).await?;
         }
         for notice in &notices {
             outbox::enqueue(&mut tx, notice).await?;

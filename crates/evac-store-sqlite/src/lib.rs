@@ -1308,6 +1308,7 @@ impl Store for SqliteStore {
     async fn append_seat_events_telling(
         &self,
         events: Vec<SeatEvent>,
+        status_changes: Vec<PersonChange>,
         audit: Vec<AuditEvent>,
         when: AppendIf,
         notices: Vec<NewMessage>,
@@ -1318,6 +1319,9 @@ impl Store for SqliteStore {
             events
                 .iter()
                 .try_for_each(|e| seats::insert_seat_event(c, e))?;
+            status_changes
+                .iter()
+                .try_for_each(|change| persons::change_person(c, change))?;
             for notice in &notices {
                 outbox::enqueue(c, notice)?;
             }

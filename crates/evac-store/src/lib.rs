@@ -530,16 +530,19 @@ pub trait Store: Send + Sync + 'static {
         audit: Vec<AuditEvent>,
         when: AppendIf,
     ) -> Result<(), StoreError> {
-        self.append_seat_events_telling(events, audit, when, Vec::new())
+        self.append_seat_events_telling(events, Vec::new(), audit, when, Vec::new())
             .await
     }
 
-    /// As [`Store::append_seat_events`], queuing the notices that tell people of the change
-    /// in the same transaction (a seat and its notice are stored together or not at all; a
-    /// notice whose dedup key is stored already is skipped).
+    /// As [`Store::append_seat_events`], with the person status changes that go with the
+    /// seats (a released no-show marked unreachable until they re-confirm) and queuing the
+    /// notices that tell people of the change, in the same transaction (a seat, its status
+    /// and its notice are stored together or not at all; a notice whose dedup key is stored
+    /// already is skipped).
     async fn append_seat_events_telling(
         &self,
         events: Vec<SeatEvent>,
+        status_changes: Vec<PersonChange>,
         audit: Vec<AuditEvent>,
         when: AppendIf,
         notices: Vec<NewMessage>,

@@ -32,6 +32,15 @@ pub struct PlanBenchArgs {
     pub rounds: usize,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Also write the tight instance and a mid-size one (with evac's plans) into this
+    /// directory, for scripts/highs-check.sh to compare with HiGHS's optimum
+    #[arg(long, value_name = "DIR")]
+    pub export_instance: Option<std::path::PathBuf>,
+    /// Households and transports of the mid-size exported instance
+    #[arg(long, default_value_t = 2_000)]
+    pub mid_households: usize,
+    #[arg(long, default_value_t = 60)]
+    pub mid_transports: usize,
 }
 
 const HOUR: i64 = 3_600_000_000;
@@ -237,6 +246,33 @@ pub fn run(args: PlanBenchArgs) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64(),
         within.join(" / ")
     );
+    if let Some(dir) = &args.export_instance {
+        std::fs::create_dir_all(dir)?;
+        let (mid_ts, mid_cases) = instance(
+            args.seed + 7,
+            args.mid_households,
+            args.mid_transports,
+            (40, 160),
+        );
+        let mid = plan(&mid_ts, &mid_cases, settings, START, &never);
+        for (name, ts, cases, fast) in [
+            ("tight", &ts, &cases, &fast),
+            ("mid", &mid_ts, &mid_cases, &mid),
+        ] {
+            let file = dir.join(format!("{name}.json"));
+            let exported = evac_plan::instance::PlanInstance::new(ts, cases, settings, START, fast);
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
+            serde_json::to_writer(&mut out, &exported)?;
+            std::io::Write::flush(&mut out)?;
+            println!(
+                "exported {name}: {} households, {} transports, {} pairs to {}",
+                cases.len(),
+                ts.len(),
+                exported.pairs.len(),
+                file.display()
+            );
+        }
+    }
     if let Some(mb) = super::peak_rss_mb() {
         println!("peak RSS {mb:.0} MB");
     }

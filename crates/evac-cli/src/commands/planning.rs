@@ -333,6 +333,37 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
 }
 
 /// `evac plan --as USER`: plans every household onto the stored transports now (a preview).
+/// `evac plan --export-instance FILE`: the instance and evac's plan, as JSON.
+pub async fn export_instance(
+    config: &Config,
+    who: Who,
+    at: Option<String>,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let app = super::app(config, false).await?;
+    let staff = app.console_staff(&who.user).await?;
+    let at = time_flag("--at", at)?;
+    let instance = app.plan_instance(&staff, at).await?;
+    let out = std::fs::File::create(file)
+        .map_err(|e| anyhow::anyhow!("--export-instance {}: {e}", file.display()))?;
+    let mut out = std::io::BufWriter::new(out);
+    serde_json::to_writer(&mut out, &instance)?;
+    std::io::Write::flush(&mut out)?;
+    println!(
+        "{}: {} households, {} transports, {} feasible pairs; evac's objective per class {:?}",
+        file.display(),
+        instance.cases.len(),
+        instance.transports.len(),
+        instance.pairs.len(),
+        instance
+            .evac_value
+            .iter()
+            .map(|v| (v * 10.0).round() / 10.0)
+            .collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
 pub async fn plan(
     config: &Config,
     who: Who,

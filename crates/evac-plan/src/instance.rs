@@ -1,0 +1,153 @@
+//! A planning instance as a file, so that a solver outside evac can check a plan: the
+//! households and transports as the planner sees them, every feasible (household, transport)
+//! pair with what seating it is worth, the capacity each seat takes, and the plan evac made.
+//!
+//! The model the file describes (docs/PLAN-INSTANCE.md) is exactly what `exact.rs` solves:
+//! binary `x[c,t]` for each feasible pair; each household on at most one transport; per
+//! transport, Σ people ≤ seats, Σ stretchers ≤ stretcher places, Σ wheelchairs ≤ wheelchair
+//! places, Σ children beyond their own escorts ≤ escorts × children per escort; maximise
+//! class 1's Σ gain·x, then class 2's holding class 1's, and so on.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Case, Instance, Plan, Settings, Transport};
+
+/// The format's name and version, written first in every file.
+pub const INSTANCE_FORMAT: &str = "evac-plan-instance/1";
+
+/// A household as the model sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceCase {
+    pub id: String,
+    /// 1 is served first.
+    pub class: u8,
+    pub people: u32,
+    pub stretchers: u32,
+    pub wheelchairs: u32,
+    /// Unaccompanied minors its own escorts cannot take (they need the transport's).
+    pub minors_for_transport_escorts: u32,
+}
+
+/// A transport's capacities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceTransport {
+    pub id: String,
+    pub departs_at_us: i64,
+    pub seats: u32,
+    pub stretcher_places: u32,
+    pub wheelchair_places: u32,
+    /// Children the transport's escorts can take (escorts × children per escort).
+    pub minors_places: u32,
+}
+
+/// A household that may use a transport (feasible: eligible, usable, hub open, reachable in
+/// time, large enough), and what seating it there adds to its class's objective.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstancePair {
+    pub case: usize,
+    pub transport: usize,
+    pub gain: f64,
+}
+
+/// A whole instance with evac's plan of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanInstance {
+    pub format: String,
+    /// The plan's start, microseconds since the Unix epoch.
+    pub start_us: i64,
+    pub settings: Settings,
+    pub classes: usize,
+    pub cases: Vec<InstanceCase>,
+    pub transports: Vec<InstanceTransport>,
+    pub pairs: Vec<InstancePair>,
+    /// evac's plan: the transport index of each case, or none.
+    pub evac_assigned: Vec<Option<usize>>,
+    /// evac's objective per class (class 1 first), to compare with a solver's.
+    pub evac_value: Vec<f64>,
+}
+
+impl PlanInstance {
+    /// The instance of `cases` on `transports` at `start_us`, with `plan` as evac's answer.
+    pub fn new(
+        transports: &[Transport],
+        cases: &[Case],
+        settings: Settings,
+        start_us: i64,
+        plan: &Plan,
+    ) -> PlanInstance {
+        let inst = Instance::new(transports, cases, settings, start_us);
+        let per = settings.minors_per_escort;
+        PlanInstance {
+            format: INSTANCE_FORMAT.to_string(),
+            start_us,
+            settings,
+            classes: inst.classes,
+            cases: cases
+                .iter()
+                .map(|c| InstanceCase {
+                    id: c.id.clone(),
+                    class: c.class.max(1),
+                    people: c.people,
+                    stretchers: c.stretchers,
+                    wheelchairs: c.wheelchairs,
+                    minors_for_transport_escorts: c.minors_beyond_own_escorts(per),
+                })
+                .collect(),
+            transports: transports
+                .iter()
+                .map(|t| InstanceTransport {
+                    id: t.id.clone(),
+                    departs_at_us: t.departs_at_us,
+                    seats: t.seats,
+                    stretcher_places: t.stretcher_places,
+                    wheelchair_places: t.wheelchair_places,
+                    minors_places: t.escorts.saturating_mul(per),
+                })
+                .collect(),
+            pairs: inst
+                .candidates
+                .iter()
+                .enumerate()
+                .flat_map(|(c, ts)| {
+                    let inst = &inst;
+                    ts.iter().map(move |&t| InstancePair {
+                        case: c,
+                        transport: t,
+                        gain: inst.gain(c, t),
+                    })
+                })
+                .collect(),
+            evac_assigned: plan.assigned.clone(),
+            evac_value: plan.value.clone(),
+        }
+    }
+
+    /// The objective per class of an assignment (transport index per case), from the file's
+    /// own gains; `None` if it uses a pair the file does not hold or breaks a capacity.
+    pub fn value_of(&self, assigned: &[Option<usize>]) -> Option<Vec<f64>> {
+        let gains: std::collections::HashMap<(usize, usize), f64> = self
+            .pairs
+            .iter()
+            .map(|p| ((p.case, p.transport), p.gain))
+            .collect();
+        let mut value = vec![0.0; self.classes];
+        let mut used = vec![[0u64; 4]; self.transports.len()];
+        for (c, t) in assigned.iter().enumerate() {
+            let Some(t) = *t else { continue };
+            let case = &self.cases[c];
+            value[usize::from(case.class) - 1] += gains.get(&(c, t))?;
+            let u = &mut used[t];
+            u[0] += u64::from(case.people);
+            u[1] += u64::from(case.stretchers);
+            u[2] += u64::from(case.wheelchairs);
+            u[3] += u64::from(case.minors_for_transport_escorts);
+        }
+        let fits = used.iter().zip(&self.transports).all(|(u, t)| {
+            u[0] <= u64::from(t.seats)
+                && u[1] <= u64::from(t.stretcher_places)
+                && u[2] <= u64::from(t.wheelchair_places)
+                && u[3] <= u64::from(t.minors_places)
+        });
+        fits.then_some(value)
+    }
+}
