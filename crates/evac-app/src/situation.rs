@@ -455,20 +455,32 @@ impl App {
         Ok(())
     }
 
-    /// Sets a status by hand: a confirmed report by the staff member with one statement.
+    /// Sets a status by hand: a confirmed report by the staff member with one statement,
+    /// said now.
     pub async fn set_status(
         &self,
         actor: &Actor,
         source: &str,
         statement: &Statement,
     ) -> Result<ReportId, AppError> {
+        self.set_status_said(actor, source, statement, Timestamp::now())
+            .await
+    }
+
+    /// As [`App::set_status`], said at `said_at` (a replay's clock). A status about later is
+    /// known from when it was said: a closure announced today for tomorrow is known to today's
+    /// plan. One back-dated (a late entry) was known from when it held.
+    pub async fn set_status_said(
+        &self,
+        actor: &Actor,
+        source: &str,
+        statement: &Statement,
+        said_at: Timestamp,
+    ) -> Result<ReportId, AppError> {
         self.check_statement(statement).await?;
-        // Staff say it now, about now or later: a status from tomorrow is known today, and a
-        // plan made today must see it. One back-dated (a replay, a late entry) was known from
-        // when it held.
         let report = Report {
             id: ReportId::new_v7(),
-            received_at: statement.from.min(Timestamp::now()),
+            received_at: statement.from.min(said_at),
             source: source.to_string(),
             grade: None,
             language: None,

@@ -1638,3 +1638,32 @@ async fn a_postgres_copy_is_marked_an_exercise_and_the_live_database_never() {
     live.drop_now().await.unwrap();
     copy.drop_now().await.unwrap();
 }
+
+/// Issue 28's replay: January 2022 through evac's own use cases (closures, a reopening
+/// announced the day before, a cancellation, no-shows, a citizens-only policy). The bench
+/// fails if a re-plan moves a checked-in household, a child alone flies without an escort or a
+/// household without a citizen is seated; here it must pass and report every class.
+#[test]
+fn the_january_replay_keeps_the_planners_rules_and_reports_each_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(evac(
+        dir.path(),
+        &["bench", "replay", "--requests", "240", "--seed", "5"],
+        None,
+    ));
+    assert!(out.contains("18 publications"), "{out}");
+    assert!(
+        out.contains("households without a citizen seated: 0"),
+        "{out}"
+    );
+    let classes: Vec<&str> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert!(classes.len() >= 3, "{out}");
+    // Someone left in the first class, and first come, first served was run beside it.
+    let first: Vec<&str> = classes[0].split_whitespace().collect();
+    assert_eq!(first[0], "1", "{out}");
+    assert!(first[2].parse::<u32>().unwrap() > 0, "{out}");
+    assert!(first[5] != "-", "{out}");
+}

@@ -26,6 +26,7 @@ mod notify;
 mod pages;
 mod place;
 mod plan;
+mod replay;
 mod triage;
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +58,10 @@ pub enum BenchCommand {
     /// Server time of the desk's pages (dashboard with map, request list and searches) with
     /// many requests stored, next to /healthz.
     Pages(pages::PagesBenchArgs),
+    /// January 2022 replayed through evac's use cases over ten days (closures, a reopening, a
+    /// cancellation, no-shows, eligibility): the rules a planner relies on checked at every
+    /// step, and each class's wait against the floor and first come, first served.
+    Replay(replay::ReplayBenchArgs),
     /// Publishing a plan with its seat notices, next to the same plan's preview; draining the
     /// outbox through the log channel and every notice's queue-to-accepted latency.
     Notify(notify::NotifyBenchArgs),
@@ -131,6 +136,7 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Manifest(args) => manifest::run(args),
         BenchCommand::Pages(args) => pages::run(args).await,
         BenchCommand::Notify(args) => notify::run(args).await,
+        BenchCommand::Replay(args) => replay::run(args).await,
         BenchCommand::Flood(args) => flood::run(args).await,
         BenchCommand::Idle(args) => idle::run(args).await,
     }
