@@ -378,6 +378,23 @@ impl App {
         Ok(self.store.reports(limit).await?)
     }
 
+    /// What each report states (its suggestions until it is graded or confirmed), by report.
+    pub async fn statements_by_report(
+        &self,
+        staff: &Staff,
+    ) -> Result<std::collections::HashMap<ReportId, Vec<Statement>>, AppError> {
+        staff.require(Permission::ReadSituation)?;
+        let mut by_report: std::collections::HashMap<ReportId, Vec<Statement>> =
+            std::collections::HashMap::new();
+        for claim in self.store.claims().await? {
+            by_report
+                .entry(claim.report)
+                .or_default()
+                .push(claim.statement);
+        }
+        Ok(by_report)
+    }
+
     /// A report with every statement it makes.
     pub async fn report(
         &self,

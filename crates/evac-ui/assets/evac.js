@@ -20,21 +20,42 @@ document.addEventListener("DOMContentLoaded", () => {
       );
     });
   }
-  // Party lines: show the filled ones and one empty line; a button reveals more.
-  const people = Array.from(document.querySelectorAll("[data-person]"));
-  if (people.length > 1) {
+  // Party lines: show the filled ones and one empty line; a button reveals more, and past the
+  // lines the page came with adds new ones (a teacher with a school group), up to the party's
+  // limit (the fieldset's data-party-max). A new line's inputs are numbered like the server's.
+  const rows = () => Array.from(document.querySelectorAll("[data-person]"));
+  if (rows().length > 1) {
+    const partyMax = Number(rows()[0].closest("[data-party-max]")?.dataset.partyMax || rows().length);
     const filled = (p) => Array.from(p.querySelectorAll("input")).some((i) => i.value.trim() !== "");
-    let shown = Math.max(1, people.filter(filled).length + 1);
+    let shown = Math.max(1, rows().filter(filled).length + 1);
     const more = document.createElement("button");
     more.type = "button";
     more.className = "secondary";
     more.textContent = "+";
     const update = () => {
-      people.forEach((p, i) => { p.hidden = i >= shown; });
-      more.hidden = shown >= people.length;
+      rows().forEach((p, i) => { p.hidden = i >= shown; });
+      more.hidden = shown >= partyMax;
     };
-    more.addEventListener("click", () => { shown += 1; update(); });
-    people[people.length - 1].after(more);
+    more.addEventListener("click", () => {
+      shown += 1;
+      const all = rows();
+      if (shown > all.length && all.length < partyMax) {
+        const line = all.length;
+        const copy = all[all.length - 1].cloneNode(true);
+        copy.querySelectorAll("input").forEach((i) => {
+          i.value = "";
+          i.removeAttribute("aria-invalid");
+          i.removeAttribute("aria-describedby");
+          i.removeAttribute("autofocus");
+          i.id = `f-${i.name}-${line}`;
+        });
+        copy.querySelectorAll("select").forEach((s) => { s.selectedIndex = 0; });
+        copy.querySelectorAll(".field-error").forEach((e) => e.remove());
+        more.before(copy);
+      }
+      update();
+    });
+    rows()[rows().length - 1].after(more);
     update();
   }
   // Check-in: scan the pass's QR code with the phone's camera where the browser can read

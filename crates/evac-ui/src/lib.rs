@@ -176,8 +176,11 @@ pub const URGENCIES: [&str; 5] = [
     "no_food_or_water",
     "children_alone",
 ];
-/// Party lines on the form without script (the script adds more).
+/// Party lines on the form without script (the script adds more, up to `PARTY_ROWS_MAX`).
 pub const PARTY_ROWS: usize = 6;
+/// The most people one request lists: `evac_model::PARTY_MEMBERS_MAX` (evac-web checks that
+/// the two agree).
+pub const PARTY_ROWS_MAX: usize = 60;
 
 /// One party line as typed.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -212,13 +215,127 @@ pub struct FieldProblem {
     pub reason: String,
 }
 
+/// A field error as a request form shows it: the field's label in the form's language (with
+/// the person's number, counted from 1, for a party line), what to do about it in the form's
+/// language, and the input it concerns (its `id`, to link and focus). On the English form the
+/// validation's own reason, which is more specific, is the advice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownProblem {
+    pub path: String,
+    pub field: String,
+    pub advice: String,
+    pub input: String,
+}
+
+/// The problems of a request form (the public form, the hotline desk), shown by field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FormProblems {
+    pub shown: Vec<ShownProblem>,
+}
+
+impl FormProblems {
+    pub fn new(lang: Lang, errors: &[FieldProblem]) -> Self {
+        let t = Tr { lang };
+        FormProblems {
+            shown: errors
+                .iter()
+                .map(|e| {
+                    let (person, field) = party_field(&e.path);
+                    let (label, advice, input) = field_words(field);
+                    let label = t.get(label);
+                    let field_name = match person {
+                        Some(n) => {
+                            let args: HashMap<Cow<'static, str>, FluentValue> = HashMap::from([
+                                (Cow::Borrowed("field"), FluentValue::from(label)),
+                                (Cow::Borrowed("n"), FluentValue::from(n as u64 + 1)),
+                            ]);
+                            LOCALES.lookup_with_args(lang.id(), "field-of-person", &args)
+                        }
+                        None => label,
+                    };
+                    ShownProblem {
+                        path: e.path.clone(),
+                        field: field_name,
+                        advice: if lang == Lang::En {
+                            e.reason.clone()
+                        } else {
+                            t.get(advice)
+                        },
+                        input: match person {
+                            Some(n) => format!("{input}-{n}"),
+                            None => input.to_string(),
+                        },
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// What to do about the input with this `id`, if it has a problem.
+    pub fn at(&self, input: &str) -> Option<&str> {
+        self.shown
+            .iter()
+            .find(|p| p.input == input)
+            .map(|p| p.advice.as_str())
+    }
+
+    /// The first input with a problem: the form puts the cursor there.
+    pub fn first(&self) -> &str {
+        self.shown.first().map_or("", |p| p.input.as_str())
+    }
+
+    /// What to do about input `name` of party line `line` (counted from 0, as paths are;
+    /// its `id` is `f-{name}-{line}`).
+    pub fn at_party(&self, name: &str, line: &usize) -> Option<&str> {
+        self.at(&format!("f-{name}-{line}"))
+    }
+
+    pub fn first_is_party(&self, name: &str, line: &usize) -> bool {
+        self.first() == format!("f-{name}-{line}")
+    }
+}
+
+/// `party[2].birth_date` → (Some(2), "birth_date"); `location.text` → (None, "location.text").
+fn party_field(path: &str) -> (Option<usize>, &str) {
+    if let Some(rest) = path.strip_prefix("party[")
+        && let Some((n, field)) = rest.split_once(']')
+        && let Ok(n) = n.parse()
+    {
+        return (Some(n), field.trim_start_matches('.'));
+    }
+    (None, path)
+}
+
+/// A form field's label key, advice key and input id, by the path's field (party lines
+/// without their index).
+fn field_words(field: &str) -> (&'static str, &'static str, &'static str) {
+    let head = field.split(['.', '[']).next().unwrap_or("");
+    match (head, field) {
+        ("location", "location.country") => ("location-country", "fix-country", "f-country"),
+        ("location", _) => ("location-text", "fix-location", "f-location"),
+        ("submitter", "submitter.email") => ("email", "fix-email", "f-email"),
+        ("submitter", "submitter.name") => ("your-name", "fix-name", "f-name"),
+        ("submitter", _) => ("phone", "fix-phone", "f-phone"),
+        ("situation", _) => ("situation", "fix-situation", "f-situation"),
+        ("urgency", _) => ("urgency-legend", "fix-urgency", "f-urgency"),
+        ("consent", _) => ("consent-short", "fix-consent", "f-consent"),
+        ("surname", _) => ("surname", "fix-surname", "f-surname"),
+        ("given_names", _) => ("given-names", "fix-given-names", "f-given_names"),
+        ("birth_date", _) => ("birth-date", "fix-birth-date", "f-birth_date"),
+        ("relation", _) => ("relation", "fix-relation", "f-relation"),
+        ("needs", _) => ("needs", "fix-needs", "f-need"),
+        ("party", _) | ("", _) => ("party-legend", "fix-party", "f-party"),
+        _ => ("party-legend", "fix-other", "f-party"),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "request_form.html")]
 pub struct RequestForm {
     pub t: Tr,
     pub langs: Vec<LangChoice>,
     pub values: RequestFormValues,
-    pub errors: Vec<FieldProblem>,
+    pub problems: FormProblems,
 }
 
 impl RequestForm {
@@ -230,26 +347,13 @@ impl RequestForm {
             t: Tr { lang },
             langs: switch(lang, &Lang::PUBLIC),
             values,
-            errors,
+            problems: FormProblems::new(lang, &errors),
         }
-    }
-
-    fn error(&self, path: &str) -> Option<&str> {
-        problem_at(&self.errors, path)
     }
 
     fn checked(&self, urgency: &str) -> bool {
         self.values.has_urgency(urgency)
     }
-}
-
-/// The reason given for `path` or a field under it (`party.0` for `party.0.surname`), for the
-/// request fields both the public form and the hotline desk show.
-fn problem_at<'a>(errors: &'a [FieldProblem], path: &str) -> Option<&'a str> {
-    errors
-        .iter()
-        .find(|e| e.path == path || e.path.starts_with(&format!("{path}.")))
-        .map(|e| e.reason.as_str())
 }
 
 impl RequestFormValues {
@@ -1022,7 +1126,7 @@ pub struct HotlinePage {
     pub language: String,
     pub languages: Vec<LangChoice>,
     pub values: RequestFormValues,
-    pub errors: Vec<FieldProblem>,
+    pub problems: FormProblems,
 }
 
 impl HotlinePage {
@@ -1051,12 +1155,8 @@ impl HotlinePage {
             language,
             languages: switch(lang, &Lang::PUBLIC),
             values,
-            errors,
+            problems: FormProblems::new(lang, &errors),
         }
-    }
-
-    fn error(&self, path: &str) -> Option<&str> {
-        problem_at(&self.errors, path)
     }
 
     fn checked(&self, urgency: &str) -> bool {
@@ -1093,6 +1193,8 @@ pub struct ReportLine {
     pub source: String,
     pub excerpt: String,
     pub mentions: String,
+    /// What it states: "hub:ALA closed · route:almaty-airport open".
+    pub says: String,
     pub grade: String,
     pub state: String,
 }
@@ -1113,6 +1215,8 @@ pub struct SituationPage {
     pub grades: Vec<String>,
     pub states: Vec<String>,
     pub problem: Option<String>,
+    /// A word after an action that changed nothing (a report pasted twice).
+    pub notice: Option<String>,
 }
 
 impl SituationPage {

@@ -83,9 +83,11 @@ pub async fn login_post(
         .await
     {
         Ok(token) => {
-            // Each role lands where its work is: auditors read only the trail.
+            // Each role lands where its work is: auditors read only the trail, field officers
+            // work at the gate.
             let landing = match state.app.authenticate_token(&token.secret).await {
                 Ok(staff) if !staff.role.allows(Permission::ReadRequests) => "/desk/audit",
+                Ok(staff) if staff.role == evac_model::Role::FieldOfficer => "/desk/check-in",
                 _ => "/desk",
             };
             let mut response =

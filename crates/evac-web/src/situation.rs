@@ -259,17 +259,38 @@ async fn render_situation(
     lang: Lang,
     staff: &Staff,
     problem: Option<String>,
+    notice: Option<String>,
 ) -> Response {
     let t = Tr { lang };
-    let (view, reports) = match (
+    let (view, reports, statements) = match (
         state
             .app
             .situation(staff, evac_model::Timestamp::now())
             .await,
         state.app.reports(staff, BOARD_REPORTS_MAX).await,
+        state.app.statements_by_report(staff).await,
     ) {
-        (Ok(view), Ok(reports)) => (view, reports),
-        (Err(e), _) | (_, Err(e)) => return error_page(lang, e),
+        (Ok(view), Ok(reports), Ok(statements)) => (view, reports, statements),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return error_page(lang, e),
+    };
+    // "hub:ALA closed", with the window when it is not open-ended.
+    let says = |id: &evac_model::ReportId| -> String {
+        statements
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|s| match s.until {
+                Some(until) => format!(
+                    "{} {} ({} – {})",
+                    s.subject,
+                    s.effect,
+                    desk_time(s.from),
+                    desk_time(until)
+                ),
+                None => format!("{} {}", s.subject, s.effect),
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
     };
     let grades: Vec<String> = "ABCDEF"
         .chars()
@@ -295,10 +316,12 @@ async fn render_situation(
                     .map(|m| m.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
+                says: says(&r.id),
                 grade: r.grade.map(|g| g.to_string()).unwrap_or_default(),
                 state: r.state.as_str().to_string(),
             })
             .collect(),
+        notice,
         can_edit: staff.role.allows(Permission::EditSituation),
         grades,
         states: evac_model::ReportState::ALL
@@ -319,7 +342,11 @@ pub async fn situation_page(
     session: DeskSession,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
-    render_situation(&state, lang, &session.staff, None).await
+    // Back from pasting a report that was stored before: say so instead of nothing.
+    let notice = query
+        .get("again")
+        .map(|id| format!("{} ({id})", Tr { lang }.get("report-pasted-before")));
+    render_situation(&state, lang, &session.staff, None, notice).await
 }
 
 /// `POST /desk/situation/reports` with a [`ReportDraft`]: reads a pasted report (text or
@@ -342,8 +369,15 @@ pub async fn report_post(
     }
     .await;
     match outcome {
+        Ok(ingested) if !ingested.new => Redirect::to(&format!(
+            "/desk/situation?lang={}&again={}#report-{}",
+            lang.code(),
+            ingested.report.id,
+            ingested.report.id
+        ))
+        .into_response(),
         Ok(_) => Redirect::to(&format!("/desk/situation?lang={}", lang.code())).into_response(),
-        Err(e) => render_situation(&state, lang, &session.staff, Some(problem_text(e))).await,
+        Err(e) => render_situation(&state, lang, &session.staff, Some(problem_text(e)), None).await,
     }
 }
 
@@ -372,6 +406,6 @@ pub async fn judgement_post(
     .await;
     match outcome {
         Ok(_) => Redirect::to(&format!("/desk/situation?lang={}", lang.code())).into_response(),
-        Err(e) => render_situation(&state, lang, &session.staff, Some(problem_text(e))).await,
+        Err(e) => render_situation(&state, lang, &session.staff, Some(problem_text(e)), None).await,
     }
 }

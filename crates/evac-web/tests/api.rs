@@ -3270,3 +3270,189 @@ async fn every_refusal_is_a_problem_and_the_document_names_it() {
         }
     }
 }
+
+/// Issue 27: a field officer signed in to the 2,000-request dashboard and map instead of the
+/// gate. Each role lands where its work is: field officers on check-in, auditors on the trail,
+/// everyone else on the dashboard.
+#[tokio::test]
+async fn each_role_lands_where_its_work_is() {
+    let t = spawn_app().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (name, role, landing) in [
+        ("gate1", Role::FieldOfficer, "/desk/check-in"),
+        ("auditor1", Role::Auditor, "/desk/audit"),
+        ("planner1", Role::Planner, "/desk"),
+    ] {
+        t.token(name, role).await;
+        let answer = http
+            .post(format!("{}/login", t.base))
+            .header("sec-fetch-site", "same-origin")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("name={name}&password=correct+horse+battery"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{name}");
+        let location = answer.headers()["location"].to_str().unwrap();
+        assert_eq!(
+            location.split('?').next().unwrap(),
+            landing,
+            "{name}: {location}"
+        );
+    }
+}
+
+/// Issue 27, item 5: the Russian and Kazakh forms answered a wrong date in English with a
+/// zero-based JSON path (`party[1].birth_date`) at the top of the page and nothing marked at
+/// the field. Now each problem names the field in the form's language (with the person's
+/// number counted from 1) and says what to do, the field is marked and described by the
+/// advice, and the cursor goes to the first one; the English form keeps the validation's own
+/// reason.
+#[tokio::test]
+async fn a_wrong_date_on_the_russian_and_kazakh_forms_is_answered_in_their_language_at_the_field() {
+    assert_eq!(evac_ui::PARTY_ROWS_MAX, evac_model::PARTY_MEMBERS_MAX);
+    let t = spawn_app().await;
+    let http = reqwest::Client::new();
+    let form = |birth: &str| {
+        serde_urlencoded::to_string([
+            ("location", "Алматы"),
+            ("country", "KZ"),
+            ("phone", "+7 701 555 12 34"),
+            ("surname", "Иванова"),
+            ("given_names", "Анна"),
+            ("birth_date", "15.06.1984"),
+            ("relation", "self"),
+            ("need", ""),
+            ("surname", "Иванов"),
+            ("given_names", "Пётр"),
+            ("birth_date", birth),
+            ("relation", "child"),
+            ("need", ""),
+            ("consent", "yes"),
+        ])
+        .unwrap()
+    };
+    for (lang, field, advice) in [
+        (
+            "ru",
+            "Дата рождения (ДД.ММ.ГГГГ) (человек 2)",
+            "Укажите настоящую дату рождения в прошлом в виде ДД.ММ.ГГГГ",
+        ),
+        (
+            "kk",
+            "Туған күні (КК.АА.ЖЖЖЖ) (2-адам)",
+            "Өткендегі нақты туған күнді КК.АА.ЖЖЖЖ түрінде жазыңыз",
+        ),
+        ("en", "Birth date (DD.MM.YYYY) (person 2)", "is not a date"),
+    ] {
+        let res = http
+            .post(format!("{}/request?lang={lang}", t.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form("31.02.2014"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{lang}");
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains(&format!(
+                "<a href=\"#f-birth_date-1\">{}</a>",
+                as_html(field)
+            )),
+            "{lang}: the field by its name: {page}"
+        );
+        assert!(
+            page.contains(&as_html(advice)),
+            "{lang}: what to do: {page}"
+        );
+        assert!(!page.contains("party[1]"), "{lang}: no JSON path: {page}");
+        let input = page
+            .split("<input")
+            .find(|i| i.contains("id=\"f-birth_date-1\""))
+            .expect("the second person's birth date");
+        assert!(
+            input.contains("aria-invalid=\"true\"")
+                && input.contains("aria-describedby=\"f-birth_date-1-error\"")
+                && input.contains("autofocus"),
+            "{lang}: the field is marked and focused: {input}"
+        );
+        let first = page
+            .split("<input")
+            .find(|i| i.contains("id=\"f-birth_date-0\""))
+            .unwrap();
+        assert!(!first.contains("aria-invalid"), "{lang}: {first}");
+    }
+    // The date as people type it is taken.
+    let res = http
+        .post(format!("{}/request?lang=ru", t.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form("15.06.2014"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+/// Issue 27: the situation board never showed what a report suggests (`hub:ALA closed` was
+/// only in the API), showed statements without their subject, and silently dropped a report
+/// pasted a second time. Each report's row now says what it states, subject first, and a
+/// report pasted again is answered with a notice and marked.
+#[tokio::test]
+async fn the_situation_board_shows_what_a_report_states_and_a_report_pasted_twice() {
+    let t = spawn_app().await;
+    let supervisor = t.token("super1", Role::Supervisor).await;
+    let staff = t.app.console_staff("super1").await.unwrap();
+    t.app
+        .seed_demo_situation(&staff, "2022-01-05T06:00:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    let text = "Аэропорт Алматы закрыт для всех рейсов до особого распоряжения.";
+    let (status, _) = t
+        .desk_post(
+            "/desk/situation/reports?lang=en",
+            &supervisor,
+            &[("source", "embassy".into()), ("text", text.into())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let board = t.desk_get("/desk/situation?lang=en", &supervisor).await;
+    let row = board
+        .split("<tr id=\"report-")
+        .skip(1)
+        .find(|r| r.contains("embassy<br>"))
+        .expect("the pasted report's row");
+    assert!(row.contains("hub:ALA closed"), "{row}");
+    // The seeded scenario's statuses name their subject too.
+    assert!(board.contains("route:almaty-airport closed"), "{board}");
+    assert!(!board.contains("was pasted before"));
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let again = http
+        .post(format!("{}/desk/situation/reports?lang=en", t.base))
+        .header("cookie", format!("evac_session={supervisor}"))
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string([("source", "embassy"), ("text", text)]).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let location = again.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.contains("again="), "{location}");
+    let board = t.desk_get(&location, &supervisor).await;
+    assert!(
+        board.contains("This report was pasted before: nothing new was stored"),
+        "{board}"
+    );
+    assert_eq!(
+        board.matches("embassy<br>").count(),
+        1,
+        "still one report: {board}"
+    );
+}
