@@ -693,9 +693,11 @@ impl App {
                 (SeatEventKind::CheckedIn, state) => format!(
                     "already {} at {}: a second scan of the same pass is refused",
                     state.as_str().replace('_', " "),
-                    seat.since
+                    seat.since.to_minute_utc()
                 ),
-                (_, SeatEventKind::Boarded) => format!("already boarded at {}", seat.since),
+                (_, SeatEventKind::Boarded) => {
+                    format!("already boarded at {}", seat.since.to_minute_utc())
+                }
                 _ => "not checked in yet: check the passenger in first".to_string(),
             }));
         }

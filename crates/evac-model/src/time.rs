@@ -36,6 +36,15 @@ impl Timestamp {
     pub fn plus_seconds(self, seconds: i64) -> Self {
         Timestamp(self.0 + seconds * 1_000_000)
     }
+
+    /// "2022-01-07 14:05 UTC": a moment as staff read it in a message (not a machine's
+    /// RFC 3339 with microseconds).
+    pub fn to_minute_utc(self) -> String {
+        self.to_jiff()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .strftime("%Y-%m-%d %H:%M UTC")
+            .to_string()
+    }
 }
 
 impl From<jiff::Timestamp> for Timestamp {

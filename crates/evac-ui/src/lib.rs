@@ -518,6 +518,8 @@ pub struct Dashboard {
     pub hubs: Vec<MapHub>,
     /// Requests per hour as bars, oldest first.
     pub hours: Vec<HourBar>,
+    /// The busiest hour's requests: the chart's scale.
+    pub hours_peak: u64,
     /// Households and people per priority class, with when they were ranked; `None` while
     /// the first ranking is being made.
     pub by_class: Option<(String, Vec<ClassLine>)>,
@@ -615,28 +617,43 @@ pub struct HourBar {
     pub width: String,
     pub height: String,
     pub label: String,
+    /// A break in time (hours without requests, left out) rather than an hour.
+    pub gap: bool,
 }
 
-/// The chart's bars for (hour label, requests), scaled to the busiest hour.
-pub fn hour_bars(hours: &[(String, u64)]) -> Vec<HourBar> {
+/// The chart's bars for (hour label, requests; `None` for a break in time), scaled to the
+/// busiest hour, whose count is the chart's scale.
+pub fn hour_bars(hours: &[(String, Option<u64>)]) -> Vec<HourBar> {
     const WIDTH: f64 = 720.0;
     const HEIGHT: f64 = 110.0;
-    let most = hours.iter().map(|h| h.1).max().unwrap_or(1).max(1) as f64;
+    let most = hour_peak(hours).max(1) as f64;
     let step = WIDTH / hours.len().max(1) as f64;
     hours
         .iter()
         .enumerate()
         .map(|(i, (label, n))| {
-            let height = HEIGHT * *n as f64 / most;
+            let height = match n {
+                Some(n) => HEIGHT * *n as f64 / most,
+                None => HEIGHT,
+            };
             HourBar {
                 x: format!("{:.1}", i as f64 * step),
                 y: format!("{:.1}", 120.0 - height),
                 width: format!("{:.1}", (step - 1.0).max(1.0)),
                 height: format!("{height:.1}"),
-                label: format!("{label}: {n}"),
+                label: match n {
+                    Some(n) => format!("{label}: {n}"),
+                    None => label.clone(),
+                },
+                gap: n.is_none(),
             }
         })
         .collect()
+}
+
+/// The busiest hour's count: the top of the chart's scale.
+pub fn hour_peak(hours: &[(String, Option<u64>)]) -> u64 {
+    hours.iter().filter_map(|h| h.1).max().unwrap_or(0)
 }
 
 impl Dashboard {

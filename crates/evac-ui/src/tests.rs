@@ -123,7 +123,8 @@ fn the_basemap_has_kazakhstan_and_its_neighbours_and_places_fall_where_they_are(
         by_place: vec![],
         dots,
         hubs,
-        hours: hour_bars(&[("01-05 06h".into(), 3), ("01-05 07h".into(), 6)]),
+        hours: hour_bars(&[("01-05 06h".into(), Some(3)), ("01-05 07h".into(), Some(6))]),
+        hours_peak: 6,
         by_class: Some((
             "2022-01-06 08:00".into(),
             vec![ClassLine {

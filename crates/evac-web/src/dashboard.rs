@@ -56,17 +56,20 @@ pub async fn dashboard_page(
         .map(|p| (p.name.clone(), p.lat, p.lon, p.requests))
         .collect();
     let (dots, map_hubs) = evac_ui::overlay(&places, &hubs);
-    let hours = evac_ui::hour_bars(
-        &every_hour(&view.by_hour)
-            .into_iter()
-            .map(|(at, n)| {
+    let t = Tr { lang };
+    let chart: Vec<(String, Option<u64>)> = chart_hours(&view.by_hour)
+        .into_iter()
+        .map(|hour| match hour {
+            ChartHour::Hour(at, n) => {
                 let text = at.to_string();
-                // "2022-01-05T06:00:00Z" → "01-05 06h"
-                let label = format!("{} {}h", &text[5..10], &text[11..13]);
-                (label, n)
-            })
-            .collect::<Vec<_>>(),
-    );
+                // "2022-01-05T06:00:00Z" → "2022-01-05 06h"
+                (format!("{} {}h", &text[..10], &text[11..13]), Some(n))
+            }
+            ChartHour::Gap(hours) => (t.count("hours-left-out", hours), None),
+        })
+        .collect();
+    let hours = evac_ui::hour_bars(&chart);
+    let hours_peak = evac_ui::hour_peak(&chart);
     // Priority classes from the kept ranking; the dashboard never waits for a new one.
     let by_class = match state.app.desk_ranking(&session.staff, false).await {
         Ok(ranking) => ranking.map(|r| {
@@ -118,32 +121,48 @@ pub async fn dashboard_page(
         dots,
         hubs: map_hubs,
         hours,
+        hours_peak,
     };
     html(StatusCode::OK, render(&page))
 }
 
-/// The hours from the first counted to the last, the quiet ones as zero (the store counts only
-/// hours with requests; a chart without the gaps would hide a night of silence).
-fn every_hour(counted: &[(evac_model::Timestamp, u64)]) -> Vec<(evac_model::Timestamp, u64)> {
+/// An hour of the chart, or a break in time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ChartHour {
+    Hour(evac_model::Timestamp, u64),
+    /// This many hours without a request, left out.
+    Gap(u64),
+}
+
+/// Breaks shorter than this many hours are drawn as quiet hours (zero bars); longer ones as
+/// one break, so that a request in a new week (or a demo of 2022 visited today) does not push
+/// every earlier hour off the chart.
+const CHART_QUIET_HOURS_DRAWN_MAX: i64 = 12;
+
+/// The hours the store counted (the latest `DASHBOARD_HOURS_MAX` hours that have requests,
+/// oldest first) as the chart draws them: short quiet spells filled with zeros, long ones as
+/// one break.
+fn chart_hours(counted: &[(evac_model::Timestamp, u64)]) -> Vec<ChartHour> {
     const HOUR_US: i64 = 3_600_000_000;
-    let (Some(first), Some(last)) = (counted.first(), counted.last()) else {
-        return Vec::new();
-    };
-    let (from, to) = (first.0.unix_micros(), last.0.unix_micros());
-    let span = usize::try_from((to - from) / HOUR_US).unwrap_or(0) + 1;
-    // The store bounds the hours it returns; the gaps between them are bounded alike.
-    let hours = span.min(evac_store::DASHBOARD_HOURS_MAX as usize);
-    let start = to - (hours as i64 - 1) * HOUR_US;
-    (0..hours as i64)
-        .map(|k| {
-            let at = start + k * HOUR_US;
-            let n = counted
-                .iter()
-                .find(|(t, _)| t.unix_micros() == at)
-                .map_or(0, |(_, n)| *n);
-            (evac_model::Timestamp::from_unix_micros(at), n)
-        })
-        .collect()
+    let mut chart = Vec::new();
+    let mut previous: Option<i64> = None;
+    for &(at, n) in counted {
+        let at_us = at.unix_micros();
+        if let Some(before) = previous {
+            let quiet = (at_us - before) / HOUR_US - 1;
+            if quiet > CHART_QUIET_HOURS_DRAWN_MAX {
+                chart.push(ChartHour::Gap(quiet as u64));
+            } else {
+                for k in 1..=quiet {
+                    let hour = evac_model::Timestamp::from_unix_micros(before + k * HOUR_US);
+                    chart.push(ChartHour::Hour(hour, 0));
+                }
+            }
+        }
+        chart.push(ChartHour::Hour(at, n));
+        previous = Some(at_us);
+    }
+    chart
 }
 
 /// `GET /about`: what evac is and the data it ships, with the attributions they require.
@@ -170,20 +189,36 @@ mod tests {
         Timestamp::from_unix_micros(1_641_340_800_000_000 + k * HOUR_US)
     }
 
+    /// Issue 27: one new request blanked the hourly chart: its window followed the newest
+    /// request, so a request today pushed every hour of the crisis off the chart. Short quiet
+    /// spells are zero bars; a long one is one break, and the crisis's hours stay.
     #[test]
-    fn quiet_hours_are_charted_as_zero_and_the_chart_stays_bounded() {
-        let filled = every_hour(&[(hour(0), 5), (hour(3), 2)]);
+    fn a_request_long_after_the_others_keeps_their_hours_on_the_chart() {
+        let filled = chart_hours(&[(hour(0), 5), (hour(3), 2)]);
         assert_eq!(
             filled,
-            vec![(hour(0), 5), (hour(1), 0), (hour(2), 0), (hour(3), 2)]
+            vec![
+                ChartHour::Hour(hour(0), 5),
+                ChartHour::Hour(hour(1), 0),
+                ChartHour::Hour(hour(2), 0),
+                ChartHour::Hour(hour(3), 2)
+            ]
         );
-        assert!(every_hour(&[]).is_empty());
-        let long = every_hour(&[(hour(0), 1), (hour(500), 7)]);
-        assert_eq!(long.len(), evac_store::DASHBOARD_HOURS_MAX as usize);
+        assert!(chart_hours(&[]).is_empty());
+        let crisis: Vec<(Timestamp, u64)> = (0..71).map(|k| (hour(k), 10)).collect();
+        let mut with_today = crisis.clone();
+        with_today.push((hour(35_000), 1));
+        let chart = chart_hours(&with_today);
+        assert_eq!(chart.len(), 73, "71 hours, one break, today's hour");
+        assert_eq!(chart[71], ChartHour::Gap(35_000 - 70 - 1));
+        assert_eq!(chart[72], ChartHour::Hour(hour(35_000), 1));
         assert_eq!(
-            long.last(),
-            Some(&(hour(500), 7)),
-            "the latest hours are kept"
+            chart
+                .iter()
+                .filter(|h| matches!(h, ChartHour::Hour(_, 10)))
+                .count(),
+            71,
+            "the crisis's hours stay"
         );
     }
 }

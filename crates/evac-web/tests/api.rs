@@ -1633,6 +1633,14 @@ async fn on_the_demo_crisis_a_published_plan_survives_almaty_closing_and_passes_
         again["detail"].as_str().unwrap().contains("second scan"),
         "{again}"
     );
+    // When, as staff read it: to the minute, in UTC, not a machine's RFC 3339.
+    let detail = again["detail"].as_str().unwrap();
+    let after_at = detail.split(" at ").nth(1).unwrap_or_default();
+    let when = after_at.split(':').take(2).collect::<Vec<_>>().join(":");
+    assert!(
+        when.ends_with(" UTC") && when.len() == "2022-01-06 13:00 UTC".len(),
+        "{again}"
+    );
     let forged = format!("{}A", &token[..token.len() - 1]);
     let forged = if forged == token {
         format!("{}B", &token[..token.len() - 1])

@@ -118,7 +118,7 @@ desk = Desk
 dashboard = Dashboard
 requests = Requests
 requests-total = Requests
-people-total = People
+people-total = People in all requests (as written: someone who asked twice counts twice)
 by-status = People by status
 by-place = Requests by place
 search = Search
@@ -216,6 +216,11 @@ actor = Who
 action = What
 when = When
 detail = Detail
+per-hour-peak = { $count ->
+    [one] the busiest hour: { $count } request
+   *[other] the busiest hour: { $count } requests
+}
+hours-left-out = { $count } hours without requests left out
 per-hour = Requests per hour (UTC)
 seats-held = Seats
 person = Person
@@ -243,6 +248,7 @@ correct-request = Correct the request (place, situation, urgency, contacts)
 phones-one-per-line = Phones (one per line)
 by-class = Households by priority class
 households = Households
+class-people = People (each once, duplicates merged; those still in line)
 ranked-at = Ranked at (UTC)
 ranking-in-progress = The households are being ranked; reload in a moment.
 correct-person = Correct a person (names, birth date, document, needs)
