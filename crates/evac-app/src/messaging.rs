@@ -355,9 +355,10 @@ pub(crate) fn local_time(at: Timestamp, zone: &jiff::tz::TimeZone) -> String {
         .unwrap_or_else(|_| at.to_string())
 }
 
-/// A short, readable form of a pass's id for a notice (the pass itself is on the status page).
+/// A short, readable form of a pass's id for a notice (the pass itself is on the status page);
+/// the gate takes it as the pass ([`evac_model::Scan::Code`]).
 pub(crate) fn pass_code(pass: evac_model::PassId) -> String {
-    pass.0.simple().to_string()[..6].to_ascii_uppercase()
+    pass.code()
 }
 
 impl App {

@@ -75,6 +75,21 @@ impl App {
     }
 
     /// Every transport, earliest departure first.
+    /// The transports a gate can serve (not departed or cancelled), earliest first: the
+    /// check-in screen is bound to one of them.
+    pub async fn gate_transports(&self, staff: &Staff) -> Result<Vec<Transport>, AppError> {
+        staff.require(Permission::CheckIn)?;
+        let mut transports: Vec<Transport> = self
+            .store
+            .transports()
+            .await?
+            .into_iter()
+            .filter(Transport::takes_people)
+            .collect();
+        transports.sort_by_key(|t| (t.departs_at, t.code.clone()));
+        Ok(transports)
+    }
+
     pub async fn transports(&self, staff: &Staff) -> Result<Vec<Transport>, AppError> {
         staff.require(Permission::ReadSituation)?;
         Ok(self.store.transports().await?)

@@ -498,3 +498,105 @@ async fn no_shows_wait_for_reconfirmation_and_the_rest_of_a_split_family_is_plan
         backend.finish().await;
     }
 }
+
+/// Issue 27, item 6: check-in needed the ~250-character token (a QR code, or a hardware
+/// scanner); the status page and the SMS showed a 6-character pass code the gate refused. The
+/// gate now takes the code with the transport it serves: typed loosely (small letters, an O
+/// for a zero), refused on another transport, and single-use like the pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_code_checks_a_passenger_in_at_the_gate_of_its_transport() {
+    let (app, _dir) = common::fresh_app().await;
+    let (planner, _) = cell(&app).await;
+    app.add_user(None, "gate1", Role::FieldOfficer, "correct horse battery")
+        .await
+        .unwrap();
+    let gate = app.console_staff("gate1").await.unwrap();
+    app.submit_request_at(
+        &Actor::Public,
+        &household("8 701 555 70 01", &[("Codes", "1980-01-01", Some("IT"))]),
+        None,
+        start().plus_seconds(HOUR_S),
+    )
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for code in ["FRU-C", "FRU-D"] {
+        let t = app
+            .add_transport(
+                &planner,
+                &(&flight(code, "FRU", start().plus_seconds(30 * HOUR_S), 50)).into(),
+            )
+            .await
+            .unwrap();
+        ids.push(t.id);
+    }
+    app.publish_plan(&planner, start().plus_seconds(2 * HOUR_S))
+        .await
+        .unwrap();
+    let (on, other) = if app
+        .boarding_passes(&planner, ids[0])
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        (ids[1], ids[0])
+    } else {
+        (ids[0], ids[1])
+    };
+    let pass = &app.boarding_passes(&planner, on).await.unwrap()[0];
+    let keys = app.pass_public_key(&planner).await.unwrap();
+    let code = evac_model::verify_pass(&keys, &pass.token)
+        .unwrap()
+        .pass
+        .code();
+    // Typed as people type it: small letters, and an O where the code has a zero.
+    let typed = code.to_lowercase().replace('0', "o");
+    let scan_at = |transport: TransportId| {
+        evac_model::ScanDraft {
+            token: Some(typed.clone()),
+            transport: Some(transport.to_string()),
+        }
+        .validate()
+        .unwrap()
+    };
+    let at = start().plus_seconds(27 * HOUR_S);
+    let wrong = app
+        .scan_pass(
+            &gate,
+            &scan_at(other),
+            at,
+            evac_model::SeatEventKind::CheckedIn,
+        )
+        .await
+        .unwrap_err();
+    assert!(wrong.to_string().contains("no pass on"), "{wrong}");
+    let scanned = app
+        .scan_pass(
+            &gate,
+            &scan_at(on),
+            at,
+            evac_model::SeatEventKind::CheckedIn,
+        )
+        .await
+        .unwrap();
+    assert_eq!(scanned.state, evac_model::SeatEventKind::CheckedIn);
+    assert_eq!(scanned.person, pass.person);
+    let again = app
+        .scan_pass(
+            &gate,
+            &scan_at(on),
+            at,
+            evac_model::SeatEventKind::CheckedIn,
+        )
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("second scan"), "{again}");
+    // Without the transport, the code is refused naming the field to fill.
+    let missing = evac_model::ScanDraft {
+        token: Some(code),
+        transport: None,
+    }
+    .validate()
+    .unwrap_err();
+    assert_eq!(missing[0].path, "transport");
+}

@@ -93,6 +93,12 @@ impl PassId {
     pub fn random() -> Self {
         PassId(uuid::Uuid::new_v4())
     }
+
+    /// The pass's short code, for people to read and type where no QR code can be scanned:
+    /// the first `PASS_CODE_CHARS` hexadecimal digits of its id, in capitals ("3F9A0C").
+    pub fn code(&self) -> String {
+        self.0.simple().to_string()[..crate::PASS_CODE_CHARS].to_ascii_uppercase()
+    }
 }
 
 impl fmt::Display for PassId {
@@ -229,7 +235,9 @@ pub struct PassClaims {
 /// Why a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PassError {
-    #[error("this is not an evac boarding pass (it should start with '{PASS_TOKEN_PREFIX}')")]
+    #[error(
+        "this is not an evac boarding pass (it should start with '{PASS_TOKEN_PREFIX}'); without a scanner, type the pass's 6-character code and choose the transport"
+    )]
     NotAPass,
     #[error("the boarding pass is damaged or incomplete; scan it again or type it in full")]
     Malformed,

@@ -981,27 +981,83 @@ impl PlanDraft {
     }
 }
 
-/// A scanned or typed boarding pass.
+/// A scanned or typed boarding pass: the pass's token (what its QR code holds), or its short
+/// code (six letters and digits, on the pass, the status page and the SMS) with the transport
+/// the gate serves.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScanDraft {
     #[serde(deserialize_with = "scalar")]
     pub token: Option<String>,
+    /// The transport's id; needed with a short code.
+    #[serde(deserialize_with = "scalar")]
+    pub transport: Option<String>,
+}
+
+/// A pass as the gate read it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scan {
+    /// The signed token (`EVAC1.…`).
+    Token(String),
+    /// The short code of a pass on this transport.
+    Code {
+        transport: TransportId,
+        code: String,
+    },
+}
+
+/// Characters of a pass's short code: the first hexadecimal digits of its id.
+pub const PASS_CODE_CHARS: usize = 6;
+
+/// A typed short code made canonical: capitals, spaces and dashes dropped, and the letters
+/// people mistake for digits (O, I, L) read as the digits (the code is hexadecimal).
+pub fn pass_code_typed(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect()
 }
 
 impl ScanDraft {
-    pub fn validate(&self) -> Result<String, Vec<FieldError>> {
+    pub fn validate(&self) -> Result<Scan, Vec<FieldError>> {
         let mut c = Checker::default();
-        let token = self
+        let typed = self
             .token
             .as_deref()
             .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
+            .filter(|t| !t.is_empty());
+        let Some(typed) = typed else {
             c.fail("token", "is required; scan the pass or type its code");
+            return c.finish(None);
+        };
+        // Anything that is not a short code goes to the pass's verification as a token, which
+        // refuses (and audits) a forged or mistyped one.
+        let code = pass_code_typed(typed);
+        if code.len() != PASS_CODE_CHARS || !code.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return c.finish(Some(Scan::Token(typed.to_string())));
         }
-        c.finish(token)
+        let transport = match self.transport.as_deref().map(str::trim) {
+            None | Some("") => {
+                c.fail(
+                    "transport",
+                    "is required with a pass code: choose the transport this gate serves",
+                );
+                None
+            }
+            Some(raw) => match raw.parse::<TransportId>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    c.fail("transport", format!("'{raw}' is not a transport's id"));
+                    None
+                }
+            },
+        };
+        c.finish(transport.map(|transport| Scan::Code { transport, code }))
     }
 }
 
@@ -1277,5 +1333,37 @@ mod tests {
         .validate()
         .unwrap_err();
         assert_eq!(paths(&long), ["text_it"]);
+    }
+
+    #[test]
+    fn a_scan_is_a_token_or_a_short_code_with_its_transport() {
+        let transport = TransportId(uuid::Uuid::from_u128(7));
+        let scan = |token: &str, transport: Option<TransportId>| {
+            ScanDraft {
+                token: Some(token.into()),
+                transport: transport.map(|t| t.to_string()),
+            }
+            .validate()
+        };
+        assert_eq!(
+            scan("EVAC1.abc.def", None),
+            Ok(Scan::Token("EVAC1.abc.def".into()))
+        );
+        assert_eq!(
+            scan(" 3f-9a-oc ", Some(transport)),
+            Ok(Scan::Code {
+                transport,
+                code: "3F9A0C".into()
+            }),
+            "small letters, dashes and an O for a zero are read"
+        );
+        let no_transport = scan("3F9A0C", None).unwrap_err();
+        assert_eq!(no_transport[0].path, "transport");
+        assert_eq!(
+            scan("hello", Some(transport)),
+            Ok(Scan::Token("hello".into())),
+            "not a code: verified (and refused, audited) as a pass"
+        );
+        assert_eq!(scan("   ", None).unwrap_err()[0].path, "token");
     }
 }

@@ -950,6 +950,10 @@ pub struct CheckInPage {
     pub user: DeskUser,
     pub token: String,
     pub outcome: Option<ScanOutcome>,
+    /// The transports the gate can serve: (id, "KC-1 · NQZ · 2022-01-06 16:00").
+    pub transports: Vec<(String, String)>,
+    /// The one this gate serves (kept from scan to scan), if chosen.
+    pub transport: String,
 }
 
 #[derive(Template)]

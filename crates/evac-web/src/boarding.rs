@@ -17,7 +17,7 @@ use evac_ui::{CheckInPage, Lang, ScanOutcome, Tr, render};
 use serde_json::{Value, json};
 
 use crate::auth::Authenticated;
-use crate::desk::{DeskSession, desk_user, html, lang, problem_text};
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
 use crate::doors::{field, form_draft, json_draft, time_param, to_json};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
@@ -176,12 +176,11 @@ async fn scan(
     body: Result<Bytes, BytesRejection>,
     kind: SeatEventKind,
 ) -> ApiResult<Json<Value>> {
-    let token = json_draft(&headers, body, ScanDraft::validate)?;
-    let now = Timestamp::now();
-    let scanned = match kind {
-        SeatEventKind::Boarded => state.app.board(&staff, &token, now).await?,
-        _ => state.app.check_in(&staff, &token, now).await?,
-    };
+    let scan = json_draft(&headers, body, ScanDraft::validate)?;
+    let scanned = state
+        .app
+        .scan_pass(&staff, &scan, Timestamp::now(), kind)
+        .await?;
     Ok(to_json(&scanned))
 }
 
@@ -228,19 +227,46 @@ pub async fn no_shows(
 
 /// `GET /desk/check-in`: the field officer's scan screen.
 pub async fn check_in_page(
+    State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     session: DeskSession,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
+    let chosen = query.get("transport").cloned().unwrap_or_default();
+    let transports = match gate_transports(&state, &session.staff).await {
+        Ok(transports) => transports,
+        Err(e) => return error_page(lang, e),
+    };
     let page = CheckInPage {
         t: Tr { lang },
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),
         token: String::new(),
         outcome: None,
+        transports,
+        transport: chosen,
     };
     html(StatusCode::OK, render(&page))
+}
+
+/// The transports a gate can serve, as the check-in screen lists them.
+async fn gate_transports(
+    state: &AppState,
+    staff: &evac_app::Staff,
+) -> Result<Vec<(String, String)>, AppError> {
+    Ok(state
+        .app
+        .gate_transports(staff)
+        .await?
+        .into_iter()
+        .map(|t| {
+            (
+                t.id.to_string(),
+                format!("{} · {} · {}", t.code, t.hub, desk_time(t.departs_at)),
+            )
+        })
+        .collect())
 }
 
 /// `POST /desk/check-in`: checks a passenger in (or boards them) with the pass's code, and
@@ -287,14 +313,12 @@ async fn scan_post(
     let t = Tr { lang };
     let now = Timestamp::now();
     let board = kind == SeatEventKind::Boarded;
+    let mut chosen = String::new();
     let scanned = async {
         let (draft, _) = form_draft::<ScanDraft>(&body, &[]).map_err(AppError::Invalid)?;
-        let token = draft.validate().map_err(AppError::Invalid)?;
-        if board {
-            state.app.board(&session.staff, &token, now).await
-        } else {
-            state.app.check_in(&session.staff, &token, now).await
-        }
+        chosen = draft.transport.clone().unwrap_or_default();
+        let scan = draft.validate().map_err(AppError::Invalid)?;
+        state.app.scan_pass(&session.staff, &scan, now, kind).await
     }
     .await;
     let (status, outcome) = match scanned {
@@ -333,13 +357,19 @@ async fn scan_post(
             )
         }
     };
+    let transports = match gate_transports(&state, &session.staff).await {
+        Ok(transports) => transports,
+        Err(e) => return error_page(lang, e),
+    };
     let page = CheckInPage {
         t,
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),
-        // The field is left empty for the next scan.
+        // The field is left empty for the next scan; the gate's transport stays chosen.
         token: String::new(),
         outcome: Some(outcome),
+        transports,
+        transport: chosen,
     };
     html(status, render(&page))
 }

@@ -61,7 +61,10 @@ fn build() -> Value {
     let bearer = json!([{ "bearer": [] }]);
     let at_parameter = json!({ "name": "at", "in": "query", "schema": { "type": "string", "format": "date-time" }, "description": "default: now" });
     let id_parameter = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } });
-    let token_schema = json!({ "type": "object", "additionalProperties": false, "required": ["token"], "properties": { "token": { "type": "string", "examples": ["EVAC1.…"] } } });
+    let token_schema = json!({ "type": "object", "additionalProperties": false, "required": ["token"], "properties": {
+        "token": { "type": "string", "description": "the pass's token (its QR code), or its 6-character pass code with `transport`", "examples": ["EVAC1.…", "3F9A0C"] },
+        "transport": { "type": "string", "format": "uuid", "description": "the transport the gate serves; required with a pass code" }
+    } });
     let statement_schema = json!({ "type": "object", "additionalProperties": false, "required": ["subject", "effect"], "properties": { "subject": { "type": "string", "examples": ["hub:ALA", "route:almaty-bishkek", "zone:almaty-centre"] }, "effect": { "type": "string", "examples": ["closed", "open", "restricted", "threat:4"] }, "from": { "type": "string", "format": "date-time", "description": "default: now" }, "until": { "type": "string", "format": "date-time" }, "capacity_per_day": { "type": "integer" }, "note": { "type": "string" } } });
     let request_ref = json!({ "$ref": "#/components/schemas/RequestOut" });
     let string_list = json!({ "type": "array", "items": { "type": "string" } });

@@ -221,6 +221,8 @@ per-hour-peak = { $count ->
    *[other] the busiest hour: { $count } requests
 }
 hours-left-out = { $count } hours without requests left out
+gate-transport = Transport at this gate (needed for a pass code)
+token-or-code = Scan the QR code, or type the 6-character pass code from the pass or the SMS (e.g. 3F9A0C).
 per-hour = Requests per hour (UTC)
 seats-held = Seats
 person = Person
