@@ -560,36 +560,20 @@ async fn a_pass_code_checks_a_passenger_in_at_the_gate_of_its_transport() {
         .unwrap()
     };
     let at = start().plus_seconds(27 * HOUR_S);
-    let wrong = app
-        .scan_pass(
-            &gate,
-            &scan_at(other),
-            at,
-            evac_model::SeatEventKind::CheckedIn,
-        )
-        .await
-        .unwrap_err();
+    let check_in_at = |transport: TransportId| {
+        let scan = scan_at(transport);
+        let (app, gate) = (&app, &gate);
+        async move {
+            app.scan_pass(gate, &scan, at, evac_model::SeatEventKind::CheckedIn)
+                .await
+        }
+    };
+    let wrong = check_in_at(other).await.unwrap_err();
     assert!(wrong.to_string().contains("no pass on"), "{wrong}");
-    let scanned = app
-        .scan_pass(
-            &gate,
-            &scan_at(on),
-            at,
-            evac_model::SeatEventKind::CheckedIn,
-        )
-        .await
-        .unwrap();
+    let scanned = check_in_at(on).await.unwrap();
     assert_eq!(scanned.state, evac_model::SeatEventKind::CheckedIn);
     assert_eq!(scanned.person, pass.person);
-    let again = app
-        .scan_pass(
-            &gate,
-            &scan_at(on),
-            at,
-            evac_model::SeatEventKind::CheckedIn,
-        )
-        .await
-        .unwrap_err();
+    let again = check_in_at(on).await.unwrap_err();
     assert!(again.to_string().contains("second scan"), "{again}");
     // Without the transport, the code is refused naming the field to fill.
     let missing = evac_model::ScanDraft {
