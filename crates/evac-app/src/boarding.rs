@@ -132,14 +132,15 @@ enum EscortOf<'a> {
     OnBoard,
 }
 
-/// The escort of `child` if it is an unaccompanied minor: the party's escorts take its
-/// minors in party order, each up to the plan's `minors_per_escort`; the rest go with the
-/// transport's escorts (as the planner counted them).
+/// The escort of `child` if it is an unaccompanied minor: the party's escorts seated on the
+/// same transport take its minors in party order, each up to the plan's `minors_per_escort`;
+/// the rest go with the transport's escorts (as the planner counted them).
 fn escort_of<'a>(
     request: &'a evac_model::Request,
     alone: &[PersonId],
     child: PersonId,
     minors_per_escort: u32,
+    on_board: &HashSet<PersonId>,
 ) -> Option<EscortOf<'a>> {
     let party = &request.body.party;
     let place = party
@@ -150,7 +151,8 @@ fn escort_of<'a>(
     Some(
         party
             .iter()
-            .filter(|p| p.relation == evac_model::Relation::Escort)
+            // Only an escort with a seat on this transport accompanies anyone on it.
+            .filter(|p| p.relation == evac_model::Relation::Escort && on_board.contains(&p.id))
             .nth(place / per)
             .map_or(EscortOf::OnBoard, EscortOf::Named),
     )
@@ -283,11 +285,12 @@ impl App {
             .enumerate()
             .map(|(i, c)| (c.id.as_str(), i))
             .collect();
-        let seats_of: HashMap<&str, Vec<&Seat>> =
-            book.seats.values().fold(HashMap::new(), |mut m, s| {
-                m.entry(s.household.as_str()).or_default().push(s);
-                m
-            });
+        // Only live seats are released or replaced: a seat on a departed transport is history
+        // (its person left, or missed it and waits for staff), never rewritten by a plan.
+        let seats_of: HashMap<&str, Vec<&Seat>> = live_seats().fold(HashMap::new(), |mut m, s| {
+            m.entry(s.household.as_str()).or_default().push(s);
+            m
+        });
         let actor = staff.actor();
         let event =
             |kind, person, household: &str, transport: TransportId, class, pass, why: &str| {
@@ -467,7 +470,7 @@ impl App {
             )
             .await?;
         self.outbox_has_mail();
-        let unseated = evac_plan::explain_unseated(transports, &cases, settings, &replanned.plan);
+        let unseated = evac_plan::explain_replanned(transports, &cases, settings, &replanned);
         let seated = inputs.seated(&keep, &replanned.plan.assigned, settings);
         let waiting = inputs.waiting(&cases, unseated);
         Ok(Published {
@@ -570,6 +573,7 @@ impl App {
             .planning
             .minors_per_escort;
         let mut seats: Vec<Seat> = book.on(t.id).cloned().collect();
+        let on_board: HashSet<PersonId> = seats.iter().map(|s| s.person).collect();
         seats.sort_by(|a, b| {
             (a.class, &a.household, a.since).cmp(&(b.class, &b.household, b.since))
         });
@@ -598,7 +602,7 @@ impl App {
                     }
                 })
             };
-            let escort = match escort_of(request, &alone, person.id, minors_per_escort) {
+            let escort = match escort_of(request, &alone, person.id, minors_per_escort, &on_board) {
                 None => String::new(),
                 Some(EscortOf::Named(p)) => {
                     format!("{} {}", name(&p.surname, true), name(&p.given_names, true))
@@ -794,11 +798,39 @@ impl App {
         at: Timestamp,
         kind: SeatEventKind,
     ) -> Result<Scanned, AppError> {
+        staff.require(Permission::CheckIn)?;
         let token = match scan {
-            evac_model::Scan::Token(token) => token.clone(),
+            evac_model::Scan::Token { token, gate } => {
+                // A pass for another transport than the gate's is refused (and audited).
+                if let Some(gate) = gate
+                    && let Ok(claims) = verify_pass(&self.pass_keys().await?.public_keys(), token)
+                    && claims.transport != *gate
+                {
+                    let (pass_for, here) = (
+                        self.transport(claims.transport).await?,
+                        self.transport(*gate).await?,
+                    );
+                    let refused = AppError::Conflict(format!(
+                        "this pass is for {}, not {}: send the passenger to the right gate",
+                        pass_for.code, here.code
+                    ));
+                    self.audit_refused_scan(staff, at, kind, token, &refused)
+                        .await?;
+                    return Err(refused);
+                }
+                token.clone()
+            }
             evac_model::Scan::Code { transport, code } => {
-                staff.require(Permission::CheckIn)?;
-                self.token_of_code(*transport, code).await?
+                match self.token_of_code(*transport, code).await {
+                    Ok(token) => token,
+                    Err(e) => {
+                        if !matches!(e, AppError::Store(_)) {
+                            let typed = format!("{transport}:{code}");
+                            self.audit_refused_scan(staff, at, kind, &typed, &e).await?;
+                        }
+                        return Err(e);
+                    }
+                }
             }
         };
         self.scan_audited(staff, &token, at, kind).await
@@ -806,7 +838,8 @@ impl App {
 
     /// The token of the pass whose short code is `code` among the seats on `transport`, or
     /// why there is none to take: no such code, or two passes sharing it (six hexadecimal
-    /// digits leave about one chance in eight of a pair on a full 2,000-seat transport).
+    /// digits leave about one chance in eight of a pair on a full 2,000-seat transport). It
+    /// folds the seat log: a typed code is the gate's fallback, not its every scan.
     async fn token_of_code(&self, transport: TransportId, code: &str) -> Result<String, AppError> {
         let t = self.transport(transport).await?;
         let book = self.seat_book().await?;
@@ -844,23 +877,37 @@ impl App {
         if let Err(e) = &scanned
             && !matches!(e, AppError::Forbidden { .. } | AppError::Store(_))
         {
-            use sha2::Digest;
-            let digest = hex::encode(&sha2::Sha256::digest(token.as_bytes())[..8]);
-            self.store
-                .append_audit(vec![AuditEvent {
-                    at,
-                    actor: staff.actor(),
-                    action: "pass.scan_refused".into(),
-                    subject: None,
-                    detail: serde_json::json!({
-                        "scan": kind.as_str(),
-                        "token_sha256_prefix": digest,
-                        "why": e.to_string(),
-                    }),
-                }])
-                .await?;
+            self.audit_refused_scan(staff, at, kind, token, e).await?;
         }
         scanned
+    }
+
+    /// A refused scan in the audit trail: what was read only as a digest (a pass or a code
+    /// someone tried), and why it was refused.
+    async fn audit_refused_scan(
+        &self,
+        staff: &Staff,
+        at: Timestamp,
+        kind: SeatEventKind,
+        read: &str,
+        why: &AppError,
+    ) -> Result<(), AppError> {
+        use sha2::Digest;
+        let digest = hex::encode(&sha2::Sha256::digest(read.as_bytes())[..8]);
+        self.store
+            .append_audit(vec![AuditEvent {
+                at,
+                actor: staff.actor(),
+                action: "pass.scan_refused".into(),
+                subject: None,
+                detail: serde_json::json!({
+                    "scan": kind.as_str(),
+                    "token_sha256_prefix": digest,
+                    "why": why.to_string(),
+                }),
+            }])
+            .await?;
+        Ok(())
     }
 
     /// At the call time: everyone on the transport not checked in is a no-show and loses the
@@ -904,7 +951,19 @@ impl App {
         let released_households: HashSet<&str> =
             events.iter().map(|e| e.household.as_str()).collect();
         let inputs = self.plan_inputs(now).await?;
-        let seated: HashMap<&str, TransportId> = book.households();
+        // Households holding a live seat (on a transport that has not left) are not standby.
+        let departed: HashSet<String> = inputs
+            .stored
+            .iter()
+            .filter(|t| t.status == evac_model::TransportStatus::Departed)
+            .map(|t| t.id.to_string())
+            .collect();
+        let seated: HashMap<&str, TransportId> = book
+            .seats
+            .values()
+            .filter(|s| !departed.contains(&s.transport.to_string()))
+            .map(|s| (s.household.as_str(), s.transport))
+            .collect();
         let planner_t = inputs
             .transports
             .iter()
@@ -923,12 +982,15 @@ impl App {
             .iter()
             .filter_map(|c| {
                 let people = *kept.get(c.id.as_str())?;
+                // Who of the household came is not known here: its escorts are not counted as
+                // aboard (an escort who did not come takes no child), so its children rely on
+                // the transport's escorts — safe, at worst standby takes fewer children alone.
                 Some(evac_plan::Case {
                     people,
                     stretchers: c.stretchers.min(people),
                     wheelchairs: c.wheelchairs.min(people),
                     unaccompanied_minors: c.unaccompanied_minors.min(people),
-                    escorts: c.escorts.min(people),
+                    escorts: 0,
                     ..c.clone()
                 })
             })

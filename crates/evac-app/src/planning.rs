@@ -148,12 +148,15 @@ fn route_windows(
                 continue;
             }
             let end = changes.get(k + 1).copied().unwrap_or(i64::MAX);
+            // Open now: open since before now too, so a household told earlier (whose travel
+            // counts from then) is not held back to now.
+            let start = if k == 0 { i64::MIN } else { at };
             match open.last_mut() {
                 Some(last) if last.1 == at => last.1 = end,
-                _ => open.push((at, end)),
+                _ => open.push((start, end)),
             }
         }
-        if open != [(from.unix_micros(), i64::MAX)] {
+        if open != [(i64::MIN, i64::MAX)] {
             windows.insert(subject.clone(), open);
         }
     }

@@ -316,7 +316,16 @@ impl App {
             .map(|s| s.person)
             .collect();
         self.for_each_request(|stored| {
-            if received_by.is_some_and(|by| stored.request.received_at > by) {
+            // Not arrived by then, unless someone of it holds a seat already (a publication as
+            // of an earlier time must not release seats given since).
+            if received_by.is_some_and(|by| stored.request.received_at > by)
+                && !stored
+                    .request
+                    .body
+                    .party
+                    .iter()
+                    .any(|p| seated.contains(&p.id))
+            {
                 return;
             }
             // People withdrawn, ineligible, merged or arrived are no longer planned for, nor

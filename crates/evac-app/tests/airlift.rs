@@ -575,6 +575,19 @@ async fn a_pass_code_checks_a_passenger_in_at_the_gate_of_its_transport() {
     assert_eq!(scanned.person, pass.person);
     let again = check_in_at(on).await.unwrap_err();
     assert!(again.to_string().contains("second scan"), "{again}");
+    // A scanned pass at the gate of another transport is refused, whatever it says.
+    let elsewhere = evac_model::Scan::Token {
+        token: pass.token.clone(),
+        gate: Some(other),
+    };
+    let refused = app
+        .scan_pass(&gate, &elsewhere, at, evac_model::SeatEventKind::Boarded)
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("this pass is for"),
+        "{refused}"
+    );
     // Without the transport, the code is refused naming the field to fill.
     let missing = evac_model::ScanDraft {
         token: Some(code),

@@ -997,8 +997,12 @@ pub struct ScanDraft {
 /// A pass as the gate read it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scan {
-    /// The signed token (`EVAC1.…`).
-    Token(String),
+    /// The signed token (`EVAC1.…`), and the transport the gate serves if one is chosen (a
+    /// pass for another transport is then refused).
+    Token {
+        token: String,
+        gate: Option<TransportId>,
+    },
     /// The short code of a pass on this transport.
     Code {
         transport: TransportId,
@@ -1035,29 +1039,32 @@ impl ScanDraft {
             c.fail("token", "is required; scan the pass or type its code");
             return c.finish(None);
         };
-        // Anything that is not a short code goes to the pass's verification as a token, which
-        // refuses (and audits) a forged or mistyped one.
-        let code = pass_code_typed(typed);
-        if code.len() != PASS_CODE_CHARS || !code.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return c.finish(Some(Scan::Token(typed.to_string())));
-        }
-        let transport = match self.transport.as_deref().map(str::trim) {
-            None | Some("") => {
-                c.fail(
-                    "transport",
-                    "is required with a pass code: choose the transport this gate serves",
-                );
-                None
-            }
+        let gate = match self.transport.as_deref().map(str::trim) {
+            None | Some("") => None,
             Some(raw) => match raw.parse::<TransportId>() {
                 Ok(id) => Some(id),
                 Err(_) => {
                     c.fail("transport", format!("'{raw}' is not a transport's id"));
-                    None
+                    return c.finish(None);
                 }
             },
         };
-        c.finish(transport.map(|transport| Scan::Code { transport, code }))
+        // Anything that is not a short code goes to the pass's verification as a token, which
+        // refuses (and audits) a forged or mistyped one.
+        let code = pass_code_typed(typed);
+        if code.len() != PASS_CODE_CHARS || !code.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return c.finish(Some(Scan::Token {
+                token: typed.to_string(),
+                gate,
+            }));
+        }
+        if gate.is_none() {
+            c.fail(
+                "transport",
+                "is required with a pass code: choose the transport this gate serves",
+            );
+        }
+        c.finish(gate.map(|transport| Scan::Code { transport, code }))
     }
 }
 
@@ -1347,7 +1354,10 @@ mod tests {
         };
         assert_eq!(
             scan("EVAC1.abc.def", None),
-            Ok(Scan::Token("EVAC1.abc.def".into()))
+            Ok(Scan::Token {
+                token: "EVAC1.abc.def".into(),
+                gate: None
+            })
         );
         assert_eq!(
             scan(" 3f-9a-oc ", Some(transport)),
@@ -1361,7 +1371,10 @@ mod tests {
         assert_eq!(no_transport[0].path, "transport");
         assert_eq!(
             scan("hello", Some(transport)),
-            Ok(Scan::Token("hello".into())),
+            Ok(Scan::Token {
+                token: "hello".into(),
+                gate: Some(transport)
+            }),
             "not a code: verified (and refused, audited) as a pass"
         );
         assert_eq!(scan("   ", None).unwrap_err()[0].path, "token");

@@ -43,10 +43,13 @@ pub enum Obstacle {
     Seats {
         seats: u32,
         wanted: u32,
-        /// People on it of a lower priority than the waiting case: households already told
-        /// (or checked in) keep their seats, so these are not given up.
+        /// People on it of a lower priority than the waiting case who were told of their seats
+        /// (or checked in) and keep them.
         #[serde(skip_serializing_if = "is_zero")]
-        kept_lower_priority: u32,
+        told_lower_priority: u32,
+        /// People on it of a lower priority, told or not (smaller households fit the seats left).
+        #[serde(skip_serializing_if = "is_zero")]
+        lower_priority: u32,
     },
     StretcherPlaces {
         places: u32,
@@ -94,7 +97,8 @@ impl std::fmt::Display for Obstacle {
             Obstacle::Seats {
                 seats,
                 wanted,
-                kept_lower_priority: 0,
+                told_lower_priority: 0,
+                lower_priority: 0,
             } => write!(
                 f,
                 "full: {wanted} people for {seats} seats, taken by households ahead in the queue"
@@ -102,10 +106,20 @@ impl std::fmt::Display for Obstacle {
             Obstacle::Seats {
                 seats,
                 wanted,
-                kept_lower_priority,
+                told_lower_priority: 0,
+                lower_priority,
             } => write!(
                 f,
-                "full: {wanted} people for {seats} seats; {kept_lower_priority} of them are of lower priority but were told of their seats (or checked in) and keep them"
+                "full: {wanted} people for {seats} seats; the last {lower_priority} went to smaller households of lower priority that fitted"
+            ),
+            Obstacle::Seats {
+                seats,
+                wanted,
+                told_lower_priority,
+                ..
+            } => write!(
+                f,
+                "full: {wanted} people for {seats} seats; {told_lower_priority} of them are of lower priority but were told of their seats (or checked in) and keep them"
             ),
             Obstacle::StretcherPlaces { places, wanted } => {
                 write!(f, "{wanted} stretchers for {places} stretcher places")
@@ -137,11 +151,13 @@ pub struct Unseated {
     pub why: Vec<(String, Obstacle)>,
 }
 
+/// `told[c]`: case `c` was told of its seat (or checked in) and kept it in this plan.
 pub(crate) fn unseated(
     transports: &[Transport],
     cases: &[Case],
     settings: Settings,
     plan: &Plan,
+    told: &[bool],
 ) -> Vec<Unseated> {
     let mut loads = vec![Load::empty(&settings); transports.len()];
     for (c, t) in plan.assigned.iter().enumerate() {
@@ -180,14 +196,21 @@ pub(crate) fn unseated(
                             capacity_obstacle(&transports[t], &loads[t], &cases[c], &settings)
                         })?;
                     if let Obstacle::Seats {
-                        kept_lower_priority,
+                        told_lower_priority,
+                        lower_priority,
                         ..
                     } = &mut obstacle
                     {
-                        *kept_lower_priority = on[t]
-                            .iter()
-                            .filter(|&&o| after(&cases[o], &cases[c]))
-                            .map(|&o| cases[o].people)
+                        let behind = || {
+                            on[t]
+                                .iter()
+                                .copied()
+                                .filter(|&o| after(&cases[o], &cases[c]))
+                        };
+                        *lower_priority = behind().map(|o| cases[o].people).sum();
+                        *told_lower_priority = behind()
+                            .filter(|&o| told.get(o).copied().unwrap_or(false))
+                            .map(|o| cases[o].people)
                             .sum();
                     }
                     Some((transports[t].id.clone(), obstacle))

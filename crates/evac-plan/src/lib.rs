@@ -190,7 +190,8 @@ fn over(t: &Transport, load: &Load, s: &Settings) -> Option<Obstacle> {
         return Some(Obstacle::Seats {
             seats: t.seats,
             wanted: load.people,
-            kept_lower_priority: 0,
+            told_lower_priority: 0,
+            lower_priority: 0,
         });
     }
     if load.stretchers > t.stretcher_places {
@@ -750,7 +751,24 @@ pub fn explain_unseated(
     settings: Settings,
     plan: &Plan,
 ) -> Vec<Unseated> {
-    explain::unseated(transports, cases, settings, plan)
+    explain::unseated(transports, cases, settings, plan, &[])
+}
+
+/// As [`explain_unseated`] for a re-plan: a wait behind lower-priority households that were
+/// told of their seats (or checked in) and kept them says so.
+pub fn explain_replanned(
+    transports: &[Transport],
+    cases: &[Case],
+    settings: Settings,
+    replanned: &Replanned,
+) -> Vec<Unseated> {
+    explain::unseated(
+        transports,
+        cases,
+        settings,
+        &replanned.plan,
+        &replanned.kept,
+    )
 }
 
 /// Checks a plan against every constraint; the first violation in words, if any.

@@ -37,6 +37,8 @@ pub struct PlanDiff {
 pub struct Replanned {
     pub plan: Plan,
     pub diff: PlanDiff,
+    /// By case: told of its seat (or checked in) and still on that transport.
+    pub kept: Vec<bool>,
 }
 
 /// Re-plans: `previous` maps case ids to the transport id they had; `notified` names the cases
@@ -115,5 +117,11 @@ pub fn replan(
             _ => diff.moved.push(change),
         }
     }
-    Replanned { plan, diff }
+    let kept = (0..cases.len())
+        .map(|c| {
+            let held = pinned.get(&c).or_else(|| keep.get(&c));
+            held.is_some() && plan.assigned[c].as_ref() == held
+        })
+        .collect();
+    Replanned { plan, diff, kept }
 }

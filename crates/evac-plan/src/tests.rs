@@ -399,7 +399,7 @@ fn a_wait_behind_told_households_of_lower_priority_says_so() {
         &never,
     );
     assert_eq!(seat_of(&replanned.plan, &transports, 0), Some("only"));
-    let why = explain_unseated(&transports, &cases, settings, &replanned.plan);
+    let why = explain_replanned(&transports, &cases, settings, &replanned);
     let reason = why[0].why[0].1.to_string();
     assert!(
         reason.contains("4 of them are of lower priority but were told of their seats"),
@@ -419,6 +419,22 @@ fn a_wait_behind_told_households_of_lower_priority_says_so() {
             .ends_with("taken by households ahead in the queue"),
         "{:?}",
         why[0].why
+    );
+    // Nobody told: a smaller household of lower priority that fitted the last seat is said
+    // to be that, not "told".
+    let six = vec![flight("six", "NQZ", 6, 6)];
+    let mixed = vec![
+        case("x", 5, 1, &["NQZ"]),
+        case("y", 3, 2, &["NQZ"]),
+        case("z", 1, 3, &["NQZ"]),
+    ];
+    let planned = plan(&six, &mixed, settings, START, &never);
+    assert_eq!(seat_of(&planned, &six, 2), Some("six"));
+    let why = explain_unseated(&six, &mixed, settings, &planned);
+    let reason = why[0].why[0].1.to_string();
+    assert!(
+        reason.ends_with("the last 1 went to smaller households of lower priority that fitted"),
+        "{reason}"
     );
 }
 

@@ -262,8 +262,9 @@ impl FormProblems {
                             t.get(advice)
                         },
                         input: match person {
-                            Some(n) => format!("{input}-{n}"),
-                            None => input.to_string(),
+                            // A party line's own input carries the line's number.
+                            Some(n) if PARTY_LINE_INPUTS.contains(&input) => format!("{input}-{n}"),
+                            _ => input.to_string(),
                         },
                     }
                 })
@@ -295,6 +296,15 @@ impl FormProblems {
     }
 }
 
+/// The inputs of a party line, whose ids end in the line's number (`f-birth_date-2`).
+const PARTY_LINE_INPUTS: [&str; 5] = [
+    "f-surname",
+    "f-given_names",
+    "f-birth_date",
+    "f-relation",
+    "f-need",
+];
+
 /// `party[2].birth_date` → (Some(2), "birth_date"); `location.text` → (None, "location.text").
 fn party_field(path: &str) -> (Option<usize>, &str) {
     if let Some(rest) = path.strip_prefix("party[")
@@ -324,8 +334,22 @@ fn field_words(field: &str) -> (&'static str, &'static str, &'static str) {
         ("birth_date", _) => ("birth-date", "fix-birth-date", "f-birth_date"),
         ("relation", _) => ("relation", "fix-relation", "f-relation"),
         ("needs", _) => ("needs", "fix-needs", "f-need"),
+        // A person's field the form does not ask (a document, citizenship): their line.
+        (
+            "sex"
+            | "citizenship"
+            | "document_type"
+            | "document_number"
+            | "document_expiry"
+            | "document_issuing_state"
+            | "age_years"
+            | "phones"
+            | "email"
+            | "patronymic",
+            _,
+        ) => ("party-legend", "fix-other", "f-surname"),
         ("party", _) | ("", _) => ("party-legend", "fix-party", "f-party"),
-        _ => ("party-legend", "fix-other", "f-party"),
+        _ => ("party-legend", "fix-other", "errors"),
     }
 }
 
@@ -340,6 +364,9 @@ pub struct RequestForm {
 
 impl RequestForm {
     pub fn new(lang: Lang, mut values: RequestFormValues, errors: Vec<FieldProblem>) -> Self {
+        // However many lines were posted, the page shows at most a party's worth (the
+        // validation has said how many too many there were).
+        values.party.truncate(PARTY_ROWS_MAX);
         values
             .party
             .resize(values.party.len().max(PARTY_ROWS), PartyRow::default());
@@ -1162,6 +1189,7 @@ impl HotlinePage {
         mut values: RequestFormValues,
         errors: Vec<FieldProblem>,
     ) -> Self {
+        values.party.truncate(PARTY_ROWS_MAX);
         values
             .party
             .resize(values.party.len().max(PARTY_ROWS), PartyRow::default());

@@ -326,6 +326,8 @@ pub(crate) fn form_values(pairs: &[(String, String)]) -> RequestFormValues {
         email: first(pairs, "email"),
         situation: first(pairs, "situation"),
         urgency: column("urgency"),
+        // Lines left empty are dropped here, so a problem's line number (`party[2]`) is the
+        // line the form shows it on again.
         party: (0..surnames.len().max(given.len()).max(births.len()))
             .map(|i| PartyRow {
                 surname: cell(&surnames, i),
@@ -333,6 +335,11 @@ pub(crate) fn form_values(pairs: &[(String, String)]) -> RequestFormValues {
                 birth_date: cell(&births, i),
                 relation: cell(&relations, i),
                 need: cell(&needs, i),
+            })
+            .filter(|r| {
+                !(r.surname.trim().is_empty()
+                    && r.given_names.trim().is_empty()
+                    && r.birth_date.trim().is_empty())
             })
             .collect(),
         consent: first(pairs, "consent") == "yes",
@@ -361,9 +368,6 @@ pub(crate) fn draft_of(values: &RequestFormValues, lang: Lang) -> RequestDraft {
         party: values
             .party
             .iter()
-            .filter(|r| {
-                !(r.surname.is_empty() && r.given_names.is_empty() && r.birth_date.is_empty())
-            })
             .map(|r| PersonDraft {
                 surname: some(&r.surname),
                 given_names: some(&r.given_names),

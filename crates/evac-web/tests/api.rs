@@ -3393,6 +3393,40 @@ async fn a_wrong_date_on_the_russian_and_kazakh_forms_is_answered_in_their_langu
             .unwrap();
         assert!(!first.contains("aria-invalid"), "{lang}: {first}");
     }
+    // A line left empty between two people: the problem stays on the line that has it.
+    let with_gap = serde_urlencoded::to_string([
+        ("location", "Алматы"),
+        ("phone", "+7 701 555 12 35"),
+        ("surname", "Иванова"),
+        ("given_names", "Анна"),
+        ("birth_date", "15.06.1984"),
+        ("surname", ""),
+        ("given_names", ""),
+        ("birth_date", ""),
+        ("surname", "Иванов"),
+        ("given_names", "Пётр"),
+        ("birth_date", "31.02.2014"),
+        ("consent", "yes"),
+    ])
+    .unwrap();
+    let page = http
+        .post(format!("{}/request?lang=ru", t.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(with_gap)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marked = page
+        .split("<input")
+        .find(|i| i.contains("aria-invalid=\"true\""))
+        .expect("a marked field");
+    assert!(
+        marked.contains("value=\"31.02.2014\""),
+        "the wrong date is marked, not the empty line: {marked}"
+    );
     // The date as people type it is taken.
     let res = http
         .post(format!("{}/request?lang=ru", t.base))

@@ -4,13 +4,15 @@
 //! The demo's requests arrive 5–10 January. Almaty's airport and its road are closed; they
 //! reopen on 13 January, which staff announce on the 12th. Nur-Sultan and Bishkek stay open.
 //! Flights are announced a day before they leave; one is cancelled after it was published.
-//! Plans are published every 12 hours (each seeing only what had arrived by then); at each
-//! gate most households come, some do not come at all, and now and then one person of a
-//! family is missing; no-shows are released to standby an hour and a half before departure.
+//! Plans are published every 12 hours (each seeing only what had arrived by then) and again
+//! at each gate two hours before departure, with passengers checked in; at each gate most
+//! households come, some do not come at all, and now and then one person of a family is
+//! missing; no-shows are released to standby an hour and a half before departure.
 //! Only citizens of Russia and their dependants may be seated (the policy's eligibility).
 //!
 //! It fails (non-zero exit) if a re-plan ever moves a checked-in household, a manifest has a
-//! child travelling alone without an escort, or a household with no Russian citizen flies.
+//! child travelling alone without an escort (or more relying on the escorts on board than they
+//! can take), or a household with no Russian citizen is seated.
 //! It reports, per priority class, how long departed households waited from their request to
 //! departure, against the floor (the earliest departure they could have used at all when first
 //! planned) and against the same replay served first come, first served.
@@ -392,7 +394,8 @@ async fn one_run(args: &ReplayBenchArgs, fcfs: bool) -> anyhow::Result<Outcome> 
             // The plan's seating is checked before the gate, standby's after the release (a
             // family whose citizen did not come keeps the seats it was given with them).
             check_manifest(&app, &staff, id, f.code, None, &mut out.violations).await?;
-            let (standby, boarded) = gate_of(&app, &staff, &gate, id, departs, &mut rng).await?;
+            let (standby, boarded) =
+                gate_of(&app, &staff, &gate, id, departs, &mut rng, &mut out).await?;
             check_manifest(
                 &app,
                 &staff,
@@ -455,8 +458,9 @@ async fn checked_in_households(
 
 /// One gate: most households check in three hours before departure, some not at all, now and
 /// then one person is missing; no-shows are released to standby (who are at the hub and check
-/// in at once); everyone checked in boards. Returns the standby households and the households
-/// that boarded.
+/// in at once); everyone checked in boards. Two hours before departure, with passengers
+/// checked in, the planner publishes again: no checked-in household may move. Returns the
+/// standby households and the households that boarded.
 async fn gate_of(
     app: &App,
     staff: &Staff,
@@ -464,9 +468,11 @@ async fn gate_of(
     transport: TransportId,
     departs: Timestamp,
     rng: &mut impl Rng,
+    out: &mut Outcome,
 ) -> anyhow::Result<(HashSet<String>, HashSet<String>)> {
     let passes = app.boarding_passes(staff, transport).await?;
     let mut coming: HashMap<String, bool> = HashMap::new();
+    let mut checked_in: HashSet<String> = HashSet::new();
     for pass in &passes {
         let household_comes = *coming
             .entry(pass.household.clone())
@@ -474,6 +480,18 @@ async fn gate_of(
         if household_comes && !rng.random_bool(PERSON_MISSING) {
             app.check_in(gate, &pass.token, departs.plus_seconds(-3 * HOUR_S))
                 .await?;
+            checked_in.insert(pass.household.clone());
+        }
+    }
+    let at = departs.plus_seconds(-2 * HOUR_S);
+    let again = app.publish_plan(staff, at).await?;
+    out.publications += 1;
+    for change in again.moved.iter().chain(&again.lost) {
+        if checked_in.contains(&change.household) {
+            out.violations.push(format!(
+                "{at}: checked-in household {} moved: {}",
+                change.household, change.why
+            ));
         }
     }
     let standby: HashSet<String> = app
@@ -508,6 +526,19 @@ async fn check_manifest(
     violations: &mut Vec<String>,
 ) -> anyhow::Result<()> {
     let manifest = app.manifest(staff, transport).await?;
+    // Children alone relying on the escorts on board: at most what those escorts can take.
+    let per = evac_triage::PlanningRules::default().minors_per_escort;
+    let with_crew = manifest
+        .rows
+        .iter()
+        .filter(|r| r.escort.starts_with("one of the"))
+        .count() as u32;
+    if only.is_none() && with_crew > manifest.transport.escorts * per {
+        violations.push(format!(
+            "{code}: {with_crew} children alone rely on {} escorts on board",
+            manifest.transport.escorts
+        ));
+    }
     let mut citizens: HashMap<&str, bool> = HashMap::new();
     for row in &manifest.rows {
         if only.is_some_and(|only| !only.contains(&row.household)) {
