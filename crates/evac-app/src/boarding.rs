@@ -199,12 +199,7 @@ impl App {
     async fn publish_once(&self, staff: &Staff, now: Timestamp) -> Result<Published, AppError> {
         let inputs = self.plan_inputs(now).await?;
         let book = self.seat_book().await?;
-        let departed: HashSet<String> = inputs
-            .stored
-            .iter()
-            .filter(|t| t.status == evac_model::TransportStatus::Departed)
-            .map(|t| t.id.to_string())
-            .collect();
+        let departed = inputs.departed();
         // Seats on a departed transport are history: their people left (or missed it) and
         // are planned no more (see `case_facts_under`), while the rest of their household is
         // planned as usual. Everyone else with a seat was told.
@@ -952,12 +947,7 @@ impl App {
             events.iter().map(|e| e.household.as_str()).collect();
         let inputs = self.plan_inputs(now).await?;
         // Households holding a live seat (on a transport that has not left) are not standby.
-        let departed: HashSet<String> = inputs
-            .stored
-            .iter()
-            .filter(|t| t.status == evac_model::TransportStatus::Departed)
-            .map(|t| t.id.to_string())
-            .collect();
+        let departed = inputs.departed();
         let seated: HashMap<&str, TransportId> = book
             .seats
             .values()

@@ -175,6 +175,15 @@ pub(crate) struct PlanInputs {
 }
 
 impl PlanInputs {
+    /// The ids of the transports that have departed: seats on them are history.
+    pub fn departed(&self) -> std::collections::HashSet<String> {
+        self.stored
+            .iter()
+            .filter(|t| t.status == evac_model::TransportStatus::Departed)
+            .map(|t| t.id.to_string())
+            .collect()
+    }
+
     pub fn code_of(&self, id: &str) -> &str {
         self.stored
             .iter()

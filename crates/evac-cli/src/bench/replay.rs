@@ -330,16 +330,7 @@ async fn one_run(args: &ReplayBenchArgs, fcfs: bool) -> anyhow::Result<Outcome> 
             }
         }
         let checked_in_before = checked_in_households(&app, &staff, &ids, &gone).await?;
-        let published = app.publish_plan(&staff, now).await?;
-        out.publications += 1;
-        for change in published.moved.iter().chain(&published.lost) {
-            if checked_in_before.contains(&change.household) {
-                out.violations.push(format!(
-                    "{now}: checked-in household {} moved: {}",
-                    change.household, change.why
-                ));
-            }
-        }
+        let published = publish(&app, &staff, now, &checked_in_before, &mut out).await?;
         let departs_of: HashMap<&str, Timestamp> = FLIGHTS
             .iter()
             .map(|f| (f.code, start.plus_seconds(f.departs_h * HOUR_S)))
@@ -435,6 +426,27 @@ async fn one_run(args: &ReplayBenchArgs, fcfs: bool) -> anyhow::Result<Outcome> 
     Ok(out)
 }
 
+/// Publishes a plan at `at`; a checked-in household it moves or unseats is a broken rule.
+async fn publish(
+    app: &App,
+    staff: &Staff,
+    at: Timestamp,
+    checked_in: &HashSet<String>,
+    out: &mut Outcome,
+) -> anyhow::Result<evac_app::Published> {
+    let published = app.publish_plan(staff, at).await?;
+    out.publications += 1;
+    for change in published.moved.iter().chain(&published.lost) {
+        if checked_in.contains(&change.household) {
+            out.violations.push(format!(
+                "{at}: checked-in household {} moved: {}",
+                change.household, change.why
+            ));
+        }
+    }
+    Ok(published)
+}
+
 /// Households with someone checked in on a transport that has not left.
 async fn checked_in_households(
     app: &App,
@@ -483,17 +495,14 @@ async fn gate_of(
             checked_in.insert(pass.household.clone());
         }
     }
-    let at = departs.plus_seconds(-2 * HOUR_S);
-    let again = app.publish_plan(staff, at).await?;
-    out.publications += 1;
-    for change in again.moved.iter().chain(&again.lost) {
-        if checked_in.contains(&change.household) {
-            out.violations.push(format!(
-                "{at}: checked-in household {} moved: {}",
-                change.household, change.why
-            ));
-        }
-    }
+    publish(
+        app,
+        staff,
+        departs.plus_seconds(-2 * HOUR_S),
+        &checked_in,
+        out,
+    )
+    .await?;
     let standby: HashSet<String> = app
         .release_no_shows(gate, transport, departs.plus_seconds(-90 * 60))
         .await?
