@@ -522,6 +522,9 @@ pub struct DeskUser {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeskPages {
     pub requests: bool,
+    /// The pages of talking to people (inbox, outbox, hotline, callbacks): they show phones
+    /// and messages.
+    pub contacts: bool,
     pub review: bool,
     pub situation: bool,
     pub planning: bool,

@@ -160,6 +160,7 @@ pub(crate) fn desk_user(staff: &Staff) -> DeskUser {
         role: staff.role.as_str().to_string(),
         pages: evac_ui::DeskPages {
             requests: may(Permission::ReadRequests),
+            contacts: may(Permission::ReadContacts),
             review: may(Permission::ReviewDuplicates),
             situation: may(Permission::ReadSituation),
             // Field officers read manifests from the planning page; only planners plan.

@@ -3311,6 +3311,27 @@ async fn each_role_lands_where_its_work_is() {
             "{name}: {location}"
         );
     }
+    // A field officer's menu has no pages of phones and messages (each would answer 403);
+    // an operator's has them.
+    let gate = t
+        .app
+        .create_token(None, "gate1", "menu")
+        .await
+        .unwrap()
+        .secret;
+    let page = t.desk_get("/desk/check-in?lang=en", &gate).await;
+    for link in [
+        "/desk/inbox",
+        "/desk/outbox",
+        "/desk/hotline",
+        "/desk/callbacks",
+    ] {
+        assert!(!page.contains(link), "{link} in a field officer's menu");
+    }
+    assert!(page.contains("/desk/check-in"));
+    let operator = t.token("op1", Role::Operator).await;
+    let page = t.desk_get("/desk?lang=en", &operator).await;
+    assert!(page.contains("/desk/inbox") && page.contains("/desk/hotline"));
 }
 
 /// Issue 27, item 5: the Russian and Kazakh forms answered a wrong date in English with a
