@@ -211,7 +211,6 @@ impl App {
         let previous: HashMap<String, String> = live_seats()
             .map(|s| (s.household.clone(), s.transport.to_string()))
             .collect();
-        let keep: Vec<usize> = (0..inputs.cases.len()).collect();
         let transports = &inputs.transports;
         // A household told of its seat set off when it was told: its travel counts from then
         // (not from a scan, which says it has arrived).
@@ -227,10 +226,11 @@ impl App {
             .collect::<HashSet<String>>()
             .into_iter()
             .collect();
-        let cases: Vec<evac_plan::Case> = keep
+        let cases: Vec<evac_plan::Case> = inputs
+            .cases
             .iter()
-            .map(|&c| {
-                let mut case = inputs.cases[c].clone();
+            .map(|case| {
+                let mut case = case.clone();
                 if let Some(&at) = told_at.get(case.id.as_str()) {
                     case.ready_at_us = case.ready_at_us.min(at);
                 }
@@ -273,8 +273,7 @@ impl App {
             &checked_in,
             &stop_after(PLAN_IMPROVE_MS_MAX),
         );
-        let names: Vec<&crate::triage::HouseholdName> =
-            keep.iter().map(|&c| &inputs.names[c]).collect();
+        let names = &inputs.names;
         let index_of: HashMap<&str, usize> = cases
             .iter()
             .enumerate()
@@ -466,7 +465,7 @@ impl App {
             .await?;
         self.outbox_has_mail();
         let unseated = evac_plan::explain_replanned(transports, &cases, settings, &replanned);
-        let seated = inputs.seated(&keep, &replanned.plan.assigned, settings);
+        let seated = inputs.seated(&replanned.plan.assigned, settings);
         let waiting = inputs.waiting(&cases, unseated);
         Ok(Published {
             at: now,
@@ -673,16 +672,27 @@ impl App {
         }
     }
 
+    /// A scan at a gate; with `gate`, a pass for another transport is refused.
     async fn scan(
         &self,
         staff: &Staff,
         token: &str,
         at: Timestamp,
         kind: SeatEventKind,
+        gate: Option<TransportId>,
     ) -> Result<Scanned, AppError> {
         staff.require(Permission::CheckIn)?;
         let (claims, seat) = self.scanned_seat(token).await?;
         let t = self.transport(claims.transport).await?;
+        if let Some(gate) = gate
+            && gate != t.id
+        {
+            return Err(AppError::Conflict(format!(
+                "this pass is for {}, not {}: send the passenger to the right gate",
+                t.code,
+                self.transport(gate).await?.code
+            )));
+        }
         let expected = match kind {
             SeatEventKind::CheckedIn => SeatEventKind::Seated,
             _ => SeatEventKind::CheckedIn,
@@ -766,7 +776,7 @@ impl App {
         token: &str,
         at: Timestamp,
     ) -> Result<Scanned, AppError> {
-        self.scan_audited(staff, token, at, SeatEventKind::CheckedIn)
+        self.scan_audited(staff, token, at, SeatEventKind::CheckedIn, None)
             .await
     }
 
@@ -777,15 +787,13 @@ impl App {
         token: &str,
         at: Timestamp,
     ) -> Result<Scanned, AppError> {
-        self.scan_audited(staff, token, at, SeatEventKind::Boarded)
+        self.scan_audited(staff, token, at, SeatEventKind::Boarded, None)
             .await
     }
 
-    /// A scan, with a refused one (a forged pass, a second scan, a pass no longer the seat)
-    /// audited too: who scanned what, when, and why it was refused (the token's digest, never
-    /// the token).
     /// Checks a passenger in (`kind` checked-in) or boards them (boarded) by what the gate
-    /// read: the pass's token, or its short code on the transport the gate serves.
+    /// read: the pass's token (refused when the gate serves another transport), or its short
+    /// code on the transport the gate serves.
     pub async fn scan_pass(
         &self,
         staff: &Staff,
@@ -794,30 +802,11 @@ impl App {
         kind: SeatEventKind,
     ) -> Result<Scanned, AppError> {
         staff.require(Permission::CheckIn)?;
-        let token = match scan {
-            evac_model::Scan::Token { token, gate } => {
-                // A pass for another transport than the gate's is refused (and audited).
-                if let Some(gate) = gate
-                    && let Ok(claims) = verify_pass(&self.pass_keys().await?.public_keys(), token)
-                    && claims.transport != *gate
-                {
-                    let (pass_for, here) = (
-                        self.transport(claims.transport).await?,
-                        self.transport(*gate).await?,
-                    );
-                    let refused = AppError::Conflict(format!(
-                        "this pass is for {}, not {}: send the passenger to the right gate",
-                        pass_for.code, here.code
-                    ));
-                    self.audit_refused_scan(staff, at, kind, token, &refused)
-                        .await?;
-                    return Err(refused);
-                }
-                token.clone()
-            }
+        let (token, gate) = match scan {
+            evac_model::Scan::Token { token, gate } => (token.clone(), *gate),
             evac_model::Scan::Code { transport, code } => {
                 match self.token_of_code(*transport, code).await {
-                    Ok(token) => token,
+                    Ok(token) => (token, Some(*transport)),
                     Err(e) => {
                         if !matches!(e, AppError::Store(_)) {
                             let typed = format!("{transport}:{code}");
@@ -828,7 +817,7 @@ impl App {
                 }
             }
         };
-        self.scan_audited(staff, &token, at, kind).await
+        self.scan_audited(staff, &token, at, kind, gate).await
     }
 
     /// The token of the pass whose short code is `code` among the seats on `transport`, or
@@ -861,14 +850,18 @@ impl App {
         }
     }
 
+    /// A scan, with a refused one (a forged pass, a second scan, a pass no longer the seat,
+    /// a pass for another gate) audited too: who scanned what, when, and why it was refused
+    /// (the token's digest, never the token).
     async fn scan_audited(
         &self,
         staff: &Staff,
         token: &str,
         at: Timestamp,
         kind: SeatEventKind,
+        gate: Option<TransportId>,
     ) -> Result<Scanned, AppError> {
-        let scanned = self.scan(staff, token, at, kind).await;
+        let scanned = self.scan(staff, token, at, kind, gate).await;
         if let Err(e) = &scanned
             && !matches!(e, AppError::Forbidden { .. } | AppError::Store(_))
         {

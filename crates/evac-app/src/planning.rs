@@ -191,14 +191,9 @@ impl PlanInputs {
             .map_or("?", |t| t.code.as_str())
     }
 
-    /// The households seated by `assigned` (indices into `cases`, which are `which` of the
-    /// inputs' cases), each with the earliest transport it could have used at all.
-    pub fn seated(
-        &self,
-        which: &[usize],
-        assigned: &[Option<usize>],
-        settings: evac_plan::Settings,
-    ) -> Vec<Seated> {
+    /// The households seated by `assigned` (a transport index per case of the inputs), each
+    /// with the earliest transport it could have used at all.
+    pub fn seated(&self, assigned: &[Option<usize>], settings: evac_plan::Settings) -> Vec<Seated> {
         let mut by_hub: HashMap<&str, Vec<usize>> = HashMap::new();
         for (t, transport) in self.transports.iter().enumerate() {
             by_hub.entry(transport.hub.as_str()).or_default().push(t);
@@ -208,8 +203,8 @@ impl PlanInputs {
         }
         assigned
             .iter()
-            .zip(which)
-            .filter_map(|(t, &c)| {
+            .enumerate()
+            .filter_map(|(c, t)| {
                 let t = &self.stored[(*t)?];
                 let case = &self.cases[c];
                 let earliest = case
@@ -403,8 +398,7 @@ impl App {
         );
         let unseated =
             evac_plan::explain_unseated(&inputs.transports, &inputs.cases, settings, &plan);
-        let all: Vec<usize> = (0..inputs.cases.len()).collect();
-        let seated = inputs.seated(&all, &plan.assigned, settings);
+        let seated = inputs.seated(&plan.assigned, settings);
         let run = PlanRun {
             at: now,
             households: inputs.cases.len(),

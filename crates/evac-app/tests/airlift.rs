@@ -58,6 +58,13 @@ fn household(phone: &str, members: &[(&str, &str, Option<&str>)]) -> RequestDraf
     }
 }
 
+/// Adds a transport as a planner enters it; answers it with its id.
+async fn add_flight(app: &App, planner: &Staff, transport: Transport) -> Transport {
+    app.add_transport(planner, &(&transport).into())
+        .await
+        .unwrap()
+}
+
 fn flight(code: &str, hub: &str, departs_at: Timestamp, seats: u32) -> Transport {
     Transport {
         id: TransportId(uuid::Uuid::nil()),
@@ -110,12 +117,12 @@ async fn a_citizens_only_policy_seats_citizens_with_dependants_and_says_why_othe
             evac_triage::Policy::default_policy_toml()
         );
         app.change_policy(&supervisor, &policy, 10).await.unwrap();
-        app.add_transport(
+        add_flight(
+            &app,
             &planner,
-            &(&flight("IT-1", "FRU", start().plus_seconds(30 * HOUR_S), 100)).into(),
+            flight("IT-1", "FRU", start().plus_seconds(30 * HOUR_S), 100),
         )
-        .await
-        .unwrap();
+        .await;
         let at = start().plus_seconds(2 * HOUR_S);
         let run = app.run_plan(&planner, at).await.unwrap();
         let seated: Vec<&str> = run.seated.iter().map(|s| s.reference.as_str()).collect();
@@ -176,12 +183,12 @@ async fn a_plan_as_of_a_past_time_sees_only_what_had_arrived_by_then() {
             )
             .await
             .unwrap();
-        app.add_transport(
+        add_flight(
+            &app,
             &planner,
-            &(&flight("FRU-1", "FRU", start().plus_seconds(40 * HOUR_S), 50)).into(),
+            flight("FRU-1", "FRU", start().plus_seconds(40 * HOUR_S), 50),
         )
-        .await
-        .unwrap();
+        .await;
         // Day two's news: Bishkek's airport closes from 30 h on.
         let closure = Statement {
             subject: "hub:FRU".parse().unwrap(),
@@ -241,12 +248,12 @@ async fn a_closure_announced_for_tomorrow_is_known_to_todays_plan() {
     )
     .await
     .unwrap();
-    app.add_transport(
+    add_flight(
+        &app,
         &planner,
-        &(&flight("FRU-2", "FRU", now.plus_seconds(48 * HOUR_S), 50)).into(),
+        flight("FRU-2", "FRU", now.plus_seconds(48 * HOUR_S), 50),
     )
-    .await
-    .unwrap();
+    .await;
     let closure = Statement {
         subject: "hub:FRU".parse().unwrap(),
         effect: "closed".parse().unwrap(),
@@ -287,10 +294,7 @@ async fn the_manifest_names_each_unaccompanied_childs_escort() {
         .unwrap();
     let mut with_escort = flight("FRU-3", "FRU", start().plus_seconds(30 * HOUR_S), 50);
     with_escort.escorts = 1;
-    let t = app
-        .add_transport(&planner, &(&with_escort).into())
-        .await
-        .unwrap();
+    let t = add_flight(&app, &planner, with_escort).await;
     let published = app
         .publish_plan(&planner, start().plus_seconds(2 * HOUR_S))
         .await
@@ -368,12 +372,12 @@ async fn a_road_opening_tomorrow_takes_its_town_to_tomorrows_flight() {
     };
     app.set_status_as(&supervisor, &shut).await.unwrap();
     for (code, hours) in [("ALA-TODAY", 6), ("ALA-TOMORROW", 30)] {
-        app.add_transport(
+        add_flight(
+            &app,
             &planner,
-            &(&flight(code, "ALA", now.plus_seconds(hours * HOUR_S), 50)).into(),
+            flight(code, "ALA", now.plus_seconds(hours * HOUR_S), 50),
         )
-        .await
-        .unwrap();
+        .await;
     }
     let run = app.run_plan(&planner, now.plus_seconds(60)).await.unwrap();
     let seated: Vec<(&str, &str)> = run
@@ -421,13 +425,12 @@ async fn no_shows_wait_for_reconfirmation_and_the_rest_of_a_split_family_is_plan
             )
             .await
             .unwrap();
-        let first = app
-            .add_transport(
-                &planner,
-                &(&flight("FRU-A", "FRU", start().plus_seconds(30 * HOUR_S), 50)).into(),
-            )
-            .await
-            .unwrap();
+        let first = add_flight(
+            &app,
+            &planner,
+            flight("FRU-A", "FRU", start().plus_seconds(30 * HOUR_S), 50),
+        )
+        .await;
         let published = app
             .publish_plan(&planner, start().plus_seconds(2 * HOUR_S))
             .await
@@ -450,13 +453,12 @@ async fn no_shows_wait_for_reconfirmation_and_the_rest_of_a_split_family_is_plan
         app.set_transport_status(&planner, first.id, TransportStatus::Departed)
             .await
             .unwrap();
-        let second = app
-            .add_transport(
-                &planner,
-                &(&flight("FRU-B", "FRU", start().plus_seconds(50 * HOUR_S), 50)).into(),
-            )
-            .await
-            .unwrap();
+        let second = add_flight(
+            &app,
+            &planner,
+            flight("FRU-B", "FRU", start().plus_seconds(50 * HOUR_S), 50),
+        )
+        .await;
         // The next publication seats nobody: the three did not confirm.
         let again = app
             .publish_plan(&planner, start().plus_seconds(31 * HOUR_S))
@@ -521,13 +523,12 @@ async fn a_pass_code_checks_a_passenger_in_at_the_gate_of_its_transport() {
     .unwrap();
     let mut ids = Vec::new();
     for code in ["FRU-C", "FRU-D"] {
-        let t = app
-            .add_transport(
-                &planner,
-                &(&flight(code, "FRU", start().plus_seconds(30 * HOUR_S), 50)).into(),
-            )
-            .await
-            .unwrap();
+        let t = add_flight(
+            &app,
+            &planner,
+            flight(code, "FRU", start().plus_seconds(30 * HOUR_S), 50),
+        )
+        .await;
         ids.push(t.id);
     }
     app.publish_plan(&planner, start().plus_seconds(2 * HOUR_S))

@@ -37,13 +37,18 @@ impl Timestamp {
         Timestamp(self.0 + seconds * 1_000_000)
     }
 
-    /// "2022-01-07 14:05 UTC": a moment as staff read it in a message (not a machine's
-    /// RFC 3339 with microseconds).
-    pub fn to_minute_utc(self) -> String {
+    /// "2022-01-07 14:05": a moment to the minute in UTC, as staff read it on the desk (not a
+    /// machine's RFC 3339 with microseconds).
+    pub fn to_minute(self) -> String {
         self.to_jiff()
             .to_zoned(jiff::tz::TimeZone::UTC)
-            .strftime("%Y-%m-%d %H:%M UTC")
+            .strftime("%Y-%m-%d %H:%M")
             .to_string()
+    }
+
+    /// "2022-01-07 14:05 UTC": [`Timestamp::to_minute`] in a message, which says its zone.
+    pub fn to_minute_utc(self) -> String {
+        format!("{} UTC", self.to_minute())
     }
 }
 

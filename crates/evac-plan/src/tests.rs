@@ -51,6 +51,27 @@ fn case(id: &str, people: u32, class: u8, hubs: &[&str]) -> Case {
     }
 }
 
+/// Re-plans after telling every household in `previous` (case id → transport id) of its seat,
+/// nobody checked in.
+fn replan_told(
+    transports: &[Transport],
+    cases: &[Case],
+    settings: Settings,
+    previous: &HashMap<String, String>,
+) -> Replanned {
+    let notified: Vec<String> = previous.keys().cloned().collect();
+    replan(
+        transports,
+        cases,
+        settings,
+        START,
+        previous,
+        &notified,
+        &[],
+        &never,
+    )
+}
+
 fn seat_of<'a>(plan: &Plan, transports: &'a [Transport], case: usize) -> Option<&'a str> {
     plan.assigned[case].map(|t| transports[t].id.as_str())
 }
@@ -182,18 +203,8 @@ fn a_replan_after_a_hub_closes_moves_only_whom_it_must_and_says_why() {
         .collect();
     assert_eq!(previous["almaty-family"], "ala-military");
     assert_eq!(previous["almaty-only"], "ala-military");
-    let notified: Vec<String> = previous.keys().cloned().collect();
     transports[0].hub_open_at_departure = false;
-    let again = replan(
-        &transports,
-        &cases,
-        settings,
-        START,
-        &previous,
-        &notified,
-        &[],
-        &never,
-    );
+    let again = replan_told(&transports, &cases, settings, &previous);
     check(&transports, &cases, settings, &again.plan).unwrap();
     let d = &again.diff;
     assert_eq!(d.moved.len(), 1, "{d:?}");
@@ -386,18 +397,8 @@ fn a_wait_behind_told_households_of_lower_priority_says_so() {
         case("urgent", 2, 1, &["NQZ"]),
     ];
     let previous: HashMap<String, String> = [("told-class-2".into(), "only".into())].into();
-    let notified = vec!["told-class-2".to_string()];
     let settings = Settings::default();
-    let replanned = replan(
-        &transports,
-        &cases,
-        settings,
-        START,
-        &previous,
-        &notified,
-        &[],
-        &never,
-    );
+    let replanned = replan_told(&transports, &cases, settings, &previous);
     assert_eq!(seat_of(&replanned.plan, &transports, 0), Some("only"));
     let why = explain_replanned(&transports, &cases, settings, &replanned);
     let reason = why[0].why[0].1.to_string();
@@ -484,16 +485,7 @@ fn told_households_yield_only_to_the_class_gap_the_policy_sets() {
         ..Settings::default()
     };
     let cases = vec![told("told-class-3", 3), case("urgent", 2, 1, &["NQZ"])];
-    let r = replan(
-        &transports,
-        &cases,
-        yielding,
-        START,
-        &previous("told-class-3"),
-        &["told-class-3".to_string()],
-        &[],
-        &never,
-    );
+    let r = replan_told(&transports, &cases, yielding, &previous("told-class-3"));
     assert_eq!(seat_of(&r.plan, &transports, 1), Some("only"));
     assert_eq!(seat_of(&r.plan, &transports, 0), None);
     assert_eq!(r.diff.lost.len(), 1);
@@ -502,16 +494,7 @@ fn told_households_yield_only_to_the_class_gap_the_policy_sets() {
         "its seats went to households of higher priority"
     );
     let cases = vec![told("told-class-2", 2), case("urgent", 2, 1, &["NQZ"])];
-    let r = replan(
-        &transports,
-        &cases,
-        yielding,
-        START,
-        &previous("told-class-2"),
-        &["told-class-2".to_string()],
-        &[],
-        &never,
-    );
+    let r = replan_told(&transports, &cases, yielding, &previous("told-class-2"));
     assert_eq!(
         seat_of(&r.plan, &transports, 0),
         Some("only"),
@@ -520,15 +503,11 @@ fn told_households_yield_only_to_the_class_gap_the_policy_sets() {
     assert_eq!(seat_of(&r.plan, &transports, 1), None);
     // The default keeps every told household.
     let cases = vec![told("told-class-3", 3), case("urgent", 2, 1, &["NQZ"])];
-    let r = replan(
+    let r = replan_told(
         &transports,
         &cases,
         Settings::default(),
-        START,
         &previous("told-class-3"),
-        &["told-class-3".to_string()],
-        &[],
-        &never,
     );
     assert_eq!(seat_of(&r.plan, &transports, 0), Some("only"));
 }

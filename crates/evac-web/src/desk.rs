@@ -175,11 +175,7 @@ pub(crate) fn desk_user(staff: &Staff) -> DeskUser {
 
 /// A time as the desk shows it: to the minute, UTC ("2022-01-06 14:05").
 pub(crate) fn desk_time(at: evac_model::Timestamp) -> String {
-    let text = at.to_string();
-    match (text.get(..10), text.get(11..16)) {
-        (Some(day), Some(minute)) => format!("{day} {minute}"),
-        _ => text,
-    }
+    at.to_minute()
 }
 
 /// A desk page that could not be shown: the problem's status and words, as a page with a way
