@@ -586,3 +586,67 @@ async fn wrong_passwords_spread_over_two_nodes_lock_the_account_on_both() {
         );
     }
 }
+
+/// Issue 28, item 5: releasing no-shows reads the seat log, decides who did not come and who
+/// takes their seats from standby, appends the releases and marks the released unreachable.
+/// Two field officers on two nodes press "release" for the same flight at once, round after
+/// round: one release is stored whole, the other is refused or finds nobody left; nobody is
+/// released twice, and each release marks its person unreachable exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_gates_releasing_no_shows_at_once_release_each_person_once() {
+    const ROUNDS: usize = 12;
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let (one, two) = (backend.node().await, backend.node().await);
+        let c = crisis(&one, 150, 0).await;
+        let mut seats: HashMap<TransportId, u32> = HashMap::new();
+        for round in 0..ROUNDS {
+            let departs = c.start.plus_seconds(30 * HOUR_S + round as i64 * 3_600);
+            let t = flight(format!("NS-{round}"), "ALA", departs, 12);
+            let t = one.add_transport(&c.planner, &(&t).into()).await.unwrap();
+            seats.insert(t.id, t.seats);
+            one.publish_plan(&c.planner, departs.plus_seconds(-20 * HOUR_S))
+                .await
+                .unwrap();
+            let call = departs.plus_seconds(-HOUR_S);
+            let (a, b) = tokio::join!(
+                one.release_no_shows(&c.field, t.id, call),
+                two.release_no_shows(&c.field, t.id, call)
+            );
+            for result in [a, b] {
+                match result {
+                    Ok(_) | Err(evac_app::AppError::Conflict(_)) => {}
+                    Err(e) => panic!("{name}: round {round}: {e}"),
+                }
+            }
+        }
+        let log = whole_seat_log(&one).await;
+        assert_the_seat_log_holds(&log, &seats);
+        let mut no_shows: HashMap<PersonId, usize> = HashMap::new();
+        for e in log.iter().filter(|e| e.event.kind == SeatEventKind::NoShow) {
+            *no_shows.entry(e.event.person).or_default() += 1;
+        }
+        assert!(!no_shows.is_empty(), "{name}: the race released someone");
+        for (person, released) in &no_shows {
+            let request = one
+                .store()
+                .request_id_of_person(*person)
+                .await
+                .unwrap()
+                .unwrap();
+            let marked = one
+                .store()
+                .person_events_of_request(request)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.person == *person && e.event.reason.starts_with("no-show on"))
+                .count();
+            assert_eq!(
+                marked, *released,
+                "{name}: person {person} released {released} time(s), marked {marked}"
+            );
+        }
+        backend.finish().await;
+    }
+}
