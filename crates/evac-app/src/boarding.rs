@@ -1079,6 +1079,7 @@ impl App {
                     "no-show on {} at {now}: a new seat once they confirm they still need to leave",
                     t.code
                 ),
+                expected: None,
             })
             .collect();
         self.store

@@ -15,6 +15,24 @@ use evac_store::{AppendIf, AuditEvent, PersonChange, StoreError};
 
 use crate::{App, AppError, Staff};
 
+/// What a bulk status change did: every person changed, how many already had the status, and
+/// every refusal with its reason.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct BulkOutcome {
+    pub changed: Vec<(RequestId, PersonId)>,
+    pub unchanged: u64,
+    pub refused: Vec<BulkRefusal>,
+}
+
+/// A request or person a bulk change could not change, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BulkRefusal {
+    pub request: RequestId,
+    /// None when the whole request was refused (not found).
+    pub person: Option<PersonId>,
+    pub reason: String,
+}
+
 /// One line of a request's history.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct HistoryLine {
@@ -111,6 +129,80 @@ impl App {
             .collect())
     }
 
+    /// Gives every person of several requests one status by hand, with one reason (a list's
+    /// bulk action): each person is changed as [`App::change_person`] would, one at a time, so
+    /// what one refuses (a role, a status a log owns, a request gone) is reported and the rest
+    /// go ahead. People already in the status are left as they are.
+    pub async fn change_requests_status(
+        &self,
+        staff: &Staff,
+        change: &evac_model::BulkStatus,
+        at: Timestamp,
+    ) -> Result<BulkOutcome, AppError> {
+        let needed = PersonStatus::SET_BY_HAND
+            .iter()
+            .find(|(s, _)| *s == change.to)
+            .map_or(Permission::WriteRequests, |(_, p)| *p);
+        staff.require(needed)?;
+        let mut outcome = BulkOutcome::default();
+        for &request in &change.requests {
+            let stored = match self.request_to_change(request).await {
+                Ok(stored) => stored,
+                Err(e) => {
+                    outcome.refused.push(BulkRefusal {
+                        request,
+                        person: None,
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            for &(person, current) in &stored.statuses {
+                if current == change.to {
+                    outcome.unchanged += 1;
+                    continue;
+                }
+                match self
+                    .change_person_seen(
+                        staff,
+                        request,
+                        person,
+                        Some(change.to),
+                        &change.reason,
+                        at,
+                        Some(current),
+                    )
+                    .await
+                {
+                    Ok(()) => outcome.changed.push((request, person)),
+                    // Someone else moved them meanwhile; already where this change wanted
+                    // them is no refusal.
+                    Err(AppError::Conflict(_))
+                        if self.status_now(request, person).await == Some(change.to) =>
+                    {
+                        outcome.unchanged += 1;
+                    }
+                    Err(e) => outcome.refused.push(BulkRefusal {
+                        request,
+                        person: Some(person),
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// A person's status as stored now, if the request and person exist.
+    async fn status_now(&self, request: RequestId, person: PersonId) -> Option<PersonStatus> {
+        let stored = self.request_to_change(request).await.ok()?;
+        stored
+            .statuses
+            .iter()
+            .find(|(p, _)| *p == person)
+            .map(|(_, s)| *s)
+    }
+
     /// Changes a person's status by hand (`to`), or adds a note (`to` = `None`), with why.
     pub async fn change_person(
         &self,
@@ -121,6 +213,26 @@ impl App {
         reason: &str,
         at: Timestamp,
     ) -> Result<(), AppError> {
+        self.change_person_seen(staff, request, person, to, reason, at, None)
+            .await
+    }
+
+    /// [`App::change_person`], decided on the status `seen` (a list's view): refused as a
+    /// conflict if the person has another status by the time it is made.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "change_person's arguments and the status it was decided on"
+    )]
+    async fn change_person_seen(
+        &self,
+        staff: &Staff,
+        request: RequestId,
+        person: PersonId,
+        to: Option<PersonStatus>,
+        reason: &str,
+        at: Timestamp,
+        seen: Option<PersonStatus>,
+    ) -> Result<(), AppError> {
         let reason = reason_given(reason)?;
         let needed = match to {
             None => Permission::WriteRequests,
@@ -130,22 +242,33 @@ impl App {
                 .map_or(Permission::WriteRequests, |(_, p)| *p),
         };
         staff.require(needed)?;
+        let mut decided_on = None;
         if let Some(to) = to {
             let stored = self.request_to_change(request).await?;
             if let Some((_, current)) = stored.statuses.iter().find(|(p, _)| *p == person) {
+                if let Some(seen) = seen.filter(|seen| seen != current) {
+                    return Err(moved_meanwhile(person, *current, seen));
+                }
                 staff.require(current.leaving_needs(to))?;
+                decided_on = Some(*current);
             }
         }
         let by = Changer {
             actor: staff.actor(),
             name: &staff.name,
         };
-        self.change_person_by(&by, request, person, to, reason, at)
+        self.change_person_by(&by, request, person, to, reason, at, decided_on)
             .await
     }
 
     /// A change or note by whoever makes it (a staff member, or the requester by a reply to a
-    /// notice), after the permission was checked; refused where no hand may make it.
+    /// notice), after the permission was checked (on the status `decided_on`, if it was);
+    /// refused where no hand may make it, and as a conflict when the person moved since the
+    /// decision: the store writes a status change only from the status it was decided on.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "who, whose change, why, when, and the status it was decided on"
+    )]
     pub(crate) async fn change_person_by(
         &self,
         by: &Changer<'_>,
@@ -154,6 +277,7 @@ impl App {
         to: Option<PersonStatus>,
         reason: &str,
         at: Timestamp,
+        decided_on: Option<PersonStatus>,
     ) -> Result<(), AppError> {
         let reason = reason_given(reason)?;
         let stored = self.request_to_change(request).await?;
@@ -163,12 +287,16 @@ impl App {
             .find(|(p, _)| *p == person)
             .map(|(_, s)| *s)
             .ok_or_else(|| AppError::NotFound(format!("person {person} in request {request}")))?;
+        if let Some(seen) = decided_on.filter(|seen| *seen != current) {
+            return Err(moved_meanwhile(person, current, seen));
+        }
         if let Some(to) = to
             && let Some(refused) = current.hand_change_refused(to)
         {
             return Err(invalid("status", refused));
         }
         // Someone who no longer wants or may not take a seat gives back the one they hold.
+        let mut current = current;
         if let Some(to) = to.filter(|s| !s.wants_a_seat()) {
             let book = SeatBook::from_events(&self.store.seat_events_of(person).await?);
             if let Some(seat) = book
@@ -198,6 +326,15 @@ impl App {
                         StoreError::Refused(what) => AppError::Conflict(what),
                         e => AppError::Store(e),
                     })?;
+                // The release moved the person (to verified or registered): the change goes
+                // on from there, if it still may.
+                current = self
+                    .status_now(request, person)
+                    .await
+                    .ok_or_else(|| AppError::NotFound(format!("person {person}")))?;
+                if let Some(refused) = current.hand_change_refused(to) {
+                    return Err(invalid("status", refused));
+                }
             }
         }
         let audit = AuditEvent {
@@ -221,8 +358,15 @@ impl App {
             actor: by.actor.clone(),
             to,
             reason: reason.to_string(),
+            expected: to.map(|_| current),
         };
-        self.store.change_persons(vec![change], vec![audit]).await?;
+        self.store
+            .change_persons(vec![change], vec![audit])
+            .await
+            .map_err(|e| match e {
+                StoreError::Refused(what) => AppError::Conflict(what),
+                e => AppError::Store(e),
+            })?;
         self.ranking_is_stale();
         Ok(())
     }
@@ -393,6 +537,7 @@ impl App {
                 actor: staff.actor(),
                 to: None,
                 reason: format!("request corrected ({what}): {reason}"),
+                expected: None,
             })
             .collect();
         let audit = AuditEvent {
@@ -573,6 +718,7 @@ impl App {
             actor: staff.actor(),
             to: None,
             reason: format!("corrected ({what}): {reason}"),
+            expected: None,
         };
         let audit = AuditEvent {
             at,
@@ -588,4 +734,11 @@ impl App {
         self.ranking_is_stale();
         Ok(changed)
     }
+}
+
+/// A change decided on `seen` finds the person `now` in another status.
+fn moved_meanwhile(person: PersonId, now: PersonStatus, seen: PersonStatus) -> AppError {
+    AppError::Conflict(format!(
+        "person {person} is {now} now, no longer {seen}: someone changed them meanwhile; read the request again"
+    ))
 }

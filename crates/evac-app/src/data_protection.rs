@@ -167,6 +167,7 @@ impl App {
             actor: actor.clone(),
             to: None,
             reason: format!("personal data {ERASED}: {ground}"),
+            expected: None,
         };
         let audit = AuditEvent {
             at,

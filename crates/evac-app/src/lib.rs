@@ -44,7 +44,7 @@ pub use calls::{
     CALLBACK_BACKOFF_MINUTES, CALLBACK_LEASE_MS, CALLBACKS_LISTED_MAX, LoggedCall, QueuedCallback,
     callback_after, direction_words, outcome_words,
 };
-pub use casework::{HistoryLine, SeatView};
+pub use casework::{BulkOutcome, BulkRefusal, HistoryLine, SeatView};
 pub use data_protection::{Erased, Retention};
 pub use desk::{
     DashboardView, PUBLIC_MESSAGES_MAX, PlaceCount, PublicSeat, PublicStatus, SESSION_TOKEN_LABEL,

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use evac_link::sources::records_of_request;
-use evac_link::{Band, Index, Prepared, Score, Settings as LinkSettings, link};
+use evac_link::{Band, Doubt, Index, Prepared, Score, Settings as LinkSettings, link};
 use evac_model::{
     Actor, LinkEvent, LinkEventKind, Permission, PersonId, Request, RequestId, StoredLinkEvent,
     Timestamp,
@@ -261,15 +261,11 @@ impl App {
             } else {
                 (LinkEventKind::Review, &mut reviews)
             };
-            into.push(link_event(
-                kind,
-                a,
-                b,
-                &linkage.explain(p.a, p.b),
-                now,
-                Actor::System,
-                None,
-            ));
+            let mut score = linkage.explain(p.a, p.b);
+            if p.band == Band::AutoMerge && !p.same_person {
+                score.doubts.insert(0, Doubt::WouldJoinDistinctPeople);
+            }
+            into.push(link_event(kind, a, b, &score, now, Actor::System, None));
         }
         // The store skips pairs another relink (another node starting) logged meanwhile, so
         // the counts are what this relink added.
@@ -359,8 +355,18 @@ impl App {
     ) -> Result<Vec<ReviewItem>, AppError> {
         staff.require(Permission::ReviewDuplicates)?;
         let view = LinkView::from_events(&self.all_link_events().await?);
+        // Most worth deciding first: the pairs whose automatic answer is most likely wrong
+        // (a probability near one half), then the oldest.
+        let mut pending: Vec<&StoredLinkEvent> = view.pending.iter().collect();
+        pending.sort_by(|x, y| {
+            let doubt = |e: &StoredLinkEvent| {
+                let p = e.event.match_probability;
+                p.min(1.0 - p)
+            };
+            doubt(y).total_cmp(&doubt(x)).then(x.seq.cmp(&y.seq))
+        });
         let mut items = Vec::new();
-        for e in view.pending.iter().take(limit) {
+        for e in pending.into_iter().take(limit) {
             items.push(ReviewItem {
                 seq: e.seq,
                 match_probability: e.event.match_probability,
@@ -790,7 +796,14 @@ impl Linker {
         let now = request.received_at;
         let mut events = Vec::new();
         let records = records_of_request(request);
-        let prepared: Vec<Prepared> = records.iter().map(Prepared::new).collect();
+        let household_size = u16::try_from(records.len()).unwrap_or(u16::MAX);
+        let prepared: Vec<Prepared> = records
+            .iter()
+            .map(|r| Prepared {
+                household_size,
+                ..Prepared::new(r)
+            })
+            .collect();
         let auto_min = LinkSettings::default().auto_merge_probability_min;
         // Two passes, as the batch does: first each person alone; then each again, with
         // the requests the others surely matched counting as tied households.
@@ -822,11 +835,15 @@ impl Linker {
                 } else {
                     LinkEventKind::Review
                 };
+                let mut score = candidate.score.clone();
+                if !auto && score.match_probability >= auto_min {
+                    score.doubts.insert(0, Doubt::AnotherRecordMatchesBetter);
+                }
                 events.push(link_event(
                     kind,
                     person.id,
                     other,
-                    &candidate.score,
+                    &score,
                     now,
                     Actor::System,
                     None,

@@ -1115,6 +1115,7 @@ impl App {
                             Some(PersonStatus::Withdrawn),
                             &format!("replied NO by {channel}"),
                             at,
+                            None,
                         )
                         .await?;
                     }
@@ -1154,6 +1155,7 @@ impl App {
                         back,
                         &format!("replied YES by {channel}: still needs to leave"),
                         at,
+                        None,
                     )
                     .await?;
                 }

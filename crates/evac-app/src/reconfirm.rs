@@ -133,6 +133,7 @@ impl App {
                                     "no answer to the re-confirmation of {since} within {answer_within_hours} h"
                                 ),
                                 at,
+                                None,
                             )
                             .await;
                         match changed {

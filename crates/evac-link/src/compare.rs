@@ -93,6 +93,16 @@ impl Field {
         }
     }
 
+    /// Whether the field describes the person, not the request or household they came with
+    /// (its phone, its town, an e-mail or a tie to another request): what can tell two members
+    /// of one household apart.
+    pub fn is_personal(self) -> bool {
+        !matches!(
+            self,
+            Field::Phone | Field::Household | Field::Email | Field::Locality
+        )
+    }
+
     /// Whether the exact level's weight is adjusted for how common the value is.
     pub fn term_frequency_adjusted(self) -> bool {
         matches!(self, Field::Surname | Field::GivenName)
@@ -111,6 +121,9 @@ pub struct Comparison<'a> {
     pub names_swapped: bool,
     /// Two different document numbers that both pass their checks: never the same person.
     pub cannot_link: bool,
+    /// The larger of the two records' households ([`Prepared::household_size`]): one person
+    /// of it is what a second request of the household repeats.
+    pub household_size: u16,
 }
 
 impl Comparison<'_> {
@@ -125,6 +138,14 @@ impl Comparison<'_> {
         if self.levels[Field::Phone.index()] != 0 {
             self.levels[h] = 0;
         }
+    }
+
+    /// Whether the two share something only a household shares: a phone (their own or their
+    /// request's), an e-mail, or a request tied to the other's.
+    pub fn shares_household(&self) -> bool {
+        [Field::Phone, Field::Household, Field::Email]
+            .iter()
+            .any(|f| self.levels[f.index()] == 0)
     }
 
     /// Evidence that the two are different people whatever the rest says: two valid documents
@@ -217,6 +238,7 @@ pub fn compare<'a>(a: &'a Prepared, b: &'a Prepared) -> Comparison<'a> {
         exact_given: given.exact,
         names_swapped,
         cannot_link,
+        household_size: a.household_size.max(b.household_size),
     }
 }
 

@@ -146,6 +146,54 @@ pub fn cluster_f1<P: Hash + Eq + Clone, T: Hash + Eq + Clone>(predicted: &[P], t
     }
 }
 
+/// The lower bounds of the probability bands a reliability table counts (the last band ends
+/// at 1).
+pub const RELIABILITY_BANDS: [f64; 5] = [0.5, 0.8, 0.9, 0.99, 0.999];
+
+/// One band of shown probability and how often its pairs were truly one person.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ReliabilityBand {
+    /// Shown probability at least this (and below the next band's floor).
+    pub probability_min: f64,
+    pub pairs: u64,
+    pub true_pairs: u64,
+    /// `true_pairs / pairs`, 1 for an empty band: what a case officer should read the band as.
+    pub true_share: f64,
+    /// The mean probability shown in the band: calibrated when it is close to `true_share`.
+    pub mean_shown: f64,
+}
+
+/// A reliability table: for each band of [`RELIABILITY_BANDS`], the share of its pairs
+/// (shown probability, truly one person) that are truly one person. Pairs below the first
+/// band are not counted.
+pub fn reliability(pairs: impl IntoIterator<Item = (f64, bool)>) -> Vec<ReliabilityBand> {
+    let mut bands: Vec<ReliabilityBand> = RELIABILITY_BANDS
+        .iter()
+        .map(|&probability_min| ReliabilityBand {
+            probability_min,
+            pairs: 0,
+            true_pairs: 0,
+            true_share: 1.0,
+            mean_shown: 0.0,
+        })
+        .collect();
+    for (shown, same) in pairs {
+        let Some(band) = bands.iter_mut().rev().find(|b| shown >= b.probability_min) else {
+            continue;
+        };
+        band.pairs += 1;
+        band.true_pairs += u64::from(same);
+        band.mean_shown += shown;
+    }
+    for band in &mut bands {
+        if band.pairs > 0 {
+            band.true_share = band.true_pairs as f64 / band.pairs as f64;
+            band.mean_shown /= band.pairs as f64;
+        }
+    }
+    bands
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +227,24 @@ mod tests {
         assert_eq!(cluster_f1(&[1, 1, 2], &["a", "a", "b"]), 1.0);
         assert_eq!(cluster_f1(&[1, 1, 1], &["a", "a", "b"]), 0.0);
         assert_eq!(blocking_pair_recall([(0, 1)], &["a", "a", "a"]), 1.0 / 3.0);
+    }
+
+    #[test]
+    fn reliability_counts_each_pair_in_its_band() {
+        let bands = reliability([
+            (0.3, true),
+            (0.6, false),
+            (0.7, true),
+            (0.995, false),
+            (0.9995, true),
+            (1.0, true),
+        ]);
+        let row = |min: f64| bands.iter().find(|b| b.probability_min == min).unwrap();
+        assert_eq!((row(0.5).pairs, row(0.5).true_pairs), (2, 1));
+        assert!((row(0.5).true_share - 0.5).abs() < 1e-12);
+        assert!((row(0.5).mean_shown - 0.65).abs() < 1e-12);
+        assert_eq!((row(0.8).pairs, row(0.8).true_share), (0, 1.0));
+        assert_eq!((row(0.99).pairs, row(0.99).true_pairs), (1, 0));
+        assert_eq!((row(0.999).pairs, row(0.999).true_pairs), (2, 2));
     }
 }

@@ -34,7 +34,7 @@ use serde::Serialize;
 pub use block::{BlockingStats, CandidatePair};
 pub use compare::{Comparison, FIELDS, Field};
 pub use index::{Candidate, Index};
-pub use model::{FieldWeight, Model, Score};
+pub use model::{Doubt, FieldWeight, Model, Score};
 pub use record::{LinkRecord, Prepared, Sex};
 
 use crate::block::NO_GROUP;
@@ -216,10 +216,13 @@ pub fn link_prepared(
     groups: Vec<u32>,
     settings: &Settings,
 ) -> Linkage {
+    let mut prepared = prepared;
+    set_household_sizes(&mut prepared, &groups);
     let (candidate_pairs, blocking) =
         block::candidate_pairs(&prepared, &groups, settings.block_size_max);
     let model = Model::estimate(
         &prepared,
+        &groups,
         &candidate_pairs,
         settings.u_sample_pairs,
         settings.em_iterations_max,
@@ -311,6 +314,18 @@ pub fn link_prepared(
         model,
         blocking,
         settings: *settings,
+    }
+}
+
+/// Each record's [`Prepared::household_size`]: the records of its group.
+pub fn set_household_sizes(prepared: &mut [Prepared], groups: &[u32]) {
+    let mut sizes: HashMap<u32, u16> = HashMap::new();
+    for &g in groups.iter().filter(|&&g| g != NO_GROUP) {
+        let n = sizes.entry(g).or_default();
+        *n = n.saturating_add(1);
+    }
+    for (p, g) in prepared.iter_mut().zip(groups) {
+        p.household_size = sizes.get(g).copied().unwrap_or(1);
     }
 }
 

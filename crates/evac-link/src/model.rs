@@ -8,6 +8,18 @@
 //! result does not depend on record order or thread count. Reviewers' decisions refine `m`
 //! ([`Model::learn_from_decisions`]). Names that agree exactly weigh according to how common
 //! the name is (term-frequency adjustment): two Ivanovs agree less tellingly than two Ospanovs.
+//!
+//! Evidence that two records belong to one household (a shared phone or e-mail, a request
+//! already tied to the other) is not evidence that they are one person: brothers share it as
+//! fully as two copies of one brother do. So a pair with such evidence is also scored as the
+//! question "which member of this household?": the prior that two records of one household are
+//! one person (one in the household's size), and the person's own fields ([`Field::is_personal`]: not the phone, town or tie
+//! they share) weighed against how often *different members of one household* agree on them
+//! (`u_household`, learnt from the people of one request, who are different people of one
+//! household by construction). A shared surname then weighs little, and what tells members
+//! apart (given name, birth date, sex, document) weighs what it should. A pair's weight is the
+//! lower of the two answers: household evidence can make a pair plausible, never more certain
+//! than what tells one member of a household from another.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -41,6 +53,10 @@ pub struct Model {
     /// Lowest frequency a name is given (a name seen once is still not unique in the world).
     pub frequency_floor: f64,
     pub em_iterations: usize,
+    /// `u_household[kind][field][level]`: how often two different people of one household
+    /// show the level, for a family (`0`: at most [`FAMILY_SIZE_MAX`] people) and for a larger
+    /// group (`1`: a school class, a tour, whose members share an age and seldom a surname).
+    pub u_household: Vec<Vec<Vec<f64>>>,
 }
 
 /// One field's contribution to a pair's weight: the "why" of a link.
@@ -62,6 +78,80 @@ pub struct Score {
     pub fields: Vec<FieldWeight>,
     pub names_swapped: bool,
     pub cannot_link: bool,
+    /// The two share household evidence, and the weight is what their own fields support
+    /// within one household (lower than all the evidence counted together).
+    pub household_bounded: bool,
+    /// Why the pair is not certain, strongest first: what a case officer should look at.
+    #[serde(default)]
+    pub doubts: Vec<Doubt>,
+}
+
+/// A reason a pair needs a human: something that speaks against one person, or is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Doubt {
+    /// They share a household (a phone, an e-mail, a tied request): relatives look alike.
+    SameHousehold,
+    BirthDatesDiffer,
+    BirthDatesNearlyAgree,
+    BirthDateMissing,
+    GivenNamesDiffer,
+    GivenNamesOnlySimilar,
+    SurnamesDiffer,
+    SexesDiffer,
+    DocumentsDiffer,
+    /// Joining them would join two records already told apart (a decision, a contradiction).
+    WouldJoinDistinctPeople,
+    /// Another record matches the new one better.
+    AnotherRecordMatchesBetter,
+}
+
+impl Doubt {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Doubt::SameHousehold => "same_household",
+            Doubt::BirthDatesDiffer => "birth_dates_differ",
+            Doubt::BirthDatesNearlyAgree => "birth_dates_nearly_agree",
+            Doubt::BirthDateMissing => "birth_date_missing",
+            Doubt::GivenNamesDiffer => "given_names_differ",
+            Doubt::GivenNamesOnlySimilar => "given_names_only_similar",
+            Doubt::SurnamesDiffer => "surnames_differ",
+            Doubt::SexesDiffer => "sexes_differ",
+            Doubt::DocumentsDiffer => "documents_differ",
+            Doubt::WouldJoinDistinctPeople => "would_join_distinct_people",
+            Doubt::AnotherRecordMatchesBetter => "another_record_matches_better",
+        }
+    }
+
+    /// The doubts a comparison raises, strongest first.
+    pub fn of(c: &Comparison<'_>, household_bounded: bool) -> Vec<Doubt> {
+        let level = |f: Field| c.levels[f.index()];
+        let mut doubts = Vec::new();
+        match level(Field::BirthDate) {
+            4 | 5 => doubts.push(Doubt::BirthDatesDiffer),
+            1..=3 => doubts.push(Doubt::BirthDatesNearlyAgree),
+            MISSING => doubts.push(Doubt::BirthDateMissing),
+            _ => {}
+        }
+        match level(Field::GivenName) {
+            3 => doubts.push(Doubt::GivenNamesDiffer),
+            1 | 2 => doubts.push(Doubt::GivenNamesOnlySimilar),
+            _ => {}
+        }
+        if level(Field::Sex) == 1 {
+            doubts.push(Doubt::SexesDiffer);
+        }
+        if level(Field::Document) == 2 {
+            doubts.push(Doubt::DocumentsDiffer);
+        }
+        if level(Field::Surname) == 3 {
+            doubts.push(Doubt::SurnamesDiffer);
+        }
+        if household_bounded {
+            doubts.insert(0, Doubt::SameHousehold);
+        }
+        doubts
+    }
 }
 
 impl Model {
@@ -78,6 +168,7 @@ impl Model {
     /// candidates with `m` and `u` fixed.
     pub fn estimate(
         records: &[Prepared],
+        groups: &[u32],
         candidate_pairs: &[CandidatePair],
         u_sample_pairs: usize,
         em_iterations_max: usize,
@@ -92,6 +183,7 @@ impl Model {
             name_frequency,
             frequency_floor: 1.0 / (records.len().max(1) as f64),
             em_iterations: 0,
+            u_household: estimate_u_household(records, groups),
         };
         let not = |excluded: &[Field]| -> Vec<Field> {
             FIELDS
@@ -273,8 +365,36 @@ impl Model {
         (p / (1.0 - p)).log2()
     }
 
-    /// The match weight of a comparison, without the explanation (the hot path).
-    pub fn weight(&self, c: &Comparison<'_>) -> f64 {
+    /// The weight of a pair's own fields within one household (see the module's note), or
+    /// `None` when the two share no household evidence.
+    fn household_weight(&self, c: &Comparison<'_>) -> Option<f64> {
+        if !c.shares_household() {
+            return None;
+        }
+        let p = household_prior(c.household_size);
+        let mut total = (p / (1.0 - p)).log2();
+        let u = &self.u_household[household_kind(usize::from(c.household_size))];
+        for field in FIELDS.into_iter().filter(|f| f.is_personal()) {
+            let level = c.levels[field.index()];
+            if level != MISSING {
+                let f = field.index();
+                total += (self.m[f][level as usize] / u[f][level as usize])
+                    .log2()
+                    .clamp(-WEIGHT_ABS_MAX_BITS, WEIGHT_ABS_MAX_BITS);
+            }
+        }
+        // Among relatives, a plain contradiction (birth dates far apart, another sex, another
+        // valid document) is the mark of a second person far more often than of a typo.
+        if c.contradicts() {
+            total = total.min(weight_for_probability(
+                HOUSEHOLD_CONTRADICTED_PROBABILITY_MAX,
+            ));
+        }
+        Some(total)
+    }
+
+    /// Prior weight plus every field's weight, in bits: all the evidence counted together.
+    fn unbounded_weight(&self, c: &Comparison<'_>) -> f64 {
         let mut total = self.prior_weight();
         for field in FIELDS {
             let level = c.levels[field.index()];
@@ -285,7 +405,15 @@ impl Model {
         total
     }
 
-    /// Scores a comparison with its per-field explanation.
+    /// The match weight of a comparison, without the explanation (the hot path).
+    pub fn weight(&self, c: &Comparison<'_>) -> f64 {
+        let all = self.unbounded_weight(c);
+        self.household_weight(c).map_or(all, |h| all.min(h))
+    }
+
+    /// Scores a comparison with its per-field explanation (each field's weight as all the
+    /// evidence counts it; `household_bounded` says when the total is the lower, household
+    /// answer instead).
     pub fn score(&self, c: &Comparison<'_>) -> Score {
         let fields: Vec<FieldWeight> = FIELDS
             .iter()
@@ -306,13 +434,17 @@ impl Model {
                 }
             })
             .collect();
-        let match_weight = self.prior_weight() + fields.iter().map(|f| f.weight).sum::<f64>();
+        let all = self.prior_weight() + fields.iter().map(|f| f.weight).sum::<f64>();
+        let household = self.household_weight(c).filter(|&h| h < all);
+        let match_weight = household.unwrap_or(all);
         Score {
             match_weight,
             match_probability: probability(match_weight),
             fields,
             names_swapped: c.names_swapped,
             cannot_link: c.cannot_link,
+            household_bounded: household.is_some(),
+            doubts: Doubt::of(c, household.is_some()),
         }
     }
 
@@ -391,6 +523,119 @@ fn reference(field: Field) -> (&'static [f64], &'static [f64]) {
         Field::Email => (&[0.90, 0.10], &[0.00002, 0.99998]),
         Field::Locality => (&[0.50, 0.50], &[0.1, 0.9]),
     }
+}
+
+/// How often two different people of one household show each level, before any data is seen:
+/// they share a surname (or its other gender's form); twins share a birth date, namesake
+/// fathers and sons a given name, siblings a patronymic. (Fields that are not personal are
+/// never weighed this way; their values are placeholders.)
+fn reference_household(field: Field) -> &'static [f64] {
+    match field {
+        Field::Surname => &[0.60, 0.20, 0.05, 0.15],
+        Field::GivenName => &[0.02, 0.005, 0.03, 0.945],
+        Field::Patronymic => &[0.40, 0.05, 0.55],
+        Field::BirthDate => &[0.01, 0.0005, 0.03, 0.05, 0.6095, 0.30],
+        Field::Sex => &[0.5, 0.5],
+        Field::Phone => &[0.5, 0.5],
+        Field::Household => &[0.95, 0.05],
+        Field::Document => &[0.00002, 0.0001, 0.99988],
+        Field::Email => &[0.5, 0.5],
+        Field::Locality => &[0.9, 0.1],
+    }
+}
+
+/// How many pairs' worth of evidence [`reference_household`] counts for.
+const REFERENCE_U_HOUSEHOLD_PAIRS: f64 = 200.0;
+
+/// Members of one group compared with each other to learn `u_household`: a school group of 60
+/// would otherwise weigh as much as 600 families.
+const HOUSEHOLD_MEMBERS_COMPARED_MAX: usize = 8;
+
+/// The most people a family lists; a larger party is a group (see [`Model::u_household`]).
+pub const FAMILY_SIZE_MAX: usize = 8;
+
+/// The highest probability a pair of one household is shown at when its fields contradict
+/// being one person: well below review.
+const HOUSEHOLD_CONTRADICTED_PROBABILITY_MAX: f64 = 0.2;
+
+/// Which of [`Model::u_household`]'s kinds a household of this size is.
+fn household_kind(size: usize) -> usize {
+    usize::from(size > FAMILY_SIZE_MAX)
+}
+
+/// `u_household` from the people of one group (one request's party: different people of one
+/// household), every pair of a group's first [`HOUSEHOLD_MEMBERS_COMPARED_MAX`] members, for
+/// families and larger groups apart.
+fn estimate_u_household(records: &[Prepared], groups: &[u32]) -> Vec<Vec<Vec<f64>>> {
+    use rayon::prelude::*;
+    let mut members: Vec<(u32, u32)> = groups
+        .iter()
+        .enumerate()
+        .filter(|&(_, &g)| g != crate::block::NO_GROUP)
+        .map(|(i, &g)| (g, i as u32))
+        .collect();
+    members.par_sort_unstable();
+    let by_group: Vec<&[(u32, u32)]> = members.chunk_by(|x, y| x.0 == y.0).collect();
+    let empty = || -> Vec<Vec<Vec<f64>>> {
+        vec![FIELDS.iter().map(|f| vec![0.0; f.levels().len()]).collect(); 2]
+    };
+    let observed = by_group
+        .par_iter()
+        .fold(empty, |mut counts, group| {
+            let counts_of_kind = &mut counts[household_kind(group.len())];
+            let group = &group[..group.len().min(HOUSEHOLD_MEMBERS_COMPARED_MAX)];
+            for (x, &(_, a)) in group.iter().enumerate() {
+                for &(_, b) in &group[x + 1..] {
+                    let c = compare(&records[a as usize], &records[b as usize]);
+                    for (f, &level) in c.levels.iter().enumerate() {
+                        if level != MISSING {
+                            counts_of_kind[f][level as usize] += 1.0;
+                        }
+                    }
+                }
+            }
+            counts
+        })
+        .reduce(empty, |mut a, b| {
+            for (ka, kb) in a.iter_mut().zip(b) {
+                for (fa, fb) in ka.iter_mut().zip(kb) {
+                    for (x, y) in fa.iter_mut().zip(fb) {
+                        *x += y;
+                    }
+                }
+            }
+            a
+        });
+    observed
+        .into_iter()
+        .map(|of_kind| {
+            FIELDS
+                .iter()
+                .zip(of_kind)
+                .map(|(&field, seen)| {
+                    let counts: Vec<f64> = reference_household(field)
+                        .iter()
+                        .zip(seen)
+                        .map(|(r, n)| r * REFERENCE_U_HOUSEHOLD_PAIRS + n)
+                        .collect();
+                    let sum: f64 = counts.iter().sum();
+                    counts.into_iter().map(|x| x / sum).collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Bounds of [`household_prior`]: no household is so large that a duplicate is unthinkable,
+/// and a household of one sharing a phone with another request is not proof.
+const HOUSEHOLD_PRIOR_MIN: f64 = 0.02;
+const HOUSEHOLD_PRIOR_MAX: f64 = 0.5;
+
+/// The chance that a record is a given record of another request of its household, before
+/// their fields are compared: a household's second request lists its people again, so one in
+/// the household's size (a school group of 20 repeats a child one time in 20).
+fn household_prior(household_size: u16) -> f64 {
+    (1.0 / f64::from(household_size.max(1))).clamp(HOUSEHOLD_PRIOR_MIN, HOUSEHOLD_PRIOR_MAX)
 }
 
 /// How many pairs' worth of evidence the reference parameters count for.

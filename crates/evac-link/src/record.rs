@@ -84,6 +84,9 @@ pub struct Prepared {
     pub address: Option<Box<str>>,
     pub locality: Option<Box<str>>,
     pub postcode: Option<Box<str>>,
+    /// How many people the record's group (its request's party) lists; 1 when unknown. A
+    /// record of a household of six is one of six that a second request of it may repeat.
+    pub household_size: u16,
 }
 
 impl Prepared {
@@ -161,6 +164,7 @@ impl Prepared {
                 .map(|p| p.chars().filter(char::is_ascii_alphanumeric).collect())
                 .filter(|p: &String| !p.is_empty())
                 .map(Into::into),
+            household_size: 1,
         }
     }
 

@@ -156,6 +156,123 @@ fn a_chain_of_weak_links_does_not_merge_father_and_son() {
     assert!(person("c") != person("a") || person("c") != person("b"));
 }
 
+/// Two brothers of one family in two requests (one phone, surname, patronymic and town; their
+/// mother listed in both): everything a household shares agrees, only given name and birth
+/// date tell them apart. The demo's review queue showed such a pair as "100 %".
+#[test]
+fn brothers_sharing_everything_but_name_and_birth_date_are_shown_well_below_review() {
+    let member = |id: &str, group: &str, given: &str, surname: &str, born, sex| LinkRecord {
+        birth_date: Some(born),
+        sex: Some(sex),
+        household_phones: vec!["+7 701 555 12 34".into()],
+        locality: Some("Алматы".into()),
+        ..person(id, group, given, surname)
+    };
+    let son = |id: &str, group: &str, given: &str, born| LinkRecord {
+        patronymic: Some("Серикович".into()),
+        ..member(id, group, given, "Ахметов", born, Sex::Male)
+    };
+    let mother = |id: &str, group: &str| LinkRecord {
+        phones: vec!["87015551234".into()],
+        ..member(
+            id,
+            group,
+            "Айгуль",
+            "Ахметова",
+            date(1984, 6, 1),
+            Sex::Female,
+        )
+    };
+    let mut records = vec![
+        mother("web-1/0", "web-1"),
+        son("web-1/1", "web-1", "Ерлан", date(2011, 4, 2)),
+        mother("web-2/0", "web-2"),
+        son("web-2/1", "web-2", "Ержан", date(2015, 9, 9)),
+    ];
+    records.extend(generated(1_000, 13).0);
+    let linkage = link(records, &Settings::default()).unwrap();
+    let at = |id: &str| linkage.record_ids.iter().position(|r| r == id).unwrap() as u32;
+    let brothers = linkage.explain(at("web-1/1"), at("web-2/1"));
+    assert!(
+        brothers.match_probability <= 0.2,
+        "brothers shown at {:.3}: {brothers:?}",
+        brothers.match_probability
+    );
+    assert!(brothers.household_bounded);
+    assert_eq!(
+        brothers.doubts[..2],
+        [
+            evac_link::Doubt::SameHousehold,
+            evac_link::Doubt::BirthDatesDiffer
+        ]
+    );
+    let mother = linkage.explain(at("web-1/0"), at("web-2/0"));
+    assert!(
+        mother.match_probability >= 0.99,
+        "the mother written twice is still one person: {mother:?}"
+    );
+    assert_eq!(
+        linkage.person[at("web-1/0") as usize],
+        linkage.person[at("web-2/0") as usize]
+    );
+}
+
+/// On the demo's crisis (2,000 requests), what the review queue shows can be trusted: no two
+/// relatives (one household, two people) are shown as likely one person (0.6 or more; before,
+/// 48 were, some at "100 %"), and pairs shown at 0.99 or more are the same person at least
+/// 99 % of the time. (Two pairs of relatives known only by an age, with a differing surname or
+/// given name, are still shown just above one half: the goal of none above 0.5 is not
+/// met yet.)
+#[test]
+fn shown_probabilities_are_honest_on_the_demo_crisis() {
+    let (records, truth) = generated(2_000, 2022);
+    let linkage = link(records, &Settings::default()).unwrap();
+    let true_of = |i: u32| truth[&linkage.record_ids[i as usize]];
+    let relatives: Vec<String> = linkage
+        .pairs
+        .iter()
+        .filter(|p| {
+            let ((pa, ha), (pb, hb)) = (true_of(p.a), true_of(p.b));
+            ha == hb && pa != pb && p.match_probability >= 0.6
+        })
+        .map(|p| {
+            let why = linkage.explain(p.a, p.b);
+            let levels: Vec<String> = why
+                .fields
+                .iter()
+                .filter(|f| f.level != "missing")
+                .map(|f| format!("{}={}", f.field.name(), f.level))
+                .collect();
+            format!(
+                "{} ~ {} at {:.3} ({})",
+                linkage.record_ids[p.a as usize],
+                linkage.record_ids[p.b as usize],
+                p.match_probability,
+                levels.join(" ")
+            )
+        })
+        .collect();
+    assert!(
+        relatives.is_empty(),
+        "relatives shown as one person: {relatives:?}"
+    );
+    let bands = evac_link::evaluate::reliability(
+        linkage
+            .pairs
+            .iter()
+            .map(|p| (p.match_probability, true_of(p.a).0 == true_of(p.b).0)),
+    );
+    let sure: Vec<_> = bands.iter().filter(|b| b.probability_min >= 0.99).collect();
+    let (pairs, true_pairs) = sure
+        .iter()
+        .fold((0, 0), |(n, t), b| (n + b.pairs, t + b.true_pairs));
+    assert!(pairs > 100, "the crisis has duplicates: {bands:?}");
+    assert!(
+        true_pairs as f64 >= 0.99 * pairs as f64,
+        "{true_pairs} of {pairs} pairs shown at 0.99 or more are one person: {bands:?}"
+    );
+}
+
 #[test]
 fn two_different_valid_documents_are_two_people() {
     let twin = |id: &str, group: &str, doc: &str| LinkRecord {
@@ -183,7 +300,7 @@ fn duplicate_record_ids_are_refused() {
 fn generated_crisis_links_with_high_pair_f1() {
     let (records, truth) = generated(3_000, 42);
     let linkage = link(records, &Settings::default()).unwrap();
-    let true_person: Vec<u64> = linkage.record_ids.iter().map(|id| truth[id]).collect();
+    let true_person: Vec<u64> = linkage.record_ids.iter().map(|id| truth[id].0).collect();
     let metrics = pair_metrics(&linkage.person, &true_person);
     // The benchmark holds the 0.98 goal at scale; a small sample must not be far off.
     assert!(metrics.f1 >= 0.97, "{metrics:?}");
@@ -210,10 +327,14 @@ fn a_new_record_is_matched_online_with_its_explanation() {
     );
 }
 
+/// Generated records with each record's true (person, household).
 fn generated(
     requests: usize,
     seed: u64,
-) -> (Vec<LinkRecord>, std::collections::HashMap<String, u64>) {
+) -> (
+    Vec<LinkRecord>,
+    std::collections::HashMap<String, (u64, u64)>,
+) {
     let mut records = Vec::new();
     let mut truth = std::collections::HashMap::new();
     for g in generate(Scenario::january_2022(requests, seed)) {
@@ -222,7 +343,7 @@ fn generated(
             .into_iter()
             .zip(&g.truth)
         {
-            truth.insert(r.record_id.clone(), t.person_id);
+            truth.insert(r.record_id.clone(), (t.person_id, t.household_id));
             records.push(r);
         }
     }

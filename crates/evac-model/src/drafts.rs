@@ -621,6 +621,88 @@ impl PersonEventDraft {
     }
 }
 
+/// Requests one bulk change may name: a list page's worth, and a bound on what one click does.
+pub const BULK_REQUESTS_MAX: usize = 200;
+
+/// One status for every person of several requests (a list's selection), with one reason.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BulkStatusDraft {
+    /// The requests' ids.
+    pub request: Vec<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub status: Option<String>,
+    #[serde(deserialize_with = "scalar")]
+    pub reason: Option<String>,
+}
+
+/// A bulk status change, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkStatus {
+    pub requests: Vec<crate::RequestId>,
+    pub to: PersonStatus,
+    pub reason: String,
+}
+
+impl BulkStatusDraft {
+    pub fn validate(&self) -> Result<BulkStatus, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let event = PersonEventDraft {
+            status: self.status.clone(),
+            reason: self.reason.clone(),
+        }
+        .validate();
+        let (to, reason) = match event {
+            Ok(PersonEvent { to, reason }) => (to, Some(reason)),
+            Err(errors) => {
+                c.errors.extend(errors);
+                (None, None)
+            }
+        };
+        let given = self.status.as_deref().is_some_and(|s| !s.trim().is_empty());
+        if !given {
+            c.fail(
+                "status",
+                "choose the status every person of the chosen requests gets",
+            );
+        }
+        let mut requests = Vec::new();
+        if self.request.is_empty() {
+            c.fail(
+                "request",
+                "choose at least one request (tick it in the list)",
+            );
+        } else if self.request.len() > BULK_REQUESTS_MAX {
+            c.fail(
+                "request",
+                format!(
+                    "{} requests chosen; at most {BULK_REQUESTS_MAX} at once: narrow the list",
+                    self.request.len()
+                ),
+            );
+        }
+        for (i, id) in self.request.iter().enumerate() {
+            match id.trim().parse::<crate::RequestId>() {
+                Ok(id) if !requests.contains(&id) => requests.push(id),
+                Ok(_) => {}
+                Err(_) => c.fail(
+                    format!("request[{i}]"),
+                    format!("'{id}' is not a request id; choose requests from the list"),
+                ),
+            }
+        }
+        let value = match (to, reason) {
+            (Some(to), Some(reason)) => Some(BulkStatus {
+                requests,
+                to,
+                reason,
+            }),
+            _ => None,
+        };
+        c.finish(value)
+    }
+}
+
 /// A correction of a request's own fields, as typed (validated like intake): where the people
 /// are, their situation, what is urgent, how to reach the submitter. A field left out keeps
 /// its value. The party is not corrected here (a person's status and notes are). A phone

@@ -33,6 +33,13 @@ impl Timestamp {
         self.to_jiff().to_zoned(jiff::tz::TimeZone::UTC).date()
     }
 
+    /// The first moment of a calendar day in UTC.
+    pub fn from_date_utc(day: jiff::civil::Date) -> Self {
+        day.to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp().into())
+            .unwrap_or(Timestamp(0))
+    }
+
     pub fn plus_seconds(self, seconds: i64) -> Self {
         Timestamp(self.0 + seconds * 1_000_000)
     }

@@ -421,6 +421,49 @@ async fn change_person(
 ) -> Result<(), StoreError> {
     let person = change.person.to_string();
     let to = change.to.map(|s| s.as_str());
+    if let (Some(to), Some(expected)) = (to, change.expected) {
+        // Decided on `expected`: the conditional update waits for a concurrent change of the
+        // row and then checks the status again (read committed re-evaluates its condition), so
+        // of two changes decided on one status the second finds it moved.
+        let moved = sqlx::query(
+            "UPDATE persons SET status = $1, status_at = $2 WHERE id = $3 AND status = $4",
+        )
+        .bind(to)
+        .bind(change.at.unix_micros())
+        .bind(&person)
+        .bind(expected.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+        if moved.rows_affected() == 0 {
+            let now: Option<String> =
+                sqlx::query_scalar("SELECT status FROM persons WHERE id = $1")
+                    .bind(&person)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+            return Err(match now {
+                None => StoreError::Missing(format!("person {person}")),
+                Some(now) => StoreError::Refused(format!(
+                    "person {person} is {now} now, no longer {expected}: someone changed them meanwhile; read the request again"
+                )),
+            });
+        }
+        sqlx::query(
+            "INSERT INTO person_events (person_id, at, actor, from_status, to_status, reason)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&person)
+        .bind(change.at.unix_micros())
+        .bind(change.actor.label())
+        .bind(expected.as_str())
+        .bind(to)
+        .bind(&change.reason)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+        return Ok(());
+    }
     let written = sqlx::query(
         "INSERT INTO person_events (person_id, at, actor, from_status, to_status, reason)
              SELECT id, $1, $2, status, COALESCE($3, status), $4 FROM persons WHERE id = $5",

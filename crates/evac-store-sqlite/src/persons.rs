@@ -1,7 +1,7 @@
 //! SQL for staff changes to people (status changes and notes) and their history on SQLite.
 
 use evac_store::*;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::backend;
 
@@ -14,6 +14,35 @@ pub(crate) fn change_person(c: &Connection, change: &PersonChange) -> Result<(),
         change.person.to_string(),
     );
     let to = change.to.map(|s| s.as_str());
+    if let (Some(to), Some(expected)) = (to, change.expected) {
+        // Decided on `expected`: the move happens only from there (one writer: no race
+        // between this check and the move).
+        let moved = c
+            .prepare_cached(
+                "UPDATE persons SET status = ?1, status_at = ?2 WHERE id = ?3 AND status = ?4",
+            )
+            .and_then(|mut s| s.execute(params![to, at, person, expected.as_str()]))
+            .map_err(backend)?;
+        if moved == 0 {
+            return Err(not_moved(c, &person, expected));
+        }
+        c.prepare_cached(
+            "INSERT INTO person_events (person_id, at, actor, from_status, to_status, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                person,
+                at,
+                actor,
+                expected.as_str(),
+                to,
+                change.reason
+            ])
+        })
+        .map_err(backend)?;
+        return Ok(());
+    }
     let written = c
         .prepare_cached(
             "INSERT INTO person_events (person_id, at, actor, from_status, to_status, reason)
@@ -30,6 +59,20 @@ pub(crate) fn change_person(c: &Connection, change: &PersonChange) -> Result<(),
             .map_err(backend)?;
     }
     Ok(())
+}
+
+/// Why a change decided on `expected` did not move the person: gone, or moved meanwhile.
+fn not_moved(c: &Connection, person: &str, expected: evac_model::PersonStatus) -> StoreError {
+    let now: Option<String> = c
+        .prepare_cached("SELECT status FROM persons WHERE id = ?1")
+        .and_then(|mut s| s.query_row(params![person], |r| r.get(0)).optional())
+        .unwrap_or(None);
+    match now {
+        None => StoreError::Missing(format!("person {person}")),
+        Some(now) => StoreError::Refused(format!(
+            "person {person} is {now} now, no longer {expected}: someone changed them meanwhile; read the request again"
+        )),
+    }
 }
 
 pub(crate) fn person_events_of_request(

@@ -1321,6 +1321,7 @@ pub async fn run(store: &dyn Store) {
         actor: Actor::System,
         to,
         reason: reason.into(),
+        expected: None,
     };
     let status_of_y = || async {
         let stored = store.request(call.request.id).await.unwrap().unwrap();
@@ -1388,6 +1389,31 @@ pub async fn run(store: &dyn Store) {
     );
     assert_eq!(history[0].event.actor, Actor::System);
     assert!(history[0].seq < history[1].seq);
+    // A change decided on a status the person no longer has is refused whole: two officers
+    // deciding on one person at once, the second is told.
+    let stale = store
+        .change_persons(
+            vec![PersonChange {
+                expected: Some(before),
+                ..change(Some(PersonStatus::Withdrawn), "decided on an old view", 104)
+            }],
+            vec![audit("person.change", "y")],
+        )
+        .await;
+    assert!(
+        matches!(&stale, Err(StoreError::Refused(why)) if why.contains("verified")),
+        "a change decided on {before:?} went ahead on a verified person: {stale:?}"
+    );
+    assert_eq!(status_of_y().await, PersonStatus::Verified);
+    assert_eq!(
+        store
+            .person_events_of_request(call.request.id)
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "nothing of the refused change is kept"
+    );
     let counts = store.dashboard_counts().await.unwrap();
     assert!(
         counts
@@ -1416,6 +1442,7 @@ pub async fn run(store: &dyn Store) {
         actor: Actor::System,
         to: None,
         reason: "request corrected: location".into(),
+        expected: None,
     };
     let unknown = store
         .correct_request(

@@ -130,6 +130,10 @@ pub struct PersonChange {
     /// `None` keeps the person's status: the event is a note.
     pub to: Option<PersonStatus>,
     pub reason: String,
+    /// The status the change was decided on: with one, a change of status goes ahead only if
+    /// the person still has it, or the whole call is [`StoreError::Refused`] (two officers
+    /// changing one person at once: the second is told, not silently layered on the first).
+    pub expected: Option<PersonStatus>,
 }
 
 /// A token from its stored columns (token_sha256, user_id, label, created_at, expires_at).
@@ -576,8 +580,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records staff changes and notes with their audit events in one transaction: each is a
     /// person event (from the current status to the new one, or to the same for a note) and a
-    /// change moves the person's status. An unknown person is [`StoreError::Missing`] and
-    /// nothing of the call is kept.
+    /// change moves the person's status. An unknown person is [`StoreError::Missing`], a
+    /// person no longer in the change's `expected` status [`StoreError::Refused`], and nothing
+    /// of the call is kept.
     async fn change_persons(
         &self,
         changes: Vec<PersonChange>,

@@ -701,6 +701,29 @@ pub struct RequestLine {
     pub place: String,
     pub party: String,
     pub channel: String,
+    /// Its people's statuses, counted ("2 verified, 1 registered").
+    pub statuses: String,
+}
+
+/// The list's filters as the form shows them: what was chosen, as typed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestFilterValues {
+    pub status: String,
+    pub channel: String,
+    pub place: String,
+    pub received_from: String,
+    pub received_until: String,
+    /// `true`, `false` or empty.
+    pub has_minors: String,
+}
+
+/// What a bulk status change did, shown above the list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BulkNotice {
+    pub changed: u64,
+    pub unchanged: u64,
+    /// Every refusal: "ABCD-EFGH (person …): why".
+    pub refused: Vec<String>,
 }
 
 #[derive(Template)]
@@ -710,27 +733,34 @@ pub struct RequestList {
     pub langs: Vec<LangChoice>,
     pub user: DeskUser,
     pub q: String,
+    pub filters: RequestFilterValues,
+    /// (value, label) of every person status and every channel, for the filters.
+    pub status_options: Vec<(String, String)>,
+    pub channel_options: Vec<(String, String)>,
+    /// Problems of the filter form, each naming its field.
+    pub problems: Vec<String>,
     pub lines: Vec<RequestLine>,
+    /// The query string of this view (filters, search, language), for the next page, the
+    /// bulk form's return and the exports.
+    pub view_query: String,
     /// The query string of the next page, if there is one.
     pub next: Option<String>,
+    /// (label, address) of the exports of this view, when the role may export.
+    pub exports: Vec<(String, String)>,
+    /// (value, label) of the statuses this role may give a selection; empty: no bulk form.
+    pub bulk_statuses: Vec<(String, String)>,
+    pub notice: Option<BulkNotice>,
 }
 
-impl RequestList {
-    pub fn new(
-        lang: Lang,
-        user: DeskUser,
-        q: String,
-        lines: Vec<RequestLine>,
-        next: Option<String>,
-    ) -> Self {
-        RequestList {
-            t: Tr { lang },
-            langs: switch(lang, &Lang::DESK),
-            user,
-            q,
-            lines,
-            next,
-        }
+impl Tr {
+    /// A person status's name on the desk (`verified` → "Verified", "Проверен").
+    pub fn status_name(&self, code: &str) -> String {
+        self.get(&format!("st-{code}"))
+    }
+
+    /// A channel's name on the desk.
+    pub fn channel_name(&self, code: &str) -> String {
+        self.get(&format!("ch-{code}"))
     }
 }
 
@@ -1011,6 +1041,8 @@ pub struct ReviewPair {
     pub rows: Vec<CompareRow>,
     /// (field, agreement level, weight in bits as text).
     pub weights: Vec<(String, String, String)>,
+    /// Why the pair needs a human, strongest first, in the desk's language.
+    pub doubts: Vec<String>,
 }
 
 /// A message from a requester waiting for a human.

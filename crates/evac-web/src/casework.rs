@@ -13,13 +13,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use evac_app::{AppError, Staff};
 use evac_model::{
-    Permission, PersonCorrection, PersonEventDraft, PersonId, RequestCorrection, RequestId,
-    Timestamp,
+    BulkStatusDraft, Channel, Permission, PersonCorrection, PersonEventDraft, PersonId,
+    PersonStatus, RequestCorrection, RequestId, Timestamp,
 };
 use evac_store::{ListOrder, PageRequest, RequestFilter};
 use evac_ui::{
-    HistoryRow, Lang, MessageLine, PersonLine, RequestDetail, RequestLine, RequestList, SeatLine,
-    Tr, render,
+    BulkNotice, HistoryRow, Lang, MessageLine, PersonLine, RequestDetail, RequestFilterValues,
+    RequestLine, RequestList, SeatLine, Tr, render,
 };
 
 use crate::auth::Authenticated;
@@ -33,6 +33,7 @@ use crate::{AppState, Routes};
 pub(crate) fn api(routes: Routes) -> Routes {
     routes
         .add("get", "/api/v1/requests/{id}/history", get(history))
+        .add("post", "/api/v1/requests/status-changes", post(bulk_status))
         .add("post", "/api/v1/requests/{id}/corrections", post(correct))
         .add(
             "post",
@@ -50,6 +51,7 @@ pub(crate) fn api(routes: Routes) -> Routes {
 pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
     router
         .route("/desk/requests", get(requests_page))
+        .route("/desk/requests/bulk", post(bulk_status_post))
         .route(
             "/desk/requests/{id}",
             get(request_page).post(person_event_post),
@@ -157,8 +159,19 @@ fn person_id(text: &str) -> Result<evac_model::PersonId, Problem> {
 /// Requests per page of the desk's list.
 const DESK_PAGE_ITEMS: u32 = 50;
 
-/// `GET /desk/requests?q=…`: newest first; `q` is a reference code, a name or a place, in any
-/// script.
+/// The list's filter fields, as the API's list and export name them.
+const LIST_FILTERS: [&str; 6] = [
+    "status",
+    "channel",
+    "place",
+    "received_from",
+    "received_until",
+    "has_minors",
+];
+
+/// `GET /desk/requests?q=…&status=…&channel=…&place=…&received_from=…&received_until=…&has_minors=…`:
+/// in the order stored, newest first; `q` is a reference code, a name, a phone or a place, in
+/// any script; the filters are the API's (one door: [`crate::intake::request_filter`]).
 pub async fn requests_page(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -166,15 +179,98 @@ pub async fn requests_page(
     session: DeskSession,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
+    render_request_list(&state, lang, &session.staff, &query, None).await
+}
+
+/// `POST /desk/requests/bulk?…the list's view…` with a [`BulkStatusDraft`] (`request`
+/// repeated, `status`, `reason`): gives everyone in the chosen requests the status, then shows
+/// the same view with what changed and every refusal.
+pub async fn bulk_status_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let change = form_draft::<BulkStatusDraft>(&body, &[])
+        .and_then(|(draft, _)| draft.validate())
+        .map_err(AppError::Invalid);
+    let outcome = match change {
+        Ok(change) => {
+            state
+                .app
+                .change_requests_status(&session.staff, &change, Timestamp::now())
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    let notice = match outcome {
+        Ok(outcome) => bulk_notice(&state, &session.staff, &outcome).await,
+        Err(e) => BulkNotice {
+            refused: vec![problem_text(e)],
+            ..BulkNotice::default()
+        },
+    };
+    render_request_list(&state, lang, &session.staff, &query, Some(notice)).await
+}
+
+/// `POST /api/v1/requests/status-changes` with a [`BulkStatusDraft`] (`request`: ids,
+/// `status`, `reason`): everyone in the requests gets the status; answers with every person
+/// changed, how many already had it, and every refusal with its reason.
+pub async fn bulk_status(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<evac_app::BulkOutcome>> {
+    let change = json_draft(&headers, body, BulkStatusDraft::validate)?;
+    Ok(Json(
+        state
+            .app
+            .change_requests_status(&staff, &change, Timestamp::now())
+            .await?,
+    ))
+}
+
+/// A bulk change's outcome as the desk shows it: refusals by reference code.
+async fn bulk_notice(
+    state: &AppState,
+    staff: &Staff,
+    outcome: &evac_app::BulkOutcome,
+) -> BulkNotice {
+    let mut refused = Vec::new();
+    for r in &outcome.refused {
+        let reference = match state.app.request(staff, r.request).await {
+            Ok(found) => found.request.reference.to_string(),
+            Err(_) => r.request.to_string(),
+        };
+        refused.push(format!("{reference}: {}", r.reason));
+    }
+    BulkNotice {
+        changed: outcome.changed.len() as u64,
+        unchanged: outcome.unchanged,
+        refused,
+    }
+}
+
+/// The request list for a query: a reference code goes straight to its request; the filters
+/// are checked as the API checks them; a search names a person, a phone or (when no name
+/// matches) a place.
+async fn render_request_list(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    query: &HashMap<String, String>,
+    notice: Option<BulkNotice>,
+) -> Response {
     let q = query
         .get("q")
         .map(|q| q.trim().to_string())
         .unwrap_or_default();
-    if let Ok(reference) = q.parse::<evac_model::ReferenceCode>()
-        && let Ok(found) = state
-            .app
-            .request_by_reference(&session.staff, &reference)
-            .await
+    if notice.is_none()
+        && let Ok(reference) = q.parse::<evac_model::ReferenceCode>()
+        && let Ok(found) = state.app.request_by_reference(staff, &reference).await
     {
         return Redirect::to(&format!(
             "/desk/requests/{}?lang={}",
@@ -183,6 +279,22 @@ pub async fn requests_page(
         ))
         .into_response();
     }
+    // A form sends every field, the empty ones too: an empty field is no filter.
+    let chosen: HashMap<String, String> = query
+        .iter()
+        .filter(|(k, v)| LIST_FILTERS.contains(&k.as_str()) && !v.trim().is_empty())
+        .map(|(k, v)| (k.clone(), v.trim().to_string()))
+        .collect();
+    let (filter, problems) = match crate::intake::request_filter(&chosen, &[]) {
+        Ok(filter) => (filter, Vec::new()),
+        Err(errors) => (
+            evac_store::RequestFilter::default(),
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.path.trim_start_matches("query."), e.reason))
+                .collect(),
+        ),
+    };
     let after: Option<RequestId> = query.get("after").and_then(|a| a.parse().ok());
     let page = PageRequest {
         after,
@@ -191,41 +303,42 @@ pub async fn requests_page(
     };
     // Names first: an index lookup, cheap even when nobody has the name. A search that finds
     // no name and names a town lists the requests from there ("Almaty"); only then is the
-    // location text scanned.
-    // A phone number finds the requests that gave it; anything else is a name.
-    let by_name = match state.app.phone_key(&q) {
-        Some(phone) => RequestFilter {
-            phone: Some(phone),
-            ..Default::default()
-        },
-        None => RequestFilter {
-            name: Some(q.clone()).filter(|q| !q.is_empty()),
-            ..Default::default()
-        },
+    // location text scanned. A phone number finds the requests that gave it.
+    let phone = state.app.phone_key(&q);
+    let by_name = RequestFilter {
+        phone: phone.clone(),
+        name: Some(q.clone()).filter(|q| !q.is_empty() && phone.is_none()),
+        ..filter.clone()
     };
-    let mut listed = state
-        .app
-        .list_requests(&session.staff, &by_name, page)
-        .await;
+    let mut listed = if problems.is_empty() {
+        state.app.list_requests(staff, &by_name, page).await
+    } else {
+        Ok(evac_store::Page {
+            items: Vec::new(),
+            next: None,
+        })
+    };
+    let mut searched_place = false;
     // (On a later page of a place search the name search finds nothing again and the place
     // search goes on from `after`.)
-    if !q.is_empty()
+    if problems.is_empty()
+        && !q.is_empty()
+        && filter.place.is_none()
         && listed.as_ref().is_ok_and(|p| p.items.is_empty())
         && state.app.names_a_place(&q)
     {
+        searched_place = true;
         let by_place = RequestFilter {
             place: Some(q.clone()),
-            ..Default::default()
+            ..filter.clone()
         };
-        listed = state
-            .app
-            .list_requests(&session.staff, &by_place, page)
-            .await;
+        listed = state.app.list_requests(staff, &by_place, page).await;
     }
     let listed = match listed {
         Ok(listed) => listed,
         Err(e) => return error_page(lang, e),
     };
+    let t = evac_ui::Tr { lang };
     let lines = listed
         .items
         .iter()
@@ -238,20 +351,107 @@ pub async fn requests_page(
                 received: desk_time(r.received_at),
                 place: r.body.location.text.clone(),
                 party: names.join(", "),
-                channel: r.body.channel.as_str().to_string(),
+                channel: t.channel_name(r.body.channel.as_str()),
+                statuses: status_counts(&t, &stored.statuses),
             }
         })
         .collect();
+    // The view's own query: what the next page, the bulk form's return and the exports keep.
+    let mut view: Vec<(&str, String)> = vec![("lang", lang.code().to_string())];
+    if !q.is_empty() {
+        view.push(("q", q.clone()));
+    }
+    let mut filters: Vec<(&str, String)> = LIST_FILTERS
+        .iter()
+        .filter_map(|&k| chosen.get(k).map(|v| (k, v.clone())))
+        .collect();
+    filters.sort();
+    view.extend(filters.iter().cloned());
+    let encode = |pairs: &[(&str, String)]| serde_urlencoded::to_string(pairs).unwrap_or_default();
+    let view_query = encode(&view);
     let next = listed.next.map(|after| {
-        serde_urlencoded::to_string([
-            ("lang", lang.code()),
-            ("q", q.as_str()),
-            ("after", after.to_string().as_str()),
-        ])
-        .unwrap_or_default()
+        let mut next = view.clone();
+        next.push(("after", after.to_string()));
+        encode(&next)
     });
-    let page = RequestList::new(lang, desk_user(&session.staff), q.clone(), lines, next);
+    // An export is of this view: its filters, and the search when it is a name (the export
+    // takes no phone), or the place a search fell back to.
+    let exports = if staff.role.allows(Permission::ExportRequests) && phone.is_none() {
+        let mut of_view = filters.clone();
+        if searched_place {
+            of_view.push(("place", q.clone()));
+        } else if !q.is_empty() {
+            of_view.push(("name", q.clone()));
+        }
+        ["csv", "xlsx"]
+            .into_iter()
+            .map(|format| {
+                let mut pairs = of_view.clone();
+                pairs.push(("format", format.to_string()));
+                (
+                    format.to_uppercase(),
+                    format!("/api/v1/exports/requests?{}", encode(&pairs)),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let status_options = PersonStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), t.status_name(s.as_str())))
+        .collect();
+    let channel_options = Channel::ALL
+        .iter()
+        .map(|c| (c.as_str().to_string(), t.channel_name(c.as_str())))
+        .collect();
+    let bulk_statuses = PersonStatus::SET_BY_HAND
+        .iter()
+        .filter(|(_, needed)| staff.role.allows(*needed))
+        .map(|(s, _)| (s.as_str().to_string(), t.status_name(s.as_str())))
+        .collect();
+    let value = |k: &str| chosen.get(k).cloned().unwrap_or_default();
+    let page = RequestList {
+        t,
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(staff),
+        q,
+        filters: RequestFilterValues {
+            status: value("status"),
+            channel: value("channel"),
+            place: value("place"),
+            received_from: value("received_from"),
+            received_until: value("received_until"),
+            has_minors: value("has_minors"),
+        },
+        status_options,
+        channel_options,
+        problems,
+        lines,
+        view_query,
+        next,
+        exports,
+        bulk_statuses,
+        notice,
+    };
     html(StatusCode::OK, render(&page))
+}
+
+/// A party's statuses counted, most common first: "2 Verified, 1 Registered".
+fn status_counts(t: &evac_ui::Tr, statuses: &[(PersonId, PersonStatus)]) -> String {
+    let mut counts: Vec<(PersonStatus, usize)> = Vec::new();
+    for (_, status) in statuses {
+        match counts.iter_mut().find(|(s, _)| s == status) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((*status, 1)),
+        }
+    }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    counts
+        .iter()
+        .map(|(s, n)| format!("{n} {}", t.status_name(s.as_str())))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `GET /desk/requests/{id}`: a request with its people, their statuses and seats, the

@@ -148,18 +148,41 @@ pub(crate) fn parse_filter(
     query: &HashMap<String, String>,
     extra_allowed: &[&str],
 ) -> Result<RequestFilter, Problem> {
+    request_filter(query, extra_allowed).map_err(Problem::invalid)
+}
+
+/// The list filter of the API's query and the desk's filter form alike (one door): every
+/// parameter checked, every problem named. A received bound may be a time (RFC 3339) or a day
+/// as people write it (`2022-01-05`, `05.01.2022`, UTC); a day as `received_until` includes
+/// that day.
+pub(crate) fn request_filter(
+    query: &HashMap<String, String>,
+    extra_allowed: &[&str],
+) -> Result<RequestFilter, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut filter = RequestFilter::default();
     let time = |key: &str, errors: &mut Vec<FieldError>| {
-        query.get(key).and_then(|v| match v.parse::<Timestamp>() {
-            Ok(t) => Some(t),
-            Err(_) => {
+        query.get(key).and_then(|v| {
+            if let Ok(t) = v.parse::<Timestamp>() {
+                return Some(t);
+            }
+            let day = evac_model::parse_date(v.trim()).map(|d| {
+                let d = if key == "received_until" {
+                    d.tomorrow().unwrap_or(d)
+                } else {
+                    d
+                };
+                Timestamp::from_date_utc(d)
+            });
+            if day.is_none() {
                 errors.push(FieldError {
                     path: format!("query.{key}"),
-                    reason: format!("'{v}' is not an RFC 3339 time like 2022-01-05T00:00:00Z"),
+                    reason: format!(
+                        "'{v}' is not a day like 2022-01-05 or a time like 2022-01-05T00:00:00Z"
+                    ),
                 });
-                None
             }
+            day
         })
     };
     for key in query.keys() {
@@ -226,7 +249,7 @@ pub(crate) fn parse_filter(
     if errors.is_empty() {
         Ok(filter)
     } else {
-        Err(Problem::invalid(errors))
+        Err(errors)
     }
 }
 

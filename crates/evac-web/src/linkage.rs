@@ -167,11 +167,20 @@ pub async fn review_page(
                     )
                 })
                 .collect();
+            // Pairs logged before doubts were kept have none: their review shows the weights.
+            let doubts = item.explanation["doubts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str())
+                .map(|d| t.get(&format!("doubt-{d}")))
+                .collect();
             ReviewPair {
                 seq: item.seq,
                 probability: format!("{:.0} %", item.match_probability * 100.0),
                 rows,
                 weights,
+                doubts,
             }
         })
         .collect();

@@ -37,13 +37,13 @@ fn filter_parameters() -> Vec<Value> {
         ),
         p(
             "received_from",
-            json!({ "type": "string", "format": "date-time" }),
-            "received at or after (RFC 3339)",
+            json!({ "type": "string", "examples": ["2022-01-05", "05.01.2022", "2022-01-05T06:00:00Z"] }),
+            "received at or after: an RFC 3339 time, or a day (UTC) as people write it",
         ),
         p(
             "received_until",
-            json!({ "type": "string", "format": "date-time" }),
-            "received before (RFC 3339, exclusive)",
+            json!({ "type": "string", "examples": ["2022-01-07", "2022-01-07T18:00:00Z"] }),
+            "received before this time (exclusive), or up to the end of this day (UTC)",
         ),
         p(
             "has_minors",
@@ -156,7 +156,7 @@ fn build() -> Value {
                     }
                 },
                 "get": {
-                    "summary": "List requests, newest first",
+                    "summary": "List requests in the order they were stored, newest first (an import keeps the received times of its rows, so they need not follow that order)",
                     "security": bearer, "parameters": list_parameters,
                     "responses": {
                         "200": { "description": "a page", "content": { "application/json": { "schema": { "type": "object", "properties": { "items": { "type": "array", "items": request_ref }, "next_cursor": { "type": ["string", "null"] } } } } } },
@@ -204,6 +204,29 @@ fn build() -> Value {
                         }
                     } } } },
                     "responses": { "201": { "description": "the fields that changed" }, "403": problem_response("role may not change requests"), "404": problem_response("no such request or person"), "422": problem_response("an invalid field (its path names the person's place in the party), or no reason") }
+                }
+            },
+            "/api/v1/requests/status-changes": {
+                "post": {
+                    "summary": "Give every person of several requests one status by hand, with one reason (a list's bulk action): each person is changed as one change would be, people already in the status are left, and every refusal is reported while the rest go ahead", "security": bearer,
+                    "requestBody": json_body(json!({
+                        "type": "object", "additionalProperties": false, "required": ["request", "status", "reason"],
+                        "properties": {
+                            "request": { "type": "array", "items": { "type": "string", "format": "uuid" }, "minItems": 1, "maxItems": evac_model::BULK_REQUESTS_MAX },
+                            "status": { "type": "string", "enum": ["registered", "verified", "withdrawn", "unreachable", "ineligible", "arrived"] },
+                            "reason": { "type": "string", "maxLength": 2000 }
+                        },
+                        "examples": [{ "request": ["0190a8f2-7c1e-7d3a-9b1e-4f2a6c8d0e11"], "status": "verified", "reason": "passports seen at the embassy" }]
+                    })),
+                    "responses": {
+                        "200": { "description": "what changed", "content": { "application/json": { "schema": { "type": "object", "properties": {
+                            "changed": { "type": "array", "items": { "type": "array", "prefixItems": [{ "type": "string", "format": "uuid" }, { "type": "string", "format": "uuid" }], "description": "[request, person]" } },
+                            "unchanged": { "type": "integer", "description": "people already in the status" },
+                            "refused": { "type": "array", "items": { "type": "object", "properties": { "request": { "type": "string" }, "person": { "type": ["string", "null"] }, "reason": { "type": "string" } } } }
+                        } } } } },
+                        "403": problem_response("role may not set this status"),
+                        "422": problem_response("no request, too many, an id that is not one, an unknown status or no reason, each named")
+                    }
                 }
             },
             "/api/v1/requests/{id}/history": {

@@ -3519,3 +3519,298 @@ async fn the_situation_board_shows_what_a_report_states_and_a_report_pasted_twic
         "still one report: {board}"
     );
 }
+
+/// Issue 27, lists: the desk's request list filters as the API does (one door: the same
+/// refusal for the same bad filter), exports exactly its view, and gives everyone of the
+/// chosen requests a status with one reason, reporting each refusal while the rest go ahead.
+#[tokio::test]
+async fn the_request_list_filters_exports_its_view_and_changes_a_selection_in_bulk() {
+    let t = spawn_app().await;
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let operator = t.token("operator1", Role::Operator).await;
+    let mut ids = Vec::new();
+    for (surname, channel) in [
+        ("Токаева", "api"),
+        ("Сериков", "hotline"),
+        ("Омарова", "api"),
+    ] {
+        let mut body = family();
+        body["party"][0]["surname"] = json!(surname);
+        // A hotline request is taken down by an operator.
+        let (status, ack) = if channel == "hotline" {
+            body["channel"] = json!(channel);
+            t.send(reqwest::Method::POST, "/api/v1/requests", &operator, &body)
+                .await
+        } else {
+            let (status, _, ack) = t.post(&body, None).await;
+            (status, ack)
+        };
+        assert_eq!(status, StatusCode::CREATED, "{ack}");
+        ids.push(ack["id"].as_str().unwrap().to_string());
+    }
+    let reference = |id: &str| {
+        let (t, id) = (&t, id.to_string());
+        let officer = officer.clone();
+        async move {
+            let (_, r) = t
+                .get(&format!("/api/v1/requests/{id}"), Some(&officer))
+                .await;
+            r["reference"].as_str().unwrap().to_string()
+        }
+    };
+    let references = [
+        reference(&ids[0]).await,
+        reference(&ids[1]).await,
+        reference(&ids[2]).await,
+    ];
+
+    // A filter: by channel, then by a day (as a date input sends it) that includes today.
+    let hotline = t
+        .desk_get("/desk/requests?channel=hotline&status=&place=", &officer)
+        .await;
+    assert!(hotline.contains(&references[1]), "{hotline}");
+    assert!(!hotline.contains(&references[0]) && !hotline.contains(&references[2]));
+    let today = evac_model::Timestamp::now().date_utc().to_string();
+    let by_day = t
+        .desk_get(
+            &format!("/desk/requests?received_from={today}&received_until={today}"),
+            &officer,
+        )
+        .await;
+    assert!(references.iter().all(|r| by_day.contains(r)), "{by_day}");
+    // A bad filter: the desk says what the API says, naming the field.
+    let (status, answer) = t
+        .get("/api/v1/requests?received_from=yesterday", Some(&officer))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let reason = answer["errors"][0]["reason"].as_str().unwrap();
+    let refused = t
+        .desk_get("/desk/requests?received_from=yesterday", &officer)
+        .await;
+    assert!(
+        refused.contains(&as_html(&format!("received_from: {reason}"))),
+        "{refused}"
+    );
+
+    // The export of a filtered view is that view.
+    let web = t.desk_get("/desk/requests?channel=api", &officer).await;
+    assert!(
+        web.contains(&references[0])
+            && web.contains(&references[2])
+            && !web.contains(&references[1]),
+        "{web}"
+    );
+    let csv_link = web
+        .split("href=\"")
+        .find(|s| s.starts_with("/api/v1/exports/requests?"))
+        .and_then(|s| s.split('"').next())
+        .expect("an export link for an officer")
+        .replace("&amp;", "&");
+    assert!(csv_link.contains("channel=api"), "{csv_link}");
+    let csv = t
+        .http
+        .get(format!("{}{csv_link}", t.base))
+        .header("cookie", format!("evac_session={officer}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains(&references[0]) && csv.contains(&references[2]),
+        "{csv}"
+    );
+    assert!(
+        !csv.contains(&references[1]),
+        "the hotline request is not in the view: {csv}"
+    );
+    let operator_page = t.desk_get("/desk/requests", &operator).await;
+    assert!(
+        !operator_page.contains("/api/v1/exports/requests"),
+        "an operator may not export"
+    );
+    let bulk_form = operator_page
+        .split("<fieldset class=\"bulk\">")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        !bulk_form.contains("value=\"verified\""),
+        "an operator is not offered to verify in bulk: {bulk_form}"
+    );
+
+    // Bulk verify of two requests and one that does not exist: the two go ahead (four
+    // people), the third is reported.
+    let missing = "0190a8f2-0000-7000-8000-000000000000".to_string();
+    let (status, page) = t
+        .desk_post(
+            "/desk/requests/bulk?lang=en&channel=api",
+            &officer,
+            &[
+                ("request", ids[0].clone()),
+                ("request", ids[2].clone()),
+                ("request", missing.clone()),
+                ("status", "verified".into()),
+                ("reason", "passports seen at the embassy".into()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let notice = page
+        .split("id=\"bulk-notice\"")
+        .nth(1)
+        .and_then(|s| s.split("</div>").next())
+        .expect("the bulk change says what it did");
+    assert!(notice.contains("People changed: 4"), "{notice}");
+    assert!(
+        notice.contains(&missing) && notice.contains("not found"),
+        "{notice}"
+    );
+    let verified = t.desk_get("/desk/requests?status=verified", &officer).await;
+    assert!(
+        verified.contains(&references[0])
+            && verified.contains(&references[2])
+            && !verified.contains(&references[1]),
+        "{verified}"
+    );
+    let (_, history) = t
+        .get(
+            &format!("/api/v1/requests/{}/history", ids[0]),
+            Some(&officer),
+        )
+        .await;
+    assert!(
+        history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["reason"] == "passports seen at the embassy"),
+        "{history}"
+    );
+
+    // The same bulk write through the API: the same refusals, then the same change.
+    for (bad, path) in [
+        (
+            json!({ "request": [ids[1]], "status": "gone", "reason": "x" }),
+            "status",
+        ),
+        (
+            json!({ "request": [], "status": "verified", "reason": "x" }),
+            "request",
+        ),
+        (
+            json!({ "request": [ids[1]], "status": "verified", "reason": " " }),
+            "reason",
+        ),
+    ] {
+        let (status, answer) = t
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/requests/status-changes",
+                &officer,
+                &bad,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        let error = answer["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["path"] == path)
+            .unwrap_or_else(|| panic!("no error on {path}: {answer}"));
+        let said = format!("{path}: {}", error["reason"].as_str().unwrap());
+        let form: Vec<(&str, String)> = bad["request"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| ("request", r.as_str().unwrap().to_string()))
+            .chain([
+                ("status", bad["status"].as_str().unwrap().to_string()),
+                ("reason", bad["reason"].as_str().unwrap().to_string()),
+            ])
+            .collect();
+        let (_, page) = t.desk_post("/desk/requests/bulk", &officer, &form).await;
+        assert!(
+            page.contains(&as_html(&said)),
+            "the desk did not say «{said}»"
+        );
+    }
+    let (status, answer) = t
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/requests/status-changes",
+            &officer,
+            &json!({ "request": [ids[0], ids[1]], "status": "verified", "reason": "called back" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["changed"].as_array().unwrap().len(), 2, "{answer}");
+    assert_eq!(
+        answer["unchanged"], 2,
+        "the first request was verified already: {answer}"
+    );
+
+    // An operator may not verify: refused whole, nothing changed.
+    let (status, _) = t
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/requests/status-changes",
+            &operator,
+            &json!({ "request": [ids[2]], "status": "ineligible", "reason": "no passport" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+/// Two officers change the same selection at once (a double click, two desks): every person
+/// is changed exactly once, the other change finding them already so (before, both read
+/// "registered" and both appended a change).
+#[tokio::test]
+async fn two_bulk_changes_of_the_same_people_at_once_change_each_person_once() {
+    let t = spawn_app().await;
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let other = t.token("officer2", Role::CaseOfficer).await;
+    for round in 0..6 {
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            let mut body = family();
+            body["party"][0]["given_names"] = json!(format!("Алия{round}{i}"));
+            let (_, _, ack) = t.post(&body, None).await;
+            ids.push(ack["id"].as_str().unwrap().to_string());
+        }
+        let change = |token: String, status: &'static str| {
+            let (t, ids) = (&t, ids.clone());
+            async move {
+                t.send(
+                    reqwest::Method::POST,
+                    "/api/v1/requests/status-changes",
+                    &token,
+                    &json!({ "request": ids, "status": status, "reason": "round" }),
+                )
+                .await
+            }
+        };
+        let ((s1, a1), (s2, a2)) = tokio::join!(
+            change(officer.clone(), "verified"),
+            change(other.clone(), "verified")
+        );
+        assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK), "{a1} {a2}");
+        let changed =
+            a1["changed"].as_array().unwrap().len() + a2["changed"].as_array().unwrap().len();
+        assert_eq!(changed, 6, "each of six people changed once: {a1} {a2}");
+        assert_eq!(
+            a1["unchanged"].as_u64().unwrap() + a2["unchanged"].as_u64().unwrap(),
+            6
+        );
+        for id in &ids {
+            let (_, history) = t
+                .get(&format!("/api/v1/requests/{id}/history"), Some(&officer))
+                .await;
+            assert_eq!(
+                history["items"].as_array().unwrap().len(),
+                2,
+                "one change per person: {history}"
+            );
+        }
+    }
+}

@@ -798,7 +798,8 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
 }
 
 /// A case officer opens the duplicate queue, compares a pair side by side with the weight of
-/// every field, and decides it is one person; the pair leaves the queue.
+/// every field and the reasons it needs a human, and decides it is one person; the pair leaves
+/// the queue.
 #[tokio::test]
 async fn a_case_officer_resolves_a_duplicate() {
     let Some(browser) = browser().await else {
@@ -836,6 +837,29 @@ async fn a_case_officer_resolves_a_duplicate() {
         .await
         .unwrap();
     assert!(weights.contains("birth"), "per-field weights: {weights}");
+    // Issue 29: the page says why the pair needs a human, in words.
+    let doubts = c
+        .find(Locator::Css(&format!("#{id} ul.doubts")))
+        .await
+        .expect("the reasons a pair needs a human")
+        .text()
+        .await
+        .unwrap();
+    let reasons = [
+        "Same household",
+        "Birth dates",
+        "birth date is missing",
+        "Given names",
+        "Surnames differ",
+        "Sexes differ",
+        "Documents differ",
+        "already told apart",
+        "matches better",
+    ];
+    assert!(
+        reasons.iter().any(|r| doubts.contains(r)),
+        "reasons in words: {doubts}"
+    );
     screenshot(c, "desk-review").await;
     click(c, &format!("#{id} button[value=match]")).await;
     let started = std::time::Instant::now();
@@ -1124,4 +1148,98 @@ async fn a_teacher_lists_a_school_group_and_fixes_a_date_on_the_kazakh_form() {
         .unwrap()
         .expect("stored");
     assert_eq!(stored.request.body.party.len(), people);
+}
+
+/// Issue 27's goal: a case officer filters the request list (the hotline's requests with
+/// children), ticks a household's request and verifies everyone in it in one go; the list
+/// then shows them verified, and the filter stays as chosen.
+#[tokio::test]
+async fn a_case_officer_filters_the_list_and_verifies_a_household_in_bulk() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let c = &browser.client;
+    let (base, app, _dir) = serve().await;
+    let mut hotline = None;
+    for g in evac_demo::generate(evac_demo::Scenario::january_2022(60, 5)) {
+        let ack = app
+            .submit_request_at(&evac_model::Actor::System, &g.draft, None, g.received_at)
+            .await
+            .unwrap();
+        let stored = app.store().request(ack.id).await.unwrap().unwrap();
+        if hotline.is_none()
+            && stored.request.body.channel == evac_model::Channel::Hotline
+            && stored.request.body.party.len() > 1
+        {
+            hotline = Some((ack.reference.to_string(), stored.request.body.party.len()));
+        }
+    }
+    let (reference, people) = hotline.expect("the generated crisis has a hotline family");
+    app.add_user(None, "officer1", Role::CaseOfficer, "correct horse battery")
+        .await
+        .unwrap();
+    log_in(c, &base, "officer1").await;
+    c.goto(&format!("{base}/desk/requests?lang=en"))
+        .await
+        .unwrap();
+    click(c, "#filters select[name=channel] option[value=hotline]").await;
+    click(c, "#filters button[type=submit]").await;
+    let listed = text_once(c, "#requests", |t| t.contains(&reference)).await;
+    assert!(listed.contains(&reference), "{listed}");
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .query()
+            .unwrap_or("")
+            .contains("channel=hotline"),
+        "the filter is in the address, to share or reload"
+    );
+    let row = c
+        .find(Locator::XPath(&format!(
+            "//table[@id='requests']//tr[.//a[text()='{reference}']]"
+        )))
+        .await
+        .unwrap();
+    row.find(Locator::Css("input[type=checkbox]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(
+        c,
+        "fieldset.bulk select[name=status] option[value=verified]",
+    )
+    .await;
+    fill(
+        c,
+        "fieldset.bulk textarea[name=reason]",
+        "passports seen at the embassy",
+    )
+    .await;
+    screenshot(c, "desk-requests-bulk").await;
+    click(c, "fieldset.bulk button[type=submit]").await;
+    let notice = text_once(c, "#bulk-notice", |t| t.contains("People changed")).await;
+    assert!(
+        notice.contains(&format!("People changed: {people}")),
+        "everyone of the household: {notice}"
+    );
+    let row = text_once(c, "#requests", |t| t.contains("verified")).await;
+    assert!(
+        row.lines()
+            .any(|l| l.contains(&reference) && l.contains(&format!("{people} verified"))),
+        "{row}"
+    );
+    let selected = element(c, "#filters select[name=channel] option[value=hotline]")
+        .await
+        .prop("selected")
+        .await
+        .unwrap();
+    assert_eq!(
+        selected.as_deref(),
+        Some("true"),
+        "the filter stays as chosen"
+    );
+    browser.client.clone().close().await.unwrap();
 }

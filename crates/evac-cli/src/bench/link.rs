@@ -151,8 +151,16 @@ pub fn run(args: LinkBenchArgs) -> anyhow::Result<()> {
         cluster_f1(&linkage.household, &true_household)
     );
 
+    print_reliability(&linkage, &true_person, &true_household);
+
     if args.show_errors > 0 {
-        show_errors(&linkage, &true_person, &originals, args.show_errors);
+        show_errors(
+            &linkage,
+            &true_person,
+            &true_household,
+            &originals,
+            args.show_errors,
+        );
     }
 
     if !online.is_empty() {
@@ -199,6 +207,58 @@ pub fn run(args: LinkBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How far a case officer can trust the probability shown: for each band, the share of its
+/// pairs that are truly one person, over every pair shown (merged or queued) and over the
+/// review queue alone; and the relatives (one true household, two true people) shown at 0.5 or
+/// more, the pairs a trusting officer would wrongly merge.
+fn print_reliability(linkage: &evac_link::Linkage, true_person: &[u64], true_household: &[u64]) {
+    use evac_link::evaluate::reliability;
+    let same = |p: &evac_link::LinkedPair| true_person[p.a as usize] == true_person[p.b as usize];
+    let queued =
+        |p: &&evac_link::LinkedPair| !(p.band == evac_link::Band::AutoMerge && p.same_person);
+    for (what, table) in [
+        (
+            "every pair shown",
+            reliability(linkage.pairs.iter().map(|p| (p.match_probability, same(p)))),
+        ),
+        (
+            "the review queue",
+            reliability(
+                linkage
+                    .pairs
+                    .iter()
+                    .filter(queued)
+                    .map(|p| (p.match_probability, same(p))),
+            ),
+        ),
+    ] {
+        println!("  reliability, {what} (shown probability: pairs, truly one person, mean shown):");
+        for band in table {
+            println!(
+                "    >= {:<6} {:>8} pairs  {:>7.2} % true  (mean shown {:.2} %)",
+                band.probability_min,
+                band.pairs,
+                band.true_share * 100.0,
+                band.mean_shown * 100.0
+            );
+        }
+    }
+    let relatives: Vec<f64> = linkage
+        .pairs
+        .iter()
+        .filter(|p| {
+            let (a, b) = (p.a as usize, p.b as usize);
+            true_household[a] == true_household[b] && true_person[a] != true_person[b]
+        })
+        .map(|p| p.match_probability)
+        .collect();
+    println!(
+        "  relatives (one household, two people) shown >= 0.5: {} (highest {:.3})",
+        relatives.len(),
+        relatives.iter().copied().fold(0.0, f64::max)
+    );
+}
+
 /// At least `count` person records from the generator, with their truth.
 fn generated_records(count: usize, seed: u64) -> (Vec<LinkRecord>, HashMap<String, Truth>) {
     let mut records = Vec::with_capacity(count);
@@ -229,6 +289,7 @@ fn generated_records(count: usize, seed: u64) -> (Vec<LinkRecord>, HashMap<Strin
 fn show_errors(
     linkage: &evac_link::Linkage,
     true_person: &[u64],
+    true_household: &[u64],
     originals: &HashMap<String, LinkRecord>,
     count: usize,
 ) {
@@ -255,9 +316,14 @@ fn show_errors(
             .map(|f| format!("{}={}({:+.1})", f.field.name(), f.level, f.weight))
             .collect();
         format!(
-            "p={:.3} w={:+.1} {}",
+            "p={:.3} w={:+.1}{} {}",
             s.match_probability,
             s.match_weight,
+            if s.household_bounded {
+                " (household-bounded)"
+            } else {
+                ""
+            },
             fields.join(" ")
         )
     };
@@ -279,7 +345,9 @@ fn show_errors(
             }
         }
     }
-    println!("\nmodel (level: m learnt / m true / u):");
+    println!(
+        "\nmodel (level: m learnt / m true / u / u within one family / u within one larger group):"
+    );
     for field in evac_link::FIELDS {
         let f = field.index();
         let true_total: f64 = true_m[f].iter().sum::<f64>().max(1.0);
@@ -289,14 +357,33 @@ fn show_errors(
             .enumerate()
             .map(|(l, name)| {
                 format!(
-                    "{name} {:.4}/{:.4}/{:.5}",
+                    "{name} {:.4}/{:.4}/{:.5}/{:.4}/{:.4}",
                     linkage.model.m[f][l],
                     true_m[f][l] / true_total,
-                    linkage.model.u[f][l]
+                    linkage.model.u[f][l],
+                    linkage.model.u_household[0][f][l],
+                    linkage.model.u_household[1][f][l]
                 )
             })
             .collect();
         println!("  {:<16} {}", field.name(), levels.join("  "));
+    }
+    println!("\nrelatives shown at 0.5 or more (one true household, two true people):");
+    for p in linkage
+        .pairs
+        .iter()
+        .filter(|p| {
+            let (a, b) = (p.a as usize, p.b as usize);
+            true_household[a] == true_household[b] && true_person[a] != true_person[b]
+        })
+        .take(count)
+    {
+        println!(
+            "  A {}\n  B {}\n    {}",
+            describe(p.a),
+            describe(p.b),
+            explain(p.a, p.b)
+        );
     }
     println!("\nwrongly merged (same predicted person, different true person):");
     let mut shown = 0;
