@@ -13,10 +13,10 @@
 //! already tied to the other) is not evidence that they are one person: brothers share it as
 //! fully as two copies of one brother do. So a pair with such evidence is also scored as the
 //! question "which member of this household?": the prior that two records of one household are
-//! one person (one in the household's size), and the person's own fields ([`Field::is_personal`]: not the phone, town or tie
-//! they share) weighed against how often *different members of one household* agree on them
-//! (`u_household`, learnt from the people of one request, who are different people of one
-//! household by construction). A shared surname then weighs little, and what tells members
+//! one person (one in the household's size), and the person's own fields
+//! ([`Field::is_personal`]: not the phone, town or tie they share) weighed against how often
+//! *different members of one household* agree on them (`u_household`, learnt from the people of
+//! one request, who are different people of one household by construction). A shared surname then weighs little, and what tells members
 //! apart (given name, birth date, sex, document) weighs what it should. A pair's weight is the
 //! lower of the two answers: household evidence can make a pair plausible, never more certain
 //! than what tells one member of a household from another.
@@ -107,24 +107,8 @@ pub enum Doubt {
 }
 
 impl Doubt {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Doubt::SameHousehold => "same_household",
-            Doubt::BirthDatesDiffer => "birth_dates_differ",
-            Doubt::BirthDatesNearlyAgree => "birth_dates_nearly_agree",
-            Doubt::BirthDateMissing => "birth_date_missing",
-            Doubt::GivenNamesDiffer => "given_names_differ",
-            Doubt::GivenNamesOnlySimilar => "given_names_only_similar",
-            Doubt::SurnamesDiffer => "surnames_differ",
-            Doubt::SexesDiffer => "sexes_differ",
-            Doubt::DocumentsDiffer => "documents_differ",
-            Doubt::WouldJoinDistinctPeople => "would_join_distinct_people",
-            Doubt::AnotherRecordMatchesBetter => "another_record_matches_better",
-        }
-    }
-
     /// The doubts a comparison raises, strongest first.
-    pub fn of(c: &Comparison<'_>, household_bounded: bool) -> Vec<Doubt> {
+    pub fn of(c: &Comparison<'_>) -> Vec<Doubt> {
         let level = |f: Field| c.levels[f.index()];
         let mut doubts = Vec::new();
         match level(Field::BirthDate) {
@@ -147,7 +131,7 @@ impl Doubt {
         if level(Field::Surname) == 3 {
             doubts.push(Doubt::SurnamesDiffer);
         }
-        if household_bounded {
+        if c.shares_household() {
             doubts.insert(0, Doubt::SameHousehold);
         }
         doubts
@@ -444,7 +428,7 @@ impl Model {
             names_swapped: c.names_swapped,
             cannot_link: c.cannot_link,
             household_bounded: household.is_some(),
-            doubts: Doubt::of(c, household.is_some()),
+            doubts: Doubt::of(c),
         }
     }
 
