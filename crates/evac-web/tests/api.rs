@@ -3666,6 +3666,17 @@ async fn the_request_list_filters_exports_its_view_and_changes_a_selection_in_bu
         notice.contains(&missing) && notice.contains("not found"),
         "{notice}"
     );
+    // The dashboard's status table leads to the same list, in the desk's language.
+    let dashboard = t.desk_get("/desk?lang=ru", &officer).await;
+    let by_status = dashboard
+        .split("id=\"by-status\"")
+        .nth(1)
+        .and_then(|s| s.split("</table>").next())
+        .expect("the dashboard's status table");
+    assert!(
+        by_status.contains("href=\"/desk/requests?lang=ru&amp;status=verified\">проверен</a>"),
+        "{by_status}"
+    );
     let verified = t.desk_get("/desk/requests?status=verified", &officer).await;
     assert!(
         verified.contains(&references[0])
