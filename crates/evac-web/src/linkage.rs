@@ -126,7 +126,7 @@ pub async fn review_page(
                     text(&b.given_names),
                 ),
                 (
-                    "Patronymic".to_string(),
+                    t.get("patronymic"),
                     text(&a.patronymic),
                     text(&b.patronymic),
                 ),
@@ -161,8 +161,8 @@ pub async fn review_page(
                         v.as_str().map_or_else(|| v.to_string(), str::to_string)
                     };
                     (
-                        word(&f["field"]),
-                        word(&f["level"]),
+                        t.get(&format!("lf-{}", word(&f["field"]))),
+                        t.get(&format!("ll-{}", word(&f["level"]))),
                         format!("{:+.1}", f["weight"].as_f64().unwrap_or(0.0)),
                     )
                 })
@@ -215,5 +215,26 @@ pub async fn decision_post(
     {
         Ok(_) => Redirect::to(&format!("/desk/review?lang={}", lang.code())).into_response(),
         Err(e) => error_page(lang, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use evac_ui::{Lang, Tr};
+
+    /// The review page names every field and agreement level in the desk's language (the
+    /// Russian desk showed `given_name`, `same_name_group`).
+    #[test]
+    fn every_field_and_level_of_an_explanation_is_named_in_english_and_russian() {
+        let (en, ru) = (Tr { lang: Lang::En }, Tr { lang: Lang::Ru });
+        let mut keys: Vec<String> = vec!["ll-missing".into()];
+        for field in evac_link::FIELDS {
+            keys.push(format!("lf-{}", field.name()));
+            keys.extend(field.levels().iter().map(|l| format!("ll-{l}")));
+        }
+        for key in keys {
+            assert!(en.has(&key), "{key} has no English name");
+            assert_ne!(en.get(&key), ru.get(&key), "{key} has no Russian name");
+        }
     }
 }

@@ -836,7 +836,10 @@ async fn a_case_officer_resolves_a_duplicate() {
         .text()
         .await
         .unwrap();
-    assert!(weights.contains("birth"), "per-field weights: {weights}");
+    assert!(
+        weights.contains("Birth date"),
+        "per-field weights: {weights}"
+    );
     // Issue 29: the page says why the pair needs a human, in words.
     let doubts = c
         .find(Locator::Css(&format!("#{id} ul.doubts")))
