@@ -114,6 +114,7 @@ impl Tr {
     }
 
     pub fn signed_in(&self, name: &str, role: &str) -> String {
+        let role = self.role_name(role);
         let args: HashMap<Cow<'static, str>, FluentValue> = HashMap::from([
             (Cow::Borrowed("name"), FluentValue::from(name.to_string())),
             (Cow::Borrowed("role"), FluentValue::from(role.to_string())),
@@ -761,6 +762,16 @@ impl Tr {
     /// A channel's name on the desk.
     pub fn channel_name(&self, code: &str) -> String {
         self.get(&format!("ch-{code}"))
+    }
+
+    /// A staff role's name on the desk (`case_officer` → "case officer").
+    pub fn role_name(&self, code: &str) -> String {
+        self.get(&format!("rl-{code}"))
+    }
+
+    /// A transport status's name on the desk.
+    pub fn transport_status_name(&self, code: &str) -> String {
+        self.get(&format!("tst-{code}"))
     }
 }
 

@@ -438,7 +438,7 @@ async fn render_request_list(
 }
 
 /// A party's statuses counted, most common first: "2 Verified, 1 Registered".
-fn status_counts(t: &evac_ui::Tr, statuses: &[(PersonId, PersonStatus)]) -> String {
+pub(crate) fn status_counts(t: &evac_ui::Tr, statuses: &[(PersonId, PersonStatus)]) -> String {
     let mut counts: Vec<(PersonStatus, usize)> = Vec::new();
     for (_, status) in statuses {
         match counts.iter_mut().find(|(s, _)| s == status) {
@@ -767,7 +767,7 @@ pub(crate) async fn render_request_detail_with(
         id: r.id.to_string(),
         reference: r.reference.to_string(),
         received: desk_time(r.received_at),
-        channel: r.body.channel.as_str().to_string(),
+        channel: t.channel_name(r.body.channel.as_str()),
         location: r.body.location.text.clone(),
         situation: r.body.situation.clone(),
         submitter: [

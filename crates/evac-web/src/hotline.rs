@@ -19,7 +19,7 @@ use evac_ui::{FieldProblem, HotlinePage, KnownRequest, Lang, RequestFormValues, 
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::casework::person_name;
+use crate::casework::{person_name, status_counts};
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, first, form_pairs, html, lang};
 use crate::intake::{draft_of, form_values};
 
@@ -33,14 +33,14 @@ async fn known_requests(
     state: &AppState,
     session: &DeskSession,
     phone: &str,
+    lang: Lang,
 ) -> Result<Vec<KnownRequest>, AppError> {
+    let t = evac_ui::Tr { lang };
     let found = state.app.requests_by_phone(&session.staff, phone).await?;
     Ok(found
         .iter()
         .map(|stored| {
             let r = &stored.request;
-            let mut statuses: Vec<&str> = stored.statuses.iter().map(|(_, s)| s.as_str()).collect();
-            statuses.dedup();
             KnownRequest {
                 id: r.id.to_string(),
                 reference: r.reference.to_string(),
@@ -53,8 +53,8 @@ async fn known_requests(
                     .map(person_name)
                     .collect::<Vec<_>>()
                     .join(", "),
-                status: statuses.join(", "),
-                channel: r.body.channel.as_str().to_string(),
+                status: status_counts(&t, &stored.statuses),
+                channel: t.channel_name(r.body.channel.as_str()),
             }
         })
         .collect())
@@ -74,7 +74,7 @@ pub async fn hotline_page(
     let known = if phone.trim().is_empty() {
         None
     } else {
-        match known_requests(&state, &session, &phone).await {
+        match known_requests(&state, &session, &phone, lang).await {
             Ok(known) => Some(known),
             Err(e) => return error_page(lang, e),
         }
@@ -149,7 +149,9 @@ pub async fn hotline_post(
             Redirect::to(&format!("/desk/hotline?{to}")).into_response()
         }
         Err(AppError::Invalid(errors)) => {
-            let known = known_requests(&state, &session, &values.phone).await.ok();
+            let known = known_requests(&state, &session, &values.phone, lang)
+                .await
+                .ok();
             let errors = errors
                 .into_iter()
                 .map(|FieldError { path, reason }| FieldProblem { path, reason })
