@@ -100,7 +100,13 @@ pub struct Settings {
     /// The boarding-pass key file (0600, the same on every node); `None` keeps a key in
     /// memory for this process only (tests, library use).
     pub pass_key_file: Option<std::path::PathBuf>,
+    /// The crisis's time zone, in which the desk shows every time (the crisis cell thinks in
+    /// the hubs' local time; machines and the API keep UTC).
+    pub desk_time_zone: jiff::tz::TimeZone,
 }
+
+/// The desk's time zone unless configured: the crisis evac was first built for.
+pub const DEFAULT_DESK_TIME_ZONE: &str = "Asia/Almaty";
 
 /// The public side's flood limit per address: a steady rate and a burst (`per_address_per_s`
 /// 0 switches it off). A family submits once and looks its status up now and then; a hotel's
@@ -171,6 +177,9 @@ impl Default for Settings {
             account_limit: AccountLimit::default(),
             retention: None,
             pass_key_file: None,
+            // Falls back to UTC where the system has no time zone database.
+            desk_time_zone: jiff::tz::TimeZone::get(DEFAULT_DESK_TIME_ZONE)
+                .unwrap_or(jiff::tz::TimeZone::UTC),
         }
     }
 }

@@ -32,6 +32,9 @@ pub struct GlobalArgs {
     /// Log filter, e.g. info, debug, evac_web=debug [default: info]
     #[arg(long, env = "EVAC_LOG", global = true)]
     pub log: Option<String>,
+    /// The crisis's time zone (IANA name), in which the desk shows times [default: Asia/Almaty]
+    #[arg(long, env = "EVAC_TIME_ZONE", global = true)]
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -42,6 +45,8 @@ struct FileConfig {
     listen: Option<String>,
     default_region: Option<String>,
     log: Option<String>,
+    /// The crisis's time zone (IANA name) for the desk's times.
+    time_zone: Option<String>,
     trust: Option<evac_model::TrustPolicy>,
     travel: Option<evac_geo::TravelModel>,
     messaging: Option<MessagingFile>,
@@ -256,6 +261,12 @@ impl GlobalArgs {
                 account_limit: file.account_limit.unwrap_or_default(),
                 retention: file.retention.map(retention_schedule).transpose()?,
                 pass_key_file: Some(pass_key_file),
+                desk_time_zone: time_zone(
+                    self.time_zone
+                        .as_deref()
+                        .or(file.time_zone.as_deref())
+                        .unwrap_or(evac_app::DEFAULT_DESK_TIME_ZONE),
+                )?,
             },
             log: self
                 .log
@@ -264,6 +275,15 @@ impl GlobalArgs {
                 .unwrap_or_else(|| "info".into()),
         })
     }
+}
+
+/// A time zone by its IANA name, from the system's time zone database.
+fn time_zone(name: &str) -> anyhow::Result<jiff::tz::TimeZone> {
+    jiff::tz::TimeZone::get(name).map_err(|e| {
+        anyhow::anyhow!(
+            "time zone '{name}' is not known ({e}); give an IANA name like Asia/Almaty or UTC"
+        )
+    })
 }
 
 fn check_trust(trust: evac_model::TrustPolicy) -> anyhow::Result<evac_model::TrustPolicy> {

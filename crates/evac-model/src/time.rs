@@ -53,6 +53,25 @@ impl Timestamp {
             .to_string()
     }
 
+    /// "2022-01-07 20:05 +06": a moment to the minute in a time zone, with its offset from UTC
+    /// (what the desk shows in the crisis's local time).
+    pub fn to_minute_in(self, zone: &jiff::tz::TimeZone) -> String {
+        let zoned = self.to_jiff().to_zoned(zone.clone());
+        let seconds = zoned.offset().seconds();
+        let offset = if seconds == 0 {
+            "UTC".to_string()
+        } else {
+            let sign = if seconds < 0 { '-' } else { '+' };
+            let (hours, minutes) = (seconds.abs() / 3_600, seconds.abs() % 3_600 / 60);
+            if minutes == 0 {
+                format!("{sign}{hours:02}")
+            } else {
+                format!("{sign}{hours:02}:{minutes:02}")
+            }
+        };
+        format!("{} {offset}", zoned.strftime("%Y-%m-%d %H:%M"))
+    }
+
     /// "2022-01-07 14:05 UTC": [`Timestamp::to_minute`] in a message, which says its zone.
     pub fn to_minute_utc(self) -> String {
         format!("{} UTC", self.to_minute())
@@ -96,5 +115,27 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The desk shows the crisis's local time with its offset: 14:05 UTC on 7 January 2022 was
+    /// 20:05 in Almaty (UTC+6 then; +5 since March 2024), and UTC says so.
+    #[test]
+    fn a_moment_is_shown_in_the_crisis_time_zone_with_its_offset() {
+        let at: Timestamp = "2022-01-07T14:05:00Z".parse().unwrap();
+        let almaty = jiff::tz::TimeZone::get("Asia/Almaty").unwrap();
+        assert_eq!(at.to_minute_in(&almaty), "2022-01-07 20:05 +06");
+        let later: Timestamp = "2025-01-07T14:05:00Z".parse().unwrap();
+        assert_eq!(later.to_minute_in(&almaty), "2025-01-07 19:05 +05");
+        assert_eq!(
+            at.to_minute_in(&jiff::tz::TimeZone::UTC),
+            "2022-01-07 14:05 UTC"
+        );
+        let kolkata = jiff::tz::TimeZone::get("Asia/Kolkata").unwrap();
+        assert_eq!(at.to_minute_in(&kolkata), "2022-01-07 19:35 +05:30");
     }
 }

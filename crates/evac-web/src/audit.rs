@@ -82,7 +82,7 @@ pub async fn audit_page(
             .map(|r| {
                 (
                     r.seq,
-                    desk_time(r.event.at),
+                    desk_time(&state, r.event.at),
                     r.event.actor.label(),
                     r.event.action,
                     r.event.subject.unwrap_or_default(),

@@ -263,7 +263,12 @@ async fn gate_transports(
         .map(|t| {
             (
                 t.id.to_string(),
-                format!("{} · {} · {}", t.code, t.hub, desk_time(t.departs_at)),
+                format!(
+                    "{} · {} · {}",
+                    t.code,
+                    t.hub,
+                    desk_time(&state, t.departs_at)
+                ),
             )
         })
         .collect())

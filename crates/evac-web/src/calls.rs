@@ -162,7 +162,10 @@ pub async fn callbacks_page(
         t: Tr { lang },
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),
-        callbacks: queue.iter().map(|c| callback_line(c, now)).collect(),
+        callbacks: queue
+            .iter()
+            .map(|c| callback_line(&state, c, now))
+            .collect(),
         can_call: session
             .staff
             .role
@@ -172,14 +175,14 @@ pub async fn callbacks_page(
     html(StatusCode::OK, render(&page))
 }
 
-fn callback_line(c: &QueuedCallback, now: Timestamp) -> CallbackLine {
+fn callback_line(state: &AppState, c: &QueuedCallback, now: Timestamp) -> CallbackLine {
     let held = c.callback.claimed_until > now;
     CallbackLine {
         request_id: c.callback.request.to_string(),
         reference: c.reference.clone(),
         place: c.place.clone(),
         phones: c.phones.join(", "),
-        due: desk_time(c.callback.due_at),
+        due: desk_time(&state, c.callback.due_at),
         due_now: c.callback.due_at <= now,
         reason: c.callback.reason.clone(),
         attempts: c.callback.attempts,
@@ -231,7 +234,7 @@ pub(crate) async fn call_lines(
     let lines = calls
         .into_iter()
         .map(|c| evac_ui::CallLine {
-            at: desk_time(c.at),
+            at: desk_time(&state, c.at),
             // The form's own words, in the desk's language.
             direction: t.get(match c.direction {
                 evac_model::CallDirection::Outbound => "calls-outbound",
@@ -246,7 +249,7 @@ pub(crate) async fn call_lines(
     let waiting = callback.map(|c| {
         format!(
             "{} (UTC) · {} · {}",
-            desk_time(c.due_at),
+            desk_time(&state, c.due_at),
             c.reason,
             c.claimed_by
                 .filter(|_| c.claimed_until > Timestamp::now())

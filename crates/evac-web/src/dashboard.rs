@@ -74,7 +74,7 @@ pub async fn dashboard_page(
     let by_class = match state.app.desk_ranking(&session.staff, false).await {
         Ok(ranking) => ranking.map(|r| {
             (
-                desk_time(r.ranked_at),
+                desk_time(&state, r.ranked_at),
                 r.by_class
                     .iter()
                     .map(|c| evac_ui::ClassLine {
@@ -102,7 +102,7 @@ pub async fn dashboard_page(
         by_class,
         unreached,
         inbox_waiting: waiting.messages,
-        inbox_oldest: waiting.oldest.map(desk_time),
+        inbox_oldest: waiting.oldest.map(|at| desk_time(&state, at)),
         t: Tr { lang },
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),

@@ -173,9 +173,10 @@ pub(crate) fn desk_user(staff: &Staff) -> DeskUser {
     }
 }
 
-/// A time as the desk shows it: to the minute, UTC ("2022-01-06 14:05").
-pub(crate) fn desk_time(at: evac_model::Timestamp) -> String {
-    at.to_minute()
+/// A time as the desk shows it: to the minute, in the crisis's time zone with its offset
+/// ("2022-01-06 20:05 +06").
+pub(crate) fn desk_time(state: &AppState, at: evac_model::Timestamp) -> String {
+    at.to_minute_in(&state.app.settings().desk_time_zone)
 }
 
 /// A desk page that could not be shown: the problem's status and words, as a page with a way

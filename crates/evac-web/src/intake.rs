@@ -498,7 +498,7 @@ pub async fn public_status_post(
             .messages
             .into_iter()
             .map(|m| evac_ui::PublicMessageLine {
-                at: crate::desk::desk_time(m.created_at),
+                at: crate::desk::desk_time(&state, m.created_at),
                 channel: m.channel,
                 state: m.state.as_str().to_string(),
                 text: m.body,

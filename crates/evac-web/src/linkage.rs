@@ -140,8 +140,8 @@ pub async fn review_page(
                 (t.get("channel"), a.channel.clone(), b.channel.clone()),
                 (
                     t.get("received"),
-                    desk_time(a.received_at),
-                    desk_time(b.received_at),
+                    desk_time(&state, a.received_at),
+                    desk_time(&state, b.received_at),
                 ),
             ]
             .into_iter()

@@ -241,7 +241,7 @@ pub async fn outbox_page(
         lines: messages
             .into_iter()
             .map(|m| OutboxLine {
-                at: desk_time(m.created_at),
+                at: desk_time(&state, m.created_at),
                 request_id: m.request.map(|r| r.to_string()),
                 recipient: m.recipient,
                 channel: m.channel,
@@ -355,7 +355,7 @@ pub async fn inbox_page(
                     .unwrap_or_default()
                 ),
                 id: m.id.to_string(),
-                received: desk_time(m.received_at),
+                received: desk_time(&state, m.received_at),
                 channel: m.channel,
                 sender: m.sender,
                 text: m.text,

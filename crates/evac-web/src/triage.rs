@@ -148,7 +148,7 @@ pub async fn cases_page(
         t: Tr { lang },
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),
-        ranked_at: desk_time(ranked_at),
+        ranked_at: desk_time(&state, ranked_at),
         total,
         lines: ranked
             .into_iter()

@@ -3564,6 +3564,15 @@ async fn the_request_list_filters_exports_its_view_and_changes_a_selection_in_bu
         reference(&ids[2]).await,
     ];
 
+    // Times are the crisis's local time (Asia/Almaty unless configured), with the offset.
+    let (_, first) = t
+        .get(&format!("/api/v1/requests/{}", ids[0]), Some(&officer))
+        .await;
+    let received: evac_model::Timestamp = first["received_at"].as_str().unwrap().parse().unwrap();
+    let local = received.to_minute_in(&jiff::tz::TimeZone::get("Asia/Almaty").unwrap());
+    let listed = t.desk_get("/desk/requests", &officer).await;
+    assert!(listed.contains(&local), "{local} not on the list");
+
     // A filter: by channel, then by a day (as a date input sends it) that includes today.
     let hotline = t
         .desk_get("/desk/requests?channel=hotline&status=&place=", &officer)
