@@ -173,11 +173,11 @@ async fn render_users(
         lines.push(evac_ui::UserLine {
             name: u.name,
             role: u.role.as_str().to_string(),
-            created: desk_time(&state, u.created_at),
+            created: desk_time(state, u.created_at),
             disabled: u.disabled,
             tokens: tokens
                 .into_iter()
-                .map(|t| (t.id, t.label, desk_time(&state, t.created_at)))
+                .map(|t| (t.id, t.label, desk_time(state, t.created_at)))
                 .collect(),
         });
     }

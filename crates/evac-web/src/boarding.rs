@@ -267,7 +267,7 @@ async fn gate_transports(
                     "{} · {} · {}",
                     t.code,
                     t.hub,
-                    desk_time(&state, t.departs_at)
+                    desk_time(state, t.departs_at)
                 ),
             )
         })

@@ -182,7 +182,7 @@ fn callback_line(state: &AppState, c: &QueuedCallback, now: Timestamp) -> Callba
         reference: c.reference.clone(),
         place: c.place.clone(),
         phones: c.phones.join(", "),
-        due: desk_time(&state, c.callback.due_at),
+        due: desk_time(state, c.callback.due_at),
         due_now: c.callback.due_at <= now,
         reason: c.callback.reason.clone(),
         attempts: c.callback.attempts,
@@ -234,7 +234,7 @@ pub(crate) async fn call_lines(
     let lines = calls
         .into_iter()
         .map(|c| evac_ui::CallLine {
-            at: desk_time(&state, c.at),
+            at: desk_time(state, c.at),
             // The form's own words, in the desk's language.
             direction: t.get(match c.direction {
                 evac_model::CallDirection::Outbound => "calls-outbound",
@@ -249,7 +249,7 @@ pub(crate) async fn call_lines(
     let waiting = callback.map(|c| {
         format!(
             "{} (UTC) · {} · {}",
-            desk_time(&state, c.due_at),
+            desk_time(state, c.due_at),
             c.reason,
             c.claimed_by
                 .filter(|_| c.claimed_until > Timestamp::now())

@@ -348,7 +348,7 @@ async fn render_request_list(
             RequestLine {
                 id: r.id.to_string(),
                 reference: r.reference.to_string(),
-                received: desk_time(&state, r.received_at),
+                received: desk_time(state, r.received_at),
                 place: r.body.location.text.clone(),
                 party: names.join(", "),
                 channel: t.channel_name(r.body.channel.as_str()),
@@ -627,7 +627,7 @@ async fn message_lines(
             (
                 m.created_at,
                 MessageLine {
-                    at: desk_time(&state, m.created_at),
+                    at: desk_time(state, m.created_at),
                     outbound: true,
                     party: m.recipient,
                     channel: m.channel,
@@ -642,7 +642,7 @@ async fn message_lines(
             (
                 m.received_at,
                 MessageLine {
-                    at: desk_time(&state, m.received_at),
+                    at: desk_time(state, m.received_at),
                     outbound: false,
                     party: m.sender,
                     channel: m.channel,
@@ -766,7 +766,7 @@ pub(crate) async fn render_request_detail_with(
         user: desk_user(staff),
         id: r.id.to_string(),
         reference: r.reference.to_string(),
-        received: desk_time(&state, r.received_at),
+        received: desk_time(state, r.received_at),
         channel: t.channel_name(r.body.channel.as_str()),
         location: r.body.location.text.clone(),
         situation: r.body.situation.clone(),
@@ -797,7 +797,7 @@ pub(crate) async fn render_request_detail_with(
             .map(|s| SeatLine {
                 person: name_of(s.person),
                 transport: s.transport_code,
-                departs: desk_time(&state, s.departs_at),
+                departs: desk_time(state, s.departs_at),
                 state: s.state.as_str().to_string(),
                 qr: s
                     .token
@@ -809,7 +809,7 @@ pub(crate) async fn render_request_detail_with(
         history: history
             .into_iter()
             .map(|h| HistoryRow {
-                at: desk_time(&state, h.at),
+                at: desk_time(state, h.at),
                 change: if h.is_note() {
                     String::new()
                 } else {

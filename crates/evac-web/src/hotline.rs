@@ -44,7 +44,7 @@ async fn known_requests(
             KnownRequest {
                 id: r.id.to_string(),
                 reference: r.reference.to_string(),
-                received: desk_time(&state, r.received_at),
+                received: desk_time(state, r.received_at),
                 place: r.body.location.text.clone(),
                 party: r
                     .body

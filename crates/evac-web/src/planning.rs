@@ -101,7 +101,7 @@ pub(crate) async fn render_planning(
                 code: t.code.clone(),
                 hub: t.hub.clone(),
                 destination: t.destination.clone(),
-                departs: desk_time(&state, t.departs_at),
+                departs: desk_time(state, t.departs_at),
                 seats: t.seats,
                 status: t.status.as_str().to_string(),
             })

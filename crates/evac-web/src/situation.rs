@@ -284,8 +284,8 @@ async fn render_situation(
                     "{} {} ({} – {})",
                     s.subject,
                     s.effect,
-                    desk_time(&state, s.from),
-                    desk_time(&state, until)
+                    desk_time(state, s.from),
+                    desk_time(state, until)
                 ),
                 None => format!("{} {}", s.subject, s.effect),
             })
@@ -307,7 +307,7 @@ async fn render_situation(
             .iter()
             .map(|r| ReportLine {
                 id: r.id.to_string(),
-                received: desk_time(&state, r.received_at),
+                received: desk_time(state, r.received_at),
                 source: r.source.clone(),
                 excerpt: r.text.chars().take(REPORT_EXCERPT_CHARS).collect(),
                 mentions: r
