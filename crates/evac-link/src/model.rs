@@ -94,6 +94,8 @@ pub enum Doubt {
     SameHousehold,
     BirthDatesDiffer,
     BirthDatesNearlyAgree,
+    /// One side gave an age, not a birth date: the years fit, nothing more is known.
+    OnlyAnAge,
     BirthDateMissing,
     GivenNamesDiffer,
     GivenNamesOnlySimilar,
@@ -113,7 +115,8 @@ impl Doubt {
         let mut doubts = Vec::new();
         match level(Field::BirthDate) {
             4 | 5 => doubts.push(Doubt::BirthDatesDiffer),
-            1..=3 => doubts.push(Doubt::BirthDatesNearlyAgree),
+            1 | 2 => doubts.push(Doubt::BirthDatesNearlyAgree),
+            3 => doubts.push(Doubt::OnlyAnAge),
             MISSING => doubts.push(Doubt::BirthDateMissing),
             _ => {}
         }

@@ -273,6 +273,30 @@ fn shown_probabilities_are_honest_on_the_demo_crisis() {
     );
 }
 
+/// The review page says what is really in doubt: an age against a date is "only an age", not
+/// "birth dates nearly agree (a typo?)" (the demo's queue said the latter for 35 pairs).
+#[test]
+fn an_age_against_a_date_is_doubted_as_only_an_age() {
+    let dated = LinkRecord {
+        birth_date: Some(date(1978, 7, 9)),
+        ..person("a", "r1", "Sabine", "Schmidt")
+    };
+    let aged = LinkRecord {
+        birth_year_range: Some((1977, 1978)),
+        ..person("b", "r2", "Sabine", "Schmidt")
+    };
+    let mut records = vec![dated, aged];
+    records.extend(generated(200, 8).0);
+    let linkage = link(records, &Settings::default()).unwrap();
+    let at = |id: &str| linkage.record_ids.iter().position(|r| r == id).unwrap() as u32;
+    let why = linkage.explain(at("a"), at("b"));
+    assert!(why.doubts.contains(&evac_link::Doubt::OnlyAnAge), "{why:?}");
+    assert!(
+        !why.doubts
+            .contains(&evac_link::Doubt::BirthDatesNearlyAgree)
+    );
+}
+
 #[test]
 fn two_different_valid_documents_are_two_people() {
     let twin = |id: &str, group: &str, doc: &str| LinkRecord {

@@ -852,6 +852,7 @@ async fn a_case_officer_resolves_a_duplicate() {
         "Same household",
         "Birth dates",
         "birth date is missing",
+        "Only an age",
         "Given names",
         "Surnames differ",
         "Sexes differ",

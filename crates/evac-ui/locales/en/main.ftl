@@ -243,6 +243,7 @@ why-review = Why a person must decide
 doubt-same_household = Same household: relatives share phone, surname and address, so only name, birth date and document count
 doubt-birth_dates_differ = Birth dates differ
 doubt-birth_dates_nearly_agree = Birth dates nearly agree (a typo?)
+doubt-only_an_age = Only an age is known: the years fit, the day is unknown
 doubt-birth_date_missing = A birth date is missing
 doubt-given_names_differ = Given names differ
 doubt-given_names_only_similar = Given names are only similar

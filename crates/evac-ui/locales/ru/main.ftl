@@ -244,6 +244,7 @@ why-review = Почему нужно решение человека
 doubt-same_household = Одна семья: у родственников общие телефон, фамилия и адрес, поэтому учитываются только имя, дата рождения и документ
 doubt-birth_dates_differ = Даты рождения различаются
 doubt-birth_dates_nearly_agree = Даты рождения почти совпадают (опечатка?)
+doubt-only_an_age = Известен только возраст: годы совпадают, дата неизвестна
 doubt-birth_date_missing = Нет даты рождения
 doubt-given_names_differ = Имена различаются
 doubt-given_names_only_similar = Имена только похожи
