@@ -775,6 +775,16 @@ impl Tr {
     }
 }
 
+/// A person of the request and a record of them in another request, as linkage merged them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkLine {
+    pub person: String,
+    pub other_request_id: String,
+    pub other_reference: String,
+    /// The link event's sequence number: what an undo names.
+    pub seq: i64,
+}
+
 /// One person of a request, as the detail page shows them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonLine {
@@ -805,6 +815,10 @@ pub struct RequestDetail {
     /// role (field-level access).
     pub withheld: bool,
     pub people: Vec<PersonLine>,
+    /// Each person's records in other requests that linkage took for the same person.
+    pub links: Vec<LinkLine>,
+    /// Whether this role may undo a link ("two people").
+    pub can_undo_links: bool,
     pub seats: Vec<SeatLine>,
     pub history: Vec<HistoryRow>,
     /// Messages to and from the request's people, newest first.

@@ -609,6 +609,46 @@ pub async fn person_correction_post(
     after_request_change(&state, lang, &session.staff, &id, outcome).await
 }
 
+/// Each person's records in other requests that linkage merged with them, by the other
+/// request's reference.
+async fn link_lines(
+    state: &AppState,
+    staff: &Staff,
+    stored: &evac_store::StoredRequest,
+) -> Result<Vec<evac_ui::LinkLine>, AppError> {
+    let r = &stored.request;
+    let links = state.app.request_links(staff, r.id).await?;
+    let mut references: HashMap<RequestId, String> = HashMap::new();
+    let mut lines = Vec::new();
+    for person in &links.persons {
+        let name = r
+            .body
+            .party
+            .iter()
+            .find(|p| p.id == person.person_id)
+            .map(person_name)
+            .unwrap_or_default();
+        for same in person.same_as.iter().filter(|s| s.request_id != r.id) {
+            let reference = match references.get(&same.request_id) {
+                Some(reference) => reference.clone(),
+                None => {
+                    let other = state.app.request(staff, same.request_id).await?;
+                    let reference = other.request.reference.to_string();
+                    references.insert(same.request_id, reference.clone());
+                    reference
+                }
+            };
+            lines.push(evac_ui::LinkLine {
+                person: name.clone(),
+                other_request_id: same.request_id.to_string(),
+                other_reference: reference,
+                seq: same.link_seq,
+            });
+        }
+    }
+    Ok(lines)
+}
+
 /// Messages to and from a request's people, newest first.
 async fn message_lines(
     state: &AppState,
@@ -701,6 +741,10 @@ pub(crate) async fn render_request_detail_with(
         (Ok(history), Ok(seats)) => (history, seats),
         (Err(e), _) | (_, Err(e)) => return error_page(lang, e),
     };
+    let links = match link_lines(state, staff, &stored).await {
+        Ok(links) => links,
+        Err(e) => return error_page(lang, e),
+    };
     // Messages and calls show how to reach people: only for roles that see contacts.
     let sees_contacts = staff.role.allows(Permission::ReadContacts);
     let messages = match sees_contacts {
@@ -792,6 +836,8 @@ pub(crate) async fn render_request_detail_with(
             .join("; "),
         withheld: !evac_model::Withheld::for_role(staff.role).is_empty(),
         people,
+        links,
+        can_undo_links: staff.role.allows(Permission::ReviewDuplicates),
         seats: seats
             .into_iter()
             .map(|s| SeatLine {

@@ -36,6 +36,7 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
     router
         .route("/desk/review", get(review_page))
         .route("/desk/review/{seq}", post(decision_post))
+        .route("/desk/links/{seq}/undo", post(undo_post))
 }
 
 /// Review items returned when no `limit` is given.
@@ -78,6 +79,31 @@ pub async fn undo(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     state.app.undo_link(&staff, seq).await?;
     Ok((StatusCode::CREATED, Json(json!({ "undone": seq }))))
+}
+
+/// `POST /desk/links/{seq}/undo?back=REQUEST`: a case officer says two merged records are two
+/// people (the pair goes back to the review queue); back to the request's page.
+pub async fn undo_post(
+    State(state): State<AppState>,
+    Path(seq): Path<i64>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    match state.app.undo_link(&session.staff, seq).await {
+        Ok(()) => {
+            let back = query
+                .get("back")
+                .and_then(|b| b.parse::<evac_model::RequestId>().ok())
+                .map_or_else(
+                    || format!("/desk/review?lang={}", lang.code()),
+                    |id| format!("/desk/requests/{id}?lang={}", lang.code()),
+                );
+            Redirect::to(&back).into_response()
+        }
+        Err(e) => error_page(lang, e),
+    }
 }
 
 /// `GET /api/v1/requests/{id}/links`: the request's people in other requests, and its

@@ -956,14 +956,50 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
         .as_i64()
         .unwrap();
 
-    let undo = t
-        .http
-        .post(format!("{}/api/v1/links/{seq}/undo", t.base))
-        .bearer_auth(&officer)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(undo.status(), StatusCode::CREATED);
+    // Issue 27: the request's page shows its people's records in other requests, and a case
+    // officer undoes a merge there ("two people"), back on the same page without it.
+    let second_id = second["id"].as_str().unwrap();
+    let (_, first_request) = t
+        .get(
+            &format!("/api/v1/requests/{}", first["id"].as_str().unwrap()),
+            Some(&officer),
+        )
+        .await;
+    let first_reference = first_request["reference"].as_str().unwrap();
+    let page = t
+        .desk_get(&format!("/desk/requests/{second_id}?lang=en"), &officer)
+        .await;
+    let section = page
+        .split("id=\"links\"")
+        .nth(1)
+        .and_then(|s| s.split("</table>").next())
+        .expect("the same person in other requests");
+    assert!(section.contains(first_reference), "{section}");
+    let undo_action = format!("/desk/links/{seq}/undo?lang=en&amp;back={second_id}");
+    assert!(section.contains(&undo_action), "{section}");
+    let (status, _) = t
+        .desk_post(&undo_action.replace("&amp;", "&"), &officer, &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let page = t
+        .desk_get(&format!("/desk/requests/{second_id}?lang=en"), &officer)
+        .await;
+    assert!(
+        !page.contains(&undo_action),
+        "the undone merge is no longer shown as one person"
+    );
+    // The other person's merge is undone through the API.
+    let (_, links) = t.get(&path, Some(&officer)).await;
+    if let Some(other) = links["persons"][1]["same_as"][0]["link_seq"].as_i64() {
+        let undo = t
+            .http
+            .post(format!("{}/api/v1/links/{other}/undo", t.base))
+            .bearer_auth(&officer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(undo.status(), StatusCode::CREATED);
+    }
     let (status, queue) = t.get("/api/v1/review?limit=1000", Some(&officer)).await;
     assert_eq!(status, StatusCode::OK);
     let item = queue["items"]
