@@ -28,6 +28,8 @@ pub struct BulkOutcome {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BulkRefusal {
     pub request: RequestId,
+    /// The request's reference code; none when the request was not found.
+    pub reference: Option<String>,
     /// None when the whole request was refused (not found).
     pub person: Option<PersonId>,
     pub reason: String,
@@ -151,6 +153,7 @@ impl App {
                 Err(e) => {
                     outcome.refused.push(BulkRefusal {
                         request,
+                        reference: None,
                         person: None,
                         reason: e.to_string(),
                     });
@@ -184,6 +187,7 @@ impl App {
                     }
                     Err(e) => outcome.refused.push(BulkRefusal {
                         request,
+                        reference: Some(stored.request.reference.to_string()),
                         person: Some(person),
                         reason: e.to_string(),
                     }),

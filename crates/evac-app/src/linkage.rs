@@ -213,6 +213,8 @@ pub struct PersonLinks {
 pub struct SameAs {
     pub person_id: PersonId,
     pub request_id: RequestId,
+    /// The other request's reference code, as staff name it.
+    pub reference: String,
     pub link_seq: i64,
 }
 
@@ -513,6 +515,7 @@ impl App {
         let Walked {
             mut household,
             request_of,
+            reference_of,
             neighbours,
         } = self.walk_household(&stored, &view).await?;
         household.sort();
@@ -532,6 +535,7 @@ impl App {
                         request_of.get(&other).map(|&request_id| SameAs {
                             person_id: other,
                             request_id,
+                            reference: reference_of.get(&request_id).cloned().unwrap_or_default(),
                             link_seq: seq,
                         })
                     })
@@ -863,6 +867,8 @@ impl Linker {
 struct Walked {
     household: Vec<RequestId>,
     request_of: HashMap<PersonId, RequestId>,
+    /// The reference code of each request met.
+    reference_of: HashMap<RequestId, String>,
     neighbours: HashMap<PersonId, Vec<(PersonId, i64)>>,
 }
 
@@ -882,6 +888,7 @@ impl App {
             neighbours.entry(b).or_default().push((a, seq));
         }
         let mut request_of: HashMap<PersonId, RequestId> = HashMap::new();
+        let mut reference_of = HashMap::from([(request_id, stored.request.reference.to_string())]);
         let mut household = vec![request_id];
         let mut persons_todo: Vec<(PersonId, RequestId)> = stored
             .request
@@ -906,6 +913,10 @@ impl App {
                 };
                 if !household.contains(&other_request.request.id) {
                     household.push(other_request.request.id);
+                    reference_of.insert(
+                        other_request.request.id,
+                        other_request.request.reference.to_string(),
+                    );
                     for p in &other_request.request.body.party {
                         persons_todo.push((p.id, other_request.request.id));
                     }
@@ -916,6 +927,7 @@ impl App {
         Ok(Walked {
             household,
             request_of,
+            reference_of,
             neighbours,
         })
     }

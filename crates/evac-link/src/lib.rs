@@ -318,7 +318,7 @@ pub fn link_prepared(
 }
 
 /// Each record's [`Prepared::household_size`]: the records of its group.
-pub fn set_household_sizes(prepared: &mut [Prepared], groups: &[u32]) {
+fn set_household_sizes(prepared: &mut [Prepared], groups: &[u32]) {
     let mut sizes: HashMap<u32, u16> = HashMap::new();
     for &g in groups.iter().filter(|&&g| g != NO_GROUP) {
         let n = sizes.entry(g).or_default();

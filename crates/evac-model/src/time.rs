@@ -44,8 +44,8 @@ impl Timestamp {
         Timestamp(self.0 + seconds * 1_000_000)
     }
 
-    /// "2022-01-07 14:05": a moment to the minute in UTC, as staff read it on the desk (not a
-    /// machine's RFC 3339 with microseconds).
+    /// "2022-01-07 14:05": a moment to the minute in UTC, as people read it (not a machine's
+    /// RFC 3339 with microseconds); the desk shows [`Timestamp::to_minute_in`] its time zone.
     pub fn to_minute(self) -> String {
         self.to_jiff()
             .to_zoned(jiff::tz::TimeZone::UTC)

@@ -206,7 +206,7 @@ pub async fn bulk_status_post(
         Err(e) => Err(e),
     };
     let notice = match outcome {
-        Ok(outcome) => bulk_notice(&state, &session.staff, &outcome).await,
+        Ok(outcome) => bulk_notice(&outcome),
         Err(e) => BulkNotice {
             refused: vec![problem_text(e)],
             ..BulkNotice::default()
@@ -233,24 +233,20 @@ pub async fn bulk_status(
     ))
 }
 
-/// A bulk change's outcome as the desk shows it: refusals by reference code.
-async fn bulk_notice(
-    state: &AppState,
-    staff: &Staff,
-    outcome: &evac_app::BulkOutcome,
-) -> BulkNotice {
-    let mut refused = Vec::new();
-    for r in &outcome.refused {
-        let reference = match state.app.request(staff, r.request).await {
-            Ok(found) => found.request.reference.to_string(),
-            Err(_) => r.request.to_string(),
-        };
-        refused.push(format!("{reference}: {}", r.reason));
-    }
+/// A bulk change's outcome as the desk shows it: refusals by reference code (by id when the
+/// request was not found).
+fn bulk_notice(outcome: &evac_app::BulkOutcome) -> BulkNotice {
     BulkNotice {
         changed: outcome.changed.len() as u64,
         unchanged: outcome.unchanged,
-        refused,
+        refused: outcome
+            .refused
+            .iter()
+            .map(|r| {
+                let named = r.reference.clone().unwrap_or_else(|| r.request.to_string());
+                format!("{named}: {}", r.reason)
+            })
+            .collect(),
     }
 }
 
@@ -618,35 +614,29 @@ async fn link_lines(
 ) -> Result<Vec<evac_ui::LinkLine>, AppError> {
     let r = &stored.request;
     let links = state.app.request_links(staff, r.id).await?;
-    let mut references: HashMap<RequestId, String> = HashMap::new();
-    let mut lines = Vec::new();
-    for person in &links.persons {
-        let name = r
-            .body
-            .party
-            .iter()
-            .find(|p| p.id == person.person_id)
-            .map(person_name)
-            .unwrap_or_default();
-        for same in person.same_as.iter().filter(|s| s.request_id != r.id) {
-            let reference = match references.get(&same.request_id) {
-                Some(reference) => reference.clone(),
-                None => {
-                    let other = state.app.request(staff, same.request_id).await?;
-                    let reference = other.request.reference.to_string();
-                    references.insert(same.request_id, reference.clone());
-                    reference
-                }
-            };
-            lines.push(evac_ui::LinkLine {
-                person: name.clone(),
-                other_request_id: same.request_id.to_string(),
-                other_reference: reference,
-                seq: same.link_seq,
-            });
-        }
-    }
-    Ok(lines)
+    Ok(links
+        .persons
+        .iter()
+        .flat_map(|person| {
+            let name = r
+                .body
+                .party
+                .iter()
+                .find(|p| p.id == person.person_id)
+                .map(person_name)
+                .unwrap_or_default();
+            person
+                .same_as
+                .iter()
+                .filter(|same| same.request_id != r.id)
+                .map(move |same| evac_ui::LinkLine {
+                    person: name.clone(),
+                    other_request_id: same.request_id.to_string(),
+                    other_reference: same.reference.clone(),
+                    seq: same.link_seq,
+                })
+        })
+        .collect())
 }
 
 /// Messages to and from a request's people, newest first.

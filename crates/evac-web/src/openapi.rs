@@ -222,7 +222,7 @@ fn build() -> Value {
                         "200": { "description": "what changed", "content": { "application/json": { "schema": { "type": "object", "properties": {
                             "changed": { "type": "array", "items": { "type": "array", "prefixItems": [{ "type": "string", "format": "uuid" }, { "type": "string", "format": "uuid" }], "description": "[request, person]" } },
                             "unchanged": { "type": "integer", "description": "people already in the status" },
-                            "refused": { "type": "array", "items": { "type": "object", "properties": { "request": { "type": "string" }, "person": { "type": ["string", "null"] }, "reason": { "type": "string" } } } }
+                            "refused": { "type": "array", "items": { "type": "object", "properties": { "request": { "type": "string" }, "reference": { "type": ["string", "null"], "description": "null when the request was not found" }, "person": { "type": ["string", "null"] }, "reason": { "type": "string" } } } }
                         } } } } },
                         "403": problem_response("role may not set this status"),
                         "422": problem_response("no request, too many, an id that is not one, an unknown status or no reason, each named")
@@ -467,7 +467,7 @@ fn build() -> Value {
             },
             "/api/v1/requests/{id}/links": {
                 "get": {
-                    "summary": "A request's people linked to records in other requests (with the link event), and every request of its household", "security": bearer,
+                    "summary": "A request's people linked to records in other requests (with the other request's reference and the link event), and every request of its household", "security": bearer,
                     "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
                     "responses": { "200": { "description": "links" }, "404": problem_response("no such request") }
                 }
