@@ -371,7 +371,7 @@ impl App {
                 StoreError::Refused(what) => AppError::Conflict(what),
                 e => AppError::Store(e),
             })?;
-        self.ranking_is_stale();
+        self.ranking_is_stale().await;
         Ok(())
     }
 
@@ -555,7 +555,7 @@ impl App {
         self.store
             .correct_request(id, &body, has_minors, notes, audit)
             .await?;
-        self.ranking_is_stale();
+        self.ranking_is_stale().await;
         Ok(changed)
     }
 }
@@ -735,7 +735,7 @@ impl App {
         self.store
             .correct_request(request, &new_body, has_minors, vec![note], audit)
             .await?;
-        self.ranking_is_stale();
+        self.ranking_is_stale().await;
         Ok(changed)
     }
 }

@@ -187,7 +187,7 @@ impl App {
         addresses.sort();
         addresses.dedup();
         let contact_rows = self.store.erase_contacts(request, &addresses).await?;
-        self.ranking_is_stale();
+        self.ranking_is_stale().await;
         Ok(Erased {
             fields,
             submitter,

@@ -56,7 +56,8 @@ pub use evac_model::{PersonCorrection, RequestCorrection};
 pub use import::{IMPORTS_IN_FLIGHT_MAX, ImportSummary};
 pub use intake::{ExportActor, ExportCursor, Submitted};
 pub use linkage::{
-    LinkView, LinkedPerson, PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,
+    LINK_POLL_MS, LINKAGE_LEASE_MS, LINKAGE_LEASE_RENEW_MS, LinkView, LinkageWorker, LinkedPerson,
+    PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,
 };
 pub use login_guard::{
     LOGIN_ACCOUNT_FAILURES_MAX, LOGIN_ADDRESS_FAILURES_MAX, LOGIN_LOCK_S, LOGIN_WINDOW_S,

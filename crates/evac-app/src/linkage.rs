@@ -3,11 +3,15 @@
 //!
 //! The store keeps an append-only log of link events; what is "the same person" now is a fold
 //! over that log ([`LinkView::from_events`]), so merges never touch a request and every merge
-//! can be undone. The in-memory [`evac_link::Index`] is built by [`App::relink`] (at server
-//! start, in the background, and by `evac relink`); until it exists, requests are stored as
-//! always and simply not matched yet (the next relink catches them up). Matching runs after the
-//! request's commit, on a background thread of low priority ([`OnlineLinker`]), and never delays
-//! or fails its acknowledgement: during a burst the linker falls behind and catches up after.
+//! can be undone. Linkage is work one node does for all: every request is stored with a due
+//! mark (`links_due`), whichever node took it, and the node holding the `linkage` lease
+//! ([`LinkageWorker`]) keeps the in-memory [`evac_link::Index`] (built by [`App::relink`] when
+//! it takes the lease) and drains the marks in batches on a background thread of low priority
+//! ([`OnlineLinker`]): a batch's link events and the clearing of its marks are one transaction,
+//! fenced by the lease. Matching never delays or fails an acknowledgement: during a burst the
+//! linker falls behind and catches up after. When the holder dies, another node takes the
+//! lease once it runs out ([`LINKAGE_LEASE_MS`]), relinks, and drains what is still due.
+//! Every node reads links from the store, so each sees the same households.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
@@ -29,17 +33,24 @@ const ONLINE_CANDIDATES_MAX: usize = 3;
 /// How many observed matches one reviewer's "match" counts for when refining `m`.
 const DECISION_WEIGHT_PAIRS: f64 = 5.0;
 
-/// Requests waiting for the background linker. Ids only (a few dozen bytes each in the queue),
-/// so a burst of a million requests waits in tens of MB, allocated as the queue grows; beyond
-/// this, requests are matched at the next relink.
-pub const LINK_QUEUE_REQUESTS_MAX: usize = 1_000_000;
-/// Queued requests up to which the linker waits while intake is busy
+/// Requests the online linker takes from the store's queue at once: one transaction of
+/// link events and cleared marks per batch.
+const LINK_BATCH_REQUESTS_MAX: u32 = 200;
+/// Queued requests up to which the linker waits while this node's intake is busy
 /// ([`evac_store::IntakeLoad`]); beyond it, it matches even during a surge. Large: a backlog
-/// costs only memory (ids) and the freshness of duplicate suggestions, which case officers
-/// review in hours, not seconds; it is ~50 s of the benchmarked 10,000 requests/s.
+/// costs only the freshness of duplicate suggestions, which case officers review in hours, not
+/// seconds; it is ~50 s of the benchmarked 10,000 requests/s.
 pub const LINK_BACKLOG_MAX: usize = 500_000;
 /// How often a waiting linker asks whether the surge has passed, in ms.
 const LINK_WAIT_MS: u64 = 100;
+/// How often an idle linker looks for requests other nodes stored, in ms (its own node's
+/// intake wakes it at once).
+pub const LINK_POLL_MS: u64 = 200;
+/// How long the linkage lease lasts unless renewed, in ms: when its holder dies, another node
+/// takes the work over within this and one renewal period.
+pub const LINKAGE_LEASE_MS: u64 = 5_000;
+/// How often the linkage worker renews the lease (or tries to take it), in ms.
+pub const LINKAGE_LEASE_RENEW_MS: u64 = 1_000;
 
 /// The linker's in-memory state: the index and who each indexed record is.
 #[derive(Default)]
@@ -48,6 +59,13 @@ pub(crate) struct Linker {
     /// Whether `state` holds an index: read on every submission without taking the lock,
     /// which the background linker holds while it matches.
     indexed: std::sync::atomic::AtomicBool,
+    /// The node name this app's linkage worker holds the lease as: its settlements are fenced
+    /// by the lease. Unset in an app without a worker (a CLI command, a test).
+    lease_holder: std::sync::OnceLock<String>,
+    /// Whether a relink is running (the worker starts one when it takes the lease).
+    relinking: std::sync::atomic::AtomicBool,
+    /// Moved on by every `forget`: a relink that started before keeps its index to itself.
+    epoch: std::sync::atomic::AtomicU64,
 }
 
 struct LinkState {
@@ -232,6 +250,8 @@ impl App {
     /// review items (pairs the log already knows are left as decided), and builds the index
     /// that matches new requests online.
     pub async fn relink(&self) -> Result<RelinkSummary, AppError> {
+        // A node that stops linking meanwhile (its lease lost) does not take the index up.
+        let epoch = self.linker.epoch.load(std::sync::atomic::Ordering::Acquire);
         let mut records = Vec::new();
         let mut persons: HashMap<String, (PersonId, RequestId)> = HashMap::new();
         self.for_each_request(|stored| {
@@ -294,16 +314,24 @@ impl App {
             }),
         };
         self.store.append_audit(vec![audit]).await?;
-        self.ranking_is_stale();
-        *self.linker.state.lock().expect("linker lock") = Some(LinkState {
-            index,
-            indexed_requests: positions.iter().map(|&(_, request)| request).collect(),
-            persons: positions,
-            matches_observed,
-        });
-        self.linker
-            .indexed
-            .store(true, std::sync::atomic::Ordering::Release);
+        self.ranking_is_stale().await;
+        {
+            let mut state = self.linker.state.lock().expect("linker lock");
+            // Under the lock `forget` takes: no forget slips between the check and the store.
+            if self.linker.epoch.load(std::sync::atomic::Ordering::Acquire) == epoch {
+                *state = Some(LinkState {
+                    index,
+                    indexed_requests: positions.iter().map(|&(_, request)| request).collect(),
+                    persons: positions,
+                    matches_observed,
+                });
+                self.linker
+                    .indexed
+                    .store(true, std::sync::atomic::Ordering::Release);
+            }
+        }
+        // What was stored while this relink read, and is not in its index, is due.
+        self.wake_linker();
         Ok(RelinkSummary {
             persons: person_count,
             auto_merged,
@@ -311,25 +339,121 @@ impl App {
         })
     }
 
-    /// Queues a just-stored request for matching by the background linker. Never waits for
-    /// it: the acknowledgement depends on the commit alone (see [`OnlineLinker`]).
-    pub(crate) fn queue_for_linking(&self, request: RequestId) {
-        // Before the first relink there is nothing to match against, and that relink reads
-        // every stored request anyway.
-        if !self.linker.has_index() {
-            return;
+    /// Tells this node's linker that a request was just stored: when this node links, it looks
+    /// at once instead of at its next poll. Never waits for it: the acknowledgement depends on
+    /// the commit alone (see [`OnlineLinker`]); the request's due mark is what is durable.
+    pub(crate) fn queue_for_linking(&self, _request: RequestId) {
+        // Without an index this node does not link: the lease holder polls the store.
+        if self.linker.has_index() {
+            self.wake_linker();
         }
-        self.online_linker
-            .get_or_init(|| OnlineLinker::start(self.store.clone(), self.linker.clone()))
-            .queue(request);
     }
 
-    /// Waits until every request queued for linking so far has been matched (or skipped): for
-    /// tests, and for anyone who must read the links of a request just submitted.
+    fn wake_linker(&self) {
+        self.online_linker
+            .get_or_init(|| OnlineLinker::start(self.store.clone(), self.linker.clone()))
+            .wake();
+    }
+
+    /// Waits until no stored request waits for linking, when this app links (it holds an
+    /// index): for tests, and for anyone who must read the links of a request just submitted.
     pub async fn linking_caught_up(&self) {
-        if let Some(online) = self.online_linker.get() {
-            online.caught_up().await;
+        while self.linker.has_index() {
+            self.wake_linker();
+            match self.store.links_due(1).await {
+                Ok(due) if due.is_empty() => return,
+                Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot tell whether linking caught up");
+                    return;
+                }
+            }
         }
+    }
+
+    /// How many stored requests wait for linking.
+    pub async fn links_due(&self) -> Result<u64, AppError> {
+        Ok(self.store.links_due_count().await?)
+    }
+
+    /// Starts this node's linkage worker: it takes the `linkage` lease as `node` whenever it is
+    /// free (node names must be unique among running nodes), relinks when it takes it, and
+    /// then links every request any node stores, until [`LinkageWorker::stop`] or the lease is
+    /// lost. Every node runs one; one holds the lease.
+    pub fn start_linkage_worker(&self, node: &str) -> LinkageWorker {
+        let _ = self.linker.lease_holder.set(node.to_string());
+        let app = self.clone();
+        let holder = node.to_string();
+        let task = tokio::spawn(async move {
+            let mut tick =
+                tokio::time::interval(std::time::Duration::from_millis(LINKAGE_LEASE_RENEW_MS));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut held = false;
+            loop {
+                tick.tick().await;
+                let now = Timestamp::now();
+                let until = Timestamp::from_unix_micros(
+                    now.unix_micros() + LINKAGE_LEASE_MS as i64 * 1_000,
+                );
+                match app
+                    .store
+                    .take_lease(evac_store::LINKAGE_LEASE, &holder, now, until)
+                    .await
+                {
+                    Ok(true) => {
+                        if !held {
+                            tracing::info!(node = %holder, "this node links every node's requests (it holds the linkage lease)");
+                        }
+                        held = true;
+                        app.link_while_leased();
+                    }
+                    Ok(false) => {
+                        if held || app.linker.has_index() {
+                            tracing::info!(node = %holder, "another node holds the linkage lease; this one stops linking");
+                            app.linker.forget();
+                        }
+                        held = false;
+                    }
+                    // The fence keeps a node that cannot renew from writing; it tries again.
+                    Err(e) => tracing::warn!(error = %e, "cannot renew the linkage lease"),
+                }
+            }
+        });
+        LinkageWorker {
+            task,
+            app: self.clone(),
+            node: node.to_string(),
+        }
+    }
+
+    /// With the lease held: relinks first when this node has no index (in the background; the
+    /// worker goes on renewing), else makes sure the linker looks at the queue.
+    fn link_while_leased(&self) {
+        use std::sync::atomic::Ordering::AcqRel;
+        if self.linker.has_index() {
+            self.wake_linker();
+            return;
+        }
+        if self.linker.relinking.swap(true, AcqRel) {
+            return;
+        }
+        let app = self.clone();
+        tokio::spawn(async move {
+            match app.relink().await {
+                Ok(s) => tracing::info!(
+                    persons = s.persons,
+                    auto_merged = s.auto_merged,
+                    queued_for_review = s.queued_for_review,
+                    "linkage ready: new requests are matched on arrival"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "linkage could not start; trying again while this node holds the lease")
+                }
+            }
+            app.linker
+                .relinking
+                .store(false, std::sync::atomic::Ordering::Release);
+        });
     }
 
     pub(crate) async fn all_link_events(&self) -> Result<Vec<StoredLinkEvent>, AppError> {
@@ -403,7 +527,7 @@ impl App {
             self.decide_once(staff, seq, same_person)
         })
         .await?;
-        self.ranking_is_stale();
+        self.ranking_is_stale().await;
         if same_person {
             self.learn_from_match(target.person_a, target.person_b);
         }
@@ -462,7 +586,7 @@ impl App {
     pub async fn undo_link(&self, staff: &Staff, seq: i64) -> Result<(), AppError> {
         staff.require(Permission::ReviewDuplicates)?;
         with_fresh_fold("undoing the link", || self.undo_once(staff, seq)).await?;
-        self.ranking_is_stale();
+        self.ranking_is_stale().await;
         Ok(())
     }
 
@@ -679,105 +803,125 @@ fn link_event(
     }
 }
 
-/// Matches stored requests against the index on a thread of its own, at the lowest CPU
-/// priority (on Linux), one request at a time in arrival order.
+/// This node's linkage worker ([`App::start_linkage_worker`]): it holds, renews or waits for
+/// the linkage lease.
+pub struct LinkageWorker {
+    task: tokio::task::JoinHandle<()>,
+    app: App,
+    node: String,
+}
+
+impl LinkageWorker {
+    /// Stops the worker and gives the lease up, so another node takes the work at once
+    /// instead of when the lease runs out.
+    pub async fn stop(self) {
+        self.task.abort();
+        self.app.linker.forget();
+        if let Err(e) = self
+            .app
+            .store
+            .release_lease(evac_store::LINKAGE_LEASE, &self.node)
+            .await
+        {
+            tracing::warn!(error = %e, "could not give the linkage lease up; another node takes it when it runs out");
+        }
+    }
+}
+
+/// Dropped without [`LinkageWorker::stop`] (a node dying, as far as linkage goes): this node
+/// stops linking at once and leaves the lease to run out.
+impl Drop for LinkageWorker {
+    fn drop(&mut self) {
+        self.task.abort();
+        self.app.linker.forget();
+    }
+}
+
+/// Drains the store's queue of requests due for linking, on a thread of its own at the lowest
+/// CPU priority (on Linux), a batch at a time in id order (UUID v7: arrival order), while this
+/// node holds an index.
 ///
 /// Why a thread apart: matching a request costs about as much CPU as taking it in, and an
 /// acknowledgement must wait for the commit alone. During a burst, intake keeps the cores and
-/// the queue grows; when the burst passes, the linker catches up. The queue holds ids, and the
-/// thread reads each request back from the store, so memory stays flat.
+/// the queue grows in the store; when the burst passes, the linker catches up. Each batch's
+/// link events and cleared marks are one transaction: a node dying mid-batch leaves the batch
+/// due for the next holder, and a proposal is stored once per pair however often it is made.
 pub(crate) struct OnlineLinker {
-    /// Unbounded in type, bounded by `waiting`: a bounded channel would allocate (and touch)
-    /// its whole capacity up front.
-    queue: std::sync::mpsc::Sender<LinkWork>,
-    /// Requests queued and not yet taken by the thread, at most [`LINK_QUEUE_REQUESTS_MAX`].
-    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    /// Set when the queue was full: those requests wait for the next relink.
-    overflowed: std::sync::atomic::AtomicBool,
-}
-
-enum LinkWork {
-    Request(RequestId),
-    /// Answered once everything queued before it is done.
-    CaughtUp(tokio::sync::oneshot::Sender<()>),
+    /// A wake-up: the thread also looks every [`LINK_POLL_MS`] for other nodes' requests.
+    wake: std::sync::mpsc::SyncSender<()>,
 }
 
 impl OnlineLinker {
     /// Starts the thread. It ends when the app (and so this sender) is dropped.
     fn start(store: std::sync::Arc<dyn evac_store::Store>, linker: std::sync::Arc<Linker>) -> Self {
-        let (queue, work) = std::sync::mpsc::channel();
-        let waiting = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let taken = waiting.clone();
+        let (wake, woken) = std::sync::mpsc::sync_channel(1);
         let runtime = tokio::runtime::Handle::current();
         std::thread::Builder::new()
             .name("evac-linker".into())
             .spawn(move || {
                 evac_store::lower_this_threads_priority();
-                while let Ok(next) = work.recv() {
-                    match next {
-                        LinkWork::Request(id) => {
-                            // Matching and writing its links would compete with intake for
-                            // the cores and the writer (evac_store::IntakeLoad says why).
-                            let backlog =
-                                || taken.load(std::sync::atomic::Ordering::Relaxed) as u64;
-                            while store.intake_load().defers(backlog, LINK_BACKLOG_MAX as u64) {
-                                std::thread::sleep(std::time::Duration::from_millis(LINK_WAIT_MS));
-                            }
-                            taken.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                            match runtime.block_on(store.request(id)) {
-                                Ok(Some(stored)) => {
-                                    let events = linker.match_new_request(&stored.request);
-                                    if !events.is_empty()
-                                        && let Err(e) = runtime.block_on(store.append_link_events(
-                                            events,
-                                            Vec::new(),
-                                            AppendIf::Always,
-                                        ))
-                                    {
-                                        tracing::warn!(request_id = %id, error = %e, "linking a new request failed; the next relink will catch up");
+                let poll = std::time::Duration::from_millis(LINK_POLL_MS);
+                // A batch matched but not yet stored (the store failed): its requests are in
+                // the index already, so it is stored again, not matched again.
+                let mut unsettled: Option<(Vec<LinkEvent>, Vec<RequestId>)> = None;
+                // Until the app (the sender) is gone; a timeout is the poll.
+                while !matches!(
+                    woken.recv_timeout(poll),
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+                ) {
+                    while linker.has_index() {
+                        let batch = match unsettled.take() {
+                            Some(batch) => batch,
+                            None => {
+                                // Matching and writing links would compete with intake for the
+                                // cores and the writer (evac_store::IntakeLoad says why).
+                                let backlog =
+                                    || runtime.block_on(store.links_due_count()).unwrap_or(0);
+                                while store.intake_load().defers(backlog, LINK_BACKLOG_MAX as u64) {
+                                    std::thread::sleep(std::time::Duration::from_millis(
+                                        LINK_WAIT_MS,
+                                    ));
+                                }
+                                match runtime.block_on(store.links_due(LINK_BATCH_REQUESTS_MAX)) {
+                                    Ok(due) if due.is_empty() => break,
+                                    Ok(due) => linker.match_due(&runtime, &*store, due),
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "cannot read the requests due for linking; trying again");
+                                        break;
                                     }
                                 }
-                                Ok(None) => {}
-                                Err(e) => {
-                                    tracing::warn!(request_id = %id, error = %e, "could not read a new request to link it; the next relink will catch up")
-                                }
                             }
-                        }
-                        LinkWork::CaughtUp(done) => {
-                            let _ = done.send(());
+                        };
+                        let fence = linker.fence();
+                        let (events, requests) = batch;
+                        match runtime.block_on(store.settle_links(
+                            events.clone(),
+                            requests.clone(),
+                            fence,
+                        )) {
+                            Ok(_) => {}
+                            Err(evac_store::StoreError::Refused(why)) => {
+                                // Another node took the lease: it relinked, and links these.
+                                tracing::info!(%why, "this node stops linking");
+                                linker.forget();
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "storing links failed; trying again");
+                                unsettled = Some((events, requests));
+                                break;
+                            }
                         }
                     }
                 }
             })
             .expect("the linker thread starts");
-        OnlineLinker {
-            queue,
-            waiting,
-            overflowed: std::sync::atomic::AtomicBool::new(false),
-        }
+        OnlineLinker { wake }
     }
 
-    fn queue(&self, request: RequestId) {
-        use std::sync::atomic::Ordering::Relaxed;
-        if self.waiting.fetch_add(1, Relaxed) >= LINK_QUEUE_REQUESTS_MAX {
-            self.waiting.fetch_sub(1, Relaxed);
-            if !self.overflowed.swap(true, Relaxed) {
-                tracing::warn!(
-                    queued = LINK_QUEUE_REQUESTS_MAX,
-                    "the linker is behind; newer requests are stored but matched only at the next relink"
-                );
-            }
-            return;
-        }
-        // Fails only if the thread has died; the next relink catches up then too.
-        let _ = self.queue.send(LinkWork::Request(request));
-    }
-
-    async fn caught_up(&self) {
-        let (done, answer) = tokio::sync::oneshot::channel();
-        if self.queue.send(LinkWork::CaughtUp(done)).is_ok() {
-            let _ = answer.await;
-        }
+    fn wake(&self) {
+        // Full means a wake-up is pending already; disconnected means the thread died, and
+        // the lease's next holder links what is due.
+        let _ = self.wake.try_send(());
     }
 }
 
@@ -786,15 +930,78 @@ impl Linker {
         self.indexed.load(std::sync::atomic::Ordering::Acquire)
     }
 
+    /// Drops the index: another node links now (or this one relinks when it takes the lease
+    /// again, as the log may have moved meanwhile).
+    fn forget(&self) {
+        let mut state = self.state.lock().expect("linker lock");
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        *state = None;
+        self.indexed
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+
+    /// The fence of this node's settlements, when it links as a lease holder.
+    fn fence(&self) -> Option<evac_store::LeaseFence> {
+        self.lease_holder
+            .get()
+            .map(|holder| evac_store::LeaseFence {
+                lease: evac_store::LINKAGE_LEASE.into(),
+                holder: holder.clone(),
+                at: Timestamp::now(),
+            })
+    }
+
+    /// Matches a batch of due requests: reads each one not indexed yet back from the store
+    /// and matches it. The answer is the batch's link events and the requests it settles (a
+    /// request that cannot be read now stays due).
+    fn match_due(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        store: &dyn evac_store::Store,
+        due: Vec<RequestId>,
+    ) -> (Vec<LinkEvent>, Vec<RequestId>) {
+        let mut events = Vec::new();
+        let mut settled = Vec::with_capacity(due.len());
+        for id in due {
+            if self.is_indexed(id) {
+                settled.push(id);
+                continue;
+            }
+            match runtime.block_on(store.request(id)) {
+                Ok(Some(stored)) => match self.match_new_request(&stored.request) {
+                    Some(found) => events.extend(found),
+                    // The index was dropped meanwhile: the lease's next holder links the rest.
+                    None => break,
+                },
+                // Erased since: nothing to link.
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(request_id = %id, error = %e, "could not read a request to link it; it stays due");
+                    std::thread::sleep(std::time::Duration::from_millis(LINK_WAIT_MS));
+                    continue;
+                }
+            }
+            settled.push(id);
+        }
+        (events, settled)
+    }
+
+    fn is_indexed(&self, request: RequestId) -> bool {
+        self.state
+            .lock()
+            .expect("linker lock")
+            .as_ref()
+            .is_some_and(|state| state.indexed_requests.contains(&request))
+    }
+
     /// Matches a stored request's people against everything indexed so far, adds them to the
     /// index, and returns the link events to log.
-    fn match_new_request(&self, request: &Request) -> Vec<LinkEvent> {
+    /// `None` when this node has no index (any more): the request stays due.
+    fn match_new_request(&self, request: &Request) -> Option<Vec<LinkEvent>> {
         let mut guard = self.state.lock().expect("linker lock");
-        let Some(state) = guard.as_mut() else {
-            return Vec::new();
-        };
+        let state = guard.as_mut()?;
         if !state.indexed_requests.insert(request.id) {
-            return Vec::new();
+            return Some(Vec::new());
         }
         let group = request.id.to_string();
         let now = request.received_at;
@@ -858,7 +1065,7 @@ impl Linker {
             state.index.insert(p, Some(&group));
             state.persons.push((person.id, request.id));
         }
-        events
+        Some(events)
     }
 }
 

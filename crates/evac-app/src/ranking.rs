@@ -4,7 +4,9 @@
 //! does not rank on every view. It keeps the last ranking — how many households each priority
 //! class holds, and the first [`RANKING_KEPT_MAX`] households in order with their reasons —
 //! and serves it while it is younger than [`RANKING_FRESH_MS_MAX`] and no staff change made it
-//! stale. Otherwise it ranks again at once when ranking is cheap (the last one took under
+//! stale. A staff change on any node makes every node's kept ranking stale: it moves the
+//! ranking's generation in the store on (`evac_store::RANKING_GENERATION`), and each view
+//! compares the generation its ranking was made at (one read of one row). Otherwise it ranks again at once when ranking is cheap (the last one took under
 //! [`RANKING_WAIT_MS_MAX`]); when it is not, the kept one is served (the page says when it was
 //! ranked) while one background task ranks anew. The API's `/triage` ranks live.
 
@@ -12,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use evac_model::{Permission, Timestamp};
+use evac_store::RANKING_GENERATION;
 
 use crate::triage::RankedRequest;
 use crate::{App, AppError, Staff};
@@ -45,19 +48,20 @@ pub struct Ranking {
     pub head: Vec<RankedRequest>,
 }
 
-/// A ranking as kept: when it was made and how long making it took.
+/// A ranking as kept: when it was made, how long making it took, and the store's ranking
+/// generation it was made at.
 #[derive(Clone)]
 struct Kept {
     made: std::time::Instant,
     took_ms: u64,
+    generation: i64,
     ranking: Arc<Ranking>,
 }
 
-/// The last ranking, whether a staff change made it stale, and whether a task is ranking anew.
+/// The last ranking and whether a task is ranking anew.
 #[derive(Default)]
 pub(crate) struct RankingCache {
     last: std::sync::Mutex<Option<Kept>>,
-    stale: AtomicBool,
     refreshing: AtomicBool,
 }
 
@@ -107,8 +111,8 @@ impl App {
 
     async fn rank_and_keep(&self) -> Result<Arc<Ranking>, AppError> {
         let started = std::time::Instant::now();
-        // A change after this point makes this ranking stale again.
-        self.ranking.stale.store(false, Ordering::Release);
+        // A change after this read makes this ranking stale again.
+        let generation = self.store.generation(RANKING_GENERATION).await?;
         let ranking = Arc::new(self.rank_all(Timestamp::now()).await?);
         *self
             .ranking
@@ -117,6 +121,7 @@ impl App {
             .expect("the ranking lock is never poisoned") = Some(Kept {
             made: std::time::Instant::now(),
             took_ms: started.elapsed().as_millis() as u64,
+            generation,
             ranking: ranking.clone(),
         });
         Ok(ranking)
@@ -146,7 +151,8 @@ impl App {
     ) -> Result<Option<Arc<Ranking>>, AppError> {
         staff.require(Permission::ReadRequests)?;
         let kept = self.kept_ranking();
-        let stale = self.ranking.stale.load(Ordering::Acquire);
+        let generation = self.store.generation(RANKING_GENERATION).await?;
+        let stale = kept.as_ref().is_some_and(|k| k.generation != generation);
         match kept {
             Some(k) if !stale && k.made.elapsed().as_millis() as u64 <= RANKING_FRESH_MS_MAX => {
                 Ok(Some(k.ranking))
@@ -164,9 +170,13 @@ impl App {
         }
     }
 
-    /// Marks the kept ranking stale after a change staff expect to see ranked (a status set
-    /// by hand, a correction, a published plan, a new policy, a link decision).
-    pub(crate) fn ranking_is_stale(&self) {
-        self.ranking.stale.store(true, Ordering::Release);
+    /// Marks every node's kept ranking stale after a change staff expect to see ranked (a
+    /// status set by hand, a correction, a published plan, a new policy, a link decision).
+    /// The change is stored already: if the store cannot take the mark, the rankings are
+    /// fresh again within [`RANKING_FRESH_MS_MAX`].
+    pub(crate) async fn ranking_is_stale(&self) {
+        if let Err(e) = self.store.bump_generation(RANKING_GENERATION).await {
+            tracing::warn!(error = %e, "cannot mark the kept rankings stale; they age out");
+        }
     }
 }

@@ -241,7 +241,7 @@ impl App {
             .store
             .insert_policy(toml, now, &staff.actor(), event)
             .await?;
-        self.ranking_is_stale();
+        self.ranking_is_stale().await;
         new_policy.version = u32::try_from(version).unwrap_or(u32::MAX);
         let after = new_policy.order(&facts.1, now.unix_micros());
         let change = rerank(&facts.1, &before, &after, moves_max);

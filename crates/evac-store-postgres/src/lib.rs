@@ -343,6 +343,98 @@ fn reference_taken_or(e: sqlx::Error) -> Result<InsertOutcome, StoreError> {
     }
 }
 
+/// A queue of requests owed background work, written with each request: an acknowledgement
+/// (`acks_due`), linking (`links_due`).
+#[derive(Clone, Copy)]
+enum DueQueue {
+    Acks,
+    Links,
+}
+
+impl DueQueue {
+    fn select(self) -> &'static str {
+        match self {
+            DueQueue::Acks => "SELECT request_id FROM acks_due ORDER BY request_id LIMIT $1",
+            DueQueue::Links => "SELECT request_id FROM links_due ORDER BY request_id LIMIT $1",
+        }
+    }
+
+    fn delete(self) -> &'static str {
+        match self {
+            DueQueue::Acks => "DELETE FROM acks_due WHERE request_id = ANY($1)",
+            DueQueue::Links => "DELETE FROM links_due WHERE request_id = ANY($1)",
+        }
+    }
+}
+
+/// The requests a queue holds, oldest id first, at most `limit`.
+async fn requests_due(
+    pool: &PgPool,
+    queue: DueQueue,
+    limit: u32,
+) -> Result<Vec<RequestId>, StoreError> {
+    let ids: Vec<String> = sqlx::query_scalar(queue.select())
+        .bind(i64::from(limit.min(PAGE_ITEMS_MAX)))
+        .fetch_all(pool)
+        .await
+        .map_err(backend)?;
+    ids.iter().map(|id| parse_id("request_id", id)).collect()
+}
+
+/// Takes requests off a queue, in the transaction that did their work.
+async fn clear_due(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    queue: DueQueue,
+    requests: &[RequestId],
+) -> Result<(), StoreError> {
+    let ids: Vec<String> = requests.iter().map(ToString::to_string).collect();
+    sqlx::query(queue.delete())
+        .bind(ids)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// Appends link events in a transaction that holds the link log's lock; a proposal of a pair
+/// the log has is skipped (link_events_proposed_once). The answer is how many were appended.
+async fn insert_link_events(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    events: &[LinkEvent],
+) -> Result<usize, StoreError> {
+    let mut appended = 0;
+    for e in events {
+        let proposal = matches!(e.kind, LinkEventKind::AutoMerge | LinkEventKind::Review);
+        // A proposal of a pair the log has is skipped (link_events_proposed_once).
+        let sql = if proposal {
+            "INSERT INTO link_events (at, actor, kind, person_a, person_b, match_probability, explanation, refers_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (LEAST(person_a, person_b), GREATEST(person_a, person_b))
+             WHERE kind IN ('auto_merge', 'review') DO NOTHING"
+        } else {
+            "INSERT INTO link_events (at, actor, kind, person_a, person_b, match_probability, explanation, refers_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        };
+        appended += sqlx::query(sql)
+            .bind(e.at.unix_micros())
+            .bind(e.actor.label())
+            .bind(e.kind.as_str())
+            .bind(e.person_a.to_string())
+            .bind(e.person_b.to_string())
+            .bind(e.match_probability)
+            .bind(&e.explanation)
+            .bind(e.refers_to)
+            .execute(&mut **tx)
+            .await
+            .map_err(|err| match (unique_violation_on(&err), e.refers_to) {
+                (Some(_), Some(undone)) => {
+                    StoreError::Refused(format!("link event {undone} is already undone"))
+                }
+                _ => backend(err),
+            })?
+            .rows_affected() as usize;
+    }
+    Ok(appended)
+}
+
 /// The request, its case, its people and its audit event as one statement of data-modifying
 /// CTEs: atomic by itself, and one round trip instead of one per row. Foreign keys are checked
 /// at the end of the statement, when the request row exists.
@@ -384,6 +476,8 @@ fn whole_request_statement(
              INSERT INTO name_keys (key, request_id) SELECT k, $1 FROM UNNEST($23::text[]) AS k
          ), ack AS (
              INSERT INTO acks_due (request_id) SELECT $1 WHERE $24
+         ), link AS (
+             INSERT INTO links_due (request_id) VALUES ($1)
          )
          INSERT INTO audit_events (at, actor, action, subject, detail) VALUES ($17, $18, $19, $20, $21)",
     )
@@ -1333,41 +1427,119 @@ impl Store for PgStore {
         if let Some((head, expected)) = head {
             StoreError::unless_log_moved("link log", expected, head)?;
         }
-        let mut appended = 0;
-        for e in &events {
-            let proposal = matches!(e.kind, LinkEventKind::AutoMerge | LinkEventKind::Review);
-            // A proposal of a pair the log has is skipped (link_events_proposed_once).
-            let sql = if proposal {
-                "INSERT INTO link_events (at, actor, kind, person_a, person_b, match_probability, explanation, refers_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (LEAST(person_a, person_b), GREATEST(person_a, person_b))
-                 WHERE kind IN ('auto_merge', 'review') DO NOTHING"
-            } else {
-                "INSERT INTO link_events (at, actor, kind, person_a, person_b, match_probability, explanation, refers_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            };
-            appended += sqlx::query(sql)
-                .bind(e.at.unix_micros())
-                .bind(e.actor.label())
-                .bind(e.kind.as_str())
-                .bind(e.person_a.to_string())
-                .bind(e.person_b.to_string())
-                .bind(e.match_probability)
-                .bind(&e.explanation)
-                .bind(e.refers_to)
-                .execute(&mut *tx)
-                .await
-                .map_err(|err| match (unique_violation_on(&err), e.refers_to) {
-                    (Some(_), Some(undone)) => {
-                        StoreError::Refused(format!("link event {undone} is already undone"))
-                    }
-                    _ => backend(err),
-                })?
-                .rows_affected() as usize;
-        }
+        let appended = insert_link_events(&mut tx, &events).await?;
         for a in &audit {
             insert_audit(&mut *tx, a).await?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(appended)
+    }
+
+    async fn links_due(&self, limit: u32) -> Result<Vec<RequestId>, StoreError> {
+        requests_due(&self.pool, DueQueue::Links, limit).await
+    }
+
+    async fn links_due_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM links_due")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    async fn settle_links(
+        &self,
+        events: Vec<LinkEvent>,
+        requests: Vec<RequestId>,
+        fence: Option<LeaseFence>,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        if let Some(fence) = &fence {
+            // FOR SHARE: a node taking the lease over (an UPDATE of this row) waits until this
+            // transaction ends, so the two never write at once.
+            let held: Option<i32> = sqlx::query_scalar(
+                "SELECT 1 FROM leases WHERE name = $1 AND holder = $2 AND until_us >= $3 FOR SHARE",
+            )
+            .bind(&fence.lease)
+            .bind(&fence.holder)
+            .bind(fence.at.unix_micros())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if held.is_none() {
+                return Err(StoreError::Refused(format!(
+                    "{} no longer holds the {} lease; the node holding it now does this work",
+                    fence.holder, fence.lease
+                )));
+            }
+        }
+        lock_log(&mut tx, LINK_LOG_LOCK).await?;
+        let appended = insert_link_events(&mut tx, &events).await?;
+        clear_due(&mut tx, DueQueue::Links, &requests).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(appended)
+    }
+
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let taken = sqlx::query(
+            "INSERT INTO leases (name, holder, until_us) VALUES ($1, $2, $4)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_us = excluded.until_us
+             WHERE leases.holder = excluded.holder OR leases.until_us < $3",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(now.unix_micros())
+        .bind(until.unix_micros())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(taken.rows_affected() == 1)
+    }
+
+    async fn lease(&self, name: &str) -> Result<Option<(String, Timestamp)>, StoreError> {
+        let held: Option<(String, i64)> =
+            sqlx::query_as("SELECT holder, until_us FROM leases WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(held.map(|(holder, until)| (holder, Timestamp::from_unix_micros(until))))
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn generation(&self, name: &str) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COALESCE((SELECT value FROM generations WHERE name = $1), 0)")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
+    async fn bump_generation(&self, name: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO generations (name, value) VALUES ($1, 1)
+             ON CONFLICT (name) DO UPDATE SET value = generations.value + 1",
+        )
+        .bind(name)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
     }
 
     async fn link_events(
@@ -1694,17 +1866,7 @@ impl Store for PgStore {
     }
 
     async fn acks_due(&self, limit: u32) -> Result<Vec<RequestId>, StoreError> {
-        let rows = sqlx::query("SELECT request_id FROM acks_due ORDER BY request_id LIMIT $1")
-            .bind(i64::from(limit.min(PAGE_ITEMS_MAX)))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter()
-            .map(|row| {
-                let id: String = row.try_get(0).map_err(backend)?;
-                parse_id("acks_due.request_id", &id)
-            })
-            .collect()
+        requests_due(&self.pool, DueQueue::Acks, limit).await
     }
 
     async fn settle_acks(
@@ -1717,12 +1879,7 @@ impl Store for PgStore {
         for m in &messages {
             queued += outbox::enqueue(&mut tx, m).await?;
         }
-        let ids: Vec<String> = requests.iter().map(ToString::to_string).collect();
-        sqlx::query("DELETE FROM acks_due WHERE request_id = ANY($1)")
-            .bind(ids)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        clear_due(&mut tx, DueQueue::Acks, &requests).await?;
         tx.commit().await.map_err(backend)?;
         Ok(queued)
     }

@@ -138,6 +138,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0020_pass_keys.sql"),
     include_str!("../migrations/0021_exercise.sql"),
     include_str!("../migrations/0022_login_failures.sql"),
+    include_str!("../migrations/0023_shared_linkage.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1305,6 +1306,119 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn links_due(&self, limit: u32) -> Result<Vec<RequestId>, StoreError> {
+        self.read(move |c| rows::requests_due(c, rows::DueQueue::Links, limit))
+            .await
+    }
+
+    async fn links_due_count(&self) -> Result<u64, StoreError> {
+        self.read(|c| {
+            c.query_row("SELECT count(*) FROM links_due", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn settle_links(
+        &self,
+        events: Vec<LinkEvent>,
+        requests: Vec<RequestId>,
+        fence: Option<LeaseFence>,
+    ) -> Result<usize, StoreError> {
+        self.write(move |c| {
+            // The one writer serialises this with every lease change.
+            if let Some(fence) = &fence {
+                links::check_fence(c, fence)?;
+            }
+            let mut appended = 0;
+            for e in &events {
+                appended += links::insert_link_event(c, e)?;
+            }
+            rows::clear_due(c, rows::DueQueue::Links, &requests)?;
+            Ok(appended)
+        })
+        .await
+    }
+
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (name, holder) = (name.to_string(), holder.to_string());
+        self.write(move |c| {
+            c.prepare_cached(
+                "INSERT INTO leases (name, holder, until_us) VALUES (?1, ?2, ?4)
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_us = excluded.until_us
+                 WHERE leases.holder = excluded.holder OR leases.until_us < ?3",
+            )
+            .and_then(|mut s| {
+                s.execute(rusqlite::params![&name, &holder, now.unix_micros(), until.unix_micros()])
+            })
+            .map(|changed| changed == 1)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn lease(&self, name: &str) -> Result<Option<(String, Timestamp)>, StoreError> {
+        let name = name.to_string();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT holder, until_us FROM leases WHERE name = ?1",
+                [&name],
+                |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
+            )
+            .optional()
+            .map(|held| held.map(|(holder, until)| (holder, Timestamp::from_unix_micros(until))))
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        let (name, holder) = (name.to_string(), holder.to_string());
+        self.write(move |c| {
+            c.prepare_cached("DELETE FROM leases WHERE name = ?1 AND holder = ?2")
+                .and_then(|mut s| s.execute([&name, &holder]))
+                .map(|_| ())
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn generation(&self, name: &str) -> Result<i64, StoreError> {
+        let name = name.to_string();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT COALESCE((SELECT value FROM generations WHERE name = ?1), 0)",
+                [&name],
+                |row| row.get::<_, i64>(0),
+            )
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn bump_generation(&self, name: &str) -> Result<(), StoreError> {
+        let name = name.to_string();
+        self.write(move |c| {
+            c.prepare_cached(
+                "INSERT INTO generations (name, value) VALUES (?1, 1)
+                 ON CONFLICT (name) DO UPDATE SET value = generations.value + 1",
+            )
+            .and_then(|mut s| s.execute([&name]))
+            .map(|_| ())
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn append_seat_events_telling(
         &self,
         events: Vec<SeatEvent>,
@@ -1529,21 +1643,8 @@ impl Store for SqliteStore {
     }
 
     async fn acks_due(&self, limit: u32) -> Result<Vec<RequestId>, StoreError> {
-        let limit = i64::from(limit.min(PAGE_ITEMS_MAX));
-        self.read(move |c| {
-            let mut s = c
-                .prepare_cached("SELECT request_id FROM acks_due ORDER BY request_id LIMIT ?1")
-                .map_err(backend)?;
-            let ids = s
-                .query_map([limit], |row| row.get::<_, String>(0))
-                .map_err(backend)?
-                .collect::<Result<Vec<String>, _>>()
-                .map_err(backend)?;
-            ids.iter()
-                .map(|id| parse_id("acks_due.request_id", id))
-                .collect()
-        })
-        .await
+        self.read(move |c| rows::requests_due(c, rows::DueQueue::Acks, limit))
+            .await
     }
 
     async fn settle_acks(
@@ -1556,12 +1657,7 @@ impl Store for SqliteStore {
             for m in &messages {
                 queued += outbox::enqueue(c, m)?;
             }
-            let mut done = c
-                .prepare_cached("DELETE FROM acks_due WHERE request_id = ?1")
-                .map_err(backend)?;
-            for r in &requests {
-                done.execute([r.to_string()]).map_err(backend)?;
-            }
+            rows::clear_due(c, rows::DueQueue::Acks, &requests)?;
             Ok(queued)
         })
         .await
@@ -2068,7 +2164,11 @@ mod tests {
         }
         c.execute_batch("PRAGMA user_version = 12").unwrap();
         let insert = evac_store::conformance::sample_insert("Tokayeva", 7);
-        rows::insert_request(&c, &rows::RequestRow::new(&insert).unwrap()).unwrap();
+        rows::insert_request(
+            &c,
+            &rows::RequestRow::new(&insert).unwrap().without_link_due(),
+        )
+        .unwrap();
         let request_id = insert.request.id.to_string();
         let person = &people_of(&c, &request_id)[0].0;
         c.execute_batch(&format!(
@@ -2176,7 +2276,11 @@ mod tests {
         let mut people = Vec::new();
         for (surname, seed) in [("Tokayeva", 7), ("Bekova", 8)] {
             let insert = evac_store::conformance::sample_insert(surname, seed);
-            rows::insert_request(&c, &rows::RequestRow::new(&insert).unwrap()).unwrap();
+            rows::insert_request(
+                &c,
+                &rows::RequestRow::new(&insert).unwrap().without_link_due(),
+            )
+            .unwrap();
             people.push(people_of(&c, &insert.request.id.to_string())[0].0.clone());
         }
         let (p, q) = (&people[0], &people[1]);

@@ -7,6 +7,29 @@ use rusqlite::{Connection, params};
 use crate::backend;
 use crate::rows::is_unique_violation;
 
+/// Refuses a lease holder's write ([`StoreError::Refused`]) unless its holder still holds the
+/// lease at the fence's time. Runs on the one writer, serially with every lease change.
+pub(crate) fn check_fence(c: &Connection, fence: &LeaseFence) -> Result<(), StoreError> {
+    let held = c
+        .prepare_cached(
+            "SELECT count(*) FROM leases WHERE name = ?1 AND holder = ?2 AND until_us >= ?3",
+        )
+        .and_then(|mut s| {
+            s.query_row(
+                params![fence.lease, fence.holder, fence.at.unix_micros()],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .map_err(backend)?;
+    if held == 0 {
+        return Err(StoreError::Refused(format!(
+            "{} no longer holds the {} lease; the node holding it now does this work",
+            fence.holder, fence.lease
+        )));
+    }
+    Ok(())
+}
+
 /// Refuses the append with [`StoreError::LogMoved`] unless the link log's head (or the pair's)
 /// is as expected. Runs on the one writer, so nothing can append between check and append.
 pub(crate) fn check_head(c: &Connection, when: AppendIf) -> Result<(), StoreError> {

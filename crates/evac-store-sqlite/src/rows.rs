@@ -43,6 +43,9 @@ pub(crate) struct RequestRow {
     idempotency: Option<IdempotencyClaim>,
     audit: AuditRow,
     acknowledge: bool,
+    /// Whether the request waits for the online linker (always, but in tests of migrations
+    /// older than the due marks).
+    link_due: bool,
 }
 
 pub(crate) struct PersonRow {
@@ -74,6 +77,14 @@ impl From<&AuditEvent> for AuditRow {
 }
 
 impl RequestRow {
+    /// As a store older than the linker's due marks (migration 0023) wrote it: for tests that
+    /// build such a store with today's insert.
+    #[cfg(test)]
+    pub(crate) fn without_link_due(mut self) -> Self {
+        self.link_due = false;
+        self
+    }
+
     pub(crate) fn new(insert: &RequestInsert) -> Result<Self, StoreError> {
         let r = &insert.request;
         Ok(RequestRow {
@@ -92,6 +103,7 @@ impl RequestRow {
             idempotency: insert.idempotency.clone(),
             audit: AuditRow::from(&insert.audit),
             acknowledge: insert.acknowledge,
+            link_due: true,
         })
     }
 }
@@ -178,6 +190,12 @@ pub(crate) fn insert_request(c: &WriteBatch, r: &RequestRow) -> Result<InsertOut
     insert_audit(c, &r.audit)?;
     if r.acknowledge {
         c.prepare_cached("INSERT INTO acks_due (request_id) VALUES (?1)")
+            .and_then(|mut s| s.execute([&r.id]))
+            .map_err(backend)?;
+    }
+    // Every request waits for the online linker (whichever node holds its lease).
+    if r.link_due {
+        c.prepare_cached("INSERT INTO links_due (request_id) VALUES (?1)")
             .and_then(|mut s| s.execute([&r.id]))
             .map_err(backend)?;
     }
@@ -605,4 +623,58 @@ pub(crate) fn audit_trail(
         audit_record_from_columns(seq, at, &actor, action, subject, &detail)
     })
     .collect()
+}
+
+/// A queue of requests owed background work, written with each request: an acknowledgement
+/// (`acks_due`), linking (`links_due`).
+#[derive(Clone, Copy)]
+pub(crate) enum DueQueue {
+    Acks,
+    Links,
+}
+
+impl DueQueue {
+    fn select(self) -> &'static str {
+        match self {
+            DueQueue::Acks => "SELECT request_id FROM acks_due ORDER BY request_id LIMIT ?1",
+            DueQueue::Links => "SELECT request_id FROM links_due ORDER BY request_id LIMIT ?1",
+        }
+    }
+
+    fn delete(self) -> &'static str {
+        match self {
+            DueQueue::Acks => "DELETE FROM acks_due WHERE request_id = ?1",
+            DueQueue::Links => "DELETE FROM links_due WHERE request_id = ?1",
+        }
+    }
+}
+
+/// The requests a queue holds, oldest id first, at most `limit`.
+pub(crate) fn requests_due(
+    c: &Connection,
+    queue: DueQueue,
+    limit: u32,
+) -> Result<Vec<RequestId>, StoreError> {
+    let mut s = c.prepare_cached(queue.select()).map_err(backend)?;
+    let ids = s
+        .query_map([i64::from(limit.min(PAGE_ITEMS_MAX))], |row| {
+            row.get::<_, String>(0)
+        })
+        .map_err(backend)?
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(backend)?;
+    ids.iter().map(|id| parse_id("request_id", id)).collect()
+}
+
+/// Takes requests off a queue, in the transaction that did their work.
+pub(crate) fn clear_due(
+    c: &Connection,
+    queue: DueQueue,
+    requests: &[RequestId],
+) -> Result<(), StoreError> {
+    let mut done = c.prepare_cached(queue.delete()).map_err(backend)?;
+    for r in requests {
+        done.execute([r.to_string()]).map_err(backend)?;
+    }
+    Ok(())
 }

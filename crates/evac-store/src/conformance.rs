@@ -2314,3 +2314,158 @@ fn restore_row(seq: i64) -> String {
          INSERT INTO audit_events SELECT * FROM kept; DROP TABLE kept"
     )
 }
+
+/// Linkage as shared work (issue 24): every stored request waits for the online linker; the
+/// lease holder's settlement appends a batch's links and clears its requests at once, and only
+/// while it holds the lease; two nodes racing for a free lease get it once; a kept view's
+/// generation moves on.
+pub async fn shared_linkage_story(store: &dyn Store) {
+    let mut fixture = Fixture {
+        rng: rand::rngs::StdRng::seed_from_u64(24),
+        clock: T0,
+    };
+    let before = store.links_due_count().await.unwrap();
+    let first = fixture.insert(&draft("Links", "1990-01-01", "Алматы", "web_form"));
+    let second = fixture.insert(&draft("Linkova", "1990-01-01", "Алматы", "hotline"));
+    for insert in [&first, &second] {
+        assert_eq!(
+            store.insert_request(insert).await.unwrap(),
+            InsertOutcome::Inserted
+        );
+    }
+    assert_eq!(
+        store.links_due_count().await.unwrap(),
+        before + 2,
+        "every stored request waits for the linker"
+    );
+    let due = store.links_due(u32::MAX).await.unwrap();
+    assert!(due.contains(&first.request.id) && due.contains(&second.request.id));
+
+    // The lease: free, held, refused to another until it runs out, then taken over.
+    let t = |s: i64| Timestamp::from_unix_micros(T0 + s * 1_000_000);
+    assert!(
+        store
+            .take_lease(LINKAGE_LEASE, "n1", t(0), t(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .take_lease(LINKAGE_LEASE, "n1", t(1), t(6))
+            .await
+            .unwrap(),
+        "renewed"
+    );
+    assert!(
+        !store
+            .take_lease(LINKAGE_LEASE, "n2", t(5), t(10))
+            .await
+            .unwrap(),
+        "still held"
+    );
+    assert!(
+        store
+            .take_lease(LINKAGE_LEASE, "n2", t(7), t(12))
+            .await
+            .unwrap(),
+        "ran out"
+    );
+    assert!(
+        !store
+            .take_lease(LINKAGE_LEASE, "n1", t(8), t(13))
+            .await
+            .unwrap(),
+        "n2 holds it"
+    );
+    assert_eq!(
+        store.lease(LINKAGE_LEASE).await.unwrap(),
+        Some(("n2".to_string(), t(12)))
+    );
+
+    // A settlement behind a lost lease keeps nothing; the holder's keeps its links once.
+    let (a, b) = (
+        first.request.body.party[0].id,
+        second.request.body.party[0].id,
+    );
+    let proposal = evac_model::LinkEvent {
+        at: t(8),
+        actor: Actor::System,
+        kind: evac_model::LinkEventKind::Review,
+        person_a: a,
+        person_b: b,
+        match_probability: 0.7,
+        explanation: "{}".into(),
+        refers_to: None,
+    };
+    let fence = |holder: &str| LeaseFence {
+        lease: LINKAGE_LEASE.into(),
+        holder: holder.into(),
+        at: t(9),
+    };
+    let head = store.link_events(0, u32::MAX).await.unwrap().len();
+    let stale = store
+        .settle_links(
+            vec![proposal.clone()],
+            vec![first.request.id, second.request.id],
+            Some(fence("n1")),
+        )
+        .await;
+    assert!(matches!(stale, Err(StoreError::Refused(_))), "{stale:?}");
+    assert_eq!(store.link_events(0, u32::MAX).await.unwrap().len(), head);
+    assert_eq!(store.links_due_count().await.unwrap(), before + 2);
+    let settled = store
+        .settle_links(
+            vec![proposal.clone()],
+            vec![first.request.id, second.request.id],
+            Some(fence("n2")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(settled, 1);
+    assert_eq!(store.links_due_count().await.unwrap(), before);
+    let again = store
+        .settle_links(vec![proposal], vec![first.request.id], None)
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "a pair is proposed once");
+
+    // A node stopping gives the lease up; the next takes it at once.
+    store.release_lease(LINKAGE_LEASE, "n1").await.unwrap();
+    assert!(
+        !store
+            .take_lease(LINKAGE_LEASE, "n3", t(9), t(14))
+            .await
+            .unwrap(),
+        "n1 held nothing"
+    );
+    store.release_lease(LINKAGE_LEASE, "n2").await.unwrap();
+    assert!(
+        store
+            .take_lease(LINKAGE_LEASE, "n3", t(9), t(14))
+            .await
+            .unwrap()
+    );
+
+    // Many nodes racing for a lease that ran out: exactly one gets it, every round.
+    for round in 0..20 {
+        let at = t(20 + round * 10);
+        let until = t(25 + round * 10);
+        let names: Vec<String> = (0..4).map(|n| format!("racer-{round}-{n}")).collect();
+        let takes = names
+            .iter()
+            .map(|name| store.take_lease(LINKAGE_LEASE, name, at, until));
+        let won = futures_util::future::join_all(takes)
+            .await
+            .into_iter()
+            .filter(|taken| *taken.as_ref().unwrap())
+            .count();
+        assert_eq!(won, 1, "round {round}: one node holds the lease");
+    }
+
+    // A kept view's generation.
+    let g0 = store.generation(RANKING_GENERATION).await.unwrap();
+    store.bump_generation(RANKING_GENERATION).await.unwrap();
+    store.bump_generation(RANKING_GENERATION).await.unwrap();
+    assert_eq!(store.generation(RANKING_GENERATION).await.unwrap(), g0 + 2);
+    assert_eq!(store.generation("never-bumped").await.unwrap(), 0);
+}

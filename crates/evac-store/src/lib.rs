@@ -101,6 +101,22 @@ pub enum AppendIf {
     PairHeadIs(PersonId, PersonId, i64),
 }
 
+/// Work one node does for every node holds a lease of this name (the online linker).
+pub const LINKAGE_LEASE: &str = "linkage";
+/// The generation of the desk's kept ranking ([`Store::generation`]).
+pub const RANKING_GENERATION: &str = "ranking";
+
+/// A write that only the holder of a lease may make: the store checks, in the write's own
+/// transaction, that `holder` holds `lease` at `at`, and refuses the write otherwise; another
+/// node taking the lease over waits for that transaction (a fence: a node that stalled past its
+/// lease cannot write after its successor started).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseFence {
+    pub lease: String,
+    pub holder: String,
+    pub at: Timestamp,
+}
+
 /// A retry-safety claim: the key the client sent and a digest of the body it sent with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyClaim {
@@ -519,6 +535,47 @@ pub trait Store: Send + Sync + 'static {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<StoredLinkEvent>, StoreError>;
+
+    /// Requests the online linker has not matched yet (every request is, when stored), oldest
+    /// id first, at most `limit`.
+    async fn links_due(&self, limit: u32) -> Result<Vec<RequestId>, StoreError>;
+
+    /// How many requests wait for the online linker.
+    async fn links_due_count(&self) -> Result<u64, StoreError>;
+
+    /// Appends the link events the online linker found for `requests` (as
+    /// [`Store::append_link_events`] with [`AppendIf::Always`]: a pair proposed already is
+    /// skipped) and clears the requests' due marks, in one transaction; with a `fence`, only
+    /// while its holder holds the lease ([`StoreError::Refused`] otherwise, and nothing is
+    /// kept). The answer is how many events were appended.
+    async fn settle_links(
+        &self,
+        events: Vec<LinkEvent>,
+        requests: Vec<RequestId>,
+        fence: Option<LeaseFence>,
+    ) -> Result<usize, StoreError>;
+
+    /// Takes the lease `name` for `holder` until `until`, or renews it, if it is free, held by
+    /// `holder`, or ran out before `now`. The answer is whether `holder` holds it now.
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Who holds the lease `name`, and until when (the lease may have run out).
+    async fn lease(&self, name: &str) -> Result<Option<(String, Timestamp)>, StoreError>;
+
+    /// Gives the lease up if `holder` holds it (a node stopping), so another takes it at once.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+
+    /// The generation of a kept view (0 before its first change).
+    async fn generation(&self, name: &str) -> Result<i64, StoreError>;
+
+    /// Moves a kept view's generation on: every node's copy is stale from now.
+    async fn bump_generation(&self, name: &str) -> Result<(), StoreError>;
 
     /// Appends seat events with their audit events in one transaction, if `when` holds
     /// ([`StoreError::LogMoved`] otherwise); each moves its person's status and writes a person

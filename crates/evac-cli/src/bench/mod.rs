@@ -18,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::config::Config;
 
+mod cluster;
 mod flood;
 mod idle;
 mod link;
@@ -100,6 +101,11 @@ pub struct IntakeArgs {
     /// and how long it took, in ms): shows whether the slowest answers come together in time
     #[arg(long)]
     pub latency_log: Option<PathBuf>,
+    /// Send the load through HAProxy to this many `evac serve` nodes started by
+    /// scripts/cluster.sh on --bench-database-url (PostgreSQL), instead of to a server in
+    /// this process; several values run one after another (e.g. 1,2,3)
+    #[arg(long, value_delimiter = ',')]
+    pub nodes: Vec<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -433,6 +439,23 @@ impl Rounds {
         }
     }
 
+    /// The row's cells of the intake table: route, concurrency, medians, failures.
+    fn table_cells(self, concurrency: usize) -> String {
+        let cpu = if self.cpu_us_per_answer.is_empty() {
+            "n/a".to_string()
+        } else {
+            format!("{:.0}", median(self.cpu_us_per_answer))
+        };
+        format!(
+            "{} | {concurrency} | {:.0} | {:.2} | {:.2} | {cpu} | {}",
+            self.route,
+            median(self.rates),
+            median(self.p50_ms),
+            median(self.p99_ms),
+            self.failed
+        )
+    }
+
     fn record(&mut self, load: &mut Load, cpu: Option<Duration>) {
         if let Some(cpu) = cpu.filter(|_| load.ok > 0) {
             self.cpu_us_per_answer
@@ -451,6 +474,9 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 async fn intake(args: IntakeArgs) -> anyhow::Result<()> {
+    if !args.nodes.is_empty() {
+        return cluster::intake(args).await;
+    }
     let (app, _dir) = fresh_app(args.bench_database_url.as_deref()).await?;
     let backend = app.store().backend_name();
     // As `evac serve` does at start: with an index, every acknowledged request is also queued
@@ -526,19 +552,7 @@ async fn intake(args: IntakeArgs) -> anyhow::Result<()> {
             }
         }
         for row in rows {
-            let cpu = if row.cpu_us_per_answer.is_empty() {
-                "n/a".to_string()
-            } else {
-                format!("{:.0}", median(row.cpu_us_per_answer))
-            };
-            println!(
-                "| {} | {concurrency} | {:.0} | {:.2} | {:.2} | {cpu} | {} |",
-                row.route,
-                median(row.rates),
-                median(row.p50_ms),
-                median(row.p99_ms),
-                row.failed
-            );
+            println!("| {} |", row.table_cells(concurrency));
         }
     }
     if let Some(mut log) = latency_log {

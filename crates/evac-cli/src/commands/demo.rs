@@ -201,5 +201,5 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     if args.no_serve {
         return Ok(());
     }
-    super::serve::serve(listener, app, false).await
+    super::serve::serve(listener, app).await
 }

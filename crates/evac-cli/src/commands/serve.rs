@@ -24,7 +24,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let app = super::app(config, false).await?;
     let listener = bind(&config.listen).await?;
     println!("evac is listening on http://{}", listener.local_addr()?);
-    serve(listener, app, true).await
+    serve(listener, app).await
 }
 
 pub async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
@@ -33,31 +33,12 @@ pub async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
     })
 }
 
-/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish. With `start_linkage`,
-/// linkage starts in the background: requests are taken at once, and matched from the moment
-/// the index is built.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: App,
-    start_linkage: bool,
-) -> anyhow::Result<()> {
-    let linking = app.clone();
-    tokio::spawn(async move {
-        if !start_linkage {
-            return;
-        }
-        match linking.relink().await {
-            Ok(s) => tracing::info!(
-                persons = s.persons,
-                auto_merged = s.auto_merged,
-                queued_for_review = s.queued_for_review,
-                "linkage ready: new requests are matched on arrival"
-            ),
-            Err(e) => {
-                tracing::warn!(error = %e, "linkage could not start; requests are stored but not matched until `evac relink`")
-            }
-        }
-    });
+/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish. Linkage runs in the
+/// background on whichever node holds its lease (this one, when alone): requests are taken at
+/// once, and matched from the moment that node's index is built (an app that relinked already
+/// keeps its index).
+pub async fn serve(listener: tokio::net::TcpListener, app: App) -> anyhow::Result<()> {
+    let linkage = app.start_linkage_worker(&app.settings().messaging.node);
     // This node's senders: they drain the outbox (shared with every other node) until the
     // server stops.
     let senders = app.start_senders()?;
@@ -128,6 +109,8 @@ pub async fn serve(
     let served = evac_web::serve(listener, app, shutdown)
         .await
         .context("the server stopped");
+    // Another node takes the linkage over at once.
+    linkage.stop().await;
     drop(senders);
     drop(sealer);
     drop(mail_reader);

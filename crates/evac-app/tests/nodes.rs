@@ -1,0 +1,216 @@
+//! Several nodes on one database, one truth (issue 24): linkage is work one node does for all,
+//! taken over when that node stops or dies; the desk's kept ranking goes stale on every node
+//! when staff change something on one. On SQLite always, on PostgreSQL when a server is
+//! configured (CI always).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Backend;
+use evac_app::{App, LINKAGE_LEASE_MS, LINKAGE_LEASE_RENEW_MS, Staff};
+use evac_demo::{Scenario, generate};
+use evac_model::{
+    Actor, PersonDraft, PersonStatus, RequestDraft, RequestId, Role, SubmitterDraft, Timestamp,
+};
+
+fn family(surname: &str, given: &str, phone: &str) -> RequestDraft {
+    RequestDraft {
+        channel: Some("hotline".into()),
+        submitter: SubmitterDraft {
+            phones: vec![phone.into()],
+            ..SubmitterDraft::default()
+        },
+        location: evac_model::LocationDraft {
+            text: Some("Алматы".into()),
+            country: Some("KZ".into()),
+            ..Default::default()
+        },
+        party: vec![PersonDraft {
+            surname: Some(surname.into()),
+            given_names: Some(given.into()),
+            birth_date: Some("1987-03-09".into()),
+            sex: Some("F".into()),
+            ..PersonDraft::default()
+        }],
+        consent: Some(true),
+        ..RequestDraft::default()
+    }
+}
+
+async fn officer(app: &App) -> Staff {
+    app.add_user(None, "officer1", Role::Supervisor, "correct horse battery")
+        .await
+        .unwrap();
+    app.console_staff("officer1").await.unwrap()
+}
+
+async fn submit(app: &App, draft: &RequestDraft) -> RequestId {
+    app.submit_request_at(&Actor::System, draft, None, Timestamp::now())
+        .await
+        .unwrap()
+        .id
+}
+
+/// Waits until the two requests are one household as `app` reads the store.
+async fn linked_within(app: &App, staff: &Staff, a: RequestId, b: RequestId, within: Duration) {
+    let started = Instant::now();
+    loop {
+        let links = app.request_links(staff, a).await.unwrap();
+        if links.household_requests.contains(&b) {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "{a} and {b} not linked within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Before: the index lived in each node's memory, so a family posted to one node and its copy
+/// posted to another stayed unlinked on both until someone ran `evac relink`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_posted_to_another_node_is_linked_and_a_dead_holders_work_taken_over() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let (one, two) = (backend.node().await, backend.node().await);
+        let staff = officer(&one).await;
+        for g in generate(Scenario::january_2022(150, 24)) {
+            one.submit_request_at(&Actor::System, &g.draft, None, g.received_at)
+                .await
+                .unwrap();
+        }
+        let workers = [
+            Some(one.start_linkage_worker("node-1")),
+            Some(two.start_linkage_worker("node-2")),
+        ];
+        let mut workers = workers;
+        let lease = Duration::from_millis(LINKAGE_LEASE_MS + 2 * LINKAGE_LEASE_RENEW_MS);
+
+        // Whichever node holds the lease, one copy arrives at each.
+        let web = submit(&one, &family("Жұмабаева", "Әйгерім", "8 701 555 12 34")).await;
+        let hotline = submit(&two, &family("Zhumabayeva", "Aigerim", "8 701 555 12 34")).await;
+        // The first holder relinks first (a few hundred requests): seconds, not minutes.
+        linked_within(&two, &staff, hotline, web, Duration::from_secs(30)).await;
+        linked_within(&one, &staff, web, hotline, Duration::from_secs(1)).await;
+
+        // The holder stops (gives the lease up): the other links the next pair at once.
+        let holder = holder_index(&one)
+            .await
+            .unwrap_or_else(|| panic!("{name}: a holder"));
+        workers[holder].take().unwrap().stop().await;
+        let (other, survivor) = if holder == 0 {
+            (&one, &two)
+        } else {
+            (&two, &one)
+        };
+        let a = submit(other, &family("Серикова", "Дана", "8 702 111 22 33")).await;
+        let b = submit(survivor, &family("Serikova", "Dana", "8 702 111 22 33")).await;
+        linked_within(survivor, &staff, b, a, lease + Duration::from_secs(30)).await;
+
+        // It comes back, the survivor dies without a word (its lease is left to run out), and
+        // the first takes the work over: the pair stored meanwhile is linked.
+        let back = other.start_linkage_worker(&format!("node-{}", holder + 1));
+        drop(workers[1 - holder].take());
+        let c = submit(survivor, &family("Нурланова", "Айша", "8 705 444 55 66")).await;
+        let d = submit(other, &family("Nurlanova", "Aisha", "8 705 444 55 66")).await;
+        let dead_at = Instant::now();
+        linked_within(other, &staff, d, c, lease + Duration::from_secs(30)).await;
+        assert_eq!(
+            holder_index(&one).await,
+            Some(holder),
+            "{name}: the node that came back holds the lease"
+        );
+        assert!(
+            dead_at.elapsed() >= Duration::from_millis(LINKAGE_LEASE_MS / 2),
+            "{name}: linked only once the dead node's lease ran out ({:?})",
+            dead_at.elapsed()
+        );
+        // The relink linked them; the drain then clears their due marks.
+        tokio::time::timeout(Duration::from_secs(30), other.linking_caught_up())
+            .await
+            .unwrap_or_else(|_| panic!("{name}: linking caught up"));
+        assert_eq!(
+            other.links_due().await.unwrap(),
+            0,
+            "{name}: nothing waits for linking"
+        );
+
+        // Every pair was proposed once, whoever linked it.
+        let log = one.store().link_events(0, 100_000).await.unwrap();
+        let mut pairs = std::collections::HashSet::new();
+        for e in log.iter().filter(|e| {
+            matches!(
+                e.event.kind,
+                evac_model::LinkEventKind::AutoMerge | evac_model::LinkEventKind::Review
+            )
+        }) {
+            let (x, y) = (e.event.person_a, e.event.person_b);
+            assert!(
+                pairs.insert((x.min(y), x.max(y))),
+                "{name}: pair proposed twice"
+            );
+        }
+        back.stop().await;
+        backend.finish().await;
+    }
+}
+
+/// Which node (0 or 1) holds the linkage lease, as the store says.
+async fn holder_index(app: &App) -> Option<usize> {
+    let (holder, _) = app
+        .store()
+        .lease(evac_store::LINKAGE_LEASE)
+        .await
+        .unwrap()?;
+    ["node-1", "node-2"].iter().position(|n| *n == holder)
+}
+
+/// Before: a status changed on one node marked only that node's kept ranking stale; another
+/// node's desk served its own for up to a minute, so two planners saw two queues.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_on_one_node_is_ranked_on_every_node() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let (one, two) = (backend.node().await, backend.node().await);
+        let staff = officer(&one).await;
+        let mut requests = Vec::new();
+        for g in generate(Scenario::january_2022(60, 25)) {
+            requests.push(
+                one.submit_request_at(&Actor::System, &g.draft, None, g.received_at)
+                    .await
+                    .unwrap(),
+            );
+        }
+        let before_one = one.desk_ranking(&staff, true).await.unwrap().unwrap();
+        let before_two = two.desk_ranking(&staff, true).await.unwrap().unwrap();
+        assert_eq!(before_one.total, before_two.total, "{name}");
+
+        // Node one withdraws every person of one household.
+        let gone = &requests[0];
+        let stored = one.store().request(gone.id).await.unwrap().unwrap();
+        for person in &stored.request.body.party {
+            one.change_person(
+                &staff,
+                gone.id,
+                person.id,
+                Some(PersonStatus::Withdrawn),
+                "left by road",
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        }
+        let after_two = two.desk_ranking(&staff, false).await.unwrap().unwrap();
+        assert!(
+            after_two.total < before_two.total,
+            "{name}: node two still ranks {} households after node one withdrew one (was {})",
+            after_two.total,
+            before_two.total
+        );
+        let after_one = one.desk_ranking(&staff, false).await.unwrap().unwrap();
+        assert_eq!(after_one.total, after_two.total, "{name}: one queue");
+        backend.finish().await;
+    }
+}
