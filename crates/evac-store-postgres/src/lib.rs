@@ -3,6 +3,7 @@
 //! durable (`synchronous_commit = on`) and groups concurrent commits.
 
 mod calls;
+mod intake;
 mod outbox;
 pub mod scratch;
 
@@ -25,6 +26,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct PgStore {
     pool: PgPool,
     intake_load: IntakeLoad,
+    /// This node's intake writers (group commit).
+    intake: intake::GroupCommit,
 }
 
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {
@@ -88,6 +91,7 @@ impl PgStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
         Ok(PgStore {
+            intake: intake::GroupCommit::start(pool.clone()),
             pool,
             intake_load: IntakeLoad::default(),
         })
@@ -435,6 +439,65 @@ async fn insert_link_events(
     Ok(appended)
 }
 
+/// Stores one request in a transaction of its own (one statement when it has no idempotency
+/// key): for a request alone, and for those a batch could not store ([`intake`]).
+pub(crate) async fn insert_one(
+    pool: &PgPool,
+    insert: &RequestInsert,
+) -> Result<InsertOutcome, StoreError> {
+    let row_statement = whole_request_statement(insert)?;
+    let Some(claim) = &insert.idempotency else {
+        // One statement is atomic on its own: one round trip, no BEGIN/COMMIT.
+        return match row_statement.execute(pool).await {
+            Ok(_) => Ok(InsertOutcome::Inserted),
+            Err(e) => reference_taken_or(e),
+        };
+    };
+    let r = &insert.request;
+    let mut tx = pool.begin().await.map_err(backend)?;
+    // Claim the key first: a concurrent retry with the same key (on any node) waits here
+    // until this transaction ends, then sees the committed answer.
+    let claimed = sqlx::query(
+        "INSERT INTO idempotency_keys (key, body_sha256, request_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(&claim.key)
+    .bind(claim.body_sha256.as_slice())
+    .bind(r.id.to_string())
+    .bind(r.received_at.unix_micros())
+    .execute(&mut *tx)
+    .await
+    .map_err(backend)?
+    .rows_affected();
+    if claimed == 0 {
+        tx.rollback().await.map_err(backend)?;
+        let row = sqlx::query(
+            "SELECT k.body_sha256, q.id, q.reference FROM idempotency_keys k JOIN requests q ON q.id = k.request_id WHERE k.key = $1",
+        )
+        .bind(&claim.key)
+        .fetch_one(pool)
+        .await
+        .map_err(backend)?;
+        let digest: Vec<u8> = row.try_get(0).map_err(backend)?;
+        if digest_from_bytes(&digest)? != claim.body_sha256 {
+            return Ok(InsertOutcome::IdempotencyConflict);
+        }
+        let first_id: String = row.try_get(1).map_err(backend)?;
+        let first_reference: String = row.try_get(2).map_err(backend)?;
+        return Ok(InsertOutcome::Replayed {
+            id: parse_id("requests.id", &first_id)?,
+            reference: first_reference
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("requests.reference: {e}")))?,
+        });
+    }
+    if let Err(e) = row_statement.execute(&mut *tx).await {
+        tx.rollback().await.map_err(backend)?;
+        return reference_taken_or(e);
+    }
+    tx.commit().await.map_err(backend)?;
+    Ok(InsertOutcome::Inserted)
+}
+
 /// The request, its case, its people and its audit event as one statement of data-modifying
 /// CTEs: atomic by itself, and one round trip instead of one per row. Foreign keys are checked
 /// at the end of the statement, when the request row exists.
@@ -679,57 +742,7 @@ impl Store for PgStore {
     }
 
     async fn insert_request(&self, insert: &RequestInsert) -> Result<InsertOutcome, StoreError> {
-        let row_statement = whole_request_statement(insert)?;
-        let Some(claim) = &insert.idempotency else {
-            // One statement is atomic on its own: one round trip, no BEGIN/COMMIT.
-            return match row_statement.execute(&self.pool).await {
-                Ok(_) => Ok(InsertOutcome::Inserted),
-                Err(e) => reference_taken_or(e),
-            };
-        };
-        let r = &insert.request;
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        // Claim the key first: a concurrent retry with the same key (on any node) waits here
-        // until this transaction ends, then sees the committed answer.
-        let claimed = sqlx::query(
-            "INSERT INTO idempotency_keys (key, body_sha256, request_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(&claim.key)
-        .bind(claim.body_sha256.as_slice())
-        .bind(r.id.to_string())
-        .bind(r.received_at.unix_micros())
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?
-        .rows_affected();
-        if claimed == 0 {
-            tx.rollback().await.map_err(backend)?;
-            let row = sqlx::query(
-                "SELECT k.body_sha256, q.id, q.reference FROM idempotency_keys k JOIN requests q ON q.id = k.request_id WHERE k.key = $1",
-            )
-            .bind(&claim.key)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend)?;
-            let digest: Vec<u8> = row.try_get(0).map_err(backend)?;
-            if digest_from_bytes(&digest)? != claim.body_sha256 {
-                return Ok(InsertOutcome::IdempotencyConflict);
-            }
-            let first_id: String = row.try_get(1).map_err(backend)?;
-            let first_reference: String = row.try_get(2).map_err(backend)?;
-            return Ok(InsertOutcome::Replayed {
-                id: parse_id("requests.id", &first_id)?,
-                reference: first_reference
-                    .parse()
-                    .map_err(|e| StoreError::Corrupt(format!("requests.reference: {e}")))?,
-            });
-        }
-        if let Err(e) = row_statement.execute(&mut *tx).await {
-            tx.rollback().await.map_err(backend)?;
-            return reference_taken_or(e);
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(InsertOutcome::Inserted)
+        self.intake.insert(insert.clone()).await
     }
 
     async fn request(&self, id: RequestId) -> Result<Option<StoredRequest>, StoreError> {

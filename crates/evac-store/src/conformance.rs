@@ -2469,3 +2469,105 @@ pub async fn shared_linkage_story(store: &dyn Store) {
     assert_eq!(store.generation(RANKING_GENERATION).await.unwrap(), g0 + 2);
     assert_eq!(store.generation("never-bumped").await.unwrap(), 0);
 }
+
+/// Concurrent intake answers each request as if it came alone (issue 24, item 3: PostgreSQL
+/// stores concurrent requests in batches): twenty retries of one request with one key store it
+/// once and replay its answer to the rest; the same key with another body is a conflict; a
+/// reference code drawn twice is refused for one request only; the rest are stored, and
+/// nothing refused leaves a trace.
+pub async fn concurrent_intake_answers_each_request(store: &dyn Store) {
+    let mut fx = Fixture {
+        rng: rand::rngs::StdRng::seed_from_u64(2403),
+        clock: T0,
+    };
+    let before = store.intake_counts().await.unwrap();
+    let claim = |key: &str, body: u8| IdempotencyClaim {
+        key: key.into(),
+        body_sha256: [body; 32],
+    };
+    let original = fx.insert(&draft("Повторова", "1990-02-03", "Алматы", "web_form"));
+    let mut inserts = Vec::new();
+    // Twenty retries (new ids, as each retry is validated anew), one body, one key.
+    for _ in 0..20 {
+        let mut retry = fx.insert(&draft("Повторова", "1990-02-03", "Алматы", "web_form"));
+        retry.idempotency = Some(claim("retry-key", 1));
+        inserts.push(retry);
+    }
+    // The same key with another body.
+    let mut other_body = fx.insert(&draft("Другова", "1990-02-03", "Алматы", "web_form"));
+    other_body.idempotency = Some(claim("retry-key", 2));
+    // A reference drawn twice within the burst.
+    let mut twin = fx.insert(&draft("Близнецова", "1991-01-01", "Астана", "hotline"));
+    twin.request.reference = original.request.reference;
+    // Plain requests around them.
+    let plain: Vec<RequestInsert> = (0..40)
+        .map(|i| {
+            let mut r = fx.insert(&draft("Обычнова", "1980-01-01", "Астана", "web_form"));
+            if i % 3 == 0 {
+                r.idempotency = Some(claim(&format!("plain-{i}"), 3));
+            }
+            r
+        })
+        .collect();
+    let mut all: Vec<&RequestInsert> = vec![&original];
+    all.extend(inserts.iter());
+    all.push(&other_body);
+    all.push(&twin);
+    all.extend(plain.iter());
+    let outcomes = futures_util::future::join_all(all.iter().map(|i| store.insert_request(i)))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>();
+    assert_eq!(outcomes[0], InsertOutcome::Inserted, "the original");
+    let retries = &outcomes[1..21];
+    let stored_retries: Vec<usize> = (0..20)
+        .filter(|&i| retries[i] == InsertOutcome::Inserted)
+        .collect();
+    let other_body_outcome = &outcomes[21];
+    let twin_outcome = &outcomes[22];
+    // The key went to one request: a retry, or (if it came first) the other body.
+    match other_body_outcome {
+        InsertOutcome::Inserted => {
+            assert!(stored_retries.is_empty(), "the key is the other body's");
+            for r in retries {
+                assert_eq!(*r, InsertOutcome::IdempotencyConflict);
+            }
+        }
+        InsertOutcome::IdempotencyConflict => {
+            assert_eq!(stored_retries.len(), 1, "one retry is stored: {retries:?}");
+            let first = &inserts[stored_retries[0]].request;
+            for (i, r) in retries.iter().enumerate() {
+                if i != stored_retries[0] {
+                    assert_eq!(
+                        *r,
+                        InsertOutcome::Replayed {
+                            id: first.id,
+                            reference: first.reference
+                        },
+                        "retry {i} replays the stored answer"
+                    );
+                }
+            }
+        }
+        other => panic!("the other body: {other:?}"),
+    }
+    assert_eq!(
+        *twin_outcome,
+        InsertOutcome::ReferenceTaken,
+        "the twin reference"
+    );
+    for (i, o) in outcomes[23..].iter().enumerate() {
+        assert_eq!(*o, InsertOutcome::Inserted, "plain request {i}");
+    }
+    let after = store.intake_counts().await.unwrap();
+    assert_eq!(
+        after.requests - before.requests,
+        1 + 1 + plain.len() as u64,
+        "the original, the key's one request, the plain ones"
+    );
+    assert!(
+        store.request(twin.request.id).await.unwrap().is_none(),
+        "a refused request leaves no trace"
+    );
+}

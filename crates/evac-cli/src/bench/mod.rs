@@ -257,6 +257,8 @@ struct Answer {
 struct Load {
     ok: u64,
     failed: u64,
+    /// Failures by the status answered (0: the connection failed or was cut).
+    failed_by: std::collections::BTreeMap<u16, u64>,
     answers: Vec<Answer>,
     elapsed: Duration,
 }
@@ -348,6 +350,7 @@ fn drive(
                     let mut load = Load::default();
                     let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
                         load.failed += 1;
+                        *load.failed_by.entry(0).or_default() += 1;
                         return load;
                     };
                     let _ = stream.set_nodelay(true);
@@ -369,9 +372,13 @@ fn drive(
                                     latency_us: micros(sent.elapsed()),
                                 });
                             }
-                            Ok(_) => load.failed += 1,
+                            Ok(status) => {
+                                load.failed += 1;
+                                *load.failed_by.entry(status).or_default() += 1;
+                            }
                             Err(_) => {
                                 load.failed += 1;
+                                *load.failed_by.entry(0).or_default() += 1;
                                 break;
                             }
                         }
@@ -384,6 +391,9 @@ fn drive(
                 let l = t.await.unwrap_or_default();
                 total.ok += l.ok;
                 total.failed += l.failed;
+                for (status, n) in l.failed_by {
+                    *total.failed_by.entry(status).or_default() += n;
+                }
                 total.answers.extend(l.answers);
             }
             total.elapsed = started.elapsed();
@@ -425,6 +435,7 @@ struct Rounds {
     /// CPU of the whole process (server, load generator, background threads) per answer.
     cpu_us_per_answer: Vec<f64>,
     failed: u64,
+    failed_by: std::collections::BTreeMap<u16, u64>,
 }
 
 impl Rounds {
@@ -436,6 +447,7 @@ impl Rounds {
             p99_ms: Vec::new(),
             cpu_us_per_answer: Vec::new(),
             failed: 0,
+            failed_by: Default::default(),
         }
     }
 
@@ -446,13 +458,26 @@ impl Rounds {
         } else {
             format!("{:.0}", median(self.cpu_us_per_answer))
         };
+        // Which answers failed: a status, or "cut" (the connection failed or was closed).
+        let why: Vec<String> = self
+            .failed_by
+            .iter()
+            .map(|(&status, n)| match status {
+                0 => format!("cut {n}"),
+                status => format!("{status}: {n}"),
+            })
+            .collect();
+        let failed = if why.is_empty() {
+            self.failed.to_string()
+        } else {
+            format!("{} ({})", self.failed, why.join(", "))
+        };
         format!(
-            "{} | {concurrency} | {:.0} | {:.2} | {:.2} | {cpu} | {}",
+            "{} | {concurrency} | {:.0} | {:.2} | {:.2} | {cpu} | {failed}",
             self.route,
             median(self.rates),
             median(self.p50_ms),
             median(self.p99_ms),
-            self.failed
         )
     }
 
@@ -465,6 +490,9 @@ impl Rounds {
         self.p50_ms.push(load.percentile_ms(0.50));
         self.p99_ms.push(load.percentile_ms(0.99));
         self.failed += load.failed;
+        for (&status, &n) in &load.failed_by {
+            *self.failed_by.entry(status).or_default() += n;
+        }
     }
 }
 
