@@ -7,7 +7,8 @@
 # nodes share DIR (the boarding-pass key file must be the same on every node) and each has a
 # config file DIR/node-k.toml naming it node-k (the outbox's claims and the linkage lease go by
 # name). Once all answer, it prints `balancer http://...` and one `node k http://... pid PID`
-# line each, then `ready`. EVAC_BIN names the binary (default target/release/evac);
+# line each, then `ready`. EVAC_BIN names the binary (default target/release/evac, under
+# CARGO_TARGET_DIR when that is set);
 # EVAC_NODE_CONFIG_EXTRA is added to every node's config file (e.g. `[public_limit]` for a
 # benchmark whose load comes from one address); haproxy
 # comes from Debian's `haproxy` package. Every node migrates the database at start-up (the
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 here="$(cd "$(dirname "$0")/.." && pwd)"
-evac="${EVAC_BIN:-$here/target/release/evac}"
+evac="${EVAC_BIN:-${CARGO_TARGET_DIR:-$here/target}/release/evac}"
 [ -x "$evac" ] || { echo "no evac binary at $evac: cargo build --release -p evac-cli, or set EVAC_BIN" >&2; exit 1; }
 command -v haproxy >/dev/null || { echo "haproxy is not installed: apt-get install haproxy" >&2; exit 1; }
 mkdir -p "$data_dir"

@@ -169,7 +169,12 @@ fn main() -> std::process::ExitCode {
         .on_thread_start(|| evac_store::set_this_threads_nice(RUNTIME_THREAD_NICE))
         .build()
         .expect("a Tokio runtime");
-    match runtime.block_on(run(cli)) {
+    let outcome = runtime.block_on(run(cli));
+    // Background work on the blocking pool (a relink when a node has just taken the linkage
+    // lease: minutes at a million requests) must not keep a stopped server alive: it is
+    // redone by whichever node links next. Dropping the runtime would wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(BLOCKING_WORK_AT_EXIT_S));
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -177,6 +182,9 @@ fn main() -> std::process::ExitCode {
         }
     }
 }
+
+/// How long, in seconds, the process waits at exit for background work on the blocking pool.
+const BLOCKING_WORK_AT_EXIT_S: u64 = 2;
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let listen = match &cli.command {
