@@ -36,9 +36,16 @@ mkdir -p "$data_dir"
 
 pids=()
 stop() {
-  # SIGTERM: each node finishes what is in flight and gives its linkage lease up.
+  # SIGTERM: each node finishes what is in flight (at most 30 s) and gives its linkage lease
+  # up; whatever still runs after 35 s is killed.
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for _ in $(seq 1 350); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return 0
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 }
 trap stop EXIT
 trap 'exit 0' INT TERM

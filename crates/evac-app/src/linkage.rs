@@ -389,6 +389,7 @@ impl App {
                 tokio::time::interval(std::time::Duration::from_millis(LINKAGE_LEASE_RENEW_MS));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut held = false;
+            let mut renewed = std::time::Instant::now();
             loop {
                 tick.tick().await;
                 let now = Timestamp::now();
@@ -401,6 +402,7 @@ impl App {
                     .await
                 {
                     Ok(true) => {
+                        renewed = std::time::Instant::now();
                         if !held {
                             tracing::info!(node = %holder, "this node links every node's requests (it holds the linkage lease)");
                         }
@@ -415,7 +417,18 @@ impl App {
                         held = false;
                     }
                     // The fence keeps a node that cannot renew from writing; it tries again.
-                    Err(e) => tracing::warn!(error = %e, "cannot renew the linkage lease"),
+                    // Once its lease has surely run out, another node may have linked meanwhile,
+                    // so its index is stale: forgotten, and rebuilt if the lease comes back.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot renew the linkage lease");
+                        if held
+                            && renewed.elapsed()
+                                > std::time::Duration::from_millis(LINKAGE_LEASE_MS)
+                        {
+                            app.linker.forget();
+                            held = false;
+                        }
+                    }
                 }
             }
         });
@@ -814,8 +827,10 @@ pub struct LinkageWorker {
 impl LinkageWorker {
     /// Stops the worker and gives the lease up, so another node takes the work at once
     /// instead of when the lease runs out.
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         self.task.abort();
+        // Once the task has ended it can start no relink after the forgetting below.
+        let _ = (&mut self.task).await;
         self.app.linker.forget();
         if let Err(e) = self
             .app
@@ -940,15 +955,15 @@ impl Linker {
             .store(false, std::sync::atomic::Ordering::Release);
     }
 
-    /// The fence of this node's settlements, when it links as a lease holder.
-    fn fence(&self) -> Option<evac_store::LeaseFence> {
-        self.lease_holder
-            .get()
-            .map(|holder| evac_store::LeaseFence {
-                lease: evac_store::LINKAGE_LEASE.into(),
-                holder: holder.clone(),
-                at: Timestamp::now(),
-            })
+    /// The fence of this node's settlements: as the lease holder when it runs a worker; else
+    /// (a console command, a test) only while no node holds the lease, so a command's short
+    /// linking never clears requests the holder's index then lacks.
+    fn fence(&self) -> evac_store::LeaseFence {
+        evac_store::LeaseFence {
+            lease: evac_store::LINKAGE_LEASE.into(),
+            holder: self.lease_holder.get().cloned(),
+            at: Timestamp::now(),
+        }
     }
 
     /// Matches a batch of due requests: reads each one not indexed yet back from the store

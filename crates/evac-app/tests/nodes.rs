@@ -137,21 +137,6 @@ async fn a_duplicate_posted_to_another_node_is_linked_and_a_dead_holders_work_ta
             "{name}: nothing waits for linking"
         );
 
-        // Every pair was proposed once, whoever linked it.
-        let log = one.store().link_events(0, 100_000).await.unwrap();
-        let mut pairs = std::collections::HashSet::new();
-        for e in log.iter().filter(|e| {
-            matches!(
-                e.event.kind,
-                evac_model::LinkEventKind::AutoMerge | evac_model::LinkEventKind::Review
-            )
-        }) {
-            let (x, y) = (e.event.person_a, e.event.person_b);
-            assert!(
-                pairs.insert((x.min(y), x.max(y))),
-                "{name}: pair proposed twice"
-            );
-        }
         back.stop().await;
         backend.finish().await;
     }

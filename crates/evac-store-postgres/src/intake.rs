@@ -37,6 +37,8 @@ pub(crate) struct GroupCommit {
     /// `None` when group commit is off: each request is its own statement on the pool.
     queue: Option<mpsc::Sender<Job>>,
     pool: PgPool,
+    /// Batches of two or more requests stored in one transaction so far (for tests).
+    pub(crate) batches_committed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl GroupCommit {
@@ -48,22 +50,30 @@ impl GroupCommit {
             .map_or(INTAKE_BATCH_REQUESTS_MAX, |n| {
                 n.clamp(1, INTAKE_BATCH_REQUESTS_MAX)
             });
+        let batches_committed = Arc::new(std::sync::atomic::AtomicU64::new(0));
         if batch_max == 1 {
-            return GroupCommit { queue: None, pool };
+            return GroupCommit {
+                queue: None,
+                pool,
+                batches_committed,
+            };
         }
         let (queue, jobs) = mpsc::channel(INTAKE_QUEUE_REQUESTS_MAX);
         let jobs = Arc::new(Mutex::new(jobs));
         for _ in 0..INTAKE_WRITERS {
-            let (jobs, pool) = (jobs.clone(), pool.clone());
+            let (jobs, pool, committed) = (jobs.clone(), pool.clone(), batches_committed.clone());
             tokio::spawn(async move {
                 while let Some(batch) = next_batch(&jobs, batch_max).await {
-                    commit(&pool, batch).await;
+                    if commit(&pool, batch).await {
+                        committed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                 }
             });
         }
         GroupCommit {
             queue: Some(queue),
             pool,
+            batches_committed,
         }
     }
 
@@ -98,11 +108,13 @@ async fn next_batch(jobs: &Mutex<mpsc::Receiver<Job>>, batch_max: usize) -> Opti
     Some(batch)
 }
 
-async fn commit(pool: &PgPool, mut batch: Vec<Job>) {
+/// Stores a batch and answers each request; the answer is whether two or more were stored in
+/// one transaction.
+async fn commit(pool: &PgPool, mut batch: Vec<Job>) -> bool {
     if batch.len() == 1 {
         let (insert, answer) = batch.pop().expect("one job");
         let _ = answer.send(crate::insert_one(pool, &insert).await);
-        return;
+        return false;
     }
     let inserts: Vec<&RequestInsert> = batch.iter().map(|(insert, _)| insert).collect();
     match store_batch(pool, &inserts).await {
@@ -116,12 +128,14 @@ async fn commit(pool: &PgPool, mut batch: Vec<Job>) {
                 };
                 let _ = answer.send(outcome);
             }
+            true
         }
         Err(e) => {
             tracing::debug!(error = %e, requests = batch.len(), "an intake batch failed; storing its requests one by one");
             for (insert, answer) in batch {
                 let _ = answer.send(crate::insert_one(pool, &insert).await);
             }
+            false
         }
     }
 }
@@ -131,9 +145,16 @@ async fn commit(pool: &PgPool, mut batch: Vec<Job>) {
 async fn store_batch(pool: &PgPool, batch: &[&RequestInsert]) -> Result<Vec<bool>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let mut stored = vec![true; batch.len()];
-    let claiming: Vec<usize> = (0..batch.len())
+    // In key order: two batches claiming the same keys on two nodes take them in one order,
+    // so neither waits for the other in a cycle (a deadlock PostgreSQL breaks only after
+    // `deadlock_timeout`).
+    let mut claiming: Vec<usize> = (0..batch.len())
         .filter(|&i| batch[i].idempotency.is_some())
         .collect();
+    claiming.sort_by(|&a, &b| {
+        let key = |i: usize| batch[i].idempotency.as_ref().map(|c| c.key.as_str());
+        key(a).cmp(&key(b))
+    });
     if !claiming.is_empty() {
         let claim = |i: &usize| batch[*i].idempotency.as_ref().expect("claiming");
         let keys: Vec<String> = claiming.iter().map(|i| claim(i).key.clone()).collect();

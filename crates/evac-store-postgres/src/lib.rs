@@ -101,6 +101,14 @@ impl PgStore {
         &self.pool
     }
 
+    /// How many batches of two or more requests intake has stored in one transaction (group
+    /// commit at work; for tests).
+    pub fn intake_batches_committed(&self) -> u64 {
+        self.intake
+            .batches_committed
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Whether every migration this build knows is applied, unchanged: then a node needs no
     /// DDL at start, so it may run as an application role without the right to create tables
     /// ([`PgStore::grant_app_role`]).
@@ -1464,28 +1472,20 @@ impl Store for PgStore {
         &self,
         events: Vec<LinkEvent>,
         requests: Vec<RequestId>,
-        fence: Option<LeaseFence>,
+        fence: LeaseFence,
     ) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        if let Some(fence) = &fence {
-            // FOR SHARE: a node taking the lease over (an UPDATE of this row) waits until this
-            // transaction ends, so the two never write at once.
-            let held: Option<i32> = sqlx::query_scalar(
-                "SELECT 1 FROM leases WHERE name = $1 AND holder = $2 AND until_us >= $3 FOR SHARE",
-            )
-            .bind(&fence.lease)
-            .bind(&fence.holder)
-            .bind(fence.at.unix_micros())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
-            if held.is_none() {
-                return Err(StoreError::Refused(format!(
-                    "{} no longer holds the {} lease; the node holding it now does this work",
-                    fence.holder, fence.lease
-                )));
-            }
-        }
+        // FOR SHARE: a node taking the lease over (an UPDATE of this row) waits until this
+        // transaction ends, so the two never write at once.
+        let live: Option<String> = sqlx::query_scalar(
+            "SELECT holder FROM leases WHERE name = $1 AND until_us >= $2 FOR SHARE",
+        )
+        .bind(&fence.lease)
+        .bind(fence.at.unix_micros())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        fence.admits(live.as_deref())?;
         lock_log(&mut tx, LINK_LOG_LOCK).await?;
         let appended = insert_link_events(&mut tx, &events).await?;
         clear_due(&mut tx, DueQueue::Links, &requests).await?;

@@ -33,7 +33,12 @@ async fn conformance_story_on_postgres() {
     store.migrate().await.unwrap();
     evac_store::conformance::name_keys_are_backfilled(&store).await;
     evac_store::conformance::concurrent_intake_is_stored_and_counted(&store).await;
+    let batches = store.intake_batches_committed();
     evac_store::conformance::concurrent_intake_answers_each_request(&store).await;
+    assert!(
+        store.intake_batches_committed() > batches,
+        "the keyed burst was stored as a batch, not request by request"
+    );
     evac_store::conformance::outbox_story(&store).await;
     evac_store::conformance::calls_story(&store).await;
     evac_store::conformance::shared_linkage_story(&store).await;

@@ -1326,13 +1326,11 @@ impl Store for SqliteStore {
         &self,
         events: Vec<LinkEvent>,
         requests: Vec<RequestId>,
-        fence: Option<LeaseFence>,
+        fence: LeaseFence,
     ) -> Result<usize, StoreError> {
         self.write(move |c| {
             // The one writer serialises this with every lease change.
-            if let Some(fence) = &fence {
-                links::check_fence(c, fence)?;
-            }
+            links::check_fence(c, &fence)?;
             let mut appended = 0;
             for e in &events {
                 appended += links::insert_link_event(c, e)?;

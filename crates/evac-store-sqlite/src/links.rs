@@ -2,32 +2,22 @@
 
 use evac_model::{LinkEvent, LinkEventKind, StoredLinkEvent};
 use evac_store::*;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::backend;
 use crate::rows::is_unique_violation;
 
-/// Refuses a lease holder's write ([`StoreError::Refused`]) unless its holder still holds the
-/// lease at the fence's time. Runs on the one writer, serially with every lease change.
+/// Refuses a write the fence does not admit ([`StoreError::Refused`]). Runs on the one writer,
+/// serially with every lease change.
 pub(crate) fn check_fence(c: &Connection, fence: &LeaseFence) -> Result<(), StoreError> {
-    let held = c
-        .prepare_cached(
-            "SELECT count(*) FROM leases WHERE name = ?1 AND holder = ?2 AND until_us >= ?3",
-        )
+    let live: Option<String> = c
+        .prepare_cached("SELECT holder FROM leases WHERE name = ?1 AND until_us >= ?2")
         .and_then(|mut s| {
-            s.query_row(
-                params![fence.lease, fence.holder, fence.at.unix_micros()],
-                |r| r.get::<_, i64>(0),
-            )
+            s.query_row(params![fence.lease, fence.at.unix_micros()], |r| r.get(0))
+                .optional()
         })
         .map_err(backend)?;
-    if held == 0 {
-        return Err(StoreError::Refused(format!(
-            "{} no longer holds the {} lease; the node holding it now does this work",
-            fence.holder, fence.lease
-        )));
-    }
-    Ok(())
+    fence.admits(live.as_deref())
 }
 
 /// Refuses the append with [`StoreError::LogMoved`] unless the link log's head (or the pair's)

@@ -2397,9 +2397,9 @@ pub async fn shared_linkage_story(store: &dyn Store) {
         explanation: "{}".into(),
         refers_to: None,
     };
-    let fence = |holder: &str| LeaseFence {
+    let fence = |holder: Option<&str>| LeaseFence {
         lease: LINKAGE_LEASE.into(),
-        holder: holder.into(),
+        holder: holder.map(Into::into),
         at: t(9),
     };
     let head = store.link_events(0, u32::MAX).await.unwrap().len();
@@ -2407,7 +2407,7 @@ pub async fn shared_linkage_story(store: &dyn Store) {
         .settle_links(
             vec![proposal.clone()],
             vec![first.request.id, second.request.id],
-            Some(fence("n1")),
+            fence(Some("n1")),
         )
         .await;
     assert!(matches!(stale, Err(StoreError::Refused(_))), "{stale:?}");
@@ -2417,17 +2417,29 @@ pub async fn shared_linkage_story(store: &dyn Store) {
         .settle_links(
             vec![proposal.clone()],
             vec![first.request.id, second.request.id],
-            Some(fence("n2")),
+            fence(Some("n2")),
         )
         .await
         .unwrap();
     assert_eq!(settled, 1);
     assert_eq!(store.links_due_count().await.unwrap(), before);
     let again = store
-        .settle_links(vec![proposal], vec![first.request.id], None)
+        .settle_links(
+            vec![proposal.clone()],
+            vec![first.request.id],
+            fence(Some("n2")),
+        )
         .await
         .unwrap();
     assert_eq!(again, 0, "a pair is proposed once");
+    // A console's linking (no holder) while a node holds the lease writes nothing.
+    let console = store
+        .settle_links(vec![proposal.clone()], vec![], fence(None))
+        .await;
+    assert!(
+        matches!(console, Err(StoreError::Refused(_))),
+        "{console:?}"
+    );
 
     // A node stopping gives the lease up; the next takes it at once.
     store.release_lease(LINKAGE_LEASE, "n1").await.unwrap();
@@ -2439,6 +2451,11 @@ pub async fn shared_linkage_story(store: &dyn Store) {
         "n1 held nothing"
     );
     store.release_lease(LINKAGE_LEASE, "n2").await.unwrap();
+    // Nobody holds it: a console's linking is admitted.
+    store
+        .settle_links(vec![proposal], vec![], fence(None))
+        .await
+        .unwrap();
     assert!(
         store
             .take_lease(LINKAGE_LEASE, "n3", t(9), t(14))
@@ -2509,16 +2526,31 @@ pub async fn concurrent_intake_answers_each_request(store: &dyn Store) {
             r
         })
         .collect();
-    let mut all: Vec<&RequestInsert> = vec![&original];
-    all.extend(inserts.iter());
-    all.push(&other_body);
-    all.push(&twin);
-    all.extend(plain.iter());
-    let outcomes = futures_util::future::join_all(all.iter().map(|i| store.insert_request(i)))
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect::<Vec<_>>();
+    // Two bursts: the keys among plain requests (a batch that commits, with keys lost to
+    // another request of the batch), then the twin among plain ones (a batch that fails on the
+    // reference and is stored request by request).
+    let (first_plain, second_plain) = plain.split_at(30);
+    let mut burst: Vec<&RequestInsert> = vec![&original];
+    burst.extend(inserts.iter());
+    burst.push(&other_body);
+    burst.extend(first_plain.iter());
+    let mut outcomes =
+        futures_util::future::join_all(burst.iter().map(|i| store.insert_request(i)))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>();
+    let mut second: Vec<&RequestInsert> = vec![&twin];
+    second.extend(second_plain.iter());
+    let second_outcomes =
+        futures_util::future::join_all(second.iter().map(|i| store.insert_request(i)))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>();
+    // In the order the assertions read them: original, retries, other body, twin, plain.
+    outcomes.insert(22, second_outcomes[0].clone());
+    outcomes.extend(second_outcomes[1..].iter().cloned());
     assert_eq!(outcomes[0], InsertOutcome::Inserted, "the original");
     let retries = &outcomes[1..21];
     let stored_retries: Vec<usize> = (0..20)

@@ -106,15 +106,37 @@ pub const LINKAGE_LEASE: &str = "linkage";
 /// The generation of the desk's kept ranking ([`Store::generation`]).
 pub const RANKING_GENERATION: &str = "ranking";
 
-/// A write that only the holder of a lease may make: the store checks, in the write's own
-/// transaction, that `holder` holds `lease` at `at`, and refuses the write otherwise; another
+/// A write that only the holder of a lease may make (`holder`), or only while nobody holds it
+/// (`holder: None`: a console command's linking while no node links): the store checks, in the
+/// write's own transaction, who holds `lease` at `at`, and refuses the write otherwise; another
 /// node taking the lease over waits for that transaction (a fence: a node that stalled past its
 /// lease cannot write after its successor started).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseFence {
     pub lease: String,
-    pub holder: String,
+    pub holder: Option<String>,
     pub at: Timestamp,
+}
+
+impl LeaseFence {
+    /// Refuses ([`StoreError::Refused`]) unless the lease's live holder at `at` is the one the
+    /// fence expects.
+    pub fn admits(&self, live_holder: Option<&str>) -> Result<(), StoreError> {
+        if live_holder == self.holder.as_deref() {
+            return Ok(());
+        }
+        Err(StoreError::Refused(match (&self.holder, live_holder) {
+            (Some(me), _) => format!(
+                "{me} no longer holds the {} lease; the node holding it now does this work",
+                self.lease
+            ),
+            (None, Some(other)) => format!(
+                "{other} holds the {} lease and does this work; nothing was written",
+                self.lease
+            ),
+            (None, None) => unreachable!("admitted above"),
+        }))
+    }
 }
 
 /// A retry-safety claim: the key the client sent and a digest of the body it sent with it.
@@ -545,14 +567,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends the link events the online linker found for `requests` (as
     /// [`Store::append_link_events`] with [`AppendIf::Always`]: a pair proposed already is
-    /// skipped) and clears the requests' due marks, in one transaction; with a `fence`, only
-    /// while its holder holds the lease ([`StoreError::Refused`] otherwise, and nothing is
-    /// kept). The answer is how many events were appended.
+    /// skipped) and clears the requests' due marks, in one transaction, only if the `fence`
+    /// admits it ([`StoreError::Refused`] otherwise, and nothing is kept). The answer is how
+    /// many events were appended.
     async fn settle_links(
         &self,
         events: Vec<LinkEvent>,
         requests: Vec<RequestId>,
-        fence: Option<LeaseFence>,
+        fence: LeaseFence,
     ) -> Result<usize, StoreError>;
 
     /// Takes the lease `name` for `holder` until `until`, or renews it, if it is free, held by

@@ -91,19 +91,20 @@ impl FromRequestParts<AppState> for MaybeAuthenticated {
     }
 }
 
-/// The address a request came from, where the server knows it (not behind a test's router).
+/// The address a request came from, where the server knows it (not behind a test's router):
+/// behind a proxy on this host, the caller's as the proxy forwarded it, as for the public
+/// limit. (It was the peer's: behind HAProxy every sign-in came from the proxy, so one
+/// guesser's failures locked every staff member out.)
 pub struct ClientAddress(pub Option<std::net::IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+        Ok(ClientAddress(crate::limits::caller_address_of(
+            &parts.extensions,
+            &parts.headers,
+        )))
     }
 }
 

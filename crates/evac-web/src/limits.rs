@@ -115,14 +115,21 @@ async fn is_staff(state: &crate::AppState, token: Option<String>) -> bool {
 
 /// The caller's address: the peer's, or behind a proxy on this host the last one it added.
 pub fn caller_address(request: &Request) -> Option<IpAddr> {
-    let peer = request
-        .extensions()
+    caller_address_of(request.extensions(), request.headers())
+}
+
+/// [`caller_address`] from a request's parts: the one reading of who is calling, for the
+/// public limit and the sign-in lock-out alike.
+pub fn caller_address_of(
+    extensions: &axum::http::Extensions,
+    headers: &axum::http::HeaderMap,
+) -> Option<IpAddr> {
+    let peer = extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()?
         .0
         .ip();
     if peer.is_loopback()
-        && let Some(forwarded) = request
-            .headers()
+        && let Some(forwarded) = headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())

@@ -2551,6 +2551,51 @@ async fn wrong_passwords_lock_the_account_and_are_audited() {
     );
 }
 
+/// Issue 24 (behind HAProxy): sign-ins were counted by the peer's address, which behind a proxy
+/// on the node's host is the proxy's for everyone, so one guesser's failures locked every
+/// staff member out. They count by the address the proxy forwards, as the public limit does.
+#[tokio::test]
+async fn behind_a_local_proxy_one_guessers_failures_lock_only_their_address() {
+    let t = spawn_app().await;
+    t.token("boris", Role::Operator).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = |from: &'static str, name: String, password: &'static str| {
+        let (http, base) = (http.clone(), t.base.clone());
+        async move {
+            http.post(format!("{base}/login"))
+                .header("sec-fetch-site", "same-origin")
+                .header("x-forwarded-for", from)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!(
+                    "name={name}&password={}",
+                    password.replace(' ', "+")
+                ))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // A guesser tries many names (so no account locks) until their address is locked.
+    for n in 0..evac_app::LOGIN_ADDRESS_FAILURES_MAX {
+        let status = login("203.0.113.7", format!("guess{n}"), "wrong guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    assert_eq!(
+        login("203.0.113.7", "boris".into(), "correct horse battery").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guesser's address is locked"
+    );
+    assert_eq!(
+        login("198.51.100.9", "boris".into(), "correct horse battery").await,
+        StatusCode::SEE_OTHER,
+        "staff elsewhere, through the same proxy, sign in"
+    );
+}
+
 /// Issue 26's account lifecycle: a supervisor disables a volunteer's account from the desk and
 /// the volunteer's open session and API token stop working at once; enabling it lets them sign
 /// in anew; a reset password ends the sessions it had; nobody disables their own account.

@@ -21,6 +21,8 @@ use super::{INTAKE_BODIES, IntakeArgs, Rounds, drive, machine, post_bodies};
 const CLUSTER_START_S_MAX: u64 = 120;
 /// How often the benchmark asks whether linkage has caught up, in ms.
 const LINKS_DUE_POLL_MS: u64 = 100;
+/// How long the benchmark waits for linkage to catch up after a node count's rounds, in s.
+const LINKS_DUE_WAIT_S_MAX: u64 = 300;
 
 /// A cluster started by scripts/cluster.sh; stopped (SIGTERM to the script) when dropped.
 struct Cluster {
@@ -174,8 +176,10 @@ pub(super) async fn intake(args: IntakeArgs) -> anyhow::Result<()> {
                         .zip(cpu_before)
                         .map(|(after, before)| after - before);
                     if expect == 201 {
+                        // More stored than acknowledged is a request whose answer was cut
+                        // (a 502): stored, not lost.
                         let stored = store.intake_counts().await?.requests - before;
-                        if stored != load.ok {
+                        if stored < load.ok {
                             bail!("{} requests acknowledged but {stored} stored", load.ok);
                         }
                     }
@@ -189,13 +193,21 @@ pub(super) async fn intake(args: IntakeArgs) -> anyhow::Result<()> {
         // The lease holder links what every node took: timed from the end of the rounds.
         let rounds_over = Instant::now();
         let waiting = store.links_due_count().await?;
-        while store.links_due_count().await? > 0 {
+        let mut left = waiting;
+        while left > 0 && rounds_over.elapsed() < Duration::from_secs(LINKS_DUE_WAIT_S_MAX) {
             tokio::time::sleep(Duration::from_millis(LINKS_DUE_POLL_MS)).await;
+            left = store.links_due_count().await?;
         }
-        println!(
-            "{nodes} node(s): every acknowledged request was stored; the lease holder linked the {waiting} still due {:.1} s after the last round",
-            rounds_over.elapsed().as_secs_f64()
-        );
+        if left == 0 {
+            println!(
+                "{nodes} node(s): every acknowledged request was stored; the lease holder linked the {waiting} still due {:.1} s after the last round",
+                rounds_over.elapsed().as_secs_f64()
+            );
+        } else {
+            println!(
+                "{nodes} node(s): every acknowledged request was stored; {left} of the {waiting} due were still unlinked {LINKS_DUE_WAIT_S_MAX} s after the last round"
+            );
+        }
         drop(cluster);
     }
     Ok(())
