@@ -117,6 +117,10 @@ async fn supervisor_login(app: &App, data_dir: &std::path::Path) -> anyhow::Resu
 }
 
 pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
+    // The demo keeps its login and ground truth there, on PostgreSQL too (where the store
+    // itself creates nothing in it).
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
     let app = super::app(config, true).await?;
     let counts = app.store().intake_counts().await?;
     let password = if counts.requests == 0 {
