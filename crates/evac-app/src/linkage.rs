@@ -330,8 +330,11 @@ impl App {
                     .store(true, std::sync::atomic::Ordering::Release);
             }
         }
-        // What was stored while this relink read, and is not in its index, is due.
-        self.wake_linker();
+        // What was stored while this relink read, and is not in its index, stays due: the
+        // next wake-up links it (this node's next intake, the lease worker's next renewal, a
+        // wait for linking to catch up). Not woken here: before this node's worker holds the
+        // lease (`evac demo` relinks first), its fenced settlement would be refused and the
+        // index dropped.
         Ok(RelinkSummary {
             persons: person_count,
             auto_merged,
