@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use evac_exchange::reports::{ReportReading, read_report};
+use evac_exchange::reports::{ReadingContext, ReportReading, read_report};
 use evac_geo::Gazetteer;
 use evac_model::{
     Actor, Claim, DerivedStatus, Effect, Feature, FieldError, Grade, Hub, NewRoute, NewZone,
@@ -293,8 +293,23 @@ impl App {
         source: Option<&str>,
         received_at: Timestamp,
     ) -> Result<Ingested, AppError> {
-        let reading: ReportReading = read_report(input, gazetteer(), received_at)
-            .map_err(|e| invalid("text", e.to_string()))?;
+        // The picture's routes and zones, so a sentence about a road or a town names them.
+        let (mut routes, mut zones) = (Vec::new(), Vec::new());
+        for feature in self.store.features().await? {
+            match feature {
+                Feature::Route(route) => routes.push(route),
+                Feature::Zone(zone) => zones.push(zone),
+            }
+        }
+        let context = ReadingContext {
+            gazetteer: gazetteer(),
+            routes: &routes,
+            zones: &zones,
+            received_at,
+            time_zone: self.settings.desk_time_zone.clone(),
+        };
+        let reading: ReportReading =
+            read_report(input, &context).map_err(|e| invalid("text", e.to_string()))?;
         let source = source
             .map(str::trim)
             .filter(|s| !s.is_empty())
@@ -587,9 +602,16 @@ impl App {
     }
 }
 
-/// The town a request's location text resolves to, if any.
+/// The town a request's location text resolves to, if any, in the request's stated country
+/// when it names one.
 pub(crate) fn town_of(location: &evac_model::Location) -> Option<evac_geo::Place> {
-    gazetteer().resolve(&location.text).place.map(|c| c.place)
+    gazetteer()
+        .resolve_in(
+            &location.text,
+            location.country.as_ref().map(|c| c.as_str()),
+        )
+        .place
+        .map(|c| c.place)
 }
 
 /// Where a location is: the coordinates the requester gave, else its town's.

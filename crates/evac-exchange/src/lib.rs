@@ -7,6 +7,7 @@
 //!
 //! No I/O beyond the reader and writer it is handed; the store and the clock are the caller's.
 
+pub mod dates;
 pub mod export;
 pub mod import;
 pub mod link_file;

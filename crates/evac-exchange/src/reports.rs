@@ -3,19 +3,31 @@
 //! statements it seems to make about them, its language, and an identity so the same report
 //! ingested twice is stored once.
 //!
-//! A text's statements are suggestions: a hub named in a sentence with a word of closure
-//! ("occupando … l'aeroporto di Almaty", "аэропорт закрыт") suggests the hub is closed from the
-//! time the report came in. They weigh nothing until an operator grades the report at or above
-//! the trust threshold, or confirms it. A CAP alert's area becomes a zone (a circle around its
-//! centre) whose threat level follows the alert's severity, in force from `effective` (or
-//! `onset`) until `expires`.
+//! A text's statements are suggestions, read sentence by sentence:
 //!
-//! Pure: the gazetteer and the time of receipt are handed in.
+//! - a hub named with a word of closure or opening ("occupando … l'aeroporto di Almaty",
+//!   "Аэропорт Нур-Султана открыт") suggests the hub's status;
+//! - a road, railway or border named with such a word ("дорога Алматы – Бишкек перекрыта")
+//!   suggests the status of the routes on the picture whose ends it names (both ends beat one);
+//! - a word of violence or calm ("стрельба", "shooting", "unrest", "curfew", "атыс") with a
+//!   town suggests a threat level for the zones around the town, or for a new zone around it;
+//! - dates and times in the sentence ("с 7 января", "until 10 January", see `dates`) set the
+//!   window; without them it starts when the report came in.
+//!
+//! Each note quotes the sentence and lists the words the suggestion was read from, for the
+//! operator to check. Suggestions weigh nothing until an operator grades the report at or
+//! above the trust threshold, or confirms it. A CAP alert's area becomes a zone (a circle
+//! around its centre) whose threat level follows the alert's severity, in force from
+//! `effective` (or `onset`) until `expires`.
+//!
+//! Pure: the gazetteer, the picture's routes and zones, the time of receipt and the crisis's
+//! time zone are handed in ([`ReadingContext`]).
 
-use evac_geo::{Gazetteer, PlaceKind};
+use evac_geo::{Gazetteer, Mention, PlaceKind};
 use evac_model::{
-    Effect, ReportMention, Statement, Subject, SubjectKind, Timestamp, Zone, valid_code,
+    Effect, ReportMention, Route, Statement, Subject, SubjectKind, Timestamp, Zone, valid_code,
 };
+use jiff::tz::TimeZone;
 use quick_xml::events::Event;
 use sha2::{Digest, Sha256};
 
@@ -25,6 +37,35 @@ pub const REPORT_BYTES_MAX: usize = 256 * 1024;
 const AREA_RADIUS_KM_DEFAULT: f64 = 25.0;
 /// A statement's note quotes at most this many characters of its sentence.
 const NOTE_CHARS_MAX: usize = 240;
+/// A town this close to a hub's airport names the hub as a route's end ("the road to Bishkek").
+const HUB_TOWN_KM_MAX: f64 = 40.0;
+
+/// What a report is read against besides its text.
+#[derive(Debug, Clone)]
+pub struct ReadingContext<'a> {
+    pub gazetteer: &'a Gazetteer,
+    /// The routes on the picture: a sentence about a road names them by their ends.
+    pub routes: &'a [Route],
+    /// The zones on the picture: a threat in a town goes to the zones around it.
+    pub zones: &'a [Zone],
+    /// When the report came in: statements start then unless the text gives a date.
+    pub received_at: Timestamp,
+    /// The crisis's time zone, in which the text's dates are days.
+    pub time_zone: TimeZone,
+}
+
+impl<'a> ReadingContext<'a> {
+    /// A context with no routes or zones, dates read in UTC.
+    pub fn new(gazetteer: &'a Gazetteer, received_at: Timestamp) -> Self {
+        ReadingContext {
+            gazetteer,
+            routes: &[],
+            zones: &[],
+            received_at,
+            time_zone: TimeZone::UTC,
+        }
+    }
+}
 
 /// What a report was read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -69,11 +110,7 @@ pub enum ReportError {
 }
 
 /// Reads a report: CAP when it is an XML `<alert>`, plain text otherwise.
-pub fn read_report(
-    input: &str,
-    gazetteer: &Gazetteer,
-    received_at: Timestamp,
-) -> Result<ReportReading, ReportError> {
+pub fn read_report(input: &str, context: &ReadingContext) -> Result<ReportReading, ReportError> {
     let input = input.trim_start_matches('\u{feff}').trim();
     if input.is_empty() {
         return Err(ReportError::Empty);
@@ -82,25 +119,27 @@ pub fn read_report(
         return Err(ReportError::TooLong(input.len()));
     }
     if input.starts_with('<') && input.contains("<alert") {
-        read_cap(input, gazetteer)
+        read_cap(input, context)
     } else {
-        Ok(read_text(input, gazetteer, received_at))
+        Ok(read_text(input, context))
     }
 }
 
-fn read_text(text: &str, gazetteer: &Gazetteer, received_at: Timestamp) -> ReportReading {
+fn read_text(text: &str, context: &ReadingContext) -> ReportReading {
+    let gazetteer = context.gazetteer;
+    let (statements, zones) = suggested_statements(text, context, None);
     let folded: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let digest = Sha256::digest(folded.as_bytes());
     ReportReading {
         format: ReportFormat::Text,
         source: None,
-        sent_at: received_at,
+        sent_at: context.received_at,
         language: guess_language(text).map(str::to_string),
         text: text.to_string(),
         external_id: format!("sha256:{}", hex_of(&digest)),
         mentions: mentions_of(text, gazetteer),
-        statements: suggested_statements(text, gazetteer, received_at, None),
-        zones: Vec::new(),
+        statements,
+        zones,
     }
 }
 
@@ -140,12 +179,15 @@ const EFFECT_WORDS: &[(Effect, &[&str])] = &[
             "sequestrat",
             "conquistat",
             "закрыт",
+            "перекры",
             "захвач",
             "заблокир",
             "приостановл",
             "отменен",
             "отменён",
             "жабық",
+            "жабылды",
+            "тоқтатыл",
             "geschlossen",
             "gesperrt",
             "fermé",
@@ -181,6 +223,7 @@ const EFFECT_WORDS: &[(Effect, &[&str])] = &[
             "открыт",
             "возобнов",
             "ашық",
+            "ашылды",
             "geöffnet",
             "rouvert",
             "ouvert",
@@ -188,44 +231,352 @@ const EFFECT_WORDS: &[(Effect, &[&str])] = &[
     ),
 ];
 
-/// For each sentence naming an airport with a word of effect, a statement about that hub
-/// (IATA code), in force from `from` (until `until`).
-fn suggested_statements(
-    text: &str,
-    gazetteer: &Gazetteer,
-    from: Timestamp,
-    until: Option<Timestamp>,
-) -> Vec<Statement> {
-    let mut statements: Vec<Statement> = Vec::new();
-    for sentence in text.split_inclusive(['.', '!', '?', '\n', ';']) {
-        let lower = format!(" {}", sentence.to_lowercase());
-        let Some(effect) = EFFECT_WORDS
-            .iter()
-            .find(|(_, words)| words.iter().any(|w| lower.contains(w)))
-            .map(|(effect, _)| *effect)
-        else {
-            continue;
+/// Words that make a sentence about a way rather than a place: a road, a railway, a border
+/// crossing. A word beginning with one of these counts; one written `=word` counts only whole.
+const WAY_WORDS: &[&str] = &[
+    "дорог",
+    "трасс",
+    "шоссе",
+    "автодорог",
+    "железн",
+    "граница",
+    "границ",
+    "кпп",
+    "road",
+    "highway",
+    "motorway",
+    "rail",
+    "border",
+    "checkpoint",
+    "crossing",
+    "strada",
+    "autostrad",
+    "ferrovi",
+    "frontiera",
+    "valico",
+    "=жол",
+    "=жолы",
+    "=жолдар",
+    "=жолда",
+    "теміржол",
+    "шекара",
+    "=route",
+];
+
+/// Words of violence or calm with the zone threat level they suggest (0 calm … 5 fighting);
+/// the highest level a sentence names wins. `=word` counts only as the whole word (Боинг is no
+/// battle).
+const THREAT_WORDS: &[(u8, &[&str])] = &[
+    (
+        5,
+        &[
+            "=бои",
+            "=боях",
+            "=боев",
+            "=боёв",
+            "боевые",
+            "взрыв",
+            "fighting",
+            "battle",
+            "explosion",
+            "combattiment",
+            "esplosion",
+            "ұрыс",
+            "жарылыс",
+        ],
+    ),
+    (
+        4,
+        &[
+            "стрельб",
+            "перестрелк",
+            "мародер",
+            "мародёр",
+            "shooting",
+            "gunfire",
+            "=shots",
+            "looting",
+            "sparatori",
+            "saccheggi",
+            "атыс",
+            "тонау",
+        ],
+    ),
+    (
+        3,
+        &[
+            "беспоряд",
+            "столкновен",
+            "погром",
+            "unrest",
+            "riot",
+            "clash",
+            "scontri",
+            "disordin",
+            "тәртіпсіздік",
+            "қақтығыс",
+        ],
+    ),
+    (
+        2,
+        &[
+            "протест",
+            "митинг",
+            "protest",
+            "demonstrat",
+            "manifestazion",
+            "curfew",
+            "комендантск",
+            "coprifuoco",
+            "коменданттық",
+            "наразылық",
+        ],
+    ),
+    (0, &["спокойн", "=calm", "tranquill", "тыныш"]),
+];
+
+/// The words of a sentence (lower case) that match a list of stems, as written.
+fn words_matching<'s>(words: &[&'s str], stems: &[&str]) -> Vec<&'s str> {
+    words
+        .iter()
+        .filter(|w| {
+            let lower = w.to_lowercase();
+            stems.iter().any(|stem| match stem.strip_prefix('=') {
+                Some(whole) => lower == whole,
+                None => lower.starts_with(stem),
+            })
+        })
+        .copied()
+        .collect()
+}
+
+/// The sentences of a text: a full stop ends one only before a space or the end and after a
+/// word that is no abbreviation ("г. Алматы", "ул. Абая" and "07.01.2022" stay whole).
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        let next = chars.get(k + 1).map(|&(_, n)| n);
+        let ends = match c {
+            '!' | '?' | ';' | '\n' => true,
+            '.' => {
+                let word_before: String = text[start..i]
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_alphanumeric())
+                    .collect();
+                next.is_none_or(char::is_whitespace)
+                    && (word_before.chars().count() > 3
+                        || word_before.chars().all(|c| c.is_ascii_digit()))
+            }
+            _ => false,
         };
-        for mention in gazetteer.mentions(sentence) {
-            if mention.place.kind != PlaceKind::Airport {
-                continue;
-            }
-            let code = mention.place.id.trim_start_matches("airport:");
-            let subject = Subject::hub(code);
-            if statements.iter().any(|s| s.subject == subject) {
-                continue;
-            }
-            statements.push(Statement {
-                subject,
-                effect,
-                from,
-                until,
-                capacity_per_day: None,
-                note: quote(sentence),
-            });
+        if ends {
+            let end = i + c.len_utf8();
+            out.push(&text[start..end]);
+            start = end;
         }
     }
-    statements
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out.retain(|s| !s.trim().is_empty());
+    out
+}
+
+/// Suggested statements, sentence by sentence (see the module documentation), and the new
+/// zones they need. `fixed_window`: a CAP alert's own window, used instead of the dates in
+/// its text (its areas are its zones, so no zone is read from its text either).
+fn suggested_statements(
+    text: &str,
+    context: &ReadingContext,
+    fixed_window: Option<(Timestamp, Option<Timestamp>)>,
+) -> (Vec<Statement>, Vec<Zone>) {
+    let mut statements: Vec<Statement> = Vec::new();
+    let mut new_zones: Vec<Zone> = Vec::new();
+    for sentence in sentences(text) {
+        let lower = format!(" {}", sentence.to_lowercase());
+        let words: Vec<&str> = sentence
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let effect = EFFECT_WORDS.iter().find_map(|(effect, stems)| {
+            stems
+                .iter()
+                .find(|w| lower.contains(*w))
+                .map(|w| (*effect, w.trim()))
+        });
+        let threat = THREAT_WORDS.iter().find_map(|(level, stems)| {
+            let found = words_matching(&words, stems);
+            (!found.is_empty()).then_some((*level, found))
+        });
+        if effect.is_none() && threat.is_none() {
+            continue;
+        }
+        let mentions = context.gazetteer.mentions(sentence);
+        let (from, until, when) = match fixed_window {
+            Some((from, until)) => (from, until, Vec::new()),
+            None => {
+                let window =
+                    crate::dates::window_in(sentence, context.received_at, &context.time_zone);
+                let when: Vec<String> = [&window.from, &window.until]
+                    .into_iter()
+                    .flatten()
+                    .map(|(_, words)| words.clone())
+                    .collect();
+                (
+                    window.from.map_or(context.received_at, |(t, _)| t),
+                    window.until.map(|(t, _)| t),
+                    when,
+                )
+            }
+        };
+        let note = |read: &[&str]| {
+            let read: Vec<String> = read
+                .iter()
+                .map(|w| w.to_string())
+                .chain(when.iter().cloned())
+                .map(|w| format!("«{w}»"))
+                .collect();
+            format!("{} — read from {}", quote(sentence), read.join(", "))
+        };
+        let mut push = |statement: Statement| {
+            if !statements
+                .iter()
+                .any(|s| s.subject == statement.subject && s.effect == statement.effect)
+            {
+                statements.push(statement);
+            }
+        };
+        if let Some((effect, effect_word)) = effect {
+            let way_words = words_matching(&words, WAY_WORDS);
+            let routes = if way_words.is_empty() {
+                Vec::new()
+            } else {
+                routes_named(context, &mentions)
+            };
+            for (route, ends) in &routes {
+                let mut read = vec![way_words[0], effect_word];
+                read.extend(ends.iter().map(String::as_str));
+                push(Statement {
+                    subject: Subject::new(SubjectKind::Route, &route.code),
+                    effect,
+                    from,
+                    until,
+                    capacity_per_day: None,
+                    note: note(&read),
+                });
+            }
+            // A sentence about the road to an airport says nothing of the airport itself.
+            if routes.is_empty() {
+                for mention in mentions
+                    .iter()
+                    .filter(|m| m.place.kind == PlaceKind::Airport)
+                {
+                    let code = mention.place.id.trim_start_matches("airport:");
+                    push(Statement {
+                        subject: Subject::hub(code),
+                        effect,
+                        from,
+                        until,
+                        capacity_per_day: None,
+                        note: note(&[effect_word, &mention.words]),
+                    });
+                }
+            }
+        }
+        if let Some((level, threat_words)) = threat
+            && fixed_window.is_none()
+        {
+            for town in mentions.iter().filter(|m| m.place.kind == PlaceKind::City) {
+                let mut read = threat_words.clone();
+                read.push(&town.words);
+                let around: Vec<Zone> = context
+                    .zones
+                    .iter()
+                    .chain(&new_zones)
+                    .filter(|z| {
+                        evac_geo::distance_km(z.lat, z.lon, town.place.lat, town.place.lon)
+                            <= z.radius_km
+                    })
+                    .cloned()
+                    .collect();
+                let zones = if around.is_empty() {
+                    let zone = zone_around(&town.place);
+                    new_zones.push(zone.clone());
+                    vec![zone]
+                } else {
+                    around
+                };
+                for zone in zones {
+                    push(Statement {
+                        subject: Subject::new(SubjectKind::Zone, &zone.code),
+                        effect: Effect::Threat(level),
+                        from,
+                        until,
+                        capacity_per_day: None,
+                        note: note(&read),
+                    });
+                }
+            }
+        }
+    }
+    (statements, new_zones)
+}
+
+/// The routes whose ends a sentence names, with the words that named them: a route's start by
+/// its town, its hub by the airport or a town near it (not the start's own town: "the road
+/// from Almaty" is not the road to Almaty's airport). Routes naming both ends beat those
+/// naming one; none named, none returned.
+fn routes_named<'r>(
+    context: &ReadingContext<'r>,
+    mentions: &[Mention],
+) -> Vec<(&'r Route, Vec<String>)> {
+    let mut scored: Vec<(&Route, Vec<String>)> = Vec::new();
+    for route in context.routes {
+        let mut ends = Vec::new();
+        if let Some(m) = mentions.iter().find(|m| m.place.id == route.from_place) {
+            ends.push(m.words.clone());
+        }
+        let hub_airport = context.gazetteer.get(&format!("airport:{}", route.to_hub));
+        let hub_named = mentions.iter().find(|m| {
+            m.place.id == format!("airport:{}", route.to_hub)
+                || (m.place.kind == PlaceKind::City
+                    && m.place.id != route.from_place
+                    && hub_airport.is_some_and(|a| {
+                        evac_geo::distance_km(a.lat, a.lon, m.place.lat, m.place.lon)
+                            <= HUB_TOWN_KM_MAX
+                    }))
+        });
+        if let Some(m) = hub_named {
+            ends.push(m.words.clone());
+        }
+        if !ends.is_empty() {
+            scored.push((route, ends));
+        }
+    }
+    let best = scored.iter().map(|(_, ends)| ends.len()).max().unwrap_or(0);
+    scored.retain(|(_, ends)| ends.len() == best);
+    scored
+}
+
+/// A zone around a town a report names, when no zone on the picture covers it: its code is
+/// the town's (`area-almaty`), so later reports about the town find it.
+fn zone_around(town: &evac_geo::Place) -> Zone {
+    let code = format!("area-{}", slug(&town.name));
+    let code = if valid_code(&code) {
+        code
+    } else {
+        format!("area-{}", town.id.replace(':', "-"))
+    };
+    Zone {
+        code,
+        name: format!("{} (from reports)", town.name),
+        lat: town.lat,
+        lon: town.lon,
+        radius_km: AREA_RADIUS_KM_DEFAULT,
+    }
 }
 
 fn quote(sentence: &str) -> String {
@@ -421,7 +772,8 @@ fn threat_of_severity(severity: Option<&str>) -> Option<u8> {
     }
 }
 
-fn read_cap(xml: &str, gazetteer: &Gazetteer) -> Result<ReportReading, ReportError> {
+fn read_cap(xml: &str, context: &ReadingContext) -> Result<ReportReading, ReportError> {
+    let gazetteer = context.gazetteer;
     let alert = parse_cap(xml)?;
     let identifier = alert
         .identifier
@@ -458,7 +810,7 @@ fn read_cap(xml: &str, gazetteer: &Gazetteer) -> Result<ReportReading, ReportErr
     let text = lines.join("\n");
     let mut mentions = mentions_of(&text, gazetteer);
     let mut zones = Vec::new();
-    let mut statements = suggested_statements(&text, gazetteer, from, until);
+    let (mut statements, _) = suggested_statements(&text, context, Some((from, until)));
     let threat = threat_of_severity(alert.severity.as_deref());
     for (index, area) in alert.areas.iter().enumerate() {
         let Some((lat, lon, radius_km)) = area_circle(area, gazetteer) else {
@@ -521,9 +873,9 @@ fn read_cap(xml: &str, gazetteer: &Gazetteer) -> Result<ReportReading, ReportErr
     })
 }
 
-/// A zone code from an alert identifier: its letters and digits, short enough to be a code.
-fn zone_code(identifier: &str, index: usize) -> String {
-    let slug: String = identifier
+/// A text's ASCII letters and digits in lower case, other characters as hyphens, for a code.
+fn slug(text: &str) -> String {
+    let slug: String = text
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -533,7 +885,12 @@ fn zone_code(identifier: &str, index: usize) -> String {
             }
         })
         .collect();
-    let code = format!("cap-{}-{}", slug.trim_matches('-'), index + 1);
+    slug.trim_matches('-').to_string()
+}
+
+/// A zone code from an alert identifier: its letters and digits, short enough to be a code.
+fn zone_code(identifier: &str, index: usize) -> String {
+    let code = format!("cap-{}-{}", slug(identifier), index + 1);
     if valid_code(&code) {
         code
     } else {
@@ -590,14 +947,12 @@ mod tests {
         let g = Gazetteer::shipped();
         let first = read_report(
             include_str!("../../../data/seeds/000_6d65ec6cf458f712.txt"),
-            &g,
-            t0(),
+            &ReadingContext::new(&g, t0()),
         )
         .unwrap();
         let second = read_report(
             include_str!("../../../data/seeds/002_3bb6a7bcede1e649.txt"),
-            &g,
-            t0(),
+            &ReadingContext::new(&g, t0()),
         )
         .unwrap();
         let mut all: Vec<&str> = places(&first);
@@ -631,16 +986,189 @@ mod tests {
     #[test]
     fn the_same_text_has_the_same_identity_whatever_its_spacing() {
         let g = Gazetteer::shipped();
-        let a = read_report("Аэропорт Алматы закрыт.", &g, t0()).unwrap();
-        let b = read_report("  Аэропорт   Алматы\nзакрыт. ", &g, t0()).unwrap();
+        let a = read_report("Аэропорт Алматы закрыт.", &ReadingContext::new(&g, t0())).unwrap();
+        let b = read_report(
+            "  Аэропорт   Алматы\nзакрыт. ",
+            &ReadingContext::new(&g, t0()),
+        )
+        .unwrap();
         assert_eq!(a.external_id, b.external_id);
         assert_eq!(a.language.as_deref(), None, "too short to tell");
         assert_eq!(a.statements[0].subject, Subject::hub("ALA"));
         assert_eq!(a.statements[0].effect, Effect::Closed);
-        let reopened =
-            read_report("Almaty airport reopened for evacuation flights.", &g, t0()).unwrap();
+        let reopened = read_report(
+            "Almaty airport reopened for evacuation flights.",
+            &ReadingContext::new(&g, t0()),
+        )
+        .unwrap();
         assert_eq!(reopened.statements[0].effect, Effect::Open);
-        assert_eq!(read_report("  ", &g, t0()), Err(ReportError::Empty));
+        assert_eq!(
+            read_report("  ", &ReadingContext::new(&g, t0())),
+            Err(ReportError::Empty)
+        );
+    }
+
+    fn route(code: &str, from_place: &str, to_hub: &str) -> Route {
+        Route {
+            code: code.into(),
+            mode: evac_model::RouteMode::Road,
+            from_place: from_place.into(),
+            from_name: String::new(),
+            to_hub: to_hub.into(),
+            distance_km: 0.0,
+            travel_minutes: 0,
+        }
+    }
+
+    const ALMATY: &str = "geonames:1526384";
+
+    /// The demo's picture: Almaty's roads to Bishkek and to its airport, a zone over its centre.
+    fn demo_picture() -> (Vec<Route>, Vec<Zone>) {
+        let routes = vec![
+            route("almaty-bishkek", ALMATY, "FRU"),
+            route("almaty-airport", ALMATY, "ALA"),
+            route("shymkent-tashkent", "geonames:1518980", "TAS"),
+        ];
+        let zones = vec![Zone {
+            code: "almaty-centre".into(),
+            name: "Almaty centre".into(),
+            lat: 43.25,
+            lon: 76.91,
+            radius_km: 12.0,
+        }];
+        (routes, zones)
+    }
+
+    fn read_in_almaty(text: &str, routes: &[Route], zones: &[Zone]) -> ReportReading {
+        let g = gazetteer();
+        let context = ReadingContext {
+            routes,
+            zones,
+            time_zone: TimeZone::get("Asia/Almaty").unwrap(),
+            ..ReadingContext::new(g, t0())
+        };
+        read_report(text, &context).unwrap()
+    }
+
+    fn gazetteer() -> &'static Gazetteer {
+        static G: std::sync::LazyLock<Gazetteer> = std::sync::LazyLock::new(Gazetteer::shipped);
+        &G
+    }
+
+    fn said(reading: &ReportReading) -> Vec<String> {
+        reading
+            .statements
+            .iter()
+            .map(|s| format!("{} {}", s.subject, s.effect))
+            .collect()
+    }
+
+    /// Issue 30: Russian and Kazakh sentences name places in their case forms.
+    #[test]
+    fn an_inflected_airport_name_suggests_its_hub() {
+        let r = read_in_almaty(
+            "Аэропорт Нур-Султана открыт, рейсы выполняются по расписанию",
+            &[],
+            &[],
+        );
+        assert_eq!(said(&r), ["hub:NQZ open"]);
+        assert!(
+            r.statements[0].note.contains("«открыт»"),
+            "{}",
+            r.statements[0].note
+        );
+        let r = read_in_almaty("Алматы әуежайында рейстер тоқтатылды", &[], &[]);
+        assert_eq!(said(&r), ["hub:ALA closed"]);
+    }
+
+    /// Issue 30: a road named by its ends, with a date, is a route's status from that day.
+    #[test]
+    fn a_blocked_road_suggests_its_route_closed_from_the_day_written() {
+        let (routes, zones) = demo_picture();
+        let r = read_in_almaty(
+            "Дорога Алматы – Бишкек перекрыта с 7 января.",
+            &routes,
+            &zones,
+        );
+        assert_eq!(
+            said(&r),
+            ["route:almaty-bishkek closed"],
+            "not the airport road"
+        );
+        let closed = &r.statements[0];
+        let seventh: Timestamp = "2022-01-06T18:00:00Z".parse().unwrap();
+        assert_eq!(closed.from, seventh, "midnight of 7 January in Almaty");
+        assert_eq!(closed.until, None);
+        for words in [
+            "«Дорога»",
+            "«перекры»",
+            "«Алматы»",
+            "«Бишкек»",
+            "«с 7 января»",
+        ] {
+            assert!(closed.note.contains(words), "{words} in {}", closed.note);
+        }
+        for (text, expected) in [
+            (
+                "The road to Bishkek is blocked",
+                "route:almaty-bishkek closed",
+            ),
+            (
+                "Дорога в аэропорт Алматы перекрыта",
+                "route:almaty-airport closed",
+            ),
+            (
+                "La strada per Tashkent è stata riaperta",
+                "route:shymkent-tashkent open",
+            ),
+        ] {
+            assert_eq!(
+                said(&read_in_almaty(text, &routes, &zones)),
+                [expected],
+                "{text}"
+            );
+        }
+        assert_eq!(
+            said(&read_in_almaty("The road to Bishkek is blocked", &[], &[])),
+            Vec::<String>::new(),
+            "no route on the picture, no suggestion"
+        );
+    }
+
+    /// Issue 30: violence in a town is a threat for the zones around it, or a new zone.
+    #[test]
+    fn shooting_in_a_town_suggests_a_threat_for_its_zone() {
+        let (routes, zones) = demo_picture();
+        for text in [
+            "Shooting in central Almaty",
+            "В центре Алматы слышна стрельба",
+            "Алматыда атыс болды",
+            "Sparatorie ad Almaty",
+        ] {
+            let r = read_in_almaty(text, &routes, &zones);
+            assert_eq!(said(&r), ["zone:almaty-centre threat:4"], "{text}");
+            assert!(r.zones.is_empty(), "{text}: the zone exists");
+        }
+        let r = read_in_almaty("Беспорядки в Шымкенте", &routes, &zones);
+        assert_eq!(said(&r), ["zone:area-shymkent threat:3"]);
+        assert_eq!(r.zones[0].code, "area-shymkent");
+        assert!(r.zones[0].radius_km > 0.0);
+        let curfew = read_in_almaty(
+            "Комендантский час в Алматы с 7 по 10 января",
+            &routes,
+            &zones,
+        );
+        assert_eq!(said(&curfew), ["zone:almaty-centre threat:2"]);
+        assert_eq!(
+            curfew.statements[0].until,
+            Some("2022-01-10T18:00:00Z".parse().unwrap()),
+            "through 10 January"
+        );
+        assert_eq!(
+            said(&read_in_almaty("Боинг вылетел из Алматы", &routes, &zones)),
+            Vec::<String>::new(),
+            "a Boeing is no battle"
+        );
     }
 
     const CAP: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -676,7 +1204,7 @@ mod tests {
     #[test]
     fn a_cap_alert_becomes_a_report_with_zones_for_its_areas() {
         let g = Gazetteer::shipped();
-        let r = read_report(CAP, &g, t0()).unwrap();
+        let r = read_report(CAP, &ReadingContext::new(&g, t0())).unwrap();
         assert_eq!(r.format, ReportFormat::Cap);
         assert_eq!(r.external_id, "cap:mchs@example.kz:KZ-MCHS-2022-0105-01");
         assert_eq!(r.source.as_deref(), Some("МЧС Республики Казахстан"));
@@ -722,12 +1250,12 @@ mod tests {
         let g = Gazetteer::shipped();
         let no_id = CAP.replace("<identifier>KZ-MCHS-2022-0105-01</identifier>", "");
         assert_eq!(
-            read_report(&no_id, &g, t0()),
+            read_report(&no_id, &ReadingContext::new(&g, t0())),
             Err(ReportError::CapMissing("identifier"))
         );
         let bad_time = CAP.replace("2022-01-07T10:00:00+06:00", "7 Jan");
         assert!(matches!(
-            read_report(&bad_time, &g, t0()),
+            read_report(&bad_time, &ReadingContext::new(&g, t0())),
             Err(ReportError::CapTime {
                 field: "expires",
                 ..
@@ -735,7 +1263,7 @@ mod tests {
         ));
         let broken = CAP.replace("</headline>", "</head>");
         assert!(matches!(
-            read_report(&broken, &g, t0()),
+            read_report(&broken, &ReadingContext::new(&g, t0())),
             Err(ReportError::Xml(_))
         ));
     }

@@ -7,7 +7,7 @@
 use std::io::Write;
 
 use evac_exchange::import::open_sheet;
-use evac_exchange::reports::read_report;
+use evac_exchange::reports::{ReadingContext, read_report};
 use evac_geo::Gazetteer;
 use proptest::prelude::*;
 
@@ -127,7 +127,8 @@ proptest! {
 
     #[test]
     fn any_text_as_a_report_is_read_or_refused(text in reportish()) {
-        let _ = read_report(&text, gazetteer(), "2022-01-06T12:00:00Z".parse().unwrap());
+        let context = ReadingContext::new(gazetteer(), "2022-01-06T12:00:00Z".parse().unwrap());
+        let _ = read_report(&text, &context);
     }
 }
 

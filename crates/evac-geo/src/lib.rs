@@ -12,6 +12,7 @@
 //! at a speed, both configurable.
 
 mod countries;
+mod inflect;
 
 use std::collections::HashMap;
 
@@ -74,6 +75,8 @@ pub struct Resolution {
     pub place: Option<Candidate>,
     /// Every place the text could mean, most likely first (more than one: ambiguous).
     pub candidates: Vec<Candidate>,
+    /// How the country or region narrowed the candidates, or why several remain.
+    pub reason: Option<String>,
 }
 
 /// A place a text mentions.
@@ -86,20 +89,55 @@ pub struct Mention {
     pub count: usize,
 }
 
-/// Words that announce an airport in the languages of the reports ("l'aeroporto di Almaty",
-/// "аэропорт Алматы"), as name keys of their stems.
-const AIRPORT_WORDS: &[&str] = &[
+/// Stems of the words that announce an airport in the languages of the reports, in any case
+/// form ("l'aeroporto di Almaty", "аэропорта Нур-Султана", "Алматы әуежайында").
+const AIRPORT_STEMS: &[&str] = &[
     "airport",
-    "aeroporto",
-    "aeroporti",
+    "aeroport",
     "аэропорт",
-    "аэропорта",
-    "аэропорту",
-    "аэропортом",
     "әуежай",
     "flughafen",
     "aéroport",
 ];
+
+/// Words before a name that make it a street's, not a town's ("ул. Абая", "via Roma").
+const STREET_WORDS_BEFORE: &[&str] = &[
+    "ул",
+    "улица",
+    "улице",
+    "улицы",
+    "пр",
+    "проспект",
+    "проспекте",
+    "пер",
+    "переулок",
+    "бульвар",
+    "мкр",
+    "микрорайон",
+    "via",
+    "viale",
+    "piazza",
+    "corso",
+    "rue",
+];
+/// Words after a name that make it a street's ("Абай даңғылы", "Abay Avenue").
+const STREET_WORDS_AFTER: &[&str] = &[
+    "көшесі",
+    "даңғылы",
+    "street",
+    "st",
+    "avenue",
+    "ave",
+    "road",
+    "str",
+    "strasse",
+    "straße",
+];
+
+fn is_airport_word(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    AIRPORT_STEMS.iter().any(|stem| lower.starts_with(stem))
+}
 /// Towns renamed in living memory: (place, name in Latin, in Russian, in use from, until
 /// (exclusive), as ISO dates). Staff of a past crisis's scenario read the names of its day.
 const RENAMES: &[(&str, &str, &str, &str, &str)] = &[(
@@ -109,6 +147,10 @@ const RENAMES: &[(&str, &str, &str, &str, &str)] = &[(
     "2019-03-23",
     "2022-09-17",
 )];
+
+/// A region is recognised by a word beginning with its name's first word of at least this many
+/// letters ("Павлодарская" for Pavlodar Region).
+const REGION_PREFIX_CHARS_MIN: usize = 5;
 
 /// A mentioned city's airport may be this far from its centre.
 const CITY_AIRPORT_KM_MAX: f64 = 40.0;
@@ -121,6 +163,9 @@ pub struct Gazetteer {
     /// in (a report's word must match a name of its own script: Italian "città" and Russian
     /// "Китая" share a key, not a meaning).
     by_name: HashMap<String, Vec<(u32, Script)>>,
+    /// The same for the Russian and Kazakh case forms of every Cyrillic name ("Шымкенте",
+    /// "Алматыда", see `inflect`); an exact name wins over a form.
+    inflected: HashMap<String, Vec<(u32, Script)>>,
     /// Every name as the data writes it, with its place (for labelled test sets).
     written: Vec<(u32, Box<str>)>,
     /// Misspellings one edit from a name, on the name keys (after transliteration folding)
@@ -135,6 +180,7 @@ impl Gazetteer {
         let mut g = Gazetteer {
             places: Vec::new(),
             by_name: HashMap::new(),
+            inflected: HashMap::new(),
             written: Vec::new(),
             typos_folded: TypoIndex::default(),
             typos_plain: TypoIndex::default(),
@@ -263,7 +309,40 @@ impl Gazetteer {
                 }
             }
             self.written.push((index, name.trim().into()));
+            if self.places[index as usize].kind != PlaceKind::Airport {
+                for form in inflect::forms(name) {
+                    let entry = self.inflected.entry(phrase_key(&form)).or_default();
+                    if !entry.contains(&hit) {
+                        entry.push(hit);
+                    }
+                }
+            }
         }
+    }
+
+    /// The places a phrase key names, and whether through an inflected form.
+    fn named(&self, key: &str) -> Option<(&[(u32, Script)], bool)> {
+        self.by_name
+            .get(key)
+            .map(|hits| (hits.as_slice(), false))
+            .or_else(|| self.inflected.get(key).map(|hits| (hits.as_slice(), true)))
+    }
+
+    /// Every inflected spelling of a place's names that the gazetteer matches (for labelled
+    /// test sets): the Russian and Kazakh case forms of its Cyrillic names.
+    pub fn inflected_spellings(&self, place: &Place) -> Vec<String> {
+        let Some(index) = self.places.iter().position(|p| p.id == place.id) else {
+            return Vec::new();
+        };
+        let mut forms: Vec<String> = self
+            .written
+            .iter()
+            .filter(|(i, _)| *i as usize == index)
+            .flat_map(|(_, name)| inflect::forms(name))
+            .collect();
+        forms.sort();
+        forms.dedup();
+        forms
     }
 
     pub fn places(&self) -> &[Place] {
@@ -308,60 +387,76 @@ impl Gazetteer {
     /// wins. A city outranks an airport and a country of the same name; among equals the more
     /// populous is first, and the confidence says how ambiguous the text was.
     pub fn resolve(&self, text: &str) -> Resolution {
+        self.resolve_in(text, None)
+    }
+
+    /// Resolves a free-text location whose country is known (the request's or report's): a
+    /// name shared with towns abroad ("Петропавловск", Petropavl in Kazakhstan and
+    /// Petropavlovsk-Kamchatsky) means the town in that country when there is one. Towns of
+    /// one name within the country are told apart by a region the text names ("Аксу,
+    /// Павлодарская обл.") or a town it names in the same region; otherwise they stay a
+    /// question for staff, and [`Resolution::reason`] says which towns and why.
+    pub fn resolve_in(&self, text: &str, country: Option<&str>) -> Resolution {
         let mut found: Vec<Candidate> = Vec::new();
-        for (part_index, part) in text.split([',', ';', '(', ')', '/']).enumerate() {
-            let words: Vec<&str> = name_tokens(part).collect();
-            let keys: Vec<String> = words.iter().map(|w| name_key(w)).collect();
-            let whole_part = |start: usize, len: usize| start == 0 && len == words.len();
-            for len in (1..=NAME_WORDS_MAX.min(words.len())).rev() {
-                for start in 0..=words.len() - len {
-                    let key = keys[start..start + len].join(" ");
-                    let Some(hits) = self.by_name.get(&key) else {
-                        continue;
-                    };
-                    let (confidence, how) = if whole_part(start, len) && part_index == 0 {
-                        (0.95, "exact_name")
-                    } else {
-                        (0.8, "part_of_text")
-                    };
-                    // An airport's code counts only as written, in capitals ("ALA", not "Ala").
-                    let written = words[start..start + len].join(" ");
-                    let code_as_written = written.chars().count() <= 4
-                        && written.chars().all(|c| c.is_ascii_uppercase());
-                    for &(i, _) in hits {
-                        let place = &self.places[i as usize];
-                        if place.kind == PlaceKind::Airport
-                            && written.chars().count() <= 4
-                            && !code_as_written
-                        {
-                            continue;
-                        }
-                        found.push(Candidate {
-                            place: place.clone(),
-                            confidence,
-                            matched: written.clone(),
-                            how,
-                        });
-                    }
-                }
-                if !found.is_empty() {
-                    break;
-                }
-            }
+        let parts: Vec<&str> = text.split([',', ';', '(', ')', '/']).collect();
+        let mut found_in = 0;
+        for (part_index, part) in parts.iter().enumerate() {
+            found = self.exact_names(part, part_index == 0);
             // A misspelt town in this part outranks an exact name in a later one (a street
             // named after a town: "г. Алмтаы, ул. Абая 10").
             if found.is_empty() {
                 found = self.similar_spellings(part);
             }
             if !found.is_empty() {
+                found_in = part_index;
                 break;
             }
         }
+        let mut reason = None;
+        if let Some(country) = country.map(str::trim).filter(|c| !c.is_empty())
+            && found
+                .iter()
+                .any(|c| c.place.country.eq_ignore_ascii_case(country))
+            && found
+                .iter()
+                .any(|c| !c.place.country.eq_ignore_ascii_case(country))
+        {
+            found.retain(|c| c.place.country.eq_ignore_ascii_case(country));
+            reason = Some(format!(
+                "only places in {country} kept: the location is in {country}"
+            ));
+        }
         rank(&mut found);
         let kind = found.first().map(|c| c.place.kind);
-        let rivals: Vec<usize> = (0..found.len())
+        let mut rivals: Vec<usize> = (0..found.len())
             .filter(|&i| Some(found[i].place.kind) == kind)
             .collect();
+        if rivals.len() > 1 && kind == Some(PlaceKind::City) {
+            let context: Vec<&str> = parts
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != found_in)
+                .map(|(_, p)| *p)
+                .collect();
+            let in_region: Vec<usize> = rivals
+                .iter()
+                .copied()
+                .filter(|&i| self.region_named(&found[i].place, &context))
+                .collect();
+            if !in_region.is_empty() && in_region.len() < rivals.len() {
+                let region = found[in_region[0]].place.region.clone().unwrap_or_default();
+                reason = Some(format!("the text names its region, {region}"));
+                let keep: Vec<String> = in_region
+                    .iter()
+                    .map(|&i| found[i].place.id.clone())
+                    .collect();
+                found.retain(|c| c.place.kind != PlaceKind::City || keep.contains(&c.place.id));
+                rank(&mut found);
+                rivals = (0..found.len())
+                    .filter(|&i| found[i].place.kind == PlaceKind::City)
+                    .collect();
+            }
+        }
         if found.first().is_some_and(|c| c.how == "similar_spelling") {
             // A misspelling one edit from several towns most likely means the big one (people
             // ask from Almaty, not from every village one letter away): confidence follows
@@ -379,12 +474,98 @@ impl Gazetteer {
             for c in &mut found {
                 c.confidence /= rivals.len() as f64;
             }
+            let towns: Vec<String> = rivals
+                .iter()
+                .map(|&i| {
+                    let p = &found[i].place;
+                    match &p.region {
+                        Some(region) => format!("{} ({region}, {})", p.name, p.country),
+                        None => format!("{} ({})", p.name, p.country),
+                    }
+                })
+                .collect();
+            reason = Some(format!(
+                "'{}' names {} places: {}; add the region or a nearby town",
+                found[rivals[0]].matched,
+                rivals.len(),
+                towns.join(", ")
+            ));
         }
         let place = found.first().filter(|c| c.confidence >= 0.5).cloned();
         Resolution {
             place,
             candidates: found,
+            reason,
         }
+    }
+
+    /// The places the longest runs of words of one part of a text name exactly or through an
+    /// inflected form (`whole_is_exact`: the part is the text's first, so a part that is all
+    /// name is the surest reading).
+    fn exact_names(&self, part: &str, first_part: bool) -> Vec<Candidate> {
+        let words: Vec<&str> = name_tokens(part).collect();
+        let keys: Vec<String> = words.iter().map(|w| name_key(w)).collect();
+        let mut found = Vec::new();
+        for len in (1..=NAME_WORDS_MAX.min(words.len())).rev() {
+            for start in 0..=words.len() - len {
+                let key = keys[start..start + len].join(" ");
+                let Some((hits, inflected)) = self.named(&key) else {
+                    continue;
+                };
+                let whole = first_part && start == 0 && len == words.len();
+                let (confidence, how) = match (whole, inflected) {
+                    (true, false) => (0.95, "exact_name"),
+                    (true, true) => (0.9, "inflected_name"),
+                    (false, _) => (0.8, "part_of_text"),
+                };
+                // An airport's code counts only as written, in capitals ("ALA", not "Ala").
+                let written = words[start..start + len].join(" ");
+                let code_as_written =
+                    written.chars().count() <= 4 && written.chars().all(|c| c.is_ascii_uppercase());
+                for &(i, _) in hits {
+                    let place = &self.places[i as usize];
+                    if place.kind == PlaceKind::Airport
+                        && written.chars().count() <= 4
+                        && !code_as_written
+                    {
+                        continue;
+                    }
+                    found.push(Candidate {
+                        place: place.clone(),
+                        confidence,
+                        matched: written.clone(),
+                        how,
+                    });
+                }
+            }
+            if !found.is_empty() {
+                break;
+            }
+        }
+        found
+    }
+
+    /// Whether other parts of a text place `town` in its region: they name the region
+    /// ("Павлодарская обл.", "Pavlodar Region": a word beginning with the region's first
+    /// word less its final vowels, at least [`REGION_PREFIX_CHARS_MIN`] letters of it) or a town of the same region.
+    fn region_named(&self, town: &Place, context: &[&str]) -> bool {
+        let Some(region) = &town.region else {
+            return false;
+        };
+        // "Karaganda" → "karagand", which "Карагандинская" begins with.
+        let region_key = name_tokens(region).next().map(name_key).unwrap_or_default();
+        let region_key = region_key.trim_end_matches(['a', 'e', 'i', 'o', 'u']);
+        context.iter().any(|part| {
+            let named_region = region_key.chars().count() >= REGION_PREFIX_CHARS_MIN
+                && name_tokens(part).any(|w| name_key(w).starts_with(region_key));
+            named_region
+                || self.exact_names(part, false).iter().any(|c| {
+                    c.place.id != town.id
+                        && c.place.kind == PlaceKind::City
+                        && c.place.region.as_ref() == Some(region)
+                        && c.place.country == town.country
+                })
+        })
     }
 
     /// Places whose names are one edit away from a run of words of one part of a text (a typo,
@@ -432,7 +613,7 @@ impl Gazetteer {
             .filter(|w| w.chars().any(char::is_alphabetic))
             .collect();
         let keys: Vec<String> = words.iter().map(|w| name_key(w)).collect();
-        let airport_keys: Vec<String> = AIRPORT_WORDS.iter().map(|w| name_key(w)).collect();
+        let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
         let mut found: Vec<Mention> = Vec::new();
         let mut note = |place: &Place, written: String| match found
             .iter_mut()
@@ -450,7 +631,7 @@ impl Gazetteer {
             let mut advanced = false;
             for len in (1..=NAME_WORDS_MAX.min(words.len() - i)).rev() {
                 let key = keys[i..i + len].join(" ");
-                let Some(hits) = self.by_name.get(&key) else {
+                let Some((hits, _)) = self.named(&key) else {
                     continue;
                 };
                 let capitalised = words[i].chars().next().is_some_and(char::is_uppercase);
@@ -476,11 +657,18 @@ impl Gazetteer {
                 // word that is no place, is a person.
                 let next_is_a_name = words.get(i + len).is_some_and(|next| {
                     next.chars().next().is_some_and(char::is_uppercase)
-                        && !self.by_name.contains_key(&keys[i + len])
+                        && self.named(&keys[i + len]).is_none()
                 });
+                // "ул. Абая", "Абай даңғылы": a street named after a person or a town.
+                let a_street = i
+                    .checked_sub(1)
+                    .is_some_and(|before| STREET_WORDS_BEFORE.contains(&lower[before].as_str()))
+                    || lower
+                        .get(i + len)
+                        .is_some_and(|after| STREET_WORDS_AFTER.contains(&after.as_str()));
                 let places: Vec<&Place> = places
                     .into_iter()
-                    .filter(|p| p.kind != PlaceKind::City || !next_is_a_name)
+                    .filter(|p| p.kind != PlaceKind::City || !(next_is_a_name || a_street))
                     .collect();
                 if places.is_empty() {
                     continue;
@@ -500,11 +688,12 @@ impl Gazetteer {
                 note(place, written.clone());
                 if place.kind == PlaceKind::City {
                     // "l'aeroporto di Almaty", "аэропорт Алматы", or "Almaty airport".
-                    let after = (i + len)..(i + len + 1).min(keys.len());
-                    let announced = keys[i.saturating_sub(AIRPORT_WORD_DISTANCE_MAX)..i]
+                    // Two words after: "Almaty's airport" splits into Almaty, s, airport.
+                    let after = (i + len)..(i + len + 2).min(words.len());
+                    let announced = words[i.saturating_sub(AIRPORT_WORD_DISTANCE_MAX)..i]
                         .iter()
-                        .chain(&keys[after])
-                        .any(|k| airport_keys.contains(k));
+                        .chain(&words[after])
+                        .any(|w| is_airport_word(w));
                     if announced {
                         for (airport, _) in self
                             .airports_near(place, CITY_AIRPORT_KM_MAX)
@@ -912,6 +1101,110 @@ mod tests {
                 "country:BY"
             ]
         );
+    }
+
+    fn mentioned(g: &Gazetteer, text: &str) -> Vec<String> {
+        g.mentions(text).into_iter().map(|m| m.place.id).collect()
+    }
+
+    #[test]
+    fn inflected_names_are_found_in_russian_kazakh_and_italian_sentences() {
+        let g = Gazetteer::shipped();
+        let (almaty, astana, shymkent, zhanaozen, aktobe) = (
+            "geonames:1526384",
+            "geonames:1526273",
+            "geonames:1518980",
+            "geonames:607610",
+            "geonames:610611",
+        );
+        for (text, expected) in [
+            (
+                "Аэропорт Нур-Султана открыт, рейсы выполняются по расписанию",
+                vec![astana, "airport:NQZ"],
+            ),
+            (
+                "Беспорядки в Шымкенте и в Жанаозене",
+                vec![shymkent, zhanaozen],
+            ),
+            ("Из Караганды вылетел борт", vec!["geonames:609655"]),
+            (
+                "Алматыда атыс болды, Шымкенттен автобустар шықты",
+                vec![almaty, shymkent],
+            ),
+            ("Ақтөбеге пойыз жүрмейді", vec![aktobe]),
+            (
+                "Алматы әуежайында рейстер тоқтатылды",
+                vec![almaty, "airport:ALA"],
+            ),
+            (
+                "voli sospesi ad Aktobe e all'aeroporto di Almaty",
+                vec![aktobe, almaty, "airport:ALA"],
+            ),
+            ("Almaty's airport is closed", vec![almaty, "airport:ALA"]),
+        ] {
+            assert_eq!(mentioned(&g, text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_street_named_after_a_person_or_town_is_no_town() {
+        let g = Gazetteer::shipped();
+        assert_eq!(
+            mentioned(&g, "Стрельба на ул. Абая в Алматы"),
+            ["geonames:1526384"]
+        );
+        assert_eq!(mentioned(&g, "Абай даңғылы жабық"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_stated_country_and_region_narrow_a_name_shared_with_other_towns() {
+        let g = Gazetteer::shipped();
+        let anywhere = g.resolve("Петропавловск");
+        assert!(anywhere.candidates.len() > 1, "{:?}", anywhere.candidates);
+        let in_kz = g.resolve_in("Петропавловск", Some("KZ"));
+        assert_eq!(
+            in_kz.place.unwrap().place.id,
+            "geonames:1520172",
+            "Petropavl"
+        );
+        assert!(in_kz.reason.unwrap().contains("KZ"));
+        // Two towns called Aksu in Kazakhstan: a question, unless the region says which.
+        let aksu = g.resolve_in("Аксу", Some("KZ"));
+        assert!(aksu.place.is_none());
+        let why = aksu.reason.unwrap();
+        assert!(
+            why.contains("Pavlodar Region") && why.contains("Turkistan"),
+            "{why}"
+        );
+        assert_eq!(
+            resolved_in(&g, "Аксу, Павлодарская обл.", "KZ"),
+            "geonames:1524298"
+        );
+        assert_eq!(
+            resolved_in(&g, "Aksu, Turkistan region", "KZ"),
+            "geonames:1525462"
+        );
+        assert_eq!(
+            resolved_in(&g, "Абай, Карагандинская область", "KZ"),
+            "geonames:1526970"
+        );
+        assert_eq!(
+            resolved_in(&g, "в Шымкенте", "KZ"),
+            "geonames:1518980",
+            "an inflected form resolves a request's location too"
+        );
+        assert_eq!(
+            resolved_in(&g, "Москва", "KZ"),
+            "geonames:524901",
+            "no town of the name in the stated country: the name decides"
+        );
+    }
+
+    fn resolved_in(g: &Gazetteer, text: &str, country: &str) -> String {
+        g.resolve_in(text, Some(country))
+            .place
+            .map(|c| c.place.id)
+            .unwrap_or_else(|| "none".into())
     }
 
     #[test]

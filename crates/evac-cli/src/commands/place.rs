@@ -15,6 +15,10 @@ pub enum PlaceCommand {
         /// Show names as they were on this day (YYYY-MM-DD), e.g. 2022-01-06 for Nur-Sultan
         #[arg(long)]
         on: Option<String>,
+        /// The country the location is in (ISO code, e.g. KZ): a name shared with towns abroad
+        /// means the town in this country
+        #[arg(long)]
+        country: Option<String>,
     },
     /// List the places a text file (a report, a press article) mentions: countries, towns, and
     /// airports announced by an airport word.
@@ -39,7 +43,12 @@ pub fn run(command: PlaceCommand) -> anyhow::Result<()> {
             text,
             airports_within_km,
             on,
+            country,
         } => {
+            let country = country
+                .map(|c| c.trim().parse::<evac_model::CountryCode>())
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--country: {e}"))?;
             let describe = |c: &evac_geo::Candidate| match &on {
                 None => describe(c),
                 Some(day) => {
@@ -48,20 +57,30 @@ pub fn run(command: PlaceCommand) -> anyhow::Result<()> {
                     describe(&then)
                 }
             };
-            let resolution = gazetteer.resolve(&text);
+            let resolution = gazetteer.resolve_in(&text, country.as_ref().map(|c| c.as_str()));
             let Some(best) = &resolution.place else {
                 if resolution.candidates.is_empty() {
                     anyhow::bail!(
                         "'{text}' names no place the gazetteer knows; try the town's name alone"
                     );
                 }
-                println!("'{text}' is ambiguous; candidates:");
+                println!(
+                    "'{text}' is ambiguous: {}",
+                    resolution
+                        .reason
+                        .as_deref()
+                        .unwrap_or("several places match")
+                );
+                println!("candidates:");
                 for c in &resolution.candidates {
                     println!("  {}", describe(c));
                 }
                 return Ok(());
             };
             println!("{}", describe(best));
+            if let Some(reason) = &resolution.reason {
+                println!("({reason})");
+            }
             if resolution.candidates.len() > 1 {
                 println!("other candidates:");
                 for c in &resolution.candidates[1..] {
