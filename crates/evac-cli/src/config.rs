@@ -16,7 +16,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub struct GlobalArgs {
     /// A TOML file with defaults for these options (keys: data_dir, database_url, listen,
     /// default_region, log) and the situation's settings: a [trust] table
-    /// (reliability_worst = "B", credibility_worst = 2, half_life_hours = 24.0) and a [travel]
+    /// (reliability_worst = "B", credibility_worst = 2, half_life_hours = 24.0,
+    /// claim_hours_max = 168.0) and a [travel]
     /// table (road_factor = 1.3, speed_kmh = 60.0). Flags and EVAC_* variables override it.
     #[arg(long, env = "EVAC_CONFIG", global = true)]
     pub config: Option<PathBuf>,
@@ -301,6 +302,11 @@ fn check_trust(trust: evac_model::TrustPolicy) -> anyhow::Result<evac_model::Tru
     }
     if trust.half_life_hours.is_nan() || trust.half_life_hours <= 0.0 {
         bail!("[trust] half_life_hours must be more than 0");
+    }
+    if trust.claim_hours_max.is_nan() || trust.claim_hours_max <= 0.0 {
+        bail!(
+            "[trust] claim_hours_max must be more than 0 (hours after which a report is history)"
+        );
     }
     Ok(trust)
 }

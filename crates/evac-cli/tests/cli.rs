@@ -788,6 +788,94 @@ fn places_resolve_from_the_command_line() {
     assert!(text(&unknown.stderr).contains("'Xyzzy' names no place the gazetteer knows"));
 }
 
+/// Issue 30: `report ingest FILE` without `--source` failed with "the request has 1 invalid
+/// field(s)", naming nothing; each situation command now names the flag to fix.
+#[test]
+fn situation_commands_name_the_flag_a_bad_value_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(evac(&data, &["migrate"], None));
+    add_user(&data, "supervisor", "supervisor");
+    let report = dir.path().join("report.txt");
+    std::fs::write(
+        &report,
+        "Аэропорт Нур-Султана открыт, рейсы выполняются по расписанию",
+    )
+    .unwrap();
+    let report = report.to_str().unwrap();
+    fails_saying(
+        evac(
+            &data,
+            &["report", "ingest", report, "--as", "supervisor"],
+            None,
+        ),
+        "--source: say who the report comes from",
+    );
+    let ingested = ok(evac(
+        &data,
+        &[
+            "report",
+            "ingest",
+            report,
+            "--source",
+            "Tengrinews",
+            "--as",
+            "supervisor",
+        ],
+        None,
+    ));
+    assert!(ingested.contains("suggests: hub:NQZ open"), "{ingested}");
+    for (args, words) in [
+        (
+            &["hub", "set", "hub:ALA", "closed", "--until", "tomorrow"][..],
+            "--until 'tomorrow' is not",
+        ),
+        (
+            &["hub", "set", "hub:ALA", "closed", "--from", "07.01"][..],
+            "--from '07.01' is not",
+        ),
+        (
+            &["hub", "set", "hub:ALA", "shut"][..],
+            "'shut' is not an effect",
+        ),
+        (&["hub", "set", "ALA", "closed"][..], "write hub:CODE"),
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--as", "supervisor"]);
+        fails_saying(evac(&data, &args, None), words);
+    }
+    // The stated country decides a name shared with towns abroad.
+    let petropavl = ok(evac(
+        &data,
+        &["place", "resolve", "Петропавловск", "--country", "KZ"],
+        None,
+    ));
+    assert!(
+        petropavl.starts_with("Petropavl [geonames:1520172]"),
+        "{petropavl}"
+    );
+    fails_saying(
+        evac(
+            &data,
+            &[
+                "place",
+                "resolve",
+                "Петропавловск",
+                "--country",
+                "Kazakhstan",
+            ],
+            None,
+        ),
+        "--country",
+    );
+    let aksu = ok(evac(
+        &data,
+        &["place", "resolve", "Аксу", "--country", "KZ"],
+        None,
+    ));
+    assert!(aksu.contains("add the region or a nearby town"), "{aksu}");
+}
+
 /// A supervisor previews a broadcast to everyone waiting in Almaty from the console, sends it,
 /// and finds it in the outbox; a broadcast to nobody in particular is refused naming the field.
 #[test]

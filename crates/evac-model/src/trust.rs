@@ -7,6 +7,9 @@
 //! grade and fade with age (a half-life in hours); the status is the effect with the most
 //! weight, and every trusted claim for another effect is returned beside it as a conflict,
 //! never silently dropped. No trusted claim: the status is unknown, and the caller says so.
+//! A claim older than the policy's `claim_hours_max` no longer decides anything, however
+//! nothing newer contradicts it: a status nobody has reported for a week is unknown, with the
+//! last claims kept beside it as history.
 
 use crate::{Effect, Grade, ReportId, ReportState, Statement, Subject, Timestamp};
 
@@ -35,6 +38,9 @@ pub struct TrustPolicy {
     pub credibility_worst: u8,
     /// A claim's weight halves every this many hours after it was received.
     pub half_life_hours: f64,
+    /// A claim received longer ago than this many hours has expired: it is history, not
+    /// status (a week by default: seven half-lives, when it weighs under 1 % of a new one).
+    pub claim_hours_max: f64,
 }
 
 impl Default for TrustPolicy {
@@ -44,6 +50,7 @@ impl Default for TrustPolicy {
             reliability_worst: 'B',
             credibility_worst: 2,
             half_life_hours: 24.0,
+            claim_hours_max: 168.0,
         }
     }
 }
@@ -71,7 +78,14 @@ pub struct DerivedStatus {
     pub conflicting: Vec<WeighedClaim>,
     /// Claims in force not trusted (ungraded, graded too low, or dismissed), for the record.
     pub untrusted: Vec<Claim>,
+    /// Trusted claims whose window still covers the time asked about but which have expired
+    /// (older than `claim_hours_max`), newest first, at most [`HISTORY_CLAIMS_MAX`]: what was
+    /// last known, shown beside an unknown status.
+    pub expired: Vec<Claim>,
 }
+
+/// At most this many expired claims are kept with a status, as its history.
+pub const HISTORY_CLAIMS_MAX: usize = 5;
 
 impl TrustPolicy {
     /// Why a claim is trusted, or `None`.
@@ -104,8 +118,10 @@ impl TrustPolicy {
         });
         let mut trusted: Vec<WeighedClaim> = Vec::new();
         let mut untrusted = Vec::new();
+        let mut expired: Vec<Claim> = Vec::new();
         for claim in in_force {
             match self.trusts(claim) {
+                Some(_) if self.has_expired(claim, at) => expired.push(claim.clone()),
                 Some(why_trusted) => trusted.push(WeighedClaim {
                     weight: self.weight(claim, at),
                     claim: claim.clone(),
@@ -149,7 +165,19 @@ impl TrustPolicy {
             supporting,
             conflicting,
             untrusted,
+            expired: {
+                expired.sort_by(|a, b| b.received_at.cmp(&a.received_at).then(b.seq.cmp(&a.seq)));
+                expired.truncate(HISTORY_CLAIMS_MAX);
+                expired
+            },
         }
+    }
+
+    /// Whether a claim is older than `claim_hours_max` at `at`.
+    fn has_expired(&self, claim: &Claim, at: Timestamp) -> bool {
+        let age_hours =
+            ((at.unix_micros() - claim.received_at.unix_micros()).max(0) as f64) / 3.6e9;
+        age_hours > self.claim_hours_max
     }
 
     /// A claim's weight at `at`: confirmed claims weigh as A1; a grade weighs by how far it is
@@ -264,6 +292,55 @@ mod tests {
         assert_eq!(
             derived.supporting[0].why_trusted,
             "confirmed by an operator"
+        );
+    }
+
+    /// Issue 30, item 4: a claim faded to weight 0.00 still decided a status years later
+    /// when nothing newer existed.
+    #[test]
+    fn an_expired_claim_is_history_and_the_status_unknown() {
+        let policy = TrustPolicy::default();
+        let closed = claim(1, Effect::Closed, Some("A1"), ReportState::Confirmed, 0);
+        let derived = policy.derive(&ala(), std::slice::from_ref(&closed), t(24 * 6));
+        assert_eq!(
+            derived.status,
+            Some(Effect::Closed),
+            "six days: still in force"
+        );
+        assert!(derived.expired.is_empty());
+        let years_later = t(24 * 365 * 3);
+        let derived = policy.derive(&ala(), std::slice::from_ref(&closed), years_later);
+        assert_eq!(derived.status, None, "three years later nothing is known");
+        assert!(derived.supporting.is_empty());
+        assert_eq!(reports(&derived.expired), [1], "the last claim is history");
+        let renewed = claim(
+            2,
+            Effect::Open,
+            Some("B2"),
+            ReportState::Draft,
+            24 * 365 * 3 - 1,
+        );
+        let derived = policy.derive(&ala(), &[closed, renewed], years_later);
+        assert_eq!(derived.status, Some(Effect::Open));
+        assert!(
+            derived.conflicting.is_empty(),
+            "an expired claim is no conflict"
+        );
+        let strict = TrustPolicy {
+            claim_hours_max: 2.0,
+            ..TrustPolicy::default()
+        };
+        let fresh = claim(3, Effect::Closed, Some("A1"), ReportState::Draft, 0);
+        assert_eq!(
+            strict
+                .derive(&ala(), std::slice::from_ref(&fresh), t(2))
+                .status,
+            Some(Effect::Closed)
+        );
+        assert_eq!(
+            strict.derive(&ala(), &[fresh], t(3)).status,
+            None,
+            "configurable"
         );
     }
 

@@ -1292,6 +1292,8 @@ pub struct SubjectLine {
     pub status_class: String,
     pub agreement: String,
     pub conflicts: String,
+    /// What was last known when the status is unknown because its claims expired.
+    pub last_known: String,
 }
 
 /// A report on the board.

@@ -220,7 +220,7 @@ const BOARD_REPORTS_MAX: u32 = 50;
 /// Characters of a report's text shown on the board.
 const REPORT_EXCERPT_CHARS: usize = 160;
 
-fn subject_lines(subjects: &[evac_app::SubjectView], t: &Tr) -> Vec<SubjectLine> {
+fn subject_lines(state: &AppState, subjects: &[evac_app::SubjectView], t: &Tr) -> Vec<SubjectLine> {
     subjects
         .iter()
         .map(|s| {
@@ -249,6 +249,19 @@ fn subject_lines(subjects: &[evac_app::SubjectView], t: &Tr) -> Vec<SubjectLine>
                     .map(|c| format!("{} ({})", c.claim.statement.effect, c.claim.source))
                     .collect::<Vec<_>>()
                     .join("; "),
+                last_known: s
+                    .derived
+                    .expired
+                    .first()
+                    .map(|c| {
+                        format!(
+                            "{} ({}, {})",
+                            c.statement.effect,
+                            c.source,
+                            desk_time(state, c.received_at)
+                        )
+                    })
+                    .unwrap_or_default(),
             }
         })
         .collect()
@@ -287,7 +300,13 @@ async fn render_situation(
                     desk_time(state, s.from),
                     desk_time(state, until)
                 ),
-                None => format!("{} {}", s.subject, s.effect),
+                None => format!(
+                    "{} {} ({} {})",
+                    s.subject,
+                    s.effect,
+                    t.get("from-time"),
+                    desk_time(state, s.from)
+                ),
             })
             .collect::<Vec<_>>()
             .join(" · ")
@@ -300,9 +319,9 @@ async fn render_situation(
         t,
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(staff),
-        hubs: subject_lines(&view.hubs, &t),
-        routes: subject_lines(&view.routes, &t),
-        zones: subject_lines(&view.zones, &t),
+        hubs: subject_lines(state, &view.hubs, &t),
+        routes: subject_lines(state, &view.routes, &t),
+        zones: subject_lines(state, &view.zones, &t),
         reports: reports
             .iter()
             .map(|r| ReportLine {

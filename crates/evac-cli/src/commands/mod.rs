@@ -46,6 +46,22 @@ pub async fn open(config: &Config, create: bool) -> anyhow::Result<Arc<dyn Store
     Ok(store)
 }
 
+/// An app error with the use case's field names replaced by the command's flags
+/// (`source` → `--source`), so a refusal names what to type.
+pub fn with_flags(error: evac_app::AppError, flags: &[(&str, &str)]) -> anyhow::Error {
+    match error {
+        evac_app::AppError::Invalid(mut errors) => {
+            for e in &mut errors {
+                if let Some((_, flag)) = flags.iter().find(|(path, _)| *path == e.path) {
+                    e.path = flag.to_string();
+                }
+            }
+            anyhow::anyhow!(evac_app::AppError::Invalid(errors))
+        }
+        other => anyhow::anyhow!(other),
+    }
+}
+
 /// Opens and migrates the store and builds the app.
 pub async fn app(config: &Config, create: bool) -> anyhow::Result<App> {
     let store = open(config, create).await?;

@@ -108,6 +108,7 @@ pub async fn report(config: &Config, command: ReportCommand) -> anyhow::Result<(
                 let ingested = app
                     .ingest_report_as(&staff, &text, source.as_deref())
                     .await
+                    .map_err(|e| super::with_flags(e, &[("source", "--source"), ("text", "FILE")]))
                     .with_context(|| format!("in {}", file.display()))?;
                 let places: Vec<String> = ingested
                     .report
