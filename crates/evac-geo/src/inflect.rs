@@ -15,7 +15,7 @@
 //! prepositions and elisions ("all'aeroporto di Almaty") are split off by the reader.
 
 /// Names shorter than this many letters get no inflected forms.
-pub(crate) const STEM_CHARS_MIN: usize = 4;
+pub(crate) const STEM_CHARS_MIN: usize = 2;
 
 /// Every inflected spelling of a Cyrillic name (the name itself excluded), Russian and Kazakh.
 pub(crate) fn forms(name: &str) -> Vec<String> {
@@ -23,12 +23,7 @@ pub(crate) fn forms(name: &str) -> Vec<String> {
     if !name.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c)) {
         return Vec::new();
     }
-    let start = name
-        .char_indices()
-        .rev()
-        .find(|(_, c)| *c == '-' || c.is_whitespace())
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let (prefix, last) = name.split_at(start);
+    let (prefix, last) = split_last_word(name);
     let letters = name.chars().filter(|c| c.is_alphabetic()).count();
     if letters < STEM_CHARS_MIN
         || last.chars().count() < 2
@@ -68,25 +63,101 @@ const RUSSIAN_CONSONANTS: &str = "бвгджзклмнпрстфхцчшщ";
 const HUSHING: &str = "жчшщц";
 const VELAR_OR_HUSHING: &str = "гкхжчшщ";
 
-/// Russian case forms (genitive, dative, accusative, instrumental, prepositional) of one word.
+/// The Russian oblique cases a town's name takes in a sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RussianCase {
+    /// "из Шымкента"
+    Genitive,
+    /// "к Шымкенту"
+    Dative,
+    /// "через Астану"
+    Accusative,
+    /// "с Шымкентом"
+    Instrumental,
+    /// "в Шымкенте"
+    Prepositional,
+}
+
+impl RussianCase {
+    pub const ALL: [RussianCase; 5] = [
+        RussianCase::Genitive,
+        RussianCase::Dative,
+        RussianCase::Accusative,
+        RussianCase::Instrumental,
+        RussianCase::Prepositional,
+    ];
+}
+
+/// A Russian name in a case: the whole name with its last word declined, or the name as it
+/// is when it does not decline (Алматы, Актобе). A name in `-ь` is declined as feminine
+/// (Рязань → в Рязани); [`forms`] also matches the masculine forms.
+pub fn russian_form(name: &str, case: RussianCase) -> String {
+    let (prefix, last) = split_last_word(name);
+    match russian_case(last, case).into_iter().next() {
+        Some(form) => format!("{prefix}{form}"),
+        None => name.to_string(),
+    }
+}
+
+/// The name before its last word (with the hyphen or space), and the last word.
+fn split_last_word(name: &str) -> (&str, &str) {
+    let start = name
+        .char_indices()
+        .rev()
+        .find(|(_, c)| *c == '-' || c.is_whitespace())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    name.split_at(start)
+}
+
+/// Every Russian case form of one word, the usual one of each case first.
 fn russian(word: &str) -> Vec<String> {
+    RussianCase::ALL
+        .iter()
+        .flat_map(|&case| russian_case(word, case))
+        .filter(|form| form != word)
+        .collect()
+}
+
+/// One word's forms in a case, the usual one first (empty: it does not decline).
+fn russian_case(word: &str, case: RussianCase) -> Vec<String> {
+    use RussianCase::*;
     let ending = last_chars(word, 1);
     let before = last_chars(word, 2).chars().next().unwrap_or(' ');
     let with = |stem: &str, endings: &[&str]| -> Vec<String> {
         endings.iter().map(|e| format!("{stem}{e}")).collect()
     };
+    let same = || vec![word.to_string()];
     match ending.as_str() {
         e if RUSSIAN_CONSONANTS.contains(e) => {
             let instrumental = if HUSHING.contains(e) { "ем" } else { "ом" };
-            // A fleeting vowel drops before an ending: Кокпекты aside, -ец → -ца (Елец → Ельца).
-            let mut forms = with(word, &["а", "у", instrumental, "е"]);
+            let ending = match case {
+                Genitive => "а",
+                Dative => "у",
+                Accusative => return same(),
+                Instrumental => instrumental,
+                Prepositional => "е",
+            };
+            let mut forms = with(word, &[ending]);
+            // A fleeting vowel drops before an ending: -ец → -ца (Елец → Ельца).
             if last_chars(word, 2) == "ец" {
-                forms.extend(with(cut(word, 2), &["ца", "цу", "цем", "це"]));
+                forms.extend(with(cut(word, 2), &[&format!("ц{ending}")]));
             }
             forms
         }
-        "й" => with(cut(word, 1), &["я", "ю", "ем", "е", "и"]),
-        "ь" => with(cut(word, 1), &["и", "ью", "я", "ю", "ем", "е"]),
+        "й" => match case {
+            Genitive => with(cut(word, 1), &["я"]),
+            Dative => with(cut(word, 1), &["ю"]),
+            Accusative => same(),
+            Instrumental => with(cut(word, 1), &["ем"]),
+            Prepositional => with(cut(word, 1), &["е", "и"]),
+        },
+        "ь" => match case {
+            Genitive => with(cut(word, 1), &["и", "я"]),
+            Dative => with(cut(word, 1), &["и", "ю"]),
+            Accusative => same(),
+            Instrumental => with(cut(word, 1), &["ью", "ем"]),
+            Prepositional => with(cut(word, 1), &["и", "е"]),
+        },
         "а" => {
             let genitive = if VELAR_OR_HUSHING.contains(before) {
                 "и"
@@ -98,12 +169,31 @@ fn russian(word: &str) -> Vec<String> {
             } else {
                 "ой"
             };
-            with(cut(word, 1), &[genitive, "е", "у", instrumental, "ою"])
+            match case {
+                Genitive => with(cut(word, 1), &[genitive]),
+                Dative | Prepositional => with(cut(word, 1), &["е"]),
+                Accusative => with(cut(word, 1), &["у"]),
+                Instrumental => with(cut(word, 1), &[instrumental, "ою"]),
+            }
         }
-        "я" if before == 'а' => with(cut(word, 2), &["ой", "ую"]),
-        "я" => with(cut(word, 1), &["и", "е", "ю", "ей", "ёй"]),
+        "я" if before == 'а' => match case {
+            Accusative => with(cut(word, 2), &["ую"]),
+            _ => with(cut(word, 2), &["ой"]),
+        },
+        "я" => match case {
+            Genitive => with(cut(word, 1), &["и"]),
+            Dative | Prepositional => with(cut(word, 1), &["е"]),
+            Accusative => with(cut(word, 1), &["ю"]),
+            Instrumental => with(cut(word, 1), &["ей", "ёй"]),
+        },
         "о" if ["ово", "ево", "ино", "ыно"].contains(&last_chars(word, 3).as_str()) => {
-            with(cut(word, 1), &["а", "у", "ом", "е"])
+            match case {
+                Genitive => with(cut(word, 1), &["а"]),
+                Dative => with(cut(word, 1), &["у"]),
+                Accusative => same(),
+                Instrumental => with(cut(word, 1), &["ом"]),
+                Prepositional => with(cut(word, 1), &["е"]),
+            }
         }
         _ => Vec::new(),
     }
@@ -124,19 +214,74 @@ enum LastSound {
 const KAZAKH_BACK_VOWELS: &str = "аоұыяё";
 const KAZAKH_FRONT_VOWELS: &str = "әөүіеэ";
 
-/// Kazakh case forms (genitive, dative, accusative, locative and its attributive `-дағы`,
-/// ablative, instrumental) of one word, following its vowel harmony and last sound.
-fn kazakh(word: &str) -> Vec<String> {
-    let lower = word.to_lowercase();
-    let Some(last) = lower.chars().last() else {
-        return Vec::new();
-    };
-    // и, у and ю are neutral in harmony: the last vowel that is not decides, back by default.
-    let front = lower
+/// The Kazakh cases a town's name takes in a sentence, by suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KazakhCase {
+    /// "Алматының"
+    Genitive,
+    /// "Алматыға"
+    Dative,
+    /// "Алматыны"
+    Accusative,
+    /// "Алматыда"
+    Locative,
+    /// "Алматыдан"
+    Ablative,
+    /// "Алматымен"
+    Instrumental,
+    /// "Алматыдағы" (the locative as an attribute: "the situation in Almaty")
+    LocativeAttributive,
+}
+
+impl KazakhCase {
+    pub const ALL: [KazakhCase; 7] = [
+        KazakhCase::Genitive,
+        KazakhCase::Dative,
+        KazakhCase::Accusative,
+        KazakhCase::Locative,
+        KazakhCase::Ablative,
+        KazakhCase::Instrumental,
+        KazakhCase::LocativeAttributive,
+    ];
+}
+
+/// A name with a Kazakh case suffix on its last word, following its vowel harmony and last
+/// sound.
+pub fn kazakh_form(name: &str, case: KazakhCase) -> String {
+    let last_word = split_last_word(name).1;
+    let front = harmony_of(last_word).unwrap_or(false);
+    format!("{name}{}", kazakh_suffix(last_word, case, front))
+}
+
+/// Whether a word's suffixes take front vowels: its last vowel decides (и, у and ю are
+/// neutral); `None` when it has no deciding vowel ("Кузьминки").
+fn harmony_of(word: &str) -> Option<bool> {
+    word.to_lowercase()
         .chars()
         .rev()
         .find(|c| KAZAKH_BACK_VOWELS.contains(*c) || KAZAKH_FRONT_VOWELS.contains(*c))
-        .is_some_and(|c| KAZAKH_FRONT_VOWELS.contains(c));
+        .map(|c| KAZAKH_FRONT_VOWELS.contains(c))
+}
+
+/// Every Kazakh case form of one word (with both harmonies when no vowel decides).
+fn kazakh(word: &str) -> Vec<String> {
+    let harmonies = match harmony_of(word) {
+        Some(front) => vec![front],
+        None => vec![false, true],
+    };
+    harmonies
+        .into_iter()
+        .flat_map(|front| {
+            KazakhCase::ALL
+                .iter()
+                .map(move |&case| format!("{word}{}", kazakh_suffix(word, case, front)))
+        })
+        .collect()
+}
+
+fn kazakh_suffix(word: &str, case: KazakhCase, front: bool) -> &'static str {
+    let lower = word.to_lowercase();
+    let last = lower.chars().last().unwrap_or('а');
     let sound = match last {
         c if "аәеыіоөұүуюяиэё".contains(c) => LastSound::Vowel,
         c if "лрйзж".contains(c) => LastSound::Voiced,
@@ -146,48 +291,41 @@ fn kazakh(word: &str) -> Vec<String> {
     use LastSound::*;
     // (back, front) of each suffix.
     let pick = |back: &'static str, front_form: &'static str| if front { front_form } else { back };
-    let locative = match sound {
-        Voiceless => pick("та", "те"),
-        _ => pick("да", "де"),
-    };
-    let suffixes = [
-        // Genitive.
-        match sound {
+    match case {
+        KazakhCase::Genitive => match sound {
             Vowel | Nasal => pick("ның", "нің"),
             Voiced => pick("дың", "дің"),
             Voiceless => pick("тың", "тің"),
         },
-        // Dative.
-        match sound {
+        KazakhCase::Dative => match sound {
             Voiceless => pick("қа", "ке"),
             _ => pick("ға", "ге"),
         },
-        // Accusative.
-        match sound {
+        KazakhCase::Accusative => match sound {
             Vowel => pick("ны", "ні"),
             Voiced | Nasal => pick("ды", "ді"),
             Voiceless => pick("ты", "ті"),
         },
-        locative,
-        // Ablative.
-        match sound {
+        KazakhCase::Locative => match sound {
+            Voiceless => pick("та", "те"),
+            _ => pick("да", "де"),
+        },
+        KazakhCase::LocativeAttributive => match sound {
+            Voiceless => pick("тағы", "тегі"),
+            _ => pick("дағы", "дегі"),
+        },
+        KazakhCase::Ablative => match sound {
             Vowel | Voiced => pick("дан", "ден"),
             Nasal => pick("нан", "нен"),
             Voiceless => pick("тан", "тен"),
         },
-        // Instrumental (no harmony).
-        match (sound, last) {
+        // No harmony.
+        KazakhCase::Instrumental => match (sound, last) {
             (Voiceless, _) => "пен",
             (_, 'з' | 'ж') => "бен",
             _ => "мен",
         },
-    ];
-    let attributive = format!("{locative}{}", pick("ғы", "гі"));
-    suffixes
-        .iter()
-        .map(|s| format!("{word}{s}"))
-        .chain(std::iter::once(format!("{word}{attributive}")))
-        .collect()
+    }
 }
 
 #[cfg(test)]
@@ -259,8 +397,14 @@ mod tests {
     }
 
     #[test]
-    fn short_and_latin_names_get_no_forms() {
-        assert!(forms("Шу").is_empty());
+    fn one_letter_and_latin_names_get_no_forms() {
+        assert!(forms("Ю").is_empty());
+        assert!(forms("Ош").contains(&"Оше".to_string()), "в Оше");
+        assert!(forms("Шу").contains(&"Шуны".to_string()), "Шуны арқылы");
+        assert!(
+            forms("Новые Кузьминки").contains(&"Новые Кузьминкиден".to_string()),
+            "no vowel decides the harmony of Кузьминки: both are matched"
+        );
         assert!(forms("Almaty").is_empty());
         assert!(forms("").is_empty());
     }

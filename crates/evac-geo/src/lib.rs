@@ -12,7 +12,7 @@
 //! at a speed, both configurable.
 
 mod countries;
-mod inflect;
+pub mod inflect;
 
 use std::collections::HashMap;
 
@@ -45,6 +45,8 @@ pub struct Place {
     pub name: String,
     /// Russian name, where known.
     pub name_ru: Option<String>,
+    /// Kazakh name, where known (towns of Kazakhstan).
+    pub name_kk: Option<String>,
     /// ISO 3166 country.
     pub country: String,
     /// First-level administrative region, where known.
@@ -155,6 +157,9 @@ const REGION_PREFIX_CHARS_MIN: usize = 5;
 /// A mentioned city's airport may be this far from its centre.
 const CITY_AIRPORT_KM_MAX: f64 = 40.0;
 
+/// A place a name key stands for (its index) and the script the name is written in.
+type NameHit = (u32, Script);
+
 /// The places and their names.
 #[derive(Debug)]
 pub struct Gazetteer {
@@ -162,10 +167,10 @@ pub struct Gazetteer {
     /// Name key (word keys joined by spaces) → places, with the script each name was written
     /// in (a report's word must match a name of its own script: Italian "città" and Russian
     /// "Китая" share a key, not a meaning).
-    by_name: HashMap<String, Vec<(u32, Script)>>,
+    by_name: HashMap<String, Vec<NameHit>>,
     /// The same for the Russian and Kazakh case forms of every Cyrillic name ("Шымкенте",
     /// "Алматыда", see `inflect`); an exact name wins over a form.
-    inflected: HashMap<String, Vec<(u32, Script)>>,
+    inflected: HashMap<String, Vec<NameHit>>,
     /// Every name as the data writes it, with its place (for labelled test sets).
     written: Vec<(u32, Box<str>)>,
     /// Misspellings one edit from a name, on the name keys (after transliteration folding)
@@ -193,6 +198,7 @@ impl Gazetteer {
                     kind: PlaceKind::Country,
                     name: names[0].to_string(),
                     name_ru: names.iter().find(|n| is_cyrillic(n)).map(|n| n.to_string()),
+                    name_kk: None,
                     country: code.to_string(),
                     region: None,
                     lat,
@@ -207,6 +213,10 @@ impl Gazetteer {
         // population, region (all in Kazakhstan).
         for f in tsv_rows(KZ_CITIES_TSV, 10) {
             g.add_city(&f, "KZ", &[f[1], f[2], f[3], f[4], f[5]], [6, 7, 8, 9]);
+            let kazakh = f[3].trim();
+            if let Some(town) = g.places.last_mut().filter(|_| !kazakh.is_empty()) {
+                town.name_kk = Some(kazakh.to_string());
+            }
         }
         // region_cities.tsv: geonameid, name, name_ru, alt_latin, alt_cyrillic, lat, lon,
         // population, region, country.
@@ -233,6 +243,7 @@ impl Gazetteer {
                     kind: PlaceKind::Airport,
                     name: row[2].clone(),
                     name_ru: None,
+                    name_kk: None,
                     country: row[5].clone(),
                     region: None,
                     lat: row[3].parse().unwrap_or(0.0),
@@ -280,6 +291,7 @@ impl Gazetteer {
                 kind: PlaceKind::City,
                 name: f[1].to_string(),
                 name_ru: present(f[2]),
+                name_kk: None,
                 country: country.to_string(),
                 region: present(f[region]),
                 lat: f[lat].parse().unwrap_or(0.0),
@@ -320,12 +332,13 @@ impl Gazetteer {
         }
     }
 
-    /// The places a phrase key names, and whether through an inflected form.
-    fn named(&self, key: &str) -> Option<(&[(u32, Script)], bool)> {
-        self.by_name
-            .get(key)
-            .map(|hits| (hits.as_slice(), false))
-            .or_else(|| self.inflected.get(key).map(|hits| (hits.as_slice(), true)))
+    /// The places a phrase key names exactly, and those it names through an inflected form
+    /// ("Иркутска" is also a Latin alternate name of Irkutsk: a Cyrillic text's word must still
+    /// find the Cyrillic form), each with the script of the name. `None` when it names none.
+    fn named(&self, key: &str) -> Option<(&[NameHit], &[NameHit])> {
+        let exact = self.by_name.get(key).map_or(&[][..], Vec::as_slice);
+        let inflected = self.inflected.get(key).map_or(&[][..], Vec::as_slice);
+        (!exact.is_empty() || !inflected.is_empty()).then_some((exact, inflected))
     }
 
     /// Every inflected spelling of a place's names that the gazetteer matches (for labelled
@@ -358,12 +371,19 @@ impl Gazetteer {
 
     /// How many places a name (in any spelling that folds to the same key) stands for.
     pub fn places_named(&self, name: &str) -> usize {
-        self.by_name.get(&phrase_key(name)).map_or(0, |hits| {
-            let mut places: Vec<u32> = hits.iter().map(|h| h.0).collect();
-            places.sort_unstable();
-            places.dedup();
-            places.len()
-        })
+        self.places_called(name).len()
+    }
+
+    /// The places a name (in any spelling that folds to the same key) stands for.
+    pub fn places_called(&self, name: &str) -> Vec<&Place> {
+        let mut places: Vec<u32> = self
+            .by_name
+            .get(&phrase_key(name))
+            .map(|hits| hits.iter().map(|h| h.0).collect())
+            .unwrap_or_default();
+        places.sort_unstable();
+        places.dedup();
+        places.iter().map(|&i| &self.places[i as usize]).collect()
     }
 
     /// A place's name in Latin and Russian as it was on `date` (`YYYY-MM-DD`): Astana was
@@ -509,8 +529,14 @@ impl Gazetteer {
         for len in (1..=NAME_WORDS_MAX.min(words.len())).rev() {
             for start in 0..=words.len() - len {
                 let key = keys[start..start + len].join(" ");
-                let Some((hits, inflected)) = self.named(&key) else {
+                let Some((exact, inflected_hits)) = self.named(&key) else {
                     continue;
+                };
+                // An exact name wins over a case form of another.
+                let (hits, inflected) = if exact.is_empty() {
+                    (inflected_hits, true)
+                } else {
+                    (exact, false)
                 };
                 let whole = first_part && start == 0 && len == words.len();
                 let (confidence, how) = match (whole, inflected) {
@@ -609,7 +635,7 @@ impl Gazetteer {
     pub fn mentions(&self, text: &str) -> Vec<Mention> {
         const AIRPORT_WORD_DISTANCE_MAX: usize = 3;
         let words: Vec<&str> = name_tokens(text)
-            .flat_map(|w| w.split(['\'', '’', '`']))
+            .flat_map(split_elision)
             .filter(|w| w.chars().any(char::is_alphabetic))
             .collect();
         let keys: Vec<String> = words.iter().map(|w| name_key(w)).collect();
@@ -631,7 +657,7 @@ impl Gazetteer {
             let mut advanced = false;
             for len in (1..=NAME_WORDS_MAX.min(words.len() - i)).rev() {
                 let key = keys[i..i + len].join(" ");
-                let Some((hits, _)) = self.named(&key) else {
+                let Some((exact, inflected)) = self.named(&key) else {
                     continue;
                 };
                 let capitalised = words[i].chars().next().is_some_and(char::is_uppercase);
@@ -640,10 +666,20 @@ impl Gazetteer {
                 let code_as_written =
                     words[i].len() == 3 && words[i].chars().all(|c| c.is_ascii_uppercase());
                 let script = script_of(&words[i..i + len].join(" "));
+                // Names of the word's script, exact ones first, else case forms.
+                let of_script = |hits: &[NameHit]| -> Vec<u32> {
+                    hits.iter()
+                        .filter(|(_, s)| *s == script)
+                        .map(|&(h, _)| h)
+                        .collect()
+                };
+                let mut hits = of_script(exact);
+                if hits.is_empty() {
+                    hits = of_script(inflected);
+                }
                 let places: Vec<&Place> = hits
                     .iter()
-                    .filter(|(_, s)| *s == script)
-                    .map(|&(h, _)| &self.places[h as usize])
+                    .map(|&h| &self.places[h as usize])
                     .filter(|p| match p.kind {
                         PlaceKind::Country => true,
                         PlaceKind::City => capitalised,
@@ -657,7 +693,8 @@ impl Gazetteer {
                 // word that is no place, is a person.
                 let next_is_a_name = words.get(i + len).is_some_and(|next| {
                     next.chars().next().is_some_and(char::is_uppercase)
-                        && self.named(&keys[i + len]).is_none()
+                        && !(1..=NAME_WORDS_MAX.min(words.len() - i - len))
+                            .any(|n| self.named(&keys[i + len..i + len + n].join(" ")).is_some())
                 });
                 // "ул. Абая", "Абай даңғылы": a street named after a person or a town.
                 let a_street = i
@@ -736,6 +773,28 @@ impl Gazetteer {
         near.sort_by(|a, b| a.1.total_cmp(&b.1));
         near
     }
+}
+
+/// Italian and French elisions before a word ("all'aeroporto", "d'Almaty") and the English
+/// possessive ("Almaty's") split a word at its apostrophe; any other apostrophe is part of a
+/// name (GeoNames writes soft signs so: "Kuz’minki", "Arkhangel’sk").
+fn split_elision(word: &str) -> Vec<&str> {
+    const ELISIONS: &[&str] = &[
+        "l", "d", "all", "dall", "dell", "nell", "sull", "un", "qu", "c", "s", "j", "n",
+    ];
+    if let Some((i, c)) = word
+        .char_indices()
+        .find(|(_, c)| matches!(c, '\'' | '’' | '`'))
+    {
+        let (before, after) = (&word[..i], &word[i + c.len_utf8()..]);
+        if ELISIONS.contains(&before.to_lowercase().as_str()) {
+            return vec![before, after];
+        }
+        if after.eq_ignore_ascii_case("s") {
+            return vec![before];
+        }
+    }
+    vec![word]
 }
 
 /// A phrase's key: its words' name keys, space-separated.
@@ -1141,6 +1200,14 @@ mod tests {
                 vec![aktobe, almaty, "airport:ALA"],
             ),
             ("Almaty's airport is closed", vec![almaty, "airport:ALA"]),
+            // Two towns side by side are no given name and surname.
+            (
+                "Хабаровсктан Алма-Атаға дейінгі жол жабылды",
+                vec!["geonames:2022890", almaty],
+            ),
+            // A soft sign written as an apostrophe is part of the name.
+            ("Scontri a Kuz’minki", vec!["geonames:537832"]),
+            ("Ситуация в Оше напряжённая", vec!["geonames:1527534"]),
         ] {
             assert_eq!(mentioned(&g, text), expected, "{text}");
         }

@@ -28,6 +28,7 @@ mod pages;
 mod place;
 mod plan;
 mod replay;
+mod sentences;
 mod triage;
 
 #[derive(Debug, Subcommand)]

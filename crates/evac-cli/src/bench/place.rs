@@ -27,9 +27,13 @@ pub struct PlaceBenchArgs {
     /// Timed rounds (the median is reported)
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
-    /// Print this many wrongly resolved spellings
+    /// Print this many wrongly resolved spellings and sentences
     #[arg(long, default_value_t = 0)]
     pub show_errors: usize,
+    /// Labelled report sentences (Russian, Kazakh, Italian, English) naming towns in the case
+    /// their sentence needs
+    #[arg(long, default_value_t = 4_000)]
+    pub sentences: usize,
 }
 
 /// What was done to a spelling, for the per-kind accuracy table.
@@ -196,8 +200,75 @@ pub fn run(args: PlaceBenchArgs) -> anyhow::Result<()> {
         let truth_name = g.get(truth).map_or("", |p| p.name.as_str());
         println!("  wrong: {text:?} -> {got} (expected {truth} {truth_name})");
     }
+    sentences(&g, &args);
+    shared_names(&g);
     if let Some(mb) = super::peak_rss_mb() {
         println!("peak RSS {mb:.0} MB");
     }
     Ok(())
+}
+
+/// The sentence figure: the share of labelled sentences that yield exactly their towns.
+fn sentences(g: &Gazetteer, args: &PlaceBenchArgs) {
+    use super::sentences::{LANGUAGES, labelled_sentences, towns_found};
+    let set = labelled_sentences(g, args.sentences, args.seed);
+    let t = Instant::now();
+    let found: Vec<Vec<String>> = set.par_iter().map(|s| towns_found(g, &s.text)).collect();
+    let seconds = t.elapsed().as_secs_f64();
+    let mut per_language = [(0usize, 0usize); LANGUAGES.len()];
+    let mut errors = Vec::new();
+    for (sentence, found) in set.iter().zip(&found) {
+        let k = LANGUAGES
+            .iter()
+            .position(|l| *l == sentence.language)
+            .expect("a known language");
+        per_language[k].1 += 1;
+        if *found == sentence.towns {
+            per_language[k].0 += 1;
+        } else if errors.len() < args.show_errors {
+            errors.push((sentence, found));
+        }
+    }
+    let right: usize = per_language.iter().map(|k| k.0).sum();
+    println!(
+        "sentences yielding exactly the towns they name: {:.2} % ({right} of {}, read in {:.0} ms)",
+        100.0 * right as f64 / set.len().max(1) as f64,
+        set.len(),
+        seconds * 1e3
+    );
+    for (language, (ok, all)) in LANGUAGES.iter().zip(per_language) {
+        println!(
+            "  {language:<22} {:>6.2} % of {all}",
+            100.0 * ok as f64 / all.max(1) as f64
+        );
+    }
+    for (sentence, found) in errors {
+        println!(
+            "  wrong: {:?} -> {found:?} (expected {:?})",
+            sentence.text, sentence.towns
+        );
+    }
+}
+
+/// The country figure: names shared with towns abroad but unique in their own country resolve
+/// to the town in the country the request states.
+fn shared_names(g: &Gazetteer) {
+    let set = super::sentences::shared_names_unique_in_country(g);
+    let wrong: Vec<&(String, String, String)> = set
+        .iter()
+        .filter(|(name, country, id)| {
+            g.resolve_in(name, Some(country))
+                .place
+                .is_none_or(|c| &c.place.id != id)
+        })
+        .collect();
+    println!(
+        "names shared abroad, unique in the stated country, resolved there: {:.2} % ({} of {})",
+        100.0 * (set.len() - wrong.len()) as f64 / set.len().max(1) as f64,
+        set.len() - wrong.len(),
+        set.len()
+    );
+    for (name, country, id) in wrong.iter().take(10) {
+        println!("  wrong: {name:?} in {country} (expected {id})");
+    }
 }
