@@ -77,7 +77,7 @@ pub use pass_keys::{PassKey, PassKeys};
 pub use planning::{PlanRun, Seated, Waiting};
 pub use ranking::{ClassCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking};
 pub use reconfirm::Reconfirmed;
-pub use situation::{Ingested, SituationView, SubjectView};
+pub use situation::{Ingested, LocationReading, SituationView, SubjectView, read_location};
 pub use store_url::{DatabaseUrl, grant_app_role, open_store, postgres_database_and};
 pub use triage::{Household, PolicyChange, PolicyInForce, RankedRequest, case_facts, households};
 

@@ -602,6 +602,43 @@ impl App {
     }
 }
 
+/// How a request's location reads in the gazetteer, for a case officer: the town planning
+/// uses, or the towns it could be (and why none was chosen), or nothing known.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LocationReading {
+    /// "Aksu (Pavlodar Region, KZ)".
+    pub town: Option<String>,
+    /// When no town stands out: every place the text could mean, most likely first.
+    pub candidates: Vec<String>,
+    /// How the stated country or a region narrowed it, or why several remain (in English).
+    pub reason: Option<String>,
+}
+
+/// Reads a request's location as planning does (see [`town_of`]).
+pub fn read_location(location: &evac_model::Location) -> LocationReading {
+    let resolution = gazetteer().resolve_in(
+        &location.text,
+        location.country.as_ref().map(|c| c.as_str()),
+    );
+    let describe = |p: &evac_geo::Place| match &p.region {
+        Some(region) => format!("{} ({region}, {})", p.name, p.country),
+        None => format!("{} ({})", p.name, p.country),
+    };
+    LocationReading {
+        town: resolution.place.as_ref().map(|c| describe(&c.place)),
+        candidates: if resolution.place.is_some() {
+            Vec::new()
+        } else {
+            resolution
+                .candidates
+                .iter()
+                .map(|c| describe(&c.place))
+                .collect()
+        },
+        reason: resolution.reason,
+    }
+}
+
 /// The town a request's location text resolves to, if any, in the request's stated country
 /// when it names one.
 pub(crate) fn town_of(location: &evac_model::Location) -> Option<evac_geo::Place> {

@@ -811,6 +811,25 @@ fn situation_commands_name_the_flag_a_bad_value_came_from() {
         ),
         "--source: say who the report comes from",
     );
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "  \n").unwrap();
+    let empty = empty.to_str().unwrap();
+    fails_saying(
+        evac(
+            &data,
+            &[
+                "report",
+                "ingest",
+                empty,
+                "--source",
+                "x",
+                "--as",
+                "supervisor",
+            ],
+            None,
+        ),
+        "FILE: the report is empty",
+    );
     let ingested = ok(evac(
         &data,
         &[
@@ -839,6 +858,35 @@ fn situation_commands_name_the_flag_a_bad_value_came_from() {
             "'shut' is not an effect",
         ),
         (&["hub", "set", "ALA", "closed"][..], "write hub:CODE"),
+        (
+            &["hub", "list", "--at", "yesterday"][..],
+            "--at 'yesterday' is not",
+        ),
+        (
+            &["report", "judge", "nonsense", "--grade", "B2"][..],
+            "'nonsense' is not a report id",
+        ),
+        (
+            &[
+                "report",
+                "judge",
+                "00000000-0000-7000-8000-000000000001",
+                "--grade",
+                "Z9",
+            ][..],
+            "--grade 'Z9' is not an Admiralty grade",
+        ),
+        (
+            &[
+                "report",
+                "judge",
+                "00000000-0000-7000-8000-000000000001",
+                "--state",
+                "maybe",
+            ][..],
+            "--state 'maybe'",
+        ),
+        (&["report", "show", "xyz"][..], "'xyz' is not a report id"),
     ] {
         let mut args = args.to_vec();
         args.extend(["--as", "supervisor"]);

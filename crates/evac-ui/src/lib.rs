@@ -808,6 +808,11 @@ pub struct RequestDetail {
     pub received: String,
     pub channel: String,
     pub location: String,
+    /// The town planning reads the location as, or the towns it could be.
+    pub town: String,
+    /// Why the location reads as it does (the country or region that decided, or why several
+    /// towns remain), in English from the gazetteer.
+    pub town_reason: String,
     pub situation: String,
     pub submitter: String,
     pub urgency: String,

@@ -794,6 +794,8 @@ pub(crate) async fn render_request_detail_with(
         })
         .collect();
     let submitter = &r.body.submitter;
+    // The town planning reads the location as, so an officer sees why a household waits.
+    let reading = evac_app::read_location(&r.body.location);
     let page = RequestDetail {
         t,
         langs: evac_ui::switch(lang, &Lang::DESK),
@@ -803,6 +805,16 @@ pub(crate) async fn render_request_detail_with(
         received: desk_time(state, r.received_at),
         channel: t.channel_name(r.body.channel.as_str()),
         location: r.body.location.text.clone(),
+        town: match (reading.town, reading.candidates.is_empty()) {
+            (Some(town), _) => town,
+            (None, true) => t.get("town-unknown"),
+            (None, false) => format!(
+                "{}: {}",
+                t.get("town-ambiguous"),
+                reading.candidates.join("; ")
+            ),
+        },
+        town_reason: reading.reason.unwrap_or_default(),
         situation: r.body.situation.clone(),
         submitter: [
             submitter.name.clone().unwrap_or_default(),

@@ -3915,3 +3915,45 @@ async fn two_bulk_changes_of_the_same_people_at_once_change_each_person_once() {
         }
     }
 }
+
+/// Issue 30: a household whose town stayed ambiguous could never be planned, and nothing said
+/// why. The request's page now says which town planning reads the location as (in the stated
+/// country), or which towns it could be, or that the gazetteer knows none.
+#[tokio::test]
+async fn the_request_page_says_which_town_planning_reads_the_place_as() {
+    let t = spawn_app().await;
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let mut pages = Vec::new();
+    for (place, phone) in [
+        ("Петропавловск", "8 701 555 20 01"),
+        ("Аксу", "8 701 555 20 02"),
+        ("Xyzzy", "8 701 555 20 03"),
+    ] {
+        let mut body = family();
+        body["location"]["text"] = json!(place);
+        body["submitter"]["phones"] = json!([phone]);
+        let (status, _, ack) = t.post(&body, None).await;
+        assert_eq!(status, StatusCode::CREATED, "{ack}");
+        let id = ack["id"].as_str().unwrap().to_string();
+        pages.push(
+            t.desk_get(&format!("/desk/requests/{id}?lang=en"), &officer)
+                .await,
+        );
+    }
+    assert!(
+        pages[0].contains("→ Petropavl (North Kazakhstan, KZ)"),
+        "the stated country decides: {}",
+        pages[0]
+    );
+    assert!(
+        pages[1].contains("several towns, none chosen")
+            && pages[1].contains("Aksu (Pavlodar Region, KZ); Aksu (Turkistan, KZ)"),
+        "{}",
+        pages[1]
+    );
+    assert!(
+        pages[2].contains("no town the gazetteer knows"),
+        "{}",
+        pages[2]
+    );
+}

@@ -175,7 +175,11 @@ pub async fn report(config: &Config, command: ReportCommand) -> anyhow::Result<(
             who,
         } => {
             let staff = app.console_staff(&who.user).await?;
-            let grade: Option<Grade> = grade.as_deref().map(str::parse).transpose()?;
+            let grade: Option<Grade> = grade
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--grade {e}"))?;
             let state = state
                 .as_deref()
                 .map(|s| {
