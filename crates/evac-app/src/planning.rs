@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use evac_model::{Effect, Feature, Permission, Subject, Timestamp, TransportId};
+use evac_model::{Feature, Permission, Subject, Timestamp, TransportId};
 use evac_plan::{Case, Reach, Settings};
 
 use crate::situation::{SituationView, point_of, town_of};
@@ -141,10 +141,10 @@ fn route_windows(
         changes.dedup();
         let mut open: Vec<(i64, i64)> = Vec::new();
         for (k, &at) in changes.iter().enumerate() {
-            let status = trust
+            if trust
                 .derive(subject, claims, Timestamp::from_unix_micros(at))
-                .status;
-            if status == Some(Effect::Closed) {
+                .may_be_closed()
+            {
                 continue;
             }
             let end = changes.get(k + 1).copied().unwrap_or(i64::MAX);
@@ -280,8 +280,7 @@ impl App {
         let transports: Vec<evac_plan::Transport> = stored
             .iter()
             .map(|t| {
-                let hub = self
-                    .settings
+                let hub = situation
                     .trust
                     .derive(&Subject::hub(&t.hub), &claims, t.departs_at);
                 evac_plan::Transport {
@@ -293,7 +292,7 @@ impl App {
                     wheelchair_places: t.wheelchair_places,
                     escorts: t.escorts,
                     usable: t.takes_people(),
-                    hub_open_at_departure: hub.status != Some(Effect::Closed),
+                    hub_open_at_departure: !hub.may_be_closed(),
                 }
             })
             .collect();
@@ -303,7 +302,7 @@ impl App {
             .max()
             .unwrap_or(now)
             .max(now);
-        let ways = route_windows(&self.settings.trust, &situation, &claims, now, horizon);
+        let ways = route_windows(&situation.trust, &situation, &claims, now, horizon);
         let policy = self.policy_in_force().await?.policy;
         let (names, facts): (Vec<HouseholdName>, _) =
             self.case_facts_in(&situation, Some(now)).await?;

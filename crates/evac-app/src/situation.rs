@@ -239,13 +239,25 @@ impl App {
         self.situation_with(&claims, at).await
     }
 
+    /// The trust policy in force: the configured one, except on an exercise (a drill's copy or
+    /// the demo's generated replay of a past crisis), where claims last from the earliest one
+    /// until a week past today: a replay's situation does not expire on today's clock.
+    async fn trust_for(&self, claims: &[Claim]) -> Result<evac_model::TrustPolicy, AppError> {
+        let trust = self.settings.trust;
+        if self.store.exercise().await?.is_none() {
+            return Ok(trust);
+        }
+        let earliest = claims.iter().map(|c| c.received_at).min();
+        Ok(earliest.map_or(trust, |since| trust.lasting_since(since, Timestamp::now())))
+    }
+
     /// The picture at `at` from claims the caller has already read.
     pub(crate) async fn situation_with(
         &self,
         claims: &[Claim],
         at: Timestamp,
     ) -> Result<SituationView, AppError> {
-        let trust = self.settings.trust;
+        let trust = self.trust_for(claims).await?;
         let view = |subject: Subject, name: String, hub, feature| SubjectView {
             derived: trust.derive(&subject, claims, at),
             subject,

@@ -84,6 +84,20 @@ pub struct DerivedStatus {
     pub expired: Vec<Claim>,
 }
 
+impl DerivedStatus {
+    /// Whether planning must treat the subject as closed: it is, or its status is unknown and
+    /// the last thing known of it, now expired, is a closure. An old closure nobody has
+    /// confirmed since is no reason to send people there: someone must say it reopened.
+    pub fn may_be_closed(&self) -> bool {
+        self.status == Some(Effect::Closed)
+            || (self.status.is_none()
+                && self
+                    .expired
+                    .first()
+                    .is_some_and(|c| c.statement.effect == Effect::Closed))
+    }
+}
+
 /// At most this many expired claims are kept with a status, as its history.
 pub const HISTORY_CLAIMS_MAX: usize = 5;
 
@@ -171,6 +185,15 @@ impl TrustPolicy {
                 expired
             },
         }
+    }
+
+    /// The policy with claims received since `since` lasting until a week past `now`: a replay
+    /// of a past crisis (the demo's January 2022) keeps its situation in force today.
+    pub fn lasting_since(mut self, since: Timestamp, now: Timestamp) -> TrustPolicy {
+        const WEEK_HOURS: f64 = 168.0;
+        let hours = (now.unix_micros() - since.unix_micros()).max(0) as f64 / 3.6e9;
+        self.claim_hours_max = self.claim_hours_max.max(hours + WEEK_HOURS);
+        self
     }
 
     /// Whether a claim is older than `claim_hours_max` at `at`.
@@ -313,6 +336,10 @@ mod tests {
         assert_eq!(derived.status, None, "three years later nothing is known");
         assert!(derived.supporting.is_empty());
         assert_eq!(reports(&derived.expired), [1], "the last claim is history");
+        assert!(
+            derived.may_be_closed(),
+            "planning sends nobody through an expired closure"
+        );
         let renewed = claim(
             2,
             Effect::Open,
@@ -326,6 +353,7 @@ mod tests {
             derived.conflicting.is_empty(),
             "an expired claim is no conflict"
         );
+        assert!(!derived.may_be_closed(), "a newer report reopened it");
         let strict = TrustPolicy {
             claim_hours_max: 2.0,
             ..TrustPolicy::default()

@@ -657,6 +657,14 @@ async fn staff_and_the_demo_situation(app: &App, staff: &[(&str, Role)]) {
     let supervisor = app.console_staff("super1").await.unwrap();
     let start = evac_demo::Scenario::january_2022(0, 3).start;
     app.seed_demo_situation(&supervisor, start).await.unwrap();
+    // A replay of January 2022 on today's clock, as the demo is: its situation stays in force.
+    app.store()
+        .mark_exercise(
+            "the demo's January-2022 crisis",
+            evac_model::Timestamp::now(),
+        )
+        .await
+        .unwrap();
 }
 
 async fn log_in(c: &Client, base: &str, name: &str) {

@@ -141,7 +141,8 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64(),
             truth.display()
         );
-        // A generated crisis is an exercise: drills may publish as of its days.
+        // A generated crisis is an exercise: drills may publish as of its days, and its
+        // situation of January 2022 stays in force on today's clock instead of expiring.
         app.store()
             .mark_exercise(
                 "the generated January-2022 crisis",
