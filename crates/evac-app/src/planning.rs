@@ -128,10 +128,14 @@ fn route_windows(
     let mut windows = RouteWindows::new();
     for route in &situation.routes {
         let subject = &route.subject;
+        // Where a claim starts, ends or expires.
         let mut changes: Vec<i64> = claims
             .iter()
             .filter(|c| c.statement.subject == *subject)
-            .flat_map(|c| [Some(c.statement.from), c.statement.until])
+            .flat_map(|c| {
+                let expires = c.statement.until.is_none().then(|| trust.expires_at(c));
+                [Some(c.statement.from), c.statement.until, expires]
+            })
             .flatten()
             .map(Timestamp::unix_micros)
             .filter(|&t| t > from.unix_micros() && t < until.unix_micros())

@@ -10,8 +10,8 @@ use std::sync::LazyLock;
 use evac_exchange::reports::{ReadingContext, ReportReading, read_report};
 use evac_geo::Gazetteer;
 use evac_model::{
-    Actor, Claim, DerivedStatus, Effect, Feature, FieldError, Grade, Hub, NewRoute, NewZone,
-    Permission, Report, ReportId, ReportState, Route, Statement, Subject, SubjectKind, Timestamp,
+    Actor, Claim, DerivedStatus, Feature, FieldError, Grade, Hub, NewRoute, NewZone, Permission,
+    Report, ReportId, ReportState, Route, Statement, Subject, SubjectKind, Timestamp,
     ZONE_RADIUS_KM_MAX, Zone, ZoneCentre, valid_code,
 };
 use evac_store::AuditEvent;
@@ -319,6 +319,11 @@ impl App {
             zones: &zones,
             received_at,
             time_zone: self.settings.desk_time_zone.clone(),
+            country: self
+                .settings
+                .default_region
+                .as_ref()
+                .map(|c| c.as_str().to_string()),
         };
         let reading: ReportReading =
             read_report(input, &context).map_err(|e| invalid("text", e.to_string()))?;
@@ -601,8 +606,8 @@ impl App {
     pub(crate) fn threat_at(view: &SituationView, lat: f64, lon: f64) -> u8 {
         view.zones
             .iter()
-            .filter_map(|z| match (&z.feature, z.derived.status) {
-                (Some(Feature::Zone(zone)), Some(Effect::Threat(level)))
+            .filter_map(|z| match (&z.feature, z.derived.threat_for_planning()) {
+                (Some(Feature::Zone(zone)), Some(level))
                     if evac_geo::distance_km(lat, lon, zone.lat, zone.lon) <= zone.radius_km =>
                 {
                     Some(level)

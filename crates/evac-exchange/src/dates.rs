@@ -38,54 +38,61 @@ const UNTIL_AFTER_WORDS: &[&str] = &["дейін", "шейін"];
 /// Words between a date and its time ("7 января в 14:00", "at 06:00", "alle 14:00").
 const TIME_LINK_WORDS: &[&str] = &["в", "at", "alle", "ore", "сағат", "от"];
 
-/// Month stems in Russian, English, Italian and Kazakh (lower case; a word beginning with a
-/// stem names the month, so "января", "қаңтардан" and "gennaio" all count).
+/// Month stems in Russian, Italian and Kazakh (lower case): a word beginning with a stem names
+/// the month ("января", "қаңтардан"); one written `=word` only as the whole word ("мая" is no
+/// "маяк").
 const MONTHS: [&[&str]; 12] = [
-    &["январ", "january", "jan", "gennai", "қаңтар"],
-    &["феврал", "february", "feb", "febbrai", "ақпан"],
-    &["март", "марта", "march", "mar", "marzo", "наурыз"],
-    &["апрел", "april", "apr", "aprile", "сәуір"],
-    &["мая", "май", "may", "maggio", "мамыр"],
-    &["июн", "june", "jun", "giugno", "маусым"],
-    &["июл", "july", "jul", "luglio", "шілде"],
-    &["август", "august", "aug", "agosto", "тамыз"],
-    &[
-        "сентябр",
-        "september",
-        "sep",
-        "sept",
-        "settembre",
-        "қыркүйек",
-    ],
-    &["октябр", "october", "oct", "ottobre", "қазан"],
-    &["ноябр", "november", "nov", "novembre", "қараша"],
-    &["декабр", "december", "dec", "dicembre", "желтоқсан"],
+    &["январ", "=gennaio", "қаңтар"],
+    &["феврал", "=febbraio", "ақпан"],
+    &["=март", "=марта", "=марте", "=marzo", "наурыз"],
+    &["апрел", "=aprile", "сәуір"],
+    &["=мая", "=май", "=мае", "=maggio", "мамыр"],
+    &["июн", "=giugno", "маусым"],
+    &["июл", "=luglio", "шілде"],
+    &["август", "=agosto", "тамыз"],
+    &["сентябр", "=settembre", "қыркүйек"],
+    &["октябр", "=ottobre", "қазан"],
+    &["ноябр", "=novembre", "қараша"],
+    &["декабр", "=dicembre", "желтоқсан"],
+];
+/// English months, whole words written with a capital ("May", not "may have died").
+const ENGLISH_MONTHS: [&[&str]; 12] = [
+    &["january", "jan"],
+    &["february", "feb"],
+    &["march", "mar"],
+    &["april", "apr"],
+    &["may"],
+    &["june", "jun"],
+    &["july", "jul"],
+    &["august", "aug"],
+    &["september", "sep", "sept"],
+    &["october", "oct"],
+    &["november", "nov"],
+    &["december", "dec"],
 ];
 /// A date this many days or more from the receipt is read in the neighbouring year.
 const HALF_YEAR_DAYS: i64 = 183;
 
 /// The month a word names (a Kazakh month with its ablative, "қаңтардан", starts a window as
 /// any date without a word of end does).
-fn month_of(word: &str) -> Option<i8> {
-    for (index, stems) in MONTHS.iter().enumerate() {
-        for stem in *stems {
-            // Three-letter English stems only as the whole word or with a dot ("Jan", "Jan.").
-            let short = stem.chars().count() <= 3 || *stem == "sept";
-            let matches = if short {
-                word == *stem
-            } else {
-                word.starts_with(stem)
-            };
-            if matches {
-                return Some(index as i8 + 1);
-            }
-        }
-    }
-    None
+fn month_of(word: &Word) -> Option<i8> {
+    let lower = word.lower.as_str();
+    (0..12).find_map(|index| {
+        let named = MONTHS[index]
+            .iter()
+            .any(|stem| match stem.strip_prefix('=') {
+                Some(whole) => lower == whole,
+                None => lower.starts_with(stem),
+            })
+            || (word.capitalised && ENGLISH_MONTHS[index].contains(&lower));
+        named.then_some(index as i8 + 1)
+    })
 }
 
 fn day_of(word: &str) -> Option<i8> {
     // "7-го", "13th", "1st": the number first.
+    let word = word.to_lowercase();
+    let word = word.as_str();
     let digits: String = word.chars().take_while(char::is_ascii_digit).collect();
     let rest = &word[digits.len()..];
     if digits.is_empty() || digits.len() > 2 {
@@ -103,43 +110,73 @@ fn time_of(word: &str) -> Option<(i8, i8)> {
     ((0..24).contains(&h) && (0..60).contains(&m) && word.len() <= 5).then_some((h, m))
 }
 
-/// A numeric date: `07.01.2022`, `7.1.22`, `2022-01-07` (year, month, day; year optional).
-fn numeric_date(word: &str) -> Option<(Option<i16>, i8, i8)> {
+/// A numeric date with its year: `07.01.2022`, `7.1.22`, `2022-01-07` (a day and month alone,
+/// "1.2" or "10.10", are as often a decimal or a time).
+fn numeric_date(word: &str) -> Option<(i16, i8, i8)> {
     if let Some(date) = word.parse::<Date>().ok().filter(|_| word.len() == 10) {
-        return Some((Some(date.year()), date.month(), date.day()));
+        return Some((date.year(), date.month(), date.day()));
     }
-    let parts: Vec<&str> = word.split('.').filter(|p| !p.is_empty()).collect();
-    if !(2..=3).contains(&parts.len())
-        || !parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit()))
+    let parts: Vec<&str> = word.split('.').collect();
+    if parts.len() != 3
+        || !parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
     {
         return None;
     }
     let day: i8 = parts[0].parse().ok().filter(|d| (1..=31).contains(d))?;
     let month: i8 = parts[1].parse().ok().filter(|m| (1..=12).contains(m))?;
-    let year = match parts.get(2) {
-        Some(y) if y.len() == 4 => Some(y.parse().ok()?),
-        Some(y) if y.len() == 2 => Some(2000 + y.parse::<i16>().ok()?),
-        Some(_) => return None,
-        None => None,
+    let year = match parts[2].len() {
+        4 => parts[2].parse().ok()?,
+        2 => 2000 + parts[2].parse::<i16>().ok()?,
+        _ => return None,
     };
     Some((year, month, day))
 }
 
-/// The words of a sentence in lower case, with the characters dates need (`:` and `.` in
-/// numbers, `-` in `7-го` and ISO dates); an apostrophe splits ("dall'8").
-fn words(sentence: &str) -> Vec<String> {
+/// A word of a sentence: in lower case, and whether it was written with a capital.
+struct Word {
+    lower: String,
+    written: String,
+    capitalised: bool,
+}
+
+/// The words of a sentence, with the characters dates need (`:` and `.` in numbers, `-` in
+/// `7-го` and ISO dates); a dash between words is a word of its own ("7 – 10 January"), an
+/// apostrophe splits ("dall'8"), and "5-қаңтардан" and "7-10" are two words.
+fn words(sentence: &str) -> Vec<Word> {
+    let spaced = sentence.replace(['–', '—'], " - ");
     let mut words = Vec::new();
-    for word in sentence
-        .split(|c: char| !(c.is_alphanumeric() || matches!(c, ':' | '.' | '-')))
-        .map(|w| w.trim_matches(|c: char| matches!(c, '.' | ':' | '-')))
-        .filter(|w| !w.is_empty())
-    {
-        // "7-10 January": two days.
+    let mut push = |w: &str| {
+        words.push(Word {
+            lower: w.to_lowercase(),
+            written: w.to_string(),
+            capitalised: w.chars().next().is_some_and(char::is_uppercase),
+        })
+    };
+    for token in spaced.split(|c: char| !(c.is_alphanumeric() || matches!(c, ':' | '.' | '-'))) {
+        if token == "-" {
+            push("-");
+            continue;
+        }
+        let word = token.trim_matches(|c: char| matches!(c, '.' | ':' | '-'));
+        if word.is_empty() {
+            continue;
+        }
         match word.split_once('-') {
-            Some((a, b)) if day_of(a).is_some() && day_of(b).is_some() => {
-                words.extend([a.to_string(), b.to_string()])
+            Some((a, b))
+                if day_of(a).is_some()
+                    && (day_of(b).is_some()
+                        || !b.starts_with(|c: char| c.is_ascii_digit())
+                            && b.chars().count() > 3) =>
+            {
+                push(a);
+                if day_of(b).is_some() {
+                    push("-");
+                }
+                push(b);
             }
-            _ => words.push(word.to_lowercase()),
+            _ => push(word),
         }
     }
     words
@@ -153,23 +190,24 @@ struct Found {
     month: i8,
     day: i8,
     time: Option<(i8, i8)>,
-    /// A range's first day ("с 7 по 10 января": 7).
+    /// A range's first day ("с 7 по 10 января", "7–10 January": 7, and where it is written).
     range_first: Option<(usize, i8)>,
 }
 
-fn find_dates(words: &[String]) -> Vec<Found> {
+fn find_dates(words: &[Word]) -> Vec<Found> {
+    let lower = |k: usize| words.get(k).map_or("", |w| w.lower.as_str());
     let mut found = Vec::new();
     let mut i = 0;
     while i < words.len() {
         let mut date = None;
-        if let Some((year, month, day)) = numeric_date(&words[i]) {
-            date = Some((i, i, year, month, day));
-        } else if let Some(day) = day_of(&words[i])
-            && let Some(month) = words.get(i + 1).and_then(|w| month_of(w))
+        if let Some((year, month, day)) = numeric_date(lower(i)) {
+            date = Some((i, i, Some(year), month, day));
+        } else if let Some(day) = day_of(lower(i))
+            && let Some(month) = words.get(i + 1).and_then(month_of)
         {
             date = Some((i, i + 1, None, month, day));
         } else if let Some(month) = month_of(&words[i])
-            && let Some(day) = words.get(i + 1).and_then(|w| day_of(w))
+            && let Some(day) = day_of(lower(i + 1))
         {
             // "January 13".
             date = Some((i, i + 1, None, month, day));
@@ -178,45 +216,31 @@ fn find_dates(words: &[String]) -> Vec<Found> {
             i += 1;
             continue;
         };
-        if year.is_none()
-            && let Some(y) = words
-                .get(end + 1)
-                .filter(|w| w.len() == 4 && w.chars().all(|c| c.is_ascii_digit()))
-        {
-            year = y.parse().ok();
+        let four_digits = |w: &str| w.len() == 4 && w.chars().all(|c| c.is_ascii_digit());
+        if year.is_none() && four_digits(lower(end + 1)) {
+            year = lower(end + 1).parse().ok();
             end += 1;
             // "2022 года", "2022 жылы".
-            if words
-                .get(end + 1)
-                .is_some_and(|w| ["г", "года", "году", "жылы", "жылғы"].contains(&w.as_str()))
-            {
+            if ["г", "года", "году", "жылы", "жылғы"].contains(&lower(end + 1)) {
                 end += 1;
             }
         }
         let mut time = None;
         let mut next = end + 1;
-        if words
-            .get(next)
-            .is_some_and(|w| TIME_LINK_WORDS.contains(&w.as_str()))
-        {
+        if TIME_LINK_WORDS.contains(&lower(next)) {
             next += 1;
         }
-        if let Some(t) = words.get(next).and_then(|w| time_of(w)) {
+        if let Some(t) = time_of(lower(next)) {
             time = Some(t);
             end = next;
         }
-        // "с 7 по 10 января", "7–10 January", "dal 7 al 10 gennaio": a day alone before.
-        let range_first = (start >= 1)
-            .then(|| start - 1)
-            .and_then(|j| {
-                let day_at = |k: usize| day_of(&words[k]).map(|d| (k, d));
-                if UNTIL_WORDS.contains(&words[j].as_str()) || words[j] == "-" {
-                    j.checked_sub(1).and_then(day_at)
-                } else {
-                    day_at(j)
-                }
-            })
-            .filter(|(k, _)| month_of(words.get(k + 1).map_or("", |w| w)).is_none());
+        // "с 7 по 10 января", "7–10 January", "dal 7 al 10 gennaio": a day alone before, a
+        // dash or a word of end between, and the first day before the last.
+        let range_first = start
+            .checked_sub(2)
+            .filter(|&k| UNTIL_WORDS.contains(&lower(k + 1)) || lower(k + 1) == "-")
+            .and_then(|k| day_of(lower(k)).map(|d| (k, d)))
+            .filter(|&(k, first)| first < day && words.get(k + 1).and_then(month_of).is_none());
         found.push(Found {
             start,
             end,
@@ -234,22 +258,27 @@ fn find_dates(words: &[String]) -> Vec<Found> {
 /// The window the dates of a sentence state, read around `received_at` in `zone`.
 pub fn window_in(sentence: &str, received_at: Timestamp, zone: &TimeZone) -> Window {
     let words = words(sentence);
+    let lower = |k: usize| words.get(k).map_or("", |w| w.lower.as_str());
     let received = received_at.to_jiff().to_zoned(zone.clone());
     let mut window = Window::default();
-    let quote = |from: usize, to: usize| words[from..=to].join(" ");
+    let quote = |from: usize, to: usize| {
+        words[from..=to]
+            .iter()
+            .map(|w| w.written.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     for date in find_dates(&words) {
         let Some(day) = nearest_day(date.year, date.month, date.day, received.date()) else {
             continue;
         };
-        let before = |k: usize| k.checked_sub(1).map(|j| words[j].as_str());
-        let after = words.get(date.end + 1).map(String::as_str);
         if let Some((first_index, first_day)) = date.range_first {
             let first = nearest_day(date.year, date.month, first_day, received.date());
-            let from_at = first_index
+            let said_from = first_index
                 .checked_sub(1)
-                .filter(|&j| FROM_WORDS.contains(&words[j].as_str()));
+                .filter(|&j| FROM_WORDS.contains(&lower(j)));
             if let (Some(first), None) = (first, window.from.as_ref()) {
-                let start = from_at.unwrap_or(first_index);
+                let start = said_from.unwrap_or(first_index);
                 window.from = at(first, None, zone).map(|t| (t, quote(start, date.end)));
             }
             if window.until.is_none() {
@@ -258,8 +287,8 @@ pub fn window_in(sentence: &str, received_at: Timestamp, zone: &TimeZone) -> Win
             }
             continue;
         }
-        let word_before = before(date.start).unwrap_or("");
-        let until_after = after.is_some_and(|w| UNTIL_AFTER_WORDS.contains(&w));
+        let word_before = date.start.checked_sub(1).map_or("", lower);
+        let until_after = UNTIL_AFTER_WORDS.contains(&lower(date.end + 1));
         let is_until = UNTIL_WORDS.contains(&word_before) || until_after;
         let said_before = FROM_WORDS.contains(&word_before) || UNTIL_WORDS.contains(&word_before);
         let words_read = quote(
@@ -275,8 +304,12 @@ pub fn window_in(sentence: &str, received_at: Timestamp, zone: &TimeZone) -> Win
             window.from = at(day, date.time, zone).map(|t| (t, words_read));
         }
     }
-    if let (Some((from, _)), Some((until, _))) = (&window.from, &window.until)
-        && until <= from
+    // An end at or before the start (or, without a start, the receipt) is no window.
+    let start = window.from.as_ref().map_or(received_at, |(t, _)| *t);
+    if window
+        .until
+        .as_ref()
+        .is_some_and(|(until, _)| *until <= start)
     {
         window.until = None;
     }
@@ -379,7 +412,7 @@ mod tests {
         }
         let (_, until, words) = read("Airport closed until 10 January at 06:00");
         assert_eq!(until.as_deref(), Some("2022-01-10T00:00:00Z"));
-        assert_eq!(words, ["until 10 january at 06:00"]);
+        assert_eq!(words, ["until 10 January at 06:00"]);
         assert_eq!(
             read("Әуежай 10 қаңтарға дейін жабық").2,
             ["10 қаңтарға дейін"]
@@ -403,6 +436,35 @@ mod tests {
             read("Комендантский час с 23:00 до 07:00"),
             (None, None, vec![]),
             "a nightly curfew is no window"
+        );
+    }
+
+    /// Review of issue 30: words and numbers that are no dates.
+    #[test]
+    fn numbers_and_words_that_are_no_dates_make_no_window() {
+        for sentence in [
+            "Shooting in Almaty, 30 may have died",
+            "Protesters marched 3 km to the square",
+            "1.2 тыс. человек эвакуированы",
+            "Рост на 3.4 %",
+            "Вылет в 10.10",
+            "В Алматы 3 маяка",
+            "Закрыт до 5 января",
+        ] {
+            assert_eq!(read(sentence), (None, None, vec![]), "{sentence}");
+        }
+        let (from, until, _) = read("Погибли 12, 8 января введён режим ЧП");
+        assert_eq!(
+            (from, until),
+            (Some(midnight(8)), None),
+            "no range without a dash"
+        );
+        assert_eq!(read("Жол 5-қаңтардан бастап жабық").0, Some(midnight(5)));
+        let (from, until, _) = read("Curfew 7 – 10 January");
+        assert_eq!((from, until), (Some(midnight(7)), Some(midnight(11))));
+        assert_eq!(
+            read("Closed from 13 May").0.as_deref(),
+            Some("2022-05-12T18:00:00Z")
         );
     }
 

@@ -37,7 +37,7 @@ pub const REPORT_BYTES_MAX: usize = 256 * 1024;
 const AREA_RADIUS_KM_DEFAULT: f64 = 25.0;
 /// A statement's note quotes at most this many characters of its sentence.
 const NOTE_CHARS_MAX: usize = 240;
-/// A town this close to a hub's airport names the hub as a route's end ("the road to Bishkek").
+/// An airport without a town it serves names the nearest town this close as a route's end.
 const HUB_TOWN_KM_MAX: f64 = 40.0;
 
 /// What a report is read against besides its text.
@@ -52,6 +52,8 @@ pub struct ReadingContext<'a> {
     pub received_at: Timestamp,
     /// The crisis's time zone, in which the text's dates are days.
     pub time_zone: TimeZone,
+    /// The crisis's country (ISO code): a town name shared with towns abroad means its town.
+    pub country: Option<String>,
 }
 
 impl<'a> ReadingContext<'a> {
@@ -63,6 +65,7 @@ impl<'a> ReadingContext<'a> {
             zones: &[],
             received_at,
             time_zone: TimeZone::UTC,
+            country: None,
         }
     }
 }
@@ -234,22 +237,33 @@ const EFFECT_WORDS: &[(Effect, &[&str])] = &[
 /// Words that make a sentence about a way rather than a place: a road, a railway, a border
 /// crossing. A word beginning with one of these counts; one written `=word` counts only whole.
 const WAY_WORDS: &[&str] = &[
-    "дорог",
+    "=дорога",
+    "=дороги",
+    "=дороге",
+    "=дорогу",
+    "=дорог",
+    "=дорогам",
+    "=дорогах",
+    "автодорог",
     "трасс",
     "шоссе",
-    "автодорог",
-    "железн",
-    "граница",
-    "границ",
+    "железнодорож",
+    "=граница",
+    "=границы",
+    "=границе",
+    "=границу",
     "кпп",
-    "road",
+    "=road",
+    "=roads",
     "highway",
     "motorway",
-    "rail",
-    "border",
+    "railway",
+    "=rail",
+    "=border",
     "checkpoint",
-    "crossing",
-    "strada",
+    "=crossing",
+    "=strada",
+    "=strade",
     "autostrad",
     "ferrovi",
     "frontiera",
@@ -306,7 +320,6 @@ const THREAT_WORDS: &[(u8, &[&str])] = &[
         3,
         &[
             "беспоряд",
-            "столкновен",
             "погром",
             "unrest",
             "riot",
@@ -315,6 +328,8 @@ const THREAT_WORDS: &[(u8, &[&str])] = &[
             "disordin",
             "тәртіпсіздік",
             "қақтығыс",
+            "тынышсыз",
+            "толқу",
         ],
     ),
     (
@@ -323,7 +338,8 @@ const THREAT_WORDS: &[(u8, &[&str])] = &[
             "протест",
             "митинг",
             "protest",
-            "demonstrat",
+            "demonstrator",
+            "demonstration",
             "manifestazion",
             "curfew",
             "комендантск",
@@ -332,7 +348,7 @@ const THREAT_WORDS: &[(u8, &[&str])] = &[
             "наразылық",
         ],
     ),
-    (0, &["спокойн", "=calm", "tranquill", "тыныш"]),
+    (0, &["спокойн", "=calm", "tranquill", "=тыныш", "=тыныштық"]),
 ];
 
 /// The words of a sentence (lower case) that match a list of stems, as written.
@@ -350,6 +366,13 @@ fn words_matching<'s>(words: &[&'s str], stems: &[&str]) -> Vec<&'s str> {
         .collect()
 }
 
+/// Words written with a full stop that does not end a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "г", "гг", "ул", "обл", "пр", "д", "кв", "мкр", "р", "им", "св", "т", "е", "см", "тыс", "млн",
+    "пос", "ст", "st", "no", "nr", "dr", "mr", "mrs", "ms", "co", "vs", "etc", "ecc", "p", "pp",
+    "sig", "km", "км",
+];
+
 /// The sentences of a text: a full stop ends one only before a space or the end and after a
 /// word that is no abbreviation ("г. Алматы", "ул. Абая" and "07.01.2022" stay whole).
 fn sentences(text: &str) -> Vec<&str> {
@@ -365,10 +388,13 @@ fn sentences(text: &str) -> Vec<&str> {
                     .chars()
                     .rev()
                     .take_while(|c| c.is_alphanumeric())
-                    .collect();
+                    .collect::<Vec<char>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<String>()
+                    .to_lowercase();
                 next.is_none_or(char::is_whitespace)
-                    && (word_before.chars().count() > 3
-                        || word_before.chars().all(|c| c.is_ascii_digit()))
+                    && !ABBREVIATIONS.contains(&word_before.as_str())
             }
             _ => false,
         };
@@ -414,7 +440,9 @@ fn suggested_statements(
         if effect.is_none() && threat.is_none() {
             continue;
         }
-        let mentions = context.gazetteer.mentions(sentence);
+        let mentions = context
+            .gazetteer
+            .mentions_in(sentence, context.country.as_deref());
         let (from, until, when) = match fixed_window {
             Some((from, until)) => (from, until, Vec::new()),
             None => {
@@ -489,7 +517,11 @@ fn suggested_statements(
         if let Some((level, threat_words)) = threat
             && fixed_window.is_none()
         {
-            for town in mentions.iter().filter(|m| m.place.kind == PlaceKind::City) {
+            // A town name that stays ambiguous in the crisis's country says no more where.
+            for town in mentions
+                .iter()
+                .filter(|m| m.place.kind == PlaceKind::City && m.others == 0)
+            {
                 let mut read = threat_words.clone();
                 read.push(&town.words);
                 let around: Vec<Zone> = context
@@ -503,9 +535,15 @@ fn suggested_statements(
                     .cloned()
                     .collect();
                 let zones = if around.is_empty() {
+                    // The zone a report made for this town before, moved or not, else a new one.
                     let zone = zone_around(&town.place);
-                    new_zones.push(zone.clone());
-                    vec![zone]
+                    match context.zones.iter().find(|z| z.code == zone.code) {
+                        Some(existing) => vec![existing.clone()],
+                        None => {
+                            new_zones.push(zone.clone());
+                            vec![zone]
+                        }
+                    }
                 } else {
                     around
                 };
@@ -526,32 +564,37 @@ fn suggested_statements(
 }
 
 /// The routes whose ends a sentence names, with the words that named them: a route's start by
-/// its town, its hub by the airport or a town near it (not the start's own town: "the road
-/// from Almaty" is not the road to Almaty's airport). Routes naming both ends beat those
-/// naming one; none named, none returned.
+/// its town, its hub by the airport or the town the airport serves. A route is out when the
+/// sentence names another town ("Алматы – Талдыкорган" is not the road to Bishkek); routes
+/// naming both ends beat those naming one; none named, none returned.
 fn routes_named<'r>(
     context: &ReadingContext<'r>,
     mentions: &[Mention],
 ) -> Vec<(&'r Route, Vec<String>)> {
+    let towns: Vec<&Mention> = mentions
+        .iter()
+        .filter(|m| m.place.kind == PlaceKind::City)
+        .collect();
     let mut scored: Vec<(&Route, Vec<String>)> = Vec::new();
     for route in context.routes {
-        let mut ends = Vec::new();
-        if let Some(m) = mentions.iter().find(|m| m.place.id == route.from_place) {
-            ends.push(m.words.clone());
-        }
-        let hub_airport = context.gazetteer.get(&format!("airport:{}", route.to_hub));
-        let hub_named = mentions.iter().find(|m| {
-            m.place.id == format!("airport:{}", route.to_hub)
-                || (m.place.kind == PlaceKind::City
-                    && m.place.id != route.from_place
-                    && hub_airport.is_some_and(|a| {
-                        evac_geo::distance_km(a.lat, a.lon, m.place.lat, m.place.lon)
-                            <= HUB_TOWN_KM_MAX
-                    }))
+        let airport_id = format!("airport:{}", route.to_hub);
+        let hub_town = hub_town(context, &airport_id);
+        let start = towns.iter().find(|m| m.place.id == route.from_place);
+        let hub = mentions.iter().find(|m| {
+            m.place.id == airport_id
+                || (m.place.id != route.from_place && Some(&m.place.id) == hub_town.as_ref())
         });
-        if let Some(m) = hub_named {
-            ends.push(m.words.clone());
+        let other_town = towns
+            .iter()
+            .any(|m| m.place.id != route.from_place && Some(&m.place.id) != hub_town.as_ref());
+        if other_town {
+            continue;
         }
+        let ends: Vec<String> = start
+            .map(|m| m.words.clone())
+            .into_iter()
+            .chain(hub.map(|m| m.words.clone()))
+            .collect();
         if !ends.is_empty() {
             scored.push((route, ends));
         }
@@ -559,6 +602,27 @@ fn routes_named<'r>(
     let best = scored.iter().map(|(_, ends)| ends.len()).max().unwrap_or(0);
     scored.retain(|(_, ends)| ends.len() == best);
     scored
+}
+
+/// The town an airport serves (its municipality, in the crisis's country first), else the
+/// nearest town within [`HUB_TOWN_KM_MAX`].
+fn hub_town(context: &ReadingContext, airport_id: &str) -> Option<String> {
+    let airport = context.gazetteer.get(airport_id)?;
+    let served = airport.serves.as_deref().and_then(|town| {
+        context
+            .gazetteer
+            .resolve_in(town, Some(&airport.country))
+            .place
+            .filter(|c| c.place.kind == PlaceKind::City)
+            .map(|c| c.place.id)
+    });
+    served.or_else(|| {
+        context
+            .gazetteer
+            .nearest_city(airport.lat, airport.lon)
+            .filter(|(_, km)| *km <= HUB_TOWN_KM_MAX)
+            .map(|(town, _)| town.id.clone())
+    })
 }
 
 /// A zone around a town a report names, when no zone on the picture covers it: its code is
@@ -1045,6 +1109,7 @@ mod tests {
             routes,
             zones,
             time_zone: TimeZone::get("Asia/Almaty").unwrap(),
+            country: Some("KZ".into()),
             ..ReadingContext::new(g, t0())
         };
         read_report(text, &context).unwrap()
@@ -1168,6 +1233,42 @@ mod tests {
             said(&read_in_almaty("Боинг вылетел из Алматы", &routes, &zones)),
             Vec::<String>::new(),
             "a Boeing is no battle"
+        );
+    }
+
+    /// Review of issue 30: sentences that named a road, a threat or a date they do not state.
+    #[test]
+    fn words_that_only_look_like_a_road_a_threat_or_a_town_suggest_nothing() {
+        let (routes, zones) = demo_picture();
+        for text in [
+            "Дорога Алматы – Талдыкорган перекрыта",
+            "Билеты из Алматы стали дорогими, рейсы отменены",
+            "Столкновение двух автомобилей на трассе под Алматы",
+            "Стрельба в Аксу",
+            "Стрельба на пересечении Абая и Сатпаева, пострадавших нет",
+        ] {
+            let r = read_in_almaty(text, &routes, &zones);
+            assert_eq!(said(&r), Vec::<String>::new(), "{text}");
+            assert!(r.zones.is_empty(), "{text}: {:?}", r.zones);
+        }
+        assert_eq!(
+            said(&read_in_almaty("Алматыда тынышсыздық", &routes, &zones)),
+            ["zone:almaty-centre threat:3"],
+            "unrest, not calm"
+        );
+        let two = read_in_almaty(
+            "Almaty airport was seized 2 days ago. Curfew in Shymkent from 7 January.",
+            &routes,
+            &zones,
+        );
+        assert_eq!(
+            said(&two),
+            ["hub:ALA closed", "zone:area-shymkent threat:2"]
+        );
+        assert_eq!(
+            two.statements[0].from,
+            t0(),
+            "the date belongs to the next sentence"
         );
     }
 

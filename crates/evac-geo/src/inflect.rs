@@ -144,6 +144,26 @@ fn russian_case(word: &str, case: RussianCase) -> Vec<String> {
             }
             forms
         }
+        // Adjectives: Рудный → в Рудном, из Рудного; Зелёный Гай.
+        "й" if ["ый", "ий", "ой"].contains(&last_chars(word, 2).as_str()) => {
+            let soft = last_chars(word, 2) == "ий"
+                && !VELAR_OR_HUSHING.contains(last_chars(word, 3).chars().next().unwrap_or(' '));
+            let stem = cut(word, 2);
+            let (genitive, dative, instrumental, prepositional) = if soft {
+                ("его", "ему", "им", "ем")
+            } else if last_chars(word, 2) == "ий" {
+                ("ого", "ому", "им", "ом")
+            } else {
+                ("ого", "ому", "ым", "ом")
+            };
+            match case {
+                Genitive => with(stem, &[genitive]),
+                Dative => with(stem, &[dative]),
+                Accusative => same(),
+                Instrumental => with(stem, &[instrumental]),
+                Prepositional => with(stem, &[prepositional]),
+            }
+        }
         "й" => match case {
             Genitive => with(cut(word, 1), &["я"]),
             Dative => with(cut(word, 1), &["ю"]),
@@ -203,7 +223,7 @@ fn russian_case(word: &str, case: RussianCase) -> Vec<String> {
 #[derive(Clone, Copy, PartialEq)]
 enum LastSound {
     Vowel,
-    /// л р й у з ж: voiced, not nasal.
+    /// л р й з ж, and the glides у, ю, и: voiced, not nasal.
     Voiced,
     /// м н ң.
     Nasal,
@@ -282,9 +302,10 @@ fn kazakh(word: &str) -> Vec<String> {
 fn kazakh_suffix(word: &str, case: KazakhCase, front: bool) -> &'static str {
     let lower = word.to_lowercase();
     let last = lower.chars().last().unwrap_or('а');
+    // A final у, ю or и is a glide (Ақтау → Ақтаудың, Шу → Шуды), not a vowel.
     let sound = match last {
-        c if "аәеыіоөұүуюяиэё".contains(c) => LastSound::Vowel,
-        c if "лрйзж".contains(c) => LastSound::Voiced,
+        c if "аәеыіоөұүяэё".contains(c) => LastSound::Vowel,
+        c if "лрйзжуюи".contains(c) => LastSound::Voiced,
         c if "мнң".contains(c) => LastSound::Nasal,
         _ => LastSound::Voiceless,
     };
@@ -350,6 +371,10 @@ mod tests {
             ("Алма-Ата", "Алма-Аты"),
             ("Балхаш", "Балхашем"),
             ("Семей", "Семея"),
+            ("Рудный", "Рудном"),
+            ("Рудный", "Рудного"),
+            ("Горный", "Горным"),
+            ("Аркалык", "Аркалыке"),
             ("Иваново", "Иванове"),
             ("Рязань", "Рязани"),
         ] {
@@ -385,6 +410,9 @@ mod tests {
             ("Қазақстан", "Қазақстанның"),
             ("Қазақстан", "Қазақстаннан"),
             ("Атырау", "Атырауда"),
+            ("Атырау", "Атыраудың"),
+            ("Ақтау", "Ақтаудың"),
+            ("Ақтау", "Ақтауды"),
             ("Орал", "Оралдың"),
         ] {
             assert!(has(name, form), "{name} → {form}: {:?}", forms(name));
@@ -400,7 +428,14 @@ mod tests {
     fn one_letter_and_latin_names_get_no_forms() {
         assert!(forms("Ю").is_empty());
         assert!(forms("Ош").contains(&"Оше".to_string()), "в Оше");
-        assert!(forms("Шу").contains(&"Шуны".to_string()), "Шуны арқылы");
+        assert!(forms("Шу").contains(&"Шуды".to_string()), "Шуды арқылы");
+        assert!(
+            !forms("Рудный")
+                .iter()
+                .any(|f| f.ends_with("ые") || f == "Рудня"),
+            "{:?}",
+            forms("Рудный")
+        );
         assert!(
             forms("Новые Кузьминки").contains(&"Новые Кузьминкиден".to_string()),
             "no vowel decides the harmony of Кузьминки: both are matched"

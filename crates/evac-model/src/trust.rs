@@ -85,6 +85,18 @@ pub struct DerivedStatus {
 }
 
 impl DerivedStatus {
+    /// The threat level planning weighs a zone at: its status, or, when unknown because its
+    /// claims expired, the last level known (an old report of fighting is no all-clear).
+    pub fn threat_for_planning(&self) -> Option<u8> {
+        match self.status {
+            Some(effect) => effect.threat(),
+            None => self
+                .expired
+                .first()
+                .and_then(|c| c.statement.effect.threat()),
+        }
+    }
+
     /// Whether planning must treat the subject as closed: it is, or its status is unknown and
     /// the last thing known of it, now expired, is a closure. An old closure nobody has
     /// confirmed since is no reason to send people there: someone must say it reopened.
@@ -196,11 +208,23 @@ impl TrustPolicy {
         self
     }
 
-    /// Whether a claim is older than `claim_hours_max` at `at`.
+    /// Whether a claim has expired at `at`: more than `claim_hours_max` since it took effect
+    /// (received, or the start of its window when that is later: "closed from 15 January"
+    /// said on the 6th counts from the 15th). A claim with an end of its own ("until 20
+    /// January") holds to that end.
     fn has_expired(&self, claim: &Claim, at: Timestamp) -> bool {
-        let age_hours =
-            ((at.unix_micros() - claim.received_at.unix_micros()).max(0) as f64) / 3.6e9;
-        age_hours > self.claim_hours_max
+        if claim.statement.until.is_some() {
+            return false;
+        }
+        at.unix_micros() > self.expires_at(claim).unix_micros()
+    }
+
+    /// When a claim without an end of its own expires (for callers that must know where a
+    /// status may change).
+    pub fn expires_at(&self, claim: &Claim) -> Timestamp {
+        let took_effect = claim.received_at.max(claim.statement.from);
+        let hours = self.claim_hours_max.min(1e9);
+        took_effect.plus_seconds((hours * 3600.0) as i64)
     }
 
     /// A claim's weight at `at`: confirmed claims weigh as A1; a grade weighs by how far it is
@@ -354,6 +378,34 @@ mod tests {
             "an expired claim is no conflict"
         );
         assert!(!derived.may_be_closed(), "a newer report reopened it");
+        // A window ahead counts from its start; a window with an end holds to it.
+        let mut ahead = claim(4, Effect::Closed, Some("A1"), ReportState::Draft, 0);
+        ahead.statement.from = t(24 * 9);
+        assert_eq!(
+            policy
+                .derive(&ala(), std::slice::from_ref(&ahead), t(24 * 10))
+                .status,
+            Some(Effect::Closed),
+            "said on day 0 for day 9: in force on day 10"
+        );
+        let mut until = claim(5, Effect::Closed, Some("A1"), ReportState::Draft, 0);
+        until.statement.until = Some(t(24 * 20));
+        assert_eq!(
+            policy
+                .derive(&ala(), std::slice::from_ref(&until), t(24 * 19))
+                .status,
+            Some(Effect::Closed),
+            "closed until day 20: still closed on day 19"
+        );
+        let mut zone = claim(6, Effect::Threat(5), Some("A1"), ReportState::Draft, 0);
+        zone.statement.subject = Subject::new(crate::SubjectKind::Zone, "almaty");
+        let old = policy.derive(&zone.statement.subject, &[zone.clone()], years_later);
+        assert_eq!(old.status, None);
+        assert_eq!(
+            old.threat_for_planning(),
+            Some(5),
+            "fighting is not forgotten by silence"
+        );
         let strict = TrustPolicy {
             claim_hours_max: 2.0,
             ..TrustPolicy::default()
