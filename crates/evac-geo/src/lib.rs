@@ -188,6 +188,105 @@ const RENAMES: &[(&str, &str, &str, &str, &str)] = &[(
     "2022-09-17",
 )];
 
+/// Kazakhstan's regions as the shipped data names them, with how texts write them (lower case;
+/// found anywhere in a part of the text): the Russian adjective, the Kazakh and Latin names.
+const REGION_NAMES: &[(&str, &[&str])] = &[
+    (
+        "Turkistan",
+        &["туркестанск", "түркістан облыс", "turkestan", "turkistan"],
+    ),
+    (
+        "Qyzylorda",
+        &["кызылординск", "қызылорда облыс", "kyzylorda", "qyzylorda"],
+    ),
+    (
+        "Karaganda",
+        &["карагандинск", "қарағанды облыс", "karaganda", "karagandy"],
+    ),
+    (
+        "Qostanay",
+        &["костанайск", "қостанай облыс", "kostanay", "qostanay"],
+    ),
+    (
+        "Jetisu Region",
+        &["жетысуск", "жетісу", "jetisu", "zhetysu"],
+    ),
+    (
+        "Almaty Region",
+        &[
+            "алматинская обл",
+            "алматинской обл",
+            "алматы облыс",
+            "almaty region",
+        ],
+    ),
+    (
+        "Zhambyl",
+        &["жамбылск", "жамбыл облыс", "zhambyl", "jambyl"],
+    ),
+    (
+        "East Kazakhstan",
+        &[
+            "восточно-казахстанск",
+            "вко",
+            "шығыс қазақстан",
+            "east kazakhstan",
+        ],
+    ),
+    ("Aqmola", &["акмолинск", "ақмола облыс", "akmola", "aqmola"]),
+    (
+        "Aktyubinskaya Oblast’",
+        &["актюбинск", "ақтөбе облыс", "aktobe region", "aktyubinsk"],
+    ),
+    (
+        "Pavlodar Region",
+        &["павлодарск", "павлодар облыс", "pavlodar region"],
+    ),
+    (
+        "Mangghystaū",
+        &[
+            "мангистауск",
+            "мангыстауск",
+            "маңғыстау",
+            "mangystau",
+            "mangistau",
+        ],
+    ),
+    (
+        "Atyrau Oblisi",
+        &["атырауск", "атырау облыс", "atyrau region"],
+    ),
+    (
+        "Abai Region",
+        &[
+            "абайская обл",
+            "абайской обл",
+            "абай облыс",
+            "abai region",
+            "abay region",
+        ],
+    ),
+    ("Ulytau Region", &["улытауск", "ұлытау", "ulytau"]),
+    (
+        "Batys Qazaqstan",
+        &[
+            "западно-казахстанск",
+            "зко",
+            "батыс қазақстан",
+            "west kazakhstan",
+        ],
+    ),
+    (
+        "North Kazakhstan",
+        &[
+            "северо-казахстанск",
+            "ско",
+            "солтүстік қазақстан",
+            "north kazakhstan",
+        ],
+    ),
+];
+
 /// A region is recognised by a word beginning with its name's first word of at least this many
 /// letters ("Павлодарская" for Pavlodar Region).
 const REGION_PREFIX_CHARS_MIN: usize = 5;
@@ -458,7 +557,6 @@ impl Gazetteer {
     pub fn resolve_in(&self, text: &str, country: Option<&str>) -> Resolution {
         let mut found: Vec<Candidate> = Vec::new();
         let parts: Vec<&str> = text.split([',', ';', '(', ')', '/']).collect();
-        let mut found_in = 0;
         // Parts that are addresses ("ул. Абая 10", "Сатпаева 22": streets are named after
         // people and towns) are read only when no other part names a place.
         let (towns, addresses): (Vec<usize>, Vec<usize>) =
@@ -472,7 +570,6 @@ impl Gazetteer {
                     found = self.similar_spellings(part);
                 }
                 if !found.is_empty() {
-                    found_in = part_index;
                     break 'parts;
                 }
             }
@@ -497,16 +594,12 @@ impl Gazetteer {
             .filter(|&i| Some(found[i].place.kind) == kind)
             .collect();
         if rivals.len() > 1 && kind == Some(PlaceKind::City) {
-            let context: Vec<&str> = parts
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != found_in)
-                .map(|(_, p)| *p)
-                .collect();
+            // Every part is evidence, the town's own too ("Аксу Павлодарской обл.").
+            let context = &parts;
             let in_region: Vec<usize> = rivals
                 .iter()
                 .copied()
-                .filter(|&i| self.region_named(&found[i].place, &context))
+                .filter(|&i| self.region_named(&found[i].place, context))
                 .collect();
             if !in_region.is_empty() && in_region.len() < rivals.len() {
                 let region = found[in_region[0]].place.region.clone().unwrap_or_default();
@@ -626,9 +719,23 @@ impl Gazetteer {
         // "Karaganda" → "karagand", which "Карагандинская" begins with.
         let region_key = name_tokens(region).next().map(name_key).unwrap_or_default();
         let region_key = region_key.trim_end_matches(['a', 'e', 'i', 'o', 'u']);
+        let written_as: &[&str] = REGION_NAMES
+            .iter()
+            .find(|(name, _)| name == region)
+            .map_or(&[], |(_, forms)| forms);
         context.iter().any(|part| {
-            let named_region = region_key.chars().count() >= REGION_PREFIX_CHARS_MIN
-                && name_tokens(part).any(|w| name_key(w).starts_with(region_key));
+            let lower = part.to_lowercase();
+            // Abbreviations (ВКО) as whole words, names anywhere.
+            let named_region = written_as.iter().any(|form| {
+                if form.chars().count() <= 3 {
+                    lower
+                        .split(|c: char| !c.is_alphanumeric())
+                        .any(|w| w == *form)
+                } else {
+                    lower.contains(form)
+                }
+            }) || (region_key.chars().count() >= REGION_PREFIX_CHARS_MIN
+                && name_tokens(part).any(|w| name_key(w).starts_with(region_key)));
             named_region
                 || self.exact_names(part, false).iter().any(|c| {
                     c.place.id != town.id
@@ -1349,6 +1456,20 @@ mod tests {
         assert_eq!(
             resolved_in(&g, "Aksu, Turkistan region", "KZ"),
             "geonames:1525462"
+        );
+        assert_eq!(
+            resolved_in(&g, "Аксу, Туркестанская обл.", "KZ"),
+            "geonames:1525462",
+            "the Russian adjective of a region whose Latin name is spelt otherwise"
+        );
+        assert_eq!(
+            resolved_in(&g, "Абай, Туркестанская область", "KZ"),
+            "geonames:1526973"
+        );
+        assert_eq!(
+            resolved_in(&g, "Аксу Павлодарской обл.", "KZ"),
+            "geonames:1524298",
+            "the region in the town's own part"
         );
         assert_eq!(
             resolved_in(&g, "Абай, Карагандинская область", "KZ"),
