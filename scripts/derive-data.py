@@ -35,6 +35,30 @@ NEIGHBOURS = {"KZ", "KG", "UZ", "TM", "TJ", "RU", "MN", "CN"}
 CENTRAL_ASIA = {"KZ", "KG", "UZ", "TM", "TJ"}
 
 
+def other_scripts(r):
+    """Names in Arabic script and Chinese characters (reports in Arabic, Persian, Uyghur and
+    Chinese name towns so), wholly in one of them: at most 8 Chinese (the Natural Earth name
+    first) and 12 Arabic-script names."""
+    def arabic(c):
+        return "\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f"
+
+    def chinese(c):
+        return "\u4e00" <= c <= "\u9fff"
+
+    names = [r["ne_name_zh"]] + r["alt_other_scripts"].split("|")
+    kept = []
+    for n in names:
+        n = n.strip()
+        letters = [c for c in n if not c.isspace()]
+        if len(letters) < 2 or n in kept:
+            continue
+        if all(arabic(c) for c in letters) or all(chinese(c) for c in letters):
+            kept.append(n)
+    hanzi = [n for n in kept if chinese(n[0])][:8]
+    arabic_names = [n for n in kept if not chinese(n[0])][:12]
+    return "|".join(hanzi + arabic_names)
+
+
 def cities():
     path = os.path.join(SOURCE, "gazetteer", "geonames_places_kz_region.tsv")
     rows = []
@@ -57,10 +81,11 @@ def cities():
                 r["geonameid"], r["name"], russian, kazakh[0] if kazakh else "",
                 "|".join(latin[:12]), "|".join(cyrillic[:12]),
                 r["latitude"], r["longitude"], str(population), r["admin1_name"],
+                other_scripts(r),
             ])
     rows.sort(key=lambda row: (-int(row[8]), row[0]))
     with open(os.path.join(OUT, "kz_cities.tsv"), "w", encoding="utf-8", newline="") as f:
-        f.write("geonameid\tname\tname_ru\tname_kk\talt_latin\talt_cyrillic\tlatitude\tlongitude\tpopulation\tregion\n")
+        f.write("geonameid\tname\tname_ru\tname_kk\talt_latin\talt_cyrillic\tlatitude\tlongitude\tpopulation\tregion\talt_other\n")
         for row in rows:
             f.write("\t".join(row) + "\n")
     return len(rows)
@@ -86,10 +111,11 @@ def region_cities():
             rows.append([
                 r["geonameid"], r["name"], russian, "|".join(latin[:24]), "|".join(cyrillic[:24]),
                 r["latitude"], r["longitude"], str(population), r["admin1_name"], r["country_code"],
+                other_scripts(r),
             ])
     rows.sort(key=lambda row: (-int(row[7]), row[0]))
     with open(os.path.join(OUT, "region_cities.tsv"), "w", encoding="utf-8", newline="") as f:
-        f.write("geonameid\tname\tname_ru\talt_latin\talt_cyrillic\tlatitude\tlongitude\tpopulation\tregion\tcountry\n")
+        f.write("geonameid\tname\tname_ru\talt_latin\talt_cyrillic\tlatitude\tlongitude\tpopulation\tregion\tcountry\talt_other\n")
         for row in rows:
             f.write("\t".join(row) + "\n")
     return len(rows)

@@ -194,6 +194,12 @@ const EFFECT_WORDS: &[(Effect, &[&str])] = &[
             "geschlossen",
             "gesperrt",
             "fermé",
+            "关闭",
+            "關閉",
+            "停飞",
+            "أغلق",
+            "مغلق",
+            "إغلاق",
             "ferme ",
         ],
     ),
@@ -230,6 +236,10 @@ const EFFECT_WORDS: &[(Effect, &[&str])] = &[
             "geöffnet",
             "rouvert",
             "ouvert",
+            "开放",
+            "恢复",
+            "مفتوح",
+            "فتح",
         ],
     ),
 ];
@@ -679,6 +689,15 @@ pub fn guess_language(text: &str) -> Option<&'static str> {
         .count();
     if lower.chars().any(|c| KAZAKH_LETTERS.contains(c)) && cyrillic * 2 > letters {
         return Some("kk");
+    }
+    let share = |range: std::ops::RangeInclusive<char>| {
+        lower.chars().filter(|c| range.contains(c)).count() * 2 > letters
+    };
+    if share('\u{4e00}'..='\u{9fff}') {
+        return Some("zh");
+    }
+    if share('\u{0600}'..='\u{06ff}') {
+        return Some("ar");
     }
     let words: Vec<&str> = lower
         .split(|c: char| !c.is_alphabetic())
@@ -1144,6 +1163,20 @@ mod tests {
         );
         let r = read_in_almaty("Алматы әуежайында рейстер тоқтатылды", &[], &[]);
         assert_eq!(said(&r), ["hub:ALA closed"]);
+    }
+
+    /// Issue 30: Arabic and Chinese reports yielded nothing at all.
+    #[test]
+    fn arabic_and_chinese_reports_suggest_the_hub_they_name() {
+        for (text, expected, language) in [
+            ("阿拉木图机场关闭", "hub:ALA closed", "zh"),
+            ("أغلق مطار ألماتي أمام الرحلات", "hub:ALA closed", "ar"),
+            ("مطار ألماتي مفتوح", "hub:ALA open", "ar"),
+        ] {
+            let r = read_in_almaty(text, &[], &[]);
+            assert_eq!(said(&r), [expected], "{text}");
+            assert_eq!(r.language.as_deref(), Some(language), "{text}");
+        }
     }
 
     /// Issue 30: a road named by its ends, with a date, is a route's status from that day.

@@ -13,6 +13,7 @@
 
 mod countries;
 pub mod inflect;
+mod scripts;
 
 use std::collections::HashMap;
 
@@ -314,6 +315,8 @@ pub struct Gazetteer {
     /// and on the plain letters (before it: folding can turn one typo into two edits).
     typos_folded: TypoIndex,
     typos_plain: TypoIndex,
+    /// Names in Arabic script and Chinese characters, found as substrings (see `scripts`).
+    other_scripts: scripts::OtherScripts,
 }
 
 impl Gazetteer {
@@ -326,7 +329,10 @@ impl Gazetteer {
             written: Vec::new(),
             typos_folded: TypoIndex::default(),
             typos_plain: TypoIndex::default(),
+            other_scripts: scripts::OtherScripts::build(&[]),
         };
+        // Names in other scripts (the last column of both town files), by place.
+        let mut other_names: Vec<(u32, &str)> = Vec::new();
         for &(code, lat, lon, names) in countries::COUNTRIES {
             let names: Vec<&str> = names.split('|').collect();
             g.add(
@@ -347,19 +353,34 @@ impl Gazetteer {
             );
         }
         // kz_cities.tsv: geonameid, name, name_ru, name_kk, alt_latin, alt_cyrillic, lat, lon,
-        // population, region (all in Kazakhstan).
+        // population, region (all in Kazakhstan), alt_other.
         for f in tsv_rows(KZ_CITIES_TSV, 10) {
             g.add_city(&f, "KZ", &[f[1], f[2], f[3], f[4], f[5]], [6, 7, 8, 9]);
+            let index = g.places.len() as u32 - 1;
+            other_names.extend(
+                f.get(10)
+                    .into_iter()
+                    .flat_map(|n| n.split('|'))
+                    .map(|n| (index, n)),
+            );
             let kazakh = f[3].trim();
             if let Some(town) = g.places.last_mut().filter(|_| !kazakh.is_empty()) {
                 town.name_kk = Some(kazakh.to_string());
             }
         }
         // region_cities.tsv: geonameid, name, name_ru, alt_latin, alt_cyrillic, lat, lon,
-        // population, region, country.
+        // population, region, country, alt_other.
         for f in tsv_rows(REGION_CITIES_TSV, 10) {
             g.add_city(&f, f[9], &[f[1], f[2], f[3], f[4]], [5, 6, 7, 8]);
+            let index = g.places.len() as u32 - 1;
+            other_names.extend(
+                f.get(10)
+                    .into_iter()
+                    .flat_map(|n| n.split('|'))
+                    .map(|n| (index, n)),
+            );
         }
+        g.other_scripts = scripts::OtherScripts::build(&other_names);
         for row in csv_rows(AIRPORTS_CSV).into_iter().skip(1) {
             // ident,type,name,latitude,longitude,country,municipality,icao,iata,scheduled
             if row.len() < 10 {
@@ -571,6 +592,24 @@ impl Gazetteer {
                 }
                 if !found.is_empty() {
                     break 'parts;
+                }
+            }
+        }
+        if found.is_empty() && scripts::has_other_script(text) {
+            let folded = scripts::fold(text.trim());
+            if let Some(hit) = self.other_scripts.find(&folded).into_iter().next() {
+                let (confidence, how) = if hit.words == folded {
+                    (0.95, "exact_name")
+                } else {
+                    (0.8, "part_of_text")
+                };
+                for &i in &hit.places {
+                    found.push(Candidate {
+                        place: self.places[i as usize].clone(),
+                        confidence,
+                        matched: hit.words.clone(),
+                        how,
+                    });
                 }
             }
         }
@@ -921,6 +960,46 @@ impl Gazetteer {
             }
             if !advanced {
                 i += 1;
+            }
+        }
+        // Arabic script and Chinese characters: names found as substrings, with an airport
+        // word after a Chinese name ("阿拉木图机场") or before an Arabic one ("مطار ألماتي").
+        if scripts::has_other_script(text) {
+            let folded = scripts::fold(text);
+            for hit in self.other_scripts.find(&folded) {
+                let places: Vec<&Place> = hit
+                    .places
+                    .iter()
+                    .map(|&h| &self.places[h as usize])
+                    .collect();
+                let abroad =
+                    |p: &Place| country.is_some_and(|c| !p.country.eq_ignore_ascii_case(c));
+                let Some(place) = places
+                    .iter()
+                    .min_by_key(|p| (abroad(p), std::cmp::Reverse(p.population)))
+                    .copied()
+                else {
+                    continue;
+                };
+                let others = places
+                    .iter()
+                    .filter(|p| p.id != place.id && abroad(p) == abroad(place))
+                    .count();
+                note(place, hit.words.clone(), others);
+                let after: String = folded[hit.end..].chars().take(4).collect();
+                let before: String = {
+                    let chars: Vec<char> = folded[..hit.start].chars().collect();
+                    chars[chars.len().saturating_sub(12)..].iter().collect()
+                };
+                if after.contains("机场") || before.contains("مطار") {
+                    for (airport, _) in self
+                        .airports_near(place, CITY_AIRPORT_KM_MAX)
+                        .into_iter()
+                        .take(1)
+                    {
+                        note(airport, hit.words.clone(), 0);
+                    }
+                }
             }
         }
         found
@@ -1390,6 +1469,20 @@ mod tests {
         ] {
             assert_eq!(mentioned(&g, text), expected, "{text}");
         }
+    }
+
+    /// Issue 30: Arabic and Chinese text yielded nothing at all.
+    #[test]
+    fn arabic_and_chinese_names_are_found() {
+        let g = Gazetteer::shipped();
+        let almaty = "geonames:1526384";
+        assert_eq!(resolved(&g, "阿拉木图"), almaty, "simplified");
+        assert_eq!(resolved(&g, "阿拉木圖"), almaty, "traditional");
+        assert_eq!(resolved(&g, "ألماتي"), almaty);
+        assert_eq!(mentioned(&g, "阿拉木图机场关闭"), [almaty, "airport:ALA"]);
+        assert_eq!(mentioned(&g, "أغلق مطار ألماتي"), [almaty, "airport:ALA"]);
+        assert_eq!(mentioned(&g, "الوضع في أستانا هادئ"), ["geonames:1526273"]);
+        assert_eq!(mentioned(&g, "今天天气很好"), Vec::<String>::new());
     }
 
     #[test]
