@@ -437,11 +437,18 @@ fn suggested_statements(
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .collect();
+        // The effect and its word as written ("перекрыта", not the stem "перекры"; a stem
+        // inside a word without spaces, as in Chinese, as the stem).
         let effect = EFFECT_WORDS.iter().find_map(|(effect, stems)| {
-            stems
-                .iter()
-                .find(|w| lower.contains(*w))
-                .map(|w| (*effect, w.trim()))
+            stems.iter().find(|w| lower.contains(*w)).map(|stem| {
+                let stem = stem.trim();
+                let written = words
+                    .iter()
+                    .find(|w| w.to_lowercase().contains(stem) && w.chars().count() < 40)
+                    .copied()
+                    .unwrap_or(stem);
+                (*effect, written)
+            })
         });
         let threat = THREAT_WORDS.iter().find_map(|(level, stems)| {
             let found = words_matching(&words, stems);
@@ -1199,7 +1206,7 @@ mod tests {
         assert_eq!(closed.until, None);
         for words in [
             "«Дорога»",
-            "«перекры»",
+            "«перекрыта»",
             "«Алматы»",
             "«Бишкек»",
             "«с 7 января»",
