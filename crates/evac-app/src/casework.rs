@@ -32,7 +32,36 @@ pub struct BulkRefusal {
     pub reference: Option<String>,
     /// None when the whole request was refused (not found).
     pub person: Option<PersonId>,
+    /// What kind of refusal, for a desk to say in its language: `not_found`, `forbidden`
+    /// (the role may not), `kept_by_log` (a status the seat or boarding log keeps),
+    /// `moved_meanwhile` (someone changed the person since the list was read), `invalid`.
+    pub kind: &'static str,
+    /// In English, with the detail.
     pub reason: String,
+}
+
+impl BulkRefusal {
+    fn new(
+        request: RequestId,
+        reference: Option<String>,
+        person: Option<PersonId>,
+        error: &AppError,
+    ) -> BulkRefusal {
+        let kind = match error {
+            AppError::NotFound(_) => "not_found",
+            AppError::Forbidden { .. } => "forbidden",
+            AppError::Invalid(errors) if errors.iter().any(|e| e.path == "status") => "kept_by_log",
+            AppError::Conflict(_) => "moved_meanwhile",
+            _ => "invalid",
+        };
+        BulkRefusal {
+            request,
+            reference,
+            person,
+            kind,
+            reason: error.to_string(),
+        }
+    }
 }
 
 /// One line of a request's history.
@@ -151,12 +180,9 @@ impl App {
             let stored = match self.request_to_change(request).await {
                 Ok(stored) => stored,
                 Err(e) => {
-                    outcome.refused.push(BulkRefusal {
-                        request,
-                        reference: None,
-                        person: None,
-                        reason: e.to_string(),
-                    });
+                    outcome
+                        .refused
+                        .push(BulkRefusal::new(request, None, None, &e));
                     continue;
                 }
             };
@@ -185,12 +211,12 @@ impl App {
                     {
                         outcome.unchanged += 1;
                     }
-                    Err(e) => outcome.refused.push(BulkRefusal {
+                    Err(e) => outcome.refused.push(BulkRefusal::new(
                         request,
-                        reference: Some(stored.request.reference.to_string()),
-                        person: Some(person),
-                        reason: e.to_string(),
-                    }),
+                        Some(stored.request.reference.to_string()),
+                        Some(person),
+                        &e,
+                    )),
                 }
             }
         }

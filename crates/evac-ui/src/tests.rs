@@ -14,6 +14,28 @@ fn keys(lang: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every message of a language's file, the desk's section too.
+fn all_keys(lang: &str) -> Vec<String> {
+    let path = format!("{}/locales/{lang}/main.ftl", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with([' ', '#', '.']))
+        .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_string()))
+        .filter(|k| !k.is_empty() && !k.contains(' '))
+        .collect()
+}
+
+/// Issue 27, item 8: the whole desk in English and Russian (the Russian desk was half English).
+#[test]
+fn every_desk_message_is_in_english_and_russian() {
+    let (english, russian) = (all_keys("en"), all_keys("ru"));
+    assert!(english.len() > 400, "{}", english.len());
+    let missing: Vec<&String> = english.iter().filter(|k| !russian.contains(k)).collect();
+    assert!(missing.is_empty(), "ru lacks {missing:?}");
+    let extra: Vec<&String> = russian.iter().filter(|k| !english.contains(k)).collect();
+    assert!(extra.is_empty(), "en lacks {extra:?}");
+}
+
 #[test]
 fn every_public_message_is_in_every_public_language() {
     let english = keys("en");

@@ -206,7 +206,7 @@ pub async fn bulk_status_post(
         Err(e) => Err(e),
     };
     let notice = match outcome {
-        Ok(outcome) => bulk_notice(&outcome),
+        Ok(outcome) => bulk_notice(&outcome, Tr { lang }),
         Err(e) => BulkNotice {
             refused: vec![problem_text(e)],
             ..BulkNotice::default()
@@ -234,8 +234,8 @@ pub async fn bulk_status(
 }
 
 /// A bulk change's outcome as the desk shows it: refusals by reference code (by id when the
-/// request was not found).
-fn bulk_notice(outcome: &evac_app::BulkOutcome) -> BulkNotice {
+/// request was not found), each with its reason in English or its kind in the desk's language.
+fn bulk_notice(outcome: &evac_app::BulkOutcome, t: Tr) -> BulkNotice {
     BulkNotice {
         changed: outcome.changed.len() as u64,
         unchanged: outcome.unchanged,
@@ -244,7 +244,10 @@ fn bulk_notice(outcome: &evac_app::BulkOutcome) -> BulkNotice {
             .iter()
             .map(|r| {
                 let named = r.reference.clone().unwrap_or_else(|| r.request.to_string());
-                format!("{named}: {}", r.reason)
+                match t.lang {
+                    Lang::En => format!("{named}: {}", r.reason),
+                    _ => format!("{named}: {}", t.get(&format!("refusal-{}", r.kind))),
+                }
             })
             .collect(),
     }

@@ -3756,6 +3756,27 @@ async fn the_request_list_filters_exports_its_view_and_changes_a_selection_in_bu
         notice.contains(&missing) && notice.contains("not found"),
         "{notice}"
     );
+    // The Russian desk says why in Russian (it said "request … not found" in English).
+    let (_, page) = t
+        .desk_post(
+            "/desk/requests/bulk?lang=ru",
+            &officer,
+            &[
+                ("request", missing.clone()),
+                ("status", "verified".into()),
+                ("reason", "паспорта проверены".into()),
+            ],
+        )
+        .await;
+    let notice = page
+        .split("id=\"bulk-notice\"")
+        .nth(1)
+        .and_then(|s| s.split("</div>").next())
+        .expect("the bulk change says what it did");
+    assert!(
+        notice.contains(&format!("{missing}: не найдено")) && !notice.contains("not found"),
+        "{notice}"
+    );
     // The dashboard's status table leads to the same list, in the desk's language.
     let dashboard = t.desk_get("/desk?lang=ru", &officer).await;
     let by_status = dashboard
