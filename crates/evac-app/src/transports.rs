@@ -17,7 +17,8 @@ impl App {
         draft: &TransportDraft,
     ) -> Result<Transport, AppError> {
         staff.require(Permission::PlanTransports)?;
-        let checked = draft.validate(TransportId::new_v7());
+        let checked =
+            draft.validate_in(TransportId::new_v7(), self.settings.desk_time_zone.clone());
         let hub = draft
             .hub
             .as_deref()

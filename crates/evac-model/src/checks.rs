@@ -27,6 +27,9 @@ impl<T: fmt::Display + Copy> FieldPath for T {}
 #[derive(Default)]
 pub(crate) struct Checker {
     pub errors: Vec<FieldError>,
+    /// The time zone a time written without an offset is read in (a time picker's
+    /// "2022-01-07T12:00" is the crisis's wall clock); UTC when none is given.
+    pub zone: Option<jiff::tz::TimeZone>,
 }
 
 /// A character text may not hold: a control character other than line breaks and tabs, or a
@@ -301,15 +304,18 @@ impl Checker {
     /// as UTC. `None` (and no problem) when the field is empty.
     pub fn time(&mut self, path: impl FieldPath, value: &Option<String>) -> Option<Timestamp> {
         let value = given(value)?;
+        let zone = self.zone.clone().unwrap_or(jiff::tz::TimeZone::UTC);
         let parsed = value.parse::<Timestamp>().ok().or_else(|| {
             let civil: jiff::civil::DateTime = value.replace(' ', "T").parse().ok()?;
-            let at = civil.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
+            let at = civil.to_zoned(zone.clone()).ok()?.timestamp();
             Some(Timestamp::from_unix_micros(at.as_microsecond()))
         });
         if parsed.is_none() {
             self.fail(
                 path,
-                format!("'{value}' is not a time; write it as 2022-01-06T14:00:00Z (UTC)"),
+                format!(
+                    "'{value}' is not a time; write it as 2022-01-06T14:00:00Z (UTC) or 2022-01-06T20:00 (local time)"
+                ),
             );
         }
         parsed

@@ -69,9 +69,23 @@ fn transport_code(raw: &str) -> Option<String> {
 }
 
 impl TransportDraft {
-    /// The transport under `id` (minted by the caller), or every problem.
+    /// The transport under `id` (minted by the caller), or every problem; a departure
+    /// written without an offset is in UTC.
     pub fn validate(&self, id: TransportId) -> Result<Transport, Vec<FieldError>> {
-        let mut c = Checker::default();
+        self.validate_in(id, jiff::tz::TimeZone::UTC)
+    }
+
+    /// [`TransportDraft::validate`] reading a departure written without an offset (a time
+    /// picker's "2022-01-07T12:00") in `zone`, the crisis's wall clock.
+    pub fn validate_in(
+        &self,
+        id: TransportId,
+        zone: jiff::tz::TimeZone,
+    ) -> Result<Transport, Vec<FieldError>> {
+        let mut c = Checker {
+            zone: Some(zone),
+            ..Checker::default()
+        };
         let code = c
             .required("code", &self.code, "give the flight or bus number")
             .and_then(|raw| {

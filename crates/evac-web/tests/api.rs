@@ -1877,6 +1877,11 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
             with("KC 5", "stretcher_places", "200"),
         ),
         ("a field no transport has", with("KC 6", "sets", "3")),
+        // Issue 27, item 7: the desk's time picker sends the crisis's wall clock.
+        (
+            "a time picker's local time",
+            with("KC 7", "departs_at", "2022-01-07T12:00"),
+        ),
     ];
     for (what, fields) in cases {
         let json_body: serde_json::Map<String, Value> = fields
@@ -1943,6 +1948,21 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
         );
     }
     let (_, listed) = t.get("/api/v1/transports", Some(&planner)).await;
+    // Both doors read a time without an offset in the crisis's time zone (Asia/Almaty, UTC+6
+    // in January 2022), not in UTC.
+    let picked: Vec<&Value> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["code"].as_str().is_some_and(|c| c.starts_with("KC 7")))
+        .collect();
+    assert_eq!(picked.len(), 2, "{listed}");
+    assert!(
+        picked
+            .iter()
+            .all(|t| t["departs_at"] == "2022-01-07T06:00:00Z"),
+        "{picked:?}"
+    );
     let codes: Vec<&str> = listed["items"]
         .as_array()
         .unwrap()
@@ -1953,8 +1973,8 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
     codes.sort();
     assert_eq!(
         codes,
-        ["SU 1942", "SU 19421"],
-        "each door added the one valid transport once"
+        ["KC 7", "KC 71", "SU 1942", "SU 19421"],
+        "each door added each valid transport once"
     );
 
     // A person's status change: the same refusals from both doors.

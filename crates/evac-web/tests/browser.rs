@@ -182,6 +182,29 @@ async fn fill(client: &Client, css: &str, text: &str) {
     element(client, css).await.send_keys(text).await.unwrap();
 }
 
+/// A time picker (`input[type=datetime-local]`) set as a planner picks it: the crisis's wall
+/// clock (Asia/Almaty) at `at`. Typing into a picker depends on the browser's locale; its
+/// value does not.
+async fn pick_time(client: &Client, css: &str, at: evac_model::Timestamp) {
+    let zone = jiff::tz::TimeZone::get("Asia/Almaty").unwrap();
+    let local = at
+        .to_jiff()
+        .to_zoned(zone)
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string();
+    let input = element(client, css).await;
+    client
+        .execute(
+            "arguments[0].value = arguments[1]",
+            vec![
+                serde_json::to_value(&input).unwrap(),
+                serde_json::json!(local),
+            ],
+        )
+        .await
+        .unwrap();
+}
+
 async fn click(client: &Client, css: &str) {
     element(client, css).await.click().await.unwrap();
 }
@@ -744,11 +767,12 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
         ("code", "KC-1"),
         ("hub", "NQZ"),
         ("destination", "Москва Чкаловский"),
-        ("departs_at", "2022-01-06T16:00:00Z"),
         ("seats", "40"),
     ] {
         fill(c, &format!("form.grid input[name={field}]"), value).await;
     }
+    let departs: evac_model::Timestamp = "2022-01-06T16:00:00Z".parse().unwrap();
+    pick_time(c, "form.grid input[name=departs_at]", departs).await;
     click(c, "form.grid button[type=submit]").await;
     // The planning page comes back with the new flight (the old page had the table too).
     let transports = text_once(c, "#transports", |text| text.contains("KC-1")).await;
@@ -1037,11 +1061,11 @@ async fn a_request_goes_from_the_public_form_to_a_boarded_passenger_in_the_brows
         ("code", "IT-1"),
         ("hub", "NQZ"),
         ("destination", "Roma Fiumicino"),
-        ("departs_at", tomorrow.to_string().as_str()),
         ("seats", "10"),
     ] {
         fill(c, &format!("form.grid input[name={field}]"), value).await;
     }
+    pick_time(c, "form.grid input[name=departs_at]", tomorrow).await;
     click(c, "form.grid button[type=submit]").await;
     text_once(c, "#transports", |text| text.contains("IT-1")).await;
     click(c, "#confirm-publish").await;
