@@ -85,6 +85,9 @@ fn reportish() -> impl Strategy<Value = String> {
         Just("&amp;&#0;&#xFFFFFF;&bogus;".to_string()),
         Just("Аэропорт Алматы закрыт до 7 января".to_string()),
         Just("дорога на Бишкек перекрыта".to_string()),
+        Just("Стрельба в Шымкенте с 7 – 10 января, 5-қаңтардан ".to_string()),
+        Just("阿拉木图机场关闭 أغلق مطار ألماتي ".to_string()),
+        Just("ул. Абая 10. St. ".to_string()),
         Just(" 2022-01-06 08:00 ".to_string()),
         "[a-zA-Zа-яА-Я0-9 .,:-]{0,20}",
         any::<char>().prop_map(|c| c.to_string()),
@@ -127,7 +130,30 @@ proptest! {
 
     #[test]
     fn any_text_as_a_report_is_read_or_refused(text in reportish()) {
-        let context = ReadingContext::new(gazetteer(), "2022-01-06T12:00:00Z".parse().unwrap());
+        // The picture's routes and a zone, so sentences about roads and towns are read too.
+        let routes = [evac_model::Route {
+            code: "almaty-bishkek".into(),
+            mode: evac_model::RouteMode::Road,
+            from_place: "geonames:1526384".into(),
+            from_name: "Almaty".into(),
+            to_hub: "FRU".into(),
+            distance_km: 240.0,
+            travel_minutes: 300,
+        }];
+        let zones = [evac_model::Zone {
+            code: "almaty-centre".into(),
+            name: "Almaty centre".into(),
+            lat: 43.25,
+            lon: 76.91,
+            radius_km: 12.0,
+        }];
+        let context = ReadingContext {
+            routes: &routes,
+            zones: &zones,
+            country: Some("KZ".into()),
+            time_zone: jiff::tz::TimeZone::get("Asia/Almaty").unwrap(),
+            ..ReadingContext::new(gazetteer(), "2022-01-06T12:00:00Z".parse().unwrap())
+        };
         let _ = read_report(&text, &context);
     }
 }
