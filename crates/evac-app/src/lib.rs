@@ -104,6 +104,10 @@ pub struct Settings {
     /// The crisis's time zone, in which the desk shows every time (the crisis cell thinks in
     /// the hubs' local time; machines and the API keep UTC).
     pub desk_time_zone: jiff::tz::TimeZone,
+    /// Load balancers on other hosts whose `X-Forwarded-For` names the caller (a proxy on
+    /// this host is always believed): the public limit and the sign-in lock-out count the
+    /// caller, not the balancer.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The desk's time zone unless configured: the crisis evac was first built for.
@@ -181,6 +185,7 @@ impl Default for Settings {
             // Falls back to UTC where the system has no time zone database.
             desk_time_zone: jiff::tz::TimeZone::get(DEFAULT_DESK_TIME_ZONE)
                 .unwrap_or(jiff::tz::TimeZone::UTC),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -48,6 +48,9 @@ struct FileConfig {
     log: Option<String>,
     /// The crisis's time zone (IANA name) for the desk's times.
     time_zone: Option<String>,
+    /// Load balancers on other hosts whose X-Forwarded-For is believed (addresses).
+    #[serde(default)]
+    trusted_proxies: Vec<std::net::IpAddr>,
     trust: Option<evac_model::TrustPolicy>,
     travel: Option<evac_geo::TravelModel>,
     messaging: Option<MessagingFile>,
@@ -268,6 +271,7 @@ impl GlobalArgs {
                         .or(file.time_zone.as_deref())
                         .unwrap_or(evac_app::DEFAULT_DESK_TIME_ZONE),
                 )?,
+                trusted_proxies: file.trusted_proxies,
             },
             log: self
                 .log

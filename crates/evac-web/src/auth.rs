@@ -97,13 +97,17 @@ impl FromRequestParts<AppState> for MaybeAuthenticated {
 /// guesser's failures locked every staff member out.)
 pub struct ClientAddress(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<crate::AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ClientAddress(crate::limits::caller_address_of(
             &parts.extensions,
             &parts.headers,
+            &state.app.settings().trusted_proxies,
         )))
     }
 }

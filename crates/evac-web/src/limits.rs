@@ -113,22 +113,25 @@ async fn is_staff(state: &crate::AppState, token: Option<String>) -> bool {
     }
 }
 
-/// The caller's address: the peer's, or behind a proxy on this host the last one it added.
-pub fn caller_address(request: &Request) -> Option<IpAddr> {
-    caller_address_of(request.extensions(), request.headers())
+/// The caller's address: the peer's, or behind a proxy on this host or a trusted balancer
+/// the last one it added.
+pub fn caller_address(request: &Request, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+    caller_address_of(request.extensions(), request.headers(), trusted_proxies)
 }
 
 /// [`caller_address`] from a request's parts: the one reading of who is calling, for the
-/// public limit and the sign-in lock-out alike.
+/// public limit and the sign-in lock-out alike. Only a proxy on this host or one of
+/// `trusted_proxies` is believed: anyone else could write any address in the header.
 pub fn caller_address_of(
     extensions: &axum::http::Extensions,
     headers: &axum::http::HeaderMap,
+    trusted_proxies: &[IpAddr],
 ) -> Option<IpAddr> {
     let peer = extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()?
         .0
         .ip();
-    if peer.is_loopback()
+    if (peer.is_loopback() || trusted_proxies.contains(&peer))
         && let Some(forwarded) = headers
             .get_all("x-forwarded-for")
             .iter()
@@ -151,7 +154,7 @@ pub async fn limit_public(
     if let Some(limiter) = &state.limiter
         && costly(&request)
         && !is_staff(&state, claimed_token(&request)).await
-        && let Some(address) = caller_address(&request)
+        && let Some(address) = caller_address(&request, &state.app.settings().trusted_proxies)
         && let Err(wait_s) = limiter.admit(&address, Instant::now())
     {
         return too_many(&request, wait_s);
@@ -248,6 +251,46 @@ mod tests {
                 burst: 10
             })
             .is_none()
+        );
+    }
+
+    /// Issue 24: a balancer on another host could not be trusted, so every caller behind it
+    /// counted as the balancer; anyone else may not name an address by a header.
+    #[test]
+    fn only_a_local_or_trusted_proxy_names_the_caller() {
+        let at = |peer: &str| {
+            let mut extensions = axum::http::Extensions::new();
+            extensions.insert(ConnectInfo(std::net::SocketAddr::new(
+                peer.parse().unwrap(),
+                40000,
+            )));
+            extensions
+        };
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        let caller = "198.51.100.7".parse::<IpAddr>().unwrap();
+        let balancer: IpAddr = "10.0.0.5".parse().unwrap();
+        assert_eq!(
+            caller_address_of(&at("127.0.0.1"), &headers, &[]),
+            Some(caller)
+        );
+        assert_eq!(
+            caller_address_of(&at("10.0.0.5"), &headers, &[]),
+            Some(balancer),
+            "a balancer not named in trusted_proxies is the caller itself"
+        );
+        assert_eq!(
+            caller_address_of(&at("10.0.0.5"), &headers, &[balancer]),
+            Some(caller),
+            "a trusted balancer names the caller (the last address it added)"
+        );
+        assert_eq!(
+            caller_address_of(&at("10.0.0.6"), &headers, &[balancer]),
+            Some("10.0.0.6".parse().unwrap()),
+            "another host may not"
         );
     }
 }
