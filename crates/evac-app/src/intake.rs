@@ -29,6 +29,10 @@ pub struct Submitted {
     pub replayed: bool,
 }
 
+/// A list counts its matches up to this many requests (counting a million rows for every page
+/// would cost more than the page).
+pub const LIST_COUNT_MAX: u64 = 10_000;
+
 impl App {
     /// Validates and stores a request. `actor` is the public (web form, API without account),
     /// a staff member entering a phoned-in request, or the system (imports, demo).
@@ -239,6 +243,24 @@ impl App {
         .await?;
         found.request.body.withhold_for(staff.role);
         Ok(found)
+    }
+
+    /// How many requests a list's filter matches, up to [`LIST_COUNT_MAX`] (beyond it a list
+    /// says "more than"); the same permissions as the list.
+    pub async fn count_requests(
+        &self,
+        staff: &Staff,
+        filter: &RequestFilter,
+    ) -> Result<u64, AppError> {
+        staff.require(Permission::ReadRequests)?;
+        if filter.phone.is_some() {
+            staff.require(Permission::ReadContacts)?;
+        }
+        check_filter(filter)?;
+        Ok(self
+            .store
+            .count_requests(filter, LIST_COUNT_MAX + 1)
+            .await?)
     }
 
     pub async fn list_requests(

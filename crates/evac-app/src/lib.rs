@@ -54,7 +54,7 @@ pub use evac_model::PASSWORD_CHARS_MIN;
 pub use evac_model::{NewRoute, NewZone, ZoneCentre};
 pub use evac_model::{PersonCorrection, RequestCorrection};
 pub use import::{IMPORTS_IN_FLIGHT_MAX, ImportSummary};
-pub use intake::{ExportActor, ExportCursor, Submitted};
+pub use intake::{ExportActor, ExportCursor, LIST_COUNT_MAX, Submitted};
 pub use linkage::{
     LINK_POLL_MS, LINKAGE_LEASE_MS, LINKAGE_LEASE_RENEW_MS, LinkView, LinkageWorker, LinkedPerson,
     PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,

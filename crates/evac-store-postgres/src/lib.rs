@@ -787,52 +787,7 @@ impl Store for PgStore {
         if let Some(after) = page.after {
             q.push(compare).push_bind(after.to_string());
         }
-        if let Some(status) = filter.status {
-            q.push(
-                " AND EXISTS (SELECT 1 FROM persons p WHERE p.request_id = r.id AND p.status = ",
-            )
-            .push_bind(status.as_str())
-            .push(")");
-        }
-        if let Some(place) = &filter.place {
-            let pattern = format!(
-                "%{}%",
-                evac_model::to_icao_latin(place).replace(['%', '_'], "")
-            );
-            q.push(" AND r.location_latin LIKE ").push_bind(pattern);
-        }
-        if filter.name.is_some() || filter.phone.is_some() {
-            // A name's words and a phone number are search keys alike: all must be there.
-            let mut keys = filter
-                .name
-                .as_deref()
-                .map(query_name_keys)
-                .unwrap_or_default();
-            if filter.name.is_some() && keys.is_empty() {
-                // No word of a name in it: the empty key, which nobody has.
-                keys.push(String::new());
-            }
-            keys.extend(filter.phone.as_deref().map(phone_search_key));
-            for key in keys {
-                q.push(" AND r.id IN (SELECT request_id FROM name_keys WHERE key = ")
-                    .push_bind(key)
-                    .push(")");
-            }
-        }
-        if let Some(channel) = filter.channel {
-            q.push(" AND r.channel = ").push_bind(channel.as_str());
-        }
-        if let Some(from) = filter.received_from {
-            q.push(" AND r.received_at >= ")
-                .push_bind(from.unix_micros());
-        }
-        if let Some(until) = filter.received_until {
-            q.push(" AND r.received_at < ")
-                .push_bind(until.unix_micros());
-        }
-        if let Some(minors) = filter.has_minors {
-            q.push(" AND r.has_minors = ").push_bind(minors);
-        }
+        push_request_filter(&mut q, filter);
         let limit = page.limit.clamp(1, PAGE_ITEMS_MAX);
         q.push(direction)
             .push(" LIMIT ")
@@ -847,6 +802,21 @@ impl Store for PgStore {
             None
         };
         Ok(Page { items, next })
+    }
+
+    async fn count_requests(&self, filter: &RequestFilter, cap: u64) -> Result<u64, StoreError> {
+        let mut q: QueryBuilder<Postgres> =
+            QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM requests r WHERE TRUE");
+        push_request_filter(&mut q, filter);
+        q.push(" LIMIT ")
+            .push_bind(i64::try_from(cap).unwrap_or(i64::MAX))
+            .push(") AS matching");
+        let n: i64 = q
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(n as u64)
     }
 
     async fn intake_counts(&self) -> Result<IntakeCounts, StoreError> {
@@ -2415,4 +2385,53 @@ fn seat_event_from_row(r: &PgRow) -> Result<StoredSeatEvent, StoreError> {
         reason: get(9)?,
     }
     .into_event()
+}
+
+/// The conditions a request filter puts on `requests r` (after a `WHERE TRUE`), the list's and
+/// the count's alike.
+fn push_request_filter(q: &mut QueryBuilder<Postgres>, filter: &RequestFilter) {
+    if let Some(status) = filter.status {
+        q.push(" AND EXISTS (SELECT 1 FROM persons p WHERE p.request_id = r.id AND p.status = ")
+            .push_bind(status.as_str())
+            .push(")");
+    }
+    if let Some(place) = &filter.place {
+        let pattern = format!(
+            "%{}%",
+            evac_model::to_icao_latin(place).replace(['%', '_'], "")
+        );
+        q.push(" AND r.location_latin LIKE ").push_bind(pattern);
+    }
+    if filter.name.is_some() || filter.phone.is_some() {
+        // A name's words and a phone number are search keys alike: all must be there.
+        let mut keys = filter
+            .name
+            .as_deref()
+            .map(query_name_keys)
+            .unwrap_or_default();
+        if filter.name.is_some() && keys.is_empty() {
+            // No word of a name in it: the empty key, which nobody has.
+            keys.push(String::new());
+        }
+        keys.extend(filter.phone.as_deref().map(phone_search_key));
+        for key in keys {
+            q.push(" AND r.id IN (SELECT request_id FROM name_keys WHERE key = ")
+                .push_bind(key)
+                .push(")");
+        }
+    }
+    if let Some(channel) = filter.channel {
+        q.push(" AND r.channel = ").push_bind(channel.as_str());
+    }
+    if let Some(from) = filter.received_from {
+        q.push(" AND r.received_at >= ")
+            .push_bind(from.unix_micros());
+    }
+    if let Some(until) = filter.received_until {
+        q.push(" AND r.received_at < ")
+            .push_bind(until.unix_micros());
+    }
+    if let Some(minors) = filter.has_minors {
+        q.push(" AND r.has_minors = ").push_bind(minors);
+    }
 }

@@ -958,6 +958,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn count_requests(&self, filter: &RequestFilter, cap: u64) -> Result<u64, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| rows::count_requests(c, &filter, cap))
+            .await
+    }
+
     async fn intake_counts(&self) -> Result<IntakeCounts, StoreError> {
         self.read(|c| {
             c.query_row(

@@ -386,19 +386,36 @@ fn boxed<T: ToSql + 'static>(value: T) -> Box<dyn ToSql> {
     Box::new(value)
 }
 
-pub(crate) fn list_requests(
+/// How many requests match `filter`, up to `cap`.
+pub(crate) fn count_requests(
     c: &Connection,
     filter: &RequestFilter,
-    page: PageRequest,
-) -> Result<Page, StoreError> {
+    cap: u64,
+) -> Result<u64, StoreError> {
     let mut conditions = Conditions::default();
-    let (compare, direction) = match page.order {
-        ListOrder::NewestFirst => ("<", "DESC"),
-        ListOrder::OldestFirst => (">", "ASC"),
+    filter_conditions(c, filter, &mut conditions)?;
+    let where_clause = if conditions.sql.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.sql.join(" AND "))
     };
-    if let Some(after) = page.after {
-        conditions.push(&format!("r.id {compare} ?"), [boxed(after.to_string())]);
-    }
+    let sql = format!(
+        "SELECT count(*) FROM (SELECT 1 FROM requests r {where_clause} LIMIT {})",
+        cap.min(i64::MAX as u64)
+    );
+    let params: Vec<&dyn ToSql> = conditions.values.iter().map(|v| v.as_ref()).collect();
+    c.prepare_cached(&sql)
+        .and_then(|mut s| s.query_row(params.as_slice(), |r| r.get::<_, i64>(0)))
+        .map(|n| n as u64)
+        .map_err(backend)
+}
+
+/// The conditions a request filter puts on `requests r`, the list's and the count's alike.
+fn filter_conditions(
+    c: &Connection,
+    filter: &RequestFilter,
+    conditions: &mut Conditions,
+) -> Result<(), StoreError> {
     if let Some(status) = filter.status {
         conditions.push(
             "EXISTS (SELECT 1 FROM persons p WHERE p.request_id = r.id AND p.status = ?)",
@@ -452,6 +469,23 @@ pub(crate) fn list_requests(
     if let Some(minors) = filter.has_minors {
         conditions.push("r.has_minors = ?", [boxed(minors)]);
     }
+    Ok(())
+}
+
+pub(crate) fn list_requests(
+    c: &Connection,
+    filter: &RequestFilter,
+    page: PageRequest,
+) -> Result<Page, StoreError> {
+    let mut conditions = Conditions::default();
+    let (compare, direction) = match page.order {
+        ListOrder::NewestFirst => ("<", "DESC"),
+        ListOrder::OldestFirst => (">", "ASC"),
+    };
+    if let Some(after) = page.after {
+        conditions.push(&format!("r.id {compare} ?"), [boxed(after.to_string())]);
+    }
+    filter_conditions(c, filter, &mut conditions)?;
     let limit = page.limit.clamp(1, PAGE_ITEMS_MAX);
     let where_clause = if conditions.sql.is_empty() {
         String::new()

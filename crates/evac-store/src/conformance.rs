@@ -103,7 +103,18 @@ async fn list_all(store: &dyn Store, filter: &RequestFilter, order: ListOrder) -
         out.extend(p.items.iter().map(|r| r.request.id));
         match p.next {
             Some(next) => after = Some(next),
-            None => return out,
+            None => {
+                // The count a list shows is the list's length, and stops at its cap.
+                let counted = store.count_requests(filter, 1_000).await.unwrap();
+                assert_eq!(counted, out.len() as u64, "count of {filter:?}");
+                let capped = store.count_requests(filter, 1).await.unwrap();
+                assert_eq!(
+                    capped,
+                    out.len().min(1) as u64,
+                    "count of {filter:?} capped at 1"
+                );
+                return out;
+            }
         }
     }
     panic!("pagination did not end");

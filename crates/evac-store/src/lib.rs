@@ -386,6 +386,10 @@ pub trait Store: Send + Sync + 'static {
         page: PageRequest,
     ) -> Result<Page, StoreError>;
 
+    /// How many requests match `filter`, counted up to `cap` (a list says "more than 10,000"
+    /// rather than count a million rows for every page).
+    async fn count_requests(&self, filter: &RequestFilter, cap: u64) -> Result<u64, StoreError>;
+
     async fn intake_counts(&self) -> Result<IntakeCounts, StoreError>;
 
     /// Requests whose name keys are not in the search index yet: the backlog of a backend that

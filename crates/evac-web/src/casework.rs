@@ -318,6 +318,7 @@ async fn render_request_list(
         })
     };
     let mut searched_place = false;
+    let mut counted_filter = by_name.clone();
     // (On a later page of a place search the name search finds nothing again and the place
     // search goes on from `after`.)
     if problems.is_empty()
@@ -332,12 +333,25 @@ async fn render_request_list(
             ..filter.clone()
         };
         listed = state.app.list_requests(staff, &by_place, page).await;
+        counted_filter = by_place;
     }
     let listed = match listed {
         Ok(listed) => listed,
         Err(e) => return error_page(lang, e),
     };
     let t = evac_ui::Tr { lang };
+    // How many requests the view holds, on every page of it.
+    let count = if problems.is_empty() {
+        match state.app.count_requests(staff, &counted_filter).await {
+            Ok(n) if n > evac_app::LIST_COUNT_MAX => {
+                t.count("requests-matching-more", evac_app::LIST_COUNT_MAX)
+            }
+            Ok(n) => t.count("requests-matching", n),
+            Err(e) => return error_page(lang, e),
+        }
+    } else {
+        String::new()
+    };
     let lines = listed
         .items
         .iter()
@@ -432,6 +446,7 @@ async fn render_request_list(
         exports,
         bulk_statuses,
         notice,
+        count,
     };
     html(StatusCode::OK, render(&page))
 }

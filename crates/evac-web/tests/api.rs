@@ -3680,6 +3680,12 @@ async fn the_request_list_filters_exports_its_view_and_changes_a_selection_in_bu
         .await;
     assert!(hotline.contains(&references[1]), "{hotline}");
     assert!(!hotline.contains(&references[0]) && !hotline.contains(&references[2]));
+    // Issue 27: a list says how many requests its view holds.
+    assert!(hotline.contains("1 request in this view"), "{hotline}");
+    let russian = t
+        .desk_get("/desk/requests?channel=api&lang=ru", &officer)
+        .await;
+    assert!(russian.contains("2 заявки в этом списке"), "{russian}");
     let today = evac_model::Timestamp::now().date_utc().to_string();
     let by_day = t
         .desk_get(

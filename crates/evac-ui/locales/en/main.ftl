@@ -451,3 +451,8 @@ refusal-forbidden = your role may not make this change
 refusal-kept_by_log = this status is kept by the seat or boarding log, not set by hand
 refusal-moved_meanwhile = changed by someone else meanwhile; reload the list
 refusal-invalid = refused; see the request's page
+requests-matching = { $count ->
+    [one] 1 request in this view
+   *[other] { $count } requests in this view
+}
+requests-matching-more = more than { $count } requests in this view

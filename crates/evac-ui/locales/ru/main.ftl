@@ -453,3 +453,9 @@ refusal-forbidden = ваша роль не позволяет это измен�
 refusal-kept_by_log = этот статус ведёт журнал мест или посадки, вручную его не ставят
 refusal-moved_meanwhile = кто-то изменил его за это время; обновите список
 refusal-invalid = отказано; см. страницу заявки
+requests-matching = { $count ->
+    [one] { $count } заявка в этом списке
+    [few] { $count } заявки в этом списке
+   *[other] { $count } заявок в этом списке
+}
+requests-matching-more = более { $count } заявок в этом списке
