@@ -37,6 +37,19 @@ pub(crate) fn forms(name: &str) -> Vec<String> {
         .map(|form| format!("{prefix}{form}"))
         .filter(|form| form != name)
         .collect();
+    // An adjective and a noun decline together: Нижний Новгород → в Нижнем Новгороде.
+    if let Some((adjective, noun)) = name.split_once(' ')
+        && !noun.contains(' ')
+        && ["ий", "ый", "ой", "ая"].contains(&last_chars(adjective, 2).as_str())
+    {
+        for case in RussianCase::ALL {
+            let adjective = russian_case(adjective, case).into_iter().next();
+            let noun = russian_case(noun, case).into_iter().next();
+            if let (Some(adjective), Some(noun)) = (adjective, noun) {
+                out.push(format!("{adjective} {noun}"));
+            }
+        }
+    }
     out.sort();
     out.dedup();
     out
@@ -372,6 +385,9 @@ mod tests {
             ("Балхаш", "Балхашем"),
             ("Семей", "Семея"),
             ("Рудный", "Рудном"),
+            ("Нижний Новгород", "Нижнем Новгороде"),
+            ("Нижний Новгород", "Нижнего Новгорода"),
+            ("Белая Калитва", "Белой Калитве"),
             ("Рудный", "Рудного"),
             ("Горный", "Горным"),
             ("Аркалык", "Аркалыке"),

@@ -1466,6 +1466,8 @@ mod tests {
             // A soft sign written as an apostrophe is part of the name.
             ("Scontri a Kuz’minki", vec!["geonames:537832"]),
             ("Ситуация в Оше напряжённая", vec!["geonames:1527534"]),
+            // An adjective and a noun decline together (not Veliky Novgorod).
+            ("Беспорядки в Нижнем Новгороде", vec!["geonames:520555"]),
         ] {
             assert_eq!(mentioned(&g, text), expected, "{text}");
         }
