@@ -287,6 +287,20 @@ const WAY_WORDS: &[&str] = &[
     "=route",
 ];
 
+/// Words before an airport word that make it a road's destination, not the subject.
+const DESTINATION_WORDS: &[&str] = &[
+    "в", "во", "к", "ко", "до", "to", "towards", "toward", "verso", "per", "zum", "vers",
+];
+/// Stems of airport words (as the gazetteer announces airports).
+const AIRPORT_WORD_STEMS: &[&str] = &[
+    "airport",
+    "aeroport",
+    "аэропорт",
+    "әуежай",
+    "flughafen",
+    "aéroport",
+];
+
 /// Words of violence or calm with the zone threat level they suggest (0 calm … 5 fighting);
 /// the highest level a sentence names wins. `=word` counts only as the whole word (Боинг is no
 /// battle).
@@ -513,8 +527,16 @@ fn suggested_statements(
                     note: note(&read),
                 });
             }
-            // A sentence about the road to an airport says nothing of the airport itself.
-            if routes.is_empty() {
+            // The road *to* an airport ("дорога в аэропорт", "the road to the airport") says
+            // nothing of the airport itself; an airport named for itself ("occupando strade
+            // … e persino l'aeroporto") is a hub statement beside the routes.
+            let airport_is_destination = words.windows(2).any(|pair| {
+                DESTINATION_WORDS.contains(&pair[0].to_lowercase().as_str())
+                    && AIRPORT_WORD_STEMS
+                        .iter()
+                        .any(|stem| pair[1].to_lowercase().starts_with(stem))
+            });
+            if routes.is_empty() || !airport_is_destination {
                 for mention in mentions
                     .iter()
                     .filter(|m| m.place.kind == PlaceKind::Airport)
@@ -1213,6 +1235,17 @@ mod tests {
         ] {
             assert!(closed.note.contains(words), "{words} in {}", closed.note);
         }
+        // The seed's "occupando strade, collegamenti ferroviari e persino l'aeroporto di
+        // Almaty": the roads and the airport itself (the demo's board showed only the road).
+        let seized = read_in_almaty(
+            "Occupando contemporaneamente strade, collegamenti ferroviari e persino l'aeroporto di Almaty.",
+            &routes,
+            &zones,
+        );
+        assert_eq!(
+            said(&seized),
+            ["route:almaty-airport closed", "hub:ALA closed"]
+        );
         for (text, expected) in [
             (
                 "The road to Bishkek is blocked",
