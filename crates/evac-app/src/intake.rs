@@ -29,9 +29,10 @@ pub struct Submitted {
     pub replayed: bool,
 }
 
-/// A list counts its matches up to this many requests (counting a million rows for every page
-/// would cost more than the page).
-pub const LIST_COUNT_MAX: u64 = 10_000;
+/// A list counts its matches up to this many requests: at a million stored, counting to
+/// 10,000 made a name or place search's page 10 to 35 times slower (135 ms against 11 ms),
+/// and "more than 1,000" says what a case officer needs (narrow the filter).
+pub const LIST_COUNT_MAX: u64 = 1_000;
 
 impl App {
     /// Validates and stores a request. `actor` is the public (web form, API without account),

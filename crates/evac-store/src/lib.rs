@@ -386,7 +386,7 @@ pub trait Store: Send + Sync + 'static {
         page: PageRequest,
     ) -> Result<Page, StoreError>;
 
-    /// How many requests match `filter`, counted up to `cap` (a list says "more than 10,000"
+    /// How many requests match `filter`, counted up to `cap` (a list says "more than 1,000"
     /// rather than count a million rows for every page).
     async fn count_requests(&self, filter: &RequestFilter, cap: u64) -> Result<u64, StoreError>;
 

@@ -751,7 +751,7 @@ pub struct RequestList {
     /// (value, label) of the statuses this role may give a selection; empty: no bulk form.
     pub bulk_statuses: Vec<(String, String)>,
     pub notice: Option<BulkNotice>,
-    /// "128 requests in this view" (or "more than 10,000"); empty when the filter was refused.
+    /// "128 requests in this view" (or "more than 1,000"); empty when the filter was refused.
     pub count: String,
 }
 

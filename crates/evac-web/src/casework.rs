@@ -340,8 +340,16 @@ async fn render_request_list(
         Err(e) => return error_page(lang, e),
     };
     let t = evac_ui::Tr { lang };
-    // How many requests the view holds, on every page of it.
-    let count = if problems.is_empty() {
+    // How many requests the view holds, on every page of it. A search by name or phone is
+    // counted only when it fits one page: its index hands over every match of a common name
+    // (counting them cost 120 ms of a 130 ms page at a million requests).
+    let searched = counted_filter.name.is_some() || counted_filter.phone.is_some();
+    let count = if !problems.is_empty() || (searched && (after.is_some() || listed.next.is_some()))
+    {
+        String::new()
+    } else if searched {
+        t.count("requests-matching", listed.items.len() as u64)
+    } else {
         match state.app.count_requests(staff, &counted_filter).await {
             Ok(n) if n > evac_app::LIST_COUNT_MAX => {
                 t.count("requests-matching-more", evac_app::LIST_COUNT_MAX)
@@ -349,8 +357,6 @@ async fn render_request_list(
             Ok(n) => t.count("requests-matching", n),
             Err(e) => return error_page(lang, e),
         }
-    } else {
-        String::new()
     };
     let lines = listed
         .items
