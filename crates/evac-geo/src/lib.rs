@@ -5,8 +5,11 @@
 //! OurAirports airports of the region) and a
 //! hand-written table of countries with their names in the staff's languages. Free text
 //! ("Almaty, Hotel Kazakhstan", "г. Алма-Ата", "Нұр-Сұлтан", "Astana") resolves to a place
-//! with a confidence, or to the candidates when it is ambiguous. Names are matched through
-//! the linkage crate's name key, so every transliteration scheme meets the same entry.
+//! with a confidence, or to the candidates when it is ambiguous (narrowed by a stated country
+//! and a region the text names, with the reason). Names are matched through the linkage
+//! crate's name key, so every transliteration scheme meets the same entry; the Russian and
+//! Kazakh case forms sentences use ("в Шымкенте", "Алматыда") through the forms `inflect`
+//! generates; names in Arabic script and Chinese characters as substrings (`scripts`).
 //!
 //! Pure: no I/O, no clock. Distances are great-circle; travel time is distance × a road factor
 //! at a speed, both configurable.
