@@ -287,6 +287,15 @@ const WAY_WORDS: &[&str] = &[
     "=route",
 ];
 
+/// The effect one word states, if it states one ("перекрыта", "reopened").
+fn effect_of_word(word: &str) -> Option<Effect> {
+    let lower = format!(" {}", word.to_lowercase());
+    EFFECT_WORDS
+        .iter()
+        .find(|(_, stems)| stems.iter().any(|stem| lower.contains(stem)))
+        .map(|(effect, _)| *effect)
+}
+
 /// Words before an airport word that make it a road's destination, not the subject.
 const DESTINATION_WORDS: &[&str] = &[
     "в", "во", "к", "ко", "до", "to", "towards", "toward", "verso", "per", "zum", "vers",
@@ -515,12 +524,25 @@ fn suggested_statements(
             } else {
                 routes_named(context, &mentions)
             };
+            // A road's effect is the first effect word after its way word (the predicate
+            // follows its subject: "рейсы отменены, но дорога в аэропорт открыта": the road
+            // is open), else the nearest before it ("перекрыта дорога"), else the sentence's.
+            let (road_effect, road_word) = words
+                .iter()
+                .position(|w| way_words.first() == Some(w))
+                .and_then(|way| {
+                    let effect_at = |k: usize| effect_of_word(words[k]).map(|e| (e, words[k]));
+                    (way..words.len())
+                        .find_map(effect_at)
+                        .or_else(|| (0..way).rev().find_map(effect_at))
+                })
+                .unwrap_or((effect, effect_word));
             for (route, ends) in &routes {
-                let mut read = vec![way_words[0], effect_word];
+                let mut read = vec![way_words[0], road_word];
                 read.extend(ends.iter().map(String::as_str));
                 push(Statement {
                     subject: Subject::new(SubjectKind::Route, &route.code),
-                    effect,
+                    effect: road_effect,
                     from,
                     until,
                     capacity_per_day: None,
@@ -1254,6 +1276,11 @@ mod tests {
             (
                 "Дорога в аэропорт Алматы перекрыта",
                 "route:almaty-airport closed",
+            ),
+            // The road's own word decides, not the first effect in the sentence.
+            (
+                "Рейсы из Алматы отменены, но дорога в аэропорт Алматы открыта",
+                "route:almaty-airport open",
             ),
             (
                 "La strada per Tashkent è stata riaperta",
