@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Backend;
+use common::{Backend, cell, start};
 use evac_app::{App, Staff};
 use evac_model::{
     Actor, LocationDraft, PersonDraft, RequestDraft, Role, Statement, SubmitterDraft, Timestamp,
@@ -12,24 +12,6 @@ use evac_model::{
 };
 
 const HOUR_S: i64 = 3_600;
-
-/// 2022-01-05T00:00:00Z, the first day of the unrest.
-fn start() -> Timestamp {
-    "2022-01-05T00:00:00Z".parse().unwrap()
-}
-
-/// A planner and a supervisor on the demo's seeded situation (Almaty's airport and its road
-/// closed, Bishkek open by road).
-async fn cell(app: &App) -> (Staff, Staff) {
-    for (name, role) in [("super1", Role::Supervisor), ("planner1", Role::Planner)] {
-        app.add_user(None, name, role, "correct horse battery")
-            .await
-            .unwrap();
-    }
-    let supervisor = app.console_staff("super1").await.unwrap();
-    app.seed_demo_situation(&supervisor, start()).await.unwrap();
-    (app.console_staff("planner1").await.unwrap(), supervisor)
-}
 
 /// A household in Almaty: (surname, citizenship) per member, the first one asking.
 fn household(phone: &str, members: &[(&str, &str, Option<&str>)]) -> RequestDraft {

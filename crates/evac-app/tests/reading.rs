@@ -5,31 +5,13 @@
 
 mod common;
 
-use common::Backend;
-use evac_app::{App, Staff};
+use common::{Backend, cell, start};
 use evac_model::{
-    Actor, Effect, Hub, HubKind, LocationDraft, PersonDraft, RequestDraft, Role, SubjectKind,
-    SubmitterDraft, Timestamp, Transport, TransportId, TransportKind, TransportStatus,
+    Actor, Effect, Hub, HubKind, LocationDraft, PersonDraft, RequestDraft, SubjectKind,
+    SubmitterDraft, Transport, TransportId, TransportKind, TransportStatus,
 };
 
-/// 2022-01-05T00:00:00Z, the first day of the unrest.
-fn start() -> Timestamp {
-    "2022-01-05T00:00:00Z".parse().unwrap()
-}
-
 const HOUR_S: i64 = 3_600;
-
-/// A planner and a supervisor on the demo's seeded situation.
-async fn cell(app: &App) -> (Staff, Staff) {
-    for (name, role) in [("super1", Role::Supervisor), ("planner1", Role::Planner)] {
-        app.add_user(None, name, role, "correct horse battery")
-            .await
-            .unwrap();
-    }
-    let supervisor = app.console_staff("super1").await.unwrap();
-    app.seed_demo_situation(&supervisor, start()).await.unwrap();
-    (app.console_staff("planner1").await.unwrap(), supervisor)
-}
 
 /// Issue 30: a household in "Петропавловск" with country KZ was never planned: the name also
 /// fits Petropavlovsk-Kamchatsky, so it stayed ambiguous, had no point on the map and reached

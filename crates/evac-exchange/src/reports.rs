@@ -300,15 +300,6 @@ fn effect_of_word(word: &str) -> Option<Effect> {
 const DESTINATION_WORDS: &[&str] = &[
     "в", "во", "к", "ко", "до", "to", "towards", "toward", "verso", "per", "zum", "vers",
 ];
-/// Stems of airport words (as the gazetteer announces airports).
-const AIRPORT_WORD_STEMS: &[&str] = &[
-    "airport",
-    "aeroport",
-    "аэропорт",
-    "әуежай",
-    "flughafen",
-    "aéroport",
-];
 
 /// Words of violence or calm with the zone threat level they suggest (0 calm … 5 fighting);
 /// the highest level a sentence names wins. `=word` counts only as the whole word (Боинг is no
@@ -554,9 +545,7 @@ fn suggested_statements(
             // … e persino l'aeroporto") is a hub statement beside the routes.
             let airport_is_destination = words.windows(2).any(|pair| {
                 DESTINATION_WORDS.contains(&pair[0].to_lowercase().as_str())
-                    && AIRPORT_WORD_STEMS
-                        .iter()
-                        .any(|stem| pair[1].to_lowercase().starts_with(stem))
+                    && evac_geo::is_airport_word(pair[1])
             });
             if routes.is_empty() || !airport_is_destination {
                 for mention in mentions

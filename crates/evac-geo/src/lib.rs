@@ -178,7 +178,8 @@ fn is_address(part: &str) -> bool {
     street || numbered
 }
 
-fn is_airport_word(word: &str) -> bool {
+/// Whether a word announces an airport, in any of the reports' languages and case forms.
+pub fn is_airport_word(word: &str) -> bool {
     let lower = word.to_lowercase();
     AIRPORT_STEMS.iter().any(|stem| lower.starts_with(stem))
 }

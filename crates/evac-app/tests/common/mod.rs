@@ -92,3 +92,22 @@ impl Backend {
         }
     }
 }
+
+/// 2022-01-05T00:00:00Z, the first day of the unrest.
+pub fn start() -> evac_model::Timestamp {
+    "2022-01-05T00:00:00Z".parse().unwrap()
+}
+
+/// A planner and a supervisor on the demo's seeded situation from [`start`] (Almaty's airport
+/// and its road closed, Bishkek open by road).
+pub async fn cell(app: &App) -> (evac_app::Staff, evac_app::Staff) {
+    use evac_model::Role;
+    for (name, role) in [("super1", Role::Supervisor), ("planner1", Role::Planner)] {
+        app.add_user(None, name, role, "correct horse battery")
+            .await
+            .unwrap();
+    }
+    let supervisor = app.console_staff("super1").await.unwrap();
+    app.seed_demo_situation(&supervisor, start()).await.unwrap();
+    (app.console_staff("planner1").await.unwrap(), supervisor)
+}
