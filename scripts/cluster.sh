@@ -77,8 +77,14 @@ for k in $(seq 1 "$nodes"); do
   for _ in $(seq 1 600); do ready $((port + k)) && break; sleep 0.1; done
   ready $((port + k)) || { echo "node-$k did not start; see $data_dir/node-$k.log" >&2; exit 1; }
 done
-for _ in $(seq 1 100); do ready "$port" && break; sleep 0.1; done
-ready "$port" || { echo "haproxy did not start; see $data_dir/haproxy.log" >&2; exit 1; }
+# Up to 30 s: on 2 shared cores under a test run, HAProxy's first health checks can be slow.
+for _ in $(seq 1 300); do ready "$port" && break; sleep 0.1; done
+ready "$port" || {
+  # Say why here: the data directory is gone when a test that started the cluster ends.
+  echo "haproxy did not start; see $data_dir/haproxy.log:" >&2
+  tail -n 20 "$data_dir/haproxy.log" >&2
+  exit 1
+}
 
 echo "balancer http://127.0.0.1:$port"
 for k in $(seq 1 "$nodes"); do
