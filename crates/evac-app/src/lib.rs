@@ -15,6 +15,7 @@ mod casework;
 mod data_protection;
 mod demo;
 mod desk;
+mod household;
 mod import;
 mod intake;
 mod linkage;
@@ -53,6 +54,7 @@ pub use evac_model::NOTE_CHARS_MAX;
 pub use evac_model::PASSWORD_CHARS_MIN;
 pub use evac_model::{NewRoute, NewZone, ZoneCentre};
 pub use evac_model::{PersonCorrection, RequestCorrection};
+pub use household::{HouseholdLink, HouseholdView};
 pub use import::{IMPORTS_IN_FLIGHT_MAX, ImportSummary};
 pub use intake::{ExportActor, ExportCursor, LIST_COUNT_MAX, Submitted};
 pub use linkage::{

@@ -1089,18 +1089,18 @@ impl Linker {
 
 /// A request's household as its links make it: the requests, which request each person met
 /// belongs to, and each person's merged partners (with the link's sequence number).
-struct Walked {
-    household: Vec<RequestId>,
-    request_of: HashMap<PersonId, RequestId>,
+pub(crate) struct Walked {
+    pub household: Vec<RequestId>,
+    pub request_of: HashMap<PersonId, RequestId>,
     /// The reference code of each request met.
-    reference_of: HashMap<RequestId, String>,
-    neighbours: HashMap<PersonId, Vec<(PersonId, i64)>>,
+    pub reference_of: HashMap<RequestId, String>,
+    pub neighbours: HashMap<PersonId, Vec<(PersonId, i64)>>,
 }
 
 impl App {
     /// Walks a request's household: each request's people, their merged partners' requests,
     /// and so on.
-    async fn walk_household(
+    pub(crate) async fn walk_household(
         &self,
         stored: &evac_store::StoredRequest,
         view: &LinkView,

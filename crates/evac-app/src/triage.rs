@@ -41,6 +41,45 @@ pub(crate) struct HouseholdName {
     pub location: evac_model::Location,
 }
 
+/// Who planning still plans for: everyone waiting, less those who left on a departed
+/// transport and those unreachable without a seat.
+pub(crate) struct PlannedFor {
+    /// People holding a seat now.
+    pub seated: std::collections::HashSet<PersonId>,
+    /// People whose seat was on a transport that has left.
+    left: std::collections::HashSet<PersonId>,
+}
+
+impl PlannedFor {
+    /// The part of a request planning still plans for (`None` when nobody of it is): people
+    /// withdrawn, ineligible, merged or arrived are no longer planned for, nor are those
+    /// unreachable without a seat (a re-confirmation nobody answered); a request left with
+    /// nobody is no case (and a child whose adult withdrew now travels alone).
+    pub fn narrow<'a>(
+        &self,
+        stored: &'a evac_store::StoredRequest,
+    ) -> Option<std::borrow::Cow<'a, evac_model::Request>> {
+        let staying = |p: &evac_model::Person| {
+            !self.left.contains(&p.id)
+                && stored
+                    .statuses
+                    .iter()
+                    .find(|(id, _)| *id == p.id)
+                    .is_none_or(|(_, s)| {
+                        s.wants_a_seat()
+                            && (*s != evac_model::PersonStatus::Unreachable
+                                || self.seated.contains(&p.id))
+                    })
+        };
+        if stored.request.body.party.iter().all(staying) {
+            return Some(std::borrow::Cow::Borrowed(&stored.request));
+        }
+        let mut request = stored.request.clone();
+        request.body.party.retain(staying);
+        (!request.body.party.is_empty()).then_some(std::borrow::Cow::Owned(request))
+    }
+}
+
 /// The policy in force and where it came from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PolicyInForce {
@@ -255,6 +294,32 @@ impl App {
         })
     }
 
+    /// Who planning plans for now. Someone unreachable keeps a seat they were given (they may
+    /// come to the gate with their pass), but is given no new one until they answer. Who held
+    /// a seat on a transport that has left is out of the evacuation's planning (gone, or
+    /// missed it: staff release no-shows before departure); the rest of their household stays
+    /// in line.
+    pub(crate) async fn planned_for(&self) -> Result<PlannedFor, AppError> {
+        let departed: std::collections::HashSet<evac_model::TransportId> = self
+            .store
+            .transports()
+            .await?
+            .into_iter()
+            .filter(|t| t.status == evac_model::TransportStatus::Departed)
+            .map(|t| t.id)
+            .collect();
+        let book = self.seat_book().await?;
+        Ok(PlannedFor {
+            seated: book.seats.keys().copied().collect(),
+            left: book
+                .seats
+                .values()
+                .filter(|s| departed.contains(&s.transport))
+                .map(|s| s.person)
+                .collect(),
+        })
+    }
+
     /// Every case (household) with its facts at `now`, and each case's requests.
     pub(crate) async fn case_facts_at(
         &self,
@@ -282,39 +347,11 @@ impl App {
         situations: &[&SituationView],
         received_by: Option<Timestamp>,
     ) -> Result<(Vec<HouseholdName>, Vec<Vec<CaseFacts>>), AppError> {
-        let threats_known: Vec<bool> = situations
-            .iter()
-            .map(|s| {
-                s.zones.iter().any(
-                    |z| matches!(z.derived.status, Some(evac_model::Effect::Threat(l)) if l > 0),
-                )
-            })
-            .collect();
+        let threats_known: Vec<bool> = situations.iter().map(|s| has_threats(s)).collect();
         let mut per_request = Vec::new();
         let mut threats: Vec<Vec<u8>> = Vec::new();
         let mut ids = Vec::new();
-        // Who holds a seat: someone unreachable keeps a seat they were given (they may come
-        // to the gate with their pass), but is given no new one until they answer. Who held a
-        // seat on a transport that has left is out of the evacuation's planning (gone, or
-        // missed it: staff release no-shows before departure); the rest of their household
-        // stays in line.
-        let departed: std::collections::HashSet<evac_model::TransportId> = self
-            .store
-            .transports()
-            .await?
-            .into_iter()
-            .filter(|t| t.status == evac_model::TransportStatus::Departed)
-            .map(|t| t.id)
-            .collect();
-        let book = self.seat_book().await?;
-        let seated: std::collections::HashSet<evac_model::PersonId> =
-            book.seats.keys().copied().collect();
-        let left: std::collections::HashSet<evac_model::PersonId> = book
-            .seats
-            .values()
-            .filter(|s| departed.contains(&s.transport))
-            .map(|s| s.person)
-            .collect();
+        let planned = self.planned_for().await?;
         self.for_each_request(|stored| {
             // Not arrived by then, unless someone of it holds a seat already (a publication as
             // of an earlier time must not release seats given since).
@@ -324,38 +361,14 @@ impl App {
                     .body
                     .party
                     .iter()
-                    .any(|p| seated.contains(&p.id))
+                    .any(|p| planned.seated.contains(&p.id))
             {
                 return;
             }
-            // People withdrawn, ineligible, merged or arrived are no longer planned for, nor
-            // are those unreachable without a seat (a re-confirmation nobody answered); a
-            // request left with nobody is no case (and a child whose adult withdrew now
-            // travels alone).
-            let staying = |p: &evac_model::Person| {
-                !left.contains(&p.id)
-                    && stored
-                        .statuses
-                        .iter()
-                        .find(|(id, _)| *id == p.id)
-                        .is_none_or(|(_, s)| {
-                            s.wants_a_seat()
-                                && (*s != evac_model::PersonStatus::Unreachable
-                                    || seated.contains(&p.id))
-                        })
+            let Some(r) = planned.narrow(stored) else {
+                return;
             };
-            let narrowed;
-            let r = if stored.request.body.party.iter().all(staying) {
-                &stored.request
-            } else {
-                let mut request = stored.request.clone();
-                request.body.party.retain(staying);
-                if request.body.party.is_empty() {
-                    return;
-                }
-                narrowed = request;
-                &narrowed
-            };
+            let r = r.as_ref();
             let threat: Vec<u8> = situations
                 .iter()
                 .zip(&threats_known)
@@ -540,9 +553,17 @@ pub(crate) fn ranked_slice(
         .collect()
 }
 
+/// Whether any zone of a situation is under threat (when none is, no location is looked up).
+pub(crate) fn has_threats(situation: &SituationView) -> bool {
+    situation
+        .zones
+        .iter()
+        .any(|z| matches!(z.derived.status, Some(evac_model::Effect::Threat(l)) if l > 0))
+}
+
 /// The threat level at a request's location: its coordinates if given, else the place its
 /// text resolves to.
-fn threat_of_location(situation: &SituationView, location: &evac_model::Location) -> u8 {
+pub(crate) fn threat_of_location(situation: &SituationView, location: &evac_model::Location) -> u8 {
     let point = point_of(location, town_of(location).as_ref());
     point.map_or(0, |(lat, lon)| App::threat_at(situation, lat, lon))
 }

@@ -122,6 +122,13 @@ impl Tr {
         LOCALES.lookup_with_args(self.lang.id(), "signed-in-as", &args)
     }
 
+    /// A message with one named text argument (`{ $name }`).
+    pub fn with(&self, key: &str, name: &'static str, value: &str) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> =
+            HashMap::from([(Cow::Borrowed(name), FluentValue::from(value.to_string()))]);
+        LOCALES.lookup_with_args(self.lang.id(), key, &args)
+    }
+
     /// Whether a message exists in some language (tests: every key of a page is translated).
     pub fn has(&self, key: &str) -> bool {
         LOCALES.try_lookup(self.lang.id(), key).is_some()
@@ -725,6 +732,68 @@ pub struct BulkNotice {
     pub unchanged: u64,
     /// Every refusal: "ABCD-EFGH (person …): why".
     pub refused: Vec<String>,
+}
+
+/// A household as a case officer works it.
+#[derive(Template)]
+#[template(path = "household.html")]
+pub struct HouseholdPage {
+    pub t: Tr,
+    pub langs: Vec<LangChoice>,
+    pub user: DeskUser,
+    /// The request the page was opened by (the forms' addresses).
+    pub id: String,
+    /// The household's reference: its first request's.
+    pub reference: String,
+    /// "2 · Vulnerable", while someone in it waits for a seat.
+    pub class: Option<String>,
+    pub reasons: Vec<String>,
+    /// Its place in the desk's kept ranking (1 is served first).
+    pub rank: Option<usize>,
+    pub requests: Vec<HouseholdRequestLine>,
+    pub people: Vec<HouseholdPersonLine>,
+    pub links: Vec<HouseholdLinkLine>,
+    pub can_undo_links: bool,
+    /// (status, its name) this staff member may give everyone at once.
+    pub status_choices: Vec<(String, String)>,
+    pub notice: Option<BulkNotice>,
+}
+
+/// One request of a household.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HouseholdRequestLine {
+    pub id: String,
+    pub reference: String,
+    pub received: String,
+    pub channel: String,
+    pub place: String,
+}
+
+/// One person of a household, with the request they were named in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HouseholdPersonLine {
+    pub name: String,
+    pub birth: String,
+    pub relation: String,
+    pub needs: String,
+    pub status: String,
+    /// "KC 7021, 06.01 14:30 (held)" when they hold a seat.
+    pub seat: String,
+    pub reference: String,
+}
+
+/// One link of a household: two records taken for one person, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HouseholdLinkLine {
+    pub seq: i64,
+    /// "Name (reference)".
+    pub a: String,
+    pub b: String,
+    /// Who decided and when.
+    pub decided: String,
+    pub probability: String,
+    /// The field weights, strongest first: "surname: same +6.1; birth date: same +5.0".
+    pub evidence: String,
 }
 
 #[derive(Template)]

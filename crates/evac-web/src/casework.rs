@@ -235,7 +235,7 @@ pub async fn bulk_status(
 
 /// A bulk change's outcome as the desk shows it: refusals by reference code (by id when the
 /// request was not found), each with its reason in English or its kind in the desk's language.
-fn bulk_notice(outcome: &evac_app::BulkOutcome, t: Tr) -> BulkNotice {
+pub(crate) fn bulk_notice(outcome: &evac_app::BulkOutcome, t: Tr) -> BulkNotice {
     BulkNotice {
         changed: outcome.changed.len() as u64,
         unchanged: outcome.unchanged,

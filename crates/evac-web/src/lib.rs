@@ -20,6 +20,7 @@ mod dto;
 mod export;
 mod health;
 mod hotline;
+mod household;
 mod intake;
 mod limits;
 mod linkage;
@@ -123,6 +124,7 @@ fn pages() -> Router<AppState> {
         intake::desk,
         dashboard::desk,
         casework::desk,
+        household::desk,
         hotline::desk,
         calls::desk,
         accounts::desk,

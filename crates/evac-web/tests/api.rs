@@ -4004,3 +4004,138 @@ async fn the_request_page_says_which_town_planning_reads_the_place_as() {
         pages[2]
     );
 }
+
+/// Issue 27, casework: a household's page shows every request the links tie together, its
+/// people with their statuses, each link with who decided it and the evidence, and its class
+/// with the rules that gave it; one form verifies everyone in it at once, and only them.
+#[tokio::test]
+async fn a_case_officer_works_a_household_from_its_page() {
+    let t = spawn_app().await;
+    let mut demo = Vec::new();
+    for g in evac_demo::generate(evac_demo::Scenario::january_2022(300, 4)) {
+        demo.push(
+            t.app
+                .submit_request_at(&evac_model::Actor::System, &g.draft, None, g.received_at)
+                .await
+                .unwrap(),
+        );
+    }
+    t.app.relink().await.unwrap();
+    let (_, _, first) = t.post(&family(), None).await;
+    let mut again = family();
+    again["party"][0]["surname"] = json!("Tokayeva");
+    again["party"][0]["given_names"] = json!("Aliya");
+    again["party"][1]["surname"] = json!("Tokayev");
+    again["party"][1]["given_names"] = json!("Nurlan");
+    let (_, _, second) = t.post(&again, None).await;
+    t.app.linking_caught_up().await;
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let (first_id, second_id) = (
+        first["id"].as_str().unwrap(),
+        second["id"].as_str().unwrap(),
+    );
+    let reference_of = |v: &Value| v["reference"].as_str().unwrap().to_string();
+
+    // Opened from either request, it is the same household, named by its first request.
+    let page = t
+        .desk_get(&format!("/desk/households/{second_id}?lang=en"), &officer)
+        .await;
+    let section = |page: &str, id: &str| {
+        page.split(&format!("id=\"{id}\""))
+            .nth(1)
+            .and_then(|s| s.split("</table>").next())
+            .unwrap_or_else(|| panic!("no {id} on the page"))
+            .to_string()
+    };
+    let requests = section(&page, "household-requests");
+    assert!(
+        requests.contains(&reference_of(&first)) && requests.contains(&reference_of(&second)),
+        "{requests}"
+    );
+    assert!(
+        page.contains(&format!(
+            "Household <span class=\"reference\">{}",
+            reference_of(&first)
+        )),
+        "named by its first request"
+    );
+    let people = section(&page, "household-people");
+    assert_eq!(people.matches("<tr>").count(), 1 + 4, "{people}");
+    let links = section(&page, "household-links");
+    assert!(links.contains("linkage, automatically"), "{links}");
+    assert!(
+        links.contains("Surname") || links.contains("Date of birth") || links.contains("Birth"),
+        "the evidence names the fields: {links}"
+    );
+    let class = page
+        .split("id=\"household-class\">")
+        .nth(1)
+        .and_then(|s| s.split("</dd>").next())
+        .unwrap();
+    assert!(class.contains(" · "), "a class and its name: {class}");
+    let reasons = section(&page, "household-reasons");
+    assert!(
+        reasons.contains("<li>"),
+        "the rules that gave the class: {page}"
+    );
+    let from_first = t
+        .desk_get(&format!("/desk/households/{first_id}?lang=en"), &officer)
+        .await;
+    assert_eq!(
+        section(&from_first, "household-people"),
+        people,
+        "the same household from its other request"
+    );
+    // The request page and the case list lead there.
+    let request_page = t
+        .desk_get(&format!("/desk/requests/{first_id}?lang=en"), &officer)
+        .await;
+    assert!(request_page.contains(&format!("/desk/households/{first_id}?lang=en")));
+
+    // One form verifies all four people; a request the form slips in from outside the
+    // household is not touched.
+    let outsider = demo[0].id.to_string();
+    let (status, page) = t
+        .desk_post(
+            &format!("/desk/households/{second_id}/status?lang=en"),
+            &officer,
+            &[
+                ("request", outsider.clone()),
+                ("status", "verified".into()),
+                ("reason", "passports seen at the consulate".into()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let notice = page
+        .split("id=\"bulk-notice\"")
+        .nth(1)
+        .and_then(|s| s.split("</div>").next())
+        .expect("the change says what it did");
+    assert!(notice.contains("People changed: 4"), "{notice}");
+    let people = section(&page, "household-people");
+    assert_eq!(people.matches(">verified<").count(), 4, "{people}");
+    let (_, outsider_request) = t
+        .get(&format!("/api/v1/requests/{outsider}"), Some(&officer))
+        .await;
+    assert!(
+        !outsider_request.to_string().contains("\"verified\""),
+        "{outsider_request}"
+    );
+    // Without a reason nothing changes, and the page says which field is missing.
+    let (_, page) = t
+        .desk_post(
+            &format!("/desk/households/{second_id}/status?lang=en"),
+            &officer,
+            &[("status", "withdrawn".into()), ("reason", " ".into())],
+        )
+        .await;
+    let notice = page.split("id=\"bulk-notice\"").nth(1).unwrap_or_default();
+    assert!(notice.contains("reason"), "{notice}");
+    assert_eq!(
+        section(&page, "household-people")
+            .matches(">verified<")
+            .count(),
+        4
+    );
+}

@@ -456,3 +456,16 @@ requests-matching = { $count ->
    *[other] { $count } requests in this view
 }
 requests-matching-more = more than { $count } requests in this view
+
+## The household page
+household = Household
+household-open = Household
+household-not-waiting = Nobody in it waits for a seat
+household-requests = Its requests
+household-links = Why these are one household
+household-decided = Decided
+household-auto-merge = linkage, automatically
+household-match = confirmed by { $who }
+match-probability = Probability
+household-evidence = Evidence
+household-status-legend = Everyone in the household: set status

@@ -459,3 +459,16 @@ requests-matching = { $count ->
    *[other] { $count } заявок в этом списке
 }
 requests-matching-more = более { $count } заявок в этом списке
+
+## The household page
+household = Семья
+household-open = Семья
+household-not-waiting = Никто в ней не ждёт места
+household-requests = Её заявки
+household-links = Почему это одна семья
+household-decided = Решение
+household-auto-merge = связано автоматически
+household-match = подтвердил(а) { $who }
+match-probability = Вероятность
+household-evidence = Доводы
+household-status-legend = Всем в семье: установить статус

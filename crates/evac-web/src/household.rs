@@ -1,0 +1,259 @@
+//! Households: the page a case officer works a whole household from (its requests, people,
+//! seats, the links that make it one household and the evidence for each, its class and
+//! why), and a status change for everyone in it at once.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use evac_app::{AppError, HouseholdView, Staff};
+use evac_model::{BulkStatusDraft, Permission, PersonStatus, Timestamp};
+use evac_ui::{
+    BulkNotice, HouseholdLinkLine, HouseholdPage, HouseholdPersonLine, HouseholdRequestLine, Lang,
+    Tr, render,
+};
+
+use crate::AppState;
+use crate::casework::{bulk_notice, person_name};
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
+use crate::doors::form_draft;
+
+/// The pages of this area.
+pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
+    router
+        .route("/desk/households/{id}", get(household_page))
+        .route("/desk/households/{id}/status", post(household_status_post))
+}
+
+/// Field weights shown as a link's evidence, strongest first.
+const EVIDENCE_FIELDS_SHOWN: usize = 4;
+
+/// `GET /desk/households/{id}`: the household request `id` belongs to.
+pub async fn household_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    render_household(&state, lang, &session.staff, &id, None).await
+}
+
+/// `POST /desk/households/{id}/status` with `status` and `reason`: everyone in the household
+/// (as it is when the change is made) gets the status, then the page shows what changed and
+/// every refusal.
+pub async fn household_status_post(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let staff = &session.staff;
+    let outcome = async {
+        let request = id
+            .parse()
+            .map_err(|_| AppError::NotFound(format!("request {id}")))?;
+        let household = state
+            .app
+            .household(staff, request, Timestamp::now())
+            .await?;
+        // The household is the one the path names, whatever requests the form lists.
+        let (draft, _) = form_draft::<BulkStatusDraft>(&body, &[]).map_err(AppError::Invalid)?;
+        let change = BulkStatusDraft {
+            request: household
+                .request_ids()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            ..draft
+        }
+        .validate()
+        .map_err(AppError::Invalid)?;
+        state
+            .app
+            .change_requests_status(staff, &change, Timestamp::now())
+            .await
+    }
+    .await;
+    let notice = match outcome {
+        Ok(outcome) => bulk_notice(&outcome, Tr { lang }),
+        Err(e) => BulkNotice {
+            refused: vec![problem_text(e)],
+            ..BulkNotice::default()
+        },
+    };
+    render_household(&state, lang, staff, &id, Some(notice)).await
+}
+
+async fn render_household(
+    state: &AppState,
+    lang: Lang,
+    staff: &Staff,
+    id: &str,
+    notice: Option<BulkNotice>,
+) -> Response {
+    let Ok(request) = id.parse() else {
+        return error_page(lang, AppError::NotFound(format!("request {id}")));
+    };
+    let household = match state.app.household(staff, request, Timestamp::now()).await {
+        Ok(household) => household,
+        Err(e) => return error_page(lang, e),
+    };
+    let t = Tr { lang };
+    let page = HouseholdPage {
+        t,
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(staff),
+        id: id.to_string(),
+        reference: household.requests[0].request.reference.to_string(),
+        class: household
+            .priority
+            .as_ref()
+            .map(|p| format!("{} · {}", p.class, p.class_name)),
+        reasons: household
+            .priority
+            .as_ref()
+            .map(|p| p.reasons.clone())
+            .unwrap_or_default(),
+        rank: household.rank,
+        requests: household
+            .requests
+            .iter()
+            .map(|s| HouseholdRequestLine {
+                id: s.request.id.to_string(),
+                reference: s.request.reference.to_string(),
+                received: desk_time(state, s.request.received_at),
+                channel: t.channel_name(s.request.body.channel.as_str()),
+                place: s.request.body.location.text.clone(),
+            })
+            .collect(),
+        people: person_lines(state, &household, t),
+        links: link_lines(&household, t, state),
+        can_undo_links: staff.role.allows(Permission::ReviewDuplicates),
+        status_choices: PersonStatus::SET_BY_HAND
+            .iter()
+            .filter(|(_, needed)| staff.role.allows(*needed))
+            .map(|(s, _)| (s.as_str().to_string(), t.status_name(s.as_str())))
+            .collect(),
+        notice,
+    };
+    html(StatusCode::OK, render(&page))
+}
+
+/// Everyone in the household, request by request, with their status and seat.
+fn person_lines(state: &AppState, household: &HouseholdView, t: Tr) -> Vec<HouseholdPersonLine> {
+    household
+        .requests
+        .iter()
+        .flat_map(|stored| {
+            stored.request.body.party.iter().map(move |p| {
+                let seat = household
+                    .seats
+                    .iter()
+                    .find(|s| s.person == p.id)
+                    .map(|s| {
+                        format!(
+                            "{}, {} ({})",
+                            s.transport_code,
+                            desk_time(state, s.departs_at),
+                            s.state.as_str()
+                        )
+                    })
+                    .unwrap_or_default();
+                HouseholdPersonLine {
+                    name: person_name(p),
+                    birth: match &p.birth {
+                        Some(evac_model::Birth::Date(d)) => d.to_string(),
+                        Some(evac_model::Birth::StatedAge { years, on }) => {
+                            format!("{years} ({on})")
+                        }
+                        None => String::new(),
+                    },
+                    relation: t.get(&format!("relation-{}", p.relation.as_str())),
+                    needs: p
+                        .needs
+                        .iter()
+                        .map(|n| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    status: stored
+                        .statuses
+                        .iter()
+                        .find(|(person, _)| *person == p.id)
+                        .map_or(String::new(), |(_, s)| t.status_name(s.as_str())),
+                    seat,
+                    reference: stored.request.reference.to_string(),
+                }
+            })
+        })
+        .collect()
+}
+
+/// Each link between the household's people: who, decided by whom and when, how likely, and
+/// the field weights it was made on.
+fn link_lines(household: &HouseholdView, t: Tr, state: &AppState) -> Vec<HouseholdLinkLine> {
+    let named = |person: evac_model::PersonId| {
+        household
+            .requests
+            .iter()
+            .find_map(|s| {
+                s.request
+                    .body
+                    .party
+                    .iter()
+                    .find(|p| p.id == person)
+                    .map(|p| format!("{} ({})", person_name(p), s.request.reference))
+            })
+            .unwrap_or_else(|| person.to_string())
+    };
+    household
+        .links
+        .iter()
+        .map(|l| {
+            let mut fields: Vec<(String, f64)> = l.explanation["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    let word = |v: &serde_json::Value| {
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                    };
+                    (
+                        format!(
+                            "{}: {}",
+                            t.get(&format!("lf-{}", word(&f["field"]))),
+                            t.get(&format!("ll-{}", word(&f["level"])))
+                        ),
+                        f["weight"].as_f64().unwrap_or(0.0),
+                    )
+                })
+                .collect();
+            fields.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+            let who = match l.kind.as_str() {
+                "auto_merge" => t.get("household-auto-merge"),
+                _ => t.with("household-match", "who", &l.actor),
+            };
+            HouseholdLinkLine {
+                seq: l.seq,
+                a: named(l.person_a),
+                b: named(l.person_b),
+                decided: format!("{who}, {}", desk_time(state, l.at)),
+                probability: format!("{:.0} %", l.match_probability * 100.0),
+                evidence: fields
+                    .iter()
+                    .take(EVIDENCE_FIELDS_SHOWN)
+                    .map(|(what, weight)| format!("{what} {weight:+.1}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }
+        })
+        .collect()
+}
