@@ -2052,6 +2052,118 @@ impl Store for PgStore {
         calls::take_callback(&self.pool, operator, now, lease_until).await
     }
 
+    async fn assign_requests(
+        &self,
+        change: AssignmentChange,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // Each request's row is locked (or, for one nobody holds, inserted) before it is
+        // checked: a second officer's change waits for the first and then sees its holder.
+        for request in &change.requests {
+            let id = request.to_string();
+            if change.if_held_by == Some(None) {
+                // Taking a request nobody holds: the insert is the check (a concurrent insert
+                // of the same request makes this one wait, then do nothing).
+                let taken = sqlx::query(
+                    "INSERT INTO assignments (request_id, officer, assigned_by, assigned_at)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO NOTHING",
+                )
+                .bind(&id)
+                .bind(change.officer.as_deref().unwrap_or(""))
+                .bind(&change.by)
+                .bind(change.at.unix_micros())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                if taken.rows_affected() == 0 {
+                    let holder: Option<String> =
+                        sqlx::query_scalar("SELECT officer FROM assignments WHERE request_id = $1")
+                            .bind(&id)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                    return Err(held_by_another(*request, holder.as_deref()));
+                }
+                if change.officer.is_none() {
+                    sqlx::query("DELETE FROM assignments WHERE request_id = $1")
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                }
+                continue;
+            }
+            let holder: Option<String> = sqlx::query_scalar(
+                "SELECT officer FROM assignments WHERE request_id = $1 FOR UPDATE",
+            )
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if let Some(expected) = &change.if_held_by
+                && holder != *expected
+            {
+                return Err(held_by_another(*request, holder.as_deref()));
+            }
+            match &change.officer {
+                Some(officer) => sqlx::query(
+                    "INSERT INTO assignments (request_id, officer, assigned_by, assigned_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (request_id) DO UPDATE SET officer = excluded.officer,
+                         assigned_by = excluded.assigned_by, assigned_at = excluded.assigned_at",
+                )
+                .bind(&id)
+                .bind(officer)
+                .bind(&change.by)
+                .bind(change.at.unix_micros()),
+                None => sqlx::query("DELETE FROM assignments WHERE request_id = $1").bind(&id),
+            }
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn assignments_of(&self, requests: &[RequestId]) -> Result<Vec<Assignment>, StoreError> {
+        let ids: Vec<String> = requests.iter().map(ToString::to_string).collect();
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT request_id, officer, assigned_by, assigned_at FROM assignments
+             WHERE request_id = ANY($1) ORDER BY request_id",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.into_iter()
+            .map(|(request, officer, assigned_by, at)| {
+                Ok(Assignment {
+                    request: parse_id("assignments.request_id", &request)?,
+                    officer,
+                    assigned_by,
+                    assigned_at: Timestamp::from_unix_micros(at),
+                })
+            })
+            .collect()
+    }
+
+    async fn assigned_to(&self, officer: &str, limit: u32) -> Result<Vec<RequestId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT request_id FROM assignments WHERE officer = $1
+             ORDER BY assigned_at DESC, request_id LIMIT $2",
+        )
+        .bind(officer)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        ids.iter()
+            .map(|id| parse_id("assignments.request_id", id))
+            .collect()
+    }
+
     async fn legacy_signing_secret(&self, forget: bool) -> Result<Option<[u8; 32]>, StoreError> {
         let secret: Option<Vec<u8>> = if forget {
             sqlx::query_scalar("DELETE FROM signing_keys WHERE id = 1 RETURNING secret")
@@ -2433,5 +2545,10 @@ fn push_request_filter(q: &mut QueryBuilder<Postgres>, filter: &RequestFilter) {
     }
     if let Some(minors) = filter.has_minors {
         q.push(" AND r.has_minors = ").push_bind(minors);
+    }
+    if let Some(officer) = &filter.assignee {
+        q.push(" AND r.id IN (SELECT request_id FROM assignments WHERE officer = ")
+            .push_bind(officer.clone())
+            .push(")");
     }
 }

@@ -15,6 +15,7 @@
 //! Reads run on a small pool of connections on the blocking thread pool; WAL lets them proceed
 //! while the writer commits.
 
+mod assignments;
 mod audit;
 pub mod backup;
 mod batch;
@@ -139,6 +140,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0021_exercise.sql"),
     include_str!("../migrations/0022_login_failures.sql"),
     include_str!("../migrations/0023_shared_linkage.sql"),
+    include_str!("../migrations/0024_assignments.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1878,6 +1880,31 @@ impl Store for SqliteStore {
     ) -> Result<Option<Callback>, StoreError> {
         let operator = operator.to_string();
         self.write(move |c| calls::take_callback(c, &operator, now, lease_until))
+            .await
+    }
+
+    async fn assign_requests(
+        &self,
+        change: AssignmentChange,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let audit_row = rows::AuditRow::from(&audit);
+        self.write(move |c| {
+            assignments::assign_requests(c, &change)?;
+            rows::insert_audit(c, &audit_row)
+        })
+        .await
+    }
+
+    async fn assignments_of(&self, requests: &[RequestId]) -> Result<Vec<Assignment>, StoreError> {
+        let requests = requests.to_vec();
+        self.read(move |c| assignments::assignments_of(c, &requests))
+            .await
+    }
+
+    async fn assigned_to(&self, officer: &str, limit: u32) -> Result<Vec<RequestId>, StoreError> {
+        let officer = officer.to_string();
+        self.read(move |c| assignments::assigned_to(c, &officer, limit))
             .await
     }
 

@@ -469,6 +469,12 @@ fn filter_conditions(
     if let Some(minors) = filter.has_minors {
         conditions.push("r.has_minors = ?", [boxed(minors)]);
     }
+    if let Some(officer) = &filter.assignee {
+        conditions.push(
+            "r.id IN (SELECT request_id FROM assignments WHERE officer = ?)",
+            [boxed(officer.clone())],
+        );
+    }
     Ok(())
 }
 

@@ -19,6 +19,7 @@ async fn conformance_story_on_sqlite() {
     evac_store::conformance::concurrent_intake_answers_each_request(&store).await;
     evac_store::conformance::outbox_story(&store).await;
     evac_store::conformance::calls_story(&store).await;
+    evac_store::conformance::assignments_story(&store).await;
     evac_store::conformance::shared_linkage_story(&store).await;
     let path = dir.path().join("evac.db");
     let raw = move |sql: String| -> futures_util::future::BoxFuture<'static, ()> {

@@ -2614,3 +2614,108 @@ pub async fn concurrent_intake_answers_each_request(store: &dyn Store) {
         "a refused request leaves no trace"
     );
 }
+
+/// Issue 27, casework: case assignment. A change goes ahead only while each request has the
+/// holder it expects, all its requests or none; eight officers taking the same household at
+/// once get it once; the request list filters by holder.
+pub async fn assignments_story(store: &dyn Store) {
+    let at = |s: i64| Timestamp::from_unix_micros(T0 + s * 1_000_000);
+    let audit = || AuditEvent {
+        at: at(0),
+        actor: Actor::System,
+        action: "cases.assign".into(),
+        subject: None,
+        detail: serde_json::json!({}),
+    };
+    let mut requests = Vec::new();
+    for seed in 0..3 {
+        let insert = sample_insert("Поручаева", 700 + seed);
+        store.insert_request(&insert).await.unwrap();
+        requests.push(insert.request.id);
+    }
+    let household = requests[..2].to_vec();
+    let change = |officer: &str, if_held_by: Option<Option<&str>>| AssignmentChange {
+        requests: household.clone(),
+        officer: (!officer.is_empty()).then(|| officer.to_string()),
+        if_held_by: if_held_by.map(|h| h.map(str::to_string)),
+        by: format!("user:{officer}"),
+        at: at(1),
+    };
+
+    // Eight officers take the household at once: one holds both requests, seven are told.
+    let officers: Vec<String> = (0..8).map(|i| format!("officer-{i}")).collect();
+    let outcomes = futures_util::future::join_all(
+        officers
+            .iter()
+            .map(|o| store.assign_requests(change(o, Some(None)), audit())),
+    )
+    .await;
+    let winners: Vec<&String> = officers
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| o.is_ok())
+        .map(|(officer, _)| officer)
+        .collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    let holder = winners[0].clone();
+    for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        assert!(
+            matches!(refused, StoreError::Refused(why) if why.contains(&holder)),
+            "the loser is told who holds it: {refused:?}"
+        );
+    }
+    let held = store.assignments_of(&requests).await.unwrap();
+    assert_eq!(
+        held.iter().map(|a| a.request).collect::<Vec<_>>(),
+        {
+            let mut h = household.clone();
+            h.sort();
+            h
+        },
+        "both requests, the third untouched"
+    );
+    assert!(held.iter().all(|a| a.officer == holder));
+
+    // A change expecting another holder changes nothing, for any of its requests.
+    let other = officers.iter().find(|o| **o != holder).unwrap();
+    let mut partly = change(other, Some(Some(other)));
+    partly.requests.push(requests[2]);
+    assert!(matches!(
+        store.assign_requests(partly, audit()).await,
+        Err(StoreError::Refused(_))
+    ));
+    assert!(store.assignments_of(&requests[2..]).await.unwrap().is_empty());
+    // The holder hands it over; a supervisor's change taking it whoever holds it goes ahead.
+    store
+        .assign_requests(change(other, Some(Some(&holder))), audit())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.assigned_to(other, 10).await.unwrap().len(),
+        2,
+        "handed over"
+    );
+    assert!(store.assigned_to(&holder, 10).await.unwrap().is_empty());
+    store
+        .assign_requests(change(&holder, None), audit())
+        .await
+        .unwrap();
+    // The list narrows to a holder's requests, and counts them.
+    let mine = RequestFilter {
+        assignee: Some(holder.clone()),
+        ..Default::default()
+    };
+    let mut listed = list_all(store, &mine, ListOrder::NewestFirst).await;
+    listed.sort();
+    let mut expected = household.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+    assert_eq!(store.count_requests(&mine, 100).await.unwrap(), 2);
+    // Given up: nobody holds them, and the list by holder is empty.
+    store
+        .assign_requests(change("", Some(Some(&holder))), audit())
+        .await
+        .unwrap();
+    assert!(store.assignments_of(&requests).await.unwrap().is_empty());
+    assert!(list_all(store, &mine, ListOrder::NewestFirst).await.is_empty());
+}

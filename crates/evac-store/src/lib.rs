@@ -5,6 +5,7 @@
 //! Writes that must be atomic together (a request, its people, its case, its idempotency key
 //! and its audit event) are one method call, so no caller can half-do them.
 
+mod assignments;
 pub mod audit_chain;
 mod calls;
 pub mod conformance;
@@ -13,6 +14,7 @@ mod outbox;
 mod seats;
 mod situation;
 
+pub use assignments::*;
 pub use calls::*;
 pub use intake_load::{BUSY_REQUESTS_PER_S, IntakeLoad};
 pub use outbox::*;
@@ -267,6 +269,8 @@ pub struct RequestFilter {
     /// Exclusive upper bound.
     pub received_until: Option<Timestamp>,
     pub has_minors: Option<bool>,
+    /// Requests a case officer holds (their user id).
+    pub assignee: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -850,6 +854,21 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         lease_until: Timestamp,
     ) -> Result<Option<Callback>, StoreError>;
+
+    /// Gives the requests of `change` to its officer (or nobody), with the audit event, in
+    /// one transaction, if each still has the holder the change expects; otherwise nothing
+    /// changes and the answer is [`StoreError::Refused`] naming the request and its holder.
+    async fn assign_requests(
+        &self,
+        change: AssignmentChange,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// The holders of those of `requests` that have one.
+    async fn assignments_of(&self, requests: &[RequestId]) -> Result<Vec<Assignment>, StoreError>;
+
+    /// The requests `officer` holds, most recently assigned first, at most `limit`.
+    async fn assigned_to(&self, officer: &str, limit: u32) -> Result<Vec<RequestId>, StoreError>;
 
     /// The boarding-pass secret that evac kept in the database before key files, if it is
     /// still there; with `forget`, it is deleted (once it is safe in a key file).
