@@ -46,6 +46,8 @@ pub struct HouseholdView {
     pub rank: Option<usize>,
     /// Its people's seats.
     pub seats: Vec<SeatView>,
+    /// Who holds its requests (those held).
+    pub held_by: Vec<HeldBy>,
 }
 
 impl HouseholdView {
@@ -122,6 +124,7 @@ impl App {
         for stored in &requests {
             seats.extend(self.request_seats(staff, &stored.request).await?);
         }
+        let held_by = self.holders(&household).await?;
         self.audit_read(
             staff,
             "household.read",
@@ -135,6 +138,7 @@ impl App {
             priority,
             rank,
             seats,
+            held_by,
         })
     }
 
@@ -171,4 +175,165 @@ impl App {
         };
         Ok(Some(policy.prioritise(&first.facts, now.unix_micros())))
     }
+}
+
+/// Requests listed as one officer's cases, at most ("my cases" is a day's work, not a list to
+/// page through).
+pub const MY_CASES_MAX: u32 = 2_000;
+
+/// Who holds a request, named.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HeldBy {
+    pub request: RequestId,
+    pub officer: String,
+    /// The holder's user id.
+    pub officer_id: String,
+    pub since: Timestamp,
+}
+
+impl App {
+    /// Gives requests to a staff member (or nobody), while each has the holder the change
+    /// expects. Anyone who enters requests may take requests nobody holds and give up their
+    /// own; giving cases to others or taking them from their holder is a supervisor's.
+    pub async fn assign_cases(
+        &self,
+        staff: &Staff,
+        change: &evac_model::CaseAssignment,
+        now: Timestamp,
+    ) -> Result<Vec<HeldBy>, AppError> {
+        staff.require(Permission::WriteRequests)?;
+        let user_named = |field: &'static str, name: String| async move {
+            let user = self.store.user_by_name(&name).await?.ok_or_else(|| {
+                invalid(
+                    field,
+                    format!("no staff member is called '{name}'; choose one from the list"),
+                )
+            })?;
+            Ok::<_, AppError>(user)
+        };
+        let officer = match &change.officer {
+            Some(name) => {
+                let user = user_named("officer", name.clone()).await?;
+                if !user.role.allows(Permission::WriteRequests) {
+                    return Err(invalid(
+                        "officer",
+                        format!(
+                            "{} is a {}; cases are held by operators, case officers and supervisors",
+                            user.name, user.role
+                        ),
+                    ));
+                }
+                Some(user)
+            }
+            None => None,
+        };
+        let held_by = match &change.held_by {
+            Some(Some(name)) => Some(Some(
+                user_named("held_by", name.clone()).await?.id.to_string(),
+            )),
+            Some(None) => Some(None),
+            None => None,
+        };
+        let me = staff.user_id.to_string();
+        if !staff.role.allows(Permission::AssignCases) {
+            let to_me_or_nobody = officer.as_ref().is_none_or(|u| u.id == staff.user_id);
+            let from_me_or_nobody = match &held_by {
+                Some(Some(holder)) => *holder == me,
+                Some(None) => true,
+                None => false,
+            };
+            if !to_me_or_nobody || (held_by.is_some() && !from_me_or_nobody) {
+                staff.require(Permission::AssignCases)?;
+            }
+        }
+        // Whoever holds them, for a supervisor; for anyone else, a take expects nobody and a
+        // release expects themselves.
+        let if_held_by = match held_by {
+            Some(expected) => Some(expected),
+            None if staff.role.allows(Permission::AssignCases) => None,
+            None if officer.is_some() => Some(None),
+            None => Some(Some(me)),
+        };
+        for request in &change.requests {
+            if self.store.request(*request).await?.is_none() {
+                return Err(AppError::NotFound(format!("request {request}")));
+            }
+        }
+        let officer_name = officer.as_ref().map(|u| u.name.clone());
+        let audit = evac_store::AuditEvent {
+            at: now,
+            actor: staff.actor(),
+            action: "cases.assign".into(),
+            subject: change.requests.first().map(ToString::to_string),
+            detail: serde_json::json!({
+                "requests": change.requests.len(),
+                "officer": officer_name,
+            }),
+        };
+        let stored = self
+            .store
+            .assign_requests(
+                evac_store::AssignmentChange {
+                    requests: change.requests.clone(),
+                    officer: officer.map(|u| u.id.to_string()),
+                    if_held_by,
+                    by: staff.actor().label(),
+                    at: now,
+                },
+                audit,
+            )
+            .await;
+        if let Err(evac_store::StoreError::Refused(_)) = stored {
+            // Said with names: who holds which request now.
+            let holders = self.holders(&change.requests).await?;
+            let now_held = if holders.is_empty() {
+                "nobody holds them now".to_string()
+            } else {
+                holders
+                    .iter()
+                    .map(|h| format!("{} holds request {}", h.officer, h.request))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            return Err(AppError::Conflict(format!(
+                "someone changed who holds these requests: {now_held}; reload and decide again"
+            )));
+        }
+        stored?;
+        self.holders(&change.requests).await
+    }
+
+    /// Who holds each of `requests` that is held, named.
+    pub async fn holders(&self, requests: &[RequestId]) -> Result<Vec<HeldBy>, AppError> {
+        let held = self.store.assignments_of(requests).await?;
+        if held.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names = self.staff_names().await?;
+        Ok(held
+            .into_iter()
+            .map(|a| HeldBy {
+                request: a.request,
+                officer: names(&format!("user:{}", a.officer)),
+                officer_id: a.officer,
+                since: a.assigned_at,
+            })
+            .collect())
+    }
+
+    /// The requests `staff` holds, most recently taken first.
+    pub async fn my_cases(&self, staff: &Staff) -> Result<Vec<RequestId>, AppError> {
+        staff.require(Permission::ReadRequests)?;
+        Ok(self
+            .store
+            .assigned_to(&staff.user_id.to_string(), MY_CASES_MAX)
+            .await?)
+    }
+}
+
+fn invalid(path: &str, reason: String) -> AppError {
+    AppError::Invalid(vec![evac_model::FieldError {
+        path: path.into(),
+        reason,
+    }])
 }

@@ -54,7 +54,7 @@ pub use evac_model::NOTE_CHARS_MAX;
 pub use evac_model::PASSWORD_CHARS_MIN;
 pub use evac_model::{NewRoute, NewZone, ZoneCentre};
 pub use evac_model::{PersonCorrection, RequestCorrection};
-pub use household::{HouseholdLink, HouseholdView};
+pub use household::{HeldBy, HouseholdLink, HouseholdView, MY_CASES_MAX};
 pub use import::{IMPORTS_IN_FLIGHT_MAX, ImportSummary};
 pub use intake::{ExportActor, ExportCursor, LIST_COUNT_MAX, Submitted};
 pub use linkage::{
@@ -77,7 +77,10 @@ pub use messenger::{
 };
 pub use pass_keys::{PassKey, PassKeys};
 pub use planning::{PlanRun, Seated, Waiting};
-pub use ranking::{ClassCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking};
+pub use ranking::{
+    CaseEntry, CaseFilter, CaseListPage, ClassCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX,
+    Ranking,
+};
 pub use reconfirm::Reconfirmed;
 pub use situation::{Ingested, LocationReading, SituationView, SubjectView, read_location};
 pub use store_url::{DatabaseUrl, grant_app_role, open_store, postgres_database_and};
@@ -265,6 +268,7 @@ impl Staff {
             Permission::CheckIn => "check passengers in or board them",
             Permission::Broadcast => "send broadcasts to requesters",
             Permission::ProtectData => "export or erase a person's data",
+            Permission::AssignCases => "give cases to other staff or take them from their holder",
         };
         Err(AppError::Forbidden {
             role: self.role,

@@ -46,6 +46,18 @@ pub struct Ranking {
     pub by_class: Vec<ClassCount>,
     /// The first [`RANKING_KEPT_MAX`] households, first served first.
     pub head: Vec<RankedRequest>,
+    /// Every household in order, as little as a filtered case list needs (its class and
+    /// requests): the list filters this, then reads the page's households.
+    pub order: Vec<CaseEntry>,
+}
+
+/// A household's place in a ranking, for filtering the case list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseEntry {
+    pub class: u8,
+    pub people: u32,
+    /// Its requests, the one it is named by first.
+    pub requests: Box<[evac_model::RequestId]>,
 }
 
 /// A ranking as kept: when it was made, how long making it took, and the store's ranking
@@ -93,11 +105,23 @@ impl App {
             }
         }
         by_class.sort_by_key(|c| c.class);
+        let entries = order
+            .iter()
+            .map(|placement| {
+                let name = &names[placement.case as usize];
+                CaseEntry {
+                    class: placement.class,
+                    people: u32::try_from(name.persons.len()).unwrap_or(u32::MAX),
+                    requests: name.requests.clone().into_boxed_slice(),
+                }
+            })
+            .collect();
         Ok(Ranking {
             ranked_at: now,
             total: order.len(),
             by_class,
             head,
+            order: entries,
         })
     }
 
@@ -178,5 +202,126 @@ impl App {
         if let Err(e) = self.store.bump_generation(RANKING_GENERATION).await {
             tracing::warn!(error = %e, "cannot mark the kept rankings stale; they age out");
         }
+    }
+}
+
+/// Which households the case list shows: every one, or those of a class, or the caller's.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CaseFilter {
+    pub class: Option<u8>,
+    /// Households one of whose requests the caller holds.
+    pub mine: bool,
+}
+
+/// A page of the case list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseListPage {
+    pub ranked_at: Timestamp,
+    /// Households the filter lets through.
+    pub total: usize,
+    /// (rank in the whole queue, 1 first; the household) for each line.
+    pub lines: Vec<(usize, RankedRequest)>,
+}
+
+impl App {
+    /// Households `from..from + limit` of the case list under `filter`, in the order triage
+    /// serves them. Unfiltered, the kept head serves and further pages rank live; filtered,
+    /// the kept order is filtered and households past the head are read by their first
+    /// request (their reasons are on their page: keeping every household's reasons would
+    /// cost the ranking its memory bound). `None` while the first ranking is being made.
+    pub async fn case_list(
+        &self,
+        staff: &Staff,
+        filter: CaseFilter,
+        from: usize,
+        limit: usize,
+    ) -> Result<Option<CaseListPage>, AppError> {
+        let Some(ranking) = self.desk_ranking(staff, true).await? else {
+            return Ok(None);
+        };
+        if filter == CaseFilter::default() {
+            if from + limit <= ranking.head.len() || ranking.head.len() == ranking.total {
+                return Ok(Some(CaseListPage {
+                    ranked_at: ranking.ranked_at,
+                    total: ranking.total,
+                    lines: ranking
+                        .head
+                        .iter()
+                        .enumerate()
+                        .skip(from)
+                        .take(limit)
+                        .map(|(i, r)| (i + 1, r.clone()))
+                        .collect(),
+                }));
+            }
+            let now = Timestamp::now();
+            let (total, page) = self.rank_cases(staff, now, from, limit).await?;
+            return Ok(Some(CaseListPage {
+                ranked_at: now,
+                total,
+                lines: page
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| (from + i + 1, r))
+                    .collect(),
+            }));
+        }
+        let mine: std::collections::HashSet<evac_model::RequestId> = if filter.mine {
+            self.my_cases(staff).await?.into_iter().collect()
+        } else {
+            Default::default()
+        };
+        let chosen: Vec<(usize, &CaseEntry)> = ranking
+            .order
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| filter.class.is_none_or(|c| e.class == c))
+            .filter(|(_, e)| !filter.mine || e.requests.iter().any(|r| mine.contains(r)))
+            .collect();
+        let mut lines = Vec::new();
+        for &(position, entry) in chosen.iter().skip(from).take(limit) {
+            if let Some(kept) = ranking.head.get(position) {
+                lines.push((position + 1, kept.clone()));
+                continue;
+            }
+            let Some(first) = self.store.request(entry.requests[0]).await? else {
+                continue;
+            };
+            let class_name = ranking
+                .by_class
+                .iter()
+                .find(|c| c.class == entry.class)
+                .map_or_else(String::new, |c| c.name.clone());
+            lines.push((
+                position + 1,
+                RankedRequest {
+                    request_id: first.request.id,
+                    reference: first.request.reference.to_string(),
+                    requests: entry.requests.to_vec(),
+                    people: entry.people as usize,
+                    place: first.request.body.location.text.clone(),
+                    priority: evac_triage::Priority {
+                        id: first.request.id.to_string(),
+                        class: entry.class,
+                        class_name,
+                        score: 0.0,
+                        reasons: Vec::new(),
+                        policy: String::new(),
+                    },
+                },
+            ));
+        }
+        self.audit_read(
+            staff,
+            "cases.read",
+            None,
+            serde_json::json!({ "skip": from, "cases": lines.len(), "class": filter.class, "mine": filter.mine }),
+        )
+        .await?;
+        Ok(Some(CaseListPage {
+            ranked_at: ranking.ranked_at,
+            total: chosen.len(),
+            lines,
+        }))
     }
 }

@@ -680,31 +680,7 @@ impl BulkStatusDraft {
                 "choose the status every person of the chosen requests gets",
             );
         }
-        let mut requests = Vec::new();
-        if self.request.is_empty() {
-            c.fail(
-                "request",
-                "choose at least one request (tick it in the list)",
-            );
-        } else if self.request.len() > BULK_REQUESTS_MAX {
-            c.fail(
-                "request",
-                format!(
-                    "{} requests chosen; at most {BULK_REQUESTS_MAX} at once: narrow the list",
-                    self.request.len()
-                ),
-            );
-        }
-        for (i, id) in self.request.iter().enumerate() {
-            match id.trim().parse::<crate::RequestId>() {
-                Ok(id) if !requests.contains(&id) => requests.push(id),
-                Ok(_) => {}
-                Err(_) => c.fail(
-                    format!("request[{i}]"),
-                    format!("'{id}' is not a request id; choose requests from the list"),
-                ),
-            }
-        }
+        let requests = chosen_requests(&mut c, &self.request);
         let value = match (to, reason) {
             (Some(to), Some(reason)) => Some(BulkStatus {
                 requests,
@@ -715,6 +691,95 @@ impl BulkStatusDraft {
         };
         c.finish(value)
     }
+}
+
+/// Who holds some requests ("my cases"): a case officer takes a household, hands it over or
+/// gives it up.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AssignmentDraft {
+    /// The requests' ids.
+    pub request: Vec<String>,
+    /// The staff member (their user name) who will hold them; empty gives them up.
+    #[serde(deserialize_with = "scalar")]
+    pub officer: Option<String>,
+    /// The holder the officer saw (a user name; empty for nobody): the change is made only
+    /// while that is still the holder, so two officers taking one case at once get it once.
+    /// Absent: whoever holds them (supervisors).
+    #[serde(deserialize_with = "scalar")]
+    pub held_by: Option<String>,
+}
+
+/// An assignment, validated: user names still to be looked up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseAssignment {
+    pub requests: Vec<crate::RequestId>,
+    /// The new holder's user name; `None` gives the requests up.
+    pub officer: Option<String>,
+    /// The holder expected now (`Some(None)`: nobody); `None`: whoever.
+    pub held_by: Option<Option<String>>,
+}
+
+impl AssignmentDraft {
+    pub fn validate(&self) -> Result<CaseAssignment, Vec<FieldError>> {
+        let mut c = Checker::default();
+        let requests = chosen_requests(&mut c, &self.request);
+        let name = |field: &str, value: &Option<String>, c: &mut Checker| {
+            let value = value.as_deref().map(str::trim).unwrap_or_default();
+            if value.is_empty() {
+                return None;
+            }
+            if !valid_user_name(value) {
+                c.fail(
+                    field,
+                    format!("'{value}' is not a user name; choose a staff member from the list"),
+                );
+                return None;
+            }
+            Some(value.to_string())
+        };
+        let officer = name("officer", &self.officer, &mut c);
+        let held_by = self
+            .held_by
+            .is_some()
+            .then(|| name("held_by", &self.held_by, &mut c));
+        c.finish(Some(CaseAssignment {
+            requests,
+            officer,
+            held_by,
+        }))
+    }
+}
+
+/// A list's chosen requests: at least one, at most [`BULK_REQUESTS_MAX`], each an id (a
+/// request named twice counts once).
+fn chosen_requests(c: &mut Checker, chosen: &[String]) -> Vec<crate::RequestId> {
+    let mut requests = Vec::new();
+    if chosen.is_empty() {
+        c.fail(
+            "request",
+            "choose at least one request (tick it in the list)",
+        );
+    } else if chosen.len() > BULK_REQUESTS_MAX {
+        c.fail(
+            "request",
+            format!(
+                "{} requests chosen; at most {BULK_REQUESTS_MAX} at once: narrow the list",
+                chosen.len()
+            ),
+        );
+    }
+    for (i, id) in chosen.iter().enumerate() {
+        match id.trim().parse::<crate::RequestId>() {
+            Ok(id) if !requests.contains(&id) => requests.push(id),
+            Ok(_) => {}
+            Err(_) => c.fail(
+                format!("request[{i}]"),
+                format!("'{id}' is not a request id; choose requests from the list"),
+            ),
+        }
+    }
+    requests
 }
 
 /// A correction of a request's own fields, as typed (validated like intake): where the people

@@ -52,6 +52,9 @@ pub enum Permission {
     Broadcast,
     /// Answer a person's request for their data, and erase it.
     ProtectData,
+    /// Give cases to other staff, or take them from whoever holds them (anyone who enters
+    /// requests may take a case nobody holds, and give up their own).
+    AssignCases,
 }
 
 impl Role {
@@ -106,7 +109,7 @@ impl Role {
             ReadManifests | CheckIn => matches!(self, Planner | FieldOfficer | Supervisor),
             // Telling a transport's passengers of a change, or a town what to do.
             Broadcast => matches!(self, Planner | Supervisor),
-            ProtectData => matches!(self, Supervisor),
+            ProtectData | AssignCases => matches!(self, Supervisor),
         }
     }
 }

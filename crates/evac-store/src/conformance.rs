@@ -2684,7 +2684,13 @@ pub async fn assignments_story(store: &dyn Store) {
         store.assign_requests(partly, audit()).await,
         Err(StoreError::Refused(_))
     ));
-    assert!(store.assignments_of(&requests[2..]).await.unwrap().is_empty());
+    assert!(
+        store
+            .assignments_of(&requests[2..])
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The holder hands it over; a supervisor's change taking it whoever holds it goes ahead.
     store
         .assign_requests(change(other, Some(Some(&holder))), audit())
@@ -2717,5 +2723,9 @@ pub async fn assignments_story(store: &dyn Store) {
         .await
         .unwrap();
     assert!(store.assignments_of(&requests).await.unwrap().is_empty());
-    assert!(list_all(store, &mine, ListOrder::NewestFirst).await.is_empty());
+    assert!(
+        list_all(store, &mine, ListOrder::NewestFirst)
+            .await
+            .is_empty()
+    );
 }

@@ -551,7 +551,8 @@ pub struct Dashboard {
     pub requests: u64,
     pub people: u64,
     pub by_status: Vec<(String, u64)>,
-    pub by_place: Vec<(String, u64)>,
+    /// (the place's request list, the place, requests there)
+    pub by_place: Vec<(String, String, u64)>,
     pub dots: Vec<MapDot>,
     pub hubs: Vec<MapHub>,
     /// Requests per hour as bars, oldest first.
@@ -723,6 +724,8 @@ pub struct RequestFilterValues {
     pub received_until: String,
     /// `true`, `false` or empty.
     pub has_minors: String,
+    /// `me` or empty.
+    pub assignee: String,
 }
 
 /// What a bulk status change did, shown above the list.
@@ -756,6 +759,13 @@ pub struct HouseholdPage {
     pub can_undo_links: bool,
     /// (status, its name) this staff member may give everyone at once.
     pub status_choices: Vec<(String, String)>,
+    /// Who holds it ("" when nobody does), as the holder form expects it back.
+    pub holder: String,
+    /// Whether this staff member may take it (nobody holds it) or give it up (they do).
+    pub may_take: bool,
+    pub may_give_up: bool,
+    /// Staff a supervisor may give it to (user names); empty for everyone else.
+    pub officers: Vec<String>,
     pub notice: Option<BulkNotice>,
 }
 
@@ -947,11 +957,19 @@ pub struct CasesPage {
     pub user: DeskUser,
     /// When the households were ranked (UTC).
     pub ranked_at: String,
+    /// Households the filter lets through.
     pub total: usize,
+    /// The class filtered on ("" for every class), and the classes to choose from.
+    pub class: String,
+    pub classes: Vec<(String, String)>,
+    /// Whether only the caller's households are shown.
+    pub mine: bool,
+    /// Filter values that could not be read, each named.
+    pub problems: Vec<String>,
     pub lines: Vec<CaseLine>,
-    /// Where the previous and next pages start (ranks, 0-based).
-    pub prev: Option<usize>,
-    pub next: Option<usize>,
+    /// The previous and next pages of the same view.
+    pub prev: Option<String>,
+    pub next: Option<String>,
 }
 
 /// One household of the case list.

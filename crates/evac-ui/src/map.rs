@@ -78,6 +78,10 @@ pub struct MapDot {
     pub y: String,
     pub r: String,
     pub label: String,
+    /// The place's name, as the request list's place filter takes it.
+    pub place: String,
+    /// Where a click leads (the place's requests); set by the page that draws the map.
+    pub href: String,
 }
 
 /// A hub, drawn as a square coloured by status.
@@ -114,6 +118,8 @@ pub fn overlay(
                 y: format!("{y:.1}"),
                 r: format!("{r:.1}"),
                 label: format!("{name}: {n}"),
+                place: name.clone(),
+                href: String::new(),
             })
         })
         .collect();

@@ -160,13 +160,14 @@ fn person_id(text: &str) -> Result<evac_model::PersonId, Problem> {
 const DESK_PAGE_ITEMS: u32 = 50;
 
 /// The list's filter fields, as the API's list and export name them.
-const LIST_FILTERS: [&str; 6] = [
+const LIST_FILTERS: [&str; 7] = [
     "status",
     "channel",
     "place",
     "received_from",
     "received_until",
     "has_minors",
+    "assignee",
 ];
 
 /// `GET /desk/requests?q=…&status=…&channel=…&place=…&received_from=…&received_until=…&has_minors=…`:
@@ -284,7 +285,7 @@ async fn render_request_list(
         .filter(|(k, v)| LIST_FILTERS.contains(&k.as_str()) && !v.trim().is_empty())
         .map(|(k, v)| (k.clone(), v.trim().to_string()))
         .collect();
-    let (filter, problems) = match crate::intake::request_filter(&chosen, &[]) {
+    let (filter, problems) = match crate::intake::request_filter(&chosen, &[], staff) {
         Ok(filter) => (filter, Vec::new()),
         Err(errors) => (
             evac_store::RequestFilter::default(),
@@ -442,6 +443,7 @@ async fn render_request_list(
             received_from: value("received_from"),
             received_until: value("received_until"),
             has_minors: value("has_minors"),
+            assignee: value("assignee"),
         },
         status_options,
         channel_options,

@@ -55,7 +55,11 @@ pub async fn dashboard_page(
         .iter()
         .map(|p| (p.name.clone(), p.lat, p.lon, p.requests))
         .collect();
-    let (dots, map_hubs) = evac_ui::overlay(&places, &hubs);
+    let (mut dots, map_hubs) = evac_ui::overlay(&places, &hubs);
+    // Each bubble leads to its place's requests.
+    for dot in &mut dots {
+        dot.href = place_list(lang, &dot.place);
+    }
     let t = Tr { lang };
     let chart: Vec<(String, Option<u64>)> = chart_hours(&view.by_hour)
         .into_iter()
@@ -116,7 +120,7 @@ pub async fn dashboard_page(
         by_place: view
             .by_place
             .into_iter()
-            .map(|p| (p.name, p.requests))
+            .map(|p| (place_list(lang, &p.name), p.name, p.requests))
             .collect(),
         dots,
         hubs: map_hubs,
@@ -221,4 +225,12 @@ mod tests {
             "the crisis's hours stay"
         );
     }
+}
+
+/// The request list of one place (what a map bubble or a place's row leads to).
+fn place_list(lang: Lang, place: &str) -> String {
+    format!(
+        "/desk/requests?{}",
+        serde_urlencoded::to_string([("lang", lang.code()), ("place", place)]).unwrap_or_default()
+    )
 }

@@ -1,32 +1,57 @@
 //! Households: the page a case officer works a whole household from (its requests, people,
 //! seats, the links that make it one household and the evidence for each, its class and
-//! why), and a status change for everyone in it at once.
+//! why), a status change for everyone in it at once, and who holds it ("my cases": one door
+//! for the API and the desk, [`AssignmentDraft`]).
 
 use std::collections::HashMap;
 
-use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
+use axum::{Json, Router};
 use evac_app::{AppError, HouseholdView, Staff};
-use evac_model::{BulkStatusDraft, Permission, PersonStatus, Timestamp};
+use evac_model::{AssignmentDraft, BulkStatusDraft, Permission, PersonStatus, Timestamp};
 use evac_ui::{
     BulkNotice, HouseholdLinkLine, HouseholdPage, HouseholdPersonLine, HouseholdRequestLine, Lang,
     Tr, render,
 };
 
-use crate::AppState;
+use crate::auth::Authenticated;
 use crate::casework::{bulk_notice, person_name};
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
-use crate::doors::form_draft;
+use crate::doors::{form_draft, json_draft};
+use crate::problem::ApiResult;
+use crate::{AppState, Routes};
+
+/// The API routes of this area.
+pub(crate) fn api(routes: Routes) -> Routes {
+    routes.add("post", "/api/v1/requests/assignments", post(assign))
+}
+
+/// `POST /api/v1/requests/assignments` with an [`AssignmentDraft`]: who holds the requests now.
+pub async fn assign(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let change = json_draft(&headers, body, AssignmentDraft::validate)?;
+    let held = state
+        .app
+        .assign_cases(&staff, &change, Timestamp::now())
+        .await?;
+    Ok(Json(serde_json::json!({ "items": held })))
+}
 
 /// The pages of this area.
 pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
     router
         .route("/desk/households/{id}", get(household_page))
         .route("/desk/households/{id}/status", post(household_status_post))
+        .route("/desk/households/{id}/holder", post(household_holder_post))
 }
 
 /// Field weights shown as a link's evidence, strongest first.
@@ -93,6 +118,54 @@ pub async fn household_status_post(
     render_household(&state, lang, staff, &id, Some(notice)).await
 }
 
+/// `POST /desk/households/{id}/holder` with an [`AssignmentDraft`]'s `officer` and `held_by`
+/// (the holder the page showed): the whole household (as it is now) gets the holder, then the
+/// page shows who holds it, or why it was refused.
+pub async fn household_holder_post(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let staff = &session.staff;
+    let outcome = async {
+        let request = id
+            .parse()
+            .map_err(|_| AppError::NotFound(format!("request {id}")))?;
+        let household = state
+            .app
+            .household(staff, request, Timestamp::now())
+            .await?;
+        let (draft, _) = form_draft::<AssignmentDraft>(&body, &[]).map_err(AppError::Invalid)?;
+        let change = AssignmentDraft {
+            request: household
+                .request_ids()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            ..draft
+        }
+        .validate()
+        .map_err(AppError::Invalid)?;
+        state
+            .app
+            .assign_cases(staff, &change, Timestamp::now())
+            .await
+    }
+    .await;
+    let notice = match outcome {
+        Ok(_) => None,
+        Err(e) => Some(BulkNotice {
+            refused: vec![problem_text(e)],
+            ..BulkNotice::default()
+        }),
+    };
+    render_household(&state, lang, staff, &id, notice).await
+}
+
 async fn render_household(
     state: &AppState,
     lang: Lang,
@@ -108,6 +181,26 @@ async fn render_household(
         Err(e) => return error_page(lang, e),
     };
     let t = Tr { lang };
+    let mut holders: Vec<&str> = household
+        .held_by
+        .iter()
+        .map(|h| h.officer.as_str())
+        .collect();
+    holders.dedup();
+    let holder = holders.join(", ");
+    let writes = staff.role.allows(Permission::WriteRequests);
+    let officers = if staff.role.allows(Permission::AssignCases) {
+        match state.app.users(staff).await {
+            Ok(users) => users
+                .into_iter()
+                .filter(|u| u.role.allows(Permission::WriteRequests))
+                .map(|u| u.name)
+                .collect(),
+            Err(e) => return error_page(lang, e),
+        }
+    } else {
+        Vec::new()
+    };
     let page = HouseholdPage {
         t,
         langs: evac_ui::switch(lang, &Lang::DESK),
@@ -143,6 +236,10 @@ async fn render_household(
             .filter(|(_, needed)| staff.role.allows(*needed))
             .map(|(s, _)| (s.as_str().to_string(), t.status_name(s.as_str())))
             .collect(),
+        may_take: writes && holder.is_empty(),
+        may_give_up: writes && holder == staff.name,
+        holder,
+        officers,
         notice,
     };
     html(StatusCode::OK, render(&page))

@@ -147,8 +147,9 @@ pub async fn by_reference(
 pub(crate) fn parse_filter(
     query: &HashMap<String, String>,
     extra_allowed: &[&str],
+    me: &evac_app::Staff,
 ) -> Result<RequestFilter, Problem> {
-    request_filter(query, extra_allowed).map_err(Problem::invalid)
+    request_filter(query, extra_allowed, me).map_err(Problem::invalid)
 }
 
 /// The list filter of the API's query and the desk's filter form alike (one door): every
@@ -158,6 +159,7 @@ pub(crate) fn parse_filter(
 pub(crate) fn request_filter(
     query: &HashMap<String, String>,
     extra_allowed: &[&str],
+    me: &evac_app::Staff,
 ) -> Result<RequestFilter, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut filter = RequestFilter::default();
@@ -194,6 +196,7 @@ pub(crate) fn request_filter(
             "received_from",
             "received_until",
             "has_minors",
+            "assignee",
         ];
         if !known.contains(&key.as_str()) && !extra_allowed.contains(&key.as_str()) {
             errors.push(FieldError {
@@ -246,6 +249,19 @@ pub(crate) fn request_filter(
             }
         };
     }
+    if let Some(v) = query.get("assignee") {
+        // `me`: the caller's own cases; else a staff member's user id.
+        match v.trim() {
+            "me" => filter.assignee = Some(me.user_id.to_string()),
+            id => match id.parse::<evac_model::UserId>() {
+                Ok(id) => filter.assignee = Some(id.to_string()),
+                Err(_) => errors.push(FieldError {
+                    path: "query.assignee".into(),
+                    reason: format!("'{v}' is not me or a staff member's user id"),
+                }),
+            },
+        }
+    }
     if errors.is_empty() {
         Ok(filter)
     } else {
@@ -259,7 +275,7 @@ pub async fn list(
     Authenticated(staff): Authenticated,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<RequestPage>> {
-    let filter = parse_filter(&query, &["limit", "cursor"])?;
+    let filter = parse_filter(&query, &["limit", "cursor"], &staff)?;
     let limit = match query.get("limit") {
         None => PAGE_ITEMS_DEFAULT,
         Some(v) => v

@@ -97,6 +97,7 @@ fn routes() -> Routes {
         intake::api,
         export::api,
         casework::api,
+        household::api,
         accounts::api,
         audit::api,
         situation::api,

@@ -229,6 +229,29 @@ fn build() -> Value {
                     }
                 }
             },
+            "/api/v1/requests/assignments": {
+                "post": {
+                    "summary": "Give requests (a household's) to a staff member to work, or give them up, while each still has the holder the caller saw: two officers taking one case at once get it once, the second told who has it. Anyone who enters requests may take requests nobody holds and give up their own; giving cases to others is a supervisor's", "security": bearer,
+                    "requestBody": json_body(json!({
+                        "type": "object", "additionalProperties": false, "required": ["request"],
+                        "properties": {
+                            "request": { "type": "array", "items": { "type": "string", "format": "uuid" }, "minItems": 1, "maxItems": evac_model::BULK_REQUESTS_MAX },
+                            "officer": { "type": ["string", "null"], "description": "the user name who will hold them; empty or absent gives them up" },
+                            "held_by": { "type": ["string", "null"], "description": "the holder the caller saw (empty: nobody); absent: whoever (supervisors)" }
+                        },
+                        "examples": [{ "request": ["0190a8f2-7c1e-7d3a-9b1e-4f2a6c8d0e11"], "officer": "officer1", "held_by": "" }]
+                    })),
+                    "responses": {
+                        "200": { "description": "who holds the requests now", "content": { "application/json": { "schema": { "type": "object", "properties": {
+                            "items": { "type": "array", "items": { "type": "object", "properties": { "request": { "type": "string", "format": "uuid" }, "officer": { "type": "string" }, "officer_id": { "type": "string" }, "since": { "type": "string", "format": "date-time" } } } }
+                        } } } } },
+                        "403": problem_response("role may not enter requests, or may not give cases to others"),
+                        "404": problem_response("no such request"),
+                        "409": problem_response("someone changed who holds them since; the detail says who holds them now"),
+                        "422": problem_response("no request, an id that is not one, or an unknown staff member, each named")
+                    }
+                }
+            },
             "/api/v1/requests/{id}/history": {
                 "get": {
                     "summary": "Every change to the request's people, oldest first: status changes (by the plan, the gate or staff) and notes, each with who, when and why", "security": bearer,

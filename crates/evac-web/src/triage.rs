@@ -102,8 +102,9 @@ pub async fn moves(
 /// Households per page of the case list.
 const CASES_PAGE_ITEMS: usize = 50;
 
-/// `GET /desk/cases?from=N`: every household in the order triage serves it, with its class
-/// and the reasons, from rank `N`.
+/// `GET /desk/cases?from=N&class=C&mine=true`: households in the order triage serves them,
+/// with their class and the reasons, from rank `N`; only class `C`, or only those the caller
+/// holds, when asked.
 pub async fn cases_page(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -111,10 +112,27 @@ pub async fn cases_page(
     session: DeskSession,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
+    let t = Tr { lang };
     let from: usize = query.get("from").and_then(|f| f.parse().ok()).unwrap_or(0);
-    // The head of the queue comes from the kept ranking; pages beyond it are ranked live.
-    let ranking = match state.app.desk_ranking(&session.staff, true).await {
-        Ok(Some(ranking)) => ranking,
+    let given = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let mut problems = Vec::new();
+    let class = given("class").and_then(|c| match c.parse::<u8>() {
+        Ok(c) if c >= 1 => Some(c),
+        _ => {
+            problems.push(format!(
+                "class: '{c}' is not a priority class (1 is served first)"
+            ));
+            None
+        }
+    });
+    let mine = given("mine").is_some_and(|m| m == "true");
+    let filter = evac_app::CaseFilter { class, mine };
+    let listed = match state
+        .app
+        .case_list(&session.staff, filter, from, CASES_PAGE_ITEMS)
+        .await
+    {
+        Ok(Some(listed)) => listed,
         Ok(None) => {
             return error_page(
                 lang,
@@ -123,38 +141,47 @@ pub async fn cases_page(
         }
         Err(e) => return error_page(lang, e),
     };
-    let (ranked_at, total, ranked) =
-        if from + CASES_PAGE_ITEMS <= ranking.head.len() || ranking.head.len() == ranking.total {
-            let page = ranking
-                .head
-                .iter()
-                .skip(from)
-                .take(CASES_PAGE_ITEMS)
-                .cloned()
-                .collect();
-            (ranking.ranked_at, ranking.total, page)
-        } else {
-            let now = evac_model::Timestamp::now();
-            match state
-                .app
-                .rank_cases(&session.staff, now, from, CASES_PAGE_ITEMS)
-                .await
-            {
-                Ok((total, page)) => (now, total, page),
-                Err(e) => return error_page(lang, e),
-            }
-        };
+    let classes = match state.app.desk_ranking(&session.staff, false).await {
+        Ok(Some(ranking)) => ranking
+            .by_class
+            .iter()
+            .map(|c| (c.class.to_string(), format!("{} · {}", c.class, c.name)))
+            .collect(),
+        Ok(None) => Vec::new(),
+        Err(e) => return error_page(lang, e),
+    };
+    // The view's own query, which the page links keep.
+    let mut view: Vec<(&str, String)> = vec![("lang", lang.code().to_string())];
+    if let Some(class) = class {
+        view.push(("class", class.to_string()));
+    }
+    if mine {
+        view.push(("mine", "true".into()));
+    }
+    let page_link = |from: usize| {
+        let mut pairs = view.clone();
+        pairs.push(("from", from.to_string()));
+        format!(
+            "/desk/cases?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    };
+    let total = listed.total;
     let page = CasesPage {
-        t: Tr { lang },
+        t,
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),
-        ranked_at: desk_time(&state, ranked_at),
+        ranked_at: desk_time(&state, listed.ranked_at),
         total,
-        lines: ranked
+        class: class.map(|c| c.to_string()).unwrap_or_default(),
+        classes,
+        mine,
+        problems,
+        lines: listed
+            .lines
             .into_iter()
-            .enumerate()
-            .map(|(i, r)| CaseLine {
-                rank: from + i + 1,
+            .map(|(rank, r)| CaseLine {
+                rank,
                 reference: r.reference,
                 request_id: r.request_id.to_string(),
                 class: r.priority.class,
@@ -162,11 +189,15 @@ pub async fn cases_page(
                 people: r.people,
                 requests: r.requests.len(),
                 place: r.place,
-                reasons: r.priority.reasons.join("; "),
+                reasons: if r.priority.reasons.is_empty() {
+                    t.get("reasons-on-household-page")
+                } else {
+                    r.priority.reasons.join("; ")
+                },
             })
             .collect(),
-        prev: (from > 0).then(|| from.saturating_sub(CASES_PAGE_ITEMS)),
-        next: (from + CASES_PAGE_ITEMS < total).then_some(from + CASES_PAGE_ITEMS),
+        prev: (from > 0).then(|| page_link(from.saturating_sub(CASES_PAGE_ITEMS))),
+        next: (from + CASES_PAGE_ITEMS < total).then(|| page_link(from + CASES_PAGE_ITEMS)),
     };
     html(StatusCode::OK, render(&page))
 }

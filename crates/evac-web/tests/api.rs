@@ -4139,3 +4139,293 @@ async fn a_case_officer_works_a_household_from_its_page() {
         4
     );
 }
+
+/// Issue 27, casework: case assignment and "my cases". Two case officers take the same
+/// household at once: one holds it, the other is told who does; "my cases" lists it for the
+/// holder only; only a supervisor gives a case to someone else, and only to staff who work
+/// cases.
+#[tokio::test]
+async fn two_officers_take_one_household_once_and_my_cases_lists_it() {
+    let t = spawn_app().await;
+    let (_, _, first) = t.post(&family(), None).await;
+    let mut second = family();
+    second["submitter"]["name"] = json!("Ержан Сапаров");
+    second["submitter"]["phones"] = json!(["8 702 555 12 34"]);
+    second["party"] = json!([{ "surname": "Сапаров", "given_names": "Ержан", "birth_date": "1970-01-01", "relation": "self" }]);
+    let (_, _, other) = t.post(&second, None).await;
+    let id = first["id"].as_str().unwrap();
+    let reference = first["reference"].as_str().unwrap();
+    let (dana, erlan) = (
+        t.token("dana", Role::CaseOfficer).await,
+        t.token("erlan", Role::CaseOfficer).await,
+    );
+    let t = &t;
+    let take = |token: &str, me: &str| {
+        let path = format!("/desk/households/{id}/holder?lang=en");
+        let fields = vec![("officer", me.to_string()), ("held_by", String::new())];
+        let token = token.to_string();
+        async move { t.desk_post(&path, &token, &fields).await }
+    };
+    let ((s1, page1), (s2, page2)) = tokio::join!(take(&dana, "dana"), take(&erlan, "erlan"));
+    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+    let holder = |page: &str| {
+        page.split("id=\"holder\">")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .unwrap()
+            .to_string()
+    };
+    let refused = |page: &str| page.contains("id=\"bulk-notice\"");
+    assert_eq!(holder(&page1), holder(&page2), "one holder, seen by both");
+    assert!(
+        refused(&page1) != refused(&page2),
+        "exactly one was refused"
+    );
+    let (winner, loser, loser_page) = if refused(&page2) {
+        (("dana", &dana), ("erlan", &erlan), page2)
+    } else {
+        (("erlan", &erlan), ("dana", &dana), page1)
+    };
+    assert_eq!(holder(&loser_page), winner.0);
+    assert!(
+        loser_page.contains(&format!("{} holds request {id}", winner.0)),
+        "the loser is told who holds it: {loser_page}"
+    );
+
+    // "My cases" is the holder's list only.
+    let mine = t
+        .desk_get("/desk/requests?lang=en&assignee=me", winner.1)
+        .await;
+    assert!(mine.contains(reference), "{mine}");
+    assert!(
+        !mine.contains(other["reference"].as_str().unwrap()),
+        "{mine}"
+    );
+    let theirs = t
+        .desk_get("/desk/requests?lang=en&assignee=me", loser.1)
+        .await;
+    assert!(!theirs.contains(reference), "{theirs}");
+    let (_, listed) = t.get("/api/v1/requests?assignee=me", Some(winner.1)).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    let (status, bad) = t
+        .get("/api/v1/requests?assignee=dana", Some(winner.1))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert_eq!(bad["errors"][0]["path"], "query.assignee");
+
+    // A case officer may not take a case from its holder; a supervisor may give it on, but
+    // only to staff who work cases.
+    let body = json!({ "request": [id], "officer": loser.0, "held_by": winner.0 });
+    let (status, _) = t
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/requests/assignments",
+            loser.1,
+            &body,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let supervisor = t.token("super1", Role::Supervisor).await;
+    t.token("audrey", Role::Auditor).await;
+    let (status, refusal) = t
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/requests/assignments",
+            &supervisor,
+            &json!({ "request": [id], "officer": "audrey" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refusal}");
+    assert_eq!(refusal["errors"][0]["path"], "officer");
+    let (status, held) = t
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/requests/assignments",
+            &supervisor,
+            &json!({ "request": [id], "officer": loser.0 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+    assert_eq!(held["items"][0]["officer"], loser.0);
+    // The new holder gives it up from the household page.
+    let page = t
+        .desk_get(&format!("/desk/households/{id}?lang=en"), loser.1)
+        .await;
+    assert!(page.contains("id=\"give-up\""), "{page}");
+    let (_, page) = t
+        .desk_post(
+            &format!("/desk/households/{id}/holder?lang=en"),
+            loser.1,
+            &[("officer", String::new()), ("held_by", loser.0.to_string())],
+        )
+        .await;
+    assert_eq!(holder(&page), "nobody");
+    assert!(page.contains("id=\"take\""));
+}
+
+/// Issue 27, a picture that answers "where, how many": each class on the dashboard leads to
+/// the case list of that class (as many households as the dashboard counts), each map bubble
+/// and place row to its place's requests, each hub to its line on the situation board; the
+/// case list keeps its filter from page to page and shows an officer's own households.
+#[tokio::test]
+async fn the_dashboard_leads_to_filtered_lists() {
+    let t = spawn_app().await;
+    for g in evac_demo::generate(evac_demo::Scenario::january_2022(300, 4)) {
+        t.app
+            .submit_request_at(&evac_model::Actor::System, &g.draft, None, g.received_at)
+            .await
+            .unwrap();
+    }
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let dashboard = t.desk_get("/desk?lang=en", &officer).await;
+    // Each class row: its link and its household count.
+    let by_class = dashboard
+        .split("id=\"by-class\"")
+        .nth(1)
+        .and_then(|s| s.split("</table>").next())
+        .unwrap();
+    let rows: Vec<(String, usize)> = by_class
+        .split("<tr><td>")
+        .skip(1)
+        .map(|row| {
+            let href = row
+                .split("href=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            let households = row.split("<td class=\"n\">").nth(1).unwrap();
+            let households = households.split('<').next().unwrap().parse().unwrap();
+            (href.replace("&amp;", "&"), households)
+        })
+        .collect();
+    assert!(!rows.is_empty(), "{by_class}");
+    for (href, households) in &rows {
+        assert!(href.contains("class="), "{href}");
+        let class = href.split("class=").nth(1).unwrap();
+        let mut seen = 0;
+        let mut next = Some(href.clone());
+        while let Some(page_href) = next {
+            let page = t.desk_get(&page_href, &officer).await;
+            assert!(
+                page.contains(&format!("({households})")),
+                "the list counts the class's {households} households: {page_href}"
+            );
+            let lines = page
+                .split("<tbody>")
+                .nth(1)
+                .unwrap()
+                .split("</tbody>")
+                .next()
+                .unwrap();
+            for line in lines.split("<tr>").skip(1) {
+                let class_cell = line.split("<td>").nth(2).unwrap();
+                assert!(
+                    class_cell.starts_with(&format!("{class} · ")),
+                    "{page_href}: {class_cell}"
+                );
+                seen += 1;
+            }
+            next = page
+                .split("id=\"next-page\"")
+                .next()
+                .filter(|_| page.contains("id=\"next-page\""))
+                .and_then(|s| s.rsplit("href=\"").next())
+                .and_then(|s| s.split('"').next())
+                .map(|h| h.replace("&amp;", "&"));
+            if let Some(n) = &next {
+                assert!(
+                    n.contains(&format!("class={class}")),
+                    "the filter is kept: {n}"
+                );
+            }
+        }
+        assert_eq!(seen, *households, "every household of the class, each once");
+    }
+    // A bad class is named.
+    let page = t.desk_get("/desk/cases?lang=en&class=zero", &officer).await;
+    assert!(
+        page.contains("class: 'zero' is not a priority class"),
+        "{page}"
+    );
+
+    // Map bubbles and place rows lead to the place's requests; hubs to the board.
+    let bubbles: Vec<String> = dashboard
+        .split("<a href=\"")
+        .skip(1)
+        .filter(|s| s.contains("class=\"map-place\""))
+        .filter_map(|s| s.split('"').next())
+        .map(|h| h.replace("&amp;", "&"))
+        .collect();
+    assert!(!bubbles.is_empty(), "the demo's places are on the map");
+    let places = dashboard
+        .split("id=\"by-place\"")
+        .nth(1)
+        .and_then(|s| s.split("</table>").next())
+        .unwrap();
+    let (href, place) = places
+        .split("<a href=\"")
+        .nth(1)
+        .map(|s| {
+            let href = s.split('"').next().unwrap().replace("&amp;", "&");
+            let name = s
+                .split('>')
+                .nth(1)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap()
+                .to_string();
+            (href, name)
+        })
+        .unwrap();
+    assert!(
+        bubbles.contains(&href),
+        "the busiest place has a bubble: {href}"
+    );
+    let count: u64 = places
+        .split("<td class=\"n\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let list = t.desk_get(&href, &officer).await;
+    let shown = list
+        .split("id=\"match-count\" role=\"status\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap();
+    assert!(
+        shown.starts_with(&count.to_string()),
+        "{place}: the dashboard counts {count}, the list says {shown}"
+    );
+    assert!(
+        dashboard.contains("#subject-hub:"),
+        "hubs lead to the board"
+    );
+
+    // "My cases" on the case list: the household the officer took, and nothing else.
+    let first = t.desk_get("/desk/cases?lang=en", &officer).await;
+    let household = first
+        .split("/desk/households/")
+        .nth(1)
+        .and_then(|s| s.split('?').next())
+        .unwrap()
+        .to_string();
+    let (_, page) = t
+        .desk_post(
+            &format!("/desk/households/{household}/holder?lang=en"),
+            &officer,
+            &[("officer", "officer1".into()), ("held_by", String::new())],
+        )
+        .await;
+    assert!(!page.contains("id=\"bulk-notice\""), "{page}");
+    let mine = t.desk_get("/desk/cases?lang=en&mine=true", &officer).await;
+    assert!(mine.contains("(1)"), "{mine}");
+    assert!(
+        mine.contains(&format!("/desk/households/{household}?")),
+        "{mine}"
+    );
+}

@@ -728,6 +728,24 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
     element(c, "#map rect.hub.closed").await;
     element(c, "#per-hour rect.hour").await;
     screenshot(c, "desk-dashboard-map").await;
+    // A bubble on the map leads to its place's requests (issue 27: nothing could be clicked).
+    click(c, "#map a.map-place circle").await;
+    let count = element(c, "#match-count").await.text().await.unwrap();
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), "/desk/requests");
+    assert!(
+        url.query_pairs()
+            .any(|(k, v)| k == "place" && !v.is_empty()),
+        "{url}"
+    );
+    assert!(
+        count.chars().next().is_some_and(|d| d.is_ascii_digit()),
+        "{count}"
+    );
+    assert!(
+        element(c, "#requests tbody tr").await.text().await.is_ok(),
+        "the place's requests are listed"
+    );
     // The situation board: Almaty's airport is closed; a pasted rumour is read and graded E5
     // (untrusted: the status stays).
     c.goto(&format!("{base}/desk/situation")).await.unwrap();
@@ -812,14 +830,38 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
     let field = app.console_staff("field1").await.unwrap();
     let kc1 = app.transports(&field).await.unwrap()[0].id;
     let passes = app.boarding_passes(&field, kc1).await.unwrap();
+    // On a phone (390 px wide), without a scanner: the transport and the pass's short code,
+    // typed as people type it (issue 27: the ~250-character token was the only way in).
+    let keys = app.pass_public_key(&field).await.unwrap();
+    let code = evac_model::verify_pass(&keys, &passes[0].token)
+        .unwrap()
+        .pass
+        .code()
+        .to_lowercase();
+    c.set_window_size(390, 844).await.unwrap();
     log_in(c, &base, "field1").await;
     c.goto(&format!("{base}/desk/check-in")).await.unwrap();
-    fill(c, "textarea[name=token]", &passes[0].token).await;
+    click(c, &format!("#gate-transport option[value='{kc1}']")).await;
+    fill(c, "textarea[name=token]", &code).await;
     click(c, "#check-in").await;
     let outcome = element(c, "#outcome").await.text().await.unwrap();
     assert!(outcome.contains("Checked in"), "{outcome}");
     assert!(outcome.contains("KC-1"), "{outcome}");
-    screenshot(c, "desk-check-in").await;
+    let overflow = c
+        .execute(
+            "const o = document.getElementById('outcome').getBoundingClientRect(); \
+             return [o.right, window.innerWidth, document.documentElement.scrollWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let [right, width, scroll] = [0, 1, 2].map(|i| overflow[i].as_f64().unwrap());
+    assert!(
+        right <= width && scroll <= width,
+        "the result fits a 390 px screen: {overflow}"
+    );
+    screenshot(c, "desk-check-in-phone").await;
+    c.set_window_size(1280, 900).await.unwrap();
     fill(c, "textarea[name=token]", &passes[0].token).await;
     click(c, "#check-in").await;
     let outcome = text_once(c, "#outcome", |text| text.contains("Refused")).await;
