@@ -19,6 +19,8 @@ const DASHBOARD_PLACES_MAX: usize = 30;
 /// A place with its request count, where it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlaceCount {
+    /// The gazetteer's id (what the request list's `town` filter takes).
+    pub id: String,
     pub name: String,
     pub lat: f64,
     pub lon: f64,
@@ -244,6 +246,31 @@ impl App {
             .is_some_and(|c| c.how == "exact_name")
     }
 
+    /// The locations (normalised Latin, as stored) that read as the gazetteer's place `id`:
+    /// what the dashboard counted under the town, for the request list of it.
+    pub async fn locations_of_town(
+        &self,
+        staff: &Staff,
+        id: &str,
+    ) -> Result<Vec<String>, AppError> {
+        staff.require(Permission::ReadRequests)?;
+        let gazetteer = crate::situation::gazetteer();
+        Ok(self
+            .store
+            .dashboard_counts()
+            .await?
+            .by_location
+            .into_iter()
+            .map(|(location, _)| location)
+            .filter(|location| {
+                gazetteer
+                    .resolve(location)
+                    .place
+                    .is_some_and(|found| found.place.id == id)
+            })
+            .collect())
+    }
+
     /// The dashboard: requests and people, people by status, requests by place (locations
     /// resolved through the gazetteer, so "Алматы" and "Almaty, hotel" count together).
     pub async fn dashboard(&self, staff: &Staff) -> Result<DashboardView, AppError> {
@@ -259,6 +286,7 @@ impl App {
             places
                 .entry(found.place.id.clone())
                 .or_insert_with(|| PlaceCount {
+                    id: found.place.id.clone(),
                     name: found.place.name.clone(),
                     lat: found.place.lat,
                     lon: found.place.lon,

@@ -2546,6 +2546,11 @@ fn push_request_filter(q: &mut QueryBuilder<Postgres>, filter: &RequestFilter) {
     if let Some(minors) = filter.has_minors {
         q.push(" AND r.has_minors = ").push_bind(minors);
     }
+    if let Some(locations) = &filter.locations {
+        q.push(" AND r.location_latin = ANY(")
+            .push_bind(locations.clone())
+            .push(")");
+    }
     if let Some(officer) = &filter.assignee {
         q.push(" AND r.id IN (SELECT request_id FROM assignments WHERE officer = ")
             .push_bind(officer.clone())

@@ -469,6 +469,14 @@ fn filter_conditions(
     if let Some(minors) = filter.has_minors {
         conditions.push("r.has_minors = ?", [boxed(minors)]);
     }
+    if let Some(locations) = &filter.locations {
+        conditions.push(
+            "r.location_latin IN (SELECT value FROM json_each(?))",
+            [boxed(
+                serde_json::to_string(locations).map_err(|e| StoreError::Backend(e.to_string()))?,
+            )],
+        );
+    }
     if let Some(officer) = &filter.assignee {
         conditions.push(
             "r.id IN (SELECT request_id FROM assignments WHERE officer = ?)",

@@ -271,6 +271,9 @@ pub struct RequestFilter {
     pub has_minors: Option<bool>,
     /// Requests a case officer holds (their user id).
     pub assignee: Option<String>,
+    /// Requests whose location, in its normalised Latin form, is one of these (a town's
+    /// spellings, as the dashboard counted them under it).
+    pub locations: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

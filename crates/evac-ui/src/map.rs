@@ -78,7 +78,7 @@ pub struct MapDot {
     pub y: String,
     pub r: String,
     pub label: String,
-    /// The place's name, as the request list's place filter takes it.
+    /// The place's name (the page drawing the map finds its link by it).
     pub place: String,
     /// Where a click leads (the place's requests); set by the page that draws the map.
     pub href: String,

@@ -160,7 +160,7 @@ fn person_id(text: &str) -> Result<evac_model::PersonId, Problem> {
 const DESK_PAGE_ITEMS: u32 = 50;
 
 /// The list's filter fields, as the API's list and export name them.
-const LIST_FILTERS: [&str; 7] = [
+const LIST_FILTERS: [&str; 8] = [
     "status",
     "channel",
     "place",
@@ -168,6 +168,7 @@ const LIST_FILTERS: [&str; 7] = [
     "received_until",
     "has_minors",
     "assignee",
+    "town",
 ];
 
 /// `GET /desk/requests?q=…&status=…&channel=…&place=…&received_from=…&received_until=…&has_minors=…`:
@@ -285,7 +286,7 @@ async fn render_request_list(
         .filter(|(k, v)| LIST_FILTERS.contains(&k.as_str()) && !v.trim().is_empty())
         .map(|(k, v)| (k.clone(), v.trim().to_string()))
         .collect();
-    let (filter, problems) = match crate::intake::request_filter(&chosen, &[], staff) {
+    let (mut filter, problems) = match crate::intake::request_filter(&chosen, &[], staff) {
         Ok(filter) => (filter, Vec::new()),
         Err(errors) => (
             evac_store::RequestFilter::default(),
@@ -295,6 +296,10 @@ async fn render_request_list(
                 .collect(),
         ),
     };
+    match crate::intake::town_locations(state, staff, &chosen).await {
+        Ok(locations) => filter.locations = locations,
+        Err(e) => return error_page(lang, e),
+    }
     let after: Option<RequestId> = query.get("after").and_then(|a| a.parse().ok());
     let page = PageRequest {
         after,

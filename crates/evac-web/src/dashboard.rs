@@ -58,7 +58,9 @@ pub async fn dashboard_page(
     let (mut dots, map_hubs) = evac_ui::overlay(&places, &hubs);
     // Each bubble leads to its place's requests.
     for dot in &mut dots {
-        dot.href = place_list(lang, &dot.place);
+        if let Some(place) = view.by_place.iter().find(|p| p.name == dot.place) {
+            dot.href = place_list(lang, &place.id);
+        }
     }
     let t = Tr { lang };
     let chart: Vec<(String, Option<u64>)> = chart_hours(&view.by_hour)
@@ -120,7 +122,7 @@ pub async fn dashboard_page(
         by_place: view
             .by_place
             .into_iter()
-            .map(|p| (place_list(lang, &p.name), p.name, p.requests))
+            .map(|p| (place_list(lang, &p.id), p.name, p.requests))
             .collect(),
         dots,
         hubs: map_hubs,
@@ -227,10 +229,11 @@ mod tests {
     }
 }
 
-/// The request list of one place (what a map bubble or a place's row leads to).
-fn place_list(lang: Lang, place: &str) -> String {
+/// The request list of one town, by its gazetteer id (what a map bubble or a place's row
+/// leads to: every spelling the dashboard counted under it).
+fn place_list(lang: Lang, town: &str) -> String {
     format!(
         "/desk/requests?{}",
-        serde_urlencoded::to_string([("lang", lang.code()), ("place", place)]).unwrap_or_default()
+        serde_urlencoded::to_string([("lang", lang.code()), ("town", town)]).unwrap_or_default()
     )
 }

@@ -53,7 +53,7 @@ pub async fn requests(
     Authenticated(staff): Authenticated,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let filter = parse_filter(&query, &["format", "hxl"], &staff)?;
+    let filter = parse_filter(&state, &query, &["format", "hxl"], &staff).await?;
     let format_text = query.get("format").map(String::as_str).unwrap_or("csv");
     let format = Format::parse(format_text).ok_or_else(|| {
         Problem::invalid(vec![FieldError {

@@ -144,12 +144,33 @@ pub async fn by_reference(
 }
 
 /// Reads the list filters from the query string; every bad parameter is reported.
-pub(crate) fn parse_filter(
+pub(crate) async fn parse_filter(
+    state: &AppState,
     query: &HashMap<String, String>,
     extra_allowed: &[&str],
     me: &evac_app::Staff,
 ) -> Result<RequestFilter, Problem> {
-    request_filter(query, extra_allowed, me).map_err(Problem::invalid)
+    let mut filter = request_filter(query, extra_allowed, me).map_err(Problem::invalid)?;
+    filter.locations = town_locations(state, me, query).await?;
+    Ok(filter)
+}
+
+/// The locations a `town` parameter (a gazetteer id, as the dashboard links name places)
+/// stands for: every spelling the dashboard counted under the town, so its list holds what
+/// it counted ("Алматы", "Almaty, hotel" and "Алматыда" alike).
+pub(crate) async fn town_locations(
+    state: &AppState,
+    staff: &evac_app::Staff,
+    query: &HashMap<String, String>,
+) -> Result<Option<Vec<String>>, evac_app::AppError> {
+    match query
+        .get("town")
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+    {
+        Some(town) => Ok(Some(state.app.locations_of_town(staff, town).await?)),
+        None => Ok(None),
+    }
 }
 
 /// The list filter of the API's query and the desk's filter form alike (one door): every
@@ -197,6 +218,7 @@ pub(crate) fn request_filter(
             "received_until",
             "has_minors",
             "assignee",
+            "town",
         ];
         if !known.contains(&key.as_str()) && !extra_allowed.contains(&key.as_str()) {
             errors.push(FieldError {
@@ -275,7 +297,7 @@ pub async fn list(
     Authenticated(staff): Authenticated,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<RequestPage>> {
-    let filter = parse_filter(&query, &["limit", "cursor"], &staff)?;
+    let filter = parse_filter(&state, &query, &["limit", "cursor"], &staff).await?;
     let limit = match query.get("limit") {
         None => PAGE_ITEMS_DEFAULT,
         Some(v) => v

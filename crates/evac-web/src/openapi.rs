@@ -50,6 +50,16 @@ fn filter_parameters() -> Vec<Value> {
             json!({ "type": "boolean" }),
             "requests with (or without) people under 18",
         ),
+        p(
+            "assignee",
+            json!({ "type": "string", "examples": ["me", "0190a8f2-7c1e-7d3a-9b1e-4f2a6c8d0e11"] }),
+            "requests a staff member holds: `me`, or their user id",
+        ),
+        p(
+            "town",
+            json!({ "type": "string", "examples": ["1526384"] }),
+            "requests whose location reads as this gazetteer place (every spelling the dashboard counts under it)",
+        ),
     ]
 }
 

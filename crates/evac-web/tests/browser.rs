@@ -734,8 +734,7 @@ async fn a_planner_publishes_and_a_field_officer_checks_a_passenger_in_once() {
     let url = c.current_url().await.unwrap();
     assert_eq!(url.path(), "/desk/requests");
     assert!(
-        url.query_pairs()
-            .any(|(k, v)| k == "place" && !v.is_empty()),
+        url.query_pairs().any(|(k, v)| k == "town" && !v.is_empty()),
         "{url}"
     );
     assert!(
