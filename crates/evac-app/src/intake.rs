@@ -100,7 +100,7 @@ impl App {
             default_region: self.settings.default_region,
         };
         let body = draft.validate(&ctx).map_err(AppError::Invalid)?;
-        let id = RequestId::new_v7();
+        let id = RequestId::received_at(received_at);
         let request = Request {
             id,
             reference: self.references.draw(&mut rand::rng()),

@@ -71,3 +71,36 @@ uuid_id!(
     /// A message from a requester (an SMS, an e-mail, a logged call).
     InboundId
 );
+
+impl RequestId {
+    /// A new id whose time part is when the request was received, so ids sort in received
+    /// order: an import or the demo keeps its original times, and the request list (newest
+    /// first by id, the order its cursor pages in) is the order the requests came in, not the
+    /// order they were stored.
+    pub fn received_at(at: crate::Timestamp) -> Self {
+        let micros = at.unix_micros().max(0);
+        let seconds = u64::try_from(micros / 1_000_000).unwrap_or(0);
+        let nanos = u32::try_from((micros % 1_000_000) * 1_000).unwrap_or(0);
+        let time = uuid::Timestamp::from_unix(uuid::NoContext, seconds, nanos);
+        RequestId(uuid::Uuid::new_v7(time))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_sort_as_the_requests_were_received_whatever_order_they_are_made_in() {
+        let at = |s: i64| crate::Timestamp::from_unix_micros(1_641_340_800_000_000 + s * 1_000);
+        let made: Vec<(i64, RequestId)> = [5_000, 2, 3_000_000, 1_000, 7]
+            .into_iter()
+            .map(|ms| (ms, RequestId::received_at(at(ms))))
+            .collect();
+        let mut by_id = made.clone();
+        by_id.sort_by_key(|(_, id)| *id);
+        let mut by_time = made;
+        by_time.sort_by_key(|(ms, _)| *ms);
+        assert_eq!(by_id, by_time);
+    }
+}
