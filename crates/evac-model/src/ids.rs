@@ -1,6 +1,7 @@
 //! Identifiers. Every id is a UUID v7 made by the application, so several stateless app nodes
 //! can mint them without asking the database, and they sort by creation time (which is what
-//! cursor pagination orders by).
+//! cursor pagination orders by). A request's id takes its time from when the request was
+//! received ([`RequestId::received_at`]), so lists of requests are in received order.
 
 use std::fmt;
 use std::str::FromStr;
