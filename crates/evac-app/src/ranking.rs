@@ -27,6 +27,73 @@ pub const RANKING_FRESH_MS_MAX: u64 = 60_000;
 /// A view waits for a new ranking only when the last one took less than this.
 pub const RANKING_WAIT_MS_MAX: u64 = 1_000;
 
+/// The threat level from which a household counts as in a zone of high threat (the default
+/// policy's class of people in zones of high threat starts there).
+pub const HIGH_THREAT_LEVEL_MIN: u8 = 4;
+
+/// What the dashboard counts households by, beside their class: each a filter of the case
+/// list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseMark {
+    /// A request of it says "medical emergency".
+    MedicalEmergency,
+    /// A child in it travels without an adult of theirs.
+    UnaccompaniedMinor,
+    /// It is in a zone whose threat is [`HIGH_THREAT_LEVEL_MIN`] or more.
+    HighThreat,
+}
+
+impl CaseMark {
+    pub const ALL: [CaseMark; 3] = [
+        CaseMark::MedicalEmergency,
+        CaseMark::UnaccompaniedMinor,
+        CaseMark::HighThreat,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseMark::MedicalEmergency => "medical_emergency",
+            CaseMark::UnaccompaniedMinor => "unaccompanied_minor",
+            CaseMark::HighThreat => "high_threat",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CaseMark> {
+        CaseMark::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    /// The marks a household's facts give it, as bits.
+    fn of(facts: &evac_triage::CaseFacts) -> u8 {
+        let medical = facts
+            .urgency
+            .iter()
+            .any(|u| u == evac_model::Urgency::MedicalEmergency.as_str());
+        let alone = facts.members.iter().any(|m| m.unaccompanied_minor);
+        let threat = facts.threat_level >= HIGH_THREAT_LEVEL_MIN;
+        [
+            (medical, CaseMark::MedicalEmergency),
+            (alone, CaseMark::UnaccompaniedMinor),
+            (threat, CaseMark::HighThreat),
+        ]
+        .into_iter()
+        .filter(|(has, _)| *has)
+        .fold(0, |bits, (_, mark)| bits | mark.bit())
+    }
+}
+
+/// How many households and people carry one mark.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MarkCount {
+    pub mark: CaseMark,
+    pub households: usize,
+    pub people: usize,
+}
+
 /// How many households and people one priority class holds.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ClassCount {
@@ -44,6 +111,8 @@ pub struct Ranking {
     pub total: usize,
     /// Per class, the most urgent first.
     pub by_class: Vec<ClassCount>,
+    /// Per mark (every mark, counted or not).
+    pub by_mark: Vec<MarkCount>,
     /// The first [`RANKING_KEPT_MAX`] households, first served first.
     pub head: Vec<RankedRequest>,
     /// Every household in order, as little as a filtered case list needs (its class and
@@ -56,6 +125,8 @@ pub struct Ranking {
 pub struct CaseEntry {
     pub class: u8,
     pub people: u32,
+    /// Its [`CaseMark`]s, as bits.
+    pub marks: u8,
     /// Its requests, the one it is named by first.
     pub requests: Box<[evac_model::RequestId]>,
 }
@@ -112,7 +183,19 @@ impl App {
                 CaseEntry {
                     class: placement.class,
                     people: u32::try_from(name.persons.len()).unwrap_or(u32::MAX),
+                    marks: CaseMark::of(&facts[placement.case as usize]),
                     requests: name.requests.clone().into_boxed_slice(),
+                }
+            })
+            .collect::<Vec<CaseEntry>>();
+        let by_mark = CaseMark::ALL
+            .into_iter()
+            .map(|mark| {
+                let marked = entries.iter().filter(|e| e.marks & mark.bit() != 0);
+                MarkCount {
+                    mark,
+                    households: marked.clone().count(),
+                    people: marked.map(|e| e.people as usize).sum(),
                 }
             })
             .collect();
@@ -120,6 +203,7 @@ impl App {
             ranked_at: now,
             total: order.len(),
             by_class,
+            by_mark,
             head,
             order: entries,
         })
@@ -209,6 +293,8 @@ impl App {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct CaseFilter {
     pub class: Option<u8>,
+    /// Households with this mark.
+    pub mark: Option<CaseMark>,
     /// Households one of whose requests the caller holds.
     pub mine: bool,
 }
@@ -276,6 +362,7 @@ impl App {
             .iter()
             .enumerate()
             .filter(|(_, e)| filter.class.is_none_or(|c| e.class == c))
+            .filter(|(_, e)| filter.mark.is_none_or(|m| e.marks & m.bit() != 0))
             .filter(|(_, e)| !filter.mine || e.requests.iter().any(|r| mine.contains(r)))
             .collect();
         let mut lines = Vec::new();
@@ -315,7 +402,13 @@ impl App {
             staff,
             "cases.read",
             None,
-            serde_json::json!({ "skip": from, "cases": lines.len(), "class": filter.class, "mine": filter.mine }),
+            serde_json::json!({
+                "skip": from,
+                "cases": lines.len(),
+                "class": filter.class,
+                "mark": filter.mark.map(CaseMark::as_str),
+                "mine": filter.mine,
+            }),
         )
         .await?;
         Ok(Some(CaseListPage {

@@ -562,6 +562,9 @@ pub struct Dashboard {
     /// Households and people per priority class, with when they were ranked; `None` while
     /// the first ranking is being made.
     pub by_class: Option<(String, Vec<ClassLine>)>,
+    /// (mark, households, "N people") from the same ranking: medical emergencies, unaccompanied
+    /// minors, households in zones of high threat.
+    pub by_mark: Vec<(String, usize, String)>,
     /// People holding a seat no notice was accepted for yet.
     pub unreached: u64,
     /// Messages from requesters waiting for a human, and since when the oldest.
@@ -962,6 +965,9 @@ pub struct CasesPage {
     /// The class filtered on ("" for every class), and the classes to choose from.
     pub class: String,
     pub classes: Vec<(String, String)>,
+    /// The mark filtered on ("" for any), and the marks to choose from.
+    pub mark: String,
+    pub marks: Vec<(String, String)>,
     /// Whether only the caller's households are shown.
     pub mine: bool,
     /// Filter values that could not be read, each named.

@@ -76,24 +76,40 @@ pub async fn dashboard_page(
         .collect();
     let hours = evac_ui::hour_bars(&chart);
     let hours_peak = evac_ui::hour_peak(&chart);
-    // Priority classes from the kept ranking; the dashboard never waits for a new one.
-    let by_class = match state.app.desk_ranking(&session.staff, false).await {
-        Ok(ranking) => ranking.map(|r| {
-            (
-                desk_time(&state, r.ranked_at),
-                r.by_class
-                    .iter()
-                    .map(|c| evac_ui::ClassLine {
-                        class: c.class,
-                        name: c.name.clone(),
-                        households: c.households,
-                        people: c.people,
-                    })
-                    .collect(),
-            )
-        }),
+    // Priority classes and marks from the kept ranking; the dashboard never waits for a new one.
+    let ranking = match state.app.desk_ranking(&session.staff, false).await {
+        Ok(ranking) => ranking,
         Err(e) => return error_page(lang, e),
     };
+    let by_mark = ranking
+        .as_ref()
+        .map(|r| {
+            r.by_mark
+                .iter()
+                .map(|m| {
+                    (
+                        m.mark.as_str().to_string(),
+                        m.households,
+                        Tr { lang }.count("mark-people", m.people as u64),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let by_class = ranking.map(|r| {
+        (
+            desk_time(&state, r.ranked_at),
+            r.by_class
+                .iter()
+                .map(|c| evac_ui::ClassLine {
+                    class: c.class,
+                    name: c.name.clone(),
+                    households: c.households,
+                    people: c.people,
+                })
+                .collect(),
+        )
+    });
     // Who holds a seat no channel took the notice of, and what waits in the inbox.
     let unreached = view
         .by_status
@@ -106,6 +122,7 @@ pub async fn dashboard_page(
     };
     let page = Dashboard {
         by_class,
+        by_mark,
         unreached,
         inbox_waiting: waiting.messages,
         inbox_oldest: waiting.oldest.map(|at| desk_time(&state, at)),

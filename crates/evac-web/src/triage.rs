@@ -125,8 +125,20 @@ pub async fn cases_page(
             None
         }
     });
+    let mark = given("mark").and_then(|m| {
+        let mark = evac_app::CaseMark::parse(m);
+        if mark.is_none() {
+            problems.push(format!(
+                "mark: '{m}' is not one of: {}",
+                evac_app::CaseMark::ALL
+                    .map(evac_app::CaseMark::as_str)
+                    .join(", ")
+            ));
+        }
+        mark
+    });
     let mine = given("mine").is_some_and(|m| m == "true");
-    let filter = evac_app::CaseFilter { class, mine };
+    let filter = evac_app::CaseFilter { class, mark, mine };
     let listed = match state
         .app
         .case_list(&session.staff, filter, from, CASES_PAGE_ITEMS)
@@ -155,6 +167,9 @@ pub async fn cases_page(
     if let Some(class) = class {
         view.push(("class", class.to_string()));
     }
+    if let Some(mark) = mark {
+        view.push(("mark", mark.as_str().into()));
+    }
     if mine {
         view.push(("mine", "true".into()));
     }
@@ -175,6 +190,16 @@ pub async fn cases_page(
         total,
         class: class.map(|c| c.to_string()).unwrap_or_default(),
         classes,
+        mark: mark.map_or("", evac_app::CaseMark::as_str).to_string(),
+        marks: evac_app::CaseMark::ALL
+            .iter()
+            .map(|m| {
+                (
+                    m.as_str().to_string(),
+                    t.get(&format!("mark-{}", m.as_str())),
+                )
+            })
+            .collect(),
         mine,
         problems,
         lines: listed

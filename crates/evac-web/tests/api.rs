@@ -4352,6 +4352,67 @@ async fn the_dashboard_leads_to_filtered_lists() {
         }
         assert_eq!(seen, *households, "every household of the class, each once");
     }
+    // The counters: each mark's tile leads to as many households as it counts, and every
+    // household listed under "medical emergency" has a request that says so.
+    let marks = dashboard
+        .split("id=\"by-mark\"")
+        .nth(1)
+        .and_then(|s| s.split("</div>").next())
+        .expect("the counters");
+    for mark in ["medical_emergency", "unaccompanied_minor", "high_threat"] {
+        let counted: usize = marks
+            .split(&format!("id=\"mark-{mark}\">"))
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut path = Some(format!("/desk/cases?lang=en&mark={mark}"));
+        let mut listed = Vec::new();
+        while let Some(p) = path {
+            let page = t.desk_get(&p, &officer).await;
+            assert!(page.contains(&format!("({counted})")), "{mark}: {p}");
+            listed.extend(
+                page.split("/desk/households/")
+                    .skip(1)
+                    .filter_map(|s| s.split('?').next())
+                    .map(str::to_string),
+            );
+            path = page
+                .split("id=\"next-page\"")
+                .next()
+                .filter(|_| page.contains("id=\"next-page\""))
+                .and_then(|s| s.rsplit("href=\"").next())
+                .and_then(|s| s.split('"').next())
+                .map(|h| h.replace("&amp;", "&").replace("&#38;", "&"));
+        }
+        assert_eq!(listed.len(), counted, "{mark}");
+        if mark == "medical_emergency" {
+            assert!(counted > 0, "the demo has medical emergencies");
+            for id in &listed {
+                let (_, links) = t
+                    .get(&format!("/api/v1/requests/{id}/links"), Some(&officer))
+                    .await;
+                let mut says = false;
+                for request in links["household_requests"].as_array().unwrap() {
+                    let (_, r) = t
+                        .get(
+                            &format!("/api/v1/requests/{}", request.as_str().unwrap()),
+                            Some(&officer),
+                        )
+                        .await;
+                    says |= r["urgency"].to_string().contains("medical_emergency");
+                }
+                assert!(says, "household {id} has no medical emergency");
+            }
+        }
+    }
+    let page = t.desk_get("/desk/cases?lang=en&mark=sick", &officer).await;
+    assert!(
+        page.contains(&as_html("mark: 'sick' is not one of")),
+        "{page}"
+    );
+
     // A bad class is named.
     let page = t.desk_get("/desk/cases?lang=en&class=zero", &officer).await;
     assert!(

@@ -476,3 +476,11 @@ give-up-case = Give it up
 give-case-to = Give to
 my-cases = My cases
 reasons-on-household-page = on the household's page
+mark = Marked
+mark-medical_emergency = households with a medical emergency
+mark-unaccompanied_minor = households with an unaccompanied minor
+mark-high_threat = households in zones of high threat
+mark-people = { $count ->
+    [one] { $count } person
+   *[other] { $count } people
+}

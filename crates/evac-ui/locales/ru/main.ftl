@@ -479,3 +479,12 @@ give-up-case = Отказаться
 give-case-to = Передать
 my-cases = Мои дела
 reasons-on-household-page = на странице семьи
+mark = Отметка
+mark-medical_emergency = семей с неотложной медицинской ситуацией
+mark-unaccompanied_minor = семей с детьми без сопровождения
+mark-high_threat = семей в зонах высокой угрозы
+mark-people = { $count ->
+    [one] { $count } человек
+    [few] { $count } человека
+   *[many] { $count } человек
+}
