@@ -246,6 +246,13 @@ impl App {
             .is_some_and(|c| c.how == "exact_name")
     }
 
+    /// The name of the gazetteer's place `id`, if there is one.
+    pub fn town_name(&self, id: &str) -> Option<String> {
+        crate::situation::gazetteer()
+            .get(id)
+            .map(|p| p.name.clone())
+    }
+
     /// The locations (normalised Latin, as stored) that read as the gazetteer's place `id`:
     /// what the dashboard counted under the town, for the request list of it.
     pub async fn locations_of_town(

@@ -113,6 +113,8 @@ pub struct Ranking {
     pub by_class: Vec<ClassCount>,
     /// Per mark (every mark, counted or not).
     pub by_mark: Vec<MarkCount>,
+    /// Pairs of records waiting in the duplicate review queue.
+    pub reviews_waiting: usize,
     /// The first [`RANKING_KEPT_MAX`] households, first served first.
     pub head: Vec<RankedRequest>,
     /// Every household in order, as little as a filtered case list needs (its class and
@@ -152,7 +154,7 @@ impl App {
     /// Ranks every household now, keeping the class counts and the head of the queue.
     async fn rank_all(&self, now: Timestamp) -> Result<Ranking, AppError> {
         let policy = self.policy_in_force().await?.policy;
-        let (names, facts) = self.case_facts_at(now).await?;
+        let (names, facts, reviews_waiting) = self.case_facts_and_reviews_at(now).await?;
         let order = policy.order(&facts, now.unix_micros());
         let head =
             crate::triage::ranked_slice(&policy, &names, &facts, &order, now, 0, RANKING_KEPT_MAX);
@@ -204,6 +206,7 @@ impl App {
             total: order.len(),
             by_class,
             by_mark,
+            reviews_waiting,
             head,
             order: entries,
         })

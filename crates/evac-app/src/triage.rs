@@ -329,6 +329,18 @@ impl App {
         self.case_facts_in(&situation, None).await
     }
 
+    /// As [`App::case_facts_at`], with how many pairs wait in the duplicate review queue (the
+    /// link log is read for the households anyway).
+    pub(crate) async fn case_facts_and_reviews_at(
+        &self,
+        now: Timestamp,
+    ) -> Result<(Vec<HouseholdName>, Vec<CaseFacts>, usize), AppError> {
+        let situation = self.situation_at(now).await?;
+        let (names, mut facts, reviews) = self.case_facts_under(&[&situation], None).await?;
+        let facts = facts.pop().expect("one situation, one set of facts");
+        Ok((names, facts, reviews))
+    }
+
     /// Every case with the threat levels of `situation`; with `received_by`, only the
     /// requests received by then (a plan as of a past time sees only what had arrived).
     pub(crate) async fn case_facts_in(
@@ -336,17 +348,18 @@ impl App {
         situation: &SituationView,
         received_by: Option<Timestamp>,
     ) -> Result<(Vec<HouseholdName>, Vec<CaseFacts>), AppError> {
-        let (names, mut facts) = self.case_facts_under(&[situation], received_by).await?;
+        let (names, mut facts, _) = self.case_facts_under(&[situation], received_by).await?;
         Ok((names, facts.pop().expect("one situation, one set of facts")))
     }
 
     /// Every case, with its facts under each of `situations` (they differ only in threat
-    /// level): one walk over the requests and one read of the link log, however many.
+    /// level): one walk over the requests and one read of the link log, however many; and
+    /// how many pairs the log has waiting for review.
     async fn case_facts_under(
         &self,
         situations: &[&SituationView],
         received_by: Option<Timestamp>,
-    ) -> Result<(Vec<HouseholdName>, Vec<Vec<CaseFacts>>), AppError> {
+    ) -> Result<(Vec<HouseholdName>, Vec<Vec<CaseFacts>>, usize), AppError> {
         let threats_known: Vec<bool> = situations.iter().map(|s| has_threats(s)).collect();
         let mut per_request = Vec::new();
         let mut threats: Vec<Vec<u8>> = Vec::new();
@@ -416,7 +429,7 @@ impl App {
                 }
             })
             .collect();
-        Ok((names, facts))
+        Ok((names, facts, view.pending.len()))
     }
 
     /// Every case ordered by the policy in force (or `policy`) at `now`, first served first;
@@ -484,7 +497,7 @@ impl App {
             self.situation_at(since).await?,
             self.situation_at(now).await?,
         );
-        let (_, mut facts) = self.case_facts_under(&[&then, &today], None).await?;
+        let (_, mut facts, _) = self.case_facts_under(&[&then, &today], None).await?;
         let after_facts = facts.pop().expect("two situations");
         let before_facts = facts.pop().expect("two situations");
         let before = before_policy.order(&before_facts, now.unix_micros());

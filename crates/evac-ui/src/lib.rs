@@ -565,6 +565,8 @@ pub struct Dashboard {
     /// (mark, households, "N people") from the same ranking: medical emergencies, unaccompanied
     /// minors, households in zones of high threat.
     pub by_mark: Vec<(String, usize, String)>,
+    /// Pairs waiting in the duplicate review queue (from the same ranking).
+    pub reviews_waiting: Option<usize>,
     /// People holding a seat no notice was accepted for yet.
     pub unreached: u64,
     /// Messages from requesters waiting for a human, and since when the oldest.
@@ -729,6 +731,9 @@ pub struct RequestFilterValues {
     pub has_minors: String,
     /// `me` or empty.
     pub assignee: String,
+    /// A town chosen on the dashboard (its gazetteer id) and its name, or empty.
+    pub town: String,
+    pub town_name: String,
 }
 
 /// What a bulk status change did, shown above the list.
@@ -835,6 +840,9 @@ pub struct RequestList {
     pub notice: Option<BulkNotice>,
     /// "128 requests in this view" (or "more than 1,000"); empty when the filter was refused.
     pub count: String,
+    /// Whether the oldest received come first, and the link that turns the order round.
+    pub oldest_first: bool,
+    pub sort_link: String,
 }
 
 impl Tr {

@@ -156,6 +156,8 @@ fn the_basemap_has_kazakhstan_and_its_neighbours_and_places_fall_where_they_are(
                 people: 9,
             }],
         )),
+        by_mark: vec![("medical_emergency".into(), 2, "5 человек".into())],
+        reviews_waiting: Some(7),
         unreached: 3,
         inbox_waiting: 2,
         inbox_oldest: Some("2022-01-06 07:00".into()),
@@ -172,4 +174,11 @@ fn the_basemap_has_kazakhstan_and_its_neighbours_and_places_fall_where_they_are(
         "the nav shows the pages the role opens and no others"
     );
     assert!(html.contains("class=\"hub closed\""));
+    assert!(
+        html.contains("mark=medical_emergency")
+            && html.contains("id=\"mark-medical_emergency\">2<")
+            && html.contains("семей с неотложной медицинской ситуацией"),
+        "the counters, in the desk's language"
+    );
+    assert!(html.contains("id=\"reviews-waiting\">7<"));
 }

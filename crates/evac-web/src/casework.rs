@@ -301,10 +301,16 @@ async fn render_request_list(
         Err(e) => return error_page(lang, e),
     }
     let after: Option<RequestId> = query.get("after").and_then(|a| a.parse().ok());
+    // Newest received first, or (`order=oldest`) the oldest: the received column's order.
+    let oldest_first = query.get("order").is_some_and(|o| o == "oldest");
     let page = PageRequest {
         after,
         limit: DESK_PAGE_ITEMS,
-        order: ListOrder::NewestFirst,
+        order: if oldest_first {
+            ListOrder::OldestFirst
+        } else {
+            ListOrder::NewestFirst
+        },
     };
     // Names first: an index lookup, cheap even when nobody has the name. A search that finds
     // no name and names a town lists the requests from there ("Almaty"); only then is the
@@ -393,6 +399,17 @@ async fn render_request_list(
     filters.sort();
     view.extend(filters.iter().cloned());
     let encode = |pairs: &[(&str, String)]| serde_urlencoded::to_string(pairs).unwrap_or_default();
+    // The received column's header turns the order round (from the first page).
+    let sort_link = {
+        let mut turned = view.clone();
+        if !oldest_first {
+            turned.push(("order", "oldest".into()));
+        }
+        format!("/desk/requests?{}", encode(&turned))
+    };
+    if oldest_first {
+        view.push(("order", "oldest".into()));
+    }
     let view_query = encode(&view);
     let next = listed.next.map(|after| {
         let mut next = view.clone();
@@ -449,6 +466,11 @@ async fn render_request_list(
             received_until: value("received_until"),
             has_minors: value("has_minors"),
             assignee: value("assignee"),
+            town_name: chosen
+                .get("town")
+                .map(|id| state.app.town_name(id).unwrap_or_else(|| id.clone()))
+                .unwrap_or_default(),
+            town: value("town"),
         },
         status_options,
         channel_options,
@@ -460,6 +482,8 @@ async fn render_request_list(
         bulk_statuses,
         notice,
         count,
+        oldest_first,
+        sort_link,
     };
     html(StatusCode::OK, render(&page))
 }

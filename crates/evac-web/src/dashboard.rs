@@ -96,6 +96,7 @@ pub async fn dashboard_page(
                 .collect()
         })
         .unwrap_or_default();
+    let reviews_waiting = ranking.as_ref().map(|r| r.reviews_waiting);
     let by_class = ranking.map(|r| {
         (
             desk_time(&state, r.ranked_at),
@@ -123,6 +124,7 @@ pub async fn dashboard_page(
     let page = Dashboard {
         by_class,
         by_mark,
+        reviews_waiting,
         unreached,
         inbox_waiting: waiting.messages,
         inbox_oldest: waiting.oldest.map(|at| desk_time(&state, at)),
@@ -201,6 +203,15 @@ pub async fn about_page(
     html(StatusCode::OK, render(&page))
 }
 
+/// The request list of one town, by its gazetteer id (what a map bubble or a place's row
+/// leads to: every spelling the dashboard counted under it).
+fn place_list(lang: Lang, town: &str) -> String {
+    format!(
+        "/desk/requests?{}",
+        serde_urlencoded::to_string([("lang", lang.code()), ("town", town)]).unwrap_or_default()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,13 +255,4 @@ mod tests {
             "the crisis's hours stay"
         );
     }
-}
-
-/// The request list of one town, by its gazetteer id (what a map bubble or a place's row
-/// leads to: every spelling the dashboard counted under it).
-fn place_list(lang: Lang, town: &str) -> String {
-    format!(
-        "/desk/requests?{}",
-        serde_urlencoded::to_string([("lang", lang.code()), ("town", town)]).unwrap_or_default()
-    )
 }

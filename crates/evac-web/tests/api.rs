@@ -4284,9 +4284,22 @@ async fn the_dashboard_leads_to_filtered_lists() {
         }))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{hub}");
+    t.app.relink().await.unwrap();
     // The dashboard never waits for a ranking; the case list does.
     t.desk_get("/desk/cases?lang=en", &officer).await;
     let dashboard = t.desk_get("/desk?lang=en", &officer).await;
+    // The review queue's length, and a way there.
+    let (_, queue) = t.get("/api/v1/review?limit=1000", Some(&officer)).await;
+    let waiting: usize = dashboard
+        .split("id=\"reviews-waiting\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(waiting, queue["items"].as_array().unwrap().len());
+    assert!(waiting > 0, "the demo's duplicates wait for a decision");
+    assert!(dashboard.contains("href=\"/desk/review?lang=en\""));
     // Each class row: its link and its household count.
     let by_class = dashboard
         .split("id=\"by-class\"")
@@ -4476,6 +4489,15 @@ async fn the_dashboard_leads_to_filtered_lists() {
         shown.starts_with(&count.to_string()),
         "{place}: the dashboard counts {count}, the list says {shown}"
     );
+    let town_filter = list
+        .split("id=\"town-filter\"")
+        .nth(1)
+        .and_then(|s| s.split("</label>").next())
+        .expect("the town filter is shown, to keep or drop");
+    assert!(
+        town_filter.contains("checked") && town_filter.contains(&place),
+        "{town_filter}"
+    );
     assert!(
         dashboard.contains("/desk/situation?lang=en#subject-hub:NQZ"),
         "hubs lead to their line on the board"
@@ -4566,4 +4588,30 @@ async fn the_request_list_is_in_received_order_whatever_order_requests_were_stor
         seen, expected,
         "the API: newest received first, page after page"
     );
+    // The received column's header turns the order round, and the filters stay.
+    let sort = page
+        .split("id=\"sort-received\"")
+        .next()
+        .and_then(|s| s.rsplit("href=\"").next())
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    assert!(sort.contains("order=oldest"), "{sort}");
+    let oldest = t
+        .desk_get(&format!("{sort}&has_minors=false"), &officer)
+        .await;
+    let mut listed: Vec<(usize, String)> = expected
+        .iter()
+        .map(|r| (oldest.find(r.as_str()).expect("listed"), r.clone()))
+        .collect();
+    listed.sort();
+    let mut reversed = expected.clone();
+    reversed.reverse();
+    assert_eq!(
+        listed.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
+        reversed,
+        "oldest received first"
+    );
+    assert!(oldest.contains("aria-sort=\"ascending\""));
 }

@@ -484,3 +484,5 @@ mark-people = { $count ->
     [one] { $count } person
    *[other] { $count } people
 }
+filter-town = Town (every spelling)
+reviews-waiting = pairs of records waiting for a duplicate review

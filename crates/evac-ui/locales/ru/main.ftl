@@ -488,3 +488,5 @@ mark-people = { $count ->
     [few] { $count } человека
    *[many] { $count } человек
 }
+filter-town = Город (любое написание)
+reviews-waiting = пар записей ждут проверки на дубликаты
