@@ -93,4 +93,35 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+  // Times are shown in the desk's zone with its offset ("2022-01-06 14:30 +06"); each
+  // becomes a <time> whose title gives it in UTC, for whoever compares with UTC sources.
+  const localTime = /(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}) ([+-])(\d{2})(?::(\d{2}))?(?![\d:])/g;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) => (n.parentElement?.closest("script, style, textarea, time, option")
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+  });
+  const texts = [];
+  while (walker.nextNode()) {
+    localTime.lastIndex = 0;
+    if (localTime.test(walker.currentNode.nodeValue)) texts.push(walker.currentNode);
+  }
+  for (const node of texts) {
+    const text = node.nodeValue;
+    const parts = document.createDocumentFragment();
+    let last = 0;
+    for (const m of text.matchAll(localTime)) {
+      const [all, day, hm, sign, hh, mm] = m;
+      const at = new Date(`${day}T${hm}:00${sign}${hh}:${mm || "00"}`);
+      if (Number.isNaN(at.getTime())) continue;
+      parts.append(text.slice(last, m.index));
+      const time = document.createElement("time");
+      time.dateTime = at.toISOString();
+      time.title = at.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+      time.textContent = all;
+      parts.append(time);
+      last = m.index + all.length;
+    }
+    parts.append(text.slice(last));
+    node.replaceWith(parts);
+  }
 });

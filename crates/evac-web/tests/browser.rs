@@ -1280,6 +1280,26 @@ async fn a_case_officer_filters_the_list_and_verifies_a_household_in_bulk() {
     click(c, "#filters button[type=submit]").await;
     let listed = text_once(c, "#requests", |t| t.contains(&reference)).await;
     assert!(listed.contains(&reference), "{listed}");
+    // Times read in the desk's zone (Almaty, +06), and in UTC on hover.
+    let time = element(c, "#requests tbody tr td time").await;
+    let shown = time.text().await.unwrap();
+    let title = time.attr("title").await.unwrap().unwrap();
+    let utc: evac_model::Timestamp = time
+        .attr("datetime")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(shown.ends_with("+06"), "{shown}");
+    assert_eq!(
+        utc.to_minute_in(&jiff::tz::TimeZone::get("Asia/Almaty").unwrap()),
+        shown
+    );
+    assert_eq!(
+        title,
+        format!("{} UTC", &utc.to_string()[..16].replace('T', " "))
+    );
     assert!(
         c.current_url()
             .await
