@@ -96,6 +96,13 @@ impl Lang {
     }
 }
 
+/// The countries a form offers by name (Kazakhstan, its neighbours, and where its people
+/// often come from or go to); any other is typed as its two-letter ISO code.
+pub const COUNTRY_CHOICES: [&str; 22] = [
+    "KZ", "RU", "KG", "UZ", "TJ", "TM", "CN", "MN", "AZ", "GE", "AM", "TR", "BY", "UA", "DE", "IT",
+    "US", "GB", "AE", "IN", "AF", "IR",
+];
+
 /// Messages in one language, for templates: `{{ t.get("key") }}`.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr {
@@ -127,6 +134,14 @@ impl Tr {
         let args: HashMap<Cow<'static, str>, FluentValue> =
             HashMap::from([(Cow::Borrowed(name), FluentValue::from(value.to_string()))]);
         LOCALES.lookup_with_args(self.lang.id(), key, &args)
+    }
+
+    /// The countries the forms offer by name, in this language: (ISO code, name).
+    pub fn countries(&self) -> Vec<(&'static str, String)> {
+        COUNTRY_CHOICES
+            .iter()
+            .map(|&code| (code, self.get(&format!("country-{code}"))))
+            .collect()
     }
 
     /// Whether a message exists in some language (tests: every key of a page is translated).

@@ -182,3 +182,27 @@ fn the_basemap_has_kazakhstan_and_its_neighbours_and_places_fall_where_they_are(
     );
     assert!(html.contains("id=\"reviews-waiting\">7<"));
 }
+
+/// Issue 27, item 5: a country is chosen by its name in the form's language (the form asked
+/// for a two-letter code only).
+#[test]
+fn the_forms_offer_countries_by_name_in_their_language() {
+    for lang in Lang::PUBLIC {
+        let t = Tr { lang };
+        for (code, name) in t.countries() {
+            assert!(
+                t.has(&format!("country-{code}")) && name != format!("country-{code}"),
+                "{code} has no name in {}",
+                lang.code()
+            );
+        }
+    }
+    let kazakh = render(&RequestForm::new(
+        Lang::Kk,
+        RequestFormValues::default(),
+        vec![],
+    ));
+    assert!(kazakh.contains("list=\"country-names\""));
+    assert!(kazakh.contains("<option value=\"KZ\">Қазақстан</option>"));
+    assert!(kazakh.contains("<option value=\"CN\">Қытай</option>"));
+}

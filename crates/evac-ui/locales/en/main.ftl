@@ -4,7 +4,7 @@ public-title = Request evacuation
 public-intro = If you or your family need to leave the country, tell us where you are and who is with you. Your request goes to the crisis centre; keep the reference code you receive.
 location-legend = Where are you?
 location-text = Town, address or hotel
-location-country = Country (two letters, e.g. KZ)
+location-country = Country (start typing its name, or two letters)
 use-my-location = Use my location
 contact-legend = How can we reach you?
 your-name = Your name
@@ -106,6 +106,30 @@ next-other = Keep your phone on.
 staff-login = Staff login
 about = About and data sources
 language = Language
+
+# Countries the forms offer by name (their ISO codes are what is sent)
+country-KZ = Kazakhstan
+country-RU = Russia
+country-KG = Kyrgyzstan
+country-UZ = Uzbekistan
+country-TJ = Tajikistan
+country-TM = Turkmenistan
+country-CN = China
+country-MN = Mongolia
+country-AZ = Azerbaijan
+country-GE = Georgia
+country-AM = Armenia
+country-TR = Turkey
+country-BY = Belarus
+country-UA = Ukraine
+country-DE = Germany
+country-IT = Italy
+country-US = United States
+country-GB = United Kingdom
+country-AE = United Arab Emirates
+country-IN = India
+country-AF = Afghanistan
+country-IR = Iran
 
 ## The operators' desk
 login-title = Staff login
@@ -486,3 +510,4 @@ mark-people = { $count ->
 }
 filter-town = Town (every spelling)
 reviews-waiting = pairs of records waiting for a duplicate review
+

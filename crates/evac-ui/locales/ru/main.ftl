@@ -4,7 +4,7 @@ public-title = Запрос на эвакуацию
 public-intro = Если вам или вашей семье нужно покинуть страну, сообщите, где вы находитесь и кто с вами. Запрос получит кризисный центр; сохраните код, который вы получите.
 location-legend = Где вы находитесь?
 location-text = Город, адрес или гостиница
-location-country = Страна (две буквы, например KZ)
+location-country = Страна (начните вводить название или две буквы)
 use-my-location = Определить моё местоположение
 contact-legend = Как с вами связаться?
 your-name = Ваше имя
@@ -107,6 +107,30 @@ next-other = Держите телефон включённым.
 staff-login = Вход для сотрудников
 about = О системе и источниках данных
 language = Язык
+
+# Countries the forms offer by name (their ISO codes are what is sent)
+country-KZ = Казахстан
+country-RU = Россия
+country-KG = Киргизия
+country-UZ = Узбекистан
+country-TJ = Таджикистан
+country-TM = Туркмения
+country-CN = Китай
+country-MN = Монголия
+country-AZ = Азербайджан
+country-GE = Грузия
+country-AM = Армения
+country-TR = Турция
+country-BY = Белоруссия
+country-UA = Украина
+country-DE = Германия
+country-IT = Италия
+country-US = США
+country-GB = Великобритания
+country-AE = ОАЭ
+country-IN = Индия
+country-AF = Афганистан
+country-IR = Иран
 
 ## Рабочее место операторов
 login-title = Вход для сотрудников
@@ -490,3 +514,4 @@ mark-people = { $count ->
 }
 filter-town = Город (любое написание)
 reviews-waiting = пар записей ждут проверки на дубликаты
+
