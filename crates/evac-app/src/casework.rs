@@ -616,6 +616,7 @@ fn person_draft(p: &evac_model::Person) -> evac_model::PersonDraft {
         email: p.email.as_ref().map(|e| e.as_str().to_string()),
         needs: p.needs.iter().map(|n| n.as_str().to_string()).collect(),
         relation: Some(p.relation.as_str().to_string()),
+        medical_note: p.medical_note.clone(),
     }
 }
 
@@ -660,6 +661,7 @@ impl App {
         field(&correction.citizenship, &mut draft.citizenship);
         field(&correction.document_type, &mut draft.document_type);
         field(&correction.document_number, &mut draft.document_number);
+        field(&correction.medical_note, &mut draft.medical_note);
         if let Some(needs) = &correction.needs {
             // An entry may hold several, separated by commas (the desk's text box).
             draft.needs = needs
@@ -731,6 +733,7 @@ impl App {
             ("citizenship", corrected.citizenship != was.citizenship),
             ("document", corrected.document != was.document),
             ("needs", corrected.needs != was.needs),
+            ("medical note", corrected.medical_note != was.medical_note),
         ] {
             if differs {
                 changed.push(name);

@@ -160,6 +160,7 @@ impl App {
             phones: Vec::new(),
             email: None,
             needs: Vec::new(),
+            medical_note: None,
         };
         let note = PersonChange {
             person,

@@ -28,6 +28,15 @@ use rand_chacha::ChaCha8Rng;
 pub use names::{Scheme, romanize};
 pub use seeds::{SeedRoute, SeedSituation, SeedStatus, SeedZone, seed_reports, seed_situation};
 
+/// What the generated requesters write of a person's health, when they need medical care.
+const MEDICAL_NOTES: [&str; 5] = [
+    "астма, ингалятор с собой",
+    "сахарный диабет, нужен инсулин каждые 12 часов",
+    "после операции, нужны перевязки",
+    "эпилепсия, принимает лекарства",
+    "беременность 34 недели",
+];
+
 /// What to generate.
 #[derive(Debug, Clone, Copy)]
 pub struct Scenario {
@@ -831,6 +840,14 @@ impl Generator {
                 email: None,
                 needs: m.needs.iter().map(|n| n.to_string()).collect(),
                 relation: Some(m.relation.to_string()),
+                // Picked by the birthday, not the generator, so the crisis stays the same.
+                medical_note: m
+                    .needs
+                    .iter()
+                    .any(|n| matches!(*n, "medical" | "life_threatening"))
+                    .then(|| {
+                        MEDICAL_NOTES[m.birth.day() as usize % MEDICAL_NOTES.len()].to_string()
+                    }),
             });
         }
 

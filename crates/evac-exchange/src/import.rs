@@ -677,6 +677,7 @@ impl RowGroup {
                 email: cell(mapping, row, Field::Email),
                 needs,
                 relation: cell(mapping, row, Field::Relation).map(|r| normalise_relation(&r)),
+                medical_note: None,
             });
         }
         if !errors.is_empty() {

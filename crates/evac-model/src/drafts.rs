@@ -816,6 +816,8 @@ pub struct PersonCorrection {
     pub document_type: Option<String>,
     pub document_number: Option<String>,
     pub needs: Option<Vec<String>>,
+    /// What a medic should know (empty clears it).
+    pub medical_note: Option<String>,
     /// Why (kept in the person's history).
     pub reason: String,
 }

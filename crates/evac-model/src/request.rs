@@ -19,6 +19,9 @@ use crate::{
 pub const PARTY_MEMBERS_MAX: usize = 60;
 pub const PHONES_PER_CONTACT_MAX: usize = 5;
 pub const SITUATION_CHARS_MAX: usize = 4_000;
+/// A person's medical note: what a medic at the gate or on board should know ("asthma,
+/// inhaler in the bag").
+pub const MEDICAL_NOTE_CHARS_MAX: usize = 500;
 pub const SHORT_TEXT_CHARS_MAX: usize = 200;
 /// Below 18 a person is a minor (the age of majority in Kazakhstan, Russia and Italy alike).
 pub const MAJORITY_AGE_YEARS: u8 = 18;
@@ -193,6 +196,10 @@ pub struct Person {
     pub email: Option<Email>,
     pub needs: Vec<Need>,
     pub relation: Relation,
+    /// What a medic should know of them, in the requester's words (a case note: withheld
+    /// from roles that may not read them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medical_note: Option<String>,
 }
 
 impl fmt::Debug for Person {
@@ -312,6 +319,7 @@ impl NewRequest {
                     self.urgency.clear();
                     for p in &mut self.party {
                         p.needs.clear();
+                        p.medical_note = None;
                     }
                 }
             }
@@ -433,6 +441,7 @@ pub struct PersonDraft {
     pub email: Option<String>,
     pub needs: Vec<String>,
     pub relation: Option<String>,
+    pub medical_note: Option<String>,
 }
 
 /// A request as it arrived, before any checking.
@@ -759,6 +768,11 @@ impl PersonDraft {
             email,
             needs,
             relation,
+            medical_note: c.text(
+                format_args!("{path}.medical_note"),
+                &self.medical_note,
+                MEDICAL_NOTE_CHARS_MAX,
+            ),
         }
     }
 }

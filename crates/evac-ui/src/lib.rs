@@ -213,6 +213,8 @@ pub struct PartyRow {
     pub birth_date: String,
     pub relation: String,
     pub need: String,
+    /// What a medic should know of them.
+    pub medical_note: String,
 }
 
 /// The public form's values, kept to show them again with the errors.
@@ -320,12 +322,13 @@ impl FormProblems {
 }
 
 /// The inputs of a party line, whose ids end in the line's number (`f-birth_date-2`).
-const PARTY_LINE_INPUTS: [&str; 5] = [
+const PARTY_LINE_INPUTS: [&str; 6] = [
     "f-surname",
     "f-given_names",
     "f-birth_date",
     "f-relation",
     "f-need",
+    "f-medical_note",
 ];
 
 /// `party[2].birth_date` → (Some(2), "birth_date"); `location.text` → (None, "location.text").
@@ -357,6 +360,7 @@ fn field_words(field: &str) -> (&'static str, &'static str, &'static str) {
         ("birth_date", _) => ("birth-date", "fix-birth-date", "f-birth_date"),
         ("relation", _) => ("relation", "fix-relation", "f-relation"),
         ("needs", _) => ("needs", "fix-needs", "f-need"),
+        ("medical_note", _) => ("medical-note", "fix-medical-note", "f-medical_note"),
         // A person's field the form does not ask (a document, citizenship): their line.
         (
             "sex"

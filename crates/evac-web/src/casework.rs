@@ -834,10 +834,12 @@ pub(crate) async fn render_request_detail_with(
                     None => String::new(),
                 },
                 relation: t.get(&format!("relation-{}", p.relation.as_str())),
+                // The medical note beside the needs: a case note, withheld with them.
                 needs: p
                     .needs
                     .iter()
-                    .map(|n| n.as_str())
+                    .map(|n| n.as_str().to_string())
+                    .chain(p.medical_note.clone())
                     .collect::<Vec<_>>()
                     .join(", "),
                 status: stored

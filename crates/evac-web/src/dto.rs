@@ -59,6 +59,8 @@ pub struct PersonIn {
     #[serde(default)]
     pub needs: Vec<String>,
     pub relation: Option<String>,
+    /// What a medic should know of them.
+    pub medical_note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +121,7 @@ impl RequestIn {
                         email: p.email,
                         needs: p.needs,
                         relation: p.relation,
+                        medical_note: p.medical_note,
                     }
                 })
                 .collect(),
@@ -172,6 +175,8 @@ pub struct PersonOut {
     pub email: Option<String>,
     pub needs: Vec<&'static str>,
     pub relation: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub medical_note: Option<String>,
     pub status: Option<&'static str>,
 }
 
@@ -292,6 +297,7 @@ impl RequestOut {
                     email: p.email.as_ref().map(|e| e.as_str().to_string()),
                     needs: p.needs.iter().map(|n| n.as_str()).collect(),
                     relation: p.relation.as_str(),
+                    medical_note: p.medical_note.clone(),
                     status: stored
                         .statuses
                         .iter()

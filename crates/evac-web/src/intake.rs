@@ -369,12 +369,13 @@ pub async fn public_request_page(
 
 pub(crate) fn form_values(pairs: &[(String, String)]) -> RequestFormValues {
     let column = |name| all(pairs, name);
-    let (surnames, given, births, relations, needs) = (
+    let (surnames, given, births, relations, needs, notes) = (
         column("surname"),
         column("given_names"),
         column("birth_date"),
         column("relation"),
         column("need"),
+        column("medical_note"),
     );
     let cell = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
     RequestFormValues {
@@ -396,6 +397,7 @@ pub(crate) fn form_values(pairs: &[(String, String)]) -> RequestFormValues {
                 birth_date: cell(&births, i),
                 relation: cell(&relations, i),
                 need: cell(&needs, i),
+                medical_note: cell(&notes, i),
             })
             .filter(|r| {
                 !(r.surname.trim().is_empty()
@@ -435,6 +437,7 @@ pub(crate) fn draft_of(values: &RequestFormValues, lang: Lang) -> RequestDraft {
                 birth_date: some(&r.birth_date),
                 relation: some(&r.relation),
                 needs: some(&r.need).into_iter().collect(),
+                medical_note: some(&r.medical_note),
                 ..Default::default()
             })
             .collect(),

@@ -130,6 +130,7 @@ fn build() -> Value {
                             "number": { "type": "string" }, "issuing_state": { "type": "string" }, "expiry": { "type": "string", "format": "date" } } },
                         "phones": string_list, "email": { "type": "string" },
                         "needs": { "type": "array", "items": { "type": "string", "enum": evac_model::Need::ALL.iter().map(|n| n.as_str()).collect::<Vec<_>>() } },
+                        "medical_note": { "type": "string", "maxLength": evac_model::MEDICAL_NOTE_CHARS_MAX, "description": "what a medic should know of them (a case note)" },
                         "relation": { "type": "string", "enum": evac_model::Relation::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(), "default": "self" }
                     }
                 },
@@ -210,7 +211,7 @@ fn build() -> Value {
                             "surname": { "type": "string" }, "given_names": { "type": "string" }, "patronymic": { "type": "string" },
                             "birth_date": { "type": "string", "format": "date" }, "sex": { "type": "string" }, "citizenship": { "type": "string" },
                             "document_type": { "type": "string" }, "document_number": { "type": "string" },
-                            "needs": { "type": "array", "items": { "type": "string" } }, "reason": { "type": "string" }
+                            "needs": { "type": "array", "items": { "type": "string" } }, "medical_note": { "type": "string", "description": "empty clears it" }, "reason": { "type": "string" }
                         }
                     } } } },
                     "responses": { "201": { "description": "the fields that changed" }, "403": problem_response("role may not change requests"), "404": problem_response("no such request or person"), "422": problem_response("an invalid field (its path names the person's place in the party), or no reason") }

@@ -107,6 +107,8 @@ staff-login = Staff login
 about = About and data sources
 language = Language
 
+medical-note = What a doctor should know (optional)
+fix-medical-note = Shorten the note to 500 characters and leave out invisible characters.
 # Countries the forms offer by name (their ISO codes are what is sent)
 country-KZ = Kazakhstan
 country-RU = Russia

@@ -115,6 +115,8 @@ user-sessions = Sessioni e token
 user-revoke = Revoca
 channel-log = registro (demo: registrato, non inviato)
 
+medical-note = Cosa deve sapere un medico (facoltativo)
+fix-medical-note = Accorciate la nota a 500 caratteri ed eliminate i caratteri invisibili.
 # Countries the forms offer by name (their ISO codes are what is sent)
 country-KZ = Kazakistan
 country-RU = Russia

@@ -112,6 +112,8 @@ user-sessions = Сеанстар мен токендер
 user-revoke = Кері қайтару
 channel-log = журнал (демо: жазылды, жіберілген жоқ)
 
+medical-note = Дәрігер не білуі керек (міндетті емес)
+fix-medical-note = Жазбаны 500 таңбаға дейін қысқартып, көрінбейтін таңбаларды алып тастаңыз.
 # Countries the forms offer by name (their ISO codes are what is sent)
 country-KZ = Қазақстан
 country-RU = Ресей

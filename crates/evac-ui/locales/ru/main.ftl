@@ -108,6 +108,8 @@ staff-login = Вход для сотрудников
 about = О системе и источниках данных
 language = Язык
 
+medical-note = Что должен знать врач (необязательно)
+fix-medical-note = Сократите заметку до 500 знаков и уберите невидимые символы.
 # Countries the forms offer by name (their ISO codes are what is sent)
 country-KZ = Казахстан
 country-RU = Россия
