@@ -633,6 +633,7 @@ pub async fn person_correction_post(
             &mut correction.citizenship,
             &mut correction.document_type,
             &mut correction.document_number,
+            &mut correction.medical_note,
         ] {
             if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
                 *field = None;

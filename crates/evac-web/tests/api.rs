@@ -4701,4 +4701,35 @@ async fn a_medical_note_per_person_reaches_the_case_officer_and_no_one_else() {
         !withheld.to_string().contains("демікпе"),
         "a field officer does not read case notes: {withheld}"
     );
+    // A case officer corrects it from the desk; the history says what changed.
+    let person = seen["party"][1]["id"].as_str().unwrap().to_string();
+    let (status, page) = t
+        .desk_post(
+            &format!("/desk/requests/{id}/persons?lang=en"),
+            &officer,
+            &[
+                ("person", person),
+                (
+                    "medical_note",
+                    "астма, ингалятор в сумке; аллергия на пенициллин".into(),
+                ),
+                ("reason", "the mother called".into()),
+            ],
+        )
+        .await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status}: {page}"
+    );
+    let (_, seen) = t
+        .get(&format!("/api/v1/requests/{id}"), Some(&officer))
+        .await;
+    assert_eq!(
+        seen["party"][1]["medical_note"],
+        "астма, ингалятор в сумке; аллергия на пенициллин"
+    );
+    let (_, history) = t
+        .get(&format!("/api/v1/requests/{id}/history"), Some(&officer))
+        .await;
+    assert!(history.to_string().contains("medical note"), "{history}");
 }
