@@ -1218,6 +1218,15 @@ pub struct InboxPage {
     pub t: Tr,
     pub langs: Vec<LangChoice>,
     pub user: DeskUser,
+    /// The state shown ("" for every one waiting for a human), and (state, its name) to choose.
+    pub shown: String,
+    pub states: Vec<(String, String)>,
+    /// A state that could not be read, named.
+    pub problems: Vec<String>,
+    /// "12 messages listed".
+    pub count: String,
+    /// Whether the list holds as many as a page lists (older ones are not shown).
+    pub full: bool,
     pub lines: Vec<InboxLine>,
 }
 

@@ -313,18 +313,45 @@ pub async fn inbox_page(
     session: DeskSession,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
+    // Waiting for a human by default; or one state, handled ones included.
+    let shown = query
+        .get("state")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .unwrap_or("");
+    let mut problems = Vec::new();
+    let states: Vec<&str> = match shown {
+        "" => INBOX_WAITING_STATES.to_vec(),
+        one if INBOUND_STATES.contains(&one) => vec![one],
+        other => {
+            problems.push(format!(
+                "state: '{other}' is not one of: {}",
+                INBOUND_STATES.join(", ")
+            ));
+            INBOX_WAITING_STATES.to_vec()
+        }
+    };
     let items = match state
         .app
-        .inbox(&session.staff, &INBOX_WAITING_STATES, None, 100)
+        .inbox(&session.staff, &states, None, INBOX_PAGE_ITEMS)
         .await
     {
         Ok(items) => items,
         Err(e) => return error_page(lang, e),
     };
+    let t = Tr { lang };
     let page = InboxPage {
-        t: Tr { lang },
+        t,
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),
+        shown: if problems.is_empty() { shown } else { "" }.to_string(),
+        states: INBOUND_STATES
+            .iter()
+            .map(|s| (s.to_string(), t.get(&format!("state-{s}"))))
+            .collect(),
+        problems,
+        full: items.len() as u32 == INBOX_PAGE_ITEMS,
+        count: t.count("inbox-listed", items.len() as u64),
         lines: items
             .into_iter()
             .map(|m| InboxLine {
@@ -366,6 +393,13 @@ pub async fn inbox_page(
     };
     html(StatusCode::OK, render(&page))
 }
+
+/// Every state an inbound message can be in: waiting for a human (`unmatched`, `to_read`),
+/// answered by evac itself (`attached`), or done by staff (`handled`).
+const INBOUND_STATES: [&str; 4] = ["unmatched", "to_read", "attached", "handled"];
+
+/// Messages the desk's inbox lists at once (newest first; a narrower state shows the rest).
+const INBOX_PAGE_ITEMS: u32 = 100;
 
 /// `POST /desk/inbox/{id}` with `reference` (optional): handled (and attached).
 pub async fn handle_post(

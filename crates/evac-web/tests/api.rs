@@ -4733,3 +4733,73 @@ async fn a_medical_note_per_person_reaches_the_case_officer_and_no_one_else() {
         .await;
     assert!(history.to_string().contains("medical note"), "{history}");
 }
+
+/// Issue 27, lists: the inbox shows what waits for a human, or one state (what evac answered
+/// itself, what staff handled), says how many it lists, and names a state it does not know.
+#[tokio::test]
+async fn the_inbox_filters_by_state() {
+    let t = spawn_app().await;
+    let (_, _, ack) = t.post(&family(), None).await;
+    let request: evac_model::RequestId = ack["id"].as_str().unwrap().parse().unwrap();
+    let at = evac_model::Timestamp::now();
+    for (i, (text, state, attached)) in [
+        ("Помогите, мы в Алматы", "unmatched", None),
+        ("ДА", "attached", Some(request)),
+        ("Спасибо, мы уже дома", "handled", Some(request)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        t.app
+            .store()
+            .store_inbound(
+                evac_store::NewInbound {
+                    id: evac_model::InboundId::new_v7(),
+                    channel: "sms".into(),
+                    provider_id: Some(format!("in-{i}")),
+                    sender: format!("+7701555001{i}"),
+                    received_at: at,
+                    text: text.into(),
+                    request: attached,
+                    understood: "other".into(),
+                    state: state.into(),
+                },
+                evac_store::AuditEvent {
+                    at,
+                    actor: evac_model::Actor::Public,
+                    action: "inbound.receive".into(),
+                    subject: None,
+                    detail: json!({}),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let operator = t.token("operator1", Role::Operator).await;
+    let waiting = t.desk_get("/desk/inbox?lang=en", &operator).await;
+    assert!(
+        waiting.contains("Помогите") && !waiting.contains("Спасибо") && !waiting.contains(">ДА<")
+    );
+    assert!(waiting.contains("1 message listed"), "{waiting}");
+    let handled = t
+        .desk_get("/desk/inbox?lang=en&state=handled", &operator)
+        .await;
+    assert!(
+        handled.contains("Спасибо") && !handled.contains("Помогите"),
+        "{handled}"
+    );
+    let answered = t
+        .desk_get("/desk/inbox?lang=ru&state=attached", &operator)
+        .await;
+    assert!(
+        answered.contains(">ДА<") && answered.contains("1 сообщение"),
+        "{answered}"
+    );
+    let bad = t
+        .desk_get("/desk/inbox?lang=en&state=read", &operator)
+        .await;
+    assert!(
+        bad.contains(&as_html("state: 'read' is not one of")),
+        "{bad}"
+    );
+}

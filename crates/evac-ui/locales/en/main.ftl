@@ -513,3 +513,13 @@ mark-people = { $count ->
 filter-town = Town (every spelling)
 reviews-waiting = pairs of records waiting for a duplicate review
 
+inbox-show = Show
+inbox-show-waiting = waiting for a human
+state-to_read = to read
+state-attached = answered by evac
+state-handled = handled
+inbox-listed = { $count ->
+    [one] { $count } message listed
+   *[other] { $count } messages listed
+}
+inbox-newest-only = (the newest; narrow the list to see older ones)

@@ -517,3 +517,14 @@ mark-people = { $count ->
 filter-town = Город (любое написание)
 reviews-waiting = пар записей ждут проверки на дубликаты
 
+inbox-show = Показать
+inbox-show-waiting = ждут человека
+state-to_read = прочитать
+state-attached = отвечено evac
+state-handled = обработано
+inbox-listed = { $count ->
+    [one] { $count } сообщение
+    [few] { $count } сообщения
+   *[many] { $count } сообщений
+}
+inbox-newest-only = (самые новые; сузьте список, чтобы увидеть более старые)
