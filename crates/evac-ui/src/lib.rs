@@ -1106,6 +1106,10 @@ pub struct PlanningPage {
     pub problem: Option<String>,
     /// The add-transport form's values: empty, or what was sent when it was refused.
     pub transport_form: TransportFormValues,
+    /// What a transport action did ("KC-1: 3 seats released, 2 standby households seated").
+    pub notice: Option<String>,
+    /// Whether the user may release no-shows' seats (planners, field officers, supervisors).
+    pub can_release: bool,
 }
 
 /// The add-transport form as it was filled in (kept when the planner must fix a field).

@@ -85,6 +85,7 @@ pub(crate) async fn render_planning(
     result: Option<PlanResult>,
     problem: Option<String>,
     transport_form: TransportFormValues,
+    notice: Option<String>,
 ) -> Response {
     let transports = match state.app.transports(staff).await {
         Ok(transports) => transports,
@@ -111,6 +112,8 @@ pub(crate) async fn render_planning(
         result,
         problem,
         transport_form,
+        notice,
+        can_release: staff.role.allows(Permission::CheckIn),
     };
     html(StatusCode::OK, render(&page))
 }
@@ -131,6 +134,7 @@ pub async fn planning_page(
         None,
         None,
         TransportFormValues::default(),
+        None,
     )
     .await
 }
@@ -163,6 +167,7 @@ pub async fn plan_post(
                 None,
                 Some(problem),
                 TransportFormValues::default(),
+                None,
             )
             .await;
         }
@@ -239,6 +244,7 @@ pub async fn plan_post(
         result,
         problem,
         TransportFormValues::default(),
+        None,
     )
     .await
 }

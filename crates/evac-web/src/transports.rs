@@ -32,7 +32,16 @@ pub(crate) fn api(routes: Routes) -> Routes {
 
 /// The pages of this area.
 pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
-    router.route("/desk/planning/transports", post(transport_post))
+    router
+        .route("/desk/planning/transports", post(transport_post))
+        .route(
+            "/desk/planning/transports/{id}/status",
+            post(transport_status_post),
+        )
+        .route(
+            "/desk/planning/transports/{id}/no-shows",
+            post(no_shows_post),
+        )
 }
 
 /// `GET /api/v1/transports`: every transport, earliest departure first.
@@ -115,8 +124,105 @@ pub async fn transport_post(
                 None,
                 Some(problem_text(e)),
                 form,
+                None,
             )
             .await
         }
     }
+}
+
+/// `POST /desk/planning/transports/{id}/status` with a [`TransportStatusDraft`] (`status`):
+/// the same change as the API's `PATCH`, from a button on the planning page.
+pub async fn transport_status_post(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let outcome = async {
+        let id = desk_transport_id(&id)?;
+        let status = form_draft::<TransportStatusDraft>(&body, &[])
+            .and_then(|(draft, _)| draft.validate())
+            .map_err(AppError::Invalid)?;
+        state
+            .app
+            .set_transport_status(&session.staff, id, status)
+            .await
+    }
+    .await;
+    let t = evac_ui::Tr { lang };
+    let (problem, notice) = match outcome {
+        Ok(transport) => (
+            None,
+            Some(format!(
+                "{}: {}",
+                transport.code,
+                t.transport_status_name(transport.status.as_str())
+            )),
+        ),
+        Err(e) => (Some(problem_text(e)), None),
+    };
+    render_planning(
+        &state,
+        lang,
+        &session.staff,
+        String::new(),
+        None,
+        problem,
+        TransportFormValues::default(),
+        notice,
+    )
+    .await
+}
+
+/// `POST /desk/planning/transports/{id}/no-shows`: releases the seats of people not checked
+/// in (as the API's no-shows call does, now) and seats standby households on them.
+pub async fn no_shows_post(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let outcome = async {
+        let id = desk_transport_id(&id)?;
+        state
+            .app
+            .release_no_shows(&session.staff, id, evac_model::Timestamp::now())
+            .await
+    }
+    .await;
+    let t = evac_ui::Tr { lang };
+    let (problem, notice) = match outcome {
+        Ok(released) => (
+            None,
+            Some(format!(
+                "{}: {}; {}",
+                released.transport_code,
+                t.count("no-shows-released", released.released as u64),
+                t.count("standby-seated", released.standby.len() as u64)
+            )),
+        ),
+        Err(e) => (Some(problem_text(e)), None),
+    };
+    render_planning(
+        &state,
+        lang,
+        &session.staff,
+        String::new(),
+        None,
+        problem,
+        TransportFormValues::default(),
+        notice,
+    )
+    .await
+}
+
+fn desk_transport_id(id: &str) -> Result<TransportId, AppError> {
+    id.parse()
+        .map_err(|_| AppError::NotFound(format!("transport {id}")))
 }

@@ -3172,6 +3172,59 @@ async fn a_published_plan_says_how_many_households_it_does_not_list() {
         "{page}"
     );
     assert!(page.contains("id=\"waiting-not-shown\""), "{page}");
+
+    // Issue 27, casework: a transport's status and the no-show release are buttons on the
+    // planning page (they were API calls only).
+    let flight = t.app.transports(&supervisor).await.unwrap()[0].clone();
+    let planning = t
+        .desk_get("/desk/planning?lang=en", &supervisor_token)
+        .await;
+    let release = format!("/desk/planning/transports/{}/no-shows?lang=en", flight.id);
+    assert!(planning.contains(&release.replace('&', "&amp;")) || planning.contains(&release));
+    let people: u64 = t
+        .app
+        .manifest(&supervisor, flight.id)
+        .await
+        .unwrap()
+        .rows
+        .len() as u64;
+    let (status, page) = t.desk_post(&release, &supervisor_token, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let notice = page
+        .split("id=\"transport-notice\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("what the release did");
+    assert!(
+        notice.starts_with(&format!("IL 76: {people} seats released")),
+        "nobody checked in, so every seat goes: {notice}"
+    );
+    let (_, page) = t
+        .desk_post(
+            &format!("/desk/planning/transports/{}/status?lang=en", flight.id),
+            &supervisor_token,
+            &[("status", "departed".into())],
+        )
+        .await;
+    assert!(
+        page.contains("id=\"transport-notice\">IL 76: departed"),
+        "{page}"
+    );
+    assert!(
+        !page.contains(&format!("/desk/planning/transports/{}/no-shows", flight.id)),
+        "a departed transport offers no actions"
+    );
+    let (_, page) = t
+        .desk_post(
+            &format!("/desk/planning/transports/{}/status?lang=en", flight.id),
+            &supervisor_token,
+            &[("status", "boarding".into())],
+        )
+        .await;
+    assert!(
+        page.contains("class=\"errors\""),
+        "a departed transport stays so: {page}"
+    );
 }
 
 /// Issue 26, item 6: every role that read requests saw everything. A field officer at a gate

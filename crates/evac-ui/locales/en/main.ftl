@@ -523,3 +523,14 @@ inbox-listed = { $count ->
    *[other] { $count } messages listed
 }
 inbox-newest-only = (the newest; narrow the list to see older ones)
+transport-actions = Actions
+transport-set-status = Set
+release-no-shows = Release no-shows' seats
+no-shows-released = { $count ->
+    [one] { $count } seat released
+   *[other] { $count } seats released
+}
+standby-seated = { $count ->
+    [one] { $count } standby household seated
+   *[other] { $count } standby households seated
+}

@@ -528,3 +528,16 @@ inbox-listed = { $count ->
    *[many] { $count } сообщений
 }
 inbox-newest-only = (самые новые; сузьте список, чтобы увидеть более старые)
+transport-actions = Действия
+transport-set-status = Установить
+release-no-shows = Освободить места неявившихся
+no-shows-released = { $count ->
+    [one] освобождено { $count } место
+    [few] освобождено { $count } места
+   *[many] освобождено { $count } мест
+}
+standby-seated = { $count ->
+    [one] посажена { $count } семья из резерва
+    [few] посажены { $count } семьи из резерва
+   *[many] посажено { $count } семей из резерва
+}
