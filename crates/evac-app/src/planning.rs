@@ -421,3 +421,72 @@ impl App {
         Ok(run)
     }
 }
+
+/// One hub's load as the dashboard shows it: seats still free on the transports leaving it,
+/// against the people without a seat who can reach it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HubLoad {
+    pub hub: String,
+    /// Seats not held on its transports that have not left and take people.
+    pub seats_free: u32,
+    /// People without a seat (in households planning still plans for) with an open way to it;
+    /// a household that can reach two hubs counts at both.
+    pub people_waiting: u32,
+}
+
+impl App {
+    /// Every hub with a transport or someone who can reach it, busiest first, at `now`.
+    pub(crate) async fn hub_loads(
+        &self,
+        situation: &SituationView,
+        names: &[HouseholdName],
+        now: Timestamp,
+    ) -> Result<Vec<HubLoad>, AppError> {
+        let mut claims = self.store.claims().await?;
+        claims.retain(|c| c.received_at <= now);
+        let stored = self.store.transports().await?;
+        let horizon = stored
+            .iter()
+            .map(|t| t.departs_at)
+            .max()
+            .unwrap_or(now)
+            .max(now);
+        let ways = route_windows(&situation.trust, situation, &claims, now, horizon);
+        let book = self.seat_book().await?;
+        let mut loads: HashMap<String, HubLoad> = HashMap::new();
+        fn load<'a>(loads: &'a mut HashMap<String, HubLoad>, hub: &str) -> &'a mut HubLoad {
+            loads.entry(hub.to_string()).or_insert_with(|| HubLoad {
+                hub: hub.to_string(),
+                seats_free: 0,
+                people_waiting: 0,
+            })
+        }
+        for t in stored
+            .iter()
+            .filter(|t| t.takes_people() && t.departs_at > now)
+        {
+            let held = book.on(t.id).count() as u32;
+            load(&mut loads, &t.hub).seats_free += t.seats.saturating_sub(held);
+        }
+        for name in names {
+            let waiting = name
+                .persons
+                .iter()
+                .filter(|p| !book.seats.contains_key(p))
+                .count() as u32;
+            if waiting == 0 {
+                continue;
+            }
+            for reach in reach_of(self, situation, &ways, &name.location) {
+                load(&mut loads, &reach.hub).people_waiting += waiting;
+            }
+        }
+        let mut loads: Vec<HubLoad> = loads.into_values().collect();
+        loads.sort_by(|a, b| {
+            b.people_waiting
+                .cmp(&a.people_waiting)
+                .then(a.hub.cmp(&b.hub))
+        });
+        Ok(loads)
+    }
+}

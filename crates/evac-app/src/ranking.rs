@@ -115,6 +115,8 @@ pub struct Ranking {
     pub by_mark: Vec<MarkCount>,
     /// Pairs of records waiting in the duplicate review queue.
     pub reviews_waiting: usize,
+    /// Seats free against people waiting, per hub, busiest first.
+    pub hubs: Vec<crate::HubLoad>,
     /// The first [`RANKING_KEPT_MAX`] households, first served first.
     pub head: Vec<RankedRequest>,
     /// Every household in order, as little as a filtered case list needs (its class and
@@ -154,7 +156,11 @@ impl App {
     /// Ranks every household now, keeping the class counts and the head of the queue.
     async fn rank_all(&self, now: Timestamp) -> Result<Ranking, AppError> {
         let policy = self.policy_in_force().await?.policy;
-        let (names, facts, reviews_waiting) = self.case_facts_and_reviews_at(now).await?;
+        let situation = self.situation_at(now).await?;
+        let (names, mut facts, reviews_waiting) =
+            self.case_facts_under(&[&situation], None).await?;
+        let facts = facts.pop().expect("one situation, one set of facts");
+        let hubs = self.hub_loads(&situation, &names, now).await?;
         let order = policy.order(&facts, now.unix_micros());
         let head =
             crate::triage::ranked_slice(&policy, &names, &facts, &order, now, 0, RANKING_KEPT_MAX);
@@ -207,6 +213,7 @@ impl App {
             by_class,
             by_mark,
             reviews_waiting,
+            hubs,
             head,
             order: entries,
         })

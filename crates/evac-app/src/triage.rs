@@ -329,18 +329,6 @@ impl App {
         self.case_facts_in(&situation, None).await
     }
 
-    /// As [`App::case_facts_at`], with how many pairs wait in the duplicate review queue (the
-    /// link log is read for the households anyway).
-    pub(crate) async fn case_facts_and_reviews_at(
-        &self,
-        now: Timestamp,
-    ) -> Result<(Vec<HouseholdName>, Vec<CaseFacts>, usize), AppError> {
-        let situation = self.situation_at(now).await?;
-        let (names, mut facts, reviews) = self.case_facts_under(&[&situation], None).await?;
-        let facts = facts.pop().expect("one situation, one set of facts");
-        Ok((names, facts, reviews))
-    }
-
     /// Every case with the threat levels of `situation`; with `received_by`, only the
     /// requests received by then (a plan as of a past time sees only what had arrived).
     pub(crate) async fn case_facts_in(
@@ -355,7 +343,7 @@ impl App {
     /// Every case, with its facts under each of `situations` (they differ only in threat
     /// level): one walk over the requests and one read of the link log, however many; and
     /// how many pairs the log has waiting for review.
-    async fn case_facts_under(
+    pub(crate) async fn case_facts_under(
         &self,
         situations: &[&SituationView],
         received_by: Option<Timestamp>,

@@ -586,6 +586,9 @@ pub struct Dashboard {
     pub by_mark: Vec<(String, usize, String)>,
     /// Pairs waiting in the duplicate review queue (from the same ranking).
     pub reviews_waiting: Option<usize>,
+    /// (hub, seats free on its transports, people without a seat who can reach it), busiest
+    /// first, from the same ranking.
+    pub hub_loads: Vec<(String, u32, u32)>,
     /// People holding a seat no notice was accepted for yet.
     pub unreached: u64,
     /// Messages from requesters waiting for a human, and since when the oldest.

@@ -158,6 +158,7 @@ fn the_basemap_has_kazakhstan_and_its_neighbours_and_places_fall_where_they_are(
         )),
         by_mark: vec![("medical_emergency".into(), 2, "5 человек".into())],
         reviews_waiting: Some(7),
+        hub_loads: vec![("NQZ".into(), 146, 390)],
         unreached: 3,
         inbox_waiting: 2,
         inbox_oldest: Some("2022-01-06 07:00".into()),

@@ -97,6 +97,15 @@ pub async fn dashboard_page(
         })
         .unwrap_or_default();
     let reviews_waiting = ranking.as_ref().map(|r| r.reviews_waiting);
+    let hub_loads = ranking
+        .as_ref()
+        .map(|r| {
+            r.hubs
+                .iter()
+                .map(|h| (h.hub.clone(), h.seats_free, h.people_waiting))
+                .collect()
+        })
+        .unwrap_or_default();
     let by_class = ranking.map(|r| {
         (
             desk_time(&state, r.ranked_at),
@@ -125,6 +134,7 @@ pub async fn dashboard_page(
         by_class,
         by_mark,
         reviews_waiting,
+        hub_loads,
         unreached,
         inbox_waiting: waiting.messages,
         inbox_oldest: waiting.oldest.map(|at| desk_time(&state, at)),

@@ -3188,6 +3188,23 @@ async fn a_published_plan_says_how_many_households_it_does_not_list() {
         .unwrap()
         .rows
         .len() as u64;
+    // The dashboard's hub table: the flight's seats not given, against the people without a
+    // seat who can reach the airport.
+    t.desk_get("/desk/cases?lang=en", &supervisor_token).await;
+    let dashboard = t.desk_get("/desk?lang=en", &supervisor_token).await;
+    let ala = dashboard
+        .split("id=\"hub-loads\"")
+        .nth(1)
+        .and_then(|s| s.split("#subject-hub:ALA\">ALA</a></td>").nth(1))
+        .expect("ALA in the hub table");
+    let cells: Vec<u64> = ala
+        .split("<td class=\"n\">")
+        .skip(1)
+        .take(2)
+        .map(|c| c.split(['<', ' ']).next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(cells[0], 200 - people, "seats free: {ala}");
+    assert!(cells[1] > 0, "people still waiting near Almaty: {ala}");
     let (status, page) = t.desk_post(&release, &supervisor_token, &[]).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let notice = page

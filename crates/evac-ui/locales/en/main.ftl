@@ -534,3 +534,8 @@ standby-seated = { $count ->
     [one] { $count } standby household seated
    *[other] { $count } standby households seated
 }
+hub-loads = Seats and people waiting, per hub
+seats-free = Seats free
+people-waiting = People without a seat who can reach it
+seats-short = too few seats
+hub-loads-note = Seats not yet given on transports that have not left; a household that can reach two hubs counts at both.
