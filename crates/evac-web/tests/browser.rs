@@ -283,7 +283,7 @@ async fn a_requester_asks_in_russian_and_an_operator_finds_the_request() {
         .await
         .unwrap();
     screenshot(c, "desk-requests").await;
-    click(c, "#requests a").await;
+    click(c, "#requests tbody a").await;
     element(c, "#people").await;
     let page = c.source().await.unwrap();
     assert!(
