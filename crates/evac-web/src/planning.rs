@@ -77,16 +77,31 @@ pub async fn publish(
 
 /// The planning page with the stored transports, and a result or a problem to show (and the
 /// add-transport form as it was sent, when it was refused).
+/// What the planning page shows beside its transports: the plan time asked, the plan
+/// previewed or published, what was refused, the add-transport form as sent, and what a
+/// transport action did.
+#[derive(Default)]
+pub(crate) struct PlanningView {
+    pub at: String,
+    pub result: Option<PlanResult>,
+    pub problem: Option<String>,
+    pub transport_form: TransportFormValues,
+    pub notice: Option<String>,
+}
+
 pub(crate) async fn render_planning(
     state: &AppState,
     lang: Lang,
     staff: &Staff,
-    at: String,
-    result: Option<PlanResult>,
-    problem: Option<String>,
-    transport_form: TransportFormValues,
-    notice: Option<String>,
+    view: PlanningView,
 ) -> Response {
+    let PlanningView {
+        at,
+        result,
+        problem,
+        transport_form,
+        notice,
+    } = view;
     let transports = match state.app.transports(staff).await {
         Ok(transports) => transports,
         Err(e) => return error_page(lang, e),
@@ -126,17 +141,7 @@ pub async fn planning_page(
     session: DeskSession,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
-    render_planning(
-        &state,
-        lang,
-        &session.staff,
-        String::new(),
-        None,
-        None,
-        TransportFormValues::default(),
-        None,
-    )
-    .await
+    render_planning(&state, lang, &session.staff, PlanningView::default()).await
 }
 
 /// `POST /desk/planning/plan` with a [`PlanDraft`] (`at`, default now; `publish=yes` to
@@ -163,11 +168,11 @@ pub async fn plan_post(
                 &state,
                 lang,
                 &session.staff,
-                at_text,
-                None,
-                Some(problem),
-                TransportFormValues::default(),
-                None,
+                PlanningView {
+                    at: at_text,
+                    problem: Some(problem),
+                    ..PlanningView::default()
+                },
             )
             .await;
         }
@@ -240,11 +245,12 @@ pub async fn plan_post(
         &state,
         lang,
         &session.staff,
-        at_text,
-        result,
-        problem,
-        TransportFormValues::default(),
-        None,
+        PlanningView {
+            at: at_text,
+            result,
+            problem,
+            ..PlanningView::default()
+        },
     )
     .await
 }

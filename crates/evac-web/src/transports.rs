@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::auth::Authenticated;
 use crate::desk::{DeskSession, first, form_pairs, lang, problem_text};
 use crate::doors::{field, form_draft, json_draft, parse_json, to_json};
-use crate::planning::render_planning;
+use crate::planning::{PlanningView, render_planning};
 use crate::problem::ApiResult;
 use crate::{AppState, Routes};
 
@@ -120,11 +120,11 @@ pub async fn transport_post(
                 &state,
                 lang,
                 &session.staff,
-                String::new(),
-                None,
-                Some(problem_text(e)),
-                form,
-                None,
+                PlanningView {
+                    problem: Some(problem_text(e)),
+                    transport_form: form,
+                    ..PlanningView::default()
+                },
             )
             .await
         }
@@ -169,11 +169,11 @@ pub async fn transport_status_post(
         &state,
         lang,
         &session.staff,
-        String::new(),
-        None,
-        problem,
-        TransportFormValues::default(),
-        notice,
+        PlanningView {
+            problem,
+            notice,
+            ..PlanningView::default()
+        },
     )
     .await
 }
@@ -213,11 +213,11 @@ pub async fn no_shows_post(
         &state,
         lang,
         &session.staff,
-        String::new(),
-        None,
-        problem,
-        TransportFormValues::default(),
-        notice,
+        PlanningView {
+            problem,
+            notice,
+            ..PlanningView::default()
+        },
     )
     .await
 }
