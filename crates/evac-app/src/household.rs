@@ -95,7 +95,8 @@ impl App {
             .iter()
             .filter(|(a, b, _)| persons.contains(a) && persons.contains(b))
             .filter_map(|&(a, b, seq)| {
-                let e = events.iter().find(|e| e.seq == seq)?;
+                // The log is read in sequence order.
+                let e = &events[events.binary_search_by_key(&seq, |e| e.seq).ok()?];
                 Some(HouseholdLink {
                     seq,
                     person_a: a,
@@ -123,6 +124,11 @@ impl App {
         let mut seats = Vec::new();
         for stored in &requests {
             seats.extend(self.request_seats(staff, &stored.request).await?);
+        }
+        // What this role may not read (contacts, case notes: needs, medical notes) goes only
+        // now, after the priority was judged on the whole record.
+        for stored in &mut requests {
+            stored.request.body.withhold_for(staff.role);
         }
         let held_by = self.holders(&household).await?;
         self.audit_read(
@@ -153,7 +159,18 @@ impl App {
         let policy = self.policy_in_force().await?.policy;
         let situation = self.situation_at(now).await?;
         let threats = has_threats(&situation);
-        let planned = self.planned_for().await?;
+        // Seats of this household's people only (not the whole seat log).
+        let people: Vec<PersonId> = requests
+            .iter()
+            .flat_map(|s| s.request.body.party.iter().map(|p| p.id))
+            .collect();
+        let mut events = Vec::new();
+        for person in people {
+            events.extend(self.store.seat_events_of(person).await?);
+        }
+        events.sort_by_key(|e| e.seq);
+        let book = evac_model::SeatBook::from_events(&events);
+        let planned = self.planned_by(&book).await?;
         let facts: Vec<_> = requests
             .iter()
             .filter_map(|stored| planned.narrow(stored))
@@ -270,11 +287,16 @@ impl App {
                 "officer": officer_name,
             }),
         };
+        // In one order, whoever asks: two changes of the same requests lock them alike (a
+        // database would otherwise find them deadlocked).
+        let mut requests = change.requests.clone();
+        requests.sort();
+        requests.dedup();
         let stored = self
             .store
             .assign_requests(
                 evac_store::AssignmentChange {
-                    requests: change.requests.clone(),
+                    requests,
                     officer: officer.map(|u| u.id.to_string()),
                     if_held_by,
                     by: staff.actor().label(),

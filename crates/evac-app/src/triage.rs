@@ -300,6 +300,16 @@ impl App {
     /// missed it: staff release no-shows before departure); the rest of their household stays
     /// in line.
     pub(crate) async fn planned_for(&self) -> Result<PlannedFor, AppError> {
+        let book = self.seat_book().await?;
+        self.planned_by(&book).await
+    }
+
+    /// As [`App::planned_for`], from a seat book already read (all of it, or the seats of
+    /// the people asked about).
+    pub(crate) async fn planned_by(
+        &self,
+        book: &evac_model::SeatBook,
+    ) -> Result<PlannedFor, AppError> {
         let departed: std::collections::HashSet<evac_model::TransportId> = self
             .store
             .transports()
@@ -308,7 +318,6 @@ impl App {
             .filter(|t| t.status == evac_model::TransportStatus::Departed)
             .map(|t| t.id)
             .collect();
-        let book = self.seat_book().await?;
         Ok(PlannedFor {
             seated: book.seats.keys().copied().collect(),
             left: book

@@ -791,9 +791,12 @@ pub struct HouseholdPage {
     pub status_choices: Vec<(String, String)>,
     /// Who holds it ("" when nobody does), as the holder form expects it back.
     pub holder: String,
-    /// Whether this staff member may take it (nobody holds it) or give it up (they do).
+    /// Whether this staff member may take it (a request of it nobody holds) or give it up (a
+    /// request of it they hold), and which requests each would change.
     pub may_take: bool,
     pub may_give_up: bool,
+    pub unheld: Vec<String>,
+    pub mine: Vec<String>,
     /// Staff a supervisor may give it to (user names); empty for everyone else.
     pub officers: Vec<String>,
     pub notice: Option<BulkNotice>,

@@ -90,14 +90,28 @@ pub async fn household_status_post(
             .app
             .household(staff, request, Timestamp::now())
             .await?;
-        // The household is the one the path names, whatever requests the form lists.
+        // The household is the one the path names, as the page showed it: the form lists the
+        // requests it showed, and a household that changed since (a new link) is not changed
+        // unseen.
         let (draft, _) = form_draft::<BulkStatusDraft>(&body, &[]).map_err(AppError::Invalid)?;
+        let mut now_ids: Vec<String> = household
+            .request_ids()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let mut shown = draft.request.clone();
+        now_ids.sort();
+        shown.sort();
+        shown.dedup();
+        if shown != now_ids {
+            return Err(AppError::Conflict(format!(
+                "the household changed since the page was opened (it holds {} requests now, the page showed {}); reload it and decide again",
+                now_ids.len(),
+                shown.len()
+            )));
+        }
         let change = BulkStatusDraft {
-            request: household
-                .request_ids()
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
+            request: now_ids,
             ..draft
         }
         .validate()
@@ -140,16 +154,27 @@ pub async fn household_holder_post(
             .household(staff, request, Timestamp::now())
             .await?;
         let (draft, _) = form_draft::<AssignmentDraft>(&body, &[]).map_err(AppError::Invalid)?;
-        let change = AssignmentDraft {
-            request: household
-                .request_ids()
+        // The requests the page showed for this change (those nobody held, for a take; the
+        // officer's own, to give up), as far as they are still of this household; none named
+        // (a supervisor's "give to"): all of it.
+        let ids: Vec<String> = household
+            .request_ids()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let request = if draft.request.is_empty() {
+            ids
+        } else {
+            draft
+                .request
                 .iter()
-                .map(ToString::to_string)
-                .collect(),
-            ..draft
-        }
-        .validate()
-        .map_err(AppError::Invalid)?;
+                .filter(|r| ids.contains(r))
+                .cloned()
+                .collect()
+        };
+        let change = AssignmentDraft { request, ..draft }
+            .validate()
+            .map_err(AppError::Invalid)?;
         state
             .app
             .assign_cases(staff, &change, Timestamp::now())
@@ -186,8 +211,10 @@ async fn render_household(
         .iter()
         .map(|h| h.officer.as_str())
         .collect();
+    holders.sort_unstable();
     holders.dedup();
     let holder = holders.join(", ");
+    let (unheld, mine) = take_and_give_up(&household, staff);
     let writes = staff.role.allows(Permission::WriteRequests);
     let officers = if staff.role.allows(Permission::AssignCases) {
         match state.app.users(staff).await {
@@ -236,8 +263,10 @@ async fn render_household(
             .filter(|(_, needed)| staff.role.allows(*needed))
             .map(|(s, _)| (s.as_str().to_string(), t.status_name(s.as_str())))
             .collect(),
-        may_take: writes && holder.is_empty(),
-        may_give_up: writes && holder == staff.name,
+        may_take: writes && !unheld.is_empty(),
+        may_give_up: writes && !mine.is_empty(),
+        unheld,
+        mine,
         holder,
         officers,
         notice,
@@ -355,4 +384,19 @@ fn link_lines(household: &HouseholdView, t: Tr, state: &AppState) -> Vec<Househo
             }
         })
         .collect()
+}
+
+/// Which requests of a household a take would change (those nobody holds) and a give-up
+/// (those `staff` holds), as the forms send them.
+fn take_and_give_up(household: &HouseholdView, staff: &Staff) -> (Vec<String>, Vec<String>) {
+    let me = staff.user_id.to_string();
+    let (mut unheld, mut mine) = (Vec::new(), Vec::new());
+    for id in household.request_ids() {
+        match household.held_by.iter().find(|h| h.request == id) {
+            None => unheld.push(id.to_string()),
+            Some(h) if h.officer_id == me => mine.push(id.to_string()),
+            Some(_) => {}
+        }
+    }
+    (unheld, mine)
 }

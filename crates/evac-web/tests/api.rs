@@ -4162,18 +4162,55 @@ async fn a_case_officer_works_a_household_from_its_page() {
         .await;
     assert!(request_page.contains(&format!("/desk/households/{first_id}?lang=en")));
 
-    // One form verifies all four people; a request the form slips in from outside the
-    // household is not touched.
+    // The form names the requests the page showed: one the form slips in from outside the
+    // household, or a household that changed since (here: as if the page had shown one
+    // request), is refused and nothing changes.
     let outsider = demo[0].id.to_string();
+    let form = page
+        .split("id=\"household-status\"")
+        .nth(1)
+        .and_then(|s| s.split("</form>").next())
+        .expect("the household's status form");
+    let shown: Vec<String> = form
+        .split("name=\"request\" value=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(shown.len(), 2, "{form}");
+    let verify = |requests: Vec<String>| {
+        let mut fields: Vec<(&str, String)> =
+            requests.into_iter().map(|r| ("request", r)).collect();
+        fields.push(("status", "verified".into()));
+        fields.push(("reason", "passports seen at the consulate".into()));
+        fields
+    };
+    for stale in [
+        vec![shown[0].clone(), shown[1].clone(), outsider.clone()],
+        vec![shown[0].clone()],
+    ] {
+        let (_, page) = t
+            .desk_post(
+                &format!("/desk/households/{second_id}/status?lang=en"),
+                &officer,
+                &verify(stale),
+            )
+            .await;
+        let notice = page.split("id=\"bulk-notice\"").nth(1).unwrap_or_default();
+        assert!(notice.contains("the household changed"), "{notice}");
+        assert_eq!(
+            section(&page, "household-people")
+                .matches(">verified<")
+                .count(),
+            0
+        );
+    }
+    // As shown: all four people are verified at once, and only they.
     let (status, page) = t
         .desk_post(
             &format!("/desk/households/{second_id}/status?lang=en"),
             &officer,
-            &[
-                ("request", outsider.clone()),
-                ("status", "verified".into()),
-                ("reason", "passports seen at the consulate".into()),
-            ],
+            &verify(shown.clone()),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
@@ -4197,7 +4234,12 @@ async fn a_case_officer_works_a_household_from_its_page() {
         .desk_post(
             &format!("/desk/households/{second_id}/status?lang=en"),
             &officer,
-            &[("status", "withdrawn".into()), ("reason", " ".into())],
+            &[
+                ("request", shown[0].clone()),
+                ("request", shown[1].clone()),
+                ("status", "withdrawn".into()),
+                ("reason", " ".into()),
+            ],
         )
         .await;
     let notice = page.split("id=\"bulk-notice\"").nth(1).unwrap_or_default();
@@ -4208,6 +4250,57 @@ async fn a_case_officer_works_a_household_from_its_page() {
             .count(),
         4
     );
+
+    // A field officer reads who and where, not what the family wrote of its health (the
+    // child's medical need was shown to the case officer above).
+    assert!(people.contains("medical"), "{people}");
+    let field = t.token("field1", Role::FieldOfficer).await;
+    let theirs = t
+        .desk_get(&format!("/desk/households/{second_id}?lang=en"), &field)
+        .await;
+    let people = section(&theirs, "household-people");
+    assert!(
+        !people.contains("medical") && people.contains("Tokayev"),
+        "{people}"
+    );
+
+    // Held in part (one request taken by the API), the page offers to take the rest and to
+    // give up the part; taking it as the page offers makes the whole household the officer's.
+    let (status, held) = t
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/requests/assignments",
+            &officer,
+            &json!({ "request": [first_id], "officer": "officer1", "held_by": "" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+    let page = t
+        .desk_get(&format!("/desk/households/{first_id}?lang=en"), &officer)
+        .await;
+    let take = page
+        .split("id=\"take\"")
+        .nth(1)
+        .and_then(|s| s.split("</form>").next())
+        .expect("a take for the part nobody holds");
+    assert!(
+        take.contains(second_id) && !take.contains(first_id),
+        "{take}"
+    );
+    assert!(page.contains("id=\"give-up\""));
+    let (_, page) = t
+        .desk_post(
+            &format!("/desk/households/{first_id}/holder?lang=en"),
+            &officer,
+            &[
+                ("request", second_id.to_string()),
+                ("officer", "officer1".into()),
+                ("held_by", String::new()),
+            ],
+        )
+        .await;
+    assert!(!page.contains("id=\"bulk-notice\""), "{page}");
+    assert!(!page.contains("id=\"take\""), "all of it is held now");
 }
 
 /// Issue 27, casework: case assignment and "my cases". Two case officers take the same
