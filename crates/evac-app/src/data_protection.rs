@@ -285,6 +285,7 @@ fn held_fields(p: &Person) -> Vec<&'static str> {
         ("phones", !p.phones.is_empty()),
         ("e-mail", p.email.is_some()),
         ("needs", !p.needs.is_empty()),
+        ("medical note", p.medical_note.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, held)| held.then_some(name))

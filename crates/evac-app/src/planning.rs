@@ -461,11 +461,15 @@ impl App {
                 people_waiting: 0,
             })
         }
+        let mut held: HashMap<TransportId, u32> = HashMap::new();
+        for seat in book.seats.values() {
+            *held.entry(seat.transport).or_default() += 1;
+        }
         for t in stored
             .iter()
             .filter(|t| t.takes_people() && t.departs_at > now)
         {
-            let held = book.on(t.id).count() as u32;
+            let held = held.get(&t.id).copied().unwrap_or(0);
             load(&mut loads, &t.hub).seats_free += t.seats.saturating_sub(held);
         }
         for name in names {

@@ -19,8 +19,8 @@ use crate::{
 pub const PARTY_MEMBERS_MAX: usize = 60;
 pub const PHONES_PER_CONTACT_MAX: usize = 5;
 pub const SITUATION_CHARS_MAX: usize = 4_000;
-/// A person's medical note: what a medic at the gate or on board should know ("asthma,
-/// inhaler in the bag").
+/// A person's medical note: what the crisis cell's doctors should know ("asthma, inhaler in
+/// the bag"); a case note, read only by roles that read case notes.
 pub const MEDICAL_NOTE_CHARS_MAX: usize = 500;
 pub const SHORT_TEXT_CHARS_MAX: usize = 200;
 /// Below 18 a person is a minor (the age of majority in Kazakhstan, Russia and Italy alike).

@@ -156,8 +156,10 @@ pub(crate) async fn parse_filter(
 }
 
 /// The locations a `town` parameter (a gazetteer id, as the dashboard links name places)
-/// stands for: every spelling the dashboard counted under the town, so its list holds what
-/// it counted ("Алматы", "Almaty, hotel" and "Алматыда" alike).
+/// stands for: the spellings the dashboard counted under it ("Алматы", "Almaty, hotel" and
+/// "Алматыда" alike), so its list holds what it counted. The dashboard reads the most common
+/// location texts (`evac_store::DASHBOARD_LOCATIONS_MAX`), so a spelling used once or twice in
+/// a large crisis is in neither.
 pub(crate) async fn town_locations(
     state: &AppState,
     staff: &evac_app::Staff,
@@ -168,6 +170,14 @@ pub(crate) async fn town_locations(
         .map(|t| t.trim())
         .filter(|t| !t.is_empty())
     {
+        Some(town) if state.app.town_name(town).is_none() => {
+            Err(evac_app::AppError::Invalid(vec![FieldError {
+                path: "query.town".into(),
+                reason: format!(
+                    "'{town}' is not a place the gazetteer knows; follow a place's link on the dashboard"
+                ),
+            }]))
+        }
         Some(town) => Ok(Some(state.app.locations_of_town(staff, town).await?)),
         None => Ok(None),
     }

@@ -58,7 +58,7 @@ fn filter_parameters() -> Vec<Value> {
         p(
             "town",
             json!({ "type": "string", "examples": ["1526384"] }),
-            "requests whose location reads as this gazetteer place (every spelling the dashboard counts under it)",
+            "requests whose location reads as this gazetteer place, among the most common location texts the dashboard counts (its place links use it)",
         ),
     ]
 }

@@ -510,7 +510,7 @@ mark-people = { $count ->
     [one] { $count } person
    *[other] { $count } people
 }
-filter-town = Town (every spelling)
+filter-town = Town (as the dashboard counts it)
 reviews-waiting = pairs of records waiting for a duplicate review
 
 inbox-show = Show

@@ -514,7 +514,7 @@ mark-people = { $count ->
     [few] { $count } человека
    *[many] { $count } человек
 }
-filter-town = Город (любое написание)
+filter-town = Город (как на панели)
 reviews-waiting = пар записей ждут проверки на дубликаты
 
 inbox-show = Показать
