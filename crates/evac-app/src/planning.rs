@@ -72,6 +72,10 @@ fn reach_of(
     ways: &RouteWindows,
     location: &evac_model::Location,
 ) -> Vec<Reach> {
+    // No hub and no route: nothing to reach (and no gazetteer to load).
+    if situation.routes.is_empty() && situation.hubs.is_empty() {
+        return Vec::new();
+    }
     let resolved = town_of(location);
     let Some(point) = point_of(location, resolved.as_ref()) else {
         return Vec::new();
