@@ -425,6 +425,8 @@ fn filter_names(filter: &RequestFilter) -> Vec<&'static str> {
         ("received_from", filter.received_from.is_some()),
         ("received_until", filter.received_until.is_some()),
         ("has_minors", filter.has_minors.is_some()),
+        ("assignee", filter.assignee.is_some()),
+        ("town", filter.locations.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, set)| set.then_some(name))

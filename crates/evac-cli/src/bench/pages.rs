@@ -106,6 +106,17 @@ pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
             format!("/desk/requests/{newest}"),
         ),
         ("case list (kept ranking)", "/desk/cases".to_string()),
+        ("case list, one class", "/desk/cases?class=3".to_string()),
+        (
+            "case list, medical emergency",
+            "/desk/cases?mark=medical_emergency".to_string(),
+        ),
+        ("household page", format!("/desk/households/{newest}")),
+        (
+            "request list, oldest first",
+            "/desk/requests?order=oldest".to_string(),
+        ),
+        ("inbox, handled", "/desk/inbox?state=handled".to_string()),
     ];
     println!("machine: {}", super::machine());
     println!(
