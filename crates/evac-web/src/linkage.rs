@@ -93,12 +93,17 @@ pub async fn undo_post(
     let lang = lang(&query, &headers, &Lang::DESK);
     match state.app.undo_link(&session.staff, seq).await {
         Ok(()) => {
+            // Back to the page the undo was made from: a request's, a household's, or the queue.
+            let page = match query.get("page").map(String::as_str) {
+                Some("household") => "households",
+                _ => "requests",
+            };
             let back = query
                 .get("back")
                 .and_then(|b| b.parse::<evac_model::RequestId>().ok())
                 .map_or_else(
                     || format!("/desk/review?lang={}", lang.code()),
-                    |id| format!("/desk/requests/{id}?lang={}", lang.code()),
+                    |id| format!("/desk/{page}/{id}?lang={}", lang.code()),
                 );
             Redirect::to(&back).into_response()
         }

@@ -4316,6 +4316,31 @@ async fn a_case_officer_works_a_household_from_its_page() {
         .await;
     assert!(!page.contains("id=\"bulk-notice\""), "{page}");
     assert!(!page.contains("id=\"take\""), "all of it is held now");
+
+    // Undoing a link from the household page ("two people") comes back to the household.
+    let undo = section(&page, "household-links")
+        .split("action=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("an undo for a reviewer")
+        .replace("&amp;", "&");
+    assert!(undo.contains("page=household"), "{undo}");
+    let reviewer = t.token("reviewer1", Role::CaseOfficer).await;
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}{undo}", t.base))
+        .header("cookie", format!("evac_session={reviewer}"))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/desk/households/{first_id}?lang=en").as_str()
+    );
 }
 
 /// Issue 27, casework: case assignment and "my cases". Two case officers take the same
