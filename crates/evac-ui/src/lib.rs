@@ -868,6 +868,10 @@ pub struct RequestList {
     /// Whether the oldest received come first, and the link that turns the order round.
     pub oldest_first: bool,
     pub sort_link: String,
+    /// Who the chosen requests may be given to (the staff member alone, or for a supervisor
+    /// everyone who works cases), and what the last such change did.
+    pub officers: Vec<String>,
+    pub held_notice: Option<String>,
 }
 
 impl Tr {

@@ -13,8 +13,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use evac_app::{AppError, Staff};
 use evac_model::{
-    BulkStatusDraft, Channel, Permission, PersonCorrection, PersonEventDraft, PersonId,
-    PersonStatus, RequestCorrection, RequestId, Timestamp,
+    AssignmentDraft, BulkStatusDraft, Channel, Permission, PersonCorrection, PersonEventDraft,
+    PersonId, PersonStatus, RequestCorrection, RequestId, Timestamp,
 };
 use evac_store::{ListOrder, PageRequest, RequestFilter};
 use evac_ui::{
@@ -52,6 +52,7 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
     router
         .route("/desk/requests", get(requests_page))
         .route("/desk/requests/bulk", post(bulk_status_post))
+        .route("/desk/requests/assign", post(bulk_assign_post))
         .route(
             "/desk/requests/{id}",
             get(request_page).post(person_event_post),
@@ -181,7 +182,7 @@ pub async fn requests_page(
     session: DeskSession,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
-    render_request_list(&state, lang, &session.staff, &query, None).await
+    render_request_list(&state, lang, &session.staff, &query, None, None).await
 }
 
 /// `POST /desk/requests/bulk?…the list's view…` with a [`BulkStatusDraft`] (`request`
@@ -195,7 +196,8 @@ pub async fn bulk_status_post(
     body: Bytes,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
-    let change = form_draft::<BulkStatusDraft>(&body, &[])
+    // (The list's one form also carries the holder, for its other button.)
+    let change = form_draft::<BulkStatusDraft>(&body, &["officer"])
         .and_then(|(draft, _)| draft.validate())
         .map_err(AppError::Invalid);
     let outcome = match change {
@@ -214,7 +216,7 @@ pub async fn bulk_status_post(
             ..BulkNotice::default()
         },
     };
-    render_request_list(&state, lang, &session.staff, &query, Some(notice)).await
+    render_request_list(&state, lang, &session.staff, &query, Some(notice), None).await
 }
 
 /// `POST /api/v1/requests/status-changes` with a [`BulkStatusDraft`] (`request`: ids,
@@ -264,6 +266,7 @@ async fn render_request_list(
     staff: &Staff,
     query: &HashMap<String, String>,
     notice: Option<BulkNotice>,
+    held_notice: Option<String>,
 ) -> Response {
     let q = query
         .get("q")
@@ -452,6 +455,22 @@ async fn render_request_list(
         .filter(|(_, needed)| staff.role.allows(*needed))
         .map(|(s, _)| (s.as_str().to_string(), t.status_name(s.as_str())))
         .collect();
+    // Who the chosen requests may be given to: the staff member (a take), or for a supervisor
+    // anyone who works cases.
+    let officers = if !staff.role.allows(Permission::WriteRequests) {
+        Vec::new()
+    } else if staff.role.allows(Permission::AssignCases) {
+        match state.app.users(staff).await {
+            Ok(users) => users
+                .into_iter()
+                .filter(|u| u.role.allows(Permission::WriteRequests))
+                .map(|u| u.name)
+                .collect(),
+            Err(e) => return error_page(lang, e),
+        }
+    } else {
+        vec![staff.name.clone()]
+    };
     let value = |k: &str| chosen.get(k).cloned().unwrap_or_default();
     let page = RequestList {
         t,
@@ -484,6 +503,8 @@ async fn render_request_list(
         count,
         oldest_first,
         sort_link,
+        officers,
+        held_notice,
     };
     html(StatusCode::OK, render(&page))
 }
@@ -996,4 +1017,46 @@ pub(crate) async fn render_request_detail_with(
         problem,
     };
     html(StatusCode::OK, render(&page))
+}
+
+/// `POST /desk/requests/assign?…the list's view…` with an [`AssignmentDraft`]'s `request`
+/// (repeated) and `officer`: the list's chosen requests are given to the officer (taken,
+/// for staff who are not supervisors: only requests nobody holds), then the same view says
+/// who holds them or why not.
+pub async fn bulk_assign_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let staff = &session.staff;
+    // (The list's one form also carries the status change's fields, for its other button.)
+    let outcome = match form_draft::<AssignmentDraft>(&body, &["status", "reason"])
+        .and_then(|(draft, _)| draft.validate())
+    {
+        Ok(change) => {
+            state
+                .app
+                .assign_cases(staff, &change, Timestamp::now())
+                .await
+        }
+        Err(errors) => Err(AppError::Invalid(errors)),
+    };
+    let t = Tr { lang };
+    let held = match outcome {
+        Ok(held) => {
+            let mut names: Vec<&str> = held.iter().map(|h| h.officer.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            format!(
+                "{}: {}",
+                t.count("requests-held", held.len() as u64),
+                names.join(", ")
+            )
+        }
+        Err(e) => problem_text(e),
+    };
+    render_request_list(&state, lang, staff, &query, None, Some(held)).await
 }

@@ -4464,6 +4464,51 @@ async fn two_officers_take_one_household_once_and_my_cases_lists_it() {
         .await;
     assert_eq!(holder(&page), "nobody");
     assert!(page.contains("id=\"take\""));
+
+    // From the request list: tick two requests and take them (the list's one form carries
+    // the status change's empty fields too); the other officer's take of them is refused.
+    let other_id = other["id"].as_str().unwrap().to_string();
+    let ticked = |officer: &str| {
+        vec![
+            ("request", id.to_string()),
+            ("request", other_id.clone()),
+            ("status", String::new()),
+            ("reason", String::new()),
+            ("officer", officer.to_string()),
+        ]
+    };
+    let list = t.desk_get("/desk/requests?lang=en", winner.1).await;
+    assert!(
+        list.contains("formaction=\"/desk/requests/assign?"),
+        "{list}"
+    );
+    let (status, page) = t
+        .desk_post("/desk/requests/assign?lang=en", winner.1, &ticked(winner.0))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains(&format!(
+            "id=\"held-notice\">2 requests held by: {}",
+            winner.0
+        )),
+        "{page}"
+    );
+    let mine = t
+        .desk_get("/desk/requests?lang=en&assignee=me", winner.1)
+        .await;
+    assert!(mine.contains(reference) && mine.contains(other["reference"].as_str().unwrap()));
+    let (_, page) = t
+        .desk_post("/desk/requests/assign?lang=en", loser.1, &ticked(loser.0))
+        .await;
+    let notice = page
+        .split("id=\"held-notice\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap();
+    assert!(
+        notice.contains(&format!("{} holds request", winner.0)),
+        "{notice}"
+    );
 }
 
 /// Issue 27, a picture that answers "where, how many": each class on the dashboard leads to

@@ -539,3 +539,9 @@ seats-free = Seats free
 people-waiting = People without a seat who can reach it
 seats-short = too few seats
 hub-loads-note = Seats not yet given on transports that have not left; a household that can reach two hubs counts at both.
+bulk-assign-legend = Who works the chosen requests
+bulk-assign-apply = Give them
+requests-held = { $count ->
+    [one] { $count } request held by
+   *[other] { $count } requests held by
+}
