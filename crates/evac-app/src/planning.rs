@@ -433,13 +433,14 @@ pub struct HubLoad {
     pub hub: String,
     /// Seats not held on its transports that have not left and take people.
     pub seats_free: u32,
-    /// People without a seat (in households planning still plans for) with an open way to it;
-    /// a household that can reach two hubs counts at both.
+    /// People without a seat (in households planning still plans for) for whom it is the
+    /// nearest hub with an open way (each counted once).
     pub people_waiting: u32,
 }
 
 impl App {
-    /// Every hub with a transport or someone who can reach it, busiest first, at `now`.
+    /// Every hub with a transport or someone for whom it is the nearest, busiest first, at
+    /// `now`.
     pub(crate) async fn hub_loads(
         &self,
         situation: &SituationView,
@@ -485,8 +486,13 @@ impl App {
             if waiting == 0 {
                 continue;
             }
-            for reach in reach_of(self, situation, &ways, &name.location) {
-                load(&mut loads, &reach.hub).people_waiting += waiting;
+            // Counted once, at the hub nearest by travel (a household within road reach of
+            // several hubs would otherwise count everywhere and the table say little).
+            if let Some(nearest) = reach_of(self, situation, &ways, &name.location)
+                .into_iter()
+                .min_by_key(|r| (r.travel_minutes, r.hub.clone()))
+            {
+                load(&mut loads, &nearest.hub).people_waiting += waiting;
             }
         }
         let mut loads: Vec<HubLoad> = loads.into_values().collect();

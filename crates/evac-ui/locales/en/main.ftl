@@ -536,9 +536,9 @@ standby-seated = { $count ->
 }
 hub-loads = Seats and people waiting, per hub
 seats-free = Seats free
-people-waiting = People without a seat who can reach it
+people-waiting = People without a seat for whom it is the nearest hub
 seats-short = too few seats
-hub-loads-note = Seats not yet given on transports that have not left; a household that can reach two hubs counts at both.
+hub-loads-note = Seats not yet given on transports that have not left; each person waiting is counted at the nearest hub they can reach.
 bulk-assign-legend = Who works the chosen requests
 bulk-assign-apply = Give them
 requests-held = { $count ->
