@@ -643,6 +643,20 @@ pub async fn person_correction_post(
     body: Bytes,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
+    // The form's empty fields keep their values; a medical note is cleared by its own box.
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let clear_note = pairs
+        .iter()
+        .any(|(k, v)| k == "clear_medical_note" && v == "yes");
+    let body = Bytes::from(
+        serde_urlencoded::to_string(
+            pairs
+                .iter()
+                .filter(|(k, _)| k != "clear_medical_note")
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_default(),
+    );
     let outcome = async {
         let (request, person, mut correction) = person_form::<PersonCorrection>(&id, &body)?;
         for field in [
@@ -659,6 +673,10 @@ pub async fn person_correction_post(
             if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
                 *field = None;
             }
+        }
+        if clear_note {
+            // Empty: the correction clears it.
+            correction.medical_note = Some(String::new());
         }
         if correction
             .needs

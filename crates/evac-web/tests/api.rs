@@ -4959,7 +4959,7 @@ async fn a_medical_note_per_person_reaches_the_case_officer_and_no_one_else() {
             &format!("/desk/requests/{id}/persons?lang=en"),
             &officer,
             &[
-                ("person", person),
+                ("person", person.clone()),
                 (
                     "medical_note",
                     "астма, ингалятор в сумке; аллергия на пенициллин".into(),
@@ -4983,6 +4983,31 @@ async fn a_medical_note_per_person_reaches_the_case_officer_and_no_one_else() {
         .get(&format!("/api/v1/requests/{id}/history"), Some(&officer))
         .await;
     assert!(history.to_string().contains("medical note"), "{history}");
+    // An empty field keeps the note; the box clears it.
+    for (fields, kept) in [
+        (vec![("medical_note", String::new())], true),
+        (vec![("clear_medical_note", "yes".to_string())], false),
+    ] {
+        let mut form = vec![
+            ("person", person.clone()),
+            ("reason", "the mother called again".to_string()),
+        ];
+        form.extend(fields);
+        t.desk_post(
+            &format!("/desk/requests/{id}/persons?lang=en"),
+            &officer,
+            &form,
+        )
+        .await;
+        let (_, seen) = t
+            .get(&format!("/api/v1/requests/{id}"), Some(&officer))
+            .await;
+        assert_eq!(
+            seen["party"][1].get("medical_note").is_some(),
+            kept,
+            "{seen}"
+        );
+    }
 }
 
 /// Issue 27, lists: the inbox shows what waits for a human, or one state (what evac answered

@@ -545,3 +545,4 @@ requests-held = { $count ->
     [one] { $count } request held by
    *[other] { $count } requests held by
 }
+clear-medical-note = Clear the medical note

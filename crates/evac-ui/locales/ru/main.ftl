@@ -553,3 +553,4 @@ requests-held = { $count ->
     [few] { $count } заявки ведёт
    *[many] { $count } заявок ведёт
 }
+clear-medical-note = Удалить медицинскую заметку
