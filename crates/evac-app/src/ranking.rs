@@ -119,9 +119,20 @@ pub struct Ranking {
     pub hubs: Vec<crate::HubLoad>,
     /// The first [`RANKING_KEPT_MAX`] households, first served first.
     pub head: Vec<RankedRequest>,
-    /// Every household in order, as little as a filtered case list needs (its class and
-    /// requests): the list filters this, then reads the page's households.
+    /// Every household in order, as little as a filtered case list needs (its class, marks
+    /// and requests): the list filters this, then reads the page's households.
     pub order: Vec<CaseEntry>,
+    /// The households' requests, one after another ([`Ranking::requests_of`]): one allocation
+    /// for a million households, not one each.
+    pub order_requests: Vec<evac_model::RequestId>,
+}
+
+impl Ranking {
+    /// A household's requests, the one it is named by first.
+    pub fn requests_of(&self, entry: &CaseEntry) -> &[evac_model::RequestId] {
+        let start = entry.requests_from as usize;
+        &self.order_requests[start..start + usize::from(entry.requests)]
+    }
 }
 
 /// A household's place in a ranking, for filtering the case list.
@@ -131,8 +142,9 @@ pub struct CaseEntry {
     pub people: u32,
     /// Its [`CaseMark`]s, as bits.
     pub marks: u8,
-    /// Its requests, the one it is named by first.
-    pub requests: Box<[evac_model::RequestId]>,
+    /// How many requests it has, and where they start in [`Ranking::order_requests`].
+    pub requests: u16,
+    pub requests_from: u32,
 }
 
 /// A ranking as kept: when it was made, how long making it took, and the store's ranking
@@ -184,16 +196,22 @@ impl App {
             }
         }
         by_class.sort_by_key(|c| c.class);
+        let mut order_requests = Vec::with_capacity(names.len());
         let entries = order
             .iter()
             .map(|placement| {
                 let name = &names[placement.case as usize];
-                CaseEntry {
+                // (A household of more than 65,535 requests keeps the first of them here.)
+                let requests = &name.requests[..name.requests.len().min(usize::from(u16::MAX))];
+                let entry = CaseEntry {
                     class: placement.class,
                     people: u32::try_from(name.persons.len()).unwrap_or(u32::MAX),
                     marks: CaseMark::of(&facts[placement.case as usize]),
-                    requests: name.requests.clone().into_boxed_slice(),
-                }
+                    requests: requests.len() as u16,
+                    requests_from: u32::try_from(order_requests.len()).unwrap_or(u32::MAX),
+                };
+                order_requests.extend_from_slice(requests);
+                entry
             })
             .collect::<Vec<CaseEntry>>();
         let by_mark = CaseMark::ALL
@@ -216,6 +234,7 @@ impl App {
             hubs,
             head,
             order: entries,
+            order_requests,
         })
     }
 
@@ -373,7 +392,9 @@ impl App {
             .enumerate()
             .filter(|(_, e)| filter.class.is_none_or(|c| e.class == c))
             .filter(|(_, e)| filter.mark.is_none_or(|m| e.marks & m.bit() != 0))
-            .filter(|(_, e)| !filter.mine || e.requests.iter().any(|r| mine.contains(r)))
+            .filter(|(_, e)| {
+                !filter.mine || ranking.requests_of(e).iter().any(|r| mine.contains(r))
+            })
             .collect();
         let mut lines = Vec::new();
         for &(position, entry) in chosen.iter().skip(from).take(limit) {
@@ -381,7 +402,8 @@ impl App {
                 lines.push((position + 1, kept.clone()));
                 continue;
             }
-            let Some(first) = self.store.request(entry.requests[0]).await? else {
+            let requests = ranking.requests_of(entry).to_vec();
+            let Some(first) = self.store.request(requests[0]).await? else {
                 continue;
             };
             let class_name = ranking
@@ -394,7 +416,7 @@ impl App {
                 RankedRequest {
                     request_id: first.request.id,
                     reference: first.request.reference.to_string(),
-                    requests: entry.requests.to_vec(),
+                    requests,
                     people: entry.people as usize,
                     place: first.request.body.location.text.clone(),
                     priority: evac_triage::Priority {
