@@ -211,10 +211,7 @@ pub async fn bulk_status_post(
     };
     let notice = match outcome {
         Ok(outcome) => bulk_notice(&outcome, Tr { lang }),
-        Err(e) => BulkNotice {
-            refused: vec![problem_text(e)],
-            ..BulkNotice::default()
-        },
+        Err(e) => refused_notice(e),
     };
     render_request_list(&state, lang, &session.staff, &query, Some(notice), None).await
 }
@@ -450,22 +447,14 @@ async fn render_request_list(
         .iter()
         .map(|c| (c.as_str().to_string(), t.channel_name(c.as_str())))
         .collect();
-    let bulk_statuses = PersonStatus::SET_BY_HAND
-        .iter()
-        .filter(|(_, needed)| staff.role.allows(*needed))
-        .map(|(s, _)| (s.as_str().to_string(), t.status_name(s.as_str())))
-        .collect();
+    let bulk_statuses = statuses_by_hand(staff, t);
     // Who the chosen requests may be given to: the staff member (a take), or for a supervisor
     // anyone who works cases.
     let officers = if !staff.role.allows(Permission::WriteRequests) {
         Vec::new()
     } else if staff.role.allows(Permission::AssignCases) {
-        match state.app.users(staff).await {
-            Ok(users) => users
-                .into_iter()
-                .filter(|u| u.role.allows(Permission::WriteRequests))
-                .map(|u| u.name)
-                .collect(),
+        match case_workers(state, staff).await {
+            Ok(names) => names,
             Err(e) => return error_page(lang, e),
         }
     } else {
@@ -783,6 +772,55 @@ async fn message_lines(
     Ok(lines.into_iter().map(|(_, line)| line).collect())
 }
 
+/// A person's birth as the desk shows it: the date, or the age stated and when.
+pub(crate) fn birth_text(p: &evac_model::Person) -> String {
+    match &p.birth {
+        Some(evac_model::Birth::Date(d)) => d.to_string(),
+        Some(evac_model::Birth::StatedAge { years, on }) => format!("{years} ({on})"),
+        None => String::new(),
+    }
+}
+
+/// A person's needs with their medical note beside them (case notes, withheld together).
+pub(crate) fn needs_text(p: &evac_model::Person) -> String {
+    p.needs
+        .iter()
+        .map(|n| n.as_str().to_string())
+        .chain(p.medical_note.clone())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The statuses `staff` may set by hand: (status, its name in the desk's language).
+pub(crate) fn statuses_by_hand(staff: &Staff, t: Tr) -> Vec<(String, String)> {
+    PersonStatus::SET_BY_HAND
+        .iter()
+        .filter(|(_, needed)| staff.role.allows(*needed))
+        .map(|(s, _)| (s.as_str().to_string(), t.status_name(s.as_str())))
+        .collect()
+}
+
+/// Everyone who may hold cases (they enter requests), by user name: whom a supervisor may
+/// give a case to.
+pub(crate) async fn case_workers(state: &AppState, staff: &Staff) -> Result<Vec<String>, AppError> {
+    Ok(state
+        .app
+        .users(staff)
+        .await?
+        .into_iter()
+        .filter(|u| u.role.allows(Permission::WriteRequests))
+        .map(|u| u.name)
+        .collect())
+}
+
+/// A change refused as a whole, as the notice above a list or a household shows it.
+pub(crate) fn refused_notice(e: AppError) -> BulkNotice {
+    BulkNotice {
+        refused: vec![problem_text(e)],
+        ..BulkNotice::default()
+    }
+}
+
 pub(crate) fn person_name(p: &evac_model::Person) -> String {
     let written = |n: &Option<evac_model::PersonName>| {
         n.as_ref().map_or(String::new(), |n| n.as_written.clone())
@@ -868,20 +906,9 @@ pub(crate) async fn render_request_detail_with(
                 latin: format!("{} {}", latin(&p.surname), latin(&p.given_names))
                     .trim()
                     .to_string(),
-                birth: match &p.birth {
-                    Some(evac_model::Birth::Date(d)) => d.to_string(),
-                    Some(evac_model::Birth::StatedAge { years, on }) => format!("{years} ({on})"),
-                    None => String::new(),
-                },
+                birth: birth_text(p),
                 relation: t.get(&format!("relation-{}", p.relation.as_str())),
-                // The medical note beside the needs: a case note, withheld with them.
-                needs: p
-                    .needs
-                    .iter()
-                    .map(|n| n.as_str().to_string())
-                    .chain(p.medical_note.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                needs: needs_text(p),
                 status: stored
                     .statuses
                     .iter()

@@ -13,15 +13,18 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use evac_app::{AppError, HouseholdView, Staff};
-use evac_model::{AssignmentDraft, BulkStatusDraft, Permission, PersonStatus, Timestamp};
+use evac_model::{AssignmentDraft, BulkStatusDraft, Permission, Timestamp};
 use evac_ui::{
     BulkNotice, HouseholdLinkLine, HouseholdPage, HouseholdPersonLine, HouseholdRequestLine, Lang,
     Tr, render,
 };
 
 use crate::auth::Authenticated;
-use crate::casework::{bulk_notice, person_name};
-use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
+use crate::casework::{
+    birth_text, bulk_notice, case_workers, needs_text, person_name, refused_notice,
+    statuses_by_hand,
+};
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang};
 use crate::doors::{form_draft, json_draft};
 use crate::problem::ApiResult;
 use crate::{AppState, Routes};
@@ -83,22 +86,12 @@ pub async fn household_status_post(
     let lang = lang(&query, &headers, &Lang::DESK);
     let staff = &session.staff;
     let outcome = async {
-        let request = id
-            .parse()
-            .map_err(|_| AppError::NotFound(format!("request {id}")))?;
-        let household = state
-            .app
-            .household(staff, request, Timestamp::now())
-            .await?;
+        let (_, ids) = household_of(&state, staff, &id).await?;
         // The household is the one the path names, as the page showed it: the form lists the
         // requests it showed, and a household that changed since (a new link) is not changed
         // unseen.
         let (draft, _) = form_draft::<BulkStatusDraft>(&body, &[]).map_err(AppError::Invalid)?;
-        let mut now_ids: Vec<String> = household
-            .request_ids()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let mut now_ids = ids;
         let mut shown = draft.request.clone();
         now_ids.sort();
         shown.sort();
@@ -124,10 +117,7 @@ pub async fn household_status_post(
     .await;
     let notice = match outcome {
         Ok(outcome) => bulk_notice(&outcome, Tr { lang }),
-        Err(e) => BulkNotice {
-            refused: vec![problem_text(e)],
-            ..BulkNotice::default()
-        },
+        Err(e) => refused_notice(e),
     };
     render_household(&state, lang, staff, &id, Some(notice)).await
 }
@@ -146,22 +136,11 @@ pub async fn household_holder_post(
     let lang = lang(&query, &headers, &Lang::DESK);
     let staff = &session.staff;
     let outcome = async {
-        let request = id
-            .parse()
-            .map_err(|_| AppError::NotFound(format!("request {id}")))?;
-        let household = state
-            .app
-            .household(staff, request, Timestamp::now())
-            .await?;
+        let (_, ids) = household_of(&state, staff, &id).await?;
         let (draft, _) = form_draft::<AssignmentDraft>(&body, &[]).map_err(AppError::Invalid)?;
         // The requests the page showed for this change (those nobody held, for a take; the
         // officer's own, to give up), as far as they are still of this household; none named
         // (a supervisor's "give to"): all of it.
-        let ids: Vec<String> = household
-            .request_ids()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
         let request = if draft.request.is_empty() {
             ids
         } else {
@@ -183,12 +162,30 @@ pub async fn household_holder_post(
     .await;
     let notice = match outcome {
         Ok(_) => None,
-        Err(e) => Some(BulkNotice {
-            refused: vec![problem_text(e)],
-            ..BulkNotice::default()
-        }),
+        Err(e) => Some(refused_notice(e)),
     };
     render_household(&state, lang, staff, &id, notice).await
+}
+
+/// The household request `id` (from the path) belongs to, now, and its request ids as text.
+async fn household_of(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+) -> Result<(HouseholdView, Vec<String>), AppError> {
+    let request = id
+        .parse()
+        .map_err(|_| AppError::NotFound(format!("request {id}")))?;
+    let household = state
+        .app
+        .household(staff, request, Timestamp::now())
+        .await?;
+    let ids = household
+        .request_ids()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    Ok((household, ids))
 }
 
 async fn render_household(
@@ -198,11 +195,8 @@ async fn render_household(
     id: &str,
     notice: Option<BulkNotice>,
 ) -> Response {
-    let Ok(request) = id.parse() else {
-        return error_page(lang, AppError::NotFound(format!("request {id}")));
-    };
-    let household = match state.app.household(staff, request, Timestamp::now()).await {
-        Ok(household) => household,
+    let household = match household_of(state, staff, id).await {
+        Ok((household, _)) => household,
         Err(e) => return error_page(lang, e),
     };
     let t = Tr { lang };
@@ -217,12 +211,8 @@ async fn render_household(
     let (unheld, mine) = take_and_give_up(&household, staff);
     let writes = staff.role.allows(Permission::WriteRequests);
     let officers = if staff.role.allows(Permission::AssignCases) {
-        match state.app.users(staff).await {
-            Ok(users) => users
-                .into_iter()
-                .filter(|u| u.role.allows(Permission::WriteRequests))
-                .map(|u| u.name)
-                .collect(),
+        match case_workers(state, staff).await {
+            Ok(names) => names,
             Err(e) => return error_page(lang, e),
         }
     } else {
@@ -258,11 +248,7 @@ async fn render_household(
         people: person_lines(state, &household, t),
         links: link_lines(&household, t, state),
         can_undo_links: staff.role.allows(Permission::ReviewDuplicates),
-        status_choices: PersonStatus::SET_BY_HAND
-            .iter()
-            .filter(|(_, needed)| staff.role.allows(*needed))
-            .map(|(s, _)| (s.as_str().to_string(), t.status_name(s.as_str())))
-            .collect(),
+        status_choices: statuses_by_hand(staff, t),
         may_take: writes && !unheld.is_empty(),
         may_give_up: writes && !mine.is_empty(),
         unheld,
@@ -296,22 +282,9 @@ fn person_lines(state: &AppState, household: &HouseholdView, t: Tr) -> Vec<House
                     .unwrap_or_default();
                 HouseholdPersonLine {
                     name: person_name(p),
-                    birth: match &p.birth {
-                        Some(evac_model::Birth::Date(d)) => d.to_string(),
-                        Some(evac_model::Birth::StatedAge { years, on }) => {
-                            format!("{years} ({on})")
-                        }
-                        None => String::new(),
-                    },
+                    birth: birth_text(p),
                     relation: t.get(&format!("relation-{}", p.relation.as_str())),
-                    // The medical note beside the needs: a case note, withheld with them.
-                    needs: p
-                        .needs
-                        .iter()
-                        .map(|n| n.as_str().to_string())
-                        .chain(p.medical_note.clone())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    needs: needs_text(p),
                     status: stored
                         .statuses
                         .iter()

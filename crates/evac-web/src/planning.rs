@@ -89,6 +89,22 @@ pub(crate) struct PlanningView {
     pub notice: Option<String>,
 }
 
+impl PlanningView {
+    /// The page after a transport action: what it did, or why it was refused.
+    pub fn after(outcome: Result<String, AppError>) -> PlanningView {
+        match outcome {
+            Ok(notice) => PlanningView {
+                notice: Some(notice),
+                ..PlanningView::default()
+            },
+            Err(e) => PlanningView {
+                problem: Some(crate::desk::problem_text(e)),
+                ..PlanningView::default()
+            },
+        }
+    }
+}
+
 pub(crate) async fn render_planning(
     state: &AppState,
     lang: Lang,

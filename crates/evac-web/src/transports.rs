@@ -154,28 +154,14 @@ pub async fn transport_status_post(
     }
     .await;
     let t = evac_ui::Tr { lang };
-    let (problem, notice) = match outcome {
-        Ok(transport) => (
-            None,
-            Some(format!(
-                "{}: {}",
-                transport.code,
-                t.transport_status_name(transport.status.as_str())
-            )),
-        ),
-        Err(e) => (Some(problem_text(e)), None),
-    };
-    render_planning(
-        &state,
-        lang,
-        &session.staff,
-        PlanningView {
-            problem,
-            notice,
-            ..PlanningView::default()
-        },
-    )
-    .await
+    let said = outcome.map(|transport| {
+        format!(
+            "{}: {}",
+            transport.code,
+            t.transport_status_name(transport.status.as_str())
+        )
+    });
+    render_planning(&state, lang, &session.staff, PlanningView::after(said)).await
 }
 
 /// `POST /desk/planning/transports/{id}/no-shows`: releases the seats of people not checked
@@ -197,29 +183,15 @@ pub async fn no_shows_post(
     }
     .await;
     let t = evac_ui::Tr { lang };
-    let (problem, notice) = match outcome {
-        Ok(released) => (
-            None,
-            Some(format!(
-                "{}: {}; {}",
-                released.transport_code,
-                t.count("no-shows-released", released.released as u64),
-                t.count("standby-seated", released.standby.len() as u64)
-            )),
-        ),
-        Err(e) => (Some(problem_text(e)), None),
-    };
-    render_planning(
-        &state,
-        lang,
-        &session.staff,
-        PlanningView {
-            problem,
-            notice,
-            ..PlanningView::default()
-        },
-    )
-    .await
+    let said = outcome.map(|released| {
+        format!(
+            "{}: {}; {}",
+            released.transport_code,
+            t.count("no-shows-released", released.released as u64),
+            t.count("standby-seated", released.standby.len() as u64)
+        )
+    });
+    render_planning(&state, lang, &session.staff, PlanningView::after(said)).await
 }
 
 fn desk_transport_id(id: &str) -> Result<TransportId, AppError> {

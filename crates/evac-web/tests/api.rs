@@ -95,6 +95,32 @@ fn family() -> Value {
     })
 }
 
+/// The same family written again in Latin letters (a duplicate linkage should find).
+fn family_in_latin() -> Value {
+    let mut again = family();
+    again["party"][0]["surname"] = json!("Tokayeva");
+    again["party"][0]["given_names"] = json!("Aliya");
+    again["party"][1]["surname"] = json!("Tokayev");
+    again["party"][1]["given_names"] = json!("Nurlan");
+    again
+}
+
+impl TestApp {
+    /// Stores a generated crisis as received at its own times; what each request got back.
+    async fn load_demo(&self, scenario: evac_demo::Scenario) -> Vec<evac_app::Submitted> {
+        let mut stored = Vec::new();
+        for g in evac_demo::generate(scenario) {
+            stored.push(
+                self.app
+                    .submit_request_at(&evac_model::Actor::System, &g.draft, None, g.received_at)
+                    .await
+                    .unwrap(),
+            );
+        }
+        stored
+    }
+}
+
 #[tokio::test]
 async fn a_requester_submits_retries_and_staff_read_it_back() {
     let t = spawn_app().await;
@@ -917,21 +943,12 @@ async fn ages_are_judged_on_the_day_the_request_was_received() {
 #[tokio::test]
 async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
     let t = spawn_app().await;
-    for g in evac_demo::generate(evac_demo::Scenario::january_2022(300, 4)) {
-        t.app
-            .submit_request_at(&evac_model::Actor::System, &g.draft, None, g.received_at)
-            .await
-            .unwrap();
-    }
+    t.load_demo(evac_demo::Scenario::january_2022(300, 4)).await;
     t.app.relink().await.unwrap();
     // The family asks by the API, then again in Latin letters.
     let (status, _, first) = t.post(&family(), None).await;
     assert_eq!(status, StatusCode::CREATED);
-    let mut again = family();
-    again["party"][0]["surname"] = json!("Tokayeva");
-    again["party"][0]["given_names"] = json!("Aliya");
-    again["party"][1]["surname"] = json!("Tokayev");
-    again["party"][1]["given_names"] = json!("Nurlan");
+    let again = family_in_latin();
     let (status, _, second) = t.post(&again, None).await;
     assert_eq!(status, StatusCode::CREATED);
 
@@ -3118,12 +3135,7 @@ async fn a_published_plan_says_how_many_households_it_does_not_list() {
     let supervisor = t.app.console_staff("super1").await.unwrap();
     let scenario = evac_demo::Scenario::january_2022(300, 5);
     let start = scenario.start;
-    for g in evac_demo::generate(scenario) {
-        t.app
-            .submit_request_at(&evac_model::Actor::System, &g.draft, None, g.received_at)
-            .await
-            .unwrap();
-    }
+    t.load_demo(scenario).await;
     t.app.seed_demo_situation(&supervisor, start).await.unwrap();
     for (subject, effect) in [("hub:ALA", "open"), ("route:almaty-airport", "open")] {
         let statement = evac_model::StatementDraft {
@@ -4096,22 +4108,10 @@ async fn the_request_page_says_which_town_planning_reads_the_place_as() {
 #[tokio::test]
 async fn a_case_officer_works_a_household_from_its_page() {
     let t = spawn_app().await;
-    let mut demo = Vec::new();
-    for g in evac_demo::generate(evac_demo::Scenario::january_2022(300, 4)) {
-        demo.push(
-            t.app
-                .submit_request_at(&evac_model::Actor::System, &g.draft, None, g.received_at)
-                .await
-                .unwrap(),
-        );
-    }
+    let demo = t.load_demo(evac_demo::Scenario::january_2022(300, 4)).await;
     t.app.relink().await.unwrap();
     let (_, _, first) = t.post(&family(), None).await;
-    let mut again = family();
-    again["party"][0]["surname"] = json!("Tokayeva");
-    again["party"][0]["given_names"] = json!("Aliya");
-    again["party"][1]["surname"] = json!("Tokayev");
-    again["party"][1]["given_names"] = json!("Nurlan");
+    let again = family_in_latin();
     let (_, _, second) = t.post(&again, None).await;
     t.app.linking_caught_up().await;
     let officer = t.token("officer1", Role::CaseOfficer).await;
@@ -4518,12 +4518,7 @@ async fn two_officers_take_one_household_once_and_my_cases_lists_it() {
 #[tokio::test]
 async fn the_dashboard_leads_to_filtered_lists() {
     let t = spawn_app().await;
-    for g in evac_demo::generate(evac_demo::Scenario::january_2022(300, 4)) {
-        t.app
-            .submit_request_at(&evac_model::Actor::System, &g.draft, None, g.received_at)
-            .await
-            .unwrap();
-    }
+    t.load_demo(evac_demo::Scenario::january_2022(300, 4)).await;
     let officer = t.token("officer1", Role::CaseOfficer).await;
     let supervisor = t.token("super1", Role::Supervisor).await;
     let (status, hub) = t
