@@ -8,7 +8,7 @@
 //! first, so the plan and the gate never see a seat nobody will take.
 
 use evac_model::{
-    FieldError, PassClaims, Permission, PersonCorrection, PersonId, PersonStatus,
+    FieldError, PassClaims, Permission, PersonAddition, PersonCorrection, PersonId, PersonStatus,
     RequestCorrection, RequestId, SeatBook, SeatEventKind, Timestamp,
 };
 use evac_store::{AppendIf, AuditEvent, PersonChange, StoreError};
@@ -463,126 +463,305 @@ impl App {
     ) -> Result<Vec<&'static str>, AppError> {
         staff.require(Permission::WriteRequests)?;
         let reason = reason_given(&correction.reason)?;
-        let stored = self.request_to_change(id).await?;
-        // Intake's validation, on a draft of the corrected fields (the stored ones where a
-        // field is left out) and one stand-in person: the party is not corrected, and only
-        // the corrected fields are taken from the result.
-        let was = &stored.request.body;
-        let text = |field: &Option<String>, stored: Option<String>| {
-            field.clone().or(stored).filter(|t| !t.trim().is_empty())
-        };
-        let draft = evac_model::RequestDraft {
-            channel: Some(was.channel.as_str().into()),
-            location: evac_model::LocationDraft {
-                text: text(&correction.location, Some(was.location.text.clone())),
-                country: text(
-                    &correction.country,
-                    was.location.country.map(|c| c.to_string()),
-                ),
-                ..Default::default()
-            },
-            situation: text(&correction.situation, Some(was.situation.clone())),
-            urgency: correction
-                .urgency
-                .clone()
-                .unwrap_or_else(|| was.urgency.iter().map(|u| u.as_str().to_string()).collect()),
-            submitter: evac_model::SubmitterDraft {
-                name: text(&correction.submitter_name, was.submitter.name.clone()),
-                phones: match &correction.phones {
-                    // An entry may hold several numbers, one per line (the desk's text box).
-                    Some(phones) => phones
-                        .iter()
-                        .flat_map(|p| p.lines())
-                        .map(str::trim)
-                        .filter(|p| !p.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                    None => was.submitter.phones.iter().map(|p| p.raw.clone()).collect(),
+        self.correct_with(id, |stored| {
+            // Intake's validation, on a draft of the corrected fields (the stored ones where a
+            // field is left out) and one stand-in person: the party is not corrected, and only
+            // the corrected fields are taken from the result.
+            let was = &stored.request.body;
+            let text = |field: &Option<String>, stored: Option<String>| {
+                field.clone().or(stored).filter(|t| !t.trim().is_empty())
+            };
+            let draft = evac_model::RequestDraft {
+                channel: Some(was.channel.as_str().into()),
+                location: evac_model::LocationDraft {
+                    text: text(&correction.location, Some(was.location.text.clone())),
+                    country: text(
+                        &correction.country,
+                        was.location.country.map(|c| c.to_string()),
+                    ),
+                    ..Default::default()
                 },
-                email: text(
-                    &correction.email,
-                    was.submitter.email.as_ref().map(|e| e.as_str().to_string()),
-                ),
-            },
-            party: vec![evac_model::PersonDraft {
-                surname: Some("stand-in".into()),
+                situation: text(&correction.situation, Some(was.situation.clone())),
+                urgency: correction.urgency.clone().unwrap_or_else(|| {
+                    was.urgency.iter().map(|u| u.as_str().to_string()).collect()
+                }),
+                submitter: evac_model::SubmitterDraft {
+                    name: text(&correction.submitter_name, was.submitter.name.clone()),
+                    phones: match &correction.phones {
+                        // An entry may hold several numbers, one per line (the desk's text box).
+                        Some(phones) => phones
+                            .iter()
+                            .flat_map(|p| p.lines())
+                            .map(str::trim)
+                            .filter(|p| !p.is_empty())
+                            .map(str::to_string)
+                            .collect(),
+                        None => was.submitter.phones.iter().map(|p| p.raw.clone()).collect(),
+                    },
+                    email: text(
+                        &correction.email,
+                        was.submitter.email.as_ref().map(|e| e.as_str().to_string()),
+                    ),
+                },
+                party: vec![evac_model::PersonDraft {
+                    surname: Some("stand-in".into()),
+                    ..Default::default()
+                }],
+                consent: Some(true),
                 ..Default::default()
-            }],
+            };
+            let ctx = evac_model::ValidationContext {
+                now: at,
+                default_region: self.settings.default_region,
+            };
+            let valid = draft.validate(&ctx).map_err(AppError::Invalid)?;
+            let mut body = stored.request.body.clone();
+            let mut changed = Vec::new();
+            // A location whose words and country stay is kept whole (its coordinates with it);
+            // a new one replaces the old, whose coordinates described the old place.
+            let moved = valid.location.text != body.location.text
+                || valid.location.country != body.location.country;
+            if moved {
+                changed.push("location");
+            }
+            if valid.situation != body.situation {
+                changed.push("situation");
+            }
+            if valid.urgency != body.urgency {
+                changed.push("urgency");
+            }
+            // Contacts compare by what reaches someone (a number's E.164 form, not how it was typed).
+            let reach = |s: &evac_model::Submitter| {
+                (
+                    s.name.clone(),
+                    s.phones
+                        .iter()
+                        .map(|p| p.e164.to_string())
+                        .collect::<Vec<_>>(),
+                    s.email.as_ref().map(|e| e.as_str().to_string()),
+                )
+            };
+            let contacts_changed = reach(&valid.submitter) != reach(&body.submitter);
+            if contacts_changed {
+                changed.push("contacts");
+            }
+            if changed.is_empty() {
+                return Ok(None);
+            }
+            if moved {
+                body.location = valid.location;
+            }
+            body.situation = valid.situation;
+            body.urgency = valid.urgency;
+            if contacts_changed {
+                body.submitter = valid.submitter;
+            }
+            let what = changed.join(", ");
+            let notes = body
+                .party
+                .iter()
+                .map(|p| PersonChange {
+                    person: p.id,
+                    at,
+                    actor: staff.actor(),
+                    to: None,
+                    reason: format!("request corrected ({what}): {reason}"),
+                    expected: None,
+                })
+                .collect();
+            let audit = AuditEvent {
+                at,
+                actor: staff.actor(),
+                action: "request.correct".into(),
+                subject: Some(id.to_string()),
+                detail: serde_json::json!({ "fields": changed }),
+            };
+            Ok(Some(Corrected {
+                body,
+                notes,
+                audit,
+                changed,
+            }))
+        })
+        .await
+    }
+
+    /// Reads the request, lets `decide` correct it (`None`: nothing to change) and stores the
+    /// result only while the request is still what `decide` read. When another correction came
+    /// first, it decides again on the new body (so two officers correcting two people of a
+    /// family at once both keep theirs), up to [`CORRECTION_ATTEMPTS_MAX`] times. The answer
+    /// names the fields changed.
+    pub(crate) async fn correct_with(
+        &self,
+        id: RequestId,
+        mut decide: impl FnMut(&evac_store::StoredRequest) -> Result<Option<Corrected>, AppError>,
+    ) -> Result<Vec<&'static str>, AppError> {
+        let mut attempt = 1;
+        loop {
+            let stored = self.request_to_change(id).await?;
+            let Some(corrected) = decide(&stored)? else {
+                return Ok(Vec::new());
+            };
+            let has_minors = corrected.body.has_minors(stored.request.ages_as_of());
+            let written = self
+                .store
+                .correct_request(
+                    id,
+                    &stored.request.body,
+                    &corrected.body,
+                    has_minors,
+                    corrected.notes,
+                    corrected.audit,
+                )
+                .await;
+            match written {
+                Ok(()) => {
+                    self.ranking_is_stale().await;
+                    return Ok(corrected.changed);
+                }
+                Err(StoreError::Refused(_)) if attempt < CORRECTION_ATTEMPTS_MAX => attempt += 1,
+                Err(StoreError::Refused(why)) => return Err(AppError::Conflict(why)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+impl App {
+    /// Adds a person to a request's party (validated like intake, as of the day the request
+    /// arrived): they are registered beside the others, with a note saying why, and the
+    /// answer is their id. Linkage compares them with everyone else at the next relink.
+    pub async fn add_person(
+        &self,
+        staff: &Staff,
+        request: RequestId,
+        addition: &PersonAddition,
+        at: Timestamp,
+    ) -> Result<PersonId, AppError> {
+        staff.require(Permission::WriteRequests)?;
+        let reason = reason_given(&addition.reason)?;
+        let id = PersonId::new_v7();
+        self.correct_with(request, |stored| {
+            let body = &stored.request.body;
+            if body.party.len() >= evac_model::PARTY_MEMBERS_MAX {
+                return Err(AppError::Invalid(vec![FieldError {
+                    path: "party".into(),
+                    reason: format!(
+                        "has {} people already, the most a request holds; enter the others as a new request",
+                        body.party.len()
+                    ),
+                }]));
+            }
+            let mut person = self.validate_person(stored, addition.person_draft(), None)?;
+            person.id = id;
+            let mut grown = body.clone();
+            grown.party.push(person);
+            Ok(Some(Corrected {
+                body: grown,
+                notes: vec![PersonChange {
+                    person: id,
+                    at,
+                    actor: staff.actor(),
+                    to: None,
+                    reason: format!("added to the party: {reason}"),
+                    expected: None,
+                }],
+                audit: AuditEvent {
+                    at,
+                    actor: staff.actor(),
+                    action: "person.add".into(),
+                    subject: Some(id.to_string()),
+                    detail: serde_json::json!({ "request": request.to_string() }),
+                },
+                changed: vec!["party"],
+            }))
+        })
+        .await?;
+        Ok(id)
+    }
+}
+
+/// How many times a correction is decided again when other corrections of the same request
+/// keep coming first (each try reads the request anew).
+const CORRECTION_ATTEMPTS_MAX: u32 = 8;
+
+/// A correction decided on a request as read: its new body, a note for each person concerned,
+/// the audit event, and the names of the fields it changed.
+pub(crate) struct Corrected {
+    pub(crate) body: evac_model::NewRequest,
+    pub(crate) notes: Vec<PersonChange>,
+    pub(crate) audit: AuditEvent,
+    pub(crate) changed: Vec<&'static str>,
+}
+
+impl App {
+    /// One person as intake would validate them in `stored`'s request: with the request's
+    /// own contacts and place, as of the day it arrived (ages and "in the future" are judged
+    /// then). An error's path names the person's place in the party (`party[2].birth_date`),
+    /// or, for a person not in it yet (`index` none), the field alone.
+    fn validate_person(
+        &self,
+        stored: &evac_store::StoredRequest,
+        draft: evac_model::PersonDraft,
+        index: Option<usize>,
+    ) -> Result<evac_model::Person, AppError> {
+        let body = &stored.request.body;
+        let request_draft = evac_model::RequestDraft {
+            channel: Some(body.channel.as_str().into()),
+            location: evac_model::LocationDraft {
+                text: Some(body.location.text.clone()).filter(|t| !t.is_empty()),
+                lat: body.location.coordinates.map(|c| c.lat),
+                lon: body.location.coordinates.map(|c| c.lon),
+                ..Default::default()
+            },
+            submitter: evac_model::SubmitterDraft {
+                phones: body
+                    .submitter
+                    .phones
+                    .iter()
+                    .map(|p| p.raw.clone())
+                    .collect(),
+                email: body
+                    .submitter
+                    .email
+                    .as_ref()
+                    .map(|e| e.as_str().to_string()),
+                ..Default::default()
+            },
+            party: vec![draft],
             consent: Some(true),
             ..Default::default()
         };
         let ctx = evac_model::ValidationContext {
-            now: at,
-            default_region: self.settings.default_region,
+            now: stored.request.received_at,
+            default_region: body.location.country.or(self.settings.default_region),
         };
-        let valid = draft.validate(&ctx).map_err(AppError::Invalid)?;
-        let mut body = stored.request.body.clone();
-        let mut changed = Vec::new();
-        // A location whose words and country stay is kept whole (its coordinates with it);
-        // a new one replaces the old, whose coordinates described the old place.
-        let moved = valid.location.text != body.location.text
-            || valid.location.country != body.location.country;
-        if moved {
-            changed.push("location");
-        }
-        if valid.situation != body.situation {
-            changed.push("situation");
-        }
-        if valid.urgency != body.urgency {
-            changed.push("urgency");
-        }
-        // Contacts compare by what reaches someone (a number's E.164 form, not how it was typed).
-        let reach = |s: &evac_model::Submitter| {
-            (
-                s.name.clone(),
-                s.phones
-                    .iter()
-                    .map(|p| p.e164.to_string())
-                    .collect::<Vec<_>>(),
-                s.email.as_ref().map(|e| e.as_str().to_string()),
+        let valid = request_draft.validate(&ctx).map_err(|errors| {
+            // The one person is party[0] of the stand-in.
+            AppError::Invalid(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError {
+                        path: match index {
+                            Some(index) => {
+                                e.path.replacen("party[0]", &format!("party[{index}]"), 1)
+                            }
+                            None => e
+                                .path
+                                .strip_prefix("party[0].")
+                                .unwrap_or(&e.path)
+                                .to_string(),
+                        },
+                        reason: e.reason,
+                    })
+                    .collect(),
             )
-        };
-        let contacts_changed = reach(&valid.submitter) != reach(&body.submitter);
-        if contacts_changed {
-            changed.push("contacts");
-        }
-        if changed.is_empty() {
-            return Ok(changed);
-        }
-        if moved {
-            body.location = valid.location;
-        }
-        body.situation = valid.situation;
-        body.urgency = valid.urgency;
-        if contacts_changed {
-            body.submitter = valid.submitter;
-        }
-        let what = changed.join(", ");
-        let notes = body
+        })?;
+        Ok(valid
             .party
-            .iter()
-            .map(|p| PersonChange {
-                person: p.id,
-                at,
-                actor: staff.actor(),
-                to: None,
-                reason: format!("request corrected ({what}): {reason}"),
-                expected: None,
-            })
-            .collect();
-        let audit = AuditEvent {
-            at,
-            actor: staff.actor(),
-            action: "request.correct".into(),
-            subject: Some(id.to_string()),
-            detail: serde_json::json!({ "fields": changed }),
-        };
-        let has_minors = body.has_minors(stored.request.ages_as_of());
-        self.store
-            .correct_request(id, &body, has_minors, notes, audit)
-            .await?;
-        self.ranking_is_stale().await;
-        Ok(changed)
+            .into_iter()
+            .next()
+            .expect("one person validated"))
     }
 }
 
@@ -635,137 +814,92 @@ impl App {
     ) -> Result<Vec<&'static str>, AppError> {
         staff.require(Permission::WriteRequests)?;
         let reason = reason_given(&correction.reason)?;
-        let stored = self.request_to_change(request).await?;
-        let index = stored
-            .request
-            .body
-            .party
-            .iter()
-            .position(|p| p.id == person)
-            .ok_or_else(|| AppError::NotFound(format!("person {person} in request {request}")))?;
-        let was = &stored.request.body.party[index];
-        let mut draft = person_draft(was);
-        let field = |new: &Option<String>, old: &mut Option<String>| {
-            if let Some(new) = new {
-                *old = Some(new.clone()).filter(|t| !t.trim().is_empty());
-            }
-        };
-        field(&correction.surname, &mut draft.surname);
-        field(&correction.given_names, &mut draft.given_names);
-        field(&correction.patronymic, &mut draft.patronymic);
-        if let Some(birth) = &correction.birth_date {
-            draft.birth_date = Some(birth.clone()).filter(|t| !t.trim().is_empty());
-            draft.age_years = None;
-        }
-        field(&correction.sex, &mut draft.sex);
-        field(&correction.citizenship, &mut draft.citizenship);
-        field(&correction.document_type, &mut draft.document_type);
-        field(&correction.document_number, &mut draft.document_number);
-        field(&correction.medical_note, &mut draft.medical_note);
-        if let Some(needs) = &correction.needs {
-            // An entry may hold several, separated by commas (the desk's text box).
-            draft.needs = needs
+        self.correct_with(request, |stored| {
+            let index = stored
+                .request
+                .body
+                .party
                 .iter()
-                .flat_map(|n| n.split(','))
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(str::to_string)
-                .collect();
-        }
-        // Intake's validation, on the request's own contacts and this one person, as of the
-        // day the request arrived (ages and "in the future" are judged then).
-        let body = &stored.request.body;
-        let request_draft = evac_model::RequestDraft {
-            channel: Some(body.channel.as_str().into()),
-            location: evac_model::LocationDraft {
-                text: Some(body.location.text.clone()).filter(|t| !t.is_empty()),
-                lat: body.location.coordinates.map(|c| c.lat),
-                lon: body.location.coordinates.map(|c| c.lon),
-                ..Default::default()
-            },
-            submitter: evac_model::SubmitterDraft {
-                phones: body
-                    .submitter
-                    .phones
-                    .iter()
-                    .map(|p| p.raw.clone())
-                    .collect(),
-                email: body
-                    .submitter
-                    .email
-                    .as_ref()
-                    .map(|e| e.as_str().to_string()),
-                ..Default::default()
-            },
-            party: vec![draft],
-            consent: Some(true),
-            ..Default::default()
-        };
-        let ctx = evac_model::ValidationContext {
-            now: stored.request.received_at,
-            default_region: body.location.country.or(self.settings.default_region),
-        };
-        let valid = request_draft.validate(&ctx).map_err(|errors| {
-            // The one person is party[0] of the stand-in; staff see their own position.
-            AppError::Invalid(
-                errors
-                    .into_iter()
-                    .map(|e| FieldError {
-                        path: e.path.replacen("party[0]", &format!("party[{index}]"), 1),
-                        reason: e.reason,
-                    })
-                    .collect(),
-            )
-        })?;
-        let mut corrected = valid
-            .party
-            .into_iter()
-            .next()
-            .expect("one person validated");
-        corrected.id = was.id;
-        let mut changed = Vec::new();
-        for (name, differs) in [
-            ("surname", corrected.surname != was.surname),
-            ("given names", corrected.given_names != was.given_names),
-            ("patronymic", corrected.patronymic != was.patronymic),
-            ("birth date", corrected.birth != was.birth),
-            ("sex", corrected.sex != was.sex),
-            ("citizenship", corrected.citizenship != was.citizenship),
-            ("document", corrected.document != was.document),
-            ("needs", corrected.needs != was.needs),
-            ("medical note", corrected.medical_note != was.medical_note),
-        ] {
-            if differs {
-                changed.push(name);
+                .position(|p| p.id == person)
+                .ok_or_else(|| {
+                    AppError::NotFound(format!("person {person} in request {request}"))
+                })?;
+            let was = &stored.request.body.party[index];
+            let mut draft = person_draft(was);
+            let field = |new: &Option<String>, old: &mut Option<String>| {
+                if let Some(new) = new {
+                    *old = Some(new.clone()).filter(|t| !t.trim().is_empty());
+                }
+            };
+            field(&correction.surname, &mut draft.surname);
+            field(&correction.given_names, &mut draft.given_names);
+            field(&correction.patronymic, &mut draft.patronymic);
+            if let Some(birth) = &correction.birth_date {
+                draft.birth_date = Some(birth.clone()).filter(|t| !t.trim().is_empty());
+                draft.age_years = None;
             }
-        }
-        if changed.is_empty() {
-            return Ok(changed);
-        }
-        let mut new_body = body.clone();
-        new_body.party[index] = corrected;
-        let what = changed.join(", ");
-        let note = PersonChange {
-            person,
-            at,
-            actor: staff.actor(),
-            to: None,
-            reason: format!("corrected ({what}): {reason}"),
-            expected: None,
-        };
-        let audit = AuditEvent {
-            at,
-            actor: staff.actor(),
-            action: "person.correct".into(),
-            subject: Some(person.to_string()),
-            detail: serde_json::json!({ "request": request.to_string(), "fields": changed }),
-        };
-        let has_minors = new_body.has_minors(stored.request.ages_as_of());
-        self.store
-            .correct_request(request, &new_body, has_minors, vec![note], audit)
-            .await?;
-        self.ranking_is_stale().await;
-        Ok(changed)
+            field(&correction.sex, &mut draft.sex);
+            field(&correction.citizenship, &mut draft.citizenship);
+            field(&correction.document_type, &mut draft.document_type);
+            field(&correction.document_number, &mut draft.document_number);
+            field(&correction.medical_note, &mut draft.medical_note);
+            if let Some(needs) = &correction.needs {
+                // An entry may hold several, separated by commas (the desk's text box).
+                draft.needs = needs
+                    .iter()
+                    .flat_map(|n| n.split(','))
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string)
+                    .collect();
+            }
+            let mut corrected = self.validate_person(stored, draft, Some(index))?;
+            corrected.id = was.id;
+            let mut changed = Vec::new();
+            for (name, differs) in [
+                ("surname", corrected.surname != was.surname),
+                ("given names", corrected.given_names != was.given_names),
+                ("patronymic", corrected.patronymic != was.patronymic),
+                ("birth date", corrected.birth != was.birth),
+                ("sex", corrected.sex != was.sex),
+                ("citizenship", corrected.citizenship != was.citizenship),
+                ("document", corrected.document != was.document),
+                ("needs", corrected.needs != was.needs),
+                ("medical note", corrected.medical_note != was.medical_note),
+            ] {
+                if differs {
+                    changed.push(name);
+                }
+            }
+            if changed.is_empty() {
+                return Ok(None);
+            }
+            let mut new_body = stored.request.body.clone();
+            new_body.party[index] = corrected;
+            let what = changed.join(", ");
+            let note = PersonChange {
+                person,
+                at,
+                actor: staff.actor(),
+                to: None,
+                reason: format!("corrected ({what}): {reason}"),
+                expected: None,
+            };
+            let audit = AuditEvent {
+                at,
+                actor: staff.actor(),
+                action: "person.correct".into(),
+                subject: Some(person.to_string()),
+                detail: serde_json::json!({ "request": request.to_string(), "fields": changed }),
+            };
+            Ok(Some(Corrected {
+                body: new_body,
+                notes: vec![note],
+                audit,
+                changed,
+            }))
+        })
+        .await
     }
 }
 

@@ -122,73 +122,80 @@ impl App {
         submitter_too: bool,
     ) -> Result<Erased, AppError> {
         let ground = crate::casework::reason_given(ground)?;
-        let stored = self
-            .store
-            .request(request)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("request {request}")))?;
-        let mut body = stored.request.body.clone();
-        let index = body
-            .party
-            .iter()
-            .position(|p| p.id == person)
-            .ok_or_else(|| AppError::NotFound(format!("person {person} in request {request}")))?;
-        let was = body.party[index].clone();
-        let mut addresses: Vec<String> = was.phones.iter().map(|p| p.e164.to_string()).collect();
-        addresses.extend(was.email.iter().map(|e| e.as_str().to_string()));
-        let submitter = submitter_too || was.relation == evac_model::Relation::Myself;
-        if submitter {
-            addresses.extend(body.submitter.phones.iter().map(|p| p.e164.to_string()));
-            addresses.extend(body.submitter.email.iter().map(|e| e.as_str().to_string()));
-            body.submitter = evac_model::Submitter {
-                name: None,
+        // Decided on the request as read, and again if a correction came first (which would
+        // otherwise bring the erased fields back).
+        let mut erased = None;
+        self.correct_with(request, |stored| {
+            let mut body = stored.request.body.clone();
+            let index = body
+                .party
+                .iter()
+                .position(|p| p.id == person)
+                .ok_or_else(|| {
+                    AppError::NotFound(format!("person {person} in request {request}"))
+                })?;
+            let was = body.party[index].clone();
+            let mut addresses: Vec<String> =
+                was.phones.iter().map(|p| p.e164.to_string()).collect();
+            addresses.extend(was.email.iter().map(|e| e.as_str().to_string()));
+            let submitter = submitter_too || was.relation == evac_model::Relation::Myself;
+            if submitter {
+                addresses.extend(body.submitter.phones.iter().map(|p| p.e164.to_string()));
+                addresses.extend(body.submitter.email.iter().map(|e| e.as_str().to_string()));
+                body.submitter = evac_model::Submitter {
+                    name: None,
+                    phones: Vec::new(),
+                    email: None,
+                };
+            }
+            let fields = held_fields(&was);
+            body.party[index] = Person {
+                id: was.id,
+                relation: was.relation,
+                surname: None,
+                given_names: None,
+                patronymic: None,
+                birth: None,
+                sex: None,
+                citizenship: None,
+                document: None,
                 phones: Vec::new(),
                 email: None,
+                needs: Vec::new(),
+                medical_note: None,
             };
-        }
-        let fields = held_fields(&was);
-        body.party[index] = Person {
-            id: was.id,
-            relation: was.relation,
-            surname: None,
-            given_names: None,
-            patronymic: None,
-            birth: None,
-            sex: None,
-            citizenship: None,
-            document: None,
-            phones: Vec::new(),
-            email: None,
-            needs: Vec::new(),
-            medical_note: None,
-        };
-        let note = PersonChange {
-            person,
-            at,
-            actor: actor.clone(),
-            to: None,
-            reason: format!("personal data {ERASED}: {ground}"),
-            expected: None,
-        };
-        let audit = AuditEvent {
-            at,
-            actor,
-            action: "person.erase".into(),
-            subject: Some(person.to_string()),
-            detail: serde_json::json!({
-                "request": request.to_string(),
-                "fields": fields,
-                "submitter": submitter,
-            }),
-        };
-        let has_minors = body.has_minors(stored.request.ages_as_of());
-        self.store
-            .correct_request(request, &body, has_minors, vec![note], audit)
-            .await?;
+            let note = PersonChange {
+                person,
+                at,
+                actor: actor.clone(),
+                to: None,
+                reason: format!("personal data {ERASED}: {ground}"),
+                expected: None,
+            };
+            let audit = AuditEvent {
+                at,
+                actor: actor.clone(),
+                action: "person.erase".into(),
+                subject: Some(person.to_string()),
+                detail: serde_json::json!({
+                    "request": request.to_string(),
+                    "fields": fields,
+                    "submitter": submitter,
+                }),
+            };
+            erased = Some((fields.clone(), submitter, addresses));
+            Ok(Some(crate::casework::Corrected {
+                body,
+                notes: vec![note],
+                audit,
+                changed: Vec::new(),
+            }))
+        })
+        .await?;
+        let (fields, submitter, mut addresses) = erased.expect("decided at least once");
         addresses.sort();
         addresses.dedup();
         let contact_rows = self.store.erase_contacts(request, &addresses).await?;
-        self.ranking_is_stale().await;
         Ok(Erased {
             fields,
             submitter,

@@ -53,7 +53,7 @@ pub use desk::{
 pub use evac_model::NOTE_CHARS_MAX;
 pub use evac_model::PASSWORD_CHARS_MIN;
 pub use evac_model::{NewRoute, NewZone, ZoneCentre};
-pub use evac_model::{PersonCorrection, RequestCorrection};
+pub use evac_model::{PersonAddition, PersonCorrection, RequestCorrection};
 pub use household::{HeldBy, HouseholdLink, HouseholdView, MY_CASES_MAX};
 pub use import::{IMPORTS_IN_FLIGHT_MAX, ImportSummary};
 pub use intake::{ExportActor, ExportCursor, LIST_COUNT_MAX, Submitted};

@@ -822,6 +822,58 @@ pub struct PersonCorrection {
     pub reason: String,
 }
 
+/// A person added to a request's party, as typed (validated like intake, as of the day the
+/// request arrived): a pupil a teacher forgot, a grandmother who joined the family. A needs
+/// entry may hold several, separated by commas (a form's text box). The request's people are
+/// at most [`crate::PARTY_MEMBERS_MAX`]; a person leaves a party by the status `withdrawn`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PersonAddition {
+    pub surname: Option<String>,
+    pub given_names: Option<String>,
+    pub patronymic: Option<String>,
+    /// As people write it: `31.05.2012`, `2012-05-31`.
+    pub birth_date: Option<String>,
+    pub sex: Option<String>,
+    pub citizenship: Option<String>,
+    pub document_type: Option<String>,
+    pub document_number: Option<String>,
+    pub needs: Vec<String>,
+    pub medical_note: Option<String>,
+    /// How they are related to the one who asked (`child`, `other`, …).
+    pub relation: Option<String>,
+    /// Why (kept in the new person's history).
+    pub reason: String,
+}
+
+impl PersonAddition {
+    /// The person as intake receives one (empty boxes are left out).
+    pub fn person_draft(&self) -> crate::PersonDraft {
+        let given = |v: &Option<String>| v.clone().filter(|t| !t.trim().is_empty());
+        crate::PersonDraft {
+            surname: given(&self.surname),
+            given_names: given(&self.given_names),
+            patronymic: given(&self.patronymic),
+            birth_date: given(&self.birth_date),
+            sex: given(&self.sex),
+            citizenship: given(&self.citizenship),
+            document_type: given(&self.document_type),
+            document_number: given(&self.document_number),
+            needs: self
+                .needs
+                .iter()
+                .flat_map(|n| n.split(','))
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+                .collect(),
+            medical_note: given(&self.medical_note),
+            relation: given(&self.relation),
+            ..Default::default()
+        }
+    }
+}
+
 /// What a human does with an inbound message: mark it handled, attaching it to the request
 /// of `reference` when it was unmatched.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

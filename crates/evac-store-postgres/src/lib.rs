@@ -1663,28 +1663,59 @@ impl Store for PgStore {
     async fn correct_request(
         &self,
         id: RequestId,
+        seen: &evac_model::NewRequest,
         body: &evac_model::NewRequest,
         has_minors: bool,
         notes: Vec<PersonChange>,
         audit: AuditEvent,
     ) -> Result<(), StoreError> {
+        keeps_every_person(seen, body)?;
         let json = serde_json::to_string(body).map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let updated = sqlx::query(
+        // The body the correction was decided on must still be the stored one; the row stays
+        // locked until the commit, so a second correction waits here and then sees this one.
+        let stored: Option<(String, String)> =
+            sqlx::query_as("SELECT body, case_id FROM requests WHERE id = $1 FOR UPDATE")
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+        let (stored, case_id) =
+            stored.ok_or_else(|| StoreError::Missing(format!("request {id}")))?;
+        let stored: evac_model::NewRequest =
+            serde_json::from_str(&stored).map_err(|e| StoreError::Backend(e.to_string()))?;
+        if &stored != seen {
+            return Err(changed_meanwhile(&id.to_string()));
+        }
+        sqlx::query(
             "UPDATE requests SET body = $1, location_latin = $2, country = $3, place_id = $4,
-             has_minors = $5 WHERE id = $6",
+             has_minors = $5, party_size = $6 WHERE id = $7",
         )
         .bind(json)
         .bind(evac_model::to_icao_latin(&body.location.text))
         .bind(body.location.country.map(|c| c.to_string()))
         .bind(body.location.place_id.map(|p| p as i64))
         .bind(has_minors)
+        .bind(body.party.len() as i32)
         .bind(id.to_string())
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::Missing(format!("request {id}")));
+        // The people the correction added (the status count follows by its trigger).
+        for (ordinal, p) in body.party.iter().enumerate().skip(seen.party.len()) {
+            sqlx::query(
+                "INSERT INTO persons (id, request_id, case_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
+                 VALUES ($1, $2, $3, $4, NULL, NULL, NULL, $5, $6)",
+            )
+            .bind(p.id.to_string())
+            .bind(id.to_string())
+            .bind(&case_id)
+            .bind(ordinal as i32)
+            .bind(PersonStatus::Registered.as_str())
+            .bind(audit.at.unix_micros())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
         }
         // What is kept beside the body: the people's search columns and the name keys.
         for p in &body.party {

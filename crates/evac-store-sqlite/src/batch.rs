@@ -80,6 +80,17 @@ impl WriteBatch {
             .or_default() += people as i64;
     }
 
+    /// Counts `people` persons newly registered in an existing request (a correction that
+    /// adds someone to a party).
+    pub(crate) fn count_registered(&self, people: usize) {
+        *self
+            .counts
+            .borrow_mut()
+            .by_status
+            .entry(PersonStatus::Registered.as_str())
+            .or_default() += people as i64;
+    }
+
     /// The counts so far (to restore if a job fails in isolation).
     pub(crate) fn counts(&self) -> CountDeltas {
         self.counts.borrow().clone()

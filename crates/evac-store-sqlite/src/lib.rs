@@ -1573,47 +1573,62 @@ impl Store for SqliteStore {
     async fn correct_request(
         &self,
         id: RequestId,
+        seen: &evac_model::NewRequest,
         body: &evac_model::NewRequest,
         has_minors: bool,
         notes: Vec<PersonChange>,
         audit: AuditEvent,
     ) -> Result<(), StoreError> {
+        evac_store::keeps_every_person(seen, body)?;
         let people = rows::person_columns(body);
         let name_keys = request_search_keys(body);
         let corrections = self.corrections.clone();
-        let (id, location_latin, country, place_id) = (
+        let seen = seen.clone();
+        let (id, location_latin, country, place_id, party_size) = (
             id.to_string(),
             evac_model::to_icao_latin(&body.location.text),
             body.location.country.map(|c| c.to_string()),
             body.location.place_id.map(|p| p as i64),
+            body.party.len() as i64,
         );
         let body = serde_json::to_string(body).map_err(|e| StoreError::Backend(e.to_string()))?;
         let audit_row = rows::AuditRow::from(&audit);
+        let registered_at = audit.at.unix_micros();
         self.write(move |c| {
-            let updated = c
-                .prepare_cached(
-                    "UPDATE requests SET body = ?1, location_latin = ?2, country = ?3, place_id = ?4,
-                     has_minors = ?5 WHERE id = ?6",
-                )
-                .and_then(|mut s| {
-                    s.execute(rusqlite::params![
-                        body,
-                        location_latin,
-                        country,
-                        place_id,
-                        has_minors,
-                        id
-                    ])
-                })
+            // The body the correction was decided on must still be the stored one: the writer
+            // runs one job at a time, so nothing can change it between this read and the update.
+            let stored: Option<String> = c
+                .prepare_cached("SELECT body FROM requests WHERE id = ?1")
+                .and_then(|mut s| s.query_row([&id], |r| r.get(0)).optional())
                 .map_err(backend)?;
-            if updated == 0 {
-                return Err(StoreError::Missing(format!("request {id}")));
+            let stored = stored.ok_or_else(|| StoreError::Missing(format!("request {id}")))?;
+            let stored: evac_model::NewRequest =
+                serde_json::from_str(&stored).map_err(|e| StoreError::Backend(e.to_string()))?;
+            if stored != seen {
+                return Err(evac_store::changed_meanwhile(&id));
             }
+            c.prepare_cached(
+                "UPDATE requests SET body = ?1, location_latin = ?2, country = ?3, place_id = ?4,
+                 has_minors = ?5, party_size = ?6 WHERE id = ?7",
+            )
+            .and_then(|mut s| {
+                s.execute(rusqlite::params![
+                    body,
+                    location_latin,
+                    country,
+                    place_id,
+                    has_minors,
+                    party_size,
+                    id
+                ])
+            })
+            .map_err(backend)?;
             // Bumped now, for a keyer job later in this batch, and again after the commit, for
             // a keyer that reads the counter meanwhile but the bodies from before the commit.
             corrections.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
             c.note_correction();
-            rows::rewrite_people(c, &id, &people, &name_keys)?;
+            let added = rows::rewrite_people(c, &id, &people, &name_keys, registered_at)?;
+            c.count_registered(added);
             notes
                 .iter()
                 .try_for_each(|note| persons::change_person(c, note))?;

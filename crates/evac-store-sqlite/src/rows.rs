@@ -219,21 +219,24 @@ pub(crate) fn person_columns(body: &evac_model::NewRequest) -> Vec<PersonRow> {
         .collect()
 }
 
-/// Re-derives the person columns and the name keys of a corrected request (same people).
+/// Re-derives the person columns and the name keys of a corrected request, registering (at
+/// `registered_at`, µs) the people the correction added. The answer is how many it added.
 pub(crate) fn rewrite_people(
     c: &Connection,
     request_id: &str,
     people: &[PersonRow],
     name_keys: &[String],
-) -> Result<(), StoreError> {
+    registered_at: i64,
+) -> Result<usize, StoreError> {
     let mut update = c
         .prepare_cached(
             "UPDATE persons SET surname_latin = ?1, given_latin = ?2, birth_date = ?3
              WHERE id = ?4 AND request_id = ?5",
         )
         .map_err(backend)?;
-    for p in people {
-        update
+    let mut added = 0;
+    for (ordinal, p) in people.iter().enumerate() {
+        let updated = update
             .execute(params![
                 p.surname_latin,
                 p.given_latin,
@@ -242,12 +245,33 @@ pub(crate) fn rewrite_people(
                 request_id
             ])
             .map_err(backend)?;
+        if updated == 0 {
+            c.prepare_cached(
+                "INSERT INTO persons (id, request_id, case_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
+                 SELECT ?1, id, case_id, ?2, ?3, ?4, ?5, ?6, ?7 FROM requests WHERE id = ?8",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    p.id,
+                    ordinal as i64,
+                    p.surname_latin,
+                    p.given_latin,
+                    p.birth_date,
+                    PersonStatus::Registered.as_str(),
+                    registered_at,
+                    request_id
+                ])
+            })
+            .map_err(backend)?;
+            added += 1;
+        }
     }
     let rowid: i64 = c
         .prepare_cached("SELECT rowid FROM requests WHERE id = ?1")
         .and_then(|mut s| s.query_row([request_id], |r| r.get(0)))
         .map_err(backend)?;
-    crate::name_keys::replace_name_keys(c, [(rowid, name_keys)])
+    crate::name_keys::replace_name_keys(c, [(rowid, name_keys)])?;
+    Ok(added)
 }
 
 fn statuses(

@@ -1458,6 +1458,7 @@ pub async fn run(store: &dyn Store) {
     let unknown = store
         .correct_request(
             RequestId::new_v7(),
+            &d.request.body,
             &corrected,
             false,
             vec![],
@@ -1473,13 +1474,57 @@ pub async fn run(store: &dyn Store) {
     store
         .correct_request(
             d.request.id,
+            &d.request.body,
             &corrected,
             true,
-            vec![note],
+            vec![note.clone()],
             audit("request.correct", "d"),
         )
         .await
         .unwrap();
+    // A second correction decided on the body before the first one is refused whole: it would
+    // have silently undone the first (two officers at once).
+    let mut late = d.request.body.clone();
+    late.situation = "decided on the old body".into();
+    let stale = store
+        .correct_request(
+            d.request.id,
+            &d.request.body,
+            &late,
+            true,
+            vec![note.clone()],
+            audit("request.correct", "d"),
+        )
+        .await;
+    assert!(
+        matches!(&stale, Err(StoreError::Refused(why)) if why.contains("meanwhile")),
+        "{stale:?}"
+    );
+    assert_eq!(
+        store
+            .request(d.request.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .request
+            .body,
+        corrected,
+        "nothing of the refused correction is kept"
+    );
+    // A correction never cuts a person from the party (a person leaves by a status).
+    let mut cut = corrected.clone();
+    cut.party.clear();
+    let cut = store
+        .correct_request(
+            d.request.id,
+            &corrected,
+            &cut,
+            true,
+            vec![],
+            audit("request.correct", "d"),
+        )
+        .await;
+    assert!(matches!(cut, Err(StoreError::Refused(_))), "{cut:?}");
     for (name, found) in [("Ibragimov", vec![d.request.id]), ("Iwanowa", vec![])] {
         assert_eq!(
             filtered(RequestFilter {
@@ -1518,6 +1563,66 @@ pub async fn run(store: &dyn Store) {
         history.last().unwrap().event.reason,
         "request corrected: location"
     );
+
+    // A person added to the party (a teacher's late pupil): registered beside the others,
+    // found by name, counted, with a note saying why.
+    let registered_before = registered(&store.dashboard_counts().await.unwrap());
+    let mut grown = corrected.clone();
+    let mut pupil = grown.party[0].clone();
+    pupil.id = evac_model::PersonId::new_v7();
+    pupil.surname = evac_model::PersonName::new("Жумабаева");
+    pupil.given_names = evac_model::PersonName::new("Алия");
+    grown.party.push(pupil.clone());
+    store
+        .correct_request(
+            d.request.id,
+            &corrected,
+            &grown,
+            true,
+            vec![PersonChange {
+                person: pupil.id,
+                reason: "added to the party: travels with the group".into(),
+                ..note.clone()
+            }],
+            audit("request.person_add", "d"),
+        )
+        .await
+        .unwrap();
+    let read = store.request(d.request.id).await.unwrap().unwrap();
+    assert_eq!(read.request.body, grown);
+    assert_eq!(
+        read.statuses.last(),
+        Some(&(pupil.id, PersonStatus::Registered)),
+        "the added person is registered, after the others: {:?}",
+        read.statuses
+    );
+    assert_eq!(read.statuses.len(), grown.party.len());
+    assert_eq!(
+        filtered(RequestFilter {
+            name: Some("Zhumabaeva".into()),
+            ..Default::default()
+        })
+        .await,
+        vec![d.request.id],
+        "the name search finds the added person"
+    );
+    assert_eq!(
+        registered(&store.dashboard_counts().await.unwrap()),
+        registered_before + 1,
+        "the status counts include the added person"
+    );
+    assert_eq!(
+        store.request_id_of_person(pupil.id).await.unwrap(),
+        Some(d.request.id)
+    );
+}
+
+fn registered(counts: &DashboardCounts) -> u64 {
+    counts
+        .by_status
+        .iter()
+        .find(|(s, _)| *s == PersonStatus::Registered)
+        .map_or(0, |(_, n)| *n as u64)
 }
 
 /// The outbox and the inbox, on a fresh store: a notice is queued once per key; two nodes

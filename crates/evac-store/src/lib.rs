@@ -249,6 +249,34 @@ pub struct StoredRequest {
     pub statuses: Vec<(PersonId, PersonStatus)>,
 }
 
+/// A correction keeps every person the request had (by id, in their order; a person leaves a
+/// party by a status, `withdrawn`, never by being cut from the body) and may add people after them.
+pub fn keeps_every_person(
+    seen: &evac_model::NewRequest,
+    body: &evac_model::NewRequest,
+) -> Result<(), StoreError> {
+    let kept = body.party.len() >= seen.party.len()
+        && seen
+            .party
+            .iter()
+            .zip(&body.party)
+            .all(|(a, b)| a.id == b.id);
+    if kept {
+        Ok(())
+    } else {
+        Err(StoreError::Refused(
+            "a correction keeps every person of the request, in order (a person leaves by the status 'withdrawn')".into(),
+        ))
+    }
+}
+
+/// The refusal of a correction decided on a body another correction replaced meanwhile.
+pub fn changed_meanwhile(id: &str) -> StoreError {
+    StoreError::Refused(format!(
+        "request {id} was changed by someone else meanwhile: read it again and decide again"
+    ))
+}
+
 /// Filters of the request list; every field narrows, `None` means any.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RequestFilter {
@@ -680,13 +708,20 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     /// Replaces a request's body with a corrected one (its location, situation, urgency,
-    /// contacts, or its people's names, birth dates, documents and needs — the same people by
-    /// id), re-deriving what is stored beside the body (location and name search columns,
-    /// name keys, whether it has minors), with a note on each of its people saying why and the
-    /// audit event, in one transaction. An unknown request is [`StoreError::Missing`].
+    /// contacts, or its people's names, birth dates, documents and needs), re-deriving what is
+    /// stored beside the body (location and name search columns, name keys, whether it has
+    /// minors, its party's size), with a note on each of its people saying why and the audit
+    /// event, in one transaction. People of `body` the request did not have are registered
+    /// (added to the party); every person of `seen` must stay ([`keeps_every_person`]).
+    ///
+    /// The correction was decided on `seen`: if the stored body is no longer `seen` (another
+    /// correction came first), nothing is kept and the answer is [`StoreError::Refused`]
+    /// ([`changed_meanwhile`]), so two corrections at once never silently undo each other. An
+    /// unknown request is [`StoreError::Missing`].
     async fn correct_request(
         &self,
         id: RequestId,
+        seen: &evac_model::NewRequest,
         body: &evac_model::NewRequest,
         has_minors: bool,
         notes: Vec<PersonChange>,
