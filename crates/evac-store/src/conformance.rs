@@ -1622,7 +1622,7 @@ fn registered(counts: &DashboardCounts) -> u64 {
         .by_status
         .iter()
         .find(|(s, _)| *s == PersonStatus::Registered)
-        .map_or(0, |(_, n)| *n as u64)
+        .map_or(0, |(_, n)| *n)
 }
 
 /// The outbox and the inbox, on a fresh store: a notice is queued once per key; two nodes

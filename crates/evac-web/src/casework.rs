@@ -13,8 +13,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use evac_app::{AppError, Staff};
 use evac_model::{
-    AssignmentDraft, BulkStatusDraft, Channel, Permission, PersonCorrection, PersonEventDraft,
-    PersonId, PersonStatus, RequestCorrection, RequestId, Timestamp,
+    AssignmentDraft, BulkStatusDraft, Channel, Permission, PersonAddition, PersonCorrection,
+    PersonEventDraft, PersonId, PersonStatus, RequestCorrection, RequestId, Timestamp,
 };
 use evac_store::{ListOrder, PageRequest, RequestFilter};
 use evac_ui::{
@@ -35,6 +35,7 @@ pub(crate) fn api(routes: Routes) -> Routes {
         .add("get", "/api/v1/requests/{id}/history", get(history))
         .add("post", "/api/v1/requests/status-changes", post(bulk_status))
         .add("post", "/api/v1/requests/{id}/corrections", post(correct))
+        .add("post", "/api/v1/requests/{id}/persons", post(add_person))
         .add(
             "post",
             "/api/v1/requests/{id}/persons/{person}/corrections",
@@ -59,6 +60,7 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
         )
         .route("/desk/requests/{id}/corrections", post(correction_post))
         .route("/desk/requests/{id}/persons", post(person_correction_post))
+        .route("/desk/requests/{id}/party", post(add_person_post))
 }
 
 /// `GET /api/v1/requests/{id}/history`: every change to the request's people, oldest first.
@@ -143,6 +145,27 @@ pub async fn correct_person(
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({ "changed": changed })),
+    ))
+}
+
+/// `POST /api/v1/requests/{id}/persons` with a [`PersonAddition`]: adds a person to the
+/// request's party (validated like intake); answers with the new person's id.
+pub async fn add_person(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let id = request_id(&id)?;
+    let (addition, _) = parse_json::<PersonAddition>(&headers, body)?;
+    let person = state
+        .app
+        .add_person(&staff, id, &addition, Timestamp::now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "person": person })),
     ))
 }
 
@@ -683,6 +706,31 @@ pub async fn person_correction_post(
                 &correction,
                 Timestamp::now(),
             )
+            .await
+    }
+    .await;
+    after_request_change(&state, lang, &session.staff, &id, outcome).await
+}
+
+/// `POST /desk/requests/{id}/party` with a [`PersonAddition`]: adds a person to the party,
+/// then shows the request again (or the problem).
+pub async fn add_person_post(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let outcome = async {
+        let request = id
+            .parse::<RequestId>()
+            .map_err(|_| AppError::NotFound(format!("request {id}")))?;
+        let (addition, _) = form_draft::<PersonAddition>(&body, &[]).map_err(AppError::Invalid)?;
+        state
+            .app
+            .add_person(&session.staff, request, &addition, Timestamp::now())
             .await
     }
     .await;

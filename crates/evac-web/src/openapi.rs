@@ -198,6 +198,27 @@ fn build() -> Value {
                     "responses": { "201": { "description": "the fields that changed" }, "403": problem_response("role may not change requests"), "404": problem_response("no such request"), "422": problem_response("an invalid field, or no reason") }
                 }
             },
+            "/api/v1/requests/{id}/persons": {
+                "post": {
+                    "summary": "Add a person to a request's party (validated like intake, as of the day the request arrived; at most 60 people per request): registered beside the others, with a note saying why; linkage compares them at its next relink. Someone who no longer travels is withdrawn by a status, never removed", "security": bearer,
+                    "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+                    "requestBody": { "required": true, "content": { "application/json": {
+                        "schema": {
+                            "type": "object", "additionalProperties": false, "required": ["reason"],
+                            "properties": {
+                                "surname": { "type": "string" }, "given_names": { "type": "string" }, "patronymic": { "type": "string" },
+                                "birth_date": { "type": "string", "examples": ["2014-06-15", "15.06.2014"] }, "sex": { "type": "string" }, "citizenship": { "type": "string" },
+                                "document_type": { "type": "string" }, "document_number": { "type": "string" },
+                                "needs": { "type": "array", "items": { "type": "string" } }, "medical_note": { "type": "string" },
+                                "relation": { "type": "string", "enum": evac_model::Relation::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>() },
+                                "reason": { "type": "string" }
+                            }
+                        },
+                        "example": { "surname": "Жумабаева", "given_names": "Алия", "birth_date": "15.06.2014", "relation": "group_member", "reason": "travels with the school group; the teacher called" }
+                    } } },
+                    "responses": { "201": { "description": "the new person's id: `{ \"person\": \"…\" }`" }, "403": problem_response("role may not change requests"), "404": problem_response("no such request"), "409": problem_response("other corrections of the request kept coming first; try again"), "422": problem_response("an invalid field (its path as in the body), the party is full, or no reason") }
+                }
+            },
             "/api/v1/requests/{id}/persons/{person}/corrections": {
                 "post": {
                     "summary": "Correct one person's names, birth date, sex, citizenship, document or needs (validated like intake, as of the day the request arrived; a field left out keeps its value); the person keeps id, seat and history and gets a note naming what changed and why", "security": bearer,

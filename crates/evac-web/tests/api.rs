@@ -2035,6 +2035,86 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
             );
         }
     }
+
+    // A person added to the party: the same refusals from both doors (a date nobody has, an
+    // unknown need, no reason), and a valid addition from each door adds one person.
+    let wrong_cases: [&[(&str, &str)]; 3] = [
+        &[
+            ("surname", "Жумабаева"),
+            ("birth_date", "31.02.2014"),
+            ("reason", "late pupil"),
+        ],
+        &[
+            ("surname", "Жумабаева"),
+            ("needs", "medication"),
+            ("reason", "late pupil"),
+        ],
+        &[("surname", "Жумабаева"), ("reason", "")],
+    ];
+    for fields in wrong_cases {
+        let mut body = serde_json::Map::new();
+        for (k, v) in fields {
+            body.insert(
+                k.to_string(),
+                if *k == "needs" { json!([v]) } else { json!(v) },
+            );
+        }
+        let (api_status, answer) = t
+            .send(
+                reqwest::Method::POST,
+                &format!("/api/v1/requests/{id}/persons"),
+                &supervisor,
+                &Value::Object(body),
+            )
+            .await;
+        assert_eq!(api_status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        let form: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let (_, page) = t
+            .desk_post(&format!("/desk/requests/{id}/party"), &supervisor, &form)
+            .await;
+        for error in answer["errors"].as_array().unwrap() {
+            let said = format!(
+                "{}: {}",
+                error["path"].as_str().unwrap(),
+                error["reason"].as_str().unwrap()
+            );
+            assert!(
+                page.contains(&as_html(&said)),
+                "the desk did not say «{said}» for {fields:?}"
+            );
+        }
+    }
+    let before = request["party"].as_array().unwrap().len();
+    let (api_status, answer) = t
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/requests/{id}/persons"),
+            &supervisor,
+            &json!({ "surname": "Жумабаева", "given_names": "Алия", "birth_date": "15.06.2014", "relation": "group_member", "reason": "late pupil" }),
+        )
+        .await;
+    assert_eq!(api_status, StatusCode::CREATED, "{answer}");
+    let (desk_status, _) = t
+        .desk_post(
+            &format!("/desk/requests/{id}/party"),
+            &supervisor,
+            &[
+                ("surname", "Omarov".into()),
+                ("birth_date", "2013-01-20".into()),
+                ("relation", "group_member".into()),
+                ("needs", "wheelchair".into()),
+                ("reason", "late pupil".into()),
+            ],
+        )
+        .await;
+    assert!(desk_status.is_redirection(), "{desk_status}");
+    let (_, request) = t
+        .get(&format!("/api/v1/requests/{id}"), Some(&supervisor))
+        .await;
+    let party = request["party"].as_array().unwrap();
+    assert_eq!(party.len(), before + 2, "{request}");
+    assert_eq!(party[before]["id"], answer["person"], "{request}");
+    assert_eq!(party[before + 1]["surname"]["latin"], "OMAROV", "{request}");
 }
 
 /// A supervisor tells everyone waiting in Almaty over HTTP: a bad body is refused naming its
