@@ -427,6 +427,9 @@ fn filter_names(filter: &RequestFilter) -> Vec<&'static str> {
         ("has_minors", filter.has_minors.is_some()),
         ("assignee", filter.assignee.is_some()),
         ("town", filter.locations.is_some()),
+        ("citizenship", filter.citizenship.is_some()),
+        ("need", filter.need.is_some()),
+        ("has_duplicates", filter.among.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, set)| set.then_some(name))

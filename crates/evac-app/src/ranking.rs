@@ -115,6 +115,9 @@ pub struct Ranking {
     pub by_mark: Vec<MarkCount>,
     /// Pairs of records waiting in the duplicate review queue.
     pub reviews_waiting: usize,
+    /// Requests with someone linked to, or suggested as, another record, sorted (planned
+    /// for or not): the request list's "has duplicates".
+    pub with_duplicates: Arc<[evac_model::RequestId]>,
     /// Seats free against people waiting, per hub, busiest first.
     pub hubs: Vec<crate::HubLoad>,
     /// The first [`RANKING_KEPT_MAX`] households, first served first.
@@ -169,8 +172,7 @@ impl App {
     async fn rank_all(&self, now: Timestamp) -> Result<Ranking, AppError> {
         let policy = self.policy_in_force().await?.policy;
         let situation = self.situation_at(now).await?;
-        let (names, mut facts, reviews_waiting) =
-            self.case_facts_under(&[&situation], None).await?;
+        let (names, mut facts, duplicates) = self.case_facts_under(&[&situation], None).await?;
         let facts = facts.pop().expect("one situation, one set of facts");
         let hubs = self.hub_loads(&situation, &names, now).await?;
         let order = policy.order(&facts, now.unix_micros());
@@ -230,7 +232,8 @@ impl App {
             total: order.len(),
             by_class,
             by_mark,
-            reviews_waiting,
+            reviews_waiting: duplicates.reviews_waiting,
+            with_duplicates: duplicates.requests,
             hubs,
             head,
             order: entries,
@@ -305,6 +308,19 @@ impl App {
                 Ok(None)
             }
         }
+    }
+
+    /// The requests with someone linked to, or suggested as, another record (the request
+    /// list's "has duplicates"), sorted, as of the kept ranking (which a link decision makes
+    /// stale).
+    pub async fn requests_with_duplicates(
+        &self,
+        staff: &Staff,
+    ) -> Result<Arc<[evac_model::RequestId]>, AppError> {
+        Ok(self
+            .desk_ranking(staff, true)
+            .await?
+            .map_or_else(|| Arc::from(Vec::new()), |r| r.with_duplicates.clone()))
     }
 
     /// Marks every node's kept ranking stale after a change staff expect to see ranked (a

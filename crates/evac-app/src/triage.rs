@@ -6,7 +6,7 @@
 //! picture), and it waits from its first request. The policy is data in the store, versioned:
 //! a new version re-ranks every case and answers with what moved.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use evac_model::{Permission, PersonId, RequestId, Timestamp};
 use evac_store::AuditEvent;
@@ -215,6 +215,15 @@ pub struct Household {
     pub persons: Vec<PersonId>,
 }
 
+/// What the link log says of duplicates, as one walk over the requests finds it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Duplicates {
+    /// Pairs of records waiting in the duplicate review queue.
+    pub reviews_waiting: usize,
+    /// Requests with someone linked to, or suggested as, another record (sorted).
+    pub requests: std::sync::Arc<[RequestId]>,
+}
+
 impl App {
     /// The policy in force: the newest stored version, or the built-in default.
     pub async fn policy_in_force(&self) -> Result<PolicyInForce, AppError> {
@@ -351,18 +360,41 @@ impl App {
 
     /// Every case, with its facts under each of `situations` (they differ only in threat
     /// level): one walk over the requests and one read of the link log, however many; and
-    /// how many pairs the log has waiting for review.
+    /// what the log says of duplicates.
     pub(crate) async fn case_facts_under(
         &self,
         situations: &[&SituationView],
         received_by: Option<Timestamp>,
-    ) -> Result<(Vec<HouseholdName>, Vec<Vec<CaseFacts>>, usize), AppError> {
+    ) -> Result<(Vec<HouseholdName>, Vec<Vec<CaseFacts>>, Duplicates), AppError> {
         let threats_known: Vec<bool> = situations.iter().map(|s| has_threats(s)).collect();
         let mut per_request = Vec::new();
         let mut threats: Vec<Vec<u8>> = Vec::new();
         let mut ids = Vec::new();
         let planned = self.planned_for().await?;
+        let view = LinkView::from_events(&self.all_link_events().await?);
+        // People linked to someone, or suggested as someone's duplicate: their requests are
+        // the list's "has duplicates", whether planned for or not.
+        let doubled: HashSet<PersonId> = view
+            .merged
+            .iter()
+            .flat_map(|&(a, b, _)| [a, b])
+            .chain(
+                view.pending
+                    .iter()
+                    .flat_map(|e| [e.event.person_a, e.event.person_b]),
+            )
+            .collect();
+        let mut with_duplicates = Vec::new();
         self.for_each_request(|stored| {
+            if stored
+                .request
+                .body
+                .party
+                .iter()
+                .any(|p| doubled.contains(&p.id))
+            {
+                with_duplicates.push(stored.request.id);
+            }
             // Not arrived by then, unless someone of it holds a seat already (a publication as
             // of an earlier time must not release seats given since).
             if received_by.is_some_and(|by| stored.request.received_at > by)
@@ -398,7 +430,6 @@ impl App {
             threats.push(threat);
         })
         .await?;
-        let view = LinkView::from_events(&self.all_link_events().await?);
         let merged: Vec<(PersonId, PersonId)> =
             view.merged.iter().map(|&(a, b, _)| (a, b)).collect();
         let grouped = households(per_request, &merged);
@@ -426,7 +457,15 @@ impl App {
                 }
             })
             .collect();
-        Ok((names, facts, view.pending.len()))
+        with_duplicates.sort_unstable();
+        Ok((
+            names,
+            facts,
+            Duplicates {
+                reviews_waiting: view.pending.len(),
+                requests: with_duplicates.into(),
+            },
+        ))
     }
 
     /// Every case ordered by the policy in force (or `policy`) at `now`, first served first;

@@ -231,6 +231,9 @@ fn batch_statement(
             .push(r.body.location.place_id.map(|p| p as i64));
         requests.has_minors.push(insert.has_minors);
         requests.party_size.push(r.body.party.len() as i32);
+        let (citizenships, needs) = evac_store::party_tags(&r.body);
+        requests.citizenships.push(citizenships);
+        requests.needs.push(needs);
         requests
             .body
             .push(serde_json::to_string(&r.body).map_err(|e| StoreError::Backend(e.to_string()))?);
@@ -267,8 +270,8 @@ fn batch_statement(
     }
     Ok(sqlx::query(
         "WITH request AS (
-             INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body)
-             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::boolean[], $10::int[], $11::text[])
+             INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body, citizenships, needs)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::boolean[], $10::int[], $11::text[], $29::text[], $30::text[])
          ), household AS (
              INSERT INTO cases (id, created_at)
              SELECT * FROM UNNEST($5::text[], $3::bigint[]) ON CONFLICT (id) DO NOTHING
@@ -314,7 +317,9 @@ fn batch_statement(
     .bind(audit.actor)
     .bind(audit.action)
     .bind(audit.subject)
-    .bind(audit.detail))
+    .bind(audit.detail)
+    .bind(requests.citizenships)
+    .bind(requests.needs))
 }
 
 #[derive(Default)]
@@ -330,6 +335,8 @@ struct RequestColumns {
     has_minors: Vec<bool>,
     party_size: Vec<i32>,
     body: Vec<String>,
+    citizenships: Vec<String>,
+    needs: Vec<String>,
 }
 
 #[derive(Default)]

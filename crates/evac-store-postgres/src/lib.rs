@@ -515,6 +515,7 @@ fn whole_request_statement(
     let r = &insert.request;
     let body = serde_json::to_string(&r.body).map_err(|e| StoreError::Backend(e.to_string()))?;
     let party = &r.body.party;
+    let (citizenships, needs) = party_tags(&r.body);
     let person_ids: Vec<String> = party.iter().map(|p| p.id.to_string()).collect();
     let ordinals: Vec<i32> = (0..party.len() as i32).collect();
     let surnames: Vec<Option<String>> = party
@@ -535,8 +536,8 @@ fn whole_request_statement(
     let a = &insert.audit;
     Ok(sqlx::query(
         "WITH request AS (
-             INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body, citizenships, needs)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $25, $26)
          ), household AS (
              INSERT INTO cases (id, created_at) VALUES ($5, $3) ON CONFLICT (id) DO NOTHING
          ), people AS (
@@ -575,7 +576,9 @@ fn whole_request_statement(
     .bind(a.detail.to_string())
     .bind(PersonStatus::Registered.as_str())
     .bind(request_search_keys(&r.body))
-    .bind(insert.acknowledge))
+    .bind(insert.acknowledge)
+    .bind(citizenships)
+    .bind(needs))
 }
 
 /// One staff change (or note): the person event from the current status and, for a change,
@@ -1689,7 +1692,7 @@ impl Store for PgStore {
         }
         sqlx::query(
             "UPDATE requests SET body = $1, location_latin = $2, country = $3, place_id = $4,
-             has_minors = $5, party_size = $6 WHERE id = $7",
+             has_minors = $5, party_size = $6, citizenships = $8, needs = $9 WHERE id = $7",
         )
         .bind(json)
         .bind(evac_model::to_icao_latin(&body.location.text))
@@ -1698,6 +1701,8 @@ impl Store for PgStore {
         .bind(has_minors)
         .bind(body.party.len() as i32)
         .bind(id.to_string())
+        .bind(party_tags(body).0)
+        .bind(party_tags(body).1)
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
@@ -2585,6 +2590,19 @@ fn push_request_filter(q: &mut QueryBuilder<Postgres>, filter: &RequestFilter) {
     if let Some(officer) = &filter.assignee {
         q.push(" AND r.id IN (SELECT request_id FROM assignments WHERE officer = ")
             .push_bind(officer.clone())
+            .push(")");
+    }
+    if let Some(country) = filter.citizenship {
+        q.push(" AND r.citizenships LIKE ")
+            .push_bind(tag_pattern(country.as_str()));
+    }
+    if let Some(need) = filter.need {
+        q.push(" AND r.needs LIKE ")
+            .push_bind(tag_pattern(need.as_str()));
+    }
+    if let Some(among) = &filter.among {
+        q.push(" AND r.id = ANY(")
+            .push_bind(among.iter().map(ToString::to_string).collect::<Vec<_>>())
             .push(")");
     }
 }

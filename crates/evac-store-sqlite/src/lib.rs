@@ -141,6 +141,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0022_login_failures.sql"),
     include_str!("../migrations/0023_shared_linkage.sql"),
     include_str!("../migrations/0024_assignments.sql"),
+    include_str!("../migrations/0025_party_tags.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1591,6 +1592,7 @@ impl Store for SqliteStore {
             body.location.place_id.map(|p| p as i64),
             body.party.len() as i64,
         );
+        let (citizenships, needs) = evac_store::party_tags(body);
         let body = serde_json::to_string(body).map_err(|e| StoreError::Backend(e.to_string()))?;
         let audit_row = rows::AuditRow::from(&audit);
         let registered_at = audit.at.unix_micros();
@@ -1609,7 +1611,7 @@ impl Store for SqliteStore {
             }
             c.prepare_cached(
                 "UPDATE requests SET body = ?1, location_latin = ?2, country = ?3, place_id = ?4,
-                 has_minors = ?5, party_size = ?6 WHERE id = ?7",
+                 has_minors = ?5, party_size = ?6, citizenships = ?7, needs = ?8 WHERE id = ?9",
             )
             .and_then(|mut s| {
                 s.execute(rusqlite::params![
@@ -1619,6 +1621,8 @@ impl Store for SqliteStore {
                     place_id,
                     has_minors,
                     party_size,
+                    citizenships,
+                    needs,
                     id
                 ])
             })
@@ -2307,6 +2311,56 @@ mod tests {
             .unwrap();
         assert_eq!(old_index, 1);
         assert!(c.is_autocommit(), "no transaction left open");
+    }
+
+    /// Migration 25 tags every stored request with its people's citizenships and needs, so the
+    /// list's new filters find requests stored before it.
+    #[test]
+    fn migration_25_tags_stored_requests_with_their_citizenships_and_needs() {
+        let c = WriteBatch::new(Connection::open_in_memory().unwrap());
+        for sql in &MIGRATIONS[..24] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.execute_batch("PRAGMA user_version = 24").unwrap();
+        let mut insert = evac_store::conformance::sample_insert("Tokayeva", 7);
+        let party = &mut insert.request.body.party;
+        party[0].citizenship = Some("KZ".parse().unwrap());
+        party[0].needs = vec![evac_model::Need::Wheelchair, evac_model::Need::Medical];
+        let mut second = party[0].clone();
+        second.id = evac_model::PersonId::new_v7();
+        second.citizenship = Some("RU".parse().unwrap());
+        second.needs = vec![evac_model::Need::Medical];
+        party.push(second);
+        let bare = evac_store::conformance::sample_insert("Bekova", 8);
+        for insert in [&insert, &bare] {
+            rows::insert_request(
+                &c,
+                &rows::RequestRow::new(insert).unwrap().without_party_tags(),
+            )
+            .unwrap();
+        }
+        migrate_conn(&c).unwrap();
+        let tags = |id: String| -> (String, String) {
+            c.query_row(
+                "SELECT citizenships, needs FROM requests WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            tags(insert.request.id.to_string()),
+            evac_store::party_tags(&insert.request.body),
+            "the migration tags as intake does"
+        );
+        assert_eq!(
+            tags(insert.request.id.to_string()),
+            (",KZ,RU,".to_string(), ",medical,wheelchair,".to_string())
+        );
+        assert_eq!(
+            tags(bare.request.id.to_string()),
+            (String::new(), String::new())
+        );
     }
 
     /// Migration 14 on a log written before it: the live seats are the log's fold, and the

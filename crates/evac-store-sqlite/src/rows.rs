@@ -38,6 +38,8 @@ pub(crate) struct RequestRow {
     place_id: Option<i64>,
     has_minors: bool,
     party_size: i64,
+    citizenships: String,
+    needs: String,
     body: String,
     persons: Vec<PersonRow>,
     idempotency: Option<IdempotencyClaim>,
@@ -46,6 +48,8 @@ pub(crate) struct RequestRow {
     /// Whether the request waits for the online linker (always, but in tests of migrations
     /// older than the due marks).
     link_due: bool,
+    /// Whether the schema has the party tags (always, but in tests of older migrations).
+    tagged: bool,
 }
 
 pub(crate) struct PersonRow {
@@ -82,11 +86,19 @@ impl RequestRow {
     #[cfg(test)]
     pub(crate) fn without_link_due(mut self) -> Self {
         self.link_due = false;
+        self.without_party_tags()
+    }
+
+    /// A row for a schema before the party tags (migration 25).
+    #[cfg(test)]
+    pub(crate) fn without_party_tags(mut self) -> Self {
+        self.tagged = false;
         self
     }
 
     pub(crate) fn new(insert: &RequestInsert) -> Result<Self, StoreError> {
         let r = &insert.request;
+        let (citizenships, needs) = evac_store::party_tags(&r.body);
         Ok(RequestRow {
             id: r.id.to_string(),
             reference: r.reference.compact().to_string(),
@@ -98,12 +110,15 @@ impl RequestRow {
             place_id: r.body.location.place_id.map(|p| p as i64),
             has_minors: insert.has_minors,
             party_size: r.body.party.len() as i64,
+            citizenships,
+            needs,
             body: serde_json::to_string(&r.body).map_err(|e| StoreError::Backend(e.to_string()))?,
             persons: person_columns(&r.body),
             idempotency: insert.idempotency.clone(),
             audit: AuditRow::from(&insert.audit),
             acknowledge: insert.acknowledge,
             link_due: true,
+            tagged: true,
         })
     }
 }
@@ -129,26 +144,32 @@ pub(crate) fn insert_request(c: &WriteBatch, r: &RequestRow) -> Result<InsertOut
         }
     }
 
-    let inserted = c
-        .prepare_cached(
-            "INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                r.id,
-                r.reference,
-                r.received_at,
-                r.channel,
-                r.case_id,
-                r.location_latin,
-                r.country,
-                r.place_id,
-                r.has_minors,
-                r.party_size,
-                r.body,
-            ])
-        });
+    // Rows for the schemas of older migrations' tests have no party tags.
+    let sql = if r.tagged {
+        "INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body, citizenships, needs)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    } else {
+        "INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    };
+    let inserted = c.prepare_cached(sql).and_then(|mut s| {
+        let columns = params![
+            r.id,
+            r.reference,
+            r.received_at,
+            r.channel,
+            r.case_id,
+            r.location_latin,
+            r.country,
+            r.place_id,
+            r.has_minors,
+            r.party_size,
+            r.body,
+            r.citizenships,
+            r.needs,
+        ];
+        s.execute(&columns[..if r.tagged { 13 } else { 11 }])
+    });
     match inserted {
         Ok(_) => {}
         Err(e) if is_unique_violation(&e) => return Ok(InsertOutcome::ReferenceTaken),
@@ -505,6 +526,27 @@ fn filter_conditions(
         conditions.push(
             "r.id IN (SELECT request_id FROM assignments WHERE officer = ?)",
             [boxed(officer.clone())],
+        );
+    }
+    if let Some(country) = filter.citizenship {
+        conditions.push(
+            "r.citizenships LIKE ?",
+            [boxed(evac_store::tag_pattern(country.as_str()))],
+        );
+    }
+    if let Some(need) = filter.need {
+        conditions.push(
+            "r.needs LIKE ?",
+            [boxed(evac_store::tag_pattern(need.as_str()))],
+        );
+    }
+    if let Some(among) = &filter.among {
+        let ids: Vec<String> = among.iter().map(ToString::to_string).collect();
+        conditions.push(
+            "r.id IN (SELECT value FROM json_each(?))",
+            [boxed(
+                serde_json::to_string(&ids).map_err(|e| StoreError::Backend(e.to_string()))?,
+            )],
         );
     }
     Ok(())

@@ -342,8 +342,15 @@ pub async fn run(store: &dyn Store) {
 
     // More requests for the filters and pagination.
     let c = fx.insert(&draft("Smith", "1990-01-01", "Nur-Sultan", "hotline"));
-    let d = fx.insert(&draft("Иванов", "2015-02-02", "Almaty", "hotline"));
-    let e = fx.insert(&draft("Müller", "1950-03-03", "Shymkent", "import"));
+    // d is a Kazakh child in danger, e a German in a wheelchair, the others say neither.
+    let mut d_draft = draft("Иванов", "2015-02-02", "Almaty", "hotline");
+    d_draft.party[0].citizenship = Some("KZ".into());
+    d_draft.party[0].needs = vec!["life_threatening".into()];
+    let d = fx.insert(&d_draft);
+    let mut e_draft = draft("Müller", "1950-03-03", "Shymkent", "import");
+    e_draft.party[0].citizenship = Some("DE".into());
+    e_draft.party[0].needs = vec!["wheelchair".into(), "life_threatening".into()];
+    let e = fx.insert(&e_draft);
     for r in [&c, &d, &e] {
         assert_eq!(
             store.insert_request(r).await.unwrap(),
@@ -415,6 +422,60 @@ pub async fn run(store: &dyn Store) {
         vec![a.request.id, d.request.id],
         "by minors"
     );
+    let country = |code: &str| Some(code.parse::<evac_model::CountryCode>().unwrap());
+    for (filter, expected, what) in [
+        (
+            RequestFilter {
+                citizenship: country("DE"),
+                ..Default::default()
+            },
+            vec![e.request.id],
+            "by citizenship",
+        ),
+        (
+            RequestFilter {
+                need: Some(evac_model::Need::LifeThreatening),
+                ..Default::default()
+            },
+            vec![d.request.id, e.request.id],
+            "by need",
+        ),
+        (
+            RequestFilter {
+                need: Some(evac_model::Need::LifeThreatening),
+                citizenship: country("KZ"),
+                ..Default::default()
+            },
+            vec![d.request.id],
+            "by need and citizenship",
+        ),
+        (
+            RequestFilter {
+                need: Some(evac_model::Need::Stretcher),
+                ..Default::default()
+            },
+            vec![],
+            "a need nobody has",
+        ),
+        (
+            RequestFilter {
+                among: Some(vec![e.request.id, a.request.id, RequestId::new_v7()].into()),
+                ..Default::default()
+            },
+            vec![a.request.id, e.request.id],
+            "among given requests",
+        ),
+        (
+            RequestFilter {
+                among: Some(Vec::new().into()),
+                ..Default::default()
+            },
+            vec![],
+            "among none",
+        ),
+    ] {
+        assert_eq!(filtered(filter).await, expected, "{what}");
+    }
     assert_eq!(
         filtered(RequestFilter {
             place: Some("almaty".into()),
@@ -1572,6 +1633,7 @@ pub async fn run(store: &dyn Store) {
     pupil.id = evac_model::PersonId::new_v7();
     pupil.surname = evac_model::PersonName::new("Жумабаева");
     pupil.given_names = evac_model::PersonName::new("Алия");
+    pupil.needs = vec![evac_model::Need::Stretcher];
     grown.party.push(pupil.clone());
     store
         .correct_request(
@@ -1605,6 +1667,15 @@ pub async fn run(store: &dyn Store) {
         .await,
         vec![d.request.id],
         "the name search finds the added person"
+    );
+    assert_eq!(
+        filtered(RequestFilter {
+            need: Some(evac_model::Need::Stretcher),
+            ..Default::default()
+        })
+        .await,
+        vec![d.request.id],
+        "the need filter follows a correction"
     );
     assert_eq!(
         registered(&store.dashboard_counts().await.unwrap()),

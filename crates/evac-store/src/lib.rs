@@ -302,6 +302,45 @@ pub struct RequestFilter {
     /// Requests whose location, in its normalised Latin form, is one of these (a town's
     /// spellings, as the dashboard counted them under it).
     pub locations: Option<Vec<String>>,
+    /// Requests with someone of this citizenship.
+    pub citizenship: Option<evac_model::CountryCode>,
+    /// Requests with someone who has this need.
+    pub need: Option<evac_model::Need>,
+    /// Requests among these only: the app's answer to a question the store cannot ask itself,
+    /// such as "in a household with other requests" (linkage's fold lives in the app).
+    pub among: Option<std::sync::Arc<[RequestId]>>,
+}
+
+/// What the request list filters on beside the body: the citizenships and the needs of a
+/// request's people, each as `,KZ,RU,` (sorted, each once; empty when nobody has one), so
+/// "someone of it is" is `LIKE '%,KZ,%'`.
+pub fn party_tags(body: &evac_model::NewRequest) -> (String, String) {
+    let tags = |mut values: Vec<&str>| {
+        values.sort_unstable();
+        values.dedup();
+        if values.is_empty() {
+            String::new()
+        } else {
+            format!(",{},", values.join(","))
+        }
+    };
+    let citizenships = body
+        .party
+        .iter()
+        .filter_map(|p| p.citizenship.as_ref().map(|c| c.as_str()))
+        .collect();
+    let needs = body
+        .party
+        .iter()
+        .flat_map(|p| p.needs.iter().map(|n| n.as_str()))
+        .collect();
+    (tags(citizenships), tags(needs))
+}
+
+/// The `LIKE` pattern of one tag of [`party_tags`] (tags are country codes and need names:
+/// an underscore's "any one character" can only match itself there).
+pub fn tag_pattern(tag: &str) -> String {
+    format!("%,{},%", tag.replace(['%', ','], ""))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

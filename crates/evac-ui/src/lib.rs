@@ -753,9 +753,26 @@ pub struct RequestFilterValues {
     pub has_minors: String,
     /// `me` or empty.
     pub assignee: String,
+    /// A two-letter country code, or empty.
+    pub citizenship: String,
+    /// A need's name, or empty.
+    pub need: String,
+    pub has_duplicates: bool,
     /// A town chosen on the dashboard (its gazetteer id) and its name, or empty.
     pub town: String,
     pub town_name: String,
+}
+
+impl RequestFilterValues {
+    /// Whether the list is filtered to this citizenship (a select's chosen option).
+    pub fn citizenship_is(&self, code: &str) -> bool {
+        self.citizenship == code
+    }
+
+    /// Whether the list is filtered to this need.
+    pub fn need_is(&self, need: &str) -> bool {
+        self.need == need
+    }
 }
 
 /// What a bulk status change did, shown above the list.

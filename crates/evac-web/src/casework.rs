@@ -184,7 +184,7 @@ fn person_id(text: &str) -> Result<evac_model::PersonId, Problem> {
 const DESK_PAGE_ITEMS: u32 = 50;
 
 /// The list's filter fields, as the API's list and export name them.
-const LIST_FILTERS: [&str; 8] = [
+const LIST_FILTERS: [&str; 11] = [
     "status",
     "channel",
     "place",
@@ -193,6 +193,9 @@ const LIST_FILTERS: [&str; 8] = [
     "has_minors",
     "assignee",
     "town",
+    "citizenship",
+    "need",
+    "has_duplicates",
 ];
 
 /// `GET /desk/requests?q=…&status=…&channel=…&place=…&received_from=…&received_until=…&has_minors=…`:
@@ -322,6 +325,12 @@ async fn render_request_list(
     match crate::intake::town_locations(state, staff, &chosen).await {
         Ok(locations) => filter.locations = locations,
         Err(e) => return error_page(lang, e),
+    }
+    if problems.is_empty() && chosen.contains_key("has_duplicates") {
+        match state.app.requests_with_duplicates(staff).await {
+            Ok(among) => filter.among = Some(among),
+            Err(e) => return error_page(lang, e),
+        }
     }
     let after: Option<RequestId> = query.get("after").and_then(|a| a.parse().ok());
     // Newest received first, or (`order=oldest`) the oldest: the received column's order.
@@ -497,6 +506,9 @@ async fn render_request_list(
             received_until: value("received_until"),
             has_minors: value("has_minors"),
             assignee: value("assignee"),
+            citizenship: value("citizenship"),
+            need: value("need"),
+            has_duplicates: value("has_duplicates") == "true",
             town_name: chosen
                 .get("town")
                 .map(|id| state.app.town_name(id).unwrap_or_else(|| id.clone()))

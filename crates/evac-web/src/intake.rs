@@ -152,6 +152,9 @@ pub(crate) async fn parse_filter(
 ) -> Result<RequestFilter, Problem> {
     let mut filter = request_filter(query, extra_allowed, me).map_err(Problem::invalid)?;
     filter.locations = town_locations(state, me, query).await?;
+    if query.get("has_duplicates").is_some_and(|v| v == "true") {
+        filter.among = Some(state.app.requests_with_duplicates(me).await?);
+    }
     Ok(filter)
 }
 
@@ -229,6 +232,9 @@ pub(crate) fn request_filter(
             "has_minors",
             "assignee",
             "town",
+            "citizenship",
+            "need",
+            "has_duplicates",
         ];
         if !known.contains(&key.as_str()) && !extra_allowed.contains(&key.as_str()) {
             errors.push(FieldError {
@@ -280,6 +286,33 @@ pub(crate) fn request_filter(
                 None
             }
         };
+    }
+    if let Some(v) = query.get("citizenship").filter(|v| !v.trim().is_empty()) {
+        match v.parse::<evac_model::CountryCode>() {
+            Ok(code) => filter.citizenship = Some(code),
+            Err(e) => errors.push(FieldError {
+                path: "query.citizenship".into(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+    if let Some(v) = query.get("need").filter(|v| !v.trim().is_empty()) {
+        filter.need = evac_model::Need::parse(v.trim());
+        if filter.need.is_none() {
+            errors.push(FieldError {
+                path: "query.need".into(),
+                reason: format!("'{v}' is not one of: {}", evac_model::Need::choices()),
+            });
+        }
+    }
+    if let Some(v) = query.get("has_duplicates") {
+        // Only "true" narrows (the resolution needs the app: `parse_filter`).
+        if !matches!(v.as_str(), "true" | "") {
+            errors.push(FieldError {
+                path: "query.has_duplicates".into(),
+                reason: format!("'{v}' is not true; leave it out for every request"),
+            });
+        }
     }
     if let Some(v) = query.get("assignee") {
         // `me`: the caller's own cases; else a staff member's user id.

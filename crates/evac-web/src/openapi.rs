@@ -51,6 +51,21 @@ fn filter_parameters() -> Vec<Value> {
             "requests with (or without) people under 18",
         ),
         p(
+            "citizenship",
+            json!({ "type": "string", "examples": ["KZ"] }),
+            "requests with someone of this citizenship (ISO 3166 two-letter code)",
+        ),
+        p(
+            "need",
+            json!({ "type": "string", "enum": evac_model::Need::ALL.iter().map(|n| n.as_str()).collect::<Vec<_>>() }),
+            "requests with someone who has this need",
+        ),
+        p(
+            "has_duplicates",
+            json!({ "type": "boolean", "enum": [true] }),
+            "requests with someone linked to, or suggested as, another record (as of the kept ranking, which a link decision renews)",
+        ),
+        p(
             "assignee",
             json!({ "type": "string", "examples": ["me", "0190a8f2-7c1e-7d3a-9b1e-4f2a6c8d0e11"] }),
             "requests a staff member holds: `me`, or their user id",

@@ -5154,3 +5154,106 @@ async fn the_inbox_filters_by_state() {
         "{bad}"
     );
 }
+
+/// Issue 27, lists: the request list filters by a person's citizenship, by a need and by
+/// "has duplicates" (linked to, or suggested as, another record), on the API and the desk
+/// alike, and names the parameter it cannot read.
+#[tokio::test]
+async fn the_request_list_filters_by_citizenship_need_and_duplicates() {
+    let t = spawn_app().await;
+    t.load_demo(evac_demo::Scenario::january_2022(300, 4)).await;
+    t.app.relink().await.unwrap();
+    let (_, _, first) = t.post(&family(), None).await;
+    let (_, _, second) = t.post(&family_in_latin(), None).await;
+    let mut alone = family();
+    alone["submitter"]["phones"] = json!(["+7 777 000 11 22"]);
+    alone["party"] = json!([{ "surname": "Петрова", "given_names": "Ольга", "birth_date": "1961-10-10",
+        "relation": "self", "citizenship": "RU", "needs": ["wheelchair"] }]);
+    let (_, _, third) = t.post(&alone, None).await;
+    t.app.linking_caught_up().await;
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (first, second, third) = (
+        first["id"].as_str().unwrap().to_string(),
+        second["id"].as_str().unwrap().to_string(),
+        third["id"].as_str().unwrap().to_string(),
+    );
+    for (query, inside, outside) in [
+        ("citizenship=RU", vec![&third], vec![&first, &second]),
+        ("citizenship=kz", vec![&first, &second], vec![&third]),
+        ("need=wheelchair", vec![&third], vec![&first, &second]),
+        ("need=medical", vec![&first, &second], vec![&third]),
+        ("has_duplicates=true", vec![&first, &second], vec![&third]),
+    ] {
+        let (status, page) = t
+            .get(
+                &format!("/api/v1/requests?{query}&limit=200"),
+                Some(&officer),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{query}: {page}");
+        let listed = ids(&page);
+        for id in inside {
+            assert!(listed.contains(id), "{query}: {id} missing");
+        }
+        for id in outside {
+            assert!(!listed.contains(id), "{query}: {id} listed");
+        }
+    }
+    for (query, path) in [
+        ("need=medication", "query.need"),
+        ("citizenship=Narnia", "query.citizenship"),
+        ("has_duplicates=maybe", "query.has_duplicates"),
+    ] {
+        let (status, problem) = t
+            .get(&format!("/api/v1/requests?{query}"), Some(&officer))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {problem}"
+        );
+        assert_eq!(error_paths(&problem), [path], "{query}");
+    }
+
+    // The desk: the same filters from its form, kept in the form, and a wrong one named.
+    let reference_of = |id: &str| {
+        let t = &t;
+        let officer = officer.clone();
+        let id = id.to_string();
+        async move {
+            let (_, r) = t
+                .get(&format!("/api/v1/requests/{id}"), Some(&officer))
+                .await;
+            r["reference"].as_str().unwrap().to_string()
+        }
+    };
+    let page = t
+        .desk_get(
+            "/desk/requests?lang=ru&has_duplicates=true&citizenship=KZ&need=",
+            &officer,
+        )
+        .await;
+    assert!(page.contains(&reference_of(&first).await), "{page}");
+    assert!(!page.contains(&reference_of(&third).await));
+    assert!(page.contains("name=\"has_duplicates\" value=\"true\" checked"));
+    assert!(
+        page.contains("<option value=\"KZ\" selected>"),
+        "the form keeps its choice"
+    );
+    let page = t
+        .desk_get("/desk/requests?lang=ru&need=medication", &officer)
+        .await;
+    let problems = page
+        .split("id=\"filter-problems\"")
+        .nth(1)
+        .expect("the problem is shown");
+    assert!(problems.contains("need: "), "{problems}");
+}

@@ -163,6 +163,7 @@ next-page = Next page
 filter-received-from = Received from
 filter-received-until = Received until
 filter-minors = With children
+filter-has-duplicates = With duplicates (linked or suggested)
 yes = yes
 no = no
 filter-apply = Filter

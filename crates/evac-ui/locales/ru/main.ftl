@@ -164,6 +164,7 @@ next-page = Следующая страница
 filter-received-from = Получен с
 filter-received-until = Получен по
 filter-minors = С детьми
+filter-has-duplicates = С дубликатами (связанными или предложенными)
 yes = да
 no = нет
 filter-apply = Отобрать
