@@ -59,7 +59,8 @@ pub use import::{IMPORTS_IN_FLIGHT_MAX, ImportSummary};
 pub use intake::{ExportActor, ExportCursor, LIST_COUNT_MAX, Submitted};
 pub use linkage::{
     LINK_POLL_MS, LINKAGE_LEASE_MS, LINKAGE_LEASE_RENEW_MS, LinkView, LinkageWorker, LinkedPerson,
-    PersonLinks, RelinkSummary, RequestLinks, ReviewItem, SameAs,
+    PersonLinks, RelinkSummary, RequestLinks, ReviewItem, ReviewOrder, ReviewQuery,
+    ReviewQueuePage, SameAs,
 };
 pub use login_guard::{
     LOGIN_ACCOUNT_FAILURES_MAX, LOGIN_ADDRESS_FAILURES_MAX, LOGIN_LOCK_S, LOGIN_WINDOW_S,

@@ -28,6 +28,64 @@ use crate::boarding::with_fresh_fold;
 
 use crate::{App, AppError, Staff};
 
+/// Which pairs of the review queue a case officer sees, and in which order.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReviewQuery {
+    pub order: ReviewOrder,
+    /// Pairs whose match probability is at least this (0 to 1).
+    pub probability_min: Option<f64>,
+    /// Pairs whose match probability is at most this (0 to 1).
+    pub probability_max: Option<f64>,
+    /// Pairs to skip (the page's start).
+    pub from: usize,
+}
+
+/// The review queue's orders.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReviewOrder {
+    /// A probability nearest one half first: the automatic answer most likely wrong.
+    #[default]
+    MostDoubtful,
+    MostLikely,
+    LeastLikely,
+    Oldest,
+    Newest,
+}
+
+impl ReviewOrder {
+    pub const ALL: [ReviewOrder; 5] = [
+        ReviewOrder::MostDoubtful,
+        ReviewOrder::MostLikely,
+        ReviewOrder::LeastLikely,
+        ReviewOrder::Oldest,
+        ReviewOrder::Newest,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewOrder::MostDoubtful => "doubtful",
+            ReviewOrder::MostLikely => "likely",
+            ReviewOrder::LeastLikely => "unlikely",
+            ReviewOrder::Oldest => "oldest",
+            ReviewOrder::Newest => "newest",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ReviewOrder> {
+        Self::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+}
+
+/// A page of the review queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewQueuePage {
+    pub items: Vec<ReviewItem>,
+    /// Pairs waiting in all.
+    pub pending: usize,
+    /// Pairs the query lets through.
+    pub matching: usize,
+}
+
 /// Candidates kept per new record when matching online.
 const ONLINE_CANDIDATES_MAX: usize = 3;
 /// How many observed matches one reviewer's "match" counts for when refining `m`.
@@ -488,27 +546,57 @@ impl App {
         Ok(all)
     }
 
-    /// The review queue: uncertain pairs, oldest first, each side with what a case officer
-    /// compares and the per-field weights.
+    /// The review queue: uncertain pairs, the most doubtful first, each side with what a case
+    /// officer compares and the per-field weights.
     pub async fn review_queue(
         &self,
         staff: &Staff,
         limit: usize,
     ) -> Result<Vec<ReviewItem>, AppError> {
+        Ok(self
+            .review_page(staff, &ReviewQuery::default(), limit)
+            .await?
+            .items)
+    }
+
+    /// A page of the review queue: the pairs `query` lets through, in its order, from its
+    /// `from`th, at most `limit`; with how many wait in all and how many the query lets through.
+    pub async fn review_page(
+        &self,
+        staff: &Staff,
+        query: &ReviewQuery,
+        limit: usize,
+    ) -> Result<ReviewQueuePage, AppError> {
         staff.require(Permission::ReviewDuplicates)?;
         let view = LinkView::from_events(&self.all_link_events().await?);
-        // Most worth deciding first: the pairs whose automatic answer is most likely wrong
-        // (a probability near one half), then the oldest.
-        let mut pending: Vec<&StoredLinkEvent> = view.pending.iter().collect();
-        pending.sort_by(|x, y| {
-            let doubt = |e: &StoredLinkEvent| {
+        let mut chosen: Vec<&StoredLinkEvent> = view
+            .pending
+            .iter()
+            .filter(|e| {
                 let p = e.event.match_probability;
-                p.min(1.0 - p)
+                query.probability_min.is_none_or(|min| p >= min)
+                    && query.probability_max.is_none_or(|max| p <= max)
+            })
+            .collect();
+        // The most doubtful: the pairs whose automatic answer is most likely wrong (a
+        // probability near one half). Ties, and the other orders' ties, go oldest first.
+        let doubt = |e: &StoredLinkEvent| {
+            let p = e.event.match_probability;
+            p.min(1.0 - p)
+        };
+        let p = |e: &StoredLinkEvent| e.event.match_probability;
+        chosen.sort_by(|x, y| {
+            let by = match query.order {
+                ReviewOrder::MostDoubtful => doubt(y).total_cmp(&doubt(x)),
+                ReviewOrder::MostLikely => p(y).total_cmp(&p(x)),
+                ReviewOrder::LeastLikely => p(x).total_cmp(&p(y)),
+                ReviewOrder::Newest => y.seq.cmp(&x.seq),
+                ReviewOrder::Oldest => std::cmp::Ordering::Equal,
             };
-            doubt(y).total_cmp(&doubt(x)).then(x.seq.cmp(&y.seq))
+            by.then(x.seq.cmp(&y.seq))
         });
         let mut items = Vec::new();
-        for e in pending.into_iter().take(limit) {
+        for e in chosen.iter().skip(query.from).take(limit) {
             items.push(ReviewItem {
                 seq: e.seq,
                 match_probability: e.event.match_probability,
@@ -525,7 +613,11 @@ impl App {
             serde_json::json!({ "items": items.len(), "pending": view.pending.len() }),
         )
         .await?;
-        Ok(items)
+        Ok(ReviewQueuePage {
+            items,
+            pending: view.pending.len(),
+            matching: chosen.len(),
+        })
     }
 
     /// A case officer's decision on a review item (or on an auto-merge they disagree with):

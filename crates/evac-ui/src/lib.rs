@@ -1447,6 +1447,32 @@ pub struct ReviewPage {
     pub langs: Vec<LangChoice>,
     pub user: DeskUser,
     pub pairs: Vec<ReviewPair>,
+    /// The filter's problems, each "parameter: why".
+    pub problems: Vec<String>,
+    pub filters: ReviewFilterValues,
+    /// "12 / 340 pairs waiting" (what the filter lets through, of all).
+    pub count: String,
+    /// "1–20", or empty.
+    pub shown: String,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+/// The review queue's filter form as chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewFilterValues {
+    pub order: String,
+    /// (value, label) of each order.
+    pub orders: Vec<(&'static str, String)>,
+    /// Percent, or empty.
+    pub probability_min: String,
+    pub probability_max: String,
+}
+
+impl ReviewFilterValues {
+    pub fn order_is(&self, order: &str) -> bool {
+        self.order == order
+    }
 }
 
 /// A hub, route or zone with its derived status.

@@ -10,16 +10,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use evac_app::AppError;
-use evac_model::DecisionDraft;
-use evac_ui::{CompareRow, Lang, ReviewPage, ReviewPair, Tr, render};
+use evac_app::{AppError, ReviewOrder, ReviewQuery};
+use evac_model::{DecisionDraft, FieldError};
+use evac_ui::{CompareRow, Lang, ReviewFilterValues, ReviewPage, ReviewPair, Tr, render};
 use serde_json::{Value, json};
 
 use crate::auth::Authenticated;
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang};
 use crate::doors::{form_draft, json_draft};
 use crate::intake::request_id;
-use crate::problem::ApiResult;
+use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
 
 /// The API routes of this area.
@@ -42,16 +42,89 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
 /// Review items returned when no `limit` is given.
 const REVIEW_ITEMS_DEFAULT: u32 = 50;
 
-/// `GET /api/v1/review?limit=N`: uncertain pairs, oldest first, with both records and the
-/// per-field weights.
+/// The review queue's query, the API's and the desk's alike (one door): `order` (one of
+/// [`ReviewOrder`]), `probability_min` and `probability_max` in percent, `from`; every
+/// problem named by its parameter. Empty parameters (a form sends every field) are none.
+pub(crate) fn review_query(
+    query: &HashMap<String, String>,
+    extra_allowed: &[&str],
+) -> Result<ReviewQuery, Vec<FieldError>> {
+    let known = ["order", "probability_min", "probability_max", "from"];
+    let mut errors: Vec<FieldError> = query
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()) && !extra_allowed.contains(&k.as_str()))
+        .map(|k| FieldError {
+            path: format!("query.{k}"),
+            reason: format!(
+                "unknown parameter; use {}",
+                known
+                    .iter()
+                    .chain(extra_allowed)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+        .collect();
+    let given = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let mut review = ReviewQuery::default();
+    if let Some(v) = given("order") {
+        match ReviewOrder::parse(v) {
+            Some(order) => review.order = order,
+            None => errors.push(FieldError {
+                path: "query.order".into(),
+                reason: format!(
+                    "'{v}' is not one of: {}",
+                    ReviewOrder::ALL.map(ReviewOrder::as_str).join(", ")
+                ),
+            }),
+        }
+    }
+    let mut percent = |k: &str| {
+        let v = given(k)?;
+        match v.trim_end_matches('%').trim().parse::<f64>() {
+            Ok(p) if (0.0..=100.0).contains(&p) => Some(p / 100.0),
+            _ => {
+                errors.push(FieldError {
+                    path: format!("query.{k}"),
+                    reason: format!("'{v}' is not a percentage from 0 to 100"),
+                });
+                None
+            }
+        }
+    };
+    review.probability_min = percent("probability_min");
+    review.probability_max = percent("probability_max");
+    if let Some(v) = given("from") {
+        match v.parse::<usize>() {
+            Ok(from) => review.from = from,
+            Err(_) => errors.push(FieldError {
+                path: "query.from".into(),
+                reason: format!("'{v}' is not a count of pairs to skip"),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(review)
+    } else {
+        Err(errors)
+    }
+}
+
+/// `GET /api/v1/review?limit=&order=&probability_min=&probability_max=&from=`: uncertain
+/// pairs, the most doubtful first (or in `order`), with both records and the per-field
+/// weights; with how many wait and how many the filter lets through.
 pub async fn queue(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     let limit = crate::doors::limit(&query, REVIEW_ITEMS_DEFAULT) as usize;
-    let items = state.app.review_queue(&staff, limit).await?;
-    Ok(Json(json!({ "items": items })))
+    let review = review_query(&query, &["limit"]).map_err(Problem::invalid)?;
+    let page = state.app.review_page(&staff, &review, limit).await?;
+    Ok(Json(
+        json!({ "items": page.items, "pending": page.pending, "matching": page.matching }),
+    ))
 }
 
 /// `POST /api/v1/review/{seq}` with a [`DecisionDraft`]: `{"decision": "match" | "distinct"}`.
@@ -136,14 +209,25 @@ pub async fn review_page(
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
     let t = Tr { lang };
-    let items = match state
+    let (review, problems) = match review_query(&query, &["lang"]) {
+        Ok(review) => (review, Vec::new()),
+        Err(errors) => (
+            ReviewQuery::default(),
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.path.trim_start_matches("query."), e.reason))
+                .collect(),
+        ),
+    };
+    let queue = match state
         .app
-        .review_queue(&session.staff, REVIEW_PAIRS_SHOWN_MAX)
+        .review_page(&session.staff, &review, REVIEW_PAIRS_SHOWN_MAX)
         .await
     {
-        Ok(items) => items,
+        Ok(queue) => queue,
         Err(e) => return error_page(lang, e),
     };
+    let items = &queue.items;
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let pairs = items
         .iter()
@@ -215,11 +299,49 @@ pub async fn review_page(
             }
         })
         .collect();
+    // The view's filters, for the links to the next and previous pages and the form.
+    let percent = |p: Option<f64>| p.map_or_else(String::new, |p| format!("{:.0}", p * 100.0));
+    let view = |from: usize| {
+        format!(
+            "/desk/review?lang={}&order={}&probability_min={}&probability_max={}&from={from}",
+            lang.code(),
+            review.order.as_str(),
+            percent(review.probability_min),
+            percent(review.probability_max),
+        )
+    };
+    let shown_to = review.from + items.len();
     let page = ReviewPage {
         t,
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),
         pairs,
+        problems,
+        filters: ReviewFilterValues {
+            order: review.order.as_str().to_string(),
+            orders: ReviewOrder::ALL
+                .map(|o| (o.as_str(), t.get(&format!("review-order-{}", o.as_str()))))
+                .to_vec(),
+            probability_min: percent(review.probability_min),
+            probability_max: percent(review.probability_max),
+        },
+        count: if queue.matching == queue.pending {
+            t.with("review-count", "count", &queue.pending.to_string())
+        } else {
+            format!(
+                "{} / {}",
+                queue.matching,
+                t.with("review-count", "count", &queue.pending.to_string())
+            )
+        },
+        shown: if items.is_empty() {
+            String::new()
+        } else {
+            format!("{}–{}", review.from + 1, shown_to)
+        },
+        previous: (review.from > 0)
+            .then(|| view(review.from.saturating_sub(REVIEW_PAIRS_SHOWN_MAX))),
+        next: (shown_to < queue.matching).then(|| view(shown_to)),
     };
     html(StatusCode::OK, render(&page))
 }

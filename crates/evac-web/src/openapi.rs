@@ -515,9 +515,15 @@ fn build() -> Value {
             },
             "/api/v1/review": {
                 "get": {
-                    "summary": "The duplicate review queue: uncertain pairs of records, oldest first, each side with its request, names and birth, and the per-field match weights", "security": bearer,
-                    "parameters": [{ "name": "limit", "in": "query", "schema": { "type": "integer" } }],
-                    "responses": { "200": { "description": "review items" }, "403": problem_response("role may not review duplicates") }
+                    "summary": "The duplicate review queue: uncertain pairs of records, the most doubtful first (or in `order`), each side with its request, names and birth, and the per-field match weights; with how many pairs wait (`pending`) and how many the filter lets through (`matching`)", "security": bearer,
+                    "parameters": [
+                        { "name": "limit", "in": "query", "schema": { "type": "integer" } },
+                        { "name": "order", "in": "query", "schema": { "type": "string", "enum": evac_app::ReviewOrder::ALL.map(evac_app::ReviewOrder::as_str) } },
+                        { "name": "probability_min", "in": "query", "schema": { "type": "number", "minimum": 0, "maximum": 100 }, "description": "pairs whose match probability is at least this many percent" },
+                        { "name": "probability_max", "in": "query", "schema": { "type": "number", "minimum": 0, "maximum": 100 }, "description": "pairs whose match probability is at most this many percent" },
+                        { "name": "from", "in": "query", "schema": { "type": "integer", "minimum": 0 }, "description": "pairs to skip (the page's start)" }
+                    ],
+                    "responses": { "200": { "description": "`{ items, pending, matching }`" }, "403": problem_response("role may not review duplicates"), "422": problem_response("a parameter it cannot read, named") }
                 }
             },
             "/api/v1/review/{seq}": {

@@ -5257,3 +5257,126 @@ async fn the_request_list_filters_by_citizenship_need_and_duplicates() {
         .expect("the problem is shown");
     assert!(problems.contains("need: "), "{problems}");
 }
+
+/// Issue 27, lists: the review queue filters by match probability, sorts in the order asked,
+/// counts what waits and what the filter lets through, and pages; on the API and the desk.
+#[tokio::test]
+async fn the_review_queue_filters_sorts_counts_and_pages() {
+    let t = spawn_app().await;
+    t.load_demo(evac_demo::Scenario::january_2022(600, 4)).await;
+    t.app.relink().await.unwrap();
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let probabilities = |page: &Value| -> Vec<f64> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["match_probability"].as_f64().unwrap())
+            .collect()
+    };
+    let (status, all) = t.get("/api/v1/review?limit=1000", Some(&officer)).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let pending = all["pending"].as_u64().unwrap();
+    assert!(pending >= 4, "the demo leaves pairs to review: {pending}");
+    assert_eq!(all["matching"], all["pending"]);
+    let (_, likely) = t
+        .get("/api/v1/review?limit=1000&order=likely", Some(&officer))
+        .await;
+    let p = probabilities(&likely);
+    assert_eq!(p.len() as u64, pending);
+    assert!(
+        p.windows(2).all(|w| w[0] >= w[1]),
+        "most likely first: {p:?}"
+    );
+    let (_, unlikely) = t
+        .get("/api/v1/review?limit=1000&order=unlikely", Some(&officer))
+        .await;
+    let p = probabilities(&unlikely);
+    assert!(
+        p.windows(2).all(|w| w[0] <= w[1]),
+        "least likely first: {p:?}"
+    );
+    let middle = p[p.len() / 2] * 100.0;
+    let (_, high) = t
+        .get(
+            &format!("/api/v1/review?limit=1000&probability_min={middle}"),
+            Some(&officer),
+        )
+        .await;
+    let p = probabilities(&high);
+    assert!(p.iter().all(|&p| p * 100.0 >= middle - 1e-9), "{p:?}");
+    assert_eq!(high["matching"].as_u64().unwrap(), p.len() as u64);
+    assert!(
+        (p.len() as u64) < pending && !p.is_empty(),
+        "{} of {pending}",
+        p.len()
+    );
+    // Pages: two pages of the oldest-first order are its first pairs, in order.
+    let (_, first) = t
+        .get("/api/v1/review?limit=2&order=oldest", Some(&officer))
+        .await;
+    let (_, second) = t
+        .get("/api/v1/review?limit=2&order=oldest&from=2", Some(&officer))
+        .await;
+    let seqs = |page: &Value| -> Vec<i64> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["seq"].as_i64().unwrap())
+            .collect()
+    };
+    let (mut oldest, second) = (seqs(&first), seqs(&second));
+    oldest.extend(second);
+    assert!(oldest.windows(2).all(|w| w[0] < w[1]), "{oldest:?}");
+    for (query, path) in [
+        ("order=random", "query.order"),
+        ("probability_min=150", "query.probability_min"),
+        ("from=-1", "query.from"),
+        ("sort=oldest", "query.sort"),
+    ] {
+        let (status, problem) = t
+            .get(&format!("/api/v1/review?{query}"), Some(&officer))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {problem}"
+        );
+        assert_eq!(error_paths(&problem), [path], "{query}");
+    }
+
+    // The desk: the same filter from its form, kept, counted; the next page linked.
+    let page = t
+        .desk_get(
+            &format!("/desk/review?lang=en&order=likely&probability_min={middle}"),
+            &officer,
+        )
+        .await;
+    assert!(
+        page.contains("<option value=\"likely\" selected>"),
+        "the order is kept"
+    );
+    let count = page
+        .split("id=\"review-count\"")
+        .nth(1)
+        .and_then(|s| s.split("</p>").next())
+        .unwrap();
+    assert!(
+        count.contains(&format!("{} / {pending} pairs waiting", high["matching"])),
+        "{count}"
+    );
+    let page = t
+        .desk_get("/desk/review?lang=en&order=oldest", &officer)
+        .await;
+    assert_eq!(
+        page.contains("id=\"review-next\""),
+        pending > 20,
+        "a next page exactly when more than a page of pairs waits ({pending})"
+    );
+    let page = t
+        .desk_get("/desk/review?lang=ru&probability_max=abc", &officer)
+        .await;
+    let problems = page.split("id=\"filter-problems\"").nth(1).expect("named");
+    assert!(problems.contains("probability_max: "), "{problems}");
+}

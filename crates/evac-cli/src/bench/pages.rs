@@ -117,6 +117,22 @@ pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
             "/desk/requests?order=oldest".to_string(),
         ),
         ("inbox, handled", "/desk/inbox?state=handled".to_string()),
+        (
+            "request list, by need",
+            "/desk/requests?need=wheelchair".to_string(),
+        ),
+        (
+            "request list, by citizenship",
+            "/desk/requests?citizenship=RU".to_string(),
+        ),
+        (
+            "request list, has duplicates",
+            "/desk/requests?has_duplicates=true".to_string(),
+        ),
+        (
+            "request list, by status",
+            "/desk/requests?status=verified".to_string(),
+        ),
     ];
     println!("machine: {}", super::machine());
     println!(
