@@ -8,7 +8,90 @@ use evac_store::AuditEvent;
 
 use crate::{App, AppError, Staff};
 
+/// Which transports a list shows, and in which order: the API's list and the planning page's
+/// alike.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TransportFilter {
+    pub status: Option<TransportStatus>,
+    /// A hub's code (`ALA`), in any case.
+    pub hub: Option<String>,
+    pub order: TransportOrder,
+}
+
+/// The orders of a transport list; each breaks ties by departure, then code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TransportOrder {
+    /// Earliest departure first.
+    #[default]
+    Departure,
+    Code,
+    Hub,
+    /// Most seats first.
+    Seats,
+}
+
+impl TransportOrder {
+    pub const ALL: [TransportOrder; 4] = [
+        TransportOrder::Departure,
+        TransportOrder::Code,
+        TransportOrder::Hub,
+        TransportOrder::Seats,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportOrder::Departure => "departure",
+            TransportOrder::Code => "code",
+            TransportOrder::Hub => "hub",
+            TransportOrder::Seats => "seats",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TransportOrder> {
+        Self::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+}
+
+impl TransportFilter {
+    /// The transports this filter lets through, in its order.
+    pub fn apply(&self, mut transports: Vec<Transport>) -> Vec<Transport> {
+        transports.retain(|t| {
+            self.status.is_none_or(|s| t.status == s)
+                && self
+                    .hub
+                    .as_deref()
+                    .is_none_or(|h| t.hub.eq_ignore_ascii_case(h.trim()))
+        });
+        let by_departure = |a: &Transport, b: &Transport| {
+            a.departs_at
+                .cmp(&b.departs_at)
+                .then_with(|| a.code.cmp(&b.code))
+        };
+        transports.sort_by(|a, b| {
+            match self.order {
+                TransportOrder::Departure => std::cmp::Ordering::Equal,
+                TransportOrder::Code => a.code.cmp(&b.code),
+                TransportOrder::Hub => a.hub.cmp(&b.hub),
+                TransportOrder::Seats => b.seats.cmp(&a.seats),
+            }
+            .then_with(|| by_departure(a, b))
+        });
+        transports
+    }
+}
+
 impl App {
+    /// The transports `filter` lets through, in its order, and how many there are in all.
+    pub async fn transports_where(
+        &self,
+        staff: &Staff,
+        filter: &TransportFilter,
+    ) -> Result<(Vec<Transport>, usize), AppError> {
+        let all = self.transports(staff).await?;
+        let total = all.len();
+        Ok((filter.apply(all), total))
+    }
+
     /// Adds a transport from its draft (the API's JSON, the desk's form, the console's flags:
     /// one door), under a new id: every problem of its fields and an unknown hub, at once.
     pub async fn add_transport(

@@ -1137,6 +1137,41 @@ pub struct PlanningPage {
     pub notice: Option<String>,
     /// Whether the user may release no-shows' seats (planners, field officers, supervisors).
     pub can_release: bool,
+    pub transport_filters: TransportFilterValues,
+}
+
+/// The transport list's filter as chosen, its column links and its count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TransportFilterValues {
+    /// A status, or empty.
+    pub status: String,
+    pub hub: String,
+    /// The order shown (`departure`, `code`, `hub`, `seats`).
+    pub order: String,
+    /// (order, the list's link in that order) for the column headers.
+    pub order_links: Vec<(&'static str, String)>,
+    /// "3 / 12" (shown, of all), or "12".
+    pub count: String,
+    /// The filter's problems, each "parameter: why".
+    pub problems: Vec<String>,
+}
+
+impl TransportFilterValues {
+    /// The link that lists the transports in `order`.
+    pub fn order_link(&self, order: &str) -> String {
+        self.order_links
+            .iter()
+            .find(|(o, _)| *o == order)
+            .map_or_else(String::new, |(_, href)| href.clone())
+    }
+
+    pub fn ordered_by(&self, order: &str) -> bool {
+        self.order == order
+    }
+
+    pub fn status_is(&self, status: &str) -> bool {
+        self.status == status
+    }
 }
 
 /// The add-transport form as it was filled in (kept when the planner must fix a field).

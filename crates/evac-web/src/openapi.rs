@@ -470,8 +470,13 @@ fn build() -> Value {
             },
             "/api/v1/transports": {
                 "get": {
-                    "summary": "Every transport (flight, bus, train, convoy), earliest departure first", "security": bearer,
-                    "responses": { "200": { "description": "transports" }, "403": problem_response("role may not read the situation") }
+                    "summary": "The transports (flight, bus, train, convoy), earliest departure first (or in `order`, ties by departure), filtered by status and hub; `total` counts them all", "security": bearer,
+                    "parameters": [
+                        { "name": "status", "in": "query", "schema": { "type": "string", "enum": evac_model::TransportStatus::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>() } },
+                        { "name": "hub", "in": "query", "schema": { "type": "string", "examples": ["ALA"] }, "description": "a hub's code, in any case" },
+                        { "name": "order", "in": "query", "schema": { "type": "string", "enum": evac_app::TransportOrder::ALL.map(evac_app::TransportOrder::as_str) }, "description": "departure (earliest first), code, hub, or seats (most first)" }
+                    ],
+                    "responses": { "200": { "description": "`{ items, total }`" }, "403": problem_response("role may not read the situation"), "422": problem_response("a parameter it cannot read, named") }
                 },
                 "post": {
                     "summary": "Add a transport: hub, departure, destination, seats, stretcher and wheelchair places, escorts on board", "security": bearer,

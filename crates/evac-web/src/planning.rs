@@ -11,7 +11,8 @@ use axum::{Json, Router};
 use evac_app::{AppError, Staff};
 use evac_model::{Permission, PlanDraft, Timestamp};
 use evac_ui::{
-    ChangeLine, Lang, PlanResult, PlanningPage, Tr, TransportFormValues, TransportLine, render,
+    ChangeLine, Lang, PlanResult, PlanningPage, Tr, TransportFilterValues, TransportFormValues,
+    TransportLine, render,
 };
 use serde_json::Value;
 
@@ -87,6 +88,9 @@ pub(crate) struct PlanningView {
     pub problem: Option<String>,
     pub transport_form: TransportFormValues,
     pub notice: Option<String>,
+    /// Which transports the list shows, and the problems of the filter asked.
+    pub transport_filter: evac_app::TransportFilter,
+    pub filter_problems: Vec<String>,
 }
 
 impl PlanningView {
@@ -117,13 +121,48 @@ pub(crate) async fn render_planning(
         problem,
         transport_form,
         notice,
+        transport_filter,
+        filter_problems,
     } = view;
-    let transports = match state.app.transports(staff).await {
-        Ok(transports) => transports,
-        Err(e) => return error_page(lang, e),
+    let (transports, transports_total) =
+        match state.app.transports_where(staff, &transport_filter).await {
+            Ok(listed) => listed,
+            Err(e) => return error_page(lang, e),
+        };
+    let t = Tr { lang };
+    // The list's view with another order (a column header's link), its filters kept.
+    let ordered_by = |order: evac_app::TransportOrder| {
+        let mut href = format!(
+            "/desk/planning?lang={}&order={}",
+            lang.code(),
+            order.as_str()
+        );
+        if let Some(status) = transport_filter.status {
+            href.push_str(&format!("&status={}", status.as_str()));
+        }
+        if let Some(hub) = &transport_filter.hub {
+            href.push_str(&format!("&hub={}", urlencoding_min(hub)));
+        }
+        href
     };
     let page = PlanningPage {
-        t: Tr { lang },
+        t,
+        transport_filters: TransportFilterValues {
+            status: transport_filter
+                .status
+                .map_or_else(String::new, |s| s.as_str().to_string()),
+            hub: transport_filter.hub.clone().unwrap_or_default(),
+            order: transport_filter.order.as_str().to_string(),
+            order_links: evac_app::TransportOrder::ALL
+                .map(|o| (o.as_str(), ordered_by(o)))
+                .to_vec(),
+            count: if transports.len() == transports_total {
+                transports_total.to_string()
+            } else {
+                format!("{} / {transports_total}", transports.len())
+            },
+            problems: filter_problems,
+        },
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(staff),
         transports: transports
@@ -157,7 +196,33 @@ pub async fn planning_page(
     session: DeskSession,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
-    render_planning(&state, lang, &session.staff, PlanningView::default()).await
+    let view = match crate::transports::transport_filter(&query, &["lang"]) {
+        Ok(transport_filter) => PlanningView {
+            transport_filter,
+            ..PlanningView::default()
+        },
+        Err(errors) => PlanningView {
+            filter_problems: errors
+                .iter()
+                .map(|e| format!("{}: {}", e.path.trim_start_matches("query."), e.reason))
+                .collect(),
+            ..PlanningView::default()
+        },
+    };
+    render_planning(&state, lang, &session.staff, view).await
+}
+
+/// A hub code for a link's query: letters and digits as they are, anything else escaped.
+fn urlencoding_min(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// `POST /desk/planning/plan` with a [`PlanDraft`] (`at`, default now; `publish=yes` to

@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
-use evac_app::AppError;
-use evac_model::{TransportDraft, TransportId, TransportStatusDraft};
+use evac_app::{AppError, TransportFilter, TransportOrder};
+use evac_model::{FieldError, TransportDraft, TransportId, TransportStatus, TransportStatusDraft};
 use evac_ui::{Lang, TransportFormValues};
 use serde_json::{Value, json};
 
@@ -19,7 +19,7 @@ use crate::auth::Authenticated;
 use crate::desk::{DeskSession, first, form_pairs, lang, problem_text};
 use crate::doors::{field, form_draft, json_draft, parse_json, to_json};
 use crate::planning::{PlanningView, render_planning};
-use crate::problem::ApiResult;
+use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
 
 /// The API routes of this area.
@@ -44,13 +44,70 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
         )
 }
 
-/// `GET /api/v1/transports`: every transport, earliest departure first.
+/// A transport list's query, the API's and the planning page's alike (one door): `status`,
+/// `hub` (its code) and `order` (one of [`TransportOrder`]); empty parameters are none.
+pub(crate) fn transport_filter(
+    query: &HashMap<String, String>,
+    extra_allowed: &[&str],
+) -> Result<TransportFilter, Vec<FieldError>> {
+    let known = ["status", "hub", "order"];
+    let mut errors: Vec<FieldError> = query
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()) && !extra_allowed.contains(&k.as_str()))
+        .map(|k| FieldError {
+            path: format!("query.{k}"),
+            reason: format!(
+                "unknown parameter; use {}",
+                known
+                    .iter()
+                    .chain(extra_allowed)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+        .collect();
+    let given = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let mut filter = TransportFilter::default();
+    if let Some(v) = given("status") {
+        filter.status = TransportStatus::parse(v);
+        if filter.status.is_none() {
+            errors.push(FieldError {
+                path: "query.status".into(),
+                reason: format!("'{v}' is not one of: {}", TransportStatus::choices()),
+            });
+        }
+    }
+    filter.hub = given("hub").map(str::to_string);
+    if let Some(v) = given("order") {
+        match TransportOrder::parse(v) {
+            Some(order) => filter.order = order,
+            None => errors.push(FieldError {
+                path: "query.order".into(),
+                reason: format!(
+                    "'{v}' is not one of: {}",
+                    TransportOrder::ALL.map(TransportOrder::as_str).join(", ")
+                ),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(filter)
+    } else {
+        Err(errors)
+    }
+}
+
+/// `GET /api/v1/transports?status=&hub=&order=`: the transports, earliest departure first (or
+/// in `order`), with how many there are in all.
 pub async fn transports(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
+    Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let items = state.app.transports(&staff).await?;
-    Ok(Json(json!({ "items": items })))
+    let filter = transport_filter(&query, &[]).map_err(Problem::invalid)?;
+    let (items, total) = state.app.transports_where(&staff, &filter).await?;
+    Ok(Json(json!({ "items": items, "total": total })))
 }
 
 /// `POST /api/v1/transports` with a [`TransportDraft`]: a planner adds a flight, bus, train

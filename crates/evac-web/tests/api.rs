@@ -1133,6 +1133,78 @@ async fn planners_add_transports_and_move_them_through_their_status() {
         .send(Method::POST, "/api/v1/transports", &operator, &flight)
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Issue 27, lists: the transports filter by status and hub and sort by a column, on the
+    // API and the planning page alike; a third from another hub.
+    let mut train = bus.clone();
+    train["code"] = json!("TR-1");
+    train["kind"] = json!("train");
+    train["hub"] = json!("NQZ");
+    train["seats"] = json!(400);
+    let (status, answer) = t
+        .send(Method::POST, "/api/v1/transports", &planner, &train)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let listed = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (query, codes) in [
+        ("order=seats", vec!["TR-1", "RF-7042", "bus-3"]),
+        ("order=code", vec!["RF-7042", "TR-1", "bus-3"]),
+        ("hub=ala", vec!["bus-3", "RF-7042"]),
+        ("status=cancelled", vec!["RF-7042"]),
+        ("status=planned&hub=NQZ&order=hub", vec!["TR-1"]),
+    ] {
+        let (status, page) = t
+            .get(&format!("/api/v1/transports?{query}"), Some(&planner))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{query}: {page}");
+        assert_eq!(listed(&page), codes, "{query}");
+        assert_eq!(page["total"], 3, "{query}");
+    }
+    for (query, path) in [
+        ("status=gone", "query.status"),
+        ("order=price", "query.order"),
+        ("kind=bus", "query.kind"),
+    ] {
+        let (status, problem) = t
+            .get(&format!("/api/v1/transports?{query}"), Some(&planner))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(error_paths(&problem), [path], "{query}");
+    }
+    let page = t
+        .desk_get("/desk/planning?lang=en&hub=ALA&order=seats", &planner)
+        .await;
+    let table = page
+        .split("id=\"transports\"")
+        .nth(1)
+        .and_then(|s| s.split("</table>").next())
+        .unwrap();
+    let (flight_at, bus_at) = (table.find("RF-7042").unwrap(), table.find("bus-3").unwrap());
+    assert!(flight_at < bus_at, "most seats first");
+    assert!(
+        !table.contains("TR-1"),
+        "another hub's train is filtered out"
+    );
+    assert!(
+        page.contains("id=\"transport-count\">(2 / 3)"),
+        "the count says so"
+    );
+    assert!(
+        table.contains("href=\"/desk/planning?lang=en&#38;order=code&#38;hub=ALA\""),
+        "a column's link keeps the filter: {table}"
+    );
+    let page = t
+        .desk_get("/desk/planning?lang=ru&status=gone", &planner)
+        .await;
+    let problems = page.split("id=\"filter-problems\"").nth(1).expect("named");
+    assert!(problems.contains("status: "), "{problems}");
 }
 
 #[tokio::test]
