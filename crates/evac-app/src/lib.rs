@@ -79,8 +79,8 @@ pub use messenger::{
 pub use pass_keys::{PassKey, PassKeys};
 pub use planning::{HubLoad, PlanRun, Seated, Waiting};
 pub use ranking::{
-    CaseEntry, CaseFilter, CaseListPage, CaseMark, ClassCount, HIGH_THREAT_LEVEL_MIN, MarkCount,
-    RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking,
+    CASE_EXPORT_COLUMNS, CaseEntry, CaseExport, CaseFilter, CaseListPage, CaseMark, ClassCount,
+    HIGH_THREAT_LEVEL_MIN, MarkCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking,
 };
 pub use reconfirm::Reconfirmed;
 pub use situation::{Ingested, LocationReading, SituationView, SubjectView, read_location};

@@ -397,23 +397,10 @@ impl App {
                     .collect(),
             }));
         }
-        let mine: std::collections::HashSet<evac_model::RequestId> = if filter.mine {
-            self.my_cases(staff).await?.into_iter().collect()
-        } else {
-            Default::default()
-        };
-        let chosen: Vec<(usize, &CaseEntry)> = ranking
-            .order
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| filter.class.is_none_or(|c| e.class == c))
-            .filter(|(_, e)| filter.mark.is_none_or(|m| e.marks & m.bit() != 0))
-            .filter(|(_, e)| {
-                !filter.mine || ranking.requests_of(e).iter().any(|r| mine.contains(r))
-            })
-            .collect();
+        let chosen = self.chosen_cases(staff, &ranking, filter).await?;
         let mut lines = Vec::new();
-        for &(position, entry) in chosen.iter().skip(from).take(limit) {
+        for &position in chosen.iter().skip(from).take(limit) {
+            let entry = &ranking.order[position];
             if let Some(kept) = ranking.head.get(position) {
                 lines.push((position + 1, kept.clone()));
                 continue;
@@ -464,5 +451,184 @@ impl App {
             total: chosen.len(),
             lines,
         }))
+    }
+}
+
+impl App {
+    /// The positions in `ranking`'s order of the households `filter` lets through.
+    async fn chosen_cases(
+        &self,
+        staff: &Staff,
+        ranking: &Ranking,
+        filter: CaseFilter,
+    ) -> Result<Vec<usize>, AppError> {
+        let mine: std::collections::HashSet<evac_model::RequestId> = if filter.mine {
+            self.my_cases(staff).await?.into_iter().collect()
+        } else {
+            Default::default()
+        };
+        Ok(ranking
+            .order
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| filter.class.is_none_or(|c| e.class == c))
+            .filter(|(_, e)| filter.mark.is_none_or(|m| e.marks & m.bit() != 0))
+            .filter(|(_, e)| {
+                !filter.mine || ranking.requests_of(e).iter().any(|r| mine.contains(r))
+            })
+            .map(|(position, _)| position)
+            .collect())
+    }
+
+    /// Starts an export of the case list under `filter`, in the order triage serves the
+    /// households (audited; for roles that may export requests). The rows come a chunk at a
+    /// time ([`CaseExport::next_chunk`]), so memory stays flat however many households.
+    pub async fn begin_case_export(
+        &self,
+        staff: &Staff,
+        filter: CaseFilter,
+        format: &str,
+    ) -> Result<CaseExport, AppError> {
+        staff.require(Permission::ExportRequests)?;
+        let ranking = self.desk_ranking(staff, true).await?.ok_or_else(|| {
+            AppError::Conflict("the households are being ranked; try again in a moment".into())
+        })?;
+        let chosen = self.chosen_cases(staff, &ranking, filter).await?;
+        self.store
+            .append_audit(vec![evac_store::AuditEvent {
+                at: Timestamp::now(),
+                actor: staff.actor(),
+                action: "cases.export".into(),
+                subject: None,
+                detail: serde_json::json!({
+                    "format": format,
+                    "cases": chosen.len(),
+                    "class": filter.class,
+                    "mark": filter.mark.map(CaseMark::as_str),
+                    "mine": filter.mine,
+                }),
+            }])
+            .await?;
+        Ok(CaseExport {
+            app: self.clone(),
+            ranking,
+            chosen,
+            next: 0,
+        })
+    }
+}
+
+/// Households a case export reads the requests of at once (one store read per chunk).
+const CASE_EXPORT_CHUNK_HOUSEHOLDS: usize = 200;
+
+/// The columns of a case export, as (header, HXL tag).
+pub const CASE_EXPORT_COLUMNS: [(&str, &str); 8] = [
+    ("rank", "#priority+rank"),
+    ("class", "#priority+class+code"),
+    ("class_name", "#priority+class+name"),
+    ("people", "#affected+num"),
+    ("marks", "#indicator+marks"),
+    ("references", "#case+code"),
+    ("place", "#loc+name"),
+    ("first_received_utc", "#date+received"),
+];
+
+/// An export of the case list in progress.
+pub struct CaseExport {
+    app: App,
+    ranking: Arc<Ranking>,
+    chosen: Vec<usize>,
+    next: usize,
+}
+
+impl CaseExport {
+    /// Households in the export.
+    pub fn len(&self) -> usize {
+        self.chosen.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chosen.is_empty()
+    }
+
+    /// The next chunk of rows, a value per [`CASE_EXPORT_COLUMNS`] column; `None` at the end.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<Vec<String>>>, AppError> {
+        let chunk: Vec<usize> = self
+            .chosen
+            .iter()
+            .skip(self.next)
+            .take(CASE_EXPORT_CHUNK_HOUSEHOLDS)
+            .copied()
+            .collect();
+        if chunk.is_empty() {
+            return Ok(None);
+        }
+        self.next += chunk.len();
+        let ranking = &self.ranking;
+        let ids: Vec<evac_model::RequestId> = chunk
+            .iter()
+            .flat_map(|&p| ranking.requests_of(&ranking.order[p]).iter().copied())
+            .collect();
+        let mut read = std::collections::HashMap::with_capacity(ids.len());
+        let filter = evac_store::RequestFilter {
+            among: Some(ids.into()),
+            ..Default::default()
+        };
+        let mut after = None;
+        loop {
+            let page = self
+                .app
+                .store
+                .list_requests(
+                    &filter,
+                    evac_store::PageRequest {
+                        after,
+                        limit: evac_store::PAGE_ITEMS_MAX,
+                        order: evac_store::ListOrder::OldestFirst,
+                    },
+                )
+                .await?;
+            read.extend(page.items.into_iter().map(|r| (r.request.id, r.request)));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let rows = chunk
+            .iter()
+            .map(|&position| {
+                let entry = &ranking.order[position];
+                let requests: Vec<&evac_model::Request> = ranking
+                    .requests_of(entry)
+                    .iter()
+                    .filter_map(|id| read.get(id))
+                    .collect();
+                let first = requests.first();
+                vec![
+                    (position + 1).to_string(),
+                    entry.class.to_string(),
+                    ranking
+                        .by_class
+                        .iter()
+                        .find(|c| c.class == entry.class)
+                        .map_or_else(String::new, |c| c.name.clone()),
+                    entry.people.to_string(),
+                    CaseMark::ALL
+                        .into_iter()
+                        .filter(|m| entry.marks & m.bit() != 0)
+                        .map(CaseMark::as_str)
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                    requests
+                        .iter()
+                        .map(|r| r.reference.to_string())
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                    first.map_or_else(String::new, |r| r.body.location.text.clone()),
+                    first.map_or_else(String::new, |r| r.received_at.to_string()),
+                ]
+            })
+            .collect();
+        Ok(Some(rows))
     }
 }

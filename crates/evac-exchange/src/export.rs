@@ -149,7 +149,11 @@ const XLSX_ROWS_MAX: u32 = 1_048_576;
 
 pub enum Exporter<W: Write> {
     Csv(csv::Writer<W>),
-    Jsonl(BufWriter<W>),
+    /// One JSON object per row, keyed by the column names.
+    Jsonl {
+        out: BufWriter<W>,
+        columns: Vec<&'static str>,
+    },
     Xlsx {
         workbook: Box<rust_xlsxwriter::Workbook>,
         next_row: u32,
@@ -162,27 +166,43 @@ fn write_err(e: impl std::fmt::Display) -> ExchangeError {
 }
 
 impl<W: Write> Exporter<W> {
-    /// Starts an export and writes its header (and with `hxl`, the hashtag row).
-    pub fn new(format: Format, mut out: W, hxl: bool) -> Result<Self, ExchangeError> {
-        let headers = COLUMNS.map(|(h, _)| h);
-        let tags = COLUMNS.map(|(_, t)| t);
+    /// Starts an export of requests, a row per person, and writes its header (and with `hxl`,
+    /// the hashtag row).
+    pub fn new(format: Format, out: W, hxl: bool) -> Result<Self, ExchangeError> {
+        Self::table(format, out, "requests", &COLUMNS, hxl)
+    }
+
+    /// Starts an export of any table: its sheet's name, its columns as (header, HXL tag), and
+    /// with `hxl`, the hashtag row under the header.
+    pub fn table(
+        format: Format,
+        mut out: W,
+        sheet_name: &str,
+        columns: &[(&'static str, &'static str)],
+        hxl: bool,
+    ) -> Result<Self, ExchangeError> {
+        let headers: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
+        let tags: Vec<&str> = columns.iter().map(|(_, t)| *t).collect();
         Ok(match format {
             Format::Csv => {
                 out.write_all("\u{feff}".as_bytes()).map_err(write_err)?; // Excel needs the BOM for UTF-8
                 let mut w = csv::Writer::from_writer(out);
-                w.write_record(headers).map_err(write_err)?;
+                w.write_record(&headers).map_err(write_err)?;
                 if hxl {
-                    w.write_record(tags).map_err(write_err)?;
+                    w.write_record(&tags).map_err(write_err)?;
                 }
                 Exporter::Csv(w)
             }
-            Format::Jsonl => Exporter::Jsonl(BufWriter::with_capacity(1 << 16, out)),
+            Format::Jsonl => Exporter::Jsonl {
+                out: BufWriter::with_capacity(1 << 16, out),
+                columns: headers,
+            },
             Format::Xlsx => {
                 let mut workbook = Box::new(rust_xlsxwriter::Workbook::new());
                 let sheet = workbook
                     .add_worksheet_with_constant_memory()
                     .map_err(write_err)?;
-                sheet.set_name("requests").map_err(write_err)?;
+                sheet.set_name(sheet_name).map_err(write_err)?;
                 sheet.write_row(0, 0, headers).map_err(write_err)?;
                 let mut next_row = 1;
                 if hxl {
@@ -198,39 +218,53 @@ impl<W: Write> Exporter<W> {
         })
     }
 
+    /// Writes a request, a row per person.
     pub fn write_request(
         &mut self,
         request: &Request,
         statuses: &[(PersonId, PersonStatus)],
     ) -> Result<(), ExchangeError> {
         for row in person_rows(request, statuses) {
-            match self {
-                Exporter::Csv(w) => w
-                    .write_record(row.iter().map(|c| crate::spreadsheet_safe(c).into_owned()))
-                    .map_err(write_err)?,
-                Exporter::Jsonl(w) => {
-                    let object: serde_json::Map<String, serde_json::Value> = COLUMNS
-                        .iter()
-                        .zip(row)
-                        .map(|((name, _), value)| {
-                            (name.to_string(), serde_json::Value::String(value))
-                        })
-                        .collect();
-                    serde_json::to_writer(&mut *w, &object).map_err(write_err)?;
-                    w.write_all(b"\n").map_err(write_err)?;
+            self.write_row(row)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one row, a value per column (a spreadsheet formula's first character is
+    /// defused in CSV).
+    pub fn write_row<I>(&mut self, row: I) -> Result<(), ExchangeError>
+    where
+        I: IntoIterator<Item = String>,
+    {
+        match self {
+            Exporter::Csv(w) => w
+                .write_record(
+                    row.into_iter()
+                        .map(|c| crate::spreadsheet_safe(&c).into_owned()),
+                )
+                .map_err(write_err)?,
+            Exporter::Jsonl { out, columns } => {
+                let object: serde_json::Map<String, serde_json::Value> = columns
+                    .iter()
+                    .zip(row)
+                    .map(|(name, value)| (name.to_string(), serde_json::Value::String(value)))
+                    .collect();
+                serde_json::to_writer(&mut *out, &object).map_err(write_err)?;
+                out.write_all(b"\n").map_err(write_err)?;
+            }
+            Exporter::Xlsx {
+                workbook, next_row, ..
+            } => {
+                if *next_row >= XLSX_ROWS_MAX {
+                    return Err(ExchangeError::Write(format!(
+                        "an XLSX sheet holds at most {XLSX_ROWS_MAX} rows; export CSV or narrow the filter"
+                    )));
                 }
-                Exporter::Xlsx {
-                    workbook, next_row, ..
-                } => {
-                    if *next_row >= XLSX_ROWS_MAX {
-                        return Err(ExchangeError::Write(format!(
-                            "an XLSX sheet holds at most {XLSX_ROWS_MAX} rows; export CSV or narrow the filter"
-                        )));
-                    }
-                    let sheet = workbook.worksheet_from_index(0).map_err(write_err)?;
-                    sheet.write_row(*next_row, 0, row).map_err(write_err)?;
-                    *next_row += 1;
-                }
+                let sheet = workbook.worksheet_from_index(0).map_err(write_err)?;
+                sheet
+                    .write_row(*next_row, 0, row.into_iter().collect::<Vec<_>>())
+                    .map_err(write_err)?;
+                *next_row += 1;
             }
         }
         Ok(())
@@ -240,7 +274,7 @@ impl<W: Write> Exporter<W> {
     pub fn finish(self) -> Result<W, ExchangeError> {
         match self {
             Exporter::Csv(w) => w.into_inner().map_err(write_err),
-            Exporter::Jsonl(w) => w.into_inner().map_err(write_err),
+            Exporter::Jsonl { out, .. } => out.into_inner().map_err(write_err),
             Exporter::Xlsx {
                 mut workbook,
                 mut out,

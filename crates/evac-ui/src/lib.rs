@@ -1026,6 +1026,8 @@ pub struct CasesPage {
     pub mine: bool,
     /// Filter values that could not be read, each named.
     pub problems: Vec<String>,
+    /// (format, link) of each export of this view; none for roles that may not export.
+    pub exports: Vec<(String, String)>,
     pub lines: Vec<CaseLine>,
     /// The previous and next pages of the same view.
     pub prev: Option<String>,

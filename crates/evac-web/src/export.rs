@@ -20,7 +20,9 @@ use crate::{AppState, Routes};
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
-    routes.add("get", "/api/v1/exports/requests", get(requests))
+    routes
+        .add("get", "/api/v1/exports/requests", get(requests))
+        .add("get", "/api/v1/exports/cases", get(cases))
 }
 
 /// Chunks buffered between the exporter and the socket.
@@ -47,6 +49,110 @@ impl SharedBuffer {
     }
 }
 
+/// The `format` parameter of an export: csv (the default), jsonl or xlsx.
+fn export_format(query: &HashMap<String, String>) -> Result<Format, Problem> {
+    let text = query.get("format").map(String::as_str).unwrap_or("csv");
+    Format::parse(text).ok_or_else(|| {
+        Problem::invalid(vec![FieldError {
+            path: "query.format".into(),
+            reason: format!("'{text}' is not one of: csv, jsonl, xlsx"),
+        }])
+    })
+}
+
+/// A streamed download named `evac-{what}.{extension}`, fed by the chunks `rx` receives.
+fn download(
+    what: &str,
+    format: Format,
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
+) -> Response {
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let filename = format!("evac-{what}.{}", format.extension());
+    let mut response = Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+            .expect("ASCII file name"),
+    );
+    response
+}
+
+/// `GET /api/v1/exports/cases?format=csv|jsonl|xlsx&hxl=true&class=&mark=&mine=`: the case
+/// list's view, a row per household in the order triage serves them (its rank, class, people,
+/// marks, requests' references, place), streamed a chunk of households at a time.
+pub async fn cases(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let known = ["format", "hxl", "class", "mark", "mine", "lang"];
+    let unknown: Vec<FieldError> = query
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .map(|k| FieldError {
+            path: format!("query.{k}"),
+            reason: format!("unknown parameter; use {}", known.join(", ")),
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Problem::invalid(unknown));
+    }
+    let filter = crate::triage::case_filter(&query).map_err(Problem::invalid)?;
+    let format = export_format(&query)?;
+    let hxl = query.get("hxl").is_some_and(|v| v == "true" || v == "1");
+    let mut export = state
+        .app
+        .begin_case_export(&staff, filter, format.extension())
+        .await?;
+    let (tx, rx) =
+        tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(EXPORT_CHUNKS_IN_FLIGHT_MAX);
+    tokio::spawn(async move {
+        let buffer = SharedBuffer::default();
+        let result: Result<(), String> = async {
+            let mut exporter = Exporter::table(
+                format,
+                buffer.clone(),
+                "cases",
+                &evac_app::CASE_EXPORT_COLUMNS,
+                hxl,
+            )
+            .map_err(|e| e.to_string())?;
+            while let Some(rows) = export.next_chunk().await.map_err(|e| e.to_string())? {
+                for row in rows {
+                    exporter.write_row(row).map_err(|e| e.to_string())?;
+                }
+                let chunk = buffer.take();
+                if !chunk.is_empty() && tx.send(Ok(chunk)).await.is_err() {
+                    return Ok(()); // the client went away
+                }
+            }
+            exporter.finish().map_err(|e| e.to_string())?;
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                let rest = buffer.take();
+                if !rest.is_empty() {
+                    let _ = tx.send(Ok(rest)).await;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "case export failed mid-stream");
+                let _ = tx.send(Err(std::io::Error::other(e))).await;
+            }
+        }
+    });
+    Ok(download("cases", format, rx))
+}
+
 /// `GET /api/v1/exports/requests?format=csv|jsonl|xlsx&hxl=true&…filters`
 pub async fn requests(
     State(state): State<AppState>,
@@ -54,13 +160,7 @@ pub async fn requests(
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let filter = parse_filter(&state, &query, &["format", "hxl"], &staff).await?;
-    let format_text = query.get("format").map(String::as_str).unwrap_or("csv");
-    let format = Format::parse(format_text).ok_or_else(|| {
-        Problem::invalid(vec![FieldError {
-            path: "query.format".into(),
-            reason: format!("'{format_text}' is not one of: csv, jsonl, xlsx"),
-        }])
-    })?;
+    let format = export_format(&query)?;
     let hxl = query.get("hxl").is_some_and(|v| v == "true" || v == "1");
     let mut cursor = state
         .app
@@ -102,20 +202,5 @@ pub async fn requests(
             }
         }
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    let filename = format!("evac-requests.{}", format.extension());
-    let mut response = Response::new(Body::from_stream(stream));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
-            .expect("ASCII file name"),
-    );
-    Ok(response)
+    Ok(download("requests", format, rx))
 }

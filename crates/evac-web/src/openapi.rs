@@ -327,6 +327,19 @@ fn build() -> Value {
                     "responses": { "200": { "description": "the request", "content": { "application/json": { "schema": request_ref } } }, "404": problem_response("no such request"), "422": problem_response("the code is mistyped") }
                 }
             },
+            "/api/v1/exports/cases": {
+                "get": {
+                    "summary": "Export the case list's view: a row per household, in the order triage serves them (rank, class and its name, people, marks, its requests' references, place, first received), filtered as the case list is; streamed with flat memory; audited", "security": bearer,
+                    "parameters": [
+                        { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["csv", "jsonl", "xlsx"] } },
+                        { "name": "hxl", "in": "query", "schema": { "type": "boolean" }, "description": "a row of HXL hashtags under the header" },
+                        { "name": "class", "in": "query", "schema": { "type": "integer", "minimum": 1 }, "description": "households of this priority class (1 is served first)" },
+                        { "name": "mark", "in": "query", "schema": { "type": "string", "enum": evac_app::CaseMark::ALL.map(evac_app::CaseMark::as_str) } },
+                        { "name": "mine", "in": "query", "schema": { "type": "boolean" }, "description": "households one of whose requests the caller holds" }
+                    ],
+                    "responses": { "200": { "description": "the file" }, "403": problem_response("role may not export"), "409": problem_response("the households are being ranked; try again in a moment"), "422": problem_response("a parameter it cannot read, named") }
+                }
+            },
             "/api/v1/exports/requests": {
                 "get": {
                     "summary": "Export requests (one row per person), streamed", "security": bearer, "parameters": export_parameters,

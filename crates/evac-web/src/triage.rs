@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use evac_app::AppError;
-use evac_model::{PolicyDraft, Timestamp};
+use evac_model::{FieldError, PolicyDraft, Timestamp};
 use evac_ui::{CaseLine, CasesPage, Lang, Tr, render};
 use serde_json::{Value, json};
 
@@ -105,6 +105,46 @@ const CASES_PAGE_ITEMS: usize = 50;
 /// `GET /desk/cases?from=N&class=C&mine=true`: households in the order triage serves them,
 /// with their class and the reasons, from rank `N`; only class `C`, or only those the caller
 /// holds, when asked.
+/// The case list's filter, the desk's and the export's alike: `class` (1 is served first),
+/// `mark` (one of [`evac_app::CaseMark`]), `mine=true`; other parameters are the caller's.
+pub(crate) fn case_filter(
+    query: &HashMap<String, String>,
+) -> Result<evac_app::CaseFilter, Vec<FieldError>> {
+    let given = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let mut errors = Vec::new();
+    let class = given("class").and_then(|c| match c.parse::<u8>() {
+        Ok(c) if c >= 1 => Some(c),
+        _ => {
+            errors.push(FieldError {
+                path: "query.class".into(),
+                reason: format!("'{c}' is not a priority class (1 is served first)"),
+            });
+            None
+        }
+    });
+    let mark = given("mark").and_then(|m| {
+        let mark = evac_app::CaseMark::parse(m);
+        if mark.is_none() {
+            errors.push(FieldError {
+                path: "query.mark".into(),
+                reason: format!(
+                    "'{m}' is not one of: {}",
+                    evac_app::CaseMark::ALL
+                        .map(evac_app::CaseMark::as_str)
+                        .join(", ")
+                ),
+            });
+        }
+        mark
+    });
+    let mine = given("mine").is_some_and(|m| m == "true");
+    if errors.is_empty() {
+        Ok(evac_app::CaseFilter { class, mark, mine })
+    } else {
+        Err(errors)
+    }
+}
+
 pub async fn cases_page(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -114,31 +154,17 @@ pub async fn cases_page(
     let lang = lang(&query, &headers, &Lang::DESK);
     let t = Tr { lang };
     let from: usize = query.get("from").and_then(|f| f.parse().ok()).unwrap_or(0);
-    let given = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let mut problems = Vec::new();
-    let class = given("class").and_then(|c| match c.parse::<u8>() {
-        Ok(c) if c >= 1 => Some(c),
-        _ => {
-            problems.push(format!(
-                "class: '{c}' is not a priority class (1 is served first)"
-            ));
-            None
-        }
-    });
-    let mark = given("mark").and_then(|m| {
-        let mark = evac_app::CaseMark::parse(m);
-        if mark.is_none() {
-            problems.push(format!(
-                "mark: '{m}' is not one of: {}",
-                evac_app::CaseMark::ALL
-                    .map(evac_app::CaseMark::as_str)
-                    .join(", ")
-            ));
-        }
-        mark
-    });
-    let mine = given("mine").is_some_and(|m| m == "true");
-    let filter = evac_app::CaseFilter { class, mark, mine };
+    let (filter, problems) = match case_filter(&query) {
+        Ok(filter) => (filter, Vec::new()),
+        Err(errors) => (
+            evac_app::CaseFilter::default(),
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.path.trim_start_matches("query."), e.reason))
+                .collect(),
+        ),
+    };
+    let (class, mark, mine) = (filter.class, filter.mark, filter.mine);
     let listed = match state
         .app
         .case_list(&session.staff, filter, from, CASES_PAGE_ITEMS)
@@ -181,8 +207,33 @@ pub async fn cases_page(
             serde_urlencoded::to_string(&pairs).unwrap_or_default()
         )
     };
+    // The view's exports (the case list as it is filtered), for roles that may export.
+    let exports = if session
+        .staff
+        .role
+        .allows(evac_model::Permission::ExportRequests)
+    {
+        ["csv", "xlsx"]
+            .into_iter()
+            .map(|format| {
+                let mut pairs: Vec<(&str, String)> =
+                    view.iter().filter(|(k, _)| *k != "lang").cloned().collect();
+                pairs.push(("format", format.into()));
+                (
+                    format.to_uppercase(),
+                    format!(
+                        "/api/v1/exports/cases?{}",
+                        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+                    ),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let total = listed.total;
     let page = CasesPage {
+        exports,
         t,
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),

@@ -5452,3 +5452,95 @@ async fn the_review_queue_filters_sorts_counts_and_pages() {
     let problems = page.split("id=\"filter-problems\"").nth(1).expect("named");
     assert!(problems.contains("probability_max: "), "{problems}");
 }
+
+/// Issue 27, lists: the case list's view exports as it is filtered, a row per household in
+/// the order it is served, audited; a role that may not export gets no file and no link.
+#[tokio::test]
+async fn the_case_list_exports_its_view() {
+    let t = spawn_app().await;
+    t.load_demo(evac_demo::Scenario::january_2022(300, 4)).await;
+    t.app.relink().await.unwrap();
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let csv = |query: String| {
+        let (http, base, officer) = (t.http.clone(), t.base.clone(), officer.clone());
+        async move {
+            let res = http
+                .get(format!("{base}/api/v1/exports/cases?{query}"))
+                .bearer_auth(officer)
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let rows = |text: &str| -> Vec<Vec<String>> {
+        csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect()
+    };
+    let (status, all) = csv("format=csv".into()).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let all = rows(&all);
+    let page = t.desk_get("/desk/cases?lang=en", &officer).await;
+    let total: usize = page
+        .split("<small>(")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(all.len(), total, "a row per household");
+    let ranks: Vec<usize> = all.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(
+        ranks,
+        (1..=total).collect::<Vec<_>>(),
+        "in the order served"
+    );
+    assert!(
+        all.iter().all(|r| !r[5].is_empty()),
+        "every household names its requests"
+    );
+    // A class's view: its households only, in their ranks' order.
+    let class = &all[all.len() / 2][1];
+    let (_, of_class) = csv(format!("format=csv&class={class}")).await;
+    let of_class = rows(&of_class);
+    assert!(!of_class.is_empty() && of_class.len() < all.len());
+    assert!(of_class.iter().all(|r| &r[1] == class));
+    let expected: Vec<&Vec<String>> = all.iter().filter(|r| &r[1] == class).collect();
+    assert_eq!(of_class.iter().collect::<Vec<_>>(), expected);
+    // The desk links to the export of its view.
+    let page = t
+        .desk_get(&format!("/desk/cases?lang=en&class={class}"), &officer)
+        .await;
+    assert!(
+        page.contains(&format!(
+            "/api/v1/exports/cases?class={class}&#38;format=xlsx"
+        )),
+        "the view's export link"
+    );
+    let (status, problem) = t
+        .get("/api/v1/exports/cases?mark=urgent", Some(&officer))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_paths(&problem), ["query.mark"]);
+    let field = t.token("field1", Role::FieldOfficer).await;
+    let (status, _) = t.get("/api/v1/exports/cases", Some(&field)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        !t.desk_get("/desk/cases?lang=en", &field)
+            .await
+            .contains("id=\"case-exports\""),
+        "no export link for a role that may not export"
+    );
+    let audited = t
+        .app
+        .store()
+        .audit_trail(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event.action == "cases.export")
+        .count();
+    assert_eq!(audited, 2, "each export is audited");
+}
