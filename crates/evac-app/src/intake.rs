@@ -258,10 +258,23 @@ impl App {
             staff.require(Permission::ReadContacts)?;
         }
         check_filter(filter)?;
-        Ok(self
-            .store
-            .count_requests(filter, LIST_COUNT_MAX + 1)
-            .await?)
+        let cap = LIST_COUNT_MAX + 1;
+        let Some(among) = filter.among.as_ref().filter(|a| a.len() > AMONG_CHUNK_IDS) else {
+            return Ok(self.store.count_requests(filter, cap).await?);
+        };
+        // A large set a chunk at a time, as a page walks it, until the cap is reached.
+        let mut counted = 0;
+        for chunk in among.chunks(AMONG_CHUNK_IDS) {
+            if counted >= cap {
+                break;
+            }
+            let narrowed = RequestFilter {
+                among: Some(chunk.into()),
+                ..filter.clone()
+            };
+            counted += self.store.count_requests(&narrowed, cap - counted).await?;
+        }
+        Ok(counted.min(cap))
     }
 
     pub async fn list_requests(
@@ -276,7 +289,7 @@ impl App {
             staff.require(Permission::ReadContacts)?;
         }
         check_filter(filter)?;
-        let mut page = self.store.list_requests(filter, page).await?;
+        let mut page = list_page(&*self.store, filter, page).await?;
         for found in &mut page.items {
             found.request.body.withhold_for(staff.role);
         }
@@ -407,6 +420,87 @@ impl App {
     }
 }
 
+/// Ids of an `among` filter the store is given at once. A larger set (every request with a
+/// duplicate, in a large crisis hundreds of thousands) is walked in the page's order a chunk
+/// at a time from the cursor on, so a page costs a few chunks, not the whole set.
+const AMONG_CHUNK_IDS: usize = 1_000;
+
+/// A page of requests under `filter`, with a large `among` set walked a chunk at a time
+/// ([`AMONG_CHUNK_IDS`]); the same page the store would give for the whole set.
+pub(crate) async fn list_page(
+    store: &dyn evac_store::Store,
+    filter: &RequestFilter,
+    page: PageRequest,
+) -> Result<evac_store::Page, evac_store::StoreError> {
+    list_page_in_chunks(store, filter, page, AMONG_CHUNK_IDS).await
+}
+
+async fn list_page_in_chunks(
+    store: &dyn evac_store::Store,
+    filter: &RequestFilter,
+    page: PageRequest,
+    chunk_ids: usize,
+) -> Result<evac_store::Page, evac_store::StoreError> {
+    let Some(among) = filter.among.as_ref().filter(|a| a.len() > chunk_ids) else {
+        return store.list_requests(filter, page).await;
+    };
+    // `among` is sorted, oldest first: the candidates after the cursor, in the page's order.
+    let oldest_first = page.order == ListOrder::OldestFirst;
+    let candidates = match (page.after, oldest_first) {
+        (None, _) => &among[..],
+        (Some(after), true) => &among[among.partition_point(|id| *id <= after)..],
+        (Some(after), false) => &among[..among.partition_point(|id| *id < after)],
+    };
+    let mut chunks: Box<dyn Iterator<Item = &[RequestId]> + Send> = if oldest_first {
+        Box::new(candidates.chunks(chunk_ids))
+    } else {
+        Box::new(candidates.rchunks(chunk_ids))
+    };
+    let limit = page.limit.clamp(1, PAGE_ITEMS_MAX) as usize;
+    let mut items = Vec::with_capacity(limit);
+    let mut more = false;
+    for chunk in &mut chunks {
+        let narrowed = RequestFilter {
+            among: Some(chunk.into()),
+            ..filter.clone()
+        };
+        // Once the page is full, one more match anywhere says there is a next page.
+        let wanted = if items.len() < limit {
+            limit - items.len()
+        } else {
+            1
+        };
+        let found = store
+            .list_requests(
+                &narrowed,
+                PageRequest {
+                    after: page.after,
+                    limit: wanted as u32,
+                    order: page.order,
+                },
+            )
+            .await?;
+        if items.len() == limit {
+            if !found.items.is_empty() {
+                more = true;
+                break;
+            }
+            continue;
+        }
+        items.extend(found.items);
+        if found.next.is_some() {
+            more = true;
+            break;
+        }
+    }
+    let next = if more {
+        items.last().map(|r| r.request.id)
+    } else {
+        None
+    };
+    Ok(evac_store::Page { items, next })
+}
+
 /// Who runs an export: a staff member over the API, or an operator at the server's console.
 #[derive(Debug, Clone, Copy)]
 pub enum ExportActor<'a> {
@@ -500,7 +594,7 @@ impl ExportCursor {
                 limit: PAGE_ITEMS_MAX,
                 order: ListOrder::OldestFirst,
             };
-            Ok(store.list_requests(&filter, page).await?)
+            Ok(list_page(&*store, &filter, page).await?)
         })
     }
 
@@ -541,5 +635,91 @@ impl App {
     ) -> Result<Vec<evac_store::AuditRecord>, AppError> {
         staff.require(Permission::ReadAudit)?;
         Ok(self.store.audit_trail(after_seq, limit).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Oracle: a large `among` walked in chunks pages exactly as the store pages the whole set,
+    /// in both orders, for every page size, with another filter beside it.
+    #[tokio::test]
+    async fn a_large_among_set_pages_as_the_store_pages_it_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::open_store(&crate::DatabaseUrl::Sqlite(dir.path().join("e.db")), true)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let app = App::new(store.clone(), crate::Settings::default());
+        let scenario = evac_demo::Scenario::january_2022(40, 3);
+        for g in evac_demo::generate(scenario) {
+            app.submit_request_at(&Actor::System, &g.draft, None, g.received_at)
+                .await
+                .unwrap();
+        }
+        let all = store
+            .list_requests(
+                &RequestFilter::default(),
+                PageRequest {
+                    after: None,
+                    limit: 100,
+                    order: ListOrder::OldestFirst,
+                },
+            )
+            .await
+            .unwrap();
+        let mut among: Vec<RequestId> = all.items.iter().map(|r| r.request.id).step_by(2).collect();
+        among.sort();
+        let channel = all.items[4].request.body.channel;
+        for filter in [
+            RequestFilter {
+                among: Some(among.clone().into()),
+                ..Default::default()
+            },
+            RequestFilter {
+                among: Some(among.clone().into()),
+                channel: Some(channel),
+                ..Default::default()
+            },
+        ] {
+            for order in [ListOrder::OldestFirst, ListOrder::NewestFirst] {
+                for limit in 1..=7 {
+                    let walk = |chunked: bool| {
+                        let (store, filter) = (store.clone(), filter.clone());
+                        async move {
+                            let mut pages = Vec::new();
+                            let mut after = None;
+                            loop {
+                                let page = PageRequest {
+                                    after,
+                                    limit,
+                                    order,
+                                };
+                                let got = if chunked {
+                                    list_page_in_chunks(&*store, &filter, page, 3).await
+                                } else {
+                                    store.list_requests(&filter, page).await
+                                }
+                                .unwrap();
+                                pages.push(
+                                    got.items.iter().map(|r| r.request.id).collect::<Vec<_>>(),
+                                );
+                                match got.next {
+                                    Some(next) => after = Some(next),
+                                    None => return pages,
+                                }
+                            }
+                        }
+                    };
+                    assert_eq!(
+                        walk(true).await,
+                        walk(false).await,
+                        "{order:?}, pages of {limit}, channel {:?}",
+                        filter.channel
+                    );
+                }
+            }
+        }
     }
 }

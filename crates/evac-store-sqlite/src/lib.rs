@@ -142,6 +142,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0023_shared_linkage.sql"),
     include_str!("../migrations/0024_assignments.sql"),
     include_str!("../migrations/0025_party_tags.sql"),
+    include_str!("../migrations/0026_moved_persons_index.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 

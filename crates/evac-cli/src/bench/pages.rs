@@ -39,6 +39,15 @@ pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
         "the name index held every request {:.1} s after the load ({unkeyed} were waiting)",
         keying.elapsed().as_secs_f64()
     );
+    // Duplicates as linkage would log them (linking a million requests is a benchmark of its
+    // own): every fifth request's first person merged with the next request's, so two
+    // requests in five have a duplicate for the "has duplicates" list.
+    let linking = Instant::now();
+    let linked = merge_every_fifth(&app).await?;
+    eprintln!(
+        "merged {linked} pairs of requests in {:.1} s",
+        linking.elapsed().as_secs_f64()
+    );
     app.add_user(None, "bench", Role::Supervisor, "correct horse battery")
         .await?;
     let session = app
@@ -163,4 +172,54 @@ pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Logs an automatic merge of the first persons of every fifth request and the one after it;
+/// the answer is how many pairs.
+async fn merge_every_fifth(app: &evac_app::App) -> anyhow::Result<usize> {
+    let mut after = None;
+    let mut previous: Option<evac_model::PersonId> = None;
+    let mut position = 0usize;
+    let mut merged = 0;
+    loop {
+        let page = app
+            .store()
+            .list_requests(
+                &evac_store::RequestFilter::default(),
+                evac_store::PageRequest {
+                    after,
+                    limit: evac_store::PAGE_ITEMS_MAX,
+                    order: evac_store::ListOrder::OldestFirst,
+                },
+            )
+            .await?;
+        let mut events = Vec::new();
+        for stored in &page.items {
+            let first = stored.request.body.party[0].id;
+            if position % 5 == 1
+                && let Some(a) = previous
+            {
+                events.push(evac_model::LinkEvent {
+                    at: stored.request.received_at,
+                    actor: evac_model::Actor::System,
+                    kind: evac_model::LinkEventKind::AutoMerge,
+                    person_a: a,
+                    person_b: first,
+                    match_probability: 0.99,
+                    explanation: "{}".into(),
+                    refers_to: None,
+                });
+            }
+            previous = Some(first);
+            position += 1;
+        }
+        merged += events.len();
+        app.store()
+            .append_link_events(events, Vec::new(), evac_store::AppendIf::Always)
+            .await?;
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(merged),
+        }
+    }
 }
