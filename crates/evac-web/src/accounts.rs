@@ -14,7 +14,7 @@ use evac_ui::{Lang, LoginPage, Tr, UsersPage, render};
 
 use crate::auth::{Authenticated, SESSION_COOKIE};
 use crate::desk::{
-    DeskSession, desk_time, desk_user, error_page, first, form_pairs, html, lang, problem_text,
+    DeskSession, desk_time, desk_user, error_page, first, form_pairs, html, lang, problem_text_in,
 };
 use crate::doors::form_draft;
 use crate::{AppState, Routes};
@@ -150,7 +150,7 @@ async fn after_change<T>(
 ) -> Response {
     match done {
         Ok(_) => Redirect::to(&format!("/desk/users?lang={}", lang.code())).into_response(),
-        Err(e) => render_users(state, lang, staff, Some(problem_text(e))).await,
+        Err(e) => render_users(state, lang, staff, Some(problem_text_in(lang, e))).await,
     }
 }
 
@@ -218,7 +218,7 @@ pub async fn user_post(
     let draft = match form_draft::<UserDraft>(&body, &[]) {
         Ok((draft, _)) => draft,
         Err(errors) => {
-            let problem = problem_text(AppError::Invalid(errors));
+            let problem = problem_text_in(lang, AppError::Invalid(errors));
             return render_users(&state, lang, &session.staff, Some(problem)).await;
         }
     };

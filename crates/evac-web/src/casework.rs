@@ -316,10 +316,7 @@ async fn render_request_list(
         Ok(filter) => (filter, Vec::new()),
         Err(errors) => (
             evac_store::RequestFilter::default(),
-            errors
-                .iter()
-                .map(|e| format!("{}: {}", e.path.trim_start_matches("query."), e.reason))
-                .collect(),
+            crate::desk::filter_problem_lines(lang, &errors),
         ),
     };
     match crate::intake::town_locations(state, staff, &chosen).await {
@@ -575,7 +572,14 @@ async fn after_request_change<T>(
     match outcome {
         Ok(_) => Redirect::to(&format!("/desk/requests/{id}?lang={}", lang.code())).into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::Forbidden { .. })) => {
-            render_request_detail(state, lang, staff, id, Some(problem_text(e))).await
+            render_request_detail(
+                state,
+                lang,
+                staff,
+                id,
+                Some(crate::desk::problem_text_in(lang, e)),
+            )
+            .await
         }
         Err(e) => error_page(lang, e),
     }

@@ -208,6 +208,64 @@ pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
     html(problem.status, render(&page))
 }
 
+/// A list filter's problems as a desk shows them: each "parameter: what to do", in the desk's
+/// language. English keeps the validation's own reason, which names the value given; another
+/// language says what the parameter takes (`filter-problem-{parameter}`).
+pub(crate) fn filter_problem_lines(lang: Lang, errors: &[evac_model::FieldError]) -> Vec<String> {
+    let t = Tr { lang };
+    errors
+        .iter()
+        .map(|e| {
+            let parameter = e.path.trim_start_matches("query.");
+            let key = format!("filter-problem-{parameter}");
+            let advice = if lang == Lang::En {
+                e.reason.clone()
+            } else if e.reason.starts_with("unknown parameter") {
+                t.get("filter-problem-unknown")
+            } else if t.has(&key) {
+                t.get(&key)
+            } else {
+                e.reason.clone()
+            };
+            format!("{parameter}: {advice}")
+        })
+        .collect()
+}
+
+/// A refusal as a desk page shows it, in the desk's language: an invalid input names each
+/// field by its path and says what the field takes (English keeps the validation's own reason,
+/// which names the value given; a field with no advice of its own keeps it too).
+pub(crate) fn problem_text_in(lang: Lang, e: AppError) -> String {
+    match e {
+        AppError::Invalid(errors) if lang != Lang::En => {
+            let t = Tr { lang };
+            errors
+                .iter()
+                .map(|e| {
+                    // `party[2].birth_date` and `needs[1]` are the birth date and the needs.
+                    let field = e
+                        .path
+                        .rsplit('.')
+                        .next()
+                        .unwrap_or("")
+                        .split('[')
+                        .next()
+                        .unwrap_or("");
+                    let key = format!("desk-fix-{field}");
+                    let advice = if t.has(&key) {
+                        t.get(&key)
+                    } else {
+                        e.reason.clone()
+                    };
+                    format!("{}: {advice}", e.path)
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+        other => problem_text(other),
+    }
+}
+
 pub(crate) fn problem_text(e: AppError) -> String {
     match e {
         AppError::Invalid(errors) => errors

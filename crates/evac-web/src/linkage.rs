@@ -213,10 +213,7 @@ pub async fn review_page(
         Ok(review) => (review, Vec::new()),
         Err(errors) => (
             ReviewQuery::default(),
-            errors
-                .iter()
-                .map(|e| format!("{}: {}", e.path.trim_start_matches("query."), e.reason))
-                .collect(),
+            crate::desk::filter_problem_lines(lang, &errors),
         ),
     };
     let queue = match state

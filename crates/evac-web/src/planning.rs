@@ -17,7 +17,7 @@ use evac_ui::{
 use serde_json::Value;
 
 use crate::auth::Authenticated;
-use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text_in};
 use crate::doors::{form_draft, to_json};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
@@ -202,10 +202,7 @@ pub async fn planning_page(
             ..PlanningView::default()
         },
         Err(errors) => PlanningView {
-            filter_problems: errors
-                .iter()
-                .map(|e| format!("{}: {}", e.path.trim_start_matches("query."), e.reason))
-                .collect(),
+            filter_problems: crate::desk::filter_problem_lines(lang, &errors),
             ..PlanningView::default()
         },
     };
@@ -244,7 +241,7 @@ pub async fn plan_post(
     let order = match decoded.and_then(|(draft, _)| draft.validate()) {
         Ok(order) => order,
         Err(errors) => {
-            let problem = problem_text(AppError::Invalid(errors));
+            let problem = problem_text_in(lang, AppError::Invalid(errors));
             return render_planning(
                 &state,
                 lang,
@@ -320,7 +317,7 @@ pub async fn plan_post(
     };
     let (result, problem) = match result {
         Ok(result) => (Some(result), None),
-        Err(e) => (None, Some(problem_text(e))),
+        Err(e) => (None, Some(problem_text_in(lang, e))),
     };
     render_planning(
         &state,

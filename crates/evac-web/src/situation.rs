@@ -19,7 +19,7 @@ use evac_ui::{Lang, ReportLine, SituationPage, SubjectLine, Tr, render};
 use serde_json::{Value, json};
 
 use crate::auth::Authenticated;
-use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text_in};
 use crate::doors::{field, form_draft, json_draft, time_param, to_json};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
@@ -396,7 +396,16 @@ pub async fn report_post(
         ))
         .into_response(),
         Ok(_) => Redirect::to(&format!("/desk/situation?lang={}", lang.code())).into_response(),
-        Err(e) => render_situation(&state, lang, &session.staff, Some(problem_text(e)), None).await,
+        Err(e) => {
+            render_situation(
+                &state,
+                lang,
+                &session.staff,
+                Some(problem_text_in(lang, e)),
+                None,
+            )
+            .await
+        }
     }
 }
 
@@ -425,6 +434,15 @@ pub async fn judgement_post(
     .await;
     match outcome {
         Ok(_) => Redirect::to(&format!("/desk/situation?lang={}", lang.code())).into_response(),
-        Err(e) => render_situation(&state, lang, &session.staff, Some(problem_text(e)), None).await,
+        Err(e) => {
+            render_situation(
+                &state,
+                lang,
+                &session.staff,
+                Some(problem_text_in(lang, e)),
+                None,
+            )
+            .await
+        }
     }
 }

@@ -16,7 +16,7 @@ use evac_ui::{Lang, TransportFormValues};
 use serde_json::{Value, json};
 
 use crate::auth::Authenticated;
-use crate::desk::{DeskSession, first, form_pairs, lang, problem_text};
+use crate::desk::{DeskSession, first, form_pairs, lang, problem_text_in};
 use crate::doors::{field, form_draft, json_draft, parse_json, to_json};
 use crate::planning::{PlanningView, render_planning};
 use crate::problem::{ApiResult, Problem};
@@ -178,7 +178,7 @@ pub async fn transport_post(
                 lang,
                 &session.staff,
                 PlanningView {
-                    problem: Some(problem_text(e)),
+                    problem: Some(problem_text_in(lang, e)),
                     transport_form: form,
                     ..PlanningView::default()
                 },

@@ -158,10 +158,7 @@ pub async fn cases_page(
         Ok(filter) => (filter, Vec::new()),
         Err(errors) => (
             evac_app::CaseFilter::default(),
-            errors
-                .iter()
-                .map(|e| format!("{}: {}", e.path.trim_start_matches("query."), e.reason))
-                .collect(),
+            crate::desk::filter_problem_lines(lang, &errors),
         ),
     };
     let (class, mark, mine) = (filter.class, filter.mark, filter.mine);

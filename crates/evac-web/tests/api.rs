@@ -1204,7 +1204,10 @@ async fn planners_add_transports_and_move_them_through_their_status() {
         .desk_get("/desk/planning?lang=ru&status=gone", &planner)
         .await;
     let problems = page.split("id=\"filter-problems\"").nth(1).expect("named");
-    assert!(problems.contains("status: "), "{problems}");
+    assert!(
+        problems.contains("status: выберите статус из списка"),
+        "{problems}"
+    );
 }
 
 #[tokio::test]
@@ -2187,6 +2190,22 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
     assert_eq!(party.len(), before + 2, "{request}");
     assert_eq!(party[before]["id"], answer["person"], "{request}");
     assert_eq!(party[before + 1]["surname"]["latin"], "OMAROV", "{request}");
+    // The Russian desk says what a refused field takes in Russian, naming the field.
+    let (_, page) = t
+        .desk_post(
+            &format!("/desk/requests/{id}/party?lang=ru"),
+            &supervisor,
+            &[
+                ("surname", "Жумабаева".into()),
+                ("birth_date", "31.02.2014".into()),
+                ("reason", "late pupil".into()),
+            ],
+        )
+        .await;
+    assert!(
+        page.contains("birth_date: укажите настоящую дату рождения в прошлом"),
+        "{page}"
+    );
 }
 
 /// A supervisor tells everyone waiting in Almaty over HTTP: a bad body is refused naming its
@@ -5327,7 +5346,10 @@ async fn the_request_list_filters_by_citizenship_need_and_duplicates() {
         .split("id=\"filter-problems\"")
         .nth(1)
         .expect("the problem is shown");
-    assert!(problems.contains("need: "), "{problems}");
+    assert!(
+        problems.contains("need: выберите потребность из списка"),
+        "the Russian desk says it in Russian: {problems}"
+    );
 }
 
 /// Issue 27, lists: the review queue filters by match probability, sorts in the order asked,
@@ -5450,7 +5472,10 @@ async fn the_review_queue_filters_sorts_counts_and_pages() {
         .desk_get("/desk/review?lang=ru&probability_max=abc", &officer)
         .await;
     let problems = page.split("id=\"filter-problems\"").nth(1).expect("named");
-    assert!(problems.contains("probability_max: "), "{problems}");
+    assert!(
+        problems.contains("probability_max: укажите процент от 0 до 100"),
+        "{problems}"
+    );
 }
 
 /// Issue 27, lists: the case list's view exports as it is filtered, a row per household in
