@@ -162,3 +162,20 @@ pub(crate) fn form_draft<D: DeserializeOwned>(
     })?;
     Ok((draft, taken.into_iter().collect()))
 }
+
+/// The query's parameters a read does not know, each named with the ones it does.
+pub(crate) fn unknown_parameters(
+    query: &HashMap<String, String>,
+    known: &[&str],
+) -> Vec<FieldError> {
+    let mut unknown: Vec<FieldError> = query
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .map(|k| FieldError {
+            path: format!("query.{k}"),
+            reason: format!("unknown parameter; use {}", known.join(", ")),
+        })
+        .collect();
+    unknown.sort_by(|a, b| a.path.cmp(&b.path));
+    unknown
+}

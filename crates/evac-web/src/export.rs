@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use axum::routing::get;
 use evac_app::ExportActor;
-use evac_exchange::export::{Exporter, Format};
+use evac_exchange::export::{Exporter, Format, person_rows};
 use evac_model::FieldError;
 
 use crate::auth::Authenticated;
@@ -60,12 +60,50 @@ fn export_format(query: &HashMap<String, String>) -> Result<Format, Problem> {
     })
 }
 
-/// A streamed download named `evac-{what}.{extension}`, fed by the chunks `rx` receives.
+/// A chunk of an export's rows, a value per column; an error ends the export.
+type RowChunks = futures_util::stream::BoxStream<'static, Result<Vec<Vec<String>>, String>>;
+
+/// A streamed download named `evac-{what}.{extension}`: a task writes each chunk of `rows`
+/// with `exporter` and sends it before reading the next, so memory stays flat; a failure
+/// mid-stream ends the body with an error (the client sees a cut download, not a short file).
 fn download(
-    what: &str,
+    what: &'static str,
     format: Format,
-    rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
+    mut exporter: Exporter<SharedBuffer>,
+    buffer: SharedBuffer,
+    mut rows: RowChunks,
 ) -> Response {
+    use futures_util::StreamExt;
+    let (tx, rx) =
+        tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(EXPORT_CHUNKS_IN_FLIGHT_MAX);
+    tokio::spawn(async move {
+        let result: Result<(), String> = async {
+            while let Some(chunk) = rows.next().await {
+                for row in chunk? {
+                    exporter.write_row(row).map_err(|e| e.to_string())?;
+                }
+                let bytes = buffer.take();
+                if !bytes.is_empty() && tx.send(Ok(bytes)).await.is_err() {
+                    return Ok(()); // the client went away
+                }
+            }
+            exporter.finish().map_err(|e| e.to_string())?;
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                let rest = buffer.take();
+                if !rest.is_empty() {
+                    let _ = tx.send(Ok(rest)).await;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, export = what, "export failed mid-stream");
+                let _ = tx.send(Err(std::io::Error::other(e))).await;
+            }
+        }
+    });
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
@@ -92,65 +130,37 @@ pub async fn cases(
     Authenticated(staff): Authenticated,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
-    let known = ["format", "hxl", "class", "mark", "mine", "lang"];
-    let unknown: Vec<FieldError> = query
-        .keys()
-        .filter(|k| !known.contains(&k.as_str()))
-        .map(|k| FieldError {
-            path: format!("query.{k}"),
-            reason: format!("unknown parameter; use {}", known.join(", ")),
-        })
-        .collect();
+    let unknown = crate::doors::unknown_parameters(
+        &query,
+        &["format", "hxl", "class", "mark", "mine", "lang"],
+    );
     if !unknown.is_empty() {
         return Err(Problem::invalid(unknown));
     }
     let filter = crate::triage::case_filter(&query).map_err(Problem::invalid)?;
     let format = export_format(&query)?;
     let hxl = query.get("hxl").is_some_and(|v| v == "true" || v == "1");
-    let mut export = state
+    let export = state
         .app
         .begin_case_export(&staff, filter, format.extension())
         .await?;
-    let (tx, rx) =
-        tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(EXPORT_CHUNKS_IN_FLIGHT_MAX);
-    tokio::spawn(async move {
-        let buffer = SharedBuffer::default();
-        let result: Result<(), String> = async {
-            let mut exporter = Exporter::table(
-                format,
-                buffer.clone(),
-                "cases",
-                &evac_app::CASE_EXPORT_COLUMNS,
-                hxl,
-            )
-            .map_err(|e| e.to_string())?;
-            while let Some(rows) = export.next_chunk().await.map_err(|e| e.to_string())? {
-                for row in rows {
-                    exporter.write_row(row).map_err(|e| e.to_string())?;
-                }
-                let chunk = buffer.take();
-                if !chunk.is_empty() && tx.send(Ok(chunk)).await.is_err() {
-                    return Ok(()); // the client went away
-                }
-            }
-            exporter.finish().map_err(|e| e.to_string())?;
-            Ok(())
-        }
-        .await;
-        match result {
-            Ok(()) => {
-                let rest = buffer.take();
-                if !rest.is_empty() {
-                    let _ = tx.send(Ok(rest)).await;
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "case export failed mid-stream");
-                let _ = tx.send(Err(std::io::Error::other(e))).await;
-            }
+    let buffer = SharedBuffer::default();
+    let exporter = Exporter::table(
+        format,
+        buffer.clone(),
+        "cases",
+        &evac_app::CASE_EXPORT_COLUMNS,
+        hxl,
+    )
+    .map_err(|e| Problem::internal(e.to_string()))?;
+    let rows = futures_util::stream::unfold(export, |mut export| async move {
+        match export.next_chunk().await {
+            Ok(Some(rows)) => Some((Ok(rows), export)),
+            Ok(None) => None,
+            Err(e) => Some((Err(e.to_string()), export)),
         }
     });
-    Ok(download("cases", format, rx))
+    Ok(download("cases", format, exporter, buffer, Box::pin(rows)))
 }
 
 /// `GET /api/v1/exports/requests?format=csv|jsonl|xlsx&hxl=true&…filters`
@@ -162,45 +172,33 @@ pub async fn requests(
     let filter = parse_filter(&state, &query, &["format", "hxl"], &staff).await?;
     let format = export_format(&query)?;
     let hxl = query.get("hxl").is_some_and(|v| v == "true" || v == "1");
-    let mut cursor = state
+    let cursor = state
         .app
         .begin_export(ExportActor::Staff(&staff), filter, format.extension())
         .await?;
-
-    let (tx, rx) =
-        tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(EXPORT_CHUNKS_IN_FLIGHT_MAX);
-    tokio::spawn(async move {
-        let buffer = SharedBuffer::default();
-        let result: Result<(), String> = async {
-            let mut exporter =
-                Exporter::new(format, buffer.clone(), hxl).map_err(|e| e.to_string())?;
-            while let Some(page) = cursor.next_page().await.map_err(|e| e.to_string())? {
-                for stored in &page {
-                    exporter
-                        .write_request(&stored.request, &stored.statuses)
-                        .map_err(|e| e.to_string())?;
-                }
-                let chunk = buffer.take();
-                if !chunk.is_empty() && tx.send(Ok(chunk)).await.is_err() {
-                    return Ok(()); // the client went away
-                }
+    let buffer = SharedBuffer::default();
+    let exporter =
+        Exporter::new(format, buffer.clone(), hxl).map_err(|e| Problem::internal(e.to_string()))?;
+    // A row per person of each request.
+    let rows = futures_util::stream::unfold(cursor, |mut cursor| async move {
+        match cursor.next_page().await {
+            Ok(Some(page)) => {
+                let rows = page
+                    .iter()
+                    .flat_map(|stored| person_rows(&stored.request, &stored.statuses))
+                    .map(Vec::from)
+                    .collect();
+                Some((Ok(rows), cursor))
             }
-            exporter.finish().map_err(|e| e.to_string())?;
-            Ok(())
-        }
-        .await;
-        match result {
-            Ok(()) => {
-                let rest = buffer.take();
-                if !rest.is_empty() {
-                    let _ = tx.send(Ok(rest)).await;
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "export failed mid-stream");
-                let _ = tx.send(Err(std::io::Error::other(e))).await;
-            }
+            Ok(None) => None,
+            Err(e) => Some((Err(e.to_string()), cursor)),
         }
     });
-    Ok(download("requests", format, rx))
+    Ok(download(
+        "requests",
+        format,
+        exporter,
+        buffer,
+        Box::pin(rows),
+    ))
 }

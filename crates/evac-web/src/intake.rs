@@ -221,36 +221,25 @@ pub(crate) fn request_filter(
             day
         })
     };
-    for key in query.keys() {
-        let known = [
-            "status",
-            "place",
-            "name",
-            "channel",
-            "received_from",
-            "received_until",
-            "has_minors",
-            "assignee",
-            "town",
-            "citizenship",
-            "need",
-            "has_duplicates",
-        ];
-        if !known.contains(&key.as_str()) && !extra_allowed.contains(&key.as_str()) {
-            errors.push(FieldError {
-                path: format!("query.{key}"),
-                reason: format!(
-                    "unknown parameter; use {}",
-                    known
-                        .iter()
-                        .chain(extra_allowed)
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            });
-        }
-    }
+    let known: Vec<&str> = [
+        "status",
+        "place",
+        "name",
+        "channel",
+        "received_from",
+        "received_until",
+        "has_minors",
+        "assignee",
+        "town",
+        "citizenship",
+        "need",
+        "has_duplicates",
+    ]
+    .iter()
+    .chain(extra_allowed)
+    .copied()
+    .collect();
+    errors.extend(crate::doors::unknown_parameters(query, &known));
     if let Some(v) = query.get("status") {
         filter.status = PersonStatus::parse(v);
         if filter.status.is_none() {

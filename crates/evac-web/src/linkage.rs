@@ -49,23 +49,12 @@ pub(crate) fn review_query(
     query: &HashMap<String, String>,
     extra_allowed: &[&str],
 ) -> Result<ReviewQuery, Vec<FieldError>> {
-    let known = ["order", "probability_min", "probability_max", "from"];
-    let mut errors: Vec<FieldError> = query
-        .keys()
-        .filter(|k| !known.contains(&k.as_str()) && !extra_allowed.contains(&k.as_str()))
-        .map(|k| FieldError {
-            path: format!("query.{k}"),
-            reason: format!(
-                "unknown parameter; use {}",
-                known
-                    .iter()
-                    .chain(extra_allowed)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })
+    let known: Vec<&str> = ["order", "probability_min", "probability_max", "from"]
+        .iter()
+        .chain(extra_allowed)
+        .copied()
         .collect();
+    let mut errors = crate::doors::unknown_parameters(query, &known);
     let given = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let mut review = ReviewQuery::default();
     if let Some(v) = given("order") {

@@ -50,23 +50,12 @@ pub(crate) fn transport_filter(
     query: &HashMap<String, String>,
     extra_allowed: &[&str],
 ) -> Result<TransportFilter, Vec<FieldError>> {
-    let known = ["status", "hub", "order"];
-    let mut errors: Vec<FieldError> = query
-        .keys()
-        .filter(|k| !known.contains(&k.as_str()) && !extra_allowed.contains(&k.as_str()))
-        .map(|k| FieldError {
-            path: format!("query.{k}"),
-            reason: format!(
-                "unknown parameter; use {}",
-                known
-                    .iter()
-                    .chain(extra_allowed)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })
+    let known: Vec<&str> = ["status", "hub", "order"]
+        .iter()
+        .chain(extra_allowed)
+        .copied()
         .collect();
+    let mut errors = crate::doors::unknown_parameters(query, &known);
     let given = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let mut filter = TransportFilter::default();
     if let Some(v) = given("status") {
