@@ -71,7 +71,7 @@ impl App {
             .request(request)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("request {request}")))?;
-        let events = self.all_link_events().await?;
+        let events = self.link_events_around(&named).await?;
         let view = LinkView::from_events(&events);
         let Walked { mut household, .. } = self.walk_household(&named, &view).await?;
         household.sort();

@@ -530,6 +530,51 @@ impl App {
         });
     }
 
+    /// The link events a walk of `stored`'s household needs: every event about a person of
+    /// its household, found by following merges out from its people a round of reads at a
+    /// time (a household is a few requests; the whole log is hundreds of thousands of events
+    /// in a large crisis). Each pair's events are all there, so the fold of these events
+    /// says of the household what the fold of the whole log says.
+    pub(crate) async fn link_events_around(
+        &self,
+        stored: &evac_store::StoredRequest,
+    ) -> Result<Vec<StoredLinkEvent>, AppError> {
+        let mut events: BTreeMap<i64, StoredLinkEvent> = BTreeMap::new();
+        let mut asked: HashSet<PersonId> = HashSet::new();
+        let mut walked: HashSet<RequestId> = HashSet::from([stored.request.id]);
+        let mut frontier: Vec<PersonId> = stored.request.body.party.iter().map(|p| p.id).collect();
+        while !frontier.is_empty() {
+            asked.extend(frontier.iter().copied());
+            for chunk in frontier.chunks(PAGE_ITEMS_MAX as usize) {
+                for e in self.store.link_events_of(chunk).await? {
+                    events.insert(e.seq, e);
+                }
+            }
+            let folded: Vec<StoredLinkEvent> = events.values().cloned().collect();
+            let view = LinkView::from_events(&folded);
+            let mut next = Vec::new();
+            for &(a, b, _) in &view.merged {
+                for (inside, other) in [(a, b), (b, a)] {
+                    if !asked.contains(&inside) || asked.contains(&other) {
+                        continue;
+                    }
+                    // A merged partner's whole request joins the household.
+                    let Some(partner) = self.store.request_of_person(other).await? else {
+                        continue;
+                    };
+                    if walked.insert(partner.request.id) {
+                        next.extend(partner.request.body.party.iter().map(|p| p.id));
+                    }
+                }
+            }
+            next.retain(|p| !asked.contains(p));
+            next.sort();
+            next.dedup();
+            frontier = next;
+        }
+        Ok(events.into_values().collect())
+    }
+
     pub(crate) async fn all_link_events(&self) -> Result<Vec<StoredLinkEvent>, AppError> {
         let mut all = Vec::new();
         let mut after = 0;
@@ -743,7 +788,7 @@ impl App {
             .request(request_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("request {request_id}")))?;
-        let view = LinkView::from_events(&self.all_link_events().await?);
+        let view = LinkView::from_events(&self.link_events_around(&stored).await?);
         let Walked {
             mut household,
             request_of,
@@ -1249,13 +1294,12 @@ impl App {
         })
     }
 
-    /// The households of `requests`, each once (one read of the link log for all): each
-    /// inner list holds the household's requests, the given ones among them.
+    /// The households of `requests`, each once: each inner list holds the household's
+    /// requests, the given ones among them.
     pub(crate) async fn households_of(
         &self,
         requests: &[RequestId],
     ) -> Result<Vec<Vec<RequestId>>, AppError> {
-        let view = LinkView::from_events(&self.all_link_events().await?);
         let mut households: Vec<Vec<RequestId>> = Vec::new();
         for &request in requests {
             if households.iter().any(|h| h.contains(&request)) {
@@ -1264,6 +1308,7 @@ impl App {
             let Some(stored) = self.store.request(request).await? else {
                 continue;
             };
+            let view = LinkView::from_events(&self.link_events_around(&stored).await?);
             households.push(self.walk_household(&stored, &view).await?.household);
         }
         Ok(households)
@@ -1278,7 +1323,7 @@ impl App {
         let Some(stored) = self.store.request(request).await? else {
             return Ok(vec![request]);
         };
-        let view = LinkView::from_events(&self.all_link_events().await?);
+        let view = LinkView::from_events(&self.link_events_around(&stored).await?);
         Ok(self.walk_household(&stored, &view).await?.household)
     }
 }
@@ -1286,6 +1331,143 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Oracle: on a linked demo crisis (with a merge undone and a pair judged two people), the
+    /// household walked from the events around it is the household walked from the whole log,
+    /// for every request.
+    #[tokio::test]
+    async fn the_events_around_a_household_walk_it_as_the_whole_log_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::open_store(&crate::DatabaseUrl::Sqlite(dir.path().join("e.db")), true)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let app = App::new(store.clone(), crate::Settings::default());
+        for g in evac_demo::generate(evac_demo::Scenario::january_2022(400, 5)) {
+            app.submit_request_at(&Actor::System, &g.draft, None, g.received_at)
+                .await
+                .unwrap();
+        }
+        app.relink().await.unwrap();
+        app.add_user(
+            None,
+            "officer",
+            evac_model::Role::CaseOfficer,
+            "correct horse battery",
+        )
+        .await
+        .unwrap();
+        let officer = app.console_staff("officer").await.unwrap();
+        let whole = app.all_link_events().await.unwrap();
+        let merge = whole
+            .iter()
+            .find(|e| e.event.kind == LinkEventKind::AutoMerge)
+            .expect("the demo has duplicates");
+        app.undo_link(&officer, merge.seq).await.unwrap();
+        if let Some(review) = LinkView::from_events(&app.all_link_events().await.unwrap())
+            .pending
+            .first()
+        {
+            app.decide_link(&officer, review.seq, false).await.unwrap();
+        }
+        // A chain the walk must follow beyond the first request's own links: a ~ b ~ c,
+        // through b's one person, among requests linkage left alone.
+        let linked: HashSet<PersonId> = app
+            .all_link_events()
+            .await
+            .unwrap()
+            .iter()
+            .flat_map(|e| [e.event.person_a, e.event.person_b])
+            .collect();
+        let alone: Vec<PersonId> = store
+            .list_requests(
+                &evac_store::RequestFilter::default(),
+                evac_store::PageRequest {
+                    after: None,
+                    limit: 200,
+                    order: evac_store::ListOrder::NewestFirst,
+                },
+            )
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .filter(|r| r.request.body.party.iter().all(|p| !linked.contains(&p.id)))
+            .map(|r| r.request.body.party[0].id)
+            .take(3)
+            .collect();
+        let chain = |a: PersonId, b: PersonId| LinkEvent {
+            at: Timestamp::now(),
+            actor: Actor::System,
+            kind: LinkEventKind::AutoMerge,
+            person_a: a,
+            person_b: b,
+            match_probability: 0.99,
+            explanation: "{}".into(),
+            refers_to: None,
+        };
+        store
+            .append_link_events(
+                vec![chain(alone[0], alone[1]), chain(alone[1], alone[2])],
+                vec![],
+                AppendIf::Always,
+            )
+            .await
+            .unwrap();
+        let first_of_chain = store.request_of_person(alone[0]).await.unwrap().unwrap();
+        let around = LinkView::from_events(&app.link_events_around(&first_of_chain).await.unwrap());
+        assert_eq!(
+            app.walk_household(&first_of_chain, &around)
+                .await
+                .unwrap()
+                .household
+                .len(),
+            3,
+            "the walk follows the chain to its third request"
+        );
+        let view_of_all = LinkView::from_events(&app.all_link_events().await.unwrap());
+        assert!(
+            view_of_all.merged.len() > 10,
+            "{}",
+            view_of_all.merged.len()
+        );
+        let mut walked_together = 0;
+        let mut after = None;
+        loop {
+            let page = store
+                .list_requests(
+                    &evac_store::RequestFilter::default(),
+                    evac_store::PageRequest {
+                        after,
+                        limit: 100,
+                        order: evac_store::ListOrder::OldestFirst,
+                    },
+                )
+                .await
+                .unwrap();
+            for stored in &page.items {
+                let around = LinkView::from_events(&app.link_events_around(stored).await.unwrap());
+                let mut from_all = app
+                    .walk_household(stored, &view_of_all)
+                    .await
+                    .unwrap()
+                    .household;
+                let mut from_around = app.walk_household(stored, &around).await.unwrap().household;
+                from_all.sort();
+                from_around.sort();
+                assert_eq!(from_around, from_all, "request {}", stored.request.id);
+                walked_together += usize::from(from_all.len() > 1);
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert!(
+            walked_together > 10,
+            "households of several requests: {walked_together}"
+        );
+    }
 
     fn event(
         seq: i64,

@@ -1528,6 +1528,23 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn link_events_of(
+        &self,
+        persons: &[PersonId],
+    ) -> Result<Vec<StoredLinkEvent>, StoreError> {
+        let persons: Vec<String> = persons.iter().map(ToString::to_string).collect();
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, kind, person_a, person_b, match_probability, explanation, refers_to FROM link_events
+             WHERE LEAST(person_a, person_b) = ANY($1) OR GREATEST(person_a, person_b) = ANY($1)
+             ORDER BY seq",
+        )
+        .bind(persons)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        link_events_of_rows(&rows)
+    }
+
     async fn link_events(
         &self,
         after_seq: i64,
@@ -1539,25 +1556,7 @@ impl Store for PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        rows.iter()
-            .map(|r| {
-                let actor: String = r.try_get(2).map_err(backend)?;
-                let kind: String = r.try_get(3).map_err(backend)?;
-                let a: String = r.try_get(4).map_err(backend)?;
-                let b: String = r.try_get(5).map_err(backend)?;
-                link_event_from_columns(
-                    r.try_get(0).map_err(backend)?,
-                    r.try_get(1).map_err(backend)?,
-                    &actor,
-                    &kind,
-                    &a,
-                    &b,
-                    r.try_get(6).map_err(backend)?,
-                    r.try_get(7).map_err(backend)?,
-                    r.try_get(8).map_err(backend)?,
-                )
-            })
-            .collect()
+        link_events_of_rows(&rows)
     }
 
     async fn append_seat_events_telling(
@@ -2605,4 +2604,28 @@ fn push_request_filter(q: &mut QueryBuilder<Postgres>, filter: &RequestFilter) {
             .push_bind(among.iter().map(ToString::to_string).collect::<Vec<_>>())
             .push(")");
     }
+}
+
+/// Link events from rows of `seq, at, actor, kind, person_a, person_b, match_probability,
+/// explanation, refers_to`.
+fn link_events_of_rows(rows: &[PgRow]) -> Result<Vec<StoredLinkEvent>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            let actor: String = r.try_get(2).map_err(backend)?;
+            let kind: String = r.try_get(3).map_err(backend)?;
+            let a: String = r.try_get(4).map_err(backend)?;
+            let b: String = r.try_get(5).map_err(backend)?;
+            link_event_from_columns(
+                r.try_get(0).map_err(backend)?,
+                r.try_get(1).map_err(backend)?,
+                &actor,
+                &kind,
+                &a,
+                &b,
+                r.try_get(6).map_err(backend)?,
+                r.try_get(7).map_err(backend)?,
+                r.try_get(8).map_err(backend)?,
+            )
+        })
+        .collect()
 }

@@ -143,6 +143,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0024_assignments.sql"),
     include_str!("../migrations/0025_party_tags.sql"),
     include_str!("../migrations/0026_moved_persons_index.sql"),
+    include_str!("../migrations/0027_link_events_second.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1314,6 +1315,14 @@ impl Store for SqliteStore {
     ) -> Result<Vec<StoredLinkEvent>, StoreError> {
         self.read(move |c| links::link_events(c, after_seq, limit.min(PAGE_ITEMS_MAX)))
             .await
+    }
+
+    async fn link_events_of(
+        &self,
+        persons: &[PersonId],
+    ) -> Result<Vec<StoredLinkEvent>, StoreError> {
+        let persons: Vec<String> = persons.iter().map(ToString::to_string).collect();
+        self.read(move |c| links::link_events_of(c, &persons)).await
     }
 
     async fn links_due(&self, limit: u32) -> Result<Vec<RequestId>, StoreError> {

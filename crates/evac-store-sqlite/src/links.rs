@@ -93,8 +93,33 @@ pub(crate) fn link_events(
             "SELECT seq, at, actor, kind, person_a, person_b, match_probability, explanation, refers_to FROM link_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )
         .map_err(backend)?;
+    events_of_rows(&mut s, params![after_seq, limit])
+}
+
+/// The events about any of `persons` (either side), oldest first: the pair index finds a
+/// person as the pair's smaller id, `link_events_second` as its larger.
+pub(crate) fn link_events_of(
+    c: &Connection,
+    persons: &[String],
+) -> Result<Vec<StoredLinkEvent>, StoreError> {
+    let persons = serde_json::to_string(persons).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let mut s = c
+        .prepare_cached(
+            "SELECT seq, at, actor, kind, person_a, person_b, match_probability, explanation, refers_to FROM link_events
+             WHERE min(person_a, person_b) IN (SELECT value FROM json_each(?1))
+                OR max(person_a, person_b) IN (SELECT value FROM json_each(?1))
+             ORDER BY seq",
+        )
+        .map_err(backend)?;
+    events_of_rows(&mut s, params![persons])
+}
+
+fn events_of_rows(
+    s: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<StoredLinkEvent>, StoreError> {
     let rows = s
-        .query_map(params![after_seq, limit], |r| {
+        .query_map(params, |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,

@@ -990,6 +990,19 @@ pub async fn run(store: &dyn Store) {
         "a second undo of one event must be refused, got {twice:?}"
     );
     assert_eq!(store.link_events(0, 100).await.unwrap().len(), 3);
+    // The events about a person, whichever side of the pair they are named on, and none about
+    // someone the log never named.
+    let whole = store.link_events(0, 100).await.unwrap();
+    for person in [x, y] {
+        assert_eq!(
+            store.link_events_of(&[person]).await.unwrap(),
+            whole,
+            "every event of the pair names {person}"
+        );
+    }
+    assert_eq!(store.link_events_of(&[x, y]).await.unwrap(), whole);
+    assert!(store.link_events_of(&[nobody]).await.unwrap().is_empty());
+    assert!(store.link_events_of(&[]).await.unwrap().is_empty());
 
     // The seat log: a seat, a check-in, a second check-in of the same pass refused (and
     // nothing of that call kept), the person's status following each event.

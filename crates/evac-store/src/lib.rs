@@ -629,6 +629,14 @@ pub trait Store: Send + Sync + 'static {
         when: AppendIf,
     ) -> Result<usize, StoreError>;
 
+    /// The events of the link log about any of `persons` (as either side of the pair), oldest
+    /// first: what a household's walk needs, read through the pair indexes instead of the
+    /// whole log.
+    async fn link_events_of(
+        &self,
+        persons: &[PersonId],
+    ) -> Result<Vec<StoredLinkEvent>, StoreError>;
+
     /// The link log from `after_seq` (exclusive), oldest first.
     async fn link_events(
         &self,
