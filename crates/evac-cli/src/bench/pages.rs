@@ -43,7 +43,7 @@ pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
     // own): every fifth request's first person merged with the next request's, so two
     // requests in five have a duplicate for the "has duplicates" list.
     let linking = Instant::now();
-    let linked = merge_every_fifth(&app).await?;
+    let (linked, merged_request) = merge_every_fifth(&app).await?;
     eprintln!(
         "merged {linked} pairs of requests in {:.1} s",
         linking.elapsed().as_secs_f64()
@@ -122,6 +122,14 @@ pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
         ),
         ("household page", format!("/desk/households/{newest}")),
         (
+            "household of two requests",
+            format!("/desk/households/{merged_request}"),
+        ),
+        (
+            "request detail, merged",
+            format!("/desk/requests/{merged_request}"),
+        ),
+        (
             "request list, oldest first",
             "/desk/requests?order=oldest".to_string(),
         ),
@@ -175,12 +183,15 @@ pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
 }
 
 /// Logs an automatic merge of the first persons of every fifth request and the one after it;
-/// the answer is how many pairs.
-async fn merge_every_fifth(app: &evac_app::App) -> anyhow::Result<usize> {
+/// the answer is how many pairs, and a request of the last pair.
+async fn merge_every_fifth(
+    app: &evac_app::App,
+) -> anyhow::Result<(usize, evac_model::RequestId)> {
     let mut after = None;
     let mut previous: Option<evac_model::PersonId> = None;
     let mut position = 0usize;
     let mut merged = 0;
+    let mut merged_request = None;
     loop {
         let page = app
             .store()
@@ -209,6 +220,7 @@ async fn merge_every_fifth(app: &evac_app::App) -> anyhow::Result<usize> {
                     explanation: "{}".into(),
                     refers_to: None,
                 });
+                merged_request = Some(stored.request.id);
             }
             previous = Some(first);
             position += 1;
@@ -219,7 +231,11 @@ async fn merge_every_fifth(app: &evac_app::App) -> anyhow::Result<usize> {
             .await?;
         match page.next {
             Some(next) => after = Some(next),
-            None => return Ok(merged),
+            None => {
+                let request = merged_request
+                    .ok_or_else(|| anyhow::anyhow!("too few requests to merge any"))?;
+                return Ok((merged, request));
+            }
         }
     }
 }
