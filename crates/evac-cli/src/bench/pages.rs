@@ -184,9 +184,7 @@ pub async fn run(args: PagesBenchArgs) -> anyhow::Result<()> {
 
 /// Logs an automatic merge of the first persons of every fifth request and the one after it;
 /// the answer is how many pairs, and a request of the last pair.
-async fn merge_every_fifth(
-    app: &evac_app::App,
-) -> anyhow::Result<(usize, evac_model::RequestId)> {
+async fn merge_every_fifth(app: &evac_app::App) -> anyhow::Result<(usize, evac_model::RequestId)> {
     let mut after = None;
     let mut previous: Option<evac_model::PersonId> = None;
     let mut position = 0usize;
