@@ -840,7 +840,8 @@ pub struct PersonAddition {
     pub document_number: Option<String>,
     pub needs: Vec<String>,
     pub medical_note: Option<String>,
-    /// How they are related to the one who asked (`child`, `other`, …).
+    /// How they are related to the one who asked (`child`, `other`, …); `other` when left
+    /// out.
     pub relation: Option<String>,
     /// Why (kept in the new person's history).
     pub reason: String,
@@ -868,7 +869,9 @@ impl PersonAddition {
                 .map(str::to_string)
                 .collect(),
             medical_note: given(&self.medical_note),
-            relation: given(&self.relation),
+            // Intake's default is the one who asks ("self"); someone added later is someone
+            // else.
+            relation: given(&self.relation).or_else(|| Some("other".into())),
             ..Default::default()
         }
     }

@@ -129,6 +129,15 @@ impl Tr {
         LOCALES.lookup_with_args(self.lang.id(), "signed-in-as", &args)
     }
 
+    /// A message with named text arguments (`{ $name }` each).
+    pub fn with_args(&self, key: &str, named: &[(&'static str, String)]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> = named
+            .iter()
+            .map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from(value.clone())))
+            .collect();
+        LOCALES.lookup_with_args(self.lang.id(), key, &args)
+    }
+
     /// A message with one named text argument (`{ $name }`).
     pub fn with(&self, key: &str, name: &'static str, value: &str) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue> =
@@ -190,6 +199,17 @@ pub const NEEDS: [&str; 5] = [
     "stretcher",
     "pregnancy",
     "life_threatening",
+];
+/// Every need a record may hold (the desk's filter offers them all; the public form asks for
+/// [`NEEDS`]).
+pub const NEEDS_ALL: [&str; 7] = [
+    "medical",
+    "wheelchair",
+    "stretcher",
+    "pregnancy",
+    "life_threatening",
+    "mobility",
+    "disability",
 ];
 /// The urgency flags the public form offers.
 pub const URGENCIES: [&str; 5] = [
@@ -764,9 +784,9 @@ pub struct RequestFilterValues {
 }
 
 impl RequestFilterValues {
-    /// Whether the list is filtered to this citizenship (a select's chosen option).
+    /// Whether the list is filtered to this citizenship (a select's chosen option; `kz` is KZ).
     pub fn citizenship_is(&self, code: &str) -> bool {
-        self.citizenship == code
+        self.citizenship.eq_ignore_ascii_case(code)
     }
 
     /// Whether the list is filtered to this need.
@@ -983,7 +1003,39 @@ pub struct RequestDetail {
     pub can_note: bool,
     /// The request's fields as the correction form shows them (for staff who may correct).
     pub correction: Option<CorrectionValues>,
+    /// The add-person form: empty and closed, or open as it was filled in when refused.
+    pub addition: AdditionValues,
     pub problem: Option<String>,
+}
+
+/// The add-person form's values, as text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AdditionValues {
+    pub open: bool,
+    pub surname: String,
+    pub given_names: String,
+    pub patronymic: String,
+    pub birth_date: String,
+    pub sex: String,
+    pub citizenship: String,
+    /// Empty: the form's default (`other`).
+    pub relation: String,
+    pub document_type: String,
+    pub document_number: String,
+    pub needs: String,
+    pub medical_note: String,
+    pub reason: String,
+}
+
+impl AdditionValues {
+    /// Whether the relation select shows `relation` chosen.
+    pub fn relation_is(&self, relation: &str) -> bool {
+        if self.relation.is_empty() {
+            relation == "other"
+        } else {
+            self.relation == relation
+        }
+    }
 }
 
 /// A request's correctable fields, as text.

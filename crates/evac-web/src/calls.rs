@@ -16,7 +16,7 @@ use evac_ui::{CallValues, CallbackLine, CallbacksPage, Lang, Tr, render};
 use serde_json::{Value, json};
 
 use crate::auth::Authenticated;
-use crate::casework::render_request_detail_with;
+use crate::casework::{RefusedForm, render_request_detail_with};
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
 use crate::doors::{form_draft, json_draft, to_json};
 use crate::intake::request_id;
@@ -134,8 +134,15 @@ pub async fn log_call_post(
         Err(e @ (AppError::Invalid(_) | AppError::Forbidden { .. })) => {
             // The form comes back as it was sent, with why at the form.
             let why = problem_text(e);
-            render_request_detail_with(&state, lang, &session.staff, &id, None, Some((sent, why)))
-                .await
+            render_request_detail_with(
+                &state,
+                lang,
+                &session.staff,
+                &id,
+                None,
+                RefusedForm::Call(sent, why),
+            )
+            .await
         }
         Err(e) => error_page(lang, e),
     }

@@ -739,18 +739,33 @@ pub async fn add_person_post(
     body: Bytes,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
+    let addition = form_draft::<PersonAddition>(&body, &[]).map(|(a, _)| a);
     let outcome = async {
         let request = id
             .parse::<RequestId>()
             .map_err(|_| AppError::NotFound(format!("request {id}")))?;
-        let (addition, _) = form_draft::<PersonAddition>(&body, &[]).map_err(AppError::Invalid)?;
+        let addition = addition.clone().map_err(AppError::Invalid)?;
         state
             .app
             .add_person(&session.staff, request, &addition, Timestamp::now())
             .await
     }
     .await;
-    after_request_change(&state, lang, &session.staff, &id, outcome).await
+    match (outcome, addition) {
+        // Refused for its fields: the form again, open, as it was filled in.
+        (Err(e @ AppError::Invalid(_)), Ok(addition)) => {
+            render_request_detail_with(
+                &state,
+                lang,
+                &session.staff,
+                &id,
+                Some(crate::desk::problem_text_in(lang, e)),
+                RefusedForm::Addition(addition),
+            )
+            .await
+        }
+        (outcome, _) => after_request_change(&state, lang, &session.staff, &id, outcome).await,
+    }
 }
 
 /// Each person's records in other requests that linkage merged with them, by the other
@@ -901,18 +916,32 @@ pub(crate) async fn render_request_detail(
     id: &str,
     problem: Option<String>,
 ) -> Response {
-    render_request_detail_with(state, lang, staff, id, problem, None).await
+    render_request_detail_with(state, lang, staff, id, problem, RefusedForm::Nothing).await
 }
 
 /// The request's page, with the call form as it was sent and why it was refused.
+/// A form of the request page that was refused, shown again as it was filled in.
+pub(crate) enum RefusedForm {
+    Nothing,
+    /// A call's form, and why it was refused.
+    Call(evac_ui::CallValues, String),
+    /// A person to add (why is the page's problem).
+    Addition(PersonAddition),
+}
+
 pub(crate) async fn render_request_detail_with(
     state: &AppState,
     lang: Lang,
     staff: &Staff,
     id: &str,
     problem: Option<String>,
-    refused_call: Option<(evac_ui::CallValues, String)>,
+    refused: RefusedForm,
 ) -> Response {
+    let (refused_call, refused_addition) = match refused {
+        RefusedForm::Nothing => (None, None),
+        RefusedForm::Call(values, why) => (Some((values, why)), None),
+        RefusedForm::Addition(addition) => (None, Some(addition)),
+    };
     let Ok(id) = id.parse::<RequestId>() else {
         return error_page(lang, AppError::NotFound(format!("request {id}")));
     };
@@ -1064,6 +1093,23 @@ pub(crate) async fn render_request_detail_with(
         calls,
         callback,
         can_call: staff.role.allows(Permission::WriteRequests) && sees_contacts,
+        addition: refused_addition
+            .map(|a| evac_ui::AdditionValues {
+                open: true,
+                surname: a.surname.unwrap_or_default(),
+                given_names: a.given_names.unwrap_or_default(),
+                patronymic: a.patronymic.unwrap_or_default(),
+                birth_date: a.birth_date.unwrap_or_default(),
+                sex: a.sex.unwrap_or_default(),
+                citizenship: a.citizenship.unwrap_or_default(),
+                relation: a.relation.unwrap_or_default(),
+                document_type: a.document_type.unwrap_or_default(),
+                document_number: a.document_number.unwrap_or_default(),
+                needs: a.needs.join(", "),
+                medical_note: a.medical_note.unwrap_or_default(),
+                reason: a.reason,
+            })
+            .unwrap_or_default(),
         call_problem: refused_call.as_ref().map(|(_, why)| why.clone()),
         call: refused_call
             .map(|(values, _)| values)

@@ -297,27 +297,33 @@ pub async fn review_page(
         )
     };
     let shown_to = review.from + items.len();
+    let typed = |k: &str| query.get(k).map(|v| v.trim().to_string());
     let page = ReviewPage {
         t,
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),
         pairs,
         problems,
+        // The form as it was filled in, a value it could not read included (to fix it).
         filters: ReviewFilterValues {
-            order: review.order.as_str().to_string(),
+            order: typed("order").unwrap_or_else(|| review.order.as_str().to_string()),
             orders: ReviewOrder::ALL
                 .map(|o| (o.as_str(), t.get(&format!("review-order-{}", o.as_str()))))
                 .to_vec(),
-            probability_min: percent(review.probability_min),
-            probability_max: percent(review.probability_max),
+            probability_min: typed("probability_min")
+                .unwrap_or_else(|| percent(review.probability_min)),
+            probability_max: typed("probability_max")
+                .unwrap_or_else(|| percent(review.probability_max)),
         },
         count: if queue.matching == queue.pending {
             t.with("review-count", "count", &queue.pending.to_string())
         } else {
-            format!(
-                "{} / {}",
-                queue.matching,
-                t.with("review-count", "count", &queue.pending.to_string())
+            t.with_args(
+                "review-count-filtered",
+                &[
+                    ("matching", queue.matching.to_string()),
+                    ("count", queue.pending.to_string()),
+                ],
             )
         },
         shown: if items.is_empty() {

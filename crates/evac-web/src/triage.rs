@@ -137,7 +137,17 @@ pub(crate) fn case_filter(
         }
         mark
     });
-    let mine = given("mine").is_some_and(|m| m == "true");
+    let mine = match given("mine") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            errors.push(FieldError {
+                path: "query.mine".into(),
+                reason: format!("'{other}' is not true or false"),
+            });
+            false
+        }
+    };
     if errors.is_empty() {
         Ok(evac_app::CaseFilter { class, mark, mine })
     } else {

@@ -2189,6 +2189,27 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
     let party = request["party"].as_array().unwrap();
     assert_eq!(party.len(), before + 2, "{request}");
     assert_eq!(party[before]["id"], answer["person"], "{request}");
+    let (_, unrelated) = t
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/requests/{id}/persons"),
+            &supervisor,
+            &json!({ "surname": "Omarova", "reason": "late pupil" }),
+        )
+        .await;
+    let (_, request_now) = t
+        .get(&format!("/api/v1/requests/{id}"), Some(&supervisor))
+        .await;
+    let added = request_now["party"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == unrelated["person"])
+        .unwrap();
+    assert_eq!(
+        added["relation"], "other",
+        "someone added is not 'self': {added}"
+    );
     assert_eq!(party[before + 1]["surname"]["latin"], "OMAROV", "{request}");
     // The Russian desk says what a refused field takes in Russian, naming the field.
     let (_, page) = t
@@ -2205,6 +2226,12 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
     assert!(
         page.contains("birth_date: укажите настоящую дату рождения в прошлом"),
         "{page}"
+    );
+    assert!(
+        page.contains("<details id=\"add-person\" open>")
+            && page.contains("name=\"surname\" value=\"Жумабаева\"")
+            && page.contains("value=\"31.02.2014\""),
+        "the refused form comes back open, as it was filled in"
     );
 }
 
@@ -5339,6 +5366,11 @@ async fn the_request_list_filters_by_citizenship_need_and_duplicates() {
         page.contains("<option value=\"KZ\" selected>"),
         "the form keeps its choice"
     );
+    assert!(
+        page.contains("<option value=\"mobility\">")
+            && page.contains("<option value=\"disability\">"),
+        "every need the filter takes is offered"
+    );
     let page = t
         .desk_get("/desk/requests?lang=ru&need=medication", &officer)
         .await;
@@ -5457,7 +5489,7 @@ async fn the_review_queue_filters_sorts_counts_and_pages() {
         .and_then(|s| s.split("</p>").next())
         .unwrap();
     assert!(
-        count.contains(&format!("{} / {pending} pairs waiting", high["matching"])),
+        count.contains(&format!("{} of {pending} pairs waiting", high["matching"])),
         "{count}"
     );
     let page = t
@@ -5469,8 +5501,18 @@ async fn the_review_queue_filters_sorts_counts_and_pages() {
         "a next page exactly when more than a page of pairs waits ({pending})"
     );
     let page = t
-        .desk_get("/desk/review?lang=ru&probability_max=abc", &officer)
+        .desk_get(
+            "/desk/review?lang=ru&order=likely&probability_max=abc",
+            &officer,
+        )
         .await;
+    assert!(
+        page.contains("<option value=\"likely\" selected>")
+            && page.contains(
+                "name=\"probability_max\" inputmode=\"numeric\" size=\"4\" value=\"abc\""
+            ),
+        "the form keeps what was typed, the value to fix included"
+    );
     let problems = page.split("id=\"filter-problems\"").nth(1).expect("named");
     assert!(
         problems.contains("probability_max: укажите процент от 0 до 100"),
@@ -5544,11 +5586,13 @@ async fn the_case_list_exports_its_view() {
         )),
         "the view's export link"
     );
-    let (status, problem) = t
-        .get("/api/v1/exports/cases?mark=urgent", Some(&officer))
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(error_paths(&problem), ["query.mark"]);
+    for (query, path) in [("mark=urgent", "query.mark"), ("mine=yes", "query.mine")] {
+        let (status, problem) = t
+            .get(&format!("/api/v1/exports/cases?{query}"), Some(&officer))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(error_paths(&problem), [path], "{query}");
+    }
     let field = t.token("field1", Role::FieldOfficer).await;
     let (status, _) = t.get("/api/v1/exports/cases", Some(&field)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
