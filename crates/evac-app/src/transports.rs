@@ -70,8 +70,9 @@ impl TransportFilter {
         transports.sort_by(|a, b| {
             match self.order {
                 TransportOrder::Departure => std::cmp::Ordering::Equal,
-                TransportOrder::Code => a.code.cmp(&b.code),
-                TransportOrder::Hub => a.hub.cmp(&b.hub),
+                // As people read codes: `bus-0` beside `BUS-1`, not after `ZZ-1`.
+                TransportOrder::Code => a.code.to_lowercase().cmp(&b.code.to_lowercase()),
+                TransportOrder::Hub => a.hub.to_lowercase().cmp(&b.hub.to_lowercase()),
                 TransportOrder::Seats => b.seats.cmp(&a.seats),
             }
             .then_with(|| by_departure(a, b))

@@ -1543,6 +1543,8 @@ pub struct ReviewPage {
     pub count: String,
     /// "1–20", or empty.
     pub shown: String,
+    /// Whether no pair waits under this filter (else an empty page is past the last one).
+    pub none_waiting: bool,
     pub previous: Option<String>,
     pub next: Option<String>,
 }

@@ -326,13 +326,23 @@ pub async fn review_page(
                 ],
             )
         },
+        none_waiting: queue.matching == 0,
         shown: if items.is_empty() {
             String::new()
         } else {
             format!("{}–{}", review.from + 1, shown_to)
         },
-        previous: (review.from > 0)
-            .then(|| view(review.from.saturating_sub(REVIEW_PAIRS_SHOWN_MAX))),
+        // Past the last page (a link kept after decisions emptied it): back to the last one.
+        previous: (review.from > 0).then(|| {
+            let last_page =
+                queue.matching.saturating_sub(1) / REVIEW_PAIRS_SHOWN_MAX * REVIEW_PAIRS_SHOWN_MAX;
+            view(
+                review
+                    .from
+                    .saturating_sub(REVIEW_PAIRS_SHOWN_MAX)
+                    .min(last_page),
+            )
+        }),
         next: (shown_to < queue.matching).then(|| view(shown_to)),
     };
     html(StatusCode::OK, render(&page))

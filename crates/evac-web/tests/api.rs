@@ -1155,7 +1155,7 @@ async fn planners_add_transports_and_move_them_through_their_status() {
     };
     for (query, codes) in [
         ("order=seats", vec!["TR-1", "RF-7042", "bus-3"]),
-        ("order=code", vec!["RF-7042", "TR-1", "bus-3"]),
+        ("order=code", vec!["bus-3", "RF-7042", "TR-1"]),
         ("hub=ala", vec!["bus-3", "RF-7042"]),
         ("status=cancelled", vec!["RF-7042"]),
         ("status=planned&hub=NQZ&order=hub", vec!["TR-1"]),
@@ -5499,6 +5499,20 @@ async fn the_review_queue_filters_sorts_counts_and_pages() {
         page.contains("id=\"review-next\""),
         pending > 20,
         "a next page exactly when more than a page of pairs waits ({pending})"
+    );
+    // A page past the last one says so and leads back to the last page.
+    let page = t
+        .desk_get("/desk/review?lang=en&order=oldest&from=100000", &officer)
+        .await;
+    let last_page = (pending as usize - 1) / 20 * 20;
+    assert!(
+        page.contains("id=\"review-past-end\""),
+        "past the end is said"
+    );
+    assert!(!page.contains("id=\"review-empty\""), "pairs do wait");
+    assert!(
+        page.contains(&format!("&#38;from={last_page}\" rel=\"prev\"")),
+        "the previous page is the last one ({last_page})"
     );
     let page = t
         .desk_get(

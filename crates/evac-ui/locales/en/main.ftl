@@ -282,6 +282,7 @@ document = Document
 review = Duplicates
 review-intro = Pairs of records that may be the same person. Compare them and decide.
 review-empty = No pairs wait for a decision.
+review-past-end = This page is past the last one (pairs were decided meanwhile): go back a page.
 review-order = Order
 review-order-doubtful = Most doubtful first
 review-order-likely = Most likely the same first
