@@ -141,14 +141,32 @@ pub(crate) fn form_draft<D: DeserializeOwned>(
     let (taken, rest): (Vec<_>, Vec<_>) = pairs
         .into_iter()
         .partition(|(name, _)| beside.contains(&name.as_str()));
-    let rest = serde_urlencoded::to_string(&rest).unwrap_or_default();
-    let draft = serde_html_form::from_str(&rest).map_err(|e| {
+    // Fields sent more than once: a one-value field so sent is named (a list field takes them).
+    let mut repeated: Vec<&str> = rest
+        .iter()
+        .enumerate()
+        .filter(|(i, (name, _))| rest[..*i].iter().any(|(earlier, _)| earlier == name))
+        .map(|(_, (name, _))| name.as_str())
+        .collect();
+    repeated.sort_unstable();
+    repeated.dedup();
+    let encoded = serde_urlencoded::to_string(&rest).unwrap_or_default();
+    let draft = serde_html_form::from_str(&encoded).map_err(|e| {
         let text = e.to_string();
         let field = text
             .split('`')
             .nth(1)
             .filter(|_| text.starts_with("unknown field"))
             .unwrap_or_default();
+        if field.is_empty() && !repeated.is_empty() {
+            return repeated
+                .iter()
+                .map(|name| FieldError {
+                    path: name.to_string(),
+                    reason: "given more than once; give it once".into(),
+                })
+                .collect();
+        }
         // An unknown field is named as the API names it; anything else is the form's fault.
         let reason = if field.is_empty() {
             format!("the form could not be read: {text}")

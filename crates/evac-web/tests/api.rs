@@ -2233,6 +2233,22 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
             && page.contains("value=\"31.02.2014\""),
         "the refused form comes back open, as it was filled in"
     );
+    // A one-value field sent twice is named, not "the form could not be read".
+    let (_, page) = t
+        .desk_post(
+            &format!("/desk/requests/{id}/party?lang=en"),
+            &supervisor,
+            &[
+                ("surname", "Dup".into()),
+                ("surname", "Dup2".into()),
+                ("reason", "late pupil".into()),
+            ],
+        )
+        .await;
+    assert!(
+        page.contains("surname: given more than once; give it once"),
+        "the repeated field is named"
+    );
 }
 
 /// A supervisor tells everyone waiting in Almaty over HTTP: a bad body is refused naming its
