@@ -182,6 +182,11 @@ pub(crate) fn desk_time(state: &AppState, at: evac_model::Timestamp) -> String {
 /// A desk page that could not be shown: the problem's status and words, as a page with a way
 /// back (the API answers the same problem as JSON).
 pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
+    // Bad input is said in the desk's language, each field named.
+    let invalid = match &e {
+        AppError::Invalid(errors) => Some(problem_text_in(lang, AppError::Invalid(errors.clone()))),
+        _ => None,
+    };
     let problem = crate::problem::Problem::from(e);
     let t = Tr { lang };
     let heading = match problem.status {
@@ -189,7 +194,9 @@ pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
         StatusCode::FORBIDDEN => t.get("forbidden"),
         _ => t.get("error-title"),
     };
-    let detail = if problem.errors.is_empty() {
+    let detail = if let Some(invalid) = invalid {
+        invalid
+    } else if problem.errors.is_empty() {
         problem.detail
     } else {
         problem
