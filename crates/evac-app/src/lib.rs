@@ -207,7 +207,12 @@ pub enum AppError {
     #[error("sign in first: this needs a staff account")]
     Unauthenticated,
     #[error("your role ({role}) may not {action}")]
-    Forbidden { role: Role, action: &'static str },
+    Forbidden {
+        role: Role,
+        action: &'static str,
+        /// What the role lacks (for a desk to say it in its language).
+        permission: Permission,
+    },
     #[error(
         "this Idempotency-Key was already used with a different body; use a new key for a new request"
     )]
@@ -275,6 +280,7 @@ impl Staff {
         Err(AppError::Forbidden {
             role: self.role,
             action,
+            permission,
         })
     }
 }

@@ -182,9 +182,12 @@ pub(crate) fn desk_time(state: &AppState, at: evac_model::Timestamp) -> String {
 /// A desk page that could not be shown: the problem's status and words, as a page with a way
 /// back (the API answers the same problem as JSON).
 pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
-    // Bad input is said in the desk's language, each field named.
-    let invalid = match &e {
+    // Bad input and a role that may not are said in the desk's language.
+    let said = match &e {
         AppError::Invalid(errors) => Some(problem_text_in(lang, AppError::Invalid(errors.clone()))),
+        &AppError::Forbidden {
+            role, permission, ..
+        } if lang != Lang::En => Some(forbidden_text(lang, role, permission)),
         _ => None,
     };
     let problem = crate::problem::Problem::from(e);
@@ -194,8 +197,8 @@ pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
         StatusCode::FORBIDDEN => t.get("forbidden"),
         _ => t.get("error-title"),
     };
-    let detail = if let Some(invalid) = invalid {
-        invalid
+    let detail = if let Some(said) = said {
+        said
     } else if problem.errors.is_empty() {
         problem.detail
     } else {
@@ -244,6 +247,9 @@ pub(crate) fn filter_problem_lines(lang: Lang, errors: &[evac_model::FieldError]
 /// which names the value given; a field with no advice of its own keeps it too).
 pub(crate) fn problem_text_in(lang: Lang, e: AppError) -> String {
     match e {
+        AppError::Forbidden {
+            role, permission, ..
+        } if lang != Lang::En => forbidden_text(lang, role, permission),
         AppError::Invalid(errors) if lang != Lang::En => {
             let t = Tr { lang };
             errors
@@ -271,6 +277,30 @@ pub(crate) fn problem_text_in(lang: Lang, e: AppError) -> String {
         }
         other => problem_text(other),
     }
+}
+
+/// "Your role (field officer) may not export requests", in the desk's language.
+fn forbidden_text(
+    lang: Lang,
+    role: evac_model::Role,
+    permission: evac_model::Permission,
+) -> String {
+    let t = Tr { lang };
+    // `ExportRequests` is `may-export-requests`.
+    let mut key = String::from("may");
+    for c in format!("{permission:?}").chars() {
+        if c.is_ascii_uppercase() {
+            key.push('-');
+        }
+        key.push(c.to_ascii_lowercase());
+    }
+    t.with_args(
+        "forbidden-detail",
+        &[
+            ("role", t.role_name(role.as_str())),
+            ("action", t.get(&key)),
+        ],
+    )
 }
 
 pub(crate) fn problem_text(e: AppError) -> String {

@@ -5632,6 +5632,20 @@ async fn the_case_list_exports_its_view() {
             .contains("id=\"case-exports\""),
         "no export link for a role that may not export"
     );
+    // The Russian desk says which role may not do what, in Russian.
+    let res = t
+        .http
+        .get(format!("{}/desk/review?lang=ru", t.base))
+        .header("cookie", format!("evac_session={field}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Ваша роль (сотрудник на месте) не позволяет решать о дубликатах."),
+        "{page}"
+    );
     let audited = t
         .app
         .store()
