@@ -646,18 +646,7 @@ mod tests {
     /// in both orders, for every page size, with another filter beside it.
     #[tokio::test]
     async fn a_large_among_set_pages_as_the_store_pages_it_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::open_store(&crate::DatabaseUrl::Sqlite(dir.path().join("e.db")), true)
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let app = App::new(store.clone(), crate::Settings::default());
-        let scenario = evac_demo::Scenario::january_2022(40, 3);
-        for g in evac_demo::generate(scenario) {
-            app.submit_request_at(&Actor::System, &g.draft, None, g.received_at)
-                .await
-                .unwrap();
-        }
+        let (_app, store, _dir) = crate::test_support::demo_app(40, 3).await;
         let all = store
             .list_requests(
                 &RequestFilter::default(),

@@ -29,6 +29,8 @@ mod ranking;
 mod reconfirm;
 mod situation;
 mod store_url;
+#[cfg(test)]
+mod test_support;
 mod transports;
 mod triage;
 

@@ -1337,17 +1337,7 @@ mod tests {
     /// for every request.
     #[tokio::test]
     async fn the_events_around_a_household_walk_it_as_the_whole_log_does() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::open_store(&crate::DatabaseUrl::Sqlite(dir.path().join("e.db")), true)
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let app = App::new(store.clone(), crate::Settings::default());
-        for g in evac_demo::generate(evac_demo::Scenario::january_2022(400, 5)) {
-            app.submit_request_at(&Actor::System, &g.draft, None, g.received_at)
-                .await
-                .unwrap();
-        }
+        let (app, store, _dir) = crate::test_support::demo_app(400, 5).await;
         app.relink().await.unwrap();
         app.add_user(
             None,
