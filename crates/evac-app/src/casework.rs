@@ -844,14 +844,7 @@ impl App {
             field(&correction.document_number, &mut draft.document_number);
             field(&correction.medical_note, &mut draft.medical_note);
             if let Some(needs) = &correction.needs {
-                // An entry may hold several, separated by commas (the desk's text box).
-                draft.needs = needs
-                    .iter()
-                    .flat_map(|n| n.split(','))
-                    .map(str::trim)
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_string)
-                    .collect();
+                draft.needs = evac_model::needs_of_entries(needs);
             }
             let mut corrected = self.validate_person(stored, draft, Some(index))?;
             corrected.id = was.id;

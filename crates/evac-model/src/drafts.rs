@@ -847,6 +847,17 @@ pub struct PersonAddition {
     pub reason: String,
 }
 
+/// Needs as a form's text boxes give them: an entry may hold several, separated by commas.
+pub fn needs_of_entries(entries: &[String]) -> Vec<String> {
+    entries
+        .iter()
+        .flat_map(|n| n.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 impl PersonAddition {
     /// The person as intake receives one (empty boxes are left out).
     pub fn person_draft(&self) -> crate::PersonDraft {
@@ -860,14 +871,7 @@ impl PersonAddition {
             citizenship: given(&self.citizenship),
             document_type: given(&self.document_type),
             document_number: given(&self.document_number),
-            needs: self
-                .needs
-                .iter()
-                .flat_map(|n| n.split(','))
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(str::to_string)
-                .collect(),
+            needs: needs_of_entries(&self.needs),
             medical_note: given(&self.medical_note),
             // Intake's default is the one who asks ("self"); someone added later is someone
             // else.

@@ -1689,6 +1689,7 @@ impl Store for PgStore {
         if &stored != seen {
             return Err(changed_meanwhile(&id.to_string()));
         }
+        let (citizenships, needs) = party_tags(body);
         sqlx::query(
             "UPDATE requests SET body = $1, location_latin = $2, country = $3, place_id = $4,
              has_minors = $5, party_size = $6, citizenships = $8, needs = $9 WHERE id = $7",
@@ -1700,8 +1701,8 @@ impl Store for PgStore {
         .bind(has_minors)
         .bind(body.party.len() as i32)
         .bind(id.to_string())
-        .bind(party_tags(body).0)
-        .bind(party_tags(body).1)
+        .bind(citizenships)
+        .bind(needs)
         .execute(&mut *tx)
         .await
         .map_err(backend)?;

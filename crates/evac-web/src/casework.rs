@@ -312,13 +312,8 @@ async fn render_request_list(
         .filter(|(k, v)| LIST_FILTERS.contains(&k.as_str()) && !v.trim().is_empty())
         .map(|(k, v)| (k.clone(), v.trim().to_string()))
         .collect();
-    let (mut filter, problems) = match crate::intake::request_filter(&chosen, &[], staff) {
-        Ok(filter) => (filter, Vec::new()),
-        Err(errors) => (
-            evac_store::RequestFilter::default(),
-            crate::desk::filter_problem_lines(lang, &errors),
-        ),
-    };
+    let (mut filter, problems) =
+        crate::desk::filter_or_problems(lang, crate::intake::request_filter(&chosen, &[], staff));
     match crate::intake::town_locations(state, staff, &chosen).await {
         Ok(locations) => filter.locations = locations,
         Err(e) => return error_page(lang, e),

@@ -218,10 +218,22 @@ pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
     html(problem.status, render(&page))
 }
 
+/// A list's filter as a desk reads it: the filter, or (when a parameter could not be read) the
+/// unfiltered list with the problems to show beside the form.
+pub(crate) fn filter_or_problems<F: Default>(
+    lang: Lang,
+    read: Result<F, Vec<evac_model::FieldError>>,
+) -> (F, Vec<String>) {
+    match read {
+        Ok(filter) => (filter, Vec::new()),
+        Err(errors) => (F::default(), filter_problem_lines(lang, &errors)),
+    }
+}
+
 /// A list filter's problems as a desk shows them: each "parameter: what to do", in the desk's
 /// language. English keeps the validation's own reason, which names the value given; another
 /// language says what the parameter takes (`filter-problem-{parameter}`).
-pub(crate) fn filter_problem_lines(lang: Lang, errors: &[evac_model::FieldError]) -> Vec<String> {
+fn filter_problem_lines(lang: Lang, errors: &[evac_model::FieldError]) -> Vec<String> {
     let t = Tr { lang };
     errors
         .iter()

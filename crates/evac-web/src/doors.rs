@@ -181,11 +181,14 @@ pub(crate) fn form_draft<D: DeserializeOwned>(
     Ok((draft, taken.into_iter().collect()))
 }
 
-/// The query's parameters a read does not know, each named with the ones it does.
+/// The query's parameters a read does not know (its own `known`, and those its caller
+/// allows beside them), each named with the ones it does.
 pub(crate) fn unknown_parameters(
     query: &HashMap<String, String>,
     known: &[&str],
+    extra_allowed: &[&str],
 ) -> Vec<FieldError> {
+    let known: Vec<&str> = known.iter().chain(extra_allowed).copied().collect();
     let mut unknown: Vec<FieldError> = query
         .keys()
         .filter(|k| !known.contains(&k.as_str()))

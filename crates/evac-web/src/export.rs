@@ -133,6 +133,7 @@ pub async fn cases(
     let unknown = crate::doors::unknown_parameters(
         &query,
         &["format", "hxl", "class", "mark", "mine", "lang"],
+        &[],
     );
     if !unknown.is_empty() {
         return Err(Problem::invalid(unknown));

@@ -221,25 +221,24 @@ pub(crate) fn request_filter(
             day
         })
     };
-    let known: Vec<&str> = [
-        "status",
-        "place",
-        "name",
-        "channel",
-        "received_from",
-        "received_until",
-        "has_minors",
-        "assignee",
-        "town",
-        "citizenship",
-        "need",
-        "has_duplicates",
-    ]
-    .iter()
-    .chain(extra_allowed)
-    .copied()
-    .collect();
-    errors.extend(crate::doors::unknown_parameters(query, &known));
+    errors.extend(crate::doors::unknown_parameters(
+        query,
+        &[
+            "status",
+            "place",
+            "name",
+            "channel",
+            "received_from",
+            "received_until",
+            "has_minors",
+            "assignee",
+            "town",
+            "citizenship",
+            "need",
+            "has_duplicates",
+        ],
+        extra_allowed,
+    ));
     if let Some(v) = query.get("status") {
         filter.status = PersonStatus::parse(v);
         if filter.status.is_none() {

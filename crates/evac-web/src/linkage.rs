@@ -49,12 +49,11 @@ pub(crate) fn review_query(
     query: &HashMap<String, String>,
     extra_allowed: &[&str],
 ) -> Result<ReviewQuery, Vec<FieldError>> {
-    let known: Vec<&str> = ["order", "probability_min", "probability_max", "from"]
-        .iter()
-        .chain(extra_allowed)
-        .copied()
-        .collect();
-    let mut errors = crate::doors::unknown_parameters(query, &known);
+    let mut errors = crate::doors::unknown_parameters(
+        query,
+        &["order", "probability_min", "probability_max", "from"],
+        extra_allowed,
+    );
     let given = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let mut review = ReviewQuery::default();
     if let Some(v) = given("order") {
@@ -198,13 +197,7 @@ pub async fn review_page(
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
     let t = Tr { lang };
-    let (review, problems) = match review_query(&query, &["lang"]) {
-        Ok(review) => (review, Vec::new()),
-        Err(errors) => (
-            ReviewQuery::default(),
-            crate::desk::filter_problem_lines(lang, &errors),
-        ),
-    };
+    let (review, problems) = crate::desk::filter_or_problems(lang, review_query(&query, &["lang"]));
     let queue = match state
         .app
         .review_page(&session.staff, &review, REVIEW_PAIRS_SHOWN_MAX)

@@ -196,15 +196,14 @@ pub async fn planning_page(
     session: DeskSession,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
-    let view = match crate::transports::transport_filter(&query, &["lang"]) {
-        Ok(transport_filter) => PlanningView {
-            transport_filter,
-            ..PlanningView::default()
-        },
-        Err(errors) => PlanningView {
-            filter_problems: crate::desk::filter_problem_lines(lang, &errors),
-            ..PlanningView::default()
-        },
+    let (transport_filter, filter_problems) = crate::desk::filter_or_problems(
+        lang,
+        crate::transports::transport_filter(&query, &["lang"]),
+    );
+    let view = PlanningView {
+        transport_filter,
+        filter_problems,
+        ..PlanningView::default()
     };
     render_planning(&state, lang, &session.staff, view).await
 }

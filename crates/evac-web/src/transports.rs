@@ -50,12 +50,8 @@ pub(crate) fn transport_filter(
     query: &HashMap<String, String>,
     extra_allowed: &[&str],
 ) -> Result<TransportFilter, Vec<FieldError>> {
-    let known: Vec<&str> = ["status", "hub", "order"]
-        .iter()
-        .chain(extra_allowed)
-        .copied()
-        .collect();
-    let mut errors = crate::doors::unknown_parameters(query, &known);
+    let mut errors =
+        crate::doors::unknown_parameters(query, &["status", "hub", "order"], extra_allowed);
     let given = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let mut filter = TransportFilter::default();
     if let Some(v) = given("status") {

@@ -164,13 +164,7 @@ pub async fn cases_page(
     let lang = lang(&query, &headers, &Lang::DESK);
     let t = Tr { lang };
     let from: usize = query.get("from").and_then(|f| f.parse().ok()).unwrap_or(0);
-    let (filter, problems) = match case_filter(&query) {
-        Ok(filter) => (filter, Vec::new()),
-        Err(errors) => (
-            evac_app::CaseFilter::default(),
-            crate::desk::filter_problem_lines(lang, &errors),
-        ),
-    };
+    let (filter, problems) = crate::desk::filter_or_problems(lang, case_filter(&query));
     let (class, mark, mine) = (filter.class, filter.mark, filter.mine);
     let listed = match state
         .app
