@@ -58,6 +58,8 @@ pub struct BoardingPass {
     pub transport: TransportId,
     pub transport_code: String,
     pub departs_at: Timestamp,
+    /// The seat's number on the transport, if it has one.
+    pub seat_number: Option<u32>,
     pub state: SeatEventKind,
     pub token: String,
 }
@@ -71,6 +73,8 @@ pub struct Scanned {
     pub document: Option<String>,
     pub household: String,
     pub transport_code: String,
+    /// The seat's number on the transport, if it has one.
+    pub seat_number: Option<u32>,
     pub state: SeatEventKind,
 }
 
@@ -298,6 +302,7 @@ impl App {
                     class,
                     pass,
                     reason: why.to_string(),
+                    seat_number: None,
                 }
             };
         let transport_id = |id: &str| -> TransportId { id.parse().expect("a stored transport id") };
@@ -391,6 +396,12 @@ impl App {
         // household was merged into another travels where they checked in).
         let released: HashSet<PersonId> = releases.iter().map(|e| e.person).collect();
         seatings.retain(|e| !book.seats.contains_key(&e.person) || released.contains(&e.person));
+        // Seat numbers last, in the order people are seated (a household's people one after
+        // another), reusing the numbers this publication releases.
+        let mut numbers = book.numbering(&released);
+        for seating in &mut seatings {
+            seating.seat_number = Some(numbers.take(seating.transport));
+        }
         // Each change is told: a seat, a moved seat, a lost seat, queued with the change.
         let first_pass = |household: &str| {
             seatings
@@ -518,6 +529,7 @@ impl App {
                 transport,
                 transport_code: t.code.clone(),
                 departs_at: t.departs_at,
+                seat_number: seat.number,
                 state: seat.state,
                 token: signer.sign(&PassClaims {
                     pass: seat.pass,
@@ -612,6 +624,7 @@ impl App {
             let text = |v: Option<String>| v.unwrap_or_default();
             let row = ManifestRow {
                 order: i as u32 + 1,
+                seat: seat.number,
                 surname: name(&person.surname, false),
                 given_names: name(&person.given_names, false),
                 surname_latin: name(&person.surname, true),
@@ -765,6 +778,7 @@ impl App {
                 .map(|d| d.number.clone()),
             household: seat.household,
             transport_code: t.code,
+            seat_number: seat.number,
             state: kind,
         })
     }
@@ -1017,6 +1031,8 @@ impl App {
         let taken = evac_plan::standby(planner_t, &aboard, &waiting_cases, settings);
         let mut standby = Vec::new();
         let mut told_standby: Vec<(usize, PassId)> = Vec::new();
+        let no_shows: HashSet<PersonId> = events.iter().map(|e| e.person).collect();
+        let mut numbers = book.numbering(&no_shows);
         for w in taken {
             let c = waiting[w];
             let case = &inputs.cases[c];
@@ -1032,6 +1048,7 @@ impl App {
                     class: case.class,
                     pass: PassId::random(),
                     reason: "standby: seats freed by no-shows".into(),
+                    seat_number: Some(numbers.take(transport)),
                 });
             }
             if let Some(seated) = events.get(first_pass) {

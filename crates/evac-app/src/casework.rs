@@ -90,6 +90,8 @@ pub struct SeatView {
     pub person: PersonId,
     pub transport_code: String,
     pub departs_at: Timestamp,
+    /// The seat's number on the transport, if it has one.
+    pub seat_number: Option<u32>,
     pub state: SeatEventKind,
     /// The boarding pass's token, for staff who may read passes.
     pub token: Option<String>,
@@ -433,6 +435,7 @@ impl App {
                 person: person.id,
                 transport_code: t.code.clone(),
                 departs_at: t.departs_at,
+                seat_number: seat.number,
                 state: seat.state,
                 token,
             });

@@ -49,6 +49,8 @@ pub struct PublicSeat {
     pub be_there: String,
     /// The short code the notice gave.
     pub pass_code: String,
+    /// The seat's number on the transport, if it has one.
+    pub seat_number: Option<u32>,
     /// The signed pass, for its QR code (a seat held, not given up).
     pub token: Option<String>,
     pub state: evac_model::SeatEventKind,
@@ -377,6 +379,7 @@ impl App {
                     &zone,
                 ),
                 pass_code: crate::messaging::pass_code(seat.pass),
+                seat_number: seat.number,
                 token,
                 state: seat.state,
             });

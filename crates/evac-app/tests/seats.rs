@@ -86,12 +86,24 @@ fn flight(code: String, hub: &str, departs_at: Timestamp, seats: u32) -> Transpo
     }
 }
 
-/// Replays the seat log strictly; panics at the first event the rules forbid.
+/// Replays the seat log strictly; panics at the first event the rules forbid. A seat's number
+/// is one of its transport's seats, held by no other live seat there, and every later event
+/// of the seat carries it.
 fn assert_the_seat_log_holds(log: &[StoredSeatEvent], seats: &HashMap<TransportId, u32>) {
     let mut live: HashMap<PersonId, (PassId, TransportId, SeatEventKind)> = HashMap::new();
     let mut on: HashMap<TransportId, u32> = HashMap::new();
+    let mut numbers: HashMap<(TransportId, u32), PersonId> = HashMap::new();
+    let mut number_of: HashMap<PassId, u32> = HashMap::new();
     for stored in log {
         let e = &stored.event;
+        if e.kind != SeatEventKind::Seated {
+            assert_eq!(
+                e.seat_number,
+                number_of.get(&e.pass).copied(),
+                "event {}: a seat's later event keeps its number",
+                stored.seq
+            );
+        }
         match e.kind {
             SeatEventKind::Seated => {
                 if let Some(held) = live.get(&e.person) {
@@ -100,6 +112,22 @@ fn assert_the_seat_log_holds(log: &[StoredSeatEvent], seats: &HashMap<TransportI
                         stored.seq, e.person, e.transport, held.1
                     );
                 }
+                let number = e.seat_number.unwrap_or_else(|| {
+                    panic!("event {}: a seat is given with its number", stored.seq)
+                });
+                assert!(
+                    (1..=seats[&e.transport]).contains(&number),
+                    "event {}: seat {number} is not one of the transport's {} seats",
+                    stored.seq,
+                    seats[&e.transport]
+                );
+                if let Some(other) = numbers.insert((e.transport, number), e.person) {
+                    panic!(
+                        "event {}: seat {number} given to {} while {other} holds it",
+                        stored.seq, e.person
+                    );
+                }
+                number_of.insert(e.pass, number);
                 live.insert(e.person, (e.pass, e.transport, e.kind));
                 let count = on.entry(e.transport).or_default();
                 *count += 1;
@@ -113,6 +141,9 @@ fn assert_the_seat_log_holds(log: &[StoredSeatEvent], seats: &HashMap<TransportI
                 );
             }
             SeatEventKind::Unseated | SeatEventKind::NoShow => {
+                if let Some(number) = e.seat_number {
+                    numbers.remove(&(e.transport, number));
+                }
                 let held = live.remove(&e.person);
                 assert_eq!(
                     held.map(|h| h.0),
@@ -371,6 +402,111 @@ async fn a_replan_after_check_in_keeps_every_checked_in_passenger() {
         );
         let seats: HashMap<TransportId, u32> =
             [(first.id, first.seats), (second.id, second.seats)].into();
+        assert_the_seat_log_holds(&whole_seat_log(&app).await, &seats);
+        backend.finish().await;
+    }
+}
+
+/// Issue 28, item 7: every seat has a number on its transport, given once, a household's
+/// people side by side; the pass, the manifest and the gate's answer show it, and a
+/// re-publication keeps it.
+#[tokio::test]
+async fn seat_numbers_are_given_once_per_transport_kept_by_a_replan_and_shown_everywhere() {
+    for backend in Backend::all().await {
+        let app = backend.node().await;
+        let c = crisis(&app, 150, 0).await;
+        let departs = c.start.plus_seconds(40 * HOUR_S);
+        let mut added = Vec::new();
+        for t in [
+            flight("IL-1".into(), "ALA", departs, 60),
+            flight("IL-2".into(), "ALA", departs.plus_seconds(4 * HOUR_S), 60),
+        ] {
+            added.push(app.add_transport(&c.planner, &(&t).into()).await.unwrap());
+        }
+        let told = departs.plus_seconds(-24 * HOUR_S);
+        app.publish_plan(&c.planner, told).await.unwrap();
+        let mut numbers_of: HashMap<String, Option<u32>> = HashMap::new();
+        for t in &added {
+            let passes = app.boarding_passes(&c.planner, t.id).await.unwrap();
+            assert!(passes.len() > 20, "{}: {}", backend.name(), passes.len());
+            let mut numbers: Vec<u32> = passes
+                .iter()
+                .map(|p| p.seat_number.expect("every new seat has a number"))
+                .collect();
+            numbers.sort_unstable();
+            assert_eq!(
+                numbers,
+                (1..=passes.len() as u32).collect::<Vec<_>>(),
+                "{}: {}'s seats are numbered 1 to {} once each",
+                backend.name(),
+                t.code,
+                passes.len()
+            );
+            let mut by_household: HashMap<&str, Vec<u32>> = HashMap::new();
+            for p in &passes {
+                by_household
+                    .entry(&p.household)
+                    .or_default()
+                    .push(p.seat_number.unwrap());
+            }
+            for (household, numbers) in by_household {
+                let (low, high) = (numbers.iter().min().unwrap(), numbers.iter().max().unwrap());
+                assert_eq!(
+                    (high - low + 1) as usize,
+                    numbers.len(),
+                    "{}: household {household} sits side by side: {numbers:?}",
+                    backend.name()
+                );
+            }
+            let manifest = app.manifest(&c.planner, t.id).await.unwrap();
+            let mut printed: Vec<u32> = manifest.rows.iter().filter_map(|r| r.seat).collect();
+            printed.sort_unstable();
+            assert_eq!(
+                printed,
+                numbers,
+                "{}: the manifest shows them",
+                backend.name()
+            );
+            numbers_of.extend(passes.iter().map(|p| (p.token.clone(), p.seat_number)));
+        }
+        let first = app.boarding_passes(&c.planner, added[0].id).await.unwrap();
+        let scanned = app
+            .check_in(&c.field, &first[0].token, departs.plus_seconds(-3 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(
+            scanned.seat_number, first[0].seat_number,
+            "the gate says the seat"
+        );
+        // An earlier flight appears and the plan is published again: whoever keeps a pass keeps
+        // its number, and no number is given twice (the strict replay below).
+        let earlier = flight("IL-0".into(), "ALA", departs.plus_seconds(-HOUR_S), 30);
+        let earlier = app
+            .add_transport(&c.planner, &(&earlier).into())
+            .await
+            .unwrap();
+        app.publish_plan(&c.planner, told.plus_seconds(HOUR_S))
+            .await
+            .unwrap();
+        let mut kept = 0;
+        for t in &added {
+            for p in app.boarding_passes(&c.planner, t.id).await.unwrap() {
+                if let Some(before) = numbers_of.get(&p.token) {
+                    assert_eq!(
+                        *before,
+                        p.seat_number,
+                        "{}: a kept pass keeps its seat",
+                        backend.name()
+                    );
+                    kept += 1;
+                }
+            }
+        }
+        assert!(kept > 40, "{}: {kept} passes kept", backend.name());
+        let seats: HashMap<TransportId, u32> = [&added[0], &added[1], &earlier]
+            .iter()
+            .map(|t| (t.id, t.seats))
+            .collect();
         assert_the_seat_log_holds(&whole_seat_log(&app).await, &seats);
         backend.finish().await;
     }

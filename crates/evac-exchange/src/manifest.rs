@@ -24,6 +24,8 @@ use crate::ExchangeError;
 pub struct ManifestRow {
     /// Boarding order: priority class, then household.
     pub order: u32,
+    /// The seat's number on the transport (none for seats given before seats were numbered).
+    pub seat: Option<u32>,
     pub surname: String,
     pub given_names: String,
     /// Both names in ICAO 9303 Latin.
@@ -46,8 +48,9 @@ pub struct ManifestRow {
 }
 
 /// The columns of CSV and XLSX manifests, in order.
-pub const MANIFEST_COLUMNS: [&str; 17] = [
+pub const MANIFEST_COLUMNS: [&str; 18] = [
     "order",
+    "seat",
     "surname",
     "given_names",
     "surname_latin",
@@ -67,9 +70,10 @@ pub const MANIFEST_COLUMNS: [&str; 17] = [
 ];
 
 impl ManifestRow {
-    fn cells(&self) -> [String; 17] {
+    fn cells(&self) -> [String; 18] {
         [
             self.order.to_string(),
+            self.seat.map(|n| n.to_string()).unwrap_or_default(),
             self.surname.clone(),
             self.given_names.clone(),
             self.surname_latin.clone(),
@@ -240,8 +244,9 @@ const ROW_HEIGHT_PT: f32 = 9.5;
 const MONO_ADVANCE_EM: f32 = 1233.0 / 2048.0;
 
 /// The PDF columns: header and width in characters.
-const PDF_COLUMNS: [(&str, usize); 14] = [
+const PDF_COLUMNS: [(&str, usize); 15] = [
     ("#", 4),
+    ("Seat", 4),
     ("Surname / Фамилия", 20),
     ("Given names", 18),
     ("Latin (ICAO 9303)", 26),
@@ -254,7 +259,7 @@ const PDF_COLUMNS: [(&str, usize); 14] = [
     ("Iss", 3),
     ("Household", 11),
     ("Cl", 2),
-    ("Escort / needs / status", 40),
+    ("Escort / needs / status", 35),
 ];
 
 fn fit(text: &str, width: usize) -> String {
@@ -267,7 +272,7 @@ fn fit(text: &str, width: usize) -> String {
     }
 }
 
-fn pdf_cells(row: &ManifestRow) -> [String; 14] {
+fn pdf_cells(row: &ManifestRow) -> [String; 15] {
     let mut notes: Vec<&str> = Vec::new();
     let escort = if row.escort.is_empty() {
         String::new()
@@ -281,6 +286,7 @@ fn pdf_cells(row: &ManifestRow) -> [String; 14] {
     }
     [
         row.order.to_string(),
+        row.seat.map(|n| n.to_string()).unwrap_or_default(),
         row.surname.clone(),
         row.given_names.clone(),
         format!("{} {}", row.surname_latin, row.given_names_latin),
@@ -449,6 +455,8 @@ fn manifest_pdf(transport: &Transport, rows: &[ManifestRow]) -> Result<Vec<u8>, 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrintedPass {
     pub name: String,
+    /// The seat's number on the transport, if it has one.
+    pub seat: Option<u32>,
     pub household: String,
     pub token: String,
 }
@@ -489,7 +497,10 @@ pub fn passes_pdf(transport: &Transport, passes: &[PrintedPass]) -> Result<Vec<u
                     transport.code, transport.hub, transport.destination
                 ),
                 format!("departs {}", transport.departs_at),
-                format!("household {}", pass.household),
+                match pass.seat {
+                    Some(seat) => format!("seat {seat} · household {}", pass.household),
+                    None => format!("household {}", pass.household),
+                },
             ];
             for (k, d) in details.iter().enumerate() {
                 text(
@@ -584,6 +595,7 @@ mod tests {
     fn row(order: u32) -> ManifestRow {
         ManifestRow {
             order,
+            seat: Some(order),
             surname: "Құдайбергенова".into(),
             given_names: "Әлия".into(),
             surname_latin: "KUDAIBERGENOVA".into(),
@@ -620,7 +632,11 @@ mod tests {
         let rows: Vec<ManifestRow> = (1..=40).map(row).collect();
         let csv = manifest(&transport(), &rows, ManifestFormat::Csv).unwrap();
         let csv = String::from_utf8(csv).unwrap();
-        assert!(csv.starts_with("\u{feff}order,surname,given_names"));
+        assert!(csv.starts_with("\u{feff}order,seat,surname,given_names"));
+        assert!(
+            csv.contains("\n3,3,Құдайбергенова,"),
+            "each row has its seat"
+        );
         assert!(csv.contains("Құдайбергенова,Әлия,KUDAIBERGENOVA,ALIIA,2012-03-04,F,KZ,passport,N1234567,2030-01-01,KZ,K7P3M9XQ2,1,SMIRNOVA OLGA,,seated"));
         assert_eq!(csv.lines().count(), 41);
         let xlsx = manifest(&transport(), &rows, ManifestFormat::Xlsx).unwrap();
@@ -660,6 +676,7 @@ mod tests {
         let passes: Vec<PrintedPass> = (0..7)
             .map(|i| PrintedPass {
                 name: format!("Әлия {i}"),
+                seat: Some(i + 1),
                 household: "K7P3M9XQ2".into(),
                 token: format!("EVAC1.{}", "x".repeat(180)),
             })

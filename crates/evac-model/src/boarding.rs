@@ -73,6 +73,10 @@ pub struct SeatEvent {
     pub pass: PassId,
     /// Why, in staff's words ("plan 3", "hub ALA is closed at departure", "no-show at 14:00").
     pub reason: String,
+    /// The seat's number on the transport (1 first), given when the person is seated and kept
+    /// by every later event of the seat; `None` for seats given before seats were numbered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat_number: Option<u32>,
 }
 
 /// A seat event as stored, with its place in the log.
@@ -129,6 +133,8 @@ pub struct Seat {
     pub since: Timestamp,
     /// When the seat was published, i.e. when the person was told (a scan does not change it).
     pub seated_at: Timestamp,
+    /// The seat's number on the transport, printed on the pass and the manifest.
+    pub number: Option<u32>,
 }
 
 impl Seat {
@@ -151,6 +157,7 @@ impl Seat {
             class: self.class,
             pass: self.pass,
             reason,
+            seat_number: self.number,
         }
     }
 }
@@ -188,6 +195,7 @@ impl SeatBook {
                         state: SeatEventKind::Seated,
                         since: e.at,
                         seated_at: e.at,
+                        number: e.seat_number,
                     },
                 );
             }
@@ -220,6 +228,43 @@ impl SeatBook {
         self.seats
             .values()
             .filter(move |s| s.transport == transport)
+    }
+
+    /// Seat numbers to give out, each transport's lowest free one first: the numbers of live
+    /// seats are taken, except those of `released` people (a batch that releases and seats
+    /// gives the freed numbers again). A use case that seats people appends the numbers it took
+    /// only while the log is still at this book's head, so two writers never give one number
+    /// twice.
+    pub fn numbering(&self, released: &std::collections::HashSet<PersonId>) -> SeatNumbering {
+        let mut taken: HashMap<TransportId, std::collections::BTreeSet<u32>> = HashMap::new();
+        for seat in self.seats.values() {
+            if let Some(number) = seat.number
+                && !released.contains(&seat.person)
+            {
+                taken.entry(seat.transport).or_default().insert(number);
+            }
+        }
+        SeatNumbering { taken }
+    }
+}
+
+/// Hands out seat numbers on transports (see [`SeatBook::numbering`]).
+#[derive(Debug, Clone, Default)]
+pub struct SeatNumbering {
+    taken: HashMap<TransportId, std::collections::BTreeSet<u32>>,
+}
+
+impl SeatNumbering {
+    /// The lowest number not yet taken on `transport` (1 first), now taken. Seating a
+    /// household's people one after another gives them neighbouring numbers where the
+    /// transport has them free.
+    pub fn take(&mut self, transport: TransportId) -> u32 {
+        let taken = self.taken.entry(transport).or_default();
+        let number = (1..)
+            .find(|n| !taken.contains(n))
+            .expect("fewer than u32::MAX seats are taken");
+        taken.insert(number);
+        number
     }
 }
 
@@ -443,6 +488,7 @@ mod tests {
                 class: 1,
                 pass,
                 reason: String::new(),
+                seat_number: None,
             },
         };
         let log = [
@@ -465,5 +511,47 @@ mod tests {
             event(2, SeatEventKind::NoShow, t1, p1),
         ]);
         assert!(book.seats.is_empty());
+    }
+
+    #[test]
+    fn numbering_gives_each_transport_its_lowest_free_numbers_and_reuses_released_ones() {
+        let (t1, t2) = (TransportId::new_v7(), TransportId::new_v7());
+        let seat = |number: u32, transport| {
+            let person = PersonId::new_v7();
+            let pass = PassId::random();
+            let event = SeatEvent {
+                at: Timestamp::from_unix_micros(1),
+                actor: Actor::System,
+                kind: SeatEventKind::Seated,
+                person,
+                household: "H".into(),
+                transport,
+                class: 1,
+                pass,
+                reason: String::new(),
+                seat_number: Some(number),
+            };
+            (person, StoredSeatEvent { seq: 1, event })
+        };
+        let (first, one) = seat(1, t1);
+        let (_, three) = seat(3, t1);
+        let book = SeatBook::from_events(&[one, three]);
+        assert_eq!(
+            book.seats[&first].number,
+            Some(1),
+            "the fold keeps the number"
+        );
+        let mut numbers = book.numbering(&Default::default());
+        assert_eq!(
+            [numbers.take(t1), numbers.take(t1), numbers.take(t2)],
+            [2, 4, 1],
+            "the gaps first, then after the last; another transport starts at 1"
+        );
+        let released = std::collections::HashSet::from([first]);
+        assert_eq!(
+            book.numbering(&released).take(t1),
+            1,
+            "a released seat's number is free"
+        );
     }
 }

@@ -2449,12 +2449,16 @@ async fn insert_seat_events(
     let class: Vec<i32> = events.iter().map(|e| i32::from(e.class)).collect();
     let pass = column(&|e| e.pass.to_string());
     let reason = column(&|e| e.reason.clone());
+    let seat_number: Vec<Option<i32>> = events
+        .iter()
+        .map(|e| e.seat_number.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
+        .collect();
     let status = column(&|e| e.kind.person_status().as_str().to_string());
     sqlx::query(
-        "INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, class, pass, reason)
-         SELECT at, actor, kind, person_id, household, transport_id, class, pass, reason
-         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[])
-              WITH ORDINALITY AS e(at, actor, kind, person_id, household, transport_id, class, pass, reason, ord)
+        "INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, class, pass, reason, seat_number)
+         SELECT at, actor, kind, person_id, household, transport_id, class, pass, reason, seat_number
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::int[])
+              WITH ORDINALITY AS e(at, actor, kind, person_id, household, transport_id, class, pass, reason, seat_number, ord)
          ORDER BY ord",
     )
     .bind(&at)
@@ -2466,6 +2470,7 @@ async fn insert_seat_events(
     .bind(&class)
     .bind(&pass)
     .bind(&reason)
+    .bind(&seat_number)
     .execute(&mut **tx)
     .await
     .map_err(|e| match (live_seat_rule_on(&e), unique_violation_on(&e)) {
@@ -2531,6 +2536,10 @@ fn seat_event_from_row(r: &PgRow) -> Result<StoredSeatEvent, StoreError> {
         class: r.try_get::<i32, _>(7).map_err(backend)?.into(),
         pass: get(8)?,
         reason: get(9)?,
+        seat_number: r
+            .try_get::<Option<i32>, _>(10)
+            .map_err(backend)?
+            .map(i64::from),
     }
     .into_event()
 }

@@ -56,8 +56,8 @@ pub(crate) fn insert_seat_event(c: &Connection, e: &SeatEvent) -> Result<(), Sto
     let (at, actor, person) = (e.at.unix_micros(), e.actor.label(), e.person.to_string());
     let status = e.kind.person_status().as_str();
     c.prepare_cached(
-        "INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, class, pass, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, class, pass, reason, seat_number)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -69,7 +69,8 @@ pub(crate) fn insert_seat_event(c: &Connection, e: &SeatEvent) -> Result<(), Sto
             e.transport.to_string(),
             e.class,
             e.pass.to_string(),
-            e.reason
+            e.reason,
+            e.seat_number
         ])
     })
     .map_err(|err| {
@@ -135,6 +136,7 @@ fn seat_rows(
                 class: r.get(7)?,
                 pass: r.get(8)?,
                 reason: r.get(9)?,
+                seat_number: r.get(10)?,
             })
         })
         .map_err(backend)?;

@@ -1018,6 +1018,7 @@ pub async fn run(store: &dyn Store) {
         class: 2,
         pass,
         reason: "plan 1".into(),
+        seat_number: Some(7),
     };
     use evac_model::SeatEventKind::{Boarded, CheckedIn, Seated};
     let status_of_x = || async {
@@ -1206,10 +1207,33 @@ pub async fn run(store: &dyn Store) {
         store.seat_events_of(e_person).await.unwrap().is_empty(),
         "nothing of a refused call is kept"
     );
+    // A seat number is one live seat's on its transport: e is refused x's number 7 on x's
+    // flight (kept through x's check-in and re-seating), and holds number 7 on the bus.
+    let taken = store
+        .append_seat_events(
+            vec![evac_model::SeatEvent {
+                person: e_person,
+                pass: evac_model::PassId(uuid::Uuid::from_u128(203)),
+                ..seat(Seated, 52)
+            }],
+            vec![],
+            AppendIf::Always,
+        )
+        .await;
+    assert!(
+        matches!(&taken, Err(StoreError::Refused(why)) if why.contains("seat number")),
+        "a seat number held by a live seat must be refused, got {taken:?}"
+    );
     store
         .append_seat_events(vec![on_small(e_person, 201, 50)], vec![], AppendIf::Always)
         .await
         .unwrap();
+    assert_eq!(
+        store.seat_events_of(e_person).await.unwrap()[0]
+            .event
+            .seat_number,
+        Some(7)
+    );
 
     // Pass keys: no secret in the database; of two first keys, one is recorded.
     assert_eq!(store.legacy_signing_secret(false).await.unwrap(), None);
@@ -1755,6 +1779,7 @@ pub async fn outbox_story(store: &dyn Store) {
                 class: 1,
                 pass: evac_model::PassId(uuid::Uuid::from_u128(77)),
                 reason: "plan".into(),
+                seat_number: Some(1),
             }],
             vec![],
             AppendIf::Always,

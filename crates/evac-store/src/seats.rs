@@ -17,11 +17,12 @@ pub struct SeatRow {
     pub class: i64,
     pub pass: String,
     pub reason: String,
+    pub seat_number: Option<i64>,
 }
 
 /// The select list matching [`SeatRow`].
 pub const SEAT_COLUMNS: &str =
-    "seq, at, actor, kind, person_id, household, transport_id, class, pass, reason";
+    "seq, at, actor, kind, person_id, household, transport_id, class, pass, reason, seat_number";
 
 impl SeatRow {
     pub fn into_event(self) -> Result<StoredSeatEvent, StoreError> {
@@ -41,6 +42,14 @@ impl SeatRow {
                 })?,
                 pass: parse_id("seat_events.pass", &self.pass)?,
                 reason: self.reason,
+                seat_number: self
+                    .seat_number
+                    .map(|n| {
+                        u32::try_from(n).map_err(|_| {
+                            StoreError::Corrupt(format!("seat_events.seat_number {n} is no seat"))
+                        })
+                    })
+                    .transpose()?,
             },
         })
     }
@@ -71,6 +80,9 @@ pub fn live_seat_refusal(rule: &str, person: &str, transport: &str, pass: &str) 
         "live_seat_within_seats" => format!(
             "transport {transport} has no free seat for person {person}: every seat is held"
         ),
+        "live_seat_number_once" => format!(
+            "transport {transport} has given that seat number to someone else already; person {person} needs another"
+        ),
         _ => format!(
             "boarding pass {pass} is not person {person}'s seat in that state any more: they were moved, released or scanned meanwhile"
         ),
@@ -78,8 +90,9 @@ pub fn live_seat_refusal(rule: &str, person: &str, transport: &str, pass: &str) 
 }
 
 /// The rules of the live seats, by the names the schema's triggers raise.
-pub const LIVE_SEAT_RULES: [&str; 3] = [
+pub const LIVE_SEAT_RULES: [&str; 4] = [
     "live_seat_one_per_person",
     "live_seat_within_seats",
+    "live_seat_number_once",
     "live_seat_is_this_pass",
 ];

@@ -473,6 +473,8 @@ pub struct PublicSeatLine {
     pub departs: String,
     pub be_there: String,
     pub pass_code: String,
+    /// The seat's number on the transport ("" when it has none).
+    pub seat_number: String,
     /// The pass as a QR code (a data: URI), while the seat is held.
     pub qr: Option<String>,
     /// Given up (moved, lost, released): shown struck through.
@@ -1116,6 +1118,8 @@ pub struct ErrorPage {
 pub struct SeatLine {
     pub person: String,
     pub transport: String,
+    /// The seat's number on the transport ("" when it has none).
+    pub seat_number: String,
     pub departs: String,
     pub state: String,
     /// The pass's QR code as an image address (`data:image/svg+xml;base64,…`).
@@ -1272,6 +1276,8 @@ pub struct ScanOutcome {
     pub document: String,
     pub household: String,
     pub transport: String,
+    /// The seat's number on the transport ("" when it has none).
+    pub seat_number: String,
 }
 
 #[derive(Template)]

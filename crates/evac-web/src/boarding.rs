@@ -136,6 +136,7 @@ pub async fn passes(
         .into_iter()
         .map(|p| PrintedPass {
             name: p.name,
+            seat: p.seat_number,
             household: p.household,
             token: p.token,
         })
@@ -338,6 +339,7 @@ async fn scan_post(
                 document: s.document.unwrap_or_default(),
                 household: s.household,
                 transport: s.transport_code,
+                seat_number: s.seat_number.map(|n| n.to_string()).unwrap_or_default(),
             },
         ),
         Err(e) => {
@@ -358,6 +360,7 @@ async fn scan_post(
                     document: String::new(),
                     household: String::new(),
                     transport: String::new(),
+                    seat_number: String::new(),
                 },
             )
         }

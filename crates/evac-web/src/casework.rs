@@ -1057,6 +1057,7 @@ pub(crate) async fn render_request_detail_with(
             .map(|s| SeatLine {
                 person: name_of(s.person),
                 transport: s.transport_code,
+                seat_number: s.seat_number.map(|n| n.to_string()).unwrap_or_default(),
                 departs: desk_time(state, s.departs_at),
                 state: s.state.as_str().to_string(),
                 qr: s

@@ -554,6 +554,7 @@ pub async fn public_status_post(
                 departs: seat.departs,
                 be_there: seat.be_there,
                 pass_code: seat.pass_code,
+                seat_number: seat.seat_number.map(|n| n.to_string()).unwrap_or_default(),
                 qr: seat
                     .token
                     .as_deref()

@@ -36,6 +36,7 @@ fn passengers(n: usize, seed: u64) -> Vec<ManifestRow> {
             let given = p.given_names.unwrap_or_default();
             rows.push(ManifestRow {
                 order: rows.len() as u32 + 1,
+                seat: Some(rows.len() as u32 + 1),
                 surname_latin: to_icao_latin(&surname),
                 given_names_latin: to_icao_latin(&given),
                 surname,
@@ -77,6 +78,7 @@ pub fn run(args: ManifestBenchArgs) -> anyhow::Result<()> {
         .iter()
         .map(|r| PrintedPass {
             name: format!("{} {}", r.surname, r.given_names),
+            seat: r.seat,
             household: r.household.clone(),
             // A real token's length: prefix, ~150 characters of claims, an 86-character signature.
             token: format!("EVAC1.{}.{}", "A".repeat(150), "B".repeat(86)),

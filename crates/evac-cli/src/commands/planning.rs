@@ -296,6 +296,7 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
                 .into_iter()
                 .map(|p| evac_exchange::manifest::PrintedPass {
                     name: p.name,
+                    seat: p.seat_number,
                     household: p.household,
                     token: p.token,
                 })

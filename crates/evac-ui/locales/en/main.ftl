@@ -91,6 +91,7 @@ next-step = Next step
 your-seats = Your seats
 seat-person = Person
 seat-transport = Transport
+seat-number = Seat
 seat-departs = Departs (local time)
 seat-be-there = Be there by
 seat-pass = Pass code

@@ -91,6 +91,7 @@ next-step = Prossimo passo
 your-seats = I vostri posti
 seat-person = Persona
 seat-transport = Trasporto
+seat-number = Posto
 seat-departs = Partenza (ora locale)
 seat-be-there = Presentarsi entro
 seat-pass = Codice della carta d'imbarco

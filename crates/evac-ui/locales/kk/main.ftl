@@ -88,6 +88,7 @@ next-step = Келесі қадам
 your-seats = Сіздің орындарыңыз
 seat-person = Кім
 seat-transport = Рейс
+seat-number = Орын
 seat-departs = Жөнелу (жергілікті уақыт)
 seat-be-there = Келу уақыты
 seat-pass = Отырғызу коды

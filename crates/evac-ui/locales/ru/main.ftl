@@ -92,6 +92,7 @@ next-step = Что дальше
 your-seats = Ваши места
 seat-person = Кто
 seat-transport = Рейс
+seat-number = Место
 seat-departs = Отправление (местное время)
 seat-be-there = Быть на месте к
 seat-pass = Код посадочного
