@@ -27,7 +27,7 @@ SOLVE_SECONDS_MAX = 120.0
 def check(path):
     with open(path) as f:
         inst = json.load(f)
-    assert inst["format"] == "evac-plan-instance/1", inst["format"]
+    assert inst["format"] == "evac-plan-instance/2", inst["format"]
     cases, transports, pairs = inst["cases"], inst["transports"], inst["pairs"]
     n = len(pairs)
     h = highspy.Highs()
@@ -58,6 +58,16 @@ def check(path):
             coef = np.array([float(cases[pairs[i]["case"]][field]) for i in idx])
             if coef.any():
                 h.addRow(-highspy.kHighsInf, float(tr[cap]), len(idx), cols, coef)
+        if tr.get("payload_kg") is not None:
+            baggage = float(tr["baggage_kg_per_person"])
+            coef = np.array(
+                [
+                    float(cases[pairs[i]["case"]]["mass_kg"])
+                    + float(cases[pairs[i]["case"]]["people"]) * baggage
+                    for i in idx
+                ]
+            )
+            h.addRow(-highspy.kHighsInf, float(tr["payload_kg"]), len(idx), cols, coef)
     classes = inst["classes"]
     evac = inst["evac_value"]
     gains = np.array([p["gain"] for p in pairs])

@@ -984,6 +984,8 @@ impl App {
                 // the transport's escorts — safe, at worst standby takes fewer children alone.
                 Some(evac_plan::Case {
                     people,
+                    // At most the whole household, at most as many adults.
+                    mass_kg: c.mass_kg.min(people * inputs.masses.adult_kg),
                     stretchers: c.stretchers.min(people),
                     wheelchairs: c.wheelchairs.min(people),
                     unaccompanied_minors: c.unaccompanied_minors.min(people),
@@ -1010,6 +1012,8 @@ impl App {
                 wheelchairs: 0,
                 unaccompanied_minors: 0,
                 escorts: 0,
+                // Whoever they are, they are aboard: they weigh as adults.
+                mass_kg: apart * inputs.masses.adult_kg,
                 ready_at_us: 0,
                 reach: Vec::new(),
                 not_eligible: None,

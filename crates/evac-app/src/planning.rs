@@ -176,6 +176,8 @@ fn route_windows(
 pub(crate) struct PlanInputs {
     /// The planner's rules from the policy in force.
     pub settings: Settings,
+    /// How much people weigh, from the policy in force.
+    pub masses: evac_triage::StandardMasses,
     pub stored: Vec<evac_model::Transport>,
     pub transports: Vec<evac_plan::Transport>,
     pub names: Vec<HouseholdName>,
@@ -301,6 +303,8 @@ impl App {
                     escorts: t.escorts,
                     usable: t.takes_people(),
                     hub_open_at_departure: !hub.may_be_closed(),
+                    payload_kg: t.payload_kg,
+                    baggage_kg_per_person: t.baggage_kg_per_person.unwrap_or(0),
                 }
             })
             .collect();
@@ -335,6 +339,11 @@ impl App {
                     unaccompanied_minors: f.members.iter().filter(|m| m.unaccompanied_minor).count()
                         as u32,
                     escorts: f.members.iter().filter(|m| m.escort).count() as u32,
+                    mass_kg: f
+                        .members
+                        .iter()
+                        .map(|m| policy.planning.standard_masses.of(m.age_years))
+                        .sum(),
                     ready_at_us: now.unix_micros(),
                     reach: reach_of(self, &situation, &ways, &name.location),
                     not_eligible: policy
@@ -347,6 +356,7 @@ impl App {
             .collect();
         Ok(PlanInputs {
             settings: plan_settings(&policy),
+            masses: policy.planning.standard_masses,
             stored,
             transports,
             names,

@@ -60,6 +60,8 @@ fn flight(code: &str, hub: &str, departs_at: Timestamp, seats: u32) -> Transport
         wheelchair_places: 0,
         escorts: 0,
         status: TransportStatus::Planned,
+        payload_kg: None,
+        baggage_kg_per_person: None,
     }
 }
 
@@ -134,6 +136,72 @@ async fn a_citizens_only_policy_seats_citizens_with_dependants_and_says_why_othe
         // Publishing keeps the rule: nobody ineligible holds a seat or a pass.
         let published = app.publish_plan(&planner, at).await.unwrap();
         assert_eq!(published.people_seated, 3, "{name}");
+        backend.finish().await;
+    }
+}
+
+/// Issue 28, item 7: an Il-76 is bound by weight before seats, and nothing could say so. A
+/// transport's payload now counts its people by the policy's standard masses (adults 84 kg,
+/// children 35 kg) and its baggage allowance per person: with seats to spare, the household
+/// that would make it too heavy waits, told the weights.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weight_bound_flight_lifts_what_its_payload_allows_and_says_why_others_wait() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let app = backend.node().await;
+        let (planner, _) = cell(&app).await;
+        let mut references = Vec::new();
+        for draft in [
+            // 2 × 84 + 2 × 35 + 4 × 20 = 318 kg with baggage.
+            household(
+                "8 701 555 20 01",
+                &[
+                    ("Abenova", "1985-03-01", Some("KZ")),
+                    ("Abenov", "1983-07-02", Some("KZ")),
+                    ("Abenova", "2015-06-15", Some("KZ")),
+                    ("Abenov", "2016-06-15", Some("KZ")),
+                ],
+            ),
+            // 3 × 104 = 312 kg.
+            household(
+                "8 701 555 20 02",
+                &[
+                    ("Serikov", "1960-01-01", Some("KZ")),
+                    ("Serikova", "1962-01-01", Some("KZ")),
+                    ("Serikov", "1990-01-01", Some("KZ")),
+                ],
+            ),
+            // 104 kg.
+            household("8 701 555 20 03", &[("Lee", "1970-01-01", Some("KZ"))]),
+        ] {
+            let submitted = app
+                .submit_request_at(&Actor::Public, &draft, None, start().plus_seconds(HOUR_S))
+                .await
+                .unwrap();
+            references.push(submitted.reference.to_string());
+        }
+        let mut il76 = flight("IL-76", "FRU", start().plus_seconds(30 * HOUR_S), 100);
+        il76.payload_kg = Some(450);
+        il76.baggage_kg_per_person = Some(20);
+        add_flight(&app, &planner, il76).await;
+        let run = app
+            .run_plan(&planner, start().plus_seconds(2 * HOUR_S))
+            .await
+            .unwrap();
+        // Any two households weigh more than 450 kg except the single traveller with either
+        // family: two households fly, one waits.
+        assert_eq!(run.seated.len(), 2, "{name}: {run:#?}");
+        assert!(
+            run.seated.iter().any(|s| s.reference == references[2]),
+            "{name}: the lightest fits beside a family: {run:#?}"
+        );
+        assert_eq!(run.waiting.len(), 1, "{name}: {run:#?}");
+        let (code, reason) = &run.waiting[0].why[0];
+        assert_eq!(code, "IL-76");
+        assert!(
+            reason.starts_with("too heavy: ") && reason.ends_with("for a payload of 450 kg"),
+            "{name}: {reason}"
+        );
         backend.finish().await;
     }
 }

@@ -70,6 +70,8 @@ async fn a_request_from_petropavlovsk_in_kazakhstan_is_planned_from_petropavl() 
             wheelchair_places: 0,
             escorts: 0,
             status: TransportStatus::Planned,
+            payload_kg: None,
+            baggage_kg_per_person: None,
         };
         app.add_transport(&planner, &(&transport).into())
             .await

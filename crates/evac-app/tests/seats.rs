@@ -83,6 +83,8 @@ fn flight(code: String, hub: &str, departs_at: Timestamp, seats: u32) -> Transpo
         wheelchair_places: 2,
         escorts: 2,
         status: TransportStatus::Planned,
+        payload_kg: None,
+        baggage_kg_per_person: None,
     }
 }
 

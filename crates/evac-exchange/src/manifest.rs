@@ -334,8 +334,16 @@ fn line(surface: &mut krilla::surface::Surface<'_>, x: f32, y: f32, width: f32) 
 }
 
 fn transport_line(transport: &Transport) -> String {
+    let weight = match (transport.payload_kg, transport.baggage_kg_per_person) {
+        (None, None) => String::new(),
+        (payload, baggage) => format!(
+            " · payload {} · baggage {} kg per person",
+            payload.map_or("not set".to_string(), |kg| format!("{kg} kg")),
+            baggage.unwrap_or(0)
+        ),
+    };
     format!(
-        "{} {} · {} → {} · departs {} · {} seats, {} stretcher, {} wheelchair, {} escorts · {}",
+        "{} {} · {} → {} · departs {} · {} seats, {} stretcher, {} wheelchair, {} escorts{weight} · {}",
         transport.kind,
         transport.code,
         transport.hub,
@@ -496,7 +504,10 @@ pub fn passes_pdf(transport: &Transport, passes: &[PrintedPass]) -> Result<Vec<u
                     "{} {} → {}",
                     transport.code, transport.hub, transport.destination
                 ),
-                format!("departs {}", transport.departs_at),
+                match transport.baggage_kg_per_person {
+                    Some(kg) => format!("departs {} · baggage {kg} kg", transport.departs_at),
+                    None => format!("departs {}", transport.departs_at),
+                },
                 match pass.seat {
                     Some(seat) => format!("seat {seat} · household {}", pass.household),
                     None => format!("household {}", pass.household),
@@ -589,6 +600,8 @@ mod tests {
             wheelchair_places: 2,
             escorts: 4,
             status: evac_model::TransportStatus::Confirmed,
+            payload_kg: None,
+            baggage_kg_per_person: None,
         }
     }
 

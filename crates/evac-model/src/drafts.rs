@@ -55,6 +55,12 @@ pub struct TransportDraft {
     pub escorts: Option<String>,
     #[serde(deserialize_with = "scalar")]
     pub status: Option<String>,
+    /// Kilograms of people and baggage it may lift; empty: seats are its only bound.
+    #[serde(deserialize_with = "scalar")]
+    pub payload_kg: Option<String>,
+    /// Checked baggage per passenger, in kilograms; empty: not said.
+    #[serde(deserialize_with = "scalar")]
+    pub baggage_kg_per_person: Option<String>,
 }
 
 /// A transport code as written ("SU 1942"), with its spaces collapsed, if it is one.
@@ -137,6 +143,16 @@ impl TransportDraft {
             None | Some("") => Some(TransportStatus::Planned),
             _ => c.choice("status", &self.status),
         };
+        let payload_kg = c.whole(
+            "payload_kg",
+            &self.payload_kg,
+            crate::TRANSPORT_PAYLOAD_KG_MIN..=crate::TRANSPORT_PAYLOAD_KG_MAX,
+        );
+        let baggage_kg_per_person = c.whole(
+            "baggage_kg_per_person",
+            &self.baggage_kg_per_person,
+            0..=crate::BAGGAGE_KG_PER_PERSON_MAX,
+        );
         let transport = (|| {
             Some(Transport {
                 id,
@@ -150,6 +166,8 @@ impl TransportDraft {
                 wheelchair_places,
                 escorts,
                 status: status?,
+                payload_kg,
+                baggage_kg_per_person,
             })
         })();
         c.finish(transport)
@@ -171,6 +189,8 @@ impl From<&Transport> for TransportDraft {
             wheelchair_places: Some(t.wheelchair_places.to_string()),
             escorts: Some(t.escorts.to_string()),
             status: text(t.status.as_str()),
+            payload_kg: t.payload_kg.map(|kg| kg.to_string()),
+            baggage_kg_per_person: t.baggage_kg_per_person.map(|kg| kg.to_string()),
         }
     }
 }

@@ -45,5 +45,8 @@ pub use role::{Permission, Role};
 pub use situation::*;
 pub use status::{Actor, PersonStatus, StatusEvent};
 pub use time::Timestamp;
-pub use transport::{TRANSPORT_SEATS_MAX, Transport, TransportKind, TransportStatus};
+pub use transport::{
+    BAGGAGE_KG_PER_PERSON_MAX, TRANSPORT_PAYLOAD_KG_MAX, TRANSPORT_PAYLOAD_KG_MIN,
+    TRANSPORT_SEATS_MAX, Transport, TransportKind, TransportStatus,
+};
 pub use trust::{Claim, DerivedStatus, TrustPolicy, WeighedClaim};

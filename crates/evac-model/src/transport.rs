@@ -36,10 +36,24 @@ pub struct Transport {
     /// Escorts on board who can accompany unaccompanied minors.
     pub escorts: u32,
     pub status: TransportStatus,
+    /// What it may lift in people and their baggage, in kilograms (an Il-76 is bound by weight
+    /// before seats on a long leg); `None`: only its seats bound it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_kg: Option<u32>,
+    /// Checked baggage each passenger may bring, in kilograms (told on the pass, counted
+    /// toward the payload); `None`: not said, counted as none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baggage_kg_per_person: Option<u32>,
 }
 
 /// Transports carry at most this many people (the largest aircraft, a long train).
 pub const TRANSPORT_SEATS_MAX: u32 = 2_000;
+/// A payload is given in kilograms from this…
+pub const TRANSPORT_PAYLOAD_KG_MIN: u32 = 100;
+/// …to this (an An-124 lifts 150 t; a train more, but it is bound by seats).
+pub const TRANSPORT_PAYLOAD_KG_MAX: u32 = 250_000;
+/// Checked baggage per passenger is at most this many kilograms.
+pub const BAGGAGE_KG_PER_PERSON_MAX: u32 = 100;
 
 impl Transport {
     /// Whether planning may put people on it.

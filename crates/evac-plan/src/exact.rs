@@ -6,7 +6,7 @@
 //!
 //! Variables: x[c,t] ∈ {0,1} for each feasible (case, transport) pair. Constraints: each case
 //! on at most one transport; per transport, people ≤ seats, stretchers ≤ stretcher places,
-//! wheelchairs ≤ wheelchair places, and unaccompanied minors ≤ minors_per_escort × (escorts on
+//! wheelchairs ≤ wheelchair places, people's standard masses and checked baggage ≤ payload, and unaccompanied minors ≤ minors_per_escort × (escorts on
 //! board + escorts of the cases on it).
 
 #[cfg(feature = "highs")]
@@ -104,6 +104,19 @@ pub fn plan_exact_within(
                 .with(constraint!(
                     sum(&|c| c.wheelchairs) <= f64::from(transport.wheelchair_places)
                 ));
+            if let Some(payload_kg) = transport.payload_kg {
+                let baggage = f64::from(transport.baggage_kg_per_person);
+                let lifted: Expression = pairs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.1 == t)
+                    .map(|(i, &(c, _))| {
+                        let case = &cases[c];
+                        (f64::from(case.mass_kg) + f64::from(case.people) * baggage) * x[i]
+                    })
+                    .sum();
+                model = model.with(constraint!(lifted <= f64::from(payload_kg)));
+            }
             let per = settings.minors_per_escort;
             let minors = sum(&|c| c.minors_beyond_own_escorts(per));
             model = model.with(constraint!(

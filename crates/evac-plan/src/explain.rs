@@ -59,6 +59,11 @@ pub enum Obstacle {
         places: u32,
         wanted: u32,
     },
+    /// People and their checked baggage would weigh more than the transport may lift.
+    Payload {
+        payload_kg: u32,
+        wanted_kg: u64,
+    },
     /// Unaccompanied minors whose household has no escort for them need one of the
     /// transport's escorts for every `minors_per_escort`.
     Escorts {
@@ -127,6 +132,13 @@ impl std::fmt::Display for Obstacle {
             Obstacle::WheelchairPlaces { places, wanted } => {
                 write!(f, "{wanted} wheelchairs for {places} wheelchair places")
             }
+            Obstacle::Payload {
+                payload_kg,
+                wanted_kg,
+            } => write!(
+                f,
+                "too heavy: {wanted_kg} kg of people and baggage for a payload of {payload_kg} kg"
+            ),
             Obstacle::Escorts {
                 minors,
                 escorts,

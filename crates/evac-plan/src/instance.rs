@@ -5,7 +5,8 @@
 //! The model the file describes (docs/PLAN-INSTANCE.md) is exactly what `exact.rs` solves:
 //! binary `x[c,t]` for each feasible pair; each household on at most one transport; per
 //! transport, Σ people ≤ seats, Σ stretchers ≤ stretcher places, Σ wheelchairs ≤ wheelchair
-//! places, Σ children beyond their own escorts ≤ escorts × children per escort; maximise
+//! places, Σ children beyond their own escorts ≤ escorts × children per escort, Σ standard
+//! masses and checked baggage ≤ payload where a transport has one; maximise
 //! class 1's Σ gain·x, then class 2's holding class 1's, and so on.
 
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Case, Instance, Plan, Settings, Transport};
 
 /// The format's name and version, written first in every file.
-pub const INSTANCE_FORMAT: &str = "evac-plan-instance/1";
+pub const INSTANCE_FORMAT: &str = "evac-plan-instance/2";
 
 /// A household as the model sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +27,8 @@ pub struct InstanceCase {
     pub wheelchairs: u32,
     /// Unaccompanied minors its own escorts cannot take (they need the transport's).
     pub minors_for_transport_escorts: u32,
+    /// Its people's standard masses with hand baggage, in kilograms.
+    pub mass_kg: u32,
 }
 
 /// A transport's capacities.
@@ -38,6 +41,10 @@ pub struct InstanceTransport {
     pub wheelchair_places: u32,
     /// Children the transport's escorts can take (escorts × children per escort).
     pub minors_places: u32,
+    /// What it may lift in people and baggage, in kilograms; `null`: no weight bound.
+    pub payload_kg: Option<u32>,
+    /// Checked baggage per passenger, in kilograms (counted toward the payload).
+    pub baggage_kg_per_person: u32,
 }
 
 /// A household that may use a transport (feasible: eligible, usable, hub open, reachable in
@@ -91,6 +98,7 @@ impl PlanInstance {
                     stretchers: c.stretchers,
                     wheelchairs: c.wheelchairs,
                     minors_for_transport_escorts: c.minors_beyond_own_escorts(per),
+                    mass_kg: c.mass_kg,
                 })
                 .collect(),
             transports: transports
@@ -102,6 +110,8 @@ impl PlanInstance {
                     stretcher_places: t.stretcher_places,
                     wheelchair_places: t.wheelchair_places,
                     minors_places: t.escorts.saturating_mul(per),
+                    payload_kg: t.payload_kg,
+                    baggage_kg_per_person: t.baggage_kg_per_person,
                 })
                 .collect(),
             pairs: inst
@@ -131,7 +141,7 @@ impl PlanInstance {
             .map(|p| ((p.case, p.transport), p.gain))
             .collect();
         let mut value = vec![0.0; self.classes];
-        let mut used = vec![[0u64; 4]; self.transports.len()];
+        let mut used = vec![[0u64; 5]; self.transports.len()];
         for (c, t) in assigned.iter().enumerate() {
             let Some(t) = *t else { continue };
             let case = &self.cases[c];
@@ -141,12 +151,15 @@ impl PlanInstance {
             u[1] += u64::from(case.stretchers);
             u[2] += u64::from(case.wheelchairs);
             u[3] += u64::from(case.minors_for_transport_escorts);
+            u[4] += u64::from(case.mass_kg)
+                + u64::from(case.people) * u64::from(self.transports[t].baggage_kg_per_person);
         }
         let fits = used.iter().zip(&self.transports).all(|(u, t)| {
             u[0] <= u64::from(t.seats)
                 && u[1] <= u64::from(t.stretcher_places)
                 && u[2] <= u64::from(t.wheelchair_places)
                 && u[3] <= u64::from(t.minors_places)
+                && t.payload_kg.is_none_or(|kg| u[4] <= u64::from(kg))
         });
         fits.then_some(value)
     }

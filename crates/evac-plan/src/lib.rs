@@ -53,6 +53,13 @@ pub struct Transport {
     pub usable: bool,
     /// Whether its hub is open (or restricted) at departure, as the situation picture derives.
     pub hub_open_at_departure: bool,
+    /// What it may lift in people and their baggage, in kilograms (an Il-76 is bound by weight
+    /// before seats on a long leg); `None`: seats are the only bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_kg: Option<u32>,
+    /// Checked baggage each passenger may bring, in kilograms; it counts toward the payload.
+    #[serde(default)]
+    pub baggage_kg_per_person: u32,
 }
 
 /// A household waiting for a seat.
@@ -69,6 +76,10 @@ pub struct Case {
     pub unaccompanied_minors: u32,
     /// Adults in the case who escort children not their own (a teacher with a school group).
     pub escorts: u32,
+    /// Its people's standard masses with hand baggage, in kilograms (the policy's masses by
+    /// age); a transport's payload counts them and each person's checked baggage.
+    #[serde(default)]
+    pub mass_kg: u32,
     /// When the household can set off, microseconds since the Unix epoch.
     pub ready_at_us: i64,
     /// Hubs it can reach by an open route, with the travel time.
@@ -149,6 +160,9 @@ struct Load {
     stretchers: u32,
     wheelchairs: u32,
     minors_for_transport_escorts: u32,
+    /// The people's standard masses (their checked baggage is the transport's allowance per
+    /// person, added where the transport is known: [`over`]).
+    mass_kg: u64,
 }
 
 impl Load {
@@ -160,6 +174,7 @@ impl Load {
     }
 
     fn add(&mut self, c: &Case) {
+        self.mass_kg += u64::from(c.mass_kg);
         self.people += c.people;
         self.stretchers += c.stretchers;
         self.wheelchairs += c.wheelchairs;
@@ -167,10 +182,18 @@ impl Load {
     }
 
     fn remove(&mut self, c: &Case) {
+        self.mass_kg -= u64::from(c.mass_kg);
         self.people -= c.people;
         self.stretchers -= c.stretchers;
         self.wheelchairs -= c.wheelchairs;
         self.minors_for_transport_escorts -= c.minors_beyond_own_escorts(self.minors_per_escort);
+    }
+}
+
+impl Transport {
+    /// What `people` of `mass_kg` (standard masses) weigh on it with their checked baggage.
+    fn lifted_kg(&self, people: u32, mass_kg: u64) -> u64 {
+        mass_kg + u64::from(people) * u64::from(self.baggage_kg_per_person)
     }
 }
 
@@ -205,6 +228,15 @@ fn over(t: &Transport, load: &Load, s: &Settings) -> Option<Obstacle> {
             places: t.wheelchair_places,
             wanted: load.wheelchairs,
         });
+    }
+    if let Some(payload_kg) = t.payload_kg {
+        let wanted_kg = t.lifted_kg(load.people, load.mass_kg);
+        if wanted_kg > u64::from(payload_kg) {
+            return Some(Obstacle::Payload {
+                payload_kg,
+                wanted_kg,
+            });
+        }
     }
     if load.minors_for_transport_escorts > t.escorts * s.minors_per_escort {
         return Some(Obstacle::Escorts {
@@ -254,10 +286,12 @@ pub fn feasibility(t: &Transport, c: &Case, s: &Settings) -> Result<(), Obstacle
             Obstacle::TooLate { late_minutes }
         });
     }
+    let weighs_kg = u32::try_from(t.lifted_kg(c.people, u64::from(c.mass_kg))).unwrap_or(u32::MAX);
     for (what, needed, has) in [
         ("seats", c.people, t.seats),
         ("stretcher places", c.stretchers, t.stretcher_places),
         ("wheelchair places", c.wheelchairs, t.wheelchair_places),
+        ("kg of payload", weighs_kg, t.payload_kg.unwrap_or(u32::MAX)),
     ] {
         if needed > has {
             return Err(Obstacle::NeverFits { what, needed, has });

@@ -25,8 +25,13 @@ fn flight(id: &str, hub: &str, hours: i64, seats: u32) -> Transport {
         escorts: 0,
         usable: true,
         hub_open_at_departure: true,
+        payload_kg: None,
+        baggage_kg_per_person: 0,
     }
 }
+
+/// An adult's standard mass with hand baggage, in kilograms, as the default policy counts it.
+const ADULT_KG: u32 = 84;
 
 fn case(id: &str, people: u32, class: u8, hubs: &[&str]) -> Case {
     Case {
@@ -38,6 +43,7 @@ fn case(id: &str, people: u32, class: u8, hubs: &[&str]) -> Case {
         wheelchairs: 0,
         unaccompanied_minors: 0,
         escorts: 0,
+        mass_kg: people * ADULT_KG,
         ready_at_us: START,
         reach: hubs
             .iter()
@@ -148,6 +154,53 @@ fn children_alone_travel_only_with_escorts_and_the_unseated_say_why() {
         "{reasons:?}"
     );
     assert_eq!(why[0].why[0].0, "closed", "earliest departure first");
+}
+
+/// Issue 28, item 7: an Il-76 is bound by weight before seats. People's standard masses and
+/// their checked baggage count toward its payload: a household too heavy for it waits with the
+/// weights said, and lighter households (children) fill what is left.
+#[test]
+fn a_transport_lifts_no_more_than_its_payload_and_the_too_heavy_are_told_the_weights() {
+    let mut il76 = flight("IL-76", "ALA", 24, 10);
+    il76.payload_kg = Some(600);
+    il76.baggage_kg_per_person = 20;
+    let settings = Settings::default();
+    let mut family = case("family", 5, 1, &["ALA"]);
+    family.mass_kg = 2 * ADULT_KG + 3 * 35;
+    let cases = [
+        // Six adults with baggage: 6 × (84 + 20) = 624 kg, over the whole payload.
+        case("team", 6, 1, &["ALA"]),
+        // 2 × 84 + 3 × 35 + 5 × 20 = 373 kg.
+        family,
+        // 3 × 104 = 312 kg: with the family 685 kg, too heavy, though 8 seats would be free.
+        case("trio", 3, 2, &["ALA"]),
+        // 2 × 104 = 208 kg: with the family 581 kg.
+        case("pair", 2, 3, &["ALA"]),
+    ];
+    let transports = [il76];
+    let plan = plan(&transports, &cases, settings, START, &never);
+    check(&transports, &cases, settings, &plan).unwrap();
+    assert_eq!(
+        plan.assigned,
+        [None, Some(0), None, Some(0)],
+        "the family and the pair fly; seats were never the bound"
+    );
+    let why: HashMap<String, String> = explain_unseated(&transports, &cases, settings, &plan)
+        .into_iter()
+        .map(|u| (u.case, u.why[0].1.to_string()))
+        .collect();
+    assert_eq!(
+        why["team"],
+        "the household needs 624 kg of payload; it has 600 in all"
+    );
+    // Against the finished plan: the family and the pair (581 kg) and the trio (312 kg).
+    assert_eq!(
+        why["trio"],
+        "too heavy: 893 kg of people and baggage for a payload of 600 kg"
+    );
+    let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
+    check(&transports, &cases, settings, &exact).unwrap();
+    assert_eq!(exact.assigned, plan.assigned, "the exact plan weighs alike");
 }
 
 #[test]
@@ -265,6 +318,10 @@ fn random_instance(seed: u64, cases_max: usize) -> (Vec<Transport>, Vec<Case>) {
             t.stretcher_places = rng.random_range(0..2);
             t.escorts = rng.random_range(0..2);
             t.hub_open_at_departure = rng.random_bool(0.9);
+            if rng.random_bool(0.4) {
+                t.payload_kg = Some(rng.random_range(150..800));
+                t.baggage_kg_per_person = rng.random_range(0..30);
+            }
             t
         })
         .collect();
@@ -281,6 +338,10 @@ fn random_instance(seed: u64, cases_max: usize) -> (Vec<Transport>, Vec<Case>) {
             c.unaccompanied_minors = if rng.random_bool(0.2) { people } else { 0 };
             c.escorts = u32::from(c.unaccompanied_minors == 0 && rng.random_bool(0.1));
             c.ready_at_us = START + rng.random_range(0..24) * HOUR;
+            // Children weigh less than adults: a household's mass is not its size times one.
+            c.mass_kg = (0..people)
+                .map(|_| [ADULT_KG, 35][rng.random_range(0..2)])
+                .sum();
             for r in &mut c.reach {
                 r.travel_minutes = rng.random_range(30..600);
             }

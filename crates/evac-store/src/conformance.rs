@@ -843,6 +843,8 @@ pub async fn run(store: &dyn Store) {
         wheelchair_places: 2,
         escorts: 6,
         status,
+        payload_kg: Some(40_000),
+        baggage_kg_per_person: Some(20),
     };
     use evac_model::TransportStatus::{Cancelled, Planned};
     for t in [
@@ -1755,6 +1757,8 @@ pub async fn outbox_story(store: &dyn Store) {
         wheelchair_places: 0,
         escorts: 0,
         status: evac_model::TransportStatus::Planned,
+        payload_kg: None,
+        baggage_kg_per_person: None,
     };
     let audit = |action: &str| AuditEvent {
         at: Timestamp::from_unix_micros(T0),

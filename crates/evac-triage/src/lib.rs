@@ -46,6 +46,8 @@ pub struct PlanningRules {
     /// are told keep their seats whoever waits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub told_yield_class_gap: Option<u8>,
+    /// How much people weigh against a transport's payload.
+    pub standard_masses: StandardMasses,
 }
 
 impl Default for PlanningRules {
@@ -53,6 +55,41 @@ impl Default for PlanningRules {
         PlanningRules {
             minors_per_escort: 10,
             told_yield_class_gap: None,
+            standard_masses: StandardMasses::default(),
+        }
+    }
+}
+
+/// Standard passenger masses with hand baggage, in kilograms, by age: what planning counts
+/// against a transport's payload (checked baggage is the transport's allowance on top). The
+/// defaults are EU-OPS 1.620's (adult 84 kg, child of 2 to 11 years 35 kg); an infant under
+/// two travels on a lap, which EU-OPS counts as nothing and evac as `infant_kg` (a carrycot,
+/// food, nappies). Someone of unknown age counts as an adult.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StandardMasses {
+    pub adult_kg: u32,
+    pub child_kg: u32,
+    pub infant_kg: u32,
+}
+
+impl Default for StandardMasses {
+    fn default() -> Self {
+        StandardMasses {
+            adult_kg: 84,
+            child_kg: 35,
+            infant_kg: 10,
+        }
+    }
+}
+
+impl StandardMasses {
+    /// A person's standard mass, by age in whole years (unknown: an adult).
+    pub fn of(&self, age_years: Option<u8>) -> u32 {
+        match age_years {
+            Some(0..=1) => self.infant_kg,
+            Some(2..=11) => self.child_kg,
+            _ => self.adult_kg,
         }
     }
 }

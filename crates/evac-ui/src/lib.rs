@@ -1246,6 +1246,8 @@ pub struct TransportFormValues {
     pub stretcher_places: String,
     pub wheelchair_places: String,
     pub escorts: String,
+    pub payload_kg: String,
+    pub baggage_kg_per_person: String,
 }
 
 impl Default for TransportFormValues {
@@ -1261,6 +1263,8 @@ impl Default for TransportFormValues {
             stretcher_places: "0".into(),
             wheelchair_places: "0".into(),
             escorts: "0".into(),
+            payload_kg: String::new(),
+            baggage_kg_per_person: String::new(),
         }
     }
 }

@@ -157,6 +157,8 @@ pub async fn transport_post(
                 stretcher_places: text("stretcher_places"),
                 wheelchair_places: text("wheelchair_places"),
                 escorts: text("escorts"),
+                payload_kg: text("payload_kg"),
+                baggage_kg_per_person: text("baggage_kg_per_person"),
             };
             render_planning(
                 &state,

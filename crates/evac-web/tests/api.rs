@@ -1688,7 +1688,7 @@ async fn on_the_demo_crisis_a_published_plan_survives_almaty_closing_and_passes_
         (
             "csv",
             "text/csv; charset=utf-8",
-            "\u{feff}order,surname".as_bytes(),
+            "\u{feff}order,seat,surname".as_bytes(),
         ),
         (
             "xlsx",
@@ -1974,6 +1974,17 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
             "a time picker's local time",
             with("KC 7", "departs_at", "2022-01-07T12:00"),
         ),
+        // Issue 28, item 7: a weight-bound aircraft.
+        ("a payload and a baggage allowance", {
+            let mut fields = with("KC 8", "payload_kg", "40000");
+            fields.push(("baggage_kg_per_person", "20".into()));
+            fields
+        }),
+        ("a payload of a few kilograms and baggage by the tonne", {
+            let mut fields = with("KC 9", "payload_kg", "40");
+            fields.push(("baggage_kg_per_person", "1000".into()));
+            fields
+        }),
     ];
     for (what, fields) in cases {
         let json_body: serde_json::Map<String, Value> = fields
@@ -2065,9 +2076,22 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
     codes.sort();
     assert_eq!(
         codes,
-        ["KC 7", "KC 71", "SU 1942", "SU 19421"],
+        ["KC 7", "KC 71", "KC 8", "KC 81", "SU 1942", "SU 19421"],
         "each door added each valid transport once"
     );
+    for code in ["KC 8", "KC 81"] {
+        let kc8 = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["code"] == code)
+            .unwrap();
+        assert_eq!(
+            (&kc8["payload_kg"], &kc8["baggage_kg_per_person"]),
+            (&json!(40000), &json!(20)),
+            "{code}: the weights are kept from either door"
+        );
+    }
 
     // A person's status change: the same refusals from both doors.
     let (status, _, ack) = t.post(&family(), None).await;

@@ -73,6 +73,8 @@ pub fn run(args: ManifestBenchArgs) -> anyhow::Result<()> {
         wheelchair_places: 4,
         escorts: 4,
         status: TransportStatus::Confirmed,
+        payload_kg: None,
+        baggage_kg_per_person: None,
     };
     let passes: Vec<PrintedPass> = rows
         .iter()

@@ -32,6 +32,13 @@ pub enum TransportCommand {
         /// Escorts on board for unaccompanied minors
         #[arg(long, default_value_t = 0)]
         escorts: u32,
+        /// Kilograms of people and baggage it may lift (an Il-76 on a long leg); without it,
+        /// seats are its only bound
+        #[arg(long)]
+        payload_kg: Option<u32>,
+        /// Checked baggage each passenger may bring, in kilograms
+        #[arg(long)]
+        baggage_kg_per_person: Option<u32>,
         #[command(flatten)]
         who: Who,
     },
@@ -203,6 +210,8 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
             stretcher_places,
             wheelchair_places,
             escorts,
+            payload_kg,
+            baggage_kg_per_person,
             who,
         } => {
             let staff = app.console_staff(&who.user).await?;
@@ -218,6 +227,8 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
                 wheelchair_places: Some(wheelchair_places.to_string()),
                 escorts: Some(escorts.to_string()),
                 status: None,
+                payload_kg: payload_kg.map(|kg| kg.to_string()),
+                baggage_kg_per_person: baggage_kg_per_person.map(|kg| kg.to_string()),
             };
             let transport = app.add_transport(&staff, &draft).await?;
             println!("added {transport} (id {})", transport.id);
