@@ -1017,6 +1017,7 @@ impl App {
                 ready_at_us: 0,
                 reach: Vec::new(),
                 not_eligible: None,
+                citizenships: Vec::new(),
             });
         }
         let waiting: Vec<usize> = (0..inputs.cases.len())

@@ -305,6 +305,11 @@ impl App {
                     hub_open_at_departure: !hub.may_be_closed(),
                     payload_kg: t.payload_kg,
                     baggage_kg_per_person: t.baggage_kg_per_person.unwrap_or(0),
+                    carries_citizens_of: t
+                        .carries_citizens_of
+                        .iter()
+                        .map(|c| c.as_str().to_string())
+                        .collect(),
                 }
             })
             .collect();
@@ -351,6 +356,16 @@ impl App {
                         .judge(&f.members)
                         .err()
                         .map(|why| why.to_string()),
+                    citizenships: {
+                        let mut held: Vec<String> = f
+                            .members
+                            .iter()
+                            .filter_map(|m| m.citizenship.clone())
+                            .collect();
+                        held.sort();
+                        held.dedup();
+                        held
+                    },
                 }
             })
             .collect();

@@ -62,6 +62,7 @@ fn flight(code: &str, hub: &str, departs_at: Timestamp, seats: u32) -> Transport
         status: TransportStatus::Planned,
         payload_kg: None,
         baggage_kg_per_person: None,
+        carries_citizens_of: Vec::new(),
     }
 }
 
@@ -201,6 +202,61 @@ async fn a_weight_bound_flight_lifts_what_its_payload_allows_and_says_why_others
         assert!(
             reason.starts_with("too heavy: ") && reason.ends_with("for a payload of 450 kg"),
             "{name}: {reason}"
+        );
+        backend.finish().await;
+    }
+}
+
+/// Issue 28, item 4: eligibility per transport, not only per crisis. A state's own flight
+/// ("carries citizens of RU") seats a household with a Russian member and its Kazakh
+/// dependants; a Kazakh household waits for another transport, told why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flight_for_one_states_citizens_seats_them_with_dependants_and_says_why_others_wait() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let app = backend.node().await;
+        let (planner, _) = cell(&app).await;
+        let mut references = Vec::new();
+        for draft in [
+            household(
+                "8 701 555 30 01",
+                &[
+                    ("Ivanova", "1985-03-01", Some("RU")),
+                    ("Seitkali", "1983-07-02", Some("KZ")),
+                ],
+            ),
+            household("8 701 555 30 02", &[("Omarova", "1990-01-01", Some("KZ"))]),
+        ] {
+            let submitted = app
+                .submit_request_at(&Actor::Public, &draft, None, start().plus_seconds(HOUR_S))
+                .await
+                .unwrap();
+            references.push(submitted.reference.to_string());
+        }
+        let mut russian = flight("RF-1", "FRU", start().plus_seconds(30 * HOUR_S), 100);
+        russian.carries_citizens_of = vec!["RU".parse().unwrap()];
+        let added = add_flight(&app, &planner, russian).await;
+        assert_eq!(
+            added.carries_citizens_of,
+            ["RU".parse().unwrap()],
+            "{name}: kept"
+        );
+        let run = app
+            .run_plan(&planner, start().plus_seconds(2 * HOUR_S))
+            .await
+            .unwrap();
+        let seated: Vec<&str> = run.seated.iter().map(|s| s.reference.as_str()).collect();
+        assert_eq!(seated, [references[0].as_str()], "{name}: {run:#?}");
+        assert_eq!(run.seated_people, 2, "{name}: the dependant travels too");
+        let waiting = &run.waiting[0];
+        assert_eq!(waiting.reference, references[1], "{name}");
+        assert_eq!(
+            waiting.why,
+            [(
+                "RF-1".to_string(),
+                "carries citizens of RU and their dependants; the household holds KZ".to_string()
+            )],
+            "{name}"
         );
         backend.finish().await;
     }

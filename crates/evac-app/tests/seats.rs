@@ -85,6 +85,7 @@ fn flight(code: String, hub: &str, departs_at: Timestamp, seats: u32) -> Transpo
         status: TransportStatus::Planned,
         payload_kg: None,
         baggage_kg_per_person: None,
+        carries_citizens_of: Vec::new(),
     }
 }
 

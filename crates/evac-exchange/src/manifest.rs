@@ -602,6 +602,7 @@ mod tests {
             status: evac_model::TransportStatus::Confirmed,
             payload_kg: None,
             baggage_kg_per_person: None,
+            carries_citizens_of: Vec::new(),
         }
     }
 

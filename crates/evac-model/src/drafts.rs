@@ -61,6 +61,10 @@ pub struct TransportDraft {
     /// Checked baggage per passenger, in kilograms; empty: not said.
     #[serde(deserialize_with = "scalar")]
     pub baggage_kg_per_person: Option<String>,
+    /// Whose citizens alone it carries, as country codes separated by commas or spaces
+    /// ("RU, BY"); empty: whoever the policy seats.
+    #[serde(deserialize_with = "scalar")]
+    pub carries_citizens_of: Option<String>,
 }
 
 /// A transport code as written ("SU 1942"), with its spaces collapsed, if it is one.
@@ -153,6 +157,14 @@ impl TransportDraft {
             &self.baggage_kg_per_person,
             0..=crate::BAGGAGE_KG_PER_PERSON_MAX,
         );
+        let carries_citizens_of: Vec<crate::CountryCode> = self
+            .carries_citizens_of
+            .as_deref()
+            .unwrap_or("")
+            .split([',', ' ', ';'])
+            .filter(|code| !code.trim().is_empty())
+            .filter_map(|code| c.country("carries_citizens_of", &Some(code.to_string())))
+            .collect();
         let transport = (|| {
             Some(Transport {
                 id,
@@ -168,6 +180,7 @@ impl TransportDraft {
                 status: status?,
                 payload_kg,
                 baggage_kg_per_person,
+                carries_citizens_of,
             })
         })();
         c.finish(transport)
@@ -191,6 +204,13 @@ impl From<&Transport> for TransportDraft {
             status: text(t.status.as_str()),
             payload_kg: t.payload_kg.map(|kg| kg.to_string()),
             baggage_kg_per_person: t.baggage_kg_per_person.map(|kg| kg.to_string()),
+            carries_citizens_of: (!t.carries_citizens_of.is_empty()).then(|| {
+                t.carries_citizens_of
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
         }
     }
 }

@@ -44,6 +44,10 @@ pub struct Transport {
     /// toward the payload); `None`: not said, counted as none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baggage_kg_per_person: Option<u32>,
+    /// Whose citizens it carries (a state's own flight, "RU, BY"), with their dependants of any
+    /// nationality, as the policy's eligibility counts them; empty: whoever the policy seats.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carries_citizens_of: Vec<crate::CountryCode>,
 }
 
 /// Transports carry at most this many people (the largest aircraft, a long train).

@@ -14,6 +14,12 @@ pub enum Obstacle {
     },
     /// Cancelled or departed.
     NotUsable,
+    /// The transport carries only some states' citizens (and their dependants), and nobody
+    /// in the household is recorded as one.
+    NotCarried {
+        carried: Vec<String>,
+        held: Vec<String>,
+    },
     HubClosed {
         hub: String,
     },
@@ -78,6 +84,17 @@ impl std::fmt::Display for Obstacle {
         match self {
             Obstacle::NotEligible { why } => write!(f, "{why}"),
             Obstacle::NotUsable => write!(f, "cancelled or departed"),
+            Obstacle::NotCarried { carried, held } if held.is_empty() => write!(
+                f,
+                "carries citizens of {} and their dependants; no member's citizenship is recorded",
+                carried.join(", ")
+            ),
+            Obstacle::NotCarried { carried, held } => write!(
+                f,
+                "carries citizens of {} and their dependants; the household holds {}",
+                carried.join(", "),
+                held.join(", ")
+            ),
             Obstacle::HubClosed { hub } => write!(f, "hub {hub} is closed at departure"),
             Obstacle::Unreachable { hub } => {
                 write!(f, "no open route from the household's location to {hub}")

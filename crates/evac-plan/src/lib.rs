@@ -60,6 +60,10 @@ pub struct Transport {
     /// Checked baggage each passenger may bring, in kilograms; it counts toward the payload.
     #[serde(default)]
     pub baggage_kg_per_person: u32,
+    /// Whose citizens it carries (with their dependants): a household may use it when one of
+    /// its members holds one of these citizenships. Empty: anyone the policy seats.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carries_citizens_of: Vec<String>,
 }
 
 /// A household waiting for a seat.
@@ -87,6 +91,10 @@ pub struct Case {
     /// Why the household may not be seated at all (eligibility), if it may not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_eligible: Option<String>,
+    /// Its members' recorded citizenships (ISO 3166-1 alpha-2), for transports that carry
+    /// only some states' citizens.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub citizenships: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -262,6 +270,18 @@ pub fn feasibility(t: &Transport, c: &Case, s: &Settings) -> Result<(), Obstacle
     }
     if !t.usable {
         return Err(Obstacle::NotUsable);
+    }
+    if !t.carries_citizens_of.is_empty()
+        && !c.citizenships.iter().any(|held| {
+            t.carries_citizens_of
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(held))
+        })
+    {
+        return Err(Obstacle::NotCarried {
+            carried: t.carries_citizens_of.clone(),
+            held: c.citizenships.clone(),
+        });
     }
     if !t.hub_open_at_departure {
         return Err(Obstacle::HubClosed { hub: t.hub.clone() });

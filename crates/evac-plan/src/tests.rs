@@ -27,6 +27,7 @@ fn flight(id: &str, hub: &str, hours: i64, seats: u32) -> Transport {
         hub_open_at_departure: true,
         payload_kg: None,
         baggage_kg_per_person: 0,
+        carries_citizens_of: Vec::new(),
     }
 }
 
@@ -54,6 +55,7 @@ fn case(id: &str, people: u32, class: u8, hubs: &[&str]) -> Case {
             })
             .collect(),
         not_eligible: None,
+        citizenships: Vec::new(),
     }
 }
 
@@ -201,6 +203,38 @@ fn a_transport_lifts_no_more_than_its_payload_and_the_too_heavy_are_told_the_wei
     let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
     check(&transports, &cases, settings, &exact).unwrap();
     assert_eq!(exact.assigned, plan.assigned, "the exact plan weighs alike");
+}
+
+/// Issue 28, item 4: eligibility per transport. A state's own flight carries its citizens and
+/// their dependants of any nationality; a household with no such citizen waits for another,
+/// told whose citizens it carries and what the household holds.
+#[test]
+fn a_flight_for_one_states_citizens_carries_them_with_their_dependants_only() {
+    let mut russian = flight("RF-1", "ALA", 24, 50);
+    russian.carries_citizens_of = vec!["RU".into()];
+    let settings = Settings::default();
+    let mut mixed = case("mixed", 3, 2, &["ALA"]);
+    mixed.citizenships = vec!["KZ".into(), "RU".into()];
+    let mut kazakh = case("kazakh", 2, 1, &["ALA"]);
+    kazakh.citizenships = vec!["KZ".into()];
+    let unrecorded = case("unrecorded", 1, 1, &["ALA"]);
+    let cases = [mixed, kazakh, unrecorded];
+    let transports = [russian];
+    let plan = plan(&transports, &cases, settings, START, &never);
+    check(&transports, &cases, settings, &plan).unwrap();
+    assert_eq!(plan.assigned, [Some(0), None, None]);
+    let why: HashMap<String, String> = explain_unseated(&transports, &cases, settings, &plan)
+        .into_iter()
+        .map(|u| (u.case, u.why[0].1.to_string()))
+        .collect();
+    assert_eq!(
+        why["kazakh"],
+        "carries citizens of RU and their dependants; the household holds KZ"
+    );
+    assert_eq!(
+        why["unrecorded"],
+        "carries citizens of RU and their dependants; no member's citizenship is recorded"
+    );
 }
 
 #[test]

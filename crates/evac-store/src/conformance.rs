@@ -845,6 +845,7 @@ pub async fn run(store: &dyn Store) {
         status,
         payload_kg: Some(40_000),
         baggage_kg_per_person: Some(20),
+        carries_citizens_of: Vec::new(),
     };
     use evac_model::TransportStatus::{Cancelled, Planned};
     for t in [
@@ -1759,6 +1760,7 @@ pub async fn outbox_story(store: &dyn Store) {
         status: evac_model::TransportStatus::Planned,
         payload_kg: None,
         baggage_kg_per_person: None,
+        carries_citizens_of: Vec::new(),
     };
     let audit = |action: &str| AuditEvent {
         at: Timestamp::from_unix_micros(T0),

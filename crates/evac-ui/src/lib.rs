@@ -1147,6 +1147,8 @@ pub struct TransportLine {
     pub destination: String,
     pub departs: String,
     pub seats: u32,
+    /// What else bounds it, in figures and codes ("40000 kg · 20 kg/person · RU"); may be empty.
+    pub limits: String,
     pub status: String,
 }
 
@@ -1248,6 +1250,7 @@ pub struct TransportFormValues {
     pub escorts: String,
     pub payload_kg: String,
     pub baggage_kg_per_person: String,
+    pub carries_citizens_of: String,
 }
 
 impl Default for TransportFormValues {
@@ -1265,6 +1268,7 @@ impl Default for TransportFormValues {
             escorts: "0".into(),
             payload_kg: String::new(),
             baggage_kg_per_person: String::new(),
+            carries_citizens_of: String::new(),
         }
     }
 }

@@ -174,6 +174,21 @@ pub(crate) async fn render_planning(
                 destination: t.destination.clone(),
                 departs: desk_time(state, t.departs_at),
                 seats: t.seats,
+                limits: [
+                    t.payload_kg.map(|kg| format!("{kg} kg")),
+                    t.baggage_kg_per_person.map(|kg| format!("{kg} kg/person")),
+                    (!t.carries_citizens_of.is_empty()).then(|| {
+                        t.carries_citizens_of
+                            .iter()
+                            .map(|c| c.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · "),
                 status: t.status.as_str().to_string(),
             })
             .collect(),

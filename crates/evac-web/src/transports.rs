@@ -159,6 +159,7 @@ pub async fn transport_post(
                 escorts: text("escorts"),
                 payload_kg: text("payload_kg"),
                 baggage_kg_per_person: text("baggage_kg_per_person"),
+                carries_citizens_of: text("carries_citizens_of"),
             };
             render_planning(
                 &state,

@@ -1980,6 +1980,10 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
             fields.push(("baggage_kg_per_person", "20".into()));
             fields
         }),
+        (
+            "a flight for a state that does not exist",
+            with("KC 10", "carries_citizens_of", "RU, XX"),
+        ),
         ("a payload of a few kilograms and baggage by the tonne", {
             let mut fields = with("KC 9", "payload_kg", "40");
             fields.push(("baggage_kg_per_person", "1000".into()));
@@ -2092,6 +2096,11 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
             "{code}: the weights are kept from either door"
         );
     }
+    let planning = t.desk_get("/desk/planning", &planner).await;
+    assert!(
+        planning.contains("40000 kg · 20 kg/person"),
+        "the planning page shows what bounds a transport besides its seats"
+    );
 
     // A person's status change: the same refusals from both doors.
     let (status, _, ack) = t.post(&family(), None).await;

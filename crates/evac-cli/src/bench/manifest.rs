@@ -75,6 +75,7 @@ pub fn run(args: ManifestBenchArgs) -> anyhow::Result<()> {
         status: TransportStatus::Confirmed,
         payload_kg: None,
         baggage_kg_per_person: None,
+        carries_citizens_of: Vec::new(),
     };
     let passes: Vec<PrintedPass> = rows
         .iter()

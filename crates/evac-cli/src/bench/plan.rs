@@ -68,6 +68,7 @@ fn instance(
             // Bound by seats, as the figures in docs/BENCHMARKS.md were measured.
             payload_kg: None,
             baggage_kg_per_person: 0,
+            carries_citizens_of: Vec::new(),
         })
         .collect();
     let cases = (0..households)
@@ -95,6 +96,7 @@ fn instance(
                 ready_at_us: START + rng.random_range(0..24) * HOUR,
                 reach,
                 not_eligible: None,
+                citizenships: Vec::new(),
             }
         })
         .collect();

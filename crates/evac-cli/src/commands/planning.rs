@@ -39,6 +39,10 @@ pub enum TransportCommand {
         /// Checked baggage each passenger may bring, in kilograms
         #[arg(long)]
         baggage_kg_per_person: Option<u32>,
+        /// Whose citizens alone it carries, with their dependants ("RU,BY"); without it,
+        /// whoever the policy seats
+        #[arg(long)]
+        carries_citizens_of: Option<String>,
         #[command(flatten)]
         who: Who,
     },
@@ -212,6 +216,7 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
             escorts,
             payload_kg,
             baggage_kg_per_person,
+            carries_citizens_of,
             who,
         } => {
             let staff = app.console_staff(&who.user).await?;
@@ -229,6 +234,7 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
                 status: None,
                 payload_kg: payload_kg.map(|kg| kg.to_string()),
                 baggage_kg_per_person: baggage_kg_per_person.map(|kg| kg.to_string()),
+                carries_citizens_of,
             };
             let transport = app.add_transport(&staff, &draft).await?;
             println!("added {transport} (id {})", transport.id);
