@@ -40,6 +40,19 @@ fn household(phone: &str, members: &[(&str, &str, Option<&str>)]) -> RequestDraf
     }
 }
 
+/// Submits each household an hour into the crisis; answers their references, in order.
+async fn submit_all<const N: usize>(app: &App, drafts: [RequestDraft; N]) -> Vec<String> {
+    let mut references = Vec::new();
+    for draft in drafts {
+        let submitted = app
+            .submit_request_at(&Actor::Public, &draft, None, start().plus_seconds(HOUR_S))
+            .await
+            .unwrap();
+        references.push(submitted.reference.to_string());
+    }
+    references
+}
+
 /// Adds a transport as a planner enters it; answers it with its id.
 async fn add_flight(app: &App, planner: &Staff, transport: Transport) -> Transport {
     app.add_transport(planner, &(&transport).into())
@@ -77,26 +90,23 @@ async fn a_citizens_only_policy_seats_citizens_with_dependants_and_says_why_othe
         let name = backend.name();
         let app = backend.node().await;
         let (planner, supervisor) = cell(&app).await;
-        let mut references = Vec::new();
-        for draft in [
-            // An Italian mother with her Kazakh husband and their child (nothing recorded).
-            household(
-                "8 701 555 10 01",
-                &[
-                    ("Rossi", "1985-03-01", Some("IT")),
-                    ("Seitkali", "1983-07-02", Some("KZ")),
-                    ("Rossi", "2014-06-15", None),
-                ],
-            ),
-            household("8 701 555 10 02", &[("Omarov", "1990-01-01", Some("KZ"))]),
-            household("8 701 555 10 03", &[("Bianchi", "1970-01-01", None)]),
-        ] {
-            let submitted = app
-                .submit_request_at(&Actor::Public, &draft, None, start().plus_seconds(HOUR_S))
-                .await
-                .unwrap();
-            references.push(submitted.reference.to_string());
-        }
+        let references = submit_all(
+            &app,
+            [
+                // An Italian mother with her Kazakh husband and their child (nothing recorded).
+                household(
+                    "8 701 555 10 01",
+                    &[
+                        ("Rossi", "1985-03-01", Some("IT")),
+                        ("Seitkali", "1983-07-02", Some("KZ")),
+                        ("Rossi", "2014-06-15", None),
+                    ],
+                ),
+                household("8 701 555 10 02", &[("Omarov", "1990-01-01", Some("KZ"))]),
+                household("8 701 555 10 03", &[("Bianchi", "1970-01-01", None)]),
+            ],
+        )
+        .await;
         let policy = format!(
             "{}\n[eligibility]\ncitizens_of = [\"IT\"]\n",
             evac_triage::Policy::default_policy_toml()
@@ -151,36 +161,33 @@ async fn a_weight_bound_flight_lifts_what_its_payload_allows_and_says_why_others
         let name = backend.name();
         let app = backend.node().await;
         let (planner, _) = cell(&app).await;
-        let mut references = Vec::new();
-        for draft in [
-            // 2 × 84 + 2 × 35 + 4 × 20 = 318 kg with baggage.
-            household(
-                "8 701 555 20 01",
-                &[
-                    ("Abenova", "1985-03-01", Some("KZ")),
-                    ("Abenov", "1983-07-02", Some("KZ")),
-                    ("Abenova", "2015-06-15", Some("KZ")),
-                    ("Abenov", "2016-06-15", Some("KZ")),
-                ],
-            ),
-            // 3 × 104 = 312 kg.
-            household(
-                "8 701 555 20 02",
-                &[
-                    ("Serikov", "1960-01-01", Some("KZ")),
-                    ("Serikova", "1962-01-01", Some("KZ")),
-                    ("Serikov", "1990-01-01", Some("KZ")),
-                ],
-            ),
-            // 104 kg.
-            household("8 701 555 20 03", &[("Lee", "1970-01-01", Some("KZ"))]),
-        ] {
-            let submitted = app
-                .submit_request_at(&Actor::Public, &draft, None, start().plus_seconds(HOUR_S))
-                .await
-                .unwrap();
-            references.push(submitted.reference.to_string());
-        }
+        let references = submit_all(
+            &app,
+            [
+                // 2 × 84 + 2 × 35 + 4 × 20 = 318 kg with baggage.
+                household(
+                    "8 701 555 20 01",
+                    &[
+                        ("Abenova", "1985-03-01", Some("KZ")),
+                        ("Abenov", "1983-07-02", Some("KZ")),
+                        ("Abenova", "2015-06-15", Some("KZ")),
+                        ("Abenov", "2016-06-15", Some("KZ")),
+                    ],
+                ),
+                // 3 × 104 = 312 kg.
+                household(
+                    "8 701 555 20 02",
+                    &[
+                        ("Serikov", "1960-01-01", Some("KZ")),
+                        ("Serikova", "1962-01-01", Some("KZ")),
+                        ("Serikov", "1990-01-01", Some("KZ")),
+                    ],
+                ),
+                // 104 kg.
+                household("8 701 555 20 03", &[("Lee", "1970-01-01", Some("KZ"))]),
+            ],
+        )
+        .await;
         let mut il76 = flight("IL-76", "FRU", start().plus_seconds(30 * HOUR_S), 100);
         il76.payload_kg = Some(450);
         il76.baggage_kg_per_person = Some(20);
@@ -216,23 +223,20 @@ async fn a_flight_for_one_states_citizens_seats_them_with_dependants_and_says_wh
         let name = backend.name();
         let app = backend.node().await;
         let (planner, _) = cell(&app).await;
-        let mut references = Vec::new();
-        for draft in [
-            household(
-                "8 701 555 30 01",
-                &[
-                    ("Ivanova", "1985-03-01", Some("RU")),
-                    ("Seitkali", "1983-07-02", Some("KZ")),
-                ],
-            ),
-            household("8 701 555 30 02", &[("Omarova", "1990-01-01", Some("KZ"))]),
-        ] {
-            let submitted = app
-                .submit_request_at(&Actor::Public, &draft, None, start().plus_seconds(HOUR_S))
-                .await
-                .unwrap();
-            references.push(submitted.reference.to_string());
-        }
+        let references = submit_all(
+            &app,
+            [
+                household(
+                    "8 701 555 30 01",
+                    &[
+                        ("Ivanova", "1985-03-01", Some("RU")),
+                        ("Seitkali", "1983-07-02", Some("KZ")),
+                    ],
+                ),
+                household("8 701 555 30 02", &[("Omarova", "1990-01-01", Some("KZ"))]),
+            ],
+        )
+        .await;
         let mut russian = flight("RF-1", "FRU", start().plus_seconds(30 * HOUR_S), 100);
         russian.carries_citizens_of = vec!["RU".parse().unwrap()];
         let added = add_flight(&app, &planner, russian).await;

@@ -89,6 +89,18 @@ fn flight(code: String, hub: &str, departs_at: Timestamp, seats: u32) -> Transpo
     }
 }
 
+/// IL-1 of 60 seats at `departs` and IL-2 of 60 four hours later, from Almaty, as added.
+async fn two_flights_from_almaty(app: &App, c: &Crisis, departs: Timestamp) -> Vec<Transport> {
+    let mut added = Vec::new();
+    for t in [
+        flight("IL-1".into(), "ALA", departs, 60),
+        flight("IL-2".into(), "ALA", departs.plus_seconds(4 * HOUR_S), 60),
+    ] {
+        added.push(app.add_transport(&c.planner, &(&t).into()).await.unwrap());
+    }
+    added
+}
+
 /// Replays the seat log strictly; panics at the first event the rules forbid. A seat's number
 /// is one of its transport's seats, held by no other live seat there, and every later event
 /// of the seat carries it.
@@ -325,13 +337,7 @@ async fn a_replan_after_check_in_keeps_every_checked_in_passenger() {
         let app = backend.node().await;
         let c = crisis(&app, 150, 0).await;
         let departs = c.start.plus_seconds(40 * HOUR_S);
-        let mut added = Vec::new();
-        for t in [
-            flight("IL-1".into(), "ALA", departs, 60),
-            flight("IL-2".into(), "ALA", departs.plus_seconds(4 * HOUR_S), 60),
-        ] {
-            added.push(app.add_transport(&c.planner, &(&t).into()).await.unwrap());
-        }
+        let added = two_flights_from_almaty(&app, &c, departs).await;
         let (first, second) = (added[0].clone(), added[1].clone());
         let told = departs.plus_seconds(-24 * HOUR_S);
         let published = app.publish_plan(&c.planner, told).await.unwrap();
@@ -419,13 +425,7 @@ async fn seat_numbers_are_given_once_per_transport_kept_by_a_replan_and_shown_ev
         let app = backend.node().await;
         let c = crisis(&app, 150, 0).await;
         let departs = c.start.plus_seconds(40 * HOUR_S);
-        let mut added = Vec::new();
-        for t in [
-            flight("IL-1".into(), "ALA", departs, 60),
-            flight("IL-2".into(), "ALA", departs.plus_seconds(4 * HOUR_S), 60),
-        ] {
-            added.push(app.add_transport(&c.planner, &(&t).into()).await.unwrap());
-        }
+        let added = two_flights_from_almaty(&app, &c, departs).await;
         let told = departs.plus_seconds(-24 * HOUR_S);
         app.publish_plan(&c.planner, told).await.unwrap();
         let mut numbers_of: HashMap<String, Option<u32>> = HashMap::new();

@@ -158,6 +158,19 @@ fn children_alone_travel_only_with_escorts_and_the_unseated_say_why() {
     assert_eq!(why[0].why[0].0, "closed", "earliest departure first");
 }
 
+/// Each unseated case's reason on the earliest transport, in words, by case id.
+fn first_reasons(
+    transports: &[Transport],
+    cases: &[Case],
+    settings: Settings,
+    plan: &Plan,
+) -> HashMap<String, String> {
+    explain_unseated(transports, cases, settings, plan)
+        .into_iter()
+        .map(|u| (u.case, u.why[0].1.to_string()))
+        .collect()
+}
+
 /// Issue 28, item 7: an Il-76 is bound by weight before seats. People's standard masses and
 /// their checked baggage count toward its payload: a household too heavy for it waits with the
 /// weights said, and lighter households (children) fill what is left.
@@ -187,10 +200,7 @@ fn a_transport_lifts_no_more_than_its_payload_and_the_too_heavy_are_told_the_wei
         [None, Some(0), None, Some(0)],
         "the family and the pair fly; seats were never the bound"
     );
-    let why: HashMap<String, String> = explain_unseated(&transports, &cases, settings, &plan)
-        .into_iter()
-        .map(|u| (u.case, u.why[0].1.to_string()))
-        .collect();
+    let why = first_reasons(&transports, &cases, settings, &plan);
     assert_eq!(
         why["team"],
         "the household needs 624 kg of payload; it has 600 in all"
@@ -223,10 +233,7 @@ fn a_flight_for_one_states_citizens_carries_them_with_their_dependants_only() {
     let plan = plan(&transports, &cases, settings, START, &never);
     check(&transports, &cases, settings, &plan).unwrap();
     assert_eq!(plan.assigned, [Some(0), None, None]);
-    let why: HashMap<String, String> = explain_unseated(&transports, &cases, settings, &plan)
-        .into_iter()
-        .map(|u| (u.case, u.why[0].1.to_string()))
-        .collect();
+    let why = first_reasons(&transports, &cases, settings, &plan);
     assert_eq!(
         why["kazakh"],
         "carries citizens of RU and their dependants; the household holds KZ"
