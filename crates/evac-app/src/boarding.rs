@@ -409,6 +409,13 @@ impl App {
                 .find(|e| e.household == household)
                 .map(|e| e.pass)
         };
+        let numbers_of = |household: &str| -> Vec<u32> {
+            seatings
+                .iter()
+                .filter(|e| e.household == household)
+                .filter_map(|e| e.seat_number)
+                .collect()
+        };
         let mut told = Vec::new();
         for (changes, moved) in [(&diff.gained, false), (&diff.moved, true)] {
             for change in changes.iter() {
@@ -421,6 +428,7 @@ impl App {
                     requests: &names[c].requests,
                     persons: &names[c].persons,
                     transport: transport_id(to),
+                    seat_numbers: numbers_of(&change.case),
                     kind: if moved {
                         SeatNoticeKind::Moved {
                             pass,
@@ -442,6 +450,7 @@ impl App {
                 requests: &names[c].requests,
                 persons: &names[c].persons,
                 transport: seat.transport,
+                seat_numbers: Vec::new(),
                 kind: SeatNoticeKind::Lost {
                     pass: seat.pass,
                     why: change.why.clone(),
@@ -1075,6 +1084,11 @@ impl App {
                 requests: &inputs.names[c].requests,
                 persons: &inputs.names[c].persons,
                 transport,
+                seat_numbers: events
+                    .iter()
+                    .filter(|e| e.household == inputs.cases[c].id)
+                    .filter_map(|e| e.seat_number)
+                    .collect(),
                 kind: SeatNoticeKind::Seat { pass },
             })
             .collect();

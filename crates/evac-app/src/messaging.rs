@@ -592,6 +592,7 @@ impl App {
                             SeatNoticeKind::Moved { why, .. } => Notice::SeatMoved {
                                 reference: contact.reference.clone(),
                                 transport: code.clone(),
+                                seats: evac_notify::seat_numbers(&change.seat_numbers),
                                 hub: t.hub.clone(),
                                 departs: local_time(t.departs_at, &zone),
                                 why: why.clone(),
@@ -601,6 +602,7 @@ impl App {
                             _ => Notice::Seat {
                                 reference: contact.reference.clone(),
                                 transport: code.clone(),
+                                seats: evac_notify::seat_numbers(&change.seat_numbers),
                                 hub: t.hub.clone(),
                                 departs: local_time(t.departs_at, &zone),
                                 be_there: local_time(be_there, &zone),
@@ -1296,6 +1298,8 @@ pub(crate) struct SeatNotice<'a> {
     pub requests: &'a [RequestId],
     pub persons: &'a [evac_model::PersonId],
     pub transport: evac_model::TransportId,
+    /// The household's seat numbers on it (a seat or a moved seat).
+    pub seat_numbers: Vec<u32>,
     pub kind: SeatNoticeKind,
 }
 

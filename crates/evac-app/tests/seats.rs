@@ -471,6 +471,27 @@ async fn seat_numbers_are_given_once_per_transport_kept_by_a_replan_and_shown_ev
                 backend.name()
             );
             numbers_of.extend(passes.iter().map(|p| (p.token.clone(), p.seat_number)));
+            // The seat notice says the household's numbers ("12-15"), in its language.
+            let household = &passes[0].household;
+            let ours: Vec<u32> = passes
+                .iter()
+                .filter(|p| &p.household == household)
+                .filter_map(|p| p.seat_number)
+                .collect();
+            let said = evac_notify::seat_numbers(&ours);
+            let notices = app
+                .store()
+                .messages(&evac_store::MessageFilter::default(), 10_000)
+                .await
+                .unwrap();
+            assert!(
+                notices.iter().any(|m| m.template == "seat"
+                    && m.body.contains(&t.code)
+                    && m.body.contains(&said)),
+                "{}: no seat notice says {} seats {said}",
+                backend.name(),
+                t.code
+            );
         }
         let first = app.boarding_passes(&c.planner, added[0].id).await.unwrap();
         let scanned = app

@@ -62,6 +62,8 @@ pub enum Notice {
     Seat {
         reference: String,
         transport: String,
+        /// The household's seat numbers ("12-15", "12, 14"; see [`seat_numbers`]).
+        seats: String,
         hub: String,
         departs: String,
         be_there: String,
@@ -72,6 +74,7 @@ pub enum Notice {
     SeatMoved {
         reference: String,
         transport: String,
+        seats: String,
         hub: String,
         departs: String,
         why: String,
@@ -156,6 +159,7 @@ impl Notice {
             Notice::Seat {
                 reference,
                 transport,
+                seats,
                 hub,
                 departs,
                 be_there,
@@ -164,6 +168,7 @@ impl Notice {
             } => vec![
                 ("reference", reference),
                 ("transport", transport),
+                ("seats", seats),
                 ("hub", hub),
                 ("departs", departs),
                 ("be_there", be_there),
@@ -173,6 +178,7 @@ impl Notice {
             Notice::SeatMoved {
                 reference,
                 transport,
+                seats,
                 hub,
                 departs,
                 why,
@@ -181,6 +187,7 @@ impl Notice {
             } => vec![
                 ("reference", reference),
                 ("transport", transport),
+                ("seats", seats),
                 ("hub", hub),
                 ("departs", departs),
                 ("why", why),
@@ -439,6 +446,29 @@ impl Retry {
     }
 }
 
+/// A household's seat numbers as a notice writes them: runs joined ("12-15", "3, 7-8"), in
+/// ascending order; empty when the seats have no numbers.
+pub fn seat_numbers(numbers: &[u32]) -> String {
+    let mut sorted = numbers.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut runs: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        while i + 1 < sorted.len() && sorted[i + 1] == sorted[i] + 1 {
+            i += 1;
+        }
+        runs.push(if sorted[i] == start {
+            start.to_string()
+        } else {
+            format!("{start}-{}", sorted[i])
+        });
+        i += 1;
+    }
+    runs.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,6 +478,7 @@ mod tests {
         Notice::Seat {
             reference: "K7Q-4F2-9MX".into(),
             transport: "SU 1942".into(),
+            seats: "12-15".into(),
             hub: "NQZ".into(),
             departs: "07.01 14:00".into(),
             be_there: "07.01 12:00".into(),
@@ -467,6 +498,7 @@ mod tests {
             Notice::SeatMoved {
                 reference: "K7Q-4F2-9MX".into(),
                 transport: "KC 2".into(),
+                seats: "3".into(),
                 hub: "NQZ".into(),
                 departs: "08.01 09:00".into(),
                 why: "hub ALA closed".into(),
@@ -511,6 +543,14 @@ mod tests {
             seat().render("de").contains("departs"),
             "English for others"
         );
+    }
+
+    #[test]
+    fn seat_numbers_are_written_as_runs() {
+        assert_eq!(seat_numbers(&[14, 12, 13, 15]), "12-15");
+        assert_eq!(seat_numbers(&[8, 3, 7]), "3, 7-8");
+        assert_eq!(seat_numbers(&[5]), "5");
+        assert_eq!(seat_numbers(&[]), "");
     }
 
     #[test]
