@@ -89,6 +89,25 @@ impl App {
         filter: &TransportFilter,
     ) -> Result<(Vec<Transport>, usize), AppError> {
         let all = self.transports(staff).await?;
+        // A hub nobody has entered is a typo, not an empty hub: say which hubs there are.
+        if let Some(hub) = filter.hub.as_deref().map(str::trim) {
+            let hubs = self.store.hubs().await?;
+            if !hubs.iter().any(|h| h.code.eq_ignore_ascii_case(hub)) {
+                let mut known: Vec<&str> = hubs.iter().map(|h| h.code.as_str()).collect();
+                known.sort_unstable();
+                return Err(AppError::Invalid(vec![FieldError {
+                    path: "query.hub".into(),
+                    reason: format!(
+                        "no hub has the code '{hub}'; the hubs are {}",
+                        if known.is_empty() {
+                            "none yet".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                }]));
+            }
+        }
         let total = all.len();
         Ok((filter.apply(all), total))
     }

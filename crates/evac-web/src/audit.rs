@@ -42,7 +42,7 @@ pub async fn trail(
         })
     };
     let after = number("after", 0)?;
-    let limit = number("limit", 100)?.clamp(1, i64::from(evac_store::PAGE_ITEMS_MAX)) as u32;
+    let limit = crate::doors::limit(&query, 100)?;
     let records = state.app.audit_trail(&staff, after, limit).await?;
     let next_after = records.last().map(|r| r.seq);
     Ok(Json(

@@ -104,14 +104,32 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Json<Value> {
     Json(serde_json::to_value(value).unwrap_or(Value::Null))
 }
 
-/// The `limit` query parameter: a page size between 1 and the store's page bound, `default`
-/// when absent or unreadable.
-pub(crate) fn limit(query: &std::collections::HashMap<String, String>, default: u32) -> u32 {
-    query
+/// The `limit` query parameter: a page size from 1 to the store's page bound, `default` when
+/// absent. Anything else is refused naming `query.limit` (a page silently smaller or larger
+/// than asked misleads whoever counts on it).
+pub(crate) fn limit(
+    query: &std::collections::HashMap<String, String>,
+    default: u32,
+) -> Result<u32, Problem> {
+    let Some(v) = query
         .get("limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(default)
-        .clamp(1, evac_store::PAGE_ITEMS_MAX)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(default);
+    };
+    v.parse::<u32>()
+        .ok()
+        .filter(|l| (1..=evac_store::PAGE_ITEMS_MAX).contains(l))
+        .ok_or_else(|| {
+            Problem::invalid(vec![FieldError {
+                path: "query.limit".into(),
+                reason: format!(
+                    "'{v}' is not a page size between 1 and {}",
+                    evac_store::PAGE_ITEMS_MAX
+                ),
+            }])
+        })
 }
 
 /// A JSON body decoded into a draft and checked by `validate`: the typed value, or the problem

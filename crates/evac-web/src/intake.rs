@@ -329,22 +329,7 @@ pub async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<RequestPage>> {
     let filter = parse_filter(&state, &query, &["limit", "cursor"], &staff).await?;
-    let limit = match query.get("limit") {
-        None => PAGE_ITEMS_DEFAULT,
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|l| (1..=evac_store::PAGE_ITEMS_MAX).contains(l))
-            .ok_or_else(|| {
-                Problem::invalid(vec![FieldError {
-                    path: "query.limit".into(),
-                    reason: format!(
-                        "'{v}' is not a page size between 1 and {}",
-                        evac_store::PAGE_ITEMS_MAX
-                    ),
-                }])
-            })?,
-    };
+    let limit = crate::doors::limit(&query, PAGE_ITEMS_DEFAULT)?;
     let after = match query.get("cursor") {
         None => None,
         Some(v) => Some(v.parse::<RequestId>().map_err(|_| {

@@ -107,7 +107,7 @@ pub async fn queue(
     Authenticated(staff): Authenticated,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let limit = crate::doors::limit(&query, REVIEW_ITEMS_DEFAULT) as usize;
+    let limit = crate::doors::limit(&query, REVIEW_ITEMS_DEFAULT)? as usize;
     let review = review_query(&query, &["limit"]).map_err(Problem::invalid)?;
     let page = state.app.review_page(&staff, &review, limit).await?;
     Ok(Json(

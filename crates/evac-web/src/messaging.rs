@@ -190,7 +190,7 @@ pub async fn outbox(
         state: message_state,
         recipient: None,
     };
-    let limit = crate::doors::limit(&query, 50);
+    let limit = crate::doors::limit(&query, 50)?;
     let items = state.app.outbox(&staff, &filter, limit).await?;
     let (counts, waiting) = state.app.messaging_counts(&staff).await?;
     let counts: HashMap<&str, u64> = counts.iter().map(|(s, n)| (s.as_str(), *n)).collect();
@@ -277,7 +277,7 @@ pub async fn inbox(
         None if request.is_some() => Vec::new(),
         None => INBOX_WAITING_STATES.to_vec(),
     };
-    let limit = crate::doors::limit(&query, 50);
+    let limit = crate::doors::limit(&query, 50)?;
     let items = state.app.inbox(&staff, &states, request, limit).await?;
     Ok(Json(json!({ "items": items })))
 }

@@ -124,9 +124,19 @@ pub(crate) async fn render_planning(
         transport_filter,
         filter_problems,
     } = view;
-    let (transports, transports_total) =
+    // A filter the app refuses (a hub nobody entered) shows every transport with the problem
+    // beside the filter, as a filter that does not parse does.
+    let (transports, transports_total, transport_filter, filter_problems) =
         match state.app.transports_where(staff, &transport_filter).await {
-            Ok(listed) => listed,
+            Ok((items, total)) => (items, total, transport_filter, filter_problems),
+            Err(AppError::Invalid(errors)) => {
+                let (filter, problems) =
+                    crate::desk::filter_or_problems::<evac_app::TransportFilter>(lang, Err(errors));
+                match state.app.transports_where(staff, &filter).await {
+                    Ok((items, total)) => (items, total, filter, problems),
+                    Err(e) => return error_page(lang, e),
+                }
+            }
             Err(e) => return error_page(lang, e),
         };
     let t = Tr { lang };

@@ -138,7 +138,7 @@ pub async fn reports(
     Authenticated(staff): Authenticated,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let limit = crate::doors::limit(&query, 50);
+    let limit = crate::doors::limit(&query, 50)?;
     let reports = state.app.reports(&staff, limit).await?;
     Ok(Json(json!({ "items": reports })))
 }

@@ -60,7 +60,7 @@ pub async fn change_policy(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
     let toml = json_draft(&headers, body, PolicyDraft::validate)?;
-    let moves_max = crate::doors::limit(&query, MOVES_DEFAULT) as usize;
+    let moves_max = crate::doors::limit(&query, MOVES_DEFAULT)? as usize;
     let change = state.app.change_policy(&staff, &toml, moves_max).await?;
     Ok(to_json(&change))
 }
@@ -73,7 +73,7 @@ pub async fn ranking(
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     let at = time_param(&query, "at")?.unwrap_or_else(Timestamp::now);
-    let limit = crate::doors::limit(&query, RANKED_DEFAULT) as usize;
+    let limit = crate::doors::limit(&query, RANKED_DEFAULT)? as usize;
     let (total, items) = state.app.rank_cases(&staff, at, 0, limit).await?;
     Ok(Json(json!({ "at": at, "cases": total, "items": items })))
 }
@@ -91,7 +91,7 @@ pub async fn moves(
             "give since=RFC3339, the time to compare with".into(),
         )
     })?;
-    let limit = crate::doors::limit(&query, MOVES_DEFAULT) as usize;
+    let limit = crate::doors::limit(&query, MOVES_DEFAULT)? as usize;
     let change = state
         .app
         .triage_moves(&staff, since, Timestamp::now(), limit)
