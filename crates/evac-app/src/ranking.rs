@@ -522,16 +522,19 @@ impl App {
 const CASE_EXPORT_CHUNK_HOUSEHOLDS: usize = 200;
 
 /// The columns of a case export, as (header, HXL tag).
-pub const CASE_EXPORT_COLUMNS: [(&str, &str); 8] = [
-    ("rank", "#priority+rank"),
-    ("class", "#priority+class+code"),
-    ("class_name", "#priority+class+name"),
-    ("people", "#affected+num"),
-    ("marks", "#indicator+marks"),
-    ("references", "#case+code"),
-    ("place", "#loc+name"),
-    ("first_received_utc", "#date+received"),
-];
+pub const CASE_EXPORT_COLUMNS: [evac_exchange::export::Column; 8] = {
+    use evac_exchange::export::ColumnKind::{Number, Text};
+    [
+        ("rank", "#priority+rank", Number),
+        ("class", "#priority+class+code", Number),
+        ("class_name", "#priority+class+name", Text),
+        ("people", "#affected+num", Number),
+        ("marks", "#indicator+marks", Text),
+        ("references", "#case+code", Text),
+        ("place", "#loc+name", Text),
+        ("first_received_utc", "#date+received", Text),
+    ]
+};
 
 /// An export of the case list in progress.
 pub struct CaseExport {

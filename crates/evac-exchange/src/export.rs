@@ -42,36 +42,49 @@ impl Format {
     }
 }
 
+/// What a column holds: JSON Lines write a number as a number (`null` when empty) and a
+/// spreadsheet gets a cell it can sum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Text,
+    Number,
+}
+
+/// An export's column: its header, its HXL hashtag, and what it holds.
+pub type Column = (&'static str, &'static str, ColumnKind);
+
+use ColumnKind::{Number, Text};
+
 /// The columns, with their HXL hashtags.
-pub const COLUMNS: [(&str, &str); 28] = [
-    ("request_id", "#meta+id+request"),
-    ("reference", "#meta+ref"),
-    ("received_at", "#date+received"),
-    ("channel", "#meta+channel"),
-    ("location", "#loc+name"),
-    ("country", "#country+code"),
-    ("lat", "#geo+lat"),
-    ("lon", "#geo+lon"),
-    ("submitter_phone", "#contact+phone+submitter"),
-    ("person_id", "#meta+id+person"),
-    ("surname", "#affected+name+family"),
-    ("given_names", "#affected+name+given"),
-    ("patronymic", "#affected+name+patronymic"),
-    ("name_latin", "#affected+name+latin"),
-    ("birth_date", "#affected+birth"),
-    ("age", "#affected+age"),
-    ("minor", "#affected+minor"),
-    ("unaccompanied_minor", "#affected+minor+unaccompanied"),
-    ("sex", "#affected+sex"),
-    ("citizenship", "#affected+nationality"),
-    ("document_type", "#affected+doc+type"),
-    ("document_number", "#affected+doc+num"),
-    ("phone", "#contact+phone"),
-    ("email", "#contact+email"),
-    ("needs", "#affected+needs"),
-    ("relation", "#affected+relation"),
-    ("status", "#status"),
-    ("situation", "#description"),
+pub const COLUMNS: [Column; 28] = [
+    ("request_id", "#meta+id+request", Text),
+    ("reference", "#meta+ref", Text),
+    ("received_at", "#date+received", Text),
+    ("channel", "#meta+channel", Text),
+    ("location", "#loc+name", Text),
+    ("country", "#country+code", Text),
+    ("lat", "#geo+lat", Number),
+    ("lon", "#geo+lon", Number),
+    ("submitter_phone", "#contact+phone+submitter", Text),
+    ("person_id", "#meta+id+person", Text),
+    ("surname", "#affected+name+family", Text),
+    ("given_names", "#affected+name+given", Text),
+    ("patronymic", "#affected+name+patronymic", Text),
+    ("name_latin", "#affected+name+latin", Text),
+    ("birth_date", "#affected+birth", Text),
+    ("age", "#affected+age", Number),
+    ("minor", "#affected+minor", Text),
+    ("unaccompanied_minor", "#affected+minor+unaccompanied", Text),
+    ("sex", "#affected+sex", Text),
+    ("citizenship", "#affected+nationality", Text),
+    ("document_type", "#affected+doc+type", Text),
+    ("document_number", "#affected+doc+num", Text),
+    ("phone", "#contact+phone", Text),
+    ("email", "#contact+email", Text),
+    ("needs", "#affected+needs", Text),
+    ("relation", "#affected+relation", Text),
+    ("status", "#status", Text),
+    ("situation", "#description", Text),
 ];
 
 /// The cells of one person's row, in [`COLUMNS`] order. Ages are as of the day the request
@@ -144,6 +157,18 @@ pub fn person_rows(request: &Request, statuses: &[(PersonId, PersonStatus)]) -> 
         .collect()
 }
 
+/// A number column's value as JSON: an integer when it is one, else a finite decimal.
+fn number_of(value: &str) -> Option<serde_json::Number> {
+    let value = value.trim();
+    if let Ok(n) = value.parse::<i64>() {
+        return Some(n.into());
+    }
+    value
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+}
+
 /// Rows written so far bound the XLSX format: a sheet holds 1,048,576 rows.
 const XLSX_ROWS_MAX: u32 = 1_048_576;
 
@@ -152,11 +177,12 @@ pub enum Exporter<W: Write> {
     /// One JSON object per row, keyed by the column names.
     Jsonl {
         out: BufWriter<W>,
-        columns: Vec<&'static str>,
+        columns: Vec<(&'static str, ColumnKind)>,
     },
     Xlsx {
         workbook: Box<rust_xlsxwriter::Workbook>,
         next_row: u32,
+        kinds: Vec<ColumnKind>,
         out: W,
     },
 }
@@ -178,11 +204,11 @@ impl<W: Write> Exporter<W> {
         format: Format,
         mut out: W,
         sheet_name: &str,
-        columns: &[(&'static str, &'static str)],
+        columns: &[Column],
         hxl: bool,
     ) -> Result<Self, ExchangeError> {
-        let headers: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
-        let tags: Vec<&str> = columns.iter().map(|(_, t)| *t).collect();
+        let headers: Vec<&str> = columns.iter().map(|(h, _, _)| *h).collect();
+        let tags: Vec<&str> = columns.iter().map(|(_, t, _)| *t).collect();
         Ok(match format {
             Format::Csv => {
                 out.write_all("\u{feff}".as_bytes()).map_err(write_err)?; // Excel needs the BOM for UTF-8
@@ -195,7 +221,7 @@ impl<W: Write> Exporter<W> {
             }
             Format::Jsonl => Exporter::Jsonl {
                 out: BufWriter::with_capacity(1 << 16, out),
-                columns: headers,
+                columns: columns.iter().map(|(h, _, kind)| (*h, *kind)).collect(),
             },
             Format::Xlsx => {
                 let mut workbook = Box::new(rust_xlsxwriter::Workbook::new());
@@ -212,6 +238,7 @@ impl<W: Write> Exporter<W> {
                 Exporter::Xlsx {
                     workbook,
                     next_row,
+                    kinds: columns.iter().map(|(_, _, kind)| *kind).collect(),
                     out,
                 }
             }
@@ -247,13 +274,25 @@ impl<W: Write> Exporter<W> {
                 let object: serde_json::Map<String, serde_json::Value> = columns
                     .iter()
                     .zip(row)
-                    .map(|(name, value)| (name.to_string(), serde_json::Value::String(value)))
+                    .map(|((name, kind), value)| {
+                        let json = match (kind, number_of(&value)) {
+                            (ColumnKind::Number, Some(n)) => serde_json::Value::Number(n),
+                            (ColumnKind::Number, None) if value.is_empty() => {
+                                serde_json::Value::Null
+                            }
+                            _ => serde_json::Value::String(value),
+                        };
+                        (name.to_string(), json)
+                    })
                     .collect();
                 serde_json::to_writer(&mut *out, &object).map_err(write_err)?;
                 out.write_all(b"\n").map_err(write_err)?;
             }
             Exporter::Xlsx {
-                workbook, next_row, ..
+                workbook,
+                next_row,
+                kinds,
+                ..
             } => {
                 if *next_row >= XLSX_ROWS_MAX {
                     return Err(ExchangeError::Write(format!(
@@ -261,9 +300,17 @@ impl<W: Write> Exporter<W> {
                     )));
                 }
                 let sheet = workbook.worksheet_from_index(0).map_err(write_err)?;
-                sheet
-                    .write_row(*next_row, 0, row.into_iter().collect::<Vec<_>>())
+                for (column, value) in row.into_iter().enumerate() {
+                    let number = (kinds.get(column) == Some(&ColumnKind::Number))
+                        .then(|| value.parse::<f64>().ok().filter(|n| n.is_finite()))
+                        .flatten();
+                    let column = column as u16;
+                    match number {
+                        Some(n) => sheet.write_number(*next_row, column, n),
+                        None => sheet.write_string(*next_row, column, value),
+                    }
                     .map_err(write_err)?;
+                }
                 *next_row += 1;
             }
         }

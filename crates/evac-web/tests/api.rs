@@ -389,7 +389,13 @@ async fn lists_filter_and_page_and_exports_stream() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.text().await.unwrap().lines().count(), 1);
+    let text = res.text().await.unwrap();
+    assert_eq!(text.lines().count(), 1);
+    let person: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert!(
+        person["age"].is_u64() && person["reference"].is_string(),
+        "an age is a number, a reference text: {person}"
+    );
 }
 
 #[tokio::test]
@@ -5700,6 +5706,15 @@ async fn the_case_list_exports_its_view() {
     assert!(of_class.iter().all(|r| &r[1] == class));
     let expected: Vec<&Vec<String>> = all.iter().filter(|r| &r[1] == class).collect();
     assert_eq!(of_class.iter().collect::<Vec<_>>(), expected);
+    // JSON Lines write counts as numbers (they were strings: "rank": "1").
+    let (_, lines) = csv(format!("format=jsonl&class={class}")).await;
+    let first: Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert!(
+        first["rank"].is_u64() && first["class"].is_u64() && first["people"].is_u64(),
+        "{first}"
+    );
+    assert_eq!(first["class"].to_string(), *class);
+    assert!(first["references"].is_string(), "{first}");
     // The desk links to the export of its view.
     let page = t
         .desk_get(&format!("/desk/cases?lang=en&class={class}"), &officer)
@@ -5749,5 +5764,8 @@ async fn the_case_list_exports_its_view() {
         .into_iter()
         .filter(|e| e.event.action == "cases.export")
         .count();
-    assert_eq!(audited, 2, "each export is audited");
+    assert_eq!(
+        audited, 3,
+        "each export is audited (all, a class, its JSON Lines)"
+    );
 }
