@@ -680,6 +680,8 @@ impl App {
             }))
         })
         .await?;
+        // The store marked the request due: the online linker matches the new person now.
+        self.queue_for_linking(request);
         Ok(id)
     }
 }

@@ -130,9 +130,10 @@ struct LinkState {
     index: Index,
     /// Per index position: the person and their request.
     persons: Vec<(PersonId, RequestId)>,
-    /// Every request whose people are in the index: a request is never indexed twice, even if
-    /// a relink read it while it also waited in the online linker's queue.
-    indexed_requests: HashSet<RequestId>,
+    /// Every person in the index: a person is never indexed twice, even if a relink read their
+    /// request while it also waited in the online linker's queue; a person added to a party
+    /// later is matched and indexed when their request is due again.
+    indexed_persons: HashSet<PersonId>,
     matches_observed: f64,
 }
 
@@ -379,7 +380,7 @@ impl App {
             if self.linker.epoch.load(std::sync::atomic::Ordering::Acquire) == epoch {
                 *state = Some(LinkState {
                     index,
-                    indexed_requests: positions.iter().map(|&(_, request)| request).collect(),
+                    indexed_persons: positions.iter().map(|&(person, _)| person).collect(),
                     persons: positions,
                     matches_observed,
                 });
@@ -1118,10 +1119,6 @@ impl Linker {
         let mut events = Vec::new();
         let mut settled = Vec::with_capacity(due.len());
         for id in due {
-            if self.is_indexed(id) {
-                settled.push(id);
-                continue;
-            }
             match runtime.block_on(store.request(id)) {
                 Ok(Some(stored)) => match self.match_new_request(&stored.request) {
                     Some(found) => events.extend(found),
@@ -1141,35 +1138,33 @@ impl Linker {
         (events, settled)
     }
 
-    fn is_indexed(&self, request: RequestId) -> bool {
-        self.state
-            .lock()
-            .expect("linker lock")
-            .as_ref()
-            .is_some_and(|state| state.indexed_requests.contains(&request))
-    }
-
-    /// Matches a stored request's people against everything indexed so far, adds them to the
-    /// index, and returns the link events to log.
+    /// Matches a stored request's people not in the index yet (all of a new request; one
+    /// added to a party since) against everything indexed so far, adds them to the index, and
+    /// returns the link events to log.
     /// `None` when this node has no index (any more): the request stays due.
     fn match_new_request(&self, request: &Request) -> Option<Vec<LinkEvent>> {
         let mut guard = self.state.lock().expect("linker lock");
         let state = guard.as_mut()?;
-        if !state.indexed_requests.insert(request.id) {
-            return Some(Vec::new());
-        }
         let group = request.id.to_string();
         let now = request.received_at;
         let mut events = Vec::new();
         let records = records_of_request(request);
         let household_size = u16::try_from(records.len()).unwrap_or(u16::MAX);
-        let prepared: Vec<Prepared> = records
+        let (prepared, party): (Vec<Prepared>, Vec<&evac_model::Person>) = records
             .iter()
-            .map(|r| Prepared {
-                household_size,
-                ..Prepared::new(r)
+            .zip(&request.body.party)
+            .filter(|(_, person)| !state.indexed_persons.contains(&person.id))
+            .map(|(r, person)| {
+                let prepared = Prepared {
+                    household_size,
+                    ..Prepared::new(r)
+                };
+                (prepared, person)
             })
-            .collect();
+            .unzip();
+        if prepared.is_empty() {
+            return Some(events);
+        }
         let auto_min = LinkSettings::default().auto_merge_probability_min;
         // Two passes, as the batch does: first each person alone; then each again, with
         // the requests the others surely matched counting as tied households.
@@ -1183,7 +1178,7 @@ impl Linker {
                     .map(|c| c.index)
             })
             .collect();
-        for (k, (p, person)) in prepared.iter().zip(&request.body.party).enumerate() {
+        for (k, (p, person)) in prepared.iter().zip(&party).enumerate() {
             let tied_to: Vec<u32> = sure
                 .iter()
                 .enumerate()
@@ -1216,9 +1211,10 @@ impl Linker {
                 ));
             }
         }
-        for (p, person) in prepared.into_iter().zip(&request.body.party) {
+        for (p, person) in prepared.into_iter().zip(party) {
             state.index.insert(p, Some(&group));
             state.persons.push((person.id, request.id));
+            state.indexed_persons.insert(person.id);
         }
         Some(events)
     }

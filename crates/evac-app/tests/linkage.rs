@@ -233,3 +233,88 @@ async fn during_a_surge_the_linker_waits_and_links_once_intake_calms() {
     both.sort();
     assert_eq!(after.household_requests, both, "linked once intake calmed");
 }
+
+/// Issue 27: a person added to a party was compared with nobody until the next relink (a
+/// restart, or staff running one), so a child her grandmother had already asked for stayed two
+/// strangers on the desk. The correction marks the request due, and the online linker matches
+/// the people its index does not hold yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_added_to_a_party_is_matched_at_once() {
+    for backend in common::Backend::all().await {
+        let app = backend.node().await;
+        added_person_is_matched(&app, backend.name()).await;
+        backend.finish().await;
+    }
+}
+
+async fn added_person_is_matched(app: &evac_app::App, name: &str) {
+    crowd_then_relink(app).await;
+    let family = app
+        .submit_request_at(
+            &Actor::Public,
+            &request(
+                "web_form",
+                "8 701 555 77 01",
+                vec![person("Сейтқали", "Гүлнар", "1986-02-11", "F")],
+            ),
+            None,
+            Timestamp::from_unix_micros(1_641_380_000_000_000),
+        )
+        .await
+        .unwrap();
+    let grandmother = app
+        .submit_request_at(
+            &Actor::Public,
+            &request(
+                "hotline",
+                "8 705 555 77 02",
+                vec![person("Seitkali", "Aisha", "2014-06-01", "F")],
+            ),
+            None,
+            Timestamp::from_unix_micros(1_641_390_000_000_000),
+        )
+        .await
+        .unwrap();
+    app.linking_caught_up().await;
+    let aisha_elsewhere = app
+        .store()
+        .request(grandmother.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .request
+        .body
+        .party[0]
+        .id;
+    let officer = Staff {
+        user_id: UserId(uuid::Uuid::from_u128(1)),
+        name: "officer".into(),
+        role: Role::CaseOfficer,
+    };
+    let added = app
+        .add_person(
+            &officer,
+            family.id,
+            &evac_model::PersonAddition {
+                surname: Some("Сейтқали".into()),
+                given_names: Some("Айша".into()),
+                birth_date: Some("01.06.2014".into()),
+                sex: Some("F".into()),
+                relation: Some("child".into()),
+                reason: "the mother called: her daughter travels with her".into(),
+                ..Default::default()
+            },
+            Timestamp::from_unix_micros(1_641_400_000_000_000),
+        )
+        .await
+        .unwrap();
+    app.linking_caught_up().await;
+    let events = app.store().link_events_of(&[added]).await.unwrap();
+    assert!(
+        events.iter().any(|e| {
+            let pair = [e.event.person_a, e.event.person_b];
+            pair.contains(&added) && pair.contains(&aisha_elsewhere)
+        }),
+        "{name}: the added daughter is matched with her grandmother's request: {events:?}"
+    );
+}

@@ -1706,7 +1706,17 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        // The people the correction added (the status count follows by its trigger).
+        // The people the correction added (the status count follows by its trigger), matched
+        // by the online linker as a new request's are.
+        if body.party.len() > seen.party.len() {
+            sqlx::query(
+                "INSERT INTO links_due (request_id) VALUES ($1) ON CONFLICT (request_id) DO NOTHING",
+            )
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
         for (ordinal, p) in body.party.iter().enumerate().skip(seen.party.len()) {
             sqlx::query(
                 "INSERT INTO persons (id, request_id, case_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)

@@ -1644,6 +1644,12 @@ impl Store for SqliteStore {
             c.note_correction();
             let added = rows::rewrite_people(c, &id, &people, &name_keys, registered_at)?;
             c.count_registered(added);
+            if added > 0 {
+                // The people added are matched by the online linker, as a new request's are.
+                c.prepare_cached("INSERT OR IGNORE INTO links_due (request_id) VALUES (?1)")
+                    .and_then(|mut s| s.execute([&id]))
+                    .map_err(backend)?;
+            }
             notes
                 .iter()
                 .try_for_each(|note| persons::change_person(c, note))?;
