@@ -403,18 +403,21 @@ impl App {
             seating.seat_number = Some(numbers.take(seating.transport));
         }
         // Each change is told: a seat, a moved seat, a lost seat, queued with the change.
-        let first_pass = |household: &str| {
-            seatings
-                .iter()
-                .find(|e| e.household == household)
-                .map(|e| e.pass)
-        };
+        // Each household's first new pass and its seat numbers, in one pass over the seatings
+        // (a publication may seat a hundred thousand households).
+        let mut seated_as: HashMap<&str, (PassId, Vec<u32>)> = HashMap::new();
+        for e in &seatings {
+            let (_, numbers) = seated_as
+                .entry(e.household.as_str())
+                .or_insert_with(|| (e.pass, Vec::new()));
+            numbers.extend(e.seat_number);
+        }
+        let first_pass = |household: &str| seated_as.get(household).map(|(pass, _)| *pass);
         let numbers_of = |household: &str| -> Vec<u32> {
-            seatings
-                .iter()
-                .filter(|e| e.household == household)
-                .filter_map(|e| e.seat_number)
-                .collect()
+            seated_as
+                .get(household)
+                .map(|(_, numbers)| numbers.clone())
+                .unwrap_or_default()
         };
         let mut told = Vec::new();
         for (changes, moved) in [(&diff.gained, false), (&diff.moved, true)] {
@@ -1044,7 +1047,8 @@ impl App {
         };
         let taken = evac_plan::standby(planner_t, &aboard, &waiting_cases, settings);
         let mut standby = Vec::new();
-        let mut told_standby: Vec<(usize, PassId)> = Vec::new();
+        // (case, its first pass, its seat numbers) of each standby household.
+        let mut told_standby: Vec<(usize, PassId, Vec<u32>)> = Vec::new();
         let no_shows: HashSet<PersonId> = events.iter().map(|e| e.person).collect();
         let mut numbers = book.numbering(&no_shows);
         for w in taken {
@@ -1066,7 +1070,11 @@ impl App {
                 });
             }
             if let Some(seated) = events.get(first_pass) {
-                told_standby.push((c, seated.pass));
+                let numbers = events[first_pass..]
+                    .iter()
+                    .filter_map(|e| e.seat_number)
+                    .collect();
+                told_standby.push((c, seated.pass, numbers));
             }
             standby.push(SeatChangeView {
                 household: case.id.clone(),
@@ -1079,17 +1087,13 @@ impl App {
         // Standby households are at the hub; they are told all the same (the pass is theirs).
         let told: Vec<SeatNotice> = told_standby
             .iter()
-            .map(|&(c, pass)| SeatNotice {
-                household: &inputs.cases[c].id,
-                requests: &inputs.names[c].requests,
-                persons: &inputs.names[c].persons,
+            .map(|(c, pass, numbers)| SeatNotice {
+                household: &inputs.cases[*c].id,
+                requests: &inputs.names[*c].requests,
+                persons: &inputs.names[*c].persons,
                 transport,
-                seat_numbers: events
-                    .iter()
-                    .filter(|e| e.household == inputs.cases[c].id)
-                    .filter_map(|e| e.seat_number)
-                    .collect(),
-                kind: SeatNoticeKind::Seat { pass },
+                seat_numbers: numbers.clone(),
+                kind: SeatNoticeKind::Seat { pass: *pass },
             })
             .collect();
         let notices = self.seat_notices(&told).await?;

@@ -268,11 +268,10 @@ impl App {
             if counted >= cap {
                 break;
             }
-            let narrowed = RequestFilter {
-                among: Some(chunk.into()),
-                ..filter.clone()
-            };
-            counted += self.store.count_requests(&narrowed, cap - counted).await?;
+            counted += self
+                .store
+                .count_requests(&narrowed(filter, chunk), cap - counted)
+                .await?;
         }
         Ok(counted.min(cap))
     }
@@ -425,6 +424,14 @@ impl App {
 /// at a time from the cursor on, so a page costs a few chunks, not the whole set.
 const AMONG_CHUNK_IDS: usize = 1_000;
 
+/// `filter` over one chunk of its `among` set.
+fn narrowed(filter: &RequestFilter, chunk: &[RequestId]) -> RequestFilter {
+    RequestFilter {
+        among: Some(chunk.into()),
+        ..filter.clone()
+    }
+}
+
 /// A page of requests under `filter`, with a large `among` set walked a chunk at a time
 /// ([`AMONG_CHUNK_IDS`]); the same page the store would give for the whole set.
 pub(crate) async fn list_page(
@@ -460,10 +467,7 @@ async fn list_page_in_chunks(
     let mut items = Vec::with_capacity(limit);
     let mut more = false;
     for chunk in &mut chunks {
-        let narrowed = RequestFilter {
-            among: Some(chunk.into()),
-            ..filter.clone()
-        };
+        let narrowed = narrowed(filter, chunk);
         // Once the page is full, one more match anywhere says there is a next page.
         let wanted = if items.len() < limit {
             limit - items.len()

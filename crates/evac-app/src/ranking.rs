@@ -136,6 +136,14 @@ impl Ranking {
         let start = entry.requests_from as usize;
         &self.order_requests[start..start + usize::from(entry.requests)]
     }
+
+    /// A class's name under the policy the ranking used ("" for a class it does not name).
+    pub fn class_name(&self, class: u8) -> String {
+        self.by_class
+            .iter()
+            .find(|c| c.class == class)
+            .map_or_else(String::new, |c| c.name.clone())
+    }
 }
 
 /// A household's place in a ranking, for filtering the case list.
@@ -172,7 +180,9 @@ impl App {
     async fn rank_all(&self, now: Timestamp) -> Result<Ranking, AppError> {
         let policy = self.policy_in_force().await?.policy;
         let situation = self.situation_at(now).await?;
-        let (names, mut facts, duplicates) = self.case_facts_under(&[&situation], None).await?;
+        let (names, mut facts, duplicates) =
+            self.case_facts_under(&[&situation], None, true).await?;
+        let duplicates = duplicates.expect("asked for the duplicates");
         let facts = facts.pop().expect("one situation, one set of facts");
         let hubs = self.hub_loads(&situation, &names, now).await?;
         let order = policy.order(&facts, now.unix_micros());
@@ -409,11 +419,7 @@ impl App {
             let Some(first) = self.store.request(requests[0]).await? else {
                 continue;
             };
-            let class_name = ranking
-                .by_class
-                .iter()
-                .find(|c| c.class == entry.class)
-                .map_or_else(String::new, |c| c.name.clone());
+            let class_name = ranking.class_name(entry.class);
             lines.push((
                 position + 1,
                 RankedRequest {
@@ -610,11 +616,7 @@ impl CaseExport {
                 vec![
                     (position + 1).to_string(),
                     entry.class.to_string(),
-                    ranking
-                        .by_class
-                        .iter()
-                        .find(|c| c.class == entry.class)
-                        .map_or_else(String::new, |c| c.name.clone()),
+                    ranking.class_name(entry.class),
                     entry.people.to_string(),
                     CaseMark::ALL
                         .into_iter()

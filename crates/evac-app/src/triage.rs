@@ -354,18 +354,22 @@ impl App {
         situation: &SituationView,
         received_by: Option<Timestamp>,
     ) -> Result<(Vec<HouseholdName>, Vec<CaseFacts>), AppError> {
-        let (names, mut facts, _) = self.case_facts_under(&[situation], received_by).await?;
+        let (names, mut facts, _) = self
+            .case_facts_under(&[situation], received_by, false)
+            .await?;
         Ok((names, facts.pop().expect("one situation, one set of facts")))
     }
 
     /// Every case, with its facts under each of `situations` (they differ only in threat
-    /// level): one walk over the requests and one read of the link log, however many; and
-    /// what the log says of duplicates.
+    /// level): one walk over the requests and one read of the link log, however many; and,
+    /// `with_duplicates`, what the log says of duplicates (the ranking keeps it; a plan does
+    /// not need it).
     pub(crate) async fn case_facts_under(
         &self,
         situations: &[&SituationView],
         received_by: Option<Timestamp>,
-    ) -> Result<(Vec<HouseholdName>, Vec<Vec<CaseFacts>>, Duplicates), AppError> {
+        with_duplicates: bool,
+    ) -> Result<(Vec<HouseholdName>, Vec<Vec<CaseFacts>>, Option<Duplicates>), AppError> {
         let threats_known: Vec<bool> = situations.iter().map(|s| has_threats(s)).collect();
         let mut per_request = Vec::new();
         let mut threats: Vec<Vec<u8>> = Vec::new();
@@ -374,26 +378,28 @@ impl App {
         let view = LinkView::from_events(&self.all_link_events().await?);
         // People linked to someone, or suggested as someone's duplicate: their requests are
         // the list's "has duplicates", whether planned for or not.
-        let doubled: HashSet<PersonId> = view
-            .merged
-            .iter()
-            .flat_map(|&(a, b, _)| [a, b])
-            .chain(
-                view.pending
-                    .iter()
-                    .flat_map(|e| [e.event.person_a, e.event.person_b]),
-            )
-            .collect();
-        let mut with_duplicates = Vec::new();
-        self.for_each_request(|stored| {
-            if stored
-                .request
-                .body
-                .party
+        let doubled: Option<HashSet<PersonId>> = with_duplicates.then(|| {
+            view.merged
                 .iter()
-                .any(|p| doubled.contains(&p.id))
+                .flat_map(|&(a, b, _)| [a, b])
+                .chain(
+                    view.pending
+                        .iter()
+                        .flat_map(|e| [e.event.person_a, e.event.person_b]),
+                )
+                .collect()
+        });
+        let mut doubled_requests = Vec::new();
+        self.for_each_request(|stored| {
+            if let Some(doubled) = &doubled
+                && stored
+                    .request
+                    .body
+                    .party
+                    .iter()
+                    .any(|p| doubled.contains(&p.id))
             {
-                with_duplicates.push(stored.request.id);
+                doubled_requests.push(stored.request.id);
             }
             // Not arrived by then, unless someone of it holds a seat already (a publication as
             // of an earlier time must not release seats given since).
@@ -457,15 +463,12 @@ impl App {
                 }
             })
             .collect();
-        with_duplicates.sort_unstable();
-        Ok((
-            names,
-            facts,
-            Duplicates {
-                reviews_waiting: view.pending.len(),
-                requests: with_duplicates.into(),
-            },
-        ))
+        doubled_requests.sort_unstable();
+        let duplicates = with_duplicates.then(|| Duplicates {
+            reviews_waiting: view.pending.len(),
+            requests: doubled_requests.into(),
+        });
+        Ok((names, facts, duplicates))
     }
 
     /// Every case ordered by the policy in force (or `policy`) at `now`, first served first;
@@ -533,7 +536,7 @@ impl App {
             self.situation_at(since).await?,
             self.situation_at(now).await?,
         );
-        let (_, mut facts, _) = self.case_facts_under(&[&then, &today], None).await?;
+        let (_, mut facts, _) = self.case_facts_under(&[&then, &today], None, false).await?;
         let after_facts = facts.pop().expect("two situations");
         let before_facts = facts.pop().expect("two situations");
         let before = before_policy.order(&before_facts, now.unix_micros());

@@ -302,7 +302,7 @@ impl<W: Write> Exporter<W> {
                 let sheet = workbook.worksheet_from_index(0).map_err(write_err)?;
                 for (column, value) in row.into_iter().enumerate() {
                     let number = (kinds.get(column) == Some(&ColumnKind::Number))
-                        .then(|| value.parse::<f64>().ok().filter(|n| n.is_finite()))
+                        .then(|| number_of(&value).and_then(|n| n.as_f64()))
                         .flatten();
                     let column = column as u16;
                     match number {

@@ -105,14 +105,13 @@ pub fn plan_exact_within(
                     sum(&|c| c.wheelchairs) <= f64::from(transport.wheelchair_places)
                 ));
             if let Some(payload_kg) = transport.payload_kg {
-                let baggage = f64::from(transport.baggage_kg_per_person);
                 let lifted: Expression = pairs
                     .iter()
                     .enumerate()
                     .filter(|(_, p)| p.1 == t)
                     .map(|(i, &(c, _))| {
                         let case = &cases[c];
-                        (f64::from(case.mass_kg) + f64::from(case.people) * baggage) * x[i]
+                        transport.lifted_kg(case.people, u64::from(case.mass_kg)) as f64 * x[i]
                     })
                     .sum();
                 model = model.with(constraint!(lifted <= f64::from(payload_kg)));

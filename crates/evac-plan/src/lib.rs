@@ -200,7 +200,7 @@ impl Load {
 
 impl Transport {
     /// What `people` of `mass_kg` (standard masses) weigh on it with their checked baggage.
-    fn lifted_kg(&self, people: u32, mass_kg: u64) -> u64 {
+    pub(crate) fn lifted_kg(&self, people: u32, mass_kg: u64) -> u64 {
         mass_kg + u64::from(people) * u64::from(self.baggage_kg_per_person)
     }
 }

@@ -183,20 +183,11 @@ fn person_id(text: &str) -> Result<evac_model::PersonId, Problem> {
 /// Requests per page of the desk's list.
 const DESK_PAGE_ITEMS: u32 = 50;
 
-/// The list's filter fields, as the API's list and export name them.
-const LIST_FILTERS: [&str; 11] = [
-    "status",
-    "channel",
-    "place",
-    "received_from",
-    "received_until",
-    "has_minors",
-    "assignee",
-    "town",
-    "citizenship",
-    "need",
-    "has_duplicates",
-];
+/// The list's filter fields, as the API's list and export name them; the desk's search box
+/// (`q`) stands for `name`.
+fn is_list_filter(key: &str) -> bool {
+    key != "name" && crate::intake::REQUEST_FILTERS.contains(&key)
+}
 
 /// `GET /desk/requests?q=…&status=…&channel=…&place=…&received_from=…&received_until=…&has_minors=…`:
 /// in the order stored, newest first; `q` is a reference code, a name, a phone or a place, in
@@ -309,7 +300,7 @@ async fn render_request_list(
     // A form sends every field, the empty ones too: an empty field is no filter.
     let chosen: HashMap<String, String> = query
         .iter()
-        .filter(|(k, v)| LIST_FILTERS.contains(&k.as_str()) && !v.trim().is_empty())
+        .filter(|(k, v)| is_list_filter(k) && !v.trim().is_empty())
         .map(|(k, v)| (k.clone(), v.trim().to_string()))
         .collect();
     let (mut filter, problems) =
@@ -416,8 +407,9 @@ async fn render_request_list(
     if !q.is_empty() {
         view.push(("q", q.clone()));
     }
-    let mut filters: Vec<(&str, String)> = LIST_FILTERS
+    let mut filters: Vec<(&str, String)> = crate::intake::REQUEST_FILTERS
         .iter()
+        .filter(|k| is_list_filter(k))
         .filter_map(|&k| chosen.get(k).map(|v| (k, v.clone())))
         .collect();
     filters.sort();

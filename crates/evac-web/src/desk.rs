@@ -197,18 +197,8 @@ pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
         StatusCode::FORBIDDEN => t.get("forbidden"),
         _ => t.get("error-title"),
     };
-    let detail = if let Some(said) = said {
-        said
-    } else if problem.errors.is_empty() {
-        problem.detail
-    } else {
-        problem
-            .errors
-            .iter()
-            .map(|e| format!("{}: {}", e.path, e.reason))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
+    // Field errors are always `said` above; everything else is the problem's own words.
+    let detail = said.unwrap_or(problem.detail);
     let page = ErrorPage {
         t,
         langs: evac_ui::switch(lang, &Lang::DESK),

@@ -223,20 +223,7 @@ pub(crate) fn request_filter(
     };
     errors.extend(crate::doors::unknown_parameters(
         query,
-        &[
-            "status",
-            "place",
-            "name",
-            "channel",
-            "received_from",
-            "received_until",
-            "has_minors",
-            "assignee",
-            "town",
-            "citizenship",
-            "need",
-            "has_duplicates",
-        ],
+        &REQUEST_FILTERS,
         extra_allowed,
     ));
     if let Some(v) = query.get("status") {
@@ -321,6 +308,22 @@ pub(crate) fn request_filter(
         Err(errors)
     }
 }
+
+/// The request list's filter parameters, as the API's list, the export and the desk name them.
+pub(crate) const REQUEST_FILTERS: [&str; 12] = [
+    "status",
+    "place",
+    "name",
+    "channel",
+    "received_from",
+    "received_until",
+    "has_minors",
+    "assignee",
+    "town",
+    "citizenship",
+    "need",
+    "has_duplicates",
+];
 
 /// `GET /api/v1/requests?status=&place=&channel=&received_from=&received_until=&has_minors=&limit=&cursor=`
 pub async fn list(

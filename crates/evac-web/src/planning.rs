@@ -142,18 +142,17 @@ pub(crate) async fn render_planning(
     let t = Tr { lang };
     // The list's view with another order (a column header's link), its filters kept.
     let ordered_by = |order: evac_app::TransportOrder| {
-        let mut href = format!(
-            "/desk/planning?lang={}&order={}",
-            lang.code(),
-            order.as_str()
-        );
+        let mut pairs = vec![("lang", lang.code()), ("order", order.as_str())];
         if let Some(status) = transport_filter.status {
-            href.push_str(&format!("&status={}", status.as_str()));
+            pairs.push(("status", status.as_str()));
         }
         if let Some(hub) = &transport_filter.hub {
-            href.push_str(&format!("&hub={}", urlencoding_min(hub)));
+            pairs.push(("hub", hub.as_str()));
         }
-        href
+        format!(
+            "/desk/planning?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
     };
     let page = PlanningPage {
         t,
@@ -231,19 +230,6 @@ pub async fn planning_page(
         ..PlanningView::default()
     };
     render_planning(&state, lang, &session.staff, view).await
-}
-
-/// A hub code for a link's query: letters and digits as they are, anything else escaped.
-fn urlencoding_min(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// `POST /desk/planning/plan` with a [`PlanDraft`] (`at`, default now; `publish=yes` to
