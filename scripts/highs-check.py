@@ -6,9 +6,10 @@
     scripts/highs-check.sh crisis.json [more.json ...]
 
 The model is the one docs/PLAN-INSTANCE.md describes (and evac's exact.rs solves): a binary
-x per feasible (household, transport) pair; each household on at most one transport; per
-transport, people, stretchers, wheelchairs and children needing the transport's escorts within
-its capacities; class 1's value maximised first, then class 2's holding class 1's, and so on.
+x per feasible (household, journey) pair, a journey being one or two legs (a convoy to an open
+airport, then a flight); each household on at most one journey; per transport, over the pairs
+with a leg on it, people, stretchers, wheelchairs, children needing the transport's escorts
+and payload within its capacities; class 1's value maximised first, then class 2's holding class 1's, and so on.
 For each class it prints evac's value, HiGHS's and the gap in percent of HiGHS's; the last line
 is the gap on the first class where they differ (the lexicographic comparison). A solve that
 hits the time limit prints HiGHS's best value found and says so.
@@ -27,7 +28,7 @@ SOLVE_SECONDS_MAX = 120.0
 def check(path):
     with open(path) as f:
         inst = json.load(f)
-    assert inst["format"] == "evac-plan-instance/2", inst["format"]
+    assert inst["format"] == "evac-plan-instance/3", inst["format"]
     cases, transports, pairs = inst["cases"], inst["transports"], inst["pairs"]
     n = len(pairs)
     h = highspy.Highs()
@@ -43,7 +44,8 @@ def check(path):
     by_case, by_transport = {}, {}
     for i, p in enumerate(pairs):
         by_case.setdefault(p["case"], []).append(i)
-        by_transport.setdefault(p["transport"], []).append(i)
+        for t in p["legs"]:
+            by_transport.setdefault(t, []).append(i)
     for idx in by_case.values():
         h.addRow(-highspy.kHighsInf, 1.0, len(idx), np.array(idx, dtype=np.int32), np.ones(len(idx)))
     for t, idx in by_transport.items():

@@ -163,6 +163,29 @@ fn escort_of<'a>(
 }
 
 /// Reads a pass's claims, or says in the officer's words what is wrong with it.
+/// The seats a request's people hold (or held, until released), each person's legs in the
+/// order they travel them, read from each person's own events.
+pub(crate) async fn seats_by_leg<'r>(
+    app: &App,
+    request: &'r evac_model::Request,
+    transports: &[Transport],
+) -> Result<Vec<(&'r evac_model::Person, Seat)>, AppError> {
+    let departs = |seat: &Seat| {
+        transports
+            .iter()
+            .find(|t| t.id == seat.transport)
+            .map(|t| t.departs_at)
+    };
+    let mut seats = Vec::new();
+    for person in &request.body.party {
+        let book = SeatBook::from_events(&app.store.seat_events_of(person.id).await?);
+        let mut held: Vec<Seat> = book.seats.into_values().collect();
+        held.sort_by_key(|s| departs(s));
+        seats.extend(held.into_iter().map(|seat| (person, seat)));
+    }
+    Ok(seats)
+}
+
 fn invalid_token(reason: String) -> AppError {
     AppError::Invalid(vec![FieldError {
         path: "token".into(),
@@ -212,8 +235,21 @@ impl App {
                 .values()
                 .filter(|s| !departed.contains(&s.transport.to_string()))
         };
-        let previous: HashMap<String, String> = live_seats()
-            .map(|s| (s.household.clone(), s.transport.to_string()))
+        // Each household's journey: the transports its live seats are on, first leg first.
+        let previous: HashMap<String, Vec<String>> = live_seats()
+            .fold(HashMap::new(), |mut m: HashMap<String, Vec<String>>, s| {
+                let legs = m.entry(s.household.clone()).or_default();
+                let id = s.transport.to_string();
+                if !legs.contains(&id) {
+                    legs.push(id);
+                }
+                m
+            })
+            .into_iter()
+            .map(|(household, mut legs)| {
+                legs.sort_by_key(|t| inputs.departs_us(t));
+                (household, legs)
+            })
             .collect();
         let transports = &inputs.transports;
         // A household told of its seat set off when it was told: its travel counts from then
@@ -223,9 +259,17 @@ impl App {
             *at = (*at).min(s.seated_at.unix_micros());
             m
         });
-        // At the hub already: someone of the household checked in or boarded.
+        // At a hub already: someone of the household checked in or boarded, or rides a feeder
+        // that has left (its no-shows were released before it did): they keep their journey.
+        let on_departed_feeder: HashSet<&str> = book
+            .seats
+            .values()
+            .filter(|s| departed.contains(&s.transport.to_string()))
+            .filter(|s| inputs.is_feeder(&s.transport.to_string()))
+            .map(|s| s.household.as_str())
+            .collect();
         let checked_in: Vec<String> = live_seats()
-            .filter(|s| s.state.is_scanned())
+            .filter(|s| s.state.is_scanned() || on_departed_feeder.contains(s.household.as_str()))
             .map(|s| s.household.clone())
             .collect::<HashSet<String>>()
             .into_iter()
@@ -309,11 +353,8 @@ impl App {
         let view = |change: &evac_plan::SeatChange| SeatChangeView {
             household: change.case.clone(),
             people: cases[index_of[change.case.as_str()]].people,
-            from: change
-                .from
-                .as_deref()
-                .map(|t| inputs.code_of(t).to_string()),
-            to: change.to.as_deref().map(|t| inputs.code_of(t).to_string()),
+            from: change.from.as_deref().map(|legs| inputs.codes_of(legs)),
+            to: change.to.as_deref().map(|legs| inputs.codes_of(legs)),
             why: change.why.clone(),
         };
         // Releases first, then seats: the store refuses a second live seat, so a person who
@@ -343,40 +384,55 @@ impl App {
             if let Some(to) = &change.to {
                 let why = match &change.from {
                     None => format!("plan published {now}"),
-                    Some(from) => format!("moved from {}: {}", inputs.code_of(from), change.why),
+                    Some(from) => format!("moved from {}: {}", inputs.codes_of(from), change.why),
                 };
-                for &person in &names[c].persons {
-                    seatings.push(event(
-                        SeatEventKind::Seated,
-                        person,
-                        &change.case,
-                        transport_id(to),
-                        cases[c].class,
-                        PassId::random(),
-                        &why,
-                    ));
+                // A seat on every leg, the household's people one after another on each.
+                for leg in to {
+                    for &person in &names[c].persons {
+                        seatings.push(event(
+                            SeatEventKind::Seated,
+                            person,
+                            &change.case,
+                            transport_id(leg),
+                            cases[c].class,
+                            PassId::random(),
+                            &why,
+                        ));
+                    }
                 }
             }
         }
-        // Kept households: people who joined (a duplicate request merged in) get a seat too.
-        for (c, t) in replanned.plan.assigned.iter().enumerate() {
-            let (Some(t), Some(seats)) = (t, seats_of.get(cases[c].id.as_str())) else {
+        // Kept households: people who joined (a duplicate request merged in) get a seat too,
+        // on every leg of the journey kept.
+        for (c, journey) in replanned.plan.assigned.iter().enumerate() {
+            let (Some(journey), Some(seats)) = (journey, seats_of.get(cases[c].id.as_str())) else {
                 continue;
             };
-            if previous.get(&cases[c].id) != Some(&transports[*t].id) {
+            let legs: Vec<String> = journey
+                .legs
+                .iter()
+                .map(|&t| transports[t].id.clone())
+                .collect();
+            if previous.get(&cases[c].id) != Some(&legs) {
                 continue;
             }
-            for &person in &names[c].persons {
-                if !seats.iter().any(|s| s.person == person) {
-                    seatings.push(event(
-                        SeatEventKind::Seated,
-                        person,
-                        &cases[c].id,
-                        transport_id(&transports[*t].id),
-                        cases[c].class,
-                        PassId::random(),
-                        "joined the household",
-                    ));
+            for leg in &legs {
+                let leg = transport_id(leg);
+                for &person in &names[c].persons {
+                    if !seats
+                        .iter()
+                        .any(|s| s.person == person && s.transport == leg)
+                    {
+                        seatings.push(event(
+                            SeatEventKind::Seated,
+                            person,
+                            &cases[c].id,
+                            leg,
+                            cases[c].class,
+                            PassId::random(),
+                            "joined the household",
+                        ));
+                    }
                 }
             }
         }
@@ -393,9 +449,17 @@ impl App {
             }
         }
         // Whoever still holds a seat after the releases keeps it (a scanned person whose
-        // household was merged into another travels where they checked in).
-        let released: HashSet<PersonId> = releases.iter().map(|e| e.person).collect();
-        seatings.retain(|e| !book.seats.contains_key(&e.person) || released.contains(&e.person));
+        // household was merged into another travels where they checked in), and gets no
+        // second seat of that kind (a way out, a feeder).
+        let released: HashSet<PassId> = releases.iter().map(|e| e.pass).collect();
+        let kept: HashSet<(PersonId, bool)> = book
+            .seats
+            .values()
+            .filter(|s| !released.contains(&s.pass))
+            .map(|s| (s.person, inputs.is_feeder(&s.transport.to_string())))
+            .collect();
+        seatings
+            .retain(|e| !kept.contains(&(e.person, inputs.is_feeder(&e.transport.to_string()))));
         // Seat numbers last, in the order people are seated (a household's people one after
         // another), reusing the numbers this publication releases.
         let mut numbers = book.numbering(&released);
@@ -403,34 +467,42 @@ impl App {
             seating.seat_number = Some(numbers.take(seating.transport));
         }
         // Each change is told: a seat, a moved seat, a lost seat, queued with the change.
-        // Each household's first new pass and its seat numbers, in one pass over the seatings
-        // (a publication may seat a hundred thousand households).
-        let mut seated_as: HashMap<&str, (PassId, Vec<u32>)> = HashMap::new();
+        // Each household's first new pass (on its journey's first leg: where it must be first)
+        // and its seat numbers there, in one pass over the seatings (a publication may seat a
+        // hundred thousand households).
+        let mut seated_as: HashMap<&str, (PassId, TransportId, Vec<u32>)> = HashMap::new();
         for e in &seatings {
-            let (_, numbers) = seated_as
+            let (_, first_leg, numbers) = seated_as
                 .entry(e.household.as_str())
-                .or_insert_with(|| (e.pass, Vec::new()));
-            numbers.extend(e.seat_number);
+                .or_insert_with(|| (e.pass, e.transport, Vec::new()));
+            if *first_leg == e.transport {
+                numbers.extend(e.seat_number);
+            }
         }
-        let first_pass = |household: &str| seated_as.get(household).map(|(pass, _)| *pass);
+        let first_pass = |household: &str| {
+            seated_as
+                .get(household)
+                .map(|(pass, first_leg, _)| (*pass, *first_leg))
+        };
         let numbers_of = |household: &str| -> Vec<u32> {
             seated_as
                 .get(household)
-                .map(|(_, numbers)| numbers.clone())
+                .map(|(_, _, numbers)| numbers.clone())
                 .unwrap_or_default()
         };
         let mut told = Vec::new();
         for (changes, moved) in [(&diff.gained, false), (&diff.moved, true)] {
             for change in changes.iter() {
                 let c = index_of[change.case.as_str()];
-                let (Some(to), Some(pass)) = (&change.to, first_pass(&change.case)) else {
+                let (Some(_), Some((pass, first_leg))) = (&change.to, first_pass(&change.case))
+                else {
                     continue;
                 };
                 told.push(SeatNotice {
                     household: &change.case,
                     requests: &names[c].requests,
                     persons: &names[c].persons,
-                    transport: transport_id(to),
+                    transport: first_leg,
                     seat_numbers: numbers_of(&change.case),
                     kind: if moved {
                         SeatNoticeKind::Moved {
@@ -681,7 +753,7 @@ impl App {
         // The person's own events are enough: a scan at the gate must not fold the whole log.
         let events = self.store.seat_events_of(claims.person).await?;
         let book = SeatBook::from_events(&events);
-        match book.seats.get(&claims.person) {
+        match book.seats.get(&(claims.person, claims.transport)) {
             Some(seat) if seat.pass == claims.pass => {
                 let seat = seat.clone();
                 Ok((claims, seat))
@@ -962,6 +1034,29 @@ impl App {
             })
             .collect();
         let released = events.len();
+        // Who missed a feeder cannot reach their onward transport: its seat goes too (not
+        // scanned, so still seated), for the plan or its standby to give again.
+        if t.feeds.is_some() {
+            let missed: HashSet<PersonId> = events.iter().map(|e| e.person).collect();
+            let onward: Vec<SeatEvent> = book
+                .seats
+                .values()
+                .filter(|s| {
+                    missed.contains(&s.person)
+                        && s.transport != transport
+                        && s.state == SeatEventKind::Seated
+                })
+                .map(|s| {
+                    s.next_event(
+                        SeatEventKind::Unseated,
+                        now,
+                        actor.clone(),
+                        format!("missed the connecting {} at {now}", t.code),
+                    )
+                })
+                .collect();
+            events.extend(onward);
+        }
         let released_households: HashSet<&str> =
             events.iter().map(|e| e.household.as_str()).collect();
         let inputs = self.plan_inputs(now).await?;
@@ -1049,7 +1144,7 @@ impl App {
         let mut standby = Vec::new();
         // (case, its first pass, its seat numbers) of each standby household.
         let mut told_standby: Vec<(usize, PassId, Vec<u32>)> = Vec::new();
-        let no_shows: HashSet<PersonId> = events.iter().map(|e| e.person).collect();
+        let no_shows: HashSet<PassId> = events.iter().map(|e| e.pass).collect();
         let mut numbers = book.numbering(&no_shows);
         for w in taken {
             let c = waiting[w];

@@ -331,17 +331,20 @@ impl App {
         let mut current = current;
         if let Some(to) = to.filter(|s| !s.wants_a_seat()) {
             let book = SeatBook::from_events(&self.store.seat_events_of(person).await?);
-            if let Some(seat) = book
-                .seats
-                .get(&person)
+            // Every leg of the person's journey.
+            let releases: Vec<_> = book
+                .seats_of(person)
                 .filter(|s| matches!(s.state, SeatEventKind::Seated | SeatEventKind::CheckedIn))
-            {
-                let release = seat.next_event(
-                    SeatEventKind::Unseated,
-                    at,
-                    by.actor.clone(),
-                    format!("{to} by {}: {reason}", by.name),
-                );
+                .map(|seat| {
+                    seat.next_event(
+                        SeatEventKind::Unseated,
+                        at,
+                        by.actor.clone(),
+                        format!("{to} by {}: {reason}", by.name),
+                    )
+                })
+                .collect();
+            if !releases.is_empty() {
                 let audit = AuditEvent {
                     at,
                     actor: by.actor.clone(),
@@ -352,7 +355,7 @@ impl App {
                 // The store refuses the release if a scan or a re-plan changed the seat since
                 // it was read: the officer then sees that and tries again.
                 self.store
-                    .append_seat_events(vec![release], vec![audit], AppendIf::Always)
+                    .append_seat_events(releases, vec![audit], AppendIf::Always)
                     .await
                     .map_err(|e| match e {
                         StoreError::Refused(what) => AppError::Conflict(what),
@@ -413,11 +416,7 @@ impl App {
         let with_passes = staff.role.allows(Permission::ReadManifests);
         let transports = self.store.transports().await?;
         let mut seats = Vec::new();
-        for person in &request.body.party {
-            let book = SeatBook::from_events(&self.store.seat_events_of(person.id).await?);
-            let Some(seat) = book.seats.get(&person.id) else {
-                continue;
-            };
+        for (person, seat) in &crate::boarding::seats_by_leg(self, request, &transports).await? {
             let Some(t) = transports.iter().find(|t| t.id == seat.transport) else {
                 continue;
             };

@@ -330,12 +330,7 @@ impl App {
         let transports = self.store.transports().await?;
         let hubs = self.store.hubs().await?;
         let mut seats = Vec::new();
-        for person in &request.body.party {
-            let book =
-                evac_model::SeatBook::from_events(&self.store.seat_events_of(person.id).await?);
-            let Some(seat) = book.seats.get(&person.id) else {
-                continue;
-            };
+        for (person, seat) in &crate::boarding::seats_by_leg(self, request, &transports).await? {
             let Some(t) = transports.iter().find(|t| t.id == seat.transport) else {
                 continue;
             };

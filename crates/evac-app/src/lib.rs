@@ -79,7 +79,7 @@ pub use messenger::{
     MESSENGER_CHANNEL, MESSENGER_UPDATE_BYTES_MAX, MessengerChannel, MessengerSettings, Update,
 };
 pub use pass_keys::{PassKey, PassKeys};
-pub use planning::{HubLoad, PlanRun, Seated, Waiting};
+pub use planning::{FeederLeg, HubLoad, PlanRun, Seated, Waiting};
 pub use ranking::{
     CASE_EXPORT_COLUMNS, CaseEntry, CaseExport, CaseFilter, CaseListPage, CaseMark, ClassCount,
     HIGH_THREAT_LEVEL_MIN, MarkCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking,

@@ -32,12 +32,24 @@ pub struct Seated {
     pub requests: Vec<evac_model::RequestId>,
     pub people: u32,
     pub class: u8,
+    /// The transport that takes it out.
     pub transport: TransportId,
     pub transport_code: String,
     pub departs_at: Timestamp,
+    /// The feeder that takes it to that transport's hub first (a convoy to an open airport),
+    /// if its journey has two legs.
+    pub feeder: Option<FeederLeg>,
     /// The earliest transport the household could use at all (hub open, reachable in time,
     /// large enough): when it is not the one it got, earlier ones were full.
     pub earliest_possible: Option<String>,
+}
+
+/// A journey's first leg when it is a feeder.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FeederLeg {
+    pub transport: TransportId,
+    pub transport_code: String,
+    pub departs_at: Timestamp,
 }
 
 /// A household without a seat, and what kept it off each transport.
@@ -179,6 +191,8 @@ pub(crate) struct PlanInputs {
     /// How much people weigh, from the policy in force.
     pub masses: evac_triage::StandardMasses,
     pub stored: Vec<evac_model::Transport>,
+    /// By transport id: its index in `stored` and `transports`.
+    pub index: HashMap<String, usize>,
     pub transports: Vec<evac_plan::Transport>,
     pub names: Vec<HouseholdName>,
     pub cases: Vec<Case>,
@@ -195,15 +209,40 @@ impl PlanInputs {
     }
 
     pub fn code_of(&self, id: &str) -> &str {
-        self.stored
-            .iter()
-            .find(|t| t.id.to_string() == id)
-            .map_or("?", |t| t.code.as_str())
+        self.index
+            .get(id)
+            .map_or("?", |&i| self.stored[i].code.as_str())
     }
 
-    /// The households seated by `assigned` (a transport index per case of the inputs), each
-    /// with the earliest transport it could have used at all.
-    pub fn seated(&self, assigned: &[Option<usize>], settings: evac_plan::Settings) -> Vec<Seated> {
+    /// A journey's transport codes, first leg first ("bus 3 → KC-7042").
+    pub fn codes_of(&self, legs: &[String]) -> String {
+        legs.iter()
+            .map(|t| self.code_of(t))
+            .collect::<Vec<_>>()
+            .join(" → ")
+    }
+
+    /// When a transport leaves (the end of time for one not stored).
+    pub fn departs_us(&self, id: &str) -> i64 {
+        self.index
+            .get(id)
+            .map_or(i64::MAX, |&i| self.transports[i].departs_at_us)
+    }
+
+    /// Whether a transport is a feeder (it ends at another hub, not out).
+    pub fn is_feeder(&self, id: &str) -> bool {
+        self.index
+            .get(id)
+            .is_some_and(|&i| self.transports[i].feeds.is_some())
+    }
+
+    /// The households seated by `assigned` (a journey per case of the inputs), each with the
+    /// earliest transport out it could have boarded directly.
+    pub fn seated(
+        &self,
+        assigned: &[Option<evac_plan::Journey>],
+        settings: evac_plan::Settings,
+    ) -> Vec<Seated> {
         let mut by_hub: HashMap<&str, Vec<usize>> = HashMap::new();
         for (t, transport) in self.transports.iter().enumerate() {
             by_hub.entry(transport.hub.as_str()).or_default().push(t);
@@ -214,15 +253,26 @@ impl PlanInputs {
         assigned
             .iter()
             .enumerate()
-            .filter_map(|(c, t)| {
-                let t = &self.stored[(*t)?];
+            .filter_map(|(c, journey)| {
+                let journey = journey.as_ref()?;
+                let t = &self.stored[journey.last()];
+                let feeder = (journey.legs.len() > 1).then(|| {
+                    let f = &self.stored[journey.legs[0]];
+                    FeederLeg {
+                        transport: f.id,
+                        transport_code: f.code.clone(),
+                        departs_at: f.departs_at,
+                    }
+                });
                 let case = &self.cases[c];
                 let earliest = case
                     .reach
                     .iter()
                     .filter_map(|r| {
                         by_hub.get(r.hub.as_str())?.iter().copied().find(|&u| {
-                            evac_plan::feasibility(&self.transports[u], case, &settings).is_ok()
+                            self.transports[u].feeds.is_none()
+                                && evac_plan::feasibility(&self.transports[u], case, &settings)
+                                    .is_ok()
                         })
                     })
                     .min_by_key(|&u| self.transports[u].departs_at_us);
@@ -234,6 +284,7 @@ impl PlanInputs {
                     transport: t.id,
                     transport_code: t.code.clone(),
                     departs_at: t.departs_at,
+                    feeder,
                     earliest_possible: earliest.map(|u| self.stored[u].code.clone()),
                 })
             })
@@ -253,7 +304,7 @@ impl PlanInputs {
                     why: u
                         .why
                         .into_iter()
-                        .map(|(t, o)| (self.code_of(&t).to_string(), o.to_string()))
+                        .map(|(t, o)| (self.code_of(&t).to_string(), self.reason(&o)))
                         .collect(),
                     reference: u.case,
                 }
@@ -262,11 +313,24 @@ impl PlanInputs {
     }
 }
 
+impl PlanInputs {
+    /// An obstacle in staff's words, naming another leg by its code.
+    pub fn reason(&self, obstacle: &evac_plan::Obstacle) -> String {
+        match obstacle {
+            evac_plan::Obstacle::OnLeg { leg, why } => {
+                format!("on the connecting {}: {why}", self.code_of(leg))
+            }
+            o => o.to_string(),
+        }
+    }
+}
+
 /// The planner's settings under a triage policy (its `[planning]` rules).
 pub(crate) fn plan_settings(policy: &evac_triage::Policy) -> Settings {
     Settings {
         minors_per_escort: policy.planning.minors_per_escort,
         told_yield_class_gap: policy.planning.told_yield_class_gap,
+        connection_minutes: policy.planning.connection_minutes,
         ..Settings::default()
     }
 }
@@ -310,6 +374,10 @@ impl App {
                         .iter()
                         .map(|c| c.as_str().to_string())
                         .collect(),
+                    feeds: t.feeds.as_ref().map(|f| evac_plan::Feed {
+                        hub: f.hub.clone(),
+                        arrives_at_us: f.arrives_at.unix_micros(),
+                    }),
                 }
             })
             .collect();
@@ -372,6 +440,11 @@ impl App {
         Ok(PlanInputs {
             settings: plan_settings(&policy),
             masses: policy.planning.standard_masses,
+            index: stored
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.id.to_string(), i))
+                .collect(),
             stored,
             transports,
             names,
@@ -483,6 +556,8 @@ impl App {
             .max(now);
         let ways = route_windows(&situation.trust, situation, &claims, now, horizon);
         let book = self.seat_book().await?;
+        let seated: std::collections::HashSet<evac_model::PersonId> =
+            book.seats.keys().map(|&(person, _)| person).collect();
         let mut loads: HashMap<String, HubLoad> = HashMap::new();
         fn load<'a>(loads: &'a mut HashMap<String, HubLoad>, hub: &str) -> &'a mut HubLoad {
             loads.entry(hub.to_string()).or_insert_with(|| HubLoad {
@@ -495,19 +570,16 @@ impl App {
         for seat in book.seats.values() {
             *held.entry(seat.transport).or_default() += 1;
         }
+        // Seats out: a feeder's seats take people to another hub, not out.
         for t in stored
             .iter()
-            .filter(|t| t.takes_people() && t.departs_at > now)
+            .filter(|t| t.takes_people() && t.departs_at > now && t.feeds.is_none())
         {
             let held = held.get(&t.id).copied().unwrap_or(0);
             load(&mut loads, &t.hub).seats_free += t.seats.saturating_sub(held);
         }
         for name in names {
-            let waiting = name
-                .persons
-                .iter()
-                .filter(|p| !book.seats.contains_key(p))
-                .count() as u32;
+            let waiting = name.persons.iter().filter(|p| !seated.contains(p)).count() as u32;
             if waiting == 0 {
                 continue;
             }

@@ -319,20 +319,21 @@ impl App {
         &self,
         book: &evac_model::SeatBook,
     ) -> Result<PlannedFor, AppError> {
-        let departed: std::collections::HashSet<evac_model::TransportId> = self
+        // A feeder that has left took its people to a hub, not out: they stay planned.
+        let gone_out: std::collections::HashSet<evac_model::TransportId> = self
             .store
             .transports()
             .await?
             .into_iter()
-            .filter(|t| t.status == evac_model::TransportStatus::Departed)
+            .filter(|t| t.status == evac_model::TransportStatus::Departed && t.feeds.is_none())
             .map(|t| t.id)
             .collect();
         Ok(PlannedFor {
-            seated: book.seats.keys().copied().collect(),
+            seated: book.seats.keys().map(|&(person, _)| person).collect(),
             left: book
                 .seats
                 .values()
-                .filter(|s| departed.contains(&s.transport))
+                .filter(|s| gone_out.contains(&s.transport))
                 .map(|s| s.person)
                 .collect(),
         })

@@ -76,6 +76,7 @@ fn flight(code: &str, hub: &str, departs_at: Timestamp, seats: u32) -> Transport
         payload_kg: None,
         baggage_kg_per_person: None,
         carries_citizens_of: Vec::new(),
+        feeds: None,
     }
 }
 
@@ -707,4 +708,161 @@ async fn a_pass_code_checks_a_passenger_in_at_the_gate_of_its_transport() {
     .validate()
     .unwrap_err();
     assert_eq!(missing[0].path, "transport");
+}
+
+/// Issue 28, item 1: a bus was a final evacuation: a convoy from Almaty to Nur-Sultan took
+/// people who were then never planned onto a flight. A convoy to the open airport and a flight
+/// from there are now one journey: planned together (nobody gets the bus without the flight),
+/// published as a seat and a pass on each leg, kept whole by a re-plan after check-in, and a
+/// no-show at the bus gives up the flight seat too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_convoy_to_nur_sultan_and_a_flight_from_there_are_one_published_journey() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let app = backend.node().await;
+        let (planner, supervisor) = cell(&app).await;
+        app.add_user(None, "field1", Role::FieldOfficer, "correct horse battery")
+            .await
+            .unwrap();
+        let field = app.console_staff("field1").await.unwrap();
+        // Almaty's airport and its road are closed (the seeded situation), and now Bishkek's
+        // border too: the way out is the embassy's convoy from the bus station.
+        let shut = Statement {
+            subject: "hub:FRU".parse().unwrap(),
+            effect: "closed".parse().unwrap(),
+            from: start(),
+            until: None,
+            capacity_per_day: None,
+            note: "border shut".into(),
+        };
+        app.set_status_as(&supervisor, &shut).await.unwrap();
+        app.add_hub(
+            &supervisor,
+            &evac_model::Hub {
+                code: "ALABUS".into(),
+                kind: evac_model::HubKind::BusTerminal,
+                name: "Sayran bus station".into(),
+                country: "KZ".parse().unwrap(),
+                municipality: Some("Almaty".into()),
+                lat: 43.2389,
+                lon: 76.8897,
+                iata: None,
+                icao: None,
+            },
+        )
+        .await
+        .unwrap();
+        app.add_route(
+            &supervisor,
+            &evac_app::NewRoute {
+                code: "almaty-bus-station".into(),
+                mode: evac_model::RouteMode::Road,
+                from: "Almaty".into(),
+                to_hub: "ALABUS".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let references = submit_all(
+            &app,
+            [
+                household("8 701 555 80 01", &[("Convoy", "1980-01-01", Some("IT"))]),
+                household(
+                    "8 701 555 80 02",
+                    &[
+                        ("Late", "1981-01-01", Some("IT")),
+                        ("Late", "2012-01-01", Some("IT")),
+                    ],
+                ),
+            ],
+        )
+        .await;
+        let convoy = add_flight(
+            &app,
+            &planner,
+            Transport {
+                kind: TransportKind::Convoy,
+                feeds: Some(evac_model::Feed {
+                    hub: "NQZ".into(),
+                    arrives_at: start().plus_seconds(20 * HOUR_S),
+                }),
+                ..flight("BUS-1", "ALABUS", start().plus_seconds(5 * HOUR_S), 50)
+            },
+        )
+        .await;
+        let out = add_flight(
+            &app,
+            &planner,
+            flight("RF-1", "NQZ", start().plus_seconds(23 * HOUR_S), 100),
+        )
+        .await;
+        let at = start().plus_seconds(2 * HOUR_S);
+        let run = app.run_plan(&planner, at).await.unwrap();
+        assert_eq!(run.seated.len(), 2, "{name}: {run:#?}");
+        for seated in &run.seated {
+            assert_eq!(seated.transport_code, "RF-1", "{name}");
+            assert_eq!(
+                seated.feeder.as_ref().map(|f| f.transport_code.as_str()),
+                Some("BUS-1"),
+                "{name}: the convoy, then the flight"
+            );
+        }
+        let published = app.publish_plan(&planner, at).await.unwrap();
+        assert_eq!(published.people_seated, 3, "{name}");
+        assert_eq!(
+            published.passes_issued, 6,
+            "{name}: a pass per person and leg"
+        );
+        let on_bus = app.boarding_passes(&planner, convoy.id).await.unwrap();
+        let on_flight = app.boarding_passes(&planner, out.id).await.unwrap();
+        assert_eq!((on_bus.len(), on_flight.len()), (3, 3), "{name}");
+        // The first household checks in at the bus station; the second does not come.
+        let first: Vec<_> = on_bus
+            .iter()
+            .filter(|p| p.household == references[0])
+            .collect();
+        assert_eq!(first.len(), 1);
+        app.check_in(&field, &first[0].token, start().plus_seconds(4 * HOUR_S))
+            .await
+            .unwrap();
+        let again = app
+            .publish_plan(&planner, start().plus_seconds(4 * HOUR_S + 600))
+            .await
+            .unwrap();
+        assert!(
+            again.moved.is_empty() && again.lost.is_empty(),
+            "{name}: an unchanged re-plan moves nobody: {again:#?}"
+        );
+        let released = app
+            .release_no_shows(&field, convoy.id, start().plus_seconds(4 * HOUR_S + 1_200))
+            .await;
+        assert!(released.is_ok(), "{name}: {released:?}");
+        let on_flight = app.boarding_passes(&planner, out.id).await.unwrap();
+        let households: Vec<&str> = on_flight.iter().map(|p| p.household.as_str()).collect();
+        assert_eq!(
+            households,
+            [references[0].as_str()],
+            "{name}: who missed the bus gave up the flight too"
+        );
+        // The bus leaves; a publication on the way keeps its passenger's flight.
+        app.set_transport_status(&planner, convoy.id, TransportStatus::Departed)
+            .await
+            .unwrap();
+        let en_route = app
+            .publish_plan(&planner, start().plus_seconds(10 * HOUR_S))
+            .await
+            .unwrap();
+        assert!(
+            en_route
+                .lost
+                .iter()
+                .chain(&en_route.moved)
+                .all(|c| c.household != references[0]),
+            "{name}: {en_route:#?}"
+        );
+        let kept = app.boarding_passes(&planner, out.id).await.unwrap();
+        assert_eq!(kept.len(), 1, "{name}");
+        assert_eq!(kept[0].token, on_flight[0].token, "{name}: the same pass");
+        backend.finish().await;
+    }
 }

@@ -86,6 +86,7 @@ fn flight(code: String, hub: &str, departs_at: Timestamp, seats: u32) -> Transpo
         payload_kg: None,
         baggage_kg_per_person: None,
         carries_citizens_of: Vec::new(),
+        feeds: None,
     }
 }
 
@@ -101,16 +102,22 @@ async fn two_flights_from_almaty(app: &App, c: &Crisis, departs: Timestamp) -> V
     added
 }
 
-/// Replays the seat log strictly; panics at the first event the rules forbid. A seat's number
-/// is one of its transport's seats, held by no other live seat there, and every later event
-/// of the seat carries it.
-fn assert_the_seat_log_holds(log: &[StoredSeatEvent], seats: &HashMap<TransportId, u32>) {
-    let mut live: HashMap<PersonId, (PassId, TransportId, SeatEventKind)> = HashMap::new();
+/// Replays the seat log strictly; panics at the first event the rules forbid. A person holds
+/// at most one live seat on a transport out and one on a feeder (`feeders`); a seat's number is
+/// one of its transport's seats, held by no other live seat there, and every later event of
+/// the seat carries it.
+fn assert_the_seat_log_holds(
+    log: &[StoredSeatEvent],
+    seats: &HashMap<TransportId, u32>,
+    feeders: &[TransportId],
+) {
+    let mut live: HashMap<(PersonId, bool), (PassId, TransportId, SeatEventKind)> = HashMap::new();
     let mut on: HashMap<TransportId, u32> = HashMap::new();
     let mut numbers: HashMap<(TransportId, u32), PersonId> = HashMap::new();
     let mut number_of: HashMap<PassId, u32> = HashMap::new();
     for stored in log {
         let e = &stored.event;
+        let key = (e.person, feeders.contains(&e.transport));
         if e.kind != SeatEventKind::Seated {
             assert_eq!(
                 e.seat_number,
@@ -121,7 +128,7 @@ fn assert_the_seat_log_holds(log: &[StoredSeatEvent], seats: &HashMap<TransportI
         }
         match e.kind {
             SeatEventKind::Seated => {
-                if let Some(held) = live.get(&e.person) {
+                if let Some(held) = live.get(&key) {
                     panic!(
                         "event {}: person {} seated on {} while holding a seat on {}",
                         stored.seq, e.person, e.transport, held.1
@@ -143,7 +150,7 @@ fn assert_the_seat_log_holds(log: &[StoredSeatEvent], seats: &HashMap<TransportI
                     );
                 }
                 number_of.insert(e.pass, number);
-                live.insert(e.person, (e.pass, e.transport, e.kind));
+                live.insert(key, (e.pass, e.transport, e.kind));
                 let count = on.entry(e.transport).or_default();
                 *count += 1;
                 assert!(
@@ -159,7 +166,7 @@ fn assert_the_seat_log_holds(log: &[StoredSeatEvent], seats: &HashMap<TransportI
                 if let Some(number) = e.seat_number {
                     numbers.remove(&(e.transport, number));
                 }
-                let held = live.remove(&e.person);
+                let held = live.remove(&key);
                 assert_eq!(
                     held.map(|h| h.0),
                     Some(e.pass),
@@ -169,7 +176,7 @@ fn assert_the_seat_log_holds(log: &[StoredSeatEvent], seats: &HashMap<TransportI
                 *on.get_mut(&e.transport).unwrap() -= 1;
             }
             SeatEventKind::CheckedIn | SeatEventKind::Boarded => {
-                let held = live.get_mut(&e.person);
+                let held = live.get_mut(&key);
                 assert!(
                     held.as_ref().is_some_and(|h| h.0 == e.pass),
                     "event {}: scanned a pass that is not the live seat",
@@ -262,7 +269,7 @@ async fn two_planners_publishing_at_once_never_seat_anyone_twice_or_overfill_a_f
             "{}: the race checked someone in",
             backend.name()
         );
-        assert_the_seat_log_holds(&log, &seats);
+        assert_the_seat_log_holds(&log, &seats, &[]);
         // Every publication of the race was stored or refused as a whole; most were stored.
         assert!(
             outcomes.get("done").copied().unwrap_or(0) >= 2 * ROUNDS,
@@ -411,7 +418,7 @@ async fn a_replan_after_check_in_keeps_every_checked_in_passenger() {
         );
         let seats: HashMap<TransportId, u32> =
             [(first.id, first.seats), (second.id, second.seats)].into();
-        assert_the_seat_log_holds(&whole_seat_log(&app).await, &seats);
+        assert_the_seat_log_holds(&whole_seat_log(&app).await, &seats, &[]);
         backend.finish().await;
     }
 }
@@ -531,7 +538,7 @@ async fn seat_numbers_are_given_once_per_transport_kept_by_a_replan_and_shown_ev
             .iter()
             .map(|t| (t.id, t.seats))
             .collect();
-        assert_the_seat_log_holds(&whole_seat_log(&app).await, &seats);
+        assert_the_seat_log_holds(&whole_seat_log(&app).await, &seats, &[]);
         backend.finish().await;
     }
 }
@@ -781,7 +788,7 @@ async fn two_gates_releasing_no_shows_at_once_release_each_person_once() {
             }
         }
         let log = whole_seat_log(&one).await;
-        assert_the_seat_log_holds(&log, &seats);
+        assert_the_seat_log_holds(&log, &seats, &[]);
         let mut no_shows: HashMap<PersonId, usize> = HashMap::new();
         for e in log.iter().filter(|e| e.event.kind == SeatEventKind::NoShow) {
             *no_shows.entry(e.event.person).or_default() += 1;

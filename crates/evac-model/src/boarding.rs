@@ -162,10 +162,11 @@ impl Seat {
     }
 }
 
-/// The current seats, folded from the log.
+/// The current seats, folded from the log: at most one per person and transport (a journey
+/// of two legs gives a person a seat on the convoy and one on the flight).
 #[derive(Debug, Clone, Default)]
 pub struct SeatBook {
-    pub seats: HashMap<PersonId, Seat>,
+    pub seats: HashMap<(PersonId, TransportId), Seat>,
     /// The last sequence number folded in.
     pub seq: i64,
 }
@@ -185,7 +186,7 @@ impl SeatBook {
         match e.kind {
             SeatEventKind::Seated => {
                 self.seats.insert(
-                    e.person,
+                    (e.person, e.transport),
                     Seat {
                         person: e.person,
                         household: e.household.clone(),
@@ -200,12 +201,13 @@ impl SeatBook {
                 );
             }
             SeatEventKind::Unseated | SeatEventKind::NoShow => {
-                if self.seats.get(&e.person).is_some_and(|s| s.pass == e.pass) {
-                    self.seats.remove(&e.person);
+                let key = (e.person, e.transport);
+                if self.seats.get(&key).is_some_and(|s| s.pass == e.pass) {
+                    self.seats.remove(&key);
                 }
             }
             SeatEventKind::CheckedIn | SeatEventKind::Boarded => {
-                if let Some(seat) = self.seats.get_mut(&e.person)
+                if let Some(seat) = self.seats.get_mut(&(e.person, e.transport))
                     && seat.pass == e.pass
                 {
                     seat.state = e.kind;
@@ -215,12 +217,14 @@ impl SeatBook {
         }
     }
 
-    /// Households with a published seat, and their transport.
-    pub fn households(&self) -> HashMap<&str, TransportId> {
-        self.seats
-            .values()
-            .map(|s| (s.household.as_str(), s.transport))
-            .collect()
+    /// A person's live seats (one per leg of their journey).
+    pub fn seats_of(&self, person: PersonId) -> impl Iterator<Item = &Seat> {
+        self.seats.values().filter(move |s| s.person == person)
+    }
+
+    /// Whether a person holds a live seat.
+    pub fn holds_seat(&self, person: PersonId) -> bool {
+        self.seats_of(person).next().is_some()
     }
 
     /// The seats on one transport.
@@ -231,15 +235,15 @@ impl SeatBook {
     }
 
     /// Seat numbers to give out, each transport's lowest free one first: the numbers of live
-    /// seats are taken, except those of `released` people (a batch that releases and seats
+    /// seats are taken, except those of `released` passes (a batch that releases and seats
     /// gives the freed numbers again). A use case that seats people appends the numbers it took
     /// only while the log is still at this book's head, so two writers never give one number
     /// twice.
-    pub fn numbering(&self, released: &std::collections::HashSet<PersonId>) -> SeatNumbering {
+    pub fn numbering(&self, released: &std::collections::HashSet<PassId>) -> SeatNumbering {
         let mut taken: HashMap<TransportId, std::collections::BTreeSet<u32>> = HashMap::new();
         for seat in self.seats.values() {
             if let Some(number) = seat.number
-                && !released.contains(&seat.person)
+                && !released.contains(&seat.pass)
             {
                 taken.entry(seat.transport).or_default().insert(number);
             }
@@ -500,7 +504,7 @@ mod tests {
             event(5, SeatEventKind::CheckedIn, t2, p2),
         ];
         let book = SeatBook::from_events(&log);
-        let seat = &book.seats[&person];
+        let seat = &book.seats[&(person, t2)];
         assert_eq!(
             (seat.transport, seat.pass, seat.state),
             (t2, p2, SeatEventKind::CheckedIn)
@@ -534,10 +538,11 @@ mod tests {
             (person, StoredSeatEvent { seq: 1, event })
         };
         let (first, one) = seat(1, t1);
+        let first_pass = one.event.pass;
         let (_, three) = seat(3, t1);
         let book = SeatBook::from_events(&[one, three]);
         assert_eq!(
-            book.seats[&first].number,
+            book.seats[&(first, t1)].number,
             Some(1),
             "the fold keeps the number"
         );
@@ -547,7 +552,7 @@ mod tests {
             [2, 4, 1],
             "the gaps first, then after the last; another transport starts at 1"
         );
-        let released = std::collections::HashSet::from([first]);
+        let released = std::collections::HashSet::from([first_pass]);
         assert_eq!(
             book.numbering(&released).take(t1),
             1,

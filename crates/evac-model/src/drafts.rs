@@ -65,6 +65,13 @@ pub struct TransportDraft {
     /// ("RU, BY"); empty: whoever the policy seats.
     #[serde(deserialize_with = "scalar")]
     pub carries_citizens_of: Option<String>,
+    /// For a feeder (a convoy to another hub, where people take an onward transport): the hub
+    /// it ends at; empty: it takes people out.
+    #[serde(deserialize_with = "scalar")]
+    pub feeds_hub: Option<String>,
+    /// For a feeder: when it arrives at `feeds_hub`.
+    #[serde(deserialize_with = "scalar")]
+    pub arrives_at: Option<String>,
 }
 
 /// A transport code as written ("SU 1942"), with its spaces collapsed, if it is one.
@@ -165,6 +172,56 @@ impl TransportDraft {
             .filter(|code| !code.trim().is_empty())
             .filter_map(|code| c.country("carries_citizens_of", &Some(code.to_string())))
             .collect();
+        let feeds_hub = self
+            .feeds_hub
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_ascii_uppercase);
+        let arrives_at = c.time("arrives_at", &self.arrives_at);
+        let feeds = match (feeds_hub, arrives_at) {
+            (None, None) => None,
+            (Some(_), None) => {
+                if self
+                    .arrives_at
+                    .as_deref()
+                    .is_none_or(|a| a.trim().is_empty())
+                {
+                    c.fail(
+                        "arrives_at",
+                        "is required for a feeder; give when it arrives at the hub it ends at",
+                    );
+                }
+                None
+            }
+            (None, Some(_)) => {
+                c.fail(
+                    "feeds_hub",
+                    "is required with an arrival; give the hub it ends at, or leave both empty for a transport that takes people out",
+                );
+                None
+            }
+            (Some(to), Some(arrives_at)) => {
+                if hub.as_deref() == Some(to.as_str()) {
+                    c.fail(
+                        "feeds_hub",
+                        format!("'{to}' is the hub it leaves from; give the hub it ends at"),
+                    );
+                }
+                if let Some(departs) = departs_at
+                    && arrives_at <= departs
+                {
+                    c.fail(
+                        "arrives_at",
+                        format!("{arrives_at} is not after the departure at {departs}"),
+                    );
+                }
+                Some(crate::Feed {
+                    hub: to,
+                    arrives_at,
+                })
+            }
+        };
         let transport = (|| {
             Some(Transport {
                 id,
@@ -181,6 +238,7 @@ impl TransportDraft {
                 payload_kg,
                 baggage_kg_per_person,
                 carries_citizens_of,
+                feeds,
             })
         })();
         c.finish(transport)
@@ -211,6 +269,8 @@ impl From<&Transport> for TransportDraft {
                     .collect::<Vec<_>>()
                     .join(", ")
             }),
+            feeds_hub: t.feeds.as_ref().map(|f| f.hub.clone()),
+            arrives_at: t.feeds.as_ref().map(|f| f.arrives_at.to_string()),
         }
     }
 }
@@ -1449,6 +1509,60 @@ mod tests {
 
     fn paths(errors: &[FieldError]) -> Vec<&str> {
         errors.iter().map(|e| e.path.as_str()).collect()
+    }
+
+    /// Issue 28, item 1: a feeder says the hub it ends at and when it arrives, both or
+    /// neither, ending elsewhere than it starts and after it leaves.
+    #[test]
+    fn a_feeder_draft_needs_its_end_hub_and_a_later_arrival() {
+        let id = TransportId(uuid::Uuid::from_u128(2));
+        let convoy = TransportDraft {
+            code: Some("bus 3".into()),
+            kind: Some("convoy".into()),
+            hub: Some("ALA-BUS".into()),
+            destination: Some("Nur-Sultan airport".into()),
+            departs_at: Some("2022-01-09T04:00:00Z".into()),
+            seats: Some("50".into()),
+            feeds_hub: Some("nqz".into()),
+            arrives_at: Some("2022-01-09T22:00:00Z".into()),
+            ..Default::default()
+        };
+        let t = convoy.validate(id).unwrap();
+        let feed = t.feeds.clone().expect("a feeder");
+        assert_eq!(feed.hub, "NQZ");
+        assert_eq!(TransportDraft::from(&t).validate(id).unwrap(), t);
+        let cases = [
+            (
+                None,
+                Some("2022-01-09T22:00:00Z"),
+                "feeds_hub",
+                "is required with an arrival",
+            ),
+            (Some("NQZ"), None, "arrives_at", "is required for a feeder"),
+            (
+                Some("ala-bus"),
+                Some("2022-01-09T22:00:00Z"),
+                "feeds_hub",
+                "is the hub it leaves from",
+            ),
+            (
+                Some("NQZ"),
+                Some("2022-01-09T03:00:00Z"),
+                "arrives_at",
+                "is not after the departure",
+            ),
+        ];
+        for (hub, arrives, field, says) in cases {
+            let errors = TransportDraft {
+                feeds_hub: hub.map(Into::into),
+                arrives_at: arrives.map(Into::into),
+                ..convoy.clone()
+            }
+            .validate(id)
+            .unwrap_err();
+            assert_eq!(paths(&errors), [field], "{hub:?} {arrives:?}");
+            assert!(errors[0].reason.contains(says), "{}", errors[0].reason);
+        }
     }
 
     #[test]

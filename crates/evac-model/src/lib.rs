@@ -46,7 +46,7 @@ pub use situation::*;
 pub use status::{Actor, PersonStatus, StatusEvent};
 pub use time::Timestamp;
 pub use transport::{
-    BAGGAGE_KG_PER_PERSON_MAX, TRANSPORT_PAYLOAD_KG_MAX, TRANSPORT_PAYLOAD_KG_MIN,
+    BAGGAGE_KG_PER_PERSON_MAX, Feed, TRANSPORT_PAYLOAD_KG_MAX, TRANSPORT_PAYLOAD_KG_MIN,
     TRANSPORT_SEATS_MAX, Transport, TransportKind, TransportStatus,
 };
 pub use trust::{Claim, DerivedStatus, TrustPolicy, WeighedClaim};

@@ -48,6 +48,18 @@ pub struct Transport {
     /// nationality, as the policy's eligibility counts them; empty: whoever the policy seats.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub carries_citizens_of: Vec<crate::CountryCode>,
+    /// Set for a feeder: a bus or convoy that does not take people out but to another hub
+    /// inside the crisis (Almaty to Nur-Sultan's open airport), where they take an onward
+    /// transport planned with it as one journey; `None`: it takes people out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feeds: Option<Feed>,
+}
+
+/// Where a feeder ends: the hub its people leave from next, and when it gets there.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Feed {
+    pub hub: String,
+    pub arrives_at: Timestamp,
 }
 
 /// Transports carry at most this many people (the largest aircraft, a long train).

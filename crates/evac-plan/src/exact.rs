@@ -4,10 +4,11 @@
 //! request path. `good_lp` with the pure-Rust `microlp` by default; HiGHS with the `highs`
 //! feature.
 //!
-//! Variables: x[c,t] ∈ {0,1} for each feasible (case, transport) pair. Constraints: each case
-//! on at most one transport; per transport, people ≤ seats, stretchers ≤ stretcher places,
-//! wheelchairs ≤ wheelchair places, people's standard masses and checked baggage ≤ payload, and unaccompanied minors ≤ minors_per_escort × (escorts on
-//! board + escorts of the cases on it).
+//! Variables: x[c,j] ∈ {0,1} for each feasible (case, journey) pair. Constraints: each case
+//! on at most one journey; per transport, over the pairs whose journey has it as a leg, people
+//! ≤ seats, stretchers ≤ stretcher places, wheelchairs ≤ wheelchair places, people's standard
+//! masses and checked baggage ≤ payload, and unaccompanied minors beyond their own escorts ≤
+//! minors_per_escort × escorts on board.
 
 #[cfg(feature = "highs")]
 use good_lp::highs as solver;
@@ -47,8 +48,15 @@ pub fn plan_exact_within(
         .candidates
         .iter()
         .enumerate()
-        .flat_map(|(c, ts)| ts.iter().map(move |&t| (c, t)))
+        .flat_map(|(c, js)| js.iter().map(move |&j| (c, j)))
         .collect();
+    // By transport: the pairs whose journey has it as a leg.
+    let mut on: Vec<Vec<usize>> = vec![Vec::new(); transports.len()];
+    for (i, &(_, j)) in pairs.iter().enumerate() {
+        for &t in &inst.journeys[j].legs {
+            on[t].push(i);
+        }
+    }
     // Values achieved by the classes solved so far, held as lower bounds for the next ones.
     let mut held: Vec<(usize, f64)> = Vec::new();
     let mut last: Vec<bool> = vec![false; pairs.len()];
@@ -67,7 +75,7 @@ pub fn plan_exact_within(
                 .iter()
                 .enumerate()
                 .filter(|(_, (c, _))| usize::from(cases[*c].class).max(1) == k)
-                .map(|(i, &(c, t))| inst.gain(c, t) * x[i])
+                .map(|(i, &(c, j))| inst.gain(c, j) * x[i])
                 .sum()
         };
         let mut model = vars.maximise(class_value(class, &x)).using(solver);
@@ -87,11 +95,9 @@ pub fn plan_exact_within(
         }
         for (t, transport) in transports.iter().enumerate() {
             let sum = |f: &dyn Fn(&Case) -> u32| -> Expression {
-                pairs
+                on[t]
                     .iter()
-                    .enumerate()
-                    .filter(|(_, p)| p.1 == t)
-                    .map(|(i, &(c, _))| f64::from(f(&cases[c])) * x[i])
+                    .map(|&i| f64::from(f(&cases[pairs[i].0])) * x[i])
                     .sum()
             };
             model = model
@@ -105,12 +111,10 @@ pub fn plan_exact_within(
                     sum(&|c| c.wheelchairs) <= f64::from(transport.wheelchair_places)
                 ));
             if let Some(payload_kg) = transport.payload_kg {
-                let lifted: Expression = pairs
+                let lifted: Expression = on[t]
                     .iter()
-                    .enumerate()
-                    .filter(|(_, p)| p.1 == t)
-                    .map(|(i, &(c, _))| {
-                        let case = &cases[c];
+                    .map(|&i| {
+                        let case = &cases[pairs[i].0];
                         transport.lifted_kg(case.people, u64::from(case.mass_kg)) as f64 * x[i]
                     })
                     .sum();
@@ -131,20 +135,17 @@ pub fn plan_exact_within(
             .iter()
             .zip(&last)
             .filter(|((c, _), on)| **on && in_class(*c))
-            .map(|(&(c, t), _)| inst.gain(c, t))
+            .map(|(&(c, j), _)| inst.gain(c, j))
             .sum();
         held.push((class, achieved));
     }
     let mut assigned = vec![None; cases.len()];
-    for (&(c, t), on) in pairs.iter().zip(&last) {
-        if *on {
-            assigned[c] = Some(t);
+    for (&(c, j), taken) in pairs.iter().zip(&last) {
+        if *taken {
+            assigned[c] = Some(j);
         }
     }
-    Ok(Plan {
-        value: inst.value(&assigned),
-        assigned,
-    })
+    Ok(inst.plan_of(&assigned))
 }
 
 /// For each priority class, the most value its people could get if every other class were
@@ -164,7 +165,7 @@ pub fn class_bounds(
             .iter()
             .enumerate()
             .filter(|(c, _)| usize::from(cases[*c].class).max(1) == class)
-            .flat_map(|(c, ts)| ts.iter().map(move |&t| (c, t)))
+            .flat_map(|(c, js)| js.iter().map(move |&j| (c, j)))
             .collect();
         if pairs.is_empty() {
             continue;
@@ -177,7 +178,7 @@ pub fn class_bounds(
         let objective: Expression = pairs
             .iter()
             .enumerate()
-            .map(|(i, &(c, t))| inst.gain(c, t) * x[i])
+            .map(|(i, &(c, j))| inst.gain(c, j) * x[i])
             .sum();
         let mut model = vars.maximise(objective).using(solver);
         for c in 0..cases.len() {
@@ -189,7 +190,9 @@ pub fn class_bounds(
             model = model.with(constraint!(on <= 1));
         }
         for (t, transport) in transports.iter().enumerate() {
-            let on: Vec<usize> = (0..pairs.len()).filter(|&i| pairs[i].1 == t).collect();
+            let on: Vec<usize> = (0..pairs.len())
+                .filter(|&i| inst.journeys[pairs[i].1].legs.contains(&t))
+                .collect();
             if on.is_empty() {
                 continue;
             }
@@ -203,7 +206,7 @@ pub fn class_bounds(
         bounds[class - 1] = pairs
             .iter()
             .enumerate()
-            .map(|(i, &(c, t))| inst.gain(c, t) * solution.value(x[i]))
+            .map(|(i, &(c, j))| inst.gain(c, j) * solution.value(x[i]))
             .sum();
     }
     Ok(bounds)

@@ -1,8 +1,12 @@
-//! Why a case has no seat: for every transport, the constraint that kept it off.
+//! Why a case has no seat: for every transport, the constraint that kept it off, over every
+//! journey the transport is a leg of (a flight from Nur-Sultan may be out of reach directly and
+//! full only on the convoy that leads to it: the convoy is named).
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::{Case, Load, Plan, Settings, Transport, capacity_obstacle, feasibility};
+use crate::{Case, Load, Plan, Settings, Transport, capacity_obstacle, journey_feasibility};
 
 /// A constraint that keeps a case off a transport.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,6 +81,54 @@ pub enum Obstacle {
         escorts: u32,
         minors_per_escort: u32,
     },
+    /// The leg before does not end at this transport's hub.
+    NoConnection {
+        hub: String,
+    },
+    /// The feeder arrives at the hub too late for this departure (with the connection time).
+    MissesConnection {
+        hub: String,
+        late_minutes: i64,
+    },
+    /// A feeder ending at `hub`, from where no transport out can take the household.
+    NoOnward {
+        hub: String,
+    },
+    /// What keeps the household off another leg of the journey (`leg`: that transport's id).
+    OnLeg {
+        leg: String,
+        why: Box<Obstacle>,
+    },
+}
+
+impl Obstacle {
+    /// Whether it is about room on a transport, not about getting there or being allowed on.
+    pub fn is_capacity(&self) -> bool {
+        matches!(
+            self,
+            Obstacle::Seats { .. }
+                | Obstacle::StretcherPlaces { .. }
+                | Obstacle::WheelchairPlaces { .. }
+                | Obstacle::Payload { .. }
+                | Obstacle::Escorts { .. }
+        )
+    }
+
+    /// Which reason to show when several journeys through a transport fail: the one that came
+    /// closest (room on this transport, then room on another leg, then timing, then the rest).
+    fn closeness(&self) -> u8 {
+        match self {
+            o if o.is_capacity() => 0,
+            Obstacle::OnLeg { why, .. } if why.is_capacity() => 1,
+            Obstacle::TooLate { .. }
+            | Obstacle::WayOpensTooLate { .. }
+            | Obstacle::MissesConnection { .. } => 2,
+            Obstacle::OnLeg { why, .. } => 2 + why.closeness().min(1),
+            // No way at all says least when another way gets further.
+            Obstacle::Unreachable { .. } | Obstacle::WayClosed { .. } => 4,
+            _ => 3,
+        }
+    }
 }
 
 impl std::fmt::Display for Obstacle {
@@ -164,6 +216,18 @@ impl std::fmt::Display for Obstacle {
                 f,
                 "{minors} unaccompanied minors without an escort of their own for {escorts} escorts on board (one per {minors_per_escort} children)"
             ),
+            Obstacle::NoConnection { hub } => {
+                write!(f, "the leg before does not end at {hub}")
+            }
+            Obstacle::MissesConnection { hub, late_minutes } => write!(
+                f,
+                "misses the connection at {hub}: {late_minutes} min late after the feeder's arrival and the connection time"
+            ),
+            Obstacle::NoOnward { hub } => write!(
+                f,
+                "ends at {hub}, where no transport out can take the household"
+            ),
+            Obstacle::OnLeg { leg, why } => write!(f, "on the connecting {leg}: {why}"),
         }
     }
 }
@@ -189,17 +253,42 @@ pub(crate) fn unseated(
     told: &[bool],
 ) -> Vec<Unseated> {
     let mut loads = vec![Load::empty(&settings); transports.len()];
-    for (c, t) in plan.assigned.iter().enumerate() {
-        if let Some(t) = t {
-            loads[*t].add(&cases[c]);
-        }
-    }
     let mut on: Vec<Vec<usize>> = vec![Vec::new(); transports.len()];
-    for (c, t) in plan.assigned.iter().enumerate() {
-        if let Some(t) = t {
-            on[*t].push(c);
+    for (c, journey) in plan.assigned.iter().enumerate() {
+        for &t in journey.iter().flat_map(|j| &j.legs) {
+            loads[t].add(&cases[c]);
+            on[t].push(c);
         }
     }
+    // The journeys each transport is a leg of: itself alone when it takes people out, after
+    // each feeder into its hub, or before each transport out of the hub it feeds.
+    let mut out_of: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut feeders_into: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (t, transport) in transports.iter().enumerate() {
+        match &transport.feeds {
+            None => out_of.entry(transport.hub.as_str()).or_default().push(t),
+            Some(feed) => feeders_into.entry(feed.hub.as_str()).or_default().push(t),
+        }
+    }
+    let ways = |t: usize| -> Vec<Vec<usize>> {
+        match &transports[t].feeds {
+            None => std::iter::once(vec![t])
+                .chain(
+                    feeders_into
+                        .get(transports[t].hub.as_str())
+                        .into_iter()
+                        .flatten()
+                        .map(|&f| vec![f, t]),
+                )
+                .collect(),
+            Some(feed) => out_of
+                .get(feed.hub.as_str())
+                .into_iter()
+                .flatten()
+                .map(|&u| vec![t, u])
+                .collect(),
+        }
+    };
     // Whether case `a` comes after case `b` in serving order (class, then score, then id).
     let after = |a: &Case, b: &Case| {
         a.class
@@ -208,40 +297,69 @@ pub(crate) fn unseated(
             .then(a.id.cmp(&b.id))
             .is_gt()
     };
+    // What keeps case `c` off the journey of `legs`, seen from its leg `t`; `None`: nothing.
+    let blocked = |c: usize, t: usize, legs: &[usize]| -> Option<Obstacle> {
+        let case = &cases[c];
+        let (leg, mut obstacle) = journey_feasibility(transports, legs, case, &settings)
+            .err()
+            .or_else(|| {
+                legs.iter().find_map(|&u| {
+                    capacity_obstacle(&transports[u], &loads[u], case, &settings).map(|o| (u, o))
+                })
+            })?;
+        if let Obstacle::Seats {
+            told_lower_priority,
+            lower_priority,
+            ..
+        } = &mut obstacle
+        {
+            let behind = || on[leg].iter().copied().filter(|&o| after(&cases[o], case));
+            *lower_priority = behind().map(|o| cases[o].people).sum();
+            *told_lower_priority = behind()
+                .filter(|&o| told.get(o).copied().unwrap_or(false))
+                .map(|o| cases[o].people)
+                .sum();
+        }
+        Some(if leg == t {
+            obstacle
+        } else {
+            Obstacle::OnLeg {
+                leg: transports[leg].id.clone(),
+                why: Box::new(obstacle),
+            }
+        })
+    };
     let mut by_departure: Vec<usize> = (0..transports.len()).collect();
     by_departure.sort_by_key(|&t| (transports[t].departs_at_us, t));
     plan.assigned
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.is_none())
+        .filter(|(_, journey)| journey.is_none())
         .map(|(c, _)| Unseated {
             case: cases[c].id.clone(),
             why: by_departure
                 .iter()
                 .filter_map(|&t| {
-                    let mut obstacle = feasibility(&transports[t], &cases[c], &settings)
-                        .err()
-                        .or_else(|| {
-                            capacity_obstacle(&transports[t], &loads[t], &cases[c], &settings)
-                        })?;
-                    if let Obstacle::Seats {
-                        told_lower_priority,
-                        lower_priority,
-                        ..
-                    } = &mut obstacle
-                    {
-                        let behind = || {
-                            on[t]
-                                .iter()
-                                .copied()
-                                .filter(|&o| after(&cases[o], &cases[c]))
-                        };
-                        *lower_priority = behind().map(|o| cases[o].people).sum();
-                        *told_lower_priority = behind()
-                            .filter(|&o| told.get(o).copied().unwrap_or(false))
-                            .map(|o| cases[o].people)
-                            .sum();
-                    }
+                    let ways = ways(t);
+                    let obstacle = if ways.is_empty() {
+                        let hub = transports[t].feeds.as_ref().map(|f| f.hub.clone());
+                        Obstacle::NoOnward {
+                            hub: hub.unwrap_or_default(),
+                        }
+                    } else {
+                        let mut closest: Option<Obstacle> = None;
+                        for way in &ways {
+                            // A journey it could take: nothing keeps it off this transport.
+                            let o = blocked(c, t, way)?;
+                            if closest
+                                .as_ref()
+                                .is_none_or(|k| o.closeness() < k.closeness())
+                            {
+                                closest = Some(o);
+                            }
+                        }
+                        closest?
+                    };
                     Some((transports[t].id.clone(), obstacle))
                 })
                 .collect(),

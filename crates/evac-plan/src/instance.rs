@@ -1,20 +1,21 @@
 //! A planning instance as a file, so that a solver outside evac can check a plan: the
-//! households and transports as the planner sees them, every feasible (household, transport)
-//! pair with what seating it is worth, the capacity each seat takes, and the plan evac made.
+//! households and transports as the planner sees them, every feasible (household, journey)
+//! pair with its legs and what seating it is worth, the capacity each seat takes, and the plan
+//! evac made.
 //!
 //! The model the file describes (docs/PLAN-INSTANCE.md) is exactly what `exact.rs` solves:
-//! binary `x[c,t]` for each feasible pair; each household on at most one transport; per
-//! transport, Σ people ≤ seats, Σ stretchers ≤ stretcher places, Σ wheelchairs ≤ wheelchair
-//! places, Σ children beyond their own escorts ≤ escorts × children per escort, Σ standard
-//! masses and checked baggage ≤ payload where a transport has one; maximise
-//! class 1's Σ gain·x, then class 2's holding class 1's, and so on.
+//! binary `x[c,j]` for each feasible pair; each household on at most one journey; per
+//! transport, over the pairs with a leg on it, Σ people ≤ seats, Σ stretchers ≤ stretcher
+//! places, Σ wheelchairs ≤ wheelchair places, Σ children beyond their own escorts ≤ escorts ×
+//! children per escort, Σ standard masses and checked baggage ≤ payload where a transport has
+//! one; maximise class 1's Σ gain·x, then class 2's holding class 1's, and so on.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Case, Instance, Plan, Settings, Transport};
+use crate::{Case, Feed, Instance, Plan, Settings, Transport};
 
 /// The format's name and version, written first in every file.
-pub const INSTANCE_FORMAT: &str = "evac-plan-instance/2";
+pub const INSTANCE_FORMAT: &str = "evac-plan-instance/3";
 
 /// A household as the model sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,14 +46,17 @@ pub struct InstanceTransport {
     pub payload_kg: Option<u32>,
     /// Checked baggage per passenger, in kilograms (counted toward the payload).
     pub baggage_kg_per_person: u32,
+    /// Where a feeder leg ends (the next leg leaves from there); `null`: it takes people out.
+    pub feeds: Option<Feed>,
 }
 
-/// A household that may use a transport (feasible: eligible, usable, hub open, reachable in
-/// time, large enough), and what seating it there adds to its class's objective.
+/// A journey a household may take (feasible: eligible, usable, hubs open, reachable in time,
+/// connections made, large enough), its legs as transport indices, and what seating it there
+/// adds to its class's objective.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstancePair {
     pub case: usize,
-    pub transport: usize,
+    pub legs: Vec<usize>,
     pub gain: f64,
 }
 
@@ -67,8 +71,8 @@ pub struct PlanInstance {
     pub cases: Vec<InstanceCase>,
     pub transports: Vec<InstanceTransport>,
     pub pairs: Vec<InstancePair>,
-    /// evac's plan: the transport index of each case, or none.
-    pub evac_assigned: Vec<Option<usize>>,
+    /// evac's plan: the legs (transport indices) of each case's journey, or none.
+    pub evac_assigned: Vec<Option<Vec<usize>>>,
     /// evac's objective per class (class 1 first), to compare with a solver's.
     pub evac_value: Vec<f64>,
 }
@@ -112,47 +116,54 @@ impl PlanInstance {
                     minors_places: t.escorts.saturating_mul(per),
                     payload_kg: t.payload_kg,
                     baggage_kg_per_person: t.baggage_kg_per_person,
+                    feeds: t.feeds.clone(),
                 })
                 .collect(),
             pairs: inst
                 .candidates
                 .iter()
                 .enumerate()
-                .flat_map(|(c, ts)| {
+                .flat_map(|(c, js)| {
                     let inst = &inst;
-                    ts.iter().map(move |&t| InstancePair {
+                    js.iter().map(move |&j| InstancePair {
                         case: c,
-                        transport: t,
-                        gain: inst.gain(c, t),
+                        legs: inst.journeys[j].legs.clone(),
+                        gain: inst.gain(c, j),
                     })
                 })
                 .collect(),
-            evac_assigned: plan.assigned.clone(),
+            evac_assigned: plan
+                .assigned
+                .iter()
+                .map(|j| j.as_ref().map(|j| j.legs.clone()))
+                .collect(),
             evac_value: plan.value.clone(),
         }
     }
 
-    /// The objective per class of an assignment (transport index per case), from the file's
+    /// The objective per class of an assignment (a journey's legs per case), from the file's
     /// own gains; `None` if it uses a pair the file does not hold or breaks a capacity.
-    pub fn value_of(&self, assigned: &[Option<usize>]) -> Option<Vec<f64>> {
-        let gains: std::collections::HashMap<(usize, usize), f64> = self
+    pub fn value_of(&self, assigned: &[Option<Vec<usize>>]) -> Option<Vec<f64>> {
+        let gains: std::collections::HashMap<(usize, &[usize]), f64> = self
             .pairs
             .iter()
-            .map(|p| ((p.case, p.transport), p.gain))
+            .map(|p| ((p.case, p.legs.as_slice()), p.gain))
             .collect();
         let mut value = vec![0.0; self.classes];
         let mut used = vec![[0u64; 5]; self.transports.len()];
-        for (c, t) in assigned.iter().enumerate() {
-            let Some(t) = *t else { continue };
+        for (c, legs) in assigned.iter().enumerate() {
+            let Some(legs) = legs else { continue };
             let case = &self.cases[c];
-            value[usize::from(case.class) - 1] += gains.get(&(c, t))?;
-            let u = &mut used[t];
-            u[0] += u64::from(case.people);
-            u[1] += u64::from(case.stretchers);
-            u[2] += u64::from(case.wheelchairs);
-            u[3] += u64::from(case.minors_for_transport_escorts);
-            u[4] += u64::from(case.mass_kg)
-                + u64::from(case.people) * u64::from(self.transports[t].baggage_kg_per_person);
+            value[usize::from(case.class) - 1] += gains.get(&(c, legs.as_slice()))?;
+            for &t in legs {
+                let u = &mut used[t];
+                u[0] += u64::from(case.people);
+                u[1] += u64::from(case.stretchers);
+                u[2] += u64::from(case.wheelchairs);
+                u[3] += u64::from(case.minors_for_transport_escorts);
+                u[4] += u64::from(case.mass_kg)
+                    + u64::from(case.people) * u64::from(self.transports[t].baggage_kg_per_person);
+            }
         }
         let fits = used.iter().zip(&self.transports).all(|(u, t)| {
             u[0] <= u64::from(t.seats)

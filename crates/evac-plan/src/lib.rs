@@ -1,17 +1,22 @@
-//! Evacuation planning: whole households onto transports, highest priority class first, then
+//! Evacuation planning: whole households onto journeys out, highest priority class first, then
 //! earliest departure.
 //!
-//! The problem is a generalised assignment: each [`Case`] (a household that never splits) goes
-//! onto at most one [`Transport`] it can reach in time, within the transport's seats, its
-//! stretcher and wheelchair places, and its escort capacity for unaccompanied minors (escorts on
-//! board, plus escorts travelling with the case, each accompanying up to `minors_per_escort`
-//! children). Whether a case can use a transport at all — hub open at departure, hub reachable
-//! from the case's location by an open route, ready in time — is [`feasibility`]; what is left
-//! is capacity.
+//! The problem is a generalised assignment: each [`Case`] (a household that never splits) takes
+//! at most one [`Journey`]: one transport that takes it out, or a feeder leg (a convoy from
+//! Almaty to Nur-Sultan's airport, [`Transport::feeds`]) and then a transport out from the
+//! hub where the feeder ends, leaving at least `connection_minutes` after it arrives. On every
+//! leg the household needs seats, stretcher and wheelchair places, payload and escort capacity
+//! for unaccompanied minors (escorts on board, plus escorts travelling with the case, each
+//! accompanying up to `minors_per_escort` children). Whether a case can take a journey at all —
+//! each hub open at that leg's departure, the first hub reachable from the case's location by
+//! an open route, ready in time, every connection made — is [`journey_feasibility`]; what is
+//! left is capacity. Arriving at a feeder's hub is not arriving: a feeder seat without an
+//! onward seat is never planned.
 //!
 //! The objective is lexicographic by priority class: class 1's value first, then class 2's,
 //! and so on. A class's value is Σ over its seated people of (`2 × horizon` − hours from the
-//! plan's start to departure): seating people counts most, earlier departures add. The fast
+//! plan's start to the departure of their journey's last leg): seating people counts most,
+//! earlier departures out add. The fast
 //! [`plan`] is greedy in priority order (earliest feasible transport first) with local
 //! improvement (moving a seated case to make room for a waiting one of the same or a higher
 //! class); `exact.rs` solves the same objective with a MIP solver to measure the gap.
@@ -64,6 +69,43 @@ pub struct Transport {
     /// its members holds one of these citizenships. Empty: anyone the policy seats.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub carries_citizens_of: Vec<String>,
+    /// Set when it does not take people out but to another hub inside the crisis, where they
+    /// take an onward transport (a convoy to the only open airport); `None`: it takes people
+    /// out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feeds: Option<Feed>,
+}
+
+/// Where a feeder leg ends: the hub its people leave from next, and when it gets there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Feed {
+    pub hub: String,
+    /// Arrival, microseconds since the Unix epoch.
+    pub arrives_at_us: i64,
+}
+
+/// The transports a household takes, by index, first leg first: each leg but the last is a
+/// feeder ending at the hub the next leaves from; the last takes it out.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Journey {
+    pub legs: Vec<usize>,
+}
+
+/// A journey has at most this many legs: a feeder to an open hub, then the way out. (A chain
+/// of feeders multiplies the journeys to weigh for every household, and no crisis replayed so
+/// far needed one.)
+pub const LEGS_MAX: usize = 2;
+
+impl Journey {
+    /// One transport that takes the household out.
+    pub fn direct(t: usize) -> Journey {
+        Journey { legs: vec![t] }
+    }
+
+    /// The leg that takes the household out.
+    pub fn last(&self) -> usize {
+        *self.legs.last().expect("a journey has a leg")
+    }
 }
 
 /// A household waiting for a seat.
@@ -136,6 +178,9 @@ pub struct Settings {
     /// In a re-plan, a household already told of its seat gives it up to a waiting household
     /// this many classes higher or more; `None`: told households keep their seats.
     pub told_yield_class_gap: Option<u8>,
+    /// Minutes from a feeder's arrival to the onward departure (moving people across the
+    /// hub and checking them in).
+    pub connection_minutes: u32,
 }
 
 impl Default for Settings {
@@ -145,14 +190,15 @@ impl Default for Settings {
             check_in_minutes: 120,
             improvement_rounds_max: 8,
             told_yield_class_gap: None,
+            connection_minutes: 120,
         }
     }
 }
 
-/// Which transport each case is on (`None`: no seat), by case index.
+/// Which journey each case takes (`None`: no seat), by case index.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
-    pub assigned: Vec<Option<usize>>,
+    pub assigned: Vec<Option<Journey>>,
     /// The objective: per priority class (index 0 is class 1), the value of its seated people.
     pub value: Vec<f64>,
 }
@@ -160,7 +206,7 @@ pub struct Plan {
 /// What a transport carries: people, special places, and the unaccompanied minors its own
 /// escorts must take (those beyond what the escorts travelling with their household cover).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct Load {
+pub(crate) struct Load {
     /// Children one escort may accompany (the plan's setting, kept here so adding a case
     /// needs nothing else).
     minors_per_escort: u32,
@@ -263,8 +309,9 @@ fn capacity_obstacle(t: &Transport, load: &Load, c: &Case, s: &Settings) -> Opti
     over(t, &with, s)
 }
 
-/// Whether a case can use a transport at all (before capacity), or the reason it cannot.
-pub fn feasibility(t: &Transport, c: &Case, s: &Settings) -> Result<(), Obstacle> {
+/// Whether a case may ride a transport wherever it boards: eligible, the transport usable and
+/// carrying its citizens, its hub open at departure.
+fn admits(t: &Transport, c: &Case) -> Result<(), Obstacle> {
     if let Some(why) = &c.not_eligible {
         return Err(Obstacle::NotEligible { why: why.clone() });
     }
@@ -286,26 +333,11 @@ pub fn feasibility(t: &Transport, c: &Case, s: &Settings) -> Result<(), Obstacle
     if !t.hub_open_at_departure {
         return Err(Obstacle::HubClosed { hub: t.hub.clone() });
     }
-    let Some(reach) = c.reach.iter().find(|r| r.hub == t.hub) else {
-        return Err(Obstacle::Unreachable { hub: t.hub.clone() });
-    };
-    // The way is taken when it is open: a road that opens tomorrow serves tomorrow's flight.
-    let Some(leaves) = reach.earliest_departure(c.ready_at_us) else {
-        return Err(Obstacle::WayClosed { hub: t.hub.clone() });
-    };
-    let minutes = i64::from(reach.travel_minutes) + i64::from(s.check_in_minutes);
-    let arrives = leaves + minutes * 60_000_000;
-    if arrives > t.departs_at_us {
-        let late_minutes = (arrives - t.departs_at_us + 59_999_999) / 60_000_000;
-        return Err(if leaves > c.ready_at_us {
-            Obstacle::WayOpensTooLate {
-                hub: t.hub.clone(),
-                late_minutes,
-            }
-        } else {
-            Obstacle::TooLate { late_minutes }
-        });
-    }
+    Ok(())
+}
+
+/// Whether the household needs more of something than the transport has at all.
+fn never_fits(t: &Transport, c: &Case) -> Result<(), Obstacle> {
     let weighs_kg = u32::try_from(t.lifted_kg(c.people, u64::from(c.mass_kg))).unwrap_or(u32::MAX);
     for (what, needed, has) in [
         ("seats", c.people, t.seats),
@@ -320,11 +352,110 @@ pub fn feasibility(t: &Transport, c: &Case, s: &Settings) -> Result<(), Obstacle
     Ok(())
 }
 
-/// The instance with each case's candidate transports (feasible ones, earliest first).
+/// Minutes from `ready_us` to `deadline_us`, rounded up, when positive.
+fn minutes_late(ready_us: i64, deadline_us: i64) -> i64 {
+    (ready_us - deadline_us + 59_999_999) / 60_000_000
+}
+
+/// Whether a case can board a transport from its own location (before capacity), or the
+/// reason it cannot: [`admits`], the hub reachable by a way open in time for travel and
+/// check-in before departure, and large enough. Whether the transport takes it out or feeds
+/// another is [`journey_feasibility`]'s question.
+pub fn feasibility(t: &Transport, c: &Case, s: &Settings) -> Result<(), Obstacle> {
+    admits(t, c)?;
+    let Some(reach) = c.reach.iter().find(|r| r.hub == t.hub) else {
+        return Err(Obstacle::Unreachable { hub: t.hub.clone() });
+    };
+    // The way is taken when it is open: a road that opens tomorrow serves tomorrow's flight.
+    let Some(leaves) = reach.earliest_departure(c.ready_at_us) else {
+        return Err(Obstacle::WayClosed { hub: t.hub.clone() });
+    };
+    let minutes = i64::from(reach.travel_minutes) + i64::from(s.check_in_minutes);
+    let arrives = leaves + minutes * 60_000_000;
+    if arrives > t.departs_at_us {
+        let late_minutes = minutes_late(arrives, t.departs_at_us);
+        return Err(if leaves > c.ready_at_us {
+            Obstacle::WayOpensTooLate {
+                hub: t.hub.clone(),
+                late_minutes,
+            }
+        } else {
+            Obstacle::TooLate { late_minutes }
+        });
+    }
+    never_fits(t, c)
+}
+
+/// Whether a case can take `legs` in order (before capacity): the first boarded from its
+/// location ([`feasibility`]), each next one leaving from the hub where the leg before ends at
+/// least `connection_minutes` after it arrives, each admitting it at its own departure, and the
+/// last taking it out. The error names the leg (a transport index) it concerns.
+pub fn journey_feasibility(
+    transports: &[Transport],
+    legs: &[usize],
+    c: &Case,
+    s: &Settings,
+) -> Result<(), (usize, Obstacle)> {
+    let (&first, onward) = legs.split_first().expect("a journey has a leg");
+    feasibility(&transports[first], c, s).map_err(|o| (first, o))?;
+    let mut before = first;
+    for &t in onward {
+        let next = &transports[t];
+        let Some(feed) = &transports[before].feeds else {
+            return Err((
+                t,
+                Obstacle::NoConnection {
+                    hub: next.hub.clone(),
+                },
+            ));
+        };
+        if feed.hub != next.hub {
+            return Err((
+                t,
+                Obstacle::NoConnection {
+                    hub: next.hub.clone(),
+                },
+            ));
+        }
+        admits(next, c).map_err(|o| (t, o))?;
+        let ready = feed.arrives_at_us + i64::from(s.connection_minutes) * 60_000_000;
+        if ready > next.departs_at_us {
+            let late_minutes = minutes_late(ready, next.departs_at_us);
+            return Err((
+                t,
+                Obstacle::MissesConnection {
+                    hub: feed.hub.clone(),
+                    late_minutes,
+                },
+            ));
+        }
+        never_fits(next, c).map_err(|o| (t, o))?;
+        before = t;
+    }
+    match &transports[before].feeds {
+        Some(feed) => Err((
+            before,
+            Obstacle::NoOnward {
+                hub: feed.hub.clone(),
+            },
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The instance with each case's candidate journeys (feasible ones, earliest way out first).
 pub(crate) struct Instance<'a> {
     pub transports: &'a [Transport],
     pub cases: &'a [Case],
     pub settings: Settings,
+    /// Every journey the plan may use, by id: the first `transports.len()` are the direct ones
+    /// (journey `t` is transport `t` alone), then feeder journeys as cases need them.
+    pub journeys: Vec<Journey>,
+    /// Ids of the journeys of more than one leg.
+    journey_ids: HashMap<Vec<usize>, usize>,
+    /// By transport: the journeys that have it as a leg.
+    pub through: Vec<Vec<usize>>,
+    /// By case: the journeys it can take, by id.
     pub candidates: Vec<Vec<usize>>,
     /// Cases in priority order (class, then score, then id).
     pub order: Vec<usize>,
@@ -349,19 +480,33 @@ impl<'a> Instance<'a> {
         for ts in by_hub.values_mut() {
             ts.sort_by_key(|&t| (transports[t].departs_at_us, t));
         }
+        let mut journeys: Vec<Journey> = (0..transports.len()).map(Journey::direct).collect();
+        let mut journey_ids = HashMap::new();
         let candidates: Vec<Vec<usize>> = cases
             .iter()
             .map(|c| {
-                let mut ts: Vec<usize> = c
+                let mut js: Vec<usize> = Vec::new();
+                let boards = c
                     .reach
                     .iter()
                     .flat_map(|r| by_hub.get(r.hub.as_str()).into_iter().flatten())
                     .copied()
-                    .filter(|&t| feasibility(&transports[t], c, &settings).is_ok())
-                    .collect();
-                ts.sort_by_key(|&t| (transports[t].departs_at_us, t));
-                ts.dedup();
-                ts
+                    .filter(|&t| feasibility(&transports[t], c, &settings).is_ok());
+                for first in boards {
+                    let Some(feed) = &transports[first].feeds else {
+                        js.push(first);
+                        continue;
+                    };
+                    for &out in by_hub.get(feed.hub.as_str()).into_iter().flatten() {
+                        let legs = [first, out];
+                        if journey_feasibility(transports, &legs, c, &settings).is_ok() {
+                            js.push(intern(&mut journeys, &mut journey_ids, &legs));
+                        }
+                    }
+                }
+                js.sort_by_key(|&j| (transports[journeys[j].last()].departs_at_us, j));
+                js.dedup();
+                js
             })
             .collect();
         let mut order: Vec<usize> = (0..cases.len()).collect();
@@ -384,25 +529,58 @@ impl<'a> Instance<'a> {
             .max()
             .unwrap_or(1)
             .max(1);
-        Instance {
+        let mut inst = Instance {
             transports,
             cases,
             settings,
+            journeys,
+            journey_ids,
+            through: Vec::new(),
             candidates,
             order,
             start_us,
             base_hours: 2.0 * horizon_hours,
             classes,
+        };
+        inst.index_legs();
+        inst
+    }
+
+    /// Rebuilds `through` from `journeys`.
+    fn index_legs(&mut self) {
+        self.through = vec![Vec::new(); self.transports.len()];
+        for (j, journey) in self.journeys.iter().enumerate() {
+            for &t in &journey.legs {
+                self.through[t].push(j);
+            }
         }
     }
 
-    /// What seating case `c` on transport `t` adds to its class's value.
-    pub fn gain(&self, c: usize, t: usize) -> f64 {
-        let hours = (self.transports[t].departs_at_us - self.start_us).max(0) as f64 / 3.6e9;
+    /// The id of the journey of `legs` (a journey kept from an earlier plan may not be a
+    /// candidate now).
+    pub fn id_of(&mut self, legs: &[usize]) -> usize {
+        let before = self.journeys.len();
+        let j = intern(&mut self.journeys, &mut self.journey_ids, legs);
+        if self.journeys.len() > before {
+            for &t in legs {
+                self.through[t].push(j);
+            }
+        }
+        j
+    }
+
+    /// When journey `j`'s last leg leaves.
+    pub fn departs_us(&self, j: usize) -> i64 {
+        self.transports[self.journeys[j].last()].departs_at_us
+    }
+
+    /// What seating case `c` on journey `j` adds to its class's value.
+    pub fn gain(&self, c: usize, j: usize) -> f64 {
+        let hours = (self.departs_us(j) - self.start_us).max(0) as f64 / 3.6e9;
         f64::from(self.cases[c].people) * (self.base_hours - hours)
     }
 
-    /// The objective after case `c` moves from `from` to `to` (either may be none).
+    /// The objective after case `c` moves from journey `from` to `to` (either may be none).
     pub fn moved(
         &self,
         value: &[f64],
@@ -412,19 +590,80 @@ impl<'a> Instance<'a> {
     ) -> Vec<f64> {
         let mut value = value.to_vec();
         let k = usize::from(self.cases[c].class).max(1) - 1;
-        value[k] += to.map_or(0.0, |t| self.gain(c, t)) - from.map_or(0.0, |t| self.gain(c, t));
+        value[k] += to.map_or(0.0, |j| self.gain(c, j)) - from.map_or(0.0, |j| self.gain(c, j));
         value
     }
 
     pub fn value(&self, assigned: &[Option<usize>]) -> Vec<f64> {
         let mut value = vec![0.0; self.classes];
-        for (c, t) in assigned.iter().enumerate() {
-            if let Some(t) = t {
-                value[usize::from(self.cases[c].class).max(1) - 1] += self.gain(c, *t);
+        for (c, j) in assigned.iter().enumerate() {
+            if let Some(j) = j {
+                value[usize::from(self.cases[c].class).max(1) - 1] += self.gain(c, *j);
             }
         }
         value
     }
+
+    /// Whether case `c` fits on every leg of journey `j` beside `loads`.
+    pub fn fits(&self, loads: &[Load], c: usize, j: usize) -> bool {
+        self.first_full_leg(loads, c, j).is_none()
+    }
+
+    /// The first leg of journey `j` that case `c` does not fit on beside `loads`, with why.
+    pub fn first_full_leg(&self, loads: &[Load], c: usize, j: usize) -> Option<(usize, Obstacle)> {
+        self.journeys[j].legs.iter().find_map(|&t| {
+            capacity_obstacle(
+                &self.transports[t],
+                &loads[t],
+                &self.cases[c],
+                &self.settings,
+            )
+            .map(|o| (t, o))
+        })
+    }
+
+    /// Puts case `c`'s load on every leg of journey `j`.
+    pub fn board(&self, loads: &mut [Load], c: usize, j: usize) {
+        for &t in &self.journeys[j].legs {
+            loads[t].add(&self.cases[c]);
+        }
+    }
+
+    /// Takes case `c`'s load off every leg of journey `j`.
+    pub fn leave(&self, loads: &mut [Load], c: usize, j: usize) {
+        for &t in &self.journeys[j].legs {
+            loads[t].remove(&self.cases[c]);
+        }
+    }
+
+    /// The plan of journey ids as the caller sees it.
+    pub fn plan_of(&self, assigned: &[Option<usize>]) -> Plan {
+        Plan {
+            value: self.value(assigned),
+            assigned: assigned
+                .iter()
+                .map(|j| j.map(|j| self.journeys[j].clone()))
+                .collect(),
+        }
+    }
+}
+
+/// The id of the journey of `legs` in `journeys`, added if new (a direct journey's id is its
+/// transport's index).
+fn intern(
+    journeys: &mut Vec<Journey>,
+    ids: &mut HashMap<Vec<usize>, usize>,
+    legs: &[usize],
+) -> usize {
+    if let [t] = legs {
+        return *t;
+    }
+    *ids.entry(legs.to_vec()).or_insert_with(|| {
+        journeys.push(Journey {
+            legs: legs.to_vec(),
+        });
+        journeys.len() - 1
+    })
 }
 
 /// Local improvement looks at this many of a case's earliest candidate transports…
@@ -453,31 +692,37 @@ pub fn plan(
     stop: &dyn Fn() -> bool,
 ) -> Plan {
     let none = HashMap::new();
-    plan_keeping(transports, cases, settings, start_us, &none, &none, stop)
+    plan_keeping(transports, cases, settings, start_us, &none, &none, stop).0
 }
 
-/// A plan in which the cases of `pinned` (case index → transport index) stay where they are
-/// whatever the rules say now (they are at the hub), the cases of `keep` are placed first
-/// where they still can be and fit, and the rest as [`plan`] does. Neither pinned nor kept
-/// cases are moved by local improvement.
-pub(crate) fn plan_keeping(
-    transports: &[Transport],
-    cases: &[Case],
+/// A plan in which the cases of `pinned` (case index → journey) stay where they are whatever
+/// the rules say now (they are at the hub), the cases of `keep` are placed first where they
+/// still can be and fit, and the rest as [`plan`] does. Neither pinned nor kept cases are
+/// moved by local improvement. Also answers the journeys by id the plan ran on.
+pub(crate) fn plan_keeping<'a>(
+    transports: &'a [Transport],
+    cases: &'a [Case],
     settings: Settings,
     start_us: i64,
-    keep: &HashMap<usize, usize>,
-    pinned: &HashMap<usize, usize>,
+    keep: &HashMap<usize, Journey>,
+    pinned: &HashMap<usize, Journey>,
     stop: &dyn Fn() -> bool,
-) -> Plan {
-    let inst = Instance::new(transports, cases, settings, start_us);
+) -> (Plan, Instance<'a>) {
+    let mut inst = Instance::new(transports, cases, settings, start_us);
+    let keep: HashMap<usize, usize> = keep
+        .iter()
+        .map(|(&c, j)| (c, inst.id_of(&j.legs)))
+        .collect();
+    let pinned: HashMap<usize, usize> = pinned
+        .iter()
+        .map(|(&c, j)| (c, inst.id_of(&j.legs)))
+        .collect();
+    let inst = inst;
     let mut loads = vec![Load::empty(&settings); transports.len()];
     let mut assigned: Vec<Option<usize>> = vec![None; cases.len()];
-    let fits = |loads: &[Load], c: usize, t: usize| {
-        capacity_obstacle(&transports[t], &loads[t], &cases[c], &settings).is_none()
-    };
-    for (&c, &t) in pinned {
-        loads[t].add(&cases[c]);
-        assigned[c] = Some(t);
+    for (&c, &j) in &pinned {
+        inst.board(&mut loads, c, j);
+        assigned[c] = Some(j);
     }
     // Kept cases next, in priority order, where they are still feasible and fit. When told
     // households yield to a class gap, the waiting cases that many classes above a kept one
@@ -498,16 +743,19 @@ pub(crate) fn plan_keeping(
             continue;
         }
         match keep.get(&c) {
-            Some(&t) if inst.candidates[c].contains(&t) && fits(&loads, c, t) => {
-                loads[t].add(&cases[c]);
-                assigned[c] = Some(t);
+            Some(&j) if inst.candidates[c].contains(&j) && inst.fits(&loads, c, j) => {
+                inst.board(&mut loads, c, j);
+                assigned[c] = Some(j);
             }
             // A kept case that no longer fits where it was is planned like the rest, below.
             Some(_) => {}
             None if settings.told_yield_class_gap.is_some() => {
-                if let Some(&t) = inst.candidates[c].iter().find(|&&t| fits(&loads, c, t)) {
-                    loads[t].add(&cases[c]);
-                    assigned[c] = Some(t);
+                if let Some(&j) = inst.candidates[c]
+                    .iter()
+                    .find(|&&j| inst.fits(&loads, c, j))
+                {
+                    inst.board(&mut loads, c, j);
+                    assigned[c] = Some(j);
                 }
             }
             // Without yielding, the waiting are planned after every kept case, below.
@@ -518,25 +766,25 @@ pub(crate) fn plan_keeping(
         if assigned[c].is_some() {
             continue;
         }
-        if let Some(&t) = inst.candidates[c].iter().find(|&&t| fits(&loads, c, t)) {
-            loads[t].add(&cases[c]);
-            assigned[c] = Some(t);
+        if let Some(&j) = inst.candidates[c]
+            .iter()
+            .find(|&&j| inst.fits(&loads, c, j))
+        {
+            inst.board(&mut loads, c, j);
+            assigned[c] = Some(j);
         }
     }
-    let fixed: HashMap<usize, usize> = keep.iter().chain(pinned).map(|(&c, &t)| (c, t)).collect();
+    let fixed: HashMap<usize, usize> = keep.iter().chain(&pinned).map(|(&c, &j)| (c, j)).collect();
     improve(&inst, &mut assigned, &mut loads, &fixed, stop);
-    Plan {
-        value: inst.value(&assigned),
-        assigned,
-    }
+    (inst.plan_of(&assigned), inst)
 }
 
-/// Local improvement: for each case without a seat (or on a later transport than it could
-/// take), in priority order, try to make room on one of its candidates by moving one case of
-/// the same or a lower class that sits there to another transport it can take (or, when the
-/// waiting case's class is higher, off the plan). A move is kept only if the objective vector
-/// improves. Cases of `keep` that sit where they are kept are never moved (neither to make
-/// room nor to an earlier transport): people who were told stay told.
+/// Local improvement: for each case without a seat (or on a later journey than it could
+/// take), in priority order, try to make room on one of its candidate journeys by moving cases
+/// of the same or a lower class off the leg it does not fit on, to another journey they can
+/// take (or, when the waiting case's class is higher, off the plan). A move is kept only if the
+/// objective vector improves. Cases of `keep` that sit where they are kept are never moved
+/// (neither to make room nor to an earlier journey): people who were told stay told.
 fn improve(
     inst: &Instance<'_>,
     assigned: &mut [Option<usize>],
@@ -545,10 +793,13 @@ fn improve(
     stop: &dyn Fn() -> bool,
 ) {
     let (cases, transports, s) = (inst.cases, inst.transports, &inst.settings);
+    // By transport: the cases with a leg on it.
     let mut on: Vec<Vec<usize>> = vec![Vec::new(); transports.len()];
-    for (c, t) in assigned.iter().enumerate() {
-        if let Some(t) = t {
-            on[*t].push(c);
+    for (c, j) in assigned.iter().enumerate() {
+        if let Some(j) = j {
+            for &t in &inst.journeys[*j].legs {
+                on[t].push(c);
+            }
         }
     }
     let mut current = inst.value(assigned);
@@ -562,79 +813,68 @@ fn improve(
             if now_at.is_some() && keep.get(&c) == now_at.as_ref() {
                 continue;
             }
-            for &t in inst.candidates[c].iter().take(CANDIDATES_TRIED_MAX) {
-                // Only earlier transports than the one it has can help it.
-                if let Some(current_t) = now_at
-                    && transports[t].departs_at_us >= transports[current_t].departs_at_us
+            for &j in inst.candidates[c].iter().take(CANDIDATES_TRIED_MAX) {
+                // Only journeys out earlier than the one it has can help it.
+                if let Some(current_j) = now_at
+                    && inst.departs_us(j) >= inst.departs_us(current_j)
                 {
                     break;
                 }
-                if let Some(current_t) = now_at {
-                    loads[current_t].remove(&cases[c]);
+                if let Some(current_j) = now_at {
+                    inst.leave(loads, c, current_j);
                     // An escort cannot leave the children it accompanies.
-                    if over(&transports[current_t], &loads[current_t], s).is_some() {
-                        loads[current_t].add(&cases[c]);
+                    let stranded = inst.journeys[current_j]
+                        .legs
+                        .iter()
+                        .any(|&u| over(&transports[u], &loads[u], s).is_some());
+                    if stranded {
+                        inst.board(loads, c, current_j);
                         break;
                     }
                 }
-                let try_direct =
-                    capacity_obstacle(&transports[t], &loads[t], &cases[c], s).is_none();
-                let done;
-                if try_direct {
-                    loads[t].add(&cases[c]);
-                    let before = assigned[c];
-                    assigned[c] = Some(t);
-                    let value = inst.moved(&current, c, before, Some(t));
-                    if better(&value, &current) {
-                        current = value;
-                        if let Some(b) = before {
-                            on[b].retain(|&x| x != c);
-                        }
-                        on[t].push(c);
-                        done = true;
-                    } else {
-                        loads[t].remove(&cases[c]);
-                        assigned[c] = before;
-                        done = false;
+                let mut mover = Mover {
+                    inst,
+                    assigned: &mut *assigned,
+                    loads: &mut *loads,
+                    on: &mut on,
+                    current: &mut current,
+                };
+                let done = match inst.first_full_leg(mover.loads, c, j) {
+                    None => mover.evict(c, j, &[]),
+                    Some((full, _)) => {
+                        // Move occupants of the full leg elsewhere (or off) to make room: one
+                        // at a time, then, on smaller instances, several together
+                        // (`MOVED_TOGETHER_BY_SIZE`). The lowest-priority occupants first:
+                        // they are the ones worth moving.
+                        let set_size_max = MOVED_TOGETHER_BY_SIZE
+                            .iter()
+                            .find(|(cases_max, _)| cases.len() <= *cases_max)
+                            .map_or(1, |&(_, size)| size);
+                        let deep = set_size_max > 1;
+                        let mut occupants: Vec<usize> = mover.on[full]
+                            .iter()
+                            .copied()
+                            .filter(|&o| {
+                                (deep || cases[o].class >= cases[c].class) && !keep.contains_key(&o)
+                            })
+                            .collect();
+                        occupants.sort_by_key(|&o| std::cmp::Reverse(cases[o].class));
+                        occupants.truncate(OCCUPANTS_TRIED_MAX);
+                        (1..=set_size_max).any(|size| {
+                            subsets(occupants.len(), size).any(|picked| {
+                                let set: Vec<usize> =
+                                    picked.iter().map(|&i| occupants[i]).collect();
+                                mover.evict(c, j, &set)
+                            })
+                        })
                     }
-                } else {
-                    // Move occupants elsewhere (or off) to make room: one at a time, then, on
-                    // smaller instances, several together (`MOVED_TOGETHER_BY_SIZE`). The
-                    // lowest-priority occupants first: they are the ones worth moving.
-                    let set_size_max = MOVED_TOGETHER_BY_SIZE
-                        .iter()
-                        .find(|(cases_max, _)| cases.len() <= *cases_max)
-                        .map_or(1, |&(_, size)| size);
-                    let deep = set_size_max > 1;
-                    let mut occupants: Vec<usize> = on[t]
-                        .iter()
-                        .copied()
-                        .filter(|&o| {
-                            (deep || cases[o].class >= cases[c].class) && !keep.contains_key(&o)
-                        })
-                        .collect();
-                    occupants.sort_by_key(|&o| std::cmp::Reverse(cases[o].class));
-                    occupants.truncate(OCCUPANTS_TRIED_MAX);
-                    let mut mover = Mover {
-                        inst,
-                        assigned: &mut *assigned,
-                        loads: &mut *loads,
-                        on: &mut on,
-                        current: &mut current,
-                    };
-                    done = (1..=set_size_max).any(|size| {
-                        subsets(occupants.len(), size).any(|picked| {
-                            let set: Vec<usize> = picked.iter().map(|&i| occupants[i]).collect();
-                            mover.evict(c, t, &set)
-                        })
-                    });
-                }
+                };
                 if done {
                     gained = true;
                     break;
                 }
-                if let Some(current_t) = now_at {
-                    loads[current_t].add(&cases[c]);
+                if let Some(current_j) = now_at {
+                    inst.board(loads, c, current_j);
                 }
             }
         }
@@ -669,56 +909,69 @@ fn subsets(n: usize, size: usize) -> impl Iterator<Item = Vec<usize>> {
     })
 }
 
-/// The plan being improved, and the moves that make room for a waiting case.
+/// The plan being improved (journey ids), and the moves that make room for a waiting case.
 struct Mover<'i, 'a> {
     inst: &'i Instance<'a>,
     assigned: &'i mut [Option<usize>],
     loads: &'i mut [Load],
+    /// By transport: the cases with a leg on it.
     on: &'i mut Vec<Vec<usize>>,
     current: &'i mut Vec<f64>,
 }
 
 impl Mover<'_, '_> {
-    /// Seats case `c` on `t` by moving the occupants in `set` elsewhere (each to one of its
-    /// earliest other candidates, or off the plan), if some choice improves the objective; the
-    /// first such choice is kept. `c`'s own load is already off its current transport.
-    fn evict(&mut self, c: usize, t: usize, set: &[usize]) -> bool {
-        let (cases, transports, s) = (self.inst.cases, self.inst.transports, &self.inst.settings);
-        for &o in set {
-            self.loads[t].remove(&cases[o]);
+    /// Seats case `c` on journey `j` by moving the cases in `set` (none: `j` has room) off
+    /// their journeys, each to one of its earliest other candidates (none through a leg of `j`
+    /// they were moved off) or off the plan, if some choice improves the objective; the first
+    /// such choice is kept. `c`'s own load is already off its current journey.
+    fn evict(&mut self, c: usize, j: usize, set: &[usize]) -> bool {
+        let inst = self.inst;
+        let held: Vec<usize> = set
+            .iter()
+            .map(|&o| self.assigned[o].expect("an occupant has a journey"))
+            .collect();
+        for (&o, &h) in set.iter().zip(&held) {
+            inst.leave(self.loads, o, h);
         }
-        let room = capacity_obstacle(&transports[t], &self.loads[t], &cases[c], s).is_none();
         let mut done = false;
-        if room {
-            self.loads[t].add(&cases[c]);
+        if inst.fits(self.loads, c, j) {
+            inst.board(self.loads, c, j);
             let before_c = self.assigned[c];
-            let value = self.inst.moved(self.current, c, before_c, Some(t));
+            let value = inst.moved(self.current, c, before_c, Some(j));
             let mut chosen = Vec::with_capacity(set.len());
-            if let Some(value) = self.place(set, t, &value, &mut chosen) {
+            if let Some(value) = self.place(set, j, &value, &mut chosen) {
                 *self.current = value;
-                self.assigned[c] = Some(t);
-                if let Some(b) = before_c {
-                    self.on[b].retain(|&x| x != c);
-                }
-                self.on[t].retain(|x| !set.contains(x));
-                self.on[t].push(c);
-                for (&o, &alt) in set.iter().zip(&chosen) {
+                self.assigned[c] = Some(j);
+                self.shift(c, before_c, Some(j));
+                for ((&o, &h), &alt) in set.iter().zip(&held).zip(&chosen) {
                     self.assigned[o] = alt;
-                    if let Some(u) = alt {
-                        self.on[u].push(o);
-                    }
+                    self.shift(o, Some(h), alt);
                 }
                 done = true;
             } else {
-                self.loads[t].remove(&cases[c]);
+                inst.leave(self.loads, c, j);
             }
         }
         if !done {
-            for &o in set {
-                self.loads[t].add(&cases[o]);
+            for (&o, &h) in set.iter().zip(&held) {
+                inst.board(self.loads, o, h);
             }
         }
         done
+    }
+
+    /// Moves case `c` in the by-transport lists from journey `from` to `to`.
+    fn shift(&mut self, c: usize, from: Option<usize>, to: Option<usize>) {
+        if let Some(from) = from {
+            for &t in &self.inst.journeys[from].legs {
+                self.on[t].retain(|&x| x != c);
+            }
+        }
+        if let Some(to) = to {
+            for &t in &self.inst.journeys[to].legs {
+                self.on[t].push(c);
+            }
+        }
     }
 
     /// Chooses where each of `set` goes (loads updated for the chosen ones) so that the
@@ -726,36 +979,37 @@ impl Mover<'_, '_> {
     fn place(
         &mut self,
         set: &[usize],
-        t: usize,
+        j: usize,
         value: &[f64],
         chosen: &mut Vec<Option<usize>>,
     ) -> Option<Vec<f64>> {
         let Some((&o, rest)) = set.split_first() else {
             return better(value, self.current).then(|| value.to_vec());
         };
-        let (cases, transports, s) = (self.inst.cases, self.inst.transports, &self.inst.settings);
-        let alternatives: Vec<Option<usize>> = self.inst.candidates[o]
+        let inst = self.inst;
+        let freed = &inst.journeys[j].legs;
+        let alternatives: Vec<Option<usize>> = inst.candidates[o]
             .iter()
-            .filter(|&&u| u != t)
+            .filter(|&&u| !inst.journeys[u].legs.iter().any(|t| freed.contains(t)))
             .take(CANDIDATES_TRIED_MAX)
             .map(|&u| Some(u))
             .chain(std::iter::once(None))
             .collect();
         for alt in alternatives {
             if let Some(u) = alt {
-                if capacity_obstacle(&transports[u], &self.loads[u], &cases[o], s).is_some() {
+                if !inst.fits(self.loads, o, u) {
                     continue;
                 }
-                self.loads[u].add(&cases[o]);
+                inst.board(self.loads, o, u);
             }
-            let moved = self.inst.moved(value, o, self.assigned[o], alt);
+            let moved = inst.moved(value, o, self.assigned[o], alt);
             chosen.push(alt);
-            if let Some(found) = self.place(rest, t, &moved, chosen) {
+            if let Some(found) = self.place(rest, j, &moved, chosen) {
                 return Some(found);
             }
             chosen.pop();
             if let Some(u) = alt {
-                self.loads[u].remove(&cases[o]);
+                inst.leave(self.loads, o, u);
             }
         }
         None
@@ -765,13 +1019,17 @@ impl Mover<'_, '_> {
 /// Standby: when no-shows free seats on `transport` at the call time, the waiting cases that
 /// take them, by index into `waiting`, in priority order (class, then score): each that can use
 /// the transport and still fits beside `aboard` and the standby cases taken before it. A
-/// household too large for what is left is passed over for a smaller one behind it.
+/// household too large for what is left is passed over for a smaller one behind it. A feeder
+/// takes nobody from standby: its people need an onward seat, which only a plan gives.
 pub fn standby(
     transport: &Transport,
     aboard: &[Case],
     waiting: &[Case],
     settings: Settings,
 ) -> Vec<usize> {
+    if transport.feeds.is_some() {
+        return Vec::new();
+    }
     let mut load = Load::empty(&settings);
     for c in aboard {
         load.add(c);
@@ -833,11 +1091,20 @@ pub fn check(
     plan: &Plan,
 ) -> Result<(), String> {
     let mut loads = vec![Load::empty(&settings); transports.len()];
-    for (c, t) in plan.assigned.iter().enumerate() {
-        let Some(t) = *t else { continue };
-        feasibility(&transports[t], &cases[c], &settings)
-            .map_err(|o| format!("case {} on {}: {o}", cases[c].id, transports[t].id))?;
-        loads[t].add(&cases[c]);
+    for (c, journey) in plan.assigned.iter().enumerate() {
+        let Some(journey) = journey else { continue };
+        if journey.legs.is_empty() || journey.legs.len() > LEGS_MAX {
+            return Err(format!(
+                "case {}: a journey of {} legs",
+                cases[c].id,
+                journey.legs.len()
+            ));
+        }
+        journey_feasibility(transports, &journey.legs, &cases[c], &settings)
+            .map_err(|(t, o)| format!("case {} on {}: {o}", cases[c].id, transports[t].id))?;
+        for &t in &journey.legs {
+            loads[t].add(&cases[c]);
+        }
     }
     for (t, load) in loads.iter().enumerate() {
         if let Some(o) = over(&transports[t], load, &settings) {

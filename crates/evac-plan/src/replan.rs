@@ -1,21 +1,21 @@
 //! Re-planning after a change (a hub closes, a transport is cancelled or added, new cases):
-//! notified people keep their transport where it is still feasible and fits; everyone else is
+//! notified people keep their journey where it is still feasible and fits; everyone else is
 //! planned as usual; the answer says who moved, who gained a seat and who lost one, and why.
 
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::{Case, Plan, Settings, Transport, feasibility, plan_keeping};
+use crate::{Case, Journey, Plan, Settings, Transport, journey_feasibility, plan_keeping};
 
-/// A case whose seat changed.
+/// A case whose seats changed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SeatChange {
     pub case: String,
-    /// The transport it had, if any.
-    pub from: Option<String>,
-    /// The transport it has now, if any.
-    pub to: Option<String>,
+    /// The journey it had (transport ids, first leg first), if any.
+    pub from: Option<Vec<String>>,
+    /// The journey it has now, if any.
+    pub to: Option<Vec<String>>,
     /// Why it is not on its old transport any more (empty for a case that gained a seat).
     pub why: String,
 }
@@ -23,13 +23,13 @@ pub struct SeatChange {
 /// What a re-plan changed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlanDiff {
-    /// Cases on another transport than before.
+    /// Cases on another journey than before.
     pub moved: Vec<SeatChange>,
     /// Cases seated now that had no seat.
     pub gained: Vec<SeatChange>,
     /// Cases that had a seat and have none now.
     pub lost: Vec<SeatChange>,
-    /// Notified cases that could not keep their transport.
+    /// Notified cases that could not keep their journey.
     pub notified_moved_or_lost: usize,
 }
 
@@ -37,21 +37,22 @@ pub struct PlanDiff {
 pub struct Replanned {
     pub plan: Plan,
     pub diff: PlanDiff,
-    /// By case: told of its seat (or checked in) and still on that transport.
+    /// By case: told of its seats (or checked in) and still on that journey.
     pub kept: Vec<bool>,
 }
 
-/// Re-plans: `previous` maps case ids to the transport id they had; `notified` names the cases
-/// already told (they stay where they can); `checked_in` names the cases with someone checked
-/// in or boarded: they are at the hub and keep their transport whatever the rules say now
-/// (only staff move them, by hand), so they never appear in the diff.
+/// Re-plans: `previous` maps case ids to the journey they had (transport ids, first leg
+/// first); `notified` names the cases already told (they stay where they can); `checked_in`
+/// names the cases with someone checked in or boarded: they are at a hub and keep their
+/// journey whatever the rules say now (only staff move them, by hand), so they never appear in
+/// the diff.
 #[allow(clippy::too_many_arguments)]
 pub fn replan(
     transports: &[Transport],
     cases: &[Case],
     settings: Settings,
     start_us: i64,
-    previous: &HashMap<String, String>,
+    previous: &HashMap<String, Vec<String>>,
     notified: &[String],
     checked_in: &[String],
     stop: &dyn Fn() -> bool,
@@ -61,23 +62,28 @@ pub fn replan(
         .enumerate()
         .map(|(i, t)| (t.id.as_str(), i))
         .collect();
-    let held_by = |names: &[String]| -> HashMap<usize, usize> {
+    // A journey of which a leg was removed is no journey any more.
+    let journey_of = |legs: &[String]| -> Option<Journey> {
+        let legs = legs
+            .iter()
+            .map(|t| transport_index.get(t.as_str()).copied())
+            .collect::<Option<Vec<usize>>>()?;
+        (!legs.is_empty()).then_some(Journey { legs })
+    };
+    let held_by = |names: &[String]| -> HashMap<usize, Journey> {
         let names: HashSet<&str> = names.iter().map(String::as_str).collect();
         cases
             .iter()
             .enumerate()
             .filter(|(_, c)| names.contains(c.id.as_str()))
-            .filter_map(|(i, c)| {
-                let t = previous.get(&c.id)?;
-                Some((i, *transport_index.get(t.as_str())?))
-            })
+            .filter_map(|(i, c)| Some((i, journey_of(previous.get(&c.id)?)?)))
             .collect()
     };
     let pinned = held_by(checked_in);
     let mut keep = held_by(notified);
     keep.retain(|c, _| !pinned.contains_key(c));
     let notified: HashSet<&str> = notified.iter().map(String::as_str).collect();
-    let plan = plan_keeping(transports, cases, settings, start_us, &keep, &pinned, stop);
+    let (plan, _) = plan_keeping(transports, cases, settings, start_us, &keep, &pinned, stop);
     let mut diff = PlanDiff {
         moved: Vec::new(),
         gained: Vec::new(),
@@ -87,17 +93,22 @@ pub fn replan(
     for (c, now) in plan.assigned.iter().enumerate() {
         let case = &cases[c];
         let before = previous.get(&case.id).cloned();
-        let now = now.map(|t| transports[t].id.clone());
+        let now = now.as_ref().map(|j| {
+            j.legs
+                .iter()
+                .map(|&t| transports[t].id.clone())
+                .collect::<Vec<String>>()
+        });
         if before == now {
             continue;
         }
         let why = match &before {
             None => String::new(),
-            Some(b) => match transport_index.get(b.as_str()) {
+            Some(b) => match journey_of(b) {
                 None => "the transport was removed".to_string(),
-                Some(&t) => match feasibility(&transports[t], case, &settings) {
-                    Err(o) => o.to_string(),
-                    Ok(()) if now.is_some() => "an earlier or better transport".to_string(),
+                Some(j) => match journey_feasibility(transports, &j.legs, case, &settings) {
+                    Err((_, o)) => o.to_string(),
+                    Ok(()) if now.is_some() => "an earlier or better journey".to_string(),
                     Ok(()) => "its seats went to households of higher priority".to_string(),
                 },
             },

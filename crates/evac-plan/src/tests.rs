@@ -28,6 +28,19 @@ fn flight(id: &str, hub: &str, hours: i64, seats: u32) -> Transport {
         payload_kg: None,
         baggage_kg_per_person: 0,
         carries_citizens_of: Vec::new(),
+        feeds: None,
+    }
+}
+
+/// A convoy from `hub` to `to`, leaving `hours` after the start and arriving `drive_hours`
+/// later.
+fn convoy(id: &str, hub: &str, to: &str, hours: i64, drive_hours: i64, seats: u32) -> Transport {
+    Transport {
+        feeds: Some(Feed {
+            hub: to.into(),
+            arrives_at_us: START + (hours + drive_hours) * HOUR,
+        }),
+        ..flight(id, hub, hours, seats)
     }
 }
 
@@ -68,20 +81,40 @@ fn replan_told(
     previous: &HashMap<String, String>,
 ) -> Replanned {
     let notified: Vec<String> = previous.keys().cloned().collect();
+    let journeys: HashMap<String, Vec<String>> = previous
+        .iter()
+        .map(|(c, t)| (c.clone(), vec![t.clone()]))
+        .collect();
     replan(
         transports,
         cases,
         settings,
         START,
-        previous,
+        &journeys,
         &notified,
         &[],
         &never,
     )
 }
 
+/// The transport a case's journey takes it out on.
 fn seat_of<'a>(plan: &Plan, transports: &'a [Transport], case: usize) -> Option<&'a str> {
-    plan.assigned[case].map(|t| transports[t].id.as_str())
+    plan.assigned[case]
+        .as_ref()
+        .map(|j| transports[j.last()].id.as_str())
+}
+
+/// Each case's transport, where every journey is direct.
+fn direct(plan: &Plan) -> Vec<Option<usize>> {
+    plan.assigned
+        .iter()
+        .map(|j| {
+            j.as_ref().map(|j| {
+                assert_eq!(j.legs.len(), 1, "a direct journey");
+                j.last()
+            })
+        })
+        .collect()
 }
 
 #[test]
@@ -196,7 +229,7 @@ fn a_transport_lifts_no_more_than_its_payload_and_the_too_heavy_are_told_the_wei
     let plan = plan(&transports, &cases, settings, START, &never);
     check(&transports, &cases, settings, &plan).unwrap();
     assert_eq!(
-        plan.assigned,
+        direct(&plan),
         [None, Some(0), None, Some(0)],
         "the family and the pair fly; seats were never the bound"
     );
@@ -232,7 +265,7 @@ fn a_flight_for_one_states_citizens_carries_them_with_their_dependants_only() {
     let transports = [russian];
     let plan = plan(&transports, &cases, settings, START, &never);
     check(&transports, &cases, settings, &plan).unwrap();
-    assert_eq!(plan.assigned, [Some(0), None, None]);
+    assert_eq!(direct(&plan), [Some(0), None, None]);
     let why = first_reasons(&transports, &cases, settings, &plan);
     assert_eq!(
         why["kazakh"],
@@ -293,7 +326,12 @@ fn a_replan_after_a_hub_closes_moves_only_whom_it_must_and_says_why() {
         .assigned
         .iter()
         .enumerate()
-        .filter_map(|(c, t)| Some((cases[c].id.clone(), transports[(*t)?].id.clone())))
+        .filter_map(|(c, j)| {
+            Some((
+                cases[c].id.clone(),
+                transports[j.as_ref()?.last()].id.clone(),
+            ))
+        })
         .collect();
     assert_eq!(previous["almaty-family"], "ala-military");
     assert_eq!(previous["almaty-only"], "ala-military");
@@ -366,13 +404,33 @@ fn random_instance(seed: u64, cases_max: usize) -> (Vec<Transport>, Vec<Case>) {
             t
         })
         .collect();
+    let mut transports = transports;
+    // Half the instances have a convoy to another hub, so journeys of two legs compete with
+    // direct ones for the transports out.
+    // It leaves from a bus station with no flights for the hub of one of the flights.
+    if rng.random_bool(0.6) {
+        let to = transports[rng.random_range(0..transports.len())]
+            .hub
+            .clone();
+        let mut c = convoy(
+            "convoy",
+            "TLD",
+            &to,
+            rng.random_range(8..24),
+            rng.random_range(2..12),
+            rng.random_range(2..9),
+        );
+        c.escorts = rng.random_range(0..2);
+        transports.push(c);
+    }
     let cases = (0..rng.random_range(2..=cases_max))
         .map(|i| {
             let people = rng.random_range(1..5);
-            let reach: Vec<&str> = hubs
-                .iter()
-                .copied()
-                .filter(|_| rng.random_bool(0.6))
+            // Most can reach the bus station; fewer an airport.
+            let reach: Vec<&str> = [("ALA", 0.5), ("NQZ", 0.5), ("FRU", 0.5), ("TLD", 0.7)]
+                .into_iter()
+                .filter(|&(_, p)| rng.random_bool(p))
+                .map(|(hub, _)| hub)
                 .collect();
             let mut c = case(&format!("c{i}"), people, rng.random_range(1..5), &reach);
             c.stretchers = u32::from(rng.random_bool(0.15));
@@ -392,10 +450,30 @@ fn random_instance(seed: u64, cases_max: usize) -> (Vec<Transport>, Vec<Case>) {
     (transports, cases)
 }
 
-/// Every assignment of every case to a transport or none: the true optimum.
+/// Every journey the transports make: each transport out alone, and each feeder followed by
+/// each transport out of the hub it feeds (whether in time is `check`'s question).
+fn every_journey(transports: &[Transport]) -> Vec<Journey> {
+    let mut journeys: Vec<Journey> = (0..transports.len()).map(Journey::direct).collect();
+    for (f, feeder) in transports.iter().enumerate() {
+        if let Some(feed) = &feeder.feeds {
+            for (t, out) in transports.iter().enumerate() {
+                if out.hub == feed.hub && out.feeds.is_none() {
+                    journeys.push(Journey { legs: vec![f, t] });
+                }
+            }
+        }
+    }
+    journeys
+}
+
+/// Every assignment of every case to a journey or none: the true optimum.
 fn brute_force(transports: &[Transport], cases: &[Case], settings: Settings) -> Vec<f64> {
-    let inst = Instance::new(transports, cases, settings, START);
-    let options = transports.len() + 1;
+    let mut inst = Instance::new(transports, cases, settings, START);
+    let journeys: Vec<usize> = every_journey(transports)
+        .iter()
+        .map(|j| inst.id_of(&j.legs))
+        .collect();
+    let options = journeys.len() + 1;
     let mut best: Option<Vec<f64>> = None;
     let mut assigned = vec![None; cases.len()];
     for code in 0..options.pow(cases.len() as u32) {
@@ -403,12 +481,9 @@ fn brute_force(transports: &[Transport], cases: &[Case], settings: Settings) -> 
         for slot in assigned.iter_mut() {
             let o = rest % options;
             rest /= options;
-            *slot = (o < transports.len()).then_some(o);
+            *slot = journeys.get(o).copied();
         }
-        let candidate = Plan {
-            assigned: assigned.clone(),
-            value: inst.value(&assigned),
-        };
+        let candidate = inst.plan_of(&assigned);
         if check(transports, cases, settings, &candidate).is_ok()
             && best.as_ref().is_none_or(|b| better(&candidate.value, b))
         {
@@ -421,11 +496,18 @@ fn brute_force(transports: &[Transport], cases: &[Case], settings: Settings) -> 
 #[test]
 fn the_exact_solver_finds_the_brute_force_optimum_and_the_fast_plan_stays_within_it() {
     let settings = Settings::default();
+    let mut convoy_journeys = 0;
     for seed in 0..40 {
         let (transports, cases) = random_instance(seed, 6);
         let optimum = brute_force(&transports, &cases, settings);
         let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
         check(&transports, &cases, settings, &exact).unwrap();
+        convoy_journeys += exact
+            .assigned
+            .iter()
+            .flatten()
+            .filter(|j| j.legs.len() == 2)
+            .count();
         assert!(
             !better(&optimum, &exact.value) && !better(&exact.value, &optimum),
             "seed {seed}: exact {:?} vs brute force {optimum:?}",
@@ -438,6 +520,10 @@ fn the_exact_solver_finds_the_brute_force_optimum_and_the_fast_plan_stays_within
             "seed {seed}: the fast plan cannot beat the optimum"
         );
     }
+    assert!(
+        convoy_journeys >= 3,
+        "the oracle saw {convoy_journeys} journeys by convoy"
+    );
 }
 
 proptest::proptest! {
@@ -684,8 +770,14 @@ fn an_exported_instance_scores_evacs_plan_and_the_exact_one_as_evac_does() {
             fast.value
         );
         let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
+        let legs = |plan: &Plan| -> Vec<Option<Vec<usize>>> {
+            plan.assigned
+                .iter()
+                .map(|j| j.as_ref().map(|j| j.legs.clone()))
+                .collect()
+        };
         let scored = read
-            .value_of(&exact.assigned)
+            .value_of(&legs(&exact))
             .expect("the exact plan is valid");
         assert!(
             close(&scored, &exact.value),
@@ -693,7 +785,7 @@ fn an_exported_instance_scores_evacs_plan_and_the_exact_one_as_evac_does() {
             exact.value
         );
         // Everyone on the first transport breaks something or uses an infeasible pair.
-        let crowded: Vec<Option<usize>> = vec![Some(0); cases.len()];
+        let crowded: Vec<Option<Vec<usize>>> = vec![Some(vec![0]); cases.len()];
         if read.value_of(&crowded).is_some() {
             assert!(
                 cases
@@ -703,4 +795,113 @@ fn an_exported_instance_scores_evacs_plan_and_the_exact_one_as_evac_does() {
             );
         }
     }
+}
+
+/// Issue 28, item 1: a convoy from Almaty to Nur-Sultan and a flight from there are one
+/// journey. Almaty's airport is closed; the household reaches only Almaty's bus station. It
+/// is planned onto the convoy and the first flight out of Nur-Sultan it can connect to, never
+/// onto the convoy alone, and the flight it cannot connect to says why.
+#[test]
+fn a_convoy_to_the_open_airport_and_a_flight_from_there_are_one_journey() {
+    let settings = Settings::default();
+    let mut closed = flight("ala-flight", "ALA", 10, 100);
+    closed.hub_open_at_departure = false;
+    let transports = vec![
+        closed,
+        // Leaves at 04:00 and arrives at 22:00.
+        convoy("bus-1", "ALA", "NQZ", 4, 18, 50),
+        // 23:00: one hour after the convoy arrives, inside the two hours a connection takes.
+        flight("nqz-too-soon", "NQZ", 23, 100),
+        flight("nqz-next-day", "NQZ", 30, 100),
+    ];
+    let cases = vec![
+        case("almaty-school", 12, 1, &["ALA"]),
+        case("astana-family", 3, 2, &["NQZ"]),
+    ];
+    let p = plan(&transports, &cases, settings, START, &never);
+    check(&transports, &cases, settings, &p).unwrap();
+    assert_eq!(
+        p.assigned[0].as_ref().map(|j| j.legs.clone()),
+        Some(vec![1, 3]),
+        "the convoy, then the first flight it connects to"
+    );
+    assert_eq!(seat_of(&p, &transports, 1), Some("nqz-too-soon"));
+    let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
+    assert_eq!(exact.assigned, p.assigned);
+    assert_eq!(
+        journey_feasibility(&transports, &[1, 2], &cases[0], &settings),
+        Err((
+            2,
+            Obstacle::MissesConnection {
+                hub: "NQZ".into(),
+                late_minutes: 60
+            }
+        ))
+    );
+    // A convoy whose only flight out is full takes nobody: arriving at Nur-Sultan is not
+    // arriving home.
+    let mut full = transports.clone();
+    full[3].seats = 2;
+    full[2].seats = 2;
+    let p = plan(&full, &cases, settings, START, &never);
+    check(&full, &cases, settings, &p).unwrap();
+    assert_eq!(
+        p.assigned[0], None,
+        "no seat on the convoy without one onward"
+    );
+    let why = explain_unseated(&full, &cases, settings, &p);
+    let school: HashMap<&str, String> = why
+        .iter()
+        .find(|u| u.case == "almaty-school")
+        .unwrap()
+        .why
+        .iter()
+        .map(|(t, o)| (t.as_str(), o.to_string()))
+        .collect();
+    assert_eq!(school["ala-flight"], "hub ALA is closed at departure");
+    assert_eq!(
+        school["bus-1"],
+        "on the connecting nqz-too-soon: misses the connection at NQZ: 60 min late after the feeder's arrival and the connection time"
+    );
+    assert_eq!(
+        school["nqz-next-day"],
+        "the household needs 12 seats; it has 2 in all"
+    );
+    assert_eq!(
+        school["nqz-too-soon"],
+        "misses the connection at NQZ: 60 min late after the feeder's arrival and the connection time"
+    );
+}
+
+/// Issue 28, item 1: a journey needs room on every leg. Two households in Almaty and one
+/// convoy of eight seats: the first class rides it, the second waits, told that the convoy,
+/// not the flight, is full; a third household in Nur-Sultan flies directly beside them.
+#[test]
+fn a_journey_needs_room_on_every_leg_and_the_full_leg_is_named() {
+    let settings = Settings::default();
+    let transports = vec![
+        convoy("bus-1", "ALA", "NQZ", 4, 18, 8),
+        flight("nqz", "NQZ", 30, 100),
+    ];
+    let cases = vec![
+        case("second", 5, 2, &["ALA"]),
+        case("first", 5, 1, &["ALA"]),
+        case("local", 5, 3, &["NQZ"]),
+    ];
+    let p = plan(&transports, &cases, settings, START, &never);
+    check(&transports, &cases, settings, &p).unwrap();
+    let legs = |c: usize| p.assigned[c].as_ref().map(|j| j.legs.clone());
+    assert_eq!(legs(1), Some(vec![0, 1]));
+    assert_eq!(legs(0), None);
+    assert_eq!(legs(2), Some(vec![1]));
+    let why = first_reasons(&transports, &cases, settings, &p);
+    assert_eq!(
+        why["second"],
+        "full: 10 people for 8 seats, taken by households ahead in the queue"
+    );
+    let all = explain_unseated(&transports, &cases, settings, &p);
+    assert_eq!(
+        all[0].why[1].1.to_string(),
+        "on the connecting bus-1: full: 10 people for 8 seats, taken by households ahead in the queue"
+    );
 }

@@ -145,6 +145,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0026_moved_persons_index.sql"),
     include_str!("../migrations/0027_link_events_second.sql"),
     include_str!("../migrations/0028_seat_numbers.sql"),
+    include_str!("../migrations/0029_journey_seats.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 

@@ -846,6 +846,7 @@ pub async fn run(store: &dyn Store) {
         payload_kg: Some(40_000),
         baggage_kg_per_person: Some(20),
         carries_citizens_of: Vec::new(),
+        feeds: None,
     };
     use evac_model::TransportStatus::{Cancelled, Planned};
     for t in [
@@ -1237,6 +1238,84 @@ pub async fn run(store: &dyn Store) {
             .seat_number,
         Some(7)
     );
+
+    // Journeys (issue 28, item 1): a person holds a seat per leg, at most one on a feeder and
+    // one on a transport out. x holds the flight out (`other_pass`); a seat on a convoy to
+    // that flight's hub is taken beside it, a second way out or a second feeder is refused,
+    // and releasing the convoy seat leaves the flight seat live (the old schema released every
+    // seat of the person).
+    let feeder = |n: u128| evac_model::Transport {
+        id: evac_model::TransportId(uuid::Uuid::from_u128(n)),
+        code: format!("CONVOY-{n}"),
+        kind: evac_model::TransportKind::Convoy,
+        feeds: Some(evac_model::Feed {
+            hub: "NQZ".into(),
+            arrives_at: Timestamp::from_unix_micros(T0 + 5 * 3_600_000_000),
+        }),
+        ..flight(2, Planned)
+    };
+    let (convoy, second_convoy, second_flight) = (feeder(80), feeder(81), flight(9, Planned));
+    for t in [&convoy, &second_convoy, &second_flight] {
+        store
+            .upsert_transport(t, audit("transport.upsert", "journey"))
+            .await
+            .unwrap();
+    }
+    let leg = |transport: &evac_model::Transport, pass: u128, kind, at| evac_model::SeatEvent {
+        transport: transport.id,
+        pass: evac_model::PassId(uuid::Uuid::from_u128(pass)),
+        seat_number: Some(1),
+        ..seat(kind, at)
+    };
+    store
+        .append_seat_events(
+            vec![leg(&convoy, 301, Seated, 60)],
+            vec![],
+            AppendIf::Always,
+        )
+        .await
+        .unwrap();
+    for (second, what) in [
+        (leg(&second_flight, 302, Seated, 61), "a second way out"),
+        (leg(&second_convoy, 303, Seated, 62), "a second feeder"),
+    ] {
+        let refused = store
+            .append_seat_events(vec![second], vec![], AppendIf::Always)
+            .await;
+        assert!(
+            matches!(&refused, Err(StoreError::Refused(why)) if why.contains("already holds a seat")),
+            "{what} must be refused, got {refused:?}"
+        );
+    }
+    store
+        .append_seat_events(
+            vec![leg(&convoy, 301, evac_model::SeatEventKind::Unseated, 63)],
+            vec![],
+            AppendIf::Always,
+        )
+        .await
+        .unwrap();
+    // The flight seat outlives the convoy seat's release: a second way out is still refused,
+    // and x takes the convoy again.
+    let still = store
+        .append_seat_events(
+            vec![leg(&second_flight, 304, Seated, 64)],
+            vec![],
+            AppendIf::Always,
+        )
+        .await;
+    assert!(
+        matches!(&still, Err(StoreError::Refused(why)) if why.contains("already holds a seat")),
+        "the flight seat must outlive the convoy seat's release, got {still:?}"
+    );
+    store
+        .append_seat_events(
+            vec![leg(&convoy, 305, Seated, 65)],
+            vec![],
+            AppendIf::Always,
+        )
+        .await
+        .unwrap();
 
     // Pass keys: no secret in the database; of two first keys, one is recorded.
     assert_eq!(store.legacy_signing_secret(false).await.unwrap(), None);
@@ -1761,6 +1840,7 @@ pub async fn outbox_story(store: &dyn Store) {
         payload_kg: None,
         baggage_kg_per_person: None,
         carries_citizens_of: Vec::new(),
+        feeds: None,
     };
     let audit = |action: &str| AuditEvent {
         at: Timestamp::from_unix_micros(T0),

@@ -70,12 +70,12 @@ pub fn seat_conflict(event: &SeatEvent) -> StoreError {
 }
 
 /// What a refused seat event says, from the rule that refused it (the name the schema's
-/// triggers raise: `live_seat_one_per_person`, `live_seat_within_seats`,
+/// triggers raise: `live_seat_one_per_leg`, `live_seat_within_seats`,
 /// `live_seat_is_this_pass`) and the event's person, transport and pass as stored.
 pub fn live_seat_refusal(rule: &str, person: &str, transport: &str, pass: &str) -> StoreError {
     StoreError::Refused(match rule {
-        "live_seat_one_per_person" => format!(
-            "person {person} already holds a seat; release it before seating them on transport {transport}"
+        "live_seat_one_per_leg" => format!(
+            "person {person} already holds a seat on a transport of that kind (one way out, and at most one feeder to it); release it before seating them on transport {transport}"
         ),
         "live_seat_within_seats" => format!(
             "transport {transport} has no free seat for person {person}: every seat is held"
@@ -91,7 +91,7 @@ pub fn live_seat_refusal(rule: &str, person: &str, transport: &str, pass: &str) 
 
 /// The rules of the live seats, by the names the schema's triggers raise.
 pub const LIVE_SEAT_RULES: [&str; 4] = [
-    "live_seat_one_per_person",
+    "live_seat_one_per_leg",
     "live_seat_within_seats",
     "live_seat_number_once",
     "live_seat_is_this_pass",

@@ -46,6 +46,9 @@ pub struct PlanningRules {
     /// are told keep their seats whoever waits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub told_yield_class_gap: Option<u8>,
+    /// Minutes from a feeder's arrival at a hub (a convoy at the airport) to the onward
+    /// departure a journey may connect to: moving people across and checking them in.
+    pub connection_minutes: u32,
     /// How much people weigh against a transport's payload.
     pub standard_masses: StandardMasses,
 }
@@ -55,6 +58,7 @@ impl Default for PlanningRules {
         PlanningRules {
             minors_per_escort: 10,
             told_yield_class_gap: None,
+            connection_minutes: 120,
             standard_masses: StandardMasses::default(),
         }
     }

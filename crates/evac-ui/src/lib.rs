@@ -1251,6 +1251,9 @@ pub struct TransportFormValues {
     pub payload_kg: String,
     pub baggage_kg_per_person: String,
     pub carries_citizens_of: String,
+    /// For a feeder: the hub it ends at, and when it arrives there.
+    pub feeds_hub: String,
+    pub arrives_at: String,
 }
 
 impl Default for TransportFormValues {
@@ -1269,6 +1272,8 @@ impl Default for TransportFormValues {
             payload_kg: String::new(),
             baggage_kg_per_person: String::new(),
             carries_citizens_of: String::new(),
+            feeds_hub: String::new(),
+            arrives_at: String::new(),
         }
     }
 }

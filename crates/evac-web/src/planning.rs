@@ -184,6 +184,9 @@ pub(crate) async fn render_planning(
                 departs: desk_time(state, t.departs_at),
                 seats: t.seats,
                 limits: [
+                    t.feeds
+                        .as_ref()
+                        .map(|f| format!("→ {} {}", f.hub, desk_time(state, f.arrives_at))),
                     t.payload_kg.map(|kg| format!("{kg} kg")),
                     t.baggage_kg_per_person.map(|kg| format!("{kg} kg/person")),
                     (!t.carries_citizens_of.is_empty()).then(|| {

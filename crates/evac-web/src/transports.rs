@@ -160,6 +160,8 @@ pub async fn transport_post(
                 payload_kg: text("payload_kg"),
                 baggage_kg_per_person: text("baggage_kg_per_person"),
                 carries_citizens_of: text("carries_citizens_of"),
+                feeds_hub: text("feeds_hub"),
+                arrives_at: text("arrives_at"),
             };
             render_planning(
                 &state,

@@ -3,7 +3,9 @@
 //!
 //! Instances are synthetic and seeded: hubs of Kazakhstan and its neighbours, transports
 //! spread over three days, households of one to six in four priority classes (a tenth of them
-//! children alone, some with stretchers or wheelchairs), each reaching one to three hubs.
+//! children alone, some with stretchers or wheelchairs), each reaching one to three hubs. One
+//! transport in `FEEDER_EVERY` is a convoy to the next hub, where its people take a flight out:
+//! journeys of two legs compete with direct ones.
 
 use std::time::Instant;
 
@@ -46,6 +48,8 @@ pub struct PlanBenchArgs {
 const HOUR: i64 = 3_600_000_000;
 const START: i64 = 1_641_340_800_000_000;
 const HUBS: [&str; 8] = ["ALA", "NQZ", "CIT", "KGF", "FRU", "TAS", "PWQ", "GUW"];
+/// One transport in this many is a convoy to the next hub (none on instances smaller).
+const FEEDER_EVERY: usize = 10;
 
 fn instance(
     seed: u64,
@@ -69,6 +73,24 @@ fn instance(
             payload_kg: None,
             baggage_kg_per_person: 0,
             carries_citizens_of: Vec::new(),
+            feeds: None,
+        })
+        .collect::<Vec<_>>();
+    // Convoys drawn from their own stream, so the rest of the instance is what it was before
+    // journeys had legs.
+    let mut legs = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x6c65_6773);
+    let ts: Vec<Transport> = ts
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut t)| {
+            if i % FEEDER_EVERY == FEEDER_EVERY - 1 {
+                let next = (HUBS.iter().position(|h| *h == t.hub).unwrap_or(0) + 1) % HUBS.len();
+                t.feeds = Some(evac_plan::Feed {
+                    hub: HUBS[next].into(),
+                    arrives_at_us: t.departs_at_us + legs.random_range(4..20) * HOUR,
+                });
+            }
+            t
         })
         .collect();
     let cases = (0..households)

@@ -170,8 +170,71 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
             };
             app.add_transport(&staff, &flight).await?;
         }
+        // The embassy's convoy from Almaty's bus station to Nur-Sultan, whose people fly out on
+        // RF 7042 from there: one journey of two legs.
+        app.add_hub(
+            &staff,
+            &evac_model::Hub {
+                code: "ALABUS".into(),
+                kind: evac_model::HubKind::BusTerminal,
+                name: "Sayran bus station".into(),
+                country: "KZ".parse().expect("a country code"),
+                municipality: Some("Almaty".into()),
+                lat: 43.2389,
+                lon: 76.8897,
+                iata: None,
+                icao: None,
+            },
+        )
+        .await?;
+        // The highway to Nur-Sultan is closed to private cars: only the convoy gets through.
+        for (code, to_hub) in [
+            ("almaty-bus-station", "ALABUS"),
+            ("almaty-nur-sultan", "NQZ"),
+        ] {
+            app.add_route(
+                &staff,
+                &evac_model::NewRoute {
+                    code: code.into(),
+                    mode: evac_model::RouteMode::Road,
+                    from: "Almaty".into(),
+                    to_hub: to_hub.into(),
+                },
+            )
+            .await?;
+        }
+        let highway = evac_model::Statement {
+            subject: "route:almaty-nur-sultan".parse()?,
+            effect: evac_model::Effect::Closed,
+            from: now,
+            until: None,
+            capacity_per_day: None,
+            note: "checkpoints turn private cars back; embassy convoys by agreement".into(),
+        };
+        app.set_status_as(&staff, &highway).await?;
+        for (code, kind, hub, feeds, hours, seats) in [
+            ("CONVOY 1", "convoy", "ALABUS", Some(("NQZ", 30)), 8, 50),
+            ("RF 7042", "flight", "NQZ", None, 40, 146),
+        ] {
+            let transport = evac_model::TransportDraft {
+                code: Some(code.into()),
+                kind: Some(kind.into()),
+                hub: Some(hub.into()),
+                destination: Some(
+                    feeds
+                        .map_or("Moscow Chkalovsky", |_| "Nur-Sultan airport")
+                        .into(),
+                ),
+                departs_at: Some(now.plus_seconds(hours * 3600).to_string()),
+                seats: Some(seats.to_string()),
+                feeds_hub: feeds.map(|(to, _)| to.into()),
+                arrives_at: feeds.map(|(_, h)| now.plus_seconds(h * 3600).to_string()),
+                ..Default::default()
+            };
+            app.add_transport(&staff, &transport).await?;
+        }
         eprintln!(
-            "added flights SU 1942 and KC 909 from Bishkek (FRU), tomorrow and the day after: preview a plan on the desk's planning page"
+            "added flights SU 1942 and KC 909 from Bishkek (FRU), tomorrow and the day after, and CONVOY 1 from Almaty's bus station (ALABUS) to Nur-Sultan connecting to RF 7042: preview a plan on the desk's planning page"
         );
         password
     } else {

@@ -43,6 +43,13 @@ pub enum TransportCommand {
         /// whoever the policy seats
         #[arg(long)]
         carries_citizens_of: Option<String>,
+        /// For a feeder (a convoy to another hub, where its people take a flight out planned
+        /// with it as one journey): the hub it ends at
+        #[arg(long, requires = "arrives_at")]
+        feeds_hub: Option<String>,
+        /// For a feeder: when it arrives at `--feeds-hub` (RFC 3339)
+        #[arg(long)]
+        arrives_at: Option<String>,
         #[command(flatten)]
         who: Who,
     },
@@ -217,6 +224,8 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
             payload_kg,
             baggage_kg_per_person,
             carries_citizens_of,
+            feeds_hub,
+            arrives_at,
             who,
         } => {
             let staff = app.console_staff(&who.user).await?;
@@ -235,6 +244,8 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
                 payload_kg: payload_kg.map(|kg| kg.to_string()),
                 baggage_kg_per_person: baggage_kg_per_person.map(|kg| kg.to_string()),
                 carries_citizens_of,
+                feeds_hub,
+                arrives_at,
             };
             let transport = app.add_transport(&staff, &draft).await?;
             println!("added {transport} (id {})", transport.id);
