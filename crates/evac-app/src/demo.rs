@@ -65,4 +65,56 @@ impl App {
             evac_demo::seed_reports().len()
         ))
     }
+
+    /// The embassy's way from Almaty to Nur-Sultan's airport: Almaty's Sayran bus station, a
+    /// hub the city reaches by road, and the highway to Nur-Sultan closed to private cars from
+    /// `closed_from`, so Almaty's people reach Nur-Sultan only on a convoy, planned with a
+    /// flight from there as one journey. The demo and the replay add the convoys themselves.
+    pub async fn seed_demo_convoy_way(
+        &self,
+        staff: &Staff,
+        closed_from: evac_model::Timestamp,
+    ) -> Result<(), AppError> {
+        self.add_hub(
+            staff,
+            &evac_model::Hub {
+                code: DEMO_BUS_STATION.into(),
+                kind: evac_model::HubKind::BusTerminal,
+                name: "Sayran bus station".into(),
+                country: "KZ".parse().expect("a country code"),
+                municipality: Some("Almaty".into()),
+                lat: 43.2389,
+                lon: 76.8897,
+                iata: None,
+                icao: None,
+            },
+        )
+        .await?;
+        for (code, to_hub) in [
+            ("almaty-bus-station", DEMO_BUS_STATION),
+            ("almaty-nur-sultan", "NQZ"),
+        ] {
+            let route = crate::NewRoute {
+                code: code.into(),
+                mode: evac_model::RouteMode::Road,
+                from: "Almaty".into(),
+                to_hub: to_hub.into(),
+            };
+            self.add_route(staff, &route).await?;
+        }
+        let highway = evac_model::Statement {
+            subject: evac_model::Subject::new(evac_model::SubjectKind::Route, "almaty-nur-sultan"),
+            effect: evac_model::Effect::Closed,
+            from: closed_from,
+            until: None,
+            capacity_per_day: None,
+            note: "checkpoints turn private cars back; embassy convoys by agreement".into(),
+        };
+        self.set_status(&staff.actor(), "crisis centre staff (scenario)", &highway)
+            .await?;
+        Ok(())
+    }
 }
+
+/// The demo's bus station in Almaty, where its convoys to Nur-Sultan leave from.
+pub const DEMO_BUS_STATION: &str = "ALABUS";

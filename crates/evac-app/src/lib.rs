@@ -14,6 +14,7 @@ mod calls;
 mod casework;
 mod data_protection;
 mod demo;
+pub use demo::DEMO_BUS_STATION;
 mod desk;
 mod household;
 mod import;

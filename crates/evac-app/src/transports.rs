@@ -128,12 +128,21 @@ impl App {
             .map(|h| h.trim().to_ascii_uppercase())
             .unwrap_or_default();
         let mut problems = checked.as_ref().err().cloned().unwrap_or_default();
-        let hub_named = !hub.is_empty() && !problems.iter().any(|p| p.path == "hub");
-        if hub_named && !self.store.hubs().await?.iter().any(|h| h.code == hub) {
-            problems.push(FieldError {
-                path: "hub".into(),
-                reason: format!("no hub has the code '{hub}'; add the hub first"),
-            });
+        // The hub it leaves from, and the hub a feeder ends at, are hubs the cell knows.
+        let feeds_hub = draft
+            .feeds_hub
+            .as_deref()
+            .map(|h| h.trim().to_ascii_uppercase())
+            .unwrap_or_default();
+        let hubs = self.store.hubs().await?;
+        for (path, code) in [("hub", &hub), ("feeds_hub", &feeds_hub)] {
+            let named = !code.is_empty() && !problems.iter().any(|p| p.path == path);
+            if named && !hubs.iter().any(|h| h.code == *code) {
+                problems.push(FieldError {
+                    path: path.into(),
+                    reason: format!("no hub has the code '{code}'; add the hub first"),
+                });
+            }
         }
         match checked {
             Ok(mut transport) if problems.is_empty() => {

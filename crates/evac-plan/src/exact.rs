@@ -53,7 +53,7 @@ pub fn plan_exact_within(
     // By transport: the pairs whose journey has it as a leg.
     let mut on: Vec<Vec<usize>> = vec![Vec::new(); transports.len()];
     for (i, &(_, j)) in pairs.iter().enumerate() {
-        for &t in &inst.journeys[j].legs {
+        for &t in inst.legs(j) {
             on[t].push(i);
         }
     }
@@ -191,7 +191,7 @@ pub fn class_bounds(
         }
         for (t, transport) in transports.iter().enumerate() {
             let on: Vec<usize> = (0..pairs.len())
-                .filter(|&i| inst.journeys[pairs[i].1].legs.contains(&t))
+                .filter(|&i| inst.legs(pairs[i].1).contains(&t))
                 .collect();
             if on.is_empty() {
                 continue;

@@ -127,7 +127,7 @@ impl PlanInstance {
                     let inst = &inst;
                     js.iter().map(move |&j| InstancePair {
                         case: c,
-                        legs: inst.journeys[j].legs.clone(),
+                        legs: inst.legs(j).to_vec(),
                         gain: inst.gain(c, j),
                     })
                 })

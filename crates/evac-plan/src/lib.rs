@@ -386,6 +386,26 @@ pub fn feasibility(t: &Transport, c: &Case, s: &Settings) -> Result<(), Obstacle
     never_fits(t, c)
 }
 
+/// Whether anyone riding `before` (a feeder) can take `next` from the hub where it ends, with
+/// the connection time.
+fn connects(before: &Transport, next: &Transport, s: &Settings) -> Result<(), Obstacle> {
+    let no_connection = || Obstacle::NoConnection {
+        hub: next.hub.clone(),
+    };
+    let feed = before.feeds.as_ref().ok_or_else(no_connection)?;
+    if feed.hub != next.hub {
+        return Err(no_connection());
+    }
+    let ready = feed.arrives_at_us + i64::from(s.connection_minutes) * 60_000_000;
+    if ready > next.departs_at_us {
+        return Err(Obstacle::MissesConnection {
+            hub: feed.hub.clone(),
+            late_minutes: minutes_late(ready, next.departs_at_us),
+        });
+    }
+    Ok(())
+}
+
 /// Whether a case can take `legs` in order (before capacity): the first boarded from its
 /// location ([`feasibility`]), each next one leaving from the hub where the leg before ends at
 /// least `connection_minutes` after it arrives, each admitting it at its own departure, and the
@@ -400,36 +420,10 @@ pub fn journey_feasibility(
     feasibility(&transports[first], c, s).map_err(|o| (first, o))?;
     let mut before = first;
     for &t in onward {
-        let next = &transports[t];
-        let Some(feed) = &transports[before].feeds else {
-            return Err((
-                t,
-                Obstacle::NoConnection {
-                    hub: next.hub.clone(),
-                },
-            ));
-        };
-        if feed.hub != next.hub {
-            return Err((
-                t,
-                Obstacle::NoConnection {
-                    hub: next.hub.clone(),
-                },
-            ));
-        }
-        admits(next, c).map_err(|o| (t, o))?;
-        let ready = feed.arrives_at_us + i64::from(s.connection_minutes) * 60_000_000;
-        if ready > next.departs_at_us {
-            let late_minutes = minutes_late(ready, next.departs_at_us);
-            return Err((
-                t,
-                Obstacle::MissesConnection {
-                    hub: feed.hub.clone(),
-                    late_minutes,
-                },
-            ));
-        }
-        never_fits(next, c).map_err(|o| (t, o))?;
+        admits(&transports[t], c)
+            .and_then(|()| connects(&transports[before], &transports[t], s))
+            .and_then(|()| never_fits(&transports[t], c))
+            .map_err(|o| (t, o))?;
         before = t;
     }
     match &transports[before].feeds {
@@ -448,13 +442,13 @@ pub(crate) struct Instance<'a> {
     pub transports: &'a [Transport],
     pub cases: &'a [Case],
     pub settings: Settings,
-    /// Every journey the plan may use, by id: the first `transports.len()` are the direct ones
-    /// (journey `t` is transport `t` alone), then feeder journeys as cases need them.
-    pub journeys: Vec<Journey>,
-    /// Ids of the journeys of more than one leg.
-    journey_ids: HashMap<Vec<usize>, usize>,
-    /// By transport: the journeys that have it as a leg.
-    pub through: Vec<Vec<usize>>,
+    /// Every journey the plan may use, by id, as its legs (`NO_LEG` after the last): the first
+    /// `transports.len()` are the direct ones (journey `t` is transport `t` alone), then feeder
+    /// journeys as cases need them. Inline, not a `Journey` each: the plan reads them in its
+    /// innermost loops.
+    journeys: Vec<[usize; LEGS_MAX]>,
+    /// Ids of the journeys of two legs, by (feeder, transport out).
+    journey_ids: HashMap<(usize, usize), usize>,
     /// By case: the journeys it can take, by id.
     pub candidates: Vec<Vec<usize>>,
     /// Cases in priority order (class, then score, then id).
@@ -480,8 +474,36 @@ impl<'a> Instance<'a> {
         for ts in by_hub.values_mut() {
             ts.sort_by_key(|&t| (transports[t].departs_at_us, t));
         }
-        let mut journeys: Vec<Journey> = (0..transports.len()).map(Journey::direct).collect();
+        // By feeder: the transports out of the hub it ends at that its people can connect to,
+        // earliest first (whoever rides it), each with the id of the journey of the two.
+        let mut journeys: Vec<[usize; LEGS_MAX]> =
+            (0..transports.len()).map(|t| [t, NO_LEG]).collect();
         let mut journey_ids = HashMap::new();
+        let onward: Vec<Vec<(usize, usize)>> = transports
+            .iter()
+            .enumerate()
+            .map(|(f, feeder)| {
+                let Some(feed) = &feeder.feeds else {
+                    return Vec::new();
+                };
+                by_hub
+                    .get(feed.hub.as_str())
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|&u| {
+                        transports[u].feeds.is_none()
+                            && connects(feeder, &transports[u], &settings).is_ok()
+                    })
+                    .map(|u| (u, intern(&mut journeys, &mut journey_ids, &[f, u])))
+                    .collect()
+            })
+            .collect();
+        // When each journey's last leg leaves (its candidates are ordered so).
+        let leaves: Vec<i64> = journeys
+            .iter()
+            .map(|j| transports[last_leg(j)].departs_at_us)
+            .collect();
         let candidates: Vec<Vec<usize>> = cases
             .iter()
             .map(|c| {
@@ -493,18 +515,23 @@ impl<'a> Instance<'a> {
                     .copied()
                     .filter(|&t| feasibility(&transports[t], c, &settings).is_ok());
                 for first in boards {
-                    let Some(feed) = &transports[first].feeds else {
+                    if transports[first].feeds.is_none() {
                         js.push(first);
                         continue;
-                    };
-                    for &out in by_hub.get(feed.hub.as_str()).into_iter().flatten() {
-                        let legs = [first, out];
-                        if journey_feasibility(transports, &legs, c, &settings).is_ok() {
-                            js.push(intern(&mut journeys, &mut journey_ids, &legs));
-                        }
                     }
+                    let takes = |&&(out, _): &&(usize, usize)| {
+                        admits(&transports[out], c).is_ok()
+                            && never_fits(&transports[out], c).is_ok()
+                    };
+                    js.extend(
+                        onward[first]
+                            .iter()
+                            .filter(takes)
+                            .take(ONWARD_TRIED_MAX)
+                            .map(|&(_, j)| j),
+                    );
                 }
-                js.sort_by_key(|&j| (transports[journeys[j].last()].departs_at_us, j));
+                js.sort_unstable_by_key(|&j| (leaves[j], j));
                 js.dedup();
                 js
             })
@@ -529,49 +556,34 @@ impl<'a> Instance<'a> {
             .max()
             .unwrap_or(1)
             .max(1);
-        let mut inst = Instance {
+        Instance {
             transports,
             cases,
             settings,
             journeys,
             journey_ids,
-            through: Vec::new(),
             candidates,
             order,
             start_us,
             base_hours: 2.0 * horizon_hours,
             classes,
-        };
-        inst.index_legs();
-        inst
+        }
     }
 
-    /// Rebuilds `through` from `journeys`.
-    fn index_legs(&mut self) {
-        self.through = vec![Vec::new(); self.transports.len()];
-        for (j, journey) in self.journeys.iter().enumerate() {
-            for &t in &journey.legs {
-                self.through[t].push(j);
-            }
-        }
+    /// Journey `j`'s legs (transport indices), first leg first.
+    pub fn legs(&self, j: usize) -> &[usize] {
+        legs_of(&self.journeys[j])
     }
 
     /// The id of the journey of `legs` (a journey kept from an earlier plan may not be a
     /// candidate now).
     pub fn id_of(&mut self, legs: &[usize]) -> usize {
-        let before = self.journeys.len();
-        let j = intern(&mut self.journeys, &mut self.journey_ids, legs);
-        if self.journeys.len() > before {
-            for &t in legs {
-                self.through[t].push(j);
-            }
-        }
-        j
+        intern(&mut self.journeys, &mut self.journey_ids, legs)
     }
 
     /// When journey `j`'s last leg leaves.
     pub fn departs_us(&self, j: usize) -> i64 {
-        self.transports[self.journeys[j].last()].departs_at_us
+        self.transports[last_leg(&self.journeys[j])].departs_at_us
     }
 
     /// What seating case `c` on journey `j` adds to its class's value.
@@ -611,7 +623,7 @@ impl<'a> Instance<'a> {
 
     /// The first leg of journey `j` that case `c` does not fit on beside `loads`, with why.
     pub fn first_full_leg(&self, loads: &[Load], c: usize, j: usize) -> Option<(usize, Obstacle)> {
-        self.journeys[j].legs.iter().find_map(|&t| {
+        self.legs(j).iter().find_map(|&t| {
             capacity_obstacle(
                 &self.transports[t],
                 &loads[t],
@@ -624,14 +636,14 @@ impl<'a> Instance<'a> {
 
     /// Puts case `c`'s load on every leg of journey `j`.
     pub fn board(&self, loads: &mut [Load], c: usize, j: usize) {
-        for &t in &self.journeys[j].legs {
+        for &t in self.legs(j) {
             loads[t].add(&self.cases[c]);
         }
     }
 
     /// Takes case `c`'s load off every leg of journey `j`.
     pub fn leave(&self, loads: &mut [Load], c: usize, j: usize) {
-        for &t in &self.journeys[j].legs {
+        for &t in self.legs(j) {
             loads[t].remove(&self.cases[c]);
         }
     }
@@ -642,7 +654,11 @@ impl<'a> Instance<'a> {
             value: self.value(assigned),
             assigned: assigned
                 .iter()
-                .map(|j| j.map(|j| self.journeys[j].clone()))
+                .map(|j| {
+                    j.map(|j| Journey {
+                        legs: self.legs(j).to_vec(),
+                    })
+                })
                 .collect(),
         }
     }
@@ -651,20 +667,45 @@ impl<'a> Instance<'a> {
 /// The id of the journey of `legs` in `journeys`, added if new (a direct journey's id is its
 /// transport's index).
 fn intern(
-    journeys: &mut Vec<Journey>,
-    ids: &mut HashMap<Vec<usize>, usize>,
+    journeys: &mut Vec<[usize; LEGS_MAX]>,
+    ids: &mut HashMap<(usize, usize), usize>,
     legs: &[usize],
 ) -> usize {
-    if let [t] = legs {
-        return *t;
+    match *legs {
+        [t] => t,
+        [feeder, out] => *ids.entry((feeder, out)).or_insert_with(|| {
+            journeys.push([feeder, out]);
+            journeys.len() - 1
+        }),
+        _ => panic!(
+            "a journey has one or two legs (LEGS_MAX), not {}",
+            legs.len()
+        ),
     }
-    *ids.entry(legs.to_vec()).or_insert_with(|| {
-        journeys.push(Journey {
-            legs: legs.to_vec(),
-        });
-        journeys.len() - 1
-    })
 }
+
+/// After a journey's last leg, in its inline legs.
+const NO_LEG: usize = usize::MAX;
+
+/// The legs of an inline journey.
+fn legs_of(journey: &[usize; LEGS_MAX]) -> &[usize] {
+    let n = journey
+        .iter()
+        .position(|&t| t == NO_LEG)
+        .unwrap_or(LEGS_MAX);
+    &journey[..n]
+}
+
+/// The last leg of an inline journey.
+fn last_leg(journey: &[usize; LEGS_MAX]) -> usize {
+    *legs_of(journey).last().expect("a journey has a leg")
+}
+
+/// A household boarding a feeder is offered at most this many transports out of the hub it
+/// ends at (the earliest that take it): a later one is seldom reached before these fill, and
+/// the journeys weighed per household stay bounded (a hundred thousand households, a hundred
+/// convoys).
+const ONWARD_TRIED_MAX: usize = 4;
 
 /// Local improvement looks at this many of a case's earliest candidate transports…
 const CANDIDATES_TRIED_MAX: usize = 8;
@@ -797,7 +838,7 @@ fn improve(
     let mut on: Vec<Vec<usize>> = vec![Vec::new(); transports.len()];
     for (c, j) in assigned.iter().enumerate() {
         if let Some(j) = j {
-            for &t in &inst.journeys[*j].legs {
+            for &t in inst.legs(*j) {
                 on[t].push(c);
             }
         }
@@ -823,8 +864,8 @@ fn improve(
                 if let Some(current_j) = now_at {
                     inst.leave(loads, c, current_j);
                     // An escort cannot leave the children it accompanies.
-                    let stranded = inst.journeys[current_j]
-                        .legs
+                    let stranded = inst
+                        .legs(current_j)
                         .iter()
                         .any(|&u| over(&transports[u], &loads[u], s).is_some());
                     if stranded {
@@ -963,12 +1004,12 @@ impl Mover<'_, '_> {
     /// Moves case `c` in the by-transport lists from journey `from` to `to`.
     fn shift(&mut self, c: usize, from: Option<usize>, to: Option<usize>) {
         if let Some(from) = from {
-            for &t in &self.inst.journeys[from].legs {
+            for &t in self.inst.legs(from) {
                 self.on[t].retain(|&x| x != c);
             }
         }
         if let Some(to) = to {
-            for &t in &self.inst.journeys[to].legs {
+            for &t in self.inst.legs(to) {
                 self.on[t].push(c);
             }
         }
@@ -987,10 +1028,10 @@ impl Mover<'_, '_> {
             return better(value, self.current).then(|| value.to_vec());
         };
         let inst = self.inst;
-        let freed = &inst.journeys[j].legs;
+        let freed = inst.legs(j);
         let alternatives: Vec<Option<usize>> = inst.candidates[o]
             .iter()
-            .filter(|&&u| !inst.journeys[u].legs.iter().any(|t| freed.contains(t)))
+            .filter(|&&u| !inst.legs(u).iter().any(|t| freed.contains(t)))
             .take(CANDIDATES_TRIED_MAX)
             .map(|&u| Some(u))
             .chain(std::iter::once(None))

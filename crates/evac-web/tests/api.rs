@@ -1963,6 +1963,12 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
         }))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{hub}");
+    let (status, hub) = t
+        .send(reqwest::Method::POST, "/api/v1/hubs", &supervisor, &json!({
+            "code": "ALA", "kind": "airport", "name": "Almaty", "country": "KZ", "lat": 43.35, "lon": 77.04
+        }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hub}");
     let base = |code: &str| {
         vec![
             ("code", code.to_string()),
@@ -2012,6 +2018,26 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
         ("a payload of a few kilograms and baggage by the tonne", {
             let mut fields = with("KC 9", "payload_kg", "40");
             fields.push(("baggage_kg_per_person", "1000".into()));
+            fields
+        }),
+        // Issue 28, item 1: a convoy from Nur-Sultan to Almaty's airport, whose people fly out
+        // from there; one to a hub nobody knows; one that arrives before it leaves.
+        ("a convoy feeding another hub", {
+            let mut fields = with("BUS 1", "kind", "convoy");
+            fields.push(("feeds_hub", "ala".into()));
+            fields.push(("arrives_at", "2022-01-08T02:00:00Z".into()));
+            fields
+        }),
+        ("a convoy to a hub nobody knows", {
+            let mut fields = with("BUS 2", "kind", "convoy");
+            fields.push(("feeds_hub", "XXX".into()));
+            fields.push(("arrives_at", "2022-01-08T02:00:00Z".into()));
+            fields
+        }),
+        ("a convoy arriving before it leaves", {
+            let mut fields = with("BUS 3", "kind", "convoy");
+            fields.push(("feeds_hub", "ALA".into()));
+            fields.push(("arrives_at", "2022-01-06T02:00:00Z".into()));
             fields
         }),
     ];
@@ -2105,7 +2131,9 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
     codes.sort();
     assert_eq!(
         codes,
-        ["KC 7", "KC 71", "KC 8", "KC 81", "SU 1942", "SU 19421"],
+        [
+            "BUS 1", "BUS 11", "KC 7", "KC 71", "KC 8", "KC 81", "SU 1942", "SU 19421"
+        ],
         "each door added each valid transport once"
     );
     for code in ["KC 8", "KC 81"] {
@@ -2121,10 +2149,34 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
             "{code}: the weights are kept from either door"
         );
     }
+    for code in ["BUS 1", "BUS 11"] {
+        let bus = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["code"] == code)
+            .unwrap();
+        assert_eq!(
+            bus["feeds"],
+            json!({ "hub": "ALA", "arrives_at": "2022-01-08T02:00:00Z" }),
+            "{code}: the feeder's end is kept from either door"
+        );
+    }
     let planning = t.desk_get("/desk/planning", &planner).await;
     assert!(
         planning.contains("40000 kg · 20 kg/person"),
         "the planning page shows what bounds a transport besides its seats"
+    );
+    assert!(
+        planning.contains("→ ALA 2022-01-08 08:00"),
+        "the planning page shows where a feeder ends and when: {}",
+        planning
+            .split("BUS 1")
+            .nth(1)
+            .unwrap_or("")
+            .chars()
+            .take(400)
+            .collect::<String>()
     );
 
     // A person's status change: the same refusals from both doors.

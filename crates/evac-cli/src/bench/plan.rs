@@ -4,8 +4,8 @@
 //! Instances are synthetic and seeded: hubs of Kazakhstan and its neighbours, transports
 //! spread over three days, households of one to six in four priority classes (a tenth of them
 //! children alone, some with stretchers or wheelchairs), each reaching one to three hubs. One
-//! transport in `FEEDER_EVERY` is a convoy to the next hub, where its people take a flight out:
-//! journeys of two legs compete with direct ones.
+//! transport in `--feeder-every` is a convoy to the next hub, where its people take a flight
+//! out: journeys of two legs compete with direct ones.
 
 use std::time::Instant;
 
@@ -43,19 +43,22 @@ pub struct PlanBenchArgs {
     pub mid_households: usize,
     #[arg(long, default_value_t = 60)]
     pub mid_transports: usize,
+    /// One transport in this many is a convoy to the next hub (0: none, the instances before
+    /// journeys had legs, for a baseline in the same run)
+    #[arg(long, default_value_t = 10)]
+    pub feeder_every: usize,
 }
 
 const HOUR: i64 = 3_600_000_000;
 const START: i64 = 1_641_340_800_000_000;
 const HUBS: [&str; 8] = ["ALA", "NQZ", "CIT", "KGF", "FRU", "TAS", "PWQ", "GUW"];
-/// One transport in this many is a convoy to the next hub (none on instances smaller).
-const FEEDER_EVERY: usize = 10;
 
 fn instance(
     seed: u64,
     households: usize,
     transports: usize,
     seats: (u32, u32),
+    feeder_every: usize,
 ) -> (Vec<Transport>, Vec<Case>) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let ts = (0..transports)
@@ -83,7 +86,7 @@ fn instance(
         .into_iter()
         .enumerate()
         .map(|(i, mut t)| {
-            if i % FEEDER_EVERY == FEEDER_EVERY - 1 {
+            if feeder_every > 0 && i % feeder_every == feeder_every - 1 {
                 let next = (HUBS.iter().position(|h| *h == t.hub).unwrap_or(0) + 1) % HUBS.len();
                 t.feeds = Some(evac_plan::Feed {
                     hub: HUBS[next].into(),
@@ -143,7 +146,13 @@ pub fn run(args: PlanBenchArgs) -> anyhow::Result<()> {
     println!("machine: {}; seed {}", super::machine(), args.seed);
     let never = || false;
 
-    let (ts, cases) = instance(args.seed, args.households, args.transports, (50, 300));
+    let (ts, cases) = instance(
+        args.seed,
+        args.households,
+        args.transports,
+        (50, 300),
+        args.feeder_every,
+    );
     let people: u32 = cases.iter().map(|c| c.people).sum();
     let seats: u32 = ts.iter().map(|t| t.seats).sum();
     let mut times = Vec::new();
@@ -188,7 +197,7 @@ pub fn run(args: PlanBenchArgs) -> anyhow::Result<()> {
     let mut gaps = Vec::new();
     let mut exact_ms = Vec::new();
     for i in 0..args.small {
-        let (ts, cases) = instance(args.seed * 1_000 + i as u64, 8, 3, (3, 10));
+        let (ts, cases) = instance(args.seed * 1_000 + i as u64, 8, 3, (3, 10), 0);
         let fast = plan(&ts, &cases, settings, START, &never);
         let t = Instant::now();
         let best = exact::plan_exact(&ts, &cases, settings, START)?;
@@ -215,6 +224,7 @@ pub fn run(args: PlanBenchArgs) -> anyhow::Result<()> {
         args.tight_households,
         args.tight_flights,
         (30, 80),
+        args.feeder_every,
     );
     let people: u32 = cases.iter().map(|c| c.people).sum();
     let seats: u32 = ts.iter().map(|t| t.seats).sum();
@@ -281,6 +291,7 @@ pub fn run(args: PlanBenchArgs) -> anyhow::Result<()> {
             args.mid_households,
             args.mid_transports,
             (40, 160),
+            args.feeder_every,
         );
         let mid = plan(&mid_ts, &mid_cases, settings, START, &never);
         for (name, ts, cases, fast) in [

@@ -2,7 +2,9 @@
 //! planner could trust it over days of closures, reopenings, a cancellation and no-shows.
 //!
 //! The demo's requests arrive 5–10 January. Almaty's airport and its road are closed; they
-//! reopen on 13 January, which staff announce on the 12th. Nur-Sultan and Bishkek stay open.
+//! reopen on 13 January, which staff announce on the 12th. Nur-Sultan and Bishkek stay open;
+//! the highway to Nur-Sultan is closed to private cars, and an embassy convoy takes people
+//! from Almaty's bus station to a Nur-Sultan flight (one journey of two legs).
 //! Flights are announced a day before they leave; one is cancelled after it was published.
 //! Plans are published every 12 hours (each seeing only what had arrived by then) and again
 //! at each gate two hours before departure, with passengers checked in; at each gate most
@@ -42,26 +44,39 @@ const HOUR_S: i64 = 3_600;
 const HOUSEHOLD_NO_SHOW: f64 = 0.08;
 const PERSON_MISSING: f64 = 0.02;
 
-/// A flight of the replay: hub, hours after the crisis's start, seats per 1,000 requests.
+/// A transport of the replay: hub, hours after the crisis's start, seats per 1,000 requests;
+/// for a convoy, the hub it ends at and the hour it arrives.
 struct Flight {
     code: &'static str,
     hub: &'static str,
     departs_h: i64,
     seats_per_thousand: u32,
+    feeds: Option<(&'static str, i64)>,
 }
 
-const FLIGHTS: [Flight; 12] = [
+const FLIGHTS: [Flight; 13] = [
+    // The embassy's convoy from Almaty's bus station, 20 hours to Nur-Sultan, whose people
+    // fly out on NQZ-1.
+    Flight {
+        code: "CONVOY-1",
+        hub: evac_app::DEMO_BUS_STATION,
+        departs_h: 70,
+        seats_per_thousand: 50,
+        feeds: Some(("NQZ", 90)),
+    },
     Flight {
         code: "FRU-1",
         hub: "FRU",
         departs_h: 60,
         seats_per_thousand: 60,
+        feeds: None,
     },
     Flight {
         code: "NQZ-1",
         hub: "NQZ",
         departs_h: 96,
         seats_per_thousand: 146,
+        feeds: None,
     },
     // Cancelled after its first publication.
     Flight {
@@ -69,60 +84,70 @@ const FLIGHTS: [Flight; 12] = [
         hub: "NQZ",
         departs_h: 104,
         seats_per_thousand: 84,
+        feeds: None,
     },
     Flight {
         code: "NQZ-3",
         hub: "NQZ",
         departs_h: 114,
         seats_per_thousand: 86,
+        feeds: None,
     },
     Flight {
         code: "FRU-2",
         hub: "FRU",
         departs_h: 120,
         seats_per_thousand: 80,
+        feeds: None,
     },
     Flight {
         code: "NQZ-4",
         hub: "NQZ",
         departs_h: 138,
         seats_per_thousand: 146,
+        feeds: None,
     },
     Flight {
         code: "NQZ-5",
         hub: "NQZ",
         departs_h: 146,
         seats_per_thousand: 146,
+        feeds: None,
     },
     Flight {
         code: "NQZ-6",
         hub: "NQZ",
         departs_h: 150,
         seats_per_thousand: 146,
+        feeds: None,
     },
     Flight {
         code: "ALA-1",
         hub: "ALA",
         departs_h: 192,
         seats_per_thousand: 146,
+        feeds: None,
     },
     Flight {
         code: "ALA-2",
         hub: "ALA",
         departs_h: 200,
         seats_per_thousand: 146,
+        feeds: None,
     },
     Flight {
         code: "ALA-3",
         hub: "ALA",
         departs_h: 210,
         seats_per_thousand: 146,
+        feeds: None,
     },
     Flight {
         code: "ALA-4",
         hub: "ALA",
         departs_h: 226,
         seats_per_thousand: 146,
+        feeds: None,
     },
 ];
 const CANCELLED: &str = "NQZ-2";
@@ -136,6 +161,8 @@ struct Outcome {
     households: HashMap<String, Departure>,
     violations: Vec<String>,
     publications: usize,
+    /// Households that boarded a convoy (and their flight from its hub later).
+    by_convoy: usize,
 }
 
 #[derive(Clone)]
@@ -171,6 +198,10 @@ pub async fn run(args: ReplayBenchArgs) -> anyhow::Result<()> {
     };
     let hours =
         |from: Timestamp, to: Timestamp| (to.unix_micros() - from.unix_micros()) as f64 / 3.6e9;
+    println!(
+        "  households that boarded the convoy to Nur-Sultan (then a flight from there): {}",
+        priority.by_convoy
+    );
     println!(
         "  (households: every household planned at some time, eligible or not; left: departed; wait: from its first request to departure; floor: the earliest departure it could use at all when first seated)"
     );
@@ -252,6 +283,7 @@ async fn one_run(args: &ReplayBenchArgs, fcfs: bool) -> anyhow::Result<Outcome> 
     let gate = app.console_staff("gate").await?;
     let start = evac_demo::Scenario::january_2022(args.requests, args.seed).start;
     app.seed_demo_situation(&staff, start).await?;
+    app.seed_demo_convoy_way(&staff, start).await?;
     let policy = if fcfs {
         "name = \"first come, first served\"\nversion = 1\n[[classes]]\nname = \"everyone\"\nany = [{ always = true }]\n[within_class]\npoints_per_waiting_hour = 1.0\npoints_per_threat_level = 0.0\n".to_string()
     } else {
@@ -271,6 +303,7 @@ async fn one_run(args: &ReplayBenchArgs, fcfs: bool) -> anyhow::Result<Outcome> 
         households: HashMap::new(),
         violations: Vec::new(),
         publications: 0,
+        by_convoy: 0,
     };
     // A household's reference → its first request's external reference (the same household
     // in both runs: references are drawn at random, the demo's record ids are not).
@@ -307,9 +340,27 @@ async fn one_run(args: &ReplayBenchArgs, fcfs: bool) -> anyhow::Result<Outcome> 
                 let seats = (f.seats_per_thousand as usize * args.requests / 1_000).max(4);
                 let draft = TransportDraft {
                     code: Some(f.code.into()),
-                    kind: Some("flight".into()),
+                    kind: Some(
+                        if f.feeds.is_some() {
+                            "convoy"
+                        } else {
+                            "flight"
+                        }
+                        .into(),
+                    ),
+                    feeds_hub: f.feeds.map(|(hub, _)| hub.into()),
+                    arrives_at: f
+                        .feeds
+                        .map(|(_, h)| start.plus_seconds(h * HOUR_S).to_string()),
                     hub: Some(f.hub.into()),
-                    destination: Some("Moscow Chkalovsky".into()),
+                    destination: Some(
+                        if f.feeds.is_some() {
+                            "Nur-Sultan airport"
+                        } else {
+                            "Moscow Chkalovsky"
+                        }
+                        .into(),
+                    ),
                     departs_at: Some(departs.to_string()),
                     seats: Some(seats.to_string()),
                     stretcher_places: Some("4".into()),
@@ -399,6 +450,11 @@ async fn one_run(args: &ReplayBenchArgs, fcfs: bool) -> anyhow::Result<Outcome> 
             app.set_transport_status(&staff, id, TransportStatus::Departed)
                 .await?;
             gone.insert(f.code);
+            // Who rides a convoy leaves on its flight, not here.
+            if f.feeds.is_some() {
+                out.by_convoy += boarded.len();
+                continue;
+            }
             for household in boarded {
                 if let Some(key) = key_of.get(&household)
                     && let Some(d) = out.households.get_mut(key)

@@ -172,48 +172,16 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         }
         // The embassy's convoy from Almaty's bus station to Nur-Sultan, whose people fly out on
         // RF 7042 from there: one journey of two legs.
-        app.add_hub(
-            &staff,
-            &evac_model::Hub {
-                code: "ALABUS".into(),
-                kind: evac_model::HubKind::BusTerminal,
-                name: "Sayran bus station".into(),
-                country: "KZ".parse().expect("a country code"),
-                municipality: Some("Almaty".into()),
-                lat: 43.2389,
-                lon: 76.8897,
-                iata: None,
-                icao: None,
-            },
-        )
-        .await?;
-        // The highway to Nur-Sultan is closed to private cars: only the convoy gets through.
-        for (code, to_hub) in [
-            ("almaty-bus-station", "ALABUS"),
-            ("almaty-nur-sultan", "NQZ"),
-        ] {
-            app.add_route(
-                &staff,
-                &evac_model::NewRoute {
-                    code: code.into(),
-                    mode: evac_model::RouteMode::Road,
-                    from: "Almaty".into(),
-                    to_hub: to_hub.into(),
-                },
-            )
-            .await?;
-        }
-        let highway = evac_model::Statement {
-            subject: "route:almaty-nur-sultan".parse()?,
-            effect: evac_model::Effect::Closed,
-            from: now,
-            until: None,
-            capacity_per_day: None,
-            note: "checkpoints turn private cars back; embassy convoys by agreement".into(),
-        };
-        app.set_status_as(&staff, &highway).await?;
+        app.seed_demo_convoy_way(&staff, now).await?;
         for (code, kind, hub, feeds, hours, seats) in [
-            ("CONVOY 1", "convoy", "ALABUS", Some(("NQZ", 30)), 8, 50),
+            (
+                "CONVOY 1",
+                "convoy",
+                evac_app::DEMO_BUS_STATION,
+                Some(("NQZ", 30)),
+                8,
+                50,
+            ),
             ("RF 7042", "flight", "NQZ", None, 40, 146),
         ] {
             let transport = evac_model::TransportDraft {
