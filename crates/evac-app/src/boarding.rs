@@ -162,9 +162,8 @@ fn escort_of<'a>(
     )
 }
 
-/// Reads a pass's claims, or says in the officer's words what is wrong with it.
-/// The seats a request's people hold (or held, until released), each person's legs in the
-/// order they travel them, read from each person's own events.
+/// The seats a request's people hold, each person's legs in the order they travel them, read
+/// from each person's own events.
 pub(crate) async fn seats_by_leg<'r>(
     app: &App,
     request: &'r evac_model::Request,
@@ -186,6 +185,7 @@ pub(crate) async fn seats_by_leg<'r>(
     Ok(seats)
 }
 
+/// Reads a pass's claims, or says in the officer's words what is wrong with it.
 fn invalid_token(reason: String) -> AppError {
     AppError::Invalid(vec![FieldError {
         path: "token".into(),
@@ -259,12 +259,12 @@ impl App {
             *at = (*at).min(s.seated_at.unix_micros());
             m
         });
-        // At a hub already: someone of the household checked in or boarded, or rides a feeder
-        // that has left (its no-shows were released before it did): they keep their journey.
+        // At a hub already: someone of the household checked in or boarded, or boarded a
+        // feeder that has left: they keep their journey.
         let on_departed_feeder: HashSet<&str> = book
             .seats
             .values()
-            .filter(|s| departed.contains(&s.transport.to_string()))
+            .filter(|s| s.state.is_scanned() && departed.contains(&s.transport.to_string()))
             .filter(|s| inputs.is_feeder(&s.transport.to_string()))
             .map(|s| s.household.as_str())
             .collect();
@@ -517,7 +517,13 @@ impl App {
         }
         for change in &diff.lost {
             let c = index_of[change.case.as_str()];
-            let Some(seat) = seats_of.get(change.case.as_str()).and_then(|s| s.first()) else {
+            // The journey's first leg: where they were to be first.
+            let first_leg = seats_of.get(change.case.as_str()).and_then(|seats| {
+                seats
+                    .iter()
+                    .min_by_key(|s| inputs.departs_us(&s.transport.to_string()))
+            });
+            let Some(seat) = first_leg else {
                 continue;
             };
             told.push(SeatNotice {
@@ -758,7 +764,12 @@ impl App {
                 let seat = seat.clone();
                 Ok((claims, seat))
             }
+            // Moved to another transport or given a newer pass on this one: a newer pass.
             Some(_) => Err(AppError::Conflict(
+                "this pass was replaced: the person was moved and holds a newer pass; print the new one"
+                    .into(),
+            )),
+            None if book.seats_of(claims.person).next().is_some() => Err(AppError::Conflict(
                 "this pass was replaced: the person was moved and holds a newer pass; print the new one"
                     .into(),
             )),

@@ -319,17 +319,32 @@ impl App {
         &self,
         book: &evac_model::SeatBook,
     ) -> Result<PlannedFor, AppError> {
-        // A feeder that has left took its people to a hub, not out: they stay planned.
-        let gone_out: std::collections::HashSet<evac_model::TransportId> = self
+        // A feeder that has left took its people to a hub, not out: they stay planned. A seat
+        // on it is history, not a seat held.
+        let departed: Vec<evac_model::Transport> = self
             .store
             .transports()
             .await?
             .into_iter()
-            .filter(|t| t.status == evac_model::TransportStatus::Departed && t.feeds.is_none())
+            .filter(|t| t.status == evac_model::TransportStatus::Departed)
+            .collect();
+        let gone_out: std::collections::HashSet<evac_model::TransportId> = departed
+            .iter()
+            .filter(|t| t.feeds.is_none())
+            .map(|t| t.id)
+            .collect();
+        let rode_feeder: std::collections::HashSet<evac_model::TransportId> = departed
+            .iter()
+            .filter(|t| t.feeds.is_some())
             .map(|t| t.id)
             .collect();
         Ok(PlannedFor {
-            seated: book.seats.keys().map(|&(person, _)| person).collect(),
+            seated: book
+                .seats
+                .keys()
+                .filter(|(_, transport)| !rode_feeder.contains(transport))
+                .map(|&(person, _)| person)
+                .collect(),
             left: book
                 .seats
                 .values()

@@ -222,11 +222,6 @@ impl SeatBook {
         self.seats.values().filter(move |s| s.person == person)
     }
 
-    /// Whether a person holds a live seat.
-    pub fn holds_seat(&self, person: PersonId) -> bool {
-        self.seats_of(person).next().is_some()
-    }
-
     /// The seats on one transport.
     pub fn on(&self, transport: TransportId) -> impl Iterator<Item = &Seat> {
         self.seats

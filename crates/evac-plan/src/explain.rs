@@ -123,7 +123,7 @@ impl Obstacle {
             Obstacle::TooLate { .. }
             | Obstacle::WayOpensTooLate { .. }
             | Obstacle::MissesConnection { .. } => 2,
-            Obstacle::OnLeg { why, .. } => 2 + why.closeness().min(1),
+            Obstacle::OnLeg { why, .. } => why.closeness().max(2),
             // No way at all says least when another way gets further.
             Obstacle::Unreachable { .. } | Obstacle::WayClosed { .. } => 4,
             _ => 3,

@@ -784,7 +784,12 @@ pub(crate) fn plan_keeping<'a>(
             continue;
         }
         match keep.get(&c) {
-            Some(&j) if inst.candidates[c].contains(&j) && inst.fits(&loads, c, j) => {
+            // Still feasible (a kept journey need not be among the few onward options a
+            // household is offered anew: `ONWARD_TRIED_MAX`) and fits.
+            Some(&j)
+                if journey_feasibility(transports, inst.legs(j), &cases[c], &settings).is_ok()
+                    && inst.fits(&loads, c, j) =>
+            {
                 inst.board(&mut loads, c, j);
                 assigned[c] = Some(j);
             }
