@@ -55,14 +55,15 @@ struct Flight {
 }
 
 const FLIGHTS: [Flight; 13] = [
-    // The embassy's convoy from Almaty's bus station, 20 hours to Nur-Sultan, whose people
-    // fly out on NQZ-1.
+    // The embassy's convoy from Almaty's bus station, 16 hours to Nur-Sultan, whose people
+    // fly out on NQZ-1. It leaves after NQZ-1 is announced (a day before that flight), so
+    // the publication that seats it can give its people the flight too.
     Flight {
         code: "CONVOY-1",
         hub: evac_app::DEMO_BUS_STATION,
-        departs_h: 70,
+        departs_h: 78,
         seats_per_thousand: 50,
-        feeds: Some(("NQZ", 90)),
+        feeds: Some(("NQZ", 94)),
     },
     Flight {
         code: "FRU-1",
