@@ -764,16 +764,14 @@ impl App {
                 let seat = seat.clone();
                 Ok((claims, seat))
             }
-            // Moved to another transport or given a newer pass on this one: a newer pass.
-            Some(_) => Err(AppError::Conflict(
-                "this pass was replaced: the person was moved and holds a newer pass; print the new one"
-                    .into(),
-            )),
-            None if book.seats_of(claims.person).next().is_some() => Err(AppError::Conflict(
-                "this pass was replaced: the person was moved and holds a newer pass; print the new one"
-                    .into(),
-            )),
-            None => Err(AppError::Conflict(
+            // A newer pass on this transport, or a seat on another: a newer pass.
+            held if held.is_some() || book.seats_of(claims.person).next().is_some() => {
+                Err(AppError::Conflict(
+                    "this pass was replaced: the person was moved and holds a newer pass; print the new one"
+                        .into(),
+                ))
+            }
+            _ => Err(AppError::Conflict(
                 "this pass is no longer valid: the person has no seat now (moved off the plan or released as a no-show)"
                     .into(),
             )),
