@@ -86,6 +86,10 @@ pub struct NoShows {
     pub released: usize,
     /// Standby households seated on the freed seats, in priority order.
     pub standby: Vec<SeatChangeView>,
+    /// Households held back whole because children of theirs lost their escort (who did not
+    /// come) and the escorts on board could not take them, with why: they wait for the next
+    /// plan.
+    pub held_back: Vec<SeatChangeView>,
 }
 
 /// A transport's manifest.
@@ -136,30 +140,88 @@ enum EscortOf<'a> {
     OnBoard,
 }
 
-/// The escort of `child` if it is an unaccompanied minor: the party's escorts seated on the
-/// same transport take its minors in party order, each up to the plan's `minors_per_escort`;
-/// the rest go with the transport's escorts (as the planner counted them).
-fn escort_of<'a>(
-    request: &'a evac_model::Request,
-    alone: &[PersonId],
-    child: PersonId,
+/// Who accompanies each unaccompanied minor of one household on one transport. A household
+/// may be several requests (a teacher's list and a parent's request for one of the pupils,
+/// linked as one), and the planner counts its escorts and children alone over all of them: so
+/// here too the household's escorts seated on the transport take its children alone seated
+/// there, in the order of `requests` and then of each party, each up to `minors_per_escort`;
+/// the rest go with the transport's escorts (as the planner counted them). A child not on
+/// board takes no escort's place.
+fn escorts_in_household<'a>(
+    requests: &[&'a evac_model::Request],
     minors_per_escort: u32,
     on_board: &HashSet<PersonId>,
-) -> Option<EscortOf<'a>> {
-    let party = &request.body.party;
-    let place = party
-        .iter()
-        .filter(|p| alone.contains(&p.id))
-        .position(|p| p.id == child)?;
+) -> HashMap<PersonId, EscortOf<'a>> {
     let per = minors_per_escort.max(1) as usize;
-    Some(
-        party
+    // Only an escort with a seat on this transport accompanies anyone on it.
+    let escorts: Vec<&evac_model::Person> = requests
+        .iter()
+        .flat_map(|r| &r.body.party)
+        .filter(|p| p.relation == evac_model::Relation::Escort && on_board.contains(&p.id))
+        .collect();
+    requests
+        .iter()
+        .flat_map(|r| r.body.unaccompanied_minors(r.ages_as_of()))
+        .filter(|child| on_board.contains(child))
+        .enumerate()
+        .map(|(place, child)| {
+            let escort = escorts
+                .get(place / per)
+                .map_or(EscortOf::OnBoard, |p| EscortOf::Named(p));
+            (child, escort)
+        })
+        .collect()
+}
+
+/// The requests of the people holding some seats (one transport's), read once each.
+#[derive(Default)]
+struct SeatedRequests {
+    requests: HashMap<evac_model::RequestId, evac_model::Request>,
+    request_of: HashMap<PersonId, evac_model::RequestId>,
+}
+
+impl SeatedRequests {
+    /// A seated person as their request lists them.
+    fn person(&self, person: PersonId) -> &evac_model::Person {
+        self.requests[&self.request_of[&person]]
+            .body
+            .party
             .iter()
-            // Only an escort with a seat on this transport accompanies anyone on it.
-            .filter(|p| p.relation == evac_model::Relation::Escort && on_board.contains(&p.id))
-            .nth(place / per)
-            .map_or(EscortOf::OnBoard, EscortOf::Named),
-    )
+            .find(|p| p.id == person)
+            .expect("a request lists the people it was read for")
+    }
+
+    /// Who accompanies each unaccompanied minor holding one of `seats` (all on one transport):
+    /// [`escorts_in_household`] over each household's requests, oldest first.
+    fn escorts(&self, seats: &[Seat], minors_per_escort: u32) -> HashMap<PersonId, EscortOf<'_>> {
+        let on_board: HashSet<PersonId> = seats.iter().map(|s| s.person).collect();
+        let mut of_household: HashMap<&str, Vec<&evac_model::Request>> = HashMap::new();
+        for seat in seats {
+            let request = &self.requests[&self.request_of[&seat.person]];
+            let listed = of_household.entry(seat.household.as_str()).or_default();
+            if !listed.iter().any(|r| r.id == request.id) {
+                listed.push(request);
+            }
+        }
+        let mut escort_of = HashMap::new();
+        for listed in of_household.values_mut() {
+            listed.sort_by_key(|r| (r.received_at, r.id));
+            escort_of.extend(escorts_in_household(listed, minors_per_escort, &on_board));
+        }
+        escort_of
+    }
+
+    /// Per household, its children on board who rely on the transport's own escorts.
+    fn on_the_crew(&self, seats: &[Seat], minors_per_escort: u32) -> HashMap<String, u32> {
+        let escort_of = self.escorts(seats, minors_per_escort);
+        let mut on_crew: HashMap<String, u32> = HashMap::new();
+        for seat in seats {
+            if matches!(escort_of.get(&seat.person), Some(EscortOf::OnBoard)) {
+                *on_crew.entry(seat.household.clone()).or_default() += 1;
+            }
+        }
+        on_crew
+    }
 }
 
 /// The seats a request's people hold, each person's legs in the order they travel them, read
@@ -659,6 +721,27 @@ impl App {
         })
     }
 
+    /// The requests of the people holding `seats`, each read once.
+    async fn seated_requests(&self, seats: &[Seat]) -> Result<SeatedRequests, AppError> {
+        let mut seated = SeatedRequests::default();
+        for seat in seats {
+            if seated.request_of.contains_key(&seat.person) {
+                continue;
+            }
+            let request = self
+                .store
+                .request_of_person(seat.person)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("person {}", seat.person)))?
+                .request;
+            for person in &request.body.party {
+                seated.request_of.insert(person.id, request.id);
+            }
+            seated.requests.insert(request.id, request);
+        }
+        Ok(seated)
+    }
+
     /// The seats on a transport with each person's manifest line, in boarding order.
     async fn manifest_rows(&self, t: &Transport) -> Result<Vec<(Seat, ManifestRow)>, AppError> {
         let book = self.seat_book().await?;
@@ -669,26 +752,14 @@ impl App {
             .planning
             .minors_per_escort;
         let mut seats: Vec<Seat> = book.on(t.id).cloned().collect();
-        let on_board: HashSet<PersonId> = seats.iter().map(|s| s.person).collect();
         seats.sort_by(|a, b| {
             (a.class, &a.household, a.since).cmp(&(b.class, &b.household, b.since))
         });
+        let seated = self.seated_requests(&seats).await?;
+        let escort_of = seated.escorts(&seats, minors_per_escort);
         let mut rows = Vec::with_capacity(seats.len());
         for (i, seat) in seats.into_iter().enumerate() {
-            let stored = self
-                .store
-                .request_of_person(seat.person)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("person {}", seat.person)))?;
-            let request = &stored.request;
-            let day = request.ages_as_of();
-            let alone = request.body.unaccompanied_minors(day);
-            let person = request
-                .body
-                .party
-                .iter()
-                .find(|p| p.id == seat.person)
-                .ok_or_else(|| AppError::NotFound(format!("person {}", seat.person)))?;
+            let person = seated.person(seat.person);
             let name = |n: &Option<evac_model::PersonName>, latin: bool| {
                 n.as_ref().map_or(String::new(), |n| {
                     if latin {
@@ -698,7 +769,7 @@ impl App {
                     }
                 })
             };
-            let escort = match escort_of(request, &alone, person.id, minors_per_escort, &on_board) {
+            let escort = match escort_of.get(&person.id) {
                 None => String::new(),
                 Some(EscortOf::Named(p)) => {
                     format!("{} {}", name(&p.surname, true), name(&p.given_names, true))
@@ -1066,6 +1137,18 @@ impl App {
                 .collect();
             events.extend(onward);
         }
+        // Children whose escort did not come rely on the transport's escorts now, here and
+        // on each onward leg: who those cannot take is held back with their household.
+        let held_back = self
+            .hold_back_unescorted(&t, &book, &events, now, &actor)
+            .await?;
+        events.extend(
+            held_back
+                .iter()
+                .flat_map(|(events, _)| events.iter().cloned()),
+        );
+        let held_back: Vec<SeatChangeView> = held_back.into_iter().map(|(_, view)| view).collect();
+        let gone: HashSet<PassId> = events.iter().map(|e| e.pass).collect();
         let released_households: HashSet<&str> =
             events.iter().map(|e| e.household.as_str()).collect();
         let inputs = self.plan_inputs(now).await?;
@@ -1086,7 +1169,7 @@ impl App {
         // left of them (a family whose father came keeps one seat, not none and not three).
         let mut kept: HashMap<&str, u32> = HashMap::new();
         for seat in book.on(transport) {
-            if seat.state != SeatEventKind::Seated {
+            if seat.state != SeatEventKind::Seated && !gone.contains(&seat.pass) {
                 *kept.entry(seat.household.as_str()).or_default() += 1;
             }
         }
@@ -1240,6 +1323,98 @@ impl App {
             transport_code: t.code,
             released,
             standby,
+            held_back,
         })
+    }
+
+    /// After a gate's releases (`released`: the no-shows and the onward seats they gave up),
+    /// the households that lost someone and now have children alone beyond what the escorts
+    /// on board can take, on `t` or (from a feeder) on an onward leg they hold: lowest
+    /// priority first until each leg's escorts suffice, each is held back whole (its other
+    /// seats on those legs released too), to be planned again with whoever of it is left.
+    /// Answers each held-back household's events with what the gate officer is told.
+    async fn hold_back_unescorted(
+        &self,
+        t: &Transport,
+        book: &SeatBook,
+        released: &[SeatEvent],
+        now: Timestamp,
+        actor: &evac_model::Actor,
+    ) -> Result<Vec<(Vec<SeatEvent>, SeatChangeView)>, AppError> {
+        let per = self
+            .policy_in_force()
+            .await?
+            .policy
+            .planning
+            .minors_per_escort;
+        let lost_someone: HashSet<&str> = released.iter().map(|e| e.household.as_str()).collect();
+        let mut gone: HashSet<PassId> = released.iter().map(|e| e.pass).collect();
+        // The legs to check: this one, then (from a feeder) the onward seats of those households.
+        let mut legs = vec![t.id];
+        if t.feeds.is_some() {
+            for seat in book.seats.values() {
+                if lost_someone.contains(seat.household.as_str()) && !legs.contains(&seat.transport)
+                {
+                    legs.push(seat.transport);
+                }
+            }
+        }
+        let mut held = Vec::new();
+        for &leg in &legs {
+            let on_leg = if leg == t.id {
+                t.clone()
+            } else {
+                self.transport(leg).await?
+            };
+            let seats: Vec<Seat> = book
+                .on(leg)
+                .filter(|s| !gone.contains(&s.pass))
+                .cloned()
+                .collect();
+            let on_crew = self.seated_requests(&seats).await?.on_the_crew(&seats, per);
+            let room = on_leg.escorts * per;
+            let mut wanted: u32 = on_crew.values().sum();
+            // Those that lost someone, lowest priority (highest class) first.
+            let mut candidates: Vec<(u8, &str)> = seats
+                .iter()
+                .filter(|s| lost_someone.contains(s.household.as_str()))
+                .filter(|s| on_crew.contains_key(&s.household))
+                .map(|s| (s.class, s.household.as_str()))
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            candidates.sort_by(|a, b| b.cmp(a));
+            for (_, household) in candidates {
+                if wanted <= room {
+                    break;
+                }
+                let children = on_crew[household];
+                wanted -= children;
+                let why = format!(
+                    "held back with their household: {children} children alone whose escort did not come would need {}'s escorts, who take no more ({} escorts, {room} children in all)",
+                    on_leg.code, on_leg.escorts
+                );
+                let events: Vec<SeatEvent> = book
+                    .seats
+                    .values()
+                    .filter(|s| s.household == household && legs.contains(&s.transport))
+                    .filter(|s| !gone.contains(&s.pass))
+                    .map(|s| s.next_event(SeatEventKind::Unseated, now, actor.clone(), why.clone()))
+                    .collect();
+                gone.extend(events.iter().map(|e| e.pass));
+                let people = events.iter().filter(|e| e.transport == t.id).count() as u32;
+                held.push((
+                    events,
+                    SeatChangeView {
+                        household: household.to_string(),
+                        people,
+                        from: Some(t.code.clone()),
+                        to: None,
+                        why,
+                    },
+                ));
+            }
+        }
+        Ok(held)
     }
 }

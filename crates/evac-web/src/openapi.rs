@@ -458,7 +458,7 @@ fn build() -> Value {
                 "post": {
                     "summary": "At the call time `at` (default now): release the seats of everyone not checked in and seat standby households in priority order", "security": bearer,
                     "parameters": [id_parameter.clone(), at_parameter.clone()],
-                    "responses": { "200": { "description": "people released, standby households seated" }, "403": problem_response("only field officers, planners and supervisors"), "404": problem_response("no such transport") }
+                    "responses": { "200": { "description": "people released, standby households seated, and households held back because children of theirs lost their escort and the escorts on board (here or on an onward leg) cannot take them (`held_back`, each with why)" }, "403": problem_response("only field officers, planners and supervisors"), "404": problem_response("no such transport") }
                 }
             },
             "/api/v1/boarding/key": {

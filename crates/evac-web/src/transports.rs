@@ -231,12 +231,25 @@ pub async fn no_shows_post(
     .await;
     let t = evac_ui::Tr { lang };
     let said = outcome.map(|released| {
-        format!(
+        let mut said = format!(
             "{}: {}; {}",
             released.transport_code,
             t.count("no-shows-released", released.released as u64),
             t.count("standby-seated", released.standby.len() as u64)
-        )
+        );
+        if !released.held_back.is_empty() {
+            said += &format!(
+                "; {}: {}",
+                t.count("held-back", released.held_back.len() as u64),
+                released
+                    .held_back
+                    .iter()
+                    .map(|h| format!("{} ({})", h.household, h.why))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
+        said
     });
     render_planning(&state, lang, &session.staff, PlanningView::after(said)).await
 }

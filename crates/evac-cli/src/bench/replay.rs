@@ -164,6 +164,9 @@ struct Outcome {
     publications: usize,
     /// Households that boarded a convoy (and their flight from its hub later).
     by_convoy: usize,
+    /// Households held back at a gate: children of theirs lost their escort (who did not come)
+    /// and the escorts on board could not take them.
+    held_back: usize,
 }
 
 #[derive(Clone)]
@@ -202,6 +205,10 @@ pub async fn run(args: ReplayBenchArgs) -> anyhow::Result<()> {
     println!(
         "  households that boarded the convoy to Nur-Sultan (then a flight from there): {}",
         priority.by_convoy
+    );
+    println!(
+        "  households held back at a gate (children of theirs lost their escort, and the escorts on board were full): {}",
+        priority.held_back
     );
     println!(
         "  (households: every household planned at some time, eligible or not; left: departed; wait: from its first request to departure; floor: the earliest departure it could use at all when first seated)"
@@ -300,11 +307,14 @@ async fn one_run(args: &ReplayBenchArgs, fcfs: bool) -> anyhow::Result<Outcome> 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed);
     let mut ids: HashMap<&'static str, TransportId> = HashMap::new();
     let mut gone: HashSet<&'static str> = HashSet::new();
+    // Households that boarded a convoy: their seating was judged at its gate.
+    let mut rode_convoy: HashSet<String> = HashSet::new();
     let mut out = Outcome {
         households: HashMap::new(),
         violations: Vec::new(),
         publications: 0,
         by_convoy: 0,
+        held_back: 0,
     };
     // A household's reference → its first request's external reference (the same household
     // in both runs: references are drawn at random, the demo's record ids are not).
@@ -435,8 +445,17 @@ async fn one_run(args: &ReplayBenchArgs, fcfs: bool) -> anyhow::Result<Outcome> 
             }
             let id = ids[f.code];
             // The plan's seating is checked before the gate, standby's after the release (a
-            // family whose citizen did not come keeps the seats it was given with them).
-            check_manifest(&app, &staff, id, f.code, None, &mut out.violations).await?;
+            // family whose citizen did not come keeps the seats it was given with them, at
+            // this gate or at its convoy's: who rode a convoy is judged there).
+            check_manifest(
+                &app,
+                &staff,
+                id,
+                f.code,
+                Judged::PlanExcept(&rode_convoy),
+                &mut out.violations,
+            )
+            .await?;
             let (standby, boarded) =
                 gate_of(&app, &staff, &gate, id, departs, &mut rng, &mut out).await?;
             check_manifest(
@@ -444,7 +463,7 @@ async fn one_run(args: &ReplayBenchArgs, fcfs: bool) -> anyhow::Result<Outcome> 
                 &staff,
                 id,
                 f.code,
-                Some(&standby),
+                Judged::Standby(&standby),
                 &mut out.violations,
             )
             .await?;
@@ -454,6 +473,7 @@ async fn one_run(args: &ReplayBenchArgs, fcfs: bool) -> anyhow::Result<Outcome> 
             // Who rides a convoy leaves on its flight, not here.
             if f.feeds.is_some() {
                 out.by_convoy += boarded.len();
+                rode_convoy.extend(boarded);
                 continue;
             }
             for household in boarded {
@@ -560,13 +580,11 @@ async fn gate_of(
         out,
     )
     .await?;
-    let standby: HashSet<String> = app
+    let released = app
         .release_no_shows(gate, transport, departs.plus_seconds(-90 * 60))
-        .await?
-        .standby
-        .into_iter()
-        .map(|s| s.household)
-        .collect();
+        .await?;
+    out.held_back += released.held_back.len();
+    let standby: HashSet<String> = released.standby.into_iter().map(|s| s.household).collect();
     let mut boarded = HashSet::new();
     for pass in app.boarding_passes(staff, transport).await? {
         if pass.state == evac_model::SeatEventKind::Seated {
@@ -581,16 +599,28 @@ async fn gate_of(
     Ok((standby, boarded))
 }
 
-/// The manifest's rules: every child alone has an escort, every household (of `only`, when
-/// given) a Russian citizen.
+/// Whose seating a manifest check judges.
+enum Judged<'a> {
+    /// The plan's, before the gate: every household but these (judged at an earlier gate).
+    PlanExcept(&'a HashSet<String>),
+    /// Standby's, after the release: these households.
+    Standby(&'a HashSet<String>),
+}
+
+/// The manifest's rules: children alone within the escorts on board (the plan's seating),
+/// every child alone with an escort and every household judged with a Russian citizen.
 async fn check_manifest(
     app: &App,
     staff: &Staff,
     transport: TransportId,
     code: &str,
-    only: Option<&HashSet<String>>,
+    judged: Judged<'_>,
     violations: &mut Vec<String>,
 ) -> anyhow::Result<()> {
+    let is_judged = |household: &String| match judged {
+        Judged::PlanExcept(except) => !except.contains(household),
+        Judged::Standby(only) => only.contains(household),
+    };
     let manifest = app.manifest(staff, transport).await?;
     // Children alone relying on the escorts on board: at most what those escorts can take.
     let per = evac_triage::PlanningRules::default().minors_per_escort;
@@ -599,15 +629,30 @@ async fn check_manifest(
         .iter()
         .filter(|r| r.escort.starts_with("one of the"))
         .count() as u32;
-    if only.is_none() && with_crew > manifest.transport.escorts * per {
+    if matches!(judged, Judged::PlanExcept(_)) && with_crew > manifest.transport.escorts * per {
+        // Whose children they are: the households, with how many of each are on the crew.
+        let mut by_household: std::collections::BTreeMap<&str, (u32, u32)> = Default::default();
+        for row in &manifest.rows {
+            let entry = by_household.entry(row.household.as_str()).or_default();
+            entry.1 += 1;
+            if row.escort.starts_with("one of the") {
+                entry.0 += 1;
+            }
+        }
+        let whose: Vec<String> = by_household
+            .into_iter()
+            .filter(|(_, (on_crew, _))| *on_crew > 0)
+            .map(|(h, (on_crew, seated))| format!("{h}: {on_crew} of {seated} seated"))
+            .collect();
         violations.push(format!(
-            "{code}: {with_crew} children alone rely on {} escorts on board",
-            manifest.transport.escorts
+            "{code}: {with_crew} children alone rely on {} escorts on board ({})",
+            manifest.transport.escorts,
+            whose.join("; ")
         ));
     }
     let mut citizens: HashMap<&str, bool> = HashMap::new();
     for row in &manifest.rows {
-        if only.is_some_and(|only| !only.contains(&row.household)) {
+        if !is_judged(&row.household) {
             continue;
         }
         if row.escort.starts_with("NONE") {

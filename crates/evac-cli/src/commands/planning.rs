@@ -356,6 +356,12 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
             for s in &done.standby {
                 println!("  {} ({} people)", s.household, s.people);
             }
+            for h in &done.held_back {
+                println!(
+                    "  held back: {} ({} people): {}",
+                    h.household, h.people, h.why
+                );
+            }
         }
     }
     Ok(())

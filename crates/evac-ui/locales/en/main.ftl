@@ -633,6 +633,10 @@ standby-seated = { $count ->
     [one] { $count } standby household seated
    *[other] { $count } standby households seated
 }
+held-back = { $count ->
+    [one] { $count } household held back: children of it lost their escort
+   *[other] { $count } households held back: children of them lost their escort
+}
 hub-loads = Seats and people waiting, per hub
 seats-free = Seats free
 people-waiting = People without a seat for whom it is the nearest hub
