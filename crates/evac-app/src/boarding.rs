@@ -556,15 +556,22 @@ impl App {
         for (changes, moved) in [(&diff.gained, false), (&diff.moved, true)] {
             for change in changes.iter() {
                 let c = index_of[change.case.as_str()];
-                let (Some(_), Some((pass, first_leg))) = (&change.to, first_pass(&change.case))
+                let (Some(legs), Some((pass, first_leg))) = (&change.to, first_pass(&change.case))
                 else {
                     continue;
                 };
+                // The leg after the one the notice is about (the flight after the convoy).
+                let onward = legs
+                    .iter()
+                    .map(|leg| transport_id(leg))
+                    .skip_while(|&leg| leg != first_leg)
+                    .nth(1);
                 told.push(SeatNotice {
                     household: &change.case,
                     requests: &names[c].requests,
                     persons: &names[c].persons,
                     transport: first_leg,
+                    onward,
                     seat_numbers: numbers_of(&change.case),
                     kind: if moved {
                         SeatNoticeKind::Moved {
@@ -593,6 +600,7 @@ impl App {
                 requests: &names[c].requests,
                 persons: &names[c].persons,
                 transport: seat.transport,
+                onward: None,
                 seat_numbers: Vec::new(),
                 kind: SeatNoticeKind::Lost {
                     pass: seat.pass,
@@ -1279,6 +1287,7 @@ impl App {
                 requests: &inputs.names[*c].requests,
                 persons: &inputs.names[*c].persons,
                 transport,
+                onward: None,
                 seat_numbers: numbers.clone(),
                 kind: SeatNoticeKind::Seat { pass: *pass },
             })

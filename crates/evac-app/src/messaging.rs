@@ -579,11 +579,21 @@ impl App {
                         SeatNoticeKind::Seat { pass } | SeatNoticeKind::Moved { pass, .. },
                         Some(t),
                     ) => {
-                        let zone = hubs
-                            .iter()
-                            .find(|h| h.code == t.hub)
-                            .map_or(jiff::tz::TimeZone::UTC, |h| {
-                                zone_of_country(&h.country.to_string())
+                        let zone_of = |hub: &str| {
+                            hubs.iter()
+                                .find(|h| h.code == hub)
+                                .map_or(jiff::tz::TimeZone::UTC, |h| {
+                                    zone_of_country(&h.country.to_string())
+                                })
+                        };
+                        let zone = zone_of(&t.hub);
+                        let onward = change
+                            .onward
+                            .and_then(|id| transports.iter().find(|o| o.id == id))
+                            .map(|o| evac_notify::Onward {
+                                transport: o.code.clone(),
+                                hub: o.hub.clone(),
+                                departs: local_time(o.departs_at, &zone_of(&o.hub)),
                             });
                         let be_there = t
                             .departs_at
@@ -598,6 +608,7 @@ impl App {
                                 why: why.clone(),
                                 pass_code: pass_code(*pass),
                                 pass_url,
+                                onward,
                             },
                             _ => Notice::Seat {
                                 reference: contact.reference.clone(),
@@ -608,6 +619,7 @@ impl App {
                                 be_there: local_time(be_there, &zone),
                                 pass_code: pass_code(*pass),
                                 pass_url,
+                                onward,
                             },
                         };
                         let dedup = format!("{}:{}:{pass}", notice.template(), change.household);
@@ -1298,6 +1310,8 @@ pub(crate) struct SeatNotice<'a> {
     pub requests: &'a [RequestId],
     pub persons: &'a [evac_model::PersonId],
     pub transport: evac_model::TransportId,
+    /// The journey's next leg, when `transport` takes the household to another hub.
+    pub onward: Option<evac_model::TransportId>,
     /// The household's seat numbers on it (a seat or a moved seat).
     pub seat_numbers: Vec<u32>,
     pub kind: SeatNoticeKind,

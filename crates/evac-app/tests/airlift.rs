@@ -1075,6 +1075,29 @@ async fn a_convoy_to_nur_sultan_and_a_flight_from_there_are_one_published_journe
         let on_bus = app.boarding_passes(&planner, convoy.id).await.unwrap();
         let on_flight = app.boarding_passes(&planner, out.id).await.unwrap();
         assert_eq!((on_bus.len(), on_flight.len()), (3, 3), "{name}");
+        // Each household is told where to be first and what takes it on from there (the
+        // notice named the bus alone).
+        let notices = app
+            .store()
+            .messages(&evac_store::MessageFilter::default(), 100)
+            .await
+            .unwrap();
+        let seats: Vec<&str> = notices
+            .iter()
+            .filter(|m| m.template == "seat")
+            .map(|m| m.body.as_str())
+            .collect();
+        assert_eq!(seats.len(), 2, "{name}: {notices:#?}");
+        for body in seats {
+            assert!(
+                body.contains("BUS-1") && body.contains("ALABUS"),
+                "{name}: {body}"
+            );
+            assert!(
+                body.contains("RF-1") && body.contains("NQZ"),
+                "{name}: the flight from Nur-Sultan too: {body}"
+            );
+        }
         // The first household checks in at the bus station; the second does not come.
         let first: Vec<_> = on_bus
             .iter()

@@ -48,6 +48,16 @@ fn language_id(tag: &str) -> &'static LanguageIdentifier {
     &IDS[i]
 }
 
+/// A journey's leg after the first, as a seat notice names it: the household is told where to
+/// be first (the first leg) and what takes it on from there.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Onward {
+    pub transport: String,
+    pub hub: String,
+    /// In the hub's local time.
+    pub departs: String,
+}
+
 /// One thing evac tells a requester.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -69,6 +79,9 @@ pub enum Notice {
         be_there: String,
         pass_code: String,
         pass_url: String,
+        /// The journey's next leg, when the transport brings the household to another hub
+        /// (a convoy to the airport its flight leaves from).
+        onward: Option<Onward>,
     },
     /// The seat moved to another transport, and why.
     SeatMoved {
@@ -80,6 +93,8 @@ pub enum Notice {
         why: String,
         pass_code: String,
         pass_url: String,
+        /// The journey's next leg, as for [`Notice::Seat`].
+        onward: Option<Onward>,
     },
     /// The seat is gone (a closed hub, a cancelled transport), and why; the household waits
     /// for the next plan.
@@ -165,6 +180,7 @@ impl Notice {
                 be_there,
                 pass_code,
                 pass_url,
+                onward: _,
             } => vec![
                 ("reference", reference),
                 ("transport", transport),
@@ -184,6 +200,7 @@ impl Notice {
                 why,
                 pass_code,
                 pass_url,
+                onward: _,
             } => vec![
                 ("reference", reference),
                 ("transport", transport),
@@ -218,12 +235,28 @@ impl Notice {
 
     /// The text in `language` (English where evac has no notices in it).
     pub fn render(&self, language: &str) -> String {
-        let args: HashMap<Cow<'static, str>, FluentValue> = self
+        let language = language_id(language);
+        let mut args: HashMap<Cow<'static, str>, FluentValue> = self
             .arguments()
             .into_iter()
             .map(|(k, v)| (Cow::Borrowed(k), FluentValue::from(v.to_string())))
             .collect();
-        NOTICES.lookup_with_args(language_id(language), self.template(), &args)
+        if let Notice::Seat { onward, .. } | Notice::SeatMoved { onward, .. } = self {
+            // The next leg is a sentence of its own in the same language, or nothing.
+            let then = onward.as_ref().map_or(String::new(), |leg| {
+                let leg_args: HashMap<Cow<'static, str>, FluentValue> = [
+                    ("transport", &leg.transport),
+                    ("hub", &leg.hub),
+                    ("departs", &leg.departs),
+                ]
+                .into_iter()
+                .map(|(k, v)| (Cow::Borrowed(k), FluentValue::from(v.to_string())))
+                .collect();
+                NOTICES.lookup_with_args(language, "seat-onward", &leg_args)
+            });
+            args.insert(Cow::Borrowed("onward"), FluentValue::from(then));
+        }
+        NOTICES.lookup_with_args(language, self.template(), &args)
     }
 }
 
@@ -484,6 +517,7 @@ mod tests {
             be_there: "07.01 12:00".into(),
             pass_code: "4F7K2Q".into(),
             pass_url: "https://evac.example/p/4F7K2Q".into(),
+            onward: None,
         }
     }
 
@@ -504,6 +538,7 @@ mod tests {
                 why: "hub ALA closed".into(),
                 pass_code: "9MX4F7".into(),
                 pass_url: "https://evac.example/p/9MX4F7".into(),
+                onward: None,
             },
             Notice::SeatLost {
                 reference: "K7Q-4F2-9MX".into(),
@@ -543,6 +578,51 @@ mod tests {
             seat().render("de").contains("departs"),
             "English for others"
         );
+    }
+
+    /// A convoy's seat notice told the household of the convoy only: it names the flight
+    /// that takes it on from the convoy's end, in every language, and a direct seat's notice
+    /// is as before.
+    #[test]
+    fn a_seat_on_a_journey_names_its_next_leg_in_every_language() {
+        let mut via = seat();
+        if let Notice::Seat {
+            transport,
+            hub,
+            onward,
+            ..
+        } = &mut via
+        {
+            *transport = "CONVOY 1".into();
+            *hub = "ALABUS".into();
+            *onward = Some(Onward {
+                transport: "RF 7042".into(),
+                hub: "NQZ".into(),
+                departs: "09.01 14:00".into(),
+            });
+        }
+        for lang in LANGUAGES {
+            let text = via.render(lang);
+            for value in [
+                "CONVOY 1",
+                "ALABUS",
+                "RF 7042",
+                "NQZ",
+                "09.01 14:00",
+                "4F7K2Q",
+            ] {
+                assert!(text.contains(value), "{lang}: {value} missing in {text}");
+            }
+            assert!(
+                !text.contains('{') && !text.contains("  "),
+                "{lang}: {text}"
+            );
+            let direct = seat().render(lang);
+            assert!(
+                !direct.contains("  ") && !direct.contains(" ."),
+                "{lang}: {direct}"
+            );
+        }
     }
 
     #[test]

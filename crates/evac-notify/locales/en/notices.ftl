@@ -1,8 +1,9 @@
 # Notices to requesters. Short: an SMS in Cyrillic holds 70 characters a segment. Variables
 # are filled by evac; keep every one in each language.
 ack = evac: your request {$reference} is registered. Keep this code. Status: {$status_url}
-seat = evac {$reference}: seat {$seats} on {$transport} from {$hub}, departs {$departs} local. Be there by {$be_there}. Bring passports. Pass {$pass_code}: {$pass_url}
-seat-moved = evac {$reference}: your seat moved to {$transport}, seat {$seats}, from {$hub}, departs {$departs} local ({$why}). New pass {$pass_code}: {$pass_url}
+seat = evac {$reference}: seat {$seats} on {$transport} from {$hub}, departs {$departs} local.{$onward} Be there by {$be_there}. Bring passports. Pass {$pass_code}: {$pass_url}
+seat-moved = evac {$reference}: your seat moved to {$transport}, seat {$seats}, from {$hub}, departs {$departs} local ({$why}).{$onward} New pass {$pass_code}: {$pass_url}
+seat-onward = {" "}Then {$transport} from {$hub}, departs {$departs} local.
 seat-lost = evac {$reference}: your seat on {$transport} is cancelled ({$why}). You stay on the list; we will write again.
 reconfirm = evac {$reference}: do you still need to leave? Reply YES or NO.
 broadcast = evac: {$text}

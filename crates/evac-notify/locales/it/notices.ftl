@@ -1,6 +1,7 @@
 ack = evac: la sua richiesta {$reference} è registrata. Conservi il codice. Stato: {$status_url}
-seat = evac {$reference}: posto {$seats} su {$transport} da {$hub}, partenza {$departs} ora locale. Sia presente entro le {$be_there}. Porti i passaporti. Carta {$pass_code}: {$pass_url}
-seat-moved = evac {$reference}: il suo posto è spostato su {$transport}, posto {$seats}, da {$hub}, partenza {$departs} ora locale ({$why}). Nuova carta {$pass_code}: {$pass_url}
+seat = evac {$reference}: posto {$seats} su {$transport} da {$hub}, partenza {$departs} ora locale.{$onward} Sia presente entro le {$be_there}. Porti i passaporti. Carta {$pass_code}: {$pass_url}
+seat-moved = evac {$reference}: il suo posto è spostato su {$transport}, posto {$seats}, da {$hub}, partenza {$departs} ora locale ({$why}).{$onward} Nuova carta {$pass_code}: {$pass_url}
+seat-onward = {" "}Poi {$transport} da {$hub}, partenza {$departs} ora locale.
 seat-lost = evac {$reference}: il suo posto su {$transport} è annullato ({$why}). Resta in lista; le riscriveremo.
 reconfirm = evac {$reference}: deve ancora partire? Risponda SÌ o NO.
 broadcast = evac: {$text}

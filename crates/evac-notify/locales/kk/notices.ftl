@@ -1,6 +1,7 @@
 ack = evac: {$reference} өтінішіңіз тіркелді. Кодты сақтаңыз. Мәртебе: {$status_url}
-seat = evac {$reference}: {$hub} әуежайынан {$transport} рейсінде орын {$seats}, ұшу {$departs} жерг. уақ. {$be_there} дейін келіңіз. Төлқұжат алыңыз. Талон {$pass_code}: {$pass_url}
-seat-moved = evac {$reference}: орныңыз {$hub} әуежайынан {$transport} рейсіне (орын {$seats}) ауысты, ұшу {$departs} жерг. уақ. ({$why}). Жаңа талон {$pass_code}: {$pass_url}
+seat = evac {$reference}: {$hub} әуежайынан {$transport} рейсінде орын {$seats}, ұшу {$departs} жерг. уақ.{$onward} {$be_there} дейін келіңіз. Төлқұжат алыңыз. Талон {$pass_code}: {$pass_url}
+seat-moved = evac {$reference}: орныңыз {$hub} әуежайынан {$transport} рейсіне (орын {$seats}) ауысты, ұшу {$departs} жерг. уақ. ({$why}).{$onward} Жаңа талон {$pass_code}: {$pass_url}
+seat-onward = {" "}Содан кейін {$hub} әуежайынан {$transport}, жөнелту {$departs} жерг. уақ.
 seat-lost = evac {$reference}: {$transport} рейсіндегі орныңыз жойылды ({$why}). Сіз тізімде қаласыз; қайта жазамыз.
 reconfirm = evac {$reference}: әлі де кету керек пе? ИӘ немесе ЖОҚ деп жауап беріңіз.
 broadcast = evac: {$text}

@@ -1,6 +1,7 @@
 ack = evac: ваш запрос {$reference} принят. Сохраните код. Статус: {$status_url}
-seat = evac {$reference}: место {$seats} на {$transport} из {$hub}, вылет {$departs} мест. вр. Будьте на месте до {$be_there}. Возьмите паспорта. Посадочный {$pass_code}: {$pass_url}
-seat-moved = evac {$reference}: ваше место перенесено на {$transport}, место {$seats}, из {$hub}, вылет {$departs} мест. вр. ({$why}). Новый посадочный {$pass_code}: {$pass_url}
+seat = evac {$reference}: место {$seats} на {$transport} из {$hub}, вылет {$departs} мест. вр.{$onward} Будьте на месте до {$be_there}. Возьмите паспорта. Посадочный {$pass_code}: {$pass_url}
+seat-moved = evac {$reference}: ваше место перенесено на {$transport}, место {$seats}, из {$hub}, вылет {$departs} мест. вр. ({$why}).{$onward} Новый посадочный {$pass_code}: {$pass_url}
+seat-onward = {" "}Затем {$transport} из {$hub}, отправление {$departs} мест. вр.
 seat-lost = evac {$reference}: ваше место на {$transport} отменено ({$why}). Вы остаётесь в списке; мы напишем снова.
 reconfirm = evac {$reference}: вам всё ещё нужно уехать? Ответьте ДА или НЕТ.
 broadcast = evac: {$text}
