@@ -196,6 +196,9 @@ pub(crate) struct PlanInputs {
     pub transports: Vec<evac_plan::Transport>,
     pub names: Vec<HouseholdName>,
     pub cases: Vec<Case>,
+    /// By transport id: the curfew its hub is under at its departure, when it leaves inside
+    /// the curfew's hours (the hub is closed to it then).
+    pub curfew_at_departure: HashMap<String, evac_model::DailyWindow>,
 }
 
 impl PlanInputs {
@@ -304,7 +307,7 @@ impl PlanInputs {
                     why: u
                         .why
                         .into_iter()
-                        .map(|(t, o)| (self.code_of(&t).to_string(), self.reason(&o)))
+                        .map(|(t, o)| (self.code_of(&t).to_string(), self.reason_on(&t, &o)))
                         .collect(),
                     reference: u.case,
                 }
@@ -314,15 +317,37 @@ impl PlanInputs {
 }
 
 impl PlanInputs {
-    /// An obstacle in staff's words, naming another leg by its code.
-    pub fn reason(&self, obstacle: &evac_plan::Obstacle) -> String {
+    /// An obstacle on `transport` in staff's words: another leg named by its code, a hub closed
+    /// by its curfew with the curfew's hours.
+    pub fn reason_on(&self, transport: &str, obstacle: &evac_plan::Obstacle) -> String {
         match obstacle {
             evac_plan::Obstacle::OnLeg { leg, why } => {
-                format!("on the connecting {}: {why}", self.code_of(leg))
+                format!(
+                    "on the connecting {}: {}",
+                    self.code_of(leg),
+                    self.reason_on(leg, why)
+                )
             }
+            evac_plan::Obstacle::HubClosed { hub } => match self.curfew_at_departure.get(transport)
+            {
+                Some(curfew) => {
+                    format!("hub {hub} is under curfew at departure ({curfew} local time)")
+                }
+                None => obstacle.to_string(),
+            },
             o => o.to_string(),
         }
     }
+}
+
+/// Minutes after local midnight in `zone` at `at`.
+fn local_minute(at: evac_model::Timestamp, zone: &jiff::tz::TimeZone) -> u16 {
+    jiff::Timestamp::from_microsecond(at.unix_micros())
+        .map(|t| {
+            let local = t.to_zoned(zone.clone());
+            (local.hour() as u16) * 60 + local.minute() as u16
+        })
+        .unwrap_or(0)
 }
 
 /// The planner's settings under a triage policy (its `[planning]` rules).
@@ -351,12 +376,28 @@ impl App {
         claims.retain(|c| c.received_at <= now);
         let situation = self.situation_with(&claims, now).await?;
         let stored = self.store.transports().await?;
+        let hubs = self.store.hubs().await?;
+        // A hub under a curfew is closed to a transport leaving inside its hours, read in the
+        // hub's local time.
+        let mut curfew_at_departure = HashMap::new();
         let transports: Vec<evac_plan::Transport> = stored
             .iter()
             .map(|t| {
                 let hub = situation
                     .trust
                     .derive(&Subject::hub(&t.hub), &claims, t.departs_at);
+                let in_curfew = hub.curfew().filter(|curfew| {
+                    let zone = hubs
+                        .iter()
+                        .find(|h| h.code == t.hub)
+                        .map_or(jiff::tz::TimeZone::UTC, |h| {
+                            crate::messaging::zone_of_country(&h.country.to_string())
+                        });
+                    curfew.contains(local_minute(t.departs_at, &zone))
+                });
+                if let Some(curfew) = in_curfew {
+                    curfew_at_departure.insert(t.id.to_string(), curfew);
+                }
                 evac_plan::Transport {
                     id: t.id.to_string(),
                     hub: t.hub.clone(),
@@ -366,7 +407,7 @@ impl App {
                     wheelchair_places: t.wheelchair_places,
                     escorts: t.escorts,
                     usable: t.takes_people(),
-                    hub_open_at_departure: !hub.may_be_closed(),
+                    hub_open_at_departure: !hub.may_be_closed() && in_curfew.is_none(),
                     payload_kg: t.payload_kg,
                     baggage_kg_per_person: t.baggage_kg_per_person.unwrap_or(0),
                     carries_citizens_of: t
@@ -449,6 +490,7 @@ impl App {
             transports,
             names,
             cases,
+            curfew_at_departure,
         })
     }
 

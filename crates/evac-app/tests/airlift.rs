@@ -441,8 +441,8 @@ async fn the_manifest_names_each_unaccompanied_childs_escort() {
 }
 
 /// Almaty's airport and its road are closed (the seeded situation), and Bishkek's border
-/// too: the way out is a convoy from Almaty's bus station (the hub ALABUS and its road, added
-/// here). Answers a field officer for the gates.
+/// too: the way out is a convoy from Almaty's bus station to Nur-Sultan (the demo's way: the
+/// hub ALABUS, its road, the highway closed to cars). Answers a field officer for the gates.
 async fn convoy_from_almaty(app: &App, supervisor: &Staff) -> Staff {
     app.add_user(None, "field1", Role::FieldOfficer, "correct horse battery")
         .await
@@ -456,33 +456,8 @@ async fn convoy_from_almaty(app: &App, supervisor: &Staff) -> Staff {
         note: "border shut".into(),
     };
     app.set_status_as(supervisor, &shut).await.unwrap();
-    app.add_hub(
-        supervisor,
-        &evac_model::Hub {
-            code: "ALABUS".into(),
-            kind: evac_model::HubKind::BusTerminal,
-            name: "Sayran bus station".into(),
-            country: "KZ".parse().unwrap(),
-            municipality: Some("Almaty".into()),
-            lat: 43.2389,
-            lon: 76.8897,
-            iata: None,
-            icao: None,
-        },
-    )
-    .await
-    .unwrap();
-    app.add_route(
-        supervisor,
-        &evac_app::NewRoute {
-            code: "almaty-bus-station".into(),
-            mode: evac_model::RouteMode::Road,
-            from: "Almaty".into(),
-            to_hub: "ALABUS".into(),
-        },
-    )
-    .await
-    .unwrap();
+    // The bus station and its road, and the highway to Nur-Sultan closed to private cars.
+    app.seed_demo_convoy_way(supervisor, start()).await.unwrap();
     app.console_staff("field1").await.unwrap()
 }
 
@@ -545,7 +520,7 @@ async fn a_school_group_whose_teacher_misses_the_convoy_is_held_back_whole() {
             &planner,
             Transport {
                 escorts: 1,
-                ..flight("RF-2", "NQZ", start().plus_seconds(23 * HOUR_S), 100)
+                ..flight("RF-2", "NQZ", start().plus_seconds(26 * HOUR_S), 100)
             },
         )
         .await;
@@ -648,6 +623,65 @@ async fn pupils_whose_teacher_misses_the_flight_wait_when_its_escorts_are_full()
         left,
         [references[1].clone()],
         "the lone child keeps her seat"
+    );
+}
+
+/// Issue 28, item 1: Nur-Sultan's night curfew was only a note, and a flight boarded at
+/// 01:00 inside it. The hub's curfew (23:00–07:00 local, seeded) closes it to a flight leaving
+/// inside those hours, read in the hub's local time: the household takes the noon flight, and
+/// the night flight's reason names the curfew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flight_inside_the_hubs_curfew_takes_no_one_and_says_why() {
+    let (app, _dir) = common::fresh_app().await;
+    let (planner, _) = cell(&app).await;
+    let mut family = household("8 701 555 83 01", &[("Night", "1980-01-01", Some("IT"))]);
+    family.location.text = Some("Нур-Султан".into());
+    submit_all(&app, [family]).await;
+    // The crisis starts at 06:00 local time (UTC+6 in January 2022).
+    let night = add_flight(
+        &app,
+        &planner,
+        flight("NQZ-N", "NQZ", start().plus_seconds(19 * HOUR_S), 50),
+    )
+    .await;
+    let noon = add_flight(
+        &app,
+        &planner,
+        flight("NQZ-D", "NQZ", start().plus_seconds(30 * HOUR_S), 50),
+    )
+    .await;
+    let run = app
+        .run_plan(&planner, start().plus_seconds(2 * HOUR_S))
+        .await
+        .unwrap();
+    let seated: Vec<&str> = run
+        .seated
+        .iter()
+        .map(|s| s.transport_code.as_str())
+        .collect();
+    assert_eq!(seated, ["NQZ-D"], "{run:#?}");
+    assert!(night.departs_at < noon.departs_at);
+    // Without the noon flight, the household waits and is told why.
+    app.set_transport_status(&planner, noon.id, TransportStatus::Cancelled)
+        .await
+        .unwrap();
+    let run = app
+        .run_plan(&planner, start().plus_seconds(2 * HOUR_S))
+        .await
+        .unwrap();
+    assert!(run.seated.is_empty(), "{run:#?}");
+    let why: Vec<&(String, String)> = run.waiting[0]
+        .why
+        .iter()
+        .filter(|(code, _)| code == "NQZ-N")
+        .collect();
+    assert_eq!(
+        why,
+        [&(
+            "NQZ-N".to_string(),
+            "hub NQZ is under curfew at departure (23:00-07:00 local time)".to_string()
+        )],
+        "{run:#?}"
     );
 }
 
@@ -1052,7 +1086,8 @@ async fn a_convoy_to_nur_sultan_and_a_flight_from_there_are_one_published_journe
         let out = add_flight(
             &app,
             &planner,
-            flight("RF-1", "NQZ", start().plus_seconds(23 * HOUR_S), 100),
+            // 08:00 local: Nur-Sultan's airport is closed inside its night curfew.
+            flight("RF-1", "NQZ", start().plus_seconds(26 * HOUR_S), 100),
         )
         .await;
         let at = start().plus_seconds(2 * HOUR_S);

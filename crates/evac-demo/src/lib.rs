@@ -26,7 +26,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub use names::{Scheme, romanize};
-pub use seeds::{SeedRoute, SeedSituation, SeedStatus, SeedZone, seed_reports, seed_situation};
+pub use seeds::{
+    NUR_SULTAN_CURFEW, SeedRoute, SeedSituation, SeedStatus, SeedZone, seed_reports, seed_situation,
+};
 
 /// What the generated requesters write of a person's health, when they need medical care.
 const MEDICAL_NOTES: [&str; 5] = [

@@ -47,6 +47,13 @@ pub struct SeedSituation {
     pub statuses: Vec<SeedStatus>,
 }
 
+/// Nur-Sultan's night curfew of January 2022, 23:00 to 07:00 local time: its airport is closed
+/// to departures inside it.
+pub const NUR_SULTAN_CURFEW: evac_model::DailyWindow = evac_model::DailyWindow {
+    from_minute: 23 * 60,
+    until_minute: 7 * 60,
+};
+
 /// The hubs of the January-2022 scenario and their status: Almaty closed from 5 January (the
 /// airport was seized), Nur-Sultan open under a night curfew, Bishkek and Tashkent reachable by
 /// road, Shymkent and Karaganda open; the road from Almaty to Bishkek open, the centre of
@@ -59,7 +66,11 @@ pub fn seed_situation() -> SeedSituation {
             Effect::Closed,
             "seized by protesters on 5 January; closed to airlines",
         ),
-        ("NQZ", Effect::Restricted, "open; night curfew 23:00–07:00"),
+        (
+            "NQZ",
+            Effect::Curfew(NUR_SULTAN_CURFEW),
+            "open; night curfew 23:00–07:00",
+        ),
         ("CIT", Effect::Open, "open"),
         ("KGF", Effect::Open, "open"),
         (

@@ -545,7 +545,7 @@ impl StatementDraft {
             .required(
                 "effect",
                 &self.effect,
-                "open, restricted, closed or threat:1…5",
+                "open, restricted, closed, curfew:23:00-07:00 or threat:1…5",
             )
             .and_then(|e| {
                 e.parse::<Effect>()

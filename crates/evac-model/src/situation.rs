@@ -155,15 +155,69 @@ impl fmt::Display for Subject {
 pub enum Effect {
     Open,
     Restricted,
+    /// Open, but closed every day inside a window of local time (a night curfew):
+    /// `curfew:23:00-07:00`.
+    Curfew(DailyWindow),
     Closed,
     /// A zone's threat level, 0 to [`THREAT_LEVEL_MAX`].
     Threat(u8),
 }
 
+/// Minutes in a day.
+const MINUTES_PER_DAY: u16 = 24 * 60;
+
+/// A window of local time repeated every day, from `from_minute` (inclusive) to
+/// `until_minute` (exclusive), minutes after midnight; a window past midnight (23:00–07:00)
+/// has `until_minute` < `from_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DailyWindow {
+    pub from_minute: u16,
+    pub until_minute: u16,
+}
+
+impl DailyWindow {
+    /// Whether the window holds `minute` minutes after local midnight.
+    pub fn contains(&self, minute: u16) -> bool {
+        if self.from_minute <= self.until_minute {
+            (self.from_minute..self.until_minute).contains(&minute)
+        } else {
+            minute >= self.from_minute || minute < self.until_minute
+        }
+    }
+
+    /// "23:00-07:00".
+    fn parse(text: &str) -> Option<DailyWindow> {
+        let minute = |hh_mm: &str| -> Option<u16> {
+            let (h, m) = hh_mm.trim().split_once(':')?;
+            let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+            (h < 24 && m < 60).then_some(h * 60 + m)
+        };
+        let (from, until) = text.split_once('-')?;
+        let window = DailyWindow {
+            from_minute: minute(from)?,
+            until_minute: minute(until)?,
+        };
+        (window.from_minute != window.until_minute).then_some(window)
+    }
+}
+
+impl fmt::Display for DailyWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hh_mm = |m: u16| format!("{:02}:{:02}", m / 60 % 24, m % 60);
+        debug_assert!(self.from_minute < MINUTES_PER_DAY && self.until_minute < MINUTES_PER_DAY);
+        write!(
+            f,
+            "{}-{}",
+            hh_mm(self.from_minute),
+            hh_mm(self.until_minute)
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EffectError {
     #[error(
-        "'{0}' is not an effect; write open, restricted, closed, or threat:N with N from 0 to 5"
+        "'{0}' is not an effect; write open, restricted, closed, curfew:HH:MM-HH:MM (closed daily in that local time, e.g. curfew:23:00-07:00), or threat:N with N from 0 to 5"
     )]
     Unknown(String),
     #[error("a {kind} is open, restricted or closed, not '{effect}'")]
@@ -187,7 +241,8 @@ impl Effect {
     pub fn status(self) -> Option<HubStatus> {
         match self {
             Effect::Open => Some(HubStatus::Open),
-            Effect::Restricted => Some(HubStatus::Restricted),
+            // Open by day, closed by night: restricted, with the hours to check a time against.
+            Effect::Restricted | Effect::Curfew(_) => Some(HubStatus::Restricted),
             Effect::Closed => Some(HubStatus::Closed),
             Effect::Threat(_) => None,
         }
@@ -217,6 +272,11 @@ impl std::str::FromStr for Effect {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim().to_ascii_lowercase();
+        if let Some(window) = t.strip_prefix("curfew:") {
+            return DailyWindow::parse(window)
+                .map(Effect::Curfew)
+                .ok_or_else(|| EffectError::Unknown(s.into()));
+        }
         if let Some(level) = t.strip_prefix("threat:") {
             return match level.trim().parse::<u8>() {
                 Ok(n) if n <= THREAT_LEVEL_MAX => Ok(Effect::Threat(n)),
@@ -231,6 +291,9 @@ impl std::str::FromStr for Effect {
 
 impl fmt::Display for Effect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Effect::Curfew(window) = self {
+            return write!(f, "curfew:{window}");
+        }
         match (self.status(), self.threat()) {
             (Some(status), _) => f.write_str(status.as_str()),
             (None, level) => write!(f, "threat:{}", level.unwrap_or_default()),
@@ -374,5 +437,46 @@ mod tests {
         assert!(wrong.to_string().contains("threat level"), "{wrong}");
         assert!(Effect::Threat(2).check_fits(SubjectKind::Hub).is_err());
         assert!(Effect::Closed > Effect::Restricted && Effect::Restricted > Effect::Open);
+    }
+
+    /// Issue 28: a night curfew was only a note, and a flight boarded at 01:00 inside it. A
+    /// curfew is an effect with its daily hours, read and written as staff write it.
+    #[test]
+    fn a_curfew_reads_its_hours_and_holds_them_across_midnight() {
+        let curfew: Effect = "Curfew:23:00-07:00".parse().unwrap();
+        let Effect::Curfew(window) = curfew else {
+            panic!("{curfew:?}")
+        };
+        assert_eq!(curfew.to_string(), "curfew:23:00-07:00");
+        assert_eq!(curfew.to_string().parse::<Effect>().unwrap(), curfew);
+        for (hh_mm, inside) in [
+            (60, true),
+            (23 * 60, true),
+            (6 * 60 + 59, true),
+            (7 * 60, false),
+            (12 * 60, false),
+            (22 * 60 + 59, false),
+        ] {
+            assert_eq!(window.contains(hh_mm), inside, "{hh_mm}");
+        }
+        let day: Effect = "curfew:09:30-12:00".parse().unwrap();
+        let Effect::Curfew(day) = day else { panic!() };
+        assert!(day.contains(9 * 60 + 30) && !day.contains(12 * 60) && !day.contains(60));
+        for bad in [
+            "curfew:",
+            "curfew:23-07",
+            "curfew:25:00-07:00",
+            "curfew:07:00-07:00",
+            "curfew:23:00",
+        ] {
+            let error = bad.parse::<Effect>().unwrap_err();
+            assert!(
+                error.to_string().contains("curfew:HH:MM-HH:MM"),
+                "{bad}: {error}"
+            );
+        }
+        assert!(curfew.check_fits(SubjectKind::Hub).is_ok());
+        assert!(curfew.check_fits(SubjectKind::Zone).is_err());
+        assert_eq!(curfew.status(), Some(HubStatus::Restricted));
     }
 }

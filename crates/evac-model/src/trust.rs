@@ -97,6 +97,14 @@ impl DerivedStatus {
         }
     }
 
+    /// The daily hours the subject is closed in, when it is under a curfew.
+    pub fn curfew(&self) -> Option<crate::DailyWindow> {
+        match self.status {
+            Some(Effect::Curfew(window)) => Some(window),
+            _ => None,
+        }
+    }
+
     /// Whether planning must treat the subject as closed: it is, or its status is unknown and
     /// the last thing known of it, now expired, is a closure. An old closure nobody has
     /// confirmed since is no reason to send people there: someone must say it reopened.

@@ -420,7 +420,7 @@ fn build() -> Value {
             },
             "/api/v1/reports/{id}/statements": {
                 "post": {
-                    "summary": "Add a statement to a report: its subject (hub:CODE, route:CODE, zone:CODE), effect (open, restricted, closed, threat:N) and window", "security": bearer,
+                    "summary": "Add a statement to a report: its subject (hub:CODE, route:CODE, zone:CODE), effect (open, restricted, closed, curfew:HH:MM-HH:MM for daily closed hours in local time, threat:N) and window", "security": bearer,
                     "parameters": [id_parameter.clone()],
                     "requestBody": json_body(statement_schema.clone()),
                     "responses": { "201": { "description": "added" }, "404": problem_response("no such report"), "422": problem_response("unknown subject, or an effect that does not fit it") }

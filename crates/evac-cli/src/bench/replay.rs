@@ -90,7 +90,8 @@ const FLIGHTS: [Flight; 13] = [
     Flight {
         code: "NQZ-3",
         hub: "NQZ",
-        departs_h: 114,
+        // 08:00 local: Nur-Sultan's airport is closed inside its night curfew (23:00-07:00).
+        departs_h: 116,
         seats_per_thousand: 86,
         feeds: None,
     },
@@ -104,7 +105,8 @@ const FLIGHTS: [Flight; 13] = [
     Flight {
         code: "NQZ-4",
         hub: "NQZ",
-        departs_h: 138,
+        // 08:00 local, as NQZ-3.
+        departs_h: 140,
         seats_per_thousand: 146,
         feeds: None,
     },

@@ -184,6 +184,14 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
             ),
             ("RF 7042", "flight", "NQZ", None, 40, 146),
         ] {
+            // Nur-Sultan's airport is closed inside its night curfew: the flight leaves in
+            // the day, whenever the demo starts.
+            let departs_at = now.plus_seconds(hours * 3600);
+            let departs_at = if hub == "NQZ" {
+                after_curfew(departs_at, evac_demo::NUR_SULTAN_CURFEW, "Asia/Almaty")
+            } else {
+                departs_at
+            };
             let transport = evac_model::TransportDraft {
                 code: Some(code.into()),
                 kind: Some(kind.into()),
@@ -193,7 +201,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
                         .map_or("Moscow Chkalovsky", |_| "Nur-Sultan airport")
                         .into(),
                 ),
-                departs_at: Some(now.plus_seconds(hours * 3600).to_string()),
+                departs_at: Some(departs_at.to_string()),
                 seats: Some(seats.to_string()),
                 feeds_hub: feeds.map(|(to, _)| to.into()),
                 arrives_at: feeds.map(|(_, h)| now.plus_seconds(h * 3600).to_string()),
@@ -238,4 +246,32 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     super::serve::serve(listener, app).await
+}
+
+/// `at`, or, when it falls inside `curfew` in the time zone `zone`, the hour after the curfew
+/// ends (checked a quarter of an hour at a time: at most a day's steps).
+fn after_curfew(
+    at: evac_model::Timestamp,
+    curfew: evac_model::DailyWindow,
+    zone: &str,
+) -> evac_model::Timestamp {
+    const STEP_S: i64 = 15 * 60;
+    let zone = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let inside = |t: evac_model::Timestamp| {
+        jiff::Timestamp::from_microsecond(t.unix_micros()).is_ok_and(|t| {
+            let local = t.to_zoned(zone.clone());
+            curfew.contains(local.hour() as u16 * 60 + local.minute() as u16)
+        })
+    };
+    if !inside(at) {
+        return at;
+    }
+    let mut t = at;
+    for _ in 0..(24 * 60 * 60 / STEP_S) {
+        if !inside(t) {
+            return t.plus_seconds(60 * 60);
+        }
+        t = t.plus_seconds(STEP_S);
+    }
+    at
 }

@@ -61,7 +61,7 @@ pub enum HubCommand {
     Set {
         /// hub:CODE, route:CODE or zone:CODE
         subject: String,
-        /// open, restricted, closed, or threat:N for a zone
+        /// open, restricted, closed, curfew:23:00-07:00 (closed daily in those local hours), or threat:N for a zone
         effect: String,
         #[arg(long, default_value = "")]
         note: String,
