@@ -1337,10 +1337,12 @@ impl App {
     }
 
     /// After a gate's releases (`released`: the no-shows and the onward seats they gave up),
-    /// the households that lost someone and now have children alone beyond what the escorts
-    /// on board can take, on `t` or (from a feeder) on an onward leg they hold: lowest
-    /// priority first until each leg's escorts suffice, each is held back whole (its other
-    /// seats on those legs released too), to be planned again with whoever of it is left.
+    /// the households whose children rely on the escorts on board more than the plan had them
+    /// (an escort of theirs did not come), on `t` or (from a feeder) on an onward transport of
+    /// theirs that has not left, while those escorts cannot take every child relying on them:
+    /// lowest priority first until they can, each is held back whole (its seats on those legs
+    /// released), to be planned again with whoever of it is left. A household with someone
+    /// boarded on one of those legs is not held back: only staff give up a boarded seat.
     /// Answers each held-back household's events with what the gate officer is told.
     async fn hold_back_unescorted(
         &self,
@@ -1350,6 +1352,9 @@ impl App {
         now: Timestamp,
         actor: &evac_model::Actor,
     ) -> Result<Vec<(Vec<SeatEvent>, SeatChangeView)>, AppError> {
+        if released.is_empty() {
+            return Ok(Vec::new());
+        }
         let per = self
             .policy_in_force()
             .await?
@@ -1358,55 +1363,75 @@ impl App {
             .minors_per_escort;
         let lost_someone: HashSet<&str> = released.iter().map(|e| e.household.as_str()).collect();
         let mut gone: HashSet<PassId> = released.iter().map(|e| e.pass).collect();
-        // The legs to check: this one, then (from a feeder) the onward seats of those households.
-        let mut legs = vec![t.id];
+        // The legs to check: this one, then (from a feeder) the later transports, not yet left,
+        // those households hold seats on, in a fixed order.
+        let mut legs = vec![t.clone()];
         if t.feeds.is_some() {
-            for seat in book.seats.values() {
-                if lost_someone.contains(seat.household.as_str()) && !legs.contains(&seat.transport)
+            let onward: std::collections::BTreeSet<TransportId> = book
+                .seats
+                .values()
+                .filter(|s| lost_someone.contains(s.household.as_str()) && s.transport != t.id)
+                .map(|s| s.transport)
+                .collect();
+            for id in onward {
+                let leg = self.transport(id).await?;
+                if leg.status != evac_model::TransportStatus::Departed
+                    && leg.departs_at > t.departs_at
                 {
-                    legs.push(seat.transport);
+                    legs.push(leg);
                 }
             }
         }
+        let on_legs: HashSet<TransportId> = legs.iter().map(|l| l.id).collect();
+        let boarded: HashSet<&str> = book
+            .seats
+            .values()
+            .filter(|s| on_legs.contains(&s.transport) && s.state == SeatEventKind::Boarded)
+            .map(|s| s.household.as_str())
+            .collect();
         let mut held = Vec::new();
-        for &leg in &legs {
-            let on_leg = if leg == t.id {
-                t.clone()
-            } else {
-                self.transport(leg).await?
-            };
-            let seats: Vec<Seat> = book
-                .on(leg)
+        for leg in &legs {
+            // The seats as the plan left them, and as they are after the releases so far.
+            let planned: Vec<Seat> = book.on(leg.id).cloned().collect();
+            let left: Vec<Seat> = planned
+                .iter()
                 .filter(|s| !gone.contains(&s.pass))
                 .cloned()
                 .collect();
-            let on_crew = self.seated_requests(&seats).await?.on_the_crew(&seats, per);
-            let room = on_leg.escorts * per;
-            let mut wanted: u32 = on_crew.values().sum();
-            // Those that lost someone, lowest priority (highest class) first.
-            let mut candidates: Vec<(u8, &str)> = seats
-                .iter()
-                .filter(|s| lost_someone.contains(s.household.as_str()))
-                .filter(|s| on_crew.contains_key(&s.household))
-                .map(|s| (s.class, s.household.as_str()))
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .collect();
+            let seated = self.seated_requests(&planned).await?;
+            let crew_planned = seated.on_the_crew(&planned, per);
+            let crew_now = seated.on_the_crew(&left, per);
+            let room = leg.escorts * per;
+            let mut wanted: u32 = crew_now.values().sum();
+            // Whose children rely on the crew more than planned: lowest priority (highest
+            // class) first; one class per household (its seats may carry two).
+            let mut class_of: HashMap<&str, u8> = HashMap::new();
+            for seat in &left {
+                let household = seat.household.as_str();
+                let more = crew_now.get(household).copied().unwrap_or(0)
+                    > crew_planned.get(household).copied().unwrap_or(0);
+                if more && lost_someone.contains(household) && !boarded.contains(household) {
+                    let class = class_of.entry(household).or_insert(seat.class);
+                    *class = (*class).max(seat.class);
+                }
+            }
+            let mut candidates: Vec<(u8, &str)> =
+                class_of.into_iter().map(|(h, class)| (class, h)).collect();
             candidates.sort_by(|a, b| b.cmp(a));
             for (_, household) in candidates {
                 if wanted <= room {
                     break;
                 }
-                let children = on_crew[household];
+                let children = crew_now[household];
                 wanted -= children;
                 let why = format!(
                     "held back with their household: {children} children alone whose escort did not come would need {}'s escorts, who take no more ({} escorts, {room} children in all)",
-                    on_leg.code, on_leg.escorts
+                    leg.code, leg.escorts
                 );
                 let events: Vec<SeatEvent> = book
                     .seats
                     .values()
-                    .filter(|s| s.household == household && legs.contains(&s.transport))
+                    .filter(|s| s.household == household && on_legs.contains(&s.transport))
                     .filter(|s| !gone.contains(&s.pass))
                     .map(|s| s.next_event(SeatEventKind::Unseated, now, actor.clone(), why.clone()))
                     .collect();

@@ -345,7 +345,11 @@ pub(crate) fn zone_of_country(country: &str) -> jiff::tz::TimeZone {
         "IT" => "Europe/Rome",
         _ => "UTC",
     };
-    jiff::tz::TimeZone::get(name).unwrap_or(jiff::tz::TimeZone::UTC)
+    jiff::tz::TimeZone::get(name).unwrap_or_else(|e| {
+        // Local times (notices, curfews) are then read in UTC: say so where staff look.
+        tracing::warn!(zone = name, error = %e, "no time zone data for {name} on this machine (install tzdata): local times are read as UTC");
+        jiff::tz::TimeZone::UTC
+    })
 }
 
 /// "07.01 14:00": a moment as people at the hub read it.

@@ -340,16 +340,6 @@ impl PlanInputs {
     }
 }
 
-/// Minutes after local midnight in `zone` at `at`.
-fn local_minute(at: evac_model::Timestamp, zone: &jiff::tz::TimeZone) -> u16 {
-    jiff::Timestamp::from_microsecond(at.unix_micros())
-        .map(|t| {
-            let local = t.to_zoned(zone.clone());
-            (local.hour() as u16) * 60 + local.minute() as u16
-        })
-        .unwrap_or(0)
-}
-
 /// The planner's settings under a triage policy (its `[planning]` rules).
 pub(crate) fn plan_settings(policy: &evac_triage::Policy) -> Settings {
     Settings {
@@ -393,7 +383,7 @@ impl App {
                         .map_or(jiff::tz::TimeZone::UTC, |h| {
                             crate::messaging::zone_of_country(&h.country.to_string())
                         });
-                    curfew.contains(local_minute(t.departs_at, &zone))
+                    curfew.contains_at(t.departs_at, &zone)
                 });
                 if let Some(curfew) = in_curfew {
                     curfew_at_departure.insert(t.id.to_string(), curfew);

@@ -565,65 +565,85 @@ async fn a_school_group_whose_teacher_misses_the_convoy_is_held_back_whole() {
 }
 
 /// The same at a flight's gate: a teacher who does not come leaves 12 pupils to a flight whose
-/// one escort takes 10; a lone child beside them keeps her seat with that escort.
+/// one escort takes 10; a lone child beside them keeps her seat with that escort. When a pupil
+/// has boarded already, the group is not held back (only staff give up a boarded seat) and the
+/// release still goes through: it once failed whole, the store refusing to release a boarded
+/// seat.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pupils_whose_teacher_misses_the_flight_wait_when_its_escorts_are_full() {
-    let (app, _dir) = common::fresh_app().await;
-    let (planner, _) = cell(&app).await;
-    app.add_user(None, "field1", Role::FieldOfficer, "correct horse battery")
-        .await
-        .unwrap();
-    let field = app.console_staff("field1").await.unwrap();
-    let mut lone = household("8 701 555 82 02", &[("Alone", "2013-03-03", Some("IT"))]);
-    lone.party[0].relation = Some("group_member".into());
-    let references = submit_all(&app, [school_group("8 701 555 82 01", 12), lone]).await;
-    let t = add_flight(
-        &app,
-        &planner,
-        Transport {
-            escorts: 1,
-            ..flight("FRU-5", "FRU", start().plus_seconds(30 * HOUR_S), 50)
-        },
-    )
-    .await;
-    let published = app
-        .publish_plan(&planner, start().plus_seconds(2 * HOUR_S))
-        .await
-        .unwrap();
-    assert_eq!(published.people_seated, 14, "{published:#?}");
-    for pass in app.boarding_passes(&planner, t.id).await.unwrap() {
-        if !pass.name.to_uppercase().contains("TEACHER") {
-            app.check_in(&field, &pass.token, start().plus_seconds(27 * HOUR_S))
+    for one_boarded in [false, true] {
+        let (app, _dir) = common::fresh_app().await;
+        let (planner, _) = cell(&app).await;
+        app.add_user(None, "field1", Role::FieldOfficer, "correct horse battery")
+            .await
+            .unwrap();
+        let field = app.console_staff("field1").await.unwrap();
+        let mut lone = household("8 701 555 82 02", &[("Alone", "2013-03-03", Some("IT"))]);
+        lone.party[0].relation = Some("group_member".into());
+        let references = submit_all(&app, [school_group("8 701 555 82 01", 12), lone]).await;
+        let t = add_flight(
+            &app,
+            &planner,
+            Transport {
+                escorts: 1,
+                ..flight("FRU-5", "FRU", start().plus_seconds(30 * HOUR_S), 50)
+            },
+        )
+        .await;
+        let published = app
+            .publish_plan(&planner, start().plus_seconds(2 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(published.people_seated, 14, "{published:#?}");
+        let mut pupils = Vec::new();
+        for pass in app.boarding_passes(&planner, t.id).await.unwrap() {
+            if !pass.name.to_uppercase().contains("TEACHER") {
+                app.check_in(&field, &pass.token, start().plus_seconds(27 * HOUR_S))
+                    .await
+                    .unwrap();
+                if pass.household == references[0] {
+                    pupils.push(pass.token);
+                }
+            }
+        }
+        if one_boarded {
+            app.board(&field, &pupils[0], start().plus_seconds(27 * HOUR_S + 600))
                 .await
                 .unwrap();
         }
+        let released = app
+            .release_no_shows(&field, t.id, start().plus_seconds(28 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(released.released, 1, "the teacher: {released:#?}");
+        let held: Vec<(&str, u32)> = released
+            .held_back
+            .iter()
+            .map(|h| (h.household.as_str(), h.people))
+            .collect();
+        let left: Vec<String> = app
+            .boarding_passes(&planner, t.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.household)
+            .collect();
+        if one_boarded {
+            assert!(held.is_empty(), "{released:#?}");
+            assert_eq!(left.len(), 13, "the pupils and the lone child");
+            continue;
+        }
+        assert!(
+            on_the_crew(&app, &planner, t.id).await <= 10,
+            "{released:#?}"
+        );
+        assert_eq!(held, [(references[0].as_str(), 12)], "{released:#?}");
+        assert_eq!(
+            left,
+            [references[1].clone()],
+            "the lone child keeps her seat"
+        );
     }
-    let released = app
-        .release_no_shows(&field, t.id, start().plus_seconds(28 * HOUR_S))
-        .await
-        .unwrap();
-    assert!(
-        on_the_crew(&app, &planner, t.id).await <= 10,
-        "{released:#?}"
-    );
-    let held: Vec<(&str, u32)> = released
-        .held_back
-        .iter()
-        .map(|h| (h.household.as_str(), h.people))
-        .collect();
-    assert_eq!(held, [(references[0].as_str(), 12)], "{released:#?}");
-    let left: Vec<String> = app
-        .boarding_passes(&planner, t.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|p| p.household)
-        .collect();
-    assert_eq!(
-        left,
-        [references[1].clone()],
-        "the lone child keeps her seat"
-    );
 }
 
 /// Issue 28, item 1: Nur-Sultan's night curfew was only a note, and a flight boarded at

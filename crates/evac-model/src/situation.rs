@@ -185,6 +185,14 @@ impl DailyWindow {
         }
     }
 
+    /// Whether the window holds the moment `at`, read as local time in `zone`.
+    pub fn contains_at(&self, at: crate::Timestamp, zone: &jiff::tz::TimeZone) -> bool {
+        jiff::Timestamp::from_microsecond(at.unix_micros()).is_ok_and(|t| {
+            let local = t.to_zoned(zone.clone());
+            self.contains(local.hour() as u16 * 60 + local.minute() as u16)
+        })
+    }
+
     /// "23:00-07:00".
     fn parse(text: &str) -> Option<DailyWindow> {
         let minute = |hh_mm: &str| -> Option<u16> {
@@ -224,6 +232,10 @@ pub enum EffectError {
     NotAStatus { kind: SubjectKind, effect: Effect },
     #[error("a zone has a threat level (threat:0 to threat:5), not '{0}'")]
     NotAThreat(Effect),
+    #[error(
+        "a curfew is stated for a hub (closed to departures in its hours); for a road, state it closed with a window (from, until)"
+    )]
+    CurfewOnRoute,
 }
 
 impl Effect {
@@ -233,6 +245,8 @@ impl Effect {
             (SubjectKind::Zone, Effect::Threat(_)) => Ok(()),
             (SubjectKind::Zone, effect) => Err(EffectError::NotAThreat(effect)),
             (kind, Effect::Threat(_)) => Err(EffectError::NotAStatus { kind, effect: self }),
+            // Planning reads a curfew at a hub's departures; a road's is not weighed yet.
+            (SubjectKind::Route, Effect::Curfew(_)) => Err(EffectError::CurfewOnRoute),
             _ => Ok(()),
         }
     }
@@ -476,6 +490,7 @@ mod tests {
             );
         }
         assert!(curfew.check_fits(SubjectKind::Hub).is_ok());
+        assert!(curfew.check_fits(SubjectKind::Route).is_err());
         assert!(curfew.check_fits(SubjectKind::Zone).is_err());
         assert_eq!(curfew.status(), Some(HubStatus::Restricted));
     }

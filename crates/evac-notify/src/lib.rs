@@ -601,18 +601,39 @@ mod tests {
                 departs: "09.01 14:00".into(),
             });
         }
+        let moved = Notice::SeatMoved {
+            reference: "K7Q-4F2-9MX".into(),
+            transport: "CONVOY 1".into(),
+            seats: "3".into(),
+            hub: "ALABUS".into(),
+            departs: "08.01 09:00".into(),
+            why: "an earlier journey".into(),
+            pass_code: "4F7K2Q".into(),
+            pass_url: "https://evac.example/p/4F7K2Q".into(),
+            onward: Some(Onward {
+                transport: "RF 7042".into(),
+                hub: "NQZ".into(),
+                departs: "09.01 14:00".into(),
+            }),
+        };
         for lang in LANGUAGES {
-            let text = via.render(lang);
-            for value in [
-                "CONVOY 1",
-                "ALABUS",
-                "RF 7042",
-                "NQZ",
-                "09.01 14:00",
-                "4F7K2Q",
-            ] {
-                assert!(text.contains(value), "{lang}: {value} missing in {text}");
+            for text in [via.render(lang), moved.render(lang)] {
+                for value in [
+                    "CONVOY 1",
+                    "ALABUS",
+                    "RF 7042",
+                    "NQZ",
+                    "09.01 14:00",
+                    "4F7K2Q",
+                ] {
+                    assert!(text.contains(value), "{lang}: {value} missing in {text}");
+                }
+                assert!(
+                    !text.contains('{') && !text.contains("  "),
+                    "{lang}: {text}"
+                );
             }
+            let text = via.render(lang);
             assert!(
                 !text.contains('{') && !text.contains("  "),
                 "{lang}: {text}"

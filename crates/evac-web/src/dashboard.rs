@@ -44,7 +44,8 @@ pub async fn dashboard_page(
                     let status = h
                         .derived
                         .status
-                        .map_or("unknown".to_string(), |e| e.to_string());
+                        .and_then(|e| e.status())
+                        .map_or("unknown".to_string(), |status| status.as_str().to_string());
                     Some((hub.code.clone(), hub.lat, hub.lon, status))
                 })
                 .collect()

@@ -229,7 +229,14 @@ fn subject_lines(state: &AppState, subjects: &[evac_app::SubjectView], t: &Tr) -
                 Some(evac_model::Effect::Threat(level)) => {
                     (format!("threat {level}"), "threat".to_string())
                 }
-                Some(effect) => (effect.to_string(), effect.to_string()),
+                // The class is the status (a curfew is restricted); the text says the hours.
+                Some(effect) => (
+                    effect.to_string(),
+                    effect
+                        .status()
+                        .map_or("unknown", |status| status.as_str())
+                        .to_string(),
+                ),
             };
             SubjectLine {
                 subject: s.subject.to_string(),

@@ -257,12 +257,7 @@ fn after_curfew(
 ) -> evac_model::Timestamp {
     const STEP_S: i64 = 15 * 60;
     let zone = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let inside = |t: evac_model::Timestamp| {
-        jiff::Timestamp::from_microsecond(t.unix_micros()).is_ok_and(|t| {
-            let local = t.to_zoned(zone.clone());
-            curfew.contains(local.hour() as u16 * 60 + local.minute() as u16)
-        })
-    };
+    let inside = |t: evac_model::Timestamp| curfew.contains_at(t, &zone);
     if !inside(at) {
         return at;
     }

@@ -226,7 +226,7 @@ pub async fn hub(config: &Config, command: HubCommand) -> anyhow::Result<()> {
                     .status
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| "unknown".into());
-                println!("{:<28} {:<12} {}", v.subject.to_string(), status, v.name);
+                println!("{:<28} {:<18} {}", v.subject.to_string(), status, v.name);
                 for w in &v.derived.supporting {
                     println!(
                         "    because {} ({}, weight {:.2}): {}",
