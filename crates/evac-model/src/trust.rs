@@ -97,9 +97,15 @@ impl DerivedStatus {
         }
     }
 
-    /// The daily hours the subject is closed in, when it is under a curfew.
+    /// The daily hours the subject is closed in, when it is under a curfew: in force, or, as
+    /// for [`DerivedStatus::may_be_closed`], the last thing known of it, now expired (an old
+    /// curfew nobody has lifted is no reason to send people there by night).
     pub fn curfew(&self) -> Option<crate::DailyWindow> {
-        match self.status {
+        let last = match self.status {
+            Some(effect) => Some(effect),
+            None => self.expired.first().map(|c| c.statement.effect),
+        };
+        match last {
             Some(Effect::Curfew(window)) => Some(window),
             _ => None,
         }
@@ -348,6 +354,33 @@ mod tests {
             derived.supporting[0].why_trusted,
             "confirmed by an operator"
         );
+    }
+
+    /// A curfew stays a curfew when its claim expires with nothing newer, as a closure does.
+    #[test]
+    fn an_expired_curfew_still_closes_the_night() {
+        let policy = TrustPolicy::default();
+        let night: Effect = "curfew:23:00-07:00".parse().unwrap();
+        let curfew = claim(1, night, Some("A1"), ReportState::Confirmed, 0);
+        let derived = policy.derive(&ala(), std::slice::from_ref(&curfew), t(24));
+        assert_eq!(derived.status, Some(night));
+        let Effect::Curfew(window) = night else {
+            panic!("{night:?}")
+        };
+        assert_eq!(derived.curfew(), Some(window));
+        let years_later = t(24 * 365 * 3);
+        let derived = policy.derive(&ala(), std::slice::from_ref(&curfew), years_later);
+        assert_eq!(derived.status, None);
+        assert_eq!(derived.curfew(), Some(window), "the last thing known");
+        let lifted = claim(
+            2,
+            Effect::Open,
+            Some("B2"),
+            ReportState::Draft,
+            24 * 365 * 3 - 1,
+        );
+        let derived = policy.derive(&ala(), &[curfew, lifted], years_later);
+        assert_eq!(derived.curfew(), None, "a newer report lifted it");
     }
 
     /// Issue 30, item 4: a claim faded to weight 0.00 still decided a status years later
