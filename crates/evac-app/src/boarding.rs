@@ -1147,19 +1147,17 @@ impl App {
         }
         // Children whose escort did not come rely on the transport's escorts now, here and
         // on each onward leg: who those cannot take is held back with their household.
-        let held_back = self
-            .hold_back_unescorted(&t, &book, &events, now, &actor)
-            .await?;
-        events.extend(
-            held_back
-                .iter()
-                .flat_map(|(events, _)| events.iter().cloned()),
-        );
-        let held_back: Vec<SeatChangeView> = held_back.into_iter().map(|(_, view)| view).collect();
+        let inputs = self.plan_inputs(now).await?;
+        let per = inputs.settings.minors_per_escort;
+        let (held_events, held_back): (Vec<Vec<SeatEvent>>, Vec<SeatChangeView>) = self
+            .hold_back_unescorted(&t, &book, &events, per, now, &actor)
+            .await?
+            .into_iter()
+            .unzip();
+        events.extend(held_events.into_iter().flatten());
         let gone: HashSet<PassId> = events.iter().map(|e| e.pass).collect();
         let released_households: HashSet<&str> =
             events.iter().map(|e| e.household.as_str()).collect();
-        let inputs = self.plan_inputs(now).await?;
         // Households holding a live seat (on a transport that has not left) are not standby.
         let departed = inputs.departed();
         let seated: HashMap<&str, TransportId> = book
@@ -1337,6 +1335,7 @@ impl App {
     }
 
     /// After a gate's releases (`released`: the no-shows and the onward seats they gave up),
+    /// with `per` children to an escort,
     /// the households whose children rely on the escorts on board more than the plan had them
     /// (an escort of theirs did not come), on `t` or (from a feeder) on an onward transport of
     /// theirs that has not left, while those escorts cannot take every child relying on them:
@@ -1349,18 +1348,13 @@ impl App {
         t: &Transport,
         book: &SeatBook,
         released: &[SeatEvent],
+        per: u32,
         now: Timestamp,
         actor: &evac_model::Actor,
     ) -> Result<Vec<(Vec<SeatEvent>, SeatChangeView)>, AppError> {
         if released.is_empty() {
             return Ok(Vec::new());
         }
-        let per = self
-            .policy_in_force()
-            .await?
-            .policy
-            .planning
-            .minors_per_escort;
         let lost_someone: HashSet<&str> = released.iter().map(|e| e.household.as_str()).collect();
         let mut gone: HashSet<PassId> = released.iter().map(|e| e.pass).collect();
         // The legs to check: this one, then (from a feeder) the later transports, not yet left,

@@ -334,12 +334,7 @@ impl App {
             let Some(t) = transports.iter().find(|t| t.id == seat.transport) else {
                 continue;
             };
-            let zone = hubs
-                .iter()
-                .find(|h| h.code == t.hub)
-                .map_or(jiff::tz::TimeZone::UTC, |h| {
-                    crate::messaging::zone_of_country(&h.country.to_string())
-                });
+            let zone = crate::messaging::zone_of_hub(&hubs, &t.hub);
             let held = matches!(
                 seat.state,
                 evac_model::SeatEventKind::Seated | evac_model::SeatEventKind::CheckedIn

@@ -352,6 +352,15 @@ pub(crate) fn zone_of_country(country: &str) -> jiff::tz::TimeZone {
     })
 }
 
+/// A hub's time zone, by its code among `hubs` (UTC for a hub not known).
+pub(crate) fn zone_of_hub(hubs: &[evac_model::Hub], code: &str) -> jiff::tz::TimeZone {
+    hubs.iter()
+        .find(|h| h.code == code)
+        .map_or(jiff::tz::TimeZone::UTC, |h| {
+            zone_of_country(&h.country.to_string())
+        })
+}
+
 /// "07.01 14:00": a moment as people at the hub read it.
 pub(crate) fn local_time(at: Timestamp, zone: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_microsecond(at.unix_micros())
@@ -583,21 +592,14 @@ impl App {
                         SeatNoticeKind::Seat { pass } | SeatNoticeKind::Moved { pass, .. },
                         Some(t),
                     ) => {
-                        let zone_of = |hub: &str| {
-                            hubs.iter()
-                                .find(|h| h.code == hub)
-                                .map_or(jiff::tz::TimeZone::UTC, |h| {
-                                    zone_of_country(&h.country.to_string())
-                                })
-                        };
-                        let zone = zone_of(&t.hub);
+                        let zone = zone_of_hub(&hubs, &t.hub);
                         let onward = change
                             .onward
                             .and_then(|id| transports.iter().find(|o| o.id == id))
                             .map(|o| evac_notify::Onward {
                                 transport: o.code.clone(),
                                 hub: o.hub.clone(),
-                                departs: local_time(o.departs_at, &zone_of(&o.hub)),
+                                departs: local_time(o.departs_at, &zone_of_hub(&hubs, &o.hub)),
                             });
                         let be_there = t
                             .departs_at

@@ -377,13 +377,7 @@ impl App {
                     .trust
                     .derive(&Subject::hub(&t.hub), &claims, t.departs_at);
                 let in_curfew = hub.curfew().filter(|curfew| {
-                    let zone = hubs
-                        .iter()
-                        .find(|h| h.code == t.hub)
-                        .map_or(jiff::tz::TimeZone::UTC, |h| {
-                            crate::messaging::zone_of_country(&h.country.to_string())
-                        });
-                    curfew.contains_at(t.departs_at, &zone)
+                    curfew.contains_at(t.departs_at, &crate::messaging::zone_of_hub(&hubs, &t.hub))
                 });
                 if let Some(curfew) = in_curfew {
                     curfew_at_departure.insert(t.id.to_string(), curfew);

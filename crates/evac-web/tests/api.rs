@@ -1985,6 +1985,13 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
         fields.push((field, value.to_string()));
         fields
     };
+    // A convoy to hub `to`, arriving at `arrives`.
+    let convoy = |code: &str, to: &str, arrives: &str| {
+        let mut fields = with(code, "kind", "convoy");
+        fields.push(("feeds_hub", to.to_string()));
+        fields.push(("arrives_at", arrives.to_string()));
+        fields
+    };
     let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
         ("a flight number with a space", base("SU 1942")),
         ("a bad seat number", with("KC 2", "seats", "many")),
@@ -2022,24 +2029,18 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
         }),
         // Issue 28, item 1: a convoy from Nur-Sultan to Almaty's airport, whose people fly out
         // from there; one to a hub nobody knows; one that arrives before it leaves.
-        ("a convoy feeding another hub", {
-            let mut fields = with("BUS 1", "kind", "convoy");
-            fields.push(("feeds_hub", "ala".into()));
-            fields.push(("arrives_at", "2022-01-08T02:00:00Z".into()));
-            fields
-        }),
-        ("a convoy to a hub nobody knows", {
-            let mut fields = with("BUS 2", "kind", "convoy");
-            fields.push(("feeds_hub", "XXX".into()));
-            fields.push(("arrives_at", "2022-01-08T02:00:00Z".into()));
-            fields
-        }),
-        ("a convoy arriving before it leaves", {
-            let mut fields = with("BUS 3", "kind", "convoy");
-            fields.push(("feeds_hub", "ALA".into()));
-            fields.push(("arrives_at", "2022-01-06T02:00:00Z".into()));
-            fields
-        }),
+        (
+            "a convoy feeding another hub",
+            convoy("BUS 1", "ala", "2022-01-08T02:00:00Z"),
+        ),
+        (
+            "a convoy to a hub nobody knows",
+            convoy("BUS 2", "XXX", "2022-01-08T02:00:00Z"),
+        ),
+        (
+            "a convoy arriving before it leaves",
+            convoy("BUS 3", "ALA", "2022-01-06T02:00:00Z"),
+        ),
     ];
     for (what, fields) in cases {
         let json_body: serde_json::Map<String, Value> = fields
