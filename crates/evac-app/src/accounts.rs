@@ -2,6 +2,7 @@
 //! stored (a token is a random 256-bit secret, so a fast digest is enough; a leaked database
 //! does not reveal usable tokens).
 
+use crate::{Refusal, RefusalKind};
 use evac_model::{Actor, Role, Timestamp, UserId};
 use evac_store::{ApiToken, AuditEvent, StoreError, User};
 use rand::RngCore;
@@ -87,9 +88,13 @@ impl App {
             detail: serde_json::json!({ "role": role.as_str() }),
         };
         match self.store.insert_user(&user, audit).await {
-            Err(StoreError::Conflict { .. }) => Err(AppError::Conflict(format!(
-                "a user named '{name}' already exists"
-            ))),
+            Err(StoreError::Conflict { .. }) => Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::UserExists,
+                    format!("a user named '{name}' already exists"),
+                )
+                .text("name", name),
+            )),
             other => other.map(|()| user.id).map_err(AppError::from),
         }
     }
@@ -154,9 +159,10 @@ impl App {
         if let Some(staff) = by {
             staff.require(evac_model::Permission::ManageUsers)?;
             if !enabled && name == staff.name {
-                return Err(AppError::Conflict(
-                    "you cannot disable your own account; ask another supervisor".into(),
-                ));
+                return Err(AppError::Conflict(Refusal::new(
+                    RefusalKind::OwnAccount,
+                    "you cannot disable your own account; ask another supervisor",
+                )));
             }
         }
         let (change, action) = if enabled {
@@ -269,7 +275,7 @@ impl App {
 
 /// A token or desk session as staff see it: never its secret, an id made of the first
 /// characters of its digest.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct TokenView {
     pub id: String,
     pub label: String,

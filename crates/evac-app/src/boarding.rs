@@ -9,6 +9,7 @@
 //! Check-in verifies the signature, then that the pass is the person's current one; the store
 //! refuses a second check-in of one pass even when two scans race on two nodes.
 
+use crate::{Refusal, RefusalArg, RefusalKind};
 use std::collections::{HashMap, HashSet};
 
 use evac_exchange::manifest::ManifestRow;
@@ -23,7 +24,7 @@ use crate::planning::{PLAN_IMPROVE_MS_MAX, Waiting, stop_after};
 use crate::{App, AppError, Staff};
 
 /// A seat change, in staff's words: the household, the transport codes, why.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct SeatChangeView {
     pub household: String,
     pub people: u32,
@@ -33,7 +34,7 @@ pub struct SeatChangeView {
 }
 
 /// What publishing a plan did.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Published {
     pub at: Timestamp,
     pub households_seated: usize,
@@ -50,7 +51,7 @@ pub struct Published {
 }
 
 /// A boarding pass as printed: who, on what, and the token its QR code carries.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct BoardingPass {
     pub person: PersonId,
     pub name: String,
@@ -65,7 +66,7 @@ pub struct BoardingPass {
 }
 
 /// What a field officer sees after a scan: enough to compare with the person's document.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Scanned {
     pub person: PersonId,
     pub name: String,
@@ -79,7 +80,7 @@ pub struct Scanned {
 }
 
 /// What releasing no-shows did.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct NoShows {
     pub transport_code: String,
     /// People whose seats were released.
@@ -93,7 +94,7 @@ pub struct NoShows {
 }
 
 /// A transport's manifest.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Manifest {
     pub transport: Transport,
     /// Who boarded against who was listed: "2 boarded · 1 checked in · 81 not yet".
@@ -121,9 +122,15 @@ where
         match attempt().await {
             Err(AppError::Store(moved @ StoreError::LogMoved { .. })) => {
                 if tries >= FRESH_FOLD_ATTEMPTS_MAX {
-                    return Err(AppError::Conflict(format!(
-                        "{what} gave up after {tries} tries: {moved}; others keep changing it — try again in a moment"
-                    )));
+                    return Err(AppError::Conflict(
+                        Refusal::new(
+                            RefusalKind::LogBusy,
+                            format!(
+                                "{what} gave up after {tries} tries: {moved}; others keep changing it — try again in a moment"
+                            ),
+                        )
+                        .with("tries", RefusalArg::Count(u64::from(tries))),
+                    ));
                 }
                 tracing::info!(tries, error = %moved, "{what}: the log moved; reading it again");
             }
@@ -845,15 +852,15 @@ impl App {
             }
             // A newer pass on this transport, or a seat on another: a newer pass.
             held if held.is_some() || book.seats_of(claims.person).next().is_some() => {
-                Err(AppError::Conflict(
-                    "this pass was replaced: the person was moved and holds a newer pass; print the new one"
-                        .into(),
-                ))
+                Err(AppError::Conflict(Refusal::new(
+                    RefusalKind::PassReplaced,
+                    "this pass was replaced: the person was moved and holds a newer pass; print the new one",
+                )))
             }
-            _ => Err(AppError::Conflict(
-                "this pass is no longer valid: the person has no seat now (moved off the plan or released as a no-show)"
-                    .into(),
-            )),
+            _ => Err(AppError::Conflict(Refusal::new(
+                RefusalKind::PassWithoutSeat,
+                "this pass is no longer valid: the person has no seat now (moved off the plan or released as a no-show)",
+            ))),
         }
     }
 
@@ -872,11 +879,18 @@ impl App {
         if let Some(gate) = gate
             && gate != t.id
         {
-            return Err(AppError::Conflict(format!(
-                "this pass is for {}, not {}: send the passenger to the right gate",
-                t.code,
-                self.transport(gate).await?.code
-            )));
+            let gate_code = self.transport(gate).await?.code;
+            return Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::PassWrongGate,
+                    format!(
+                        "this pass is for {}, not {gate_code}: send the passenger to the right gate",
+                        t.code
+                    ),
+                )
+                .text("pass_transport", &t.code)
+                .text("gate", gate_code),
+            ));
         }
         let expected = match kind {
             SeatEventKind::CheckedIn => SeatEventKind::Seated,
@@ -884,22 +898,37 @@ impl App {
         };
         if seat.state != expected {
             return Err(AppError::Conflict(match (kind, seat.state) {
-                (SeatEventKind::CheckedIn, state) => format!(
-                    "already {} at {}: a second scan of the same pass is refused",
-                    state.as_str().replace('_', " "),
-                    seat.since.to_minute_utc()
+                (SeatEventKind::CheckedIn, state) => Refusal::new(
+                    RefusalKind::AlreadyScanned,
+                    format!(
+                        "already {} at {}: a second scan of the same pass is refused",
+                        state.as_str().replace('_', " "),
+                        seat.since.to_minute_utc()
+                    ),
+                )
+                .with("state", scanned_state(state))
+                .with("at", RefusalArg::Time(seat.since)),
+                (_, SeatEventKind::Boarded) => Refusal::new(
+                    RefusalKind::AlreadyScanned,
+                    format!("already boarded at {}", seat.since.to_minute_utc()),
+                )
+                .with("state", scanned_state(SeatEventKind::Boarded))
+                .with("at", RefusalArg::Time(seat.since)),
+                _ => Refusal::new(
+                    RefusalKind::NotCheckedIn,
+                    "not checked in yet: check the passenger in first",
                 ),
-                (_, SeatEventKind::Boarded) => {
-                    format!("already boarded at {}", seat.since.to_minute_utc())
-                }
-                _ => "not checked in yet: check the passenger in first".to_string(),
             }));
         }
         if !t.takes_people() {
-            return Err(AppError::Conflict(format!(
-                "transport {} is {}",
-                t.code, t.status
-            )));
+            return Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::TransportClosed,
+                    format!("transport {} is {}", t.code, t.status),
+                )
+                .text("code", &t.code)
+                .with("status", RefusalArg::TransportStatus(t.status)),
+            ));
         }
         let event = seat.next_event(
             kind,
@@ -919,7 +948,7 @@ impl App {
             .await
             .map_err(|e| match e {
                 StoreError::Conflict { what } | StoreError::Refused(what) => {
-                    AppError::Conflict(what)
+                    AppError::Conflict(Refusal::other(what))
                 }
                 e => AppError::Store(e),
             })?;
@@ -1028,11 +1057,19 @@ impl App {
                 household: seat.household.clone(),
                 transport,
             })),
-            _ => Err(AppError::Conflict(format!(
-                "{} passes on {} share the code {code}: scan the QR code or type the long code",
-                matching.len(),
-                t.code
-            ))),
+            _ => Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::ShortCodeShared,
+                    format!(
+                        "{} passes on {} share the code {code}: scan the QR code or type the long code",
+                        matching.len(),
+                        t.code
+                    ),
+                )
+                .with("count", RefusalArg::Count(matching.len() as u64))
+                .text("transport", &t.code)
+                .text("pass_code", code),
+            )),
         }
     }
 
@@ -1445,4 +1482,13 @@ impl App {
         }
         Ok(held)
     }
+}
+
+/// A seat's scanned state as a refusal names it: the person status of the same name
+/// (`checked_in`, `boarded`), so a desk says it in its words.
+fn scanned_state(state: SeatEventKind) -> RefusalArg {
+    evac_model::PersonStatus::parse(state.as_str()).map_or_else(
+        || RefusalArg::Text(state.as_str().replace('_', " ")),
+        RefusalArg::PersonStatus,
+    )
 }

@@ -6,6 +6,7 @@
 //! broadcast again (a double click, a retry after a crash) queues only what is missing, and a
 //! send that names the previewed count is refused when the group changed in between.
 
+use crate::{Refusal, RefusalArg, RefusalKind};
 use std::collections::{HashMap, HashSet};
 
 use evac_model::{Broadcast, Permission, PersonId, Timestamp};
@@ -21,7 +22,7 @@ pub const BROADCAST_RECIPIENTS_MAX: usize = 200_000;
 const BROADCAST_QUEUE_CHUNK: usize = 1_000;
 
 /// What a broadcast would do.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct BroadcastPreview {
     /// The id to send it with (sending twice under one id queues each message once).
     pub id: String,
@@ -36,7 +37,7 @@ pub struct BroadcastPreview {
 }
 
 /// The text one language's recipients get.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct BroadcastSample {
     pub language: String,
     pub text: String,
@@ -47,7 +48,7 @@ pub struct BroadcastSample {
 }
 
 /// What sending did.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct BroadcastSent {
     pub id: String,
     pub recipients: u64,
@@ -225,10 +226,17 @@ impl App {
         if let Some(expected) = broadcast.expected_recipients
             && u64::from(expected) != contacts.len() as u64
         {
-            return Err(AppError::Conflict(format!(
-                "the group changed since the preview: {} recipients now, {expected} then; preview it again",
-                contacts.len()
-            )));
+            return Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::BroadcastGroupChanged,
+                    format!(
+                        "the group changed since the preview: {} recipients now, {expected} then; preview it again",
+                        contacts.len()
+                    ),
+                )
+                .with("now", RefusalArg::Count(contacts.len() as u64))
+                .with("then", RefusalArg::Count(u64::from(expected))),
+            ));
         }
         let mut queued = 0u64;
         let chunks: Vec<&[Contact]> = contacts.chunks(BROADCAST_QUEUE_CHUNK).collect();

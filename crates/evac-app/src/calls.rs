@@ -71,14 +71,14 @@ pub fn outcome_words(outcome: CallOutcome) -> &'static str {
 }
 
 /// A logged call and where its request stands in the queue afterwards.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct LoggedCall {
     pub call: Call,
     pub callback: Option<Callback>,
 }
 
 /// A request waiting for a callback, with what the operator dials.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct QueuedCallback {
     #[serde(flatten)]
     pub callback: Callback,

@@ -7,6 +7,7 @@
 //! ([`PersonStatus::hand_change_refused`]); withdrawing someone who holds a seat releases it
 //! first, so the plan and the gate never see a seat nobody will take.
 
+use crate::{Refusal, RefusalArg, RefusalKind};
 use evac_model::{
     FieldError, PassClaims, Permission, PersonAddition, PersonCorrection, PersonId, PersonStatus,
     RequestCorrection, RequestId, SeatBook, SeatEventKind, Timestamp,
@@ -17,7 +18,7 @@ use crate::{App, AppError, Staff};
 
 /// What a bulk status change did: every person changed, how many already had the status, and
 /// every refusal with its reason.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct BulkOutcome {
     pub changed: Vec<(RequestId, PersonId)>,
     pub unchanged: u64,
@@ -25,7 +26,7 @@ pub struct BulkOutcome {
 }
 
 /// A request or person a bulk change could not change, and why.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct BulkRefusal {
     pub request: RequestId,
     /// The request's reference code; none when the request was not found.
@@ -65,7 +66,7 @@ impl BulkRefusal {
 }
 
 /// One line of a request's history.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct HistoryLine {
     pub seq: i64,
     pub at: Timestamp,
@@ -85,7 +86,7 @@ impl HistoryLine {
 }
 
 /// The seat a person of a request holds now.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct SeatView {
     pub person: PersonId,
     pub transport_code: String,
@@ -358,7 +359,7 @@ impl App {
                     .append_seat_events(releases, vec![audit], AppendIf::Always)
                     .await
                     .map_err(|e| match e {
-                        StoreError::Refused(what) => AppError::Conflict(what),
+                        StoreError::Refused(what) => AppError::Conflict(Refusal::other(what)),
                         e => AppError::Store(e),
                     })?;
                 // The release moved the person (to verified or registered): the change goes
@@ -399,7 +400,7 @@ impl App {
             .change_persons(vec![change], vec![audit])
             .await
             .map_err(|e| match e {
-                StoreError::Refused(what) => AppError::Conflict(what),
+                StoreError::Refused(what) => AppError::Conflict(Refusal::other(what)),
                 e => AppError::Store(e),
             })?;
         self.ranking_is_stale().await;
@@ -622,7 +623,9 @@ impl App {
                     return Ok(corrected.changed);
                 }
                 Err(StoreError::Refused(_)) if attempt < CORRECTION_ATTEMPTS_MAX => attempt += 1,
-                Err(StoreError::Refused(why)) => return Err(AppError::Conflict(why)),
+                Err(StoreError::Refused(why)) => {
+                    return Err(AppError::Conflict(Refusal::other(why)));
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -902,7 +905,14 @@ impl App {
 
 /// A change decided on `seen` finds the person `now` in another status.
 fn moved_meanwhile(person: PersonId, now: PersonStatus, seen: PersonStatus) -> AppError {
-    AppError::Conflict(format!(
-        "person {person} is {now} now, no longer {seen}: someone changed them meanwhile; read the request again"
-    ))
+    AppError::Conflict(
+        Refusal::new(
+            RefusalKind::PersonMoved,
+            format!(
+                "person {person} is {now} now, no longer {seen}: someone changed them meanwhile; read the request again"
+            ),
+        )
+        .with("now", RefusalArg::PersonStatus(now))
+        .with("seen", RefusalArg::PersonStatus(seen)),
+    )
 }

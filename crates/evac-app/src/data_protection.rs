@@ -10,7 +10,7 @@ use evac_store::{AuditEvent, ERASED, MessageFilter, PersonChange};
 use crate::{App, AppError, Staff};
 
 /// What a retention run found, or anonymised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Retention {
     /// Requests received before the cut-off.
     pub requests: u64,
@@ -19,7 +19,7 @@ pub struct Retention {
 }
 
 /// What an erasure removed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Erased {
     /// The person's fields that held something.
     pub fields: Vec<&'static str>,

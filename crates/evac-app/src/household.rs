@@ -5,6 +5,7 @@
 //! The priority is the one triage gives the whole household (the same facts, folded the same
 //! way), computed for this household alone so the page needs no ranking of everyone.
 
+use crate::{Refusal, RefusalKind};
 use std::collections::HashSet;
 
 use evac_model::{Permission, PersonId, RequestId, Timestamp};
@@ -17,7 +18,7 @@ use crate::triage::{case_facts, has_threats, households, threat_of_location};
 use crate::{App, AppError, Staff};
 
 /// One link between two people of a household, with what it was decided on.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct HouseholdLink {
     /// The link event's sequence number (what an undo names).
     pub seq: i64,
@@ -199,7 +200,7 @@ impl App {
 pub const MY_CASES_MAX: u32 = 2_000;
 
 /// Who holds a request, named.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct HeldBy {
     pub request: RequestId,
     pub officer: String,
@@ -317,9 +318,15 @@ impl App {
                     .collect::<Vec<_>>()
                     .join("; ")
             };
-            return Err(AppError::Conflict(format!(
-                "someone changed who holds these requests: {now_held}; reload and decide again"
-            )));
+            return Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::HoldersChanged,
+                    format!(
+                        "someone changed who holds these requests: {now_held}; reload and decide again"
+                    ),
+                )
+                .text("held", officers_or_dash(&holders)),
+            ));
         }
         stored?;
         self.holders(&change.requests).await
@@ -358,4 +365,16 @@ fn invalid(path: &str, reason: String) -> AppError {
         path: path.into(),
         reason,
     }])
+}
+
+/// Who holds some requests, as a refusal names them: the officers, or a dash for nobody.
+fn officers_or_dash(holders: &[HeldBy]) -> String {
+    let mut officers: Vec<&str> = holders.iter().map(|h| h.officer.as_str()).collect();
+    officers.sort_unstable();
+    officers.dedup();
+    if officers.is_empty() {
+        "—".to_string()
+    } else {
+        officers.join(", ")
+    }
 }

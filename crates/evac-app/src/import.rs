@@ -20,7 +20,7 @@ use crate::{App, AppError};
 pub const IMPORTS_IN_FLIGHT_MAX: usize = 2_048;
 
 /// What an import did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     pub rows: u64,
     pub imported: u64,

@@ -12,6 +12,7 @@ use evac_store::{
     RequestFilter, RequestInsert, StoredRequest,
 };
 
+use crate::Refusal;
 use crate::{App, AppError, Staff};
 
 /// Draws of a fresh reference before giving up (31^8 codes: a second collision in a row means
@@ -157,9 +158,9 @@ impl App {
                 }
             }
         }
-        Err(AppError::Conflict(
-            "could not draw a free reference code; try again".into(),
-        ))
+        Err(AppError::Conflict(Refusal::other(
+            "could not draw a free reference code; try again",
+        )))
     }
 
     /// Calls `visit` with every stored request, oldest first, a page at a time (flat memory):
@@ -611,9 +612,9 @@ impl ExportCursor {
             Some(pending) => pending,
             None => self.fetch(self.after),
         };
-        let page = pending
-            .await
-            .map_err(|e| AppError::Conflict(format!("an export read failed: {e}")))??;
+        let page = pending.await.map_err(|e| {
+            AppError::Conflict(Refusal::other(format!("an export read failed: {e}")))
+        })??;
         self.after = page.next;
         self.done = page.next.is_none();
         if !self.done {

@@ -28,6 +28,7 @@ mod pass_keys;
 mod planning;
 mod ranking;
 mod reconfirm;
+mod refusal;
 mod situation;
 mod store_url;
 #[cfg(test)]
@@ -86,6 +87,7 @@ pub use ranking::{
     HIGH_THREAT_LEVEL_MIN, MarkCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking,
 };
 pub use reconfirm::Reconfirmed;
+pub use refusal::{Refusal, RefusalArg, RefusalKind};
 pub use situation::{Ingested, LocationReading, SituationView, SubjectView, read_location};
 pub use store_url::{DatabaseUrl, grant_app_role, open_store, postgres_database_and};
 pub use transports::{TransportFilter, TransportOrder};
@@ -220,8 +222,9 @@ pub enum AppError {
         "this Idempotency-Key was already used with a different body; use a new key for a new request"
     )]
     IdempotencyConflict,
+    /// Refused because of how things stand, in words each front door can translate.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Refusal),
     #[error("{0}")]
     BadInput(String),
     /// Too many failed sign-ins for the account or from the address: locked for a while.

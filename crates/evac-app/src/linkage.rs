@@ -13,6 +13,7 @@
 //! lease once it runs out ([`LINKAGE_LEASE_MS`]), relinks, and drains what is still due.
 //! Every node reads links from the store, so each sees the same households.
 
+use crate::{Refusal, RefusalArg, RefusalKind};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
@@ -77,7 +78,7 @@ impl ReviewOrder {
 }
 
 /// A page of the review queue.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ReviewQueuePage {
     pub items: Vec<ReviewItem>,
     /// Pairs waiting in all.
@@ -138,7 +139,7 @@ struct LinkState {
 }
 
 /// What a relink did.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct RelinkSummary {
     pub persons: usize,
     pub auto_merged: usize,
@@ -254,7 +255,7 @@ impl<'a> PairEvents<'a> {
 }
 
 /// One side of a review item, as a case officer compares it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct LinkedPerson {
     pub person_id: PersonId,
     pub request_id: RequestId,
@@ -269,7 +270,7 @@ pub struct LinkedPerson {
 }
 
 /// A pair waiting for a decision, with the evidence.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ReviewItem {
     pub seq: i64,
     pub match_probability: f64,
@@ -279,14 +280,14 @@ pub struct ReviewItem {
 }
 
 /// A person of a request and the persons in other requests linked to them.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct PersonLinks {
     pub person_id: PersonId,
     /// Other records of the same person: (person id, request id, the link event's seq).
     pub same_as: Vec<SameAs>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct SameAs {
     pub person_id: PersonId,
     pub request_id: RequestId,
@@ -296,7 +297,7 @@ pub struct SameAs {
 }
 
 /// A request's place in the linkage: its people's other records and its household's requests.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct RequestLinks {
     pub request_id: RequestId,
     pub persons: Vec<PersonLinks>,
@@ -327,7 +328,7 @@ impl App {
         let person_count = records.len();
         let linkage = tokio::task::spawn_blocking(move || link(records, &LinkSettings::default()))
             .await
-            .map_err(|e| AppError::Conflict(format!("linkage stopped: {e}")))?
+            .map_err(|e| AppError::Conflict(Refusal::other(format!("linkage stopped: {e}"))))?
             .map_err(|e| AppError::BadInput(e.to_string()))?;
         let who = |i: u32| persons[&linkage.record_ids[i as usize]];
         let now = Timestamp::now();
@@ -710,13 +711,22 @@ impl App {
         }
         let of_pair = PairEvents::of(&events, target.event.person_a, target.event.person_b);
         if let Some(standing) = of_pair.live_decision() {
-            return Err(AppError::Conflict(format!(
-                "this pair was already decided ({} by {} at {}, link event {}); undo that decision first to change it",
-                standing.event.kind,
-                standing.event.actor.label(),
-                standing.event.at,
-                standing.seq
-            )));
+            return Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::PairDecided,
+                    format!(
+                        "this pair was already decided ({} by {} at {}, link event {}); undo that decision first to change it",
+                        standing.event.kind,
+                        standing.event.actor.label(),
+                        standing.event.at,
+                        standing.seq
+                    ),
+                )
+                .text("decision", standing.event.kind)
+                .text("by", standing.event.actor.label())
+                .with("at", RefusalArg::Time(standing.event.at))
+                .text("seq", standing.seq),
+            ));
         }
         let kind = if same_person {
             LinkEventKind::Match
@@ -761,9 +771,13 @@ impl App {
         }
         let of_pair = PairEvents::of(&events, target.event.person_a, target.event.person_b);
         if of_pair.undone(seq) {
-            return Err(AppError::Conflict(format!(
-                "link event {seq} is already undone"
-            )));
+            return Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::LinkUndone,
+                    format!("link event {seq} is already undone"),
+                )
+                .text("seq", seq),
+            ));
         }
         let undo = LinkEvent {
             at: Timestamp::now(),
@@ -858,7 +872,7 @@ impl App {
             .append_link_events(vec![event], vec![audit], pair_head)
             .await
             .map_err(|e| match e {
-                evac_store::StoreError::Refused(what) => AppError::Conflict(what),
+                evac_store::StoreError::Refused(what) => AppError::Conflict(Refusal::other(what)),
                 e => AppError::Store(e),
             })?;
         // Nothing else about the pair can have been appended since (the pair's head was
@@ -876,9 +890,9 @@ impl App {
             match page.last() {
                 Some(last) => after = last.seq,
                 None => {
-                    return Err(AppError::Conflict(
-                        "the decision was stored but is not found in the link log".into(),
-                    ));
+                    return Err(AppError::Conflict(Refusal::other(
+                        "the decision was stored but is not found in the link log",
+                    )));
                 }
             }
         }

@@ -172,7 +172,7 @@ impl Channel for EmailChannel {
 }
 
 /// What one reading of the mailbox did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct MailboxPass {
     /// Messages stored as inbound (new or seen before).
     pub read: usize,

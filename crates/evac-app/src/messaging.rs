@@ -307,7 +307,7 @@ impl Contact {
 }
 
 /// What evac did with an inbound message.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Received {
     pub id: InboundId,
     /// False when the channel said the same message before (nothing was done again).

@@ -55,14 +55,14 @@ pub struct MessengerSettings {
 }
 
 /// An update as the Bot API gives it; evac reads messages and ignores the rest.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::ToSchema)]
 pub struct Update {
     pub update_id: i64,
     #[serde(default)]
     pub message: Option<UpdateMessage>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::ToSchema)]
 pub struct UpdateMessage {
     pub message_id: i64,
     /// Unix seconds.
@@ -78,19 +78,19 @@ pub struct UpdateMessage {
     pub contact: Option<UpdateContact>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::ToSchema)]
 pub struct UpdateChat {
     pub id: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::ToSchema)]
 pub struct UpdateUser {
     pub id: i64,
     #[serde(default)]
     pub language_code: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::ToSchema)]
 pub struct UpdateContact {
     pub phone_number: String,
     /// The messenger's user the contact is, when it is one.

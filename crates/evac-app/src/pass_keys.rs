@@ -9,6 +9,7 @@
 //!
 //! Without a key file (tests, a library user) a key is made in memory for the process.
 
+use crate::Refusal;
 use std::path::Path;
 
 use evac_model::{PassSigner, Permission, Timestamp};
@@ -167,7 +168,10 @@ fn keep_private(path: &Path) -> std::io::Result<()> {
 }
 
 fn key_file_error(path: &Path, what: &str) -> AppError {
-    AppError::Conflict(format!("the pass key file {}: {what}", path.display()))
+    AppError::Conflict(Refusal::other(format!(
+        "the pass key file {}: {what}",
+        path.display()
+    )))
 }
 
 impl App {
@@ -340,9 +344,9 @@ impl App {
 
     fn key_file(&self) -> Result<&Path, AppError> {
         self.settings.pass_key_file.as_deref().ok_or_else(|| {
-            AppError::Conflict(
-                "this evac keeps its pass keys in memory: there is no key file to change".into(),
-            )
+            AppError::Conflict(Refusal::other(
+                "this evac keeps its pass keys in memory: there is no key file to change",
+            ))
         })
     }
 

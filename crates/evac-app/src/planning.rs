@@ -26,7 +26,7 @@ const REACH_ROAD_MINUTES_MAX: f64 = 48.0 * 60.0;
 pub(crate) const PLAN_IMPROVE_MS_MAX: u64 = 2_000;
 
 /// A household on a transport.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Seated {
     pub reference: String,
     pub requests: Vec<evac_model::RequestId>,
@@ -45,7 +45,7 @@ pub struct Seated {
 }
 
 /// A journey's first leg when it is a feeder.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct FeederLeg {
     pub transport: TransportId,
     pub transport_code: String,
@@ -53,7 +53,7 @@ pub struct FeederLeg {
 }
 
 /// A household without a seat, and what kept it off each transport.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Waiting {
     pub reference: String,
     pub people: u32,
@@ -63,7 +63,7 @@ pub struct Waiting {
 }
 
 /// A plan over the stored picture (not yet published).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct PlanRun {
     pub at: Timestamp,
     pub households: usize,
@@ -552,7 +552,7 @@ impl App {
 
 /// One hub's load as the dashboard shows it: seats still free on the transports leaving it,
 /// against the people without a seat who can reach it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct HubLoad {
     pub hub: String,
     /// Seats not held on its transports that have not left and take people.

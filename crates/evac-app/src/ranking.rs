@@ -10,6 +10,7 @@
 //! [`RANKING_WAIT_MS_MAX`]); when it is not, the kept one is served (the page says when it was
 //! ranked) while one background task ranks anew. The API's `/triage` ranks live.
 
+use crate::{Refusal, RefusalKind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -33,7 +34,7 @@ pub const HIGH_THREAT_LEVEL_MIN: u8 = 4;
 
 /// What the dashboard counts households by, beside their class: each a filter of the case
 /// list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseMark {
     /// A request of it says "medical emergency".
@@ -87,7 +88,7 @@ impl CaseMark {
 }
 
 /// How many households and people carry one mark.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct MarkCount {
     pub mark: CaseMark,
     pub households: usize,
@@ -95,7 +96,7 @@ pub struct MarkCount {
 }
 
 /// How many households and people one priority class holds.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ClassCount {
     pub class: u8,
     pub name: String,
@@ -497,7 +498,10 @@ impl App {
     ) -> Result<CaseExport, AppError> {
         staff.require(Permission::ExportRequests)?;
         let ranking = self.desk_ranking(staff, true).await?.ok_or_else(|| {
-            AppError::Conflict("the households are being ranked; try again in a moment".into())
+            AppError::Conflict(Refusal::new(
+                RefusalKind::RankingBusy,
+                "the households are being ranked; try again in a moment",
+            ))
         })?;
         let chosen = self.chosen_cases(staff, &ranking, filter).await?;
         self.store

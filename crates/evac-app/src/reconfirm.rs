@@ -23,7 +23,7 @@ const RECONFIRM_QUEUE_CHUNK: usize = 1_000;
 const RECONFIRM_TEMPLATE: &str = "reconfirm";
 
 /// What one run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Reconfirmed {
     /// Requests asked now (each is asked once, ever).
     pub asked: u64,

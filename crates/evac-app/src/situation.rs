@@ -25,7 +25,7 @@ pub(crate) fn gazetteer() -> &'static Gazetteer {
 }
 
 /// A hub, route or zone with its status at the time asked about.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct SubjectView {
     pub subject: Subject,
     pub name: String,
@@ -37,7 +37,7 @@ pub struct SubjectView {
 }
 
 /// The whole picture at one time.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct SituationView {
     pub at: Timestamp,
     pub trust: evac_model::TrustPolicy,
@@ -57,7 +57,7 @@ impl SituationView {
 }
 
 /// What ingesting a report did.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Ingested {
     pub report: Report,
     /// `false` when the same report (same CAP identifier or same text) was already stored;
@@ -621,7 +621,7 @@ impl App {
 
 /// How a request's location reads in the gazetteer, for a case officer: the town planning
 /// uses, or the towns it could be (and why none was chosen), or nothing known.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct LocationReading {
     /// "Aksu (Pavlodar Region, KZ)".
     pub town: Option<String>,

@@ -1,6 +1,7 @@
 //! Transports: planners add flights, buses, trains and convoys and move them through their
 //! status; everyone who reads the situation sees them. Every change is audited.
 
+use crate::{Refusal, RefusalArg, RefusalKind};
 use evac_model::{
     FieldError, Permission, Timestamp, Transport, TransportDraft, TransportId, TransportStatus,
 };
@@ -158,10 +159,17 @@ impl App {
                     .find(|t| t.id == transport.id)
                     && existing.status != evac_model::TransportStatus::Cancelled
                 {
-                    return Err(AppError::Conflict(format!(
-                        "{} leaving at {} exists already (submitted twice?); change it or cancel it instead",
-                        existing.code, existing.departs_at
-                    )));
+                    return Err(AppError::Conflict(
+                        Refusal::new(
+                            RefusalKind::TransportExists,
+                            format!(
+                                "{} leaving at {} exists already (submitted twice?); change it or cancel it instead",
+                                existing.code, existing.departs_at
+                            ),
+                        )
+                        .text("code", &existing.code)
+                        .with("departs", RefusalArg::Time(existing.departs_at)),
+                    ));
                 }
                 self.store_transport(staff, &transport, "transport.upsert")
                     .await?;
@@ -224,10 +232,18 @@ impl App {
             .find(|t| t.id == id)
             .ok_or_else(|| AppError::NotFound(format!("transport {id}")))?;
         if !transport.takes_people() && transport.status != status {
-            return Err(AppError::Conflict(format!(
-                "transport {} is {}; it cannot become {status}",
-                transport.code, transport.status
-            )));
+            return Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::TransportStatusFinal,
+                    format!(
+                        "transport {} is {}; it cannot become {status}",
+                        transport.code, transport.status
+                    ),
+                )
+                .text("code", &transport.code)
+                .with("status", RefusalArg::TransportStatus(transport.status))
+                .with("wanted", RefusalArg::TransportStatus(status)),
+            ));
         }
         transport.status = status;
         self.store_transport(staff, &transport, "transport.status")

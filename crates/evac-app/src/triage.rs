@@ -17,7 +17,7 @@ use crate::situation::{SituationView, point_of, town_of};
 use crate::{App, AppError, Staff};
 
 /// A ranked case: the household's requests, first the one it is named by.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct RankedRequest {
     pub request_id: RequestId,
     pub reference: String,
@@ -81,7 +81,7 @@ impl PlannedFor {
 }
 
 /// The policy in force and where it came from.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct PolicyInForce {
     /// 0 for the built-in default (no version stored yet).
     pub version: i64,
@@ -93,7 +93,7 @@ pub struct PolicyInForce {
 }
 
 /// What storing a new policy version did.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct PolicyChange {
     pub version: i64,
     pub cases: usize,

@@ -20,7 +20,7 @@ use krilla::text::{Font, TextDirection};
 use crate::ExchangeError;
 
 /// One passenger line.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ManifestRow {
     /// Boarding order: priority class, then household.
     pub order: u32,

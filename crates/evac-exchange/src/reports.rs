@@ -71,7 +71,7 @@ impl<'a> ReadingContext<'a> {
 }
 
 /// What a report was read as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportFormat {
     Text,
@@ -79,7 +79,7 @@ pub enum ReportFormat {
 }
 
 /// A report as read, before it is stored.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ReportReading {
     pub format: ReportFormat,
     /// Who sent it, when the report says (a CAP sender); otherwise the caller names the source.

@@ -57,7 +57,7 @@ impl SeatEventKind {
 }
 
 /// One change of one person's seat.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct SeatEvent {
     pub at: Timestamp,
     pub actor: Actor,
@@ -80,7 +80,7 @@ pub struct SeatEvent {
 }
 
 /// A seat event as stored, with its place in the log.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct StoredSeatEvent {
     pub seq: i64,
     #[serde(flatten)]
@@ -119,7 +119,7 @@ impl std::str::FromStr for PassId {
 }
 
 /// Where one person stands in the seat log.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Seat {
     pub person: PersonId,
     pub household: String,
@@ -268,7 +268,7 @@ impl SeatNumbering {
 }
 
 /// What a boarding pass says; the token carries it signed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct PassClaims {
     pub pass: PassId,
     pub person: PersonId,

@@ -355,7 +355,7 @@ pub fn parse_date(value: &str) -> Option<Date> {
 /// their text), null, or a form's text. For `#[serde(deserialize_with = "scalar")]` on an
 /// `Option<String>` field.
 pub fn scalar<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, utoipa::ToSchema)]
     #[serde(untagged)]
     enum Scalar {
         Text(String),

@@ -32,34 +32,53 @@ pub const POLICY_BYTES_MAX: usize = 64 * 1024;
 // ---- transports ----------------------------------------------------------------------------
 
 /// A flight, bus, train or convoy as a planner enters it.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TransportDraft {
+    /// Required: the flight number or the bus's name, letters, digits, spaces and dashes.
     #[serde(deserialize_with = "scalar")]
+    #[schema(example = "SU 1942")]
     pub code: Option<String>,
+    /// Required.
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<TransportKind>)]
     pub kind: Option<String>,
+    /// Required: the code of the hub it leaves from.
     #[serde(deserialize_with = "scalar")]
+    #[schema(example = "NQZ")]
     pub hub: Option<String>,
+    /// Required: where it takes people.
     #[serde(deserialize_with = "scalar")]
+    #[schema(example = "Moscow")]
     pub destination: Option<String>,
+    /// Required: RFC 3339, or a wall-clock time without an offset (`2022-01-07T12:00`), read
+    /// in the hub's time zone.
     #[serde(deserialize_with = "scalar")]
+    #[schema(example = "2022-01-07T06:00:00Z")]
     pub departs_at: Option<String>,
+    /// Required: seats for evacuees.
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<u32>, minimum = 1, example = 180)]
     pub seats: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<u32>)]
     pub stretcher_places: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<u32>)]
     pub wheelchair_places: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<u32>)]
     pub escorts: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<TransportStatus>)]
     pub status: Option<String>,
     /// Kilograms of people and baggage it may lift; empty: seats are its only bound.
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<f64>)]
     pub payload_kg: Option<String>,
     /// Checked baggage per passenger, in kilograms; empty: not said.
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<f64>)]
     pub baggage_kg_per_person: Option<String>,
     /// Whose citizens alone it carries, as country codes separated by commas or spaces
     /// ("RU, BY"); empty: whoever the policy seats.
@@ -69,7 +88,7 @@ pub struct TransportDraft {
     /// it ends at; empty: it takes people out.
     #[serde(deserialize_with = "scalar")]
     pub feeds_hub: Option<String>,
-    /// For a feeder: when it arrives at `feeds_hub`.
+    /// For a feeder: when it arrives at `feeds_hub` (written as `departs_at`).
     #[serde(deserialize_with = "scalar")]
     pub arrives_at: Option<String>,
 }
@@ -276,10 +295,11 @@ impl From<&Transport> for TransportDraft {
 }
 
 /// A transport's new status.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TransportStatusDraft {
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<TransportStatus>)]
     pub status: Option<String>,
 }
 
@@ -300,12 +320,13 @@ impl TransportStatusDraft {
 // ---- the situation picture -----------------------------------------------------------------
 
 /// A station, terminal, border crossing or airport as staff add it.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct HubDraft {
     #[serde(deserialize_with = "scalar")]
     pub code: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<HubKind>)]
     pub kind: Option<String>,
     #[serde(deserialize_with = "scalar")]
     pub name: Option<String>,
@@ -314,8 +335,10 @@ pub struct HubDraft {
     #[serde(deserialize_with = "scalar")]
     pub municipality: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<f64>)]
     pub lat: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<f64>)]
     pub lon: Option<String>,
 }
 
@@ -384,12 +407,13 @@ pub struct NewRoute {
     pub to_hub: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RouteDraft {
     #[serde(deserialize_with = "scalar")]
     pub code: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<RouteMode>)]
     pub mode: Option<String>,
     /// A town, in any script.
     #[serde(deserialize_with = "scalar")]
@@ -446,7 +470,7 @@ pub struct NewZone {
     pub radius_km: f64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ZoneDraft {
     #[serde(deserialize_with = "scalar")]
@@ -457,10 +481,13 @@ pub struct ZoneDraft {
     #[serde(deserialize_with = "scalar")]
     pub around: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<f64>)]
     pub lat: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<f64>)]
     pub lon: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<f64>)]
     pub radius_km: Option<String>,
 }
 
@@ -507,20 +534,26 @@ impl ZoneDraft {
 
 /// A statement about a hub, route or zone as staff send it: the window starts when the caller
 /// says (now, for a status set by hand) unless `from` says otherwise.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct StatementDraft {
     /// `hub:ALA`, `route:almaty-airport`, `zone:almaty-centre`.
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<Subject>)]
     pub subject: Option<String>,
-    /// `open`, `restricted`, `closed`, or `threat:N` for a zone.
+    /// `open`, `restricted`, `closed`, `threat:N` for a zone, `capacity:N` or
+    /// `curfew:HH:MM-HH:MM` for a hub.
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<Effect>)]
     pub effect: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<Timestamp>)]
     pub from: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<Timestamp>)]
     pub until: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<u32>)]
     pub capacity_per_day: Option<String>,
     #[serde(deserialize_with = "scalar")]
     pub note: Option<String>,
@@ -578,7 +611,7 @@ impl StatementDraft {
 }
 
 /// A report pasted by staff: a text in any language, or a CAP 1.2 alert's XML.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReportDraft {
     #[serde(deserialize_with = "scalar")]
@@ -613,7 +646,7 @@ impl ReportDraft {
 }
 
 /// A report's grade, its state, or both.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct JudgementDraft {
     /// Admiralty grade, e.g. `B2`.
@@ -621,6 +654,7 @@ pub struct JudgementDraft {
     pub grade: Option<String>,
     /// `confirmed`, `dismissed` or back to `draft`.
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<ReportState>)]
     pub state: Option<String>,
 }
 
@@ -652,7 +686,7 @@ impl JudgementDraft {
 }
 
 /// A new version of the triage policy, as TOML.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PolicyDraft {
     #[serde(deserialize_with = "scalar")]
@@ -679,11 +713,12 @@ impl PolicyDraft {
 // ---- casework ------------------------------------------------------------------------------
 
 /// A staff member's change of a person's status, or a note (no status), with why.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PersonEventDraft {
     /// The new status (`verified`, `withdrawn`, …); empty for a note.
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<PersonStatus>)]
     pub status: Option<String>,
     #[serde(deserialize_with = "scalar")]
     pub reason: Option<String>,
@@ -739,12 +774,14 @@ impl PersonEventDraft {
 pub const BULK_REQUESTS_MAX: usize = 200;
 
 /// One status for every person of several requests (a list's selection), with one reason.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct BulkStatusDraft {
     /// The requests' ids.
+    #[schema(value_type = Vec<crate::RequestId>)]
     pub request: Vec<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<PersonStatus>)]
     pub status: Option<String>,
     #[serde(deserialize_with = "scalar")]
     pub reason: Option<String>,
@@ -795,10 +832,11 @@ impl BulkStatusDraft {
 
 /// Who holds some requests ("my cases"): a case officer takes a household, hands it over or
 /// gives it up.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AssignmentDraft {
     /// The requests' ids.
+    #[schema(value_type = Vec<crate::RequestId>)]
     pub request: Vec<String>,
     /// The staff member (their user name) who will hold them; empty gives them up.
     #[serde(deserialize_with = "scalar")]
@@ -886,12 +924,13 @@ fn chosen_requests(c: &mut Checker, chosen: &[String]) -> Vec<crate::RequestId> 
 /// are, their situation, what is urgent, how to reach the submitter. A field left out keeps
 /// its value. The party is not corrected here (a person's status and notes are). A phone
 /// entry may hold several numbers, one per line (a form's text box).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RequestCorrection {
     pub location: Option<String>,
     pub country: Option<String>,
     pub situation: Option<String>,
+    #[schema(value_type = Option<Vec<crate::Urgency>>)]
     pub urgency: Option<Vec<String>>,
     pub submitter_name: Option<String>,
     pub phones: Option<Vec<String>>,
@@ -903,7 +942,7 @@ pub struct RequestCorrection {
 /// A correction of one person's own fields, as typed (validated like intake): names, birth
 /// date, sex, citizenship, travel document, needs. A field left out keeps its value. A needs
 /// entry may hold several, separated by commas (a form's text box).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PersonCorrection {
     pub surname: Option<String>,
@@ -911,10 +950,13 @@ pub struct PersonCorrection {
     pub patronymic: Option<String>,
     /// As people write it: `31.05.2012`, `2012-05-31`.
     pub birth_date: Option<String>,
+    #[schema(value_type = Option<crate::Sex>)]
     pub sex: Option<String>,
     pub citizenship: Option<String>,
+    #[schema(value_type = Option<crate::DocumentType>)]
     pub document_type: Option<String>,
     pub document_number: Option<String>,
+    #[schema(value_type = Option<Vec<crate::Need>>)]
     pub needs: Option<Vec<String>>,
     /// What a medic should know (empty clears it).
     pub medical_note: Option<String>,
@@ -926,7 +968,7 @@ pub struct PersonCorrection {
 /// request arrived): a pupil a teacher forgot, a grandmother who joined the family. A needs
 /// entry may hold several, separated by commas (a form's text box). The request's people are
 /// at most [`crate::PARTY_MEMBERS_MAX`]; a person leaves a party by the status `withdrawn`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PersonAddition {
     pub surname: Option<String>,
@@ -934,14 +976,18 @@ pub struct PersonAddition {
     pub patronymic: Option<String>,
     /// As people write it: `31.05.2012`, `2012-05-31`.
     pub birth_date: Option<String>,
+    #[schema(value_type = Option<crate::Sex>)]
     pub sex: Option<String>,
     pub citizenship: Option<String>,
+    #[schema(value_type = Option<crate::DocumentType>)]
     pub document_type: Option<String>,
     pub document_number: Option<String>,
+    #[schema(value_type = Vec<crate::Need>)]
     pub needs: Vec<String>,
     pub medical_note: Option<String>,
     /// How they are related to the one who asked (`child`, `other`, …); `other` when left
     /// out.
+    #[schema(value_type = Option<crate::Relation>)]
     pub relation: Option<String>,
     /// Why (kept in the new person's history).
     pub reason: String,
@@ -983,7 +1029,7 @@ impl PersonAddition {
 
 /// What a human does with an inbound message: mark it handled, attaching it to the request
 /// of `reference` when it was unmatched.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct HandlingDraft {
     #[serde(deserialize_with = "scalar")]
@@ -1014,7 +1060,7 @@ pub const BROADCAST_CHARS_MAX: usize = 200;
 /// A message from staff to a group of requesters, as the API and the desk send it: the text
 /// and who gets it (everyone waiting in a place, everyone on a transport, everyone in a
 /// status; the filters combine).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct BroadcastDraft {
     /// The text for everyone whose language has no text of its own below.
@@ -1037,9 +1083,11 @@ pub struct BroadcastDraft {
     pub transport: Option<String>,
     /// Requests with a person in this status (`registered`, `verified`, `notified`, …).
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<PersonStatus>)]
     pub status: Option<String>,
     /// The number of recipients the preview showed: sending refuses when the group changed.
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<u32>)]
     pub expected_recipients: Option<String>,
     /// The id the preview gave: sending twice under one id queues each message once.
     #[serde(deserialize_with = "scalar")]
@@ -1118,12 +1166,14 @@ impl Broadcast {
 
 /// A re-confirmation run: ask the requests that waited longer than `older_than_hours`, and
 /// mark unreachable those asked longer than `answer_within_hours` ago who did not answer.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReconfirmDraft {
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<u32>)]
     pub older_than_hours: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<u32>)]
     pub answer_within_hours: Option<String>,
 }
 
@@ -1171,12 +1221,13 @@ impl ReconfirmDraft {
 // ---- accounts ------------------------------------------------------------------------------
 
 /// A staff account as a supervisor (or the server's console) creates it.
-#[derive(Clone, Default, PartialEq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct UserDraft {
     #[serde(deserialize_with = "scalar")]
     pub name: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
     #[serde(deserialize_with = "scalar")]
     pub password: Option<String>,
@@ -1266,17 +1317,20 @@ impl UserDraft {
 // ---- planning, boarding, linkage -----------------------------------------------------------
 
 /// A plan to preview or publish, as of a time (default: now).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PlanDraft {
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<Timestamp>)]
     pub at: Option<String>,
     /// Publish (store seats, issue passes) rather than preview.
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<bool>)]
     pub publish: Option<String>,
     /// The planner checked the preview: publishing seats people and tells them at once, so the
     /// desk asks for this beside the button (one stray click published 350 passes).
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<bool>)]
     pub confirm: Option<String>,
 }
 
@@ -1306,13 +1360,14 @@ impl PlanDraft {
 /// A scanned or typed boarding pass: the pass's token (what its QR code holds), or its short
 /// code (six letters and digits, on the pass, the status page and the SMS) with the transport
 /// the gate serves.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScanDraft {
     #[serde(deserialize_with = "scalar")]
     pub token: Option<String>,
     /// The transport's id; needed with a short code.
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<TransportId>)]
     pub transport: Option<String>,
 }
 
@@ -1391,7 +1446,7 @@ impl ScanDraft {
 }
 
 /// A case officer's decision on a pair: the same person, or two people.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DecisionDraft {
     /// `match` or `distinct`.
@@ -1429,18 +1484,21 @@ pub const CALLBACK_IN_MINUTES_MAX: u32 = 7 * 24 * 60;
 /// A call to log against a request, as the desk and the API send it: which way, how it
 /// ended, the number, a note, and optionally when to call back (in minutes from now; left
 /// empty, evac picks the time from how many tries failed).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CallDraft {
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<crate::CallDirection>)]
     pub direction: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<crate::CallOutcome>)]
     pub outcome: Option<String>,
     #[serde(deserialize_with = "scalar")]
     pub phone: Option<String>,
     #[serde(deserialize_with = "scalar")]
     pub note: Option<String>,
     #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<u32>)]
     pub callback_in_minutes: Option<String>,
 }
 

@@ -13,6 +13,13 @@ macro_rules! uuid_id {
         #[serde(transparent)]
         pub struct $name(pub uuid::Uuid);
 
+        $crate::schema::string_schema!(
+            $name,
+            Some(utoipa::openapi::schema::KnownFormat::Uuid),
+            concat!("a ", stringify!($name), " (a UUID v7)"),
+            "0190a8f2-7c1e-7d3a-9b1e-4f2a6c8d0e11"
+        );
+
         impl $name {
             pub fn new_v7() -> Self {
                 $name(uuid::Uuid::now_v7())

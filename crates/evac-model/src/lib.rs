@@ -20,6 +20,7 @@ mod phone;
 mod reference;
 mod request;
 mod role;
+pub mod schema;
 mod situation;
 mod status;
 mod time;

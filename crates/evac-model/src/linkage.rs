@@ -17,7 +17,7 @@ string_enum!(
 );
 
 /// One link event.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct LinkEvent {
     pub at: Timestamp,
     pub actor: Actor,
@@ -32,7 +32,7 @@ pub struct LinkEvent {
 }
 
 /// A link event as stored, with its position in the log.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct StoredLinkEvent {
     pub seq: i64,
     #[serde(flatten)]

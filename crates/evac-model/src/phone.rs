@@ -157,7 +157,7 @@ impl fmt::Debug for PhoneE164 {
 }
 
 /// A phone as the requester gave it, and what it means.
-#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Phone {
     pub raw: String,
     pub e164: PhoneE164,

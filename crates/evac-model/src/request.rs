@@ -98,7 +98,7 @@ impl Relation {
 }
 
 /// A checked e-mail address (one `@`, a dotted domain): enough to catch a mistyped field.
-#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Email(String);
 
 impl Email {
@@ -126,7 +126,9 @@ impl fmt::Debug for Email {
 }
 
 /// A language tag such as `ru`, `kk`, `it`, `en` (ISO 639-1/-3, lower case).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct Language(String);
 
 impl Language {
@@ -145,7 +147,9 @@ impl Language {
 }
 
 /// A birth date, or only an age when that is all a phone call gave.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Birth {
     Date(Date),
@@ -172,7 +176,7 @@ impl Birth {
 }
 
 /// An identity document.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Document {
     pub kind: DocumentType,
     /// Upper case, letters and digits only (spaces and dashes removed).
@@ -182,7 +186,7 @@ pub struct Document {
 }
 
 /// One person who wants to leave.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Person {
     pub id: PersonId,
     pub surname: Option<PersonName>,
@@ -227,7 +231,7 @@ impl Person {
 }
 
 /// Where the requester is.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Location {
     /// As given ("Almaty, Hotel Kazakhstan, room 1204").
     pub text: String,
@@ -237,7 +241,7 @@ pub struct Location {
     pub place_id: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Coordinates {
     pub lat: f64,
     pub lon: f64,
@@ -245,7 +249,7 @@ pub struct Coordinates {
 }
 
 /// Who sent the request and how to reach them; may be a relative at home, outside the party.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Submitter {
     pub name: Option<String>,
     pub phones: Vec<Phone>,
@@ -259,7 +263,7 @@ impl fmt::Debug for Submitter {
 }
 
 /// A request after validation: the proof that every field was checked.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewRequest {
     pub channel: Channel,
     pub language: Option<Language>,
@@ -274,7 +278,7 @@ pub struct NewRequest {
 }
 
 /// A part of a request some roles may not see (field-level access, issue 26).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Withheld {
     /// Phones, e-mail addresses and the submitter ([`crate::Permission::ReadContacts`]).
@@ -354,7 +358,7 @@ impl NewRequest {
 }
 
 /// A stored request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Request {
     pub id: RequestId,
     pub reference: ReferenceCode,
@@ -373,7 +377,7 @@ impl Request {
 }
 
 /// A household that travels together; built from one or more requests.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Case {
     pub id: CaseId,
     pub request_ids: Vec<RequestId>,
@@ -385,7 +389,7 @@ pub struct Case {
 // Raw input and its validation.
 
 /// One problem with one field of the input.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON path of the field: `party[2].birth_date`.
     pub path: String,

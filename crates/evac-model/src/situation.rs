@@ -22,7 +22,7 @@ string_enum!(
 );
 
 /// A hub: an airport from the shipped data, or a station, terminal or crossing staff add.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Hub {
     /// IATA code where there is one (`ALA`), else the ICAO or a staff-chosen code.
     pub code: String,
@@ -334,7 +334,7 @@ macro_rules! serde_as_text {
 serde_as_text!(Subject, Effect, Grade);
 
 /// What one report states about one hub, route or zone, for a time window.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Statement {
     pub subject: Subject,
     pub effect: Effect,
@@ -348,7 +348,7 @@ pub struct Statement {
 }
 
 /// A route from a place to a hub: how people reach it, and how long it takes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Route {
     pub code: String,
     pub mode: RouteMode,
@@ -361,7 +361,7 @@ pub struct Route {
 }
 
 /// A zone: a circle around a point, whose threat level statements set.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Zone {
     pub code: String,
     pub name: String,
@@ -371,7 +371,7 @@ pub struct Zone {
 }
 
 /// A route or a zone (hubs have their own table, filled from the airport data).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Feature {
     Route(Route),
@@ -388,7 +388,7 @@ impl Feature {
 }
 
 /// A place a report mentions, as the gazetteer resolved it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ReportMention {
     /// Gazetteer id (`airport:ALA`, `country:RU`, `geonames:1526384`).
     pub place: String,
@@ -399,7 +399,7 @@ pub struct ReportMention {
 }
 
 /// A piece of situation information as received.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Report {
     pub id: crate::ReportId,
     pub received_at: Timestamp,

@@ -4,7 +4,9 @@
 use crate::{Timestamp, UserId};
 
 /// Where a person stands on the way home.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonStatus {
     Registered,
@@ -132,7 +134,7 @@ impl PersonStatus {
 }
 
 /// Who did something: a staff member, the public intake, or evac itself.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum Actor {
     User(UserId),
@@ -154,7 +156,7 @@ impl Actor {
 }
 
 /// One change of a person's status.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct StatusEvent {
     pub at: Timestamp,
     pub actor: Actor,

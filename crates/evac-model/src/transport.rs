@@ -19,7 +19,7 @@ string_enum!(
 );
 
 /// A transport people can be assigned to.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Transport {
     pub id: TransportId,
     /// What staff call it ("RF-7042", "bus 3").
@@ -56,7 +56,7 @@ pub struct Transport {
 }
 
 /// Where a feeder ends: the hub its people leave from next, and when it gets there.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Feed {
     pub hub: String,
     pub arrives_at: Timestamp,

@@ -14,7 +14,7 @@
 use crate::{Effect, Grade, ReportId, ReportState, Statement, Subject, Timestamp};
 
 /// One report's statement about one subject, with what the report's grading says of it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Claim {
     /// Its place in the store (claims are added, never edited).
     pub seq: i64,
@@ -29,7 +29,7 @@ pub struct Claim {
 }
 
 /// When a claim counts, and how fast it fades.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrustPolicy {
     /// Least reliable source trusted without confirmation: 'A' (only the best) … 'F'.
@@ -56,7 +56,7 @@ impl Default for TrustPolicy {
 }
 
 /// A trusted claim and its weight at the time asked about.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct WeighedClaim {
     pub claim: Claim,
     pub weight: f64,
@@ -65,7 +65,7 @@ pub struct WeighedClaim {
 }
 
 /// A subject's derived status at a time.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct DerivedStatus {
     /// `None` when no trusted claim is in force: unknown, not open.
     pub status: Option<Effect>,

@@ -8,7 +8,7 @@
 use evac_model::{RequestId, Timestamp};
 
 /// A request and the officer holding it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Assignment {
     pub request: RequestId,
     /// The holder's user id.

@@ -101,7 +101,7 @@ pub fn seal(head: Option<ChainLink>, events: &[AuditColumns]) -> Vec<ChainLink> 
 }
 
 /// The first place the chain does not hold, in words an auditor can act on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChainBreak {
     #[error("link {expected} is missing (the next link is {found}): a link was deleted")]
@@ -226,10 +226,11 @@ impl ChainVerifier {
 }
 
 /// What `evac audit verify` found.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditVerdict {
     /// The last link that holds (the whole chain's head when nothing broke).
     #[serde(serialize_with = "label_of")]
+    #[schema(value_type = String)]
     pub head: Option<ChainLink>,
     /// Events after the head not sealed yet (the sealer runs every second).
     pub unsealed: u64,

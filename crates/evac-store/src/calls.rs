@@ -10,7 +10,7 @@ pub use evac_model::{CallDirection, CallOutcome};
 use evac_model::{RequestId, Timestamp};
 
 /// A call to log.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Call {
     pub id: uuid::Uuid,
     pub request: RequestId,
@@ -38,7 +38,7 @@ pub enum CallbackChange {
 }
 
 /// A request waiting to be called back.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Callback {
     pub request: RequestId,
     pub due_at: Timestamp,
@@ -51,7 +51,7 @@ pub struct Callback {
 }
 
 /// A messenger chat linked to the phone number its person shared.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct MessengerChat {
     /// The channel's name (`telegram`).
     pub channel: String,

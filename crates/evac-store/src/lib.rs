@@ -149,7 +149,7 @@ pub struct IdempotencyClaim {
 }
 
 /// One entry of the audit trail.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     pub at: Timestamp,
     pub actor: Actor,
@@ -199,7 +199,7 @@ pub fn token_from_columns(
 pub const ERASED: &str = "[erased]";
 
 /// A person event as stored: a status change (by a seat, by staff) or a note.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct StoredPersonEvent {
     pub seq: i64,
     pub person: PersonId,
@@ -208,7 +208,7 @@ pub struct StoredPersonEvent {
 }
 
 /// An audit event as stored, with its position in the trail.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub seq: i64,
     #[serde(flatten)]

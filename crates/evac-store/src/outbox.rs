@@ -37,7 +37,7 @@ pub struct NewMessage {
 }
 
 /// Where a message stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageState {
     /// Waiting for a sender (a new message, or a failed one until its next attempt).
@@ -81,7 +81,7 @@ impl MessageState {
 }
 
 /// A message as stored, with where it stands.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct StoredMessage {
     pub id: MessageId,
     pub dedup_key: String,
@@ -160,7 +160,7 @@ pub struct NewInbound {
 }
 
 /// An inbound message as stored.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct StoredInbound {
     pub id: InboundId,
     pub channel: String,
@@ -176,7 +176,7 @@ pub struct StoredInbound {
 }
 
 /// Inbound messages waiting for a human, and how old the oldest is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct InboxWaiting {
     pub messages: u64,
     pub oldest: Option<Timestamp>,

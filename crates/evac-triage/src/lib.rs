@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// A priority policy: ordered classes and the within-class score.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     pub name: String,
@@ -36,7 +36,7 @@ pub struct Policy {
 }
 
 /// The planner's rules that are a crisis cell's choice, not a fact.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PlanningRules {
     /// Children travelling alone one escort may accompany.
@@ -69,7 +69,7 @@ impl Default for PlanningRules {
 /// defaults are EU-OPS 1.620's (adult 84 kg, child of 2 to 11 years 35 kg); an infant under
 /// two travels on a lap, which EU-OPS counts as nothing and evac as `infant_kg` (a carrycot,
 /// food, nappies). Someone of unknown age counts as an adult.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct StandardMasses {
     pub adult_kg: u32,
@@ -100,7 +100,7 @@ impl StandardMasses {
 
 /// Waiting raises a case by one class per `hours_per_class` hours waited, never above
 /// `highest_class` (class 1 stays for those whose facts put them there).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ageing {
     pub hours_per_class: f64,
@@ -111,7 +111,7 @@ pub struct Ageing {
 /// `by_agreement` (its other members travel as dependants, of any nationality). Both empty:
 /// everyone may. A household none of whose members' citizenship is recorded waits as
 /// unverified until staff record one.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Eligibility {
     /// The crisis cell's own state(s), ISO 3166-1 alpha-2 ("IT").
@@ -123,7 +123,7 @@ pub struct Eligibility {
 }
 
 /// Why a household may not be seated under an [`Eligibility`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NotEligible {
     /// Every member's citizenship is recorded and none is carried.
@@ -208,7 +208,7 @@ impl Eligibility {
 }
 
 /// One priority class: a case belongs when it meets any condition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassRule {
     pub name: String,
@@ -216,7 +216,7 @@ pub struct ClassRule {
 }
 
 /// What raises a case inside its class.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithinClass {
     pub points_per_waiting_hour: f64,
@@ -224,7 +224,7 @@ pub struct WithinClass {
 }
 
 /// A condition on a case, written as a one-key table in the policy file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
     /// A member has this need (`life_threatening`, `stretcher`, `pregnancy`, …).
@@ -292,7 +292,7 @@ pub struct Placement {
 }
 
 /// What triage knows about a case (a household that travels together).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CaseFacts {
     /// Who the case is (a case or request id), for reports and diffs.
     pub id: String,
@@ -304,7 +304,7 @@ pub struct CaseFacts {
     pub waiting_since_us: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberFacts {
     pub age_years: Option<u8>,
     pub needs: Vec<String>,
@@ -318,7 +318,7 @@ pub struct MemberFacts {
 }
 
 /// A case's place in the queue, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Priority {
     pub id: String,
     /// 1 is served first.
@@ -529,7 +529,7 @@ impl Policy {
 }
 
 /// A case whose place in the queue changed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Move {
     pub id: String,
     /// 1-based positions before and after.
@@ -540,7 +540,7 @@ pub struct Move {
 }
 
 /// What moved between two orderings of the same cases.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Rerank {
     /// How many cases changed position or class.
     pub moved: usize,

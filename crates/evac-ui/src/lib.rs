@@ -153,9 +153,14 @@ impl Tr {
             .collect()
     }
 
-    /// Whether a message exists in some language (tests: every key of a page is translated).
+    /// Whether this language has the message (tests: every key of a page is translated). A
+    /// message that names values is there too, although looked up without them it cannot be
+    /// formatted (fluent-templates names that error only by its `Debug` form).
     pub fn has(&self, key: &str) -> bool {
-        LOCALES.try_lookup(self.lang.id(), key).is_some()
+        match LOCALES.lookup_single_language::<&str>(self.lang.id(), key, None) {
+            Ok(_) => true,
+            Err(e) => format!("{e:?}").starts_with("FluentError"),
+        }
     }
 }
 

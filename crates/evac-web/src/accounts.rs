@@ -12,16 +12,18 @@ use evac_app::{AppError, Staff};
 use evac_model::{Permission, UserDraft};
 use evac_ui::{Lang, LoginPage, Tr, UsersPage, render};
 
+use crate::answers::Me;
 use crate::auth::{Authenticated, SESSION_COOKIE};
 use crate::desk::{
     DeskSession, desk_time, desk_user, error_page, first, form_pairs, html, lang, problem_text_in,
 };
 use crate::doors::form_draft;
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
-    routes.add("get", "/api/v1/me", get(me))
+    routes.routes(routes!(me))
 }
 
 /// The pages of this area.
@@ -45,10 +47,22 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
 }
 
 /// `GET /api/v1/me`: who the caller is.
-pub async fn me(Authenticated(staff): Authenticated) -> Json<serde_json::Value> {
-    Json(
-        serde_json::json!({ "id": staff.user_id.to_string(), "name": staff.name, "role": staff.role.as_str() }),
-    )
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "accounts",
+    summary = "Who the token belongs to",
+    responses(
+        (status = 200, description = "name and role", body = crate::answers::Me),
+        (status = 401, description = "no or invalid token", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn me(Authenticated(staff): Authenticated) -> Json<Me> {
+    Json(Me {
+        id: staff.user_id.to_string(),
+        name: staff.name,
+        role: staff.role,
+    })
 }
 
 /// A session lasts a working shift and a half.

@@ -9,14 +9,16 @@ use axum::routing::get;
 use axum::{Json, Router};
 use evac_ui::{AuditPage, Lang, Tr, render};
 
+use crate::answers::AuditTrail;
 use crate::auth::Authenticated;
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
-    routes.add("get", "/api/v1/audit", get(trail))
+    routes.routes(routes!(trail))
 }
 
 /// The pages of this area.
@@ -25,11 +27,25 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
 }
 
 /// `GET /api/v1/audit?after=SEQ&limit=N`: the audit trail from `after`, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "audit",
+    summary = "The audit trail, oldest first",
+    params(
+        ("after" = Option<i64>, Query),
+        ("limit" = Option<i64>, Query),
+    ),
+    responses(
+        (status = 200, description = "a page of events", body = crate::answers::AuditTrail),
+        (status = 403, description = "role may not read the audit trail", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn trail(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
     Query(query): Query<HashMap<String, String>>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<AuditTrail>> {
     let number = |key: &str, default: i64| -> Result<i64, Problem> {
         query.get(key).map_or(Ok(default), |v| {
             v.parse().map_err(|_| {
@@ -45,9 +61,10 @@ pub async fn trail(
     let limit = crate::doors::limit(&query, 100)?;
     let records = state.app.audit_trail(&staff, after, limit).await?;
     let next_after = records.last().map(|r| r.seq);
-    Ok(Json(
-        serde_json::json!({ "items": records, "next_after": next_after }),
-    ))
+    Ok(Json(AuditTrail {
+        items: records,
+        next_after,
+    }))
 }
 
 /// Audit events per page.

@@ -16,21 +16,23 @@ use evac_model::{ScanDraft, SeatEventKind, Timestamp, TransportId};
 use evac_ui::{CheckInPage, Lang, ScanOutcome, Tr, render};
 use serde_json::{Value, json};
 
+use crate::answers::Items;
 use crate::auth::Authenticated;
-use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text_in};
 use crate::doors::{field, form_draft, json_draft, time_param, to_json};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
     routes
-        .add("get", "/api/v1/transports/{id}/manifest", get(manifest))
-        .add("get", "/api/v1/transports/{id}/passes", get(passes))
-        .add("post", "/api/v1/transports/{id}/no-shows", post(no_shows))
-        .add("get", "/api/v1/boarding/key", get(key))
-        .add("post", "/api/v1/check-in", post(check_in))
-        .add("post", "/api/v1/boarding", post(board))
+        .routes(routes!(manifest))
+        .routes(routes!(passes))
+        .routes(routes!(no_shows))
+        .routes(routes!(key))
+        .routes(routes!(check_in))
+        .routes(routes!(board))
 }
 
 /// The pages of this area.
@@ -83,6 +85,21 @@ fn safe_code(code: &str) -> String {
 }
 
 /// `GET /api/v1/transports/{id}/manifest?format=json|csv|xlsx|pdf`: the passenger manifest.
+#[utoipa::path(
+    get,
+    path = "/api/v1/transports/{id}/manifest",
+    tag = "boarding",
+    summary = "The passenger manifest: surname, given names (as written and ICAO Latin), birth date, sex, nationality, document type, number, expiry and issuing state, household, priority class, escort of each unaccompanied minor, special needs, boarding order and status",
+    params(
+        ("id" = uuid::Uuid, Path),
+        ("format" = Option<String>, Query, description = "one of: json, csv, xlsx, pdf"),
+    ),
+    responses(
+        (status = 200, description = "the manifest as JSON, CSV (UTF-8 with BOM), XLSX or PDF", body = evac_app::Manifest),
+        (status = 403, description = "only planners, field officers and supervisors read manifests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn manifest(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -113,6 +130,21 @@ pub async fn manifest(
 
 /// `GET /api/v1/transports/{id}/passes?format=json|pdf`: every current boarding pass, with
 /// the token its QR code carries (PDF: six printable passes per page).
+#[utoipa::path(
+    get,
+    path = "/api/v1/transports/{id}/passes",
+    tag = "boarding",
+    summary = "Every current boarding pass of the transport with its signed token (the QR code's content); `format=pdf` prints six per page with QR codes",
+    params(
+        ("id" = uuid::Uuid, Path),
+        ("format" = Option<String>, Query, description = "one of: json, pdf"),
+    ),
+    responses(
+        (status = 200, description = "passes", body = inline(crate::answers::Items<evac_app::BoardingPass>)),
+        (status = 403, description = "only planners, field officers and supervisors read passes", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn passes(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -123,7 +155,7 @@ pub async fn passes(
     let format = format_param(&query, "json, pdf")?;
     let passes = state.app.boarding_passes(&staff, id).await?;
     if format == "json" {
-        return Ok(Json(json!({ "items": passes })).into_response());
+        return Ok(Json(Items { items: passes }).into_response());
     }
     let transport = state
         .app
@@ -154,6 +186,15 @@ pub async fn passes(
 }
 
 /// `GET /api/v1/boarding/key`: the public key that verifies boarding passes offline.
+#[utoipa::path(
+    get,
+    path = "/api/v1/boarding/key",
+    tag = "boarding",
+    summary = "The Ed25519 public key (base64url) that verifies boarding passes offline",
+    responses(
+        (status = 200, description = "the key and the token format", body = crate::answers::VerifyingKeys),
+    ),
+)]
 pub async fn key(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -187,6 +228,18 @@ async fn scan(
 
 /// `POST /api/v1/check-in` with `{token}`: checks the passenger in, once; a second scan of
 /// the same pass is 409, a forged or altered one 422.
+#[utoipa::path(
+    post,
+    path = "/api/v1/check-in",
+    tag = "boarding",
+    summary = "Check a passenger in with the token of their pass (scanned or typed): once",
+    request_body = ScanDraft,
+    responses(
+        (status = 200, description = "who was checked in: name, birth date, document number to compare", body = evac_app::Scanned),
+        (status = 409, description = "already checked in (a second scan), or the pass was replaced or released", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "forged, altered or damaged token", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn check_in(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -197,6 +250,18 @@ pub async fn check_in(
 }
 
 /// `POST /api/v1/boarding` with `{token}`: boards a checked-in passenger.
+#[utoipa::path(
+    post,
+    path = "/api/v1/boarding",
+    tag = "boarding",
+    summary = "Board a checked-in passenger with the token of their pass",
+    request_body = ScanDraft,
+    responses(
+        (status = 200, description = "who boarded", body = evac_app::Scanned),
+        (status = 409, description = "not checked in, or already boarded", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "forged, altered or damaged token", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn board(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -208,6 +273,21 @@ pub async fn board(
 
 /// `POST /api/v1/transports/{id}/no-shows?at=RFC3339`: at the call time, releases the seats
 /// of everyone not checked in and gives them to standby households in priority order.
+#[utoipa::path(
+    post,
+    path = "/api/v1/transports/{id}/no-shows",
+    tag = "boarding",
+    summary = "At the call time `at` (default now): release the seats of everyone not checked in and seat standby households in priority order",
+    params(
+        ("id" = uuid::Uuid, Path),
+        ("at" = Option<evac_model::Timestamp>, Query, description = "default: now"),
+    ),
+    responses(
+        (status = 200, description = "people released, standby households seated, and households held back because children of theirs lost their escort and the escorts on board (here or on an onward leg) cannot take them (`held_back`, each with why)", body = evac_app::NoShows),
+        (status = 403, description = "only field officers, planners and supervisors", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn no_shows(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -354,7 +434,7 @@ async fn scan_post(
                 ScanOutcome {
                     ok: false,
                     verdict: t.get("refused"),
-                    detail: problem_text(e),
+                    detail: problem_text_in(lang, e),
                     name: String::new(),
                     birth_date: String::new(),
                     document: String::new(),

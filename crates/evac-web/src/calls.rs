@@ -13,23 +13,25 @@ use axum::{Json, Router};
 use evac_app::{AppError, QueuedCallback};
 use evac_model::{CallDraft, Timestamp};
 use evac_ui::{CallValues, CallbackLine, CallbacksPage, Lang, Tr, render};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::answers::{CallsOfRequest, Items};
 use crate::auth::Authenticated;
 use crate::casework::{RefusedForm, render_request_detail_with};
-use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text_in};
 use crate::doors::{form_draft, json_draft, to_json};
 use crate::intake::request_id;
 use crate::problem::ApiResult;
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
     routes
-        .add("get", "/api/v1/requests/{id}/calls", get(calls))
-        .add("post", "/api/v1/requests/{id}/calls", post(log_call))
-        .add("get", "/api/v1/callbacks", get(callbacks))
-        .add("post", "/api/v1/callbacks/next", post(take_next))
+        .routes(routes!(calls))
+        .routes(routes!(log_call))
+        .routes(routes!(callbacks))
+        .routes(routes!(take_next))
 }
 
 /// The pages of this area.
@@ -42,6 +44,19 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
 
 /// `GET /api/v1/requests/{id}/calls`: the request's calls, oldest first, and its place in the
 /// callback queue.
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests/{id}/calls",
+    tag = "calls",
+    summary = "A request's calls (the hotline's log), oldest first, and its place in the callback queue",
+    params(
+        ("id" = uuid::Uuid, Path),
+    ),
+    responses(
+        (status = 200, description = "items (direction, outcome, phone, operator, note, at) and callback (due_at, reason, attempts) or null", body = crate::answers::CallsOfRequest),
+        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn calls(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -49,11 +64,30 @@ pub async fn calls(
 ) -> ApiResult<Json<Value>> {
     let id = request_id(&id)?;
     let (calls, callback) = state.app.calls_of(&staff, id).await?;
-    Ok(Json(json!({ "items": calls, "callback": callback })))
+    Ok(to_json(&CallsOfRequest {
+        items: calls,
+        callback,
+    }))
 }
 
 /// `POST /api/v1/requests/{id}/calls` with a [`CallDraft`]: logs the call; answers with it and
 /// the request's place in the callback queue afterwards.
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests/{id}/calls",
+    tag = "calls",
+    summary = "Logs a call to or from the request's people. A call that did not reach them (no_answer, busy, left_message) queues a callback after a wait that grows with failed tries (15, 30, 60, 120, then 240 minutes) unless callback_in_minutes names it; reached or wrong_number settles the queue; audited without the number or note",
+    params(
+        ("id" = uuid::Uuid, Path),
+    ),
+    request_body = CallDraft,
+    responses(
+        (status = 201, description = "call and callback (the request's place in the queue afterwards, or null)", body = evac_app::LoggedCall),
+        (status = 403, description = "role may not write requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "direction or outcome missing or unknown, callback for a wrong number", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn log_call(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -71,6 +105,15 @@ pub async fn log_call(
 }
 
 /// `GET /api/v1/callbacks`: the callback queue, soonest due first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/callbacks",
+    tag = "calls",
+    summary = "The callback queue, soonest due first: each request with its reference, place, numbers, reason, failed tries and who holds it",
+    responses(
+        (status = 200, description = "items", body = inline(crate::answers::Items<evac_app::QueuedCallback>)),
+    ),
+)]
 pub async fn callbacks(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -79,11 +122,22 @@ pub async fn callbacks(
         .app
         .callback_queue(&staff, evac_app::CALLBACKS_LISTED_MAX)
         .await?;
-    Ok(Json(json!({ "items": queue })))
+    Ok(to_json(&Items { items: queue }))
 }
 
 /// `POST /api/v1/callbacks/next`: gives the caller the next due callback nobody else holds
 /// (200 with it), or 204 when nothing is due.
+#[utoipa::path(
+    post,
+    path = "/api/v1/callbacks/next",
+    tag = "calls",
+    summary = "Gives the caller the next due callback nobody else holds, for 15 minutes (asking again gives back the one held); two operators never get the same family",
+    responses(
+        (status = 200, description = "the callback with its request's reference and numbers", body = evac_app::QueuedCallback),
+        (status = 204, description = "nothing is due"),
+        (status = 403, description = "role may not write requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn take_next(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -133,7 +187,7 @@ pub async fn log_call_post(
         }
         Err(e @ (AppError::Invalid(_) | AppError::Forbidden { .. })) => {
             // The form comes back as it was sent, with why at the form.
-            let why = problem_text(e);
+            let why = problem_text_in(lang, e);
             render_request_detail_with(
                 &state,
                 lang,

@@ -22,30 +22,25 @@ use evac_ui::{
     RequestLine, RequestList, SeatLine, Tr, render,
 };
 
+use crate::answers::{AddedPerson, Changed, Items};
 use crate::auth::Authenticated;
-use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text};
+use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text_in};
+use crate::doors::to_json;
 use crate::doors::{form_draft, json_draft, parse_json};
 use crate::intake::request_id;
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
     routes
-        .add("get", "/api/v1/requests/{id}/history", get(history))
-        .add("post", "/api/v1/requests/status-changes", post(bulk_status))
-        .add("post", "/api/v1/requests/{id}/corrections", post(correct))
-        .add("post", "/api/v1/requests/{id}/persons", post(add_person))
-        .add(
-            "post",
-            "/api/v1/requests/{id}/persons/{person}/corrections",
-            post(correct_person),
-        )
-        .add(
-            "post",
-            "/api/v1/requests/{id}/persons/{person}/events",
-            post(person_event),
-        )
+        .routes(routes!(history))
+        .routes(routes!(bulk_status))
+        .routes(routes!(correct))
+        .routes(routes!(add_person))
+        .routes(routes!(correct_person))
+        .routes(routes!(person_event))
 }
 
 /// The pages of this area.
@@ -64,6 +59,20 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
 }
 
 /// `GET /api/v1/requests/{id}/history`: every change to the request's people, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests/{id}/history",
+    tag = "casework",
+    summary = "Every change to the request's people, oldest first: status changes (by the plan, the gate or staff) and notes, each with who, when and why",
+    params(
+        ("id" = uuid::Uuid, Path),
+    ),
+    responses(
+        (status = 200, description = "the history", body = inline(crate::answers::Items<evac_app::HistoryLine>)),
+        (status = 403, description = "role may not read requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn history(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -71,11 +80,28 @@ pub async fn history(
 ) -> ApiResult<Json<serde_json::Value>> {
     let id = request_id(&id)?;
     let lines = state.app.request_history(&staff, id).await?;
-    Ok(Json(serde_json::json!({ "items": lines })))
+    Ok(to_json(&Items { items: lines }))
 }
 
 /// `POST /api/v1/requests/{id}/persons/{person}/events` with a [`PersonEventDraft`]: a case
 /// officer changes a person's status or adds a note; answers with the request's history.
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests/{id}/persons/{person}/events",
+    tag = "casework",
+    summary = "Change a person's status by hand (registered, verified, withdrawn, unreachable, ineligible, arrived) or, without status, add a note; withdrawing or ruling ineligible someone who holds a seat releases it",
+    params(
+        ("id" = uuid::Uuid, Path),
+        ("person" = uuid::Uuid, Path),
+    ),
+    request_body = PersonEventDraft,
+    responses(
+        (status = 201, description = "the request's history after the change", body = inline(crate::answers::Items<evac_app::HistoryLine>)),
+        (status = 403, description = "role may not make this change", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such request or person", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "no reason, or a status set only by the plan, the gate or linkage", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn person_event(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -98,14 +124,27 @@ pub async fn person_event(
         )
         .await?;
     let lines = state.app.request_history(&staff, id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "items": lines })),
-    ))
+    Ok((StatusCode::CREATED, to_json(&Items { items: lines })))
 }
 
 /// `POST /api/v1/requests/{id}/corrections`: corrects a request's location, situation,
 /// urgency and contacts (validated like intake); answers with the fields that changed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests/{id}/corrections",
+    tag = "casework",
+    summary = "Correct a request's location, situation, urgency and contacts (validated like intake; the party is changed through its people's statuses and notes); each person of the request gets a note naming what changed and why",
+    params(
+        ("id" = uuid::Uuid, Path),
+    ),
+    request_body = RequestCorrection,
+    responses(
+        (status = 201, description = "the fields that changed", body = crate::answers::Changed),
+        (status = 403, description = "role may not change requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "an invalid field, or no reason", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn correct(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -119,15 +158,29 @@ pub async fn correct(
         .app
         .correct_request(&staff, id, &correction, Timestamp::now())
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "changed": changed })),
-    ))
+    Ok((StatusCode::CREATED, to_json(&Changed { changed })))
 }
 
 /// `POST /api/v1/requests/{id}/persons/{person}/corrections`: corrects a person's names, birth
 /// date, sex, citizenship, document or needs (validated like intake); answers with the fields
 /// that changed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests/{id}/persons/{person}/corrections",
+    tag = "casework",
+    summary = "Correct one person's names, birth date, sex, citizenship, document or needs (validated like intake, as of the day the request arrived; a field left out keeps its value); the person keeps id, seat and history and gets a note naming what changed and why",
+    params(
+        ("id" = uuid::Uuid, Path),
+        ("person" = uuid::Uuid, Path),
+    ),
+    request_body = PersonCorrection,
+    responses(
+        (status = 201, description = "the fields that changed", body = crate::answers::Changed),
+        (status = 403, description = "role may not change requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such request or person", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "an invalid field (its path names the person's place in the party), or no reason", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn correct_person(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -142,14 +195,28 @@ pub async fn correct_person(
         .app
         .correct_person(&staff, id, person, &correction, Timestamp::now())
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "changed": changed })),
-    ))
+    Ok((StatusCode::CREATED, to_json(&Changed { changed })))
 }
 
 /// `POST /api/v1/requests/{id}/persons` with a [`PersonAddition`]: adds a person to the
 /// request's party (validated like intake); answers with the new person's id.
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests/{id}/persons",
+    tag = "casework",
+    summary = "Add a person to a request's party (validated like intake, as of the day the request arrived; at most 60 people per request): registered beside the others, with a note saying why; linkage compares them at its next relink. Someone who no longer travels is withdrawn by a status, never removed",
+    params(
+        ("id" = uuid::Uuid, Path),
+    ),
+    request_body = PersonAddition,
+    responses(
+        (status = 201, description = "the new person's id: `{ \"person\": \"…\" }`", body = crate::answers::AddedPerson),
+        (status = 403, description = "role may not change requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "other corrections of the request kept coming first; try again", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "an invalid field (its path as in the body), the party is full, or no reason", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn add_person(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -163,10 +230,7 @@ pub async fn add_person(
         .app
         .add_person(&staff, id, &addition, Timestamp::now())
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "person": person })),
-    ))
+    Ok((StatusCode::CREATED, to_json(&AddedPerson { person })))
 }
 
 fn person_id(text: &str) -> Result<evac_model::PersonId, Problem> {
@@ -228,7 +292,7 @@ pub async fn bulk_status_post(
     };
     let notice = match outcome {
         Ok(outcome) => bulk_notice(&outcome, Tr { lang }),
-        Err(e) => refused_notice(e),
+        Err(e) => refused_notice(lang, e),
     };
     render_request_list(&state, lang, &session.staff, &query, Some(notice), None).await
 }
@@ -236,6 +300,18 @@ pub async fn bulk_status_post(
 /// `POST /api/v1/requests/status-changes` with a [`BulkStatusDraft`] (`request`: ids,
 /// `status`, `reason`): everyone in the requests gets the status; answers with every person
 /// changed, how many already had it, and every refusal with its reason.
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests/status-changes",
+    tag = "casework",
+    summary = "Give every person of several requests one status by hand, with one reason (a list's bulk action): each person is changed as one change would be, people already in the status are left, and every refusal is reported while the rest go ahead",
+    request_body = BulkStatusDraft,
+    responses(
+        (status = 200, description = "what changed", body = evac_app::BulkOutcome),
+        (status = 403, description = "role may not set this status", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "no request, too many, an id that is not one, an unknown status or no reason, each named", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn bulk_status(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -880,9 +956,9 @@ pub(crate) async fn case_workers(state: &AppState, staff: &Staff) -> Result<Vec<
 }
 
 /// A change refused as a whole, as the notice above a list or a household shows it.
-pub(crate) fn refused_notice(e: AppError) -> BulkNotice {
+pub(crate) fn refused_notice(lang: Lang, e: AppError) -> BulkNotice {
     BulkNotice {
-        refused: vec![problem_text(e)],
+        refused: vec![problem_text_in(lang, e)],
         ..BulkNotice::default()
     }
 }
@@ -1199,7 +1275,7 @@ pub async fn bulk_assign_post(
                 names.join(", ")
             )
         }
-        Err(e) => problem_text(e),
+        Err(e) => problem_text_in(lang, e),
     };
     render_request_list(&state, lang, staff, &query, None, Some(held)).await
 }

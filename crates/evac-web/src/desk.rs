@@ -185,6 +185,7 @@ pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
     // Bad input and a role that may not are said in the desk's language.
     let said = match &e {
         AppError::Invalid(errors) => Some(problem_text_in(lang, AppError::Invalid(errors.clone()))),
+        AppError::Conflict(refusal) => Some(refusal_text(lang, refusal)),
         &AppError::Forbidden {
             role, permission, ..
         } if lang != Lang::En => Some(forbidden_text(lang, role, permission)),
@@ -277,8 +278,36 @@ pub(crate) fn problem_text_in(lang: Lang, e: AppError) -> String {
                 .collect::<Vec<_>>()
                 .join("; ")
         }
+        AppError::Conflict(refusal) => refusal_text(lang, &refusal),
         other => problem_text(other),
     }
+}
+
+/// A refusal in the desk's language: its message (`refusal-{kind}`) with its values named as
+/// the desk names them (statuses in words, times to the minute in UTC); a kind the desk has no
+/// message for keeps the app's English words.
+pub(crate) fn refusal_text(lang: Lang, refusal: &evac_app::Refusal) -> String {
+    use evac_app::RefusalArg;
+    let t = Tr { lang };
+    let key = format!("refusal-{}", refusal.kind.key());
+    if !t.has(&key) {
+        return refusal.english.clone();
+    }
+    let args: Vec<(&'static str, String)> = refusal
+        .args
+        .iter()
+        .map(|(name, value)| {
+            let said = match value {
+                RefusalArg::Text(text) => text.clone(),
+                RefusalArg::Count(n) => n.to_string(),
+                RefusalArg::PersonStatus(status) => t.status_name(status.as_str()),
+                RefusalArg::TransportStatus(status) => t.transport_status_name(status.as_str()),
+                RefusalArg::Time(at) => at.to_minute_utc(),
+            };
+            (*name, said)
+        })
+        .collect();
+    t.with_args(&key, &args)
 }
 
 /// "Your role (field officer) may not export requests", in the desk's language.
@@ -305,7 +334,7 @@ fn forbidden_text(
     )
 }
 
-pub(crate) fn problem_text(e: AppError) -> String {
+fn problem_text(e: AppError) -> String {
     match e {
         AppError::Invalid(errors) => errors
             .iter()
@@ -318,4 +347,45 @@ pub(crate) fn problem_text(e: AppError) -> String {
 
 pub async fn home() -> Redirect {
     Redirect::to("/request")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 27, item 8: every refusal because of how things stand has its words on the
+    /// Russian desk (and the English, whose files are kept alike).
+    #[test]
+    fn every_refusal_is_worded_on_the_russian_desk() {
+        for lang in Lang::DESK {
+            let t = Tr { lang };
+            for kind in evac_app::RefusalKind::ALL {
+                let key = format!("refusal-{}", kind.key());
+                assert!(t.has(&key), "no {key} in the {lang:?} desk");
+            }
+        }
+        let refusal = evac_app::Refusal::other("link event 7 is already undone");
+        assert_eq!(
+            refusal_text(Lang::Ru, &refusal),
+            "Отклонено: link event 7 is already undone"
+        );
+        assert_eq!(
+            refusal_text(Lang::En, &refusal),
+            "link event 7 is already undone"
+        );
+        let moved = evac_app::Refusal::new(evac_app::RefusalKind::PersonMoved, "english")
+            .with(
+                "now",
+                evac_app::RefusalArg::PersonStatus(evac_model::PersonStatus::Boarded),
+            )
+            .with(
+                "seen",
+                evac_app::RefusalArg::PersonStatus(evac_model::PersonStatus::Verified),
+            );
+        let said = refusal_text(Lang::Ru, &moved);
+        assert!(
+            said.contains("«на борту»") && said.contains("«проверен»"),
+            "{said}"
+        );
+    }
 }

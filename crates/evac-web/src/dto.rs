@@ -5,7 +5,7 @@
 use evac_model as m;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestIn {
     pub channel: Option<String>,
@@ -23,7 +23,7 @@ pub struct RequestIn {
     pub external_ref: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitterIn {
     pub name: Option<String>,
@@ -32,7 +32,7 @@ pub struct SubmitterIn {
     pub email: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationIn {
     pub text: Option<String>,
@@ -42,7 +42,7 @@ pub struct LocationIn {
     pub accuracy_m: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonIn {
     pub surname: Option<String>,
@@ -63,7 +63,7 @@ pub struct PersonIn {
     pub medical_note: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentIn {
     #[serde(rename = "type")]
@@ -131,25 +131,25 @@ impl RequestIn {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Acknowledgement {
     pub id: String,
     pub reference: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NameOut {
     pub as_written: String,
     pub latin: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PhoneOut {
     pub raw: String,
     pub e164: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DocumentOut {
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -158,7 +158,7 @@ pub struct DocumentOut {
     pub expiry: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PersonOut {
     pub id: String,
     pub surname: Option<NameOut>,
@@ -180,7 +180,7 @@ pub struct PersonOut {
     pub status: Option<&'static str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RequestOut {
     pub id: String,
     pub reference: String,
@@ -200,14 +200,14 @@ pub struct RequestOut {
     pub external_ref: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SubmitterOut {
     pub name: Option<String>,
     pub phones: Vec<PhoneOut>,
     pub email: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LocationOut {
     pub text: String,
     pub country: Option<String>,
@@ -217,7 +217,7 @@ pub struct LocationOut {
     pub place_id: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RequestPage {
     pub items: Vec<RequestOut>,
     /// Pass as `cursor` to get the next page; absent on the last page.

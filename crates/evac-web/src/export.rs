@@ -8,7 +8,6 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use axum::routing::get;
 use evac_app::ExportActor;
 use evac_exchange::export::{Exporter, Format, person_rows};
 use evac_model::FieldError;
@@ -17,12 +16,11 @@ use crate::auth::Authenticated;
 use crate::intake::parse_filter;
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
-    routes
-        .add("get", "/api/v1/exports/requests", get(requests))
-        .add("get", "/api/v1/exports/cases", get(cases))
+    routes.routes(routes!(requests)).routes(routes!(cases))
 }
 
 /// Chunks buffered between the exporter and the socket.
@@ -125,6 +123,25 @@ fn download(
 /// `GET /api/v1/exports/cases?format=csv|jsonl|xlsx&hxl=true&class=&mark=&mine=`: the case
 /// list's view, a row per household in the order triage serves them (its rank, class, people,
 /// marks, requests' references, place), streamed a chunk of households at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports/cases",
+    tag = "export",
+    summary = "Export the case list's view: a row per household, in the order triage serves them (rank, class and its name, people, marks, its requests' references, place, first received), filtered as the case list is; streamed with flat memory; audited",
+    params(
+        ("format" = Option<String>, Query, description = "one of: csv, jsonl, xlsx"),
+        ("hxl" = Option<bool>, Query, description = "a row of HXL hashtags under the header"),
+        ("class" = Option<i64>, Query, description = "households of this priority class (1 is served first)"),
+        ("mark" = Option<String>, Query, description = "one of: medical_emergency, unaccompanied_minor, high_threat"),
+        ("mine" = Option<bool>, Query, description = "households one of whose requests the caller holds"),
+    ),
+    responses(
+        (status = 200, description = "the file"),
+        (status = 403, description = "role may not export", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "the households are being ranked; try again in a moment", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "a parameter it cannot read, named", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn cases(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -165,6 +182,21 @@ pub async fn cases(
 }
 
 /// `GET /api/v1/exports/requests?format=csv|jsonl|xlsx&hxl=true&…filters`
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports/requests",
+    tag = "export",
+    summary = "Export requests (one row per person), streamed",
+    params(
+        crate::intake::RequestFilterParams,
+        ("format" = Option<String>, Query, description = "one of: csv, jsonl, xlsx"),
+        ("hxl" = Option<bool>, Query, description = "add the HXL hashtag row"),
+    ),
+    responses(
+        (status = 200, description = "the file"),
+        (status = 403, description = "role may not export", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn requests(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,

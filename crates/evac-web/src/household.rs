@@ -13,28 +13,45 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use evac_app::{AppError, HouseholdView, Staff};
+use evac_app::{Refusal, RefusalArg, RefusalKind};
 use evac_model::{AssignmentDraft, BulkStatusDraft, Permission, Timestamp};
 use evac_ui::{
     BulkNotice, HouseholdLinkLine, HouseholdPage, HouseholdPersonLine, HouseholdRequestLine, Lang,
     Tr, render,
 };
 
+use crate::answers::Items;
 use crate::auth::Authenticated;
 use crate::casework::{
     birth_text, bulk_notice, case_workers, needs_text, person_name, refused_notice,
     statuses_by_hand,
 };
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang};
-use crate::doors::{form_draft, json_draft};
+use crate::doors::{form_draft, json_draft, to_json};
 use crate::problem::ApiResult;
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
-    routes.add("post", "/api/v1/requests/assignments", post(assign))
+    routes.routes(routes!(assign))
 }
 
 /// `POST /api/v1/requests/assignments` with an [`AssignmentDraft`]: who holds the requests now.
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests/assignments",
+    tag = "household",
+    summary = "Give requests (a household's) to a staff member to work, or give them up, while each still has the holder the caller saw: two officers taking one case at once get it once, the second told who has it. Anyone who enters requests may take requests nobody holds and give up their own; giving cases to others is a supervisor's",
+    request_body = AssignmentDraft,
+    responses(
+        (status = 200, description = "who holds the requests now", body = inline(crate::answers::Items<evac_app::HeldBy>)),
+        (status = 403, description = "role may not enter requests, or may not give cases to others", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "someone changed who holds them since; the detail says who holds them now", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "no request, an id that is not one, or an unknown staff member, each named", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn assign(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -46,7 +63,7 @@ pub async fn assign(
         .app
         .assign_cases(&staff, &change, Timestamp::now())
         .await?;
-    Ok(Json(serde_json::json!({ "items": held })))
+    Ok(to_json(&Items { items: held }))
 }
 
 /// The pages of this area.
@@ -97,11 +114,18 @@ pub async fn household_status_post(
         shown.sort();
         shown.dedup();
         if shown != now_ids {
-            return Err(AppError::Conflict(format!(
-                "the household changed since the page was opened (it holds {} requests now, the page showed {}); reload it and decide again",
-                now_ids.len(),
-                shown.len()
-            )));
+            return Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::HouseholdChanged,
+                    format!(
+                        "the household changed since the page was opened (it holds {} requests now, the page showed {}); reload it and decide again",
+                        now_ids.len(),
+                        shown.len()
+                    ),
+                )
+                .with("now", RefusalArg::Count(now_ids.len() as u64))
+                .with("shown", RefusalArg::Count(shown.len() as u64)),
+            ));
         }
         let change = BulkStatusDraft {
             request: now_ids,
@@ -117,7 +141,7 @@ pub async fn household_status_post(
     .await;
     let notice = match outcome {
         Ok(outcome) => bulk_notice(&outcome, Tr { lang }),
-        Err(e) => refused_notice(e),
+        Err(e) => refused_notice(lang, e),
     };
     render_household(&state, lang, staff, &id, Some(notice)).await
 }
@@ -162,7 +186,7 @@ pub async fn household_holder_post(
     .await;
     let notice = match outcome {
         Ok(_) => None,
-        Err(e) => Some(refused_notice(e)),
+        Err(e) => Some(refused_notice(lang, e)),
     };
     render_household(&state, lang, staff, &id, notice).await
 }

@@ -8,7 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use evac_app::AppError;
 use evac_model::{
@@ -27,18 +27,15 @@ use crate::doors::parse_json;
 use crate::dto::{Acknowledgement, RequestIn, RequestOut, RequestPage};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
     routes
-        .add("post", "/api/v1/requests", post(create))
-        .add("get", "/api/v1/requests", get(list))
-        .add("get", "/api/v1/requests/{id}", get(by_id))
-        .add(
-            "get",
-            "/api/v1/requests/by-reference/{reference}",
-            get(by_reference),
-        )
+        .routes(routes!(create))
+        .routes(routes!(list))
+        .routes(routes!(by_id))
+        .routes(routes!(by_reference))
 }
 
 /// The pages of this area.
@@ -82,6 +79,25 @@ fn idempotency_claim(
 }
 
 /// `POST /api/v1/requests`: public; answers only after the request is durably stored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests",
+    tag = "intake",
+    summary = "Submit an evacuation request (public)",
+    description = "Answers 201 only after the request is durably stored. Send an Idempotency-Key to retry safely: the same key and body return the first answer; the same key with another body is 409.",
+    params(
+        ("Idempotency-Key" = Option<String>, Header),
+    ),
+    request_body = crate::dto::RequestIn,
+    responses(
+        (status = 201, description = "stored", body = crate::dto::Acknowledgement),
+        (status = 400, description = "the body is not JSON, or a header is malformed", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "the Idempotency-Key was used with another body", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "the body is too large", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "invalid fields, each listed with its path", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
 pub async fn create(
     State(state): State<AppState>,
     MaybeAuthenticated(staff): MaybeAuthenticated,
@@ -114,6 +130,20 @@ pub async fn create(
 }
 
 /// `GET /api/v1/requests/{id}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests/{id}",
+    tag = "intake",
+    summary = "One request",
+    params(
+        ("id" = uuid::Uuid, Path),
+    ),
+    responses(
+        (status = 200, description = "the request", body = crate::dto::RequestOut),
+        (status = 401, description = "no or invalid token", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn by_id(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -125,6 +155,20 @@ pub async fn by_id(
 }
 
 /// `GET /api/v1/requests/by-reference/{reference}`: what a case officer types from a phone call.
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests/by-reference/{reference}",
+    tag = "intake",
+    summary = "One request by its reference code",
+    params(
+        ("reference" = String, Path),
+    ),
+    responses(
+        (status = 200, description = "the request", body = crate::dto::RequestOut),
+        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "the code is mistyped", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn by_reference(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -325,7 +369,67 @@ pub(crate) const REQUEST_FILTERS: [&str; 12] = [
     "has_duplicates",
 ];
 
+/// The same filters as the OpenAPI document describes them, for the list and the exports
+/// (`params(RequestFilterParams)`); [`request_filter`] reads them, and a test checks that the
+/// two name the same parameters.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "read by the OpenAPI derive only; request_filter parses the query"
+)]
+pub(crate) struct RequestFilterParams {
+    /// Requests with at least one person in this status.
+    status: Option<PersonStatus>,
+    /// Part of the location, in any script (Алматы finds Almaty).
+    place: Option<String>,
+    /// Part of a person's surname or given names, in any script (Иванова finds Ivanova).
+    name: Option<String>,
+    /// How the request arrived.
+    channel: Option<Channel>,
+    /// Received at or after: an RFC 3339 time, or a day (UTC) as people write it.
+    #[param(example = "2022-01-05")]
+    received_from: Option<String>,
+    /// Received before this time (exclusive), or up to the end of this day (UTC).
+    #[param(example = "2022-01-07")]
+    received_until: Option<String>,
+    /// Requests with (or without) people under 18.
+    has_minors: Option<bool>,
+    /// Requests a staff member holds: `me`, or their user id.
+    #[param(example = "me")]
+    assignee: Option<String>,
+    /// Requests whose location reads as this gazetteer place (the dashboard's place links
+    /// use it).
+    #[param(example = "1526384")]
+    town: Option<String>,
+    /// Requests with someone of this citizenship (ISO 3166 two-letter code).
+    #[param(example = "KZ")]
+    citizenship: Option<String>,
+    /// Requests with someone who has this need.
+    need: Option<evac_model::Need>,
+    /// Requests with someone linked to, or suggested as, another record (as of the kept
+    /// ranking, which a link decision renews); only `true` is a filter.
+    has_duplicates: Option<bool>,
+}
+
 /// `GET /api/v1/requests?status=&place=&channel=&received_from=&received_until=&has_minors=&limit=&cursor=`
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests",
+    tag = "intake",
+    summary = "List requests in the order they were stored, newest first (an import keeps the received times of its rows, so they need not follow that order)",
+    params(
+        RequestFilterParams,
+        ("limit" = Option<i64>, Query),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "a page", body = crate::dto::RequestPage),
+        (status = 401, description = "no or invalid token", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not read requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "invalid filter", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,

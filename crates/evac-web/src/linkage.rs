@@ -13,22 +13,24 @@ use axum::{Json, Router};
 use evac_app::{AppError, ReviewOrder, ReviewQuery};
 use evac_model::{DecisionDraft, FieldError};
 use evac_ui::{CompareRow, Lang, ReviewFilterValues, ReviewPage, ReviewPair, Tr, render};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::answers::{Decided, Undone};
 use crate::auth::Authenticated;
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang};
-use crate::doors::{form_draft, json_draft};
+use crate::doors::{form_draft, json_draft, to_json};
 use crate::intake::request_id;
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
     routes
-        .add("get", "/api/v1/review", get(queue))
-        .add("post", "/api/v1/review/{seq}", post(decide))
-        .add("post", "/api/v1/links/{seq}/undo", post(undo))
-        .add("get", "/api/v1/requests/{id}/links", get(request_links))
+        .routes(routes!(queue))
+        .routes(routes!(decide))
+        .routes(routes!(undo))
+        .routes(routes!(request_links))
 }
 
 /// The pages of this area.
@@ -102,6 +104,24 @@ pub(crate) fn review_query(
 /// `GET /api/v1/review?limit=&order=&probability_min=&probability_max=&from=`: uncertain
 /// pairs, the most doubtful first (or in `order`), with both records and the per-field
 /// weights; with how many wait and how many the filter lets through.
+#[utoipa::path(
+    get,
+    path = "/api/v1/review",
+    tag = "linkage",
+    summary = "The duplicate review queue: uncertain pairs of records, the most doubtful first (or in `order`), each side with its request, names and birth, and the per-field match weights; with how many pairs wait (`pending`) and how many the filter lets through (`matching`)",
+    params(
+        ("limit" = Option<i64>, Query),
+        ("order" = Option<String>, Query, description = "one of: doubtful, likely, unlikely, oldest, newest"),
+        ("probability_min" = Option<f64>, Query, description = "pairs whose match probability is at least this many percent"),
+        ("probability_max" = Option<f64>, Query, description = "pairs whose match probability is at most this many percent"),
+        ("from" = Option<i64>, Query, description = "pairs to skip (the page's start)"),
+    ),
+    responses(
+        (status = 200, description = "`{ items, pending, matching }`", body = evac_app::ReviewQueuePage),
+        (status = 403, description = "role may not review duplicates", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "a parameter it cannot read, named", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn queue(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -110,12 +130,27 @@ pub async fn queue(
     let limit = crate::doors::limit(&query, REVIEW_ITEMS_DEFAULT)? as usize;
     let review = review_query(&query, &["limit"]).map_err(Problem::invalid)?;
     let page = state.app.review_page(&staff, &review, limit).await?;
-    Ok(Json(
-        json!({ "items": page.items, "pending": page.pending, "matching": page.matching }),
-    ))
+    Ok(to_json(&page))
 }
 
 /// `POST /api/v1/review/{seq}` with a [`DecisionDraft`]: `{"decision": "match" | "distinct"}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/review/{seq}",
+    tag = "linkage",
+    summary = "Decide a review item (or an auto-merge): the same person or two people; decisions are audited and refine the model",
+    params(
+        ("seq" = i64, Path),
+    ),
+    request_body = DecisionDraft,
+    responses(
+        (status = 201, description = "decision logged", body = crate::answers::Decided),
+        (status = 400, description = "not a review item or an auto-merge", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such link event", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "the pair was decided already", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "decision is neither match nor distinct", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn decide(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -128,18 +163,36 @@ pub async fn decide(
     let decision = if same_person { "match" } else { "distinct" };
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "seq": logged, "decided": seq, "decision": decision })),
+        to_json(&Decided {
+            seq: logged,
+            decided: seq,
+            decision,
+        }),
     ))
 }
 
 /// `POST /api/v1/links/{seq}/undo`: reverses a merge or a decision.
+#[utoipa::path(
+    post,
+    path = "/api/v1/links/{seq}/undo",
+    tag = "linkage",
+    summary = "Undo a merge or a decision (an undone auto-merge returns to the review queue)",
+    params(
+        ("seq" = i64, Path),
+    ),
+    responses(
+        (status = 201, description = "undone", body = crate::answers::Undone),
+        (status = 404, description = "no such link event", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "already undone", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn undo(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
     Path(seq): Path<i64>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     state.app.undo_link(&staff, seq).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "undone": seq }))))
+    Ok((StatusCode::CREATED, to_json(&Undone { undone: seq })))
 }
 
 /// `POST /desk/links/{seq}/undo?back=REQUEST`: a case officer says two merged records are two
@@ -174,6 +227,19 @@ pub async fn undo_post(
 
 /// `GET /api/v1/requests/{id}/links`: the request's people in other requests, and its
 /// household's requests.
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests/{id}/links",
+    tag = "linkage",
+    summary = "A request's people linked to records in other requests (with the other request's reference and the link event), and every request of its household",
+    params(
+        ("id" = uuid::Uuid, Path),
+    ),
+    responses(
+        (status = 200, description = "links", body = evac_app::RequestLinks),
+        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn request_links(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,

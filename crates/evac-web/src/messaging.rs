@@ -21,13 +21,15 @@ use evac_ui::{
     BroadcastPage, BroadcastPreviewView, BroadcastValues, InboxLine, InboxPage, Lang, OutboxLine,
     OutboxPage, Tr, render,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::answers::{Handled, Items, Outbox};
 use crate::auth::Authenticated;
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang};
 use crate::doors::{field, form_draft, json_draft, to_json};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// Characters of a message's text carried into the hotline form by "take down as a request".
 const DRAFT_LINK_TEXT_CHARS_MAX: usize = 600;
@@ -37,23 +39,15 @@ const OUTBOX_PAGE_MESSAGES_MAX: u32 = 200;
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
     routes
-        .add("get", "/api/v1/channels/sms/inbound", get(sms_inbound))
-        .add("get", "/api/v1/channels/sms/delivery", get(sms_delivery))
-        .add(
-            "post",
-            "/api/v1/channels/telegram/webhook",
-            post(telegram_webhook),
-        )
-        .add("get", "/api/v1/outbox", get(outbox))
-        .add("get", "/api/v1/inbox", get(inbox))
-        .add("post", "/api/v1/inbox/{id}", post(handle))
-        .add(
-            "post",
-            "/api/v1/broadcasts/preview",
-            post(broadcast_preview),
-        )
-        .add("post", "/api/v1/broadcasts", post(broadcast_send))
-        .add("post", "/api/v1/reconfirmations", post(reconfirm))
+        .routes(routes!(sms_inbound))
+        .routes(routes!(sms_delivery))
+        .routes(routes!(telegram_webhook))
+        .routes(routes!(outbox))
+        .routes(routes!(inbox))
+        .routes(routes!(handle))
+        .routes(routes!(broadcast_preview))
+        .routes(routes!(broadcast_send))
+        .routes(routes!(reconfirm))
 }
 
 /// The pages of this area.
@@ -80,6 +74,23 @@ pub struct SmsIn {
 
 /// `GET /api/v1/channels/sms/inbound`: an SMS from a requester, through Kannel. Stored, read
 /// and answered through the outbox; the answer to Kannel is empty (no reply SMS from it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/sms/inbound",
+    tag = "messaging",
+    summary = "Kannel's inbound SMS (smsbox get-url): stored, read (STATUS, YES/NO in four languages, a reference code), answered through the outbox; the answer is always empty so Kannel sends nothing itself",
+    params(
+        ("secret" = String, Query, description = "the deployment's callback secret ([messaging] callback_secret)"),
+        ("from" = String, Query, description = "the sender's number (%p)"),
+        ("text" = Option<String>, Query, description = "the message (%a, UTF-8: smsbox needs mo-recode)"),
+        ("id" = Option<String>, Query, description = "Kannel's message id (%I): the same SMS twice is stored once"),
+    ),
+    responses(
+        (status = 200, description = "stored (empty body)"),
+        (status = 401, description = "wrong or missing secret", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
 pub async fn sms_inbound(
     State(state): State<AppState>,
     Query(sms): Query<SmsIn>,
@@ -107,6 +118,23 @@ pub struct DeliveryIn {
 }
 
 /// `GET /api/v1/channels/sms/delivery`: a delivery report for a message evac sent.
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/sms/delivery",
+    tag = "messaging",
+    summary = "Kannel's delivery report (dlr-url) for a message evac sent",
+    params(
+        ("secret" = String, Query),
+        ("message" = uuid::Uuid, Query, description = "the outbox message's id"),
+        ("status" = i64, Query, description = "Kannel's %d: 1 delivered, 2 undelivered; others are ignored"),
+    ),
+    responses(
+        (status = 200, description = "recorded (empty body)"),
+        (status = 401, description = "wrong or missing secret", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "not a message id", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
 pub async fn sms_delivery(
     State(state): State<AppState>,
     Query(report): Query<DeliveryIn>,
@@ -127,6 +155,19 @@ pub async fn sms_delivery(
 /// `POST /api/v1/channels/telegram/webhook`: an update from the messenger (Telegram's
 /// `setWebhook` with a `secret_token`, sent back in `X-Telegram-Bot-Api-Secret-Token`).
 /// Stored and acted on before the 200, so an update the messenger sees answered is kept.
+#[utoipa::path(
+    post,
+    path = "/api/v1/channels/telegram/webhook",
+    tag = "messaging",
+    summary = "An update from the messenger bot (Telegram's Bot API setWebhook, with its secret_token in X-Telegram-Bot-Api-Secret-Token). A shared contact of one's own links the chat to that number; /start asks for it; other text is read as a reply (YES, NO, STATUS) from the linked number, or waits for a human. Stored before the answer",
+    request_body(content = evac_app::Update, description = "a Telegram Bot API update (only messages and shared contacts are read)"),
+    responses(
+        (status = 200, description = "stored (empty body)"),
+        (status = 401, description = "no or wrong secret, or no webhook secret configured", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "not an update, or larger than 64 KiB", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
 pub async fn telegram_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -159,6 +200,22 @@ fn empty() -> Response {
 }
 
 /// `GET /api/v1/outbox?request=ID&state=S&limit=N`: messages to requesters, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/outbox",
+    tag = "messaging",
+    summary = "Messages to requesters, newest first, with every state's count and the inbox waiting for a human",
+    params(
+        ("request" = Option<uuid::Uuid>, Query),
+        ("state" = Option<evac_store::MessageState>, Query),
+        ("limit" = Option<i64>, Query),
+    ),
+    responses(
+        (status = 200, description = "messages, counts, inbox_waiting", body = crate::answers::Outbox),
+        (status = 403, description = "role may not read requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "bad filter", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn outbox(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -193,10 +250,13 @@ pub async fn outbox(
     let limit = crate::doors::limit(&query, 50)?;
     let items = state.app.outbox(&staff, &filter, limit).await?;
     let (counts, waiting) = state.app.messaging_counts(&staff).await?;
-    let counts: HashMap<&str, u64> = counts.iter().map(|(s, n)| (s.as_str(), *n)).collect();
-    Ok(Json(
-        json!({ "items": items, "counts": counts, "inbox_waiting": waiting }),
-    ))
+    let counts: std::collections::BTreeMap<&str, u64> =
+        counts.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+    Ok(to_json(&Outbox {
+        items,
+        counts,
+        inbox_waiting: waiting,
+    }))
 }
 
 /// `GET /desk/outbox?state=S`: messages to requesters, newest first, with the count in each
@@ -260,6 +320,21 @@ pub async fn outbox_page(
 
 /// `GET /api/v1/inbox?state=unmatched|to_read|attached|handled&request=ID&limit=N`: messages
 /// from requesters, newest first (default: those waiting for a human).
+#[utoipa::path(
+    get,
+    path = "/api/v1/inbox",
+    tag = "messaging",
+    summary = "Messages from requesters, newest first; by default those waiting for a human (unmatched, to_read)",
+    params(
+        ("state" = Option<String>, Query, description = "one of: unmatched, to_read, attached, handled"),
+        ("request" = Option<uuid::Uuid>, Query),
+        ("limit" = Option<i64>, Query),
+    ),
+    responses(
+        (status = 200, description = "inbound messages", body = inline(crate::answers::Items<evac_store::StoredInbound>)),
+        (status = 403, description = "role may not read requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn inbox(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -279,7 +354,7 @@ pub async fn inbox(
     };
     let limit = crate::doors::limit(&query, 50)?;
     let items = state.app.inbox(&staff, &states, request, limit).await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(to_json(&Items { items }))
 }
 
 fn inbound_id(text: &str) -> Result<InboundId, Problem> {
@@ -289,6 +364,21 @@ fn inbound_id(text: &str) -> Result<InboundId, Problem> {
 
 /// `POST /api/v1/inbox/{id}` with a [`HandlingDraft`] (`{reference?}`): handled (and attached
 /// to that request).
+#[utoipa::path(
+    post,
+    path = "/api/v1/inbox/{id}",
+    tag = "messaging",
+    summary = "A human handled an inbound message (and attached it to the request of `reference`)",
+    params(
+        ("id" = uuid::Uuid, Path),
+    ),
+    request_body = HandlingDraft,
+    responses(
+        (status = 200, description = "handled", body = crate::answers::Handled),
+        (status = 404, description = "no such message or request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "not a reference code", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn handle(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -302,7 +392,7 @@ pub async fn handle(
         .app
         .handle_inbound(&staff, id, code.as_ref(), Timestamp::now())
         .await?;
-    Ok((StatusCode::OK, to_json(&json!({ "handled": id }))))
+    Ok((StatusCode::OK, to_json(&Handled { handled: id })))
 }
 
 /// `GET /desk/inbox`: messages from requesters waiting for a human, oldest last.
@@ -431,6 +521,19 @@ pub async fn handle_post(
 
 /// `POST /api/v1/broadcasts/preview` with a [`BroadcastDraft`]: who it would reach (counts
 /// per channel, the text per language) and the id to send it with; nothing is sent.
+#[utoipa::path(
+    post,
+    path = "/api/v1/broadcasts/preview",
+    tag = "messaging",
+    summary = "Who a broadcast would reach (requests, recipients per channel, the text per language) and the id to send it with; nothing is sent",
+    request_body = BroadcastDraft,
+    responses(
+        (status = 200, description = "id, requests, recipients, by_channel, samples, unreachable_requests", body = evac_app::BroadcastPreview),
+        (status = 403, description = "role may not send broadcasts", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no transport with that code", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "no text, no group, a field too long", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn broadcast_preview(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -444,6 +547,20 @@ pub async fn broadcast_preview(
 
 /// `POST /api/v1/broadcasts` with a [`BroadcastDraft`] carrying the preview's `id` (and
 /// `expected_recipients`, to refuse a group that changed): queued, audited.
+#[utoipa::path(
+    post,
+    path = "/api/v1/broadcasts",
+    tag = "messaging",
+    summary = "Queues a previewed broadcast (its id; with expected_recipients, refused when the group changed); audited",
+    request_body = BroadcastDraft,
+    responses(
+        (status = 202, description = "id, recipients, queued", body = evac_app::BroadcastSent),
+        (status = 403, description = "role may not send broadcasts", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "the group changed since the preview", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "no id, no text, no group", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn broadcast_send(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -583,7 +700,7 @@ pub async fn broadcast_post(
             None,
             vec![evac_ui::FieldProblem {
                 path: "expected_recipients".into(),
-                reason: why,
+                reason: crate::desk::refusal_text(lang, &why),
             }],
             StatusCode::CONFLICT,
         ),
@@ -606,6 +723,18 @@ pub async fn broadcast_post(
 /// `POST /api/v1/reconfirmations` with a [`ReconfirmDraft`]: asks the requests that waited
 /// long whether they still need to leave, and marks unreachable those who did not answer in
 /// time (they then take no new seat).
+#[utoipa::path(
+    post,
+    path = "/api/v1/reconfirmations",
+    tag = "messaging",
+    summary = "Asks every request that waited longer than older_than_hours whether it still needs to leave (once per request), and marks unreachable those asked longer than answer_within_hours ago who did not answer YES or NO (they take no new seat until they do); audited",
+    request_body = evac_model::ReconfirmDraft,
+    responses(
+        (status = 200, description = "asked, marked_unreachable, unreachable_by_any_channel, skipped", body = evac_app::Reconfirmed),
+        (status = 403, description = "role may not send broadcasts", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "hours missing or out of range", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn reconfirm(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,

@@ -21,14 +21,11 @@ use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, pro
 use crate::doors::{form_draft, to_json};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
-    routes.add("post", "/api/v1/plans", post(preview)).add(
-        "post",
-        "/api/v1/plans/publish",
-        post(publish),
-    )
+    routes.routes(routes!(preview)).routes(routes!(publish))
 }
 
 /// The pages of this area.
@@ -53,6 +50,19 @@ fn plan_at(query: &str) -> Result<Timestamp, Problem> {
 
 /// `POST /api/v1/plans?at=RFC3339`: plans every household onto the stored transports (a
 /// preview: nothing is stored), with the reasons for every household left without a seat.
+#[utoipa::path(
+    post,
+    path = "/api/v1/plans",
+    tag = "planning",
+    summary = "Plan every household onto the stored transports at `at` (default now; a preview, nothing is stored): highest priority class first, then earliest departure; households never split; children alone only with escorts; hubs open at departure and reachable in time. Every household left without a seat says what kept it off each transport",
+    params(
+        ("at" = Option<evac_model::Timestamp>, Query, description = "default: now"),
+    ),
+    responses(
+        (status = 200, description = "seated households by transport, waiting households with reasons, the objective per class", body = evac_app::PlanRun),
+        (status = 403, description = "only planners and supervisors plan", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn preview(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -66,6 +76,19 @@ pub async fn preview(
 /// `POST /api/v1/plans/publish?at=RFC3339`: re-plans keeping the households already told
 /// where they still fit, stores the seats and issues passes; answers who moved, who gained a
 /// seat and who lost one, and why.
+#[utoipa::path(
+    post,
+    path = "/api/v1/plans/publish",
+    tag = "planning",
+    summary = "Re-plan at `at` (default now) keeping households already told where they still fit, store the seats and issue boarding passes; answers who moved, who gained a seat and who lost one, with reasons, and who waits and why",
+    params(
+        ("at" = Option<evac_model::Timestamp>, Query, description = "default: now"),
+    ),
+    responses(
+        (status = 200, description = "moved, gained, lost, waiting; passes issued", body = evac_app::Published),
+        (status = 403, description = "only planners and supervisors publish", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn publish(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -95,14 +118,14 @@ pub(crate) struct PlanningView {
 
 impl PlanningView {
     /// The page after a transport action: what it did, or why it was refused.
-    pub fn after(outcome: Result<String, AppError>) -> PlanningView {
+    pub fn after(lang: Lang, outcome: Result<String, AppError>) -> PlanningView {
         match outcome {
             Ok(notice) => PlanningView {
                 notice: Some(notice),
                 ..PlanningView::default()
             },
             Err(e) => PlanningView {
-                problem: Some(crate::desk::problem_text(e)),
+                problem: Some(crate::desk::problem_text_in(lang, e)),
                 ..PlanningView::default()
             },
         }

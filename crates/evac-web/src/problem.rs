@@ -77,17 +77,33 @@ impl Problem {
     }
 }
 
+/// A problem as it is sent: what the OpenAPI document calls `Problem`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub(crate) struct ProblemBody {
+    /// A stable identifier of the kind of problem.
+    #[serde(rename = "type")]
+    #[schema(examples("urn:evac:problem:invalid-request"))]
+    pub kind: &'static str,
+    pub title: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong and what to do.
+    pub detail: String,
+    /// Every invalid field with its path, when the input had invalid fields.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let mut body = serde_json::json!({
-            "type": self.kind,
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
-        if !self.errors.is_empty() {
-            body["errors"] = serde_json::to_value(&self.errors).expect("field errors serialise");
-        }
+        let body = ProblemBody {
+            kind: self.kind,
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: self.detail,
+            errors: self.errors,
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -145,11 +161,11 @@ impl From<AppError> for Problem {
                 "Idempotency-Key reused",
                 e.to_string(),
             ),
-            AppError::Conflict(detail) => Problem::new(
+            AppError::Conflict(refusal) => Problem::new(
                 StatusCode::CONFLICT,
                 "urn:evac:problem:conflict",
                 "Conflict",
-                detail,
+                refusal.english,
             ),
             AppError::BadInput(detail) => {
                 Problem::bad_request("urn:evac:problem:bad-input", detail)

@@ -8,7 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use evac_app::{AppError, Staff};
 use evac_model::{
@@ -16,32 +16,30 @@ use evac_model::{
     Timestamp, ZoneDraft,
 };
 use evac_ui::{Lang, ReportLine, SituationPage, SubjectLine, Tr, render};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::answers::{Items, ItemsAt, ReportWithStatements, StatusSet};
 use crate::auth::Authenticated;
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text_in};
 use crate::doors::{field, form_draft, json_draft, time_param, to_json};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
     routes
-        .add("get", "/api/v1/situation", get(situation))
-        .add("get", "/api/v1/hubs", get(hubs))
-        .add("post", "/api/v1/hubs", post(add_hub))
-        .add("post", "/api/v1/routes", post(add_route))
-        .add("post", "/api/v1/zones", post(add_zone))
-        .add("post", "/api/v1/statuses", post(set_status))
-        .add("get", "/api/v1/reports", get(reports))
-        .add("post", "/api/v1/reports", post(ingest))
-        .add("get", "/api/v1/reports/{id}", get(report))
-        .add("patch", "/api/v1/reports/{id}", patch(judge))
-        .add(
-            "post",
-            "/api/v1/reports/{id}/statements",
-            post(add_statement),
-        )
+        .routes(routes!(situation))
+        .routes(routes!(hubs))
+        .routes(routes!(add_hub))
+        .routes(routes!(add_route))
+        .routes(routes!(add_zone))
+        .routes(routes!(set_status))
+        .routes(routes!(reports))
+        .routes(routes!(ingest))
+        .routes(routes!(report))
+        .routes(routes!(judge))
+        .routes(routes!(add_statement))
 }
 
 /// The pages of this area.
@@ -54,6 +52,20 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
 
 /// `GET /api/v1/situation?at=RFC3339`: every hub, route and zone with its status at `at`
 /// (default now), the claims behind it, conflicting claims beside it, and untrusted ones.
+#[utoipa::path(
+    get,
+    path = "/api/v1/situation",
+    tag = "situation",
+    summary = "Every hub, route and zone with its status at a time, derived from the reports the trust policy trusts (confirmed, or graded at least B2 by default, fading with age); conflicting claims are listed beside the status, untrusted ones for the record",
+    params(
+        ("at" = Option<evac_model::Timestamp>, Query, description = "default: now"),
+    ),
+    responses(
+        (status = 200, description = "the situation picture", body = evac_app::SituationView),
+        (status = 403, description = "role may not read the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "at is not a time", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn situation(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -65,6 +77,19 @@ pub async fn situation(
 }
 
 /// `GET /api/v1/hubs?at=RFC3339`: the hubs of the situation picture.
+#[utoipa::path(
+    get,
+    path = "/api/v1/hubs",
+    tag = "situation",
+    summary = "Hubs people leave from, each with its derived status at a time",
+    params(
+        ("at" = Option<evac_model::Timestamp>, Query, description = "default: now"),
+    ),
+    responses(
+        (status = 200, description = "hubs", body = inline(crate::answers::ItemsAt<evac_app::SubjectView>)),
+        (status = 403, description = "role may not read the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn hubs(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -72,11 +97,26 @@ pub async fn hubs(
 ) -> ApiResult<Json<Value>> {
     let at = time_param(&query, "at")?.unwrap_or_else(Timestamp::now);
     let view = state.app.situation(&staff, at).await?;
-    Ok(Json(json!({ "at": at, "items": view.hubs })))
+    Ok(to_json(&ItemsAt {
+        at,
+        items: view.hubs,
+    }))
 }
 
 /// `POST /api/v1/hubs` with a [`HubDraft`]: adds or replaces a station, terminal, crossing or
 /// airport.
+#[utoipa::path(
+    post,
+    path = "/api/v1/hubs",
+    tag = "situation",
+    summary = "Add or replace a hub (rail station, bus terminal, border crossing, airport)",
+    request_body = HubDraft,
+    responses(
+        (status = 201, description = "stored", body = evac_model::Hub),
+        (status = 403, description = "role may not change the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "a field is invalid", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn add_hub(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -90,6 +130,18 @@ pub async fn add_hub(
 
 /// `POST /api/v1/routes` with a [`RouteDraft`]: adds or replaces a route from a town to a hub
 /// (distance and travel time are estimated).
+#[utoipa::path(
+    post,
+    path = "/api/v1/routes",
+    tag = "situation",
+    summary = "Add or replace a route from a town (any script) to a hub; distance and travel time are estimated (road factor, speed)",
+    request_body = RouteDraft,
+    responses(
+        (status = 201, description = "stored, with distance_km and travel_minutes", body = evac_model::Route),
+        (status = 403, description = "role may not change the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "unknown place or hub, or a bad code", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn add_route(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -103,6 +155,18 @@ pub async fn add_route(
 
 /// `POST /api/v1/zones` with a [`ZoneDraft`]: adds or replaces a zone (a circle), whose threat
 /// level statements set.
+#[utoipa::path(
+    post,
+    path = "/api/v1/zones",
+    tag = "situation",
+    summary = "Add or replace a zone (a circle around a town or a point) whose threat level statements set",
+    request_body = ZoneDraft,
+    responses(
+        (status = 201, description = "stored", body = evac_model::Zone),
+        (status = 403, description = "role may not change the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "unknown place, bad radius or code", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn add_zone(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -116,6 +180,18 @@ pub async fn add_zone(
 
 /// `POST /api/v1/statuses` with a [`StatementDraft`]: staff set a status by hand (stored as
 /// their confirmed report); its window starts now unless `from` says otherwise.
+#[utoipa::path(
+    post,
+    path = "/api/v1/statuses",
+    tag = "situation",
+    summary = "Set a status by hand: stored as a confirmed report of the staff member with one statement",
+    request_body = StatementDraft,
+    responses(
+        (status = 201, description = "stored; the report's id", body = crate::answers::StatusSet),
+        (status = 403, description = "role may not change the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "unknown subject, or an effect that does not fit it", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn set_status(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -128,11 +204,24 @@ pub async fn set_status(
     let report = state.app.set_status_as(&staff, &statement).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "report": report, "statement": statement })),
+        to_json(&StatusSet { report, statement }),
     ))
 }
 
 /// `GET /api/v1/reports?limit=N`: the newest situation reports.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports",
+    tag = "situation",
+    summary = "Situation reports, newest first, with their Admiralty grade (null until graded) and the places they mention",
+    params(
+        ("limit" = Option<i64>, Query),
+    ),
+    responses(
+        (status = 200, description = "reports", body = inline(crate::answers::Items<evac_model::Report>)),
+        (status = 403, description = "role may not read the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn reports(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -140,11 +229,24 @@ pub async fn reports(
 ) -> ApiResult<Json<Value>> {
     let limit = crate::doors::limit(&query, 50)?;
     let reports = state.app.reports(&staff, limit).await?;
-    Ok(Json(json!({ "items": reports })))
+    Ok(to_json(&Items { items: reports }))
 }
 
 /// `POST /api/v1/reports` with a [`ReportDraft`]: ingests a text or CAP alert as a draft
 /// report. 201 for a new report, 200 with the stored one when it was ingested before.
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports",
+    tag = "situation",
+    summary = "Ingest a report: free text in any language, or an OASIS CAP 1.2 alert; it becomes a draft with the places and hubs it mentions and suggested statements (which count once it is graded or confirmed)",
+    request_body = ReportDraft,
+    responses(
+        (status = 200, description = "the same report was ingested before; the stored one", body = evac_app::Ingested),
+        (status = 201, description = "a new draft report", body = evac_app::Ingested),
+        (status = 403, description = "role may not change the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "empty, too long, or a broken CAP alert", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn ingest(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -170,17 +272,49 @@ fn report_id(text: &str) -> Result<ReportId, Problem> {
 }
 
 /// `GET /api/v1/reports/{id}`: a report with its statements.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{id}",
+    tag = "situation",
+    summary = "A report with its statements",
+    params(
+        ("id" = uuid::Uuid, Path),
+    ),
+    responses(
+        (status = 200, description = "the report", body = crate::answers::ReportWithStatements),
+        (status = 404, description = "no such report", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn report(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let (report, claims) = state.app.report(&staff, report_id(&id)?).await?;
-    Ok(Json(json!({ "report": report, "statements": claims })))
+    Ok(to_json(&ReportWithStatements {
+        report,
+        statements: claims,
+    }))
 }
 
 /// `PATCH /api/v1/reports/{id}` with a [`JudgementDraft`] (`grade`, `state` or both): grade,
 /// confirm or dismiss.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/reports/{id}",
+    tag = "situation",
+    summary = "Grade a report (Admiralty A–F, 1–6) and/or confirm or dismiss it",
+    params(
+        ("id" = uuid::Uuid, Path),
+    ),
+    request_body = JudgementDraft,
+    responses(
+        (status = 200, description = "the report as judged", body = evac_model::Report),
+        (status = 403, description = "role may not change the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such report", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "not a grade or state", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn judge(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -199,6 +333,21 @@ pub async fn judge(
 
 /// `POST /api/v1/reports/{id}/statements` with a [`StatementDraft`]: adds a statement to a
 /// report (its window starts now unless `from` says otherwise).
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{id}/statements",
+    tag = "situation",
+    summary = "Add a statement to a report: its subject (hub:CODE, route:CODE, zone:CODE), effect (open, restricted, closed, curfew:HH:MM-HH:MM for daily closed hours in local time, threat:N) and window",
+    params(
+        ("id" = uuid::Uuid, Path),
+    ),
+    request_body = StatementDraft,
+    responses(
+        (status = 201, description = "added", body = evac_model::Statement),
+        (status = 404, description = "no such report", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "unknown subject, or an effect that does not fit it", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn add_statement(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,

@@ -8,26 +8,28 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::post;
 use axum::{Json, Router};
 use evac_app::{AppError, TransportFilter, TransportOrder};
 use evac_model::{FieldError, TransportDraft, TransportId, TransportStatus, TransportStatusDraft};
 use evac_ui::{Lang, TransportFormValues};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::answers::TransportList;
 use crate::auth::Authenticated;
 use crate::desk::{DeskSession, first, form_pairs, lang, problem_text_in};
 use crate::doors::{field, form_draft, json_draft, parse_json, to_json};
 use crate::planning::{PlanningView, render_planning};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
     routes
-        .add("get", "/api/v1/transports", get(transports))
-        .add("post", "/api/v1/transports", post(add_transport))
-        .add("patch", "/api/v1/transports/{id}", patch(transport_status))
+        .routes(routes!(transports))
+        .routes(routes!(add_transport))
+        .routes(routes!(transport_status))
 }
 
 /// The pages of this area.
@@ -85,6 +87,22 @@ pub(crate) fn transport_filter(
 
 /// `GET /api/v1/transports?status=&hub=&order=`: the transports, earliest departure first (or
 /// in `order`), with how many there are in all.
+#[utoipa::path(
+    get,
+    path = "/api/v1/transports",
+    tag = "transports",
+    summary = "The transports (flight, bus, train, convoy), earliest departure first (or in `order`, ties by departure), filtered by status and hub; `total` counts them all",
+    params(
+        ("status" = Option<evac_model::TransportStatus>, Query),
+        ("hub" = Option<String>, Query, description = "a hub's code, in any case"),
+        ("order" = Option<String>, Query, description = "departure (earliest first), code, hub, or seats (most first); one of: departure, code, hub, seats"),
+    ),
+    responses(
+        (status = 200, description = "`{ items, total }`", body = crate::answers::TransportList),
+        (status = 403, description = "role may not read the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "a parameter it cannot read, named", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn transports(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -92,11 +110,24 @@ pub async fn transports(
 ) -> ApiResult<Json<Value>> {
     let filter = transport_filter(&query, &[]).map_err(Problem::invalid)?;
     let (items, total) = state.app.transports_where(&staff, &filter).await?;
-    Ok(Json(json!({ "items": items, "total": total })))
+    Ok(to_json(&TransportList { items, total }))
 }
 
 /// `POST /api/v1/transports` with a [`TransportDraft`]: a planner adds a flight, bus, train
 /// or convoy.
+#[utoipa::path(
+    post,
+    path = "/api/v1/transports",
+    tag = "transports",
+    summary = "Add a transport: hub, departure, destination, seats, stretcher and wheelchair places, escorts on board",
+    request_body = TransportDraft,
+    responses(
+        (status = 201, description = "stored", body = evac_model::Transport),
+        (status = 403, description = "only planners and supervisors add transports", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "a transport with this code and departure exists already", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "a field is invalid or the hub is unknown", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn add_transport(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -110,6 +141,22 @@ pub async fn add_transport(
 
 /// `PATCH /api/v1/transports/{id}` with a [`TransportStatusDraft`]: confirmed, boarding,
 /// departed, cancelled.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/transports/{id}",
+    tag = "transports",
+    summary = "Move a transport to another status (a departed or cancelled one stays so)",
+    params(
+        ("id" = uuid::Uuid, Path),
+    ),
+    request_body = TransportStatusDraft,
+    responses(
+        (status = 200, description = "the transport", body = evac_model::Transport),
+        (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "departed or cancelled", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "not a status", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn transport_status(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -208,7 +255,13 @@ pub async fn transport_status_post(
             t.transport_status_name(transport.status.as_str())
         )
     });
-    render_planning(&state, lang, &session.staff, PlanningView::after(said)).await
+    render_planning(
+        &state,
+        lang,
+        &session.staff,
+        PlanningView::after(lang, said),
+    )
+    .await
 }
 
 /// `POST /desk/planning/transports/{id}/no-shows`: releases the seats of people not checked
@@ -251,7 +304,13 @@ pub async fn no_shows_post(
         }
         said
     });
-    render_planning(&state, lang, &session.staff, PlanningView::after(said)).await
+    render_planning(
+        &state,
+        lang,
+        &session.staff,
+        PlanningView::after(lang, said),
+    )
+    .await
 }
 
 fn desk_transport_id(id: &str) -> Result<TransportId, AppError> {

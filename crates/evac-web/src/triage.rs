@@ -8,26 +8,28 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, put};
+use axum::routing::get;
 use axum::{Json, Router};
 use evac_app::AppError;
 use evac_model::{FieldError, PolicyDraft, Timestamp};
 use evac_ui::{CaseLine, CasesPage, Lang, Tr, render};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::answers::RankingPage;
 use crate::auth::Authenticated;
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang};
 use crate::doors::{field, json_draft, time_param, to_json};
 use crate::problem::ApiResult;
 use crate::{AppState, Routes};
+use utoipa_axum::routes;
 
 /// The API routes of this area.
 pub(crate) fn api(routes: Routes) -> Routes {
     routes
-        .add("get", "/api/v1/triage", get(ranking))
-        .add("get", "/api/v1/triage/moves", get(moves))
-        .add("get", "/api/v1/triage/policy", get(policy))
-        .add("put", "/api/v1/triage/policy", put(change_policy))
+        .routes(routes!(ranking))
+        .routes(routes!(moves))
+        .routes(routes!(policy))
+        .routes(routes!(change_policy))
 }
 
 /// The pages of this area.
@@ -42,6 +44,15 @@ const MOVES_DEFAULT: u32 = 100;
 const RANKED_DEFAULT: u32 = 50;
 
 /// `GET /api/v1/triage/policy`: the policy in force (TOML) and its version.
+#[utoipa::path(
+    get,
+    path = "/api/v1/triage/policy",
+    tag = "triage",
+    summary = "The triage policy in force (TOML) and its version (0: the built-in default)",
+    responses(
+        (status = 200, description = "the policy", body = evac_app::PolicyInForce),
+    ),
+)]
 pub async fn policy(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -52,6 +63,21 @@ pub async fn policy(
 
 /// `PUT /api/v1/triage/policy` with a [`PolicyDraft`] (`{toml}`): stores a new version and answers with what
 /// moved (`?limit=N` moves listed).
+#[utoipa::path(
+    put,
+    path = "/api/v1/triage/policy",
+    tag = "triage",
+    summary = "Store a new version of the triage policy; every case is re-ranked and the answer lists what moved",
+    params(
+        ("limit" = Option<i64>, Query, description = "moves listed (default 100)"),
+    ),
+    request_body = PolicyDraft,
+    responses(
+        (status = 200, description = "version, cases, moved, moves", body = evac_app::PolicyChange),
+        (status = 403, description = "only supervisors change the policy", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "the policy is not valid", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn change_policy(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -67,6 +93,20 @@ pub async fn change_policy(
 
 /// `GET /api/v1/triage?limit=N&at=RFC3339`: cases (households) first served first, each with
 /// its class, score and the rules that produced them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/triage",
+    tag = "triage",
+    summary = "Cases (households across linked requests) first served first, each with its class, score and the rules that produced them",
+    params(
+        ("at" = Option<evac_model::Timestamp>, Query, description = "default: now"),
+        ("limit" = Option<i64>, Query),
+    ),
+    responses(
+        (status = 200, description = "ranked cases", body = crate::answers::RankingPage),
+        (status = 403, description = "role may not read requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn ranking(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -75,11 +115,29 @@ pub async fn ranking(
     let at = time_param(&query, "at")?.unwrap_or_else(Timestamp::now);
     let limit = crate::doors::limit(&query, RANKED_DEFAULT)? as usize;
     let (total, items) = state.app.rank_cases(&staff, at, 0, limit).await?;
-    Ok(Json(json!({ "at": at, "cases": total, "items": items })))
+    Ok(to_json(&RankingPage {
+        at,
+        cases: total,
+        items,
+    }))
 }
 
 /// `GET /api/v1/triage/moves?since=RFC3339&limit=N`: what moved between the ranking under the
 /// policy and situation of `since` and the ranking now (the same cases, waiting counted to now).
+#[utoipa::path(
+    get,
+    path = "/api/v1/triage/moves",
+    tag = "triage",
+    summary = "What moved since a time: today's cases ranked under the policy version and the situation (zone threats) of `since`, and under today's; a change of policy or situation shows here",
+    params(
+        ("since" = evac_model::Timestamp, Query),
+        ("limit" = Option<i64>, Query, description = "moves listed (default 100)"),
+    ),
+    responses(
+        (status = 200, description = "cases, moved, moves (most moved first)", body = evac_app::PolicyChange),
+        (status = 422, description = "since is missing or not a time", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn moves(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
@@ -175,7 +233,10 @@ pub async fn cases_page(
         Ok(None) => {
             return error_page(
                 lang,
-                AppError::Conflict("the households are being ranked; reload in a moment".into()),
+                AppError::Conflict(evac_app::Refusal::new(
+                    evac_app::RefusalKind::RankingBusy,
+                    "the households are being ranked; reload in a moment",
+                )),
             );
         }
         Err(e) => return error_page(lang, e),

@@ -649,3 +649,25 @@ requests-held = { $count ->
    *[other] { $count } requests held by
 }
 clear-medical-note = Clear the medical note
+
+## Refusals because of how things stand (evac_app::RefusalKind).
+refusal-transport-exists = { $code } leaving at { $departs } exists already (submitted twice?); change it or cancel it instead.
+refusal-transport-status-final = Transport { $code } is { $status }; it cannot become { $wanted }.
+refusal-person-moved = Someone changed this person meanwhile: { $now } now, no longer { $seen }. Read the request again.
+refusal-household-changed = The household changed since the page was opened (it holds { $now } requests now, the page showed { $shown }); reload it and decide again.
+refusal-holders-changed = Someone changed who holds these requests: { $held }. Reload and decide again.
+refusal-pair-decided = This pair was already decided ({ $decision } by { $by } at { $at }, link event { $seq }); undo that decision first to change it.
+refusal-link-undone = Link event { $seq } is already undone.
+refusal-broadcast-group-changed = The group changed since the preview: { $now } recipients now, { $then } then. Preview it again.
+refusal-log-busy = Others kept changing the same seats ({ $tries } tries); try again in a moment.
+refusal-pass-replaced = This pass was replaced: the person was moved and holds a newer pass. Print the new one.
+refusal-pass-without-seat = This pass is no longer valid: the person has no seat now (moved off the plan or released as a no-show).
+refusal-pass-wrong-gate = This pass is for { $pass_transport }, not { $gate }: send the passenger to the right gate.
+refusal-already-scanned = Already { $state } at { $at }: a second scan of the same pass is refused.
+refusal-not-checked-in = Not checked in yet: check the passenger in first.
+refusal-transport-closed = Transport { $code } is { $status }: nobody boards it now.
+refusal-short-code-shared = { $count } passes on { $transport } share the code { $pass_code }: scan the QR code or type the long code.
+refusal-ranking-busy = The households are being ranked; try again in a moment.
+refusal-user-exists = A user named '{ $name }' already exists.
+refusal-own-account = You cannot disable your own account; ask another supervisor.
+refusal-other = { $detail }

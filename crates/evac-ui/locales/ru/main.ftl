@@ -658,3 +658,25 @@ requests-held = { $count ->
    *[many] { $count } заявок ведёт
 }
 clear-medical-note = Удалить медицинскую заметку
+
+## Refusals because of how things stand (evac_app::RefusalKind); English keeps the app's words.
+refusal-transport-exists = { $code } с отправлением { $departs } уже есть (отправлено дважды?); измените или отмените его.
+refusal-transport-status-final = Транспорт { $code } { $status }; он не может стать «{ $wanted }».
+refusal-person-moved = Статус человека изменили, пока страница была открыта: теперь «{ $now }», а не «{ $seen }». Откройте заявку заново.
+refusal-household-changed = Домохозяйство изменилось, пока страница была открыта (в нём теперь заявок: { $now }, на странице: { $shown }). Обновите страницу и решите снова.
+refusal-holders-changed = Кто-то изменил, кто ведёт эти заявки: { $held }. Обновите страницу и решите снова.
+refusal-pair-decided = По этой паре уже есть решение ({ $decision }, { $by }, { $at }, событие { $seq }). Чтобы изменить его, сначала отмените то решение.
+refusal-link-undone = Событие связи { $seq } уже отменено.
+refusal-broadcast-group-changed = Группа изменилась после предпросмотра: получателей теперь { $now }, было { $then }. Просмотрите рассылку снова.
+refusal-log-busy = Другие сотрудники всё время меняли те же места (попыток: { $tries }). Повторите через минуту.
+refusal-pass-replaced = Этот посадочный талон заменён: человека пересадили, у него новый талон. Распечатайте новый.
+refusal-pass-without-seat = Талон недействителен: у человека сейчас нет места (снят с плана или освобождён как неявившийся).
+refusal-pass-wrong-gate = Талон на { $pass_transport }, а не на { $gate }: направьте пассажира к нужному выходу.
+refusal-already-scanned = Уже отмечен ({ $state }) в { $at }: повторное сканирование того же талона отклонено.
+refusal-not-checked-in = Пассажир ещё не прошёл регистрацию: сначала зарегистрируйте его.
+refusal-transport-closed = Транспорт { $code } { $status }: посадка невозможна.
+refusal-short-code-shared = Код { $pass_code } есть у нескольких талонов на { $transport } ({ $count }): отсканируйте QR-код или введите длинный код.
+refusal-ranking-busy = Домохозяйства сейчас ранжируются; повторите через минуту.
+refusal-user-exists = Пользователь «{ $name }» уже существует.
+refusal-own-account = Нельзя отключить собственную учётную запись; попросите другого руководителя.
+refusal-other = Отклонено: { $detail }
