@@ -553,6 +553,7 @@ impl App {
             }
             if moved {
                 body.location = valid.location;
+                body.location.place_id = crate::situation::place_of(&body.location);
             }
             body.situation = valid.situation;
             body.urgency = valid.urgency;

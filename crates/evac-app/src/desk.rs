@@ -2,8 +2,6 @@
 //! the browser keeps in a cookie; logout revokes it), the public status page (a reference and
 //! a phone number show the status and nothing else), and the dashboard's counts.
 
-use std::collections::HashMap;
-
 use argon2::PasswordVerifier as _;
 use argon2::password_hash::phc::PasswordHash;
 use evac_model::{Actor, Permission, PersonStatus, PhoneE164, ReferenceCode, Timestamp};
@@ -13,8 +11,6 @@ use crate::{App, AppError, NewToken, Staff};
 
 /// The label of tokens made by a login (API tokens carry the label their creator gave).
 pub const SESSION_TOKEN_LABEL: &str = "session";
-/// Places listed (and drawn on the map) on the dashboard.
-const DASHBOARD_PLACES_MAX: usize = 30;
 
 /// A place with its request count, where it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -255,57 +251,29 @@ impl App {
             .map(|p| p.name.clone())
     }
 
-    /// The locations (normalised Latin, as stored) that read as the gazetteer's place `id`:
-    /// what the dashboard counted under the town, for the request list of it.
-    pub async fn locations_of_town(
-        &self,
-        staff: &Staff,
-        id: &str,
-    ) -> Result<Vec<String>, AppError> {
-        staff.require(Permission::ReadRequests)?;
-        let gazetteer = crate::situation::gazetteer();
-        Ok(self
-            .store
-            .dashboard_counts()
-            .await?
-            .by_location
-            .into_iter()
-            .map(|(location, _)| location)
-            .filter(|location| {
-                gazetteer
-                    .resolve(location)
-                    .place
-                    .is_some_and(|found| found.place.id == id)
-            })
-            .collect())
-    }
-
-    /// The dashboard: requests and people, people by status, requests by place (locations
-    /// resolved through the gazetteer, so "Алматы" and "Almaty, hotel" count together).
+    /// The dashboard: requests and people, people by status, requests by place (the place
+    /// each request's location resolved to, so "Алматы" and "Almaty, hotel" count together).
     pub async fn dashboard(&self, staff: &Staff) -> Result<DashboardView, AppError> {
         staff.require(Permission::ReadRequests)?;
         let intake = self.store.intake_counts().await?;
         let counts = self.store.dashboard_counts().await?;
         let gazetteer = crate::situation::gazetteer();
-        let mut places: HashMap<String, PlaceCount> = HashMap::new();
-        for (location, n) in counts.by_location {
-            let Some(found) = gazetteer.resolve(&location).place else {
-                continue;
-            };
-            places
-                .entry(found.place.id.clone())
-                .or_insert_with(|| PlaceCount {
-                    id: found.place.id.clone(),
-                    name: found.place.name.clone(),
-                    lat: found.place.lat,
-                    lon: found.place.lon,
-                    requests: 0,
+        // Each request's place was read from its location as it arrived (or when the store
+        // caught up), so every spelling of a town counts under it.
+        let by_place: Vec<PlaceCount> = counts
+            .by_place
+            .iter()
+            .filter_map(|&(id, requests)| {
+                let place = gazetteer.get(&format!("geonames:{id}"))?;
+                Some(PlaceCount {
+                    id: place.id.clone(),
+                    name: place.name.clone(),
+                    lat: place.lat,
+                    lon: place.lon,
+                    requests,
                 })
-                .requests += n;
-        }
-        let mut by_place: Vec<PlaceCount> = places.into_values().collect();
-        by_place.sort_by(|a, b| b.requests.cmp(&a.requests).then(a.name.cmp(&b.name)));
-        by_place.truncate(DASHBOARD_PLACES_MAX);
+            })
+            .collect();
         let mut by_status = counts.by_status;
         by_status.sort_by_key(|(s, _)| progress(*s));
         Ok(DashboardView {

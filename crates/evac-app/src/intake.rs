@@ -100,7 +100,8 @@ impl App {
             now: received_at,
             default_region: self.settings.default_region,
         };
-        let body = draft.validate(&ctx).map_err(AppError::Invalid)?;
+        let mut body = draft.validate(&ctx).map_err(AppError::Invalid)?;
+        body.location.place_id = crate::situation::place_of(&body.location);
         let id = RequestId::received_at(received_at);
         let request = Request {
             id,
@@ -525,7 +526,7 @@ fn filter_names(filter: &RequestFilter) -> Vec<&'static str> {
         ("received_until", filter.received_until.is_some()),
         ("has_minors", filter.has_minors.is_some()),
         ("assignee", filter.assignee.is_some()),
-        ("town", filter.locations.is_some()),
+        ("town", filter.town.is_some()),
         ("citizenship", filter.citizenship.is_some()),
         ("need", filter.need.is_some()),
         ("has_duplicates", filter.among.is_some()),

@@ -88,7 +88,9 @@ pub use ranking::{
 };
 pub use reconfirm::Reconfirmed;
 pub use refusal::{Refusal, RefusalArg, RefusalKind};
-pub use situation::{Ingested, LocationReading, SituationView, SubjectView, read_location};
+pub use situation::{
+    Ingested, LocationReading, SituationView, SubjectView, geonames_id, read_location,
+};
 pub use store_url::{DatabaseUrl, grant_app_role, open_store, postgres_database_and};
 pub use transports::{TransportFilter, TransportOrder};
 pub use triage::{Household, PolicyChange, PolicyInForce, RankedRequest, case_facts, households};

@@ -668,6 +668,43 @@ pub(crate) fn town_of(location: &evac_model::Location) -> Option<evac_geo::Place
         .map(|c| c.place)
 }
 
+/// The town (its GeoNames id) a location resolves to, as a request keeps it: what the request
+/// list's `town` filter and the dashboard's places read. A location that reads as an airport
+/// or only a country has none.
+pub(crate) fn place_of(location: &evac_model::Location) -> Option<u64> {
+    town_of(location).and_then(|place| geonames_id(&place.id))
+}
+
+/// The number of a gazetteer id of a GeoNames place (`geonames:1526384`).
+pub fn geonames_id(place: &str) -> Option<u64> {
+    place.strip_prefix("geonames:")?.parse().ok()
+}
+
+impl App {
+    /// Reads the place of every request stored before places were kept (or by a node that
+    /// did not keep them), a batch at a time, so the `town` filter and the dashboard count
+    /// them too. Several nodes may run it at once: a place is set only where none is.
+    /// Returns how many requests it read.
+    pub async fn catch_up_places(&self) -> Result<u64, AppError> {
+        let mut read = 0;
+        loop {
+            let batch = self
+                .store
+                .requests_without_place(evac_store::PLACE_BACKFILL_BATCH)
+                .await?;
+            if batch.is_empty() {
+                return Ok(read);
+            }
+            let places: Vec<(evac_model::RequestId, u64)> = batch
+                .iter()
+                .map(|(id, location)| (*id, place_of(location).unwrap_or(0)))
+                .collect();
+            self.store.set_request_places(&places).await?;
+            read += places.len() as u64;
+        }
+    }
+}
+
 /// Where a location is: the coordinates the requester gave, else its town's.
 pub(crate) fn point_of(
     location: &evac_model::Location,

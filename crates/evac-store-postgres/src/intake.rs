@@ -228,7 +228,8 @@ fn batch_statement(
             .push(r.body.location.country.map(|c| c.to_string()));
         requests
             .place_id
-            .push(r.body.location.place_id.map(|p| p as i64));
+            // Read at intake: 0 is "no known place", NULL is "never read" (catch_up_places).
+            .push(Some(r.body.location.place_id.unwrap_or(0) as i64));
         requests.has_minors.push(insert.has_minors);
         requests.party_size.push(r.body.party.len() as i32);
         let (citizenships, needs) = evac_store::party_tags(&r.body);

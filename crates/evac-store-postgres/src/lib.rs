@@ -560,7 +560,8 @@ fn whole_request_statement(
     .bind(r.case_id.to_string())
     .bind(evac_model::to_icao_latin(&r.body.location.text))
     .bind(r.body.location.country.map(|c| c.to_string()))
-    .bind(r.body.location.place_id.map(|p| p as i64))
+    // Read at intake: 0 is "no known place", NULL is "never read" (catch_up_places).
+    .bind(r.body.location.place_id.unwrap_or(0) as i64)
     .bind(insert.has_minors)
     .bind(party.len() as i32)
     .bind(body)
@@ -1697,7 +1698,7 @@ impl Store for PgStore {
         .bind(json)
         .bind(evac_model::to_icao_latin(&body.location.text))
         .bind(body.location.country.map(|c| c.to_string()))
-        .bind(body.location.place_id.map(|p| p as i64))
+        .bind(body.location.place_id.unwrap_or(0) as i64)
         .bind(has_minors)
         .bind(body.party.len() as i32)
         .bind(id.to_string())
@@ -1821,6 +1822,13 @@ impl Store for PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
+        let by_place: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT place_id, SUM(n)::bigint AS total FROM place_counts GROUP BY place_id HAVING SUM(n) > 0 ORDER BY total DESC LIMIT {}",
+            evac_store::DASHBOARD_PLACES_MAX
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
         let mut by_hour: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT hour, SUM(n)::bigint AS total FROM hour_counts GROUP BY hour ORDER BY hour DESC LIMIT {DASHBOARD_HOURS_MAX}"
         )))
@@ -1838,7 +1846,50 @@ impl Store for PgStore {
                 .into_iter()
                 .map(|(l, n)| (l, n as u64))
                 .collect(),
+            by_place: by_place
+                .into_iter()
+                .map(|(p, n)| (p as u64, n as u64))
+                .collect(),
         })
+    }
+
+    async fn requests_without_place(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(RequestId, evac_model::Location)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, body FROM requests WHERE place_id IS NULL ORDER BY id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.into_iter()
+            .map(|(id, body)| {
+                let body: evac_model::NewRequest =
+                    serde_json::from_str(&body).map_err(|e| StoreError::Backend(e.to_string()))?;
+                let id = id
+                    .parse()
+                    .map_err(|e| StoreError::Backend(format!("{e}")))?;
+                Ok((id, body.location))
+            })
+            .collect()
+    }
+
+    async fn set_request_places(&self, places: &[(RequestId, u64)]) -> Result<(), StoreError> {
+        let ids: Vec<String> = places.iter().map(|(id, _)| id.to_string()).collect();
+        let place_ids: Vec<i64> = places.iter().map(|(_, p)| *p as i64).collect();
+        sqlx::query(
+            "UPDATE requests r SET place_id = p.place_id
+             FROM UNNEST($1::text[], $2::bigint[]) AS p(id, place_id)
+             WHERE r.id = p.id AND r.place_id IS NULL",
+        )
+        .bind(ids)
+        .bind(place_ids)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
     }
 
     async fn tokens_of(
@@ -2601,10 +2652,8 @@ fn push_request_filter(q: &mut QueryBuilder<Postgres>, filter: &RequestFilter) {
     if let Some(minors) = filter.has_minors {
         q.push(" AND r.has_minors = ").push_bind(minors);
     }
-    if let Some(locations) = &filter.locations {
-        q.push(" AND r.location_latin = ANY(")
-            .push_bind(locations.clone())
-            .push(")");
+    if let Some(town) = filter.town {
+        q.push(" AND r.place_id = ").push_bind(town as i64);
     }
     if let Some(officer) = &filter.assignee {
         q.push(" AND r.id IN (SELECT request_id FROM assignments WHERE officer = ")

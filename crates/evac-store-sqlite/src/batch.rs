@@ -24,6 +24,7 @@ const HOUR_MICROS: i64 = 3_600_000_000;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct CountDeltas {
     by_location: HashMap<String, i64>,
+    by_place: HashMap<i64, i64>,
     by_status: HashMap<&'static str, i64>,
     by_hour: HashMap<i64, i64>,
 }
@@ -65,14 +66,23 @@ impl WriteBatch {
         self.corrected.replace(false)
     }
 
-    /// Counts a new request received at `received_at` (µs) from `location_latin`, with
-    /// `people` newly registered persons.
-    pub(crate) fn count_request(&self, location_latin: &str, received_at: i64, people: usize) {
+    /// Counts a new request received at `received_at` (µs) from `location_latin` (at the
+    /// gazetteer's `place`, when it is one), with `people` newly registered persons.
+    pub(crate) fn count_request(
+        &self,
+        location_latin: &str,
+        place: Option<i64>,
+        received_at: i64,
+        people: usize,
+    ) {
         let mut counts = self.counts.borrow_mut();
         *counts
             .by_location
             .entry(location_latin.to_string())
             .or_default() += 1;
+        if let Some(place) = place.filter(|&p| p > 0) {
+            *counts.by_place.entry(place).or_default() += 1;
+        }
         *counts.by_hour.entry(received_at / HOUR_MICROS).or_default() += 1;
         *counts
             .by_status
@@ -114,6 +124,7 @@ impl WriteBatch {
             "location_latin",
             counts.by_location,
         )?;
+        add_to_counts(&self.conn, "place_counts", "place_id", counts.by_place)?;
         add_to_counts(&self.conn, "status_counts", "status", counts.by_status)?;
         add_to_counts(&self.conn, "hour_counts", "hour", counts.by_hour)
     }
@@ -126,6 +137,9 @@ fn add_to_counts<K: rusqlite::ToSql>(
     key: &str,
     deltas: HashMap<K, i64>,
 ) -> Result<(), StoreError> {
+    if deltas.is_empty() {
+        return Ok(());
+    }
     let mut upsert = c
         .prepare_cached(&format!(
             "INSERT INTO {table} ({key}, n) VALUES (?1, ?2) ON CONFLICT ({key}) DO UPDATE SET n = n + excluded.n"

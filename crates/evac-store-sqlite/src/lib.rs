@@ -146,6 +146,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0027_link_events_second.sql"),
     include_str!("../migrations/0028_seat_numbers.sql"),
     include_str!("../migrations/0029_journey_seats.sql"),
+    include_str!("../migrations/0030_places.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1496,6 +1497,18 @@ impl Store for SqliteStore {
                     .collect::<Result<Vec<_>, _>>()
                 })
                 .map_err(backend)?;
+            let by_place = c
+                .prepare_cached(&format!(
+                    "SELECT place_id, n FROM place_counts WHERE n > 0 ORDER BY n DESC LIMIT {}",
+                    evac_store::DASHBOARD_PLACES_MAX
+                ))
+                .and_then(|mut s| {
+                    s.query_map([], |r| {
+                        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(backend)?;
             let mut by_hour = c
                 .prepare_cached(&format!(
                     "SELECT hour, n FROM hour_counts ORDER BY hour DESC LIMIT {DASHBOARD_HOURS_MAX}"
@@ -1513,7 +1526,59 @@ impl Store for SqliteStore {
                     .map(|(s, n)| Ok((status_from_text(&s)?, n as u64)))
                     .collect::<Result<_, StoreError>>()?,
                 by_location,
+                by_place,
             })
+        })
+        .await
+    }
+
+    async fn requests_without_place(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(RequestId, evac_model::Location)>, StoreError> {
+        self.read(move |c| {
+            let rows = c
+                .prepare_cached(
+                    "SELECT id, body FROM requests WHERE place_id IS NULL ORDER BY id LIMIT ?1",
+                )
+                .and_then(|mut s| {
+                    s.query_map([limit], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(backend)?;
+            rows.into_iter()
+                .map(|(id, body)| {
+                    let id = id
+                        .parse()
+                        .map_err(|e| StoreError::Backend(format!("{e}")))?;
+                    let body: evac_model::NewRequest = serde_json::from_str(&body)
+                        .map_err(|e| StoreError::Backend(e.to_string()))?;
+                    Ok((id, body.location))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn set_request_places(&self, places: &[(RequestId, u64)]) -> Result<(), StoreError> {
+        let places: Vec<(String, i64)> = places
+            .iter()
+            .map(|(id, place)| (id.to_string(), *place as i64))
+            .collect();
+        self.write(move |c| {
+            let mut update = c
+                .prepare_cached(
+                    "UPDATE requests SET place_id = ?2 WHERE id = ?1 AND place_id IS NULL",
+                )
+                .map_err(backend)?;
+            for (id, place) in &places {
+                update
+                    .execute(rusqlite::params![id, place])
+                    .map_err(backend)?;
+            }
+            Ok(())
         })
         .await
     }
@@ -1601,7 +1666,7 @@ impl Store for SqliteStore {
             id.to_string(),
             evac_model::to_icao_latin(&body.location.text),
             body.location.country.map(|c| c.to_string()),
-            body.location.place_id.map(|p| p as i64),
+            Some(body.location.place_id.unwrap_or(0) as i64),
             body.party.len() as i64,
         );
         let (citizenships, needs) = evac_store::party_tags(body);
@@ -2124,7 +2189,7 @@ mod tests {
                 runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 c.execute("INSERT INTO t (v) VALUES (?1)", [value])
                     .map_err(backend)?;
-                c.count_request("almaty", 0, 2);
+                c.count_request("almaty", None, 0, 2);
                 if fail {
                     return Err(StoreError::Missing(format!("value {value}")));
                 }

@@ -107,7 +107,8 @@ impl RequestRow {
             case_id: r.case_id.to_string(),
             location_latin: evac_model::to_icao_latin(&r.body.location.text),
             country: r.body.location.country.map(|c| c.to_string()),
-            place_id: r.body.location.place_id.map(|p| p as i64),
+            // Read at intake: 0 is "no known place", NULL is "never read" (catch_up_places).
+            place_id: Some(r.body.location.place_id.unwrap_or(0) as i64),
             has_minors: insert.has_minors,
             party_size: r.body.party.len() as i64,
             citizenships,
@@ -220,7 +221,12 @@ pub(crate) fn insert_request(c: &WriteBatch, r: &RequestRow) -> Result<InsertOut
             .and_then(|mut s| s.execute([&r.id]))
             .map_err(backend)?;
     }
-    c.count_request(&r.location_latin, r.received_at, r.persons.len());
+    c.count_request(
+        &r.location_latin,
+        r.place_id,
+        r.received_at,
+        r.persons.len(),
+    );
     Ok(InsertOutcome::Inserted)
 }
 
@@ -522,13 +528,8 @@ fn filter_conditions(
     if let Some(minors) = filter.has_minors {
         conditions.push("r.has_minors = ?", [boxed(minors)]);
     }
-    if let Some(locations) = &filter.locations {
-        conditions.push(
-            "r.location_latin IN (SELECT value FROM json_each(?))",
-            [boxed(
-                serde_json::to_string(locations).map_err(|e| StoreError::Backend(e.to_string()))?,
-            )],
-        );
+    if let Some(town) = filter.town {
+        conditions.push("r.place_id = ?", [boxed(town as i64)]);
     }
     if let Some(officer) = &filter.assignee {
         conditions.push(

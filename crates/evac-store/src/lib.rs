@@ -299,9 +299,9 @@ pub struct RequestFilter {
     pub has_minors: Option<bool>,
     /// Requests a case officer holds (their user id).
     pub assignee: Option<String>,
-    /// Requests whose location, in its normalised Latin form, is one of these (a town's
-    /// spellings, as the dashboard counted them under it).
-    pub locations: Option<Vec<String>>,
+    /// Requests whose location resolved to this gazetteer place (its GeoNames id): what the
+    /// dashboard counts under a town.
+    pub town: Option<u64>,
     /// Requests with someone of this citizenship.
     pub citizenship: Option<evac_model::CountryCode>,
     /// Requests with someone who has this need.
@@ -411,6 +411,9 @@ impl UserChange {
 pub struct DashboardCounts {
     pub by_status: Vec<(PersonStatus, u64)>,
     pub by_location: Vec<(String, u64)>,
+    /// Requests per gazetteer place their location resolved to (GeoNames id), the
+    /// `DASHBOARD_PLACES_MAX` with most, most first.
+    pub by_place: Vec<(u64, u64)>,
     /// Requests per hour of receipt (hours since the epoch), the newest
     /// `DASHBOARD_HOURS_MAX` hours that have any, oldest first.
     pub by_hour: Vec<(i64, u64)>,
@@ -421,6 +424,13 @@ pub const DASHBOARD_HOURS_MAX: u32 = 72;
 
 /// Locations the dashboard counts by (the app folds them into places).
 pub const DASHBOARD_LOCATIONS_MAX: u32 = 500;
+
+/// Places listed (and drawn on the map) on the dashboard, most requests first.
+pub const DASHBOARD_PLACES_MAX: u32 = 30;
+
+/// Requests whose place is looked up per batch when a store from before places were kept is
+/// caught up ([`Store::requests_without_place`]).
+pub const PLACE_BACKFILL_BATCH: u32 = 1_000;
 
 /// Counts for the health of intake, cheap enough for every dashboard load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -729,6 +739,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Counts for the desk's dashboard.
     async fn dashboard_counts(&self) -> Result<DashboardCounts, StoreError>;
+
+    /// Requests whose place was never looked up (stored before places were kept), at most
+    /// `limit`, with their locations.
+    async fn requests_without_place(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(RequestId, evac_model::Location)>, StoreError>;
+
+    /// Records the places looked up for requests (0: the location reads as no known place),
+    /// each only if its place is still unset; the dashboard's place counts follow.
+    async fn set_request_places(&self, places: &[(RequestId, u64)]) -> Result<(), StoreError>;
 
     /// An account's tokens and sessions that still work at `now`, newest first.
     async fn tokens_of(&self, user: UserId, now: Timestamp) -> Result<Vec<ApiToken>, StoreError>;

@@ -381,8 +381,8 @@ async fn render_request_list(
         .collect();
     let (mut filter, problems) =
         crate::desk::filter_or_problems(lang, crate::intake::request_filter(&chosen, &[], staff));
-    match crate::intake::town_locations(state, staff, &chosen).await {
-        Ok(locations) => filter.locations = locations,
+    match crate::intake::town_of_query(state, &chosen) {
+        Ok(town) => filter.town = town,
         Err(e) => return error_page(lang, e),
     }
     if problems.is_empty() && chosen.contains_key("has_duplicates") {

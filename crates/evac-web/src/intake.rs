@@ -195,38 +195,35 @@ pub(crate) async fn parse_filter(
     me: &evac_app::Staff,
 ) -> Result<RequestFilter, Problem> {
     let mut filter = request_filter(query, extra_allowed, me).map_err(Problem::invalid)?;
-    filter.locations = town_locations(state, me, query).await?;
+    filter.town = town_of_query(state, query)?;
     if query.get("has_duplicates").is_some_and(|v| v == "true") {
         filter.among = Some(state.app.requests_with_duplicates(me).await?);
     }
     Ok(filter)
 }
 
-/// The locations a `town` parameter (a gazetteer id, as the dashboard links name places)
-/// stands for: the spellings the dashboard counted under it ("Алматы", "Almaty, hotel" and
-/// "Алматыда" alike), so its list holds what it counted. The dashboard reads the most common
-/// location texts (`evac_store::DASHBOARD_LOCATIONS_MAX`), so a spelling used once or twice in
-/// a large crisis is in neither.
-pub(crate) async fn town_locations(
+/// The place a `town` parameter names (a gazetteer id, as the dashboard's place links give
+/// it): its list holds every request whose location reads as that place, whatever the
+/// spelling ("Алматы", "Almaty, hotel" and "Алматыда" alike).
+pub(crate) fn town_of_query(
     state: &AppState,
-    staff: &evac_app::Staff,
     query: &HashMap<String, String>,
-) -> Result<Option<Vec<String>>, evac_app::AppError> {
-    match query
+) -> Result<Option<u64>, evac_app::AppError> {
+    let Some(town) = query
         .get("town")
         .map(|t| t.trim())
         .filter(|t| !t.is_empty())
-    {
-        Some(town) if state.app.town_name(town).is_none() => {
-            Err(evac_app::AppError::Invalid(vec![FieldError {
-                path: "query.town".into(),
-                reason: format!(
-                    "'{town}' is not a place the gazetteer knows; follow a place's link on the dashboard"
-                ),
-            }]))
-        }
-        Some(town) => Ok(Some(state.app.locations_of_town(staff, town).await?)),
-        None => Ok(None),
+    else {
+        return Ok(None);
+    };
+    match evac_app::geonames_id(town) {
+        Some(id) if state.app.town_name(town).is_some() => Ok(Some(id)),
+        _ => Err(evac_app::AppError::Invalid(vec![FieldError {
+            path: "query.town".into(),
+            reason: format!(
+                "'{town}' is not a place the gazetteer knows; follow a place's link on the dashboard"
+            ),
+        }])),
     }
 }
 
@@ -398,9 +395,9 @@ pub(crate) struct RequestFilterParams {
     /// Requests a staff member holds: `me`, or their user id.
     #[param(example = "me")]
     assignee: Option<String>,
-    /// Requests whose location reads as this gazetteer place (the dashboard's place links
-    /// use it).
-    #[param(example = "1526384")]
+    /// Requests whose location reads as this town, by its gazetteer id (the dashboard's place
+    /// links use it).
+    #[param(example = "geonames:1526384")]
     town: Option<String>,
     /// Requests with someone of this citizenship (ISO 3166 two-letter code).
     #[param(example = "KZ")]

@@ -5888,3 +5888,53 @@ async fn the_case_list_exports_its_view() {
         "each export is audited (all, a class, its JSON Lines)"
     );
 }
+
+/// Issue 27: a town's list and its count on the dashboard held only the most common spellings
+/// of its name (the dashboard read the 500 commonest location texts), so in a large crisis the
+/// families who wrote "Алматы, мкр. Самал-2, д. 58" were in neither. Every request's place is
+/// now read as it arrives: every spelling counts under its town, and its list holds them all.
+#[tokio::test]
+async fn every_spelling_of_a_town_counts_under_it_however_many_there_are() {
+    let t = spawn_app().await;
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let spellings = evac_store::DASHBOARD_LOCATIONS_MAX as usize + 20;
+    let now = evac_model::Timestamp::now();
+    for i in 0..spellings {
+        // Each address once: the rarest spellings are past what the counts of texts keep.
+        let draft = request_from(
+            &format!("Алматы, ул. Абая {i}"),
+            vec![person("Сапаров", "1980-01-01", "self")],
+        );
+        t.app
+            .submit_request_at(&evac_model::Actor::Public, &draft, None, now)
+            .await
+            .unwrap();
+    }
+    let almaty = "geonames:1526384";
+    let dashboard = t.desk_get("/desk?lang=en", &officer).await;
+    let counted: Option<usize> = dashboard
+        .split("id=\"by-place\"")
+        .nth(1)
+        .and_then(|table| table.split("town=geonames%3A1526384").nth(1))
+        .and_then(|row| row.split("<td class=\"n\">").nth(1))
+        .and_then(|cell| cell.split('<').next())
+        .and_then(|n| n.parse().ok());
+    assert_eq!(counted, Some(spellings), "Almaty's row on the dashboard");
+    let mut listed = 0;
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = t
+            .get(
+                &format!("/api/v1/requests?town={almaty}&limit=200{cursor}"),
+                Some(&officer),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        listed += page["items"].as_array().unwrap().len();
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(listed, spellings, "the town's list holds every spelling");
+}

@@ -60,6 +60,18 @@ pub async fn serve(listener: tokio::net::TcpListener, app: App) -> anyhow::Resul
     tracing::info!(channels = ?channels, node = %messaging.node, "senders started");
     // Every node seals the audit trail's new events into its hash chain, taking turns.
     let sealer = app.start_audit_sealer();
+    // A store from before places were kept catches up in the background: until it has, the
+    // `town` filter and the dashboard's places miss its older requests.
+    let places = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            match app.catch_up_places().await {
+                Ok(0) => {}
+                Ok(read) => tracing::info!(requests = read, "read the places of older requests"),
+                Err(e) => tracing::warn!(error = %e, "could not read the places of older requests"),
+            }
+        })
+    };
     // The crisis mailbox, read on every node: the Message-ID keeps each message once.
     let mail_reader = app.start_mail_reader();
     if mail_reader.is_some() {
@@ -113,6 +125,7 @@ pub async fn serve(listener: tokio::net::TcpListener, app: App) -> anyhow::Resul
     linkage.stop().await;
     drop(senders);
     drop(sealer);
+    places.abort();
     drop(mail_reader);
     drop(messenger_reader);
     if let Some(task) = retention {
