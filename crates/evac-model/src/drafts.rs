@@ -541,8 +541,8 @@ pub struct StatementDraft {
     #[serde(deserialize_with = "scalar")]
     #[schema(value_type = Option<Subject>)]
     pub subject: Option<String>,
-    /// `open`, `restricted`, `closed`, `threat:N` for a zone, `capacity:N` or
-    /// `curfew:HH:MM-HH:MM` for a hub.
+    /// `open`, `restricted`, `closed`, `curfew:HH:MM-HH:MM` for a hub, or `threat:N` (0 to 5)
+    /// for a zone.
     #[serde(deserialize_with = "scalar")]
     #[schema(value_type = Option<Effect>)]
     pub effect: Option<String>,

@@ -39,3 +39,11 @@ END $$;
 CREATE TRIGGER requests_recount_place AFTER UPDATE OF place_id ON requests
     FOR EACH ROW WHEN (OLD.place_id IS DISTINCT FROM NEW.place_id)
     EXECUTE FUNCTION evac_recount_request_place();
+
+-- Requests were counted per location text too; nothing reads those counts now, and each
+-- insert paid an upsert for them.
+DROP TRIGGER requests_count_location ON requests;
+DROP TRIGGER requests_recount_location ON requests;
+DROP FUNCTION evac_count_request_location();
+DROP FUNCTION evac_recount_request_location();
+DROP TABLE location_counts;

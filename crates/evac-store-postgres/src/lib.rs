@@ -1692,13 +1692,16 @@ impl Store for PgStore {
         }
         let (citizenships, needs) = party_tags(body);
         sqlx::query(
-            "UPDATE requests SET body = $1, location_latin = $2, country = $3, place_id = $4,
+            // A body without its place (one stored before places were kept, read later by
+            // catch_up_places) keeps the place read, unless its location changed.
+            "UPDATE requests SET body = $1, location_latin = $2, country = $3,
+             place_id = COALESCE($4, CASE WHEN location_latin = $2 AND country IS NOT DISTINCT FROM $3 THEN place_id END),
              has_minors = $5, party_size = $6, citizenships = $8, needs = $9 WHERE id = $7",
         )
         .bind(json)
         .bind(evac_model::to_icao_latin(&body.location.text))
         .bind(body.location.country.map(|c| c.to_string()))
-        .bind(body.location.place_id.unwrap_or(0) as i64)
+        .bind(body.location.place_id.map(|p| p as i64))
         .bind(has_minors)
         .bind(body.party.len() as i32)
         .bind(id.to_string())
@@ -1816,14 +1819,8 @@ impl Store for PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        let by_location: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT location_latin, SUM(n)::bigint AS total FROM location_counts GROUP BY location_latin HAVING SUM(n) > 0 ORDER BY total DESC LIMIT {DASHBOARD_LOCATIONS_MAX}"
-        )))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
         let by_place: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT place_id, SUM(n)::bigint AS total FROM place_counts GROUP BY place_id HAVING SUM(n) > 0 ORDER BY total DESC LIMIT {}",
+            "SELECT place_id, SUM(n)::bigint AS total FROM place_counts GROUP BY place_id HAVING SUM(n) > 0 ORDER BY total DESC, place_id LIMIT {}",
             evac_store::DASHBOARD_PLACES_MAX
         )))
         .fetch_all(&self.pool)
@@ -1842,10 +1839,6 @@ impl Store for PgStore {
                 .into_iter()
                 .map(|(s, n)| Ok((status_from_text(&s)?, n as u64)))
                 .collect::<Result<_, StoreError>>()?,
-            by_location: by_location
-                .into_iter()
-                .map(|(l, n)| (l, n as u64))
-                .collect(),
             by_place: by_place
                 .into_iter()
                 .map(|(p, n)| (p as u64, n as u64))

@@ -12,3 +12,7 @@ CREATE TRIGGER requests_recount_place AFTER UPDATE OF place_id ON requests
     INSERT INTO place_counts (place_id, n) SELECT NEW.place_id, 1 WHERE NEW.place_id > 0
         ON CONFLICT (place_id) DO UPDATE SET n = n + 1;
 END;
+
+-- Requests were counted per location text too; nothing reads those counts now.
+DROP TRIGGER requests_recount_location;
+DROP TABLE location_counts;

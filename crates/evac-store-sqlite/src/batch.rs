@@ -5,7 +5,7 @@
 //! an upsert per row. Jobs now add to counts in memory ([`WriteBatch::count_request`]), and the
 //! batch writes the sums once, just before its commit, in the same transaction: the counts are
 //! exactly as durable, and as atomic, as the rows they count. (Changes of an existing row's
-//! status or location are rare and still counted by triggers: migration 0009.)
+//! status or town are rare and still counted by triggers: migrations 0009 and 0030.)
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -23,7 +23,6 @@ const HOUR_MICROS: i64 = 3_600_000_000;
 /// What a batch's jobs add to the dashboard's counts.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct CountDeltas {
-    by_location: HashMap<String, i64>,
     by_place: HashMap<i64, i64>,
     by_status: HashMap<&'static str, i64>,
     by_hour: HashMap<i64, i64>,
@@ -66,20 +65,10 @@ impl WriteBatch {
         self.corrected.replace(false)
     }
 
-    /// Counts a new request received at `received_at` (µs) from `location_latin` (at the
-    /// gazetteer's `place`, when it is one), with `people` newly registered persons.
-    pub(crate) fn count_request(
-        &self,
-        location_latin: &str,
-        place: Option<i64>,
-        received_at: i64,
-        people: usize,
-    ) {
+    /// Counts a new request received at `received_at` (µs) in the town `place` (a GeoNames
+    /// id; 0 or none: no known town), with `people` newly registered persons.
+    pub(crate) fn count_request(&self, place: Option<i64>, received_at: i64, people: usize) {
         let mut counts = self.counts.borrow_mut();
-        *counts
-            .by_location
-            .entry(location_latin.to_string())
-            .or_default() += 1;
         if let Some(place) = place.filter(|&p| p > 0) {
             *counts.by_place.entry(place).or_default() += 1;
         }
@@ -118,12 +107,6 @@ impl WriteBatch {
     /// Writes the batch's counts (inside its transaction) and starts the next batch's from zero.
     pub(crate) fn write_counts(&self) -> Result<(), StoreError> {
         let counts = std::mem::take(&mut *self.counts.borrow_mut());
-        add_to_counts(
-            &self.conn,
-            "location_counts",
-            "location_latin",
-            counts.by_location,
-        )?;
         add_to_counts(&self.conn, "place_counts", "place_id", counts.by_place)?;
         add_to_counts(&self.conn, "status_counts", "status", counts.by_status)?;
         add_to_counts(&self.conn, "hour_counts", "hour", counts.by_hour)

@@ -1486,20 +1486,9 @@ impl Store for SqliteStore {
                         .collect::<Result<Vec<_>, _>>()
                 })
                 .map_err(backend)?;
-            let by_location = c
-                .prepare_cached(&format!(
-                    "SELECT location_latin, n FROM location_counts WHERE n > 0 ORDER BY n DESC LIMIT {DASHBOARD_LOCATIONS_MAX}"
-                ))
-                .and_then(|mut s| {
-                    s.query_map([], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-                    })?
-                    .collect::<Result<Vec<_>, _>>()
-                })
-                .map_err(backend)?;
             let by_place = c
                 .prepare_cached(&format!(
-                    "SELECT place_id, n FROM place_counts WHERE n > 0 ORDER BY n DESC LIMIT {}",
+                    "SELECT place_id, n FROM place_counts WHERE n > 0 ORDER BY n DESC, place_id LIMIT {}",
                     evac_store::DASHBOARD_PLACES_MAX
                 ))
                 .and_then(|mut s| {
@@ -1525,7 +1514,6 @@ impl Store for SqliteStore {
                     .into_iter()
                     .map(|(s, n)| Ok((status_from_text(&s)?, n as u64)))
                     .collect::<Result<_, StoreError>>()?,
-                by_location,
                 by_place,
             })
         })
@@ -1666,7 +1654,7 @@ impl Store for SqliteStore {
             id.to_string(),
             evac_model::to_icao_latin(&body.location.text),
             body.location.country.map(|c| c.to_string()),
-            Some(body.location.place_id.unwrap_or(0) as i64),
+            body.location.place_id.map(|p| p as i64),
             body.party.len() as i64,
         );
         let (citizenships, needs) = evac_store::party_tags(body);
@@ -1687,7 +1675,10 @@ impl Store for SqliteStore {
                 return Err(evac_store::changed_meanwhile(&id));
             }
             c.prepare_cached(
-                "UPDATE requests SET body = ?1, location_latin = ?2, country = ?3, place_id = ?4,
+                // A body without its place (one stored before places were kept, read later by
+                // catch_up_places) keeps the place read, unless its location changed.
+                "UPDATE requests SET body = ?1, location_latin = ?2, country = ?3,
+                 place_id = COALESCE(?4, CASE WHEN location_latin = ?2 AND country IS ?3 THEN place_id END),
                  has_minors = ?5, party_size = ?6, citizenships = ?7, needs = ?8 WHERE id = ?9",
             )
             .and_then(|mut s| {
@@ -2189,7 +2180,7 @@ mod tests {
                 runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 c.execute("INSERT INTO t (v) VALUES (?1)", [value])
                     .map_err(backend)?;
-                c.count_request("almaty", None, 0, 2);
+                c.count_request(Some(1_526_384), 0, 2);
                 if fail {
                     return Err(StoreError::Missing(format!("value {value}")));
                 }
@@ -2201,14 +2192,14 @@ mod tests {
 
     /// The table the test jobs write, and the count tables every batch writes.
     const COUNTED_TABLES: &str = "CREATE TABLE t (v INTEGER NOT NULL);
-        CREATE TABLE location_counts (location_latin TEXT PRIMARY KEY, n INTEGER NOT NULL);
+        CREATE TABLE place_counts (place_id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
         CREATE TABLE status_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL);
         CREATE TABLE hour_counts (hour INTEGER PRIMARY KEY, n INTEGER NOT NULL);";
 
     /// Requests counted for the place, people counted as registered, requests in hour 0.
     fn counted(conn: &Connection) -> (i64, i64, i64) {
         conn.query_row(
-            "SELECT (SELECT n FROM location_counts WHERE location_latin = 'almaty'),
+            "SELECT (SELECT n FROM place_counts WHERE place_id = 1526384),
                     (SELECT n FROM status_counts WHERE status = 'registered'),
                     (SELECT n FROM hour_counts WHERE hour = 0)",
             [],

@@ -221,12 +221,7 @@ pub(crate) fn insert_request(c: &WriteBatch, r: &RequestRow) -> Result<InsertOut
             .and_then(|mut s| s.execute([&r.id]))
             .map_err(backend)?;
     }
-    c.count_request(
-        &r.location_latin,
-        r.place_id,
-        r.received_at,
-        r.persons.len(),
-    );
+    c.count_request(r.place_id, r.received_at, r.persons.len());
     Ok(InsertOutcome::Inserted)
 }
 

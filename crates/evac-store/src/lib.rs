@@ -405,12 +405,10 @@ impl UserChange {
     }
 }
 
-/// What the desk's dashboard counts: people by status, requests by the location they gave
-/// (in ICAO Latin, the most frequent first, at most `DASHBOARD_LOCATIONS_MAX`).
+/// What the desk's dashboard counts: people by status, requests by town and by hour.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DashboardCounts {
     pub by_status: Vec<(PersonStatus, u64)>,
-    pub by_location: Vec<(String, u64)>,
     /// Requests per gazetteer place their location resolved to (GeoNames id), the
     /// `DASHBOARD_PLACES_MAX` with most, most first.
     pub by_place: Vec<(u64, u64)>,
@@ -421,9 +419,6 @@ pub struct DashboardCounts {
 
 /// Hours of the dashboard's requests-per-hour chart.
 pub const DASHBOARD_HOURS_MAX: u32 = 72;
-
-/// Locations the dashboard counts by (the app folds them into places).
-pub const DASHBOARD_LOCATIONS_MAX: u32 = 500;
 
 /// Places listed (and drawn on the map) on the dashboard, most requests first.
 pub const DASHBOARD_PLACES_MAX: u32 = 30;

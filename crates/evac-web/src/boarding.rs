@@ -14,7 +14,7 @@ use evac_app::AppError;
 use evac_exchange::manifest::{ManifestFormat, PrintedPass, passes_pdf};
 use evac_model::{ScanDraft, SeatEventKind, Timestamp, TransportId};
 use evac_ui::{CheckInPage, Lang, ScanOutcome, Tr, render};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::answers::Items;
 use crate::auth::Authenticated;
@@ -200,14 +200,12 @@ pub async fn key(
     Authenticated(staff): Authenticated,
 ) -> ApiResult<Json<Value>> {
     let keys = state.app.pass_public_key(&staff).await?;
-    Ok(Json(json!({
-        "algorithm": "Ed25519",
-        // Newest first, comma-separated: after a rotation, passes already sent were signed
-        // with an older key that verifies until their transport departs.
-        "public_key": keys,
-        "public_keys": keys.split(',').collect::<Vec<_>>(),
-        "token_format": "EVAC1.<base64url(pass|person|household|transport)>.<base64url(signature)>",
-    })))
+    Ok(to_json(&crate::answers::VerifyingKeys {
+        algorithm: "Ed25519",
+        public_keys: keys.split(',').map(str::to_string).collect(),
+        public_key: keys,
+        token_format: "EVAC1.<base64url(pass|person|household|transport)>.<base64url(signature)>",
+    }))
 }
 
 /// Reads a [`ScanDraft`] and checks the passenger in or boards them.
