@@ -95,7 +95,12 @@ fn safe_code(code: &str) -> String {
         ("format" = Option<String>, Query, description = "one of: json, csv, xlsx, pdf"),
     ),
     responses(
-        (status = 200, description = "the manifest as JSON, CSV (UTF-8 with BOM), XLSX or PDF", body = evac_app::Manifest),
+        (status = 200, description = "the manifest as JSON, CSV (UTF-8 with BOM), XLSX or PDF", content(
+            (evac_app::Manifest = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "application/pdf"),
+        )),
         (status = 403, description = "only planners, field officers and supervisors read manifests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
     ),
@@ -140,7 +145,10 @@ pub async fn manifest(
         ("format" = Option<String>, Query, description = "one of: json, pdf"),
     ),
     responses(
-        (status = 200, description = "passes", body = inline(crate::answers::Items<evac_app::BoardingPass>)),
+        (status = 200, description = "passes, or (format=pdf) six printed per page with their QR codes", content(
+            (inline(crate::answers::Items<evac_app::BoardingPass>) = "application/json"),
+            (String = "application/pdf"),
+        )),
         (status = 403, description = "only planners, field officers and supervisors read passes", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
     ),

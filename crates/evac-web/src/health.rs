@@ -21,7 +21,7 @@ pub(crate) fn api(routes: Routes) -> Routes {
     tag = "health",
     summary = "Liveness",
     responses(
-        (status = 200, description = "the process is up"),
+        (status = 200, description = "the process is up", body = String, content_type = "text/plain", example = "ok"),
     ),
     security(()),
 )]
@@ -37,7 +37,7 @@ pub async fn healthz() -> &'static str {
     summary = "Readiness (the database answers)",
     responses(
         (status = 200, description = "ready", body = crate::answers::Readiness),
-        (status = 503, description = "the database does not answer"),
+        (status = 503, description = "the database does not answer", body = crate::answers::Readiness),
     ),
     security(()),
 )]

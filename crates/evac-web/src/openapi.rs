@@ -86,12 +86,83 @@ fn require_staff_tokens(doc: &mut Value) {
     }
 }
 
+/// What every operation of a kind can answer, added once where the handler names no reason
+/// of its own: a body that is not JSON, too large or of another type (`doors::parse_json`), a
+/// parameter or field it cannot read (each named), the per-account and per-address limits
+/// (`limits.rs`); and the bound every page size has (`doors::limit`).
+fn describe_shared_answers(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            let Some(operation) = operation.as_object_mut() else {
+                continue;
+            };
+            let has_body = operation.contains_key("requestBody");
+            let has_parameters = operation
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|p| !p.is_empty());
+            if let Some(parameters) = operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut)
+            {
+                for parameter in parameters.iter_mut().filter(|p| p["name"] == "limit") {
+                    parameter["schema"] = json!({
+                        "type": "integer", "minimum": 1, "maximum": evac_store::PAGE_ITEMS_MAX
+                    });
+                }
+            }
+            let staff = !operation
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|r| r.iter().all(|r| r.as_object().is_some_and(Map::is_empty)));
+            let limited = staff || (method != "get" && !path.starts_with("/api/v1/channels/"));
+            let Some(responses) = operation
+                .entry("responses")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+            else {
+                continue;
+            };
+            let mut add = |status: &str, why: &str| {
+                responses.entry(status).or_insert_with(|| problem(why));
+            };
+            if has_body {
+                add(
+                    "400",
+                    "the body is not JSON (the problem names where it breaks)",
+                );
+                add("413", "the body is larger than the server takes");
+                add("415", "the body is not application/json");
+            }
+            if has_body || has_parameters {
+                add(
+                    "422",
+                    "a field or parameter it cannot read, each named with what to write",
+                );
+            }
+            if limited {
+                add(
+                    "429",
+                    "too many requests from this account or address: wait Retry-After seconds",
+                );
+            }
+        }
+    }
+}
+
 /// The whole document, built once.
 pub fn document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let mut doc = serde_json::to_value(crate::routes().into_openapi())
             .expect("an OpenAPI document serialises");
+        describe_shared_answers(&mut doc);
         require_staff_tokens(&mut doc);
         doc
     })

@@ -518,6 +518,51 @@ async fn every_operation_in_the_openapi_document_is_served_and_every_schema_reso
         kind.contains("TransportKind"),
         "a draft's choice names its choices: {kind}"
     );
+    // A choice lists the words the wire carries (it listed the Rust variants, `NoAnswer` for
+    // `no_answer`, found by schemathesis).
+    let words = |name: &str| -> Vec<String> {
+        schemas[name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: {}", schemas[name]))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    fn said<C: Copy>(all: &[C], word: fn(C) -> &'static str) -> Vec<String> {
+        all.iter().map(|&c| word(c).to_string()).collect()
+    }
+    use evac_model::{CallOutcome, Channel, Need, PersonStatus, TransportKind, TransportStatus};
+    assert_eq!(
+        words("TransportKind"),
+        said(TransportKind::ALL, TransportKind::as_str)
+    );
+    assert_eq!(
+        words("TransportStatus"),
+        said(TransportStatus::ALL, TransportStatus::as_str)
+    );
+    assert_eq!(
+        words("CallOutcome"),
+        said(CallOutcome::ALL, CallOutcome::as_str)
+    );
+    assert_eq!(words("Channel"), said(Channel::ALL, Channel::as_str));
+    assert_eq!(words("Need"), said(Need::ALL, Need::as_str));
+    assert_eq!(
+        words("PersonStatus"),
+        said(&PersonStatus::ALL, PersonStatus::as_str)
+    );
+    // Every operation with a body says what a body that is not JSON gets; pages have bounds.
+    let hubs = &doc["paths"]["/api/v1/hubs"]["post"]["responses"];
+    for status in ["400", "413", "415", "422", "429", "401", "403"] {
+        assert!(hubs.get(status).is_some(), "POST /api/v1/hubs: {status}");
+    }
+    let limit = doc["paths"]["/api/v1/audit"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap()["schema"]
+        .clone();
+    assert_eq!(limit["maximum"], evac_store::PAGE_ITEMS_MAX);
 }
 
 impl TestApp {
