@@ -358,10 +358,7 @@ impl App {
                 self.store
                     .append_seat_events(releases, vec![audit], AppendIf::Always)
                     .await
-                    .map_err(|e| match e {
-                        StoreError::Refused(what) => AppError::Conflict(Refusal::other(what)),
-                        e => AppError::Store(e),
-                    })?;
+                    .map_err(crate::refusal::refused_by_store)?;
                 // The release moved the person (to verified or registered): the change goes
                 // on from there, if it still may.
                 current = self
@@ -399,10 +396,7 @@ impl App {
         self.store
             .change_persons(vec![change], vec![audit])
             .await
-            .map_err(|e| match e {
-                StoreError::Refused(what) => AppError::Conflict(Refusal::other(what)),
-                e => AppError::Store(e),
-            })?;
+            .map_err(crate::refusal::refused_by_store)?;
         self.ranking_is_stale().await;
         Ok(())
     }
@@ -623,11 +617,10 @@ impl App {
                     self.ranking_is_stale().await;
                     return Ok(corrected.changed);
                 }
-                Err(StoreError::Refused(_)) if attempt < CORRECTION_ATTEMPTS_MAX => attempt += 1,
-                Err(StoreError::Refused(why)) => {
-                    return Err(AppError::Conflict(Refusal::other(why)));
+                Err(StoreError::RequestMoved { .. }) if attempt < CORRECTION_ATTEMPTS_MAX => {
+                    attempt += 1
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(crate::refusal::refused_by_store(e)),
             }
         }
     }

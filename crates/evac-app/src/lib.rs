@@ -87,7 +87,7 @@ pub use ranking::{
     HIGH_THREAT_LEVEL_MIN, MarkCount, RANKING_FRESH_MS_MAX, RANKING_KEPT_MAX, Ranking,
 };
 pub use reconfirm::Reconfirmed;
-pub use refusal::{Refusal, RefusalArg, RefusalKind};
+pub use refusal::{Refusal, RefusalArg, RefusalKind, refused_by_store};
 pub use situation::{
     Ingested, LocationReading, SituationView, SubjectView, geonames_id, read_location,
 };

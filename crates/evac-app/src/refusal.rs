@@ -32,6 +32,8 @@ refusal_kinds! {
     TransportStatusFinal = "transport-status-final",
     /// Someone changed the person's status since the page was read.
     PersonMoved = "person-moved",
+    /// Someone corrected the request since it was read.
+    RequestChanged = "request-changed",
     /// The household changed since the page was opened.
     HouseholdChanged = "household-changed",
     /// Someone changed who holds the requests since the page was read.
@@ -119,6 +121,32 @@ impl Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.english)
+    }
+}
+
+/// A store's refusal as the app says it: the two that name a change someone made meanwhile
+/// in words a desk translates, any other in the store's words; other errors stay errors.
+pub fn refused_by_store(e: evac_store::StoreError) -> crate::AppError {
+    use evac_store::StoreError;
+    match e {
+        StoreError::Refused(what) => crate::AppError::Conflict(Refusal::other(what)),
+        moved @ StoreError::PersonMoved { .. } => {
+            let StoreError::PersonMoved { now, expected, .. } = &moved else {
+                unreachable!()
+            };
+            let now = PersonStatus::parse(now)
+                .map_or_else(|| RefusalArg::Text(now.clone()), RefusalArg::PersonStatus);
+            let expected = RefusalArg::PersonStatus(*expected);
+            crate::AppError::Conflict(
+                Refusal::new(RefusalKind::PersonMoved, moved.to_string())
+                    .with("now", now)
+                    .with("seen", expected),
+            )
+        }
+        moved @ StoreError::RequestMoved { .. } => {
+            crate::AppError::Conflict(Refusal::new(RefusalKind::RequestChanged, moved.to_string()))
+        }
+        e => crate::AppError::Store(e),
     }
 }
 

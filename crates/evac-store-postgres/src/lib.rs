@@ -613,9 +613,11 @@ async fn change_person(
                     .map_err(backend)?;
             return Err(match now {
                 None => StoreError::Missing(format!("person {person}")),
-                Some(now) => StoreError::Refused(format!(
-                    "person {person} is {now} now, no longer {expected}: someone changed them meanwhile; read the request again"
-                )),
+                Some(now) => StoreError::PersonMoved {
+                    person: person.clone(),
+                    now,
+                    expected,
+                },
             });
         }
         sqlx::query(

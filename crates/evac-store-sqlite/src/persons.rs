@@ -69,9 +69,11 @@ fn not_moved(c: &Connection, person: &str, expected: evac_model::PersonStatus) -
         .unwrap_or(None);
     match now {
         None => StoreError::Missing(format!("person {person}")),
-        Some(now) => StoreError::Refused(format!(
-            "person {person} is {now} now, no longer {expected}: someone changed them meanwhile; read the request again"
-        )),
+        Some(now) => StoreError::PersonMoved {
+            person: person.to_string(),
+            now,
+            expected,
+        },
     }
 }
 

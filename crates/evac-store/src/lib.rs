@@ -53,6 +53,22 @@ pub enum StoreError {
     /// a scan of a pass that is no longer the person's seat); nothing of the call was kept.
     #[error("{0}")]
     Refused(String),
+    /// A change decided on a person's status found them in another (someone changed them
+    /// meanwhile); nothing of the call was kept.
+    #[error(
+        "person {person} is {now} now, no longer {expected}: someone changed them meanwhile; read the request again"
+    )]
+    PersonMoved {
+        person: String,
+        now: String,
+        expected: PersonStatus,
+    },
+    /// A correction decided on a request's body found another body stored (someone corrected
+    /// it meanwhile); nothing of the call was kept.
+    #[error(
+        "request {request} was changed by someone else meanwhile: read it again and decide again"
+    )]
+    RequestMoved { request: String },
     /// The log grew after the fold the append was decided from ([`AppendIf`]); nothing of the
     /// call was kept. Read the log again and decide anew.
     #[error(
@@ -272,9 +288,9 @@ pub fn keeps_every_person(
 
 /// The refusal of a correction decided on a body another correction replaced meanwhile.
 pub fn changed_meanwhile(id: &str) -> StoreError {
-    StoreError::Refused(format!(
-        "request {id} was changed by someone else meanwhile: read it again and decide again"
-    ))
+    StoreError::RequestMoved {
+        request: id.to_string(),
+    }
 }
 
 /// Filters of the request list; every field narrows, `None` means any.

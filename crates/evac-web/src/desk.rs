@@ -387,5 +387,20 @@ mod tests {
             said.contains("«на борту»") && said.contains("«проверен»"),
             "{said}"
         );
+        // Two officers at once: the store's refusal of the second is said in Russian too (it
+        // was "Отклонено: person … is boarded now, no longer verified: …").
+        let raced = evac_app::refused_by_store(evac_store::StoreError::PersonMoved {
+            person: "p1".into(),
+            now: "boarded".into(),
+            expected: evac_model::PersonStatus::Verified,
+        });
+        let AppError::Conflict(raced) = raced else {
+            panic!("{raced:?}")
+        };
+        let said = refusal_text(Lang::Ru, &raced);
+        assert!(
+            said.starts_with("Статус человека изменили") && said.contains("«на борту»"),
+            "{said}"
+        );
     }
 }

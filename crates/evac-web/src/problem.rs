@@ -178,7 +178,11 @@ impl From<AppError> for Problem {
                     what,
                 )
             }
-            AppError::Store(moved @ StoreError::LogMoved { .. }) => Problem::new(
+            AppError::Store(
+                moved @ (StoreError::LogMoved { .. }
+                | StoreError::PersonMoved { .. }
+                | StoreError::RequestMoved { .. }),
+            ) => Problem::new(
                 StatusCode::CONFLICT,
                 "urn:evac:problem:conflict",
                 "Conflict",

@@ -671,3 +671,4 @@ refusal-ranking-busy = The households are being ranked; try again in a moment.
 refusal-user-exists = A user named '{ $name }' already exists.
 refusal-own-account = You cannot disable your own account; ask another supervisor.
 refusal-other = { $detail }
+refusal-request-changed = Someone else corrected this request meanwhile: read it again and decide again.
