@@ -34,6 +34,7 @@ pub const POLICY_BYTES_MAX: usize = 64 * 1024;
 /// A flight, bus, train or convoy as a planner enters it.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(example = json!({ "code": "RF 7042", "kind": "flight", "hub": "NQZ", "destination": "Moscow (Chkalovsky)", "departs_at": "2022-01-09T14:00", "seats": 120, "escorts": 4, "carries_citizens_of": "RU, BY" }))]
 pub struct TransportDraft {
     /// Required: the flight number or the bus's name, letters, digits, spaces and dashes.
     #[serde(deserialize_with = "scalar")]
@@ -536,6 +537,7 @@ impl ZoneDraft {
 /// says (now, for a status set by hand) unless `from` says otherwise.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(example = json!({ "subject": "hub:ALA", "effect": "closed", "from": "2022-01-05T18:00:00Z", "until": "2022-01-10T00:00:00Z", "note": "the airport was seized" }))]
 pub struct StatementDraft {
     /// `hub:ALA`, `route:almaty-airport`, `zone:almaty-centre`.
     #[serde(deserialize_with = "scalar")]
@@ -613,6 +615,7 @@ impl StatementDraft {
 /// A report pasted by staff: a text in any language, or a CAP 1.2 alert's XML.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(example = json!({ "text": "Аэропорт Алматы закрыт до 10 января", "source": "MFA hotline" }))]
 pub struct ReportDraft {
     #[serde(deserialize_with = "scalar")]
     pub text: Option<String>,
@@ -715,6 +718,7 @@ impl PolicyDraft {
 /// A staff member's change of a person's status, or a note (no status), with why.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(example = json!({ "status": "withdrawn", "reason": "left by car on 7 January" }))]
 pub struct PersonEventDraft {
     /// The new status (`verified`, `withdrawn`, …); empty for a note.
     #[serde(deserialize_with = "scalar")]
@@ -776,6 +780,7 @@ pub const BULK_REQUESTS_MAX: usize = 200;
 /// One status for every person of several requests (a list's selection), with one reason.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(example = json!({ "request": ["0190a8f2-7c1e-7d3a-9b1e-4f2a6c8d0e11"], "status": "verified", "reason": "passports checked by phone" }))]
 pub struct BulkStatusDraft {
     /// The requests' ids.
     #[schema(value_type = Vec<crate::RequestId>)]
@@ -970,6 +975,7 @@ pub struct PersonCorrection {
 /// at most [`crate::PARTY_MEMBERS_MAX`]; a person leaves a party by the status `withdrawn`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(example = json!({ "surname": "Жумабаева", "given_names": "Алия", "birth_date": "15.06.2014", "relation": "group_member", "reason": "travels with the school group; the teacher called" }))]
 pub struct PersonAddition {
     pub surname: Option<String>,
     pub given_names: Option<String>,
@@ -1062,6 +1068,7 @@ pub const BROADCAST_CHARS_MAX: usize = 200;
 /// status; the filters combine).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(example = json!({ "text": "Bus from Almaty at 08:00 on 8 January", "text_ru": "Автобус из Алматы 8 января в 08:00", "place": "Almaty" }))]
 pub struct BroadcastDraft {
     /// The text for everyone whose language has no text of its own below.
     #[serde(deserialize_with = "scalar")]
@@ -1362,6 +1369,7 @@ impl PlanDraft {
 /// the gate serves.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(example = json!({ "token": "3F9A0C", "transport": "0190a8f2-7c1e-7d3a-9b1e-4f2a6c8d0e11" }))]
 pub struct ScanDraft {
     #[serde(deserialize_with = "scalar")]
     pub token: Option<String>,
@@ -1486,6 +1494,7 @@ pub const CALLBACK_IN_MINUTES_MAX: u32 = 7 * 24 * 60;
 /// empty, evac picks the time from how many tries failed).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(example = json!({ "direction": "outbound", "outcome": "no_answer", "phone": "+7 701 123 45 67", "note": "no answer at the hotel" }))]
 pub struct CallDraft {
     #[serde(deserialize_with = "scalar")]
     #[schema(value_type = Option<crate::CallDirection>)]

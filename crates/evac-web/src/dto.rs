@@ -5,21 +5,44 @@
 use evac_model as m;
 use serde::{Deserialize, Serialize};
 
+/// An evacuation request: where the party is, who they are, how to reach them.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "language": "ru",
+    "submitter": { "name": "Айгерим Сапарова", "phones": ["+7 701 123 45 67"] },
+    "location": { "text": "Алматы, гостиница Казахстан", "country": "KZ" },
+    "situation": "Мы с детьми в гостинице, аэропорт закрыт",
+    "urgency": ["no_shelter"],
+    "party": [
+        { "surname": "Сапарова", "given_names": "Айгерим", "birth_date": "15.06.1985", "citizenship": "RU", "relation": "self" },
+        { "surname": "Сапаров", "given_names": "Ержан", "birth_date": "2014-06-15", "citizenship": "RU", "relation": "child" }
+    ],
+    "consent": true
+}))]
 pub struct RequestIn {
+    /// How it arrived; default `api`.
+    #[schema(value_type = Option<m::Channel>)]
     pub channel: Option<String>,
+    /// The language to answer in (`ru`, `kk`, `it`, `en`).
     pub language: Option<String>,
     #[serde(default)]
     pub submitter: SubmitterIn,
+    /// Required: where the party is.
     #[serde(default)]
     pub location: LocationIn,
+    /// What is happening to them, in their words.
     pub situation: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<m::Urgency>)]
     pub urgency: Vec<String>,
+    /// Required: one person at least.
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub party: Vec<PersonIn>,
+    /// Required `true` for web, api and messenger requests: consent to keep the data.
     pub consent: Option<bool>,
+    /// The sender's own id for the request, kept with it.
     pub external_ref: Option<String>,
 }
 
@@ -48,16 +71,25 @@ pub struct PersonIn {
     pub surname: Option<String>,
     pub given_names: Option<String>,
     pub patronymic: Option<String>,
+    /// `YYYY-MM-DD`, `DD.MM.YYYY` or `DD/MM/YYYY`.
+    #[schema(example = "15.06.2014")]
     pub birth_date: Option<String>,
+    /// When the birth date is not known: the age as stated today.
     pub age_years: Option<i64>,
+    #[schema(value_type = Option<m::Sex>)]
     pub sex: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "KZ")]
     pub citizenship: Option<String>,
     pub document: Option<DocumentIn>,
     #[serde(default)]
     pub phones: Vec<String>,
     pub email: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<m::Need>)]
     pub needs: Vec<String>,
+    /// To the person the request is about; default `self`.
+    #[schema(value_type = Option<m::Relation>)]
     pub relation: Option<String>,
     /// What a medic should know of them.
     pub medical_note: Option<String>,

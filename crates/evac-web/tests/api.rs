@@ -5984,3 +5984,58 @@ async fn every_spelling_of_a_town_counts_under_it_however_many_there_are() {
     }
     assert_eq!(listed, spellings, "the town's list holds every spelling");
 }
+
+/// Issue 27, item 1: the document's examples are inputs the server takes. The public request's
+/// example is posted and stored; each draft's example decodes and passes its own checks.
+#[tokio::test]
+async fn every_example_in_the_openapi_document_is_taken() {
+    let t = spawn_app().await;
+    let (_, doc) = t.get("/api/v1/openapi.json", None).await;
+    let schemas = &doc["components"]["schemas"];
+    let example = |name: &str| -> Value {
+        let schema = &schemas[name];
+        schema
+            .get("examples")
+            .and_then(|e| e.get(0))
+            .or_else(|| schema.get("example"))
+            .unwrap_or_else(|| panic!("{name} has no example: {schema}"))
+            .clone()
+    };
+    let (status, _, ack) = t.post(&example("RequestIn"), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{ack}");
+    fn draft<T: serde::de::DeserializeOwned>(name: &str, value: Value) -> T {
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+    use evac_model::*;
+    let now = Timestamp::now();
+    let zone = jiff::tz::TimeZone::get("Asia/Almaty").unwrap();
+    draft::<TransportDraft>("TransportDraft", example("TransportDraft"))
+        .validate_in(TransportId::new_v7(), zone)
+        .unwrap();
+    draft::<StatementDraft>("StatementDraft", example("StatementDraft"))
+        .validate(now)
+        .unwrap();
+    draft::<ScanDraft>("ScanDraft", example("ScanDraft"))
+        .validate()
+        .unwrap();
+    draft::<CallDraft>("CallDraft", example("CallDraft"))
+        .validate()
+        .unwrap();
+    draft::<BulkStatusDraft>("BulkStatusDraft", example("BulkStatusDraft"))
+        .validate()
+        .unwrap();
+    draft::<PersonEventDraft>("PersonEventDraft", example("PersonEventDraft"))
+        .validate()
+        .unwrap();
+    draft::<ReportDraft>("ReportDraft", example("ReportDraft"))
+        .validate()
+        .unwrap();
+    draft::<BroadcastDraft>("BroadcastDraft", example("BroadcastDraft"))
+        .validate()
+        .unwrap();
+    let addition: PersonAddition = draft("PersonAddition", example("PersonAddition"));
+    assert_eq!(
+        addition.reason,
+        "travels with the school group; the teacher called"
+    );
+}
