@@ -243,6 +243,7 @@ async fn scan(
     responses(
         (status = 200, description = "who was checked in: name, birth date, document number to compare", body = evac_app::Scanned),
         (status = 409, description = "already checked in (a second scan), or the pass was replaced or released", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "forged, altered or damaged token", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
     ),
 )]
@@ -265,6 +266,7 @@ pub async fn check_in(
     responses(
         (status = 200, description = "who boarded", body = evac_app::Scanned),
         (status = 409, description = "not checked in, or already boarded", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "forged, altered or damaged token", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
     ),
 )]

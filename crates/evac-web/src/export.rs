@@ -136,7 +136,11 @@ fn download(
         ("mine" = Option<bool>, Query, description = "households one of whose requests the caller holds"),
     ),
     responses(
-        (status = 200, description = "the file"),
+        (status = 200, description = "the file", content(
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         (status = 403, description = "role may not export", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "the households are being ranked; try again in a moment", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "a parameter it cannot read, named", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
@@ -193,7 +197,11 @@ pub async fn cases(
         ("hxl" = Option<bool>, Query, description = "add the HXL hashtag row"),
     ),
     responses(
-        (status = 200, description = "the file"),
+        (status = 200, description = "the file", content(
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         (status = 403, description = "role may not export", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
     ),
 )]

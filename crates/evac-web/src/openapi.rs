@@ -146,6 +146,12 @@ fn describe_shared_answers(doc: &mut Value) {
                     "a field or parameter it cannot read, each named with what to write",
                 );
             }
+            if has_parameters {
+                add(
+                    "400",
+                    "a path or query parameter of the wrong kind, or a required one missing",
+                );
+            }
             if limited {
                 add(
                     "429",
