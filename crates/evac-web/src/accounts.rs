@@ -54,7 +54,7 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
     summary = "Who the token belongs to",
     responses(
         (status = 200, description = "name and role", body = crate::answers::Me),
-        (status = 401, description = "no or invalid token", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "no or invalid token"),
     ),
 )]
 pub async fn me(Authenticated(staff): Authenticated) -> Json<Me> {

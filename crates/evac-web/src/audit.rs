@@ -38,7 +38,7 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
     ),
     responses(
         (status = 200, description = "a page of events", body = crate::answers::AuditTrail),
-        (status = 403, description = "role may not read the audit trail", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not read the audit trail"),
     ),
 )]
 pub async fn trail(

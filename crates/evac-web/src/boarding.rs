@@ -101,8 +101,8 @@ fn safe_code(code: &str) -> String {
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             (String = "application/pdf"),
         )),
-        (status = 403, description = "only planners, field officers and supervisors read manifests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "only planners, field officers and supervisors read manifests"),
+        (status = 404, description = "no such transport"),
     ),
 )]
 pub async fn manifest(
@@ -149,8 +149,8 @@ pub async fn manifest(
             (inline(crate::answers::Items<evac_app::BoardingPass>) = "application/json"),
             (String = "application/pdf"),
         )),
-        (status = 403, description = "only planners, field officers and supervisors read passes", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "only planners, field officers and supervisors read passes"),
+        (status = 404, description = "no such transport"),
     ),
 )]
 pub async fn passes(
@@ -242,9 +242,9 @@ async fn scan(
     request_body = ScanDraft,
     responses(
         (status = 200, description = "who was checked in: name, birth date, document number to compare", body = evac_app::Scanned),
-        (status = 409, description = "already checked in (a second scan), or the pass was replaced or released", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "forged, altered or damaged token", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "already checked in (a second scan), or the pass was replaced or released"),
+        (status = 404, description = "no such transport"),
+        (status = 422, description = "forged, altered or damaged token"),
     ),
 )]
 pub async fn check_in(
@@ -265,9 +265,9 @@ pub async fn check_in(
     request_body = ScanDraft,
     responses(
         (status = 200, description = "who boarded", body = evac_app::Scanned),
-        (status = 409, description = "not checked in, or already boarded", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "forged, altered or damaged token", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "not checked in, or already boarded"),
+        (status = 404, description = "no such transport"),
+        (status = 422, description = "forged, altered or damaged token"),
     ),
 )]
 pub async fn board(
@@ -292,8 +292,8 @@ pub async fn board(
     ),
     responses(
         (status = 200, description = "people released, standby households seated, and households held back because children of theirs lost their escort and the escorts on board (here or on an onward leg) cannot take them (`held_back`, each with why)", body = evac_app::NoShows),
-        (status = 403, description = "only field officers, planners and supervisors", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "only field officers, planners and supervisors"),
+        (status = 404, description = "no such transport"),
     ),
 )]
 pub async fn no_shows(

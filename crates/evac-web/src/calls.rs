@@ -54,7 +54,7 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
     ),
     responses(
         (status = 200, description = "items (direction, outcome, phone, operator, note, at) and callback (due_at, reason, attempts) or null", body = crate::answers::CallsOfRequest),
-        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such request"),
     ),
 )]
 pub async fn calls(
@@ -83,9 +83,9 @@ pub async fn calls(
     request_body = CallDraft,
     responses(
         (status = 201, description = "call and callback (the request's place in the queue afterwards, or null)", body = evac_app::LoggedCall),
-        (status = 403, description = "role may not write requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "direction or outcome missing or unknown, callback for a wrong number", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not write requests"),
+        (status = 404, description = "no such request"),
+        (status = 422, description = "direction or outcome missing or unknown, callback for a wrong number"),
     ),
 )]
 pub async fn log_call(
@@ -135,7 +135,7 @@ pub async fn callbacks(
     responses(
         (status = 200, description = "the callback with its request's reference and numbers", body = evac_app::QueuedCallback),
         (status = 204, description = "nothing is due"),
-        (status = 403, description = "role may not write requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not write requests"),
     ),
 )]
 pub async fn take_next(

@@ -69,8 +69,8 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
     ),
     responses(
         (status = 200, description = "the history", body = inline(crate::answers::Items<evac_app::HistoryLine>)),
-        (status = 403, description = "role may not read requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not read requests"),
+        (status = 404, description = "no such request"),
     ),
 )]
 pub async fn history(
@@ -97,9 +97,9 @@ pub async fn history(
     request_body = PersonEventDraft,
     responses(
         (status = 201, description = "the request's history after the change", body = inline(crate::answers::Items<evac_app::HistoryLine>)),
-        (status = 403, description = "role may not make this change", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such request or person", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "no reason, or a status set only by the plan, the gate or linkage", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not make this change"),
+        (status = 404, description = "no such request or person"),
+        (status = 422, description = "no reason, or a status set only by the plan, the gate or linkage"),
     ),
 )]
 pub async fn person_event(
@@ -140,9 +140,9 @@ pub async fn person_event(
     request_body = RequestCorrection,
     responses(
         (status = 201, description = "the fields that changed", body = crate::answers::Changed),
-        (status = 403, description = "role may not change requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "an invalid field, or no reason", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not change requests"),
+        (status = 404, description = "no such request"),
+        (status = 422, description = "an invalid field, or no reason"),
     ),
 )]
 pub async fn correct(
@@ -176,9 +176,9 @@ pub async fn correct(
     request_body = PersonCorrection,
     responses(
         (status = 201, description = "the fields that changed", body = crate::answers::Changed),
-        (status = 403, description = "role may not change requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such request or person", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "an invalid field (its path names the person's place in the party), or no reason", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not change requests"),
+        (status = 404, description = "no such request or person"),
+        (status = 422, description = "an invalid field (its path names the person's place in the party), or no reason"),
     ),
 )]
 pub async fn correct_person(
@@ -211,10 +211,10 @@ pub async fn correct_person(
     request_body = PersonAddition,
     responses(
         (status = 201, description = "the new person's id: `{ \"person\": \"…\" }`", body = crate::answers::AddedPerson),
-        (status = 403, description = "role may not change requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "other corrections of the request kept coming first; try again", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "an invalid field (its path as in the body), the party is full, or no reason", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not change requests"),
+        (status = 404, description = "no such request"),
+        (status = 409, description = "other corrections of the request kept coming first; try again"),
+        (status = 422, description = "an invalid field (its path as in the body), the party is full, or no reason"),
     ),
 )]
 pub async fn add_person(
@@ -308,8 +308,8 @@ pub async fn bulk_status_post(
     request_body = BulkStatusDraft,
     responses(
         (status = 200, description = "what changed", body = evac_app::BulkOutcome),
-        (status = 403, description = "role may not set this status", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "no request, too many, an id that is not one, an unknown status or no reason, each named", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not set this status"),
+        (status = 422, description = "no request, too many, an id that is not one, an unknown status or no reason, each named"),
     ),
 )]
 pub async fn bulk_status(

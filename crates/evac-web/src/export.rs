@@ -141,9 +141,9 @@ fn download(
             (String = "application/x-ndjson"),
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 403, description = "role may not export", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "the households are being ranked; try again in a moment", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "a parameter it cannot read, named", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not export"),
+        (status = 409, description = "the households are being ranked; try again in a moment"),
+        (status = 422, description = "a parameter it cannot read, named"),
     ),
 )]
 pub async fn cases(
@@ -202,7 +202,7 @@ pub async fn cases(
             (String = "application/x-ndjson"),
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 403, description = "role may not export", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not export"),
     ),
 )]
 pub async fn requests(

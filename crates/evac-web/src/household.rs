@@ -46,10 +46,10 @@ pub(crate) fn api(routes: Routes) -> Routes {
     request_body = AssignmentDraft,
     responses(
         (status = 200, description = "who holds the requests now", body = inline(crate::answers::Items<evac_app::HeldBy>)),
-        (status = 403, description = "role may not enter requests, or may not give cases to others", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "someone changed who holds them since; the detail says who holds them now", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "no request, an id that is not one, or an unknown staff member, each named", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not enter requests, or may not give cases to others"),
+        (status = 404, description = "no such request"),
+        (status = 409, description = "someone changed who holds them since; the detail says who holds them now"),
+        (status = 422, description = "no request, an id that is not one, or an unknown staff member, each named"),
     ),
 )]
 pub async fn assign(

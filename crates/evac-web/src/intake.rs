@@ -91,10 +91,10 @@ fn idempotency_claim(
     request_body = crate::dto::RequestIn,
     responses(
         (status = 201, description = "stored", body = crate::dto::Acknowledgement),
-        (status = 400, description = "the body is not JSON, or a header is malformed", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "the Idempotency-Key was used with another body", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 413, description = "the body is too large", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "invalid fields, each listed with its path", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 400, description = "the body is not JSON, or a header is malformed"),
+        (status = 409, description = "the Idempotency-Key was used with another body"),
+        (status = 413, description = "the body is too large"),
+        (status = 422, description = "invalid fields, each listed with its path"),
     ),
     security(()),
 )]
@@ -140,8 +140,8 @@ pub async fn create(
     ),
     responses(
         (status = 200, description = "the request", body = crate::dto::RequestOut),
-        (status = 401, description = "no or invalid token", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "no or invalid token"),
+        (status = 404, description = "no such request"),
     ),
 )]
 pub async fn by_id(
@@ -165,8 +165,8 @@ pub async fn by_id(
     ),
     responses(
         (status = 200, description = "the request", body = crate::dto::RequestOut),
-        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "the code is mistyped", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such request"),
+        (status = 422, description = "the code is mistyped"),
     ),
 )]
 pub async fn by_reference(
@@ -422,9 +422,9 @@ pub(crate) struct RequestFilterParams {
     ),
     responses(
         (status = 200, description = "a page", body = crate::dto::RequestPage),
-        (status = 401, description = "no or invalid token", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "role may not read requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "invalid filter", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "no or invalid token"),
+        (status = 403, description = "role may not read requests"),
+        (status = 422, description = "invalid filter"),
     ),
 )]
 pub async fn list(

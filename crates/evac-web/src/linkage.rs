@@ -118,8 +118,8 @@ pub(crate) fn review_query(
     ),
     responses(
         (status = 200, description = "`{ items, pending, matching }`", body = evac_app::ReviewQueuePage),
-        (status = 403, description = "role may not review duplicates", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "a parameter it cannot read, named", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not review duplicates"),
+        (status = 422, description = "a parameter it cannot read, named"),
     ),
 )]
 pub async fn queue(
@@ -145,10 +145,10 @@ pub async fn queue(
     request_body = DecisionDraft,
     responses(
         (status = 201, description = "decision logged", body = crate::answers::Decided),
-        (status = 400, description = "not a review item or an auto-merge", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such link event", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "the pair was decided already", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "decision is neither match nor distinct", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 400, description = "not a review item or an auto-merge"),
+        (status = 404, description = "no such link event"),
+        (status = 409, description = "the pair was decided already"),
+        (status = 422, description = "decision is neither match nor distinct"),
     ),
 )]
 pub async fn decide(
@@ -182,8 +182,8 @@ pub async fn decide(
     ),
     responses(
         (status = 201, description = "undone", body = crate::answers::Undone),
-        (status = 404, description = "no such link event", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "already undone", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such link event"),
+        (status = 409, description = "already undone"),
     ),
 )]
 pub async fn undo(
@@ -237,7 +237,7 @@ pub async fn undo_post(
     ),
     responses(
         (status = 200, description = "links", body = evac_app::RequestLinks),
-        (status = 404, description = "no such request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such request"),
     ),
 )]
 pub async fn request_links(

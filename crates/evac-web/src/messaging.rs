@@ -87,7 +87,7 @@ pub struct SmsIn {
     ),
     responses(
         (status = 200, description = "stored (empty body)"),
-        (status = 401, description = "wrong or missing secret", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "wrong or missing secret"),
     ),
     security(()),
 )]
@@ -130,8 +130,8 @@ pub struct DeliveryIn {
     ),
     responses(
         (status = 200, description = "recorded (empty body)"),
-        (status = 401, description = "wrong or missing secret", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "not a message id", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "wrong or missing secret"),
+        (status = 422, description = "not a message id"),
     ),
     security(()),
 )]
@@ -163,8 +163,8 @@ pub async fn sms_delivery(
     request_body(content = evac_app::Update, description = "a Telegram Bot API update (only messages and shared contacts are read)"),
     responses(
         (status = 200, description = "stored (empty body)"),
-        (status = 401, description = "no or wrong secret, or no webhook secret configured", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "not an update, or larger than 64 KiB", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "no or wrong secret, or no webhook secret configured"),
+        (status = 422, description = "not an update, or larger than 64 KiB"),
     ),
     security(()),
 )]
@@ -212,8 +212,8 @@ fn empty() -> Response {
     ),
     responses(
         (status = 200, description = "messages, counts, inbox_waiting", body = crate::answers::Outbox),
-        (status = 403, description = "role may not read requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "bad filter", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not read requests"),
+        (status = 422, description = "bad filter"),
     ),
 )]
 pub async fn outbox(
@@ -332,7 +332,7 @@ pub async fn outbox_page(
     ),
     responses(
         (status = 200, description = "inbound messages", body = inline(crate::answers::Items<evac_store::StoredInbound>)),
-        (status = 403, description = "role may not read requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not read requests"),
     ),
 )]
 pub async fn inbox(
@@ -375,8 +375,8 @@ fn inbound_id(text: &str) -> Result<InboundId, Problem> {
     request_body = HandlingDraft,
     responses(
         (status = 200, description = "handled", body = crate::answers::Handled),
-        (status = 404, description = "no such message or request", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "not a reference code", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such message or request"),
+        (status = 422, description = "not a reference code"),
     ),
 )]
 pub async fn handle(
@@ -529,9 +529,9 @@ pub async fn handle_post(
     request_body = BroadcastDraft,
     responses(
         (status = 200, description = "id, requests, recipients, by_channel, samples, unreachable_requests", body = evac_app::BroadcastPreview),
-        (status = 403, description = "role may not send broadcasts", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no transport with that code", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "no text, no group, a field too long", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not send broadcasts"),
+        (status = 404, description = "no transport with that code"),
+        (status = 422, description = "no text, no group, a field too long"),
     ),
 )]
 pub async fn broadcast_preview(
@@ -555,10 +555,10 @@ pub async fn broadcast_preview(
     request_body = BroadcastDraft,
     responses(
         (status = 202, description = "id, recipients, queued", body = evac_app::BroadcastSent),
-        (status = 403, description = "role may not send broadcasts", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such transport", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "the group changed since the preview", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "no id, no text, no group", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not send broadcasts"),
+        (status = 404, description = "no such transport"),
+        (status = 409, description = "the group changed since the preview"),
+        (status = 422, description = "no id, no text, no group"),
     ),
 )]
 pub async fn broadcast_send(
@@ -731,8 +731,8 @@ pub async fn broadcast_post(
     request_body = evac_model::ReconfirmDraft,
     responses(
         (status = 200, description = "asked, marked_unreachable, unreachable_by_any_channel, skipped", body = evac_app::Reconfirmed),
-        (status = 403, description = "role may not send broadcasts", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "hours missing or out of range", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not send broadcasts"),
+        (status = 422, description = "hours missing or out of range"),
     ),
 )]
 pub async fn reconfirm(

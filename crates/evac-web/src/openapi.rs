@@ -86,8 +86,8 @@ fn require_staff_tokens(doc: &mut Value) {
     }
 }
 
-/// What every operation of a kind can answer, added once where the handler names no reason
-/// of its own: a body that is not JSON, too large or of another type (`doors::parse_json`), a
+/// Every refusal an operation names is a problem (RFC 9457), and what every operation of a
+/// kind can answer is added once where the handler names no reason of its own: a body that is not JSON, too large or of another type (`doors::parse_json`), a
 /// parameter or field it cannot read (each named), the per-account and per-address limits
 /// (`limits.rs`); and the bound every page size has (`doors::limit`).
 fn describe_shared_answers(doc: &mut Value) {
@@ -129,6 +129,20 @@ fn describe_shared_answers(doc: &mut Value) {
             else {
                 continue;
             };
+            // A refusal a handler names gives its reason only: every refusal is a problem.
+            for (status, response) in responses.iter_mut() {
+                if status.as_str() >= "400"
+                    && let Some(response) = response.as_object_mut()
+                    && !response.contains_key("content")
+                {
+                    let why = response
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    *response = problem(&why).as_object().cloned().unwrap_or_default();
+                }
+            }
             let mut add = |status: &str, why: &str| {
                 responses.entry(status).or_insert_with(|| problem(why));
             };

@@ -60,7 +60,7 @@ fn plan_at(query: &str) -> Result<Timestamp, Problem> {
     ),
     responses(
         (status = 200, description = "seated households by transport, waiting households with reasons, the objective per class", body = evac_app::PlanRun),
-        (status = 403, description = "only planners and supervisors plan", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "only planners and supervisors plan"),
     ),
 )]
 pub async fn preview(
@@ -86,7 +86,7 @@ pub async fn preview(
     ),
     responses(
         (status = 200, description = "moved, gained, lost, waiting; passes issued", body = evac_app::Published),
-        (status = 403, description = "only planners and supervisors publish", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "only planners and supervisors publish"),
     ),
 )]
 pub async fn publish(

@@ -62,8 +62,8 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
     ),
     responses(
         (status = 200, description = "the situation picture", body = evac_app::SituationView),
-        (status = 403, description = "role may not read the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "at is not a time", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not read the situation"),
+        (status = 422, description = "at is not a time"),
     ),
 )]
 pub async fn situation(
@@ -87,7 +87,7 @@ pub async fn situation(
     ),
     responses(
         (status = 200, description = "hubs", body = inline(crate::answers::ItemsAt<evac_app::SubjectView>)),
-        (status = 403, description = "role may not read the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not read the situation"),
     ),
 )]
 pub async fn hubs(
@@ -113,8 +113,8 @@ pub async fn hubs(
     request_body = HubDraft,
     responses(
         (status = 201, description = "stored", body = evac_model::Hub),
-        (status = 403, description = "role may not change the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "a field is invalid", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not change the situation"),
+        (status = 422, description = "a field is invalid"),
     ),
 )]
 pub async fn add_hub(
@@ -138,8 +138,8 @@ pub async fn add_hub(
     request_body = RouteDraft,
     responses(
         (status = 201, description = "stored, with distance_km and travel_minutes", body = evac_model::Route),
-        (status = 403, description = "role may not change the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "unknown place or hub, or a bad code", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not change the situation"),
+        (status = 422, description = "unknown place or hub, or a bad code"),
     ),
 )]
 pub async fn add_route(
@@ -163,8 +163,8 @@ pub async fn add_route(
     request_body = ZoneDraft,
     responses(
         (status = 201, description = "stored", body = evac_model::Zone),
-        (status = 403, description = "role may not change the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "unknown place, bad radius or code", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not change the situation"),
+        (status = 422, description = "unknown place, bad radius or code"),
     ),
 )]
 pub async fn add_zone(
@@ -188,8 +188,8 @@ pub async fn add_zone(
     request_body = StatementDraft,
     responses(
         (status = 201, description = "stored; the report's id", body = crate::answers::StatusSet),
-        (status = 403, description = "role may not change the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "unknown subject, or an effect that does not fit it", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not change the situation"),
+        (status = 422, description = "unknown subject, or an effect that does not fit it"),
     ),
 )]
 pub async fn set_status(
@@ -219,7 +219,7 @@ pub async fn set_status(
     ),
     responses(
         (status = 200, description = "reports", body = inline(crate::answers::Items<evac_model::Report>)),
-        (status = 403, description = "role may not read the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not read the situation"),
     ),
 )]
 pub async fn reports(
@@ -243,8 +243,8 @@ pub async fn reports(
     responses(
         (status = 200, description = "the same report was ingested before; the stored one", body = evac_app::Ingested),
         (status = 201, description = "a new draft report", body = evac_app::Ingested),
-        (status = 403, description = "role may not change the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "empty, too long, or a broken CAP alert", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not change the situation"),
+        (status = 422, description = "empty, too long, or a broken CAP alert"),
     ),
 )]
 pub async fn ingest(
@@ -282,7 +282,7 @@ fn report_id(text: &str) -> Result<ReportId, Problem> {
     ),
     responses(
         (status = 200, description = "the report", body = crate::answers::ReportWithStatements),
-        (status = 404, description = "no such report", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such report"),
     ),
 )]
 pub async fn report(
@@ -310,9 +310,9 @@ pub async fn report(
     request_body = JudgementDraft,
     responses(
         (status = 200, description = "the report as judged", body = evac_model::Report),
-        (status = 403, description = "role may not change the situation", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "no such report", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "not a grade or state", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not change the situation"),
+        (status = 404, description = "no such report"),
+        (status = 422, description = "not a grade or state"),
     ),
 )]
 pub async fn judge(
@@ -344,8 +344,8 @@ pub async fn judge(
     request_body = StatementDraft,
     responses(
         (status = 201, description = "added", body = evac_model::Statement),
-        (status = 404, description = "no such report", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "unknown subject, or an effect that does not fit it", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "no such report"),
+        (status = 422, description = "unknown subject, or an effect that does not fit it"),
     ),
 )]
 pub async fn add_statement(

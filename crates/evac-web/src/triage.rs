@@ -74,8 +74,8 @@ pub async fn policy(
     request_body = PolicyDraft,
     responses(
         (status = 200, description = "version, cases, moved, moves", body = evac_app::PolicyChange),
-        (status = 403, description = "only supervisors change the policy", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "the policy is not valid", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "only supervisors change the policy"),
+        (status = 422, description = "the policy is not valid"),
     ),
 )]
 pub async fn change_policy(
@@ -104,7 +104,7 @@ pub async fn change_policy(
     ),
     responses(
         (status = 200, description = "ranked cases", body = crate::answers::RankingPage),
-        (status = 403, description = "role may not read requests", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "role may not read requests"),
     ),
 )]
 pub async fn ranking(
@@ -135,7 +135,7 @@ pub async fn ranking(
     ),
     responses(
         (status = 200, description = "cases, moved, moves (most moved first)", body = evac_app::PolicyChange),
-        (status = 422, description = "since is missing or not a time", body = crate::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "since is missing or not a time"),
     ),
 )]
 pub async fn moves(

@@ -550,6 +550,20 @@ async fn every_operation_in_the_openapi_document_is_served_and_every_schema_reso
         words("PersonStatus"),
         said(&PersonStatus::ALL, PersonStatus::as_str)
     );
+    // Every refusal (4xx) is a problem (RFC 9457), whichever handler names it.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, answer) in op["responses"].as_object().unwrap() {
+                if status.starts_with('4') {
+                    assert!(
+                        answer["content"]["application/problem+json"]["schema"]["$ref"]
+                            == "#/components/schemas/Problem",
+                        "{method} {path} {status}: {answer}"
+                    );
+                }
+            }
+        }
+    }
     // Every operation with a body says what a body that is not JSON gets; pages have bounds.
     let hubs = &doc["paths"]["/api/v1/hubs"]["post"]["responses"];
     for status in ["400", "413", "415", "422", "429", "401", "403"] {
