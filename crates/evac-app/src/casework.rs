@@ -7,7 +7,6 @@
 //! ([`PersonStatus::hand_change_refused`]); withdrawing someone who holds a seat releases it
 //! first, so the plan and the gate never see a seat nobody will take.
 
-use crate::{Refusal, RefusalArg, RefusalKind};
 use evac_model::{
     FieldError, PassClaims, Permission, PersonAddition, PersonCorrection, PersonId, PersonStatus,
     RequestCorrection, RequestId, SeatBook, SeatEventKind, Timestamp,
@@ -898,15 +897,11 @@ impl App {
 }
 
 /// A change decided on `seen` finds the person `now` in another status.
+/// (The store's refusal of the same race, said the same way.)
 fn moved_meanwhile(person: PersonId, now: PersonStatus, seen: PersonStatus) -> AppError {
-    AppError::Conflict(
-        Refusal::new(
-            RefusalKind::PersonMoved,
-            format!(
-                "person {person} is {now} now, no longer {seen}: someone changed them meanwhile; read the request again"
-            ),
-        )
-        .with("now", RefusalArg::PersonStatus(now))
-        .with("seen", RefusalArg::PersonStatus(seen)),
-    )
+    crate::refusal::refused_by_store(StoreError::PersonMoved {
+        person: person.to_string(),
+        now: now.as_str().to_string(),
+        expected: seen,
+    })
 }

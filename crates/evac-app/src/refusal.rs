@@ -128,23 +128,20 @@ impl fmt::Display for Refusal {
 /// in words a desk translates, any other in the store's words; other errors stay errors.
 pub fn refused_by_store(e: evac_store::StoreError) -> crate::AppError {
     use evac_store::StoreError;
+    let english = e.to_string();
     match e {
         StoreError::Refused(what) => crate::AppError::Conflict(Refusal::other(what)),
-        moved @ StoreError::PersonMoved { .. } => {
-            let StoreError::PersonMoved { now, expected, .. } = &moved else {
-                unreachable!()
-            };
-            let now = PersonStatus::parse(now)
-                .map_or_else(|| RefusalArg::Text(now.clone()), RefusalArg::PersonStatus);
-            let expected = RefusalArg::PersonStatus(*expected);
+        StoreError::PersonMoved { now, expected, .. } => {
+            let now =
+                PersonStatus::parse(&now).map_or(RefusalArg::Text(now), RefusalArg::PersonStatus);
             crate::AppError::Conflict(
-                Refusal::new(RefusalKind::PersonMoved, moved.to_string())
+                Refusal::new(RefusalKind::PersonMoved, english)
                     .with("now", now)
-                    .with("seen", expected),
+                    .with("seen", RefusalArg::PersonStatus(expected)),
             )
         }
-        moved @ StoreError::RequestMoved { .. } => {
-            crate::AppError::Conflict(Refusal::new(RefusalKind::RequestChanged, moved.to_string()))
+        StoreError::RequestMoved { .. } => {
+            crate::AppError::Conflict(Refusal::new(RefusalKind::RequestChanged, english))
         }
         e => crate::AppError::Store(e),
     }
