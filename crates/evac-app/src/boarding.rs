@@ -330,13 +330,18 @@ impl App {
         });
         // At a hub already: someone of the household checked in or boarded, or boarded a
         // feeder that has left: they keep their journey.
-        let on_departed_feeder: HashSet<&str> = book
+        let departed_feeders: HashMap<&str, &evac_plan::Feed> = book
             .seats
             .values()
             .filter(|s| s.state.is_scanned() && departed.contains(&s.transport.to_string()))
-            .filter(|s| inputs.is_feeder(&s.transport.to_string()))
-            .map(|s| s.household.as_str())
+            .filter_map(|s| {
+                Some((
+                    s.household.as_str(),
+                    inputs.feed_of(&s.transport.to_string())?,
+                ))
+            })
             .collect();
+        let on_departed_feeder: HashSet<&str> = departed_feeders.keys().copied().collect();
         let checked_in: Vec<String> = live_seats()
             .filter(|s| s.state.is_scanned() || on_departed_feeder.contains(s.household.as_str()))
             .map(|s| s.household.clone())
@@ -350,6 +355,22 @@ impl App {
                 let mut case = case.clone();
                 if let Some(&at) = told_at.get(case.id.as_str()) {
                     case.ready_at_us = case.ready_at_us.min(at);
+                }
+                // Aboard a feeder that has left, the household is on its way to the feeder's
+                // hub: should its onward journey go (a cancelled flight), the next way out
+                // leaves from there once it arrives, with no second bus.
+                if let Some(feed) = departed_feeders.get(case.id.as_str()) {
+                    case.reach = vec![evac_plan::Reach {
+                        hub: feed.hub.clone(),
+                        // From arrival to departure: the connection time, as a feeder's
+                        // onward leg has it.
+                        travel_minutes: inputs
+                            .settings
+                            .connection_minutes
+                            .saturating_sub(inputs.settings.check_in_minutes),
+                        open: Vec::new(),
+                    }];
+                    case.ready_at_us = case.ready_at_us.max(feed.arrives_at_us);
                 }
                 case
             })
@@ -380,7 +401,7 @@ impl App {
             .collect();
         let transports = &with_room;
         let settings = inputs.settings;
-        let replanned = evac_plan::replan(
+        let mut replanned = evac_plan::replan(
             transports,
             &cases,
             settings,
@@ -390,6 +411,18 @@ impl App {
             &checked_in,
             &stop_after(PLAN_IMPROVE_MS_MAX),
         );
+        // A seat moved or lost to an obstacle says it as the plan's waiting list does (a
+        // curfew with its hours).
+        for change in replanned
+            .diff
+            .moved
+            .iter_mut()
+            .chain(&mut replanned.diff.lost)
+        {
+            if let Some((transport, obstacle)) = &change.obstacle {
+                change.why = inputs.reason_on(transport, obstacle);
+            }
+        }
         let names = &inputs.names;
         let index_of: HashMap<&str, usize> = cases
             .iter()
@@ -428,11 +461,20 @@ impl App {
         };
         // Releases first, then seats: the store refuses a second live seat, so a person who
         // moves gives up the old seat before taking the new one. A scanned seat (checked in,
-        // boarded) is never released here: only staff do that, by hand.
+        // boarded) is never released here (only staff do that, by hand), except a check-in
+        // for a transport that was cancelled: the plan moved its people on.
+        let cancelled: HashSet<TransportId> = inputs
+            .stored
+            .iter()
+            .filter(|t| t.status == evac_model::TransportStatus::Cancelled)
+            .map(|t| t.id)
+            .collect();
         let mut releases: Vec<SeatEvent> = Vec::new();
         let mut seatings: Vec<SeatEvent> = Vec::new();
         let release = |seat: &Seat, why: &str| {
-            (!seat.state.is_scanned()).then(|| {
+            let releasable = !seat.state.is_scanned()
+                || (seat.state == SeatEventKind::CheckedIn && cancelled.contains(&seat.transport));
+            releasable.then(|| {
                 event(
                     SeatEventKind::Unseated,
                     seat.person,

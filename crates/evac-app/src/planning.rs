@@ -127,6 +127,9 @@ fn reach_of(
     reach
 }
 
+/// Microseconds in a day.
+const DAY_US: i64 = 24 * 3_600_000_000;
+
 /// For each route not open all along the plan's horizon: the windows in which it is open
 /// (none: closed throughout). Routes open all along are absent.
 type RouteWindows = HashMap<Subject, Vec<(i64, i64)>>;
@@ -141,6 +144,15 @@ fn route_windows(
     from: Timestamp,
     until: Timestamp,
 ) -> RouteWindows {
+    let hubs: Vec<evac_model::Hub> = situation
+        .hubs
+        .iter()
+        .filter_map(|h| h.hub.clone())
+        .collect();
+    let zone_of_route = |route: &crate::situation::SubjectView| match &route.feature {
+        Some(Feature::Route(r)) => crate::messaging::zone_of_hub(&hubs, &r.to_hub),
+        _ => jiff::tz::TimeZone::UTC,
+    };
     let mut windows = RouteWindows::new();
     for route in &situation.routes {
         let subject = &route.subject;
@@ -161,19 +173,37 @@ fn route_windows(
         changes.dedup();
         let mut open: Vec<(i64, i64)> = Vec::new();
         for (k, &at) in changes.iter().enumerate() {
-            if trust
-                .derive(subject, claims, Timestamp::from_unix_micros(at))
-                .may_be_closed()
-            {
+            let derived = trust.derive(subject, claims, Timestamp::from_unix_micros(at));
+            if derived.may_be_closed() {
                 continue;
             }
             let end = changes.get(k + 1).copied().unwrap_or(i64::MAX);
             // Open now: open since before now too, so a household told earlier (whose travel
             // counts from then) is not held back to now.
             let start = if k == 0 { i64::MIN } else { at };
-            match open.last_mut() {
-                Some(last) if last.1 == at => last.1 = end,
-                _ => open.push((start, end)),
+            let stretches = match derived.curfew() {
+                None => vec![(start, end)],
+                // Under a curfew the road is open between its hours, in the local time of the
+                // hub it leads to, cut within the horizon and a day either side (a trip set off
+                // the evening before counts); beyond, it stays as it is.
+                Some(curfew) => {
+                    let low = start.max(from.unix_micros().saturating_sub(DAY_US));
+                    let high = end.min(until.unix_micros().saturating_add(DAY_US));
+                    let mut cut = curfew.outside(low, high, &zone_of_route(route));
+                    if let Some(first) = cut.first_mut().filter(|f| f.0 == low) {
+                        first.0 = start;
+                    }
+                    if let Some(last) = cut.last_mut().filter(|l| l.1 == high) {
+                        last.1 = end;
+                    }
+                    cut
+                }
+            };
+            for (from, until) in stretches {
+                match open.last_mut() {
+                    Some(last) if last.1 == from => last.1 = until,
+                    _ => open.push((from, until)),
+                }
             }
         }
         if open != [(i64::MIN, i64::MAX)] {
@@ -196,9 +226,9 @@ pub(crate) struct PlanInputs {
     pub transports: Vec<evac_plan::Transport>,
     pub names: Vec<HouseholdName>,
     pub cases: Vec<Case>,
-    /// By transport id: the curfew its hub is under at its departure, when it leaves inside
-    /// the curfew's hours (the hub is closed to it then).
-    pub curfew_at_departure: HashMap<String, evac_model::DailyWindow>,
+    /// By transport id: why its hub, open to others, is shut to it (a curfew at its
+    /// departure or check-in, a military apron for a civil flight).
+    pub shut_to: HashMap<String, HubShut>,
 }
 
 impl PlanInputs {
@@ -234,9 +264,14 @@ impl PlanInputs {
 
     /// Whether a transport is a feeder (it ends at another hub, not out).
     pub fn is_feeder(&self, id: &str) -> bool {
+        self.feed_of(id).is_some()
+    }
+
+    /// Where a feeder ends, and when it gets there; `None` for a transport out.
+    pub fn feed_of(&self, id: &str) -> Option<&evac_plan::Feed> {
         self.index
             .get(id)
-            .is_some_and(|&i| self.transports[i].feeds.is_some())
+            .and_then(|&i| self.transports[i].feeds.as_ref())
     }
 
     /// The households seated by `assigned` (a journey per case of the inputs), each with the
@@ -328,16 +363,36 @@ impl PlanInputs {
                     self.reason_on(leg, why)
                 )
             }
-            evac_plan::Obstacle::HubClosed { hub } => match self.curfew_at_departure.get(transport)
-            {
-                Some(curfew) => {
-                    format!("hub {hub} is under curfew at departure ({curfew} local time)")
+            evac_plan::Obstacle::HubClosed { hub } => match self.shut_to.get(transport) {
+                Some(HubShut::Curfew { hours, at_check_in }) => format!(
+                    "hub {hub} is under curfew at {} ({hours} local time)",
+                    if *at_check_in {
+                        "check-in"
+                    } else {
+                        "departure"
+                    }
+                ),
+                Some(HubShut::MilitaryOnly) => {
+                    format!("hub {hub} is open to military and state transports only")
                 }
                 None => obstacle.to_string(),
             },
             o => o.to_string(),
         }
     }
+}
+
+/// Why a hub open to some is shut to one transport.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum HubShut {
+    /// A curfew's daily hours hold its departure or its check-in (people travelling there and
+    /// queueing).
+    Curfew {
+        hours: evac_model::DailyWindow,
+        at_check_in: bool,
+    },
+    /// The hub takes military and state transports alone, and this one is civil.
+    MilitaryOnly,
 }
 
 /// The planner's settings under a triage policy (its `[planning]` rules).
@@ -367,20 +422,40 @@ impl App {
         let situation = self.situation_with(&claims, now).await?;
         let stored = self.store.transports().await?;
         let hubs = self.store.hubs().await?;
-        // A hub under a curfew is closed to a transport leaving inside its hours, read in the
-        // hub's local time.
-        let mut curfew_at_departure = HashMap::new();
+        let policy = self.policy_in_force().await?.policy;
+        let settings = plan_settings(&policy);
+        let check_in_us = i64::from(settings.check_in_minutes) * 60_000_000;
+        // A hub under a curfew is closed to a transport leaving or checking in inside its
+        // hours, read in the hub's local time: no one travels there or queues at it then.
+        let mut shut_to = HashMap::new();
         let transports: Vec<evac_plan::Transport> = stored
             .iter()
             .map(|t| {
                 let hub = situation
                     .trust
                     .derive(&Subject::hub(&t.hub), &claims, t.departs_at);
-                let in_curfew = hub.curfew().filter(|curfew| {
-                    curfew.contains_at(t.departs_at, &crate::messaging::zone_of_hub(&hubs, &t.hub))
+                let zone = crate::messaging::zone_of_hub(&hubs, &t.hub);
+                let check_in =
+                    Timestamp::from_unix_micros(t.departs_at.unix_micros() - check_in_us);
+                let in_curfew = hub.curfew().and_then(|hours| {
+                    if hours.contains_at(t.departs_at, &zone) {
+                        Some(HubShut::Curfew {
+                            hours,
+                            at_check_in: false,
+                        })
+                    } else {
+                        hours
+                            .contains_at(check_in, &zone)
+                            .then_some(HubShut::Curfew {
+                                hours,
+                                at_check_in: true,
+                            })
+                    }
                 });
-                if let Some(curfew) = in_curfew {
-                    curfew_at_departure.insert(t.id.to_string(), curfew);
+                let shut = in_curfew
+                    .or((hub.military_only() && !t.military).then_some(HubShut::MilitaryOnly));
+                if let Some(shut) = shut {
+                    shut_to.insert(t.id.to_string(), shut);
                 }
                 evac_plan::Transport {
                     id: t.id.to_string(),
@@ -391,7 +466,7 @@ impl App {
                     wheelchair_places: t.wheelchair_places,
                     escorts: t.escorts,
                     usable: t.takes_people(),
-                    hub_open_at_departure: !hub.may_be_closed() && in_curfew.is_none(),
+                    hub_open_at_departure: !hub.may_be_closed() && shut.is_none(),
                     payload_kg: t.payload_kg,
                     baggage_kg_per_person: t.baggage_kg_per_person.unwrap_or(0),
                     carries_citizens_of: t
@@ -413,7 +488,6 @@ impl App {
             .unwrap_or(now)
             .max(now);
         let ways = route_windows(&situation.trust, &situation, &claims, now, horizon);
-        let policy = self.policy_in_force().await?.policy;
         let (names, facts): (Vec<HouseholdName>, _) =
             self.case_facts_in(&situation, Some(now)).await?;
         let count = |f: &evac_triage::CaseFacts, need: &str| {
@@ -463,7 +537,7 @@ impl App {
             })
             .collect();
         Ok(PlanInputs {
-            settings: plan_settings(&policy),
+            settings,
             masses: policy.planning.standard_masses,
             index: stored
                 .iter()
@@ -474,7 +548,7 @@ impl App {
             transports,
             names,
             cases,
-            curfew_at_departure,
+            shut_to,
         })
     }
 

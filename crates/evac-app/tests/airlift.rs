@@ -76,6 +76,7 @@ fn flight(code: &str, hub: &str, departs_at: Timestamp, seats: u32) -> Transport
         payload_kg: None,
         baggage_kg_per_person: None,
         carries_citizens_of: Vec::new(),
+        military: false,
         feeds: None,
     }
 }
@@ -520,7 +521,8 @@ async fn a_school_group_whose_teacher_misses_the_convoy_is_held_back_whole() {
             &planner,
             Transport {
                 escorts: 1,
-                ..flight("RF-2", "NQZ", start().plus_seconds(26 * HOUR_S), 100)
+                // 09:00 local: check-in from 07:00, when Nur-Sultan's night curfew ends.
+                ..flight("RF-2", "NQZ", start().plus_seconds(27 * HOUR_S), 100)
             },
         )
         .await;
@@ -648,8 +650,10 @@ async fn pupils_whose_teacher_misses_the_flight_wait_when_its_escorts_are_full()
 
 /// Issue 28, item 1: Nur-Sultan's night curfew was only a note, and a flight boarded at
 /// 01:00 inside it. The hub's curfew (23:00–07:00 local, seeded) closes it to a flight leaving
-/// inside those hours, read in the hub's local time: the household takes the noon flight, and
-/// the night flight's reason names the curfew.
+/// inside those hours, read in the hub's local time, and to one whose check-in falls inside
+/// them (an 08:00 flight checks in from 06:00: no one may travel there or queue then; that one
+/// used to be filled): the household takes the noon flight, and each other flight's reason
+/// names the curfew and what it holds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flight_inside_the_hubs_curfew_takes_no_one_and_says_why() {
     let (app, _dir) = common::fresh_app().await;
@@ -662,6 +666,12 @@ async fn a_flight_inside_the_hubs_curfew_takes_no_one_and_says_why() {
         &app,
         &planner,
         flight("NQZ-N", "NQZ", start().plus_seconds(19 * HOUR_S), 50),
+    )
+    .await;
+    add_flight(
+        &app,
+        &planner,
+        flight("NQZ-E", "NQZ", start().plus_seconds(26 * HOUR_S), 50),
     )
     .await;
     let noon = add_flight(
@@ -690,17 +700,24 @@ async fn a_flight_inside_the_hubs_curfew_takes_no_one_and_says_why() {
         .await
         .unwrap();
     assert!(run.seated.is_empty(), "{run:#?}");
-    let why: Vec<&(String, String)> = run.waiting[0]
+    let mut why: Vec<&(String, String)> = run.waiting[0]
         .why
         .iter()
-        .filter(|(code, _)| code == "NQZ-N")
+        .filter(|(code, _)| code != "NQZ-D")
         .collect();
+    why.sort();
     assert_eq!(
         why,
-        [&(
-            "NQZ-N".to_string(),
-            "hub NQZ is under curfew at departure (23:00-07:00 local time)".to_string()
-        )],
+        [
+            &(
+                "NQZ-E".to_string(),
+                "hub NQZ is under curfew at check-in (23:00-07:00 local time)".to_string()
+            ),
+            &(
+                "NQZ-N".to_string(),
+                "hub NQZ is under curfew at departure (23:00-07:00 local time)".to_string()
+            ),
+        ],
         "{run:#?}"
     );
 }
@@ -855,6 +872,248 @@ async fn a_road_opening_tomorrow_takes_its_town_to_tomorrows_flight() {
         [(family.reference.to_string().as_str(), "ALA-TOMORROW")],
         "{run:#?}"
     );
+}
+
+/// Issue 28: a seat lost to a curfew stated after publication said "hub NQZ is closed at
+/// departure", without the hours, in the desk's answer and the seat log. It now says the
+/// curfew and its hours, as the waiting list does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seat_lost_to_a_curfew_names_its_hours() {
+    let (app, _dir) = common::fresh_app().await;
+    let (planner, supervisor) = cell(&app).await;
+    let mut family = household("8 701 555 86 01", &[("Midday", "1980-01-01", Some("IT"))]);
+    family.location.text = Some("Нур-Султан".into());
+    submit_all(&app, [family]).await;
+    // Noon local the next day.
+    add_flight(
+        &app,
+        &planner,
+        flight("NQZ-D", "NQZ", start().plus_seconds(30 * HOUR_S), 50),
+    )
+    .await;
+    let first = app
+        .publish_plan(&planner, start().plus_seconds(2 * HOUR_S))
+        .await
+        .unwrap();
+    assert_eq!(first.people_seated, 1, "{first:#?}");
+    state_all(
+        &app,
+        &supervisor,
+        &[("hub:NQZ", "curfew:11:00-13:00")],
+        3 * HOUR_S,
+    )
+    .await;
+    let again = app
+        .publish_plan(&planner, start().plus_seconds(4 * HOUR_S))
+        .await
+        .unwrap();
+    let said = "hub NQZ is under curfew at departure (11:00-13:00 local time)";
+    assert_eq!(
+        again
+            .lost
+            .iter()
+            .map(|l| l.why.as_str())
+            .collect::<Vec<_>>(),
+        [said],
+        "{again:#?}"
+    );
+    let log = app.store().seat_events(0, 100).await.unwrap();
+    let released = log
+        .iter()
+        .find(|e| e.event.kind == evac_model::SeatEventKind::Unseated)
+        .expect("the seat was released");
+    assert_eq!(released.event.reason, said);
+}
+
+/// Checked-in passengers keep their flight whatever a re-plan says, but a flight cancelled
+/// after check-in left them pinned to it: no plan moved them, since the plan kept their seat on
+/// the cancelled flight. A cancelled flight's checked-in passengers are now planned onto the
+/// next one (their check-in released with the reason), on both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checked_in_passengers_of_a_cancelled_flight_take_the_next_one() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let app = backend.node().await;
+        let (planner, supervisor) = cell(&app).await;
+        let field = convoy_from_almaty(&app, &supervisor).await;
+        let mut family = household("8 701 555 87 01", &[("Gate", "1980-01-01", Some("IT"))]);
+        family.location.text = Some("Нур-Султан".into());
+        let references = submit_all(&app, [family]).await;
+        let first = add_flight(
+            &app,
+            &planner,
+            flight("NQZ-A", "NQZ", start().plus_seconds(30 * HOUR_S), 50),
+        )
+        .await;
+        app.publish_plan(&planner, start().plus_seconds(2 * HOUR_S))
+            .await
+            .unwrap();
+        let pass = app.boarding_passes(&planner, first.id).await.unwrap();
+        assert_eq!(pass.len(), 1, "{name}");
+        app.check_in(&field, &pass[0].token, start().plus_seconds(28 * HOUR_S))
+            .await
+            .unwrap();
+        let next = add_flight(
+            &app,
+            &planner,
+            flight("NQZ-B", "NQZ", start().plus_seconds(33 * HOUR_S), 50),
+        )
+        .await;
+        app.set_transport_status(&planner, first.id, TransportStatus::Cancelled)
+            .await
+            .unwrap();
+        let again = app
+            .publish_plan(&planner, start().plus_seconds(28 * HOUR_S + 600))
+            .await
+            .unwrap();
+        let moved: Vec<(&str, Option<&str>)> = again
+            .moved
+            .iter()
+            .map(|c| (c.household.as_str(), c.to.as_deref()))
+            .collect();
+        assert_eq!(
+            moved,
+            [(references[0].as_str(), Some("NQZ-B"))],
+            "{name}: {again:#?}"
+        );
+        assert_eq!(
+            app.boarding_passes(&planner, next.id).await.unwrap().len(),
+            1,
+            "{name}"
+        );
+        backend.finish().await;
+    }
+}
+
+/// A household of one in Almaty, submitted an hour into the crisis, with `statements` in
+/// force from half an hour in (Bishkek shut, say, so its way out is Almaty's airport).
+async fn one_in_almaty_under(
+    app: &App,
+    supervisor: &Staff,
+    phone: &str,
+    statements: &[(&str, &str)],
+) {
+    submit_all(
+        app,
+        [household(phone, &[("Alone", "1980-01-01", Some("IT"))])],
+    )
+    .await;
+    state_all(app, supervisor, statements, HOUR_S / 2).await;
+}
+
+/// States each `(subject, effect)` as staff, in force from half an hour into the crisis.
+async fn state_all(app: &App, supervisor: &Staff, statements: &[(&str, &str)], from_s: i64) {
+    for (subject, effect) in statements {
+        let statement = Statement {
+            subject: subject.parse().unwrap(),
+            effect: effect.parse().unwrap(),
+            from: start().plus_seconds(from_s),
+            until: None,
+            capacity_per_day: None,
+            note: format!("{subject} {effect}"),
+        };
+        app.set_status_as(supervisor, &statement).await.unwrap();
+    }
+}
+
+/// Issue 28, item 1: "closed to airlines, military apron working" could not be said, so
+/// Almaty's airport was either open to every flight or closed to the Il-76s that did fly. A
+/// hub may now be `military_only`: an airline's flight from it takes no one, and says why; a
+/// military or state transport takes the household.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_military_apron_takes_the_state_flight_and_not_the_airline() {
+    let (app, _dir) = common::fresh_app().await;
+    let (planner, supervisor) = cell(&app).await;
+    one_in_almaty_under(
+        &app,
+        &supervisor,
+        "8 701 555 84 01",
+        &[
+            ("hub:ALA", "military_only"),
+            ("route:almaty-airport", "open"),
+            ("hub:FRU", "closed"),
+        ],
+    )
+    .await;
+    add_flight(
+        &app,
+        &planner,
+        flight("ALA-AIR", "ALA", start().plus_seconds(10 * HOUR_S), 50),
+    )
+    .await;
+    let at = start().plus_seconds(2 * HOUR_S);
+    let run = app.run_plan(&planner, at).await.unwrap();
+    assert!(run.seated.is_empty(), "{run:#?}");
+    assert!(
+        run.waiting[0].why.contains(&(
+            "ALA-AIR".to_string(),
+            "hub ALA is open to military and state transports only".to_string()
+        )),
+        "{run:#?}"
+    );
+    add_flight(
+        &app,
+        &planner,
+        Transport {
+            military: true,
+            ..flight("ALA-MIL", "ALA", start().plus_seconds(12 * HOUR_S), 50)
+        },
+    )
+    .await;
+    let run = app.run_plan(&planner, at).await.unwrap();
+    let seated: Vec<&str> = run
+        .seated
+        .iter()
+        .map(|s| s.transport_code.as_str())
+        .collect();
+    assert_eq!(seated, ["ALA-MIL"], "{run:#?}");
+}
+
+/// Issue 28, item 1: a curfew was read only at a hub's departure, so a household could be
+/// planned to drive to the airport through a night curfew. A road may now be under a curfew:
+/// it is driven between its hours, the whole trip inside them. Ready at 23:30 local time, an
+/// Almaty household cannot reach the 08:00 flight's check-in at 06:00 while the airport road
+/// is under a 23:00–07:00 curfew, and can once the road is simply open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_road_under_a_night_curfew_is_not_driven_at_night() {
+    let (app, _dir) = common::fresh_app().await;
+    let (planner, supervisor) = cell(&app).await;
+    one_in_almaty_under(
+        &app,
+        &supervisor,
+        "8 701 555 85 01",
+        &[
+            ("hub:ALA", "open"),
+            ("route:almaty-airport", "curfew:23:00-07:00"),
+            ("hub:FRU", "closed"),
+        ],
+    )
+    .await;
+    // The crisis starts at 06:00 local time (UTC+6 in January 2022).
+    add_flight(
+        &app,
+        &planner,
+        flight("ALA-DAWN", "ALA", start().plus_seconds(26 * HOUR_S), 50),
+    )
+    .await;
+    let at = start().plus_seconds(17 * HOUR_S + HOUR_S / 2);
+    let run = app.run_plan(&planner, at).await.unwrap();
+    assert!(run.seated.is_empty(), "{run:#?}");
+    let why = &run.waiting[0].why;
+    assert!(
+        why.iter()
+            .any(|(code, why)| code == "ALA-DAWN" && why.contains("opens too late")),
+        "{run:#?}"
+    );
+    state_all(
+        &app,
+        &supervisor,
+        &[("route:almaty-airport", "open")],
+        HOUR_S,
+    )
+    .await;
+    let run = app.run_plan(&planner, at).await.unwrap();
+    assert_eq!(run.seated.len(), 1, "{run:#?}");
 }
 
 /// Issue 28, item 5: no-shows were seated again at full priority at every publication, and a
@@ -1106,8 +1365,8 @@ async fn a_convoy_to_nur_sultan_and_a_flight_from_there_are_one_published_journe
         let out = add_flight(
             &app,
             &planner,
-            // 08:00 local: Nur-Sultan's airport is closed inside its night curfew.
-            flight("RF-1", "NQZ", start().plus_seconds(26 * HOUR_S), 100),
+            // 09:00 local: check-in from 07:00, when Nur-Sultan's night curfew ends.
+            flight("RF-1", "NQZ", start().plus_seconds(27 * HOUR_S), 100),
         )
         .await;
         let at = start().plus_seconds(2 * HOUR_S);
@@ -1200,6 +1459,33 @@ async fn a_convoy_to_nur_sultan_and_a_flight_from_there_are_one_published_journe
         let kept = app.boarding_passes(&planner, out.id).await.unwrap();
         assert_eq!(kept.len(), 1, "{name}");
         assert_eq!(kept[0].token, on_flight[0].token, "{name}: the same pass");
+        // The flight out is cancelled while the bus is on the road: its rider is at Nur-Sultan
+        // (or will be), so the next flight from there takes them, without a new bus seat.
+        let later = add_flight(
+            &app,
+            &planner,
+            flight("RF-9", "NQZ", start().plus_seconds(51 * HOUR_S), 100),
+        )
+        .await;
+        app.set_transport_status(&planner, out.id, TransportStatus::Cancelled)
+            .await
+            .unwrap();
+        let rerouted = app
+            .publish_plan(&planner, start().plus_seconds(12 * HOUR_S))
+            .await
+            .unwrap();
+        let moved: Vec<(&str, Option<&str>)> = rerouted
+            .moved
+            .iter()
+            .map(|c| (c.household.as_str(), c.to.as_deref()))
+            .collect();
+        assert_eq!(
+            moved,
+            [(references[0].as_str(), Some("RF-9"))],
+            "{name}: {rerouted:#?}"
+        );
+        let on_later = app.boarding_passes(&planner, later.id).await.unwrap();
+        assert_eq!(on_later.len(), 1, "{name}");
         backend.finish().await;
     }
 }

@@ -603,6 +603,7 @@ mod tests {
             payload_kg: None,
             baggage_kg_per_person: None,
             carries_citizens_of: Vec::new(),
+            military: false,
             feeds: None,
         }
     }

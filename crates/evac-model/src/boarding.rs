@@ -42,17 +42,84 @@ impl SeatEventKind {
     pub fn is_scanned(self) -> bool {
         matches!(self, SeatEventKind::CheckedIn | SeatEventKind::Boarded)
     }
+}
 
-    /// The person's status after the event.
-    pub fn person_status(self) -> PersonStatus {
-        match self {
-            // A seat without a notice: the person is `notified` only once a channel took the
-            // seat notice (the outbox's acceptance moves them).
-            SeatEventKind::Seated => PersonStatus::Assigned,
-            SeatEventKind::Unseated | SeatEventKind::NoShow => PersonStatus::Verified,
-            SeatEventKind::CheckedIn => PersonStatus::CheckedIn,
-            SeatEventKind::Boarded => PersonStatus::Boarded,
+/// One live seat a person holds on one leg of their journey, as their status reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldSeat {
+    pub pass: PassId,
+    /// Whether the seat's transport feeds another (a convoy to an open airport) rather than
+    /// taking people out.
+    pub feeder: bool,
+    /// Seated, checked in or boarded.
+    pub state: SeatEventKind,
+}
+
+/// A person's status as their seats move, one event at a time: the status follows the journey
+/// as a whole, not the last leg touched. A person holds at most a feeder's seat and a seat out
+/// (the store refuses more), so
+///
+/// - boarding a convoy to the airport is being on the way (`checked_in`), not having left:
+///   only boarding the transport out is `boarded`;
+/// - giving up one leg while the other is still held leaves the person seated (`assigned`, or
+///   `notified` if they had been told), not back at `verified`;
+/// - a new seat is `assigned` until its notice is accepted (the outbox moves it to
+///   `notified`), unless the person is already on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JourneyStatus {
+    seats: Vec<HeldSeat>,
+    status: PersonStatus,
+}
+
+impl JourneyStatus {
+    /// Starts from the person's stored status and the live seats they hold now.
+    pub fn new(status: PersonStatus, seats: Vec<HeldSeat>) -> Self {
+        JourneyStatus { seats, status }
+    }
+
+    pub fn status(&self) -> PersonStatus {
+        self.status
+    }
+
+    /// Applies one seat event (`feeder`: whether its transport feeds another) and returns the
+    /// person's status after it. An event the store would refuse (a scan of a pass not held)
+    /// changes no seat here; the store's own rules turn it away.
+    pub fn apply(&mut self, kind: SeatEventKind, pass: PassId, feeder: bool) -> PersonStatus {
+        match kind {
+            SeatEventKind::Seated => self.seats.push(HeldSeat {
+                pass,
+                feeder,
+                state: SeatEventKind::Seated,
+            }),
+            SeatEventKind::Unseated | SeatEventKind::NoShow => {
+                self.seats.retain(|s| s.pass != pass);
+            }
+            SeatEventKind::CheckedIn | SeatEventKind::Boarded => {
+                if let Some(seat) = self.seats.iter_mut().find(|s| s.pass == pass) {
+                    seat.state = kind;
+                }
+            }
         }
+        let held = |wanted: fn(&HeldSeat) -> bool| self.seats.iter().any(wanted);
+        self.status = if self.seats.is_empty() {
+            PersonStatus::Verified
+        } else if held(|s| !s.feeder && s.state == SeatEventKind::Boarded) {
+            PersonStatus::Boarded
+        } else if held(|s| s.state.is_scanned()) {
+            // Checked in on a leg, or aboard the convoy to the airport: on the way.
+            PersonStatus::CheckedIn
+        } else if kind == SeatEventKind::Seated {
+            PersonStatus::Assigned
+        } else if matches!(
+            self.status,
+            PersonStatus::Notified | PersonStatus::CheckedIn | PersonStatus::Boarded
+        ) {
+            // The leg given up was told with the rest of the journey.
+            PersonStatus::Notified
+        } else {
+            PersonStatus::Assigned
+        };
+        self.status
     }
 }
 
@@ -393,6 +460,72 @@ mod tests {
             person: PersonId::new_v7(),
             household: "K7P3M9XQ2".into(),
             transport: TransportId::new_v7(),
+        }
+    }
+
+    #[test]
+    fn a_journey_reads_as_a_whole_not_as_the_last_leg_touched() {
+        use PersonStatus as P;
+        use SeatEventKind as K;
+        let (convoy, flight) = (PassId::random(), PassId::random());
+        let mut journey = JourneyStatus::new(P::Verified, vec![]);
+        assert_eq!(journey.apply(K::Seated, convoy, true), P::Assigned);
+        assert_eq!(journey.apply(K::Seated, flight, false), P::Assigned);
+        // Aboard the convoy to the airport is on the way, not out of the country.
+        assert_eq!(journey.apply(K::CheckedIn, convoy, true), P::CheckedIn);
+        assert_eq!(journey.apply(K::Boarded, convoy, true), P::CheckedIn);
+        assert_eq!(journey.apply(K::CheckedIn, flight, false), P::CheckedIn);
+        assert_eq!(journey.apply(K::Boarded, flight, false), P::Boarded);
+
+        // Giving up one leg leaves the other held: seated, and told if they had been.
+        let mut told = JourneyStatus::new(
+            P::Notified,
+            vec![
+                HeldSeat {
+                    pass: convoy,
+                    feeder: true,
+                    state: K::Seated,
+                },
+                HeldSeat {
+                    pass: flight,
+                    feeder: false,
+                    state: K::Seated,
+                },
+            ],
+        );
+        assert_eq!(told.apply(K::Unseated, convoy, true), P::Notified);
+        assert_eq!(told.apply(K::NoShow, flight, false), P::Verified);
+        let mut untold = JourneyStatus::new(
+            P::Assigned,
+            vec![
+                HeldSeat {
+                    pass: convoy,
+                    feeder: true,
+                    state: K::CheckedIn,
+                },
+                HeldSeat {
+                    pass: flight,
+                    feeder: false,
+                    state: K::Seated,
+                },
+            ],
+        );
+        assert_eq!(untold.apply(K::Unseated, flight, false), P::CheckedIn);
+        // A new flight for someone already on the convoy keeps them on the way.
+        assert_eq!(
+            untold.apply(K::Seated, PassId::random(), false),
+            P::CheckedIn
+        );
+
+        // A journey of one leg reads as the seat did before journeys existed.
+        let mut direct = JourneyStatus::new(P::Registered, vec![]);
+        let pass = PassId::random();
+        for (kind, status) in [
+            (K::Seated, P::Assigned),
+            (K::CheckedIn, P::CheckedIn),
+            (K::Unseated, P::Verified),
+        ] {
+            assert_eq!(direct.apply(kind, pass, false), status, "{kind:?}");
         }
     }
 

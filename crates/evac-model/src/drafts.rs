@@ -85,6 +85,11 @@ pub struct TransportDraft {
     /// ("RU, BY"); empty: whoever the policy seats.
     #[serde(deserialize_with = "scalar")]
     pub carries_citizens_of: Option<String>,
+    /// Yes for a military or state transport, which may leave from a hub open to military
+    /// transports alone; empty: no.
+    #[serde(deserialize_with = "scalar")]
+    #[schema(value_type = Option<bool>)]
+    pub military: Option<String>,
     /// For a feeder (a convoy to another hub, where people take an onward transport): the hub
     /// it ends at; empty: it takes people out.
     #[serde(deserialize_with = "scalar")]
@@ -192,6 +197,7 @@ impl TransportDraft {
             .filter(|code| !code.trim().is_empty())
             .filter_map(|code| c.country("carries_citizens_of", &Some(code.to_string())))
             .collect();
+        let military = c.yes_no("military", &self.military).unwrap_or(false);
         let feeds_hub = self
             .feeds_hub
             .as_deref()
@@ -258,6 +264,7 @@ impl TransportDraft {
                 payload_kg,
                 baggage_kg_per_person,
                 carries_citizens_of,
+                military,
                 feeds,
             })
         })();
@@ -289,6 +296,7 @@ impl From<&Transport> for TransportDraft {
                     .collect::<Vec<_>>()
                     .join(", ")
             }),
+            military: t.military.then(|| "yes".to_string()),
             feeds_hub: t.feeds.as_ref().map(|f| f.hub.clone()),
             arrives_at: t.feeds.as_ref().map(|f| f.arrives_at.to_string()),
         }

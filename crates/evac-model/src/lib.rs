@@ -28,8 +28,8 @@ mod transport;
 mod trust;
 
 pub use boarding::{
-    PASS_TOKEN_PREFIX, PassClaims, PassError, PassId, PassSigner, Seat, SeatBook, SeatEvent,
-    SeatEventKind, StoredSeatEvent, verify_pass,
+    HeldSeat, JourneyStatus, PASS_TOKEN_PREFIX, PassClaims, PassError, PassId, PassSigner, Seat,
+    SeatBook, SeatEvent, SeatEventKind, StoredSeatEvent, verify_pass,
 };
 pub use checks::{hidden_character, parse_date, scalar};
 pub use country::{CountryCode, CountryCodeError};

@@ -67,7 +67,7 @@ string_schema!(
 string_schema!(
     crate::Effect,
     None,
-    "what a statement says: `open`, `closed`, `restricted`, `curfew:HH:MM-HH:MM` (a hub) or `threat:0`…`threat:5` (a zone)",
+    "what a statement says: `open`, `closed`, `restricted`, `curfew:HH:MM-HH:MM` (a hub or a road), `military_only` (a hub) or `threat:0`…`threat:5` (a zone)",
     "closed"
 );
 string_schema!(

@@ -156,8 +156,12 @@ pub enum Effect {
     Open,
     Restricted,
     /// Open, but closed every day inside a window of local time (a night curfew):
-    /// `curfew:23:00-07:00`.
+    /// `curfew:23:00-07:00`. A hub under it takes no departure and no check-in in its hours;
+    /// a road under it is driven only outside them.
     Curfew(DailyWindow),
+    /// A hub closed to airlines with its military apron working (`military_only`): only
+    /// military and state transports leave from it.
+    MilitaryOnly,
     Closed,
     /// A zone's threat level, 0 to [`THREAT_LEVEL_MAX`].
     Threat(u8),
@@ -193,6 +197,63 @@ impl DailyWindow {
         })
     }
 
+    /// The stretches of `[from_us, until_us)` (microseconds since the Unix epoch) outside the
+    /// window, read as local time in `zone`, earliest first: a road under a night curfew is
+    /// open each day between its hours.
+    pub fn outside(
+        &self,
+        from_us: i64,
+        until_us: i64,
+        zone: &jiff::tz::TimeZone,
+    ) -> Vec<(i64, i64)> {
+        let at = |date: jiff::civil::Date, minute: u16| -> Option<i64> {
+            let time = date.at((minute / 60) as i8, (minute % 60) as i8, 0, 0);
+            Some(
+                time.to_zoned(zone.clone())
+                    .ok()?
+                    .timestamp()
+                    .as_microsecond(),
+            )
+        };
+        let Ok(start) = jiff::Timestamp::from_microsecond(from_us) else {
+            return vec![(from_us, until_us)];
+        };
+        // The hours that began the day before may still hold at `from_us` (past midnight).
+        let Ok(mut day) = start.to_zoned(zone.clone()).date().yesterday() else {
+            return vec![(from_us, until_us)];
+        };
+        let mut open = Vec::new();
+        let mut cursor = from_us;
+        while cursor < until_us {
+            let reopen_day = if self.from_minute < self.until_minute {
+                Ok(day)
+            } else {
+                day.tomorrow()
+            };
+            let (Some(closes), Some(reopens)) = (
+                at(day, self.from_minute),
+                reopen_day.ok().and_then(|d| at(d, self.until_minute)),
+            ) else {
+                break;
+            };
+            if closes >= until_us {
+                break;
+            }
+            if reopens > cursor {
+                if closes > cursor {
+                    open.push((cursor, closes));
+                }
+                cursor = reopens;
+            }
+            let Ok(next) = day.tomorrow() else { break };
+            day = next;
+        }
+        if cursor < until_us {
+            open.push((cursor, until_us));
+        }
+        open
+    }
+
     /// "23:00-07:00".
     fn parse(text: &str) -> Option<DailyWindow> {
         let minute = |hh_mm: &str| -> Option<u16> {
@@ -225,17 +286,17 @@ impl fmt::Display for DailyWindow {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EffectError {
     #[error(
-        "'{0}' is not an effect; write open, restricted, closed, curfew:HH:MM-HH:MM (closed daily in that local time, e.g. curfew:23:00-07:00), or threat:N with N from 0 to 5"
+        "'{0}' is not an effect; write open, restricted, closed, curfew:HH:MM-HH:MM (closed daily in that local time, e.g. curfew:23:00-07:00), military_only (a hub open to military and state transports alone), or threat:N with N from 0 to 5"
     )]
     Unknown(String),
+    #[error(
+        "'military_only' is said of a hub (closed to airlines, its military apron working); a road is open, restricted, closed or under a curfew"
+    )]
+    MilitaryOnlyOnRoute,
     #[error("a {kind} is open, restricted or closed, not '{effect}'")]
     NotAStatus { kind: SubjectKind, effect: Effect },
     #[error("a zone has a threat level (threat:0 to threat:5), not '{0}'")]
     NotAThreat(Effect),
-    #[error(
-        "a curfew is stated for a hub (closed to departures in its hours); for a road, state it closed with a window (from, until)"
-    )]
-    CurfewOnRoute,
 }
 
 impl Effect {
@@ -245,8 +306,7 @@ impl Effect {
             (SubjectKind::Zone, Effect::Threat(_)) => Ok(()),
             (SubjectKind::Zone, effect) => Err(EffectError::NotAThreat(effect)),
             (kind, Effect::Threat(_)) => Err(EffectError::NotAStatus { kind, effect: self }),
-            // Planning reads a curfew at a hub's departures; a road's is not weighed yet.
-            (SubjectKind::Route, Effect::Curfew(_)) => Err(EffectError::CurfewOnRoute),
+            (SubjectKind::Route, Effect::MilitaryOnly) => Err(EffectError::MilitaryOnlyOnRoute),
             _ => Ok(()),
         }
     }
@@ -256,7 +316,10 @@ impl Effect {
         match self {
             Effect::Open => Some(HubStatus::Open),
             // Open by day, closed by night: restricted, with the hours to check a time against.
-            Effect::Restricted | Effect::Curfew(_) => Some(HubStatus::Restricted),
+            // Open to some: by day, or to military and state transports.
+            Effect::Restricted | Effect::Curfew(_) | Effect::MilitaryOnly => {
+                Some(HubStatus::Restricted)
+            }
             Effect::Closed => Some(HubStatus::Closed),
             Effect::Threat(_) => None,
         }
@@ -281,6 +344,9 @@ impl From<HubStatus> for Effect {
     }
 }
 
+/// How staff write [`Effect::MilitaryOnly`].
+const MILITARY_ONLY: &str = "military_only";
+
 impl std::str::FromStr for Effect {
     type Err = EffectError;
 
@@ -290,6 +356,12 @@ impl std::str::FromStr for Effect {
             return DailyWindow::parse(window)
                 .map(Effect::Curfew)
                 .ok_or_else(|| EffectError::Unknown(s.into()));
+        }
+        if matches!(
+            t.replace([' ', '-'], "_").as_str(),
+            MILITARY_ONLY | "military"
+        ) {
+            return Ok(Effect::MilitaryOnly);
         }
         if let Some(level) = t.strip_prefix("threat:") {
             return match level.trim().parse::<u8>() {
@@ -305,8 +377,10 @@ impl std::str::FromStr for Effect {
 
 impl fmt::Display for Effect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Effect::Curfew(window) = self {
-            return write!(f, "curfew:{window}");
+        match self {
+            Effect::Curfew(window) => return write!(f, "curfew:{window}"),
+            Effect::MilitaryOnly => return f.write_str(MILITARY_ONLY),
+            _ => {}
         }
         match (self.status(), self.threat()) {
             (Some(status), _) => f.write_str(status.as_str()),
@@ -451,10 +525,61 @@ mod tests {
         assert!(wrong.to_string().contains("threat level"), "{wrong}");
         assert!(Effect::Threat(2).check_fits(SubjectKind::Hub).is_err());
         assert!(Effect::Closed > Effect::Restricted && Effect::Restricted > Effect::Open);
+        // "Closed to airlines, military apron working" (issue 28) is said of a hub.
+        for written in ["military_only", "Military only", "military-only"] {
+            assert_eq!(written.parse::<Effect>().unwrap(), Effect::MilitaryOnly);
+        }
+        assert_eq!(Effect::MilitaryOnly.to_string(), "military_only");
+        assert!(Effect::MilitaryOnly.check_fits(SubjectKind::Hub).is_ok());
+        assert!(Effect::MilitaryOnly.check_fits(SubjectKind::Route).is_err());
+        assert!(Effect::Closed > Effect::MilitaryOnly && Effect::MilitaryOnly > Effect::Restricted);
     }
 
     /// Issue 28: a night curfew was only a note, and a flight boarded at 01:00 inside it. A
     /// curfew is an effect with its daily hours, read and written as staff write it.
+    /// Issue 28: a road under a night curfew is open between its hours each day, in the
+    /// road's local time.
+    #[test]
+    fn a_curfew_leaves_the_days_open_in_local_time() {
+        let night: Effect = "curfew:23:00-07:00".parse().unwrap();
+        let Effect::Curfew(window) = night else {
+            panic!("{night:?}")
+        };
+        let almaty = jiff::tz::TimeZone::fixed(jiff::tz::offset(6));
+        let local = |d: i8, h: i8, m: i8| {
+            jiff::civil::date(2022, 1, d)
+                .at(h, m, 0, 0)
+                .to_zoned(almaty.clone())
+                .unwrap()
+                .timestamp()
+                .as_microsecond()
+        };
+        // From 05:00 on the 10th to noon on the 12th: two days' openings and the third's
+        // morning; the curfew's hours are left out, including those begun on the 9th.
+        assert_eq!(
+            window.outside(local(10, 5, 0), local(12, 12, 0), &almaty),
+            vec![
+                (local(10, 7, 0), local(10, 23, 0)),
+                (local(11, 7, 0), local(11, 23, 0)),
+                (local(12, 7, 0), local(12, 12, 0)),
+            ]
+        );
+        // Inside one day's opening, nothing is cut.
+        assert_eq!(
+            window.outside(local(10, 8, 0), local(10, 9, 30), &almaty),
+            vec![(local(10, 8, 0), local(10, 9, 30))]
+        );
+        // A window inside one day (a midday closure).
+        let midday: Effect = "curfew:12:00-14:00".parse().unwrap();
+        let Effect::Curfew(midday) = midday else {
+            panic!("{midday:?}")
+        };
+        assert_eq!(
+            midday.outside(local(10, 13, 0), local(11, 13, 0), &almaty),
+            vec![(local(10, 14, 0), local(11, 12, 0))]
+        );
+    }
+
     #[test]
     fn a_curfew_reads_its_hours_and_holds_them_across_midnight() {
         let curfew: Effect = "Curfew:23:00-07:00".parse().unwrap();
@@ -490,7 +615,7 @@ mod tests {
             );
         }
         assert!(curfew.check_fits(SubjectKind::Hub).is_ok());
-        assert!(curfew.check_fits(SubjectKind::Route).is_err());
+        assert!(curfew.check_fits(SubjectKind::Route).is_ok());
         assert!(curfew.check_fits(SubjectKind::Zone).is_err());
         assert_eq!(curfew.status(), Some(HubStatus::Restricted));
     }

@@ -48,6 +48,10 @@ pub struct Transport {
     /// nationality, as the policy's eligibility counts them; empty: whoever the policy seats.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub carries_citizens_of: Vec<crate::CountryCode>,
+    /// A military or state transport (an air force's or EMERCOM's Il-76): it may leave from a
+    /// hub open to military transports alone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub military: bool,
     /// Set for a feeder: a bus or convoy that does not take people out but to another hub
     /// inside the crisis (Almaty to Nur-Sultan's open airport), where they take an onward
     /// transport planned with it as one journey; `None`: it takes people out.

@@ -111,6 +111,16 @@ impl DerivedStatus {
         }
     }
 
+    /// Whether the subject is open to military and state transports alone: in force, or, as
+    /// for [`DerivedStatus::curfew`], the last thing known of it, now expired.
+    pub fn military_only(&self) -> bool {
+        let last = match self.status {
+            Some(effect) => Some(effect),
+            None => self.expired.first().map(|c| c.statement.effect),
+        };
+        last == Some(Effect::MilitaryOnly)
+    }
+
     /// Whether planning must treat the subject as closed: it is, or its status is unknown and
     /// the last thing known of it, now expired, is a closure. An old closure nobody has
     /// confirmed since is no reason to send people there: someone must say it reopened.

@@ -143,24 +143,27 @@ pub struct Case {
 pub struct Reach {
     pub hub: String,
     pub travel_minutes: u32,
-    /// When the way is open to set off on, as `[from, until)` in microseconds since the Unix
+    /// When the way is open to travel on, as `[from, until)` in microseconds since the Unix
     /// epoch, earliest first; empty: open all along. A road closed today and open from
-    /// tomorrow is one window from tomorrow.
+    /// tomorrow is one window from tomorrow; a road under a night curfew is a window each day.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub open: Vec<(i64, i64)>,
 }
 
 impl Reach {
-    /// The earliest time at or after `ready_us` the way is open to set off, if ever.
+    /// The earliest time at or after `ready_us` to set off so that the whole trip is inside
+    /// one window of the way's opening (no one is on the road when it closes or the curfew
+    /// starts), if ever.
     pub fn earliest_departure(&self, ready_us: i64) -> Option<i64> {
         if self.open.is_empty() {
             return Some(ready_us);
         }
+        let travel_us = i64::from(self.travel_minutes) * 60_000_000;
         self.open
             .iter()
             .filter_map(|&(from, until)| {
                 let leave = from.max(ready_us);
-                (leave < until).then_some(leave)
+                (leave.saturating_add(travel_us) <= until).then_some(leave)
             })
             .min()
     }

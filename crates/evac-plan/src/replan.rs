@@ -18,6 +18,11 @@ pub struct SeatChange {
     pub to: Option<Vec<String>>,
     /// Why it is not on its old transport any more (empty for a case that gained a seat).
     pub why: String,
+    /// The obstacle behind `why`, when the old journey became infeasible: the transport (id)
+    /// it concerns and what it is, for the caller to word with what it knows (a curfew's
+    /// hours).
+    #[serde(skip)]
+    pub obstacle: Option<(String, crate::Obstacle)>,
 }
 
 /// What a re-plan changed.
@@ -45,7 +50,7 @@ pub struct Replanned {
 /// first); `notified` names the cases already told (they stay where they can); `checked_in`
 /// names the cases with someone checked in or boarded: they are at a hub and keep their
 /// journey whatever the rules say now (only staff move them, by hand), so they never appear in
-/// the diff.
+/// the diff, unless a transport of it no longer runs (cancelled).
 #[allow(clippy::too_many_arguments)]
 pub fn replan(
     transports: &[Transport],
@@ -79,7 +84,10 @@ pub fn replan(
             .filter_map(|(i, c)| Some((i, journey_of(previous.get(&c.id)?)?)))
             .collect()
     };
-    let pinned = held_by(checked_in);
+    // At a hub, they keep their journey while it still runs: one of which a transport no
+    // longer takes people (cancelled) is planned anew, from where they are.
+    let mut pinned = held_by(checked_in);
+    pinned.retain(|_, j| j.legs.iter().all(|&t| transports[t].usable));
     let mut keep = held_by(notified);
     keep.retain(|c, _| !pinned.contains_key(c));
     let notified: HashSet<&str> = notified.iter().map(String::as_str).collect();
@@ -102,12 +110,17 @@ pub fn replan(
         if before == now {
             continue;
         }
+        let mut obstacle = None;
         let why = match &before {
             None => String::new(),
             Some(b) => match journey_of(b) {
                 None => "the transport was removed".to_string(),
                 Some(j) => match journey_feasibility(transports, &j.legs, case, &settings) {
-                    Err((_, o)) => o.to_string(),
+                    Err((t, o)) => {
+                        let why = o.to_string();
+                        obstacle = Some((transports[t].id.clone(), o));
+                        why
+                    }
                     Ok(()) if now.is_some() => "an earlier or better journey".to_string(),
                     Ok(()) => "its seats went to households of higher priority".to_string(),
                 },
@@ -121,6 +134,7 @@ pub fn replan(
             from: before.clone(),
             to: now.clone(),
             why,
+            obstacle,
         };
         match (before, now) {
             (None, _) => diff.gained.push(change),

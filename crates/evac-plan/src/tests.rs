@@ -743,6 +743,50 @@ fn a_road_that_opens_tomorrow_serves_tomorrows_flight_and_not_todays() {
         feasibility(&transports[1], &closing, &settings),
         Err(Obstacle::WayClosed { hub: "ALA".into() })
     );
+    // Ready half an hour before the road closes, an hour's drive away: on the road when it
+    // closes, so not by that road.
+    closing.ready_at_us = START + 12 * HOUR - HOUR / 2;
+    assert_eq!(
+        feasibility(&transports[1], &closing, &settings),
+        Err(Obstacle::WayClosed { hub: "ALA".into() })
+    );
+}
+
+/// Issue 28: a curfew was read only at a hub's departure, so a household could be planned to
+/// drive to the airport inside a night curfew. A road under a curfew is open by day, and the
+/// whole trip must fit inside one day's opening.
+#[test]
+fn a_road_under_a_night_curfew_is_driven_by_day() {
+    // Open 07:00–23:00 each day from the day before START (a midnight); an hour's drive.
+    let day = |d: i64| {
+        (
+            START + d * 24 * HOUR + 7 * HOUR,
+            START + d * 24 * HOUR + 23 * HOUR,
+        )
+    };
+    let transports = [flight("dawn", "ALA", 8, 10), flight("noon", "ALA", 12, 10)];
+    // Ready at 22:30 the day before: the drive would end after 23:00, so the household sets
+    // off at 07:00 and misses the 08:00 flight's check-in.
+    let mut night = case("night", 2, 1, &["ALA"]);
+    night.reach[0].open = (-1..3).map(day).collect();
+    night.ready_at_us = START - HOUR - HOUR / 2;
+    assert_eq!(
+        night.reach[0].earliest_departure(night.ready_at_us),
+        Some(START + 7 * HOUR)
+    );
+    let settings = Settings::default();
+    assert!(matches!(
+        feasibility(&transports[0], &night, &settings),
+        Err(Obstacle::WayOpensTooLate { .. })
+    ));
+    assert_eq!(feasibility(&transports[1], &night, &settings), Ok(()));
+    // Ready at 21:00: an hour's drive ends by 22:00, inside the day's opening.
+    night.ready_at_us = START - 3 * HOUR;
+    assert_eq!(
+        night.reach[0].earliest_departure(night.ready_at_us),
+        Some(START - 3 * HOUR)
+    );
+    assert_eq!(feasibility(&transports[0], &night, &settings), Ok(()));
 }
 
 /// Issue 28, item 9: an exported instance holds everything an outside solver needs: its own

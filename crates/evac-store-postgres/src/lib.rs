@@ -7,11 +7,14 @@ mod intake;
 mod outbox;
 pub mod scratch;
 
+use std::collections::{HashMap, HashSet};
+
 use async_trait::async_trait;
 use evac_model::{
-    Actor, CaseId, Claim, Feature, Grade, Hub, InboundId, LinkEvent, LinkEventKind, MessageId,
-    PersonId, PersonStatus, ReferenceCode, Report, ReportId, ReportState, RequestId, SeatEvent,
-    SeatEventKind, Statement, StoredLinkEvent, StoredSeatEvent, Timestamp, Transport,
+    Actor, CaseId, Claim, Feature, Grade, HeldSeat, Hub, InboundId, JourneyStatus, LinkEvent,
+    LinkEventKind, MessageId, PersonId, PersonStatus, ReferenceCode, Report, ReportId, ReportState,
+    RequestId, SeatEvent, SeatEventKind, Statement, StoredLinkEvent, StoredSeatEvent, Timestamp,
+    Transport,
 };
 use evac_store::*;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
@@ -2491,6 +2494,79 @@ const SEAT_EVENTS_PER_STATEMENT_MAX: usize = 10_000;
 
 /// Inserts seat events, the person events they cause (each from the status before it, even
 /// when one person has two events in the batch) and the persons' last status.
+/// Each event's person status, folded with [`JourneyStatus`] from the person's stored status and
+/// the live seats they hold before the batch (read under the seat log's lock, so no other
+/// append moves them meanwhile).
+async fn journey_statuses(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    events: &[SeatEvent],
+) -> Result<Vec<String>, StoreError> {
+    let persons: Vec<String> = events.iter().map(|e| e.person.to_string()).collect();
+    let transports: Vec<String> = events.iter().map(|e| e.transport.to_string()).collect();
+    let feeders: HashSet<String> = sqlx::query_scalar(
+        "SELECT id FROM transports WHERE id = ANY($1) AND body::jsonb -> 'feeds' IS NOT NULL",
+    )
+    .bind(&transports)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(backend)?
+    .into_iter()
+    .collect();
+    let rows = sqlx::query(
+        "SELECT p.id, p.status, l.pass, l.state, t.body::jsonb -> 'feeds' IS NOT NULL
+         FROM persons p
+         LEFT JOIN live_seats l ON l.person_id = p.id
+         LEFT JOIN transports t ON t.id = l.transport_id
+         WHERE p.id = ANY($1)",
+    )
+    .bind(&persons)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(backend)?;
+    let mut journeys: HashMap<String, (PersonStatus, Vec<HeldSeat>)> = HashMap::new();
+    for r in &rows {
+        let id: String = r.try_get(0).map_err(backend)?;
+        let status: String = r.try_get(1).map_err(backend)?;
+        let journey = journeys.entry(id).or_insert_with(|| {
+            (
+                PersonStatus::parse(&status).unwrap_or(PersonStatus::Verified),
+                Vec::new(),
+            )
+        });
+        let pass: Option<String> = r.try_get(2).map_err(backend)?;
+        let state: Option<String> = r.try_get(3).map_err(backend)?;
+        if let (Some(pass), Some(state)) = (pass, state) {
+            journey.1.push(HeldSeat {
+                pass: pass
+                    .parse()
+                    .map_err(|e| StoreError::Corrupt(format!("live seat pass '{pass}': {e}")))?,
+                feeder: r
+                    .try_get::<Option<bool>, _>(4)
+                    .map_err(backend)?
+                    .unwrap_or(false),
+                state: SeatEventKind::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("live seat state '{state}'")))?,
+            });
+        }
+    }
+    let mut journeys: HashMap<String, JourneyStatus> = journeys
+        .into_iter()
+        .map(|(id, (status, seats))| (id, JourneyStatus::new(status, seats)))
+        .collect();
+    Ok(events
+        .iter()
+        .map(|e| {
+            let feeder = feeders.contains(&e.transport.to_string());
+            journeys
+                .entry(e.person.to_string())
+                .or_insert_with(|| JourneyStatus::new(PersonStatus::Verified, vec![]))
+                .apply(e.kind, e.pass, feeder)
+                .as_str()
+                .to_string()
+        })
+        .collect())
+}
+
 async fn insert_seat_events(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     events: &[SeatEvent],
@@ -2509,7 +2585,7 @@ async fn insert_seat_events(
         .iter()
         .map(|e| e.seat_number.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
         .collect();
-    let status = column(&|e| e.kind.person_status().as_str().to_string());
+    let status = journey_statuses(tx, events).await?;
     sqlx::query(
         "INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, class, pass, reason, seat_number)
          SELECT at, actor, kind, person_id, household, transport_id, class, pass, reason, seat_number

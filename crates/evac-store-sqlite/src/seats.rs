@@ -1,6 +1,6 @@
 //! SQL for the seat log and the pass-signing key on SQLite.
 
-use evac_model::SeatEvent;
+use evac_model::{HeldSeat, JourneyStatus, PersonStatus, SeatEvent, SeatEventKind};
 use evac_store::*;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -54,7 +54,19 @@ pub(crate) fn check_head(
 /// One seat event, the person event it causes and the person's new status.
 pub(crate) fn insert_seat_event(c: &Connection, e: &SeatEvent) -> Result<(), StoreError> {
     let (at, actor, person) = (e.at.unix_micros(), e.actor.label(), e.person.to_string());
-    let status = e.kind.person_status().as_str();
+    let feeder: bool = c
+        .prepare_cached(
+            "SELECT json_extract(body, '$.feeds') IS NOT NULL FROM transports WHERE id = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([e.transport.to_string()], |r| r.get(0))
+                .optional()
+        })
+        .map_err(backend)?
+        .unwrap_or(false);
+    let status = journey_of(c, &person)?
+        .apply(e.kind, e.pass, feeder)
+        .as_str();
     c.prepare_cached(
         "INSERT INTO seat_events (at, actor, kind, person_id, household, transport_id, class, pass, reason, seat_number)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -92,6 +104,46 @@ pub(crate) fn insert_seat_event(c: &Connection, e: &SeatEvent) -> Result<(), Sto
         .and_then(|mut s| s.execute(params![status, at, person]))
         .map_err(backend)?;
     Ok(())
+}
+
+/// The person's status and the live seats they hold now, for [`JourneyStatus`] to move.
+fn journey_of(c: &Connection, person: &str) -> Result<JourneyStatus, StoreError> {
+    let mut s = c
+        .prepare_cached(
+            "SELECT p.status, l.pass, l.state, json_extract(t.body, '$.feeds') IS NOT NULL
+             FROM persons p
+             LEFT JOIN live_seats l ON l.person_id = p.id
+             LEFT JOIN transports t ON t.id = l.transport_id
+             WHERE p.id = ?1",
+        )
+        .map_err(backend)?;
+    let rows = s
+        .query_map([person], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<bool>>(3)?,
+            ))
+        })
+        .map_err(backend)?;
+    let mut status = PersonStatus::Verified;
+    let mut seats = Vec::new();
+    for row in rows {
+        let (stored, pass, state, feeder) = row.map_err(backend)?;
+        status = PersonStatus::parse(&stored).unwrap_or(PersonStatus::Verified);
+        if let (Some(pass), Some(state)) = (pass, state) {
+            seats.push(HeldSeat {
+                pass: pass
+                    .parse()
+                    .map_err(|e| StoreError::Corrupt(format!("live seat pass '{pass}': {e}")))?,
+                feeder: feeder.unwrap_or(false),
+                state: SeatEventKind::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("live seat state '{state}'")))?,
+            });
+        }
+    }
+    Ok(JourneyStatus::new(status, seats))
 }
 
 pub(crate) fn seat_events(

@@ -846,6 +846,7 @@ pub async fn run(store: &dyn Store) {
         payload_kg: Some(40_000),
         baggage_kg_per_person: Some(20),
         carries_citizens_of: Vec::new(),
+        military: false,
         feeds: None,
     };
     use evac_model::TransportStatus::{Cancelled, Planned};
@@ -1295,6 +1296,9 @@ pub async fn run(store: &dyn Store) {
         )
         .await
         .unwrap();
+    // x's status follows the journey, not the leg touched last: the convoy seat given up, x
+    // still holds the flight (it read `verified`).
+    assert_eq!(status_of_x().await, PersonStatus::Assigned);
     // The flight seat outlives the convoy seat's release: a second way out is still refused,
     // and x takes the convoy again.
     let still = store
@@ -1316,6 +1320,31 @@ pub async fn run(store: &dyn Store) {
         )
         .await
         .unwrap();
+    // Aboard the convoy x is on the way (it read `boarded`, as if out of the country); only
+    // boarding the flight out is.
+    let on_flight = |kind, at| evac_model::SeatEvent {
+        pass: other_pass,
+        ..seat(kind, at)
+    };
+    for (events, status) in [
+        (
+            vec![leg(&convoy, 305, CheckedIn, 66)],
+            PersonStatus::CheckedIn,
+        ),
+        (
+            vec![leg(&convoy, 305, Boarded, 67)],
+            PersonStatus::CheckedIn,
+        ),
+        (vec![on_flight(CheckedIn, 68)], PersonStatus::CheckedIn),
+        (vec![on_flight(Boarded, 69)], PersonStatus::Boarded),
+    ] {
+        let kind = events[0].kind;
+        store
+            .append_seat_events(events, vec![], AppendIf::Always)
+            .await
+            .unwrap();
+        assert_eq!(status_of_x().await, status, "after {kind:?}");
+    }
 
     // Pass keys: no secret in the database; of two first keys, one is recorded.
     assert_eq!(store.legacy_signing_secret(false).await.unwrap(), None);
@@ -1474,8 +1503,8 @@ pub async fn run(store: &dyn Store) {
         Err(StoreError::Missing(_))
     ));
 
-    // The dashboard's counts add up to what is stored, the most frequent location first; x and
-    // e hold seats (assigned: no notice was accepted for them).
+    // The dashboard's counts add up to what is stored, the most frequent location first; x
+    // boarded the flight out, e holds a seat (assigned: no notice was accepted for it).
     let counts = store.dashboard_counts().await.unwrap();
     let intake = store.intake_counts().await.unwrap();
     assert_eq!(
@@ -1486,7 +1515,8 @@ pub async fn run(store: &dyn Store) {
         counts
             .by_status
             .iter()
-            .any(|(s, n)| *s == PersonStatus::Assigned && *n == 2),
+            .filter(|(s, _)| matches!(s, PersonStatus::Assigned | PersonStatus::Boarded))
+            .eq([&(PersonStatus::Assigned, 1), &(PersonStatus::Boarded, 1)]),
         "{counts:?}"
     );
     assert_eq!(
@@ -1831,6 +1861,7 @@ pub async fn outbox_story(store: &dyn Store) {
         payload_kg: None,
         baggage_kg_per_person: None,
         carries_citizens_of: Vec::new(),
+        military: false,
         feeds: None,
     };
     let audit = |action: &str| AuditEvent {

@@ -1256,6 +1256,8 @@ pub struct TransportFormValues {
     pub payload_kg: String,
     pub baggage_kg_per_person: String,
     pub carries_citizens_of: String,
+    /// A military or state transport (the checkbox was ticked).
+    pub military: bool,
     /// For a feeder: the hub it ends at, and when it arrives there.
     pub feeds_hub: String,
     pub arrives_at: String,
@@ -1277,6 +1279,7 @@ impl Default for TransportFormValues {
             payload_kg: String::new(),
             baggage_kg_per_person: String::new(),
             carries_citizens_of: String::new(),
+            military: false,
             feeds_hub: String::new(),
             arrives_at: String::new(),
         }

@@ -219,6 +219,7 @@ pub(crate) async fn render_planning(
                             .collect::<Vec<_>>()
                             .join(", ")
                     }),
+                    t.military.then(|| Tr { lang }.get("military-transport")),
                 ]
                 .into_iter()
                 .flatten()

@@ -337,7 +337,7 @@ pub async fn judge(
     post,
     path = "/api/v1/reports/{id}/statements",
     tag = "situation",
-    summary = "Add a statement to a report: its subject (hub:CODE, route:CODE, zone:CODE), effect (open, restricted, closed, curfew:HH:MM-HH:MM for daily closed hours in local time, threat:N) and window",
+    summary = "Add a statement to a report: its subject (hub:CODE, route:CODE, zone:CODE), effect (open, restricted, closed, curfew:HH:MM-HH:MM for daily closed hours in local time, military_only for a hub open to military and state transports alone, threat:N) and window",
     params(
         ("id" = uuid::Uuid, Path),
     ),

@@ -90,8 +90,9 @@ const FLIGHTS: [Flight; 13] = [
     Flight {
         code: "NQZ-3",
         hub: "NQZ",
-        // 08:00 local: Nur-Sultan's airport is closed inside its night curfew (23:00-07:00).
-        departs_h: 116,
+        // 09:00 local: Nur-Sultan's airport is closed inside its night curfew (23:00-07:00),
+        // to departures and to check-in (two hours before).
+        departs_h: 117,
         seats_per_thousand: 86,
         feeds: None,
     },
@@ -105,8 +106,8 @@ const FLIGHTS: [Flight; 13] = [
     Flight {
         code: "NQZ-4",
         hub: "NQZ",
-        // 08:00 local, as NQZ-3.
-        departs_h: 140,
+        // 09:00 local, as NQZ-3.
+        departs_h: 141,
         seats_per_thousand: 146,
         feeds: None,
     },

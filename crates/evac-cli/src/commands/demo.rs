@@ -248,25 +248,51 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     super::serve::serve(listener, app).await
 }
 
-/// `at`, or, when it falls inside `curfew` in the time zone `zone`, the hour after the curfew
-/// ends (checked a quarter of an hour at a time: at most a day's steps).
+/// `at`, or, when it or its check-in (`CHECK_IN_S` before) falls inside `curfew` in the time
+/// zone `zone`, the first quarter of an hour after `at` when neither does (the planner shuts a
+/// hub under curfew to both; at most two days' steps).
 fn after_curfew(
     at: evac_model::Timestamp,
     curfew: evac_model::DailyWindow,
     zone: &str,
 ) -> evac_model::Timestamp {
     const STEP_S: i64 = 15 * 60;
+    const CHECK_IN_S: i64 = 2 * 60 * 60;
     let zone = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let inside = |t: evac_model::Timestamp| curfew.contains_at(t, &zone);
-    if !inside(at) {
-        return at;
-    }
+    let clear = |t: evac_model::Timestamp| {
+        !curfew.contains_at(t, &zone) && !curfew.contains_at(t.plus_seconds(-CHECK_IN_S), &zone)
+    };
     let mut t = at;
-    for _ in 0..(24 * 60 * 60 / STEP_S) {
-        if !inside(t) {
-            return t.plus_seconds(60 * 60);
+    for _ in 0..(2 * 24 * 60 * 60 / STEP_S) {
+        if clear(t) {
+            return t;
         }
         t = t.plus_seconds(STEP_S);
     }
     at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo's Nur-Sultan flight must be plannable whenever the demo starts: neither its
+    /// departure nor its check-in two hours before inside the night curfew (an 08:00 flight
+    /// checked in at 06:00, inside it, and took no one).
+    #[test]
+    fn a_flight_moved_after_the_curfew_departs_and_checks_in_outside_it() {
+        let zone = jiff::tz::TimeZone::get("Asia/Almaty").unwrap_or(jiff::tz::TimeZone::UTC);
+        let curfew = evac_demo::NUR_SULTAN_CURFEW;
+        let midnight_utc: evac_model::Timestamp = "2022-01-07T00:00:00Z".parse().unwrap();
+        for quarter in 0..96 {
+            let at = midnight_utc.plus_seconds(quarter * 15 * 60);
+            let moved = after_curfew(at, curfew, "Asia/Almaty");
+            assert!(moved >= at);
+            assert!(!curfew.contains_at(moved, &zone), "{at} → {moved}");
+            assert!(
+                !curfew.contains_at(moved.plus_seconds(-2 * 60 * 60), &zone),
+                "{at} → {moved}: check-in inside the curfew"
+            );
+        }
+    }
 }

@@ -43,6 +43,10 @@ pub enum TransportCommand {
         /// whoever the policy seats
         #[arg(long)]
         carries_citizens_of: Option<String>,
+        /// A military or state transport (an air force's or EMERCOM's): it may leave from a
+        /// hub open to military transports alone
+        #[arg(long)]
+        military: bool,
         /// For a feeder (a convoy to another hub, where its people take a flight out planned
         /// with it as one journey): the hub it ends at
         #[arg(long, requires = "arrives_at")]
@@ -224,6 +228,7 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
             payload_kg,
             baggage_kg_per_person,
             carries_citizens_of,
+            military,
             feeds_hub,
             arrives_at,
             who,
@@ -244,6 +249,7 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
                 payload_kg: payload_kg.map(|kg| kg.to_string()),
                 baggage_kg_per_person: baggage_kg_per_person.map(|kg| kg.to_string()),
                 carries_citizens_of,
+                military: military.then(|| "yes".to_string()),
                 feeds_hub,
                 arrives_at,
             };
