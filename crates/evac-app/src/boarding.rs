@@ -14,8 +14,8 @@ use std::collections::{HashMap, HashSet};
 
 use evac_exchange::manifest::ManifestRow;
 use evac_model::{
-    FieldError, PassClaims, PassId, Permission, PersonId, PersonStatus, Seat, SeatBook, SeatEvent,
-    SeatEventKind, Timestamp, Transport, TransportId, verify_pass,
+    FieldError, PassClaims, PassId, Permission, PersonId, PersonStatus, RequestId, Seat, SeatBook,
+    SeatEvent, SeatEventKind, Timestamp, Transport, TransportId, verify_pass,
 };
 use evac_store::{AppendIf, AuditEvent, LOG_PAGE_ITEMS_MAX, PersonChange, StoreError};
 
@@ -48,6 +48,20 @@ pub struct Published {
     pub lost: Vec<SeatChangeView>,
     /// Households without a seat, and what kept them off each transport.
     pub waiting: Vec<Waiting>,
+}
+
+/// A presence at a hub is what standby goes by for this many hours: after that, who was seen
+/// may have gone home.
+pub const PRESENCE_HOURS_MAX: i64 = 24;
+
+/// A household recorded present at a hub.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct Present {
+    pub reference: String,
+    pub hub: String,
+    /// The people of the request.
+    pub people: u32,
+    pub at: Timestamp,
 }
 
 /// A boarding pass as printed: who, on what, and the token its QR code carries.
@@ -285,8 +299,9 @@ impl App {
     /// Plans at `now` keeping published seats where they still work, and publishes: the
     /// moved and newly seated get passes, the moved and dropped are told why. Households with
     /// someone checked in or boarded keep their transport whatever the plan says now: only
-    /// staff move them. If the seat log moves while this plans (another planner, a scan, a
-    /// release), it reads and plans again.
+    /// staff move them; except when a transport of their journey was cancelled and only
+    /// check-ins for it hold them, when they are planned anew from that hub. If the seat log
+    /// moves while this plans (another planner, a scan, a release), it reads and plans again.
     pub async fn publish_plan(&self, staff: &Staff, now: Timestamp) -> Result<Published, AppError> {
         staff.require(Permission::PlanTransports)?;
         with_fresh_fold("publishing the plan", || self.publish_once(staff, now)).await
@@ -328,49 +343,99 @@ impl App {
             *at = (*at).min(s.seated_at.unix_micros());
             m
         });
-        // At a hub already: someone of the household checked in or boarded, or boarded a
-        // feeder that has left: they keep their journey.
-        let departed_feeders: HashMap<&str, &evac_plan::Feed> = book
+        let cancelled: HashSet<TransportId> = inputs
+            .stored
+            .iter()
+            .filter(|t| t.status == evac_model::TransportStatus::Cancelled)
+            .map(|t| t.id)
+            .collect();
+        // Where people stand who are past their own front door: aboard a feeder that has left
+        // (on their way to its hub), or checked in for a transport since cancelled (at its
+        // hub).
+        let mut rode: HashMap<PersonId, &evac_plan::Feed> = HashMap::new();
+        let mut stranded_at: HashMap<PersonId, &str> = HashMap::new();
+        for seat in book.seats.values().filter(|s| s.state.is_scanned()) {
+            let id = seat.transport.to_string();
+            if departed.contains(&id) {
+                if let Some(feed) = inputs.feed_of(&id) {
+                    rode.insert(seat.person, feed);
+                }
+            } else if seat.state == SeatEventKind::CheckedIn
+                && cancelled.contains(&seat.transport)
+                && let Some(&i) = inputs.index.get(&id)
+            {
+                stranded_at.insert(seat.person, inputs.stored[i].hub.as_str());
+            }
+        }
+        // At a hub already (someone of the household checked in or boarded, or rode a feeder
+        // that has left): the household keeps its journey, unless a transport of it was
+        // cancelled and nothing scanned holds it (a check-in for the cancelled transport is
+        // given up; a boarded seat, or a check-in for a leg that still runs, is not, so
+        // staff move such a household by hand).
+        let on_departed_feeder: HashSet<&str> = book
             .seats
             .values()
-            .filter(|s| s.state.is_scanned() && departed.contains(&s.transport.to_string()))
-            .filter_map(|s| {
-                Some((
-                    s.household.as_str(),
-                    inputs.feed_of(&s.transport.to_string())?,
-                ))
-            })
+            .filter(|s| rode.contains_key(&s.person))
+            .map(|s| s.household.as_str())
             .collect();
-        let on_departed_feeder: HashSet<&str> = departed_feeders.keys().copied().collect();
+        let on_cancelled: HashSet<&str> = live_seats()
+            .filter(|s| cancelled.contains(&s.transport))
+            .map(|s| s.household.as_str())
+            .collect();
+        let held_by_a_scan: HashSet<&str> = live_seats()
+            .filter(|s| {
+                s.state.is_scanned()
+                    && !(s.state == SeatEventKind::CheckedIn && cancelled.contains(&s.transport))
+            })
+            .map(|s| s.household.as_str())
+            .collect();
         let checked_in: Vec<String> = live_seats()
             .filter(|s| s.state.is_scanned() || on_departed_feeder.contains(s.household.as_str()))
-            .map(|s| s.household.clone())
-            .collect::<HashSet<String>>()
+            .map(|s| s.household.as_str())
+            .filter(|h| !on_cancelled.contains(h) || held_by_a_scan.contains(h))
+            .collect::<HashSet<&str>>()
             .into_iter()
+            .map(String::from)
             .collect();
+        let connection_after_check_in_us = (i64::from(inputs.settings.connection_minutes)
+            - i64::from(inputs.settings.check_in_minutes))
+            * 60_000_000;
         let cases: Vec<evac_plan::Case> = inputs
             .cases
             .iter()
-            .map(|case| {
+            .zip(&inputs.names)
+            .map(|(case, name)| {
                 let mut case = case.clone();
                 if let Some(&at) = told_at.get(case.id.as_str()) {
                     case.ready_at_us = case.ready_at_us.min(at);
                 }
-                // Aboard a feeder that has left, the household is on its way to the feeder's
-                // hub: should its onward journey go (a cancelled flight), the next way out
-                // leaves from there once it arrives, with no second bus.
-                if let Some(feed) = departed_feeders.get(case.id.as_str()) {
-                    case.reach = vec![evac_plan::Reach {
-                        hub: feed.hub.clone(),
-                        // From arrival to departure: the connection time, as a feeder's
-                        // onward leg has it.
-                        travel_minutes: inputs
-                            .settings
-                            .connection_minutes
-                            .saturating_sub(inputs.settings.check_in_minutes),
+                let at_hub = |hub: &str| {
+                    vec![evac_plan::Reach {
+                        hub: hub.to_string(),
+                        travel_minutes: 0,
                         open: Vec::new(),
-                    }];
-                    case.ready_at_us = case.ready_at_us.max(feed.arrives_at_us);
+                    }]
+                };
+                // Everyone of the household aboard a feeder that has left is on the way to
+                // its hub: should the onward journey go (a cancelled flight), the next way out
+                // leaves from there, with the connection time after arrival, and no second
+                // bus. Everyone checked in for a cancelled transport is at its hub.
+                let all = |of: &dyn Fn(&PersonId) -> Option<String>| -> Option<String> {
+                    let hubs: Vec<String> = name.persons.iter().map(of).collect::<Option<_>>()?;
+                    hubs.into_iter().next()
+                };
+                if let Some(hub) = all(&|p| rode.get(p).map(|f| f.hub.clone())) {
+                    let arrives = name
+                        .persons
+                        .iter()
+                        .filter_map(|p| rode.get(p))
+                        .map(|f| f.arrives_at_us)
+                        .max()
+                        .unwrap_or(case.ready_at_us);
+                    case.reach = at_hub(&hub);
+                    case.ready_at_us = arrives + connection_after_check_in_us;
+                } else if let Some(hub) = all(&|p| stranded_at.get(p).map(|h| h.to_string())) {
+                    case.reach = at_hub(&hub);
                 }
                 case
             })
@@ -463,12 +528,6 @@ impl App {
         // moves gives up the old seat before taking the new one. A scanned seat (checked in,
         // boarded) is never released here (only staff do that, by hand), except a check-in
         // for a transport that was cancelled: the plan moved its people on.
-        let cancelled: HashSet<TransportId> = inputs
-            .stored
-            .iter()
-            .filter(|t| t.status == evac_model::TransportStatus::Cancelled)
-            .map(|t| t.id)
-            .collect();
         let mut releases: Vec<SeatEvent> = Vec::new();
         let mut seatings: Vec<SeatEvent> = Vec::new();
         let release = |seat: &Seat, why: &str| {
@@ -1026,6 +1085,56 @@ impl App {
         })
     }
 
+    /// Records that the household of a request is at a hub without a seat there (a field
+    /// officer saw them at the airport): the gate's standby calls it first while the
+    /// presence is at most [`PRESENCE_HOURS_MAX`] old. An unknown reference or hub is refused
+    /// with the field named.
+    pub async fn mark_present(
+        &self,
+        staff: &Staff,
+        draft: &evac_model::PresenceDraft,
+        at: Timestamp,
+    ) -> Result<Present, AppError> {
+        staff.require(Permission::CheckIn)?;
+        let (reference, hub) = draft.validate().map_err(AppError::Invalid)?;
+        if !self.store.hubs().await?.iter().any(|h| h.code == hub) {
+            return Err(AppError::Invalid(vec![FieldError {
+                path: "hub".into(),
+                reason: format!(
+                    "no hub has the code '{hub}'; give the code of a hub on the situation page"
+                ),
+            }]));
+        }
+        let Some(found) = self.store.request_by_reference(&reference).await? else {
+            return Err(AppError::Invalid(vec![FieldError {
+                path: "reference".into(),
+                reason: format!(
+                    "no request has the reference {reference}; check it against the acknowledgement"
+                ),
+            }]));
+        };
+        let presence = evac_store::Presence {
+            request: found.request.id,
+            hub: hub.clone(),
+            at,
+            actor: staff.actor().label(),
+        };
+        let audit = AuditEvent {
+            at,
+            actor: staff.actor(),
+            action: "presence.record".into(),
+            subject: Some(found.request.id.to_string()),
+            detail: serde_json::json!({ "hub": hub }),
+        };
+        self.store.record_presence(presence, audit).await?;
+        Ok(Present {
+            reference: reference.to_string(),
+            hub,
+            people: found.request.body.party.len() as u32,
+            at,
+        })
+    }
+
     /// Checks a passenger in with the token of their pass: once.
     pub async fn check_in(
         &self,
@@ -1310,14 +1419,46 @@ impl App {
                 !seated.contains_key(id) && !released_households.contains(id)
             })
             .collect();
-        let waiting_cases: Vec<evac_plan::Case> =
-            waiting.iter().map(|&c| inputs.cases[c].clone()).collect();
+        // Households a field officer saw at this hub lately are called first, and reach it
+        // from where they stand.
+        let seen_here: HashSet<RequestId> = self
+            .store
+            .presences_at(&t.hub, now.plus_seconds(-PRESENCE_HOURS_MAX * 3_600))
+            .await?
+            .into_iter()
+            .filter(|p| p.at <= now)
+            .map(|p| p.request)
+            .collect();
+        let present: Vec<bool> = waiting
+            .iter()
+            .map(|&c| {
+                inputs.names[c]
+                    .requests
+                    .iter()
+                    .any(|r| seen_here.contains(r))
+            })
+            .collect();
+        let waiting_cases: Vec<evac_plan::Case> = waiting
+            .iter()
+            .zip(&present)
+            .map(|(&c, &here)| {
+                let mut case = inputs.cases[c].clone();
+                if here {
+                    case.reach = vec![evac_plan::Reach {
+                        hub: t.hub.clone(),
+                        travel_minutes: 0,
+                        open: Vec::new(),
+                    }];
+                }
+                case
+            })
+            .collect();
         // Standby people are at the hub already: no check-in margin at the call time.
         let settings = evac_plan::Settings {
             check_in_minutes: 0,
             ..inputs.settings
         };
-        let taken = evac_plan::standby(planner_t, &aboard, &waiting_cases, settings);
+        let taken = evac_plan::standby(planner_t, &aboard, &waiting_cases, &present, settings);
         let mut standby = Vec::new();
         // (case, its first pass, its seat numbers) of each standby household.
         let mut told_standby: Vec<(usize, PassId, Vec<u32>)> = Vec::new();
@@ -1353,7 +1494,11 @@ impl App {
                 people: case.people,
                 from: None,
                 to: Some(t.code.clone()),
-                why: "standby: seats freed by no-shows".into(),
+                why: if present[w] {
+                    format!("standby: present at {}, seats freed by no-shows", t.hub)
+                } else {
+                    "standby: seats freed by no-shows".into()
+                },
             });
         }
         // Standby households are at the hub; they are told all the same (the pass is theirs).

@@ -43,7 +43,10 @@ use evac_store::{Store, StoreError};
 
 pub use accounts::{NewToken, SESSION_S_MAX, TokenView, hash_password};
 pub use audit::{AuditSealer, SEAL_INTERVAL_MS};
-pub use boarding::{BoardingPass, Manifest, NoShows, Published, Scanned, SeatChangeView};
+pub use boarding::{
+    BoardingPass, Manifest, NoShows, PRESENCE_HOURS_MAX, Present, Published, Scanned,
+    SeatChangeView,
+};
 pub use broadcast::{BROADCAST_RECIPIENTS_MAX, BroadcastPreview, BroadcastSample, BroadcastSent};
 pub use calls::{
     CALLBACK_BACKOFF_MINUTES, CALLBACK_LEASE_MS, CALLBACKS_LISTED_MAX, LoggedCall, QueuedCallback,

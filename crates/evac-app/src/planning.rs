@@ -184,15 +184,13 @@ fn route_windows(
             let stretches = match derived.curfew() {
                 None => vec![(start, end)],
                 // Under a curfew the road is open between its hours, in the local time of the
-                // hub it leads to, cut within the horizon and a day either side (a trip set off
-                // the evening before counts); beyond, it stays as it is.
+                // hub it leads to, cut from a day before now (a trip set off the evening before
+                // counts; earlier openings are of no use to a plan) to a day past the horizon,
+                // beyond which it stays as it is.
                 Some(curfew) => {
                     let low = start.max(from.unix_micros().saturating_sub(DAY_US));
                     let high = end.min(until.unix_micros().saturating_add(DAY_US));
                     let mut cut = curfew.outside(low, high, &zone_of_route(route));
-                    if let Some(first) = cut.first_mut().filter(|f| f.0 == low) {
-                        first.0 = start;
-                    }
                     if let Some(last) = cut.last_mut().filter(|l| l.1 == high) {
                         last.1 = end;
                     }
@@ -444,8 +442,9 @@ impl App {
                             at_check_in: false,
                         })
                     } else {
+                        // Any moment of the check-in: a short curfew may fall inside it.
                         hours
-                            .contains_at(check_in, &zone)
+                            .overlaps(check_in.unix_micros(), t.departs_at.unix_micros(), &zone)
                             .then_some(HubShut::Curfew {
                                 hours,
                                 at_check_in: true,

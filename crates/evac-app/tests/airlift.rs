@@ -985,6 +985,224 @@ async fn checked_in_passengers_of_a_cancelled_flight_take_the_next_one() {
     }
 }
 
+/// Issue 28, item 5: a household that came to the airport without a seat had no way to be
+/// called first: standby went by priority alone, so a family still at home took the seats a
+/// no-show freed while the man at the gate waited. A field officer now records him present at
+/// the hub (by his reference), and standby calls the present first; a wrong reference or hub
+/// is refused with the field named. On both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standby_calls_the_household_present_at_the_hub_first() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let app = backend.node().await;
+        let (planner, supervisor) = cell(&app).await;
+        let field = convoy_from_almaty(&app, &supervisor).await;
+        let in_nur_sultan =
+            |phone, members: &[(&'static str, &'static str, Option<&'static str>)]| {
+                let mut draft = household(phone, members);
+                draft.location.text = Some("Нур-Султан".into());
+                draft
+            };
+        let family = [
+            ("Home", "1980-01-01", Some("IT")),
+            ("Home", "2015-01-01", Some("IT")),
+        ];
+        let [no_show, at_gate] = submit_all(
+            &app,
+            [
+                in_nur_sultan(
+                    "8 701 555 88 01",
+                    &[
+                        ("Away", "1980-01-01", Some("IT")),
+                        ("Away", "2015-01-01", Some("IT")),
+                    ],
+                ),
+                in_nur_sultan("8 701 555 88 02", &[("Gate", "1980-01-01", Some("IT"))]),
+            ],
+        )
+        .await
+        .try_into()
+        .unwrap();
+        let t = add_flight(
+            &app,
+            &planner,
+            flight("NQZ-S", "NQZ", start().plus_seconds(30 * HOUR_S), 2),
+        )
+        .await;
+        let published = app
+            .publish_plan(&planner, start().plus_seconds(2 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(
+            published
+                .seated
+                .iter()
+                .map(|s| s.reference.as_str())
+                .collect::<Vec<_>>(),
+            [no_show.as_str()],
+            "{name}: the family of two (class 2) first"
+        );
+        // Another family of two (class 2) asks later and waits at home.
+        let at_home = app
+            .submit_request_at(
+                &Actor::Public,
+                &in_nur_sultan("8 701 555 88 03", &family),
+                None,
+                start().plus_seconds(3 * HOUR_S),
+            )
+            .await
+            .unwrap();
+        for (draft, field_named) in [
+            (("K7P-3M9-XQ2", "NQZ"), "reference"),
+            ((at_gate.as_str(), "XXX"), "hub"),
+        ] {
+            let refused = app
+                .mark_present(
+                    &field,
+                    &evac_model::PresenceDraft {
+                        reference: Some(draft.0.into()),
+                        hub: Some(draft.1.into()),
+                    },
+                    start().plus_seconds(27 * HOUR_S),
+                )
+                .await;
+            assert!(
+                matches!(&refused, Err(evac_app::AppError::Invalid(e)) if e[0].path == field_named),
+                "{name}: {refused:?}"
+            );
+        }
+        app.mark_present(
+            &field,
+            &evac_model::PresenceDraft {
+                reference: Some(at_gate.clone()),
+                hub: Some("nqz".into()),
+            },
+            start().plus_seconds(27 * HOUR_S),
+        )
+        .await
+        .unwrap();
+        let released = app
+            .release_no_shows(&field, t.id, start().plus_seconds(28 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(released.released, 2, "{name}");
+        let called: Vec<(&str, &str)> = released
+            .standby
+            .iter()
+            .map(|s| (s.household.as_str(), s.why.as_str()))
+            .collect();
+        assert_eq!(
+            called,
+            [(
+                at_gate.as_str(),
+                "standby: present at NQZ, seats freed by no-shows"
+            )],
+            "{name}: the man at the gate, not the family at home ({}): {released:#?}",
+            at_home.reference
+        );
+        backend.finish().await;
+    }
+}
+
+/// The review of the fix above: checked-in passengers of a cancelled flight were planned from
+/// home, so when the road from home had closed meanwhile they lost their seat though they
+/// stood at the airport; and a household with someone boarded on the cancelled flight would
+/// have been moved while the store kept the boarded seat (a split household). Now the first
+/// household takes the next flight from the airport where it checked in, and the second stays
+/// for staff to move by hand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_flights_checked_in_leave_from_its_airport_and_the_boarded_stay() {
+    let (app, _dir) = common::fresh_app().await;
+    let (planner, supervisor) = cell(&app).await;
+    let field = convoy_from_almaty(&app, &supervisor).await;
+    let references = submit_all(
+        &app,
+        [
+            household("8 701 555 89 01", &[("Gate", "1980-01-01", Some("IT"))]),
+            household("8 701 555 89 02", &[("Aboard", "1980-01-01", Some("IT"))]),
+        ],
+    )
+    .await;
+    state_all(
+        &app,
+        &supervisor,
+        &[("hub:ALA", "open"), ("route:almaty-airport", "open")],
+        HOUR_S / 2,
+    )
+    .await;
+    let first = add_flight(
+        &app,
+        &planner,
+        flight("ALA-A", "ALA", start().plus_seconds(10 * HOUR_S), 50),
+    )
+    .await;
+    app.publish_plan(&planner, start().plus_seconds(2 * HOUR_S))
+        .await
+        .unwrap();
+    for pass in app.boarding_passes(&planner, first.id).await.unwrap() {
+        app.check_in(&field, &pass.token, start().plus_seconds(8 * HOUR_S))
+            .await
+            .unwrap();
+        if pass.household == references[1] {
+            app.board(&field, &pass.token, start().plus_seconds(8 * HOUR_S + 600))
+                .await
+                .unwrap();
+        }
+    }
+    // The road from the town closes behind them, and the flight is cancelled.
+    state_all(
+        &app,
+        &supervisor,
+        &[("route:almaty-airport", "closed")],
+        8 * HOUR_S + 1_800,
+    )
+    .await;
+    app.set_transport_status(&planner, first.id, TransportStatus::Cancelled)
+        .await
+        .unwrap();
+    let next = add_flight(
+        &app,
+        &planner,
+        flight("ALA-B", "ALA", start().plus_seconds(14 * HOUR_S), 50),
+    )
+    .await;
+    let again = app
+        .publish_plan(&planner, start().plus_seconds(9 * HOUR_S))
+        .await
+        .unwrap();
+    let moved: Vec<(&str, Option<&str>)> = again
+        .moved
+        .iter()
+        .map(|c| (c.household.as_str(), c.to.as_deref()))
+        .collect();
+    assert_eq!(
+        moved,
+        [(references[0].as_str(), Some("ALA-B"))],
+        "{again:#?}"
+    );
+    assert!(again.lost.is_empty(), "{again:#?}");
+    let on_next: Vec<String> = app
+        .boarding_passes(&planner, next.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.household)
+        .collect();
+    assert_eq!(on_next, [references[0].clone()]);
+    let still: Vec<String> = app
+        .boarding_passes(&planner, first.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.household)
+        .collect();
+    assert_eq!(
+        still,
+        [references[1].clone()],
+        "the boarded stay, for staff"
+    );
+}
+
 /// A household of one in Almaty, submitted an hour into the crisis, with `statements` in
 /// force from half an hour in (Bishkek shut, say, so its way out is Almaty's airport).
 async fn one_in_almaty_under(

@@ -163,6 +163,20 @@ fn mentions_of(text: &str, gazetteer: &Gazetteer) -> Vec<ReportMention> {
 /// Closure comes first: a sentence naming both ("reopened after it was closed") is read as
 /// the more restrictive, which is the safer suggestion for an operator to correct.
 const EFFECT_WORDS: &[(Effect, &[&str])] = &[
+    // "Closed to airlines, military apron working": before closure, whose words it carries.
+    (
+        Effect::MilitaryOnly,
+        &[
+            "only military",
+            "military only",
+            "military apron",
+            "military flights only",
+            "только для военных",
+            "только военн",
+            "solo militar",
+            "solo voli militari",
+        ],
+    ),
     (
         Effect::Closed,
         &[
@@ -209,7 +223,6 @@ const EFFECT_WORDS: &[(Effect, &[&str])] = &[
             "restricted",
             "curfew",
             "limited",
-            "only military",
             "coprifuoco",
             "limitat",
             "ограничен",
@@ -533,7 +546,12 @@ fn suggested_statements(
                 read.extend(ends.iter().map(String::as_str));
                 push(Statement {
                     subject: Subject::new(SubjectKind::Route, &route.code),
-                    effect: road_effect,
+                    // A road open to the military alone is restricted ("military only" is
+                    // said of a hub).
+                    effect: match road_effect {
+                        Effect::MilitaryOnly => Effect::Restricted,
+                        effect => effect,
+                    },
                     from,
                     until,
                     capacity_per_day: None,
@@ -1104,6 +1122,26 @@ mod tests {
             "{}",
             almaty.note
         );
+    }
+
+    /// Issue 28: "closed to airlines, military apron working" was read as a closure (or,
+    /// with "only military", as restricted), which shut the military flights out too. A hub
+    /// open to the military alone now suggests `military_only`.
+    #[test]
+    fn an_airport_open_only_to_military_flights_suggests_military_only() {
+        let g = Gazetteer::shipped();
+        for text in [
+            "Almaty airport is closed to airlines, military apron working.",
+            "Аэропорт Алматы закрыт для гражданских рейсов, принимает только военные борта.",
+        ] {
+            let read = read_report(text, &ReadingContext::new(&g, t0())).unwrap();
+            let almaty = read
+                .statements
+                .iter()
+                .find(|s| s.subject == Subject::hub("ALA"))
+                .unwrap_or_else(|| panic!("{text}: {:?}", read.statements));
+            assert_eq!(almaty.effect, Effect::MilitaryOnly, "{text}");
+        }
     }
 
     #[test]

@@ -1066,6 +1066,43 @@ impl HandlingDraft {
     }
 }
 
+/// A field officer's word that a household is at a hub without a seat there (issue 28, item
+/// 5): the reference of one of its requests and the hub, as the API and the gate's form send
+/// them. Standby calls such households first.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+#[schema(example = json!({ "reference": "K7P-3M9-XQ2", "hub": "NQZ" }))]
+pub struct PresenceDraft {
+    /// Required: the reference on the household's acknowledgement.
+    #[serde(deserialize_with = "scalar")]
+    pub reference: Option<String>,
+    /// Required: the code of the hub where they are.
+    #[serde(deserialize_with = "scalar")]
+    pub hub: Option<String>,
+}
+
+impl PresenceDraft {
+    /// The reference and the hub's code (in capitals), or every problem.
+    pub fn validate(&self) -> Result<(crate::ReferenceCode, String), Vec<FieldError>> {
+        let mut c = Checker::default();
+        let reference = c
+            .required(
+                "reference",
+                &self.reference,
+                "give the reference on the household's acknowledgement",
+            )
+            .and_then(|r| {
+                r.parse::<crate::ReferenceCode>()
+                    .map_err(|e| c.fail("reference", e.to_string()))
+                    .ok()
+            });
+        let hub = c
+            .required("hub", &self.hub, "give the code of the hub where they are")
+            .map(|h| h.trim().to_ascii_uppercase());
+        c.finish((|| Some((reference?, hub?)))())
+    }
+}
+
 // ---- broadcasts ----------------------------------------------------------------------------
 
 /// A broadcast's text is at most this many characters (three Cyrillic SMS segments).

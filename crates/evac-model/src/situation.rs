@@ -254,6 +254,11 @@ impl DailyWindow {
         open
     }
 
+    /// Whether the window holds any moment of `[from_us, until_us)`, read in `zone`.
+    pub fn overlaps(&self, from_us: i64, until_us: i64, zone: &jiff::tz::TimeZone) -> bool {
+        from_us < until_us && self.outside(from_us, until_us, zone) != [(from_us, until_us)]
+    }
+
     /// "23:00-07:00".
     fn parse(text: &str) -> Option<DailyWindow> {
         let minute = |hh_mm: &str| -> Option<u16> {
@@ -569,6 +574,11 @@ mod tests {
             window.outside(local(10, 8, 0), local(10, 9, 30), &almaty),
             vec![(local(10, 8, 0), local(10, 9, 30))]
         );
+        assert!(!window.overlaps(local(10, 8, 0), local(10, 9, 30), &almaty));
+        // A check-in from 22:30 to 00:30 crosses the curfew's start; one ending at 23:00 does
+        // not.
+        assert!(window.overlaps(local(10, 22, 30), local(11, 0, 30), &almaty));
+        assert!(!window.overlaps(local(10, 21, 0), local(10, 23, 0), &almaty));
         // A window inside one day (a midday closure).
         let midday: Effect = "curfew:12:00-14:00".parse().unwrap();
         let Effect::Curfew(midday) = midday else {

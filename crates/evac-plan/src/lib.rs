@@ -1066,14 +1066,16 @@ impl Mover<'_, '_> {
 }
 
 /// Standby: when no-shows free seats on `transport` at the call time, the waiting cases that
-/// take them, by index into `waiting`, in priority order (class, then score): each that can use
-/// the transport and still fits beside `aboard` and the standby cases taken before it. A
+/// take them, by index into `waiting`: those `present` at its hub first (seen there by a field
+/// officer: they came), then in priority order (class, then score); each that can use the
+/// transport and still fits beside `aboard` and the standby cases taken before it. A
 /// household too large for what is left is passed over for a smaller one behind it. A feeder
 /// takes nobody from standby: its people need an onward seat, which only a plan gives.
 pub fn standby(
     transport: &Transport,
     aboard: &[Case],
     waiting: &[Case],
+    present: &[bool],
     settings: Settings,
 ) -> Vec<usize> {
     if transport.feeds.is_some() {
@@ -1084,10 +1086,11 @@ pub fn standby(
         load.add(c);
     }
     let mut order: Vec<usize> = (0..waiting.len()).collect();
+    let present = |c: usize| present.get(c).copied().unwrap_or(false);
     order.sort_by(|&a, &b| {
+        let here = present(b).cmp(&present(a));
         let (a, b) = (&waiting[a], &waiting[b]);
-        a.class
-            .cmp(&b.class)
+        here.then(a.class.cmp(&b.class))
             .then(b.score.total_cmp(&a.score))
             .then(a.id.cmp(&b.id))
     });

@@ -50,7 +50,8 @@ pub struct Replanned {
 /// first); `notified` names the cases already told (they stay where they can); `checked_in`
 /// names the cases with someone checked in or boarded: they are at a hub and keep their
 /// journey whatever the rules say now (only staff move them, by hand), so they never appear in
-/// the diff, unless a transport of it no longer runs (cancelled).
+/// the diff (the caller leaves out of it a household whose check-in was for a transport since
+/// cancelled: it is planned anew, from where it stands).
 #[allow(clippy::too_many_arguments)]
 pub fn replan(
     transports: &[Transport],
@@ -84,10 +85,7 @@ pub fn replan(
             .filter_map(|(i, c)| Some((i, journey_of(previous.get(&c.id)?)?)))
             .collect()
     };
-    // At a hub, they keep their journey while it still runs: one of which a transport no
-    // longer takes people (cancelled) is planned anew, from where they are.
-    let mut pinned = held_by(checked_in);
-    pinned.retain(|_, j| j.legs.iter().all(|&t| transports[t].usable));
+    let pinned = held_by(checked_in);
     let mut keep = held_by(notified);
     keep.retain(|c, _| !pinned.contains_key(c));
     let notified: HashSet<&str> = notified.iter().map(String::as_str).collect();

@@ -375,12 +375,20 @@ fn standby_fills_freed_seats_in_priority_order_passing_over_what_does_not_fit() 
         case("elsewhere", 1, 1, &["NQZ"]),
         case("pair", 2, 2, &["ALA"]),
     ];
-    let taken: Vec<&str> = standby(&flight, &aboard, &waiting, Settings::default())
-        .into_iter()
-        .map(|c| waiting[c].id.as_str())
-        .collect();
+    let taken = |present: &[bool]| -> Vec<&str> {
+        standby(&flight, &aboard, &waiting, present, Settings::default())
+            .into_iter()
+            .map(|c| waiting[c].id.as_str())
+            .collect()
+    };
     // 5 seats free: medical (2), the big family does not fit, the pair (2), the tourist (1).
-    assert_eq!(taken, ["medical", "pair", "tourist"]);
+    assert_eq!(taken(&[]), ["medical", "pair", "tourist"]);
+    // Issue 28, item 5: households seen at the hub are called first, whatever their class
+    // (they came), in priority order among them; the rest follow in priority order.
+    assert_eq!(
+        taken(&[true, false, false, false, true]),
+        ["pair", "tourist", "medical"]
+    );
 }
 
 fn random_instance(seed: u64, cases_max: usize) -> (Vec<Transport>, Vec<Case>) {

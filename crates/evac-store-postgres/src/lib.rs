@@ -2113,6 +2113,53 @@ impl Store for PgStore {
         calls::calls_of_request(&self.pool, request).await
     }
 
+    async fn record_presence(
+        &self,
+        presence: Presence,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let inserted = sqlx::query(
+            "INSERT INTO presences (request_id, hub, at, actor)
+             SELECT id, $2, $3, $4 FROM requests WHERE id = $1",
+        )
+        .bind(presence.request.to_string())
+        .bind(&presence.hub)
+        .bind(presence.at.unix_micros())
+        .bind(&presence.actor)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Missing(format!("request {}", presence.request)));
+        }
+        insert_audit(&mut *tx, &audit).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn presences_at(&self, hub: &str, since: Timestamp) -> Result<Vec<Presence>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT request_id, hub, at, actor FROM presences
+             WHERE hub = $1 AND at >= $2 ORDER BY at, request_id",
+        )
+        .bind(hub)
+        .bind(since.unix_micros())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let request: String = r.try_get(0).map_err(backend)?;
+                Ok(Presence {
+                    request: parse_id("presences.request_id", &request)?,
+                    hub: r.try_get(1).map_err(backend)?,
+                    at: Timestamp::from_unix_micros(r.try_get(2).map_err(backend)?),
+                    actor: r.try_get(3).map_err(backend)?,
+                })
+            })
+            .collect()
+    }
+
     async fn queue_callbacks(
         &self,
         callbacks: Vec<(RequestId, Timestamp, String)>,
@@ -2492,17 +2539,21 @@ fn stored_policy((version, toml, created_at, author): (i64, String, i64, String)
 /// hundreds of thousands of people; one round trip per row would take minutes).
 const SEAT_EVENTS_PER_STATEMENT_MAX: usize = 10_000;
 
-/// Inserts seat events, the person events they cause (each from the status before it, even
-/// when one person has two events in the batch) and the persons' last status.
 /// Each event's person status, folded with [`JourneyStatus`] from the person's stored status and
-/// the live seats they hold before the batch (read under the seat log's lock, so no other
-/// append moves them meanwhile).
+/// the live seats they hold before the batch. The seats are read under the seat log's lock (no
+/// other append moves them meanwhile) and the persons' rows locked first, in id order, so the
+/// outbox cannot move a person to `notified` between this read and the status written back.
 async fn journey_statuses(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     events: &[SeatEvent],
 ) -> Result<Vec<String>, StoreError> {
     let persons: Vec<String> = events.iter().map(|e| e.person.to_string()).collect();
     let transports: Vec<String> = events.iter().map(|e| e.transport.to_string()).collect();
+    sqlx::query("SELECT 1 FROM persons WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+        .bind(&persons)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
     let feeders: HashSet<String> = sqlx::query_scalar(
         "SELECT id FROM transports WHERE id = ANY($1) AND body::jsonb -> 'feeds' IS NOT NULL",
     )
@@ -2567,6 +2618,8 @@ async fn journey_statuses(
         .collect())
 }
 
+/// Inserts seat events, the person events they cause (each from the status before it, even
+/// when one person has two events in the batch) and the persons' last status.
 async fn insert_seat_events(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     events: &[SeatEvent],

@@ -147,6 +147,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0028_seat_numbers.sql"),
     include_str!("../migrations/0029_journey_seats.sql"),
     include_str!("../migrations/0030_places.sql"),
+    include_str!("../migrations/0031_presences.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1931,6 +1932,25 @@ impl Store for SqliteStore {
 
     async fn calls_of_request(&self, request: RequestId) -> Result<Vec<Call>, StoreError> {
         self.read(move |c| calls::calls_of_request(c, request))
+            .await
+    }
+
+    async fn record_presence(
+        &self,
+        presence: Presence,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let audit_row = rows::AuditRow::from(&audit);
+        self.write(move |c| {
+            seats::record_presence(c, &presence)?;
+            rows::insert_audit(c, &audit_row)
+        })
+        .await
+    }
+
+    async fn presences_at(&self, hub: &str, since: Timestamp) -> Result<Vec<Presence>, StoreError> {
+        let hub = hub.to_string();
+        self.read(move |c| seats::presences_at(c, &hub, since))
             .await
     }
 

@@ -106,6 +106,60 @@ pub(crate) fn insert_seat_event(c: &Connection, e: &SeatEvent) -> Result<(), Sto
     Ok(())
 }
 
+pub(crate) fn record_presence(c: &Connection, p: &Presence) -> Result<(), StoreError> {
+    let inserted = c
+        .prepare_cached(
+            "INSERT INTO presences (request_id, hub, at, actor)
+             SELECT id, ?2, ?3, ?4 FROM requests WHERE id = ?1",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                p.request.to_string(),
+                p.hub,
+                p.at.unix_micros(),
+                p.actor
+            ])
+        })
+        .map_err(backend)?;
+    if inserted == 0 {
+        return Err(StoreError::Missing(format!("request {}", p.request)));
+    }
+    Ok(())
+}
+
+pub(crate) fn presences_at(
+    c: &Connection,
+    hub: &str,
+    since: evac_model::Timestamp,
+) -> Result<Vec<Presence>, StoreError> {
+    let mut s = c
+        .prepare_cached(
+            "SELECT request_id, hub, at, actor FROM presences
+             WHERE hub = ?1 AND at >= ?2 ORDER BY at, request_id",
+        )
+        .map_err(backend)?;
+    let rows = s
+        .query_map(params![hub, since.unix_micros()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .map_err(backend)?;
+    rows.map(|row| {
+        let (request, hub, at, actor) = row.map_err(backend)?;
+        Ok(Presence {
+            request: parse_id("presences.request_id", &request)?,
+            hub,
+            at: evac_model::Timestamp::from_unix_micros(at),
+            actor,
+        })
+    })
+    .collect()
+}
+
 /// The person's status and the live seats they hold now, for [`JourneyStatus`] to move.
 fn journey_of(c: &Connection, person: &str) -> Result<JourneyStatus, StoreError> {
     let mut s = c

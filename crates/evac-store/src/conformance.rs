@@ -1346,6 +1346,57 @@ pub async fn run(store: &dyn Store) {
         assert_eq!(status_of_x().await, status, "after {kind:?}");
     }
 
+    // Presence at a hub (issue 28, item 5): kept with its audit event, listed per hub from a
+    // time on, oldest first; an unknown request is missing and nothing of it is kept.
+    for (hub, at) in [("ALA", 70), ("NQZ", 71), ("ALA", 72)] {
+        store
+            .record_presence(
+                Presence {
+                    request: web.request.id,
+                    hub: hub.into(),
+                    at: Timestamp::from_unix_micros(T0 + at),
+                    actor: "user:field1".into(),
+                },
+                audit("presence.record", hub),
+            )
+            .await
+            .unwrap();
+    }
+    let unknown = store
+        .record_presence(
+            Presence {
+                request: evac_model::RequestId::new_v7(),
+                hub: "ALA".into(),
+                at: Timestamp::from_unix_micros(T0 + 73),
+                actor: "user:field1".into(),
+            },
+            audit("presence.record", "nobody"),
+        )
+        .await;
+    assert!(
+        matches!(unknown, Err(StoreError::Missing(_))),
+        "{unknown:?}"
+    );
+    let at_ala = store
+        .presences_at("ALA", Timestamp::from_unix_micros(T0 + 71))
+        .await
+        .unwrap();
+    assert_eq!(
+        at_ala
+            .iter()
+            .map(|p| (p.request, p.hub.as_str(), p.at.unix_micros() - T0))
+            .collect::<Vec<_>>(),
+        [(web.request.id, "ALA", 72)]
+    );
+    assert_eq!(
+        store
+            .presences_at("ALA", Timestamp::from_unix_micros(T0))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
     // Pass keys: no secret in the database; of two first keys, one is recorded.
     assert_eq!(store.legacy_signing_secret(false).await.unwrap(), None);
     let at = Timestamp::from_unix_micros(5);

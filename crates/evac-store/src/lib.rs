@@ -18,7 +18,9 @@ pub use assignments::*;
 pub use calls::*;
 pub use intake_load::{BUSY_REQUESTS_PER_S, IntakeLoad};
 pub use outbox::*;
-pub use seats::{LIVE_SEAT_RULES, SEAT_COLUMNS, SeatRow, live_seat_refusal, seat_conflict};
+pub use seats::{
+    LIVE_SEAT_RULES, Presence, SEAT_COLUMNS, SeatRow, live_seat_refusal, seat_conflict,
+};
 pub use situation::{CLAIM_COLUMNS, ClaimRow, REPORT_COLUMNS, ReportRow, StoredPolicy};
 
 use async_trait::async_trait;
@@ -774,6 +776,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// One person's seat events, oldest first.
     async fn seat_events_of(&self, person: PersonId) -> Result<Vec<StoredSeatEvent>, StoreError>;
+
+    /// Records that a request's household is present at a hub, with its audit event, in one
+    /// transaction. An unknown request is [`StoreError::Missing`]; seen twice, it keeps both.
+    async fn record_presence(
+        &self,
+        presence: Presence,
+        audit: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// The presences recorded at `hub` at or after `since`, oldest first.
+    async fn presences_at(&self, hub: &str, since: Timestamp) -> Result<Vec<Presence>, StoreError>;
 
     /// Records staff changes and notes with their audit events in one transaction: each is a
     /// person event (from the current status to the new one, or to the same for a note) and a

@@ -96,3 +96,16 @@ pub const LIVE_SEAT_RULES: [&str; 4] = [
     "live_seat_number_once",
     "live_seat_is_this_pass",
 ];
+
+/// A household found present at a hub before it holds a seat there (a field officer saw its
+/// people at the airport, by the reference of one of its requests): standby calls it first.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct Presence {
+    #[schema(value_type = String)]
+    pub request: evac_model::RequestId,
+    /// The hub's code.
+    pub hub: String,
+    pub at: Timestamp,
+    /// Who saw them (an actor label, `user:…`).
+    pub actor: String,
+}

@@ -1313,6 +1313,17 @@ pub struct CheckInPage {
     pub transports: Vec<(String, String)>,
     /// The one this gate serves (kept from scan to scan), if chosen.
     pub transport: String,
+    /// What recording a household present at the hub did, or why it was refused.
+    pub presence: Option<PresenceOutcome>,
+    /// The hub the presence form names (kept from one household to the next).
+    pub presence_hub: String,
+}
+
+/// What the gate's "present at the hub" form did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PresenceOutcome {
+    pub ok: bool,
+    pub text: String,
 }
 
 #[derive(Template)]

@@ -32,6 +32,7 @@ pub(crate) fn api(routes: Routes) -> Routes {
         .routes(routes!(no_shows))
         .routes(routes!(key))
         .routes(routes!(check_in))
+        .routes(routes!(presence))
         .routes(routes!(board))
 }
 
@@ -40,6 +41,7 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
     router
         .route("/desk/check-in", get(check_in_page).post(check_in_post))
         .route("/desk/boarding", post(boarding_post))
+        .route("/desk/presence", post(presence_post))
 }
 
 fn transport_id(id: &str) -> Result<TransportId, Problem> {
@@ -256,6 +258,108 @@ pub async fn check_in(
     scan(state, staff, headers, body, SeatEventKind::CheckedIn).await
 }
 
+/// `POST /api/v1/presences` with `{reference, hub}`: records a household present at a hub
+/// without a seat there; the gate's standby calls it first.
+#[utoipa::path(
+    post,
+    path = "/api/v1/presences",
+    tag = "boarding",
+    summary = "Record a household present at a hub without a seat there (by the reference of one of its requests): standby calls it first for 24 hours",
+    request_body = evac_model::PresenceDraft,
+    responses(
+        (status = 201, description = "recorded", body = evac_app::Present),
+        (status = 403, description = "only field officers, planners and supervisors"),
+        (status = 422, description = "no such reference or hub, each named"),
+    ),
+)]
+pub async fn presence(
+    State(state): State<AppState>,
+    Authenticated(staff): Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let draft = json_draft(&headers, body, |d: &evac_model::PresenceDraft| {
+        d.validate().map(|_| d.clone())
+    })?;
+    let present = state
+        .app
+        .mark_present(&staff, &draft, Timestamp::now())
+        .await?;
+    Ok((StatusCode::CREATED, to_json(&present)))
+}
+
+/// `POST /desk/presence` with a [`evac_model::PresenceDraft`]: the gate's form for a household
+/// present without a seat.
+pub async fn presence_post(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: DeskSession,
+    body: Bytes,
+) -> Response {
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let t = Tr { lang };
+    let mut hub = String::new();
+    let recorded = async {
+        let (draft, _) =
+            form_draft::<evac_model::PresenceDraft>(&body, &[]).map_err(AppError::Invalid)?;
+        hub = draft
+            .hub
+            .clone()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_uppercase();
+        state
+            .app
+            .mark_present(&session.staff, &draft, Timestamp::now())
+            .await
+    }
+    .await;
+    let (status, outcome) = match recorded {
+        Ok(p) => (
+            StatusCode::OK,
+            evac_ui::PresenceOutcome {
+                ok: true,
+                text: t.with_args(
+                    "presence-ok",
+                    &[
+                        ("reference", p.reference),
+                        ("people", p.people.to_string()),
+                        ("hub", p.hub),
+                    ],
+                ),
+            },
+        ),
+        Err(e) => (
+            match &e {
+                AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            evac_ui::PresenceOutcome {
+                ok: false,
+                text: problem_text_in(lang, e),
+            },
+        ),
+    };
+    let transports = match gate_transports(&state, &session.staff).await {
+        Ok(transports) => transports,
+        Err(e) => return error_page(lang, e),
+    };
+    let page = CheckInPage {
+        t,
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        user: desk_user(&session.staff),
+        token: String::new(),
+        outcome: None,
+        transports,
+        transport: String::new(),
+        presence: Some(outcome),
+        presence_hub: hub,
+    };
+    html(status, render(&page))
+}
+
 /// `POST /api/v1/boarding` with `{token}`: boards a checked-in passenger.
 #[utoipa::path(
     post,
@@ -335,6 +439,8 @@ pub async fn check_in_page(
         outcome: None,
         transports,
         transport: chosen,
+        presence: None,
+        presence_hub: String::new(),
     };
     html(StatusCode::OK, render(&page))
 }
@@ -466,6 +572,8 @@ async fn scan_post(
         outcome: Some(outcome),
         transports,
         transport: chosen,
+        presence: None,
+        presence_hub: String::new(),
     };
     html(status, render(&page))
 }

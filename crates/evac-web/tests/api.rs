@@ -1915,6 +1915,62 @@ async fn on_the_demo_crisis_a_published_plan_survives_almaty_closing_and_passes_
     let (status, refused) = scan("/api/v1/check-in", forged).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert_eq!(error_paths(&refused), ["token"]);
+    // A household seen at the hub without a seat is recorded by its reference (issue 28,
+    // item 5); a wrong reference or hub is named.
+    let reference = second["seated"][0]["reference"].as_str().unwrap();
+    for (body, named) in [
+        (
+            json!({ "reference": "K7P-3M9-XQ2", "hub": "NQZ" }),
+            "reference",
+        ),
+        (json!({ "reference": reference }), "hub"),
+        (json!({ "reference": reference, "hub": "ZZZ" }), "hub"),
+    ] {
+        let (status, refused) = t
+            .send(Method::POST, "/api/v1/presences", &field, &body)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+        assert_eq!(error_paths(&refused), [named], "{refused}");
+    }
+    let (status, present) = t
+        .send(
+            Method::POST,
+            "/api/v1/presences",
+            &field,
+            &json!({ "reference": reference, "hub": "nqz" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{present}");
+    assert_eq!(present["hub"], "NQZ");
+    assert!(present["people"].as_u64().unwrap() >= 1, "{present}");
+    // The gate's form does the same, in the desk's language.
+    let (status, page) = t
+        .desk_post(
+            "/desk/presence?lang=ru",
+            &field,
+            &[("reference", reference.to_string()), ("hub", "NQZ".into())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("отмечены на месте в NQZ"), "{page}");
+    let (status, page) = t
+        .desk_post(
+            "/desk/presence?lang=en",
+            &field,
+            &[("reference", "K7P-3M9-XQ2".into()), ("hub", "NQZ".into())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"presence-outcome\""), "{page}");
+    let (status, _) = t
+        .send(
+            Method::POST,
+            "/api/v1/presences",
+            &operator,
+            &json!({ "reference": reference, "hub": "NQZ" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, boarded) = scan("/api/v1/boarding", token.into()).await;
     assert_eq!(status, StatusCode::OK, "{boarded}");
     let (status, _) = scan("/api/v1/boarding", token.into()).await;

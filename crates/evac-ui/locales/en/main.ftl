@@ -674,3 +674,7 @@ refusal-user-exists = A user named '{ $name }' already exists.
 refusal-own-account = You cannot disable your own account; ask another supervisor.
 refusal-other = { $detail }
 refusal-request-changed = Someone else corrected this request meanwhile: read it again and decide again.
+presence-heading = Present at the hub without a seat
+presence-intro = A household that came without a seat on a transport from here: record it by the reference on its acknowledgement, and standby calls it first when no-shows free seats (for 24 hours).
+presence-submit = Record as present
+presence-ok = { $reference } ({ $people } people) recorded present at { $hub }: standby calls them first.
