@@ -369,9 +369,10 @@ impl App {
         }
         // At a hub already (someone of the household checked in or boarded, or rode a feeder
         // that has left): the household keeps its journey, unless a transport of it was
-        // cancelled and nothing scanned holds it (a check-in for the cancelled transport is
-        // given up; a boarded seat, or a check-in for a leg that still runs, is not, so
-        // staff move such a household by hand).
+        // cancelled and nothing scanned holds it: then it takes another way out if the plan
+        // finds one (its check-in for the cancelled transport given up), and keeps that
+        // check-in otherwise. A boarded seat, or a check-in for a leg that still runs, holds
+        // it: staff move such a household by hand.
         let on_departed_feeder: HashSet<&str> = book
             .seats
             .values()
@@ -389,13 +390,18 @@ impl App {
             })
             .map(|s| s.household.as_str())
             .collect();
-        let checked_in: Vec<String> = live_seats()
+        let at_a_hub: HashSet<&str> = live_seats()
             .filter(|s| s.state.is_scanned() || on_departed_feeder.contains(s.household.as_str()))
             .map(|s| s.household.as_str())
-            .filter(|h| !on_cancelled.contains(h) || held_by_a_scan.contains(h))
-            .collect::<HashSet<&str>>()
-            .into_iter()
-            .map(String::from)
+            .collect();
+        let unpinned_by_cancellation: HashSet<&str> = at_a_hub
+            .iter()
+            .copied()
+            .filter(|h| on_cancelled.contains(h) && !held_by_a_scan.contains(h))
+            .collect();
+        let checked_in: Vec<String> = at_a_hub
+            .difference(&unpinned_by_cancellation)
+            .map(|h| h.to_string())
             .collect();
         let connection_after_check_in_us = (i64::from(inputs.settings.connection_minutes)
             - i64::from(inputs.settings.check_in_minutes))
@@ -488,6 +494,12 @@ impl App {
                 change.why = inputs.reason_on(transport, obstacle);
             }
         }
+        // Checked in for a cancelled transport and given no other way out by this plan: the
+        // household keeps its check-in where it stands, for staff, rather than lose it.
+        replanned
+            .diff
+            .lost
+            .retain(|change| !unpinned_by_cancellation.contains(change.case.as_str()));
         let names = &inputs.names;
         let index_of: HashMap<&str, usize> = cases
             .iter()
