@@ -545,8 +545,10 @@ impl App {
         let release = |seat: &Seat, why: &str| {
             let releasable = !seat.state.is_scanned()
                 || (seat.state == SeatEventKind::CheckedIn && cancelled.contains(&seat.transport));
-            releasable.then(|| {
-                event(
+            // The release keeps the seat's number, as every later event of a seat does.
+            releasable.then(|| SeatEvent {
+                seat_number: seat.number,
+                ..event(
                     SeatEventKind::Unseated,
                     seat.person,
                     &seat.household,
@@ -1109,22 +1111,79 @@ impl App {
     ) -> Result<Present, AppError> {
         staff.require(Permission::CheckIn)?;
         let (reference, hub) = draft.validate().map_err(AppError::Invalid)?;
+        let mut problems = Vec::new();
         if !self.store.hubs().await?.iter().any(|h| h.code == hub) {
-            return Err(AppError::Invalid(vec![FieldError {
+            problems.push(FieldError {
                 path: "hub".into(),
                 reason: format!(
                     "no hub has the code '{hub}'; give the code of a hub on the situation page"
                 ),
-            }]));
+            });
         }
-        let Some(found) = self.store.request_by_reference(&reference).await? else {
-            return Err(AppError::Invalid(vec![FieldError {
+        let found = self.store.request_by_reference(&reference).await?;
+        if found.is_none() {
+            problems.push(FieldError {
                 path: "reference".into(),
                 reason: format!(
                     "no request has the reference {reference}; check it against the acknowledgement"
                 ),
-            }]));
+            });
+        }
+        let Some(found) = found.filter(|_| problems.is_empty()) else {
+            return Err(AppError::Invalid(problems));
         };
+        // Someone of it holding a seat on a transport yet to leave checks in with their pass;
+        // a request nobody of which waits any more (withdrawn, ineligible, gone) is no one for
+        // standby to call.
+        let book = self.seat_book().await?;
+        let running: HashSet<TransportId> = self
+            .store
+            .transports()
+            .await?
+            .into_iter()
+            .filter(|t| t.takes_people())
+            .map(|t| t.id)
+            .collect();
+        let refuse = |reason: String| {
+            Err(AppError::Invalid(vec![FieldError {
+                path: "reference".into(),
+                reason,
+            }]))
+        };
+        let party: HashSet<PersonId> = found.request.body.party.iter().map(|p| p.id).collect();
+        let held = book
+            .seats
+            .values()
+            .find(|s| party.contains(&s.person) && running.contains(&s.transport))
+            .map(|s| s.transport);
+        if let Some(transport) = held {
+            let code = self.transport(transport).await?.code;
+            return refuse(format!(
+                "{reference} holds seats on {code}: check them in with their passes"
+            ));
+        }
+        let waiting =
+            |status: PersonStatus| status == PersonStatus::Unreachable || status.wants_a_seat();
+        if !found.statuses.iter().any(|&(_, status)| waiting(status)) {
+            return refuse(format!(
+                "nobody of {reference} is waiting for a seat (withdrawn, ineligible, merged or arrived)"
+            ));
+        }
+        // A no-show marked unreachable until they confirm has confirmed by coming: back in
+        // line, in the same transaction.
+        let back_in_line: Vec<PersonChange> = found
+            .statuses
+            .iter()
+            .filter(|&&(_, status)| status == PersonStatus::Unreachable)
+            .map(|&(person, _)| PersonChange {
+                person,
+                at,
+                actor: staff.actor(),
+                to: Some(PersonStatus::Verified),
+                reason: format!("present at {hub}, seen by {}", staff.name),
+                expected: Some(PersonStatus::Unreachable),
+            })
+            .collect();
         let presence = evac_store::Presence {
             request: found.request.id,
             hub: hub.clone(),
@@ -1136,9 +1195,15 @@ impl App {
             actor: staff.actor(),
             action: "presence.record".into(),
             subject: Some(found.request.id.to_string()),
-            detail: serde_json::json!({ "hub": hub }),
+            detail: serde_json::json!({ "hub": hub, "back_in_line": back_in_line.len() }),
         };
-        self.store.record_presence(presence, audit).await?;
+        self.store
+            .record_presence(presence, back_in_line, audit)
+            .await
+            .map_err(|e| match e {
+                StoreError::Refused(why) => AppError::Conflict(Refusal::other(why)),
+                e => AppError::Store(e),
+            })?;
         Ok(Present {
             reference: reference.to_string(),
             hub,

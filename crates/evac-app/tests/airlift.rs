@@ -1071,16 +1071,24 @@ async fn standby_calls_the_household_present_at_the_hub_first() {
                 "{name}: {refused:?}"
             );
         }
-        app.mark_present(
-            &field,
-            &evac_model::PresenceDraft {
-                reference: Some(at_gate.clone()),
+        let present = |reference: &str, at_s: i64| {
+            let (app, field) = (&app, &field);
+            let draft = evac_model::PresenceDraft {
+                reference: Some(reference.into()),
                 hub: Some("nqz".into()),
-            },
-            start().plus_seconds(27 * HOUR_S),
-        )
-        .await
-        .unwrap();
+            };
+            async move {
+                app.mark_present(field, &draft, start().plus_seconds(at_s))
+                    .await
+            }
+        };
+        // Who holds a seat checks in with the pass.
+        let seated = present(&no_show, 27 * HOUR_S).await;
+        assert!(
+            matches!(&seated, Err(evac_app::AppError::Invalid(e)) if e[0].reason.contains("holds seats on NQZ-S")),
+            "{name}: {seated:?}"
+        );
+        present(&at_gate, 27 * HOUR_S).await.unwrap();
         let released = app
             .release_no_shows(&field, t.id, start().plus_seconds(28 * HOUR_S))
             .await
@@ -1099,6 +1107,37 @@ async fn standby_calls_the_household_present_at_the_hub_first() {
             )],
             "{name}: the man at the gate, not the family at home ({}): {released:#?}",
             at_home.reference
+        );
+        // The no-shows, unreachable until they confirm, come to the gate after all: seen there,
+        // they are back in line.
+        let statuses = |reference: String| {
+            let app = &app;
+            async move {
+                app.store()
+                    .request_by_reference(&reference.parse().unwrap())
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .statuses
+                    .into_iter()
+                    .map(|(_, s)| s)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert!(
+            statuses(no_show.clone())
+                .await
+                .iter()
+                .all(|&s| s == evac_model::PersonStatus::Unreachable),
+            "{name}"
+        );
+        present(&no_show, 28 * HOUR_S + 600).await.unwrap();
+        assert!(
+            statuses(no_show.clone())
+                .await
+                .iter()
+                .all(|&s| s == evac_model::PersonStatus::Verified),
+            "{name}"
         );
         backend.finish().await;
     }

@@ -2116,6 +2116,7 @@ impl Store for PgStore {
     async fn record_presence(
         &self,
         presence: Presence,
+        changes: Vec<PersonChange>,
         audit: AuditEvent,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
@@ -2132,6 +2133,9 @@ impl Store for PgStore {
         .map_err(backend)?;
         if inserted.rows_affected() == 0 {
             return Err(StoreError::Missing(format!("request {}", presence.request)));
+        }
+        for change in &changes {
+            change_person(&mut tx, change).await?;
         }
         insert_audit(&mut *tx, &audit).await?;
         tx.commit().await.map_err(backend)

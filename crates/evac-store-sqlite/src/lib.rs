@@ -1938,11 +1938,15 @@ impl Store for SqliteStore {
     async fn record_presence(
         &self,
         presence: Presence,
+        changes: Vec<PersonChange>,
         audit: AuditEvent,
     ) -> Result<(), StoreError> {
         let audit_row = rows::AuditRow::from(&audit);
         self.write(move |c| {
             seats::record_presence(c, &presence)?;
+            for change in &changes {
+                persons::change_person(c, change)?;
+            }
             rows::insert_audit(c, &audit_row)
         })
         .await

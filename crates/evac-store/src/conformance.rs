@@ -1357,6 +1357,7 @@ pub async fn run(store: &dyn Store) {
                     at: Timestamp::from_unix_micros(T0 + at),
                     actor: "user:field1".into(),
                 },
+                vec![],
                 audit("presence.record", hub),
             )
             .await
@@ -1370,6 +1371,7 @@ pub async fn run(store: &dyn Store) {
                 at: Timestamp::from_unix_micros(T0 + 73),
                 actor: "user:field1".into(),
             },
+            vec![],
             audit("presence.record", "nobody"),
         )
         .await;

@@ -777,11 +777,15 @@ pub trait Store: Send + Sync + 'static {
     /// One person's seat events, oldest first.
     async fn seat_events_of(&self, person: PersonId) -> Result<Vec<StoredSeatEvent>, StoreError>;
 
-    /// Records that a request's household is present at a hub, with its audit event, in one
-    /// transaction. An unknown request is [`StoreError::Missing`]; seen twice, it keeps both.
+    /// Records that a request's household is present at a hub, with the status changes that
+    /// go with it (a no-show seen at the hub is back in line) and its audit event, in one
+    /// transaction. An unknown request is [`StoreError::Missing`], a change whose person is no
+    /// longer in its `expected` status [`StoreError::Refused`], and nothing of the call is
+    /// kept; seen twice, it keeps both.
     async fn record_presence(
         &self,
         presence: Presence,
+        changes: Vec<PersonChange>,
         audit: AuditEvent,
     ) -> Result<(), StoreError>;
 

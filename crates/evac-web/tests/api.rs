@@ -1917,7 +1917,21 @@ async fn on_the_demo_crisis_a_published_plan_survives_almaty_closing_and_passes_
     assert_eq!(error_paths(&refused), ["token"]);
     // A household seen at the hub without a seat is recorded by its reference (issue 28,
     // item 5); a wrong reference or hub is named.
-    let reference = second["seated"][0]["reference"].as_str().unwrap();
+    let seated = second["seated"][0]["reference"].as_str().unwrap();
+    let reference = second["waiting"][0]["reference"].as_str().unwrap();
+    let (status, holds) = t
+        .send(
+            Method::POST,
+            "/api/v1/presences",
+            &field,
+            &json!({ "reference": seated, "hub": "NQZ" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{holds}");
+    assert!(
+        holds["detail"].as_str().unwrap().contains("holds seats on"),
+        "{holds}"
+    );
     for (body, named) in [
         (
             json!({ "reference": "K7P-3M9-XQ2", "hub": "NQZ" }),

@@ -8,6 +8,7 @@
 #[path = "../../evac-app/tests/common/ports.rs"]
 mod ports;
 use ports::free_port;
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -30,8 +31,16 @@ struct Browser {
 }
 
 impl Drop for Browser {
+    /// The driver and the Chromium it started go together: the driver leads a process group of
+    /// its own, and the whole group is killed (a test that ends without closing its session
+    /// left a headless Chromium running after every run).
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
     }
 }
 
@@ -45,6 +54,7 @@ async fn start_driver() -> (Child, u16) {
     for _ in 0..DRIVER_ATTEMPTS_MAX {
         let port = free_port();
         let mut driver = Command::new(CHROMEDRIVER)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
