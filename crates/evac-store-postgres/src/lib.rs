@@ -70,6 +70,21 @@ const LINK_LOG_LOCK: i64 = 7_311_138_124_731_084_395;
 /// alone.
 const AUDIT_CHAIN_LOCK: i64 = 7_311_138_124_547_318_900;
 
+/// Locks the persons' rows in id order. Every writer of several persons takes this before it
+/// changes them (a seat append, the outbox, a bulk change, a presence), so none waits on
+/// another in a cycle (PostgreSQL would abort one with a deadlock).
+pub(crate) async fn lock_persons(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    ids: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1 FROM persons WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+        .bind(ids)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
 async fn lock_log(tx: &mut sqlx::Transaction<'_, Postgres>, key: i64) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(key)
@@ -1659,6 +1674,10 @@ impl Store for PgStore {
         audit: Vec<AuditEvent>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
+        if changes.len() > 1 {
+            let ids: Vec<String> = changes.iter().map(|c| c.person.to_string()).collect();
+            lock_persons(&mut tx, &ids).await?;
+        }
         for change in &changes {
             change_person(&mut tx, change).await?;
         }
@@ -1695,6 +1714,13 @@ impl Store for PgStore {
         if &stored != seen {
             return Err(changed_meanwhile(&id.to_string()));
         }
+        // Its people's rows, in id order, as every writer of several persons locks them (a seat
+        // append, the outbox): no two of them wait on each other in a cycle.
+        sqlx::query("SELECT 1 FROM persons WHERE request_id = $1 ORDER BY id FOR UPDATE")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
         let (citizenships, needs) = party_tags(body);
         sqlx::query(
             // A body without its place (one stored before places were kept, read later by
@@ -2134,6 +2160,8 @@ impl Store for PgStore {
         if inserted.rows_affected() == 0 {
             return Err(StoreError::Missing(format!("request {}", presence.request)));
         }
+        let ids: Vec<String> = changes.iter().map(|c| c.person.to_string()).collect();
+        lock_persons(&mut tx, &ids).await?;
         for change in &changes {
             change_person(&mut tx, change).await?;
         }
@@ -2553,11 +2581,7 @@ async fn journey_statuses(
 ) -> Result<Vec<String>, StoreError> {
     let persons: Vec<String> = events.iter().map(|e| e.person.to_string()).collect();
     let transports: Vec<String> = events.iter().map(|e| e.transport.to_string()).collect();
-    sqlx::query("SELECT 1 FROM persons WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-        .bind(&persons)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
+    lock_persons(tx, &persons).await?;
     let feeders: HashSet<String> = sqlx::query_scalar(
         "SELECT id FROM transports WHERE id = ANY($1) AND body::jsonb -> 'feeds' IS NOT NULL",
     )

@@ -143,11 +143,13 @@ async fn notify_persons(
     );
     let persons: Vec<String> =
         serde_json::from_str(&persons).map_err(|_| StoreError::Corrupt("outbox.persons".into()))?;
+    // Locked first (see `lock_persons`): the status read below is the one a seat append
+    // committed.
+    crate::lock_persons(tx, &persons).await?;
     sqlx::query(
         "WITH told AS (
              UPDATE persons p SET status = 'notified', status_at = $1
-             FROM persons old
-             WHERE p.id = old.id AND p.id = ANY($2) AND old.status = 'assigned'
+             WHERE p.id = ANY($2) AND p.status = 'assigned'
              RETURNING p.id)
          INSERT INTO person_events (person_id, at, actor, from_status, to_status, reason)
          SELECT id, $1, $3, 'assigned', 'notified', $4 FROM told",
