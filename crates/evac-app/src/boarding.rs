@@ -1597,7 +1597,20 @@ impl App {
             actor: staff.actor(),
             action: "transport.no_shows".into(),
             subject: Some(transport.to_string()),
-            detail: serde_json::json!({ "released": released, "standby": standby.len() }),
+            // Who was called and who was held back, and why: the gate's decisions, as the
+            // officer saw them.
+            detail: serde_json::json!({
+                "released": released,
+                "standby": standby.len(),
+                "standby_households": standby
+                    .iter()
+                    .map(|s| serde_json::json!({ "household": s.household, "people": s.people, "why": s.why }))
+                    .collect::<Vec<_>>(),
+                "held_back": held_back
+                    .iter()
+                    .map(|h| serde_json::json!({ "household": h.household, "people": h.people, "why": h.why }))
+                    .collect::<Vec<_>>(),
+            }),
         };
         // A no-show is not seated again at the next publication: they are unreachable until
         // they answer YES to a re-confirmation or staff set them back (a family of whom two

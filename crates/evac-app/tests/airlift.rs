@@ -557,6 +557,18 @@ async fn a_school_group_whose_teacher_misses_the_convoy_is_held_back_whole() {
             "{name}"
         );
         assert!(held.why.contains("RF-2"), "{name}: {}", held.why);
+        // The trail keeps the gate's decision with its reason (it kept the counts alone).
+        let trail = app.store().audit_trail(0, 100_000).await.unwrap();
+        let gate = trail
+            .iter()
+            .find(|r| r.event.action == "transport.no_shows")
+            .expect("the release is audited");
+        assert_eq!(
+            gate.event.detail["held_back"][0]["household"], references[0],
+            "{name}: {}",
+            gate.event.detail
+        );
+        assert_eq!(gate.event.detail["held_back"][0]["why"], held.why.as_str());
         for t in [convoy.id, out.id] {
             assert!(
                 app.boarding_passes(&planner, t).await.unwrap().is_empty(),
