@@ -346,22 +346,12 @@ pub async fn presence_post(
             },
         ),
     };
-    let transports = match gate_transports(&state, &session.staff).await {
-        Ok(transports) => transports,
-        Err(e) => return error_page(lang, e),
-    };
-    let page = CheckInPage {
-        t,
-        langs: evac_ui::switch(lang, &Lang::DESK),
-        user: desk_user(&session.staff),
-        token: String::new(),
-        outcome: None,
-        transports,
-        transport: String::new(),
+    let gate = GateState {
         presence: Some(outcome),
         presence_hub: hub,
+        ..GateState::default()
     };
-    html(status, render(&page))
+    gate_page(&state, lang, &session, status, gate).await
 }
 
 /// `POST /api/v1/boarding` with `{token}`: boards a checked-in passenger.
@@ -431,7 +421,32 @@ pub async fn check_in_page(
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
     let chosen = query.get("transport").cloned().unwrap_or_default();
-    let transports = match gate_transports(&state, &session.staff).await {
+    let gate = GateState {
+        transport: chosen,
+        ..GateState::default()
+    };
+    gate_page(&state, lang, &session, StatusCode::OK, gate).await
+}
+
+/// What the check-in page shows beside its forms.
+#[derive(Default)]
+struct GateState {
+    outcome: Option<ScanOutcome>,
+    /// The transport the gate serves (kept from scan to scan).
+    transport: String,
+    presence: Option<evac_ui::PresenceOutcome>,
+    presence_hub: String,
+}
+
+/// The check-in page with its forms empty for the next scan.
+async fn gate_page(
+    state: &AppState,
+    lang: Lang,
+    session: &DeskSession,
+    status: StatusCode,
+    gate: GateState,
+) -> Response {
+    let transports = match gate_transports(state, &session.staff).await {
         Ok(transports) => transports,
         Err(e) => return error_page(lang, e),
     };
@@ -440,13 +455,13 @@ pub async fn check_in_page(
         langs: evac_ui::switch(lang, &Lang::DESK),
         user: desk_user(&session.staff),
         token: String::new(),
-        outcome: None,
+        outcome: gate.outcome,
         transports,
-        transport: chosen,
-        presence: None,
-        presence_hub: String::new(),
+        transport: gate.transport,
+        presence: gate.presence,
+        presence_hub: gate.presence_hub,
     };
-    html(StatusCode::OK, render(&page))
+    html(status, render(&page))
 }
 
 /// The transports a gate can serve, as the check-in screen lists them.
@@ -563,21 +578,11 @@ async fn scan_post(
             )
         }
     };
-    let transports = match gate_transports(&state, &session.staff).await {
-        Ok(transports) => transports,
-        Err(e) => return error_page(lang, e),
-    };
-    let page = CheckInPage {
-        t,
-        langs: evac_ui::switch(lang, &Lang::DESK),
-        user: desk_user(&session.staff),
-        // The field is left empty for the next scan; the gate's transport stays chosen.
-        token: String::new(),
+    // The field is left empty for the next scan; the gate's transport stays chosen.
+    let gate = GateState {
         outcome: Some(outcome),
-        transports,
         transport: chosen,
-        presence: None,
-        presence_hub: String::new(),
+        ..GateState::default()
     };
-    html(status, render(&page))
+    gate_page(&state, lang, &session, status, gate).await
 }
