@@ -722,7 +722,7 @@ impl App {
                         standing.seq
                     ),
                 )
-                .text("decision", standing.event.kind)
+                .with("decision", RefusalArg::LinkDecision(standing.event.kind))
                 .text("by", standing.event.actor.label())
                 .with("at", RefusalArg::Time(standing.event.at))
                 .text("seq", standing.seq),

@@ -78,6 +78,8 @@ pub enum RefusalArg {
     PersonStatus(PersonStatus),
     TransportStatus(TransportStatus),
     Time(Timestamp),
+    /// A duplicate-review decision (merged by hand, kept apart, merged automatically).
+    LinkDecision(evac_model::LinkEventKind),
 }
 
 /// A refusal: its kind, the values its message names, and its English words.

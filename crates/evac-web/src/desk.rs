@@ -303,6 +303,14 @@ pub(crate) fn refusal_text(lang: Lang, refusal: &evac_app::Refusal) -> String {
                 RefusalArg::PersonStatus(status) => t.status_name(status.as_str()),
                 RefusalArg::TransportStatus(status) => t.transport_status_name(status.as_str()),
                 RefusalArg::Time(at) => at.to_minute_utc(),
+                RefusalArg::LinkDecision(kind) => {
+                    let key = format!("link-decision-{}", kind.as_str());
+                    if t.has(&key) {
+                        t.get(&key)
+                    } else {
+                        kind.as_str().to_string()
+                    }
+                }
             };
             (*name, said)
         })
@@ -400,6 +408,23 @@ mod tests {
         let said = refusal_text(Lang::Ru, &raced);
         assert!(
             said.starts_with("Статус человека изменили") && said.contains("«на борту»"),
+            "{said}"
+        );
+        // A pair decided already names the decision in words (it read "distinct").
+        let decided = evac_app::Refusal::new(evac_app::RefusalKind::PairDecided, "english")
+            .with(
+                "decision",
+                evac_app::RefusalArg::LinkDecision(evac_model::LinkEventKind::Distinct),
+            )
+            .text("by", "user:aigerim")
+            .with(
+                "at",
+                evac_app::RefusalArg::Time(evac_model::Timestamp::from_unix_micros(0)),
+            )
+            .text("seq", 7);
+        let said = refusal_text(Lang::Ru, &decided);
+        assert!(
+            said.contains("признаны разными людьми") && !said.contains("distinct"),
             "{said}"
         );
     }
