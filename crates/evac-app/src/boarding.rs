@@ -415,13 +415,6 @@ impl App {
                 if let Some(&at) = told_at.get(case.id.as_str()) {
                     case.ready_at_us = case.ready_at_us.min(at);
                 }
-                let at_hub = |hub: &str| {
-                    vec![evac_plan::Reach {
-                        hub: hub.to_string(),
-                        travel_minutes: 0,
-                        open: Vec::new(),
-                    }]
-                };
                 // Everyone of the household aboard a feeder that has left is on the way to
                 // its hub: should the onward journey go (a cancelled flight), the next way out
                 // leaves from there, with the connection time after arrival, and no second
@@ -438,10 +431,10 @@ impl App {
                         .map(|f| f.arrives_at_us)
                         .max()
                         .unwrap_or(case.ready_at_us);
-                    case.reach = at_hub(&hub);
+                    case.reach = vec![evac_plan::Reach::at(&hub)];
                     case.ready_at_us = arrives + connection_after_check_in_us;
                 } else if let Some(hub) = all(&|p| stranded_at.get(p).map(|h| h.to_string())) {
-                    case.reach = at_hub(&hub);
+                    case.reach = vec![evac_plan::Reach::at(&hub)];
                 }
                 case
             })
@@ -1521,11 +1514,7 @@ impl App {
             .map(|(&c, &here)| {
                 let mut case = inputs.cases[c].clone();
                 if here {
-                    case.reach = vec![evac_plan::Reach {
-                        hub: t.hub.clone(),
-                        travel_minutes: 0,
-                        open: Vec::new(),
-                    }];
+                    case.reach = vec![evac_plan::Reach::at(&t.hub)];
                 }
                 case
             })

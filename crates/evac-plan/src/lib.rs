@@ -151,6 +151,15 @@ pub struct Reach {
 }
 
 impl Reach {
+    /// Standing at `hub` already: no travel, the way always open.
+    pub fn at(hub: &str) -> Reach {
+        Reach {
+            hub: hub.to_string(),
+            travel_minutes: 0,
+            open: Vec::new(),
+        }
+    }
+
     /// The earliest time at or after `ready_us` to set off so that the whole trip is inside
     /// one window of the way's opening (no one is on the road when it closes or the curfew
     /// starts), if ever.

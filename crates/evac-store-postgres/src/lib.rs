@@ -77,6 +77,9 @@ pub(crate) async fn lock_persons(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     ids: &[String],
 ) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query("SELECT 1 FROM persons WHERE id = ANY($1) ORDER BY id FOR UPDATE")
         .bind(ids)
         .execute(&mut **tx)

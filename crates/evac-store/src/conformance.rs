@@ -1348,33 +1348,22 @@ pub async fn run(store: &dyn Store) {
 
     // Presence at a hub (issue 28, item 5): kept with its audit event, listed per hub from a
     // time on, oldest first; an unknown request is missing and nothing of it is kept.
-    for (hub, at) in [("ALA", 70), ("NQZ", 71), ("ALA", 72)] {
-        store
-            .record_presence(
-                Presence {
-                    request: web.request.id,
-                    hub: hub.into(),
-                    at: Timestamp::from_unix_micros(T0 + at),
-                    actor: "user:field1".into(),
-                },
-                vec![],
-                audit("presence.record", hub),
-            )
-            .await
-            .unwrap();
-    }
-    let unknown = store
-        .record_presence(
+    let seen = |request, hub: &str, at| {
+        store.record_presence(
             Presence {
-                request: evac_model::RequestId::new_v7(),
-                hub: "ALA".into(),
-                at: Timestamp::from_unix_micros(T0 + 73),
+                request,
+                hub: hub.into(),
+                at: Timestamp::from_unix_micros(T0 + at),
                 actor: "user:field1".into(),
             },
             vec![],
-            audit("presence.record", "nobody"),
+            audit("presence.record", hub),
         )
-        .await;
+    };
+    for (hub, at) in [("ALA", 70), ("NQZ", 71), ("ALA", 72)] {
+        seen(web.request.id, hub, at).await.unwrap();
+    }
+    let unknown = seen(evac_model::RequestId::new_v7(), "ALA", 73).await;
     assert!(
         matches!(unknown, Err(StoreError::Missing(_))),
         "{unknown:?}"

@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::answers::Items;
 use crate::auth::Authenticated;
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text_in};
-use crate::doors::{field, form_draft, json_draft, time_param, to_json};
+use crate::doors::{field, form_draft, json_draft, parse_json, time_param, to_json};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
 use utoipa_axum::routes;
@@ -278,9 +278,8 @@ pub async fn presence(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let draft = json_draft(&headers, body, |d: &evac_model::PresenceDraft| {
-        d.validate().map(|_| d.clone())
-    })?;
+    // The app validates it, as it does the desk form's.
+    let (draft, _) = parse_json::<evac_model::PresenceDraft>(&headers, body)?;
     let present = state
         .app
         .mark_present(&staff, &draft, Timestamp::now())
