@@ -66,7 +66,7 @@ pub use import::{IMPORTS_IN_FLIGHT_MAX, ImportSummary};
 pub use intake::{ExportActor, ExportCursor, LIST_COUNT_MAX, Submitted};
 pub use linkage::{
     LINK_POLL_MS, LINKAGE_LEASE_MS, LINKAGE_LEASE_RENEW_MS, LinkView, LinkageWorker, LinkedPerson,
-    PersonLinks, RelinkSummary, RequestLinks, ReviewItem, ReviewOrder, ReviewQuery,
+    PersonLinks, RelinkSummary, RelinkTimes, RequestLinks, ReviewItem, ReviewOrder, ReviewQuery,
     ReviewQueuePage, SameAs,
 };
 pub use login_guard::{

@@ -18,12 +18,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use evac_link::sources::records_of_request;
-use evac_link::{Band, Doubt, Index, Prepared, Score, Settings as LinkSettings, link};
+use evac_link::{Band, Doubt, Index, LinkRecord, Prepared, Score, Settings as LinkSettings};
 use evac_model::{
     Actor, LinkEvent, LinkEventKind, Permission, PersonId, Request, RequestId, StoredLinkEvent,
     Timestamp,
 };
-use evac_store::{AppendIf, AuditEvent, PAGE_ITEMS_MAX};
+use evac_store::{AppendIf, AuditEvent, PAGE_ITEMS_MAX, StoreError};
 
 use crate::boarding::with_fresh_fold;
 
@@ -138,12 +138,58 @@ struct LinkState {
     matches_observed: f64,
 }
 
+/// Link records a relink hands to its preparing thread at a time.
+const PREPARE_PAGE_RECORDS: usize = 8_192;
+
 /// What a relink did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct RelinkSummary {
     pub persons: usize,
     pub auto_merged: usize,
     pub queued_for_review: usize,
+    /// Where the time went, so a slow relink says which step to look at.
+    pub took: RelinkTimes,
+}
+
+/// The wall time of each step of a relink, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RelinkTimes {
+    /// Reading every request and turning its people into link records.
+    pub read_requests_ms: u64,
+    /// Reading the link log and folding it.
+    pub read_log_ms: u64,
+    /// The linkage core: preparing, blocking, learning the model, scoring, clustering.
+    pub link_ms: u64,
+    /// Logging the new merges and review items.
+    pub log_ms: u64,
+    /// Building the index that matches new requests online.
+    pub index_ms: u64,
+}
+
+impl std::fmt::Display for RelinkTimes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "reading requests {} ms, the link log {} ms, linking {} ms, logging {} ms, indexing {} ms",
+            self.read_requests_ms, self.read_log_ms, self.link_ms, self.log_ms, self.index_ms
+        )
+    }
+}
+
+/// A spawned store call's answer, or why it did not run to its end.
+fn joined<T>(
+    outcome: Result<Result<T, StoreError>, tokio::task::JoinError>,
+) -> Result<T, AppError> {
+    outcome
+        .map_err(|e| AppError::Conflict(Refusal::other(format!("logging links stopped: {e}"))))?
+        .map_err(AppError::from)
+}
+
+/// Milliseconds since `since`, and restarts it: one step's share of a relink.
+fn lap(since: &mut std::time::Instant) -> u64 {
+    let ms = since.elapsed().as_millis() as u64;
+    *since = std::time::Instant::now();
+    ms
 }
 
 /// The linkage as the log says it is now.
@@ -312,58 +358,113 @@ impl App {
     pub async fn relink(&self) -> Result<RelinkSummary, AppError> {
         // A node that stops linking meanwhile (its lease lost) does not take the index up.
         let epoch = self.linker.epoch.load(std::sync::atomic::Ordering::Acquire);
-        let mut records = Vec::new();
-        let mut persons: HashMap<String, (PersonId, RequestId)> = HashMap::new();
-        self.for_each_request(|stored| {
-            for (record, person) in records_of_request(&stored.request)
-                .into_iter()
-                .zip(&stored.request.body.party)
-            {
-                persons.insert(record.record_id.clone(), (person.id, stored.request.id));
-                records.push(record);
+        let mut took = RelinkTimes::default();
+        let mut step = std::time::Instant::now();
+        // Pages of records go to a blocking thread that prepares them on every core while the
+        // next pages are read: only their prepared form is kept, never every record at once.
+        let (pages, arriving) = tokio::sync::mpsc::unbounded_channel::<Vec<LinkRecord>>();
+        let preparing = tokio::task::spawn_blocking(move || {
+            let mut arriving = arriving;
+            let mut batch = evac_link::Batch::default();
+            while let Some(page) = arriving.blocking_recv() {
+                batch.add(page);
             }
-        })
-        .await?;
-        let view = LinkView::from_events(&self.all_link_events().await?);
-        let person_count = records.len();
-        let linkage = tokio::task::spawn_blocking(move || link(records, &LinkSettings::default()))
+            batch
+        });
+        let mut page = Vec::new();
+        // Record `i` of the linkage is `persons[i]`: the order the records were added in.
+        let mut persons: Vec<(PersonId, RequestId)> = Vec::new();
+        let read = self
+            .for_each_request(|stored| {
+                for (record, person) in records_of_request(&stored.request)
+                    .into_iter()
+                    .zip(&stored.request.body.party)
+                {
+                    persons.push((person.id, stored.request.id));
+                    page.push(record);
+                }
+                if page.len() >= PREPARE_PAGE_RECORDS {
+                    // Sent while the thread runs: it ends only when `pages` is dropped.
+                    let _ = pages.send(std::mem::take(&mut page));
+                }
+            })
+            .await;
+        let _ = pages.send(page);
+        drop(pages);
+        let batch = preparing.await.map_err(|e| {
+            AppError::Conflict(Refusal::other(format!(
+                "preparing for linkage stopped: {e}"
+            )))
+        })?;
+        read?;
+        took.read_requests_ms = lap(&mut step);
+        let known_pairs = self.known_link_pairs().await?;
+        took.read_log_ms = lap(&mut step);
+        let person_count = batch.len();
+        let linkage = tokio::task::spawn_blocking(move || batch.link(&LinkSettings::default()))
             .await
             .map_err(|e| AppError::Conflict(Refusal::other(format!("linkage stopped: {e}"))))?
             .map_err(|e| AppError::BadInput(e.to_string()))?;
-        let who = |i: u32| persons[&linkage.record_ids[i as usize]];
+        took.link_ms = lap(&mut step);
+        debug_assert!(persons.len() == linkage.record_ids.len());
+        let who = |i: u32| persons[i as usize];
         let now = Timestamp::now();
-        let (mut merges, mut reviews) = (Vec::new(), Vec::new());
-        for p in &linkage.pairs {
-            let ((a, _), (b, _)) = (who(p.a), who(p.b));
-            if view.known_pairs.contains(&pair(a, b)) {
-                continue;
-            }
-            let (kind, into) = if p.band == Band::AutoMerge && p.same_person {
-                (LinkEventKind::AutoMerge, &mut merges)
-            } else {
-                (LinkEventKind::Review, &mut reviews)
-            };
-            let mut score = linkage.explain(p.a, p.b);
-            if p.band == Band::AutoMerge && !p.same_person {
-                score.doubts.insert(0, Doubt::WouldJoinDistinctPeople);
-            }
-            into.push(link_event(kind, a, b, &score, now, Actor::System, None));
-        }
-        // The store skips pairs another relink (another node starting) logged meanwhile, so
-        // the counts are what this relink added.
+        // Merges first, then review items, each logged a chunk at a time as it is explained
+        // (an explanation is a few hundred bytes: a relink's worth at once would be hundreds of
+        // MB). The store skips pairs another relink (another node starting) logged meanwhile,
+        // so the counts are what this relink added.
         let (mut auto_merged, mut queued) = (0, 0);
-        for (events, added) in [(&merges, &mut auto_merged), (&reviews, &mut queued)] {
-            for chunk in events.chunks(PAGE_ITEMS_MAX as usize) {
-                *added += self
-                    .store
-                    .append_link_events(chunk.to_vec(), Vec::new(), AppendIf::Always)
-                    .await?;
+        for (kind, added) in [
+            (LinkEventKind::AutoMerge, &mut auto_merged),
+            (LinkEventKind::Review, &mut queued),
+        ] {
+            let auto_merges = kind == LinkEventKind::AutoMerge;
+            let mut new_of_kind: Vec<&evac_link::LinkedPair> = linkage
+                .pairs
+                .iter()
+                .filter(|p| {
+                    let ((a, _), (b, _)) = (who(p.a), who(p.b));
+                    (p.band == Band::AutoMerge && p.same_person) == auto_merges
+                        && !known_pairs.contains(&pair(a, b))
+                })
+                .collect();
+            // In the order of the log's pair index, so each commit writes a few of its pages
+            // instead of one per event (a relink's order is the requests', not the persons').
+            new_of_kind.sort_unstable_by_key(|p| pair(who(p.a).0, who(p.b).0));
+            // Each chunk is explained while the one before it commits.
+            let mut committing: Option<tokio::task::JoinHandle<Result<usize, StoreError>>> = None;
+            for pairs in new_of_kind.chunks(PAGE_ITEMS_MAX as usize) {
+                let events = pairs
+                    .iter()
+                    .map(|p| {
+                        let ((a, _), (b, _)) = (who(p.a), who(p.b));
+                        let mut score = linkage.explain(p.a, p.b);
+                        if p.band == Band::AutoMerge && !p.same_person {
+                            score.doubts.insert(0, Doubt::WouldJoinDistinctPeople);
+                        }
+                        link_event(kind, a, b, &score, now, Actor::System, None)
+                    })
+                    .collect();
+                if let Some(previous) = committing.take() {
+                    *added += joined(previous.await)?;
+                }
+                let store = self.store.clone();
+                committing = Some(tokio::spawn(async move {
+                    store
+                        .append_link_events(events, Vec::new(), AppendIf::Always)
+                        .await
+                }));
+            }
+            if let Some(last) = committing {
+                *added += joined(last.await)?;
             }
         }
-        let index = Index::from_linkage(&linkage);
-        let positions: Vec<(PersonId, RequestId)> =
-            (0..linkage.record_ids.len() as u32).map(who).collect();
+        took.log_ms = lap(&mut step);
         let matches_observed = linkage.pairs.iter().filter(|p| p.same_person).count() as f64;
+        let index = tokio::task::spawn_blocking(move || Index::from_linkage(linkage))
+            .await
+            .map_err(|e| AppError::Conflict(Refusal::other(format!("indexing stopped: {e}"))))?;
+        let positions = persons;
         let audit = AuditEvent {
             at: now,
             actor: Actor::System,
@@ -390,6 +491,7 @@ impl App {
                     .store(true, std::sync::atomic::Ordering::Release);
             }
         }
+        took.index_ms = lap(&mut step);
         // What was stored while this relink read, and is not in its index, stays due: the
         // next wake-up links it (this node's next intake, the lease worker's next renewal, a
         // wait for linking to catch up). Not woken here: before this node's worker holds the
@@ -399,6 +501,7 @@ impl App {
             persons: person_count,
             auto_merged,
             queued_for_review: queued,
+            took,
         })
     }
 
@@ -575,6 +678,27 @@ impl App {
             frontier = next;
         }
         Ok(events.into_values().collect())
+    }
+
+    /// Every pair of persons the link log has spoken about, read a page at a time without
+    /// keeping the events: what a relink must not propose again.
+    async fn known_link_pairs(&self) -> Result<HashSet<(PersonId, PersonId)>, AppError> {
+        let mut known = HashSet::new();
+        let mut after = 0;
+        loop {
+            let page = self.store.link_events(after, PAGE_ITEMS_MAX).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            known.extend(
+                page.iter()
+                    .filter(|e| e.event.kind != LinkEventKind::Undo)
+                    .map(|e| pair(e.event.person_a, e.event.person_b)),
+            );
+            if page.len() < PAGE_ITEMS_MAX as usize {
+                break;
+            }
+        }
+        Ok(known)
     }
 
     pub(crate) async fn all_link_events(&self) -> Result<Vec<StoredLinkEvent>, AppError> {

@@ -43,15 +43,41 @@ impl Index {
         }
     }
 
-    /// An index over a batch linkage's records (indices stay those of the linkage).
-    pub fn from_linkage(linkage: &Linkage) -> Index {
-        let mut index = Index::new(linkage.model.clone(), linkage.settings);
-        for (p, &g) in linkage.prepared.iter().zip(&linkage.groups) {
-            let group =
-                (g != crate::block::NO_GROUP).then(|| linkage.group_names[g as usize].as_str());
-            index.insert(p.clone(), group);
+    /// An index over a batch linkage's records (indices stay those of the linkage), taking
+    /// them over rather than copying them (a relink of a million people would hold both), with
+    /// the blocking keys computed on every core.
+    pub fn from_linkage(linkage: Linkage) -> Index {
+        use rayon::prelude::*;
+        let Linkage {
+            prepared,
+            groups,
+            group_names,
+            model,
+            settings,
+            ..
+        } = linkage; // the pairs and clusters are dropped here, before the keys take room
+        let keys: Vec<Vec<u64>> = prepared.par_iter().map(blocking_keys).collect();
+        let mut by_key: HashMap<u64, Vec<u32>> = HashMap::new();
+        for (index, keys) in keys.into_iter().enumerate() {
+            for key in keys {
+                by_key.entry(key).or_default().push(index as u32);
+            }
         }
-        index
+        Index {
+            model,
+            settings,
+            records: prepared,
+            groups: groups
+                .iter()
+                .map(|&g| (g != crate::block::NO_GROUP).then_some(g))
+                .collect(),
+            // The linkage interned its groups already: names are unique, ids their positions.
+            group_ids: (0u32..)
+                .zip(group_names)
+                .map(|(id, name)| (name, id))
+                .collect(),
+            by_key,
+        }
     }
 
     pub fn len(&self) -> usize {

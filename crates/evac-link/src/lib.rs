@@ -143,20 +143,19 @@ pub struct Linkage {
     pub blocking: BlockingStats,
     pub settings: Settings,
     /// Pairs of requests tied by a sure link between two of their people, with that link.
-    pub group_ties: HashMap<(u32, u32), Vec<(u32, u32)>>,
+    pub group_ties: GroupTies,
 }
 
 impl Linkage {
     /// The per-field explanation of any two records, in the context of the linkage (requests
     /// tied by another of their people count as one household).
     pub fn explain(&self, a: u32, b: u32) -> Score {
-        let ties = GroupTies {
-            pairs: self.group_ties.clone(),
-        };
+        // Borrowed, never copied: a relink explains every pair it logs (a copy of the ties per
+        // pair made logging grow with the square of the data).
         let context = Context {
             prepared: &self.prepared,
             groups: &self.groups,
-            ties: &ties,
+            ties: &self.group_ties,
         };
         self.model.score(&context.compare(a, b))
     }
@@ -189,6 +188,65 @@ pub fn link(records: Vec<LinkRecord>, settings: &Settings) -> Result<Linkage, Li
     let mut linkage = link_prepared(record_ids, prepared, groups, settings);
     linkage.group_names = group_names;
     Ok(linkage)
+}
+
+/// Records gathered a page at a time and prepared as they come, for a caller that reads them
+/// from somewhere slower than the preparing (a store): the prepared form is all it keeps, so
+/// the records themselves never all sit in memory at once. Records are linked in the order they
+/// were added, which the caller keeps the same from one run to the next.
+#[derive(Debug, Default)]
+pub struct Batch {
+    record_ids: Vec<String>,
+    prepared: Vec<Prepared>,
+    groups: Vec<u32>,
+    group_names: Vec<String>,
+    group_of_name: HashMap<String, u32>,
+}
+
+impl Batch {
+    /// Prepares `records` on every core and adds them.
+    pub fn add(&mut self, records: Vec<LinkRecord>) {
+        self.prepared
+            .par_extend(records.par_iter().map(Prepared::new));
+        for r in records {
+            let group = match r.group {
+                Some(name) => match self.group_of_name.get(&name) {
+                    Some(&g) => g,
+                    None => {
+                        let g = self.group_names.len() as u32;
+                        self.group_names.push(name.clone());
+                        self.group_of_name.insert(name, g);
+                        g
+                    }
+                },
+                None => NO_GROUP,
+            };
+            self.groups.push(group);
+            self.record_ids.push(r.record_id);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.prepared.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.prepared.is_empty()
+    }
+
+    /// Links what was added, as [`link`] does; record `i` is the `i`th added.
+    pub fn link(self, settings: &Settings) -> Result<Linkage, LinkError> {
+        let mut ids: Vec<&str> = self.record_ids.iter().map(String::as_str).collect();
+        ids.par_sort_unstable();
+        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+            return Err(LinkError::DuplicateRecordId(w[0].to_string()));
+        }
+        drop(ids);
+        drop(self.group_of_name);
+        let mut linkage = link_prepared(self.record_ids, self.prepared, self.groups, settings);
+        linkage.group_names = self.group_names;
+        Ok(linkage)
+    }
 }
 
 /// Each record's group as an index, and the group names by index.
@@ -294,9 +352,8 @@ pub fn link_prepared(
             }
         })
         .collect();
-    let group_ties = ties.pairs;
     Linkage {
-        group_ties,
+        group_ties: ties,
         record_ids,
         prepared,
         group_names: (0..groups
@@ -330,7 +387,8 @@ fn set_household_sizes(prepared: &mut [Prepared], groups: &[u32]) {
 }
 
 /// Pairs of requests tied by sure links between their people.
-struct GroupTies {
+#[derive(Debug, Default)]
+pub struct GroupTies {
     pairs: HashMap<(u32, u32), Vec<(u32, u32)>>,
 }
 

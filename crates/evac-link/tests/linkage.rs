@@ -321,6 +321,40 @@ fn duplicate_record_ids_are_refused() {
 }
 
 #[test]
+fn a_batch_added_in_pages_links_as_one_call_does() {
+    // A relink hands the store's records over a page at a time; the linkage must be the one
+    // `link` finds on the same records (record order aside: both are read by record id here).
+    let (records, _) = generated(800, 5);
+    let whole = link(records.clone(), &Settings::default()).unwrap();
+    let mut sorted = records;
+    sorted.sort_by(|a, b| a.record_id.cmp(&b.record_id));
+    let mut batch = evac_link::Batch::default();
+    for page in sorted.chunks(97) {
+        batch.add(page.to_vec());
+    }
+    assert_eq!(batch.len(), whole.record_ids.len());
+    let paged = batch.link(&Settings::default()).unwrap();
+    assert_eq!(paged.record_ids, whole.record_ids);
+    assert_eq!(paged.person, whole.person);
+    assert_eq!(paged.household, whole.household);
+    assert_eq!(paged.pairs, whole.pairs);
+    assert!(
+        paged.pairs.iter().any(|p| p.same_person),
+        "the sample has duplicates to find"
+    );
+    // Group names are the requests', interned once each, for the online index.
+    let groups: std::collections::HashSet<&String> = paged.group_names.iter().collect();
+    assert_eq!(groups.len(), paged.group_names.len());
+    assert_eq!(paged.group_names.len(), whole.group_names.len());
+
+    let mut twice = evac_link::Batch::default();
+    twice.add(vec![person("same", "g", "A", "B")]);
+    twice.add(vec![person("same", "h", "C", "D")]);
+    let error = twice.link(&Settings::default()).unwrap_err();
+    assert!(error.to_string().contains("'same'"), "{error}");
+}
+
+#[test]
 fn generated_crisis_links_with_high_pair_f1() {
     let (records, truth) = generated(3_000, 42);
     let linkage = link(records, &Settings::default()).unwrap();
@@ -338,10 +372,11 @@ fn a_new_record_is_matched_online_with_its_explanation() {
     let late_copy = records_with_family.remove(3); // Yuliya, by hotline, arrives later
     records_with_family.extend(records);
     let linkage = link(records_with_family, &Settings::default()).unwrap();
-    let index = Index::from_linkage(&linkage);
+    let record_ids = linkage.record_ids.clone();
+    let index = Index::from_linkage(linkage);
     let found = index.matches(&Prepared::new(&late_copy), Some("hotline-7"), &[], 3);
     let best = found.first().expect("a match");
-    assert_eq!(linkage.record_ids[best.index as usize], "web-1/0");
+    assert_eq!(record_ids[best.index as usize], "web-1/0");
     assert!(best.score.match_probability >= 0.95);
     assert!(
         best.score

@@ -37,7 +37,7 @@ pub struct LinkBenchArgs {
     pub auto_merge_probability_min: Option<f64>,
 }
 
-struct Truth {
+pub(super) struct Truth {
     person: u64,
     household: u64,
 }
@@ -164,8 +164,9 @@ pub fn run(args: LinkBenchArgs) -> anyhow::Result<()> {
     }
 
     if !online.is_empty() {
+        let auto_merge_probability_min = linkage.settings.auto_merge_probability_min;
         let started = Instant::now();
-        let index = Index::from_linkage(&linkage);
+        let index = Index::from_linkage(linkage);
         let index_s = started.elapsed().as_secs_f64();
         let mut latencies_us = Vec::with_capacity(online.len());
         let (mut with_true_match, mut top_correct, mut top_wrong) = (0u64, 0u64, 0u64);
@@ -179,9 +180,9 @@ pub fn run(args: LinkBenchArgs) -> anyhow::Result<()> {
             let truth = truth_of(&record.record_id).person;
             let has_match = persons_in_batch.contains(&truth);
             with_true_match += u64::from(has_match);
-            let top_auto = found.first().filter(|c| {
-                c.score.match_probability >= linkage.settings.auto_merge_probability_min
-            });
+            let top_auto = found
+                .first()
+                .filter(|c| c.score.match_probability >= auto_merge_probability_min);
             match top_auto {
                 Some(c) if true_person[c.index as usize] == truth => top_correct += 1,
                 Some(_) => top_wrong += 1,
@@ -260,7 +261,10 @@ fn print_reliability(linkage: &evac_link::Linkage, true_person: &[u64], true_hou
 }
 
 /// At least `count` person records from the generator, with their truth.
-fn generated_records(count: usize, seed: u64) -> (Vec<LinkRecord>, HashMap<String, Truth>) {
+pub(super) fn generated_records(
+    count: usize,
+    seed: u64,
+) -> (Vec<LinkRecord>, HashMap<String, Truth>) {
     let mut records = Vec::with_capacity(count);
     let mut truth = HashMap::with_capacity(count);
     // More requests than needed: the generator streams, and we stop at `count` records.

@@ -27,6 +27,7 @@ mod notify;
 mod pages;
 mod place;
 mod plan;
+mod relink;
 mod replay;
 mod sentences;
 mod triage;
@@ -47,6 +48,9 @@ pub enum BenchCommand {
     /// (also across Cyrillic and Latin), blocking recall, records/s, peak memory, and the
     /// latency of matching one new record online.
     Link(link::LinkBenchArgs),
+    /// Relinking a stored crisis (as `evac relink` and a server start do) at several sizes,
+    /// next to the linkage core alone on as many people: time, each step's share, peak memory.
+    Relink(relink::RelinkBenchArgs),
     /// Place resolution on a labelled set built from the gazetteer's alternate names with
     /// realistic noise: locations/s and the share resolved to the right place first.
     Place(place::PlaceBenchArgs),
@@ -137,6 +141,7 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Export(args) => export(args).await,
         BenchCommand::Validate(args) => validate(args),
         BenchCommand::Link(args) => link::run(args),
+        BenchCommand::Relink(args) => relink::run(args).await,
         BenchCommand::Place(args) => place::run(args),
         BenchCommand::Triage(args) => triage::run(args),
         BenchCommand::Plan(args) => plan::run(args),

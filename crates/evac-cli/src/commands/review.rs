@@ -41,8 +41,8 @@ pub async fn relink(config: &Config) -> anyhow::Result<()> {
     let app = super::app(config, false).await?;
     let s = app.relink().await?;
     println!(
-        "{} persons linked: {} new merges, {} new pairs for review (decided pairs are kept as decided)",
-        s.persons, s.auto_merged, s.queued_for_review
+        "{} persons linked: {} new merges, {} new pairs for review (decided pairs are kept as decided); {}",
+        s.persons, s.auto_merged, s.queued_for_review, s.took
     );
     Ok(())
 }
