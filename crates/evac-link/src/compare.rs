@@ -119,7 +119,8 @@ pub struct Comparison<'a> {
     pub exact_given: Option<&'a str>,
     /// Given name and surname were swapped on one side.
     pub names_swapped: bool,
-    /// Two different document numbers that both pass their checks: never the same person.
+    /// Two different document numbers that both pass a check character (IIN, codice fiscale):
+    /// never the same person.
     pub cannot_link: bool,
     /// The larger of the two records' households ([`Prepared::household_size`]): one person
     /// of it is what a second request of the household repeats.
@@ -216,13 +217,17 @@ pub fn compare<'a>(a: &'a Prepared, b: &'a Prepared) -> Comparison<'a> {
         levels[Field::Household.index()] = u8::from(!shared);
     }
     let mut cannot_link = false;
-    if let (Some((x, x_valid)), Some((y, y_valid))) = (&a.document, &b.document) {
+    if let (Some((x, x_checked)), Some((y, y_checked))) = (&a.document, &b.document) {
+        // Only numbers that prove themselves (a check character) prove two people, even one
+        // character apart (the check catches every single typo, so both were not mistyped);
+        // a passport or an unknown number may be mistyped or a person's second document, and
+        // its difference is weighed as evidence like any other field's.
+        cannot_link = x != y && *x_checked && *y_checked;
         levels[Field::Document.index()] = if x == y {
             0
-        } else if one_edit_apart(x.as_bytes(), y.as_bytes()) {
+        } else if !cannot_link && one_edit_apart(x.as_bytes(), y.as_bytes()) {
             1
         } else {
-            cannot_link = *x_valid && *y_valid;
             2
         };
     }
@@ -417,7 +422,7 @@ mod tests {
     }
 
     #[test]
-    fn two_valid_different_documents_cannot_link() {
+    fn two_checked_different_documents_cannot_link() {
         let with_doc = |n: &str| {
             Prepared::new(&LinkRecord {
                 record_id: "r".into(),
@@ -425,7 +430,14 @@ mod tests {
                 ..LinkRecord::default()
             })
         };
-        assert!(compare(&with_doc("N11111111"), &with_doc("N22222222")).cannot_link);
+        // Two IINs that pass their check character: two people.
+        assert!(compare(&with_doc("900101300017"), &with_doc("100505500128")).cannot_link);
+        // Passports (no check character) that differ: evidence against, weighed, no veto; a
+        // person may hold two, and a number may be mistyped twice.
+        let (first, second) = (with_doc("N11111111"), with_doc("N22222222"));
+        let passports = compare(&first, &second);
+        assert!(!passports.cannot_link);
+        assert_eq!(level(&passports, Field::Document), "different");
         let (x, y) = (with_doc("N11111111"), with_doc("N11111211"));
         let typo = compare(&x, &y);
         assert!(!typo.cannot_link);

@@ -71,23 +71,25 @@ pub fn given_name_groups(key: &str) -> &'static [u16] {
     INDEX.get(key).map(Vec::as_slice).unwrap_or(&[])
 }
 
-/// A document number reduced to upper-case letters and digits, with whether it passes the
-/// checks its format has: the Kazakh IIN and the Italian codice fiscale carry a check
-/// character; other numbers are valid when they have 5 to 20 characters.
+/// A document number reduced to upper-case letters and digits, with whether it proves itself:
+/// the Kazakh IIN and the Italian codice fiscale carry a check character, and one that passes
+/// it was not mistyped. Any other number (a passport, a social security number of a format
+/// evac does not know) may be mistyped beyond one character or be a second document of the
+/// same person, so it never counts as checked.
 pub fn clean_document(raw: &str) -> Option<(String, bool)> {
     let cleaned = evac_model::clean_document_number(raw);
     if cleaned.is_empty() {
         return None;
     }
     let bytes = cleaned.as_bytes();
-    let valid = if bytes.len() == 12 && bytes.iter().all(u8::is_ascii_digit) {
+    let checked = if bytes.len() == 12 && bytes.iter().all(u8::is_ascii_digit) {
         iin_is_valid(bytes)
     } else if looks_like_codice_fiscale(bytes) {
         codice_fiscale_is_valid(bytes)
     } else {
-        (5..=20).contains(&bytes.len()) && cleaned.is_ascii()
+        false
     };
-    Some((cleaned, valid))
+    Some((cleaned, checked))
 }
 
 /// Kazakh individual identification number: 12 digits, the last a mod-11 check over two weight
@@ -345,9 +347,10 @@ mod tests {
 
     #[test]
     fn documents_are_checked_where_they_carry_a_check_character() {
+        // A passport has no check character: cleaned, never counted as checked.
         assert_eq!(
             clean_document("n 1234-5678"),
-            Some(("N12345678".into(), true))
+            Some(("N12345678".into(), false))
         );
         // A valid IIN (computed by the published algorithm) and the same with one digit changed.
         assert_eq!(clean_document("900101300017").map(|d| d.1), Some(true));

@@ -79,7 +79,7 @@ pub struct Prepared {
     pub phones: Box<[Box<str>]>,
     pub household_phones: Box<[Box<str>]>,
     pub email: Option<Box<str>>,
-    /// Cleaned document number and whether it passes its format's checks.
+    /// Cleaned document number and whether it passes a check character (IIN, codice fiscale).
     pub document: Option<(Box<str>, bool)>,
     pub address: Option<Box<str>>,
     pub locality: Option<Box<str>>,

@@ -298,19 +298,54 @@ fn an_age_against_a_date_is_doubted_as_only_an_age() {
 }
 
 #[test]
-fn two_different_valid_documents_are_two_people() {
+fn two_different_checked_documents_are_two_people() {
     let twin = |id: &str, group: &str, doc: &str| LinkRecord {
         birth_date: Some(date(2010, 5, 5)),
         document_number: Some(doc.into()),
         household_phones: vec!["+77012223344".into()],
         ..person(id, group, "Анна", "Петрова")
     };
-    let mut records = vec![twin("x", "r1", "N11112222"), twin("y", "r2", "N33334444")];
+    // IINs carry a check character: two that pass it and differ are two people.
+    let mut records = vec![
+        twin("x", "r1", "100505500128"),
+        twin("y", "r2", "100505500138"),
+    ];
     records.extend(generated(400, 5).0);
     let linkage = link(records, &Settings::default()).unwrap();
     let i = |id: &str| linkage.record_ids.iter().position(|r| r == id).unwrap();
     assert_ne!(linkage.person[i("x")], linkage.person[i("y")]);
     assert!(linkage.explain(i("x") as u32, i("y") as u32).cannot_link);
+}
+
+#[test]
+fn a_second_passport_weighs_against_a_pair_but_does_not_part_it() {
+    // Passports carry no check character: a person may hold two, and a number may be mistyped
+    // in more than one place. Everything else agreeing, the pair is still shown.
+    let one = |id: &str, group: &str, doc: &str| LinkRecord {
+        birth_date: Some(date(1984, 3, 17)),
+        document_number: Some(doc.into()),
+        phones: vec!["+77015556677".into()],
+        ..person(id, group, "Гульнара", "Сейткалиева")
+    };
+    let mut records = vec![one("x", "r1", "N11112222"), one("y", "r2", "N93334455")];
+    records.extend(generated(400, 5).0);
+    let linkage = link(records, &Settings::default()).unwrap();
+    let i = |id: &str| linkage.record_ids.iter().position(|r| r == id).unwrap() as u32;
+    let score = linkage.explain(i("x"), i("y"));
+    assert!(!score.cannot_link);
+    let document = score
+        .fields
+        .iter()
+        .find(|f| f.field.name() == "document")
+        .expect("the document is compared");
+    assert!(document.weight < 0.0, "{document:?}");
+    assert!(
+        linkage
+            .pairs
+            .iter()
+            .any(|p| (p.a, p.b) == (i("x").min(i("y")), i("x").max(i("y")))),
+        "shown at least for review: {score:?}"
+    );
 }
 
 #[test]
