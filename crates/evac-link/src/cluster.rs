@@ -1,9 +1,9 @@
 //! Clustering: scored links into persons, persons into households.
 //!
 //! Persons: links above the auto-merge threshold are taken strongest first, and two clusters
-//! merge only when *no* pair across them contradicts being one person (two valid documents that
-//! differ, birth dates that plainly differ, different sexes, two members of one request) and
-//! the pairs across them agree on average. A chain of links (father – son with no birth date –
+//! merge only when *no* pair across them contradicts being one person (two documents with a
+//! check character that differ, birth dates that plainly differ, different sexes, two members
+//! of one request) and the pairs across them agree on average. A chain of links (father – son with no birth date –
 //! grandson) therefore stops where two of its ends disagree, instead of merging a family into
 //! one person; a very noisy record that merely matches weakly does not block a merge.
 //!

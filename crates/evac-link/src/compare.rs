@@ -149,7 +149,7 @@ impl Comparison<'_> {
             .any(|f| self.levels[f.index()] == 0)
     }
 
-    /// Evidence that the two are different people whatever the rest says: two valid documents
+    /// Evidence that the two are different people whatever the rest says: two checked documents
     /// that differ, birth dates that plainly differ, or different sexes.
     pub fn contradicts(&self) -> bool {
         let birth = self.levels[Field::BirthDate.index()];

@@ -371,7 +371,7 @@ impl Model {
             }
         }
         // Among relatives, a plain contradiction (birth dates far apart, another sex, another
-        // valid document) is the mark of a second person far more often than of a typo.
+        // checked document) is the mark of a second person far more often than of a typo.
         if c.contradicts() {
             total = total.min(weight_for_probability(
                 HOUSEHOLD_CONTRADICTED_PROBABILITY_MAX,
