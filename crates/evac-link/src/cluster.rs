@@ -3,9 +3,9 @@
 //! Persons: links above the auto-merge threshold are taken strongest first, and two clusters
 //! merge only when *no* pair across them contradicts being one person (two documents with a
 //! check character that differ, birth dates that plainly differ, different sexes, two members
-//! of one request) and the pairs across them agree on average. A chain of links (father – son with no birth date –
-//! grandson) therefore stops where two of its ends disagree, instead of merging a family into
-//! one person; a very noisy record that merely matches weakly does not block a merge.
+//! of one request) and the pairs across them agree on average. A chain of links (father – son
+//! with no birth date – grandson) therefore stops where two of its ends disagree, instead of
+//! merging a family into one person; a very noisy record that merely matches weakly does not block a merge.
 //!
 //! Households: the records of one request, the records of one person, and records that share a
 //! phone (unless the phone is shared by too many requests to mean a family: a hotel's
