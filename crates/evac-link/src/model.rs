@@ -214,7 +214,7 @@ impl Model {
         ];
         let mut learnt: Vec<Vec<Vec<f64>>> = vec![Vec::new(); FIELDS.len()];
         for session in &sessions {
-            let mut masked: BTreeMap<u32, u64> = BTreeMap::new();
+            let mut masked: BTreeMap<u64, u64> = BTreeMap::new();
             for (pattern, count) in pattern_histogram(records, candidate_pairs, session.kinds) {
                 let mut levels = unpack(pattern);
                 for f in FIELDS.iter().filter(|f| !session.uses.contains(f)) {
@@ -259,7 +259,7 @@ impl Model {
     /// histogram's pairs; the rest are taken as non-matches).
     fn fit(
         &mut self,
-        histogram: &BTreeMap<u32, u64>,
+        histogram: &BTreeMap<u64, u64>,
         iterations_max: usize,
         learn_m_and_u: bool,
         pairs_total: f64,
@@ -509,6 +509,8 @@ fn reference(field: Field) -> (&'static [f64], &'static [f64]) {
         Field::Document => (&[0.95, 0.03, 0.02], &[0.00002, 0.00001, 0.99997]),
         Field::Email => (&[0.90, 0.10], &[0.00002, 0.99998]),
         Field::Locality => (&[0.50, 0.50], &[0.1, 0.9]),
+        Field::Address => (&[0.80, 0.12, 0.08], &[0.001, 0.004, 0.995]),
+        Field::Postcode => (&[0.85, 0.07, 0.08], &[0.01, 0.02, 0.97]),
     }
 }
 
@@ -528,6 +530,8 @@ fn reference_household(field: Field) -> &'static [f64] {
         Field::Document => &[0.00002, 0.0001, 0.99988],
         Field::Email => &[0.5, 0.5],
         Field::Locality => &[0.9, 0.1],
+        Field::Address => &[0.9, 0.05, 0.05],
+        Field::Postcode => &[0.95, 0.02, 0.03],
     }
 }
 
@@ -691,12 +695,12 @@ fn pattern_histogram(
     records: &[Prepared],
     pairs: &[CandidatePair],
     of_kinds: u8,
-) -> BTreeMap<u32, u64> {
+) -> BTreeMap<u64, u64> {
     use rayon::prelude::*;
     pairs
         .par_chunks(16_384)
         .map(|chunk| {
-            let mut h: HashMap<u32, u64> = HashMap::new();
+            let mut h: HashMap<u64, u64> = HashMap::new();
             for pair in chunk.iter().filter(|p| p.kinds & of_kinds != 0) {
                 let c = compare(&records[pair.a as usize], &records[pair.b as usize]);
                 *h.entry(c.pattern()).or_default() += 1;

@@ -184,6 +184,24 @@ pub fn place_key(raw: &str) -> Option<String> {
     (!key.is_empty()).then_some(key)
 }
 
+/// A street address as a comparable key: the name keys of its words and its numbers as they
+/// are (a house number tells two addresses of one street apart), in order.
+pub fn address_key(raw: &str) -> Option<String> {
+    let key: Vec<String> = raw
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '/' | '-' | '№' | '#'))
+        .map(|token| {
+            if token.chars().any(char::is_alphabetic) {
+                name_key(token)
+            } else {
+                token.chars().filter(char::is_ascii_digit).collect()
+            }
+        })
+        .filter(|k| !k.is_empty())
+        .collect();
+    let key = key.join(" ");
+    (!key.is_empty()).then_some(key)
+}
+
 /// Jaro-Winkler similarity of two keys (ASCII), 0.0 to 1.0.
 pub fn jaro_winkler(a: &str, b: &str) -> f64 {
     let (a, b) = (a.as_bytes(), b.as_bytes());

@@ -5,8 +5,8 @@ use evac_model::CountryCode;
 use jiff::civil::Date;
 
 use crate::normalize::{
-    Script, clean_document, email_key, given_name_groups, is_patronymic_key, name_key, name_tokens,
-    phone_key, place_key, script_of, surname_stem,
+    Script, address_key, clean_document, email_key, given_name_groups, is_patronymic_key, name_key,
+    name_tokens, phone_key, place_key, script_of, surname_stem,
 };
 
 /// One person as one record gives them: a party member of a request, or a row of somebody
@@ -150,7 +150,7 @@ impl Prepared {
             address: record
                 .address
                 .as_deref()
-                .and_then(place_key)
+                .and_then(address_key)
                 .map(Into::into),
             locality: record
                 .locality

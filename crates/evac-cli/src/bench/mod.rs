@@ -235,11 +235,17 @@ fn process_cpu() -> Option<Duration> {
     Some(Duration::from_millis(ticks * 1000 / TICKS_PER_S))
 }
 
+/// The process's peak resident set so far, in MB.
 fn peak_rss_mb() -> Option<f64> {
+    memory_status_mb("VmHWM:")
+}
+
+/// A memory line of `/proc/self/status` (`VmHWM:`, `VmRSS:` …), in MB.
+fn memory_status_mb(line: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
+        .find(|l| l.starts_with(line))?
         .split_whitespace()
         .nth(1)?
         .parse()

@@ -62,15 +62,7 @@ pub async fn run(args: RelinkBenchArgs) -> anyhow::Result<()> {
 
 /// The resident set now, in MB.
 fn current_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
+    super::memory_status_mb("VmRSS:")
 }
 
 /// Starts the peak resident set (`VmHWM`) afresh from the current one, so the next reading is
