@@ -232,16 +232,17 @@ pub fn compare<'a>(a: &'a Prepared, b: &'a Prepared) -> Comparison<'a> {
     }
     let mut cannot_link = false;
     if let (Some((x, x_checked)), Some((y, y_checked))) = (&a.document, &b.document) {
-        // Only numbers that prove themselves (a check character) prove two people, even one
-        // character apart (the check catches every single typo, so both were not mistyped);
-        // a passport or an unknown number may be mistyped or a person's second document, and
-        // its difference is weighed as evidence like any other field's.
-        cannot_link = x != y && *x_checked && *y_checked;
+        // Only numbers that prove themselves (a check character) prove two people; a passport
+        // or an unknown number may be mistyped or a person's second document, and its
+        // difference is weighed as evidence like any other field's. One character apart stays
+        // a typo even when both pass their check: the IIN's check misses a typo in its
+        // eleventh digit (weight 11, which is 0 modulo 11).
         levels[Field::Document.index()] = if x == y {
             0
-        } else if !cannot_link && one_edit_apart(x.as_bytes(), y.as_bytes()) {
+        } else if one_edit_apart(x.as_bytes(), y.as_bytes()) {
             1
         } else {
+            cannot_link = *x_checked && *y_checked;
             2
         };
     }
@@ -292,6 +293,18 @@ fn addresses_similar(x: &str, y: &str) -> bool {
         w == v
             || (w.len() >= ADDRESS_WORD_TYPO_LEN_MIN && one_edit_apart(w.as_bytes(), v.as_bytes()))
     };
+    // The house number (an address's first number) must agree where both give one: a
+    // neighbour's address is another; a flat number left out is not.
+    fn house(address: &str) -> Option<&str> {
+        address
+            .split_whitespace()
+            .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+    }
+    if let (Some(hx), Some(hy)) = (house(x), house(y))
+        && hx != hy
+    {
+        return false;
+    }
     let shared = x
         .split_whitespace()
         .filter(|w| y.split_whitespace().any(|v| alike(w, v)))
@@ -489,6 +502,11 @@ mod tests {
         };
         // Two IINs that pass their check character: two people.
         assert!(compare(&with_doc("900101300017"), &with_doc("100505500128")).cannot_link);
+        // Both pass, one digit apart (the eleventh, which the check cannot see): a typo.
+        let (eleventh, other) = (with_doc("900101300017"), with_doc("900101300027"));
+        let typo = compare(&eleventh, &other);
+        assert!(!typo.cannot_link);
+        assert_eq!(level(&typo, Field::Document), "one_character_differs");
         // Passports (no check character) that differ: evidence against, weighed, no veto; a
         // person may hold two, and a number may be mistyped twice.
         let (first, second) = (with_doc("N11111111"), with_doc("N22222222"));
@@ -536,12 +554,16 @@ mod tests {
         assert_eq!(same, ("same", "same", true));
         let typo = levels(&at("12 Abay avenue", "050001"));
         assert_eq!(typo, ("similar", "one_character_differs", false));
-        // The house number is part of the address: a neighbour is not the same household.
-        let (ours, neighbours) = (
-            at("12 Abai avenue", "050000"),
-            at("14 Abai avenue", "050000"),
-        );
-        assert_ne!(level(&compare(&ours, &neighbours), Field::Address), "same");
+        // The house number is part of the address, letters and all: a neighbour's is another.
+        for (ours, theirs) in [
+            ("12 Abai avenue", "14 Abai avenue"),
+            ("Abai 12A", "Abai 14A"),
+        ] {
+            let (ours, theirs) = (at(ours, "050000"), at(theirs, "050000"));
+            assert_eq!(level(&compare(&ours, &theirs), Field::Address), "different");
+        }
+        let (upper, lower) = (at("1 Main st", "SW1A 1AA"), at("1 Main st", "sw1a 1aa"));
+        assert_eq!(level(&compare(&upper, &lower), Field::Postcode), "same");
         let elsewhere = levels(&at("3 Tole bi street", "060011"));
         assert_eq!(elsewhere.0, "different");
         assert_eq!(elsewhere.1, "different");

@@ -190,10 +190,13 @@ pub fn address_key(raw: &str) -> Option<String> {
     let key: Vec<String> = raw
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '/' | '-' | '№' | '#'))
         .map(|token| {
+            // Digits first, then the letters' name key: "12A" and "12а" are one house number,
+            // "12A" and "14A" two.
+            let digits: String = token.chars().filter(char::is_ascii_digit).collect();
             if token.chars().any(char::is_alphabetic) {
-                name_key(token)
+                digits + &name_key(token)
             } else {
-                token.chars().filter(char::is_ascii_digit).collect()
+                digits
             }
         })
         .filter(|k| !k.is_empty())

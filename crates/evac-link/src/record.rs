@@ -161,7 +161,12 @@ impl Prepared {
             postcode: record
                 .postcode
                 .as_deref()
-                .map(|p| p.chars().filter(char::is_ascii_alphanumeric).collect())
+                .map(|p| {
+                    p.chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .map(|c| c.to_ascii_uppercase())
+                        .collect()
+                })
                 .filter(|p: &String| !p.is_empty())
                 .map(Into::into),
             household_size: 1,
