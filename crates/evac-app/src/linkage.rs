@@ -680,41 +680,46 @@ impl App {
         Ok(events.into_values().collect())
     }
 
-    /// Every pair of persons the link log has spoken about, read a page at a time without
-    /// keeping the events: what a relink must not propose again.
+    /// Every pair of persons the link log has spoken about, without keeping the events: what a
+    /// relink must not propose again.
     async fn known_link_pairs(&self) -> Result<HashSet<(PersonId, PersonId)>, AppError> {
         let mut known = HashSet::new();
-        let mut after = 0;
-        loop {
-            let page = self.store.link_events(after, PAGE_ITEMS_MAX).await?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
+        self.for_each_link_event_page(|page| {
             known.extend(
                 page.iter()
                     .filter(|e| e.event.kind != LinkEventKind::Undo)
                     .map(|e| pair(e.event.person_a, e.event.person_b)),
-            );
-            if page.len() < PAGE_ITEMS_MAX as usize {
-                break;
-            }
-        }
+            )
+        })
+        .await?;
         Ok(known)
     }
 
     pub(crate) async fn all_link_events(&self) -> Result<Vec<StoredLinkEvent>, AppError> {
         let mut all = Vec::new();
+        self.for_each_link_event_page(|page| all.extend(page))
+            .await?;
+        Ok(all)
+    }
+
+    /// Calls `visit` with the whole link log, oldest first, a page at a time.
+    async fn for_each_link_event_page(
+        &self,
+        mut visit: impl FnMut(Vec<StoredLinkEvent>),
+    ) -> Result<(), AppError> {
         let mut after = 0;
         loop {
             let page = self.store.link_events(after, PAGE_ITEMS_MAX).await?;
-            let Some(last) = page.last() else { break };
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
             after = last.seq;
             let full = page.len() == PAGE_ITEMS_MAX as usize;
-            all.extend(page);
+            visit(page);
             if !full {
-                break;
+                return Ok(());
             }
         }
-        Ok(all)
     }
 
     /// The review queue: uncertain pairs, the most doubtful first, each side with what a case

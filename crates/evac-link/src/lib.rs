@@ -176,18 +176,9 @@ impl Linkage {
 pub fn link(records: Vec<LinkRecord>, settings: &Settings) -> Result<Linkage, LinkError> {
     let mut records = records;
     records.par_sort_unstable_by(|a, b| a.record_id.cmp(&b.record_id));
-    if let Some(w) = records
-        .windows(2)
-        .find(|w| w[0].record_id == w[1].record_id)
-    {
-        return Err(LinkError::DuplicateRecordId(w[0].record_id.clone()));
-    }
-    let prepared: Vec<Prepared> = records.par_iter().map(Prepared::new).collect();
-    let (groups, group_names) = group_indices(&records);
-    let record_ids: Vec<String> = records.into_iter().map(|r| r.record_id).collect();
-    let mut linkage = link_prepared(record_ids, prepared, groups, settings);
-    linkage.group_names = group_names;
-    Ok(linkage)
+    let mut batch = Batch::default();
+    batch.add(records);
+    batch.link(settings)
 }
 
 /// Records gathered a page at a time and prepared as they come, for a caller that reads them
@@ -247,23 +238,6 @@ impl Batch {
         linkage.group_names = self.group_names;
         Ok(linkage)
     }
-}
-
-/// Each record's group as an index, and the group names by index.
-fn group_indices(records: &[LinkRecord]) -> (Vec<u32>, Vec<String>) {
-    let mut index: HashMap<&str, u32> = HashMap::new();
-    let mut names = Vec::new();
-    let groups = records
-        .iter()
-        .map(|r| match &r.group {
-            Some(g) => *index.entry(g.as_str()).or_insert_with(|| {
-                names.push(g.clone());
-                (names.len() - 1) as u32
-            }),
-            None => NO_GROUP,
-        })
-        .collect();
-    (groups, names)
 }
 
 /// Links records already prepared (and sorted by id); groups are named `#0`, `#1`, … unless

@@ -487,7 +487,6 @@ async fn gate_transports(
         .collect())
 }
 
-/// `POST /desk/check-in`: checks a passenger in (or boards them) with the pass's code, and
 /// `POST /desk/check-in` with a [`ScanDraft`]: checks a passenger in with the pass's code,
 /// and shows whom to compare with the document, or why the pass is refused.
 pub async fn check_in_post(
