@@ -21,6 +21,7 @@ use evac_store::{AppendIf, AuditEvent, LOG_PAGE_ITEMS_MAX, PersonChange, StoreEr
 
 use crate::messaging::{SeatNotice, SeatNoticeKind};
 use crate::planning::{PLAN_IMPROVE_MS_MAX, Waiting, stop_after};
+use crate::triage::HouseholdName;
 use crate::{App, AppError, Staff};
 
 /// A seat change, in staff's words: the household, the transport codes, why.
@@ -245,6 +246,49 @@ impl SeatedRequests {
     }
 }
 
+/// Which household each seat travels with now, by pass: `None` for a seat that travels with
+/// none. Seats are given under a household's name (its request's reference, see
+/// `triage::households`). A seat of a person planned in a household travels with it when it
+/// was given under the household's name, or, when no seat of its people carries that name,
+/// under the one name they do carry (the least, should there be several): after an undone
+/// merge, the people seated with the household they had been merged into keep those seats as
+/// their own household's. A seat given under another name than the one the household travels
+/// by (two seated households merged) travels with none and is released. A person planned in
+/// no household (withdrawn, left) keeps the name the seat was given under.
+fn seat_owners<'a>(
+    names: &'a [HouseholdName],
+    seats: impl Iterator<Item = &'a Seat> + Clone,
+) -> HashMap<PassId, Option<&'a str>> {
+    let household_of: HashMap<PersonId, usize> = names
+        .iter()
+        .enumerate()
+        .flat_map(|(c, n)| n.persons.iter().map(move |&p| (p, c)))
+        .collect();
+    let mut travels_as: HashMap<usize, &'a str> = HashMap::new();
+    for seat in seats.clone() {
+        let Some(&c) = household_of.get(&seat.person) else {
+            continue;
+        };
+        let own = names[c].reference.as_str();
+        let given = seat.household.as_str();
+        let name = travels_as.entry(c).or_insert(given);
+        if given == own || (*name != own && given < *name) {
+            *name = given;
+        }
+    }
+    seats
+        .map(|seat| {
+            let owner = match household_of.get(&seat.person) {
+                Some(c) => {
+                    (travels_as[c] == seat.household).then_some(names[*c].reference.as_str())
+                }
+                None => Some(seat.household.as_str()),
+            };
+            (seat.pass, owner)
+        })
+        .collect()
+}
+
 /// The seats a request's people hold, each person's legs in the order they travel them, read
 /// from each person's own events.
 pub(crate) async fn seats_by_leg<'r>(
@@ -319,10 +363,16 @@ impl App {
                 .values()
                 .filter(|s| !departed.contains(&s.transport.to_string()))
         };
+        // Which household each seat travels with now (see `seat_owners`).
+        let owners = seat_owners(&inputs.names, book.seats.values());
+        let owner = |s: &Seat| -> Option<&str> { owners.get(&s.pass).copied().flatten() };
         // Each household's journey: the transports its live seats are on, first leg first.
         let previous: HashMap<String, Vec<String>> = live_seats()
             .fold(HashMap::new(), |mut m: HashMap<String, Vec<String>>, s| {
-                let legs = m.entry(s.household.clone()).or_default();
+                let Some(household) = owner(s) else {
+                    return m;
+                };
+                let legs = m.entry(household.to_string()).or_default();
                 let id = s.transport.to_string();
                 if !legs.contains(&id) {
                     legs.push(id);
@@ -339,8 +389,10 @@ impl App {
         // A household told of its seat set off when it was told: its travel counts from then
         // (not from a scan, which says it has arrived).
         let told_at: HashMap<&str, i64> = live_seats().fold(HashMap::new(), |mut m, s| {
-            let at = m.entry(s.household.as_str()).or_insert(i64::MAX);
-            *at = (*at).min(s.seated_at.unix_micros());
+            if let Some(household) = owner(s) {
+                let at = m.entry(household).or_insert(i64::MAX);
+                *at = (*at).min(s.seated_at.unix_micros());
+            }
             m
         });
         let cancelled: HashSet<TransportId> = inputs
@@ -377,22 +429,24 @@ impl App {
             .seats
             .values()
             .filter(|s| rode.contains_key(&s.person))
-            .map(|s| s.household.as_str())
+            .filter_map(owner)
             .collect();
         let on_cancelled: HashSet<&str> = live_seats()
             .filter(|s| cancelled.contains(&s.transport))
-            .map(|s| s.household.as_str())
+            .filter_map(owner)
             .collect();
         let held_by_a_scan: HashSet<&str> = live_seats()
             .filter(|s| {
                 s.state.is_scanned()
                     && !(s.state == SeatEventKind::CheckedIn && cancelled.contains(&s.transport))
             })
-            .map(|s| s.household.as_str())
+            .filter_map(owner)
             .collect();
         let at_a_hub: HashSet<&str> = live_seats()
-            .filter(|s| s.state.is_scanned() || on_departed_feeder.contains(s.household.as_str()))
-            .map(|s| s.household.as_str())
+            .filter(|s| {
+                s.state.is_scanned() || owner(s).is_some_and(|o| on_departed_feeder.contains(o))
+            })
+            .filter_map(owner)
             .collect();
         let unpinned_by_cancellation: HashSet<&str> = at_a_hub
             .iter()
@@ -445,7 +499,7 @@ impl App {
         let planned: HashSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
         let mut held_apart: HashMap<TransportId, u32> = HashMap::new();
         for seat in book.seats.values() {
-            if seat.state.is_scanned() && !planned.contains(seat.household.as_str()) {
+            if seat.state.is_scanned() && !owner(seat).is_some_and(|o| planned.contains(o)) {
                 *held_apart.entry(seat.transport).or_default() += 1;
             }
         }
@@ -502,7 +556,9 @@ impl App {
         // Only live seats are released or replaced: a seat on a departed transport is history
         // (its person left, or missed it and waits for staff), never rewritten by a plan.
         let seats_of: HashMap<&str, Vec<&Seat>> = live_seats().fold(HashMap::new(), |mut m, s| {
-            m.entry(s.household.as_str()).or_default().push(s);
+            if let Some(household) = owner(s) {
+                m.entry(household).or_default().push(s);
+            }
             m
         });
         let actor = staff.actor();
@@ -613,10 +669,12 @@ impl App {
                 }
             }
         }
-        // Seats of households that no longer exist under that reference (merged into another).
+        // Seats that travel with no household planned now: given under a household that was
+        // withdrawn, or whose people now travel with another household's seats (two seated
+        // households merged).
         let current: HashSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
         for seat in book.seats.values() {
-            if !current.contains(seat.household.as_str())
+            if !owner(seat).is_some_and(|o| current.contains(o))
                 && !departed.contains(&seat.transport.to_string())
             {
                 releases.extend(release(

@@ -188,7 +188,10 @@ impl App {
             })
             .collect();
         // Facts folded in received order: the household is the group of its first request.
-        let Some(first) = households(facts, merged).into_iter().next() else {
+        let Some(first) = households(facts, merged, &std::collections::HashMap::new())
+            .into_iter()
+            .next()
+        else {
             return Ok(None);
         };
         Ok(Some(policy.prioritise(&first.facts, now.unix_micros())))

@@ -48,6 +48,9 @@ pub(crate) struct PlannedFor {
     pub seated: std::collections::HashSet<PersonId>,
     /// People whose seat was on a transport that has left.
     left: std::collections::HashSet<PersonId>,
+    /// The household name each seated person's seat was given under (the least, should
+    /// their seats carry two).
+    seated_as: HashMap<PersonId, String>,
 }
 
 impl PlannedFor {
@@ -131,8 +134,7 @@ pub fn case_facts(request: &evac_model::Request, threat_level: u8) -> CaseFacts 
     }
 }
 
-/// Union-find over indices, smallest index as the root (so a household is named by its
-/// first request).
+/// Union-find over indices, smallest index as the root.
 fn root(parent: &mut [usize], mut i: usize) -> usize {
     while parent[i] != i {
         parent[i] = parent[parent[i]];
@@ -147,11 +149,21 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 }
 
 /// Folds per-request facts into households: requests joined by a merged person become one
-/// case; a person met in several requests counts once (their first record); the household
-/// waits from its first request and takes the highest threat and every urgency flag.
+/// case; a person met in several requests counts once; the household waits from its first
+/// request and takes the highest threat and every urgency flag.
+///
+/// A household's identity is the request it is named by (its seats, passes and place in the
+/// queue go by that request's reference). `seated_under` gives, for each person holding a
+/// seat, the input index of the request whose reference the seat was given under. A household
+/// is named by the oldest of its requests that a seat of its people is held under, and by its
+/// oldest request when none is: so a household keeps its name when an older request joins it
+/// (a merge), and after the merge is undone each part is named as before, the part holding
+/// the seats by the name they carry. Of two records of one person, the one holding a seat is
+/// the one counted (its seat is the person's); otherwise the first.
 pub fn households(
     requests: Vec<(CaseFacts, Vec<PersonId>)>,
     merged: &[(PersonId, PersonId)],
+    seated_under: &HashMap<PersonId, usize>,
 ) -> Vec<Household> {
     let mut request_of: HashMap<PersonId, usize> = HashMap::new();
     for (i, (_, persons)) in requests.iter().enumerate() {
@@ -160,13 +172,23 @@ pub fn households(
         }
     }
     let mut parent: Vec<usize> = (0..requests.len()).collect();
-    // Persons are union-found too, keyed by their first request's member slot.
-    let mut person_parent: HashMap<PersonId, PersonId> = HashMap::new();
+    // Records counted in another record's place: the same person met twice.
+    let mut counted_as: HashMap<PersonId, PersonId> = HashMap::new();
     for &(a, b) in merged {
         if let (Some(&ra), Some(&rb)) = (request_of.get(&a), request_of.get(&b)) {
             union(&mut parent, ra, rb);
-            let (keep, drop) = if (ra, a) <= (rb, b) { (a, b) } else { (b, a) };
-            person_parent.insert(drop, keep);
+            // The same person twice in one request stays twice (the request says so).
+            if ra == rb {
+                continue;
+            }
+            let first = if (ra, a) <= (rb, b) { (a, b) } else { (b, a) };
+            let (keep, drop) = match (seated_under.contains_key(&a), seated_under.contains_key(&b))
+            {
+                (true, false) => (a, b),
+                (false, true) => (b, a),
+                _ => first,
+            };
+            counted_as.insert(drop, keep);
         }
     }
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -176,12 +198,32 @@ pub fn households(
     let mut out: Vec<Household> = Vec::with_capacity(groups.len());
     for (_, mut members) in groups {
         members.sort_unstable();
-        let mut facts = requests[members[0]].0.clone();
-        let mut people = requests[members[0]].1.clone();
-        for &other in &members[1..] {
-            let (more, persons) = &requests[other];
+        let holds_seats_under = |i: usize| {
+            members.iter().any(|&m| {
+                requests[m]
+                    .1
+                    .iter()
+                    .any(|p| !counted_as.contains_key(p) && seated_under.get(p) == Some(&i))
+            })
+        };
+        let named_by = members
+            .iter()
+            .copied()
+            .find(|&i| holds_seats_under(i))
+            .unwrap_or(members[0]);
+        let oldest = members[0];
+        members.retain(|&i| i != named_by);
+        members.insert(0, named_by);
+        let mut facts = CaseFacts {
+            members: Vec::new(),
+            urgency: Vec::new(),
+            ..requests[named_by].0.clone()
+        };
+        let mut people = Vec::new();
+        for &i in &members {
+            let (more, persons) = &requests[i];
             for (member, person) in more.members.iter().zip(persons) {
-                if !person_parent.contains_key(person) {
+                if !counted_as.contains_key(person) {
                     facts.members.push(member.clone());
                     people.push(*person);
                 }
@@ -194,22 +236,25 @@ pub fn households(
             facts.threat_level = facts.threat_level.max(more.threat_level);
             facts.waiting_since_us = facts.waiting_since_us.min(more.waiting_since_us);
         }
-        // The first request's own duplicates (the same person twice in one request) stay.
         out.push(Household {
             requests: members,
+            oldest,
             facts,
             persons: people,
         });
     }
-    out.sort_by_key(|h| h.requests[0]);
+    out.sort_by_key(|h| h.oldest);
     out
 }
 
 /// Requests folded into one household.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Household {
-    /// Indices of its requests in the input, first first.
+    /// Indices of its requests in the input: the one it is named by first, then the others
+    /// oldest first.
     pub requests: Vec<usize>,
+    /// Index of its oldest request (households are listed in this order).
+    pub oldest: usize,
     pub facts: CaseFacts,
     /// Its people, in the order of `facts.members`.
     pub persons: Vec<PersonId>,
@@ -351,6 +396,16 @@ impl App {
                 .filter(|s| gone_out.contains(&s.transport))
                 .map(|s| s.person)
                 .collect(),
+            seated_as: book.seats.values().fold(HashMap::new(), |mut m, s| {
+                m.entry(s.person)
+                    .and_modify(|name: &mut String| {
+                        if s.household < *name {
+                            name.clone_from(&s.household);
+                        }
+                    })
+                    .or_insert_with(|| s.household.clone());
+                m
+            }),
         })
     }
 
@@ -454,7 +509,18 @@ impl App {
         .await?;
         let merged: Vec<(PersonId, PersonId)> =
             view.merged.iter().map(|&(a, b, _)| (a, b)).collect();
-        let grouped = households(per_request, &merged);
+        // Each seat's household name, as the index of the request it is the reference of.
+        let index_of: HashMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, (_, reference, _))| (reference.as_str(), i))
+            .collect();
+        let seated_under: HashMap<PersonId, usize> = planned
+            .seated_as
+            .iter()
+            .filter_map(|(&person, name)| Some((person, *index_of.get(name.as_str())?)))
+            .collect();
+        let grouped = households(per_request, &merged, &seated_under);
         // A household's threat under each situation: the highest of its requests'.
         let facts = (0..situations.len())
             .map(|k| {
@@ -668,7 +734,7 @@ mod tests {
             (facts("c", &[41, 70], 10, 3), vec![p[3], p[4]]),
         ];
         // The father of a is the father in c (the same person asked twice).
-        let cases = households(requests, &[(p[3], p[0])]);
+        let cases = households(requests, &[(p[3], p[0])], &HashMap::new());
         assert_eq!(cases.len(), 2);
         let (members, family) = (&cases[0].requests, &cases[0].facts);
         assert_eq!(members, &vec![0, 2]);
@@ -683,5 +749,51 @@ mod tests {
         assert_eq!(family.waiting_since_us, 10, "waits from its first request");
         assert_eq!(family.threat_level, 3);
         assert_eq!(cases[1].facts.id, "b");
+    }
+
+    /// A household's name is the request its seats were given under, whichever request is
+    /// older, and the record of a person holding a seat is the one counted.
+    #[test]
+    fn a_household_is_named_by_the_request_its_seats_carry() {
+        let p: Vec<PersonId> = (0..5).map(|i| PersonId(uuid::Uuid::from_u128(i))).collect();
+        let requests = || {
+            vec![
+                (facts("older", &[44, 46], 10, 0), vec![p[0], p[1]]),
+                (facts("seated", &[44, 7], 50, 0), vec![p[2], p[3]]),
+                (facts("other", &[30], 60, 0), vec![p[4]]),
+            ]
+        };
+        // The mother and child of "seated" hold seats given under it.
+        let seated_under: HashMap<PersonId, usize> = [(p[2], 1), (p[3], 1)].into();
+        // Without a seat anywhere, the oldest request names the household.
+        let unseated = households(requests(), &[(p[0], p[2])], &HashMap::new());
+        assert_eq!(unseated[0].requests, vec![0, 1]);
+        assert_eq!(unseated[0].persons, vec![p[0], p[1], p[3]]);
+        // The mother in "older" is the mother in "seated", who holds the seat.
+        let merged = households(requests(), &[(p[0], p[2])], &seated_under);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(
+            merged[0].requests,
+            vec![1, 0],
+            "named by the seated request"
+        );
+        assert_eq!(merged[0].facts.id, "seated");
+        assert_eq!(
+            merged[0].persons,
+            vec![p[2], p[3], p[1]],
+            "the seated record counts"
+        );
+        assert_eq!(
+            merged[0].facts.waiting_since_us, 10,
+            "waits from its first request"
+        );
+        assert_eq!(merged[0].oldest, 0, "listed where its oldest request is");
+        // The merge undone: each request its own household again, under its own name (the
+        // older one's father may hold a seat given under "seated": it does not take the name
+        // of a household it is not in).
+        let split_under: HashMap<PersonId, usize> = [(p[1], 1), (p[2], 1), (p[3], 1)].into();
+        let split = households(requests(), &[], &split_under);
+        let named: Vec<&str> = split.iter().map(|h| h.facts.id.as_str()).collect();
+        assert_eq!(named, ["older", "seated", "other"]);
     }
 }

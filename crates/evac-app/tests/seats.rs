@@ -848,3 +848,222 @@ async fn two_gates_releasing_no_shows_at_once_release_each_person_once() {
         backend.finish().await;
     }
 }
+
+/// A request from Almaty of `party` (surname, given name, birth date), on `phone`.
+fn almaty_request(phone: &str, party: &[(&str, &str, &str)]) -> evac_model::RequestDraft {
+    evac_model::RequestDraft {
+        channel: Some("web_form".into()),
+        submitter: evac_model::SubmitterDraft {
+            phones: vec![phone.into()],
+            ..Default::default()
+        },
+        location: evac_model::LocationDraft {
+            text: Some("Алматы".into()),
+            country: Some("KZ".into()),
+            ..Default::default()
+        },
+        situation: Some("airport closed".into()),
+        party: party
+            .iter()
+            .map(|&(surname, given, birth)| evac_model::PersonDraft {
+                surname: Some(surname.into()),
+                given_names: Some(given.into()),
+                birth_date: Some(birth.into()),
+                ..Default::default()
+            })
+            .collect(),
+        consent: Some(true),
+        ..Default::default()
+    }
+}
+
+/// The people of a stored request, in its order.
+async fn people_of(app: &App, request: evac_model::RequestId) -> Vec<PersonId> {
+    let stored = app.store().request(request).await.unwrap().unwrap();
+    stored.request.body.party.iter().map(|p| p.id).collect()
+}
+
+/// The passes live on `transport`, as (person, token), sorted.
+async fn passes_on(app: &App, c: &Crisis, transport: TransportId) -> Vec<(PersonId, String)> {
+    let mut passes: Vec<(PersonId, String)> = app
+        .boarding_passes(&c.planner, transport)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.person, p.token))
+        .collect();
+    passes.sort();
+    passes
+}
+
+/// Issue 29, item 3: a household has an identity that survives a merge and its undo. A
+/// household seated under its request's reference was merged with a request received before
+/// it (which had waited: two adults, a lower class than a mother with her child): the
+/// household was then named by the older request, so the next publication found no household
+/// under the seats' name, released every seat and voided every pass. The household keeps the
+/// name its seats carry; after the undo each part keeps the seats it holds, or moves whole.
+#[tokio::test]
+async fn a_merge_and_its_undo_leave_every_seat_and_pass_of_the_household_valid() {
+    for backend in Backend::all().await {
+        let app = backend.node().await;
+        let c = crisis(&app, 0, 0).await;
+        let departs = c.start.plus_seconds(40 * HOUR_S);
+        let il1 = app
+            .add_transport(
+                &c.planner,
+                &(&flight("IL-1".into(), "ALA", departs, 3)).into(),
+            )
+            .await
+            .unwrap();
+        let waiting = app
+            .submit_request_at(
+                &Actor::System,
+                &almaty_request(
+                    "+7 701 111 22 33",
+                    &[
+                        ("Сейтқали", "Айгүл", "1980-02-14"),
+                        ("Сейтқали", "Дәурен", "1978-06-01"),
+                    ],
+                ),
+                None,
+                c.start.plus_seconds(2 * HOUR_S),
+            )
+            .await
+            .unwrap();
+        let seated = app
+            .submit_request_at(
+                &Actor::System,
+                &almaty_request(
+                    "+7 702 444 55 66",
+                    &[
+                        ("Omarova", "Roza", "1980-02-14"),
+                        ("Omarova", "Dana", "2016-01-20"),
+                    ],
+                ),
+                None,
+                c.start.plus_seconds(5 * HOUR_S),
+            )
+            .await
+            .unwrap();
+        app.linking_caught_up().await;
+        let (aigul, dauren) = match people_of(&app, waiting.id).await[..] {
+            [a, d] => (a, d),
+            ref other => panic!("{other:?}"),
+        };
+        let roza = people_of(&app, seated.id).await[0];
+        let first = app
+            .publish_plan(&c.planner, c.start.plus_seconds(10 * HOUR_S))
+            .await
+            .unwrap();
+        let household_passes = passes_on(&app, &c, il1.id).await;
+        assert_eq!(
+            household_passes.len(),
+            2,
+            "{}: the mother and child seated, the two adults waiting: {first:?}",
+            backend.name()
+        );
+        assert!(household_passes.iter().any(|(p, _)| *p == roza));
+
+        // A case officer finds that Aigul is Roza under another name and decides they are the
+        // same person: the two requests are one household, of three.
+        let officer = Staff {
+            user_id: evac_model::UserId(uuid::Uuid::from_u128(7)),
+            name: "officer1".into(),
+            role: Role::CaseOfficer,
+        };
+        let review = evac_model::LinkEvent {
+            at: c.start.plus_seconds(10 * HOUR_S),
+            actor: Actor::System,
+            kind: LinkEventKind::Review,
+            person_a: roza,
+            person_b: aigul,
+            match_probability: 0.7,
+            explanation: "{}".into(),
+            refers_to: None,
+        };
+        app.store()
+            .append_link_events(vec![review], Vec::new(), evac_store::AppendIf::Always)
+            .await
+            .unwrap();
+        let review_seq = app.store().link_events(0, 100).await.unwrap()[0].seq;
+        let decision = app.decide_link(&officer, review_seq, true).await.unwrap();
+        let merged = app
+            .publish_plan(&c.planner, c.start.plus_seconds(11 * HOUR_S))
+            .await
+            .unwrap();
+        let after_merge = passes_on(&app, &c, il1.id).await;
+        for pass in &household_passes {
+            assert!(
+                after_merge.contains(pass),
+                "{}: a pass of the seated household was voided by the merge; lost {:?}, moved {:?}, gained {:?}",
+                backend.name(),
+                merged.lost,
+                merged.moved,
+                merged.gained
+            );
+        }
+        assert!(
+            after_merge.iter().any(|(person, _)| *person == dauren) && after_merge.len() == 3,
+            "{}: Dauren joined the household's flight: {after_merge:?}",
+            backend.name()
+        );
+        let names: Vec<String> = app
+            .boarding_passes(&c.planner, il1.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.household)
+            .collect();
+        assert!(
+            names.iter().all(|n| *n == seated.reference.to_string()),
+            "{}: one household, under the name its seats carry: {names:?}",
+            backend.name()
+        );
+
+        // A second flight, then the officer undoes the decision: two households again. The
+        // mother and child keep their passes; Aigul, no longer taken for Roza, travels with
+        // Dauren (IL-1 has no seat left for her, so the two move together).
+        let il2 = app
+            .add_transport(
+                &c.planner,
+                &(&flight("IL-2".into(), "ALA", departs.plus_seconds(4 * HOUR_S), 10)).into(),
+            )
+            .await
+            .unwrap();
+        app.undo_link(&officer, decision).await.unwrap();
+        let undone = app
+            .publish_plan(&c.planner, c.start.plus_seconds(12 * HOUR_S))
+            .await
+            .unwrap();
+        let after_undo = passes_on(&app, &c, il1.id).await;
+        for pass in &household_passes {
+            assert!(
+                after_undo.contains(pass),
+                "{}: the household's passes stay valid after the undo; lost {:?}, moved {:?}, gained {:?}",
+                backend.name(),
+                undone.lost,
+                undone.moved,
+                undone.gained
+            );
+        }
+        let on_il2 = passes_on(&app, &c, il2.id).await;
+        let travels = |person: PersonId| {
+            [(il1.id, &after_undo), (il2.id, &on_il2)]
+                .into_iter()
+                .filter(|(_, passes)| passes.iter().any(|(p, _)| *p == person))
+                .map(|(t, _)| t)
+                .collect::<Vec<TransportId>>()
+        };
+        assert!(
+            travels(aigul).len() == 1 && travels(aigul) == travels(dauren),
+            "{}: Aigul and Dauren travel together: IL-1 {after_undo:?}, IL-2 {on_il2:?}",
+            backend.name()
+        );
+        assert_the_seat_log_holds(
+            &whole_seat_log(&app).await,
+            &[(il1.id, 3), (il2.id, 10)].into(),
+            &[],
+        );
+        backend.finish().await;
+    }
+}
