@@ -118,12 +118,12 @@ pub struct Manifest {
 }
 
 /// A use case that reads the seat log, decides and appends tries again from a fresh read this
-/// many times when the log moved in between (another planner, a scan, a release), then gives
-/// up with a clear answer.
+/// many times when the log moved in between (another planner, a scan, a release) or the
+/// database gave the append up for another write's sake, then gives up with a clear answer.
 const FRESH_FOLD_ATTEMPTS_MAX: u32 = 5;
 
 /// Runs `attempt` (read a log, decide, append if the log is unchanged) until it does not meet
-/// a moved log, at most [`FRESH_FOLD_ATTEMPTS_MAX`] times.
+/// a moved log or a contended write, at most [`FRESH_FOLD_ATTEMPTS_MAX`] times.
 pub(crate) async fn with_fresh_fold<T, Attempt>(
     what: &str,
     mut attempt: impl FnMut() -> Attempt,
@@ -135,7 +135,9 @@ where
     loop {
         tries += 1;
         match attempt().await {
-            Err(AppError::Store(moved @ StoreError::LogMoved { .. })) => {
+            Err(AppError::Store(
+                moved @ (StoreError::LogMoved { .. } | StoreError::Contended(_)),
+            )) => {
                 if tries >= FRESH_FOLD_ATTEMPTS_MAX {
                     return Err(AppError::Conflict(
                         Refusal::new(
@@ -1815,4 +1817,31 @@ fn scanned_state(state: SeatEventKind) -> RefusalArg {
         || RefusalArg::Text(state.as_str().replace('_', " ")),
         RefusalArg::PersonStatus,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write the database gave up for another's sake (a deadlock PostgreSQL broke) is
+    /// decided and tried again from a fresh read, as a moved log is; it was a server error.
+    #[tokio::test]
+    async fn a_contended_append_is_decided_again() {
+        let mut tries = 0;
+        let answer = with_fresh_fold("appending", || {
+            tries += 1;
+            let this_try = tries;
+            async move {
+                if this_try == 1 {
+                    Err(AppError::Store(StoreError::Contended(
+                        "deadlock detected".into(),
+                    )))
+                } else {
+                    Ok(this_try)
+                }
+            }
+        })
+        .await;
+        assert_eq!(answer.unwrap(), 2);
+    }
 }

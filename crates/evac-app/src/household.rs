@@ -37,7 +37,8 @@ pub struct HouseholdLink {
 /// A household with everything a case officer decides on.
 #[derive(Debug, Clone)]
 pub struct HouseholdView {
-    /// Its requests, the one it is named by (the first received) first.
+    /// Its requests, the one it is named by first (the oldest, or the one its seats were
+    /// given under), then the others oldest first.
     pub requests: Vec<StoredRequest>,
     /// The links between its requests' people.
     pub links: Vec<HouseholdLink>,
@@ -84,7 +85,7 @@ impl App {
                 requests.push(stored);
             }
         }
-        // Named by its first request received, as triage names it.
+        // Oldest first; then the one it is named by first (see `triage::households`).
         requests.sort_by_key(|s| (s.request.received_at, s.request.id));
         let persons: HashSet<PersonId> = requests
             .iter()
@@ -113,7 +114,11 @@ impl App {
             .collect();
         let merged: Vec<(PersonId, PersonId)> =
             links.iter().map(|l| (l.person_a, l.person_b)).collect();
-        let priority = self.household_priority(&requests, &merged, now).await?;
+        let (priority, named_by) = self.household_priority(&requests, &merged, now).await?;
+        if let Some(at) = requests.iter().position(|s| Some(s.request.id) == named_by) {
+            let named = requests.remove(at);
+            requests.insert(0, named);
+        }
         let rank = match self.desk_ranking(staff, false).await? {
             Some(ranking) => ranking
                 .head
@@ -150,13 +155,14 @@ impl App {
     }
 
     /// The priority triage gives the household of `requests` now, from the same facts the
-    /// ranking reads (`None` when nobody in it waits for a seat any more).
+    /// ranking reads, and the request it is named by (`None` when nobody in it waits for a
+    /// seat any more).
     async fn household_priority(
         &self,
         requests: &[StoredRequest],
         merged: &[(PersonId, PersonId)],
         now: Timestamp,
-    ) -> Result<Option<Priority>, AppError> {
+    ) -> Result<(Option<Priority>, Option<RequestId>), AppError> {
         let policy = self.policy_in_force().await?.policy;
         let situation = self.situation_at(now).await?;
         let threats = has_threats(&situation);
@@ -172,9 +178,12 @@ impl App {
         events.sort_by_key(|e| e.seq);
         let book = evac_model::SeatBook::from_events(&events);
         let planned = self.planned_by(&book).await?;
-        let facts: Vec<_> = requests
+        let narrowed: Vec<_> = requests
             .iter()
             .filter_map(|stored| planned.narrow(stored))
+            .collect();
+        let facts: Vec<_> = narrowed
+            .iter()
             .map(|r| {
                 let threat = if threats {
                     threat_of_location(&situation, &r.body.location)
@@ -182,19 +191,26 @@ impl App {
                     0
                 };
                 (
-                    case_facts(&r, threat),
+                    case_facts(r, threat),
                     r.body.party.iter().map(|p| p.id).collect(),
                 )
             })
             .collect();
-        // Facts folded in received order: the household is the group of its first request.
-        let Some(first) = households(facts, merged, &std::collections::HashMap::new())
-            .into_iter()
-            .next()
-        else {
-            return Ok(None);
+        let seated_under = planned.seated_under(|name| {
+            narrowed
+                .iter()
+                .position(|r| r.reference.to_string() == name)
+        });
+        // Facts folded in received order: the household is the group of its first request,
+        // named as triage names it.
+        let Some(first) = households(facts, merged, &seated_under).into_iter().next() else {
+            return Ok((None, None));
         };
-        Ok(Some(policy.prioritise(&first.facts, now.unix_micros())))
+        let named_by = narrowed[first.requests[0]].id;
+        Ok((
+            Some(policy.prioritise(&first.facts, now.unix_micros())),
+            Some(named_by),
+        ))
     }
 }
 

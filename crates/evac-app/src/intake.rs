@@ -4,7 +4,7 @@
 //! transaction durable. Reference codes are random; on the rare collision a new one is drawn.
 
 use evac_model::{
-    Actor, CaseId, Permission, ReferenceCode, Request, RequestDraft, RequestId, Timestamp,
+    Actor, Permission, ReferenceCode, Request, RequestDraft, RequestId, Timestamp,
     ValidationContext,
 };
 use evac_store::{
@@ -107,7 +107,6 @@ impl App {
             id,
             reference: self.references.draw(&mut rand::rng()),
             received_at,
-            case_id: CaseId::new_v7(),
             body,
         };
         let has_minors = request.body.has_minors(request.ages_as_of());

@@ -54,6 +54,19 @@ pub(crate) struct PlannedFor {
 }
 
 impl PlannedFor {
+    /// Each seated person's seat's household name as the index of the request it is the
+    /// reference of (`index_of`), for `households`; names of requests not among them are left
+    /// out.
+    pub fn seated_under(
+        &self,
+        index_of: impl Fn(&str) -> Option<usize>,
+    ) -> HashMap<PersonId, usize> {
+        self.seated_as
+            .iter()
+            .filter_map(|(&person, name)| Some((person, index_of(name)?)))
+            .collect()
+    }
+
     /// The part of a request planning still plans for (`None` when nobody of it is): people
     /// withdrawn, ineligible, merged or arrived are no longer planned for, nor are those
     /// unreachable without a seat (a re-confirmation nobody answered); a request left with
@@ -509,17 +522,12 @@ impl App {
         .await?;
         let merged: Vec<(PersonId, PersonId)> =
             view.merged.iter().map(|&(a, b, _)| (a, b)).collect();
-        // Each seat's household name, as the index of the request it is the reference of.
         let index_of: HashMap<&str, usize> = ids
             .iter()
             .enumerate()
             .map(|(i, (_, reference, _))| (reference.as_str(), i))
             .collect();
-        let seated_under: HashMap<PersonId, usize> = planned
-            .seated_as
-            .iter()
-            .filter_map(|(&person, name)| Some((person, *index_of.get(name.as_str())?)))
-            .collect();
+        let seated_under = planned.seated_under(|name| index_of.get(name).copied());
         let grouped = households(per_request, &merged, &seated_under);
         // A household's threat under each situation: the highest of its requests'.
         let facts = (0..situations.len())

@@ -1019,6 +1019,30 @@ async fn a_merge_and_its_undo_leave_every_seat_and_pass_of_the_household_valid()
             "{}: one household, under the name its seats carry: {names:?}",
             backend.name()
         );
+        // The desk's household page and its ranking name it so too.
+        let page = app
+            .household(&officer, waiting.id, c.start.plus_seconds(11 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(
+            page.request_ids(),
+            [seated.id, waiting.id],
+            "{}: the page lists the request it is named by first",
+            backend.name()
+        );
+        let (_, ranked) = app
+            .rank_requests(None, c.start.plus_seconds(11 * HOUR_S), 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            ranked
+                .iter()
+                .map(|r| r.reference.as_str())
+                .collect::<Vec<_>>(),
+            [seated.reference.to_string().as_str()],
+            "{}",
+            backend.name()
+        );
 
         // A second flight, then the officer undoes the decision: two households again. The
         // mother and child keep their passes; Aigul, no longer taken for Roza, travels with

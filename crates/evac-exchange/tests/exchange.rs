@@ -156,7 +156,6 @@ fn exports_write_a_row_per_person_with_hxl_tags() {
             .parse()
             .unwrap_or_else(|_| evac_model::ReferenceCode::generate(&mut rand_free())),
         received_at: ctx.now,
-        case_id: evac_model::CaseId::new_v7(),
         body,
     };
     let mut out = Exporter::new(Format::Csv, Vec::new(), true).unwrap();

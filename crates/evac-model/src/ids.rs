@@ -56,10 +56,6 @@ uuid_id!(
     PersonId
 );
 uuid_id!(
-    /// A household that travels together.
-    CaseId
-);
-uuid_id!(
     /// A staff account.
     UserId
 );

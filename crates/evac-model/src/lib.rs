@@ -34,7 +34,7 @@ pub use boarding::{
 pub use checks::{hidden_character, parse_date, scalar};
 pub use country::{CountryCode, CountryCodeError};
 pub use drafts::*;
-pub use ids::{CaseId, InboundId, MessageId, PersonId, ReportId, RequestId, TransportId, UserId};
+pub use ids::{InboundId, MessageId, PersonId, ReportId, RequestId, TransportId, UserId};
 pub use linkage::{LinkEvent, LinkEventKind, StoredLinkEvent};
 pub use macros::Choice;
 pub use name::{PersonName, to_icao_latin};

@@ -11,9 +11,7 @@ use std::fmt;
 use jiff::civil::Date;
 
 use crate::checks::Checker;
-use crate::{
-    CaseId, CountryCode, PersonId, PersonName, Phone, ReferenceCode, RequestId, Timestamp,
-};
+use crate::{CountryCode, PersonId, PersonName, Phone, ReferenceCode, RequestId, Timestamp};
 
 /// Bounds on one request. A household larger than this is split by an operator, not by a form.
 pub const PARTY_MEMBERS_MAX: usize = 60;
@@ -363,7 +361,6 @@ pub struct Request {
     pub id: RequestId,
     pub reference: ReferenceCode,
     pub received_at: Timestamp,
-    pub case_id: CaseId,
     pub body: NewRequest,
 }
 
@@ -374,15 +371,6 @@ impl Request {
     pub fn ages_as_of(&self) -> Date {
         self.received_at.date_utc()
     }
-}
-
-/// A household that travels together; built from one or more requests.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Case {
-    pub id: CaseId,
-    pub request_ids: Vec<RequestId>,
-    pub members: Vec<PersonId>,
-    pub created_at: Timestamp,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -201,7 +201,7 @@ async fn store_batch(pool: &PgPool, batch: &[&RequestInsert]) -> Result<Vec<bool
     Ok(stored)
 }
 
-/// The requests, their cases, people, search keys, due marks and audit events as one
+/// The requests, their people, search keys, due marks and audit events as one
 /// statement of data-modifying CTEs over arrays: one round trip and one plan for the batch.
 fn batch_statement(
     batch: &[&RequestInsert],
@@ -214,12 +214,10 @@ fn batch_statement(
     for insert in batch {
         let r = &insert.request;
         let id = r.id.to_string();
-        let case = r.case_id.to_string();
         requests.id.push(id.clone());
         requests.reference.push(r.reference.compact().to_string());
         requests.received_at.push(r.received_at.unix_micros());
         requests.channel.push(r.body.channel.as_str().to_string());
-        requests.case_id.push(case.clone());
         requests
             .location_latin
             .push(evac_model::to_icao_latin(&r.body.location.text));
@@ -241,7 +239,6 @@ fn batch_statement(
         for (ordinal, p) in r.body.party.iter().enumerate() {
             people.id.push(p.id.to_string());
             people.request_id.push(id.clone());
-            people.case_id.push(case.clone());
             people.ordinal.push(ordinal as i32);
             people
                 .surname
@@ -271,31 +268,27 @@ fn batch_statement(
     }
     Ok(sqlx::query(
         "WITH request AS (
-             INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body, citizenships, needs)
-             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::boolean[], $10::int[], $11::text[], $29::text[], $30::text[])
-         ), household AS (
-             INSERT INTO cases (id, created_at)
-             SELECT * FROM UNNEST($5::text[], $3::bigint[]) ON CONFLICT (id) DO NOTHING
+             INSERT INTO requests (id, reference, received_at, channel, location_latin, country, place_id, has_minors, party_size, body, citizenships, needs)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::boolean[], $9::int[], $10::text[], $27::text[], $28::text[])
          ), people AS (
-             INSERT INTO persons (id, request_id, case_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
-             SELECT p.id, p.request_id, p.case_id, p.ordinal, p.surname, p.given, p.birth, $19, p.status_at
-             FROM UNNEST($12::text[], $13::text[], $14::text[], $15::int[], $16::text[], $17::text[], $18::text[], $20::bigint[])
-                  AS p (id, request_id, case_id, ordinal, surname, given, birth, status_at)
+             INSERT INTO persons (id, request_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
+             SELECT p.id, p.request_id, p.ordinal, p.surname, p.given, p.birth, $17, p.status_at
+             FROM UNNEST($11::text[], $12::text[], $13::int[], $14::text[], $15::text[], $16::text[], $18::bigint[])
+                  AS p (id, request_id, ordinal, surname, given, birth, status_at)
          ), keys AS (
-             INSERT INTO name_keys (key, request_id) SELECT * FROM UNNEST($21::text[], $22::text[])
+             INSERT INTO name_keys (key, request_id) SELECT * FROM UNNEST($19::text[], $20::text[])
          ), ack AS (
-             INSERT INTO acks_due (request_id) SELECT * FROM UNNEST($23::text[])
+             INSERT INTO acks_due (request_id) SELECT * FROM UNNEST($21::text[])
          ), link AS (
              INSERT INTO links_due (request_id) SELECT * FROM UNNEST($1::text[])
          )
          INSERT INTO audit_events (at, actor, action, subject, detail)
-         SELECT * FROM UNNEST($24::bigint[], $25::text[], $26::text[], $27::text[], $28::text[])",
+         SELECT * FROM UNNEST($22::bigint[], $23::text[], $24::text[], $25::text[], $26::text[])",
     )
     .bind(requests.id)
     .bind(requests.reference)
     .bind(requests.received_at)
     .bind(requests.channel)
-    .bind(requests.case_id)
     .bind(requests.location_latin)
     .bind(requests.country)
     .bind(requests.place_id)
@@ -304,7 +297,6 @@ fn batch_statement(
     .bind(requests.body)
     .bind(people.id)
     .bind(people.request_id)
-    .bind(people.case_id)
     .bind(people.ordinal)
     .bind(people.surname)
     .bind(people.given)
@@ -329,7 +321,6 @@ struct RequestColumns {
     reference: Vec<String>,
     received_at: Vec<i64>,
     channel: Vec<String>,
-    case_id: Vec<String>,
     location_latin: Vec<String>,
     country: Vec<Option<String>>,
     place_id: Vec<Option<i64>>,
@@ -344,7 +335,6 @@ struct RequestColumns {
 struct PersonColumns {
     id: Vec<String>,
     request_id: Vec<String>,
-    case_id: Vec<String>,
     ordinal: Vec<i32>,
     surname: Vec<Option<String>>,
     given: Vec<Option<String>>,

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use evac_model::{
-    Actor, CaseId, Claim, Feature, Grade, HeldSeat, Hub, InboundId, JourneyStatus, LinkEvent,
+    Actor, Claim, Feature, Grade, HeldSeat, Hub, InboundId, JourneyStatus, LinkEvent,
     LinkEventKind, MessageId, PersonId, PersonStatus, ReferenceCode, Report, ReportId, ReportState,
     RequestId, SeatEvent, SeatEventKind, Statement, StoredLinkEvent, StoredSeatEvent, Timestamp,
     Transport,
@@ -38,8 +38,19 @@ pub(crate) fn backend(e: sqlx::Error) -> StoreError {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
             StoreError::Unavailable(e.to_string())
         }
+        other if is_contention(&other) => StoreError::Contended(other.to_string()),
         other => StoreError::Backend(other.to_string()),
     }
+}
+
+/// Whether PostgreSQL gave a transaction up for another's sake: `deadlock_detected` (40P01,
+/// two writers waiting on each other's rows: the writers lock persons in id order, so this
+/// should not happen, but a missed order must not end as a server error) or
+/// `serialization_failure` (40001).
+fn is_contention(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| matches!(code.as_ref(), "40P01" | "40001"))
 }
 
 fn unique_violation_on(e: &sqlx::Error) -> Option<String> {
@@ -246,7 +257,6 @@ fn stored_request(
         &get(1)?,
         row.try_get::<i64, _>(2).map_err(backend)?,
         &get(3)?,
-        &get(4)?,
     )?;
     Ok(StoredRequest { request, statuses })
 }
@@ -557,28 +567,25 @@ fn whole_request_statement(
     let a = &insert.audit;
     Ok(sqlx::query(
         "WITH request AS (
-             INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body, citizenships, needs)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $25, $26)
-         ), household AS (
-             INSERT INTO cases (id, created_at) VALUES ($5, $3) ON CONFLICT (id) DO NOTHING
+             INSERT INTO requests (id, reference, received_at, channel, location_latin, country, place_id, has_minors, party_size, body, citizenships, needs)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $24, $25)
          ), people AS (
-             INSERT INTO persons (id, request_id, case_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
-             SELECT p.id, $1, $5, p.ordinal, p.surname, p.given, p.birth, $22, $3
-             FROM UNNEST($12::text[], $13::int[], $14::text[], $15::text[], $16::text[]) AS p (id, ordinal, surname, given, birth)
+             INSERT INTO persons (id, request_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
+             SELECT p.id, $1, p.ordinal, p.surname, p.given, p.birth, $21, $3
+             FROM UNNEST($11::text[], $12::int[], $13::text[], $14::text[], $15::text[]) AS p (id, ordinal, surname, given, birth)
          ), keys AS (
-             INSERT INTO name_keys (key, request_id) SELECT k, $1 FROM UNNEST($23::text[]) AS k
+             INSERT INTO name_keys (key, request_id) SELECT k, $1 FROM UNNEST($22::text[]) AS k
          ), ack AS (
-             INSERT INTO acks_due (request_id) SELECT $1 WHERE $24
+             INSERT INTO acks_due (request_id) SELECT $1 WHERE $23
          ), link AS (
              INSERT INTO links_due (request_id) VALUES ($1)
          )
-         INSERT INTO audit_events (at, actor, action, subject, detail) VALUES ($17, $18, $19, $20, $21)",
+         INSERT INTO audit_events (at, actor, action, subject, detail) VALUES ($16, $17, $18, $19, $20)",
     )
     .bind(r.id.to_string())
     .bind(r.reference.compact().to_string())
     .bind(r.received_at.unix_micros())
     .bind(r.body.channel.as_str())
-    .bind(r.case_id.to_string())
     .bind(evac_model::to_icao_latin(&r.body.location.text))
     .bind(r.body.location.country.map(|c| c.to_string()))
     // Read at intake: 0 is "no known place", NULL is "never read" (catch_up_places).
@@ -698,8 +705,8 @@ async fn backfill_name_keys(pool: &PgPool) -> Result<(), StoreError> {
     }
     let mut after = String::new();
     loop {
-        let rows: Vec<(String, String, i64, String, String)> = sqlx::query_as(
-            "SELECT id, reference, received_at, case_id, body FROM requests WHERE id > $1 ORDER BY id LIMIT $2",
+        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT id, reference, received_at, body FROM requests WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(&after)
         .bind(BACKFILL_PAGE_ITEMS)
@@ -709,8 +716,8 @@ async fn backfill_name_keys(pool: &PgPool) -> Result<(), StoreError> {
         let Some(last) = rows.last() else { break };
         after = last.0.clone();
         let (mut keys, mut ids) = (Vec::new(), Vec::new());
-        for (id, reference, received_at, case_id, body) in &rows {
-            let request = request_from_columns(id, reference, *received_at, case_id, body)?;
+        for (id, reference, received_at, body) in &rows {
+            let request = request_from_columns(id, reference, *received_at, body)?;
             for key in request_search_keys(&request.body) {
                 keys.push(key);
                 ids.push(id.clone());
@@ -782,7 +789,7 @@ impl Store for PgStore {
 
     async fn request(&self, id: RequestId) -> Result<Option<StoredRequest>, StoreError> {
         self.request_where(
-            "SELECT id, reference, received_at, case_id, body FROM requests WHERE id = $1",
+            "SELECT id, reference, received_at, body FROM requests WHERE id = $1",
             id.to_string(),
         )
         .await
@@ -793,7 +800,7 @@ impl Store for PgStore {
         reference: &ReferenceCode,
     ) -> Result<Option<StoredRequest>, StoreError> {
         self.request_where(
-            "SELECT id, reference, received_at, case_id, body FROM requests WHERE reference = $1",
+            "SELECT id, reference, received_at, body FROM requests WHERE reference = $1",
             reference.compact().to_string(),
         )
         .await
@@ -805,7 +812,7 @@ impl Store for PgStore {
         page: PageRequest,
     ) -> Result<Page, StoreError> {
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-            "SELECT r.id, r.reference, r.received_at, r.case_id, r.body FROM requests r WHERE TRUE",
+            "SELECT r.id, r.reference, r.received_at, r.body FROM requests r WHERE TRUE",
         );
         let (compare, direction) = match page.order {
             ListOrder::NewestFirst => (" AND r.id < ", " ORDER BY r.id DESC"),
@@ -856,15 +863,6 @@ impl Store for PgStore {
             requests: row.try_get::<i64, _>(0).map_err(backend)? as u64,
             persons: row.try_get::<i64, _>(1).map_err(backend)? as u64,
         })
-    }
-
-    async fn case_of(&self, request: RequestId) -> Result<Option<CaseId>, StoreError> {
-        let case: Option<String> = sqlx::query_scalar("SELECT case_id FROM requests WHERE id = $1")
-            .bind(request.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        case.map(|id| parse_id("requests.case_id", &id)).transpose()
     }
 
     async fn insert_user(&self, user: &User, audit: AuditEvent) -> Result<(), StoreError> {
@@ -1704,14 +1702,13 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         // The body the correction was decided on must still be the stored one; the row stays
         // locked until the commit, so a second correction waits here and then sees this one.
-        let stored: Option<(String, String)> =
-            sqlx::query_as("SELECT body, case_id FROM requests WHERE id = $1 FOR UPDATE")
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT body FROM requests WHERE id = $1 FOR UPDATE")
                 .bind(id.to_string())
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(backend)?;
-        let (stored, case_id) =
-            stored.ok_or_else(|| StoreError::Missing(format!("request {id}")))?;
+        let stored = stored.ok_or_else(|| StoreError::Missing(format!("request {id}")))?;
         let stored: evac_model::NewRequest =
             serde_json::from_str(&stored).map_err(|e| StoreError::Backend(e.to_string()))?;
         if &stored != seen {
@@ -1757,12 +1754,11 @@ impl Store for PgStore {
         }
         for (ordinal, p) in body.party.iter().enumerate().skip(seen.party.len()) {
             sqlx::query(
-                "INSERT INTO persons (id, request_id, case_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
-                 VALUES ($1, $2, $3, $4, NULL, NULL, NULL, $5, $6)",
+                "INSERT INTO persons (id, request_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
+                 VALUES ($1, $2, $3, NULL, NULL, NULL, $4, $5)",
             )
             .bind(p.id.to_string())
             .bind(id.to_string())
-            .bind(&case_id)
             .bind(ordinal as i32)
             .bind(PersonStatus::Registered.as_str())
             .bind(audit.at.unix_micros())
@@ -2852,4 +2848,68 @@ fn link_events_of_rows(rows: &[PgRow]) -> Result<Vec<StoredLinkEvent>, StoreErro
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scratch::{ScratchDatabase, test_server_url};
+
+    /// Takes row `first` of `rows_to_lock`, waits until the other side holds its first row,
+    /// then takes `second`; rolls back at once when refused (an aborted transaction keeps its
+    /// locks until it ends).
+    async fn lock_in_order(
+        pool: sqlx::PgPool,
+        first: i32,
+        second: i32,
+        both_hold_one: std::sync::Arc<tokio::sync::Barrier>,
+    ) -> Result<(), sqlx::Error> {
+        let lock = "SELECT id FROM rows_to_lock WHERE id = $1 FOR UPDATE";
+        let mut tx = pool.begin().await?;
+        sqlx::query(lock).bind(first).execute(&mut *tx).await?;
+        both_hold_one.wait().await;
+        match sqlx::query(lock).bind(second).execute(&mut *tx).await {
+            Ok(_) => tx.commit().await,
+            Err(e) => {
+                tx.rollback().await.ok();
+                Err(e)
+            }
+        }
+    }
+
+    /// Two writers taking two rows in opposite orders: PostgreSQL breaks the deadlock by
+    /// failing one of them, which the store reports as contended (the app decides again, the
+    /// API answers 503 with Retry-After), not as a server error.
+    #[tokio::test]
+    async fn a_deadlock_is_reported_as_contention() {
+        let Some(admin_url) = test_server_url() else {
+            return;
+        };
+        let scratch = ScratchDatabase::create(&admin_url).await.unwrap();
+        let store = scratch.store().await.unwrap();
+        let pool = store.pool().clone();
+        sqlx::raw_sql(
+            "CREATE TABLE rows_to_lock (id int PRIMARY KEY); INSERT INTO rows_to_lock VALUES (1), (2)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let (one, other) = tokio::join!(
+            lock_in_order(pool.clone(), 1, 2, barrier.clone()),
+            lock_in_order(pool.clone(), 2, 1, barrier),
+        );
+        let refused: Vec<StoreError> = [one, other]
+            .into_iter()
+            .filter_map(Result::err)
+            .map(backend)
+            .collect();
+        assert_eq!(refused.len(), 1, "one of the two is given up: {refused:?}");
+        assert!(
+            matches!(&refused[0], StoreError::Contended(why) if why.contains("deadlock")),
+            "{refused:?}"
+        );
+        pool.close().await;
+        scratch.drop_now().await.unwrap();
+    }
 }

@@ -34,8 +34,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use batch::WriteBatch;
 use evac_model::{
-    Actor, CaseId, Claim, Feature, Grade, Hub, InboundId, LinkEvent, MessageId, PersonId,
-    ReferenceCode, Report, ReportId, ReportState, RequestId, SeatEvent, Statement, StoredLinkEvent,
+    Actor, Claim, Feature, Grade, Hub, InboundId, LinkEvent, MessageId, PersonId, ReferenceCode,
+    Report, ReportId, ReportState, RequestId, SeatEvent, Statement, StoredLinkEvent,
     StoredSeatEvent, Timestamp, Transport,
 };
 use evac_store::*;
@@ -148,6 +148,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0029_journey_seats.sql"),
     include_str!("../migrations/0030_places.sql"),
     include_str!("../migrations/0031_presences.sql"),
+    include_str!("../migrations/0032_households_without_cases.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -992,10 +993,6 @@ impl Store for SqliteStore {
 
     async fn unkeyed_requests(&self) -> Result<u64, StoreError> {
         self.read(name_keys::unkeyed_count).await
-    }
-
-    async fn case_of(&self, request: RequestId) -> Result<Option<CaseId>, StoreError> {
-        self.read(move |c| rows::case_of(c, request)).await
     }
 
     async fn insert_user(&self, user: &User, audit: AuditEvent) -> Result<(), StoreError> {
@@ -2373,8 +2370,8 @@ mod tests {
         );
         // Still enforced on the new tables: a person of a request that does not exist.
         let orphan = c.execute(
-            "INSERT INTO persons (id, request_id, case_id, ordinal, status, status_at)
-             SELECT 'x', 'no such request', case_id, 9, 'registered', 0 FROM persons LIMIT 1",
+            "INSERT INTO persons (id, request_id, ordinal, status, status_at)
+             VALUES ('x', 'no such request', 9, 'registered', 0)",
             [],
         );
         assert!(orphan.is_err(), "{orphan:?}");

@@ -1,7 +1,7 @@
 //! SQL and row mapping for SQLite. Every function runs on a connection it is given; the
 //! transaction (or read snapshot) around it belongs to the caller in `lib.rs`.
 
-use evac_model::{CaseId, PersonStatus, RequestId, Timestamp};
+use evac_model::{PersonStatus, RequestId, Timestamp};
 use evac_store::*;
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
@@ -32,7 +32,6 @@ pub(crate) struct RequestRow {
     reference: String,
     received_at: i64,
     channel: &'static str,
-    case_id: String,
     location_latin: String,
     country: Option<String>,
     place_id: Option<i64>,
@@ -89,7 +88,8 @@ impl RequestRow {
         self.without_party_tags()
     }
 
-    /// A row for a schema before the party tags (migration 25).
+    /// A row for a schema before the party tags (migration 25), which had a case per request
+    /// (until migration 32).
     #[cfg(test)]
     pub(crate) fn without_party_tags(mut self) -> Self {
         self.tagged = false;
@@ -104,7 +104,6 @@ impl RequestRow {
             reference: r.reference.compact().to_string(),
             received_at: r.received_at.unix_micros(),
             channel: r.body.channel.as_str(),
-            case_id: r.case_id.to_string(),
             location_latin: evac_model::to_icao_latin(&r.body.location.text),
             country: r.body.location.country.map(|c| c.to_string()),
             // Read at intake: 0 is "no known place", NULL is "never read" (catch_up_places).
@@ -145,13 +144,19 @@ pub(crate) fn insert_request(c: &WriteBatch, r: &RequestRow) -> Result<InsertOut
         }
     }
 
-    // Rows for the schemas of older migrations' tests have no party tags.
+    // Rows for the schemas of older migrations' tests have no party tags, and a case (named
+    // by the request's id) per request.
     let sql = if r.tagged {
-        "INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body, citizenships, needs)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        "INSERT INTO requests (id, reference, received_at, channel, location_latin, country, place_id, has_minors, party_size, body, citizenships, needs)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     } else {
+        c.execute(
+            "INSERT INTO cases (id, created_at) VALUES (?1, ?2)",
+            params![r.id, r.received_at],
+        )
+        .map_err(backend)?;
         "INSERT INTO requests (id, reference, received_at, channel, case_id, location_latin, country, place_id, has_minors, party_size, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+         VALUES (?1, ?2, ?3, ?4, ?1, ?5, ?6, ?7, ?8, ?9, ?10)"
     };
     let inserted = c.prepare_cached(sql).and_then(|mut s| {
         let columns = params![
@@ -159,7 +164,6 @@ pub(crate) fn insert_request(c: &WriteBatch, r: &RequestRow) -> Result<InsertOut
             r.reference,
             r.received_at,
             r.channel,
-            r.case_id,
             r.location_latin,
             r.country,
             r.place_id,
@@ -169,7 +173,7 @@ pub(crate) fn insert_request(c: &WriteBatch, r: &RequestRow) -> Result<InsertOut
             r.citizenships,
             r.needs,
         ];
-        s.execute(&columns[..if r.tagged { 13 } else { 11 }])
+        s.execute(&columns[..if r.tagged { 12 } else { 10 }])
     });
     match inserted {
         Ok(_) => {}
@@ -177,23 +181,20 @@ pub(crate) fn insert_request(c: &WriteBatch, r: &RequestRow) -> Result<InsertOut
         Err(e) => return Err(backend(e)),
     }
 
-    c.prepare_cached(
-        "INSERT INTO cases (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
-    )
-    .and_then(|mut s| s.execute(params![r.case_id, r.received_at]))
-    .map_err(backend)?;
     let mut person = c
-        .prepare_cached(
+        .prepare_cached(if r.tagged {
+            "INSERT INTO persons (id, request_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        } else {
             "INSERT INTO persons (id, request_id, case_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )
+             VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        })
         .map_err(backend)?;
     for (ordinal, p) in r.persons.iter().enumerate() {
         person
             .execute(params![
                 p.id,
                 r.id,
-                r.case_id,
                 ordinal as i64,
                 p.surname_latin,
                 p.given_latin,
@@ -269,8 +270,8 @@ pub(crate) fn rewrite_people(
             .map_err(backend)?;
         if updated == 0 {
             c.prepare_cached(
-                "INSERT INTO persons (id, request_id, case_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
-                 SELECT ?1, id, case_id, ?2, ?3, ?4, ?5, ?6, ?7 FROM requests WHERE id = ?8",
+                "INSERT INTO persons (id, request_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
+                 SELECT ?1, id, ?2, ?3, ?4, ?5, ?6, ?7 FROM requests WHERE id = ?8",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -314,7 +315,7 @@ fn statuses(
     Ok(statuses)
 }
 
-const REQUEST_COLUMNS: &str = "id, reference, received_at, case_id, body";
+const REQUEST_COLUMNS: &str = "id, reference, received_at, body";
 
 /// A text column read in place (no copy): exports read millions of bodies.
 pub(crate) fn text<'r>(row: &'r rusqlite::Row<'_>, column: usize) -> Result<&'r str, StoreError> {
@@ -325,13 +326,7 @@ pub(crate) fn text<'r>(row: &'r rusqlite::Row<'_>, column: usize) -> Result<&'r 
 
 fn request_from_row(row: &rusqlite::Row<'_>) -> Result<evac_model::Request, StoreError> {
     let received_at: i64 = row.get(2).map_err(backend)?;
-    request_from_columns(
-        text(row, 0)?,
-        text(row, 1)?,
-        received_at,
-        text(row, 3)?,
-        text(row, 4)?,
-    )
+    request_from_columns(text(row, 0)?, text(row, 1)?, received_at, text(row, 3)?)
 }
 
 fn stored_from_row(c: &Connection, row: &rusqlite::Row<'_>) -> Result<StoredRequest, StoreError> {
@@ -577,7 +572,7 @@ pub(crate) fn list_requests(
         format!("WHERE {}", conditions.sql.join(" AND "))
     };
     let sql = format!(
-        "SELECT r.id, r.reference, r.received_at, r.case_id, r.body FROM requests r {where_clause} ORDER BY r.id {direction} LIMIT {}",
+        "SELECT r.id, r.reference, r.received_at, r.body FROM requests r {where_clause} ORDER BY r.id {direction} LIMIT {}",
         limit + 1
     );
     let mut s = c.prepare_cached(&sql).map_err(backend)?;
@@ -601,18 +596,6 @@ pub(crate) fn list_requests(
         None
     };
     Ok(Page { items, next })
-}
-
-pub(crate) fn case_of(c: &Connection, request: RequestId) -> Result<Option<CaseId>, StoreError> {
-    let case: Option<String> = c
-        .query_row(
-            "SELECT case_id FROM requests WHERE id = ?1",
-            [request.to_string()],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(backend)?;
-    case.map(|id| parse_id("requests.case_id", &id)).transpose()
 }
 
 pub(crate) fn insert_user(c: &Connection, user: &User) -> Result<(), StoreError> {

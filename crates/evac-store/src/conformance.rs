@@ -2,8 +2,8 @@
 //! fresh, empty store and calls [`run`]; a failed assertion names the step.
 
 use evac_model::{
-    Actor, CaseId, Channel, LocationDraft, PersonDraft, PersonId, PersonStatus, ReferenceCode,
-    Request, RequestDraft, RequestId, Role, SubmitterDraft, Timestamp, UserId, ValidationContext,
+    Actor, Channel, LocationDraft, PersonDraft, PersonId, PersonStatus, ReferenceCode, Request,
+    RequestDraft, RequestId, Role, SubmitterDraft, Timestamp, UserId, ValidationContext,
 };
 use rand::SeedableRng;
 
@@ -53,7 +53,6 @@ impl Fixture {
             id: RequestId::new_v7(),
             reference: ReferenceCode::generate(&mut self.rng),
             received_at: now,
-            case_id: CaseId::new_v7(),
             body,
         };
         let audit = AuditEvent {
@@ -241,10 +240,6 @@ pub async fn run(store: &dyn Store) {
         store.request(RequestId::new_v7()).await.unwrap(),
         None,
         "unknown id"
-    );
-    assert_eq!(
-        store.case_of(a.request.id).await.unwrap(),
-        Some(a.request.case_id)
     );
 
     // Idempotency: same key and body replays the first answer; another body conflicts.

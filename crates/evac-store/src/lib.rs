@@ -25,10 +25,10 @@ pub use situation::{CLAIM_COLUMNS, ClaimRow, REPORT_COLUMNS, ReportRow, StoredPo
 
 use async_trait::async_trait;
 use evac_model::{
-    Actor, CaseId, Channel, Claim, Feature, Grade, Hub, InboundId, LinkEvent, LinkEventKind,
-    MessageId, PersonId, PersonStatus, ReferenceCode, Report, ReportId, ReportState, Request,
-    RequestId, Role, SeatEvent, Statement, StatusEvent, StoredLinkEvent, StoredSeatEvent,
-    Timestamp, Transport, UserId,
+    Actor, Channel, Claim, Feature, Grade, Hub, InboundId, LinkEvent, LinkEventKind, MessageId,
+    PersonId, PersonStatus, ReferenceCode, Report, ReportId, ReportState, Request, RequestId, Role,
+    SeatEvent, Statement, StatusEvent, StoredLinkEvent, StoredSeatEvent, Timestamp, Transport,
+    UserId,
 };
 
 /// Pages are bounded: a caller asking for more gets this many.
@@ -71,6 +71,13 @@ pub enum StoreError {
         "request {request} was changed by someone else meanwhile: read it again and decide again"
     )]
     RequestMoved { request: String },
+    /// The database gave the write up because another write held rows it needed at the same
+    /// time (a deadlock it broke, or a serialisable transaction's conflict); nothing of the
+    /// call was kept, and the same call may be made again.
+    #[error(
+        "the database gave this write up because another write needed the same rows at the same moment ({0}); nothing was kept — try again"
+    )]
+    Contended(String),
     /// The log grew after the fold the append was decided from ([`AppendIf`]); nothing of the
     /// call was kept. Read the log again and decide anew.
     #[error(
@@ -510,9 +517,6 @@ pub trait Store: Send + Sync + 'static {
             None => Ok(None),
         }
     }
-
-    /// Which cases a set of requests belong to (for the linkage to come).
-    async fn case_of(&self, request: RequestId) -> Result<Option<CaseId>, StoreError>;
 
     async fn insert_user(&self, user: &User, audit: AuditEvent) -> Result<(), StoreError>;
 
@@ -1168,7 +1172,6 @@ pub fn request_from_columns(
     id: &str,
     reference: &str,
     received_at: i64,
-    case_id: &str,
     body_json: &str,
 ) -> Result<Request, StoreError> {
     Ok(Request {
@@ -1177,7 +1180,6 @@ pub fn request_from_columns(
             .parse()
             .map_err(|e| StoreError::Corrupt(format!("requests.reference '{reference}': {e}")))?,
         received_at: Timestamp::from_unix_micros(received_at),
-        case_id: parse_id("requests.case_id", case_id)?,
         body: serde_json::from_str(body_json)
             .map_err(|e| StoreError::Corrupt(format!("requests.body of {id}: {e}")))?,
     })

@@ -217,7 +217,6 @@ pub struct RequestOut {
     pub id: String,
     pub reference: String,
     pub received_at: String,
-    pub case_id: String,
     pub channel: &'static str,
     pub language: Option<String>,
     pub submitter: SubmitterOut,
@@ -284,7 +283,6 @@ impl RequestOut {
             id: r.id.to_string(),
             reference: r.reference.to_string(),
             received_at: r.received_at.to_string(),
-            case_id: r.case_id.to_string(),
             channel: b.channel.as_str(),
             language: b.language.as_ref().map(|l| l.as_str().to_string()),
             submitter: SubmitterOut {

@@ -10,6 +10,10 @@ use evac_app::AppError;
 use evac_model::FieldError;
 use evac_store::StoreError;
 
+/// How long a client waits before sending again a write the database gave up for another's
+/// sake (the other has committed or failed by then).
+pub const CONTENDED_RETRY_AFTER_S: u64 = 1;
+
 #[derive(Debug)]
 pub struct Problem {
     pub status: StatusCode,
@@ -188,6 +192,18 @@ impl From<AppError> for Problem {
                 "Conflict",
                 moved.to_string(),
             ),
+            AppError::Store(contended @ StoreError::Contended(_)) => {
+                tracing::warn!(error = %contended, "a write was given up for another's sake");
+                Problem {
+                    retry_after_s: Some(CONTENDED_RETRY_AFTER_S),
+                    ..Problem::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "urn:evac:problem:contended",
+                        "Busy: try again",
+                        "another change needed the same records at the same moment; nothing was stored — send the same request again",
+                    )
+                }
+            }
             AppError::Store(StoreError::Unavailable(reason)) => {
                 tracing::error!(%reason, "database unavailable");
                 Problem::new(
@@ -211,3 +227,26 @@ impl From<AppError> for Problem {
 }
 
 pub type ApiResult<T> = Result<T, Problem>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write the database gave up for another's sake is a "try again" with a wait, not a
+    /// server error.
+    #[test]
+    fn a_contended_write_answers_503_with_retry_after() {
+        let problem = Problem::from(AppError::Store(StoreError::Contended(
+            "deadlock detected".into(),
+        )));
+        assert_eq!(problem.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(problem.retry_after_s, Some(CONTENDED_RETRY_AFTER_S));
+        assert!(
+            problem.detail.contains("nothing was stored"),
+            "{}",
+            problem.detail
+        );
+        let response = problem.into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
+}
