@@ -520,12 +520,31 @@ impl<'a> Instance<'a> {
             .iter()
             .map(|c| {
                 let mut js: Vec<usize> = Vec::new();
+                // What `feasibility` asks of each transport, asked once per hub where it can
+                // be: a hub's transports are in departure order, so those leaving before the
+                // household can be there are skipped at once (a binary search), and the way's
+                // hours are read once. A hub reached two ways is read by its first, as
+                // `feasibility` reads it.
                 let boards = c
                     .reach
                     .iter()
-                    .flat_map(|r| by_hub.get(r.hub.as_str()).into_iter().flatten())
+                    .enumerate()
+                    .filter(|&(i, r)| c.reach[..i].iter().all(|before| before.hub != r.hub))
+                    .filter_map(|(_, r)| {
+                        let at_hub = by_hub.get(r.hub.as_str())?;
+                        let leaves = r.earliest_departure(c.ready_at_us)?;
+                        let there_us = leaves
+                            + (i64::from(r.travel_minutes) + i64::from(settings.check_in_minutes))
+                                * 60_000_000;
+                        let first_in_time =
+                            at_hub.partition_point(|&t| transports[t].departs_at_us < there_us);
+                        Some(&at_hub[first_in_time..])
+                    })
+                    .flatten()
                     .copied()
-                    .filter(|&t| feasibility(&transports[t], c, &settings).is_ok());
+                    .filter(|&t| {
+                        admits(&transports[t], c).is_ok() && never_fits(&transports[t], c).is_ok()
+                    });
                 for first in boards {
                     if transports[first].feeds.is_none() {
                         js.push(first);
@@ -543,7 +562,9 @@ impl<'a> Instance<'a> {
                             .map(|&(_, j)| j),
                     );
                 }
-                js.sort_unstable_by_key(|&j| (leaves[j], j));
+                // A few runs in departure order already (one per hub, then the onward
+                // journeys): a stable sort merges runs instead of sorting from scratch.
+                js.sort_by_key(|&j| (leaves[j], j));
                 js.dedup();
                 js
             })

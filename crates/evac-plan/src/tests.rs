@@ -536,6 +536,51 @@ fn the_exact_solver_finds_the_brute_force_optimum_and_the_fast_plan_stays_within
 
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// A household's candidate journeys are exactly the direct transports `feasibility`
+    /// admits (whatever the roads' hours, a hub reached two ways read by its first), earliest
+    /// first, beside feeder journeys `journey_feasibility` admits: the instance finds them by
+    /// binary search in each hub's departures instead of asking every transport.
+    #[test]
+    fn the_candidates_are_what_feasibility_admits_earliest_first(seed in 0u64..10_000) {
+        let (transports, mut cases) = random_instance(seed, 12);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+        for c in &mut cases {
+            for r in &mut c.reach {
+                if rng.random_bool(0.3) {
+                    let from = START + rng.random_range(0..30) * HOUR;
+                    r.open = vec![(from, from + rng.random_range(1..20) * HOUR)];
+                }
+            }
+            if let Some(first) = c.reach.first().cloned()
+                && rng.random_bool(0.2)
+            {
+                c.reach.push(Reach { travel_minutes: 1, open: Vec::new(), ..first });
+            }
+        }
+        let settings = Settings::default();
+        let inst = Instance::new(&transports, &cases, settings, START);
+        for (i, c) in cases.iter().enumerate() {
+            let mut direct: Vec<usize> = (0..transports.len())
+                .filter(|&t| {
+                    transports[t].feeds.is_none() && feasibility(&transports[t], c, &settings).is_ok()
+                })
+                .collect();
+            direct.sort_by_key(|&t| (transports[t].departs_at_us, t));
+            let found: Vec<usize> = inst.candidates[i]
+                .iter()
+                .copied()
+                .filter(|&j| inst.legs(j).len() == 1)
+                .map(|j| inst.legs(j)[0])
+                .collect();
+            proptest::prop_assert_eq!(&found, &direct, "case {}", i);
+            let leaves: Vec<i64> = inst.candidates[i].iter().map(|&j| inst.departs_us(j)).collect();
+            proptest::prop_assert!(leaves.windows(2).all(|w| w[0] <= w[1]));
+            for &j in &inst.candidates[i] {
+                proptest::prop_assert!(journey_feasibility(&transports, inst.legs(j), c, &settings).is_ok());
+            }
+        }
+    }
+
     /// Whatever the instance, the fast plan keeps every rule, and every unseated case has a
     /// reason for every transport.
     #[test]
