@@ -930,15 +930,14 @@ fn improve(
                             .find(|(cases_max, _)| cases.len() <= *cases_max)
                             .map_or(1, |&(_, size)| size);
                         let deep = set_size_max > 1;
-                        let mut occupants: Vec<usize> = mover.on[full]
-                            .iter()
-                            .copied()
-                            .filter(|&o| {
+                        let occupants = lowest_priority_first(
+                            &mover.on[full],
+                            |o| cases[o].class,
+                            |o| {
                                 (deep || cases[o].class >= cases[c].class) && !keep.contains_key(&o)
-                            })
-                            .collect();
-                        occupants.sort_by_key(|&o| std::cmp::Reverse(cases[o].class));
-                        occupants.truncate(OCCUPANTS_TRIED_MAX);
+                            },
+                            OCCUPANTS_TRIED_MAX,
+                        );
                         (1..=set_size_max).any(|size| {
                             subsets(occupants.len(), size).any(|picked| {
                                 let set: Vec<usize> =
@@ -961,6 +960,33 @@ fn improve(
             break;
         }
     }
+}
+
+/// At most `max` of `cases` that `movable` admits, the highest class (the lowest priority)
+/// first and in their order within a class: what a stable sort by class, highest first, then
+/// a truncation gives, without sorting a transport's occupants for every waiting case (a pass
+/// per class, most often one).
+fn lowest_priority_first(
+    cases: &[usize],
+    class_of: impl Fn(usize) -> u8,
+    movable: impl Fn(usize) -> bool,
+    max: usize,
+) -> Vec<usize> {
+    let mut picked = Vec::with_capacity(max);
+    let Some(highest) = cases.iter().map(|&o| class_of(o)).max() else {
+        return picked;
+    };
+    for class in (0..=highest).rev() {
+        for &o in cases {
+            if picked.len() == max {
+                return picked;
+            }
+            if class_of(o) == class && movable(o) {
+                picked.push(o);
+            }
+        }
+    }
+    picked
 }
 
 /// How many occupants local improvement moves together to make room, by instance size

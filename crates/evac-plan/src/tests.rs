@@ -536,6 +536,25 @@ fn the_exact_solver_finds_the_brute_force_optimum_and_the_fast_plan_stays_within
 
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// The occupants local improvement tries to move are those a stable sort by class
+    /// (highest first) and a truncation would give.
+    #[test]
+    fn the_occupants_tried_are_the_lowest_priority_first_in_order(
+        classes in proptest::collection::vec(0u8..6, 0..60),
+        movable_every in 1usize..4,
+        max in 0usize..20,
+    ) {
+        let cases: Vec<usize> = (0..classes.len()).rev().collect();
+        let movable = |o: usize| o % movable_every == 0;
+        let mut sorted: Vec<usize> = cases.iter().copied().filter(|&o| movable(o)).collect();
+        sorted.sort_by_key(|&o| std::cmp::Reverse(classes[o]));
+        sorted.truncate(max);
+        proptest::prop_assert_eq!(
+            lowest_priority_first(&cases, |o| classes[o], movable, max),
+            sorted
+        );
+    }
+
     /// A household's candidate journeys are exactly the direct transports `feasibility`
     /// admits (whatever the roads' hours, a hub reached two ways read by its first), earliest
     /// first, beside feeder journeys `journey_feasibility` admits: the instance finds them by
