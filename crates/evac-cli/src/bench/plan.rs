@@ -128,9 +128,10 @@ fn instance(
     (ts, cases)
 }
 
+/// The median of `v` (NaN for none: `--small 0` runs no small instance).
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// The relative gap of `fast` below `best`, over the first class where they differ.
