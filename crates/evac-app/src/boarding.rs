@@ -249,41 +249,34 @@ impl SeatedRequests {
 }
 
 /// Which household each seat travels with now, by pass: `None` for a seat that travels with
-/// none. Seats are given under a household's name (its request's reference, see
-/// `triage::households`). A seat of a person planned in a household travels with it when it
-/// was given under the household's name, or, when no seat of its people carries that name,
-/// under the one name they do carry (the least, should there be several): after an undone
-/// merge, the people seated with the household they had been merged into keep those seats as
-/// their own household's. A seat given under another name than the one the household travels
-/// by (two seated households merged) travels with none and is released. A person planned in
-/// no household (withdrawn, left) keeps the name the seat was given under.
+/// none, which publishing releases (unless it was scanned: then its person travels on it, and
+/// the plan counts the seat as taken). Seats are given under a household's name (the reference
+/// of the request it is named by, see `triage::households`), and a household is named after
+/// the seats its people hold, so a seat of a person planned in a household travels with it
+/// when it carries the household's name. One that carries another name was given under a
+/// household the person is no longer of: two seated households merged (the one whose name the
+/// household kept travels), or a merge undone (those it parted are planned as their own
+/// household again, by the staff action that parted them). A seat of a record counted under
+/// another record of the same person is that person's second and travels with none. A person
+/// planned in no household (withdrawn, left) keeps the name the seat was given under.
 fn seat_owners<'a>(
     names: &'a [HouseholdName],
-    seats: impl Iterator<Item = &'a Seat> + Clone,
+    seats: impl Iterator<Item = &'a Seat>,
 ) -> HashMap<PassId, Option<&'a str>> {
-    let household_of: HashMap<PersonId, usize> = names
-        .iter()
-        .enumerate()
-        .flat_map(|(c, n)| n.persons.iter().map(move |&p| (p, c)))
-        .collect();
-    let mut travels_as: HashMap<usize, &'a str> = HashMap::new();
-    for seat in seats.clone() {
-        let Some(&c) = household_of.get(&seat.person) else {
-            continue;
-        };
-        let own = names[c].reference.as_str();
-        let given = seat.household.as_str();
-        let name = travels_as.entry(c).or_insert(given);
-        if given == own || (*name != own && given < *name) {
-            *name = given;
+    let mut household_of: HashMap<PersonId, Option<&'a str>> = HashMap::new();
+    for name in names {
+        for &person in &name.persons {
+            household_of.insert(person, Some(name.reference.as_str()));
+        }
+        for &duplicate in &name.duplicates {
+            household_of.insert(duplicate, None);
         }
     }
     seats
         .map(|seat| {
             let owner = match household_of.get(&seat.person) {
-                Some(c) => {
-                    (travels_as[c] == seat.household).then_some(names[*c].reference.as_str())
-                }
+                Some(Some(name)) => (*name == seat.household).then_some(*name),
+                Some(None) => None,
                 None => Some(seat.household.as_str()),
             };
             (seat.pass, owner)

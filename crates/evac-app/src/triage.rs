@@ -25,18 +25,21 @@ pub struct RankedRequest {
     pub requests: Vec<RequestId>,
     /// People still waiting for a seat in it (each person once).
     pub people: usize,
-    /// Where it is: its first request's location as given.
+    /// Where it is: the location of the request it is named by, as given.
     pub place: String,
     pub priority: Priority,
 }
 
-/// Which requests a household is, the reference it goes by (its first request's), and where
-/// it is (its first request's location).
+/// Which requests a household is (the one it is named by first: see [`households`]), the
+/// reference it goes by (that request's), and where it is (that request's location).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct HouseholdName {
     pub requests: Vec<RequestId>,
     /// Its people, in the order of its facts' members (each person once).
     pub persons: Vec<PersonId>,
+    /// Records of its people counted under another of their records: a seat one holds is the
+    /// person's second and is given up.
+    pub duplicates: Vec<PersonId>,
     pub reference: String,
     pub location: evac_model::Location,
 }
@@ -48,22 +51,21 @@ pub(crate) struct PlannedFor {
     pub seated: std::collections::HashSet<PersonId>,
     /// People whose seat was on a transport that has left.
     left: std::collections::HashSet<PersonId>,
-    /// The household name each seated person's seat was given under (the least, should
-    /// their seats carry two).
-    seated_as: HashMap<PersonId, String>,
+    /// The household names each seated person's seats were given under.
+    seated_as: HashMap<PersonId, Vec<String>>,
 }
 
 impl PlannedFor {
-    /// Each seated person's seat's household name as the index of the request it is the
-    /// reference of (`index_of`), for `households`; names of requests not among them are left
-    /// out.
+    /// For `households`, every seated person with the household name their seats were given
+    /// under as the index of the request it is the reference of (`index_of`; the oldest, should
+    /// their seats carry two), or `None` when it names none of those requests.
     pub fn seated_under(
         &self,
         index_of: impl Fn(&str) -> Option<usize>,
-    ) -> HashMap<PersonId, usize> {
+    ) -> HashMap<PersonId, Option<usize>> {
         self.seated_as
             .iter()
-            .filter_map(|(&person, name)| Some((person, index_of(name)?)))
+            .map(|(&person, names)| (person, names.iter().filter_map(|n| index_of(n)).min()))
             .collect()
     }
 
@@ -166,17 +168,18 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 /// request and takes the highest threat and every urgency flag.
 ///
 /// A household's identity is the request it is named by (its seats, passes and place in the
-/// queue go by that request's reference). `seated_under` gives, for each person holding a
-/// seat, the input index of the request whose reference the seat was given under. A household
-/// is named by the oldest of its requests that a seat of its people is held under, and by its
-/// oldest request when none is: so a household keeps its name when an older request joins it
-/// (a merge), and after the merge is undone each part is named as before, the part holding
-/// the seats by the name they carry. Of two records of one person, the one holding a seat is
-/// the one counted (its seat is the person's); otherwise the first.
+/// queue go by that request's reference). `seated_under` holds every person holding a seat,
+/// with the input index of the request whose reference the seat was given under (`None` when
+/// that request is not in the input). A household is named by the oldest of its requests that
+/// a seat of its people is held under, and by its oldest request when none is: so a household
+/// keeps its name when an older request joins it (a merge), and after the merge is undone each
+/// part is named as before, the part holding the seats by the name they carry. Of two records
+/// of one person, the one holding a seat is the one counted (its seat is the person's);
+/// otherwise the first; the other is listed in `duplicates`.
 pub fn households(
     requests: Vec<(CaseFacts, Vec<PersonId>)>,
     merged: &[(PersonId, PersonId)],
-    seated_under: &HashMap<PersonId, usize>,
+    seated_under: &HashMap<PersonId, Option<usize>>,
 ) -> Vec<Household> {
     let mut request_of: HashMap<PersonId, usize> = HashMap::new();
     for (i, (_, persons)) in requests.iter().enumerate() {
@@ -216,7 +219,7 @@ pub fn households(
                 requests[m]
                     .1
                     .iter()
-                    .any(|p| !counted_as.contains_key(p) && seated_under.get(p) == Some(&i))
+                    .any(|p| !counted_as.contains_key(p) && seated_under.get(p) == Some(&Some(i)))
             })
         };
         let named_by = members
@@ -233,10 +236,13 @@ pub fn households(
             ..requests[named_by].0.clone()
         };
         let mut people = Vec::new();
+        let mut duplicates = Vec::new();
         for &i in &members {
             let (more, persons) = &requests[i];
             for (member, person) in more.members.iter().zip(persons) {
-                if !counted_as.contains_key(person) {
+                if counted_as.contains_key(person) {
+                    duplicates.push(*person);
+                } else {
                     facts.members.push(member.clone());
                     people.push(*person);
                 }
@@ -254,6 +260,7 @@ pub fn households(
             oldest,
             facts,
             persons: people,
+            duplicates,
         });
     }
     out.sort_by_key(|h| h.oldest);
@@ -271,6 +278,9 @@ pub struct Household {
     pub facts: CaseFacts,
     /// Its people, in the order of `facts.members`.
     pub persons: Vec<PersonId>,
+    /// Records of its people counted under another of their records (the same person met in
+    /// two requests).
+    pub duplicates: Vec<PersonId>,
 }
 
 /// What the link log says of duplicates, as one walk over the requests finds it.
@@ -410,13 +420,10 @@ impl App {
                 .map(|s| s.person)
                 .collect(),
             seated_as: book.seats.values().fold(HashMap::new(), |mut m, s| {
-                m.entry(s.person)
-                    .and_modify(|name: &mut String| {
-                        if s.household < *name {
-                            name.clone_from(&s.household);
-                        }
-                    })
-                    .or_insert_with(|| s.household.clone());
+                let names: &mut Vec<String> = m.entry(s.person).or_default();
+                if !names.contains(&s.household) {
+                    names.push(s.household.clone());
+                }
                 m
             }),
         })
@@ -547,6 +554,7 @@ impl App {
                 let first = &ids[h.requests[0]];
                 HouseholdName {
                     persons: h.persons,
+                    duplicates: h.duplicates,
                     requests: h.requests.iter().map(|&i| ids[i].0).collect(),
                     reference: first.1.clone(),
                     location: first.2.clone(),
@@ -682,6 +690,7 @@ pub(crate) fn ranked_slice(
                 reference,
                 persons,
                 location,
+                ..
             } = names[i].clone();
             RankedRequest {
                 request_id: requests[0],
@@ -772,7 +781,8 @@ mod tests {
             ]
         };
         // The mother and child of "seated" hold seats given under it.
-        let seated_under: HashMap<PersonId, usize> = [(p[2], 1), (p[3], 1)].into();
+        let seated_under: HashMap<PersonId, Option<usize>> =
+            [(p[2], Some(1)), (p[3], Some(1))].into();
         // Without a seat anywhere, the oldest request names the household.
         let unseated = households(requests(), &[(p[0], p[2])], &HashMap::new());
         assert_eq!(unseated[0].requests, vec![0, 1]);
@@ -796,10 +806,22 @@ mod tests {
             "waits from its first request"
         );
         assert_eq!(merged[0].oldest, 0, "listed where its oldest request is");
+        assert_eq!(
+            merged[0].duplicates,
+            vec![p[0]],
+            "the other record of the mother"
+        );
+        // A seat given under a name no request here has (a request withdrawn since) still
+        // makes its record the one counted.
+        let elsewhere: HashMap<PersonId, Option<usize>> = [(p[2], None)].into();
+        let kept = households(requests(), &[(p[0], p[2])], &elsewhere);
+        assert_eq!(kept[0].persons, vec![p[1], p[2], p[3]]);
+        assert_eq!(kept[0].duplicates, vec![p[0]]);
         // The merge undone: each request its own household again, under its own name (the
         // older one's father may hold a seat given under "seated": it does not take the name
         // of a household it is not in).
-        let split_under: HashMap<PersonId, usize> = [(p[1], 1), (p[2], 1), (p[3], 1)].into();
+        let split_under: HashMap<PersonId, Option<usize>> =
+            [(p[1], Some(1)), (p[2], Some(1)), (p[3], Some(1))].into();
         let split = households(requests(), &[], &split_under);
         let named: Vec<&str> = split.iter().map(|h| h.facts.id.as_str()).collect();
         assert_eq!(named, ["older", "seated", "other"]);

@@ -896,142 +896,175 @@ async fn passes_on(app: &App, c: &Crisis, transport: TransportId) -> Vec<(Person
     passes
 }
 
+/// Two households of Almaty merged by a case officer, as issue 29's item 3 tried it: a mother
+/// and child seated on IL-1, and two adults received before them who waited (a lower class),
+/// Aigul being Roza under another name.
+struct Merged {
+    c: Crisis,
+    il1: Transport,
+    officer: Staff,
+    /// The request of the two adults, and of the mother and child.
+    waiting: evac_app::Submitted,
+    seated: evac_app::Submitted,
+    aigul: PersonId,
+    dauren: PersonId,
+    /// The passes of the mother and child, as first given.
+    household_passes: Vec<(PersonId, String)>,
+    /// The officer's "same person" decision (what an undo names).
+    decision: i64,
+}
+
+/// The households of [`Merged`] on a fresh crisis, IL-1 of `seats` seats, the pair received
+/// `pair_received_h` hours in, published 10 hours in (before the merge) and 21 hours in
+/// (after it); asserts that the merge keeps the seated household's passes.
+async fn seated_then_merged(app: &App, backend: &str, seats: u32, pair_received_h: i64) -> Merged {
+    let c = crisis(app, 0, 0).await;
+    let departs = c.start.plus_seconds(40 * HOUR_S);
+    let il1 = app
+        .add_transport(
+            &c.planner,
+            &(&flight("IL-1".into(), "ALA", departs, seats)).into(),
+        )
+        .await
+        .unwrap();
+    let waiting = app
+        .submit_request_at(
+            &Actor::System,
+            &almaty_request(
+                "+7 701 111 22 33",
+                &[
+                    ("Сейтқали", "Айгүл", "1980-02-14"),
+                    ("Сейтқали", "Дәурен", "1978-06-01"),
+                ],
+            ),
+            None,
+            c.start.plus_seconds(pair_received_h * HOUR_S),
+        )
+        .await
+        .unwrap();
+    let seated = app
+        .submit_request_at(
+            &Actor::System,
+            &almaty_request(
+                "+7 702 444 55 66",
+                &[
+                    ("Omarova", "Roza", "1980-02-14"),
+                    ("Omarova", "Dana", "2016-01-20"),
+                ],
+            ),
+            None,
+            c.start.plus_seconds(5 * HOUR_S),
+        )
+        .await
+        .unwrap();
+    app.linking_caught_up().await;
+    let (aigul, dauren) = match people_of(app, waiting.id).await[..] {
+        [a, d] => (a, d),
+        ref other => panic!("{other:?}"),
+    };
+    let roza = people_of(app, seated.id).await[0];
+    // The mother and child are seated; the pair waits (no room for two, or not arrived).
+    let first = app
+        .publish_plan(&c.planner, c.start.plus_seconds(10 * HOUR_S))
+        .await
+        .unwrap();
+    let household_passes = passes_on(app, &c, il1.id).await;
+    assert!(
+        household_passes.len() == 2 && household_passes.iter().any(|(p, _)| *p == roza),
+        "{backend}: the mother and child seated, the pair waiting: {first:?}"
+    );
+
+    // A case officer finds that Aigul is Roza under another name and decides they are the
+    // same person: the two requests are one household, of three.
+    let officer = Staff {
+        user_id: evac_model::UserId(uuid::Uuid::from_u128(7)),
+        name: "officer1".into(),
+        role: Role::CaseOfficer,
+    };
+    let review = evac_model::LinkEvent {
+        at: c.start.plus_seconds(10 * HOUR_S),
+        actor: Actor::System,
+        kind: LinkEventKind::Review,
+        person_a: roza,
+        person_b: aigul,
+        match_probability: 0.7,
+        explanation: "{}".into(),
+        refers_to: None,
+    };
+    app.store()
+        .append_link_events(vec![review], Vec::new(), evac_store::AppendIf::Always)
+        .await
+        .unwrap();
+    let review_seq = app.store().link_events(0, 100).await.unwrap()[0].seq;
+    let decision = app.decide_link(&officer, review_seq, true).await.unwrap();
+    let merged = app
+        .publish_plan(&c.planner, c.start.plus_seconds(21 * HOUR_S))
+        .await
+        .unwrap();
+    let after_merge = passes_on(app, &c, il1.id).await;
+    for pass in &household_passes {
+        assert!(
+            after_merge.contains(pass),
+            "{backend}: a pass of the seated household was voided by the merge; lost {:?}, moved {:?}, gained {:?}",
+            merged.lost,
+            merged.moved,
+            merged.gained
+        );
+    }
+    assert!(
+        after_merge.iter().any(|(person, _)| *person == dauren) && after_merge.len() == 3,
+        "{backend}: Dauren joined the household's flight: {after_merge:?}"
+    );
+    let names: Vec<String> = app
+        .boarding_passes(&c.planner, il1.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.household)
+        .collect();
+    assert!(
+        names.iter().all(|n| *n == seated.reference.to_string()),
+        "{backend}: one household, under the name its seats carry: {names:?}"
+    );
+    Merged {
+        c,
+        il1,
+        officer,
+        waiting,
+        seated,
+        aigul,
+        dauren,
+        household_passes,
+        decision,
+    }
+}
+
 /// Issue 29, item 3: a household has an identity that survives a merge and its undo. A
 /// household seated under its request's reference was merged with a request received before
 /// it (which had waited: two adults, a lower class than a mother with her child): the
 /// household was then named by the older request, so the next publication found no household
 /// under the seats' name, released every seat and voided every pass. The household keeps the
-/// name its seats carry; after the undo each part keeps the seats it holds, or moves whole.
+/// name its seats carry; after the undo it keeps its passes, and the two it parted are planned
+/// as their own household again (together, on a flight with room for both).
 #[tokio::test]
 async fn a_merge_and_its_undo_leave_every_seat_and_pass_of_the_household_valid() {
     for backend in Backend::all().await {
         let app = backend.node().await;
-        let c = crisis(&app, 0, 0).await;
-        let departs = c.start.plus_seconds(40 * HOUR_S);
-        let il1 = app
-            .add_transport(
-                &c.planner,
-                &(&flight("IL-1".into(), "ALA", departs, 3)).into(),
-            )
-            .await
-            .unwrap();
-        let waiting = app
-            .submit_request_at(
-                &Actor::System,
-                &almaty_request(
-                    "+7 701 111 22 33",
-                    &[
-                        ("Сейтқали", "Айгүл", "1980-02-14"),
-                        ("Сейтқали", "Дәурен", "1978-06-01"),
-                    ],
-                ),
-                None,
-                c.start.plus_seconds(2 * HOUR_S),
-            )
-            .await
-            .unwrap();
-        let seated = app
-            .submit_request_at(
-                &Actor::System,
-                &almaty_request(
-                    "+7 702 444 55 66",
-                    &[
-                        ("Omarova", "Roza", "1980-02-14"),
-                        ("Omarova", "Dana", "2016-01-20"),
-                    ],
-                ),
-                None,
-                c.start.plus_seconds(5 * HOUR_S),
-            )
-            .await
-            .unwrap();
-        app.linking_caught_up().await;
-        let (aigul, dauren) = match people_of(&app, waiting.id).await[..] {
-            [a, d] => (a, d),
-            ref other => panic!("{other:?}"),
-        };
-        let roza = people_of(&app, seated.id).await[0];
-        let first = app
-            .publish_plan(&c.planner, c.start.plus_seconds(10 * HOUR_S))
-            .await
-            .unwrap();
-        let household_passes = passes_on(&app, &c, il1.id).await;
-        assert_eq!(
-            household_passes.len(),
-            2,
-            "{}: the mother and child seated, the two adults waiting: {first:?}",
-            backend.name()
-        );
-        assert!(household_passes.iter().any(|(p, _)| *p == roza));
-
-        // A case officer finds that Aigul is Roza under another name and decides they are the
-        // same person: the two requests are one household, of three.
-        let officer = Staff {
-            user_id: evac_model::UserId(uuid::Uuid::from_u128(7)),
-            name: "officer1".into(),
-            role: Role::CaseOfficer,
-        };
-        let review = evac_model::LinkEvent {
-            at: c.start.plus_seconds(10 * HOUR_S),
-            actor: Actor::System,
-            kind: LinkEventKind::Review,
-            person_a: roza,
-            person_b: aigul,
-            match_probability: 0.7,
-            explanation: "{}".into(),
-            refers_to: None,
-        };
-        app.store()
-            .append_link_events(vec![review], Vec::new(), evac_store::AppendIf::Always)
-            .await
-            .unwrap();
-        let review_seq = app.store().link_events(0, 100).await.unwrap()[0].seq;
-        let decision = app.decide_link(&officer, review_seq, true).await.unwrap();
-        let merged = app
-            .publish_plan(&c.planner, c.start.plus_seconds(11 * HOUR_S))
-            .await
-            .unwrap();
-        let after_merge = passes_on(&app, &c, il1.id).await;
-        for pass in &household_passes {
-            assert!(
-                after_merge.contains(pass),
-                "{}: a pass of the seated household was voided by the merge; lost {:?}, moved {:?}, gained {:?}",
-                backend.name(),
-                merged.lost,
-                merged.moved,
-                merged.gained
-            );
-        }
-        assert!(
-            after_merge.iter().any(|(person, _)| *person == dauren) && after_merge.len() == 3,
-            "{}: Dauren joined the household's flight: {after_merge:?}",
-            backend.name()
-        );
-        let names: Vec<String> = app
-            .boarding_passes(&c.planner, il1.id)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|p| p.household)
-            .collect();
-        assert!(
-            names.iter().all(|n| *n == seated.reference.to_string()),
-            "{}: one household, under the name its seats carry: {names:?}",
-            backend.name()
-        );
+        let m = seated_then_merged(&app, backend.name(), 3, 2).await;
+        let c = &m.c;
         // The desk's household page and its ranking name it so too.
         let page = app
-            .household(&officer, waiting.id, c.start.plus_seconds(11 * HOUR_S))
+            .household(&m.officer, m.waiting.id, c.start.plus_seconds(21 * HOUR_S))
             .await
             .unwrap();
         assert_eq!(
             page.request_ids(),
-            [seated.id, waiting.id],
+            [m.seated.id, m.waiting.id],
             "{}: the page lists the request it is named by first",
             backend.name()
         );
         let (_, ranked) = app
-            .rank_requests(None, c.start.plus_seconds(11 * HOUR_S), 0, 10)
+            .rank_requests(None, c.start.plus_seconds(21 * HOUR_S), 0, 10)
             .await
             .unwrap();
         assert_eq!(
@@ -1039,7 +1072,7 @@ async fn a_merge_and_its_undo_leave_every_seat_and_pass_of_the_household_valid()
                 .iter()
                 .map(|r| r.reference.as_str())
                 .collect::<Vec<_>>(),
-            [seated.reference.to_string().as_str()],
+            [m.seated.reference.to_string().as_str()],
             "{}",
             backend.name()
         );
@@ -1050,17 +1083,17 @@ async fn a_merge_and_its_undo_leave_every_seat_and_pass_of_the_household_valid()
         let il2 = app
             .add_transport(
                 &c.planner,
-                &(&flight("IL-2".into(), "ALA", departs.plus_seconds(4 * HOUR_S), 10)).into(),
+                &(&flight("IL-2".into(), "ALA", c.start.plus_seconds(44 * HOUR_S), 10)).into(),
             )
             .await
             .unwrap();
-        app.undo_link(&officer, decision).await.unwrap();
+        app.undo_link(&m.officer, m.decision).await.unwrap();
         let undone = app
-            .publish_plan(&c.planner, c.start.plus_seconds(12 * HOUR_S))
+            .publish_plan(&c.planner, c.start.plus_seconds(22 * HOUR_S))
             .await
             .unwrap();
-        let after_undo = passes_on(&app, &c, il1.id).await;
-        for pass in &household_passes {
+        let after_undo = passes_on(&app, c, m.il1.id).await;
+        for pass in &m.household_passes {
             assert!(
                 after_undo.contains(pass),
                 "{}: the household's passes stay valid after the undo; lost {:?}, moved {:?}, gained {:?}",
@@ -1070,24 +1103,94 @@ async fn a_merge_and_its_undo_leave_every_seat_and_pass_of_the_household_valid()
                 undone.gained
             );
         }
-        let on_il2 = passes_on(&app, &c, il2.id).await;
+        let on_il2 = passes_on(&app, c, il2.id).await;
         let travels = |person: PersonId| {
-            [(il1.id, &after_undo), (il2.id, &on_il2)]
+            [(m.il1.id, &after_undo), (il2.id, &on_il2)]
                 .into_iter()
                 .filter(|(_, passes)| passes.iter().any(|(p, _)| *p == person))
                 .map(|(t, _)| t)
                 .collect::<Vec<TransportId>>()
         };
         assert!(
-            travels(aigul).len() == 1 && travels(aigul) == travels(dauren),
+            travels(m.aigul).len() == 1 && travels(m.aigul) == travels(m.dauren),
             "{}: Aigul and Dauren travel together: IL-1 {after_undo:?}, IL-2 {on_il2:?}",
+            backend.name()
+        );
+        // And a publication after that changes nothing.
+        app.publish_plan(&c.planner, c.start.plus_seconds(23 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                passes_on(&app, c, m.il1.id).await,
+                passes_on(&app, c, il2.id).await
+            ),
+            (after_undo, on_il2),
+            "{}",
             backend.name()
         );
         assert_the_seat_log_holds(
             &whole_seat_log(&app).await,
-            &[(il1.id, 3), (il2.id, 10)].into(),
+            &[(m.il1.id, 3), (il2.id, 10)].into(),
             &[],
         );
+        backend.finish().await;
+    }
+}
+
+/// As above with a seat to spare on IL-1 (the review's case): after the undo Dauren's seat,
+/// given under the mother's household, is given up and the pair is seated on IL-1 together as
+/// a household of its own; the publication after changes nothing (before, Aigul's new seat
+/// under her own household's name made Dauren's old one travel with nobody, and the next
+/// publication released it).
+#[tokio::test]
+async fn after_an_undo_the_parted_pair_is_seated_once_and_stays() {
+    for backend in Backend::all().await {
+        let app = backend.node().await;
+        // The pair asks after the first publication (else IL-1's four seats take it).
+        let m = seated_then_merged(&app, backend.name(), 4, 15).await;
+        let c = &m.c;
+        app.undo_link(&m.officer, m.decision).await.unwrap();
+        app.publish_plan(&c.planner, c.start.plus_seconds(22 * HOUR_S))
+            .await
+            .unwrap();
+        let after_undo = app.boarding_passes(&c.planner, m.il1.id).await.unwrap();
+        assert_eq!(after_undo.len(), 4, "{}: {after_undo:?}", backend.name());
+        for pass in &m.household_passes {
+            assert!(
+                after_undo
+                    .iter()
+                    .any(|p| (p.person, p.token.clone()) == *pass),
+                "{}",
+                backend.name()
+            );
+        }
+        for p in after_undo
+            .iter()
+            .filter(|p| [m.aigul, m.dauren].contains(&p.person))
+        {
+            assert_eq!(
+                p.household,
+                m.waiting.reference.to_string(),
+                "{}: the pair's seats carry its own household's name",
+                backend.name()
+            );
+        }
+        let settled = passes_on(&app, c, m.il1.id).await;
+        let again = app
+            .publish_plan(&c.planner, c.start.plus_seconds(23 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(
+            passes_on(&app, c, m.il1.id).await,
+            settled,
+            "{}: lost {:?}, moved {:?}, gained {:?}",
+            backend.name(),
+            again.lost,
+            again.moved,
+            again.gained
+        );
+        assert_the_seat_log_holds(&whole_seat_log(&app).await, &[(m.il1.id, 4)].into(), &[]);
         backend.finish().await;
     }
 }

@@ -136,6 +136,8 @@ pub struct Comparison<'a> {
     /// Two different document numbers that both pass a check character (IIN, codice fiscale):
     /// never the same person.
     pub cannot_link: bool,
+    /// Every given name the same, in the same order ("Maria Grazia" is not "Maria Teresa").
+    pub same_given_names: bool,
     /// The larger of the two records' households ([`Prepared::household_size`]): one person
     /// of it is what a second request of the household repeats.
     pub household_size: u16,
@@ -164,10 +166,23 @@ impl Comparison<'_> {
     }
 
     /// Evidence that the two are different people whatever the rest says: two checked documents
-    /// that differ, birth dates that plainly differ, or different sexes.
+    /// that differ, birth dates that plainly differ, or different sexes. Birth dates that
+    /// differ (not a generation apart) do not part two records of the same document number,
+    /// the same given names and surname and no other patronymic: a document is a person's own
+    /// where a birth date is typed (or replaced, in lists merged from several sources) like any
+    /// other field, and siblings share neither given names nor, but on a family passport, a
+    /// number. A parent and a child a generation apart are parted whatever they share.
     pub fn contradicts(&self) -> bool {
         let birth = self.levels[Field::BirthDate.index()];
-        self.cannot_link || birth == 4 || birth == 5 || self.levels[Field::Sex.index()] == 1
+        let level = |f: Field| self.levels[f.index()];
+        let one_person_by_document = level(Field::Document) == 0
+            && self.same_given_names
+            && level(Field::Surname) == 0
+            && level(Field::Patronymic) != 2;
+        self.cannot_link
+            || birth == 5
+            || (birth == 4 && !one_person_by_document)
+            || level(Field::Sex) == 1
     }
 }
 
@@ -276,6 +291,9 @@ pub fn compare<'a>(a: &'a Prepared, b: &'a Prepared) -> Comparison<'a> {
         exact_given: given.exact,
         names_swapped,
         cannot_link,
+        same_given_names: !a.given.is_empty()
+            && a.given.len() == b.given.len()
+            && a.given.iter().zip(&b.given).all(|(x, y)| x.key == y.key),
         household_size: a.household_size.max(b.household_size),
     }
 }
@@ -489,6 +507,36 @@ mod tests {
         let d = person("Александр", "Ивнаов", None);
         assert_eq!(level(&compare(&a, &d), Field::Surname), "similar");
         assert_eq!(level(&compare(&a, &d), Field::BirthDate), "missing");
+    }
+
+    #[test]
+    fn a_birth_date_does_not_part_one_document_and_one_given_name() {
+        let record = |doc: &str, birth: jiff::civil::Date, given: &str| {
+            Prepared::new(&LinkRecord {
+                record_id: "r".into(),
+                given_names: Some(given.into()),
+                surname: Some("Rossi".into()),
+                birth_date: Some(birth),
+                document_number: Some(doc.into()),
+                ..LinkRecord::default()
+            })
+        };
+        let anna = record("P123456", date(1980, 3, 7), "Anna");
+        // The birth date replaced in one list: the same passport, the same name.
+        let other_list = record("P123456", date(1975, 11, 23), "Anna");
+        let replaced = compare(&anna, &other_list);
+        assert_eq!(level(&replaced, Field::BirthDate), "different");
+        assert!(!replaced.contradicts());
+        // A sister: another given name and birth date, even on one (family) passport; or
+        // sisters who share a first given name.
+        assert!(compare(&anna, &record("P123456", date(1975, 11, 23), "Maria")).contradicts());
+        let grazia = record("P123456", date(1980, 3, 7), "Maria Grazia");
+        let teresa = record("P123456", date(1975, 11, 23), "Maria Teresa");
+        assert!(compare(&grazia, &teresa).contradicts());
+        // A mother and daughter of one name on one passport, a generation apart.
+        assert!(compare(&anna, &record("P123456", date(2005, 11, 23), "Anna")).contradicts());
+        // Another document: the birth date contradicts.
+        assert!(compare(&anna, &record("P654321", date(1975, 11, 23), "Anna")).contradicts());
     }
 
     #[test]

@@ -545,7 +545,7 @@ proptest::proptest! {
         max in 0usize..20,
     ) {
         let cases: Vec<usize> = (0..classes.len()).rev().collect();
-        let movable = |o: usize| o % movable_every == 0;
+        let movable = |o: usize| o.is_multiple_of(movable_every);
         let mut sorted: Vec<usize> = cases.iter().copied().filter(|&o| movable(o)).collect();
         sorted.sort_by_key(|&o| std::cmp::Reverse(classes[o]));
         sorted.truncate(max);

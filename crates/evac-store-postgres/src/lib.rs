@@ -537,7 +537,7 @@ pub(crate) async fn insert_one(
     Ok(InsertOutcome::Inserted)
 }
 
-/// The request, its case, its people and its audit event as one statement of data-modifying
+/// The request, its people and its audit event as one statement of data-modifying
 /// CTEs: atomic by itself, and one round trip instead of one per row. Foreign keys are checked
 /// at the end of the statement, when the request row exists.
 fn whole_request_statement(

@@ -2,7 +2,7 @@
 //!
 //! Nothing here knows SQL. A backend crate (`evac-store-sqlite`, `evac-store-postgres`) owns its
 //! migrations and row mapping and must pass [`conformance`], the one story every backend runs.
-//! Writes that must be atomic together (a request, its people, its case, its idempotency key
+//! Writes that must be atomic together (a request, its people, its idempotency key
 //! and its audit event) are one method call, so no caller can half-do them.
 
 mod assignments;
@@ -473,7 +473,7 @@ pub trait Store: Send + Sync + 'static {
     /// A round trip to the database, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// Stores a request with its people, its case, its idempotency key and its audit event in
+    /// Stores a request with its people, its idempotency key and its audit event in
     /// one transaction, and returns only once that transaction is durable.
     async fn insert_request(&self, insert: &RequestInsert) -> Result<InsertOutcome, StoreError>;
 

@@ -334,9 +334,9 @@ pub async fn presence_post(
                 AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
                 AppError::Conflict(_) => StatusCode::CONFLICT,
-                AppError::Store(evac_store::StoreError::Unavailable(_)) => {
-                    StatusCode::SERVICE_UNAVAILABLE
-                }
+                AppError::Store(
+                    evac_store::StoreError::Unavailable(_) | evac_store::StoreError::Contended(_),
+                ) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
             evac_ui::PresenceOutcome {
