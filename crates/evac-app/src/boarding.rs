@@ -667,15 +667,31 @@ impl App {
         // Seats that travel with no household planned now: given under a household that was
         // withdrawn, or whose people now travel with another household's seats (two seated
         // households merged).
+        // Those of a household planned now (under another name than the seat's) are told, below.
         let current: HashSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        let household_of_person: HashMap<PersonId, usize> = names
+            .iter()
+            .enumerate()
+            .flat_map(|(c, n)| n.persons.iter().map(move |&p| (p, c)))
+            .collect();
+        let mut parted: HashMap<usize, Vec<&Seat>> = HashMap::new();
         for seat in book.seats.values() {
             if !owner(seat).is_some_and(|o| current.contains(o))
                 && !departed.contains(&seat.transport.to_string())
             {
-                releases.extend(release(
-                    seat,
-                    "the household was merged into another or withdrawn",
-                ));
+                let why = match household_of_person.get(&seat.person) {
+                    Some(&c) => format!(
+                        "given under {}, a household they are no longer planned with (a merge or its undo, or a withdrawal): they are planned with {}",
+                        seat.household, cases[c].id
+                    ),
+                    None => "the household was merged into another or withdrawn".to_string(),
+                };
+                if let Some(released) = release(seat, &why) {
+                    releases.push(released);
+                    if let Some(&c) = household_of_person.get(&seat.person) {
+                        parted.entry(c).or_default().push(seat);
+                    }
+                }
             }
         }
         // Whoever still holds a seat after the releases keeps it (a scanned person whose
@@ -776,6 +792,49 @@ impl App {
                 },
             });
         }
+        // People whose seat under another household's name was released and who got no new
+        // one in this publication are told they lost it.
+        let mut parted_lost = Vec::new();
+        let mut parted: Vec<(usize, Vec<&Seat>)> = parted.into_iter().collect();
+        parted.sort_by_key(|(c, _)| *c);
+        for (c, seats) in &parted {
+            let household = cases[*c].id.as_str();
+            if first_pass(household).is_some() || diff.lost.iter().any(|l| l.case == household) {
+                continue;
+            }
+            let Some(seat) = seats
+                .iter()
+                .min_by_key(|s| inputs.departs_us(&s.transport.to_string()))
+            else {
+                continue;
+            };
+            let why = format!(
+                "the seat was given under {}, a household they are no longer planned with (a merge or its undo, or a withdrawal); no other seat is free for them yet",
+                seat.household
+            );
+            let mut legs: Vec<String> = seats.iter().map(|s| s.transport.to_string()).collect();
+            legs.sort_by_key(|t| inputs.departs_us(t));
+            legs.dedup();
+            parted_lost.push(SeatChangeView {
+                household: household.to_string(),
+                people: seats.iter().map(|s| s.person).collect::<HashSet<_>>().len() as u32,
+                from: Some(inputs.codes_of(&legs)),
+                to: None,
+                why: why.clone(),
+            });
+            told.push(SeatNotice {
+                household,
+                requests: &names[*c].requests,
+                persons: &names[*c].persons,
+                transport: seat.transport,
+                onward: None,
+                seat_numbers: Vec::new(),
+                kind: SeatNoticeKind::Lost {
+                    pass: seat.pass,
+                    why,
+                },
+            });
+        }
         let notices = self.seat_notices(&told).await?;
         let mut events = releases;
         events.extend(seatings);
@@ -814,7 +873,7 @@ impl App {
             seated,
             moved: diff.moved.iter().map(view).collect(),
             gained: diff.gained.iter().map(view).collect(),
-            lost: diff.lost.iter().map(view).collect(),
+            lost: diff.lost.iter().map(view).chain(parted_lost).collect(),
             waiting,
         })
     }
@@ -1536,10 +1595,20 @@ impl App {
                 citizenships: Vec::new(),
             });
         }
+        // Waiting: no one of the household holds a live seat, whatever name it was given under
+        // (a seat under another household's name stays until the next publication).
+        let holding: HashSet<PersonId> = book
+            .seats
+            .values()
+            .filter(|s| !departed.contains(&s.transport.to_string()) && !gone.contains(&s.pass))
+            .map(|s| s.person)
+            .collect();
         let waiting: Vec<usize> = (0..inputs.cases.len())
             .filter(|&c| {
                 let id = inputs.cases[c].id.as_str();
-                !seated.contains_key(id) && !released_households.contains(id)
+                !seated.contains_key(id)
+                    && !released_households.contains(id)
+                    && !inputs.names[c].persons.iter().any(|p| holding.contains(p))
             })
             .collect();
         // Households a field officer saw at this hub lately are called first, and reach it

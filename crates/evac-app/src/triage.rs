@@ -37,8 +37,9 @@ pub(crate) struct HouseholdName {
     pub requests: Vec<RequestId>,
     /// Its people, in the order of its facts' members (each person once).
     pub persons: Vec<PersonId>,
-    /// Records of its people counted under another of their records: a seat one holds is the
-    /// person's second and is given up.
+    /// Records of its people counted under another of their records (a seat one holds is the
+    /// person's second and is given up), and people at a hub with a pass given under another
+    /// household's name (they travel on it, apart: the seat is kept and counted as taken).
     pub duplicates: Vec<PersonId>,
     pub reference: String,
     pub location: evac_model::Location,
@@ -53,19 +54,36 @@ pub(crate) struct PlannedFor {
     left: std::collections::HashSet<PersonId>,
     /// The household names each seated person's seats were given under.
     seated_as: HashMap<PersonId, Vec<String>>,
+    /// People holding a scanned seat (checked in or boarded).
+    scanned: HashSet<PersonId>,
+}
+
+/// A seat a person holds, as `households` reads it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeatHeld {
+    /// The input indices of the requests whose references the person's seats were given
+    /// under (none when those requests are not in the input).
+    pub under: Vec<usize>,
+    /// Whether a seat of theirs was scanned: they are at the hub with that pass.
+    pub scanned: bool,
 }
 
 impl PlannedFor {
-    /// For `households`, every seated person with the household name their seats were given
-    /// under as the index of the request it is the reference of (`index_of`; the oldest, should
-    /// their seats carry two), or `None` when it names none of those requests.
+    /// For `households`, every seated person with the household names their seats were given
+    /// under as the indices of the requests they are the references of (`index_of`).
     pub fn seated_under(
         &self,
         index_of: impl Fn(&str) -> Option<usize>,
-    ) -> HashMap<PersonId, Option<usize>> {
+    ) -> HashMap<PersonId, SeatHeld> {
         self.seated_as
             .iter()
-            .map(|(&person, names)| (person, names.iter().filter_map(|n| index_of(n)).min()))
+            .map(|(&person, names)| {
+                let held = SeatHeld {
+                    under: names.iter().filter_map(|n| index_of(n)).collect(),
+                    scanned: self.scanned.contains(&person),
+                };
+                (person, held)
+            })
             .collect()
     }
 
@@ -169,17 +187,17 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 ///
 /// A household's identity is the request it is named by (its seats, passes and place in the
 /// queue go by that request's reference). `seated_under` holds every person holding a seat,
-/// with the input index of the request whose reference the seat was given under (`None` when
-/// that request is not in the input). A household is named by the oldest of its requests that
-/// a seat of its people is held under, and by its oldest request when none is: so a household
-/// keeps its name when an older request joins it (a merge), and after the merge is undone each
-/// part is named as before, the part holding the seats by the name they carry. Of two records
-/// of one person, the one holding a seat is the one counted (its seat is the person's);
-/// otherwise the first; the other is listed in `duplicates`.
+/// with the input indices of the requests whose references their seats were given under. A
+/// household is named by the oldest of its requests that a seat of its people is held under,
+/// and by its oldest request when none is: so a household keeps its name when an older
+/// request joins it (a merge), and after the merge is undone each part is named as before,
+/// the part holding the seats by the name they carry. Of two records of one person, the one
+/// holding a scanned seat is the one counted, else the one holding a seat (its seat is the
+/// person's), else the first; the other is listed in `duplicates`.
 pub fn households(
     requests: Vec<(CaseFacts, Vec<PersonId>)>,
     merged: &[(PersonId, PersonId)],
-    seated_under: &HashMap<PersonId, Option<usize>>,
+    seated_under: &HashMap<PersonId, SeatHeld>,
 ) -> Vec<Household> {
     let mut request_of: HashMap<PersonId, usize> = HashMap::new();
     for (i, (_, persons)) in requests.iter().enumerate() {
@@ -198,11 +216,12 @@ pub fn households(
                 continue;
             }
             let first = if (ra, a) <= (rb, b) { (a, b) } else { (b, a) };
-            let (keep, drop) = match (seated_under.contains_key(&a), seated_under.contains_key(&b))
-            {
-                (true, false) => (a, b),
-                (false, true) => (b, a),
-                _ => first,
+            let standing =
+                |p: PersonId| seated_under.get(&p).map_or(0, |h| 1 + u8::from(h.scanned));
+            let (keep, drop) = match standing(a).cmp(&standing(b)) {
+                std::cmp::Ordering::Greater => (a, b),
+                std::cmp::Ordering::Less => (b, a),
+                std::cmp::Ordering::Equal => first,
             };
             counted_as.insert(drop, keep);
         }
@@ -216,10 +235,10 @@ pub fn households(
         members.sort_unstable();
         let holds_seats_under = |i: usize| {
             members.iter().any(|&m| {
-                requests[m]
-                    .1
-                    .iter()
-                    .any(|p| !counted_as.contains_key(p) && seated_under.get(p) == Some(&Some(i)))
+                requests[m].1.iter().any(|p| {
+                    !counted_as.contains_key(p)
+                        && seated_under.get(p).is_some_and(|h| h.under.contains(&i))
+                })
             })
         };
         let named_by = members
@@ -255,11 +274,35 @@ pub fn households(
             facts.threat_level = facts.threat_level.max(more.threat_level);
             facts.waiting_since_us = facts.waiting_since_us.min(more.waiting_since_us);
         }
+        // Who is at a hub with a pass given under another household's name (a merge undone
+        // after they checked in, a request withdrawn) travels on that pass, apart: the
+        // household is planned without them.
+        let apart_from_its_name = |p: &PersonId| {
+            seated_under
+                .get(p)
+                .is_some_and(|h| h.scanned && !h.under.contains(&named_by))
+        };
+        let mut apart = Vec::new();
+        let mut kept_members = Vec::with_capacity(people.len());
+        let mut kept_people = Vec::with_capacity(people.len());
+        for (member, person) in std::mem::take(&mut facts.members).into_iter().zip(people) {
+            if apart_from_its_name(&person) {
+                apart.push(person);
+            } else {
+                kept_members.push(member);
+                kept_people.push(person);
+            }
+        }
+        facts.members = kept_members;
+        if kept_people.is_empty() {
+            continue;
+        }
+        duplicates.extend(apart);
         out.push(Household {
             requests: members,
             oldest,
             facts,
-            persons: people,
+            persons: kept_people,
             duplicates,
         });
     }
@@ -279,7 +322,8 @@ pub struct Household {
     /// Its people, in the order of `facts.members`.
     pub persons: Vec<PersonId>,
     /// Records of its people counted under another of their records (the same person met in
-    /// two requests).
+    /// two requests), and people of it at a hub with a pass given under another household's
+    /// name, who travel on that pass: neither is planned with it.
     pub duplicates: Vec<PersonId>,
 }
 
@@ -417,6 +461,12 @@ impl App {
                 .seats
                 .values()
                 .filter(|s| gone_out.contains(&s.transport))
+                .map(|s| s.person)
+                .collect(),
+            scanned: book
+                .seats
+                .values()
+                .filter(|s| s.state.is_scanned())
                 .map(|s| s.person)
                 .collect(),
             seated_as: book.seats.values().fold(HashMap::new(), |mut m, s| {
@@ -781,8 +831,12 @@ mod tests {
             ]
         };
         // The mother and child of "seated" hold seats given under it.
-        let seated_under: HashMap<PersonId, Option<usize>> =
-            [(p[2], Some(1)), (p[3], Some(1))].into();
+        let held = |under: &[usize], scanned: bool| SeatHeld {
+            under: under.to_vec(),
+            scanned,
+        };
+        let seated_under: HashMap<PersonId, SeatHeld> =
+            [(p[2], held(&[1], false)), (p[3], held(&[1], false))].into();
         // Without a seat anywhere, the oldest request names the household.
         let unseated = households(requests(), &[(p[0], p[2])], &HashMap::new());
         assert_eq!(unseated[0].requests, vec![0, 1]);
@@ -813,15 +867,37 @@ mod tests {
         );
         // A seat given under a name no request here has (a request withdrawn since) still
         // makes its record the one counted.
-        let elsewhere: HashMap<PersonId, Option<usize>> = [(p[2], None)].into();
+        let elsewhere: HashMap<PersonId, SeatHeld> = [(p[2], held(&[], false))].into();
         let kept = households(requests(), &[(p[0], p[2])], &elsewhere);
         assert_eq!(kept[0].persons, vec![p[1], p[2], p[3]]);
         assert_eq!(kept[0].duplicates, vec![p[0]]);
+        // Both records seated: the one checked in is the person's (its pass is at the hub).
+        let both: HashMap<PersonId, SeatHeld> =
+            [(p[0], held(&[0], true)), (p[2], held(&[1], false))].into();
+        let at_the_hub = households(requests(), &[(p[0], p[2])], &both);
+        assert_eq!(at_the_hub[0].duplicates, vec![p[2]]);
+        // Seats under two names, one of another household (older) and one of this household's
+        // second request: the household is named by its own.
+        let two_names: HashMap<PersonId, SeatHeld> = [(p[3], held(&[0, 2], false))].into();
+        let named = households(requests(), &[(p[4], p[2])], &two_names);
+        let of_two = named.iter().find(|h| h.requests.len() == 2).unwrap();
+        assert_eq!(of_two.facts.id, "other");
+        // The child checked in with a pass given under another household's name travels on
+        // it, apart: the household is planned without her.
+        let checked_in: HashMap<PersonId, SeatHeld> = [(p[3], held(&[2], true))].into();
+        let without = households(requests(), &[(p[0], p[2])], &checked_in);
+        assert_eq!(without[0].persons, vec![p[0], p[1]]);
+        assert_eq!(without[0].facts.members.len(), 2);
+        assert_eq!(without[0].duplicates, vec![p[2], p[3]]);
         // The merge undone: each request its own household again, under its own name (the
         // older one's father may hold a seat given under "seated": it does not take the name
         // of a household it is not in).
-        let split_under: HashMap<PersonId, Option<usize>> =
-            [(p[1], Some(1)), (p[2], Some(1)), (p[3], Some(1))].into();
+        let split_under: HashMap<PersonId, SeatHeld> = [
+            (p[1], held(&[1], false)),
+            (p[2], held(&[1], false)),
+            (p[3], held(&[1], false)),
+        ]
+        .into();
         let split = households(requests(), &[], &split_under);
         let named: Vec<&str> = split.iter().map(|h| h.facts.id.as_str()).collect();
         assert_eq!(named, ["older", "seated", "other"]);

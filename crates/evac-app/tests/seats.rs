@@ -1077,9 +1077,28 @@ async fn a_merge_and_its_undo_leave_every_seat_and_pass_of_the_household_valid()
             backend.name()
         );
 
-        // A second flight, then the officer undoes the decision: two households again. The
-        // mother and child keep their passes; Aigul, no longer taken for Roza, travels with
-        // Dauren (IL-1 has no seat left for her, so the two move together).
+        // The officer undoes the decision: two households again. The mother and child keep
+        // their passes; Dauren's seat, given under their household, is given up, and with one
+        // seat left on IL-1 for the two of them the pair is told it has none for now.
+        app.undo_link(&m.officer, m.decision).await.unwrap();
+        let parted = app
+            .publish_plan(&c.planner, c.start.plus_seconds(21 * HOUR_S + 1_800))
+            .await
+            .unwrap();
+        let told_lost = parted
+            .lost
+            .iter()
+            .find(|l| l.household == m.waiting.reference.to_string());
+        assert!(
+            told_lost.is_some_and(|l| l.why.contains(&m.seated.reference.to_string())),
+            "{}: the parted pair is told it lost Dauren's seat: {:?}",
+            backend.name(),
+            parted.lost
+        );
+        for pass in &m.household_passes {
+            assert!(passes_on(&app, c, m.il1.id).await.contains(pass));
+        }
+        // A second flight: Aigul, no longer taken for Roza, travels with Dauren.
         let il2 = app
             .add_transport(
                 &c.planner,
@@ -1087,7 +1106,6 @@ async fn a_merge_and_its_undo_leave_every_seat_and_pass_of_the_household_valid()
             )
             .await
             .unwrap();
-        app.undo_link(&m.officer, m.decision).await.unwrap();
         let undone = app
             .publish_plan(&c.planner, c.start.plus_seconds(22 * HOUR_S))
             .await
