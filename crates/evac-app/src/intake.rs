@@ -171,23 +171,33 @@ impl App {
     ) -> Result<(), AppError> {
         let mut after = None;
         loop {
-            let page = self
-                .store
-                .list_requests(
-                    &RequestFilter::default(),
-                    PageRequest {
-                        after,
-                        limit: PAGE_ITEMS_MAX,
-                        order: ListOrder::OldestFirst,
-                    },
-                )
-                .await?;
-            page.items.iter().for_each(&mut visit);
-            match page.next {
+            let (page, next) = self.requests_after(after).await?;
+            page.iter().for_each(&mut visit);
+            match next {
                 Some(next) => after = Some(next),
                 None => return Ok(()),
             }
         }
+    }
+
+    /// One page of stored requests after `after` (from the first when `None`), oldest first,
+    /// and where the next page starts (`None` after the last).
+    pub(crate) async fn requests_after(
+        &self,
+        after: Option<evac_model::RequestId>,
+    ) -> Result<(Vec<StoredRequest>, Option<evac_model::RequestId>), AppError> {
+        let page = self
+            .store
+            .list_requests(
+                &RequestFilter::default(),
+                PageRequest {
+                    after,
+                    limit: PAGE_ITEMS_MAX,
+                    order: ListOrder::OldestFirst,
+                },
+            )
+            .await?;
+        Ok((page.items, page.next))
     }
 
     pub(crate) async fn audit_read(

@@ -140,6 +140,9 @@ struct LinkState {
 
 /// Link records a relink hands to its preparing thread at a time.
 const PREPARE_PAGE_RECORDS: usize = 8_192;
+/// Pages of link records waiting for the preparing thread at most: reading the store waits
+/// when preparing falls behind, so a relink holds a few pages of raw records, never all.
+const PREPARE_PAGES_QUEUED_MAX: usize = 4;
 
 /// What a relink did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -362,7 +365,8 @@ impl App {
         let mut step = std::time::Instant::now();
         // Pages of records go to a blocking thread that prepares them on every core while the
         // next pages are read: only their prepared form is kept, never every record at once.
-        let (pages, arriving) = tokio::sync::mpsc::unbounded_channel::<Vec<LinkRecord>>();
+        let (pages, arriving) =
+            tokio::sync::mpsc::channel::<Vec<LinkRecord>>(PREPARE_PAGES_QUEUED_MAX);
         let preparing = tokio::task::spawn_blocking(move || {
             let mut arriving = arriving;
             let mut batch = evac_link::Batch::default();
@@ -374,22 +378,32 @@ impl App {
         let mut page = Vec::new();
         // Record `i` of the linkage is `persons[i]`: the order the records were added in.
         let mut persons: Vec<(PersonId, RequestId)> = Vec::new();
-        let read = self
-            .for_each_request(|stored| {
-                for (record, person) in records_of_request(&stored.request)
-                    .into_iter()
-                    .zip(&stored.request.body.party)
-                {
-                    persons.push((person.id, stored.request.id));
-                    page.push(record);
+        let read: Result<(), AppError> = async {
+            let mut after = None;
+            loop {
+                let (requests, next) = self.requests_after(after).await?;
+                for stored in &requests {
+                    for (record, person) in records_of_request(&stored.request)
+                        .into_iter()
+                        .zip(&stored.request.body.party)
+                    {
+                        persons.push((person.id, stored.request.id));
+                        page.push(record);
+                    }
                 }
                 if page.len() >= PREPARE_PAGE_RECORDS {
-                    // Sent while the thread runs: it ends only when `pages` is dropped.
-                    let _ = pages.send(std::mem::take(&mut page));
+                    // Sent while the thread runs (it ends only when `pages` is dropped), after
+                    // waiting for room; should it have stopped, its error is read below.
+                    let _ = pages.send(std::mem::take(&mut page)).await;
                 }
-            })
-            .await;
-        let _ = pages.send(page);
+                match next {
+                    Some(next) => after = Some(next),
+                    None => return Ok(()),
+                }
+            }
+        }
+        .await;
+        let _ = pages.send(page).await;
         drop(pages);
         let batch = preparing.await.map_err(|e| {
             AppError::Conflict(Refusal::other(format!(
