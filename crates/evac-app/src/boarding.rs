@@ -261,27 +261,33 @@ impl SeatedRequests {
 /// planned in no household (withdrawn, left) keeps the name the seat was given under.
 fn seat_owners<'a>(
     names: &'a [HouseholdName],
+    household_of: &HashMap<PersonId, Option<usize>>,
     seats: impl Iterator<Item = &'a Seat>,
 ) -> HashMap<PassId, Option<&'a str>> {
-    let mut household_of: HashMap<PersonId, Option<&'a str>> = HashMap::new();
-    for name in names {
-        for &person in &name.persons {
-            household_of.insert(person, Some(name.reference.as_str()));
-        }
-        for &duplicate in &name.duplicates {
-            household_of.insert(duplicate, None);
-        }
-    }
     seats
         .map(|seat| {
             let owner = match household_of.get(&seat.person) {
-                Some(Some(name)) => (*name == seat.household).then_some(*name),
+                Some(&Some(c)) => {
+                    let name = names[c].reference.as_str();
+                    (name == seat.household).then_some(name)
+                }
                 Some(None) => None,
                 None => Some(seat.household.as_str()),
             };
             (seat.pass, owner)
         })
         .collect()
+}
+
+/// Each planned person's household (an index into `names`), and `None` for each record of
+/// a household's people that is not planned with it (`HouseholdName::duplicates`).
+fn households_of_people(names: &[HouseholdName]) -> HashMap<PersonId, Option<usize>> {
+    let mut household_of = HashMap::new();
+    for (c, name) in names.iter().enumerate() {
+        household_of.extend(name.persons.iter().map(|&p| (p, Some(c))));
+        household_of.extend(name.duplicates.iter().map(|&p| (p, None)));
+    }
+    household_of
 }
 
 /// The seats a request's people hold, each person's legs in the order they travel them, read
@@ -359,7 +365,8 @@ impl App {
                 .filter(|s| !departed.contains(&s.transport.to_string()))
         };
         // Which household each seat travels with now (see `seat_owners`).
-        let owners = seat_owners(&inputs.names, book.seats.values());
+        let household_of_person = households_of_people(&inputs.names);
+        let owners = seat_owners(&inputs.names, &household_of_person, book.seats.values());
         let owner = |s: &Seat| -> Option<&str> { owners.get(&s.pass).copied().flatten() };
         // Each household's journey: the transports its live seats are on, first leg first.
         let previous: HashMap<String, Vec<String>> = live_seats()
@@ -666,21 +673,16 @@ impl App {
         }
         // Seats that travel with no household planned now: given under a household that was
         // withdrawn, or whose people now travel with another household's seats (two seated
-        // households merged).
-        // Those of a household planned now (under another name than the seat's) are told, below.
+        // households merged, a merge undone). Those of a household planned now are told, below.
         let current: HashSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-        let household_of_person: HashMap<PersonId, usize> = names
-            .iter()
-            .enumerate()
-            .flat_map(|(c, n)| n.persons.iter().map(move |&p| (p, c)))
-            .collect();
         let mut parted: HashMap<usize, Vec<&Seat>> = HashMap::new();
         for seat in book.seats.values() {
             if !owner(seat).is_some_and(|o| current.contains(o))
                 && !departed.contains(&seat.transport.to_string())
             {
-                let why = match household_of_person.get(&seat.person) {
-                    Some(&c) => format!(
+                let planned_with = household_of_person.get(&seat.person).copied().flatten();
+                let why = match planned_with {
+                    Some(c) => format!(
                         "given under {}, a household they are no longer planned with (a merge or its undo, or a withdrawal): they are planned with {}",
                         seat.household, cases[c].id
                     ),
@@ -688,7 +690,7 @@ impl App {
                 };
                 if let Some(released) = release(seat, &why) {
                     releases.push(released);
-                    if let Some(&c) = household_of_person.get(&seat.person) {
+                    if let Some(c) = planned_with {
                         parted.entry(c).or_default().push(seat);
                     }
                 }

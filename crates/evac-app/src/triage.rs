@@ -254,12 +254,20 @@ pub fn households(
             urgency: Vec::new(),
             ..requests[named_by].0.clone()
         };
+        // Who is at a hub with a pass given under another household's name (a merge undone
+        // after they checked in, a request withdrawn) travels on that pass, apart: the
+        // household is planned without them.
+        let apart_from_its_name = |p: &PersonId| {
+            seated_under
+                .get(p)
+                .is_some_and(|h| h.scanned && !h.under.contains(&named_by))
+        };
         let mut people = Vec::new();
         let mut duplicates = Vec::new();
         for &i in &members {
             let (more, persons) = &requests[i];
             for (member, person) in more.members.iter().zip(persons) {
-                if counted_as.contains_key(person) {
+                if counted_as.contains_key(person) || apart_from_its_name(person) {
                     duplicates.push(*person);
                 } else {
                     facts.members.push(member.clone());
@@ -274,35 +282,14 @@ pub fn households(
             facts.threat_level = facts.threat_level.max(more.threat_level);
             facts.waiting_since_us = facts.waiting_since_us.min(more.waiting_since_us);
         }
-        // Who is at a hub with a pass given under another household's name (a merge undone
-        // after they checked in, a request withdrawn) travels on that pass, apart: the
-        // household is planned without them.
-        let apart_from_its_name = |p: &PersonId| {
-            seated_under
-                .get(p)
-                .is_some_and(|h| h.scanned && !h.under.contains(&named_by))
-        };
-        let mut apart = Vec::new();
-        let mut kept_members = Vec::with_capacity(people.len());
-        let mut kept_people = Vec::with_capacity(people.len());
-        for (member, person) in std::mem::take(&mut facts.members).into_iter().zip(people) {
-            if apart_from_its_name(&person) {
-                apart.push(person);
-            } else {
-                kept_members.push(member);
-                kept_people.push(person);
-            }
-        }
-        facts.members = kept_members;
-        if kept_people.is_empty() {
+        if people.is_empty() {
             continue;
         }
-        duplicates.extend(apart);
         out.push(Household {
             requests: members,
             oldest,
             facts,
-            persons: kept_people,
+            persons: people,
             duplicates,
         });
     }
