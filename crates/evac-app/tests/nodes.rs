@@ -93,7 +93,9 @@ async fn a_duplicate_posted_to_another_node_is_linked_and_a_dead_holders_work_ta
         let hotline = submit(&two, &family("Zhumabayeva", "Aigerim", "8 701 555 12 34")).await;
         // The first holder relinks first (a few hundred requests): seconds, not minutes.
         linked_within(&two, &staff, hotline, web, Duration::from_secs(30)).await;
-        linked_within(&one, &staff, web, hotline, Duration::from_secs(1)).await;
+        // The other node reads the same link log: it sees the pair without a relink. (How
+        // soon is a benchmark's question; a second was too tight once on two busy cores.)
+        linked_within(&one, &staff, web, hotline, Duration::from_secs(10)).await;
 
         // The holder stops (gives the lease up): the other links the next pair at once.
         let holder = holder_index(&one)

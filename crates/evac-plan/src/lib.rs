@@ -17,9 +17,11 @@
 //! and so on. A class's value is Σ over its seated people of (`2 × horizon` − hours from the
 //! plan's start to the departure of their journey's last leg): seating people counts most,
 //! earlier departures out add. The fast
-//! [`plan`] is greedy in priority order (earliest feasible transport first) with local
-//! improvement (moving a seated case to make room for a waiting one of the same or a higher
-//! class); `exact.rs` solves the same objective with a MIP solver to measure the gap.
+//! [`plan`] is greedy in priority order (earliest feasible transport first), then takes big
+//! steps (ruin and recreate, `ruin.rs`: empty a few journeys a waiting household could take
+//! and seat everyone again in a random order within each class), then local improvement
+//! (moving a seated case to make room for a waiting one of the same or a higher class), then
+//! big steps again; `exact.rs` solves the same objective with a MIP solver to measure the gap.
 //!
 //! Every case left without a seat says which constraint kept it off each candidate transport
 //! ([`Unseated`]); [`replan`] keeps notified people where they are when it still can and says
@@ -33,6 +35,7 @@ pub mod exact;
 mod explain;
 pub mod instance;
 mod replan;
+mod ruin;
 
 use std::collections::HashMap;
 
@@ -854,7 +857,17 @@ pub(crate) fn plan_keeping<'a>(
         }
     }
     let fixed: HashMap<usize, usize> = keep.iter().chain(&pinned).map(|(&c, &j)| (c, j)).collect();
+    // Big steps first, from the greedy plan (bounded: `ruin.rs`), so they run within the
+    // caller's time budget even when improvement would use it all; then improvement; then big
+    // steps again from where it stopped.
+    let big_steps = settings.improvement_rounds_max > 0;
+    if big_steps {
+        ruin::ruin_and_recreate(&inst, &mut assigned, &mut loads, &fixed, stop);
+    }
     improve(&inst, &mut assigned, &mut loads, &fixed, stop);
+    if big_steps {
+        ruin::ruin_and_recreate(&inst, &mut assigned, &mut loads, &fixed, stop);
+    }
     (inst.plan_of(&assigned), inst)
 }
 

@@ -1021,3 +1021,53 @@ fn a_journey_needs_room_on_every_leg_and_the_full_leg_is_named() {
         "on the connecting bus-1: full: 10 people for 8 seats, taken by households ahead in the queue"
     );
 }
+
+/// A tight instance: `households` of one to six people, one class, reaching one or two of three
+/// airports, and six flights with seats for about half of them.
+fn tight_instance(seed: u64, households: usize) -> (Vec<Transport>, Vec<Case>) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let hubs = ["ALA", "NQZ", "FRU"];
+    let transports: Vec<Transport> = (0..6)
+        .map(|i| {
+            flight(
+                &format!("t{i}"),
+                hubs[i % 3],
+                rng.random_range(2..48),
+                rng.random_range(6..16),
+            )
+        })
+        .collect();
+    let cases = (0..households)
+        .map(|i| {
+            let first = rng.random_range(0..3);
+            let reach: Vec<&str> = (0..rng.random_range(1..=2))
+                .map(|k| hubs[(first + k) % 3])
+                .collect();
+            let mut c = case(&format!("c{i}"), rng.random_range(1..=6), 1, &reach);
+            c.ready_at_us = START + rng.random_range(0..12) * HOUR;
+            c
+        })
+        .collect();
+    (transports, cases)
+}
+
+/// Ruin and recreate (`ruin.rs`) takes the fast plan to within 0.5 % of the optimum on tight
+/// instances where seating one more household takes a chain of moves across flights: local
+/// improvement alone stopped 1.2–1.6 % short on three of these twelve.
+#[test]
+fn the_fast_plan_comes_within_half_a_percent_of_the_optimum_on_tight_instances() {
+    let settings = Settings::default();
+    let mut gaps = Vec::new();
+    for seed in 0..12 {
+        let (transports, cases) = tight_instance(seed, 24);
+        let fast = plan(&transports, &cases, settings, START, &never);
+        check(&transports, &cases, settings, &fast).unwrap();
+        let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
+        gaps.push((seed, (exact.value[0] - fast.value[0]) / exact.value[0]));
+    }
+    let beyond: Vec<_> = gaps.iter().filter(|(_, g)| *g > 0.005).collect();
+    assert!(
+        beyond.is_empty(),
+        "more than 0.5 % below the optimum: {beyond:?}"
+    );
+}
