@@ -188,7 +188,8 @@ pub struct Settings {
     pub minors_per_escort: u32,
     /// Minutes a household must be at the hub before departure (check-in, security).
     pub check_in_minutes: u32,
-    /// Local improvement stops after this many rounds without a gain (or when `stop` says).
+    /// Local improvement stops after this many rounds without a gain (or when `stop` says);
+    /// 0 leaves the greedy plan as it is (no ruin and recreate either).
     pub improvement_rounds_max: u32,
     /// In a re-plan, a household already told of its seat gives it up to a waiting household
     /// this many classes higher or more; `None`: told households keep their seats.
@@ -759,8 +760,9 @@ pub fn better(a: &[f64], b: &[f64]) -> bool {
     false
 }
 
-/// The fast plan: greedy in priority order, then local improvement until a round gains
-/// nothing, `improvement_rounds_max` rounds have run, or `stop()` says time is up.
+/// The fast plan: greedy in priority order, then ruin and recreate (`ruin.rs`), then local
+/// improvement until a round gains nothing, `improvement_rounds_max` rounds have run, or
+/// `stop()` says time is up, then ruin and recreate again.
 pub fn plan(
     transports: &[Transport],
     cases: &[Case],

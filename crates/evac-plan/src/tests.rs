@@ -1063,11 +1063,60 @@ fn the_fast_plan_comes_within_half_a_percent_of_the_optimum_on_tight_instances()
         let fast = plan(&transports, &cases, settings, START, &never);
         check(&transports, &cases, settings, &fast).unwrap();
         let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
-        gaps.push((seed, (exact.value[0] - fast.value[0]) / exact.value[0]));
+        let gap = (exact.value[0] - fast.value[0]) / exact.value[0];
+        assert!(
+            gap >= -1e-9,
+            "seed {seed}: the fast plan cannot beat the optimum ({gap})"
+        );
+        gaps.push((seed, gap));
     }
     let beyond: Vec<_> = gaps.iter().filter(|(_, g)| *g > 0.005).collect();
     assert!(
         beyond.is_empty(),
         "more than 0.5 % below the optimum: {beyond:?}"
     );
+}
+
+/// Big steps (ruin and recreate) move neither a told household that still sits where it was
+/// kept nor a household pinned at the hub, and one instance gives one plan.
+#[test]
+fn ruin_and_recreate_leaves_kept_and_pinned_households_where_they_are() {
+    let settings = Settings::default();
+    for seed in 0..6 {
+        let (transports, cases) = tight_instance(100 + seed, 30);
+        let first = plan(&transports, &cases, settings, START, &never);
+        let seated: Vec<usize> = (0..cases.len())
+            .filter(|&c| first.assigned[c].is_some())
+            .collect();
+        // Every third seated household was told; every fifth is at the hub.
+        let keep: HashMap<usize, Journey> = seated
+            .iter()
+            .step_by(3)
+            .map(|&c| (c, first.assigned[c].clone().unwrap()))
+            .collect();
+        let pinned: HashMap<usize, Journey> = seated
+            .iter()
+            .skip(1)
+            .step_by(5)
+            .filter(|c| !keep.contains_key(c))
+            .map(|&c| (c, first.assigned[c].clone().unwrap()))
+            .collect();
+        // A class-1 newcomer per flight's hub wants those seats.
+        let mut cases = cases;
+        for (i, hub) in ["ALA", "NQZ", "FRU"].iter().enumerate() {
+            cases.push(case(&format!("new{i}"), 6, 1, &[hub]));
+        }
+        let run = || plan_keeping(&transports, &cases, settings, START, &keep, &pinned, &never).0;
+        let again = run();
+        check(&transports, &cases, settings, &again).unwrap();
+        for (c, j) in keep.iter().chain(&pinned) {
+            assert_eq!(
+                again.assigned[*c].as_ref(),
+                Some(j),
+                "seed {seed}: {} moved",
+                cases[*c].id
+            );
+        }
+        assert_eq!(run(), again, "seed {seed}: one instance, one plan");
+    }
 }
