@@ -10,6 +10,9 @@
 //! household that could use the room, each on the earliest of its journeys that fits. The
 //! result is kept if the lexicographic objective is no worse (to within
 //! `VALUE_TOLERANCE`, person-hours, absolute): a sideways step lets the search cross plateaus.
+//! The search ends on the best plan it saw, and among plans of one value on the one that seats
+//! the highest scores: the objective does not weigh scores (waiting time, threat) inside a
+//! class, and wandering must not seat a later arrival in place of an earlier one for nothing.
 //! Households the plan must not move (told and sitting where they were kept, or pinned at the
 //! hub) stay where they are. Taking a household off a journey never breaks a capacity (escorts
 //! are not pooled: a household's escorts cover only its own children), and every seat is given
@@ -99,6 +102,12 @@ pub(crate) fn ruin_and_recreate(
 
     let mut rng = SplitMix64(SEED);
     let mut current = inst.value(assigned);
+    let mut score = 0.0;
+    let mut best = Best {
+        value: current.clone(),
+        score,
+        assigned: assigned.to_vec(),
+    };
     let mut without_gain = 0;
     // What a kick changed, to undo it: (case, journey before).
     let mut changed: Vec<(usize, Option<usize>)> = Vec::new();
@@ -191,14 +200,22 @@ pub(crate) fn ruin_and_recreate(
             "a kick seats only through `fits`"
         );
         match compare(&value, &current) {
-            Ordering::Greater => {
+            Ordering::Greater | Ordering::Equal => {
+                if compare(&value, &current) == Ordering::Greater {
+                    without_gain = 0;
+                } else {
+                    without_gain += 1;
+                }
                 current = value;
-                without_gain = 0;
-                continue;
-            }
-            Ordering::Equal => {
-                current = value;
-                without_gain += 1;
+                score += seated_score_change(inst, assigned, &changed);
+                let than_best = compare(&current, &best.value);
+                if than_best == Ordering::Greater
+                    || (than_best == Ordering::Equal && score > best.score + VALUE_TOLERANCE)
+                {
+                    best.value.clone_from(&current);
+                    best.score = score;
+                    best.assigned.copy_from_slice(assigned);
+                }
                 continue;
             }
             Ordering::Less => without_gain += 1,
@@ -222,6 +239,48 @@ pub(crate) fn ruin_and_recreate(
             }
         }
     }
+    // Back to the best plan seen: sideways steps wander over plans of one value, and among
+    // those the one that seats the highest scores is kept. Inside a class the objective does
+    // not weigh households' scores (waiting time, threat), so wandering alone could seat a
+    // household that came later in place of one that came first for no gain.
+    for (c, (now, best)) in assigned.iter_mut().zip(&best.assigned).enumerate() {
+        if now != best {
+            if let Some(j) = *now {
+                inst.leave(loads, c, j);
+            }
+            if let Some(j) = *best {
+                inst.board(loads, c, j);
+            }
+            *now = *best;
+        }
+    }
+}
+
+/// The best plan a search has seen: the highest objective, then the highest sum of the scores
+/// of the households with a seat (relative to the start).
+struct Best {
+    value: Vec<f64>,
+    score: f64,
+    assigned: Vec<Option<usize>>,
+}
+
+/// What a kick changed in the sum of the scores of the households with a seat: `changed` holds
+/// each case it moved with its journey before.
+fn seated_score_change(
+    inst: &Instance<'_>,
+    assigned: &[Option<usize>],
+    changed: &[(usize, Option<usize>)],
+) -> f64 {
+    changed
+        .iter()
+        .map(
+            |&(c, before)| match (before.is_some(), assigned[c].is_some()) {
+                (false, true) => inst.cases[c].score,
+                (true, false) => -inst.cases[c].score,
+                _ => 0.0,
+            },
+        )
+        .sum()
 }
 
 /// Lexicographic comparison of two objective values (class 1 first), equal within

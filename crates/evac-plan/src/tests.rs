@@ -1120,3 +1120,31 @@ fn ruin_and_recreate_leaves_kept_and_pinned_households_where_they_are() {
         assert_eq!(run(), again, "seed {seed}: one instance, one plan");
     }
 }
+
+/// Inside a class the objective does not weigh scores (waiting time, threat): households of
+/// one size are worth the same. Big steps wander over such equal plans, and must end on one
+/// that seats the highest scores, as the greedy plan does, not a later arrival in place of an
+/// earlier one.
+#[test]
+fn among_households_worth_the_same_the_highest_scores_keep_the_seats() {
+    let settings = Settings::default();
+    let transports = vec![flight("early", "ALA", 6, 12), flight("late", "ALA", 30, 12)];
+    // Twelve households of three, class 2, for 24 seats: the eight highest scores ride.
+    let cases: Vec<Case> = (0..12)
+        .map(|i| {
+            let mut c = case(&format!("c{i:02}"), 3, 2, &["ALA"]);
+            c.score = f64::from(i);
+            c
+        })
+        .collect();
+    let p = plan(&transports, &cases, settings, START, &never);
+    let seated: Vec<&str> = (0..cases.len())
+        .filter(|&c| p.assigned[c].is_some())
+        .map(|c| cases[c].id.as_str())
+        .collect();
+    assert_eq!(
+        seated,
+        ["c04", "c05", "c06", "c07", "c08", "c09", "c10", "c11"],
+        "the highest scores ride"
+    );
+}
