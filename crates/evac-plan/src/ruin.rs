@@ -199,6 +199,12 @@ pub(crate) fn ruin_and_recreate(
                 .all(|&t| over(&inst.transports[t], &loads[t], &inst.settings).is_none())),
             "a kick seats only through `fits`"
         );
+        debug_assert!(
+            changed
+                .iter()
+                .all(|&(c, before)| before.is_none() || fixed.get(&c) != before.as_ref()),
+            "a kick moves no household sitting where it was kept or pinned"
+        );
         match compare(&value, &current) {
             Ordering::Greater | Ordering::Equal => {
                 if compare(&value, &current) == Ordering::Greater {
