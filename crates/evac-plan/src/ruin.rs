@@ -102,10 +102,11 @@ pub(crate) fn ruin_and_recreate(
 
     let mut rng = SplitMix64(SEED);
     let mut current = inst.value(assigned);
-    let mut score = 0.0;
+    // By class, relative to the start.
+    let mut score = vec![0.0; inst.classes];
     let mut best = Best {
         value: current.clone(),
-        score,
+        score: score.clone(),
         assigned: assigned.to_vec(),
     };
     let mut without_gain = 0;
@@ -213,13 +214,14 @@ pub(crate) fn ruin_and_recreate(
                     without_gain += 1;
                 }
                 current = value;
-                score += seated_score_change(inst, assigned, &changed);
+                add_seated_score_change(inst, assigned, &changed, &mut score);
                 let than_best = compare(&current, &best.value);
                 if than_best == Ordering::Greater
-                    || (than_best == Ordering::Equal && score > best.score + VALUE_TOLERANCE)
+                    || (than_best == Ordering::Equal
+                        && compare(&score, &best.score) == Ordering::Greater)
                 {
                     best.value.clone_from(&current);
-                    best.score = score;
+                    best.score.clone_from(&score);
                     best.assigned.copy_from_slice(assigned);
                 }
                 continue;
@@ -262,31 +264,30 @@ pub(crate) fn ruin_and_recreate(
     }
 }
 
-/// The best plan a search has seen: the highest objective, then the highest sum of the scores
-/// of the households with a seat (relative to the start).
+/// The best plan a search has seen: the highest objective, then, class by class, the highest
+/// sum of the scores of the households with a seat (relative to the start).
 struct Best {
     value: Vec<f64>,
-    score: f64,
+    score: Vec<f64>,
     assigned: Vec<Option<usize>>,
 }
 
-/// What a kick changed in the sum of the scores of the households with a seat: `changed` holds
-/// each case it moved with its journey before.
-fn seated_score_change(
+/// Adds what a kick changed, class by class, to the sums of the scores of the households with
+/// a seat: `changed` holds each case it moved with its journey before.
+fn add_seated_score_change(
     inst: &Instance<'_>,
     assigned: &[Option<usize>],
     changed: &[(usize, Option<usize>)],
-) -> f64 {
-    changed
-        .iter()
-        .map(
-            |&(c, before)| match (before.is_some(), assigned[c].is_some()) {
-                (false, true) => inst.cases[c].score,
-                (true, false) => -inst.cases[c].score,
-                _ => 0.0,
-            },
-        )
-        .sum()
+    score: &mut [f64],
+) {
+    for &(c, before) in changed {
+        let class = usize::from(inst.cases[c].class).max(1) - 1;
+        match (before.is_some(), assigned[c].is_some()) {
+            (false, true) => score[class] += inst.cases[c].score,
+            (true, false) => score[class] -= inst.cases[c].score,
+            _ => {}
+        }
+    }
 }
 
 /// Lexicographic comparison of two objective values (class 1 first), equal within
