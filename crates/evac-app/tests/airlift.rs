@@ -776,20 +776,15 @@ async fn a_child_listed_only_in_a_parents_request_goes_with_the_groups_teacher()
     app.linking_caught_up().await;
     // The daughter is one person in both (as the linker or an officer would decide).
     let (school_request, parents_request) = (&submitted[0].request, &submitted[1].request);
-    let merge = evac_model::LinkEvent {
-        at: start().plus_seconds(HOUR_S),
-        actor: Actor::System,
-        kind: evac_model::LinkEventKind::AutoMerge,
-        person_a: school_request.body.party[1].id,
-        person_b: parents_request.body.party[0].id,
-        match_probability: 0.999,
-        explanation: "{}".into(),
-        refers_to: None,
-    };
-    app.store()
-        .append_link_events(vec![merge], Vec::new(), evac_store::AppendIf::Always)
-        .await
-        .unwrap();
+    common::append_link(
+        &app,
+        evac_model::LinkEventKind::AutoMerge,
+        school_request.body.party[1].id,
+        parents_request.body.party[0].id,
+        0.999,
+        start().plus_seconds(HOUR_S),
+    )
+    .await;
     // No escorts of its own: the flight can take no child alone beyond a teacher's ten.
     let t = add_flight(
         &app,

@@ -927,36 +927,38 @@ async fn seated_then_merged(app: &App, backend: &str, seats: u32, pair_received_
         )
         .await
         .unwrap();
-    let waiting = app
-        .submit_request_at(
+    let start = c.start;
+    let submit = |phone: &'static str,
+                  party: [(&'static str, &'static str, &'static str); 2],
+                  received_h: i64| async move {
+        app.submit_request_at(
             &Actor::System,
-            &almaty_request(
-                "+7 701 111 22 33",
-                &[
-                    ("Сейтқали", "Айгүл", "1980-02-14"),
-                    ("Сейтқали", "Дәурен", "1978-06-01"),
-                ],
-            ),
+            &almaty_request(phone, &party),
             None,
-            c.start.plus_seconds(pair_received_h * HOUR_S),
+            start.plus_seconds(received_h * HOUR_S),
         )
         .await
-        .unwrap();
-    let seated = app
-        .submit_request_at(
-            &Actor::System,
-            &almaty_request(
-                "+7 702 444 55 66",
-                &[
-                    ("Omarova", "Roza", "1980-02-14"),
-                    ("Omarova", "Dana", "2016-01-20"),
-                ],
-            ),
-            None,
-            c.start.plus_seconds(5 * HOUR_S),
-        )
-        .await
-        .unwrap();
+    };
+    let waiting = submit(
+        "+7 701 111 22 33",
+        [
+            ("Сейтқали", "Айгүл", "1980-02-14"),
+            ("Сейтқали", "Дәурен", "1978-06-01"),
+        ],
+        pair_received_h,
+    )
+    .await
+    .unwrap();
+    let seated = submit(
+        "+7 702 444 55 66",
+        [
+            ("Omarova", "Roza", "1980-02-14"),
+            ("Omarova", "Dana", "2016-01-20"),
+        ],
+        5,
+    )
+    .await
+    .unwrap();
     app.linking_caught_up().await;
     let (aigul, dauren) = match people_of(app, waiting.id).await[..] {
         [a, d] => (a, d),
@@ -981,21 +983,15 @@ async fn seated_then_merged(app: &App, backend: &str, seats: u32, pair_received_
         name: "officer1".into(),
         role: Role::CaseOfficer,
     };
-    let review = evac_model::LinkEvent {
-        at: c.start.plus_seconds(10 * HOUR_S),
-        actor: Actor::System,
-        kind: LinkEventKind::Review,
-        person_a: roza,
-        person_b: aigul,
-        match_probability: 0.7,
-        explanation: "{}".into(),
-        refers_to: None,
-    };
-    app.store()
-        .append_link_events(vec![review], Vec::new(), evac_store::AppendIf::Always)
-        .await
-        .unwrap();
-    let review_seq = app.store().link_events(0, 100).await.unwrap()[0].seq;
+    let review_seq = common::append_link(
+        app,
+        LinkEventKind::Review,
+        roza,
+        aigul,
+        0.7,
+        c.start.plus_seconds(10 * HOUR_S),
+    )
+    .await;
     let decision = app.decide_link(&officer, review_seq, true).await.unwrap();
     let merged = app
         .publish_plan(&c.planner, c.start.plus_seconds(21 * HOUR_S))

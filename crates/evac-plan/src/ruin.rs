@@ -93,12 +93,10 @@ pub(crate) fn ruin_and_recreate(
             }
         }
     }
+    // Not empty: a plan with nothing to gain has returned above.
     let with_candidates: Vec<usize> = (0..cases)
         .filter(|&c| !inst.candidates[c].is_empty())
         .collect();
-    if with_candidates.is_empty() {
-        return;
-    }
 
     let mut rng = SplitMix64(SEED);
     let mut current = inst.value(assigned);

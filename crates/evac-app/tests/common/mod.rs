@@ -111,3 +111,36 @@ pub async fn cell(app: &App) -> (evac_app::Staff, evac_app::Staff) {
     app.seed_demo_situation(&supervisor, start()).await.unwrap();
     (app.console_staff("planner1").await.unwrap(), supervisor)
 }
+
+/// Appends one link event between two people, as the linker (`actor: System`) writes it, and
+/// answers its sequence number: for tests that need a merge or a review pair without waiting
+/// for the linker to find it.
+pub async fn append_link(
+    app: &App,
+    kind: evac_model::LinkEventKind,
+    person_a: evac_model::PersonId,
+    person_b: evac_model::PersonId,
+    match_probability: f64,
+    at: evac_model::Timestamp,
+) -> i64 {
+    let event = evac_model::LinkEvent {
+        at,
+        actor: evac_model::Actor::System,
+        kind,
+        person_a,
+        person_b,
+        match_probability,
+        explanation: "{}".into(),
+        refers_to: None,
+    };
+    app.store()
+        .append_link_events(vec![event], Vec::new(), evac_store::AppendIf::Always)
+        .await
+        .unwrap();
+    let about_them = app
+        .store()
+        .link_events_of(&[person_a, person_b])
+        .await
+        .unwrap();
+    about_them.last().expect("the event just appended").seq
+}
