@@ -43,6 +43,11 @@ pub struct PlanBenchArgs {
     pub mid_households: usize,
     #[arg(long, default_value_t = 60)]
     pub mid_transports: usize,
+    /// Also write this many more tight instances (seeds 200, 201, …: even seeds 500
+    /// households and 20 flights of 30–80 seats, odd seeds 1,000 households and 40 flights of
+    /// 30–100 seats), each with evac's plan, as `more-SEED.json`
+    #[arg(long, default_value_t = 0, requires = "export_instance")]
+    pub export_more: u64,
     /// One transport in this many is a convoy to the next hub (0: none, the instances before
     /// journeys had legs, for a baseline in the same run)
     #[arg(long, default_value_t = 10)]
@@ -295,10 +300,32 @@ pub fn run(args: PlanBenchArgs) -> anyhow::Result<()> {
             args.feeder_every,
         );
         let mid = plan(&mid_ts, &mid_cases, settings, START, &never);
-        for (name, ts, cases, fast) in [
+        let more: Vec<(String, Vec<Transport>, Vec<Case>)> = (200..200 + args.export_more)
+            .map(|seed| {
+                let (households, flights, seats) = if seed % 2 == 0 {
+                    (500, 20, (30, 80))
+                } else {
+                    (1_000, 40, (30, 100))
+                };
+                let (ts, cases) = instance(seed, households, flights, seats, args.feeder_every);
+                (format!("more-{seed}"), ts, cases)
+            })
+            .collect();
+        let more_plans: Vec<_> = more
+            .iter()
+            .map(|(_, ts, cases)| plan(ts, cases, settings, START, &never))
+            .collect();
+        let named = [
             ("tight", &ts, &cases, &fast),
             ("mid", &mid_ts, &mid_cases, &mid),
-        ] {
+        ]
+        .into_iter()
+        .chain(
+            more.iter()
+                .zip(&more_plans)
+                .map(|((name, ts, cases), fast)| (name.as_str(), ts, cases, fast)),
+        );
+        for (name, ts, cases, fast) in named {
             let file = dir.join(format!("{name}.json"));
             let exported = evac_plan::instance::PlanInstance::new(ts, cases, settings, START, fast);
             let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
