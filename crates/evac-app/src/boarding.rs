@@ -1595,6 +1595,7 @@ impl App {
                 reach: Vec::new(),
                 not_eligible: None,
                 citizenships: Vec::new(),
+                destination: None,
             });
         }
         // Waiting: no one of the household holds a live seat, whatever name it was given under

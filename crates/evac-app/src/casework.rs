@@ -504,6 +504,11 @@ impl App {
                     ..Default::default()
                 }],
                 consent: Some(true),
+                // Left out keeps it; given empty clears it (anywhere safe).
+                destination_country: match &correction.destination_country {
+                    Some(given) => Some(given.clone()),
+                    None => was.destination_country.map(|c| c.to_string()),
+                },
                 ..Default::default()
             };
             let ctx = evac_model::ValidationContext {
@@ -525,6 +530,9 @@ impl App {
             }
             if valid.urgency != body.urgency {
                 changed.push("urgency");
+            }
+            if valid.destination_country != body.destination_country {
+                changed.push("destination_country");
             }
             // Contacts compare by what reaches someone (a number's E.164 form, not how it was typed).
             let reach = |s: &evac_model::Submitter| {
@@ -550,6 +558,7 @@ impl App {
             }
             body.situation = valid.situation;
             body.urgency = valid.urgency;
+            body.destination_country = valid.destination_country;
             if contacts_changed {
                 body.submitter = valid.submitter;
             }

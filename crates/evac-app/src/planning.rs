@@ -473,6 +473,7 @@ impl App {
                         .iter()
                         .map(|c| c.as_str().to_string())
                         .collect(),
+                    lands_in: t.lands_in.map(|c| c.to_string()),
                     feeds: t.feeds.as_ref().map(|f| evac_plan::Feed {
                         hub: f.hub.clone(),
                         arrives_at_us: f.arrives_at.unix_micros(),
@@ -532,6 +533,7 @@ impl App {
                         held.dedup();
                         held
                     },
+                    destination: name.destination.map(|c| c.to_string()),
                 }
             })
             .collect();

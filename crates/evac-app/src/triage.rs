@@ -43,6 +43,9 @@ pub(crate) struct HouseholdName {
     pub duplicates: Vec<PersonId>,
     pub reference: String,
     pub location: evac_model::Location,
+    /// The country it asks to be taken to: its first request's that says one (a duplicate
+    /// that says none does not undo it).
+    pub destination: Option<evac_model::CountryCode>,
 }
 
 /// Who planning still plans for: everyone waiting, less those who left on a departed
@@ -556,7 +559,12 @@ impl App {
                     }
                 })
                 .collect();
-            ids.push((r.id, r.reference.to_string(), r.body.location.clone()));
+            ids.push((
+                r.id,
+                r.reference.to_string(),
+                r.body.location.clone(),
+                r.body.destination_country,
+            ));
             per_request.push((
                 case_facts(r, threat.first().copied().unwrap_or(0)),
                 r.body.party.iter().map(|p| p.id).collect(),
@@ -569,7 +577,7 @@ impl App {
         let index_of: HashMap<&str, usize> = ids
             .iter()
             .enumerate()
-            .map(|(i, (_, reference, _))| (reference.as_str(), i))
+            .map(|(i, (_, reference, _, _))| (reference.as_str(), i))
             .collect();
         let seated_under = planned.seated_under(|name| index_of.get(name).copied());
         let grouped = households(per_request, &merged, &seated_under);
@@ -595,6 +603,7 @@ impl App {
                     requests: h.requests.iter().map(|&i| ids[i].0).collect(),
                     reference: first.1.clone(),
                     location: first.2.clone(),
+                    destination: h.requests.iter().find_map(|&i| ids[i].3),
                 }
             })
             .collect();

@@ -76,6 +76,7 @@ fn flight(code: &str, hub: &str, departs_at: Timestamp, seats: u32) -> Transport
         payload_kg: None,
         baggage_kg_per_person: None,
         carries_citizens_of: Vec::new(),
+        lands_in: None,
         military: false,
         feeds: None,
     }
@@ -264,6 +265,94 @@ async fn a_flight_for_one_states_citizens_seats_them_with_dependants_and_says_wh
             )],
             "{name}"
         );
+        backend.finish().await;
+    }
+}
+
+/// Issue 28, item 7: a destination per household. A family asking to be taken to Germany
+/// waits for the flight landing there instead of taking the earlier one to Moscow; one asking
+/// for France, where nothing lands, waits and is told where each flight lands; once an
+/// officer clears its destination (it will go anywhere safe), it takes the first flight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_household_asking_for_a_country_is_seated_only_on_a_flight_landing_there() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let app = backend.node().await;
+        let (planner, supervisor) = cell(&app).await;
+        let asking = |phone: &str, surname: &str, country: Option<&str>| RequestDraft {
+            destination_country: country.map(str::to_string),
+            ..household(phone, &[(surname, "1980-01-01", None)])
+        };
+        let references = submit_all(
+            &app,
+            [
+                asking("8 701 555 40 01", "Fischer", Some("de")),
+                asking("8 701 555 40 02", "Omarova", None),
+                asking("8 701 555 40 03", "Dubois", Some("FR")),
+            ],
+        )
+        .await;
+        let mut moscow = flight("RF-1", "FRU", start().plus_seconds(30 * HOUR_S), 100);
+        moscow.lands_in = Some("RU".parse().unwrap());
+        let mut frankfurt = flight("LH-1", "FRU", start().plus_seconds(40 * HOUR_S), 100);
+        frankfurt.lands_in = Some("DE".parse().unwrap());
+        assert_eq!(
+            add_flight(&app, &planner, frankfurt).await.lands_in,
+            Some("DE".parse().unwrap()),
+            "{name}: kept"
+        );
+        add_flight(&app, &planner, moscow).await;
+        let at = start().plus_seconds(2 * HOUR_S);
+        let run = app.run_plan(&planner, at).await.unwrap();
+        let on = |run: &evac_app::PlanRun, reference: &str| {
+            run.seated
+                .iter()
+                .find(|s| s.reference == reference)
+                .map(|s| s.transport_code.clone())
+        };
+        assert_eq!(on(&run, &references[0]).as_deref(), Some("LH-1"), "{name}");
+        assert_eq!(on(&run, &references[1]).as_deref(), Some("RF-1"), "{name}");
+        let waiting = run
+            .waiting
+            .iter()
+            .find(|w| w.reference == references[2])
+            .unwrap_or_else(|| panic!("{name}: {run:#?}"));
+        assert_eq!(
+            waiting.why,
+            [
+                (
+                    "RF-1".to_string(),
+                    "lands in RU; the household asks to be taken to FR".to_string()
+                ),
+                (
+                    "LH-1".to_string(),
+                    "lands in DE; the household asks to be taken to FR".to_string()
+                ),
+            ],
+            "{name}"
+        );
+        let id = app
+            .request_by_reference(&supervisor, &references[2].parse().unwrap())
+            .await
+            .unwrap()
+            .request
+            .id;
+        let changed = app
+            .correct_request(
+                &supervisor,
+                id,
+                &evac_model::RequestCorrection {
+                    destination_country: Some(String::new()),
+                    reason: "on the phone: any safe country will do".into(),
+                    ..Default::default()
+                },
+                at,
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed, ["destination_country"], "{name}");
+        let run = app.run_plan(&planner, at).await.unwrap();
+        assert_eq!(on(&run, &references[2]).as_deref(), Some("RF-1"), "{name}");
         backend.finish().await;
     }
 }

@@ -73,6 +73,7 @@ async fn a_request_from_petropavlovsk_in_kazakhstan_is_planned_from_petropavl() 
             payload_kg: None,
             baggage_kg_per_person: None,
             carries_citizens_of: Vec::new(),
+            lands_in: None,
             military: false,
             feeds: None,
         };

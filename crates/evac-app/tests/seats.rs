@@ -86,6 +86,7 @@ fn flight(code: String, hub: &str, departs_at: Timestamp, seats: u32) -> Transpo
         payload_kg: None,
         baggage_kg_per_person: None,
         carries_citizens_of: Vec::new(),
+        lands_in: None,
         military: false,
         feeds: None,
     }

@@ -961,6 +961,9 @@ impl Generator {
             party,
             consent: Some(true),
             external_ref: Some(record_id.clone()),
+            // Everyone in the generated crisis asks to go anywhere safe; another country is the
+            // desk's to record (`RequestCorrection::destination_country`).
+            destination_country: None,
         };
         let received_at = self.received_at();
         Generated {

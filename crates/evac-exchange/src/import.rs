@@ -694,6 +694,7 @@ impl RowGroup {
                 party,
                 consent: None,
                 external_ref: cell(mapping, first, Field::ExternalRef),
+                destination_country: cell(mapping, first, Field::DestinationCountry),
             },
             received_at,
             lines: self.rows.iter().map(|r| r.0).collect(),
@@ -750,6 +751,7 @@ impl GroupDraft {
             (false, "submitter") => Some(Field::Phone),
             (false, "situation") => Some(Field::Situation),
             (false, "language") => Some(Field::Language),
+            (false, "destination_country") => Some(Field::DestinationCountry),
             _ => None,
         };
         RowError {

@@ -603,6 +603,7 @@ mod tests {
             payload_kg: None,
             baggage_kg_per_person: None,
             carries_citizens_of: Vec::new(),
+            lands_in: None,
             military: false,
             feeds: None,
         }

@@ -49,10 +49,11 @@ pub enum Field {
     SubmitterName,
     SubmitterPhone,
     Language,
+    DestinationCountry,
 }
 
 impl Field {
-    pub const ALL: [Field; 25] = [
+    pub const ALL: [Field; 26] = [
         Field::Household,
         Field::ExternalRef,
         Field::ReceivedAt,
@@ -78,6 +79,7 @@ impl Field {
         Field::SubmitterName,
         Field::SubmitterPhone,
         Field::Language,
+        Field::DestinationCountry,
     ];
 
     /// The name used in mapping files.
@@ -108,6 +110,7 @@ impl Field {
             Field::SubmitterName => "submitter_name",
             Field::SubmitterPhone => "submitter_phone",
             Field::Language => "language",
+            Field::DestinationCountry => "destination_country",
         }
     }
 
@@ -254,6 +257,8 @@ impl Field {
                 "телефон контактного лица",
             ],
             Field::Language => &["language", "lang", "язык"],
+            // Not a bare "destination": a list's destination is often a town, not a country.
+            Field::DestinationCountry => &["destination country", "страна назначения"],
         }
     }
 

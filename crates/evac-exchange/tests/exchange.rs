@@ -78,6 +78,33 @@ fn russian_headers_work_without_a_mapping_and_households_group() {
     );
 }
 
+/// Issue 28, item 7: a list's "Страна назначения" column is the household's destination
+/// country; a town written there is refused at its row and column, saying what to write.
+#[test]
+fn a_destination_country_column_feeds_the_households_destination() {
+    let text = "Фамилия;Имя;Дата рождения;Телефон;Город;Страна назначения\n\
+                Fischer;Anna;02.03.1980;8 701 123 45 67;Алматы;de\n\
+                Müller;Jan;05.06.1982;8 701 123 45 68;Алматы;Berlin\n";
+    let dir = tempfile::tempdir().unwrap();
+    let (headers, rows) = open_sheet(&write(&dir, "list.csv", text)).unwrap();
+    let mapping = ResolvedMapping::resolve(&headers, None).unwrap();
+    let destinations: Vec<Option<String>> = Grouper::new(rows, &mapping)
+        .map(|group| {
+            let draft = group.unwrap().to_draft(&mapping).unwrap();
+            draft
+                .draft
+                .validate(&ctx())
+                .ok()
+                .and_then(|r| r.destination_country.map(|c| c.to_string()))
+        })
+        .collect();
+    assert_eq!(destinations, [Some("DE".to_string()), None]);
+    assert_eq!(
+        check(text, None)[1],
+        Err(vec!["3:Страна назначения: 'Berlin' is not an ISO 3166 country code; use two letters such as KZ, RU, IT".to_string()])
+    );
+}
+
 #[test]
 fn a_mapping_file_names_columns_and_formats() {
     let mapping = r#"

@@ -85,6 +85,12 @@ pub struct TransportDraft {
     /// ("RU, BY"); empty: whoever the policy seats.
     #[serde(deserialize_with = "scalar")]
     pub carries_citizens_of: Option<String>,
+    /// The country it lands in, as a code (`RU`), so that households asking for another
+    /// country are not seated on it; empty: not said (it serves any destination). A feeder
+    /// lands inside the crisis and leaves it empty.
+    #[serde(deserialize_with = "scalar")]
+    #[schema(example = "RU")]
+    pub lands_in: Option<String>,
     /// Yes for a military or state transport, which may leave from a hub open to military
     /// transports alone; empty: no.
     #[serde(deserialize_with = "scalar")]
@@ -197,6 +203,7 @@ impl TransportDraft {
             .filter(|code| !code.trim().is_empty())
             .filter_map(|code| c.country("carries_citizens_of", &Some(code.to_string())))
             .collect();
+        let lands_in = c.country("lands_in", &self.lands_in);
         let military = c.yes_no("military", &self.military).unwrap_or(false);
         let feeds_hub = self
             .feeds_hub
@@ -205,6 +212,12 @@ impl TransportDraft {
             .filter(|h| !h.is_empty())
             .map(str::to_ascii_uppercase);
         let arrives_at = c.time("arrives_at", &self.arrives_at);
+        if lands_in.is_some() && feeds_hub.is_some() {
+            c.fail(
+                "lands_in",
+                "is for a transport that takes people out; a feeder ends at a hub inside the crisis, so leave it empty",
+            );
+        }
         let feeds = match (feeds_hub, arrives_at) {
             (None, None) => None,
             (Some(_), None) => {
@@ -264,6 +277,7 @@ impl TransportDraft {
                 payload_kg,
                 baggage_kg_per_person,
                 carries_citizens_of,
+                lands_in,
                 military,
                 feeds,
             })
@@ -296,6 +310,7 @@ impl From<&Transport> for TransportDraft {
                     .collect::<Vec<_>>()
                     .join(", ")
             }),
+            lands_in: t.lands_in.map(|c| c.to_string()),
             military: t.military.then(|| "yes".to_string()),
             feeds_hub: t.feeds.as_ref().map(|f| f.hub.clone()),
             arrives_at: t.feeds.as_ref().map(|f| f.arrives_at.to_string()),
@@ -942,6 +957,9 @@ fn chosen_requests(c: &mut Checker, chosen: &[String]) -> Vec<crate::RequestId> 
 pub struct RequestCorrection {
     pub location: Option<String>,
     pub country: Option<String>,
+    /// The country the household asks to be taken to, as a code; empty clears it (anywhere
+    /// safe).
+    pub destination_country: Option<String>,
     pub situation: Option<String>,
     #[schema(value_type = Option<Vec<crate::Urgency>>)]
     pub urgency: Option<Vec<String>>,
@@ -1675,6 +1693,41 @@ mod tests {
             assert_eq!(paths(&errors), [field], "{hub:?} {arrives:?}");
             assert!(errors[0].reason.contains(says), "{}", errors[0].reason);
         }
+    }
+
+    /// Issue 28, item 7: where a transport out lands is a country code, read back as
+    /// written; a feeder ends inside the crisis and says no country.
+    #[test]
+    fn a_transport_lands_in_a_country_and_a_feeder_in_none() {
+        let id = TransportId(uuid::Uuid::from_u128(3));
+        let flight = TransportDraft {
+            code: Some("LH 1".into()),
+            hub: Some("NQZ".into()),
+            destination: Some("Frankfurt".into()),
+            departs_at: Some("2022-01-10T04:00:00Z".into()),
+            seats: Some("180".into()),
+            lands_in: Some(" de ".into()),
+            ..Default::default()
+        };
+        let t = flight.validate(id).unwrap();
+        assert_eq!(t.lands_in.map(|c| c.to_string()).as_deref(), Some("DE"));
+        assert_eq!(TransportDraft::from(&t).validate(id).unwrap(), t);
+        let errors = TransportDraft {
+            lands_in: Some("Germany".into()),
+            ..flight.clone()
+        }
+        .validate(id)
+        .unwrap_err();
+        assert_eq!(paths(&errors), ["lands_in"]);
+        let errors = TransportDraft {
+            feeds_hub: Some("ALA".into()),
+            arrives_at: Some("2022-01-10T20:00:00Z".into()),
+            ..flight
+        }
+        .validate(id)
+        .unwrap_err();
+        assert_eq!(paths(&errors), ["lands_in"]);
+        assert!(errors[0].reason.contains("leave it empty"));
     }
 
     #[test]

@@ -273,6 +273,11 @@ pub struct NewRequest {
     pub consent: bool,
     /// A key from the source system (a spreadsheet row's id), kept for tracing back.
     pub external_ref: Option<String>,
+    /// The country the household asks to be taken to (a family living in Germany); `None`:
+    /// anywhere safe the crisis cell flies to, home as a rule. Planning seats it only on a
+    /// transport out landing there (or not saying where it lands).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_country: Option<CountryCode>,
 }
 
 /// A part of a request some roles may not see (field-level access, issue 26).
@@ -448,6 +453,8 @@ pub struct RequestDraft {
     pub party: Vec<PersonDraft>,
     pub consent: Option<bool>,
     pub external_ref: Option<String>,
+    /// The country to be taken to, as a code (`DE`); empty: anywhere safe.
+    pub destination_country: Option<String>,
 }
 
 impl RequestDraft {
@@ -478,6 +485,7 @@ impl RequestDraft {
             });
 
         let country = c.country("location.country", &self.location.country);
+        let destination_country = c.country("destination_country", &self.destination_country);
         let region = country.or(ctx.default_region);
         let location_text = c.short_text("location.text", &self.location.text);
         if location_text.is_none() && self.location.lat.is_none() {
@@ -612,6 +620,7 @@ impl RequestDraft {
             party,
             consent: self.consent.unwrap_or(false),
             external_ref: self.external_ref.clone().filter(|r| !r.trim().is_empty()),
+            destination_country,
         })
     }
 }

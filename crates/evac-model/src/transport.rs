@@ -48,6 +48,10 @@ pub struct Transport {
     /// nationality, as the policy's eligibility counts them; empty: whoever the policy seats.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub carries_citizens_of: Vec<crate::CountryCode>,
+    /// The country it lands in, when it takes people out: households asking to be taken
+    /// elsewhere are not seated on it; `None`: not said, it serves any destination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lands_in: Option<crate::CountryCode>,
     /// A military or state transport (an air force's or EMERCOM's Il-76): it may leave from a
     /// hub open to military transports alone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -88,6 +88,28 @@ fn every_invalid_field_is_reported_with_its_path() {
     );
 }
 
+/// Issue 28, item 7: a household may ask for a country to be taken to, as a code.
+#[test]
+fn a_destination_is_a_country_code_or_nothing() {
+    let mut d = draft(vec![person("Fischer", "Anna", "1980-01-01", "self")]);
+    assert_eq!(d.validate(&ctx()).unwrap().destination_country, None);
+    d.destination_country = Some(" de".into());
+    assert_eq!(
+        d.validate(&ctx())
+            .unwrap()
+            .destination_country
+            .map(|c| c.to_string()),
+        Some("DE".into())
+    );
+    d.destination_country = Some("Germany".into());
+    assert_eq!(
+        errors(&d),
+        vec![
+            "destination_country: 'Germany' is not an ISO 3166 country code; use two letters such as KZ, RU, IT"
+        ]
+    );
+}
+
 #[test]
 fn empty_requests_say_what_is_missing() {
     let d = RequestDraft::default();

@@ -24,6 +24,11 @@ pub enum Obstacle {
         carried: Vec<String>,
         held: Vec<String>,
     },
+    /// The transport lands in another country than the household asks to be taken to.
+    LandsElsewhere {
+        lands_in: String,
+        wanted: String,
+    },
     HubClosed {
         hub: String,
     },
@@ -146,6 +151,10 @@ impl std::fmt::Display for Obstacle {
                 "carries citizens of {} and their dependants; the household holds {}",
                 carried.join(", "),
                 held.join(", ")
+            ),
+            Obstacle::LandsElsewhere { lands_in, wanted } => write!(
+                f,
+                "lands in {lands_in}; the household asks to be taken to {wanted}"
             ),
             Obstacle::HubClosed { hub } => write!(f, "hub {hub} is closed at departure"),
             Obstacle::Unreachable { hub } => {

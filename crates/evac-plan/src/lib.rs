@@ -72,6 +72,10 @@ pub struct Transport {
     /// its members holds one of these citizenships. Empty: anyone the policy seats.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub carries_citizens_of: Vec<String>,
+    /// The country it lands in (ISO 3166-1 alpha-2) when it takes people out; `None`: not
+    /// said, so any household's destination is taken as served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lands_in: Option<String>,
     /// Set when it does not take people out but to another hub inside the crisis, where they
     /// take an onward transport (a convoy to the only open airport); `None`: it takes people
     /// out.
@@ -140,6 +144,10 @@ pub struct Case {
     /// only some states' citizens.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub citizenships: Vec<String>,
+    /// The country it asks to be taken to (ISO 3166-1 alpha-2): only a transport out that
+    /// lands there (or says nothing of where it lands) takes it; `None`: anywhere safe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -325,8 +333,10 @@ fn capacity_obstacle(t: &Transport, load: &Load, c: &Case, s: &Settings) -> Opti
     over(t, &with, s)
 }
 
-/// Whether a case may ride a transport wherever it boards: eligible, the transport usable and
-/// carrying its citizens, its hub open at departure.
+/// Whether a case may ride a transport wherever it boards: eligible, the transport usable,
+/// carrying its citizens and, when it takes people out, landing where the household asks to
+/// go; its hub open at departure. (A feeder lands inside the crisis: where it ends is the
+/// next leg's question.)
 fn admits(t: &Transport, c: &Case) -> Result<(), Obstacle> {
     if let Some(why) = &c.not_eligible {
         return Err(Obstacle::NotEligible { why: why.clone() });
@@ -344,6 +354,15 @@ fn admits(t: &Transport, c: &Case) -> Result<(), Obstacle> {
         return Err(Obstacle::NotCarried {
             carried: t.carries_citizens_of.clone(),
             held: c.citizenships.clone(),
+        });
+    }
+    if t.feeds.is_none()
+        && let (Some(wanted), Some(lands_in)) = (&c.destination, &t.lands_in)
+        && !wanted.eq_ignore_ascii_case(lands_in)
+    {
+        return Err(Obstacle::LandsElsewhere {
+            lands_in: lands_in.clone(),
+            wanted: wanted.clone(),
         });
     }
     if !t.hub_open_at_departure {

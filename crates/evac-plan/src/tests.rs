@@ -28,6 +28,7 @@ fn flight(id: &str, hub: &str, hours: i64, seats: u32) -> Transport {
         payload_kg: None,
         baggage_kg_per_person: 0,
         carries_citizens_of: Vec::new(),
+        lands_in: None,
         feeds: None,
     }
 }
@@ -69,6 +70,7 @@ fn case(id: &str, people: u32, class: u8, hubs: &[&str]) -> Case {
             .collect(),
         not_eligible: None,
         citizenships: Vec::new(),
+        destination: None,
     }
 }
 
@@ -277,6 +279,80 @@ fn a_flight_for_one_states_citizens_carries_them_with_their_dependants_only() {
     );
 }
 
+/// Issue 28, item 7: a destination per household. A family asking to go to Germany takes the
+/// later flight to Frankfurt, not the earlier one to Moscow; a household that asks nothing takes
+/// the earliest; a flight that does not say where it lands serves anyone; a feeder lands inside
+/// the crisis, so only the flight out is weighed against the destination; one asking for a
+/// country no flight lands in waits, told where each lands.
+#[test]
+fn a_household_asking_for_a_country_flies_only_to_that_country() {
+    let settings = Settings::default();
+    let landing = |mut t: Transport, country: &str| {
+        t.lands_in = Some(country.into());
+        t
+    };
+    let transports = vec![
+        landing(flight("to-moscow", "ALA", 10, 50), "RU"),
+        landing(flight("to-frankfurt", "ALA", 20, 50), "DE"),
+        flight("unsaid", "NQZ", 40, 50),
+        landing(convoy("bus", "ALA", "NQZ", 4, 18, 50), "KZ"),
+        landing(flight("nqz-frankfurt", "NQZ", 30, 50), "DE"),
+    ];
+    let wanting = |id: &str, country: Option<&str>, hubs: &[&str]| Case {
+        destination: country.map(str::to_string),
+        ..case(id, 2, 1, hubs)
+    };
+    let cases = vec![
+        wanting("to-germany", Some("de"), &["ALA"]),
+        wanting("anywhere", None, &["ALA"]),
+        wanting("to-france", Some("FR"), &["ALA"]),
+        wanting("via-convoy", Some("DE"), &["ALA"]),
+    ];
+    // Frankfurt from Almaty fits two households; the third German one rides the convoy.
+    let mut transports = transports;
+    transports[1].seats = 2;
+    let p = plan(&transports, &cases, settings, START, &never);
+    check(&transports, &cases, settings, &p).unwrap();
+    assert_eq!(seat_of(&p, &transports, 0), Some("to-frankfurt"));
+    assert_eq!(seat_of(&p, &transports, 1), Some("to-moscow"));
+    assert_eq!(
+        seat_of(&p, &transports, 2),
+        Some("unsaid"),
+        "a flight that says nothing of where it lands serves anyone, by the convoy"
+    );
+    assert_eq!(
+        p.assigned[3].as_ref().map(|j| j.legs.clone()),
+        Some(vec![3, 4]),
+        "the convoy lands in Kazakhstan, the flight after it in Germany"
+    );
+    let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
+    assert_eq!(exact.value, p.value);
+    // Without the flight that says nothing, the household for France waits and is told why.
+    let transports: Vec<Transport> = transports
+        .into_iter()
+        .filter(|t| t.id != "unsaid")
+        .collect();
+    let p = plan(&transports, &cases, settings, START, &never);
+    check(&transports, &cases, settings, &p).unwrap();
+    assert_eq!(p.assigned[2], None);
+    let why: HashMap<String, String> = explain_unseated(&transports, &cases, settings, &p)
+        .into_iter()
+        .find(|u| u.case == "to-france")
+        .unwrap()
+        .why
+        .into_iter()
+        .map(|(t, o)| (t, o.to_string()))
+        .collect();
+    assert_eq!(
+        why["to-moscow"],
+        "lands in RU; the household asks to be taken to FR"
+    );
+    assert_eq!(
+        why["bus"],
+        "on the connecting nqz-frankfurt: lands in DE; the household asks to be taken to FR"
+    );
+}
+
 #[test]
 fn a_household_that_cannot_reach_the_hub_in_time_is_not_planned_there() {
     let transports = vec![
@@ -409,6 +485,9 @@ fn random_instance(seed: u64, cases_max: usize) -> (Vec<Transport>, Vec<Case>) {
                 t.payload_kg = Some(rng.random_range(150..800));
                 t.baggage_kg_per_person = rng.random_range(0..30);
             }
+            if rng.random_bool(0.4) {
+                t.lands_in = Some(["RU", "DE"][rng.random_range(0..2)].into());
+            }
             t
         })
         .collect();
@@ -451,6 +530,9 @@ fn random_instance(seed: u64, cases_max: usize) -> (Vec<Transport>, Vec<Case>) {
                 .sum();
             for r in &mut c.reach {
                 r.travel_minutes = rng.random_range(30..600);
+            }
+            if rng.random_bool(0.2) {
+                c.destination = Some(["RU", "DE"][rng.random_range(0..2)].into());
             }
             c
         })

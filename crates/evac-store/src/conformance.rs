@@ -841,6 +841,7 @@ pub async fn run(store: &dyn Store) {
         payload_kg: Some(40_000),
         baggage_kg_per_person: Some(20),
         carries_citizens_of: Vec::new(),
+        lands_in: None,
         military: false,
         feeds: None,
     };
@@ -1898,6 +1899,7 @@ pub async fn outbox_story(store: &dyn Store) {
         payload_kg: None,
         baggage_kg_per_person: None,
         carries_citizens_of: Vec::new(),
+        lands_in: None,
         military: false,
         feeds: None,
     };

@@ -253,6 +253,8 @@ pub struct RequestFormValues {
     pub phone: String,
     pub email: String,
     pub situation: String,
+    /// The country to be taken to, as typed (a code from the list of country names).
+    pub destination_country: String,
     pub urgency: Vec<String>,
     pub party: Vec<PartyRow>,
     pub consent: bool,
@@ -378,6 +380,11 @@ fn field_words(field: &str) -> (&'static str, &'static str, &'static str) {
         ("submitter", "submitter.name") => ("your-name", "fix-name", "f-name"),
         ("submitter", _) => ("phone", "fix-phone", "f-phone"),
         ("situation", _) => ("situation", "fix-situation", "f-situation"),
+        ("destination_country", _) => (
+            "destination-country",
+            "fix-destination-country",
+            "f-destination_country",
+        ),
         ("urgency", _) => ("urgency-legend", "fix-urgency", "f-urgency"),
         ("consent", _) => ("consent-short", "fix-consent", "f-consent"),
         ("surname", _) => ("surname", "fix-surname", "f-surname"),
@@ -978,6 +985,8 @@ pub struct RequestDetail {
     /// Why the location reads as it does (the country or region that decided, or why several
     /// towns remain), in English from the gazetteer.
     pub town_reason: String,
+    /// The country the household asks to be taken to, or empty (anywhere safe).
+    pub destination_country: String,
     pub situation: String,
     pub submitter: String,
     pub urgency: String,
@@ -1050,6 +1059,7 @@ impl AdditionValues {
 pub struct CorrectionValues {
     pub location: String,
     pub country: String,
+    pub destination_country: String,
     pub situation: String,
     pub urgency: Vec<String>,
     pub submitter_name: String,
@@ -1256,6 +1266,7 @@ pub struct TransportFormValues {
     pub payload_kg: String,
     pub baggage_kg_per_person: String,
     pub carries_citizens_of: String,
+    pub lands_in: String,
     /// A military or state transport (the checkbox was ticked).
     pub military: bool,
     /// For a feeder: the hub it ends at, and when it arrives there.
@@ -1279,6 +1290,7 @@ impl Default for TransportFormValues {
             payload_kg: String::new(),
             baggage_kg_per_person: String::new(),
             carries_citizens_of: String::new(),
+            lands_in: String::new(),
             military: false,
             feeds_hub: String::new(),
             arrives_at: String::new(),

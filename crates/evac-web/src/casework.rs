@@ -1095,6 +1095,11 @@ pub(crate) async fn render_request_detail_with(
             ),
         },
         town_reason: reading.reason.unwrap_or_default(),
+        destination_country: r
+            .body
+            .destination_country
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
         situation: r.body.situation.clone(),
         submitter: [
             submitter.name.clone().unwrap_or_default(),
@@ -1206,6 +1211,11 @@ pub(crate) async fn render_request_detail_with(
                     .body
                     .location
                     .country
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+                destination_country: r
+                    .body
+                    .destination_country
                     .map(|c| c.to_string())
                     .unwrap_or_default(),
                 situation: r.body.situation.clone(),

@@ -44,6 +44,10 @@ pub struct RequestIn {
     pub consent: Option<bool>,
     /// The sender's own id for the request, kept with it.
     pub external_ref: Option<String>,
+    /// The country the household asks to be taken to, as a code (`DE`); empty: anywhere
+    /// safe the crisis cell flies to.
+    #[schema(example = "DE")]
+    pub destination_country: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -159,6 +163,7 @@ impl RequestIn {
                 .collect(),
             consent: self.consent,
             external_ref: self.external_ref,
+            destination_country: self.destination_country,
         }
     }
 }
@@ -229,6 +234,9 @@ pub struct RequestOut {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub withheld: Vec<evac_model::Withheld>,
     pub external_ref: Option<String>,
+    /// The country the household asks to be taken to; absent: anywhere safe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_country: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -338,6 +346,7 @@ impl RequestOut {
             has_minors: b.has_minors(today),
             withheld: evac_model::Withheld::for_role(role),
             external_ref: b.external_ref.clone(),
+            destination_country: b.destination_country.map(|c| c.to_string()),
         }
     }
 }

@@ -507,6 +507,7 @@ pub(crate) fn form_values(pairs: &[(String, String)]) -> RequestFormValues {
         phone: first(pairs, "phone"),
         email: first(pairs, "email"),
         situation: first(pairs, "situation"),
+        destination_country: first(pairs, "destination_country"),
         urgency: column("urgency"),
         // Lines left empty are dropped here, so a problem's line number (`party[2]`) is the
         // line the form shows it on again.
@@ -563,6 +564,7 @@ pub(crate) fn draft_of(values: &RequestFormValues, lang: Lang) -> RequestDraft {
             .collect(),
         consent: Some(values.consent),
         external_ref: None,
+        destination_country: some(&values.destination_country.to_ascii_uppercase()),
     }
 }
 

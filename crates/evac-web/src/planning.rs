@@ -203,7 +203,10 @@ pub(crate) async fn render_planning(
                 id: t.id.to_string(),
                 code: t.code.clone(),
                 hub: t.hub.clone(),
-                destination: t.destination.clone(),
+                destination: match t.lands_in {
+                    Some(country) => format!("{} ({country})", t.destination),
+                    None => t.destination.clone(),
+                },
                 departs: desk_time(state, t.departs_at),
                 seats: t.seats,
                 limits: [

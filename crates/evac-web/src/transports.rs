@@ -207,6 +207,7 @@ pub async fn transport_post(
                 payload_kg: text("payload_kg"),
                 baggage_kg_per_person: text("baggage_kg_per_person"),
                 carries_citizens_of: text("carries_citizens_of"),
+                lands_in: text("lands_in"),
                 military: !text("military").is_empty(),
                 feeds_hub: text("feeds_hub"),
                 arrives_at: text("arrives_at"),

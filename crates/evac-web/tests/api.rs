@@ -2081,6 +2081,11 @@ async fn a_form_posted_from_another_site_is_refused() {
     );
 }
 
+/// The `<input` element of `page` carrying `id` (an `id="…"` attribute), if there is one.
+fn input_with<'p>(page: &'p str, id: &str) -> Option<&'p str> {
+    page.split("<input").find(|i| i.contains(id))
+}
+
 /// Text as the desk's pages print it (askama's HTML escaping).
 fn as_html(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -2091,6 +2096,17 @@ fn as_html(text: &str) -> String {
 }
 
 impl TestApp {
+    /// Posts the public request form in `lang`, as a requester's browser would.
+    async fn public_post(&self, lang: &str, body: String) -> reqwest::Response {
+        self.http
+            .post(format!("{}/request?lang={lang}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Posts a desk form with a staff member's session (their token as the session cookie),
     /// as the desk's own page would; answers the status and the page.
     async fn desk_post(
@@ -4104,7 +4120,6 @@ async fn each_role_lands_where_its_work_is() {
 async fn a_wrong_date_on_the_russian_and_kazakh_forms_is_answered_in_their_language_at_the_field() {
     assert_eq!(evac_ui::PARTY_ROWS_MAX, evac_model::PARTY_MEMBERS_MAX);
     let t = spawn_app().await;
-    let http = reqwest::Client::new();
     let form = |birth: &str| {
         serde_urlencoded::to_string([
             ("location", "Алматы"),
@@ -4137,13 +4152,7 @@ async fn a_wrong_date_on_the_russian_and_kazakh_forms_is_answered_in_their_langu
         ),
         ("en", "Birth date (DD.MM.YYYY) (person 2)", "is not a date"),
     ] {
-        let res = http
-            .post(format!("{}/request?lang={lang}", t.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form("31.02.2014"))
-            .send()
-            .await
-            .unwrap();
+        let res = t.public_post(lang, form("31.02.2014")).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{lang}");
         let page = res.text().await.unwrap();
         assert!(
@@ -4158,20 +4167,15 @@ async fn a_wrong_date_on_the_russian_and_kazakh_forms_is_answered_in_their_langu
             "{lang}: what to do: {page}"
         );
         assert!(!page.contains("party[1]"), "{lang}: no JSON path: {page}");
-        let input = page
-            .split("<input")
-            .find(|i| i.contains("id=\"f-birth_date-1\""))
-            .expect("the second person's birth date");
+        let input =
+            input_with(&page, "id=\"f-birth_date-1\"").expect("the second person's birth date");
         assert!(
             input.contains("aria-invalid=\"true\"")
                 && input.contains("aria-describedby=\"f-birth_date-1-error\"")
                 && input.contains("autofocus"),
             "{lang}: the field is marked and focused: {input}"
         );
-        let first = page
-            .split("<input")
-            .find(|i| i.contains("id=\"f-birth_date-0\""))
-            .unwrap();
+        let first = input_with(&page, "id=\"f-birth_date-0\"").unwrap();
         assert!(!first.contains("aria-invalid"), "{lang}: {first}");
     }
     // A line left empty between two people: the problem stays on the line that has it.
@@ -4190,16 +4194,7 @@ async fn a_wrong_date_on_the_russian_and_kazakh_forms_is_answered_in_their_langu
         ("consent", "yes"),
     ])
     .unwrap();
-    let page = http
-        .post(format!("{}/request?lang=ru", t.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(with_gap)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = t.public_post("ru", with_gap).await.text().await.unwrap();
     let marked = page
         .split("<input")
         .find(|i| i.contains("aria-invalid=\"true\""))
@@ -4209,14 +4204,97 @@ async fn a_wrong_date_on_the_russian_and_kazakh_forms_is_answered_in_their_langu
         "the wrong date is marked, not the empty line: {marked}"
     );
     // The date as people type it is taken.
-    let res = http
-        .post(format!("{}/request?lang=ru", t.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form("15.06.2014"))
-        .send()
-        .await
-        .unwrap();
+    let res = t.public_post("ru", form("15.06.2014")).await;
     assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+/// Issue 28, item 7: the public form asks where a household wants to be taken. A country
+/// name typed without choosing from the list is refused in the requester's language, naming
+/// the field; a code is kept, read back by the API, shown on the desk and corrected there.
+#[tokio::test]
+async fn the_public_form_takes_a_destination_country_and_the_desk_corrects_it() {
+    let t = spawn_app().await;
+    let form = |destination: &str| {
+        serde_urlencoded::to_string([
+            ("location", "Алматы"),
+            ("country", "KZ"),
+            ("phone", "+7 701 555 12 88"),
+            ("surname", "Fischer"),
+            ("given_names", "Anna"),
+            ("birth_date", "15.06.1984"),
+            ("relation", "self"),
+            ("destination_country", destination),
+            ("consent", "yes"),
+        ])
+        .unwrap()
+    };
+    for (lang, label, advice) in [
+        (
+            "ru",
+            "Страна, куда вас нужно вывезти",
+            "Укажите страну двумя латинскими буквами, например DE",
+        ),
+        (
+            "kk",
+            "Сізді апару керек ел",
+            "Елді екі латын әрпімен жазыңыз, мысалы DE",
+        ),
+    ] {
+        let res = t.public_post(lang, form("Германия")).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{lang}");
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains(&format!(
+                "<a href=\"#f-destination_country\">{}</a>",
+                as_html(label)
+            )),
+            "{lang}: the field by its name: {page}"
+        );
+        assert!(page.contains(&as_html(advice)), "{lang}: {page}");
+        let input =
+            input_with(&page, "id=\"f-destination_country\"").expect("the destination input");
+        assert!(
+            input.contains("aria-invalid=\"true\"") && input.contains("value=\"Германия\""),
+            "{lang}: marked, as typed: {input}"
+        );
+    }
+    let res = t.public_post("ru", form("de")).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let officer = t.token("officer1", Role::CaseOfficer).await;
+    let (_, listed) = t.get("/api/v1/requests", Some(&officer)).await;
+    let id = listed["items"][0]["id"].as_str().unwrap().to_string();
+    let (_, seen) = t
+        .get(&format!("/api/v1/requests/{id}"), Some(&officer))
+        .await;
+    assert_eq!(seen["destination_country"], "DE", "{seen}");
+    let page = t
+        .desk_get(&format!("/desk/requests/{id}?lang=en"), &officer)
+        .await;
+    assert!(
+        page.contains("<dd id=\"destination-country\">DE</dd>"),
+        "shown on the desk: {page}"
+    );
+    let (status, _) = t
+        .desk_post(
+            &format!("/desk/requests/{id}/corrections?lang=en"),
+            &officer,
+            &[
+                ("location", "Алматы".into()),
+                ("country", "KZ".into()),
+                ("destination_country", "".into()),
+                ("situation", "".into()),
+                ("submitter_name", "".into()),
+                ("phones", "+7 701 555 12 88".into()),
+                ("email", "".into()),
+                ("reason", "any safe country will do, she said".into()),
+            ],
+        )
+        .await;
+    assert!(status.is_redirection() || status.is_success(), "{status}");
+    let (_, seen) = t
+        .get(&format!("/api/v1/requests/{id}"), Some(&officer))
+        .await;
+    assert!(seen.get("destination_country").is_none(), "cleared: {seen}");
 }
 
 /// Issue 27: the situation board never showed what a report suggests (`hub:ALA closed` was
@@ -5430,10 +5508,6 @@ async fn the_request_list_is_in_received_order_whatever_order_requests_were_stor
 #[tokio::test]
 async fn a_medical_note_per_person_reaches_the_case_officer_and_no_one_else() {
     let t = spawn_app().await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     let form = |note: &str| {
         serde_urlencoded::to_string([
             ("location", "Алматы"),
@@ -5455,34 +5529,21 @@ async fn a_medical_note_per_person_reaches_the_case_officer_and_no_one_else() {
         ])
         .unwrap()
     };
-    let res = http
-        .post(format!("{}/request?lang=kk", t.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&"демікпе ".repeat(80)))
-        .send()
-        .await
-        .unwrap();
+    let res = t.public_post("kk", form(&"демікпе ".repeat(80))).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = res.text().await.unwrap();
     assert!(
         page.contains(&as_html("Жазбаны 500 таңбаға дейін қысқартып")),
         "in Kazakh: {page}"
     );
-    let input = page
-        .split("<input")
-        .find(|i| i.contains("id=\"f-medical_note-1\""))
-        .expect("the second person's note");
+    let input = input_with(&page, "id=\"f-medical_note-1\"").expect("the second person's note");
     assert!(
         input.contains("aria-invalid=\"true\"") && input.contains("autofocus"),
         "{input}"
     );
-    let res = http
-        .post(format!("{}/request?lang=kk", t.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form("демікпе, ингалятор сөмкеде"))
-        .send()
-        .await
-        .unwrap();
+    let res = t
+        .public_post("kk", form("демікпе, ингалятор сөмкеде"))
+        .await;
     assert!(
         res.status().is_success() || res.status().is_redirection(),
         "{}",

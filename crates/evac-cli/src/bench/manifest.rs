@@ -76,6 +76,7 @@ pub fn run(args: ManifestBenchArgs) -> anyhow::Result<()> {
         payload_kg: None,
         baggage_kg_per_person: None,
         carries_citizens_of: Vec::new(),
+        lands_in: None,
         military: false,
         feeds: None,
     };

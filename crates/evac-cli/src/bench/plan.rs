@@ -81,6 +81,7 @@ fn instance(
             payload_kg: None,
             baggage_kg_per_person: 0,
             carries_citizens_of: Vec::new(),
+            lands_in: None,
             feeds: None,
         })
         .collect::<Vec<_>>();
@@ -127,6 +128,7 @@ fn instance(
                 reach,
                 not_eligible: None,
                 citizenships: Vec::new(),
+                destination: None,
             }
         })
         .collect();

@@ -43,6 +43,10 @@ pub enum TransportCommand {
         /// whoever the policy seats
         #[arg(long)]
         carries_citizens_of: Option<String>,
+        /// The country it lands in (RU), so households asking to be taken elsewhere are not
+        /// seated on it; without it, it serves any destination
+        #[arg(long)]
+        lands_in: Option<String>,
         /// A military or state transport (an air force's or EMERCOM's): it may leave from a
         /// hub open to military transports alone
         #[arg(long)]
@@ -228,6 +232,7 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
             payload_kg,
             baggage_kg_per_person,
             carries_citizens_of,
+            lands_in,
             military,
             feeds_hub,
             arrives_at,
@@ -249,6 +254,7 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
                 payload_kg: payload_kg.map(|kg| kg.to_string()),
                 baggage_kg_per_person: baggage_kg_per_person.map(|kg| kg.to_string()),
                 carries_citizens_of,
+                lands_in,
                 military: military.then(|| "yes".to_string()),
                 feeds_hub,
                 arrives_at,
