@@ -1595,7 +1595,7 @@ impl App {
                 reach: Vec::new(),
                 not_eligible: None,
                 citizenships: Vec::new(),
-                destination: None,
+                destinations: Vec::new(),
             });
         }
         // Waiting: no one of the household holds a live seat, whatever name it was given under

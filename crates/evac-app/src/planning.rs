@@ -533,7 +533,7 @@ impl App {
                         held.dedup();
                         held
                     },
-                    destination: name.destination.map(|c| c.to_string()),
+                    destinations: name.destinations.iter().map(|c| c.to_string()).collect(),
                 }
             })
             .collect();

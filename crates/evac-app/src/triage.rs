@@ -43,9 +43,10 @@ pub(crate) struct HouseholdName {
     pub duplicates: Vec<PersonId>,
     pub reference: String,
     pub location: evac_model::Location,
-    /// The country it asks to be taken to: its first request's that says one (a duplicate
-    /// that says none does not undo it).
-    pub destination: Option<evac_model::CountryCode>,
+    /// The countries its requests ask it to be taken to, each once (a request that says none
+    /// does not undo another's; two that disagree leave either open to it, so that neither
+    /// wish is dropped in silence: the waiting reasons name both).
+    pub destinations: Vec<evac_model::CountryCode>,
 }
 
 /// Who planning still plans for: everyone waiting, less those who left on a departed
@@ -603,7 +604,13 @@ impl App {
                     requests: h.requests.iter().map(|&i| ids[i].0).collect(),
                     reference: first.1.clone(),
                     location: first.2.clone(),
-                    destination: h.requests.iter().find_map(|&i| ids[i].3),
+                    destinations: {
+                        let mut named: Vec<evac_model::CountryCode> =
+                            h.requests.iter().filter_map(|&i| ids[i].3).collect();
+                        named.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                        named.dedup();
+                        named
+                    },
                 }
             })
             .collect();

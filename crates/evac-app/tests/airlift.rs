@@ -353,6 +353,50 @@ async fn a_household_asking_for_a_country_is_seated_only_on_a_flight_landing_the
         assert_eq!(changed, ["destination_country"], "{name}");
         let run = app.run_plan(&planner, at).await.unwrap();
         assert_eq!(on(&run, &references[2]).as_deref(), Some("RF-1"), "{name}");
+        // One woman asked twice, for Spain and for Italy: once her requests are one household,
+        // neither wish is dropped, and the reason names both.
+        let twice = submit_all(
+            &app,
+            [
+                asking("8 701 555 40 04", "Garcia", Some("ES")),
+                asking("8 701 555 40 05", "Garsia", Some("IT")),
+            ],
+        )
+        .await;
+        app.linking_caught_up().await;
+        let person_of = |reference: &str| {
+            let (app, supervisor) = (&app, &supervisor);
+            let reference = reference.parse().unwrap();
+            async move {
+                app.request_by_reference(supervisor, &reference)
+                    .await
+                    .unwrap()
+                    .request
+                    .body
+                    .party[0]
+                    .id
+            }
+        };
+        common::append_link(
+            &app,
+            evac_model::LinkEventKind::Match,
+            person_of(&twice[0]).await,
+            person_of(&twice[1]).await,
+            1.0,
+            at,
+        )
+        .await;
+        let run = app.run_plan(&planner, at).await.unwrap();
+        let garcia = run
+            .waiting
+            .iter()
+            .find(|w| w.reference == twice[0] || w.reference == twice[1])
+            .unwrap_or_else(|| panic!("{name}: {run:#?}"));
+        assert_eq!(garcia.people, 1, "{name}: one household of one");
+        assert_eq!(
+            garcia.why[0].1, "lands in RU; the household asks to be taken to ES or IT",
+            "{name}"
+        );
         backend.finish().await;
     }
 }

@@ -56,7 +56,7 @@ pub type Column = (&'static str, &'static str, ColumnKind);
 use ColumnKind::{Number, Text};
 
 /// The columns, with their HXL hashtags.
-pub const COLUMNS: [Column; 28] = [
+pub const COLUMNS: [Column; 29] = [
     ("request_id", "#meta+id+request", Text),
     ("reference", "#meta+ref", Text),
     ("received_at", "#date+received", Text),
@@ -85,11 +85,12 @@ pub const COLUMNS: [Column; 28] = [
     ("relation", "#affected+relation", Text),
     ("status", "#status", Text),
     ("situation", "#description", Text),
+    ("destination_country", "#country+code+destination", Text),
 ];
 
 /// The cells of one person's row, in [`COLUMNS`] order. Ages are as of the day the request
 /// was received (`Request::ages_as_of`).
-pub fn person_rows(request: &Request, statuses: &[(PersonId, PersonStatus)]) -> Vec<[String; 28]> {
+pub fn person_rows(request: &Request, statuses: &[(PersonId, PersonStatus)]) -> Vec<[String; 29]> {
     let b = &request.body;
     let today = request.ages_as_of();
     let unaccompanied = b.unaccompanied_minors(today);
@@ -152,6 +153,7 @@ pub fn person_rows(request: &Request, statuses: &[(PersonId, PersonStatus)]) -> 
                 p.relation.as_str().to_string(),
                 status.to_string(),
                 b.situation.clone(),
+                opt(b.destination_country.map(|c| c.to_string())),
             ]
         })
         .collect()

@@ -174,6 +174,7 @@ fn exports_write_a_row_per_person_with_hxl_tags() {
             },
         ],
         consent: Some(true),
+        destination_country: Some("DE".into()),
         ..Default::default()
     };
     let body = draft.validate(&ctx).unwrap();
@@ -218,6 +219,9 @@ fn exports_write_a_row_per_person_with_hxl_tags() {
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(first["name_latin"], "IVANOVA");
     assert_eq!(first["submitter_phone"], "+77011234567");
+    // Issue 28, item 7: an export carries where the household asks to go (its column reads
+    // back on import as "destination country").
+    assert_eq!(first["destination_country"], "DE");
 
     let mut xlsx = Exporter::new(Format::Xlsx, Vec::new(), true).unwrap();
     xlsx.write_request(&request, &[]).unwrap();

@@ -949,8 +949,8 @@ fn chosen_requests(c: &mut Checker, chosen: &[String]) -> Vec<crate::RequestId> 
 }
 
 /// A correction of a request's own fields, as typed (validated like intake): where the people
-/// are, their situation, what is urgent, how to reach the submitter. A field left out keeps
-/// its value. The party is not corrected here (a person's status and notes are). A phone
+/// are, the country they ask to be taken to, their situation, what is urgent, how to reach the
+/// submitter. A field left out (or `null`) keeps its value; an empty one clears it. The party is not corrected here (a person's status and notes are). A phone
 /// entry may hold several numbers, one per line (a form's text box).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -958,7 +958,7 @@ pub struct RequestCorrection {
     pub location: Option<String>,
     pub country: Option<String>,
     /// The country the household asks to be taken to, as a code; empty clears it (anywhere
-    /// safe).
+    /// safe), left out or `null` keeps it.
     pub destination_country: Option<String>,
     pub situation: Option<String>,
     #[schema(value_type = Option<Vec<crate::Urgency>>)]

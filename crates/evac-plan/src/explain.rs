@@ -27,7 +27,7 @@ pub enum Obstacle {
     /// The transport lands in another country than the household asks to be taken to.
     LandsElsewhere {
         lands_in: String,
-        wanted: String,
+        wanted: Vec<String>,
     },
     HubClosed {
         hub: String,
@@ -154,7 +154,8 @@ impl std::fmt::Display for Obstacle {
             ),
             Obstacle::LandsElsewhere { lands_in, wanted } => write!(
                 f,
-                "lands in {lands_in}; the household asks to be taken to {wanted}"
+                "lands in {lands_in}; the household asks to be taken to {}",
+                wanted.join(" or ")
             ),
             Obstacle::HubClosed { hub } => write!(f, "hub {hub} is closed at departure"),
             Obstacle::Unreachable { hub } => {

@@ -72,8 +72,8 @@ pub struct Transport {
     /// its members holds one of these citizenships. Empty: anyone the policy seats.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub carries_citizens_of: Vec<String>,
-    /// The country it lands in (ISO 3166-1 alpha-2) when it takes people out; `None`: not
-    /// said, so any household's destination is taken as served.
+    /// The country it lands in (ISO 3166-1 alpha-2) when it takes people out; `None` (or
+    /// blank): not said, so any household's destination is taken as served.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lands_in: Option<String>,
     /// Set when it does not take people out but to another hub inside the crisis, where they
@@ -144,10 +144,11 @@ pub struct Case {
     /// only some states' citizens.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub citizenships: Vec<String>,
-    /// The country it asks to be taken to (ISO 3166-1 alpha-2): only a transport out that
-    /// lands there (or says nothing of where it lands) takes it; `None`: anywhere safe.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub destination: Option<String>,
+    /// The countries it asks to be taken to (ISO 3166-1 alpha-2; more than one when its
+    /// merged requests name different ones): only a transport out landing in one of them (or
+    /// saying nothing of where it lands) takes it; empty: anywhere safe.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destinations: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -356,13 +357,15 @@ fn admits(t: &Transport, c: &Case) -> Result<(), Obstacle> {
             held: c.citizenships.clone(),
         });
     }
+    let wanted: Vec<&String> = c.destinations.iter().filter(|d| !d.is_empty()).collect();
     if t.feeds.is_none()
-        && let (Some(wanted), Some(lands_in)) = (&c.destination, &t.lands_in)
-        && !wanted.eq_ignore_ascii_case(lands_in)
+        && !wanted.is_empty()
+        && let Some(lands_in) = t.lands_in.as_ref().filter(|l| !l.is_empty())
+        && !wanted.iter().any(|d| d.eq_ignore_ascii_case(lands_in))
     {
         return Err(Obstacle::LandsElsewhere {
             lands_in: lands_in.clone(),
-            wanted: wanted.clone(),
+            wanted: wanted.into_iter().cloned().collect(),
         });
     }
     if !t.hub_open_at_departure {

@@ -70,7 +70,7 @@ fn case(id: &str, people: u32, class: u8, hubs: &[&str]) -> Case {
             .collect(),
         not_eligible: None,
         citizenships: Vec::new(),
-        destination: None,
+        destinations: Vec::new(),
     }
 }
 
@@ -298,23 +298,27 @@ fn a_household_asking_for_a_country_flies_only_to_that_country() {
         landing(convoy("bus", "ALA", "NQZ", 4, 18, 50), "KZ"),
         landing(flight("nqz-frankfurt", "NQZ", 30, 50), "DE"),
     ];
-    let wanting = |id: &str, country: Option<&str>, hubs: &[&str]| Case {
-        destination: country.map(str::to_string),
+    let wanting = |id: &str, countries: &[&str], hubs: &[&str]| Case {
+        destinations: countries.iter().map(|c| c.to_string()).collect(),
         ..case(id, 2, 1, hubs)
     };
     let cases = vec![
-        wanting("to-germany", Some("de"), &["ALA"]),
-        wanting("anywhere", None, &["ALA"]),
-        wanting("to-france", Some("FR"), &["ALA"]),
-        wanting("via-convoy", Some("DE"), &["ALA"]),
+        wanting("to-germany", &["de"], &["ALA"]),
+        wanting("anywhere", &[], &["ALA"]),
+        wanting("to-france", &["FR"], &["ALA"]),
+        wanting("via-convoy", &["DE"], &["ALA"]),
+        // Its two requests name two countries: either serves it.
+        wanting("spain-or-russia", &["ES", "RU"], &["ALA"]),
     ];
-    // Frankfurt from Almaty fits two households; the third German one rides the convoy.
+    // Frankfurt from Almaty has two seats, taken by the first German household of two; the
+    // second rides the convoy to Frankfurt from Nur-Sultan.
     let mut transports = transports;
     transports[1].seats = 2;
     let p = plan(&transports, &cases, settings, START, &never);
     check(&transports, &cases, settings, &p).unwrap();
     assert_eq!(seat_of(&p, &transports, 0), Some("to-frankfurt"));
     assert_eq!(seat_of(&p, &transports, 1), Some("to-moscow"));
+    assert_eq!(seat_of(&p, &transports, 4), Some("to-moscow"));
     assert_eq!(
         seat_of(&p, &transports, 2),
         Some("unsaid"),
@@ -532,7 +536,7 @@ fn random_instance(seed: u64, cases_max: usize) -> (Vec<Transport>, Vec<Case>) {
                 r.travel_minutes = rng.random_range(30..600);
             }
             if rng.random_bool(0.2) {
-                c.destination = Some(["RU", "DE"][rng.random_range(0..2)].into());
+                c.destinations = vec![["RU", "DE"][rng.random_range(0..2)].into()];
             }
             c
         })

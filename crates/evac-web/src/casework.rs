@@ -696,7 +696,8 @@ pub async fn person_event_post(
 }
 
 /// `POST /desk/requests/{id}/corrections` with a [`RequestCorrection`]: corrects the
-/// request's location, situation, urgency and contacts, then shows the request again (or the
+/// request's location, destination country, situation, urgency and contacts, then shows the
+/// request again (or the
 /// problem). The form's urgency boxes are all there is: none ticked clears the urgency.
 pub async fn correction_post(
     State(state): State<AppState>,

@@ -2239,6 +2239,16 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
             "a convoy arriving before it leaves",
             convoy("BUS 3", "ALA", "2022-01-06T02:00:00Z"),
         ),
+        // Where a transport out lands; a feeder lands nowhere outside the crisis.
+        (
+            "a flight landing in Germany",
+            with("KC 11", "lands_in", "de"),
+        ),
+        ("a convoy said to land in a country", {
+            let mut fields = convoy("BUS 4", "ALA", "2022-01-08T02:00:00Z");
+            fields.push(("lands_in", "RU".into()));
+            fields
+        }),
     ];
     for (what, fields) in cases {
         let json_body: serde_json::Map<String, Value> = fields
@@ -2331,10 +2341,20 @@ async fn the_api_and_the_desk_accept_and_refuse_the_same_writes() {
     assert_eq!(
         codes,
         [
-            "BUS 1", "BUS 11", "KC 7", "KC 71", "KC 8", "KC 81", "SU 1942", "SU 19421"
+            "BUS 1", "BUS 11", "KC 11", "KC 111", "KC 7", "KC 71", "KC 8", "KC 81", "SU 1942",
+            "SU 19421"
         ],
         "each door added each valid transport once"
     );
+    for code in ["KC 11", "KC 111"] {
+        let landing = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["code"] == code)
+            .unwrap();
+        assert_eq!(landing["lands_in"], "DE", "{code}: kept from either door");
+    }
     for code in ["KC 8", "KC 81"] {
         let kc8 = listed["items"]
             .as_array()

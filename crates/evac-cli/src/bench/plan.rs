@@ -128,7 +128,7 @@ fn instance(
                 reach,
                 not_eligible: None,
                 citizenships: Vec::new(),
-                destination: None,
+                destinations: Vec::new(),
             }
         })
         .collect();

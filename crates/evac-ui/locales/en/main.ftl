@@ -204,6 +204,7 @@ desk-fix-relation = choose the relation from the list
 desk-fix-location = give the town, address or hotel where they are
 desk-fix-country = give the country as its two-letter code, such as KZ, or leave it empty
 desk-fix-destination_country = give the country as its two-letter code, such as DE, or leave it empty
+desk-fix-lands_in = give the two-letter code of the country where it lands, such as RU; leave it empty for a feeder
 desk-fix-situation = shorten the description
 desk-fix-urgency = tick only the offered choices
 desk-fix-phones = give a phone number that reaches them, with the country code if possible (+7 701 123 45 67)
