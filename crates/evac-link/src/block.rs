@@ -7,7 +7,10 @@
 //!   records with an age instead of a date (pairs of two dated records are not formed here);
 //! - a phone (the person's or their request's), a document number, an e-mail: survive any
 //!   spelling;
-//! - the birth date with the initials of given name and surname: survives typos in both names.
+//! - the birth date with the initials of given name and surname: survives typos in both names;
+//! - one name token's spelling-free form with the other's first letter and the postcode: for
+//!   records with no birth date or age at all (a list's blank or unreadable date), which no
+//!   other name key reaches (pairs of two records with a birth year are not formed here).
 //!
 //! A block with more than `block_size_max` records (a very common name born on a common day,
 //! a hotel's switchboard number) is skipped and counted: it would cost quadratic time and say
@@ -90,6 +93,17 @@ pub fn blocking_keys(r: &Prepared) -> Vec<u64> {
     if let Some(email) = &r.email {
         keys.push(key(KIND_EMAIL, email));
     }
+    // Each name token's spelling-free form with the other's first letter and the postcode,
+    // both ways round: how an undated record meets its copy (a typo in one name survives).
+    if let Some(postcode) = &r.postcode {
+        let given = r.given.first().or(r.unplaced.first());
+        if let (Some(g), Some(s)) = (given, r.surname.first()) {
+            for (this, other) in [(g, s), (s, g)] {
+                let start = other.key.get(..1).unwrap_or(&other.key);
+                keys.push(key(KIND_NAME_POSTCODE, &(canonical(this), start, postcode)));
+            }
+        }
+    }
     keys.sort_unstable();
     keys.dedup();
     keys
@@ -101,14 +115,16 @@ const KIND_PHONE: u64 = 3;
 const KIND_DOCUMENT: u64 = 4;
 const KIND_EMAIL: u64 = 5;
 const KIND_INITIALS_DATE: u64 = 6;
+const KIND_NAME_POSTCODE: u64 = 7;
 const KIND_SHIFT: u32 = 61;
-const KIND_NAMES: [(u64, &str); 6] = [
+const KIND_NAMES: [(u64, &str); 7] = [
     (KIND_NAME_DATE, "name+date"),
     (KIND_NAME_YEAR, "name+year"),
     (KIND_PHONE, "phone"),
     (KIND_DOCUMENT, "document"),
     (KIND_EMAIL, "email"),
     (KIND_INITIALS_DATE, "initials+date"),
+    (KIND_NAME_POSTCODE, "name+postcode"),
 ];
 
 /// A key: its kind in the top three bits, a hash of its value below.
@@ -134,9 +150,14 @@ fn canonical(t: &crate::record::NameToken) -> std::borrow::Cow<'_, str> {
 
 /// Whether a pair from a block is worth scoring. Name-and-year blocks exist for records with
 /// an age instead of a date: two dated records meet through their dates instead, and pairing
-/// every namesake born in the same year would grow quadratically with the caseload.
+/// every namesake born in the same year would grow quadratically with the caseload. Likewise
+/// name-and-postcode blocks exist for records with no birth year at all.
 fn worth_scoring(kind: u64, a: &Prepared, b: &Prepared) -> bool {
-    kind != KIND_NAME_YEAR || a.birth_date.is_none() || b.birth_date.is_none()
+    match kind {
+        KIND_NAME_YEAR => a.birth_date.is_none() || b.birth_date.is_none(),
+        KIND_NAME_POSTCODE => a.birth_year_range.is_none() || b.birth_year_range.is_none(),
+        _ => true,
+    }
 }
 
 /// The kinds of blocking key, each a bit of [`CandidatePair::kinds`].
@@ -150,6 +171,8 @@ pub mod kinds {
     pub const EMAIL: u8 = 1 << super::KIND_EMAIL;
     /// The initials of given name and surname with the birth date.
     pub const INITIALS_DATE: u8 = 1 << super::KIND_INITIALS_DATE;
+    /// A name token with the other's initial and the postcode (records with no birth year).
+    pub const NAME_POSTCODE: u8 = 1 << super::KIND_NAME_POSTCODE;
 }
 
 /// Two records worth comparing, and the kinds of key they share (EM learns each field from

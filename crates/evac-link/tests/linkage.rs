@@ -297,6 +297,40 @@ fn an_age_against_a_date_is_doubted_as_only_an_age() {
     );
 }
 
+/// Issue 29, item 2: a list's row with no readable birth date met its copy through no key
+/// (every name key needs a birth year), so FEBRL's undated duplicates were never compared.
+/// A name with the other name's initial and the postcode now brings them together; two dated
+/// namesakes of one postcode are still left to their dates.
+#[test]
+fn an_undated_row_meets_its_copy_through_its_name_and_postcode() {
+    let listed = |id: &str, group: &str, given: &str, born: Option<jiff::civil::Date>| LinkRecord {
+        birth_date: born,
+        postcode: Some("4560".into()),
+        locality: Some("kinglake west".into()),
+        address: Some("12 grayson street".into()),
+        ..person(id, group, given, "Burford")
+    };
+    let mut records = vec![
+        listed("undated", "r1", "Brooke", None),
+        listed("copy", "r2", "Brooe", None),
+        listed("elder", "r3", "Anna", Some(date(1950, 3, 1))),
+        listed("younger", "r4", "Anna", Some(date(1990, 6, 2))),
+    ];
+    records.extend(generated(200, 8).0);
+    let linkage = link(records, &Settings::default()).unwrap();
+    let at = |id: &str| linkage.record_ids.iter().position(|r| r == id).unwrap() as u32;
+    let pair = |a: &str, b: &str| {
+        let (a, b) = (at(a).min(at(b)), at(a).max(at(b)));
+        linkage.pairs.iter().find(|p| (p.a, p.b) == (a, b))
+    };
+    let found = pair("undated", "copy").expect("the undated copy is compared");
+    assert!(found.match_probability >= 0.5, "{found:?}");
+    assert!(
+        pair("elder", "younger").is_none_or(|p| p.match_probability < 0.5),
+        "dated namesakes are not proposed for their postcode"
+    );
+}
+
 #[test]
 fn two_different_checked_documents_are_two_people() {
     let twin = |id: &str, group: &str, doc: &str| LinkRecord {
