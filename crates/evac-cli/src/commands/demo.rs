@@ -164,6 +164,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
                 kind: Some("flight".into()),
                 hub: Some("FRU".into()),
                 destination: Some("Moscow".into()),
+                lands_in: Some("RU".into()),
                 departs_at: Some(now.plus_seconds(hours * 3600).to_string()),
                 seats: Some(seats.to_string()),
                 ..Default::default()
@@ -203,6 +204,8 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
                 ),
                 departs_at: Some(departs_at.to_string()),
                 seats: Some(seats.to_string()),
+                // A feeder lands inside the crisis; the flight out lands in Russia.
+                lands_in: feeds.is_none().then(|| "RU".into()),
                 feeds_hub: feeds.map(|(to, _)| to.into()),
                 arrives_at: feeds.map(|(_, h)| now.plus_seconds(h * 3600).to_string()),
                 ..Default::default()
