@@ -117,6 +117,8 @@ const KIND_EMAIL: u64 = 5;
 const KIND_INITIALS_DATE: u64 = 6;
 const KIND_NAME_POSTCODE: u64 = 7;
 const KIND_SHIFT: u32 = 61;
+// A kind is three bits of a key and one bit of `CandidatePair::kinds`: at most eight kinds.
+const _: () = assert!(KIND_NAME_POSTCODE < 8 && KIND_NAME_POSTCODE < 1 << (64 - KIND_SHIFT));
 const KIND_NAMES: [(u64, &str); 7] = [
     (KIND_NAME_DATE, "name+date"),
     (KIND_NAME_YEAR, "name+year"),
@@ -135,7 +137,7 @@ fn key(kind: u64, value: &impl Hash) -> u64 {
     (kind << KIND_SHIFT) | (h.finish() >> 3)
 }
 
-fn kind_of(key: u64) -> u64 {
+pub(crate) fn kind_of(key: u64) -> u64 {
     key >> KIND_SHIFT
 }
 
@@ -148,16 +150,23 @@ fn canonical(t: &crate::record::NameToken) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Whether a pair from a block is worth scoring. Name-and-year blocks exist for records with
-/// an age instead of a date: two dated records meet through their dates instead, and pairing
-/// every namesake born in the same year would grow quadratically with the caseload. Likewise
-/// name-and-postcode blocks exist for records with no birth year at all.
-fn worth_scoring(kind: u64, a: &Prepared, b: &Prepared) -> bool {
+/// Whether a record is one that blocks of `kind` exist for, if they exist for some only:
+/// name-and-year blocks for records with an age instead of a date (two dated records meet
+/// through their dates instead, and pairing every namesake born in the same year would grow
+/// quadratically with the caseload); name-and-postcode blocks for records with no birth year
+/// at all. `None`: every record.
+fn served(kind: u64, r: &Prepared) -> Option<bool> {
     match kind {
-        KIND_NAME_YEAR => a.birth_date.is_none() || b.birth_date.is_none(),
-        KIND_NAME_POSTCODE => a.birth_year_range.is_none() || b.birth_year_range.is_none(),
-        _ => true,
+        KIND_NAME_YEAR => Some(r.birth_date.is_none()),
+        KIND_NAME_POSTCODE => Some(r.birth_year_range.is_none()),
+        _ => None,
     }
+}
+
+/// Whether a pair from a block of `kind` is worth scoring: one of them is a record the kind
+/// serves ([`served`]).
+pub(crate) fn worth_scoring(kind: u64, a: &Prepared, b: &Prepared) -> bool {
+    served(kind, a).is_none_or(|a_served| a_served || served(kind, b) == Some(true))
 }
 
 /// The kinds of blocking key, each a bit of [`CandidatePair::kinds`].
@@ -261,18 +270,19 @@ pub fn candidate_pairs(
                     });
                 }
             };
-            if kind == KIND_NAME_YEAR {
-                // Only pairs with an undated side: walk those, not the whole square.
+            if served(kind, &records[members[0].1 as usize]).is_some() {
+                // Only pairs with a side the kind serves: walk those, not the whole square (a
+                // block of dated namesakes alone costs nothing).
+                let is_served = |i: u32| served(kind, &records[i as usize]) == Some(true);
                 let undated: Vec<u32> = members
                     .iter()
                     .map(|&(_, i)| i)
-                    .filter(|&i| records[i as usize].birth_date.is_none())
+                    .filter(|&i| is_served(i))
                     .collect();
                 for (x, &i) in undated.iter().enumerate() {
                     for &(_, j) in members {
-                        let undated_j = records[j as usize].birth_date.is_none();
-                        // Undated pairs once (from their first member), dated ones always.
-                        if j != i && (!undated_j || undated[x + 1..].contains(&j)) {
+                        // Served pairs once (from their first member), the others always.
+                        if j != i && (!is_served(j) || undated[x + 1..].contains(&j)) {
                             push(i, j);
                         }
                     }

@@ -139,7 +139,12 @@ impl Index {
             if let Some(postings) = self.by_key.get(&key)
                 && postings.len() < self.settings.block_size_max
             {
-                seen.extend_from_slice(postings);
+                // As the batch does: a name-and-year or name-and-postcode block pairs only
+                // records of which one lacks a date (or a year).
+                let kind = crate::block::kind_of(key);
+                seen.extend(postings.iter().copied().filter(|&i| {
+                    crate::block::worth_scoring(kind, record, &self.records[i as usize])
+                }));
             }
         }
         seen.sort_unstable();

@@ -357,15 +357,24 @@ fn admits(t: &Transport, c: &Case) -> Result<(), Obstacle> {
             held: c.citizenships.clone(),
         });
     }
-    let wanted: Vec<&String> = c.destinations.iter().filter(|d| !d.is_empty()).collect();
+    let wanted: Vec<&str> = c
+        .destinations
+        .iter()
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+        .collect();
     if t.feeds.is_none()
         && !wanted.is_empty()
-        && let Some(lands_in) = t.lands_in.as_ref().filter(|l| !l.is_empty())
+        && let Some(lands_in) = t
+            .lands_in
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
         && !wanted.iter().any(|d| d.eq_ignore_ascii_case(lands_in))
     {
         return Err(Obstacle::LandsElsewhere {
-            lands_in: lands_in.clone(),
-            wanted: wanted.into_iter().cloned().collect(),
+            lands_in: lands_in.to_string(),
+            wanted: wanted.into_iter().map(str::to_string).collect(),
         });
     }
     if !t.hub_open_at_departure {

@@ -309,6 +309,8 @@ fn a_household_asking_for_a_country_flies_only_to_that_country() {
         wanting("via-convoy", &["DE"], &["ALA"]),
         // Its two requests name two countries: either serves it.
         wanting("spain-or-russia", &["ES", "RU"], &["ALA"]),
+        // A blank country (an outside instance's) is no country.
+        wanting("blank", &[" "], &["ALA"]),
     ];
     // Frankfurt from Almaty has two seats, taken by the first German household of two; the
     // second rides the convoy to Frankfurt from Nur-Sultan.
@@ -319,6 +321,7 @@ fn a_household_asking_for_a_country_flies_only_to_that_country() {
     assert_eq!(seat_of(&p, &transports, 0), Some("to-frankfurt"));
     assert_eq!(seat_of(&p, &transports, 1), Some("to-moscow"));
     assert_eq!(seat_of(&p, &transports, 4), Some("to-moscow"));
+    assert_eq!(seat_of(&p, &transports, 5), Some("to-moscow"));
     assert_eq!(
         seat_of(&p, &transports, 2),
         Some("unsaid"),
