@@ -861,6 +861,9 @@ pub struct HouseholdRequestLine {
     pub received: String,
     pub channel: String,
     pub place: String,
+    /// The country it asks the household to be taken to, or empty: two requests naming two
+    /// countries are both served (a transport to either), and the page shows both.
+    pub destination_country: String,
 }
 
 /// One person of a household, with the request they were named in.

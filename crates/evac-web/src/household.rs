@@ -267,6 +267,12 @@ async fn render_household(
                 received: desk_time(state, s.request.received_at),
                 channel: t.channel_name(s.request.body.channel.as_str()),
                 place: s.request.body.location.text.clone(),
+                destination_country: s
+                    .request
+                    .body
+                    .destination_country
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
             })
             .collect(),
         people: person_lines(state, &household, t),

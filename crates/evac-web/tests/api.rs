@@ -4294,6 +4294,13 @@ async fn the_public_form_takes_a_destination_country_and_the_desk_corrects_it() 
         page.contains("<dd id=\"destination-country\">DE</dd>"),
         "shown on the desk: {page}"
     );
+    let household = t
+        .desk_get(&format!("/desk/households/{id}?lang=en"), &officer)
+        .await;
+    assert!(
+        household.contains("<td class=\"destination-country\">DE</td>"),
+        "and on the household's page, per request: {household}"
+    );
     let (status, _) = t
         .desk_post(
             &format!("/desk/requests/{id}/corrections?lang=en"),
