@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use common::Backend;
 use evac_app::{App, Staff};
@@ -204,8 +204,11 @@ async fn whole_seat_log(app: &App) -> Vec<StoredSeatEvent> {
 
 /// Issue 24, item 0: two planners on two nodes publish at the same moment, round after round,
 /// each round after a new flight was added (so each has new seats to hand out), while a field
-/// officer checks a passenger in. Before the store and the app serialised the seat log, both
-/// publications of a round were appended: the same people seated twice, flights over capacity.
+/// officer checks a passenger in and records the first household in line as present at the
+/// airport (issue 28, item 5: it may be seated by either publication meanwhile). Before the
+/// store and the app serialised the seat log, both publications of a round were appended: the
+/// same people seated twice, flights over capacity. Standby afterwards, which calls households
+/// present at the hub first, seats none of them twice either.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_planners_publishing_at_once_never_seat_anyone_twice_or_overfill_a_flight() {
     const ROUNDS: usize = 120;
@@ -242,10 +245,39 @@ async fn two_planners_publishing_at_once_never_seat_anyone_twice_or_overfill_a_f
                     None => None,
                 }
             };
-            let (a, b, scanned) = tokio::join!(
+            // A field officer records as present at the airport a household holding no seat
+            // that this round's publications are about to seat (read the seats, decide,
+            // append, while they append).
+            let holding: HashSet<String> = {
+                let mut last: HashMap<PassId, &StoredSeatEvent> = HashMap::new();
+                let log = whole_seat_log(&one).await;
+                for e in &log {
+                    last.insert(e.event.pass, e);
+                }
+                last.values()
+                    .filter(|e| !e.event.kind.releases())
+                    .map(|e| e.event.household.clone())
+                    .collect()
+            };
+            let preview = one.run_plan(&c.planner, at).await.unwrap();
+            let about_to_be_seated = preview
+                .seated
+                .iter()
+                .map(|s| s.reference.clone())
+                .find(|r| !holding.contains(r));
+            let mark = async {
+                let reference = about_to_be_seated?;
+                let presence = evac_model::PresenceDraft {
+                    reference: Some(reference),
+                    hub: Some("ALA".into()),
+                };
+                Some(two.mark_present(&c.field, &presence, at).await)
+            };
+            let (a, b, scanned, present) = tokio::join!(
                 one.publish_plan(&c.planner, at),
                 two.publish_plan(&c.planner, at),
-                scan
+                scan,
+                mark
             );
             let scanned = scanned.map_or(Ok(()), |s| s.map(|_| ()));
             for result in [a.map(|_| ()), b.map(|_| ()), scanned] {
@@ -257,6 +289,18 @@ async fn two_planners_publishing_at_once_never_seat_anyone_twice_or_overfill_a_f
                 };
                 *outcomes.entry(outcome).or_default() += 1;
             }
+            let outcome = match present {
+                None => "nobody about to be seated",
+                Some(Ok(_)) => "present",
+                // Seated first: told to check them in with their passes instead.
+                Some(Err(evac_app::AppError::Invalid(e)))
+                    if e[0].reason.contains("holds seats") =>
+                {
+                    "present, but seated"
+                }
+                Some(Err(e)) => panic!("{}: round {round}: presence: {e}", backend.name()),
+            };
+            *outcomes.entry(outcome).or_default() += 1;
         }
         let seats: HashMap<TransportId, u32> = one
             .transports(&c.planner)
@@ -265,6 +309,16 @@ async fn two_planners_publishing_at_once_never_seat_anyone_twice_or_overfill_a_f
             .iter()
             .map(|t| (t.id, t.seats))
             .collect();
+        let last = one
+            .transports(&c.planner)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.code == format!("R-{}", ROUNDS - 1))
+            .unwrap();
+        one.release_no_shows(&c.field, last.id, last.departs_at.plus_seconds(-HOUR_S))
+            .await
+            .unwrap();
         let log = whole_seat_log(&one).await;
         assert!(
             log.iter().any(|e| e.event.kind == SeatEventKind::CheckedIn),
@@ -272,6 +326,11 @@ async fn two_planners_publishing_at_once_never_seat_anyone_twice_or_overfill_a_f
             backend.name()
         );
         assert_the_seat_log_holds(&log, &seats, &[]);
+        assert!(
+            outcomes.get("present").copied().unwrap_or(0) >= 1,
+            "{}: the race recorded a presence: {outcomes:?}",
+            backend.name()
+        );
         // Every publication of the race was stored or refused as a whole; most were stored.
         assert!(
             outcomes.get("done").copied().unwrap_or(0) >= 2 * ROUNDS,
