@@ -448,9 +448,8 @@ impl App {
 
 impl App {
     /// Corrects a request's location, destination country, situation, urgency and contacts,
-    /// validated as intake
-    /// validates them; each of its people gets a note naming what changed and why. Linkage
-    /// sees new contacts at the next relink.
+    /// validated as intake validates them; each of its people gets a note naming what changed
+    /// and why. Linkage sees new contacts at the next relink.
     pub async fn correct_request(
         &self,
         staff: &Staff,

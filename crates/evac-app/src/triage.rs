@@ -505,7 +505,14 @@ impl App {
         let threats_known: Vec<bool> = situations.iter().map(|s| has_threats(s)).collect();
         let mut per_request = Vec::new();
         let mut threats: Vec<Vec<u8>> = Vec::new();
-        let mut ids = Vec::new();
+        // Each request's own facts a household takes from its requests, in walk order.
+        struct Named {
+            id: RequestId,
+            reference: String,
+            location: evac_model::Location,
+            destination_country: Option<evac_model::CountryCode>,
+        }
+        let mut ids: Vec<Named> = Vec::new();
         let planned = self.planned_for().await?;
         let view = LinkView::from_events(&self.all_link_events().await?);
         // People linked to someone, or suggested as someone's duplicate: their requests are
@@ -560,12 +567,12 @@ impl App {
                     }
                 })
                 .collect();
-            ids.push((
-                r.id,
-                r.reference.to_string(),
-                r.body.location.clone(),
-                r.body.destination_country,
-            ));
+            ids.push(Named {
+                id: r.id,
+                reference: r.reference.to_string(),
+                location: r.body.location.clone(),
+                destination_country: r.body.destination_country,
+            });
             per_request.push((
                 case_facts(r, threat.first().copied().unwrap_or(0)),
                 r.body.party.iter().map(|p| p.id).collect(),
@@ -578,7 +585,7 @@ impl App {
         let index_of: HashMap<&str, usize> = ids
             .iter()
             .enumerate()
-            .map(|(i, (_, reference, _, _))| (reference.as_str(), i))
+            .map(|(i, named)| (named.reference.as_str(), i))
             .collect();
         let seated_under = planned.seated_under(|name| index_of.get(name).copied());
         let grouped = households(per_request, &merged, &seated_under);
@@ -601,13 +608,16 @@ impl App {
                 HouseholdName {
                     persons: h.persons,
                     duplicates: h.duplicates,
-                    requests: h.requests.iter().map(|&i| ids[i].0).collect(),
-                    reference: first.1.clone(),
-                    location: first.2.clone(),
+                    requests: h.requests.iter().map(|&i| ids[i].id).collect(),
+                    reference: first.reference.clone(),
+                    location: first.location.clone(),
                     destinations: {
-                        let mut named: Vec<evac_model::CountryCode> =
-                            h.requests.iter().filter_map(|&i| ids[i].3).collect();
-                        named.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                        let mut named: Vec<evac_model::CountryCode> = h
+                            .requests
+                            .iter()
+                            .filter_map(|&i| ids[i].destination_country)
+                            .collect();
+                        named.sort_unstable();
                         named.dedup();
                         named
                     },

@@ -150,23 +150,27 @@ fn canonical(t: &crate::record::NameToken) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Whether a record is one that blocks of `kind` exist for, if they exist for some only:
-/// name-and-year blocks for records with an age instead of a date (two dated records meet
-/// through their dates instead, and pairing every namesake born in the same year would grow
-/// quadratically with the caseload); name-and-postcode blocks for records with no birth year
-/// at all. `None`: every record.
-fn served(kind: u64, r: &Prepared) -> Option<bool> {
+/// Whether blocks of `kind` exist for some records only ([`served`]): name-and-year blocks
+/// for records with an age instead of a date (two dated records meet through their dates
+/// instead, and pairing every namesake born in the same year would grow quadratically with
+/// the caseload); name-and-postcode blocks for records with no birth year at all.
+fn serves_some_only(kind: u64) -> bool {
+    matches!(kind, KIND_NAME_YEAR | KIND_NAME_POSTCODE)
+}
+
+/// Whether `r` is a record blocks of `kind` exist for.
+fn served(kind: u64, r: &Prepared) -> bool {
     match kind {
-        KIND_NAME_YEAR => Some(r.birth_date.is_none()),
-        KIND_NAME_POSTCODE => Some(r.birth_year_range.is_none()),
-        _ => None,
+        KIND_NAME_YEAR => r.birth_date.is_none(),
+        KIND_NAME_POSTCODE => r.birth_year_range.is_none(),
+        _ => true,
     }
 }
 
 /// Whether a pair from a block of `kind` is worth scoring: one of them is a record the kind
-/// serves ([`served`]).
+/// serves.
 pub(crate) fn worth_scoring(kind: u64, a: &Prepared, b: &Prepared) -> bool {
-    served(kind, a).is_none_or(|a_served| a_served || served(kind, b) == Some(true))
+    served(kind, a) || served(kind, b)
 }
 
 /// The kinds of blocking key, each a bit of [`CandidatePair::kinds`].
@@ -270,19 +274,19 @@ pub fn candidate_pairs(
                     });
                 }
             };
-            if served(kind, &records[members[0].1 as usize]).is_some() {
+            if serves_some_only(kind) {
                 // Only pairs with a side the kind serves: walk those, not the whole square (a
                 // block of dated namesakes alone costs nothing).
-                let is_served = |i: u32| served(kind, &records[i as usize]) == Some(true);
-                let undated: Vec<u32> = members
+                let is_served = |i: u32| served(kind, &records[i as usize]);
+                let served_members: Vec<u32> = members
                     .iter()
                     .map(|&(_, i)| i)
                     .filter(|&i| is_served(i))
                     .collect();
-                for (x, &i) in undated.iter().enumerate() {
+                for (x, &i) in served_members.iter().enumerate() {
                     for &(_, j) in members {
                         // Served pairs once (from their first member), the others always.
-                        if j != i && (!is_served(j) || undated[x + 1..].contains(&j)) {
+                        if j != i && (!is_served(j) || served_members[x + 1..].contains(&j)) {
                             push(i, j);
                         }
                     }

@@ -357,24 +357,25 @@ fn admits(t: &Transport, c: &Case) -> Result<(), Obstacle> {
             held: c.citizenships.clone(),
         });
     }
-    let wanted: Vec<&str> = c
-        .destinations
-        .iter()
-        .map(|d| d.trim())
-        .filter(|d| !d.is_empty())
-        .collect();
+    // Read on every candidate of every household: nothing is allocated unless it refuses.
+    let wanted = || {
+        c.destinations
+            .iter()
+            .map(|d| d.trim())
+            .filter(|d| !d.is_empty())
+    };
     if t.feeds.is_none()
-        && !wanted.is_empty()
         && let Some(lands_in) = t
             .lands_in
             .as_deref()
             .map(str::trim)
             .filter(|l| !l.is_empty())
-        && !wanted.iter().any(|d| d.eq_ignore_ascii_case(lands_in))
+        && wanted().next().is_some()
+        && !wanted().any(|d| d.eq_ignore_ascii_case(lands_in))
     {
         return Err(Obstacle::LandsElsewhere {
             lands_in: lands_in.to_string(),
-            wanted: wanted.into_iter().map(str::to_string).collect(),
+            wanted: wanted().map(str::to_string).collect(),
         });
     }
     if !t.hub_open_at_departure {
