@@ -34,7 +34,7 @@ use serde::Serialize;
 pub use block::{BlockingStats, CandidatePair};
 pub use compare::{Comparison, FIELDS, Field};
 pub use index::{Candidate, Index};
-pub use model::{Doubt, FieldWeight, Model, Score};
+pub use model::{Doubt, FieldWeight, HouseholdParameters, Likeness, Model, Score};
 pub use record::{LinkRecord, Prepared, Sex};
 
 use crate::block::NO_GROUP;

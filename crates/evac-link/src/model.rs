@@ -15,11 +15,14 @@
 //! question "which member of this household?": the prior that two records of one household are
 //! one person (one in the household's size), and the person's own fields
 //! ([`Field::is_personal`]: not the phone, town or tie they share) weighed against how often
-//! *different members of one household* agree on them (`u_household`, learnt from the people of
-//! one request, who are different people of one household by construction). A shared surname then weighs little, and what tells members
-//! apart (given name, birth date, sex, document) weighs what it should. A pair's weight is the
-//! lower of the two answers: household evidence can make a pair plausible, never more certain
-//! than what tells one member of a household from another.
+//! *different members of one household* agree on them ([`HouseholdParameters`], learnt from the
+//! people of one request, who are different people of one household by construction), among
+//! members of the pair's own generation when their years say which. A shared surname then
+//! weighs little, and what tells members apart (given name, birth date, sex, document) weighs
+//! what it should. Fields that go together among relatives are not counted twice: a given name
+//! agreeing tells the sex, and a name written two ways (Михаил, Mike) is one name. A pair's
+//! weight is the lower of the two answers: household evidence can make a pair plausible, never
+//! more certain than what tells one member of a household from another.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -30,6 +33,15 @@ use serde::Serialize;
 use crate::block::{CandidatePair, kinds};
 use crate::compare::{Comparison, FIELDS, Field, MISSING, compare, pack, unpack};
 use crate::record::Prepared;
+
+/// Levels named where the household answer reads them: every field's first level is full
+/// agreement ("exact", "same"); the given name's second is "same_name_group"; the birth date's
+/// fourth is "year_compatible" (one side gave an age that fits the other's year); the
+/// surname's third is "similar" (a typo).
+const EXACT: u8 = 0;
+const SAME_NAME_GROUP: u8 = 1;
+const SURNAME_SIMILAR: u8 = 2;
+const YEAR_COMPATIBLE: u8 = 3;
 
 /// `m` of the birth-date level "generation_apart": fixed, not learnt.
 const GENERATION_APART_M: f64 = 1e-4;
@@ -53,10 +65,94 @@ pub struct Model {
     /// Lowest frequency a name is given (a name seen once is still not unique in the world).
     pub frequency_floor: f64,
     pub em_iterations: usize,
-    /// `u_household[kind][field][level]`: how often two different people of one household
-    /// show the level, for a family (`0`: at most [`FAMILY_SIZE_MAX`] people) and for a larger
-    /// group (`1`: a school class, a tour, whose members share an age and seldom a surname).
-    pub u_household: Vec<Vec<Vec<f64>>>,
+    /// How different people of one household compare, for a family (`household[0]`: at
+    /// most [`FAMILY_SIZE_MAX`] people) and for a larger group (`household[1]`: a school class,
+    /// a tour, whose members share an age and seldom a surname).
+    pub household: Vec<HouseholdParameters>,
+}
+
+/// How two different people of one household compare (learnt from the people of one request,
+/// who are different people of one household by construction).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HouseholdParameters {
+    /// `u_by_likeness[cell][field][level]`: how often two members show the level, among all
+    /// members and among members like the pair being weighed ([`Likeness::cell`]): born within
+    /// what an age tells apart or further apart, of one sex or not. Relatives of one generation
+    /// and one sex (sisters) share a surname and a patronymic far more often than relatives at
+    /// large (a mother and her son), so counting those against all members would count one
+    /// fact, "siblings", several times over.
+    pub u_by_likeness: Vec<Vec<Vec<f64>>>,
+    /// How often two members are born within what an age tells apart (the same year, or a
+    /// neighbouring one half the time), learnt from their dates. Members of one request give
+    /// dates far more often than ages, so the "year_compatible" level is almost never seen
+    /// among them and would weigh an age that fits as if it were rare between relatives.
+    pub years_close: f64,
+}
+
+impl HouseholdParameters {
+    /// `u[field][level]` among members like this.
+    pub fn u(&self, like: Likeness) -> &[Vec<f64>] {
+        &self.u_by_likeness[like.cell()]
+    }
+}
+
+/// Which members a pair is weighed against: those whose birth years are as close as the
+/// pair's, and whose sexes agree as the pair's do; `None` where the pair does not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Likeness {
+    pub years_close: Option<bool>,
+    pub same_sex: Option<bool>,
+}
+
+impl Likeness {
+    /// All members, whatever their years and sexes.
+    pub const ANY: Likeness = Likeness {
+        years_close: None,
+        same_sex: None,
+    };
+    /// Members of a family born close together and of one sex: siblings, most of them.
+    pub const SIBLINGS: Likeness = Likeness {
+        years_close: Some(true),
+        same_sex: Some(true),
+    };
+    const CELLS: usize = 9;
+
+    fn cell(self) -> usize {
+        let of = |x: Option<bool>| match x {
+            None => 0,
+            Some(true) => 1,
+            Some(false) => 2,
+        };
+        3 * of(self.years_close) + of(self.same_sex)
+    }
+
+    /// The likeness one step less specific, whose shares a cell's few pairs lean on: the sex
+    /// is dropped first, then the years.
+    fn broader(self) -> Option<Likeness> {
+        match self {
+            Likeness {
+                same_sex: Some(_), ..
+            } => Some(Likeness {
+                same_sex: None,
+                ..self
+            }),
+            Likeness {
+                years_close: Some(_),
+                ..
+            } => Some(Likeness::ANY),
+            _ => None,
+        }
+    }
+
+    fn all() -> impl Iterator<Item = Likeness> {
+        let options = [None, Some(true), Some(false)];
+        options.into_iter().flat_map(move |years_close| {
+            options.into_iter().map(move |same_sex| Likeness {
+                years_close,
+                same_sex,
+            })
+        })
+    }
 }
 
 /// One field's contribution to a pair's weight: the "why" of a link.
@@ -170,7 +266,7 @@ impl Model {
             name_frequency,
             frequency_floor: 1.0 / (records.len().max(1) as f64),
             em_iterations: 0,
-            u_household: estimate_u_household(records, groups),
+            household: estimate_household(records, groups),
         };
         let not = |excluded: &[Field]| -> Vec<Field> {
             FIELDS
@@ -360,15 +456,71 @@ impl Model {
         }
         let p = household_prior(c.household_size);
         let mut total = (p / (1.0 - p)).log2();
-        let u = &self.u_household[household_kind(usize::from(c.household_size))];
+        let household = &self.household[household_kind(usize::from(c.household_size))];
+        let mut levels = c.levels;
+        let (surname, given) = (Field::Surname.index(), Field::GivenName.index());
+        // A name that agrees only across the fields ("Шевченко" written as the given name) is
+        // taken for the family name: that is the name relatives share.
+        if c.names_swapped && levels[given] < levels[surname] {
+            levels.swap(surname, given);
+        }
+        let years_close = match levels[Field::BirthDate.index()] {
+            MISSING => None,
+            level => Some(level <= YEAR_COMPATIBLE),
+        };
+        let same_sex = match levels[Field::Sex.index()] {
+            MISSING => None,
+            level => Some(level == EXACT),
+        };
+        let given_names_agree = levels[given] <= SAME_NAME_GROUP;
         for field in FIELDS.into_iter().filter(|f| f.is_personal()) {
-            let level = c.levels[field.index()];
-            if level != MISSING {
-                let f = field.index();
-                total += (self.m[f][level as usize] / u[f][level as usize])
-                    .log2()
-                    .clamp(-WEIGHT_ABS_MAX_BITS, WEIGHT_ABS_MAX_BITS);
+            let level = levels[field.index()];
+            if level == MISSING {
+                continue;
             }
+            // The birth date is weighed against every member, the sex against members born as
+            // close, the rest against members born as close and of the same sex or not.
+            let like = match field {
+                Field::BirthDate => Likeness::ANY,
+                Field::Sex => Likeness {
+                    years_close,
+                    same_sex: None,
+                },
+                _ => Likeness {
+                    years_close,
+                    same_sex,
+                },
+            };
+            let u = &household.u(like)[field.index()];
+            let m = &self.m[field.index()];
+            let ratio = match (field, level) {
+                // Given that one side gave only an age: how often a duplicate's years fit,
+                // against how often two members' years are that close.
+                (Field::BirthDate, YEAR_COMPATIBLE) => {
+                    let fits = m[YEAR_COMPATIBLE as usize]
+                        / m[YEAR_COMPATIBLE as usize..].iter().sum::<f64>();
+                    fits / household.years_close
+                }
+                // One name written two ways (Михаил and Mike; Фёдоров and Фёдоррв) is one
+                // name: the people of one request write their names one way, so how often
+                // relatives' names are variants or typos of each other cannot be learnt from
+                // them. (Two given names that are merely alike, Ерлан and Ержан, are a
+                // family's own, and stay apart.)
+                (Field::GivenName, EXACT | SAME_NAME_GROUP) => {
+                    let one_name = |p: &[f64]| p[EXACT as usize] + p[SAME_NAME_GROUP as usize];
+                    one_name(m) / one_name(u)
+                }
+                (Field::Surname, EXACT | SURNAME_SIMILAR) => {
+                    let one_name = |p: &[f64]| p[EXACT as usize] + p[SURNAME_SIMILAR as usize];
+                    one_name(m) / one_name(u)
+                }
+                // Two people of one name are of one sex: it tells nothing more.
+                (Field::Sex, _) if given_names_agree && level == EXACT => 1.0,
+                _ => m[level as usize] / u[level as usize],
+            };
+            total += ratio
+                .log2()
+                .clamp(-WEIGHT_ABS_MAX_BITS, WEIGHT_ABS_MAX_BITS);
         }
         // Among relatives, a plain contradiction (birth dates far apart, another sex, another
         // checked document) is the mark of a second person far more often than of a typo.
@@ -535,30 +687,39 @@ fn reference_household(field: Field) -> &'static [f64] {
     }
 }
 
-/// How many pairs' worth of evidence [`reference_household`] counts for.
+/// How many pairs' worth of evidence [`reference_household`] counts for, and a broader
+/// [`Likeness`]'s shares in a narrower one's.
 const REFERENCE_U_HOUSEHOLD_PAIRS: f64 = 200.0;
 
-/// Members of one group compared with each other to learn `u_household`: a school group of 60
+/// Members of one group compared with each other to learn [`HouseholdParameters`]: a school group of 60
 /// would otherwise weigh as much as 600 families.
 const HOUSEHOLD_MEMBERS_COMPARED_MAX: usize = 8;
 
-/// The most people a family lists; a larger party is a group (see [`Model::u_household`]).
+/// The most people a family lists; a larger party is a group (see [`Model::household`]).
 pub const FAMILY_SIZE_MAX: usize = 8;
 
 /// The highest probability a pair of one household is shown at when its fields contradict
 /// being one person: well below review.
 const HOUSEHOLD_CONTRADICTED_PROBABILITY_MAX: f64 = 0.2;
 
-/// Which of [`Model::u_household`]'s kinds a household of this size is.
+/// Which of [`Model::household`]'s kinds a household of this size is.
 fn household_kind(size: usize) -> usize {
     usize::from(size > FAMILY_SIZE_MAX)
 }
 
-/// `u_household` from the people of one group (one request's party: different people of one
-/// household), every pair of a group's first [`HOUSEHOLD_MEMBERS_COMPARED_MAX`] members, for
-/// families and larger groups apart.
-fn estimate_u_household(records: &[Prepared], groups: &[u32]) -> Vec<Vec<Vec<f64>>> {
+/// [`HouseholdParameters`] from the people of one group (one request's party: different
+/// people of one household), every pair of a group's first [`HOUSEHOLD_MEMBERS_COMPARED_MAX`]
+/// members, for families and larger groups apart.
+fn estimate_household(records: &[Prepared], groups: &[u32]) -> Vec<HouseholdParameters> {
     use rayon::prelude::*;
+    /// Per kind: pairs seen at each field level in each [`Likeness`] cell, and how many pairs'
+    /// years were compared and how close they were.
+    #[derive(Clone)]
+    struct Seen {
+        by_likeness: Vec<Vec<Vec<f64>>>,
+        years_compared: f64,
+        years_close_pairs: f64,
+    }
     let mut members: Vec<(u32, u32)> = groups
         .iter()
         .enumerate()
@@ -567,54 +728,152 @@ fn estimate_u_household(records: &[Prepared], groups: &[u32]) -> Vec<Vec<Vec<f64
         .collect();
     members.par_sort_unstable();
     let by_group: Vec<&[(u32, u32)]> = members.chunk_by(|x, y| x.0 == y.0).collect();
-    let empty = || -> Vec<Vec<Vec<f64>>> {
-        vec![FIELDS.iter().map(|f| vec![0.0; f.levels().len()]).collect(); 2]
+    let zeros =
+        || -> Vec<Vec<f64>> { FIELDS.iter().map(|f| vec![0.0; f.levels().len()]).collect() };
+    let empty = || -> Vec<Seen> {
+        let seen = Seen {
+            by_likeness: vec![zeros(); Likeness::CELLS],
+            years_compared: 0.0,
+            years_close_pairs: 0.0,
+        };
+        vec![seen; 2]
     };
     let observed = by_group
         .par_iter()
-        .fold(empty, |mut counts, group| {
-            let counts_of_kind = &mut counts[household_kind(group.len())];
+        .fold(empty, |mut seen, group| {
+            let of_kind = &mut seen[household_kind(group.len())];
             let group = &group[..group.len().min(HOUSEHOLD_MEMBERS_COMPARED_MAX)];
             for (x, &(_, a)) in group.iter().enumerate() {
                 for &(_, b) in &group[x + 1..] {
-                    let c = compare(&records[a as usize], &records[b as usize]);
-                    for (f, &level) in c.levels.iter().enumerate() {
-                        if level != MISSING {
-                            counts_of_kind[f][level as usize] += 1.0;
+                    let (a, b) = (&records[a as usize], &records[b as usize]);
+                    let c = compare(a, b);
+                    // Each cell the pair belongs to, with its weight: an unknown year or sex
+                    // cell always, a known one when the pair says.
+                    let close = years_close(a, b);
+                    let mut years = vec![(None, 1.0)];
+                    if let Some(close) = close {
+                        years.extend([(Some(true), close), (Some(false), 1.0 - close)]);
+                        of_kind.years_compared += 1.0;
+                        of_kind.years_close_pairs += close;
+                    }
+                    let mut sexes = vec![None];
+                    let sex = c.levels[Field::Sex.index()];
+                    if sex != MISSING {
+                        sexes.push(Some(sex == EXACT));
+                    }
+                    for &(years_close, weight) in &years {
+                        for &same_sex in &sexes {
+                            let cell = Likeness {
+                                years_close,
+                                same_sex,
+                            }
+                            .cell();
+                            for (f, &level) in c.levels.iter().enumerate() {
+                                if level != MISSING {
+                                    of_kind.by_likeness[cell][f][level as usize] += weight;
+                                }
+                            }
                         }
                     }
                 }
             }
-            counts
+            seen
         })
         .reduce(empty, |mut a, b| {
             for (ka, kb) in a.iter_mut().zip(b) {
-                for (fa, fb) in ka.iter_mut().zip(kb) {
-                    for (x, y) in fa.iter_mut().zip(fb) {
-                        *x += y;
-                    }
+                for (x, y) in ka
+                    .by_likeness
+                    .iter_mut()
+                    .flatten()
+                    .flatten()
+                    .zip(kb.by_likeness.iter().flatten().flatten())
+                {
+                    *x += y;
                 }
+                ka.years_compared += kb.years_compared;
+                ka.years_close_pairs += kb.years_close_pairs;
             }
             a
         });
+    // Each field's shares, with `prior` counted as `pairs` pairs' worth of evidence.
+    let shares = |prior: &[Vec<f64>], pairs: f64, seen: &[Vec<f64>]| -> Vec<Vec<f64>> {
+        prior
+            .iter()
+            .zip(seen)
+            .map(|(prior, seen)| {
+                let counts: Vec<f64> = prior.iter().zip(seen).map(|(r, n)| r * pairs + n).collect();
+                let sum: f64 = counts.iter().sum();
+                counts.into_iter().map(|x| x / sum).collect()
+            })
+            .collect()
+    };
+    let reference: Vec<Vec<f64>> = FIELDS
+        .iter()
+        .map(|&f| reference_household(f).to_vec())
+        .collect();
     observed
         .into_iter()
-        .map(|of_kind| {
-            FIELDS
-                .iter()
-                .zip(of_kind)
-                .map(|(&field, seen)| {
-                    let counts: Vec<f64> = reference_household(field)
-                        .iter()
-                        .zip(seen)
-                        .map(|(r, n)| r * REFERENCE_U_HOUSEHOLD_PAIRS + n)
-                        .collect();
-                    let sum: f64 = counts.iter().sum();
-                    counts.into_iter().map(|x| x / sum).collect()
-                })
-                .collect()
+        .enumerate()
+        .map(|(kind, seen)| {
+            // Broader cells first (Likeness::all lists them so): a cell leans on its broader one.
+            let mut by_likeness: Vec<Vec<Vec<f64>>> = vec![Vec::new(); Likeness::CELLS];
+            for like in Likeness::all() {
+                let mut prior = like
+                    .broader()
+                    .map_or(&reference, |broader| &by_likeness[broader.cell()])
+                    .clone();
+                if kind == 0 && like == Likeness::SIBLINGS {
+                    for (field, shares) in SIBLINGS_SHARE {
+                        prior[field.index()] = shares.to_vec();
+                    }
+                }
+                let of_like = shares(
+                    &prior,
+                    REFERENCE_U_HOUSEHOLD_PAIRS,
+                    &seen.by_likeness[like.cell()],
+                );
+                by_likeness[like.cell()] = of_like;
+            }
+            HouseholdParameters {
+                u_by_likeness: by_likeness,
+                years_close: (REFERENCE_HOUSEHOLD_YEARS_CLOSE * REFERENCE_U_HOUSEHOLD_PAIRS
+                    + seen.years_close_pairs)
+                    / (REFERENCE_U_HOUSEHOLD_PAIRS + seen.years_compared),
+            }
         })
         .collect()
+}
+
+/// What siblings share before any data is seen ([`Likeness::SIBLINGS`] in a family): a
+/// surname, written alike, and their father's name. A small crisis holds few such pairs, and
+/// all members' shares (a mother and her son differ in both) would weigh a sister's
+/// patronymic as telling.
+const SIBLINGS_SHARE: [(Field, &[f64]); 2] = [
+    (Field::Surname, &[0.85, 0.02, 0.03, 0.10]),
+    (Field::Patronymic, &[0.90, 0.05, 0.05]),
+];
+
+/// How often two members of one household are born within what an age tells apart, before
+/// any data is seen (siblings a year or two apart, spouses of an age).
+const REFERENCE_HOUSEHOLD_YEARS_CLOSE: f64 = 0.15;
+
+/// How close two people's birth years are, as an age would see them, or `None` when either
+/// year is unknown: 1 when an age could not tell them apart, 0 when it could. An age covers
+/// two birth years (which two depends on the birthday), so two dates a year apart count half.
+fn years_close(a: &Prepared, b: &Prepared) -> Option<f64> {
+    let ((a_lo, a_hi), (b_lo, b_hi)) = (a.birth_year_range?, b.birth_year_range?);
+    if a_lo == a_hi && b_lo == b_hi {
+        return Some(match (a_lo - b_lo).abs() {
+            0 => 1.0,
+            1 => 0.5,
+            _ => 0.0,
+        });
+    }
+    Some(if a_lo <= b_hi && b_lo <= a_hi {
+        1.0
+    } else {
+        0.0
+    })
 }
 
 /// Bounds of [`household_prior`]: no household is so large that a duplicate is unthinkable,

@@ -46,6 +46,20 @@ pub fn is_patronymic_key(key: &str) -> bool {
     key.len() > 5 && ENDINGS.iter().any(|e| key.ends_with(e))
 }
 
+/// The sex a patronymic's ending states (-ovna/-evna/-ichna and Kazakh -kyzy a woman's,
+/// -ovich/-evich and -uly a man's), by its key; `None` for anything else.
+pub fn sex_of_patronymic_key(key: &str) -> Option<crate::Sex> {
+    if !is_patronymic_key(key) {
+        return None;
+    }
+    const FEMALE: &[&str] = &["ovna", "evna", "iCna", "kizi"];
+    Some(if FEMALE.iter().any(|e| key.ends_with(e)) {
+        crate::Sex::Female
+    } else {
+        crate::Sex::Male
+    })
+}
+
 /// Canonical given-name groups a name key belongs to (diminutives and doublets: Саша, Sasha,
 /// Alessandro and Alexander share Александр's group). Sorted; empty for names not in the
 /// dictionary.
@@ -350,6 +364,16 @@ mod tests {
         for n in ["Иванов", "Anna", "Tokaev"] {
             assert!(!is_patronymic_key(&name_key(n)), "{n}");
         }
+        for (p, sex) in [
+            ("Петровна", crate::Sex::Female),
+            ("Қайратқызы", crate::Sex::Female),
+            ("Ильинична", crate::Sex::Female),
+            ("Ivanovich", crate::Sex::Male),
+            ("Нұрланұлы", crate::Sex::Male),
+        ] {
+            assert_eq!(sex_of_patronymic_key(&name_key(p)), Some(sex), "{p}");
+        }
+        assert_eq!(sex_of_patronymic_key(&name_key("Ivanova")), None);
     }
 
     #[test]

@@ -130,6 +130,13 @@ impl Prepared {
             .birth_date
             .map(|d| (d.year(), d.year()))
             .or(record.birth_year_range);
+        // A record without its sex often states it anyway, in the patronymic's ending
+        // (Ольга Петровна): a brother and a sister must not look alike for want of it.
+        let sex = record.sex.or_else(|| {
+            patronymic
+                .as_deref()
+                .and_then(crate::normalize::sex_of_patronymic_key)
+        });
         Prepared {
             given,
             surname,
@@ -138,7 +145,7 @@ impl Prepared {
             script: script_of(&script_source),
             birth_date: record.birth_date,
             birth_year_range,
-            sex: record.sex,
+            sex,
             phones,
             household_phones,
             email: record.email.as_deref().and_then(email_key).map(Into::into),

@@ -217,12 +217,74 @@ fn brothers_sharing_everything_but_name_and_birth_date_are_shown_well_below_revi
     );
 }
 
+/// Two sisters of one family in two requests, close in age: one known by an age, the other
+/// by a date and with no sex stated (her patronymic, Қайратқызы, states it). They share the
+/// surname, the patronymic, the phone and their mother; only the given name tells them apart.
+/// The demo's review queue showed such a pair at 0.73: sisters share a surname and a father's
+/// name as a matter of course, an age that fits is common between siblings, and a duplicate
+/// whose given name is another name altogether is rare.
+#[test]
+fn sisters_known_by_an_age_are_told_apart_by_their_given_names() {
+    let member = |id: &str, group: &str, given: &str, surname: &str| LinkRecord {
+        household_phones: vec!["+7 701 555 98 76".into()],
+        locality: Some("Алматы".into()),
+        ..person(id, group, given, surname)
+    };
+    let mother = |id: &str, group: &str| LinkRecord {
+        birth_date: Some(date(1981, 2, 14)),
+        sex: Some(Sex::Female),
+        phones: vec!["87015559876".into()],
+        ..member(id, group, "Гүлнар", "Серікбаева")
+    };
+    let daughter = |id: &str, group: &str, given: &str| LinkRecord {
+        patronymic: Some("Қайратқызы".into()),
+        ..member(id, group, given, "Серікбаева")
+    };
+    let mut records = vec![
+        mother("hotline-1/0", "hotline-1"),
+        LinkRecord {
+            birth_year_range: Some((2008, 2009)),
+            sex: Some(Sex::Female),
+            ..daughter("hotline-1/1", "hotline-1", "Мәдина")
+        },
+        mother("web-2/0", "web-2"),
+        LinkRecord {
+            birth_date: Some(date(2008, 12, 3)),
+            ..daughter("web-2/1", "web-2", "Аружан")
+        },
+        LinkRecord {
+            birth_date: Some(date(2013, 5, 20)),
+            sex: Some(Sex::Male),
+            patronymic: Some("Қайратұлы".into()),
+            ..member("web-2/2", "web-2", "Ерлан", "Серікбаев")
+        },
+    ];
+    records.extend(generated(1_000, 13).0);
+    let linkage = link(records, &Settings::default()).unwrap();
+    let at = |id: &str| linkage.record_ids.iter().position(|r| r == id).unwrap() as u32;
+    let sisters = linkage.explain(at("hotline-1/1"), at("web-2/1"));
+    assert!(
+        sisters.match_probability < 0.5,
+        "sisters shown at {:.3}: {sisters:?}",
+        sisters.match_probability
+    );
+    assert!(sisters.household_bounded, "{sisters:?}");
+    assert_ne!(
+        linkage.person[at("hotline-1/1") as usize],
+        linkage.person[at("web-2/1") as usize]
+    );
+    assert_eq!(
+        linkage.person[at("hotline-1/0") as usize],
+        linkage.person[at("web-2/0") as usize],
+        "the mother written twice is one person"
+    );
+}
+
 /// On the demo's crisis (2,000 requests), what the review queue shows can be trusted: no two
-/// relatives (one household, two people) are shown as likely one person (0.6 or more; before,
-/// 48 were, some at "100 %"), and pairs shown at 0.99 or more are the same person at least
-/// 99 % of the time. (Two pairs of relatives known only by an age, with a differing surname or
-/// given name, are still shown just above one half: the goal of none above 0.5 is not
-/// met yet.)
+/// relatives (one household, two people) are shown at one half or more (before the household
+/// question 48 were, some at "100 %"; before relatives were weighed against relatives of
+/// their own generation and sex, sisters known by an age were shown at 0.73), and pairs shown
+/// at 0.99 or more are the same person at least 99 % of the time.
 #[test]
 fn shown_probabilities_are_honest_on_the_demo_crisis() {
     let (records, truth) = generated(2_000, 2022);
@@ -233,7 +295,7 @@ fn shown_probabilities_are_honest_on_the_demo_crisis() {
         .iter()
         .filter(|p| {
             let ((pa, ha), (pb, hb)) = (true_of(p.a), true_of(p.b));
-            ha == hb && pa != pb && p.match_probability >= 0.6
+            ha == hb && pa != pb && p.match_probability >= 0.5
         })
         .map(|p| {
             let why = linkage.explain(p.a, p.b);

@@ -14,7 +14,7 @@ use evac_demo::{Scenario, generate};
 use evac_link::evaluate::{blocking_pair_recall, cluster_f1, pair_metrics, pair_metrics_where};
 use evac_link::normalize::Script;
 use evac_link::sources::records_of_draft;
-use evac_link::{Index, LinkRecord, Prepared, Settings, link};
+use evac_link::{Index, Likeness, LinkRecord, Prepared, Settings, link};
 
 use super::{machine, median, peak_rss_mb};
 
@@ -350,8 +350,12 @@ fn show_errors(
         }
     }
     println!(
-        "\nmodel (level: m learnt / m true / u / u within one family / u within one larger group):"
+        "\nmodel (level: m learnt / m true / u / u within one family / the same, born close and of one sex / u within one larger group):"
     );
+    let sisters = Likeness {
+        years_close: Some(true),
+        same_sex: Some(true),
+    };
     for field in evac_link::FIELDS {
         let f = field.index();
         let true_total: f64 = true_m[f].iter().sum::<f64>().max(1.0);
@@ -361,17 +365,22 @@ fn show_errors(
             .enumerate()
             .map(|(l, name)| {
                 format!(
-                    "{name} {:.4}/{:.4}/{:.5}/{:.4}/{:.4}",
+                    "{name} {:.4}/{:.4}/{:.5}/{:.4}/{:.4}/{:.4}",
                     linkage.model.m[f][l],
                     true_m[f][l] / true_total,
                     linkage.model.u[f][l],
-                    linkage.model.u_household[0][f][l],
-                    linkage.model.u_household[1][f][l]
+                    linkage.model.household[0].u(Likeness::ANY)[f][l],
+                    linkage.model.household[0].u(sisters)[f][l],
+                    linkage.model.household[1].u(Likeness::ANY)[f][l]
                 )
             })
             .collect();
         println!("  {:<16} {}", field.name(), levels.join("  "));
     }
+    println!(
+        "  members born within what an age tells apart: {:.4} of a family's pairs, {:.4} of a larger group's",
+        linkage.model.household[0].years_close, linkage.model.household[1].years_close
+    );
     println!("\nrelatives shown at 0.5 or more (one true household, two true people):");
     for p in linkage
         .pairs
@@ -379,6 +388,23 @@ fn show_errors(
         .filter(|p| {
             let (a, b) = (p.a as usize, p.b as usize);
             true_household[a] == true_household[b] && true_person[a] != true_person[b]
+        })
+        .take(count)
+    {
+        println!(
+            "  A {}\n  B {}\n    {}",
+            describe(p.a),
+            describe(p.b),
+            explain(p.a, p.b)
+        );
+    }
+    println!("\nstrangers shown at 0.8 or more (two true households):");
+    for p in linkage
+        .pairs
+        .iter()
+        .filter(|p| {
+            let (a, b) = (p.a as usize, p.b as usize);
+            true_household[a] != true_household[b] && p.match_probability >= 0.8
         })
         .take(count)
     {
