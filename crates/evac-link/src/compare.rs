@@ -166,21 +166,27 @@ impl Comparison<'_> {
     }
 
     /// Evidence that the two are different people whatever the rest says: two checked documents
-    /// that differ, birth dates that plainly differ, or different sexes. Birth dates that
-    /// differ (not a generation apart) do not part two records of the same document number,
-    /// the same given names and surname and no other patronymic: a document is a person's own
-    /// where a birth date is typed (or replaced, in lists merged from several sources) like any
-    /// other field, and siblings share neither given names nor, but on a family passport, a
-    /// number. A parent and a child a generation apart are parted whatever they share.
-    pub fn contradicts(&self) -> bool {
+    /// that differ, birth dates that plainly differ, or different sexes.
+    ///
+    /// Birth dates that differ do not part two records of one document number, one given name
+    /// (written alike, or as a variant or typo of the other: "Maria Grazia" is not "Maria
+    /// Teresa") and one surname, with no other patronymic: a document is a person's own where a
+    /// birth date is typed (a year's digits swapped, 1985 for 1958) or replaced, in lists merged
+    /// from several sources, like any other field, and siblings share neither given names nor,
+    /// but on a family passport, a number. Dates a generation apart part them all the same
+    /// unless `documents_personal` (see [`crate::Model::documents_are_personal`]): where a
+    /// family passport lists a parent and a namesake child under one number, only the dates
+    /// tell them apart.
+    pub fn contradicts(&self, documents_personal: bool) -> bool {
         let birth = self.levels[Field::BirthDate.index()];
         let level = |f: Field| self.levels[f.index()];
+        let given_names_alike = self.same_given_names || matches!(level(Field::GivenName), 1 | 2);
         let one_person_by_document = level(Field::Document) == 0
-            && self.same_given_names
-            && level(Field::Surname) == 0
+            && given_names_alike
+            && matches!(level(Field::Surname), 0 | 2)
             && level(Field::Patronymic) != 2;
         self.cannot_link
-            || birth == 5
+            || (birth == 5 && !(one_person_by_document && documents_personal))
             || (birth == 4 && !one_person_by_document)
             || level(Field::Sex) == 1
     }
@@ -555,17 +561,22 @@ mod tests {
         let other_list = record("P123456", date(1975, 11, 23), "Anna");
         let replaced = compare(&anna, &other_list);
         assert_eq!(level(&replaced, Field::BirthDate), "different");
-        assert!(!replaced.contradicts());
+        assert!(!replaced.contradicts(false));
         // A sister: another given name and birth date, even on one (family) passport; or
         // sisters who share a first given name.
-        assert!(compare(&anna, &record("P123456", date(1975, 11, 23), "Maria")).contradicts());
+        assert!(compare(&anna, &record("P123456", date(1975, 11, 23), "Maria")).contradicts(true));
         let grazia = record("P123456", date(1980, 3, 7), "Maria Grazia");
         let teresa = record("P123456", date(1975, 11, 23), "Maria Teresa");
-        assert!(compare(&grazia, &teresa).contradicts());
-        // A mother and daughter of one name on one passport, a generation apart.
-        assert!(compare(&anna, &record("P123456", date(2005, 11, 23), "Anna")).contradicts());
+        assert!(compare(&grazia, &teresa).contradicts(true));
+        // A typo in the given name is still one name.
+        assert!(!compare(&anna, &record("P123456", date(1975, 11, 23), "Anan")).contradicts(false));
+        // A generation apart: a mother and daughter of one name on one family passport where
+        // such passports are in use, a year's digits swapped where documents are personal.
+        let daughter = record("P123456", date(2005, 11, 23), "Anna");
+        assert!(compare(&anna, &daughter).contradicts(false));
+        assert!(!compare(&anna, &daughter).contradicts(true));
         // Another document: the birth date contradicts.
-        assert!(compare(&anna, &record("P654321", date(1975, 11, 23), "Anna")).contradicts());
+        assert!(compare(&anna, &record("P654321", date(1975, 11, 23), "Anna")).contradicts(true));
     }
 
     #[test]

@@ -268,7 +268,7 @@ pub fn link_prepared(
         .filter(|p| groups[p.a as usize] != NO_GROUP && groups[p.b as usize] != NO_GROUP)
         .filter_map(|p| {
             let c = compare::compare(&prepared[p.a as usize], &prepared[p.b as usize]);
-            (!c.contradicts() && model.weight(&c) >= auto_weight).then_some((p.a, p.b))
+            (!model.contradicts(&c) && model.weight(&c) >= auto_weight).then_some((p.a, p.b))
         })
         .collect();
     let ties = GroupTies::new(&groups, &sure);
@@ -297,7 +297,7 @@ pub fn link_prepared(
             let c = context.compare(x, y);
             cluster::PairCheck {
                 match_weight: model.weight(&c),
-                contradicts: c.contradicts(),
+                contradicts: model.contradicts(&c),
             }
         },
         PersonClustering {

@@ -524,12 +524,29 @@ impl Model {
         }
         // Among relatives, a plain contradiction (birth dates far apart, another sex, another
         // checked document) is the mark of a second person far more often than of a typo.
-        if c.contradicts() {
+        if self.contradicts(c) {
             total = total.min(weight_for_probability(
                 HOUSEHOLD_CONTRADICTED_PROBABILITY_MAX,
             ));
         }
         Some(total)
+    }
+
+    /// Whether a document number belongs to one person in this file: no more than one pair in
+    /// [`MEMBERS_PER_SHARED_DOCUMENT_MIN`] of a family's members (different people by
+    /// construction) shares one. Where family passports list parents and children under one
+    /// number, they do, and birth dates a generation apart must still part two records of one
+    /// number; where numbers are personal (a register's ids, most crises' passports), a
+    /// generation between two records of one number and one name is a date typed wrong.
+    pub fn documents_are_personal(&self) -> bool {
+        let shared = self.household[0].u(Likeness::ANY)[Field::Document.index()][EXACT as usize];
+        shared * MEMBERS_PER_SHARED_DOCUMENT_MIN <= 1.0
+    }
+
+    /// Whether the comparison says two people whatever else it says, in this file (see
+    /// [`Comparison::contradicts`]).
+    pub fn contradicts(&self, c: &Comparison<'_>) -> bool {
+        c.contradicts(self.documents_are_personal())
     }
 
     /// Prior weight plus every field's weight, in bits: all the evidence counted together.
@@ -698,6 +715,9 @@ const HOUSEHOLD_MEMBERS_COMPARED_MAX: usize = 8;
 /// The most people a family lists; a larger party is a group (see [`Model::household`]).
 pub const FAMILY_SIZE_MAX: usize = 8;
 
+/// See [`Model::documents_are_personal`].
+const MEMBERS_PER_SHARED_DOCUMENT_MIN: f64 = 1_000.0;
+
 /// The highest probability a pair of one household is shown at when its fields contradict
 /// being one person: well below review.
 const HOUSEHOLD_CONTRADICTED_PROBABILITY_MAX: f64 = 0.2;
@@ -845,11 +865,13 @@ fn estimate_household(records: &[Prepared], groups: &[u32]) -> Vec<HouseholdPara
 }
 
 /// What siblings share before any data is seen ([`Likeness::SIBLINGS`] in a family): a
-/// surname, written alike, and their father's name. A small crisis holds few such pairs, and
-/// all members' shares (a mother and her son differ in both) would weigh a sister's
-/// patronymic as telling.
-const SIBLINGS_SHARE: [(Field, &[f64]); 2] = [
+/// surname, written alike, and their father's name, never a given name (parents do not give
+/// two living children one name). A small crisis holds few such pairs, and all members'
+/// shares would weigh a sister's patronymic as telling (a mother and her son differ in it) and
+/// a sister's given name as common (a namesake father and son share it).
+const SIBLINGS_SHARE: [(Field, &[f64]); 3] = [
     (Field::Surname, &[0.85, 0.02, 0.03, 0.10]),
+    (Field::GivenName, &[0.002, 0.001, 0.03, 0.967]),
     (Field::Patronymic, &[0.90, 0.05, 0.05]),
 ];
 
