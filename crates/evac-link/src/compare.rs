@@ -136,7 +136,8 @@ pub struct Comparison<'a> {
     /// Two different document numbers that both pass a check character (IIN, codice fiscale):
     /// never the same person.
     pub cannot_link: bool,
-    /// Every given name the same, in the same order ("Maria Grazia" is not "Maria Teresa").
+    /// Every given name the same, in the same order ("Maria Grazia" is not "Maria Teresa"), in
+    /// the orientation the names were compared in.
     pub same_given_names: bool,
     /// The larger of the two records' households ([`Prepared::household_size`]): one person
     /// of it is what a second request of the household repeats.
@@ -297,9 +298,13 @@ pub fn compare<'a>(a: &'a Prepared, b: &'a Prepared) -> Comparison<'a> {
         exact_given: given.exact,
         names_swapped,
         cannot_link,
-        same_given_names: !a.given.is_empty()
-            && a.given.len() == b.given.len()
-            && a.given.iter().zip(&b.given).all(|(x, y)| x.key == y.key),
+        // Against the other's surname where the names were compared swapped.
+        same_given_names: {
+            let other = if names_swapped { &b.surname } else { &b.given };
+            !a.given.is_empty()
+                && a.given.len() == other.len()
+                && a.given.iter().zip(other).all(|(x, y)| x.key == y.key)
+        },
         household_size: a.household_size.max(b.household_size),
     }
 }
@@ -512,6 +517,9 @@ mod tests {
         assert_eq!(level(&c, Field::BirthDate), "day_month_swapped");
         assert_eq!(level(&c, Field::Sex), "same");
         assert_eq!(level(&c, Field::Phone), "missing");
+        // The given names are the same written in the other field: the document rule reads
+        // them as one name (FEBRL's "mcphail benjamin" against "benjamin mcphail").
+        assert!(c.same_given_names);
     }
 
     #[test]
