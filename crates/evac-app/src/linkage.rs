@@ -1331,7 +1331,7 @@ impl Linker {
                 let found = state.index.matches(p, Some(&group), &[], 1);
                 found
                     .first()
-                    .filter(|c| c.score.match_probability >= auto_min)
+                    .filter(|c| c.score.match_probability >= auto_min && !c.score.contradicts)
                     .map(|c| c.index)
             })
             .collect();
@@ -1347,15 +1347,26 @@ impl Linker {
                 .matches(p, Some(&group), &tied_to, ONLINE_CANDIDATES_MAX);
             for (rank, candidate) in found.iter().enumerate() {
                 let (other, _) = state.persons[candidate.index as usize];
-                let auto = rank == 0 && candidate.score.match_probability >= auto_min;
+                // A pair whose fields say two people (another sex, a generation between them
+                // where documents are shared) goes to a human however high its probability, as
+                // clustering keeps it apart in a relink.
+                let sure = candidate.score.match_probability >= auto_min;
+                let auto = rank == 0 && sure && !candidate.score.contradicts;
                 let kind = if auto {
                     LinkEventKind::AutoMerge
                 } else {
                     LinkEventKind::Review
                 };
                 let mut score = candidate.score.clone();
-                if !auto && score.match_probability >= auto_min {
-                    score.doubts.insert(0, Doubt::AnotherRecordMatchesBetter);
+                if !auto && sure {
+                    score.doubts.insert(
+                        0,
+                        if score.contradicts {
+                            Doubt::WouldJoinDistinctPeople
+                        } else {
+                            Doubt::AnotherRecordMatchesBetter
+                        },
+                    );
                 }
                 events.push(link_event(
                     kind,

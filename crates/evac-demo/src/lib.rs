@@ -205,8 +205,9 @@ struct TruePerson {
 
 impl TruePerson {
     /// Gives the person the next name of their pool that none of `taken` bears, if they bear
-    /// one of those: parents do not give two living children one name. No random draw, so
-    /// nothing else in the crisis changes.
+    /// one of those: parents do not give two living children one name. The name is taken in
+    /// order, not drawn (later draws of the crisis still depend on the new name's nickname and
+    /// length, so a seed's crisis is not the same as before this rule).
     fn name_apart_from(&mut self, taken: &[&str]) {
         if !taken.contains(&self.given.as_str()) {
             return;

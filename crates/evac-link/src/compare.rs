@@ -139,6 +139,12 @@ pub struct Comparison<'a> {
     /// Every given name the same, in the same order ("Maria Grazia" is not "Maria Teresa"), in
     /// the orientation the names were compared in.
     pub same_given_names: bool,
+    /// The given names line up one by one, each written alike, as one dictionary group or one
+    /// typo apart, in the orientation the names were compared in.
+    pub given_names_line_up: bool,
+    /// Born within a year of each other as far as their years say (a date's year, an age's
+    /// two), or `None` when either year is unknown: what sorts relatives into generations.
+    pub born_close: Option<bool>,
     /// The larger of the two records' households ([`Prepared::household_size`]): one person
     /// of it is what a second request of the household repeats.
     pub household_size: u16,
@@ -169,23 +175,26 @@ impl Comparison<'_> {
     /// Evidence that the two are different people whatever the rest says: two checked documents
     /// that differ, birth dates that plainly differ, or different sexes.
     ///
-    /// Birth dates that differ do not part two records of one document number, one given name
-    /// (written alike, or as a variant or typo of the other: "Maria Grazia" is not "Maria
-    /// Teresa") and one surname, with no other patronymic: a document is a person's own where a
-    /// birth date is typed (a year's digits swapped, 1985 for 1958) or replaced, in lists merged
-    /// from several sources, like any other field, and siblings share neither given names nor,
-    /// but on a family passport, a number. Dates a generation apart part them all the same
-    /// unless `documents_personal` (see [`crate::Model::documents_are_personal`]): where a
-    /// family passport lists a parent and a namesake child under one number, only the dates
-    /// tell them apart.
+    /// Birth dates that differ do not part two records of one document number, one surname and
+    /// one given name, with no other patronymic: a document is a person's own where a birth
+    /// date is typed (a year's digits swapped, 1985 for 1958) or replaced, in lists merged from
+    /// several sources, like any other field, and siblings share neither given names nor, but
+    /// on a family passport, a number. Where documents are personal (`documents_personal`, see
+    /// [`crate::Model::documents_are_personal`]) that holds for names typed with a typo too
+    /// ("bridegt", a surname one letter off) and for dates a generation apart; where family
+    /// passports may list a parent and a namesake child, or brothers Ерлан and Ержан, under one
+    /// number, only names written alike keep two dates from parting them, and a generation
+    /// always does.
     pub fn contradicts(&self, documents_personal: bool) -> bool {
         let birth = self.levels[Field::BirthDate.index()];
         let level = |f: Field| self.levels[f.index()];
-        let given_names_alike = self.same_given_names || matches!(level(Field::GivenName), 1 | 2);
-        let one_person_by_document = level(Field::Document) == 0
-            && given_names_alike
-            && matches!(level(Field::Surname), 0 | 2)
-            && level(Field::Patronymic) != 2;
+        let names_alike = if documents_personal {
+            self.given_names_line_up && matches!(level(Field::Surname), 0 | 2)
+        } else {
+            self.same_given_names && level(Field::Surname) == 0
+        };
+        let one_person_by_document =
+            level(Field::Document) == 0 && names_alike && level(Field::Patronymic) != 2;
         self.cannot_link
             || (birth == 5 && !(one_person_by_document && documents_personal))
             || (birth == 4 && !one_person_by_document)
@@ -305,6 +314,11 @@ pub fn compare<'a>(a: &'a Prepared, b: &'a Prepared) -> Comparison<'a> {
                 && a.given.len() == other.len()
                 && a.given.iter().zip(other).all(|(x, y)| x.key == y.key)
         },
+        given_names_line_up: given_names_line_up(
+            &a.given,
+            if names_swapped { &b.surname } else { &b.given },
+        ),
+        born_close: born_close(a, b),
         household_size: a.household_size.max(b.household_size),
     }
 }
@@ -362,9 +376,40 @@ fn surname_level<'a>(a: &'a [NameToken], b: &'a [NameToken]) -> NameLevel<'a> {
 }
 
 fn given_level<'a>(a: &'a [NameToken], b: &'a [NameToken]) -> NameLevel<'a> {
-    best_token_level(a, b, |x, y| {
-        x.groups.iter().any(|g| y.groups.contains(g)).then_some(1)
-    })
+    best_token_level(a, b, given_token_level_one)
+}
+
+/// The given name's own rule: one dictionary group is one name written two ways (Саша,
+/// Aleksandr); two names of the dictionary in different groups are two names however alike
+/// they are spelt (Маша and Даша are sisters' names, not a typo of each other).
+fn given_token_level_one(x: &NameToken, y: &NameToken) -> Option<u8> {
+    match (x.groups.is_empty(), y.groups.is_empty()) {
+        (false, false) => Some(if x.groups.iter().any(|g| y.groups.contains(g)) {
+            1
+        } else {
+            3
+        }),
+        _ => None,
+    }
+}
+
+/// Whether two given-name lists name one person's given names: as many names on each side,
+/// each pair written alike, as one dictionary group, or one typo apart ("bridegt" for
+/// "bridget"); "Maria Grazia" against "Maria Teresa" or "Marie Teresa" is not.
+fn given_names_line_up(a: &[NameToken], b: &[NameToken]) -> bool {
+    !a.is_empty()
+        && a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            x.key == y.key
+                || given_token_level_one(x, y)
+                    .unwrap_or_else(|| if names_similar(&x.key, &y.key) { 2 } else { 3 })
+                    <= 2
+        })
+}
+
+/// Two name keys alike enough to be one name typed twice.
+fn names_similar(x: &str, y: &str) -> bool {
+    jaro_winkler(x, y) >= SIMILAR_NAME_JARO_WINKLER_MIN || one_typo_apart(x, y)
 }
 
 /// The best level over all token pairs: 0 exact key, then the field's own level 1 rule, 2
@@ -392,19 +437,18 @@ fn best_token_level<'a>(
                     exact: Some(&x.key),
                 };
             }
-            let level = level_one(x, y).unwrap_or_else(|| {
-                if jaro_winkler(&x.key, &y.key) >= SIMILAR_NAME_JARO_WINKLER_MIN
-                    || one_typo_apart(&x.key, &y.key)
-                {
-                    2
-                } else {
-                    3
-                }
-            });
+            let level = level_one(x, y)
+                .unwrap_or_else(|| if names_similar(&x.key, &y.key) { 2 } else { 3 });
             best.level = best.level.min(level);
         }
     }
     best
+}
+
+/// See [`Comparison::born_close`].
+pub(crate) fn born_close(a: &Prepared, b: &Prepared) -> Option<bool> {
+    let ((a_lo, a_hi), (b_lo, b_hi)) = (a.birth_year_range?, b.birth_year_range?);
+    Some((a_lo - b_hi).max(b_lo - a_hi) <= 1)
 }
 
 pub(crate) fn birth_level(a: &Prepared, b: &Prepared) -> u8 {
@@ -535,12 +579,12 @@ mod tests {
         assert_eq!(level(&compare(&a, &d), Field::BirthDate), "missing");
     }
 
-    /// One typo in a short name is still a typo: Jaro–Winkler calls "Giulia" and "Gilia" (keys
-    /// "gula" and "gila") different, and the generator's duplicates showed such pairs as another
-    /// name altogether. Keys of three letters one edit apart are not similar.
+    /// One typo in a short name is a typo: Jaro–Winkler calls "Giulia" and "Gilia" (keys "gula"
+    /// and "gila") different. Keys of three letters one edit apart, or two dictionary names of
+    /// different groups, are not similar.
     #[test]
     fn one_typo_in_a_short_name_is_similar() {
-        for (x, y) in [("Giulia", "Gilia"), ("Pietro", "Pietor")] {
+        for (x, y) in [("Giulia", "Gilia"), ("Valeria", "Vlaeria")] {
             let (x_, y_) = (person(x, "Rossi", None), person(y, "Rossi", None));
             assert_eq!(
                 level(&compare(&x_, &y_), Field::GivenName),
@@ -548,8 +592,15 @@ mod tests {
                 "{x} {y}"
             );
         }
-        let (ian, ivan) = (person("Ian", "Rossi", None), person("Ivan", "Rossi", None));
-        assert_eq!(level(&compare(&ian, &ivan), Field::GivenName), "different");
+        // Keys of three letters one edit apart: too many names are.
+        let (tam, tom) = (person("Tam", "Rossi", None), person("Tom", "Rossi", None));
+        assert_eq!(level(&compare(&tam, &tom), Field::GivenName), "different");
+        // Two names of the dictionary in different groups are two names however alike.
+        let (masha, dasha) = (person("Маша", "Rossi", None), person("Даша", "Rossi", None));
+        assert_eq!(
+            level(&compare(&masha, &dasha), Field::GivenName),
+            "different"
+        );
     }
 
     #[test]
@@ -572,12 +623,25 @@ mod tests {
         assert!(!replaced.contradicts(false));
         // A sister: another given name and birth date, even on one (family) passport; or
         // sisters who share a first given name.
-        assert!(compare(&anna, &record("P123456", date(1975, 11, 23), "Maria")).contradicts(true));
+        for documents_personal in [false, true] {
+            assert!(
+                compare(&anna, &record("P123456", date(1975, 11, 23), "Maria"))
+                    .contradicts(documents_personal)
+            );
+        }
         let grazia = record("P123456", date(1980, 3, 7), "Maria Grazia");
         let teresa = record("P123456", date(1975, 11, 23), "Maria Teresa");
-        assert!(compare(&grazia, &teresa).contradicts(true));
-        // A typo in the given name is still one name.
-        assert!(!compare(&anna, &record("P123456", date(1975, 11, 23), "Anan")).contradicts(false));
+        let marie_teresa = record("P123456", date(1975, 11, 23), "Marie Teresa");
+        for documents_personal in [false, true] {
+            assert!(compare(&grazia, &teresa).contradicts(documents_personal));
+            assert!(compare(&grazia, &marie_teresa).contradicts(documents_personal));
+        }
+        // A typo in the given name is one name where documents are personal; where a family
+        // passport may list brothers of alike names, it is not.
+        let anan = record("P123456", date(1975, 11, 23), "Anan");
+        let typo = compare(&anna, &anan);
+        assert!(!typo.contradicts(true));
+        assert!(typo.contradicts(false));
         // A generation apart: a mother and daughter of one name on one family passport where
         // such passports are in use, a year's digits swapped where documents are personal.
         let daughter = record("P123456", date(2005, 11, 23), "Anna");

@@ -19,8 +19,9 @@
 //! people of one request, who are different people of one household by construction), among
 //! members of the pair's own generation when their years say which. A shared surname then
 //! weighs little, and what tells members apart (given name, birth date, sex, document) weighs
-//! what it should. Fields that go together among relatives are not counted twice: a given name
-//! agreeing tells the sex, and a name written two ways (Михаил, Mike) is one name. A pair's
+//! what it should. Fields that go together among relatives are not counted twice: the names are
+//! weighed against members of the pair's sex and generation, and a name written two ways
+//! (Михаил, Mike) is one name. A pair's
 //! weight is the lower of the two answers: household evidence can make a pair plausible, never
 //! more certain than what tells one member of a household from another.
 
@@ -36,11 +37,13 @@ use crate::record::Prepared;
 
 /// Levels named where the household answer reads them: every field's first level is full
 /// agreement ("exact", "same"); the given name's second is "same_name_group"; the birth date's
-/// fourth is "year_compatible" (one side gave an age that fits the other's year); the
-/// surname's third is "similar" (a typo).
+/// fourth is "year_compatible" (one side gave an age that fits the other's year); both names'
+/// third is "similar" (a typo).
 const EXACT: u8 = 0;
 const SAME_NAME_GROUP: u8 = 1;
-const SURNAME_SIMILAR: u8 = 2;
+const NAME_SIMILAR: u8 = 2;
+/// Both names' fourth level: "different".
+const NAME_DIFFERENT: u8 = 3;
 const YEAR_COMPATIBLE: u8 = 3;
 
 /// `m` of the birth-date level "generation_apart": fixed, not learnt.
@@ -77,7 +80,7 @@ pub struct Model {
 pub struct HouseholdParameters {
     /// `u_by_likeness[cell][field][level]`: how often two members show the level, among all
     /// members and among members like the pair being weighed ([`Likeness::cell`]): born within
-    /// what an age tells apart or further apart, of one sex or not. Relatives of one generation
+    /// a year of each other or further apart, of one sex or not. Relatives of one generation
     /// and one sex (sisters) share a surname and a patronymic far more often than relatives at
     /// large (a mother and her son), so counting those against all members would count one
     /// fact, "siblings", several times over.
@@ -87,6 +90,11 @@ pub struct HouseholdParameters {
     /// dates far more often than ages, so the "year_compatible" level is almost never seen
     /// among them and would weigh an age that fits as if it were rare between relatives.
     pub years_close: f64,
+    /// Pairs of members compared; of them, those who both gave a document number, and those
+    /// who gave one number (a family passport, or one number copied onto another's row).
+    pub member_pairs: f64,
+    pub documents_compared: f64,
+    pub documents_shared: f64,
 }
 
 impl HouseholdParameters {
@@ -177,6 +185,9 @@ pub struct Score {
     /// The two share household evidence, and the weight is what their own fields support
     /// within one household (lower than all the evidence counted together).
     pub household_bounded: bool,
+    /// Something says two people whatever the weight ([`Model::contradicts`]): never merged
+    /// without a human, however high the probability.
+    pub contradicts: bool,
     /// Why the pair is not certain, strongest first: what a case officer should look at.
     #[serde(default)]
     pub doubts: Vec<Doubt>,
@@ -460,19 +471,21 @@ impl Model {
         let mut levels = c.levels;
         let (surname, given) = (Field::Surname.index(), Field::GivenName.index());
         // A name that agrees only across the fields ("Шевченко" written as the given name) is
-        // taken for the family name: that is the name relatives share.
-        if c.names_swapped && levels[given] < levels[surname] {
+        // taken for the family name: that is the name relatives share. (Only exact and similar
+        // mean the same in both fields; a given name's group is no surname's stem.)
+        let same_meaning = |level: u8| matches!(level, EXACT | NAME_SIMILAR | NAME_DIFFERENT);
+        if c.names_swapped
+            && levels[given] < levels[surname]
+            && same_meaning(levels[given])
+            && same_meaning(levels[surname])
+        {
             levels.swap(surname, given);
         }
-        let years_close = match levels[Field::BirthDate.index()] {
-            MISSING => None,
-            level => Some(level <= YEAR_COMPATIBLE),
-        };
+        let years_close = c.born_close;
         let same_sex = match levels[Field::Sex.index()] {
             MISSING => None,
             level => Some(level == EXACT),
         };
-        let given_names_agree = levels[given] <= SAME_NAME_GROUP;
         for field in FIELDS.into_iter().filter(|f| f.is_personal()) {
             let level = levels[field.index()];
             if level == MISSING {
@@ -494,8 +507,9 @@ impl Model {
             let u = &household.u(like)[field.index()];
             let m = &self.m[field.index()];
             let ratio = match (field, level) {
-                // Given that one side gave only an age: how often a duplicate's years fit,
-                // against how often two members' years are that close.
+                // Given that one side gave only an age: how often a duplicate's years fit
+                // (against the levels an age can show, and the rare pair of dates that
+                // differ), against how often two members' years are that close.
                 (Field::BirthDate, YEAR_COMPATIBLE) => {
                     let fits = m[YEAR_COMPATIBLE as usize]
                         / m[YEAR_COMPATIBLE as usize..].iter().sum::<f64>();
@@ -510,12 +524,10 @@ impl Model {
                     let one_name = |p: &[f64]| p[EXACT as usize] + p[SAME_NAME_GROUP as usize];
                     one_name(m) / one_name(u)
                 }
-                (Field::Surname, EXACT | SURNAME_SIMILAR) => {
-                    let one_name = |p: &[f64]| p[EXACT as usize] + p[SURNAME_SIMILAR as usize];
+                (Field::Surname, EXACT | NAME_SIMILAR) => {
+                    let one_name = |p: &[f64]| p[EXACT as usize] + p[NAME_SIMILAR as usize];
                     one_name(m) / one_name(u)
                 }
-                // Two people of one name are of one sex: it tells nothing more.
-                (Field::Sex, _) if given_names_agree && level == EXACT => 1.0,
                 _ => m[level as usize] / u[level as usize],
             };
             total += ratio
@@ -532,15 +544,21 @@ impl Model {
         Some(total)
     }
 
-    /// Whether a document number belongs to one person in this file: no more than one pair in
-    /// [`MEMBERS_PER_SHARED_DOCUMENT_MIN`] of a family's members (different people by
-    /// construction) shares one. Where family passports list parents and children under one
-    /// number, they do, and birth dates a generation apart must still part two records of one
-    /// number; where numbers are personal (a register's ids, most crises' passports), a
-    /// generation between two records of one number and one name is a date typed wrong.
+    /// Whether a document number belongs to one person in this file, read from the people of
+    /// one party (different people by construction). A file of parties shows it: at least
+    /// [`DOCUMENTS_COMPARED_MIN`] pairs of members with a number each, and no more than one in
+    /// [`MEMBERS_PER_SHARED_DOCUMENT_MIN`] of them sharing one (family passports list a parent
+    /// and children under one number; a clerk may copy a number onto the next row now and
+    /// then). A file of parties that does not show it, with too few numbers to tell, is taken
+    /// to hold family passports. A file with no parties at all (a register's rows, one person
+    /// each) has no families to hold them: its numbers are taken as personal.
     pub fn documents_are_personal(&self) -> bool {
-        let shared = self.household[0].u(Likeness::ANY)[Field::Document.index()][EXACT as usize];
-        shared * MEMBERS_PER_SHARED_DOCUMENT_MIN <= 1.0
+        let compared: f64 = self.household.iter().map(|h| h.documents_compared).sum();
+        let shared: f64 = self.household.iter().map(|h| h.documents_shared).sum();
+        if self.household.iter().all(|h| h.member_pairs == 0.0) {
+            return true;
+        }
+        compared >= DOCUMENTS_COMPARED_MIN && shared * MEMBERS_PER_SHARED_DOCUMENT_MIN <= compared
     }
 
     /// Whether the comparison says two people whatever else it says, in this file (see
@@ -600,6 +618,7 @@ impl Model {
             names_swapped: c.names_swapped,
             cannot_link: c.cannot_link,
             household_bounded: household.is_some(),
+            contradicts: self.contradicts(c),
             doubts: Doubt::of(c),
         }
     }
@@ -715,8 +734,10 @@ const HOUSEHOLD_MEMBERS_COMPARED_MAX: usize = 8;
 /// The most people a family lists; a larger party is a group (see [`Model::household`]).
 pub const FAMILY_SIZE_MAX: usize = 8;
 
-/// See [`Model::documents_are_personal`].
-const MEMBERS_PER_SHARED_DOCUMENT_MIN: f64 = 1_000.0;
+/// See [`Model::documents_are_personal`]: a copied number now and then is a clerk's slip; a
+/// family passport in every tenth family is a practice.
+const MEMBERS_PER_SHARED_DOCUMENT_MIN: f64 = 100.0;
+const DOCUMENTS_COMPARED_MIN: f64 = 100.0;
 
 /// The highest probability a pair of one household is shown at when its fields contradict
 /// being one person: well below review.
@@ -737,8 +758,11 @@ fn estimate_household(records: &[Prepared], groups: &[u32]) -> Vec<HouseholdPara
     #[derive(Clone)]
     struct Seen {
         by_likeness: Vec<Vec<Vec<f64>>>,
+        member_pairs: f64,
         years_compared: f64,
         years_close_pairs: f64,
+        documents_compared: f64,
+        documents_shared: f64,
     }
     let mut members: Vec<(u32, u32)> = groups
         .iter()
@@ -753,8 +777,11 @@ fn estimate_household(records: &[Prepared], groups: &[u32]) -> Vec<HouseholdPara
     let empty = || -> Vec<Seen> {
         let seen = Seen {
             by_likeness: vec![zeros(); Likeness::CELLS],
+            member_pairs: 0.0,
             years_compared: 0.0,
             years_close_pairs: 0.0,
+            documents_compared: 0.0,
+            documents_shared: 0.0,
         };
         vec![seen; 2]
     };
@@ -767,22 +794,32 @@ fn estimate_household(records: &[Prepared], groups: &[u32]) -> Vec<HouseholdPara
                 for &(_, b) in &group[x + 1..] {
                     let (a, b) = (&records[a as usize], &records[b as usize]);
                     let c = compare(a, b);
-                    // Each cell the pair belongs to, with its weight: an unknown year or sex
-                    // cell always, a known one when the pair says.
-                    let close = years_close(a, b);
-                    let mut years = vec![(None, 1.0)];
-                    if let Some(close) = close {
-                        years.extend([(Some(true), close), (Some(false), 1.0 - close)]);
+                    of_kind.member_pairs += 1.0;
+                    if let Some(close) = years_close(a, b) {
                         of_kind.years_compared += 1.0;
                         of_kind.years_close_pairs += close;
                     }
-                    let mut sexes = vec![None];
-                    let sex = c.levels[Field::Sex.index()];
-                    if sex != MISSING {
-                        sexes.push(Some(sex == EXACT));
+                    match c.levels[Field::Document.index()] {
+                        MISSING => {}
+                        level => {
+                            of_kind.documents_compared += 1.0;
+                            of_kind.documents_shared += f64::from(u8::from(level == EXACT));
+                        }
                     }
-                    for &(years_close, weight) in &years {
-                        for &same_sex in &sexes {
+                    // Each cell the pair belongs to: the unknown year and sex always, the known
+                    // ones when the pair says (as the pair will be read when scored).
+                    let years: &[Option<bool>] = match c.born_close {
+                        None => &[None],
+                        Some(close) => &[None, Some(close)],
+                    };
+                    let sex = c.levels[Field::Sex.index()];
+                    let sexes: &[Option<bool>] = match sex {
+                        MISSING => &[None],
+                        EXACT => &[None, Some(true)],
+                        _ => &[None, Some(false)],
+                    };
+                    for &years_close in years {
+                        for &same_sex in sexes {
                             let cell = Likeness {
                                 years_close,
                                 same_sex,
@@ -790,7 +827,7 @@ fn estimate_household(records: &[Prepared], groups: &[u32]) -> Vec<HouseholdPara
                             .cell();
                             for (f, &level) in c.levels.iter().enumerate() {
                                 if level != MISSING {
-                                    of_kind.by_likeness[cell][f][level as usize] += weight;
+                                    of_kind.by_likeness[cell][f][level as usize] += 1.0;
                                 }
                             }
                         }
@@ -810,8 +847,11 @@ fn estimate_household(records: &[Prepared], groups: &[u32]) -> Vec<HouseholdPara
                 {
                     *x += y;
                 }
+                ka.member_pairs += kb.member_pairs;
                 ka.years_compared += kb.years_compared;
                 ka.years_close_pairs += kb.years_close_pairs;
+                ka.documents_compared += kb.documents_compared;
+                ka.documents_shared += kb.documents_shared;
             }
             a
         });
@@ -859,6 +899,9 @@ fn estimate_household(records: &[Prepared], groups: &[u32]) -> Vec<HouseholdPara
                 years_close: (REFERENCE_HOUSEHOLD_YEARS_CLOSE * REFERENCE_U_HOUSEHOLD_PAIRS
                     + seen.years_close_pairs)
                     / (REFERENCE_U_HOUSEHOLD_PAIRS + seen.years_compared),
+                member_pairs: seen.member_pairs,
+                documents_compared: seen.documents_compared,
+                documents_shared: seen.documents_shared,
             }
         })
         .collect()

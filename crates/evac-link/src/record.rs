@@ -130,12 +130,16 @@ impl Prepared {
             .birth_date
             .map(|d| (d.year(), d.year()))
             .or(record.birth_year_range);
-        // A record without its sex often states it anyway, in the patronymic's ending
-        // (Ольга Петровна): a brother and a sister must not look alike for want of it.
+        // A record without its sex often states it anyway, in its patronymic's ending (Ольга
+        // Петровна): a brother and a sister must not look alike for want of it. Only the
+        // patronymic field is read so: a token pulled out of a name field may be a double
+        // surname's part (Мицкевич-Карпович), and a sex read wrong would part two records.
         let sex = record.sex.or_else(|| {
-            patronymic
+            record
+                .patronymic
                 .as_deref()
-                .and_then(crate::normalize::sex_of_patronymic_key)
+                .map(|p| name_tokens(p).map(name_key).collect::<Vec<_>>().concat())
+                .and_then(|key| crate::normalize::sex_of_patronymic_key(&key))
         });
         Prepared {
             given,

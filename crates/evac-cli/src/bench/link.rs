@@ -352,10 +352,6 @@ fn show_errors(
     println!(
         "\nmodel (level: m learnt / m true / u / u within one family / the same, born close and of one sex / u within one larger group):"
     );
-    let sisters = Likeness {
-        years_close: Some(true),
-        same_sex: Some(true),
-    };
     for field in evac_link::FIELDS {
         let f = field.index();
         let true_total: f64 = true_m[f].iter().sum::<f64>().max(1.0);
@@ -370,7 +366,7 @@ fn show_errors(
                     true_m[f][l] / true_total,
                     linkage.model.u[f][l],
                     linkage.model.household[0].u(Likeness::ANY)[f][l],
-                    linkage.model.household[0].u(sisters)[f][l],
+                    linkage.model.household[0].u(Likeness::SIBLINGS)[f][l],
                     linkage.model.household[1].u(Likeness::ANY)[f][l]
                 )
             })
