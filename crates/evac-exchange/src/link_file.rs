@@ -286,6 +286,7 @@ pub fn read_link_file(path: &Path, mapping: &LinkMapping) -> Result<LinkFile, Ex
             document_number: text(&document, " "),
             address: text(&address, ", "),
             locality: text(&locality, ", "),
+            place_id: None,
             postcode: text(&postcode, " "),
             country,
         });

@@ -34,6 +34,9 @@ pub struct LinkRecord {
     pub document_number: Option<String>,
     pub address: Option<String>,
     pub locality: Option<String>,
+    /// The gazetteer place `locality` resolved to, where it was resolved: "Almaty", "г.
+    /// Алматы" and "Алма-Ата" are one town, which their spellings cannot say.
+    pub place_id: Option<u64>,
     pub postcode: Option<String>,
     /// Hint for phones written without a country code.
     pub country: Option<CountryCode>,
@@ -163,12 +166,15 @@ impl Prepared {
                 .as_deref()
                 .and_then(address_key)
                 .map(Into::into),
-            locality: record
-                .locality
-                .as_deref()
-                .and_then(|l| l.split(',').next())
-                .and_then(place_key)
-                .map(Into::into),
+            locality: match record.place_id {
+                Some(place) => Some(format!("#{place}").into()),
+                None => record
+                    .locality
+                    .as_deref()
+                    .and_then(|l| l.split(',').next())
+                    .and_then(place_key)
+                    .map(Into::into),
+            },
             postcode: record
                 .postcode
                 .as_deref()

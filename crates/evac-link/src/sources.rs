@@ -49,6 +49,7 @@ pub fn records_of_request(request: &Request) -> Vec<LinkRecord> {
             document_number: p.document.as_ref().map(|d| d.number.clone()),
             address: None,
             locality: locality.clone(),
+            place_id: body.location.place_id,
             postcode: None,
             country: body.location.country,
         })
@@ -91,6 +92,8 @@ pub fn records_of_draft(record_id: &str, draft: &RequestDraft, received: Date) -
             document_number: p.document_number.clone(),
             address: None,
             locality: draft.location.text.clone(),
+            // A draft is not resolved yet.
+            place_id: None,
             postcode: None,
             country,
         })
