@@ -211,6 +211,41 @@ fn pair(a: PersonId, b: PersonId) -> (PersonId, PersonId) {
 }
 
 impl LinkView {
+    /// The merges, by their events' seqs, that make `a` and `b` one person without the pair's
+    /// own link: the shortest chain through other people, or `None` when only their own link
+    /// (or nothing) joins them.
+    pub fn joined_through_others(&self, a: PersonId, b: PersonId) -> Option<Vec<i64>> {
+        let own = pair(a, b);
+        let mut edges: HashMap<PersonId, Vec<(PersonId, i64)>> = HashMap::new();
+        for &(x, y, seq) in self.merged.iter().filter(|&&(x, y, _)| pair(x, y) != own) {
+            edges.entry(x).or_default().push((y, seq));
+            edges.entry(y).or_default().push((x, seq));
+        }
+        // Breadth first from `a`, remembering how each person was reached.
+        let mut reached: HashMap<PersonId, Option<(PersonId, i64)>> = HashMap::from([(a, None)]);
+        let mut frontier = std::collections::VecDeque::from([a]);
+        while let Some(at) = frontier.pop_front() {
+            for &(next, seq) in edges.get(&at).into_iter().flatten() {
+                if reached.contains_key(&next) {
+                    continue;
+                }
+                reached.insert(next, Some((at, seq)));
+                if next == b {
+                    let mut path = Vec::new();
+                    let mut step = b;
+                    while let Some(Some((from, seq))) = reached.get(&step) {
+                        path.push(*seq);
+                        step = *from;
+                    }
+                    path.sort_unstable();
+                    return Some(path);
+                }
+                frontier.push_back(next);
+            }
+        }
+        None
+    }
+
     /// Folds the log: per pair, the last event not undone decides. An undone auto-merge goes
     /// back to the review queue (somebody doubted it; somebody should decide).
     pub fn from_events(events: &[StoredLinkEvent]) -> LinkView {
@@ -869,6 +904,25 @@ impl App {
                 .text("by", standing.event.actor.label())
                 .with("at", RefusalArg::Time(standing.event.at))
                 .text("seq", standing.seq),
+            ));
+        }
+        if !same_person
+            && let Some(path) = LinkView::from_events(&events)
+                .joined_through_others(target.event.person_a, target.event.person_b)
+        {
+            let links = path
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::PairJoinedThroughOthers,
+                    format!(
+                        "these two are one person through other links (link events {links}): a distinct decision on this pair alone would not part them; undo the link that is wrong first, then decide"
+                    ),
+                )
+                .text("links", links),
             ));
         }
         let kind = if same_person {

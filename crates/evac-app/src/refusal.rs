@@ -42,6 +42,8 @@ refusal_kinds! {
     PairDecided = "pair-decided",
     /// The link decision was undone already.
     LinkUndone = "link-undone",
+    /// "Two people" on a pair that other links make one person: those links decide.
+    PairJoinedThroughOthers = "pair-joined-through-others",
     /// The broadcast's group changed since its preview.
     BroadcastGroupChanged = "broadcast-group-changed",
     /// Others kept changing the seat log; the write gave up.

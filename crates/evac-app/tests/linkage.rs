@@ -374,3 +374,88 @@ async fn an_arrival_whose_sex_differs_from_its_best_match_waits_for_a_human() {
         "{item:?}"
     );
 }
+
+/// The demo's walk found "Two people" accepted (201) on a pair that other links already made
+/// one person (A and C merged, C and B merged): the decision was logged and the two stayed one
+/// person, silently. It is refused now, naming the links that join them, and "same person"
+/// on the pair is still taken.
+#[tokio::test]
+async fn two_people_on_a_pair_joined_through_others_is_refused_naming_the_links() {
+    use evac_model::{LinkEvent, LinkEventKind};
+    let (app, _dir) = common::fresh_app().await;
+    let officer = Staff {
+        user_id: UserId(uuid::Uuid::from_u128(1)),
+        name: "officer".into(),
+        role: Role::CaseOfficer,
+    };
+    let mut people = Vec::new();
+    for (i, phone) in ["8 701 555 00 01", "8 701 555 00 02", "8 701 555 00 03"]
+        .into_iter()
+        .enumerate()
+    {
+        let stored = app
+            .submit_request_at(
+                &Actor::Public,
+                &request(
+                    "web_form",
+                    phone,
+                    vec![person("Taylor", "William", "2004-12-03", "M")],
+                ),
+                None,
+                Timestamp::from_unix_micros(1_641_380_000_000_000 + i as i64),
+            )
+            .await
+            .unwrap();
+        let party = app.store().request(stored.id).await.unwrap().unwrap();
+        people.push(party.request.body.party[0].id);
+    }
+    let (a, b, c) = (people[0], people[1], people[2]);
+    let event = |kind, person_a, person_b| LinkEvent {
+        at: Timestamp::from_unix_micros(1_641_390_000_000_000),
+        actor: Actor::System,
+        kind,
+        person_a,
+        person_b,
+        match_probability: 0.995,
+        explanation: "{}".into(),
+        refers_to: None,
+    };
+    app.store()
+        .append_link_events(
+            vec![
+                event(LinkEventKind::AutoMerge, a, c),
+                event(LinkEventKind::AutoMerge, c, b),
+                event(LinkEventKind::Review, a, b),
+            ],
+            Vec::new(),
+            evac_store::AppendIf::Always,
+        )
+        .await
+        .unwrap();
+    let queue = app.review_queue(&officer, 100).await.unwrap();
+    let item = queue.first().expect("the pair waits for review");
+    let refused = app
+        .decide_link(&officer, item.seq, false)
+        .await
+        .unwrap_err();
+    let evac_app::AppError::Conflict(refusal) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(
+        refusal.kind,
+        evac_app::RefusalKind::PairJoinedThroughOthers,
+        "{refusal:?}"
+    );
+    let joined = app.store().link_events_of(&[a, b, c]).await.unwrap();
+    let merges: Vec<String> = joined
+        .iter()
+        .filter(|e| e.event.kind == LinkEventKind::AutoMerge)
+        .map(|e| e.seq.to_string())
+        .collect();
+    assert!(
+        refusal.to_string().contains(&merges.join(", ")),
+        "{refusal} names {merges:?}"
+    );
+    // The decision the links agree with is taken.
+    app.decide_link(&officer, item.seq, true).await.unwrap();
+}
