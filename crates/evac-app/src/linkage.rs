@@ -1140,7 +1140,9 @@ impl App {
             patronymic: p.patronymic.as_ref().map(|n| n.as_written.clone()),
             birth: p.birth.map(|b| match b {
                 evac_model::Birth::Date(d) => d.to_string(),
-                evac_model::Birth::StatedAge { years, on } => format!("{years} years on {on}"),
+                // In no language's words (the desk's request page writes ages alike): the
+                // API and both desks show it as it is.
+                evac_model::Birth::StatedAge { years, on } => format!("{years} ({on})"),
             }),
             location: request.body.location.text.clone(),
         })

@@ -290,14 +290,18 @@ pub async fn review_page(
                     text(&a.patronymic),
                     text(&b.patronymic),
                 ),
-                (t.get("birth-date"), text(&a.birth), text(&b.birth)),
+                (t.get("born"), text(&a.birth), text(&b.birth)),
                 (t.get("place"), a.location.clone(), b.location.clone()),
                 (
                     t.get("reference-col"),
                     a.reference.clone(),
                     b.reference.clone(),
                 ),
-                (t.get("channel"), a.channel.clone(), b.channel.clone()),
+                (
+                    t.get("channel"),
+                    t.channel_name(&a.channel),
+                    t.channel_name(&b.channel),
+                ),
                 (
                     t.get("received"),
                     desk_time(&state, a.received_at),

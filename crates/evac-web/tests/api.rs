@@ -5984,6 +5984,22 @@ async fn the_review_queue_filters_sorts_counts_and_pages() {
         problems.contains("probability_max: укажите процент от 0 до 100"),
         "{problems}"
     );
+    // The pairs in the desk's words: channels by their names, a birth column that does not
+    // claim a format its ages do not have, no English (a new user's walk found "web_form",
+    // "41 years on 2022-01-05" and "Birth date (DD.MM.YYYY)" over 1980-01-26).
+    let page = t
+        .desk_get("/desk/review?lang=ru&order=oldest", &officer)
+        .await;
+    for raw in [
+        ">web_form<",
+        ">hotline<",
+        ">email<",
+        "years on",
+        "ДД.ММ.ГГГГ",
+    ] {
+        assert!(!page.contains(raw), "{raw} on the Russian review page");
+    }
+    assert!(page.contains("<th>Дата рождения</th>"), "the birth row");
 }
 
 /// Issue 27, lists: the case list's view exports as it is filtered, a row per household in

@@ -140,6 +140,8 @@ country-AF = Afghanistan
 country-IR = Iran
 
 ## The operators' desk
+# A column of dates and stated ages, shown (forms ask with birth-date, which names the format).
+born = Born
 login-title = Staff login
 user-name = User name
 password = Password

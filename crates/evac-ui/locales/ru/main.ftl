@@ -141,6 +141,8 @@ country-AF = Афганистан
 country-IR = Иран
 
 ## Рабочее место операторов
+# A column of dates and stated ages, shown (forms ask with birth-date, which names the format).
+born = Дата рождения
 login-title = Вход для сотрудников
 user-name = Имя пользователя
 password = Пароль
