@@ -369,6 +369,9 @@ pub struct PersonLinks {
     pub person_id: PersonId,
     /// Other records of the same person: (person id, request id, the link event's seq).
     pub same_as: Vec<SameAs>,
+    /// Records a case officer decided are another person ("two people"), with that
+    /// decision's seq: what undoing the decision reopens.
+    pub told_apart: Vec<SameAs>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
@@ -1000,7 +1003,8 @@ impl App {
             .request(request_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("request {request_id}")))?;
-        let view = LinkView::from_events(&self.link_events_around(&stored).await?);
+        let events = self.link_events_around(&stored).await?;
+        let view = LinkView::from_events(&events);
         let Walked {
             mut household,
             request_of,
@@ -1008,12 +1012,44 @@ impl App {
             neighbours,
         } = self.walk_household(&stored, &view).await?;
         household.sort();
+        // Standing "two people" decisions about this request's people: each pair once, its
+        // newest decision not undone.
+        let party: HashSet<PersonId> = stored.request.body.party.iter().map(|p| p.id).collect();
+        let mut told_apart: HashMap<PersonId, Vec<SameAs>> = HashMap::new();
+        let mut pairs_seen = HashSet::new();
+        for e in &events {
+            let (a, b) = (e.event.person_a, e.event.person_b);
+            if !(party.contains(&a) || party.contains(&b)) || !pairs_seen.insert(pair(a, b)) {
+                continue;
+            }
+            let Some(decision) = PairEvents::of(&events, a, b).live_decision() else {
+                continue;
+            };
+            if decision.event.kind != LinkEventKind::Distinct {
+                continue;
+            }
+            for (ours, other) in [(a, b), (b, a)] {
+                if !party.contains(&ours) {
+                    continue;
+                }
+                let Some(theirs) = self.store.request_of_person(other).await? else {
+                    continue;
+                };
+                told_apart.entry(ours).or_default().push(SameAs {
+                    person_id: other,
+                    request_id: theirs.request.id,
+                    reference: theirs.request.reference.to_string(),
+                    link_seq: decision.seq,
+                });
+            }
+        }
         let persons = stored
             .request
             .body
             .party
             .iter()
             .map(|p| PersonLinks {
+                told_apart: told_apart.remove(&p.id).unwrap_or_default(),
                 person_id: p.id,
                 same_as: neighbours
                     .get(&p.id)

@@ -954,10 +954,25 @@ impl Tr {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkLine {
     pub person: String,
+    /// A case officer decided the two are two people (the line's seq is that decision);
+    /// otherwise they are one person (the seq is the merge).
+    pub told_apart: bool,
     pub other_request_id: String,
     pub other_reference: String,
     /// The link event's sequence number: what an undo names.
     pub seq: i64,
+}
+
+impl RequestDetail {
+    /// The merges of this request's people with records elsewhere.
+    pub fn same_person_links(&self) -> Vec<&LinkLine> {
+        self.links.iter().filter(|l| !l.told_apart).collect()
+    }
+
+    /// Standing "two people" decisions about this request's people.
+    pub fn told_apart_links(&self) -> Vec<&LinkLine> {
+        self.links.iter().filter(|l| l.told_apart).collect()
+    }
 }
 
 /// One person of a request, as the detail page shows them.
@@ -997,7 +1012,8 @@ pub struct RequestDetail {
     /// role (field-level access).
     pub withheld: bool,
     pub people: Vec<PersonLine>,
-    /// Each person's records in other requests that linkage took for the same person.
+    /// Each person's records in other requests that linkage took for the same person, and
+    /// those a case officer told apart from them.
     pub links: Vec<LinkLine>,
     /// Whether this role may undo a link ("two people").
     pub can_undo_links: bool,

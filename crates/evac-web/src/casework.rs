@@ -832,8 +832,8 @@ pub async fn add_person_post(
     }
 }
 
-/// Each person's records in other requests that linkage merged with them, by the other
-/// request's reference.
+/// Each person's records in other requests that linkage merged with them, and those a case
+/// officer told apart from them, by the other request's reference.
 async fn link_lines(
     state: &AppState,
     staff: &Staff,
@@ -852,15 +852,17 @@ async fn link_lines(
                 .find(|p| p.id == person.person_id)
                 .map(person_name)
                 .unwrap_or_default();
-            person
-                .same_as
-                .iter()
-                .filter(|same| same.request_id != r.id)
-                .map(move |same| evac_ui::LinkLine {
+            let merged = person.same_as.iter().map(|l| (l, false));
+            let told_apart = person.told_apart.iter().map(|l| (l, true));
+            merged
+                .chain(told_apart)
+                .filter(|(link, _)| link.request_id != r.id)
+                .map(move |(link, told_apart)| evac_ui::LinkLine {
                     person: name.clone(),
-                    other_request_id: same.request_id.to_string(),
-                    other_reference: same.reference.clone(),
-                    seq: same.link_seq,
+                    told_apart,
+                    other_request_id: link.request_id.to_string(),
+                    other_reference: link.reference.clone(),
+                    seq: link.link_seq,
                 })
         })
         .collect())

@@ -1163,6 +1163,35 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
             .contains("decision: 'maybe' is neither match nor distinct"),
         "{body}"
     );
+    // "Two people", and the desk's way back: the request page lists the decision with its
+    // undo (a new user's walk found none on the desk), and undoing it reopens the pair.
+    let distinct = decide("distinct").await.unwrap();
+    assert_eq!(distinct.status(), StatusCode::CREATED);
+    let decision = distinct.json::<Value>().await.unwrap()["seq"]
+        .as_i64()
+        .unwrap();
+    let page = t
+        .desk_get(&format!("/desk/requests/{second_id}?lang=en"), &officer)
+        .await;
+    let section = page
+        .split("id=\"told-apart\"")
+        .nth(1)
+        .and_then(|s| s.split("</table>").next())
+        .expect("the decision is listed");
+    assert!(section.contains(first_reference), "{section}");
+    let undo_decision = format!("/desk/links/{decision}/undo?lang=en&amp;back={second_id}");
+    assert!(section.contains(&undo_decision), "{section}");
+    let (status, _) = t
+        .desk_post(&undo_decision.replace("&amp;", "&"), &officer, &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let page = t
+        .desk_get(&format!("/desk/requests/{second_id}?lang=en"), &officer)
+        .await;
+    assert!(
+        !page.contains("id=\"told-apart\""),
+        "the decision is undone"
+    );
     assert_eq!(decide("match").await.unwrap().status(), StatusCode::CREATED);
 
     let planner = t.token("planner2", Role::Planner).await;
