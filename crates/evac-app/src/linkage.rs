@@ -200,7 +200,8 @@ fn lap(since: &mut std::time::Instant) -> u64 {
 pub struct LinkView {
     /// Pairs that are one person now, with the event that made them so.
     pub merged: Vec<(PersonId, PersonId, i64)>,
-    /// Review items waiting for a decision.
+    /// Review items waiting for a decision (not those whose two people other merges already
+    /// make one person).
     pub pending: Vec<StoredLinkEvent>,
     /// Every pair the log has spoken about (never queued twice).
     pub known_pairs: HashSet<(PersonId, PersonId)>,
@@ -293,6 +294,25 @@ impl LinkView {
                 }
             }
         }
+        // A pair other merges already make one person is answered: asking it again (a
+        // family's copies asked three times over) only lets a "two people" be refused.
+        let mut root: HashMap<PersonId, PersonId> = HashMap::new();
+        fn find(root: &mut HashMap<PersonId, PersonId>, p: PersonId) -> PersonId {
+            let mut at = p;
+            while let Some(&up) = root.get(&at).filter(|&&up| up != at) {
+                at = up;
+            }
+            root.insert(p, at);
+            at
+        }
+        for &(a, b, _) in &view.merged {
+            let (ra, rb) = (find(&mut root, a), find(&mut root, b));
+            if ra != rb {
+                root.insert(ra.max(rb), ra.min(rb));
+            }
+        }
+        view.pending
+            .retain(|e| find(&mut root, e.event.person_a) != find(&mut root, e.event.person_b));
         view.pending.sort_by_key(|e| e.seq);
         view
     }
