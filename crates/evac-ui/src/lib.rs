@@ -1384,6 +1384,9 @@ pub struct ReviewPair {
     pub weights: Vec<(String, String, String)>,
     /// Why the pair needs a human, strongest first, in the desk's language.
     pub doubts: Vec<String>,
+    /// How to read the weights, where they do not simply add up to the probability: the
+    /// household answer was shown, or the names were compared the other way round.
+    pub notes: Vec<String>,
 }
 
 /// A message from a requester waiting for a human.

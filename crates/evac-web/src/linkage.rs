@@ -339,12 +339,22 @@ pub async fn review_page(
                 .filter_map(|d| d.as_str())
                 .map(|d| t.get(&format!("doubt-{d}")))
                 .collect();
+            let flag = |name: &str| item.explanation[name].as_bool().unwrap_or(false);
+            let notes = [
+                ("household_bounded", "review-household-bounded"),
+                ("names_swapped", "review-names-swapped"),
+            ]
+            .into_iter()
+            .filter(|(name, _)| flag(name))
+            .map(|(_, key)| t.get(key))
+            .collect();
             ReviewPair {
                 seq: item.seq,
                 probability: format!("{:.0} %", item.match_probability * 100.0),
                 rows,
                 weights,
                 doubts,
+                notes,
             }
         })
         .collect();
