@@ -1102,25 +1102,10 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
         .await;
     let first_reference = first_request["reference"].as_str().unwrap();
     let page = t
-        .desk_get(&format!("/desk/requests/{second_id}?lang=en"), &officer)
-        .await;
-    let section = page
-        .split("id=\"links\"")
-        .nth(1)
-        .and_then(|s| s.split("</table>").next())
-        .expect("the same person in other requests");
-    assert!(section.contains(first_reference), "{section}");
-    let undo_action = format!("/desk/links/{seq}/undo?lang=en&amp;back={second_id}");
-    assert!(section.contains(&undo_action), "{section}");
-    let (status, _) = t
-        .desk_post(&undo_action.replace("&amp;", "&"), &officer, &[])
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let page = t
-        .desk_get(&format!("/desk/requests/{second_id}?lang=en"), &officer)
+        .undo_on_the_request_page(&officer, second_id, "links", seq, first_reference)
         .await;
     assert!(
-        !page.contains(&undo_action),
+        !page.contains(&format!("/desk/links/{seq}/undo")),
         "the undone merge is no longer shown as one person"
     );
     // The other person's merge is undone through the API.
@@ -1171,22 +1156,7 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
         .as_i64()
         .unwrap();
     let page = t
-        .desk_get(&format!("/desk/requests/{second_id}?lang=en"), &officer)
-        .await;
-    let section = page
-        .split("id=\"told-apart\"")
-        .nth(1)
-        .and_then(|s| s.split("</table>").next())
-        .expect("the decision is listed");
-    assert!(section.contains(first_reference), "{section}");
-    let undo_decision = format!("/desk/links/{decision}/undo?lang=en&amp;back={second_id}");
-    assert!(section.contains(&undo_decision), "{section}");
-    let (status, _) = t
-        .desk_post(&undo_decision.replace("&amp;", "&"), &officer, &[])
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let page = t
-        .desk_get(&format!("/desk/requests/{second_id}?lang=en"), &officer)
+        .undo_on_the_request_page(&officer, second_id, "told-apart", decision, first_reference)
         .await;
     assert!(
         !page.contains("id=\"told-apart\""),
@@ -2134,6 +2104,35 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// On a request's desk page: the table `table` lists the link event `seq` with the other
+    /// request's reference and an undo; pressing it leads back to the page, which is returned.
+    async fn undo_on_the_request_page(
+        &self,
+        officer: &str,
+        request_id: &str,
+        table: &str,
+        seq: i64,
+        other_reference: &str,
+    ) -> String {
+        let page = self
+            .desk_get(&format!("/desk/requests/{request_id}?lang=en"), officer)
+            .await;
+        let section = page
+            .split(&format!("id=\"{table}\""))
+            .nth(1)
+            .and_then(|s| s.split("</table>").next())
+            .unwrap_or_else(|| panic!("no table {table}"));
+        assert!(section.contains(other_reference), "{section}");
+        let undo = format!("/desk/links/{seq}/undo?lang=en&amp;back={request_id}");
+        assert!(section.contains(&undo), "{section}");
+        let (status, _) = self
+            .desk_post(&undo.replace("&amp;", "&"), officer, &[])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        self.desk_get(&format!("/desk/requests/{request_id}?lang=en"), officer)
+            .await
     }
 
     /// Posts a desk form with a staff member's session (their token as the session cookie),

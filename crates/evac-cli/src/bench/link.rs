@@ -377,40 +377,30 @@ fn show_errors(
         "  members born within what an age tells apart: {:.4} of a family's pairs, {:.4} of a larger group's",
         linkage.model.household[0].years_close, linkage.model.household[1].years_close
     );
-    println!("\nrelatives shown at 0.5 or more (one true household, two true people):");
-    for p in linkage
-        .pairs
-        .iter()
-        .filter(|p| {
-            let (a, b) = (p.a as usize, p.b as usize);
-            true_household[a] == true_household[b] && true_person[a] != true_person[b]
-        })
-        .take(count)
-    {
-        println!(
-            "  A {}\n  B {}\n    {}",
-            describe(p.a),
-            describe(p.b),
-            explain(p.a, p.b)
-        );
-    }
-    println!("\nstrangers shown at 0.8 or more (two true households):");
-    for p in linkage
-        .pairs
-        .iter()
-        .filter(|p| {
-            let (a, b) = (p.a as usize, p.b as usize);
-            true_household[a] != true_household[b] && p.match_probability >= 0.8
-        })
-        .take(count)
-    {
-        println!(
-            "  A {}\n  B {}\n    {}",
-            describe(p.a),
-            describe(p.b),
-            explain(p.a, p.b)
-        );
-    }
+    let show_pairs = |title: &str, wanted: &dyn Fn(usize, usize, f64) -> bool| {
+        println!("\n{title}:");
+        for p in linkage
+            .pairs
+            .iter()
+            .filter(|p| wanted(p.a as usize, p.b as usize, p.match_probability))
+            .take(count)
+        {
+            println!(
+                "  A {}\n  B {}\n    {}",
+                describe(p.a),
+                describe(p.b),
+                explain(p.a, p.b)
+            );
+        }
+    };
+    show_pairs(
+        "relatives shown at 0.5 or more (one true household, two true people)",
+        &|a, b, _| true_household[a] == true_household[b] && true_person[a] != true_person[b],
+    );
+    show_pairs(
+        "strangers shown at 0.8 or more (two true households)",
+        &|a, b, p| true_household[a] != true_household[b] && p >= 0.8,
+    );
     println!("\nwrongly merged (same predicted person, different true person):");
     let mut shown = 0;
     'outer: for (i, &p) in linkage.person.iter().enumerate() {
