@@ -369,6 +369,7 @@ pub struct LinkedPerson {
     pub surname: Option<String>,
     pub given_names: Option<String>,
     pub patronymic: Option<String>,
+    /// The birth date ("1980-01-26"), or an age stated on a day as "41 (2022-01-05)".
     pub birth: Option<String>,
     pub location: String,
 }

@@ -442,7 +442,8 @@ async fn two_people_on_a_pair_joined_through_others_is_refused_naming_the_links(
     // family's copies asked three times over).
     let queue = app.review_queue(&officer, 100).await.unwrap();
     assert!(queue.iter().all(|i| i.seq != review), "{queue:?}");
-    // From a page read before the merges, "two people" is refused.
+    // Sent anyway (from a page read before the queue was folded again), "two people" is
+    // refused.
     let refused = app.decide_link(&officer, review, false).await.unwrap_err();
     let evac_app::AppError::Conflict(refusal) = refused else {
         panic!("{refused:?}")

@@ -280,7 +280,11 @@ pub fn compare<'a>(a: &'a Prepared, b: &'a Prepared) -> Comparison<'a> {
     if let (Some(x), Some(y)) = (&a.email, &b.email) {
         levels[Field::Email.index()] = u8::from(x != y);
     }
-    if let (Some(x), Some(y)) = (&a.locality, &b.locality) {
+    // Two resolved towns by their place ("Almaty", "г. Алматы"); otherwise by spelling, so
+    // that a record resolved and one not yet (stored before places were kept) still agree.
+    if let (Some(x), Some(y)) = (a.place, b.place) {
+        levels[Field::Locality.index()] = u8::from(x != y);
+    } else if let (Some(x), Some(y)) = (&a.locality, &b.locality) {
         levels[Field::Locality.index()] = u8::from(x != y);
     }
     if let (Some(x), Some(y)) = (&a.address, &b.address) {
@@ -711,9 +715,11 @@ mod tests {
         assert_eq!(level_of(&almaty, &alma_ata), "same");
         let astana = in_town("Астана", Some(1526273));
         assert_eq!(level_of(&almaty, &astana), "different");
-        // Unresolved, the spelling is all there is.
+        // Unresolved, the spelling is all there is; one side resolved and one not are
+        // compared by spelling too.
         let (unresolved, written) = (in_town("Almaty", None), in_town("г. Алматы", None));
         assert_eq!(level_of(&unresolved, &written), "different");
+        assert_eq!(level_of(&almaty, &unresolved), "same");
     }
 
     #[test]

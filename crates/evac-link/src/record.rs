@@ -86,6 +86,8 @@ pub struct Prepared {
     pub document: Option<(Box<str>, bool)>,
     pub address: Option<Box<str>>,
     pub locality: Option<Box<str>>,
+    /// The gazetteer place the locality resolved to, where it was resolved.
+    pub place: Option<u64>,
     pub postcode: Option<Box<str>>,
     /// How many people the record's group (its request's party) lists; 1 when unknown. A
     /// record of a household of six is one of six that a second request of it may repeat.
@@ -166,15 +168,13 @@ impl Prepared {
                 .as_deref()
                 .and_then(address_key)
                 .map(Into::into),
-            locality: match record.place_id {
-                Some(place) => Some(format!("#{place}").into()),
-                None => record
-                    .locality
-                    .as_deref()
-                    .and_then(|l| l.split(',').next())
-                    .and_then(place_key)
-                    .map(Into::into),
-            },
+            locality: record
+                .locality
+                .as_deref()
+                .and_then(|l| l.split(',').next())
+                .and_then(place_key)
+                .map(Into::into),
+            place: record.place_id,
             postcode: record
                 .postcode
                 .as_deref()

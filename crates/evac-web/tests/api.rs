@@ -1162,6 +1162,15 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
         !page.contains("id=\"told-apart\""),
         "the decision is undone"
     );
+    let (_, queue) = t.get("/api/v1/review?limit=1000", Some(&officer)).await;
+    assert!(
+        queue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["seq"] == seq),
+        "the pair waits for review again"
+    );
     assert_eq!(decide("match").await.unwrap().status(), StatusCode::CREATED);
 
     let planner = t.token("planner2", Role::Planner).await;
