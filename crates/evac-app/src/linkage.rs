@@ -205,6 +205,8 @@ pub struct LinkView {
     pub pending: Vec<StoredLinkEvent>,
     /// Every pair the log has spoken about (never queued twice).
     pub known_pairs: HashSet<(PersonId, PersonId)>,
+    /// Pairs a case officer decided are two people, with that decision's event.
+    pub told_apart: Vec<(PersonId, PersonId, i64)>,
 }
 
 fn pair(a: PersonId, b: PersonId) -> (PersonId, PersonId) {
@@ -282,7 +284,7 @@ impl LinkView {
                 Some(e) if e.event.kind != LinkEventKind::Distinct => {
                     view.merged.push((key.0, key.1, e.seq))
                 }
-                Some(_) => {}
+                Some(e) => view.told_apart.push((key.0, key.1, e.seq)),
                 None => {
                     // Waiting: the review item, or the undone auto-merge standing in for one.
                     if let Some(item) = pair_events.iter().rev().find(|e| {
@@ -1024,8 +1026,7 @@ impl App {
             .request(request_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("request {request_id}")))?;
-        let events = self.link_events_around(&stored).await?;
-        let view = LinkView::from_events(&events);
+        let view = LinkView::from_events(&self.link_events_around(&stored).await?);
         let Walked {
             mut household,
             request_of,
@@ -1033,22 +1034,10 @@ impl App {
             neighbours,
         } = self.walk_household(&stored, &view).await?;
         household.sort();
-        // Standing "two people" decisions about this request's people: each pair once, its
-        // newest decision not undone.
+        // Standing "two people" decisions about this request's people.
         let party: HashSet<PersonId> = stored.request.body.party.iter().map(|p| p.id).collect();
         let mut told_apart: HashMap<PersonId, Vec<SameAs>> = HashMap::new();
-        let mut pairs_seen = HashSet::new();
-        for e in &events {
-            let (a, b) = (e.event.person_a, e.event.person_b);
-            if !(party.contains(&a) || party.contains(&b)) || !pairs_seen.insert(pair(a, b)) {
-                continue;
-            }
-            let Some(decision) = PairEvents::of(&events, a, b).live_decision() else {
-                continue;
-            };
-            if decision.event.kind != LinkEventKind::Distinct {
-                continue;
-            }
+        for &(a, b, seq) in &view.told_apart {
             for (ours, other) in [(a, b), (b, a)] {
                 if !party.contains(&ours) {
                     continue;
@@ -1060,7 +1049,7 @@ impl App {
                     person_id: other,
                     request_id: theirs.request.id,
                     reference: theirs.request.reference.to_string(),
-                    link_seq: decision.seq,
+                    link_seq: seq,
                 });
             }
         }

@@ -108,12 +108,22 @@ impl Prepared {
                 surname = std::mem::take(&mut given);
             }
         }
-        let mut patronymic = record
+        let stated_patronymic: Option<Box<str>> = record
             .patronymic
             .as_deref()
             .map(|p| name_tokens(p).map(name_key).collect::<Vec<_>>().concat())
             .filter(|k| !k.is_empty())
             .map(String::into_boxed_str);
+        // A record without its sex often states it anyway, in its patronymic's ending (Ольга
+        // Петровна): a brother and a sister must not look alike for want of it. Only the
+        // patronymic field is read so: a token pulled out of a name field may be a double
+        // surname's part (Мицкевич-Карпович), and a sex read wrong would part two records.
+        let sex = record.sex.or_else(|| {
+            stated_patronymic
+                .as_deref()
+                .and_then(crate::normalize::sex_of_patronymic_key)
+        });
+        let mut patronymic = stated_patronymic;
         // A patronymic written into a name field ("Иван Петрович") is taken out of it.
         for list in [&mut given, &mut surname, &mut unplaced] {
             if let Some(i) = list.iter().position(|t| is_patronymic_key(&t.key))
@@ -135,17 +145,6 @@ impl Prepared {
             .birth_date
             .map(|d| (d.year(), d.year()))
             .or(record.birth_year_range);
-        // A record without its sex often states it anyway, in its patronymic's ending (Ольга
-        // Петровна): a brother and a sister must not look alike for want of it. Only the
-        // patronymic field is read so: a token pulled out of a name field may be a double
-        // surname's part (Мицкевич-Карпович), and a sex read wrong would part two records.
-        let sex = record.sex.or_else(|| {
-            record
-                .patronymic
-                .as_deref()
-                .map(|p| name_tokens(p).map(name_key).collect::<Vec<_>>().concat())
-                .and_then(|key| crate::normalize::sex_of_patronymic_key(&key))
-        });
         Prepared {
             given,
             surname,

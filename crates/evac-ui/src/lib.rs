@@ -963,15 +963,41 @@ pub struct LinkLine {
     pub seq: i64,
 }
 
-impl RequestDetail {
-    /// The merges of this request's people with records elsewhere.
-    pub fn same_person_links(&self) -> Vec<&LinkLine> {
-        self.links.iter().filter(|l| !l.told_apart).collect()
-    }
+/// One table of a request's links: its element id, its heading's and undo button's message
+/// keys, and its lines.
+pub struct LinkTable<'a> {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub undo: &'static str,
+    pub lines: Vec<&'a LinkLine>,
+}
 
-    /// Standing "two people" decisions about this request's people.
-    pub fn told_apart_links(&self) -> Vec<&LinkLine> {
-        self.links.iter().filter(|l| l.told_apart).collect()
+impl RequestDetail {
+    /// The merges of this request's people with records elsewhere, then the standing "two
+    /// people" decisions about them; only tables with lines.
+    pub fn link_tables(&self) -> Vec<LinkTable<'_>> {
+        [
+            (false, "links", "same-person-elsewhere", "undo-link"),
+            (
+                true,
+                "told-apart",
+                "told-apart-elsewhere",
+                "undo-told-apart",
+            ),
+        ]
+        .into_iter()
+        .map(|(told_apart, id, title, undo)| LinkTable {
+            id,
+            title,
+            undo,
+            lines: self
+                .links
+                .iter()
+                .filter(|l| l.told_apart == told_apart)
+                .collect(),
+        })
+        .filter(|table| !table.lines.is_empty())
+        .collect()
     }
 }
 
