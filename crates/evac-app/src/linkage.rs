@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use evac_link::sources::records_of_request;
-use evac_link::{Band, Doubt, Index, LinkRecord, Prepared, Score, Settings as LinkSettings};
+use evac_link::{Band, Doubt, LinkRecord, Prepared, Score, Settings as LinkSettings};
 use evac_model::{
     Actor, LinkEvent, LinkEventKind, Permission, PersonId, Request, RequestId, StoredLinkEvent,
     Timestamp,
@@ -111,32 +111,54 @@ pub const LINKAGE_LEASE_MS: u64 = 5_000;
 /// How often the linkage worker renews the lease (or tries to take it), in ms.
 pub const LINKAGE_LEASE_RENEW_MS: u64 = 1_000;
 
-/// The linker's in-memory state: the index and who each indexed record is.
+/// The linker's in-memory state: the model it scores with. The people it matches against are
+/// the store's (their kept keys), so a node holds no index of them and takes the work up at
+/// once.
 #[derive(Default)]
 pub(crate) struct Linker {
     state: Mutex<Option<LinkState>>,
-    /// Whether `state` holds an index: read on every submission without taking the lock,
-    /// which the background linker holds while it matches.
-    indexed: std::sync::atomic::AtomicBool,
+    /// Whether `state` holds a model, so this node matches: read on every submission without
+    /// taking the lock.
+    matching: std::sync::atomic::AtomicBool,
     /// The node name this app's linkage worker holds the lease as: its settlements are fenced
     /// by the lease. Unset in an app without a worker (a CLI command, a test).
     lease_holder: std::sync::OnceLock<String>,
-    /// Whether a relink is running (the worker starts one when it takes the lease).
+    /// Whether a relink (or taking up the kept model) is running: the worker starts one when
+    /// it takes the lease, and a relink when the crisis has outgrown the model.
     relinking: std::sync::atomic::AtomicBool,
-    /// Moved on by every `forget`: a relink that started before keeps its index to itself.
+    /// Moved on by every `forget`: a relink that started before keeps its model to itself.
     epoch: std::sync::atomic::AtomicU64,
 }
 
 struct LinkState {
-    index: Index,
-    /// Per index position: the person and their request.
-    persons: Vec<(PersonId, RequestId)>,
-    /// Every person in the index: a person is never indexed twice, even if a relink read their
-    /// request while it also waited in the online linker's queue; a person added to a party
-    /// later is matched and indexed when their request is due again.
-    indexed_persons: HashSet<PersonId>,
+    /// What every match is scored with. Shared with the batch being matched, so a reviewer's
+    /// decision refining it never waits for a batch.
+    model: std::sync::Arc<evac_link::Model>,
+    matches_observed: f64,
+    /// People the model learnt from, and people kept now (as far as this node knows): once
+    /// the crisis has grown to [`RELEARN_GROWTH`] times what the model saw, a relink learns
+    /// it again in the background while matching goes on.
+    learnt_from: u64,
+    kept: u64,
+}
+
+/// How much the crisis grows before the model is learnt again: a model learnt on the first
+/// hundred requests would score the next hundred thousand by what a hundred showed.
+const RELEARN_GROWTH: u64 = 2;
+/// People below which the model is not learnt again for growth (a relink of a small store
+/// costs little, but neither does a model learnt on it differ much).
+const RELEARN_PERSONS_MIN: u64 = 1_000;
+
+/// The model as the store keeps it ([`evac_store::StoredLinkModel::model`]): the linkage
+/// core's parameters, and how many observed matches reviewers' decisions weigh against.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptModel {
+    model: evac_link::StoredModel,
     matches_observed: f64,
 }
+
+/// People whose keys a relink stores in one transaction.
+const KEY_PAGE_PERSONS: usize = 8_192;
 
 /// Link records a relink hands to its preparing thread at a time.
 const PREPARE_PAGE_RECORDS: usize = 8_192;
@@ -165,16 +187,16 @@ pub struct RelinkTimes {
     pub link_ms: u64,
     /// Logging the new merges and review items.
     pub log_ms: u64,
-    /// Building the index that matches new requests online.
-    pub index_ms: u64,
+    /// Keeping every person's blocking keys and the model, which matching on arrival reads.
+    pub keys_ms: u64,
 }
 
 impl std::fmt::Display for RelinkTimes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "reading requests {} ms, the link log {} ms, linking {} ms, logging {} ms, indexing {} ms",
-            self.read_requests_ms, self.read_log_ms, self.link_ms, self.log_ms, self.index_ms
+            "reading requests {} ms, the link log {} ms, linking {} ms, logging {} ms, keeping keys {} ms",
+            self.read_requests_ms, self.read_log_ms, self.link_ms, self.log_ms, self.keys_ms
         )
     }
 }
@@ -420,8 +442,18 @@ impl App {
     /// review items (pairs the log already knows are left as decided), and builds the index
     /// that matches new requests online.
     pub async fn relink(&self) -> Result<RelinkSummary, AppError> {
-        // A node that stops linking meanwhile (its lease lost) does not take the index up.
+        // A node that stops linking meanwhile (its lease lost) does not take the model up.
         let epoch = self.linker.epoch.load(std::sync::atomic::Ordering::Acquire);
+        // Keys kept by another release (or by a relink that stopped before keeping its model)
+        // may be made otherwise: all are made again.
+        let kept_as_now = self
+            .store
+            .link_model()
+            .await?
+            .is_some_and(|kept| kept.keys_fingerprint == evac_link::block::keys_fingerprint());
+        if !kept_as_now {
+            self.store.forget_link_keys().await?;
+        }
         let mut took = RelinkTimes::default();
         let mut step = std::time::Instant::now();
         // Pages of records go to a blocking thread that prepares them on every core while the
@@ -536,10 +568,33 @@ impl App {
         }
         took.log_ms = lap(&mut step);
         let matches_observed = linkage.pairs.iter().filter(|p| p.same_person).count() as f64;
-        let index = tokio::task::spawn_blocking(move || Index::from_linkage(linkage))
+        // Only the records and the model are needed now: the pairs and clusters go.
+        let evac_link::Linkage {
+            prepared, model, ..
+        } = linkage;
+        self.keep_keys(prepared, persons).await?;
+        let kept = KeptModel {
+            model: evac_link::StoredModel::from(&model),
+            matches_observed,
+        };
+        let model = std::sync::Arc::new(model);
+        let saved = tokio::task::spawn_blocking(move || serde_json::to_string(&kept))
             .await
-            .map_err(|e| AppError::Conflict(Refusal::other(format!("indexing stopped: {e}"))))?;
-        let positions = persons;
+            .map_err(|e| {
+                AppError::Conflict(Refusal::other(format!("keeping the model stopped: {e}")))
+            })?
+            .map_err(|e| {
+                AppError::Conflict(Refusal::other(format!("the model cannot be kept: {e}")))
+            })?;
+        self.store
+            .save_link_model(evac_store::StoredLinkModel {
+                model: saved,
+                keys_fingerprint: evac_link::block::keys_fingerprint(),
+                persons: person_count as u64,
+                saved_at: now,
+            })
+            .await?;
+        took.keys_ms = lap(&mut step);
         let audit = AuditEvent {
             at: now,
             actor: Actor::System,
@@ -551,23 +606,16 @@ impl App {
         };
         self.store.append_audit(vec![audit]).await?;
         self.ranking_is_stale().await;
-        {
-            let mut state = self.linker.state.lock().expect("linker lock");
-            // Under the lock `forget` takes: no forget slips between the check and the store.
-            if self.linker.epoch.load(std::sync::atomic::Ordering::Acquire) == epoch {
-                *state = Some(LinkState {
-                    index,
-                    indexed_persons: positions.iter().map(|&(person, _)| person).collect(),
-                    persons: positions,
-                    matches_observed,
-                });
-                self.linker
-                    .indexed
-                    .store(true, std::sync::atomic::Ordering::Release);
-            }
-        }
-        took.index_ms = lap(&mut step);
-        // What was stored while this relink read, and is not in its index, stays due: the
+        self.linker.take_up(
+            epoch,
+            LinkState {
+                model,
+                matches_observed,
+                learnt_from: person_count as u64,
+                kept: person_count as u64,
+            },
+        );
+        // What was stored while this relink read, and is not kept by it, stays due: the
         // next wake-up links it (this node's next intake, the lease worker's next renewal, a
         // wait for linking to catch up). Not woken here: before this node's worker holds the
         // lease (`evac demo` relinks first), its fenced settlement would be refused and the
@@ -580,12 +628,87 @@ impl App {
         })
     }
 
+    /// Keeps every relinked person's blocking keys (the store skips people kept already), a
+    /// page at a time: each page's keys are made on every core while the page before commits.
+    async fn keep_keys(
+        &self,
+        prepared: Vec<Prepared>,
+        persons: Vec<(PersonId, RequestId)>,
+    ) -> Result<(), AppError> {
+        let prepared = std::sync::Arc::new(prepared);
+        let mut committing: Option<tokio::task::JoinHandle<Result<usize, StoreError>>> = None;
+        for start in (0..persons.len()).step_by(KEY_PAGE_PERSONS) {
+            let end = (start + KEY_PAGE_PERSONS).min(persons.len());
+            let records = prepared.clone();
+            let keys = tokio::task::spawn_blocking(move || {
+                evac_link::block::blocking_keys_of_each(&records[start..end])
+            })
+            .await
+            .map_err(|e| AppError::Conflict(Refusal::other(format!("keying stopped: {e}"))))?;
+            let keyed: Vec<evac_store::KeyedPerson> = persons[start..end]
+                .iter()
+                .zip(keys)
+                .map(|(&(person, request), keys)| evac_store::KeyedPerson {
+                    person,
+                    request,
+                    keys,
+                })
+                .collect();
+            if let Some(previous) = committing.take() {
+                joined(previous.await)?;
+            }
+            let store = self.store.clone();
+            committing = Some(tokio::spawn(async move { store.key_persons(keyed).await }));
+        }
+        if let Some(last) = committing {
+            joined(last.await)?;
+        }
+        Ok(())
+    }
+
+    /// Takes up the model and keys the store keeps, if a relink kept them with keys made as
+    /// this build makes them: matching on arrival starts at once, with no relink. The answer
+    /// is whether it did.
+    async fn take_up_kept_linkage(&self) -> Result<bool, AppError> {
+        let epoch = self.linker.epoch.load(std::sync::atomic::Ordering::Acquire);
+        let Some(kept) = self.store.link_model().await? else {
+            return Ok(false);
+        };
+        if kept.keys_fingerprint != evac_link::block::keys_fingerprint() {
+            tracing::info!("the kept link keys were made by another release: relinking");
+            return Ok(false);
+        }
+        let parsed =
+            tokio::task::spawn_blocking(move || serde_json::from_str::<KeptModel>(&kept.model))
+                .await
+                .map_err(|e| {
+                    AppError::Conflict(Refusal::other(format!("reading the model stopped: {e}")))
+                })?;
+        let model = match parsed {
+            Ok(model) => model,
+            Err(e) => {
+                tracing::warn!(error = %e, "the kept linkage model cannot be read: relinking");
+                return Ok(false);
+            }
+        };
+        let people = self.store.keyed_person_count().await?;
+        Ok(self.linker.take_up(
+            epoch,
+            LinkState {
+                model: std::sync::Arc::new(model.model.into()),
+                matches_observed: model.matches_observed,
+                learnt_from: kept.persons,
+                kept: people,
+            },
+        ))
+    }
+
     /// Tells this node's linker that a request was just stored: when this node links, it looks
     /// at once instead of at its next poll. Never waits for it: the acknowledgement depends on
     /// the commit alone (see [`OnlineLinker`]); the request's due mark is what is durable.
     pub(crate) fn queue_for_linking(&self, _request: RequestId) {
         // Without an index this node does not link: the lease holder polls the store.
-        if self.linker.has_index() {
+        if self.linker.is_matching() {
             self.wake_linker();
         }
     }
@@ -599,7 +722,7 @@ impl App {
     /// Waits until no stored request waits for linking, when this app links (it holds an
     /// index): for tests, and for anyone who must read the links of a request just submitted.
     pub async fn linking_caught_up(&self) {
-        while self.linker.has_index() {
+        while self.linker.is_matching() {
             self.wake_linker();
             match self.store.links_due(1).await {
                 Ok(due) if due.is_empty() => return,
@@ -651,7 +774,7 @@ impl App {
                         app.link_while_leased();
                     }
                     Ok(false) => {
-                        if held || app.linker.has_index() {
+                        if held || app.linker.is_matching() {
                             tracing::info!(node = %holder, "another node holds the linkage lease; this one stops linking");
                             app.linker.forget();
                         }
@@ -680,28 +803,55 @@ impl App {
         }
     }
 
-    /// With the lease held: relinks first when this node has no index (in the background; the
-    /// worker goes on renewing), else makes sure the linker looks at the queue.
+    /// With the lease held: takes the kept model up when this node does not match yet (or
+    /// relinks, when none is kept), in the background while the worker goes on renewing;
+    /// relinks in the background when the crisis has outgrown the model; and makes sure the
+    /// linker looks at the queue.
     fn link_while_leased(&self) {
         use std::sync::atomic::Ordering::AcqRel;
-        if self.linker.has_index() {
+        let matching = self.linker.is_matching();
+        if matching {
             self.wake_linker();
-            return;
+            if !self.linker.outgrown() {
+                return;
+            }
         }
         if self.linker.relinking.swap(true, AcqRel) {
             return;
         }
         let app = self.clone();
         tokio::spawn(async move {
-            match app.relink().await {
-                Ok(s) => tracing::info!(
-                    persons = s.persons,
-                    auto_merged = s.auto_merged,
-                    queued_for_review = s.queued_for_review,
-                    "linkage ready: new requests are matched on arrival"
-                ),
+            let taken_up = if matching {
+                tracing::info!(
+                    "the crisis has outgrown the linkage model: learning it again while matching goes on"
+                );
+                Ok(false)
+            } else {
+                app.take_up_kept_linkage().await
+            };
+            match taken_up {
+                Ok(true) => {
+                    tracing::info!(
+                        "linkage ready from the kept keys: new requests are matched on arrival"
+                    );
+                    app.wake_linker();
+                }
+                Ok(false) => match app.relink().await {
+                    Ok(s) => {
+                        tracing::info!(
+                            persons = s.persons,
+                            auto_merged = s.auto_merged,
+                            queued_for_review = s.queued_for_review,
+                            "linkage ready: new requests are matched on arrival"
+                        );
+                        app.wake_linker();
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "linkage could not start; trying again while this node holds the lease")
+                    }
+                },
                 Err(e) => {
-                    tracing::warn!(error = %e, "linkage could not start; trying again while this node holds the lease")
+                    tracing::warn!(error = %e, "the kept linkage could not be read; trying again while this node holds the lease")
                 }
             }
             app.linker
@@ -888,7 +1038,8 @@ impl App {
         .await?;
         self.ranking_is_stale().await;
         if same_person {
-            self.learn_from_match(target.person_a, target.person_b);
+            self.learn_from_match(target.person_a, target.person_b)
+                .await;
         }
         Ok(decided)
     }
@@ -1141,25 +1292,61 @@ impl App {
         }
     }
 
-    fn learn_from_match(&self, a: PersonId, b: PersonId) {
-        let mut guard = self.linker.state.lock().expect("linker lock");
-        let Some(state) = guard.as_mut() else { return };
-        let position = |p: PersonId| state.persons.iter().position(|(x, _)| *x == p);
-        let (Some(i), Some(j)) = (position(a), position(b)) else {
+    /// Refines the model with a reviewer's "same person" (when this node matches), and keeps
+    /// it, so a restart scores as reviewers taught. A refinement that cannot be read or kept
+    /// is only logged: the decision itself is stored already.
+    async fn learn_from_match(&self, a: PersonId, b: PersonId) {
+        if !self.linker.is_matching() {
+            return;
+        }
+        let record_of = |person: PersonId| async move {
+            let stored = self.store.request_of_person(person).await.ok()??;
+            BatchMatcher::prepared_people(&stored.request)
+                .into_iter()
+                .find(|(id, _)| *id == person)
+                .map(|(_, prepared)| prepared)
+        };
+        let (Some(x), Some(y)) = (record_of(a).await, record_of(b).await) else {
             return;
         };
-        let (x, y) = (
-            state.index.record(i as u32).clone(),
-            state.index.record(j as u32).clone(),
-        );
         let comparison = evac_link::compare::compare(&x, &y);
-        let observed = state.matches_observed;
-        state.index.model_mut().learn_from_decisions(
-            [&comparison],
-            DECISION_WEIGHT_PAIRS,
-            observed,
-        );
-        state.matches_observed += DECISION_WEIGHT_PAIRS;
+        let kept = {
+            let mut guard = self.linker.state.lock().expect("linker lock");
+            let Some(state) = guard.as_mut() else { return };
+            let observed = state.matches_observed;
+            std::sync::Arc::make_mut(&mut state.model).learn_from_decisions(
+                [&comparison],
+                DECISION_WEIGHT_PAIRS,
+                observed,
+            );
+            state.matches_observed += DECISION_WEIGHT_PAIRS;
+            (
+                state.model.clone(),
+                state.matches_observed,
+                state.learnt_from,
+            )
+        };
+        let (model, matches_observed, learnt_from) = kept;
+        let text = serde_json::to_string(&KeptModel {
+            model: evac_link::StoredModel::from(&*model),
+            matches_observed,
+        });
+        let saved = match text {
+            Ok(text) => {
+                self.store
+                    .save_link_model(evac_store::StoredLinkModel {
+                        model: text,
+                        keys_fingerprint: evac_link::block::keys_fingerprint(),
+                        persons: learnt_from,
+                        saved_at: Timestamp::now(),
+                    })
+                    .await
+            }
+            Err(e) => Err(StoreError::Backend(e.to_string())),
+        };
+        if let Err(e) = saved {
+            tracing::warn!(error = %e, "the model a decision refined could not be kept");
+        }
     }
 
     async fn linked_person(&self, person: PersonId) -> Result<LinkedPerson, AppError> {
@@ -1278,13 +1465,13 @@ impl OnlineLinker {
                 let poll = std::time::Duration::from_millis(LINK_POLL_MS);
                 // A batch matched but not yet stored (the store failed): its requests are in
                 // the index already, so it is stored again, not matched again.
-                let mut unsettled: Option<(Vec<LinkEvent>, Vec<RequestId>)> = None;
+                let mut unsettled: Option<MatchedBatch> = None;
                 // Until the app (the sender) is gone; a timeout is the poll.
                 while !matches!(
                     woken.recv_timeout(poll),
                     Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
                 ) {
-                    while linker.has_index() {
+                    while linker.is_matching() {
                         let batch = match unsettled.take() {
                             Some(batch) => batch,
                             None => {
@@ -1299,7 +1486,11 @@ impl OnlineLinker {
                                 }
                                 match runtime.block_on(store.links_due(LINK_BATCH_REQUESTS_MAX)) {
                                     Ok(due) if due.is_empty() => break,
-                                    Ok(due) => linker.match_due(&runtime, &*store, due),
+                                    Ok(due) => match linker.match_due(&runtime, &*store, due) {
+                                        Some(batch) => batch,
+                                        // The model was dropped: the lease's holder links these.
+                                        None => break,
+                                    },
                                     Err(e) => {
                                         tracing::warn!(error = %e, "cannot read the requests due for linking; trying again");
                                         break;
@@ -1308,21 +1499,22 @@ impl OnlineLinker {
                             }
                         };
                         let fence = linker.fence();
-                        let (events, requests) = batch;
+                        let kept = batch.keyed.len() as u64;
                         match runtime.block_on(store.settle_links(
-                            events.clone(),
-                            requests.clone(),
+                            batch.events.clone(),
+                            batch.keyed.clone(),
+                            batch.requests.clone(),
                             fence,
                         )) {
-                            Ok(_) => {}
+                            Ok(_) => linker.count_kept(kept),
                             Err(evac_store::StoreError::Refused(why)) => {
-                                // Another node took the lease: it relinked, and links these.
+                                // Another node took the lease: it links these.
                                 tracing::info!(%why, "this node stops linking");
                                 linker.forget();
                             }
                             Err(e) => {
                                 tracing::warn!(error = %e, "storing links failed; trying again");
-                                unsettled = Some((events, requests));
+                                unsettled = Some(batch);
                                 break;
                             }
                         }
@@ -1341,17 +1533,39 @@ impl OnlineLinker {
 }
 
 impl Linker {
-    fn has_index(&self) -> bool {
-        self.indexed.load(std::sync::atomic::Ordering::Acquire)
+    fn is_matching(&self) -> bool {
+        self.matching.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    /// Drops the index: another node links now (or this one relinks when it takes the lease
-    /// again, as the log may have moved meanwhile).
+    /// Takes `state` up unless this node stopped linking since `epoch` (its lease lost): the
+    /// answer is whether it did.
+    fn take_up(&self, epoch: u64, state: LinkState) -> bool {
+        let mut current = self.state.lock().expect("linker lock");
+        // Under the lock `forget` takes: no forget slips between the check and the store.
+        if self.epoch.load(std::sync::atomic::Ordering::Acquire) != epoch {
+            return false;
+        }
+        *current = Some(state);
+        self.matching
+            .store(true, std::sync::atomic::Ordering::Release);
+        true
+    }
+
+    /// Whether the crisis has grown past what the model learnt from ([`RELEARN_GROWTH`]).
+    fn outgrown(&self) -> bool {
+        let state = self.state.lock().expect("linker lock");
+        state.as_ref().is_some_and(|s| {
+            s.kept >= RELEARN_PERSONS_MIN && s.kept >= RELEARN_GROWTH * s.learnt_from.max(1)
+        })
+    }
+
+    /// Drops the model: another node links now (or this one takes the kept model up again
+    /// when it takes the lease again, as another node may have relinked meanwhile).
     fn forget(&self) {
         let mut state = self.state.lock().expect("linker lock");
         self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         *state = None;
-        self.indexed
+        self.matching
             .store(false, std::sync::atomic::Ordering::Release);
     }
 
@@ -1366,128 +1580,321 @@ impl Linker {
         }
     }
 
-    /// Matches a batch of due requests: reads each one not indexed yet back from the store
-    /// and matches it. The answer is the batch's link events and the requests it settles (a
-    /// request that cannot be read now stays due).
+    /// Counts people a settled batch kept, towards [`Linker::outgrown`].
+    fn count_kept(&self, people: u64) {
+        if let Some(state) = self.state.lock().expect("linker lock").as_mut() {
+            state.kept += people;
+        }
+    }
+
+    /// Matches a batch of due requests: reads each back from the store and matches its people
+    /// not kept yet against the kept ones. The answer is the batch's link events, the keys of
+    /// the people it matched, and the requests it settles (a request that cannot be read now
+    /// stays due); `None` when this node has no model (any more).
     fn match_due(
         &self,
         runtime: &tokio::runtime::Handle,
         store: &dyn evac_store::Store,
         due: Vec<RequestId>,
-    ) -> (Vec<LinkEvent>, Vec<RequestId>) {
+    ) -> Option<MatchedBatch> {
+        let model = self
+            .state
+            .lock()
+            .expect("linker lock")
+            .as_ref()?
+            .model
+            .clone();
+        let mut matcher = BatchMatcher::new(runtime, store, &model);
         let mut events = Vec::new();
-        let mut settled = Vec::with_capacity(due.len());
+        let mut requests = Vec::with_capacity(due.len());
         for id in due {
-            match runtime.block_on(store.request(id)) {
-                Ok(Some(stored)) => match self.match_new_request(&stored.request) {
-                    Some(found) => events.extend(found),
-                    // The index was dropped meanwhile: the lease's next holder links the rest.
-                    None => break,
-                },
-                // Erased since: nothing to link.
-                Ok(None) => {}
+            let matched = runtime
+                .block_on(store.request(id))
+                .and_then(|stored| match stored {
+                    Some(stored) => matcher.match_request(&stored.request),
+                    // Erased since: nothing to link.
+                    None => Ok(Vec::new()),
+                });
+            match matched {
+                Ok(found) => events.extend(found),
                 Err(e) => {
-                    tracing::warn!(request_id = %id, error = %e, "could not read a request to link it; it stays due");
+                    tracing::warn!(request_id = %id, error = %e, "could not match a request; it stays due");
                     std::thread::sleep(std::time::Duration::from_millis(LINK_WAIT_MS));
                     continue;
                 }
             }
-            settled.push(id);
+            requests.push(id);
         }
-        (events, settled)
+        Some(MatchedBatch {
+            events,
+            keyed: matcher.keyed,
+            requests,
+        })
+    }
+}
+
+/// What the online linker found for a batch of due requests, stored in one transaction.
+struct MatchedBatch {
+    events: Vec<LinkEvent>,
+    /// The keys of the people it matched, kept with the events.
+    keyed: Vec<evac_store::KeyedPerson>,
+    requests: Vec<RequestId>,
+}
+
+/// Matching one batch of due requests against the kept people: the store's, found by their
+/// kept keys, and the people this batch matched but has not stored yet (a batch's later
+/// request meets its earlier ones as it would after they settle).
+struct BatchMatcher<'a> {
+    runtime: &'a tokio::runtime::Handle,
+    store: &'a dyn evac_store::Store,
+    model: &'a evac_link::Model,
+    settings: LinkSettings,
+    /// People met so far (read from the store, or matched by this batch): their request and
+    /// record. A request read is read whole, once.
+    people: HashMap<PersonId, (RequestId, Prepared)>,
+    requests_read: HashSet<RequestId>,
+    /// The keys of the people this batch matched, not stored yet.
+    unsettled_postings: HashMap<u64, Vec<(PersonId, RequestId)>>,
+    keyed: Vec<evac_store::KeyedPerson>,
+}
+
+impl<'a> BatchMatcher<'a> {
+    fn new(
+        runtime: &'a tokio::runtime::Handle,
+        store: &'a dyn evac_store::Store,
+        model: &'a evac_link::Model,
+    ) -> Self {
+        BatchMatcher {
+            runtime,
+            store,
+            model,
+            settings: LinkSettings::default(),
+            people: HashMap::new(),
+            requests_read: HashSet::new(),
+            unsettled_postings: HashMap::new(),
+            keyed: Vec::new(),
+        }
     }
 
-    /// Matches a stored request's people not in the index yet (all of a new request; one
-    /// added to a party since) against everything indexed so far, adds them to the index, and
-    /// returns the link events to log.
-    /// `None` when this node has no index (any more): the request stays due.
-    fn match_new_request(&self, request: &Request) -> Option<Vec<LinkEvent>> {
-        let mut guard = self.state.lock().expect("linker lock");
-        let state = guard.as_mut()?;
-        let group = request.id.to_string();
-        let now = request.received_at;
-        let mut events = Vec::new();
+    /// Each person of `request` with their prepared record (the household's size set).
+    fn prepared_people(request: &Request) -> Vec<(PersonId, Prepared)> {
         let records = records_of_request(request);
         let household_size = u16::try_from(records.len()).unwrap_or(u16::MAX);
-        let (prepared, party): (Vec<Prepared>, Vec<&evac_model::Person>) = records
+        records
             .iter()
             .zip(&request.body.party)
-            .filter(|(_, person)| !state.indexed_persons.contains(&person.id))
-            .map(|(r, person)| {
+            .map(|(record, person)| {
                 let prepared = Prepared {
                     household_size,
-                    ..Prepared::new(r)
+                    ..Prepared::new(record)
                 };
-                (prepared, person)
+                (person.id, prepared)
             })
-            .unzip();
-        if prepared.is_empty() {
-            return Some(events);
+            .collect()
+    }
+
+    /// Reads a request whose people a key offers, unless read already.
+    fn read_request(&mut self, id: RequestId) -> Result<(), StoreError> {
+        if !self.requests_read.insert(id) {
+            return Ok(());
         }
-        let auto_min = LinkSettings::default().auto_merge_probability_min;
-        // Two passes, as the batch does: first each person alone; then each again, with
-        // the requests the others surely matched counting as tied households.
-        let sure: Vec<Option<u32>> = prepared
+        // Erased since: its people are offered no more.
+        if let Some(stored) = self.runtime.block_on(self.store.request(id))? {
+            for (person, prepared) in Self::prepared_people(&stored.request) {
+                self.people.insert(person, (id, prepared));
+            }
+        }
+        Ok(())
+    }
+
+    /// Matches a stored request's people not kept yet (all of a new request; one added to a
+    /// party since) against the kept people, and keeps them with the batch. The answer is the
+    /// link events to log.
+    fn match_request(&mut self, request: &Request) -> Result<Vec<LinkEvent>, StoreError> {
+        let everyone = Self::prepared_people(request);
+        let ids: Vec<PersonId> = everyone.iter().map(|(id, _)| *id).collect();
+        let mut kept: HashSet<PersonId> = self
+            .runtime
+            .block_on(self.store.keyed_persons(&ids))?
+            .into_iter()
+            .collect();
+        kept.extend(self.keyed.iter().map(|k| k.person));
+        let new: Vec<(PersonId, Prepared, Vec<u64>)> = everyone
             .iter()
-            .map(|p| {
-                let found = state.index.matches(p, Some(&group), &[], 1);
-                found
-                    .first()
-                    .filter(|c| c.score.match_probability >= auto_min && !c.score.contradicts)
-                    .map(|c| c.index)
+            .filter(|(id, _)| !kept.contains(id))
+            .map(|(id, prepared)| {
+                (
+                    *id,
+                    prepared.clone(),
+                    evac_link::block::blocking_keys(prepared),
+                )
             })
             .collect();
-        for (k, (p, person)) in prepared.iter().zip(&party).enumerate() {
-            let tied_to: Vec<u32> = sure
+        let mut events = Vec::new();
+        if new.is_empty() {
+            return Ok(events);
+        }
+        // Everyone a key of a new person's offers: the store's, and this batch's.
+        let mut all_keys: Vec<u64> = new.iter().flat_map(|(_, _, keys)| keys.clone()).collect();
+        all_keys.sort_unstable();
+        all_keys.dedup();
+        let per_key_max = u32::try_from(self.settings.block_size_max).unwrap_or(u32::MAX);
+        let mut postings: HashMap<u64, Vec<(PersonId, RequestId)>> = HashMap::new();
+        for p in self
+            .runtime
+            .block_on(self.store.link_postings(&all_keys, per_key_max))?
+        {
+            postings
+                .entry(p.key)
+                .or_default()
+                .push((p.person, p.request));
+        }
+        for key in &all_keys {
+            if let Some(unsettled) = self.unsettled_postings.get(key) {
+                postings.entry(*key).or_default().extend(unsettled);
+            }
+        }
+        // Each new person's candidates: in a block small enough, of another request, and
+        // paired by the key's kind as the batch pairs them.
+        let mut candidates: Vec<Vec<PersonId>> = Vec::with_capacity(new.len());
+        for (_, record, keys) in &new {
+            let mut found = Vec::new();
+            for key in keys {
+                let Some(block) = postings.get(key) else {
+                    continue;
+                };
+                if !self.settings.block_is_usable(block.len()) {
+                    continue;
+                }
+                for &(person, their_request) in block {
+                    if their_request == request.id {
+                        continue;
+                    }
+                    self.read_request(their_request)?;
+                    if let Some((_, theirs)) = self.people.get(&person)
+                        && evac_link::block::key_proposes(*key, record, theirs)
+                    {
+                        found.push(person);
+                    }
+                }
+            }
+            found.sort_unstable();
+            found.dedup();
+            candidates.push(found);
+        }
+        let people = &self.people;
+        let offered =
+            |k: usize, tied: &[(PersonId, RequestId)]| offer(people, &candidates[k], tied);
+        let auto_min = self.settings.auto_merge_probability_min;
+        // Two passes, as the batch does: first each person alone; then each again, with the
+        // requests the others surely matched counting as tied households.
+        let sure: Vec<Option<(PersonId, RequestId)>> = (0..new.len())
+            .map(|k| {
+                evac_link::best_matches(self.model, &self.settings, &new[k].1, offered(k, &[]), 1)
+                    .first()
+                    .filter(|(_, score)| score.match_probability >= auto_min && !score.contradicts)
+                    .map(|&((their_request, person), _)| (person, their_request))
+            })
+            .collect();
+        for (k, (person, record, _)) in new.iter().enumerate() {
+            let tied_to: Vec<(PersonId, RequestId)> = sure
                 .iter()
                 .enumerate()
                 .filter(|&(other, _)| other != k)
                 .filter_map(|(_, s)| *s)
                 .collect();
-            let found = state
-                .index
-                .matches(p, Some(&group), &tied_to, ONLINE_CANDIDATES_MAX);
-            for (rank, candidate) in found.iter().enumerate() {
-                let (other, _) = state.persons[candidate.index as usize];
-                // A pair whose fields say two people (another sex, a generation between them
-                // where documents are shared) goes to a human however high its probability, as
-                // clustering keeps it apart in a relink.
-                let sure = candidate.score.match_probability >= auto_min;
-                let auto = rank == 0 && sure && !candidate.score.contradicts;
-                let kind = if auto {
-                    LinkEventKind::AutoMerge
-                } else {
-                    LinkEventKind::Review
-                };
-                let mut score = candidate.score.clone();
-                if !auto && sure {
-                    score.doubts.insert(
-                        0,
-                        if score.contradicts {
-                            Doubt::WouldJoinDistinctPeople
-                        } else {
-                            Doubt::AnotherRecordMatchesBetter
-                        },
-                    );
-                }
-                events.push(link_event(
-                    kind,
-                    person.id,
+            let found = evac_link::best_matches(
+                self.model,
+                &self.settings,
+                record,
+                offered(k, &tied_to),
+                ONLINE_CANDIDATES_MAX,
+            );
+            for (rank, ((_, other), score)) in found.into_iter().enumerate() {
+                events.push(online_link_event(
+                    rank,
+                    *person,
                     other,
-                    &score,
-                    now,
-                    Actor::System,
-                    None,
+                    score,
+                    request.received_at,
+                    auto_min,
                 ));
             }
         }
-        for (p, person) in prepared.into_iter().zip(party) {
-            state.index.insert(p, Some(&group));
-            state.persons.push((person.id, request.id));
-            state.indexed_persons.insert(person.id);
+        // Kept with the batch: a later request of it meets these people.
+        for (person, prepared) in everyone {
+            self.people.insert(person, (request.id, prepared));
         }
-        Some(events)
+        self.requests_read.insert(request.id);
+        for (person, _, keys) in new {
+            for &key in &keys {
+                self.unsettled_postings
+                    .entry(key)
+                    .or_default()
+                    .push((person, request.id));
+            }
+            self.keyed.push(evac_store::KeyedPerson {
+                person,
+                request: request.id,
+                keys,
+            });
+        }
+        Ok(events)
     }
+}
+
+/// The people `candidates` names, offered for scoring, each in a tied household when its
+/// request is one `tied` names and it is not itself the person tied to.
+fn offer<'p>(
+    people: &'p HashMap<PersonId, (RequestId, Prepared)>,
+    candidates: &[PersonId],
+    tied: &[(PersonId, RequestId)],
+) -> Vec<evac_link::Offered<'p, (RequestId, PersonId)>> {
+    candidates
+        .iter()
+        .map(|person| {
+            let (their_request, record) = &people[person];
+            evac_link::Offered {
+                id: (*their_request, *person),
+                record,
+                tied_household: tied.iter().any(|(_, r)| r == their_request)
+                    && !tied.iter().any(|(p, _)| p == person),
+            }
+        })
+        .collect()
+}
+
+/// The event for a new person's `rank`-th candidate: an automatic merge for the strongest
+/// when it is sure and nothing says two people; else a review item that says why not. A pair
+/// whose fields say two people (another sex, a generation between them where documents are
+/// shared) goes to a human however high its probability, as clustering keeps it apart in a
+/// relink.
+fn online_link_event(
+    rank: usize,
+    person: PersonId,
+    other: PersonId,
+    mut score: Score,
+    at: Timestamp,
+    auto_min: f64,
+) -> LinkEvent {
+    let sure = score.match_probability >= auto_min;
+    let auto = rank == 0 && sure && !score.contradicts;
+    let kind = if auto {
+        LinkEventKind::AutoMerge
+    } else {
+        LinkEventKind::Review
+    };
+    if !auto && sure {
+        score.doubts.insert(
+            0,
+            if score.contradicts {
+                Doubt::WouldJoinDistinctPeople
+            } else {
+                Doubt::AnotherRecordMatchesBetter
+            },
+        );
+    }
+    link_event(kind, person, other, &score, at, Actor::System, None)
 }
 
 /// A request's household as its links make it: the requests, which request each person met

@@ -201,3 +201,112 @@ async fn a_change_on_one_node_is_ranked_on_every_node() {
         backend.finish().await;
     }
 }
+
+/// Asserts that the audit trail records `expected` relinks, and no more a second after the
+/// last arrived (a relink logs its links before it says it relinked).
+async fn assert_relinks(app: &App, expected: usize, why: &str) {
+    let count = || async {
+        app.store()
+            .audit_trail(0, u32::MAX)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.event.action == "link.relink")
+            .count()
+    };
+    let started = Instant::now();
+    while count().await < expected && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(count().await, expected, "{why}");
+}
+
+/// Before: every server start relinked the whole store before it matched anything (two
+/// minutes at a million requests), as the index lived only in the linking node's memory. Now
+/// each linked person's keys and the model are kept in the store: a restarted node matches at
+/// once from them, with no relink; keys made by another release are made again by a relink.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_matches_from_the_kept_keys_without_relinking() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let first = backend.node().await;
+        let staff = officer(&first).await;
+        for g in generate(Scenario::january_2022(150, 29)) {
+            first
+                .submit_request_at(&Actor::System, &g.draft, None, g.received_at)
+                .await
+                .unwrap();
+        }
+        let worker = first.start_linkage_worker("node-1");
+        let phone = "8 701 555 12 34";
+        let web = submit(&first, &family("Жұмабаева", "Әйгерім", phone)).await;
+        let hotline = submit(&first, &family("Zhumabayeva", "Aigerim", phone)).await;
+        linked_within(&first, &staff, hotline, web, Duration::from_secs(30)).await;
+        assert_relinks(&first, 1, &format!("{name}: the first start relinks")).await;
+        worker.stop().await;
+        drop(first);
+
+        // Restarted: a pair stored now, and a third copy of a person the relink kept, are
+        // matched without a relink.
+        let second = backend.node().await;
+        let worker = second.start_linkage_worker("node-1");
+        let a = submit(&second, &family("Серикова", "Дана", "8 702 111 22 33")).await;
+        let b = submit(&second, &family("Serikova", "Dana", "8 702 111 22 33")).await;
+        let third = submit(&second, &family("Jumabaeva", "Aigerim", phone)).await;
+        linked_within(&second, &staff, b, a, Duration::from_secs(10)).await;
+        linked_within(&second, &staff, third, web, Duration::from_secs(10)).await;
+        assert_relinks(
+            &second,
+            1,
+            &format!("{name}: a restart matches from the kept keys"),
+        )
+        .await;
+        worker.stop().await;
+        drop(second);
+
+        // Keys kept by another release (its fingerprint differs) are made again: a relink.
+        let mut kept = kept_model(&backend).await;
+        kept.keys_fingerprint ^= 1;
+        let third_node = backend.node().await;
+        third_node.store().save_link_model(kept).await.unwrap();
+        let worker = third_node.start_linkage_worker("node-1");
+        let c = submit(&third_node, &family("Нурланова", "Айша", "8 705 444 55 66")).await;
+        let d = submit(
+            &third_node,
+            &family("Nurlanova", "Aisha", "8 705 444 55 66"),
+        )
+        .await;
+        linked_within(&third_node, &staff, d, c, Duration::from_secs(30)).await;
+        assert_relinks(
+            &third_node,
+            2,
+            &format!("{name}: keys made otherwise are made again"),
+        )
+        .await;
+        assert_eq!(
+            third_node
+                .store()
+                .link_model()
+                .await
+                .unwrap()
+                .map(|m| m.keys_fingerprint),
+            Some(evac_link::block::keys_fingerprint()),
+            "{name}"
+        );
+        worker.stop().await;
+        backend.finish().await;
+    }
+}
+
+/// The model the store keeps.
+async fn kept_model(backend: &Backend) -> evac_store::StoredLinkModel {
+    backend
+        .node()
+        .await
+        .store()
+        .link_model()
+        .await
+        .unwrap()
+        .expect("a relink keeps its model")
+}

@@ -109,6 +109,11 @@ pub fn blocking_keys(r: &Prepared) -> Vec<u64> {
     keys
 }
 
+/// The blocking keys of each record, made on every core.
+pub fn blocking_keys_of_each(records: &[Prepared]) -> Vec<Vec<u64>> {
+    records.par_iter().map(blocking_keys).collect()
+}
+
 const KIND_NAME_DATE: u64 = 1;
 const KIND_NAME_YEAR: u64 = 2;
 const KIND_PHONE: u64 = 3;
@@ -165,6 +170,46 @@ fn served(kind: u64, r: &Prepared) -> bool {
         KIND_NAME_POSTCODE => r.birth_year_range.is_none(),
         _ => true,
     }
+}
+
+/// Whether a pair that shares `key` is worth scoring, as the batch's block of that key would
+/// pair them (a name-and-year key pairs only records of which one lacks a date).
+pub fn key_proposes(key: u64, a: &Prepared, b: &Prepared) -> bool {
+    worth_scoring(kind_of(key), a, b)
+}
+
+/// How keys are made, in one number: the keys of a few fixed records of every kind, folded.
+/// Keys kept between runs (a store's index of them) hold only while it is unchanged: a
+/// release that spells a name's key differently, or a standard library whose hasher changed,
+/// changes it, and the kept keys must be made again.
+pub fn keys_fingerprint() -> u64 {
+    use crate::record::LinkRecord;
+    let dated = LinkRecord {
+        given_names: Some("Мадина Ерлановна".into()),
+        surname: Some("Серикбаева".into()),
+        birth_date: Some(jiff::civil::date(1990, 3, 14)),
+        phones: vec!["+77011234567".into()],
+        household_phones: vec!["+77019876543".into()],
+        email: Some("madina@example.kz".into()),
+        document_number: Some("N12345678".into()),
+        postcode: Some("050000".into()),
+        ..LinkRecord::default()
+    };
+    let aged = LinkRecord {
+        full_name: Some("Giulia Rossi".into()),
+        birth_year_range: Some((2011, 2012)),
+        ..LinkRecord::default()
+    };
+    let undated = LinkRecord {
+        given_names: Some("Bauyrzhan".into()),
+        surname: Some("Ospanov".into()),
+        postcode: Some("010000".into()),
+        ..LinkRecord::default()
+    };
+    [dated, aged, undated]
+        .iter()
+        .flat_map(|r| blocking_keys(&Prepared::new(r)))
+        .fold(0u64, |folded, key| folded.rotate_left(7) ^ key)
 }
 
 /// Whether a pair from a block of `kind` is worth scoring: one of them is a record the kind

@@ -133,17 +133,15 @@ impl Index {
             .iter()
             .filter_map(|&i| self.groups.get(i as usize).copied().flatten())
             .collect();
-        let review_weight = weight_for_probability(self.settings.review_probability_min);
         let mut seen: Vec<u32> = Vec::new();
         for key in blocking_keys(record) {
             if let Some(postings) = self.by_key.get(&key)
-                && postings.len() < self.settings.block_size_max
+                && self.settings.block_is_usable(postings.len())
             {
                 // As the batch does: a name-and-year or name-and-postcode block pairs only
                 // records of which one lacks a date (or a year).
-                let kind = crate::block::kind_of(key);
                 seen.extend(postings.iter().copied().filter(|&i| {
-                    crate::block::worth_scoring(kind, record, &self.records[i as usize])
+                    crate::block::key_proposes(key, record, &self.records[i as usize])
                 }));
             }
         }
@@ -152,32 +150,62 @@ impl Index {
         if own_group.is_some() {
             seen.retain(|&i| self.groups[i as usize] != own_group);
         }
-        let mut found: Vec<Candidate> = seen
-            .into_iter()
-            .filter_map(|i| {
-                let mut c = crate::compare::compare(record, &self.records[i as usize]);
-                let candidate_group = self.groups[i as usize];
-                if candidate_group.is_some_and(|g| tied_groups.contains(&g))
-                    && !tied_to.contains(&i)
-                {
-                    c.tie_households();
-                }
-                if c.cannot_link || self.model.weight(&c) < review_weight {
-                    return None;
-                }
-                Some(Candidate {
-                    index: i,
-                    score: self.model.score(&c),
-                })
-            })
-            .collect();
-        found.sort_by(|x, y| {
-            y.score
-                .match_weight
-                .total_cmp(&x.score.match_weight)
-                .then(x.index.cmp(&y.index))
+        let offered = seen.into_iter().map(|i| {
+            let candidate_group = self.groups[i as usize];
+            Offered {
+                id: i,
+                record: &self.records[i as usize],
+                tied_household: candidate_group.is_some_and(|g| tied_groups.contains(&g))
+                    && !tied_to.contains(&i),
+            }
         });
-        found.truncate(limit);
-        found
+        best_matches(&self.model, &self.settings, record, offered, limit)
+            .into_iter()
+            .map(|(index, score)| Candidate { index, score })
+            .collect()
     }
+}
+
+/// A stored record offered to [`best_matches`]: `id` names it as the caller does (a position
+/// in an [`Index`], a person in a store), `tied_household` says it is in a household the new
+/// record's request is tied to (another of its people surely matched someone there).
+#[derive(Debug, Clone, Copy)]
+pub struct Offered<'a, K> {
+    pub id: K,
+    pub record: &'a Prepared,
+    pub tied_household: bool,
+}
+
+/// The offered records at or above the review threshold for `record`, strongest first (ties
+/// by id), at most `limit`, each with its score; pairs that cannot link are left out. What
+/// matching on arrival does whether the stored records are held in memory ([`Index`]) or read
+/// from a store by their keys.
+pub fn best_matches<'a, K: Ord + Copy>(
+    model: &Model,
+    settings: &Settings,
+    record: &Prepared,
+    offered: impl IntoIterator<Item = Offered<'a, K>>,
+    limit: usize,
+) -> Vec<(K, Score)> {
+    let review_weight = weight_for_probability(settings.review_probability_min);
+    let mut found: Vec<(K, Score)> = offered
+        .into_iter()
+        .filter_map(|o| {
+            let mut c = crate::compare::compare(record, o.record);
+            if o.tied_household {
+                c.tie_households();
+            }
+            if c.cannot_link || model.weight(&c) < review_weight {
+                return None;
+            }
+            Some((o.id, model.score(&c)))
+        })
+        .collect();
+    found.sort_by(|x, y| {
+        y.1.match_weight
+            .total_cmp(&x.1.match_weight)
+            .then(x.0.cmp(&y.0))
+    });
+    found.truncate(limit);
+    found
 }

@@ -33,8 +33,8 @@ use serde::Serialize;
 
 pub use block::{BlockingStats, CandidatePair};
 pub use compare::{Comparison, FIELDS, Field};
-pub use index::{Candidate, Index};
-pub use model::{Doubt, FieldWeight, HouseholdParameters, Likeness, Model, Score};
+pub use index::{Candidate, Index, Offered, best_matches};
+pub use model::{Doubt, FieldWeight, HouseholdParameters, Likeness, Model, Score, StoredModel};
 pub use record::{LinkRecord, Prepared, Sex};
 
 use crate::block::NO_GROUP;
@@ -74,6 +74,16 @@ impl Default for Settings {
             household_phone_groups_max: 8,
             seed: 2022,
         }
+    }
+}
+
+impl Settings {
+    /// Whether a new record is compared with the `stored` records that share one of its keys:
+    /// only while the block, the new record with them, holds at most `block_size_max` (larger
+    /// ones, a very common name born on a common day or a hotel's switchboard, are skipped, as
+    /// the batch skips them).
+    pub fn block_is_usable(&self, stored: usize) -> bool {
+        stored < self.block_size_max
     }
 }
 

@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::block::{CandidatePair, kinds};
 use crate::compare::{Comparison, FIELDS, Field, MISSING, compare, pack, unpack};
@@ -53,7 +53,7 @@ const GENERATION_APART_M: f64 = 1e-4;
 const WEIGHT_ABS_MAX_BITS: f64 = 20.0;
 
 /// Learnt parameters.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
     /// Chance that two records drawn at random are the same person.
     pub prior_match_probability: f64,
@@ -63,7 +63,7 @@ pub struct Model {
     pub u: Vec<Vec<f64>>,
     /// How often each name key occurs, as a share of records (one table for given names and
     /// surnames: a name written in the other field is still as common as it is).
-    #[serde(skip)]
+    #[serde(skip)] // in explanations and `--model-out` files; kept by [`Model::to_stored`]
     pub name_frequency: HashMap<Box<str>, f64>,
     /// Lowest frequency a name is given (a name seen once is still not unique in the world).
     pub frequency_floor: f64,
@@ -76,7 +76,7 @@ pub struct Model {
 
 /// How two different people of one household compare (learnt from the people of one request,
 /// who are different people of one household by construction).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HouseholdParameters {
     /// `u_by_likeness[cell][field][level]`: how often two members show the level, among all
     /// members and among members like the pair being weighed ([`Likeness::cell`]): born within
@@ -95,6 +95,43 @@ pub struct HouseholdParameters {
     pub member_pairs: f64,
     pub documents_compared: f64,
     pub documents_shared: f64,
+}
+
+/// A model as a store keeps it between runs: every parameter and the name frequencies (which
+/// explanations and `--model-out` files leave out), so a restarted linker scores as the one
+/// before it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredModel {
+    pub model: Model,
+    /// Every name key with its frequency, in key order.
+    pub name_frequency: Vec<(Box<str>, f64)>,
+}
+
+impl From<&Model> for StoredModel {
+    fn from(model: &Model) -> StoredModel {
+        let mut name_frequency: Vec<(Box<str>, f64)> = model
+            .name_frequency
+            .iter()
+            .map(|(name, &share)| (name.clone(), share))
+            .collect();
+        name_frequency.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        StoredModel {
+            model: Model {
+                name_frequency: HashMap::new(),
+                ..model.clone()
+            },
+            name_frequency,
+        }
+    }
+}
+
+impl From<StoredModel> for Model {
+    fn from(stored: StoredModel) -> Model {
+        Model {
+            name_frequency: stored.name_frequency.into_iter().collect(),
+            ..stored.model
+        }
+    }
 }
 
 impl HouseholdParameters {
@@ -257,9 +294,8 @@ impl Model {
     /// session's typical non-match. A session fits its own `u` as well, because its
     /// non-matches are not random pairs (pairs sharing a phone are relatives, who share given
     /// names far more often than strangers); only its `m` is kept. The model's `u` stays the
-    /// random-pair estimate: the population's chance agreement. `u` stays the random-pair estimate
-    /// throughout (the population's chance agreement). The prior is then fitted over all
-    /// candidates with `m` and `u` fixed.
+    /// random-pair estimate: the population's chance agreement. The prior is then fitted over
+    /// all candidates with `m` and `u` fixed.
     pub fn estimate(
         records: &[Prepared],
         groups: &[u32],
@@ -285,7 +321,6 @@ impl Model {
                 .filter(|f| !excluded.contains(f))
                 .collect()
         };
-        // Each session: the pairs of some key kinds, and the fields it may learn from them.
         // Each session: the pairs of some key kinds, the fields its likelihoods use (never
         // those its pairs were chosen for), and the fields whose `m` it is trusted to learn.
         struct Session {

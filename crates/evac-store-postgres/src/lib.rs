@@ -4,6 +4,7 @@
 
 mod calls;
 mod intake;
+mod link_keys;
 mod outbox;
 pub mod scratch;
 
@@ -1466,6 +1467,7 @@ impl Store for PgStore {
     async fn settle_links(
         &self,
         events: Vec<LinkEvent>,
+        keyed: Vec<KeyedPerson>,
         requests: Vec<RequestId>,
         fence: LeaseFence,
     ) -> Result<usize, StoreError> {
@@ -1483,9 +1485,58 @@ impl Store for PgStore {
         fence.admits(live.as_deref())?;
         lock_log(&mut tx, LINK_LOG_LOCK).await?;
         let appended = insert_link_events(&mut tx, &events).await?;
+        link_keys::key_persons(&mut tx, &keyed).await?;
         clear_due(&mut tx, DueQueue::Links, &requests).await?;
         tx.commit().await.map_err(backend)?;
         Ok(appended)
+    }
+
+    async fn key_persons(&self, keyed: Vec<KeyedPerson>) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let added = link_keys::key_persons(&mut tx, &keyed).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(added)
+    }
+
+    async fn keyed_persons(&self, persons: &[PersonId]) -> Result<Vec<PersonId>, StoreError> {
+        link_keys::keyed_persons(&self.pool, persons).await
+    }
+
+    async fn keyed_person_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM link_people")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    async fn link_postings(
+        &self,
+        keys: &[u64],
+        per_key_max: u32,
+    ) -> Result<Vec<Posting>, StoreError> {
+        link_keys::link_postings(&self.pool, keys, per_key_max).await
+    }
+
+    async fn link_model(&self) -> Result<Option<StoredLinkModel>, StoreError> {
+        link_keys::link_model(&self.pool).await
+    }
+
+    async fn save_link_model(&self, model: StoredLinkModel) -> Result<(), StoreError> {
+        link_keys::save_link_model(&self.pool, &model).await
+    }
+
+    async fn forget_link_keys(&self) -> Result<(), StoreError> {
+        // DELETE, not TRUNCATE: the app's role may delete rows, not truncate tables.
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        for table in ["link_keys", "link_people", "link_model"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(())
     }
 
     async fn take_lease(
@@ -2439,6 +2490,7 @@ impl Store for PgStore {
             .await
             .map_err(backend)?
             .rows_affected();
+        link_keys::forget_request_keys(&mut tx, &request.to_string()).await?;
         tx.commit().await.map_err(backend)?;
         Ok(erased)
     }

@@ -43,6 +43,7 @@ async fn conformance_story_on_postgres() {
     evac_store::conformance::calls_story(&store).await;
     evac_store::conformance::assignments_story(&store).await;
     evac_store::conformance::shared_linkage_story(&store).await;
+    evac_store::conformance::link_keys_story(&store).await;
     let pool = store.pool().clone();
     let raw = move |sql: String| -> futures_util::future::BoxFuture<'static, ()> {
         let pool = pool.clone();

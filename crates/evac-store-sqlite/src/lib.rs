@@ -149,6 +149,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0030_places.sql"),
     include_str!("../migrations/0031_presences.sql"),
     include_str!("../migrations/0032_households_without_cases.sql"),
+    include_str!("../migrations/0033_link_keys.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1345,6 +1346,7 @@ impl Store for SqliteStore {
     async fn settle_links(
         &self,
         events: Vec<LinkEvent>,
+        keyed: Vec<KeyedPerson>,
         requests: Vec<RequestId>,
         fence: LeaseFence,
     ) -> Result<usize, StoreError> {
@@ -1355,8 +1357,57 @@ impl Store for SqliteStore {
             for e in &events {
                 appended += links::insert_link_event(c, e)?;
             }
+            links::key_persons(c, &keyed)?;
             rows::clear_due(c, rows::DueQueue::Links, &requests)?;
             Ok(appended)
+        })
+        .await
+    }
+
+    async fn key_persons(&self, keyed: Vec<KeyedPerson>) -> Result<usize, StoreError> {
+        self.write(move |c| links::key_persons(c, &keyed)).await
+    }
+
+    async fn keyed_persons(&self, persons: &[PersonId]) -> Result<Vec<PersonId>, StoreError> {
+        let persons: Vec<String> = persons.iter().map(ToString::to_string).collect();
+        self.read(move |c| links::keyed_persons(c, &persons)).await
+    }
+
+    async fn keyed_person_count(&self) -> Result<u64, StoreError> {
+        self.read(|c| {
+            c.query_row("SELECT count(*) FROM link_people", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn link_postings(
+        &self,
+        keys: &[u64],
+        per_key_max: u32,
+    ) -> Result<Vec<Posting>, StoreError> {
+        let keys = keys.to_vec();
+        self.read(move |c| links::link_postings(c, &keys, per_key_max))
+            .await
+    }
+
+    async fn link_model(&self) -> Result<Option<StoredLinkModel>, StoreError> {
+        self.read(links::link_model).await
+    }
+
+    async fn save_link_model(&self, model: StoredLinkModel) -> Result<(), StoreError> {
+        self.write(move |c| links::save_link_model(c, &model)).await
+    }
+
+    async fn forget_link_keys(&self) -> Result<(), StoreError> {
+        self.write(|c| {
+            c.execute_batch(
+                "DELETE FROM link_keys; DELETE FROM link_people; DELETE FROM link_model;",
+            )
+            .map_err(backend)
         })
         .await
     }
@@ -2088,6 +2139,7 @@ impl Store for SqliteStore {
                     [&addresses],
                 )
                 .map_err(backend)? as u64;
+            links::forget_request_keys(c, &request)?;
             Ok(erased)
         })
         .await

@@ -1,6 +1,6 @@
 //! SQL for the linkage log on SQLite.
 
-use evac_model::{LinkEvent, LinkEventKind, StoredLinkEvent};
+use evac_model::{LinkEvent, LinkEventKind, PersonId, StoredLinkEvent, Timestamp};
 use evac_store::*;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -138,4 +138,151 @@ fn events_of_rows(
         link_event_from_columns(seq, at, &actor, &kind, &a, &b, p, explanation, refers_to)
     })
     .collect()
+}
+
+/// Keeps the keys of the people not kept yet; the answer is how many were new.
+pub(crate) fn key_persons(c: &Connection, keyed: &[KeyedPerson]) -> Result<usize, StoreError> {
+    let mut person = c
+        .prepare_cached(
+            "INSERT INTO link_people (person_id, request_id, keys) VALUES (?1, ?2, ?3)
+             ON CONFLICT (person_id) DO NOTHING",
+        )
+        .map_err(backend)?;
+    let mut key = c
+        .prepare_cached("INSERT OR IGNORE INTO link_keys (key, num) VALUES (?1, ?2)")
+        .map_err(backend)?;
+    let mut added = 0;
+    for k in keyed {
+        let inserted = person
+            .execute(params![
+                k.person.to_string(),
+                k.request.to_string(),
+                k.packed_keys()
+            ])
+            .map_err(backend)?;
+        if inserted == 0 {
+            continue;
+        }
+        let num = c.last_insert_rowid();
+        for &value in &k.keys {
+            key.execute(params![value as i64, num]).map_err(backend)?;
+        }
+        added += 1;
+    }
+    Ok(added)
+}
+
+/// Forgets the kept keys of `request`'s people (their contacts were erased); the request is
+/// due for linking again, so the linker keys it as it reads now.
+pub(crate) fn forget_request_keys(c: &Connection, request: &str) -> Result<(), StoreError> {
+    let people: Vec<(i64, Vec<u8>)> = c
+        .prepare_cached("SELECT num, keys FROM link_people WHERE request_id = ?1")
+        .and_then(|mut s| {
+            s.query_map([request], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .map_err(backend)?;
+    if people.is_empty() {
+        return Ok(());
+    }
+    let mut forget = c
+        .prepare_cached("DELETE FROM link_keys WHERE key = ?1 AND num = ?2")
+        .map_err(backend)?;
+    for (num, keys) in &people {
+        for key in KeyedPerson::unpack_keys(keys) {
+            forget.execute(params![key as i64, num]).map_err(backend)?;
+        }
+    }
+    c.prepare_cached("DELETE FROM link_people WHERE request_id = ?1")
+        .and_then(|mut s| s.execute([request]))
+        .map_err(backend)?;
+    c.prepare_cached("INSERT OR IGNORE INTO links_due (request_id) VALUES (?1)")
+        .and_then(|mut s| s.execute([request]))
+        .map_err(backend)?;
+    Ok(())
+}
+
+pub(crate) fn keyed_persons(
+    c: &Connection,
+    persons: &[String],
+) -> Result<Vec<PersonId>, StoreError> {
+    let persons = serde_json::to_string(persons).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let ids: Vec<String> = c
+        .prepare_cached(
+            "SELECT person_id FROM link_people WHERE person_id IN (SELECT value FROM json_each(?1))",
+        )
+        .and_then(|mut s| s.query_map([persons], |r| r.get(0))?.collect())
+        .map_err(backend)?;
+    ids.iter()
+        .map(|id| parse_id("link_people.person_id", id))
+        .collect()
+}
+
+pub(crate) fn link_postings(
+    c: &Connection,
+    keys: &[u64],
+    per_key_max: u32,
+) -> Result<Vec<Posting>, StoreError> {
+    let mut s = c
+        .prepare_cached(
+            "SELECT p.person_id, p.request_id
+             FROM (SELECT num FROM link_keys WHERE key = ?1 LIMIT ?2) AS k
+             JOIN link_people AS p ON p.num = k.num",
+        )
+        .map_err(backend)?;
+    let mut postings = Vec::new();
+    for &key in keys {
+        let rows: Vec<(String, String)> = s
+            .query_map(params![key as i64, per_key_max], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(backend)?;
+        for (person, request) in rows {
+            postings.push(Posting {
+                key,
+                person: parse_id("link_people.person_id", &person)?,
+                request: parse_id("link_people.request_id", &request)?,
+            });
+        }
+    }
+    Ok(postings)
+}
+
+pub(crate) fn link_model(c: &Connection) -> Result<Option<StoredLinkModel>, StoreError> {
+    c.prepare_cached(
+        "SELECT model, keys_fingerprint, persons, saved_at_us FROM link_model WHERE id = 1",
+    )
+    .and_then(|mut s| {
+        s.query_row([], |r| {
+            Ok(StoredLinkModel {
+                model: r.get(0)?,
+                keys_fingerprint: r.get::<_, i64>(1)? as u64,
+                persons: r.get::<_, i64>(2)? as u64,
+                saved_at: Timestamp::from_unix_micros(r.get(3)?),
+            })
+        })
+        .optional()
+    })
+    .map_err(backend)
+}
+
+pub(crate) fn save_link_model(c: &Connection, m: &StoredLinkModel) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO link_model (id, model, keys_fingerprint, persons, saved_at_us)
+         VALUES (1, ?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET model = excluded.model,
+             keys_fingerprint = excluded.keys_fingerprint, persons = excluded.persons,
+             saved_at_us = excluded.saved_at_us",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            m.model,
+            m.keys_fingerprint as i64,
+            m.persons as i64,
+            m.saved_at.unix_micros()
+        ])
+    })
+    .map_err(backend)?;
+    Ok(())
 }

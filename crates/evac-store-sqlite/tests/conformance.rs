@@ -21,6 +21,7 @@ async fn conformance_story_on_sqlite() {
     evac_store::conformance::calls_story(&store).await;
     evac_store::conformance::assignments_story(&store).await;
     evac_store::conformance::shared_linkage_story(&store).await;
+    evac_store::conformance::link_keys_story(&store).await;
     let path = dir.path().join("evac.db");
     let raw = move |sql: String| -> futures_util::future::BoxFuture<'static, ()> {
         let path = path.clone();

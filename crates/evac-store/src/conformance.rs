@@ -2687,6 +2687,157 @@ fn restore_row(seq: i64) -> String {
     )
 }
 
+/// The kept link keys (issue 29, item 4): each person is kept once however often (and however
+/// concurrently) they are offered; a key's people come back with their requests, at most as
+/// many as asked; the model is kept and replaced; erasing a request's contacts forgets its
+/// people's keys and makes it due again; forgetting every key forgets the model too.
+pub async fn link_keys_story(store: &dyn Store) {
+    let mut fixture = Fixture {
+        rng: rand::rngs::StdRng::seed_from_u64(29),
+        clock: T0 + 29_000_000_000,
+    };
+    let requests: Vec<RequestInsert> = ["Keyed", "Keyedova", "Keyes"]
+        .into_iter()
+        .map(|surname| fixture.insert(&draft(surname, "1991-02-03", "Алматы", "web_form")))
+        .collect();
+    for insert in &requests {
+        store.insert_request(insert).await.unwrap();
+    }
+    let person = |i: usize| requests[i].request.body.party[0].id;
+    let (shared, own) = (7_000_000_000_000_000_001u64, u64::MAX - 29);
+    let offered = |i: usize, keys: Vec<u64>| KeyedPerson {
+        person: person(i),
+        request: requests[i].request.id,
+        keys,
+    };
+    let count_before = store.keyed_person_count().await.unwrap();
+    assert_eq!(
+        store
+            .key_persons(vec![offered(0, vec![shared, own])])
+            .await
+            .unwrap(),
+        1
+    );
+    // Two writers offering overlapping people at once: each person is kept once.
+    let (left, right) = futures_util::future::join(
+        store.key_persons(vec![
+            offered(0, vec![shared, own]),
+            offered(1, vec![shared]),
+        ]),
+        store.key_persons(vec![offered(1, vec![shared]), offered(2, vec![own])]),
+    )
+    .await;
+    assert_eq!(
+        left.unwrap() + right.unwrap(),
+        2,
+        "persons 1 and 2, once each"
+    );
+    assert_eq!(store.keyed_person_count().await.unwrap(), count_before + 3);
+    let mut postings = store
+        .link_postings(&[shared, own, 12345], 10)
+        .await
+        .unwrap();
+    postings.sort_by_key(|p| (p.key, p.person));
+    let mut expected = vec![
+        Posting {
+            key: shared,
+            person: person(0),
+            request: requests[0].request.id,
+        },
+        Posting {
+            key: shared,
+            person: person(1),
+            request: requests[1].request.id,
+        },
+        Posting {
+            key: own,
+            person: person(0),
+            request: requests[0].request.id,
+        },
+        Posting {
+            key: own,
+            person: person(2),
+            request: requests[2].request.id,
+        },
+    ];
+    expected.sort_by_key(|p| (p.key, p.person));
+    assert_eq!(postings, expected);
+    assert_eq!(
+        store.link_postings(&[shared], 1).await.unwrap().len(),
+        1,
+        "at most as many as asked a key"
+    );
+
+    // The model: kept, read back, replaced.
+    let model = |text: &str, persons: u64| StoredLinkModel {
+        model: text.into(),
+        keys_fingerprint: u64::MAX - 1,
+        persons,
+        saved_at: Timestamp::from_unix_micros(fixture.clock),
+    };
+    store.save_link_model(model("{\"v\":1}", 3)).await.unwrap();
+    assert_eq!(
+        store.link_model().await.unwrap(),
+        Some(model("{\"v\":1}", 3))
+    );
+    store.save_link_model(model("{\"v\":2}", 4)).await.unwrap();
+    assert_eq!(
+        store.link_model().await.unwrap(),
+        Some(model("{\"v\":2}", 4))
+    );
+
+    // Erasing a request's contacts forgets its people's keys and makes it due again.
+    let fence = match store.lease(LINKAGE_LEASE).await.unwrap() {
+        Some((holder, until)) => LeaseFence {
+            lease: LINKAGE_LEASE.into(),
+            holder: Some(holder),
+            at: until,
+        },
+        None => LeaseFence {
+            lease: LINKAGE_LEASE.into(),
+            holder: None,
+            at: Timestamp::from_unix_micros(fixture.clock),
+        },
+    };
+    let ids: Vec<RequestId> = requests.iter().map(|r| r.request.id).collect();
+    store
+        .settle_links(vec![], vec![], ids.clone(), fence)
+        .await
+        .unwrap();
+    let due = store.links_due(u32::MAX).await.unwrap();
+    assert!(ids.iter().all(|id| !due.contains(id)), "settled");
+    store
+        .erase_contacts(requests[0].request.id, &["+77010000000".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.keyed_persons(&[person(0), person(1)]).await.unwrap(),
+        vec![person(1)]
+    );
+    assert!(
+        store
+            .link_postings(&[shared, own], 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|p| p.person != person(0)),
+        "the erased person's keys are gone"
+    );
+    assert!(
+        store
+            .links_due(u32::MAX)
+            .await
+            .unwrap()
+            .contains(&requests[0].request.id),
+        "due again, to be keyed as it reads now"
+    );
+
+    store.forget_link_keys().await.unwrap();
+    assert_eq!(store.keyed_person_count().await.unwrap(), 0);
+    assert_eq!(store.link_model().await.unwrap(), None);
+    assert!(store.link_postings(&[shared], 10).await.unwrap().is_empty());
+}
+
 /// Linkage as shared work (issue 24): every stored request waits for the online linker; the
 /// lease holder's settlement appends a batch's links and clears its requests at once, and only
 /// while it holds the lease; two nodes racing for a free lease get it once; a kept view's
@@ -2775,9 +2926,22 @@ pub async fn shared_linkage_story(store: &dyn Store) {
         at: t(9),
     };
     let head = store.link_events(0, u32::MAX).await.unwrap().len();
+    let keyed = vec![
+        KeyedPerson {
+            person: a,
+            request: first.request.id,
+            keys: vec![24, u64::MAX - 24],
+        },
+        KeyedPerson {
+            person: b,
+            request: second.request.id,
+            keys: vec![24],
+        },
+    ];
     let stale = store
         .settle_links(
             vec![proposal.clone()],
+            keyed.clone(),
             vec![first.request.id, second.request.id],
             fence(Some("n1")),
         )
@@ -2785,9 +2949,14 @@ pub async fn shared_linkage_story(store: &dyn Store) {
     assert!(matches!(stale, Err(StoreError::Refused(_))), "{stale:?}");
     assert_eq!(store.link_events(0, u32::MAX).await.unwrap().len(), head);
     assert_eq!(store.links_due_count().await.unwrap(), before + 2);
+    assert!(
+        store.keyed_persons(&[a, b]).await.unwrap().is_empty(),
+        "a refused settlement keeps no keys"
+    );
     let settled = store
         .settle_links(
             vec![proposal.clone()],
+            keyed.clone(),
             vec![first.request.id, second.request.id],
             fence(Some("n2")),
         )
@@ -2795,18 +2964,26 @@ pub async fn shared_linkage_story(store: &dyn Store) {
         .unwrap();
     assert_eq!(settled, 1);
     assert_eq!(store.links_due_count().await.unwrap(), before);
+    let mut kept = store.keyed_persons(&[a, b]).await.unwrap();
+    kept.sort();
+    let mut both = vec![a, b];
+    both.sort();
+    assert_eq!(kept, both, "the settlement keeps its people's keys");
     let again = store
         .settle_links(
             vec![proposal.clone()],
+            keyed,
             vec![first.request.id],
             fence(Some("n2")),
         )
         .await
         .unwrap();
     assert_eq!(again, 0, "a pair is proposed once");
+    let shared = store.link_postings(&[24], 10).await.unwrap();
+    assert_eq!(shared.len(), 2, "each person is kept once: {shared:?}");
     // A console's linking (no holder) while a node holds the lease writes nothing.
     let console = store
-        .settle_links(vec![proposal.clone()], vec![], fence(None))
+        .settle_links(vec![proposal.clone()], vec![], vec![], fence(None))
         .await;
     assert!(
         matches!(console, Err(StoreError::Refused(_))),
@@ -2825,7 +3002,7 @@ pub async fn shared_linkage_story(store: &dyn Store) {
     store.release_lease(LINKAGE_LEASE, "n2").await.unwrap();
     // Nobody holds it: a console's linking is admitted.
     store
-        .settle_links(vec![proposal], vec![], fence(None))
+        .settle_links(vec![proposal], vec![], vec![], fence(None))
         .await
         .unwrap();
     assert!(

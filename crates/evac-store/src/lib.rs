@@ -166,6 +166,51 @@ impl LeaseFence {
     }
 }
 
+/// A person's blocking keys, kept so that matching on arrival reads the stored people who share
+/// a key of a new person's instead of holding every person in memory (and a restarted linker
+/// matches at once instead of rebuilding an index). Keys are what `evac_link` makes them:
+/// hashes, kind in the top bits; the store keeps them as signed 64-bit integers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedPerson {
+    pub person: PersonId,
+    pub request: RequestId,
+    pub keys: Vec<u64>,
+}
+
+impl KeyedPerson {
+    /// The keys as a store keeps them beside the person: 8 bytes each, little-endian.
+    pub fn packed_keys(&self) -> Vec<u8> {
+        self.keys.iter().flat_map(|k| k.to_le_bytes()).collect()
+    }
+
+    /// The keys [`KeyedPerson::packed_keys`] packed.
+    pub fn unpack_keys(packed: &[u8]) -> Vec<u64> {
+        packed
+            .chunks_exact(8)
+            .map(|k| u64::from_le_bytes(k.try_into().expect("chunks of 8")))
+            .collect()
+    }
+}
+
+/// A stored person who shares `key` with someone being matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Posting {
+    pub key: u64,
+    pub person: PersonId,
+    pub request: RequestId,
+}
+
+/// The linkage model kept between runs: what the last relink learnt (`model`, the app's JSON),
+/// how the kept keys were made (`keys_fingerprint`: keys made otherwise are not comparable, so
+/// they are made again), and how many people the model learnt from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredLinkModel {
+    pub model: String,
+    pub keys_fingerprint: u64,
+    pub persons: u64,
+    pub saved_at: Timestamp,
+}
+
 /// A retry-safety claim: the key the client sent and a digest of the body it sent with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyClaim {
@@ -680,15 +725,46 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends the link events the online linker found for `requests` (as
     /// [`Store::append_link_events`] with [`AppendIf::Always`]: a pair proposed already is
-    /// skipped) and clears the requests' due marks, in one transaction, only if the `fence`
-    /// admits it ([`StoreError::Refused`] otherwise, and nothing is kept). The answer is how
-    /// many events were appended.
+    /// skipped), keeps the keys of the people it matched (as [`Store::key_persons`]) and
+    /// clears the requests' due marks, in one transaction, only if the `fence` admits it
+    /// ([`StoreError::Refused`] otherwise, and nothing is kept). The answer is how many events
+    /// were appended.
     async fn settle_links(
         &self,
         events: Vec<LinkEvent>,
+        keyed: Vec<KeyedPerson>,
         requests: Vec<RequestId>,
         fence: LeaseFence,
     ) -> Result<usize, StoreError>;
+
+    /// Keeps the keys of people not kept yet (a person's keys are written once: a person
+    /// kept already is skipped, so two relinks, or a relink and the online linker, may offer
+    /// the same people). The answer is how many people were new.
+    async fn key_persons(&self, keyed: Vec<KeyedPerson>) -> Result<usize, StoreError>;
+
+    /// Which of `persons` have their keys kept.
+    async fn keyed_persons(&self, persons: &[PersonId]) -> Result<Vec<PersonId>, StoreError>;
+
+    /// How many people have their keys kept.
+    async fn keyed_person_count(&self) -> Result<u64, StoreError>;
+
+    /// The people kept under each of `keys`, at most `per_key_max` a key (a block that reaches
+    /// it is too common to compare, so more are never needed).
+    async fn link_postings(
+        &self,
+        keys: &[u64],
+        per_key_max: u32,
+    ) -> Result<Vec<Posting>, StoreError>;
+
+    /// The kept linkage model, if a relink saved one.
+    async fn link_model(&self) -> Result<Option<StoredLinkModel>, StoreError>;
+
+    /// Keeps the linkage model (replacing the one kept).
+    async fn save_link_model(&self, model: StoredLinkModel) -> Result<(), StoreError>;
+
+    /// Forgets every kept key and the model: keys are made differently now, and a relink
+    /// makes them again.
+    async fn forget_link_keys(&self) -> Result<(), StoreError>;
 
     /// Takes the lease `name` for `holder` until `until`, or renews it, if it is free, held by
     /// `holder`, or ran out before `now`. The answer is whether `holder` holds it now.
@@ -1030,7 +1106,9 @@ pub trait Store: Send + Sync + 'static {
     /// Erases what the messaging and the hotline kept of these addresses (phones in E.164,
     /// e-mail addresses) for one request: message texts and addresses, calls' numbers and
     /// notes, messenger chats linked to the phones; messages not sent yet are given up. The
-    /// rows stay (counts intact). How many rows were erased.
+    /// rows stay (counts intact). The request's people's kept link keys go too (a phone's key
+    /// is a hash anyone can recompute), and the request is due for linking again, so the
+    /// linker keys it as it reads now. How many rows were erased.
     async fn erase_contacts(
         &self,
         request: RequestId,

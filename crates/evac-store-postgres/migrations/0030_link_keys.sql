@@ -1,0 +1,30 @@
+-- Matching on arrival reads the store (issue 29, item 4): each linked person's blocking keys
+-- are kept, so the linker finds the people who share a key of a new person's with an indexed
+-- read instead of holding every person in memory, and a restarted server matches at once
+-- instead of relinking the whole store first.
+--
+-- link_people numbers each keyed person (a key's row holds the number, not two UUIDs) and keeps
+-- its keys (8 bytes each, little-endian), so erasing a request's contacts can delete exactly
+-- its keys. link_keys is ordered by key (its primary key). link_model holds what the last relink learnt
+-- and a fingerprint of how the keys were made: keys made by another release are made again.
+CREATE TABLE link_people (
+    num        BIGSERIAL PRIMARY KEY,
+    person_id  TEXT NOT NULL UNIQUE,
+    request_id TEXT NOT NULL,
+    keys       BYTEA NOT NULL
+);
+CREATE INDEX link_people_request ON link_people (request_id);
+
+CREATE TABLE link_keys (
+    key BIGINT NOT NULL,
+    num BIGINT NOT NULL,
+    PRIMARY KEY (key, num)
+);
+
+CREATE TABLE link_model (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    model            TEXT NOT NULL,
+    keys_fingerprint BIGINT NOT NULL,
+    persons          BIGINT NOT NULL,
+    saved_at_us      BIGINT NOT NULL
+);
