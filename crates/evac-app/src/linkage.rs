@@ -5,13 +5,18 @@
 //! over that log ([`LinkView::from_events`]), so merges never touch a request and every merge
 //! can be undone. Linkage is work one node does for all: every request is stored with a due
 //! mark (`links_due`), whichever node took it, and the node holding the `linkage` lease
-//! ([`LinkageWorker`]) keeps the in-memory [`evac_link::Index`] (built by [`App::relink`] when
-//! it takes the lease) and drains the marks in batches on a background thread of low priority
-//! ([`OnlineLinker`]): a batch's link events and the clearing of its marks are one transaction,
-//! fenced by the lease. Matching never delays or fails an acknowledgement: during a burst the
-//! linker falls behind and catches up after. When the holder dies, another node takes the
-//! lease once it runs out ([`LINKAGE_LEASE_MS`]), relinks, and drains what is still due.
-//! Every node reads links from the store, so each sees the same households.
+//! ([`LinkageWorker`]) drains the marks in batches on a background thread of low priority
+//! ([`OnlineLinker`]): a batch's link events, its people's blocking keys and the clearing of
+//! its marks are one transaction, fenced by the lease. The people a new one is compared with
+//! are found through those kept keys in the store ([`BatchMatcher`]), so no node holds an index
+//! of everyone: the holder keeps only the model, which [`App::relink`] learns and keeps in the
+//! store with every person's keys. A node taking the lease takes the kept model up and matches
+//! at once; it relinks first only when none is kept or the keys were made by another release
+//! (`evac_link::block::keys_fingerprint`), and relinks in the background, matching meanwhile,
+//! once the crisis has doubled since the model was learnt. Matching never delays or fails an
+//! acknowledgement: during a burst the linker falls behind and catches up after. When the
+//! holder dies, another node takes the lease once it runs out ([`LINKAGE_LEASE_MS`]) and drains
+//! what is still due. Every node reads links from the store, so each sees the same households.
 
 use crate::{Refusal, RefusalArg, RefusalKind};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -439,8 +444,8 @@ pub struct RequestLinks {
 
 impl App {
     /// Links every stored request from scratch: learns the model, logs new auto-merges and
-    /// review items (pairs the log already knows are left as decided), and builds the index
-    /// that matches new requests online.
+    /// review items (pairs the log already knows are left as decided), keeps every person's
+    /// blocking keys and the model in the store, and matches new requests on arrival with it.
     pub async fn relink(&self) -> Result<RelinkSummary, AppError> {
         // A node that stops linking meanwhile (its lease lost) does not take the model up.
         let epoch = self.linker.epoch.load(std::sync::atomic::Ordering::Acquire);
@@ -628,8 +633,8 @@ impl App {
         })
     }
 
-    /// Keeps every relinked person's blocking keys (the store skips people kept already), a
-    /// page at a time: each page's keys are made on every core while the page before commits.
+    /// Keeps the blocking keys of every relinked person not kept yet, a page at a time: each
+    /// page's keys are made on every core while the page before commits.
     async fn keep_keys(
         &self,
         prepared: Vec<Prepared>,
@@ -639,18 +644,30 @@ impl App {
         let mut committing: Option<tokio::task::JoinHandle<Result<usize, StoreError>>> = None;
         for start in (0..persons.len()).step_by(KEY_PAGE_PERSONS) {
             let end = (start + KEY_PAGE_PERSONS).min(persons.len());
+            let page: Vec<PersonId> = persons[start..end].iter().map(|(p, _)| *p).collect();
+            // A relink after the first finds nearly everyone kept: only the rest are keyed.
+            let kept: HashSet<PersonId> =
+                self.store.keyed_persons(&page).await?.into_iter().collect();
+            let missing: Vec<usize> = (start..end)
+                .filter(|&i| !kept.contains(&persons[i].0))
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
             let records = prepared.clone();
+            let which = missing.clone();
             let keys = tokio::task::spawn_blocking(move || {
-                evac_link::block::blocking_keys_of_each(&records[start..end])
+                let page: Vec<&Prepared> = which.iter().map(|&i| &records[i]).collect();
+                evac_link::block::blocking_keys_of_each(&page)
             })
             .await
             .map_err(|e| AppError::Conflict(Refusal::other(format!("keying stopped: {e}"))))?;
-            let keyed: Vec<evac_store::KeyedPerson> = persons[start..end]
+            let keyed: Vec<evac_store::KeyedPerson> = missing
                 .iter()
                 .zip(keys)
-                .map(|(&(person, request), keys)| evac_store::KeyedPerson {
-                    person,
-                    request,
+                .map(|(&i, keys)| evac_store::KeyedPerson {
+                    person: persons[i].0,
+                    request: persons[i].1,
                     keys,
                 })
                 .collect();
@@ -719,8 +736,14 @@ impl App {
             .wake();
     }
 
-    /// Waits until no stored request waits for linking, when this app links (it holds an
-    /// index): for tests, and for anyone who must read the links of a request just submitted.
+    /// Whether this node matches new requests on arrival now (it holds the linkage lease and
+    /// has taken the model up).
+    pub fn matches_on_arrival(&self) -> bool {
+        self.linker.is_matching()
+    }
+
+    /// Waits until no stored request waits for linking, when this app links (it has a model):
+    /// for tests, and for anyone who must read the links of a request just submitted.
     pub async fn linking_caught_up(&self) {
         while self.linker.is_matching() {
             self.wake_linker();
@@ -1466,6 +1489,7 @@ impl OnlineLinker {
                 // A batch matched but not yet stored (the store failed): its requests are in
                 // the index already, so it is stored again, not matched again.
                 let mut unsettled: Option<MatchedBatch> = None;
+                let mut cache = PreparedCache::default();
                 // Until the app (the sender) is gone; a timeout is the poll.
                 while !matches!(
                     woken.recv_timeout(poll),
@@ -1486,7 +1510,7 @@ impl OnlineLinker {
                                 }
                                 match runtime.block_on(store.links_due(LINK_BATCH_REQUESTS_MAX)) {
                                     Ok(due) if due.is_empty() => break,
-                                    Ok(due) => match linker.match_due(&runtime, &*store, due) {
+                                    Ok(due) => match linker.match_due(&runtime, &*store, due, &mut cache) {
                                         Some(batch) => batch,
                                         // The model was dropped: the lease's holder links these.
                                         None => break,
@@ -1596,6 +1620,7 @@ impl Linker {
         runtime: &tokio::runtime::Handle,
         store: &dyn evac_store::Store,
         due: Vec<RequestId>,
+        cache: &mut PreparedCache,
     ) -> Option<MatchedBatch> {
         let model = self
             .state
@@ -1604,7 +1629,8 @@ impl Linker {
             .as_ref()?
             .model
             .clone();
-        let mut matcher = BatchMatcher::new(runtime, store, &model);
+        cache.forget_before(self.epoch.load(std::sync::atomic::Ordering::Acquire));
+        let mut matcher = BatchMatcher::new(runtime, store, &model, cache);
         let mut events = Vec::new();
         let mut requests = Vec::with_capacity(due.len());
         for id in due {
@@ -1641,6 +1667,54 @@ struct MatchedBatch {
     requests: Vec<RequestId>,
 }
 
+/// A request's people with their prepared records, shared between the cache and a batch.
+type PreparedPeople = std::sync::Arc<[(PersonId, Prepared)]>;
+
+/// Requests the linker keeps prepared between batches, at most: a family that wrote twenty
+/// times is a block of twenty copies, and each new copy would otherwise read every one of them
+/// back from the store. About 40 MB.
+const PREPARED_CACHE_REQUESTS_MAX: usize = 50_000;
+
+/// The prepared people of the requests the online linker met lately (read as candidates, or
+/// matched), kept on its thread between batches: two generations of at most half
+/// [`PREPARED_CACHE_REQUESTS_MAX`] each; a request met again moves to the young one, and when
+/// the young one is full the old one is dropped. Emptied when this node stops linking.
+#[derive(Default)]
+pub(crate) struct PreparedCache {
+    young: HashMap<RequestId, PreparedPeople>,
+    old: HashMap<RequestId, PreparedPeople>,
+    /// The linker's epoch it was filled under.
+    epoch: u64,
+}
+
+impl PreparedCache {
+    fn get(&mut self, id: RequestId) -> Option<PreparedPeople> {
+        if let Some(people) = self.young.get(&id) {
+            return Some(people.clone());
+        }
+        let people = self.old.remove(&id)?;
+        self.insert(id, people.clone());
+        Some(people)
+    }
+
+    fn insert(&mut self, id: RequestId, people: PreparedPeople) {
+        if self.young.len() >= PREPARED_CACHE_REQUESTS_MAX / 2 {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(id, people);
+    }
+
+    /// Empties the cache if the linker stopped linking since it was filled.
+    fn forget_before(&mut self, epoch: u64) {
+        if self.epoch != epoch {
+            *self = PreparedCache {
+                epoch,
+                ..PreparedCache::default()
+            };
+        }
+    }
+}
+
 /// Matching one batch of due requests against the kept people: the store's, found by their
 /// kept keys, and the people this batch matched but has not stored yet (a batch's later
 /// request meets its earlier ones as it would after they settle).
@@ -1649,10 +1723,7 @@ struct BatchMatcher<'a> {
     store: &'a dyn evac_store::Store,
     model: &'a evac_link::Model,
     settings: LinkSettings,
-    /// People met so far (read from the store, or matched by this batch): their request and
-    /// record. A request read is read whole, once.
-    people: HashMap<PersonId, (RequestId, Prepared)>,
-    requests_read: HashSet<RequestId>,
+    cache: &'a mut PreparedCache,
     /// The keys of the people this batch matched, not stored yet.
     unsettled_postings: HashMap<u64, Vec<(PersonId, RequestId)>>,
     keyed: Vec<evac_store::KeyedPerson>,
@@ -1663,14 +1734,14 @@ impl<'a> BatchMatcher<'a> {
         runtime: &'a tokio::runtime::Handle,
         store: &'a dyn evac_store::Store,
         model: &'a evac_link::Model,
+        cache: &'a mut PreparedCache,
     ) -> Self {
         BatchMatcher {
             runtime,
             store,
             model,
             settings: LinkSettings::default(),
-            people: HashMap::new(),
-            requests_read: HashSet::new(),
+            cache,
             unsettled_postings: HashMap::new(),
             keyed: Vec::new(),
         }
@@ -1693,25 +1764,25 @@ impl<'a> BatchMatcher<'a> {
             .collect()
     }
 
-    /// Reads a request whose people a key offers, unless read already.
-    fn read_request(&mut self, id: RequestId) -> Result<(), StoreError> {
-        if !self.requests_read.insert(id) {
-            return Ok(());
+    /// The prepared people of a request a key offers: from the cache, else read from the
+    /// store (a request erased since has none).
+    fn people_of(&mut self, id: RequestId) -> Result<PreparedPeople, StoreError> {
+        if let Some(people) = self.cache.get(id) {
+            return Ok(people);
         }
-        // Erased since: its people are offered no more.
-        if let Some(stored) = self.runtime.block_on(self.store.request(id))? {
-            for (person, prepared) in Self::prepared_people(&stored.request) {
-                self.people.insert(person, (id, prepared));
-            }
-        }
-        Ok(())
+        let people: PreparedPeople = match self.runtime.block_on(self.store.request(id))? {
+            Some(stored) => Self::prepared_people(&stored.request).into(),
+            None => std::sync::Arc::new([]),
+        };
+        self.cache.insert(id, people.clone());
+        Ok(people)
     }
 
     /// Matches a stored request's people not kept yet (all of a new request; one added to a
     /// party since) against the kept people, and keeps them with the batch. The answer is the
     /// link events to log.
     fn match_request(&mut self, request: &Request) -> Result<Vec<LinkEvent>, StoreError> {
-        let everyone = Self::prepared_people(request);
+        let everyone: PreparedPeople = Self::prepared_people(request).into();
         let ids: Vec<PersonId> = everyone.iter().map(|(id, _)| *id).collect();
         let mut kept: HashSet<PersonId> = self
             .runtime
@@ -1719,16 +1790,10 @@ impl<'a> BatchMatcher<'a> {
             .into_iter()
             .collect();
         kept.extend(self.keyed.iter().map(|k| k.person));
-        let new: Vec<(PersonId, Prepared, Vec<u64>)> = everyone
+        let new: Vec<(PersonId, &Prepared, Vec<u64>)> = everyone
             .iter()
             .filter(|(id, _)| !kept.contains(id))
-            .map(|(id, prepared)| {
-                (
-                    *id,
-                    prepared.clone(),
-                    evac_link::block::blocking_keys(prepared),
-                )
-            })
+            .map(|(id, prepared)| (*id, prepared, evac_link::block::blocking_keys(prepared)))
             .collect();
         let mut events = Vec::new();
         if new.is_empty() {
@@ -1756,7 +1821,8 @@ impl<'a> BatchMatcher<'a> {
         }
         // Each new person's candidates: in a block small enough, of another request, and
         // paired by the key's kind as the batch pairs them.
-        let mut candidates: Vec<Vec<PersonId>> = Vec::with_capacity(new.len());
+        let mut met: HashMap<RequestId, PreparedPeople> = HashMap::new();
+        let mut candidates: Vec<Vec<(RequestId, PersonId)>> = Vec::with_capacity(new.len());
         for (_, record, keys) in &new {
             let mut found = Vec::new();
             for key in keys {
@@ -1770,11 +1836,18 @@ impl<'a> BatchMatcher<'a> {
                     if their_request == request.id {
                         continue;
                     }
-                    self.read_request(their_request)?;
-                    if let Some((_, theirs)) = self.people.get(&person)
-                        && evac_link::block::key_proposes(*key, record, theirs)
+                    let theirs = match met.get(&their_request) {
+                        Some(people) => people.clone(),
+                        None => {
+                            let people = self.people_of(their_request)?;
+                            met.insert(their_request, people.clone());
+                            people
+                        }
+                    };
+                    if let Some((_, their_record)) = theirs.iter().find(|(id, _)| *id == person)
+                        && evac_link::block::key_proposes(*key, record, their_record)
                     {
-                        found.push(person);
+                        found.push((their_request, person));
                     }
                 }
             }
@@ -1782,15 +1855,13 @@ impl<'a> BatchMatcher<'a> {
             found.dedup();
             candidates.push(found);
         }
-        let people = &self.people;
-        let offered =
-            |k: usize, tied: &[(PersonId, RequestId)]| offer(people, &candidates[k], tied);
+        let offered = |k: usize, tied: &[(PersonId, RequestId)]| offer(&met, &candidates[k], tied);
         let auto_min = self.settings.auto_merge_probability_min;
         // Two passes, as the batch does: first each person alone; then each again, with the
         // requests the others surely matched counting as tied households.
         let sure: Vec<Option<(PersonId, RequestId)>> = (0..new.len())
             .map(|k| {
-                evac_link::best_matches(self.model, &self.settings, &new[k].1, offered(k, &[]), 1)
+                evac_link::best_matches(self.model, &self.settings, new[k].1, offered(k, &[]), 1)
                     .first()
                     .filter(|(_, score)| score.match_probability >= auto_min && !score.contradicts)
                     .map(|&((their_request, person), _)| (person, their_request))
@@ -1822,10 +1893,6 @@ impl<'a> BatchMatcher<'a> {
             }
         }
         // Kept with the batch: a later request of it meets these people.
-        for (person, prepared) in everyone {
-            self.people.insert(person, (request.id, prepared));
-        }
-        self.requests_read.insert(request.id);
         for (person, _, keys) in new {
             for &key in &keys {
                 self.unsettled_postings
@@ -1839,27 +1906,28 @@ impl<'a> BatchMatcher<'a> {
                 keys,
             });
         }
+        self.cache.insert(request.id, everyone.clone());
         Ok(events)
     }
 }
 
-/// The people `candidates` names, offered for scoring, each in a tied household when its
-/// request is one `tied` names and it is not itself the person tied to.
+/// The people `candidates` names (each of a request in `met`), offered for scoring, each in a
+/// tied household when its request is one `tied` names and it is not itself the person tied to.
 fn offer<'p>(
-    people: &'p HashMap<PersonId, (RequestId, Prepared)>,
-    candidates: &[PersonId],
+    met: &'p HashMap<RequestId, PreparedPeople>,
+    candidates: &[(RequestId, PersonId)],
     tied: &[(PersonId, RequestId)],
 ) -> Vec<evac_link::Offered<'p, (RequestId, PersonId)>> {
     candidates
         .iter()
-        .map(|person| {
-            let (their_request, record) = &people[person];
-            evac_link::Offered {
-                id: (*their_request, *person),
+        .filter_map(|&(their_request, person)| {
+            let (_, record) = met[&their_request].iter().find(|(id, _)| *id == person)?;
+            Some(evac_link::Offered {
+                id: (their_request, person),
                 record,
-                tied_household: tied.iter().any(|(_, r)| r == their_request)
-                    && !tied.iter().any(|(p, _)| p == person),
-            }
+                tied_household: tied.iter().any(|(_, r)| *r == their_request)
+                    && !tied.iter().any(|(p, _)| *p == person),
+            })
         })
         .collect()
 }

@@ -110,8 +110,8 @@ pub fn blocking_keys(r: &Prepared) -> Vec<u64> {
 }
 
 /// The blocking keys of each record, made on every core.
-pub fn blocking_keys_of_each(records: &[Prepared]) -> Vec<Vec<u64>> {
-    records.par_iter().map(blocking_keys).collect()
+pub fn blocking_keys_of_each(records: &[&Prepared]) -> Vec<Vec<u64>> {
+    records.par_iter().map(|r| blocking_keys(r)).collect()
 }
 
 const KIND_NAME_DATE: u64 = 1;

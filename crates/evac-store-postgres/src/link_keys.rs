@@ -34,13 +34,18 @@ pub(crate) async fn key_persons(
     .map_err(backend)?;
     let by_person: std::collections::HashMap<&str, &KeyedPerson> =
         persons.iter().map(String::as_str).zip(keyed).collect();
-    let (mut keys, mut nums) = (Vec::new(), Vec::new());
-    for (num, person) in &inserted {
-        for &key in &by_person[person.as_str()].keys {
-            keys.push(key as i64);
-            nums.push(*num);
-        }
-    }
+    let mut rows: Vec<(i64, i64)> = inserted
+        .iter()
+        .flat_map(|(num, person)| {
+            by_person[person.as_str()]
+                .keys
+                .iter()
+                .map(move |&key| (key as i64, *num))
+        })
+        .collect();
+    // In key order: neighbouring keys share index pages.
+    rows.sort_unstable();
+    let (keys, nums): (Vec<i64>, Vec<i64>) = rows.into_iter().unzip();
     sqlx::query(
         "INSERT INTO link_keys (key, num) SELECT * FROM UNNEST($1::bigint[], $2::bigint[])
          ON CONFLICT DO NOTHING",
