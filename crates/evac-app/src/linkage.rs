@@ -128,9 +128,12 @@ pub(crate) struct Linker {
     /// The node name this app's linkage worker holds the lease as: its settlements are fenced
     /// by the lease. Unset in an app without a worker (a CLI command, a test).
     lease_holder: std::sync::OnceLock<String>,
-    /// Whether a relink (or taking up the kept model) is running: the worker starts one when
-    /// it takes the lease, and a relink when the crisis has outgrown the model.
-    relinking: std::sync::atomic::AtomicBool,
+    /// Whether taking the kept model up (or the first relink) is running: the worker starts
+    /// it when it takes the lease and this node does not match.
+    starting: std::sync::atomic::AtomicBool,
+    /// Whether a relink for a crisis that outgrew the model is running, while matching goes
+    /// on.
+    relearning: std::sync::atomic::AtomicBool,
     /// Moved on by every `forget`: a relink that started before keeps its model to itself.
     epoch: std::sync::atomic::AtomicU64,
 }
@@ -624,7 +627,7 @@ impl App {
         // next wake-up links it (this node's next intake, the lease worker's next renewal, a
         // wait for linking to catch up). Not woken here: before this node's worker holds the
         // lease (`evac demo` relinks first), its fenced settlement would be refused and the
-        // index dropped.
+        // model dropped.
         Ok(RelinkSummary {
             persons: person_count,
             auto_merged,
@@ -724,7 +727,7 @@ impl App {
     /// at once instead of at its next poll. Never waits for it: the acknowledgement depends on
     /// the commit alone (see [`OnlineLinker`]); the request's due mark is what is durable.
     pub(crate) fn queue_for_linking(&self, _request: RequestId) {
-        // Without an index this node does not link: the lease holder polls the store.
+        // Without a model this node does not link: the lease holder polls the store.
         if self.linker.is_matching() {
             self.wake_linker();
         }
@@ -805,7 +808,8 @@ impl App {
                     }
                     // The fence keeps a node that cannot renew from writing; it tries again.
                     // Once its lease has surely run out, another node may have linked meanwhile,
-                    // so its index is stale: forgotten, and rebuilt if the lease comes back.
+                    // so it stops: its model is forgotten, and taken up again if the lease
+                    // comes back.
                     Err(e) => {
                         tracing::warn!(error = %e, "cannot renew the linkage lease");
                         if held
@@ -831,28 +835,29 @@ impl App {
     /// relinks in the background when the crisis has outgrown the model; and makes sure the
     /// linker looks at the queue.
     fn link_while_leased(&self) {
-        use std::sync::atomic::Ordering::AcqRel;
-        let matching = self.linker.is_matching();
-        if matching {
+        use std::sync::atomic::Ordering::{AcqRel, Release};
+        if self.linker.is_matching() {
             self.wake_linker();
-            if !self.linker.outgrown() {
-                return;
+            if self.linker.outgrown() && !self.linker.relearning.swap(true, AcqRel) {
+                let app = self.clone();
+                tokio::spawn(async move {
+                    tracing::info!(
+                        "the crisis has outgrown the linkage model: learning it again while matching goes on"
+                    );
+                    if let Err(e) = app.relink().await {
+                        tracing::warn!(error = %e, "learning the linkage model again failed; matching goes on with the one before");
+                    }
+                    app.linker.relearning.store(false, Release);
+                });
             }
+            return;
         }
-        if self.linker.relinking.swap(true, AcqRel) {
+        if self.linker.starting.swap(true, AcqRel) {
             return;
         }
         let app = self.clone();
         tokio::spawn(async move {
-            let taken_up = if matching {
-                tracing::info!(
-                    "the crisis has outgrown the linkage model: learning it again while matching goes on"
-                );
-                Ok(false)
-            } else {
-                app.take_up_kept_linkage().await
-            };
-            match taken_up {
+            match app.take_up_kept_linkage().await {
                 Ok(true) => {
                     tracing::info!(
                         "linkage ready from the kept keys: new requests are matched on arrival"
@@ -877,9 +882,7 @@ impl App {
                     tracing::warn!(error = %e, "the kept linkage could not be read; trying again while this node holds the lease")
                 }
             }
-            app.linker
-                .relinking
-                .store(false, std::sync::atomic::Ordering::Release);
+            app.linker.starting.store(false, Release);
         });
     }
 
@@ -1315,9 +1318,9 @@ impl App {
         }
     }
 
-    /// Refines the model with a reviewer's "same person" (when this node matches), and keeps
-    /// it, so a restart scores as reviewers taught. A refinement that cannot be read or kept
-    /// is only logged: the decision itself is stored already.
+    /// Refines the model with a reviewer's "same person", when this node matches. The
+    /// refinement lasts while this node links: the kept model is what the last relink learnt
+    /// (a relink learns from the data alone), so a decision never races a relink's save.
     async fn learn_from_match(&self, a: PersonId, b: PersonId) {
         if !self.linker.is_matching() {
             return;
@@ -1333,7 +1336,7 @@ impl App {
             return;
         };
         let comparison = evac_link::compare::compare(&x, &y);
-        let kept = {
+        {
             let mut guard = self.linker.state.lock().expect("linker lock");
             let Some(state) = guard.as_mut() else { return };
             let observed = state.matches_observed;
@@ -1349,27 +1352,6 @@ impl App {
                 state.learnt_from,
             )
         };
-        let (model, matches_observed, learnt_from) = kept;
-        let text = serde_json::to_string(&KeptModel {
-            model: evac_link::StoredModel::from(&*model),
-            matches_observed,
-        });
-        let saved = match text {
-            Ok(text) => {
-                self.store
-                    .save_link_model(evac_store::StoredLinkModel {
-                        model: text,
-                        keys_fingerprint: evac_link::block::keys_fingerprint(),
-                        persons: learnt_from,
-                        saved_at: Timestamp::now(),
-                    })
-                    .await
-            }
-            Err(e) => Err(StoreError::Backend(e.to_string())),
-        };
-        if let Err(e) = saved {
-            tracing::warn!(error = %e, "the model a decision refined could not be kept");
-        }
     }
 
     async fn linked_person(&self, person: PersonId) -> Result<LinkedPerson, AppError> {
@@ -1464,7 +1446,7 @@ impl Drop for LinkageWorker {
 
 /// Drains the store's queue of requests due for linking, on a thread of its own at the lowest
 /// CPU priority (on Linux), a batch at a time in id order (UUID v7: arrival order), while this
-/// node holds an index.
+/// node has a model (it holds the lease).
 ///
 /// Why a thread apart: matching a request costs about as much CPU as taking it in, and an
 /// acknowledgement must wait for the commit alone. During a burst, intake keeps the cores and
@@ -1486,8 +1468,8 @@ impl OnlineLinker {
             .spawn(move || {
                 evac_store::lower_this_threads_priority();
                 let poll = std::time::Duration::from_millis(LINK_POLL_MS);
-                // A batch matched but not yet stored (the store failed): its requests are in
-                // the index already, so it is stored again, not matched again.
+                // A batch matched but not yet stored (the store failed): stored again as it was
+                // matched, its keys with it, not matched again.
                 let mut unsettled: Option<MatchedBatch> = None;
                 let mut cache = PreparedCache::default();
                 // Until the app (the sender) is gone; a timeout is the poll.
@@ -1595,7 +1577,7 @@ impl Linker {
 
     /// The fence of this node's settlements: as the lease holder when it runs a worker; else
     /// (a console command, a test) only while no node holds the lease, so a command's short
-    /// linking never clears requests the holder's index then lacks.
+    /// linking never clears requests the holder is matching.
     fn fence(&self) -> evac_store::LeaseFence {
         evac_store::LeaseFence {
             lease: evac_store::LINKAGE_LEASE.into(),
@@ -1633,7 +1615,25 @@ impl Linker {
         let mut matcher = BatchMatcher::new(runtime, store, &model, cache);
         let mut events = Vec::new();
         let mut requests = Vec::with_capacity(due.len());
+        // Requests whose people are all kept (a relink matched them) are settled unread.
+        let unkeyed: HashSet<RequestId> = match runtime
+            .block_on(store.requests_with_unkeyed_persons(&due))
+        {
+            Ok(unkeyed) => unkeyed.into_iter().collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot tell which due requests need matching; they stay due");
+                return Some(MatchedBatch {
+                    events,
+                    keyed: Vec::new(),
+                    requests,
+                });
+            }
+        };
         for id in due {
+            if !unkeyed.contains(&id) {
+                requests.push(id);
+                continue;
+            }
             let matched = runtime
                 .block_on(store.request(id))
                 .and_then(|stored| match stored {
@@ -1717,7 +1717,8 @@ impl PreparedCache {
 
 /// Matching one batch of due requests against the kept people: the store's, found by their
 /// kept keys, and the people this batch matched but has not stored yet (a batch's later
-/// request meets its earlier ones as it would after they settle).
+/// request meets its earlier ones as it would after they settle). Candidates of equal weight
+/// rank by request id (UUID v7: the order requests were stored in), then person id.
 struct BatchMatcher<'a> {
     runtime: &'a tokio::runtime::Handle,
     store: &'a dyn evac_store::Store,
@@ -1796,6 +1797,8 @@ impl<'a> BatchMatcher<'a> {
             .map(|(id, prepared)| (*id, prepared, evac_link::block::blocking_keys(prepared)))
             .collect();
         let mut events = Vec::new();
+        // As it reads now, for a later request of this batch or the next.
+        self.cache.insert(request.id, everyone.clone());
         if new.is_empty() {
             return Ok(events);
         }
@@ -1906,7 +1909,6 @@ impl<'a> BatchMatcher<'a> {
                 keys,
             });
         }
-        self.cache.insert(request.id, everyone.clone());
         Ok(events)
     }
 }
@@ -2072,6 +2074,59 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cache of prepared requests never holds more than its bound, keeps what is met
+    /// again, and forgets everything when the linker stopped linking since it was filled.
+    #[test]
+    fn the_prepared_cache_is_bounded_and_keeps_what_is_met_again() {
+        let mut cache = PreparedCache::default();
+        let people = |n: usize| -> PreparedPeople {
+            (0..n)
+                .map(|_| (PersonId::new_v7(), Prepared::new(&LinkRecord::default())))
+                .collect()
+        };
+        let hot = RequestId::new_v7();
+        cache.insert(hot, people(2));
+        for _ in 0..PREPARED_CACHE_REQUESTS_MAX * 3 {
+            cache.insert(RequestId::new_v7(), people(1));
+            assert!(cache.young.len() + cache.old.len() <= PREPARED_CACHE_REQUESTS_MAX);
+            // Met again and again: never dropped.
+            assert_eq!(cache.get(hot).map(|p| p.len()), Some(2));
+        }
+        cache.forget_before(cache.epoch);
+        assert!(cache.get(hot).is_some(), "the same epoch keeps the cache");
+        cache.forget_before(cache.epoch + 1);
+        assert!(cache.get(hot).is_none(), "a new epoch empties it");
+    }
+
+    /// A model learnt on the first requests is learnt again once the crisis has doubled, not
+    /// before, and not for a small crisis.
+    #[test]
+    fn a_crisis_that_doubled_outgrows_its_model() {
+        let linker = Linker::default();
+        let state = |learnt_from: u64, kept: u64| LinkState {
+            model: std::sync::Arc::new(
+                evac_link::link(Vec::new(), &LinkSettings::default())
+                    .unwrap()
+                    .model,
+            ),
+            matches_observed: 0.0,
+            learnt_from,
+            kept,
+        };
+        assert!(!linker.outgrown(), "no model, nothing to outgrow");
+        assert!(linker.take_up(0, state(10_000, 19_999)));
+        assert!(!linker.outgrown());
+        linker.count_kept(1);
+        assert!(linker.outgrown(), "twice the people the model learnt from");
+        assert!(linker.take_up(0, state(100, 900)));
+        assert!(!linker.outgrown(), "below RELEARN_PERSONS_MIN");
+        linker.forget();
+        assert!(
+            !linker.take_up(0, state(10, 10)),
+            "stopped linking since epoch 0"
+        );
+    }
 
     /// Oracle: on a linked demo crisis (with a merge undone and a pair judged two people), the
     /// household walked from the events around it is the household walked from the whole log,

@@ -238,9 +238,10 @@ async fn a_restarted_node_matches_from_the_kept_keys_without_relinking() {
                 .await
                 .unwrap();
         }
-        let worker = first.start_linkage_worker("node-1");
+        // Stored before the first start: the relink keeps its keys.
         let phone = "8 701 555 12 34";
         let web = submit(&first, &family("Жұмабаева", "Әйгерім", phone)).await;
+        let worker = first.start_linkage_worker("node-1");
         let hotline = submit(&first, &family("Zhumabayeva", "Aigerim", phone)).await;
         linked_within(&first, &staff, hotline, web, Duration::from_secs(30)).await;
         assert_relinks(&first, 1, &format!("{name}: the first start relinks")).await;
@@ -265,11 +266,22 @@ async fn a_restarted_node_matches_from_the_kept_keys_without_relinking() {
         worker.stop().await;
         drop(second);
 
-        // Keys kept by another release (its fingerprint differs) are made again: a relink.
+        // Keys kept by another release (its fingerprint differs) are made again: a relink
+        // forgets them all (a person no request has any more goes) and keys everyone.
         let mut kept = kept_model(&backend).await;
         kept.keys_fingerprint ^= 1;
         let third_node = backend.node().await;
         third_node.store().save_link_model(kept).await.unwrap();
+        let sentinel = evac_store::KeyedPerson {
+            person: evac_model::PersonId::new_v7(),
+            request: web,
+            keys: vec![29],
+        };
+        third_node
+            .store()
+            .key_persons(vec![sentinel.clone()])
+            .await
+            .unwrap();
         let worker = third_node.start_linkage_worker("node-1");
         let c = submit(&third_node, &family("Нурланова", "Айша", "8 705 444 55 66")).await;
         let d = submit(
@@ -293,6 +305,15 @@ async fn a_restarted_node_matches_from_the_kept_keys_without_relinking() {
                 .map(|m| m.keys_fingerprint),
             Some(evac_link::block::keys_fingerprint()),
             "{name}"
+        );
+        assert!(
+            third_node
+                .store()
+                .keyed_persons(&[sentinel.person])
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}: keys made otherwise are forgotten"
         );
         worker.stop().await;
         backend.finish().await;

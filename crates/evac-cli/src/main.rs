@@ -104,7 +104,8 @@ enum Command {
     /// The gazetteer: resolve a location in any script.
     #[command(subcommand)]
     Place(commands::place::PlaceCommand),
-    /// Link every stored request from scratch (the server also does this at start-up).
+    /// Link every stored request from scratch and keep each person's keys and the model (the
+    /// server does this on its first start; a restart matches from what is kept).
     Relink,
     /// The duplicate review queue: list, decide, undo.
     #[command(subcommand)]
@@ -170,8 +171,8 @@ fn main() -> std::process::ExitCode {
         .build()
         .expect("a Tokio runtime");
     let outcome = runtime.block_on(run(cli));
-    // Background work on the blocking pool (a relink when a node has just taken the linkage
-    // lease: minutes at a million requests) must not keep a stopped server alive: it is
+    // Background work on the blocking pool (a relink on a first start, or for a crisis that
+    // outgrew its model: minutes at a million requests) must not keep a stopped server alive: it is
     // redone by whichever node links next. Dropping the runtime would wait for it.
     runtime.shutdown_timeout(std::time::Duration::from_secs(BLOCKING_WORK_AT_EXIT_S));
     match outcome {

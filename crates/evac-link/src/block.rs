@@ -178,10 +178,15 @@ pub fn key_proposes(key: u64, a: &Prepared, b: &Prepared) -> bool {
     worth_scoring(kind_of(key), a, b)
 }
 
-/// How keys are made, in one number: the keys of a few fixed records of every kind, folded.
-/// Keys kept between runs (a store's index of them) hold only while it is unchanged: a
-/// release that spells a name's key differently, or a standard library whose hasher changed,
-/// changes it, and the kept keys must be made again.
+/// The version of how keys are made: moved on by every change to blocking, name keys, name
+/// groups, stems or transliteration that the fixed records of [`keys_fingerprint`] may not
+/// show.
+pub const KEYS_VERSION: u64 = 1;
+
+/// How keys are made, in one number: [`KEYS_VERSION`] and the keys of a few fixed records of
+/// every kind, folded. Keys kept between runs (a store's index of them) hold only while it is
+/// unchanged: a release that keys names differently, or a standard library whose hasher
+/// changed, changes it, and the kept keys must be made again.
 pub fn keys_fingerprint() -> u64 {
     use crate::record::LinkRecord;
     let dated = LinkRecord {
@@ -209,7 +214,7 @@ pub fn keys_fingerprint() -> u64 {
     [dated, aged, undated]
         .iter()
         .flat_map(|r| blocking_keys(&Prepared::new(r)))
-        .fold(0u64, |folded, key| folded.rotate_left(7) ^ key)
+        .fold(KEYS_VERSION, |folded, key| folded.rotate_left(7) ^ key)
 }
 
 /// Whether a pair from a block of `kind` is worth scoring: one of them is a record the kind

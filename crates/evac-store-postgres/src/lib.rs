@@ -1510,6 +1510,25 @@ impl Store for PgStore {
         Ok(n as u64)
     }
 
+    async fn requests_with_unkeyed_persons(
+        &self,
+        requests: &[RequestId],
+    ) -> Result<Vec<RequestId>, StoreError> {
+        let requests: Vec<String> = requests.iter().map(ToString::to_string).collect();
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT p.request_id FROM persons AS p
+             WHERE p.request_id = ANY($1)
+               AND NOT EXISTS (SELECT 1 FROM link_people AS k WHERE k.person_id = p.id)",
+        )
+        .bind(&requests)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        ids.iter()
+            .map(|id| parse_id("persons.request_id", id))
+            .collect()
+    }
+
     async fn link_postings(
         &self,
         keys: &[u64],
@@ -1527,8 +1546,13 @@ impl Store for PgStore {
     }
 
     async fn forget_link_keys(&self) -> Result<(), StoreError> {
-        // DELETE, not TRUNCATE: the app's role may delete rows, not truncate tables.
+        // DELETE, not TRUNCATE: the app's role may delete rows, not truncate tables. Locked
+        // first, so no settlement commits between the deletes (keys without their people).
         let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("LOCK TABLE link_people, link_keys IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
         for table in ["link_keys", "link_people", "link_model"] {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
                 .execute(&mut *tx)
@@ -1792,17 +1816,10 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        // The people the correction added (the status count follows by its trigger), matched
-        // by the online linker as a new request's are.
-        if body.party.len() > seen.party.len() {
-            sqlx::query(
-                "INSERT INTO links_due (request_id) VALUES ($1) ON CONFLICT (request_id) DO NOTHING",
-            )
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        }
+        // Its people are matched and keyed again as they read now (a new name or date keys
+        // them anew; the people added, whose status count follows by its trigger, are matched
+        // as a new request's are).
+        link_keys::forget_request_keys(&mut tx, &id.to_string()).await?;
         for (ordinal, p) in body.party.iter().enumerate().skip(seen.party.len()) {
             sqlx::query(
                 "INSERT INTO persons (id, request_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)

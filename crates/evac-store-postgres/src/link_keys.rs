@@ -58,12 +58,19 @@ pub(crate) async fn key_persons(
     Ok(inserted.len())
 }
 
-/// Forgets the kept keys of `request`'s people (their contacts were erased) and makes the
-/// request due again, so the linker keys it as it reads now.
+/// Forgets the kept keys of `request`'s people (it was corrected, or its contacts erased) and
+/// makes it due again, so the linker matches and keys it as it reads now.
 pub(crate) async fn forget_request_keys(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     request: &str,
 ) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO links_due (request_id) VALUES ($1) ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(request)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
     let people: Vec<(i64, Vec<u8>)> =
         sqlx::query_as("DELETE FROM link_people WHERE request_id = $1 RETURNING num, keys")
             .bind(request)
@@ -85,13 +92,6 @@ pub(crate) async fn forget_request_keys(
     )
     .bind(&keys)
     .bind(&nums)
-    .execute(&mut **tx)
-    .await
-    .map_err(backend)?;
-    sqlx::query(
-        "INSERT INTO links_due (request_id) VALUES ($1) ON CONFLICT (request_id) DO NOTHING",
-    )
-    .bind(request)
     .execute(&mut **tx)
     .await
     .map_err(backend)?;

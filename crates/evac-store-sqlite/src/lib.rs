@@ -1384,6 +1384,15 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn requests_with_unkeyed_persons(
+        &self,
+        requests: &[RequestId],
+    ) -> Result<Vec<RequestId>, StoreError> {
+        let requests: Vec<String> = requests.iter().map(ToString::to_string).collect();
+        self.read(move |c| links::requests_with_unkeyed_persons(c, &requests))
+            .await
+    }
+
     async fn link_postings(
         &self,
         keys: &[u64],
@@ -1750,12 +1759,9 @@ impl Store for SqliteStore {
             c.note_correction();
             let added = rows::rewrite_people(c, &id, &people, &name_keys, registered_at)?;
             c.count_registered(added);
-            if added > 0 {
-                // The people added are matched by the online linker, as a new request's are.
-                c.prepare_cached("INSERT OR IGNORE INTO links_due (request_id) VALUES (?1)")
-                    .and_then(|mut s| s.execute([&id]))
-                    .map_err(backend)?;
-            }
+            // Its people are matched and keyed again as they read now (a new name or date
+            // keys them anew; the people added are matched as a new request's are).
+            links::forget_request_keys(c, &id)?;
             notes
                 .iter()
                 .try_for_each(|note| persons::change_person(c, note))?;

@@ -1,6 +1,6 @@
 //! SQL for the linkage log on SQLite.
 
-use evac_model::{LinkEvent, LinkEventKind, PersonId, StoredLinkEvent, Timestamp};
+use evac_model::{LinkEvent, LinkEventKind, PersonId, RequestId, StoredLinkEvent, Timestamp};
 use evac_store::*;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -177,9 +177,12 @@ pub(crate) fn key_persons(c: &Connection, keyed: &[KeyedPerson]) -> Result<usize
     Ok(added)
 }
 
-/// Forgets the kept keys of `request`'s people (their contacts were erased); the request is
-/// due for linking again, so the linker keys it as it reads now.
+/// Forgets the kept keys of `request`'s people (it was corrected, or its contacts erased) and
+/// makes it due for linking again, so the linker matches and keys it as it reads now.
 pub(crate) fn forget_request_keys(c: &Connection, request: &str) -> Result<(), StoreError> {
+    c.prepare_cached("INSERT OR IGNORE INTO links_due (request_id) VALUES (?1)")
+        .and_then(|mut s| s.execute([request]))
+        .map_err(backend)?;
     let people: Vec<(i64, Vec<u8>)> = c
         .prepare_cached("SELECT num, keys FROM link_people WHERE request_id = ?1")
         .and_then(|mut s| {
@@ -187,9 +190,6 @@ pub(crate) fn forget_request_keys(c: &Connection, request: &str) -> Result<(), S
                 .collect()
         })
         .map_err(backend)?;
-    if people.is_empty() {
-        return Ok(());
-    }
     let mut forget = c
         .prepare_cached("DELETE FROM link_keys WHERE key = ?1 AND num = ?2")
         .map_err(backend)?;
@@ -199,9 +199,6 @@ pub(crate) fn forget_request_keys(c: &Connection, request: &str) -> Result<(), S
         }
     }
     c.prepare_cached("DELETE FROM link_people WHERE request_id = ?1")
-        .and_then(|mut s| s.execute([request]))
-        .map_err(backend)?;
-    c.prepare_cached("INSERT OR IGNORE INTO links_due (request_id) VALUES (?1)")
         .and_then(|mut s| s.execute([request]))
         .map_err(backend)?;
     Ok(())
@@ -290,4 +287,23 @@ pub(crate) fn save_link_model(c: &Connection, m: &StoredLinkModel) -> Result<(),
     })
     .map_err(backend)?;
     Ok(())
+}
+
+pub(crate) fn requests_with_unkeyed_persons(
+    c: &Connection,
+    requests: &[String],
+) -> Result<Vec<RequestId>, StoreError> {
+    let requests =
+        serde_json::to_string(requests).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let ids: Vec<String> = c
+        .prepare_cached(
+            "SELECT DISTINCT p.request_id FROM persons AS p
+             WHERE p.request_id IN (SELECT value FROM json_each(?1))
+               AND NOT EXISTS (SELECT 1 FROM link_people AS k WHERE k.person_id = p.id)",
+        )
+        .and_then(|mut s| s.query_map([requests], |r| r.get(0))?.collect())
+        .map_err(backend)?;
+    ids.iter()
+        .map(|id| parse_id("persons.request_id", id))
+        .collect()
 }

@@ -2733,6 +2733,15 @@ pub async fn link_keys_story(store: &dyn Store) {
         "persons 1 and 2, once each"
     );
     assert_eq!(store.keyed_person_count().await.unwrap(), count_before + 3);
+    let ids: Vec<RequestId> = requests.iter().map(|r| r.request.id).collect();
+    assert!(
+        store
+            .requests_with_unkeyed_persons(&ids)
+            .await
+            .unwrap()
+            .is_empty(),
+        "every person of the three is kept"
+    );
     let mut postings = store
         .link_postings(&[shared, own, 12345], 10)
         .await
@@ -2799,7 +2808,6 @@ pub async fn link_keys_story(store: &dyn Store) {
             at: Timestamp::from_unix_micros(fixture.clock),
         },
     };
-    let ids: Vec<RequestId> = requests.iter().map(|r| r.request.id).collect();
     store
         .settle_links(vec![], vec![], ids.clone(), fence)
         .await
@@ -2813,6 +2821,11 @@ pub async fn link_keys_story(store: &dyn Store) {
     assert_eq!(
         store.keyed_persons(&[person(0), person(1)]).await.unwrap(),
         vec![person(1)]
+    );
+    assert_eq!(
+        store.requests_with_unkeyed_persons(&ids).await.unwrap(),
+        vec![requests[0].request.id],
+        "the erased request's person needs keying again"
     );
     assert!(
         store

@@ -748,6 +748,13 @@ pub trait Store: Send + Sync + 'static {
     /// How many people have their keys kept.
     async fn keyed_person_count(&self) -> Result<u64, StoreError>;
 
+    /// Which of `requests` have a person whose keys are not kept (the rest need no matching:
+    /// a relink, or this linker before, matched and kept all their people).
+    async fn requests_with_unkeyed_persons(
+        &self,
+        requests: &[RequestId],
+    ) -> Result<Vec<RequestId>, StoreError>;
+
     /// The people kept under each of `keys`, at most `per_key_max` a key (a block that reaches
     /// it is too common to compare, so more are never needed).
     async fn link_postings(
@@ -888,7 +895,9 @@ pub trait Store: Send + Sync + 'static {
     /// stored beside the body (location and name search columns, name keys, whether it has
     /// minors, its party's size), with a note on each of its people saying why and the audit
     /// event, in one transaction. People of `body` the request did not have are registered
-    /// (added to the party); every person of `seen` must stay ([`keeps_every_person`]).
+    /// (added to the party); every person of `seen` must stay ([`keeps_every_person`]). The
+    /// people's kept link keys are forgotten and the request is due for linking again, so the
+    /// linker matches and keys them as they read now.
     ///
     /// The correction was decided on `seen`: if the stored body is no longer `seen` (another
     /// correction came first), nothing is kept and the answer is [`StoreError::Refused`]
@@ -1108,7 +1117,8 @@ pub trait Store: Send + Sync + 'static {
     /// notes, messenger chats linked to the phones; messages not sent yet are given up. The
     /// rows stay (counts intact). The request's people's kept link keys go too (a phone's key
     /// is a hash anyone can recompute), and the request is due for linking again, so the
-    /// linker keys it as it reads now. How many rows were erased.
+    /// linker keys it as it reads now (as after any correction, [`Store::correct_request`]).
+    /// How many rows were erased.
     async fn erase_contacts(
         &self,
         request: RequestId,

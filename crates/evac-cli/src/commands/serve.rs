@@ -35,8 +35,8 @@ pub async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
 
 /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish. Linkage runs in the
 /// background on whichever node holds its lease (this one, when alone): requests are taken at
-/// once, and matched from the moment that node's index is built (an app that relinked already
-/// keeps its index).
+/// once, and matched from the moment that node has taken the kept model up (at once), or
+/// relinked a store that keeps none (an app that relinked already keeps its model).
 pub async fn serve(listener: tokio::net::TcpListener, app: App) -> anyhow::Result<()> {
     let linkage = app.start_linkage_worker(&app.settings().messaging.node);
     // This node's senders: they drain the outbox (shared with every other node) until the
