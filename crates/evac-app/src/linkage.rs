@@ -167,6 +167,8 @@ struct KeptModel {
 
 /// People whose keys a relink stores in one transaction.
 const KEY_PAGE_PERSONS: usize = 8_192;
+/// Keys a relink that keys a whole store writes in one transaction, in key order.
+const KEY_PAGE_ROWS: usize = 65_536;
 
 /// Link records a relink hands to its preparing thread at a time.
 const PREPARE_PAGE_RECORDS: usize = 8_192;
@@ -580,7 +582,11 @@ impl App {
         let evac_link::Linkage {
             prepared, model, ..
         } = linkage;
-        self.keep_keys(prepared, persons).await?;
+        if kept_as_now {
+            self.keep_keys(prepared, persons).await?;
+        } else {
+            self.keep_all_keys(prepared, persons).await?;
+        }
         let kept = KeptModel {
             model: evac_link::StoredModel::from(&model),
             matches_observed,
@@ -679,6 +685,72 @@ impl App {
             }
             let store = self.store.clone();
             committing = Some(tokio::spawn(async move { store.key_persons(keyed).await }));
+        }
+        if let Some(last) = committing {
+            joined(last.await)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps every relinked person's keys in a store that keeps none (a first relink, or one
+    /// after another release made keys otherwise): the people a page at a time, then every
+    /// key in key order, so each B-tree page of the keys is written once rather than once a
+    /// key (a person's keys scatter over the whole key space, and beyond a few hundred
+    /// thousand people every key dirtied a page of its own). Until the model is kept at the end
+    /// no start takes these keys up, so a relink that stops halfway leaves nothing half-kept
+    /// in use.
+    async fn keep_all_keys(
+        &self,
+        prepared: Vec<Prepared>,
+        persons: Vec<(PersonId, RequestId)>,
+    ) -> Result<(), AppError> {
+        let prepared = std::sync::Arc::new(prepared);
+        let mut rows: Vec<(u64, i64)> = Vec::new();
+        for start in (0..persons.len()).step_by(KEY_PAGE_PERSONS) {
+            let end = (start + KEY_PAGE_PERSONS).min(persons.len());
+            let records = prepared.clone();
+            let keys = tokio::task::spawn_blocking(move || {
+                let page: Vec<&Prepared> = records[start..end].iter().collect();
+                evac_link::block::blocking_keys_of_each(&page)
+            })
+            .await
+            .map_err(|e| AppError::Conflict(Refusal::other(format!("keying stopped: {e}"))))?;
+            let keyed: Vec<evac_store::KeyedPerson> = persons[start..end]
+                .iter()
+                .zip(keys)
+                .map(|(&(person, request), keys)| evac_store::KeyedPerson {
+                    person,
+                    request,
+                    keys,
+                })
+                .collect();
+            let keys_of: Vec<Vec<u64>> = keyed.iter().map(|k| k.keys.clone()).collect();
+            let nums = self.store.keep_link_people(keyed).await?;
+            for (keys, num) in keys_of.into_iter().zip(nums) {
+                // Kept already (by another relink, or the linker): its keys are in place.
+                if let Some(num) = num {
+                    rows.extend(keys.into_iter().map(|key| (key, num)));
+                }
+            }
+        }
+        drop(prepared);
+        let rows = tokio::task::spawn_blocking(move || {
+            let mut rows = rows;
+            rows.sort_unstable();
+            rows
+        })
+        .await
+        .map_err(|e| AppError::Conflict(Refusal::other(format!("sorting keys stopped: {e}"))))?;
+        let mut committing: Option<tokio::task::JoinHandle<Result<(), StoreError>>> = None;
+        for chunk in rows.chunks(KEY_PAGE_ROWS) {
+            let chunk = chunk.to_vec();
+            if let Some(previous) = committing.take() {
+                joined(previous.await)?;
+            }
+            let store = self.store.clone();
+            committing = Some(tokio::spawn(
+                async move { store.index_link_keys(chunk).await },
+            ));
         }
         if let Some(last) = committing {
             joined(last.await)?;

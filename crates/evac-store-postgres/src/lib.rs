@@ -1498,6 +1498,23 @@ impl Store for PgStore {
         Ok(added)
     }
 
+    async fn keep_link_people(
+        &self,
+        keyed: Vec<KeyedPerson>,
+    ) -> Result<Vec<Option<i64>>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let nums = link_keys::keep_link_people(&mut tx, &keyed).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(nums)
+    }
+
+    async fn index_link_keys(&self, rows: Vec<(u64, i64)>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        link_keys::index_link_keys(&mut tx, &rows).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(())
+    }
+
     async fn keyed_persons(&self, persons: &[PersonId]) -> Result<Vec<PersonId>, StoreError> {
         link_keys::keyed_persons(&self.pool, persons).await
     }

@@ -14,8 +14,30 @@ pub(crate) async fn key_persons(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     keyed: &[KeyedPerson],
 ) -> Result<usize, StoreError> {
+    let nums = keep_link_people(tx, keyed).await?;
+    let mut rows: Vec<(u64, i64)> = keyed
+        .iter()
+        .zip(&nums)
+        .filter_map(|(k, num)| {
+            let num = (*num)?;
+            Some(k.keys.iter().map(move |&key| (key, num)))
+        })
+        .flatten()
+        .collect();
+    // In key order: neighbouring keys share index pages.
+    rows.sort_unstable();
+    index_link_keys(tx, &rows).await?;
+    Ok(nums.iter().flatten().count())
+}
+
+/// Keeps the people not kept yet with their keys beside them; each one's number (`None`: kept
+/// already).
+pub(crate) async fn keep_link_people(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    keyed: &[KeyedPerson],
+) -> Result<Vec<Option<i64>>, StoreError> {
     if keyed.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let persons: Vec<String> = keyed.iter().map(|k| k.person.to_string()).collect();
     let requests: Vec<String> = keyed.iter().map(|k| k.request.to_string()).collect();
@@ -32,20 +54,22 @@ pub(crate) async fn key_persons(
     .fetch_all(&mut **tx)
     .await
     .map_err(backend)?;
-    let by_person: std::collections::HashMap<&str, &KeyedPerson> =
-        persons.iter().map(String::as_str).zip(keyed).collect();
-    let mut rows: Vec<(i64, i64)> = inserted
-        .iter()
-        .flat_map(|(num, person)| {
-            by_person[person.as_str()]
-                .keys
-                .iter()
-                .map(move |&key| (key as i64, *num))
-        })
+    let num_of: std::collections::HashMap<String, i64> = inserted
+        .into_iter()
+        .map(|(num, person)| (person, num))
         .collect();
-    // In key order: neighbouring keys share index pages.
-    rows.sort_unstable();
-    let (keys, nums): (Vec<i64>, Vec<i64>) = rows.into_iter().unzip();
+    Ok(persons.iter().map(|p| num_of.get(p).copied()).collect())
+}
+
+/// Each key under its person's number.
+pub(crate) async fn index_link_keys(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    rows: &[(u64, i64)],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (keys, nums): (Vec<i64>, Vec<i64>) = rows.iter().map(|&(k, n)| (k as i64, n)).unzip();
     sqlx::query(
         "INSERT INTO link_keys (key, num) SELECT * FROM UNNEST($1::bigint[], $2::bigint[])
          ON CONFLICT DO NOTHING",
@@ -55,7 +79,7 @@ pub(crate) async fn key_persons(
     .execute(&mut **tx)
     .await
     .map_err(backend)?;
-    Ok(inserted.len())
+    Ok(())
 }
 
 /// Forgets the kept keys of `request`'s people (it was corrected, or its contacts erased) and

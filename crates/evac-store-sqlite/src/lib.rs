@@ -1368,6 +1368,18 @@ impl Store for SqliteStore {
         self.write(move |c| links::key_persons(c, &keyed)).await
     }
 
+    async fn keep_link_people(
+        &self,
+        keyed: Vec<KeyedPerson>,
+    ) -> Result<Vec<Option<i64>>, StoreError> {
+        self.write(move |c| links::keep_link_people(c, &keyed))
+            .await
+    }
+
+    async fn index_link_keys(&self, rows: Vec<(u64, i64)>) -> Result<(), StoreError> {
+        self.write(move |c| links::index_link_keys(c, &rows)).await
+    }
+
     async fn keyed_persons(&self, persons: &[PersonId]) -> Result<Vec<PersonId>, StoreError> {
         let persons: Vec<String> = persons.iter().map(ToString::to_string).collect();
         self.read(move |c| links::keyed_persons(c, &persons)).await

@@ -142,39 +142,58 @@ fn events_of_rows(
 
 /// Keeps the keys of the people not kept yet; the answer is how many were new.
 pub(crate) fn key_persons(c: &Connection, keyed: &[KeyedPerson]) -> Result<usize, StoreError> {
+    let nums = keep_link_people(c, keyed)?;
+    let mut rows: Vec<(u64, i64)> = keyed
+        .iter()
+        .zip(&nums)
+        .filter_map(|(k, num)| {
+            let num = (*num)?;
+            Some(k.keys.iter().map(move |&key| (key, num)))
+        })
+        .flatten()
+        .collect();
+    // In key order: neighbouring keys share B-tree pages.
+    rows.sort_unstable();
+    index_link_keys(c, &rows)?;
+    Ok(nums.iter().flatten().count())
+}
+
+/// Keeps the people not kept yet with their keys beside them; each one's number (`None`: kept
+/// already).
+pub(crate) fn keep_link_people(
+    c: &Connection,
+    keyed: &[KeyedPerson],
+) -> Result<Vec<Option<i64>>, StoreError> {
     let mut person = c
         .prepare_cached(
             "INSERT INTO link_people (person_id, request_id, keys) VALUES (?1, ?2, ?3)
              ON CONFLICT (person_id) DO NOTHING",
         )
         .map_err(backend)?;
+    keyed
+        .iter()
+        .map(|k| {
+            let inserted = person
+                .execute(params![
+                    k.person.to_string(),
+                    k.request.to_string(),
+                    k.packed_keys()
+                ])
+                .map_err(backend)?;
+            Ok((inserted == 1).then(|| c.last_insert_rowid()))
+        })
+        .collect()
+}
+
+/// Each key under its person's number.
+pub(crate) fn index_link_keys(c: &Connection, rows: &[(u64, i64)]) -> Result<(), StoreError> {
     let mut key = c
         .prepare_cached("INSERT OR IGNORE INTO link_keys (key, num) VALUES (?1, ?2)")
         .map_err(backend)?;
-    let mut added = 0;
-    let mut rows: Vec<(i64, i64)> = Vec::new();
-    for k in keyed {
-        let inserted = person
-            .execute(params![
-                k.person.to_string(),
-                k.request.to_string(),
-                k.packed_keys()
-            ])
-            .map_err(backend)?;
-        if inserted == 0 {
-            continue;
-        }
-        let num = c.last_insert_rowid();
-        rows.extend(k.keys.iter().map(|&value| (value as i64, num)));
-        added += 1;
+    for &(value, num) in rows {
+        key.execute(params![value as i64, num]).map_err(backend)?;
     }
-    // In key order: neighbouring keys share B-tree pages, so a relink's pages of keys touch
-    // each page once instead of once a key.
-    rows.sort_unstable();
-    for (value, num) in rows {
-        key.execute(params![value, num]).map_err(backend)?;
-    }
-    Ok(added)
+    Ok(())
 }
 
 /// Forgets the kept keys of `request`'s people (it was corrected, or its contacts erased) and

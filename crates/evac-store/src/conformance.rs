@@ -2696,7 +2696,7 @@ pub async fn link_keys_story(store: &dyn Store) {
         rng: rand::rngs::StdRng::seed_from_u64(29),
         clock: T0 + 29_000_000_000,
     };
-    let requests: Vec<RequestInsert> = ["Keyed", "Keyedova", "Keyes"]
+    let requests: Vec<RequestInsert> = ["Keyed", "Keyedova", "Keyes", "Keyesova"]
         .into_iter()
         .map(|surname| fixture.insert(&draft(surname, "1991-02-03", "Алматы", "web_form")))
         .collect();
@@ -2733,7 +2733,7 @@ pub async fn link_keys_story(store: &dyn Store) {
         "persons 1 and 2, once each"
     );
     assert_eq!(store.keyed_person_count().await.unwrap(), count_before + 3);
-    let ids: Vec<RequestId> = requests.iter().map(|r| r.request.id).collect();
+    let ids: Vec<RequestId> = requests[..3].iter().map(|r| r.request.id).collect();
     assert!(
         store
             .requests_with_unkeyed_persons(&ids)
@@ -2776,6 +2776,24 @@ pub async fn link_keys_story(store: &dyn Store) {
         1,
         "at most as many as asked a key"
     );
+
+    // Keeping many at once, in two halves: kept first, found under their keys after.
+    let nums = store
+        .keep_link_people(vec![offered(3, vec![shared]), offered(2, vec![own])])
+        .await
+        .unwrap();
+    assert!(nums[0].is_some() && nums[1].is_none(), "{nums:?}");
+    assert_eq!(
+        store.keyed_persons(&[person(3)]).await.unwrap(),
+        vec![person(3)]
+    );
+    let found = |postings: Vec<Posting>| postings.iter().any(|p| p.person == person(3));
+    assert!(!found(store.link_postings(&[shared], 10).await.unwrap()));
+    store
+        .index_link_keys(vec![(shared, nums[0].unwrap())])
+        .await
+        .unwrap();
+    assert!(found(store.link_postings(&[shared], 10).await.unwrap()));
 
     // The model: kept, read back, replaced.
     let model = |text: &str, persons: u64| StoredLinkModel {

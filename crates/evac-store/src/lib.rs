@@ -742,6 +742,21 @@ pub trait Store: Send + Sync + 'static {
     /// the same people). The answer is how many people were new.
     async fn key_persons(&self, keyed: Vec<KeyedPerson>) -> Result<usize, StoreError>;
 
+    /// The first half of keeping many people at once (a relink keying a whole store): keeps
+    /// the people not kept yet with their keys beside them, but not yet under their keys. The
+    /// answer is each new person's number, in order (`None`: kept already), for
+    /// [`Store::index_link_keys`]. Until then the people are kept but no key finds them: only
+    /// a relink that forgot every key (so a crash leaves no model, and the next start relinks
+    /// again) may split the two.
+    async fn keep_link_people(
+        &self,
+        keyed: Vec<KeyedPerson>,
+    ) -> Result<Vec<Option<i64>>, StoreError>;
+
+    /// The second half: each key with the number of its person, best in key order (a key's
+    /// rows then land on pages already written, not on a random page each).
+    async fn index_link_keys(&self, rows: Vec<(u64, i64)>) -> Result<(), StoreError>;
+
     /// Which of `persons` have their keys kept.
     async fn keyed_persons(&self, persons: &[PersonId]) -> Result<Vec<PersonId>, StoreError>;
 
