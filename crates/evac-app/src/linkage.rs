@@ -736,7 +736,8 @@ impl App {
         drop(prepared);
         let rows = tokio::task::spawn_blocking(move || {
             let mut rows = rows;
-            rows.sort_unstable();
+            // In the database's order: keys are stored as signed integers.
+            rows.sort_unstable_by_key(|&(key, num)| (key as i64, num));
             rows
         })
         .await
@@ -907,19 +908,19 @@ impl App {
     /// relinks in the background when the crisis has outgrown the model; and makes sure the
     /// linker looks at the queue.
     fn link_while_leased(&self) {
-        use std::sync::atomic::Ordering::{AcqRel, Release};
+        use std::sync::atomic::Ordering::AcqRel;
         if self.linker.is_matching() {
             self.wake_linker();
             if self.linker.outgrown() && !self.linker.relearning.swap(true, AcqRel) {
                 let app = self.clone();
                 tokio::spawn(async move {
+                    let _clears = ClearsFlag(app.linker.clone(), |l| &l.relearning);
                     tracing::info!(
                         "the crisis has outgrown the linkage model: learning it again while matching goes on"
                     );
                     if let Err(e) = app.relink().await {
                         tracing::warn!(error = %e, "learning the linkage model again failed; matching goes on with the one before");
                     }
-                    app.linker.relearning.store(false, Release);
                 });
             }
             return;
@@ -929,6 +930,7 @@ impl App {
         }
         let app = self.clone();
         tokio::spawn(async move {
+            let _clears = ClearsFlag(app.linker.clone(), |l| &l.starting);
             match app.take_up_kept_linkage().await {
                 Ok(true) => {
                     tracing::info!(
@@ -954,7 +956,6 @@ impl App {
                     tracing::warn!(error = %e, "the kept linkage could not be read; trying again while this node holds the lease")
                 }
             }
-            app.linker.starting.store(false, Release);
         });
     }
 
@@ -1418,12 +1419,7 @@ impl App {
                 observed,
             );
             state.matches_observed += DECISION_WEIGHT_PAIRS;
-            (
-                state.model.clone(),
-                state.matches_observed,
-                state.learnt_from,
-            )
-        };
+        }
     }
 
     async fn linked_person(&self, person: PersonId) -> Result<LinkedPerson, AppError> {
@@ -1566,7 +1562,7 @@ impl OnlineLinker {
                                     Ok(due) if due.is_empty() => break,
                                     Ok(due) => match linker.match_due(&runtime, &*store, due, &mut cache) {
                                         Some(batch) => batch,
-                                        // The model was dropped: the lease's holder links these.
+                                        // No model (any more), or the store cannot say what is due: later.
                                         None => break,
                                     },
                                     Err(e) => {
@@ -1668,7 +1664,8 @@ impl Linker {
     /// Matches a batch of due requests: reads each back from the store and matches its people
     /// not kept yet against the kept ones. The answer is the batch's link events, the keys of
     /// the people it matched, and the requests it settles (a request that cannot be read now
-    /// stays due); `None` when this node has no model (any more).
+    /// stays due); `None` when this node has no model (any more), or the store cannot say which
+    /// requests need matching.
     fn match_due(
         &self,
         runtime: &tokio::runtime::Handle,
@@ -1694,11 +1691,9 @@ impl Linker {
             Ok(unkeyed) => unkeyed.into_iter().collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot tell which due requests need matching; they stay due");
-                return Some(MatchedBatch {
-                    events,
-                    keyed: Vec::new(),
-                    requests,
-                });
+                std::thread::sleep(std::time::Duration::from_millis(LINK_WAIT_MS));
+                // Nothing to settle: the thread waits for its next wake-up or poll.
+                return None;
             }
         };
         for id in due {
@@ -1728,6 +1723,20 @@ impl Linker {
             keyed: matcher.keyed,
             requests,
         })
+    }
+}
+
+/// Clears one of the linker's flags when dropped, so a task that stops early or panics never
+/// leaves it set (a `starting` left set would keep this node from ever matching while it holds
+/// the lease).
+struct ClearsFlag(
+    std::sync::Arc<Linker>,
+    fn(&Linker) -> &std::sync::atomic::AtomicBool,
+);
+
+impl Drop for ClearsFlag {
+    fn drop(&mut self) {
+        (self.1)(&self.0).store(false, std::sync::atomic::Ordering::Release);
     }
 }
 

@@ -24,8 +24,8 @@ pub(crate) async fn key_persons(
         })
         .flatten()
         .collect();
-    // In key order: neighbouring keys share index pages.
-    rows.sort_unstable();
+    // In key order (signed, as stored): neighbouring keys share index pages.
+    rows.sort_unstable_by_key(|&(key, num)| (key as i64, num));
     index_link_keys(tx, &rows).await?;
     Ok(nums.iter().flatten().count())
 }
@@ -61,7 +61,8 @@ pub(crate) async fn keep_link_people(
     Ok(persons.iter().map(|p| num_of.get(p).copied()).collect())
 }
 
-/// Each key under its person's number.
+/// Each key under its person's number, while the person is still kept (a correction may have
+/// forgotten them since they were kept).
 pub(crate) async fn index_link_keys(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     rows: &[(u64, i64)],
@@ -71,7 +72,9 @@ pub(crate) async fn index_link_keys(
     }
     let (keys, nums): (Vec<i64>, Vec<i64>) = rows.iter().map(|&(k, n)| (k as i64, n)).unzip();
     sqlx::query(
-        "INSERT INTO link_keys (key, num) SELECT * FROM UNNEST($1::bigint[], $2::bigint[])
+        "INSERT INTO link_keys (key, num)
+         SELECT u.key, u.num FROM UNNEST($1::bigint[], $2::bigint[]) AS u (key, num)
+         WHERE EXISTS (SELECT 1 FROM link_people AS p WHERE p.num = u.num)
          ON CONFLICT DO NOTHING",
     )
     .bind(&keys)

@@ -3,12 +3,13 @@
 -- read instead of holding every person in memory, and a restarted server matches at once
 -- instead of relinking the whole store first.
 --
--- link_people numbers each keyed person (a key's row holds the number, not two UUIDs) and keeps
+-- link_people numbers each keyed person (a key's row holds the number, not two UUIDs; never
+-- reused, so a key written for a person forgotten meanwhile never names another) and keeps
 -- its keys (8 bytes each, little-endian), so erasing a request's contacts can delete exactly
 -- its keys. link_keys is one B-tree ordered by key. link_model holds what the last relink learnt
 -- and a fingerprint of how the keys were made: keys made by another release are made again.
 CREATE TABLE link_people (
-    num        INTEGER PRIMARY KEY,
+    num        INTEGER PRIMARY KEY AUTOINCREMENT,
     person_id  TEXT NOT NULL UNIQUE,
     request_id TEXT NOT NULL,
     keys       BLOB NOT NULL

@@ -152,8 +152,8 @@ pub(crate) fn key_persons(c: &Connection, keyed: &[KeyedPerson]) -> Result<usize
         })
         .flatten()
         .collect();
-    // In key order: neighbouring keys share B-tree pages.
-    rows.sort_unstable();
+    // In key order (signed, as stored): neighbouring keys share B-tree pages.
+    rows.sort_unstable_by_key(|&(key, num)| (key as i64, num));
     index_link_keys(c, &rows)?;
     Ok(nums.iter().flatten().count())
 }
@@ -185,10 +185,14 @@ pub(crate) fn keep_link_people(
         .collect()
 }
 
-/// Each key under its person's number.
+/// Each key under its person's number, while the person is still kept (a correction may have
+/// forgotten them since they were kept).
 pub(crate) fn index_link_keys(c: &Connection, rows: &[(u64, i64)]) -> Result<(), StoreError> {
     let mut key = c
-        .prepare_cached("INSERT OR IGNORE INTO link_keys (key, num) VALUES (?1, ?2)")
+        .prepare_cached(
+            "INSERT OR IGNORE INTO link_keys (key, num)
+             SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM link_people WHERE num = ?2)",
+        )
         .map_err(backend)?;
     for &(value, num) in rows {
         key.execute(params![value as i64, num]).map_err(backend)?;
