@@ -61,8 +61,9 @@ pub(crate) async fn keep_link_people(
     Ok(persons.iter().map(|p| num_of.get(p).copied()).collect())
 }
 
-/// Each key under its person's number, while the person is still kept (a correction may have
-/// forgotten them since they were kept).
+/// Each key under its person's number. A person forgotten since they were kept (a correction
+/// between a relink's two halves) leaves a key no posting finds (postings join the people);
+/// checking each row instead made a relink's keys 2.6 times slower.
 pub(crate) async fn index_link_keys(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     rows: &[(u64, i64)],
@@ -72,9 +73,7 @@ pub(crate) async fn index_link_keys(
     }
     let (keys, nums): (Vec<i64>, Vec<i64>) = rows.iter().map(|&(k, n)| (k as i64, n)).unzip();
     sqlx::query(
-        "INSERT INTO link_keys (key, num)
-         SELECT u.key, u.num FROM UNNEST($1::bigint[], $2::bigint[]) AS u (key, num)
-         WHERE EXISTS (SELECT 1 FROM link_people AS p WHERE p.num = u.num)
+        "INSERT INTO link_keys (key, num) SELECT * FROM UNNEST($1::bigint[], $2::bigint[])
          ON CONFLICT DO NOTHING",
     )
     .bind(&keys)
@@ -149,10 +148,13 @@ pub(crate) async fn link_postings(
 ) -> Result<Vec<Posting>, StoreError> {
     let keys: Vec<i64> = keys.iter().map(|&k| k as i64).collect();
     let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT q.key, p.person_id, p.request_id
+        "SELECT q.key, k.person_id, k.request_id
          FROM UNNEST($1::bigint[]) AS q (key)
-         CROSS JOIN LATERAL (SELECT num FROM link_keys WHERE key = q.key LIMIT $2) AS k
-         JOIN link_people AS p ON p.num = k.num",
+         CROSS JOIN LATERAL (
+             SELECT p.person_id, p.request_id FROM link_keys AS l
+             JOIN link_people AS p ON p.num = l.num
+             WHERE l.key = q.key LIMIT $2
+         ) AS k",
     )
     .bind(&keys)
     .bind(i64::from(per_key_max))

@@ -185,14 +185,12 @@ pub(crate) fn keep_link_people(
         .collect()
 }
 
-/// Each key under its person's number, while the person is still kept (a correction may have
-/// forgotten them since they were kept).
+/// Each key under its person's number. A person forgotten since they were kept (a correction
+/// between a relink's two halves) leaves a key no posting finds ([`link_postings`] joins the
+/// people); checking each row instead made a relink's keys 2.6 times slower.
 pub(crate) fn index_link_keys(c: &Connection, rows: &[(u64, i64)]) -> Result<(), StoreError> {
     let mut key = c
-        .prepare_cached(
-            "INSERT OR IGNORE INTO link_keys (key, num)
-             SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM link_people WHERE num = ?2)",
-        )
+        .prepare_cached("INSERT OR IGNORE INTO link_keys (key, num) VALUES (?1, ?2)")
         .map_err(backend)?;
     for &(value, num) in rows {
         key.execute(params![value as i64, num]).map_err(backend)?;
@@ -251,8 +249,8 @@ pub(crate) fn link_postings(
     let mut s = c
         .prepare_cached(
             "SELECT p.person_id, p.request_id
-             FROM (SELECT num FROM link_keys WHERE key = ?1 LIMIT ?2) AS k
-             JOIN link_people AS p ON p.num = k.num",
+             FROM link_keys AS k JOIN link_people AS p ON p.num = k.num
+             WHERE k.key = ?1 LIMIT ?2",
         )
         .map_err(backend)?;
     let mut postings = Vec::new();

@@ -2794,8 +2794,8 @@ pub async fn link_keys_story(store: &dyn Store) {
         .await
         .unwrap();
     assert!(found(store.link_postings(&[shared], 10).await.unwrap()));
-    // A key for a number no person holds (forgotten meanwhile) is not kept: it would take a
-    // place of the key's bounded postings.
+    // A key for a number no person holds (forgotten meanwhile) never takes a place of the
+    // key's bounded postings.
     let fresh = 7_000_000_000_000_000_029u64;
     store.index_link_keys(vec![(fresh, 0)]).await.unwrap();
     store
