@@ -663,23 +663,7 @@ impl App {
             if missing.is_empty() {
                 continue;
             }
-            let records = prepared.clone();
-            let which = missing.clone();
-            let keys = tokio::task::spawn_blocking(move || {
-                let page: Vec<&Prepared> = which.iter().map(|&i| &records[i]).collect();
-                evac_link::block::blocking_keys_of_each(&page)
-            })
-            .await
-            .map_err(|e| AppError::Conflict(Refusal::other(format!("keying stopped: {e}"))))?;
-            let keyed: Vec<evac_store::KeyedPerson> = missing
-                .iter()
-                .zip(keys)
-                .map(|(&i, keys)| evac_store::KeyedPerson {
-                    person: persons[i].0,
-                    request: persons[i].1,
-                    keys,
-                })
-                .collect();
+            let keyed = keyed_page(&prepared, &persons, missing).await?;
             if let Some(previous) = committing.take() {
                 joined(previous.await)?;
             }
@@ -708,36 +692,19 @@ impl App {
         let mut rows: Vec<(u64, i64)> = Vec::new();
         for start in (0..persons.len()).step_by(KEY_PAGE_PERSONS) {
             let end = (start + KEY_PAGE_PERSONS).min(persons.len());
-            let records = prepared.clone();
-            let keys = tokio::task::spawn_blocking(move || {
-                let page: Vec<&Prepared> = records[start..end].iter().collect();
-                evac_link::block::blocking_keys_of_each(&page)
-            })
-            .await
-            .map_err(|e| AppError::Conflict(Refusal::other(format!("keying stopped: {e}"))))?;
-            let keyed: Vec<evac_store::KeyedPerson> = persons[start..end]
-                .iter()
-                .zip(keys)
-                .map(|(&(person, request), keys)| evac_store::KeyedPerson {
-                    person,
-                    request,
-                    keys,
-                })
-                .collect();
-            let keys_of: Vec<Vec<u64>> = keyed.iter().map(|k| k.keys.clone()).collect();
-            let nums = self.store.keep_link_people(keyed).await?;
-            for (keys, num) in keys_of.into_iter().zip(nums) {
-                // Kept already (by another relink, or the linker): its keys are in place.
+            let keyed = keyed_page(&prepared, &persons, (start..end).collect()).await?;
+            let nums = self.store.keep_link_people(keyed.clone()).await?;
+            // Kept already (by another relink, or the linker): its keys are in place.
+            for (k, num) in keyed.into_iter().zip(nums) {
                 if let Some(num) = num {
-                    rows.extend(keys.into_iter().map(|key| (key, num)));
+                    rows.extend(k.keys.into_iter().map(|key| (key, num)));
                 }
             }
         }
         drop(prepared);
         let rows = tokio::task::spawn_blocking(move || {
             let mut rows = rows;
-            // In the database's order: keys are stored as signed integers.
-            rows.sort_unstable_by_key(|&(key, num)| (key as i64, num));
+            evac_store::sort_key_rows(&mut rows);
             rows
         })
         .await
@@ -1724,6 +1691,31 @@ impl Linker {
             requests,
         })
     }
+}
+
+/// The people at positions `which` of a relink with their blocking keys, made on every core.
+async fn keyed_page(
+    prepared: &std::sync::Arc<Vec<Prepared>>,
+    persons: &[(PersonId, RequestId)],
+    which: Vec<usize>,
+) -> Result<Vec<evac_store::KeyedPerson>, AppError> {
+    let records = prepared.clone();
+    let positions = which.clone();
+    let keys = tokio::task::spawn_blocking(move || {
+        let page: Vec<&Prepared> = positions.iter().map(|&i| &records[i]).collect();
+        evac_link::block::blocking_keys_of_each(&page)
+    })
+    .await
+    .map_err(|e| AppError::Conflict(Refusal::other(format!("keying stopped: {e}"))))?;
+    Ok(which
+        .into_iter()
+        .zip(keys)
+        .map(|(i, keys)| evac_store::KeyedPerson {
+            person: persons[i].0,
+            request: persons[i].1,
+            keys,
+        })
+        .collect())
 }
 
 /// Clears one of the linker's flags when dropped, so a task that stops early or panics never

@@ -15,18 +15,7 @@ pub(crate) async fn key_persons(
     keyed: &[KeyedPerson],
 ) -> Result<usize, StoreError> {
     let nums = keep_link_people(tx, keyed).await?;
-    let mut rows: Vec<(u64, i64)> = keyed
-        .iter()
-        .zip(&nums)
-        .filter_map(|(k, num)| {
-            let num = (*num)?;
-            Some(k.keys.iter().map(move |&key| (key, num)))
-        })
-        .flatten()
-        .collect();
-    // In key order (signed, as stored): neighbouring keys share index pages.
-    rows.sort_unstable_by_key(|&(key, num)| (key as i64, num));
-    index_link_keys(tx, &rows).await?;
+    index_link_keys(tx, &key_rows(keyed, &nums)).await?;
     Ok(nums.iter().flatten().count())
 }
 

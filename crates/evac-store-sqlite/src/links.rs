@@ -143,18 +143,7 @@ fn events_of_rows(
 /// Keeps the keys of the people not kept yet; the answer is how many were new.
 pub(crate) fn key_persons(c: &Connection, keyed: &[KeyedPerson]) -> Result<usize, StoreError> {
     let nums = keep_link_people(c, keyed)?;
-    let mut rows: Vec<(u64, i64)> = keyed
-        .iter()
-        .zip(&nums)
-        .filter_map(|(k, num)| {
-            let num = (*num)?;
-            Some(k.keys.iter().map(move |&key| (key, num)))
-        })
-        .flatten()
-        .collect();
-    // In key order (signed, as stored): neighbouring keys share B-tree pages.
-    rows.sort_unstable_by_key(|&(key, num)| (key as i64, num));
-    index_link_keys(c, &rows)?;
+    index_link_keys(c, &key_rows(keyed, &nums))?;
     Ok(nums.iter().flatten().count())
 }
 

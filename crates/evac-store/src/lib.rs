@@ -192,6 +192,29 @@ impl KeyedPerson {
     }
 }
 
+/// Each key of the people kept just now under its person's number (`nums` in the order of
+/// `keyed`, as [`Store::keep_link_people`] answers; people kept before are left out), in the
+/// order a store indexes them ([`sort_key_rows`]).
+pub fn key_rows(keyed: &[KeyedPerson], nums: &[Option<i64>]) -> Vec<(u64, i64)> {
+    let mut rows: Vec<(u64, i64)> = keyed
+        .iter()
+        .zip(nums)
+        .filter_map(|(k, num)| {
+            let num = (*num)?;
+            Some(k.keys.iter().map(move |&key| (key, num)))
+        })
+        .flatten()
+        .collect();
+    sort_key_rows(&mut rows);
+    rows
+}
+
+/// Sorts (key, number) rows as a store's index orders them: keys are stored as signed 64-bit
+/// integers, so in that order neighbouring rows share index pages.
+pub fn sort_key_rows(rows: &mut [(u64, i64)]) {
+    rows.sort_unstable_by_key(|&(key, num)| (key as i64, num));
+}
+
 /// A stored person who shares `key` with someone being matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Posting {
