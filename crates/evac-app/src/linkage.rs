@@ -464,6 +464,12 @@ impl App {
         if !kept_as_now {
             self.store.forget_link_keys().await?;
         }
+        // Read before the requests: keys made from a request corrected meanwhile are not kept
+        // (evac_store::LINK_KEYS_GENERATION), and the correction left it due.
+        let read_at = self
+            .store
+            .generation(evac_store::LINK_KEYS_GENERATION)
+            .await?;
         let mut took = RelinkTimes::default();
         let mut step = std::time::Instant::now();
         // Pages of records go to a blocking thread that prepares them on every core while the
@@ -583,9 +589,9 @@ impl App {
             prepared, model, ..
         } = linkage;
         if kept_as_now {
-            self.keep_keys(prepared, persons).await?;
+            self.keep_keys(prepared, persons, read_at).await?;
         } else {
-            self.keep_all_keys(prepared, persons).await?;
+            self.keep_all_keys(prepared, persons, read_at).await?;
         }
         let kept = KeptModel {
             model: evac_link::StoredModel::from(&model),
@@ -642,12 +648,14 @@ impl App {
         })
     }
 
-    /// Keeps the blocking keys of every relinked person not kept yet, a page at a time: each
-    /// page's keys are made on every core while the page before commits.
+    /// Keeps the blocking keys of every relinked person not kept yet (the relink read them
+    /// after generation `read_at` of the kept keys), a page at a time: each page's keys are
+    /// made on every core while the page before commits.
     async fn keep_keys(
         &self,
         prepared: Vec<Prepared>,
         persons: Vec<(PersonId, RequestId)>,
+        read_at: i64,
     ) -> Result<(), AppError> {
         let prepared = std::sync::Arc::new(prepared);
         let mut committing: Option<tokio::task::JoinHandle<Result<usize, StoreError>>> = None;
@@ -668,7 +676,9 @@ impl App {
                 joined(previous.await)?;
             }
             let store = self.store.clone();
-            committing = Some(tokio::spawn(async move { store.key_persons(keyed).await }));
+            committing = Some(tokio::spawn(async move {
+                store.key_persons(keyed, read_at).await
+            }));
         }
         if let Some(last) = committing {
             joined(last.await)?;
@@ -687,14 +697,16 @@ impl App {
         &self,
         prepared: Vec<Prepared>,
         persons: Vec<(PersonId, RequestId)>,
+        read_at: i64,
     ) -> Result<(), AppError> {
         let prepared = std::sync::Arc::new(prepared);
         let mut rows: Vec<(u64, i64)> = Vec::new();
         for start in (0..persons.len()).step_by(KEY_PAGE_PERSONS) {
             let end = (start + KEY_PAGE_PERSONS).min(persons.len());
             let keyed = keyed_page(&prepared, &persons, (start..end).collect()).await?;
-            let nums = self.store.keep_link_people(keyed.clone()).await?;
-            // Kept already (by another relink, or the linker): its keys are in place.
+            let nums = self.store.keep_link_people(keyed.clone(), read_at).await?;
+            // Kept already (by another relink, or the linker): its keys are in place. Of a
+            // request corrected since it was read: left for the linker, as it reads now.
             for (k, num) in keyed.into_iter().zip(nums) {
                 if let Some(num) = num {
                     rows.extend(k.keys.into_iter().map(|key| (key, num)));
@@ -1546,6 +1558,7 @@ impl OnlineLinker {
                             batch.keyed.clone(),
                             batch.requests.clone(),
                             fence,
+                            batch.read_at,
                         )) {
                             Ok(_) => linker.count_kept(kept),
                             Err(evac_store::StoreError::Refused(why)) => {
@@ -1648,6 +1661,16 @@ impl Linker {
             .model
             .clone();
         cache.forget_before(self.epoch.load(std::sync::atomic::Ordering::Acquire));
+        // Read before the requests: what the batch makes of one corrected meanwhile is left
+        // out of its settlement, and the request stays due (evac_store::LINK_KEYS_GENERATION).
+        let read_at = match runtime.block_on(store.generation(evac_store::LINK_KEYS_GENERATION)) {
+            Ok(read_at) => read_at,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the link keys' generation; the due requests stay due");
+                std::thread::sleep(std::time::Duration::from_millis(LINK_WAIT_MS));
+                return None;
+            }
+        };
         let mut matcher = BatchMatcher::new(runtime, store, &model, cache);
         let mut events = Vec::new();
         let mut requests = Vec::with_capacity(due.len());
@@ -1689,6 +1712,7 @@ impl Linker {
             events,
             keyed: matcher.keyed,
             requests,
+            read_at,
         })
     }
 }
@@ -1738,6 +1762,8 @@ struct MatchedBatch {
     /// The keys of the people it matched, kept with the events.
     keyed: Vec<evac_store::KeyedPerson>,
     requests: Vec<RequestId>,
+    /// The generation of the kept keys read before the batch read its requests.
+    read_at: i64,
 }
 
 /// A request's people with their prepared records, shared between the cache and a batch.

@@ -277,9 +277,14 @@ async fn a_restarted_node_matches_from_the_kept_keys_without_relinking() {
             request: web,
             keys: vec![29],
         };
+        let read_at = third_node
+            .store()
+            .generation(evac_store::LINK_KEYS_GENERATION)
+            .await
+            .unwrap();
         third_node
             .store()
-            .key_persons(vec![sentinel.clone()])
+            .key_persons(vec![sentinel.clone()], read_at)
             .await
             .unwrap();
         let worker = third_node.start_linkage_worker("node-1");

@@ -1470,7 +1470,9 @@ impl Store for PgStore {
         keyed: Vec<KeyedPerson>,
         requests: Vec<RequestId>,
         fence: LeaseFence,
+        read_at: i64,
     ) -> Result<usize, StoreError> {
+        let (mut events, mut keyed, mut requests) = (events, keyed, requests);
         let mut tx = self.pool.begin().await.map_err(backend)?;
         // FOR SHARE: a node taking the lease over (an UPDATE of this row) waits until this
         // transaction ends, so the two never write at once.
@@ -1483,17 +1485,24 @@ impl Store for PgStore {
         .await
         .map_err(backend)?;
         fence.admits(live.as_deref())?;
+        let forgotten = link_keys::forgotten_since(&mut tx, read_at).await?;
+        leave_out_forgotten(&forgotten, &mut events, &mut keyed, &mut requests);
         lock_log(&mut tx, LINK_LOG_LOCK).await?;
         let appended = insert_link_events(&mut tx, &events).await?;
-        link_keys::key_persons(&mut tx, &keyed).await?;
+        link_keys::key_persons(&mut tx, &keyed, &forgotten).await?;
         clear_due(&mut tx, DueQueue::Links, &requests).await?;
         tx.commit().await.map_err(backend)?;
         Ok(appended)
     }
 
-    async fn key_persons(&self, keyed: Vec<KeyedPerson>) -> Result<usize, StoreError> {
+    async fn key_persons(
+        &self,
+        keyed: Vec<KeyedPerson>,
+        read_at: i64,
+    ) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let added = link_keys::key_persons(&mut tx, &keyed).await?;
+        let forgotten = link_keys::forgotten_since(&mut tx, read_at).await?;
+        let added = link_keys::key_persons(&mut tx, &keyed, &forgotten).await?;
         tx.commit().await.map_err(backend)?;
         Ok(added)
     }
@@ -1501,9 +1510,11 @@ impl Store for PgStore {
     async fn keep_link_people(
         &self,
         keyed: Vec<KeyedPerson>,
+        read_at: i64,
     ) -> Result<Vec<Option<i64>>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let nums = link_keys::keep_link_people(&mut tx, &keyed).await?;
+        let forgotten = link_keys::forgotten_since(&mut tx, read_at).await?;
+        let nums = link_keys::keep_link_people(&mut tx, &keyed, &forgotten).await?;
         tx.commit().await.map_err(backend)?;
         Ok(nums)
     }

@@ -1,36 +1,68 @@
 //! SQL for the kept link keys on PostgreSQL: a person's row numbers them, a key's rows hold
 //! the numbers (migration 0030), each batch of people written with one statement a table.
 
-use evac_model::{PersonId, Timestamp};
+use std::collections::HashSet;
+
+use evac_model::{PersonId, RequestId, Timestamp};
 use evac_store::*;
 use sqlx::Postgres;
 
 use crate::backend;
 
-/// Keeps the keys of the people not kept yet; the answer is how many were new. People kept
-/// already (by another relink, or the online linker) are skipped by their unique id, and only
-/// the rows this statement inserted get keys.
+/// The requests whose keys were forgotten after generation `read_at` of the kept keys
+/// ([`LINK_KEYS_GENERATION`]), read once the generation's row is held FOR SHARE until `tx`
+/// ends: a forgetting updates that row before it deletes keys, so it either ended before
+/// (and its note is read here) or waits, and then deletes what `tx` keeps.
+pub(crate) async fn forgotten_since(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    read_at: i64,
+) -> Result<HashSet<RequestId>, StoreError> {
+    sqlx::query("SELECT value FROM generations WHERE name = $1 FOR SHARE")
+        .bind(LINK_KEYS_GENERATION)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT request_id FROM link_keys_forgotten WHERE generation > $1")
+            .bind(read_at)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(backend)?;
+    ids.iter()
+        .map(|id| parse_id("link_keys_forgotten.request_id", id))
+        .collect()
+}
+
+/// Keeps the keys of the people not kept yet, but of requests in `forgotten`; the answer is
+/// how many were new. People kept already (by another relink, or the online linker) are
+/// skipped by their unique id, and only the rows this statement inserted get keys.
 pub(crate) async fn key_persons(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     keyed: &[KeyedPerson],
+    forgotten: &HashSet<RequestId>,
 ) -> Result<usize, StoreError> {
-    let nums = keep_link_people(tx, keyed).await?;
+    let nums = keep_link_people(tx, keyed, forgotten).await?;
     index_link_keys(tx, &key_rows(keyed, &nums)).await?;
     Ok(nums.iter().flatten().count())
 }
 
-/// Keeps the people not kept yet with their keys beside them; each one's number (`None`: kept
-/// already).
+/// Keeps the people not kept yet, but of requests in `forgotten`, with their keys beside
+/// them; each one's number (`None`: kept already, or left out).
 pub(crate) async fn keep_link_people(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     keyed: &[KeyedPerson],
+    forgotten: &HashSet<RequestId>,
 ) -> Result<Vec<Option<i64>>, StoreError> {
-    if keyed.is_empty() {
-        return Ok(Vec::new());
+    let offered: Vec<&KeyedPerson> = keyed
+        .iter()
+        .filter(|k| !forgotten.contains(&k.request))
+        .collect();
+    if offered.is_empty() {
+        return Ok(vec![None; keyed.len()]);
     }
-    let persons: Vec<String> = keyed.iter().map(|k| k.person.to_string()).collect();
-    let requests: Vec<String> = keyed.iter().map(|k| k.request.to_string()).collect();
-    let packed: Vec<Vec<u8>> = keyed.iter().map(KeyedPerson::packed_keys).collect();
+    let persons: Vec<String> = offered.iter().map(|k| k.person.to_string()).collect();
+    let requests: Vec<String> = offered.iter().map(|k| k.request.to_string()).collect();
+    let packed: Vec<Vec<u8>> = offered.iter().map(|k| k.packed_keys()).collect();
     let inserted: Vec<(i64, String)> = sqlx::query_as(
         "INSERT INTO link_people (person_id, request_id, keys)
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::bytea[])
@@ -47,7 +79,10 @@ pub(crate) async fn keep_link_people(
         .into_iter()
         .map(|(num, person)| (person, num))
         .collect();
-    Ok(persons.iter().map(|p| num_of.get(p).copied()).collect())
+    Ok(keyed
+        .iter()
+        .map(|k| num_of.get(&k.person.to_string()).copied())
+        .collect())
 }
 
 /// Each key under its person's number. A person forgotten since they were kept (a correction
@@ -75,10 +110,30 @@ pub(crate) async fn index_link_keys(
 
 /// Forgets the kept keys of `request`'s people (it was corrected, or its contacts erased) and
 /// makes it due again, so the linker matches and keys it as it reads now.
+/// Moves the keys' generation on first ([`forgotten_since`] says why), and notes the request
+/// at it.
 pub(crate) async fn forget_request_keys(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     request: &str,
 ) -> Result<(), StoreError> {
+    let generation: i64 = sqlx::query_scalar(
+        "INSERT INTO generations (name, value) VALUES ($1, 1)
+         ON CONFLICT (name) DO UPDATE SET value = generations.value + 1
+         RETURNING value",
+    )
+    .bind(LINK_KEYS_GENERATION)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(backend)?;
+    sqlx::query(
+        "INSERT INTO link_keys_forgotten (request_id, generation) VALUES ($1, $2)
+         ON CONFLICT (request_id) DO UPDATE SET generation = excluded.generation",
+    )
+    .bind(request)
+    .bind(generation)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
     sqlx::query(
         "INSERT INTO links_due (request_id) VALUES ($1) ON CONFLICT (request_id) DO NOTHING",
     )

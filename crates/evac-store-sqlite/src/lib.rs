@@ -150,6 +150,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0031_presences.sql"),
     include_str!("../migrations/0032_households_without_cases.sql"),
     include_str!("../migrations/0033_link_keys.sql"),
+    include_str!("../migrations/0034_link_keys_forgotten.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 
@@ -1349,31 +1350,49 @@ impl Store for SqliteStore {
         keyed: Vec<KeyedPerson>,
         requests: Vec<RequestId>,
         fence: LeaseFence,
+        read_at: i64,
     ) -> Result<usize, StoreError> {
         self.write(move |c| {
-            // The one writer serialises this with every lease change.
+            // The one writer serialises this with every lease change and every forgetting.
             links::check_fence(c, &fence)?;
+            let forgotten = links::forgotten_since(c, read_at)?;
+            // A job may run again (its batch rolled back): the offer is left as it came.
+            let (mut events, mut keyed, mut requests) =
+                (events.clone(), keyed.clone(), requests.clone());
+            leave_out_forgotten(&forgotten, &mut events, &mut keyed, &mut requests);
             let mut appended = 0;
             for e in &events {
                 appended += links::insert_link_event(c, e)?;
             }
-            links::key_persons(c, &keyed)?;
+            links::key_persons(c, &keyed, &forgotten)?;
             rows::clear_due(c, rows::DueQueue::Links, &requests)?;
             Ok(appended)
         })
         .await
     }
 
-    async fn key_persons(&self, keyed: Vec<KeyedPerson>) -> Result<usize, StoreError> {
-        self.write(move |c| links::key_persons(c, &keyed)).await
+    async fn key_persons(
+        &self,
+        keyed: Vec<KeyedPerson>,
+        read_at: i64,
+    ) -> Result<usize, StoreError> {
+        self.write(move |c| {
+            let forgotten = links::forgotten_since(c, read_at)?;
+            links::key_persons(c, &keyed, &forgotten)
+        })
+        .await
     }
 
     async fn keep_link_people(
         &self,
         keyed: Vec<KeyedPerson>,
+        read_at: i64,
     ) -> Result<Vec<Option<i64>>, StoreError> {
-        self.write(move |c| links::keep_link_people(c, &keyed))
-            .await
+        self.write(move |c| {
+            let forgotten = links::forgotten_since(c, read_at)?;
+            links::keep_link_people(c, &keyed, &forgotten)
+        })
+        .await
     }
 
     async fn index_link_keys(&self, rows: Vec<(u64, i64)>) -> Result<(), StoreError> {

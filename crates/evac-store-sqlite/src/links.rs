@@ -1,5 +1,7 @@
 //! SQL for the linkage log on SQLite.
 
+use std::collections::HashSet;
+
 use evac_model::{LinkEvent, LinkEventKind, PersonId, RequestId, StoredLinkEvent, Timestamp};
 use evac_store::*;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -140,18 +142,39 @@ fn events_of_rows(
     .collect()
 }
 
-/// Keeps the keys of the people not kept yet; the answer is how many were new.
-pub(crate) fn key_persons(c: &Connection, keyed: &[KeyedPerson]) -> Result<usize, StoreError> {
-    let nums = keep_link_people(c, keyed)?;
+/// The requests whose keys were forgotten after generation `read_at` of the kept keys
+/// ([`LINK_KEYS_GENERATION`]): what a keyer made of them from what it read is stale.
+pub(crate) fn forgotten_since(
+    c: &Connection,
+    read_at: i64,
+) -> Result<HashSet<RequestId>, StoreError> {
+    let ids: Vec<String> = c
+        .prepare_cached("SELECT request_id FROM link_keys_forgotten WHERE generation > ?1")
+        .and_then(|mut s| s.query_map([read_at], |r| r.get(0))?.collect())
+        .map_err(backend)?;
+    ids.iter()
+        .map(|id| parse_id("link_keys_forgotten.request_id", id))
+        .collect()
+}
+
+/// Keeps the keys of the people not kept yet, but of requests in `forgotten`; the answer is
+/// how many were new.
+pub(crate) fn key_persons(
+    c: &Connection,
+    keyed: &[KeyedPerson],
+    forgotten: &HashSet<RequestId>,
+) -> Result<usize, StoreError> {
+    let nums = keep_link_people(c, keyed, forgotten)?;
     index_link_keys(c, &key_rows(keyed, &nums))?;
     Ok(nums.iter().flatten().count())
 }
 
-/// Keeps the people not kept yet with their keys beside them; each one's number (`None`: kept
-/// already).
+/// Keeps the people not kept yet, but of requests in `forgotten`, with their keys beside
+/// them; each one's number (`None`: kept already, or left out).
 pub(crate) fn keep_link_people(
     c: &Connection,
     keyed: &[KeyedPerson],
+    forgotten: &HashSet<RequestId>,
 ) -> Result<Vec<Option<i64>>, StoreError> {
     let mut person = c
         .prepare_cached(
@@ -162,6 +185,9 @@ pub(crate) fn keep_link_people(
     keyed
         .iter()
         .map(|k| {
+            if forgotten.contains(&k.request) {
+                return Ok(None);
+            }
             let inserted = person
                 .execute(params![
                     k.person.to_string(),
@@ -189,10 +215,26 @@ pub(crate) fn index_link_keys(c: &Connection, rows: &[(u64, i64)]) -> Result<(),
 
 /// Forgets the kept keys of `request`'s people (it was corrected, or its contacts erased) and
 /// makes it due for linking again, so the linker matches and keys it as it reads now.
+/// A keyer that read the request before this offers keys that are then left out
+/// ([`forgotten_since`]).
 pub(crate) fn forget_request_keys(c: &Connection, request: &str) -> Result<(), StoreError> {
     c.prepare_cached("INSERT OR IGNORE INTO links_due (request_id) VALUES (?1)")
         .and_then(|mut s| s.execute([request]))
         .map_err(backend)?;
+    let generation: i64 = c
+        .prepare_cached(
+            "INSERT INTO generations (name, value) VALUES (?1, 1)
+             ON CONFLICT (name) DO UPDATE SET value = generations.value + 1
+             RETURNING value",
+        )
+        .and_then(|mut s| s.query_row([LINK_KEYS_GENERATION], |r| r.get(0)))
+        .map_err(backend)?;
+    c.prepare_cached(
+        "INSERT INTO link_keys_forgotten (request_id, generation) VALUES (?1, ?2)
+         ON CONFLICT (request_id) DO UPDATE SET generation = excluded.generation",
+    )
+    .and_then(|mut s| s.execute(params![request, generation]))
+    .map_err(backend)?;
     let people: Vec<(i64, Vec<u8>)> = c
         .prepare_cached("SELECT num, keys FROM link_people WHERE request_id = ?1")
         .and_then(|mut s| {

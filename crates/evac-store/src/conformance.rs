@@ -2711,20 +2711,24 @@ pub async fn link_keys_story(store: &dyn Store) {
         keys,
     };
     let count_before = store.keyed_person_count().await.unwrap();
+    let read_at = store.generation(LINK_KEYS_GENERATION).await.unwrap();
     assert_eq!(
         store
-            .key_persons(vec![offered(0, vec![shared, own])])
+            .key_persons(vec![offered(0, vec![shared, own])], read_at)
             .await
             .unwrap(),
         1
     );
     // Two writers offering overlapping people at once: each person is kept once.
     let (left, right) = futures_util::future::join(
-        store.key_persons(vec![
-            offered(0, vec![shared, own]),
-            offered(1, vec![shared]),
-        ]),
-        store.key_persons(vec![offered(1, vec![shared]), offered(2, vec![own])]),
+        store.key_persons(
+            vec![offered(0, vec![shared, own]), offered(1, vec![shared])],
+            read_at,
+        ),
+        store.key_persons(
+            vec![offered(1, vec![shared]), offered(2, vec![own])],
+            read_at,
+        ),
     )
     .await;
     assert_eq!(
@@ -2779,7 +2783,10 @@ pub async fn link_keys_story(store: &dyn Store) {
 
     // Keeping many at once, in two halves: kept first, found under their keys after.
     let nums = store
-        .keep_link_people(vec![offered(3, vec![shared]), offered(2, vec![own])])
+        .keep_link_people(
+            vec![offered(3, vec![shared]), offered(2, vec![own])],
+            read_at,
+        )
         .await
         .unwrap();
     assert!(nums[0].is_some() && nums[1].is_none(), "{nums:?}");
@@ -2836,7 +2843,7 @@ pub async fn link_keys_story(store: &dyn Store) {
         },
     };
     store
-        .settle_links(vec![], vec![], ids.clone(), fence)
+        .settle_links(vec![], vec![], ids.clone(), fence.clone(), read_at)
         .await
         .unwrap();
     let due = store.links_due(u32::MAX).await.unwrap();
@@ -2871,6 +2878,121 @@ pub async fn link_keys_story(store: &dyn Store) {
             .contains(&requests[0].request.id),
         "due again, to be keyed as it reads now"
     );
+
+    // What a keyer made from a request before its keys were forgotten (read at `read_at`,
+    // before the erasure above) is not kept, whichever door it comes through: the request
+    // stays due, to be keyed as it reads now, and the batch's events about its people go.
+    let erased = requests[0].request.id;
+    let proposal = LinkEvent {
+        at: Timestamp::from_unix_micros(fixture.clock),
+        actor: Actor::System,
+        kind: LinkEventKind::Review,
+        person_a: person(0),
+        person_b: person(3),
+        match_probability: 0.7,
+        explanation: "{}".into(),
+        refers_to: None,
+    };
+    let appended = store
+        .settle_links(
+            vec![proposal.clone()],
+            vec![offered(0, vec![shared, own])],
+            vec![erased],
+            fence.clone(),
+            read_at,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        appended, 0,
+        "an event about a person read before the erasure"
+    );
+    assert!(store.keyed_persons(&[person(0)]).await.unwrap().is_empty());
+    assert!(
+        store.links_due(u32::MAX).await.unwrap().contains(&erased),
+        "still due"
+    );
+    assert_eq!(
+        store
+            .key_persons(vec![offered(0, vec![shared])], read_at)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .keep_link_people(vec![offered(0, vec![shared])], read_at)
+            .await
+            .unwrap(),
+        vec![None]
+    );
+    assert!(store.keyed_persons(&[person(0)]).await.unwrap().is_empty());
+    // Read after the erasure, it is kept, and settled.
+    let after = store.generation(LINK_KEYS_GENERATION).await.unwrap();
+    assert!(after > read_at, "forgetting moves the generation on");
+    store
+        .settle_links(
+            vec![],
+            vec![offered(0, vec![shared])],
+            vec![erased],
+            fence.clone(),
+            after,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.keyed_persons(&[person(0)]).await.unwrap(),
+        vec![person(0)]
+    );
+    assert!(!store.links_due(u32::MAX).await.unwrap().contains(&erased));
+
+    // A keyer settling what it read while the request is erased, racing: whichever lands
+    // first, the person is not left keyed as they read before, and the request stays due.
+    for round in 0..12u64 {
+        let insert = fixture.insert(&draft("Racing", "1992-03-04", "Алматы", "web_form"));
+        store.insert_request(&insert).await.unwrap();
+        let read_at = store.generation(LINK_KEYS_GENERATION).await.unwrap();
+        let racer = KeyedPerson {
+            person: insert.request.body.party[0].id,
+            request: insert.request.id,
+            keys: vec![shared, 7_000_000_000_000_100_000 + round],
+        };
+        let settle = store.settle_links(
+            vec![],
+            vec![racer.clone()],
+            vec![insert.request.id],
+            fence.clone(),
+            read_at,
+        );
+        let erased_contacts = ["+77010000000".to_string()];
+        let erase = store.erase_contacts(insert.request.id, &erased_contacts);
+        // Each order started first in turn (SQLite's one writer takes them in that order).
+        if round % 2 == 0 {
+            let (settled, erased) = futures_util::future::join(settle, erase).await;
+            settled.unwrap();
+            erased.unwrap();
+        } else {
+            let (erased, settled) = futures_util::future::join(erase, settle).await;
+            settled.unwrap();
+            erased.unwrap();
+        }
+        assert!(
+            store
+                .keyed_persons(&[racer.person])
+                .await
+                .unwrap()
+                .is_empty(),
+            "round {round}: keys made before the erasure are kept"
+        );
+        assert!(
+            store
+                .links_due(u32::MAX)
+                .await
+                .unwrap()
+                .contains(&insert.request.id),
+            "round {round}: the erased request is no longer due"
+        );
+    }
 
     store.forget_link_keys().await.unwrap();
     assert_eq!(store.keyed_person_count().await.unwrap(), 0);
@@ -2966,6 +3088,7 @@ pub async fn shared_linkage_story(store: &dyn Store) {
         at: t(9),
     };
     let head = store.link_events(0, u32::MAX).await.unwrap().len();
+    let read_at = store.generation(LINK_KEYS_GENERATION).await.unwrap();
     let keyed = vec![
         KeyedPerson {
             person: a,
@@ -2984,6 +3107,7 @@ pub async fn shared_linkage_story(store: &dyn Store) {
             keyed.clone(),
             vec![first.request.id, second.request.id],
             fence(Some("n1")),
+            read_at,
         )
         .await;
     assert!(matches!(stale, Err(StoreError::Refused(_))), "{stale:?}");
@@ -2999,6 +3123,7 @@ pub async fn shared_linkage_story(store: &dyn Store) {
             keyed.clone(),
             vec![first.request.id, second.request.id],
             fence(Some("n2")),
+            read_at,
         )
         .await
         .unwrap();
@@ -3015,6 +3140,7 @@ pub async fn shared_linkage_story(store: &dyn Store) {
             keyed,
             vec![first.request.id],
             fence(Some("n2")),
+            read_at,
         )
         .await
         .unwrap();
@@ -3023,7 +3149,7 @@ pub async fn shared_linkage_story(store: &dyn Store) {
     assert_eq!(shared.len(), 2, "each person is kept once: {shared:?}");
     // A console's linking (no holder) while a node holds the lease writes nothing.
     let console = store
-        .settle_links(vec![proposal.clone()], vec![], vec![], fence(None))
+        .settle_links(vec![proposal.clone()], vec![], vec![], fence(None), read_at)
         .await;
     assert!(
         matches!(console, Err(StoreError::Refused(_))),
@@ -3042,7 +3168,7 @@ pub async fn shared_linkage_story(store: &dyn Store) {
     store.release_lease(LINKAGE_LEASE, "n2").await.unwrap();
     // Nobody holds it: a console's linking is admitted.
     store
-        .settle_links(vec![proposal], vec![], vec![], fence(None))
+        .settle_links(vec![proposal], vec![], vec![], fence(None), read_at)
         .await
         .unwrap();
     assert!(

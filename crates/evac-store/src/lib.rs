@@ -23,6 +23,8 @@ pub use seats::{
 };
 pub use situation::{CLAIM_COLUMNS, ClaimRow, REPORT_COLUMNS, ReportRow, StoredPolicy};
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use evac_model::{
     Actor, Channel, Claim, Feature, Grade, Hub, InboundId, LinkEvent, LinkEventKind, MessageId,
@@ -132,6 +134,12 @@ pub enum AppendIf {
 pub const LINKAGE_LEASE: &str = "linkage";
 /// The generation of the desk's kept ranking ([`Store::generation`]).
 pub const RANKING_GENERATION: &str = "ranking";
+/// The generation of the kept link keys ([`Store::generation`]). Forgetting a request's keys
+/// (a correction, an erasure) moves it on and notes the request at the new value. A keyer reads
+/// it before it reads the requests it keys and offers its keys as read at that value; the store
+/// keeps nothing it made from a request forgotten since (the request stays due, and is keyed
+/// again as it reads now), so keys made from a body a correction replaced are never kept.
+pub const LINK_KEYS_GENERATION: &str = "link_keys";
 
 /// A write that only the holder of a lease may make (`holder`), or only while nobody holds it
 /// (`holder: None`: a console command's linking while no node links): the store checks, in the
@@ -213,6 +221,29 @@ pub fn key_rows(keyed: &[KeyedPerson], nums: &[Option<i64>]) -> Vec<(u64, i64)> 
 /// integers, so in that order neighbouring rows share index pages.
 pub fn sort_key_rows(rows: &mut [(u64, i64)]) {
     rows.sort_unstable_by_key(|&(key, num)| (key as i64, num));
+}
+
+/// Leaves out of a settlement what a keyer made from requests forgotten after it read them
+/// (`forgotten`, see [`LINK_KEYS_GENERATION`]): their people's keys, the link events about
+/// those people, and the requests' due marks (they stay due). The backends call it in the
+/// settlement's own transaction.
+pub fn leave_out_forgotten(
+    forgotten: &HashSet<RequestId>,
+    events: &mut Vec<LinkEvent>,
+    keyed: &mut Vec<KeyedPerson>,
+    requests: &mut Vec<RequestId>,
+) {
+    if forgotten.is_empty() {
+        return;
+    }
+    let stale: HashSet<PersonId> = keyed
+        .iter()
+        .filter(|k| forgotten.contains(&k.request))
+        .map(|k| k.person)
+        .collect();
+    events.retain(|e| !stale.contains(&e.person_a) && !stale.contains(&e.person_b));
+    keyed.retain(|k| !forgotten.contains(&k.request));
+    requests.retain(|r| !forgotten.contains(r));
 }
 
 /// A stored person who shares `key` with someone being matched.
@@ -750,30 +781,38 @@ pub trait Store: Send + Sync + 'static {
     /// [`Store::append_link_events`] with [`AppendIf::Always`]: a pair proposed already is
     /// skipped), keeps the keys of the people it matched (as [`Store::key_persons`]) and
     /// clears the requests' due marks, in one transaction, only if the `fence` admits it
-    /// ([`StoreError::Refused`] otherwise, and nothing is kept). The answer is how many events
-    /// were appended.
+    /// ([`StoreError::Refused`] otherwise, and nothing is kept). The linker read the requests
+    /// after generation `read_at` of the kept keys ([`LINK_KEYS_GENERATION`]): what it made
+    /// from a request forgotten since is left out ([`leave_out_forgotten`]). The answer is how
+    /// many events were appended.
     async fn settle_links(
         &self,
         events: Vec<LinkEvent>,
         keyed: Vec<KeyedPerson>,
         requests: Vec<RequestId>,
         fence: LeaseFence,
+        read_at: i64,
     ) -> Result<usize, StoreError>;
 
     /// Keeps the keys of people not kept yet (a person's keys are written once: a person
     /// kept already is skipped, so two relinks, or a relink and the online linker, may offer
-    /// the same people). The answer is how many people were new.
-    async fn key_persons(&self, keyed: Vec<KeyedPerson>) -> Result<usize, StoreError>;
+    /// the same people), made from requests read after generation `read_at` of the kept keys:
+    /// the people of a request forgotten since are skipped ([`LINK_KEYS_GENERATION`]). The
+    /// answer is how many people were new.
+    async fn key_persons(&self, keyed: Vec<KeyedPerson>, read_at: i64)
+    -> Result<usize, StoreError>;
 
     /// The first half of keeping many people at once (a relink keying a whole store): keeps
-    /// the people not kept yet with their keys beside them, but not yet under their keys. The
-    /// answer is each new person's number, in order (`None`: kept already), for
+    /// the people not kept yet with their keys beside them, but not yet under their keys
+    /// (`read_at` as for [`Store::key_persons`]). The answer is each new person's number, in
+    /// order (`None`: kept already, or of a request forgotten since), for
     /// [`Store::index_link_keys`]. Until then the people are kept but no key finds them: only
     /// a relink that forgot every key (so a crash leaves no model, and the next start relinks
     /// again) may split the two.
     async fn keep_link_people(
         &self,
         keyed: Vec<KeyedPerson>,
+        read_at: i64,
     ) -> Result<Vec<Option<i64>>, StoreError>;
 
     /// The second half: each key with the number of its person, best in key order (a key's
