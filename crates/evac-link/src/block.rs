@@ -6,7 +6,7 @@
 //! - one name token's spelling-free form with the other's first letters and a birth year: for
 //!   records with an age instead of a date (pairs of two dated records are not formed here);
 //! - a phone (the person's or their request's), a document number, an e-mail: survive any
-//!   spelling;
+//!   spelling; a document number also one character off (each character left out in turn);
 //! - the birth date with the initials of given name and surname: survives typos in both names;
 //! - one name token's spelling-free form with the other's first letter and the postcode: for
 //!   records with no birth date or age at all (a list's blank or unreadable date), which no
@@ -89,6 +89,17 @@ pub fn blocking_keys(r: &Prepared) -> Vec<u64> {
     }
     if let Some((document, _)) = &r.document {
         keys.push(key(KIND_DOCUMENT, document));
+        // The number with each character left out in turn: two numbers one character apart
+        // (a digit misheard or dropped, two swapped) share one of these, or one of them is
+        // the other whole. A checked number gets them too: its copy with a typo fails the
+        // check, and meets it only so.
+        let length = document.chars().count();
+        if (DOCUMENT_NEAR_CHARS_MIN..=DOCUMENT_NEAR_CHARS_MAX).contains(&length) {
+            for (at, left_out) in document.char_indices() {
+                let near = [&document[..at], &document[at + left_out.len_utf8()..]].concat();
+                keys.push(key(KIND_DOCUMENT, &near.as_str()));
+            }
+        }
     }
     if let Some(email) = &r.email {
         keys.push(key(KIND_EMAIL, email));
@@ -113,6 +124,11 @@ pub fn blocking_keys(r: &Prepared) -> Vec<u64> {
 pub fn blocking_keys_of_each(records: &[&Prepared]) -> Vec<Vec<u64>> {
     records.par_iter().map(|r| blocking_keys(r)).collect()
 }
+
+/// Numbers this long are met one character off: a shorter one is a house number or a code that
+/// many share off by one; a longer one is not a document (at most this many keys).
+const DOCUMENT_NEAR_CHARS_MIN: usize = 6;
+const DOCUMENT_NEAR_CHARS_MAX: usize = 20;
 
 const KIND_NAME_DATE: u64 = 1;
 const KIND_NAME_YEAR: u64 = 2;
@@ -181,7 +197,7 @@ pub fn key_proposes(key: u64, a: &Prepared, b: &Prepared) -> bool {
 /// The version of how keys are made: moved on by every change to blocking, name keys, name
 /// groups, stems or transliteration that the fixed records of [`keys_fingerprint`] may not
 /// show.
-pub const KEYS_VERSION: u64 = 1;
+pub const KEYS_VERSION: u64 = 2;
 
 /// How keys are made, in one number: [`KEYS_VERSION`] and the keys of a few fixed records of
 /// every kind, folded. Keys kept between runs (a store's index of them) hold only while it is
@@ -372,4 +388,43 @@ pub fn candidate_pairs(
             .collect(),
     };
     (pairs, stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::LinkRecord;
+
+    fn with_document(number: &str) -> Prepared {
+        Prepared::new(&LinkRecord {
+            record_id: number.into(),
+            document_number: Some(number.into()),
+            ..LinkRecord::default()
+        })
+    }
+
+    fn share_a_key(a: &str, b: &str) -> bool {
+        let theirs: HashSet<u64> = blocking_keys(&with_document(b)).into_iter().collect();
+        blocking_keys(&with_document(a))
+            .iter()
+            .any(|k| theirs.contains(k))
+    }
+
+    /// A number misheard, two of its digits swapped, one dropped or one added meets the
+    /// number as written (FEBRL 1 and 2 had such copies no other key reached).
+    #[test]
+    fn a_document_number_one_character_off_shares_a_key() {
+        for (written, typed) in [
+            ("5098690", "5098691"),
+            ("5098690", "5096890"),
+            ("5098690", "509690"),
+            ("N12345678", "N123456789"),
+            ("N12345678", "N12354678"),
+        ] {
+            assert!(share_a_key(written, typed), "{written} and {typed}");
+        }
+        // Two characters off, or a short number off by one: apart.
+        assert!(!share_a_key("5098690", "5098611"));
+        assert!(!share_a_key("12345", "12346"));
+    }
 }

@@ -184,22 +184,40 @@ impl Comparison<'_> {
     /// ("bridegt", a surname one letter off) and for dates a generation apart; where family
     /// passports may list a parent and a namesake child, or brothers Ерлан and Ержан, under one
     /// number, only names written alike keep two dates from parting them, and a generation
-    /// always does.
-    pub fn contradicts(&self, documents_personal: bool) -> bool {
+    /// always does. Where a number is never seen on two people ([`Documents::Decisive`]), it
+    /// keeps two records one person whatever their names and dates say (a list's clerk may
+    /// replace a name as well as a date); a sex still parts them.
+    pub fn contradicts(&self, documents: Documents) -> bool {
         let birth = self.levels[Field::BirthDate.index()];
         let level = |f: Field| self.levels[f.index()];
-        let names_alike = if documents_personal {
+        let personal = documents != Documents::Family;
+        let names_alike = if personal {
             self.given_names_line_up && matches!(level(Field::Surname), 0 | 2)
         } else {
             self.same_given_names && level(Field::Surname) == 0
         };
-        let one_person_by_document =
-            level(Field::Document) == 0 && names_alike && level(Field::Patronymic) != 2;
+        let one_person_by_document = level(Field::Document) == 0
+            && (names_alike || documents == Documents::Decisive)
+            && level(Field::Patronymic) != 2;
         self.cannot_link
-            || (birth == 5 && !(one_person_by_document && documents_personal))
+            || (birth == 5 && !(one_person_by_document && personal))
             || (birth == 4 && !one_person_by_document)
             || level(Field::Sex) == 1
     }
+}
+
+/// What one document number says of two records in a file, read from the file's parties
+/// ([`crate::Model::documents`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Documents {
+    /// Family passports are in use: a parent and children, or brothers, may share a number.
+    Family,
+    /// A person's own, but the file's parties show one copied onto a relative's row now and
+    /// then (a clerk's slip): one number keeps two records together only with their names.
+    Personal,
+    /// A person's own, and never seen on two members of a party (or the file has no parties
+    /// to show it: a register, one person a row): one number is one person.
+    Decisive,
 }
 
 pub fn pack(levels: &[u8; FIELDS.len()]) -> u64 {
@@ -624,35 +642,46 @@ mod tests {
         let other_list = record("P123456", date(1975, 11, 23), "Anna");
         let replaced = compare(&anna, &other_list);
         assert_eq!(level(&replaced, Field::BirthDate), "different");
-        assert!(!replaced.contradicts(false));
-        // A sister: another given name and birth date, even on one (family) passport; or
-        // sisters who share a first given name.
-        for documents_personal in [false, true] {
-            assert!(
-                compare(&anna, &record("P123456", date(1975, 11, 23), "Maria"))
-                    .contradicts(documents_personal)
-            );
-        }
+        assert!(!replaced.contradicts(Documents::Family));
+        // A sister: another given name and birth date, on one family passport or on a number
+        // copied onto her row; or sisters who share a first given name. Where no number is
+        // ever seen on two people, the number decides.
+        let maria = record("P123456", date(1975, 11, 23), "Maria");
         let grazia = record("P123456", date(1980, 3, 7), "Maria Grazia");
         let teresa = record("P123456", date(1975, 11, 23), "Maria Teresa");
         let marie_teresa = record("P123456", date(1975, 11, 23), "Marie Teresa");
-        for documents_personal in [false, true] {
-            assert!(compare(&grazia, &teresa).contradicts(documents_personal));
-            assert!(compare(&grazia, &marie_teresa).contradicts(documents_personal));
+        for documents in [Documents::Family, Documents::Personal] {
+            assert!(compare(&anna, &maria).contradicts(documents));
+            assert!(compare(&grazia, &teresa).contradicts(documents));
+            assert!(compare(&grazia, &marie_teresa).contradicts(documents));
         }
+        assert!(!compare(&anna, &maria).contradicts(Documents::Decisive));
+        let mut marco = maria.clone();
+        marco.sex = Some(Sex::Male);
+        let mut anna_female = anna.clone();
+        anna_female.sex = Some(Sex::Female);
+        assert!(
+            compare(&anna_female, &marco).contradicts(Documents::Decisive),
+            "a sex still parts them"
+        );
         // A typo in the given name is one name where documents are personal; where a family
         // passport may list brothers of alike names, it is not.
         let anan = record("P123456", date(1975, 11, 23), "Anan");
         let typo = compare(&anna, &anan);
-        assert!(!typo.contradicts(true));
-        assert!(typo.contradicts(false));
+        assert!(!typo.contradicts(Documents::Personal));
+        assert!(typo.contradicts(Documents::Family));
         // A generation apart: a mother and daughter of one name on one family passport where
         // such passports are in use, a year's digits swapped where documents are personal.
         let daughter = record("P123456", date(2005, 11, 23), "Anna");
-        assert!(compare(&anna, &daughter).contradicts(false));
-        assert!(!compare(&anna, &daughter).contradicts(true));
+        assert!(compare(&anna, &daughter).contradicts(Documents::Family));
+        assert!(!compare(&anna, &daughter).contradicts(Documents::Personal));
         // Another document: the birth date contradicts.
-        assert!(compare(&anna, &record("P654321", date(1975, 11, 23), "Anna")).contradicts(true));
+        for documents in [Documents::Personal, Documents::Decisive] {
+            assert!(
+                compare(&anna, &record("P654321", date(1975, 11, 23), "Anna"))
+                    .contradicts(documents)
+            );
+        }
     }
 
     #[test]

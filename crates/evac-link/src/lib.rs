@@ -32,7 +32,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use block::{BlockingStats, CandidatePair};
-pub use compare::{Comparison, FIELDS, Field};
+pub use compare::{Comparison, Documents, FIELDS, Field};
 pub use index::{Candidate, Index, Offered, best_matches};
 pub use model::{Doubt, FieldWeight, HouseholdParameters, Likeness, Model, Score, StoredModel};
 pub use record::{LinkRecord, Prepared, Sex};

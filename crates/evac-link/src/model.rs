@@ -32,7 +32,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::block::{CandidatePair, kinds};
-use crate::compare::{Comparison, FIELDS, Field, MISSING, compare, pack, unpack};
+use crate::compare::{Comparison, Documents, FIELDS, Field, MISSING, compare, pack, unpack};
 use crate::record::Prepared;
 
 /// Levels named where the household answer reads them: every field's first level is full
@@ -497,7 +497,11 @@ impl Model {
     /// The weight of a pair's own fields within one household (see the module's note), or
     /// `None` when the two share no household evidence.
     fn household_weight(&self, c: &Comparison<'_>) -> Option<f64> {
-        if !c.shares_household() {
+        // Relatives are told apart by their own fields; where a number is never seen on two
+        // people, one number answers the question already.
+        let one_number =
+            c.levels[Field::Document.index()] == EXACT && self.documents() == Documents::Decisive;
+        if !c.shares_household() || one_number {
             return None;
         }
         let p = household_prior(c.household_size);
@@ -579,27 +583,35 @@ impl Model {
         Some(total)
     }
 
-    /// Whether a document number belongs to one person in this file, read from the people of
-    /// one party (different people by construction). A file of parties shows it: at least
-    /// [`DOCUMENTS_COMPARED_MIN`] pairs of members with a number each, and no more than one in
-    /// [`MEMBERS_PER_SHARED_DOCUMENT_MIN`] of them sharing one (family passports list a parent
-    /// and children under one number; a clerk may copy a number onto the next row now and
-    /// then). A file of parties that does not show it, with too few numbers to tell, is taken
-    /// to hold family passports. A file with no parties at all (a register's rows, one person
-    /// each) has no families to hold them: its numbers are taken as personal.
-    pub fn documents_are_personal(&self) -> bool {
+    /// What a document number says in this file, read from the people of one party (different
+    /// people by construction). A file of parties shows a number to be a person's own with at
+    /// least [`DOCUMENTS_COMPARED_MIN`] pairs of members with a number each and no more than
+    /// one in [`MEMBERS_PER_SHARED_DOCUMENT_MIN`] of them sharing one (family passports list a
+    /// parent and children under one number; a clerk may copy a number onto the next row now
+    /// and then), and as decisive when none shares one. A file of parties that does not show
+    /// it, with too few numbers to tell, is taken to hold family passports. A file with no
+    /// parties at all (a register's rows, one person each) has no families to hold them nor
+    /// relatives' rows to copy onto: its numbers are taken as decisive.
+    pub fn documents(&self) -> Documents {
         let compared: f64 = self.household.iter().map(|h| h.documents_compared).sum();
         let shared: f64 = self.household.iter().map(|h| h.documents_shared).sum();
         if self.household.iter().all(|h| h.member_pairs == 0.0) {
-            return true;
+            return Documents::Decisive;
         }
-        compared >= DOCUMENTS_COMPARED_MIN && shared * MEMBERS_PER_SHARED_DOCUMENT_MIN <= compared
+        if compared < DOCUMENTS_COMPARED_MIN || shared * MEMBERS_PER_SHARED_DOCUMENT_MIN > compared
+        {
+            Documents::Family
+        } else if shared == 0.0 {
+            Documents::Decisive
+        } else {
+            Documents::Personal
+        }
     }
 
     /// Whether the comparison says two people whatever else it says, in this file (see
     /// [`Comparison::contradicts`]).
     pub fn contradicts(&self, c: &Comparison<'_>) -> bool {
-        c.contradicts(self.documents_are_personal())
+        c.contradicts(self.documents())
     }
 
     /// Prior weight plus every field's weight, in bits: all the evidence counted together.
@@ -769,7 +781,7 @@ const HOUSEHOLD_MEMBERS_COMPARED_MAX: usize = 8;
 /// The most people a family lists; a larger party is a group (see [`Model::household`]).
 pub const FAMILY_SIZE_MAX: usize = 8;
 
-/// See [`Model::documents_are_personal`]: a copied number now and then is a clerk's slip; a
+/// See [`Model::documents`]: a copied number now and then is a clerk's slip; a
 /// family passport in every tenth family is a practice.
 const MEMBERS_PER_SHARED_DOCUMENT_MIN: f64 = 100.0;
 const DOCUMENTS_COMPARED_MIN: f64 = 100.0;
