@@ -536,6 +536,14 @@ impl App {
         // (an explanation is a few hundred bytes: a relink's worth at once would be hundreds of
         // MB). The store skips pairs another relink (another node starting) logged meanwhile,
         // so the counts are what this relink added.
+        // Requests corrected while this relink read and linked them: their pairs were made
+        // from bodies replaced since (they are due, and matched as they read now).
+        let stale: HashSet<RequestId> = self
+            .store
+            .forgotten_since(read_at)
+            .await?
+            .into_iter()
+            .collect();
         let (mut auto_merged, mut queued) = (0, 0);
         for (kind, added) in [
             (LinkEventKind::AutoMerge, &mut auto_merged),
@@ -546,9 +554,11 @@ impl App {
                 .pairs
                 .iter()
                 .filter(|p| {
-                    let ((a, _), (b, _)) = (who(p.a), who(p.b));
+                    let ((a, request_a), (b, request_b)) = (who(p.a), who(p.b));
                     (p.band == Band::AutoMerge && p.same_person) == auto_merges
                         && !known_pairs.contains(&pair(a, b))
+                        && !stale.contains(&request_a)
+                        && !stale.contains(&request_b)
                 })
                 .collect();
             // In the order of the log's pair index, so each commit writes a few of its pages
@@ -1660,7 +1670,6 @@ impl Linker {
             .as_ref()?
             .model
             .clone();
-        cache.forget_before(self.epoch.load(std::sync::atomic::Ordering::Acquire));
         // Read before the requests: what the batch makes of one corrected meanwhile is left
         // out of its settlement, and the request stays due (evac_store::LINK_KEYS_GENERATION).
         let read_at = match runtime.block_on(store.generation(evac_store::LINK_KEYS_GENERATION)) {
@@ -1671,6 +1680,10 @@ impl Linker {
                 return None;
             }
         };
+        cache.forget_before(
+            self.epoch.load(std::sync::atomic::Ordering::Acquire),
+            read_at,
+        );
         let mut matcher = BatchMatcher::new(runtime, store, &model, cache);
         let mut events = Vec::new();
         let mut requests = Vec::with_capacity(due.len());
@@ -1784,6 +1797,9 @@ pub(crate) struct PreparedCache {
     old: HashMap<RequestId, PreparedPeople>,
     /// The linker's epoch it was filled under.
     epoch: u64,
+    /// The generation of the kept keys it was filled under: a correction or erasure since
+    /// (rare) may have changed any request in it.
+    keys_generation: i64,
 }
 
 impl PreparedCache {
@@ -1803,11 +1819,13 @@ impl PreparedCache {
         self.young.insert(id, people);
     }
 
-    /// Empties the cache if the linker stopped linking since it was filled.
-    fn forget_before(&mut self, epoch: u64) {
-        if self.epoch != epoch {
+    /// Empties the cache if the linker stopped linking since it was filled, or a request was
+    /// corrected or erased since (`keys_generation` moved on).
+    fn forget_before(&mut self, epoch: u64, keys_generation: i64) {
+        if (self.epoch, self.keys_generation) != (epoch, keys_generation) {
             *self = PreparedCache {
                 epoch,
+                keys_generation,
                 ..PreparedCache::default()
             };
         }
@@ -2175,7 +2193,8 @@ mod tests {
     use super::*;
 
     /// The cache of prepared requests never holds more than its bound, keeps what is met
-    /// again, and forgets everything when the linker stopped linking since it was filled.
+    /// again, and forgets everything when the linker stopped linking since it was filled, or a
+    /// request was corrected since.
     #[test]
     fn the_prepared_cache_is_bounded_and_keeps_what_is_met_again() {
         let mut cache = PreparedCache::default();
@@ -2192,10 +2211,16 @@ mod tests {
             // Met again and again: never dropped.
             assert_eq!(cache.get(hot).map(|p| p.len()), Some(2));
         }
-        cache.forget_before(cache.epoch);
+        cache.forget_before(cache.epoch, cache.keys_generation);
         assert!(cache.get(hot).is_some(), "the same epoch keeps the cache");
-        cache.forget_before(cache.epoch + 1);
+        cache.forget_before(cache.epoch + 1, cache.keys_generation);
         assert!(cache.get(hot).is_none(), "a new epoch empties it");
+        cache.insert(hot, people(2));
+        cache.forget_before(cache.epoch, cache.keys_generation + 1);
+        assert!(
+            cache.get(hot).is_none(),
+            "a correction since (the keys' generation moved on) empties it"
+        );
     }
 
     /// A model learnt on the first requests is learnt again once the crisis has doubled, not

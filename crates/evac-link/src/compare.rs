@@ -179,14 +179,14 @@ impl Comparison<'_> {
     /// one given name, with no other patronymic: a document is a person's own where a birth
     /// date is typed (a year's digits swapped, 1985 for 1958) or replaced, in lists merged from
     /// several sources, like any other field, and siblings share neither given names nor, but
-    /// on a family passport, a number. Where documents are personal (`documents_personal`, see
-    /// [`crate::Model::documents_are_personal`]) that holds for names typed with a typo too
+    /// on a family passport, a number. Where documents are personal ([`Documents::Personal`],
+    /// see [`crate::Model::documents`]) that holds for names typed with a typo too
     /// ("bridegt", a surname one letter off) and for dates a generation apart; where family
     /// passports may list a parent and a namesake child, or brothers Ерлан and Ержан, under one
     /// number, only names written alike keep two dates from parting them, and a generation
-    /// always does. Where a number is never seen on two people ([`Documents::Decisive`]), it
-    /// keeps two records one person whatever their names and dates say (a list's clerk may
-    /// replace a name as well as a date); a sex still parts them.
+    /// always does. In a register ([`Documents::Decisive`]) one number keeps two records one
+    /// person whatever their names and dates say (a list's clerk may replace a name as well as
+    /// a date); a sex still parts them.
     pub fn contradicts(&self, documents: Documents) -> bool {
         let birth = self.levels[Field::BirthDate.index()];
         let level = |f: Field| self.levels[f.index()];
@@ -206,17 +206,18 @@ impl Comparison<'_> {
     }
 }
 
-/// What one document number says of two records in a file, read from the file's parties
-/// ([`crate::Model::documents`]).
+/// What one document number says of two records in a file, read from the file's parties, if
+/// it has any ([`crate::Model::documents`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Documents {
     /// Family passports are in use: a parent and children, or brothers, may share a number.
     Family,
-    /// A person's own, but the file's parties show one copied onto a relative's row now and
-    /// then (a clerk's slip): one number keeps two records together only with their names.
+    /// A person's own, as the file's parties show, but a relative's number may be entered on
+    /// a row now and then (a clerk's slip, a son on his father's passport): one number keeps
+    /// two records together only with their names.
     Personal,
-    /// A person's own, and never seen on two members of a party (or the file has no parties
-    /// to show it: a register, one person a row): one number is one person.
+    /// A register's (one person a row, no parties, no relatives' rows to copy onto): one
+    /// number is one person.
     Decisive,
 }
 

@@ -72,6 +72,15 @@ pub struct Model {
     /// most [`FAMILY_SIZE_MAX`] people) and for a larger group (`household[1]`: a school class,
     /// a tour, whose members share an age and seldom a surname).
     pub household: Vec<HouseholdParameters>,
+    /// Whether the records came in parties (requests, or a file's group column): a file
+    /// without any is a register, one person a row ([`Model::documents`]).
+    #[serde(default = "in_parties")]
+    pub parties: bool,
+}
+
+/// A model kept before [`Model::parties`] was: learnt from a store's requests.
+fn in_parties() -> bool {
+    true
 }
 
 /// How two different people of one household compare (learnt from the people of one request,
@@ -314,6 +323,7 @@ impl Model {
             frequency_floor: 1.0 / (records.len().max(1) as f64),
             em_iterations: 0,
             household: estimate_household(records, groups),
+            parties: groups.iter().any(|&g| g != crate::block::NO_GROUP),
         };
         let not = |excluded: &[Field]| -> Vec<Field> {
             FIELDS
@@ -588,23 +598,27 @@ impl Model {
     /// least [`DOCUMENTS_COMPARED_MIN`] pairs of members with a number each and no more than
     /// one in [`MEMBERS_PER_SHARED_DOCUMENT_MIN`] of them sharing one (family passports list a
     /// parent and children under one number; a clerk may copy a number onto the next row now
-    /// and then), and as decisive when none shares one. A file of parties that does not show
-    /// it, with too few numbers to tell, is taken to hold family passports. A file with no
-    /// parties at all (a register's rows, one person each) has no families to hold them nor
-    /// relatives' rows to copy onto: its numbers are taken as decisive.
+    /// and then); with too few numbers to tell, it is taken to hold family passports, and
+    /// with no party of two yet (every request so far of one person), as personal. Even where
+    /// no member shares one, a relative's number may still be entered on another request (a
+    /// son travelling on his father's passport): a file of parties never reads as decisive.
+    /// A file with no parties at all (a register's rows, one person each) has no families to
+    /// hold them: its numbers are taken as decisive.
     pub fn documents(&self) -> Documents {
+        if !self.parties {
+            return Documents::Decisive;
+        }
         let compared: f64 = self.household.iter().map(|h| h.documents_compared).sum();
         let shared: f64 = self.household.iter().map(|h| h.documents_shared).sum();
         if self.household.iter().all(|h| h.member_pairs == 0.0) {
-            return Documents::Decisive;
+            return Documents::Personal;
         }
-        if compared < DOCUMENTS_COMPARED_MIN || shared * MEMBERS_PER_SHARED_DOCUMENT_MIN > compared
+        if compared >= DOCUMENTS_COMPARED_MIN
+            && shared * MEMBERS_PER_SHARED_DOCUMENT_MIN <= compared
         {
-            Documents::Family
-        } else if shared == 0.0 {
-            Documents::Decisive
-        } else {
             Documents::Personal
+        } else {
+            Documents::Family
         }
     }
 

@@ -1526,6 +1526,13 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn forgotten_since(&self, read_at: i64) -> Result<Vec<RequestId>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let forgotten = link_keys::forgotten_since(&mut tx, read_at).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(forgotten.into_iter().collect())
+    }
+
     async fn keyed_persons(&self, persons: &[PersonId]) -> Result<Vec<PersonId>, StoreError> {
         link_keys::keyed_persons(&self.pool, persons).await
     }
@@ -1803,6 +1810,7 @@ impl Store for PgStore {
         keeps_every_person(seen, body)?;
         let json = serde_json::to_string(body).map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut tx = self.pool.begin().await.map_err(backend)?;
+        let forgotten_at = link_keys::begin_forgetting(&mut tx).await?;
         // The body the correction was decided on must still be the stored one; the row stays
         // locked until the commit, so a second correction waits here and then sees this one.
         let stored: Option<String> =
@@ -1847,7 +1855,7 @@ impl Store for PgStore {
         // Its people are matched and keyed again as they read now (a new name or date keys
         // them anew; the people added, whose status count follows by its trigger, are matched
         // as a new request's are).
-        link_keys::forget_request_keys(&mut tx, &id.to_string()).await?;
+        link_keys::forget_request_keys(&mut tx, &id.to_string(), forgotten_at).await?;
         for (ordinal, p) in body.party.iter().enumerate().skip(seen.party.len()) {
             sqlx::query(
                 "INSERT INTO persons (id, request_id, ordinal, surname_latin, given_latin, birth_date, status, status_at)
@@ -2517,6 +2525,7 @@ impl Store for PgStore {
                 .to_string(),
         ];
         let mut tx = self.pool.begin().await.map_err(backend)?;
+        let forgotten_at = link_keys::begin_forgetting(&mut tx).await?;
         let mut erased = 0;
         for sql in &statements {
             erased += sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
@@ -2535,7 +2544,7 @@ impl Store for PgStore {
             .await
             .map_err(backend)?
             .rows_affected();
-        link_keys::forget_request_keys(&mut tx, &request.to_string()).await?;
+        link_keys::forget_request_keys(&mut tx, &request.to_string(), forgotten_at).await?;
         tx.commit().await.map_err(backend)?;
         Ok(erased)
     }

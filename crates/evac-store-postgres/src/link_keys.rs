@@ -110,13 +110,15 @@ pub(crate) async fn index_link_keys(
 
 /// Forgets the kept keys of `request`'s people (it was corrected, or its contacts erased) and
 /// makes it due again, so the linker matches and keys it as it reads now.
-/// Moves the keys' generation on first ([`forgotten_since`] says why), and notes the request
-/// at it.
-pub(crate) async fn forget_request_keys(
+/// Moves the keys' generation on, for a correction or erasure that will forget a request's
+/// keys ([`forget_request_keys`]); the answer is the new generation. Called first in its
+/// transaction, before any row it locks: a key writer holds the generation's row FOR SHARE
+/// ([`forgotten_since`] says why) and then may wait on a person's row (a link event's
+/// reference), so taking that row first keeps the two from waiting on each other.
+pub(crate) async fn begin_forgetting(
     tx: &mut sqlx::Transaction<'_, Postgres>,
-    request: &str,
-) -> Result<(), StoreError> {
-    let generation: i64 = sqlx::query_scalar(
+) -> Result<i64, StoreError> {
+    sqlx::query_scalar(
         "INSERT INTO generations (name, value) VALUES ($1, 1)
          ON CONFLICT (name) DO UPDATE SET value = generations.value + 1
          RETURNING value",
@@ -124,7 +126,15 @@ pub(crate) async fn forget_request_keys(
     .bind(LINK_KEYS_GENERATION)
     .fetch_one(&mut **tx)
     .await
-    .map_err(backend)?;
+    .map_err(backend)
+}
+
+/// Notes the request at `generation` (from [`begin_forgetting`], earlier in the transaction).
+pub(crate) async fn forget_request_keys(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    request: &str,
+    generation: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO link_keys_forgotten (request_id, generation) VALUES ($1, $2)
          ON CONFLICT (request_id) DO UPDATE SET generation = excluded.generation",

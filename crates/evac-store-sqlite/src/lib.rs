@@ -1399,6 +1399,11 @@ impl Store for SqliteStore {
         self.write(move |c| links::index_link_keys(c, &rows)).await
     }
 
+    async fn forgotten_since(&self, read_at: i64) -> Result<Vec<RequestId>, StoreError> {
+        self.read(move |c| Ok(links::forgotten_since(c, read_at)?.into_iter().collect()))
+            .await
+    }
+
     async fn keyed_persons(&self, persons: &[PersonId]) -> Result<Vec<PersonId>, StoreError> {
         let persons: Vec<String> = persons.iter().map(ToString::to_string).collect();
         self.read(move |c| links::keyed_persons(c, &persons)).await

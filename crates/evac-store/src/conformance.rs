@@ -2930,6 +2930,20 @@ pub async fn link_keys_story(store: &dyn Store) {
     // Read after the erasure, it is kept, and settled.
     let after = store.generation(LINK_KEYS_GENERATION).await.unwrap();
     assert!(after > read_at, "forgetting moves the generation on");
+    assert!(
+        store
+            .forgotten_since(read_at)
+            .await
+            .unwrap()
+            .contains(&erased)
+    );
+    assert!(
+        !store
+            .forgotten_since(after)
+            .await
+            .unwrap()
+            .contains(&erased)
+    );
     store
         .settle_links(
             vec![],
@@ -2946,9 +2960,18 @@ pub async fn link_keys_story(store: &dyn Store) {
     );
     assert!(!store.links_due(u32::MAX).await.unwrap().contains(&erased));
 
-    // A keyer settling what it read while the request is erased, racing: whichever lands
-    // first, the person is not left keyed as they read before, and the request stays due.
-    for round in 0..12u64 {
+    // A keyer settling what it read (its person's keys, and a link event about them) while
+    // the request is erased or corrected, racing: whichever lands first, both succeed (on
+    // PostgreSQL neither waits on the other in a cycle), the person is not left keyed as they
+    // read before, and the request stays due.
+    let audit = |action: &str| AuditEvent {
+        at: Timestamp::from_unix_micros(T0),
+        actor: Actor::System,
+        action: action.into(),
+        subject: None,
+        detail: serde_json::json!({}),
+    };
+    for round in 0..16u64 {
         let insert = fixture.insert(&draft("Racing", "1992-03-04", "Алматы", "web_form"));
         store.insert_request(&insert).await.unwrap();
         let read_at = store.generation(LINK_KEYS_GENERATION).await.unwrap();
@@ -2957,24 +2980,48 @@ pub async fn link_keys_story(store: &dyn Store) {
             request: insert.request.id,
             keys: vec![shared, 7_000_000_000_000_100_000 + round],
         };
+        let event = LinkEvent {
+            person_a: racer.person,
+            ..proposal.clone()
+        };
         let settle = store.settle_links(
-            vec![],
+            vec![event],
             vec![racer.clone()],
             vec![insert.request.id],
             fence.clone(),
             read_at,
         );
         let erased_contacts = ["+77010000000".to_string()];
-        let erase = store.erase_contacts(insert.request.id, &erased_contacts);
+        let mut corrected = insert.request.body.clone();
+        corrected.party[0].given_names = evac_model::PersonName::new("Алина");
+        let change = async {
+            if round % 4 < 2 {
+                store
+                    .erase_contacts(insert.request.id, &erased_contacts)
+                    .await
+                    .map(|_| ())
+            } else {
+                store
+                    .correct_request(
+                        insert.request.id,
+                        &insert.request.body,
+                        &corrected,
+                        false,
+                        vec![],
+                        audit("request.correct"),
+                    )
+                    .await
+            }
+        };
         // Each order started first in turn (SQLite's one writer takes them in that order).
         if round % 2 == 0 {
-            let (settled, erased) = futures_util::future::join(settle, erase).await;
+            let (settled, changed) = futures_util::future::join(settle, change).await;
             settled.unwrap();
-            erased.unwrap();
+            changed.unwrap();
         } else {
-            let (erased, settled) = futures_util::future::join(erase, settle).await;
+            let (changed, settled) = futures_util::future::join(change, settle).await;
             settled.unwrap();
-            erased.unwrap();
+            changed.unwrap();
         }
         assert!(
             store
@@ -2982,7 +3029,7 @@ pub async fn link_keys_story(store: &dyn Store) {
                 .await
                 .unwrap()
                 .is_empty(),
-            "round {round}: keys made before the erasure are kept"
+            "round {round}: keys made before the change are kept"
         );
         assert!(
             store
@@ -2990,7 +3037,7 @@ pub async fn link_keys_story(store: &dyn Store) {
                 .await
                 .unwrap()
                 .contains(&insert.request.id),
-            "round {round}: the erased request is no longer due"
+            "round {round}: the changed request is no longer due"
         );
     }
 

@@ -819,6 +819,11 @@ pub trait Store: Send + Sync + 'static {
     /// rows then land on pages already written, not on a random page each).
     async fn index_link_keys(&self, rows: Vec<(u64, i64)>) -> Result<(), StoreError>;
 
+    /// The requests whose keys were forgotten (corrected, or their contacts erased) after
+    /// generation `read_at` of the kept keys ([`LINK_KEYS_GENERATION`]): what a relink made of
+    /// them from what it read is stale.
+    async fn forgotten_since(&self, read_at: i64) -> Result<Vec<RequestId>, StoreError>;
+
     /// Which of `persons` have their keys kept.
     async fn keyed_persons(&self, persons: &[PersonId]) -> Result<Vec<PersonId>, StoreError>;
 
