@@ -536,14 +536,6 @@ impl App {
         // (an explanation is a few hundred bytes: a relink's worth at once would be hundreds of
         // MB). The store skips pairs another relink (another node starting) logged meanwhile,
         // so the counts are what this relink added.
-        // Requests corrected while this relink read and linked them: their pairs were made
-        // from bodies replaced since (they are due, and matched as they read now).
-        let stale: HashSet<RequestId> = self
-            .store
-            .forgotten_since(read_at)
-            .await?
-            .into_iter()
-            .collect();
         let (mut auto_merged, mut queued) = (0, 0);
         for (kind, added) in [
             (LinkEventKind::AutoMerge, &mut auto_merged),
@@ -554,11 +546,9 @@ impl App {
                 .pairs
                 .iter()
                 .filter(|p| {
-                    let ((a, request_a), (b, request_b)) = (who(p.a), who(p.b));
+                    let ((a, _), (b, _)) = (who(p.a), who(p.b));
                     (p.band == Band::AutoMerge && p.same_person) == auto_merges
                         && !known_pairs.contains(&pair(a, b))
-                        && !stale.contains(&request_a)
-                        && !stale.contains(&request_b)
                 })
                 .collect();
             // In the order of the log's pair index, so each commit writes a few of its pages
@@ -567,8 +557,19 @@ impl App {
             // Each chunk is explained while the one before it commits.
             let mut committing: Option<tokio::task::JoinHandle<Result<usize, StoreError>>> = None;
             for pairs in new_of_kind.chunks(PAGE_ITEMS_MAX as usize) {
+                // Requests corrected since this relink read them: their pairs were made from
+                // bodies replaced since (they are due, and matched as they read now). Asked
+                // again for each chunk, so a correction while the log is written counts too
+                // (one landing between this question and the chunk's commit still slips by).
+                let stale: HashSet<RequestId> = self
+                    .store
+                    .forgotten_since(read_at)
+                    .await?
+                    .into_iter()
+                    .collect();
                 let events = pairs
                     .iter()
+                    .filter(|p| !stale.contains(&who(p.a).1) && !stale.contains(&who(p.b).1))
                     .map(|p| {
                         let ((a, _), (b, _)) = (who(p.a), who(p.b));
                         let mut score = linkage.explain(p.a, p.b);

@@ -323,7 +323,8 @@ impl Model {
             frequency_floor: 1.0 / (records.len().max(1) as f64),
             em_iterations: 0,
             household: estimate_household(records, groups),
-            parties: groups.iter().any(|&g| g != crate::block::NO_GROUP),
+            // No records at all (a crisis's first relink): nothing says it is a register.
+            parties: groups.is_empty() || groups.iter().any(|&g| g != crate::block::NO_GROUP),
         };
         let not = |excluded: &[Field]| -> Vec<Field> {
             FIELDS

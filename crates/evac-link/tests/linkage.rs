@@ -340,6 +340,9 @@ fn a_generation_between_records_of_one_document_parts_them_only_where_documents_
 /// passport, a number copied onto a sister's row): their own names and dates keep them apart.
 #[test]
 fn in_a_register_one_document_number_keeps_two_records_one_person() {
+    // No records at all (a crisis's first relink, on an empty store) is no register.
+    let nothing = link(Vec::new(), &Settings::default()).unwrap();
+    assert_ne!(nothing.model.documents(), Documents::Decisive);
     let row = |id: &str, given: &str, born, document: &str| LinkRecord {
         record_id: id.into(),
         given_names: Some(given.into()),

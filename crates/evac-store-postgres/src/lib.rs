@@ -1486,7 +1486,14 @@ impl Store for PgStore {
         .map_err(backend)?;
         fence.admits(live.as_deref())?;
         let forgotten = link_keys::forgotten_since(&mut tx, read_at).await?;
-        leave_out_forgotten(&forgotten, &mut events, &mut keyed, &mut requests);
+        let their_people = link_keys::people_of_requests(&mut tx, &forgotten).await?;
+        leave_out_forgotten(
+            &forgotten,
+            &their_people,
+            &mut events,
+            &mut keyed,
+            &mut requests,
+        );
         lock_log(&mut tx, LINK_LOG_LOCK).await?;
         let appended = insert_link_events(&mut tx, &events).await?;
         link_keys::key_persons(&mut tx, &keyed, &forgotten).await?;

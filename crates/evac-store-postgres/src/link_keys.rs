@@ -33,6 +33,23 @@ pub(crate) async fn forgotten_since(
         .collect()
 }
 
+/// Every person of `requests` (none asked: none read).
+pub(crate) async fn people_of_requests(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    requests: &HashSet<RequestId>,
+) -> Result<HashSet<PersonId>, StoreError> {
+    if requests.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let requests: Vec<String> = requests.iter().map(ToString::to_string).collect();
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM persons WHERE request_id = ANY($1)")
+        .bind(&requests)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(backend)?;
+    ids.iter().map(|id| parse_id("persons.id", id)).collect()
+}
+
 /// Keeps the keys of the people not kept yet, but of requests in `forgotten`; the answer is
 /// how many were new. People kept already (by another relink, or the online linker) are
 /// skipped by their unique id, and only the rows this statement inserted get keys.

@@ -1359,7 +1359,14 @@ impl Store for SqliteStore {
             // A job may run again (its batch rolled back): the offer is left as it came.
             let (mut events, mut keyed, mut requests) =
                 (events.clone(), keyed.clone(), requests.clone());
-            leave_out_forgotten(&forgotten, &mut events, &mut keyed, &mut requests);
+            let their_people = links::people_of_requests(c, &forgotten)?;
+            leave_out_forgotten(
+                &forgotten,
+                &their_people,
+                &mut events,
+                &mut keyed,
+                &mut requests,
+            );
             let mut appended = 0;
             for e in &events {
                 appended += links::insert_link_event(c, e)?;

@@ -157,6 +157,26 @@ pub(crate) fn forgotten_since(
         .collect()
 }
 
+/// Every person of `requests` (none asked: none read).
+pub(crate) fn people_of_requests(
+    c: &Connection,
+    requests: &HashSet<RequestId>,
+) -> Result<HashSet<PersonId>, StoreError> {
+    if requests.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let requests: Vec<String> = requests.iter().map(ToString::to_string).collect();
+    let requests =
+        serde_json::to_string(&requests).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let ids: Vec<String> = c
+        .prepare_cached(
+            "SELECT id FROM persons WHERE request_id IN (SELECT value FROM json_each(?1))",
+        )
+        .and_then(|mut s| s.query_map([requests], |r| r.get(0))?.collect())
+        .map_err(backend)?;
+    ids.iter().map(|id| parse_id("persons.id", id)).collect()
+}
+
 /// Keeps the keys of the people not kept yet, but of requests in `forgotten`; the answer is
 /// how many were new.
 pub(crate) fn key_persons(

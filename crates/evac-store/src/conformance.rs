@@ -2907,6 +2907,26 @@ pub async fn link_keys_story(store: &dyn Store) {
         appended, 0,
         "an event about a person read before the erasure"
     );
+    // Also when the erased request was only a candidate of the batch's own request.
+    let about_a_candidate = LinkEvent {
+        person_a: person(2),
+        person_b: person(0),
+        ..proposal.clone()
+    };
+    let appended = store
+        .settle_links(
+            vec![about_a_candidate],
+            vec![],
+            vec![requests[2].request.id],
+            fence.clone(),
+            read_at,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        appended, 0,
+        "an event about a candidate read before the erasure"
+    );
     assert!(store.keyed_persons(&[person(0)]).await.unwrap().is_empty());
     assert!(
         store.links_due(u32::MAX).await.unwrap().contains(&erased),

@@ -224,11 +224,13 @@ pub fn sort_key_rows(rows: &mut [(u64, i64)]) {
 }
 
 /// Leaves out of a settlement what a keyer made from requests forgotten after it read them
-/// (`forgotten`, see [`LINK_KEYS_GENERATION`]): their people's keys, the link events about
-/// those people, and the requests' due marks (they stay due). The backends call it in the
-/// settlement's own transaction.
+/// (`forgotten`, see [`LINK_KEYS_GENERATION`]; `their_people`: every person of those
+/// requests): their people's keys, every link event about any of those people (a batch's own
+/// new person, or a candidate it read as the request was before), and the requests' due marks
+/// (they stay due). The backends call it in the settlement's own transaction.
 pub fn leave_out_forgotten(
     forgotten: &HashSet<RequestId>,
+    their_people: &HashSet<PersonId>,
     events: &mut Vec<LinkEvent>,
     keyed: &mut Vec<KeyedPerson>,
     requests: &mut Vec<RequestId>,
@@ -236,12 +238,7 @@ pub fn leave_out_forgotten(
     if forgotten.is_empty() {
         return;
     }
-    let stale: HashSet<PersonId> = keyed
-        .iter()
-        .filter(|k| forgotten.contains(&k.request))
-        .map(|k| k.person)
-        .collect();
-    events.retain(|e| !stale.contains(&e.person_a) && !stale.contains(&e.person_b));
+    events.retain(|e| !their_people.contains(&e.person_a) && !their_people.contains(&e.person_b));
     keyed.retain(|k| !forgotten.contains(&k.request));
     requests.retain(|r| !forgotten.contains(r));
 }
