@@ -633,12 +633,30 @@ impl Model {
     fn unbounded_weight(&self, c: &Comparison<'_>) -> f64 {
         let mut total = self.prior_weight();
         for field in FIELDS {
-            let level = c.levels[field.index()];
+            let level = self.level_weighed(c, field);
             if level != MISSING {
                 total += self.field_weight(field, level, exact_value(c, field));
             }
         }
         total
+    }
+
+    /// The level a field is weighed at: its own, but for birth dates a generation apart on two
+    /// records of one number in a register, weighed as dates that differ. The fixed tiny `m`
+    /// of a generation gap keeps a namesake father and son apart; in a register one number
+    /// is one person ([`Documents::Decisive`]), so the gap is a date typed or replaced.
+    fn level_weighed(&self, c: &Comparison<'_>, field: Field) -> u8 {
+        let level = c.levels[field.index()];
+        let gap = Field::BirthDate.levels().len() as u8 - 1;
+        if field == Field::BirthDate
+            && level == gap
+            && c.levels[Field::Document.index()] == EXACT
+            && self.documents() == Documents::Decisive
+        {
+            gap - 1
+        } else {
+            level
+        }
     }
 
     /// The match weight of a comparison, without the explanation (the hot path).
@@ -662,10 +680,12 @@ impl Model {
                         weight: 0.0,
                     }
                 } else {
+                    // Shown as it is, weighed as it counts.
+                    let weighed = self.level_weighed(c, field);
                     FieldWeight {
                         field,
                         level: field.levels()[level as usize],
-                        weight: self.field_weight(field, level, exact_value(c, field)),
+                        weight: self.field_weight(field, weighed, exact_value(c, field)),
                     }
                 }
             })

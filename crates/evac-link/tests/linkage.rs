@@ -357,6 +357,9 @@ fn in_a_register_one_document_number_keeps_two_records_one_person() {
     let mut register = vec![
         row("listed", "jade", date(1939, 1, 21), "5098690"),
         row("merged-copy", "lkue", date(1976, 3, 28), "5098690"),
+        // A year replaced: the same names and number, a date a generation off.
+        row("sarah", "sarah", date(1930, 7, 23), "2530650"),
+        row("sarah-copy", "sarah", date(1997, 11, 8), "2530650"),
     ];
     // Others, each listed twice as such lists copy people (a typo in the given name; one copy
     // in ten with its given name replaced, one in ten with its birth date), from which the
@@ -400,6 +403,12 @@ fn in_a_register_one_document_number_keeps_two_records_one_person() {
     let linkage = link(register, &Settings::default()).unwrap();
     let at = |id: &str| linkage.record_ids.iter().position(|r| r == id).unwrap();
     assert_eq!(linkage.model.documents(), Documents::Decisive);
+    assert_eq!(
+        linkage.person[at("sarah")],
+        linkage.person[at("sarah-copy")],
+        "{:?}",
+        linkage.explain(at("sarah") as u32, at("sarah-copy") as u32)
+    );
     assert_eq!(
         linkage.person[at("listed")],
         linkage.person[at("merged-copy")],
