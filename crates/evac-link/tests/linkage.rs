@@ -357,9 +357,21 @@ fn in_a_register_one_document_number_keeps_two_records_one_person() {
     let mut register = vec![
         row("listed", "jade", date(1939, 1, 21), "5098690"),
         row("merged-copy", "lkue", date(1976, 3, 28), "5098690"),
-        // A year replaced: the same names and number, a date a generation off.
-        row("sarah", "sarah", date(1930, 7, 23), "2530650"),
-        row("sarah-copy", "sarah", date(1997, 11, 8), "2530650"),
+        // A year replaced and the address too: the same names and number, a date a
+        // generation off, another street, town and postcode.
+        LinkRecord {
+            surname: Some("Browne".into()),
+            address: Some("7 longstaff street".into()),
+            locality: Some("graoville".into()),
+            ..row("sarah", "sarah", date(1930, 7, 23), "2530650")
+        },
+        LinkRecord {
+            surname: Some("Browne".into()),
+            address: Some("16 kent street".into()),
+            locality: Some("loftus".into()),
+            postcode: Some("4171".into()),
+            ..row("sarah-copy", "sarah", date(1997, 11, 8), "2530650")
+        },
     ];
     // Others, each listed twice as such lists copy people (a typo in the given name; one copy
     // in ten with its given name replaced, one in ten with its birth date), from which the
@@ -403,12 +415,10 @@ fn in_a_register_one_document_number_keeps_two_records_one_person() {
     let linkage = link(register, &Settings::default()).unwrap();
     let at = |id: &str| linkage.record_ids.iter().position(|r| r == id).unwrap();
     assert_eq!(linkage.model.documents(), Documents::Decisive);
-    assert_eq!(
-        linkage.person[at("sarah")],
-        linkage.person[at("sarah-copy")],
-        "{:?}",
-        linkage.explain(at("sarah") as u32, at("sarah-copy") as u32)
-    );
+    // Its number and names against a date and an address that both differ: near certain
+    // (a generation gap weighed with its fixed tiny m showed it below one half).
+    let sarah = linkage.explain(at("sarah") as u32, at("sarah-copy") as u32);
+    assert!(sarah.match_probability >= 0.9, "{sarah:?}");
     assert_eq!(
         linkage.person[at("listed")],
         linkage.person[at("merged-copy")],
