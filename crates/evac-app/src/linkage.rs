@@ -216,8 +216,40 @@ fn joined<T>(
     outcome: Result<Result<T, StoreError>, tokio::task::JoinError>,
 ) -> Result<T, AppError> {
     outcome
-        .map_err(|e| AppError::Conflict(Refusal::other(format!("logging links stopped: {e}"))))?
+        .map_err(|e| AppError::Conflict(Refusal::other(format!("a store write stopped: {e}"))))?
         .map_err(AppError::from)
+}
+
+/// One store write in flight while the caller prepares the next (a relink's log a chunk at a
+/// time, its keys a page at a time): a write starts once the one before it has ended, so the
+/// preparing overlaps the committing and at most one commits at a time.
+struct WriteBehind<T> {
+    in_flight: Option<tokio::task::JoinHandle<Result<T, StoreError>>>,
+}
+
+impl<T: Send + 'static> WriteBehind<T> {
+    fn new() -> Self {
+        WriteBehind { in_flight: None }
+    }
+
+    /// Waits for the write in flight, then starts `write`; the answer is the write that ended
+    /// (`None`: none was in flight).
+    async fn start(
+        &mut self,
+        write: impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Result<Option<T>, AppError> {
+        let ended = self.finish().await?;
+        self.in_flight = Some(tokio::spawn(write));
+        Ok(ended)
+    }
+
+    /// Waits for the write in flight; its answer (`None`: none was in flight).
+    async fn finish(&mut self) -> Result<Option<T>, AppError> {
+        match self.in_flight.take() {
+            Some(write) => joined(write.await).map(Some),
+            None => Ok(None),
+        }
+    }
 }
 
 /// Milliseconds since `since`, and restarts it: one step's share of a relink.
@@ -555,7 +587,7 @@ impl App {
             // instead of one per event (a relink's order is the requests', not the persons').
             new_of_kind.sort_unstable_by_key(|p| pair(who(p.a).0, who(p.b).0));
             // Each chunk is explained while the one before it commits.
-            let mut committing: Option<tokio::task::JoinHandle<Result<usize, StoreError>>> = None;
+            let mut writes = WriteBehind::new();
             for pairs in new_of_kind.chunks(PAGE_ITEMS_MAX as usize) {
                 // Requests corrected since this relink read them: their pairs were made from
                 // bodies replaced since (they are due, and matched as they read now). Asked
@@ -579,19 +611,17 @@ impl App {
                         link_event(kind, a, b, &score, now, Actor::System, None)
                     })
                     .collect();
-                if let Some(previous) = committing.take() {
-                    *added += joined(previous.await)?;
-                }
                 let store = self.store.clone();
-                committing = Some(tokio::spawn(async move {
-                    store
-                        .append_link_events(events, Vec::new(), AppendIf::Always)
-                        .await
-                }));
+                *added += writes
+                    .start(async move {
+                        store
+                            .append_link_events(events, Vec::new(), AppendIf::Always)
+                            .await
+                    })
+                    .await?
+                    .unwrap_or(0);
             }
-            if let Some(last) = committing {
-                *added += joined(last.await)?;
-            }
+            *added += writes.finish().await?.unwrap_or(0);
         }
         took.log_ms = lap(&mut step);
         let matches_observed = linkage.pairs.iter().filter(|p| p.same_person).count() as f64;
@@ -669,7 +699,7 @@ impl App {
         read_at: i64,
     ) -> Result<(), AppError> {
         let prepared = std::sync::Arc::new(prepared);
-        let mut committing: Option<tokio::task::JoinHandle<Result<usize, StoreError>>> = None;
+        let mut writes = WriteBehind::new();
         for start in (0..persons.len()).step_by(KEY_PAGE_PERSONS) {
             let end = (start + KEY_PAGE_PERSONS).min(persons.len());
             let page: Vec<PersonId> = persons[start..end].iter().map(|(p, _)| *p).collect();
@@ -683,17 +713,12 @@ impl App {
                 continue;
             }
             let keyed = keyed_page(&prepared, &persons, missing).await?;
-            if let Some(previous) = committing.take() {
-                joined(previous.await)?;
-            }
             let store = self.store.clone();
-            committing = Some(tokio::spawn(async move {
-                store.key_persons(keyed, read_at).await
-            }));
+            writes
+                .start(async move { store.key_persons(keyed, read_at).await })
+                .await?;
         }
-        if let Some(last) = committing {
-            joined(last.await)?;
-        }
+        writes.finish().await?;
         Ok(())
     }
 
@@ -732,20 +757,15 @@ impl App {
         })
         .await
         .map_err(|e| AppError::Conflict(Refusal::other(format!("sorting keys stopped: {e}"))))?;
-        let mut committing: Option<tokio::task::JoinHandle<Result<(), StoreError>>> = None;
+        let mut writes = WriteBehind::new();
         for chunk in rows.chunks(KEY_PAGE_ROWS) {
             let chunk = chunk.to_vec();
-            if let Some(previous) = committing.take() {
-                joined(previous.await)?;
-            }
             let store = self.store.clone();
-            committing = Some(tokio::spawn(
-                async move { store.index_link_keys(chunk).await },
-            ));
+            writes
+                .start(async move { store.index_link_keys(chunk).await })
+                .await?;
         }
-        if let Some(last) = committing {
-            joined(last.await)?;
-        }
+        writes.finish().await?;
         Ok(())
     }
 
