@@ -6,8 +6,8 @@
     scripts/highs-check.sh crisis.json [more.json ...]
 
 The model is the one docs/PLAN-INSTANCE.md describes (and evac's exact.rs solves): a binary
-x per feasible (household, journey) pair, a journey being one or two legs (a convoy to an open
-airport, then a flight); each household on at most one journey; per transport, over the pairs
+x per feasible (household, journey) pair, a journey being one to three legs (a convoy to an
+open airport, then a flight; a bus to the convoy first); each household on at most one journey; per transport, over the pairs
 with a leg on it, people, stretchers, wheelchairs, children needing the transport's escorts
 and payload within its capacities; class 1's value maximised first, then class 2's holding class 1's, and so on.
 For each class it prints evac's value, HiGHS's and the gap in percent of HiGHS's; the last line

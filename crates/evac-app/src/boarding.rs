@@ -411,8 +411,12 @@ impl App {
         for seat in book.seats.values().filter(|s| s.state.is_scanned()) {
             let id = seat.transport.to_string();
             if departed.contains(&id) {
+                // Aboard the last of a chain of feeders that has left (a bus, then a convoy).
                 if let Some(feed) = inputs.feed_of(&id) {
-                    rode.insert(seat.person, feed);
+                    let last = rode.entry(seat.person).or_insert(feed);
+                    if feed.arrives_at_us > last.arrives_at_us {
+                        *last = feed;
+                    }
                 }
             } else if seat.state == SeatEventKind::CheckedIn
                 && cancelled.contains(&seat.transport)

@@ -36,15 +36,16 @@ pub struct Seated {
     pub transport: TransportId,
     pub transport_code: String,
     pub departs_at: Timestamp,
-    /// The feeder that takes it to that transport's hub first (a convoy to an open airport),
-    /// if its journey has two legs.
-    pub feeder: Option<FeederLeg>,
+    /// The feeders that take it to that transport's hub first (a bus to a convoy, the convoy
+    /// to an open airport), first leg first; empty when the transport takes it from its own
+    /// hub.
+    pub feeders: Vec<FeederLeg>,
     /// The earliest transport the household could use at all (hub open, reachable in time,
     /// large enough): when it is not the one it got, earlier ones were full.
     pub earliest_possible: Option<String>,
 }
 
-/// A journey's first leg when it is a feeder.
+/// A leg of a journey before the one that takes the household out.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct FeederLeg {
     pub transport: TransportId,
@@ -292,14 +293,17 @@ impl PlanInputs {
             .filter_map(|(c, journey)| {
                 let journey = journey.as_ref()?;
                 let t = &self.stored[journey.last()];
-                let feeder = (journey.legs.len() > 1).then(|| {
-                    let f = &self.stored[journey.legs[0]];
-                    FeederLeg {
-                        transport: f.id,
-                        transport_code: f.code.clone(),
-                        departs_at: f.departs_at,
-                    }
-                });
+                let feeders = journey.legs[..journey.legs.len() - 1]
+                    .iter()
+                    .map(|&f| {
+                        let f = &self.stored[f];
+                        FeederLeg {
+                            transport: f.id,
+                            transport_code: f.code.clone(),
+                            departs_at: f.departs_at,
+                        }
+                    })
+                    .collect();
                 let case = &self.cases[c];
                 let earliest = case
                     .reach
@@ -320,7 +324,7 @@ impl PlanInputs {
                     transport: t.id,
                     transport_code: t.code.clone(),
                     departs_at: t.departs_at,
-                    feeder,
+                    feeders,
                     earliest_possible: earliest.map(|u| self.stored[u].code.clone()),
                 })
             })

@@ -1772,8 +1772,12 @@ async fn a_convoy_to_nur_sultan_and_a_flight_from_there_are_one_published_journe
         for seated in &run.seated {
             assert_eq!(seated.transport_code, "RF-1", "{name}");
             assert_eq!(
-                seated.feeder.as_ref().map(|f| f.transport_code.as_str()),
-                Some("BUS-1"),
+                seated
+                    .feeders
+                    .iter()
+                    .map(|f| f.transport_code.as_str())
+                    .collect::<Vec<_>>(),
+                ["BUS-1"],
                 "{name}: the convoy, then the flight"
             );
         }
@@ -1883,6 +1887,127 @@ async fn a_convoy_to_nur_sultan_and_a_flight_from_there_are_one_published_journe
         );
         let on_later = app.boarding_passes(&planner, later.id).await.unwrap();
         assert_eq!(on_later.len(), 1, "{name}");
+        backend.finish().await;
+    }
+}
+
+/// Issue 28, item 1: feeders chain. A bus from Almaty's bus station to Karaganda's, a convoy
+/// from there to Nur-Sultan, then a flight: one journey of three legs, published as a seat
+/// and a pass on each. With both feeders gone, a cancelled flight moves the household to the
+/// next flight from Nur-Sultan, where the last feeder takes it, without a new bus seat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bus_a_convoy_and_a_flight_are_one_published_journey() {
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let app = backend.node().await;
+        let (planner, supervisor) = cell(&app).await;
+        convoy_from_almaty(&app, &supervisor).await;
+        app.add_hub(
+            &supervisor,
+            &evac_model::Hub {
+                code: "KGFBUS".into(),
+                kind: evac_model::HubKind::BusTerminal,
+                name: "Karaganda bus station".into(),
+                country: "KZ".parse().unwrap(),
+                municipality: Some("Karaganda".into()),
+                lat: 49.8019,
+                lon: 73.1021,
+                iata: None,
+                icao: None,
+            },
+        )
+        .await
+        .unwrap();
+        let references = submit_all(
+            &app,
+            [household(
+                "8 701 555 81 01",
+                &[
+                    ("Chain", "1980-01-01", Some("IT")),
+                    ("Chain", "2012-01-01", Some("IT")),
+                ],
+            )],
+        )
+        .await;
+        let feeder = |code: &str, from: &str, to: &str, leaves_h: i64, arrives_h: i64| Transport {
+            kind: TransportKind::Convoy,
+            feeds: Some(evac_model::Feed {
+                hub: to.into(),
+                arrives_at: start().plus_seconds(arrives_h * HOUR_S),
+            }),
+            ..flight(code, from, start().plus_seconds(leaves_h * HOUR_S), 50)
+        };
+        let bus = add_flight(&app, &planner, feeder("BUS-0", "ALABUS", "KGFBUS", 5, 14)).await;
+        let convoy = add_flight(&app, &planner, feeder("BUS-1", "KGFBUS", "NQZ", 17, 23)).await;
+        let out = add_flight(
+            &app,
+            &planner,
+            flight("RF-1", "NQZ", start().plus_seconds(27 * HOUR_S), 100),
+        )
+        .await;
+        let at = start().plus_seconds(2 * HOUR_S);
+        let run = app.run_plan(&planner, at).await.unwrap();
+        assert_eq!(run.seated.len(), 1, "{name}: {run:#?}");
+        assert_eq!(run.seated[0].transport_code, "RF-1", "{name}");
+        let feeders: Vec<&str> = run.seated[0]
+            .feeders
+            .iter()
+            .map(|f| f.transport_code.as_str())
+            .collect();
+        assert_eq!(feeders, ["BUS-0", "BUS-1"], "{name}: first leg first");
+        let published = app.publish_plan(&planner, at).await.unwrap();
+        assert_eq!(
+            published.passes_issued, 6,
+            "{name}: a pass per person and leg"
+        );
+        for leg in [bus.id, convoy.id, out.id] {
+            let passes = app.boarding_passes(&planner, leg).await.unwrap();
+            assert_eq!(passes.len(), 2, "{name}");
+        }
+        // Both feeders leave with the household aboard; then the flight is cancelled.
+        let field = app.console_staff("field1").await.unwrap();
+        for (leg, checked_in_h) in [(bus.id, 4), (convoy.id, 16)] {
+            for pass in app.boarding_passes(&planner, leg).await.unwrap() {
+                app.check_in(
+                    &field,
+                    &pass.token,
+                    start().plus_seconds(checked_in_h * HOUR_S),
+                )
+                .await
+                .unwrap();
+            }
+            app.set_transport_status(&planner, leg, TransportStatus::Departed)
+                .await
+                .unwrap();
+        }
+        let later = add_flight(
+            &app,
+            &planner,
+            flight("RF-9", "NQZ", start().plus_seconds(51 * HOUR_S), 100),
+        )
+        .await;
+        app.set_transport_status(&planner, out.id, TransportStatus::Cancelled)
+            .await
+            .unwrap();
+        let rerouted = app
+            .publish_plan(&planner, start().plus_seconds(18 * HOUR_S))
+            .await
+            .unwrap();
+        let moved: Vec<(&str, Option<&str>)> = rerouted
+            .moved
+            .iter()
+            .map(|c| (c.household.as_str(), c.to.as_deref()))
+            .collect();
+        assert_eq!(
+            moved,
+            [(references[0].as_str(), Some("RF-9"))],
+            "{name}: from Nur-Sultan, where the convoy takes them: {rerouted:#?}"
+        );
+        assert_eq!(
+            app.boarding_passes(&planner, later.id).await.unwrap().len(),
+            2,
+            "{name}"
+        );
         backend.finish().await;
     }
 }

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::{Case, Load, Plan, Settings, Transport, capacity_obstacle, journey_feasibility};
+use crate::{
+    Case, LEGS_MAX, Load, Plan, Settings, Transport, capacity_obstacle, journey_feasibility,
+};
 
 /// A constraint that keeps a case off a transport.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -270,34 +272,68 @@ pub(crate) fn unseated(
             on[t].push(c);
         }
     }
-    // The journeys each transport is a leg of: itself alone when it takes people out, after
-    // each feeder into its hub, or before each transport out of the hub it feeds.
-    let mut out_of: HashMap<&str, Vec<usize>> = HashMap::new();
+    // The journeys each transport is a leg of, up to `LEGS_MAX` legs (whether in time is
+    // `journey_feasibility`'s question): the chains of feeders into its hub before it, and,
+    // for a feeder, the chains on from the hub it ends at to a transport out.
+    let mut from_hub: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut feeders_into: HashMap<&str, Vec<usize>> = HashMap::new();
     for (t, transport) in transports.iter().enumerate() {
-        match &transport.feeds {
-            None => out_of.entry(transport.hub.as_str()).or_default().push(t),
-            Some(feed) => feeders_into.entry(feed.hub.as_str()).or_default().push(t),
+        from_hub.entry(transport.hub.as_str()).or_default().push(t);
+        if let Some(feed) = &transport.feeds {
+            feeders_into.entry(feed.hub.as_str()).or_default().push(t);
         }
     }
-    let ways = |t: usize| -> Vec<Vec<usize>> {
-        match &transports[t].feeds {
-            None => std::iter::once(vec![t])
-                .chain(
-                    feeders_into
-                        .get(transports[t].hub.as_str())
-                        .into_iter()
-                        .flatten()
-                        .map(|&f| vec![f, t]),
-                )
-                .collect(),
-            Some(feed) => out_of
-                .get(feed.hub.as_str())
+    // Chains of at most `legs` legs ending with `t`, first leg first.
+    fn before(
+        transports: &[Transport],
+        feeders_into: &HashMap<&str, Vec<usize>>,
+        t: usize,
+        legs: usize,
+    ) -> Vec<Vec<usize>> {
+        let mut chains = vec![vec![t]];
+        if legs > 1 {
+            for &f in feeders_into
+                .get(transports[t].hub.as_str())
                 .into_iter()
                 .flatten()
-                .map(|&u| vec![t, u])
-                .collect(),
+            {
+                for mut chain in before(transports, feeders_into, f, legs - 1) {
+                    chain.push(t);
+                    chains.push(chain);
+                }
+            }
         }
+        chains
+    }
+    // Chains of at most `legs` legs starting with `t` and ending with a transport out.
+    fn after(
+        transports: &[Transport],
+        from_hub: &HashMap<&str, Vec<usize>>,
+        t: usize,
+        legs: usize,
+    ) -> Vec<Vec<usize>> {
+        let Some(feed) = &transports[t].feeds else {
+            return vec![vec![t]];
+        };
+        if legs < 2 {
+            return Vec::new();
+        }
+        from_hub
+            .get(feed.hub.as_str())
+            .into_iter()
+            .flatten()
+            .flat_map(|&u| after(transports, from_hub, u, legs - 1))
+            .map(|rest| std::iter::once(t).chain(rest).collect())
+            .collect()
+    }
+    let ways = |t: usize| -> Vec<Vec<usize>> {
+        let mut ways = Vec::new();
+        for head in before(transports, &feeders_into, t, LEGS_MAX) {
+            for tail in after(transports, &from_hub, t, LEGS_MAX + 1 - head.len()) {
+                ways.push(head.iter().chain(&tail[1..]).copied().collect());
+            }
+        }
+        ways
     };
     // Whether case `a` comes after case `b` in serving order (class, then score, then id).
     let after = |a: &Case, b: &Case| {

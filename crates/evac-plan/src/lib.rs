@@ -4,7 +4,8 @@
 //! The problem is a generalised assignment: each [`Case`] (a household that never splits) takes
 //! at most one [`Journey`]: one transport that takes it out, or a feeder leg (a convoy from
 //! Almaty to Nur-Sultan's airport, [`Transport::feeds`]) and then a transport out from the
-//! hub where the feeder ends, leaving at least `connection_minutes` after it arrives. On every
+//! hub where the feeder ends, leaving at least `connection_minutes` after it arrives; feeders
+//! may chain (a bus to the convoy's gathering point first), up to [`LEGS_MAX`] legs. On every
 //! leg the household needs seats, stretcher and wheelchair places, payload and escort capacity
 //! for unaccompanied minors (escorts on board, plus escorts travelling with the case, each
 //! accompanying up to `minors_per_escort` children). Whether a case can take a journey at all —
@@ -98,10 +99,11 @@ pub struct Journey {
     pub legs: Vec<usize>,
 }
 
-/// A journey has at most this many legs: a feeder to an open hub, then the way out. (A chain
-/// of feeders multiplies the journeys to weigh for every household, and no crisis replayed so
-/// far needed one.)
-pub const LEGS_MAX: usize = 2;
+/// A journey has at most this many legs: up to two feeders in a chain (a bus from a town to
+/// the gathering point of a convoy, the convoy to the only open airport), then the way out.
+/// Each feeder more multiplies the journeys weighed for every household that boards the
+/// first by the ones onward from its hub (at most [`ONWARD_TRIED_MAX`] are weighed).
+pub const LEGS_MAX: usize = 3;
 
 impl Journey {
     /// One transport that takes the household out.
@@ -495,8 +497,8 @@ pub(crate) struct Instance<'a> {
     /// journeys as cases need them. Inline, not a `Journey` each: the plan reads them in its
     /// innermost loops.
     journeys: Vec<[usize; LEGS_MAX]>,
-    /// Ids of the journeys of two legs, by (feeder, transport out).
-    journey_ids: HashMap<(usize, usize), usize>,
+    /// Ids of the journeys of more than one leg, by their inline legs.
+    journey_ids: HashMap<[usize; LEGS_MAX], usize>,
     /// By case: the journeys it can take, by id.
     pub candidates: Vec<Vec<usize>>,
     /// Cases in priority order (class, then score, then id).
@@ -522,36 +524,67 @@ impl<'a> Instance<'a> {
         for ts in by_hub.values_mut() {
             ts.sort_by_key(|&t| (transports[t].departs_at_us, t));
         }
-        // By feeder: the transports out of the hub it ends at that its people can connect to,
-        // earliest first (whoever rides it), each with the id of the journey of the two.
-        let mut journeys: Vec<[usize; LEGS_MAX]> =
-            (0..transports.len()).map(|t| [t, NO_LEG]).collect();
-        let mut journey_ids = HashMap::new();
-        let onward: Vec<Vec<(usize, usize)>> = transports
-            .iter()
-            .enumerate()
-            .map(|(f, feeder)| {
-                let Some(feed) = &feeder.feeds else {
-                    return Vec::new();
-                };
-                by_hub
-                    .get(feed.hub.as_str())
-                    .into_iter()
-                    .flatten()
-                    .copied()
-                    .filter(|&u| {
-                        transports[u].feeds.is_none()
-                            && connects(feeder, &transports[u], &settings).is_ok()
-                    })
-                    .map(|u| (u, intern(&mut journeys, &mut journey_ids, &[f, u])))
-                    .collect()
+        // By feeder: the journeys it starts (its people connecting at the hub it ends at to a
+        // transport out, or to another feeder and on), earliest way out first (whoever rides
+        // them). Built by length: a journey of k + 1 legs is a feeder before one of k.
+        let mut journeys: Vec<[usize; LEGS_MAX]> = (0..transports.len())
+            .map(|t| {
+                let mut legs = [NO_LEG; LEGS_MAX];
+                legs[0] = t;
+                legs
             })
             .collect();
+        let mut journey_ids = HashMap::new();
+        let mut onward: Vec<Vec<usize>> = vec![Vec::new(); transports.len()];
+        // By transport: the journeys of the last length built that start with it (a transport
+        // out alone first).
+        let mut shorter: Vec<Vec<usize>> = (0..transports.len())
+            .map(|t| {
+                if transports[t].feeds.is_none() {
+                    vec![t]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        for _ in 1..LEGS_MAX {
+            let longer: Vec<Vec<usize>> = transports
+                .iter()
+                .enumerate()
+                .map(|(f, feeder)| {
+                    let Some(feed) = &feeder.feeds else {
+                        return Vec::new();
+                    };
+                    let mut longer = Vec::new();
+                    for &next in by_hub.get(feed.hub.as_str()).into_iter().flatten() {
+                        if connects(feeder, &transports[next], &settings).is_err() {
+                            continue;
+                        }
+                        for &rest in &shorter[next] {
+                            let mut legs = vec![f];
+                            legs.extend_from_slice(legs_of(&journeys[rest]));
+                            longer.push(
+                                intern(&mut journeys, &mut journey_ids, &legs)
+                                    .expect("built no longer than LEGS_MAX"),
+                            );
+                        }
+                    }
+                    longer
+                })
+                .collect();
+            for (all, new) in onward.iter_mut().zip(&longer) {
+                all.extend_from_slice(new);
+            }
+            shorter = longer;
+        }
         // When each journey's last leg leaves (its candidates are ordered so).
         let leaves: Vec<i64> = journeys
             .iter()
             .map(|j| transports[last_leg(j)].departs_at_us)
             .collect();
+        for starts in &mut onward {
+            starts.sort_by_key(|&j| (leaves[j], j));
+        }
         let candidates: Vec<Vec<usize>> = cases
             .iter()
             .map(|c| {
@@ -586,17 +619,13 @@ impl<'a> Instance<'a> {
                         js.push(first);
                         continue;
                     }
-                    let takes = |&&(out, _): &&(usize, usize)| {
-                        admits(&transports[out], c).is_ok()
-                            && never_fits(&transports[out], c).is_ok()
+                    let takes = |&&j: &&usize| {
+                        legs_of(&journeys[j])[1..].iter().all(|&t| {
+                            admits(&transports[t], c).is_ok()
+                                && never_fits(&transports[t], c).is_ok()
+                        })
                     };
-                    js.extend(
-                        onward[first]
-                            .iter()
-                            .filter(takes)
-                            .take(ONWARD_TRIED_MAX)
-                            .map(|&(_, j)| j),
-                    );
+                    js.extend(onward[first].iter().filter(takes).take(ONWARD_TRIED_MAX));
                 }
                 // A few runs in departure order already (one per hub, then the onward
                 // journeys): a stable sort merges runs instead of sorting from scratch.
@@ -645,8 +674,8 @@ impl<'a> Instance<'a> {
     }
 
     /// The id of the journey of `legs` (a journey kept from an earlier plan may not be a
-    /// candidate now).
-    pub fn id_of(&mut self, legs: &[usize]) -> usize {
+    /// candidate now); `None` for a journey of no leg or of more than [`LEGS_MAX`].
+    pub fn id_of(&mut self, legs: &[usize]) -> Option<usize> {
         intern(&mut self.journeys, &mut self.journey_ids, legs)
     }
 
@@ -734,22 +763,24 @@ impl<'a> Instance<'a> {
 }
 
 /// The id of the journey of `legs` in `journeys`, added if new (a direct journey's id is its
-/// transport's index).
+/// transport's index); `None` for a journey of no leg or of more than [`LEGS_MAX`].
 fn intern(
     journeys: &mut Vec<[usize; LEGS_MAX]>,
-    ids: &mut HashMap<(usize, usize), usize>,
+    ids: &mut HashMap<[usize; LEGS_MAX], usize>,
     legs: &[usize],
-) -> usize {
-    match *legs {
-        [t] => t,
-        [feeder, out] => *ids.entry((feeder, out)).or_insert_with(|| {
-            journeys.push([feeder, out]);
-            journeys.len() - 1
-        }),
-        _ => panic!(
-            "a journey has one or two legs (LEGS_MAX), not {}",
-            legs.len()
-        ),
+) -> Option<usize> {
+    match legs {
+        [] => None,
+        [t] => Some(*t),
+        _ if legs.len() > LEGS_MAX => None,
+        _ => {
+            let mut inline = [NO_LEG; LEGS_MAX];
+            inline[..legs.len()].copy_from_slice(legs);
+            Some(*ids.entry(inline).or_insert_with(|| {
+                journeys.push(inline);
+                journeys.len() - 1
+            }))
+        }
     }
 }
 
@@ -770,10 +801,10 @@ fn last_leg(journey: &[usize; LEGS_MAX]) -> usize {
     *legs_of(journey).last().expect("a journey has a leg")
 }
 
-/// A household boarding a feeder is offered at most this many transports out of the hub it
-/// ends at (the earliest that take it): a later one is seldom reached before these fill, and
-/// the journeys weighed per household stay bounded (a hundred thousand households, a hundred
-/// convoys).
+/// A household boarding a feeder is offered at most this many journeys onward from the hub it
+/// ends at (the earliest out that take it): a later one is seldom reached before these fill,
+/// and the journeys weighed per household stay bounded (a hundred thousand households, a
+/// hundred convoys).
 const ONWARD_TRIED_MAX: usize = 4;
 
 /// Local improvement looks at this many of a case's earliest candidate transports…
@@ -820,13 +851,14 @@ pub(crate) fn plan_keeping<'a>(
     stop: &dyn Fn() -> bool,
 ) -> (Plan, Instance<'a>) {
     let mut inst = Instance::new(transports, cases, settings, start_us);
+    // The planner never makes a journey longer than `LEGS_MAX`, so every kept one has an id.
     let keep: HashMap<usize, usize> = keep
         .iter()
-        .map(|(&c, j)| (c, inst.id_of(&j.legs)))
+        .filter_map(|(&c, j)| Some((c, inst.id_of(&j.legs)?)))
         .collect();
     let pinned: HashMap<usize, usize> = pinned
         .iter()
-        .map(|(&c, j)| (c, inst.id_of(&j.legs)))
+        .filter_map(|(&c, j)| Some((c, inst.id_of(&j.legs)?)))
         .collect();
     let inst = inst;
     let mut loads = vec![Load::empty(&settings); transports.len()];

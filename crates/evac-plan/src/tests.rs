@@ -516,21 +516,58 @@ fn random_instance(seed: u64, cases_max: usize) -> (Vec<Transport>, Vec<Case>) {
         );
         c.escorts = rng.random_range(0..2);
         transports.push(c);
+        // Some have a bus from a village to the convoy's bus station too, arriving one to four
+        // hours before the convoy leaves (a connection takes two), and a flight that waits for
+        // the convoy: journeys of three legs.
+        if rng.random_bool(0.5) {
+            let the_convoy = transports.last().expect("the convoy");
+            let convoy_leaves = (the_convoy.departs_at_us - START) / HOUR;
+            let convoy_arrives =
+                (the_convoy.feeds.as_ref().expect("a feeder").arrives_at_us - START) / HOUR;
+            transports.push(flight(
+                "waits-for-convoy",
+                &to,
+                convoy_arrives + rng.random_range(2..12),
+                rng.random_range(2..9),
+            ));
+            let drive_hours = rng.random_range(1..4);
+            let arrives = convoy_leaves - rng.random_range(1..5);
+            let mut bus = convoy(
+                "bus",
+                "VIL",
+                "TLD",
+                arrives - drive_hours,
+                drive_hours,
+                rng.random_range(2..9),
+            );
+            bus.hub_open_at_departure = rng.random_bool(0.9);
+            transports.push(bus);
+        }
     }
     let cases = (0..rng.random_range(2..=cases_max))
         .map(|i| {
             let people = rng.random_range(1..5);
             // Most can reach the bus station; fewer an airport.
-            let reach: Vec<&str> = [("ALA", 0.5), ("NQZ", 0.5), ("FRU", 0.5), ("TLD", 0.7)]
-                .into_iter()
-                .filter(|&(_, p)| rng.random_bool(p))
-                .map(|(hub, _)| hub)
-                .collect();
+            let reach: Vec<&str> = [
+                ("ALA", 0.5),
+                ("NQZ", 0.5),
+                ("FRU", 0.5),
+                ("TLD", 0.7),
+                ("VIL", 0.5),
+            ]
+            .into_iter()
+            .filter(|&(_, p)| rng.random_bool(p))
+            .map(|(hub, _)| hub)
+            .collect();
             let mut c = case(&format!("c{i}"), people, rng.random_range(1..5), &reach);
             c.stretchers = u32::from(rng.random_bool(0.15));
             c.unaccompanied_minors = if rng.random_bool(0.2) { people } else { 0 };
             c.escorts = u32::from(c.unaccompanied_minors == 0 && rng.random_bool(0.1));
             c.ready_at_us = START + rng.random_range(0..24) * HOUR;
+            // The village's households have waited a day for its bus.
+            if reach.contains(&"VIL") {
+                c.ready_at_us -= 24 * HOUR;
+            }
             // Children weigh less than adults: a household's mass is not its size times one.
             c.mass_kg = (0..people)
                 .map(|_| [ADULT_KG, 35][rng.random_range(0..2)])
@@ -547,18 +584,29 @@ fn random_instance(seed: u64, cases_max: usize) -> (Vec<Transport>, Vec<Case>) {
     (transports, cases)
 }
 
-/// Every journey the transports make: each transport out alone, and each feeder followed by
-/// each transport out of the hub it feeds (whether in time is `check`'s question).
+/// Every journey the transports make, up to `LEGS_MAX` legs: each transport out alone, and
+/// each chain of feeders, each leaving from the hub the one before ends at, followed by a
+/// transport out (whether in time is `check`'s question).
 fn every_journey(transports: &[Transport]) -> Vec<Journey> {
-    let mut journeys: Vec<Journey> = (0..transports.len()).map(Journey::direct).collect();
-    for (f, feeder) in transports.iter().enumerate() {
-        if let Some(feed) = &feeder.feeds {
-            for (t, out) in transports.iter().enumerate() {
-                if out.hub == feed.hub && out.feeds.is_none() {
-                    journeys.push(Journey { legs: vec![f, t] });
+    let mut journeys = Vec::new();
+    let mut chains: Vec<Vec<usize>> = (0..transports.len()).map(|t| vec![t]).collect();
+    while !chains.is_empty() {
+        let mut longer = Vec::new();
+        for chain in chains {
+            let last = &transports[*chain.last().unwrap()];
+            match &last.feeds {
+                None => journeys.push(Journey { legs: chain }),
+                Some(_) if chain.len() == LEGS_MAX => {}
+                Some(feed) => {
+                    for (t, next) in transports.iter().enumerate() {
+                        if next.hub == feed.hub {
+                            longer.push(chain.iter().copied().chain([t]).collect());
+                        }
+                    }
                 }
             }
         }
+        chains = longer;
     }
     journeys
 }
@@ -568,7 +616,7 @@ fn brute_force(transports: &[Transport], cases: &[Case], settings: Settings) -> 
     let mut inst = Instance::new(transports, cases, settings, START);
     let journeys: Vec<usize> = every_journey(transports)
         .iter()
-        .map(|j| inst.id_of(&j.legs))
+        .map(|j| inst.id_of(&j.legs).unwrap())
         .collect();
     let options = journeys.len() + 1;
     let mut best: Option<Vec<f64>> = None;
@@ -593,18 +641,16 @@ fn brute_force(transports: &[Transport], cases: &[Case], settings: Settings) -> 
 #[test]
 fn the_exact_solver_finds_the_brute_force_optimum_and_the_fast_plan_stays_within_it() {
     let settings = Settings::default();
-    let mut convoy_journeys = 0;
-    for seed in 0..40 {
+    // By length: journeys of two legs, of three.
+    let mut convoy_journeys = [0; 2];
+    for seed in 0..60 {
         let (transports, cases) = random_instance(seed, 6);
         let optimum = brute_force(&transports, &cases, settings);
         let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
         check(&transports, &cases, settings, &exact).unwrap();
-        convoy_journeys += exact
-            .assigned
-            .iter()
-            .flatten()
-            .filter(|j| j.legs.len() == 2)
-            .count();
+        for j in exact.assigned.iter().flatten().filter(|j| j.legs.len() > 1) {
+            convoy_journeys[j.legs.len() - 2] += 1;
+        }
         assert!(
             !better(&optimum, &exact.value) && !better(&exact.value, &optimum),
             "seed {seed}: exact {:?} vs brute force {optimum:?}",
@@ -618,8 +664,8 @@ fn the_exact_solver_finds_the_brute_force_optimum_and_the_fast_plan_stays_within
         );
     }
     assert!(
-        convoy_journeys >= 3,
-        "the oracle saw {convoy_journeys} journeys by convoy"
+        convoy_journeys.iter().all(|&n| n >= 3),
+        "the oracle saw {convoy_journeys:?} journeys of two and three legs"
     );
 }
 
@@ -1076,6 +1122,78 @@ fn a_convoy_to_the_open_airport_and_a_flight_from_there_are_one_journey() {
         school["nqz-too-soon"],
         "misses the connection at NQZ: 60 min late after the feeder's arrival and the connection time"
     );
+}
+
+/// Issue 28, item 1: feeders chain. A bus from Taldykorgan reaches Almaty's bus station in
+/// time for the convoy to Nur-Sultan, and the convoy in time for a flight: one journey of three
+/// legs, planned whole, by the fast plan and the exact one alike. A bus arriving too late for
+/// the convoy takes nobody, and says which connection it misses.
+#[test]
+fn a_bus_to_the_convoy_the_convoy_and_the_flight_are_one_journey() {
+    let settings = Settings::default();
+    let transports = vec![
+        // Taldykorgan 00:00 → Almaty 04:00; the convoy leaves at 06:00 (a connection takes 2 h).
+        convoy("bus-tdk", "TDK", "ALA", 0, 4, 20),
+        convoy("convoy-ala", "ALA", "NQZ", 6, 18, 50),
+        flight("nqz-flight", "NQZ", 30, 100),
+        // Arrives at 05:00: one hour short of the connection.
+        convoy("late-bus-tdk", "TDK", "ALA", 1, 4, 20),
+    ];
+    let mut school = case("taldykorgan-school", 12, 1, &["TDK"]);
+    school.ready_at_us = START - 3 * HOUR;
+    let cases = vec![school];
+    let p = plan(&transports, &cases, settings, START, &never);
+    check(&transports, &cases, settings, &p).unwrap();
+    assert_eq!(
+        p.assigned[0].as_ref().map(|j| j.legs.clone()),
+        Some(vec![0, 1, 2]),
+        "the bus, the convoy, then the flight"
+    );
+    let exact = exact::plan_exact(&transports, &cases, settings, START).unwrap();
+    assert_eq!(exact.assigned, p.assigned);
+    assert_eq!(
+        journey_feasibility(&transports, &[3, 1, 2], &cases[0], &settings),
+        Err((
+            1,
+            Obstacle::MissesConnection {
+                hub: "ALA".into(),
+                late_minutes: 60
+            }
+        ))
+    );
+    // The first bus full: the late one cannot replace it, and the school waits, told why.
+    let mut full = transports.clone();
+    full[0].seats = 2;
+    let p = plan(&full, &cases, settings, START, &never);
+    check(&full, &cases, settings, &p).unwrap();
+    assert_eq!(p.assigned[0], None);
+    let why: HashMap<String, String> = explain_unseated(&full, &cases, settings, &p)
+        .remove(0)
+        .why
+        .into_iter()
+        .map(|(t, o)| (t, o.to_string()))
+        .collect();
+    assert_eq!(
+        why["bus-tdk"],
+        "the household needs 12 seats; it has 2 in all"
+    );
+    assert_eq!(
+        why["late-bus-tdk"],
+        "on the connecting convoy-ala: misses the connection at ALA: 60 min late after the feeder's arrival and the connection time"
+    );
+    // Of its two ways to the flight, the one that fails nearest to working is named.
+    assert_eq!(
+        why["nqz-flight"],
+        "on the connecting convoy-ala: misses the connection at ALA: 60 min late after the feeder's arrival and the connection time"
+    );
+    // Three feeders in a row are one leg too many: never a candidate.
+    let mut chain = transports.clone();
+    chain.insert(0, convoy("first-bus", "VIL", "TDK", -6, 2, 20));
+    let mut village = cases[0].clone();
+    village.reach[0].hub = "VIL".into();
+    village.ready_at_us = START - 9 * HOUR;
+    let p = plan(&chain, &[village], settings, START, &never);
+    assert_eq!(p.assigned[0], None, "a journey has at most {LEGS_MAX} legs");
 }
 
 /// Issue 28, item 1: a journey needs room on every leg. Two households in Almaty and one

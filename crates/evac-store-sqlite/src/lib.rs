@@ -151,6 +151,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0032_households_without_cases.sql"),
     include_str!("../migrations/0033_link_keys.sql"),
     include_str!("../migrations/0034_link_keys_forgotten.sql"),
+    include_str!("../migrations/0035_feeder_chains.sql"),
 ];
 const APPLICATION_ID: i64 = 1_702_257_251;
 

@@ -1284,6 +1284,28 @@ pub async fn run(store: &dyn Store) {
             "{what} must be refused, got {refused:?}"
         );
     }
+    // Feeders chain: a bus from another hub to the convoy's is taken beside it (a journey of
+    // three legs), then given up again.
+    let bus = evac_model::Transport {
+        id: evac_model::TransportId(uuid::Uuid::from_u128(82)),
+        code: "BUS-82".into(),
+        hub: "TDK".into(),
+        feeds: Some(evac_model::Feed {
+            hub: convoy.hub.clone(),
+            arrives_at: Timestamp::from_unix_micros(T0 + 3_600_000_000),
+        }),
+        ..convoy.clone()
+    };
+    store
+        .upsert_transport(&bus, audit("transport.upsert", "journey"))
+        .await
+        .unwrap();
+    for kind in [Seated, evac_model::SeatEventKind::Unseated] {
+        store
+            .append_seat_events(vec![leg(&bus, 305, kind, 62)], vec![], AppendIf::Always)
+            .await
+            .unwrap();
+    }
     store
         .append_seat_events(
             vec![leg(&convoy, 301, evac_model::SeatEventKind::Unseated, 63)],

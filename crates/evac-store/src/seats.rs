@@ -75,7 +75,7 @@ pub fn seat_conflict(event: &SeatEvent) -> StoreError {
 pub fn live_seat_refusal(rule: &str, person: &str, transport: &str, pass: &str) -> StoreError {
     StoreError::Refused(match rule {
         "live_seat_one_per_leg" => format!(
-            "person {person} already holds a seat on a transport of that kind (one way out, and at most one feeder to it); release it before seating them on transport {transport}"
+            "person {person} already holds a seat on a transport of that kind (one way out, and at most one feeder from each hub); release it before seating them on transport {transport}"
         ),
         "live_seat_within_seats" => format!(
             "transport {transport} has no free seat for person {person}: every seat is held"
