@@ -702,16 +702,17 @@ impl App {
         }
         // Whoever still holds a seat after the releases keeps it (a scanned person whose
         // household was merged into another travels where they checked in), and gets no
-        // second seat of that kind (a way out, a feeder).
+        // second seat of that kind: the store's rule, one way out and one feeder from each hub
+        // (a bus that has left does not stop a convoy from the hub it went to).
         let released: HashSet<PassId> = releases.iter().map(|e| e.pass).collect();
-        let kept: HashSet<(PersonId, bool)> = book
+        let kept: HashSet<(PersonId, Option<&str>)> = book
             .seats
             .values()
             .filter(|s| !released.contains(&s.pass))
-            .map(|s| (s.person, inputs.is_feeder(&s.transport.to_string())))
+            .map(|s| (s.person, inputs.feeder_hub(&s.transport.to_string())))
             .collect();
         seatings
-            .retain(|e| !kept.contains(&(e.person, inputs.is_feeder(&e.transport.to_string()))));
+            .retain(|e| !kept.contains(&(e.person, inputs.feeder_hub(&e.transport.to_string()))));
         // Seat numbers last, in the order people are seated (a household's people one after
         // another), reusing the numbers this publication releases.
         let mut numbers = book.numbering(&released);
@@ -750,12 +751,14 @@ impl App {
                 else {
                     continue;
                 };
-                // The leg after the one the notice is about (the flight after the convoy).
+                // The legs after the one the notice is about (the convoy and the flight after
+                // the bus).
                 let onward = legs
                     .iter()
                     .map(|leg| transport_id(leg))
                     .skip_while(|&leg| leg != first_leg)
-                    .nth(1);
+                    .skip(1)
+                    .collect();
                 told.push(SeatNotice {
                     household: &change.case,
                     requests: &names[c].requests,
@@ -790,7 +793,7 @@ impl App {
                 requests: &names[c].requests,
                 persons: &names[c].persons,
                 transport: seat.transport,
-                onward: None,
+                onward: Vec::new(),
                 seat_numbers: Vec::new(),
                 kind: SeatNoticeKind::Lost {
                     pass: seat.pass,
@@ -833,7 +836,7 @@ impl App {
                 requests: &names[*c].requests,
                 persons: &names[*c].persons,
                 transport: seat.transport,
-                onward: None,
+                onward: Vec::new(),
                 seat_numbers: Vec::new(),
                 kind: SeatNoticeKind::Lost {
                     pass: seat.pass,
@@ -1704,7 +1707,7 @@ impl App {
                 requests: &inputs.names[*c].requests,
                 persons: &inputs.names[*c].persons,
                 transport,
-                onward: None,
+                onward: Vec::new(),
                 seat_numbers: numbers.clone(),
                 kind: SeatNoticeKind::Seat { pass: *pass },
             })

@@ -595,12 +595,14 @@ impl App {
                         let zone = zone_of_hub(&hubs, &t.hub);
                         let onward = change
                             .onward
-                            .and_then(|id| transports.iter().find(|o| o.id == id))
+                            .iter()
+                            .filter_map(|&id| transports.iter().find(|o| o.id == id))
                             .map(|o| evac_notify::Onward {
                                 transport: o.code.clone(),
                                 hub: o.hub.clone(),
                                 departs: local_time(o.departs_at, &zone_of_hub(&hubs, &o.hub)),
-                            });
+                            })
+                            .collect();
                         let be_there = t
                             .departs_at
                             .plus_seconds(-60 * self.messaging().be_there_minutes);
@@ -1316,8 +1318,9 @@ pub(crate) struct SeatNotice<'a> {
     pub requests: &'a [RequestId],
     pub persons: &'a [evac_model::PersonId],
     pub transport: evac_model::TransportId,
-    /// The journey's next leg, when `transport` takes the household to another hub.
-    pub onward: Option<evac_model::TransportId>,
+    /// The journey's legs after `transport`, in order, when it takes the household to
+    /// another hub.
+    pub onward: Vec<evac_model::TransportId>,
     /// The household's seat numbers on it (a seat or a moved seat).
     pub seat_numbers: Vec<u32>,
     pub kind: SeatNoticeKind,

@@ -261,9 +261,13 @@ impl PlanInputs {
             .map_or(i64::MAX, |&i| self.transports[i].departs_at_us)
     }
 
-    /// Whether a transport is a feeder (it ends at another hub, not out).
-    pub fn is_feeder(&self, id: &str) -> bool {
-        self.feed_of(id).is_some()
+    /// Which of a person's live seats a seat on this transport is, by the store's rule of one
+    /// seat out and one feeder seat from each hub: `None` for a transport out (or one not
+    /// stored), the hub it leaves from for a feeder.
+    pub fn feeder_hub(&self, id: &str) -> Option<&str> {
+        let &i = self.index.get(id)?;
+        let transport = &self.transports[i];
+        transport.feeds.as_ref().map(|_| transport.hub.as_str())
     }
 
     /// Where a feeder ends, and when it gets there; `None` for a transport out.

@@ -1964,22 +1964,67 @@ async fn a_bus_a_convoy_and_a_flight_are_one_published_journey() {
             let passes = app.boarding_passes(&planner, leg).await.unwrap();
             assert_eq!(passes.len(), 2, "{name}");
         }
-        // Both feeders leave with the household aboard; then the flight is cancelled.
+        // The notice names every leg, in order.
+        let notices = app
+            .store()
+            .messages(&evac_store::MessageFilter::default(), 100)
+            .await
+            .unwrap();
+        let seat = notices
+            .iter()
+            .find(|m| m.template == "seat")
+            .map(|m| m.body.as_str())
+            .unwrap_or_default();
+        let at = |code: &str| seat.find(code);
+        assert!(
+            at("BUS-0").is_some() && at("BUS-0") < at("BUS-1") && at("BUS-1") < at("RF-1"),
+            "{name}: {seat}"
+        );
+        // The bus leaves with the household aboard, and the convoy is cancelled: another
+        // convoy from Karaganda takes them on (the bus seat they rode does not stop a feeder
+        // seat from the hub it went to).
         let field = app.console_staff("field1").await.unwrap();
-        for (leg, checked_in_h) in [(bus.id, 4), (convoy.id, 16)] {
-            for pass in app.boarding_passes(&planner, leg).await.unwrap() {
-                app.check_in(
-                    &field,
-                    &pass.token,
-                    start().plus_seconds(checked_in_h * HOUR_S),
-                )
-                .await
-                .unwrap();
+        let ride = |leg: TransportId, checked_in_h: i64| {
+            let (app, planner, field) = (&app, &planner, &field);
+            async move {
+                for pass in app.boarding_passes(planner, leg).await.unwrap() {
+                    app.check_in(
+                        field,
+                        &pass.token,
+                        start().plus_seconds(checked_in_h * HOUR_S),
+                    )
+                    .await
+                    .unwrap();
+                }
+                app.set_transport_status(planner, leg, TransportStatus::Departed)
+                    .await
+                    .unwrap();
             }
-            app.set_transport_status(&planner, leg, TransportStatus::Departed)
+        };
+        ride(bus.id, 4).await;
+        app.set_transport_status(&planner, convoy.id, TransportStatus::Cancelled)
+            .await
+            .unwrap();
+        let convoy = add_flight(&app, &planner, feeder("BUS-2", "KGFBUS", "NQZ", 18, 24)).await;
+        let replaced = app
+            .publish_plan(&planner, start().plus_seconds(8 * HOUR_S))
+            .await
+            .unwrap();
+        assert_eq!(
+            replaced.moved.len(),
+            1,
+            "{name}: onto the other convoy: {replaced:#?}"
+        );
+        assert_eq!(
+            app.boarding_passes(&planner, convoy.id)
                 .await
-                .unwrap();
-        }
+                .unwrap()
+                .len(),
+            2,
+            "{name}: a pass on the new convoy for each"
+        );
+        // That convoy leaves with them too; then the flight is cancelled.
+        ride(convoy.id, 17).await;
         let later = add_flight(
             &app,
             &planner,
@@ -1990,7 +2035,7 @@ async fn a_bus_a_convoy_and_a_flight_are_one_published_journey() {
             .await
             .unwrap();
         let rerouted = app
-            .publish_plan(&planner, start().plus_seconds(18 * HOUR_S))
+            .publish_plan(&planner, start().plus_seconds(19 * HOUR_S))
             .await
             .unwrap();
         let moved: Vec<(&str, Option<&str>)> = rerouted

@@ -56,8 +56,8 @@ pub struct HeldSeat {
 }
 
 /// A person's status as their seats move, one event at a time: the status follows the journey
-/// as a whole, not the last leg touched. A person holds at most a feeder's seat and a seat out
-/// (the store refuses more), so
+/// as a whole, not the last leg touched. A person holds at most a seat out and a feeder's seat
+/// from each hub (the store refuses more), so
 ///
 /// - boarding a convoy to the airport is being on the way (`checked_in`), not having left:
 ///   only boarding the transport out is `boarded`;

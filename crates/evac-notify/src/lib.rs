@@ -49,7 +49,7 @@ fn language_id(tag: &str) -> &'static LanguageIdentifier {
 }
 
 /// A journey's leg after the first, as a seat notice names it: the household is told where to
-/// be first (the first leg) and what takes it on from there.
+/// be first (the first leg) and what takes it on from there, leg by leg.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Onward {
     pub transport: String,
@@ -79,9 +79,9 @@ pub enum Notice {
         be_there: String,
         pass_code: String,
         pass_url: String,
-        /// The journey's next leg, when the transport brings the household to another hub
-        /// (a convoy to the airport its flight leaves from).
-        onward: Option<Onward>,
+        /// The journey's legs after this one, in order, when the transport brings the
+        /// household to another hub (a convoy to the airport its flight leaves from).
+        onward: Vec<Onward>,
     },
     /// The seat moved to another transport, and why.
     SeatMoved {
@@ -93,8 +93,8 @@ pub enum Notice {
         why: String,
         pass_code: String,
         pass_url: String,
-        /// The journey's next leg, as for [`Notice::Seat`].
-        onward: Option<Onward>,
+        /// The journey's legs after this one, as for [`Notice::Seat`].
+        onward: Vec<Onward>,
     },
     /// The seat is gone (a closed hub, a cancelled transport), and why; the household waits
     /// for the next plan.
@@ -242,18 +242,21 @@ impl Notice {
             .map(|(k, v)| (Cow::Borrowed(k), FluentValue::from(v.to_string())))
             .collect();
         if let Notice::Seat { onward, .. } | Notice::SeatMoved { onward, .. } = self {
-            // The next leg is a sentence of its own in the same language, or nothing.
-            let then = onward.as_ref().map_or(String::new(), |leg| {
-                let leg_args: HashMap<Cow<'static, str>, FluentValue> = [
-                    ("transport", &leg.transport),
-                    ("hub", &leg.hub),
-                    ("departs", &leg.departs),
-                ]
-                .into_iter()
-                .map(|(k, v)| (Cow::Borrowed(k), FluentValue::from(v.to_string())))
+            // Each next leg is a sentence of its own in the same language.
+            let then: String = onward
+                .iter()
+                .map(|leg| {
+                    let leg_args: HashMap<Cow<'static, str>, FluentValue> = [
+                        ("transport", &leg.transport),
+                        ("hub", &leg.hub),
+                        ("departs", &leg.departs),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (Cow::Borrowed(k), FluentValue::from(v.to_string())))
+                    .collect();
+                    NOTICES.lookup_with_args(language, "seat-onward", &leg_args)
+                })
                 .collect();
-                NOTICES.lookup_with_args(language, "seat-onward", &leg_args)
-            });
             args.insert(Cow::Borrowed("onward"), FluentValue::from(then));
         }
         NOTICES.lookup_with_args(language, self.template(), &args)
@@ -517,7 +520,7 @@ mod tests {
             be_there: "07.01 12:00".into(),
             pass_code: "4F7K2Q".into(),
             pass_url: "https://evac.example/p/4F7K2Q".into(),
-            onward: None,
+            onward: Vec::new(),
         }
     }
 
@@ -538,7 +541,7 @@ mod tests {
                 why: "hub ALA closed".into(),
                 pass_code: "9MX4F7".into(),
                 pass_url: "https://evac.example/p/9MX4F7".into(),
-                onward: None,
+                onward: Vec::new(),
             },
             Notice::SeatLost {
                 reference: "K7Q-4F2-9MX".into(),
@@ -595,11 +598,11 @@ mod tests {
         {
             *transport = "CONVOY 1".into();
             *hub = "ALABUS".into();
-            *onward = Some(Onward {
+            *onward = vec![Onward {
                 transport: "RF 7042".into(),
                 hub: "NQZ".into(),
                 departs: "09.01 14:00".into(),
-            });
+            }];
         }
         let moved = Notice::SeatMoved {
             reference: "K7Q-4F2-9MX".into(),
@@ -610,11 +613,18 @@ mod tests {
             why: "an earlier journey".into(),
             pass_code: "4F7K2Q".into(),
             pass_url: "https://evac.example/p/4F7K2Q".into(),
-            onward: Some(Onward {
-                transport: "RF 7042".into(),
-                hub: "NQZ".into(),
-                departs: "09.01 14:00".into(),
-            }),
+            onward: vec![
+                Onward {
+                    transport: "KC 9".into(),
+                    hub: "KGFBUS".into(),
+                    departs: "08.01 20:00".into(),
+                },
+                Onward {
+                    transport: "RF 7042".into(),
+                    hub: "NQZ".into(),
+                    departs: "09.01 14:00".into(),
+                },
+            ],
         };
         for lang in LANGUAGES {
             for text in [via.render(lang), moved.render(lang)] {
@@ -637,6 +647,13 @@ mod tests {
             assert!(
                 !text.contains('{') && !text.contains("  "),
                 "{lang}: {text}"
+            );
+            // A journey of three legs names both legs after the first, in order.
+            let both = moved.render(lang);
+            let (middle, last) = (both.find("KGFBUS"), both.find("RF 7042"));
+            assert!(
+                middle.is_some() && both.contains("08.01 20:00") && middle < last,
+                "{lang}: {both}"
             );
             let direct = seat().render(lang);
             assert!(

@@ -326,15 +326,18 @@ pub(crate) fn unseated(
             .map(|rest| std::iter::once(t).chain(rest).collect())
             .collect()
     }
-    let ways = |t: usize| -> Vec<Vec<usize>> {
-        let mut ways = Vec::new();
-        for head in before(transports, &feeders_into, t, LEGS_MAX) {
-            for tail in after(transports, &from_hub, t, LEGS_MAX + 1 - head.len()) {
-                ways.push(head.iter().chain(&tail[1..]).copied().collect());
+    // By transport, once for every case.
+    let ways: Vec<Vec<Vec<usize>>> = (0..transports.len())
+        .map(|t| {
+            let mut ways = Vec::new();
+            for head in before(transports, &feeders_into, t, LEGS_MAX) {
+                for tail in after(transports, &from_hub, t, LEGS_MAX + 1 - head.len()) {
+                    ways.push(head.iter().chain(&tail[1..]).copied().collect());
+                }
             }
-        }
-        ways
-    };
+            ways
+        })
+        .collect();
     // Whether case `a` comes after case `b` in serving order (class, then score, then id).
     let after = |a: &Case, b: &Case| {
         a.class
@@ -386,7 +389,7 @@ pub(crate) fn unseated(
             why: by_departure
                 .iter()
                 .filter_map(|&t| {
-                    let ways = ways(t);
+                    let ways = &ways[t];
                     let obstacle = if ways.is_empty() {
                         let hub = transports[t].feeds.as_ref().map(|f| f.hub.clone());
                         Obstacle::NoOnward {
@@ -394,7 +397,7 @@ pub(crate) fn unseated(
                         }
                     } else {
                         let mut closest: Option<Obstacle> = None;
-                        for way in &ways {
+                        for way in ways {
                             // A journey it could take: nothing keeps it off this transport.
                             let o = blocked(c, t, way)?;
                             if closest

@@ -102,7 +102,7 @@ pub struct Journey {
 /// A journey has at most this many legs: up to two feeders in a chain (a bus from a town to
 /// the gathering point of a convoy, the convoy to the only open airport), then the way out.
 /// Each feeder more multiplies the journeys weighed for every household that boards the
-/// first by the ones onward from its hub (at most [`ONWARD_TRIED_MAX`] are weighed).
+/// first by the ones onward from its hub.
 pub const LEGS_MAX: usize = 3;
 
 impl Journey {
@@ -625,7 +625,20 @@ impl<'a> Instance<'a> {
                                 && never_fits(&transports[t], c).is_ok()
                         })
                     };
-                    js.extend(onward[first].iter().filter(takes).take(ONWARD_TRIED_MAX));
+                    // The earliest transports out it can reach, each by every chain there (a
+                    // full middle convoy must not hide the flight behind it).
+                    let mut outs: Vec<usize> = Vec::new();
+                    js.extend(onward[first].iter().filter(takes).filter(|&&j| {
+                        let out = last_leg(&journeys[j]);
+                        if outs.contains(&out) {
+                            return true;
+                        }
+                        let room = outs.len() < ONWARD_TRIED_MAX;
+                        if room {
+                            outs.push(out);
+                        }
+                        room
+                    }));
                 }
                 // A few runs in departure order already (one per hub, then the onward
                 // journeys): a stable sort merges runs instead of sorting from scratch.
@@ -801,10 +814,10 @@ fn last_leg(journey: &[usize; LEGS_MAX]) -> usize {
     *legs_of(journey).last().expect("a journey has a leg")
 }
 
-/// A household boarding a feeder is offered at most this many journeys onward from the hub it
-/// ends at (the earliest out that take it): a later one is seldom reached before these fill,
-/// and the journeys weighed per household stay bounded (a hundred thousand households, a
-/// hundred convoys).
+/// A household boarding a feeder is offered at most this many transports out beyond the hub
+/// it ends at (the earliest that take it, each by every chain of feeders that reaches it): a
+/// later one is seldom reached before these fill, and the journeys weighed per household stay
+/// bounded (a hundred thousand households, a hundred convoys).
 const ONWARD_TRIED_MAX: usize = 4;
 
 /// Local improvement looks at this many of a case's earliest candidate transports…
@@ -851,7 +864,10 @@ pub(crate) fn plan_keeping<'a>(
     stop: &dyn Fn() -> bool,
 ) -> (Plan, Instance<'a>) {
     let mut inst = Instance::new(transports, cases, settings, start_us);
-    // The planner never makes a journey longer than `LEGS_MAX`, so every kept one has an id.
+    // A journey of more than `LEGS_MAX` legs has no id: the planner never makes one, but a
+    // household's live seats can read as one (households merged after both were seated, each
+    // on its own journey). Such a household is planned afresh, and the store refuses seats
+    // beyond what its live seats leave.
     let keep: HashMap<usize, usize> = keep
         .iter()
         .filter_map(|(&c, j)| Some((c, inst.id_of(&j.legs)?)))

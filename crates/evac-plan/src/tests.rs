@@ -1196,6 +1196,29 @@ fn a_bus_to_the_convoy_the_convoy_and_the_flight_are_one_journey() {
     assert_eq!(p.assigned[0], None, "a journey has at most {LEGS_MAX} legs");
 }
 
+/// A household offered journeys onward from a feeder is offered transports out, not chains:
+/// four convoys to Nur-Sultan all reach its first flight, which is full, and the flight after
+/// it still takes the household (offered only the first four chains, it waited).
+#[test]
+fn many_convoys_to_a_full_flight_do_not_hide_the_next_one() {
+    let settings = Settings::default();
+    let mut transports = vec![
+        convoy("bus", "VIL", "ALA", 0, 2, 10),
+        flight("first-out", "NQZ", 20, 2),
+        flight("next-out", "NQZ", 30, 10),
+    ];
+    for k in 0..4 {
+        transports.push(convoy(&format!("convoy-{k}"), "ALA", "NQZ", 4 + k, 6, 10));
+    }
+    let mut village = case("village", 2, 2, &["VIL"]);
+    village.ready_at_us = START - 3 * HOUR;
+    let cases = vec![case("in-nur-sultan", 2, 1, &["NQZ"]), village];
+    let p = plan(&transports, &cases, settings, START, &never);
+    check(&transports, &cases, settings, &p).unwrap();
+    assert_eq!(seat_of(&p, &transports, 0), Some("first-out"));
+    assert_eq!(seat_of(&p, &transports, 1), Some("next-out"), "{p:?}");
+}
+
 /// Issue 28, item 1: a journey needs room on every leg. Two households in Almaty and one
 /// convoy of eight seats: the first class rides it, the second waits, told that the convoy,
 /// not the flight, is full; a third household in Nur-Sultan flies directly beside them.
