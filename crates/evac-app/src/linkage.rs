@@ -115,6 +115,18 @@ pub const LINK_POLL_MS: u64 = 200;
 pub const LINKAGE_LEASE_MS: u64 = 5_000;
 /// How often the linkage worker renews the lease (or tries to take it), in ms.
 pub const LINKAGE_LEASE_RENEW_MS: u64 = 1_000;
+/// Relinks hold a lease of this name, so they run one at a time whichever node or console
+/// starts them: two at once would each forget and keep the same people's keys, and one could
+/// find people the other kept but had not keyed yet, leave them, and keep a model under which
+/// no key finds them.
+pub const RELINK_LEASE: &str = "relink";
+/// How long a relink's lease lasts unless renewed, in ms: a relink waiting behind one whose
+/// node died starts within this.
+const RELINK_LEASE_MS: u64 = 15_000;
+/// How often a running relink renews its lease, in ms.
+const RELINK_LEASE_RENEW_MS: u64 = 1_000;
+/// How often a waiting relink asks for the lease, in ms (one row's update).
+const RELINK_LEASE_ASK_MS: u64 = 200;
 
 /// The linker's in-memory state: the model it scores with. The people it matches against are
 /// the store's (their kept keys), so a node holds no index of them and takes the work up at
@@ -484,6 +496,17 @@ impl App {
     /// review items (pairs the log already knows are left as decided), keeps every person's
     /// blocking keys and the model in the store, and matches new requests on arrival with it.
     pub async fn relink(&self) -> Result<RelinkSummary, AppError> {
+        // One at a time: a second waits for the first to finish (or its lease to run out).
+        let lease = RelinkLease::take(self.store.clone()).await?;
+        let summary = self.relink_holding_the_lease(&lease).await;
+        lease.give_up().await;
+        summary
+    }
+
+    async fn relink_holding_the_lease(
+        &self,
+        lease: &RelinkLease,
+    ) -> Result<RelinkSummary, AppError> {
         // A node that stops linking meanwhile (its lease lost) does not take the model up.
         let epoch = self.linker.epoch.load(std::sync::atomic::Ordering::Acquire);
         // Keys kept by another release (or by a relink that stopped before keeping its model)
@@ -629,11 +652,13 @@ impl App {
         let evac_link::Linkage {
             prepared, model, ..
         } = linkage;
+        lease.still_held()?;
         if kept_as_now {
             self.keep_keys(prepared, persons, read_at).await?;
         } else {
             self.keep_all_keys(prepared, persons, read_at).await?;
         }
+        lease.still_held()?;
         let kept = KeptModel {
             model: evac_link::StoredModel::from(&model),
             matches_observed,
@@ -1779,6 +1804,83 @@ async fn keyed_page(
 /// Clears one of the linker's flags when dropped, so a task that stops early or panics never
 /// leaves it set (a `starting` left set would keep this node from ever matching while it holds
 /// the lease).
+/// A relink's hold on [`RELINK_LEASE`], renewed in the background while the relink runs.
+struct RelinkLease {
+    store: std::sync::Arc<dyn evac_store::Store>,
+    holder: String,
+    /// Set when a renewal found the lease taken or could not reach the store: the relink keeps
+    /// no keys and no model after that.
+    lost: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    renewing: tokio::task::JoinHandle<()>,
+}
+
+impl RelinkLease {
+    /// Waits until the lease is free (or its holder's ran out), then takes it.
+    async fn take(store: std::sync::Arc<dyn evac_store::Store>) -> Result<RelinkLease, AppError> {
+        let holder = format!("relink-{}", uuid::Uuid::now_v7());
+        let until = || Timestamp::now().plus_seconds((RELINK_LEASE_MS / 1_000) as i64);
+        let mut waited = false;
+        while !store
+            .take_lease(RELINK_LEASE, &holder, Timestamp::now(), until())
+            .await?
+        {
+            if !waited {
+                tracing::info!("another relink is running: this one starts when it ends");
+                waited = true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(RELINK_LEASE_ASK_MS)).await;
+        }
+        let lost = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let renewing = tokio::spawn({
+            let (store, holder, lost) = (store.clone(), holder.clone(), lost.clone());
+            async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(RELINK_LEASE_RENEW_MS))
+                        .await;
+                    let held = store
+                        .take_lease(RELINK_LEASE, &holder, Timestamp::now(), until())
+                        .await;
+                    if !matches!(held, Ok(true)) {
+                        lost.store(true, std::sync::atomic::Ordering::Release);
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(RelinkLease {
+            store,
+            holder,
+            lost,
+            renewing,
+        })
+    }
+
+    /// Refuses once a renewal failed: another relink may be running now.
+    fn still_held(&self) -> Result<(), AppError> {
+        if self.lost.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(AppError::Conflict(Refusal::other(
+                "this relink lost its lease (the store was out of reach, or it stalled past the lease); another may be running, so it keeps nothing more: relink again",
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stops renewing and gives the lease up, so a waiting relink starts at once.
+    async fn give_up(self) {
+        self.renewing.abort();
+        if let Err(e) = self.store.release_lease(RELINK_LEASE, &self.holder).await {
+            tracing::warn!(error = %e, "the relink lease could not be given up; it runs out by itself");
+        }
+    }
+}
+
+impl Drop for RelinkLease {
+    fn drop(&mut self) {
+        // A relink dropped midway (its task cancelled) stops renewing; the lease runs out.
+        self.renewing.abort();
+    }
+}
+
 struct ClearsFlag(
     std::sync::Arc<Linker>,
     fn(&Linker) -> &std::sync::atomic::AtomicBool,

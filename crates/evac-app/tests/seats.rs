@@ -395,6 +395,101 @@ async fn two_nodes_relinking_at_once_log_each_pair_once() {
     }
 }
 
+/// Two relinks at once after a release that makes keys otherwise (so each forgets every kept
+/// key and keys everyone again): one could find people the other had kept but not keyed yet,
+/// skip them, and keep its model; should the other die before keying them, no key found them
+/// and no later relink looked. Relinks now run one at a time (the relink lease): a relink
+/// waits while another holds the lease, starts once a dead holder's lease ran out, both of two
+/// at once finish, and every person is found under each of their keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_relinks_after_a_new_release_leave_everyone_under_their_keys() {
+    const ROUNDS: usize = 6;
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let (one, two) = (backend.node().await, backend.node().await);
+        crisis(&one, 150, 0).await;
+        let store = one.store();
+        // Another relink holds the lease: this one waits until it is given up.
+        let now = Timestamp::now();
+        assert!(
+            store
+                .take_lease("relink", "another", now, now.plus_seconds(60))
+                .await
+                .unwrap()
+        );
+        let waiting = tokio::spawn({
+            let one = one.clone();
+            async move { one.relink().await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+        assert!(!waiting.is_finished(), "{name}: it waits for the lease");
+        store.release_lease("relink", "another").await.unwrap();
+        waiting.await.unwrap().unwrap();
+        // A holder that died: its lease ran out, and a relink starts at once.
+        assert!(
+            store
+                .take_lease(
+                    "relink",
+                    "dead",
+                    now.plus_seconds(-60),
+                    now.plus_seconds(-30)
+                )
+                .await
+                .unwrap()
+        );
+        one.relink().await.unwrap();
+        for round in 0..ROUNDS {
+            store.forget_link_keys().await.unwrap();
+            let (a, b) = tokio::join!(one.relink(), two.relink());
+            a.unwrap_or_else(|e| panic!("{name}: round {round}: {e}"));
+            b.unwrap_or_else(|e| panic!("{name}: round {round}: {e}"));
+        }
+        let requests = store
+            .list_requests(
+                &evac_store::RequestFilter::default(),
+                evac_store::PageRequest {
+                    after: None,
+                    limit: 1_000,
+                    order: evac_store::ListOrder::OldestFirst,
+                },
+            )
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(requests.len(), 150, "{name}");
+        let mut missing = Vec::new();
+        for stored in &requests {
+            let records = evac_link::sources::records_of_request(&stored.request);
+            let household_size = u16::try_from(records.len()).unwrap();
+            for (record, person) in records.iter().zip(&stored.request.body.party) {
+                let prepared = evac_link::Prepared {
+                    household_size,
+                    ..evac_link::Prepared::new(record)
+                };
+                let keys = evac_link::block::blocking_keys(&prepared);
+                let found: HashSet<u64> = store
+                    .link_postings(&keys, u32::MAX)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|p| p.person == person.id)
+                    .map(|p| p.key)
+                    .collect();
+                if keys.iter().any(|k| !found.contains(k)) {
+                    missing.push(person.id);
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "{name}: {} people are not under all their keys, e.g. {:?}",
+            missing.len(),
+            missing.first()
+        );
+        backend.finish().await;
+    }
+}
+
 /// Issue 28: publishing counted a household's travel from when it was last scanned, so a
 /// re-plan two hours before departure found every checked-in passenger "late" and threw them
 /// off their flight, voiding their passes. Checked-in people keep their seats; when their flight
