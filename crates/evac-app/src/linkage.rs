@@ -496,19 +496,34 @@ impl App {
     /// review items (pairs the log already knows are left as decided), keeps every person's
     /// blocking keys and the model in the store, and matches new requests on arrival with it.
     pub async fn relink(&self) -> Result<RelinkSummary, AppError> {
-        // One at a time: a second waits for the first to finish (or its lease to run out).
+        self.relink_unless(false)
+            .await
+            .map(|done| done.expect("relinks when not asked to take a kept model up"))
+    }
+
+    /// Relinks, one at a time: a second waits for the first to finish (or its lease to run
+    /// out). With `or_take_up`, when another relink ran meanwhile and kept a model, takes that
+    /// model up instead (`None`): a node starting to link need not relink twice.
+    async fn relink_unless(&self, or_take_up: bool) -> Result<Option<RelinkSummary>, AppError> {
+        // Read before waiting: a node that stops linking meanwhile does not take the model up.
+        let epoch = self.linker.epoch.load(std::sync::atomic::Ordering::Acquire);
         let lease = RelinkLease::take(self.store.clone()).await?;
-        let summary = self.relink_holding_the_lease(&lease).await;
+        let done = async {
+            if or_take_up && lease.waited && self.take_up_kept_linkage().await? {
+                return Ok(None);
+            }
+            self.relink_holding_the_lease(&lease, epoch).await.map(Some)
+        }
+        .await;
         lease.give_up().await;
-        summary
+        done
     }
 
     async fn relink_holding_the_lease(
         &self,
         lease: &RelinkLease,
+        epoch: u64,
     ) -> Result<RelinkSummary, AppError> {
-        // A node that stops linking meanwhile (its lease lost) does not take the model up.
-        let epoch = self.linker.epoch.load(std::sync::atomic::Ordering::Acquire);
         // Keys kept by another release (or by a relink that stopped before keeping its model)
         // may be made otherwise: all are made again.
         let kept_as_now = self
@@ -612,19 +627,8 @@ impl App {
             // Each chunk is explained while the one before it commits.
             let mut writes = WriteBehind::new();
             for pairs in new_of_kind.chunks(PAGE_ITEMS_MAX as usize) {
-                // Requests corrected since this relink read them: their pairs were made from
-                // bodies replaced since (they are due, and matched as they read now). Asked
-                // again for each chunk, so a correction while the log is written counts too
-                // (one landing between this question and the chunk's commit still slips by).
-                let stale: HashSet<RequestId> = self
-                    .store
-                    .forgotten_since(read_at)
-                    .await?
-                    .into_iter()
-                    .collect();
                 let events = pairs
                     .iter()
-                    .filter(|p| !stale.contains(&who(p.a).1) && !stale.contains(&who(p.b).1))
                     .map(|p| {
                         let ((a, _), (b, _)) = (who(p.a), who(p.b));
                         let mut score = linkage.explain(p.a, p.b);
@@ -634,13 +638,12 @@ impl App {
                         link_event(kind, a, b, &score, now, Actor::System, None)
                     })
                     .collect();
+                // Pairs of requests corrected since this relink read them were made from
+                // bodies replaced since (they are due, and matched as they read now): the
+                // store leaves them out as it appends.
                 let store = self.store.clone();
                 *added += writes
-                    .start(async move {
-                        store
-                            .append_link_events(events, Vec::new(), AppendIf::Always)
-                            .await
-                    })
+                    .start(async move { store.append_relinked_pairs(events, read_at).await })
                     .await?
                     .unwrap_or(0);
             }
@@ -973,8 +976,14 @@ impl App {
                     );
                     app.wake_linker();
                 }
-                Ok(false) => match app.relink().await {
-                    Ok(s) => {
+                Ok(false) => match app.relink_unless(true).await {
+                    Ok(None) => {
+                        tracing::info!(
+                            "linkage ready from the keys another relink kept meanwhile: new requests are matched on arrival"
+                        );
+                        app.wake_linker();
+                    }
+                    Ok(Some(s)) => {
                         tracing::info!(
                             persons = s.persons,
                             auto_merged = s.auto_merged,
@@ -1801,16 +1810,16 @@ async fn keyed_page(
         .collect())
 }
 
-/// Clears one of the linker's flags when dropped, so a task that stops early or panics never
-/// leaves it set (a `starting` left set would keep this node from ever matching while it holds
-/// the lease).
 /// A relink's hold on [`RELINK_LEASE`], renewed in the background while the relink runs.
 struct RelinkLease {
     store: std::sync::Arc<dyn evac_store::Store>,
     holder: String,
-    /// Set when a renewal found the lease taken or could not reach the store: the relink keeps
-    /// no keys and no model after that.
+    /// Whether another relink held the lease when this one asked: it may have kept a model.
+    waited: bool,
+    /// Set when the lease is lost (another holder has it, or renewals failed until it ran
+    /// out): the relink keeps no keys and no model after that.
     lost: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stop: std::sync::Arc<tokio::sync::Notify>,
     renewing: tokio::task::JoinHandle<()>,
 }
 
@@ -1820,8 +1829,9 @@ impl RelinkLease {
         let holder = format!("relink-{}", uuid::Uuid::now_v7());
         let until = || Timestamp::now().plus_seconds((RELINK_LEASE_MS / 1_000) as i64);
         let mut waited = false;
+        let mut held_until = until();
         while !store
-            .take_lease(RELINK_LEASE, &holder, Timestamp::now(), until())
+            .take_lease(RELINK_LEASE, &holder, Timestamp::now(), held_until)
             .await?
         {
             if !waited {
@@ -1829,33 +1839,51 @@ impl RelinkLease {
                 waited = true;
             }
             tokio::time::sleep(std::time::Duration::from_millis(RELINK_LEASE_ASK_MS)).await;
+            held_until = until();
         }
         let lost = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = std::sync::Arc::new(tokio::sync::Notify::new());
         let renewing = tokio::spawn({
-            let (store, holder, lost) = (store.clone(), holder.clone(), lost.clone());
+            let (store, holder, lost, stop) =
+                (store.clone(), holder.clone(), lost.clone(), stop.clone());
             async move {
                 loop {
-                    tokio::time::sleep(std::time::Duration::from_millis(RELINK_LEASE_RENEW_MS))
-                        .await;
-                    let held = store
-                        .take_lease(RELINK_LEASE, &holder, Timestamp::now(), until())
-                        .await;
-                    if !matches!(held, Ok(true)) {
-                        lost.store(true, std::sync::atomic::Ordering::Release);
-                        return;
+                    tokio::select! {
+                        () = stop.notified() => return,
+                        () = tokio::time::sleep(std::time::Duration::from_millis(
+                            RELINK_LEASE_RENEW_MS,
+                        )) => {}
+                    }
+                    let next = until();
+                    match store
+                        .take_lease(RELINK_LEASE, &holder, Timestamp::now(), next)
+                        .await
+                    {
+                        Ok(true) => held_until = next,
+                        // Taken by another: it ran out before a renewal reached the store.
+                        Ok(false) => break,
+                        // The store out of reach for a moment: the lease still holds until
+                        // it runs out, and the next renewal tries again.
+                        Err(e) if Timestamp::now() < held_until => {
+                            tracing::warn!(error = %e, "renewing the relink lease failed; trying again");
+                        }
+                        Err(_) => break,
                     }
                 }
+                lost.store(true, std::sync::atomic::Ordering::Release);
             }
         });
         Ok(RelinkLease {
             store,
             holder,
+            waited,
             lost,
+            stop,
             renewing,
         })
     }
 
-    /// Refuses once a renewal failed: another relink may be running now.
+    /// Refuses once the lease is lost: another relink may be running now.
     fn still_held(&self) -> Result<(), AppError> {
         if self.lost.load(std::sync::atomic::Ordering::Acquire) {
             return Err(AppError::Conflict(Refusal::other(
@@ -1865,9 +1893,11 @@ impl RelinkLease {
         Ok(())
     }
 
-    /// Stops renewing and gives the lease up, so a waiting relink starts at once.
-    async fn give_up(self) {
-        self.renewing.abort();
+    /// Stops renewing (after a renewal in flight lands, so none lands after the release) and
+    /// gives the lease up, so a waiting relink starts at once.
+    async fn give_up(mut self) {
+        self.stop.notify_one();
+        let _ = (&mut self.renewing).await;
         if let Err(e) = self.store.release_lease(RELINK_LEASE, &self.holder).await {
             tracing::warn!(error = %e, "the relink lease could not be given up; it runs out by itself");
         }
@@ -1881,6 +1911,9 @@ impl Drop for RelinkLease {
     }
 }
 
+/// Clears one of the linker's flags when dropped, so a task that stops early or panics never
+/// leaves it set (a `starting` left set would keep this node from ever matching while it holds
+/// the lease).
 struct ClearsFlag(
     std::sync::Arc<Linker>,
     fn(&Linker) -> &std::sync::atomic::AtomicBool,

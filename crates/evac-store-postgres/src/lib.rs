@@ -1533,11 +1533,23 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn forgotten_since(&self, read_at: i64) -> Result<Vec<RequestId>, StoreError> {
+    async fn append_relinked_pairs(
+        &self,
+        events: Vec<LinkEvent>,
+        read_at: i64,
+    ) -> Result<usize, StoreError> {
+        let mut events = events;
         let mut tx = self.pool.begin().await.map_err(backend)?;
+        // Holds the generation's row FOR SHARE: a correction (which updates it first) waits
+        // for this append, or this one for it.
         let forgotten = link_keys::forgotten_since(&mut tx, read_at).await?;
+        let their_people = link_keys::people_of_requests(&mut tx, &forgotten).await?;
+        events
+            .retain(|e| !their_people.contains(&e.person_a) && !their_people.contains(&e.person_b));
+        lock_log(&mut tx, LINK_LOG_LOCK).await?;
+        let appended = insert_link_events(&mut tx, &events).await?;
         tx.commit().await.map_err(backend)?;
-        Ok(forgotten.into_iter().collect())
+        Ok(appended)
     }
 
     async fn keyed_persons(&self, persons: &[PersonId]) -> Result<Vec<PersonId>, StoreError> {

@@ -1407,9 +1407,24 @@ impl Store for SqliteStore {
         self.write(move |c| links::index_link_keys(c, &rows)).await
     }
 
-    async fn forgotten_since(&self, read_at: i64) -> Result<Vec<RequestId>, StoreError> {
-        self.read(move |c| Ok(links::forgotten_since(c, read_at)?.into_iter().collect()))
-            .await
+    async fn append_relinked_pairs(
+        &self,
+        events: Vec<LinkEvent>,
+        read_at: i64,
+    ) -> Result<usize, StoreError> {
+        self.write(move |c| {
+            // The one writer serialises this with every forgetting.
+            let forgotten = links::forgotten_since(c, read_at)?;
+            let their_people = links::people_of_requests(c, &forgotten)?;
+            let mut appended = 0;
+            for e in events.iter().filter(|e| {
+                !their_people.contains(&e.person_a) && !their_people.contains(&e.person_b)
+            }) {
+                appended += links::insert_link_event(c, e)?;
+            }
+            Ok(appended)
+        })
+        .await
     }
 
     async fn keyed_persons(&self, persons: &[PersonId]) -> Result<Vec<PersonId>, StoreError> {

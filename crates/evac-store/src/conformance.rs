@@ -2972,19 +2972,28 @@ pub async fn link_keys_story(store: &dyn Store) {
     // Read after the erasure, it is kept, and settled.
     let after = store.generation(LINK_KEYS_GENERATION).await.unwrap();
     assert!(after > read_at, "forgetting moves the generation on");
-    assert!(
+    // A relink's pairs: read before the erasure, those about its people are left out; read
+    // after, they are logged.
+    let relinked = LinkEvent {
+        person_a: person(0),
+        person_b: person(1),
+        ..proposal.clone()
+    };
+    assert_eq!(
         store
-            .forgotten_since(read_at)
+            .append_relinked_pairs(vec![relinked.clone()], read_at)
             .await
-            .unwrap()
-            .contains(&erased)
+            .unwrap(),
+        0,
+        "a relink's pair about a person read before the erasure"
     );
-    assert!(
-        !store
-            .forgotten_since(after)
+    assert_eq!(
+        store
+            .append_relinked_pairs(vec![relinked], after)
             .await
-            .unwrap()
-            .contains(&erased)
+            .unwrap(),
+        1,
+        "read after it"
     );
     store
         .settle_links(

@@ -816,10 +816,17 @@ pub trait Store: Send + Sync + 'static {
     /// rows then land on pages already written, not on a random page each).
     async fn index_link_keys(&self, rows: Vec<(u64, i64)>) -> Result<(), StoreError>;
 
-    /// The requests whose keys were forgotten (corrected, or their contacts erased) after
-    /// generation `read_at` of the kept keys ([`LINK_KEYS_GENERATION`]): what a relink made of
-    /// them from what it read is stale.
-    async fn forgotten_since(&self, read_at: i64) -> Result<Vec<RequestId>, StoreError>;
+    /// A relink's proposals (automatic merges, review items; a pair logged already is
+    /// skipped), made from requests read at generation `read_at` of the kept keys
+    /// ([`LINK_KEYS_GENERATION`]): those about anyone of a request forgotten since (corrected,
+    /// or its contacts erased) are left out in the transaction that appends the rest, so no
+    /// correction slips between the question and the append. The answer is how many were
+    /// appended.
+    async fn append_relinked_pairs(
+        &self,
+        events: Vec<LinkEvent>,
+        read_at: i64,
+    ) -> Result<usize, StoreError>;
 
     /// Which of `persons` have their keys kept.
     async fn keyed_persons(&self, persons: &[PersonId]) -> Result<Vec<PersonId>, StoreError>;
