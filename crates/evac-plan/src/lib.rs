@@ -336,16 +336,28 @@ fn capacity_obstacle(t: &Transport, load: &Load, c: &Case, s: &Settings) -> Opti
     over(t, &with, s)
 }
 
+/// Why a case may not ride a transport at all, as [`admits`] reads it, without the details
+/// that name it: asked for every transport of every household's reachable hubs, so it
+/// allocates nothing.
+#[derive(Clone, Copy)]
+enum Refused {
+    NotEligible,
+    NotUsable,
+    NotCarried,
+    LandsElsewhere,
+    HubClosed,
+}
+
 /// Whether a case may ride a transport wherever it boards: eligible, the transport usable,
 /// carrying its citizens and, when it takes people out, landing where the household asks to
 /// go; its hub open at departure. (A feeder lands inside the crisis: where it ends is the
 /// next leg's question.)
-fn admits(t: &Transport, c: &Case) -> Result<(), Obstacle> {
-    if let Some(why) = &c.not_eligible {
-        return Err(Obstacle::NotEligible { why: why.clone() });
+fn refused(t: &Transport, c: &Case) -> Option<Refused> {
+    if c.not_eligible.is_some() {
+        return Some(Refused::NotEligible);
     }
     if !t.usable {
-        return Err(Obstacle::NotUsable);
+        return Some(Refused::NotUsable);
     }
     if !t.carries_citizens_of.is_empty()
         && !c.citizenships.iter().any(|held| {
@@ -354,36 +366,55 @@ fn admits(t: &Transport, c: &Case) -> Result<(), Obstacle> {
                 .any(|k| k.eq_ignore_ascii_case(held))
         })
     {
-        return Err(Obstacle::NotCarried {
-            carried: t.carries_citizens_of.clone(),
-            held: c.citizenships.clone(),
-        });
+        return Some(Refused::NotCarried);
     }
-    // Read on every candidate of every household: nothing is allocated unless it refuses.
-    let wanted = || {
-        c.destinations
-            .iter()
-            .map(|d| d.trim())
-            .filter(|d| !d.is_empty())
-    };
     if t.feeds.is_none()
-        && let Some(lands_in) = t
-            .lands_in
-            .as_deref()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-        && wanted().next().is_some()
-        && !wanted().any(|d| d.eq_ignore_ascii_case(lands_in))
+        && let Some(lands_in) = lands_in(t)
+        && wanted(c).next().is_some()
+        && !wanted(c).any(|d| d.eq_ignore_ascii_case(lands_in))
     {
-        return Err(Obstacle::LandsElsewhere {
-            lands_in: lands_in.to_string(),
-            wanted: wanted().map(str::to_string).collect(),
-        });
+        return Some(Refused::LandsElsewhere);
     }
     if !t.hub_open_at_departure {
-        return Err(Obstacle::HubClosed { hub: t.hub.clone() });
+        return Some(Refused::HubClosed);
     }
-    Ok(())
+    None
+}
+
+/// The country a transport lands in, when it says one.
+fn lands_in(t: &Transport) -> Option<&str> {
+    t.lands_in
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+}
+
+/// The countries a household asks to go to.
+fn wanted(c: &Case) -> impl Iterator<Item = &str> {
+    c.destinations
+        .iter()
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+}
+
+/// [`refused`], with what names the reason.
+fn admits(t: &Transport, c: &Case) -> Result<(), Obstacle> {
+    match refused(t, c) {
+        None => Ok(()),
+        Some(Refused::NotEligible) => Err(Obstacle::NotEligible {
+            why: c.not_eligible.clone().unwrap_or_default(),
+        }),
+        Some(Refused::NotUsable) => Err(Obstacle::NotUsable),
+        Some(Refused::NotCarried) => Err(Obstacle::NotCarried {
+            carried: t.carries_citizens_of.clone(),
+            held: c.citizenships.clone(),
+        }),
+        Some(Refused::LandsElsewhere) => Err(Obstacle::LandsElsewhere {
+            lands_in: lands_in(t).unwrap_or_default().to_string(),
+            wanted: wanted(c).map(str::to_string).collect(),
+        }),
+        Some(Refused::HubClosed) => Err(Obstacle::HubClosed { hub: t.hub.clone() }),
+    }
 }
 
 /// Whether the household needs more of something than the transport has at all.
@@ -612,7 +643,8 @@ impl<'a> Instance<'a> {
                     .flatten()
                     .copied()
                     .filter(|&t| {
-                        admits(&transports[t], c).is_ok() && never_fits(&transports[t], c).is_ok()
+                        refused(&transports[t], c).is_none()
+                            && never_fits(&transports[t], c).is_ok()
                     });
                 for first in boards {
                     if transports[first].feeds.is_none() {
@@ -621,24 +653,34 @@ impl<'a> Instance<'a> {
                     }
                     let takes = |&&j: &&usize| {
                         legs_of(&journeys[j])[1..].iter().all(|&t| {
-                            admits(&transports[t], c).is_ok()
+                            refused(&transports[t], c).is_none()
                                 && never_fits(&transports[t], c).is_ok()
                         })
                     };
                     // The earliest transports out it can reach, each by every chain there (a
-                    // full middle convoy must not hide the flight behind it).
+                    // full middle convoy must not hide the flight behind it). The chains are in
+                    // order of the last leg's departure: past the last of those transports, no
+                    // chain is needed.
                     let mut outs: Vec<usize> = Vec::new();
-                    js.extend(onward[first].iter().filter(takes).filter(|&&j| {
+                    let mut last_out_leaves = i64::MIN;
+                    for &j in &onward[first] {
                         let out = last_leg(&journeys[j]);
-                        if outs.contains(&out) {
-                            return true;
+                        let new_out = !outs.contains(&out);
+                        if new_out && outs.len() == ONWARD_TRIED_MAX {
+                            if leaves[j] > last_out_leaves {
+                                break;
+                            }
+                            continue;
                         }
-                        let room = outs.len() < ONWARD_TRIED_MAX;
-                        if room {
+                        if !takes(&&j) {
+                            continue;
+                        }
+                        if new_out {
                             outs.push(out);
+                            last_out_leaves = leaves[j];
                         }
-                        room
-                    }));
+                        js.push(j);
+                    }
                 }
                 // A few runs in departure order already (one per hub, then the onward
                 // journeys): a stable sort merges runs instead of sorting from scratch.
