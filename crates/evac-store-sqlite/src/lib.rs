@@ -1416,10 +1416,16 @@ impl Store for SqliteStore {
             // The one writer serialises this with every forgetting.
             let forgotten = links::forgotten_since(c, read_at)?;
             let their_people = links::people_of_requests(c, &forgotten)?;
+            let mut events = events.clone();
+            leave_out_forgotten(
+                &forgotten,
+                &their_people,
+                &mut events,
+                &mut vec![],
+                &mut vec![],
+            );
             let mut appended = 0;
-            for e in events.iter().filter(|e| {
-                !their_people.contains(&e.person_a) && !their_people.contains(&e.person_b)
-            }) {
+            for e in &events {
                 appended += links::insert_link_event(c, e)?;
             }
             Ok(appended)
