@@ -283,6 +283,10 @@ pub struct LinkView {
     pub known_pairs: HashSet<(PersonId, PersonId)>,
     /// Pairs a case officer decided are two people, with that decision's event.
     pub told_apart: Vec<(PersonId, PersonId, i64)>,
+    /// Automatic merges not applied, by their events' seqs: each would have made one person
+    /// of two that a case officer told apart (through their other records). They wait in
+    /// `pending` for a human.
+    pub held_apart: HashSet<i64>,
 }
 
 fn pair(a: PersonId, b: PersonId) -> (PersonId, PersonId) {
@@ -325,8 +329,47 @@ impl LinkView {
         None
     }
 
+    /// The "two people" decision (its event's seq) that merging `a` and `b` would
+    /// contradict: one between a record joined to `a` and one joined to `b`. `None` when
+    /// nothing says so, or when they are one person already.
+    pub fn told_apart_if_joined(&self, a: PersonId, b: PersonId) -> Option<i64> {
+        let mut edges: HashMap<PersonId, Vec<PersonId>> = HashMap::new();
+        for &(x, y, _) in &self.merged {
+            edges.entry(x).or_default().push(y);
+            edges.entry(y).or_default().push(x);
+        }
+        let joined_to = |from: PersonId| {
+            let mut reached = HashSet::from([from]);
+            let mut frontier = vec![from];
+            while let Some(at) = frontier.pop() {
+                for &next in edges.get(&at).into_iter().flatten() {
+                    if reached.insert(next) {
+                        frontier.push(next);
+                    }
+                }
+            }
+            reached
+        };
+        let (with_a, with_b) = (joined_to(a), joined_to(b));
+        if with_a.contains(&b) {
+            return None;
+        }
+        self.told_apart.iter().find_map(|&(x, y, seq)| {
+            ((with_a.contains(&x) && with_b.contains(&y))
+                || (with_a.contains(&y) && with_b.contains(&x)))
+            .then_some(seq)
+        })
+    }
+
     /// Folds the log: per pair, the last event not undone decides. An undone auto-merge goes
     /// back to the review queue (somebody doubted it; somebody should decide).
+    ///
+    /// A case officer's "two people" holds against the machine's merges through other
+    /// records too: merges apply in the log's order, and an automatic merge that would make
+    /// one person of two told apart (a new record of one matched to the other, a re-match
+    /// after a correction) is held apart and waits for a human instead. The fold is a function
+    /// of the log alone, so every node and every page reads the same households whatever
+    /// order the matchers ran in.
     pub fn from_events(events: &[StoredLinkEvent]) -> LinkView {
         let undone: HashSet<i64> = events
             .iter()
@@ -344,6 +387,8 @@ impl LinkView {
                 .push(e);
         }
         let mut view = LinkView::default();
+        // The merges the pairs' decisive events ask for, with the pair.
+        let mut asked: Vec<(&StoredLinkEvent, (PersonId, PersonId))> = Vec::new();
         for (key, pair_events) in by_pair {
             view.known_pairs.insert(key);
             let live: Vec<&&StoredLinkEvent> = pair_events
@@ -357,9 +402,7 @@ impl LinkView {
                 )
             });
             match decisive {
-                Some(e) if e.event.kind != LinkEventKind::Distinct => {
-                    view.merged.push((key.0, key.1, e.seq))
-                }
+                Some(e) if e.event.kind != LinkEventKind::Distinct => asked.push((**e, key)),
                 Some(e) => view.told_apart.push((key.0, key.1, e.seq)),
                 None => {
                     // Waiting: the review item, or the undone auto-merge standing in for one.
@@ -372,8 +415,8 @@ impl LinkView {
                 }
             }
         }
-        // A pair other merges already make one person is answered: asking it again (a
-        // family's copies asked three times over) only lets a "two people" be refused.
+        // The merges in the log's order, each joining two groups of records (one person
+        // each); by group, the records its members were told apart from.
         let mut root: HashMap<PersonId, PersonId> = HashMap::new();
         fn find(root: &mut HashMap<PersonId, PersonId>, p: PersonId) -> PersonId {
             let mut at = p;
@@ -383,12 +426,40 @@ impl LinkView {
             root.insert(p, at);
             at
         }
-        for &(a, b, _) in &view.merged {
+        let mut apart: HashMap<PersonId, Vec<PersonId>> = HashMap::new();
+        for &(a, b, _) in &view.told_apart {
+            apart.entry(a).or_default().push(b);
+            apart.entry(b).or_default().push(a);
+        }
+        asked.sort_unstable_by_key(|(e, _)| e.seq);
+        for (e, (a, b)) in asked {
+            let seq = e.seq;
             let (ra, rb) = (find(&mut root, a), find(&mut root, b));
-            if ra != rb {
-                root.insert(ra.max(rb), ra.min(rb));
+            if ra == rb {
+                view.merged.push((a, b, seq));
+                continue;
+            }
+            let (into, from) = (ra.min(rb), ra.max(rb));
+            // A staff "same person" is applied as decided: `decide_link` refuses one that
+            // would join two people told apart, so only a log written around it holds one.
+            let told_apart = e.event.kind == LinkEventKind::AutoMerge
+                && apart.get(&from).into_iter().flatten().any(|&p| {
+                    let p = find(&mut root, p);
+                    p == into
+                });
+            if told_apart {
+                view.held_apart.insert(seq);
+                view.pending.push(e.clone());
+                continue;
+            }
+            root.insert(from, into);
+            view.merged.push((a, b, seq));
+            if let Some(moved) = apart.remove(&from) {
+                apart.entry(into).or_default().extend(moved);
             }
         }
+        // A pair other merges already make one person is answered: asking it again (a
+        // family's copies asked three times over) only lets a "two people" be refused.
         view.pending
             .retain(|e| find(&mut root, e.event.person_a) != find(&mut root, e.event.person_b));
         view.pending.sort_by_key(|e| e.seq);
@@ -1141,11 +1212,25 @@ impl App {
         });
         let mut items = Vec::new();
         for e in chosen.iter().skip(query.from).take(limit) {
+            let mut explanation: serde_json::Value =
+                serde_json::from_str(&e.event.explanation).unwrap_or(serde_json::Value::Null);
+            // Held apart by the fold, not by the matcher that wrote it: the reason is added
+            // here, first, as the matcher would have put it.
+            if view.held_apart.contains(&e.seq)
+                && let Some(doubts) = explanation
+                    .as_object_mut()
+                    .map(|o| o.entry("doubts").or_insert_with(|| serde_json::json!([])))
+                    .and_then(serde_json::Value::as_array_mut)
+            {
+                let held = serde_json::to_value(Doubt::WouldJoinDistinctPeople)
+                    .expect("a doubt serialises");
+                doubts.retain(|d| *d != held);
+                doubts.insert(0, held);
+            }
             items.push(ReviewItem {
                 seq: e.seq,
                 match_probability: e.event.match_probability,
-                explanation: serde_json::from_str(&e.event.explanation)
-                    .unwrap_or(serde_json::Value::Null),
+                explanation,
                 a: self.linked_person(e.event.person_a).await?,
                 b: self.linked_person(e.event.person_b).await?,
             });
@@ -1226,9 +1311,24 @@ impl App {
                 .text("seq", standing.seq),
             ));
         }
+        let view = LinkView::from_events(&events);
+        if same_person
+            && let Some(apart) =
+                view.told_apart_if_joined(target.event.person_a, target.event.person_b)
+        {
+            return Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::PairToldApartThroughOthers,
+                    format!(
+                        "joining these two would make one person of two records a case officer told apart (link event {apart}); undo that decision first if it was wrong, then decide"
+                    ),
+                )
+                .text("seq", apart),
+            ));
+        }
         if !same_person
-            && let Some(path) = LinkView::from_events(&events)
-                .joined_through_others(target.event.person_a, target.event.person_b)
+            && let Some(path) =
+                view.joined_through_others(target.event.person_a, target.event.person_b)
         {
             let links = path
                 .iter()
@@ -2581,5 +2681,69 @@ mod tests {
             "open review, undone auto-merge, undone decision"
         );
         assert_eq!(view.known_pairs.len(), 5);
+    }
+
+    /// Records 1 and 2 were told apart; 3 is a copy of 2 and merged with it; then the machine
+    /// merged 1 with 3. That merge would make one person of 1 and 2: it is held apart and
+    /// waits. A staff "same person" is applied as decided (the decision path refuses one that
+    /// contradicts), and once the "two people" is undone the held merge applies.
+    #[test]
+    fn a_machine_merge_never_joins_two_records_told_apart() {
+        use LinkEventKind::*;
+        let mut log = vec![
+            event(1, Review, 1, 2, None),
+            event(2, Distinct, 1, 2, Some(1)),
+            event(3, AutoMerge, 2, 3, None),
+            event(4, AutoMerge, 1, 3, None),
+            event(5, AutoMerge, 4, 5, None),
+        ];
+        let view = LinkView::from_events(&log);
+        let merged: Vec<i64> = view.merged.iter().map(|m| m.2).collect();
+        assert_eq!(merged, vec![3, 5]);
+        assert_eq!(view.held_apart, HashSet::from([4]));
+        let pending: Vec<i64> = view.pending.iter().map(|e| e.seq).collect();
+        assert_eq!(pending, vec![4]);
+        let p = |n: u128| PersonId(uuid::Uuid::from_u128(n));
+        assert_eq!(view.told_apart_if_joined(p(1), p(3)), Some(2));
+        assert_eq!(view.told_apart_if_joined(p(1), p(4)), None);
+        assert_eq!(
+            view.told_apart_if_joined(p(2), p(3)),
+            None,
+            "one person already"
+        );
+
+        // The first merge in the log's order stands, whichever pair it is.
+        let view = LinkView::from_events(&[
+            event(1, Review, 1, 2, None),
+            event(2, Distinct, 1, 2, Some(1)),
+            event(3, AutoMerge, 1, 3, None),
+            event(4, AutoMerge, 2, 3, None),
+        ]);
+        assert_eq!(view.merged.iter().map(|m| m.2).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(view.held_apart, HashSet::from([4]));
+
+        // A staff match is applied as logged.
+        let view = LinkView::from_events(&[
+            event(1, Review, 1, 2, None),
+            event(2, Distinct, 1, 2, Some(1)),
+            event(3, AutoMerge, 2, 3, None),
+            event(4, Review, 1, 3, None),
+            event(5, Match, 1, 3, Some(4)),
+        ]);
+        assert_eq!(
+            view.merged.iter().map(|m| m.2).collect::<Vec<_>>(),
+            vec![3, 5]
+        );
+        assert!(view.held_apart.is_empty());
+
+        // The "two people" undone: nothing holds the merge back.
+        log.push(event(6, Undo, 1, 2, Some(2)));
+        let view = LinkView::from_events(&log);
+        assert!(view.held_apart.is_empty(), "{view:?}");
+        assert_eq!(view.merged.len(), 3, "{view:?}");
+        assert!(
+            view.pending.is_empty(),
+            "the review is answered by the merges: {view:?}"
+        );
     }
 }

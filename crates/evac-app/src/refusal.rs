@@ -44,6 +44,9 @@ refusal_kinds! {
     LinkUndone = "link-undone",
     /// "Two people" on a pair that other links make one person: those links decide.
     PairJoinedThroughOthers = "pair-joined-through-others",
+    /// "Same person" on a pair whose other records a case officer told apart: that decision
+    /// stands until undone.
+    PairToldApartThroughOthers = "pair-told-apart-through-others",
     /// The broadcast's group changed since its preview.
     BroadcastGroupChanged = "broadcast-group-changed",
     /// Others kept changing the seat log; the write gave up.

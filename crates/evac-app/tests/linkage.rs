@@ -375,31 +375,21 @@ async fn an_arrival_whose_sex_differs_from_its_best_match_waits_for_a_human() {
     );
 }
 
-/// The demo's walk found "Two people" accepted (201) on a pair that other links already made
-/// one person (A and C merged, C and B merged): the decision was logged and the two stayed one
-/// person, silently. The queue no longer asks such a pair; a decision sent for it anyway is
-/// refused, naming the links that join them, and "same person" on it is still taken.
-#[tokio::test]
-async fn two_people_on_a_pair_joined_through_others_is_refused_naming_the_links() {
-    use evac_model::{LinkEvent, LinkEventKind};
-    let (app, _dir) = common::fresh_app().await;
-    let officer = Staff {
-        user_id: UserId(uuid::Uuid::from_u128(1)),
-        name: "officer".into(),
-        role: Role::CaseOfficer,
-    };
-    let mut people = Vec::new();
-    for (i, phone) in ["8 701 555 00 01", "8 701 555 00 02", "8 701 555 00 03"]
-        .into_iter()
-        .enumerate()
-    {
+/// One William Taylor per birth date, each in a request of his own (with a phone of its own):
+/// his person id and his request's id, in order.
+async fn williams(
+    app: &evac_app::App,
+    births: &[&str],
+) -> Vec<(evac_model::PersonId, evac_model::RequestId)> {
+    let mut made = Vec::new();
+    for (i, birth) in births.iter().enumerate() {
         let stored = app
             .submit_request_at(
                 &Actor::Public,
                 &request(
                     "web_form",
-                    phone,
-                    vec![person("Taylor", "William", "2004-12-03", "M")],
+                    &format!("8 701 555 00 {:02}", i + 1),
+                    vec![person("Taylor", "William", birth, "M")],
                 ),
                 None,
                 Timestamp::from_unix_micros(1_641_380_000_000_000 + i as i64),
@@ -407,19 +397,46 @@ async fn two_people_on_a_pair_joined_through_others_is_refused_naming_the_links(
             .await
             .unwrap();
         let party = app.store().request(stored.id).await.unwrap().unwrap();
-        people.push(party.request.body.party[0].id);
+        made.push((party.request.body.party[0].id, stored.id));
     }
-    let (a, b, c) = (people[0], people[1], people[2]);
-    let event = |kind, person_a, person_b| LinkEvent {
+    made
+}
+
+/// A link event the machine logs about two persons, sure of them.
+fn machine_event(
+    kind: evac_model::LinkEventKind,
+    person_a: evac_model::PersonId,
+    person_b: evac_model::PersonId,
+    explanation: &str,
+) -> evac_model::LinkEvent {
+    evac_model::LinkEvent {
         at: Timestamp::from_unix_micros(1_641_390_000_000_000),
         actor: Actor::System,
         kind,
         person_a,
         person_b,
         match_probability: 0.995,
-        explanation: "{}".into(),
+        explanation: explanation.into(),
         refers_to: None,
+    }
+}
+
+/// The demo's walk found "Two people" accepted (201) on a pair that other links already made
+/// one person (A and C merged, C and B merged): the decision was logged and the two stayed one
+/// person, silently. The queue no longer asks such a pair; a decision sent for it anyway is
+/// refused, naming the links that join them, and "same person" on it is still taken.
+#[tokio::test]
+async fn two_people_on_a_pair_joined_through_others_is_refused_naming_the_links() {
+    use evac_model::LinkEventKind;
+    let (app, _dir) = common::fresh_app().await;
+    let officer = Staff {
+        user_id: UserId(uuid::Uuid::from_u128(1)),
+        name: "officer".into(),
+        role: Role::CaseOfficer,
     };
+    let made = williams(&app, &["2004-12-03"; 3]).await;
+    let (a, b, c) = (made[0].0, made[1].0, made[2].0);
+    let event = |kind, person_a, person_b| machine_event(kind, person_a, person_b, "{}");
     app.store()
         .append_link_events(
             vec![
@@ -465,4 +482,106 @@ async fn two_people_on_a_pair_joined_through_others_is_refused_naming_the_links(
     );
     // The decision the links agree with is taken.
     app.decide_link(&officer, review, true).await.unwrap();
+}
+
+/// A case officer told A and B apart. The machine then merged B with a copy of B (B', a new
+/// request), and A with B' (a re-match after A's request was corrected, or a new arrival of
+/// A's that reads like B'). Before, the second merge made one person of A and B through B',
+/// silently undoing the officer's decision. Now the fold holds that merge apart: it waits in
+/// the review queue saying why, "same person" on it is refused naming the decision, and "two
+/// people" is taken.
+#[tokio::test]
+async fn a_merge_through_a_copy_never_joins_two_people_told_apart() {
+    use evac_model::LinkEventKind;
+    let (app, _dir) = common::fresh_app().await;
+    let officer = Staff {
+        user_id: UserId(uuid::Uuid::from_u128(1)),
+        name: "officer".into(),
+        role: Role::CaseOfficer,
+    };
+    let made = williams(&app, &["2004-12-03", "2004-12-08", "2004-12-08"]).await;
+    let (a, b, copy_of_b) = (made[0].0, made[1].0, made[2].0);
+    let requests: Vec<_> = made.iter().map(|m| m.1).collect();
+    let event = |kind, person_a, person_b| {
+        machine_event(
+            kind,
+            person_a,
+            person_b,
+            r#"{"doubts": ["birth_dates_nearly_agree"]}"#,
+        )
+    };
+    let append = |events| async {
+        app.store()
+            .append_link_events(events, Vec::new(), evac_store::AppendIf::Always)
+            .await
+            .unwrap();
+    };
+    append(vec![event(LinkEventKind::Review, a, b)]).await;
+    let asked = app.review_queue(&officer, 100).await.unwrap();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    let told_apart = app
+        .decide_link(&officer, asked[0].seq, false)
+        .await
+        .unwrap();
+    append(vec![
+        event(LinkEventKind::AutoMerge, copy_of_b, b),
+        event(LinkEventKind::AutoMerge, a, copy_of_b),
+    ])
+    .await;
+    let logged = app.store().link_events_of(&[a]).await.unwrap();
+    let through_copy = logged
+        .iter()
+        .find(|e| e.event.kind == LinkEventKind::AutoMerge)
+        .unwrap()
+        .seq;
+
+    // A's request stands alone: neither B nor B' is A.
+    let links = app.request_links(&officer, requests[0]).await.unwrap();
+    assert_eq!(links.household_requests, vec![requests[0]], "{links:?}");
+    assert!(links.persons[0].same_as.is_empty(), "{links:?}");
+    // B and B' are one person still.
+    let links = app.request_links(&officer, requests[1]).await.unwrap();
+    assert_eq!(
+        links.persons[0]
+            .same_as
+            .iter()
+            .map(|s| s.person_id)
+            .collect::<Vec<_>>(),
+        vec![copy_of_b],
+        "{links:?}"
+    );
+    // The merge held apart waits for a human, saying why first.
+    let queue = app.review_queue(&officer, 100).await.unwrap();
+    let held: Vec<_> = queue.iter().filter(|i| i.seq == through_copy).collect();
+    assert_eq!(held.len(), 1, "{queue:?}");
+    assert_eq!(
+        held[0].explanation["doubts"],
+        serde_json::json!(["would_join_distinct_people", "birth_dates_nearly_agree"]),
+        "{queue:?}"
+    );
+    // "Same person" would undo the officer's decision: refused, naming it.
+    let refused = app
+        .decide_link(&officer, through_copy, true)
+        .await
+        .unwrap_err();
+    let evac_app::AppError::Conflict(refusal) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(
+        refusal.kind,
+        evac_app::RefusalKind::PairToldApartThroughOthers,
+        "{refusal:?}"
+    );
+    assert!(
+        refusal
+            .to_string()
+            .contains(&format!("link event {told_apart}")),
+        "{refusal}"
+    );
+    // "Two people" is taken, and the queue is empty again.
+    app.decide_link(&officer, through_copy, false)
+        .await
+        .unwrap();
+    let queue = app.review_queue(&officer, 100).await.unwrap();
+    assert!(queue.is_empty(), "{queue:?}");
 }

@@ -677,6 +677,7 @@ refusal-holders-changed = Someone changed who holds these requests: { $held }. R
 refusal-pair-decided = This pair was already decided ({ $decision } by { $by } at { $at }, link event { $seq }); undo that decision first to change it.
 refusal-link-undone = Link event { $seq } is already undone.
 refusal-pair-joined-through-others = These two are one person through other links (link events { $links }): a "two people" decision on this pair alone would not part them. Undo the link that is wrong first (on the request page), then decide here.
+refusal-pair-told-apart-through-others = Joining these two would make one person of two records a case officer told apart (link event { $seq }). If that decision was wrong, undo it first (on the request page), then decide here.
 refusal-broadcast-group-changed = The group changed since the preview: { $now } recipients now, { $then } then. Preview it again.
 refusal-log-busy = Others kept changing the same seats ({ $tries } tries); try again in a moment.
 refusal-pass-replaced = This pass was replaced: the person was moved and holds a newer pass. Print the new one.
