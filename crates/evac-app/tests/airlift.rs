@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::collections::HashMap;
+
 use common::{Backend, cell, start};
 use evac_app::{App, Staff};
 use evac_model::{
@@ -79,6 +81,46 @@ fn flight(code: &str, hub: &str, departs_at: Timestamp, seats: u32) -> Transport
         lands_in: None,
         military: false,
         feeds: None,
+    }
+}
+
+/// A bus station in Karaganda, where the bus from Almaty meets the convoy to Nur-Sultan.
+async fn karaganda_bus_station(app: &App, supervisor: &Staff) {
+    app.add_hub(
+        supervisor,
+        &evac_model::Hub {
+            code: "KGFBUS".into(),
+            kind: evac_model::HubKind::BusTerminal,
+            name: "Karaganda bus station".into(),
+            country: "KZ".parse().unwrap(),
+            municipality: Some("Karaganda".into()),
+            lat: 49.8019,
+            lon: 73.1021,
+            iata: None,
+            icao: None,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// A convoy or bus from hub `from` to hub `to`, leaving and arriving so many hours into the
+/// crisis.
+fn feeder(
+    code: &str,
+    from: &str,
+    to: &str,
+    leaves_h: i64,
+    arrives_h: i64,
+    seats: u32,
+) -> Transport {
+    Transport {
+        kind: TransportKind::Convoy,
+        feeds: Some(evac_model::Feed {
+            hub: to.into(),
+            arrives_at: start().plus_seconds(arrives_h * HOUR_S),
+        }),
+        ..flight(code, from, start().plus_seconds(leaves_h * HOUR_S), seats)
     }
 }
 
@@ -1902,22 +1944,7 @@ async fn a_bus_a_convoy_and_a_flight_are_one_published_journey() {
         let app = backend.node().await;
         let (planner, supervisor) = cell(&app).await;
         convoy_from_almaty(&app, &supervisor).await;
-        app.add_hub(
-            &supervisor,
-            &evac_model::Hub {
-                code: "KGFBUS".into(),
-                kind: evac_model::HubKind::BusTerminal,
-                name: "Karaganda bus station".into(),
-                country: "KZ".parse().unwrap(),
-                municipality: Some("Karaganda".into()),
-                lat: 49.8019,
-                lon: 73.1021,
-                iata: None,
-                icao: None,
-            },
-        )
-        .await
-        .unwrap();
+        karaganda_bus_station(&app, &supervisor).await;
         let references = submit_all(
             &app,
             [household(
@@ -1929,16 +1956,13 @@ async fn a_bus_a_convoy_and_a_flight_are_one_published_journey() {
             )],
         )
         .await;
-        let feeder = |code: &str, from: &str, to: &str, leaves_h: i64, arrives_h: i64| Transport {
-            kind: TransportKind::Convoy,
-            feeds: Some(evac_model::Feed {
-                hub: to.into(),
-                arrives_at: start().plus_seconds(arrives_h * HOUR_S),
-            }),
-            ..flight(code, from, start().plus_seconds(leaves_h * HOUR_S), 50)
-        };
-        let bus = add_flight(&app, &planner, feeder("BUS-0", "ALABUS", "KGFBUS", 5, 14)).await;
-        let convoy = add_flight(&app, &planner, feeder("BUS-1", "KGFBUS", "NQZ", 17, 23)).await;
+        let bus = add_flight(
+            &app,
+            &planner,
+            feeder("BUS-0", "ALABUS", "KGFBUS", 5, 14, 50),
+        )
+        .await;
+        let convoy = add_flight(&app, &planner, feeder("BUS-1", "KGFBUS", "NQZ", 17, 23, 50)).await;
         let out = add_flight(
             &app,
             &planner,
@@ -2005,7 +2029,7 @@ async fn a_bus_a_convoy_and_a_flight_are_one_published_journey() {
         app.set_transport_status(&planner, convoy.id, TransportStatus::Cancelled)
             .await
             .unwrap();
-        let convoy = add_flight(&app, &planner, feeder("BUS-2", "KGFBUS", "NQZ", 18, 24)).await;
+        let convoy = add_flight(&app, &planner, feeder("BUS-2", "KGFBUS", "NQZ", 18, 24, 50)).await;
         let replaced = app
             .publish_plan(&planner, start().plus_seconds(8 * HOUR_S))
             .await
@@ -2052,6 +2076,118 @@ async fn a_bus_a_convoy_and_a_flight_are_one_published_journey() {
             app.boarding_passes(&planner, later.id).await.unwrap().len(),
             2,
             "{name}"
+        );
+        backend.finish().await;
+    }
+}
+
+/// Issue 24, item 0, on journeys of three legs: two planners on two nodes publish at the same
+/// moment, round after round, each round after a new flight out of Nur-Sultan was added, for
+/// households in Almaty who reach it only by the bus to Karaganda and the convoy on. The race
+/// was run before only on direct flights. No one holds two seats out, or two feeder seats
+/// from one hub; no bus, convoy or flight holds more than its seats; every feeder seat has the
+/// next leg after it, from the hub it ends at, and a seat out at the end of the chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_planners_publishing_three_leg_journeys_at_once_never_seat_a_leg_twice() {
+    const ROUNDS: usize = 12;
+    const HOUSEHOLDS: usize = 16;
+    for backend in Backend::all().await {
+        let name = backend.name();
+        let (one, two) = (backend.node().await, backend.node().await);
+        let (planner, supervisor) = cell(&one).await;
+        convoy_from_almaty(&one, &supervisor).await;
+        karaganda_bus_station(&one, &supervisor).await;
+        for i in 0..HOUSEHOLDS {
+            let draft = household(
+                &format!("8 701 555 82 {i:02}"),
+                &[
+                    ("Chain", "1980-01-01", Some("IT")),
+                    ("Chain", "2012-01-01", Some("IT")),
+                ],
+            );
+            one.submit_request_at(&Actor::Public, &draft, None, start().plus_seconds(HOUR_S))
+                .await
+                .unwrap();
+        }
+        // Room on the bus and the convoy for 12 of the 16 households; the flights are what
+        // each round adds.
+        add_flight(
+            &one,
+            &planner,
+            feeder("BUS-0", "ALABUS", "KGFBUS", 5, 14, 24),
+        )
+        .await;
+        add_flight(&one, &planner, feeder("BUS-1", "KGFBUS", "NQZ", 17, 23, 24)).await;
+        let at = start().plus_seconds(2 * HOUR_S);
+        let mut outcomes: HashMap<&'static str, usize> = HashMap::new();
+        for round in 0..ROUNDS {
+            let departs = start().plus_seconds(27 * HOUR_S + round as i64 * 600);
+            let seats = 2 + (round % 3) as u32;
+            add_flight(
+                &one,
+                &planner,
+                flight(&format!("RF-{round}"), "NQZ", departs, seats),
+            )
+            .await;
+            let (a, b) = tokio::join!(
+                one.publish_plan(&planner, at),
+                two.publish_plan(&planner, at)
+            );
+            for result in [a.map(|_| ()), b.map(|_| ())] {
+                let outcome = match result {
+                    Ok(()) => "done",
+                    // Refused with a clear answer is fine: nothing of it was kept.
+                    Err(evac_app::AppError::Conflict(_)) => "refused",
+                    Err(e) => panic!("{name}: round {round}: {e}"),
+                };
+                *outcomes.entry(outcome).or_default() += 1;
+            }
+        }
+        let transports = one.transports(&planner).await.unwrap();
+        let seats: HashMap<TransportId, u32> = transports.iter().map(|t| (t.id, t.seats)).collect();
+        let feeders_from: HashMap<TransportId, String> = transports
+            .iter()
+            .filter(|t| t.feeds.is_some())
+            .map(|t| (t.id, t.hub.clone()))
+            .collect();
+        let log = common::whole_seat_log(&one).await;
+        common::assert_the_seat_log_holds(&log, &seats, &feeders_from);
+        // Each person's live seats, by the last event of each pass.
+        let mut last: HashMap<evac_model::PassId, &evac_model::StoredSeatEvent> = HashMap::new();
+        for e in &log {
+            last.insert(e.event.pass, e);
+        }
+        let mut legs_of: HashMap<evac_model::PersonId, Vec<&Transport>> = HashMap::new();
+        for e in last.values().filter(|e| !e.event.kind.releases()) {
+            let t = transports
+                .iter()
+                .find(|t| t.id == e.event.transport)
+                .unwrap();
+            legs_of.entry(e.event.person).or_default().push(t);
+        }
+        for (person, legs) in &legs_of {
+            let out: Vec<&&Transport> = legs.iter().filter(|t| t.feeds.is_none()).collect();
+            assert_eq!(out.len(), 1, "{name}: {person} holds {legs:?}");
+            // Every feeder has the next leg from the hub it ends at, after it arrives.
+            for leg in legs.iter().filter(|t| t.feeds.is_some()) {
+                let feed = leg.feeds.as_ref().unwrap();
+                assert!(
+                    legs.iter()
+                        .any(|next| next.hub == feed.hub && next.departs_at >= feed.arrives_at),
+                    "{name}: {person}'s {} ends at {} where no leg of theirs leaves: {legs:?}",
+                    leg.code,
+                    feed.hub
+                );
+            }
+        }
+        let three_legs = legs_of.values().filter(|legs| legs.len() == 3).count();
+        assert!(
+            three_legs >= 2,
+            "{name}: the race seated journeys of three legs: {legs_of:?}"
+        );
+        assert!(
+            outcomes.get("done").copied().unwrap_or(0) >= ROUNDS,
+            "{name}: {outcomes:?}"
         );
         backend.finish().await;
     }

@@ -104,104 +104,6 @@ async fn two_flights_from_almaty(app: &App, c: &Crisis, departs: Timestamp) -> V
     added
 }
 
-/// Replays the seat log strictly; panics at the first event the rules forbid. A person holds
-/// at most one live seat on a transport out and one on a feeder (`feeders`); a seat's number is
-/// one of its transport's seats, held by no other live seat there, and every later event of
-/// the seat carries it.
-fn assert_the_seat_log_holds(
-    log: &[StoredSeatEvent],
-    seats: &HashMap<TransportId, u32>,
-    feeders: &[TransportId],
-) {
-    let mut live: HashMap<(PersonId, bool), (PassId, TransportId, SeatEventKind)> = HashMap::new();
-    let mut on: HashMap<TransportId, u32> = HashMap::new();
-    let mut numbers: HashMap<(TransportId, u32), PersonId> = HashMap::new();
-    let mut number_of: HashMap<PassId, u32> = HashMap::new();
-    for stored in log {
-        let e = &stored.event;
-        let key = (e.person, feeders.contains(&e.transport));
-        if e.kind != SeatEventKind::Seated {
-            assert_eq!(
-                e.seat_number,
-                number_of.get(&e.pass).copied(),
-                "event {}: a seat's later event keeps its number",
-                stored.seq
-            );
-        }
-        match e.kind {
-            SeatEventKind::Seated => {
-                if let Some(held) = live.get(&key) {
-                    panic!(
-                        "event {}: person {} seated on {} while holding a seat on {}",
-                        stored.seq, e.person, e.transport, held.1
-                    );
-                }
-                let number = e.seat_number.unwrap_or_else(|| {
-                    panic!("event {}: a seat is given with its number", stored.seq)
-                });
-                assert!(
-                    (1..=seats[&e.transport]).contains(&number),
-                    "event {}: seat {number} is not one of the transport's {} seats",
-                    stored.seq,
-                    seats[&e.transport]
-                );
-                if let Some(other) = numbers.insert((e.transport, number), e.person) {
-                    panic!(
-                        "event {}: seat {number} given to {} while {other} holds it",
-                        stored.seq, e.person
-                    );
-                }
-                number_of.insert(e.pass, number);
-                live.insert(key, (e.pass, e.transport, e.kind));
-                let count = on.entry(e.transport).or_default();
-                *count += 1;
-                assert!(
-                    *count <= seats[&e.transport],
-                    "event {}: transport {} holds {} people on {} seats",
-                    stored.seq,
-                    e.transport,
-                    count,
-                    seats[&e.transport]
-                );
-            }
-            SeatEventKind::Unseated | SeatEventKind::NoShow => {
-                if let Some(number) = e.seat_number {
-                    numbers.remove(&(e.transport, number));
-                }
-                let held = live.remove(&key);
-                assert_eq!(
-                    held.map(|h| h.0),
-                    Some(e.pass),
-                    "event {}: released a pass that was not the live seat",
-                    stored.seq
-                );
-                *on.get_mut(&e.transport).unwrap() -= 1;
-            }
-            SeatEventKind::CheckedIn | SeatEventKind::Boarded => {
-                let held = live.get_mut(&key);
-                assert!(
-                    held.as_ref().is_some_and(|h| h.0 == e.pass),
-                    "event {}: scanned a pass that is not the live seat",
-                    stored.seq
-                );
-                held.unwrap().2 = e.kind;
-            }
-        }
-    }
-}
-
-async fn whole_seat_log(app: &App) -> Vec<StoredSeatEvent> {
-    let mut log = Vec::new();
-    loop {
-        let after = log.last().map_or(0, |e: &StoredSeatEvent| e.seq);
-        let page = app.store().seat_events(after, 10_000).await.unwrap();
-        if page.is_empty() {
-            return log;
-        }
-        log.extend(page);
-    }
-}
-
 /// Issue 24, item 0: two planners on two nodes publish at the same moment, round after round,
 /// each round after a new flight was added (so each has new seats to hand out), while a field
 /// officer checks a passenger in and records the first household in line as present at the
@@ -250,7 +152,7 @@ async fn two_planners_publishing_at_once_never_seat_anyone_twice_or_overfill_a_f
             // append, while they append).
             let holding: HashSet<String> = {
                 let mut last: HashMap<PassId, &StoredSeatEvent> = HashMap::new();
-                let log = whole_seat_log(&one).await;
+                let log = common::whole_seat_log(&one).await;
                 for e in &log {
                     last.insert(e.event.pass, e);
                 }
@@ -319,13 +221,13 @@ async fn two_planners_publishing_at_once_never_seat_anyone_twice_or_overfill_a_f
         one.release_no_shows(&c.field, last.id, last.departs_at.plus_seconds(-HOUR_S))
             .await
             .unwrap();
-        let log = whole_seat_log(&one).await;
+        let log = common::whole_seat_log(&one).await;
         assert!(
             log.iter().any(|e| e.event.kind == SeatEventKind::CheckedIn),
             "{}: the race checked someone in",
             backend.name()
         );
-        assert_the_seat_log_holds(&log, &seats, &[]);
+        common::assert_the_seat_log_holds(&log, &seats, &HashMap::new());
         assert!(
             outcomes.get("present").copied().unwrap_or(0) >= 1,
             "{}: the race recorded a presence: {outcomes:?}",
@@ -604,7 +506,11 @@ async fn a_replan_after_check_in_keeps_every_checked_in_passenger() {
             (third.id, third.seats),
         ]
         .into();
-        assert_the_seat_log_holds(&whole_seat_log(&app).await, &seats, &[]);
+        common::assert_the_seat_log_holds(
+            &common::whole_seat_log(&app).await,
+            &seats,
+            &HashMap::new(),
+        );
         backend.finish().await;
     }
 }
@@ -724,7 +630,11 @@ async fn seat_numbers_are_given_once_per_transport_kept_by_a_replan_and_shown_ev
             .iter()
             .map(|t| (t.id, t.seats))
             .collect();
-        assert_the_seat_log_holds(&whole_seat_log(&app).await, &seats, &[]);
+        common::assert_the_seat_log_holds(
+            &common::whole_seat_log(&app).await,
+            &seats,
+            &HashMap::new(),
+        );
         backend.finish().await;
     }
 }
@@ -973,8 +883,8 @@ async fn two_gates_releasing_no_shows_at_once_release_each_person_once() {
                 }
             }
         }
-        let log = whole_seat_log(&one).await;
-        assert_the_seat_log_holds(&log, &seats, &[]);
+        let log = common::whole_seat_log(&one).await;
+        common::assert_the_seat_log_holds(&log, &seats, &HashMap::new());
         let mut no_shows: HashMap<PersonId, usize> = HashMap::new();
         for e in log.iter().filter(|e| e.event.kind == SeatEventKind::NoShow) {
             *no_shows.entry(e.event.person).or_default() += 1;
@@ -1298,10 +1208,10 @@ async fn a_merge_and_its_undo_leave_every_seat_and_pass_of_the_household_valid()
             "{}",
             backend.name()
         );
-        assert_the_seat_log_holds(
-            &whole_seat_log(&app).await,
+        common::assert_the_seat_log_holds(
+            &common::whole_seat_log(&app).await,
             &[(m.il1.id, 3), (il2.id, 10)].into(),
-            &[],
+            &HashMap::new(),
         );
         backend.finish().await;
     }
@@ -1359,7 +1269,11 @@ async fn after_an_undo_the_parted_pair_is_seated_once_and_stays() {
             again.moved,
             again.gained
         );
-        assert_the_seat_log_holds(&whole_seat_log(&app).await, &[(m.il1.id, 4)].into(), &[]);
+        common::assert_the_seat_log_holds(
+            &common::whole_seat_log(&app).await,
+            &[(m.il1.id, 4)].into(),
+            &HashMap::new(),
+        );
         backend.finish().await;
     }
 }

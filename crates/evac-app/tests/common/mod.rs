@@ -3,9 +3,11 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use evac_app::{App, DatabaseUrl, Settings, open_store};
+use evac_model::{PassId, PersonId, SeatEventKind, StoredSeatEvent, TransportId};
 use evac_store::Store;
 use evac_store_postgres::scratch::{ScratchDatabase, test_server_url};
 
@@ -143,4 +145,104 @@ pub async fn append_link(
         .await
         .unwrap();
     about_them.last().expect("the event just appended").seq
+}
+
+/// Replays the seat log strictly; panics at the first event the rules forbid. A person holds
+/// at most one live seat on a transport out and one on a feeder from each hub (`feeders_from`:
+/// each feeder's hub); no transport holds more people than its `seats`; a seat's number is one
+/// of its transport's seats, held by no other live seat there, and every later event of the
+/// seat carries it.
+pub fn assert_the_seat_log_holds(
+    log: &[StoredSeatEvent],
+    seats: &HashMap<TransportId, u32>,
+    feeders_from: &HashMap<TransportId, String>,
+) {
+    let mut live: HashMap<(PersonId, Option<&str>), (PassId, TransportId, SeatEventKind)> =
+        HashMap::new();
+    let mut on: HashMap<TransportId, u32> = HashMap::new();
+    let mut numbers: HashMap<(TransportId, u32), PersonId> = HashMap::new();
+    let mut number_of: HashMap<PassId, u32> = HashMap::new();
+    for stored in log {
+        let e = &stored.event;
+        let key = (e.person, feeders_from.get(&e.transport).map(String::as_str));
+        if e.kind != SeatEventKind::Seated {
+            assert_eq!(
+                e.seat_number,
+                number_of.get(&e.pass).copied(),
+                "event {}: a seat's later event keeps its number",
+                stored.seq
+            );
+        }
+        match e.kind {
+            SeatEventKind::Seated => {
+                if let Some(held) = live.get(&key) {
+                    panic!(
+                        "event {}: person {} seated on {} while holding a seat on {}",
+                        stored.seq, e.person, e.transport, held.1
+                    );
+                }
+                let number = e.seat_number.unwrap_or_else(|| {
+                    panic!("event {}: a seat is given with its number", stored.seq)
+                });
+                assert!(
+                    (1..=seats[&e.transport]).contains(&number),
+                    "event {}: seat {number} is not one of the transport's {} seats",
+                    stored.seq,
+                    seats[&e.transport]
+                );
+                if let Some(other) = numbers.insert((e.transport, number), e.person) {
+                    panic!(
+                        "event {}: seat {number} given to {} while {other} holds it",
+                        stored.seq, e.person
+                    );
+                }
+                number_of.insert(e.pass, number);
+                live.insert(key, (e.pass, e.transport, e.kind));
+                let count = on.entry(e.transport).or_default();
+                *count += 1;
+                assert!(
+                    *count <= seats[&e.transport],
+                    "event {}: transport {} holds {} people on {} seats",
+                    stored.seq,
+                    e.transport,
+                    count,
+                    seats[&e.transport]
+                );
+            }
+            SeatEventKind::Unseated | SeatEventKind::NoShow => {
+                if let Some(number) = e.seat_number {
+                    numbers.remove(&(e.transport, number));
+                }
+                let held = live.remove(&key);
+                assert_eq!(
+                    held.map(|h| h.0),
+                    Some(e.pass),
+                    "event {}: released a pass that was not the live seat",
+                    stored.seq
+                );
+                *on.get_mut(&e.transport).unwrap() -= 1;
+            }
+            SeatEventKind::CheckedIn | SeatEventKind::Boarded => {
+                let held = live.get_mut(&key);
+                assert!(
+                    held.as_ref().is_some_and(|h| h.0 == e.pass),
+                    "event {}: scanned a pass that is not the live seat",
+                    stored.seq
+                );
+                held.unwrap().2 = e.kind;
+            }
+        }
+    }
+}
+
+pub async fn whole_seat_log(app: &App) -> Vec<StoredSeatEvent> {
+    let mut log = Vec::new();
+    loop {
+        let after = log.last().map_or(0, |e: &StoredSeatEvent| e.seq);
+        let page = app.store().seat_events(after, 10_000).await.unwrap();
+        if page.is_empty() {
+            return log;
+        }
+        log.extend(page);
+    }
 }
