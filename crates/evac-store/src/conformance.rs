@@ -3042,28 +3042,7 @@ pub async fn link_keys_story(store: &dyn Store) {
             fence.clone(),
             read_at,
         );
-        let erased_contacts = ["+77010000000".to_string()];
-        let mut corrected = insert.request.body.clone();
-        corrected.party[0].given_names = evac_model::PersonName::new("Алина");
-        let change = async {
-            if round % 4 < 2 {
-                store
-                    .erase_contacts(insert.request.id, &erased_contacts)
-                    .await
-                    .map(|_| ())
-            } else {
-                store
-                    .correct_request(
-                        insert.request.id,
-                        &insert.request.body,
-                        &corrected,
-                        false,
-                        vec![],
-                        audit("request.correct"),
-                    )
-                    .await
-            }
-        };
+        let change = erase_or_correct(store, &insert, round, audit("request.correct"));
         // Each order started first in turn (SQLite's one writer takes them in that order).
         if round % 2 == 0 {
             let (settled, changed) = futures_util::future::join(settle, change).await;
@@ -3121,29 +3100,10 @@ pub async fn link_keys_story(store: &dyn Store) {
             })
             .collect();
         let append = store.append_relinked_pairs(pairs, read_at);
-        let erased_contacts = ["+77010000000".to_string()];
-        let mut corrected = insert.request.body.clone();
-        corrected.party[0].given_names = evac_model::PersonName::new("Алина");
         let change = async {
-            if round % 4 < 2 {
-                store
-                    .erase_contacts(insert.request.id, &erased_contacts)
-                    .await
-                    .map(|_| ())
-                    .unwrap();
-            } else {
-                store
-                    .correct_request(
-                        insert.request.id,
-                        &insert.request.body,
-                        &corrected,
-                        false,
-                        vec![],
-                        audit("request.correct"),
-                    )
-                    .await
-                    .unwrap();
-            }
+            erase_or_correct(store, &insert, round, audit("request.correct"))
+                .await
+                .unwrap();
             store.link_events_of(&[person]).await.unwrap().len()
         };
         let (appended, seen_once_changed) = if round % 2 == 0 {
@@ -3178,6 +3138,35 @@ pub async fn link_keys_story(store: &dyn Store) {
     assert_eq!(store.keyed_person_count().await.unwrap(), 0);
     assert_eq!(store.link_model().await.unwrap(), None);
     assert!(store.link_postings(&[shared], 10).await.unwrap().is_empty());
+}
+
+/// Erases the request's phone (rounds 0 and 1 of every 4) or corrects a given name (rounds 2
+/// and 3): either forgets its people's kept keys and makes it due again.
+async fn erase_or_correct(
+    store: &dyn Store,
+    insert: &RequestInsert,
+    round: u64,
+    audit: AuditEvent,
+) -> Result<(), StoreError> {
+    if round % 4 < 2 {
+        store
+            .erase_contacts(insert.request.id, &["+77010000000".to_string()])
+            .await
+            .map(|_| ())
+    } else {
+        let mut corrected = insert.request.body.clone();
+        corrected.party[0].given_names = evac_model::PersonName::new("Алина");
+        store
+            .correct_request(
+                insert.request.id,
+                &insert.request.body,
+                &corrected,
+                false,
+                vec![],
+                audit,
+            )
+            .await
+    }
 }
 
 /// Linkage as shared work (issue 24): every stored request waits for the online linker; the
