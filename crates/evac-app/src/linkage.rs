@@ -329,35 +329,34 @@ impl LinkView {
         None
     }
 
-    /// The "two people" decision (its event's seq) that merging `a` and `b` would
-    /// contradict: one between a record joined to `a` and one joined to `b`. `None` when
-    /// nothing says so, or when they are one person already.
-    pub fn told_apart_if_joined(&self, a: PersonId, b: PersonId) -> Option<i64> {
-        let mut edges: HashMap<PersonId, Vec<PersonId>> = HashMap::new();
-        for &(x, y, _) in &self.merged {
-            edges.entry(x).or_default().push(y);
-            edges.entry(y).or_default().push(x);
-        }
-        let joined_to = |from: PersonId| {
-            let mut reached = HashSet::from([from]);
-            let mut frontier = vec![from];
-            while let Some(at) = frontier.pop() {
-                for &next in edges.get(&at).into_iter().flatten() {
-                    if reached.insert(next) {
-                        frontier.push(next);
-                    }
-                }
+    /// The groups of records its merges make one person.
+    pub fn groups(&self) -> Groups {
+        let mut groups = Groups::default();
+        for &(a, b, _) in &self.merged {
+            let (ra, rb) = (groups.find(a), groups.find(b));
+            if ra != rb {
+                groups.join(ra.max(rb), ra.min(rb));
             }
-            reached
-        };
-        let (with_a, with_b) = (joined_to(a), joined_to(b));
-        if with_a.contains(&b) {
+        }
+        groups
+    }
+
+    /// The "two people" decision (its event's seq) that merging `a` and `b` would
+    /// contradict: one between a record of `a`'s group and one of `b`'s (`groups`, from
+    /// [`LinkView::groups`]). `None` when nothing says so, or when they are one person already.
+    pub fn told_apart_if_joined(
+        &self,
+        groups: &mut Groups,
+        a: PersonId,
+        b: PersonId,
+    ) -> Option<i64> {
+        let (ra, rb) = (groups.find(a), groups.find(b));
+        if ra == rb {
             return None;
         }
         self.told_apart.iter().find_map(|&(x, y, seq)| {
-            ((with_a.contains(&x) && with_b.contains(&y))
-                || (with_a.contains(&y) && with_b.contains(&x)))
-            .then_some(seq)
+            let (rx, ry) = (groups.find(x), groups.find(y));
+            ((rx, ry) == (ra, rb) || (rx, ry) == (rb, ra)).then_some(seq)
         })
     }
 
@@ -402,8 +401,12 @@ impl LinkView {
                 )
             });
             match decisive {
-                Some(e) if e.event.kind != LinkEventKind::Distinct => asked.push((**e, key)),
-                Some(e) => view.told_apart.push((key.0, key.1, e.seq)),
+                Some(e) => {
+                    if e.event.kind == LinkEventKind::Distinct {
+                        view.told_apart.push((key.0, key.1, e.seq));
+                    }
+                    asked.push((**e, key));
+                }
                 None => {
                     // Waiting: the review item, or the undone auto-merge standing in for one.
                     if let Some(item) = pair_events.iter().rev().find(|e| {
@@ -415,44 +418,39 @@ impl LinkView {
                 }
             }
         }
-        // The merges in the log's order, each joining two groups of records (one person
-        // each); by group, the records its members were told apart from.
-        let mut root: HashMap<PersonId, PersonId> = HashMap::new();
-        fn find(root: &mut HashMap<PersonId, PersonId>, p: PersonId) -> PersonId {
-            let mut at = p;
-            while let Some(&up) = root.get(&at).filter(|&&up| up != at) {
-                at = up;
-            }
-            root.insert(p, at);
-            at
-        }
+        // The decisions in the log's order: each merge joins two groups of records (one
+        // person each) unless a "two people" logged before it parts them; by group, the
+        // records its members were told apart from.
+        let mut groups = Groups::default();
         let mut apart: HashMap<PersonId, Vec<PersonId>> = HashMap::new();
-        for &(a, b, _) in &view.told_apart {
-            apart.entry(a).or_default().push(b);
-            apart.entry(b).or_default().push(a);
-        }
         asked.sort_unstable_by_key(|(e, _)| e.seq);
         for (e, (a, b)) in asked {
             let seq = e.seq;
-            let (ra, rb) = (find(&mut root, a), find(&mut root, b));
+            let (ra, rb) = (groups.find(a), groups.find(b));
+            if e.event.kind == LinkEventKind::Distinct {
+                apart.entry(ra).or_default().push(b);
+                apart.entry(rb).or_default().push(a);
+                continue;
+            }
             if ra == rb {
                 view.merged.push((a, b, seq));
                 continue;
             }
             let (into, from) = (ra.min(rb), ra.max(rb));
-            // A staff "same person" is applied as decided: `decide_link` refuses one that
-            // would join two people told apart, so only a log written around it holds one.
-            let told_apart = e.event.kind == LinkEventKind::AutoMerge
-                && apart.get(&from).into_iter().flatten().any(|&p| {
-                    let p = find(&mut root, p);
-                    p == into
-                });
+            // Held apart whoever merged: the machine, or an officer whose "same person" was
+            // decided beside another's "two people" (`decide_link` refuses one that sees it,
+            // but two decisions on two pairs at once each pass the check alone).
+            let told_apart = apart
+                .get(&from)
+                .into_iter()
+                .flatten()
+                .any(|&p| groups.find(p) == into);
             if told_apart {
                 view.held_apart.insert(seq);
                 view.pending.push(e.clone());
                 continue;
             }
-            root.insert(from, into);
+            groups.join(from, into);
             view.merged.push((a, b, seq));
             if let Some(moved) = apart.remove(&from) {
                 apart.entry(into).or_default().extend(moved);
@@ -461,9 +459,39 @@ impl LinkView {
         // A pair other merges already make one person is answered: asking it again (a
         // family's copies asked three times over) only lets a "two people" be refused.
         view.pending
-            .retain(|e| find(&mut root, e.event.person_a) != find(&mut root, e.event.person_b));
+            .retain(|e| groups.find(e.event.person_a) != groups.find(e.event.person_b));
         view.pending.sort_by_key(|e| e.seq);
         view
+    }
+}
+
+/// Records joined into groups, one person each (a union-find over person ids; a record no
+/// merge names is a group of its own).
+#[derive(Debug, Default, Clone)]
+pub struct Groups {
+    up: HashMap<PersonId, PersonId>,
+}
+
+impl Groups {
+    /// The record that names `p`'s group.
+    pub fn find(&mut self, p: PersonId) -> PersonId {
+        let mut at = p;
+        while let Some(&up) = self.up.get(&at).filter(|&&up| up != at) {
+            at = up;
+        }
+        // Straight to the top next time, for every record on the way.
+        let mut step = p;
+        while step != at {
+            let next = self.up[&step];
+            self.up.insert(step, at);
+            step = next;
+        }
+        at
+    }
+
+    /// Joins group `from` into group `into` (both named by [`Groups::find`]).
+    fn join(&mut self, from: PersonId, into: PersonId) {
+        self.up.insert(from, into);
     }
 }
 
@@ -1200,9 +1228,14 @@ impl App {
             p.min(1.0 - p)
         };
         let p = |e: &StoredLinkEvent| e.event.match_probability;
+        // Merges held apart first among the most doubtful: the machine was sure, and only a
+        // human can say which of the records told apart this one is.
+        let held = |e: &StoredLinkEvent| view.held_apart.contains(&e.seq);
         chosen.sort_by(|x, y| {
             let by = match query.order {
-                ReviewOrder::MostDoubtful => doubt(y).total_cmp(&doubt(x)),
+                ReviewOrder::MostDoubtful => {
+                    held(y).cmp(&held(x)).then(doubt(y).total_cmp(&doubt(x)))
+                }
                 ReviewOrder::MostLikely => p(y).total_cmp(&p(x)),
                 ReviewOrder::LeastLikely => p(x).total_cmp(&p(y)),
                 ReviewOrder::Newest => y.seq.cmp(&x.seq),
@@ -1211,12 +1244,16 @@ impl App {
             by.then(x.seq.cmp(&y.seq))
         });
         let mut items = Vec::new();
+        let mut groups = view.groups();
         for e in chosen.iter().skip(query.from).take(limit) {
             let mut explanation: serde_json::Value =
                 serde_json::from_str(&e.event.explanation).unwrap_or(serde_json::Value::Null);
-            // Held apart by the fold, not by the matcher that wrote it: the reason is added
-            // here, first, as the matcher would have put it.
-            if view.held_apart.contains(&e.seq)
+            // Held apart by the fold, or a pair whose "same person" would be refused: the
+            // reason is added here, first, as the matcher would have put it (it could not
+            // know).
+            if view
+                .told_apart_if_joined(&mut groups, e.event.person_a, e.event.person_b)
+                .is_some()
                 && let Some(doubts) = explanation
                     .as_object_mut()
                     .map(|o| o.entry("doubts").or_insert_with(|| serde_json::json!([])))
@@ -1313,8 +1350,11 @@ impl App {
         }
         let view = LinkView::from_events(&events);
         if same_person
-            && let Some(apart) =
-                view.told_apart_if_joined(target.event.person_a, target.event.person_b)
+            && let Some(apart) = view.told_apart_if_joined(
+                &mut view.groups(),
+                target.event.person_a,
+                target.event.person_b,
+            )
         {
             return Err(AppError::Conflict(
                 Refusal::new(
@@ -2560,7 +2600,7 @@ mod tests {
             .iter()
             .filter(|r| r.request.body.party.iter().all(|p| !linked.contains(&p.id)))
             .map(|r| r.request.body.party[0].id)
-            .take(3)
+            .take(5)
             .collect();
         let chain = |a: PersonId, b: PersonId| LinkEvent {
             at: Timestamp::now(),
@@ -2572,14 +2612,39 @@ mod tests {
             explanation: "{}".into(),
             refers_to: None,
         };
+        // And a merge the fold holds apart: the fourth was told apart from the first, and
+        // the fifth, one person with the fourth, was then merged with the third.
+        let told_apart = LinkEvent {
+            kind: LinkEventKind::Distinct,
+            actor: officer.actor(),
+            ..chain(alone[3], alone[0])
+        };
         store
             .append_link_events(
-                vec![chain(alone[0], alone[1]), chain(alone[1], alone[2])],
+                vec![
+                    chain(alone[0], alone[1]),
+                    chain(alone[1], alone[2]),
+                    told_apart,
+                    chain(alone[3], alone[4]),
+                    chain(alone[4], alone[2]),
+                ],
                 vec![],
                 AppendIf::Always,
             )
             .await
             .unwrap();
+        let of_fourth = store.request_of_person(alone[3]).await.unwrap().unwrap();
+        let around = LinkView::from_events(&app.link_events_around(&of_fourth).await.unwrap());
+        assert_eq!(around.held_apart.len(), 1, "{around:?}");
+        assert_eq!(
+            app.walk_household(&of_fourth, &around)
+                .await
+                .unwrap()
+                .household
+                .len(),
+            2,
+            "the fourth and the fifth, held apart from the chain"
+        );
         let first_of_chain = store.request_of_person(alone[0]).await.unwrap().unwrap();
         let around = LinkView::from_events(&app.link_events_around(&first_of_chain).await.unwrap());
         assert_eq!(
@@ -2704,13 +2769,25 @@ mod tests {
         let pending: Vec<i64> = view.pending.iter().map(|e| e.seq).collect();
         assert_eq!(pending, vec![4]);
         let p = |n: u128| PersonId(uuid::Uuid::from_u128(n));
-        assert_eq!(view.told_apart_if_joined(p(1), p(3)), Some(2));
-        assert_eq!(view.told_apart_if_joined(p(1), p(4)), None);
+        let mut groups = view.groups();
+        assert_eq!(view.told_apart_if_joined(&mut groups, p(1), p(3)), Some(2));
+        assert_eq!(view.told_apart_if_joined(&mut groups, p(1), p(4)), None);
         assert_eq!(
-            view.told_apart_if_joined(p(2), p(3)),
+            view.told_apart_if_joined(&mut groups, p(2), p(3)),
             None,
             "one person already"
         );
+
+        // Told apart from a record that joins the group later: the "two people" moves with
+        // the group it lands in (3's, taken into 2's).
+        let view = LinkView::from_events(&[
+            event(1, Review, 1, 3, None),
+            event(2, Distinct, 1, 3, Some(1)),
+            event(3, AutoMerge, 2, 3, None),
+            event(4, AutoMerge, 1, 2, None),
+        ]);
+        assert_eq!(view.merged.iter().map(|m| m.2).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(view.held_apart, HashSet::from([4]));
 
         // The first merge in the log's order stands, whichever pair it is.
         let view = LinkView::from_events(&[
@@ -2722,19 +2799,26 @@ mod tests {
         assert_eq!(view.merged.iter().map(|m| m.2).collect::<Vec<_>>(), vec![3]);
         assert_eq!(view.held_apart, HashSet::from([4]));
 
-        // A staff match is applied as logged.
+        // Two officers at once, each "same person" on a pair of its own after a "two people"
+        // (each passed the check alone): the second in the log is held apart. A "two people"
+        // logged after the merges that join its pair parts nothing (deciding it was refused
+        // for want of seeing them).
         let view = LinkView::from_events(&[
             event(1, Review, 1, 2, None),
             event(2, Distinct, 1, 2, Some(1)),
-            event(3, AutoMerge, 2, 3, None),
-            event(4, Review, 1, 3, None),
-            event(5, Match, 1, 3, Some(4)),
+            event(3, Review, 1, 3, None),
+            event(4, Review, 3, 2, None),
+            event(5, Match, 1, 3, Some(3)),
+            event(6, Match, 3, 2, Some(4)),
+            event(7, AutoMerge, 4, 5, None),
+            event(8, AutoMerge, 5, 6, None),
+            event(9, Distinct, 4, 6, None),
         ]);
         assert_eq!(
             view.merged.iter().map(|m| m.2).collect::<Vec<_>>(),
-            vec![3, 5]
+            vec![5, 7, 8]
         );
-        assert!(view.held_apart.is_empty());
+        assert_eq!(view.held_apart, HashSet::from([6]));
 
         // The "two people" undone: nothing holds the merge back.
         log.push(event(6, Undo, 1, 2, Some(2)));
