@@ -293,14 +293,37 @@ fn pair(a: PersonId, b: PersonId) -> (PersonId, PersonId) {
     if a <= b { (a, b) } else { (b, a) }
 }
 
+/// Link events' sequence numbers as staff read them: "12, 15".
+fn seqs(seqs: &[i64]) -> String {
+    seqs.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl LinkView {
     /// The merges, by their events' seqs, that make `a` and `b` one person without the pair's
     /// own link: the shortest chain through other people, or `None` when only their own link
     /// (or nothing) joins them.
     pub fn joined_through_others(&self, a: PersonId, b: PersonId) -> Option<Vec<i64>> {
-        let own = pair(a, b);
+        self.merges_between(a, b, Some(pair(a, b)))
+    }
+
+    /// The merges, by their events' seqs, of the shortest chain that makes `a` and `b` one
+    /// person, leaving out the link of the pair `skip`; `None` when none does (or `a` is
+    /// `b`: no merge is needed).
+    fn merges_between(
+        &self,
+        a: PersonId,
+        b: PersonId,
+        skip: Option<(PersonId, PersonId)>,
+    ) -> Option<Vec<i64>> {
         let mut edges: HashMap<PersonId, Vec<(PersonId, i64)>> = HashMap::new();
-        for &(x, y, seq) in self.merged.iter().filter(|&&(x, y, _)| pair(x, y) != own) {
+        for &(x, y, seq) in self
+            .merged
+            .iter()
+            .filter(|&&(x, y, _)| Some(pair(x, y)) != skip)
+        {
             edges.entry(x).or_default().push((y, seq));
             edges.entry(y).or_default().push((x, seq));
         }
@@ -358,6 +381,58 @@ impl LinkView {
             let (rx, ry) = (groups.find(x), groups.find(y));
             ((rx, ry) == (ra, rb) || (rx, ry) == (rb, ra)).then_some(seq)
         })
+    }
+
+    /// Why a decision on `a` and `b` (the same person, or two) would contradict the other
+    /// decisions and merges: "same person" on two records whose groups hold a pair told apart
+    /// (naming that decision and the merges that join each side to it: often one of them, a
+    /// copy merged with the wrong person, is what should be undone); "two people" on two
+    /// records other merges make one person (naming them). `None`: it may be taken.
+    fn contradicted(&self, a: PersonId, b: PersonId, same_person: bool) -> Option<AppError> {
+        if !same_person {
+            let links = self.joined_through_others(a, b)?;
+            let links = seqs(&links);
+            return Some(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::PairJoinedThroughOthers,
+                    format!(
+                        "these two are one person through other links (link events {links}): a distinct decision on this pair alone would not part them; undo the link that is wrong first, then decide"
+                    ),
+                )
+                .text("links", links),
+            ));
+        }
+        let mut groups = self.groups();
+        let apart = self.told_apart_if_joined(&mut groups, a, b)?;
+        let links: Vec<i64> = self
+            .told_apart
+            .iter()
+            .filter(|t| t.2 == apart)
+            .flat_map(|&(x, y, _)| {
+                let (with_a, with_b) = if groups.find(x) == groups.find(a) {
+                    (x, y)
+                } else {
+                    (y, x)
+                };
+                [(a, with_a), (b, with_b)]
+            })
+            .flat_map(|(from, to)| self.merges_between(from, to, None).unwrap_or_default())
+            .collect();
+        let links = if links.is_empty() {
+            "-".to_string()
+        } else {
+            seqs(&links)
+        };
+        Some(AppError::Conflict(
+            Refusal::new(
+                RefusalKind::PairToldApartThroughOthers,
+                format!(
+                    "joining these two would make one person of two records a case officer told apart (link event {apart}), through the links {links}: undo whichever is wrong first (a link, or that decision), then decide"
+                ),
+            )
+            .text("seq", apart)
+            .text("links", links),
+        ))
     }
 
     /// Folds the log: per pair, the last event not undone decides. An undone auto-merge goes
@@ -1349,41 +1424,9 @@ impl App {
             ));
         }
         let view = LinkView::from_events(&events);
-        if same_person
-            && let Some(apart) = view.told_apart_if_joined(
-                &mut view.groups(),
-                target.event.person_a,
-                target.event.person_b,
-            )
-        {
-            return Err(AppError::Conflict(
-                Refusal::new(
-                    RefusalKind::PairToldApartThroughOthers,
-                    format!(
-                        "joining these two would make one person of two records a case officer told apart (link event {apart}); undo that decision first if it was wrong, then decide"
-                    ),
-                )
-                .text("seq", apart),
-            ));
-        }
-        if !same_person
-            && let Some(path) =
-                view.joined_through_others(target.event.person_a, target.event.person_b)
-        {
-            let links = path
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(AppError::Conflict(
-                Refusal::new(
-                    RefusalKind::PairJoinedThroughOthers,
-                    format!(
-                        "these two are one person through other links (link events {links}): a distinct decision on this pair alone would not part them; undo the link that is wrong first, then decide"
-                    ),
-                )
-                .text("links", links),
-            ));
+        let (a, b) = (target.event.person_a, target.event.person_b);
+        if let Some(refused) = view.contradicted(a, b, same_person) {
+            return Err(refused);
         }
         let kind = if same_person {
             LinkEventKind::Match
@@ -1398,8 +1441,43 @@ impl App {
             ..target.event.clone()
         };
         let decided = self
-            .append_decision(staff, decision, "link.decide", of_pair.head())
+            .append_decision(staff, decision.clone(), "link.decide", of_pair.head())
             .await?;
+        // Another decision about these records may have landed between the read and the
+        // append (two officers on two pairs at once each pass the check alone): the log's
+        // order decides. A decision the fold does not apply is withdrawn, and refused as if it
+        // had been checked after the other.
+        let after = LinkView::from_events(&self.all_link_events().await?);
+        let applied = if same_person {
+            !after.held_apart.contains(&decided)
+        } else {
+            let mut groups = after.groups();
+            groups.find(a) != groups.find(b)
+        };
+        if !applied {
+            let refused = after.contradicted(a, b, same_person).unwrap_or_else(|| {
+                AppError::Conflict(Refusal::other(format!(
+                    "link event {decided} was decided beside another decision about these records and is withdrawn; read the pair again"
+                )))
+            });
+            let withdrawn = LinkEvent {
+                at: Timestamp::now(),
+                kind: LinkEventKind::Undo,
+                refers_to: Some(decided),
+                ..decision
+            };
+            let audit = AuditEvent {
+                at: withdrawn.at,
+                actor: staff.actor(),
+                action: "link.decide.withdrawn".into(),
+                subject: Some(decided.to_string()),
+                detail: serde_json::json!({ "kind": kind.as_str() }),
+            };
+            self.store
+                .append_link_events(vec![withdrawn], vec![audit], AppendIf::Always)
+                .await?;
+            return Err(refused);
+        }
         Ok((decided, target.event.clone()))
     }
 

@@ -148,16 +148,17 @@ pub async fn queue(
         (status = 400, description = "not a review item or an auto-merge"),
         (status = 404, description = "no such link event"),
         (status = 409, description = "the pair was decided already"),
-        (status = 422, description = "decision is neither match nor distinct"),
+        (status = 422, description = "decision is neither match nor distinct, or seq is not a link event's number"),
     ),
 )]
 pub async fn decide(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
-    Path(seq): Path<i64>,
+    Path(seq): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    let seq = link_seq(&seq).map_err(Problem::invalid)?;
     let same_person = json_draft(&headers, body, DecisionDraft::validate)?;
     let logged = state.app.decide_link(&staff, seq, same_person).await?;
     let decision = if same_person { "match" } else { "distinct" };
@@ -184,13 +185,15 @@ pub async fn decide(
         (status = 201, description = "undone", body = crate::answers::Undone),
         (status = 404, description = "no such link event"),
         (status = 409, description = "already undone"),
+        (status = 422, description = "seq is not a link event's number"),
     ),
 )]
 pub async fn undo(
     State(state): State<AppState>,
     Authenticated(staff): Authenticated,
-    Path(seq): Path<i64>,
+    Path(seq): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    let seq = link_seq(&seq).map_err(Problem::invalid)?;
     state.app.undo_link(&staff, seq).await?;
     Ok((StatusCode::CREATED, to_json(&Undone { undone: seq })))
 }
@@ -199,12 +202,16 @@ pub async fn undo(
 /// people (the pair goes back to the review queue); back to the request's page.
 pub async fn undo_post(
     State(state): State<AppState>,
-    Path(seq): Path<i64>,
+    Path(seq): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     session: DeskSession,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
+    let seq = match link_seq(&seq) {
+        Ok(seq) => seq,
+        Err(errors) => return error_page(lang, AppError::Invalid(errors)),
+    };
     match state.app.undo_link(&session.staff, seq).await {
         Ok(()) => {
             // Back to the page the undo was made from: a request's, a household's, or the queue.
@@ -424,13 +431,17 @@ pub async fn review_page(
 /// `POST /desk/review/{seq}` with `decision=match|distinct`.
 pub async fn decision_post(
     State(state): State<AppState>,
-    Path(seq): Path<i64>,
+    Path(seq): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     session: DeskSession,
     body: Bytes,
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
+    let seq = match link_seq(&seq) {
+        Ok(seq) => seq,
+        Err(errors) => return error_page(lang, AppError::Invalid(errors)),
+    };
     let decided = form_draft::<DecisionDraft>(&body, &[]).and_then(|(d, _)| d.validate());
     let same_person = match decided {
         Ok(same_person) => same_person,
@@ -444,6 +455,23 @@ pub async fn decision_post(
         Ok(_) => Redirect::to(&format!("/desk/review?lang={}", lang.code())).into_response(),
         Err(e) => error_page(lang, e),
     }
+}
+
+/// A link event's number from a path: the field named, and what it must be.
+fn link_seq(seq: &str) -> Result<i64, Vec<FieldError>> {
+    seq.parse::<i64>()
+        .ok()
+        .filter(|seq| *seq > 0)
+        .ok_or_else(|| {
+            // Quoted in part: the path is anybody's.
+            let shown: String = seq.chars().take(40).collect();
+            vec![FieldError {
+                path: "seq".into(),
+                reason: format!(
+                    "'{shown}' is not a link event's number (a whole number from 1, as the review queue shows it)"
+                ),
+            }]
+        })
 }
 
 #[cfg(test)]

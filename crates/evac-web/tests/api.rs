@@ -1120,6 +1120,20 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
             .unwrap();
         assert_eq!(undo.status(), StatusCode::CREATED);
     }
+    // A path that names no link event is refused naming the field (the walk saw axum's own
+    // "Cannot parse `abc` to a `i64`", as plain text).
+    for bad in ["abc", "0", "-3", "99999999999999999999"] {
+        let refused = t
+            .http
+            .post(format!("{}/api/v1/links/{bad}/undo", t.base))
+            .bearer_auth(&officer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        let problem: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["path"], "seq", "{bad}: {problem}");
+    }
     let (status, queue) = t.get("/api/v1/review?limit=1000", Some(&officer)).await;
     assert_eq!(status, StatusCode::OK);
     let item = queue["items"]
