@@ -461,8 +461,9 @@ impl LinkView {
                 .push(e);
         }
         let mut view = LinkView::default();
-        // The merges the pairs' decisive events ask for, with the pair.
-        let mut asked: Vec<(&StoredLinkEvent, (PersonId, PersonId))> = Vec::new();
+        // The pairs' decisive events, with the pair and the place in the log's order each
+        // takes effect from.
+        let mut asked: Vec<(i64, &StoredLinkEvent, (PersonId, PersonId))> = Vec::new();
         for (key, pair_events) in by_pair {
             view.known_pairs.insert(key);
             let live: Vec<&&StoredLinkEvent> = pair_events
@@ -477,10 +478,23 @@ impl LinkView {
             });
             match decisive {
                 Some(e) => {
-                    if e.event.kind == LinkEventKind::Distinct {
-                        view.told_apart.push((key.0, key.1, e.seq));
-                    }
-                    asked.push((**e, key));
+                    // A merge holds from the first of the merging events since the last "two
+                    // people" (an officer's "same person" confirming the machine's merge
+                    // keeps the merge where it was, not at the confirmation).
+                    let since = live
+                        .iter()
+                        .rev()
+                        .take_while(|m| m.event.kind != LinkEventKind::Distinct)
+                        .filter(|m| {
+                            matches!(
+                                m.event.kind,
+                                LinkEventKind::AutoMerge | LinkEventKind::Match
+                            )
+                        })
+                        .map(|m| m.seq)
+                        .min()
+                        .unwrap_or(e.seq);
+                    asked.push((since, **e, key));
                 }
                 None => {
                     // Waiting: the review item, or the undone auto-merge standing in for one.
@@ -498,13 +512,19 @@ impl LinkView {
         // records its members were told apart from.
         let mut groups = Groups::default();
         let mut apart: HashMap<PersonId, Vec<PersonId>> = HashMap::new();
-        asked.sort_unstable_by_key(|(e, _)| e.seq);
-        for (e, (a, b)) in asked {
+        asked.sort_unstable_by_key(|(since, e, _)| (*since, e.seq));
+        for (_, e, (a, b)) in asked {
             let seq = e.seq;
             let (ra, rb) = (groups.find(a), groups.find(b));
             if e.event.kind == LinkEventKind::Distinct {
-                apart.entry(ra).or_default().push(b);
-                apart.entry(rb).or_default().push(a);
+                // A "two people" logged after the merges that join its pair parts nothing
+                // (deciding it sees them and is refused; one decided beside them is
+                // withdrawn): it is not shown as told apart either.
+                if ra != rb {
+                    view.told_apart.push((a, b, seq));
+                    apart.entry(ra).or_default().push(b);
+                    apart.entry(rb).or_default().push(a);
+                }
                 continue;
             }
             if ra == rb {
@@ -1476,6 +1496,7 @@ impl App {
             self.store
                 .append_link_events(vec![withdrawn], vec![audit], AppendIf::Always)
                 .await?;
+            self.ranking_is_stale().await;
             return Err(refused);
         }
         Ok((decided, target.event.clone()))
@@ -2897,6 +2918,20 @@ mod tests {
             vec![5, 7, 8]
         );
         assert_eq!(view.held_apart, HashSet::from([6]));
+        let told_apart: Vec<i64> = view.told_apart.iter().map(|t| t.2).collect();
+        assert_eq!(told_apart, vec![2], "the late \"two people\" is not shown");
+
+        // An officer's "same person" confirming the machine's merge keeps the merge where it
+        // was in the log: a merge held apart behind it stays held (the review's case: the
+        // confirmation moved the join to the end, and the held merge took its place).
+        let view = LinkView::from_events(&[
+            event(1, Distinct, 10, 12, None),
+            event(2, AutoMerge, 11, 12, None),
+            event(3, AutoMerge, 10, 11, None),
+            event(4, Match, 11, 12, Some(2)),
+        ]);
+        assert_eq!(view.merged.iter().map(|m| m.2).collect::<Vec<_>>(), vec![4]);
+        assert_eq!(view.held_apart, HashSet::from([3]));
 
         // The "two people" undone: nothing holds the merge back.
         log.push(event(6, Undo, 1, 2, Some(2)));

@@ -663,11 +663,26 @@ async fn two_officers_deciding_related_pairs_at_once_never_contradict_each_other
                 );
                 (same, apart)
             };
+            use evac_app::{AppError::Conflict, RefusalKind};
             let outcome = match (&same, &apart) {
-                (Ok(_), Err(evac_app::AppError::Conflict(_))) => "same person",
-                (Err(evac_app::AppError::Conflict(_)), Ok(_)) => "two people",
+                (Ok(_), Err(Conflict(r))) if r.kind == RefusalKind::PairJoinedThroughOthers => {
+                    "same person"
+                }
+                (Err(Conflict(r)), Ok(_)) if r.kind == RefusalKind::PairToldApartThroughOthers => {
+                    "two people"
+                }
                 _ => panic!("{name}: round {round}: {same:?} and {apart:?}"),
             };
+            // Decided beside the other rather than after it: logged, then withdrawn.
+            let withdrawn = one
+                .store()
+                .link_events_of(&[a])
+                .await
+                .unwrap()
+                .iter()
+                .filter(|e| e.event.kind == LinkEventKind::Undo)
+                .count();
+            *outcomes.entry("withdrawn").or_default() += withdrawn;
             *outcomes.entry(outcome).or_default() += 1;
             // A's page agrees with itself: one person with B and C, or told apart from C and
             // one person with neither.
@@ -698,8 +713,13 @@ async fn two_officers_deciding_related_pairs_at_once_never_contradict_each_other
                 "{name}: round {round}: {links:?}"
             );
         }
-        // Which lands first is the scheduler's; both are right.
+        // Which lands first is the scheduler's; both are right. The race reached the
+        // withdrawal (both decisions passed their checks): the case this test is for.
         println!("{name}: {outcomes:?}");
+        assert!(
+            outcomes.get("withdrawn").copied().unwrap_or(0) >= 1,
+            "{name}: no round decided both at once: {outcomes:?}"
+        );
         backend.finish().await;
     }
 }

@@ -192,6 +192,7 @@ filter-problem-from = follow the page links
 filter-problem-hub = give a hub's code, such as ALA
 filter-problem-class = choose a priority class from the list
 filter-problem-mark = choose a mark from the list
+desk-fix-seq = open the pair from the review queue or a request page: a link's number is a whole number from 1
 desk-fix-surname = write the surname as in the passport, without digits or signs
 desk-fix-given_names = write the given names as in the passport, without digits or signs
 desk-fix-patronymic = write the patronymic as in the passport, without digits or signs
