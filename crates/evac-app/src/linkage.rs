@@ -1257,6 +1257,14 @@ impl App {
         Ok(known)
     }
 
+    /// How many pairs wait in the review queue: those logged for review, less those other
+    /// merges answer already (a count, no personal data: for a console's summary).
+    pub async fn review_queue_len(&self) -> Result<usize, AppError> {
+        Ok(LinkView::from_events(&self.all_link_events().await?)
+            .pending
+            .len())
+    }
+
     pub(crate) async fn all_link_events(&self) -> Result<Vec<StoredLinkEvent>, AppError> {
         let mut all = Vec::new();
         self.for_each_link_event_page(|page| all.extend(page))

@@ -226,9 +226,14 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         supervisor_login(&app, &config.data_dir).await?
     };
     let linked = app.relink().await?;
+    // The queue is what waits once pairs other merges answer are left out: fewer than the
+    // pairs logged (a family's copies asked three times over are one question).
     eprintln!(
-        "linked {} people: {} new merges of duplicates, {} new pairs in the review queue",
-        linked.persons, linked.auto_merged, linked.queued_for_review
+        "linked {} people: {} new merges of duplicates, {} new pairs logged for review; {} wait in the review queue",
+        linked.persons,
+        linked.auto_merged,
+        linked.queued_for_review,
+        app.review_queue_len().await?
     );
     let token = app.create_token(None, SUPERVISOR, "demo").await?.secret;
 
