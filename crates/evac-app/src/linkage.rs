@@ -1246,7 +1246,7 @@ impl App {
     /// relink must not propose again.
     async fn known_link_pairs(&self) -> Result<HashSet<(PersonId, PersonId)>, AppError> {
         let mut known = HashSet::new();
-        self.for_each_link_event_page(|page| {
+        self.for_each_link_event_page(0, |page| {
             known.extend(
                 page.iter()
                     .filter(|e| e.event.kind != LinkEventKind::Undo)
@@ -1267,17 +1267,18 @@ impl App {
 
     pub(crate) async fn all_link_events(&self) -> Result<Vec<StoredLinkEvent>, AppError> {
         let mut all = Vec::new();
-        self.for_each_link_event_page(|page| all.extend(page))
+        self.for_each_link_event_page(0, |page| all.extend(page))
             .await?;
         Ok(all)
     }
 
-    /// Calls `visit` with the whole link log, oldest first, a page at a time.
+    /// Calls `visit` with the link log after sequence number `after` (0: the whole log),
+    /// oldest first, a page at a time.
     async fn for_each_link_event_page(
         &self,
+        mut after: i64,
         mut visit: impl FnMut(Vec<StoredLinkEvent>),
     ) -> Result<(), AppError> {
-        let mut after = 0;
         loop {
             let page = self.store.link_events(after, PAGE_ITEMS_MAX).await?;
             let Some(last) = page.last() else {
@@ -1418,10 +1419,11 @@ impl App {
         seq: i64,
         same_person: bool,
     ) -> Result<(i64, LinkEvent), AppError> {
-        let events = self.all_link_events().await?;
+        let mut events = self.all_link_events().await?;
         let target = events
             .iter()
             .find(|e| e.seq == seq)
+            .cloned()
             .ok_or_else(|| AppError::NotFound(format!("link event {seq}")))?;
         if !matches!(
             target.event.kind,
@@ -1468,14 +1470,18 @@ impl App {
             refers_to: Some(seq),
             ..target.event.clone()
         };
+        let pair_head = of_pair.head();
         let decided = self
-            .append_decision(staff, decision.clone(), "link.decide", of_pair.head())
+            .append_decision(staff, decision.clone(), "link.decide", pair_head)
             .await?;
         // Another decision about these records may have landed between the read and the
         // append (two officers on two pairs at once each pass the check alone): the log's
         // order decides. A decision the fold does not apply is withdrawn, and refused as if it
-        // had been checked after the other.
-        let after = LinkView::from_events(&self.all_link_events().await?);
+        // had been checked after the other. Only what was logged since the read is read.
+        let read_up_to = events.last().map_or(0, |e| e.seq);
+        self.for_each_link_event_page(read_up_to, |page| events.extend(page))
+            .await?;
+        let after = LinkView::from_events(&events);
         let applied = if same_person {
             !after.held_apart.contains(&decided)
         } else {
@@ -1507,7 +1513,7 @@ impl App {
             self.ranking_is_stale().await;
             return Err(refused);
         }
-        Ok((decided, target.event.clone()))
+        Ok((decided, target.event))
     }
 
     /// Reverses a merge or a decision; an undone auto-merge returns to the review queue.

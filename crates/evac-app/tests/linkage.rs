@@ -91,11 +91,7 @@ async fn a_family_asking_twice_is_one_household_and_reviewers_can_decide_and_und
 
     // Matching runs in the background, after the acknowledgement.
     app.linking_caught_up().await;
-    let officer = Staff {
-        user_id: UserId(uuid::Uuid::from_u128(1)),
-        name: "officer".into(),
-        role: Role::CaseOfficer,
-    };
+    let officer = officer(1);
     let links = app.request_links(&officer, hotline.id).await.unwrap();
     assert_eq!(
         links.household_requests,
@@ -214,11 +210,7 @@ async fn during_a_surge_the_linker_waits_and_links_once_intake_calms() {
         1_641_390_000_000_000,
     )
     .await;
-    let officer = Staff {
-        user_id: UserId(uuid::Uuid::from_u128(1)),
-        name: "officer".into(),
-        role: Role::CaseOfficer,
-    };
+    let officer = officer(1);
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     let during = app.request_links(&officer, hotline.id).await.unwrap();
     assert_eq!(
@@ -288,11 +280,7 @@ async fn added_person_is_matched(app: &evac_app::App, name: &str) {
         .body
         .party[0]
         .id;
-    let officer = Staff {
-        user_id: UserId(uuid::Uuid::from_u128(1)),
-        name: "officer".into(),
-        role: Role::CaseOfficer,
-    };
+    let officer = officer(1);
     let added = app
         .add_person(
             &officer,
@@ -331,11 +319,7 @@ async fn added_person_is_matched(app: &evac_app::App, name: &str) {
 async fn an_arrival_whose_sex_differs_from_its_best_match_waits_for_a_human() {
     let (app, _dir) = common::fresh_app().await;
     crowd_then_relink(&app).await;
-    let officer = Staff {
-        user_id: UserId(uuid::Uuid::from_u128(1)),
-        name: "officer".into(),
-        role: Role::CaseOfficer,
-    };
+    let officer = officer(1);
     let submit = |channel: &'static str, phone: &'static str, sex: &'static str, at: i64| {
         let app = app.clone();
         async move {
@@ -375,6 +359,15 @@ async fn an_arrival_whose_sex_differs_from_its_best_match_waits_for_a_human() {
         item.explanation["doubts"][0], "would_join_distinct_people",
         "{item:?}"
     );
+}
+
+/// Case officer number `n` (no account: decisions need only the role).
+fn officer(n: u128) -> Staff {
+    Staff {
+        user_id: UserId(uuid::Uuid::from_u128(n)),
+        name: format!("officer {n}"),
+        role: Role::CaseOfficer,
+    }
 }
 
 /// One William Taylor per birth date, each in a request of his own (with a phone of its own):
@@ -431,11 +424,7 @@ fn machine_event(
 async fn two_people_on_a_pair_joined_through_others_is_refused_naming_the_links() {
     use evac_model::LinkEventKind;
     let (app, _dir) = common::fresh_app().await;
-    let officer = Staff {
-        user_id: UserId(uuid::Uuid::from_u128(1)),
-        name: "officer".into(),
-        role: Role::CaseOfficer,
-    };
+    let officer = officer(1);
     let made = williams(&app, &["2004-12-03"; 3]).await;
     let (a, b, c) = (made[0].0, made[1].0, made[2].0);
     let event = |kind, person_a, person_b| machine_event(kind, person_a, person_b, "{}");
@@ -496,11 +485,7 @@ async fn two_people_on_a_pair_joined_through_others_is_refused_naming_the_links(
 async fn a_merge_through_a_copy_never_joins_two_people_told_apart() {
     use evac_model::LinkEventKind;
     let (app, _dir) = common::fresh_app().await;
-    let officer = Staff {
-        user_id: UserId(uuid::Uuid::from_u128(1)),
-        name: "officer".into(),
-        role: Role::CaseOfficer,
-    };
+    let officer = officer(1);
     let made = williams(&app, &["2004-12-03", "2004-12-08", "2004-12-08"]).await;
     let (a, b, copy_of_b) = (made[0].0, made[1].0, made[2].0);
     let requests: Vec<_> = made.iter().map(|m| m.1).collect();
@@ -610,11 +595,6 @@ async fn two_officers_deciding_related_pairs_at_once_never_contradict_each_other
     for backend in common::Backend::all().await {
         let name = backend.name();
         let (one, two) = (backend.node().await, backend.node().await);
-        let officer = |n: u128| Staff {
-            user_id: UserId(uuid::Uuid::from_u128(n)),
-            name: format!("officer {n}"),
-            role: Role::CaseOfficer,
-        };
         let (first, second) = (officer(1), officer(2));
         let mut outcomes: HashMap<&'static str, usize> = HashMap::new();
         for round in 0..ROUNDS {

@@ -1544,13 +1544,7 @@ impl Store for PgStore {
         // for this append, or this one for it.
         let forgotten = link_keys::forgotten_since(&mut tx, read_at).await?;
         let their_people = link_keys::people_of_requests(&mut tx, &forgotten).await?;
-        leave_out_forgotten(
-            &forgotten,
-            &their_people,
-            &mut events,
-            &mut vec![],
-            &mut vec![],
-        );
+        leave_out_events_about(&their_people, &mut events);
         lock_log(&mut tx, LINK_LOG_LOCK).await?;
         let appended = insert_link_events(&mut tx, &events).await?;
         tx.commit().await.map_err(backend)?;

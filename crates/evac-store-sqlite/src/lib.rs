@@ -1415,15 +1415,8 @@ impl Store for SqliteStore {
         self.write(move |c| {
             // The one writer serialises this with every forgetting.
             let forgotten = links::forgotten_since(c, read_at)?;
-            let their_people = links::people_of_requests(c, &forgotten)?;
             let mut events = events.clone();
-            leave_out_forgotten(
-                &forgotten,
-                &their_people,
-                &mut events,
-                &mut vec![],
-                &mut vec![],
-            );
+            leave_out_events_about(&links::people_of_requests(c, &forgotten)?, &mut events);
             let mut appended = 0;
             for e in &events {
                 appended += links::insert_link_event(c, e)?;

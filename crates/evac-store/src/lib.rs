@@ -238,9 +238,15 @@ pub fn leave_out_forgotten(
     if forgotten.is_empty() {
         return;
     }
-    events.retain(|e| !their_people.contains(&e.person_a) && !their_people.contains(&e.person_b));
+    leave_out_events_about(their_people, events);
     keyed.retain(|k| !forgotten.contains(&k.request));
     requests.retain(|r| !forgotten.contains(r));
+}
+
+/// Leaves out every link event about any of `people` (of requests forgotten since a relink
+/// read them, as [`leave_out_forgotten`] does for a settlement).
+pub fn leave_out_events_about(people: &HashSet<PersonId>, events: &mut Vec<LinkEvent>) {
+    events.retain(|e| !people.contains(&e.person_a) && !people.contains(&e.person_b));
 }
 
 /// A stored person who shares `key` with someone being matched.
