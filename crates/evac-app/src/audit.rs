@@ -79,8 +79,7 @@ impl App {
                     AppError::Invalid(vec![FieldError {
                         path: "head".into(),
                         reason: format!(
-                            "'{text}' is not a recorded head; give it as `evac audit head` printed it (position:64 hex digits)"
-                        ),
+                            "{text} is not a recorded head; give it as `evac audit head` printed it (position:64 hex digits)", text = evac_model::quoted(&text)),
                     }])
                 })
             })

@@ -1230,7 +1230,8 @@ impl App {
             problems.push(FieldError {
                 path: "hub".into(),
                 reason: format!(
-                    "no hub has the code '{hub}'; give the code of a hub on the situation page"
+                    "no hub has the code {hub}; give the code of a hub on the situation page",
+                    hub = evac_model::quoted(&hub)
                 ),
             });
         }

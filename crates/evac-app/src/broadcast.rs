@@ -154,9 +154,15 @@ impl App {
                     None => unreachable += 1,
                 }
                 if contacts.len() > BROADCAST_RECIPIENTS_MAX {
-                    return Err(AppError::BadInput(format!(
-                        "the group has more than {BROADCAST_RECIPIENTS_MAX} recipients; narrow it (a place, a status)"
-                    )));
+                    return Err(AppError::Conflict(
+                        Refusal::new(
+                            RefusalKind::BroadcastTooLarge,
+                            format!(
+                                "the group has more than {BROADCAST_RECIPIENTS_MAX} recipients; narrow it (a place, a status)"
+                            ),
+                        )
+                        .with("most", RefusalArg::Count(BROADCAST_RECIPIENTS_MAX as u64)),
+                    ));
                 }
             }
             match page.next {
@@ -218,7 +224,8 @@ impl App {
             AppError::Invalid(vec![evac_model::FieldError {
                 path: "id".into(),
                 reason: format!(
-                    "'{given}' is not a broadcast id; send the id the preview gave (preview first)"
+                    "{given} is not a broadcast id; send the id the preview gave (preview first)",
+                    given = evac_model::quoted(&given)
                 ),
             }])
         })?;

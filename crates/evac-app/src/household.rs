@@ -243,7 +243,10 @@ impl App {
             let user = self.store.user_by_name(&name).await?.ok_or_else(|| {
                 invalid(
                     field,
-                    format!("no staff member is called '{name}'; choose one from the list"),
+                    format!(
+                        "no staff member is called {name}; choose one from the list",
+                        name = evac_model::quoted(&name)
+                    ),
                 )
             })?;
             Ok::<_, AppError>(user)

@@ -1429,26 +1429,34 @@ impl App {
             target.event.kind,
             LinkEventKind::Review | LinkEventKind::AutoMerge
         ) {
-            return Err(AppError::BadInput(format!(
-                "link event {seq} is a {}; decide on a review item or an auto-merge",
-                target.event.kind
-            )));
+            return Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::LinkNotDecidable,
+                    format!(
+                        "link event {seq} is a {}; decide on a review item or an auto-merge",
+                        target.event.kind
+                    ),
+                )
+                .text("seq", seq)
+                .with("kind", RefusalArg::LinkDecision(target.event.kind)),
+            ));
         }
         let of_pair = PairEvents::of(&events, target.event.person_a, target.event.person_b);
         if let Some(standing) = of_pair.live_decision() {
+            // The officer by name, as the desk names staff elsewhere ("user:3" meant nothing).
+            let by = self.staff_names().await?(&standing.event.actor.label());
             return Err(AppError::Conflict(
                 Refusal::new(
                     RefusalKind::PairDecided,
                     format!(
-                        "this pair was already decided ({} by {} at {}, link event {}); undo that decision first to change it",
+                        "this pair was already decided ({} by {by} at {}, link event {}); undo that decision first to change it",
                         standing.event.kind,
-                        standing.event.actor.label(),
-                        standing.event.at,
+                        standing.event.at.to_minute_utc(),
                         standing.seq
                     ),
                 )
                 .with("decision", RefusalArg::LinkDecision(standing.event.kind))
-                .text("by", standing.event.actor.label())
+                .text("by", by)
                 .with("at", RefusalArg::Time(standing.event.at))
                 .text("seq", standing.seq),
             ));
@@ -1534,10 +1542,17 @@ impl App {
             target.event.kind,
             LinkEventKind::Review | LinkEventKind::Undo
         ) {
-            return Err(AppError::BadInput(format!(
-                "link event {seq} is a {}; only merges and decisions can be undone",
-                target.event.kind
-            )));
+            return Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::LinkNotUndoable,
+                    format!(
+                        "link event {seq} is a {}; only merges and decisions can be undone",
+                        target.event.kind
+                    ),
+                )
+                .text("seq", seq)
+                .with("kind", RefusalArg::LinkDecision(target.event.kind)),
+            ));
         }
         let of_pair = PairEvents::of(&events, target.event.person_a, target.event.person_b);
         if of_pair.undone(seq) {

@@ -47,6 +47,12 @@ refusal_kinds! {
     /// "Same person" on a pair whose other records a case officer told apart: that decision
     /// stands until undone.
     PairToldApartThroughOthers = "pair-told-apart-through-others",
+    /// A decision asked of a link event that records none to decide (an undo, a decision).
+    LinkNotDecidable = "link-not-decidable",
+    /// An undo asked of a link event that is not a merge or a decision.
+    LinkNotUndoable = "link-not-undoable",
+    /// The broadcast's group holds more recipients than one broadcast sends to.
+    BroadcastTooLarge = "broadcast-too-large",
     /// The broadcast's group changed since its preview.
     BroadcastGroupChanged = "broadcast-group-changed",
     /// Others kept changing the seat log; the write gave up.

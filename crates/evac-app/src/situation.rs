@@ -95,8 +95,8 @@ impl App {
             return Err(invalid(
                 "code",
                 format!(
-                    "'{}' is no hub code; use letters and digits, no spaces or colons",
-                    hub.code
+                    "{} is no hub code; use letters and digits, no spaces or colons",
+                    evac_model::quoted(&hub.code)
                 ),
             ));
         }
@@ -125,8 +125,8 @@ impl App {
             errors.push(FieldError {
                 path: "code".into(),
                 reason: format!(
-                    "'{}' is no route code; use letters, digits and dashes",
-                    new.code
+                    "{} is no route code; use letters, digits and dashes",
+                    evac_model::quoted(&new.code)
                 ),
             });
         }
@@ -134,7 +134,10 @@ impl App {
         if from.is_none() {
             errors.push(FieldError {
                 path: "from".into(),
-                reason: format!("'{}' is no known place; write a town's name", new.from),
+                reason: format!(
+                    "{} is no known place; write a town's name",
+                    evac_model::quoted(&new.from)
+                ),
             });
         }
         let hub = self
@@ -146,7 +149,10 @@ impl App {
         if hub.is_none() {
             errors.push(FieldError {
                 path: "to_hub".into(),
-                reason: format!("no hub has the code '{}'; add the hub first", new.to_hub),
+                reason: format!(
+                    "no hub has the code {}; add the hub first",
+                    evac_model::quoted(&new.to_hub)
+                ),
             });
         }
         let (Some(from), Some(hub), true) = (from, hub, errors.is_empty()) else {
@@ -174,7 +180,10 @@ impl App {
     pub async fn add_zone(&self, staff: &Staff, new: &NewZone) -> Result<Zone, AppError> {
         staff.require(Permission::EditSituation)?;
         if !valid_code(&new.code) {
-            return Err(invalid("code", format!("'{}' is no zone code", new.code)));
+            return Err(invalid(
+                "code",
+                format!("{} is no zone code", evac_model::quoted(&new.code)),
+            ));
         }
         if !(new.radius_km > 0.0 && new.radius_km <= ZONE_RADIUS_KM_MAX) {
             return Err(invalid(
@@ -199,7 +208,10 @@ impl App {
                 let place = gazetteer().resolve(text).place.ok_or_else(|| {
                     invalid(
                         "around",
-                        format!("'{text}' is no known place; write a town's name"),
+                        format!(
+                            "{text} is no known place; write a town's name",
+                            text = evac_model::quoted(&text)
+                        ),
                     )
                 })?;
                 (place.place.lat, place.place.lon, Some(place.place.name))

@@ -99,12 +99,13 @@ impl App {
                 return Err(AppError::Invalid(vec![FieldError {
                     path: "query.hub".into(),
                     reason: format!(
-                        "no hub has the code '{hub}'; the hubs are {}",
+                        "no hub has the code {hub}; the hubs are {}",
                         if known.is_empty() {
                             "none yet".to_string()
                         } else {
                             known.join(", ")
-                        }
+                        },
+                        hub = evac_model::quoted(&hub)
                     ),
                 }]));
             }
@@ -141,7 +142,10 @@ impl App {
             if named && !hubs.iter().any(|h| h.code == *code) {
                 problems.push(FieldError {
                     path: path.into(),
-                    reason: format!("no hub has the code '{code}'; add the hub first"),
+                    reason: format!(
+                        "no hub has the code {code}; add the hub first",
+                        code = evac_model::quoted(&code)
+                    ),
                 });
             }
         }

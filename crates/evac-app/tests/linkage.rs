@@ -703,3 +703,87 @@ async fn two_officers_deciding_related_pairs_at_once_never_contradict_each_other
         backend.finish().await;
     }
 }
+
+/// A decision that cannot be made is refused in words a desk translates, naming what stands:
+/// a pair decided already names the decision, the officer by name (the walk read "by
+/// user:3f2a…") and its time; a decision asked of a link event that records none to decide
+/// (a decision, an undo) and an undo asked of a review item are refusals of their own kinds
+/// (they were English-only "link event 7 is a distinct").
+#[tokio::test]
+async fn a_decision_that_cannot_be_made_says_what_stands_and_who_decided_it() {
+    use evac_app::{AppError::Conflict, RefusalArg, RefusalKind};
+    use evac_model::LinkEventKind;
+    let (app, _dir) = common::fresh_app().await;
+    let id = app
+        .add_user(None, "aigerim", Role::CaseOfficer, "correct horse battery")
+        .await
+        .unwrap();
+    let aigerim = Staff {
+        user_id: id,
+        name: "aigerim".into(),
+        role: Role::CaseOfficer,
+    };
+    let made = williams(&app, &["2004-12-03"; 2]).await;
+    let (a, b) = (made[0].0, made[1].0);
+    app.store()
+        .append_link_events(
+            vec![machine_event(LinkEventKind::Review, a, b, "{}")],
+            Vec::new(),
+            evac_store::AppendIf::Always,
+        )
+        .await
+        .unwrap();
+    let seq_of = |kind: LinkEventKind| {
+        let app = &app;
+        async move {
+            app.store()
+                .link_events_of(&[a, b])
+                .await
+                .unwrap()
+                .iter()
+                .rev()
+                .find(|e| e.event.kind == kind)
+                .unwrap()
+                .seq
+        }
+    };
+    let review = seq_of(LinkEventKind::Review).await;
+    let refused = app.undo_link(&aigerim, review).await.unwrap_err();
+    let Conflict(refusal) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(refusal.kind, RefusalKind::LinkNotUndoable, "{refusal:?}");
+    let decision = app.decide_link(&aigerim, review, false).await.unwrap();
+    let refused = app
+        .decide_link(&officer(2), review, true)
+        .await
+        .unwrap_err();
+    let Conflict(refusal) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(refusal.kind, RefusalKind::PairDecided, "{refusal:?}");
+    assert!(
+        refusal
+            .args
+            .contains(&("by", RefusalArg::Text("aigerim".into()))),
+        "{refusal:?}"
+    );
+    assert!(
+        refusal.contains("by aigerim") && refusal.contains(" UTC, link event"),
+        "{refusal}"
+    );
+    let refused = app
+        .decide_link(&officer(2), decision, true)
+        .await
+        .unwrap_err();
+    let Conflict(refusal) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(refusal.kind, RefusalKind::LinkNotDecidable, "{refusal:?}");
+    assert!(
+        refusal
+            .args
+            .contains(&("kind", RefusalArg::LinkDecision(LinkEventKind::Distinct))),
+        "{refusal:?}"
+    );
+}

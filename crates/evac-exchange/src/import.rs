@@ -571,7 +571,7 @@ impl RowGroup {
                 errors.push(RowError {
                     row: self.rows[0].0,
                     column: mapping.column_name(Field::ReceivedAt),
-                    reason: format!("'{text}' is not a date and time; write 2022-01-06 14:30 or give [formats] received_at"),
+                    reason: format!("{text} is not a date and time; write 2022-01-06 14:30 or give [formats] received_at", text = evac_model::quoted(&text)),
                 });
             }
             parsed
@@ -587,7 +587,7 @@ impl RowGroup {
                 errors.push(RowError {
                     row: line,
                     column: mapping.column_name(field),
-                    reason: format!("'{text}' is not a number"),
+                    reason: format!("{text} is not a number", text = evac_model::quoted(&text)),
                 });
             }
             parsed
@@ -636,7 +636,7 @@ impl RowGroup {
                     errors.push(RowError {
                         row: *line,
                         column: mapping.column_name(Field::BirthDate),
-                        reason: format!("'{text}' is not a date; write 31.12.2012 or 2012-12-31, or give [formats] birth_date"),
+                        reason: format!("{text} is not a date; write 31.12.2012 or 2012-12-31, or give [formats] birth_date", text = evac_model::quoted(&text)),
                     });
                     None
                 }
@@ -648,7 +648,10 @@ impl RowGroup {
                         errors.push(RowError {
                             row: *line,
                             column: mapping.column_name(Field::Age),
-                            reason: format!("'{text}' is not an age in years"),
+                            reason: format!(
+                                "{text} is not an age in years",
+                                text = evac_model::quoted(&text)
+                            ),
                         });
                         None
                     }

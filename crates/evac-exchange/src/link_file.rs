@@ -216,7 +216,10 @@ pub fn read_link_file(path: &Path, mapping: &LinkMapping) -> Result<LinkFile, Ex
                 .unwrap_or_default();
             file.problems.push(problem(
                 &column,
-                format!("record id '{id}' was already used by an earlier row; this row is skipped"),
+                format!(
+                    "record id {id} was already used by an earlier row; this row is skipped",
+                    id = evac_model::quoted(&id)
+                ),
             ));
             file.rows_skipped += 1;
             continue;
@@ -240,9 +243,8 @@ pub fn read_link_file(path: &Path, mapping: &LinkMapping) -> Result<LinkFile, Ex
                 match parse_date(value, source.format.as_deref()) {
                     Some(d) => birth_date = Some(d),
                     None => file.problems.push(problem(header, format!(
-                        "'{value}' is not a date{}; the record is linked without it",
-                        source.format.as_ref().map(|f| format!(" in the format {f}")).unwrap_or_else(|| " (write 2012-12-31 or 31.12.2012, or give `format` in the mapping)".into())
-                    ))),
+                        "{value} is not a date{}; the record is linked without it",
+                        source.format.as_ref().map(|f| format!(" in the format {f}")).unwrap_or_else(|| " (write 2012-12-31 or 31.12.2012, or give `format` in the mapping)".into()), value = evac_model::quoted(&value)))),
                 }
             }
         }
@@ -251,7 +253,7 @@ pub fn read_link_file(path: &Path, mapping: &LinkMapping) -> Result<LinkFile, Ex
             for (header, value) in source.values(&cells) {
                 match parse_sex(value) {
                     Some(s) => sex_value = Some(s),
-                    None => file.problems.push(problem(header, format!("'{value}' is not a sex this reader knows (M/F, male/female, м/ж); the record is linked without it"))),
+                    None => file.problems.push(problem(header, format!("{value} is not a sex this reader knows (M/F, male/female, м/ж); the record is linked without it", value = evac_model::quoted(&value)))),
                 }
             }
         }

@@ -32,6 +32,35 @@ pub(crate) struct Checker {
     pub zone: Option<jiff::tz::TimeZone>,
 }
 
+/// The most of a value an error quotes back, in characters: enough to recognise what was
+/// typed, never a whole hostile body (a field may be as long as the body limit allows).
+pub const QUOTED_CHARS_MAX: usize = 40;
+
+/// A value as an error quotes it: in single quotes, cut after [`QUOTED_CHARS_MAX`] characters
+/// with "…", and hidden characters (controls, bidirectional marks) shown as "�" so that the
+/// quote reads as typed wherever it is shown.
+pub fn quoted<T: AsRef<str> + ?Sized>(value: &T) -> Quoted<'_> {
+    Quoted(value.as_ref())
+}
+
+/// See [`quoted`].
+pub struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        f.write_char('\'')?;
+        let mut chars = self.0.chars();
+        for c in chars.by_ref().take(QUOTED_CHARS_MAX) {
+            f.write_char(if hidden_character(c) { '\u{FFFD}' } else { c })?;
+        }
+        if chars.next().is_some() {
+            f.write_char('…')?;
+        }
+        f.write_char('\'')
+    }
+}
+
 /// A character text may not hold: a control character other than line breaks and tabs, or a
 /// bidirectional control (marks, embeddings, overrides, isolates).
 pub fn hidden_character(c: char) -> bool {
@@ -153,7 +182,8 @@ impl Checker {
             self.fail(
                 path,
                 format!(
-                    "'{value}' is not a date; write it as DD.MM.YYYY or YYYY-MM-DD, e.g. 31.05.2012"
+                    "{} is not a date; write it as DD.MM.YYYY or YYYY-MM-DD, e.g. 31.05.2012",
+                    quoted(value)
                 ),
             );
         }
@@ -199,7 +229,10 @@ impl Checker {
         if email.is_none() {
             self.fail(
                 path,
-                format!("'{value}' is not an e-mail address; write it as name@example.org"),
+                format!(
+                    "{} is not an e-mail address; write it as name@example.org",
+                    quoted(value)
+                ),
             );
         }
         email
@@ -216,7 +249,7 @@ impl Checker {
         if parsed.is_none() {
             self.fail(
                 path,
-                format!("'{}' is not one of: {}", value.trim(), choices()),
+                format!("{} is not one of: {}", quoted(value.trim()), choices()),
             );
         }
         parsed
@@ -227,7 +260,10 @@ impl Checker {
         let value = given(value)?;
         let parsed = T::parse_choice(value);
         if parsed.is_none() {
-            self.fail(path, format!("'{value}' is not one of: {}", T::choices()));
+            self.fail(
+                path,
+                format!("{} is not one of: {}", quoted(value), T::choices()),
+            );
         }
         parsed
     }
@@ -265,7 +301,8 @@ impl Checker {
                 self.fail(
                     path,
                     format!(
-                        "'{value}' is not a whole number from {} to {}",
+                        "{} is not a whole number from {} to {}",
+                        quoted(value),
                         range.start(),
                         range.end()
                     ),
@@ -289,7 +326,8 @@ impl Checker {
                 self.fail(
                     path,
                     format!(
-                        "'{value}' is not a number from {} to {}",
+                        "{} is not a number from {} to {}",
+                        quoted(value),
                         range.start(),
                         range.end()
                     ),
@@ -314,7 +352,8 @@ impl Checker {
             self.fail(
                 path,
                 format!(
-                    "'{value}' is not a time; write it as 2022-01-06T14:00:00Z (UTC) or 2022-01-06T20:00 (local time)"
+                    "{} is not a time; write it as 2022-01-06T14:00:00Z (UTC) or 2022-01-06T20:00 (local time)",
+                    quoted(value)
                 ),
             );
         }
@@ -328,7 +367,7 @@ impl Checker {
             "true" | "yes" | "on" | "1" => Some(true),
             "false" | "no" | "off" | "0" => Some(false),
             _ => {
-                self.fail(path, format!("'{value}' is neither yes nor no"));
+                self.fail(path, format!("{} is neither yes nor no", quoted(value)));
                 None
             }
         }

@@ -8,7 +8,10 @@ use std::str::FromStr;
 pub struct CountryCode([u8; 2]);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not an ISO 3166 country code; use two letters such as KZ, RU, IT")]
+#[error(
+    "{} is not an ISO 3166 country code; use two letters such as KZ, RU, IT",
+    crate::quoted(.0)
+)]
 pub struct CountryCodeError(pub String);
 
 impl CountryCode {

@@ -11,7 +11,7 @@
 
 use serde::Deserialize;
 
-use crate::checks::{Checker, scalar};
+use crate::checks::{Checker, quoted, scalar};
 use crate::{
     Effect, FieldError, Grade, Hub, HubKind, PersonStatus, ReportState, Role, RouteMode, Statement,
     Subject, TRANSPORT_SEATS_MAX, Timestamp, Transport, TransportId, TransportKind,
@@ -142,7 +142,8 @@ impl TransportDraft {
                     c.fail(
                         "code",
                         format!(
-                            "'{raw}' is no transport code; use letters, digits, spaces and dashes, at most {TRANSPORT_CODE_CHARS_MAX}"
+                            "{} is no transport code; use letters, digits, spaces and dashes, at most {TRANSPORT_CODE_CHARS_MAX}",
+                            quoted(&raw)
                         ),
                     );
                 }
@@ -244,7 +245,10 @@ impl TransportDraft {
                 if hub.as_deref() == Some(to.as_str()) {
                     c.fail(
                         "feeds_hub",
-                        format!("'{to}' is the hub it leaves from; give the hub it ends at"),
+                        format!(
+                            "{} is the hub it leaves from; give the hub it ends at",
+                            quoted(&to)
+                        ),
                     );
                 }
                 if let Some(departs) = departs_at
@@ -374,7 +378,10 @@ fn subject_code(c: &mut Checker, path: &'static str, value: &Option<String>) -> 
     } else {
         c.fail(
             path,
-            format!("'{code}' is no code; use letters, digits and dashes, no spaces or colons"),
+            format!(
+                "{} is no code; use letters, digits and dashes, no spaces or colons",
+                quoted(&code)
+            ),
         );
         None
     }
@@ -898,7 +905,10 @@ impl AssignmentDraft {
             if !valid_user_name(value) {
                 c.fail(
                     field,
-                    format!("'{value}' is not a user name; choose a staff member from the list"),
+                    format!(
+                        "{} is not a user name; choose a staff member from the list",
+                        quoted(value)
+                    ),
                 );
                 return None;
             }
@@ -941,7 +951,10 @@ fn chosen_requests(c: &mut Checker, chosen: &[String]) -> Vec<crate::RequestId> 
             Ok(_) => {}
             Err(_) => c.fail(
                 format!("request[{i}]"),
-                format!("'{id}' is not a request id; choose requests from the list"),
+                format!(
+                    "{} is not a request id; choose requests from the list",
+                    quoted(id)
+                ),
             ),
         }
     }
@@ -1349,7 +1362,8 @@ impl UserDraft {
                     c.fail(
                         "name",
                         format!(
-                            "'{name}' is not allowed; use 2 to 64 letters, digits, '.', '_', '-' or '@'"
+                            "{} is not allowed; use 2 to 64 letters, digits, '.', '_', '-' or '@'",
+                            quoted(&name)
                         ),
                     );
                     None
@@ -1492,7 +1506,10 @@ impl ScanDraft {
             Some(raw) => match raw.parse::<TransportId>() {
                 Ok(id) => Some(id),
                 Err(_) => {
-                    c.fail("transport", format!("'{raw}' is not a transport's id"));
+                    c.fail(
+                        "transport",
+                        format!("{} is not a transport's id", quoted(raw)),
+                    );
                     return c.finish(None);
                 }
             },
@@ -1536,8 +1553,8 @@ impl DecisionDraft {
                 c.fail(
                     "decision",
                     format!(
-                        "'{}' is neither match nor distinct",
-                        other.unwrap_or_default()
+                        "{} is neither match nor distinct",
+                        quoted(other.unwrap_or_default())
                     ),
                 );
                 None

@@ -15,10 +15,14 @@ pub struct PhoneE164(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
-    #[error("'{raw}' is not a phone number; write it with its country code, e.g. +7 701 123 45 67")]
+    #[error(
+        "{} is not a phone number; write it with its country code, e.g. +7 701 123 45 67",
+        crate::quoted(.raw)
+    )]
     Unparseable { raw: String },
     #[error(
-        "'{raw}' is not a valid phone number{}; check the digits or add the country code (+7, +39, ...)",
+        "{} is not a valid phone number{}; check the digits or add the country code (+7, +39, ...)",
+        crate::quoted(.raw),
         .region.map(|r| format!(" for {r}")).unwrap_or_default()
     )]
     Invalid {

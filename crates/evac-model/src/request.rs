@@ -10,7 +10,7 @@ use std::fmt;
 
 use jiff::civil::Date;
 
-use crate::checks::Checker;
+use crate::checks::{Checker, quoted};
 use crate::{CountryCode, PersonId, PersonName, Phone, ReferenceCode, RequestId, Timestamp};
 
 /// Bounds on one request. A household larger than this is split by an operator, not by a form.
@@ -478,7 +478,10 @@ impl RequestDraft {
                 if lang.is_none() {
                     c.fail(
                         "language",
-                        format!("'{raw}' is not a language code; use e.g. ru, kk, it, en"),
+                        format!(
+                            "{} is not a language code; use e.g. ru, kk, it, en",
+                            quoted(raw)
+                        ),
                     );
                 }
                 lang

@@ -45,7 +45,10 @@ pub struct Grade {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not an Admiralty grade; write a letter A–F and a digit 1–6, e.g. B2")]
+#[error(
+    "{} is not an Admiralty grade; write a letter A–F and a digit 1–6, e.g. B2",
+    crate::quoted(.0)
+)]
 pub struct GradeError(pub String);
 
 impl Grade {
@@ -104,7 +107,10 @@ pub struct Subject {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' names no hub, route or zone; write hub:CODE, route:CODE or zone:CODE, e.g. hub:ALA")]
+#[error(
+    "{} names no hub, route or zone; write hub:CODE, route:CODE or zone:CODE, e.g. hub:ALA",
+    crate::quoted(.0)
+)]
 pub struct SubjectError(pub String);
 
 impl Subject {
@@ -291,7 +297,8 @@ impl fmt::Display for DailyWindow {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EffectError {
     #[error(
-        "'{0}' is not an effect; write open, restricted, closed, curfew:HH:MM-HH:MM (closed daily in that local time, e.g. curfew:23:00-07:00), military_only (a hub open to military and state transports alone), or threat:N with N from 0 to 5"
+        "{} is not an effect; write open, restricted, closed, curfew:HH:MM-HH:MM (closed daily in that local time, e.g. curfew:23:00-07:00), military_only (a hub open to military and state transports alone), or threat:N with N from 0 to 5",
+        crate::quoted(.0)
     )]
     Unknown(String),
     #[error(

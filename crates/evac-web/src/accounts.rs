@@ -256,7 +256,10 @@ pub async fn user_enabled_post(
         "yes" => true,
         "no" => false,
         other => {
-            let problem = format!("enabled: '{other}' is not yes or no");
+            let problem = format!(
+                "enabled: {other} is not yes or no",
+                other = evac_model::quoted(&other)
+            );
             return render_users(&state, lang, &session.staff, Some(problem)).await;
         }
     };

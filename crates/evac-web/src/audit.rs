@@ -52,7 +52,7 @@ pub async fn trail(
                 // A bad query value is an invalid field, as on every other list.
                 Problem::invalid(vec![evac_model::FieldError {
                     path: format!("query.{key}"),
-                    reason: format!("'{v}' is not a whole number"),
+                    reason: format!("{v} is not a whole number", v = evac_model::quoted(&v)),
                 }])
             })
         })

@@ -45,8 +45,15 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
 }
 
 fn transport_id(id: &str) -> Result<TransportId, Problem> {
-    id.parse()
-        .map_err(|_| field("id", format!("'{id}' is not a transport id (a UUID)")))
+    id.parse().map_err(|_| {
+        field(
+            "id",
+            format!(
+                "{id} is not a transport id (a UUID)",
+                id = evac_model::quoted(&id)
+            ),
+        )
+    })
 }
 
 fn file(bytes: Vec<u8>, content_type: &'static str, filename: String) -> Response {
@@ -69,7 +76,10 @@ fn format_param(query: &HashMap<String, String>, formats: &str) -> Result<String
     } else {
         Err(field(
             "query.format",
-            format!("'{format}' is not one of: {formats}"),
+            format!(
+                "{format} is not one of: {formats}",
+                format = evac_model::quoted(&format)
+            ),
         ))
     }
 }

@@ -239,7 +239,10 @@ fn person_id(text: &str) -> Result<evac_model::PersonId, Problem> {
             StatusCode::NOT_FOUND,
             "urn:evac:problem:not-found",
             "Not found",
-            format!("'{text}' is not a person id (a UUID)"),
+            format!(
+                "{text} is not a person id (a UUID)",
+                text = evac_model::quoted(&text)
+            ),
         )
     })
 }

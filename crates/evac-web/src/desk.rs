@@ -193,9 +193,13 @@ pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
     };
     let problem = crate::problem::Problem::from(e);
     let t = Tr { lang };
+    // The heading says what kind of answer it is: a refusal is the desk working as meant,
+    // not "something went wrong".
     let heading = match problem.status {
         StatusCode::NOT_FOUND => t.get("not-found"),
         StatusCode::FORBIDDEN => t.get("forbidden"),
+        StatusCode::CONFLICT => t.get("refused-title"),
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => t.get("invalid-title"),
         _ => t.get("error-title"),
     };
     // Field errors are always `said` above; everything else is the problem's own words.

@@ -93,7 +93,10 @@ pub(crate) fn time_param(
             v.parse().map_err(|_| {
                 field(
                     &format!("query.{name}"),
-                    format!("'{v}' is not an RFC 3339 time like 2022-01-06T12:00:00Z"),
+                    format!(
+                        "{v} is not an RFC 3339 time like 2022-01-06T12:00:00Z",
+                        v = evac_model::quoted(&v)
+                    ),
                 )
             })
         })
@@ -125,8 +128,9 @@ pub(crate) fn limit(
             Problem::invalid(vec![FieldError {
                 path: "query.limit".into(),
                 reason: format!(
-                    "'{v}' is not a page size between 1 and {}",
-                    evac_store::PAGE_ITEMS_MAX
+                    "{v} is not a page size between 1 and {}",
+                    evac_store::PAGE_ITEMS_MAX,
+                    v = evac_model::quoted(&v)
                 ),
             }])
         })

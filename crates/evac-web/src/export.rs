@@ -53,7 +53,10 @@ fn export_format(query: &HashMap<String, String>) -> Result<Format, Problem> {
     Format::parse(text).ok_or_else(|| {
         Problem::invalid(vec![FieldError {
             path: "query.format".into(),
-            reason: format!("'{text}' is not one of: csv, jsonl, xlsx"),
+            reason: format!(
+                "{text} is not one of: csv, jsonl, xlsx",
+                text = evac_model::quoted(&text)
+            ),
         }])
     })
 }

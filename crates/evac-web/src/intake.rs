@@ -221,7 +221,8 @@ pub(crate) fn town_of_query(
         _ => Err(evac_app::AppError::Invalid(vec![FieldError {
             path: "query.town".into(),
             reason: format!(
-                "'{town}' is not a place the gazetteer knows; follow a place's link on the dashboard"
+                "{town} is not a place the gazetteer knows; follow a place's link on the dashboard",
+                town = evac_model::quoted(&town)
             ),
         }])),
     }
@@ -255,7 +256,8 @@ pub(crate) fn request_filter(
                 errors.push(FieldError {
                     path: format!("query.{key}"),
                     reason: format!(
-                        "'{v}' is not a day like 2022-01-05 or a time like 2022-01-05T00:00:00Z"
+                        "{v} is not a day like 2022-01-05 or a time like 2022-01-05T00:00:00Z",
+                        v = evac_model::quoted(&v)
                     ),
                 });
             }
@@ -273,7 +275,7 @@ pub(crate) fn request_filter(
             let choices = PersonStatus::ALL.map(|s| s.as_str()).join(", ");
             errors.push(FieldError {
                 path: "query.status".into(),
-                reason: format!("'{v}' is not one of: {choices}"),
+                reason: format!("{v} is not one of: {choices}", v = evac_model::quoted(&v)),
             });
         }
     }
@@ -282,7 +284,11 @@ pub(crate) fn request_filter(
         if filter.channel.is_none() {
             errors.push(FieldError {
                 path: "query.channel".into(),
-                reason: format!("'{v}' is not one of: {}", Channel::choices()),
+                reason: format!(
+                    "{v} is not one of: {}",
+                    Channel::choices(),
+                    v = evac_model::quoted(&v)
+                ),
             });
         }
     }
@@ -297,7 +303,7 @@ pub(crate) fn request_filter(
             _ => {
                 errors.push(FieldError {
                     path: "query.has_minors".into(),
-                    reason: format!("'{v}' is not true or false"),
+                    reason: format!("{v} is not true or false", v = evac_model::quoted(&v)),
                 });
                 None
             }
@@ -317,7 +323,11 @@ pub(crate) fn request_filter(
         if filter.need.is_none() {
             errors.push(FieldError {
                 path: "query.need".into(),
-                reason: format!("'{v}' is not one of: {}", evac_model::Need::choices()),
+                reason: format!(
+                    "{v} is not one of: {}",
+                    evac_model::Need::choices(),
+                    v = evac_model::quoted(&v)
+                ),
             });
         }
     }
@@ -326,7 +336,10 @@ pub(crate) fn request_filter(
         if !matches!(v.as_str(), "true" | "") {
             errors.push(FieldError {
                 path: "query.has_duplicates".into(),
-                reason: format!("'{v}' is not true; leave it out for every request"),
+                reason: format!(
+                    "{v} is not true; leave it out for every request",
+                    v = evac_model::quoted(&v)
+                ),
             });
         }
     }
@@ -338,7 +351,10 @@ pub(crate) fn request_filter(
                 Ok(id) => filter.assignee = Some(id.to_string()),
                 Err(_) => errors.push(FieldError {
                     path: "query.assignee".into(),
-                    reason: format!("'{v}' is not me or a staff member's user id"),
+                    reason: format!(
+                        "{v} is not me or a staff member's user id",
+                        v = evac_model::quoted(&v)
+                    ),
                 }),
             },
         }
@@ -472,7 +488,10 @@ pub fn request_id(text: &str) -> Result<RequestId, Problem> {
             StatusCode::NOT_FOUND,
             "urn:evac:problem:not-found",
             "Not found",
-            format!("'{text}' is not a request id (a UUID)"),
+            format!(
+                "{text} is not a request id (a UUID)",
+                text = evac_model::quoted(&text)
+            ),
         )
     })
 }

@@ -64,8 +64,9 @@ pub(crate) fn review_query(
             None => errors.push(FieldError {
                 path: "query.order".into(),
                 reason: format!(
-                    "'{v}' is not one of: {}",
-                    ReviewOrder::ALL.map(ReviewOrder::as_str).join(", ")
+                    "{v} is not one of: {}",
+                    ReviewOrder::ALL.map(ReviewOrder::as_str).join(", "),
+                    v = evac_model::quoted(&v)
                 ),
             }),
         }
@@ -77,7 +78,10 @@ pub(crate) fn review_query(
             _ => {
                 errors.push(FieldError {
                     path: format!("query.{k}"),
-                    reason: format!("'{v}' is not a percentage from 0 to 100"),
+                    reason: format!(
+                        "{v} is not a percentage from 0 to 100",
+                        v = evac_model::quoted(&v)
+                    ),
                 });
                 None
             }
@@ -90,7 +94,10 @@ pub(crate) fn review_query(
             Ok(from) => review.from = from,
             Err(_) => errors.push(FieldError {
                 path: "query.from".into(),
-                reason: format!("'{v}' is not a count of pairs to skip"),
+                reason: format!(
+                    "{v} is not a count of pairs to skip",
+                    v = evac_model::quoted(&v)
+                ),
             }),
         }
     }
@@ -463,12 +470,11 @@ fn link_seq(seq: &str) -> Result<i64, Vec<FieldError>> {
         .ok()
         .filter(|seq| *seq > 0)
         .ok_or_else(|| {
-            // Quoted in part: the path is anybody's.
-            let shown: String = seq.chars().take(40).collect();
             vec![FieldError {
                 path: "seq".into(),
                 reason: format!(
-                    "'{shown}' is not a link event's number (a whole number from 1, as the review queue shows it)"
+                    "{} is not a link event's number (a whole number from 1, as the review queue shows it)",
+                    evac_model::quoted(seq)
                 ),
             }]
         })

@@ -142,7 +142,10 @@ pub async fn sms_delivery(
     let message: MessageId = report.message.parse().map_err(|_| {
         field(
             "message",
-            format!("'{}' is not a message id", report.message),
+            format!(
+                "{} is not a message id",
+                evac_model::quoted(&report.message)
+            ),
         )
     })?;
     state
@@ -224,8 +227,12 @@ pub async fn outbox(
     let request = query
         .get("request")
         .map(|r| {
-            r.parse::<RequestId>()
-                .map_err(|_| field("query.request", format!("'{r}' is not a request id")))
+            r.parse::<RequestId>().map_err(|_| {
+                field(
+                    "query.request",
+                    format!("{r} is not a request id", r = evac_model::quoted(&r)),
+                )
+            })
         })
         .transpose()?;
     let message_state = query
@@ -235,8 +242,9 @@ pub async fn outbox(
                 field(
                     "query.state",
                     format!(
-                        "'{s}' is not one of: {}",
-                        MessageState::ALL.map(MessageState::as_str).join(", ")
+                        "{s} is not one of: {}",
+                        MessageState::ALL.map(MessageState::as_str).join(", "),
+                        s = evac_model::quoted(&s)
                     ),
                 )
             })
@@ -343,8 +351,12 @@ pub async fn inbox(
     let request = query
         .get("request")
         .map(|r| {
-            r.parse::<RequestId>()
-                .map_err(|_| field("query.request", format!("'{r}' is not a request id")))
+            r.parse::<RequestId>().map_err(|_| {
+                field(
+                    "query.request",
+                    format!("{r} is not a request id", r = evac_model::quoted(&r)),
+                )
+            })
         })
         .transpose()?;
     let states: Vec<&str> = match query.get("state") {
@@ -358,8 +370,15 @@ pub async fn inbox(
 }
 
 fn inbound_id(text: &str) -> Result<InboundId, Problem> {
-    text.parse()
-        .map_err(|_| field("id", format!("'{text}' is not an inbound message id")))
+    text.parse().map_err(|_| {
+        field(
+            "id",
+            format!(
+                "{text} is not an inbound message id",
+                text = evac_model::quoted(&text)
+            ),
+        )
+    })
 }
 
 /// `POST /api/v1/inbox/{id}` with a [`HandlingDraft`] (`{reference?}`): handled (and attached
@@ -415,8 +434,9 @@ pub async fn inbox_page(
         one if INBOUND_STATES.contains(&one) => vec![one],
         other => {
             problems.push(format!(
-                "state: '{other}' is not one of: {}",
-                INBOUND_STATES.join(", ")
+                "state: {other} is not one of: {}",
+                INBOUND_STATES.join(", "),
+                other = evac_model::quoted(&other)
             ));
             INBOX_WAITING_STATES.to_vec()
         }

@@ -267,8 +267,15 @@ pub async fn ingest(
 }
 
 fn report_id(text: &str) -> Result<ReportId, Problem> {
-    text.parse()
-        .map_err(|_| field("id", format!("'{text}' is not a report id (a UUID)")))
+    text.parse().map_err(|_| {
+        field(
+            "id",
+            format!(
+                "{text} is not a report id (a UUID)",
+                text = evac_model::quoted(&text)
+            ),
+        )
+    })
 }
 
 /// `GET /api/v1/reports/{id}`: a report with its statements.

@@ -61,7 +61,11 @@ pub(crate) fn transport_filter(
         if filter.status.is_none() {
             errors.push(FieldError {
                 path: "query.status".into(),
-                reason: format!("'{v}' is not one of: {}", TransportStatus::choices()),
+                reason: format!(
+                    "{v} is not one of: {}",
+                    TransportStatus::choices(),
+                    v = evac_model::quoted(&v)
+                ),
             });
         }
     }
@@ -72,8 +76,9 @@ pub(crate) fn transport_filter(
             None => errors.push(FieldError {
                 path: "query.order".into(),
                 reason: format!(
-                    "'{v}' is not one of: {}",
-                    TransportOrder::ALL.map(TransportOrder::as_str).join(", ")
+                    "{v} is not one of: {}",
+                    TransportOrder::ALL.map(TransportOrder::as_str).join(", "),
+                    v = evac_model::quoted(&v)
                 ),
             }),
         }
@@ -164,9 +169,15 @@ pub async fn transport_status(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let id: TransportId = id
-        .parse()
-        .map_err(|_| field("id", format!("'{id}' is not a transport id (a UUID)")))?;
+    let id: TransportId = id.parse().map_err(|_| {
+        field(
+            "id",
+            format!(
+                "{id} is not a transport id (a UUID)",
+                id = evac_model::quoted(&id)
+            ),
+        )
+    })?;
     let status = json_draft(&headers, body, TransportStatusDraft::validate)?;
     let transport = state.app.set_transport_status(&staff, id, status).await?;
     Ok(to_json(&transport))

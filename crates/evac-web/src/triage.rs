@@ -175,7 +175,10 @@ pub(crate) fn case_filter(
         _ => {
             errors.push(FieldError {
                 path: "query.class".into(),
-                reason: format!("'{c}' is not a priority class (1 is served first)"),
+                reason: format!(
+                    "{c} is not a priority class (1 is served first)",
+                    c = evac_model::quoted(&c)
+                ),
             });
             None
         }
@@ -186,10 +189,11 @@ pub(crate) fn case_filter(
             errors.push(FieldError {
                 path: "query.mark".into(),
                 reason: format!(
-                    "'{m}' is not one of: {}",
+                    "{m} is not one of: {}",
                     evac_app::CaseMark::ALL
                         .map(evac_app::CaseMark::as_str)
-                        .join(", ")
+                        .join(", "),
+                    m = evac_model::quoted(&m)
                 ),
             });
         }
@@ -201,7 +205,10 @@ pub(crate) fn case_filter(
         Some(other) => {
             errors.push(FieldError {
                 path: "query.mine".into(),
-                reason: format!("'{other}' is not true or false"),
+                reason: format!(
+                    "{other} is not true or false",
+                    other = evac_model::quoted(&other)
+                ),
             });
             false
         }

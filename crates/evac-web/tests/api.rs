@@ -1186,6 +1186,44 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
         "the pair waits for review again"
     );
     assert_eq!(decide("match").await.unwrap().status(), StatusCode::CREATED);
+    // On the Russian desk, a decision asked of a link event that is itself a decision is
+    // refused in Russian under a heading that says so (the walk read "link event 7 is a
+    // distinct" under "Something went wrong"), and a hostile value is quoted in part (the
+    // walk's 60,000-character `decision` came back whole).
+    let (status, page) = t
+        .desk_post(
+            &format!("/desk/review/{decision}?lang=ru"),
+            &officer,
+            &[("decision", "match".to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(
+        page.contains(&format!(
+            "Событие связи {decision} — «признаны разными людьми»"
+        )),
+        "{page}"
+    );
+    assert!(page.contains("Изменение не внесено"), "{page}");
+    assert!(
+        !page.contains("Что-то пошло не так") && !page.contains(" is a "),
+        "{page}"
+    );
+    let (status, page) = t
+        .desk_post(
+            &format!("/desk/review/{seq}?lang=ru"),
+            &officer,
+            &[("decision", "ж".repeat(20_000))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Проверьте введённые данные"), "{page}");
+    assert!(page.contains("decision: "), "the field is named");
+    assert!(
+        page.len() < 20_000 && !page.contains(&"ж".repeat(41)),
+        "the value is quoted whole: {} bytes",
+        page.len()
+    );
 
     let planner = t.token("planner2", Role::Planner).await;
     let (status, _) = t.get("/api/v1/review", Some(&planner)).await;
