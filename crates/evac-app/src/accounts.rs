@@ -91,7 +91,10 @@ impl App {
             Err(StoreError::Conflict { .. }) => Err(AppError::Conflict(
                 Refusal::new(
                     RefusalKind::UserExists,
-                    format!("a user named '{name}' already exists"),
+                    format!(
+                        "a user named {name} already exists",
+                        name = evac_model::quoted(&name)
+                    ),
                 )
                 .text("name", name),
             )),
@@ -118,7 +121,8 @@ impl App {
         }
         let user = self.store.user_by_name(user_name).await?.ok_or_else(|| {
             AppError::NotFound(format!(
-                "user '{user_name}' (create it with `evac user add`)"
+                "user {user_name} (create it with `evac user add`)",
+                user_name = evac_model::quoted(&user_name)
             ))
         })?;
         let mut bytes = [0u8; 32];
@@ -263,7 +267,10 @@ impl App {
     /// them has the database already; the name is who the audit trail credits).
     pub async fn console_staff(&self, name: &str) -> Result<Staff, AppError> {
         let user = self.store.user_by_name(name).await?.ok_or_else(|| {
-            AppError::NotFound(format!("user '{name}' (create it with `evac user add`)"))
+            AppError::NotFound(format!(
+                "user {name} (create it with `evac user add`)",
+                name = evac_model::quoted(&name)
+            ))
         })?;
         Ok(Staff {
             user_id: user.id,
@@ -333,7 +340,8 @@ impl App {
             .find(|t| id.len() == TOKEN_ID_HEX_DIGITS && hex::encode(t.token_sha256).starts_with(&id))
             .ok_or_else(|| {
                 AppError::NotFound(format!(
-                    "a working token '{id}' of {user_name} (list them with `evac token list {user_name}`)"
+                    "a working token {} of {user_name} (list them with `evac token list {user_name}`)",
+                    evac_model::quoted(&id)
                 ))
             })?;
         let audit = AuditEvent {
@@ -351,6 +359,6 @@ impl App {
         self.store
             .user_by_name(name)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("user '{name}'")))
+            .ok_or_else(|| AppError::NotFound(format!("user {}", evac_model::quoted(name))))
     }
 }

@@ -1438,7 +1438,7 @@ impl App {
                     ),
                 )
                 .text("seq", seq)
-                .with("kind", RefusalArg::LinkDecision(target.event.kind)),
+                .with("kind", RefusalArg::LinkEvent(target.event.kind)),
             ));
         }
         let of_pair = PairEvents::of(&events, target.event.person_a, target.event.person_b);
@@ -1551,7 +1551,7 @@ impl App {
                     ),
                 )
                 .text("seq", seq)
-                .with("kind", RefusalArg::LinkDecision(target.event.kind)),
+                .with("kind", RefusalArg::LinkEvent(target.event.kind)),
             ));
         }
         let of_pair = PairEvents::of(&events, target.event.person_a, target.event.person_b);

@@ -89,8 +89,11 @@ pub enum RefusalArg {
     PersonStatus(PersonStatus),
     TransportStatus(TransportStatus),
     Time(Timestamp),
-    /// A duplicate-review decision (merged by hand, kept apart, merged automatically).
+    /// A duplicate-review decision (merged by hand, kept apart, merged automatically), as
+    /// the state it leaves a pair in.
     LinkDecision(evac_model::LinkEventKind),
+    /// A link event as a thing ("an undo", "a decision \"two people\"").
+    LinkEvent(evac_model::LinkEventKind),
 }
 
 /// A refusal: its kind, the values its message names, and its English words.

@@ -783,7 +783,7 @@ async fn a_decision_that_cannot_be_made_says_what_stands_and_who_decided_it() {
     assert!(
         refusal
             .args
-            .contains(&("kind", RefusalArg::LinkDecision(LinkEventKind::Distinct))),
+            .contains(&("kind", RefusalArg::LinkEvent(LinkEventKind::Distinct))),
         "{refusal:?}"
     );
 }

@@ -108,7 +108,10 @@ pub enum ReportError {
     Xml(String),
     #[error("the CAP alert has no {0} element; CAP 1.2 requires it")]
     CapMissing(&'static str),
-    #[error("the CAP alert's {field} '{value}' is not a time like 2022-01-05T06:00:00+06:00")]
+    #[error(
+        "the CAP alert's {field} {} is not a time like 2022-01-05T06:00:00+06:00",
+        evac_model::quoted(.value)
+    )]
     CapTime { field: &'static str, value: String },
 }
 

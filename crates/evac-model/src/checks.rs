@@ -37,8 +37,9 @@ pub(crate) struct Checker {
 pub const QUOTED_CHARS_MAX: usize = 40;
 
 /// A value as an error quotes it: in single quotes, cut after [`QUOTED_CHARS_MAX`] characters
-/// with "…", and hidden characters (controls, bidirectional marks) shown as "�" so that the
-/// quote reads as typed wherever it is shown.
+/// with "…", on one line (line breaks and tabs shown as "␊", "␍", "␉", so a problem stays one
+/// line of a CSV or a console), and hidden characters (controls, bidirectional marks) shown as
+/// "�" so that the quote reads as typed wherever it is shown.
 pub fn quoted<T: AsRef<str> + ?Sized>(value: &T) -> Quoted<'_> {
     Quoted(value.as_ref())
 }
@@ -52,7 +53,13 @@ impl fmt::Display for Quoted<'_> {
         f.write_char('\'')?;
         let mut chars = self.0.chars();
         for c in chars.by_ref().take(QUOTED_CHARS_MAX) {
-            f.write_char(if hidden_character(c) { '\u{FFFD}' } else { c })?;
+            f.write_char(match c {
+                '\n' => '␊',
+                '\r' => '␍',
+                '\t' => '␉',
+                c if hidden_character(c) => '\u{FFFD}',
+                c => c,
+            })?;
         }
         if chars.next().is_some() {
             f.write_char('…')?;

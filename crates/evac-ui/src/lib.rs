@@ -153,6 +153,16 @@ impl Tr {
             .collect()
     }
 
+    /// The message, or `fallback` where this language has none (a value named by a key made
+    /// from data, e.g. `link-event-{kind}`).
+    pub fn get_or(&self, key: &str, fallback: &str) -> String {
+        if self.has(key) {
+            self.get(key)
+        } else {
+            fallback.to_string()
+        }
+    }
+
     /// Whether this language has the message (tests: every key of a page is translated). A
     /// message that names values is there too, although looked up without them it cannot be
     /// formatted (fluent-templates names that error only by its `Debug` form).

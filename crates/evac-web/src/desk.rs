@@ -183,6 +183,11 @@ pub(crate) fn desk_time(state: &AppState, at: evac_model::Timestamp) -> String {
 /// back (the API answers the same problem as JSON).
 pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
     // Bad input and a role that may not are said in the desk's language.
+    let refused_or_invalid = match &e {
+        AppError::Conflict(_) => Some("refused-title"),
+        AppError::Invalid(_) => Some("invalid-title"),
+        _ => None,
+    };
     let said = match &e {
         AppError::Invalid(errors) => Some(problem_text_in(lang, AppError::Invalid(errors.clone()))),
         AppError::Conflict(refusal) => Some(refusal_text(lang, refusal)),
@@ -193,14 +198,13 @@ pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
     };
     let problem = crate::problem::Problem::from(e);
     let t = Tr { lang };
-    // The heading says what kind of answer it is: a refusal is the desk working as meant,
-    // not "something went wrong".
-    let heading = match problem.status {
-        StatusCode::NOT_FOUND => t.get("not-found"),
-        StatusCode::FORBIDDEN => t.get("forbidden"),
-        StatusCode::CONFLICT => t.get("refused-title"),
-        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => t.get("invalid-title"),
-        _ => t.get("error-title"),
+    // The heading says what kind of answer it is: a refusal or a field to fix is the desk
+    // working as meant, not "something went wrong".
+    let heading = match (refused_or_invalid, problem.status) {
+        (Some(key), _) => t.get(key),
+        (None, StatusCode::NOT_FOUND) => t.get("not-found"),
+        (None, StatusCode::FORBIDDEN) => t.get("forbidden"),
+        (None, _) => t.get("error-title"),
     };
     // Field errors are always `said` above; everything else is the problem's own words.
     let detail = said.unwrap_or(problem.detail);
@@ -308,12 +312,10 @@ pub(crate) fn refusal_text(lang: Lang, refusal: &evac_app::Refusal) -> String {
                 RefusalArg::TransportStatus(status) => t.transport_status_name(status.as_str()),
                 RefusalArg::Time(at) => at.to_minute_utc(),
                 RefusalArg::LinkDecision(kind) => {
-                    let key = format!("link-decision-{}", kind.as_str());
-                    if t.has(&key) {
-                        t.get(&key)
-                    } else {
-                        kind.as_str().to_string()
-                    }
+                    t.get_or(&format!("link-decision-{}", kind.as_str()), kind.as_str())
+                }
+                RefusalArg::LinkEvent(kind) => {
+                    t.get_or(&format!("link-event-{}", kind.as_str()), kind.as_str())
                 }
             };
             (*name, said)

@@ -43,7 +43,10 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "urn:evac:problem:unsupported-media-type",
                 "JSON expected",
-                format!("send the body as application/json, not {ct}"),
+                format!(
+                    "send the body as application/json, not {}",
+                    evac_model::quoted(ct)
+                ),
             ));
         }
     }

@@ -152,9 +152,8 @@ pub async fn queue(
     request_body = DecisionDraft,
     responses(
         (status = 201, description = "decision logged", body = crate::answers::Decided),
-        (status = 400, description = "not a review item or an auto-merge"),
         (status = 404, description = "no such link event"),
-        (status = 409, description = "the pair was decided already"),
+        (status = 409, description = "the pair was decided already, the link event is not a review item or an auto-merge, or the decision would contradict another (refusal kinds pair-decided, link-not-decidable, pair-joined-through-others, pair-told-apart-through-others)"),
         (status = 422, description = "decision is neither match nor distinct, or seq is not a link event's number"),
     ),
 )]
@@ -191,7 +190,7 @@ pub async fn decide(
     responses(
         (status = 201, description = "undone", body = crate::answers::Undone),
         (status = 404, description = "no such link event"),
-        (status = 409, description = "already undone"),
+        (status = 409, description = "already undone, or the link event is not a merge or a decision (refusal kinds link-undone, link-not-undoable)"),
         (status = 422, description = "seq is not a link event's number"),
     ),
 )]

@@ -551,6 +551,7 @@ pub async fn handle_post(
         (status = 200, description = "id, requests, recipients, by_channel, samples, unreachable_requests", body = evac_app::BroadcastPreview),
         (status = 403, description = "role may not send broadcasts"),
         (status = 404, description = "no transport with that code"),
+        (status = 409, description = "the group holds more recipients than one broadcast sends to (refusal kind broadcast-too-large)"),
         (status = 422, description = "no text, no group, a field too long"),
     ),
 )]
@@ -577,7 +578,7 @@ pub async fn broadcast_preview(
         (status = 202, description = "id, recipients, queued", body = evac_app::BroadcastSent),
         (status = 403, description = "role may not send broadcasts"),
         (status = 404, description = "no such transport"),
-        (status = 409, description = "the group changed since the preview"),
+        (status = 409, description = "the group changed since the preview, or holds more recipients than one broadcast sends to"),
         (status = 422, description = "no id, no text, no group"),
     ),
 )]
@@ -719,7 +720,12 @@ pub async fn broadcast_post(
         Err(AppError::Conflict(why)) => (
             None,
             vec![evac_ui::FieldProblem {
-                path: "expected_recipients".into(),
+                // A changed group is the count the form carried; a group too large is no
+                // one field's.
+                path: match why.kind {
+                    evac_app::RefusalKind::BroadcastGroupChanged => "expected_recipients".into(),
+                    _ => String::new(),
+                },
                 reason: crate::desk::refusal_text(lang, &why),
             }],
             StatusCode::CONFLICT,

@@ -1200,7 +1200,7 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
     assert_eq!(status, StatusCode::CONFLICT, "{page}");
     assert!(
         page.contains(&format!(
-            "Событие связи {decision} — «признаны разными людьми»"
+            "Событие связи {decision} — решение «разные люди»: по нему нечего решать"
         )),
         "{page}"
     );
