@@ -34,7 +34,9 @@ use serde::Serialize;
 pub use block::{BlockingStats, CandidatePair};
 pub use compare::{Comparison, Documents, FIELDS, Field};
 pub use index::{Candidate, Index, Offered, best_matches};
-pub use model::{Doubt, FieldWeight, HouseholdParameters, Likeness, Model, Score, StoredModel};
+pub use model::{
+    Doubt, FieldWeight, HouseholdParameters, Likeness, Model, Score, StoredModel, name_association,
+};
 pub use record::{LinkRecord, Prepared, Sex};
 
 use crate::block::NO_GROUP;

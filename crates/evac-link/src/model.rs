@@ -8,6 +8,12 @@
 //! result does not depend on record order or thread count. Reviewers' decisions refine `m`
 //! ([`Model::learn_from_decisions`]). Names that agree exactly weigh according to how common
 //! the name is (term-frequency adjustment): two Ivanovs agree less tellingly than two Ospanovs.
+//! Fields that go together are counted once: Fellegi–Sunter adds each field's weight as if
+//! fields were independent, but a given name goes with a surname (Елена with Белова) and says
+//! the sex. Two namesakes of one year then read as near-certain (the review queue showed such
+//! strangers at 60–95 % where one in twenty was one person), so a given name beside a surname
+//! that agrees weighs by the file's [`name_association`], and the sex beside a given name that
+//! agrees weighs nothing.
 //!
 //! Evidence that two records belong to one household (a shared phone or e-mail, a request
 //! already tied to the other) is not evidence that they are one person: brothers share it as
@@ -67,6 +73,13 @@ pub struct Model {
     pub name_frequency: HashMap<Box<str>, f64>,
     /// Lowest frequency a name is given (a name seen once is still not unique in the world).
     pub frequency_floor: f64,
+    /// How many times more often two records drawn at random that share a surname also share
+    /// a given name than if the two names were drawn apart ([`name_association`]): given
+    /// names go with surnames (Елена with Белова, Aigerim with Ospanova), so two namesakes
+    /// agreeing on both are less telling than the two weights added up. 1 where names are
+    /// drawn apart; never below 1.
+    #[serde(default = "names_drawn_apart")]
+    pub name_association: f64,
     pub em_iterations: usize,
     /// How different people of one household compare, for a family (`household[0]`: at
     /// most [`FAMILY_SIZE_MAX`] people) and for a larger group (`household[1]`: a school class,
@@ -81,6 +94,11 @@ pub struct Model {
 /// A model kept before [`Model::parties`] was: learnt from a store's requests.
 fn in_parties() -> bool {
     true
+}
+
+/// A model kept before [`Model::name_association`] was: names weighed as drawn apart.
+fn names_drawn_apart() -> f64 {
+    1.0
 }
 
 /// How two different people of one household compare (learnt from the people of one request,
@@ -321,6 +339,7 @@ impl Model {
             u,
             name_frequency,
             frequency_floor: 1.0 / (records.len().max(1) as f64),
+            name_association: name_association(records),
             em_iterations: 0,
             household: estimate_household(records, groups),
             // No records at all (a crisis's first relink): nothing says it is a register.
@@ -484,16 +503,30 @@ impl Model {
         (lm, lu)
     }
 
-    /// Weight of one field level in bits, with the term-frequency adjustment for exact names.
-    fn field_weight(&self, field: Field, level: u8, exact_value: Option<&str>) -> f64 {
+    /// Weight of one field level in bits, with the term-frequency adjustment for exact names,
+    /// counting once what two fields say together: a given name that agrees beside a surname
+    /// that agrees is as common as the two go together ([`Model::name_association`]), and a
+    /// given name that agrees says the sex already (the same sex then weighs nothing; another
+    /// sex still weighs against).
+    fn field_weight(&self, field: Field, level: u8, c: &Comparison<'_>) -> f64 {
         let f = field.index();
         let m = self.m[f][level as usize];
         let mut u = self.u[f][level as usize];
-        if level == 0
+        if level == EXACT
             && field.term_frequency_adjusted()
-            && let Some(frequency) = exact_value.and_then(|v| self.name_frequency.get(v))
+            && let Some(frequency) = exact_value(c, field).and_then(|v| self.name_frequency.get(v))
         {
             u = frequency.max(self.frequency_floor);
+        }
+        let given = c.levels[Field::GivenName.index()];
+        match field {
+            Field::GivenName if level == EXACT && c.levels[Field::Surname.index()] == EXACT => {
+                u = (u * self.name_association).min(1.0);
+            }
+            Field::Sex if level == EXACT && matches!(given, EXACT | SAME_NAME_GROUP) => {
+                return 0.0;
+            }
+            _ => {}
         }
         (m / u)
             .log2()
@@ -635,7 +668,7 @@ impl Model {
         for field in FIELDS {
             let level = self.level_weighed(c, field);
             if level != MISSING {
-                total += self.field_weight(field, level, exact_value(c, field));
+                total += self.field_weight(field, level, c);
             }
         }
         total
@@ -685,7 +718,7 @@ impl Model {
                     FieldWeight {
                         field,
                         level: field.levels()[level as usize],
-                        weight: self.field_weight(field, weighed, exact_value(c, field)),
+                        weight: self.field_weight(field, weighed, c),
                     }
                 }
             })
@@ -1095,6 +1128,81 @@ fn name_frequencies(records: &[Prepared]) -> HashMap<Box<str>, f64> {
     }
     counts
 }
+
+/// How many times more often two different people agree on both their (first) surname and
+/// given name than their agreeing on each apart predicts:
+/// `P(both | far) / (P(surname | far) · P(given name | far))` over the pairs of records with
+/// both names and a birth year, among pairs born two years or more apart ("far"). Counting
+/// every pair instead would count a file's own duplicates: in a file where each person comes
+/// twice under a rare name, nearly every pair agreeing on both names is one person, and the
+/// association would read as hundreds. Born apart, two records are two people. At least 1.
+/// Counted by sorting borrowed name pairs, not in tables, and dropped once counted.
+pub fn name_association(records: &[Prepared]) -> f64 {
+    use rayon::prelude::*;
+    let year = |r: &Prepared| {
+        r.birth_date
+            .map(|d| d.year())
+            .or_else(|| r.birth_year_range.map(|(from, _)| from))
+    };
+    let mut named: Vec<(&str, &str, i16)> = records
+        .iter()
+        .filter_map(|r| Some((&*r.surname.first()?.key, &*r.given.first()?.key, year(r)?)))
+        .collect();
+    // Pairs born two years or more apart among runs of equal keys, in a list sorted by key
+    // then year: every pair of the run but those of one year or of neighbouring years.
+    fn far_pairs<K: PartialEq>(sorted: &[(K, i16)]) -> f64 {
+        let pairs = |n: usize| (n * n.saturating_sub(1) / 2) as f64;
+        sorted
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|run| {
+                let years: Vec<(i16, usize)> = run
+                    .chunk_by(|a, b| a.1 == b.1)
+                    .map(|y| (y[0].1, y.len()))
+                    .collect();
+                let near: f64 = years.iter().map(|&(_, n)| pairs(n)).sum::<f64>()
+                    + years
+                        .windows(2)
+                        .filter(|w| w[1].0 == w[0].0 + 1)
+                        .map(|w| (w[0].1 * w[1].1) as f64)
+                        .sum::<f64>();
+                pairs(run.len()) - near
+            })
+            .sum()
+    }
+    named.par_sort_unstable();
+    let both = far_pairs(
+        &named
+            .iter()
+            .map(|&(s, g, y)| ((s, g), y))
+            .collect::<Vec<_>>(),
+    );
+    let mut by_surname: Vec<(&str, i16)> = named.iter().map(|&(s, _, y)| (s, y)).collect();
+    by_surname.par_sort_unstable();
+    let surname = far_pairs(&by_surname);
+    drop(by_surname);
+    let mut by_given: Vec<(&str, i16)> = named.iter().map(|&(_, g, y)| (g, y)).collect();
+    by_given.par_sort_unstable();
+    let given = far_pairs(&by_given);
+    drop(by_given);
+    let mut by_year: Vec<((), i16)> = named.iter().map(|&(_, _, y)| ((), y)).collect();
+    drop(named);
+    by_year.par_sort_unstable();
+    let all = far_pairs(&by_year);
+    if surname == 0.0 || given == 0.0 {
+        return 1.0;
+    }
+    // Namesakes born apart, against as many as names drawn apart would make, each count
+    // given [`NAME_ASSOCIATION_PSEUDO_PAIRS`] more: a small file's few (a copy whose year was
+    // mistyped is one) say little, a large file's many say what they say.
+    let independent = surname * given / all;
+    ((both + NAME_ASSOCIATION_PSEUDO_PAIRS) / (independent + NAME_ASSOCIATION_PSEUDO_PAIRS))
+        .max(1.0)
+}
+
+/// Pairs of namesakes added to what a file shows and to what names drawn apart would make,
+/// when [`name_association`] compares the two: the association is 1 until a file holds
+/// many more namesakes born apart than chance makes.
+const NAME_ASSOCIATION_PSEUDO_PAIRS: f64 = 10.0;
 
 /// How many candidate pairs (of the given kinds) show each comparison pattern.
 fn pattern_histogram(

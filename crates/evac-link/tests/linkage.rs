@@ -3,7 +3,9 @@
 use evac_demo::{Scenario, generate};
 use evac_link::evaluate::pair_metrics;
 use evac_link::sources::records_of_draft;
-use evac_link::{Band, Documents, Index, LinkRecord, Prepared, Settings, Sex, link};
+use evac_link::{
+    Band, Documents, Index, LinkRecord, Prepared, Settings, Sex, link, name_association,
+};
 use jiff::civil::date;
 use proptest::prelude::*;
 
@@ -550,6 +552,141 @@ fn shown_probabilities_are_honest_on_the_demo_crisis() {
         true_pairs as f64 >= 0.99 * pairs as f64,
         "{true_pairs} of {pairs} pairs shown at 0.99 or more are one person: {bands:?}"
     );
+}
+
+/// Names go together: where Белова is mostly Елена and Smith mostly John, two people who share
+/// both names are less telling than the two weights added up. The association is counted as
+/// the brute force over every pair of records born two years or more apart counts it (pairs
+/// born closer may be one person written twice, whose names agree because they are one);
+/// where every surname goes with every given name alike, it is 1.
+#[test]
+fn name_association_is_what_every_pair_of_records_born_apart_shows() {
+    let people = |names: &[(&str, &str, i16)]| -> Vec<Prepared> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, &(given, surname, year))| {
+                Prepared::new(&LinkRecord {
+                    birth_year_range: Some((year, year)),
+                    ..person(&i.to_string(), &i.to_string(), given, surname)
+                })
+            })
+            .collect()
+    };
+    let brute_force = |records: &[Prepared]| {
+        let (mut both, mut surname, mut given, mut pairs) = (0.0, 0.0, 0.0, 0.0);
+        for (i, a) in records.iter().enumerate() {
+            for b in &records[i + 1..] {
+                let (ya, yb) = (a.birth_year_range.unwrap().0, b.birth_year_range.unwrap().0);
+                if (ya - yb).abs() < 2 {
+                    continue;
+                }
+                let s = a.surname[0].key == b.surname[0].key;
+                let g = a.given[0].key == b.given[0].key;
+                both += f64::from(u8::from(s && g));
+                surname += f64::from(u8::from(s));
+                given += f64::from(u8::from(g));
+                pairs += 1.0;
+            }
+        }
+        // As many namesake pairs again as the model adds to both sides (10).
+        let independent = surname * given / pairs;
+        (both + 10.0) / (independent + 10.0)
+    };
+    let mut together = Vec::new();
+    for i in 0..60 {
+        let (given, surname) = match i % 3 {
+            0 => (["Елена", "Анна"][i % 2], ["Белова", "Иванова"][i / 3 % 2]),
+            1 => (["John", "Peter"][i % 2], ["Smith", "Brown"][i / 3 % 2]),
+            _ => (
+                ["Айгерим", "Дана"][i % 2],
+                ["Оспанова", "Нурланова"][i / 3 % 2],
+            ),
+        };
+        // Years from 1990 to 2002, some of them a year apart, some the same.
+        together.push((given, surname, 1990 + (i * 7 % 13) as i16));
+    }
+    // Each person written twice (the same names, the same year): no stronger association.
+    let twice: Vec<_> = together.iter().chain(&together).copied().collect();
+    let records = people(&twice);
+    let expected = brute_force(&records);
+    assert!(expected > 2.0, "the names go together: {expected}");
+    assert!((name_association(&records) - expected).abs() < 1e-9);
+    let mut apart = Vec::new();
+    for (i, surname) in ["Белова", "Smith", "Оспанова"].into_iter().enumerate() {
+        for (j, given) in ["Елена", "John", "Айгерим", "Дана"].into_iter().enumerate()
+        {
+            for year in [1980, 1990, 2000] {
+                apart.push((given, surname, year + (i * 4 + j) as i16 % 2));
+            }
+        }
+    }
+    let records = people(&apart);
+    let independent = brute_force(&records);
+    assert!((name_association(&records) - independent.max(1.0)).abs() < 1e-9);
+    assert!((independent - 1.0).abs() < 0.2, "{independent}");
+}
+
+/// Two strangers of one name: the given name weighs less beside a surname that agrees (by the
+/// file's name association), and the sex the given name already says weighs nothing; the
+/// explanation's weights add up to what the pair is scored at.
+#[test]
+fn namesakes_are_weighed_as_names_go_together() {
+    let (records, _) = generated(2_000, 2022);
+    let linkage = link(records, &Settings::default()).unwrap();
+    let association = linkage.model.name_association;
+    assert!(
+        association > 1.5,
+        "the generator's names go together: {association}"
+    );
+    let field = |why: &evac_link::Score, name: &str| {
+        why.fields
+            .iter()
+            .find(|f| f.field.name() == name)
+            .map(|f| (f.level, f.weight))
+            .unwrap()
+    };
+    // Given-name weights by name key: beside a surname that agrees, and beside one that
+    // differs.
+    let mut namesakes: Vec<(Box<str>, f64)> = Vec::new();
+    let mut given_alone: std::collections::HashMap<Box<str>, f64> = Default::default();
+    for p in &linkage.pairs {
+        let why = linkage.explain(p.a, p.b);
+        let (given_level, given_weight) = field(&why, "given_name");
+        let (surname_level, _) = field(&why, "surname");
+        let (sex_level, sex_weight) = field(&why, "sex");
+        if given_level == "exact" && sex_level == "same" {
+            assert_eq!(sex_weight, 0.0, "{why:?}");
+        }
+        let given_key = linkage.prepared[p.a as usize].given[0].key.clone();
+        let one_given = |i: u32| linkage.prepared[i as usize].given.len() == 1;
+        if given_level == "exact" && !why.names_swapped && one_given(p.a) && one_given(p.b) {
+            match surname_level {
+                "exact" => namesakes.push((given_key, given_weight)),
+                "different" => {
+                    given_alone.insert(given_key, given_weight);
+                }
+                _ => {}
+            }
+        }
+        if !why.household_bounded {
+            let total: f64 =
+                why.fields.iter().map(|f| f.weight).sum::<f64>() + linkage.model.prior_weight();
+            assert!((total - why.match_weight).abs() < 1e-9, "{why:?}");
+        }
+    }
+    // The same given name, with the surname agreeing or not: the difference is the association.
+    let mut compared = 0;
+    for (key, weight) in &namesakes {
+        if let Some(alone) = given_alone.get(key) {
+            assert!(
+                (alone - weight - association.log2()).abs() < 1e-9,
+                "{key}: {weight} beside the surname, {alone} without"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 10, "{compared} names compared");
 }
 
 /// The review page says what is really in doubt: an age against a date is "only an age", not

@@ -133,8 +133,10 @@ pub fn run(args: LinkBenchArgs) -> anyhow::Result<()> {
             .join(", ")
     );
     println!(
-        "  model: prior {:.4}, {} EM iterations",
-        linkage.model.prior_match_probability, linkage.model.em_iterations
+        "  model: prior {:.4}, {} EM iterations, name association {:.2} (surname and given name agree together that many times more often than apart)",
+        linkage.model.prior_match_probability,
+        linkage.model.em_iterations,
+        linkage.model.name_association
     );
     let line = |name: &str, m: &evac_link::evaluate::PairMetrics| {
         println!(
