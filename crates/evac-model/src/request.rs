@@ -491,7 +491,14 @@ impl RequestDraft {
         let destination_country = c.country("destination_country", &self.destination_country);
         let region = country.or(ctx.default_region);
         let location_text = c.short_text("location.text", &self.location.text);
-        if location_text.is_none() && self.location.lat.is_none() {
+        // Required only when nothing was given: a text refused for its length or its
+        // characters has said what to fix already.
+        let text_given = self
+            .location
+            .text
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty());
+        if location_text.is_none() && !text_given && self.location.lat.is_none() {
             c.fail(
                 "location.text",
                 "is required; say where you are (city, address or hotel)",

@@ -362,3 +362,20 @@ fn reasons_for_every_draft(given: &str) -> Vec<(&'static str, Vec<FieldError>)> 
     reasons.push(("request", request.validate(&ctx()).unwrap_err()));
     reasons
 }
+
+/// A place refused for what it holds says what to fix, once: it is not also "required" (a
+/// walk's over-long location read "shorten it" and "is required" side by side).
+#[test]
+fn a_refused_place_is_not_also_missing() {
+    for text in ["Алматы ".repeat(100), "Almaty\u{202E} hotel".to_string()] {
+        let mut d = draft(vec![person("Иванов", "Иван", "2012-05-31", "self")]);
+        d.location.text = Some(text.clone());
+        let errors = errors(&d);
+        let about_place: Vec<&String> = errors
+            .iter()
+            .filter(|e| e.starts_with("location.text:"))
+            .collect();
+        assert_eq!(about_place.len(), 1, "{text:?}: {errors:?}");
+        assert!(!about_place[0].contains("is required"), "{errors:?}");
+    }
+}

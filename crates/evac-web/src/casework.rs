@@ -513,7 +513,12 @@ async fn render_request_list(
     });
     // An export is of this view: its filters, and the search when it is a name (the export
     // takes no phone), or the place a search fell back to.
-    let exports = if staff.role.allows(Permission::ExportRequests) && phone.is_none() {
+    // A view whose filters could not be read has nothing to export (its link would only be
+    // refused, and would carry the unreadable value along).
+    let exports = if staff.role.allows(Permission::ExportRequests)
+        && phone.is_none()
+        && problems.is_empty()
+    {
         let mut of_view = filters.clone();
         if searched_place {
             of_view.push(("place", q.clone()));

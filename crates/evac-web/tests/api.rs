@@ -5925,6 +5925,18 @@ async fn the_request_list_filters_by_citizenship_need_and_duplicates() {
         problems.contains("need: выберите потребность из списка"),
         "the Russian desk says it in Russian: {problems}"
     );
+    // A view whose filter could not be read offers no export (its link carried the value and
+    // was refused) and does not say "nothing found" of a search it did not run (a walk's).
+    let page = t
+        .desk_get("/desk/requests?lang=ru&need=medication", &officer)
+        .await;
+    assert!(!page.contains("/api/v1/exports/requests"), "{page}");
+    assert!(!page.contains("Ничего не найдено."), "{page}");
+    let page = t.desk_get("/desk/requests?lang=ru", &officer).await;
+    assert!(
+        page.contains("/api/v1/exports/requests"),
+        "a view that was read offers its export"
+    );
 }
 
 /// Issue 27, lists: the review queue filters by match probability, sorts in the order asked,
