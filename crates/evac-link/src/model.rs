@@ -69,15 +69,16 @@ pub struct Model {
     pub u: Vec<Vec<f64>>,
     /// How often each name key occurs, as a share of records (one table for given names and
     /// surnames: a name written in the other field is still as common as it is).
-    #[serde(skip)] // in explanations and `--model-out` files; kept by [`Model::to_stored`]
+    #[serde(skip)] // in explanations and `--model-out` files; kept by [`StoredModel`]
     pub name_frequency: HashMap<Box<str>, f64>,
     /// Lowest frequency a name is given (a name seen once is still not unique in the world).
     pub frequency_floor: f64,
-    /// How many times more often two records drawn at random that share a surname also share
-    /// a given name than if the two names were drawn apart ([`name_association`]): given
-    /// names go with surnames (Елена with Белова, Aigerim with Ospanova), so two namesakes
-    /// agreeing on both are less telling than the two weights added up. 1 where names are
-    /// drawn apart; never below 1.
+    /// How many times more often two people (records born two years or more apart) who share
+    /// a surname also share a given name than if the two names were drawn apart
+    /// ([`name_association`], with pseudo-counts for small files): given names go with
+    /// surnames (Елена with Белова, Aigerim with Ospanova), so two namesakes agreeing on both
+    /// are less telling than the two weights added up. 1 where names are drawn apart, and for
+    /// a model kept before it was learnt; never below 1.
     #[serde(default = "names_drawn_apart")]
     pub name_association: f64,
     pub em_iterations: usize,
@@ -492,15 +493,30 @@ impl Model {
         }
     }
 
+    /// `m` and `u` of a comparison pattern, with fields that go together counted once as
+    /// [`Model::field_weight`] counts them, so that EM and the prior are fitted to the model
+    /// that scores.
     fn likelihoods(&self, levels: &[u8; FIELDS.len()]) -> (f64, f64) {
         let (mut lm, mut lu) = (1.0, 1.0);
         for (f, &level) in levels.iter().enumerate() {
-            if level != MISSING {
-                lm *= self.m[f][level as usize];
-                lu *= self.u[f][level as usize];
+            if level == MISSING || self.said_by_the_given_name(levels, f, level) {
+                continue;
             }
+            lm *= self.m[f][level as usize];
+            lu *= self.u[f][level as usize];
+        }
+        if levels[Field::GivenName.index()] == EXACT && levels[Field::Surname.index()] == EXACT {
+            let u_given = self.u[Field::GivenName.index()][EXACT as usize];
+            lu *= (u_given * self.name_association).min(1.0) / u_given;
         }
         (lm, lu)
+    }
+
+    /// Whether field `f` at `level` only repeats what the given name says: the same sex beside
+    /// a given name that agrees exactly. (Not beside one of the same name group: Саша is
+    /// Александр's and Александра's.)
+    fn said_by_the_given_name(&self, levels: &[u8; FIELDS.len()], f: usize, level: u8) -> bool {
+        f == Field::Sex.index() && level == EXACT && levels[Field::GivenName.index()] == EXACT
     }
 
     /// Weight of one field level in bits, with the term-frequency adjustment for exact names,
@@ -518,15 +534,12 @@ impl Model {
         {
             u = frequency.max(self.frequency_floor);
         }
-        let given = c.levels[Field::GivenName.index()];
-        match field {
-            Field::GivenName if level == EXACT && c.levels[Field::Surname.index()] == EXACT => {
-                u = (u * self.name_association).min(1.0);
-            }
-            Field::Sex if level == EXACT && matches!(given, EXACT | SAME_NAME_GROUP) => {
-                return 0.0;
-            }
-            _ => {}
+        if self.said_by_the_given_name(&c.levels, f, level) {
+            return 0.0;
+        }
+        if field == Field::GivenName && level == EXACT && c.levels[Field::Surname.index()] == EXACT
+        {
+            u = (u * self.name_association).min(1.0);
         }
         (m / u)
             .log2()

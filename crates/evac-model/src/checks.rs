@@ -68,6 +68,74 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
+/// What the checks every text field shares found, for a front door to say in its own language
+/// whatever the field: its English words are a [`FieldError`]'s reason, made and read here
+/// alone ([`TextProblem::of`]), so another language says "too long" of a too-long surname
+/// instead of the surname's own advice ("without digits or signs").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextProblem {
+    TooLong { chars_max: usize },
+    HiddenCharacter { code: u32 },
+    LineBreak { code: u32 },
+}
+
+const TOO_LONG: (&str, &str) = ("is longer than ", " characters; shorten it");
+const HIDDEN: (&str, &str) = (
+    "holds an invisible control or direction character (U+",
+    ") that could hide or reorder what staff read; remove it",
+);
+const LINE_BREAK: (&str, &str) = ("holds a line break or tab (U+", "); write it on one line");
+
+impl TextProblem {
+    /// The English words, as a field error's reason.
+    pub fn reason(self) -> String {
+        match self {
+            TextProblem::TooLong { chars_max } => {
+                format!("{}{chars_max}{}", TOO_LONG.0, TOO_LONG.1)
+            }
+            TextProblem::HiddenCharacter { code } => format!("{}{code:04X}{}", HIDDEN.0, HIDDEN.1),
+            TextProblem::LineBreak { code } => {
+                format!("{}{code:04X}{}", LINE_BREAK.0, LINE_BREAK.1)
+            }
+        }
+    }
+
+    /// The problem a reason made by [`TextProblem::reason`] names; `None` for any other reason.
+    pub fn of(reason: &str) -> Option<TextProblem> {
+        let between =
+            |(before, after): (&str, &str)| reason.strip_prefix(before)?.strip_suffix(after);
+        if let Some(n) = between(TOO_LONG) {
+            return n
+                .parse()
+                .ok()
+                .map(|chars_max| TextProblem::TooLong { chars_max });
+        }
+        if let Some(code) = between(HIDDEN) {
+            return u32::from_str_radix(code, 16)
+                .ok()
+                .map(|code| TextProblem::HiddenCharacter { code });
+        }
+        let code = between(LINE_BREAK)?;
+        u32::from_str_radix(code, 16)
+            .ok()
+            .map(|code| TextProblem::LineBreak { code })
+    }
+
+    /// Its message key in a front door's locale (`text-too-long`, …) and the values it names.
+    pub fn message(self) -> (&'static str, Vec<(&'static str, String)>) {
+        match self {
+            TextProblem::TooLong { chars_max } => {
+                ("text-too-long", vec![("max", chars_max.to_string())])
+            }
+            TextProblem::HiddenCharacter { code } => (
+                "text-hidden-character",
+                vec![("code", format!("{code:04X}"))],
+            ),
+            TextProblem::LineBreak { .. } => ("text-line-break", Vec::new()),
+        }
+    }
+}
+
 /// A character text may not hold: a control character other than line breaks and tabs, or a
 /// bidirectional control (marks, embeddings, overrides, isolates).
 pub fn hidden_character(c: char) -> bool {
@@ -107,13 +175,7 @@ impl Checker {
     pub fn short_text(&mut self, path: impl FieldPath, value: &Option<String>) -> Option<String> {
         let text = self.text(path, value, SHORT_TEXT_CHARS_MAX)?;
         if let Some(c) = text.chars().find(|c| matches!(c, '\n' | '\r' | '\t')) {
-            self.fail(
-                path,
-                format!(
-                    "holds a line break or tab (U+{:04X}); write it on one line",
-                    u32::from(c)
-                ),
-            );
+            self.fail(path, TextProblem::LineBreak { code: u32::from(c) }.reason());
             return None;
         }
         Some(text)
@@ -131,19 +193,13 @@ impl Checker {
     ) -> Option<String> {
         let value = given(value)?;
         if value.chars().count() > chars_max {
-            self.fail(
-                path,
-                format!("is longer than {chars_max} characters; shorten it"),
-            );
+            self.fail(path, TextProblem::TooLong { chars_max }.reason());
             return None;
         }
         if let Some(c) = value.chars().find(|c| hidden_character(*c)) {
             self.fail(
                 path,
-                format!(
-                    "holds an invisible control or direction character (U+{:04X}) that could hide or reorder what staff read; remove it",
-                    u32::from(c)
-                ),
+                TextProblem::HiddenCharacter { code: u32::from(c) }.reason(),
             );
             return None;
         }

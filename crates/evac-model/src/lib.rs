@@ -31,7 +31,9 @@ pub use boarding::{
     HeldSeat, JourneyStatus, PASS_TOKEN_PREFIX, PassClaims, PassError, PassId, PassSigner, Seat,
     SeatBook, SeatEvent, SeatEventKind, StoredSeatEvent, verify_pass,
 };
-pub use checks::{QUOTED_CHARS_MAX, Quoted, hidden_character, parse_date, quoted, scalar};
+pub use checks::{
+    QUOTED_CHARS_MAX, Quoted, TextProblem, hidden_character, parse_date, quoted, scalar,
+};
 pub use country::{CountryCode, CountryCodeError};
 pub use drafts::*;
 pub use ids::{InboundId, MessageId, PersonId, ReportId, RequestId, TransportId, UserId};

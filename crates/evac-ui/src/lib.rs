@@ -153,6 +153,13 @@ impl Tr {
             .collect()
     }
 
+    /// A problem every text field shares (too long, a hidden character, a line break) in this
+    /// language, if the reason names one: said as it is, not as the field's usual advice.
+    pub fn text_problem(&self, reason: &str) -> Option<String> {
+        let (key, args) = evac_model::TextProblem::of(reason)?.message();
+        Some(self.with_args(key, &args))
+    }
+
     /// The message, or `fallback` where this language has none (a value named by a key made
     /// from data, e.g. `link-event-{kind}`).
     pub fn get_or(&self, key: &str, fallback: &str) -> String {
@@ -321,7 +328,7 @@ impl FormProblems {
                         advice: if lang == Lang::En {
                             e.reason.clone()
                         } else {
-                            t.get(advice)
+                            t.text_problem(&e.reason).unwrap_or_else(|| t.get(advice))
                         },
                         input: match person {
                             // A party line's own input carries the line's number.

@@ -309,7 +309,7 @@ pub(crate) async fn call_lines(
         .collect();
     let waiting = callback.map(|c| {
         format!(
-            "{} (UTC) · {} · {}",
+            "{} · {} · {}",
             desk_time(state, c.due_at),
             c.reason,
             c.claimed_by

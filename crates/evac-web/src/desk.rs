@@ -276,7 +276,9 @@ pub(crate) fn problem_text_in(lang: Lang, e: AppError) -> String {
                         .next()
                         .unwrap_or("");
                     let key = format!("desk-fix-{field}");
-                    let advice = if t.has(&key) {
+                    let advice = if let Some(said) = t.text_problem(&e.reason) {
+                        said
+                    } else if t.has(&key) {
                         t.get(&key)
                     } else {
                         e.reason.clone()
@@ -366,6 +368,58 @@ pub async fn home() -> Redirect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A text every field checks alike (too long, a hidden character, a line break) is said as
+    /// it is in every language, on the desk and on the public form, not as the field's usual
+    /// advice (a walk's over-long surname read "without digits or signs" in Russian).
+    #[test]
+    fn a_text_too_long_is_said_too_long_whatever_the_field() {
+        use evac_model::{FieldError, TextProblem};
+        let problems = [
+            TextProblem::TooLong { chars_max: 200 },
+            TextProblem::HiddenCharacter { code: 0x202E },
+            TextProblem::LineBreak { code: 0x0A },
+        ];
+        for problem in problems {
+            assert_eq!(TextProblem::of(&problem.reason()), Some(problem));
+        }
+        assert_eq!(TextProblem::of("is required; say where you are"), None);
+        let invalid = |problem: TextProblem| {
+            AppError::Invalid(vec![FieldError {
+                path: "party[0].surname".into(),
+                reason: problem.reason(),
+            }])
+        };
+        let said = problem_text_in(Lang::Ru, invalid(problems[0]));
+        assert_eq!(said, "party[0].surname: Сократите до 200 знаков.");
+        let said = problem_text_in(Lang::Ru, invalid(problems[1]));
+        assert!(
+            said.contains("(U+202E)") && said.contains("Уберите"),
+            "{said}"
+        );
+        let said = problem_text_in(Lang::Ru, invalid(problems[2]));
+        assert!(said.ends_with("Напишите в одну строку."), "{said}");
+        // The field's own advice stays for what is the field's own.
+        let said = problem_text_in(
+            Lang::Ru,
+            AppError::Invalid(vec![FieldError {
+                path: "party[0].surname".into(),
+                reason: "holds digits".into(),
+            }]),
+        );
+        assert!(said.contains("без цифр"), "{said}");
+        for lang in [Lang::Ru, Lang::Kk, Lang::It] {
+            let shown = evac_ui::FormProblems::new(
+                lang,
+                &[evac_ui::FieldProblem {
+                    path: "party[0].surname".into(),
+                    reason: problems[0].reason(),
+                }],
+            );
+            let advice = &shown.shown[0].advice;
+            assert!(advice.contains("200"), "{lang:?}: {advice}");
+        }
+    }
 
     /// Issue 27, item 8: every refusal because of how things stand has its words on the
     /// Russian desk (and the English, whose files are kept alike).

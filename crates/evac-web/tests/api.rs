@@ -1218,7 +1218,10 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("Проверьте введённые данные"), "{page}");
-    assert!(page.contains("decision: "), "the field is named");
+    assert!(
+        page.contains("decision: выберите «один человек» или «разные люди»"),
+        "the field is named, and what to do said in Russian: {page}"
+    );
     assert!(
         page.len() < 20_000 && !page.contains(&"ж".repeat(41)),
         "the value is quoted whole: {} bytes",
