@@ -13,7 +13,8 @@
 //! the sex. Two namesakes of one year then read as near-certain (the review queue showed such
 //! strangers at 60–95 % where one in twenty was one person), so a given name beside a surname
 //! that agrees weighs by the file's [`name_association`], and the sex beside a given name that
-//! agrees weighs nothing.
+//! agrees exactly weighs nothing (a name group says no sex: Саша is Александр's and
+//! Александра's). EM and the prior are fitted counting the same way.
 //!
 //! Evidence that two records belong to one household (a shared phone or e-mail, a request
 //! already tied to the other) is not evidence that they are one person: brothers share it as
@@ -451,7 +452,7 @@ impl Model {
             let mut matches = 0.0;
             for (&pattern, &count) in histogram {
                 let levels = unpack(pattern);
-                let (lm, lu) = self.likelihoods(&levels);
+                let (lm, lu) = self.likelihoods(&levels, learn_m_and_u);
                 let prior = self.prior_match_probability;
                 let posterior = prior * lm / (prior * lm + (1.0 - prior) * lu);
                 let as_match = posterior * count as f64;
@@ -496,7 +497,9 @@ impl Model {
     /// `m` and `u` of a comparison pattern, with fields that go together counted once as
     /// [`Model::field_weight`] counts them, so that EM and the prior are fitted to the model
     /// that scores.
-    fn likelihoods(&self, levels: &[u8; FIELDS.len()]) -> (f64, f64) {
+    /// (`u_fitted`: a session fitting its own `u` learns the names' association among its pairs
+    /// already; only the population's `u` takes the file's.)
+    fn likelihoods(&self, levels: &[u8; FIELDS.len()], u_fitted: bool) -> (f64, f64) {
         let (mut lm, mut lu) = (1.0, 1.0);
         for (f, &level) in levels.iter().enumerate() {
             if level == MISSING || self.said_by_the_given_name(levels, f, level) {
@@ -505,7 +508,10 @@ impl Model {
             lm *= self.m[f][level as usize];
             lu *= self.u[f][level as usize];
         }
-        if levels[Field::GivenName.index()] == EXACT && levels[Field::Surname.index()] == EXACT {
+        if !u_fitted
+            && levels[Field::GivenName.index()] == EXACT
+            && levels[Field::Surname.index()] == EXACT
+        {
             let u_given = self.u[Field::GivenName.index()][EXACT as usize];
             lu *= (u_given * self.name_association).min(1.0) / u_given;
         }
@@ -520,10 +526,10 @@ impl Model {
     }
 
     /// Weight of one field level in bits, with the term-frequency adjustment for exact names,
-    /// counting once what two fields say together: a given name that agrees beside a surname
-    /// that agrees is as common as the two go together ([`Model::name_association`]), and a
-    /// given name that agrees says the sex already (the same sex then weighs nothing; another
-    /// sex still weighs against).
+    /// counting once what two fields say together: a given name that agrees exactly beside a
+    /// surname that agrees is as common as the two go together ([`Model::name_association`]),
+    /// and a given name that agrees exactly says the sex already (the same sex then weighs
+    /// nothing; another sex still weighs against; a name group says no sex).
     fn field_weight(&self, field: Field, level: u8, c: &Comparison<'_>) -> f64 {
         let f = field.index();
         let m = self.m[f][level as usize];

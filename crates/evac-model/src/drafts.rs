@@ -771,12 +771,12 @@ pub fn reason_problem(reason: &str) -> Option<FieldError> {
     let problem = if reason.is_empty() {
         "say why (a note, a change, a correction); it is kept in the history".to_string()
     } else if reason.chars().count() > NOTE_CHARS_MAX {
-        format!("{NOTE_CHARS_MAX} characters at most; shorten it")
+        crate::TextProblem::TooLong {
+            chars_max: NOTE_CHARS_MAX,
+        }
+        .reason()
     } else if let Some(c) = reason.chars().find(|c| crate::hidden_character(*c)) {
-        format!(
-            "holds an invisible control or direction character (U+{:04X}) that could hide or reorder what staff read; remove it",
-            u32::from(c)
-        )
+        crate::TextProblem::HiddenCharacter { code: u32::from(c) }.reason()
     } else {
         return None;
     };

@@ -725,7 +725,7 @@ impl PersonDraft {
                         )
                         .unwrap_or(DocumentType::Other),
                 };
-                if number.len() > 30 {
+                if number.chars().count() > 30 {
                     c.fail(
                         format!("{path}.document_number"),
                         "is longer than 30 characters; check it",

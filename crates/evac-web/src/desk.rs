@@ -277,7 +277,14 @@ pub(crate) fn problem_text_in(lang: Lang, e: AppError) -> String {
                         .unwrap_or("");
                     let key = format!("desk-fix-{field}");
                     let advice = if let Some(said) = t.text_problem(&e.reason) {
-                        said
+                        // As the desk's other advice reads: a clause after the field, joined
+                        // with others by "; ".
+                        let said = said.trim_end_matches('.');
+                        let mut letters = said.chars();
+                        letters
+                            .next()
+                            .map(|first| first.to_lowercase().chain(letters).collect())
+                            .unwrap_or_default()
                     } else if t.has(&key) {
                         t.get(&key)
                     } else {
@@ -391,14 +398,14 @@ mod tests {
             }])
         };
         let said = problem_text_in(Lang::Ru, invalid(problems[0]));
-        assert_eq!(said, "party[0].surname: Сократите до 200 знаков.");
+        assert_eq!(said, "party[0].surname: сократите до 200 знаков");
         let said = problem_text_in(Lang::Ru, invalid(problems[1]));
         assert!(
-            said.contains("(U+202E)") && said.contains("Уберите"),
+            said.contains("(U+202E)") && said.contains("уберите"),
             "{said}"
         );
         let said = problem_text_in(Lang::Ru, invalid(problems[2]));
-        assert!(said.ends_with("Напишите в одну строку."), "{said}");
+        assert!(said.ends_with("напишите в одну строку"), "{said}");
         // The field's own advice stays for what is the field's own.
         let said = problem_text_in(
             Lang::Ru,
