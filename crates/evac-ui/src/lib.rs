@@ -153,13 +153,6 @@ impl Tr {
             .collect()
     }
 
-    /// A problem every text field shares (too long, a hidden character, a line break) in this
-    /// language, if the reason names one: said as it is, not as the field's usual advice.
-    pub fn text_problem(&self, reason: &str) -> Option<String> {
-        let (key, args) = evac_model::TextProblem::of(reason)?.message();
-        Some(self.with_args(key, &args))
-    }
-
     /// The message, or `fallback` where this language has none (a value named by a key made
     /// from data, e.g. `link-event-{kind}`).
     pub fn get_or(&self, key: &str, fallback: &str) -> String {
@@ -278,11 +271,18 @@ pub struct RequestFormValues {
 }
 
 /// A field error: the field's path as the API names it, and the reason.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FieldProblem {
     pub path: String,
     pub reason: String,
+    /// A problem every text field shares (too long, a hidden character, a line break) as its
+    /// message key and values, when the caller found one: said as it is in any language,
+    /// instead of the field's usual advice ("without digits or signs" of a too-long surname).
+    pub common: Option<CommonProblem>,
 }
+
+/// A message key (`text-too-long`, …) and the values it names.
+pub type CommonProblem = (&'static str, Vec<(&'static str, String)>);
 
 /// A field error as a request form shows it: the field's label in the form's language (with
 /// the person's number, counted from 1, for a party line), what to do about it in the form's
@@ -328,7 +328,9 @@ impl FormProblems {
                         advice: if lang == Lang::En {
                             e.reason.clone()
                         } else {
-                            t.text_problem(&e.reason).unwrap_or_else(|| t.get(advice))
+                            e.common
+                                .as_ref()
+                                .map_or_else(|| t.get(advice), |(key, args)| t.with_args(key, args))
                         },
                         input: match person {
                             // A party line's own input carries the line's number.

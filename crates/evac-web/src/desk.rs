@@ -253,6 +253,23 @@ fn filter_problem_lines(lang: Lang, errors: &[evac_model::FieldError]) -> Vec<St
         .collect()
 }
 
+/// A field error as a form shows it beside its input, with the problem every text field
+/// shares found in its reason ([`evac_model::TextProblem`]) for the form to say in its language.
+pub(crate) fn form_problem(e: evac_model::FieldError) -> evac_ui::FieldProblem {
+    let common = evac_model::TextProblem::of(&e.reason).map(evac_model::TextProblem::message);
+    evac_ui::FieldProblem {
+        path: e.path,
+        reason: e.reason,
+        common,
+    }
+}
+
+/// A problem every text field shares, in this language, if the reason names one.
+fn text_problem(t: Tr, reason: &str) -> Option<String> {
+    let (key, args) = evac_model::TextProblem::of(reason)?.message();
+    Some(t.with_args(key, &args))
+}
+
 /// A refusal as a desk page shows it, in the desk's language: an invalid input names each
 /// field by its path and says what the field takes (English keeps the validation's own reason,
 /// which names the value given; a field with no advice of its own keeps it too).
@@ -276,7 +293,7 @@ pub(crate) fn problem_text_in(lang: Lang, e: AppError) -> String {
                         .next()
                         .unwrap_or("");
                     let key = format!("desk-fix-{field}");
-                    let advice = if let Some(said) = t.text_problem(&e.reason) {
+                    let advice = if let Some(said) = text_problem(t, &e.reason) {
                         // As the desk's other advice reads: a clause after the field, joined
                         // with others by "; ".
                         let said = said.trim_end_matches('.');
@@ -418,10 +435,10 @@ mod tests {
         for lang in [Lang::Ru, Lang::Kk, Lang::It] {
             let shown = evac_ui::FormProblems::new(
                 lang,
-                &[evac_ui::FieldProblem {
+                &[form_problem(FieldError {
                     path: "party[0].surname".into(),
                     reason: problems[0].reason(),
-                }],
+                })],
             );
             let advice = &shown.shown[0].advice;
             assert!(advice.contains("200"), "{lang:?}: {advice}");

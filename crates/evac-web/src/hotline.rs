@@ -13,9 +13,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use evac_app::AppError;
-use evac_model::FieldError;
 use evac_store::IdempotencyClaim;
-use evac_ui::{FieldProblem, HotlinePage, KnownRequest, Lang, RequestFormValues, render};
+use evac_ui::{HotlinePage, KnownRequest, Lang, RequestFormValues, render};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -152,10 +151,7 @@ pub async fn hotline_post(
             let known = known_requests(&state, &session, &values.phone, lang)
                 .await
                 .ok();
-            let errors = errors
-                .into_iter()
-                .map(|FieldError { path, reason }| FieldProblem { path, reason })
-                .collect();
+            let errors = errors.into_iter().map(crate::desk::form_problem).collect();
             let page = HotlinePage::new(
                 lang,
                 desk_user(&session.staff),

@@ -16,9 +16,7 @@ use evac_model::{
     Timestamp,
 };
 use evac_store::{IdempotencyClaim, ListOrder, PageRequest, RequestFilter};
-use evac_ui::{
-    FieldProblem, Lang, PartyRow, RequestDone, RequestForm, RequestFormValues, StatusPage, render,
-};
+use evac_ui::{Lang, PartyRow, RequestDone, RequestForm, RequestFormValues, StatusPage, render};
 use sha2::{Digest, Sha256};
 
 use crate::auth::{Authenticated, MaybeAuthenticated};
@@ -613,10 +611,7 @@ pub async fn public_request_post(
             render(&RequestDone::new(lang, submitted.reference.to_string())),
         ),
         Err(AppError::Invalid(errors)) => {
-            let errors = errors
-                .into_iter()
-                .map(|FieldError { path, reason }| FieldProblem { path, reason })
-                .collect();
+            let errors = errors.into_iter().map(crate::desk::form_problem).collect();
             html(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 render(&RequestForm::new(lang, values, errors)),

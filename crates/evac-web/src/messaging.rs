@@ -708,13 +708,7 @@ pub async fn broadcast_post(
         ),
         Err(AppError::Invalid(errors)) => (
             None,
-            errors
-                .into_iter()
-                .map(|e| evac_ui::FieldProblem {
-                    path: e.path,
-                    reason: e.reason,
-                })
-                .collect(),
+            errors.into_iter().map(crate::desk::form_problem).collect(),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         Err(AppError::Conflict(why)) => (
@@ -727,6 +721,7 @@ pub async fn broadcast_post(
                     _ => String::new(),
                 },
                 reason: crate::desk::refusal_text(lang, &why),
+                common: None,
             }],
             StatusCode::CONFLICT,
         ),

@@ -5654,8 +5654,8 @@ async fn a_medical_note_per_person_reaches_the_case_officer_and_no_one_else() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = res.text().await.unwrap();
     assert!(
-        page.contains(&as_html("Жазбаны 500 таңбаға дейін қысқартып")),
-        "in Kazakh: {page}"
+        page.contains(&as_html("500 таңбадан аспайтындай қысқартыңыз")),
+        "in Kazakh, as too long: {page}"
     );
     let input = input_with(&page, "id=\"f-medical_note-1\"").expect("the second person's note");
     assert!(
