@@ -556,19 +556,18 @@ fn check_filter(filter: &RequestFilter) -> Result<(), AppError> {
         ("query.phone", &filter.phone),
     ] {
         let Some(value) = value else { continue };
+        // The checks every text field makes, in their words, so a desk says them in its
+        // language.
+        use evac_model::TextProblem;
         let reason = if value.chars().count() > evac_model::SHORT_TEXT_CHARS_MAX {
-            format!(
-                "is longer than {} characters; search for fewer words",
-                evac_model::SHORT_TEXT_CHARS_MAX
-            )
-        } else if let Some(c) = value
-            .chars()
-            .find(|c| evac_model::hidden_character(*c) || matches!(c, '\n' | '\r' | '\t'))
-        {
-            format!(
-                "holds an invisible character (U+{:04X}); remove it",
-                u32::from(c)
-            )
+            TextProblem::TooLong {
+                chars_max: evac_model::SHORT_TEXT_CHARS_MAX,
+            }
+            .reason()
+        } else if let Some(c) = value.chars().find(|c| matches!(c, '\n' | '\r' | '\t')) {
+            TextProblem::LineBreak { code: u32::from(c) }.reason()
+        } else if let Some(c) = value.chars().find(|c| evac_model::hidden_character(*c)) {
+            TextProblem::HiddenCharacter { code: u32::from(c) }.reason()
         } else {
             continue;
         };

@@ -241,6 +241,8 @@ fn filter_problem_lines(lang: Lang, errors: &[evac_model::FieldError]) -> Vec<St
             let key = format!("filter-problem-{parameter}");
             let advice = if lang == Lang::En {
                 e.reason.clone()
+            } else if let Some(said) = text_problem(t, &e.reason) {
+                said
             } else if e.reason.starts_with("unknown parameter") {
                 t.get("filter-problem-unknown")
             } else if t.has(&key) {

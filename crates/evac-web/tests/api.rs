@@ -5940,6 +5940,24 @@ async fn the_request_list_filters_by_citizenship_need_and_duplicates() {
         page.contains("/api/v1/exports/requests"),
         "a view that was read offers its export"
     );
+    // A search too long is said as too long, in Russian.
+    let res = t
+        .http
+        .get(format!(
+            "{}/desk/requests?lang=ru&place={}",
+            t.base,
+            "Алматы".repeat(50)
+        ))
+        .header("cookie", format!("evac_session={officer}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("query.place: сократите до 200 знаков") && !page.contains("is longer than"),
+        "{page}"
+    );
 }
 
 /// Issue 27, lists: the review queue filters by match probability, sorts in the order asked,
