@@ -45,15 +45,7 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
 }
 
 fn transport_id(id: &str) -> Result<TransportId, Problem> {
-    id.parse().map_err(|_| {
-        field(
-            "id",
-            format!(
-                "{id} is not a transport id (a UUID)",
-                id = evac_model::quoted(&id)
-            ),
-        )
-    })
+    crate::doors::id_in("id", id, "a transport id (a UUID)")
 }
 
 fn file(bytes: Vec<u8>, content_type: &'static str, filename: String) -> Response {

@@ -86,6 +86,17 @@ pub(crate) fn field(path: &str, reason: String) -> Problem {
     }])
 }
 
+/// An id read from a path or a query parameter, or the problem naming its field and what it
+/// must be (`what`: "a transport id (a UUID)"), quoting what was given in part.
+pub(crate) fn id_in<T: std::str::FromStr>(
+    path: &str,
+    text: &str,
+    what: &str,
+) -> Result<T, Problem> {
+    text.parse()
+        .map_err(|_| field(path, format!("{} is not {what}", evac_model::quoted(text))))
+}
+
 pub(crate) fn time_param(
     query: &HashMap<String, String>,
     name: &str,

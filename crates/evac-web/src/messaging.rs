@@ -26,7 +26,7 @@ use serde_json::Value;
 use crate::answers::{Handled, Items, Outbox};
 use crate::auth::Authenticated;
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang};
-use crate::doors::{field, form_draft, json_draft, to_json};
+use crate::doors::{field, form_draft, id_in, json_draft, to_json};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
 use utoipa_axum::routes;
@@ -139,15 +139,7 @@ pub async fn sms_delivery(
     State(state): State<AppState>,
     Query(report): Query<DeliveryIn>,
 ) -> ApiResult<Response> {
-    let message: MessageId = report.message.parse().map_err(|_| {
-        field(
-            "message",
-            format!(
-                "{} is not a message id",
-                evac_model::quoted(&report.message)
-            ),
-        )
-    })?;
+    let message: MessageId = id_in("message", &report.message, "a message id")?;
     state
         .app
         .delivery_report(&report.secret, message, report.status, Timestamp::now())
@@ -226,14 +218,7 @@ pub async fn outbox(
 ) -> ApiResult<Json<Value>> {
     let request = query
         .get("request")
-        .map(|r| {
-            r.parse::<RequestId>().map_err(|_| {
-                field(
-                    "query.request",
-                    format!("{r} is not a request id", r = evac_model::quoted(&r)),
-                )
-            })
-        })
+        .map(|r| id_in::<RequestId>("query.request", r, "a request id"))
         .transpose()?;
     let message_state = query
         .get("state")
@@ -350,14 +335,7 @@ pub async fn inbox(
 ) -> ApiResult<Json<Value>> {
     let request = query
         .get("request")
-        .map(|r| {
-            r.parse::<RequestId>().map_err(|_| {
-                field(
-                    "query.request",
-                    format!("{r} is not a request id", r = evac_model::quoted(&r)),
-                )
-            })
-        })
+        .map(|r| id_in::<RequestId>("query.request", r, "a request id"))
         .transpose()?;
     let states: Vec<&str> = match query.get("state") {
         Some(s) => vec![s.as_str()],
@@ -370,15 +348,7 @@ pub async fn inbox(
 }
 
 fn inbound_id(text: &str) -> Result<InboundId, Problem> {
-    text.parse().map_err(|_| {
-        field(
-            "id",
-            format!(
-                "{text} is not an inbound message id",
-                text = evac_model::quoted(&text)
-            ),
-        )
-    })
+    id_in("id", text, "an inbound message id")
 }
 
 /// `POST /api/v1/inbox/{id}` with a [`HandlingDraft`] (`{reference?}`): handled (and attached

@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::answers::{Items, ItemsAt, ReportWithStatements, StatusSet};
 use crate::auth::Authenticated;
 use crate::desk::{DeskSession, desk_time, desk_user, error_page, html, lang, problem_text_in};
-use crate::doors::{field, form_draft, json_draft, time_param, to_json};
+use crate::doors::{form_draft, id_in, json_draft, time_param, to_json};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
 use utoipa_axum::routes;
@@ -267,15 +267,7 @@ pub async fn ingest(
 }
 
 fn report_id(text: &str) -> Result<ReportId, Problem> {
-    text.parse().map_err(|_| {
-        field(
-            "id",
-            format!(
-                "{text} is not a report id (a UUID)",
-                text = evac_model::quoted(&text)
-            ),
-        )
-    })
+    id_in("id", text, "a report id (a UUID)")
 }
 
 /// `GET /api/v1/reports/{id}`: a report with its statements.

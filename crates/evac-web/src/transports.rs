@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::answers::TransportList;
 use crate::auth::Authenticated;
 use crate::desk::{DeskSession, first, form_pairs, lang, problem_text_in};
-use crate::doors::{field, form_draft, json_draft, parse_json, to_json};
+use crate::doors::{form_draft, id_in, json_draft, parse_json, to_json};
 use crate::planning::{PlanningView, render_planning};
 use crate::problem::{ApiResult, Problem};
 use crate::{AppState, Routes};
@@ -169,15 +169,7 @@ pub async fn transport_status(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let id: TransportId = id.parse().map_err(|_| {
-        field(
-            "id",
-            format!(
-                "{id} is not a transport id (a UUID)",
-                id = evac_model::quoted(&id)
-            ),
-        )
-    })?;
+    let id: TransportId = id_in("id", &id, "a transport id (a UUID)")?;
     let status = json_draft(&headers, body, TransportStatusDraft::validate)?;
     let transport = state.app.set_transport_status(&staff, id, status).await?;
     Ok(to_json(&transport))
