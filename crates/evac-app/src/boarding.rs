@@ -1132,17 +1132,17 @@ impl App {
                     format!(
                         "already {} at {}: a second scan of the same pass is refused",
                         state.as_str().replace('_', " "),
-                        seat.since.to_minute_utc()
+                        self.shown_time(seat.since)
                     ),
                 )
                 .with("state", scanned_state(state))
-                .with("at", RefusalArg::Time(seat.since)),
+                .text("at", self.shown_time(seat.since)),
                 (_, SeatEventKind::Boarded) => Refusal::new(
                     RefusalKind::AlreadyScanned,
-                    format!("already boarded at {}", seat.since.to_minute_utc()),
+                    format!("already boarded at {}", self.shown_time(seat.since)),
                 )
                 .with("state", scanned_state(SeatEventKind::Boarded))
-                .with("at", RefusalArg::Time(seat.since)),
+                .text("at", self.shown_time(seat.since)),
                 _ => Refusal::new(
                     RefusalKind::NotCheckedIn,
                     "not checked in yet: check the passenger in first",

@@ -1451,13 +1451,13 @@ impl App {
                     format!(
                         "this pair was already decided ({} by {by} at {}, link event {}); undo that decision first to change it",
                         standing.event.kind,
-                        standing.event.at.to_minute_utc(),
+                        self.shown_time(standing.event.at),
                         standing.seq
                     ),
                 )
                 .with("decision", RefusalArg::LinkDecision(standing.event.kind))
                 .text("by", by)
-                .with("at", RefusalArg::Time(standing.event.at))
+                .text("at", self.shown_time(standing.event.at))
                 .text("seq", standing.seq),
             ));
         }

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use evac_model::{PersonStatus, Timestamp, TransportStatus};
+use evac_model::{PersonStatus, TransportStatus};
 
 /// `refusal_kinds!`: the kinds of refusal, each with the key of its message.
 macro_rules! refusal_kinds {
@@ -88,7 +88,6 @@ pub enum RefusalArg {
     Count(u64),
     PersonStatus(PersonStatus),
     TransportStatus(TransportStatus),
-    Time(Timestamp),
     /// A duplicate-review decision (merged by hand, kept apart, merged automatically), as
     /// the state it leaves a pair in.
     LinkDecision(evac_model::LinkEventKind),

@@ -168,11 +168,12 @@ impl App {
                             RefusalKind::TransportExists,
                             format!(
                                 "{} leaving at {} exists already (submitted twice?); change it or cancel it instead",
-                                existing.code, existing.departs_at
+                                existing.code,
+                                self.shown_time(existing.departs_at)
                             ),
                         )
                         .text("code", &existing.code)
-                        .with("departs", RefusalArg::Time(existing.departs_at)),
+                        .text("departs", self.shown_time(existing.departs_at)),
                     ));
                 }
                 self.store_transport(staff, &transport, "transport.upsert")

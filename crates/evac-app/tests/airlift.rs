@@ -1739,6 +1739,13 @@ async fn a_pass_code_checks_a_passenger_in_at_the_gate_of_its_transport() {
     assert_eq!(scanned.person, pass.person);
     let again = check_in_at(on).await.unwrap_err();
     assert!(again.to_string().contains("second scan"), "{again}");
+    // The time of the first scan is said as the desk shows times: in the crisis's zone
+    // (Almaty, +05 or +06), not in UTC.
+    let first_scan_shown = at.to_minute_in(&app.settings().desk_time_zone);
+    assert!(
+        again.to_string().contains(&first_scan_shown) && !again.to_string().contains("UTC"),
+        "{again} should say {first_scan_shown}"
+    );
     // A scanned pass at the gate of another transport is refused, whatever it says.
     let elsewhere = evac_model::Scan::Token {
         token: pass.token.clone(),

@@ -71,11 +71,6 @@ impl Timestamp {
         };
         format!("{} {offset}", zoned.strftime("%Y-%m-%d %H:%M"))
     }
-
-    /// "2022-01-07 14:05 UTC": [`Timestamp::to_minute`] in a message, which says its zone.
-    pub fn to_minute_utc(self) -> String {
-        format!("{} UTC", self.to_minute())
-    }
 }
 
 impl From<jiff::Timestamp> for Timestamp {

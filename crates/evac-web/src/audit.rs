@@ -87,6 +87,11 @@ pub async fn audit_page(
         Ok(records) => records,
         Err(e) => return error_page(lang, e),
     };
+    // Staff by name, as the desk names them elsewhere ("user:0190…" meant nothing).
+    let name_of = match state.app.staff_names().await {
+        Ok(name_of) => name_of,
+        Err(e) => return error_page(lang, e),
+    };
     let next = (records.len() == AUDIT_PAGE_ITEMS as usize)
         .then(|| records.last().map(|r| r.seq))
         .flatten();
@@ -100,14 +105,54 @@ pub async fn audit_page(
                 (
                     r.seq,
                     desk_time(&state, r.event.at),
-                    r.event.actor.label(),
+                    name_of(&r.event.actor.label()),
                     r.event.action,
                     r.event.subject.unwrap_or_default(),
-                    r.event.detail.to_string(),
+                    detail_words(&r.event.detail),
                 )
             })
             .collect(),
         next,
     };
     html(StatusCode::OK, render(&page))
+}
+
+/// An event's detail as an auditor reads it: "role: auditor; count: 3" rather than the JSON
+/// it is kept as. Text is written without quotes; a nested list or object stays compact JSON.
+fn detail_words(detail: &serde_json::Value) -> String {
+    let value_words = |value: &serde_json::Value| match value {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Null => "—".to_string(),
+        other => other.to_string(),
+    };
+    match detail {
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .map(|(name, value)| format!("{}: {}", name.replace('_', " "), value_words(value)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        serde_json::Value::Null => String::new(),
+        other => value_words(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::detail_words;
+
+    #[test]
+    fn a_detail_reads_as_named_values() {
+        let detail = serde_json::json!({
+            "role": "auditor",
+            "count": 3,
+            "seat_limit": null,
+            "people": ["a", "b"],
+        });
+        assert_eq!(
+            detail_words(&detail),
+            "count: 3; people: [\"a\",\"b\"]; role: auditor; seat limit: —"
+        );
+        assert_eq!(detail_words(&serde_json::json!({})), "");
+        assert_eq!(detail_words(&serde_json::json!("moved")), "moved");
+    }
 }

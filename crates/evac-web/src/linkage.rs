@@ -372,7 +372,7 @@ pub async fn review_page(
         })
         .collect();
     // The view's filters, for the links to the next and previous pages and the form.
-    let percent = |p: Option<f64>| p.map_or_else(String::new, |p| format!("{:.0}", p * 100.0));
+    let percent = |p: Option<f64>| p.map_or_else(String::new, percent_written);
     let view = |from: usize| {
         format!(
             "/desk/review?lang={}&order={}&probability_min={}&probability_max={}&from={from}",
@@ -479,9 +479,33 @@ fn link_seq(seq: &str) -> Result<i64, Vec<FieldError>> {
         })
 }
 
+/// A probability as the review form and its page links write it, in percent to two
+/// decimals at most: a filter of 50.5 % stays 50.5 on the next page (it read 50).
+fn percent_written(probability: f64) -> String {
+    let written = format!("{:.2}", probability * 100.0);
+    written
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use evac_ui::{Lang, Tr};
+
+    #[test]
+    fn a_percentage_filter_is_written_back_as_it_was_given() {
+        for (given, written) in [
+            ("50.5", "50.5"),
+            ("50", "50"),
+            ("0", "0"),
+            ("99.25", "99.25"),
+        ] {
+            let probability = given.parse::<f64>().unwrap() / 100.0;
+            assert_eq!(super::percent_written(probability), written);
+        }
+        assert_eq!(super::percent_written(1.0), "100");
+    }
 
     /// The review page names every field and agreement level in the desk's language (the
     /// Russian desk showed `given_name`, `same_name_group`).

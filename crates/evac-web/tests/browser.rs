@@ -1012,6 +1012,11 @@ async fn a_supervisor_adds_an_account_and_an_auditor_reads_the_trail() {
         trail.contains("user.create") && trail.contains("auditor1"),
         "{trail}"
     );
+    // Who did it is named, and what is read as words: not "user:0190…" and JSON.
+    assert!(
+        trail.contains("super1") && trail.contains("role: auditor") && !trail.contains("user:"),
+        "{trail}"
+    );
     screenshot(c, "desk-audit").await;
     browser.client.clone().close().await.unwrap();
 }
