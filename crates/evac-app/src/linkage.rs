@@ -1148,7 +1148,7 @@ impl App {
                 tokio::spawn(async move {
                     let _clears = ClearsFlag(app.linker.clone(), |l| &l.relearning);
                     tracing::info!(
-                        "the crisis has outgrown the linkage model: learning it again while matching goes on"
+                        "the crisis has outgrown the linkage model (or an older release learnt it): learning it again while matching goes on"
                     );
                     if let Err(e) = app.relink().await {
                         tracing::warn!(error = %e, "learning the linkage model again failed; matching goes on with the one before");
@@ -1938,11 +1938,16 @@ impl Linker {
         true
     }
 
-    /// Whether the crisis has grown past what the model learnt from ([`RELEARN_GROWTH`]).
+    /// Whether the crisis has grown past what the model learnt from ([`RELEARN_GROWTH`]), or
+    /// the model was kept by an older release that learnt less than this one does
+    /// ([`evac_link::MODEL_LEARNING`]; a crisis started before names were counted together
+    /// would otherwise keep scoring namesakes as two independent agreements).
     fn outgrown(&self) -> bool {
         let state = self.state.lock().expect("linker lock");
         state.as_ref().is_some_and(|s| {
-            s.kept >= RELEARN_PERSONS_MIN && s.kept >= RELEARN_GROWTH * s.learnt_from.max(1)
+            s.model.learning < evac_link::MODEL_LEARNING
+                || (s.kept >= RELEARN_PERSONS_MIN
+                    && s.kept >= RELEARN_GROWTH * s.learnt_from.max(1))
         })
     }
 
@@ -2669,6 +2674,20 @@ mod tests {
         assert!(linker.outgrown(), "twice the people the model learnt from");
         assert!(linker.take_up(0, state(100, 900)));
         assert!(!linker.outgrown(), "below RELEARN_PERSONS_MIN");
+        // A model an older release kept (before it counted names together) is learnt again
+        // whatever the crisis's size: it was read without the field, as that release wrote it.
+        let mut older =
+            serde_json::to_value(evac_link::StoredModel::from(&*state(10, 10).model)).unwrap();
+        older["model"].as_object_mut().unwrap().remove("learning");
+        let older: evac_link::StoredModel = serde_json::from_value(older).unwrap();
+        assert!(linker.take_up(
+            0,
+            LinkState {
+                model: std::sync::Arc::new(older.into()),
+                ..state(10, 10)
+            }
+        ));
+        assert!(linker.outgrown(), "kept by an older release");
         linker.forget();
         assert!(
             !linker.take_up(0, state(10, 10)),

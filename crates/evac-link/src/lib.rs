@@ -35,7 +35,8 @@ pub use block::{BlockingStats, CandidatePair};
 pub use compare::{Comparison, Documents, FIELDS, Field};
 pub use index::{Candidate, Index, Offered, best_matches};
 pub use model::{
-    Doubt, FieldWeight, HouseholdParameters, Likeness, Model, Score, StoredModel, name_association,
+    Doubt, FieldWeight, HouseholdParameters, Likeness, MODEL_LEARNING, Model, Score, StoredModel,
+    name_association,
 };
 pub use record::{LinkRecord, Prepared, Sex};
 

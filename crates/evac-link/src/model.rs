@@ -91,7 +91,16 @@ pub struct Model {
     /// without any is a register, one person a row ([`Model::documents`]).
     #[serde(default = "in_parties")]
     pub parties: bool,
+    /// Which way of learning made this model ([`MODEL_LEARNING`]): a model kept by an older
+    /// release (0, before [`Model::name_association`] was learnt) still scores, but a store
+    /// learns it again rather than keep what the release before could not count.
+    #[serde(default)]
+    pub learning: u32,
 }
+
+/// The way of learning a model this release follows, raised whenever a release learns
+/// something a kept model lacks: 1 counts [`Model::name_association`].
+pub const MODEL_LEARNING: u32 = 1;
 
 /// A model kept before [`Model::parties`] was: learnt from a store's requests.
 fn in_parties() -> bool {
@@ -346,6 +355,7 @@ impl Model {
             household: estimate_household(records, groups),
             // No records at all (a crisis's first relink): nothing says it is a register.
             parties: groups.is_empty() || groups.iter().any(|&g| g != crate::block::NO_GROUP),
+            learning: MODEL_LEARNING,
         };
         let not = |excluded: &[Field]| -> Vec<Field> {
             FIELDS
