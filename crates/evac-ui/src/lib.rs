@@ -963,6 +963,11 @@ impl Tr {
         self.get(&format!("rl-{code}"))
     }
 
+    /// A transport's kind on the desk ("flight" is «самолёт» on the Russian desk).
+    pub fn transport_kind_name(&self, code: &str) -> String {
+        self.get(&format!("transport-kind-{code}"))
+    }
+
     /// A transport status's name on the desk.
     pub fn transport_status_name(&self, code: &str) -> String {
         self.get(&format!("tst-{code}"))

@@ -1392,6 +1392,13 @@ async fn planners_add_transports_and_move_them_through_their_status() {
         typo.contains("TR-1") && typo.contains("bus-3"),
         "and lists every transport rather than none"
     );
+    // The new transport's kinds are named in Russian (they read "flight", "convoy").
+    assert!(
+        typo.contains(">самолёт</option>")
+            && typo.contains("<option value=\"convoy\">колонна</option>")
+            && !typo.contains(">flight<"),
+        "{typo}"
+    );
     let page = t
         .desk_get("/desk/planning?lang=en&hub=ALA&order=seats", &planner)
         .await;
@@ -5702,6 +5709,12 @@ async fn a_medical_note_per_person_reaches_the_case_officer_and_no_one_else() {
         .desk_get(&format!("/desk/requests/{id}?lang=ru"), &officer)
         .await;
     assert!(page.contains("демікпе, ингалятор сөмкеде"));
+    // The statuses an officer may set are named in Russian (they read "verified").
+    assert!(
+        page.contains("<option value=\"verified\">проверен</option>")
+            && !page.contains(">verified<"),
+        "{page}"
+    );
     let (_, withheld) = t.get(&format!("/api/v1/requests/{id}"), Some(&field)).await;
     assert!(
         !withheld.to_string().contains("демікпе"),
