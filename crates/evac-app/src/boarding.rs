@@ -321,6 +321,11 @@ fn invalid_token(reason: String) -> AppError {
     }])
 }
 
+/// How long before its departure a transport's no-shows may be released without its boarding
+/// having begun, in seconds: check-in has closed by then (a replay or a drill releases them
+/// at the call time without setting each transport to boarding).
+pub const NO_SHOWS_RELEASED_BEFORE_DEPARTURE_S: i64 = 3 * 3_600;
+
 impl App {
     /// The public keys (base64url, newest first, comma-separated) a field officer's device
     /// verifies passes with, offline.
@@ -622,7 +627,7 @@ impl App {
             }
             if let Some(to) = &change.to {
                 let why = match &change.from {
-                    None => format!("plan published {now}"),
+                    None => format!("plan published {}", self.shown_time(now)),
                     Some(from) => format!("moved from {}: {}", inputs.codes_of(from), change.why),
                 };
                 // A seat on every leg, the household's people one after another on each.
@@ -1464,8 +1469,9 @@ impl App {
         Ok(())
     }
 
-    /// At the call time: everyone on the transport not checked in is a no-show and loses the
-    /// seat; the freed seats go to the standby list (households without a seat) in priority
+    /// At the call time (once the transport is boarding, or within
+    /// [`NO_SHOWS_RELEASED_BEFORE_DEPARTURE_S`] of its departure): everyone on the transport not
+    /// checked in is a no-show and loses the seat; the freed seats go to the standby list (households without a seat) in priority
     /// order, each that can use the transport and fits.
     pub async fn release_no_shows(
         &self,
@@ -1487,6 +1493,28 @@ impl App {
         now: Timestamp,
     ) -> Result<NoShows, AppError> {
         let t = self.transport(transport).await?;
+        // Nobody is a no-show before check-in has had its time: a click on a planned flight a
+        // day and a half out released all its 299 seats.
+        let boarding_or_leaving = t.status == evac_model::TransportStatus::Boarding
+            || now.plus_seconds(NO_SHOWS_RELEASED_BEFORE_DEPARTURE_S) >= t.departs_at;
+        if !boarding_or_leaving {
+            return Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::NoShowsTooEarly,
+                    format!(
+                        "transport {} is {} and leaves at {}: no-shows are released once boarding has begun or within {} h of departure",
+                        t.code,
+                        t.status,
+                        self.shown_time(t.departs_at),
+                        NO_SHOWS_RELEASED_BEFORE_DEPARTURE_S / 3_600
+                    ),
+                )
+                .text("code", &t.code)
+                .with("status", RefusalArg::TransportStatus(t.status))
+                .text("departs", self.shown_time(t.departs_at))
+                .text("hours", NO_SHOWS_RELEASED_BEFORE_DEPARTURE_S / 3_600),
+            ));
+        }
         let book = self.seat_book().await?;
         let actor = staff.actor();
         let mut events: Vec<SeatEvent> = book
@@ -1497,7 +1525,10 @@ impl App {
                     SeatEventKind::NoShow,
                     now,
                     actor.clone(),
-                    format!("not checked in by {now}; seat released to standby"),
+                    format!(
+                        "not checked in by {}; seat released to standby",
+                        self.shown_time(now)
+                    ),
                 )
             })
             .collect();
@@ -1519,7 +1550,11 @@ impl App {
                         SeatEventKind::Unseated,
                         now,
                         actor.clone(),
-                        format!("missed the connecting {} at {now}", t.code),
+                        format!(
+                            "missed the connecting {} at {}",
+                            t.code,
+                            self.shown_time(now)
+                        ),
                     )
                 })
                 .collect();
@@ -1746,8 +1781,9 @@ impl App {
                 actor: actor.clone(),
                 to: Some(PersonStatus::Unreachable),
                 reason: format!(
-                    "no-show on {} at {now}: a new seat once they confirm they still need to leave",
-                    t.code
+                    "no-show on {} at {}: a new seat once they confirm they still need to leave",
+                    t.code,
+                    self.shown_time(now)
                 ),
                 expected: None,
             })

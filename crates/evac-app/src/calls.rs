@@ -238,7 +238,7 @@ impl App {
 
     /// Names staff by their actor labels (`user:…`) as people read them; other labels
     /// (`public`, `system`) stay as they are.
-    pub async fn staff_names(&self) -> Result<impl Fn(&str) -> String, AppError> {
+    pub(crate) async fn staff_names(&self) -> Result<impl Fn(&str) -> String, AppError> {
         let users = self.store.users().await?;
         Ok(move |label: &str| {
             users

@@ -650,6 +650,25 @@ impl App {
         staff.require(Permission::ReadAudit)?;
         Ok(self.store.audit_trail(after_seq, limit).await?)
     }
+
+    /// [`App::audit_trail`] with each event's actor named as the desk names staff (a user by
+    /// name; the system, a token or a gateway by its label).
+    pub async fn audit_trail_named(
+        &self,
+        staff: &Staff,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<(evac_store::AuditRecord, String)>, AppError> {
+        let records = self.audit_trail(staff, after_seq, limit).await?;
+        let name_of = self.staff_names().await?;
+        Ok(records
+            .into_iter()
+            .map(|record| {
+                let actor = name_of(&record.event.actor.label());
+                (record, actor)
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]

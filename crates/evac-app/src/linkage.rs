@@ -146,6 +146,10 @@ pub(crate) struct Linker {
     /// Whether a relink for a crisis that outgrew the model is running, while matching goes
     /// on.
     relearning: std::sync::atomic::AtomicBool,
+    /// When learning the model again last failed: the next try waits
+    /// [`RELEARN_RETRY_AFTER`], so a relink that cannot finish (memory, a lost lease) is not
+    /// started again at every renewal of the lease.
+    relearn_failed_at: Mutex<Option<std::time::Instant>>,
     /// Moved on by every `forget`: a relink that started before keeps its model to itself.
     epoch: std::sync::atomic::AtomicU64,
 }
@@ -168,6 +172,8 @@ const RELEARN_GROWTH: u64 = 2;
 /// People below which the model is not learnt again for growth (a relink of a small store
 /// costs little, but neither does a model learnt on it differ much).
 const RELEARN_PERSONS_MIN: u64 = 1_000;
+/// How long after a failed relearning the next is tried (the one before goes on matching).
+const RELEARN_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 /// The model as the store keeps it ([`evac_store::StoredLinkModel::model`]): the linkage
 /// core's parameters, and how many observed matches reviewers' decisions weigh against.
@@ -1143,7 +1149,10 @@ impl App {
         use std::sync::atomic::Ordering::AcqRel;
         if self.linker.is_matching() {
             self.wake_linker();
-            if self.linker.outgrown() && !self.linker.relearning.swap(true, AcqRel) {
+            if self.linker.outgrown()
+                && !self.linker.failed_lately()
+                && !self.linker.relearning.swap(true, AcqRel)
+            {
                 let app = self.clone();
                 tokio::spawn(async move {
                     let _clears = ClearsFlag(app.linker.clone(), |l| &l.relearning);
@@ -1151,7 +1160,13 @@ impl App {
                         "the crisis has outgrown the linkage model (or an older release learnt it): learning it again while matching goes on"
                     );
                     if let Err(e) = app.relink().await {
-                        tracing::warn!(error = %e, "learning the linkage model again failed; matching goes on with the one before");
+                        *app.linker.relearn_failed_at.lock().expect("linker lock") =
+                            Some(std::time::Instant::now());
+                        tracing::warn!(
+                            error = %e,
+                            retry_after_minutes = RELEARN_RETRY_AFTER.as_secs() / 60,
+                            "learning the linkage model again failed; matching goes on with the one before until it is tried again"
+                        );
                     }
                 });
             }
@@ -1951,6 +1966,14 @@ impl Linker {
         })
     }
 
+    /// Whether learning the model again failed less than [`RELEARN_RETRY_AFTER`] ago.
+    fn failed_lately(&self) -> bool {
+        self.relearn_failed_at
+            .lock()
+            .expect("linker lock")
+            .is_some_and(|at| at.elapsed() < RELEARN_RETRY_AFTER)
+    }
+
     /// Drops the model: another node links now (or this one takes the kept model up again
     /// when it takes the lease again, as another node may have relinked meanwhile).
     fn forget(&self) {
@@ -2688,6 +2711,13 @@ mod tests {
             }
         ));
         assert!(linker.outgrown(), "kept by an older release");
+        // A relearning that failed is not tried again at once, but after a while.
+        assert!(!linker.failed_lately());
+        *linker.relearn_failed_at.lock().unwrap() = Some(std::time::Instant::now());
+        assert!(linker.failed_lately());
+        *linker.relearn_failed_at.lock().unwrap() =
+            std::time::Instant::now().checked_sub(RELEARN_RETRY_AFTER);
+        assert!(!linker.failed_lately());
         linker.forget();
         assert!(
             !linker.take_up(0, state(10, 10)),

@@ -115,7 +115,7 @@ impl App {
                             m.received_at >= question.created_at
                                 && matches!(m.understood.as_str(), "yes" | "no")
                         });
-                    let since = question.sent_at.unwrap_or(question.created_at).date_utc();
+                    let since = self.shown_time(question.sent_at.unwrap_or(question.created_at));
                     if answered {
                         continue;
                     }

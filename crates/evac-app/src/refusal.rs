@@ -69,6 +69,8 @@ refusal_kinds! {
     NotCheckedIn = "not-checked-in",
     /// The transport takes no people now.
     TransportClosed = "transport-closed",
+    /// No-shows are released too early: the transport is neither boarding nor about to leave.
+    NoShowsTooEarly = "no-shows-too-early",
     /// Several passes on the transport share the short code.
     ShortCodeShared = "short-code-shared",
     /// The households are being ranked.

@@ -218,6 +218,22 @@ async fn two_planners_publishing_at_once_never_seat_anyone_twice_or_overfill_a_f
             .into_iter()
             .find(|t| t.code == format!("R-{}", ROUNDS - 1))
             .unwrap();
+        // A day and a half before departure, not boarding: nobody is a no-show yet, and
+        // nothing is released (a desk click released every seat of a planned flight).
+        let before = common::whole_seat_log(&one).await.len();
+        let early = one
+            .release_no_shows(
+                &c.field,
+                last.id,
+                last.departs_at.plus_seconds(-36 * HOUR_S),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&early, evac_app::AppError::Conflict(r) if r.kind == evac_app::RefusalKind::NoShowsTooEarly),
+            "{early:?}"
+        );
+        assert_eq!(common::whole_seat_log(&one).await.len(), before);
         one.release_no_shows(&c.field, last.id, last.departs_at.plus_seconds(-HOUR_S))
             .await
             .unwrap();

@@ -149,6 +149,12 @@ fn given(value: &Option<String>) -> Option<&str> {
 }
 
 impl Checker {
+    /// A time as an error names it: to the minute, in the zone the draft is read in (the
+    /// crisis's on the desk), not as the machine keeps it.
+    pub fn shown(&self, at: crate::Timestamp) -> String {
+        at.to_minute_in(self.zone.as_ref().unwrap_or(&jiff::tz::TimeZone::UTC))
+    }
+
     pub fn fail(&mut self, path: impl fmt::Display, reason: impl Into<String>) {
         self.errors.push(FieldError {
             path: path.to_string(),

@@ -256,7 +256,11 @@ impl TransportDraft {
                 {
                     c.fail(
                         "arrives_at",
-                        format!("{arrives_at} is not after the departure at {departs}"),
+                        format!(
+                            "{} is not after the departure at {}",
+                            c.shown(arrives_at),
+                            c.shown(departs)
+                        ),
                     );
                 }
                 Some(crate::Feed {
@@ -622,7 +626,12 @@ impl StatementDraft {
         if let Some(until) = until
             && until <= from
         {
-            c.fail("until", format!("{until} is not after the start {from}"));
+            let said = format!(
+                "{} is not after the start {}",
+                c.shown(until),
+                c.shown(from)
+            );
+            c.fail("until", said);
         }
         let capacity_per_day = c.whole("capacity_per_day", &self.capacity_per_day, 0..=1_000_000);
         let note = c

@@ -1567,7 +1567,7 @@ pub struct BroadcastPage {
     pub transports: Vec<String>,
     pub preview: Option<BroadcastPreviewView>,
     /// How many messages the last send queued.
-    pub sent: Option<String>,
+    pub sent: Option<u64>,
     pub errors: Vec<FieldProblem>,
     /// What the last re-confirmation run did, in words.
     pub reconfirmed: Option<String>,
@@ -1669,6 +1669,9 @@ pub struct ReviewPage {
     pub none_waiting: bool,
     pub previous: Option<String>,
     pub next: Option<String>,
+    /// This view's query ("?lang=ru&order=likely&…&from=20"): a decision made from it comes
+    /// back to it, its filter, order and page kept.
+    pub view_query: String,
 }
 
 /// The review queue's filter form as chosen.

@@ -79,21 +79,17 @@ pub async fn audit_page(
 ) -> Response {
     let lang = lang(&query, &headers, &Lang::DESK);
     let after: i64 = query.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    // Staff by name, as the desk names them elsewhere ("user:0190…" meant nothing).
     let records = match state
         .app
-        .audit_trail(&session.staff, after, AUDIT_PAGE_ITEMS)
+        .audit_trail_named(&session.staff, after, AUDIT_PAGE_ITEMS)
         .await
     {
         Ok(records) => records,
         Err(e) => return error_page(lang, e),
     };
-    // Staff by name, as the desk names them elsewhere ("user:0190…" meant nothing).
-    let name_of = match state.app.staff_names().await {
-        Ok(name_of) => name_of,
-        Err(e) => return error_page(lang, e),
-    };
     let next = (records.len() == AUDIT_PAGE_ITEMS as usize)
-        .then(|| records.last().map(|r| r.seq))
+        .then(|| records.last().map(|(r, _)| r.seq))
         .flatten();
     let page = AuditPage {
         t: Tr { lang },
@@ -101,11 +97,11 @@ pub async fn audit_page(
         user: desk_user(&session.staff),
         events: records
             .into_iter()
-            .map(|r| {
+            .map(|(r, actor)| {
                 (
                     r.seq,
                     desk_time(&state, r.event.at),
-                    name_of(&r.event.actor.label()),
+                    actor,
                     r.event.action,
                     r.event.subject.unwrap_or_default(),
                     detail_words(&r.event.detail),

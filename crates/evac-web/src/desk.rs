@@ -222,6 +222,65 @@ pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
     html(problem.status, render(&page))
 }
 
+/// An address nothing answers: under `/desk`, a page saying so in the desk's language with a
+/// way back (it answered the API's JSON in English); elsewhere, the API's problem.
+pub(crate) async fn no_such_address(uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    if !is_desk_address(&uri) {
+        return crate::problem::Problem::new(
+            StatusCode::NOT_FOUND,
+            "urn:evac:problem:not-found",
+            "Not found",
+            "no such route; see /api/v1/openapi.json",
+        )
+        .into_response();
+    }
+    let query = query_of(&uri);
+    let lang = lang(&query, &headers, &Lang::DESK);
+    let t = Tr { lang };
+    let page = ErrorPage {
+        t,
+        langs: evac_ui::switch(lang, &Lang::DESK),
+        heading: t.get("not-found"),
+        detail: t.get("desk-page-not-found"),
+    };
+    html(StatusCode::NOT_FOUND, render(&page))
+}
+
+/// An address asked with a method it does not take. A desk form's address opened as a page
+/// (a language link or a reload after a refused form, a link copied from the address bar)
+/// leads to the page above it, with its query (it answered an empty 405); elsewhere, the
+/// API's problem.
+pub(crate) async fn not_this_method(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let opened_as_a_page = matches!(method, axum::http::Method::GET | axum::http::Method::HEAD);
+    if opened_as_a_page && is_desk_address(&uri) {
+        let path = uri.path().trim_end_matches('/');
+        let above = match path.rsplit_once('/') {
+            Some((above, _)) if above.starts_with("/desk") => above,
+            _ => "/desk",
+        };
+        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        return Redirect::to(&format!("{above}{query}")).into_response();
+    }
+    crate::problem::Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "urn:evac:problem:method-not-allowed",
+        "Method not allowed",
+        format!("{method} is not taken here; see /api/v1/openapi.json"),
+    )
+    .into_response()
+}
+
+fn is_desk_address(uri: &axum::http::Uri) -> bool {
+    let path = uri.path();
+    path == "/desk" || path.starts_with("/desk/")
+}
+
+fn query_of(uri: &axum::http::Uri) -> HashMap<String, String> {
+    uri.query()
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default()
+}
+
 /// A list's filter as a desk reads it: the filter, or (when a parameter could not be read) the
 /// unfiltered list with the problems to show beside the form.
 pub(crate) fn filter_or_problems<F: Default>(

@@ -230,14 +230,8 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn(plain_refusals_as_problems));
     let (api, _) = routes().split_for_parts();
     api.merge(pages())
-        .fallback(|| async {
-            Problem::new(
-                StatusCode::NOT_FOUND,
-                "urn:evac:problem:not-found",
-                "Not found",
-                "no such route; see /api/v1/openapi.json",
-            )
-        })
+        .fallback(desk::no_such_address)
+        .method_not_allowed_fallback(desk::not_this_method)
         .with_state(state)
         .layer(middleware)
 }

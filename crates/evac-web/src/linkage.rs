@@ -430,6 +430,9 @@ pub async fn review_page(
             )
         }),
         next: (shown_to < queue.matching).then(|| view(shown_to)),
+        view_query: view(review.from)
+            .trim_start_matches("/desk/review")
+            .to_string(),
     };
     html(StatusCode::OK, render(&page))
 }
@@ -458,7 +461,22 @@ pub async fn decision_post(
         .decide_link(&session.staff, seq, same_person)
         .await
     {
-        Ok(_) => Redirect::to(&format!("/desk/review?lang={}", lang.code())).into_response(),
+        // Back to the view the decision was made from: its filter, order and page (the
+        // decided pair has left it, so the same page shows the pairs after it).
+        Ok(_) => {
+            let view: Vec<(&str, &str)> = [
+                "lang",
+                "order",
+                "probability_min",
+                "probability_max",
+                "from",
+            ]
+            .into_iter()
+            .filter_map(|k| query.get(k).map(|v| (k, v.as_str())))
+            .collect();
+            let view = serde_urlencoded::to_string(view).unwrap_or_default();
+            Redirect::to(&format!("/desk/review?{view}")).into_response()
+        }
         Err(e) => error_page(lang, e),
     }
 }
@@ -479,10 +497,11 @@ fn link_seq(seq: &str) -> Result<i64, Vec<FieldError>> {
         })
 }
 
-/// A probability as the review form and its page links write it, in percent to two
-/// decimals at most: a filter of 50.5 % stays 50.5 on the next page (it read 50).
+/// A probability as the review form and its page links write it, in percent with as many
+/// decimals as it was given (six at most, where a float's noise starts): the next page
+/// filters as this one did (a filter of 50.5 % read 50 there, and 99.995 would read 100).
 fn percent_written(probability: f64) -> String {
-    let written = format!("{:.2}", probability * 100.0);
+    let written = format!("{:.6}", probability * 100.0);
     written
         .trim_end_matches('0')
         .trim_end_matches('.')
@@ -500,6 +519,9 @@ mod tests {
             ("50", "50"),
             ("0", "0"),
             ("99.25", "99.25"),
+            ("99.995", "99.995"),
+            ("0.001", "0.001"),
+            ("0.005", "0.005"),
         ] {
             let probability = given.parse::<f64>().unwrap() / 100.0;
             assert_eq!(super::percent_written(probability), written);

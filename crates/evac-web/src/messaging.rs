@@ -585,9 +585,28 @@ pub async fn broadcast_page(
         values: BroadcastValues::default(),
         transports,
         preview: None,
-        sent: query.get("sent").cloned(),
+        // Counts, read as counts: the address's text is never shown as a notice (any link
+        // could have said "done" in the desk's voice).
+        sent: query.get("sent").and_then(|n| n.parse::<u64>().ok()),
         errors: Vec::new(),
-        reconfirmed: query.get("reconfirmed").cloned(),
+        reconfirmed: query.get("reconfirmed").and_then(|counts| {
+            let counts: Vec<u64> = counts
+                .split(',')
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .ok()?;
+            let &[asked, unreachable, no_channel] = counts.as_slice() else {
+                return None;
+            };
+            Some(Tr { lang }.with_args(
+                "reconfirm-done",
+                &[
+                    ("asked", asked.to_string()),
+                    ("unreachable", unreachable.to_string()),
+                    ("no_channel", no_channel.to_string()),
+                ],
+            ))
+        }),
     };
     html(StatusCode::OK, render(&page))
 }
@@ -772,11 +791,11 @@ pub async fn reconfirm_post(
     .await;
     match outcome {
         Ok(done) => {
-            let said = format!(
-                "asked {}, marked unreachable {}, no channel {}",
+            let counts = format!(
+                "{},{},{}",
                 done.asked, done.marked_unreachable, done.unreachable_by_any_channel
             );
-            let to = serde_urlencoded::to_string([("lang", lang.code()), ("reconfirmed", &said)])
+            let to = serde_urlencoded::to_string([("lang", lang.code()), ("reconfirmed", &counts)])
                 .unwrap_or_default();
             Redirect::to(&format!("/desk/broadcast?{to}")).into_response()
         }

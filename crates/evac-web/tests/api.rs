@@ -1238,8 +1238,49 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{page}");
     assert!(
-        page.contains("Не найдено: link event 999999. Возможно, ссылка устарела"),
+        page.contains("Запись не найдена: link event 999999. Возможно, ссылка устарела"),
         "{page}"
+    );
+    // That form's address opened as a page (the refusal page's language link, a reload)
+    // leads to the page above it, its query kept (it answered an empty 405); an address no
+    // desk page has is said so in the desk's language (it answered the API's English JSON);
+    // the API still answers a method it does not take with a problem.
+    let opened = no_redirects()
+        .get(format!("{}/desk/review/999999?lang=en", t.base))
+        .header("cookie", format!("evac_session={officer}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(opened.status().is_redirection(), "{}", opened.status());
+    assert_eq!(opened.headers()["location"], "/desk/review?lang=en");
+    let nowhere = t
+        .http
+        .get(format!("{}/desk/no-such-page?lang=ru", t.base))
+        .header("cookie", format!("evac_session={officer}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nowhere.status(), StatusCode::NOT_FOUND);
+    let said = nowhere.text().await.unwrap();
+    assert!(
+        said.contains("На рабочем месте нет такой страницы") && !said.contains("openapi"),
+        "{said}"
+    );
+    let wrong_method = t
+        .http
+        .delete(format!("{}/api/v1/review", t.base))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        wrong_method
+            .text()
+            .await
+            .unwrap()
+            .contains("urn:evac:problem:method-not-allowed"),
+        "the API answers a problem"
     );
 
     let planner = t.token("planner2", Role::Planner).await;
@@ -2230,11 +2271,7 @@ impl TestApp {
         token: &str,
         fields: &[(&str, String)],
     ) -> (StatusCode, String) {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let res = http
+        let res = no_redirects()
             .post(format!("{}{path}", self.base))
             .header("cookie", format!("evac_session={token}"))
             .header("sec-fetch-site", "same-origin")
@@ -2259,6 +2296,14 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         res.text().await.unwrap()
     }
+}
+
+/// A client that reports a redirect instead of following it (where a desk form sends one).
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// Issue 27: one typed door per write. The API (JSON) and the desk (a form) decode the same
@@ -2847,6 +2892,28 @@ async fn the_broadcast_page_previews_each_language_with_its_sms_count() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
     assert!(page.contains("<code>text_ru</code>"), "{page}");
+    // What a send or a re-confirmation did is said from its counts, in the desk's language;
+    // an address's own text is never shown as the desk's notice (any link could fake "done").
+    let page = t
+        .desk_get("/desk/broadcast?lang=ru&reconfirmed=3,1,0&sent=2", &planner)
+        .await;
+    assert!(
+        page.contains("Спрошено снова: 3; отмечено как недоступные: 1")
+            && page.contains("id=\"broadcast-sent\""),
+        "{page}"
+    );
+    let page = t
+        .desk_get(
+            "/desk/broadcast?reconfirmed=all%20evacuated%2C%20stand%20down&sent=everyone",
+            &planner,
+        )
+        .await;
+    assert!(
+        !page.contains("stand down")
+            && !page.contains("id=\"reconfirm-done\"")
+            && !page.contains("id=\"broadcast-sent\""),
+        "{page}"
+    );
 }
 
 /// The hotline's calls over HTTP and on the desk: a bad call is refused naming its fields
@@ -6170,6 +6237,41 @@ async fn the_review_queue_filters_sorts_counts_and_pages() {
             .count(),
         bounded,
         "one note per household pair"
+    );
+    // A decision made from a filtered view comes back to that view, its order, filter and
+    // page kept (it came back to the whole queue's first page).
+    let page = t
+        .desk_get(
+            &format!("/desk/review?lang=en&order=likely&probability_min={middle}&from=1"),
+            &officer,
+        )
+        .await;
+    let action = page
+        .split("class=\"decide\"")
+        .next()
+        .and_then(|before| before.rsplit("action=\"").next())
+        .and_then(|a| a.split('"').next())
+        .expect("a pair to decide")
+        .replace("&#38;", "&");
+    assert!(
+        action.contains("?lang=en&order=likely&probability_min=") && action.ends_with("&from=1"),
+        "{action}"
+    );
+    let decided = no_redirects()
+        .post(format!("{}{action}", t.base))
+        .header("cookie", format!("evac_session={officer}"))
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("decision=distinct")
+        .send()
+        .await
+        .unwrap();
+    assert!(decided.status().is_redirection(), "{}", decided.status());
+    let back = decided.headers()["location"].to_str().unwrap();
+    assert!(
+        back.starts_with("/desk/review?lang=en&order=likely&probability_min=")
+            && back.ends_with("&from=1"),
+        "{back}"
     );
 }
 
