@@ -1435,8 +1435,19 @@ pub struct PlanOrder {
 }
 
 impl PlanDraft {
+    /// The order, a time written without an offset read in UTC (the API's).
     pub fn validate(&self) -> Result<PlanOrder, Vec<FieldError>> {
-        let mut c = Checker::default();
+        self.validate_in(jiff::tz::TimeZone::UTC)
+    }
+
+    /// [`PlanDraft::validate`] reading a time written without an offset in `zone`, the
+    /// crisis's wall clock, as the desk reads a departure: one form, one clock (the plan's
+    /// moment was read in UTC beside departures read in local time).
+    pub fn validate_in(&self, zone: jiff::tz::TimeZone) -> Result<PlanOrder, Vec<FieldError>> {
+        let mut c = Checker {
+            zone: Some(zone),
+            ..Checker::default()
+        };
         let at = c.time("at", &self.at);
         let publish = c.yes_no("publish", &self.publish).unwrap_or(false);
         let confirmed = c.yes_no("confirm", &self.confirm).unwrap_or(false);
@@ -1824,6 +1835,18 @@ mod tests {
             unconfirmed.validate().unwrap_err()[0].path,
             "confirm",
             "publishing needs the preview checked"
+        );
+        // The desk reads the plan's moment on the crisis's clock, as it reads departures.
+        let local: PlanDraft = serde_json::from_str(r#"{"at": "2022-01-06T14:00"}"#).unwrap();
+        let almaty = jiff::tz::TimeZone::get("Asia/Almaty").unwrap();
+        assert_eq!(
+            local.validate_in(almaty).unwrap().at,
+            Some("2022-01-06T08:00:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            local.validate().unwrap().at,
+            Some("2022-01-06T14:00:00Z".parse().unwrap()),
+            "the API's, without an offset, is UTC"
         );
     }
 

@@ -67,11 +67,9 @@ pub async fn dashboard_page(
     let chart: Vec<(String, Option<u64>)> = chart_hours(&view.by_hour)
         .into_iter()
         .map(|hour| match hour {
-            ChartHour::Hour(at, n) => {
-                let text = at.to_string();
-                // "2022-01-05T06:00:00Z" → "2022-01-05 06h"
-                (format!("{} {}h", &text[..10], &text[11..13]), Some(n))
-            }
+            // On the crisis's clock, as every time on the desk ("2022-01-05 11:00 +06"): the
+            // hours are counted from UTC's, which are the crisis's where its offset is whole.
+            ChartHour::Hour(at, n) => (crate::desk::desk_time(&state, at), Some(n)),
             ChartHour::Gap(hours) => (t.count("hours-left-out", hours), None),
         })
         .collect();

@@ -278,7 +278,8 @@ pub async fn plan_post(
         .ok()
         .and_then(|(d, _)| d.at.clone())
         .unwrap_or_default();
-    let order = match decoded.and_then(|(draft, _)| draft.validate()) {
+    let zone = state.app.settings().desk_time_zone.clone();
+    let order = match decoded.and_then(|(draft, _)| draft.validate_in(zone)) {
         Ok(order) => order,
         Err(errors) => {
             let problem = problem_text_in(lang, AppError::Invalid(errors));

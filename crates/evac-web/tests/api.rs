@@ -4753,6 +4753,17 @@ async fn the_request_list_filters_exports_its_view_and_changes_a_selection_in_bu
     );
     // The dashboard's status table leads to the same list, in the desk's language.
     let dashboard = t.desk_get("/desk?lang=ru", &officer).await;
+    // The hourly chart is on the crisis's clock, like every time on the desk (it was in UTC,
+    // labelled "06h").
+    let chart = dashboard
+        .split("<figcaption>Запросы по часам")
+        .nth(1)
+        .and_then(|s| s.split("</figcaption>").next())
+        .expect("the hourly chart's caption");
+    assert!(
+        (chart.contains(":00 +05") || chart.contains(":00 +06")) && !chart.contains("UTC"),
+        "{chart}"
+    );
     let by_status = dashboard
         .split("id=\"by-status\"")
         .nth(1)
