@@ -1395,10 +1395,17 @@ impl App {
             .filter(|s| s.pass.code() == code)
             .collect();
         match matching[..] {
-            [] => Err(invalid_token(format!(
-                "no pass on {} has the code {code}: check the code and the transport, or scan the QR code",
-                t.code
-            ))),
+            [] => Err(AppError::Conflict(
+                Refusal::new(
+                    RefusalKind::PassCodeUnknown,
+                    format!(
+                        "no pass on {} has the code {code}: check the code and the transport, or scan the QR code",
+                        t.code
+                    ),
+                )
+                .text("transport", &t.code)
+                .text("pass_code", code),
+            )),
             [seat] => Ok(self.signer().await?.sign(&PassClaims {
                 pass: seat.pass,
                 person: seat.person,

@@ -71,6 +71,8 @@ refusal_kinds! {
     TransportClosed = "transport-closed",
     /// No-shows are released too early: the transport is neither boarding nor about to leave.
     NoShowsTooEarly = "no-shows-too-early",
+    /// No pass on the transport has the typed short code.
+    PassCodeUnknown = "pass-code-unknown",
     /// Several passes on the transport share the short code.
     ShortCodeShared = "short-code-shared",
     /// The households are being ranked.

@@ -344,7 +344,7 @@ pub struct PassClaims {
 }
 
 /// Why a token was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PassError {
     #[error(
         "this is not an evac boarding pass (it should start with '{PASS_TOKEN_PREFIX}'); without a scanner, type the pass's 6-character code and choose the transport"
@@ -354,6 +354,26 @@ pub enum PassError {
     Malformed,
     #[error("the signature does not match: this boarding pass is forged or altered")]
     Forged,
+}
+
+impl PassError {
+    pub const ALL: [PassError; 3] = [PassError::NotAPass, PassError::Malformed, PassError::Forged];
+
+    /// The refusal a field error's reason states, if it is one of these: a desk in another
+    /// language says it in its own words rather than the token field's usual advice (a
+    /// forged pass read «scan the pass or type its code» on the Russian desk).
+    pub fn of(reason: &str) -> Option<PassError> {
+        PassError::ALL.into_iter().find(|e| e.to_string() == reason)
+    }
+
+    /// Its message's key: `pass-not-a-pass`, `pass-malformed`, `pass-forged`.
+    pub fn key(self) -> &'static str {
+        match self {
+            PassError::NotAPass => "pass-not-a-pass",
+            PassError::Malformed => "pass-malformed",
+            PassError::Forged => "pass-forged",
+        }
+    }
 }
 
 /// Every token starts so; the version lets a later format coexist.

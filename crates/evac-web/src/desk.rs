@@ -368,6 +368,9 @@ pub(crate) fn problem_text_in(lang: Lang, e: AppError) -> String {
                             .next()
                             .map(|first| first.to_lowercase().chain(letters).collect())
                             .unwrap_or_default()
+                    } else if let Some(refused) = evac_model::PassError::of(&e.reason) {
+                        // What is wrong with the pass, not how to fill the field in.
+                        t.get(refused.key())
                     } else if t.has(&key) {
                         t.get(&key)
                     } else {

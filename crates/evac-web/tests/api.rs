@@ -2039,9 +2039,31 @@ async fn on_the_demo_crisis_a_published_plan_survives_almaty_closing_and_passes_
     } else {
         forged
     };
-    let (status, refused) = scan("/api/v1/check-in", forged).await;
+    let (status, refused) = scan("/api/v1/check-in", forged.clone()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert_eq!(error_paths(&refused), ["token"]);
+    // At a Russian gate, a forged pass and a code no pass has are said as what they are (both
+    // read «отсканируйте посадочный талон или введите его код»).
+    let (status, page) = t
+        .desk_post("/desk/check-in?lang=ru", &field, &[("token", forged)])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(
+        page.contains("подпись не совпадает: талон подделан"),
+        "{page}"
+    );
+    let (status, page) = t
+        .desk_post(
+            "/desk/check-in?lang=ru",
+            &field,
+            &[("token", "FFFFFF".into()), ("transport", kc1.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(
+        page.contains("Ни у одного талона на KC-1 нет кода FFFFFF"),
+        "{page}"
+    );
     // A household seen at the hub without a seat is recorded by its reference (issue 28,
     // item 5); a wrong reference or hub is named.
     let seated = second["seated"][0]["reference"].as_str().unwrap();
