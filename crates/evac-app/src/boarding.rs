@@ -313,6 +313,18 @@ pub(crate) async fn seats_by_leg<'r>(
     Ok(seats)
 }
 
+/// A transport that takes nobody now (cancelled, departed), named with its status.
+fn transport_closed(t: &Transport) -> AppError {
+    AppError::Conflict(
+        Refusal::new(
+            RefusalKind::TransportClosed,
+            format!("transport {} is {}", t.code, t.status),
+        )
+        .text("code", &t.code)
+        .with("status", RefusalArg::TransportStatus(t.status)),
+    )
+}
+
 /// Reads a pass's claims, or says in the officer's words what is wrong with it.
 fn invalid_token(reason: String) -> AppError {
     AppError::Invalid(vec![FieldError {
@@ -325,6 +337,9 @@ fn invalid_token(reason: String) -> AppError {
 /// having begun, in seconds: check-in has closed by then (a replay or a drill releases them
 /// at the call time without setting each transport to boarding).
 pub const NO_SHOWS_RELEASED_BEFORE_DEPARTURE_S: i64 = 3 * 3_600;
+/// The same for a transport whose boarding has begun, in seconds: a day (boarding set a day
+/// and a half early still released nobody).
+pub const NO_SHOWS_RELEASED_WHILE_BOARDING_BEFORE_DEPARTURE_S: i64 = 24 * 3_600;
 
 impl App {
     /// The public keys (base64url, newest first, comma-separated) a field officer's device
@@ -1155,14 +1170,7 @@ impl App {
             }));
         }
         if !t.takes_people() {
-            return Err(AppError::Conflict(
-                Refusal::new(
-                    RefusalKind::TransportClosed,
-                    format!("transport {} is {}", t.code, t.status),
-                )
-                .text("code", &t.code)
-                .with("status", RefusalArg::TransportStatus(t.status)),
-            ));
+            return Err(transport_closed(&t));
         }
         let event = seat.next_event(
             kind,
@@ -1476,8 +1484,9 @@ impl App {
         Ok(())
     }
 
-    /// At the call time (once the transport is boarding, or within
-    /// [`NO_SHOWS_RELEASED_BEFORE_DEPARTURE_S`] of its departure): everyone on the transport not
+    /// At the call time (within [`NO_SHOWS_RELEASED_BEFORE_DEPARTURE_S`] of its departure, or
+    /// within [`NO_SHOWS_RELEASED_WHILE_BOARDING_BEFORE_DEPARTURE_S`] once it is boarding; a
+    /// cancelled transport has none): everyone on the transport not
     /// checked in is a no-show and loses the seat; the freed seats go to the standby list (households without a seat) in priority
     /// order, each that can use the transport and fits.
     pub async fn release_no_shows(
@@ -1502,14 +1511,21 @@ impl App {
         let t = self.transport(transport).await?;
         // Nobody is a no-show before check-in has had its time: a click on a planned flight a
         // day and a half out released all its 299 seats.
-        let boarding_or_leaving = t.status == evac_model::TransportStatus::Boarding
-            || now.plus_seconds(NO_SHOWS_RELEASED_BEFORE_DEPARTURE_S) >= t.departs_at;
-        if !boarding_or_leaving {
+        if t.status == evac_model::TransportStatus::Cancelled {
+            return Err(transport_closed(&t));
+        }
+        // Boarding set a day early does not make everyone a no-show either.
+        let window_s = if t.status == evac_model::TransportStatus::Boarding {
+            NO_SHOWS_RELEASED_WHILE_BOARDING_BEFORE_DEPARTURE_S
+        } else {
+            NO_SHOWS_RELEASED_BEFORE_DEPARTURE_S
+        };
+        if now.plus_seconds(window_s) < t.departs_at {
             return Err(AppError::Conflict(
                 Refusal::new(
                     RefusalKind::NoShowsTooEarly,
                     format!(
-                        "transport {} is {} and leaves at {}: no-shows are released once boarding has begun or within {} h of departure",
+                        "transport {} is {} and leaves at {}: no-shows are released within {} h of departure, or within a day of it once boarding has begun",
                         t.code,
                         t.status,
                         self.shown_time(t.departs_at),

@@ -246,7 +246,7 @@ async fn scan(
     request_body = ScanDraft,
     responses(
         (status = 200, description = "who was checked in: name, birth date, document number to compare", body = evac_app::Scanned),
-        (status = 409, description = "already checked in (a second scan), or the pass was replaced or released"),
+        (status = 409, description = "already checked in (a second scan), the pass was replaced or released, the transport takes nobody now, or a typed short code is on no pass (`pass-code-unknown`) or on several (`short-code-shared`)"),
         (status = 404, description = "no such transport"),
         (status = 422, description = "forged, altered or damaged token"),
     ),
@@ -364,7 +364,7 @@ pub async fn presence_post(
     request_body = ScanDraft,
     responses(
         (status = 200, description = "who boarded", body = evac_app::Scanned),
-        (status = 409, description = "not checked in, or already boarded"),
+        (status = 409, description = "not checked in, or already boarded; a typed short code on no pass (`pass-code-unknown`) or on several (`short-code-shared`)"),
         (status = 404, description = "no such transport"),
         (status = 422, description = "forged, altered or damaged token"),
     ),
@@ -393,6 +393,7 @@ pub async fn board(
         (status = 200, description = "people released, standby households seated, and households held back because children of theirs lost their escort and the escorts on board (here or on an onward leg) cannot take them (`held_back`, each with why)", body = evac_app::NoShows),
         (status = 403, description = "only field officers, planners and supervisors"),
         (status = 404, description = "no such transport"),
+        (status = 409, description = "too early (`no-shows-too-early`: the transport is not boarding within 24 h of departure, nor within 3 h of it), or cancelled (`transport-closed`)"),
     ),
 )]
 pub async fn no_shows(

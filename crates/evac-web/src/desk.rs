@@ -253,13 +253,8 @@ pub(crate) async fn no_such_address(uri: axum::http::Uri, headers: HeaderMap) ->
 pub(crate) async fn not_this_method(method: axum::http::Method, uri: axum::http::Uri) -> Response {
     let opened_as_a_page = matches!(method, axum::http::Method::GET | axum::http::Method::HEAD);
     if opened_as_a_page && is_desk_address(&uri) {
-        let path = uri.path().trim_end_matches('/');
-        let above = match path.rsplit_once('/') {
-            Some((above, _)) if above.starts_with("/desk") => above,
-            _ => "/desk",
-        };
         let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-        return Redirect::to(&format!("{above}{query}")).into_response();
+        return Redirect::to(&format!("{}{query}", page_of_form(uri.path()))).into_response();
     }
     crate::problem::Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -268,6 +263,33 @@ pub(crate) async fn not_this_method(method: axum::http::Method, uri: axum::http:
         format!("{method} is not taken here; see /api/v1/openapi.json"),
     )
     .into_response()
+}
+
+/// The desk page a form's address belongs to: the page whose form posts there.
+fn page_of_form(path: &str) -> String {
+    /// Forms whose page is not the address above theirs.
+    const FORM_PAGES: &[(&str, &str)] = &[
+        ("/desk/planning/", "/desk/planning"),
+        ("/desk/users/", "/desk/users"),
+        ("/desk/links/", "/desk/review"),
+        ("/desk/review/", "/desk/review"),
+        ("/desk/boarding", "/desk/check-in"),
+        ("/desk/presence", "/desk/check-in"),
+        ("/desk/reconfirm", "/desk/broadcast"),
+        ("/desk/situation/", "/desk/situation"),
+    ];
+    let path = path.trim_end_matches('/');
+    if let Some((_, page)) = FORM_PAGES
+        .iter()
+        .find(|(form, _)| path.starts_with(form) || path == form.trim_end_matches('/'))
+    {
+        return (*page).to_string();
+    }
+    // A request's or a household's forms are under its page ("/desk/requests/{id}/calls").
+    match path.rsplit_once('/') {
+        Some((above, _)) if above.starts_with("/desk") => above.to_string(),
+        _ => "/desk".to_string(),
+    }
 }
 
 fn is_desk_address(uri: &axum::http::Uri) -> bool {

@@ -1253,6 +1253,51 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
         .unwrap();
     assert!(opened.status().is_redirection(), "{}", opened.status());
     assert_eq!(opened.headers()["location"], "/desk/review?lang=en");
+    // Every form's address opened as a page leads to a page that is there (the first try
+    // stripped one segment: `/desk/planning/transports/{id}/no-shows` led to a 404).
+    let supervisor = t.token("super9", Role::Supervisor).await;
+    let id = "0190a8f2-7c1e-7d3a-9b1e-4f2a6c8d0e11";
+    for form in [
+        "/desk/boarding",
+        "/desk/presence",
+        "/desk/reconfirm",
+        "/desk/callbacks/next",
+        "/desk/requests/bulk",
+        "/desk/requests/assign",
+        "/desk/planning/plan",
+        "/desk/planning/transports",
+        &format!("/desk/planning/transports/{id}/status"),
+        &format!("/desk/planning/transports/{id}/no-shows"),
+        "/desk/users/super9/enabled",
+        "/desk/users/super9/password",
+        &format!("/desk/users/super9/tokens/{id}/revoke"),
+        "/desk/links/7/undo",
+        "/desk/review/7",
+        &format!("/desk/inbox/{id}"),
+        "/desk/situation/reports",
+        &format!("/desk/situation/reports/{id}"),
+    ] {
+        let opened = no_redirects()
+            .get(format!("{}{form}?lang=ru", t.base))
+            .header("cookie", format!("evac_session={supervisor}"))
+            .send()
+            .await
+            .unwrap();
+        let to = opened.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.ends_with("?lang=ru"), "{form} → {to}");
+        let page = t
+            .http
+            .get(format!("{}{to}", t.base))
+            .header("cookie", format!("evac_session={supervisor}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            matches!(page.status(), StatusCode::OK | StatusCode::FORBIDDEN),
+            "{form} → {to}: {}",
+            page.status()
+        );
+    }
     let nowhere = t
         .http
         .get(format!("{}/desk/no-such-page?lang=ru", t.base))
@@ -2920,7 +2965,7 @@ async fn the_broadcast_page_previews_each_language_with_its_sms_count() {
         .desk_get("/desk/broadcast?lang=ru&reconfirmed=3,1,0&sent=2", &planner)
         .await;
     assert!(
-        page.contains("Спрошено снова: 3; отмечено как недоступные: 1")
+        page.contains("Запросов спрошено повторно: 3; отмечено недоступными: 1")
             && page.contains("id=\"broadcast-sent\""),
         "{page}"
     );
