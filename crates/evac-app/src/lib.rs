@@ -351,8 +351,8 @@ impl App {
     }
 
     /// A moment as staff read it: to the minute in the crisis's time zone, with its offset
-    /// ("2022-01-06 20:05 +06"), so a refusal's time matches the desk's columns.
-    pub(crate) fn shown_time(&self, at: evac_model::Timestamp) -> String {
+    /// ("2022-01-06 20:05 +06"): the desk's columns and the words of a refusal alike.
+    pub fn shown_time(&self, at: evac_model::Timestamp) -> String {
         at.to_minute_in(&self.settings.desk_time_zone)
     }
 

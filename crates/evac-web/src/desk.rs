@@ -176,7 +176,7 @@ pub(crate) fn desk_user(staff: &Staff) -> DeskUser {
 /// A time as the desk shows it: to the minute, in the crisis's time zone with its offset
 /// ("2022-01-06 20:05 +06").
 pub(crate) fn desk_time(state: &AppState, at: evac_model::Timestamp) -> String {
-    at.to_minute_in(&state.app.settings().desk_time_zone)
+    state.app.shown_time(at)
 }
 
 /// A desk page that could not be shown: the problem's status and words, as a page with a way
@@ -224,7 +224,11 @@ pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
 
 /// An address nothing answers: under `/desk`, a page saying so in the desk's language with a
 /// way back (it answered the API's JSON in English); elsewhere, the API's problem.
-pub(crate) async fn no_such_address(uri: axum::http::Uri, headers: HeaderMap) -> Response {
+pub(crate) async fn no_such_address(
+    uri: axum::http::Uri,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
     if !is_desk_address(&uri) {
         return crate::problem::Problem::new(
             StatusCode::NOT_FOUND,
@@ -234,7 +238,6 @@ pub(crate) async fn no_such_address(uri: axum::http::Uri, headers: HeaderMap) ->
         )
         .into_response();
     }
-    let query = query_of(&uri);
     let lang = lang(&query, &headers, &Lang::DESK);
     let t = Tr { lang };
     let page = ErrorPage {
@@ -295,12 +298,6 @@ fn page_of_form(path: &str) -> String {
 fn is_desk_address(uri: &axum::http::Uri) -> bool {
     let path = uri.path();
     path == "/desk" || path.starts_with("/desk/")
-}
-
-fn query_of(uri: &axum::http::Uri) -> HashMap<String, String> {
-    uri.query()
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default()
 }
 
 /// A list's filter as a desk reads it: the filter, or (when a parameter could not be read) the

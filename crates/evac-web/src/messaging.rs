@@ -589,26 +589,32 @@ pub async fn broadcast_page(
         // could have said "done" in the desk's voice).
         sent: query.get("sent").and_then(|n| n.parse::<u64>().ok()),
         errors: Vec::new(),
-        reconfirmed: query.get("reconfirmed").and_then(|counts| {
-            let counts: Vec<u64> = counts
-                .split(',')
-                .map(str::parse)
-                .collect::<Result<_, _>>()
-                .ok()?;
-            let &[asked, unreachable, no_channel] = counts.as_slice() else {
-                return None;
-            };
-            Some(Tr { lang }.with_args(
-                "reconfirm-done",
-                &[
-                    ("asked", asked.to_string()),
-                    ("unreachable", unreachable.to_string()),
-                    ("no_channel", no_channel.to_string()),
-                ],
-            ))
-        }),
+        reconfirmed: query
+            .get("reconfirmed")
+            .and_then(|counts| reconfirmed_notice(lang, counts)),
     };
     html(StatusCode::OK, render(&page))
+}
+
+/// What a re-confirmation run did, from its three counts in the address ("asked,marked
+/// unreachable,no channel"), in the desk's language; nothing when they are not three counts.
+fn reconfirmed_notice(lang: Lang, counts: &str) -> Option<String> {
+    let counts: Vec<u64> = counts
+        .split(',')
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let &[asked, unreachable, no_channel] = counts.as_slice() else {
+        return None;
+    };
+    Some(Tr { lang }.with_args(
+        "reconfirm-done",
+        &[
+            ("asked", asked.to_string()),
+            ("unreachable", unreachable.to_string()),
+            ("no_channel", no_channel.to_string()),
+        ],
+    ))
 }
 
 /// `POST /desk/broadcast`: `action=preview` shows who it reaches and the text; `action=send`

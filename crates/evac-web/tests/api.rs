@@ -3335,10 +3335,7 @@ async fn wrong_passwords_lock_the_account_and_are_audited() {
         let (status, _) = login("anna", "wrong guess").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
     }
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     let locked = http
         .post(format!("{}/login", t.base))
         .header("sec-fetch-site", "same-origin")
@@ -3387,10 +3384,7 @@ async fn wrong_passwords_lock_the_account_and_are_audited() {
 async fn behind_a_local_proxy_one_guessers_failures_lock_only_their_address() {
     let t = spawn_app().await;
     t.token("boris", Role::Operator).await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     let login = |from: &'static str, name: String, password: &'static str| {
         let (http, base) = (http.clone(), t.base.clone());
         async move {
@@ -3433,10 +3427,7 @@ async fn a_disabled_volunteer_is_signed_out_at_once() {
     let t = spawn_app().await;
     let supervisor = t.token("super1", Role::Supervisor).await;
     let api_token = t.token("volunteer", Role::Operator).await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     let sign_in = |password: &'static str| {
         let (http, base) = (http.clone(), t.base.clone());
         async move {
@@ -4332,10 +4323,7 @@ async fn every_refusal_is_a_problem_and_the_document_names_it() {
 #[tokio::test]
 async fn each_role_lands_where_its_work_is() {
     let t = spawn_app().await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     for (name, role, landing) in [
         ("gate1", Role::FieldOfficer, "/desk/check-in"),
         ("auditor1", Role::Auditor, "/desk/audit"),
@@ -4608,10 +4596,7 @@ async fn the_situation_board_shows_what_a_report_states_and_a_report_pasted_twic
     assert!(board.contains("route:almaty-airport closed"), "{board}");
     assert!(!board.contains("was pasted before"));
 
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     let again = http
         .post(format!("{}/desk/situation/reports?lang=en", t.base))
         .header("cookie", format!("evac_session={supervisor}"))
