@@ -22,6 +22,8 @@ rate = float(sys.argv[5]) if len(sys.argv) > 5 else 1000.0
 seconds = float(sys.argv[6]) if len(sys.argv) > 6 else 30.0
 LOAD_THREADS = 16
 PAIR_EVERY_S = 0.25
+GIVEN_NAMES = ["Мира", "Анна", "Дина", "Алия", "Ольга", "Айгуль", "Елена", "Салтанат", "Ирина",
+               "Гульнара", "Мария", "Жанна", "Наталья", "Асель", "Светлана", "Динара", "Татьяна"]
 POLL_S = 0.05
 
 
@@ -65,7 +67,13 @@ def load(k):
     nxt = time.time()
     i = 0
     while not stop.is_set():
-        body = family(f"Нагрузова{k}x{i}", "Мира", f"+7 702 {k:03d} {i % 10000:04d}", "1975-05-05")
+        # Varied as a crisis's people are: a load of one given name and one birth date would
+        # teach a relearnt model that neither tells people apart, and the pairs below, which
+        # agree on both, would then wait for review instead of merging.
+        n = k * 1_000_003 + i
+        given = GIVEN_NAMES[n % len(GIVEN_NAMES)]
+        birth = f"{1940 + n % 70}-{1 + n // 70 % 12:02d}-{1 + n // 840 % 28:02d}"
+        body = family(f"Нагрузова{k}x{i}", given, f"+7 702 {k:03d} {i % 10000:04d}", birth)
         status, _ = request(box, balancer, "POST", "/api/v1/requests", body)
         if status == 201:
             with lock:
@@ -81,7 +89,8 @@ unlinked = []
 
 def pairs():
     b1, b2, poll = [connect(node1)], [connect(node2)], [connect(node2)]
-    k = 0
+    # Families of this run's own (another run's would be copies of them too).
+    k = int(time.time()) % 1_000 * 10_000
     while not stop.is_set():
         started = time.time()
         birth = f"19{60 + k % 40}-{1 + k % 12:02d}-{1 + k % 28:02d}"

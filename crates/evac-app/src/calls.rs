@@ -108,10 +108,7 @@ impl App {
             .await?
             .map_or(0, |c| c.attempts);
         let change = callback_after(entry.outcome, entry.callback_in_minutes, failed_before, at);
-        let phone = entry.phone.as_deref().map(|p| {
-            evac_model::PhoneE164::parse(p, self.settings.default_region)
-                .map_or_else(|_| p.trim().to_string(), |p| p.to_string())
-        });
+        let phone = entry.phone.as_ref().map(|p| p.as_str().to_string());
         let call = Call {
             id: uuid::Uuid::now_v7(),
             request,

@@ -3,6 +3,8 @@
 //! A request is acknowledged (an id and a reference returned) only after the store reports its
 //! transaction durable. Reference codes are random; on the rare collision a new one is drawn.
 
+use std::collections::HashMap;
+
 use evac_model::{
     Actor, Permission, ReferenceCode, Request, RequestDraft, RequestId, Timestamp,
     ValidationContext,
@@ -434,6 +436,40 @@ impl App {
 /// duplicate, in a large crisis hundreds of thousands) is walked in the page's order a chunk
 /// at a time from the cursor on, so a page costs a few chunks, not the whole set.
 const AMONG_CHUNK_IDS: usize = 1_000;
+
+/// The stored requests among `ids`, by id (one erased since is not there), read a page at a
+/// time: a few round trips however many ids, where one read each would cost one each.
+pub(crate) async fn requests_among(
+    store: &dyn evac_store::Store,
+    ids: &[RequestId],
+) -> Result<HashMap<RequestId, StoredRequest>, evac_store::StoreError> {
+    let mut read = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(AMONG_CHUNK_IDS) {
+        let filter = RequestFilter {
+            among: Some(chunk.into()),
+            ..Default::default()
+        };
+        let mut after = None;
+        loop {
+            let page = store
+                .list_requests(
+                    &filter,
+                    PageRequest {
+                        after,
+                        limit: PAGE_ITEMS_MAX,
+                        order: ListOrder::OldestFirst,
+                    },
+                )
+                .await?;
+            read.extend(page.items.into_iter().map(|r| (r.request.id, r)));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(read)
+}
 
 /// `filter` over one chunk of its `among` set.
 fn narrowed(filter: &RequestFilter, chunk: &[RequestId]) -> RequestFilter {

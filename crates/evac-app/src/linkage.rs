@@ -2002,11 +2002,17 @@ impl Linker {
         }
     }
 
-    /// Matches a batch of due requests: reads each back from the store and matches its people
-    /// not kept yet against the kept ones. The answer is the batch's link events, the keys of
-    /// the people it matched, and the requests it settles (a request that cannot be read now
-    /// stays due); `None` when this node has no model (any more), or the store cannot say which
-    /// requests need matching.
+    /// Matches a batch of due requests: reads them back from the store and matches their
+    /// people not kept yet against the kept ones. The answer is the batch's link events, the
+    /// keys of the people it matched, and the requests it settles (a request that cannot be
+    /// matched now stays due); `None` when this node has no model (any more), or the store
+    /// cannot say which requests need matching or read them.
+    ///
+    /// The store is asked a few times a batch, not a few times a request: the requests, which
+    /// of their people are kept, the postings of all their new people's keys and the requests
+    /// those postings name are each read at once ([`BatchMatcher::read_ahead`]). Read a
+    /// request at a time, the round trips, not the matching, bounded the drain (about 650
+    /// requests/s on PostgreSQL).
     fn match_due(
         &self,
         runtime: &tokio::runtime::Handle,
@@ -2021,53 +2027,51 @@ impl Linker {
             .as_ref()?
             .model
             .clone();
+        let wait_and_give_up = |what: &str, e: &dyn std::fmt::Display| {
+            tracing::warn!(error = %e, "{what}; the due requests stay due");
+            std::thread::sleep(std::time::Duration::from_millis(LINK_WAIT_MS));
+            None
+        };
         // Read before the requests: what the batch makes of one corrected meanwhile is left
         // out of its settlement, and the request stays due (evac_store::LINK_KEYS_GENERATION).
         let read_at = match runtime.block_on(store.generation(evac_store::LINK_KEYS_GENERATION)) {
             Ok(read_at) => read_at,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the link keys' generation; the due requests stay due");
-                std::thread::sleep(std::time::Duration::from_millis(LINK_WAIT_MS));
-                return None;
-            }
+            Err(e) => return wait_and_give_up("cannot read the link keys' generation", &e),
         };
         cache.forget_before(
             self.epoch.load(std::sync::atomic::Ordering::Acquire),
             read_at,
         );
-        let mut matcher = BatchMatcher::new(runtime, store, &model, cache);
-        let mut events = Vec::new();
-        let mut requests = Vec::with_capacity(due.len());
         // Requests whose people are all kept (a relink matched them) are settled unread.
-        let unkeyed: HashSet<RequestId> = match runtime
+        let unkeyed: Vec<RequestId> = match runtime
             .block_on(store.requests_with_unkeyed_persons(&due))
         {
-            Ok(unkeyed) => unkeyed.into_iter().collect(),
+            Ok(unkeyed) => unkeyed,
+            Err(e) => return wait_and_give_up("cannot tell which due requests need matching", &e),
+        };
+        let stored = match runtime.block_on(crate::intake::requests_among(store, &unkeyed)) {
+            Ok(stored) => stored,
+            Err(e) => return wait_and_give_up("cannot read the due requests", &e),
+        };
+        let mut matcher = BatchMatcher::new(runtime, store, &model, cache);
+        let ahead = match matcher.read_ahead(stored.values().map(|s| &s.request)) {
+            Ok(ahead) => ahead,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot tell which due requests need matching; they stay due");
-                std::thread::sleep(std::time::Duration::from_millis(LINK_WAIT_MS));
-                // Nothing to settle: the thread waits for its next wake-up or poll.
-                return None;
+                return wait_and_give_up("cannot read the kept people the due requests meet", &e);
             }
         };
+        let mut events = Vec::new();
+        let mut requests = Vec::with_capacity(due.len());
         for id in due {
-            if !unkeyed.contains(&id) {
-                requests.push(id);
-                continue;
-            }
-            let matched = runtime
-                .block_on(store.request(id))
-                .and_then(|stored| match stored {
-                    Some(stored) => matcher.match_request(&stored.request),
-                    // Erased since: nothing to link.
-                    None => Ok(Vec::new()),
-                });
-            match matched {
-                Ok(found) => events.extend(found),
-                Err(e) => {
-                    tracing::warn!(request_id = %id, error = %e, "could not match a request; it stays due");
-                    std::thread::sleep(std::time::Duration::from_millis(LINK_WAIT_MS));
-                    continue;
+            // Erased since it was stored, or all its people kept: nothing to match.
+            if let Some(stored) = stored.get(&id) {
+                match matcher.match_request(&stored.request, &ahead) {
+                    Ok(found) => events.extend(found),
+                    Err(e) => {
+                        tracing::warn!(request_id = %id, error = %e, "could not match a request; it stays due");
+                        std::thread::sleep(std::time::Duration::from_millis(LINK_WAIT_MS));
+                        continue;
+                    }
                 }
             }
             requests.push(id);
@@ -2255,6 +2259,10 @@ pub(crate) struct PreparedCache {
 }
 
 impl PreparedCache {
+    fn contains(&self, id: RequestId) -> bool {
+        self.young.contains_key(&id) || self.old.contains_key(&id)
+    }
+
     fn get(&mut self, id: RequestId) -> Option<PreparedPeople> {
         if let Some(people) = self.young.get(&id) {
             return Some(people.clone());
@@ -2294,6 +2302,9 @@ struct BatchMatcher<'a> {
     model: &'a evac_link::Model,
     settings: LinkSettings,
     cache: &'a mut PreparedCache,
+    /// Requests read ahead for this batch ([`BatchMatcher::read_ahead`]), prepared; each moves
+    /// to the cache when a match first offers it.
+    read: HashMap<RequestId, PreparedPeople>,
     /// The keys of the people this batch matched, not stored yet.
     unsettled_postings: HashMap<u64, Vec<(PersonId, RequestId)>>,
     keyed: Vec<evac_store::KeyedPerson>,
@@ -2312,6 +2323,7 @@ impl<'a> BatchMatcher<'a> {
             model,
             settings: LinkSettings::default(),
             cache,
+            read: HashMap::new(),
             unsettled_postings: HashMap::new(),
             keyed: Vec::new(),
         }
@@ -2334,9 +2346,79 @@ impl<'a> BatchMatcher<'a> {
             .collect()
     }
 
-    /// The prepared people of a request a key offers: from the cache, else read from the
-    /// store (a request erased since has none).
+    /// Reads what a batch of `requests` meets in the store, in a few round trips for the whole
+    /// batch: which of their people are kept already, the people kept under the keys of the
+    /// others, and the requests those people belong to (where a block is small enough to be
+    /// used), prepared.
+    fn read_ahead<'r>(
+        &mut self,
+        requests: impl Iterator<Item = &'r Request>,
+    ) -> Result<ReadAhead, StoreError> {
+        let people: HashMap<RequestId, PreparedPeople> = requests
+            .map(|request| (request.id, Self::prepared_people(request).into()))
+            .collect();
+        let ids: Vec<PersonId> = people
+            .values()
+            .flat_map(|everyone| everyone.iter().map(|(id, _)| *id))
+            .collect();
+        let kept: HashSet<PersonId> = self
+            .runtime
+            .block_on(self.store.keyed_persons(&ids))?
+            .into_iter()
+            .collect();
+        let mut keys: Vec<u64> = people
+            .values()
+            .flat_map(|everyone| everyone.iter())
+            .filter(|(id, _)| !kept.contains(id))
+            .flat_map(|(_, prepared)| evac_link::block::blocking_keys(prepared))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let per_key_max = u32::try_from(self.settings.block_size_max).unwrap_or(u32::MAX);
+        let mut postings: HashMap<u64, Vec<(PersonId, RequestId)>> = HashMap::new();
+        for p in self
+            .runtime
+            .block_on(self.store.link_postings(&keys, per_key_max))?
+        {
+            postings
+                .entry(p.key)
+                .or_default()
+                .push((p.person, p.request));
+        }
+        let mut unread: Vec<RequestId> = postings
+            .values()
+            .filter(|block| self.settings.block_is_usable(block.len()))
+            .flatten()
+            .map(|&(_, request)| request)
+            .filter(|request| !people.contains_key(request) && !self.cache.contains(*request))
+            .collect();
+        unread.sort_unstable();
+        unread.dedup();
+        let mut read = self
+            .runtime
+            .block_on(crate::intake::requests_among(self.store, &unread))?;
+        for id in unread {
+            // Erased since its keys were kept: it offers no one.
+            let people = read.remove(&id).map_or_else(
+                || std::sync::Arc::new([]) as PreparedPeople,
+                |stored| Self::prepared_people(&stored.request).into(),
+            );
+            self.read.insert(id, people);
+        }
+        Ok(ReadAhead {
+            people,
+            kept,
+            postings,
+        })
+    }
+
+    /// The prepared people of a request a key offers: read ahead, from the cache, else read
+    /// from the store (a request erased since has none).
     fn people_of(&mut self, id: RequestId) -> Result<PreparedPeople, StoreError> {
+        if let Some(people) = self.read.remove(&id) {
+            self.cache.insert(id, people.clone());
+            return Ok(people);
+        }
         if let Some(people) = self.cache.get(id) {
             return Ok(people);
         }
@@ -2349,20 +2431,22 @@ impl<'a> BatchMatcher<'a> {
     }
 
     /// Matches a stored request's people not kept yet (all of a new request; one added to a
-    /// party since) against the kept people, and keeps them with the batch. The answer is the
-    /// link events to log.
-    fn match_request(&mut self, request: &Request) -> Result<Vec<LinkEvent>, StoreError> {
-        let everyone: PreparedPeople = Self::prepared_people(request).into();
-        let ids: Vec<PersonId> = everyone.iter().map(|(id, _)| *id).collect();
-        let mut kept: HashSet<PersonId> = self
-            .runtime
-            .block_on(self.store.keyed_persons(&ids))?
-            .into_iter()
-            .collect();
-        kept.extend(self.keyed.iter().map(|k| k.person));
+    /// party since) against the kept people, and keeps them with the batch. `ahead` is what
+    /// [`BatchMatcher::read_ahead`] read for the batch it is in. The answer is the link events
+    /// to log.
+    fn match_request(
+        &mut self,
+        request: &Request,
+        ahead: &ReadAhead,
+    ) -> Result<Vec<LinkEvent>, StoreError> {
+        let everyone: PreparedPeople = match ahead.people.get(&request.id) {
+            Some(everyone) => everyone.clone(),
+            None => Self::prepared_people(request).into(),
+        };
+        let in_batch: HashSet<PersonId> = self.keyed.iter().map(|k| k.person).collect();
         let new: Vec<(PersonId, &Prepared, Vec<u64>)> = everyone
             .iter()
-            .filter(|(id, _)| !kept.contains(id))
+            .filter(|(id, _)| !ahead.kept.contains(id) && !in_batch.contains(id))
             .map(|(id, prepared)| (*id, prepared, evac_link::block::blocking_keys(prepared)))
             .collect();
         let mut events = Vec::new();
@@ -2375,17 +2459,10 @@ impl<'a> BatchMatcher<'a> {
         let mut all_keys: Vec<u64> = new.iter().flat_map(|(_, _, keys)| keys.clone()).collect();
         all_keys.sort_unstable();
         all_keys.dedup();
-        let per_key_max = u32::try_from(self.settings.block_size_max).unwrap_or(u32::MAX);
-        let mut postings: HashMap<u64, Vec<(PersonId, RequestId)>> = HashMap::new();
-        for p in self
-            .runtime
-            .block_on(self.store.link_postings(&all_keys, per_key_max))?
-        {
-            postings
-                .entry(p.key)
-                .or_default()
-                .push((p.person, p.request));
-        }
+        let mut postings: HashMap<u64, Vec<(PersonId, RequestId)>> = all_keys
+            .iter()
+            .filter_map(|key| Some((*key, ahead.postings.get(key)?.clone())))
+            .collect();
         for key in &all_keys {
             if let Some(unsettled) = self.unsettled_postings.get(key) {
                 postings.entry(*key).or_default().extend(unsettled);
@@ -2480,6 +2557,17 @@ impl<'a> BatchMatcher<'a> {
         }
         Ok(events)
     }
+}
+
+/// What a batch of due requests meets in the store, read before any of them is matched.
+struct ReadAhead {
+    /// The batch's requests' people, prepared.
+    people: HashMap<RequestId, PreparedPeople>,
+    /// Those of them the store keeps already (matched before; someone added to a party since
+    /// is not).
+    kept: HashSet<PersonId>,
+    /// The people the store keeps under each key of the others, at most a block's size a key.
+    postings: HashMap<u64, Vec<(PersonId, RequestId)>>,
 }
 
 /// The people `candidates` names (each of a request in `met`), offered for scoring, each in a

@@ -582,31 +582,7 @@ impl CaseExport {
             .iter()
             .flat_map(|&p| ranking.requests_of(&ranking.order[p]).iter().copied())
             .collect();
-        let mut read = std::collections::HashMap::with_capacity(ids.len());
-        let filter = evac_store::RequestFilter {
-            among: Some(ids.into()),
-            ..Default::default()
-        };
-        let mut after = None;
-        loop {
-            let page = self
-                .app
-                .store
-                .list_requests(
-                    &filter,
-                    evac_store::PageRequest {
-                        after,
-                        limit: evac_store::PAGE_ITEMS_MAX,
-                        order: evac_store::ListOrder::OldestFirst,
-                    },
-                )
-                .await?;
-            read.extend(page.items.into_iter().map(|r| (r.request.id, r.request)));
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
+        let read = crate::intake::requests_among(&*self.app.store, &ids).await?;
         let rows = chunk
             .iter()
             .map(|&position| {
@@ -614,7 +590,7 @@ impl CaseExport {
                 let requests: Vec<&evac_model::Request> = ranking
                     .requests_of(entry)
                     .iter()
-                    .filter_map(|id| read.get(id))
+                    .filter_map(|id| read.get(id).map(|stored| &stored.request))
                     .collect();
                 let first = requests.first();
                 vec![

@@ -1616,13 +1616,19 @@ pub struct CallDraft {
 pub struct CallEntry {
     pub direction: crate::CallDirection,
     pub outcome: crate::CallOutcome,
-    pub phone: Option<String>,
+    /// The number dialled or calling, parsed.
+    pub phone: Option<crate::PhoneE164>,
     pub note: String,
     pub callback_in_minutes: Option<u32>,
 }
 
 impl CallDraft {
-    pub fn validate(&self) -> Result<CallEntry, Vec<FieldError>> {
+    /// Validates the call; `region` reads a number written without its country code (the
+    /// crisis's default region, as for requests).
+    pub fn validate_in(
+        &self,
+        region: Option<crate::CountryCode>,
+    ) -> Result<CallEntry, Vec<FieldError>> {
         let mut c = Checker::default();
         let direction = c.choice::<crate::CallDirection>("direction", &self.direction);
         if self
@@ -1642,7 +1648,16 @@ impl CallDraft {
                 format!("is required; one of {}", crate::CallOutcome::choices()),
             );
         }
-        let phone = c.short_text("phone", &self.phone);
+        let phone =
+            c.short_text("phone", &self.phone).and_then(|raw| {
+                match crate::PhoneE164::parse(&raw, region) {
+                    Ok(phone) => Some(phone),
+                    Err(e) => {
+                        c.fail("phone", e.to_string());
+                        None
+                    }
+                }
+            });
         let note = c
             .text("note", &self.note, CALL_NOTE_CHARS_MAX)
             .unwrap_or_default();
@@ -1673,6 +1688,26 @@ impl CallDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_names_a_phone_number_or_none() {
+        let call = |phone: &str| CallDraft {
+            direction: Some("outbound".into()),
+            outcome: Some("reached".into()),
+            phone: Some(phone.into()),
+            ..Default::default()
+        };
+        let kz = "KZ".parse().ok();
+        let errors = call("abc").validate_in(kz).unwrap_err();
+        assert_eq!(paths(&errors), ["phone"]);
+        assert!(
+            errors[0].reason.contains("not a phone number"),
+            "{errors:?}"
+        );
+        let entry = call("8 701 555 12 34").validate_in(kz).unwrap();
+        assert_eq!(entry.phone.unwrap().as_str(), "+77015551234");
+        assert_eq!(call("").validate_in(kz).unwrap().phone, None);
+    }
 
     fn paths(errors: &[FieldError]) -> Vec<&str> {
         errors.iter().map(|e| e.path.as_str()).collect()

@@ -348,7 +348,7 @@ fn reasons_for_every_draft(given: &str) -> Vec<(&'static str, Vec<FieldError>)> 
         (
             "call",
             every_field_set_to::<CallDraft>(given)
-                .validate()
+                .validate_in(None)
                 .unwrap_err(),
         ),
     ];

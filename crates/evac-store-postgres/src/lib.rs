@@ -117,10 +117,16 @@ impl PgStore {
                 "'{url}' is not a PostgreSQL URL (postgres://user@host/db)"
             )));
         }
+        let options: sqlx::postgres::PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::Config(format!("'{url}' is not a PostgreSQL URL: {e}")))?;
+        // No JIT: evac's statements are short, and where the planner's estimate is off (a
+        // table not analysed since a bulk load) PostgreSQL compiled a 1 ms statement for 60 ms.
+        let options = options.options([("jit", "off")]);
         let pool = PgPoolOptions::new()
             .max_connections(POOL_CONNECTIONS_MAX)
             .acquire_timeout(std::time::Duration::from_millis(ACQUIRE_TIMEOUT_MS))
-            .connect(url)
+            .connect_with(options)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
         Ok(PgStore {
@@ -1569,9 +1575,16 @@ impl Store for PgStore {
     ) -> Result<Vec<RequestId>, StoreError> {
         let requests: Vec<String> = requests.iter().map(ToString::to_string).collect();
         let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT p.request_id FROM persons AS p
-             WHERE p.request_id = ANY($1)
-               AND NOT EXISTS (SELECT 1 FROM link_people AS k WHERE k.person_id = p.id)",
+            // Request by request through the indexes (LIMIT keeps the planner from turning it
+            // into one anti-join over every person and every kept person: 17 ms a batch of 200
+            // at 55,000 people, where this takes under 1 ms).
+            "SELECT q.id FROM UNNEST($1::text[]) AS q (id)
+             CROSS JOIN LATERAL (
+                 SELECT 1 FROM persons AS p
+                 WHERE p.request_id = q.id
+                   AND NOT EXISTS (SELECT 1 FROM link_people AS k WHERE k.person_id = p.id)
+                 LIMIT 1
+             ) AS unkeyed",
         )
         .bind(&requests)
         .fetch_all(&self.pool)

@@ -1195,6 +1195,37 @@ pub struct ErrorPage {
     pub langs: Vec<LangChoice>,
     pub heading: String,
     pub detail: String,
+    /// Where the page leads on: the desk for staff, the request form for the public.
+    pub onward_href: String,
+    pub onward: String,
+}
+
+impl ErrorPage {
+    /// An error on the desk, leading back to it.
+    pub fn desk(lang: Lang, heading: String, detail: String) -> Self {
+        let t = Tr { lang };
+        ErrorPage {
+            t,
+            langs: switch(lang, &Lang::DESK),
+            heading,
+            detail,
+            onward_href: format!("/desk?lang={}", lang.code()),
+            onward: t.get("back-to-desk"),
+        }
+    }
+
+    /// An error on the public side, leading to the request form.
+    pub fn public(lang: Lang, heading: String, detail: String) -> Self {
+        let t = Tr { lang };
+        ErrorPage {
+            t,
+            langs: switch(lang, &Lang::PUBLIC),
+            heading,
+            detail,
+            onward_href: format!("/request?lang={}", lang.code()),
+            onward: t.get("public-title"),
+        }
+    }
 }
 
 /// A seat a person of a request holds, with the pass for staff who may read passes.

@@ -96,7 +96,10 @@ pub async fn log_call(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let id = request_id(&id)?;
-    let entry = json_draft(&headers, body, CallDraft::validate)?;
+    let region = state.app.settings().default_region;
+    let entry = json_draft(&headers, body, |draft: &CallDraft| {
+        draft.validate_in(region)
+    })?;
     let logged = state
         .app
         .log_call(&staff, id, &entry, Timestamp::now())
@@ -174,7 +177,9 @@ pub async fn log_call_post(
             note: draft.note.clone().unwrap_or_default(),
             callback_in_minutes: draft.callback_in_minutes.clone().unwrap_or_default(),
         };
-        let entry = draft.validate().map_err(AppError::Invalid)?;
+        let entry = draft
+            .validate_in(state.app.settings().default_region)
+            .map_err(AppError::Invalid)?;
         state
             .app
             .log_call(&session.staff, request, &entry, Timestamp::now())

@@ -182,6 +182,15 @@ pub(crate) fn desk_time(state: &AppState, at: evac_model::Timestamp) -> String {
 /// A desk page that could not be shown: the problem's status and words, as a page with a way
 /// back (the API answers the same problem as JSON).
 pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
+    error_page_on(lang, e, ErrorPage::desk)
+}
+
+/// [`error_page`] for the public side: in its languages, leading to the request form.
+pub(crate) fn public_error_page(lang: Lang, e: AppError) -> Response {
+    error_page_on(lang, e, ErrorPage::public)
+}
+
+fn error_page_on(lang: Lang, e: AppError, page: fn(Lang, String, String) -> ErrorPage) -> Response {
     // Bad input and a role that may not are said in the desk's language.
     let refused_or_invalid = match &e {
         AppError::Conflict(_) => Some("refused-title"),
@@ -213,23 +222,18 @@ pub(crate) fn error_page(lang: Lang, e: AppError) -> Response {
     };
     // Field errors are always `said` above; everything else is the problem's own words.
     let detail = said.unwrap_or(problem.detail);
-    let page = ErrorPage {
-        t,
-        langs: evac_ui::switch(lang, &Lang::DESK),
-        heading,
-        detail,
-    };
-    html(problem.status, render(&page))
+    html(problem.status, render(&page(lang, heading, detail)))
 }
 
-/// An address nothing answers: under `/desk`, a page saying so in the desk's language with a
-/// way back (it answered the API's JSON in English); elsewhere, the API's problem.
+/// An address nothing answers: under `/api/`, the API's problem; under `/desk`, a page saying
+/// so in the desk's language with a way back; anywhere else, a page in the requester's
+/// language leading to the request form (both answered the API's JSON in English).
 pub(crate) async fn no_such_address(
     uri: axum::http::Uri,
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    if !is_desk_address(&uri) {
+    if uri.path().starts_with("/api/") {
         return crate::problem::Problem::new(
             StatusCode::NOT_FOUND,
             "urn:evac:problem:not-found",
@@ -238,13 +242,16 @@ pub(crate) async fn no_such_address(
         )
         .into_response();
     }
-    let lang = lang(&query, &headers, &Lang::DESK);
-    let t = Tr { lang };
-    let page = ErrorPage {
-        t,
-        langs: evac_ui::switch(lang, &Lang::DESK),
-        heading: t.get("not-found"),
-        detail: t.get("desk-page-not-found"),
+    let page = if is_desk_address(&uri) {
+        let t = Tr {
+            lang: lang(&query, &headers, &Lang::DESK),
+        };
+        ErrorPage::desk(t.lang, t.get("not-found"), t.get("desk-page-not-found"))
+    } else {
+        let t = Tr {
+            lang: lang(&query, &headers, &Lang::PUBLIC),
+        };
+        ErrorPage::public(t.lang, t.get("not-found"), t.get("public-page-not-found"))
     };
     html(StatusCode::NOT_FOUND, render(&page))
 }

@@ -20,7 +20,7 @@ use evac_ui::{Lang, PartyRow, RequestDone, RequestForm, RequestFormValues, Statu
 use sha2::{Digest, Sha256};
 
 use crate::auth::{Authenticated, MaybeAuthenticated};
-use crate::desk::{all, error_page, first, form_pairs, html, lang};
+use crate::desk::{all, first, form_pairs, html, lang, public_error_page};
 use crate::doors::parse_json;
 use crate::dto::{Acknowledgement, RequestIn, RequestOut, RequestPage};
 use crate::problem::{ApiResult, Problem};
@@ -617,7 +617,7 @@ pub async fn public_request_post(
                 render(&RequestForm::new(lang, values, errors)),
             )
         }
-        Err(e) => error_page(lang, e),
+        Err(e) => public_error_page(lang, e),
     }
 }
 
@@ -644,7 +644,7 @@ pub async fn public_status_post(
     let (reference, phone) = (first(&pairs, "reference"), first(&pairs, "phone"));
     let found = match state.app.public_status(&reference, &phone).await {
         Ok(found) => found,
-        Err(e) => return crate::problem::Problem::from(e).into_response(),
+        Err(e) => return public_error_page(lang, e),
     };
     let result = found.map(|s| evac_ui::PublicStatus {
         people: s.people,

@@ -173,12 +173,8 @@ fn too_many(request: &Request, wait_s: u64) -> Response {
             &evac_ui::Lang::PUBLIC,
         );
         let t = evac_ui::Tr { lang };
-        let page = evac_ui::ErrorPage {
-            t,
-            langs: evac_ui::switch(lang, &evac_ui::Lang::PUBLIC),
-            heading: t.get("too-many-title"),
-            detail: t.get("too-many-detail"),
-        };
+        let page =
+            evac_ui::ErrorPage::public(lang, t.get("too-many-title"), t.get("too-many-detail"));
         crate::desk::html(StatusCode::TOO_MANY_REQUESTS, evac_ui::render(&page))
     };
     if let Ok(value) = HeaderValue::from_str(&wait_s.to_string()) {

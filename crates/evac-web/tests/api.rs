@@ -409,10 +409,10 @@ async fn health_and_readiness() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers().contains_key("x-request-id"));
-    // Every answer, an unknown route's problem included, carries the security headers.
+    // Every answer, an unknown API route's problem included, carries the security headers.
     let missing = t
         .http
-        .get(format!("{}/no-such-route", t.base))
+        .get(format!("{}/api/v1/no-such-route", t.base))
         .send()
         .await
         .unwrap();
@@ -1310,6 +1310,38 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
     assert!(
         said.contains("На рабочем месте нет такой страницы") && !said.contains("openapi"),
         "{said}"
+    );
+    // A requester who mistypes the form's address gets a page in their language leading to
+    // the form (and the footer keeps the language), not the API's English JSON.
+    let mistyped = t
+        .http
+        .get(format!("{}/reqest?lang=kk", t.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mistyped.status(), StatusCode::NOT_FOUND);
+    let said = mistyped.text().await.unwrap();
+    assert!(
+        said.contains("Мұндай бет жоқ")
+            && said.contains("href=\"/request?lang=kk\"")
+            && said.contains("href=\"/about?lang=kk\"")
+            && !said.contains("openapi"),
+        "{said}"
+    );
+    let no_route = t
+        .http
+        .get(format!("{}/api/v1/no-such-route", t.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_route.status(), StatusCode::NOT_FOUND);
+    assert!(
+        no_route
+            .text()
+            .await
+            .unwrap()
+            .contains("urn:evac:problem:not-found"),
+        "the API answers a problem"
     );
     let wrong_method = t
         .http
@@ -6543,7 +6575,7 @@ async fn every_example_in_the_openapi_document_is_taken() {
         .validate()
         .unwrap();
     draft::<CallDraft>("CallDraft", example("CallDraft"))
-        .validate()
+        .validate_in("KZ".parse().ok())
         .unwrap();
     draft::<BulkStatusDraft>("BulkStatusDraft", example("BulkStatusDraft"))
         .validate()

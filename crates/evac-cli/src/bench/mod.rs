@@ -22,6 +22,7 @@ mod cluster;
 mod flood;
 mod idle;
 mod link;
+mod linker;
 mod manifest;
 mod notify;
 mod pages;
@@ -51,6 +52,9 @@ pub enum BenchCommand {
     /// Relinking a stored crisis (as `evac relink` and a server start do) at several sizes,
     /// next to the linkage core alone on as many people: time, each step's share, peak memory.
     Relink(relink::RelinkBenchArgs),
+    /// The lease holder's online linker draining the requests a burst left due: requests/s
+    /// matched, keyed and settled, on SQLite or a given database.
+    Linker(linker::LinkerBenchArgs),
     /// Place resolution on a labelled set built from the gazetteer's alternate names with
     /// realistic noise: locations/s and the share resolved to the right place first.
     Place(place::PlaceBenchArgs),
@@ -142,6 +146,7 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
         BenchCommand::Validate(args) => validate(args),
         BenchCommand::Link(args) => link::run(args),
         BenchCommand::Relink(args) => relink::run(args).await,
+        BenchCommand::Linker(args) => linker::run(args).await,
         BenchCommand::Place(args) => place::run(args),
         BenchCommand::Triage(args) => triage::run(args),
         BenchCommand::Plan(args) => plan::run(args),
@@ -154,7 +159,6 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
     }
 }
 
-/// A fresh app on a temporary SQLite database (or the given URL).
 /// A fresh SQLite app in a temporary directory with `requests` demo requests loaded through
 /// the app (durable, group commit), and the seconds the load took.
 async fn demo_app(
@@ -173,6 +177,7 @@ async fn demo_app(
     Ok((app, dir, loaded, started.elapsed().as_secs_f64()))
 }
 
+/// A fresh app on a temporary SQLite database (or the given URL), without flood limits.
 async fn fresh_app(url: Option<&str>) -> anyhow::Result<(App, Option<tempfile::TempDir>)> {
     let (url, dir) = match url {
         Some(u) => (DatabaseUrl::parse(u)?, None),

@@ -52,7 +52,7 @@ pub async fn call(config: &Config, args: CallArgs) -> anyhow::Result<()> {
         note: args.note,
         callback_in_minutes: args.callback_in_minutes,
     }
-    .validate()
+    .validate_in(app.settings().default_region)
     .map_err(evac_app::AppError::Invalid)?;
     let reference = args.reference.trim().to_uppercase();
     let request = app

@@ -510,6 +510,7 @@ requests-count = Requests
 not-found = Not found
 not-found-detail = { $what } not found: the link may be out of date, or the record was removed.
 desk-page-not-found = There is no such page on the desk: the link may be out of date.
+public-page-not-found = There is no such page: the link may be out of date. To ask to be evacuated, use the request form.
 reconfirm-done = Asked again: { $asked }; marked unreachable: { $unreachable }; reached by no channel: { $no_channel }.
 forbidden = Not allowed
 error-title = Something went wrong

@@ -119,6 +119,8 @@ language = Lingua
 # The public side's flood limit.
 too-many-title = Troppe richieste
 too-many-detail = Dalla sua connessione sono arrivate troppe richieste. Attenda un minuto e riprovi; se ha ricevuto un codice, la sua richiesta è salva.
+not-found = Non trovato
+public-page-not-found = Questa pagina non esiste: il link potrebbe essere superato. Per chiedere l'evacuazione, compili il modulo di richiesta.
 withheld-for-role = Telefoni, indirizzi e-mail, messaggi, chiamate e ciò che la famiglia ha scritto della sua situazione e salute non sono mostrati al tuo ruolo.
 user-sessions = Sessioni e token
 user-revoke = Revoca
