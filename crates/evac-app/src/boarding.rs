@@ -340,6 +340,28 @@ pub const NO_SHOWS_RELEASED_BEFORE_DEPARTURE_S: i64 = 3 * 3_600;
 /// The same for a transport whose boarding has begun, in seconds: a day (boarding set a day
 /// and a half early still released nobody).
 pub const NO_SHOWS_RELEASED_WHILE_BOARDING_BEFORE_DEPARTURE_S: i64 = 24 * 3_600;
+/// How far a call time typed at a door (the API's and the console's `at` of a no-show
+/// release) may run ahead of the clock, in seconds: clocks differ a little. A later time
+/// passed the window above while departure was still days away, and released every seat.
+pub const CALL_TIME_AHEAD_OF_CLOCK_MAX_S: i64 = 300;
+
+/// `at`, a call time given at `field`, unless it is ahead of `now` (the clock) by more than
+/// [`CALL_TIME_AHEAD_OF_CLOCK_MAX_S`]: a call is made now, or replayed from the past.
+pub fn call_time_not_ahead(
+    field: &str,
+    at: Timestamp,
+    now: Timestamp,
+) -> Result<Timestamp, AppError> {
+    if at <= now.plus_seconds(CALL_TIME_AHEAD_OF_CLOCK_MAX_S) {
+        return Ok(at);
+    }
+    Err(AppError::Invalid(vec![FieldError {
+        path: field.to_string(),
+        reason: format!(
+            "{at} is later than now ({now}); no-shows are called now or replayed from a past time: leave it out to call them now"
+        ),
+    }]))
+}
 
 impl App {
     /// The public keys (base64url, newest first, comma-separated) a field officer's device

@@ -44,8 +44,8 @@ use evac_store::{Store, StoreError};
 pub use accounts::{NewToken, SESSION_S_MAX, TokenView, hash_password};
 pub use audit::{AuditSealer, SEAL_INTERVAL_MS};
 pub use boarding::{
-    BoardingPass, Manifest, NoShows, PRESENCE_HOURS_MAX, Present, Published, Scanned,
-    SeatChangeView,
+    BoardingPass, CALL_TIME_AHEAD_OF_CLOCK_MAX_S, Manifest, NoShows, PRESENCE_HOURS_MAX, Present,
+    Published, Scanned, SeatChangeView, call_time_not_ahead,
 };
 pub use broadcast::{BROADCAST_RECIPIENTS_MAX, BroadcastPreview, BroadcastSample, BroadcastSent};
 pub use calls::{

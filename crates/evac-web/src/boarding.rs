@@ -387,7 +387,7 @@ pub async fn board(
     summary = "At the call time `at` (default now): release the seats of everyone not checked in and seat standby households in priority order",
     params(
         ("id" = uuid::Uuid, Path),
-        ("at" = Option<evac_model::Timestamp>, Query, description = "default: now"),
+        ("at" = Option<evac_model::Timestamp>, Query, description = "default: now; a past time replays the call, a time more than 5 minutes ahead of the clock is refused (422)"),
     ),
     responses(
         (status = 200, description = "people released, standby households seated, and households held back because children of theirs lost their escort and the escorts on board (here or on an onward leg) cannot take them (`held_back`, each with why)", body = evac_app::NoShows),
@@ -403,14 +403,10 @@ pub async fn no_shows(
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     let id = transport_id(&id)?;
-    let released = state
-        .app
-        .release_no_shows(
-            &staff,
-            id,
-            time_param(&query, "at")?.unwrap_or_else(Timestamp::now),
-        )
-        .await?;
+    let now = Timestamp::now();
+    let at =
+        evac_app::call_time_not_ahead("query.at", time_param(&query, "at")?.unwrap_or(now), now)?;
+    let released = state.app.release_no_shows(&staff, id, at).await?;
     Ok(to_json(&released))
 }
 

@@ -45,8 +45,9 @@ pub(crate) fn desk(router: Router<AppState>) -> Router<AppState> {
 const REVIEW_ITEMS_DEFAULT: u32 = 50;
 
 /// The review queue's query, the API's and the desk's alike (one door): `order` (one of
-/// [`ReviewOrder`]), `probability_min` and `probability_max` in percent, `from`; every
-/// problem named by its parameter. Empty parameters (a form sends every field) are none.
+/// [`ReviewOrder`]), `probability_min` and `probability_max` in percent (with a decimal point
+/// or comma: a Russian desk writes 50,5), `from`; every problem named by its parameter. Empty
+/// parameters (a form sends every field) are none.
 pub(crate) fn review_query(
     query: &HashMap<String, String>,
     extra_allowed: &[&str],
@@ -73,7 +74,12 @@ pub(crate) fn review_query(
     }
     let mut percent = |k: &str| {
         let v = given(k)?;
-        match v.trim_end_matches('%').trim().parse::<f64>() {
+        match v
+            .trim_end_matches('%')
+            .trim()
+            .replacen(',', ".", 1)
+            .parse::<f64>()
+        {
             Ok(p) if (0.0..=100.0).contains(&p) => Some(p / 100.0),
             _ => {
                 errors.push(FieldError {
@@ -89,6 +95,19 @@ pub(crate) fn review_query(
     };
     review.probability_min = percent("probability_min");
     review.probability_max = percent("probability_max");
+    // A range no pair is in showed an empty queue, as if no pair needed review.
+    if let (Some(min), Some(max)) = (review.probability_min, review.probability_max)
+        && min > max
+    {
+        errors.push(FieldError {
+            path: "query.probability_min".into(),
+            reason: format!(
+                "{} % is above probability_max ({} %): no pair is in that range; swap them",
+                percent_written(min),
+                percent_written(max)
+            ),
+        });
+    }
     if let Some(v) = given("from") {
         match v.parse::<usize>() {
             Ok(from) => review.from = from,
@@ -527,6 +546,32 @@ mod tests {
             assert_eq!(super::percent_written(probability), written);
         }
         assert_eq!(super::percent_written(1.0), "100");
+    }
+
+    fn review_query(pairs: &[(&str, &str)]) -> Result<evac_app::ReviewQuery, Vec<String>> {
+        let query = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        super::review_query(&query, &[])
+            .map_err(|errors| errors.into_iter().map(|e| e.to_string()).collect())
+    }
+
+    /// A Russian desk writes 50,5 (it was refused as no percentage); a minimum above the
+    /// maximum is said (it showed an empty queue).
+    #[test]
+    fn a_percentage_takes_a_decimal_comma_and_a_range_must_hold_a_pair() {
+        let review =
+            review_query(&[("probability_min", "50,5"), ("probability_max", "90 %")]).unwrap();
+        assert_eq!(review.probability_min, Some(0.505));
+        assert_eq!(review.probability_max, Some(0.9));
+        let errors =
+            review_query(&[("probability_min", "90"), ("probability_max", "50,5")]).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("query.probability_min: 90 % is above probability_max (50.5 %)"),
+            "{errors:?}"
+        );
     }
 
     /// The review page names every field and agreement level in the desk's language (the

@@ -2234,6 +2234,19 @@ async fn on_the_demo_crisis_a_published_plan_survives_almaty_closing_and_passes_
         );
     }
 
+    // A call time ahead of the clock is refused, naming the parameter, and releases nobody:
+    // it passed the release window while departure was days away.
+    let ahead = evac_model::Timestamp::now().plus_seconds(2 * 86_400);
+    let (status, refused) = t
+        .send(
+            Method::POST,
+            &format!("/api/v1/transports/{kc1}/no-shows?at={ahead}"),
+            &field,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("query.at"), "{refused}");
     // At the call time, everyone else on KC-1 is a no-show: their seats go to standby
     // households in priority order, and their passes stop working.
     let (status, released) = t

@@ -356,9 +356,9 @@ pub async fn transport(config: &Config, command: TransportCommand) -> anyhow::Re
         TransportCommand::NoShows { transport, at, who } => {
             let staff = app.console_staff(&who.user).await?;
             let t = find_transport(&app, &staff, &transport).await?;
-            let done = app
-                .release_no_shows(&staff, t.id, time_flag("--at", at)?)
-                .await?;
+            let at =
+                evac_app::call_time_not_ahead("--at", time_flag("--at", at)?, Timestamp::now())?;
+            let done = app.release_no_shows(&staff, t.id, at).await?;
             println!(
                 "{}: {} seats released; {} standby households seated",
                 done.transport_code,
