@@ -2010,9 +2010,9 @@ impl Linker {
     ///
     /// The store is asked a few times a batch, not a few times a request: the requests, which
     /// of their people are kept, the postings of all their new people's keys and the requests
-    /// those postings name are each read at once ([`BatchMatcher::read_ahead`]). Read a
-    /// request at a time, the round trips, not the matching, bounded the drain (about 650
-    /// requests/s on PostgreSQL).
+    /// those postings name are each read in one round trip or a few ([`BatchMatcher::read_ahead`]).
+    /// Read a request at a time, the round trips, not the matching, bounded the drain (518
+    /// requests/s on PostgreSQL, docs/BENCHMARKS.md).
     fn match_due(
         &self,
         runtime: &tokio::runtime::Handle,
@@ -2243,6 +2243,10 @@ type PreparedPeople = std::sync::Arc<[(PersonId, Prepared)]>;
 /// back from the store. About 40 MB.
 const PREPARED_CACHE_REQUESTS_MAX: usize = 50_000;
 
+/// Candidate requests a batch reads from the store at once, at most (half the cache's bound:
+/// about 20 MB); a batch of common names that offers more reads the rest one at a time.
+const READ_AHEAD_REQUESTS_MAX: usize = PREPARED_CACHE_REQUESTS_MAX / 2;
+
 /// The prepared people of the requests the online linker met lately (read as candidates, or
 /// matched), kept on its thread between batches: two generations of at most half
 /// [`PREPARED_CACHE_REQUESTS_MAX`] each; a request met again moves to the young one, and when
@@ -2259,8 +2263,9 @@ pub(crate) struct PreparedCache {
 }
 
 impl PreparedCache {
-    fn contains(&self, id: RequestId) -> bool {
-        self.young.contains_key(&id) || self.old.contains_key(&id)
+    /// The request's people if the cache holds them, leaving the cache as it is.
+    fn peek(&self, id: RequestId) -> Option<PreparedPeople> {
+        self.young.get(&id).or_else(|| self.old.get(&id)).cloned()
     }
 
     fn get(&mut self, id: RequestId) -> Option<PreparedPeople> {
@@ -2361,6 +2366,14 @@ impl<'a> BatchMatcher<'a> {
             .values()
             .flat_map(|everyone| everyone.iter().map(|(id, _)| *id))
             .collect();
+        if ids.is_empty() {
+            // Every due request erased, or all their people kept: nothing to look up.
+            return Ok(ReadAhead {
+                people,
+                kept: HashSet::new(),
+                postings: HashMap::new(),
+            });
+        }
         let kept: HashSet<PersonId> = self
             .runtime
             .block_on(self.store.keyed_persons(&ids))?
@@ -2385,15 +2398,27 @@ impl<'a> BatchMatcher<'a> {
                 .or_default()
                 .push((p.person, p.request));
         }
-        let mut unread: Vec<RequestId> = postings
+        let mut offered: Vec<RequestId> = postings
             .values()
             .filter(|block| self.settings.block_is_usable(block.len()))
             .flatten()
             .map(|&(_, request)| request)
-            .filter(|request| !people.contains_key(request) && !self.cache.contains(*request))
             .collect();
-        unread.sort_unstable();
-        unread.dedup();
+        offered.sort_unstable();
+        offered.dedup();
+        // What the batch or the cache holds is set aside too (the cache may turn over while
+        // the batch is matched); of the rest, at most READ_AHEAD_REQUESTS_MAX are read at
+        // once, and any beyond are read when a match offers them.
+        let mut unread = Vec::new();
+        for id in offered {
+            match people.get(&id).cloned().or_else(|| self.cache.peek(id)) {
+                Some(known) => {
+                    self.read.insert(id, known);
+                }
+                None if unread.len() < READ_AHEAD_REQUESTS_MAX => unread.push(id),
+                None => {}
+            }
+        }
         let mut read = self
             .runtime
             .block_on(crate::intake::requests_among(self.store, &unread))?;

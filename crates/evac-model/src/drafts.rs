@@ -1602,6 +1602,8 @@ pub struct CallDraft {
     #[serde(deserialize_with = "scalar")]
     #[schema(value_type = Option<crate::CallOutcome>)]
     pub outcome: Option<String>,
+    /// The number dialled or calling; one without its country code is read in the crisis's
+    /// default region. Text that is no phone number is refused.
     #[serde(deserialize_with = "scalar")]
     pub phone: Option<String>,
     #[serde(deserialize_with = "scalar")]

@@ -119,7 +119,8 @@ impl PgStore {
         }
         let options: sqlx::postgres::PgConnectOptions = url
             .parse()
-            .map_err(|e| StoreError::Config(format!("'{url}' is not a PostgreSQL URL: {e}")))?;
+            // Not the URL itself: it may hold a password.
+            .map_err(|e| StoreError::Config(format!("the PostgreSQL URL cannot be read: {e}")))?;
         // No JIT: evac's statements are short, and where the planner's estimate is off (a
         // table not analysed since a bulk load) PostgreSQL compiled a 1 ms statement for 60 ms.
         let options = options.options([("jit", "off")]);

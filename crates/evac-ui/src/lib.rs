@@ -1195,7 +1195,8 @@ pub struct ErrorPage {
     pub langs: Vec<LangChoice>,
     pub heading: String,
     pub detail: String,
-    /// Where the page leads on: the desk for staff, the request form for the public.
+    /// Where the page leads on (its link, and the brand's): the desk for staff, the request
+    /// form for the public.
     pub onward_href: String,
     pub onward: String,
 }

@@ -222,7 +222,17 @@ fn error_page_on(lang: Lang, e: AppError, page: fn(Lang, String, String) -> Erro
     };
     // Field errors are always `said` above; everything else is the problem's own words.
     let detail = said.unwrap_or(problem.detail);
-    html(problem.status, render(&page(lang, heading, detail)))
+    let retry_after_s = problem.retry_after_s;
+    let mut response = html(problem.status, render(&page(lang, heading, detail)));
+    // A busy store or a limit says when to try again, on a page as in the API's problem.
+    if let Some(value) =
+        retry_after_s.and_then(|s| axum::http::HeaderValue::from_str(&s.to_string()).ok())
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// An address nothing answers: under `/api/`, the API's problem; under `/desk`, a page saying

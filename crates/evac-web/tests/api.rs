@@ -1325,6 +1325,7 @@ async fn a_duplicate_by_phone_is_linked_and_reviewers_decide_over_http() {
         said.contains("Мұндай бет жоқ")
             && said.contains("href=\"/request?lang=kk\"")
             && said.contains("href=\"/about?lang=kk\"")
+            && !said.contains("href=\"/desk")
             && !said.contains("openapi"),
         "{said}"
     );

@@ -142,6 +142,17 @@ country-IN = India
 country-AF = Afghanistan
 country-IR = Iran
 
+# Error pages, on the public side and the desk alike.
+not-found = Not found
+not-found-detail = { $what } not found: the link may be out of date, or the record was removed.
+public-page-not-found = There is no such page: the link may be out of date. To ask to be evacuated, use the request form.
+forbidden = Not allowed
+error-title = Something went wrong
+refused-title = The change was not made
+invalid-title = Please check what was entered
+too-many-title = Too many requests
+too-many-detail = Too many requests came from your connection. Please wait a minute and try again; your request is not lost if you were given a reference code.
+
 ## The operators' desk
 # A column of dates and stated ages, shown (forms ask with birth-date, which names the format).
 born = Born
@@ -507,15 +518,8 @@ cases-intro = Every household in the order the triage policy serves it, with why
 rank = Rank
 priority-class = Class
 requests-count = Requests
-not-found = Not found
-not-found-detail = { $what } not found: the link may be out of date, or the record was removed.
 desk-page-not-found = There is no such page on the desk: the link may be out of date.
-public-page-not-found = There is no such page: the link may be out of date. To ask to be evacuated, use the request form.
 reconfirm-done = Asked again: { $asked }; marked unreachable: { $unreachable }; reached by no channel: { $no_channel }.
-forbidden = Not allowed
-error-title = Something went wrong
-refused-title = The change was not made
-invalid-title = Please check what was entered
 back-to-desk = Back to the desk
 previous-page = Previous page
 camera-scan = Scan with the camera
@@ -632,8 +636,6 @@ user-reset-password = New password
 user-set-password = Set (ends their sessions now)
 
 # The public side's flood limit.
-too-many-title = Too many requests
-too-many-detail = Too many requests came from your connection. Please wait a minute and try again; your request is not lost if you were given a reference code.
 calls-choose = — choose —
 
 # Person statuses on the desk.

@@ -143,6 +143,17 @@ country-IN = Индия
 country-AF = Афганистан
 country-IR = Иран
 
+# Error pages, on the public side and the desk alike.
+not-found = Не найдено
+not-found-detail = Запись не найдена: { $what }. Возможно, ссылка устарела или запись удалена.
+public-page-not-found = Такой страницы нет: возможно, ссылка устарела. Чтобы попросить об эвакуации, заполните форму заявки.
+forbidden = Нет доступа
+error-title = Что-то пошло не так
+refused-title = Изменение не внесено
+invalid-title = Проверьте введённые данные
+too-many-title = Слишком много запросов
+too-many-detail = С вашего подключения пришло слишком много запросов. Подождите минуту и попробуйте снова; если вы получили код запроса, он сохранён.
+
 ## Рабочее место операторов
 # A column of dates and stated ages, shown (forms ask with birth-date, which names the format).
 born = Дата рождения
@@ -509,15 +520,8 @@ cases-intro = Все семьи (группы) в порядке, в котор�
 rank = Место
 priority-class = Класс
 requests-count = Запросы
-not-found-detail = Запись не найдена: { $what }. Возможно, ссылка устарела или запись удалена.
 desk-page-not-found = На рабочем месте нет такой страницы: возможно, ссылка устарела.
-public-page-not-found = Такой страницы нет: возможно, ссылка устарела. Чтобы попросить об эвакуации, заполните форму заявки.
 reconfirm-done = Запросов спрошено повторно: { $asked }; отмечено недоступными: { $unreachable }; без канала связи: { $no_channel }.
-not-found = Не найдено
-forbidden = Нет доступа
-error-title = Что-то пошло не так
-refused-title = Изменение не внесено
-invalid-title = Проверьте введённые данные
 back-to-desk = Назад к рабочему месту
 previous-page = Предыдущая страница
 camera-scan = Сканировать камерой
@@ -634,8 +638,6 @@ user-reset-password = Новый пароль
 user-set-password = Задать (сеансы завершатся сразу)
 
 # The public side's flood limit.
-too-many-title = Слишком много запросов
-too-many-detail = С вашего подключения пришло слишком много запросов. Подождите минуту и попробуйте снова; если вы получили код запроса, он сохранён.
 calls-choose = — выберите —
 
 # Статусы людей на рабочем месте.
