@@ -53,7 +53,8 @@ impl CallOutcome {
 
 string_enum!(
     /// A party member's relation to the person the request is about (or submitted by).
-    /// Everything but `escort` and `group_member` counts as family for "unaccompanied minor".
+    /// Everything but `escort`, `group_member` and `other` counts as family for
+    /// "unaccompanied minor".
     Relation {
         Myself = "self", Spouse = "spouse", Child = "child", Parent = "parent", Sibling = "sibling",
         Grandparent = "grandparent", Grandchild = "grandchild", Relative = "relative",
@@ -571,13 +572,14 @@ impl RequestDraft {
         } else if self.party.len() > PARTY_MEMBERS_MAX {
             c.fail("party", format!("has {} people; at most {PARTY_MEMBERS_MAX} per request — send a request per group", self.party.len()));
         }
-        let party: Vec<Person> = self
+        let mut party: Vec<Person> = self
             .party
             .iter()
             .take(PARTY_MEMBERS_MAX)
             .enumerate()
             .map(|(i, p)| p.validate(&format!("party[{i}]"), &mut c, region, today))
             .collect();
+        one_who_asks(&self.party, &mut party, &mut c);
 
         let reachable = !submitter.phones.is_empty()
             || submitter.email.is_some()
@@ -784,6 +786,47 @@ impl PersonDraft {
                 &self.medical_note,
                 MEDICAL_NOTE_CHARS_MAX,
             ),
+        }
+    }
+}
+
+/// The party has one person who asks ("self") at most. Those who say it: the first is; a
+/// second is refused naming both (a form whose rows all stood at their first choice sent a
+/// family of "myself"s, and erasing the asker's contacts would erase every one's). Those who
+/// say nothing: the first is the one who asks when nobody says so (a request for oneself
+/// names no relation), the others relatives (family: a child among them is not travelling
+/// alone, as "other" would make it).
+fn one_who_asks(drafts: &[PersonDraft], party: &mut [Person], c: &mut Checker) {
+    let said = |i: usize| {
+        drafts[i]
+            .relation
+            .as_deref()
+            .is_some_and(|r| !r.trim().is_empty())
+    };
+    let mut asker = None;
+    for (i, person) in party.iter().enumerate() {
+        if person.relation != Relation::Myself || !said(i) {
+            continue;
+        }
+        match asker {
+            None => asker = Some(i),
+            Some(first) => c.fail(
+                format!("party[{i}].relation"),
+                format!(
+                    "is 'self', as party[{first}] is; one person is the one who asks: choose how this person is related to them, e.g. child"
+                ),
+            ),
+        }
+    }
+    for (i, person) in party.iter_mut().enumerate() {
+        if !said(i) {
+            person.relation = match asker {
+                None => {
+                    asker = Some(i);
+                    Relation::Myself
+                }
+                Some(_) => Relation::Relative,
+            };
         }
     }
 }

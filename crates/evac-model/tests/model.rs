@@ -379,3 +379,50 @@ fn a_refused_place_is_not_also_missing() {
         assert!(!about_place[0].contains("is required"), "{errors:?}");
     }
 }
+
+/// A form whose rows all stood at their first choice sent a family of "myself"s, and intake
+/// took it: one who asks at most, the others relatives unless they say who they are (a
+/// family's child is not alone).
+#[test]
+fn a_party_has_one_person_who_asks() {
+    let relations = |party: Vec<PersonDraft>| -> Vec<Relation> {
+        draft(party)
+            .validate(&ctx())
+            .unwrap()
+            .party
+            .iter()
+            .map(|p| p.relation)
+            .collect()
+    };
+    let unsaid = |surname: &str, given: &str, birth: &str| PersonDraft {
+        relation: None,
+        ..person(surname, given, birth, "")
+    };
+    let errors = draft(vec![
+        person("Иванова", "Анна", "1980-03-01", "self"),
+        person("Иванова", "Мария", "2015-06-01", "self"),
+    ])
+    .validate(&ctx())
+    .unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].path, "party[1].relation");
+    assert!(errors[0].reason.contains("party[0]"), "{errors:?}");
+    assert_eq!(
+        relations(vec![
+            unsaid("Иванова", "Анна", "1980-03-01"),
+            unsaid("Иванова", "Мария", "2015-06-01"),
+        ]),
+        [Relation::Myself, Relation::Relative]
+    );
+    assert_eq!(
+        relations(vec![
+            unsaid("Иванова", "Анна", "1980-03-01"),
+            person("Иванова", "Мария", "2015-06-01", "self"),
+        ]),
+        [Relation::Relative, Relation::Myself]
+    );
+    assert_eq!(
+        relations(vec![person("Иванова", "Анна", "1980-03-01", "child")]),
+        [Relation::Child]
+    );
+}

@@ -270,6 +270,22 @@ pub struct RequestFormValues {
     pub consent: bool,
 }
 
+impl RequestFormValues {
+    /// The party's lines as the form shows them: however many were posted, at most a party's
+    /// worth (the validation has said how many too many there were), at least
+    /// [`PARTY_ROWS`]; on a form not filled in yet, the first line is the one who asks and the
+    /// others say no relation (they all started at "myself").
+    fn party_rows_shown(&mut self) {
+        let fresh = self.party.iter().all(|row| *row == PartyRow::default());
+        self.party.truncate(PARTY_ROWS_MAX);
+        self.party
+            .resize(self.party.len().max(PARTY_ROWS), PartyRow::default());
+        if fresh {
+            self.party[0].relation = "self".into();
+        }
+    }
+}
+
 /// A field error: the field's path as the API names it, and the reason.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FieldProblem {
@@ -442,12 +458,7 @@ pub struct RequestForm {
 
 impl RequestForm {
     pub fn new(lang: Lang, mut values: RequestFormValues, errors: Vec<FieldProblem>) -> Self {
-        // However many lines were posted, the page shows at most a party's worth (the
-        // validation has said how many too many there were).
-        values.party.truncate(PARTY_ROWS_MAX);
-        values
-            .party
-            .resize(values.party.len().max(PARTY_ROWS), PartyRow::default());
+        values.party_rows_shown();
         RequestForm {
             t: Tr { lang },
             langs: switch(lang, &Lang::PUBLIC),
@@ -1659,10 +1670,7 @@ impl HotlinePage {
         mut values: RequestFormValues,
         errors: Vec<FieldProblem>,
     ) -> Self {
-        values.party.truncate(PARTY_ROWS_MAX);
-        values
-            .party
-            .resize(values.party.len().max(PARTY_ROWS), PartyRow::default());
+        values.party_rows_shown();
         HotlinePage {
             t: Tr { lang },
             langs: switch(lang, &Lang::DESK),

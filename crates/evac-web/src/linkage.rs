@@ -99,10 +99,11 @@ pub(crate) fn review_query(
     if let (Some(min), Some(max)) = (review.probability_min, review.probability_max)
         && min > max
     {
+        // Named as the range (two parameters), so the desk can say it as itself.
         errors.push(FieldError {
-            path: "query.probability_min".into(),
+            path: "query.probability_range".into(),
             reason: format!(
-                "{} % is above probability_max ({} %): no pair is in that range; swap them",
+                "the minimum ({} %) is above the maximum ({} %): no pair is in that range; swap them",
                 percent_written(min),
                 percent_written(max)
             ),
@@ -569,7 +570,9 @@ mod tests {
             review_query(&[("probability_min", "90"), ("probability_max", "50,5")]).unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(
-            errors[0].starts_with("query.probability_min: 90 % is above probability_max (50.5 %)"),
+            errors[0].starts_with(
+                "query.probability_range: the minimum (90 %) is above the maximum (50.5 %)"
+            ),
             "{errors:?}"
         );
     }

@@ -114,6 +114,8 @@ next-notified = Go to the departure point at the time you were given, with your 
 next-other = Keep your phone on.
 staff-login = Staff login
 about = About and data sources
+about-intro = evac is an open-source system a foreign ministry's crisis centre runs to bring its citizens home from a country in turmoil: requests in, duplicates linked, priorities by policy, seats planned, passengers boarded.
+about-sources = Data sources
 language = Language
 
 medical-note = What a doctor should know (optional)
@@ -202,6 +204,7 @@ filter-problem-has_duplicates = tick the box or leave it empty
 filter-problem-order = choose an order from the list
 filter-problem-probability_min = give a percentage from 0 to 100
 filter-problem-probability_max = give a percentage from 0 to 100
+filter-problem-probability_range = the minimum is above the maximum: no pair is in that range; swap them
 filter-problem-from = follow the page links
 filter-problem-hub = give a hub's code, such as ALA
 filter-problem-class = choose a priority class from the list

@@ -114,6 +114,8 @@ next-notified = Presentatevi al punto di partenza all'ora indicata, con i docume
 next-other = Tenete il telefono acceso.
 staff-login = Accesso personale
 about = Informazioni e fonti dei dati
+about-intro = evac è un sistema open source con cui l'unità di crisi di un ministero degli esteri riporta a casa i propri cittadini da un paese in disordini: richieste raccolte, duplicati collegati, priorità secondo le regole, posti pianificati, passeggeri imbarcati.
+about-sources = Fonti dei dati
 language = Lingua
 
 # The public side's flood limit.
