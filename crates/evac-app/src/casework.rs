@@ -660,6 +660,18 @@ impl App {
                 }]));
             }
             let mut person = self.validate_person(stored, addition.person_draft(), None)?;
+            // One person is the one who asks (evac_model's intake keeps it so too).
+            if person.relation == evac_model::Relation::Myself
+                && body
+                    .party
+                    .iter()
+                    .any(|p| p.relation == evac_model::Relation::Myself)
+            {
+                return Err(AppError::Invalid(vec![FieldError {
+                    path: "relation".into(),
+                    reason: "the party has the one who asks already; choose how this person is related to them".into(),
+                }]));
+            }
             person.id = id;
             let mut grown = body.clone();
             grown.party.push(person);

@@ -138,7 +138,13 @@ impl App {
             let mut addresses: Vec<String> =
                 was.phones.iter().map(|p| p.e164.to_string()).collect();
             addresses.extend(was.email.iter().map(|e| e.as_str().to_string()));
-            let submitter = submitter_too || was.relation == evac_model::Relation::Myself;
+            // The one who asks is the first "self" (a request stored before intake kept one
+            // may have several: erasing another's data must not erase the asker's contacts).
+            let asker = body
+                .party
+                .iter()
+                .position(|p| p.relation == evac_model::Relation::Myself);
+            let submitter = submitter_too || asker == Some(index);
             if submitter {
                 addresses.extend(body.submitter.phones.iter().map(|p| p.e164.to_string()));
                 addresses.extend(body.submitter.email.iter().map(|e| e.as_str().to_string()));

@@ -227,6 +227,18 @@ async fn a_person_added_while_another_is_corrected_keeps_both() {
                 .is_err(),
             "{name}: an addition needs a reason"
         );
+        // The party has its one who asks: a second "self" is refused by its field.
+        let second_asker = PersonAddition {
+            relation: Some("self".into()),
+            ..pupil.clone()
+        };
+        match one.add_person(&officer1, id, &second_asker, at).await {
+            Err(evac_app::AppError::Invalid(errors)) => assert!(
+                errors.iter().any(|e| e.path == "relation"),
+                "{name}: {errors:?}"
+            ),
+            other => panic!("{name}: {other:?}"),
+        }
         assert_eq!(
             one.store()
                 .request(id)

@@ -1073,8 +1073,9 @@ impl PersonAddition {
             document_number: given(&self.document_number),
             needs: needs_of_entries(&self.needs),
             medical_note: given(&self.medical_note),
-            // Intake's default is the one who asks ("self"); someone added later is someone
-            // else.
+            // Someone added to a party later is someone else than the one who asks (whom
+            // intake took in); not said, not family either, unlike an unsaid member at intake,
+            // whom the asker listed as one of theirs.
             relation: given(&self.relation).or_else(|| Some("other".into())),
             ..Default::default()
         }

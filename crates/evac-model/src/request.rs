@@ -579,7 +579,7 @@ impl RequestDraft {
             .enumerate()
             .map(|(i, p)| p.validate(&format!("party[{i}]"), &mut c, region, today))
             .collect();
-        one_who_asks(&self.party, &mut party, &mut c);
+        one_who_asks(&self.party, &mut party);
 
         let reachable = !submitter.phones.is_empty()
             || submitter.email.is_some()
@@ -790,43 +790,25 @@ impl PersonDraft {
     }
 }
 
-/// The party has one person who asks ("self") at most. Those who say it: the first is; a
-/// second is refused naming both (a form whose rows all stood at their first choice sent a
-/// family of "myself"s, and erasing the asker's contacts would erase every one's). Those who
-/// say nothing: the first is the one who asks when nobody says so (a request for oneself
-/// names no relation), the others relatives (family: a child among them is not travelling
-/// alone, as "other" would make it).
-fn one_who_asks(drafts: &[PersonDraft], party: &mut [Person], c: &mut Checker) {
+/// The party has one person who asks ("self") at most: a form whose rows all started at
+/// "myself" sent a family of askers, and erasing the asker's contacts would erase every
+/// one's. The first who says "self" is the one; another who says it is taken for a relative
+/// (not refused: a retry of a request stored before this rule must replay, and a sheet that
+/// marks both parents is still one family). Those who say nothing are relatives (family: a
+/// child among them is not travelling alone, as "other" would make it), except the first
+/// line when nobody says "self": a request for oneself names no relation.
+fn one_who_asks(drafts: &[PersonDraft], party: &mut [Person]) {
     let said = |i: usize| {
         drafts[i]
             .relation
             .as_deref()
             .is_some_and(|r| !r.trim().is_empty())
     };
-    let mut asker = None;
-    for (i, person) in party.iter().enumerate() {
-        if person.relation != Relation::Myself || !said(i) {
-            continue;
-        }
-        match asker {
-            None => asker = Some(i),
-            Some(first) => c.fail(
-                format!("party[{i}].relation"),
-                format!(
-                    "is 'self', as party[{first}] is; one person is the one who asks: choose how this person is related to them, e.g. child"
-                ),
-            ),
-        }
-    }
+    let asker = (0..party.len()).find(|&i| said(i) && party[i].relation == Relation::Myself);
     for (i, person) in party.iter_mut().enumerate() {
-        if !said(i) {
-            person.relation = match asker {
-                None => {
-                    asker = Some(i);
-                    Relation::Myself
-                }
-                Some(_) => Relation::Relative,
-            };
+        let unsaid_asker = i == 0 && asker.is_none() && !said(i);
+        if !unsaid_asker && person.relation == Relation::Myself && asker != Some(i) {
+            person.relation = Relation::Relative;
         }
     }
 }

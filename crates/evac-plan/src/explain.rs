@@ -175,6 +175,11 @@ impl std::fmt::Display for Obstacle {
                 "the way to {hub} opens too late: {late_minutes} min late after travel and check-in"
             ),
             Obstacle::NeverFits { what, needed, has } => {
+                // `what` is named in the plural ("wheelchair places", "kg of payload").
+                let what = match needed {
+                    1 => what.strip_suffix('s').unwrap_or(what),
+                    _ => what,
+                };
                 write!(
                     f,
                     "the household needs {needed} {what}; it has {has} in all"

@@ -385,7 +385,7 @@ fn a_household_that_cannot_reach_the_hub_in_time_is_not_planned_there() {
     let never = feasibility(&transports[1], &wheelchair, &Settings::default()).unwrap_err();
     assert_eq!(
         never.to_string(),
-        "the household needs 1 wheelchair places; it has 0 in all"
+        "the household needs 1 wheelchair place; it has 0 in all"
     );
 }
 

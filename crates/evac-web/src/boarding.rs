@@ -394,6 +394,7 @@ pub async fn board(
         (status = 403, description = "only field officers, planners and supervisors"),
         (status = 404, description = "no such transport"),
         (status = 409, description = "too early (`no-shows-too-early`: the transport is not boarding within 24 h of departure, nor within 3 h of it), or cancelled (`transport-closed`)"),
+        (status = 422, description = "`at` is not a time, or more than 5 minutes ahead of the clock (`query.at`)"),
     ),
 )]
 pub async fn no_shows(

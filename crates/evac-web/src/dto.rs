@@ -92,7 +92,9 @@ pub struct PersonIn {
     #[serde(default)]
     #[schema(value_type = Vec<m::Need>)]
     pub needs: Vec<String>,
-    /// To the person the request is about; default `self`.
+    /// To the person the request is about. Not given: the first person is the one who asks
+    /// (`self`) when nobody says so, the others relatives; a second `self` is taken for a
+    /// relative.
     #[schema(value_type = Option<m::Relation>)]
     pub relation: Option<String>,
     /// What a medic should know of them.

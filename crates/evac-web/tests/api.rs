@@ -6325,7 +6325,7 @@ async fn the_review_queue_filters_sorts_counts_and_pages() {
     assert!(
         page.contains("<option value=\"likely\" selected>")
             && page.contains(
-                "name=\"probability_max\" inputmode=\"numeric\" size=\"4\" value=\"abc\""
+                "name=\"probability_max\" inputmode=\"decimal\" size=\"4\" value=\"abc\""
             ),
         "the form keeps what was typed, the value to fix included"
     );
