@@ -2370,7 +2370,7 @@ impl<'a> BatchMatcher<'a> {
             // Every due request erased, or all their people kept: nothing to look up.
             return Ok(ReadAhead {
                 people,
-                kept: HashSet::new(),
+                new_keys: HashMap::new(),
                 postings: HashMap::new(),
             });
         }
@@ -2379,12 +2379,13 @@ impl<'a> BatchMatcher<'a> {
             .block_on(self.store.keyed_persons(&ids))?
             .into_iter()
             .collect();
-        let mut keys: Vec<u64> = people
+        let new_keys: HashMap<PersonId, Vec<u64>> = people
             .values()
             .flat_map(|everyone| everyone.iter())
             .filter(|(id, _)| !kept.contains(id))
-            .flat_map(|(_, prepared)| evac_link::block::blocking_keys(prepared))
+            .map(|(id, prepared)| (*id, evac_link::block::blocking_keys(prepared)))
             .collect();
+        let mut keys: Vec<u64> = new_keys.values().flatten().copied().collect();
         keys.sort_unstable();
         keys.dedup();
         let per_key_max = u32::try_from(self.settings.block_size_max).unwrap_or(u32::MAX);
@@ -2432,7 +2433,7 @@ impl<'a> BatchMatcher<'a> {
         }
         Ok(ReadAhead {
             people,
-            kept,
+            new_keys,
             postings,
         })
     }
@@ -2457,22 +2458,21 @@ impl<'a> BatchMatcher<'a> {
 
     /// Matches a stored request's people not kept yet (all of a new request; one added to a
     /// party since) against the kept people, and keeps them with the batch. `ahead` is what
-    /// [`BatchMatcher::read_ahead`] read for the batch it is in. The answer is the link events
-    /// to log.
+    /// [`BatchMatcher::read_ahead`] read for the batch the request is in (its people
+    /// prepared, their keys made). The answer is the link events to log.
     fn match_request(
         &mut self,
         request: &Request,
         ahead: &ReadAhead,
     ) -> Result<Vec<LinkEvent>, StoreError> {
-        let everyone: PreparedPeople = match ahead.people.get(&request.id) {
-            Some(everyone) => everyone.clone(),
-            None => Self::prepared_people(request).into(),
+        let Some(everyone) = ahead.people.get(&request.id).cloned() else {
+            return Ok(Vec::new());
         };
-        let in_batch: HashSet<PersonId> = self.keyed.iter().map(|k| k.person).collect();
+        // A person is in one request, and a request is due once: none of these is in the
+        // batch's keys already.
         let new: Vec<(PersonId, &Prepared, Vec<u64>)> = everyone
             .iter()
-            .filter(|(id, _)| !ahead.kept.contains(id) && !in_batch.contains(id))
-            .map(|(id, prepared)| (*id, prepared, evac_link::block::blocking_keys(prepared)))
+            .filter_map(|(id, prepared)| Some((*id, prepared, ahead.new_keys.get(id)?.clone())))
             .collect();
         let mut events = Vec::new();
         // As it reads now, for a later request of this batch or the next.
@@ -2588,9 +2588,9 @@ impl<'a> BatchMatcher<'a> {
 struct ReadAhead {
     /// The batch's requests' people, prepared.
     people: HashMap<RequestId, PreparedPeople>,
-    /// Those of them the store keeps already (matched before; someone added to a party since
-    /// is not).
-    kept: HashSet<PersonId>,
+    /// The blocking keys of those of them the store does not keep yet (all of a new request;
+    /// someone added to a party since), made once for the batch.
+    new_keys: HashMap<PersonId, Vec<u64>>,
     /// The people the store keeps under each key of the others, at most a block's size a key.
     postings: HashMap<u64, Vec<(PersonId, RequestId)>>,
 }

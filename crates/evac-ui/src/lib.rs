@@ -1215,27 +1215,38 @@ pub struct ErrorPage {
 impl ErrorPage {
     /// An error on the desk, leading back to it.
     pub fn desk(lang: Lang, heading: String, detail: String) -> Self {
-        let t = Tr { lang };
-        ErrorPage {
-            t,
-            langs: switch(lang, &Lang::DESK),
-            heading,
-            detail,
-            onward_href: format!("/desk?lang={}", lang.code()),
-            onward: t.get("back-to-desk"),
-        }
+        Self::leading_to(lang, &Lang::DESK, "/desk", "back-to-desk", heading, detail)
     }
 
     /// An error on the public side, leading to the request form.
     pub fn public(lang: Lang, heading: String, detail: String) -> Self {
+        Self::leading_to(
+            lang,
+            &Lang::PUBLIC,
+            "/request",
+            "public-title",
+            heading,
+            detail,
+        )
+    }
+
+    /// The page in `lang` among `langs`, leading to `page` under the link `onward_key` names.
+    fn leading_to(
+        lang: Lang,
+        langs: &[Lang],
+        page: &str,
+        onward_key: &str,
+        heading: String,
+        detail: String,
+    ) -> Self {
         let t = Tr { lang };
         ErrorPage {
             t,
-            langs: switch(lang, &Lang::PUBLIC),
+            langs: switch(lang, langs),
             heading,
             detail,
-            onward_href: format!("/request?lang={}", lang.code()),
-            onward: t.get("public-title"),
+            onward_href: format!("{page}?lang={}", lang.code()),
+            onward: t.get(onward_key),
         }
     }
 }

@@ -131,13 +131,7 @@ pub async fn login_post(
             StatusCode::UNAUTHORIZED,
             render(&LoginPage::new(lang, true, name)),
         ),
-        Err(e @ AppError::TooManyAttempts { retry_after_s }) => {
-            let mut response = error_page(lang, e);
-            if let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            response
-        }
+        // A locked account's page says when to try again (Retry-After), as every error page.
         Err(e) => error_page(lang, e),
     }
 }

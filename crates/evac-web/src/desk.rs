@@ -224,14 +224,7 @@ fn error_page_on(lang: Lang, e: AppError, page: fn(Lang, String, String) -> Erro
     let detail = said.unwrap_or(problem.detail);
     let retry_after_s = problem.retry_after_s;
     let mut response = html(problem.status, render(&page(lang, heading, detail)));
-    // A busy store or a limit says when to try again, on a page as in the API's problem.
-    if let Some(value) =
-        retry_after_s.and_then(|s| axum::http::HeaderValue::from_str(&s.to_string()).ok())
-    {
-        response
-            .headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, value);
-    }
+    crate::problem::set_retry_after(&mut response, retry_after_s);
     response
 }
 

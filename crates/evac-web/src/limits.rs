@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -177,9 +177,7 @@ fn too_many(request: &Request, wait_s: u64) -> Response {
             evac_ui::ErrorPage::public(lang, t.get("too-many-title"), t.get("too-many-detail"));
         crate::desk::html(StatusCode::TOO_MANY_REQUESTS, evac_ui::render(&page))
     };
-    if let Ok(value) = HeaderValue::from_str(&wait_s.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
+    crate::problem::set_retry_after(&mut response, Some(wait_s));
     response
 }
 

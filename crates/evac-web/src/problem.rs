@@ -113,11 +113,7 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Some(s) = self.retry_after_s
-            && let Ok(value) = HeaderValue::from_str(&s.to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+        set_retry_after(&mut response, self.retry_after_s);
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -125,6 +121,14 @@ impl IntoResponse for Problem {
             );
         }
         response
+    }
+}
+
+/// Says in `Retry-After` when to try again, when `seconds` says it: on the API's problems and
+/// on pages alike.
+pub(crate) fn set_retry_after(response: &mut Response, seconds: Option<u64>) {
+    if let Some(value) = seconds.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
     }
 }
 
